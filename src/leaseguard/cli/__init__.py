@@ -1,0 +1,1 @@
+"""The `leaseguard` command line (Typer + Rich): thin commands over the capability services."""

@@ -1,0 +1,37 @@
+"""What every command shares: the workspace option, one-line failures, the console."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+from leaseguard.workspace import Workspace, WorkspaceError, find_workspace
+
+console = Console()
+error_console = Console(stderr=True)
+
+WorkspaceOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--workspace",
+        "-w",
+        help="Workspace folder (default: $LEASEGUARD_HOME, else the nearest folder upwards with leaseguard.yaml).",
+        show_default=False,
+    ),
+]
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print one readable line to stderr and exit non-zero."""
+    error_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def open_workspace(directory: Path | None) -> Workspace:
+    try:
+        return find_workspace(directory)
+    except WorkspaceError as error:
+        fail(str(error))

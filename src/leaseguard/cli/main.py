@@ -1,0 +1,61 @@
+"""Entry point of the `leaseguard` command; each capability registers its own commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from leaseguard.cli import api_commands, import_commands, synth_commands
+from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace
+from leaseguard.store.db import upgrade_schema
+from leaseguard.workspace import WorkspaceError, init_workspace
+
+app = typer.Typer(
+    name="leaseguard",
+    help="Risk control for financial leasing: asset checks, credit, the daily book, evidence.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Folder for the workspace.")] = Path("."),
+) -> None:
+    """Create a workspace: config with the shipped defaults, signing keys, and a migrated store."""
+    try:
+        workspace = init_workspace(directory)
+    except WorkspaceError as error:
+        fail(str(error))
+    console.print(f"workspace ready at [bold]{workspace.root}[/]")
+    console.print(f"  config   {workspace.root / 'leaseguard.yaml'}")
+    console.print(f"  store    {workspace.database_url}")
+    console.print(f"  keys     {workspace.path('keys', 'evidence_signing_key').parent}")
+
+
+@app.command()
+def migrate(workspace: WorkspaceOption = None) -> None:
+    """Upgrade the store's schema to the newest version (SQLite or PostgreSQL)."""
+    opened = open_workspace(workspace)
+    engine = opened.engine()
+    try:
+        upgrade_schema(engine)
+    finally:
+        engine.dispose()
+    console.print(f"schema up to date at {opened.database_url}")
+
+
+synth_commands.register(app)
+import_commands.register(app)
+api_commands.register(app)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,180 @@
+"""Tables of the store. Money is integer fen; every imported row keeps its extra columns in `extra`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY, so BigInteger keys fall back to Integer there.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dict[str, Any]: JSON}
+
+
+class Lessor(Base):
+    """A member of the consortium; every row of business data belongs to exactly one lessor (tenant)."""
+
+    __tablename__ = "lessors"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class ApiKey(Base):
+    """An API key: only its SHA-256 is kept; the prefix finds the row without scanning."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    lessor: Mapped[str] = mapped_column(ForeignKey("lessors.code"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    label: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Asset(Base):
+    """A leased asset as registered by one lessor (data contract `assets.csv`)."""
+
+    __tablename__ = "assets"
+    __table_args__ = (
+        UniqueConstraint("lessor", "asset_id"),
+        Index("ix_assets_vin", "vin"),
+        Index("ix_assets_serial_no", "serial_no"),
+        Index("ix_assets_engine_no", "engine_no"),
+        Index("ix_assets_invoice", "invoice_no", "invoice_code"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    lessor: Mapped[str] = mapped_column(ForeignKey("lessors.code"))
+    asset_id: Mapped[str] = mapped_column(String(64))
+    asset_type: Mapped[str] = mapped_column(String(16))
+    vin: Mapped[str | None] = mapped_column(String(32))
+    serial_no: Mapped[str | None] = mapped_column(String(64))
+    engine_no: Mapped[str | None] = mapped_column(String(64))
+    manufacturer: Mapped[str | None] = mapped_column(String(200))
+    model: Mapped[str | None] = mapped_column(String(200))
+    invoice_no: Mapped[str | None] = mapped_column(String(32))
+    invoice_code: Mapped[str | None] = mapped_column(String(16))
+    invoice_amount_fen: Mapped[int | None] = mapped_column(BigInteger)
+    invoice_date: Mapped[dt.date | None] = mapped_column(Date)
+    purchase_contract_no: Mapped[str | None] = mapped_column(String(64))
+    lessee_id: Mapped[str] = mapped_column(String(32), index=True)
+    lessee_name: Mapped[str] = mapped_column(String(200))
+    contract_no: Mapped[str | None] = mapped_column(String(64), index=True)
+    registered_at: Mapped[dt.date | None] = mapped_column(Date)
+    extra: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Contract(Base):
+    """A lease contract (data contract `contracts.csv`); contract_no is unique across the store."""
+
+    __tablename__ = "contracts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    contract_no: Mapped[str] = mapped_column(String(64), unique=True)
+    lessor: Mapped[str] = mapped_column(ForeignKey("lessors.code"), index=True)
+    lessee_id: Mapped[str] = mapped_column(String(32), index=True)
+    lessee_name: Mapped[str] = mapped_column(String(200))
+    lessee_type: Mapped[str] = mapped_column(String(16))
+    group_id: Mapped[str | None] = mapped_column(String(64))
+    related_party: Mapped[bool] = mapped_column(Boolean, default=False)
+    industry: Mapped[str | None] = mapped_column(String(100))
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    term_months: Mapped[int] = mapped_column(Integer)
+    principal_fen: Mapped[int] = mapped_column(BigInteger)
+    annual_rate: Mapped[Decimal] = mapped_column(Numeric(10, 6, asdecimal=True))
+    method: Mapped[str] = mapped_column(String(16))
+    frequency: Mapped[str] = mapped_column(String(16))
+    residual_value_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    deposit_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    extra: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Payment(Base):
+    """A payment received (data contract `payments.csv`).
+
+    A payment file has no key of its own, so the natural key is (contract_no, paid_date, amount_fen, seq),
+    where seq numbers identical payments of one contract on one day in file order; re-loading a file
+    therefore finds the same keys and changes nothing. `lessor` is copied from the contract so a tenant's
+    payments are read without a join.
+    """
+
+    __tablename__ = "payments"
+    __table_args__ = (UniqueConstraint("contract_no", "paid_date", "amount_fen", "seq"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    contract_no: Mapped[str] = mapped_column(ForeignKey("contracts.contract_no"))
+    lessor: Mapped[str] = mapped_column(ForeignKey("lessors.code"), index=True)
+    paid_date: Mapped[dt.date] = mapped_column(Date)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    seq: Mapped[int] = mapped_column(Integer, default=1)
+    extra: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Valuation(Base):
+    """A disposal-value appraisal of a leased asset (data contract `valuations.csv`)."""
+
+    __tablename__ = "valuations"
+    __table_args__ = (UniqueConstraint("lessor", "asset_id", "valuation_date"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    lessor: Mapped[str] = mapped_column(ForeignKey("lessors.code"))
+    asset_id: Mapped[str] = mapped_column(String(64))
+    valuation_date: Mapped[dt.date] = mapped_column(Date)
+    disposal_value_fen: Mapped[int] = mapped_column(BigInteger)
+    extra: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class ImportRun(Base):
+    """One file loaded (or refused): what was read, what changed, what was rejected."""
+
+    __tablename__ = "import_runs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    file_name: Mapped[str] = mapped_column(Text)
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    encoding: Mapped[str | None] = mapped_column(String(16))
+    rows_read: Mapped[int] = mapped_column(Integer, default=0)
+    rows_inserted: Mapped[int] = mapped_column(Integer, default=0)
+    rows_updated: Mapped[int] = mapped_column(Integer, default=0)
+    rows_unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16))
+    message: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,122 @@
+"""A workspace: one folder holding the config file, the SQLite store and the keys of one installation."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import Engine
+
+from leaseguard.store.db import create_store_engine, upgrade_schema
+
+CONFIG_FILE = "leaseguard.yaml"
+DATABASE_URL_ENV = "LEASEGUARD_DATABASE_URL"
+HOME_ENV = "LEASEGUARD_HOME"
+
+
+class WorkspaceError(Exception):
+    """The workspace is missing or its configuration cannot be read."""
+
+
+def shipped_defaults_text() -> str:
+    return resources.files("leaseguard.defaults").joinpath(CONFIG_FILE).read_text(encoding="utf-8")
+
+
+@dataclass
+class Workspace:
+    root: Path
+    config: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def database_url(self) -> str:
+        override = os.environ.get(DATABASE_URL_ENV)
+        if override:
+            return override
+        url = str(self.config.get("database_url", "sqlite:///leaseguard.db"))
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+            return prefix + str((self.root / url.removeprefix(prefix)).resolve())
+        return url
+
+    def setting(self, *path: str, default: Any = None) -> Any:
+        node: Any = self.config
+        for part in path:
+            if not isinstance(node, dict) or part not in node:
+                return default
+            node = node[part]
+        return node
+
+    def path(self, *path: str) -> Path:
+        """A file named by a setting, relative to the workspace root."""
+        value = self.setting(*path)
+        if value is None:
+            raise WorkspaceError(f"{self.root / CONFIG_FILE}: setting {'.'.join(path)} is missing")
+        return self.root / str(value)
+
+    def engine(self, **kwargs: Any) -> Engine:
+        return create_store_engine(self.database_url, **kwargs)
+
+
+def _read_config(config_file: Path) -> dict[str, Any]:
+    try:
+        loaded = yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as error:
+        raise WorkspaceError(f"{config_file}: not valid YAML: {error}") from error
+    if not isinstance(loaded, dict):
+        raise WorkspaceError(f"{config_file}: expected a mapping at the top level")
+    return loaded
+
+
+def _write_signing_key(private_path: Path, public_path: Path) -> None:
+    private_path.parent.mkdir(parents=True, exist_ok=True)
+    key = Ed25519PrivateKey.generate()
+    private_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    descriptor = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(private_pem)
+    public_path.write_bytes(
+        key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+
+
+def init_workspace(directory: Path) -> Workspace:
+    """Create (or bring up to date) a workspace; existing config and keys are never overwritten."""
+    directory = directory.resolve()
+    directory.mkdir(parents=True, exist_ok=True)
+    config_file = directory / CONFIG_FILE
+    if not config_file.exists():
+        config_file.write_text(shipped_defaults_text(), encoding="utf-8")
+    workspace = Workspace(directory, _read_config(config_file))
+    private_key = workspace.path("keys", "evidence_signing_key")
+    if not private_key.exists():
+        _write_signing_key(private_key, workspace.path("keys", "evidence_public_key"))
+    engine = workspace.engine()
+    try:
+        upgrade_schema(engine)
+    finally:
+        engine.dispose()
+    return workspace
+
+
+def find_workspace(directory: Path | None = None) -> Workspace:
+    """The workspace at `directory`, else $LEASEGUARD_HOME, else the nearest folder upwards with a config."""
+    if directory is None and os.environ.get(HOME_ENV):
+        directory = Path(os.environ[HOME_ENV])
+    if directory is not None:
+        config_file = directory / CONFIG_FILE
+        if not config_file.exists():
+            raise WorkspaceError(f"{directory}: no {CONFIG_FILE} here; run `leaseguard init {directory}` first")
+        return Workspace(directory.resolve(), _read_config(config_file))
+    here = Path.cwd().resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / CONFIG_FILE).exists():
+            return Workspace(candidate, _read_config(candidate / CONFIG_FILE))
+    raise WorkspaceError(f"no {CONFIG_FILE} in {here} or above; run `leaseguard init` first")

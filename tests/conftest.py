@@ -1,0 +1,81 @@
+"""Shared fixtures: every store test runs on a real SQLite file and on the real PostgreSQL server."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+
+from leaseguard.store.db import create_store_engine, upgrade_schema
+
+POSTGRES_URL = os.environ.get(
+    "LEASEGUARD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def _postgres_unavailable_reason() -> str | None:
+    try:
+        probe = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+        with probe.connect() as connection:
+            connection.execute(text("select 1"))
+        probe.dispose()
+    except Exception as error:  # any failure to connect means "absent" for the suite
+        return f"PostgreSQL is absent at {POSTGRES_URL} ({type(error).__name__}); PostgreSQL tests skipped"
+    return None
+
+
+_POSTGRES_ABSENT = _postgres_unavailable_reason()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return _POSTGRES_ABSENT or f"PostgreSQL: {POSTGRES_URL}"
+
+
+@pytest.fixture(scope="session")
+def postgres_schema_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh schema, so concurrent test runs never meet."""
+    if _POSTGRES_ABSENT:
+        pytest.skip(_POSTGRES_ABSENT)
+    schema = f"lg_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'create schema "{schema}"'))
+    yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    with admin.begin() as connection:
+        connection.execute(text(f'drop schema "{schema}" cascade'))
+    admin.dispose()
+
+
+def _reset_postgres(engine: Engine) -> None:
+    with engine.begin() as connection:
+        tables = connection.execute(
+            text("select tablename from pg_tables where schemaname = current_schema()")
+        ).scalars().all()
+        if tables:
+            connection.execute(text("drop table " + ", ".join(f'"{t}"' for t in tables) + " cascade"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty, migrated store: a SQLite file under tmp_path, or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+        engine = create_store_engine(url)
+    else:
+        url = request.getfixturevalue("postgres_schema_url")
+        engine = create_store_engine(url)
+        _reset_postgres(engine)
+    upgrade_schema(engine)
+    engine.dispose()
+    yield url
+
+
+@pytest.fixture
+def store_engine(database_url: str) -> Iterator[Engine]:
+    engine = create_store_engine(database_url)
+    yield engine
+    engine.dispose()
