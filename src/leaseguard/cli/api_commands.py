@@ -1,7 +1,150 @@
-"""Placeholder: this capability's commands are being written."""
+"""`leaseguard serve`, `leaseguard keys …` and `leaseguard lessors …`: the API and who may call it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, TypeVar
 
 import typer
+from rich.table import Table
+from sqlalchemy import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from leaseguard.cli.common import WorkspaceOption, console, error_console, fail, open_workspace
+from leaseguard.store.db import session_factory
+from leaseguard.tenancy import (
+    ROLES,
+    TenancyError,
+    add_lessor,
+    create_key,
+    list_keys,
+    list_lessors,
+    revoke_key,
+)
+from leaseguard.workspace import Workspace
+
+keys_app = typer.Typer(help="API keys: each belongs to one lessor and has one role.", no_args_is_help=True)
+lessors_app = typer.Typer(help="Lessors: the tenants whose rows the API keeps apart.", no_args_is_help=True)
+
+Result = TypeVar("Result")
+
+
+@contextmanager
+def _transaction(workspace: Workspace) -> Iterator[Session]:
+    """A session in one transaction on the workspace's store; a bad request or store error is one line."""
+    engine = workspace.engine()
+    try:
+        with session_factory(engine)() as session, session.begin():
+            yield session
+    except TenancyError as error:
+        fail(str(error))
+    except SQLAlchemyError as error:
+        fail(
+            f"the store could not be used ({type(error).__name__}); is it migrated? try `leaseguard migrate`"
+        )
+    finally:
+        engine.dispose()
+
+
+def _in_store(workspace: WorkspaceOption, work: Callable[[Session], Result]) -> Result:
+    with _transaction(open_workspace(workspace)) as session:
+        return work(session)
+
+
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Interface to listen on (default: api.host of the config).")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="Port (default: api.port of the config).")
+    ] = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Serve the HTTP API over the workspace's store."""
+    opened = open_workspace(workspace)
+    api_host = host or str(opened.setting("api", "host", default="127.0.0.1"))
+    api_port = port or int(opened.setting("api", "port", default=8000))
+    base = f"http://{api_host}:{api_port}"
+    store = make_url(opened.database_url).render_as_string(hide_password=True)
+    console.print(f"serving the API over {store}")
+    console.print(f"  docs     {base}/docs")
+    console.print(f"  OpenAPI  {base}/openapi.json")
+    console.print("  a key    leaseguard keys create --lessor CODE --role analyst")
+    # Imported here so commands that never serve do not pay for importing FastAPI and uvicorn.
+    from leaseguard.api import server
+
+    server.run_server(opened.database_url, host=api_host, port=api_port)
+
+
+@keys_app.command("create")
+def keys_create(
+    lessor: Annotated[str, typer.Option(help="Code of the lessor (tenant) the key belongs to.")],
+    role: Annotated[str, typer.Option(help=f"One of: {', '.join(ROLES)}.")],
+    label: Annotated[str | None, typer.Option(help="A note on who or what uses the key.")] = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Issue an API key; it is printed once and only its hash is stored."""
+    issued = _in_store(workspace, lambda session: create_key(session, lessor=lessor, role=role, label=label))
+    console.print(f"API key for lessor {issued.lessor}, role {issued.role} (prefix {issued.prefix}):")
+    # Plain print: the key must come out on one line, unwrapped and unstyled, for copying.
+    typer.echo(issued.key)
+    error_console.print(
+        "[bold yellow]warning:[/] store this key now; it will not be shown again (only its hash is kept).",
+        highlight=False,
+    )
+
+
+@keys_app.command("list")
+def keys_list(
+    lessor: Annotated[str | None, typer.Option(help="Only this lessor's keys.")] = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """List API keys (prefixes only; secrets are never stored)."""
+    keys = _in_store(workspace, lambda session: list_keys(session, lessor))
+    table = Table("prefix", "lessor", "role", "label", "created (UTC)", "status")
+    for key in keys:
+        created = key.created_at.strftime("%Y-%m-%d %H:%M") if key.created_at else ""
+        status = f"revoked {key.revoked_at:%Y-%m-%d %H:%M} UTC" if key.revoked_at else "active"
+        table.add_row(key.prefix, key.lessor, key.role, key.label or "", created, status)
+    console.print(table if keys else "no API keys")
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    prefix: Annotated[str, typer.Argument(help="Prefix of the key, as `keys list` shows it.")],
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Revoke an API key at once; requests with it answer 401 from now on."""
+    key = _in_store(workspace, lambda session: revoke_key(session, prefix))
+    console.print(f"revoked key {key.prefix} (lessor {key.lessor}, role {key.role})")
+
+
+@lessors_app.command("add")
+def lessors_add(
+    code: Annotated[
+        str, typer.Argument(help="Short code of the lessor, as in the `lessor` column of files.")
+    ],
+    name: Annotated[str, typer.Option(help="Full name of the lessor.")],
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Add a lessor (tenant); adding it again with the same name changes nothing."""
+    added = _in_store(workspace, lambda session: add_lessor(session, code, name))
+    console.print(f"lessor {added.code}: {added.name}")
+
+
+@lessors_app.command("list")
+def lessors_list(workspace: WorkspaceOption = None) -> None:
+    """List lessors."""
+    lessors = _in_store(workspace, list_lessors)
+    table = Table("code", "name")
+    for lessor in lessors:
+        table.add_row(lessor.code, lessor.name)
+    console.print(table if lessors else "no lessors")
 
 
 def register(app: typer.Typer) -> None:
-    del app
+    app.command()(serve)
+    app.add_typer(keys_app, name="keys")
+    app.add_typer(lessors_app, name="lessors")

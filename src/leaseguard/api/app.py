@@ -1,0 +1,61 @@
+"""The FastAPI application: one engine per app, problem+json errors, and the routers of each domain."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+import leaseguard
+from leaseguard.api import assets, contracts, imports, system
+from leaseguard.api.problems import add_problem_schemas, install_problem_handlers
+from leaseguard.store.db import create_store_engine, session_factory
+
+ROUTERS = (system.router, contracts.router, assets.router, imports.router)
+
+DESCRIPTION = """Risk control for financial leasing: your lessor's contracts, payments, assets and valuations.
+
+Every request except `GET /v1/health` needs an API key (`leaseguard keys create`), sent as
+`Authorization: Bearer <key>` or `X-API-Key: <key>`. A key belongs to one lessor and has one role; you only
+ever see your own lessor's rows. Money is yuan as a decimal string with two places, beside the exact
+integer fen. Errors are RFC 9457 `application/problem+json`.
+"""
+
+
+def create_app(database_url: str) -> FastAPI:
+    """The API over the store at `database_url` (SQLite or PostgreSQL); one engine for the app's life."""
+    engine = create_store_engine(database_url, pool_pre_ping=True)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="leaseguard",
+        version=leaseguard.__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.engine = engine
+    app.state.sessions = session_factory(engine)
+    install_problem_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
+            app.openapi_schema = add_problem_schemas(schema)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,132 @@
+"""Routes for one tenant's leased assets and their valuations."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
+
+from leaseguard.api.deps import SessionDep, require
+from leaseguard.api.money import optional_yuan, yuan
+from leaseguard.api.pagination import Page, encode_cursor, page_window
+from leaseguard.api.problems import ProblemError, problem_responses
+from leaseguard.store.models import Asset, Valuation
+from leaseguard.tenancy import Action, Principal, book
+from leaseguard.tenancy.book import Window
+
+router = APIRouter(prefix="/v1/assets", tags=["assets"], responses=problem_responses(401, 403, 422))
+CanRead = Annotated[Principal, Depends(require(Action.READ_ASSETS))]
+
+
+class AssetOut(BaseModel):
+    asset_id: str
+    lessor: str
+    asset_type: str
+    vin: str | None
+    serial_no: str | None
+    engine_no: str | None
+    manufacturer: str | None
+    model: str | None
+    invoice_no: str | None
+    invoice_code: str | None
+    invoice_amount: str | None
+    invoice_amount_fen: int | None
+    invoice_date: dt.date | None
+    purchase_contract_no: str | None
+    lessee_id: str
+    lessee_name: str
+    contract_no: str | None
+    registered_at: dt.date | None
+    extra: dict[str, Any] | None
+
+    @classmethod
+    def of(cls, row: Asset) -> AssetOut:
+        return cls(
+            asset_id=row.asset_id,
+            lessor=row.lessor,
+            asset_type=row.asset_type,
+            vin=row.vin,
+            serial_no=row.serial_no,
+            engine_no=row.engine_no,
+            manufacturer=row.manufacturer,
+            model=row.model,
+            invoice_no=row.invoice_no,
+            invoice_code=row.invoice_code,
+            invoice_amount=optional_yuan(row.invoice_amount_fen),
+            invoice_amount_fen=row.invoice_amount_fen,
+            invoice_date=row.invoice_date,
+            purchase_contract_no=row.purchase_contract_no,
+            lessee_id=row.lessee_id,
+            lessee_name=row.lessee_name,
+            contract_no=row.contract_no,
+            registered_at=row.registered_at,
+            extra=row.extra,
+        )
+
+
+class ValuationOut(BaseModel):
+    valuation_date: dt.date
+    disposal_value: str
+    disposal_value_fen: int
+
+    @classmethod
+    def of(cls, row: Valuation) -> ValuationOut:
+        return cls(
+            valuation_date=row.valuation_date,
+            disposal_value=yuan(row.disposal_value_fen),
+            disposal_value_fen=row.disposal_value_fen,
+        )
+
+
+class ValuationsOut(BaseModel):
+    asset_id: str
+    items: list[ValuationOut]
+
+
+def _not_found() -> ProblemError:
+    # The same answer whether the asset is another lessor's or does not exist at all.
+    return ProblemError(404, "No such asset.", kind="not-found")
+
+
+@router.get("", summary="List your assets")
+def list_assets(
+    principal: CanRead,
+    session: SessionDep,
+    window: Annotated[Window, Depends(page_window)],
+    vin: Annotated[str | None, Query(max_length=32, description="Only the asset with this VIN.")] = None,
+    serial_no: Annotated[
+        str | None, Query(max_length=64, description="Only assets with this serial number.")
+    ] = None,
+    contract_no: Annotated[
+        str | None, Query(max_length=64, description="Only assets financed by this contract.")
+    ] = None,
+) -> Page[AssetOut]:
+    found = book.list_assets(
+        session, principal.lessor, window, vin=vin, serial_no=serial_no, contract_no=contract_no
+    )
+    return Page[AssetOut](
+        items=[AssetOut.of(row) for row in found.rows],
+        limit=window.limit,
+        offset=window.offset,
+        next_cursor=encode_cursor(found.last_id_if_more),
+    )
+
+
+@router.get("/{asset_id}", summary="One of your assets", responses=problem_responses(404))
+def get_asset(principal: CanRead, session: SessionDep, asset_id: str) -> AssetOut:
+    row = book.get_asset(session, principal.lessor, asset_id)
+    if row is None:
+        raise _not_found()
+    return AssetOut.of(row)
+
+
+@router.get(
+    "/{asset_id}/valuations", summary="Valuations of one of your assets", responses=problem_responses(404)
+)
+def asset_valuations(principal: CanRead, session: SessionDep, asset_id: str) -> ValuationsOut:
+    rows = book.asset_valuations(session, principal.lessor, asset_id)
+    if rows is None:
+        raise _not_found()
+    return ValuationsOut(asset_id=asset_id, items=[ValuationOut.of(row) for row in rows])

@@ -1,0 +1,137 @@
+"""Routes for one tenant's lease contracts and their payments."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
+
+from leaseguard.api.deps import SessionDep, require
+from leaseguard.api.money import rate, yuan
+from leaseguard.api.pagination import Page, encode_cursor, page_window
+from leaseguard.api.problems import ProblemError, problem_responses
+from leaseguard.store.models import Contract, Payment
+from leaseguard.tenancy import Action, Principal, book
+from leaseguard.tenancy.book import Window
+
+router = APIRouter(prefix="/v1/contracts", tags=["contracts"], responses=problem_responses(401, 403, 422))
+CanRead = Annotated[Principal, Depends(require(Action.READ_CONTRACTS))]
+
+
+class ContractOut(BaseModel):
+    contract_no: str
+    lessor: str
+    lessee_id: str
+    lessee_name: str
+    lessee_type: str
+    group_id: str | None
+    related_party: bool
+    industry: str | None
+    start_date: dt.date
+    term_months: int
+    principal: str
+    principal_fen: int
+    annual_rate: str
+    method: str
+    frequency: str
+    residual_value: str
+    residual_value_fen: int
+    deposit: str
+    deposit_fen: int
+    extra: dict[str, Any] | None
+
+    @classmethod
+    def of(cls, row: Contract) -> ContractOut:
+        return cls(
+            contract_no=row.contract_no,
+            lessor=row.lessor,
+            lessee_id=row.lessee_id,
+            lessee_name=row.lessee_name,
+            lessee_type=row.lessee_type,
+            group_id=row.group_id,
+            related_party=row.related_party,
+            industry=row.industry,
+            start_date=row.start_date,
+            term_months=row.term_months,
+            principal=yuan(row.principal_fen),
+            principal_fen=row.principal_fen,
+            annual_rate=rate(row.annual_rate),
+            method=row.method,
+            frequency=row.frequency,
+            residual_value=yuan(row.residual_value_fen),
+            residual_value_fen=row.residual_value_fen,
+            deposit=yuan(row.deposit_fen),
+            deposit_fen=row.deposit_fen,
+            extra=row.extra,
+        )
+
+
+class PaymentOut(BaseModel):
+    paid_date: dt.date
+    amount: str
+    amount_fen: int
+    seq: int
+
+    @classmethod
+    def of(cls, row: Payment) -> PaymentOut:
+        return cls(
+            paid_date=row.paid_date, amount=yuan(row.amount_fen), amount_fen=row.amount_fen, seq=row.seq
+        )
+
+
+class PaymentsOut(BaseModel):
+    contract_no: str
+    count: int
+    total_paid: str
+    total_paid_fen: int
+    items: list[PaymentOut]
+
+
+def _not_found() -> ProblemError:
+    # The same answer whether the contract is another lessor's or does not exist at all.
+    return ProblemError(404, "No such contract.", kind="not-found")
+
+
+@router.get("", summary="List your contracts")
+def list_contracts(
+    principal: CanRead,
+    session: SessionDep,
+    window: Annotated[Window, Depends(page_window)],
+    lessee_id: Annotated[
+        str | None, Query(max_length=32, description="Only this lessee's contracts.")
+    ] = None,
+) -> Page[ContractOut]:
+    found = book.list_contracts(session, principal.lessor, window, lessee_id=lessee_id)
+    return Page[ContractOut](
+        items=[ContractOut.of(row) for row in found.rows],
+        limit=window.limit,
+        offset=window.offset,
+        next_cursor=encode_cursor(found.last_id_if_more),
+    )
+
+
+@router.get("/{contract_no}", summary="One of your contracts", responses=problem_responses(404))
+def get_contract(principal: CanRead, session: SessionDep, contract_no: str) -> ContractOut:
+    row = book.get_contract(session, principal.lessor, contract_no)
+    if row is None:
+        raise _not_found()
+    return ContractOut.of(row)
+
+
+@router.get(
+    "/{contract_no}/payments", summary="Payments of one of your contracts", responses=problem_responses(404)
+)
+def contract_payments(principal: CanRead, session: SessionDep, contract_no: str) -> PaymentsOut:
+    rows = book.contract_payments(session, principal.lessor, contract_no)
+    if rows is None:
+        raise _not_found()
+    total = sum(row.amount_fen for row in rows)
+    return PaymentsOut(
+        contract_no=contract_no,
+        count=len(rows),
+        total_paid=yuan(total),
+        total_paid_fen=total,
+        items=[PaymentOut.of(row) for row in rows],
+    )

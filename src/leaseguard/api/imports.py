@@ -1,0 +1,69 @@
+"""Routes for import runs. They are global rows, not a tenant's, so only admin and compliance see them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel
+
+from leaseguard.api.deps import SessionDep, require
+from leaseguard.api.pagination import Page, encode_cursor, page_window
+from leaseguard.api.problems import problem_responses
+from leaseguard.store.models import ImportRun
+from leaseguard.tenancy import Action, Principal, book
+from leaseguard.tenancy.book import Window
+
+router = APIRouter(prefix="/v1/imports", tags=["imports"], responses=problem_responses(401, 403, 422))
+CanRead = Annotated[Principal, Depends(require(Action.READ_IMPORTS))]
+
+
+class ImportRunOut(BaseModel):
+    id: int
+    file_name: str
+    file_sha256: str
+    kind: str
+    encoding: str | None
+    rows_read: int
+    rows_inserted: int
+    rows_updated: int
+    rows_unchanged: int
+    rows_rejected: int
+    status: str
+    message: str | None
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+
+    @classmethod
+    def of(cls, row: ImportRun) -> ImportRunOut:
+        return cls(
+            id=row.id,
+            file_name=row.file_name,
+            file_sha256=row.file_sha256,
+            kind=row.kind,
+            encoding=row.encoding,
+            rows_read=row.rows_read,
+            rows_inserted=row.rows_inserted,
+            rows_updated=row.rows_updated,
+            rows_unchanged=row.rows_unchanged,
+            rows_rejected=row.rows_rejected,
+            status=row.status,
+            message=row.message,
+            started_at=row.started_at,
+            finished_at=row.finished_at,
+        )
+
+
+@router.get("", summary="List import runs, newest first (admin and compliance)")
+def list_imports(
+    principal: CanRead, session: SessionDep, window: Annotated[Window, Depends(page_window)]
+) -> Page[ImportRunOut]:
+    del principal  # the dependency is the permission check; import runs are not per lessor
+    found = book.list_import_runs(session, window)
+    return Page[ImportRunOut](
+        items=[ImportRunOut.of(row) for row in found.rows],
+        limit=window.limit,
+        offset=window.offset,
+        next_cursor=encode_cursor(found.last_id_if_more),
+    )

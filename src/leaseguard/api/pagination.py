@@ -1,0 +1,62 @@
+"""Paging of list endpoints: `limit` with either `offset` or an opaque `cursor` from the previous page."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated, Generic, TypeVar
+
+from fastapi import Query
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field
+
+from leaseguard.tenancy.book import Window
+
+MAX_LIMIT = 500
+DEFAULT_LIMIT = 50
+_CURSOR_TAG = "id:"
+
+Item = TypeVar("Item", bound=BaseModel)
+
+
+class Page(BaseModel, Generic[Item]):
+    """One page of a list; pass `next_cursor` as `cursor` to get the next, null when this is the last."""
+
+    items: list[Item]
+    limit: int
+    offset: int
+    next_cursor: str | None = Field(description="Cursor of the next page, or null on the last page.")
+
+
+def encode_cursor(last_id: int | None) -> str | None:
+    if last_id is None:
+        return None
+    return base64.urlsafe_b64encode(f"{_CURSOR_TAG}{last_id}".encode()).decode().rstrip("=")
+
+
+def _invalid(field: str, message: str, value: str | int) -> RequestValidationError:
+    return RequestValidationError(
+        [{"type": "value_error", "loc": ("query", field), "msg": message, "input": value}]
+    )
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if text.startswith(_CURSOR_TAG) and text[len(_CURSOR_TAG) :].isdigit():
+            return int(text[len(_CURSOR_TAG) :])
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        pass
+    raise _invalid("cursor", "not a cursor returned by this API", cursor)
+
+
+def page_window(
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Rows per page.")] = DEFAULT_LIMIT,
+    offset: Annotated[int, Query(ge=0, description="Rows to skip (not with cursor).")] = 0,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
+) -> Window:
+    if cursor is None:
+        return Window(limit=limit, offset=offset)
+    if offset:
+        raise _invalid("offset", "use either offset or cursor, not both", offset)
+    return Window(limit=limit, after_id=decode_cursor(cursor))

@@ -1,0 +1,41 @@
+"""Tenancy: lessors (tenants), API keys with a role, and the permission table the API enforces."""
+
+from leaseguard.tenancy.models import IssuedKey, KeyInfo, Principal
+from leaseguard.tenancy.permissions import PERMISSIONS, ROLES, Action, allowed_actions, is_allowed
+from leaseguard.tenancy.service import (
+    LessorConflictError,
+    TenancyError,
+    UnknownKeyError,
+    UnknownLessorError,
+    UnknownRoleError,
+    add_lessor,
+    authenticate,
+    create_key,
+    get_lessor,
+    list_keys,
+    list_lessors,
+    revoke_key,
+)
+
+__all__ = [
+    "PERMISSIONS",
+    "ROLES",
+    "Action",
+    "IssuedKey",
+    "KeyInfo",
+    "LessorConflictError",
+    "Principal",
+    "TenancyError",
+    "UnknownKeyError",
+    "UnknownLessorError",
+    "UnknownRoleError",
+    "add_lessor",
+    "allowed_actions",
+    "authenticate",
+    "create_key",
+    "get_lessor",
+    "is_allowed",
+    "list_keys",
+    "list_lessors",
+    "revoke_key",
+]

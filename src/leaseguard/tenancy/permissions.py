@@ -1,0 +1,39 @@
+"""Roles and what each may do, as data: the API checks an action against this table and nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from types import MappingProxyType
+
+ROLES: tuple[str, ...] = ("analyst", "compliance", "legal", "admin")
+
+
+class Action(StrEnum):
+    """Something a caller may be allowed to do; named `<resource>:<verb>`."""
+
+    READ_CONTRACTS = "contracts:read"
+    READ_ASSETS = "assets:read"
+    READ_IMPORTS = "imports:read"
+
+
+_BOOK = frozenset({Action.READ_CONTRACTS, Action.READ_ASSETS})
+
+# Import runs are global rows (not per lessor), so only roles that oversee the whole installation see them.
+PERMISSIONS: Mapping[str, frozenset[Action]] = MappingProxyType(
+    {
+        "analyst": _BOOK,
+        "compliance": _BOOK | {Action.READ_IMPORTS},
+        "legal": _BOOK,
+        "admin": _BOOK | {Action.READ_IMPORTS},
+    }
+)
+
+
+def is_allowed(role: str, action: Action) -> bool:
+    """Whether `role` may perform `action`; an unknown role may do nothing."""
+    return action in PERMISSIONS.get(role, frozenset())
+
+
+def allowed_actions(role: str) -> list[str]:
+    return sorted(action.value for action in PERMISSIONS.get(role, frozenset()))

@@ -1,0 +1,182 @@
+"""Lessors and API keys: key format and hashing are pure functions; the rest reads and writes a session.
+
+Session functions flush but never commit, so the caller decides the transaction (`with session.begin(): ...`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import re
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from leaseguard.store.models import ApiKey, Lessor
+from leaseguard.tenancy.models import IssuedKey, KeyInfo, Principal
+from leaseguard.tenancy.permissions import ROLES
+
+KEY_SCHEME = "lg"
+PREFIX_BYTES = 6  # 12 hex characters: enough to find a row, and the column holds 16
+SECRET_BYTES = 32  # 256 bits of entropy, so a fast unsalted hash is safe to store
+LESSOR_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
+_KEY_SHAPE = re.compile(r"lg_([0-9a-f]{12})_([A-Za-z0-9_-]{20,128})")
+# Compared against when no row matches, so an unknown prefix costs the same work as a known one.
+_DUMMY_HASH = hashlib.sha256(b"leaseguard: no such key").hexdigest()
+
+
+class TenancyError(ValueError):
+    """A request about lessors or keys that cannot be honoured; the message is meant for the user."""
+
+
+class UnknownLessorError(TenancyError):
+    pass
+
+
+class UnknownRoleError(TenancyError):
+    pass
+
+
+class UnknownKeyError(TenancyError):
+    pass
+
+
+class LessorConflictError(TenancyError):
+    pass
+
+
+# --- pure -------------------------------------------------------------------------------------------------
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def format_key(prefix: str, secret: str) -> str:
+    return f"{KEY_SCHEME}_{prefix}_{secret}"
+
+
+def parse_key(presented: str) -> tuple[str, str] | None:
+    """(prefix, secret) of a well-formed key, else None."""
+    match = _KEY_SHAPE.fullmatch(presented.strip())
+    return (match.group(1), match.group(2)) if match else None
+
+
+def new_key_parts() -> tuple[str, str]:
+    return secrets.token_hex(PREFIX_BYTES), secrets.token_urlsafe(SECRET_BYTES)
+
+
+def check_role(role: str) -> str:
+    if role not in ROLES:
+        raise UnknownRoleError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
+    return role
+
+
+def check_lessor_code(code: str) -> str:
+    if not LESSOR_CODE.fullmatch(code):
+        raise TenancyError(
+            f"lessor code {code!r} is not valid: 1-32 letters, digits, '_', '.' or '-',"
+            " starting with a letter or digit"
+        )
+    return code
+
+
+# --- session ----------------------------------------------------------------------------------------------
+
+
+def add_lessor(session: Session, code: str, name: str) -> Lessor:
+    """Register a lessor; adding the same code with the same name again returns the existing one."""
+    check_lessor_code(code)
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise TenancyError("lessor name must be 1-200 characters")
+    existing = session.get(Lessor, code)
+    if existing is not None:
+        if existing.name != name:
+            raise LessorConflictError(f"lessor {code!r} already exists with the name {existing.name!r}")
+        return existing
+    lessor = Lessor(code=code, name=name)
+    session.add(lessor)
+    session.flush()
+    return lessor
+
+
+def get_lessor(session: Session, code: str) -> Lessor:
+    lessor = session.get(Lessor, code)
+    if lessor is None:
+        raise UnknownLessorError(f"unknown lessor {code!r}; add it first with `leaseguard lessors add`")
+    return lessor
+
+
+def list_lessors(session: Session) -> list[Lessor]:
+    return list(session.scalars(select(Lessor).order_by(Lessor.code)))
+
+
+def create_key(session: Session, *, lessor: str, role: str, label: str | None = None) -> IssuedKey:
+    """Issue a key for `lessor` with `role`; the returned secret is the only copy there will ever be."""
+    check_role(role)
+    get_lessor(session, lessor)
+    if label is not None and len(label) > 200:
+        raise TenancyError("key label must be at most 200 characters")
+    while True:
+        prefix, secret = new_key_parts()
+        # 48 random bits rarely collide, but a collision would make a key unusable, so check.
+        if session.scalar(select(ApiKey.id).where(ApiKey.prefix == prefix)) is None:
+            break
+    session.add(ApiKey(prefix=prefix, secret_hash=hash_secret(secret), lessor=lessor, role=role, label=label))
+    session.flush()
+    return IssuedKey(key=format_key(prefix, secret), prefix=prefix, lessor=lessor, role=role, label=label)
+
+
+def authenticate(session: Session, presented_key: str) -> Principal | None:
+    """The principal behind a presented key, or None if it is malformed, unknown, wrong or revoked."""
+    parts = parse_key(presented_key)
+    if parts is None:
+        return None
+    prefix, secret = parts
+    row = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+    expected = row.secret_hash if row is not None else _DUMMY_HASH
+    matches = hmac.compare_digest(hash_secret(secret), expected)
+    if row is None or not matches or row.revoked_at is not None or row.role not in ROLES:
+        return None
+    return Principal(lessor=row.lessor, role=row.role, key_prefix=row.prefix)
+
+
+def _utc(moment: dt.datetime | None) -> dt.datetime | None:
+    # SQLite returns naive datetimes; everything this module stores is UTC, so say so on both engines.
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=dt.UTC)
+
+
+def _info(row: ApiKey) -> KeyInfo:
+    return KeyInfo(
+        prefix=row.prefix,
+        lessor=row.lessor,
+        role=row.role,
+        label=row.label,
+        created_at=_utc(row.created_at),
+        revoked_at=_utc(row.revoked_at),
+    )
+
+
+def revoke_key(session: Session, prefix: str) -> KeyInfo:
+    """Revoke the key with `prefix` from now on; revoking it again keeps the first revocation time."""
+    row = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+    if row is None:
+        raise UnknownKeyError(f"no API key with prefix {prefix!r}")
+    if row.revoked_at is None:
+        row.revoked_at = dt.datetime.now(dt.UTC)
+        session.flush()
+    return _info(row)
+
+
+def list_keys(session: Session, lessor: str | None = None) -> list[KeyInfo]:
+    """Every key (or one lessor's), oldest first; secrets are never stored, so never listed."""
+    query = select(ApiKey).order_by(ApiKey.lessor, ApiKey.id)
+    if lessor is not None:
+        get_lessor(session, lessor)
+        query = query.where(ApiKey.lessor == lessor)
+    return [_info(row) for row in session.scalars(query)]

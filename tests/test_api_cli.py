@@ -1,0 +1,123 @@
+"""`leaseguard lessors …`, `keys …` and `serve` on a real workspace, through the Typer app."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from leaseguard.api import server
+from leaseguard.cli.main import app
+from leaseguard.store.db import session_factory
+from leaseguard.tenancy import authenticate
+from leaseguard.workspace import DATABASE_URL_ENV, HOME_ENV, Workspace, init_workspace
+
+KEY = re.compile(r"^lg_[0-9a-f]{12}_[A-Za-z0-9_-]+$", re.MULTILINE)
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
+    monkeypatch.delenv(DATABASE_URL_ENV, raising=False)
+    monkeypatch.delenv(HOME_ENV, raising=False)
+    return init_workspace(tmp_path / "ws")
+
+
+def run(workspace: Workspace, *args: str) -> Result:
+    return CliRunner().invoke(app, [*args, "-w", str(workspace.root)])
+
+
+def authenticates(workspace: Workspace, key: str) -> Any:
+    engine = workspace.engine()
+    try:
+        with session_factory(engine)() as session:
+            return authenticate(session, key)
+    finally:
+        engine.dispose()
+
+
+def test_lessors_add_is_idempotent_and_listed(workspace: Workspace) -> None:
+    assert run(workspace, "lessors", "add", "ALPHA", "--name", "Alpha Leasing").exit_code == 0
+    again = run(workspace, "lessors", "add", "ALPHA", "--name", "Alpha Leasing")
+    assert again.exit_code == 0
+    conflict = run(workspace, "lessors", "add", "ALPHA", "--name", "Someone Else")
+    assert conflict.exit_code == 1
+    assert "already exists" in conflict.output
+    assert run(workspace, "lessors", "add", "贝塔", "--name", "x").exit_code == 1
+    listed = run(workspace, "lessors", "list")
+    assert listed.exit_code == 0
+    assert "ALPHA" in listed.output and "Alpha Leasing" in listed.output
+    assert "Someone Else" not in listed.output
+
+
+def test_keys_create_list_revoke(workspace: Workspace) -> None:
+    run(workspace, "lessors", "add", "ALPHA", "--name", "Alpha Leasing")
+    run(workspace, "lessors", "add", "BETA", "--name", "Beta Leasing")
+    created = run(
+        workspace, "keys", "create", "--lessor", "ALPHA", "--role", "compliance", "--label", "risk desk"
+    )
+    assert created.exit_code == 0, created.output
+    keys = KEY.findall(created.output)
+    assert len(keys) == 1
+    key = keys[0]
+    assert "not be shown again" in created.output
+    principal = authenticates(workspace, key)
+    assert principal is not None and (principal.lessor, principal.role) == ("ALPHA", "compliance")
+    beta_key = KEY.findall(run(workspace, "keys", "create", "--lessor", "BETA", "--role", "legal").output)[0]
+
+    prefix = key.split("_")[1]
+    secret = key.split("_", 2)[2]
+    listed = run(workspace, "keys", "list")
+    assert listed.exit_code == 0
+    assert prefix in listed.output and "risk desk" in listed.output and "active" in listed.output
+    assert secret not in listed.output
+    only_beta = run(workspace, "keys", "list", "--lessor", "BETA")
+    assert prefix not in only_beta.output and beta_key.split("_")[1] in only_beta.output
+
+    revoked = run(workspace, "keys", "revoke", prefix)
+    assert revoked.exit_code == 0, revoked.output
+    assert authenticates(workspace, key) is None
+    assert authenticates(workspace, beta_key) is not None
+    assert "revoked" in run(workspace, "keys", "list", "--lessor", "ALPHA").output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("keys", "create", "--lessor", "ALPHA", "--role", "superuser"), "unknown role"),
+        (("keys", "create", "--lessor", "GAMMA", "--role", "analyst"), "unknown lessor"),
+        (("keys", "list", "--lessor", "GAMMA"), "unknown lessor"),
+        (("keys", "revoke", "0123456789ab"), "no API key"),
+    ],
+)
+def test_bad_input_fails_with_one_readable_line(
+    workspace: Workspace, args: tuple[str, ...], message: str
+) -> None:
+    run(workspace, "lessors", "add", "ALPHA", "--name", "Alpha Leasing")
+    result = run(workspace, *args)
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not KEY.findall(result.output)
+
+
+def test_serve_takes_host_and_port_from_the_config(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = workspace.root / "leaseguard.yaml"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("port: 8000", "port: 8123"), encoding="utf-8"
+    )
+    calls: list[tuple[str, str, int]] = []
+    monkeypatch.setattr(server, "run_server", lambda url, *, host, port: calls.append((url, host, port)))
+    result = run(workspace, "serve")
+    assert result.exit_code == 0, result.output
+    assert "http://127.0.0.1:8123/docs" in result.output
+    assert run(workspace, "serve", "--port", "9001", "--host", "0.0.0.0").exit_code == 0
+    assert calls == [
+        (workspace.database_url, "127.0.0.1", 8123),
+        (workspace.database_url, "0.0.0.0", 9001),
+    ]
