@@ -61,7 +61,8 @@ class DeletionIndex:
             .with_row_index("row")
             .filter(pl.col("folded").str.len_chars() > 0)
         )
-        max_length = int(frame["folded"].str.len_chars().max() or 0) if frame.height else 0
+        lengths = frame["folded"].str.len_chars()
+        max_length = int(lengths.max()) if frame.height else 0  # type: ignore[arg-type]
         keys = (
             _deletion_key_frame(frame, max_length)
             .select(pl.col("key").hash(seed=_HASH_SEED).alias("hash"), pl.col("row").cast(pl.UInt32))

@@ -15,7 +15,7 @@ target_metadata = Base.metadata
 def _engine() -> Engine:
     engine = config.attributes.get("engine")
     if engine is not None:
-        return engine  # type: ignore[no-any-return]
+        return engine
     return create_store_engine(config.get_main_option("sqlalchemy.url") or "sqlite:///leaseguard.db")
 
 
