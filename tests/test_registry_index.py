@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from leaseguard.registry.index import DeletionIndex, fold_column
-from leaseguard.registry.normalize import ocr_fold, single_edit
+from leaseguard.registry.index import DeletionIndex, fold_column, name_column
+from leaseguard.registry.normalize import normalize_name, ocr_fold, single_edit
 
 REGISTERED = [
     "LFV2A21K0A3000001",
@@ -49,3 +49,9 @@ def test_unrelated_and_empty_queries_find_nothing() -> None:
     assert index.candidates(ocr_fold("WDB1234567890XYZ1")).size == 0
     assert index.candidates("").size == 0
     assert len(index) == len(REGISTERED)
+
+
+def test_vectorised_name_folding_agrees_with_the_scalar_one() -> None:
+    names = ["一汽-大众", "ＸＣＭＧ 徐工", "Mindray/迈瑞", None]
+    folded = pl.DataFrame({"n": names}).select(name_column(pl.col("n")))["n"].to_list()
+    assert folded == [normalize_name(name) for name in names]

@@ -22,17 +22,14 @@ _OCR_TO = "".join(group[0] * (len(group) - 1) for group in OCR_CONFUSABLE_GROUPS
 
 
 def fold_column(column: pl.Expr) -> pl.Expr:
-    """Vectorised `normalize.ocr_fold`: NFKC has no polars kernel, so full-width forms are shifted explicitly."""
-    upper = column.fill_null("").str.to_uppercase()
-    # Full-width ASCII (U+FF01..U+FF5E) sits at a fixed offset from ASCII; the ideographic space is noise anyway.
-    ascii_ = upper.str.replace_many(
-        [chr(c) for c in range(0xFF10, 0xFF1A)] + [chr(c) for c in range(0xFF21, 0xFF3B)]
-        + [chr(c) for c in range(0xFF41, 0xFF5B)],
-        [chr(c - 0xFEE0) for c in range(0xFF10, 0xFF1A)] + [chr(c - 0xFEE0) for c in range(0xFF21, 0xFF3B)]
-        + [chr(c - 0xFEE0).upper() for c in range(0xFF41, 0xFF5B)],
-    )
-    cleaned = ascii_.str.replace_all(r"[^0-9A-Z]", "")
+    """Vectorised `normalize.ocr_fold`."""
+    cleaned = column.fill_null("").str.normalize("NFKC").str.to_uppercase().str.replace_all(r"[^0-9A-Z]", "")
     return cleaned.str.replace_many(list(_OCR_FROM), list(_OCR_TO))
+
+
+def name_column(column: pl.Expr) -> pl.Expr:
+    """Vectorised `normalize.normalize_name`."""
+    return column.fill_null("").str.normalize("NFKC").str.to_uppercase().str.replace_all(r"[\W_]+", "")
 
 
 def _deletion_key_frame(folded: pl.DataFrame, max_length: int) -> pl.DataFrame:
@@ -54,15 +51,19 @@ def _hash_keys(keys: Sequence[str]) -> np.ndarray:
 class DeletionIndex:
     """Rows whose folded identifier is within one edit of a query's, by sorted hashes of deletion keys."""
 
-    def __init__(self, folded_values: pl.Series) -> None:
-        """`folded_values[i]` is row i's OCR-folded identifier; empty or null rows are not indexed."""
+    def __init__(self, folded_values: pl.Series, *, exact_only: bool = False) -> None:
+        """`folded_values[i]` is row i's OCR-folded identifier; empty or null rows are not indexed.
+
+        `exact_only` indexes the identifier alone, for keys such as invoices where one edit is another key.
+        """
+        self.exact_only = exact_only
         frame = (
             pl.DataFrame({"folded": folded_values.fill_null("")})
             .with_row_index("row")
             .filter(pl.col("folded").str.len_chars() > 0)
         )
         lengths = frame["folded"].str.len_chars()
-        max_length = int(lengths.max()) if frame.height else 0  # type: ignore[arg-type]
+        max_length = int(lengths.max()) if frame.height and not exact_only else 0  # type: ignore[arg-type]
         keys = (
             _deletion_key_frame(frame, max_length)
             .select(pl.col("key").hash(seed=_HASH_SEED).alias("hash"), pl.col("row").cast(pl.UInt32))
@@ -80,7 +81,9 @@ class DeletionIndex:
         """Rows that share a deletion key with `folded_query` (a superset of those within one edit)."""
         if not folded_query:
             return np.empty(0, dtype=np.uint32)
-        keys = [folded_query] + [folded_query[:i] + folded_query[i + 1 :] for i in range(len(folded_query))]
+        keys = [folded_query]
+        if not self.exact_only:
+            keys += [folded_query[:i] + folded_query[i + 1 :] for i in range(len(folded_query))]
         hashes = _hash_keys(keys)
         starts = np.searchsorted(self._hashes, hashes, side="left")
         ends = np.searchsorted(self._hashes, hashes, side="right")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 _NOT_ALNUM = re.compile(r"[^0-9A-Z]")
+_NOT_WORD = re.compile(r"[\W_]+")
 
 # Each group is one set of look-alikes; the first character represents the group.
 OCR_CONFUSABLE_GROUPS: tuple[str, ...] = ("0ODQ", "1IL", "2Z", "5S", "6G", "8B")
@@ -25,6 +26,13 @@ def normalize_identifier(raw: str | None) -> str:
     if not raw:
         return ""
     return _NOT_ALNUM.sub("", unicodedata.normalize("NFKC", raw).upper())
+
+
+def normalize_name(raw: str | None) -> str:
+    """A manufacturer or model name for comparison: width and case folded, punctuation and spaces gone."""
+    if not raw:
+        return ""
+    return _NOT_WORD.sub("", unicodedata.normalize("NFKC", raw).upper())
 
 
 def ocr_fold(identifier: str) -> str:
