@@ -11,7 +11,7 @@ from pathlib import Path
 def main(argv: list[str]) -> None:
     names = argv or sorted(
         info.name.removeprefix("bench_")
-        for info in pkgutil.iter_modules([str(Path(__file__).parent])
+        for info in pkgutil.iter_modules([str(Path(__file__).parent)])
         if info.name.startswith("bench_")
     )
     for name in names:

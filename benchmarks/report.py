@@ -35,7 +35,12 @@ def publish(name: str, title: str, rows: list[dict[str, Any]]) -> Path:
     Console().print(table)
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     out = RESULTS_DIR / f"{name}.json"
-    payload = {"benchmark": name, "date": dt.datetime.now(dt.UTC).isoformat(), "machine": machine(), "rows": rows}
+    payload = {
+        "benchmark": name,
+        "date": dt.datetime.now(dt.UTC).isoformat(),
+        "machine": machine(),
+        "rows": rows,
+    }
     out.write_text(json.dumps(payload, indent=2, default=str), encoding="utf-8")
     Console().print(f"wrote {out}")
     return out

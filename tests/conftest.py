@@ -52,9 +52,11 @@ def postgres_schema_url() -> Iterator[str]:
 
 def _reset_postgres(engine: Engine) -> None:
     with engine.begin() as connection:
-        tables = connection.execute(
-            text("select tablename from pg_tables where schemaname = current_schema()")
-        ).scalars().all()
+        tables = (
+            connection.execute(text("select tablename from pg_tables where schemaname = current_schema()"))
+            .scalars()
+            .all()
+        )
         if tables:
             connection.execute(text("drop table " + ", ".join(f'"{t}"' for t in tables) + " cascade"))
 

@@ -45,7 +45,9 @@ def test_ocr_fold_joins_every_confusable_group() -> None:
         ("LFV2A21K0A3000001", "LFV2A21K0A3000010", EditKind.TRANSPOSITION, 15),
     ],
 )
-def test_single_edit_names_the_difference(first: str, second: str, kind: EditKind, position: int | None) -> None:
+def test_single_edit_names_the_difference(
+    first: str, second: str, kind: EditKind, position: int | None
+) -> None:
     edit = single_edit(first, second)
     assert edit is not None
     assert edit.kind is kind

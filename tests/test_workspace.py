@@ -71,7 +71,9 @@ def test_workspace_is_found_from_home_env_and_missing_one_is_a_clear_error(
         find_workspace(tmp_path / "nowhere")
 
 
-def test_migrate_without_workspace_exits_with_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_migrate_without_workspace_exits_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv(HOME_ENV, raising=False)
     result = runner.invoke(app, ["migrate"])

@@ -83,7 +83,9 @@ def _write_signing_key(private_path: Path, public_path: Path) -> None:
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(private_pem)
     public_path.write_bytes(
-        key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
     )
 
 
@@ -113,7 +115,9 @@ def find_workspace(directory: Path | None = None) -> Workspace:
     if directory is not None:
         config_file = directory / CONFIG_FILE
         if not config_file.exists():
-            raise WorkspaceError(f"{directory}: no {CONFIG_FILE} here; run `leaseguard init {directory}` first")
+            raise WorkspaceError(
+                f"{directory}: no {CONFIG_FILE} here; run `leaseguard init {directory}` first"
+            )
         return Workspace(directory.resolve(), _read_config(config_file))
     here = Path.cwd().resolve()
     for candidate in (here, *here.parents):

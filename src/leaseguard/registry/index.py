@@ -9,7 +9,7 @@ Hash collisions only add candidates; the checker verifies every candidate on the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import polars as pl
@@ -32,13 +32,43 @@ def name_column(column: pl.Expr) -> pl.Expr:
     return column.fill_null("").str.normalize("NFKC").str.to_uppercase().str.replace_all(r"[\W_]+", "")
 
 
-def _deletion_key_frame(folded: pl.DataFrame, max_length: int) -> pl.DataFrame:
+CounterRule = Callable[[pl.Expr, int], pl.Expr]
+"""Given the folded identifier and a 0-based position, whether that position is part of a production counter."""
+
+
+def trailing_digits_counter(folded: pl.Expr, position: int) -> pl.Expr:
+    """Serial and engine numbers: the trailing run of digits is the counter."""
+    counter_start = folded.str.len_chars() - folded.str.extract(r"(\d*)$", 1).str.len_chars()
+    return pl.lit(position) >= counter_start
+
+
+def vin_counter(vin_serial_positions: Sequence[int]) -> CounterRule:
+    """VINs: the production sequence positions, plus the check digit (position 9) that follows them."""
+    counter = {p - 1 for p in vin_serial_positions} | {8}
+    return lambda _folded, position: pl.lit(position in counter)
+
+
+SELF = -1  # the position of the key that is the identifier itself
+
+
+def _key_frame(folded: pl.DataFrame, max_length: int, counter: CounterRule | None) -> pl.DataFrame:
     key = pl.col("folded")
-    variants = [folded.select("row", key.alias("key"))]
+    variants = [
+        folded.select(
+            "row",
+            key.alias("key"),
+            pl.lit(SELF, pl.Int16).alias("position"),
+            pl.lit(False).alias("in_counter"),
+        )
+    ]
     for position in range(max_length):
+        in_counter = counter(key, position) if counter else pl.lit(False)
         variants.append(
             folded.filter(key.str.len_chars() > position).select(
-                "row", (key.str.slice(0, position) + key.str.slice(position + 1)).alias("key")
+                "row",
+                (key.str.slice(0, position) + key.str.slice(position + 1)).alias("key"),
+                pl.lit(position, pl.Int16).alias("position"),
+                in_counter.alias("in_counter"),
             )
         )
     return pl.concat(variants)
@@ -51,10 +81,14 @@ def _hash_keys(keys: Sequence[str]) -> np.ndarray:
 class DeletionIndex:
     """Rows whose folded identifier is within one edit of a query's, by sorted hashes of deletion keys."""
 
-    def __init__(self, folded_values: pl.Series, *, exact_only: bool = False) -> None:
+    def __init__(
+        self, folded_values: pl.Series, *, exact_only: bool = False, counter: CounterRule | None = None
+    ) -> None:
         """`folded_values[i]` is row i's OCR-folded identifier; empty or null rows are not indexed.
 
         `exact_only` indexes the identifier alone, for keys such as invoices where one edit is another key.
+        `counter` marks production-counter positions, so that screening a book need not pair every unit with
+        every neighbour off the same line (those pairs are asked for explicitly in `pairs`).
         """
         self.exact_only = exact_only
         frame = (
@@ -64,14 +98,19 @@ class DeletionIndex:
         )
         lengths = frame["folded"].str.len_chars()
         max_length = int(lengths.max()) if frame.height and not exact_only else 0  # type: ignore[arg-type]
-        keys = (
-            _deletion_key_frame(frame, max_length)
-            .select(pl.col("key").hash(seed=_HASH_SEED).alias("hash"), pl.col("row").cast(pl.UInt32))
-            .unique()
+        self._keys = (
+            _key_frame(frame, max_length, counter)
+            .select(
+                pl.col("key").hash(seed=_HASH_SEED).alias("hash"),
+                pl.col("row").cast(pl.UInt32),
+                "position",
+                "in_counter",
+            )
+            .unique(subset=["hash", "row"], keep="first", maintain_order=True)
             .sort("hash")
         )
-        self._hashes: np.ndarray = keys["hash"].to_numpy()
-        self._rows: np.ndarray = keys["row"].to_numpy()
+        self._hashes: np.ndarray = self._keys["hash"].to_numpy()
+        self._rows: np.ndarray = self._keys["row"].to_numpy()
         self.size = len(folded_values)
 
     def __len__(self) -> int:
@@ -92,6 +131,49 @@ class DeletionIndex:
             return np.empty(0, dtype=np.uint32)
         return np.unique(np.concatenate(found))
 
+    def pairs(
+        self, *, suspect_rows: pl.Series | None = None, groups: pl.Series | None = None
+    ) -> pl.DataFrame:
+        """Candidate pairs (row_a < row_b) for screening a whole book.
+
+        Every pair within one edit is produced except edits inside a production counter, which honest
+        neighbours share by the million; those are produced only when one side is among `suspect_rows`
+        (e.g. a VIN whose check digit fails) or both sides have the same non-null `groups` value (e.g. the
+        same lessee).
+        """
+        keys = self._keys
+        own = keys.filter(pl.col("position") == SELF).select("hash", "row")
+        deleted = keys.filter(pl.col("position") != SELF)
+        outside = deleted.filter(~pl.col("in_counter")).select("hash", "row")
+        inside = deleted.filter(pl.col("in_counter")).select("hash", "row")
+        joins = [
+            own.join(own, on="hash", suffix="_b"),
+            own.join(deleted.select("hash", "row"), on="hash", suffix="_b"),
+            outside.join(outside, on="hash", suffix="_b"),
+        ]
+        if suspect_rows is not None and suspect_rows.len():
+            suspects = inside.filter(pl.col("row").is_in(suspect_rows.cast(pl.UInt32)))
+            joins.append(suspects.join(inside, on="hash", suffix="_b"))
+        if groups is not None:
+            group_of = (
+                pl.DataFrame({"group": groups})
+                .with_row_index("row")
+                .with_columns(pl.col("row").cast(pl.UInt32))
+            )
+            grouped = inside.join(group_of.filter(pl.col("group").is_not_null()), on="row")
+            joins.append(
+                grouped.join(grouped, on=["hash", "group"], suffix="_b").select("hash", "row", "row_b")
+            )
+        pairs = pl.concat([j.select("row", "row_b") for j in joins])
+        return (
+            pairs.filter(pl.col("row") != pl.col("row_b"))
+            .select(
+                pl.min_horizontal("row", "row_b").alias("row_a"),
+                pl.max_horizontal("row", "row_b").alias("row_b"),
+            )
+            .unique()
+        )
+
     @property
     def nbytes(self) -> int:
-        return int(self._hashes.nbytes + self._rows.nbytes)
+        return int(self._keys.estimated_size())

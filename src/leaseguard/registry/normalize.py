@@ -89,7 +89,9 @@ def single_edit(first: str, second: str) -> Edit | None:
     if abs(len(fa) - len(fb)) != 1:
         return None
     longer, shorter = (fa, fb) if len(fa) > len(fb) else (fb, fa)
-    position = next((i for i, (x, y) in enumerate(zip(longer, shorter, strict=False)) if x != y), len(shorter))
+    position = next(
+        (i for i, (x, y) in enumerate(zip(longer, shorter, strict=False)) if x != y), len(shorter)
+    )
     if longer[:position] + longer[position + 1 :] != shorter:
         return None
     return Edit(EditKind.DELETION if longer is fa else EditKind.INSERTION, position)

@@ -38,7 +38,7 @@ BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {dict[str, Any]: JSON}
+    type_annotation_map = {dict[str, Any]: JSON}  # noqa: RUF012 (SQLAlchemy reads it as a class attribute)
 
 
 class Lessor(Base):
@@ -178,3 +178,20 @@ class ImportRun(Base):
     message: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AssetCheck(Base):
+    """One ownership check: who asked about which asset, when, and the verdict with its reasons."""
+
+    __tablename__ = "asset_checks"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    asked_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    lessor: Mapped[str] = mapped_column(ForeignKey("lessors.code"), index=True)
+    asked_by: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(16))
+    request: Mapped[dict[str, Any]] = mapped_column(JSON)
+    verdict: Mapped[str] = mapped_column(String(8))
+    reasons: Mapped[list[str]] = mapped_column(JSON)
+    matches: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    rules_version: Mapped[int] = mapped_column(Integer)
