@@ -4,11 +4,7 @@ isolation, authentication, roles, money on the wire, and problem+json errors."""
 from __future__ import annotations
 
 import datetime as dt
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -16,42 +12,16 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from alembic.script import ScriptDirectory
-from fastapi import FastAPI
 from sqlalchemy import text
 
-from conftest import _reset_postgres
+from conftest import _reset_postgres, running
 from leaseguard.api import create_app
 from leaseguard.store.db import MIGRATIONS_DIR, create_store_engine, session_factory, upgrade_schema
 from leaseguard.store.models import Asset, Contract, ImportRun, Payment, Valuation
 from leaseguard.tenancy import add_lessor, create_key, revoke_key
 
 LEAK_MARKER = "sensitive-detail-7f3a"
-
-
-@contextmanager
-def running(app: FastAPI) -> Iterator[str]:
-    """Serve `app` with uvicorn on a free port in a background thread; yields the base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    # Accepted connections inherit this; without it Nagle's algorithm adds ~40 ms to every response.
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.bind(("127.0.0.1", 0))  # binding here, not in uvicorn, means no race for the free port
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="critical", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
 
 
 # --- the book of two lessors -------------------------------------------------------------------------------

@@ -10,11 +10,20 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 import leaseguard
-from leaseguard.api import assets, contracts, imports, system
+from leaseguard.api import assets, contracts, evidence, imports, system
 from leaseguard.api.problems import add_problem_schemas, install_problem_handlers
+from leaseguard.registry import views as registry_views
+from leaseguard.registry.service import RegisterCache
 from leaseguard.store.db import create_store_engine, session_factory
 
-ROUTERS = (system.router, contracts.router, assets.router, imports.router)
+ROUTERS = (
+    system.router,
+    contracts.router,
+    registry_views.router,
+    assets.router,
+    imports.router,
+    evidence.router,
+)
 
 DESCRIPTION = """Risk control for financial leasing: your lessor's contracts, payments, assets and valuations.
 
@@ -45,6 +54,7 @@ def create_app(database_url: str) -> FastAPI:
     )
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
+    app.state.registers = RegisterCache(engine)
     install_problem_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

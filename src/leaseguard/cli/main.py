@@ -7,7 +7,13 @@ from typing import Annotated
 
 import typer
 
-from leaseguard.cli import api_commands, import_commands, synth_commands
+from leaseguard.cli import (
+    api_commands,
+    evidence_commands,
+    import_commands,
+    registry_commands,
+    synth_commands,
+)
 from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace
 from leaseguard.store.db import upgrade_schema
 from leaseguard.workspace import WorkspaceError, init_workspace
@@ -51,6 +57,8 @@ def migrate(workspace: WorkspaceOption = None) -> None:
 synth_commands.register(app)
 import_commands.register(app)
 api_commands.register(app)
+registry_commands.register(app)
+evidence_commands.register(app)
 
 
 def main() -> None:

@@ -152,7 +152,8 @@ class DeletionIndex:
             outside.join(outside, on="hash", suffix="_b"),
         ]
         if suspect_rows is not None and suspect_rows.len():
-            suspects = inside.filter(pl.col("row").is_in(suspect_rows.cast(pl.UInt32)))
+            suspect_frame = pl.DataFrame({"row": suspect_rows.cast(pl.UInt32)})
+            suspects = inside.join(suspect_frame, on="row", how="semi")
             joins.append(suspects.join(inside, on="hash", suffix="_b"))
         if groups is not None:
             group_of = (

@@ -34,7 +34,9 @@ class RegistryRules(BaseModel):
 def load_rules(path: Path | None = None) -> RegistryRules:
     """The rules at `path`, or the shipped defaults."""
     if path is None:
-        text = resources.files("leaseguard.defaults").joinpath("registry_rules.yaml").read_text(encoding="utf-8")
+        text = (
+            resources.files("leaseguard.defaults").joinpath("registry_rules.yaml").read_text(encoding="utf-8")
+        )
     else:
         text = path.read_text(encoding="utf-8")
     loaded: Any = yaml.safe_load(text)

@@ -15,8 +15,10 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -195,3 +197,61 @@ class AssetCheck(Base):
     reasons: Mapped[list[str]] = mapped_column(JSON)
     matches: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     rules_version: Mapped[int] = mapped_column(Integer)
+
+
+class EvidenceLog(Base):
+    """The evidence log's one state row: its origin and key (fixed at the first append) and its size.
+
+    Every append updates this row first, so concurrent appenders queue on its lock on both databases.
+    """
+
+    __tablename__ = "evidence_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    origin: Mapped[str] = mapped_column(String(200))
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    size: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class EvidenceRecord(Base):
+    """One leaf of the evidence log: the exact entry bytes that were hashed, and the content they commit to."""
+
+    __tablename__ = "evidence_records"
+    __table_args__ = (Index("ix_evidence_records_lessor_ref", "lessor", "ref"),)
+
+    leaf_index: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    lessor: Mapped[str] = mapped_column(ForeignKey("lessors.code"))
+    kind: Mapped[str] = mapped_column(String(64))
+    ref: Mapped[str | None] = mapped_column(String(200))
+    media_type: Mapped[str] = mapped_column(String(100))
+    entry: Mapped[bytes] = mapped_column(LargeBinary)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    appended_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class EvidenceNode(Base):
+    """Hash of a perfect subtree of the evidence log: leaves [position·2^level, (position+1)·2^level).
+
+    Written once when its last leaf arrives and never changed, so any proof is O(log n) key lookups.
+    """
+
+    __tablename__ = "evidence_nodes"
+    # Without a rowid SQLite keeps the hash in the primary-key B-tree: one lookup, no second index.
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    position: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class EvidenceCheckpoint(Base):
+    """A signed checkpoint (C2SP signed note) of the evidence log, kept as published."""
+
+    __tablename__ = "evidence_checkpoints"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    tree_size: Mapped[int] = mapped_column(BigInteger, index=True)
+    root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    note: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

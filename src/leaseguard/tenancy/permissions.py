@@ -15,17 +15,22 @@ class Action(StrEnum):
     READ_CONTRACTS = "contracts:read"
     READ_ASSETS = "assets:read"
     READ_IMPORTS = "imports:read"
+    READ_EVIDENCE = "evidence:read"
+    CHECK_ASSETS = "assets:check"
 
 
-_BOOK = frozenset({Action.READ_CONTRACTS, Action.READ_ASSETS})
+# Checking an asset before funding is everyday work for everyone who reads the book.
+_BOOK = frozenset({Action.READ_CONTRACTS, Action.READ_ASSETS, Action.CHECK_ASSETS})
+# Evidence reads are the caller's own records plus checkpoints and proofs of the shared tree, so every role.
+_EVIDENCE = frozenset({Action.READ_EVIDENCE})
 
 # Import runs are global rows (not per lessor), so only roles that oversee the whole installation see them.
 PERMISSIONS: Mapping[str, frozenset[Action]] = MappingProxyType(
     {
-        "analyst": _BOOK,
-        "compliance": _BOOK | {Action.READ_IMPORTS},
-        "legal": _BOOK,
-        "admin": _BOOK | {Action.READ_IMPORTS},
+        "analyst": _BOOK | _EVIDENCE,
+        "compliance": _BOOK | _EVIDENCE | {Action.READ_IMPORTS},
+        "legal": _BOOK | _EVIDENCE,
+        "admin": _BOOK | _EVIDENCE | {Action.READ_IMPORTS},
     }
 )
 

@@ -1,0 +1,181 @@
+"""`leaseguard assets check` and `leaseguard assets screen`: the ownership check from the command line."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace
+from leaseguard.registry.check import AssetFacts
+from leaseguard.registry.register import Register
+from leaseguard.registry.rules import load_rules
+from leaseguard.registry.screen import screen_register, write_summary
+from leaseguard.registry.service import record_check, shared_view
+from leaseguard.store.db import session_factory
+from leaseguard.store.models import Lessor
+
+assets_app = typer.Typer(
+    help="The ownership check: one asset before funding, or a whole book.", no_args_is_help=True
+)
+
+_VERDICT_STYLE = {"clear": "bold green", "review": "bold yellow", "block": "bold red"}
+
+
+def _fen(amount: str | None) -> int | None:
+    if amount is None:
+        return None
+    try:
+        value = Decimal(amount)
+    except InvalidOperation:
+        fail(f"--invoice-amount {amount!r} is not a number of yuan")
+    if value < 0 or value != value.quantize(Decimal("0.01")):
+        fail(f"--invoice-amount {amount!r} must be non-negative with at most 2 decimals")
+    return int(value * 100)
+
+
+@assets_app.command("check")
+def check(
+    lessor: Annotated[str, typer.Option(help="Code of the lessor asking (its own book shows in full).")],
+    vin: Annotated[str | None, typer.Option(help="Vehicle identification number.")] = None,
+    serial: Annotated[str | None, typer.Option("--serial", help="Manufacturer serial number.")] = None,
+    engine_no: Annotated[str | None, typer.Option(help="Engine number.")] = None,
+    invoice_no: Annotated[str | None, typer.Option(help="VAT invoice number.")] = None,
+    invoice_code: Annotated[str | None, typer.Option(help="VAT invoice code.")] = None,
+    invoice_amount: Annotated[str | None, typer.Option(help="Invoice amount in yuan.")] = None,
+    manufacturer: Annotated[str | None, typer.Option()] = None,
+    model: Annotated[str | None, typer.Option()] = None,
+    asset_type: Annotated[
+        str | None, typer.Option(help="vehicle, machinery, medical, equipment, other")
+    ] = None,
+    purchase_contract_no: Annotated[str | None, typer.Option()] = None,
+    lessee_id: Annotated[str | None, typer.Option(help="USCC or resident ID of the lessee.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Check one asset against every lessor's register: clear, review or block, with every reason."""
+    if not any((vin, serial, engine_no, invoice_no)):
+        fail("give at least one of --vin, --serial, --engine-no, --invoice-no")
+    if asset_type not in (None, "vehicle", "machinery", "medical", "equipment", "other"):
+        fail(f"--asset-type {asset_type!r} is not one of vehicle, machinery, medical, equipment, other")
+    asked = AssetFacts(
+        lessor=lessor,
+        asset_type=asset_type,
+        vin=vin,
+        serial_no=serial,
+        engine_no=engine_no,
+        invoice_no=invoice_no,
+        invoice_code=invoice_code,
+        invoice_amount_fen=_fen(invoice_amount),
+        manufacturer=manufacturer,
+        model=model,
+        purchase_contract_no=purchase_contract_no,
+        lessee_id=lessee_id,
+    )
+    opened = open_workspace(workspace)
+    engine = opened.engine()
+    try:
+        with session_factory(engine)() as session, session.begin():
+            if session.get(Lessor, lessor) is None:
+                fail(f"lessor {lessor!r} is not registered (see `leaseguard lessors list`)")
+            register = Register.from_engine(engine, load_rules())
+            outcome = register.check(asked)
+            record = record_check(
+                session,
+                asked=asked,
+                outcome=outcome,
+                asked_by="cli",
+                channel="cli",
+                rules_version=register.rules.version,
+            )
+            check_id = record.id
+    finally:
+        engine.dispose()
+    views = [shared_view(m, lessor) for m in outcome.matches]
+    if as_json:
+        answer = {
+            "check_id": check_id,
+            "verdict": outcome.verdict.value,
+            "findings": [
+                {"code": f.code, "verdict": f.verdict.value, "reason": f.reason} for f in outcome.findings
+            ],
+            "matches": views,
+        }
+        console.print_json(json.dumps(answer, default=str, ensure_ascii=False))
+        return
+    style = _VERDICT_STYLE[outcome.verdict.value]
+    console.print(
+        f"verdict: [{style}]{outcome.verdict.value}[/]  (check #{check_id}, {len(register):,} registered)"
+    )
+    for finding in outcome.findings:
+        console.print(f"  • {finding.reason}")
+    if views:
+        table = Table("lessor", "registered", "financing", "match", "verdict", "reasons")
+        for view in views:
+            table.add_row(
+                view["lessor"] + (" (own)" if view["own_book"] else ""),
+                str(view["registered_at"] or ""),
+                {True: "active", False: "ended", None: "unknown"}[view["financing_active"]],
+                view["match_kind"],
+                view["verdict"],
+                "; ".join(view["reasons"]),
+            )
+        console.print(table)
+
+
+@assets_app.command("screen")
+def screen(
+    out: Annotated[Path, typer.Option("--out", help="Where to write the matching pairs (CSV).")] = Path(
+        "matches.csv"
+    ),
+    screen_all: Annotated[
+        bool, typer.Option("--all", help="Screen every registration in the store.")
+    ] = False,
+    summary: Annotated[
+        Path | None, typer.Option(help="Also write a summary workbook (.xlsx) a risk officer can read.")
+    ] = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Find every pair and cluster of registrations that are the same asset, across all lessors."""
+    if not screen_all:
+        fail("give --all to screen the whole register (screening a file is not built yet)")
+    opened = open_workspace(workspace)
+    engine = opened.engine()
+    try:
+        with console.status("loading and indexing the register"):
+            register = Register.from_engine(engine, load_rules())
+    finally:
+        engine.dispose()
+    with Progress(
+        TextColumn("{task.description:<28}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task("compare candidate pairs", total=None)
+
+        def advance(_stage: str, done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        result = screen_register(register, progress=advance)
+    result.matches.write_csv(out)
+    counts = result.matches.group_by("verdict").len().sort("verdict")
+    console.print(
+        f"{len(register):,} registrations, {result.candidate_pairs:,} candidate pairs, "
+        f"{result.matches.height:,} matches ("
+        + ", ".join(f"{v}: {n:,}" for v, n in counts.iter_rows())
+        + f") → {out}"
+    )
+    if summary:
+        write_summary(result, summary)
+        console.print(f"summary → {summary}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(assets_app, name="assets")

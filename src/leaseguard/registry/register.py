@@ -1,0 +1,155 @@
+"""The register in memory: every lessor's assets as one columnar frame with an index per identifier.
+
+Built once from the store (a million assets in seconds) and then asked many times; a check reads only the
+handful of rows the indexes return, so it answers in milliseconds however large the consortium's book is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Engine
+
+from leaseguard.registry.check import AssetFacts, CheckOutcome, PriceRange, check_asset, invoice_key
+from leaseguard.registry.identifiers import is_valid_vin
+from leaseguard.registry.index import (
+    DeletionIndex,
+    fold_column,
+    name_column,
+    trailing_digits_counter,
+    vin_counter,
+)
+from leaseguard.registry.normalize import normalize_identifier, normalize_name, ocr_fold
+from leaseguard.registry.rules import RegistryRules
+
+ASSET_COLUMNS = (
+    "lessor",
+    "asset_id",
+    "asset_type",
+    "vin",
+    "serial_no",
+    "engine_no",
+    "manufacturer",
+    "model",
+    "invoice_code",
+    "invoice_no",
+    "invoice_amount_fen",
+    "purchase_contract_no",
+    "lessee_id",
+    "lessee_name",
+    "contract_no",
+    "registered_at",
+)
+
+_ASSETS_QUERY = (
+    "select a.lessor, a.asset_id, a.asset_type, a.vin, a.serial_no, a.engine_no, a.manufacturer, a.model, "
+    "a.invoice_code, a.invoice_no, a.invoice_amount_fen, a.purchase_contract_no, a.lessee_id, a.lessee_name, "
+    "a.contract_no, a.registered_at, c.start_date as contract_start, c.term_months as contract_term_months "
+    "from assets a left join contracts c on c.contract_no = a.contract_no order by a.id"
+)
+
+
+def with_financing_state(frame: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
+    """Add `financing_active`: the financing contract has started and its term has not run out by `as_of`."""
+    # SQLite hands dates back as ISO text, PostgreSQL as dates.
+    if frame.schema["contract_start"] == pl.String:
+        frame = frame.with_columns(pl.col("contract_start").str.to_date("%Y-%m-%d", strict=False))
+    start = pl.col("contract_start").cast(pl.Date)
+    end = start.dt.offset_by(pl.format("{}mo", pl.col("contract_term_months")))
+    return frame.with_columns(
+        pl.when(start.is_null())
+        .then(None)
+        .otherwise((start <= as_of) & (end > as_of))
+        .alias("financing_active")
+    ).drop("contract_start", "contract_term_months")
+
+
+class Register:
+    """All registered assets with indexes on VIN, engine number, serial number and invoice."""
+
+    def __init__(self, assets: pl.DataFrame, rules: RegistryRules) -> None:
+        self.rules = rules
+        missing = [c for c in ASSET_COLUMNS if c not in assets.columns]
+        if missing:
+            raise ValueError(f"asset frame lacks columns: {', '.join(missing)}")
+        if "financing_active" not in assets.columns:
+            assets = assets.with_columns(pl.lit(None, dtype=pl.Boolean).alias("financing_active"))
+        self.assets = assets
+        folded = assets.select(
+            fold_column(pl.col("vin")).alias("vin"),
+            fold_column(pl.col("engine_no")).alias("engine_no"),
+            fold_column(pl.col("serial_no")).alias("serial_no"),
+            (fold_column(pl.col("invoice_code")) + "/" + fold_column(pl.col("invoice_no"))).alias("invoice"),
+        ).with_columns(
+            pl.when(pl.col("invoice").str.ends_with("/"))
+            .then(pl.lit(""))
+            .otherwise(pl.col("invoice"))
+            .alias("invoice")
+        )
+        self.indexes = {
+            "vin": DeletionIndex(folded["vin"], counter=vin_counter(rules.vin_serial_positions)),
+            "engine_no": DeletionIndex(folded["engine_no"], counter=trailing_digits_counter),
+            "serial_no": DeletionIndex(folded["serial_no"], counter=trailing_digits_counter),
+            "invoice": DeletionIndex(folded["invoice"], exact_only=True),
+        }
+        # Rows whose VIN fails its check digit: a typo or a forgery, so their counter neighbours are screened too.
+        vins = assets["vin"].to_list()
+        self.invalid_vin_rows = pl.Series(
+            [row for row, vin in enumerate(vins) if vin and not is_valid_vin(normalize_identifier(vin))],
+            dtype=pl.UInt32,
+        )
+        prices = (
+            assets.filter(pl.col("invoice_amount_fen").is_not_null())
+            .with_columns(
+                (name_column(pl.col("manufacturer")) + "|" + name_column(pl.col("model"))).alias("_key")
+            )
+            .group_by("_key")
+            .agg(pl.col("invoice_amount_fen").median().alias("median"), pl.len().alias("peers"))
+        )
+        self._prices = {
+            row["_key"]: PriceRange(int(row["median"]), int(row["peers"]))
+            for row in prices.iter_rows(named=True)
+        }
+
+    @classmethod
+    def from_engine(cls, engine: Engine, rules: RegistryRules, *, as_of: dt.date | None = None) -> Register:
+        with engine.connect() as connection:
+            frame = pl.read_database(_ASSETS_QUERY, connection, infer_schema_length=None)
+        return cls(with_financing_state(frame, as_of or dt.date.today()), rules)
+
+    def __len__(self) -> int:
+        return self.assets.height
+
+    def facts(self, row: int) -> AssetFacts:
+        values: dict[str, Any] = self.assets.row(row, named=True)
+        registered_at = values.get("registered_at")
+        if isinstance(registered_at, str):
+            registered_at = dt.date.fromisoformat(registered_at)
+        fields: dict[str, Any] = {name: values.get(name) for name in ASSET_COLUMNS}
+        fields.update(registered_at=registered_at, financing_active=values.get("financing_active"))
+        return AssetFacts(**fields)
+
+    def candidate_rows(self, asked: AssetFacts) -> set[int]:
+        rows: set[int] = set()
+        for name, value in (
+            ("vin", asked.vin),
+            ("engine_no", asked.engine_no),
+            ("serial_no", asked.serial_no),
+        ):
+            if value:
+                rows.update(self.indexes[name].candidates(ocr_fold(value)).tolist())
+        key = invoice_key(asked)
+        if key:
+            rows.update(self.indexes["invoice"].candidates(key).tolist())
+        return rows
+
+    def price_reference(self, asked: AssetFacts) -> PriceRange | None:
+        if not asked.manufacturer and not asked.model:
+            return None
+        return self._prices.get(f"{normalize_name(asked.manufacturer)}|{normalize_name(asked.model)}")
+
+    def check(self, asked: AssetFacts) -> CheckOutcome:
+        candidates = [self.facts(row) for row in sorted(self.candidate_rows(asked))]
+        return check_asset(asked, candidates, self.rules, self.price_reference(asked))

@@ -1,0 +1,123 @@
+"""The ownership check as a service: keep the register fresh, check, record who asked what, and show each
+lessor only what a consortium may share."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from leaseguard.registry.check import AssetFacts, CheckOutcome, Match
+from leaseguard.registry.register import Register
+from leaseguard.registry.rules import RegistryRules, load_rules
+from leaseguard.store.models import Asset, AssetCheck, ImportRun
+
+
+class RegisterCache:
+    """One in-memory register per store, rebuilt when an import has changed the assets since it was built."""
+
+    def __init__(self, engine: Engine, rules: RegistryRules | None = None) -> None:
+        self.engine = engine
+        self.rules = rules or load_rules()
+        self._register: Register | None = None
+        self._stamp: tuple[Any, ...] | None = None
+        self._lock = threading.Lock()
+
+    def _current_stamp(self) -> tuple[Any, ...]:
+        with self.engine.connect() as connection:
+            return (
+                connection.execute(select(func.max(Asset.id))).scalar(),
+                connection.execute(select(func.max(ImportRun.id))).scalar(),
+                dt.date.today(),
+            )
+
+    def get(self) -> Register:
+        stamp = self._current_stamp()
+        with self._lock:
+            if self._register is None or stamp != self._stamp:
+                self._register = Register.from_engine(self.engine, self.rules)
+                self._stamp = stamp
+            return self._register
+
+
+def _match_record(match: Match) -> dict[str, Any]:
+    return {
+        "lessor": match.registration.lessor,
+        "asset_id": match.registration.asset_id,
+        "match_kind": match.match_kind,
+        "verdict": match.verdict.value,
+        "score": match.score,
+        "reasons": list(match.reasons),
+    }
+
+
+def record_check(
+    session: Session,
+    *,
+    asked: AssetFacts,
+    outcome: CheckOutcome,
+    asked_by: str,
+    channel: str,
+    rules_version: int,
+) -> AssetCheck:
+    """Keep what was asked, when, by whom, and what the answer was, so it can be proven later."""
+    request = {
+        k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in asdict(asked).items() if v is not None
+    }
+    row = AssetCheck(
+        asked_at=dt.datetime.now(dt.UTC),
+        lessor=asked.lessor,
+        asked_by=asked_by,
+        channel=channel,
+        request=request,
+        verdict=outcome.verdict.value,
+        reasons=outcome.reasons,
+        matches=[_match_record(m) for m in outcome.matches],
+        rules_version=rules_version,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def shared_view(match: Match, asking_lessor: str) -> dict[str, Any]:
+    """A match as the asking lessor may see it: everything in its own book, the consortium's share elsewhere."""
+    registration = match.registration
+    view: dict[str, Any] = {
+        "lessor": registration.lessor,
+        "registered_at": registration.registered_at,
+        "financing_active": registration.financing_active,
+        "match_kind": match.match_kind,
+        "verdict": match.verdict.value,
+        "score": match.score,
+        "same_lessee": match.same_lessee,
+        "identifiers": [
+            {"field": m.field, "edit": m.edit.value, "strength": m.strength.name.lower()}
+            for m in match.identifiers
+        ],
+        "own_book": registration.lessor == asking_lessor,
+    }
+    if registration.lessor == asking_lessor:
+        view.update(
+            asset_id=registration.asset_id,
+            asset_type=registration.asset_type,
+            vin=registration.vin,
+            serial_no=registration.serial_no,
+            engine_no=registration.engine_no,
+            manufacturer=registration.manufacturer,
+            model=registration.model,
+            invoice_code=registration.invoice_code,
+            invoice_no=registration.invoice_no,
+            lessee_id=registration.lessee_id,
+            lessee_name=registration.lessee_name,
+            contract_no=registration.contract_no,
+            reasons=list(match.reasons),
+        )
+    else:
+        # Reasons name identifiers and differences, never the other lessor's lessee or contract.
+        view["reasons"] = [r for r in match.reasons if "lessee" not in r or "different lessee" in r]
+    return view

@@ -1,0 +1,115 @@
+"""HTTP routes of the ownership check: POST /v1/assets/check."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from leaseguard.api.deps import SessionDep, require
+from leaseguard.api.problems import ProblemError, problem_responses
+from leaseguard.registry.check import AssetFacts
+from leaseguard.registry.service import RegisterCache, record_check, shared_view
+from leaseguard.tenancy import Action, Principal
+
+router = APIRouter(
+    prefix="/v1/assets", tags=["ownership check"], responses=problem_responses(401, 403, 413, 422)
+)
+CanCheck = Annotated[Principal, Depends(require(Action.CHECK_ASSETS))]
+
+MAX_CHECK_BODY_BYTES = 16_384
+Identifier = Annotated[str | None, Field(default=None, max_length=64)]
+Name = Annotated[str | None, Field(default=None, max_length=200)]
+
+
+class AssetCheckRequest(BaseModel):
+    """The asset a lessor is about to fund, as its documents describe it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    asset_id: Identifier = None
+    asset_type: str | None = Field(default=None, pattern="^(vehicle|machinery|medical|equipment|other)$")
+    vin: Identifier = None
+    serial_no: Identifier = None
+    engine_no: Identifier = None
+    manufacturer: Name = None
+    model: Name = None
+    invoice_code: Identifier = None
+    invoice_no: Identifier = None
+    invoice_amount: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=2)
+    purchase_contract_no: Identifier = None
+    lessee_id: Identifier = None
+    lessee_name: Name = None
+
+    @model_validator(mode="after")
+    def needs_an_identifier(self) -> AssetCheckRequest:
+        if not any((self.vin, self.serial_no, self.engine_no, self.invoice_no)):
+            raise ValueError("give at least one of vin, serial_no, engine_no, invoice_no")
+        return self
+
+    def facts(self, lessor: str) -> AssetFacts:
+        amount = None if self.invoice_amount is None else int(self.invoice_amount * 100)
+        values = self.model_dump(exclude={"invoice_amount"})
+        return AssetFacts(lessor=lessor, invoice_amount_fen=amount, **values)
+
+
+class FindingOut(BaseModel):
+    code: str
+    verdict: str
+    field: str | None
+    reason: str
+
+
+class AssetCheckResponse(BaseModel):
+    check_id: int
+    checked_at: dt.datetime
+    verdict: str = Field(description="clear, review or block")
+    reasons: list[str]
+    findings: list[FindingOut]
+    matches: list[dict[str, Any]] = Field(
+        description="Registrations that are, or may be, this asset. Another lessor's match shows only its lessor "
+        "code, registration date, whether its financing is active and the kind of match."
+    )
+    register_size: int
+
+
+async def _limit_body(request: Request) -> None:
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > MAX_CHECK_BODY_BYTES:
+        raise ProblemError(413, f"A check request is at most {MAX_CHECK_BODY_BYTES} bytes.", kind="too-large")
+
+
+@router.post("/check", dependencies=[Depends(_limit_body)])
+def check_asset_route(
+    body: AssetCheckRequest, request: Request, principal: CanCheck, session: SessionDep
+) -> AssetCheckResponse:
+    """Check one asset against every lessor's register before funding it."""
+    cache: RegisterCache = request.app.state.registers
+    register = cache.get()
+    asked = body.facts(principal.lessor)
+    outcome = register.check(asked)
+    record = record_check(
+        session,
+        asked=asked,
+        outcome=outcome,
+        asked_by=principal.key_prefix,
+        channel="api",
+        rules_version=register.rules.version,
+    )
+    session.commit()
+    return AssetCheckResponse(
+        check_id=record.id,
+        checked_at=record.asked_at,
+        verdict=outcome.verdict.value,
+        reasons=[f.reason for f in outcome.findings]
+        + [r for m in outcome.matches for r in shared_view(m, principal.lessor)["reasons"]],
+        findings=[
+            FindingOut(code=f.code, verdict=f.verdict.value, field=f.field, reason=f.reason)
+            for f in outcome.findings
+        ],
+        matches=[shared_view(m, principal.lessor) for m in outcome.matches],
+        register_size=len(register),
+    )

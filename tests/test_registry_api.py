@@ -1,0 +1,177 @@
+"""POST /v1/assets/check through a real server: verdicts, what another lessor's match reveals, bad input."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from conftest import _reset_postgres, running
+from leaseguard.api import create_app
+from leaseguard.registry.identifiers import vin_check_digit
+from leaseguard.store.db import create_store_engine, session_factory, upgrade_schema
+from leaseguard.store.models import Asset, AssetCheck, Contract
+from leaseguard.tenancy import add_lessor, create_key
+
+
+def valid_vin(serial: int) -> str:
+    draft = f"LGBH52E0{0}A{serial:07d}"
+    return draft[:8] + vin_check_digit(draft) + draft[9:]
+
+
+REGISTERED_VIN = valid_vin(4001)
+SECRET_LESSEE = "91110000600037341L"
+
+
+@dataclass(frozen=True)
+class CheckApi:
+    client: httpx.Client
+    database_url: str
+    alpha: str
+    beta: str
+
+    def check(self, key: str, **body: object) -> httpx.Response:
+        return self.client.post("/v1/assets/check", json=body, headers={"X-API-Key": key})
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[CheckApi]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('check') / 'store.db'}"
+        engine = create_store_engine(url)
+    else:
+        url = request.getfixturevalue("postgres_schema_url")
+        engine = create_store_engine(url)
+        _reset_postgres(engine)
+    upgrade_schema(engine)
+    with session_factory(engine)() as session, session.begin():
+        add_lessor(session, "ALPHA", "甲融资租赁有限公司")
+        add_lessor(session, "BETA", "乙融资租赁有限公司")
+        session.flush()
+        session.add(
+            Contract(
+                contract_no="A-1",
+                lessor="ALPHA",
+                lessee_id=SECRET_LESSEE,
+                lessee_name="秘密物流有限公司",
+                lessee_type="enterprise",
+                start_date=dt.date.today() - dt.timedelta(days=60),
+                term_months=36,
+                principal_fen=15_000_000,
+                annual_rate="0.07",
+                method="annuity",
+                frequency="monthly",
+            )
+        )
+        session.flush()
+        session.add(
+            Asset(
+                lessor="ALPHA",
+                asset_id="TRUCK-1",
+                asset_type="vehicle",
+                vin=REGISTERED_VIN,
+                engine_no="WP10H400E5",
+                manufacturer="东风日产",
+                model="天籁",
+                invoice_code="044001900111",
+                invoice_no="12345678",
+                invoice_amount_fen=18_000_000,
+                lessee_id=SECRET_LESSEE,
+                lessee_name="秘密物流有限公司",
+                contract_no="A-1",
+                registered_at=dt.date(2026, 9, 1),
+            )
+        )
+        alpha = create_key(session, lessor="ALPHA", role="analyst").key
+        beta = create_key(session, lessor="BETA", role="analyst").key
+    engine.dispose()
+    with running(create_app(url)) as base, httpx.Client(base_url=base, timeout=30) as client:
+        yield CheckApi(client, url, alpha, beta)
+
+
+def test_another_lessors_active_financing_blocks_and_reveals_only_the_shared_facts(api: CheckApi) -> None:
+    response = api.check(api.beta, asset_type="vehicle", vin=REGISTERED_VIN.lower())
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["verdict"] == "block"
+    (match,) = answer["matches"]
+    assert match["lessor"] == "ALPHA" and match["financing_active"] is True
+    assert match["registered_at"] == "2026-09-01" and match["match_kind"] == "vin_exact"
+    assert (
+        SECRET_LESSEE not in response.text
+        and "秘密物流" not in response.text
+        and "TRUCK-1" not in response.text
+    )
+
+
+def test_own_book_match_shows_full_details_and_the_asset_itself_is_not_a_duplicate(api: CheckApi) -> None:
+    answer = api.check(api.alpha, vin=REGISTERED_VIN).json()
+    assert answer["verdict"] == "block"
+    (match,) = answer["matches"]
+    assert (
+        match["own_book"] is True and match["asset_id"] == "TRUCK-1" and match["lessee_id"] == SECRET_LESSEE
+    )
+    itself = api.check(api.alpha, vin=REGISTERED_VIN, asset_id="TRUCK-1").json()
+    assert itself["verdict"] == "clear" and itself["matches"] == []
+
+
+def test_reused_invoice_and_ocr_altered_engine_are_found(api: CheckApi) -> None:
+    answer = api.check(
+        api.beta, vin=valid_vin(9999), invoice_code="044001900111", invoice_no="12345678"
+    ).json()
+    assert answer["verdict"] == "block" and answer["matches"][0]["match_kind"] == "invoice_reused"
+    engine = api.check(api.beta, engine_no="WPIOH4OOE5").json()
+    assert engine["verdict"] == "block" and engine["matches"][0]["match_kind"] == "engine_no_exact"
+
+
+def test_unknown_asset_is_clear_and_every_check_is_recorded(api: CheckApi) -> None:
+    engine = create_store_engine(api.database_url)
+    with session_factory(engine)() as session:
+        before = session.scalar(select(func.count()).select_from(AssetCheck))
+    answer = api.check(api.beta, vin=valid_vin(123456)).json()
+    assert answer["verdict"] == "clear" and answer["matches"] == []
+    with session_factory(engine)() as session:
+        assert session.scalar(select(func.count()).select_from(AssetCheck)) == (before or 0) + 1
+        latest = session.scalars(select(AssetCheck).order_by(AssetCheck.id.desc())).first()
+        assert latest is not None and latest.lessor == "BETA" and latest.verdict == "clear"
+        assert session.scalar(select(func.count()).select_from(Asset)) == 1
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"asset_type": "vehicle"}, None),
+        ({"vin": "X" * 65}, "vin"),
+        ({"vin": REGISTERED_VIN, "invoice_amount": "-5"}, "invoice_amount"),
+        ({"vin": REGISTERED_VIN, "asset_type": "spaceship"}, "asset_type"),
+        ({"vin": REGISTERED_VIN, "colour": "red"}, "colour"),
+    ],
+)
+def test_bad_requests_are_problem_422(api: CheckApi, body: dict[str, object], field: str | None) -> None:
+    response = api.check(api.beta, **body)
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")
+    if field:
+        assert field in response.text
+
+
+def test_oversized_request_is_413_and_no_key_is_401(api: CheckApi) -> None:
+    response = api.client.post(
+        "/v1/assets/check",
+        content=b'{"vin": "' + b"A" * 20_000 + b'"}',
+        headers={"X-API-Key": api.beta, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 413 and response.json()["status"] == 413
+    assert api.client.post("/v1/assets/check", json={"vin": REGISTERED_VIN}).status_code == 401
+
+
+def test_malformed_vin_is_a_finding(api: CheckApi, tmp_path: Path) -> None:
+    answer = api.check(api.beta, asset_type="vehicle", vin="LGB-NOT-A-VIN").json()
+    assert answer["verdict"] == "review"
+    assert [f["code"] for f in answer["findings"]] == ["vin_invalid"]
