@@ -112,7 +112,13 @@ def test_serve_takes_host_and_port_from_the_config(
         config.read_text(encoding="utf-8").replace("port: 8000", "port: 8123"), encoding="utf-8"
     )
     calls: list[tuple[str, str, int]] = []
-    monkeypatch.setattr(server, "run_server", lambda url, *, host, port: calls.append((url, host, port)))
+    signers: list[object] = []
+
+    def fake_run_server(url: str, *, host: str, port: int, evidence_signer: object) -> None:
+        calls.append((url, host, port))
+        signers.append(evidence_signer)
+
+    monkeypatch.setattr(server, "run_server", fake_run_server)
     result = run(workspace, "serve")
     assert result.exit_code == 0, result.output
     assert "http://127.0.0.1:8123/docs" in result.output
@@ -121,3 +127,5 @@ def test_serve_takes_host_and_port_from_the_config(
         (workspace.database_url, "127.0.0.1", 8123),
         (workspace.database_url, "0.0.0.0", 9001),
     ]
+    # The workspace's key signs the evidence of every check the server answers.
+    assert all(signer is not None for signer in signers)

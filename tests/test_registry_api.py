@@ -9,10 +9,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 
 from conftest import _reset_postgres, running
 from leaseguard.api import create_app
+from leaseguard.evidence import NoteSigner
 from leaseguard.registry.identifiers import vin_check_digit
 from leaseguard.store.db import create_store_engine, session_factory, upgrade_schema
 from leaseguard.store.models import Asset, AssetCheck, Contract
@@ -90,7 +92,11 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
         alpha = create_key(session, lessor="ALPHA", role="analyst").key
         beta = create_key(session, lessor="BETA", role="analyst").key
     engine.dispose()
-    with running(create_app(url)) as base, httpx.Client(base_url=base, timeout=30) as client:
+    signer = NoteSigner("leaseguard.test/checks", Ed25519PrivateKey.generate())
+    with (
+        running(create_app(url, evidence_signer=signer)) as base,
+        httpx.Client(base_url=base, timeout=30) as client,
+    ):
         yield CheckApi(client, url, alpha, beta)
 
 
@@ -99,6 +105,7 @@ def test_another_lessors_active_financing_blocks_and_reveals_only_the_shared_fac
     assert response.status_code == 200, response.text
     answer = response.json()
     assert answer["verdict"] == "block"
+    assert isinstance(answer["evidence_index"], int)
     (match,) = answer["matches"]
     assert match["lessor"] == "ALPHA" and match["financing_active"] is True
     assert match["registered_at"] == "2026-09-01" and match["match_kind"] == "vin_exact"

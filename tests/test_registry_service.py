@@ -147,3 +147,37 @@ def test_screen_pairs_the_ocr_altered_duplicate_and_nothing_else(store_engine: E
     }
     assert pairs == {(("L001", "A1"), ("L002", "B1"))}
     assert result.matches["verdict"].to_list() == ["block"]
+
+
+def test_a_signed_check_is_deposited_in_the_evidence_log_and_proven(store_engine: Engine) -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from leaseguard.evidence import NoteSigner, get_record, inclusion_proof, tree_root
+    from leaseguard.evidence.merkle import leaf_hash, verify_inclusion
+
+    _seed(store_engine)
+    register = Register.from_engine(store_engine, load_rules(), as_of=TODAY)
+    asked = AssetFacts(lessor="L002", asset_type="vehicle", vin=valid_vin(101))
+    outcome = register.check(asked)
+    signer = NoteSigner("leaseguard.test/log", Ed25519PrivateKey.generate())
+    with session_factory(store_engine)() as session, session.begin():
+        row = record_check(
+            session,
+            asked=asked,
+            outcome=outcome,
+            asked_by="key9",
+            channel="api",
+            rules_version=1,
+            signer=signer,
+        )
+        index = row.evidence_index
+    assert index is not None
+    record = get_record(store_engine, index, lessor="L002")
+    assert record.kind == "asset-check" and record.ref == f"asset_check:{row.id}"
+    assert b'"verdict":"block"' in (record.content or b"")
+    proof = inclusion_proof(store_engine, index)
+    verify_inclusion(
+        leaf_hash(record.entry), index, proof.tree_size, list(proof.path), tree_root(store_engine)
+    )
+    with session_factory(store_engine)() as session:
+        assert session.get(AssetCheck, row.id).evidence_index == index  # type: ignore[union-attr]

@@ -12,6 +12,7 @@ from fastapi.openapi.utils import get_openapi
 import leaseguard
 from leaseguard.api import assets, contracts, evidence, imports, system
 from leaseguard.api.problems import add_problem_schemas, install_problem_handlers
+from leaseguard.evidence.checkpoint import NoteSigner
 from leaseguard.registry import views as registry_views
 from leaseguard.registry.service import RegisterCache
 from leaseguard.store.db import create_store_engine, session_factory
@@ -34,8 +35,11 @@ integer fen. Errors are RFC 9457 `application/problem+json`.
 """
 
 
-def create_app(database_url: str) -> FastAPI:
-    """The API over the store at `database_url` (SQLite or PostgreSQL); one engine for the app's life."""
+def create_app(database_url: str, *, evidence_signer: NoteSigner | None = None) -> FastAPI:
+    """The API over the store at `database_url` (SQLite or PostgreSQL); one engine for the app's life.
+
+    With `evidence_signer` (the workspace's key), every asset check is also deposited in the evidence log.
+    """
     engine = create_store_engine(database_url, pool_pre_ping=True)
 
     @asynccontextmanager
@@ -55,6 +59,7 @@ def create_app(database_url: str) -> FastAPI:
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
     app.state.registers = RegisterCache(engine)
+    app.state.evidence_signer = evidence_signer
     install_problem_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

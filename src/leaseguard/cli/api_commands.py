@@ -74,8 +74,11 @@ def serve(
     console.print("  a key    leaseguard keys create --lessor CODE --role analyst")
     # Imported here so commands that never serve do not pay for importing FastAPI and uvicorn.
     from leaseguard.api import server
+    from leaseguard.evidence import log_settings
 
-    server.run_server(opened.database_url, host=api_host, port=api_port)
+    server.run_server(
+        opened.database_url, host=api_host, port=api_port, evidence_signer=log_settings(opened).signer
+    )
 
 
 @keys_app.command("create")

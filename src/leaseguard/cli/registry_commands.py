@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace
+from leaseguard.evidence import log_settings
 from leaseguard.registry.check import AssetFacts
 from leaseguard.registry.register import Register
 from leaseguard.registry.rules import load_rules
@@ -92,6 +93,7 @@ def check(
                 asked_by="cli",
                 channel="cli",
                 rules_version=register.rules.version,
+                signer=log_settings(opened).signer,
             )
             check_id = record.id
     finally:

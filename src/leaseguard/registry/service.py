@@ -11,6 +11,8 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from leaseguard.evidence import Provenance, append_event
+from leaseguard.evidence.checkpoint import NoteSigner
 from leaseguard.registry.check import AssetFacts, CheckOutcome, Match
 from leaseguard.registry.register import Register
 from leaseguard.registry.rules import RegistryRules, load_rules
@@ -63,8 +65,10 @@ def record_check(
     asked_by: str,
     channel: str,
     rules_version: int,
+    signer: NoteSigner | None = None,
 ) -> AssetCheck:
-    """Keep what was asked, when, by whom, and what the answer was, so it can be proven later."""
+    """Keep what was asked, when, by whom, and what the answer was; with a `signer`, also deposit it in the
+    evidence log in the same transaction, so it can be proven later what was known at funding time."""
     request = {
         k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in asdict(asked).items() if v is not None
     }
@@ -81,6 +85,30 @@ def record_check(
     )
     session.add(row)
     session.flush()
+    if signer is not None:
+        event = {
+            "check_id": row.id,
+            "asked_at": row.asked_at.isoformat(),
+            "asked_by": asked_by,
+            "channel": channel,
+            "request": request,
+            "verdict": row.verdict,
+            "reasons": row.reasons,
+            "matches": row.matches,
+            "rules_version": rules_version,
+        }
+        receipt = append_event(
+            session,
+            event,
+            lessor=asked.lessor,
+            kind="asset-check",
+            provenance=Provenance(
+                producer=asked_by, system=f"leaseguard registry ({channel})", produced_at=row.asked_at
+            ),
+            signer=signer,
+            ref=f"asset_check:{row.id}",
+        )
+        row.evidence_index = receipt.index
     return row
 
 

@@ -74,6 +74,9 @@ class AssetCheckResponse(BaseModel):
         "code, registration date, whether its financing is active and the kind of match."
     )
     register_size: int
+    evidence_index: int | None = Field(
+        description="Index of this check in the evidence log (null when the server runs without a signing key)."
+    )
 
 
 async def _limit_body(request: Request) -> None:
@@ -98,6 +101,7 @@ def check_asset_route(
         asked_by=principal.key_prefix,
         channel="api",
         rules_version=register.rules.version,
+        signer=request.app.state.evidence_signer,
     )
     session.commit()
     return AssetCheckResponse(
@@ -112,4 +116,5 @@ def check_asset_route(
         ],
         matches=[shared_view(m, principal.lessor) for m in outcome.matches],
         register_size=len(register),
+        evidence_index=record.evidence_index,
     )

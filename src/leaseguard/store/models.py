@@ -197,6 +197,8 @@ class AssetCheck(Base):
     reasons: Mapped[list[str]] = mapped_column(JSON)
     matches: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     rules_version: Mapped[int] = mapped_column(Integer)
+    # Where the check was deposited in the evidence log, so it can be proven what was known at funding time.
+    evidence_index: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class EvidenceLog(Base):

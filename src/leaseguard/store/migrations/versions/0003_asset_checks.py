@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("reasons", sa.JSON(), nullable=False),
         sa.Column("matches", sa.JSON(), nullable=False),
         sa.Column("rules_version", sa.Integer(), nullable=False),
+        sa.Column("evidence_index", sa.BigInteger(), nullable=True),
         sa.ForeignKeyConstraint(["lessor"], ["lessors.code"], name=op.f("fk_asset_checks_lessor_lessors")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_asset_checks")),
     )
