@@ -1,0 +1,130 @@
+"""`leaseguard assets check` and `assets screen` on a real workspace."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from leaseguard.cli.main import app
+from leaseguard.registry.identifiers import vin_check_digit
+from leaseguard.store.db import session_factory
+from leaseguard.store.models import Asset, AssetCheck
+from leaseguard.tenancy import add_lessor
+from leaseguard.workspace import Workspace, init_workspace
+
+runner = CliRunner()
+
+
+def valid_vin(serial: int) -> str:
+    draft = f"LZZ5BLSJ0P{serial:07d}"
+    return draft[:8] + vin_check_digit(draft) + draft[9:]
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Workspace:
+    opened = init_workspace(tmp_path / "ws")
+    engine = opened.engine()
+    with session_factory(engine)() as session, session.begin():
+        add_lessor(session, "L001", "甲租赁")
+        add_lessor(session, "L002", "乙租赁")
+        session.flush()
+        for serial in range(100, 110):  # a fleet of consecutive trucks: honest neighbours
+            session.add(
+                Asset(
+                    lessor="L001",
+                    asset_id=f"T{serial}",
+                    asset_type="vehicle",
+                    vin=valid_vin(serial),
+                    lessee_id="91110000600037341L",
+                    lessee_name="甲物流",
+                    registered_at=dt.date(2026, 5, 1),
+                )
+            )
+        dup = valid_vin(104)
+        session.add(
+            Asset(
+                lessor="L002",
+                asset_id="X1",
+                asset_type="vehicle",
+                vin=f"{dup[:4]}-{dup[4:]}".replace("5", "S"),
+                lessee_id="91310000MA1FL0RL8D",
+                lessee_name="乙物流",
+            )
+        )
+    engine.dispose()
+    return opened
+
+
+def test_check_prints_the_verdict_and_records_it(workspace: Workspace) -> None:
+    result = runner.invoke(
+        app,
+        ["assets", "check", "--lessor", "L002", "--vin", valid_vin(107), "--json", "-w", str(workspace.root)],
+    )
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.output)
+    assert answer["verdict"] == "block"
+    assert [m["lessor"] for m in answer["matches"]] == ["L001"]
+    assert "91110000600037341L" not in result.output
+    engine = workspace.engine()
+    with session_factory(engine)() as session:
+        check = session.scalars(select(AssetCheck)).one()
+        assert check.channel == "cli" and check.evidence_index is not None
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--lessor", "L002"], "give at least one of"),
+        (["--lessor", "NOPE", "--vin", "LZZ5BLSJ0P0000001"], "not registered"),
+        (["--lessor", "L002", "--serial", "X", "--invoice-amount", "12.345"], "at most 2 decimals"),
+        (["--lessor", "L002", "--serial", "X", "--asset-type", "boat"], "not one of"),
+    ],
+)
+def test_bad_check_arguments_exit_with_one_line(
+    workspace: Workspace, arguments: list[str], message: str
+) -> None:
+    result = runner.invoke(app, ["assets", "check", *arguments, "-w", str(workspace.root)])
+    assert result.exit_code == 1
+    assert message in result.output and "Traceback" not in result.output
+    engine = workspace.engine()
+    with session_factory(engine)() as session:
+        assert session.scalar(select(func.count()).select_from(AssetCheck)) == 0
+    engine.dispose()
+
+
+def test_screen_finds_the_altered_duplicate_and_not_the_fleet(workspace: Workspace, tmp_path: Path) -> None:
+    out, summary = tmp_path / "matches.csv", tmp_path / "screen.xlsx"
+    result = runner.invoke(
+        app,
+        [
+            "assets",
+            "screen",
+            "--all",
+            "--out",
+            str(out),
+            "--summary",
+            str(summary),
+            "-w",
+            str(workspace.root),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    matches = pl.read_csv(out)
+    for column in ("lessor_a", "asset_id_a", "lessor_b", "asset_id_b", "match_kind", "score", "verdict"):
+        assert column in matches.columns
+    pairs = {
+        tuple(sorted([(r["lessor_a"], r["asset_id_a"]), (r["lessor_b"], r["asset_id_b"])]))
+        for r in matches.iter_rows(named=True)
+    }
+    assert pairs == {(("L001", "T104"), ("L002", "X1"))}
+    assert matches["verdict"].to_list() == ["block"]
+    sheets = load_workbook(summary, read_only=True).sheetnames
+    assert sheets == ["summary", "pairs"]
