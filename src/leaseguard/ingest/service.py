@@ -1,0 +1,193 @@
+"""Importing files and folders: each file read, validated and loaded in its own transaction, then recorded."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import psycopg
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from leaseguard.ingest import loading
+from leaseguard.ingest.kinds import (
+    KIND_BY_NAME,
+    KIND_NAMES,
+    KINDS,
+    KindSpec,
+    kind_from_file_name,
+    kind_from_header,
+)
+from leaseguard.ingest.reading import DATA_SUFFIXES, read_header, read_table
+from leaseguard.ingest.reports import FileProblem, FileReport
+from leaseguard.ingest.validation import DEFAULT_MAX_AMOUNT_YUAN, validate
+
+Progress = Callable[[str, int, int], None]
+UNKNOWN_KIND = "unknown"
+# Errors raised by the raw DB-API cursors (bulk copy) are not wrapped by SQLAlchemy.
+DATABASE_ERRORS = (SQLAlchemyError, sqlite3.Error, psycopg.Error)
+
+
+def import_paths(
+    engine: Engine,
+    paths: Sequence[Path],
+    *,
+    kind: str | None = None,
+    progress: Progress | None = None,
+    max_amount_yuan: int = DEFAULT_MAX_AMOUNT_YUAN,
+) -> list[FileReport]:
+    """Load files and folders into the store; one report per file, in the order they were loaded.
+
+    A folder stands for its recognised files (lessors*, contracts*, assets*, payments*, valuations*; CSV or
+    XLSX). Files load in dependency order, so a contract may refer to a lessor from the same load. `kind`
+    forces the kind of every file. Problems are reported, never raised: a bad row is a RowError, a bad file
+    a report with status "rejected" and a message.
+    """
+    forced = KIND_BY_NAME.get(kind) if kind else None
+    if kind and forced is None:
+        raise ValueError(f"unknown file kind {kind!r}; expected one of {', '.join(KIND_NAMES)}")
+    reports: list[FileReport] = []
+    planned: list[tuple[Path, KindSpec | None]] = []
+    for path in paths:
+        if path.is_dir():
+            found = expand_directory(path, forced)
+            if not found:
+                reports.append(
+                    _refused(path, UNKNOWN_KIND, f"{path}: no data files found ({_naming_hint()})")
+                )
+            planned.extend((file, forced or kind_from_file_name(file.name)) for file in found)
+        elif path.exists():
+            planned.append((path, forced or _kind_of_file(path)))
+        else:
+            reports.append(_refused(path, UNKNOWN_KIND, f"{path}: no such file or directory"))
+    order = {spec.name: index for index, spec in enumerate(KINDS)}
+    planned.sort(key=lambda item: order[item[1].name] if item[1] else len(order))  # stable: keeps given order
+    for file, spec in planned:
+        reports.append(import_file(engine, file, spec, progress=progress, max_amount_yuan=max_amount_yuan))
+    return reports
+
+
+def expand_directory(directory: Path, forced: KindSpec | None = None) -> list[Path]:
+    """The data files of a folder (not its sub-folders); with a forced kind, every CSV or XLSX in it."""
+    files = [
+        path
+        for path in sorted(directory.iterdir())
+        if path.is_file()
+        and path.suffix.lower() in DATA_SUFFIXES
+        and not path.name.startswith((".", "~$"))  # hidden files and Excel's lock files
+    ]
+    if forced:
+        return files
+    return [path for path in files if kind_from_file_name(path.name)]
+
+
+def import_file(
+    engine: Engine,
+    path: Path,
+    kind: KindSpec | None,
+    *,
+    progress: Progress | None = None,
+    max_amount_yuan: int = DEFAULT_MAX_AMOUNT_YUAN,
+) -> FileReport:
+    """Read, validate and load one file in one transaction; a file that fails as a whole changes nothing."""
+    started = _now()
+    report = FileReport(file=str(path), kind=kind.name if kind else UNKNOWN_KIND)
+    sha256 = ""
+    try:
+        table = read_table(path)
+        sha256, report.encoding = table.sha256, table.encoding
+        kind = kind or kind_from_header(table.header)
+        if kind is None:
+            raise FileProblem(f"cannot tell the file kind from its name or header ({_naming_hint()})")
+        report.kind = kind.name
+        report.rows_read = table.rows.height
+        if progress:
+            progress(path.name, 0, report.rows_read)
+        with engine.begin() as connection:
+            references = loading.read_references(connection, kind)
+            checked = validate(kind, table, references, file=str(path), max_amount_yuan=max_amount_yuan)
+            report.errors, report.rejected = checked.errors, checked.rejected
+
+            def staged(done: int) -> None:
+                if progress:
+                    progress(path.name, checked.rejected + done, report.rows_read)
+
+            changes = loading.upsert(connection, kind, checked.rows, checked.update_columns, staged)
+            report.inserted, report.updated, report.unchanged = (
+                changes.inserted,
+                changes.updated,
+                changes.unchanged,
+            )
+            report.status = _status(report, checked.rows.height)
+            report.message = _summary(report, checked.ignored_columns)
+            loading.record_run(connection, report, sha256, started, _now())
+        if progress:
+            progress(path.name, report.rows_read, report.rows_read)
+    except FileProblem as problem:
+        _refuse(report, f"{path}: {problem}")
+        _record_refusal(engine, report, sha256, started)
+    except DATABASE_ERRORS as error:
+        # The transaction rolled back: nothing of this file is in the store.
+        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
+        _refuse(report, f"{path}: not loaded, nothing changed: database error: {first_line}")
+        _record_refusal(engine, report, sha256, started)
+    return report
+
+
+def _kind_of_file(path: Path) -> KindSpec | None:
+    """The kind named by the file name, else the one its header fits; None leaves the verdict to the load."""
+    named = kind_from_file_name(path.name)
+    if named:
+        return named
+    try:
+        return kind_from_header(read_header(path))
+    except (FileProblem, OSError):
+        return None
+
+
+def _status(report: FileReport, loaded_rows: int) -> loading.Status:
+    if not report.rejected:
+        return "loaded"
+    return "partial" if loaded_rows else "rejected"
+
+
+def _summary(report: FileReport, ignored: tuple[str, ...]) -> str:
+    parts = [
+        f"{report.rows_read:,} rows read: {report.inserted:,} inserted, {report.updated:,} updated, "
+        f"{report.unchanged:,} unchanged, {report.rejected:,} rejected"
+    ]
+    if ignored:
+        parts.append(f"columns not stored (the {report.kind} table keeps no extras): {', '.join(ignored)}")
+    return "; ".join(parts)
+
+
+def _refuse(report: FileReport, message: str) -> None:
+    report.status = "rejected"
+    report.message = message
+    report.inserted = report.updated = report.unchanged = 0
+    report.rejected = report.rows_read
+    report.errors = []
+
+
+def _refused(path: Path, kind: str, message: str) -> FileReport:
+    report = FileReport(file=str(path), kind=kind)
+    _refuse(report, message)
+    return report
+
+
+def _record_refusal(engine: Engine, report: FileReport, sha256: str, started: dt.datetime) -> None:
+    try:
+        with engine.begin() as connection:
+            loading.record_run(connection, report, sha256, started, _now())
+    except DATABASE_ERRORS:
+        pass  # a store that cannot even record the refusal: the caller still has the report
+
+
+def _naming_hint() -> str:
+    return "name it " + ", ".join(f"{name}*" for name in KIND_NAMES) + " (.csv or .xlsx) or pass --kind"
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)

@@ -1,0 +1,441 @@
+"""Pure, columnar validation of one file's rows: good rows shaped like the store, bad ones as RowErrors.
+
+Every check is a polars expression over the whole column, so a million rows validate in about a second.
+Nothing here touches the database; what the store already holds arrives as `References`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from leaseguard.ingest.kinds import ASSETS, CONTRACTS, PAYMENTS, VALUATIONS, ColumnSpec, KindSpec, ValueType
+from leaseguard.ingest.reading import LINE, OVERFLOW, RawTable
+from leaseguard.ingest.reports import FileProblem, RowError
+from leaseguard.tenancy.service import LESSOR_CODE
+
+DEFAULT_MAX_AMOUNT_YUAN = 100_000_000_000
+TRUE_WORDS = ("true", "t", "1", "yes", "y", "是")
+FALSE_WORDS = ("false", "f", "0", "no", "n", "否")
+MISSING = "missing required value"
+EXTRA = "extra"
+
+# Reference columns joined in from the store.
+_CONTRACT_LESSOR = "_contract_lessor"
+_ASSET_KNOWN = "_asset_known"
+
+
+@dataclass(frozen=True)
+class References:
+    """What the store already holds that rows may refer to; each read with one query."""
+
+    lessors: frozenset[str] = frozenset()
+    contracts: pl.DataFrame = field(  # contract_no → lessor
+        default_factory=lambda: pl.DataFrame(schema={"contract_no": pl.String, "lessor": pl.String})
+    )
+    assets: pl.DataFrame = field(  # (lessor, asset_id)
+        default_factory=lambda: pl.DataFrame(schema={"lessor": pl.String, "asset_id": pl.String})
+    )
+
+
+@dataclass(frozen=True)
+class Validated:
+    """The good rows in store columns (in file order), every rejected value, and what the file supplied."""
+
+    rows: pl.DataFrame
+    errors: list[RowError]
+    rows_read: int
+    rejected: int
+    update_columns: tuple[str, ...]  # store columns the file states, so an upsert may overwrite them
+    ignored_columns: tuple[str, ...] = ()  # extra columns of a kind whose table has no `extra`
+
+
+def validate(
+    kind: KindSpec,
+    table: RawTable,
+    references: References,
+    *,
+    file: str,
+    max_amount_yuan: int = DEFAULT_MAX_AMOUNT_YUAN,
+) -> Validated:
+    """Check every row of `table` as a `kind` file; raises FileProblem only for faults of the whole file."""
+    known, extras = _map_header(kind, table)
+    frame = table.rows.rename({position: name for name, position in known.items()})
+    absent = [spec.name for spec in kind.columns if spec.name not in known]
+    frame = frame.with_columns(pl.lit(None, pl.String).alias(name) for name in absent)
+
+    checks = _Checks(kind, max_amount_yuan * 100)
+    for spec in kind.columns:
+        checks.column(spec)
+    checks.overflow(len(table.header))
+    frame = checks.apply(frame)
+    if kind is ASSETS:
+        frame = _check_asset_identifiers(frame, checks)
+    frame = _check_references(kind, frame, references, checks)
+    frame = _check_duplicates(kind, frame, checks)
+
+    errors = _collect_errors(frame, checks.error_columns, file)
+    good = frame.filter(checks.row_is_good())
+    ignored: tuple[str, ...] = ()
+    if EXTRA not in kind.table.c:
+        ignored, extras = tuple(extras), {}
+    rows = _store_rows(kind, good, extras)
+    update = [
+        kind.column(name).store_column for name in known if kind.column(name).store_column not in kind.key
+    ]
+    if kind is PAYMENTS:
+        update.append("lessor")
+    if extras:
+        update.append(EXTRA)
+    if EXTRA not in kind.table.c:
+        rows = rows.drop(EXTRA)
+    return Validated(
+        rows=rows,
+        errors=errors,
+        rows_read=table.rows.height,
+        rejected=table.rows.height - rows.height,
+        update_columns=tuple(update),
+        ignored_columns=ignored,
+    )
+
+
+def _map_header(kind: KindSpec, table: RawTable) -> tuple[dict[str, str], dict[str, str]]:
+    """Known column name → positional column, and extra column name → positional column."""
+    known: dict[str, str] = {}
+    extras: dict[str, str] = {}
+    for index, (name, position) in enumerate(zip(table.header, table.positional_names, strict=True)):
+        normalised = name.strip().lower()
+        if normalised in kind.column_names:
+            if normalised in known:
+                raise FileProblem(f"column '{name}' appears twice in the header")
+            known[normalised] = position
+            continue
+        label = name.strip()
+        if not label:
+            if table.rows.get_column(position).null_count() == table.rows.height:
+                continue  # an unnamed, empty column: spreadsheets export these after the last one
+            label = f"column_{index + 1}"
+        if label in extras:
+            raise FileProblem(f"column '{label}' appears twice in the header")
+        extras[label] = position
+    if not known:
+        raise FileProblem(
+            f"no header line: the first line has none of the {kind.name} columns ({', '.join(kind.column_names)})"
+        )
+    missing = [name for name in kind.required if name not in known]
+    if missing:
+        raise FileProblem(f"missing required column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}")
+    return known, extras
+
+
+class _Checks:
+    """Builds, per file column, the parsed value and the reason it is bad (null when it is good)."""
+
+    def __init__(self, kind: KindSpec, max_amount_fen: int) -> None:
+        self.kind = kind
+        self.max_amount_fen = max_amount_fen
+        self.values: list[pl.Expr] = []
+        self.reasons: dict[str, list[pl.Expr]] = {}
+
+    @staticmethod
+    def value_name(column: str) -> str:
+        return f"={column}"
+
+    @staticmethod
+    def error_name(column: str) -> str:
+        return f"!{column}"
+
+    @property
+    def error_columns(self) -> list[tuple[str, str]]:
+        return [(column, self.error_name(column)) for column in self.reasons]
+
+    def reason(self, column: str, expr: pl.Expr) -> None:
+        self.reasons.setdefault(column, []).append(expr)
+
+    def row_is_good(self) -> pl.Expr:
+        return pl.all_horizontal(pl.col(name).is_null() for _, name in self.error_columns)
+
+    def apply(self, frame: pl.DataFrame) -> pl.DataFrame:
+        frame = frame.with_columns(self.values)
+        return self.merge_reasons(frame)
+
+    def merge_reasons(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """Fold the pending reasons of each column into its error column; the first reason found wins."""
+        merged = []
+        for column, exprs in self.reasons.items():
+            target = self.error_name(column)
+            existing = [pl.col(target)] if target in frame.columns else []
+            merged.append(pl.coalesce([*existing, *exprs]).alias(target))
+        frame = frame.with_columns(merged)
+        self.values = []
+        return frame
+
+    def column(self, spec: ColumnSpec) -> None:
+        raw = pl.col(spec.name)
+        if spec.required:
+            self.reason(spec.name, pl.when(raw.is_null()).then(pl.lit(MISSING)))
+        value, reason = _PARSERS[spec.type](self, spec, raw)
+        self.values.append(value.alias(self.value_name(spec.name)))
+        self.reason(spec.name, reason)
+
+    def overflow(self, width: int) -> None:
+        self.reason(
+            f"column {width + 1}",
+            pl.when(pl.col(OVERFLOW).is_not_null()).then(
+                pl.lit(f"more values than the header's {width} columns")
+            ),
+        )
+
+    # --- one parser per ValueType: (parsed value, reason or null) -------------------------------------------
+
+    def text(self, spec: ColumnSpec, raw: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+        limit = self.kind.max_length(spec)
+        if limit is None:
+            return raw, pl.lit(None, pl.String)
+        return raw, pl.when(raw.str.len_chars() > limit).then(pl.lit(f"longer than {limit} characters"))
+
+    def code(self, spec: ColumnSpec, raw: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+        good = raw.str.contains(f"^(?:{LESSOR_CODE.pattern})$")
+        reason = pl.when(raw.is_not_null() & ~good).then(
+            pl.format("not a lessor code: '{}' (letters, digits, _ . - ; at most 32)", raw)
+        )
+        return raw, reason
+
+    def date(self, spec: ColumnSpec, raw: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+        shaped = raw.str.contains(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+        parsed = pl.when(shaped).then(raw.str.to_date("%Y-%m-%d", strict=False))
+        reason = (
+            pl.when(raw.is_null())
+            .then(pl.lit(None, pl.String))
+            .when(~shaped)
+            .then(pl.format("not a date in YYYY-MM-DD form: '{}'", raw))
+            .when(parsed.is_null())
+            .then(pl.format("impossible date '{}'", raw))
+        )
+        return parsed, reason
+
+    def amount(self, spec: ColumnSpec, raw: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+        shaped = raw.str.contains(r"^[0-9]+(\.[0-9]+)?$")
+        whole = raw.str.extract(r"^([0-9]+)", 1)
+        # Trailing zeros carry no value, so 12.500 is still an exact amount of fen.
+        fraction = raw.str.extract(r"\.([0-9]+)$", 1).fill_null("").str.strip_chars_end("0")
+        too_long = whole.str.len_chars() > 15
+        fen = whole.str.slice(-15).cast(pl.Int64, strict=False) * 100 + fraction.str.pad_end(
+            2, "0"
+        ).str.slice(0, 2).cast(pl.Int64, strict=False)
+        reason = (
+            pl.when(raw.is_null())
+            .then(pl.lit(None, pl.String))
+            .when(raw.str.contains(r"^-[0-9]+(\.[0-9]+)?$"))
+            .then(pl.format("negative amount {}", raw))
+            .when(~shaped)
+            .then(pl.format("not an amount in yuan: '{}'", raw))
+            .when(fraction.str.len_chars() > 2)
+            .then(pl.format("more than 2 decimals: {}", raw))
+            .when(too_long | (fen > self.max_amount_fen))
+            .then(pl.format("implausible amount {} (over {} yuan)", raw, pl.lit(self.max_amount_fen // 100)))
+        )
+        return pl.when(shaped & ~too_long).then(fen), reason
+
+    def months(self, spec: ColumnSpec, raw: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+        shaped = raw.str.contains(r"^[0-9]{1,4}$")
+        number = pl.when(shaped).then(raw.cast(pl.Int64, strict=False))
+        reason = (
+            pl.when(raw.is_null())
+            .then(pl.lit(None, pl.String))
+            .when(~shaped)
+            .then(pl.format("not a whole number of months: '{}'", raw))
+            .when(number < 1)
+            .then(pl.lit("must be at least 1"))
+        )
+        return number, reason
+
+    def rate(self, spec: ColumnSpec, raw: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+        shaped = raw.str.contains(r"^[0-9]+(\.[0-9]+)?$")
+        fraction = raw.str.extract(r"\.([0-9]+)$", 1).fill_null("").str.strip_chars_end("0")
+        whole = raw.str.extract(r"^([0-9]+)", 1).cast(pl.Int64, strict=False)
+        reason = (
+            pl.when(raw.is_null())
+            .then(pl.lit(None, pl.String))
+            .when(raw.str.starts_with("-"))
+            .then(pl.format("negative rate {}", raw))
+            .when(~shaped)
+            .then(pl.format("not a decimal fraction: '{}' (write 6.85% as 0.0685)", raw))
+            .when(whole.is_null() | (whole > 0))
+            .then(pl.format("rate {} is not below 1; write 6.85% as 0.0685", raw))
+            .when(fraction.str.len_chars() > 6)
+            .then(pl.format("more than 6 decimals: {}", raw))
+        )
+        return raw, reason
+
+    def boolean(self, spec: ColumnSpec, raw: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+        word = raw.str.to_lowercase()
+        value = pl.when(word.is_in(TRUE_WORDS)).then(True).when(word.is_in(FALSE_WORDS)).then(False)
+        reason = pl.when(raw.is_not_null() & value.is_null()).then(
+            pl.format("not a boolean: '{}' (true/false)", raw)
+        )
+        return value, reason
+
+    def enum(self, spec: ColumnSpec, raw: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+        word = raw.str.to_lowercase()
+        reason = pl.when(raw.is_not_null() & ~word.is_in(spec.choices)).then(
+            pl.format("unknown value '{}'; expected one of {}", raw, pl.lit(", ".join(spec.choices)))
+        )
+        return word, reason
+
+
+_PARSERS = {
+    ValueType.TEXT: _Checks.text,
+    ValueType.CODE: _Checks.code,
+    ValueType.DATE: _Checks.date,
+    ValueType.AMOUNT: _Checks.amount,
+    ValueType.MONTHS: _Checks.months,
+    ValueType.RATE: _Checks.rate,
+    ValueType.BOOLEAN: _Checks.boolean,
+    ValueType.ENUM: _Checks.enum,
+}
+
+
+def _check_asset_identifiers(frame: pl.DataFrame, checks: _Checks) -> pl.DataFrame:
+    """A vehicle is identified by its VIN, anything else by its serial number; values stay as written."""
+    asset_type = pl.col(_Checks.value_name("asset_type"))
+    known_type = pl.col(_Checks.error_name("asset_type")).is_null()
+    checks.reason(
+        "vin",
+        pl.when(known_type & (asset_type == "vehicle") & pl.col("vin").is_null()).then(
+            pl.lit("required for asset_type vehicle")
+        ),
+    )
+    checks.reason(
+        "serial_no",
+        pl.when(known_type & (asset_type != "vehicle") & pl.col("serial_no").is_null()).then(
+            pl.format("required for asset_type {}", asset_type)
+        ),
+    )
+    return checks.merge_reasons(frame)
+
+
+def _check_references(
+    kind: KindSpec, frame: pl.DataFrame, references: References, checks: _Checks
+) -> pl.DataFrame:
+    """Rows that name a lessor, contract or asset the store does not hold, or another lessor's contract."""
+    value = _Checks.value_name
+    if "lessor" in kind.column_names:
+        lessor = pl.col(value("lessor"))
+        checks.reason(
+            "lessor",
+            pl.when(lessor.is_not_null() & ~lessor.is_in(list(references.lessors))).then(
+                pl.format("unknown lessor '{}' (not in the store nor in this load)", lessor)
+            ),
+        )
+    if kind in (CONTRACTS, ASSETS, PAYMENTS):
+        contracts = references.contracts.select(
+            pl.col("contract_no").alias(value("contract_no")), pl.col("lessor").alias(_CONTRACT_LESSOR)
+        )
+        frame = frame.join(contracts, on=value("contract_no"), how="left", maintain_order="left")
+        number, owner = pl.col(value("contract_no")), pl.col(_CONTRACT_LESSOR)
+        foreign = (
+            owner.is_not_null() & pl.col(value("lessor")).is_not_null() & (owner != pl.col(value("lessor")))
+        )
+        if kind is CONTRACTS:
+            checks.reason(
+                "contract_no", pl.when(foreign).then(pl.lit("contract_no belongs to another lessor"))
+            )
+        elif kind is ASSETS:
+            checks.reason(
+                "contract_no",
+                pl.when(number.is_not_null() & owner.is_null())
+                .then(pl.format("contract_no '{}' is not in the store (load its contract first)", number))
+                .when(foreign)
+                .then(pl.lit("contract_no belongs to another lessor")),
+            )
+        else:
+            checks.reason(
+                "contract_no",
+                pl.when(number.is_not_null() & owner.is_null()).then(
+                    pl.format("contract_no '{}' is not in the store", number)
+                ),
+            )
+    if kind is VALUATIONS:
+        assets = references.assets.select(
+            pl.col("lessor").alias(value("lessor")),
+            pl.col("asset_id").alias(value("asset_id")),
+            pl.lit(True).alias(_ASSET_KNOWN),
+        )
+        frame = frame.join(assets, on=[value("lessor"), value("asset_id")], how="left", maintain_order="left")
+        lessor = pl.col(value("lessor"))
+        checks.reason(
+            "asset_id",
+            pl.when(
+                pl.col(value("asset_id")).is_not_null()
+                & lessor.is_in(list(references.lessors))
+                & pl.col(_ASSET_KNOWN).is_null()
+            ).then(
+                pl.format(
+                    "asset_id '{}' is not in the store for lessor {}", pl.col(value("asset_id")), lessor
+                )
+            ),
+        )
+    return checks.merge_reasons(frame)
+
+
+def _check_duplicates(kind: KindSpec, frame: pl.DataFrame, checks: _Checks) -> pl.DataFrame:
+    """A key seen twice in one file keeps its first good row; the later ones are rejected, naming it."""
+    if kind is PAYMENTS:
+        return frame  # identical payments are numbered by seq, so they never collide
+    key = [_Checks.value_name(_file_column(kind, store)) for store in kind.key]
+    first = pl.when(checks.row_is_good()).then(pl.col(LINE)).min().over(key)
+    names = " and ".join(_file_column(kind, store) for store in kind.key)
+    checks.reason(
+        kind.duplicate_column,
+        pl.when(checks.row_is_good() & (pl.col(LINE) != first)).then(
+            pl.format("duplicate of line {} (same {})", first, pl.lit(names))
+        ),
+    )
+    return checks.merge_reasons(frame)
+
+
+def _file_column(kind: KindSpec, store_column: str) -> str:
+    return next(spec.name for spec in kind.columns if spec.store_column == store_column)
+
+
+def _collect_errors(frame: pl.DataFrame, error_columns: list[tuple[str, str]], file: str) -> list[RowError]:
+    order = {column: index for index, (column, _) in enumerate(error_columns)}
+    parts = [
+        frame.filter(pl.col(name).is_not_null()).select(
+            pl.col(LINE).alias("line"), pl.lit(column).alias("column"), pl.col(name).alias("reason")
+        )
+        for column, name in error_columns
+    ]
+    if not parts:
+        return []
+    found = pl.concat(parts).with_columns(pl.col("column").replace_strict(order).alias("_order"))
+    found = found.sort("line", "_order")
+    return [
+        RowError(file, line, column, reason)
+        for line, column, reason in found.select("line", "column", "reason").iter_rows()
+    ]
+
+
+def _store_rows(kind: KindSpec, good: pl.DataFrame, extras: dict[str, str]) -> pl.DataFrame:
+    """The good rows in the target table's columns, with defaults, derived columns and the extras as JSON."""
+    columns: list[pl.Expr] = []
+    for spec in kind.columns:
+        value = pl.col(_Checks.value_name(spec.name))
+        if spec.default is not None:
+            value = value.fill_null(pl.lit(spec.default))
+        columns.append(value.alias(spec.store_column))
+    if kind is PAYMENTS:
+        columns.append(pl.col(_CONTRACT_LESSOR).alias("lessor"))
+    if extras:
+        # Sorted names make the JSON text stable, so an unchanged row compares equal as text in SQL.
+        fields = [pl.col(extras[name]).alias(name) for name in sorted(extras)]
+        columns.append(pl.struct(fields).struct.json_encode().alias(EXTRA))
+    else:
+        columns.append(pl.lit(None, pl.String).alias(EXTRA))
+    rows = good.select(columns)
+    if kind is PAYMENTS:
+        identical = ["contract_no", "paid_date", "amount_fen"]
+        rows = rows.with_columns((pl.int_range(pl.len()).over(identical) + 1).cast(pl.Int64).alias("seq"))
+    return rows
