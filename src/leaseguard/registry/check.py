@@ -66,6 +66,7 @@ class AssetFacts:
     invoice_code: str | None = None
     invoice_no: str | None = None
     invoice_amount_fen: int | None = None
+    invoice_date: dt.date | None = None
     purchase_contract_no: str | None = None
     lessee_id: str | None = None
     lessee_name: str | None = None
@@ -173,8 +174,8 @@ def compare_sequenced(name: str, asked: str, registered: str) -> IdentifierMatch
     label = name.replace("_", " ")
     if edit.kind in _SAME_IDENTIFIER:
         return IdentifierMatch(name, edit.kind, Strength.STRONG, f"{label} {_describe(edit)}")
-    folded = ocr_fold(registered)
-    counter_start = _trailing_counter_start(folded)
+    # The counter is read on the unfolded form: OCR folding turns letters such as D or G into digits.
+    counter_start = _trailing_counter_start(normalize_identifier(registered))
     if (
         edit.kind in (EditKind.SUBSTITUTION, EditKind.TRANSPOSITION)
         and edit.position is not None
@@ -204,9 +205,52 @@ def invoice_key(facts: AssetFacts) -> str:
     return f"{ocr_fold(facts.invoice_code or '')}/{number}" if number else ""
 
 
+def purchase_terms_key(facts: AssetFacts) -> str:
+    """Manufacturer, model, invoice date and amount: the purchase as the invoice describes it."""
+    if facts.invoice_amount_fen is None or facts.invoice_date is None:
+        return ""
+    names = f"{normalize_name(facts.manufacturer)}|{normalize_name(facts.model)}"
+    return f"{names}|{facts.invoice_date}|{facts.invoice_amount_fen}"
+
+
+def two_edits_apart(first: str, second: str) -> bool:
+    """Optimal-string-alignment distance of the folded forms is exactly two (one edit is `single_edit`'s)."""
+    a, b = ocr_fold(first), ocr_fold(second)
+    if abs(len(a) - len(b)) > 2:
+        return False
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        current = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return previous[len(b)] == 2
+
+
+def _neighbour_shaped(name: str, first: str, second: str) -> bool:
+    """Whether two identifiers differ the way two units off one line do: both VINs valid, or serials and
+    engine numbers of one length that part only inside their trailing production counter."""
+    a, b = normalize_identifier(first), normalize_identifier(second)
+    if name == "vin":
+        return is_valid_vin(a) and is_valid_vin(b)
+    start = min(_trailing_counter_start(a), _trailing_counter_start(b))
+    return len(a) == len(b) and a[:start] == b[:start]
+
+
 def compare(asked: AssetFacts, registered: AssetFacts, rules: RegistryRules) -> Match | None:
     """The match between the asked-about asset and one registration, or None when they are different assets."""
     identifiers: list[IdentifierMatch] = []
+    # The same purchase (model, invoice date and amount) shown to another lessor: a forger keeps the figures
+    # of the original invoice; an honest fleet bought in one batch is normally financed by one lessor.
+    same_purchase_terms = (
+        registered.lessor != asked.lessor
+        and bool(purchase_terms_key(asked))
+        and purchase_terms_key(asked) == purchase_terms_key(registered)
+    )
     if asked.vin and registered.vin and (vin := compare_vin(asked.vin, registered.vin, rules)):
         identifiers.append(vin)
     if asked.engine_no and registered.engine_no:
@@ -217,6 +261,21 @@ def compare(asked: AssetFacts, registered: AssetFacts, rules: RegistryRules) -> 
         serial = compare_sequenced("serial_no", asked.serial_no, registered.serial_no)
         if serial:
             identifiers.append(serial)
+    if same_purchase_terms and not identifiers:
+        for name in ("vin", "serial_no", "engine_no"):
+            mine, theirs = getattr(asked, name), getattr(registered, name)
+            if (
+                mine
+                and theirs
+                and two_edits_apart(mine, theirs)
+                and not _neighbour_shaped(name, mine, theirs)
+            ):
+                label = "VIN" if name == "vin" else name.replace("_", " ")
+                identifiers.append(
+                    IdentifierMatch(
+                        name, EditKind.SUBSTITUTION, Strength.LIKELY, f"{label} two characters apart"
+                    )
+                )
     same_invoice = bool(invoice_key(asked)) and invoice_key(asked) == invoice_key(registered)
     same_purchase_contract = bool(asked.purchase_contract_no) and ocr_fold(
         asked.purchase_contract_no or ""
@@ -233,8 +292,13 @@ def compare(asked: AssetFacts, registered: AssetFacts, rules: RegistryRules) -> 
     )
     strongest = max(identifiers, key=lambda m: m.strength, default=None)
     strength = strongest.strength if strongest else Strength.NONE
+    # Honest neighbours off one line have neighbouring engine numbers too, so only a second identifier that is
+    # more than a neighbour's (or the same invoice or purchase contract) corroborates.
     corroborated = (
-        same_invoice or same_purchase_contract or sum(m.strength >= Strength.WEAK for m in identifiers) > 1
+        same_invoice
+        or same_purchase_contract
+        or same_purchase_terms
+        or sum(m.strength >= Strength.LIKELY for m in identifiers) > 1
     )
     reasons = [m.reason for m in identifiers]
     where = f"registered by {registered.lessor}" + (
@@ -265,6 +329,8 @@ def compare(asked: AssetFacts, registered: AssetFacts, rules: RegistryRules) -> 
 
     if same_invoice and kind != "invoice_reused":
         reasons.append("the same invoice")
+    if same_purchase_terms:
+        reasons.append("the same model, invoice date and invoice amount")
     if same_invoice and strength < Strength.LIKELY:
         # One VAT invoice behind two different assets is reuse; across lessors it is the classic double pledge.
         kind = "invoice_reused"

@@ -34,12 +34,15 @@ def name_column(column: pl.Expr) -> pl.Expr:
 
 CounterRule = Callable[[pl.Expr, int], pl.Expr]
 """Given the folded identifier and a 0-based position, whether that position is part of a production counter."""
+CounterStart = pl.Expr
+"""Per row, the 0-based position where the production counter starts."""
 
 
-def trailing_digits_counter(folded: pl.Expr, position: int) -> pl.Expr:
-    """Serial and engine numbers: the trailing run of digits is the counter."""
-    counter_start = folded.str.len_chars() - folded.str.extract(r"(\d*)$", 1).str.len_chars()
-    return pl.lit(position) >= counter_start
+def trailing_digits_counter(raw: pl.Expr) -> CounterStart:
+    """Serial and engine numbers: the counter is the trailing run of digits of the noise-free, unfolded
+    identifier (OCR folding would turn a D or G before it into a digit)."""
+    cleaned = raw.fill_null("").str.normalize("NFKC").str.to_uppercase().str.replace_all(r"[^0-9A-Z]", "")
+    return cleaned.str.len_chars() - cleaned.str.extract(r"([0-9]*)$", 1).str.len_chars()
 
 
 def vin_counter(vin_serial_positions: Sequence[int]) -> CounterRule:
@@ -53,6 +56,8 @@ SELF = -1  # the position of the key that is the identifier itself
 
 def _key_frame(folded: pl.DataFrame, max_length: int, counter: CounterRule | None) -> pl.DataFrame:
     key = pl.col("folded")
+    if "counter_start" in folded.columns:
+        counter = lambda _folded, position: pl.lit(position) >= pl.col("counter_start")  # noqa: E731
     variants = [
         folded.select(
             "row",
@@ -82,20 +87,25 @@ class DeletionIndex:
     """Rows whose folded identifier is within one edit of a query's, by sorted hashes of deletion keys."""
 
     def __init__(
-        self, folded_values: pl.Series, *, exact_only: bool = False, counter: CounterRule | None = None
+        self,
+        folded_values: pl.Series,
+        *,
+        exact_only: bool = False,
+        counter: CounterRule | None = None,
+        counter_starts: pl.Series | None = None,
     ) -> None:
         """`folded_values[i]` is row i's OCR-folded identifier; empty or null rows are not indexed.
 
         `exact_only` indexes the identifier alone, for keys such as invoices where one edit is another key.
         `counter` marks production-counter positions, so that screening a book need not pair every unit with
-        every neighbour off the same line (those pairs are asked for explicitly in `pairs`).
+        every neighbour off the same line (those pairs are asked for explicitly in `pairs`); `counter_starts`
+        gives the counter's first position row by row instead.
         """
         self.exact_only = exact_only
-        frame = (
-            pl.DataFrame({"folded": folded_values.fill_null("")})
-            .with_row_index("row")
-            .filter(pl.col("folded").str.len_chars() > 0)
-        )
+        columns = {"folded": folded_values.fill_null("")}
+        if counter_starts is not None:
+            columns["counter_start"] = counter_starts
+        frame = pl.DataFrame(columns).with_row_index("row").filter(pl.col("folded").str.len_chars() > 0)
         lengths = frame["folded"].str.len_chars()
         max_length = int(lengths.max()) if frame.height and not exact_only else 0  # type: ignore[arg-type]
         self._keys = (
@@ -153,8 +163,8 @@ class DeletionIndex:
         ]
         if suspect_rows is not None and suspect_rows.len():
             suspect_frame = pl.DataFrame({"row": suspect_rows.cast(pl.UInt32)})
-            suspects = inside.join(suspect_frame, on="row", how="semi")
-            joins.append(suspects.join(inside, on="hash", suffix="_b"))
+            suspects = deleted.join(suspect_frame, on="row", how="semi").select("hash", "row")
+            joins.append(suspects.join(deleted.select("hash", "row"), on="hash", suffix="_b"))
         if groups is not None:
             group_of = (
                 pl.DataFrame({"group": groups})

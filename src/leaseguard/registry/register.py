@@ -12,7 +12,14 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Engine
 
-from leaseguard.registry.check import AssetFacts, CheckOutcome, PriceRange, check_asset, invoice_key
+from leaseguard.registry.check import (
+    AssetFacts,
+    CheckOutcome,
+    PriceRange,
+    check_asset,
+    invoice_key,
+    purchase_terms_key,
+)
 from leaseguard.registry.identifiers import is_valid_vin
 from leaseguard.registry.index import (
     DeletionIndex,
@@ -36,6 +43,7 @@ ASSET_COLUMNS = (
     "invoice_code",
     "invoice_no",
     "invoice_amount_fen",
+    "invoice_date",
     "purchase_contract_no",
     "lessee_id",
     "lessee_name",
@@ -45,8 +53,9 @@ ASSET_COLUMNS = (
 
 _ASSETS_QUERY = (
     "select a.lessor, a.asset_id, a.asset_type, a.vin, a.serial_no, a.engine_no, a.manufacturer, a.model, "
-    "a.invoice_code, a.invoice_no, a.invoice_amount_fen, a.purchase_contract_no, a.lessee_id, a.lessee_name, "
-    "a.contract_no, a.registered_at, c.start_date as contract_start, c.term_months as contract_term_months "
+    "a.invoice_code, a.invoice_no, a.invoice_amount_fen, a.invoice_date, a.purchase_contract_no, a.lessee_id, "
+    "a.lessee_name, a.contract_no, a.registered_at, c.start_date as contract_start, "
+    "c.term_months as contract_term_months "
     "from assets a left join contracts c on c.contract_no = a.contract_no order by a.id"
 )
 
@@ -88,11 +97,30 @@ class Register:
             .otherwise(pl.col("invoice"))
             .alias("invoice")
         )
+        purchase_terms = assets.select(
+            pl.when(pl.col("invoice_date").is_not_null() & pl.col("invoice_amount_fen").is_not_null())
+            .then(
+                pl.concat_str(
+                    name_column(pl.col("manufacturer")),
+                    name_column(pl.col("model")),
+                    pl.col("invoice_date").cast(pl.String),
+                    pl.col("invoice_amount_fen").cast(pl.String),
+                    separator="|",
+                )
+            )
+            .otherwise(pl.lit(""))
+            .alias("terms")
+        )["terms"]
+        counters = assets.select(
+            trailing_digits_counter(pl.col("engine_no")).alias("engine_no"),
+            trailing_digits_counter(pl.col("serial_no")).alias("serial_no"),
+        )
         self.indexes = {
             "vin": DeletionIndex(folded["vin"], counter=vin_counter(rules.vin_serial_positions)),
-            "engine_no": DeletionIndex(folded["engine_no"], counter=trailing_digits_counter),
-            "serial_no": DeletionIndex(folded["serial_no"], counter=trailing_digits_counter),
+            "engine_no": DeletionIndex(folded["engine_no"], counter_starts=counters["engine_no"]),
+            "serial_no": DeletionIndex(folded["serial_no"], counter_starts=counters["serial_no"]),
             "invoice": DeletionIndex(folded["invoice"], exact_only=True),
+            "purchase_terms": DeletionIndex(purchase_terms, exact_only=True),
         }
         # Rows whose VIN fails its check digit: a typo or a forgery, so their counter neighbours are screened too.
         vins = assets["vin"].to_list()
@@ -127,8 +155,15 @@ class Register:
         registered_at = values.get("registered_at")
         if isinstance(registered_at, str):
             registered_at = dt.date.fromisoformat(registered_at)
+        invoice_date = values.get("invoice_date")
+        if isinstance(invoice_date, str):
+            invoice_date = dt.date.fromisoformat(invoice_date)
         fields: dict[str, Any] = {name: values.get(name) for name in ASSET_COLUMNS}
-        fields.update(registered_at=registered_at, financing_active=values.get("financing_active"))
+        fields.update(
+            registered_at=registered_at,
+            invoice_date=invoice_date,
+            financing_active=values.get("financing_active"),
+        )
         return AssetFacts(**fields)
 
     def candidate_rows(self, asked: AssetFacts) -> set[int]:
@@ -140,9 +175,9 @@ class Register:
         ):
             if value:
                 rows.update(self.indexes[name].candidates(ocr_fold(value)).tolist())
-        key = invoice_key(asked)
-        if key:
-            rows.update(self.indexes["invoice"].candidates(key).tolist())
+        for name, key in (("invoice", invoice_key(asked)), ("purchase_terms", purchase_terms_key(asked))):
+            if key:
+                rows.update(self.indexes[name].candidates(key).tolist())
         return rows
 
     def price_reference(self, asked: AssetFacts) -> PriceRange | None:

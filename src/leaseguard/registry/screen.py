@@ -71,6 +71,7 @@ def screen_register(
                 indexes["engine_no"].pairs(groups=lessees),
                 indexes["serial_no"].pairs(groups=lessees),
                 indexes["invoice"].pairs(),
+                indexes["purchase_terms"].pairs(),
             ]
         )
         .unique()
