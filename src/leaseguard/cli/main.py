@@ -9,6 +9,7 @@ import typer
 
 from leaseguard.cli import (
     api_commands,
+    demo_commands,
     evidence_commands,
     import_commands,
     registry_commands,
@@ -59,6 +60,7 @@ import_commands.register(app)
 api_commands.register(app)
 registry_commands.register(app)
 evidence_commands.register(app)
+demo_commands.register(app)
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from leaseguard.registry.normalize import ocr_fold
 from leaseguard.synth.catalog import (
     CATALOG,
     COMPANY_KINDS,
@@ -65,7 +66,10 @@ class BookSummary:
 def _frame(columns: dict[str, object], **kwargs: object) -> pl.DataFrame:
     """A frame from numpy columns; object arrays (strings with gaps) go in as lists, which polars can type."""
     return pl.DataFrame(
-        {k: (v.tolist() if isinstance(v, np.ndarray) and v.dtype == object else v) for k, v in columns.items()},
+        {
+            k: (v.tolist() if isinstance(v, np.ndarray) and v.dtype == object else v)
+            for k, v in columns.items()
+        },
         **kwargs,  # type: ignore[arg-type]
     )
 
@@ -79,14 +83,32 @@ def _names(rng: np.random.Generator, enterprise: np.ndarray, regions: np.ndarray
     kinds = rng.integers(0, len(COMPANY_KINDS), len(enterprise))
     surnames = rng.integers(0, len(SURNAMES), len(enterprise))
     given = rng.integers(0, len(GIVEN), (len(enterprise), 2))
-    city = {"11": "北京", "31": "上海", "44": "广东", "33": "浙江", "32": "江苏", "51": "四川", "42": "湖北",
-            "37": "山东", "41": "河南", "43": "湖南", "50": "重庆", "61": "陕西", "35": "福建", "21": "辽宁",
-            "12": "天津", "34": "安徽", "13": "河北"}
+    city = {
+        "11": "北京",
+        "31": "上海",
+        "44": "广东",
+        "33": "浙江",
+        "32": "江苏",
+        "51": "四川",
+        "42": "湖北",
+        "37": "山东",
+        "41": "河南",
+        "43": "湖南",
+        "50": "重庆",
+        "61": "陕西",
+        "35": "福建",
+        "21": "辽宁",
+        "12": "天津",
+        "34": "安徽",
+        "13": "河北",
+    }
     return [
         f"{city.get(str(region)[:2], '')}{COMPANY_WORDS[w]}{COMPANY_KINDS[k]}"
         if is_enterprise
         else SURNAMES[s] + GIVEN[g[0]] + (GIVEN[g[1]] if g[1] % 2 else "")
-        for is_enterprise, region, w, k, s, g in zip(enterprise, regions, words, kinds, surnames, given, strict=True)
+        for is_enterprise, region, w, k, s, g in zip(
+            enterprise, regions, words, kinds, surnames, given, strict=True
+        )
     ]
 
 
@@ -120,7 +142,14 @@ def generate_book(
     ids = np.empty(n_lessees, dtype=object)
     ids[enterprise] = usccs(rng, REGIONS, n_ent)
     ids[~enterprise] = resident_ids(rng, REGIONS, n_lessees - n_ent)
-    lessee_names = np.array(_names(rng, enterprise, np.array([str(i)[2:8] if e else str(i)[:6] for i, e in zip(ids, enterprise, strict=True)])), dtype=object)
+    lessee_names = np.array(
+        _names(
+            rng,
+            enterprise,
+            np.array([str(i)[2:8] if e else str(i)[:6] for i, e in zip(ids, enterprise, strict=True)]),
+        ),
+        dtype=object,
+    )
     lessee_industry = np.where(enterprise, rng.integers(0, len(INDUSTRIES), n_lessees), len(INDUSTRIES) - 1)
     lessee_hidden = rng.normal(0, p.hidden_risk_sd, n_lessees)
     lessee_home = rng.integers(0, lessors, n_lessees)  # a lessee's usual lessor
@@ -128,9 +157,13 @@ def generate_book(
     # --- contracts and their assets ---------------------------------------------------------------------
     report("contracts", 1, steps)
     who = rng.integers(0, n_lessees, contracts)
-    lessor_index = np.where(rng.random(contracts) < 0.8, lessee_home[who], rng.integers(0, lessors, contracts))
+    lessor_index = np.where(
+        rng.random(contracts) < 0.8, lessee_home[who], rng.integers(0, lessors, contracts)
+    )
     types = list(p.type_shares)
-    type_pick = rng.choice(len(types), contracts, p=np.array(list(p.type_shares.values())) / sum(p.type_shares.values()))
+    type_pick = rng.choice(
+        len(types), contracts, p=np.array(list(p.type_shares.values())) / sum(p.type_shares.values())
+    )
     models_by_type = {t: [i for i, m in enumerate(CATALOG) if m.asset_type == t] for t in types}
     model_index = np.empty(contracts, dtype=np.int64)
     for t_index, t in enumerate(types):
@@ -150,8 +183,12 @@ def generate_book(
     ltv = rng.uniform(0.55, 0.9, contracts)
     principal_fen = (price_fen * ltv // 10000 * 10000).astype(np.int64)
     annual_rate = np.round(rng.uniform(0.045, 0.12, contracts), 4)
-    residual_fen = np.where(rng.random(contracts) < 0.3, (principal_fen * 0.05 // 100 * 100).astype(np.int64), 0)
-    deposit_fen = (principal_fen * rng.choice(np.array([0.0, 0.05, 0.1]), contracts) // 100 * 100).astype(np.int64)
+    residual_fen = np.where(
+        rng.random(contracts) < 0.3, (principal_fen * 0.05 // 100 * 100).astype(np.int64), 0
+    )
+    deposit_fen = (principal_fen * rng.choice(np.array([0.0, 0.05, 0.1]), contracts) // 100 * 100).astype(
+        np.int64
+    )
     sale_leaseback = rng.random(contracts) < 0.7
     registered = start + rng.integers(0, 10, contracts).astype("timedelta64[D]")
 
@@ -171,9 +208,13 @@ def generate_book(
             codes = np.array([MODEL_YEAR_CODE[y] for y in years])
             vin[rows] = vins(model.prefix, codes, model.plant, counters % 1_000_000)
         elif model.asset_type == "machinery":
-            serial[rows] = [f"{model.prefix}{y % 100:02d}{c:06d}" for y, c in zip(years, counters, strict=True)]
+            serial[rows] = [
+                f"{model.prefix}{y % 100:02d}{c:06d}" for y, c in zip(years, counters, strict=True)
+            ]
         else:
-            serial[rows] = [f"{model.prefix}{y}{c:05d}" for y, c in zip(years, counters % 100000, strict=True)]
+            serial[rows] = [
+                f"{model.prefix}{y}{c:05d}" for y, c in zip(years, counters % 100000, strict=True)
+            ]
         if model.engine_prefix:
             engine_counters = rng.integers(10_000_000, 60_000_000) + np.cumsum(rng.integers(1, 4, len(rows)))
             engine[rows] = [f"{model.engine_prefix}{c:08d}" for c in engine_counters]
@@ -182,7 +223,13 @@ def generate_book(
     digital = invoice_year >= 24
     invoice_sequence = rng.permutation(contracts) + 10_000_000
     region = np.array(REGIONS)[rng.integers(0, len(REGIONS), contracts)]
-    invoice_code = np.where(digital, None, [f"0{r[:4]}{y:02d}00111" for r, y in zip(region, invoice_year, strict=True)])
+    invoice_code = np.array(
+        [
+            None if d else f"0{r[:4]}{y:02d}00111"
+            for d, r, y in zip(digital, region, invoice_year, strict=True)
+        ],
+        dtype=object,
+    )
     invoice_no = np.where(
         digital,
         [f"{y:02d}{r[:4]}{s:014d}" for r, y, s in zip(region, invoice_year, invoice_sequence, strict=True)],
@@ -194,28 +241,50 @@ def generate_book(
 
     assets = _frame(
         {
-            "asset_id": asset_id, "lessor": np.array(lessor_codes, dtype=object)[lessor_index],
+            "asset_id": asset_id,
+            "lessor": np.array(lessor_codes, dtype=object)[lessor_index],
             "asset_type": np.array([CATALOG[i].asset_type for i in model_index], dtype=object),
-            "vin": vin, "serial_no": serial, "engine_no": engine,
+            "vin": vin,
+            "serial_no": serial,
+            "engine_no": engine,
             "manufacturer": np.array([CATALOG[i].manufacturer for i in model_index], dtype=object),
             "model": np.array([CATALOG[i].model for i in model_index], dtype=object),
-            "invoice_no": invoice_no, "invoice_code": invoice_code, "invoice_amount_fen": price_fen,
+            "invoice_no": invoice_no,
+            "invoice_code": invoice_code,
+            "invoice_amount_fen": price_fen,
             "invoice_date": start - rng.integers(3, 40, contracts).astype("timedelta64[D]"),
-            "purchase_contract_no": purchase_no, "lessee_id": ids[who], "lessee_name": lessee_names[who],
-            "contract_no": contract_no, "registered_at": registered,
+            "purchase_contract_no": purchase_no,
+            "lessee_id": ids[who],
+            "lessee_name": lessee_names[who],
+            "contract_no": contract_no,
+            "registered_at": registered,
         },
-        schema_overrides={"vin": pl.String, "serial_no": pl.String, "engine_no": pl.String, "invoice_code": pl.String},
+        schema_overrides={
+            "vin": pl.String,
+            "serial_no": pl.String,
+            "engine_no": pl.String,
+            "invoice_code": pl.String,
+        },
     )
     contract_frame = _frame(
         {
-            "contract_no": contract_no, "lessor": assets["lessor"], "lessee_id": ids[who], "lessee_name": lessee_names[who],
+            "contract_no": contract_no,
+            "lessor": assets["lessor"],
+            "lessee_id": ids[who],
+            "lessee_name": lessee_names[who],
             "lessee_type": np.where(enterprise[who], "enterprise", "individual"),
-            "group_id": None, "related_party": rng.random(contracts) < 0.02,
+            "group_id": None,
+            "related_party": rng.random(contracts) < 0.02,
             "industry": np.array(INDUSTRIES, dtype=object)[lessee_industry[who]],
-            "start_date": start, "term_months": term, "principal_fen": principal_fen,
-            "annual_rate": annual_rate, "method": np.where(equal_principal, "equal_principal", "annuity"),
-            "frequency": np.where(quarterly, "quarterly", "monthly"), "residual_value_fen": residual_fen,
-            "deposit_fen": deposit_fen, "lease_type": np.where(sale_leaseback, "sale_leaseback", "direct"),
+            "start_date": start,
+            "term_months": term,
+            "principal_fen": principal_fen,
+            "annual_rate": annual_rate,
+            "method": np.where(equal_principal, "equal_principal", "annuity"),
+            "frequency": np.where(quarterly, "quarterly", "monthly"),
+            "residual_value_fen": residual_fen,
+            "deposit_fen": deposit_fen,
+            "lease_type": np.where(sale_leaseback, "sale_leaseback", "direct"),
             "_lessee": who,
         },
         schema_overrides={"group_id": pl.String},
@@ -224,19 +293,29 @@ def generate_book(
     # --- fraud -----------------------------------------------------------------------------------------
     report("fraud", 3, steps)
     truth: list[dict[str, object]] = []
-    assets, contract_frame = _inject_duplicates(rng, p, assets, contract_frame, lessor_codes, ids, lessee_names, truth, as_of)
+    assets, contract_frame = _inject_duplicates(
+        rng, p, assets, contract_frame, lessor_codes, ids, lessee_names, truth, as_of
+    )
     assets = _inject_reused_invoices(rng, p, assets, truth)
     assets, contract_frame = _inject_inflated(rng, p, assets, contract_frame, truth)
 
     # --- payments ---------------------------------------------------------------------------------------
     report("payments", 4, steps)
     hidden = lessee_hidden[contract_frame["_lessee"].to_numpy()]
-    industry_risk = np.array(INDUSTRY_RISK)[[INDUSTRIES.index(i) for i in contract_frame["industry"].to_list()]]
-    c_ltv = contract_frame["principal_fen"].to_numpy() / np.maximum(1, assets["invoice_amount_fen"].to_numpy())
+    industry_risk = np.array(INDUSTRY_RISK)[
+        [INDUSTRIES.index(i) for i in contract_frame["industry"].to_list()]
+    ]
+    c_ltv = contract_frame["principal_fen"].to_numpy() / np.maximum(
+        1, assets["invoice_amount_fen"].to_numpy()
+    )
     individual = (contract_frame["lessee_type"] == "individual").to_numpy()
     logit = (
-        p.default_intercept + industry_risk + 0.5 * individual + 3.0 * (np.minimum(c_ltv, 1.5) - 0.72)
-        + 0.012 * (contract_frame["term_months"].to_numpy() - 36) + hidden
+        p.default_intercept
+        + industry_risk
+        + 0.5 * individual
+        + 3.0 * (np.minimum(c_ltv, 1.5) - 0.72)
+        + 0.012 * (contract_frame["term_months"].to_numpy() - 36)
+        + hidden
     )
     latent_risk = 1 / (1 + np.exp(-logit))
     payments, outcomes = _payments(rng, contract_frame, latent_risk, as_of)
@@ -245,17 +324,33 @@ def generate_book(
     report("write files", 5, steps)
     valued = assets.sample(fraction=0.25, seed=seed)
     valuation_date = np.datetime64(as_of) - rng.integers(0, 180, valued.height).astype("timedelta64[D]")
-    age_years = (valuation_date - valued["invoice_date"].to_numpy().astype("datetime64[D]")).astype(np.int64) / 365
+    age_years = (valuation_date - valued["invoice_date"].to_numpy().astype("datetime64[D]")).astype(
+        np.int64
+    ) / 365
     depreciation = np.clip(1 - 0.14 * age_years, 0.12, 1.0) * rng.uniform(0.8, 1.05, valued.height)
     valuations = pl.DataFrame(
         {
-            "asset_id": valued["asset_id"], "lessor": valued["lessor"], "valuation_date": valuation_date,
-            "disposal_value": (valued["invoice_amount_fen"].to_numpy() * depreciation).astype(np.int64) // 100 * 100,
+            "asset_id": valued["asset_id"],
+            "lessor": valued["lessor"],
+            "valuation_date": valuation_date,
+            "disposal_value": (valued["invoice_amount_fen"].to_numpy() * depreciation).astype(np.int64)
+            // 100
+            * 100,
         }
     ).with_columns(_yuan(pl.col("disposal_value")).alias("disposal_value"))
 
-    files = {name: out_dir / f"{name}.csv" for name in (
-        "lessors", "contracts", "assets", "payments", "valuations", "ground_truth", "contract_outcomes")}
+    files = {
+        name: out_dir / f"{name}.csv"
+        for name in (
+            "lessors",
+            "contracts",
+            "assets",
+            "payments",
+            "valuations",
+            "ground_truth",
+            "contract_outcomes",
+        )
+    }
     pl.DataFrame({"code": lessor_codes, "name": list(LESSOR_NAMES[:lessors])}).write_csv(files["lessors"])
     contract_frame.drop("_lessee").with_columns(
         _yuan(pl.col("principal_fen")).alias("principal_fen"),
@@ -263,29 +358,76 @@ def generate_book(
         _yuan(pl.col("deposit_fen")).alias("deposit_fen"),
         pl.col("annual_rate").map_elements(lambda r: f"{r:.4f}", return_dtype=pl.String),
         pl.col("related_party").cast(pl.String),
-    ).rename({"principal_fen": "principal", "residual_value_fen": "residual_value", "deposit_fen": "deposit"}).write_csv(
-        files["contracts"]
-    )
+    ).rename(
+        {"principal_fen": "principal", "residual_value_fen": "residual_value", "deposit_fen": "deposit"}
+    ).write_csv(files["contracts"])
     assets.with_columns(_yuan(pl.col("invoice_amount_fen")).alias("invoice_amount_fen")).rename(
         {"invoice_amount_fen": "invoice_amount"}
     ).select(
-        "asset_id", "lessor", "asset_type", "vin", "serial_no", "engine_no", "manufacturer", "model", "invoice_no",
-        "invoice_code", "invoice_amount", "invoice_date", "purchase_contract_no", "lessee_id", "lessee_name",
-        "contract_no", "registered_at",
+        "asset_id",
+        "lessor",
+        "asset_type",
+        "vin",
+        "serial_no",
+        "engine_no",
+        "manufacturer",
+        "model",
+        "invoice_no",
+        "invoice_code",
+        "invoice_amount",
+        "invoice_date",
+        "purchase_contract_no",
+        "lessee_id",
+        "lessee_name",
+        "contract_no",
+        "registered_at",
     ).write_csv(files["assets"])
     payments.write_csv(files["payments"])
     valuations.write_csv(files["valuations"])
-    truth_schema = {name: pl.String for name in (
-        "case_id", "kind", "lessor", "asset_id", "contract_no", "other_lessor", "other_asset_id", "field",
-        "original_value", "altered_value", "alterations")}
+    truth_schema = {
+        name: pl.String
+        for name in (
+            "case_id",
+            "kind",
+            "lessor",
+            "asset_id",
+            "contract_no",
+            "other_lessor",
+            "other_asset_id",
+            "field",
+            "original_value",
+            "altered_value",
+            "alterations",
+        )
+    }
     pl.DataFrame(truth, schema=truth_schema).write_csv(files["ground_truth"])
     outcomes.write_csv(files["contract_outcomes"])
     report("done", steps, steps)
     kinds = pl.DataFrame(truth, schema=truth_schema)["kind"].value_counts()
     return BookSummary(
-        out_dir, files, lessors, contract_frame.height, assets.height, payments.height, valuations.height,
+        out_dir,
+        files,
+        lessors,
+        contract_frame.height,
+        assets.height,
+        payments.height,
+        valuations.height,
         {k: int(n) for k, n in kinds.iter_rows()},
     )
+
+
+def _alter_without_collision(
+    value: str, kinds: list[str], rng: np.random.Generator, existing: set[str]
+) -> tuple[str, list[str]]:
+    """An alteration that does not happen to turn the value into another real asset's identifier: the ground
+    truth would then name the wrong pair. After 20 unlucky draws the value is copied unaltered."""
+    for _ in range(20):
+        altered, labels = alter(value, kinds, rng)
+        folded = ocr_fold(altered)
+        if folded == ocr_fold(value) or folded not in existing:
+            existing.add(folded)
+            return altered, labels
+    return value, []
 
 
 def _inject_duplicates(
@@ -304,6 +446,11 @@ def _inject_duplicates(
     if count == 0:
         return assets, contracts
     sources = rng.choice(assets.height, count, replace=False)
+    existing = {
+        ocr_fold(value)
+        for column in ("vin", "serial_no", "engine_no")
+        for value in assets[column].drop_nulls().to_list()
+    }
     new_assets, new_contracts = [], []
     affiliated_ids = usccs(rng, REGIONS, count)
     latest = np.datetime64(as_of) - np.timedelta64(10, "D")
@@ -316,11 +463,15 @@ def _inject_duplicates(
         n_alterations = int(rng.choice([0, 1, 2], p=[0.15, 0.45, 0.4]))
         pool = list(SOFT) + list(HARD)
         kinds = [str(k) for k in rng.choice(pool, n_alterations, replace=False)] if n_alterations else []
-        altered, labels = alter(asset[field_name], kinds, rng)
-        start = min(np.datetime64(contract["start_date"]) + np.timedelta64(int(rng.integers(30, 400)), "D"), latest)
+        altered, labels = _alter_without_collision(asset[field_name], kinds, rng, existing)
+        start = min(
+            np.datetime64(contract["start_date"]) + np.timedelta64(int(rng.integers(30, 400)), "D"), latest
+        )
         copy = dict(asset)
         copy.update(
-            asset_id=f"D{case:08d}", lessor=lessor, contract_no=f"{lessor}-D{case:07d}",
+            asset_id=f"D{case:08d}",
+            lessor=lessor,
+            contract_no=f"{lessor}-D{case:07d}",
             registered_at=(start + np.timedelta64(int(rng.integers(0, 5)), "D")).astype(dt.date),
         )
         copy[field_name] = altered
@@ -329,26 +480,46 @@ def _inject_duplicates(
             copy["lessee_name"] = f"{asset['lessee_name'][:4]}关联实业有限公司"
         engine_fate = rng.random()
         if asset["engine_no"] and engine_fate >= 0.5:
-            copy["engine_no"] = None if engine_fate >= 0.75 else alter(asset["engine_no"], ["change"], rng)[0]
+            copy["engine_no"] = (
+                None
+                if engine_fate >= 0.75
+                else _alter_without_collision(asset["engine_no"], ["change"], rng, existing)[0]
+            )
         if rng.random() >= 0.4:  # a forged invoice rather than the original shown twice
             forged = f"{int(rng.integers(0, 10**8)):08d}"
             copy["invoice_no"] = forged if asset["invoice_code"] else asset["invoice_no"][:12] + forged
+            if rng.random() < 0.5:  # a forged invoice with figures of its own, not those of the original
+                copy["invoice_date"] = asset["invoice_date"] + dt.timedelta(days=int(rng.integers(1, 60)))
+                copy["invoice_amount_fen"] = (
+                    int(asset["invoice_amount_fen"] * rng.uniform(0.95, 1.05)) // 100 * 100
+                )
         if rng.random() >= 0.5:
             copy["purchase_contract_no"] = f"GM{str(start)[:4]}9{case:06d}"
         new_assets.append(copy)
         contract_copy = dict(contract)
         contract_copy.update(
-            contract_no=copy["contract_no"], lessor=lessor, lessee_id=copy["lessee_id"],
-            lessee_name=copy["lessee_name"], start_date=start.astype(dt.date),
+            contract_no=copy["contract_no"],
+            lessor=lessor,
+            lessee_id=copy["lessee_id"],
+            lessee_name=copy["lessee_name"],
+            start_date=start.astype(dt.date),
             lease_type="sale_leaseback",
+            lessee_type="enterprise" if copy["lessee_id"] != asset["lessee_id"] else contract["lessee_type"],
         )
         new_contracts.append(contract_copy)
         truth.append(
             {
-                "case_id": f"DUP{case:06d}", "kind": "duplicate_financing", "lessor": lessor,
-                "asset_id": copy["asset_id"], "contract_no": copy["contract_no"], "other_lessor": asset["lessor"],
-                "other_asset_id": asset["asset_id"], "field": field_name, "original_value": asset[field_name],
-                "altered_value": altered, "alterations": ";".join(labels),
+                "case_id": f"DUP{case:06d}",
+                "kind": "duplicate_financing",
+                "lessor": lessor,
+                "asset_id": copy["asset_id"],
+                "contract_no": copy["contract_no"],
+                "other_lessor": asset["lessor"],
+                "other_asset_id": asset["asset_id"],
+                "field": field_name,
+                "original_value": asset[field_name],
+                "altered_value": altered,
+                "alterations": ";".join(labels),
             }
         )
     assets = pl.concat([assets, pl.DataFrame(new_assets, schema=assets.schema)])
@@ -361,21 +532,35 @@ def _inject_reused_invoices(
 ) -> pl.DataFrame:
     """One VAT invoice shown behind a second, different asset at another lessor."""
     count = int(assets.height * p.reused_invoice_rate)
-    taken = {(t["lessor"], t["asset_id"]) for t in truth} | {(t["other_lessor"], t["other_asset_id"]) for t in truth}
+    taken = {(t["lessor"], t["asset_id"]) for t in truth} | {
+        (t["other_lessor"], t["other_asset_id"]) for t in truth
+    }
     lessors = assets["lessor"].to_list()
     codes, numbers = assets["invoice_code"].to_list(), assets["invoice_no"].to_list()
     asset_ids = assets["asset_id"].to_list()
     used: set[int] = set()
     for case in range(count):
         a, b = (int(x) for x in rng.choice(assets.height, 2, replace=False))
-        if lessors[a] == lessors[b] or {a, b} & used or {(lessors[a], asset_ids[a]), (lessors[b], asset_ids[b])} & taken:
+        if (
+            lessors[a] == lessors[b]
+            or {a, b} & used
+            or {(lessors[a], asset_ids[a]), (lessors[b], asset_ids[b])} & taken
+        ):
             continue
         used |= {a, b}
         truth.append(
             {
-                "case_id": f"INV{case:06d}", "kind": "reused_invoice", "lessor": lessors[b], "asset_id": asset_ids[b],
-                "contract_no": None, "other_lessor": lessors[a], "other_asset_id": asset_ids[a],
-                "field": "invoice_no", "original_value": numbers[b], "altered_value": numbers[a], "alterations": "",
+                "case_id": f"INV{case:06d}",
+                "kind": "reused_invoice",
+                "lessor": lessors[b],
+                "asset_id": asset_ids[b],
+                "contract_no": None,
+                "other_lessor": lessors[a],
+                "other_asset_id": asset_ids[a],
+                "field": "invoice_no",
+                "original_value": numbers[b],
+                "altered_value": numbers[a],
+                "alterations": "",
             }
         )
         codes[b], numbers[b] = codes[a], numbers[a]
@@ -407,10 +592,17 @@ def _inject_inflated(
         principals[row] = int(principals[row] * factor) // 10000 * 10000
         truth.append(
             {
-                "case_id": f"PRC{case:06d}", "kind": "inflated_invoice", "lessor": key[0], "asset_id": key[1],
-                "contract_no": assets["contract_no"][row], "other_lessor": None, "other_asset_id": None,
-                "field": "invoice_amount", "original_value": f"{original // 100}.{original % 100:02d}",
-                "altered_value": f"{amounts[row] // 100}.{amounts[row] % 100:02d}", "alterations": f"x{factor:.2f}",
+                "case_id": f"PRC{case:06d}",
+                "kind": "inflated_invoice",
+                "lessor": key[0],
+                "asset_id": key[1],
+                "contract_no": assets["contract_no"][row],
+                "other_lessor": None,
+                "other_asset_id": None,
+                "field": "invoice_amount",
+                "original_value": f"{original // 100}.{original % 100:02d}",
+                "altered_value": f"{amounts[row] // 100}.{amounts[row] % 100:02d}",
+                "alterations": f"x{factor:.2f}",
             }
         )
     return (
@@ -449,9 +641,12 @@ def _payments(
     amount = np.where(
         equal_principal[index], np.round(amortised + outstanding * rate[index]), annuity[index]
     ) + np.where(k == instalments[index], residual[index], 0)
-    due = pl.Series(start[index]).to_frame("start").select(
-        pl.col("start").dt.offset_by(pl.format("{}mo", pl.Series(k * period[index])))
-    )["start"].to_numpy()
+    due = (
+        pl.Series(start[index])
+        .to_frame("start")
+        .select(pl.col("start").dt.offset_by(pl.format("{}mo", pl.Series(k * period[index]))))["start"]
+        .to_numpy()
+    )
 
     paid = k < default_at[index]
     risk = latent_risk[index]
@@ -472,9 +667,16 @@ def _payments(
     observed = defaults & (default_at <= due_count)
     first_missed = np.full(n, None, dtype=object)
     if observed.any():
-        missed_due = pl.Series(start[observed]).to_frame("s").select(
-            pl.col("s").dt.offset_by(pl.format("{}mo", pl.Series(default_at[observed] * period[observed])))
-        )["s"].to_list()
+        missed_due = (
+            pl.Series(start[observed])
+            .to_frame("s")
+            .select(
+                pl.col("s").dt.offset_by(
+                    pl.format("{}mo", pl.Series(default_at[observed] * period[observed]))
+                )
+            )["s"]
+            .to_list()
+        )
         first_missed[observed] = missed_due
     outcomes = pl.DataFrame(
         {

@@ -5,8 +5,21 @@ from __future__ import annotations
 import numpy as np
 
 OCR_PARTNERS = {
-    "0": "OD", "O": "0D", "D": "0O", "Q": "0O", "1": "IL", "I": "1L", "L": "1I",
-    "2": "Z", "Z": "2", "5": "S", "S": "5", "6": "G", "G": "6", "8": "B", "B": "8",
+    "0": "OD",
+    "O": "0D",
+    "D": "0O",
+    "Q": "0O",
+    "1": "IL",
+    "I": "1L",
+    "L": "1I",
+    "2": "Z",
+    "Z": "2",
+    "5": "S",
+    "S": "5",
+    "6": "G",
+    "G": "6",
+    "8": "B",
+    "B": "8",
 }
 SOFT = ("ocr", "fullwidth", "space", "hyphen", "lower")  # folded away by normalisation
 HARD = ("drop", "double", "change", "swap")  # real edits: one character dropped, doubled, changed, swapped

@@ -14,7 +14,17 @@ _VIN_VALUE = {
     **dict(zip("STUVWXYZ", range(2, 10), strict=True)),
 }
 _VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
-MODEL_YEAR_CODE = {2018: "J", 2019: "K", 2020: "L", 2021: "M", 2022: "N", 2023: "P", 2024: "R", 2025: "S", 2026: "T"}
+MODEL_YEAR_CODE = {
+    2018: "J",
+    2019: "K",
+    2020: "L",
+    2021: "M",
+    2022: "N",
+    2023: "P",
+    2024: "R",
+    2025: "S",
+    2026: "T",
+}
 
 
 def vins(prefix8: str, year_codes: np.ndarray, plant: str, serials: np.ndarray) -> list[str]:
@@ -34,7 +44,7 @@ def vins(prefix8: str, year_codes: np.ndarray, plant: str, serials: np.ndarray) 
 
 def resident_ids(rng: np.random.Generator, regions: tuple[str, ...], count: int) -> list[str]:
     """Resident IDs: a county code in use at the birth date, the birth date, a sequence and the check."""
-    out = []
+    out: list[str] = []
     while len(out) < count:
         need = count - len(out)
         years = rng.integers(1965, 2001, need)
@@ -58,7 +68,8 @@ def usccs(rng: np.random.Generator, regions: tuple[str, ...], count: int) -> lis
     """Unified social credit codes of enterprises (registration dept 9, type 1), unique within the call."""
     region_picks = rng.integers(0, len(regions), count)
     bodies = rng.integers(0, len(_USCC_BODY) - 10, (count, 9))  # digits and letters, like the GB 11714 body
-    out, seen = [], set()
+    out: list[str] = []
+    seen: set[str] = set()
     for region, body in zip(region_picks, bodies, strict=True):
         code = "91" + regions[region] + "".join(_USCC_BODY[i] for i in body)
         while code in seen:

@@ -1,0 +1,271 @@
+"""Ownership check: latency of one check (in process and over HTTP), screening a whole book, quality on the
+labelled synthetic book (recall per alteration, precision of `block`), and splink on the same file."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import polars as pl
+import uvicorn
+
+from benchmarks.report import publish
+from leaseguard.ingest import import_paths
+from leaseguard.registry.check import AssetFacts
+from leaseguard.registry.register import Register
+from leaseguard.registry.rules import load_rules
+from leaseguard.registry.screen import screen_register
+from leaseguard.store.db import session_factory
+from leaseguard.synth import generate_book
+from leaseguard.tenancy import create_key
+from leaseguard.workspace import init_workspace
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def _facts(row: dict[str, Any], lessor: str) -> AssetFacts:
+    amount = row.get("invoice_amount")
+    return AssetFacts(
+        lessor=lessor,
+        asset_type=row.get("asset_type"),
+        vin=row.get("vin"),
+        serial_no=row.get("serial_no"),
+        engine_no=row.get("engine_no"),
+        manufacturer=row.get("manufacturer"),
+        model=row.get("model"),
+        invoice_code=row.get("invoice_code"),
+        invoice_no=row.get("invoice_no"),
+        invoice_amount_fen=None if amount in (None, "") else round(float(amount) * 100),
+        lessee_id=row.get("lessee_id"),
+    )
+
+
+def measure_checks(register: Register, assets: pl.DataFrame, count: int) -> dict[str, float]:
+    sample = assets.sample(n=min(count, assets.height), seed=7).iter_rows(named=True)
+    timings: list[float] = []
+    for row in sample:
+        asked = _facts(row, "ZZZ")
+        started = time.perf_counter()
+        register.check(asked)
+        timings.append((time.perf_counter() - started) * 1000)
+    return {
+        "p50_ms": statistics.median(timings),
+        "p99_ms": _percentile(timings, 0.99),
+        "checks": len(timings),
+    }
+
+
+def _serve(database_url: str, port: int) -> uvicorn.Server:
+    from leaseguard.api import create_app
+
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(database_url), host="127.0.0.1", port=port, log_level="warning")
+    )
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.05)
+    return server
+
+
+async def _load(base: str, key: str, bodies: list[dict[str, Any]], rate: float) -> list[float]:
+    latencies: list[float] = []
+    async with httpx.AsyncClient(base_url=base, headers={"X-API-Key": key}, timeout=10) as client:
+
+        async def one(body: dict[str, Any]) -> None:
+            started = time.perf_counter()
+            response = await client.post("/v1/assets/check", json=body)
+            response.raise_for_status()
+            latencies.append((time.perf_counter() - started) * 1000)
+
+        tasks = []
+        start = time.perf_counter()
+        for i, body in enumerate(bodies):
+            delay = start + i / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(body)))
+        await asyncio.gather(*tasks)
+    return latencies
+
+
+def _http_load_process(base: str, key: str, bodies: list[dict[str, Any]], rate: float, out: Any) -> None:
+    out.put(asyncio.run(_load(base, key, bodies, rate)))
+
+
+def measure_http(
+    database_url: str, key: str, assets: pl.DataFrame, rate: float, seconds: float
+) -> dict[str, float]:
+    server = _serve(database_url, 8765)
+    fields = (
+        "asset_type",
+        "vin",
+        "serial_no",
+        "engine_no",
+        "manufacturer",
+        "model",
+        "invoice_code",
+        "invoice_no",
+    )
+    bodies = [
+        {k: row[k] for k in fields if row.get(k)}
+        for row in assets.sample(n=int(rate * seconds), seed=11, with_replacement=True).iter_rows(named=True)
+    ]
+    httpx.post(
+        "http://127.0.0.1:8765/v1/assets/check", json=bodies[0], headers={"X-API-Key": key}, timeout=120
+    )
+    # The load comes from another process, so the client's own work does not slow the server it measures.
+    queue: Any = multiprocessing.get_context("spawn").Queue()
+    process = multiprocessing.get_context("spawn").Process(
+        target=_http_load_process, args=("http://127.0.0.1:8765", key, bodies, rate, queue)
+    )
+    process.start()
+    latencies: list[float] = queue.get()
+    process.join()
+    server.should_exit = True
+    return {
+        "p50_ms": statistics.median(latencies),
+        "p99_ms": _percentile(latencies, 0.99),
+        "requests": len(latencies),
+    }
+
+
+def measure_quality(result_matches: pl.DataFrame, truth: pl.DataFrame) -> list[dict[str, Any]]:
+    """Recall of injected duplicates per alteration count/kind, and precision of `block` pairs."""
+
+    def key(a_l: str, a_id: str, b_l: str, b_id: str) -> tuple[tuple[str, str], tuple[str, str]]:
+        first, second = sorted([(a_l, a_id), (b_l, b_id)])
+        return first, second
+
+    found = {
+        key(r["lessor_a"], r["asset_id_a"], r["lessor_b"], r["asset_id_b"]): r["verdict"]
+        for r in result_matches.iter_rows(named=True)
+    }
+    injected = {
+        key(r["lessor"], r["asset_id"], r["other_lessor"], r["other_asset_id"]): r
+        for r in truth.iter_rows(named=True)
+        if r["other_lessor"] and r["other_asset_id"]
+    }
+    rows: list[dict[str, Any]] = []
+    by_group: dict[str, list[bool]] = {}
+    for pair, truth_row in injected.items():
+        alterations = [a for a in (truth_row.get("alterations") or "").split(";") if a]
+        hard = [a for a in alterations if a.split(":")[0] in {"drop", "double", "change", "swap"}]
+        groups = [
+            f"kind={truth_row['kind']}",
+            f"alterations={min(len(alterations), 3)}{'+' if len(alterations) >= 3 else ''}",
+        ]
+        groups += [f"alteration={a.split(':')[0]}" for a in alterations] or ["alteration=none"]
+        groups.append(f"hard_edits={len(hard)}")
+        for group in groups:
+            by_group.setdefault(group, []).append(pair in found)
+    for group, hits in sorted(by_group.items()):
+        rows.append(
+            {"measure": f"recall {group}", "value": round(100 * sum(hits) / len(hits), 2), "n": len(hits)}
+        )
+    blocks = [pair for pair, verdict in found.items() if verdict == "block"]
+    true_blocks = [pair for pair in blocks if pair in injected]
+    rows.append(
+        {
+            "measure": "precision of block",
+            "value": round(100 * len(true_blocks) / max(1, len(blocks)), 2),
+            "n": len(blocks),
+        }
+    )
+    return rows
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_registry")
+    parser.add_argument("--contracts", type=int, default=1_000_000)
+    parser.add_argument("--checks", type=int, default=2000)
+    parser.add_argument("--rate", type=float, default=200.0)
+    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--workdir", type=Path, default=None)
+    args = parser.parse_args(argv)
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="lg-bench-registry-"))
+    rows: list[dict[str, Any]] = []
+
+    started = time.perf_counter()
+    workspace = init_workspace(workdir / "ws")
+    book = generate_book(workdir / "book", contracts=args.contracts, seed=1)
+    engine = workspace.engine()
+    import_paths(engine, [workdir / "book"])
+    rows.append(
+        {"measure": "synth + import (s)", "value": round(time.perf_counter() - started, 1), "n": book.assets}
+    )
+
+    started = time.perf_counter()
+    register = Register.from_engine(engine, load_rules())
+    rows.append(
+        {
+            "measure": "load + index register (s)",
+            "value": round(time.perf_counter() - started, 1),
+            "n": len(register),
+        }
+    )
+
+    assets = pl.read_csv(workdir / "book" / "assets.csv", infer_schema=False)
+    checks = measure_checks(register, assets, args.checks)
+    rows.append(
+        {
+            "measure": "one check in process p50 (ms)",
+            "value": round(checks["p50_ms"], 2),
+            "n": int(checks["checks"]),
+        }
+    )
+    rows.append(
+        {
+            "measure": "one check in process p99 (ms)",
+            "value": round(checks["p99_ms"], 2),
+            "n": int(checks["checks"]),
+        }
+    )
+
+    with session_factory(engine)() as session, session.begin():
+        key = create_key(session, lessor=str(assets["lessor"][0]), role="analyst", label="bench").key
+    http = measure_http(workspace.database_url, key, assets, args.rate, args.seconds)
+    rows.append(
+        {
+            "measure": f"HTTP check at {args.rate:.0f} req/s p50 (ms)",
+            "value": round(http["p50_ms"], 2),
+            "n": int(http["requests"]),
+        }
+    )
+    rows.append(
+        {
+            "measure": f"HTTP check at {args.rate:.0f} req/s p99 (ms)",
+            "value": round(http["p99_ms"], 2),
+            "n": int(http["requests"]),
+        }
+    )
+
+    started = time.perf_counter()
+    result = screen_register(register)
+    rows.append(
+        {
+            "measure": "screen whole book (s)",
+            "value": round(time.perf_counter() - started, 1),
+            "n": result.candidate_pairs,
+        }
+    )
+    truth = pl.read_csv(workdir / "book" / "ground_truth.csv", infer_schema=False)
+    rows.extend(measure_quality(result.matches, truth))
+    engine.dispose()
+    publish("registry", f"Ownership check on {len(register):,} registered assets", rows)
+
+
+if __name__ == "__main__":
+    import sys
+
+    main(sys.argv[1:])

@@ -1,0 +1,141 @@
+"""`leaseguard demo`: init + synth + import + keys + serve, so a new user sees a working system at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import polars as pl
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import select
+
+from leaseguard.cli.common import console, fail
+from leaseguard.ingest import import_paths
+from leaseguard.registry.register import Register
+from leaseguard.registry.rules import load_rules
+from leaseguard.registry.screen import screen_register
+from leaseguard.store.db import session_factory
+from leaseguard.store.models import Lessor
+from leaseguard.synth import generate_book
+from leaseguard.tenancy import create_key
+from leaseguard.workspace import WorkspaceError, init_workspace
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description:<28}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
+
+
+def demo(
+    directory: Annotated[Path, typer.Argument(help="Workspace folder for the demo.")] = Path("workspace"),
+    contracts: Annotated[int, typer.Option(min=10, help="Contracts in the synthetic book.")] = 5000,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic book.")] = 42,
+    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Start the API at the end.")] = True,
+    host: Annotated[str | None, typer.Option(help="API host (default from the config).")] = None,
+    port: Annotated[int | None, typer.Option(help="API port (default from the config).")] = None,
+) -> None:
+    """Set up a workspace with a synthetic book of leases, load it, issue keys and serve the API."""
+    try:
+        workspace = init_workspace(directory)
+    except WorkspaceError as error:
+        fail(str(error))
+    console.print(f"[bold]1/4[/] workspace at {workspace.root} ({workspace.database_url})")
+
+    book_dir = workspace.root / "synth"
+    with _progress() as progress:
+        tasks: dict[str, TaskID] = {}
+
+        def advance(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(stage, total=total)
+            progress.update(tasks[stage], completed=done, total=total)
+
+        book = generate_book(book_dir, contracts=contracts, seed=seed, progress=advance)
+    console.print(f"[bold]2/4[/] synthetic book of {contracts:,} contracts in {book_dir}")
+
+    engine = workspace.engine()
+    try:
+        with _progress() as progress:
+            file_tasks: dict[str, TaskID] = {}
+
+            def advance_import(file_name: str, done: int, total: int) -> None:
+                if file_name not in file_tasks:
+                    file_tasks[file_name] = progress.add_task(f"import {file_name}", total=total)
+                progress.update(file_tasks[file_name], completed=done, total=total)
+
+            reports = import_paths(engine, [book_dir], progress=advance_import)
+        table = Table(title="3/4 import", title_justify="left")
+        for column in ("file", "read", "inserted", "updated", "unchanged", "rejected"):
+            table.add_column(column, justify="left" if column == "file" else "right")
+        for report in reports:
+            table.add_row(
+                Path(report.file).name,
+                f"{report.rows_read:,}",
+                f"{report.inserted:,}",
+                f"{report.updated:,}",
+                f"{report.unchanged:,}",
+                f"{report.rejected:,}",
+            )
+        console.print(table)
+        rejected = sum(report.rejected for report in reports)
+        if rejected:
+            fail(f"{rejected} rows of the synthetic book were rejected; see the table above")
+
+        with console.status("screening the register for assets financed twice"):
+            screened = screen_register(Register.from_engine(engine, load_rules()))
+        matches_file = workspace.root / "matches.csv"
+        screened.matches.write_csv(matches_file)
+        verdicts = dict(screened.matches.group_by("verdict").len().iter_rows())
+        console.print(
+            f"[bold]ownership screen[/] {screened.assets:,} assets: {verdicts.get('block', 0):,} pairs to block, "
+            f"{verdicts.get('review', 0):,} to review → {matches_file}"
+        )
+        with session_factory(engine)() as session, session.begin():
+            lessor_codes = session.scalars(select(Lessor.code).order_by(Lessor.code)).all()
+            issued = [
+                create_key(session, lessor=code, role="analyst", label="demo") for code in lessor_codes[:2]
+            ]
+    finally:
+        engine.dispose()
+
+    truth = pl.read_csv(book_dir / "ground_truth.csv", infer_schema=False)
+    vins = truth.filter(pl.col("field") == "vin")["original_value"]
+    example_vin = vins[0] if vins.len() else "LFV3A23C4P3000001"
+    api_host = host or str(workspace.setting("api", "host", default="127.0.0.1"))
+    api_port = port or int(workspace.setting("api", "port", default=8000))
+    base = f"http://{api_host}:{api_port}"
+    console.print("[bold]4/4[/] demo keys (analyst role; shown once, stored hashed):")
+    for key in issued:
+        console.print(f"  {key.lessor}: {key.key}")
+    console.print("\nWhere to look:")
+    console.print(f"  API docs        {base}/docs")
+    if issued:
+        console.print(
+            f"  your contracts  curl -H 'Authorization: Bearer {issued[0].key}' {base}/v1/contracts"
+        )
+    if issued:
+        console.print(
+            f"  check an asset  curl -X POST -H 'X-API-Key: {issued[0].key}' -H 'Content-Type: application/json' "
+            f'-d \'{{"vin": "{example_vin}"}}\' {base}/v1/assets/check'
+        )
+    console.print(f"  the book        {book_dir} (ground_truth.csv lists the injected fraud)")
+    console.print(f"  the store       {workspace.database_url}")
+    console.print(
+        f"  summary         {book.contracts:,} contracts, {book.assets:,} assets, {book.payments:,} payments"
+    )
+    if serve:
+        from leaseguard.api.server import run_server
+
+        console.print(f"\nserving on {base} — Ctrl+C to stop")
+        run_server(workspace.database_url, host=api_host, port=api_port)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(demo)

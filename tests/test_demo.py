@@ -1,0 +1,85 @@
+"""`leaseguard demo` from a clean folder: a working system with a book of leases, then served over HTTP."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import polars as pl
+
+LEASEGUARD = [sys.executable, "-m", "leaseguard.cli.main"]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_demo_builds_a_workspace_and_serves_it(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "COLUMNS": "200"}
+    env.pop("LEASEGUARD_DATABASE_URL", None)
+    process = subprocess.Popen(
+        [*LEASEGUARD, "demo", str(tmp_path / "ws"), "--contracts", "300", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    output = ""
+    try:
+        assert process.stdout is not None
+        deadline = time.monotonic() + 120
+        while "serving on" not in output:
+            line = process.stdout.readline()
+            assert line or process.poll() is None, output
+            output += line
+            assert time.monotonic() < deadline, output
+        key = re.search(r"L001: (lg_\S+)", output)
+        assert key, output
+        headers = {"Authorization": f"Bearer {key.group(1)}"}
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                httpx.get(f"{base}/v1/health", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        contracts = httpx.get(f"{base}/v1/contracts", headers=headers, timeout=10)
+        assert contracts.status_code == 200
+        items = contracts.json()["items"]
+        assert items and {item["lessor"] for item in items} == {"L001"}
+        truth = pl.read_csv(tmp_path / "ws" / "synth" / "ground_truth.csv", infer_schema=False)
+        duplicate = truth.filter(pl.col("kind") == "duplicate_financing").row(0, named=True)
+        check = httpx.post(
+            f"{base}/v1/assets/check",
+            headers=headers,
+            json={"vin" if duplicate["field"] == "vin" else "serial_no": duplicate["original_value"]},
+            timeout=30,
+        )
+        assert check.status_code == 200 and check.json()["verdict"] in ("review", "block")
+        assert (tmp_path / "ws" / "matches.csv").exists()
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def test_demo_twice_changes_nothing_the_second_time(tmp_path: Path) -> None:
+    command = [*LEASEGUARD, "demo", str(tmp_path / "ws"), "--contracts", "200", "--no-serve"]
+    env = {**os.environ, "COLUMNS": "200"}
+    env.pop("LEASEGUARD_DATABASE_URL", None)
+    first = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    assert first.returncode == 0, first.stdout + first.stderr
+    second = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    assert second.returncode == 0, second.stdout + second.stderr
+    payments = next(line for line in second.stdout.splitlines() if "payments.csv" in line and "│" in line)
+    cells = [cell.strip() for cell in payments.split("│") if cell.strip()]
+    # file, read, inserted, updated, unchanged, rejected
+    assert cells[2] == "0" and cells[3] == "0" and cells[4] == cells[1]
