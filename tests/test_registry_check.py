@@ -194,3 +194,13 @@ def test_malformed_identifiers_are_findings_not_errors() -> None:
     outcome = check_asset(asked(vin="NOT-A-VIN", invoice_no="12AB", invoice_code="9"), [REGISTERED], RULES)
     assert outcome.verdict is Verdict.REVIEW
     assert {f.code for f in outcome.findings} == {"vin_invalid", "invoice_malformed"}
+
+
+def test_purchase_contract_shown_to_another_lessor_is_reviewed() -> None:
+    other_asset = asked(vin=valid_vin("LSVAB205", "D9000001"), purchase_contract_no="GM-2026-0042")
+    registered = dataclasses.replace(REGISTERED, purchase_contract_no="gm2026 0042")
+    outcome = check_asset(other_asset, [registered], RULES)
+    assert outcome.verdict is Verdict.REVIEW
+    assert outcome.matches[0].match_kind == "purchase_contract_reused"
+    same_lessor = dataclasses.replace(other_asset, lessor="L001")
+    assert check_asset(same_lessor, [registered], RULES).verdict is Verdict.CLEAR

@@ -280,7 +280,10 @@ def compare(asked: AssetFacts, registered: AssetFacts, rules: RegistryRules) -> 
     same_purchase_contract = bool(asked.purchase_contract_no) and ocr_fold(
         asked.purchase_contract_no or ""
     ) == (ocr_fold(registered.purchase_contract_no or ""))
-    if not identifiers and not same_invoice:
+    # One purchase contract may cover a batch of units financed by one lessor; shown to another lessor it is
+    # the paper trail of a double pledge.
+    purchase_contract_elsewhere = same_purchase_contract and registered.lessor != asked.lessor
+    if not identifiers and not same_invoice and not purchase_contract_elsewhere:
         return None
     if registered.lessor == asked.lessor and asked.asset_id and registered.asset_id == asked.asset_id:
         return None  # the asset's own registration, asked about again
@@ -324,6 +327,11 @@ def compare(asked: AssetFacts, registered: AssetFacts, rules: RegistryRules) -> 
         )
     elif same_invoice:
         verdict, kind = Verdict.REVIEW, "invoice_reused"
+    elif purchase_contract_elsewhere:
+        verdict, kind = Verdict.REVIEW, "purchase_contract_reused"
+        reasons.append(
+            f"purchase contract {asked.purchase_contract_no} already stands behind an asset {where}"
+        )
     else:
         return None
 

@@ -91,6 +91,7 @@ class Register:
             fold_column(pl.col("engine_no")).alias("engine_no"),
             fold_column(pl.col("serial_no")).alias("serial_no"),
             (fold_column(pl.col("invoice_code")) + "/" + fold_column(pl.col("invoice_no"))).alias("invoice"),
+            fold_column(pl.col("purchase_contract_no")).alias("purchase_contract"),
         ).with_columns(
             pl.when(pl.col("invoice").str.ends_with("/"))
             .then(pl.lit(""))
@@ -121,6 +122,7 @@ class Register:
             "serial_no": DeletionIndex(folded["serial_no"], counter_starts=counters["serial_no"]),
             "invoice": DeletionIndex(folded["invoice"], exact_only=True),
             "purchase_terms": DeletionIndex(purchase_terms, exact_only=True),
+            "purchase_contract": DeletionIndex(folded["purchase_contract"], exact_only=True),
         }
         # Rows whose VIN fails its check digit: a typo or a forgery, so their counter neighbours are screened too.
         vins = assets["vin"].to_list()
@@ -175,7 +177,11 @@ class Register:
         ):
             if value:
                 rows.update(self.indexes[name].candidates(ocr_fold(value)).tolist())
-        for name, key in (("invoice", invoice_key(asked)), ("purchase_terms", purchase_terms_key(asked))):
+        for name, key in (
+            ("invoice", invoice_key(asked)),
+            ("purchase_terms", purchase_terms_key(asked)),
+            ("purchase_contract", ocr_fold(asked.purchase_contract_no or "")),
+        ):
             if key:
                 rows.update(self.indexes[name].candidates(key).tolist())
         return rows

@@ -72,6 +72,7 @@ def screen_register(
                 indexes["serial_no"].pairs(groups=lessees),
                 indexes["invoice"].pairs(),
                 indexes["purchase_terms"].pairs(),
+                indexes["purchase_contract"].pairs(),
             ]
         )
         .unique()
