@@ -67,11 +67,11 @@ def _reset_postgres(engine: Engine) -> None:
             connection.execute(text("drop table " + ", ".join(f'"{t}"' for t in tables) + " cascade"))
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty, migrated store: a SQLite file under tmp_path, or a fresh PostgreSQL schema."""
+def migrated_store(request: pytest.FixtureRequest, folder: Path) -> str:
+    """The URL of an empty, migrated store for `request.param`: a SQLite file in `folder`, or the session's
+    PostgreSQL schema emptied first."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'store.db'}"
+        url = f"sqlite:///{folder / 'store.db'}"
         engine = create_store_engine(url)
     else:
         url = request.getfixturevalue("postgres_schema_url")
@@ -79,7 +79,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         _reset_postgres(engine)
     upgrade_schema(engine)
     engine.dispose()
-    yield url
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty, migrated store: a SQLite file under tmp_path, or a fresh PostgreSQL schema."""
+    yield migrated_store(request, tmp_path)
 
 
 @pytest.fixture

@@ -15,9 +15,9 @@ import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
-from conftest import _reset_postgres, running
+from conftest import migrated_store, running
 from leaseguard.api import create_app
-from leaseguard.store.db import MIGRATIONS_DIR, create_store_engine, session_factory, upgrade_schema
+from leaseguard.store.db import MIGRATIONS_DIR, create_store_engine, session_factory
 from leaseguard.store.models import Asset, Contract, ImportRun, Payment, Valuation
 from leaseguard.tenancy import add_lessor, create_key, revoke_key
 
@@ -174,15 +174,7 @@ def _raise_unexpected() -> None:
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('api') / 'store.db'}"
-        engine = create_store_engine(url)
-    else:
-        url = request.getfixturevalue("postgres_schema_url")
-        engine = create_store_engine(url)
-        _reset_postgres(engine)
-    upgrade_schema(engine)
-    engine.dispose()
+    url = migrated_store(request, tmp_path_factory.mktemp("api"))
     keys = _seed(url)
     app = create_app(url)
     # A route that fails the way a bug would, to prove the 500 answer says nothing about the failure.

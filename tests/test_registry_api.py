@@ -12,11 +12,11 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 
-from conftest import _reset_postgres, running
+from conftest import migrated_store, running
 from leaseguard.api import create_app
 from leaseguard.evidence import NoteSigner
 from leaseguard.registry.identifiers import vin_check_digit
-from leaseguard.store.db import create_store_engine, session_factory, upgrade_schema
+from leaseguard.store.db import create_store_engine, session_factory
 from leaseguard.store.models import Asset, AssetCheck, Contract
 from leaseguard.tenancy import add_lessor, create_key
 
@@ -43,14 +43,8 @@ class CheckApi:
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[CheckApi]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('check') / 'store.db'}"
-        engine = create_store_engine(url)
-    else:
-        url = request.getfixturevalue("postgres_schema_url")
-        engine = create_store_engine(url)
-        _reset_postgres(engine)
-    upgrade_schema(engine)
+    url = migrated_store(request, tmp_path_factory.mktemp("check"))
+    engine = create_store_engine(url)
     with session_factory(engine)() as session, session.begin():
         add_lessor(session, "ALPHA", "甲融资租赁有限公司")
         add_lessor(session, "BETA", "乙融资租赁有限公司")

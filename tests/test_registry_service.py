@@ -129,7 +129,7 @@ def test_every_check_is_recorded_and_the_register_is_untouched(store_engine: Eng
 
 def test_cache_rebuilds_after_new_registrations(store_engine: Engine) -> None:
     _seed(store_engine)
-    cache = RegisterCache(store_engine)
+    cache = RegisterCache(store_engine, refresh_seconds=0)
     first = cache.get()
     assert cache.get() is first
     with session_factory(store_engine)() as session, session.begin():

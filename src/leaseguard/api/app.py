@@ -40,7 +40,8 @@ def create_app(database_url: str, *, evidence_signer: NoteSigner | None = None) 
 
     With `evidence_signer` (the workspace's key), every asset check is also deposited in the evidence log.
     """
-    engine = create_store_engine(database_url, pool_pre_ping=True)
+    # As many connections as the threads that serve synchronous routes, so a burst waits on work, not the pool.
+    engine = create_store_engine(database_url, pool_pre_ping=True, pool_size=20, max_overflow=20)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

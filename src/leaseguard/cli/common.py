@@ -7,6 +7,7 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from leaseguard.workspace import Workspace, WorkspaceError, find_workspace
 
@@ -35,3 +36,14 @@ def open_workspace(directory: Path | None) -> Workspace:
         return find_workspace(directory)
     except WorkspaceError as error:
         fail(str(error))
+
+
+def progress_bar() -> Progress:
+    """The progress bar every long command shows: what, a bar, done of total, time so far."""
+    return Progress(
+        TextColumn("{task.description:<28}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )

@@ -7,11 +7,11 @@ from typing import Annotated
 
 import polars as pl
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import TaskID
 from rich.table import Table
 from sqlalchemy import select
 
-from leaseguard.cli.common import console, fail
+from leaseguard.cli.common import console, fail, progress_bar
 from leaseguard.ingest import import_paths
 from leaseguard.registry.register import Register
 from leaseguard.registry.rules import load_rules
@@ -21,16 +21,6 @@ from leaseguard.store.models import Lessor
 from leaseguard.synth import generate_book
 from leaseguard.tenancy import create_key
 from leaseguard.workspace import WorkspaceError, init_workspace
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description:<28}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    )
 
 
 def demo(
@@ -49,7 +39,7 @@ def demo(
     console.print(f"[bold]1/4[/] workspace at {workspace.root} ({workspace.database_url})")
 
     book_dir = workspace.root / "synth"
-    with _progress() as progress:
+    with progress_bar() as progress:
         tasks: dict[str, TaskID] = {}
 
         def advance(stage: str, done: int, total: int) -> None:
@@ -62,7 +52,7 @@ def demo(
 
     engine = workspace.engine()
     try:
-        with _progress() as progress:
+        with progress_bar() as progress:
             file_tasks: dict[str, TaskID] = {}
 
             def advance_import(file_name: str, done: int, total: int) -> None:

@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 from rich import box
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import TaskID
 from rich.table import Table
 
-from leaseguard.cli.common import WorkspaceOption, console, error_console, fail, open_workspace
+from leaseguard.cli.common import WorkspaceOption, console, error_console, fail, open_workspace, progress_bar
 from leaseguard.ingest import KIND_NAMES, FileReport, import_paths, write_error_report
 from leaseguard.ingest.validation import DEFAULT_MAX_AMOUNT_YUAN
 
@@ -40,13 +40,7 @@ def import_files(
     max_amount = int(opened.setting("import", "max_amount_yuan", default=DEFAULT_MAX_AMOUNT_YUAN))
     engine = opened.engine()
     try:
-        with Progress(
-            TextColumn("{task.description:<28}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-        ) as progress:
+        with progress_bar() as progress:
             tasks: dict[str, TaskID] = {}
 
             def advance(file_name: str, done: int, total: int) -> None:

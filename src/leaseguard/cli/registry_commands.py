@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace
+from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace, progress_bar
 from leaseguard.evidence import log_settings
 from leaseguard.registry.check import AssetFacts
 from leaseguard.registry.register import Register
@@ -153,13 +152,7 @@ def screen(
             register = Register.from_engine(engine, load_rules())
     finally:
         engine.dispose()
-    with Progress(
-        TextColumn("{task.description:<28}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    ) as progress:
+    with progress_bar() as progress:
         task = progress.add_task("compare candidate pairs", total=None)
 
         def advance(_stage: str, done: int, total: int) -> None:

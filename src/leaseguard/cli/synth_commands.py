@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from leaseguard.cli.common import console, fail
+from leaseguard.cli.common import console, fail, progress_bar
 from leaseguard.synth import generate_book
 
 
@@ -29,13 +28,7 @@ def synth(
         book_date = dt.date.fromisoformat(as_of)
     except ValueError:
         fail(f"--as-of {as_of!r} is not a date in YYYY-MM-DD form")
-    with Progress(
-        TextColumn("{task.description:<16}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    ) as progress:
+    with progress_bar() as progress:
         task = progress.add_task("synth", total=6)
 
         def advance(stage: str, done: int, total: int) -> None:

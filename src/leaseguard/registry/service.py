@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from dataclasses import asdict
 from typing import Any
 
@@ -22,12 +23,14 @@ from leaseguard.store.models import Asset, AssetCheck, ImportRun
 class RegisterCache:
     """One in-memory register per store, rebuilt when an import has changed the assets since it was built."""
 
-    def __init__(self, engine: Engine, rules: RegistryRules | None = None) -> None:
+    def __init__(self, engine: Engine, rules: RegistryRules | None = None, *, refresh_seconds: float = 1.0) -> None:
+        self.refresh_seconds = refresh_seconds
         self.engine = engine
         self.rules = rules or load_rules()
         self._register: Register | None = None
         self._stamp: tuple[Any, ...] | None = None
         self._lock = threading.Lock()
+        self._stamped_at = 0.0
 
     def _current_stamp(self) -> tuple[Any, ...]:
         with self.engine.connect() as connection:
@@ -38,7 +41,12 @@ class RegisterCache:
             )
 
     def get(self) -> Register:
+        now = time.monotonic()
+        # Looking at the store once a second is enough: an import takes longer than that to commit anyway.
+        if self._register is not None and now - self._stamped_at < self.refresh_seconds:
+            return self._register
         stamp = self._current_stamp()
+        self._stamped_at = now
         with self._lock:
             if self._register is None or stamp != self._stamp:
                 self._register = Register.from_engine(self.engine, self.rules)
