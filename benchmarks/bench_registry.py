@@ -70,7 +70,9 @@ def _serve(database_url: str, port: int) -> uvicorn.Server:
     from leaseguard.api import create_app
 
     server = uvicorn.Server(
-        uvicorn.Config(create_app(database_url), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(
+            create_app(database_url, warm_register=True), host="127.0.0.1", port=port, log_level="warning"
+        )
     )
     threading.Thread(target=server.run, daemon=True).start()
     while not server.started:
@@ -128,9 +130,11 @@ def measure_http(
         {k: row[k] for k in fields if row.get(k)}
         for row in assets.sample(n=int(rate * seconds), seed=11, with_replacement=True).iter_rows(named=True)
     ]
-    httpx.post(
-        "http://127.0.0.1:8765/v1/assets/check", json=bodies[0], headers={"X-API-Key": key}, timeout=120
+    # Wait until the server has built its register, as a server does once after start-up.
+    warm = httpx.post(
+        "http://127.0.0.1:8765/v1/assets/check", json=bodies[0], headers={"X-API-Key": key}, timeout=600
     )
+    warm.raise_for_status()
     # The load comes from another process, so the client's own work does not slow the server it measures.
     queue: Any = multiprocessing.get_context("spawn").Queue()
     process = multiprocessing.get_context("spawn").Process(

@@ -35,16 +35,21 @@ integer fen. Errors are RFC 9457 `application/problem+json`.
 """
 
 
-def create_app(database_url: str, *, evidence_signer: NoteSigner | None = None) -> FastAPI:
+def create_app(
+    database_url: str, *, evidence_signer: NoteSigner | None = None, warm_register: bool = False
+) -> FastAPI:
     """The API over the store at `database_url` (SQLite or PostgreSQL); one engine for the app's life.
 
-    With `evidence_signer` (the workspace's key), every asset check is also deposited in the evidence log.
+    With `evidence_signer` (the workspace's key), every asset check is also deposited in the evidence log;
+    `warm_register` builds the ownership-check register at start-up instead of at the first check.
     """
     # As many connections as the threads that serve synchronous routes, so a burst waits on work, not the pool.
     engine = create_store_engine(database_url, pool_pre_ping=True, pool_size=20, max_overflow=20)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if warm_register:
+            app.state.registers.warm_up()
         yield
         engine.dispose()
 

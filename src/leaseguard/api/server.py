@@ -17,5 +17,5 @@ def run_server(
     evidence_signer: NoteSigner | None = None,
 ) -> None:
     """Serve the API over `database_url` until interrupted; decisions go to the evidence log when signed."""
-    app = create_app(database_url, evidence_signer=evidence_signer)
+    app = create_app(database_url, evidence_signer=evidence_signer, warm_register=True)
     uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=False)

@@ -23,7 +23,9 @@ from leaseguard.store.models import Asset, AssetCheck, ImportRun
 class RegisterCache:
     """One in-memory register per store, rebuilt when an import has changed the assets since it was built."""
 
-    def __init__(self, engine: Engine, rules: RegistryRules | None = None, *, refresh_seconds: float = 1.0) -> None:
+    def __init__(
+        self, engine: Engine, rules: RegistryRules | None = None, *, refresh_seconds: float = 1.0
+    ) -> None:
         self.refresh_seconds = refresh_seconds
         self.engine = engine
         self.rules = rules or load_rules()
@@ -39,6 +41,12 @@ class RegisterCache:
                 connection.execute(select(func.max(ImportRun.id))).scalar(),
                 dt.date.today(),
             )
+
+    def warm_up(self) -> threading.Thread:
+        """Build the register in the background, so the first check after start-up does not pay for it."""
+        thread = threading.Thread(target=self.get, name="register-warm-up", daemon=True)
+        thread.start()
+        return thread
 
     def get(self) -> Register:
         now = time.monotonic()
