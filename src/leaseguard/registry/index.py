@@ -54,10 +54,15 @@ def vin_counter(vin_serial_positions: Sequence[int]) -> CounterRule:
 SELF = -1  # the position of the key that is the identifier itself
 
 
+def _per_row_counter(_folded: pl.Expr, position: int) -> pl.Expr:
+    """Counter positions given row by row in a `counter_start` column."""
+    return pl.lit(position) >= pl.col("counter_start")
+
+
 def _key_frame(folded: pl.DataFrame, max_length: int, counter: CounterRule | None) -> pl.DataFrame:
     key = pl.col("folded")
     if "counter_start" in folded.columns:
-        counter = lambda _folded, position: pl.lit(position) >= pl.col("counter_start")  # noqa: E731
+        counter = _per_row_counter
     variants = [
         folded.select(
             "row",
