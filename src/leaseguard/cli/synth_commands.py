@@ -15,7 +15,9 @@ from leaseguard.synth import generate_book
 
 def synth(
     out: Annotated[Path, typer.Option("--out", help="Folder for the CSV files.")] = Path("synth"),
-    contracts: Annotated[int, typer.Option(help="Number of contracts (duplicates come on top).")] = 5000,
+    contracts: Annotated[
+        int, typer.Option(help="Number of contracts, duplicate financings included.")
+    ] = 5000,
     seed: Annotated[int, typer.Option(help="Seed: the same seed writes the same bytes.")] = 42,
     lessors: Annotated[int, typer.Option(help="Number of lessors (1-10).")] = 5,
     as_of: Annotated[
@@ -29,7 +31,7 @@ def synth(
     except ValueError:
         fail(f"--as-of {as_of!r} is not a date in YYYY-MM-DD form")
     with progress_bar() as progress:
-        task = progress.add_task("synth", total=6)
+        task = progress.add_task("synth", total=None)
 
         def advance(stage: str, done: int, total: int) -> None:
             progress.update(task, description=stage, completed=done, total=total)
@@ -49,7 +51,8 @@ def synth(
         ("assets", book.assets),
         ("payments", book.payments),
         ("valuations", book.valuations),
-        *((f"fraud: {kind}", count) for kind, count in sorted(book.frauds.items())),
+        ("defaulted contracts", book.defaulted),
+        *((f"fraud: {kind}", count) for kind, count in book.frauds.items()),
     ):
         table.add_row(what, f"{count:,}")
     console.print(table)

@@ -1,0 +1,1 @@
+"""Rent schedules, payments, days past due, classification and provisions of a lease book."""

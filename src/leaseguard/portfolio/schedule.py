@@ -1,0 +1,110 @@
+"""The rent schedule of one lease, exact to the fen: annuity or equal principal, monthly or quarterly.
+
+Conventions (the synthetic book's columnar schedule agrees with them to the fen):
+- the periodic rate is annual_rate × months per period / 12, kept as an exact fraction;
+- interest of a period is the outstanding principal × periodic rate, rounded half up to the fen;
+- an annuity instalment is the annuity formula, with the residual value as a balloon, rounded half up to the
+  fen; equal principal repays (principal − residual) / periods, rounded half up, each period;
+- the last instalment absorbs every rounding: it repays all that is still outstanding, the residual included;
+- instalment k falls due k periods after the start date, on the same day of the month or the month's last day.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+
+METHODS = ("annuity", "equal_principal")
+MONTHS_PER_PERIOD = {"monthly": 1, "quarterly": 3}
+
+
+@dataclass(frozen=True)
+class Instalment:
+    number: int  # 1-based
+    due_date: dt.date
+    principal_fen: int  # principal repaid, the residual value excluded
+    interest_fen: int
+    residual_fen: int  # the residual value, due with the last instalment only
+    amount_fen: int  # principal + interest + residual
+    outstanding_after_fen: int  # principal still owed after this instalment, residual included until paid
+
+
+def round_half_up(numerator: int, denominator: int) -> int:
+    """numerator / denominator rounded half up, for a non-negative numerator and a positive denominator."""
+    return (2 * numerator + denominator) // (2 * denominator)
+
+
+def add_months(start: dt.date, months: int) -> dt.date:
+    """`start` moved by whole months; a day the target month lacks becomes its last day (31 Jan + 1 → 28/29 Feb)."""
+    index = start.year * 12 + start.month - 1 + months
+    year, month = divmod(index, 12)
+    day = min(start.day, calendar.monthrange(year, month + 1)[1])
+    return dt.date(year, month + 1, day)
+
+
+def periodic_rate(annual_rate: Decimal | Fraction, frequency: str) -> Fraction:
+    return Fraction(annual_rate) * MONTHS_PER_PERIOD[frequency] / 12
+
+
+def annuity_payment_fen(principal_fen: int, rate: Fraction, periods: int, residual_value_fen: int = 0) -> int:
+    """The level instalment that repays `principal_fen` down to `residual_value_fen` in `periods`, rounded."""
+    if rate == 0:
+        return round_half_up(principal_fen - residual_value_fen, periods)
+    growth = (1 + rate) ** periods
+    exact = (principal_fen * growth - residual_value_fen) * rate / (growth - 1)
+    return round_half_up(exact.numerator, exact.denominator)
+
+
+def build_schedule(
+    principal_fen: int,
+    annual_rate: Decimal,
+    term_months: int,
+    method: str,
+    frequency: str,
+    start_date: dt.date,
+    residual_value_fen: int = 0,
+) -> list[Instalment]:
+    """Every instalment of the lease, from the first to the last (which also brings the residual value)."""
+    if frequency not in MONTHS_PER_PERIOD:
+        raise ValueError(f"frequency must be one of {sorted(MONTHS_PER_PERIOD)}, not {frequency!r}")
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {list(METHODS)}, not {method!r}")
+    months = MONTHS_PER_PERIOD[frequency]
+    if term_months <= 0 or term_months % months:
+        raise ValueError(f"term_months {term_months} is not a positive multiple of {months}")
+    if not 0 <= residual_value_fen <= principal_fen:
+        raise ValueError("the residual value must lie between 0 and the principal")
+    if annual_rate < 0:
+        raise ValueError("annual_rate must not be negative")
+    periods = term_months // months
+    rate = periodic_rate(annual_rate, frequency)
+    level = annuity_payment_fen(principal_fen, rate, periods, residual_value_fen)
+    equal_part = round_half_up(principal_fen - residual_value_fen, periods)
+    outstanding = principal_fen
+    schedule: list[Instalment] = []
+    for number in range(1, periods + 1):
+        owed = outstanding * rate
+        interest = round_half_up(owed.numerator, owed.denominator)
+        residual = 0
+        if number == periods:
+            principal, residual = outstanding - residual_value_fen, residual_value_fen
+        elif method == "annuity":
+            principal = level - interest
+        else:
+            principal = equal_part
+        outstanding -= principal + residual
+        schedule.append(
+            Instalment(
+                number=number,
+                due_date=add_months(start_date, number * months),
+                principal_fen=principal,
+                interest_fen=interest,
+                residual_fen=residual,
+                amount_fen=principal + interest + residual,
+                outstanding_after_fen=outstanding,
+            )
+        )
+    return schedule
