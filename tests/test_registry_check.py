@@ -131,38 +131,32 @@ def test_reused_invoice_behind_another_asset_blocks() -> None:
     assert outcome.matches[0].match_kind == "invoice_reused"
 
 
+EXCAVATOR = AssetFacts(
+    lessor="L001",
+    asset_id="M-1",
+    asset_type="machinery",
+    serial_no="SY021K0012345",
+    manufacturer="三一重工",
+    financing_active=True,
+)
+
+
 def test_serial_numbers_collide_only_within_one_manufacturer() -> None:
-    excavator = AssetFacts(
-        lessor="L001",
-        asset_id="M-1",
-        asset_type="machinery",
-        serial_no="SY021K0012345",
-        manufacturer="三一重工",
-        financing_active=True,
-    )
     same = AssetFacts(
         lessor="L003", asset_type="machinery", serial_no="sy021k-0012345", manufacturer="三一重工"
     )
     other_maker = dataclasses.replace(same, manufacturer="徐工")
-    assert check_asset(same, [excavator], RULES).verdict is Verdict.BLOCK
-    assert check_asset(other_maker, [excavator], RULES).verdict is Verdict.CLEAR
+    assert check_asset(same, [EXCAVATOR], RULES).verdict is Verdict.BLOCK
+    assert check_asset(other_maker, [EXCAVATOR], RULES).verdict is Verdict.CLEAR
 
 
 def test_serial_counter_neighbour_is_clear_but_a_dropped_character_is_not() -> None:
-    excavator = AssetFacts(
-        lessor="L001",
-        asset_id="M-1",
-        asset_type="machinery",
-        serial_no="SY021K0012345",
-        manufacturer="三一重工",
-        financing_active=True,
-    )
     neighbour = AssetFacts(
         lessor="L003", asset_type="machinery", serial_no="SY021K0012346", manufacturer="三一重工"
     )
     dropped = dataclasses.replace(neighbour, serial_no="SY021K012345")
-    assert check_asset(neighbour, [excavator], RULES).verdict is Verdict.CLEAR
-    assert check_asset(dropped, [excavator], RULES).verdict is Verdict.REVIEW
+    assert check_asset(neighbour, [EXCAVATOR], RULES).verdict is Verdict.CLEAR
+    assert check_asset(dropped, [EXCAVATOR], RULES).verdict is Verdict.REVIEW
 
 
 def test_ended_financing_is_reviewed_not_blocked() -> None:
