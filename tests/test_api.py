@@ -4,6 +4,7 @@ isolation, authentication, roles, money on the wire, and problem+json errors."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -495,3 +496,23 @@ def test_a_store_without_schema_leaks_nothing(tmp_path: Path) -> None:
     for response in (health, me):
         assert "api_keys" not in response.text and "alembic" not in response.text
         assert "OperationalError" not in response.text
+
+
+def test_a_revoked_key_stops_working_once_the_key_cache_expires(database_url: str) -> None:
+    engine = create_store_engine(database_url)
+    with session_factory(engine)() as session, session.begin():
+        add_lessor(session, "GAMMA", "Gamma Leasing")
+        issued = create_key(session, lessor="GAMMA", role="analyst")
+    with (
+        running(create_app(database_url, key_cache_seconds=0.5)) as url,
+        httpx.Client(base_url=url) as client,
+    ):
+        headers = {"Authorization": f"Bearer {issued.key}"}
+        assert client.get("/v1/me", headers=headers).status_code == 200
+        with session_factory(engine)() as session, session.begin():
+            revoke_key(session, issued.prefix)
+        # Trusted from the cache for at most key_cache_seconds, then read again and refused.
+        assert client.get("/v1/me", headers=headers).status_code == 200
+        time.sleep(0.6)
+        assert client.get("/v1/me", headers=headers).status_code == 401
+    engine.dispose()

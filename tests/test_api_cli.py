@@ -104,28 +104,35 @@ def test_bad_input_fails_with_one_readable_line(
     assert not KEY.findall(result.output)
 
 
-def test_serve_takes_host_and_port_from_the_config(
+def test_serve_takes_host_port_and_workers_from_the_config(
     workspace: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = workspace.root / "leaseguard.yaml"
     config.write_text(
         config.read_text(encoding="utf-8").replace("port: 8000", "port: 8123"), encoding="utf-8"
     )
-    calls: list[tuple[str, str, int]] = []
-    signers: list[object] = []
+    calls: list[tuple[Path, str, int, int]] = []
 
-    def fake_run_server(url: str, *, host: str, port: int, evidence_signer: object) -> None:
-        calls.append((url, host, port))
-        signers.append(evidence_signer)
+    def recording_run_workspace_server(root: Path, *, host: str, port: int, workers: int) -> None:
+        calls.append((root, host, port, workers))
 
-    monkeypatch.setattr(server, "run_server", fake_run_server)
+    monkeypatch.setattr(server, "run_workspace_server", recording_run_workspace_server)
     result = run(workspace, "serve")
     assert result.exit_code == 0, result.output
     assert "http://127.0.0.1:8123/docs" in result.output
-    assert run(workspace, "serve", "--port", "9001", "--host", "0.0.0.0").exit_code == 0
+    assert run(workspace, "serve", "--port", "9001", "--host", "0.0.0.0", "--workers", "3").exit_code == 0
     assert calls == [
-        (workspace.database_url, "127.0.0.1", 8123),
-        (workspace.database_url, "0.0.0.0", 9001),
+        (workspace.root, "127.0.0.1", 8123, 1),
+        (workspace.root, "0.0.0.0", 9001, 3),
     ]
-    # The workspace's key signs the evidence of every check the server answers.
-    assert all(signer is not None for signer in signers)
+
+
+def test_serve_refuses_a_bad_workers_setting(workspace: Workspace) -> None:
+    config = workspace.root / "leaseguard.yaml"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("workers: 1", "workers: many"), encoding="utf-8"
+    )
+    result = run(workspace, "serve")
+    assert result.exit_code != 0
+    assert "api.workers" in result.output
+    assert len(result.output.strip().splitlines()) == 1

@@ -11,10 +11,11 @@ from fastapi.openapi.utils import get_openapi
 
 import leaseguard
 from leaseguard.api import assets, contracts, evidence, imports, system
+from leaseguard.api.deps import PrincipalCache
 from leaseguard.api.problems import add_problem_schemas, install_problem_handlers
 from leaseguard.evidence.checkpoint import NoteSigner
 from leaseguard.registry import views as registry_views
-from leaseguard.registry.service import RegisterCache
+from leaseguard.registry.service import CheckRecorder, RegisterCache
 from leaseguard.store.db import create_store_engine, session_factory
 
 ROUTERS = (
@@ -36,12 +37,18 @@ integer fen. Errors are RFC 9457 `application/problem+json`.
 
 
 def create_app(
-    database_url: str, *, evidence_signer: NoteSigner | None = None, warm_register: bool = False
+    database_url: str,
+    *,
+    evidence_signer: NoteSigner | None = None,
+    warm_register: bool = False,
+    key_cache_seconds: float = 2.0,
 ) -> FastAPI:
     """The API over the store at `database_url` (SQLite or PostgreSQL); one engine for the app's life.
 
     With `evidence_signer` (the workspace's key), every asset check is also deposited in the evidence log;
-    `warm_register` builds the ownership-check register at start-up instead of at the first check.
+    `warm_register` builds the ownership-check register at start-up instead of at the first check;
+    a key that authenticated is trusted for `key_cache_seconds` without reading the store again, so a
+    revoked key stops working within that time.
     """
     # As many connections as the threads that serve synchronous routes, so a burst waits on work, not the pool.
     engine = create_store_engine(database_url, pool_pre_ping=True, pool_size=20, max_overflow=20)
@@ -51,6 +58,7 @@ def create_app(
         if warm_register:
             app.state.registers.warm_up()
         yield
+        app.state.check_recorder.close()
         engine.dispose()
 
     app = FastAPI(
@@ -65,6 +73,8 @@ def create_app(
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
     app.state.registers = RegisterCache(engine)
+    app.state.principals = PrincipalCache(key_cache_seconds)
+    app.state.check_recorder = CheckRecorder(app.state.sessions, evidence_signer)
     app.state.evidence_signer = evidence_signer
     install_problem_handlers(app)
     for router in ROUTERS:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import hashlib
+import time
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -48,9 +51,39 @@ def _unauthorized(detail: str, *, invalid: bool) -> ProblemError:
     )
 
 
-def current_principal(
+class PrincipalCache:
+    """Keys that authenticated recently, so a busy client's every request does not read the key table.
+
+    Only successes are kept, under the key's SHA-256; a revoked key stops working within `ttl_seconds`."""
+
+    def __init__(self, ttl_seconds: float = 2.0, max_entries: int = 10_000) -> None:
+        self.ttl_seconds = ttl_seconds
+        self.max_entries = max_entries
+        self._entries: dict[str, tuple[float, Principal]] = {}
+
+    @staticmethod
+    def _digest(presented: str) -> str:
+        return hashlib.sha256(presented.encode("utf-8")).hexdigest()
+
+    def lookup(self, presented: str) -> Principal | None:
+        entry = self._entries.get(self._digest(presented))
+        if entry is None or time.monotonic() - entry[0] > self.ttl_seconds:
+            return None
+        return entry[1]
+
+    def remember(self, presented: str, principal: Principal) -> None:
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[self._digest(presented)] = (time.monotonic(), principal)
+
+
+def _authenticate_in_store(sessions: sessionmaker[Session], presented: str) -> Principal | None:
+    with sessions() as session:
+        return authenticate(session, presented)
+
+
+async def current_principal(
     request: Request,
-    session: SessionDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
     api_key: Annotated[str | None, Security(api_key_scheme)],
 ) -> Principal:
@@ -62,20 +95,26 @@ def current_principal(
         raise _unauthorized(
             "An API key is required: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'.", invalid=False
         )
-    principal = authenticate(session, presented)
+    cache: PrincipalCache = request.app.state.principals
+    principal = cache.lookup(presented)
     if principal is None:
-        # Unknown, mistyped and revoked keys get the same answer, so a caller cannot probe which keys exist.
-        raise _unauthorized("The API key is not valid: it is malformed, unknown or revoked.", invalid=True)
+        principal = await run_in_threadpool(_authenticate_in_store, request.app.state.sessions, presented)
+        if principal is None:
+            # Unknown, mistyped and revoked keys get the same answer, so a caller cannot probe which keys exist.
+            raise _unauthorized(
+                "The API key is not valid: it is malformed, unknown or revoked.", invalid=True
+            )
+        cache.remember(presented, principal)
     return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 
-def require(action: Action) -> Callable[[Principal], Principal]:
+def require(action: Action) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency that lets the request through only if the caller's role allows `action`."""
 
-    def check(principal: PrincipalDep) -> Principal:
+    async def check(principal: PrincipalDep) -> Principal:
         if not is_allowed(principal.role, action):
             raise ProblemError(403, f"The role {principal.role!r} may not {action.value}.", kind="forbidden")
         return principal

@@ -3,9 +3,11 @@ carries the exception's text."""
 
 from __future__ import annotations
 
+import concurrent.futures
 from http import HTTPStatus
 from typing import Any
 
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -128,8 +130,24 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(request, 500, "An unexpected error occurred; it has been logged.")
 
 
+async def _on_overload(request: Request, exc: Exception) -> JSONResponse:
+    # Every connection busy or the store's write lock not granted in time: the request did nothing, so the
+    # client may simply retry; a 500 would say something is broken when the server is only full.
+    del exc
+    return problem_response(
+        request,
+        503,
+        "The server is busy and did not answer this request; nothing was changed. Retry shortly.",
+        kind="busy",
+        headers={"Retry-After": "1"},
+    )
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, _on_problem)
+    app.add_exception_handler(sqlalchemy.exc.TimeoutError, _on_overload)
+    app.add_exception_handler(concurrent.futures.TimeoutError, _on_overload)
+    app.add_exception_handler(TimeoutError, _on_overload)
     app.add_exception_handler(StarletteHTTPException, _on_http_exception)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(Exception, _on_unexpected)

@@ -2,10 +2,42 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import signal
+import socket
+import threading
+import time
+from pathlib import Path
+
 import uvicorn
+from fastapi import FastAPI
+from uvicorn.supervisors import Multiprocess
 
 from leaseguard.api.app import create_app
 from leaseguard.evidence.checkpoint import NoteSigner
+
+# Worker processes rebuild the app themselves, so they learn the workspace from the environment.
+SERVE_WORKSPACE_ENV = "LEASEGUARD_SERVE_WORKSPACE"
+# A worker that dies sooner than this after its start is not restarted: the whole server stops.
+CRASH_LOOP_SECONDS = 10
+
+
+class _NoDelayConfig(uvicorn.Config):
+    def bind_socket(self) -> socket.socket:
+        sock = super().bind_socket()
+        # Accepted connections inherit this: without it a response written in two parts waits for the
+        # client's delayed ACK, adding some 40 ms to every answer.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock
+
+
+def _run(config: uvicorn.Config) -> None:
+    sock = config.bind_socket()
+    if config.workers > 1:
+        Multiprocess(config, sockets=[sock]).run()
+    else:
+        uvicorn.Server(config).run(sockets=[sock])
 
 
 def run_server(
@@ -16,6 +48,108 @@ def run_server(
     log_level: str = "info",
     evidence_signer: NoteSigner | None = None,
 ) -> None:
-    """Serve the API over `database_url` until interrupted; decisions go to the evidence log when signed."""
+    """Serve the API over `database_url` in this process until interrupted; decisions go to the evidence log
+    when signed."""
     app = create_app(database_url, evidence_signer=evidence_signer, warm_register=True)
-    uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=False)
+    _run(_NoDelayConfig(app, host=host, port=port, log_level=log_level, proxy_headers=False))
+
+
+def workspace_app() -> FastAPI:
+    """The app of the workspace named by LEASEGUARD_SERVE_WORKSPACE, signing evidence with its key; the
+    factory each worker process calls."""
+    from leaseguard.evidence.service import log_settings
+    from leaseguard.workspace import find_workspace
+
+    workspace = find_workspace(Path(os.environ[SERVE_WORKSPACE_ENV]))
+    return create_app(
+        workspace.database_url, evidence_signer=log_settings(workspace).signer, warm_register=True
+    )
+
+
+def _reuse_port_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Each worker listens on its own socket and the kernel spreads new connections evenly over them; one
+    # shared socket lets whichever worker wakes first take most of them.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind((host, port))
+    return sock
+
+
+def _worker(workspace_root: str, host: str, port: int, log_level: str) -> None:
+    os.environ[SERVE_WORKSPACE_ENV] = workspace_root
+    sock = _reuse_port_socket(host, port)
+    config = uvicorn.Config(
+        "leaseguard.api.server:workspace_app",
+        factory=True,
+        log_level=log_level,
+        proxy_headers=False,
+    )
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def run_workspace_server(
+    workspace_root: Path,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 1,
+    log_level: str = "info",
+) -> None:
+    """Serve the workspace's API with `workers` processes on one port; each holds its own ownership register,
+    since one Python process answers checks on one core only. A worker that dies is started again; Ctrl+C or
+    SIGTERM stops them all."""
+    os.environ[SERVE_WORKSPACE_ENV] = str(workspace_root.resolve())
+    if workers == 1 or not hasattr(socket, "SO_REUSEPORT"):
+        _run(
+            _NoDelayConfig(
+                "leaseguard.api.server:workspace_app",
+                factory=True,
+                host=host,
+                port=port,
+                workers=workers,
+                log_level=log_level,
+                proxy_headers=False,
+            )
+        )
+        return
+    # Bound here first, so a port in use is one clear error before any worker starts.
+    _reuse_port_socket(host, port).close()
+    context = multiprocessing.get_context("spawn")
+    arguments = (str(workspace_root.resolve()), host, port, log_level)
+    processes = [context.Process(target=_worker, args=arguments, daemon=True) for _ in range(workers)]
+    stopping = threading.Event()
+
+    def stop(signum: int, _frame: object) -> None:
+        del signum
+        stopping.set()
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        for process in processes:
+            process.start()
+        started_at = [time.monotonic()] * workers
+        while not stopping.wait(0.5):
+            for index, process in enumerate(processes):
+                if process.is_alive():
+                    continue
+                if time.monotonic() - started_at[index] < CRASH_LOOP_SECONDS:
+                    # Dying right after start is a configuration or store problem; restarting will not help.
+                    raise SystemExit(
+                        f"a worker stopped within {CRASH_LOOP_SECONDS} s of its start (exit code {process.exitcode})"
+                    )
+                processes[index] = context.Process(target=_worker, args=arguments, daemon=True)
+                processes[index].start()
+                started_at[index] = time.monotonic()
+    finally:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+        for process in processes:
+            process.join(timeout=30)
+            if process.is_alive():
+                process.kill()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

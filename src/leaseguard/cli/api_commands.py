@@ -60,15 +60,26 @@ def serve(
     port: Annotated[
         int | None, typer.Option(min=1, max=65535, help="Port (default: api.port of the config).")
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Worker processes, each with its own ownership register (default: api.workers of the config).",
+        ),
+    ] = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Serve the HTTP API over the workspace's store."""
     opened = open_workspace(workspace)
     api_host = host or str(opened.setting("api", "host", default="127.0.0.1"))
     api_port = port or int(opened.setting("api", "port", default=8000))
+    api_workers = workers or opened.setting("api", "workers", default=1)
+    if not isinstance(api_workers, int) or isinstance(api_workers, bool) or not 1 <= api_workers <= 64:
+        fail(f"{opened.root / 'leaseguard.yaml'}: setting api.workers must be a whole number from 1 to 64")
     base = f"http://{api_host}:{api_port}"
     store = make_url(opened.database_url).render_as_string(hide_password=True)
-    console.print(f"serving the API over {store}")
+    console.print(f"serving the API over {store} with {api_workers} worker process(es)")
     console.print(f"  docs     {base}/docs")
     console.print(f"  OpenAPI  {base}/openapi.json")
     console.print("  a key    leaseguard keys create --lessor CODE --role analyst")
@@ -76,9 +87,8 @@ def serve(
     from leaseguard.api import server
     from leaseguard.evidence import log_settings
 
-    server.run_server(
-        opened.database_url, host=api_host, port=api_port, evidence_signer=log_settings(opened).signer
-    )
+    log_settings(opened)  # a missing or unreadable signing key stops here, not in every worker
+    server.run_workspace_server(opened.root, host=api_host, port=api_port, workers=api_workers)
 
 
 @keys_app.command("create")

@@ -12,6 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 _NOT_ALNUM = re.compile(r"[^0-9A-Z]")
 _NOT_WORD = re.compile(r"[\W_]+")
@@ -19,8 +20,11 @@ _NOT_WORD = re.compile(r"[\W_]+")
 # Each group is one set of look-alikes; the first character represents the group.
 OCR_CONFUSABLE_GROUPS: tuple[str, ...] = ("0ODQ", "1IL", "2Z", "5S", "6G", "8B")
 _OCR_TABLE = str.maketrans({c: group[0] for group in OCR_CONFUSABLE_GROUPS for c in group[1:]})
+# A check compares the asked identifiers with dozens of candidates, folding the same strings again and again.
+_FOLD_CACHE_SIZE = 1 << 16
 
 
+@lru_cache(maxsize=_FOLD_CACHE_SIZE)
 def normalize_identifier(raw: str | None) -> str:
     """Upper-case ASCII letters and digits only: full-width folded (NFKC), spaces, hyphens and punctuation gone."""
     if not raw:
@@ -28,6 +32,7 @@ def normalize_identifier(raw: str | None) -> str:
     return _NOT_ALNUM.sub("", unicodedata.normalize("NFKC", raw).upper())
 
 
+@lru_cache(maxsize=_FOLD_CACHE_SIZE)
 def normalize_name(raw: str | None) -> str:
     """A manufacturer or model name for comparison: width and case folded, punctuation and spaces gone."""
     if not raw:
@@ -35,6 +40,7 @@ def normalize_name(raw: str | None) -> str:
     return _NOT_WORD.sub("", unicodedata.normalize("NFKC", raw).upper())
 
 
+@lru_cache(maxsize=_FOLD_CACHE_SIZE)
 def ocr_fold(identifier: str) -> str:
     """Map OCR-confusable characters (0/O/D/Q, 1/I/L, 2/Z, 5/S, 6/G, 8/B) to one representative."""
     return normalize_identifier(identifier).translate(_OCR_TABLE)

@@ -4,16 +4,20 @@ lessor only what a consortium may share."""
 from __future__ import annotations
 
 import datetime as dt
+import queue
 import threading
 import time
-from dataclasses import asdict
+from collections.abc import Sequence
+from concurrent.futures import Future
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import Engine, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from leaseguard.evidence import Provenance, append_event
+from leaseguard.evidence import NewRecord, Provenance, append_records
 from leaseguard.evidence.checkpoint import NoteSigner
+from leaseguard.evidence.models import canonical_json
 from leaseguard.registry.check import AssetFacts, CheckOutcome, Match
 from leaseguard.registry.register import Register
 from leaseguard.registry.rules import RegistryRules, load_rules
@@ -48,6 +52,12 @@ class RegisterCache:
         thread.start()
         return thread
 
+    def fresh(self) -> Register | None:
+        """The register, if the store was looked at within `refresh_seconds`; None when `get` must look."""
+        if self._register is not None and time.monotonic() - self._stamped_at < self.refresh_seconds:
+            return self._register
+        return None
+
     def get(self) -> Register:
         now = time.monotonic()
         # Looking at the store once a second is enough: an import takes longer than that to commit anyway.
@@ -73,6 +83,85 @@ def _match_record(match: Match) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class CheckToRecord:
+    """One answered check, as it is to be kept."""
+
+    asked: AssetFacts
+    outcome: CheckOutcome
+    asked_by: str
+    channel: str
+    rules_version: int
+
+
+def _request_record(asked: AssetFacts) -> dict[str, Any]:
+    return {
+        k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in asdict(asked).items() if v is not None
+    }
+
+
+def record_checks(
+    session: Session, checks: Sequence[CheckToRecord], *, signer: NoteSigner | None = None
+) -> list[AssetCheck]:
+    """Keep what was asked, when, by whom, and what the answer was; with a `signer`, also deposit each check
+    in the evidence log in the same transaction, so it can be proven later what was known at funding time.
+
+    Many checks share one flush and, per lessor, one evidence append and one signed checkpoint."""
+    now = dt.datetime.now(dt.UTC)
+    rows = [
+        AssetCheck(
+            asked_at=now,
+            lessor=check.asked.lessor,
+            asked_by=check.asked_by,
+            channel=check.channel,
+            request=_request_record(check.asked),
+            verdict=check.outcome.verdict.value,
+            reasons=check.outcome.reasons,
+            matches=[_match_record(m) for m in check.outcome.matches],
+            rules_version=check.rules_version,
+        )
+        for check in checks
+    ]
+    session.add_all(rows)
+    session.flush()
+    if signer is None:
+        return rows
+    by_lessor: dict[str, list[AssetCheck]] = {}
+    for row in rows:
+        by_lessor.setdefault(row.lessor, []).append(row)
+    for lessor, lessor_rows in by_lessor.items():
+        records = [
+            NewRecord(
+                canonical_json(
+                    {
+                        "check_id": row.id,
+                        "asked_at": row.asked_at.isoformat(),
+                        "asked_by": row.asked_by,
+                        "channel": row.channel,
+                        "request": row.request,
+                        "verdict": row.verdict,
+                        "reasons": row.reasons,
+                        "matches": row.matches,
+                        "rules_version": row.rules_version,
+                    }
+                ),
+                Provenance(
+                    producer=row.asked_by,
+                    system=f"leaseguard registry ({row.channel})",
+                    produced_at=row.asked_at,
+                ),
+                kind="asset-check",
+                media_type="application/json",
+                ref=f"asset_check:{row.id}",
+            )
+            for row in lessor_rows
+        ]
+        batch = append_records(session, records, lessor=lessor, signer=signer)
+        for row, receipt in zip(lessor_rows, batch.receipts, strict=True):
+            row.evidence_index = receipt.index
+    return rows
+
+
 def record_check(
     session: Session,
     *,
@@ -83,49 +172,98 @@ def record_check(
     rules_version: int,
     signer: NoteSigner | None = None,
 ) -> AssetCheck:
-    """Keep what was asked, when, by whom, and what the answer was; with a `signer`, also deposit it in the
-    evidence log in the same transaction, so it can be proven later what was known at funding time."""
-    request = {
-        k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in asdict(asked).items() if v is not None
-    }
-    row = AssetCheck(
-        asked_at=dt.datetime.now(dt.UTC),
-        lessor=asked.lessor,
-        asked_by=asked_by,
-        channel=channel,
-        request=request,
-        verdict=outcome.verdict.value,
-        reasons=outcome.reasons,
-        matches=[_match_record(m) for m in outcome.matches],
-        rules_version=rules_version,
-    )
-    session.add(row)
-    session.flush()
-    if signer is not None:
-        event = {
-            "check_id": row.id,
-            "asked_at": row.asked_at.isoformat(),
-            "asked_by": asked_by,
-            "channel": channel,
-            "request": request,
-            "verdict": row.verdict,
-            "reasons": row.reasons,
-            "matches": row.matches,
-            "rules_version": rules_version,
-        }
-        receipt = append_event(
-            session,
-            event,
-            lessor=asked.lessor,
-            kind="asset-check",
-            provenance=Provenance(
-                producer=asked_by, system=f"leaseguard registry ({channel})", produced_at=row.asked_at
-            ),
-            signer=signer,
-            ref=f"asset_check:{row.id}",
+    """`record_checks` for a single check."""
+    check = CheckToRecord(asked, outcome, asked_by, channel, rules_version)
+    return record_checks(session, [check], signer=signer)[0]
+
+
+@dataclass(frozen=True)
+class RecordedCheck:
+    check_id: int
+    asked_at: dt.datetime
+    evidence_index: int | None
+
+
+class CheckRecorder:
+    """Writes the server's checks from one thread, as many per transaction as are waiting.
+
+    Checks are answered by many threads (and processes); if each wrote its own transaction they would queue on
+    the store's write lock one by one, a thread that holds it waiting for the interpreter behind the others.
+    One writer per process that commits whatever has piled up keeps the lock briefly held and the cost of a
+    commit and a signed checkpoint shared, while every caller still gets its check id and evidence index."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        signer: NoteSigner | None,
+        *,
+        max_batch: int = 256,
+        linger_seconds: float = 0.010,
+    ) -> None:
+        self._sessions = sessions
+        self._signer = signer
+        self._max_batch = max_batch
+        # Waiting a few milliseconds for company costs each caller little and shares a transaction, an
+        # evidence append and a signed checkpoint among several checks when many arrive.
+        self._linger_seconds = linger_seconds
+        self._pending: queue.SimpleQueue[tuple[CheckToRecord, Future[RecordedCheck]] | None] = (
+            queue.SimpleQueue()
         )
-        row.evidence_index = receipt.index
-    return row
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    def submit(self, check: CheckToRecord) -> Future[RecordedCheck]:
+        if self._thread is None:
+            with self._start_lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._run, name="check-recorder", daemon=True)
+                    self._thread.start()
+        answer: Future[RecordedCheck] = Future()
+        self._pending.put((check, answer))
+        return answer
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._pending.put(None)
+            self._thread.join()
+            self._thread = None
+
+    def _run(self) -> None:
+        while True:
+            first = self._pending.get()
+            if first is None:
+                return
+            batch = [first]
+            stop = False
+            deadline = time.monotonic() + self._linger_seconds
+            while len(batch) < self._max_batch:
+                try:
+                    item = self._pending.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    break
+                if item is None:
+                    stop = True
+                    break
+                batch.append(item)
+            self._write(batch)
+            if stop:
+                return
+
+    def _write(self, batch: list[tuple[CheckToRecord, Future[RecordedCheck]]]) -> None:
+        try:
+            with self._sessions() as session:
+                rows = record_checks(session, [check for check, _ in batch], signer=self._signer)
+                session.commit()
+        except Exception as error:  # every waiting caller learns of the failure, none waits forever
+            if len(batch) > 1:
+                # One bad check must not sink the others: write them one by one.
+                for item in batch:
+                    self._write([item])
+                return
+            batch[0][1].set_exception(error)
+            return
+        for (_, answer), row in zip(batch, rows, strict=True):
+            answer.set_result(RecordedCheck(row.id, row.asked_at, row.evidence_index))
 
 
 def shared_view(match: Match, asking_lessor: str) -> dict[str, Any]:

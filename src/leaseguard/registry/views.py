@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from leaseguard.api.deps import SessionDep, require
+from leaseguard.api.deps import require
 from leaseguard.api.problems import ProblemError, problem_responses
 from leaseguard.registry.check import AssetFacts
-from leaseguard.registry.service import RegisterCache, record_check, shared_view
+from leaseguard.registry.service import CheckRecorder, CheckToRecord, RegisterCache, shared_view
 from leaseguard.tenancy import Action, Principal
 
 router = APIRouter(
@@ -21,6 +23,8 @@ router = APIRouter(
 CanCheck = Annotated[Principal, Depends(require(Action.CHECK_ASSETS))]
 
 MAX_CHECK_BODY_BYTES = 16_384
+# An answer is only given once the check is recorded; a store that cannot take it in this time is overloaded.
+RECORD_TIMEOUT_SECONDS = 30
 Identifier = Annotated[str | None, Field(default=None, max_length=64)]
 Name = Annotated[str | None, Field(default=None, max_length=200)]
 
@@ -86,35 +90,34 @@ async def _limit_body(request: Request) -> None:
 
 
 @router.post("/check", dependencies=[Depends(_limit_body)])
-def check_asset_route(
-    body: AssetCheckRequest, request: Request, principal: CanCheck, session: SessionDep
+async def check_asset_route(
+    body: AssetCheckRequest, request: Request, principal: CanCheck
 ) -> AssetCheckResponse:
     """Check one asset against every lessor's register before funding it."""
     cache: RegisterCache = request.app.state.registers
-    register = cache.get()
+    recorder: CheckRecorder = request.app.state.check_recorder
+    # Reading the store (at most once a second) or rebuilding the register happens off the event loop; the
+    # check itself is a few milliseconds of pure computation, cheaper here than handed to a thread.
+    register = cache.fresh()
+    if register is None:
+        register = await run_in_threadpool(cache.get)
     asked = body.facts(principal.lessor)
     outcome = register.check(asked)
-    record = record_check(
-        session,
-        asked=asked,
-        outcome=outcome,
-        asked_by=principal.key_prefix,
-        channel="api",
-        rules_version=register.rules.version,
-        signer=request.app.state.evidence_signer,
+    submitted = recorder.submit(
+        CheckToRecord(asked, outcome, principal.key_prefix, "api", register.rules.version)
     )
-    session.commit()
+    recorded = await asyncio.wait_for(asyncio.wrap_future(submitted), RECORD_TIMEOUT_SECONDS)
+    views = [shared_view(m, principal.lessor) for m in outcome.matches]
     return AssetCheckResponse(
-        check_id=record.id,
-        checked_at=record.asked_at,
+        check_id=recorded.check_id,
+        checked_at=recorded.asked_at,
         verdict=outcome.verdict.value,
-        reasons=[f.reason for f in outcome.findings]
-        + [r for m in outcome.matches for r in shared_view(m, principal.lessor)["reasons"]],
+        reasons=[f.reason for f in outcome.findings] + [r for view in views for r in view["reasons"]],
         findings=[
             FindingOut(code=f.code, verdict=f.verdict.value, field=f.field, reason=f.reason)
             for f in outcome.findings
         ],
-        matches=[shared_view(m, principal.lessor) for m in outcome.matches],
+        matches=views,
         register_size=len(register),
-        evidence_index=record.evidence_index,
+        evidence_index=recorded.evidence_index,
     )
