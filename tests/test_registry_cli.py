@@ -128,3 +128,58 @@ def test_screen_finds_the_altered_duplicate_and_not_the_fleet(workspace: Workspa
     assert matches["verdict"].to_list() == ["block"]
     sheets = load_workbook(summary, read_only=True).sheetnames
     assert sheets == ["summary", "pairs"]
+
+
+def test_screen_file_finds_pairs_within_the_file_and_with_the_store_and_loads_nothing(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    t107 = valid_vin(107)
+    book = tmp_path / "new_assets.csv"
+    book.write_text(
+        "asset_id,lessor,asset_type,vin,lessee_id,lessee_name\n"
+        # the store's truck T107 again, its VIN read by a scanner (0 → O): a double financing
+        f"N1,L003,vehicle,{t107.replace('0', 'O')},91330000MA27U8PX2K,丙运输\n"
+        # one vehicle twice in the file, under two asset ids
+        f"N2,L003,vehicle,{valid_vin(300)},91330000MA27U8PX2K,丙运输\n"
+        f"N3,L003,vehicle,{valid_vin(300).lower()},91330000MA27U8PX2K,丙运输\n"
+        # the next truck off the line after the store's fleet: an honest neighbour
+        f"N4,L003,vehicle,{valid_vin(110)},91330000MA27U8PX2K,丙运输\n"
+        # no lessee: refused, the rest still screened
+        f"N5,L003,vehicle,{valid_vin(301)},,\n",
+        encoding="utf-8",
+    )
+    out, summary, errors = tmp_path / "matches.csv", tmp_path / "screen.html", tmp_path / "errors.csv"
+    result = runner.invoke(
+        app,
+        [
+            *("assets", "screen", str(book), "--out", str(out), "--summary", str(summary)),
+            *("--errors", str(errors), "-w", str(workspace.root)),
+        ],
+    )
+    assert result.exit_code != 0
+    assert "1 row of" in result.output.splitlines()[-1] and "rejected" in result.output
+    matches = pl.read_csv(out)
+    found = {
+        (r["asset_id_a"], r["source_a"], r["asset_id_b"], r["source_b"], r["verdict"])
+        for r in matches.iter_rows(named=True)
+    }
+    assert found == {
+        ("T107", "store", "N1", "file", "block"),
+        ("N2", "file", "N3", "file", "block"),
+    }
+    rejected = pl.read_csv(errors)
+    assert rejected.height >= 1 and set(rejected["line"].to_list()) == {6}
+    page = summary.read_text(encoding="utf-8")
+    assert "<table>" in page and "N1" in page and "T107" in page
+    engine = workspace.engine()
+    with session_factory(engine)() as session:
+        assert session.scalar(select(func.count()).select_from(Asset)) == 11
+    engine.dispose()
+
+
+@pytest.mark.parametrize("arguments", [[], ["--all", "some.csv"], ["missing.csv"]])
+def test_screen_needs_exactly_one_of_file_or_all(workspace: Workspace, arguments: list[str]) -> None:
+    result = runner.invoke(app, ["assets", "screen", *arguments, "-w", str(workspace.root)])
+    assert result.exit_code != 0
+    assert len(result.output.strip().splitlines()) == 1
+    assert "Traceback" not in result.output

@@ -7,15 +7,20 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated
 
+import polars as pl
 import typer
 from rich.table import Table
 
 from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace, progress_bar
 from leaseguard.evidence import log_settings
+from leaseguard.ingest.kinds import ASSETS
+from leaseguard.ingest.reading import read_table
+from leaseguard.ingest.reports import FileProblem, FileReport, write_error_report
+from leaseguard.ingest.validation import DEFAULT_MAX_AMOUNT_YUAN, References, validate
 from leaseguard.registry.check import AssetFacts
-from leaseguard.registry.register import Register
+from leaseguard.registry.register import Register, load_registrations
 from leaseguard.registry.rules import load_rules
-from leaseguard.registry.screen import screen_register, write_summary
+from leaseguard.registry.screen import screen_file, screen_register, write_html_summary, write_summary
 from leaseguard.registry.service import record_check, shared_view
 from leaseguard.store.db import session_factory
 from leaseguard.store.models import Lessor
@@ -131,6 +136,14 @@ def check(
 
 @assets_app.command("screen")
 def screen(
+    file: Annotated[
+        Path | None,
+        typer.Argument(
+            help="An assets file (CSV/XLSX, the assets data contract) to screen, within itself and against "
+            "the store, before it is loaded.",
+            show_default=False,
+        ),
+    ] = None,
     out: Annotated[Path, typer.Option("--out", help="Where to write the matching pairs (CSV).")] = Path(
         "matches.csv"
     ),
@@ -138,18 +151,32 @@ def screen(
         bool, typer.Option("--all", help="Screen every registration in the store.")
     ] = False,
     summary: Annotated[
-        Path | None, typer.Option(help="Also write a summary workbook (.xlsx) a risk officer can read.")
+        Path | None,
+        typer.Option(help="Also write a summary a risk officer can read: .xlsx workbook or .html page."),
     ] = None,
+    errors: Annotated[
+        Path,
+        typer.Option(
+            "--errors", help="Where to write the file's rejected rows as CSV (only when there are some)."
+        ),
+    ] = Path("screen-errors.csv"),
     workspace: WorkspaceOption = None,
 ) -> None:
     """Find every pair and cluster of registrations that are the same asset, across all lessors."""
-    if not screen_all:
-        fail("give --all to screen the whole register (screening a file is not built yet)")
+    if (file is None) == (not screen_all):
+        fail("give either a FILE to screen or --all to screen the whole register, not both")
+    if summary is not None and summary.suffix.lower() not in (".xlsx", ".html", ".htm"):
+        fail(f"--summary {summary}: name an .xlsx or .html file")
     opened = open_workspace(workspace)
+    report: FileReport | None = None
+    file_rows = None
+    if file is not None:
+        report, file_rows = _read_assets_file(file, opened.setting("import", "max_amount_yuan", default=None))
     engine = opened.engine()
     try:
         with console.status("loading and indexing the register"):
-            register = Register.from_engine(engine, load_rules())
+            registered = load_registrations(engine)
+            register = Register(registered, load_rules()) if file_rows is None else None
     finally:
         engine.dispose()
     with progress_bar() as progress:
@@ -158,18 +185,47 @@ def screen(
         def advance(_stage: str, done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
 
-        result = screen_register(register, progress=advance)
+        if register is not None:
+            result = screen_register(register, progress=advance)
+        else:
+            assert file_rows is not None
+            result = screen_file(registered, file_rows, load_rules(), progress=advance)
     result.matches.write_csv(out)
     counts = result.matches.group_by("verdict").len().sort("verdict")
+    screened = f"{result.assets:,} rows of {file}" if file is not None else f"{result.assets:,} registrations"
     console.print(
-        f"{len(register):,} registrations, {result.candidate_pairs:,} candidate pairs, "
-        f"{result.matches.height:,} matches ("
+        f"{screened}, {result.candidate_pairs:,} candidate pairs, {result.matches.height:,} matches ("
         + ", ".join(f"{v}: {n:,}" for v, n in counts.iter_rows())
         + f") → {out}"
     )
     if summary:
-        write_summary(result, summary)
+        if summary.suffix.lower() == ".xlsx":
+            write_summary(result, summary)
+        else:
+            write_html_summary(result, summary, title=f"Ownership screen of {file or 'the whole register'}")
         console.print(f"summary → {summary}")
+    if report is not None and report.errors:
+        write_error_report([report], errors)
+        for line in [str(e) for e in report.errors][:5]:
+            console.print(f"  {line}")
+        rows = f"{report.rejected:,} row{'' if report.rejected == 1 else 's'}"
+        fail(f"{rows} of {file} rejected; the good rows were screened; full list in {errors}")
+
+
+def _read_assets_file(path: Path, max_amount_yuan: object) -> tuple[FileReport, pl.DataFrame]:
+    """The good rows of an assets file in store columns, and the report of the bad ones."""
+    report = FileReport(file=str(path), kind=ASSETS.name)
+    try:
+        table = read_table(path)
+        limit = max_amount_yuan if isinstance(max_amount_yuan, int) else DEFAULT_MAX_AMOUNT_YUAN
+        checked = validate(
+            ASSETS, table, References(), file=str(path), max_amount_yuan=limit, check_references=False
+        )
+    except FileProblem as problem:
+        fail(f"{path}: {problem}")
+    report.rows_read = checked.rows_read
+    report.errors, report.rejected = checked.errors, checked.rejected
+    return report, checked.rows
 
 
 def register(app: typer.Typer) -> None:

@@ -58,8 +58,12 @@ def validate(
     *,
     file: str,
     max_amount_yuan: int = DEFAULT_MAX_AMOUNT_YUAN,
+    check_references: bool = True,
 ) -> Validated:
-    """Check every row of `table` as a `kind` file; raises FileProblem only for faults of the whole file."""
+    """Check every row of `table` as a `kind` file; raises FileProblem only for faults of the whole file.
+
+    Without `check_references` the lessors and contracts rows name need not be in the store (a file screened
+    before it is loaded)."""
     known, extras = _map_header(kind, table)
     frame = table.rows.rename({position: name for name, position in known.items()})
     absent = [spec.name for spec in kind.columns if spec.name not in known]
@@ -72,7 +76,8 @@ def validate(
     frame = checks.apply(frame)
     if kind is ASSETS:
         frame = _check_asset_identifiers(frame, checks)
-    frame = _check_references(kind, frame, references, checks)
+    if check_references:
+        frame = _check_references(kind, frame, references, checks)
     frame = _check_duplicates(kind, frame, checks)
 
     errors = _collect_errors(frame, checks.error_columns, file)

@@ -75,6 +75,13 @@ def with_financing_state(frame: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
     ).drop("contract_start", "contract_term_months")
 
 
+def load_registrations(engine: Engine, *, as_of: dt.date | None = None) -> pl.DataFrame:
+    """Every asset in the store, in ASSET_COLUMNS plus `financing_active` on `as_of` (default today)."""
+    with engine.connect() as connection:
+        frame = pl.read_database(_ASSETS_QUERY, connection, infer_schema_length=None)
+    return with_financing_state(frame, as_of or dt.date.today())
+
+
 class Register:
     """All registered assets with indexes on VIN, engine number, serial number and invoice."""
 
@@ -145,9 +152,7 @@ class Register:
 
     @classmethod
     def from_engine(cls, engine: Engine, rules: RegistryRules, *, as_of: dt.date | None = None) -> Register:
-        with engine.connect() as connection:
-            frame = pl.read_database(_ASSETS_QUERY, connection, infer_schema_length=None)
-        return cls(with_financing_state(frame, as_of or dt.date.today()), rules)
+        return cls(load_registrations(engine, as_of=as_of), rules)
 
     def __len__(self) -> int:
         return self.assets.height

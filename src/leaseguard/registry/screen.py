@@ -7,8 +7,9 @@ check, so a batch and a check never disagree.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from html import escape
 from pathlib import Path
 
 import polars as pl
@@ -16,6 +17,7 @@ from openpyxl import Workbook
 
 from leaseguard.registry.check import AssetFacts, Match, Verdict, compare
 from leaseguard.registry.register import Register
+from leaseguard.registry.rules import RegistryRules
 
 MATCH_COLUMNS = (
     "lessor_a",
@@ -55,11 +57,51 @@ def _clusters(pairs: list[tuple[int, int]]) -> dict[int, int]:
     return {row: find(row) for row in parent}
 
 
+def screen_file(
+    registered: pl.DataFrame,
+    file_rows: pl.DataFrame,
+    rules: RegistryRules,
+    *,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> ScreenResult:
+    """Every pair that involves a row of `file_rows` (assets in store columns, not yet loaded): the same asset
+    twice within the file, or a file row that is an asset already registered in the store.
+
+    The result has two more columns, `source_a` and `source_b` (`file` or `store`)."""
+    aligned = _aligned(file_rows, registered)
+    combined = pl.concat([registered, aligned], how="vertical")
+    first_file_row = registered.height
+    register = Register(combined, rules)
+    result = screen_register(
+        register, only_rows=set(range(first_file_row, combined.height)), progress=progress, with_rows=True
+    )
+
+    def source(row: str) -> pl.Expr:
+        return pl.when(pl.col(row) >= first_file_row).then(pl.lit("file")).otherwise(pl.lit("store"))
+
+    matches = result.matches.with_columns(
+        source("_row_a").alias("source_a"), source("_row_b").alias("source_b")
+    ).drop("_row_a", "_row_b")
+    return ScreenResult(matches, result.candidate_pairs, file_rows.height)
+
+
+def _aligned(file_rows: pl.DataFrame, registered: pl.DataFrame) -> pl.DataFrame:
+    """`file_rows` with exactly the registered frame's columns and types; a file row's financing is unknown."""
+    columns = []
+    for name, dtype in registered.schema.items():
+        if name in file_rows.columns:
+            columns.append(pl.col(name).cast(dtype))
+        else:
+            columns.append(pl.lit(None, dtype=dtype).alias(name))
+    return file_rows.select(columns)
+
+
 def screen_register(
     register: Register,
     *,
     only_rows: set[int] | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    with_rows: bool = False,
 ) -> ScreenResult:
     """All matching pairs in `register`; with `only_rows`, only pairs touching those rows (a file being screened)."""
     lessees = register.assets["lessee_id"]
@@ -108,6 +150,8 @@ def screen_register(
             "verdict": [m.verdict.value for _, _, m in found],
             "cluster_id": [clusters[a] for a, _, _ in found],
             "reasons": ["; ".join(m.reasons) for _, _, m in found],
+            "_row_a": [a for a, _, _ in found],
+            "_row_b": [b for _, b, _ in found],
         },
         schema={
             "lessor_a": pl.String,
@@ -119,8 +163,12 @@ def screen_register(
             "verdict": pl.String,
             "cluster_id": pl.Int64,
             "reasons": pl.String,
+            "_row_a": pl.Int64,
+            "_row_b": pl.Int64,
         },
     )
+    if not with_rows:
+        matches = matches.drop("_row_a", "_row_b")
     return ScreenResult(matches, total, len(register))
 
 
@@ -149,3 +197,55 @@ def write_summary(result: ScreenResult, path: Path) -> None:
     pairs.freeze_panes = "A2"
     pairs.auto_filter.ref = pairs.dimensions
     workbook.save(path)
+
+
+HTML_PAIRS_SHOWN = 5_000
+
+
+def write_html_summary(result: ScreenResult, path: Path, *, title: str) -> None:
+    """One self-contained page a risk officer can open in a browser: the counts, then the pairs, worst first
+    (the first HTML_PAIRS_SHOWN; matches.csv has them all)."""
+    matches = result.matches
+    counts = matches.group_by("verdict", "match_kind").len().sort("verdict", "len", descending=True)
+    ordered = matches.with_columns((pl.col("verdict") == "block").alias("_block")).sort(
+        "_block", "score", descending=True
+    )
+    columns = [c for c in (*MATCH_COLUMNS, "source_a", "source_b") if c in matches.columns]
+
+    def cells(values: Iterable[object], tag: str = "td") -> str:
+        return "".join(f"<{tag}>{escape('' if v is None else str(v))}</{tag}>" for v in values)
+
+    overview = [
+        ("registrations screened", f"{result.assets:,}"),
+        ("candidate pairs compared", f"{result.candidate_pairs:,}"),
+        ("matching pairs", f"{matches.height:,}"),
+        ("clusters", f"{matches['cluster_id'].n_unique():,}"),
+    ]
+    shown = ordered.head(HTML_PAIRS_SHOWN)
+    pairs_rows = "".join(
+        f'<tr class="{escape(str(row[columns.index("verdict")]))}">{cells(row)}</tr>'
+        for row in shown.select(columns).iter_rows()
+    )
+    more = (
+        f"<p>Showing the first {HTML_PAIRS_SHOWN:,} of {matches.height:,} pairs; the CSV holds them all.</p>"
+        if matches.height > HTML_PAIRS_SHOWN
+        else ""
+    )
+    page = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>
+<style>
+body{{font-family:system-ui,sans-serif;margin:2rem;color:#222}} table{{border-collapse:collapse;margin:1rem 0}}
+th,td{{border:1px solid #ccc;padding:.25rem .5rem;font-size:.9rem;text-align:left}} th{{background:#f3f3f3}}
+tr.block td{{background:#fde8e8}} tr.review td{{background:#fff6dd}}
+</style></head><body>
+<h1>{escape(title)}</h1>
+<table>{"".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in overview)}</table>
+<h2>By verdict and kind of match</h2>
+<table><tr>{cells(("verdict", "match kind", "pairs"), "th")}</tr>
+{"".join(f"<tr>{cells(row)}</tr>" for row in counts.iter_rows())}</table>
+<h2>Pairs, blocks first</h2>{more}
+<table><tr>{cells(columns, "th")}</tr>
+{pairs_rows}</table>
+</body></html>
+"""
+    path.write_text(page, encoding="utf-8")
