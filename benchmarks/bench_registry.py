@@ -31,6 +31,8 @@ from leaseguard.workspace import find_workspace, init_workspace
 
 # Independent HTTP clients the load is spread over.
 CLIENTS = 16
+# Seconds of load at the full rate before the measured requests.
+WARM_UP_SECONDS = 5
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -98,8 +100,8 @@ async def _load(
 ) -> list[float]:
     """Send `bodies` at `rate` per second on a fixed schedule (open loop: a slow answer does not slow the
     arrivals), spread over `clients` independent clients with their own connections, as the lessors of a
-    consortium would; each latency runs from the scheduled send to the answer."""
-    latencies: list[float] = []
+    consortium would; latency i, of request i, runs from its scheduled send to its answer."""
+    latencies = [float("inf")] * len(bodies)
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
     # Without TCP_NODELAY a request sent as headers then body waits for the server's delayed ACK.
     transports = [
@@ -111,14 +113,14 @@ async def _load(
         for transport in transports
     ]
 
-    async def one(client: httpx.AsyncClient, body: dict[str, Any], scheduled: float) -> None:
+    async def one(client: httpx.AsyncClient, index: int, body: dict[str, Any], scheduled: float) -> None:
         try:
             response = await client.post("/v1/assets/check", json=body)
             ok = response.status_code == 200
         except httpx.HTTPError:
             ok = False
         # A failed request counts as the slowest possible answer, so it cannot flatter the percentiles.
-        latencies.append((time.perf_counter() - scheduled) * 1000 if ok else float("inf"))
+        latencies[index] = (time.perf_counter() - scheduled) * 1000 if ok else float("inf")
 
     tasks = []
     start = time.perf_counter()
@@ -127,7 +129,7 @@ async def _load(
         delay = scheduled - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(one(pool[i % clients], body, scheduled)))
+        tasks.append(asyncio.create_task(one(pool[i % clients], i, body, scheduled)))
     await asyncio.gather(*tasks)
     for client in pool:
         await client.aclose()
@@ -172,11 +174,13 @@ def measure_http(
             fast_answers = fast_answers + 1 if time.perf_counter() - started < 1 else 0
         # The load comes from another process, so the client's own work does not slow the server it measures.
         queue: Any = multiprocessing.get_context("spawn").Queue()
+        # The first seconds at full rate (new connections, cold caches) are run but not measured.
+        warm_up = bodies[: int(rate * WARM_UP_SECONDS)]
         process = multiprocessing.get_context("spawn").Process(
-            target=_http_load_process, args=("http://127.0.0.1:8765", key, bodies, rate, queue)
+            target=_http_load_process, args=("http://127.0.0.1:8765", key, warm_up + bodies, rate, queue)
         )
         process.start()
-        latencies: list[float] = queue.get()
+        latencies: list[float] = queue.get()[len(warm_up) :]
         process.join()
     finally:
         server.terminate()

@@ -134,7 +134,7 @@ def _describe(edit: Edit) -> str:
     }[edit.kind]
 
 
-def _trailing_counter_start(folded: str) -> int:
+def trailing_counter_start(folded: str) -> int:
     """Where the trailing run of digits (the production counter) begins."""
     position = len(folded)
     while position > 0 and folded[position - 1].isdigit():
@@ -175,7 +175,7 @@ def compare_sequenced(name: str, asked: str, registered: str) -> IdentifierMatch
     if edit.kind in _SAME_IDENTIFIER:
         return IdentifierMatch(name, edit.kind, Strength.STRONG, f"{label} {_describe(edit)}")
     # The counter is read on the unfolded form: OCR folding turns letters such as D or G into digits.
-    counter_start = _trailing_counter_start(normalize_identifier(registered))
+    counter_start = trailing_counter_start(normalize_identifier(registered))
     if (
         edit.kind in (EditKind.SUBSTITUTION, EditKind.TRANSPOSITION)
         and edit.position is not None
@@ -237,7 +237,7 @@ def _neighbour_shaped(name: str, first: str, second: str) -> bool:
     a, b = normalize_identifier(first), normalize_identifier(second)
     if name == "vin":
         return is_valid_vin(a) and is_valid_vin(b)
-    start = min(_trailing_counter_start(a), _trailing_counter_start(b))
+    start = min(trailing_counter_start(a), trailing_counter_start(b))
     return len(a) == len(b) and a[:start] == b[:start]
 
 

@@ -126,6 +126,10 @@ class DeletionIndex:
         )
         self._hashes: np.ndarray = self._keys["hash"].to_numpy()
         self._rows: np.ndarray = self._keys["row"].to_numpy()
+        self._deleted_in_counter: np.ndarray = (
+            (self._keys["position"] != SELF) & self._keys["in_counter"]
+        ).to_numpy()
+        self._positions: np.ndarray = self._keys["position"].to_numpy()
         self.size = len(folded_values)
 
     def __len__(self) -> int:
@@ -133,18 +137,50 @@ class DeletionIndex:
 
     def candidates(self, folded_query: str) -> np.ndarray:
         """Rows that share a deletion key with `folded_query` (a superset of those within one edit)."""
+        found, _neighbours = self.candidates_and_neighbours(folded_query)
+        return found
+
+    def candidates_and_neighbours(
+        self,
+        folded_query: str,
+        query_counter: Callable[[int], bool] | None = None,
+        *,
+        swaps_are_neighbours: bool = True,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(rows within one edit of `folded_query` other than production neighbours, the neighbours).
+
+        A neighbour shares a key with the query only through a character changed (or, with
+        `swaps_are_neighbours`, two adjacent ones swapped) inside both production counters:
+        `query_counter(position)` says which of the query's positions are counter, the index knows its rows'.
+        That is the next unit off the same line, or a forger's change of a counter digit. Without
+        `query_counter` every row is in the first array."""
+        empty = np.empty(0, dtype=np.uint32)
         if not folded_query:
-            return np.empty(0, dtype=np.uint32)
+            return empty, empty
         keys = [folded_query]
         if not self.exact_only:
             keys += [folded_query[:i] + folded_query[i + 1 :] for i in range(len(folded_query))]
         hashes = _hash_keys(keys)
         starts = np.searchsorted(self._hashes, hashes, side="left")
         ends = np.searchsorted(self._hashes, hashes, side="right")
-        found = [self._rows[start:end] for start, end in zip(starts, ends, strict=True) if end > start]
-        if not found:
-            return np.empty(0, dtype=np.uint32)
-        return np.unique(np.concatenate(found))
+        found: list[np.ndarray] = []
+        neighbours: list[np.ndarray] = []
+        for key_number, (start, end) in enumerate(zip(starts, ends, strict=True)):
+            if end <= start:
+                continue
+            rows = self._rows[start:end]
+            # Key 0 is the query itself; key k deletes the query's character at position k - 1.
+            if query_counter is None or key_number == 0 or not query_counter(key_number - 1):
+                found.append(rows)
+                continue
+            shift = np.abs(self._positions[start:end].astype(np.int32) - (key_number - 1))
+            in_reach = shift <= (1 if swaps_are_neighbours else 0)
+            neighbour = self._deleted_in_counter[start:end] & in_reach
+            found.append(rows[~neighbour])
+            neighbours.append(rows[neighbour])
+        kept = np.unique(np.concatenate(found)) if found else empty
+        near = np.unique(np.concatenate(neighbours)) if neighbours else empty
+        return kept, np.setdiff1d(near, kept, assume_unique=True)
 
     def pairs(
         self, *, suspect_rows: pl.Series | None = None, groups: pl.Series | None = None

@@ -7,6 +7,7 @@ handful of rows the indexes return, so it answers in milliseconds however large 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import polars as pl
@@ -19,6 +20,7 @@ from leaseguard.registry.check import (
     check_asset,
     invoice_key,
     purchase_terms_key,
+    trailing_counter_start,
 )
 from leaseguard.registry.identifiers import is_valid_vin
 from leaseguard.registry.index import (
@@ -131,12 +133,17 @@ class Register:
             "purchase_terms": DeletionIndex(purchase_terms, exact_only=True),
             "purchase_contract": DeletionIndex(folded["purchase_contract"], exact_only=True),
         }
+        self.indexes["lessee"] = DeletionIndex(
+            assets.select(fold_column(pl.col("lessee_id")))["lessee_id"], exact_only=True
+        )
+        self._vin_counter_positions = frozenset(p - 1 for p in rules.vin_serial_positions)
         # Rows whose VIN fails its check digit: a typo or a forgery, so their counter neighbours are screened too.
         vins = assets["vin"].to_list()
         self.invalid_vin_rows = pl.Series(
             [row for row, vin in enumerate(vins) if vin and not is_valid_vin(normalize_identifier(vin))],
             dtype=pl.UInt32,
         )
+        self._invalid_vin_set = set(self.invalid_vin_rows.to_list())
         prices = (
             assets.filter(pl.col("invoice_amount_fen").is_not_null())
             .with_columns(
@@ -182,15 +189,33 @@ class Register:
         )
         return AssetFacts(**fields)
 
-    def candidate_rows(self, asked: AssetFacts) -> set[int]:
+    def candidate_rows(self, asked: AssetFacts, *, prune_neighbours: bool = True) -> set[int]:
+        """Rows that may be the asked-about asset. With `prune_neighbours`, rows related only as production
+        neighbours (a counter digit apart, both VINs valid) are left out unless they could still matter: the
+        same lessee, a registered VIN whose check digit fails, or another identifier, the invoice or the
+        purchase agreeing (those rows come from their own indexes). `compare` would call every row left out
+        a different asset, so the verdict is the same either way, only cheaper."""
         rows: set[int] = set()
+        neighbours: set[int] = set()
         for name, value in (
             ("vin", asked.vin),
             ("engine_no", asked.engine_no),
             ("serial_no", asked.serial_no),
         ):
-            if value:
-                rows.update(self.indexes[name].candidates(ocr_fold(value)).tolist())
+            if not value:
+                continue
+            counter = self._query_counter(name, value) if prune_neighbours else None
+            found, near = self.indexes[name].candidates_and_neighbours(
+                ocr_fold(value), counter, swaps_are_neighbours=name != "vin"
+            )
+            rows.update(found.tolist())
+            neighbours.update(near.tolist())
+        if neighbours:
+            lessee = ocr_fold(asked.lessee_id or "")
+            kept = self._invalid_vin_set | (
+                set(self.indexes["lessee"].candidates(lessee).tolist()) if lessee else set()
+            )
+            rows.update(neighbours & kept)
         for name, key in (
             ("invoice", invoice_key(asked)),
             ("purchase_terms", purchase_terms_key(asked)),
@@ -200,11 +225,23 @@ class Register:
                 rows.update(self.indexes[name].candidates(key).tolist())
         return rows
 
+    def _query_counter(self, name: str, value: str) -> Callable[[int], bool] | None:
+        """Which positions of the asked identifier are its production counter, as `compare` reads them."""
+        normalized = normalize_identifier(value)
+        if name == "vin":
+            # An invalid asked VIN makes every one-edit match likely, never a neighbour's.
+            if not is_valid_vin(normalized):
+                return None
+            positions = self._vin_counter_positions
+            return positions.__contains__
+        start = trailing_counter_start(normalized)
+        return lambda position: position >= start
+
     def price_reference(self, asked: AssetFacts) -> PriceRange | None:
         if not asked.manufacturer and not asked.model:
             return None
         return self._prices.get(f"{normalize_name(asked.manufacturer)}|{normalize_name(asked.model)}")
 
-    def check(self, asked: AssetFacts) -> CheckOutcome:
-        candidates = self.facts_of_rows(sorted(self.candidate_rows(asked)))
+    def check(self, asked: AssetFacts, *, prune_neighbours: bool = True) -> CheckOutcome:
+        candidates = self.facts_of_rows(sorted(self.candidate_rows(asked, prune_neighbours=prune_neighbours)))
         return check_asset(asked, candidates, self.rules, self.price_reference(asked))
