@@ -15,6 +15,7 @@ from leaseguard.cli import (
     registry_commands,
     synth_commands,
 )
+from leaseguard.cli.book_app import book_app
 from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace
 from leaseguard.store.db import upgrade_schema
 from leaseguard.workspace import WorkspaceError, init_workspace
@@ -61,6 +62,7 @@ api_commands.register(app)
 registry_commands.register(app)
 evidence_commands.register(app)
 demo_commands.register(app)
+app.add_typer(book_app)
 
 
 def main() -> None:
