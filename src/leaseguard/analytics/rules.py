@@ -1,0 +1,80 @@
+"""The analytics' tunable numbers, as data: shipped defaults in analytics.yaml, overridable by a file."""
+
+from __future__ import annotations
+
+import itertools
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class DpdBucket(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    name: str
+    lower_days: int = Field(alias="from", ge=0)
+
+
+class VintageRule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    dpd_thresholds: list[int] = Field(min_length=1)
+    cohort: Literal["month", "quarter"]
+
+    @field_validator("dpd_thresholds")
+    @classmethod
+    def _positive(cls, thresholds: list[int]) -> list[int]:
+        if any(days <= 0 for days in thresholds):
+            raise ValueError("every DPD threshold must be a positive number of days")
+        return sorted(set(thresholds))
+
+
+class RollRateRule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    months: int = Field(ge=1)
+
+
+class AnalyticsRules(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: int
+    dpd_buckets: list[DpdBucket] = Field(min_length=2)
+    vintage: VintageRule
+    roll_rates: RollRateRule
+    classes: list[str]
+    npl_classes: list[str]
+    npl_dimensions: list[str]
+    provinces: dict[str, str]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AnalyticsRules:
+        bounds = [bucket.lower_days for bucket in self.dpd_buckets]
+        if bounds[0] != 0:
+            raise ValueError("dpd_buckets: the first bucket must start at 0 days")
+        if any(later <= earlier for earlier, later in itertools.pairwise(bounds)):
+            raise ValueError("dpd_buckets: lower bounds must strictly increase (no gap, no overlap)")
+        names = [bucket.name for bucket in self.dpd_buckets]
+        if len(set(names)) != len(names):
+            raise ValueError("dpd_buckets: bucket names must be unique")
+        unknown = set(self.npl_classes) - set(self.classes)
+        if unknown:
+            raise ValueError(f"npl_classes: {sorted(unknown)} are not among classes")
+        return self
+
+    @property
+    def bucket_names(self) -> list[str]:
+        return [bucket.name for bucket in self.dpd_buckets]
+
+
+def load_analytics_rules(path: Path | None = None) -> AnalyticsRules:
+    """The rules at `path`, or the shipped defaults."""
+    if path is None:
+        text = resources.files("leaseguard.defaults").joinpath("analytics.yaml").read_text(encoding="utf-8")
+    else:
+        text = path.read_text(encoding="utf-8")
+    loaded: Any = yaml.safe_load(text)
+    return AnalyticsRules.model_validate(loaded)
