@@ -14,6 +14,7 @@ from leaseguard.cli import (
     import_commands,
     registry_commands,
     synth_commands,
+    warning_analytics_commands,
 )
 from leaseguard.cli.book_app import book_app
 from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace
@@ -62,6 +63,7 @@ api_commands.register(app)
 registry_commands.register(app)
 evidence_commands.register(app)
 demo_commands.register(app)
+warning_analytics_commands.register(book_app)
 app.add_typer(book_app)
 
 

@@ -1,0 +1,124 @@
+"""Reading the book for analytics and early warning: contracts with their dimensions, valuations by contract,
+stored classes, and positions from the book engine. The only module of these packages that touches the store.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Engine, inspect, select
+
+from leaseguard.store.models import Asset, Contract, Payment, Valuation
+
+# Engineer B's stored daily results (migration 0005_book_classes): one row per contract per as_of.
+CLASSES_TABLE = "contract_classes"
+
+
+class BookDataError(Exception):
+    """The store cannot give what was asked (no positions engine, nothing stored for the date)."""
+
+
+def _frame(engine: Engine, statement: Any, schema: dict[str, Any]) -> pl.DataFrame:
+    with engine.connect() as connection:
+        rows = connection.execute(statement).all()
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def read_contracts(engine: Engine) -> pl.DataFrame:
+    """Every contract with the columns analytics and warning use; region, product and lease_type come from
+    the optional columns of contracts.csv (kept in `extra`), asset_type from the contract's first asset."""
+    contracts = _frame(
+        engine,
+        select(
+            Contract.contract_no, Contract.lessor, Contract.lessee_id, Contract.lessee_type, Contract.industry,
+            Contract.start_date, Contract.term_months, Contract.principal_fen, Contract.annual_rate,
+            Contract.method, Contract.frequency, Contract.residual_value_fen,
+            Contract.extra["region"].as_string(), Contract.extra["product"].as_string(),
+            Contract.extra["lease_type"].as_string(),
+        ),
+        {
+            "contract_no": pl.String, "lessor": pl.String, "lessee_id": pl.String, "lessee_type": pl.String,
+            "industry": pl.String, "start_date": pl.Date, "term_months": pl.Int32, "principal_fen": pl.Int64,
+            "annual_rate": pl.String, "method": pl.String, "frequency": pl.String,
+            "residual_value_fen": pl.Int64, "region": pl.String, "product": pl.String, "lease_type": pl.String,
+        },
+    )  # fmt: skip
+    assets = _frame(
+        engine,
+        select(Asset.contract_no, Asset.asset_type, Asset.lessor).where(Asset.contract_no.is_not(None)),
+        {"contract_no": pl.String, "asset_type": pl.String, "lessor": pl.String},
+    )
+    # An asset names its contract by number; only the contract's own lessor's assets count.
+    first_asset = (
+        assets.join(contracts.select("contract_no", "lessor"), on=["contract_no", "lessor"], how="semi")
+        .group_by("contract_no")
+        .agg(pl.col("asset_type").sort().first())
+    )
+    return contracts.join(first_asset, on="contract_no", how="left")
+
+
+def read_valuations(engine: Engine) -> pl.DataFrame:
+    """Disposal valuations by contract: contract_no, asset_id, valuation_date, disposal_value_fen."""
+    statement = (
+        select(Asset.contract_no, Asset.asset_id, Valuation.valuation_date, Valuation.disposal_value_fen)
+        .join(Valuation, (Valuation.lessor == Asset.lessor) & (Valuation.asset_id == Asset.asset_id))
+        .join(Contract, (Contract.contract_no == Asset.contract_no) & (Contract.lessor == Asset.lessor))
+    )
+    return _frame(
+        engine,
+        statement,
+        {
+            "contract_no": pl.String,
+            "asset_id": pl.String,
+            "valuation_date": pl.Date,
+            "disposal_value_fen": pl.Int64,
+        },
+    )
+
+
+def read_payments(engine: Engine) -> pl.DataFrame:
+    return _frame(
+        engine,
+        select(Payment.contract_no, Payment.paid_date, Payment.amount_fen),
+        {"contract_no": pl.String, "paid_date": pl.Date, "amount_fen": pl.Int64},
+    )
+
+
+def classes_source(engine: Engine) -> Any:
+    """classes_at(day): contract_no, class of the stored daily results for `day`, or None when the store has
+    none for it (the table does not exist yet, or `leaseguard run daily` was not run for that date)."""
+    if not inspect(engine).has_table(CLASSES_TABLE):
+        return lambda day: None
+    from sqlalchemy import MetaData, Table
+
+    table = Table(CLASSES_TABLE, MetaData(), autoload_with=engine)
+
+    def classes_at(day: dt.date) -> pl.DataFrame | None:
+        frame = _frame(
+            engine,
+            select(table.c.contract_no, table.c["class"]).where(table.c.as_of == day),
+            {"contract_no": pl.String, "class": pl.String},
+        )
+        return None if frame.is_empty() else frame
+
+    return classes_at
+
+
+def positions_source(engine: Engine) -> Any:
+    """positions_at(day) from the book engine (`leaseguard.portfolio.positions.compute_positions`)."""
+    try:
+        from leaseguard.portfolio import positions as book_engine  # type: ignore[attr-defined]
+    except ImportError as error:
+        raise BookDataError(
+            "positions need the book engine (leaseguard.portfolio.positions), which this build lacks"
+        ) from error
+
+    def positions_at(day: dt.date) -> pl.DataFrame:
+        table = book_engine.compute_positions(engine, day)
+        frame = pl.from_arrow(table)
+        assert isinstance(frame, pl.DataFrame)
+        return frame
+
+    return positions_at

@@ -1,0 +1,257 @@
+"""`leaseguard book warn`, `book warn-fit` and `book analytics`: early warning and portfolio analytics."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import polars as pl
+import typer
+from pydantic import ValidationError
+from sqlalchemy import Engine
+
+from leaseguard.analytics import book_data
+from leaseguard.analytics.dimensions import with_dimensions
+from leaseguard.analytics.report import write_report
+from leaseguard.analytics.rules import load_analytics_rules
+from leaseguard.analytics.service import compute_analytics
+from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace, progress_bar
+from leaseguard.synth.writer import yuan
+from leaseguard.warning.model import dump_model, fit_model, load_model
+from leaseguard.warning.rules import load_warning_rules
+from leaseguard.warning.service import WARNING_COLUMNS, compute_warnings, training_set
+
+AsOfOption = Annotated[str, typer.Option("--as-of", help="Book date YYYY-MM-DD.")]
+LessorOption = Annotated[
+    str | None,
+    typer.Option("--lessor", help="Only this lessor's contracts in the output.", show_default=False),
+]
+
+
+def _date(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        fail(f"{option} {value!r} is not a date in YYYY-MM-DD form")
+
+
+def _rules_file(path: Path | None, option: str, loader: Callable[[Path | None], Any]) -> Any:
+    if path is not None and not path.is_file():
+        fail(f"{option} {path}: no such file")
+    try:
+        return loader(path)
+    except (ValidationError, ValueError, OSError) as error:
+        reason = str(error).splitlines()
+        fail(f"{option} {path or '(shipped default)'}: {' '.join(line.strip() for line in reason[:3])}")
+
+
+@contextmanager
+def _progress(description: str) -> Iterator[Callable[[str, int, int], None]]:
+    with progress_bar() as progress:
+        task = progress.add_task(description, total=None)
+
+        def advance(stage: str, done: int, total: int) -> None:
+            progress.update(task, description=stage, completed=done, total=total)
+
+        yield advance
+
+
+def _open_book(workspace: Path | None) -> Engine:
+    return open_workspace(workspace).engine()
+
+
+def _positions(engine: Engine) -> Callable[[dt.date], pl.DataFrame]:
+    try:
+        source: Callable[[dt.date], pl.DataFrame] = book_data.positions_source(engine)
+    except book_data.BookDataError as error:
+        fail(str(error))
+    return source
+
+
+def warn(
+    as_of: AsOfOption,
+    out: Annotated[Path, typer.Option("--out", help="CSV file for the call list.")],
+    lessor: LessorOption = None,
+    compare_with: Annotated[
+        str | None,
+        typer.Option(
+            help="Date of the previous run for the worse-DPD-bucket signal (default: previous month-end)."
+        ),
+    ] = None,
+    model_file: Annotated[
+        Path | None, typer.Option("--model", help="Score model YAML (default: the shipped one).")
+    ] = None,
+    rules_file: Annotated[
+        Path | None, typer.Option("--rules", help="Warning rules YAML (default: the shipped one).")
+    ] = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Score every live contract, raise its signals and tier it: the call list, worst tier and score first."""
+    book_date = _date(as_of, "--as-of")
+    assert book_date is not None
+    earlier = _date(compare_with, "--compare-with")
+    model = _rules_file(model_file, "--model", load_model)
+    rules = _rules_file(rules_file, "--rules", load_warning_rules)
+    engine = _open_book(workspace)
+    try:
+        contracts = book_data.read_contracts(engine)
+        if lessor is not None and lessor not in set(contracts["lessor"].to_list()):
+            fail(f"--lessor {lessor}: the store holds no contract of that lessor")
+        positions_at = _positions(engine)
+        with _progress("early warning") as advance:
+            try:
+                warnings = compute_warnings(
+                    book_date, contracts, positions_at, book_data.read_valuations(engine), model, rules,
+                    load_analytics_rules(), compare_with=earlier, lessor=lessor, progress=advance,
+                )  # fmt: skip
+            except ValueError as error:
+                fail(str(error))
+    finally:
+        engine.dispose()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    written = (
+        warnings.select(WARNING_COLUMNS)
+        .with_columns(
+            yuan(pl.col("overdue_amount_fen")).alias("overdue_amount_fen"),
+            yuan(pl.col("outstanding_principal_fen")).alias("outstanding_principal_fen"),
+        )
+        .rename(
+            {"overdue_amount_fen": "overdue_amount", "outstanding_principal_fen": "outstanding_principal"}
+        )
+    )
+    written.write_csv(out, date_format="%Y-%m-%d")
+    tiers = warnings.group_by("tier").agg(pl.len(), pl.col("call_order").min()).sort("call_order")
+    summary = ", ".join(f"{tier} {count:,}" for tier, count, _ in tiers.iter_rows())
+    console.print(f"{warnings.height:,} live contracts scored ({summary}) → {out}")
+
+
+def warn_fit(
+    outcomes: Annotated[
+        Path, typer.Option("--outcomes", help="contract_outcomes.csv from `leaseguard synth`.")
+    ],
+    as_of: AsOfOption,
+    out: Annotated[Path, typer.Option("--out", help="YAML file for the fitted model.")],
+    observations: Annotated[
+        int, typer.Option(help="Observation dates, 6 months apart, back from as_of.")
+    ] = 2,
+    seed: Annotated[int, typer.Option(help="Seed of the held-out split.")] = 0,
+    rules_file: Annotated[Path | None, typer.Option("--rules", help="Warning rules YAML.")] = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Refit the behaviour score on the stored book and its labelled outcomes; report AUC and KS held out."""
+    book_date = _date(as_of, "--as-of")
+    assert book_date is not None
+    rules = _rules_file(rules_file, "--rules", load_warning_rules)
+    if not outcomes.is_file():
+        fail(f"--outcomes {outcomes}: no such file")
+    try:
+        labels = pl.read_csv(
+            outcomes,
+            columns=["contract_no", "defaulted", "first_missed_due_date"],
+            schema_overrides={"defaulted": pl.Boolean, "first_missed_due_date": pl.Date},
+        )
+    except (pl.exceptions.PolarsError, ValueError) as error:
+        fail(f"--outcomes {outcomes}: {str(error).splitlines()[0]}")
+    horizon = 12
+    from leaseguard.portfolio.schedule import add_months
+
+    dates = [add_months(book_date, -horizon - 6 * step) for step in range(observations)][::-1]
+    engine = _open_book(workspace)
+    try:
+        contracts = book_data.read_contracts(engine)
+        positions_at = _positions(engine)
+        with _progress("training set") as advance:
+            training = training_set(dates, contracts, labels, positions_at, rules, horizon, advance)
+    finally:
+        engine.dispose()
+    try:
+        model = fit_model(
+            training,
+            horizon_months=horizon,
+            seed=seed,
+            trained_on={"outcomes": outcomes.name, "as_of": book_date.isoformat(),
+                        "observation_dates": [day.isoformat() for day in dates]},
+        )  # fmt: skip
+    except ValueError as error:
+        fail(str(error))
+    dump_model(model, out)
+    console.print(
+        f"fitted on {model.trained_on['rows']:,} observations ({model.trained_on['defaults']:,} defaults); "
+        f"held out {model.holdout.rows:,}: AUC {model.holdout.auc:.3f}, KS {model.holdout.ks:.3f} → {out}"
+    )
+
+
+def analytics(
+    as_of: AsOfOption,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the tables, charts and report.html.")],
+    lessor: LessorOption = None,
+    history_from: Annotated[
+        str | None, typer.Option("--from", help="First month of history (default: the earliest start date).")
+    ] = None,
+    compare_with: Annotated[
+        str | None, typer.Option(help="Earlier date of the class migration (default: previous month-end).")
+    ] = None,
+    cohort: Annotated[str | None, typer.Option(help="Vintage cohorts by 'month' or 'quarter'.")] = None,
+    rules_file: Annotated[
+        Path | None, typer.Option("--rules", help="Analytics rules YAML (default: the shipped one).")
+    ] = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Vintage curves, roll rates, class migration and NPL ratios as CSV/XLSX tables, PNG charts and HTML."""
+    book_date = _date(as_of, "--as-of")
+    assert book_date is not None
+    first = _date(history_from, "--from")
+    earlier = _date(compare_with, "--compare-with")
+    if cohort is not None and cohort not in ("month", "quarter"):
+        fail(f"--cohort {cohort!r}: use month or quarter")
+    rules = _rules_file(rules_file, "--rules", load_analytics_rules)
+    engine = _open_book(workspace)
+    try:
+        contracts = with_dimensions(book_data.read_contracts(engine), rules.provinces)
+        positions_at = _positions(engine)
+        classes_at = book_data.classes_source(engine)
+        if lessor is not None:
+            contracts = contracts.filter(pl.col("lessor") == lessor)
+            if contracts.is_empty():
+                fail(f"--lessor {lessor}: the store holds no contract of that lessor")
+            positions_at, classes_at = _only(contracts, positions_at), _only(contracts, classes_at)
+        if contracts.is_empty():
+            fail("the store holds no contracts")
+        with _progress("analytics") as advance:
+            try:
+                result = compute_analytics(
+                    book_date, contracts, positions_at, classes_at, rules, history_from=first,
+                    compare_with=earlier, cohort=cohort, progress=advance,
+                )  # fmt: skip
+            except ValueError as error:
+                fail(str(error))
+    finally:
+        engine.dispose()
+    written = write_report(result, rules, out)
+    for note in result.notes:
+        console.print(f"[yellow]note:[/] {note}")
+    console.print(
+        f"{len(written.tables)} tables, {len(written.charts)} charts → {out} (open {written.html.name})"
+    )
+
+
+def _only(contracts: pl.DataFrame, source: Callable[[dt.date], Any]) -> Callable[[dt.date], Any]:
+    """`source` restricted to the rows of `contracts`: a lessor's analytics never count another's book."""
+    own = contracts.select("contract_no")
+
+    def restricted(day: dt.date) -> Any:
+        frame = source(day)
+        return None if frame is None else frame.join(own, on="contract_no", how="semi")
+
+    return restricted
+
+
+def register(book_app: typer.Typer) -> None:
+    book_app.command()(warn)
+    book_app.command("warn-fit")(warn_fit)
+    book_app.command()(analytics)

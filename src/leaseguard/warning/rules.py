@@ -1,0 +1,74 @@
+"""The early warning's tunable numbers, as data: shipped defaults in warning.yaml, overridable by a file."""
+
+from __future__ import annotations
+
+import itertools
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+SIGNALS = (
+    "first_missed_payment",
+    "worse_dpd_bucket",
+    "collateral_drop",
+    "arrears_elsewhere",
+    "industry_concentration",
+)
+
+
+class SignalRules(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    collateral_drop_min_fall: Decimal = Field(gt=0, lt=1)
+    industry_concentration_max_share: Decimal = Field(gt=0, le=1)
+
+
+class Tier(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    min_score: Decimal = Field(ge=0, le=1)
+
+
+class WarningRules(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: int
+    history_months: int = Field(ge=1, le=60)
+    signals: SignalRules
+    tiers: list[Tier] = Field(min_length=1)
+    escalation: dict[str, str]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> WarningRules:
+        cut_offs = [tier.min_score for tier in self.tiers]
+        if any(later >= earlier for earlier, later in itertools.pairwise(cut_offs)):
+            raise ValueError("tiers: min_score must strictly decrease from the first (worst) tier")
+        if cut_offs[-1] != 0:
+            raise ValueError("tiers: the last tier must start at 0 so every score has a tier")
+        names = self.tier_names
+        unknown_signals = set(self.escalation) - set(SIGNALS)
+        if unknown_signals:
+            raise ValueError(f"escalation: unknown signals {sorted(unknown_signals)}; known: {list(SIGNALS)}")
+        unknown_tiers = set(self.escalation.values()) - set(names)
+        if unknown_tiers:
+            raise ValueError(f"escalation: unknown tiers {sorted(unknown_tiers)}; tiers are {names}")
+        return self
+
+    @property
+    def tier_names(self) -> list[str]:
+        return [tier.name for tier in self.tiers]
+
+
+def load_warning_rules(path: Path | None = None) -> WarningRules:
+    """The rules at `path`, or the shipped defaults."""
+    if path is None:
+        text = resources.files("leaseguard.defaults").joinpath("warning.yaml").read_text(encoding="utf-8")
+    else:
+        text = path.read_text(encoding="utf-8")
+    loaded: Any = yaml.safe_load(text)
+    return WarningRules.model_validate(loaded)

@@ -1,0 +1,137 @@
+"""`compute_warnings`: today's positions and the month-ends before them into a scored, signalled, tiered call
+list; `training_set`: the same features at past observation dates, labelled by what happened next."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import polars as pl
+
+from leaseguard.analytics.calendar import previous_month_end
+from leaseguard.analytics.rules import AnalyticsRules
+from leaseguard.portfolio.schedule import add_months
+from leaseguard.warning.features import FEATURES, behaviour_features, history_dates
+from leaseguard.warning.model import ScoreModel
+from leaseguard.warning.rules import SIGNALS, WarningRules
+from leaseguard.warning.signals import signal_list, warning_signals
+from leaseguard.warning.tiers import assign_tiers, call_list
+
+PositionsAt = Callable[[dt.date], pl.DataFrame]
+Progress = Callable[[str, int, int], None]
+
+# What a lessor sees of its own contracts; nothing here is about another lessor's contract.
+WARNING_COLUMNS = (
+    "call_order", "contract_no", "lessor", "as_of", "score", "tier", "signals", "dpd", "overdue_amount_fen",
+    "outstanding_principal_fen",
+)  # fmt: skip
+
+
+def _history(positions_at: PositionsAt, dates: list[dt.date], progress: Progress | None) -> pl.DataFrame:
+    frames = []
+    for step, day in enumerate(dates):
+        if progress:
+            progress("payment history", step, len(dates))
+        frames.append(positions_at(day).select("contract_no", "as_of", "dpd"))
+    if progress:
+        progress("payment history", len(dates), len(dates))
+    if not frames:
+        return pl.DataFrame(schema={"contract_no": pl.String, "as_of": pl.Date, "dpd": pl.Int32})
+    return pl.concat(frames, how="vertical_relaxed")
+
+
+def compute_warnings(
+    as_of: dt.date,
+    contracts: pl.DataFrame,
+    positions_at: PositionsAt,
+    valuations: pl.DataFrame,
+    model: ScoreModel,
+    rules: WarningRules,
+    buckets: AnalyticsRules,
+    *,
+    compare_with: dt.date | None = None,
+    lessor: str | None = None,
+    progress: Progress | None = None,
+) -> pl.DataFrame:
+    """The call list of every live contract on `as_of` (of `lessor` only, when given), in WARNING_COLUMNS
+    plus one boolean column per signal. `contracts`: contract_no, lessee_type, industry of the whole
+    consortium — the lessee's other contracts and the concentration need them all; `valuations`:
+    contract_no, valuation_date, disposal_value_fen. The DPD bucket is compared with `compare_with` (the
+    previous run), by default the previous month-end."""
+    compare_with = compare_with or previous_month_end(as_of)
+    if compare_with >= as_of:
+        raise ValueError(f"the date compared with, {compare_with}, is not before as_of {as_of}")
+    dates = history_dates(as_of, rules.history_months)
+    history = _history(positions_at, dates, progress)
+    current = positions_at(as_of)
+    compared = (
+        history.filter(pl.col("as_of") == compare_with)
+        if compare_with in dates
+        else positions_at(compare_with).select("contract_no", "as_of", "dpd")
+    )
+    features = behaviour_features(current, history, contracts)
+    signals = warning_signals(
+        current,
+        history,
+        compared,
+        contracts,
+        valuations.filter(pl.col("valuation_date") <= as_of),
+        rules,
+        buckets,
+    )
+    scored = (
+        features.with_columns(model.probability().round(4).alias("score"))
+        .select("contract_no", "lessor", "score")
+        .join(signals, on="contract_no", how="left")
+        .join(
+            current.select("contract_no", "dpd", "overdue_amount_fen", "outstanding_principal_fen"),
+            on="contract_no",
+        )
+    )
+    if lessor is not None:
+        # Everything above saw the whole consortium; from here on only the lessor's own rows are kept.
+        scored = scored.filter(pl.col("lessor") == lessor)
+    tiered = assign_tiers(scored, rules)
+    listed = call_list(tiered).with_columns(
+        pl.lit(as_of).alias("as_of"), signal_list(tiered).alias("signals")
+    )
+    return listed.select(*WARNING_COLUMNS, *SIGNALS)
+
+
+def training_set(
+    observation_dates: list[dt.date],
+    contracts: pl.DataFrame,
+    outcomes: pl.DataFrame,
+    positions_at: PositionsAt,
+    rules: WarningRules,
+    horizon_months: int,
+    progress: Progress | None = None,
+) -> pl.DataFrame:
+    """Features of the contracts live and not yet defaulted at each observation date, labelled 1 when they
+    defaulted within `horizon_months` after it. `outcomes`: contract_no, defaulted (bool),
+    first_missed_due_date (date or null), as `leaseguard synth` writes contract_outcomes.csv."""
+    frames = []
+    for step, observed in enumerate(observation_dates):
+        if progress:
+            progress("training observations", step, len(observation_dates))
+        history = _history(positions_at, history_dates(observed, rules.history_months), None)
+        features = behaviour_features(positions_at(observed), history, contracts)
+        horizon_end = add_months(observed, horizon_months)
+        missed = pl.col("first_missed_due_date")
+        labelled = features.join(outcomes, on="contract_no", how="inner").filter(
+            missed.is_null() | (missed > observed)
+        )
+        frames.append(
+            labelled.select(
+                "contract_no",
+                "lessee_id",
+                pl.lit(observed).alias("observed_on"),
+                *FEATURES,
+                (pl.col("defaulted") & missed.is_not_null() & (missed <= horizon_end))
+                .cast(pl.Int8)
+                .alias("defaulted"),
+            )
+        )
+    if progress:
+        progress("training observations", len(observation_dates), len(observation_dates))
+    return pl.concat(frames)
