@@ -8,9 +8,11 @@ import datetime as dt
 import html
 import io
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import polars as pl
+from matplotlib import colormaps, font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from openpyxl import Workbook
@@ -111,10 +113,15 @@ def vintage_chart(vintage: pl.DataFrame) -> bytes:
     axes = figure.subplots(1, max(1, len(thresholds)), squeeze=False)
     for axis, threshold in zip(axes[0], thresholds, strict=False):
         curves = vintage.filter(pl.col("dpd_threshold") == threshold)
-        for cohort in sorted(curves["cohort"].unique().to_list()):
+        cohorts = sorted(curves["cohort"].unique().to_list())
+        colours = colormaps["viridis"].resampled(max(2, len(cohorts)))
+        for position, cohort in enumerate(cohorts):
             line = curves.filter(pl.col("cohort") == cohort).sort("months_on_book")
             axis.plot(
-                line["months_on_book"].to_list(), (line["share_contracts"] * 100).to_list(), label=cohort
+                line["months_on_book"].to_list(),
+                (line["share_contracts"] * 100).to_list(),
+                label=cohort,
+                color=colours(position),
             )
         axis.set_title(f"Vintage: share reaching {threshold}+ DPD")
         axis.set_xlabel("months on book")
@@ -151,11 +158,41 @@ def migration_chart(matrix: pl.DataFrame) -> bytes:
     return matrix_chart(matrix, "from_class", "Class migration (contracts)", percent=False)
 
 
+CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "SimHei", "Microsoft YaHei")
+
+
+@cache
+def _cjk_font() -> str | None:
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    return next((name for name in CJK_FONTS if name in installed), None)
+
+
+def _label(number: int, value: str) -> str:
+    """'#3 retail'; only '#3' when the value has characters no installed font draws (Chinese names on a
+    machine without a CJK font): the report's table beside the chart gives the same numbers with the names."""
+    if value.isascii() or _cjk_font() is not None:
+        return f"#{number} {value}"
+    return f"#{number}"
+
+
+def npl_rows(npl: pl.DataFrame, dimension: str) -> pl.DataFrame:
+    """One dimension's rows, largest claim balance first, numbered as the chart numbers its bars."""
+    rows = npl.filter(pl.col("dimension") == dimension).sort(
+        ["claim_balance_fen", "value"], descending=[True, False]
+    )
+    return rows.with_row_index("#", offset=1)
+
+
 def npl_chart(npl: pl.DataFrame, dimension: str) -> bytes:
-    bars = npl.filter(pl.col("dimension") == dimension).sort("claim_balance_fen", descending=True).head(25)
+    bars = npl_rows(npl, dimension).head(25)
     figure = _figure(8, 0.3 * bars.height + 1.5)
     axis = figure.subplots()
-    axis.barh(bars["value"].to_list()[::-1], (bars["npl_ratio"] * 100).to_list()[::-1], color="#b03a2e")
+    labels = [_label(number, value) for number, value in zip(bars["#"], bars["value"], strict=True)]
+    axis.barh(labels[::-1], (bars["npl_ratio"] * 100).to_list()[::-1], color="#b03a2e")
+    font = _cjk_font()
+    if font is not None:
+        for tick in axis.get_yticklabels():
+            tick.set_fontfamily(font)
     axis.set_xlabel("NPL ratio, % of claim balance")
     axis.set_title(f"NPL ratio by {dimension}")
     axis.grid(axis="x", alpha=0.3)
@@ -193,7 +230,9 @@ def report_html(result: AnalyticsTables, charts: dict[str, Path]) -> str:
         title, table = titled.get(name, (name.replace("_", " ").capitalize(), None))
         if name.startswith("npl_by_") and result.npl is not None:
             dimension = name.removeprefix("npl_by_")
-            table = result.npl.filter(pl.col("dimension").is_in(["all", dimension]))
+            table = pl.concat(
+                [npl_rows(result.npl, "all"), npl_rows(result.npl, dimension)], how="vertical_relaxed"
+            )
         encoded = base64.b64encode(path.read_bytes()).decode("ascii")
         sections.append(f"<h2>{html.escape(title)}</h2>")
         sections.append(

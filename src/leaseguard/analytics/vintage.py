@@ -2,8 +2,8 @@
 month on book, counted in contracts and in principal.
 
 Month-ends of positions are fed one at a time (`VintageTracker.add`), so memory stays one row per contract
-whatever the length of the history. A cohort's share at month k is taken over the contracts observed for at
-least k months (the exposed), so a cohort whose youngest contracts are still young is not diluted.
+whatever the length of the history. A cohort's curve runs as far as every one of its contracts has been
+observed, so each point shares the same denominator (the whole cohort) and the curve never falls.
 """
 
 from __future__ import annotations
@@ -89,7 +89,8 @@ def vintage_curves(
     )
     horizon = int(cells["observed"].max() or 0)  # type: ignore[arg-type]
     months = pl.DataFrame({"months_on_book": pl.arange(0, horizon + 1, eager=True).cast(pl.Int32)})
-    grid = cells.join(months, how="cross").filter(pl.col("months_on_book") <= pl.col("observed"))
+    fully_observed = pl.col("observed").min().over("cohort")
+    grid = cells.join(months, how="cross").filter(pl.col("months_on_book") <= fully_observed)
     reached_now = pl.col("reached").is_not_null() & (pl.col("reached") <= pl.col("months_on_book"))
     curves = grid.group_by("cohort", "months_on_book").agg(
         pl.col("contracts").sum().alias("contracts_exposed"),

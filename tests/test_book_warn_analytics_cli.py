@@ -1,0 +1,136 @@
+"""`leaseguard book warn`, `warn-fit` and `analytics` end to end on a small synthetic book, on SQLite and
+PostgreSQL. Positions come from the book engine (portfolio.positions) when it is present, else from the
+tests' reference positions function over the same store."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import importlib.util
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import polars as pl
+import pytest
+from sqlalchemy import Engine
+from typer.testing import CliRunner, Result
+
+from book_reference import reference_positions
+from leaseguard.analytics import book_data
+from leaseguard.cli.main import app
+from leaseguard.synth import generate_book
+from leaseguard.workspace import DATABASE_URL_ENV, HOME_ENV, Workspace, init_workspace
+
+AS_OF = "2026-10-31"
+
+
+def _store_reference(engine: Engine) -> Callable[[dt.date], pl.DataFrame]:
+    return reference_positions(book_data.read_contracts(engine), book_data.read_payments(engine))
+
+
+@pytest.fixture(scope="module")
+def synthetic_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("book")
+    generate_book(folder, contracts=160, seed=5, lessors=3)
+    return folder
+
+
+@pytest.fixture
+def workspace(
+    database_url: str, synthetic_book: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Workspace:
+    monkeypatch.delenv(HOME_ENV, raising=False)
+    monkeypatch.setenv(DATABASE_URL_ENV, database_url)
+    monkeypatch.chdir(tmp_path)
+    if importlib.util.find_spec("leaseguard.portfolio.positions") is None:
+        monkeypatch.setattr(book_data, "positions_source", _store_reference)
+    opened = init_workspace(tmp_path / "ws")
+    loaded = CliRunner().invoke(app, ["import", str(synthetic_book), "-w", str(opened.root)])
+    assert loaded.exit_code == 0, loaded.output
+    return opened
+
+
+def book(workspace: Workspace, *args: str) -> Result:
+    return CliRunner().invoke(app, ["book", *args, "-w", str(workspace.root)])
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_warn_writes_the_call_list_and_a_lessor_sees_only_its_own(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    out = tmp_path / "warnings.csv"
+    result = book(workspace, "warn", "--as-of", AS_OF, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    rows = _rows(out)
+    assert {"contract_no", "lessor", "as_of", "score", "tier", "signals"} <= set(rows[0])
+    assert {row["as_of"] for row in rows} == {AS_OF}
+    ranks = {"critical": 1, "high": 2, "elevated": 3, "low": 4}
+    keys = [(ranks[row["tier"]], -float(row["score"])) for row in rows]
+    assert keys == sorted(keys)
+    assert [int(row["call_order"]) for row in rows] == list(range(1, len(rows) + 1))
+    assert len({row["lessor"] for row in rows}) == 3
+    assert any(row["signals"] for row in rows)
+
+    own = tmp_path / "L002.csv"
+    result = book(workspace, "warn", "--as-of", AS_OF, "--out", str(own), "--lessor", "L002")
+    assert result.exit_code == 0, result.output
+    mine = _rows(own)
+    assert mine and {row["lessor"] for row in mine} == {"L002"}
+    others = {row["contract_no"] for row in rows if row["lessor"] != "L002"}
+    text = own.read_text(encoding="utf-8")
+    assert not [number for number in others if number in text]
+    assert not re.search(r"\bL00[13]\b", text)
+    # The same contracts score the same whether or not the other lessors' rows are written.
+    everyone = {row["contract_no"]: (row["score"], row["tier"], row["signals"]) for row in rows}
+    assert all(everyone[row["contract_no"]] == (row["score"], row["tier"], row["signals"]) for row in mine)
+
+
+def test_warn_refuses_bad_arguments_with_one_line(workspace: Workspace, tmp_path: Path) -> None:
+    out = tmp_path / "w.csv"
+    for args, message in (
+        (["--as-of", "2026-13-01"], "is not a date"),
+        (["--as-of", AS_OF, "--lessor", "NOPE"], "no contract of that lessor"),
+        (["--as-of", AS_OF, "--compare-with", "2026-11-30"], "is not before"),
+    ):
+        result = book(workspace, "warn", *args, "--out", str(out))
+        assert result.exit_code != 0
+        assert message in result.output
+    assert not out.exists()
+
+
+def test_warn_fit_refits_the_score_and_reports_held_out_auc(workspace: Workspace, synthetic_book: Path,
+                                                           tmp_path: Path) -> None:  # fmt: skip
+    model = tmp_path / "model.yaml"
+    result = book(workspace, "warn-fit", "--outcomes", str(synthetic_book / "contract_outcomes.csv"),
+                  "--as-of", AS_OF, "--out", str(model), "--observations", "3")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "AUC" in result.output and "KS" in result.output
+    out = tmp_path / "w.csv"
+    assert book(workspace, "warn", "--as-of", AS_OF, "--out", str(out), "--model", str(model)).exit_code == 0
+    assert _rows(out)
+
+
+def test_analytics_writes_tables_charts_and_a_report(workspace: Workspace, tmp_path: Path) -> None:
+    out = tmp_path / "analytics"
+    result = book(workspace, "analytics", "--as-of", AS_OF, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    vintage = pl.read_csv(out / "vintage.csv")
+    assert set(vintage["dpd_threshold"].to_list()) == {30, 90}
+    assert vintage["share_contracts"].is_between(0, 1).all()
+    # Every origin bucket's row of the roll-rate matrix shares out all its contracts.
+    matrix = pl.read_csv(out / "roll_rate_matrix.csv")
+    shares = matrix.drop("from_bucket", "contracts")
+    assert all(abs(total - 1) < 1e-9 for total, count in zip(shares.sum_horizontal(), matrix["contracts"],
+                                                              strict=True) if count)  # fmt: skip
+    page = (out / "report.html").read_text(encoding="utf-8")
+    for chart in ("vintage_curves.png", "roll_rates.png"):
+        assert (out / chart).read_bytes().startswith(b"\x89PNG")
+        assert f'href="{chart}"' in page
+    assert (out / "analytics.xlsx").stat().st_size > 0
+    if not (out / "npl_ratio.csv").exists():
+        assert "No stored classes" in result.output
