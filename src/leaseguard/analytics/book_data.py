@@ -8,8 +8,9 @@ import datetime as dt
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Engine, inspect, select
+from sqlalchemy import Engine, MetaData, Table, inspect, select
 
+from leaseguard.analytics.service import ClassesAt, PositionsAt
 from leaseguard.store.models import Asset, Contract, Payment, Valuation
 
 # Engineer B's stored daily results (migration 0005_book_classes): one row per contract per as_of.
@@ -86,13 +87,11 @@ def read_payments(engine: Engine) -> pl.DataFrame:
     )
 
 
-def classes_source(engine: Engine) -> Any:
+def classes_source(engine: Engine) -> ClassesAt:
     """classes_at(day): contract_no, class of the stored daily results for `day`, or None when the store has
     none for it (the table does not exist yet, or `leaseguard run daily` was not run for that date)."""
     if not inspect(engine).has_table(CLASSES_TABLE):
         return lambda day: None
-    from sqlalchemy import MetaData, Table
-
     table = Table(CLASSES_TABLE, MetaData(), autoload_with=engine)
 
     def classes_at(day: dt.date) -> pl.DataFrame | None:
@@ -106,7 +105,7 @@ def classes_source(engine: Engine) -> Any:
     return classes_at
 
 
-def positions_source(engine: Engine) -> Any:
+def positions_source(engine: Engine) -> PositionsAt:
     """positions_at(day) from the book engine (`leaseguard.portfolio.positions.compute_positions`)."""
     try:
         from leaseguard.portfolio import positions as book_engine  # type: ignore[attr-defined]

@@ -19,6 +19,7 @@ from leaseguard.analytics.report import write_report
 from leaseguard.analytics.rules import load_analytics_rules
 from leaseguard.analytics.service import compute_analytics
 from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace, progress_bar
+from leaseguard.portfolio.schedule import add_months
 from leaseguard.synth.writer import yuan
 from leaseguard.warning.model import dump_model, fit_model, load_model
 from leaseguard.warning.rules import load_warning_rules
@@ -67,10 +68,9 @@ def _open_book(workspace: Path | None) -> Engine:
 
 def _positions(engine: Engine) -> Callable[[dt.date], pl.DataFrame]:
     try:
-        source: Callable[[dt.date], pl.DataFrame] = book_data.positions_source(engine)
+        return book_data.positions_source(engine)
     except book_data.BookDataError as error:
         fail(str(error))
-    return source
 
 
 def warn(
@@ -158,8 +158,6 @@ def warn_fit(
     except (pl.exceptions.PolarsError, ValueError) as error:
         fail(f"--outcomes {outcomes}: {str(error).splitlines()[0]}")
     horizon = 12
-    from leaseguard.portfolio.schedule import add_months
-
     dates = [add_months(book_date, -horizon - 6 * step) for step in range(observations)][::-1]
     engine = _open_book(workspace)
     try:
