@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from book_frames import positions
 from leaseguard.analytics.calendar import month_ends
 from leaseguard.analytics.classes import class_migration, npl_ratios
+from leaseguard.analytics.dimensions import with_dimensions
 from leaseguard.analytics.report import write_report
 from leaseguard.analytics.roll_rates import RollRateTracker, roll_rate_matrix
 from leaseguard.analytics.rules import AnalyticsRules, load_analytics_rules
@@ -243,3 +244,22 @@ def test_without_stored_classes_the_report_says_so(tmp_path: Path) -> None:
     assert "No stored classes" in result.notes[0]
     page = write_report(result, RULES, tmp_path).html.read_text(encoding="utf-8")
     assert "No stored classes" in page
+
+
+def test_region_comes_from_the_contract_else_from_the_lessees_identifier() -> None:
+    contracts = pl.DataFrame({
+        "contract_no": ["E", "I", "R", "X"],
+        "lessee_id": ["913101043165569294", "440106199001011234", "913101043165569294", "ABC"],
+        "lessee_type": ["enterprise", "individual", "enterprise", "enterprise"],
+        "region": [None, None, "330106", None],
+        "product": [None, "truck loan", None, None],
+        "lease_type": ["direct", "sale_leaseback", "direct", None],
+    })  # fmt: skip
+    filled = {
+        row["contract_no"]: row for row in with_dimensions(contracts, RULES.provinces).iter_rows(named=True)
+    }
+    assert filled["E"]["region"] == "31 Shanghai"  # USCC digits 3-8: 310104
+    assert filled["I"]["region"] == "44 Guangdong"  # resident ID digits 1-6: 440106
+    assert filled["R"]["region"] == "33 Zhejiang"  # the contract's own column wins
+    assert filled["X"]["region"] is None
+    assert [filled[n]["product"] for n in "EIRX"] == ["direct", "truck loan", "direct", None]
