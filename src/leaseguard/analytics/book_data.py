@@ -108,7 +108,7 @@ def classes_source(engine: Engine) -> ClassesAt:
 def positions_source(engine: Engine) -> PositionsAt:
     """positions_at(day) from the book engine (`leaseguard.portfolio.positions.compute_positions`)."""
     try:
-        from leaseguard.portfolio import positions as book_engine  # type: ignore[attr-defined]
+        from leaseguard.portfolio import positions as book_engine
     except ImportError as error:
         raise BookDataError(
             "positions need the book engine (leaseguard.portfolio.positions), which this build lacks"
