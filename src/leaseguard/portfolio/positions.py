@@ -70,22 +70,40 @@ def _dates(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
     )
 
 
+_CONTRACTS_QUERY = f"select {', '.join(CONTRACT_COLUMNS)}, cast(annual_rate as text) as rate_text from contracts order by contract_no"
+_PAYMENTS_QUERY = "select contract_no, paid_date, amount_fen from payments"
+
+
+def _read_sqlite(path: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    # ADBC hands SQLite rows over as Arrow columns: ten times faster than rows through a Python driver.
+    import adbc_driver_sqlite.dbapi as adbc
+
+    with adbc.connect(path) as connection, connection.cursor() as cursor:
+        frames = []
+        for query in (_CONTRACTS_QUERY, _PAYMENTS_QUERY):
+            cursor.execute(query)
+            frame = pl.from_arrow(cursor.fetch_arrow_table())
+            assert isinstance(frame, pl.DataFrame)
+            frames.append(frame)
+    return frames[0], frames[1]
+
+
 def read_book(engine: Engine) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The store's contracts (CONTRACT_COLUMNS) and payments (contract_no, paid_date, amount_fen)."""
-    with engine.connect() as connection:
-        contracts = pl.read_database(
-            f"select {', '.join(CONTRACT_COLUMNS)} from contracts order by contract_no",
-            connection,
-            infer_schema_length=None,
-        )
-        payments = pl.read_database(
-            "select contract_no, paid_date, amount_fen from payments",
-            connection,
-            schema_overrides={"amount_fen": pl.Int64},
-            infer_schema_length=None,
-        )
+    database = engine.url.database
+    if engine.dialect.name == "sqlite" and database and database != ":memory:":
+        contracts, payments = _read_sqlite(database)
+    else:
+        with engine.connect() as connection:
+            contracts = pl.read_database(_CONTRACTS_QUERY, connection, infer_schema_length=None)
+            payments = pl.read_database(
+                _PAYMENTS_QUERY,
+                connection,
+                schema_overrides={"amount_fen": pl.Int64},
+                infer_schema_length=None,
+            )
+    contracts = contracts.with_columns(pl.col("rate_text").alias("annual_rate")).drop("rate_text")
     contracts = _dates(contracts, "start_date").with_columns(
-        pl.col("annual_rate").cast(pl.String),
         pl.col("residual_value_fen").fill_null(0).cast(pl.Int64),
         pl.col("principal_fen").cast(pl.Int64),
         pl.col("term_months").cast(pl.Int64),
