@@ -14,12 +14,16 @@ column operations over it, so history can be rebuilt day by day.
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
+import tempfile
 from dataclasses import dataclass
 from decimal import Decimal
 
 import numpy as np
 import polars as pl
 import pyarrow as pa
+import pyarrow.feather as feather
 from sqlalchemy import Engine
 
 from leaseguard.portfolio.schedule import MONTHS_PER_PERIOD, build_schedule
@@ -70,22 +74,36 @@ def _dates(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
     )
 
 
-_CONTRACTS_QUERY = f"select {', '.join(CONTRACT_COLUMNS)}, cast(annual_rate as text) as rate_text from contracts order by contract_no"
+_CONTRACTS_QUERY = (
+    f"select {', '.join(CONTRACT_COLUMNS)}, cast(annual_rate as text) as rate_text "
+    "from contracts order by contract_no"
+)
 _PAYMENTS_QUERY = "select contract_no, paid_date, amount_fen from payments"
 
 
 def _read_sqlite(path: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-    # ADBC hands SQLite rows over as Arrow columns: ten times faster than rows through a Python driver.
-    import adbc_driver_sqlite.dbapi as adbc
-
-    with adbc.connect(path) as connection, connection.cursor() as cursor:
-        frames = []
-        for query in (_CONTRACTS_QUERY, _PAYMENTS_QUERY):
-            cursor.execute(query)
-            frame = pl.from_arrow(cursor.fetch_arrow_table())
-            assert isinstance(frame, pl.DataFrame)
-            frames.append(frame)
-    return frames[0], frames[1]
+    # Through ADBC in a process of its own: see portfolio/sqlite_export.py for why.
+    with tempfile.TemporaryDirectory(prefix="lg-book-") as folder:
+        done = subprocess.run(
+            [
+                sys.executable,
+                *("-m", "leaseguard.portfolio.sqlite_export", path, folder),
+                f"contracts={_CONTRACTS_QUERY}",
+                f"payments={_PAYMENTS_QUERY}",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+            raise RuntimeError(f"{path}: reading the book failed: {last}")
+        frames = [
+            pl.from_arrow(feather.read_table(f"{folder}/{name}.arrow")) for name in ("contracts", "payments")
+        ]
+    contracts, payments = frames
+    assert isinstance(contracts, pl.DataFrame) and isinstance(payments, pl.DataFrame)
+    return contracts, payments
 
 
 def read_book(engine: Engine) -> tuple[pl.DataFrame, pl.DataFrame]:
