@@ -9,6 +9,7 @@ import typer
 
 from leaseguard.cli import (
     api_commands,
+    classification_commands,
     demo_commands,
     evidence_commands,
     import_commands,
@@ -64,6 +65,7 @@ registry_commands.register(app)
 evidence_commands.register(app)
 demo_commands.register(app)
 warning_analytics_commands.register(book_app)
+classification_commands.register(app, book_app)
 app.add_typer(book_app)
 
 

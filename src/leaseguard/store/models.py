@@ -257,3 +257,51 @@ class EvidenceCheckpoint(Base):
     root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     note: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class BookRun(Base):
+    """One daily classification run: the day, the rule set that classified it, and its totals."""
+
+    __tablename__ = "book_runs"
+
+    as_of: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    rule_set: Mapped[str] = mapped_column(String(64))
+    rule_set_version: Mapped[int] = mapped_column(Integer)
+    rule_set_sha256: Mapped[str] = mapped_column(String(64))
+    contracts: Mapped[int] = mapped_column(Integer)
+    changes: Mapped[int] = mapped_column(Integer)
+    provisions_fen: Mapped[int] = mapped_column(BigInteger)
+    general_reserve_fen: Mapped[int] = mapped_column(BigInteger)
+    finished_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ContractClass(Base):
+    """A contract's position, class and provision on one day (one rule set per day: see book_runs)."""
+
+    __tablename__ = "contract_classes"
+
+    as_of: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    contract_no: Mapped[str] = mapped_column(String(64), primary_key=True)
+    lessor: Mapped[str] = mapped_column(String(32))
+    dpd: Mapped[int] = mapped_column(Integer)
+    outstanding_principal_fen: Mapped[int] = mapped_column(BigInteger)
+    overdue_amount_fen: Mapped[int] = mapped_column(BigInteger)
+    claim_balance_fen: Mapped[int] = mapped_column(BigInteger)
+    # "class" is a Python keyword; the column keeps the name other tools read.
+    klass: Mapped[str] = mapped_column("class", String(16))
+    deciding_rule: Mapped[str] = mapped_column(String(64))
+    reasons: Mapped[str] = mapped_column(Text)
+    provision_fen: Mapped[int] = mapped_column(BigInteger)
+
+
+class ClassChange(Base):
+    """A contract moving from one class to another between two runs, with the rule that moved it."""
+
+    __tablename__ = "class_changes"
+
+    as_of: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    contract_no: Mapped[str] = mapped_column(String(64), primary_key=True)
+    from_class: Mapped[str | None] = mapped_column(String(16))
+    to_class: Mapped[str] = mapped_column(String(16))
+    deciding_rule: Mapped[str] = mapped_column(String(64))
+    reasons: Mapped[str] = mapped_column(Text)

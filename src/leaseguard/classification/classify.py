@@ -1,0 +1,164 @@
+"""Five-category classification and provisions of every contract on a day, column-wise over its positions.
+
+The class is the worst of every rule that applies; the result names the rule that decided it (the first in
+the rule set's order among those giving the worst class: DPD band, collateral shortfall, asset value fall,
+lessee contagion) and lists every rule that applied and every finding.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from leaseguard.classification.rules import CLASSES, NON_PERFORMING, RuleSet
+
+RANK = {name: rank for rank, name in enumerate(CLASSES)}
+_PPM = 1_000_000
+
+CLASSIFIED_COLUMNS = (
+    "contract_no",
+    "lessor",
+    "as_of",
+    "status",
+    "dpd",
+    "outstanding_principal_fen",
+    "overdue_amount_fen",
+    "claim_balance_fen",
+    "class",
+    "deciding_rule",
+    "reasons",
+    "provision_fen",
+)
+
+
+def collateral_on(valuations: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
+    """Per contract, from appraisals on or before `as_of`: the latest disposal value of its assets (summed),
+    the one before it where there is one, and the date of the oldest latest appraisal.
+
+    `valuations`: contract_no, asset_id, valuation_date, disposal_value_fen."""
+    known = valuations.filter(pl.col("valuation_date") <= as_of).sort(
+        "contract_no", "asset_id", "valuation_date"
+    )
+    per_asset = known.group_by("contract_no", "asset_id").agg(
+        pl.col("disposal_value_fen").last().alias("latest"),
+        pl.col("disposal_value_fen").reverse().get(1, null_on_oob=True).alias("previous"),
+        pl.col("valuation_date").last().alias("valued_on"),
+    )
+    return per_asset.group_by("contract_no").agg(
+        pl.col("latest").sum().alias("disposal_value_fen"),
+        pl.when(pl.col("previous").is_not_null().all())
+        .then(pl.col("previous").sum())
+        .otherwise(None)
+        .first()
+        .alias("previous_disposal_value_fen"),
+        pl.col("valued_on").min().alias("valued_on"),
+    )
+
+
+def _ppm(rate: float) -> int:
+    return round(rate * _PPM)
+
+
+def classify(
+    positions: pl.DataFrame,
+    rules: RuleSet,
+    *,
+    lessee_types: pl.DataFrame | None = None,
+    collateral: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """CLASSIFIED_COLUMNS for every row of `positions` (the book engine's columns).
+
+    `lessee_types`: contract_no, lessee_type (for contagion, which applies to non-retail lessees);
+    `collateral`: `collateral_on`'s columns (for the collateral rules)."""
+    frame = positions.with_columns(pl.col("dpd").cast(pl.Int64))
+    live = pl.col("status").is_in(["active", "matured_unpaid"]) & (pl.col("claim_balance_fen") > 0)
+    candidates: list[tuple[str, pl.Expr, pl.Expr]] = []  # (rule, applies, class rank)
+
+    band_rank = pl.lit(RANK["normal"])
+    band_rule = pl.lit(rules.bands[0].rule)
+    for band in rules.bands:
+        inside = pl.col("dpd") >= band.start
+        if band.end is not None:
+            inside = inside & (pl.col("dpd") < band.end)
+        band_rank = pl.when(inside).then(pl.lit(RANK[band.klass])).otherwise(band_rank)
+        band_rule = pl.when(inside).then(pl.lit(band.rule)).otherwise(band_rule)
+    frame = frame.with_columns(band_rank.alias("_band_rank"), band_rule.alias("_band_rule"))
+
+    findings: list[pl.Expr] = []
+    if collateral is not None and (rules.shortfall or rules.value_fall or rules.stale_after_days):
+        frame = frame.join(collateral, on="contract_no", how="left")
+        if rules.shortfall:
+            short = rules.shortfall
+            below = pl.col("disposal_value_fen") * _PPM < pl.col("claim_balance_fen") * _ppm(
+                short.below_share_of_claim
+            )
+            candidates.append((short.rule, live & below.fill_null(False), pl.lit(RANK[short.klass])))
+        if rules.value_fall:
+            fall = rules.value_fall
+            fell = (pl.col("previous_disposal_value_fen") - pl.col("disposal_value_fen")) * _PPM >= pl.col(
+                "previous_disposal_value_fen"
+            ) * _ppm(fall.fall_share)
+            candidates.append((fall.rule, live & fell.fill_null(False), pl.lit(RANK[fall.klass])))
+        if rules.stale_after_days:
+            age = (pl.col("as_of") - pl.col("valued_on")).dt.total_days()
+            findings.append(
+                pl.when(live & pl.col("valued_on").is_null())
+                .then(pl.lit("no valuation of the leased asset"))
+                .when(live & (age > rules.stale_after_days))
+                .then(pl.format("valuation stale: {} days old", age))
+            )
+
+    worst_without_contagion = pl.max_horizontal(
+        pl.col("_band_rank"), *(pl.when(applies).then(rank).otherwise(0) for _, applies, rank in candidates)
+    )
+    frame = frame.with_columns(worst_without_contagion.alias("_rank"))
+    if rules.contagion and lessee_types is not None:
+        spread = rules.contagion
+        frame = frame.join(lessee_types, on="contract_no", how="left")
+        npl = pl.col("_rank") >= RANK["substandard"]
+        claim = pl.when(live).then(pl.col("claim_balance_fen")).otherwise(0)
+        share_npl = (pl.when(npl).then(claim).otherwise(0).sum().over("lessee_id")) * _PPM > claim.sum().over(
+            "lessee_id"
+        ) * _ppm(spread.above_share)
+        applies = live & (pl.col("lessee_type") != "individual") & share_npl
+        candidates.append((spread.rule, applies, pl.lit(RANK[spread.klass])))
+
+    ranks = [pl.col("_band_rank"), *(pl.when(a).then(r).otherwise(-1) for _, a, r in candidates)]
+    worst = pl.max_horizontal(*ranks)
+    deciding = pl.col("_band_rule")
+    # The first rule (in the rule set's order) that gives the worst class decides.
+    for rule, applies, rank in reversed(candidates):
+        deciding = (
+            pl.when(applies & (rank == worst) & (pl.col("_band_rank") < worst))
+            .then(pl.lit(rule))
+            .otherwise(deciding)
+        )
+    reasons = pl.concat_list(
+        pl.when(pl.col("_band_rank") > 0)
+        .then(pl.format("{}: {} days past due", pl.col("_band_rule"), pl.col("dpd")))
+        .otherwise(None),
+        *(pl.when(applies).then(pl.lit(rule)).otherwise(None) for rule, applies, _ in candidates),
+        *findings,
+    ).list.drop_nulls()
+    frame = frame.with_columns(
+        pl.when(live).then(worst).otherwise(RANK["normal"]).alias("_rank"),
+        pl.when(live).then(deciding).otherwise(pl.lit("not live")).alias("deciding_rule"),
+        reasons.list.join("; ").alias("reasons"),
+    )
+    names = pl.col("_rank").replace_strict(list(RANK.values()), list(RANK.keys()), return_dtype=pl.String)
+    rate = pl.col("_rank").replace_strict(
+        list(RANK.values()), [_ppm(rules.provision_rates[c]) for c in CLASSES], return_dtype=pl.Int64
+    )
+    provision = (pl.col("claim_balance_fen") * rate + _PPM // 2) // _PPM
+    if rules.shortfall and rules.shortfall.full_provision and "disposal_value_fen" in frame.columns:
+        uncovered = pl.max_horizontal(pl.col("claim_balance_fen") - pl.col("disposal_value_fen"), pl.lit(0))
+        fired = next(applies for rule, applies, _ in candidates if rule == rules.shortfall.rule)
+        provision = pl.when(fired).then(pl.max_horizontal(provision, uncovered)).otherwise(provision)
+    return frame.with_columns(
+        names.alias("class"), pl.when(live).then(provision).otherwise(0).alias("provision_fen")
+    ).select(CLASSIFIED_COLUMNS)
+
+
+def non_performing(frame: pl.DataFrame) -> pl.Series:
+    return frame["class"].is_in(list(NON_PERFORMING))

@@ -1,0 +1,181 @@
+"""The daily run: positions, classes and provisions of every contract on a day, written as one transaction.
+
+A day is committed whole or not at all; running a day again replaces what was stored for it. A change of
+class against the latest earlier run is recorded with the rule that decided it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Connection, Engine, delete, insert, select, text
+
+from leaseguard.classification.classify import classify, collateral_on
+from leaseguard.classification.rules import RuleSet
+from leaseguard.portfolio.positions import BookPositions
+from leaseguard.store.models import BookRun, ClassChange, ContractClass
+
+_CHUNK = 50_000
+
+
+@dataclass(frozen=True)
+class DayResult:
+    as_of: dt.date
+    contracts: int
+    changes: int
+    by_class: dict[str, int]
+    provisions_fen: int
+    general_reserve_fen: int
+
+
+def _read(engine: Engine, query: str, schema: dict[str, pl.DataType | type[pl.DataType]]) -> pl.DataFrame:
+    with engine.connect() as connection:
+        frame = pl.read_database(query, connection, infer_schema_length=None)
+    if frame.is_empty():
+        return pl.DataFrame(schema=schema)
+    for column, dtype in schema.items():
+        if dtype == pl.Date and frame.schema[column] == pl.String:
+            frame = frame.with_columns(pl.col(column).str.to_date("%Y-%m-%d"))
+    return frame.cast(schema)  # type: ignore[arg-type]
+
+
+def read_inputs(engine: Engine) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(contract_no, lessee_type) of every contract, and every appraisal of a financed asset."""
+    lessee_types = _read(
+        engine,
+        "select contract_no, lessee_type from contracts",
+        {"contract_no": pl.String, "lessee_type": pl.String},
+    )
+    valuations = _read(
+        engine,
+        "select a.contract_no, a.asset_id, v.valuation_date, v.disposal_value_fen from valuations v "
+        "join assets a on a.lessor = v.lessor and a.asset_id = v.asset_id where a.contract_no is not null",
+        {
+            "contract_no": pl.String,
+            "asset_id": pl.String,
+            "valuation_date": pl.Date,
+            "disposal_value_fen": pl.Int64,
+        },
+    )
+    return lessee_types, valuations
+
+
+def _previous_classes(connection: Connection, day: dt.date) -> pl.DataFrame:
+    latest = connection.execute(
+        select(BookRun.as_of).where(BookRun.as_of < day).order_by(BookRun.as_of.desc())
+    ).first()
+    schema = {"contract_no": pl.String, "from_class": pl.String}
+    if latest is None:
+        return pl.DataFrame(schema=schema)
+    rows = connection.execute(
+        select(ContractClass.contract_no, ContractClass.klass).where(ContractClass.as_of == latest[0])
+    ).all()
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def _insert(connection: Connection, table: Any, frame: pl.DataFrame) -> None:
+    for start in range(0, frame.height, _CHUNK):
+        connection.execute(insert(table), frame.slice(start, _CHUNK).to_dicts())
+
+
+def run_day(
+    engine: Engine,
+    book: BookPositions,
+    day: dt.date,
+    rules: RuleSet,
+    lessee_types: pl.DataFrame,
+    valuations: pl.DataFrame,
+) -> DayResult:
+    """Classify and provision every contract on `day` and store it, all in one transaction."""
+    classified = classify(
+        book.at(day), rules, lessee_types=lessee_types, collateral=collateral_on(valuations, day)
+    )
+    live = classified.filter(pl.col("deciding_rule") != "not live")
+    provisions = int(classified["provision_fen"].sum())
+    reserve = (
+        int(live["claim_balance_fen"].sum()) * round(rules.general_reserve_rate * 1_000_000) + 500_000
+    ) // (1_000_000)
+    with engine.begin() as connection:
+        previous = _previous_classes(connection, day)
+        changes = (
+            classified.join(previous, on="contract_no", how="left")
+            .filter(
+                (pl.col("from_class").is_null() & (pl.col("class") != "normal"))
+                | (pl.col("from_class").is_not_null() & (pl.col("from_class") != pl.col("class")))
+            )
+            .select(
+                "as_of",
+                "contract_no",
+                "from_class",
+                pl.col("class").alias("to_class"),
+                "deciding_rule",
+                "reasons",
+            )
+        )
+        for table in (ClassChange, ContractClass, BookRun):
+            connection.execute(delete(table).where(table.as_of == day))
+        _insert(connection, ContractClass.__table__, classified.drop("status"))
+        _insert(connection, ClassChange.__table__, changes)
+        connection.execute(
+            insert(BookRun).values(
+                as_of=day,
+                rule_set=rules.id,
+                rule_set_version=rules.version,
+                rule_set_sha256=rules.digest,
+                contracts=classified.height,
+                changes=changes.height,
+                provisions_fen=provisions,
+                general_reserve_fen=reserve,
+                finished_at=dt.datetime.now(dt.UTC),
+            )
+        )
+    counts = dict(classified.group_by("class").len().iter_rows())
+    return DayResult(day, classified.height, changes.height, counts, provisions, reserve)
+
+
+def run_days(
+    engine: Engine,
+    days: Sequence[dt.date],
+    rules: RuleSet,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[DayResult]:
+    """`run_day` for each of `days` in order (each its own transaction), reading the book once."""
+    book = BookPositions.from_engine(engine)
+    lessee_types, valuations = read_inputs(engine)
+    results = []
+    for done, day in enumerate(sorted(days), start=1):
+        results.append(run_day(engine, book, day, rules, lessee_types, valuations))
+        if progress:
+            progress(done, len(days))
+    return results
+
+
+def stored_day(engine: Engine, day: dt.date) -> pl.DataFrame | None:
+    """The stored classes of `day` in export order, or None when no run stored that day."""
+    with engine.connect() as connection:
+        if connection.execute(select(BookRun.as_of).where(BookRun.as_of == day)).first() is None:
+            return None
+        rows = connection.execute(
+            text(
+                "select contract_no, lessor, dpd, outstanding_principal_fen, overdue_amount_fen, "
+                'claim_balance_fen, "class", deciding_rule, provision_fen, reasons from contract_classes '
+                "where as_of = :day order by contract_no"
+            ),
+            {"day": day},
+        ).all()
+    return pl.DataFrame(
+        [tuple(r) for r in rows],
+        schema={
+            "contract_no": pl.String, "lessor": pl.String, "dpd": pl.Int64,
+            "outstanding_principal_fen": pl.Int64, "overdue_amount_fen": pl.Int64, "claim_balance_fen": pl.Int64,
+            "class": pl.String, "deciding_rule": pl.String, "provision_fen": pl.Int64, "reasons": pl.String,
+        },
+        orient="row",
+    ).with_columns(as_of=pl.lit(day)).select(
+        "contract_no", "lessor", "as_of", "dpd", "outstanding_principal_fen", "overdue_amount_fen",
+        "claim_balance_fen", "class", "deciding_rule", "provision_fen", "reasons",
+    )  # fmt: skip

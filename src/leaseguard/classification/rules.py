@@ -1,0 +1,199 @@
+"""Classification rule sets as data: days-past-due bands, collateral and contagion rules, provision rates.
+
+A rule-set file is checked as a whole before it is used: its DPD bands must start at 0 and follow each other
+without a gap or an overlap, every class must be one of the five, every rate must lie in [0, 1]. A broken
+file is refused with its name, the rule and the reason, and never replaces a working one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+CLASSES = ("normal", "special_mention", "substandard", "doubtful", "loss")
+NON_PERFORMING = frozenset({"substandard", "doubtful", "loss"})
+SHIPPED = ("leasing-indicators-trial", "cbirc-2023")
+
+
+class RuleSetError(ValueError):
+    """A rule-set file that cannot be used; the message names the file, the rule and the reason."""
+
+
+@dataclass(frozen=True)
+class Band:
+    rule: str
+    start: int  # days past due, inclusive
+    end: int | None  # exclusive; None: no end
+    klass: str
+    clause: str
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    rule: str
+    below_share_of_claim: float
+    klass: str
+    full_provision: bool
+    clause: str
+
+
+@dataclass(frozen=True)
+class ValueFall:
+    rule: str
+    fall_share: float
+    klass: str
+    clause: str
+
+
+@dataclass(frozen=True)
+class Contagion:
+    rule: str
+    above_share: float
+    klass: str
+    clause: str
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    id: str
+    version: int
+    title: str
+    digest: str  # SHA-256 of the file, stored with every run
+    bands: tuple[Band, ...]
+    shortfall: Shortfall | None
+    value_fall: ValueFall | None
+    stale_after_days: int | None
+    contagion: Contagion | None
+    provision_rates: dict[str, float]
+    general_reserve_rate: float
+
+
+def _rate(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise RuleSetError(f"{where}: must be a number from 0 to 1, not {value!r}")
+    return float(value)
+
+
+def _class(value: Any, where: str) -> str:
+    if value not in CLASSES:
+        raise RuleSetError(f"{where}: class {value!r} is not one of {', '.join(CLASSES)}")
+    return str(value)
+
+
+def _text(data: dict[str, Any], key: str, where: str) -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise RuleSetError(f"{where}: '{key}' is missing")
+    return value
+
+
+def _bands(raw: Any, name: str) -> tuple[Band, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise RuleSetError(f"{name}: dpd_bands must be a non-empty list")
+    bands: list[Band] = []
+    for position, item in enumerate(raw, start=1):
+        where = f"{name}: dpd band {position}"
+        if not isinstance(item, dict):
+            raise RuleSetError(f"{where}: must be a mapping with rule, from, to, class")
+        rule = _text(item, "rule", where)
+        where = f"{name}: rule {rule}"
+        start, end = item.get("from"), item.get("to")
+        if not isinstance(start, int) or isinstance(start, bool) or start < 0:
+            raise RuleSetError(f"{where}: 'from' must be a whole number of days ≥ 0")
+        if end is not None and (not isinstance(end, int) or isinstance(end, bool) or end <= start):
+            raise RuleSetError(f"{where}: 'to' must be a whole number of days above 'from', or null")
+        bands.append(Band(rule, start, end, _class(item.get("class"), where), str(item.get("clause", ""))))
+    if bands[0].start != 0:
+        raise RuleSetError(
+            f"{name}: rule {bands[0].rule}: the first band must start at 0 days, not {bands[0].start}"
+        )
+    for before, after in itertools.pairwise(bands):
+        if before.end is None:
+            raise RuleSetError(f"{name}: rule {before.rule}: an open-ended band must be the last")
+        if after.start > before.end:
+            raise RuleSetError(
+                f"{name}: rule {after.rule}: a gap in the DPD bands from {before.end} to {after.start} days"
+            )
+        if after.start < before.end:
+            raise RuleSetError(
+                f"{name}: rule {after.rule}: overlaps rule {before.rule} ({after.start} < {before.end} days)"
+            )
+    if bands[-1].end is not None:
+        raise RuleSetError(f"{name}: rule {bands[-1].rule}: the last band must have no end (to: null)")
+    return tuple(bands)
+
+
+def parse_rule_set(text: str, name: str) -> RuleSet:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise RuleSetError(f"{name}: not valid YAML: {str(error).splitlines()[0]}") from None
+    if not isinstance(data, dict):
+        raise RuleSetError(f"{name}: must be a mapping")
+    version = data.get("version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise RuleSetError(f"{name}: 'version' must be a whole number")
+    collateral = data.get("collateral") or {}
+    shortfall = value_fall = None
+    if raw := collateral.get("shortfall"):
+        where = f"{name}: rule {_text(raw, 'rule', f'{name}: collateral.shortfall')}"
+        shortfall = Shortfall(
+            raw["rule"],
+            _rate(raw.get("below_share_of_claim"), f"{where}: below_share_of_claim"),
+            _class(raw.get("class"), where),
+            bool(raw.get("full_provision", False)),
+            str(raw.get("clause", "")),
+        )
+    if raw := collateral.get("value_fall"):
+        where = f"{name}: rule {_text(raw, 'rule', f'{name}: collateral.value_fall')}"
+        value_fall = ValueFall(
+            raw["rule"], _rate(raw.get("fall_share"), f"{where}: fall_share"), _class(raw.get("class"), where),
+            str(raw.get("clause", "")),
+        )  # fmt: skip
+    stale = collateral.get("stale_after_days")
+    if stale is not None and (not isinstance(stale, int) or isinstance(stale, bool) or stale <= 0):
+        raise RuleSetError(f"{name}: collateral.stale_after_days must be a positive whole number of days")
+    contagion = None
+    if raw := data.get("contagion"):
+        where = f"{name}: rule {_text(raw, 'rule', f'{name}: contagion')}"
+        contagion = Contagion(
+            raw["rule"], _rate(raw.get("above_share"), f"{where}: above_share"), _class(raw.get("class"), where),
+            str(raw.get("clause", "")),
+        )  # fmt: skip
+    rates = data.get("provision_rates")
+    if not isinstance(rates, dict) or set(rates) != set(CLASSES):
+        raise RuleSetError(f"{name}: provision_rates must give a rate for each of {', '.join(CLASSES)}")
+    return RuleSet(
+        id=_text(data, "id", name),
+        version=version,
+        title=str(data.get("title", "")),
+        digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        bands=_bands(data.get("dpd_bands"), name),
+        shortfall=shortfall,
+        value_fall=value_fall,
+        stale_after_days=stale,
+        contagion=contagion,
+        provision_rates={k: _rate(v, f"{name}: provision_rates.{k}") for k, v in rates.items()},
+        general_reserve_rate=_rate(data.get("general_reserve_rate"), f"{name}: general_reserve_rate"),
+    )
+
+
+def load_rule_set(name_or_path: str) -> RuleSet:
+    """A shipped rule set by id (leasing-indicators-trial, cbirc-2023) or a rule-set file by path."""
+    if name_or_path in SHIPPED:
+        text = (
+            resources.files("leaseguard.defaults")
+            .joinpath("classification", f"{name_or_path}.yaml")
+            .read_text(encoding="utf-8")
+        )
+        return parse_rule_set(text, f"{name_or_path}.yaml")
+    path = Path(name_or_path)
+    if not path.is_file():
+        raise RuleSetError(f"{name_or_path}: neither a shipped rule set ({', '.join(SHIPPED)}) nor a file")
+    return parse_rule_set(path.read_text(encoding="utf-8"), str(path))

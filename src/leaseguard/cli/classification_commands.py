@@ -1,0 +1,128 @@
+"""`leaseguard run daily` and `leaseguard book export`: classify the book on a day, and write it out."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import polars as pl
+import typer
+from rich.table import Table
+
+from leaseguard.classification.daily import run_days, stored_day
+from leaseguard.classification.rules import CLASSES, SHIPPED, RuleSetError, load_rule_set
+from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace, progress_bar
+
+run_app = typer.Typer(name="run", help="Batch jobs over the whole book.", no_args_is_help=True)
+
+EXPORT_COLUMNS = (
+    "contract_no", "as_of", "dpd", "outstanding_principal", "overdue_amount", "class", "deciding_rule", "provision",
+    "lessor", "claim_balance", "reasons",
+)  # fmt: skip
+DEFAULT_RULES = "cbirc-2023"
+
+
+def _date(value: str, option: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        fail(f"{option} {value!r}: not a date (YYYY-MM-DD)")
+
+
+def _days(as_of: str | None, start: str | None, end: str | None, month_ends: bool) -> list[dt.date]:
+    if as_of and (start or end):
+        fail("give either --as-of DATE or --from DATE --to DATE, not both")
+    if as_of:
+        return [_date(as_of, "--as-of")]
+    if not (start and end):
+        fail("give --as-of DATE, or --from DATE and --to DATE to rebuild history")
+    first, last = _date(start, "--from"), _date(end, "--to")
+    if last < first:
+        fail(f"--to {last} is before --from {first}")
+    days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+    if month_ends:
+        days = [d for d in days if (d + dt.timedelta(days=1)).day == 1]
+    return days
+
+
+@run_app.command("daily")
+def daily(
+    as_of: Annotated[str | None, typer.Option("--as-of", help="The day to classify (YYYY-MM-DD).")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="First day of a history rebuild.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day of a history rebuild.")] = None,
+    month_ends: Annotated[bool, typer.Option(help="With --from/--to, only the month-ends.")] = False,
+    rules: Annotated[
+        str | None,
+        typer.Option(
+            help=f"Rule set: {' or '.join(SHIPPED)}, or a rule-set file (default: book.rules, {DEFAULT_RULES})."
+        ),
+    ] = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Classify and provision every contract on a day (or every day of a range), each day in one transaction."""
+    days = _days(as_of, start, end, month_ends)
+    opened = open_workspace(workspace)
+    try:
+        rule_set = load_rule_set(rules or str(opened.setting("book", "rules", default=DEFAULT_RULES)))
+    except RuleSetError as error:
+        fail(str(error))
+    engine = opened.engine()
+    try:
+        with progress_bar() as progress:
+            task = progress.add_task(f"classify ({rule_set.id})", total=len(days))
+            results = run_days(
+                engine, days, rule_set, lambda done, _total: progress.update(task, completed=done)
+            )
+    finally:
+        engine.dispose()
+    table = Table(title=f"{rule_set.id} v{rule_set.version}")
+    for column in ("as_of", "contracts", *CLASSES, "changes", "provisions (yuan)", "general reserve (yuan)"):
+        table.add_column(column, justify="left" if column == "as_of" else "right")
+    for result in results[-10:]:
+        table.add_row(
+            result.as_of.isoformat(), f"{result.contracts:,}", *(f"{result.by_class.get(c, 0):,}" for c in CLASSES),
+            f"{result.changes:,}", f"{result.provisions_fen / 100:,.2f}", f"{result.general_reserve_fen / 100:,.2f}",
+        )  # fmt: skip
+    console.print(table)
+
+
+def _yuan(column: str) -> pl.Expr:
+    return pl.format("{}.{}", pl.col(column) // 100, (pl.col(column) % 100).cast(pl.String).str.zfill(2))
+
+
+def export(
+    as_of: Annotated[str, typer.Option("--as-of", help="The day whose classes to write (YYYY-MM-DD).")],
+    out: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
+    workspace: WorkspaceOption = None,
+) -> None:
+    """One row per contract of a classified day: contract_no, as_of, dpd, outstanding_principal,
+    overdue_amount, class, deciding_rule, provision (money in yuan), then lessor, claim_balance, reasons."""
+    day = _date(as_of, "--as-of")
+    opened = open_workspace(workspace)
+    engine = opened.engine()
+    try:
+        frame = stored_day(engine, day)
+    finally:
+        engine.dispose()
+    if frame is None:
+        fail(f"no daily run is stored for {day}: run `leaseguard run daily --as-of {day}` first")
+    frame.select(
+        "contract_no",
+        pl.col("as_of").cast(pl.String),
+        "dpd",
+        _yuan("outstanding_principal_fen").alias("outstanding_principal"),
+        _yuan("overdue_amount_fen").alias("overdue_amount"),
+        "class",
+        "deciding_rule",
+        _yuan("provision_fen").alias("provision"),
+        "lessor",
+        _yuan("claim_balance_fen").alias("claim_balance"),
+        "reasons",
+    ).write_csv(out)
+    console.print(f"{frame.height:,} contracts of {day} → {out}")
+
+
+def register(app: typer.Typer, book_app: typer.Typer) -> None:
+    app.add_typer(run_app)
+    book_app.command("export")(export)

@@ -1,0 +1,160 @@
+"""Five-category classification: every boundary of both shipped rule sets, collateral, contagion, provisions,
+and rule-set files that are refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from book_frames import positions
+from leaseguard.classification.classify import classify, collateral_on
+from leaseguard.classification.rules import RuleSetError, load_rule_set
+
+DAY = dt.date(2026, 6, 30)
+TRIAL = load_rule_set("leasing-indicators-trial")
+CBIRC = load_rule_set("cbirc-2023")
+
+
+def _classes(rules_id: str, dpds: list[int]) -> list[str]:
+    frame = positions(DAY, *({"contract_no": f"C{d}", "dpd": d} for d in dpds))
+    result = classify(frame, load_rule_set(rules_id))
+    return [result.filter(pl.col("contract_no") == f"C{d}")["class"].item() for d in dpds]
+
+
+def test_trial_bands_count_the_day_itself() -> None:
+    # "以上" includes the number: 90 days is substandard, 180 doubtful, 360 loss.
+    assert _classes("leasing-indicators-trial", [0, 89, 90, 179, 180, 359, 360, 361]) == [
+        "normal", "normal", "substandard", "substandard", "doubtful", "doubtful", "loss", "loss",
+    ]  # fmt: skip
+
+
+def test_cbirc_bands_exclude_the_day_itself() -> None:
+    # "超过" excludes the number; any amount overdue is special mention.
+    assert _classes("cbirc-2023", [0, 1, 90, 91, 270, 271, 360, 361]) == [
+        "normal", "special_mention", "special_mention", "substandard", "substandard", "doubtful", "doubtful",
+        "loss",
+    ]  # fmt: skip
+
+
+def test_provisions_by_class_exact_to_the_fen() -> None:
+    frame = positions(
+        DAY,
+        {"contract_no": "A", "dpd": 30, "outstanding_principal_fen": 1_000_001},
+        {"contract_no": "B", "dpd": 100, "outstanding_principal_fen": 1_000_001},
+        {"contract_no": "C", "dpd": 0, "outstanding_principal_fen": 1_000_001},
+    )
+    result = {r["contract_no"]: r for r in classify(frame, CBIRC).iter_rows(named=True)}
+    assert result["A"]["provision_fen"] == 20_000  # 2 % of 1,000,001 fen, rounded half up
+    assert result["B"]["provision_fen"] == 250_000
+    assert result["C"]["provision_fen"] == 0
+    assert result["B"]["deciding_rule"] == "overdue-over-90"
+
+
+def _valuations(*rows: tuple[str, dt.date, int]) -> pl.DataFrame:
+    return pl.DataFrame(
+        [
+            {"contract_no": c, "asset_id": "A-" + c, "valuation_date": d, "disposal_value_fen": v}
+            for c, d, v in rows
+        ],
+        schema={
+            "contract_no": pl.String,
+            "asset_id": pl.String,
+            "valuation_date": pl.Date,
+            "disposal_value_fen": pl.Int64,
+        },
+    )
+
+
+def test_collateral_below_half_of_the_claim_is_non_performing_with_full_provision() -> None:
+    frame = positions(
+        DAY,
+        {"contract_no": "LOW", "outstanding_principal_fen": 1_000_000},
+        {"contract_no": "HALF", "outstanding_principal_fen": 1_000_000},
+        {"contract_no": "FELL", "outstanding_principal_fen": 1_000_000},
+        {"contract_no": "OLD", "outstanding_principal_fen": 1_000_000},
+    )
+    collateral = collateral_on(
+        _valuations(
+            ("LOW", dt.date(2026, 3, 1), 499_999),
+            ("HALF", dt.date(2026, 3, 1), 500_000),
+            ("FELL", dt.date(2025, 9, 1), 2_000_000),
+            ("FELL", dt.date(2026, 3, 1), 1_600_000),  # down 20 %
+            ("OLD", dt.date(2025, 6, 29), 2_000_000),  # 366 days old
+        ),
+        DAY,
+    )
+    result = {
+        r["contract_no"]: r for r in classify(frame, TRIAL, collateral=collateral).iter_rows(named=True)
+    }
+    assert result["LOW"]["class"] == "substandard"
+    assert result["LOW"]["deciding_rule"] == "disposal-below-half-of-claim"
+    assert result["LOW"]["provision_fen"] == 500_001  # the uncovered claim, more than 25 %
+    assert result["HALF"]["class"] == "normal"
+    assert result["FELL"]["class"] == "special_mention"
+    assert result["FELL"]["deciding_rule"] == "asset-value-fall"
+    assert result["OLD"]["class"] == "normal" and "valuation stale: 366 days old" in result["OLD"]["reasons"]
+
+
+def test_contagion_makes_all_claims_of_an_enterprise_non_performing() -> None:
+    frame = positions(
+        DAY,
+        {"contract_no": "E1", "lessee_id": "ENT", "dpd": 120, "outstanding_principal_fen": 110},
+        {"contract_no": "E2", "lessee_id": "ENT", "outstanding_principal_fen": 890},
+        {"contract_no": "F1", "lessee_id": "FIRM", "dpd": 120, "outstanding_principal_fen": 100},
+        {
+            "contract_no": "F2",
+            "lessee_id": "FIRM",
+            "outstanding_principal_fen": 900,
+        },  # exactly 10 %: not more
+        {"contract_no": "P1", "lessee_id": "PERSON", "dpd": 120, "outstanding_principal_fen": 500},
+        {"contract_no": "P2", "lessee_id": "PERSON", "outstanding_principal_fen": 500},
+    )
+    types = pl.DataFrame(
+        {"contract_no": ["E1", "E2", "F1", "F2", "P1", "P2"],
+         "lessee_type": ["enterprise"] * 4 + ["individual"] * 2}
+    )  # fmt: skip
+    result = {r["contract_no"]: r for r in classify(frame, CBIRC, lessee_types=types).iter_rows(named=True)}
+    assert result["E2"]["class"] == "substandard" and result["E2"]["deciding_rule"] == "lessee-npl-contagion"
+    assert result["F2"]["class"] == "normal"
+    assert result["P2"]["class"] == "normal"  # retail lessees are classified contract by contract
+
+
+def test_settled_contracts_are_normal_without_provision() -> None:
+    frame = positions(
+        DAY, {"contract_no": "S", "status": "settled", "dpd": 0, "outstanding_principal_fen": 0}
+    )
+    row = classify(frame, CBIRC).row(0, named=True)
+    assert (row["class"], row["provision_fen"]) == ("normal", 0)
+
+
+BANDS = """id: broken
+version: 1
+dpd_bands:
+{bands}
+provision_rates: {{normal: 0, special_mention: 0.02, substandard: 0.25, doubtful: 0.5, loss: 1}}
+general_reserve_rate: 0.015
+"""
+
+
+@pytest.mark.parametrize(
+    ("bands", "message"),
+    [
+        ("  - {rule: a, from: 0, to: 90, class: normal}\n  - {rule: b, from: 91, to: null, class: loss}",
+         "rule b: a gap in the DPD bands from 90 to 91 days"),
+        ("  - {rule: a, from: 0, to: 90, class: normal}\n  - {rule: b, from: 80, to: null, class: loss}",
+         "rule b: overlaps rule a"),
+        ("  - {rule: a, from: 5, to: null, class: normal}", "rule a: the first band must start at 0"),
+        ("  - {rule: a, from: 0, to: null, class: bad}", "rule a: class 'bad' is not one of"),
+    ],
+)  # fmt: skip
+def test_a_rule_set_with_a_gap_an_overlap_or_an_unknown_class_is_refused(
+    tmp_path: Path, bands: str, message: str
+) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text(BANDS.format(bands=bands), encoding="utf-8")
+    with pytest.raises(RuleSetError) as error:
+        load_rule_set(str(path))
+    assert str(path) in str(error.value) and message in str(error.value)

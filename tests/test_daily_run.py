@@ -1,0 +1,139 @@
+"""`leaseguard run daily` and `leaseguard book export` on a real store (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from conftest import migrated_store
+from leaseguard.classification import daily
+from leaseguard.classification.classify import classify, collateral_on
+from leaseguard.classification.rules import load_rule_set
+from leaseguard.cli.main import app
+from leaseguard.ingest import import_paths
+from leaseguard.portfolio.positions import BookPositions
+from leaseguard.store.db import session_factory
+from leaseguard.store.models import BookRun, ClassChange, ContractClass
+from leaseguard.synth import generate_book
+from leaseguard.workspace import DATABASE_URL_ENV, HOME_ENV, Workspace, init_workspace
+
+runner = CliRunner()
+DAY = dt.date(2025, 6, 30)
+EXPORT = ("contract_no", "as_of", "dpd", "outstanding_principal", "overdue_amount", "class", "deciding_rule",
+          "provision")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("daily") / "book"
+    generate_book(folder, contracts=600, seed=23)
+    return folder
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def workspace(
+    request: pytest.FixtureRequest, tmp_path: Path, book: Path, monkeypatch: pytest.MonkeyPatch
+) -> Workspace:
+    monkeypatch.delenv(HOME_ENV, raising=False)
+    if request.param == "postgresql":
+        monkeypatch.setenv(DATABASE_URL_ENV, migrated_store(request, tmp_path))
+    else:
+        monkeypatch.delenv(DATABASE_URL_ENV, raising=False)
+    opened = init_workspace(tmp_path / "ws")
+    engine = opened.engine()
+    assert all(r.rejected == 0 for r in import_paths(engine, [book]))
+    engine.dispose()
+    return opened
+
+
+def _run(workspace: Workspace, *args: str) -> str:
+    result = runner.invoke(app, [*args, "-w", str(workspace.root)])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_run_daily_then_export_writes_what_the_classifier_says(workspace: Workspace, tmp_path: Path) -> None:
+    _run(workspace, "run", "daily", "--as-of", DAY.isoformat(), "--rules", "leasing-indicators-trial")
+    out = tmp_path / "book.csv"
+    _run(workspace, "book", "export", "--as-of", DAY.isoformat(), "--out", str(out))
+    exported = pl.read_csv(out, infer_schema=False)
+    assert exported.columns[: len(EXPORT)] == list(EXPORT)
+    engine = workspace.engine()
+    book = BookPositions.from_engine(engine)
+    lessee_types, valuations = daily.read_inputs(engine)
+    expected = classify(
+        book.at(DAY),
+        load_rule_set("leasing-indicators-trial"),
+        lessee_types=lessee_types,
+        collateral=collateral_on(valuations, DAY),
+    )
+    engine.dispose()
+    assert exported.height == expected.height == 600
+    mine = {r["contract_no"]: r for r in exported.iter_rows(named=True)}
+    for row in expected.iter_rows(named=True):
+        got = mine[row["contract_no"]]
+        assert got["class"] == row["class"] and got["deciding_rule"] == row["deciding_rule"]
+        assert got["provision"] == f"{row['provision_fen'] // 100}.{row['provision_fen'] % 100:02d}"
+        assert int(got["dpd"]) == row["dpd"]
+    # The synthetic book has arrears, so the day is not all normal.
+    assert exported.filter(pl.col("class") != "normal").height > 0
+    assert set(exported["class"].unique()) <= {"normal", "special_mention", "substandard", "doubtful", "loss"}
+
+
+def test_history_rebuild_records_changes_and_a_rerun_replaces_the_day(workspace: Workspace) -> None:
+    _run(workspace, "run", "daily", "--from", "2024-01-01", "--to", "2024-12-31", "--month-ends")
+    engine = workspace.engine()
+    with session_factory(engine)() as session:
+        assert session.scalar(select(func.count()).select_from(BookRun)) == 12
+        changes = session.scalar(select(func.count()).select_from(ClassChange))
+        stored = session.scalar(select(func.count()).select_from(ContractClass))
+    assert changes and changes > 0
+    _run(workspace, "run", "daily", "--as-of", "2024-12-31")
+    with session_factory(engine)() as session:
+        assert session.scalar(select(func.count()).select_from(ContractClass)) == stored
+    engine.dispose()
+
+
+def test_a_failing_day_leaves_the_stored_day_untouched(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _run(workspace, "run", "daily", "--as-of", DAY.isoformat())
+    engine = workspace.engine()
+    before = daily.stored_day(engine, DAY)
+
+    def broken_insert(connection: object, table: object, frame: pl.DataFrame) -> None:
+        if table is ClassChange.__table__:
+            raise RuntimeError("disk full")
+        real_insert(connection, table, frame)  # type: ignore[arg-type]
+
+    real_insert = daily._insert
+    monkeypatch.setattr(daily, "_insert", broken_insert)
+    with pytest.raises(RuntimeError):
+        daily.run_days(engine, [DAY], load_rule_set("leasing-indicators-trial"))
+    after = daily.stored_day(engine, DAY)
+    engine.dispose()
+    assert before is not None and after is not None
+    assert before.equals(after)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "daily"], "give --as-of DATE"),
+        (["run", "daily", "--as-of", "2025-13-01"], "not a date"),
+        (["run", "daily", "--as-of", "2025-06-30", "--rules", "nope"], "neither a shipped rule set"),
+        (
+            ["book", "export", "--as-of", "2020-01-01", "--out", "x.csv"],
+            "no daily run is stored for 2020-01-01",
+        ),
+    ],
+)
+def test_bad_arguments_give_one_line(workspace: Workspace, args: list[str], message: str) -> None:
+    result = runner.invoke(app, [*args, "-w", str(workspace.root)])
+    assert result.exit_code != 0
+    assert message in result.output and len(result.output.strip().splitlines()) == 1
