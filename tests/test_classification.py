@@ -158,3 +158,27 @@ def test_a_rule_set_with_a_gap_an_overlap_or_an_unknown_class_is_refused(
     with pytest.raises(RuleSetError) as error:
         load_rule_set(str(path))
     assert str(path) in str(error.value) and message in str(error.value)
+
+
+def test_non_performing_contracts_upgrade_only_after_arrears_are_cleared_and_two_periods_paid() -> None:
+    frame = positions(
+        DAY,
+        {"contract_no": "ONE", "on_time_streak": 1},
+        {"contract_no": "TWO", "on_time_streak": 2},
+        {"contract_no": "OWES", "dpd": 10, "overdue_amount_fen": 500, "on_time_streak": 0},
+        {"contract_no": "QUARTERLY", "on_time_streak": 2, "periods_per_year": 4},
+        {"contract_no": "WAS_OK", "on_time_streak": 0},
+    )
+    previous = pl.DataFrame(
+        {"contract_no": ["ONE", "TWO", "OWES", "QUARTERLY", "WAS_OK"],
+         "from_class": ["substandard", "doubtful", "substandard", "loss", "special_mention"]}
+    )  # fmt: skip
+    result = {r["contract_no"]: r for r in classify(frame, CBIRC, previous=previous).iter_rows(named=True)}
+    assert (result["ONE"]["class"], result["ONE"]["deciding_rule"]) == (
+        "substandard",
+        "npl-upgrade-conditions",
+    )
+    assert result["TWO"]["class"] == "normal"
+    assert result["OWES"]["class"] == "substandard"
+    assert result["QUARTERLY"]["class"] == "normal"
+    assert result["WAS_OK"]["class"] == "normal"

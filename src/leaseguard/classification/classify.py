@@ -66,11 +66,13 @@ def classify(
     *,
     lessee_types: pl.DataFrame | None = None,
     collateral: pl.DataFrame | None = None,
+    previous: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """CLASSIFIED_COLUMNS for every row of `positions` (the book engine's columns).
 
     `lessee_types`: contract_no, lessee_type (for contagion, which applies to non-retail lessees);
-    `collateral`: `collateral_on`'s columns (for the collateral rules)."""
+    `collateral`: `collateral_on`'s columns (for the collateral rules); `previous`: contract_no, from_class of
+    the latest earlier run (for the upgrade conditions)."""
     frame = positions.with_columns(pl.col("dpd").cast(pl.Int64))
     live = pl.col("status").is_in(["active", "matured_unpaid"]) & (pl.col("claim_balance_fen") > 0)
     candidates: list[tuple[str, pl.Expr, pl.Expr]] = []  # (rule, applies, class rank)
@@ -123,6 +125,17 @@ def classify(
         ) * _ppm(spread.above_share)
         applies = live & (pl.col("lessee_type") != "individual") & share_npl
         candidates.append((spread.rule, applies, pl.lit(RANK[spread.klass])))
+
+    if rules.upgrade and previous is not None:
+        hold = rules.upgrade
+        frame = frame.join(previous, on="contract_no", how="left")
+        months_on_time = pl.col("on_time_streak") * 12 // pl.col("periods_per_year")
+        earned = (pl.col("overdue_amount_fen") == 0) & (
+            (pl.col("on_time_streak") >= hold.min_on_time_periods)
+            | (months_on_time >= hold.min_on_time_months)
+        )
+        was_npl = pl.col("from_class").is_in(sorted(NON_PERFORMING)).fill_null(False)
+        candidates.append((hold.rule, live & was_npl & ~earned, pl.lit(RANK["substandard"])))
 
     ranks = [pl.col("_band_rank"), *(pl.when(a).then(r).otherwise(-1) for _, a, r in candidates)]
     worst = pl.max_horizontal(*ranks)

@@ -91,8 +91,14 @@ def run_day(
     valuations: pl.DataFrame,
 ) -> DayResult:
     """Classify and provision every contract on `day` and store it, all in one transaction."""
+    with engine.connect() as connection:
+        before = _previous_classes(connection, day)
     classified = classify(
-        book.at(day), rules, lessee_types=lessee_types, collateral=collateral_on(valuations, day)
+        book.at(day),
+        rules,
+        lessee_types=lessee_types,
+        collateral=collateral_on(valuations, day),
+        previous=before,
     )
     live = classified.filter(pl.col("deciding_rule") != "not live")
     provisions = int(classified["provision_fen"].sum())

@@ -60,6 +60,14 @@ class Contagion:
 
 
 @dataclass(frozen=True)
+class Upgrade:
+    rule: str
+    min_on_time_periods: int
+    min_on_time_months: int
+    clause: str
+
+
+@dataclass(frozen=True)
 class RuleSet:
     id: str
     version: int
@@ -70,6 +78,7 @@ class RuleSet:
     value_fall: ValueFall | None
     stale_after_days: int | None
     contagion: Contagion | None
+    upgrade: Upgrade | None
     provision_rates: dict[str, float]
     general_reserve_rate: float
 
@@ -166,6 +175,14 @@ def parse_rule_set(text: str, name: str) -> RuleSet:
             raw["rule"], _rate(raw.get("above_share"), f"{where}: above_share"), _class(raw.get("class"), where),
             str(raw.get("clause", "")),
         )  # fmt: skip
+    upgrade = None
+    if raw := data.get("upgrade"):
+        where = f"{name}: rule {_text(raw, 'rule', f'{name}: upgrade')}"
+        periods, months = raw.get("min_on_time_periods"), raw.get("min_on_time_months")
+        for label, value in (("min_on_time_periods", periods), ("min_on_time_months", months)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise RuleSetError(f"{where}: {label} must be a whole number ≥ 1")
+        upgrade = Upgrade(raw["rule"], periods, months, str(raw.get("clause", "")))
     rates = data.get("provision_rates")
     if not isinstance(rates, dict) or set(rates) != set(CLASSES):
         raise RuleSetError(f"{name}: provision_rates must give a rate for each of {', '.join(CLASSES)}")
@@ -179,6 +196,7 @@ def parse_rule_set(text: str, name: str) -> RuleSet:
         value_fall=value_fall,
         stale_after_days=stale,
         contagion=contagion,
+        upgrade=upgrade,
         provision_rates={k: _rate(v, f"{name}: provision_rates.{k}") for k, v in rates.items()},
         general_reserve_rate=_rate(data.get("general_reserve_rate"), f"{name}: general_reserve_rate"),
     )
