@@ -76,14 +76,18 @@ def daily(
             )
     finally:
         engine.dispose()
-    table = Table(title=f"{rule_set.id} v{rule_set.version}")
-    for column in ("as_of", "contracts", *CLASSES, "changes", "provisions (yuan)", "general reserve (yuan)"):
-        table.add_column(column, justify="left" if column == "as_of" else "right")
-    for result in results[-10:]:
-        table.add_row(
-            result.as_of.isoformat(), f"{result.contracts:,}", *(f"{result.by_class.get(c, 0):,}" for c in CLASSES),
-            f"{result.changes:,}", f"{result.provisions_fen / 100:,.2f}", f"{result.general_reserve_fen / 100:,.2f}",
-        )  # fmt: skip
+    shown = results[-4:]
+    title = f"{rule_set.id} v{rule_set.version}" + (f", last {len(shown)} days" if len(results) > 4 else "")
+    table = Table(title=title)
+    table.add_column("")
+    for result in shown:
+        table.add_column(result.as_of.isoformat(), justify="right")
+    table.add_row("contracts", *(f"{r.contracts:,}" for r in shown))
+    for klass in CLASSES:
+        table.add_row(klass, *(f"{r.by_class.get(klass, 0):,}" for r in shown))
+    table.add_row("changes of class", *(f"{r.changes:,}" for r in shown))
+    table.add_row("provisions (yuan)", *(f"{r.provisions_fen / 100:,.2f}" for r in shown))
+    table.add_row("general reserve (yuan)", *(f"{r.general_reserve_fen / 100:,.2f}" for r in shown))
     console.print(table)
 
 
