@@ -106,18 +106,19 @@ def classes_source(engine: Engine) -> ClassesAt:
 
 
 def positions_source(engine: Engine) -> PositionsAt:
-    """positions_at(day) from the book engine (`leaseguard.portfolio.positions.compute_positions`)."""
+    """positions_at(day) from the book engine: the book is read and its instalments built once, on the first
+    day asked, and every day after is a column operation over them."""
     try:
-        from leaseguard.portfolio import positions as book_engine
+        from leaseguard.portfolio.positions import BookPositions
     except ImportError as error:
         raise BookDataError(
             "positions need the book engine (leaseguard.portfolio.positions), which this build lacks"
         ) from error
+    built: list[BookPositions] = []
 
     def positions_at(day: dt.date) -> pl.DataFrame:
-        table = book_engine.compute_positions(engine, day)
-        frame = pl.from_arrow(table)
-        assert isinstance(frame, pl.DataFrame)
-        return frame
+        if not built:
+            built.append(BookPositions.from_engine(engine))
+        return built[0].at(day)
 
     return positions_at
