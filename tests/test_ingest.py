@@ -654,3 +654,15 @@ def test_the_error_report_lists_every_rejected_row_and_refused_file(book: Path, 
         [str(partial), "3", "contract_no", "contract_no 'C404' is not in the store"],
         [str(refused), "", "", f"{refused}: missing required columns: contract_no, paid_date"],
     ]
+
+
+def test_a_payment_before_its_contracts_start_is_refused_and_the_rest_loads(
+    book: Path, store_engine: Engine
+) -> None:
+    # C1 starts on 2024-01-15.
+    path = csv_file(book, "payments.csv", PAYMENT_HEADER, "C1,2024-01-14,100", "C1,2024-01-15,100")
+    report = only(load(store_engine, path))
+    assert (report.inserted, report.rejected) == (1, 1)
+    [error] = report.errors
+    assert (error.line, error.column) == (2, "paid_date")
+    assert "before the contract's start date 2024-01-15" in error.reason

@@ -40,12 +40,20 @@ def read_references(connection: Connection, kind: KindSpec) -> References:
     lessors = frozenset(connection.execute(text("select code from lessors")).scalars())
     contracts = References().contracts
     assets = References().assets
-    if kind in (CONTRACTS, ASSETS, PAYMENTS):
+    if kind in (CONTRACTS, ASSETS):
         contracts = pl.DataFrame(
             connection.execute(text("select contract_no, lessor from contracts")).all(),
             schema=contracts.schema,
             orient="row",
         )
+    if kind is PAYMENTS:
+        # Payments are also checked against the contract's start date.
+        rows = connection.execute(text("select contract_no, lessor, start_date from contracts")).all()
+        contracts = pl.DataFrame(
+            [(number, lessor, str(start)) for number, lessor, start in rows],
+            schema={"contract_no": pl.String, "lessor": pl.String, "start_date": pl.String},
+            orient="row",
+        ).with_columns(pl.col("start_date").str.slice(0, 10).str.to_date("%Y-%m-%d"))
     if kind is VALUATIONS:
         assets = pl.DataFrame(
             connection.execute(text("select lessor, asset_id from assets")).all(),

@@ -23,6 +23,7 @@ EXTRA = "extra"
 
 # Reference columns joined in from the store.
 _CONTRACT_LESSOR = "_contract_lessor"
+_CONTRACT_START = "_contract_start"
 _ASSET_KNOWN = "_asset_known"
 
 
@@ -362,6 +363,19 @@ def _check_references(
                     pl.format("contract_no '{}' is not in the store", number)
                 ),
             )
+            if "start_date" in references.contracts.columns:
+                starts = references.contracts.select(
+                    pl.col("contract_no").alias(value("contract_no")),
+                    pl.col("start_date").alias(_CONTRACT_START),
+                )
+                frame = frame.join(starts, on=value("contract_no"), how="left", maintain_order="left")
+                paid, start = pl.col(value("paid_date")), pl.col(_CONTRACT_START)
+                checks.reason(
+                    "paid_date",
+                    pl.when(paid.is_not_null() & start.is_not_null() & (paid < start)).then(
+                        pl.format("paid before the contract's start date {}", start)
+                    ),
+                )
     if kind is VALUATIONS:
         assets = references.assets.select(
             pl.col("lessor").alias(value("lessor")),
