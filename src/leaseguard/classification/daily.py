@@ -30,6 +30,8 @@ class DayResult:
     by_class: dict[str, int]
     provisions_fen: int
     general_reserve_fen: int
+    overpaid_contracts: int = 0
+    overpaid_fen: int = 0
 
 
 def _read(engine: Engine, query: str, schema: dict[str, pl.DataType | type[pl.DataType]]) -> pl.DataFrame:
@@ -93,8 +95,10 @@ def run_day(
     """Classify and provision every contract on `day` and store it, all in one transaction."""
     with engine.connect() as connection:
         before = _previous_classes(connection, day)
+    positions = book.at(day)
+    overpaid = positions.filter(pl.col("overpaid_fen") > 0)
     classified = classify(
-        book.at(day),
+        positions,
         rules,
         lessee_types=lessee_types,
         collateral=collateral_on(valuations, day),
@@ -140,7 +144,16 @@ def run_day(
             )
         )
     counts = dict(classified.group_by("class").len().iter_rows())
-    return DayResult(day, classified.height, changes.height, counts, provisions, reserve)
+    return DayResult(
+        day,
+        classified.height,
+        changes.height,
+        counts,
+        provisions,
+        reserve,
+        overpaid.height,
+        int(overpaid["overpaid_fen"].sum()),
+    )
 
 
 def run_days(

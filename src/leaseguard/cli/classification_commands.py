@@ -88,6 +88,8 @@ def daily(
     table.add_row("changes of class", *(f"{r.changes:,}" for r in shown))
     table.add_row("provisions (yuan)", *(f"{r.provisions_fen / 100:,.2f}" for r in shown))
     table.add_row("general reserve (yuan)", *(f"{r.general_reserve_fen / 100:,.2f}" for r in shown))
+    table.add_row("overpaid contracts", *(f"{r.overpaid_contracts:,}" for r in shown))
+    table.add_row("overpaid (yuan)", *(f"{r.overpaid_fen / 100:,.2f}" for r in shown))
     console.print(table)
 
 
