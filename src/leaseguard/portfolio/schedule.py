@@ -108,3 +108,50 @@ def build_schedule(
             )
         )
     return schedule
+
+
+@dataclass(frozen=True)
+class ReturnRate:
+    """A lease's internal rate of return: per period, and per year (nominal and effective)."""
+
+    periodic: Decimal
+    nominal_annual: Decimal
+    effective_annual: Decimal
+
+
+def internal_rate_of_return(
+    principal_fen: int,
+    schedule: list[Instalment],
+    frequency: str,
+    *,
+    deposit_fen: int = 0,
+    tolerance: Decimal = Decimal("1e-12"),
+) -> ReturnRate:
+    """The rate at which the lessor's cash flows are worth nothing today: the funding (less a deposit it
+    holds) out at the start, every instalment in on its period, the deposit given back with the last one.
+
+    Found by bisection in Decimal arithmetic to `tolerance` per period; a schedule that does not repay its
+    funding has no positive rate and is refused."""
+    if not schedule:
+        raise ValueError("an empty schedule has no rate of return")
+    flows = [Decimal(-(principal_fen - deposit_fen))] + [Decimal(i.amount_fen) for i in schedule]
+    flows[-1] -= deposit_fen
+
+    def value(rate: Decimal) -> Decimal:
+        total, factor = Decimal(0), Decimal(1)
+        for flow in flows:
+            total += flow / factor
+            factor *= 1 + rate
+        return total
+
+    low, high = Decimal(0), Decimal(1)
+    if value(low) < 0:
+        raise ValueError("the instalments do not repay the funding: no positive rate of return")
+    while value(high) > 0:
+        high *= 2
+    while high - low > tolerance:
+        middle = (low + high) / 2
+        low, high = (middle, high) if value(middle) > 0 else (low, middle)
+    periodic = (low + high) / 2
+    periods_per_year = 12 // MONTHS_PER_PERIOD[frequency]
+    return ReturnRate(periodic, periodic * periods_per_year, (1 + periodic) ** periods_per_year - 1)
