@@ -30,10 +30,12 @@ def book(tmp_path_factory: pytest.TempPathFactory) -> BookPositions:
 
 
 @pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
+def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     pyspark_sql = pytest.importorskip("pyspark.sql")
+    warehouse = tmp_path_factory.mktemp("spark-warehouse")
     session = (
         pyspark_sql.SparkSession.builder.master("local[1]")
+        .config("spark.sql.warehouse.dir", str(warehouse))
         .appName("leaseguard-test")
         .config("spark.sql.shuffle.partitions", "1")
         .config("spark.ui.enabled", "false")
