@@ -44,6 +44,8 @@ def test_demo_builds_a_workspace_and_serves_it(tmp_path: Path) -> None:
             assert time.monotonic() < deadline, output
         key = re.search(r"L001: (lg_\S+)", output)
         assert key, output
+        classified = re.search(r"daily run 2026-10-31: ([\d,]+) contracts, ([\d,]+) non-performing", output)
+        assert classified and int(classified.group(1).replace(",", "")) == 300, output
         headers = {"Authorization": f"Bearer {key.group(1)}"}
         base = f"http://127.0.0.1:{port}"
         for _ in range(100):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +12,8 @@ from rich.progress import TaskID
 from rich.table import Table
 from sqlalchemy import select
 
+from leaseguard.classification.daily import run_days
+from leaseguard.classification.rules import load_rule_set
 from leaseguard.cli.common import console, fail, progress_bar
 from leaseguard.ingest import import_paths
 from leaseguard.registry.register import Register
@@ -21,6 +24,9 @@ from leaseguard.store.models import Lessor
 from leaseguard.synth import generate_book
 from leaseguard.tenancy import create_key
 from leaseguard.workspace import WorkspaceError, init_workspace
+
+# The day the synthetic book's payments run up to, and the day the demo classifies it.
+BOOK_AS_OF = dt.date(2026, 10, 31)
 
 
 def demo(
@@ -47,7 +53,7 @@ def demo(
                 tasks[stage] = progress.add_task(stage, total=total)
             progress.update(tasks[stage], completed=done, total=total)
 
-        book = generate_book(book_dir, contracts=contracts, seed=seed, progress=advance)
+        book = generate_book(book_dir, contracts=contracts, seed=seed, progress=advance, as_of=BOOK_AS_OF)
     console.print(f"[bold]2/4[/] synthetic book of {contracts:,} contracts in {book_dir}")
 
     engine = workspace.engine()
@@ -86,6 +92,13 @@ def demo(
         console.print(
             f"[bold]ownership screen[/] {screened.assets:,} assets: {verdicts.get('block', 0):,} pairs to block, "
             f"{verdicts.get('review', 0):,} to review → {matches_file}"
+        )
+        with console.status(f"classifying the book on {BOOK_AS_OF} (cbirc-2023)"):
+            [day] = run_days(engine, [BOOK_AS_OF], load_rule_set("cbirc-2023"))
+        non_performing = sum(day.by_class.get(c, 0) for c in ("substandard", "doubtful", "loss"))
+        console.print(
+            f"[bold]daily run[/] {BOOK_AS_OF}: {day.contracts:,} contracts, {non_performing:,} non-performing, "
+            f"provisions {day.provisions_fen / 100:,.2f} yuan → leaseguard book export --as-of {BOOK_AS_OF}"
         )
         with session_factory(engine)() as session, session.begin():
             lessor_codes = session.scalars(select(Lessor.code).order_by(Lessor.code)).all()
