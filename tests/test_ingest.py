@@ -363,7 +363,8 @@ ROW_CASES = [
         "contract_no",
         "contract_no 'C404' is not in the store",
     ),
-    ("payments.csv", PAYMENT_HEADER, "C1,2024-02-15,-0.01", "amount", "negative amount -0.01"),
+    ("payments.csv", PAYMENT_HEADER, "C1,2024-02-15,-0.015", "amount", "more than 2 decimals: -0.015"),
+    ("payments.csv", PAYMENT_HEADER, "C1,2024-02-15,--1", "amount", "not an amount in yuan: '--1'"),
     ("payments.csv", PAYMENT_HEADER, "C1,2024-02-15,abc", "amount", "not an amount in yuan: 'abc'"),
     ("payments.csv", PAYMENT_HEADER, "C1,,100", "paid_date", "missing required value"),
     (

@@ -88,11 +88,11 @@ def test_only_the_configured_number_of_errors_is_printed(
         config.read_text(encoding="utf-8").replace("errors_shown: 20", "errors_shown: 2"), "utf-8"
     )
     assert run(workspace, str(book)).exit_code == 0
-    bad = "\n".join(f"C1,2024-02-{day:02d},-1" for day in range(1, 6))
+    bad = "\n".join(f"C1,2024-02-{day:02d},1.001" for day in range(1, 6))
     (book / "payments.csv").write_text(f"contract_no,paid_date,amount\n{bad}\n", encoding="utf-8")
     result = run(workspace, str(book / "payments.csv"), "--errors", str(tmp_path / "e.csv"))
     assert result.exit_code == 1
-    assert result.output.count("negative amount") == 2
+    assert result.output.count("more than 2 decimals") == 2
     assert "… and 3 more" in result.output
     assert len((tmp_path / "e.csv").read_text(encoding="utf-8-sig").splitlines()) == 6
 
@@ -114,4 +114,7 @@ def test_a_missing_path_is_one_readable_line(workspace: Workspace, tmp_path: Pat
 def test_an_unknown_kind_option_is_refused(workspace: Workspace, book: Path) -> None:
     result = run(workspace, str(book), "--kind", "leases")
     assert result.exit_code == 1
-    assert "--kind 'leases' is not one of lessors, contracts, assets, payments, valuations" in result.output
+    assert (
+        "--kind 'leases' is not one of lessors, contracts, assets, schedules, payments, valuations"
+        in result.output
+    )

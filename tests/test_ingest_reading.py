@@ -34,9 +34,9 @@ def test_line_numbers_count_physical_lines_through_quoted_line_breaks(tmp_path: 
 
 
 def test_blank_lines_and_comma_only_lines_are_skipped_but_counted(tmp_path: Path) -> None:
-    text = "\ncontract_no,paid_date,amount\n\n,,\nC1,2024-01-01,1\n   \nC1,2024-01-01,-1\n\n"
+    text = "\ncontract_no,paid_date,amount\n\n,,\nC1,2024-01-01,1\n   \nC1,2024-01-01,-x\n\n"
     path, errors, good = payments(tmp_path, text)
-    assert errors == [RowError(str(path), 7, "amount", "negative amount -1")]
+    assert errors == [RowError(str(path), 7, "amount", "not an amount in yuan: '-x'")]
     assert good == 1
 
 

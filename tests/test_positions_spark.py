@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -14,19 +15,43 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from book_reference import read_synth_book
-from leaseguard.portfolio.columnar import book_tables, positions_expr
+from leaseguard.portfolio.allocation import Allocation
+from leaseguard.portfolio.columnar import (
+    CONTRACT_FIELDS,
+    INSTALMENT_FIELDS,
+    PAYMENT_FIELDS,
+    book_tables,
+    positions_expr,
+)
 from leaseguard.portfolio.positions import CONTRACT_COLUMNS, POSITION_COLUMNS, BookPositions
 from leaseguard.synth import generate_book
 
 DAYS = (dt.date(2023, 6, 30), dt.date(2025, 6, 30))
 
 
-@pytest.fixture(scope="module")
-def book(tmp_path_factory: pytest.TempPathFactory) -> BookPositions:
+ALLOCATIONS = {
+    "penalty first, interest first": Allocation(penalty_daily_rate=Decimal("0.0005")),
+    "principal first, penalty last": Allocation(("principal", "interest", "penalty"), Decimal("0.001")),
+}
+
+
+@pytest.fixture(scope="module", params=list(ALLOCATIONS))
+def book(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> BookPositions:
     folder: Path = tmp_path_factory.mktemp("spark") / "book"
     generate_book(folder, contracts=150, seed=31)
     contracts, payments = read_synth_book(folder)
-    return BookPositions.from_frames(contracts.select(*CONTRACT_COLUMNS), payments)
+    # Every seventh payment is reversed a week later, so reversals are part of what must agree.
+    reversals = payments.gather_every(7).with_columns(
+        pl.col("paid_date") + dt.timedelta(days=7), -pl.col("amount_fen")
+    )
+    book = BookPositions.from_frames(
+        contracts.select(*CONTRACT_COLUMNS),
+        pl.concat([payments, reversals]),
+        None,
+        ALLOCATIONS[request.param],
+    )
+    assert book.payments["penalty_paid_fen"].sum() > 0  # penalty is really charged and paid
+    return book
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +82,9 @@ def _same(result: Any, expected: pl.DataFrame) -> None:
 def test_positions_on_duckdb_equal_the_polars_engine(book: BookPositions) -> None:
     tables = book_tables(ibis.duckdb.connect(), book)
     for day in DAYS:
-        _same(positions_expr(*tables, day).to_polars(), book.at(day))
+        expected = book.at(day)
+        _same(positions_expr(*tables, day, book.allocation).to_polars(), expected)
+    assert expected["penalty_due_fen"].sum() > 0
 
 
 @pytest.mark.slow
@@ -66,12 +93,13 @@ def test_positions_on_pyspark_equal_the_polars_engine(book: BookPositions, spark
     tables = (
         con.create_table(name, frame.to_pandas(), overwrite=True)
         for name, frame in (
-            ("lg_contracts", book.contracts.select("contract", "contract_no", "lessor", "lessee_id", "start_date",
-                                                   "principal_fen", "frequency")),
-            ("lg_instalments", book.instalments.drop("cumulative_paid_fen", strict=False)),
-            ("lg_payments", book.payments.select("contract", "paid_date", "amount_fen")),
+            ("lg_contracts", book.contracts.select(CONTRACT_FIELDS)),
+            ("lg_instalments", book.instalments.select(INSTALMENT_FIELDS)),
+            ("lg_payments", book.payments.select(PAYMENT_FIELDS)),
         )
-    )  # fmt: skip
+    )
     contracts, instalments, payments = tables
     for day in DAYS:
-        _same(positions_expr(contracts, instalments, payments, day).to_pandas(), book.at(day))
+        _same(
+            positions_expr(contracts, instalments, payments, day, book.allocation).to_pandas(), book.at(day)
+        )

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select, text
 
 from leaseguard.classification.classify import classify, collateral_on
 from leaseguard.classification.rules import RuleSet
+from leaseguard.portfolio.allocation import Allocation
 from leaseguard.portfolio.positions import BookPositions
 from leaseguard.store.models import BookRun, ClassChange, ContractClass
 
@@ -161,9 +162,10 @@ def run_days(
     days: Sequence[dt.date],
     rules: RuleSet,
     progress: Callable[[int, int], None] | None = None,
+    allocation: Allocation | None = None,
 ) -> list[DayResult]:
     """`run_day` for each of `days` in order (each its own transaction), reading the book once."""
-    book = BookPositions.from_engine(engine)
+    book = BookPositions.from_engine(engine, allocation)
     lessee_types, valuations = read_inputs(engine)
     results = []
     for done, day in enumerate(sorted(days), start=1):

@@ -13,6 +13,7 @@ from rich.table import Table
 from leaseguard.classification.daily import run_days, stored_day
 from leaseguard.classification.rules import CLASSES, SHIPPED, RuleSetError, load_rule_set
 from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace, progress_bar
+from leaseguard.portfolio.allocation import Allocation, AllocationError
 
 run_app = typer.Typer(name="run", help="Batch jobs over the whole book.", no_args_is_help=True)
 
@@ -65,14 +66,19 @@ def daily(
     opened = open_workspace(workspace)
     try:
         rule_set = load_rule_set(rules or str(opened.setting("book", "rules", default=DEFAULT_RULES)))
-    except RuleSetError as error:
+        allocation = Allocation.from_settings(opened.setting("book", default={}))
+    except (RuleSetError, AllocationError) as error:
         fail(str(error))
     engine = opened.engine()
     try:
         with progress_bar() as progress:
             task = progress.add_task(f"classify ({rule_set.id})", total=len(days))
             results = run_days(
-                engine, days, rule_set, lambda done, _total: progress.update(task, completed=done)
+                engine,
+                days,
+                rule_set,
+                lambda done, _total: progress.update(task, completed=done),
+                allocation,
             )
     finally:
         engine.dispose()

@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from sqlalchemy import String, Table
 
-from leaseguard.store.models import Asset, Contract, Lessor, Payment, Valuation
+from leaseguard.store.models import Asset, Contract, Lessor, Payment, ScheduleLine, Valuation
 
 
 class ValueType(StrEnum):
@@ -16,7 +16,9 @@ class ValueType(StrEnum):
     CODE = "code"  # a lessor code in lessors.csv, shaped like tenancy's LESSOR_CODE
     DATE = "date"
     AMOUNT = "amount"  # yuan with at most 2 decimals, stored as integer fen
+    SIGNED_AMOUNT = "signed_amount"  # an amount that may be negative: a payment reversed (冲正)
     MONTHS = "months"  # a positive whole number
+    COUNT = "count"  # a positive whole number that is not a duration (an instalment's number)
     RATE = "rate"  # a decimal fraction below 1, at most 6 decimals (Numeric(10, 6))
     BOOLEAN = "boolean"
     ENUM = "enum"
@@ -100,6 +102,8 @@ CONTRACTS = KindSpec(
         ColumnSpec("frequency", T.ENUM, required=True, choices=FREQUENCIES),
         ColumnSpec("residual_value", T.AMOUNT, store="residual_value_fen", default=0),
         ColumnSpec("deposit", T.AMOUNT, store="deposit_fen", default=0),
+        ColumnSpec("first_due_date", T.DATE),
+        ColumnSpec("restructured_date", T.DATE),
     ),
     key=("contract_no",),
     duplicate_column="contract_no",
@@ -137,7 +141,7 @@ PAYMENTS = KindSpec(
     columns=(
         ColumnSpec("contract_no", required=True),
         ColumnSpec("paid_date", T.DATE, required=True),
-        ColumnSpec("amount", T.AMOUNT, required=True, store="amount_fen"),
+        ColumnSpec("amount", T.SIGNED_AMOUNT, required=True, store="amount_fen"),
     ),
     key=("contract_no", "paid_date", "amount_fen", "seq"),
     duplicate_column="contract_no",  # never used: seq makes every payment row its own key
@@ -156,14 +160,28 @@ VALUATIONS = KindSpec(
     duplicate_column="valuation_date",
 )
 
+SCHEDULES = KindSpec(
+    name="schedules",
+    table=ScheduleLine.__table__,  # type: ignore[arg-type]
+    columns=(
+        ColumnSpec("contract_no", required=True),
+        ColumnSpec("number", T.COUNT, required=True),
+        ColumnSpec("due_date", T.DATE, required=True),
+        ColumnSpec("principal", T.AMOUNT, required=True, store="principal_fen"),
+        ColumnSpec("interest", T.AMOUNT, required=True, store="interest_fen"),
+    ),
+    key=("contract_no", "number"),
+    duplicate_column="number",
+)
+
 # Dependency order: a row may only refer to rows of kinds loaded before it.
-KINDS: tuple[KindSpec, ...] = (LESSORS, CONTRACTS, ASSETS, PAYMENTS, VALUATIONS)
+KINDS: tuple[KindSpec, ...] = (LESSORS, CONTRACTS, ASSETS, SCHEDULES, PAYMENTS, VALUATIONS)
 KIND_BY_NAME = {kind.name: kind for kind in KINDS}
 KIND_NAMES = tuple(KIND_BY_NAME)
 
 
 def kind_from_file_name(file_name: str) -> KindSpec | None:
-    """lessors*, contracts*, assets*, payments*, valuations* (any case) name their kind."""
+    """lessors*, contracts*, assets*, schedules*, payments*, valuations* (any case) name their kind."""
     stem = file_name.lower()
     return next((kind for kind in KINDS if stem.startswith(kind.name)), None)
 

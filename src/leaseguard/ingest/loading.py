@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, insert, text
 
-from leaseguard.ingest.kinds import ASSETS, CONTRACTS, PAYMENTS, VALUATIONS, KindSpec
+from leaseguard.ingest.kinds import ASSETS, CONTRACTS, PAYMENTS, SCHEDULES, VALUATIONS, KindSpec
 from leaseguard.ingest.reports import FileReport, Status
 from leaseguard.ingest.validation import EXTRA, References
 from leaseguard.store.models import ImportRun
@@ -54,6 +54,20 @@ def read_references(connection: Connection, kind: KindSpec) -> References:
             schema={"contract_no": pl.String, "lessor": pl.String, "start_date": pl.String},
             orient="row",
         ).with_columns(pl.col("start_date").str.slice(0, 10).str.to_date("%Y-%m-%d"))
+    if kind is SCHEDULES:
+        rows = connection.execute(
+            text("select contract_no, lessor, start_date, principal_fen from contracts")
+        ).all()
+        contracts = pl.DataFrame(
+            [(number, lessor, str(start), principal) for number, lessor, start, principal in rows],
+            schema={
+                "contract_no": pl.String,
+                "lessor": pl.String,
+                "start_date": pl.String,
+                "principal_fen": pl.Int64,
+            },
+            orient="row",
+        ).with_columns(pl.col("start_date").str.slice(0, 10).str.to_date("%Y-%m-%d"))
     if kind is VALUATIONS:
         assets = pl.DataFrame(
             connection.execute(text("select lessor, asset_id from assets")).all(),
@@ -61,6 +75,19 @@ def read_references(connection: Connection, kind: KindSpec) -> References:
             orient="row",
         )
     return References(lessors=lessors, contracts=contracts, assets=assets)
+
+
+def trim_schedules(connection: Connection, rows: pl.DataFrame) -> int:
+    """Drop stored instalments beyond the last one a re-imported schedule gives: the file's schedule replaces
+    the stored one whole."""
+    if rows.height == 0:
+        return 0
+    last = rows.group_by("contract_no").agg(pl.col("number").max().alias("last"))
+    result = connection.execute(
+        text("delete from schedule_lines where contract_no = :contract_no and number > :last"),
+        last.to_dicts(),
+    )
+    return int(result.rowcount or 0)
 
 
 def upsert(

@@ -16,6 +16,7 @@ from leaseguard.ingest.kinds import (
     KIND_BY_NAME,
     KIND_NAMES,
     KINDS,
+    SCHEDULES,
     KindSpec,
     kind_from_file_name,
     kind_from_header,
@@ -115,6 +116,8 @@ def import_file(
                     progress(path.name, checked.rejected + done, report.rows_read)
 
             changes = loading.upsert(connection, kind, checked.rows, checked.update_columns, staged)
+            if kind is SCHEDULES:
+                loading.trim_schedules(connection, checked.rows)
             report.inserted, report.updated, report.unchanged = (
                 changes.inserted,
                 changes.updated,

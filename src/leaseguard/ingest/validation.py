@@ -10,7 +10,16 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from leaseguard.ingest.kinds import ASSETS, CONTRACTS, PAYMENTS, VALUATIONS, ColumnSpec, KindSpec, ValueType
+from leaseguard.ingest.kinds import (
+    ASSETS,
+    CONTRACTS,
+    PAYMENTS,
+    SCHEDULES,
+    VALUATIONS,
+    ColumnSpec,
+    KindSpec,
+    ValueType,
+)
 from leaseguard.ingest.reading import LINE, OVERFLOW, RawTable
 from leaseguard.ingest.reports import FileProblem, RowError
 from leaseguard.tenancy.service import LESSOR_CODE
@@ -24,6 +33,7 @@ EXTRA = "extra"
 # Reference columns joined in from the store.
 _CONTRACT_LESSOR = "_contract_lessor"
 _CONTRACT_START = "_contract_start"
+_CONTRACT_PRINCIPAL = "_contract_principal"
 _ASSET_KNOWN = "_asset_known"
 
 
@@ -77,8 +87,12 @@ def validate(
     frame = checks.apply(frame)
     if kind is ASSETS:
         frame = _check_asset_identifiers(frame, checks)
+    if kind is CONTRACTS:
+        frame = _check_contract_dates(frame, checks)
     if check_references:
         frame = _check_references(kind, frame, references, checks)
+        if kind is SCHEDULES:
+            frame = _check_schedules(frame, references, checks)
     frame = _check_duplicates(kind, frame, checks)
 
     errors = _collect_errors(frame, checks.error_columns, file)
@@ -221,7 +235,16 @@ class _Checks:
         )
         return parsed, reason
 
+    def signed_amount(self, spec: ColumnSpec, raw: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+        negative = raw.str.starts_with("-")
+        magnitude, reason = self._amount(raw.str.strip_prefix("-"), shown=raw, signed=True)
+        return pl.when(negative).then(-magnitude).otherwise(magnitude), reason
+
     def amount(self, spec: ColumnSpec, raw: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+        return self._amount(raw, shown=raw, signed=False)
+
+    def _amount(self, raw: pl.Expr, *, shown: pl.Expr, signed: bool) -> tuple[pl.Expr, pl.Expr]:
+        """`raw` parsed to fen; a reason names the value as written (`shown`)."""
         shaped = raw.str.contains(r"^[0-9]+(\.[0-9]+)?$")
         whole = raw.str.extract(r"^([0-9]+)", 1)
         # Trailing zeros carry no value, so 12.500 is still an exact amount of fen.
@@ -230,17 +253,20 @@ class _Checks:
         fen = whole.str.slice(-15).cast(pl.Int64, strict=False) * 100 + fraction.str.pad_end(
             2, "0"
         ).str.slice(0, 2).cast(pl.Int64, strict=False)
+        negative = pl.lit(False) if signed else raw.str.contains(r"^-[0-9]+(\.[0-9]+)?$")
         reason = (
             pl.when(raw.is_null())
             .then(pl.lit(None, pl.String))
-            .when(raw.str.contains(r"^-[0-9]+(\.[0-9]+)?$"))
-            .then(pl.format("negative amount {}", raw))
+            .when(negative)
+            .then(pl.format("negative amount {}", shown))
             .when(~shaped)
-            .then(pl.format("not an amount in yuan: '{}'", raw))
+            .then(pl.format("not an amount in yuan: '{}'", shown))
             .when(fraction.str.len_chars() > 2)
-            .then(pl.format("more than 2 decimals: {}", raw))
+            .then(pl.format("more than 2 decimals: {}", shown))
             .when(too_long | (fen > self.max_amount_fen))
-            .then(pl.format("implausible amount {} (over {} yuan)", raw, pl.lit(self.max_amount_fen // 100)))
+            .then(
+                pl.format("implausible amount {} (over {} yuan)", shown, pl.lit(self.max_amount_fen // 100))
+            )
         )
         return pl.when(shaped & ~too_long).then(fen), reason
 
@@ -252,6 +278,19 @@ class _Checks:
             .then(pl.lit(None, pl.String))
             .when(~shaped)
             .then(pl.format("not a whole number of months: '{}'", raw))
+            .when(number < 1)
+            .then(pl.lit("must be at least 1"))
+        )
+        return number, reason
+
+    def count(self, spec: ColumnSpec, raw: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+        shaped = raw.str.contains(r"^[0-9]{1,6}$")
+        number = pl.when(shaped).then(raw.cast(pl.Int64, strict=False))
+        reason = (
+            pl.when(raw.is_null())
+            .then(pl.lit(None, pl.String))
+            .when(~shaped)
+            .then(pl.format("not a whole number: '{}'", raw))
             .when(number < 1)
             .then(pl.lit("must be at least 1"))
         )
@@ -296,6 +335,8 @@ _PARSERS = {
     ValueType.CODE: _Checks.code,
     ValueType.DATE: _Checks.date,
     ValueType.AMOUNT: _Checks.amount,
+    ValueType.SIGNED_AMOUNT: _Checks.signed_amount,
+    ValueType.COUNT: _Checks.count,
     ValueType.MONTHS: _Checks.months,
     ValueType.RATE: _Checks.rate,
     ValueType.BOOLEAN: _Checks.boolean,
@@ -319,6 +360,93 @@ def _check_asset_identifiers(frame: pl.DataFrame, checks: _Checks) -> pl.DataFra
             pl.format("required for asset_type {}", asset_type)
         ),
     )
+    return checks.merge_reasons(frame)
+
+
+def _check_contract_dates(frame: pl.DataFrame, checks: _Checks) -> pl.DataFrame:
+    """A first instalment falls due after the start; a restructuring happens on or after it."""
+    start = pl.col(_Checks.value_name("start_date"))
+    first_due, restructured = (pl.col(_Checks.value_name(c)) for c in ("first_due_date", "restructured_date"))
+    checks.reason(
+        "first_due_date",
+        pl.when(first_due.is_not_null() & start.is_not_null() & (first_due <= start)).then(
+            pl.format("first_due_date {} is not after start_date {}", first_due, start)
+        ),
+    )
+    checks.reason(
+        "restructured_date",
+        pl.when(restructured.is_not_null() & start.is_not_null() & (restructured < start)).then(
+            pl.format("restructured_date {} is before start_date {}", restructured, start)
+        ),
+    )
+    return checks.merge_reasons(frame)
+
+
+def _check_schedules(frame: pl.DataFrame, references: References, checks: _Checks) -> pl.DataFrame:
+    """An imported schedule is taken whole or not at all: per contract, instalments numbered 1..n with no gap,
+    due dates rising from after the start, principal summing to the contract's principal (residual included)."""
+    value = _Checks.value_name
+    due = pl.col(value("due_date"))
+    terms = references.contracts.select(
+        pl.col("contract_no").alias(value("contract_no")),
+        pl.col("start_date").alias(_CONTRACT_START),
+        pl.col("principal_fen").alias(_CONTRACT_PRINCIPAL),
+    )
+    frame = frame.join(terms, on=value("contract_no"), how="left", maintain_order="left")
+    known = pl.col(_CONTRACT_START).is_not_null()
+    checks.reason(
+        "contract_no",
+        pl.when(pl.col(value("contract_no")).is_not_null() & ~known).then(
+            pl.format("contract_no '{}' is not in the store", pl.col(value("contract_no")))
+        ),
+    )
+    checks.reason(
+        "due_date",
+        pl.when(known & (due <= pl.col(_CONTRACT_START))).then(
+            pl.format("due before or on the contract's start date {}", pl.col(_CONTRACT_START))
+        ),
+    )
+    frame = checks.merge_reasons(frame)
+    per_contract = value("contract_no")
+    whole = (
+        frame.sort(per_contract, value("number"))
+        .group_by(per_contract)
+        .agg(
+            checks.row_is_good().all().alias("_all_good"),
+            pl.len().alias("_lines"),
+            pl.col(value("number")).max().alias("_last"),
+            pl.col(value("number")).n_unique().alias("_numbers"),
+            (pl.col(value("due_date")).diff().dt.total_days() <= 0).any().alias("_not_rising"),
+            pl.col(value("principal")).sum().alias("_principal"),
+            pl.col(_CONTRACT_PRINCIPAL).first().alias("_expected"),
+        )
+    )
+    fault = (
+        pl.when(~pl.col("_all_good"))
+        .then(
+            pl.lit("another line of this contract's schedule is wrong; a schedule loads whole or not at all")
+        )
+        .when((pl.col("_numbers") != pl.col("_lines")) | (pl.col("_last") != pl.col("_lines")))
+        .then(pl.format("instalments must be numbered 1 to {} without a gap or repeat", pl.col("_lines")))
+        .when(pl.col("_not_rising"))
+        .then(pl.lit("due dates must rise with the instalment number"))
+        .when(pl.col("_principal") != pl.col("_expected"))
+        .then(
+            pl.format(
+                "principal sums to {} fen, the contract's principal is {} fen",
+                pl.col("_principal"),
+                pl.col("_expected"),
+            )
+        )
+    )
+    frame = frame.join(
+        whole.select(per_contract, fault.alias("_schedule_fault")),
+        on=per_contract,
+        how="left",
+        maintain_order="left",
+    )
+    # A line that is wrong itself keeps its own reason; its good siblings are rejected for its sake.
+    checks.reason("number", pl.when(checks.row_is_good()).then(pl.col("_schedule_fault")))
     return checks.merge_reasons(frame)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from leaseguard.portfolio.allocation import MICRO, Allocation
 from leaseguard.portfolio.positions import BookPositions
 
 CONTRACT_FIELDS = (
@@ -28,7 +29,7 @@ INSTALMENT_FIELDS = (
     "contract", "number", "due_date", "principal_fen", "interest_fen", "amount_fen", "cumulative_due_fen",
     "paid_in_full_on",
 )  # fmt: skip
-PAYMENT_FIELDS = ("contract", "paid_date", "amount_fen")
+PAYMENT_FIELDS = ("contract", "paid_date", "amount_fen", "rent_fen", "penalty_owed_micro", "seq")
 
 
 def book_tables(con: Any, book: BookPositions) -> tuple[ir.Table, ir.Table, ir.Table]:
@@ -43,28 +44,57 @@ def book_tables(con: Any, book: BookPositions) -> tuple[ir.Table, ir.Table, ir.T
 
 
 def positions_expr(
-    contracts: ir.Table, instalments: ir.Table, payments: ir.Table, as_of: dt.date
+    contracts: ir.Table,
+    instalments: ir.Table,
+    payments: ir.Table,
+    as_of: dt.date,
+    allocation: Allocation | None = None,
 ) -> ir.Table:
-    """Where every contract stands on `as_of`: the columns of `portfolio.positions.POSITION_COLUMNS`."""
+    """Where every contract stands on `as_of`: the columns of `portfolio.positions.POSITION_COLUMNS`.
+
+    `payments` carries the allocation pass's split (`BookPositions.payments`): the part of each payment that
+    paid rent and the penalty still owed after it."""
+    allocation = allocation or Allocation()
     day = ibis.literal(as_of, type="date")
+    zero = ibis.literal(0, type="int64")
     paid = (
         payments.filter(payments.paid_date <= day)
         .group_by("contract")
-        .aggregate(paid=lambda t: t.amount_fen.sum(), last_paid_date=lambda t: t.paid_date.max())
+        .aggregate(
+            paid=lambda t: t.amount_fen.sum(),
+            rent=lambda t: t.rent_fen.sum(),
+            last_paid_date=lambda t: ibis.ifelse(t.amount_fen > 0, t.paid_date, ibis.null("date")).max(),
+            last_event=lambda t: t.paid_date.max(),
+            penalty_owed=lambda t: t.penalty_owed_micro.argmax(t.seq),
+        )
     )
     joined = instalments.left_join(paid, "contract")
     paid_so_far = joined.paid.fill_null(0)
+    rent_so_far = joined.rent.fill_null(0)
     earlier_due = joined.cumulative_due_fen - joined.amount_fen
-    covered = ibis.least(ibis.greatest(paid_so_far - earlier_due, 0), joined.amount_fen)
-    interest_paid = ibis.least(covered, joined.interest_fen)
+    covered = ibis.least(ibis.greatest(rent_so_far - earlier_due, 0), joined.amount_fen)
+    if allocation.interest_first:
+        interest_paid = ibis.least(covered, joined.interest_fen)
+    else:
+        interest_paid = ibis.greatest(covered - joined.principal_fen, 0)
     principal_paid = covered - interest_paid
     due = joined.due_date <= day
-    unpaid = due & (joined.cumulative_due_fen > paid_so_far)
+    unpaid = due & (joined.cumulative_due_fen > rent_so_far)
     late = due & (joined.paid_in_full_on.isnull() | (joined.paid_in_full_on > joined.due_date))
-    zero = ibis.literal(0, type="int64")
+    since = ibis.greatest(joined.due_date, joined.last_event.fill_null(joined.due_date))
+    accrued = ibis.ifelse(
+        joined.due_date < day,
+        (joined.amount_fen - covered)
+        * day.delta(since.cast("date"), unit="day")
+        * allocation.penalty_rate_micro,
+        zero,
+    )
     per_contract = (
         joined.mutate(
             _paid=paid_so_far,
+            _rent=rent_so_far,
+            _penalty_owed=joined.penalty_owed.fill_null(0),
+            _accrued=accrued,
             _principal_paid=principal_paid,
             _due_amount=ibis.ifelse(due, joined.amount_fen, zero),
             _due=ibis.ifelse(due, 1, 0),
@@ -78,6 +108,9 @@ def positions_expr(
         .group_by("contract")
         .aggregate(
             paid=lambda t: t._paid.max(),
+            rent=lambda t: t._rent.max(),
+            penalty_owed=lambda t: t._penalty_owed.max(),
+            penalty_accrued=lambda t: t._accrued.sum(),
             last_paid_date=lambda t: t.last_paid_date.max(),
             total_due=lambda t: t.amount_fen.sum(),
             instalments=lambda t: t.count(),
@@ -94,13 +127,15 @@ def positions_expr(
     )
     book = contracts.left_join(per_contract, "contract")
     paid_total = book.paid.fill_null(0)
+    rent_total = book.rent.fill_null(0)
+    penalty_due = (book.penalty_owed.fill_null(0) + book.penalty_accrued.fill_null(0) + MICRO // 2) // MICRO
     outstanding = book.principal_fen - book.principal_repaid.fill_null(0)
     overdue_interest = book.overdue_interest.fill_null(0)
     instalments_due = book.instalments_due.fill_null(0)
     total_due = book.total_due.fill_null(0)
     status = ibis.cases(
         (day < book.start_date, "not_started"),
-        (paid_total >= total_due, "settled"),
+        ((rent_total >= total_due) & (penalty_due == 0), "settled"),
         (instalments_due == book.instalments.fill_null(0), "matured_unpaid"),
         else_="active",
     )
@@ -111,14 +146,14 @@ def positions_expr(
         as_of=day,
         status=status,
         dpd=day.delta(book.oldest_unpaid, unit="day").fill_null(0).cast("int32"),
-        overdue_amount_fen=ibis.greatest(book.due_amount.fill_null(0) - paid_total, 0).cast("int64"),
+        overdue_amount_fen=ibis.greatest(book.due_amount.fill_null(0) - rent_total, 0).cast("int64"),
         overdue_principal_fen=book.overdue_principal.fill_null(0).cast("int64"),
         overdue_interest_fen=overdue_interest.cast("int64"),
-        penalty_due_fen=ibis.literal(0, type="int64"),
+        penalty_due_fen=penalty_due.cast("int64"),
         outstanding_principal_fen=outstanding.cast("int64"),
         claim_balance_fen=(outstanding + overdue_interest).cast("int64"),
         paid_to_date_fen=paid_total.cast("int64"),
-        overpaid_fen=ibis.greatest(paid_total - total_due, 0).cast("int64"),
+        overpaid_fen=ibis.greatest(rent_total - total_due, 0).cast("int64"),
         instalments_due=instalments_due.cast("int32"),
         instalments_overdue=book.instalments_overdue.fill_null(0).cast("int32"),
         on_time_streak=(instalments_due - book.last_late.fill_null(0)).cast("int32"),

@@ -1,11 +1,14 @@
 """Where every contract stands on a day: what is due, paid, overdue and outstanding, for the whole book at once.
 
 Conventions (those of the shared positions schema, docs/book.md):
-- instalments come from the contract terms (`portfolio.schedule`, computed column-wise and exact to the fen);
-- payments fill instalments oldest first and, within one, interest before principal (the residual value counts
-  as principal); no penalty interest is charged;
+- instalments come from the contract terms (`portfolio.schedule`, computed column-wise and exact to the fen,
+  one by one for a first-period stub), or from an irregular schedule imported as given (`schedule_lines`);
+- payments pay penalty, interest and principal in the order `portfolio.allocation` is set to, instalments
+  oldest first (the residual value counts as principal); penalty interest accrues daily on overdue rent when a
+  rate is set; a negative payment reverses rent paid;
 - days past due count from the due date of the oldest instalment not fully paid by `as_of`;
-- an instalment was paid on time when the payments had covered it by its due date.
+- an instalment was paid on time when the payments had covered it by its due date and no later reversal took
+  that back.
 
 The schedule of the book is built once (`BookPositions`), then positions for as many days as wanted are cheap
 column operations over it, so history can be rebuilt day by day.
@@ -26,6 +29,7 @@ import pyarrow as pa
 import pyarrow.feather as feather
 from sqlalchemy import Engine
 
+from leaseguard.portfolio.allocation import MICRO, Allocation, allocate_payments
 from leaseguard.portfolio.schedule import MONTHS_PER_PERIOD, build_schedule
 from leaseguard.synth.instalments import RATE_SCALE, schedules
 
@@ -64,6 +68,18 @@ CONTRACT_COLUMNS = (
     "frequency",
     "residual_value_fen",
 )
+# Read when present; a frame without them has no stub and no deposit.
+OPTIONAL_CONTRACT_COLUMNS: dict[str, pl.DataType | type[pl.DataType]] = {
+    "first_due_date": pl.Date,
+    "deposit_fen": pl.Int64,
+}
+SCHEDULE_LINE_COLUMNS: dict[str, pl.DataType | type[pl.DataType]] = {
+    "contract_no": pl.String,
+    "number": pl.Int32,
+    "due_date": pl.Date,
+    "principal_fen": pl.Int64,
+    "interest_fen": pl.Int64,
+}
 
 
 def _dates(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
@@ -75,13 +91,14 @@ def _dates(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
 
 
 _CONTRACTS_QUERY = (
-    f"select {', '.join(CONTRACT_COLUMNS)}, cast(annual_rate as text) as rate_text "
+    f"select {', '.join((*CONTRACT_COLUMNS, *OPTIONAL_CONTRACT_COLUMNS))}, cast(annual_rate as text) as rate_text "
     "from contracts order by contract_no"
 )
 _PAYMENTS_QUERY = "select contract_no, paid_date, amount_fen from payments"
+_SCHEDULE_QUERY = f"select {', '.join(SCHEDULE_LINE_COLUMNS)} from schedule_lines"
 
 
-def _read_sqlite(path: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _read_sqlite(path: str) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     # Through ADBC in a process of its own: see portfolio/sqlite_export.py for why.
     with tempfile.TemporaryDirectory(prefix="lg-book-") as folder:
         done = subprocess.run(
@@ -90,6 +107,7 @@ def _read_sqlite(path: str) -> tuple[pl.DataFrame, pl.DataFrame]:
                 *("-m", "leaseguard.portfolio.sqlite_export", path, folder),
                 f"contracts={_CONTRACTS_QUERY}",
                 f"payments={_PAYMENTS_QUERY}",
+                f"schedule={_SCHEDULE_QUERY}",
             ],
             capture_output=True,
             text=True,
@@ -99,18 +117,21 @@ def _read_sqlite(path: str) -> tuple[pl.DataFrame, pl.DataFrame]:
             last = (done.stderr.strip().splitlines() or ["no message"])[-1]
             raise RuntimeError(f"{path}: reading the book failed: {last}")
         frames = [
-            pl.from_arrow(feather.read_table(f"{folder}/{name}.arrow")) for name in ("contracts", "payments")
+            pl.from_arrow(feather.read_table(f"{folder}/{name}.arrow"))
+            for name in ("contracts", "payments", "schedule")
         ]
-    contracts, payments = frames
+    contracts, payments, schedule = frames
     assert isinstance(contracts, pl.DataFrame) and isinstance(payments, pl.DataFrame)
-    return contracts, payments
+    assert isinstance(schedule, pl.DataFrame)
+    return contracts, payments, schedule
 
 
-def read_book(engine: Engine) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The store's contracts (CONTRACT_COLUMNS) and payments (contract_no, paid_date, amount_fen)."""
+def read_book(engine: Engine) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """The store's contracts (CONTRACT_COLUMNS and OPTIONAL_CONTRACT_COLUMNS), payments (contract_no,
+    paid_date, amount_fen) and imported schedule lines (SCHEDULE_LINE_COLUMNS)."""
     database = engine.url.database
     if engine.dialect.name == "sqlite" and database and database != ":memory:":
-        contracts, payments = _read_sqlite(database)
+        contracts, payments, schedule = _read_sqlite(database)
     else:
         with engine.connect() as connection:
             contracts = pl.read_database(_CONTRACTS_QUERY, connection, infer_schema_length=None)
@@ -120,21 +141,55 @@ def read_book(engine: Engine) -> tuple[pl.DataFrame, pl.DataFrame]:
                 schema_overrides={"amount_fen": pl.Int64},
                 infer_schema_length=None,
             )
+            schedule = pl.read_database(_SCHEDULE_QUERY, connection, infer_schema_length=None)
     contracts = contracts.with_columns(pl.col("rate_text").alias("annual_rate")).drop("rate_text")
-    contracts = _dates(contracts, "start_date").with_columns(
+    if contracts.schema["first_due_date"] == pl.Null:
+        contracts = contracts.with_columns(pl.col("first_due_date").cast(pl.String))
+    contracts = _dates(contracts, "start_date", "first_due_date").with_columns(
         pl.col("residual_value_fen").fill_null(0).cast(pl.Int64),
+        pl.col("deposit_fen").fill_null(0).cast(pl.Int64),
         pl.col("principal_fen").cast(pl.Int64),
         pl.col("term_months").cast(pl.Int64),
     )
-    return contracts, _dates(payments, "paid_date")
+    if payments.is_empty():  # an empty result carries no column types
+        payments = pl.DataFrame(
+            schema={"contract_no": pl.String, "paid_date": pl.String, "amount_fen": pl.Int64}
+        )
+    if schedule.is_empty():
+        schedule = pl.DataFrame(schema=SCHEDULE_LINE_COLUMNS)
+    schedule = _dates(schedule.with_columns(pl.col("due_date").cast(pl.String)), "due_date")
+    return contracts, _dates(payments, "paid_date"), schedule.cast(SCHEDULE_LINE_COLUMNS)  # type: ignore[arg-type]
 
 
-def _instalments(contracts: pl.DataFrame) -> pl.DataFrame:
+_INSTALMENT_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
+    "contract": pl.Int64,
+    "number": pl.Int32,
+    "due_date": pl.Date,
+    "principal_fen": pl.Int64,
+    "interest_fen": pl.Int64,
+}
+
+
+def _instalments(contracts: pl.DataFrame, schedule_lines: pl.DataFrame) -> pl.DataFrame:
     """Every contract's instalments: contract (row), number, due_date, principal_fen (residual included),
-    interest_fen, amount_fen — column-wise where the rate is a whole number of 0.01 %, else one by one."""
+    interest_fen, amount_fen, cumulative_due_fen — imported lines where a contract has them, else from its
+    terms: column-wise where the rate is a whole number of 0.01 % and there is no stub, else one by one."""
+    imported = (
+        schedule_lines.join(contracts.select("contract_no", "contract"), on="contract_no", how="inner")
+        .select(*_INSTALMENT_SCHEMA)
+        .cast(_INSTALMENT_SCHEMA)  # type: ignore[arg-type]
+    )
+    has_lines = np.zeros(contracts.height, dtype=bool)
+    has_lines[imported["contract"].unique().to_numpy()] = True
+    first_due = (
+        contracts["first_due_date"].is_not_null().to_numpy()
+        if "first_due_date" in contracts.columns
+        else np.zeros(contracts.height, dtype=bool)
+    )
     rates = [Decimal(rate) for rate in contracts["annual_rate"].to_list()]
     scaled = [rate * RATE_SCALE for rate in rates]
-    columnar = np.array([value == value.to_integral_value() for value in scaled], dtype=bool)
+    whole_rate = np.array([value == value.to_integral_value() for value in scaled], dtype=bool)
+    columnar = whole_rate & ~first_due & ~has_lines
     months = np.array([MONTHS_PER_PERIOD[f] for f in contracts["frequency"].to_list()], dtype=np.int64)
     rows = np.flatnonzero(columnar)
     built = schedules(
@@ -155,9 +210,10 @@ def _instalments(contracts: pl.DataFrame) -> pl.DataFrame:
                 "principal_fen": built.principal_fen + built.residual_fen,
                 "interest_fen": built.interest_fen,
             }
-        ).with_columns(pl.col("due_date").cast(pl.Date))
+        ).with_columns(pl.col("due_date").cast(pl.Date)),
+        imported,
     ]
-    for row in np.flatnonzero(~columnar):
+    for row in np.flatnonzero(~columnar & ~has_lines):
         terms = contracts.row(int(row), named=True)
         schedule = build_schedule(
             terms["principal_fen"],
@@ -167,6 +223,7 @@ def _instalments(contracts: pl.DataFrame) -> pl.DataFrame:
             terms["frequency"],
             terms["start_date"],
             terms["residual_value_fen"],
+            terms.get("first_due_date"),
         )
         frames.append(
             pl.DataFrame(
@@ -177,13 +234,7 @@ def _instalments(contracts: pl.DataFrame) -> pl.DataFrame:
                     "principal_fen": [i.principal_fen + i.residual_fen for i in schedule],
                     "interest_fen": [i.interest_fen for i in schedule],
                 },
-                schema={
-                    "contract": pl.Int64,
-                    "number": pl.Int32,
-                    "due_date": pl.Date,
-                    "principal_fen": pl.Int64,
-                    "interest_fen": pl.Int64,
-                },
+                schema=_INSTALMENT_SCHEMA,
             )
         )
     return (
@@ -194,41 +245,94 @@ def _instalments(contracts: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _day_numbers(column: pl.Series) -> np.ndarray:
+    return column.cast(pl.Int32).to_numpy().astype(np.int64)
+
+
 @dataclass
 class BookPositions:
     """A book's schedule and payments, ready to say where every contract stands on any day."""
 
     contracts: pl.DataFrame
     instalments: pl.DataFrame
-    payments: (
-        pl.DataFrame
-    )  # contract (row), paid_date, amount_fen, cumulative_paid_fen; by contract then date
+    # contract (row), paid_date, amount_fen, rent_fen (the part that paid rent), penalty_paid_fen,
+    # penalty_owed_micro (penalty still owed after the payment, millionths of a fen), cumulative_rent_fen,
+    # seq (the payment's place in its contract's order); by contract then date.
+    payments: pl.DataFrame
+    allocation: Allocation
 
     @classmethod
-    def from_frames(cls, contracts: pl.DataFrame, payments: pl.DataFrame) -> BookPositions:
+    def from_frames(
+        cls,
+        contracts: pl.DataFrame,
+        payments: pl.DataFrame,
+        schedule_lines: pl.DataFrame | None = None,
+        allocation: Allocation | None = None,
+    ) -> BookPositions:
+        allocation = allocation or Allocation()
         contracts = contracts.with_row_index("contract").with_columns(pl.col("contract").cast(pl.Int64))
-        numbered = (
-            payments.join(contracts.select("contract_no", "contract"), on="contract_no", how="inner")
-            .sort("contract", "paid_date")
-            .with_columns(pl.col("amount_fen").cum_sum().over("contract").alias("cumulative_paid_fen"))
-            .select("contract", "paid_date", "amount_fen", "cumulative_paid_fen")
+        for column, dtype in OPTIONAL_CONTRACT_COLUMNS.items():
+            if column not in contracts.columns:
+                contracts = contracts.with_columns(pl.lit(None, dtype).alias(column))
+        contracts = contracts.with_columns(pl.col("deposit_fen").fill_null(0))
+        lines = schedule_lines if schedule_lines is not None else pl.DataFrame(schema=SCHEDULE_LINE_COLUMNS)
+        instalments = _instalments(contracts, lines)
+        numbered = payments.join(
+            contracts.select("contract_no", "contract"), on="contract_no", how="inner"
+        ).select("contract", "paid_date", pl.col("amount_fen").cast(pl.Int64))
+        if allocation.deposit == "offset_at_maturity":
+            maturity = instalments.group_by("contract").agg(pl.col("due_date").max().alias("paid_date"))
+            deposits = (
+                contracts.filter(pl.col("deposit_fen") > 0)
+                .join(maturity, on="contract")
+                .select("contract", "paid_date", pl.col("deposit_fen").alias("amount_fen"))
+            )
+            numbered = pl.concat([numbered, deposits])
+        # A payment before a reversal on the same day: the reversal takes back what was paid.
+        numbered = numbered.sort(
+            "contract", "paid_date", pl.col("amount_fen"), descending=[False, False, True]
         )
-        instalments = _instalments(contracts)
-        # When each instalment was fully paid: the first payment that brings the running total to its
-        # cumulative amount due (payments fill instalments oldest first).
+        rent, penalty_paid, penalty_owed = allocate_payments(
+            instalments["contract"].to_numpy(),
+            _day_numbers(instalments["due_date"]),
+            instalments["amount_fen"].to_numpy(),
+            instalments["cumulative_due_fen"].to_numpy(),
+            numbered["contract"].to_numpy(),
+            _day_numbers(numbered["paid_date"]),
+            numbered["amount_fen"].to_numpy(),
+            contracts.height,
+            allocation,
+        )
+        numbered = numbered.with_columns(
+            pl.Series("rent_fen", rent),
+            pl.Series("penalty_paid_fen", penalty_paid),
+            pl.Series("penalty_owed_micro", penalty_owed),
+        ).with_columns(
+            pl.col("rent_fen").cum_sum().over("contract").alias("cumulative_rent_fen"),
+            pl.int_range(pl.len()).over("contract").alias("seq"),
+        )
+        # When each instalment was fully paid: the first payment from which rent paid stays at or above its
+        # cumulative amount due (payments fill instalments oldest first; a later reversal undoes an earlier
+        # "paid", which the running minimum from the end accounts for).
+        settled = numbered.select(
+            "contract",
+            pl.col("cumulative_rent_fen").reverse().cum_min().reverse().over("contract").alias("_kept"),
+            pl.col("paid_date").alias("paid_in_full_on"),
+        )
         instalments = instalments.join_asof(
-            numbered.select("contract", "cumulative_paid_fen", pl.col("paid_date").alias("paid_in_full_on")),
+            settled,
             left_on="cumulative_due_fen",
-            right_on="cumulative_paid_fen",
+            right_on="_kept",
             by="contract",
             strategy="forward",
             check_sortedness=False,
-        ).drop("cumulative_paid_fen")
-        return cls(contracts, instalments, numbered)
+        ).drop("_kept")
+        return cls(contracts, instalments, numbered, allocation)
 
     @classmethod
-    def from_engine(cls, engine: Engine) -> BookPositions:
-        return cls.from_frames(*read_book(engine))
+    def from_engine(cls, engine: Engine, allocation: Allocation | None = None) -> BookPositions:
+        contracts, payments, schedule_lines = read_book(engine)
+        return cls.from_frames(contracts, payments, schedule_lines, allocation)
 
     def at(self, as_of: dt.date) -> pl.DataFrame:
         """One row per contract, in POSITION_COLUMNS."""
@@ -236,26 +340,47 @@ class BookPositions:
         paid = (
             self.payments.filter(pl.col("paid_date") <= day)
             .group_by("contract")
-            .agg(pl.col("amount_fen").sum().alias("paid"), pl.col("paid_date").max().alias("last_paid_date"))
+            .agg(
+                pl.col("amount_fen").sum().alias("paid"),
+                pl.col("rent_fen").sum().alias("rent"),
+                pl.col("paid_date").filter(pl.col("amount_fen") > 0).max().alias("last_paid_date"),
+                pl.col("paid_date").last().alias("_last_event"),
+                pl.col("penalty_owed_micro").last().alias("_penalty_owed"),
+            )
         )
         covered = pl.min_horizontal(
             pl.max_horizontal(
-                pl.col("paid") - (pl.col("cumulative_due_fen") - pl.col("amount_fen")), pl.lit(0)
+                pl.col("rent") - (pl.col("cumulative_due_fen") - pl.col("amount_fen")), pl.lit(0)
             ),
             pl.col("amount_fen"),
         )
-        interest_paid = pl.min_horizontal(covered, pl.col("interest_fen"))
+        if self.allocation.interest_first:
+            interest_paid = pl.min_horizontal(covered, pl.col("interest_fen"))
+        else:
+            interest_paid = pl.max_horizontal(covered - pl.col("principal_fen"), pl.lit(0))
         due = pl.col("due_date") <= day
-        unpaid = due & (pl.col("cumulative_due_fen") > pl.col("paid"))
+        unpaid = due & (pl.col("cumulative_due_fen") > pl.col("rent"))
         late = due & (pl.col("paid_in_full_on").is_null() | (pl.col("paid_in_full_on") > pl.col("due_date")))
+        # Penalty accrued since the last payment: overdue rent has not changed since then.
+        accrual_days = (
+            day - pl.max_horizontal(pl.col("due_date"), pl.col("_last_event").fill_null(pl.col("due_date")))
+        ).dt.total_days()
+        accrued = (
+            pl.when(pl.col("due_date") < day)
+            .then((pl.col("amount_fen") - covered) * accrual_days * self.allocation.penalty_rate_micro)
+            .otherwise(0)
+        )
         per_contract = (
             self.instalments.join(paid, on="contract", how="left")
-            .with_columns(pl.col("paid").fill_null(0))
+            .with_columns(pl.col("paid").fill_null(0), pl.col("rent").fill_null(0))
             .with_columns(covered.alias("covered"), interest_paid.alias("interest_paid"))
             .group_by("contract")
             .agg(
                 pl.col("paid").first(),
+                pl.col("rent").first(),
                 pl.col("last_paid_date").first(),
+                pl.col("_penalty_owed").first().fill_null(0),
+                accrued.sum().alias("_penalty_accrued"),
                 pl.col("amount_fen").sum().alias("total_due"),
                 pl.len().alias("instalments"),
                 due.sum().alias("instalments_due"),
@@ -276,10 +401,13 @@ class BookPositions:
             )
         )
         frame = self.contracts.join(per_contract, on="contract", how="left").with_columns(
-            pl.col("paid").fill_null(0),
             *(
                 pl.col(c).fill_null(0)
                 for c in (
+                    "paid",
+                    "rent",
+                    "_penalty_owed",
+                    "_penalty_accrued",
                     "total_due",
                     "instalments",
                     "instalments_due",
@@ -293,10 +421,11 @@ class BookPositions:
             ),
         )
         outstanding = pl.col("principal_fen") - pl.col("principal_repaid")
+        penalty_due = (pl.col("_penalty_owed") + pl.col("_penalty_accrued") + MICRO // 2) // MICRO
         status = (
             pl.when(day < pl.col("start_date"))
             .then(pl.lit("not_started"))
-            .when(pl.col("paid") >= pl.col("total_due"))
+            .when((pl.col("rent") >= pl.col("total_due")) & (penalty_due == 0))
             .then(pl.lit("settled"))
             .when(pl.col("instalments_due") == pl.col("instalments"))
             .then(pl.lit("matured_unpaid"))
@@ -309,14 +438,14 @@ class BookPositions:
             day.alias("as_of"),
             status.alias("status"),
             (day - pl.col("oldest_unpaid")).dt.total_days().fill_null(0).alias("dpd"),
-            pl.max_horizontal(pl.col("due_amount") - pl.col("paid"), pl.lit(0)).alias("overdue_amount_fen"),
+            pl.max_horizontal(pl.col("due_amount") - pl.col("rent"), pl.lit(0)).alias("overdue_amount_fen"),
             pl.col("overdue_principal").alias("overdue_principal_fen"),
             pl.col("overdue_interest").alias("overdue_interest_fen"),
-            pl.lit(0).alias("penalty_due_fen"),
+            penalty_due.alias("penalty_due_fen"),
             outstanding.alias("outstanding_principal_fen"),
             (outstanding + pl.col("overdue_interest")).alias("claim_balance_fen"),
             pl.col("paid").alias("paid_to_date_fen"),
-            pl.max_horizontal(pl.col("paid") - pl.col("total_due"), pl.lit(0)).alias("overpaid_fen"),
+            pl.max_horizontal(pl.col("rent") - pl.col("total_due"), pl.lit(0)).alias("overpaid_fen"),
             "instalments_due",
             "instalments_overdue",
             (pl.col("instalments_due") - pl.col("last_late")).alias("on_time_streak"),
@@ -326,6 +455,6 @@ class BookPositions:
         ).cast(POSITION_COLUMNS)  # type: ignore[arg-type]
 
 
-def compute_positions(engine: Engine, as_of: dt.date) -> pa.Table:
+def compute_positions(engine: Engine, as_of: dt.date, allocation: Allocation | None = None) -> pa.Table:
     """Where every contract of the store stands on `as_of` (POSITION_COLUMNS), as an Arrow table."""
-    return BookPositions.from_engine(engine).at(as_of).to_arrow()
+    return BookPositions.from_engine(engine, allocation).at(as_of).to_arrow()

@@ -6,7 +6,11 @@ Conventions (the synthetic book's columnar schedule agrees with them to the fen)
 - an annuity instalment is the annuity formula, with the residual value as a balloon, rounded half up to the
   fen; equal principal repays (principal − residual) / periods, rounded half up, each period;
 - the last instalment absorbs every rounding: it repays all that is still outstanding, the residual included;
-- instalment k falls due k periods after the start date, on the same day of the month or the month's last day.
+- instalment k falls due k periods after the start date, on the same day of the month or the month's last day;
+- a first-period stub (a first instalment due on `first_due_date` rather than one period after the start) moves
+  every instalment: instalment k falls due k − 1 periods after `first_due_date`. The stub's interest is the
+  outstanding principal × annual rate × its actual days / 360 (the CNY day count, 日利率 = 年利率 / 360), rounded
+  half up; its principal part is what a regular first period would repay, so only the interest differs.
 """
 
 from __future__ import annotations
@@ -66,6 +70,7 @@ def build_schedule(
     frequency: str,
     start_date: dt.date,
     residual_value_fen: int = 0,
+    first_due_date: dt.date | None = None,
 ) -> list[Instalment]:
     """Every instalment of the lease, from the first to the last (which also brings the residual value)."""
     if frequency not in MONTHS_PER_PERIOD:
@@ -79,6 +84,8 @@ def build_schedule(
         raise ValueError("the residual value must lie between 0 and the principal")
     if annual_rate < 0:
         raise ValueError("annual_rate must not be negative")
+    if first_due_date is not None and first_due_date <= start_date:
+        raise ValueError(f"first_due_date {first_due_date} is not after start_date {start_date}")
     periods = term_months // months
     rate = periodic_rate(annual_rate, frequency)
     level = annuity_payment_fen(principal_fen, rate, periods, residual_value_fen)
@@ -95,11 +102,18 @@ def build_schedule(
             principal = level - interest
         else:
             principal = equal_part
+        if number == 1 and first_due_date is not None:
+            stub = outstanding * Fraction(annual_rate) * (first_due_date - start_date).days / 360
+            interest = round_half_up(stub.numerator, stub.denominator)
         outstanding -= principal + residual
         schedule.append(
             Instalment(
                 number=number,
-                due_date=add_months(start_date, number * months),
+                due_date=(
+                    add_months(start_date, number * months)
+                    if first_due_date is None
+                    else add_months(first_due_date, (number - 1) * months)
+                ),
                 principal_fen=principal,
                 interest_fen=interest,
                 residual_fen=residual,

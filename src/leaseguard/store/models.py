@@ -123,7 +123,26 @@ class Contract(Base):
     frequency: Mapped[str] = mapped_column(String(16))
     residual_value_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     deposit_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    # A first instalment due on another day than one period after the start: a short or long first period.
+    first_due_date: Mapped[dt.date | None] = mapped_column(Date)
+    # The day the contract was restructured (its terms changed because the lessee could not pay).
+    restructured_date: Mapped[dt.date | None] = mapped_column(Date)
     extra: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class ScheduleLine(Base):
+    """One instalment of an irregular schedule imported as given (data contract `schedules.csv`); a contract
+    with schedule lines is read by them instead of by its terms."""
+
+    __tablename__ = "schedule_lines"
+    __table_args__ = (UniqueConstraint("contract_no", "number"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    contract_no: Mapped[str] = mapped_column(ForeignKey("contracts.contract_no"))
+    number: Mapped[int] = mapped_column(Integer)
+    due_date: Mapped[dt.date] = mapped_column(Date)
+    principal_fen: Mapped[int] = mapped_column(BigInteger)
+    interest_fen: Mapped[int] = mapped_column(BigInteger)
 
 
 class Payment(Base):

@@ -1,0 +1,151 @@
+"""Contract terms beyond the regular schedule: a first-period stub, irregular schedules imported as given,
+reversed payments and the restructuring date — loaded through `import` into a real store (SQLite and
+PostgreSQL) and read back by the book engine."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from leaseguard.ingest import import_paths
+from leaseguard.portfolio.positions import BookPositions
+from leaseguard.portfolio.schedule import build_schedule
+
+LESSORS = "code,name\nL1,Lessor One\n"
+CONTRACT_HEADER = (
+    "contract_no,lessor,lessee_id,lessee_name,lessee_type,start_date,term_months,principal,annual_rate,"
+    "method,frequency,first_due_date,restructured_date"
+)
+
+
+def test_a_stub_moves_every_due_date_and_prorates_the_first_interest() -> None:
+    """120,000.00 yuan at 7.2 % over 12 months from 10 Jan 2024, first rent due 25 Feb 2024: the stub runs 46
+    days, so its interest is 12,000,000 fen × 0.072 × 46 / 360 = 110,400 fen; every later instalment falls due
+    on the 25th and the regular interest (12,000,000 × 0.006 = 72,000 fen in period one) is not charged."""
+    regular = build_schedule(12_000_000, Decimal("0.072"), 12, "annuity", "monthly", dt.date(2024, 1, 10))
+    stub = build_schedule(
+        12_000_000, Decimal("0.072"), 12, "annuity", "monthly", dt.date(2024, 1, 10), 0, dt.date(2024, 2, 25)
+    )
+    assert regular[0].interest_fen == 72_000
+    assert stub[0].interest_fen == 110_400
+    assert stub[0].principal_fen == regular[0].principal_fen
+    assert [i.due_date for i in stub] == [dt.date(2024, month, 25) for month in range(2, 13)] + [
+        dt.date(2025, 1, 25)
+    ]
+    assert sum(i.principal_fen for i in stub) == 12_000_000  # the last instalment still repays everything
+    with pytest.raises(ValueError, match="not after start_date"):
+        build_schedule(
+            1_000, Decimal("0.05"), 12, "annuity", "monthly", dt.date(2024, 1, 10), 0, dt.date(2024, 1, 10)
+        )
+
+
+def _write(folder: Path, name: str, text_: str) -> Path:
+    path = folder / name
+    path.write_text(text_, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def loaded(store_engine: Engine, tmp_path: Path) -> tuple[Engine, Path]:
+    contracts = "\n".join(
+        [
+            CONTRACT_HEADER,
+            "K1,L1,P1,Lessee One,enterprise,2024-01-10,12,120000.00,0.072,annuity,monthly,2024-02-25,",
+            "K2,L1,P2,Lessee Two,enterprise,2024-01-01,6,3000.00,0.06,annuity,monthly,,2024-06-01",
+            "K3,L1,P3,Lessee Three,enterprise,2024-01-10,12,1000.00,0.06,annuity,monthly,2024-01-05,",
+            "K4,L1,P4,Lessee Four,enterprise,2024-01-10,12,1000.00,0.06,annuity,monthly,,2023-12-31",
+        ]
+    )
+    reports = import_paths(
+        store_engine,
+        [_write(tmp_path, "lessors.csv", LESSORS), _write(tmp_path, "contracts.csv", contracts + "\n")],
+    )
+    contract_report = reports[-1]
+    assert contract_report.inserted == 2
+    reasons = {(e.line, e.column): e.reason for e in contract_report.errors}
+    assert reasons == {
+        (4, "first_due_date"): "first_due_date 2024-01-05 is not after start_date 2024-01-10",
+        (5, "restructured_date"): "restructured_date 2023-12-31 is before start_date 2024-01-10",
+    }
+    return store_engine, tmp_path
+
+
+def test_a_stub_contract_loads_and_the_engine_uses_its_dates(loaded: tuple[Engine, Path]) -> None:
+    engine, _ = loaded
+    book = BookPositions.from_engine(engine)
+    first = book.instalments.filter(book.instalments["contract"] == 0).sort("number").row(0, named=True)
+    assert (first["due_date"], first["interest_fen"]) == (dt.date(2024, 2, 25), 110_400)
+    with engine.connect() as connection:
+        restructured = connection.execute(
+            text("select restructured_date from contracts where contract_no = 'K2'")
+        )
+        assert str(restructured.scalar_one())[:10] == "2024-06-01"
+
+
+SCHEDULE_HEADER = "contract_no,number,due_date,principal,interest\n"
+
+
+def test_an_irregular_schedule_replaces_the_terms_and_loads_whole_or_not_at_all(
+    loaded: tuple[Engine, Path],
+) -> None:
+    engine, folder = loaded
+    # K2: 3,000.00 yuan repaid in three uneven instalments (a seasonal schedule).
+    good = (
+        SCHEDULE_HEADER
+        + "K2,1,2024-03-15,500.00,30.00\nK2,2,2024-07-15,500.00,20.00\nK2,3,2024-11-15,2000.00,10.00\n"
+    )
+    report = import_paths(engine, [_write(folder, "schedules.csv", good)])[0]
+    assert (report.inserted, report.rejected) == (3, 0)
+    book = BookPositions.from_engine(engine)
+    k2 = book.contracts.filter(book.contracts["contract_no"] == "K2")["contract"][0]
+    lines = book.instalments.filter(book.instalments["contract"] == k2).sort("number")
+    assert lines["amount_fen"].to_list() == [53_000, 52_000, 201_000]
+    assert (
+        book.at(dt.date(2024, 4, 1)).filter(book.at(dt.date(2024, 4, 1))["contract_no"] == "K2")["dpd"][0]
+        == 17
+    )
+
+    # Principal not summing to the contract's, a gap in the numbers, falling due dates, an unknown contract:
+    # each contract's lines are refused together, and the stored schedule stays as it was.
+    bad = (
+        SCHEDULE_HEADER
+        + "K2,1,2024-03-15,500.00,30.00\nK2,2,2024-07-15,900.00,20.00\n"
+        + "K1,1,2024-03-15,60000.00,0\nK1,3,2024-09-15,60000.00,0\n"
+        + "K9,1,2024-03-15,1.00,0\n"
+    )
+    report = import_paths(engine, [_write(folder, "schedules.csv", bad)])[0]
+    assert (report.inserted, report.updated, report.rejected) == (0, 0, 5)
+    reasons = {(e.line, e.column): e.reason for e in report.errors}
+    assert reasons[(2, "number")] == "principal sums to 140000 fen, the contract's principal is 300000 fen"
+    assert reasons[(4, "number")] == "instalments must be numbered 1 to 2 without a gap or repeat"
+    assert reasons[(6, "contract_no")] == "contract_no 'K9' is not in the store"
+    with engine.connect() as connection:
+        assert connection.execute(text("select count(*) from schedule_lines")).scalar_one() == 3
+
+    # A shorter schedule imported again replaces the stored one whole.
+    shorter = SCHEDULE_HEADER + "K2,1,2024-03-15,1000.00,30.00\nK2,2,2024-07-15,2000.00,20.00\n"
+    report = import_paths(engine, [_write(folder, "schedules.csv", shorter)])[0]
+    assert report.rejected == 0
+    with engine.connect() as connection:
+        numbers = connection.execute(
+            text("select number from schedule_lines where contract_no = 'K2' order by number")
+        ).scalars()
+        assert list(numbers) == [1, 2]
+
+
+def test_a_reversed_payment_loads_and_reopens_the_arrears(loaded: tuple[Engine, Path]) -> None:
+    engine, folder = loaded
+    payments = "contract_no,paid_date,amount\nK2,2024-02-01,508.77\nK2,2024-02-06,-508.77\n"
+    report = import_paths(engine, [_write(folder, "payments.csv", payments)])[0]
+    assert (report.inserted, report.rejected) == (2, 0)
+    book = BookPositions.from_engine(engine)
+    before, after = (
+        book.at(day).filter(book.at(day)["contract_no"] == "K2").row(0, named=True)
+        for day in (dt.date(2024, 2, 5), dt.date(2024, 2, 10))
+    )
+    assert before["paid_to_date_fen"] == 50_877 and after["paid_to_date_fen"] == 0
+    assert after["dpd"] == 9 and after["overdue_amount_fen"] > before["overdue_amount_fen"]
