@@ -182,3 +182,89 @@ def test_non_performing_contracts_upgrade_only_after_arrears_are_cleared_and_two
     assert result["OWES"]["class"] == "substandard"
     assert result["QUARTERLY"]["class"] == "normal"
     assert result["WAS_OK"]["class"] == "normal"
+
+
+def _restructured(*rows: tuple[str, dt.date]) -> pl.DataFrame:
+    return pl.DataFrame(
+        [{"contract_no": c, "restructured_date": d} for c, d in rows],
+        schema={"contract_no": pl.String, "restructured_date": pl.Date},
+    )
+
+
+def test_a_restructured_contract_is_observed_for_two_periods_and_at_least_a_year() -> None:
+    """cbirc-2023 on 30 Jun 2026. Monthly contracts: two periods are 2 months, so a year decides: restructured
+    1 Jul 2025 is still observed (ends 1 Jul 2026), 30 Jun 2025 is not (ended that day). A quarterly contract
+    restructured 1 Jul 2025 is observed too; one restructured tomorrow is not yet."""
+    frame = positions(
+        DAY,
+        {"contract_no": "IN"},
+        {"contract_no": "OUT"},
+        {"contract_no": "QUARTERLY", "periods_per_year": 4},
+        {"contract_no": "LATER"},
+        {"contract_no": "NPL_BEFORE"},
+        {"contract_no": "OVERDUE", "dpd": 100, "overdue_amount_fen": 900},
+    )
+    restructured = _restructured(
+        ("IN", dt.date(2025, 7, 1)), ("OUT", dt.date(2025, 6, 30)), ("QUARTERLY", dt.date(2025, 7, 1)),
+        ("LATER", dt.date(2026, 7, 1)), ("NPL_BEFORE", dt.date(2026, 1, 15)), ("OVERDUE", dt.date(2026, 1, 15)),
+    )  # fmt: skip
+    previous = pl.DataFrame({"contract_no": ["NPL_BEFORE"], "from_class": ["doubtful"]})
+    result = {
+        r["contract_no"]: (r["class"], r["deciding_rule"])
+        for r in classify(frame, CBIRC, previous=previous, restructured=restructured).iter_rows(named=True)
+    }
+    observed = ("special_mention", "restructured-observation")
+    assert result["IN"] == observed and result["QUARTERLY"] == observed
+    assert result["OUT"] == result["LATER"] == ("normal", "current")
+    # A non-performing contract is not upgraded while observed (its on-time payments notwithstanding).
+    assert result["NPL_BEFORE"] == ("doubtful", "restructured-observation")
+    # Arrears still decide when they are worse.
+    assert result["OVERDUE"] == ("substandard", "overdue-over-90")
+    # The trial rule set has no restructuring rule: the same book is normal there.
+    trial = classify(frame, TRIAL, previous=previous, restructured=restructured)
+    assert trial.filter(pl.col("contract_no") == "IN")["class"].item() == "normal"
+
+
+def test_high_risk_assets_must_be_revalued_half_yearly() -> None:
+    """Trial rule set: a valuation 200 days old is fine for a normal contract (limit 365) but stale for one
+    classed special mention or worse (limit 182)."""
+    frame = positions(
+        DAY,
+        {"contract_no": "NORMAL", "outstanding_principal_fen": 100_000},
+        {"contract_no": "RISKY", "outstanding_principal_fen": 100_000, "dpd": 95, "overdue_amount_fen": 10},
+        {"contract_no": "OLD", "outstanding_principal_fen": 100_000},
+    )
+    old = DAY - dt.timedelta(days=200)
+    collateral = collateral_on(
+        _valuations(
+            ("NORMAL", old, 90_000), ("RISKY", old, 90_000), ("OLD", DAY - dt.timedelta(days=400), 90_000)
+        ),
+        DAY,
+    )
+    reasons = {
+        r["contract_no"]: r["reasons"]
+        for r in classify(frame, TRIAL, collateral=collateral).iter_rows(named=True)
+    }
+    assert "stale" not in reasons["NORMAL"]
+    assert "valuation stale: 200 days old (limit 182)" in reasons["RISKY"]
+    assert "valuation stale: 400 days old (limit 365)" in reasons["OLD"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("collateral: {stale_after_days: 365, stale_after_days_high_risk: 400}", "no more than stale_after_days"),
+        ("collateral: {high_risk_from_class: risky}", "class 'risky' is not one of"),
+        ("restructuring: {rule: r, class: special_mention, observation_min_periods: -1, observation_min_months: 12}",
+         "rule r: observation_min_periods must be a whole number"),
+    ],
+)  # fmt: skip
+def test_bad_revaluation_or_restructuring_settings_are_refused(
+    tmp_path: Path, extra: str, message: str
+) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text(
+        BANDS.format(bands="  - {rule: a, from: 0, to: null, class: normal}") + extra + "\n", "utf-8"
+    )
+    with pytest.raises(RuleSetError, match=message):
+        load_rule_set(str(path))

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import polars as pl
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from typer.testing import CliRunner
 
 from conftest import migrated_store
@@ -93,6 +94,19 @@ def test_history_rebuild_records_changes_and_a_rerun_replaces_the_day(workspace:
         changes = session.scalar(select(func.count()).select_from(ClassChange))
         stored = session.scalar(select(func.count()).select_from(ContractClass))
     assert changes and changes > 0
+    # Every change of class is in the evidence log, per lessor and day, and the log still verifies.
+    with engine.connect() as connection:
+        contents = connection.execute(
+            text("select ref, content, leaf_index from evidence_records where kind = 'class-changes'")
+        ).all()
+    deposited = [change for _, content, _ in contents for change in json.loads(bytes(content))["changes"]]
+    assert len(deposited) == changes
+    assert {"contract_no", "from_class", "to_class", "deciding_rule", "reasons"} <= set(deposited[0])
+    assert all(ref.startswith("class_changes:2024-") for ref, _, _ in contents)
+    bundle = workspace.root / "changes.zip"
+    _run(workspace, "evidence", "export", str(contents[0][2]), str(contents[-1][2]), "--out", str(bundle))
+    verified = runner.invoke(app, ["evidence", "verify", str(bundle)])
+    assert verified.exit_code == 0 and "VALID" in verified.output, verified.output
     _run(workspace, "run", "daily", "--as-of", "2024-12-31")
     with session_factory(engine)() as session:
         assert session.scalar(select(func.count()).select_from(ContractClass)) == stored
@@ -137,3 +151,15 @@ def test_bad_arguments_give_one_line(workspace: Workspace, args: list[str], mess
     result = runner.invoke(app, [*args, "-w", str(workspace.root)])
     assert result.exit_code != 0
     assert message in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_a_bad_allocation_setting_stops_the_run_with_one_line(workspace: Workspace) -> None:
+    config = workspace.root / "leaseguard.yaml"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace('penalty_daily_rate: "0"', 'penalty_daily_rate: "5%"'),
+        "utf-8",
+    )
+    result = runner.invoke(app, ["run", "daily", "--as-of", DAY.isoformat(), "-w", str(workspace.root)])
+    assert result.exit_code != 0
+    assert "book.penalty_daily_rate '5%' is not a number" in result.output
+    assert len(result.output.strip().splitlines()) == 1

@@ -67,13 +67,22 @@ def classify(
     lessee_types: pl.DataFrame | None = None,
     collateral: pl.DataFrame | None = None,
     previous: pl.DataFrame | None = None,
+    restructured: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """CLASSIFIED_COLUMNS for every row of `positions` (the book engine's columns).
 
     `lessee_types`: contract_no, lessee_type (for contagion, which applies to non-retail lessees);
     `collateral`: `collateral_on`'s columns (for the collateral rules); `previous`: contract_no, from_class of
-    the latest earlier run (for the upgrade conditions)."""
+    the latest earlier run (for the upgrade conditions and the restructuring hold); `restructured`:
+    contract_no, restructured_date (for the restructuring observation)."""
     frame = positions.with_columns(pl.col("dpd").cast(pl.Int64))
+    if previous is not None:
+        frame = frame.join(previous, on="contract_no", how="left")
+    else:
+        frame = frame.with_columns(pl.lit(None, pl.String).alias("from_class"))
+    previous_rank = pl.col("from_class").replace_strict(
+        list(RANK.keys()), list(RANK.values()), default=None, return_dtype=pl.Int64
+    )
     live = pl.col("status").is_in(["active", "matured_unpaid"]) & (pl.col("claim_balance_fen") > 0)
     candidates: list[tuple[str, pl.Expr, pl.Expr]] = []  # (rule, applies, class rank)
 
@@ -102,14 +111,6 @@ def classify(
                 "previous_disposal_value_fen"
             ) * _ppm(fall.fall_share)
             candidates.append((fall.rule, live & fell.fill_null(False), pl.lit(RANK[fall.klass])))
-        if rules.stale_after_days:
-            age = (pl.col("as_of") - pl.col("valued_on")).dt.total_days()
-            findings.append(
-                pl.when(live & pl.col("valued_on").is_null())
-                .then(pl.lit("no valuation of the leased asset"))
-                .when(live & (age > rules.stale_after_days))
-                .then(pl.format("valuation stale: {} days old", age))
-            )
 
     worst_without_contagion = pl.max_horizontal(
         pl.col("_band_rank"), *(pl.when(applies).then(rank).otherwise(0) for _, applies, rank in candidates)
@@ -126,9 +127,21 @@ def classify(
         applies = live & (pl.col("lessee_type") != "individual") & share_npl
         candidates.append((spread.rule, applies, pl.lit(RANK[spread.klass])))
 
+    if rules.restructuring and restructured is not None:
+        observation = rules.restructuring
+        frame = frame.join(restructured, on="contract_no", how="left")
+        months = pl.max_horizontal(
+            pl.lit(observation.observation_min_periods) * 12 // pl.col("periods_per_year"),
+            pl.lit(observation.observation_min_months),
+        )
+        ends = pl.col("restructured_date").dt.offset_by(pl.format("{}mo", months))
+        observed = (pl.col("restructured_date") <= pl.col("as_of")) & (pl.col("as_of") < ends)
+        # A non-performing contract is not upgraded while it is observed.
+        held = pl.max_horizontal(pl.lit(RANK[observation.klass]), previous_rank.fill_null(0))
+        candidates.append((observation.rule, live & observed.fill_null(False), held))
+
     if rules.upgrade and previous is not None:
         hold = rules.upgrade
-        frame = frame.join(previous, on="contract_no", how="left")
         months_on_time = pl.col("on_time_streak") * 12 // pl.col("periods_per_year")
         earned = (pl.col("overdue_amount_fen") == 0) & (
             (pl.col("on_time_streak") >= hold.min_on_time_periods)
@@ -139,6 +152,22 @@ def classify(
 
     ranks = [pl.col("_band_rank"), *(pl.when(a).then(r).otherwise(-1) for _, a, r in candidates)]
     worst = pl.max_horizontal(*ranks)
+    if collateral is not None and rules.stale_after_days:
+        # Leased assets are revalued at least every stale_after_days, more often when high risk.
+        limit = pl.lit(rules.stale_after_days)
+        if rules.stale_after_days_high_risk:
+            limit = (
+                pl.when(worst >= RANK[rules.high_risk_from_class])
+                .then(pl.lit(rules.stale_after_days_high_risk))
+                .otherwise(limit)
+            )
+        age = (pl.col("as_of") - pl.col("valued_on")).dt.total_days()
+        findings.append(
+            pl.when(live & pl.col("valued_on").is_null())
+            .then(pl.lit("no valuation of the leased asset"))
+            .when(live & (age > limit))
+            .then(pl.format("valuation stale: {} days old (limit {})", age, limit))
+        )
     deciding = pl.col("_band_rule")
     # The first rule (in the rule set's order) that gives the worst class decides.
     for rule, applies, rank in reversed(candidates):

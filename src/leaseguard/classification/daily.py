@@ -1,7 +1,9 @@
 """The daily run: positions, classes and provisions of every contract on a day, written as one transaction.
 
 A day is committed whole or not at all; running a day again replaces what was stored for it. A change of
-class against the latest earlier run is recorded with the rule that decided it.
+class against the latest earlier run is recorded with the rule that decided it, and deposited in the evidence
+log in the same transaction (per lessor, up to CHANGES_PER_RECORD changes a record), so a contract's class
+history can be proven later.
 """
 
 from __future__ import annotations
@@ -16,11 +18,15 @@ from sqlalchemy import Connection, Engine, delete, insert, select, text
 
 from leaseguard.classification.classify import classify, collateral_on
 from leaseguard.classification.rules import RuleSet
+from leaseguard.evidence import NewRecord, Provenance, append_records
+from leaseguard.evidence.checkpoint import NoteSigner
+from leaseguard.evidence.models import canonical_json
 from leaseguard.portfolio.allocation import Allocation
 from leaseguard.portfolio.positions import BookPositions
 from leaseguard.store.models import BookRun, ClassChange, ContractClass
 
 _CHUNK = 50_000
+CHANGES_PER_RECORD = 1_000
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,37 @@ def read_inputs(engine: Engine) -> tuple[pl.DataFrame, pl.DataFrame]:
     return lessee_types, valuations
 
 
+def read_restructured(engine: Engine) -> pl.DataFrame:
+    """(contract_no, restructured_date) of every restructured contract."""
+    return _read(
+        engine,
+        "select contract_no, restructured_date from contracts where restructured_date is not null",
+        {"contract_no": pl.String, "restructured_date": pl.Date},
+    )
+
+
+def _class_change_records(changes: pl.DataFrame, rules: RuleSet, day: dt.date) -> dict[str, list[NewRecord]]:
+    """Per lessor, the day's changes of class as JSON evidence records."""
+    provenance = Provenance(producer="leaseguard run daily", system="leaseguard classification")
+    by_lessor: dict[str, list[NewRecord]] = {}
+    for (lessor,), part in changes.sort("contract_no").group_by("lessor", maintain_order=True):
+        rows = part.drop("lessor", "as_of").to_dicts()
+        for start in range(0, len(rows), CHANGES_PER_RECORD):
+            content = canonical_json(
+                {
+                    "as_of": day.isoformat(),
+                    "rule_set": rules.id,
+                    "rule_set_version": rules.version,
+                    "rule_set_sha256": rules.digest,
+                    "changes": rows[start : start + CHANGES_PER_RECORD],
+                }
+            )
+            ref = f"class_changes:{day.isoformat()}:{lessor}:{start // CHANGES_PER_RECORD + 1}"
+            record = NewRecord(content, provenance, "class-changes", "application/json", ref)
+            by_lessor.setdefault(str(lessor), []).append(record)
+    return by_lessor
+
+
 def _previous_classes(connection: Connection, day: dt.date) -> pl.DataFrame:
     latest = connection.execute(
         select(BookRun.as_of).where(BookRun.as_of < day).order_by(BookRun.as_of.desc())
@@ -92,8 +129,11 @@ def run_day(
     rules: RuleSet,
     lessee_types: pl.DataFrame,
     valuations: pl.DataFrame,
+    restructured: pl.DataFrame | None = None,
+    signer: NoteSigner | None = None,
 ) -> DayResult:
-    """Classify and provision every contract on `day` and store it, all in one transaction."""
+    """Classify and provision every contract on `day` and store it, all in one transaction; with a `signer`,
+    the day's changes of class go into the evidence log in that same transaction."""
     with engine.connect() as connection:
         before = _previous_classes(connection, day)
     positions = book.at(day)
@@ -104,6 +144,7 @@ def run_day(
         lessee_types=lessee_types,
         collateral=collateral_on(valuations, day),
         previous=before,
+        restructured=restructured,
     )
     live = classified.filter(pl.col("deciding_rule") != "not live")
     provisions = int(classified["provision_fen"].sum())
@@ -121,6 +162,7 @@ def run_day(
             .select(
                 "as_of",
                 "contract_no",
+                "lessor",
                 "from_class",
                 pl.col("class").alias("to_class"),
                 "deciding_rule",
@@ -130,7 +172,10 @@ def run_day(
         for table in (ClassChange, ContractClass, BookRun):
             connection.execute(delete(table).where(table.as_of == day))
         _insert(connection, ContractClass.__table__, classified.drop("status"))
-        _insert(connection, ClassChange.__table__, changes)
+        _insert(connection, ClassChange.__table__, changes.drop("lessor"))
+        if signer is not None and changes.height:
+            for lessor, records in _class_change_records(changes, rules, day).items():
+                append_records(connection, records, lessor=lessor, signer=signer)
         connection.execute(
             insert(BookRun).values(
                 as_of=day,
@@ -163,13 +208,15 @@ def run_days(
     rules: RuleSet,
     progress: Callable[[int, int], None] | None = None,
     allocation: Allocation | None = None,
+    signer: NoteSigner | None = None,
 ) -> list[DayResult]:
     """`run_day` for each of `days` in order (each its own transaction), reading the book once."""
     book = BookPositions.from_engine(engine, allocation)
     lessee_types, valuations = read_inputs(engine)
+    restructured = read_restructured(engine)
     results = []
     for done, day in enumerate(sorted(days), start=1):
-        results.append(run_day(engine, book, day, rules, lessee_types, valuations))
+        results.append(run_day(engine, book, day, rules, lessee_types, valuations, restructured, signer))
         if progress:
             progress(done, len(days))
     return results

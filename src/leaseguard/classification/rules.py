@@ -68,6 +68,15 @@ class Upgrade:
 
 
 @dataclass(frozen=True)
+class Restructuring:
+    rule: str
+    klass: str  # at least this class during the observation period
+    observation_min_periods: int
+    observation_min_months: int
+    clause: str
+
+
+@dataclass(frozen=True)
 class RuleSet:
     id: str
     version: int
@@ -81,6 +90,10 @@ class RuleSet:
     upgrade: Upgrade | None
     provision_rates: dict[str, float]
     general_reserve_rate: float
+    # High-risk contracts are revalued more often: a stricter staleness limit from this class on.
+    stale_after_days_high_risk: int | None = None
+    high_risk_from_class: str = "special_mention"
+    restructuring: Restructuring | None = None
 
 
 def _rate(value: Any, where: str) -> float:
@@ -168,6 +181,29 @@ def parse_rule_set(text: str, name: str) -> RuleSet:
     stale = collateral.get("stale_after_days")
     if stale is not None and (not isinstance(stale, int) or isinstance(stale, bool) or stale <= 0):
         raise RuleSetError(f"{name}: collateral.stale_after_days must be a positive whole number of days")
+    stale_high = collateral.get("stale_after_days_high_risk")
+    if stale_high is not None and (
+        not isinstance(stale_high, int)
+        or isinstance(stale_high, bool)
+        or not 0 < stale_high <= (stale or stale_high)
+    ):
+        raise RuleSetError(
+            f"{name}: collateral.stale_after_days_high_risk must be a positive whole number of days, "
+            "no more than stale_after_days"
+        )
+    high_risk_from = _class(
+        collateral.get("high_risk_from_class", "special_mention"), f"{name}: collateral.high_risk_from_class"
+    )
+    restructuring = None
+    if raw := data.get("restructuring"):
+        where = f"{name}: rule {_text(raw, 'rule', f'{name}: restructuring')}"
+        periods, months = raw.get("observation_min_periods"), raw.get("observation_min_months")
+        for label, value in (("observation_min_periods", periods), ("observation_min_months", months)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise RuleSetError(f"{where}: {label} must be a whole number ≥ 0")
+        restructuring = Restructuring(
+            raw["rule"], _class(raw.get("class"), where), periods, months, str(raw.get("clause", ""))
+        )
     contagion = None
     if raw := data.get("contagion"):
         where = f"{name}: rule {_text(raw, 'rule', f'{name}: contagion')}"
@@ -199,6 +235,9 @@ def parse_rule_set(text: str, name: str) -> RuleSet:
         upgrade=upgrade,
         provision_rates={k: _rate(v, f"{name}: provision_rates.{k}") for k, v in rates.items()},
         general_reserve_rate=_rate(data.get("general_reserve_rate"), f"{name}: general_reserve_rate"),
+        stale_after_days_high_risk=stale_high,
+        high_risk_from_class=high_risk_from,
+        restructuring=restructuring,
     )
 
 

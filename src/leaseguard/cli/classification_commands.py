@@ -13,6 +13,7 @@ from rich.table import Table
 from leaseguard.classification.daily import run_days, stored_day
 from leaseguard.classification.rules import CLASSES, SHIPPED, RuleSetError, load_rule_set
 from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace, progress_bar
+from leaseguard.evidence import EvidenceError, log_settings
 from leaseguard.portfolio.allocation import Allocation, AllocationError
 
 run_app = typer.Typer(name="run", help="Batch jobs over the whole book.", no_args_is_help=True)
@@ -67,7 +68,8 @@ def daily(
     try:
         rule_set = load_rule_set(rules or str(opened.setting("book", "rules", default=DEFAULT_RULES)))
         allocation = Allocation.from_settings(opened.setting("book", default={}))
-    except (RuleSetError, AllocationError) as error:
+        signer = log_settings(opened).signer
+    except (RuleSetError, AllocationError, EvidenceError) as error:
         fail(str(error))
     engine = opened.engine()
     try:
@@ -79,6 +81,7 @@ def daily(
                 rule_set,
                 lambda done, _total: progress.update(task, completed=done),
                 allocation,
+                signer,
             )
     finally:
         engine.dispose()
