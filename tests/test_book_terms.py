@@ -149,3 +149,27 @@ def test_a_reversed_payment_loads_and_reopens_the_arrears(loaded: tuple[Engine, 
     )
     assert before["paid_to_date_fen"] == 50_877 and after["paid_to_date_fen"] == 0
     assert after["dpd"] == 9 and after["overdue_amount_fen"] > before["overdue_amount_fen"]
+
+
+def test_run_daily_reports_reversals_beyond_what_was_paid(store_engine: Engine, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from leaseguard.cli.main import app
+    from leaseguard.workspace import DATABASE_URL_ENV, HOME_ENV, init_workspace
+
+    env = {HOME_ENV: "", DATABASE_URL_ENV: str(store_engine.url.render_as_string(hide_password=False))}
+    workspace = init_workspace(tmp_path / "ws")
+    contracts = (
+        CONTRACT_HEADER + "\nK1,L1,P1,Lessee One,enterprise,2024-01-01,6,3000.00,0.06,annuity,monthly,,\n"
+    )
+    payments = "contract_no,paid_date,amount\nK1,2024-02-01,100.00\nK1,2024-02-03,-150.00\n"
+    paths = [_write(tmp_path, n, t) for n, t in (("lessors.csv", LESSORS), ("contracts.csv", contracts),
+                                                  ("payments.csv", payments))]  # fmt: skip
+    assert all(r.rejected == 0 for r in import_paths(store_engine, paths))
+    result = CliRunner().invoke(
+        app, ["run", "daily", "--as-of", "2024-02-10", "-w", str(workspace.root)], env=env
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 contracts have reversals larger than what was paid before them" in result.output
+    assert "K1 (2024-02-03, 50.00 yuan)" in result.output
+    assert "reversed payments" in result.output

@@ -39,6 +39,11 @@ class DayResult:
     general_reserve_fen: int
     overpaid_contracts: int = 0
     overpaid_fen: int = 0
+    reversals: int = 0
+    # Contracts whose reversals took back more than had been paid: (contract_no, first day, excess in fen).
+    over_reversed: tuple[tuple[str, dt.date, int], ...] = ()
+    missing_valuations: int = 0
+    stale_valuations: int = 0
 
 
 def _read(engine: Engine, query: str, schema: dict[str, pl.DataType | type[pl.DataType]]) -> pl.DataFrame:
@@ -199,6 +204,10 @@ def run_day(
         reserve,
         overpaid.height,
         int(overpaid["overpaid_fen"].sum()),
+        reversals=book.payments.filter((pl.col("paid_date") <= day) & (pl.col("amount_fen") < 0)).height,
+        over_reversed=tuple(book.over_reversed(day).iter_rows()),
+        missing_valuations=int(classified["reasons"].str.contains("no valuation of the leased asset").sum()),
+        stale_valuations=int(classified["reasons"].str.contains("valuation stale").sum()),
     )
 
 

@@ -99,7 +99,20 @@ def daily(
     table.add_row("general reserve (yuan)", *(f"{r.general_reserve_fen / 100:,.2f}" for r in shown))
     table.add_row("overpaid contracts", *(f"{r.overpaid_contracts:,}" for r in shown))
     table.add_row("overpaid (yuan)", *(f"{r.overpaid_fen / 100:,.2f}" for r in shown))
+    table.add_row("reversed payments", *(f"{r.reversals:,}" for r in shown))
+    table.add_row("assets never valued", *(f"{r.missing_valuations:,}" for r in shown))
+    table.add_row("valuations stale", *(f"{r.stale_valuations:,}" for r in shown))
     console.print(table)
+    over_reversed = results[-1].over_reversed
+    if over_reversed:
+        listed = ", ".join(
+            f"{number} ({day}, {excess / 100:,.2f} yuan)" for number, day, excess in over_reversed[:5]
+        )
+        more = f" and {len(over_reversed) - 5:,} more" if len(over_reversed) > 5 else ""
+        console.print(
+            f"[yellow]warning:[/] {len(over_reversed):,} contracts have reversals larger than what was paid "
+            f"before them (the excess is set against later payments): {listed}{more}"
+        )
 
 
 def _yuan(column: str) -> pl.Expr:

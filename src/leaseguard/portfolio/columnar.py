@@ -62,7 +62,7 @@ def positions_expr(
         .group_by("contract")
         .aggregate(
             paid=lambda t: t.amount_fen.sum(),
-            rent=lambda t: t.rent_fen.sum(),
+            rent=lambda t: ibis.greatest(t.rent_fen.sum(), 0),
             last_paid_date=lambda t: ibis.ifelse(t.amount_fen > 0, t.paid_date, ibis.null("date")).max(),
             last_event=lambda t: t.paid_date.max(),
             penalty_owed=lambda t: t.penalty_owed_micro.argmax(t.seq),

@@ -329,6 +329,24 @@ class BookPositions:
         ).drop("_kept")
         return cls(contracts, instalments, numbered, allocation)
 
+    def over_reversed(self, as_of: dt.date) -> pl.DataFrame:
+        """Contracts where, by `as_of`, reversals took back more than had been paid before them: contract_no,
+        the day it first happened and by how much (fen) the paid total went below zero."""
+        cumulative = self.payments.filter(pl.col("paid_date") <= as_of).with_columns(
+            pl.col("amount_fen").cum_sum().over("contract").alias("_paid_so_far")
+        )
+        below = cumulative.filter(pl.col("_paid_so_far") < 0)
+        return (
+            below.group_by("contract")
+            .agg(
+                pl.col("paid_date").min().alias("first_on"),
+                (-pl.col("_paid_so_far")).max().alias("excess_fen"),
+            )
+            .join(self.contracts.select("contract", "contract_no"), on="contract")
+            .select("contract_no", "first_on", "excess_fen")
+            .sort("contract_no")
+        )
+
     @classmethod
     def from_engine(cls, engine: Engine, allocation: Allocation | None = None) -> BookPositions:
         contracts, payments, schedule_lines = read_book(engine)
@@ -342,7 +360,8 @@ class BookPositions:
             .group_by("contract")
             .agg(
                 pl.col("amount_fen").sum().alias("paid"),
-                pl.col("rent_fen").sum().alias("rent"),
+                # Reversals beyond what was paid are set against later payments, never below nothing paid.
+                pl.col("rent_fen").sum().clip(lower_bound=0).alias("rent"),
                 pl.col("paid_date").filter(pl.col("amount_fen") > 0).max().alias("last_paid_date"),
                 pl.col("paid_date").last().alias("_last_event"),
                 pl.col("penalty_owed_micro").last().alias("_penalty_owed"),
