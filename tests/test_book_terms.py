@@ -173,3 +173,45 @@ def test_run_daily_reports_reversals_beyond_what_was_paid(store_engine: Engine, 
     assert "1 contracts have reversals larger than what was paid before them" in result.output
     assert "K1 (2024-02-03, 50.00 yuan)" in result.output
     assert "reversed payments" in result.output
+
+
+def test_the_column_wise_engine_builds_stubs_exactly_as_build_schedule() -> None:
+    import random
+
+    import polars as pl
+
+    rng = random.Random(7)
+    rows = []
+    for n in range(300):
+        start = dt.date(2023, 1, 1) + dt.timedelta(days=rng.randrange(700))
+        frequency = rng.choice(["monthly", "quarterly"])
+        months = 1 if frequency == "monthly" else 3
+        first_due = start + dt.timedelta(days=rng.randrange(5, 31 * months * 2)) if n % 3 else None
+        principal = rng.randrange(1_000_00, 50_000_000_00)
+        rows.append(
+            {
+                "contract_no": f"S{n}",
+                "lessor": "L1",
+                "lessee_id": f"P{n}",
+                "start_date": start,
+                "term_months": months * rng.randrange(2, 40),
+                "principal_fen": principal,
+                "annual_rate": f"0.{rng.randrange(0, 1500):04d}",
+                "method": rng.choice(["annuity", "equal_principal"]),
+                "frequency": frequency,
+                "residual_value_fen": rng.choice([0, principal // 10]),
+                "first_due_date": first_due,
+            }
+        )
+    contracts = pl.DataFrame(rows)
+    book = BookPositions.from_frames(contracts, pl.DataFrame(schema={"contract_no": pl.String, "paid_date": pl.Date,
+                                                                     "amount_fen": pl.Int64}))  # fmt: skip
+    for row in contracts.with_row_index("contract").iter_rows(named=True):
+        expected = build_schedule(
+            row["principal_fen"], Decimal(row["annual_rate"]), row["term_months"], row["method"], row["frequency"],
+            row["start_date"], row["residual_value_fen"], row["first_due_date"],
+        )  # fmt: skip
+        got = book.instalments.filter(pl.col("contract") == row["contract"]).sort("number")
+        assert got["due_date"].to_list() == [i.due_date for i in expected]
+        assert got["interest_fen"].to_list() == [i.interest_fen for i in expected]
+        assert got["principal_fen"].to_list() == [i.principal_fen + i.residual_fen for i in expected]

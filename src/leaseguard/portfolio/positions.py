@@ -173,7 +173,7 @@ _INSTALMENT_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
 def _instalments(contracts: pl.DataFrame, schedule_lines: pl.DataFrame) -> pl.DataFrame:
     """Every contract's instalments: contract (row), number, due_date, principal_fen (residual included),
     interest_fen, amount_fen, cumulative_due_fen — imported lines where a contract has them, else from its
-    terms: column-wise where the rate is a whole number of 0.01 % and there is no stub, else one by one."""
+    terms: column-wise where the rate is a whole number of 0.01 %, else one by one."""
     imported = (
         schedule_lines.join(contracts.select("contract_no", "contract"), on="contract_no", how="inner")
         .select(*_INSTALMENT_SCHEMA)
@@ -189,7 +189,13 @@ def _instalments(contracts: pl.DataFrame, schedule_lines: pl.DataFrame) -> pl.Da
     rates = [Decimal(rate) for rate in contracts["annual_rate"].to_list()]
     scaled = [rate * RATE_SCALE for rate in rates]
     whole_rate = np.array([value == value.to_integral_value() for value in scaled], dtype=bool)
-    columnar = whole_rate & ~first_due & ~has_lines
+    first_due_dates = (
+        contracts["first_due_date"].to_numpy().astype("datetime64[D]")
+        if "first_due_date" in contracts.columns
+        else np.full(contracts.height, np.datetime64("NaT"), dtype="datetime64[D]")
+    )
+    huge_stub = first_due & (contracts["principal_fen"].to_numpy() >= 10**12)
+    columnar = whole_rate & ~huge_stub & ~has_lines
     months = np.array([MONTHS_PER_PERIOD[f] for f in contracts["frequency"].to_list()], dtype=np.int64)
     rows = np.flatnonzero(columnar)
     built = schedules(
@@ -200,6 +206,7 @@ def _instalments(contracts: pl.DataFrame, schedule_lines: pl.DataFrame) -> pl.Da
         principal_fen=contracts["principal_fen"].to_numpy()[rows],
         rate_e4=np.array([int(scaled[r]) for r in rows], dtype=np.int64),
         residual_fen=contracts["residual_value_fen"].to_numpy()[rows],
+        first_due=first_due_dates[rows],
     )
     frames = [
         pl.DataFrame(

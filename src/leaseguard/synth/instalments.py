@@ -82,8 +82,18 @@ def schedules(
     rate_e4: np.ndarray,
     residual_fen: np.ndarray,
     through: np.datetime64 | None = None,
+    first_due: np.ndarray | None = None,
 ) -> InstalmentColumns:
-    """The instalments of every contract, or only those due on or before `through`."""
+    """The instalments of every contract, or only those due on or before `through` (not with `first_due`).
+
+    `first_due` (datetime64[D], NaT where none) gives a first-period stub: the first instalment falls due then
+    and charges interest for the stub's actual days / 360; see `portfolio.schedule`. Its numerator is held in
+    64-bit integers, so a stub's principal must stay below 10^12 fen."""
+    if first_due is not None and through is not None:
+        raise ValueError("a first-period stub is not supported together with `through`")
+    stub = np.zeros(len(start), dtype=bool) if first_due is None else ~np.isnat(first_due)
+    if np.any(stub & (principal_fen >= 10**12)):
+        raise ValueError("a first-period stub on a principal of 10^12 fen or more: use build_schedule")
     periods = term_months // months_per_period
     wanted = periods if through is None else instalments_due_by(start, months_per_period, periods, through)
     level = annuity_payments(principal_fen, rate_e4, months_per_period, periods, residual_fen)
@@ -110,15 +120,30 @@ def schedules(
             owed - residual_fen[rows],
             np.where(equal_principal[rows], equal_part[rows], level[rows] - period_interest),
         )
+        if k == 1 and stub.any():
+            stubbed = stub[rows]
+            days = (first_due[rows][stubbed] - start[rows][stubbed]).astype(np.int64)  # type: ignore[index]
+            stub_denominator = 360 * RATE_SCALE
+            period_interest = period_interest.copy()
+            period_interest[stubbed] = (
+                2 * owed[stubbed] * rate_e4[rows][stubbed] * days + stub_denominator
+            ) // (2 * stub_denominator)
         at = offset[rows] + k - 1
         principal_part[at] = repaid
         interest[at] = period_interest
         residual[at] = np.where(last, residual_fen[rows], 0)
         outstanding[rows] = owed - repaid - residual[at]
+    due_date = add_months(start[contract], number * months_per_period[contract])
+    if stub.any():
+        stubbed = stub[contract]
+        due_date[stubbed] = add_months(
+            first_due[contract][stubbed],  # type: ignore[index]
+            (number[stubbed] - 1) * months_per_period[contract][stubbed],
+        )
     return InstalmentColumns(
         contract=contract,
         number=number,
-        due_date=add_months(start[contract], number * months_per_period[contract]),
+        due_date=due_date,
         principal_fen=principal_part,
         interest_fen=interest,
         residual_fen=residual,
