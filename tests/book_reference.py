@@ -35,6 +35,7 @@ class _Contract:
     payment_dates: list[dt.date]
     cumulative_paid: list[int]
     paid_in_full_on: list[dt.date | None]
+    last_positive: list[dt.date | None]  # per payment: the latest day a positive payment was made by then
 
 
 def _prepare(row: dict[str, object], payments: list[tuple[dt.date, int]]) -> _Contract:
@@ -46,25 +47,33 @@ def _prepare(row: dict[str, object], payments: list[tuple[dt.date, int]]) -> _Co
         str(row["frequency"]),
         row["start_date"],  # type: ignore[arg-type]
         int(row["residual_value_fen"] or 0),  # type: ignore[call-overload]
+        row.get("first_due_date"),  # type: ignore[arg-type]
     )
-    payments.sort()
+    payments.sort(key=lambda p: (p[0], -p[1]))  # a payment before a reversal on the same day
     dates = [day for day, _ in payments]
     paid = list(accumulate(amount for _, amount in payments))
     due = list(accumulate(i.amount_fen for i in schedule))
+    # An instalment is paid in full from the first payment after which the running total never again falls
+    # below what it needs (a later reversal can take an earlier "paid" back).
+    kept = list(paid)
+    for k in range(len(kept) - 2, -1, -1):
+        kept[k] = min(kept[k], kept[k + 1])
     paid_in_full_on = []
     for needed in due:
-        index = bisect.bisect_left(paid, needed)
-        paid_in_full_on.append(dates[index] if index < len(paid) else None)
+        index = bisect.bisect_left(kept, needed)
+        paid_in_full_on.append(dates[index] if index < len(kept) else None)
     return _Contract(
         str(row["contract_no"]), str(row["lessor"]), str(row["lessee_id"]), row["start_date"],  # type: ignore[arg-type]
         int(row["principal_fen"]), 12 if row["frequency"] == "monthly" else 4,  # type: ignore[call-overload]
         schedule, due, dates, paid, paid_in_full_on,
+        list(accumulate(((d if a > 0 else None) for d, a in payments), lambda x, y: y or x)),
     )  # fmt: skip
 
 
 def _position(c: _Contract, as_of: dt.date) -> dict[str, object]:
     count = bisect.bisect_right(c.payment_dates, as_of)
-    paid = c.cumulative_paid[count - 1] if count else 0
+    paid_to_date = c.cumulative_paid[count - 1] if count else 0
+    paid = max(paid_to_date, 0)
     due_count = sum(1 for i in c.schedule if i.due_date <= as_of)
     due_amount = c.cumulative_due[due_count - 1] if due_count else 0
     overdue = [
@@ -107,9 +116,9 @@ def _position(c: _Contract, as_of: dt.date) -> dict[str, object]:
         "overdue_amount_fen": max(0, due_amount - paid),
         "overdue_principal_fen": principal_due_unpaid, "overdue_interest_fen": interest_due_unpaid,
         "penalty_due_fen": 0, "outstanding_principal_fen": outstanding,
-        "claim_balance_fen": outstanding + interest_due_unpaid, "paid_to_date_fen": paid,
+        "claim_balance_fen": outstanding + interest_due_unpaid, "paid_to_date_fen": paid_to_date,
         "overpaid_fen": max(0, paid - total), "instalments_due": due_count, "instalments_overdue": len(overdue),
-        "on_time_streak": streak, "last_paid_date": c.payment_dates[count - 1] if count else None,
+        "on_time_streak": streak, "last_paid_date": c.last_positive[count - 1] if count else None,
         "next_due_date": upcoming[0] if upcoming else None, "periods_per_year": c.periods_per_year,
     }  # fmt: skip
 
@@ -140,7 +149,7 @@ def read_synth_book(folder: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
         "contract_no", "lessor", "lessee_id", "lessee_type", "industry", "lease_type",
         pl.col("start_date").str.to_date(), pl.col("term_months").cast(pl.Int32),
         fen("principal").alias("principal_fen"), "annual_rate", "method", "frequency",
-        fen("residual_value").alias("residual_value_fen"),
+        fen("residual_value").alias("residual_value_fen"), pl.col("first_due_date").str.to_date(),
     )  # fmt: skip
     payments = pl.read_csv(folder / "payments.csv", infer_schema=False).select(
         "contract_no", pl.col("paid_date").str.to_date(), fen("amount").alias("amount_fen")

@@ -118,7 +118,7 @@ def synth_book(tmp_path_factory: pytest.TempPathFactory) -> tuple[pl.DataFrame, 
     reversals = payments.gather_every(9).with_columns(
         pl.col("paid_date") + dt.timedelta(days=3), -pl.col("amount_fen")
     )
-    return contracts.select(*CONTRACT_COLUMNS), pl.concat([payments, reversals])
+    return contracts.select(*CONTRACT_COLUMNS, "first_due_date"), pl.concat([payments, reversals])
 
 
 @pytest.mark.parametrize("name", list(ALLOCATIONS))

@@ -33,7 +33,7 @@ def book(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_columnar_positions_equal_the_reference_on_every_day(book: Path) -> None:
     contracts, payments = read_synth_book(book)
-    engine = BookPositions.from_frames(contracts.select(*CONTRACT_COLUMNS), payments)
+    engine = BookPositions.from_frames(contracts.select(*CONTRACT_COLUMNS, "first_due_date"), payments)
     reference = reference_positions(contracts, payments)
     for day in DAYS:
         ours = engine.at(day).sort("contract_no")

@@ -45,7 +45,7 @@ def book(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReques
         pl.col("paid_date") + dt.timedelta(days=7), -pl.col("amount_fen")
     )
     book = BookPositions.from_frames(
-        contracts.select(*CONTRACT_COLUMNS),
+        contracts.select(*CONTRACT_COLUMNS, "first_due_date"),
         pl.concat([payments, reversals]),
         None,
         ALLOCATIONS[request.param],

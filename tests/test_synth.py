@@ -210,8 +210,28 @@ def test_files_hold_together_as_the_importer_requires(book: Path) -> None:
     assert assets["registered_at"].max() <= AS_OF.isoformat()
     for frame, column in ((payments, "amount"), (assets, "invoice_amount"), (contracts, "principal"),
                           (valuations, "disposal_value"), (contracts, "deposit")):  # fmt: skip
-        assert frame[column].str.contains(r"^\d+\.\d{2}$").all(), column
-    assert payments["amount"].cast(pl.Float64).min() > 0
+        assert frame[column].str.contains(r"^-?\d+\.\d{2}$").all(), column
+        assert column == "amount" or not frame[column].str.starts_with("-").any(), column
+    # A few payments bounce: each reversal takes back an earlier payment of the same amount, never more than
+    # was paid, and the same amount is paid again later.
+    signed = payments.with_columns(
+        pl.col("amount").str.replace(".", "", literal=True).cast(pl.Int64).alias("fen")
+    )
+    reversals = signed.filter(pl.col("fen") < 0)
+    assert 0 < reversals.height < signed.height * 0.01
+    running = signed.sort("contract_no", "paid_date", pl.col("fen"), descending=[False, False, True]).select(
+        pl.col("fen").cum_sum().over("contract_no").min()
+    )
+    assert running.item() >= 0
+    # Stubs: a first rent due within 15 days of one period after the start; restructurings of defaulters only.
+    stubs = contracts.filter(pl.col("first_due_date").is_not_null())
+    assert 0.02 < stubs.height / contracts.height < 0.1
+    assert (stubs["first_due_date"] > stubs["start_date"]).all()
+    outcomes = read(book, "contract_outcomes")
+    restructured = contracts.filter(pl.col("restructured_date").is_not_null())
+    defaulted = set(outcomes.filter(pl.col("defaulted") == "true")["contract_no"])
+    assert restructured.height > 0 and set(restructured["contract_no"]) <= defaulted
+    assert restructured["restructured_date"].max() <= AS_OF.isoformat()
     assert set(valuations.select("lessor", "asset_id").iter_rows()) <= set(
         assets.select("lessor", "asset_id").iter_rows()
     )
@@ -240,6 +260,7 @@ def test_no_payment_comes_before_its_contract_or_beyond_what_is_due(book: Path) 
             round(Decimal(row["principal"]) * 100), Decimal(row["annual_rate"]), int(row["term_months"]),
             row["method"], row["frequency"], dt.date.fromisoformat(row["start_date"]),
             round(Decimal(row["residual_value"]) * 100),
+            dt.date.fromisoformat(row["first_due_date"]) if row["first_due_date"] else None,
         )  # fmt: skip
         due_fen = sum(i.amount_fen for i in schedule if i.due_date <= AS_OF)
         total, first = paid_by[row["contract_no"]]
@@ -268,6 +289,7 @@ def test_payments_show_early_late_split_and_stopped_paying(book: Path) -> None:
             round(Decimal(row["principal"]) * 100), Decimal(row["annual_rate"]), int(row["term_months"]),
             row["method"], row["frequency"], dt.date.fromisoformat(row["start_date"]),
             round(Decimal(row["residual_value"]) * 100),
+            dt.date.fromisoformat(row["first_due_date"]) if row["first_due_date"] else None,
         )  # fmt: skip
         first_due = schedule[0].due_date.isoformat()
         early += dates[0] < first_due

@@ -19,6 +19,7 @@ from leaseguard.synth.catalog import CATALOG, DEPRECIATION_PER_YEAR, INDUSTRIES,
 from leaseguard.synth.contracts import Book, days, draw_contracts, issue_identifiers, take
 from leaseguard.synth.fraud import Case, inject_duplicates, inject_inflated_invoices, inject_reused_invoices
 from leaseguard.synth.identifiers import digit_matrix, strings
+from leaseguard.synth.instalments import add_months
 from leaseguard.synth.lessees import Lessees, draw_lessees
 from leaseguard.synth.parameters import SynthParameters
 from leaseguard.synth.payments import Outcomes, simulate_payments
@@ -106,7 +107,15 @@ def generate_book(
     cases += inject_inflated_invoices(rng, book, round(contracts * p.inflated_invoice_rate), p, taken)
     book, cases = _in_registration_order(rng, book, cases)
     report("schedules and payments")
+    # Drawn from a stream of their own, so adding them left every other draw of a seed as it was.
+    terms_rng = np.random.default_rng([seed, 1])
+    count = len(book["start_date"])
+    stubbed = terms_rng.random(count) < p.stub_share
+    period_after = add_months(book["start_date"], book["months_per_period"])
+    shift = days(terms_rng.integers(-15, 16, count))
+    book["first_due_date"] = np.where(stubbed, period_after + shift, np.datetime64("NaT", "D"))
     payments, outcomes = simulate_payments(rng, book, p, as_of)
+    book["restructured_date"] = outcomes.restructured_date
     report("valuations")
     valuations = _valuations(rng, book, outcomes, p, as_of)
     report("write files")
@@ -222,6 +231,8 @@ def _contract_frame(book: Book, lessees: Lessees, codes: np.ndarray) -> pl.DataF
                 "residual_value": book["residual_value_fen"],
                 "deposit": book["deposit_fen"],
                 "lease_type": np.where(book["sale_leaseback"], "sale_leaseback", "direct"),
+                "first_due_date": book["first_due_date"],
+                "restructured_date": book["restructured_date"],
             }
         )
         .with_columns(yuan(pl.col(c)).alias(c) for c in ("principal", "residual_value", "deposit"))

@@ -84,18 +84,22 @@ def schedules(
     through: np.datetime64 | None = None,
     first_due: np.ndarray | None = None,
 ) -> InstalmentColumns:
-    """The instalments of every contract, or only those due on or before `through` (not with `first_due`).
+    """The instalments of every contract, or only those due on or before `through`.
 
     `first_due` (datetime64[D], NaT where none) gives a first-period stub: the first instalment falls due then
     and charges interest for the stub's actual days / 360; see `portfolio.schedule`. Its numerator is held in
     64-bit integers, so a stub's principal must stay below 10^12 fen."""
-    if first_due is not None and through is not None:
-        raise ValueError("a first-period stub is not supported together with `through`")
     stub = np.zeros(len(start), dtype=bool) if first_due is None else ~np.isnat(first_due)
     if np.any(stub & (principal_fen >= 10**12)):
         raise ValueError("a first-period stub on a principal of 10^12 fen or more: use build_schedule")
     periods = term_months // months_per_period
     wanted = periods if through is None else instalments_due_by(start, months_per_period, periods, through)
+    if through is not None and stub.any():
+        # Instalment k of a stubbed contract falls due k - 1 periods after its first due date.
+        first = first_due[stub]  # type: ignore[index]
+        later = instalments_due_by(first, months_per_period[stub], periods[stub] - 1, through)
+        wanted = wanted.copy()
+        wanted[stub] = np.where(first <= through, 1 + later, 0)
     level = annuity_payments(principal_fen, rate_e4, months_per_period, periods, residual_fen)
     equal_part = (2 * (principal_fen - residual_fen) + periods) // (2 * periods)
     offset = np.cumsum(wanted) - wanted

@@ -56,4 +56,9 @@ class SynthParameters:
     late_share: tuple[float, float] = (0.04, 0.6)  # chance an instalment is paid late: base + slope × risk
     split_payment_share: float = 0.02  # instalments paid in two parts
     last_partial_share: float = 0.35  # defaulters who pay part of the instalment they then default on
+    stub_share: float = 0.05  # contracts whose first rent falls due up to 15 days off one period after start
+    reversal_share: float = 0.003  # payments reversed (a bounced transfer) a few days later, then paid again
+    restructured_share: float = (
+        0.25  # defaulted contracts restructured 1-5 months after the first missed rent
+    )
     valued_share: float = 0.2  # assets with a disposal valuation; every defaulted contract's asset is valued

@@ -25,6 +25,7 @@ class Outcomes:
     latent_risk: np.ndarray  # probability of defaulting at some point of the lease
     defaulted: np.ndarray  # stopped paying on or before the book date
     first_missed_due_date: np.ndarray  # datetime64[D]; NaT where not defaulted
+    restructured_date: np.ndarray  # datetime64[D]; NaT where not restructured
 
 
 def simulate_payments(
@@ -44,6 +45,7 @@ def simulate_payments(
         book["rate_e4"],
         book["residual_value_fen"],
         through=book_date,
+        first_due=book.get("first_due_date"),
     )
     will_default = rng.random(count) < latent_risk
     # Defaults cluster in the first half of a lease, when the lessee's cash is tightest.
@@ -74,8 +76,16 @@ def simulate_payments(
     rows = np.concatenate([np.flatnonzero(pays), np.flatnonzero(second)])
     dates = np.concatenate([paid_on[pays], paid_on[second] + days(rng.integers(3, 26, int(second.sum())))])
     amounts = np.concatenate([first_amount[pays], (due.amount_fen - first_amount)[second]])
+    # A few payments bounce: reversed (a negative payment) a few days later, then paid again.
+    bounced = rng.random(len(rows)) < p.reversal_share
+    reversed_on = dates[bounced] + days(rng.integers(1, 6, int(bounced.sum())))
+    repaid_on = reversed_on + days(rng.integers(3, 11, int(bounced.sum())))
+    rows = np.concatenate([rows, rows[bounced], rows[bounced]])
+    dates = np.concatenate([dates, reversed_on, repaid_on])
+    amounts = np.concatenate([amounts, -amounts[bounced], amounts[bounced]])
     kept = dates <= book_date
-    order = np.lexsort((dates[kept], contract[rows[kept]]))
+    # By contract, then day, a payment before a reversal on the same day.
+    order = np.lexsort((-amounts[kept], dates[kept], contract[rows[kept]]))
     payments = PaymentColumns(
         contract=contract[rows[kept]][order], paid_date=dates[kept][order], amount_fen=amounts[kept][order]
     )
@@ -85,4 +95,8 @@ def simulate_payments(
     defaulted[contract[missed]] = True
     first_missed = np.full(count, np.datetime64("NaT"), dtype="datetime64[D]")
     first_missed[contract[missed]] = due.due_date[missed]
-    return payments, Outcomes(latent_risk, defaulted, first_missed)
+    restructured = np.full(count, np.datetime64("NaT"), dtype="datetime64[D]")
+    chosen = defaulted & (rng.random(count) < p.restructured_share)
+    restructured[chosen] = first_missed[chosen] + days(rng.integers(30, 151, int(chosen.sum())))
+    restructured[restructured > book_date] = np.datetime64("NaT")
+    return payments, Outcomes(latent_risk, defaulted, first_missed, restructured)

@@ -16,7 +16,7 @@ ASSET_COLUMNS = (
 CONTRACT_COLUMNS = (
     "contract_no", "lessor", "lessee_id", "lessee_name", "lessee_type", "group_id", "related_party", "industry",
     "start_date", "term_months", "principal", "annual_rate", "method", "frequency", "residual_value", "deposit",
-    "lease_type",
+    "lease_type", "first_due_date", "restructured_date",
 )  # fmt: skip
 GROUND_TRUTH_COLUMNS = (
     "case_id", "kind", "lessor", "asset_id", "contract_no", "other_lessor", "other_asset_id", "field",
@@ -25,8 +25,10 @@ GROUND_TRUTH_COLUMNS = (
 
 
 def yuan(fen: pl.Expr) -> pl.Expr:
-    """Integer fen as yuan with two decimals: 12345670 -> "123456.70"."""
-    return (fen // 100).cast(pl.String) + "." + (fen % 100).cast(pl.String).str.zfill(2)
+    """Integer fen as yuan with two decimals: 12345670 -> "123456.70", -5 -> "-0.05"."""
+    size = fen.abs()
+    text = (size // 100).cast(pl.String) + "." + (size % 100).cast(pl.String).str.zfill(2)
+    return pl.when(fen < 0).then("-" + text).otherwise(text)
 
 
 def text(values: np.ndarray) -> pl.Series:
