@@ -105,9 +105,10 @@ def classes_source(engine: Engine) -> ClassesAt:
     return classes_at
 
 
-def positions_source(engine: Engine) -> PositionsAt:
+def positions_source(engine: Engine, allocation: Any = None) -> PositionsAt:
     """positions_at(day) from the book engine: the book is read and its instalments built once, on the first
-    day asked, and every day after is a column operation over them."""
+    day asked, and every day after is a column operation over them. `allocation`: the workspace's
+    `portfolio.allocation.Allocation` (penalty, order, deposit); the default when None."""
     try:
         from leaseguard.portfolio.positions import BookPositions
     except ImportError as error:
@@ -118,7 +119,7 @@ def positions_source(engine: Engine) -> PositionsAt:
 
     def positions_at(day: dt.date) -> pl.DataFrame:
         if not built:
-            built.append(BookPositions.from_engine(engine))
+            built.append(BookPositions.from_engine(engine, allocation))
         return built[0].at(day)
 
     return positions_at

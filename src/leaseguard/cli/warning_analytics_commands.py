@@ -19,6 +19,7 @@ from leaseguard.analytics.report import write_report
 from leaseguard.analytics.rules import load_analytics_rules
 from leaseguard.analytics.service import compute_analytics
 from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace, progress_bar
+from leaseguard.portfolio.allocation import Allocation, AllocationError
 from leaseguard.portfolio.schedule import add_months
 from leaseguard.synth.writer import yuan
 from leaseguard.warning.model import dump_model, fit_model, load_model
@@ -66,10 +67,11 @@ def _open_book(workspace: Path | None) -> Engine:
     return open_workspace(workspace).engine()
 
 
-def _positions(engine: Engine) -> Callable[[dt.date], pl.DataFrame]:
+def _positions(engine: Engine, workspace: Path | None) -> Callable[[dt.date], pl.DataFrame]:
     try:
-        return book_data.positions_source(engine)
-    except book_data.BookDataError as error:
+        allocation = Allocation.from_settings(open_workspace(workspace).setting("book", default={}))
+        return book_data.positions_source(engine, allocation)
+    except (book_data.BookDataError, AllocationError) as error:
         fail(str(error))
 
 
@@ -102,7 +104,7 @@ def warn(
         contracts = book_data.read_contracts(engine)
         if lessor is not None and lessor not in set(contracts["lessor"].to_list()):
             fail(f"--lessor {lessor}: the store holds no contract of that lessor")
-        positions_at = _positions(engine)
+        positions_at = _positions(engine, workspace)
         with _progress("early warning") as advance:
             try:
                 warnings = compute_warnings(
@@ -162,7 +164,7 @@ def warn_fit(
     engine = _open_book(workspace)
     try:
         contracts = book_data.read_contracts(engine)
-        positions_at = _positions(engine)
+        positions_at = _positions(engine, workspace)
         with _progress("training set") as advance:
             training = training_set(dates, contracts, labels, positions_at, rules, horizon, advance)
     finally:
@@ -211,7 +213,7 @@ def analytics(
     engine = _open_book(workspace)
     try:
         contracts = with_dimensions(book_data.read_contracts(engine), rules.provinces)
-        positions_at = _positions(engine)
+        positions_at = _positions(engine, workspace)
         classes_at = book_data.classes_source(engine)
         if lessor is not None:
             contracts = contracts.filter(pl.col("lessor") == lessor)
