@@ -4,6 +4,8 @@ what the Polars engine gives."""
 from __future__ import annotations
 
 import datetime as dt
+import os
+import sys
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -24,6 +26,7 @@ from leaseguard.portfolio.columnar import (
     positions_expr,
 )
 from leaseguard.portfolio.positions import CONTRACT_COLUMNS, POSITION_COLUMNS, BookPositions
+from leaseguard.portfolio.spark import spark_book_tables
 from leaseguard.synth import generate_book
 
 DAYS = (dt.date(2023, 6, 30), dt.date(2025, 6, 30))
@@ -57,6 +60,7 @@ def book(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReques
 @pytest.fixture(scope="module")
 def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     pyspark_sql = pytest.importorskip("pyspark.sql")
+    os.environ["PYSPARK_PYTHON"] = sys.executable  # workers import leaseguard from this environment
     warehouse = tmp_path_factory.mktemp("spark-warehouse")
     session = (
         pyspark_sql.SparkSession.builder.master("local[1]")
@@ -103,3 +107,24 @@ def test_positions_on_pyspark_equal_the_polars_engine(book: BookPositions, spark
         _same(
             positions_expr(contracts, instalments, payments, day, book.allocation).to_pandas(), book.at(day)
         )
+
+
+@pytest.mark.slow
+def test_the_whole_positions_job_on_pyspark_equals_the_embedded_engine(
+    book: BookPositions, spark: Any
+) -> None:
+    """Instalments built per partition and payments allocated per contract on Spark, with the embedded
+    engine's own functions, then positions as the Ibis expression on Spark: the embedded engine's rows."""
+    contracts = spark.createDataFrame(book.contracts.drop("lessee_type", "industry", "lease_type",
+                                                          strict=False).to_pandas())  # fmt: skip
+    payments = spark.createDataFrame(book.payments.select("contract", "paid_date", "amount_fen").to_pandas())
+    spark_contracts, instalments, allocated = spark_book_tables(
+        contracts.repartition(3), payments, book.allocation
+    )
+    con = ibis.pyspark.connect(spark)
+    named = (("sp_contracts", spark_contracts), ("sp_instalments", instalments), ("sp_payments", allocated))
+    for name, frame in named:
+        frame.createOrReplaceTempView(name)
+    tables = [con.table(name) for name, _ in named]
+    for day in DAYS:
+        _same(positions_expr(*tables, day, book.allocation).to_pandas(), book.at(day))

@@ -89,10 +89,12 @@ class Allocation:
 @numba.njit(cache=True)
 def _allocate(
     instalment_start: np.ndarray,
+    instalment_stop: np.ndarray,
+    payment_start: np.ndarray,
+    payment_stop: np.ndarray,
     due_day: np.ndarray,
     amount: np.ndarray,
     cumulative_due: np.ndarray,
-    payment_start: np.ndarray,
     paid_day: np.ndarray,
     paid_amount: np.ndarray,
     rate_micro: int,
@@ -101,14 +103,13 @@ def _allocate(
     rent = np.zeros(paid_amount.size, dtype=np.int64)
     penalty_paid = np.zeros(paid_amount.size, dtype=np.int64)
     balance_after = np.zeros(paid_amount.size, dtype=np.int64)
-    contracts = instalment_start.size - 1
-    for contract in range(contracts):
-        first, stop = instalment_start[contract], instalment_start[contract + 1]
+    for contract in range(instalment_start.size):
+        first, stop = instalment_start[contract], instalment_stop[contract]
         rent_paid = 0
         balance = 0  # penalty owed, in millionths of a fen
         last_day = -(2**40)
         oldest = first  # the oldest instalment not fully paid
-        for payment in range(payment_start[contract], payment_start[contract + 1]):
+        for payment in range(payment_start[contract], payment_stop[contract]):
             day = paid_day[payment]
             if rate_micro > 0:
                 for i in range(oldest, stop):
@@ -153,20 +154,20 @@ def allocate_payments(
     payment_contract: np.ndarray,
     paid_day: np.ndarray,
     paid_amount: np.ndarray,
-    contracts: int,
     allocation: Allocation,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per payment: the part that paid rent, the part that paid penalty, and the penalty (millionths of a fen)
     still owed after it. Instalments sorted by contract then number, payments by contract then day (days as
-    integers); contracts are numbered 0..contracts-1."""
-    instalment_start = np.searchsorted(instalment_contract, np.arange(contracts + 1)).astype(np.int64)
-    payment_start = np.searchsorted(payment_contract, np.arange(contracts + 1)).astype(np.int64)
+    integers); contract ids need not be consecutive."""
+    ids = np.unique(instalment_contract)
     result: tuple[np.ndarray, np.ndarray, np.ndarray] = _allocate(
-        instalment_start,
+        np.searchsorted(instalment_contract, ids, "left").astype(np.int64),
+        np.searchsorted(instalment_contract, ids, "right").astype(np.int64),
+        np.searchsorted(payment_contract, ids, "left").astype(np.int64),
+        np.searchsorted(payment_contract, ids, "right").astype(np.int64),
         due_day.astype(np.int64),
         amount.astype(np.int64),
         cumulative_due.astype(np.int64),
-        payment_start,
         paid_day.astype(np.int64),
         paid_amount.astype(np.int64),
         allocation.penalty_rate_micro,

@@ -170,17 +170,16 @@ _INSTALMENT_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
 }
 
 
-def _instalments(contracts: pl.DataFrame, schedule_lines: pl.DataFrame) -> pl.DataFrame:
-    """Every contract's instalments: contract (row), number, due_date, principal_fen (residual included),
-    interest_fen, amount_fen, cumulative_due_fen — imported lines where a contract has them, else from its
-    terms: column-wise where the rate is a whole number of 0.01 %, else one by one."""
+def contract_instalments(contracts: pl.DataFrame, schedule_lines: pl.DataFrame) -> pl.DataFrame:
+    """Every contract's instalments: contract (the contracts' `contract` id), number, due_date, principal_fen
+    (residual included), interest_fen, amount_fen, cumulative_due_fen — imported lines where a contract has
+    them, else from its terms: column-wise where the rate is a whole number of 0.01 %, else one by one."""
     imported = (
         schedule_lines.join(contracts.select("contract_no", "contract"), on="contract_no", how="inner")
         .select(*_INSTALMENT_SCHEMA)
         .cast(_INSTALMENT_SCHEMA)  # type: ignore[arg-type]
     )
-    has_lines = np.zeros(contracts.height, dtype=bool)
-    has_lines[imported["contract"].unique().to_numpy()] = True
+    has_lines = contracts["contract"].is_in(imported["contract"].unique().implode()).to_numpy()
     first_due = (
         contracts["first_due_date"].is_not_null().to_numpy()
         if "first_due_date" in contracts.columns
@@ -197,6 +196,7 @@ def _instalments(contracts: pl.DataFrame, schedule_lines: pl.DataFrame) -> pl.Da
     huge_stub = first_due & (contracts["principal_fen"].to_numpy() >= 10**12)
     columnar = whole_rate & ~huge_stub & ~has_lines
     months = np.array([MONTHS_PER_PERIOD[f] for f in contracts["frequency"].to_list()], dtype=np.int64)
+    ids = contracts["contract"].to_numpy()
     rows = np.flatnonzero(columnar)
     built = schedules(
         start=contracts["start_date"].to_numpy()[rows].astype("datetime64[D]"),
@@ -211,7 +211,7 @@ def _instalments(contracts: pl.DataFrame, schedule_lines: pl.DataFrame) -> pl.Da
     frames = [
         pl.DataFrame(
             {
-                "contract": rows[built.contract].astype(np.int64),
+                "contract": ids[rows[built.contract]].astype(np.int64),
                 "number": built.number.astype(np.int32),
                 "due_date": built.due_date,
                 "principal_fen": built.principal_fen + built.residual_fen,
@@ -235,7 +235,7 @@ def _instalments(contracts: pl.DataFrame, schedule_lines: pl.DataFrame) -> pl.Da
         frames.append(
             pl.DataFrame(
                 {
-                    "contract": [int(row)] * len(schedule),
+                    "contract": [int(ids[row])] * len(schedule),
                     "number": [i.number for i in schedule],
                     "due_date": [i.due_date for i in schedule],
                     "principal_fen": [i.principal_fen + i.residual_fen for i in schedule],
@@ -254,6 +254,53 @@ def _instalments(contracts: pl.DataFrame, schedule_lines: pl.DataFrame) -> pl.Da
 
 def _day_numbers(column: pl.Series) -> np.ndarray:
     return column.cast(pl.Int32).to_numpy().astype(np.int64)
+
+
+def allocate(
+    instalments: pl.DataFrame, payments: pl.DataFrame, allocation: Allocation
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Payments (contract, paid_date, amount_fen) applied to instalments (`contract_instalments`) under
+    `allocation`: the instalments gain `paid_in_full_on`, the payments their rent/penalty split (see
+    `BookPositions.payments`). Works on any subset of whole contracts, so a distributed engine can run it
+    per partition of contracts."""
+    instalments = instalments.sort("contract", "number")
+    # A payment before a reversal on the same day: the reversal takes back what was paid.
+    numbered = payments.sort("contract", "paid_date", pl.col("amount_fen"), descending=[False, False, True])
+    rent, penalty_paid, penalty_owed = allocate_payments(
+        instalments["contract"].to_numpy(),
+        _day_numbers(instalments["due_date"]),
+        instalments["amount_fen"].to_numpy(),
+        instalments["cumulative_due_fen"].to_numpy(),
+        numbered["contract"].to_numpy(),
+        _day_numbers(numbered["paid_date"]),
+        numbered["amount_fen"].to_numpy(),
+        allocation,
+    )
+    numbered = numbered.with_columns(
+        pl.Series("rent_fen", rent, dtype=pl.Int64),
+        pl.Series("penalty_paid_fen", penalty_paid, dtype=pl.Int64),
+        pl.Series("penalty_owed_micro", penalty_owed, dtype=pl.Int64),
+    ).with_columns(
+        pl.col("rent_fen").cum_sum().over("contract").alias("cumulative_rent_fen"),
+        pl.int_range(pl.len(), dtype=pl.Int64).over("contract").alias("seq"),
+    )
+    # When each instalment was fully paid: the first payment from which rent paid stays at or above its
+    # cumulative amount due (payments fill instalments oldest first; a later reversal undoes an earlier
+    # "paid", which the running minimum from the end accounts for).
+    settled = numbered.select(
+        "contract",
+        pl.col("cumulative_rent_fen").reverse().cum_min().reverse().over("contract").alias("_kept"),
+        pl.col("paid_date").alias("paid_in_full_on"),
+    )
+    instalments = instalments.join_asof(
+        settled,
+        left_on="cumulative_due_fen",
+        right_on="_kept",
+        by="contract",
+        strategy="forward",
+        check_sortedness=False,
+    ).drop("_kept")
+    return instalments, numbered
 
 
 @dataclass
@@ -283,7 +330,7 @@ class BookPositions:
                 contracts = contracts.with_columns(pl.lit(None, dtype).alias(column))
         contracts = contracts.with_columns(pl.col("deposit_fen").fill_null(0))
         lines = schedule_lines if schedule_lines is not None else pl.DataFrame(schema=SCHEDULE_LINE_COLUMNS)
-        instalments = _instalments(contracts, lines)
+        instalments = contract_instalments(contracts, lines)
         numbered = payments.join(
             contracts.select("contract_no", "contract"), on="contract_no", how="inner"
         ).select("contract", "paid_date", pl.col("amount_fen").cast(pl.Int64))
@@ -295,45 +342,7 @@ class BookPositions:
                 .select("contract", "paid_date", pl.col("deposit_fen").alias("amount_fen"))
             )
             numbered = pl.concat([numbered, deposits])
-        # A payment before a reversal on the same day: the reversal takes back what was paid.
-        numbered = numbered.sort(
-            "contract", "paid_date", pl.col("amount_fen"), descending=[False, False, True]
-        )
-        rent, penalty_paid, penalty_owed = allocate_payments(
-            instalments["contract"].to_numpy(),
-            _day_numbers(instalments["due_date"]),
-            instalments["amount_fen"].to_numpy(),
-            instalments["cumulative_due_fen"].to_numpy(),
-            numbered["contract"].to_numpy(),
-            _day_numbers(numbered["paid_date"]),
-            numbered["amount_fen"].to_numpy(),
-            contracts.height,
-            allocation,
-        )
-        numbered = numbered.with_columns(
-            pl.Series("rent_fen", rent),
-            pl.Series("penalty_paid_fen", penalty_paid),
-            pl.Series("penalty_owed_micro", penalty_owed),
-        ).with_columns(
-            pl.col("rent_fen").cum_sum().over("contract").alias("cumulative_rent_fen"),
-            pl.int_range(pl.len()).over("contract").alias("seq"),
-        )
-        # When each instalment was fully paid: the first payment from which rent paid stays at or above its
-        # cumulative amount due (payments fill instalments oldest first; a later reversal undoes an earlier
-        # "paid", which the running minimum from the end accounts for).
-        settled = numbered.select(
-            "contract",
-            pl.col("cumulative_rent_fen").reverse().cum_min().reverse().over("contract").alias("_kept"),
-            pl.col("paid_date").alias("paid_in_full_on"),
-        )
-        instalments = instalments.join_asof(
-            settled,
-            left_on="cumulative_due_fen",
-            right_on="_kept",
-            by="contract",
-            strategy="forward",
-            check_sortedness=False,
-        ).drop("_kept")
+        instalments, numbered = allocate(instalments, numbered, allocation)
         return cls(contracts, instalments, numbered, allocation)
 
     def over_reversed(self, as_of: dt.date) -> pl.DataFrame:
