@@ -86,6 +86,23 @@ class Allocation:
         return cls(order, rate, deposit)
 
 
+NEVER = np.iinfo(np.int64).min  # an instalment not (yet) paid in full
+
+
+@dataclass(frozen=True)
+class Allocated:
+    """Per payment: the part that paid rent, the part that paid penalty, the penalty still owed after it
+    (millionths of a fen), rent paid so far and its place in the contract's order; per instalment: the day it
+    was paid in full, NEVER if it was not."""
+
+    rent: np.ndarray
+    penalty_paid: np.ndarray
+    penalty_owed_micro: np.ndarray
+    cumulative_rent: np.ndarray
+    seq: np.ndarray
+    paid_in_full_day: np.ndarray
+
+
 @numba.njit(cache=True)
 def _allocate(
     instalment_start: np.ndarray,
@@ -99,10 +116,14 @@ def _allocate(
     paid_amount: np.ndarray,
     rate_micro: int,
     penalty_first: bool,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    rent = np.zeros(paid_amount.size, dtype=np.int64)
-    penalty_paid = np.zeros(paid_amount.size, dtype=np.int64)
-    balance_after = np.zeros(paid_amount.size, dtype=np.int64)
+    rent: np.ndarray,
+    penalty_paid: np.ndarray,
+    balance_after: np.ndarray,
+    cumulative_rent: np.ndarray,
+    seq: np.ndarray,
+    paid_in_full_day: np.ndarray,
+) -> None:
+    scratch = np.empty(paid_amount.size, dtype=np.int64)
     for contract in range(instalment_start.size):
         first, stop = instalment_start[contract], instalment_stop[contract]
         rent_paid = 0
@@ -137,13 +158,26 @@ def _allocate(
             penalty_paid[payment] = to_penalty
             balance_after[payment] = balance
             last_day = day
+            cumulative_rent[payment] = rent_paid
+            seq[payment] = payment - payment_start[contract]
             while oldest < stop and cumulative_due[oldest] <= rent_paid:
                 oldest += 1
             if value < 0:
                 oldest = first  # a reversal can reopen paid instalments
                 while oldest < stop and cumulative_due[oldest] <= rent_paid:
                     oldest += 1
-    return rent, penalty_paid, balance_after
+        # An instalment is paid in full from the first payment after which rent paid never again falls
+        # below its cumulative amount due (a later reversal takes an earlier "paid" back).
+        begin, end = payment_start[contract], payment_stop[contract]
+        kept = scratch[begin:end]
+        kept[:] = cumulative_rent[begin:end]
+        for j in range(kept.size - 2, -1, -1):
+            kept[j] = min(kept[j], kept[j + 1])
+        j = 0
+        for i in range(first, stop):
+            while j < kept.size and kept[j] < cumulative_due[i]:
+                j += 1
+            paid_in_full_day[i] = paid_day[begin + j] if j < kept.size else NEVER
 
 
 def allocate_payments(
@@ -155,14 +189,17 @@ def allocate_payments(
     paid_day: np.ndarray,
     paid_amount: np.ndarray,
     allocation: Allocation,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per payment: the part that paid rent, the part that paid penalty, and the penalty (millionths of a fen)
-    still owed after it. Instalments sorted by contract then number, payments by contract then day (days as
-    integers); contract ids need not be consecutive."""
-    ids = np.unique(instalment_contract)
-    result: tuple[np.ndarray, np.ndarray, np.ndarray] = _allocate(
-        np.searchsorted(instalment_contract, ids, "left").astype(np.int64),
-        np.searchsorted(instalment_contract, ids, "right").astype(np.int64),
+) -> Allocated:
+    """Instalments sorted by contract then number, payments by contract then day, a payment before a
+    reversal (days as integers); contract ids need not be consecutive."""
+    boundaries = np.flatnonzero(np.diff(instalment_contract)) + 1
+    starts = np.concatenate([[0], boundaries]).astype(np.int64)
+    ids = instalment_contract[starts]
+    per_payment = [np.zeros(paid_amount.size, dtype=np.int64) for _ in range(5)]
+    out = Allocated(*per_payment, paid_in_full_day=np.zeros(due_day.size, dtype=np.int64))  # type: ignore[misc]
+    _allocate(
+        starts,
+        np.concatenate([boundaries, [instalment_contract.size]]).astype(np.int64),
         np.searchsorted(payment_contract, ids, "left").astype(np.int64),
         np.searchsorted(payment_contract, ids, "right").astype(np.int64),
         due_day.astype(np.int64),
@@ -172,5 +209,11 @@ def allocate_payments(
         paid_amount.astype(np.int64),
         allocation.penalty_rate_micro,
         allocation.penalty_first,
+        out.rent,
+        out.penalty_paid,
+        out.penalty_owed_micro,
+        out.cumulative_rent,
+        out.seq,
+        out.paid_in_full_day,
     )
-    return result
+    return out

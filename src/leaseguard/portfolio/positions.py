@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.feather as feather
 from sqlalchemy import Engine
 
-from leaseguard.portfolio.allocation import MICRO, Allocation, allocate_payments
+from leaseguard.portfolio.allocation import MICRO, NEVER, Allocation, allocate_payments
 from leaseguard.portfolio.schedule import MONTHS_PER_PERIOD, build_schedule
 from leaseguard.synth.instalments import RATE_SCALE, schedules
 
@@ -266,7 +266,7 @@ def allocate(
     instalments = instalments.sort("contract", "number")
     # A payment before a reversal on the same day: the reversal takes back what was paid.
     numbered = payments.sort("contract", "paid_date", pl.col("amount_fen"), descending=[False, False, True])
-    rent, penalty_paid, penalty_owed = allocate_payments(
+    allocated = allocate_payments(
         instalments["contract"].to_numpy(),
         _day_numbers(instalments["due_date"]),
         instalments["amount_fen"].to_numpy(),
@@ -277,29 +277,20 @@ def allocate(
         allocation,
     )
     numbered = numbered.with_columns(
-        pl.Series("rent_fen", rent, dtype=pl.Int64),
-        pl.Series("penalty_paid_fen", penalty_paid, dtype=pl.Int64),
-        pl.Series("penalty_owed_micro", penalty_owed, dtype=pl.Int64),
-    ).with_columns(
-        pl.col("rent_fen").cum_sum().over("contract").alias("cumulative_rent_fen"),
-        pl.int_range(pl.len(), dtype=pl.Int64).over("contract").alias("seq"),
+        pl.Series("rent_fen", allocated.rent, dtype=pl.Int64),
+        pl.Series("penalty_paid_fen", allocated.penalty_paid, dtype=pl.Int64),
+        pl.Series("penalty_owed_micro", allocated.penalty_owed_micro, dtype=pl.Int64),
+        pl.Series("cumulative_rent_fen", allocated.cumulative_rent, dtype=pl.Int64),
+        pl.Series("seq", allocated.seq, dtype=pl.Int64),
     )
-    # When each instalment was fully paid: the first payment from which rent paid stays at or above its
-    # cumulative amount due (payments fill instalments oldest first; a later reversal undoes an earlier
-    # "paid", which the running minimum from the end accounts for).
-    settled = numbered.select(
-        "contract",
-        pl.col("cumulative_rent_fen").reverse().cum_min().reverse().over("contract").alias("_kept"),
-        pl.col("paid_date").alias("paid_in_full_on"),
+    paid_in_full = pl.Series("paid_in_full_on", allocated.paid_in_full_day, dtype=pl.Int64)
+    instalments = instalments.with_columns(
+        pl.when(paid_in_full != NEVER)
+        .then(paid_in_full)
+        .cast(pl.Int32)
+        .cast(pl.Date)
+        .alias("paid_in_full_on")
     )
-    instalments = instalments.join_asof(
-        settled,
-        left_on="cumulative_due_fen",
-        right_on="_kept",
-        by="contract",
-        strategy="forward",
-        check_sortedness=False,
-    ).drop("_kept")
     return instalments, numbered
 
 

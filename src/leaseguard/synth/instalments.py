@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+import numba
 import numpy as np
 
 from leaseguard.portfolio.schedule import annuity_payment_fen
@@ -33,6 +34,61 @@ def add_months(start: np.ndarray, months: np.ndarray) -> np.ndarray:
     target = start_month + months.astype("timedelta64[M]")
     days_in_month = ((target + 1).astype("datetime64[D]") - target.astype("datetime64[D]")).astype(np.int64)
     return target.astype("datetime64[D]") + np.minimum(day, days_in_month - 1).astype("timedelta64[D]")
+
+
+@numba.njit(cache=True)
+def _fill_amounts(
+    principal: np.ndarray,
+    rate_months: np.ndarray,
+    periods: np.ndarray,
+    residual_value: np.ndarray,
+    regular: np.ndarray,
+    equal_principal: np.ndarray,
+    first_interest: np.ndarray,
+    offset: np.ndarray,
+    wanted: np.ndarray,
+    months_per_period: np.ndarray,
+    month_table: np.ndarray,
+    table_row: np.ndarray,
+    contract_of: np.ndarray,
+    number: np.ndarray,
+    due_day: np.ndarray,
+    principal_part: np.ndarray,
+    interest: np.ndarray,
+    residual: np.ndarray,
+) -> None:
+    """Each contract's instalments in turn, as `portfolio.schedule.build_schedule` computes them."""
+    denominator = 12 * RATE_SCALE
+    for contract in range(principal.size):
+        outstanding = principal[contract]
+        for k in range(1, wanted[contract] + 1):
+            at = offset[contract] + k - 1
+            contract_of[at] = contract
+            number[at] = k
+            due_day[at] = month_table[table_row[contract] + k * months_per_period[contract]]
+            # Interest = outstanding × annual rate × months / 12, rounded half up: exact in 64-bit integers.
+            period_interest = (2 * outstanding * rate_months[contract] + denominator) // (2 * denominator)
+            if k == periods[contract]:
+                repaid, paid_residual = outstanding - residual_value[contract], residual_value[contract]
+            elif equal_principal[contract]:
+                repaid, paid_residual = regular[contract], 0
+            else:
+                repaid, paid_residual = regular[contract] - period_interest, 0
+            if k == 1 and first_interest[contract] >= 0:
+                period_interest = first_interest[contract]  # a stub: its own days' interest, same principal
+            principal_part[at] = repaid
+            interest[at] = period_interest
+            residual[at] = paid_residual
+            outstanding -= repaid + paid_residual
+
+
+def _month_table(start: np.ndarray, widest: int) -> tuple[np.ndarray, np.ndarray]:
+    """Day numbers of add_months(s, m) for every distinct start date s and m in 0..widest-1 (a row per start
+    date), and each contract's row: a book has few distinct start dates, so its millions of due dates are
+    looked up rather than computed one by one."""
+    starts, start_index = np.unique(start, return_inverse=True)
+    table = add_months(np.repeat(starts, widest), np.tile(np.arange(widest), len(starts)))
+    return table.astype(np.int64), start_index.astype(np.int64) * widest
 
 
 def instalments_due_by(
@@ -104,45 +160,48 @@ def schedules(
     equal_part = (2 * (principal_fen - residual_fen) + periods) // (2 * periods)
     offset = np.cumsum(wanted) - wanted
     total = int(wanted.sum())
-    contract = np.repeat(np.arange(len(start)), wanted)
-    number = np.arange(total) - np.repeat(offset, wanted) + 1
+    contract = np.empty(total, dtype=np.int64)
+    number = np.empty(total, dtype=np.int64)
+    due_day = np.empty(total, dtype=np.int64)
+    widest = int((wanted * months_per_period).max(initial=0)) + 1
+    month_table, table_row = _month_table(start, widest)
     principal_part = np.zeros(total, dtype=np.int64)
     interest = np.zeros(total, dtype=np.int64)
     residual = np.zeros(total, dtype=np.int64)
-    outstanding = principal_fen.astype(np.int64).copy()
-    denominator = 12 * RATE_SCALE
-    for k in range(1, int(wanted.max(initial=0)) + 1):
-        rows = np.flatnonzero(wanted >= k)
-        owed = outstanding[rows]
-        # Interest = outstanding × annual rate × months / 12, rounded half up: exact in 64-bit integers.
-        period_interest = (2 * owed * rate_e4[rows] * months_per_period[rows] + denominator) // (
-            2 * denominator
-        )
-        last = periods[rows] == k
-        repaid = np.where(
-            last,
-            owed - residual_fen[rows],
-            np.where(equal_principal[rows], equal_part[rows], level[rows] - period_interest),
-        )
-        if k == 1 and stub.any():
-            stubbed = stub[rows]
-            days = (first_due[rows][stubbed] - start[rows][stubbed]).astype(np.int64)  # type: ignore[index]
-            stub_denominator = 360 * RATE_SCALE
-            period_interest = period_interest.copy()
-            period_interest[stubbed] = (
-                2 * owed[stubbed] * rate_e4[rows][stubbed] * days + stub_denominator
-            ) // (2 * stub_denominator)
-        at = offset[rows] + k - 1
-        principal_part[at] = repaid
-        interest[at] = period_interest
-        residual[at] = np.where(last, residual_fen[rows], 0)
-        outstanding[rows] = owed - repaid - residual[at]
-    due_date = add_months(start[contract], number * months_per_period[contract])
+    first_interest = np.full(len(start), -1, dtype=np.int64)  # -1: a regular first period
     if stub.any():
-        stubbed = stub[contract]
-        due_date[stubbed] = add_months(
-            first_due[contract][stubbed],  # type: ignore[index]
-            (number[stubbed] - 1) * months_per_period[contract][stubbed],
+        rows = np.flatnonzero(stub)
+        days = (first_due[rows] - start[rows]).astype(np.int64)  # type: ignore[index]
+        stub_denominator = 360 * RATE_SCALE
+        first_interest[rows] = (
+            2 * principal_fen[rows].astype(np.int64) * rate_e4[rows] * days + stub_denominator
+        ) // (2 * stub_denominator)
+    _fill_amounts(
+        principal_fen.astype(np.int64),
+        (rate_e4 * months_per_period).astype(np.int64),
+        periods.astype(np.int64),
+        residual_fen.astype(np.int64),
+        np.where(equal_principal, equal_part, level).astype(np.int64),
+        equal_principal.astype(np.bool_),
+        first_interest,
+        offset.astype(np.int64),
+        wanted.astype(np.int64),
+        months_per_period.astype(np.int64),
+        month_table,
+        table_row,
+        contract,
+        number,
+        due_day,
+        principal_part,
+        interest,
+        residual,
+    )
+    due_date = due_day.astype("datetime64[D]")
+    if stub.any():
+        stubbed_rows = stub[contract]
+        due_date[stubbed_rows] = add_months(
+            first_due[contract][stubbed_rows],  # type: ignore[index]
+            (number[stubbed_rows] - 1) * months_per_period[contract][stubbed_rows],
         )
     return InstalmentColumns(
         contract=contract,
