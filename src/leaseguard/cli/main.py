@@ -14,6 +14,7 @@ from leaseguard.cli import (
     evidence_commands,
     import_commands,
     registry_commands,
+    schedule_commands,
     synth_commands,
     warning_analytics_commands,
 )
@@ -66,6 +67,7 @@ evidence_commands.register(app)
 demo_commands.register(app)
 warning_analytics_commands.register(book_app)
 classification_commands.register(app, book_app)
+schedule_commands.register(book_app)
 app.add_typer(book_app)
 
 
