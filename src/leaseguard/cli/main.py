@@ -9,6 +9,7 @@ import typer
 
 from leaseguard.cli import (
     api_commands,
+    cases_commands,
     classification_commands,
     demo_commands,
     evidence_commands,
@@ -68,6 +69,7 @@ demo_commands.register(app)
 warning_analytics_commands.register(book_app)
 classification_commands.register(app, book_app)
 schedule_commands.register(book_app)
+cases_commands.register(app)
 app.add_typer(book_app)
 
 

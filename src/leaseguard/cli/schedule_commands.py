@@ -5,59 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-import polars as pl
 import typer
 from rich.table import Table
-from sqlalchemy import Engine, text
 
 from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace
 from leaseguard.portfolio.allocation import Allocation, AllocationError
-from leaseguard.portfolio.positions import (
-    CONTRACT_COLUMNS,
-    OPTIONAL_CONTRACT_COLUMNS,
-    SCHEDULE_LINE_COLUMNS,
-    BookPositions,
-)
+from leaseguard.portfolio.positions import BookPositions, read_contract
 from leaseguard.portfolio.schedule import Instalment, internal_rate_of_return
-
-
-def _one_contract(engine: Engine, contract_no: str) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    columns = ", ".join(c for c in (*CONTRACT_COLUMNS, *OPTIONAL_CONTRACT_COLUMNS) if c != "annual_rate")
-    with engine.connect() as connection:
-        terms = connection.execute(
-            text(f"select {columns}, cast(annual_rate as text) from contracts where contract_no = :no"),
-            {"no": contract_no},
-        ).first()
-        if terms is None:
-            fail(f"contract {contract_no} is not in the store")
-        payments = connection.execute(
-            text("select paid_date, amount_fen from payments where contract_no = :no"), {"no": contract_no}
-        ).all()
-        lines = connection.execute(
-            text(
-                "select number, due_date, principal_fen, interest_fen from schedule_lines where contract_no = :no"
-            ),
-            {"no": contract_no},
-        ).all()
-    row = dict(zip([*columns.split(", "), "annual_rate"], terms, strict=True))
-    for column in ("start_date", "first_due_date"):
-        if row[column] is not None and not isinstance(row[column], dt.date):
-            row[column] = dt.date.fromisoformat(str(row[column])[:10])
-    row["annual_rate"] = str(row["annual_rate"])
-    row["residual_value_fen"] = row["residual_value_fen"] or 0
-    row["deposit_fen"] = row["deposit_fen"] or 0
-    contracts = pl.DataFrame([row], schema_overrides={"first_due_date": pl.Date, "start_date": pl.Date})
-    paid = pl.DataFrame(
-        [(contract_no, dt.date.fromisoformat(str(day)[:10]), int(amount)) for day, amount in payments],
-        schema={"contract_no": pl.String, "paid_date": pl.Date, "amount_fen": pl.Int64},
-        orient="row",
-    )
-    schedule = pl.DataFrame(
-        [(contract_no, n, dt.date.fromisoformat(str(day)[:10]), p, i) for n, day, p, i in lines],
-        schema=SCHEDULE_LINE_COLUMNS,
-        orient="row",
-    )
-    return contracts, paid, schedule
 
 
 def schedule(
@@ -80,9 +34,12 @@ def schedule(
         fail(str(error))
     engine = opened.engine()
     try:
-        contracts, payments, lines = _one_contract(engine, contract_no)
+        found = read_contract(engine, contract_no)
     finally:
         engine.dispose()
+    if found is None:
+        fail(f"contract {contract_no} is not in the store")
+    contracts, payments, lines = found
     book = BookPositions.from_frames(contracts, payments, lines, allocation)
     terms = contracts.row(0, named=True)
     instalments = book.instalments.sort("number")
