@@ -110,8 +110,11 @@ def _effective_rate(claim: ClaimInput, rules: ClaimRules, day: dt.date) -> tuple
     cap = rules.cap_lpr_multiple * lpr / 360
     if rate <= cap:
         return rate, f"{_percent(rate)}/日"
-    return cap, (
-        f"{_percent(rate)}/日 capped at {rules.cap_lpr_multiple.normalize():f} × LPR {_percent(lpr)} ({basis}) / 360"
+    multiple = f"{rules.cap_lpr_multiple.normalize():f}"
+    shown = _percent(cap.quantize(Decimal("1e-9")))
+    return (
+        cap,
+        f"{multiple} × LPR {_percent(lpr)} ({basis}) / 360 ≈ {shown}/日 (合同 {_percent(rate)}/日, 以上限为准)",
     )
 
 
@@ -180,10 +183,11 @@ def compute_claim(claim: ClaimInput, rules: ClaimRules, day: dt.date) -> Claim:
         amount = _round(accrued)
         if amount:
             penalty_total += amount
-            penalty_parts.append(f"第{number}期: ({' + '.join(stretches)}) × {rate_text} = {yuan(amount)}")
+            penalty_parts.append(f"第{number}期 ({' + '.join(stretches)}) × r = {yuan(amount)}")
     if penalty_total:
         lines.append(ClaimLine("penalty", "逾期违约金(按日计算至" + day.isoformat() + ")", penalty_total,
-                               "; ".join(penalty_parts) + f"; 合计 {yuan(penalty_total)}"))  # fmt: skip
+                               f"r = {rate_text}; " + "; ".join(penalty_parts)
+                               + f"; 合计 {yuan(penalty_total)}"))  # fmt: skip
 
     allowed = (
         claim.acceleration_allowed if claim.acceleration_allowed is not None else rules.acceleration_allowed
