@@ -7,11 +7,16 @@ import json
 from decimal import Decimal, InvalidOperation
 
 import polars as pl
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, insert, select, text, update
 
 from leaseguard.enforcement.claims import Claim, ClaimInput, compute_claim
 from leaseguard.enforcement.rules import ClaimRules
+from leaseguard.enforcement.tracking import OPENED, PastEvent, check_event
+from leaseguard.evidence import NewRecord, Provenance, append_records
+from leaseguard.evidence.checkpoint import NoteSigner
+from leaseguard.evidence.models import canonical_json
 from leaseguard.portfolio.positions import SCHEDULE_LINE_COLUMNS, contract_instalments, read_contract
+from leaseguard.store.models import CaseEvent, EnforcementCase
 
 
 class UnknownContractError(LookupError):
@@ -80,3 +85,114 @@ def claim_for_contract(
 ) -> Claim:
     """The claim on `day` for a contract of the store (NotDefaultedError when nothing is overdue)."""
     return compute_claim(claim_input(engine, contract_no, day, lessor=lessor), rules, day)
+
+
+class CaseError(ValueError):
+    """A case that cannot be opened or moved; the message says why."""
+
+
+def _deposit(connection: Connection, signer: NoteSigner | None, lessor: str, kind: str, ref: str,
+             event: dict[str, object]) -> int | None:  # fmt: skip
+    if signer is None:
+        return None
+    record = NewRecord(canonical_json(event), Provenance("leaseguard cases", "leaseguard enforcement"), kind,
+                       "application/json", ref)  # fmt: skip
+    return append_records(connection, [record], lessor=lessor, signer=signer).receipts[0].index
+
+
+def open_case(
+    engine: Engine, contract_no: str, day: dt.date, rules: ClaimRules, *, signer: NoteSigner | None = None
+) -> tuple[int, Claim]:
+    """Open an enforcement case on a defaulted contract: its claim on `day` is stored with the case and, with a
+    signer, deposited in the evidence log in the same transaction."""
+    claim = claim_for_contract(engine, contract_no, day, rules)
+    with engine.begin() as connection:
+        existing = connection.execute(
+            select(EnforcementCase.id).where(EnforcementCase.contract_no == contract_no)
+        ).first()
+        if existing is not None:
+            raise CaseError(f"contract {contract_no} already has case {existing[0]}")
+        lessor = connection.execute(text("select lessor from contracts where contract_no = :no"),
+                                    {"no": contract_no}).scalar_one()  # fmt: skip
+        case_id = connection.execute(
+            insert(EnforcementCase).values(contract_no=contract_no, lessor=lessor, opened_on=day,
+                                           claim_fen=claim.claim_fen, stage=OPENED).returning(EnforcementCase.id)
+        ).scalar_one()  # fmt: skip
+        index = _deposit(connection, signer, lessor, "case-opened", f"case:{case_id}", {
+            "case_id": case_id, "contract_no": contract_no, "opened_on": day.isoformat(),
+            "claim_rules_sha256": rules.digest, "claim_fen": claim.claim_fen, "total_fen": claim.total_fen,
+            "lines": [{"item": x.item, "amount_fen": x.amount_fen, "arithmetic": x.arithmetic} for x in claim.lines],
+        })  # fmt: skip
+        connection.execute(
+            update(EnforcementCase).where(EnforcementCase.id == case_id).values(evidence_index=index)
+        )
+    return case_id, claim
+
+
+def add_event(
+    engine: Engine,
+    case_id: int,
+    stage: str,
+    event_date: dt.date,
+    recovered_fen: int = 0,
+    note: str | None = None,
+    *,
+    signer: NoteSigner | None = None,
+) -> None:
+    """Record a step of a case (checked against its history) and, with a signer, deposit it as evidence."""
+    with engine.begin() as connection:
+        row = connection.execute(select(EnforcementCase).where(EnforcementCase.id == case_id)).first()
+        if row is None:
+            raise CaseError(f"case {case_id} does not exist")
+        past = [
+            PastEvent(s, d if isinstance(d, dt.date) else dt.date.fromisoformat(str(d)[:10]), r)
+            for s, d, r in connection.execute(
+                select(CaseEvent.stage, CaseEvent.event_date, CaseEvent.recovered_fen)
+                .where(CaseEvent.case_id == case_id)
+                .order_by(CaseEvent.event_date, CaseEvent.id)
+            ).all()
+        ]
+        check_event(case_id, row.opened_on, row.stage, past, stage, event_date, recovered_fen)
+        index = _deposit(connection, signer, row.lessor, "case-event", f"case:{case_id}:{stage}", {
+            "case_id": case_id, "contract_no": row.contract_no, "stage": stage,
+            "event_date": event_date.isoformat(), "recovered_fen": recovered_fen, "note": note,
+        })  # fmt: skip
+        connection.execute(
+            insert(CaseEvent).values(
+                case_id=case_id,
+                stage=stage,
+                event_date=event_date,
+                recovered_fen=recovered_fen,
+                note=note,
+                evidence_index=index,
+            )
+        )
+        changes: dict[str, object] = {"stage": stage}
+        if stage == "closure":
+            changes["closed_on"] = event_date
+        connection.execute(update(EnforcementCase).where(EnforcementCase.id == case_id).values(**changes))
+
+
+def read_cases(engine: Engine) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Every case (case_id, contract_no, lessor, opened_on, claim_fen, stage, closed_on) and every event
+    (case_id, stage, event_date, recovered_fen)."""
+    with engine.connect() as connection:
+        cases = connection.execute(
+            select(EnforcementCase.id, EnforcementCase.contract_no, EnforcementCase.lessor, EnforcementCase.opened_on,
+                   EnforcementCase.claim_fen, EnforcementCase.stage, EnforcementCase.closed_on)
+        ).all()  # fmt: skip
+        events = connection.execute(
+            select(CaseEvent.case_id, CaseEvent.stage, CaseEvent.event_date, CaseEvent.recovered_fen)
+        ).all()
+    case_frame = pl.DataFrame(
+        [tuple(r) for r in cases],
+        schema={"case_id": pl.Int64, "contract_no": pl.String, "lessor": pl.String, "opened_on": pl.Date,
+                "claim_fen": pl.Int64, "stage": pl.String, "closed_on": pl.Date},
+        orient="row",
+    )  # fmt: skip
+    event_frame = pl.DataFrame(
+        [tuple(r) for r in events],
+        schema={"case_id": pl.Int64, "stage": pl.String, "event_date": pl.Date, "recovered_fen": pl.Int64},
+        orient="row",
+    )
+    return case_frame, event_frame
