@@ -16,7 +16,8 @@ from leaseguard.enforcement.claims import ClaimInput, NotDefaultedError, compute
 from leaseguard.enforcement.rules import ClaimRulesError, load_claim_rules
 
 SHIPPED = load_claim_rules()
-NO_CAP = dataclasses.replace(SHIPPED, cap_lpr_multiple=None)
+NO_CAP = dataclasses.replace(SHIPPED, cap_lpr_multiple=None, cap_financing_cost_annual=None)
+LPR_CAP = dataclasses.replace(SHIPPED, cap_lpr_multiple=Decimal(4), cap_financing_cost_annual=None)
 D = dt.date
 INSTALMENTS = tuple((n, D(2024, n + 1, 1), 900_000, 100_000) for n in range(1, 5))
 
@@ -58,7 +59,7 @@ def test_a_leap_february_counts_29_days_and_the_lpr_cap_applies() -> None:
     / 360 = 0.0383333…% a day, so the cap applies: 10,000.00 × 0.000383333… × 29 = 111.1666… → 111.17.
     March's instalment falls due that day: overdue, no penalty yet; two overdue, so April and May's principal
     (18,000.00) is accelerated."""
-    claim = compute_claim(lease(), SHIPPED, D(2024, 3, 1))
+    claim = compute_claim(lease(), LPR_CAP, D(2024, 3, 1))
     assert amounts(claim)["penalty"] == 11_117
     penalty = claim.line("penalty")
     assert penalty is not None and "29天" in penalty.arithmetic and "LPR 3.45%" in penalty.arithmetic
@@ -107,13 +108,47 @@ def test_a_reversed_payment_reopens_the_instalment_for_penalty() -> None:
     assert (amounts(claim)["overdue_rent"], amounts(claim)["penalty"]) == (1_000_000, 5_000)
 
 
-def test_the_alternative_claim_returns_the_assets_plus_the_shortfall() -> None:
-    """The first case (claim 29,395.00) with the assets appraised at 20,000.00: shortfall 9,395.00; the
+def test_termination_instead_takes_the_assets_back_and_claims_the_loss() -> None:
+    """The first case with the assets appraised at 20,000.00. Terminating instead (two instalments unpaid):
+    unpaid rent 20,000.00 + rent not yet due 10,000.00 (May, all of it) + penalty 295.00 − 20,000.00 =
+    10,295.00. Worth 40,000.00, the assets exceed the loss by 9,705.00, which goes back to the lessee; where
+    the assets would have reverted to the lessor, their residual value (say 3,000.00) adds to the loss. The
     preservation fee is on the assets preserved (20,000.00): 30 + 19,000 × 1 % = 220.00."""
-    claim = compute_claim(lease((D(2024, 2, 1), 1_000_000), asset_value=2_000_000), NO_CAP, D(2024, 4, 15))
-    assert claim.alternative_shortfall_fen == 939_500
-    assert "29,395.00 − 20,000.00 = 9,395.00" in claim.alternative_arithmetic
+    paid = (D(2024, 2, 1), 1_000_000)
+    claim = compute_claim(lease(paid, asset_value=2_000_000), NO_CAP, D(2024, 4, 15))
+    assert claim.alternative_shortfall_fen == 1_029_500
+    assert "− 租赁物评估价值 20,000.00 = 10,295.00" in claim.alternative_arithmetic
     assert amounts(claim)["preservation_fee"] == 22_000
+    rich = compute_claim(lease(paid, asset_value=4_000_000), NO_CAP, D(2024, 4, 15))
+    assert rich.alternative_shortfall_fen == -970_500 and any("9,705.00" in n for n in rich.notes)
+    reverting = dataclasses.replace(
+        lease(paid, asset_value=2_000_000), title_at_end="lessor", residual_value_fen=300_000
+    )
+    assert compute_claim(reverting, NO_CAP, D(2024, 4, 15)).alternative_shortfall_fen == 1_329_500
+
+
+def test_termination_needs_two_unpaid_instalments_or_15_percent_of_the_rent() -> None:
+    """6,000.00 of March's 10,000.00 paid: one instalment unpaid, 4,000.00 = 10 % of the 40,000.00 rent."""
+    claim = compute_claim(lease((D(2024, 2, 1), 1_000_000), (D(2024, 3, 5), 600_000), asset_value=1),
+                          NO_CAP, D(2024, 3, 31))  # fmt: skip
+    assert claim.alternative_shortfall_fen is None
+    assert any("termination not available: 1 instalments unpaid and 10%" in note for note in claim.notes)
+
+
+def test_the_financing_cost_cap_holds_rent_and_penalty_together_under_24_percent() -> None:
+    """A lease at 10 % a year under the shipped rules: penalty at most (24 % − 10 %) / 360 = 0.0388…% a day,
+    below the contract's 0.05 %. February's instalment 14 days late on 15 Feb: 1,000,000 fen × 0.14 / 360 × 14
+    = 5,444.44… fen → 54.44 yuan."""
+    late = dataclasses.replace(lease(), annual_rate=Decimal("0.10"))
+    claim = compute_claim(late, SHIPPED, D(2024, 2, 15))  # February's instalment, 14 days late
+    assert amounts(claim)["penalty"] == 5_444  # 1,000,000 × 0.14 / 360 × 14 = 5,444.4… fen
+    assert (
+        compute_claim(late, SHIPPED, D(2024, 3, 17))
+        .line("penalty")
+        .arithmetic.startswith(  # type: ignore[union-attr]
+            "r = (24% − 租赁年利率 10%) / 360"
+        )
+    )
 
 
 def test_no_default_no_claim() -> None:

@@ -11,8 +11,10 @@ Conventions (the claim rules file holds every number):
   against the claim; a deposit larger than the claim leaves the rest owed back to the lessee;
 - the costs of enforcement (court fee and preservation fee by the tiers of 《诉讼费用交纳办法》, the
   lawyer's fee the contract lets the lessor recover) are added;
-- the alternative most courts accept for leases: the leased assets returned, plus the shortfall between
-  the claim and their appraised value.
+- the alternative (Civil Code Art. 752: terminate and take the assets back, not both): available once enough
+  instalments are unpaid or enough of the rent is overdue; the loss is all unpaid rent and fees less the
+  assets' appraised value and the deposit, plus the residual value where the assets would have reverted to
+  the lessor; a surplus goes back to the lessee.
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ class ClaimInput:
     asset_value_fen: int | None = None  # the latest appraised disposal value of the leased assets
     penalty_daily_rate: Decimal | None = None  # the contract's own rate, where it states one
     acceleration_allowed: bool | None = None  # the contract's own clause, where it states one
+    annual_rate: Decimal = Decimal(0)  # the lease's own rate, for the cap on total financing cost
+    residual_value_fen: int = 0
+    title_at_end: str | None = None  # lessee | lessor, where the contract says
 
 
 @dataclass(frozen=True)
@@ -64,7 +69,8 @@ class Claim:
     overdue_instalments: int
     first_overdue_date: dt.date
     notes: tuple[str, ...] = field(default_factory=tuple)
-    alternative_shortfall_fen: int | None = None  # with the assets returned: claim − their value, if positive
+    # Terminate and take the assets back instead: the loss to claim (negative: a surplus owed to the lessee).
+    alternative_shortfall_fen: int | None = None
     alternative_arithmetic: str = ""
 
     def line(self, item: str) -> ClaimLine | None:
@@ -103,19 +109,21 @@ def tiered_fee(amount_fen: int, tiers: tuple[Tier, ...]) -> tuple[int, str]:
 
 def _effective_rate(claim: ClaimInput, rules: ClaimRules, day: dt.date) -> tuple[Decimal, str]:
     rate = claim.penalty_daily_rate if claim.penalty_daily_rate is not None else rules.penalty_daily_rate
-    if rules.cap_lpr_multiple is None:
+    caps: list[tuple[Decimal, str]] = []
+    if rules.cap_lpr_multiple is not None:
+        basis = claim.start_date if rules.cap_basis == "contract_start" else day
+        lpr = rules.lpr_on(basis)
+        multiple = f"{rules.cap_lpr_multiple.normalize():f}"
+        caps.append((rules.cap_lpr_multiple * lpr / 360, f"{multiple} × LPR {_percent(lpr)} ({basis}) / 360"))
+    if rules.cap_financing_cost_annual is not None:
+        room = max(rules.cap_financing_cost_annual - claim.annual_rate, Decimal(0))
+        caps.append((room / 360, f"({_percent(rules.cap_financing_cost_annual)} − 租赁年利率 "
+                                 f"{_percent(claim.annual_rate)}) / 360"))  # fmt: skip
+    lowest = min(caps, default=None)
+    if lowest is None or rate <= lowest[0]:
         return rate, f"{_percent(rate)}/日"
-    basis = claim.start_date if rules.cap_basis == "contract_start" else day
-    lpr = rules.lpr_on(basis)
-    cap = rules.cap_lpr_multiple * lpr / 360
-    if rate <= cap:
-        return rate, f"{_percent(rate)}/日"
-    multiple = f"{rules.cap_lpr_multiple.normalize():f}"
-    shown = _percent(cap.quantize(Decimal("1e-9")))
-    return (
-        cap,
-        f"{multiple} × LPR {_percent(lpr)} ({basis}) / 360 ≈ {shown}/日 (合同 {_percent(rate)}/日, 以上限为准)",
-    )
+    shown = _percent(lowest[0].quantize(Decimal("1e-9")))
+    return lowest[0], f"{lowest[1]} ≈ {shown}/日 (合同 {_percent(rate)}/日, 以上限为准)"
 
 
 def compute_claim(claim: ClaimInput, rules: ClaimRules, day: dt.date) -> Claim:
@@ -256,16 +264,36 @@ def compute_claim(claim: ClaimInput, rules: ClaimRules, day: dt.date) -> Claim:
     costs_fen = sum(line.amount_fen for line in costs)
 
     shortfall, alternative = None, ""
-    if claim.asset_value_fen is not None:
-        shortfall = max(claim_fen - claim.asset_value_fen, 0)
-        alternative = (
-            f"返还租赁物(评估处置价值 {yuan(claim.asset_value_fen)}) + 差额 {yuan(claim_fen)} − "
-            f"{yuan(claim.asset_value_fen)} = {yuan(shortfall)}"
-        )
-    else:
+    total_rent = cumulative_due[-1]
+    unpaid_instalments = len(overdue)
+    share = Decimal(overdue_rent) / total_rent if total_rent else Decimal(0)
+    if unpaid_instalments < rules.termination_min_unpaid and share < rules.termination_min_overdue_share:
+        overdue_share = _percent(share.quantize(Decimal("1e-4")))
         notes.append(
-            "no appraisal of the leased assets: the alternative claim (return plus shortfall) needs one"
+            f"termination not available: {unpaid_instalments} instalments unpaid and {overdue_share} "
+            f"of the rent overdue (the rules ask for {rules.termination_min_unpaid} or "
+            f"{_percent(rules.termination_min_overdue_share)})"
         )
+    elif claim.asset_value_fen is None:
+        notes.append("no appraisal of the leased assets: the termination alternative needs one")
+    else:
+        ahead = max(rent_paid - (cumulative_due[due_now[-1]] if due_now else 0), 0)
+        future_rent = max(sum(instalments[k][2] + instalments[k][3] for k in future) - ahead, 0)
+        fees = sum(line.amount_fen for line in lines if line.item in ("penalty", "liquidated_damages"))
+        title = claim.title_at_end or rules.title_at_end
+        residual = claim.residual_value_fen if title == "lessor" else 0
+        shortfall = overdue_rent + future_rent + fees + residual - claim.asset_value_fen - claim.deposit_fen
+        alternative = (
+            f"解除合同、返还租赁物: 未付租金 {yuan(overdue_rent)} + 未到期租金 {yuan(future_rent)} + 违约金等 "
+            f"{yuan(fees)}"
+            + (f" + 残值 {yuan(residual)}" if residual else "")
+            + f" − 租赁物评估价值 {yuan(claim.asset_value_fen)}"
+            + (f" − 保证金 {yuan(claim.deposit_fen)}" if claim.deposit_fen else "")
+            + f" = {yuan(shortfall)}"
+        )
+        if shortfall < 0:
+            notes.append(f"on termination the assets are worth {yuan(-shortfall)} yuan more than the loss: "
+                         "the surplus goes back to the lessee")  # fmt: skip
     return Claim(
         contract_no=claim.contract_no,
         claim_date=day,

@@ -34,6 +34,7 @@ class ClaimRules:
     penalty_daily_rate: Decimal
     cap_lpr_multiple: Decimal | None
     cap_basis: str  # contract_start | claim_date
+    cap_financing_cost_annual: Decimal | None
     lpr_one_year: tuple[tuple[dt.date, Decimal], ...]
     acceleration_allowed: bool
     acceleration_min_overdue: int
@@ -46,6 +47,9 @@ class ClaimRules:
     preservation_fee_cap_fen: int
     lawyer_fee_fixed_fen: int
     lawyer_fee_rate: Decimal
+    termination_min_unpaid: int = 2
+    termination_min_overdue_share: Decimal = Decimal("0.15")
+    title_at_end: str = "lessee"
 
     def lpr_on(self, day: dt.date) -> Decimal:
         known = [rate for since, rate in self.lpr_one_year if since <= day]
@@ -138,6 +142,11 @@ def parse_claim_rules(text: str, source: str) -> ClaimRules:
     if not isinstance(version, int) or isinstance(version, bool):
         raise ClaimRulesError(f"{source}: version must be a whole number")
     multiple = cap.get("lpr_multiple")
+    financing = cap.get("financing_cost_annual")
+    termination = section("termination")
+    unpaid_minimum = termination.get("min_unpaid_instalments")
+    if not isinstance(unpaid_minimum, int) or isinstance(unpaid_minimum, bool) or unpaid_minimum < 1:
+        raise ClaimRulesError(f"{source}: termination.min_unpaid_instalments must be a whole number ≥ 1")
     return ClaimRules(
         version=version,
         source=source,
@@ -147,6 +156,9 @@ def parse_claim_rules(text: str, source: str) -> ClaimRules:
         ),
         cap_lpr_multiple=None if multiple is None else _decimal(multiple, f"{source}: penalty_cap.lpr_multiple"),
         cap_basis=_choice(cap.get("basis"), f"{source}: penalty_cap.basis", ("contract_start", "claim_date")),
+        cap_financing_cost_annual=None if financing is None else _decimal(
+            financing, f"{source}: penalty_cap.financing_cost_annual", high=Decimal(1)
+        ),
         lpr_one_year=tuple(lpr),
         acceleration_allowed=bool(acceleration.get("allowed")),
         acceleration_min_overdue=minimum,
@@ -163,6 +175,11 @@ def parse_claim_rules(text: str, source: str) -> ClaimRules:
         lawyer_fee_fixed_fen=_fen(costs.get("lawyer_fee_fixed", 0), f"{source}: legal_costs.lawyer_fee_fixed"),
         lawyer_fee_rate=_decimal(costs.get("lawyer_fee_rate", 0), f"{source}: legal_costs.lawyer_fee_rate",
                                  high=Decimal(1)),
+        termination_min_unpaid=unpaid_minimum,
+        termination_min_overdue_share=_decimal(termination.get("min_overdue_share_of_total_rent"),
+                                               f"{source}: termination.min_overdue_share_of_total_rent",
+                                               high=Decimal(1)),
+        title_at_end=_choice(data.get("title_at_end", "lessee"), f"{source}: title_at_end", ("lessee", "lessor")),
     )  # fmt: skip
 
 

@@ -38,6 +38,12 @@ def _contract_clause(extra: object, contract_no: str) -> tuple[Decimal | None, b
     return own_rate, own_clause
 
 
+def _title_at_end(extra: object) -> str | None:
+    data = json.loads(extra) if isinstance(extra, str) else (extra or {})
+    title = data.get("title_at_end") if isinstance(data, dict) else None
+    return title if title in ("lessee", "lessor") else None
+
+
 def claim_input(engine: Engine, contract_no: str, day: dt.date, *, lessor: str | None = None) -> ClaimInput:
     found = read_contract(engine, contract_no)
     if found is None:
@@ -77,6 +83,9 @@ def claim_input(engine: Engine, contract_no: str, day: dt.date, *, lessor: str |
         asset_value_fen=sum(value for _, value in latest.values()) if latest else None,
         penalty_daily_rate=own_rate,
         acceleration_allowed=own_clause,
+        annual_rate=Decimal(str(terms["annual_rate"])),
+        residual_value_fen=int(terms["residual_value_fen"] or 0),
+        title_at_end=_title_at_end(extra),
     )
 
 
