@@ -102,7 +102,9 @@ def _income_fen(application: Mapping[str, Any]) -> int | None:
             f"field monthly_income_yuan: {value!r} is not an amount of yuan", field="monthly_income_yuan"
         ) from None
     if amount < 0 or not amount.is_finite():
-        raise CreditError("field monthly_income_yuan: must be a non-negative amount", field="monthly_income_yuan")
+        raise CreditError(
+            "field monthly_income_yuan: must be a non-negative amount", field="monthly_income_yuan"
+        )
     return int((amount * 100).to_integral_value())
 
 
@@ -131,7 +133,9 @@ class Decider:
     ) -> Decision:
         application_id = application.get("application_id")
         income_fen = _income_fen(application)
-        verification = verify_application(application, lists=self.lists, in_arrears=facts.in_arrears, today=today)
+        verification = verify_application(
+            application, lists=self.lists, in_arrears=facts.in_arrears, today=today
+        )
         multi_head: dict[str, Any] = multi_head_counts(facts.prior, today)
         multi_head["mh_outstanding_elsewhere"] = facts.outstanding_elsewhere
         multi_head["income_committed_share"] = committed_share(facts.commitments_fen, income_fen)
@@ -173,7 +177,7 @@ class Decider:
             application_id=None if application_id is None else str(application_id),
             model_version=self.model.version,
             policy_version=self.policy.version,
-            score=int(round(score)),
+            score=round(score),
             pd=pd_,
             scorecard_pd=scorecard_pd,
             gbm_pd=gbm_pd,
@@ -183,5 +187,7 @@ class Decider:
             reasons=reasons,
             rules_fired=[{"id": f.id, "action": f.action, "reason": f.reason} for f in fired],
             verification=verification.findings,
-            features={k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in multi_head.items()},
+            features={
+                k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in multi_head.items()
+            },
         )

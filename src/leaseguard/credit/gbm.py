@@ -20,7 +20,9 @@ class GbmModel:
     categories: dict[str, list[str]]  # categorical feature -> categories, code = position
 
     def __post_init__(self) -> None:
-        self._codes = {name: {c: float(i) for i, c in enumerate(cats)} for name, cats in self.categories.items()}
+        self._codes = {
+            name: {c: float(i) for i, c in enumerate(cats)} for name, cats in self.categories.items()
+        }
 
     def row(self, values: Mapping[str, float | str | None]) -> np.ndarray:
         out = np.empty((1, len(self.features)), dtype=np.float64)
@@ -41,7 +43,9 @@ class GbmModel:
             column = columns[name]
             if name in self._codes:
                 codes = self._codes[name]
-                out[:, j] = np.fromiter((codes.get(str(v), np.nan) for v in column), dtype=np.float64, count=n)
+                out[:, j] = np.fromiter(
+                    (codes.get(str(v), np.nan) for v in column), dtype=np.float64, count=n
+                )
             else:
                 out[:, j] = column.astype(np.float64)
         return out

@@ -67,7 +67,8 @@ def split_columns(
     labels = raw.astype(str).str.strip().str.lower().isin(bad_values).to_numpy().astype(np.int64)
     if labels.min() == labels.max():
         raise CreditError(
-            f"{source}: column {target}: needs both outcomes; bad is one of {sorted(bad_values)}", field=target
+            f"{source}: column {target}: needs both outcomes; bad is one of {sorted(bad_values)}",
+            field=target,
         )
     ids = list(id_columns) or [c for c in ID_COLUMN_CANDIDATES if c in frame.columns]
     for column in ids:
@@ -100,7 +101,13 @@ def infer_specs(frame: pd.DataFrame, features: Sequence[str], widen: float) -> l
             span = high - low if high > low else max(1.0, abs(high))
             minimum = low - widen * span
             specs.append(
-                FeatureSpec(name, "numeric", nullable, 0.0 if low >= 0 and minimum < 0 else minimum, high + widen * span)
+                FeatureSpec(
+                    name,
+                    "numeric",
+                    nullable,
+                    0.0 if low >= 0 and minimum < 0 else minimum,
+                    high + widen * span,
+                )
             )
         else:
             categories = tuple(sorted({str(v) for v in series.dropna().tolist()}))
@@ -177,7 +184,9 @@ def load_model(path: Path) -> CreditModel:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise CreditError(f"{path}: not a model artefact: {error}", kind="unknown-model") from None
     if not isinstance(data, dict) or data.get("format") != ARTEFACT_FORMAT:
-        raise CreditError(f"{path}: not a model artefact (format is not {ARTEFACT_FORMAT})", kind="unknown-model")
+        raise CreditError(
+            f"{path}: not a model artefact (format is not {ARTEFACT_FORMAT})", kind="unknown-model"
+        )
     return CreditModel(
         version=str(data["version"]),
         created_at=str(data["created_at"]),
@@ -253,7 +262,10 @@ def calibration(y: np.ndarray, pd_: np.ndarray, groups: int = 10) -> list[dict[s
     for chunk in np.array_split(order, groups):
         if len(chunk):
             out.append(
-                {"predicted": round(float(pd_[chunk].mean()), 4), "observed": round(float(y[chunk].mean()), 4)}
+                {
+                    "predicted": round(float(pd_[chunk].mean()), 4),
+                    "observed": round(float(y[chunk].mean()), 4),
+                }
             )
     return out
 
@@ -275,7 +287,10 @@ def train(
     specs = infer_specs(frame, features, float(settings["range_widen"]))
     holdout = settings["holdout"]
     train_rows, test_rows = train_test_split(
-        np.arange(len(frame)), test_size=float(holdout["share"]), random_state=int(holdout["seed"]), stratify=labels
+        np.arange(len(frame)),
+        test_size=float(holdout["share"]),
+        random_state=int(holdout["seed"]),
+        stratify=labels,
     )
     train_frame, test_frame = frame.iloc[train_rows], frame.iloc[test_rows]
     kinds = {spec.name: spec.kind for spec in specs}

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -126,7 +127,9 @@ def parse_policy(text: str, source: str, schema: Mapping[str, type]) -> Policy:
         approve_max = float(cutoffs["approve_max_pd"])
         decline_min = float(cutoffs["decline_min_pd"])
     except (TypeError, KeyError, ValueError):
-        raise _fail(source, "cutoffs", "needs approve_max_pd and decline_min_pd as numbers", "cutoffs") from None
+        raise _fail(
+            source, "cutoffs", "needs approve_max_pd and decline_min_pd as numbers", "cutoffs"
+        ) from None
     if not 0 <= approve_max <= decline_min <= 1:
         raise _fail(source, "cutoffs", "need 0 <= approve_max_pd <= decline_min_pd <= 1", "cutoffs")
     bands = []
@@ -147,8 +150,10 @@ def parse_policy(text: str, source: str, schema: Mapping[str, type]) -> Policy:
                 )
             )
         except (ValueError, InvalidOperation):
-            raise _fail(source, where, "max_pd, months_of_income and limit_cap_yuan must be numbers") from None
-    if any(a.max_pd > b.max_pd for a, b in zip(bands, bands[1:], strict=False)):
+            raise _fail(
+                source, where, "max_pd, months_of_income and limit_cap_yuan must be numbers"
+            ) from None
+    if any(a.max_pd > b.max_pd for a, b in itertools.pairwise(bands)):
         raise _fail(source, "bands", "must be in rising order of max_pd", "bands")
     rules = []
     seen: set[str] = set()
@@ -177,11 +182,20 @@ def parse_policy(text: str, source: str, schema: Mapping[str, type]) -> Policy:
         unknown = sorted(names - set(schema))
         if unknown:
             raise _fail(
-                source, where, f"names field {unknown[0]!r}, which does not exist in the feature schema", unknown[0]
+                source,
+                where,
+                f"names field {unknown[0]!r}, which does not exist in the feature schema",
+                unknown[0],
             )
         rules.append(
-            Rule(rule_id, expression, str(action), str(entry.get("reason", rule_id)), frozenset(names),
-                 _ENVIRONMENT.program(tree))
+            Rule(
+                rule_id,
+                expression,
+                str(action),
+                str(entry.get("reason", rule_id)),
+                frozenset(names),
+                _ENVIRONMENT.program(tree),
+            )
         )
     tests = tuple(data.get("tests") or ())
     return Policy(
@@ -233,7 +247,9 @@ def run_rules(policy: Policy, values: Mapping[str, Any]) -> list[Fired]:
             try:
                 outcome = rule.program.evaluate(activation)
             except celpy.CELEvalError as error:
-                raise CreditError(f"rule {rule.id}: cannot be evaluated: {error}", kind="rule-error") from None
+                raise CreditError(
+                    f"rule {rule.id}: cannot be evaluated: {error}", kind="rule-error"
+                ) from None
             if isinstance(outcome, celpy.CELEvalError):
                 raise CreditError(f"rule {rule.id}: cannot be evaluated: {outcome}", kind="rule-error")
             if bool(outcome):

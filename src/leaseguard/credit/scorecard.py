@@ -64,7 +64,10 @@ class FeatureCard:
             out[np.isnan(values)] = self.missing_bin
             return out
         return np.fromiter(
-            (self._lookup.get(str(v), self.missing_bin) if v is not None else self.missing_bin for v in column),
+            (
+                self._lookup.get(str(v), self.missing_bin) if v is not None else self.missing_bin
+                for v in column
+            ),
             dtype=np.int64,
             count=len(column),
         )
@@ -114,7 +117,9 @@ class Scorecard:
     def pd_of(self, score: float) -> float:
         return 1.0 / (1.0 + math.exp(-(self.offset - score) / self.factor))
 
-    def score_row(self, values: Mapping[str, float | str | None]) -> tuple[float, list[tuple[str, int, float]]]:
+    def score_row(
+        self, values: Mapping[str, float | str | None]
+    ) -> tuple[float, list[tuple[str, int, float]]]:
         """The score and, per feature, (name, bin, points)."""
         parts = []
         total = self.base_points
@@ -218,7 +223,9 @@ def fit_scorecard(
     from sklearn.linear_model import LogisticRegression
 
     cards = {
-        name: _card_from_bins(name, kinds[name], *_bin_feature(name, kinds[name], column, y, settings), column, y)
+        name: _card_from_bins(
+            name, kinds[name], *_bin_feature(name, kinds[name], column, y, settings), column, y
+        )
         for name, column in columns.items()
     }
     ivs = {name: round(card.iv, 6) for name, card in cards.items()}

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from decimal import Decimal
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
@@ -44,13 +43,19 @@ def store_facts(session: Session, applicant_id: str, lessor: str, today: dt.date
     ]
     contracts = session.execute(
         select(
-            Contract.contract_no, Contract.lessor, Contract.start_date, Contract.term_months,
-            Contract.principal_fen, Contract.annual_rate,
+            Contract.contract_no,
+            Contract.lessor,
+            Contract.start_date,
+            Contract.term_months,
+            Contract.principal_fen,
+            Contract.annual_rate,
         ).where(Contract.lessee_id == applicant_id)
     ).all()
     active = [c for c in contracts if c.start_date <= today < _add_months(c.start_date, c.term_months)]
     commitments = [monthly_commitment_fen(c.principal_fen, c.annual_rate, c.term_months) for c in active]
-    latest = session.execute(select(func.max(ContractClass.as_of)).where(ContractClass.as_of <= today)).scalar()
+    latest = session.execute(
+        select(func.max(ContractClass.as_of)).where(ContractClass.as_of <= today)
+    ).scalar()
     in_arrears = False
     if latest is not None and contracts:
         in_arrears = bool(

@@ -44,7 +44,9 @@ def generate_applications(
     n = len(owner)
     burst_centre = rng.integers(0, days, applicants)
     spread = np.where(risk > 1.0, 20, 120)
-    offsets = burst_centre[owner] + rng.integers(0, 1, n) * 0 + (rng.normal(size=n) * spread[owner]).astype(int)
+    offsets = (
+        burst_centre[owner] + rng.integers(0, 1, n) * 0 + (rng.normal(size=n) * spread[owner]).astype(int)
+    )
     day_index = np.clip(offsets, 0, days - 1)
     applied = np.array([start + dt.timedelta(days=int(d)) for d in day_index])
     lessor = np.array(LESSORS)[rng.integers(0, len(LESSORS), n)]
@@ -53,9 +55,13 @@ def generate_applications(
     people = np.flatnonzero(~enterprise)
     companies = np.flatnonzero(enterprise)
     birth_days = rng.integers(-365 * 60, -365 * 20, len(people))
-    births = np.array([np.datetime64(start) + np.timedelta64(int(b), "D") for b in birth_days], dtype="datetime64[D]")
+    births = np.array(
+        [np.datetime64(start) + np.timedelta64(int(b), "D") for b in birth_days], dtype="datetime64[D]"
+    )
     ids[people] = _unique_resident_ids(rng, births)
-    regions = np.array([code for code, _ in COMPANY_REGIONS])[rng.integers(0, len(COMPANY_REGIONS), len(companies))]
+    regions = np.array([code for code, _ in COMPANY_REGIONS])[
+        rng.integers(0, len(COMPANY_REGIONS), len(companies))
+    ]
     ids[companies] = usccs(
         np.full(len(companies), "91"), regions, rng.choice(90_000_000, len(companies), replace=False)
     )

@@ -19,7 +19,9 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "credit_applications",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
         sa.Column("lessor", sa.String(length=32), nullable=False),
         sa.Column("applicant_id", sa.String(length=32), nullable=False),
         sa.Column("applied_on", sa.Date(), nullable=False),
