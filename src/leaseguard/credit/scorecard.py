@@ -246,7 +246,7 @@ def fit_scorecard(
         if not wrong or len(chosen) == 1:
             break
         chosen.remove(min(wrong, key=lambda n: cards[n].iv))
-    card_list = []
+    card_list: list[FeatureCard] = []
     scorecard = Scorecard(
         float(settings["base_score"]),
         float(settings["base_odds"]),
