@@ -82,6 +82,23 @@ def _identifiers(tree: Any) -> set[str]:
     return names
 
 
+def _functions(tree: Any) -> set[str]:
+    """Names of the functions and methods an expression calls."""
+    names: set[str] = set()
+    if isinstance(tree, Tree):
+        if tree.data == "ident_arg" and tree.children and isinstance(tree.children[0], Token):
+            names.add(str(tree.children[0]))
+        if tree.data == "member_dot_arg" and len(tree.children) > 1 and isinstance(tree.children[1], Token):
+            names.add(str(tree.children[1]))
+        for child in tree.children:
+            names |= _functions(child)
+    return names
+
+
+# CEL's standard functions (cel-python's), and nothing else: a rule cannot call into Python.
+KNOWN_FUNCTIONS = frozenset(name for name in celpy.evaluation.base_functions if name[0].isalpha())
+
+
 def _to_cel(value: Any) -> Any:
     if isinstance(value, bool):
         return celpy.celtypes.BoolType(value)
@@ -178,6 +195,9 @@ def parse_policy(text: str, source: str, schema: Mapping[str, type]) -> Policy:
         except celpy.CELParseError as error:
             first = str(error).strip().splitlines()[0] if str(error).strip() else "syntax error"
             raise _fail(source, where, f"CEL syntax error in {expression!r}: {first}", "when") from None
+        unknown_functions = sorted(_functions(tree) - KNOWN_FUNCTIONS)
+        if unknown_functions:
+            raise _fail(source, where, f"calls {unknown_functions[0]!r}, which is not a CEL function", "when")
         names = _identifiers(tree)
         unknown = sorted(names - set(schema))
         if unknown:
