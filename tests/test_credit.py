@@ -236,9 +236,9 @@ def test_decision_with_reasons_and_bad_input(german_model, german: Path) -> None
     ]
     with pytest.raises(CreditError, match="field purpose: category 'spaceship' was never seen"):
         decider.decide({**applications[0], "purpose": "spaceship"}, StoreFacts(), TODAY)
-    with pytest.raises(CreditError, match="field age_in_years: .* out of range"):
+    with pytest.raises(CreditError, match=r"field age_in_years: .* out of range"):
         decider.decide({**applications[0], "age_in_years": -400}, StoreFacts(), TODAY)
-    with pytest.raises(CreditError, match="field duration_in_month: is missing"):
+    with pytest.raises(CreditError, match=r"field duration_in_month: is missing"):
         decider.decide(
             {k: v for k, v in applications[0].items() if k != "duration_in_month"}, StoreFacts(), TODAY
         )
