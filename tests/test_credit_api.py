@@ -253,3 +253,23 @@ def test_a_broken_policy_never_replaces_the_working_one(api: DecideApi) -> None:
         assert api.decide(api.alpha, **application(CLEAN)).json()["policy_version"] == 9
     finally:
         bump(working)
+
+
+def test_a_server_does_not_start_with_a_broken_policy(models: Path, tmp_path: Path) -> None:
+    from leaseguard.credit.errors import CreditError
+
+    broken = tmp_path / "policy.yaml"
+    broken.write_text(
+        shipped_policy_text().replace('when: "in_arrears"', 'when: "in_arears"'), encoding="utf-8"
+    )
+    with pytest.raises(CreditError, match="in_arears"):
+        create_app(f"sqlite:///{tmp_path / 'x.db'}", credit_models=models, credit_policy=broken)
+
+
+def test_no_model_deployed_is_a_503(api: DecideApi) -> None:
+    app = create_app(api.url)
+    with running(app) as base, httpx.Client(base_url=base, timeout=30) as client:
+        response = client.post(
+            "/v1/applications/decide", json=application(CLEAN), headers={"X-API-Key": api.alpha}
+        )
+    assert response.status_code == 503 and response.json()["type"].endswith("no-credit-model")

@@ -97,6 +97,13 @@ class CreditDesk:
         self._lock = threading.Lock()
         self._policies: dict[str, tuple[float, Policy]] = {}
         self._deciders: dict[tuple[str, str], Decider] = {}
+        # A policy that does not load, or names a field a deployed model lacks, stops the server at start-up,
+        # before any decision is taken with it.
+        for version in self.shelf.versions if self.shelf is not None else []:
+            try:
+                self.decider(version)
+            except ProblemError as error:
+                raise CreditError(error.detail, kind="invalid-policy") from None
 
     def _policy(self, model: CreditModel) -> Policy:
         stamp = self.policy_path.stat().st_mtime if self.policy_path is not None else 0.0
@@ -122,10 +129,15 @@ class CreditDesk:
         except CreditError as error:
             raise ProblemError(404, str(error), kind="unknown-model") from None
         with self._lock:
-            policy = self._policy(model)
-            key = (model.version, policy.sha256)
-            if key not in self._deciders:
-                self._deciders[key] = Decider(model, policy, self.lists)
+            try:
+                policy = self._policy(model)
+                key = (model.version, policy.sha256)
+                if key not in self._deciders:
+                    self._deciders[key] = Decider(model, policy, self.lists)
+            except CreditError as error:
+                raise ProblemError(
+                    503, f"The credit policy does not load: {error}", kind="invalid-policy"
+                ) from None
             return self._deciders[key]
 
 
