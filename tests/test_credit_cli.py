@@ -155,3 +155,27 @@ def test_synthetic_applications_train_decide_and_monitor(tmp_path: Path) -> None
     drifted.to_csv(tmp_path / "recent.csv", index=False)
     code, output = invoke("credit", "monitor", str(model), str(tmp_path / "recent.csv"))
     assert code == 2 and "ALERT" in output and "mh_applications_30d" in output
+
+
+def test_decide_refuses_a_bad_item_in_one_line(german: tuple[Path, Path], tmp_path: Path) -> None:
+    data, model = german
+    workspace = init_workspace(tmp_path / "ws")
+    engine = workspace.engine()
+    with session_factory(engine)() as session, session.begin():
+        add_lessor(session, "L01", "甲租赁")
+    engine.dispose()
+    rows = pd.read_csv(data).drop(columns=["creditability"]).head(3).to_dict("records")
+    rows = [{**row, "applicant_id": "110101199001011237"} for row in rows]
+    rows[1]["housing"] = "castle"
+    items = tmp_path / "apps.json"
+    items.write_text(json.dumps(rows), encoding="utf-8")
+    code, output = invoke(
+        "credit", "decide", str(items), "--model", str(model), "--lessor", "L01", "-w", str(workspace.root)
+    )
+    assert code == 1 and "item 2" in output and "housing" in output and "castle" in output
+    assert len(output.strip().splitlines()) <= 2 and "Traceback" not in output
+    # Nothing of a refused batch is kept: the whole file is one transaction.
+    engine = workspace.engine()
+    with session_factory(engine)() as session:
+        assert session.query(CreditApplication).count() == 0
+    engine.dispose()

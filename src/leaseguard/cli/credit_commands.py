@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -44,12 +43,6 @@ ListsOption = Annotated[
 ]
 
 
-def _quiet_solvers() -> None:
-    # optbinning imports cvxpy, which logs a warning about an optional solver it cannot load.
-    logging.getLogger("__cvxpy__").setLevel(logging.ERROR)
-    logging.getLogger("cvxpy").setLevel(logging.ERROR)
-
-
 def _model(path: Path) -> CreditModel:
     try:
         return load_model(path)
@@ -72,7 +65,6 @@ def train_command(
     ] = None,
 ) -> None:
     """Build a scorecard and a LightGBM model; report AUC, KS, Gini, IV, score distribution, calibration."""
-    _quiet_solvers()
     try:
         frame = read_table(data)
         result = train(

@@ -6,6 +6,7 @@ Scoring is a table lookup per feature: no pandas, no model object, so one applic
 from __future__ import annotations
 
 import bisect
+import logging
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -160,10 +161,21 @@ class Scorecard:
         )
 
 
+def _optimal_binning() -> Any:
+    # Importing optbinning imports cvxpy, which logs a warning for every optional solver it cannot load
+    # (HiGHS here); optbinning uses OR-Tools, so the noise says nothing about this work.
+    logging.disable(logging.WARNING)
+    try:
+        from optbinning import OptimalBinning
+    finally:
+        logging.disable(logging.NOTSET)
+    return OptimalBinning
+
+
 def _bin_feature(
     name: str, kind: str, column: np.ndarray, y: np.ndarray, settings: Mapping[str, Any]
 ) -> tuple[list[float], list[list[str]]]:
-    from optbinning import OptimalBinning
+    OptimalBinning = _optimal_binning()
 
     if kind == "numeric":
         binning = OptimalBinning(
