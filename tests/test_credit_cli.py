@@ -149,6 +149,10 @@ def test_synthetic_applications_train_decide_and_monitor(tmp_path: Path) -> None
 
     code, output = invoke("credit", "monitor", str(model), str(apps))
     assert code == 0 and "PSI" in output
+    code, output = invoke("credit", "monitor", str(model), "--days", "1", "-w", str(workspace.root))
+    assert (
+        code in (0, 2) and "5 recent decisions from the store" in output and "monthly_income_yuan" in output
+    )
     drifted = pd.read_csv(apps)
     drifted["mh_applications_30d"] += 3
     drifted["monthly_income_yuan"] /= 4

@@ -335,19 +335,48 @@ def rules_deploy(
     console.print(f"deployed policy v{policy.version} ({policy.sha256[:12]}) to {to}")
 
 
+def _recent_decisions(workspace: Path | None, lessor: str | None, days: int) -> pd.DataFrame:
+    from leaseguard.credit.service import recent_inputs
+    from leaseguard.store.db import session_factory
+
+    opened = open_workspace(workspace)
+    engine = opened.engine()
+    try:
+        with session_factory(engine)() as session:
+            rows = recent_inputs(session, lessor, dt.date.today() - dt.timedelta(days=days - 1))
+    finally:
+        engine.dispose()
+    if not rows:
+        raise CreditError(f"no decisions in the store in the last {days} days")
+    console.print(f"{len(rows)} recent decisions from the store")
+    return pd.DataFrame.from_records(rows)
+
+
 @credit_app.command("monitor")
 def monitor_command(
     model_file: Annotated[
         Path, typer.Argument(metavar="MODEL", help="Model artefact (its training baseline).")
     ],
-    recent: Annotated[Path, typer.Argument(help="CSV/XLSX of recent applications.")],
+    recent: Annotated[
+        Path | None, typer.Argument(help="CSV/XLSX of recent applications (or use --days for the store's).")
+    ] = None,
+    days: Annotated[
+        int | None,
+        typer.Option("--days", min=1, help="Use the decisions taken in the store in the last N days."),
+    ] = None,
+    lessor: Annotated[str | None, typer.Option(help="With --days: only this lessor's decisions.")] = None,
+    workspace: WorkspaceOption = None,
 ) -> None:
     """Population stability (PSI) of the score and of each feature, training set vs recent applications."""
     model = _model(model_file)
     settings = monitor_settings()
     threshold = float(settings["psi_alert"])
+    if (recent is None) == (days is None):
+        fail("give either a RECENT file or --days N (the store's recent decisions), not both")
     try:
-        frame = read_table(recent)
+        frame = (
+            read_table(recent) if recent is not None else _recent_decisions(workspace, lessor, int(days or 0))
+        )
         present = [s for s in model.specs if s.name in frame.columns]
         columns = frame_columns(frame, present)
         if len(present) == len(model.specs):

@@ -71,6 +71,8 @@ class Decision:
     rules_fired: list[dict[str, str]]
     verification: list[str]
     features: dict[str, Any] = field(default_factory=dict)
+    # The model's inputs as it read them: kept with the record (audit, drift monitoring), not answered.
+    inputs: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -190,4 +192,5 @@ class Decider:
             features={
                 k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in multi_head.items()
             },
+            inputs=dict(checked),
         )

@@ -112,6 +112,7 @@ def record_decision(
     signer, deposit it in the evidence log in the same transaction."""
     detail = decision.to_json()
     detail["policy_sha256"] = policy_sha256
+    detail["inputs"] = decision.inputs
     row = CreditApplication(
         lessor=lessor,
         applicant_id=applicant_id,
@@ -142,3 +143,15 @@ def record_decision(
         )
         row.evidence_index = receipt.index
     return row
+
+
+def recent_inputs(session: Session, lessor: str | None, since: dt.date) -> list[dict[str, object]]:
+    """The model inputs of the decisions taken here since `since` (one lessor's, or all), for drift monitoring."""
+    query = select(CreditApplication.detail).where(
+        CreditApplication.source == "decision", CreditApplication.applied_on >= since
+    )
+    if lessor is not None:
+        query = query.where(CreditApplication.lessor == lessor)
+    return [
+        dict(detail["inputs"]) for detail in session.execute(query).scalars() if detail and "inputs" in detail
+    ]
