@@ -173,11 +173,24 @@ def test_decide_refuses_a_bad_item_in_one_line(german: tuple[Path, Path], tmp_pa
     rows[1]["housing"] = "castle"
     items = tmp_path / "apps.json"
     items.write_text(json.dumps(rows), encoding="utf-8")
-    code, output = invoke(
-        "credit", "decide", str(items), "--model", str(model), "--lessor", "L01", "-w", str(workspace.root)
-    )
+    # No --model: the newest artefact in the workspace's credit.models folder decides.
+    (workspace.root / "credit" / "models").mkdir(parents=True)
+    (workspace.root / "credit" / "models" / model.name).write_bytes(model.read_bytes())
+    code, output = invoke("credit", "decide", str(items), "--lessor", "L01", "-w", str(workspace.root))
     assert code == 1 and "item 2" in output and "housing" in output and "castle" in output
     assert len(output.strip().splitlines()) <= 2 and "Traceback" not in output
+    code, output = invoke(
+        "credit",
+        "decide",
+        str(items),
+        "--lessor",
+        "L01",
+        "--model-version",
+        "nope",
+        "-w",
+        str(workspace.root),
+    )
+    assert code == 1 and "model version 'nope' is unknown" in output
     # Nothing of a refused batch is kept: the whole file is one transaction.
     engine = workspace.engine()
     with session_factory(engine)() as session:

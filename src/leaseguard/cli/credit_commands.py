@@ -17,6 +17,7 @@ from leaseguard.credit.decide import Decider, policy_schema
 from leaseguard.credit.errors import CreditError
 from leaseguard.credit.model import (
     CreditModel,
+    ModelShelf,
     calibration_plot,
     fingerprint,
     frame_columns,
@@ -27,6 +28,7 @@ from leaseguard.credit.model import (
 from leaseguard.credit.monitor import monitor_settings, population_drift
 from leaseguard.credit.policy import load_policy, run_policy_tests
 from leaseguard.credit.verify import load_lists
+from leaseguard.workspace import Workspace, WorkspaceError, find_workspace
 
 credit_app = typer.Typer(
     help="Pre-loan credit decisions: models, scores, decisions, policy rules.", no_args_is_help=True
@@ -43,6 +45,10 @@ ListsOption = Annotated[
 ]
 
 
+def _models_folder(workspace: Workspace) -> Path:
+    return workspace.root / str(workspace.setting("credit", "models", default="credit/models"))
+
+
 def _model(path: Path) -> CreditModel:
     try:
         return load_model(path)
@@ -56,15 +62,26 @@ def train_command(
     target: Annotated[
         str, typer.Option("--target", help="The outcome column (bad = 1/bad/true/yes/default).")
     ],
-    out: Annotated[Path, typer.Option("--out", help="Folder for the model artefact and its report.")] = Path(
-        "models"
-    ),
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Folder for the model artefact and its report (default: the workspace's credit.models, "
+            "else ./models).",
+            show_default=False,
+        ),
+    ] = None,
     id_column: Annotated[
         list[str] | None,
         typer.Option("--id", help="Id column(s) to carry into scores (default: application_id)."),
     ] = None,
 ) -> None:
     """Build a scorecard and a LightGBM model; report AUC, KS, Gini, IV, score distribution, calibration."""
+    if out is None:
+        try:
+            out = _models_folder(find_workspace(None))
+        except WorkspaceError:
+            out = Path("models")
     try:
         frame = read_table(data)
         result = train(
@@ -197,8 +214,16 @@ def _application_rows(path: Path) -> list[dict[str, Any]]:
 @credit_app.command("decide")
 def decide_command(
     file: Annotated[Path, typer.Argument(help="Applications: JSON (one object or a list) or CSV/XLSX.")],
-    model_file: Annotated[Path, typer.Option("--model", help="Model artefact (credit-model-*.json).")],
     lessor: Annotated[str, typer.Option(help="Code of the lessor deciding.")],
+    model_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--model", help="Model artefact (default: the newest in the workspace's credit.models)."
+        ),
+    ] = None,
+    model_version: Annotated[
+        str | None, typer.Option("--model-version", help="A version in the workspace's credit.models.")
+    ] = None,
     policy_file: PolicyOption = None,
     lists_file: ListsOption = None,
     out: Annotated[Path | None, typer.Option("--out", help="Write the decisions as JSON here.")] = None,
@@ -210,14 +235,22 @@ def decide_command(
     from leaseguard.evidence import EvidenceError, log_settings
     from leaseguard.store.db import session_factory
 
-    model = _model(model_file)
+    opened = open_workspace(workspace)
     try:
-        policy = load_policy(policy_file, policy_schema(model))
-        decider = Decider(model, policy, load_lists(lists_file))
+        model = (
+            load_model(model_file) if model_file else ModelShelf(_models_folder(opened)).get(model_version)
+        )
+        configured_policy = opened.setting("credit", "policy")
+        configured_lists = opened.setting("credit", "lists")
+        policy = load_policy(
+            policy_file or (opened.root / str(configured_policy) if configured_policy else None),
+            policy_schema(model),
+        )
+        lists = load_lists(lists_file or (opened.root / str(configured_lists) if configured_lists else None))
+        decider = Decider(model, policy, lists)
         rows = _application_rows(file)
     except CreditError as error:
         fail(str(error))
-    opened = open_workspace(workspace)
     engine = opened.engine()
     signer = log_settings(opened).signer
     today = dt.date.today()
