@@ -80,6 +80,10 @@ def test_enterprise_cannot_trade_longer_than_it_is_registered() -> None:
         {**claim, "enterprise_years": 4}, lists=NO_LISTS, in_arrears=False, today=TODAY
     )
     assert not honest.fields["trading_before_registration"]
+    with pytest.raises(CreditError, match="field enterprise_years: 'ten'"):
+        verify_application(
+            {**claim, "enterprise_years": "ten"}, lists=NO_LISTS, in_arrears=False, today=TODAY
+        )
     with pytest.raises(CreditError, match="registered_on"):
         verify_application(
             {**claim, "registered_on": "May 2022"}, lists=NO_LISTS, in_arrears=False, today=TODAY

@@ -128,7 +128,14 @@ def verify_application(
         if not isinstance(registered_on, dt.date):
             raise CreditError("field registered_on: must be a date YYYY-MM-DD", field="registered_on")
         registered_years = _years_between(registered_on, today)
-        if float(enterprise_years) > registered_years + 1:
+        try:
+            claimed = float(enterprise_years)
+        except (TypeError, ValueError):
+            raise CreditError(
+                f"field enterprise_years: {enterprise_years!r} is not a number of years",
+                field="enterprise_years",
+            ) from None
+        if claimed > registered_years + 1:
             trading_before_registration = True
             findings.append(
                 f"claims {enterprise_years} years of trading but was registered {registered_years} years ago"
