@@ -14,6 +14,7 @@ from leaseguard.cli import (
     evidence_commands,
     import_commands,
     registry_commands,
+    report_commands,
     synth_commands,
     warning_analytics_commands,
 )
@@ -64,6 +65,7 @@ api_commands.register(app)
 registry_commands.register(app)
 evidence_commands.register(app)
 demo_commands.register(app)
+report_commands.register(app)
 warning_analytics_commands.register(book_app)
 classification_commands.register(app, book_app)
 app.add_typer(book_app)
