@@ -95,6 +95,7 @@ def _top(frame: pl.DataFrame, key: str) -> tuple[int, tuple[Contributor, ...]]:
     sums = (
         frame.group_by(key)
         .agg(pl.col("claim_balance_fen").sum().alias("exposure"), pl.col("lessee_name").first().alias("name"))
+        .filter(pl.col("exposure") > 0)
         .sort(["exposure", key], descending=[True, False])
         .head(TOP)
     )
@@ -102,7 +103,7 @@ def _top(frame: pl.DataFrame, key: str) -> tuple[int, tuple[Contributor, ...]]:
         Contributor(str(k), str(n or ""), int(e))
         for k, n, e in sums.select(key, "name", "exposure").iter_rows()
     )
-    return contributors[0].exposure_fen, contributors
+    return (contributors[0].exposure_fen if contributors else 0), contributors
 
 
 def book_quantities(book: pl.DataFrame, weights: RiskWeights, sheet: BalanceSheet) -> BookQuantities:
