@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 import leaseguard
-from leaseguard.api import assets, contracts, evidence, imports, system
+from leaseguard.api import assets, contracts, evidence, imports, indicators, system
 from leaseguard.api.deps import PrincipalCache
 from leaseguard.api.problems import add_problem_schemas, install_problem_handlers
 from leaseguard.evidence.checkpoint import NoteSigner
@@ -25,6 +25,7 @@ ROUTERS = (
     assets.router,
     imports.router,
     evidence.router,
+    indicators.router,
 )
 
 DESCRIPTION = """Risk control for financial leasing: your lessor's contracts, payments, assets and valuations.

@@ -72,7 +72,7 @@ def _margin(value: float | None) -> Decimal | None:
 
 
 def _sheet(opened: Workspace, day: dt.date, path: Path | None, draft: bool) -> BalanceSheet:
-    path = path or opened.path("balance-sheets", f"{day.isoformat()}.yaml")
+    path = path or opened.root / "balance-sheets" / f"{day.isoformat()}.yaml"
     try:
         sheet = read_balance_sheet(path, draft=draft)
     except BalanceSheetError as error:

@@ -17,10 +17,11 @@ class Action(StrEnum):
     READ_IMPORTS = "imports:read"
     READ_EVIDENCE = "evidence:read"
     CHECK_ASSETS = "assets:check"
+    READ_INDICATORS = "indicators:read"
 
 
 # Checking an asset before funding is everyday work for everyone who reads the book.
-_BOOK = frozenset({Action.READ_CONTRACTS, Action.READ_ASSETS, Action.CHECK_ASSETS})
+_BOOK = frozenset({Action.READ_CONTRACTS, Action.READ_ASSETS, Action.CHECK_ASSETS, Action.READ_INDICATORS})
 # Evidence reads are the caller's own records plus checkpoints and proofs of the shared tree, so every role.
 _EVIDENCE = frozenset({Action.READ_EVIDENCE})
 
