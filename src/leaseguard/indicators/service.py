@@ -7,10 +7,14 @@ without its alerts, nor an alert without its report.
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
+import tempfile
 from decimal import Decimal
 from typing import Any
 
 import polars as pl
+import pyarrow.feather as feather
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
@@ -41,6 +45,30 @@ _QUERY_SCHEMA: dict[str, Any] = {
 }  # fmt: skip
 
 
+def _read_sqlite(database: str, lessor: str, day: dt.date) -> pl.DataFrame:
+    """The book query through ADBC as Arrow columns, in a process of its own (see portfolio/sqlite_export.py
+    for why); a million rows in about a second instead of ten through Python's driver."""
+    query = _BOOK_QUERY.replace(":day", f"'{day.isoformat()}'").replace(
+        ":lessor", "'" + lessor.replace("'", "''") + "'"
+    )
+    with tempfile.TemporaryDirectory(prefix="lg-indicators-") as folder:
+        done = subprocess.run(
+            [sys.executable, "-m", "leaseguard.portfolio.sqlite_export", database, folder, f"book={query}"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise IndicatorInputError(
+                f"{database}: cannot read the book ({done.stderr.strip().splitlines()[-1]})"
+            )
+        frame = pl.from_arrow(feather.read_table(f"{folder}/book.arrow"))
+        assert isinstance(frame, pl.DataFrame)
+    if frame.is_empty():
+        return pl.DataFrame(schema=_QUERY_SCHEMA)
+    return frame.cast(_QUERY_SCHEMA, strict=False)  # type: ignore[arg-type]
+
+
 def read_book(engine: Engine, lessor: str, day: dt.date) -> pl.DataFrame:
     """One row per contract of `lessor` classified on `day` (engine.BOOK_SCHEMA)."""
     with engine.connect() as connection:
@@ -50,13 +78,12 @@ def read_book(engine: Engine, lessor: str, day: dt.date) -> pl.DataFrame:
             raise IndicatorInputError(
                 f"no daily run is stored for {day}: run `leaseguard run daily --as-of {day}` first"
             )
-        rows = connection.execute(text(_BOOK_QUERY), {"day": day, "lessor": lessor}).all()
-    raw = pl.DataFrame(
-        [tuple(r) for r in rows],
-        schema=_QUERY_SCHEMA,
-        orient="row",
-        strict=False,
-    )
+        database = engine.url.database
+        if engine.dialect.name == "sqlite" and database and database != ":memory:":
+            raw = _read_sqlite(database, lessor, day)
+        else:
+            rows = connection.execute(text(_BOOK_QUERY), {"day": day, "lessor": lessor}).all()
+            raw = pl.DataFrame([tuple(r) for r in rows], schema=_QUERY_SCHEMA, orient="row", strict=False)
     return raw.with_columns(
         pl.col("extra").str.json_path_match("$.enterprise_size").alias("enterprise_size")
     ).select(list(BOOK_SCHEMA))
