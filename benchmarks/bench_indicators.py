@@ -64,11 +64,13 @@ def fill_store(path: Path, contracts: int, seed: int) -> tuple[int, int]:
     )  # fmt: skip
     connection.executemany(
         "insert into contract_classes (as_of, contract_no, lessor, dpd, outstanding_principal_fen, "
-        "overdue_amount_fen, claim_balance_fen, \"class\", deciding_rule, reasons, provision_fen) "
+        'overdue_amount_fen, claim_balance_fen, "class", deciding_rule, reasons, provision_fen) '
         "values (?, ?, 'L001', 0, ?, 0, ?, ?, 'bench', '', ?)",
         (
             (AS_OF.isoformat(), n, int(c), int(c), k, int(p))
-            for n, c, k, p in zip(numbers.tolist(), claim.tolist(), klass.tolist(), provision.tolist(), strict=True)
+            for n, c, k, p in zip(
+                numbers.tolist(), claim.tolist(), klass.tolist(), provision.tolist(), strict=True
+            )
         ),
     )
     connection.execute(
