@@ -34,7 +34,6 @@ tier 1 105,000; deductions 4,000 → net capital 116,000. CAR denominator = 805,
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -384,4 +383,5 @@ def test_draft_report_carries_its_problems() -> None:
     text = BALANCE.replace("other_assets: 200000", "other_assets: 1")
     result = report("cbirc-2020", text=text, draft=True)
     assert result.draft and any("total_assets" in p for p in result.problems)
-    assert replace(result, draft=False).draft is False
+    # The indicators are still computed from what the file says.
+    assert by_id(result)["leasing_assets_share"].denominator == Decimal(1_000_000_00)  # type: ignore[attr-defined]
