@@ -287,6 +287,13 @@ def test_a_missing_item_is_named_with_the_indicators_that_need_it() -> None:
     assert not report("cbirc-2020", text=text).draft
 
 
+def test_a_balance_sheet_without_shareholders_cannot_pass_the_shareholder_limit() -> None:
+    text = BALANCE.split("shareholders:")[0]
+    with pytest.raises(MissingInputError, match=r"item shareholders is missing.*single_shareholder"):
+        report("cbirc-2020", text=text)
+    assert by_id(report("cbirc-2020", text=text, draft=True))["single_shareholder"].status == "missing_input"  # type: ignore[attr-defined]
+
+
 def test_inconsistent_totals_are_refused_unless_drafted() -> None:
     text = BALANCE.replace("other_assets: 200000", "other_assets: 200000.01")
     with pytest.raises(

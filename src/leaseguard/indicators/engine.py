@@ -217,6 +217,9 @@ def missing_inputs(rule_set: IndicatorRuleSet, sheet: BalanceSheet) -> dict[str,
     for indicator in rule_set.indicators:
         names = sorted({*indicator.numerator.names, *indicator.denominator.names})
         missing = sorted({m for n in names for m in _missing_items(n, items)})
+        # A single-shareholder limit over an empty shareholder list would pass by default: name it instead.
+        if not sheet.shareholders and any(n.startswith("top_shareholder_") for n in names):
+            missing.append("shareholders")
         if missing:
             out[indicator.id] = missing
     return out
