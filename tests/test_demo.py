@@ -68,6 +68,11 @@ def test_demo_builds_a_workspace_and_serves_it(tmp_path: Path) -> None:
         )
         assert check.status_code == 200 and check.json()["verdict"] in ("review", "block")
         assert (tmp_path / "ws" / "matches.csv").exists()
+        live = httpx.get(f"{base}/v1/indicators/nfra-2024", params={"as_of": "2026-10-31"}, headers=headers,
+                         timeout=30)  # fmt: skip
+        assert live.status_code == 200, live.text
+        assert len(live.json()["indicators"]) == 14
+        assert (tmp_path / "ws" / "regulatory-nfra-2024-L001-2026-10-31.html").exists()
     finally:
         process.terminate()
         process.wait(10)

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 import leaseguard
-from leaseguard.api import assets, contracts, credit, evidence, imports, system
+from leaseguard.api import assets, contracts, credit, evidence, imports, indicators, system
 from leaseguard.api.deps import PrincipalCache
 from leaseguard.api.problems import add_problem_schemas, install_problem_handlers
 from leaseguard.evidence.checkpoint import NoteSigner
@@ -27,6 +27,7 @@ ROUTERS = (
     imports.router,
     evidence.router,
     credit.router,
+    indicators.router,
 )
 
 DESCRIPTION = """Risk control for financial leasing: your lessor's contracts, payments, assets and valuations.

@@ -10,11 +10,18 @@ import polars as pl
 import typer
 from rich.progress import TaskID
 from rich.table import Table
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from leaseguard.classification.daily import run_days
 from leaseguard.classification.rules import load_rule_set
 from leaseguard.cli.common import console, fail, progress_bar
+from leaseguard.evidence.service import log_settings
+from leaseguard.indicators.balance_sheet import read_balance_sheet, write_balance_sheet
+from leaseguard.indicators.engine import compute_report
+from leaseguard.indicators.output import write_report
+from leaseguard.indicators.rules import load_risk_weights
+from leaseguard.indicators.rules import load_rule_set as load_indicator_rules
+from leaseguard.indicators.service import read_book, save_report
 from leaseguard.ingest import import_paths
 from leaseguard.registry.register import Register
 from leaseguard.registry.rules import load_rules
@@ -22,11 +29,44 @@ from leaseguard.registry.screen import screen_register
 from leaseguard.store.db import session_factory
 from leaseguard.store.models import Lessor
 from leaseguard.synth import generate_book
+from leaseguard.synth.balance_sheet import synthetic_balance_sheet
 from leaseguard.tenancy import create_key
-from leaseguard.workspace import WorkspaceError, init_workspace
+from leaseguard.workspace import Workspace, WorkspaceError, init_workspace
 
 # The day the synthetic book's payments run up to, and the day the demo classifies it.
 BOOK_AS_OF = dt.date(2026, 10, 31)
+
+
+def _file_indicators(workspace: Workspace, engine: Engine, day: dt.date) -> Path | None:
+    """File the first lessor's nfra-2024 report of `day` on a synthetic balance sheet sized on its book."""
+    with engine.connect() as connection:
+        first = connection.execute(select(Lessor.code).order_by(Lessor.code)).scalar()
+    if first is None:
+        return None
+    book = read_book(engine, first, day)
+    top = book.group_by("lessee_id").agg(pl.col("claim_balance_fen").sum()).sort("claim_balance_fen").tail(1)
+    sheet = synthetic_balance_sheet(
+        first, day, lease_receivables_fen=int(book["claim_balance_fen"].sum() or 0),
+        required_provisions_fen=int(book["provision_fen"].sum() or 0),
+        shareholder_ids=(*top["lessee_id"].to_list(), "SHAREHOLDER-2"),
+    )  # fmt: skip
+    sheet_file = workspace.root / "balance-sheets" / f"{day.isoformat()}.yaml"
+    sheet_file.parent.mkdir(exist_ok=True)
+    write_balance_sheet(sheet, sheet_file)
+    sheet = read_balance_sheet(sheet_file)
+    report = compute_report(load_indicator_rules("nfra-2024"), sheet, book, load_risk_weights(), as_of=day)
+    out = workspace.root / f"regulatory-nfra-2024-{first}-{day.isoformat()}.html"
+    with session_factory(engine)() as session, session.begin():
+        save_report(
+            session, report, sheet.as_json(), signer=log_settings(workspace).signer, produced_by="demo"
+        )
+        write_report(report, out, "html")
+    counts = {s: sum(r.status == s for r in report.results) for s in ("ok", "warning", "breach")}
+    console.print(
+        f"[bold]indicators[/] {first} nfra-2024 on a synthetic balance sheet: {counts['ok']} ok, "
+        f"{counts['warning']} warning, {counts['breach']} breach (alerts in the evidence log) → {out}"
+    )
+    return out
 
 
 def demo(
@@ -100,6 +140,7 @@ def demo(
             f"[bold]daily run[/] {BOOK_AS_OF}: {day.contracts:,} contracts, {non_performing:,} non-performing, "
             f"provisions {day.provisions_fen / 100:,.2f} yuan → leaseguard book export --as-of {BOOK_AS_OF}"
         )
+        indicators_file = _file_indicators(workspace, engine, BOOK_AS_OF)
         with session_factory(engine)() as session, session.begin():
             lessor_codes = session.scalars(select(Lessor.code).order_by(Lessor.code)).all()
             issued = [
@@ -127,6 +168,11 @@ def demo(
         console.print(
             f"  check an asset  curl -X POST -H 'X-API-Key: {issued[0].key}' -H 'Content-Type: application/json' "
             f'-d \'{{"vin": "{example_vin}"}}\' {base}/v1/assets/check'
+        )
+    if issued and indicators_file:
+        console.print(
+            f"  indicators      {indicators_file}; live: curl -H 'Authorization: Bearer {issued[0].key}' "
+            f"'{base}/v1/indicators/nfra-2024?as_of={BOOK_AS_OF}'"
         )
     console.print(f"  the book        {book_dir} (ground_truth.csv lists the injected fraud)")
     console.print(f"  the store       {workspace.database_url}")

@@ -16,6 +16,7 @@ from leaseguard.cli import (
     evidence_commands,
     import_commands,
     registry_commands,
+    report_commands,
     schedule_commands,
     synth_commands,
     warning_analytics_commands,
@@ -68,6 +69,7 @@ registry_commands.register(app)
 evidence_commands.register(app)
 credit_commands.register(app)
 demo_commands.register(app)
+report_commands.register(app)
 warning_analytics_commands.register(book_app)
 classification_commands.register(app, book_app)
 schedule_commands.register(book_app)

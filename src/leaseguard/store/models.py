@@ -377,3 +377,26 @@ class CreditApplication(Base):
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     evidence_index: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class IndicatorReport(Base):
+    """One regulatory indicator report as filed (or drafted): its balance sheet and every indicator's result.
+
+    The latest non-draft report before a day is the baseline for "change since the last report"."""
+
+    __tablename__ = "indicator_reports"
+    __table_args__ = (Index("ix_indicator_reports_lessor_rule_set_as_of", "lessor", "rule_set", "as_of"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    lessor: Mapped[str] = mapped_column(ForeignKey("lessors.code"))
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    rule_set: Mapped[str] = mapped_column(String(64))
+    rule_set_version: Mapped[int] = mapped_column(Integer)
+    rule_set_sha256: Mapped[str] = mapped_column(String(64))
+    draft: Mapped[bool] = mapped_column(Boolean)
+    balance_sheet: Mapped[dict[str, Any]] = mapped_column(JSON)
+    results: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    alerts: Mapped[int] = mapped_column(Integer)
+    # Where the report's alerts were deposited in the evidence log (the first of them), if any.
+    evidence_index: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

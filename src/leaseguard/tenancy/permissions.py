@@ -18,10 +18,11 @@ class Action(StrEnum):
     READ_EVIDENCE = "evidence:read"
     CHECK_ASSETS = "assets:check"
     DECIDE_CREDIT = "credit:decide"
+    READ_INDICATORS = "indicators:read"
 
 
 # Checking an asset before funding is everyday work for everyone who reads the book.
-_BOOK = frozenset({Action.READ_CONTRACTS, Action.READ_ASSETS, Action.CHECK_ASSETS})
+_BOOK = frozenset({Action.READ_CONTRACTS, Action.READ_ASSETS, Action.CHECK_ASSETS, Action.READ_INDICATORS})
 # Credit decisions are taken by the people who underwrite, not by legal.
 _UNDERWRITE = frozenset({Action.DECIDE_CREDIT})
 # Evidence reads are the caller's own records plus checkpoints and proofs of the shared tree, so every role.
