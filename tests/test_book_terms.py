@@ -215,3 +215,27 @@ def test_the_column_wise_engine_builds_stubs_exactly_as_build_schedule() -> None
         assert got["due_date"].to_list() == [i.due_date for i in expected]
         assert got["interest_fen"].to_list() == [i.interest_fen for i in expected]
         assert got["principal_fen"].to_list() == [i.principal_fen + i.residual_fen for i in expected]
+
+
+def test_book_schedule_shows_a_contract_its_payments_and_its_irr(loaded: tuple[Engine, Path]) -> None:
+    from typer.testing import CliRunner
+
+    from leaseguard.cli.main import app
+    from leaseguard.workspace import DATABASE_URL_ENV, HOME_ENV, init_workspace
+
+    engine, folder = loaded
+    env = {HOME_ENV: "", DATABASE_URL_ENV: str(engine.url.render_as_string(hide_password=False))}
+    workspace = init_workspace(folder / "ws")
+    payments = "contract_no,paid_date,amount\nK1,2024-02-25,11378.19\n"
+    assert import_paths(engine, [_write(folder, "payments.csv", payments)])[0].rejected == 0
+    runner = CliRunner()
+    result = runner.invoke(
+        app, ["book", "schedule", "K1", "--as-of", "2024-04-01", "-w", str(workspace.root)], env=env
+    )
+    assert result.exit_code == 0, result.output
+    # The stub's first instalment (1,104.00 yuan of interest) paid on its day; the second is overdue.
+    assert "2024-02-25" in result.output and "1,104.00" in result.output
+    assert "active, 7 days past due" in result.output
+    assert "internal rate of return: 7." in result.output
+    missing = runner.invoke(app, ["book", "schedule", "K404", "-w", str(workspace.root)], env=env)
+    assert missing.exit_code == 1 and "contract K404 is not in the store" in missing.output

@@ -9,11 +9,13 @@ import typer
 
 from leaseguard.cli import (
     api_commands,
+    cases_commands,
     classification_commands,
     demo_commands,
     evidence_commands,
     import_commands,
     registry_commands,
+    schedule_commands,
     synth_commands,
     warning_analytics_commands,
 )
@@ -66,6 +68,8 @@ evidence_commands.register(app)
 demo_commands.register(app)
 warning_analytics_commands.register(book_app)
 classification_commands.register(app, book_app)
+schedule_commands.register(book_app)
+cases_commands.register(app)
 app.add_typer(book_app)
 
 

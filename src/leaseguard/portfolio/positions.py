@@ -27,7 +27,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.feather as feather
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from leaseguard.portfolio.allocation import MICRO, NEVER, Allocation, allocate_payments
 from leaseguard.portfolio.schedule import MONTHS_PER_PERIOD, build_schedule
@@ -159,6 +159,46 @@ def read_book(engine: Engine) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]
         schedule = pl.DataFrame(schema=SCHEDULE_LINE_COLUMNS)
     schedule = _dates(schedule.with_columns(pl.col("due_date").cast(pl.String)), "due_date")
     return contracts, _dates(payments, "paid_date"), schedule.cast(SCHEDULE_LINE_COLUMNS)  # type: ignore[arg-type]
+
+
+def read_contract(engine: Engine, contract_no: str) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame] | None:
+    """One contract of the store as `read_book` gives the whole book (terms, payments, imported lines), or None."""
+    columns = ", ".join(c for c in (*CONTRACT_COLUMNS, *OPTIONAL_CONTRACT_COLUMNS) if c != "annual_rate")
+    with engine.connect() as connection:
+        terms = connection.execute(
+            text(f"select {columns}, cast(annual_rate as text) from contracts where contract_no = :no"),
+            {"no": contract_no},
+        ).first()
+        if terms is None:
+            return None
+        payments = connection.execute(
+            text("select paid_date, amount_fen from payments where contract_no = :no"), {"no": contract_no}
+        ).all()
+        lines = connection.execute(
+            text(
+                "select number, due_date, principal_fen, interest_fen from schedule_lines where contract_no = :no"
+            ),
+            {"no": contract_no},
+        ).all()
+    row = dict(zip([*columns.split(", "), "annual_rate"], terms, strict=True))
+    for column in ("start_date", "first_due_date"):
+        if row[column] is not None and not isinstance(row[column], dt.date):
+            row[column] = dt.date.fromisoformat(str(row[column])[:10])
+    row["annual_rate"] = str(row["annual_rate"])
+    row["residual_value_fen"] = row["residual_value_fen"] or 0
+    row["deposit_fen"] = row["deposit_fen"] or 0
+    contracts = pl.DataFrame([row], schema_overrides={"first_due_date": pl.Date, "start_date": pl.Date})
+    paid = pl.DataFrame(
+        [(contract_no, dt.date.fromisoformat(str(day)[:10]), int(amount)) for day, amount in payments],
+        schema={"contract_no": pl.String, "paid_date": pl.Date, "amount_fen": pl.Int64},
+        orient="row",
+    )
+    schedule = pl.DataFrame(
+        [(contract_no, n, dt.date.fromisoformat(str(day)[:10]), p, i) for n, day, p, i in lines],
+        schema=SCHEDULE_LINE_COLUMNS,
+        orient="row",
+    )
+    return contracts, paid, schedule
 
 
 _INSTALMENT_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {

@@ -13,6 +13,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Engine
 
+from leaseguard.ingest.kinds import ASSETS
 from leaseguard.registry.check import (
     AssetFacts,
     CheckOutcome,
@@ -33,30 +34,11 @@ from leaseguard.registry.index import (
 from leaseguard.registry.normalize import normalize_identifier, normalize_name, ocr_fold
 from leaseguard.registry.rules import RegistryRules
 
-ASSET_COLUMNS = (
-    "lessor",
-    "asset_id",
-    "asset_type",
-    "vin",
-    "serial_no",
-    "engine_no",
-    "manufacturer",
-    "model",
-    "invoice_code",
-    "invoice_no",
-    "invoice_amount_fen",
-    "invoice_date",
-    "purchase_contract_no",
-    "lessee_id",
-    "lessee_name",
-    "contract_no",
-    "registered_at",
-)
+# The assets data contract's columns as the store names them (invoice_amount_fen, …).
+ASSET_COLUMNS = tuple(spec.store_column for spec in ASSETS.columns)
 
 _ASSETS_QUERY = (
-    "select a.lessor, a.asset_id, a.asset_type, a.vin, a.serial_no, a.engine_no, a.manufacturer, a.model, "
-    "a.invoice_code, a.invoice_no, a.invoice_amount_fen, a.invoice_date, a.purchase_contract_no, a.lessee_id, "
-    "a.lessee_name, a.contract_no, a.registered_at, c.start_date as contract_start, "
+    f"select {', '.join('a.' + column for column in ASSET_COLUMNS)}, c.start_date as contract_start, "
     "c.term_months as contract_term_months "
     "from assets a left join contracts c on c.contract_no = a.contract_no order by a.id"
 )

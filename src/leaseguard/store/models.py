@@ -324,3 +324,33 @@ class ClassChange(Base):
     to_class: Mapped[str] = mapped_column(String(16))
     deciding_rule: Mapped[str] = mapped_column(String(64))
     reasons: Mapped[str] = mapped_column(Text)
+
+
+class EnforcementCase(Base):
+    """A defaulted contract taken to enforcement: the claim when the case was opened, and where it stands."""
+
+    __tablename__ = "enforcement_cases"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    contract_no: Mapped[str] = mapped_column(ForeignKey("contracts.contract_no"), unique=True)
+    lessor: Mapped[str] = mapped_column(ForeignKey("lessors.code"), index=True)
+    opened_on: Mapped[dt.date] = mapped_column(Date)
+    claim_fen: Mapped[int] = mapped_column(BigInteger)
+    stage: Mapped[str] = mapped_column(String(16))
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
+    evidence_index: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class CaseEvent(Base):
+    """A step of a case (demand notice, filing, judgment, enforcement, seizure, auction or settlement,
+    closure) on a day, with the money it recovered."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("enforcement_cases.id"), index=True)
+    stage: Mapped[str] = mapped_column(String(16))
+    event_date: Mapped[dt.date] = mapped_column(Date)
+    recovered_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    note: Mapped[str | None] = mapped_column(Text)
+    evidence_index: Mapped[int | None] = mapped_column(BigInteger)

@@ -7,17 +7,12 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from leaseguard.ingest.kinds import ASSETS, CONTRACTS
+
 FILE_NAMES = ("lessors", "contracts", "assets", "payments", "valuations", "ground_truth", "contract_outcomes")
-ASSET_COLUMNS = (
-    "asset_id", "lessor", "asset_type", "vin", "serial_no", "engine_no", "manufacturer", "model", "invoice_no",
-    "invoice_code", "invoice_amount", "invoice_date", "purchase_contract_no", "lessee_id", "lessee_name",
-    "contract_no", "registered_at",
-)  # fmt: skip
-CONTRACT_COLUMNS = (
-    "contract_no", "lessor", "lessee_id", "lessee_name", "lessee_type", "group_id", "related_party", "industry",
-    "start_date", "term_months", "principal", "annual_rate", "method", "frequency", "residual_value", "deposit",
-    "lease_type", "first_due_date", "restructured_date",
-)  # fmt: skip
+# The data contracts' file columns, in their order; the synthetic book adds lease_type to contracts.csv.
+ASSET_COLUMNS = ASSETS.column_names
+CONTRACT_COLUMNS = (*CONTRACTS.column_names, "lease_type")
 GROUND_TRUTH_COLUMNS = (
     "case_id", "kind", "lessor", "asset_id", "contract_no", "other_lessor", "other_asset_id", "field",
     "original_value", "altered_value", "alterations",

@@ -1,0 +1,210 @@
+"""`leaseguard cases …`: what a lessor claims from a defaulted lease (more of enforcement to come)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from leaseguard.analytics.book_data import read_contracts
+from leaseguard.analytics.dimensions import with_dimensions
+from leaseguard.analytics.rules import load_analytics_rules
+from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace
+from leaseguard.enforcement.claims import NotDefaultedError, yuan
+from leaseguard.enforcement.rules import ClaimRulesError, load_claim_rules
+from leaseguard.enforcement.service import (
+    CaseError,
+    UnknownContractError,
+    add_event,
+    claim_for_contract,
+    open_case,
+    read_cases,
+)
+from leaseguard.enforcement.tracking import STAGES, CaseEventError, recovery_by
+from leaseguard.evidence import EvidenceError, log_settings
+from leaseguard.evidence.checkpoint import NoteSigner
+from leaseguard.workspace import Workspace
+
+cases_app = typer.Typer(
+    name="cases",
+    help="Enforcement: claims on defaulted leases, cases and what they recover.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+@cases_app.command("claim")
+def claim(
+    contract_no: Annotated[str, typer.Argument(help="The defaulted contract.")],
+    as_of: Annotated[str, typer.Option("--as-of", help="The claim date (YYYY-MM-DD).")],
+    rules: Annotated[
+        Path | None, typer.Option(help="A claim-rules file (default: the shipped claims.yaml).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the claim as JSON.")] = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """The claim on a day: overdue rent, penalty on each overdue instalment, acceleration, damages, the
+    deposit set off, the costs of enforcement and the alternative (assets returned plus the shortfall), each
+    figure with its arithmetic."""
+    try:
+        day = dt.date.fromisoformat(as_of)
+    except ValueError:
+        fail(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)")
+    try:
+        claim_rules = load_claim_rules(rules)
+    except ClaimRulesError as error:
+        fail(str(error))
+    engine = open_workspace(workspace).engine()
+    try:
+        result = claim_for_contract(engine, contract_no, day, claim_rules)
+    except (UnknownContractError, NotDefaultedError, ClaimRulesError, ValueError) as error:
+        fail(str(error))
+    finally:
+        engine.dispose()
+    if as_json:
+        print(json.dumps({
+            "contract_no": result.contract_no, "claim_date": day.isoformat(),
+            "lines": [{"item": x.item, "label": x.label, "amount": yuan(x.amount_fen), "arithmetic": x.arithmetic}
+                      for x in result.lines],
+            "claim": yuan(result.claim_fen), "costs": yuan(result.costs_fen), "total": yuan(result.total_fen),
+            "accelerated": result.accelerated, "notes": list(result.notes),
+            "alternative_shortfall": None if result.alternative_shortfall_fen is None
+            else yuan(result.alternative_shortfall_fen),
+        }, ensure_ascii=False, indent=2))  # fmt: skip
+        return
+    table = Table(title=f"{contract_no}: claim on {day} (rules v{claim_rules.version})")
+    for header, justify in (("item", "left"), ("yuan", "right"), ("arithmetic", "left")):
+        table.add_column(header, justify=justify)  # type: ignore[arg-type]
+    for line in result.lines:
+        table.add_row(line.label, yuan(line.amount_fen), line.arithmetic)
+    table.add_row("诉请合计 claim", yuan(result.claim_fen), "")
+    table.add_row("合计 total with costs", yuan(result.total_fen), "")
+    console.print(table)
+    if result.alternative_arithmetic:
+        console.print(f"alternative: {result.alternative_arithmetic}")
+    for note in result.notes:
+        console.print(f"note: {note}")
+
+
+def _signer(opened: Workspace) -> NoteSigner:
+    try:
+        return log_settings(opened).signer
+    except EvidenceError as error:
+        fail(str(error))
+
+
+@cases_app.command("open")
+def open_(
+    contract_no: Annotated[str, typer.Argument(help="The defaulted contract.")],
+    as_of: Annotated[
+        str, typer.Option("--as-of", help="The day the case opens; its claim is computed then.")
+    ],
+    rules: Annotated[Path | None, typer.Option(help="A claim-rules file (default: the shipped one).")] = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Open an enforcement case: the claim on the day is stored with it and deposited in the evidence log."""
+    day = _day(as_of)
+    try:
+        claim_rules = load_claim_rules(rules)
+    except ClaimRulesError as error:
+        fail(str(error))
+    opened = open_workspace(workspace)
+    signer = _signer(opened)
+    engine = opened.engine()
+    try:
+        case_id, result = open_case(engine, contract_no, day, claim_rules, signer=signer)
+    except (UnknownContractError, NotDefaultedError, CaseError, ClaimRulesError, ValueError) as error:
+        fail(str(error))
+    finally:
+        engine.dispose()
+    console.print(f"case {case_id} opened for {contract_no} on {day}: claim {yuan(result.claim_fen)} yuan")
+
+
+@cases_app.command("event")
+def event(
+    case_id: Annotated[int, typer.Argument(help="The case.")],
+    stage: Annotated[str, typer.Option(help=f"One of {', '.join(STAGES)}.")],
+    on: Annotated[str, typer.Option("--on", help="The day it happened (YYYY-MM-DD).")],
+    recovered: Annotated[str, typer.Option(help="Yuan recovered by this step.")] = "0",
+    note: Annotated[str | None, typer.Option(help="What happened, in a few words.")] = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Record a step of a case and the money it recovered; steps only move forward."""
+    day = _day(on, "--on")
+    try:
+        amount = Decimal(recovered)
+    except InvalidOperation:
+        fail(f"--recovered {recovered!r} is not an amount in yuan")
+    if amount != amount.quantize(Decimal("0.01")):
+        fail(f"--recovered {recovered!r} has more than 2 decimals")
+    opened = open_workspace(workspace)
+    signer = _signer(opened)
+    engine = opened.engine()
+    try:
+        add_event(engine, case_id, stage, day, int(amount * 100), note, signer=signer)
+    except (CaseError, CaseEventError) as error:
+        fail(str(error))
+    finally:
+        engine.dispose()
+    console.print(f"case {case_id}: {stage} on {day}, recovered {yuan(int(amount * 100))} yuan")
+
+
+@cases_app.command("report")
+def report(
+    as_of: Annotated[str, typer.Option("--as-of", help="Count what happened by this day.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the tables (CSV) and charts (PNG).")],
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Recovery rate and time to recovery by lessor, asset type, region and stage: CSV tables and PNG charts."""
+    day = _day(as_of)
+    opened = open_workspace(workspace)
+    engine = opened.engine()
+    try:
+        cases, events = read_cases(engine)
+        rules = load_analytics_rules(None)
+        dims = with_dimensions(read_contracts(engine), rules.provinces).select(
+            "contract_no", "asset_type", "region"
+        )
+    finally:
+        engine.dispose()
+    if cases.is_empty():
+        fail("no enforcement cases are stored: open one with `leaseguard cases open`")
+    tables = recovery_by(cases, events, dims, day)
+    out.mkdir(parents=True, exist_ok=True)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    for dimension, table in tables.items():
+        table.write_csv(out / f"recovery_by_{dimension}.csv")
+        figure, axes = plt.subplots(figsize=(7, 3.5))
+        axes.bar([str(v) for v in table[dimension]], table["recovery_rate_percent"].fill_null(0).to_list())
+        axes.set_ylabel("recovered, % of claim")
+        axes.set_title(f"Recovery by {dimension} (to {day})")
+        figure.autofmt_xdate()
+        figure.tight_layout()
+        figure.savefig(out / f"recovery_by_{dimension}.png", dpi=100)
+        plt.close(figure)
+    overall = tables["lessor"]
+    claimed, recovered = int(overall["claimed_fen"].sum()), int(overall["recovered_fen"].sum())
+    console.print(
+        f"{cases.height:,} cases, claimed {yuan(claimed)}, recovered {yuan(recovered)} yuan "
+        f"({(recovered * 100 / claimed) if claimed else 0:.1f} %) → {out}"
+    )
+
+
+def _day(value: str, option: str = "--as-of") -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        fail(f"{option} {value!r} is not a date (YYYY-MM-DD)")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(cases_app)

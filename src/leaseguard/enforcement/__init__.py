@@ -1,0 +1,1 @@
+"""Enforcement: claims on defaulted leases, case files, recovery tracking."""

@@ -1,0 +1,207 @@
+"""The store's side of enforcement: a contract's claim inputs read from the store."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal, InvalidOperation
+
+import polars as pl
+from sqlalchemy import Connection, Engine, insert, select, text, update
+
+from leaseguard.enforcement.claims import Claim, ClaimInput, compute_claim
+from leaseguard.enforcement.rules import ClaimRules
+from leaseguard.enforcement.tracking import OPENED, PastEvent, check_event
+from leaseguard.evidence import NewRecord, Provenance, append_records
+from leaseguard.evidence.checkpoint import NoteSigner
+from leaseguard.evidence.models import canonical_json
+from leaseguard.portfolio.positions import SCHEDULE_LINE_COLUMNS, contract_instalments, read_contract
+from leaseguard.store.models import CaseEvent, EnforcementCase
+
+
+class UnknownContractError(LookupError):
+    """No such contract in the store (or not the asking lessor's)."""
+
+
+def _contract_clause(extra: object, contract_no: str) -> tuple[Decimal | None, bool | None]:
+    """The contract's own penalty rate and acceleration clause, where its file gave them (in `extra`)."""
+    data = json.loads(extra) if isinstance(extra, str) else (extra or {})
+    if not isinstance(data, dict):
+        return None, None
+    rate = data.get("penalty_daily_rate")
+    try:
+        own_rate = Decimal(str(rate)) if rate not in (None, "") else None
+    except InvalidOperation:
+        raise ValueError(f"contract {contract_no}: penalty_daily_rate {rate!r} is not a number") from None
+    clause = data.get("acceleration")
+    own_clause = None if clause in (None, "") else str(clause).strip().lower() in ("true", "1", "yes", "是")
+    return own_rate, own_clause
+
+
+def _title_at_end(extra: object) -> str | None:
+    data = json.loads(extra) if isinstance(extra, str) else (extra or {})
+    title = data.get("title_at_end") if isinstance(data, dict) else None
+    return title if title in ("lessee", "lessor") else None
+
+
+def claim_input(engine: Engine, contract_no: str, day: dt.date, *, lessor: str | None = None) -> ClaimInput:
+    found = read_contract(engine, contract_no)
+    if found is None:
+        raise UnknownContractError(f"contract {contract_no} is not in the store")
+    contracts, payments, lines = found
+    with engine.connect() as connection:
+        owner, extra = connection.execute(
+            text("select lessor, extra from contracts where contract_no = :no"), {"no": contract_no}
+        ).one()
+        if lessor is not None and owner != lessor:
+            raise UnknownContractError(f"contract {contract_no} is not in the store")
+        values = connection.execute(
+            text(
+                "select v.asset_id, v.valuation_date, v.disposal_value_fen from valuations v join assets a "
+                "on a.lessor = v.lessor and a.asset_id = v.asset_id where a.contract_no = :no"
+            ),
+            {"no": contract_no},
+        ).all()
+    latest: dict[str, tuple[str, int]] = {}
+    for asset_id, valued_on, value in values:
+        day_text = str(valued_on)[:10]
+        if day_text <= day.isoformat() and (asset_id not in latest or latest[asset_id][0] < day_text):
+            latest[asset_id] = (day_text, int(value))
+    own_rate, own_clause = _contract_clause(extra, contract_no)
+    built = contract_instalments(
+        contracts.with_row_index("contract").with_columns(pl.col("contract").cast(pl.Int64)),
+        lines if lines.height else pl.DataFrame(schema=SCHEDULE_LINE_COLUMNS),
+    ).sort("number")
+    terms = contracts.row(0, named=True)
+    return ClaimInput(
+        contract_no=contract_no,
+        start_date=terms["start_date"],
+        principal_fen=int(terms["principal_fen"]),
+        deposit_fen=int(terms["deposit_fen"] or 0),
+        instalments=tuple(built.select("number", "due_date", "principal_fen", "interest_fen").iter_rows()),
+        payments=tuple(payments.select("paid_date", "amount_fen").iter_rows()),
+        asset_value_fen=sum(value for _, value in latest.values()) if latest else None,
+        penalty_daily_rate=own_rate,
+        acceleration_allowed=own_clause,
+        annual_rate=Decimal(str(terms["annual_rate"])),
+        residual_value_fen=int(terms["residual_value_fen"] or 0),
+        title_at_end=_title_at_end(extra),
+    )
+
+
+def claim_for_contract(
+    engine: Engine, contract_no: str, day: dt.date, rules: ClaimRules, *, lessor: str | None = None
+) -> Claim:
+    """The claim on `day` for a contract of the store (NotDefaultedError when nothing is overdue)."""
+    return compute_claim(claim_input(engine, contract_no, day, lessor=lessor), rules, day)
+
+
+class CaseError(ValueError):
+    """A case that cannot be opened or moved; the message says why."""
+
+
+def _deposit(connection: Connection, signer: NoteSigner | None, lessor: str, kind: str, ref: str,
+             event: dict[str, object]) -> int | None:  # fmt: skip
+    if signer is None:
+        return None
+    record = NewRecord(canonical_json(event), Provenance("leaseguard cases", "leaseguard enforcement"), kind,
+                       "application/json", ref)  # fmt: skip
+    return append_records(connection, [record], lessor=lessor, signer=signer).receipts[0].index
+
+
+def open_case(
+    engine: Engine, contract_no: str, day: dt.date, rules: ClaimRules, *, signer: NoteSigner | None = None
+) -> tuple[int, Claim]:
+    """Open an enforcement case on a defaulted contract: its claim on `day` is stored with the case and, with a
+    signer, deposited in the evidence log in the same transaction."""
+    claim = claim_for_contract(engine, contract_no, day, rules)
+    with engine.begin() as connection:
+        existing = connection.execute(
+            select(EnforcementCase.id).where(EnforcementCase.contract_no == contract_no)
+        ).first()
+        if existing is not None:
+            raise CaseError(f"contract {contract_no} already has case {existing[0]}")
+        lessor = connection.execute(text("select lessor from contracts where contract_no = :no"),
+                                    {"no": contract_no}).scalar_one()  # fmt: skip
+        case_id = connection.execute(
+            insert(EnforcementCase).values(contract_no=contract_no, lessor=lessor, opened_on=day,
+                                           claim_fen=claim.claim_fen, stage=OPENED).returning(EnforcementCase.id)
+        ).scalar_one()  # fmt: skip
+        index = _deposit(connection, signer, lessor, "case-opened", f"case:{case_id}", {
+            "case_id": case_id, "contract_no": contract_no, "opened_on": day.isoformat(),
+            "claim_rules_sha256": rules.digest, "claim_fen": claim.claim_fen, "total_fen": claim.total_fen,
+            "lines": [{"item": x.item, "amount_fen": x.amount_fen, "arithmetic": x.arithmetic} for x in claim.lines],
+        })  # fmt: skip
+        connection.execute(
+            update(EnforcementCase).where(EnforcementCase.id == case_id).values(evidence_index=index)
+        )
+    return case_id, claim
+
+
+def add_event(
+    engine: Engine,
+    case_id: int,
+    stage: str,
+    event_date: dt.date,
+    recovered_fen: int = 0,
+    note: str | None = None,
+    *,
+    signer: NoteSigner | None = None,
+) -> None:
+    """Record a step of a case (checked against its history) and, with a signer, deposit it as evidence."""
+    with engine.begin() as connection:
+        row = connection.execute(select(EnforcementCase).where(EnforcementCase.id == case_id)).first()
+        if row is None:
+            raise CaseError(f"case {case_id} does not exist")
+        past = [
+            PastEvent(s, d if isinstance(d, dt.date) else dt.date.fromisoformat(str(d)[:10]), r)
+            for s, d, r in connection.execute(
+                select(CaseEvent.stage, CaseEvent.event_date, CaseEvent.recovered_fen)
+                .where(CaseEvent.case_id == case_id)
+                .order_by(CaseEvent.event_date, CaseEvent.id)
+            ).all()
+        ]
+        check_event(case_id, row.opened_on, row.stage, past, stage, event_date, recovered_fen)
+        index = _deposit(connection, signer, row.lessor, "case-event", f"case:{case_id}:{stage}", {
+            "case_id": case_id, "contract_no": row.contract_no, "stage": stage,
+            "event_date": event_date.isoformat(), "recovered_fen": recovered_fen, "note": note,
+        })  # fmt: skip
+        connection.execute(
+            insert(CaseEvent).values(
+                case_id=case_id,
+                stage=stage,
+                event_date=event_date,
+                recovered_fen=recovered_fen,
+                note=note,
+                evidence_index=index,
+            )
+        )
+        changes: dict[str, object] = {"stage": stage}
+        if stage == "closure":
+            changes["closed_on"] = event_date
+        connection.execute(update(EnforcementCase).where(EnforcementCase.id == case_id).values(**changes))
+
+
+def read_cases(engine: Engine) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Every case (case_id, contract_no, lessor, opened_on, claim_fen, stage, closed_on) and every event
+    (case_id, stage, event_date, recovered_fen)."""
+    with engine.connect() as connection:
+        cases = connection.execute(
+            select(EnforcementCase.id, EnforcementCase.contract_no, EnforcementCase.lessor, EnforcementCase.opened_on,
+                   EnforcementCase.claim_fen, EnforcementCase.stage, EnforcementCase.closed_on)
+        ).all()  # fmt: skip
+        events = connection.execute(
+            select(CaseEvent.case_id, CaseEvent.stage, CaseEvent.event_date, CaseEvent.recovered_fen)
+        ).all()
+    case_frame = pl.DataFrame(
+        [tuple(r) for r in cases],
+        schema={"case_id": pl.Int64, "contract_no": pl.String, "lessor": pl.String, "opened_on": pl.Date,
+                "claim_fen": pl.Int64, "stage": pl.String, "closed_on": pl.Date},
+        orient="row",
+    )  # fmt: skip
+    event_frame = pl.DataFrame(
+        [tuple(r) for r in events],
+        schema={"case_id": pl.Int64, "stage": pl.String, "event_date": pl.Date, "recovered_fen": pl.Int64},
+        orient="row",
+    )
+    return case_frame, event_frame

@@ -1,0 +1,256 @@
+"""The claim on a defaulted lease, against worked examples computed by hand (the arithmetic is in each test).
+
+The lease of every example: start 2024-01-01, four monthly instalments of 10,000.00 yuan (9,000.00 principal
++ 1,000.00 interest) due on the 1st of February, March, April and May 2024 (a leap year)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from leaseguard.enforcement.claims import ClaimInput, NotDefaultedError, compute_claim, tiered_fee
+from leaseguard.enforcement.rules import ClaimRulesError, load_claim_rules
+
+SHIPPED = load_claim_rules()
+NO_CAP = dataclasses.replace(SHIPPED, cap_lpr_multiple=None, cap_financing_cost_annual=None)
+LPR_CAP = dataclasses.replace(SHIPPED, cap_lpr_multiple=Decimal(4), cap_financing_cost_annual=None)
+D = dt.date
+INSTALMENTS = tuple((n, D(2024, n + 1, 1), 900_000, 100_000) for n in range(1, 5))
+
+
+def lease(*payments: tuple[dt.date, int], deposit: int = 0, asset_value: int | None = None) -> ClaimInput:
+    return ClaimInput("K1", D(2024, 1, 1), 3_600_000, deposit, INSTALMENTS, payments, asset_value)
+
+
+def amounts(claim: object) -> dict[str, int]:
+    return {line.item: line.amount_fen for line in claim.lines}  # type: ignore[attr-defined]
+
+
+def test_two_missed_instalments_accelerate_the_rest() -> None:
+    """Paid: the February instalment only. On 15 April 2024, no LPR cap:
+    overdue rent 10,000.00 (March) + 10,000.00 (April) = 20,000.00;
+    penalty 10,000.00 × 0.05 % × 45 days (1 Mar → 15 Apr) = 225.00, plus 10,000.00 × 0.05 % × 14 days = 70.00;
+    two instalments overdue, so May's principal 9,000.00 is accelerated; nominal purchase price 100.00;
+    claim 29,395.00. Court fee 50 + (29,395 − 10,000) × 2.5 % = 534.875 → 534.88; preservation (no appraisal,
+    the claim preserved) 30 + (29,395 − 1,000) × 1 % = 313.95; total 30,243.83."""
+    claim = compute_claim(lease((D(2024, 2, 1), 1_000_000)), NO_CAP, D(2024, 4, 15))
+    assert amounts(claim) == {
+        "overdue_rent": 2_000_000, "penalty": 29_500, "accelerated_rent": 900_000, "nominal_purchase_price": 10_000,
+        "court_fee": 53_488, "preservation_fee": 31_395,
+    }  # fmt: skip
+    assert (claim.claim_fen, claim.total_fen, claim.accelerated) == (2_939_500, 3_024_383, True)
+    assert (claim.overdue_instalments, claim.first_overdue_date) == (2, D(2024, 3, 1))
+    penalty = claim.line("penalty")
+    assert (
+        penalty is not None
+        and "10,000.00 × 45天" in penalty.arithmetic
+        and "10,000.00 × 14天" in penalty.arithmetic
+    )
+    assert "no appraisal" in claim.notes[0]
+
+
+def test_a_leap_february_counts_29_days_and_the_lpr_cap_applies() -> None:
+    """Nothing paid; claim on 1 March 2024. February's instalment is 29 days late (2024 is a leap year).
+    The contract's 0.05 % a day is above 4 × the one-year LPR in force at the start (3.45 % on 2024-01-01)
+    / 360 = 0.0383333…% a day, so the cap applies: 10,000.00 × 0.000383333… × 29 = 111.1666… → 111.17.
+    March's instalment falls due that day: overdue, no penalty yet; two overdue, so April and May's principal
+    (18,000.00) is accelerated."""
+    claim = compute_claim(lease(), LPR_CAP, D(2024, 3, 1))
+    assert amounts(claim)["penalty"] == 11_117
+    penalty = claim.line("penalty")
+    assert penalty is not None and "29天" in penalty.arithmetic and "LPR 3.45%" in penalty.arithmetic
+    assert amounts(claim)["accelerated_rent"] == 1_800_000
+    # A year later the same 29 days' arithmetic becomes 28: 1 Feb → 1 Mar 2025 (non-leap) on a 2025 lease.
+    later = ClaimInput("K2", D(2025, 1, 1), 3_600_000, 0,
+                       tuple((n, D(2025, n + 1, 1), 900_000, 100_000) for n in range(1, 5)), ())  # fmt: skip
+    assert amounts(compute_claim(later, NO_CAP, D(2025, 3, 1)))["penalty"] == 14_000  # 10,000 × 0.05 % × 28
+
+
+def test_a_partial_payment_after_default_splits_the_penalty_and_one_missed_instalment_is_not_accelerated() -> (
+    None
+):
+    """February paid on time; 4,000.00 paid on 11 March towards March's instalment; claim on 31 March:
+    penalty 10,000.00 × 0.05 % × 10 days (1–11 Mar) = 50.00 + 6,000.00 × 0.05 % × 20 days = 60.00 → 110.00;
+    overdue rent 6,000.00; one instalment overdue, fewer than the two acceleration needs; claim 6,110.00."""
+    claim = compute_claim(
+        lease((D(2024, 2, 1), 1_000_000), (D(2024, 3, 11), 400_000)), NO_CAP, D(2024, 3, 31)
+    )
+    assert (amounts(claim)["overdue_rent"], amounts(claim)["penalty"]) == (600_000, 11_000)
+    assert "accelerated_rent" not in amounts(claim) and not claim.accelerated
+    assert claim.claim_fen == 611_000
+    assert any("not accelerated: 1 instalments overdue" in note for note in claim.notes)
+
+
+def test_a_deposit_larger_than_the_arrears_is_set_off_and_the_rest_noted() -> None:
+    """The partial-payment case (claim 6,110.00) with a deposit of 8,000.00: 6,110.00 set off, nothing left
+    to claim but the court's minimum fee of 50.00; 1,890.00 is owed back to the lessee. With the first case
+    (29,395.00) and a deposit of 25,000.00: 4,395.00 left; court fee 50.00; preservation 30 + 3,395 × 1 % =
+    63.95."""
+    paid = ((D(2024, 2, 1), 1_000_000), (D(2024, 3, 11), 400_000))
+    small = compute_claim(lease(*paid, deposit=800_000), NO_CAP, D(2024, 3, 31))
+    assert amounts(small)["deposit_offset"] == -611_000 and small.claim_fen == 0
+    assert any("exceeds the claim by 1,890.00" in note for note in small.notes)
+    large = compute_claim(lease((D(2024, 2, 1), 1_000_000), deposit=2_500_000), NO_CAP, D(2024, 4, 15))
+    assert large.claim_fen == 439_500
+    assert (amounts(large)["court_fee"], amounts(large)["preservation_fee"]) == (5_000, 6_395)
+
+
+def test_a_reversed_payment_reopens_the_instalment_for_penalty() -> None:
+    """February paid on 1 Feb, reversed on 5 Feb (a bounced transfer); claim on 15 Feb: 10,000.00 × 0.05 % ×
+    10 days (5–15 Feb) = 50.00."""
+    claim = compute_claim(
+        lease((D(2024, 2, 1), 1_000_000), (D(2024, 2, 5), -1_000_000)), NO_CAP, D(2024, 2, 15)
+    )
+    assert (amounts(claim)["overdue_rent"], amounts(claim)["penalty"]) == (1_000_000, 5_000)
+
+
+def test_termination_instead_takes_the_assets_back_and_claims_the_loss() -> None:
+    """The first case with the assets appraised at 20,000.00. Terminating instead (two instalments unpaid):
+    unpaid rent 20,000.00 + rent not yet due 10,000.00 (May, all of it) + penalty 295.00 − 20,000.00 =
+    10,295.00. Worth 40,000.00, the assets exceed the loss by 9,705.00, which goes back to the lessee; where
+    the assets would have reverted to the lessor, their residual value (say 3,000.00) adds to the loss. The
+    preservation fee is on the assets preserved (20,000.00): 30 + 19,000 × 1 % = 220.00."""
+    paid = (D(2024, 2, 1), 1_000_000)
+    claim = compute_claim(lease(paid, asset_value=2_000_000), NO_CAP, D(2024, 4, 15))
+    assert claim.alternative_shortfall_fen == 1_029_500
+    assert "− 租赁物评估价值 20,000.00 = 10,295.00" in claim.alternative_arithmetic
+    assert amounts(claim)["preservation_fee"] == 22_000
+    rich = compute_claim(lease(paid, asset_value=4_000_000), NO_CAP, D(2024, 4, 15))
+    assert rich.alternative_shortfall_fen == -970_500 and any("9,705.00" in n for n in rich.notes)
+    reverting = dataclasses.replace(
+        lease(paid, asset_value=2_000_000), title_at_end="lessor", residual_value_fen=300_000
+    )
+    assert compute_claim(reverting, NO_CAP, D(2024, 4, 15)).alternative_shortfall_fen == 1_329_500
+
+
+def test_termination_needs_two_unpaid_instalments_or_15_percent_of_the_rent() -> None:
+    """6,000.00 of March's 10,000.00 paid: one instalment unpaid, 4,000.00 = 10 % of the 40,000.00 rent."""
+    claim = compute_claim(lease((D(2024, 2, 1), 1_000_000), (D(2024, 3, 5), 600_000), asset_value=1),
+                          NO_CAP, D(2024, 3, 31))  # fmt: skip
+    assert claim.alternative_shortfall_fen is None
+    assert any("termination not available: 1 instalments unpaid and 10%" in note for note in claim.notes)
+
+
+def test_the_financing_cost_cap_holds_rent_and_penalty_together_under_24_percent() -> None:
+    """A lease at 10 % a year under the shipped rules: penalty at most (24 % − 10 %) / 360 = 0.0388…% a day,
+    below the contract's 0.05 %. February's instalment 14 days late on 15 Feb: 1,000,000 fen × 0.14 / 360 × 14
+    = 5,444.44… fen → 54.44 yuan."""
+    late = dataclasses.replace(lease(), annual_rate=Decimal("0.10"))
+    claim = compute_claim(late, SHIPPED, D(2024, 2, 15))  # February's instalment, 14 days late
+    assert amounts(claim)["penalty"] == 5_444  # 1,000,000 × 0.14 / 360 × 14 = 5,444.4… fen
+    assert (
+        compute_claim(late, SHIPPED, D(2024, 3, 17))
+        .line("penalty")
+        .arithmetic.startswith(  # type: ignore[union-attr]
+            "r = (24% − 租赁年利率 10%) / 360"
+        )
+    )
+
+
+def test_no_default_no_claim() -> None:
+    with pytest.raises(NotDefaultedError, match="nothing is overdue on 2024-03-15"):
+        compute_claim(lease((D(2024, 2, 1), 1_000_000), (D(2024, 3, 1), 1_000_000)), NO_CAP, D(2024, 3, 15))
+
+
+def test_court_fee_tiers_of_the_fee_measures() -> None:
+    """1,234,567.89 yuan: 50 + 90,000 × 2.5 % + 100,000 × 2 % + 300,000 × 1.5 % + 500,000 × 1 % +
+    234,567.89 × 0.9 % = 50 + 2,250 + 2,000 + 4,500 + 5,000 + 2,111.11101 = 15,911.11101 → 15,911.11."""
+    fee, arithmetic = tiered_fee(123_456_789, SHIPPED.court_fee_tiers)
+    assert fee == 1_591_111 and arithmetic.endswith("= 15,911.11")
+    assert tiered_fee(500_000, SHIPPED.court_fee_tiers)[0] == 5_000  # 5,000 yuan: the minimum 50.00
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (('penalty_daily_rate: "0.0005"', 'penalty_daily_rate: "0.5"'), "penalty_daily_rate"),
+        (("basis: contract_start", "basis: whenever"), "penalty_cap.basis: 'whenever' is not one of"),
+        (("min_overdue_instalments: 2", "min_overdue_instalments: 0"), "min_overdue_instalments"),
+        (('- {up_to: null, rate: "0.005"}', '- {up_to: "30000000", rate: "0.005"}'), "only the last tier"),
+    ],
+)
+def test_a_broken_claim_rules_file_is_refused_by_name(
+    tmp_path: Path, change: tuple[str, str], message: str
+) -> None:
+    from importlib import resources
+
+    text = resources.files("leaseguard.defaults").joinpath("enforcement", "claims.yaml").read_text("utf-8")
+    assert change[0] in text
+    path = tmp_path / "claims.yaml"
+    path.write_text(text.replace(change[0], change[1], 1), encoding="utf-8")
+    with pytest.raises(ClaimRulesError, match=message) as refused:
+        load_claim_rules(path)
+    assert str(path) in str(refused.value)
+
+
+def test_the_contract_rate_and_clause_override_the_rules() -> None:
+    """A contract stating 0.03 % a day and no acceleration: the first case's penalty becomes 10,000.00 ×
+    0.03 % × (45 + 14) days = 177.00 and nothing is accelerated."""
+    own = dataclasses.replace(lease((D(2024, 2, 1), 1_000_000)), penalty_daily_rate=Decimal("0.0003"),
+                              acceleration_allowed=False)  # fmt: skip
+    claim = compute_claim(own, NO_CAP, D(2024, 4, 15))
+    assert amounts(claim)["penalty"] == 17_700 and not claim.accelerated
+
+
+def test_cases_claim_reads_the_store_and_agrees_with_the_book(store_engine: object, tmp_path: Path) -> None:
+    """A contract loaded through `import` (SQLite and PostgreSQL): the claim's overdue rent is the book's
+    overdue amount on the day, its asset's latest appraisal makes the alternative claim, and its own penalty
+    rate (a column of contracts.csv kept in `extra`) is used."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from leaseguard.cli.main import app
+    from leaseguard.ingest import import_paths
+    from leaseguard.portfolio.positions import BookPositions
+    from leaseguard.workspace import DATABASE_URL_ENV, HOME_ENV, init_workspace
+
+    files = {
+        "lessors.csv": "code,name\nL1,Lessor One\n",
+        "contracts.csv": "contract_no,lessor,lessee_id,lessee_name,lessee_type,start_date,term_months,principal,"
+        "annual_rate,method,frequency,deposit,penalty_daily_rate\n"
+        "K1,L1,P1,Lessee One,enterprise,2024-01-10,12,120000.00,0.06,annuity,monthly,1000.00,0.0003\n"
+        "K2,L1,P2,Lessee Two,enterprise,2024-01-10,12,120000.00,0.06,annuity,monthly,0,\n",
+        "assets.csv": "asset_id,lessor,asset_type,serial_no,lessee_id,lessee_name,contract_no\n"
+        "A1,L1,machinery,SN-1,P1,Lessee One,K1\n",
+        "payments.csv": "contract_no,paid_date,amount\nK1,2024-02-10,10327.97\n",
+        "valuations.csv": "asset_id,lessor,valuation_date,disposal_value\nA1,L1,2024-03-01,90000.00\n"
+        "A1,L1,2024-06-01,60000.00\n",
+    }
+    paths = []
+    for name, content in files.items():
+        (tmp_path / name).write_text(content, encoding="utf-8")
+        paths.append(tmp_path / name)
+    engine = store_engine
+    assert all(r.rejected == 0 for r in import_paths(engine, paths))  # type: ignore[arg-type]
+    env = {HOME_ENV: "", DATABASE_URL_ENV: engine.url.render_as_string(hide_password=False)}  # type: ignore[attr-defined]
+    workspace = init_workspace(tmp_path / "ws")
+    runner = CliRunner()
+    day = "2024-05-20"
+    result = runner.invoke(
+        app, ["cases", "claim", "K1", "--as-of", day, "--json", "-w", str(workspace.root)], env=env
+    )
+    assert result.exit_code == 0, result.output
+    claim = json.loads(result.output)
+    items = {line["item"]: line for line in claim["lines"]}
+    book = BookPositions.from_engine(engine)  # type: ignore[arg-type]
+    overdue = book.at(D(2024, 5, 20)).filter(book.at(D(2024, 5, 20))["contract_no"] == "K1")[
+        "overdue_amount_fen"
+    ][0]
+    assert items["overdue_rent"]["amount"] == f"{overdue // 100:,}.{overdue % 100:02d}"
+    assert "0.03%/日" in items["penalty"]["arithmetic"]  # the contract's own rate, below the cap
+    assert claim["accelerated"] is True and items["deposit_offset"]["amount"] == "-1,000.00"
+    # The alternative uses the latest appraisal by the claim date (60,000.00 of 1 June is not yet known).
+    assert claim["alternative_shortfall"] is not None and "90,000.00" in result.output
+    for args, message in (
+        (["cases", "claim", "K9", "--as-of", day], "contract K9 is not in the store"),
+        (["cases", "claim", "K2", "--as-of", "2024-02-01"], "nothing is overdue on 2024-02-01"),
+        (["cases", "claim", "K1", "--as-of", "someday"], "is not a date"),
+    ):
+        refused = runner.invoke(app, [*args, "-w", str(workspace.root)], env=env)
+        assert refused.exit_code == 1 and message in refused.output
+        assert len(refused.output.strip().splitlines()) == 1
