@@ -354,3 +354,21 @@ def test_every_rule_fires_and_pyspark_equals_the_polars_engine(spark: Any) -> No
     _every_rule_fired(_forced(EVERY_RULE, _pyspark(spark)))
     for rules in (TRIAL, CBIRC):
         _forced(rules, _pyspark(spark))
+
+
+@pytest.mark.parametrize("rule_set", SHIPPED)
+def test_without_the_optional_inputs_duckdb_equals_the_polars_engine(rule_set: str, inputs: Inputs) -> None:
+    """No lessee types, appraisals, previous run or restructurings: only the DPD bands (and the
+    restructuring hold without a previous class) apply, in both engines alike."""
+    rules, load = load_rule_set(rule_set), _duckdb()
+    day = DAYS[-1]
+    frame = inputs.book.at(day)
+    assert_frame_equal(
+        _result(classify_expr(load("lg_positions", frame), rules)), classify(frame, rules).sort("contract_no")
+    )
+    ours = classify_expr(
+        load("lg_positions", frame), rules, restructured=load("lg_restructured", inputs.restructured)
+    )
+    assert_frame_equal(
+        _result(ours), classify(frame, rules, restructured=inputs.restructured).sort("contract_no")
+    )
