@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 import leaseguard
-from leaseguard.api import assets, contracts, evidence, imports, system
+from leaseguard.api import assets, contracts, credit, evidence, imports, system
 from leaseguard.api.deps import PrincipalCache
 from leaseguard.api.problems import add_problem_schemas, install_problem_handlers
 from leaseguard.evidence.checkpoint import NoteSigner
@@ -25,6 +26,7 @@ ROUTERS = (
     assets.router,
     imports.router,
     evidence.router,
+    credit.router,
 )
 
 DESCRIPTION = """Risk control for financial leasing: your lessor's contracts, payments, assets and valuations.
@@ -42,13 +44,17 @@ def create_app(
     evidence_signer: NoteSigner | None = None,
     warm_register: bool = False,
     key_cache_seconds: float = 2.0,
+    credit_models: Path | None = None,
+    credit_policy: Path | None = None,
+    credit_lists: Path | None = None,
 ) -> FastAPI:
     """The API over the store at `database_url` (SQLite or PostgreSQL); one engine for the app's life.
 
     With `evidence_signer` (the workspace's key), every asset check is also deposited in the evidence log;
     `warm_register` builds the ownership-check register at start-up instead of at the first check;
     a key that authenticated is trusted for `key_cache_seconds` without reading the store again, so a
-    revoked key stops working within that time.
+    revoked key stops working within that time. Credit decisions use the model artefacts in `credit_models`,
+    the policy file `credit_policy` (default: the shipped one) and the lists `credit_lists`.
     """
     # As many connections as the threads that serve synchronous routes, so a burst waits on work, not the pool.
     engine = create_store_engine(database_url, pool_pre_ping=True, pool_size=20, max_overflow=20)
@@ -76,6 +82,7 @@ def create_app(
     app.state.principals = PrincipalCache(key_cache_seconds)
     app.state.check_recorder = CheckRecorder(app.state.sessions, evidence_signer)
     app.state.evidence_signer = evidence_signer
+    app.state.credit_desk = credit.CreditDesk(credit_models, credit_policy, credit_lists)
     install_problem_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

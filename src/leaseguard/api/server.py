@@ -61,8 +61,17 @@ def workspace_app() -> FastAPI:
     from leaseguard.workspace import find_workspace
 
     workspace = find_workspace(Path(os.environ[SERVE_WORKSPACE_ENV]))
+    # Credit decisions need trained models: the folder credit.models (default credit/models) when it exists.
+    models = workspace.root / str(workspace.setting("credit", "models", default="credit/models"))
+    policy = workspace.setting("credit", "policy")
+    lists = workspace.setting("credit", "lists")
     return create_app(
-        workspace.database_url, evidence_signer=log_settings(workspace).signer, warm_register=True
+        workspace.database_url,
+        evidence_signer=log_settings(workspace).signer,
+        warm_register=True,
+        credit_models=models if models.is_dir() else None,
+        credit_policy=workspace.root / str(policy) if policy else None,
+        credit_lists=workspace.root / str(lists) if lists else None,
     )
 
 

@@ -11,6 +11,7 @@ from leaseguard.cli import (
     api_commands,
     cases_commands,
     classification_commands,
+    credit_commands,
     demo_commands,
     evidence_commands,
     import_commands,
@@ -65,6 +66,7 @@ import_commands.register(app)
 api_commands.register(app)
 registry_commands.register(app)
 evidence_commands.register(app)
+credit_commands.register(app)
 demo_commands.register(app)
 warning_analytics_commands.register(book_app)
 classification_commands.register(app, book_app)

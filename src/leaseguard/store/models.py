@@ -354,3 +354,26 @@ class CaseEvent(Base):
     recovered_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     note: Mapped[str | None] = mapped_column(Text)
     evidence_index: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class CreditApplication(Base):
+    """The inquiry and application log across lessors, which multi-head-lending features count, and the
+    credit decisions taken here (one row each, with where it was deposited in the evidence log)."""
+
+    __tablename__ = "credit_applications"
+    __table_args__ = (Index("ix_credit_applications_applicant_day", "applicant_id", "applied_on"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    lessor: Mapped[str] = mapped_column(String(32), index=True)
+    applicant_id: Mapped[str] = mapped_column(String(32))
+    applied_on: Mapped[dt.date] = mapped_column(Date)
+    application_id: Mapped[str | None] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(16))  # "decision" (taken here) or "log" (loaded)
+    decision: Mapped[str | None] = mapped_column(String(16))
+    score: Mapped[int | None] = mapped_column(Integer)
+    pd: Mapped[float | None] = mapped_column(Numeric(8, 6, asdecimal=False))
+    model_version: Mapped[str | None] = mapped_column(String(64))
+    policy_version: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    evidence_index: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -17,20 +17,23 @@ class Action(StrEnum):
     READ_IMPORTS = "imports:read"
     READ_EVIDENCE = "evidence:read"
     CHECK_ASSETS = "assets:check"
+    DECIDE_CREDIT = "credit:decide"
 
 
 # Checking an asset before funding is everyday work for everyone who reads the book.
 _BOOK = frozenset({Action.READ_CONTRACTS, Action.READ_ASSETS, Action.CHECK_ASSETS})
+# Credit decisions are taken by the people who underwrite, not by legal.
+_UNDERWRITE = frozenset({Action.DECIDE_CREDIT})
 # Evidence reads are the caller's own records plus checkpoints and proofs of the shared tree, so every role.
 _EVIDENCE = frozenset({Action.READ_EVIDENCE})
 
 # Import runs are global rows (not per lessor), so only roles that oversee the whole installation see them.
 PERMISSIONS: Mapping[str, frozenset[Action]] = MappingProxyType(
     {
-        "analyst": _BOOK | _EVIDENCE,
+        "analyst": _BOOK | _EVIDENCE | _UNDERWRITE,
         "compliance": _BOOK | _EVIDENCE | {Action.READ_IMPORTS},
         "legal": _BOOK | _EVIDENCE,
-        "admin": _BOOK | _EVIDENCE | {Action.READ_IMPORTS},
+        "admin": _BOOK | _EVIDENCE | _UNDERWRITE | {Action.READ_IMPORTS},
     }
 )
 

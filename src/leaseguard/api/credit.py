@@ -1,0 +1,185 @@
+"""HTTP route of the credit decision: POST /v1/applications/decide."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy.orm import Session, sessionmaker
+
+from leaseguard.api.deps import require
+from leaseguard.api.problems import ProblemError, problem_responses
+from leaseguard.credit.decide import Decider, policy_schema
+from leaseguard.credit.errors import CreditError
+from leaseguard.credit.model import CreditModel, ModelShelf
+from leaseguard.credit.policy import Policy, load_policy
+from leaseguard.credit.service import record_decision, store_facts
+from leaseguard.credit.verify import Lists, load_lists
+from leaseguard.evidence.checkpoint import NoteSigner
+from leaseguard.tenancy import Action, Principal
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(
+    prefix="/v1/applications", tags=["credit"], responses=problem_responses(401, 403, 404, 422, 503)
+)
+CanDecide = Annotated[Principal, Depends(require(Action.DECIDE_CREDIT))]
+Scalar = str | int | float | bool | None
+
+
+class ApplicationRequest(BaseModel):
+    """One application. Fields the model was trained on go alongside these, by their training names."""
+
+    model_config = ConfigDict(extra="allow")
+
+    applicant_id: str = Field(min_length=1, max_length=32, description="USCC or resident ID (18 characters).")
+    application_id: str | None = Field(default=None, max_length=64)
+    model_version: str | None = Field(default=None, max_length=64, description="Default: the newest model.")
+    applicant_type: str | None = Field(default=None, pattern="^(individual|enterprise)$")
+    stated_age: int | None = Field(default=None, ge=0, le=130)
+    enterprise_years: float | None = Field(default=None, ge=0, le=200)
+    registered_on: dt.date | None = None
+    monthly_income_yuan: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=2)
+    requested_amount_yuan: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=2)
+    term_months: int | None = Field(default=None, ge=1, le=600)
+
+    @model_validator(mode="after")
+    def extra_fields_are_scalars(self) -> ApplicationRequest:
+        for name, value in (self.model_extra or {}).items():
+            if not isinstance(value, Scalar):
+                raise ValueError(f"field {name} must be a string, number, boolean or null")
+        return self
+
+    def values(self) -> dict[str, Any]:
+        out = self.model_dump(exclude={"model_version"}, exclude_none=True)
+        for name in ("monthly_income_yuan", "requested_amount_yuan"):
+            if name in out:
+                out[name] = float(out[name]) if name != "monthly_income_yuan" else str(out[name])
+        return out
+
+
+class DecisionResponse(BaseModel):
+    decision_id: int
+    application_id: str | None
+    model_version: str
+    policy_version: int
+    score: int = Field(description="Scorecard points.")
+    pd: float = Field(description="Probability of default (from the model the policy names).")
+    scorecard_pd: float
+    gbm_pd: float
+    decision: str = Field(description="approve, refer or decline")
+    limit: str | None = Field(description="Limit in yuan, where the policy sets one.")
+    price_band: str | None
+    reasons: list[dict[str, Any]] = Field(
+        description="Top reasons: scorecard points lost, model contributions."
+    )
+    rules_fired: list[dict[str, str]]
+    verification: list[str]
+    features: dict[str, Any] = Field(description="Multi-head-lending features (counts only).")
+    evidence_index: int | None
+
+
+class CreditDesk:
+    """The deployed models, policy and lists of one API app. A policy file that changes is reloaded; if it no
+    longer loads, the working one stays in force."""
+
+    def __init__(self, models: Path | None, policy: Path | None, lists: Path | None) -> None:
+        self.shelf = ModelShelf(models) if models is not None else None
+        self.policy_path = policy
+        self.lists: Lists = load_lists(lists)
+        self._lock = threading.Lock()
+        self._policies: dict[str, tuple[float, Policy]] = {}
+        self._deciders: dict[tuple[str, str], Decider] = {}
+        # A policy that does not load, or names a field a deployed model lacks, stops the server at start-up,
+        # before any decision is taken with it.
+        for version in self.shelf.versions if self.shelf is not None else []:
+            try:
+                self.decider(version)
+            except ProblemError as error:
+                raise CreditError(error.detail, kind="invalid-policy") from None
+
+    def _policy(self, model: CreditModel) -> Policy:
+        stamp = self.policy_path.stat().st_mtime if self.policy_path is not None else 0.0
+        current = self._policies.get(model.version)
+        if current is not None and current[0] == stamp:
+            return current[1]
+        try:
+            policy = load_policy(self.policy_path, policy_schema(model))
+        except CreditError as error:
+            if current is None:
+                raise
+            log.error("policy not reloaded, the previous one stays in force: %s", error)
+            self._policies[model.version] = (stamp, current[1])
+            return current[1]
+        self._policies[model.version] = (stamp, policy)
+        return policy
+
+    def decider(self, version: str | None) -> Decider:
+        if self.shelf is None:
+            raise ProblemError(503, "No credit model is deployed on this server.", kind="no-credit-model")
+        try:
+            model = self.shelf.get(version)
+        except CreditError as error:
+            raise ProblemError(404, str(error), kind="unknown-model") from None
+        with self._lock:
+            try:
+                policy = self._policy(model)
+                key = (model.version, policy.sha256)
+                if key not in self._deciders:
+                    self._deciders[key] = Decider(model, policy, self.lists)
+            except CreditError as error:
+                raise ProblemError(
+                    503, f"The credit policy does not load: {error}", kind="invalid-policy"
+                ) from None
+            return self._deciders[key]
+
+
+def _decide(
+    sessions: sessionmaker[Session],
+    decider: Decider,
+    values: dict[str, Any],
+    principal: Principal,
+    signer: NoteSigner | None,
+) -> dict[str, Any]:
+    today = dt.date.today()
+    with sessions() as session, session.begin():
+        facts = store_facts(session, values["applicant_id"], principal.lessor, today)
+        decision = decider.decide(values, facts, today, where="request body")
+        row = record_decision(
+            session,
+            decision,
+            lessor=principal.lessor,
+            applicant_id=values["applicant_id"],
+            today=today,
+            asked_by=principal.key_prefix,
+            channel="api",
+            policy_sha256=decider.policy.sha256,
+            signer=signer,
+        )
+        return {**decision.to_json(), "decision_id": row.id, "evidence_index": row.evidence_index}
+
+
+@router.post("/decide")
+async def decide_route(body: ApplicationRequest, request: Request, principal: CanDecide) -> DecisionResponse:
+    """Decide one application: verification, multi-head features from the store, scorecard, LightGBM, policy."""
+    desk: CreditDesk = request.app.state.credit_desk
+    decider = desk.decider(body.model_version)
+    try:
+        answer = await run_in_threadpool(
+            _decide,
+            request.app.state.sessions,
+            decider,
+            body.values(),
+            principal,
+            request.app.state.evidence_signer,
+        )
+    except CreditError as error:
+        raise ProblemError(422, str(error), kind=error.kind) from None
+    return DecisionResponse(**answer)

@@ -1,0 +1,196 @@
+"""One decision: verification, features, scorecard, LightGBM, policy rules, limit and price band, reasons.
+
+Pure: what the store knows about the applicant comes in as `StoreFacts`; nothing here reads a file or a
+database, and the hot path touches no pandas."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from leaseguard.credit.errors import CreditError
+from leaseguard.credit.features import MULTI_HEAD_FIELDS, committed_share, multi_head_counts
+from leaseguard.credit.gbm import top_contributions
+from leaseguard.credit.model import CreditModel
+from leaseguard.credit.policy import Policy, combine, load_policy, run_rules
+from leaseguard.credit.scorecard import reasons_from_points
+from leaseguard.credit.verify import VERIFICATION_FIELDS, Lists, verify_application
+
+TOP_REASONS = 3
+
+# Fields of an application the decision reads besides the model's features.
+APPLICATION_FIELDS: dict[str, type] = {
+    "applicant_type": str,
+    "stated_age": int,
+    "enterprise_years": float,
+    "monthly_income_yuan": float,
+    "requested_amount_yuan": float,
+    "term_months": int,
+}
+DECISION_FIELDS: dict[str, type] = {"score": float, "pd": float, "scorecard_pd": float, "gbm_pd": float}
+
+
+def policy_schema(model: CreditModel | None = None) -> dict[str, type]:
+    """Every field a policy rule may name: verification, multi-head features, application fields, the
+    model's features and the model outputs."""
+    schema: dict[str, type] = {**VERIFICATION_FIELDS, **MULTI_HEAD_FIELDS, **APPLICATION_FIELDS}
+    if model is not None:
+        for spec in model.specs:
+            schema.setdefault(spec.name, float if spec.kind == "numeric" else str)
+    schema.update(DECISION_FIELDS)
+    return schema
+
+
+@dataclass(frozen=True)
+class StoreFacts:
+    """What the store knows of an applicant at decision time; counts and sums only, never another lessor's rows."""
+
+    prior: Sequence[tuple[str, dt.date]] = ()  # (lessor, day) of earlier applications and inquiries
+    outstanding_elsewhere: int = 0
+    commitments_fen: Sequence[Decimal] = ()
+    in_arrears: bool = False
+
+
+@dataclass
+class Decision:
+    application_id: str | None
+    model_version: str
+    policy_version: int
+    score: int
+    pd: float
+    scorecard_pd: float
+    gbm_pd: float
+    decision: str
+    limit_yuan: Decimal | None
+    price_band: str | None
+    reasons: list[dict[str, Any]]
+    rules_fired: list[dict[str, str]]
+    verification: list[str]
+    features: dict[str, Any] = field(default_factory=dict)
+    # The model's inputs as it read them: kept with the record (audit, drift monitoring), not answered.
+    inputs: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "application_id": self.application_id,
+            "model_version": self.model_version,
+            "policy_version": self.policy_version,
+            "score": self.score,
+            "pd": round(self.pd, 6),
+            "scorecard_pd": round(self.scorecard_pd, 6),
+            "gbm_pd": round(self.gbm_pd, 6),
+            "decision": self.decision,
+            "limit": None if self.limit_yuan is None else f"{self.limit_yuan:.2f}",
+            "price_band": self.price_band,
+            "reasons": self.reasons,
+            "rules_fired": self.rules_fired,
+            "verification": self.verification,
+            "features": self.features,
+        }
+
+
+def _income_fen(application: Mapping[str, Any]) -> int | None:
+    value = application.get("monthly_income_yuan")
+    if value is None or value == "":
+        return None
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise CreditError(
+            f"field monthly_income_yuan: {value!r} is not an amount of yuan", field="monthly_income_yuan"
+        ) from None
+    if amount < 0 or not amount.is_finite():
+        raise CreditError(
+            "field monthly_income_yuan: must be a non-negative amount", field="monthly_income_yuan"
+        )
+    return int((amount * 100).to_integral_value())
+
+
+class Decider:
+    """A loaded model, policy and lists: decide one application in well under a millisecond or two."""
+
+    def __init__(self, model: CreditModel, policy: Policy, lists: Lists) -> None:
+        self.model = model
+        self.policy = policy
+        self.lists = lists
+        self.schema = policy_schema(model)
+        unknown = sorted(policy.fields - set(self.schema))
+        if unknown:
+            raise CreditError(
+                f"{policy.source}: a rule names field {unknown[0]!r}, which model {model.version} does not know",
+                field=unknown[0],
+                kind="invalid-policy",
+            )
+
+    @classmethod
+    def shipped(cls, model: CreditModel, lists: Lists) -> Decider:
+        return cls(model, load_policy(None, policy_schema(model)), lists)
+
+    def decide(
+        self, application: Mapping[str, Any], facts: StoreFacts, today: dt.date, where: str = "application"
+    ) -> Decision:
+        application_id = application.get("application_id")
+        income_fen = _income_fen(application)
+        verification = verify_application(
+            application, lists=self.lists, in_arrears=facts.in_arrears, today=today
+        )
+        multi_head: dict[str, Any] = multi_head_counts(facts.prior, today)
+        multi_head["mh_outstanding_elsewhere"] = facts.outstanding_elsewhere
+        multi_head["income_committed_share"] = committed_share(facts.commitments_fen, income_fen)
+        values: dict[str, Any] = {**application, **verification.fields, **multi_head}
+        checked: dict[str, float | str | None] = {}
+        from leaseguard.credit.features import check_value
+
+        for spec in self.model.specs:
+            checked[spec.name] = check_value(spec, values.get(spec.name), where)
+        score, parts = self.model.scorecard.score_row(checked)
+        scorecard_pd = self.model.scorecard.pd_of(score)
+        row = self.model.gbm.row(checked)
+        gbm_pd = float(self.model.gbm.predict(row)[0])
+        pd_ = gbm_pd if self.policy.pd_from == "gbm" else scorecard_pd
+        values.update({"score": score, "pd": pd_, "scorecard_pd": scorecard_pd, "gbm_pd": gbm_pd})
+        fired = run_rules(self.policy, values)
+        decision = combine(self.policy.cutoff_decision(pd_), fired)
+        limit: Decimal | None = None
+        price_band: str | None = None
+        band = self.policy.band_for(pd_) if decision != "decline" else None
+        if band is not None:
+            price_band = band.price_band
+            if band.months_of_income is not None and income_fen is not None:
+                limit = Decimal(income_fen * band.months_of_income) / 100
+                if band.limit_cap_yuan is not None:
+                    limit = min(limit, band.limit_cap_yuan)
+                limit = limit.quantize(Decimal("0.01"))
+            elif band.limit_cap_yuan is not None:
+                limit = band.limit_cap_yuan
+        reasons = [
+            {"source": "scorecard", **reason}
+            for reason in reasons_from_points(self.model.scorecard, parts, checked, TOP_REASONS)
+        ]
+        reasons += [
+            {"source": "model", **reason}
+            for reason in top_contributions(self.model.gbm.contributions(row), checked, TOP_REASONS)
+        ]
+        return Decision(
+            application_id=None if application_id is None else str(application_id),
+            model_version=self.model.version,
+            policy_version=self.policy.version,
+            score=round(score),
+            pd=pd_,
+            scorecard_pd=scorecard_pd,
+            gbm_pd=gbm_pd,
+            decision=decision,
+            limit_yuan=limit,
+            price_band=price_band,
+            reasons=reasons,
+            rules_fired=[{"id": f.id, "action": f.action, "reason": f.reason} for f in fired],
+            verification=verification.findings,
+            features={
+                k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in multi_head.items()
+            },
+            inputs=dict(checked),
+        )

@@ -1,0 +1,179 @@
+"""Application verification: identity numbers and what they tell (age, region), internal consistency,
+blacklists and watchlists kept as data, and arrears anywhere in the store (given as a set of IDs)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from stdnum.cn import ric, uscc
+from stdnum.exceptions import ValidationError
+
+from leaseguard.credit.errors import CreditError
+
+# A stated age may differ from the ID's by one year: applicants round, and forms ask "age" loosely.
+AGE_TOLERANCE_YEARS = 1
+
+
+@dataclass(frozen=True)
+class Lists:
+    """Blacklist and watchlist: ID number -> reason."""
+
+    blacklist: Mapping[str, str]
+    watchlist: Mapping[str, str]
+    version: int = 1
+
+
+def load_lists(path: Path | None = None) -> Lists:
+    """The lists at `path`, or the shipped ones; a malformed file is an error naming the entry."""
+    source = str(path) if path else "defaults/credit/lists.yaml"
+    try:
+        text = (
+            path.read_text(encoding="utf-8")
+            if path
+            else resources.files("leaseguard.defaults").joinpath("credit/lists.yaml").read_text("utf-8")
+        )
+        data = yaml.safe_load(text) or {}
+    except (OSError, yaml.YAMLError) as error:
+        raise CreditError(f"{source}: cannot read the lists: {error}") from None
+    if not isinstance(data, dict):
+        raise CreditError(f"{source}: expected a mapping with blacklist and watchlist")
+    out: dict[str, dict[str, str]] = {}
+    for name in ("blacklist", "watchlist"):
+        entries = data.get(name) or []
+        if not isinstance(entries, list):
+            raise CreditError(f"{source}: {name} must be a list", field=name)
+        table: dict[str, str] = {}
+        for number, entry in enumerate(entries, 1):
+            if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
+                raise CreditError(f"{source}: {name} entry {number}: needs an `id` string", field=name)
+            table[entry["id"].strip().upper()] = str(entry.get("reason", ""))
+        out[name] = table
+    return Lists(out["blacklist"], out["watchlist"], int(data.get("version", 1)))
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What verification found; `fields` are the values policy rules and models may read."""
+
+    id_type: str  # "resident_id", "uscc" or "unknown"
+    fields: dict[str, Any]
+    findings: list[str] = field(default_factory=list)
+
+
+def _years_between(start: dt.date, end: dt.date) -> int:
+    return end.year - start.year - ((end.month, end.day) < (start.month, start.day))
+
+
+def verify_application(
+    application: Mapping[str, Any],
+    *,
+    lists: Lists,
+    in_arrears: bool,
+    today: dt.date,
+) -> Verification:
+    """Check one application; never raises on a bad ID (that is a finding), only on mistyped fields."""
+    applicant_id = str(application.get("applicant_id") or "").strip().upper()
+    findings: list[str] = []
+    id_type = "unknown"
+    id_valid = False
+    age_from_id: int | None = None
+    region = ""
+    if len(applicant_id) == 18 and applicant_id[:17].isdigit():
+        id_type = "resident_id"
+        try:
+            ric.validate(applicant_id)
+            birth = ric.get_birth_date(applicant_id)
+            place = ric.get_birth_place(applicant_id)
+            id_valid = True
+            age_from_id = _years_between(birth, today)
+            region = "".join(str(v) for v in place.values()) if isinstance(place, dict) else ""
+        except (ValidationError, ValueError) as error:
+            findings.append(f"resident ID {applicant_id!r} is not valid: {error}")
+    elif len(applicant_id) == 18:
+        id_type = "uscc"
+        try:
+            uscc.validate(applicant_id)
+            id_valid = True
+        except (ValidationError, ValueError) as error:
+            findings.append(f"unified social credit code {applicant_id!r} is not valid: {error}")
+    else:
+        findings.append(f"applicant_id {applicant_id!r} is neither an 18-character resident ID nor a USCC")
+
+    age_mismatch = False
+    stated_age = application.get("stated_age")
+    if stated_age is not None and age_from_id is not None:
+        if not isinstance(stated_age, int | float) or isinstance(stated_age, bool):
+            raise CreditError("field stated_age: must be a number of years", field="stated_age")
+        if abs(int(stated_age) - age_from_id) > AGE_TOLERANCE_YEARS:
+            age_mismatch = True
+            findings.append(f"stated age {stated_age} but the resident ID gives {age_from_id}")
+
+    trading_before_registration = False
+    registered_on = application.get("registered_on")
+    enterprise_years = application.get("enterprise_years")
+    if registered_on is not None and enterprise_years is not None:
+        if isinstance(registered_on, str):
+            try:
+                registered_on = dt.date.fromisoformat(registered_on)
+            except ValueError:
+                raise CreditError(
+                    f"field registered_on: {registered_on!r} is not a date YYYY-MM-DD", field="registered_on"
+                ) from None
+        if not isinstance(registered_on, dt.date):
+            raise CreditError("field registered_on: must be a date YYYY-MM-DD", field="registered_on")
+        registered_years = _years_between(registered_on, today)
+        try:
+            claimed = float(enterprise_years)
+        except (TypeError, ValueError):
+            raise CreditError(
+                f"field enterprise_years: {enterprise_years!r} is not a number of years",
+                field="enterprise_years",
+            ) from None
+        if claimed > registered_years + 1:
+            trading_before_registration = True
+            findings.append(
+                f"claims {enterprise_years} years of trading but was registered {registered_years} years ago"
+            )
+
+    blacklisted = applicant_id in lists.blacklist
+    watchlisted = applicant_id in lists.watchlist
+    if blacklisted:
+        findings.append(f"on the blacklist: {lists.blacklist[applicant_id]}")
+    if watchlisted:
+        findings.append(f"on a watchlist: {lists.watchlist[applicant_id]}")
+    if in_arrears:
+        findings.append("already in arrears on a lease in the store")
+    return Verification(
+        id_type,
+        {
+            "id_valid": id_valid,
+            "id_type": id_type,
+            "age_from_id": age_from_id if age_from_id is not None else -1,
+            "birth_region": region,
+            "age_mismatch": age_mismatch,
+            "trading_before_registration": trading_before_registration,
+            "blacklisted": blacklisted,
+            "watchlisted": watchlisted,
+            "in_arrears": in_arrears,
+        },
+        findings,
+    )
+
+
+VERIFICATION_FIELDS: dict[str, type] = {
+    "id_valid": bool,
+    "id_type": str,
+    "age_from_id": int,
+    "birth_region": str,
+    "age_mismatch": bool,
+    "trading_before_registration": bool,
+    "blacklisted": bool,
+    "watchlisted": bool,
+    "in_arrears": bool,
+}

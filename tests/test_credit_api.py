@@ -1,0 +1,275 @@
+"""POST /v1/applications/decide through a real server on SQLite and PostgreSQL: multi-head features and
+arrears from the store across lessors (counts only), decisions recorded and deposited, bad input, policy
+reload that never lets a broken file replace a working one."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pandas as pd
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import select
+
+from conftest import migrated_store, running
+from leaseguard.api import create_app
+from leaseguard.credit.model import fingerprint, train
+from leaseguard.credit.policy import shipped_policy_text
+from leaseguard.evidence import NoteSigner
+from leaseguard.store.db import create_store_engine, session_factory
+from leaseguard.store.models import Contract, ContractClass, CreditApplication
+from leaseguard.synth.applications import generate_applications
+from leaseguard.tenancy import add_lessor, create_key
+
+TODAY = dt.date.today()
+CLEAN = "110101199001011237"  # on the shipped watchlist
+MULTI = "110105198506150016"
+ARREARS = "440305198811110011"
+COMMITTED = "310104197703030035"
+SECRET_CONTRACT = "BETA-SECRET-77"
+
+
+def _valid(body17: str) -> str:
+    from stdnum.cn import ric
+
+    return body17 + ric.calc_check_digit(body17)
+
+
+MULTI, ARREARS, COMMITTED = (_valid(x[:17]) for x in (MULTI, ARREARS, COMMITTED))
+
+
+@dataclass(frozen=True)
+class DecideApi:
+    client: httpx.Client
+    url: str
+    alpha: str
+    beta: str
+    legal: str
+    policy: Path
+
+    def decide(self, key: str | None, **body: object) -> httpx.Response:
+        headers = {"X-API-Key": key} if key else {}
+        return self.client.post("/v1/applications/decide", json=body, headers=headers)
+
+
+def application(applicant: str, **more: object) -> dict[str, object]:
+    return {
+        "applicant_id": applicant,
+        "applicant_type": "individual",
+        "stated_age": dt.date.today().year - int(applicant[6:10]),
+        "monthly_income_yuan": "9000.00",
+        "requested_amount_yuan": "60000",
+        "term_months": 24,
+        **more,
+    }
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("credit-models")
+    data = folder / "applications.csv"
+    generate_applications(seed=5, applicants=2000).applications.to_csv(data, index=False)
+    result = train(pd.read_csv(data), "bad", source=data.name, data_fingerprint=fingerprint(data))
+    result.model.save(folder / "deployed")
+    return folder / "deployed"
+
+
+def _contract(no: str, lessor: str, lessee: str, start: dt.date) -> Contract:
+    return Contract(
+        contract_no=no,
+        lessor=lessor,
+        lessee_id=lessee,
+        lessee_name="某某",
+        lessee_type="individual",
+        start_date=start,
+        term_months=36,
+        principal_fen=36_000_000,
+        annual_rate="0.06",
+        method="annuity",
+        frequency="monthly",
+    )
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def api(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, models: Path
+) -> Iterator[DecideApi]:
+    folder = tmp_path_factory.mktemp("decide")
+    url = migrated_store(request, folder)
+    engine = create_store_engine(url)
+    with session_factory(engine)() as session, session.begin():
+        add_lessor(session, "ALPHA", "甲融资租赁有限公司")
+        add_lessor(session, "BETA", "乙融资租赁有限公司")
+        session.flush()
+        for i, lessor in enumerate(("BETA", "GAMMA", "DELTA", "EPSILON", "ZETA")):
+            session.add(
+                CreditApplication(
+                    lessor=lessor,
+                    applicant_id=MULTI,
+                    applied_on=TODAY - dt.timedelta(days=i * 3),
+                    source="log",
+                    created_at=dt.datetime.now(dt.UTC),
+                )
+            )
+        session.add(_contract(SECRET_CONTRACT, "BETA", ARREARS, TODAY - dt.timedelta(days=200)))
+        session.add(_contract("BETA-2", "BETA", COMMITTED, TODAY - dt.timedelta(days=100)))
+        session.add(_contract("BETA-OLD", "BETA", COMMITTED, TODAY - dt.timedelta(days=2000)))
+        session.flush()
+        session.add(
+            ContractClass(
+                as_of=TODAY - dt.timedelta(days=1),
+                contract_no=SECRET_CONTRACT,
+                lessor="BETA",
+                dpd=45,
+                outstanding_principal_fen=1,
+                overdue_amount_fen=1,
+                claim_balance_fen=1,
+                klass="special",
+                deciding_rule="dpd",
+                reasons="",
+                provision_fen=0,
+            )
+        )
+        alpha = create_key(session, lessor="ALPHA", role="analyst").key
+        beta = create_key(session, lessor="BETA", role="analyst").key
+        legal = create_key(session, lessor="ALPHA", role="legal").key
+    engine.dispose()
+    policy = folder / "policy.yaml"
+    policy.write_text(shipped_policy_text(), encoding="utf-8")
+    signer = NoteSigner("leaseguard.test/credit", Ed25519PrivateKey.generate())
+    app = create_app(url, evidence_signer=signer, credit_models=models, credit_policy=policy)
+    with running(app) as base, httpx.Client(base_url=base, timeout=30) as client:
+        yield DecideApi(client, url, alpha, beta, legal, policy)
+
+
+def test_a_decision_has_score_pd_decision_reasons_and_is_recorded(api: DecideApi) -> None:
+    response = api.decide(api.alpha, **application(CLEAN, application_id="A-001"))
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["decision"] in ("approve", "refer", "decline")
+    assert 0 < answer["pd"] < 1 and isinstance(answer["score"], int)
+    assert [r["id"] for r in answer["rules_fired"]] == ["watchlisted"]  # the shipped watchlist holds CLEAN
+    assert answer["decision"] in ("refer", "decline")
+    assert answer["reasons"] and all(r["text"] for r in answer["reasons"])
+    assert isinstance(answer["evidence_index"], int)
+    engine = create_store_engine(api.url)
+    with session_factory(engine)() as session:
+        row = session.execute(
+            select(CreditApplication).where(CreditApplication.id == answer["decision_id"])
+        ).scalar_one()
+        assert (row.lessor, row.source, row.decision, row.application_id) == (
+            "ALPHA",
+            "decision",
+            answer["decision"],
+            "A-001",
+        )
+        assert row.evidence_index == answer["evidence_index"]
+    engine.dispose()
+
+
+def test_multi_head_borrower_is_counted_across_lessors_without_naming_them(api: DecideApi) -> None:
+    response = api.decide(api.alpha, **application(MULTI))
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    features = answer["features"]
+    assert features["mh_lenders_7d"] == 3 and features["mh_applications_7d"] == 3
+    assert features["mh_lenders_30d"] == 5 and features["mh_applications_30d"] == 5
+    assert answer["decision"] == "decline"
+    assert "many_lenders_30d" in [r["id"] for r in answer["rules_fired"]]
+    for secret in ("BETA", "GAMMA", "DELTA", "EPSILON", "ZETA"):
+        assert secret not in response.text
+
+
+def test_arrears_anywhere_in_the_store_declines_without_revealing_the_contract(api: DecideApi) -> None:
+    response = api.decide(api.alpha, **application(ARREARS))
+    answer = response.json()
+    assert answer["decision"] == "decline" and "in_arrears" in [r["id"] for r in answer["rules_fired"]]
+    assert SECRET_CONTRACT not in response.text and "BETA" not in response.text
+
+
+def test_outstanding_contracts_elsewhere_and_committed_income(api: DecideApi) -> None:
+    at_alpha = api.decide(api.alpha, **application(COMMITTED)).json()["features"]
+    assert at_alpha["mh_outstanding_elsewhere"] == 1  # the ended contract does not count
+    # 360,000 yuan over 36 months at 6%: about 10,952 yuan a month against 9,000 of income.
+    assert at_alpha["income_committed_share"] == pytest.approx(1.2169, abs=1e-3)
+    at_beta = api.decide(api.beta, **application(COMMITTED)).json()["features"]
+    assert at_beta["mh_outstanding_elsewhere"] == 0  # BETA's own contract is not "elsewhere"
+
+
+def test_each_decision_enters_the_log_other_lessors_count(api: DecideApi) -> None:
+    applicant = _valid("32010219920202001")
+    first = api.decide(api.beta, **application(applicant)).json()["features"]
+    api.decide(api.alpha, **application(applicant))
+    second = api.decide(api.beta, **application(applicant)).json()["features"]
+    assert second["mh_applications_7d"] == first["mh_applications_7d"] + 2
+    assert second["mh_lenders_7d"] == 2
+
+
+def test_bad_input_is_a_problem_naming_the_field(api: DecideApi) -> None:
+    missing = api.decide(
+        api.alpha, **{k: v for k, v in application(CLEAN).items() if k != "monthly_income_yuan"}
+    )
+    assert missing.status_code == 422 and missing.headers["content-type"] == "application/problem+json"
+    assert "monthly_income_yuan" in missing.json()["detail"]
+    huge = api.decide(api.alpha, **application(CLEAN, requested_amount_yuan="999999999999"))
+    assert huge.status_code == 422 and "out of range" in huge.json()["detail"]
+    assert huge.json()["type"].endswith("out-of-range")
+    mistyped = api.decide(api.alpha, **application(CLEAN, term_months="two years"))
+    assert mistyped.status_code == 422 and mistyped.json()["errors"][0]["field"] == "term_months"
+    nested = api.decide(api.alpha, **application(CLEAN, extra={"a": 1}))
+    assert nested.status_code == 422
+    unknown = api.decide(api.alpha, **application(CLEAN, model_version="19990101T000000-deadbeef"))
+    assert unknown.status_code == 404 and "19990101T000000-deadbeef" in unknown.json()["detail"]
+    assert "Traceback" not in unknown.text
+
+
+def test_keys_and_roles(api: DecideApi) -> None:
+    assert api.decide(None, **application(CLEAN)).status_code == 401
+    forbidden = api.decide(api.legal, **application(CLEAN))
+    assert forbidden.status_code == 403 and "credit:decide" in forbidden.json()["detail"]
+
+
+def test_a_broken_policy_never_replaces_the_working_one(api: DecideApi) -> None:
+    def bump(text: str) -> None:
+        api.policy.write_text(text, encoding="utf-8")
+        stamp = api.policy.stat().st_mtime + 5
+        os.utime(api.policy, (stamp, stamp))
+
+    working = shipped_policy_text()
+    try:
+        bump(working.replace("version: 1", "version: 7", 1))
+        assert api.decide(api.alpha, **application(CLEAN)).json()["policy_version"] == 7
+        bump(
+            working.replace("version: 1", "version: 8", 1).replace("mh_lenders_30d > 3", "mh_lendrs_30d > 3")
+        )
+        still = api.decide(api.alpha, **application(CLEAN))
+        assert still.status_code == 200 and still.json()["policy_version"] == 7
+        bump(working.replace("version: 1", "version: 9", 1))
+        assert api.decide(api.alpha, **application(CLEAN)).json()["policy_version"] == 9
+    finally:
+        bump(working)
+
+
+def test_a_server_does_not_start_with_a_broken_policy(models: Path, tmp_path: Path) -> None:
+    from leaseguard.credit.errors import CreditError
+
+    broken = tmp_path / "policy.yaml"
+    broken.write_text(
+        shipped_policy_text().replace('when: "in_arrears"', 'when: "in_arears"'), encoding="utf-8"
+    )
+    with pytest.raises(CreditError, match="in_arears"):
+        create_app(f"sqlite:///{tmp_path / 'x.db'}", credit_models=models, credit_policy=broken)
+
+
+def test_no_model_deployed_is_a_503(api: DecideApi) -> None:
+    app = create_app(api.url)
+    with running(app) as base, httpx.Client(base_url=base, timeout=30) as client:
+        response = client.post(
+            "/v1/applications/decide", json=application(CLEAN), headers={"X-API-Key": api.alpha}
+        )
+    assert response.status_code == 503 and response.json()["type"].endswith("no-credit-model")
