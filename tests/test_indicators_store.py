@@ -17,6 +17,7 @@ import httpx
 import pytest
 import yaml
 from openpyxl import load_workbook
+from pypdf import PdfReader
 from sqlalchemy import func, select, text
 from typer.testing import CliRunner
 
@@ -190,6 +191,10 @@ def test_missing_item_refuses_the_report_and_draft_marks_every_page(
     workbook = load_workbook(xlsx)
     for sheet in workbook.worksheets:
         assert str(sheet["A1"].value).startswith("DRAFT") and "DRAFT" in (sheet.oddHeader.center.text or "")
+    pdf = tmp_path / "r.pdf"
+    _run(workspace, *args[:-1], str(pdf), "--format", "pdf", "--draft")
+    pages = [page.extract_text() for page in PdfReader(pdf).pages]
+    assert pages and all("DRAFT — computed from incomplete" in page for page in pages)
     data["items"]["total_assets"] = str(Decimal(data["items"]["total_assets"]) + 1)
     broken.write_text(yaml.safe_dump(data), "utf-8")
     message = _fail(workspace, *args)
@@ -199,7 +204,9 @@ def test_missing_item_refuses_the_report_and_draft_marks_every_page(
 def test_bad_options_fail_in_one_line(workspace: Workspace, tmp_path: Path) -> None:
     base = ("report", "regulatory", "--as-of", DAY.isoformat())
     assert "unknown rule set 'nfra-2099'" in _fail(workspace, *base, "--rules", "nfra-2099")
-    assert "pdf is not available" in _fail(workspace, *base, "--rules", "nfra-2024", "--format", "pdf")
+    assert "--format 'docx': choose one of json, html, xlsx, pdf" in _fail(
+        workspace, *base, "--rules", "nfra-2024", "--format", "docx"
+    )
     assert "is not the reporting date 2025-05-31" in _fail(
         workspace, "report", "regulatory", "--as-of", "2025-05-31", "--rules", "nfra-2024",
         "--balance-sheet", str(workspace.root / "balance-sheets" / f"{DAY}.yaml"),
@@ -269,3 +276,18 @@ def test_api_live_report_equals_the_filed_one_and_what_if_moves(
     bad = client.post("/v1/indicators/nfra-2024/what-if", headers=auth, json={
         "as_of": DAY.isoformat(), "lessee_id": "X", "principal": "1.001"})  # fmt: skip
     assert bad.status_code == 422 and "more than 2 decimals" in bad.json()["detail"]
+
+
+def test_the_pdf_report_carries_every_indicator_with_the_json_values(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    report = _report(workspace, tmp_path, "leasing-indicators-trial", DAY)
+    pdf = tmp_path / "trial.pdf"
+    _run(workspace, "report", "regulatory", "--as-of", DAY.isoformat(), "--rules", "leasing-indicators-trial",
+         "--format", "pdf", "--out", str(pdf))  # fmt: skip
+    text = "\n".join(page.extract_text() for page in PdfReader(pdf).pages).replace("\n", " ")
+    assert "DRAFT" not in text and "资本充足率" in text
+    for indicator in report["indicators"]:
+        assert indicator["id"] in text
+        if indicator["value"] is not None and indicator["unit"] == "ratio":
+            assert f"{Decimal(str(indicator['value'])) * 100:.2f}%" in text, indicator["id"]

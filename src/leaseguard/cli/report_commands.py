@@ -123,7 +123,7 @@ def _table(report: IndicatorReport) -> Table:
 def regulatory(
     as_of: AsOf,
     rules: Rules,
-    fmt: Annotated[str, typer.Option("--format", help="json, html or xlsx (pdf is not available).")] = "html",
+    fmt: Annotated[str, typer.Option("--format", help="json, html, xlsx or pdf.")] = "html",
     out: Annotated[
         Path | None, typer.Option("--out", help="File to write (default: in the current folder).")
     ] = None,
@@ -136,8 +136,6 @@ def regulatory(
 ) -> None:
     """Every indicator of a rule set with value, limit, headroom, status, top contributors and the change since
     the last filed report; alerts (warning or breach) go into the evidence log with the report."""
-    if fmt == "pdf":
-        fail("--format pdf is not available: no PDF library is pinned; use html (print it to PDF) or xlsx")
     if fmt not in FORMATS:
         fail(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
     day = _date(as_of)

@@ -1,7 +1,9 @@
-"""The report a compliance officer files: JSON for other tools, HTML to read and print, XLSX to work in.
+"""The report a compliance officer files: JSON for other tools, HTML to read and print, XLSX to work in, PDF
+to file.
 
 A draft says so on every page: in the HTML a banner fixed to the page (repeated by print on each page) and in
-the title, in the workbook a first row and the page header of every sheet, in the JSON `"draft": true`.
+the title, in the workbook a first row and the page header of every sheet, in the PDF a line at the top of
+every page, in the JSON `"draft": true`.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from openpyxl.styles import Font, PatternFill
 from leaseguard.indicators.engine import IndicatorReport, IndicatorResult
 from leaseguard.indicators.service import report_json
 
-FORMATS = ("json", "html", "xlsx")
+FORMATS = ("json", "html", "xlsx", "pdf")
 DRAFT_TEXT = "DRAFT — computed from incomplete or inconsistent data; not for filing"
 STATUS_COLOURS = {"ok": "C6EFCE", "warning": "FFEB9C", "breach": "FFC7CE"}
 
@@ -123,5 +125,65 @@ def write_xlsx(report: IndicatorReport, out: Path) -> None:
     book.save(out)
 
 
+def write_pdf(report: IndicatorReport, out: Path) -> None:
+    """The report as a landscape A4 PDF; a draft carries the DRAFT line at the top of every page.
+
+    Chinese text is set in Adobe's standard CID font STSong-Light, which is referenced, not embedded (no CJK font
+    ships with Python): Acrobat and most viewers supply it; the text is always in the file and searchable."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4, landscape
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    font = "STSong-Light"
+    if font not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(font))
+    text = ParagraphStyle("cell", fontName=font, fontSize=7, leading=9)
+    title = ParagraphStyle("title", fontName=font, fontSize=13, leading=16)
+
+    def every_page(canvas: object, doc: object) -> None:
+        if report.draft:
+            canvas.saveState()  # type: ignore[attr-defined]
+            canvas.setFillColor(colors.red)  # type: ignore[attr-defined]
+            canvas.setFont(font, 11)  # type: ignore[attr-defined]
+            canvas.drawCentredString(landscape(A4)[0] / 2, landscape(A4)[1] - 8 * mm, DRAFT_TEXT)  # type: ignore[attr-defined]
+            canvas.restoreState()  # type: ignore[attr-defined]
+
+    def cell(value: str) -> Paragraph:
+        return Paragraph(html.escape(value), text)
+
+    rows = [[cell(h) for h in ("id", "indicator", "value", "limit", "headroom", "status", "change",
+                               "numerator (yuan)", "denominator (yuan)", "clause")]]  # fmt: skip
+    styles = [("GRID", (0, 0), (-1, -1), 0.3, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+              ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey)]  # fmt: skip
+    for number, r in enumerate(report.results, start=1):
+        status = r.status + (f" ({', '.join(r.missing)} missing)" if r.missing else "")
+        rows.append([cell(r.id), cell(r.name), cell(show_value(r, r.value)),
+                     cell(f"{r.comparison} {show_value(r, r.limit)}"), cell(show_value(r, r.headroom)), cell(status),
+                     cell("—" if r.change is None else show_value(r, r.change)), cell(show_yuan(r.numerator)),
+                     cell(show_yuan(r.denominator)),
+                     cell(r.clause + ("" if r.verified else " (clause not verified)"))])  # fmt: skip
+        colour = STATUS_COLOURS.get(r.status)
+        if colour:
+            styles.append(("BACKGROUND", (5, number), (5, number), colors.HexColor("#" + colour)))
+    widths = [x * mm for x in (30, 38, 18, 24, 18, 24, 16, 28, 28, 53)]
+    story: list[object] = [Paragraph(html.escape(("DRAFT — " if report.draft else "") + _title(report)), title),
+                           Spacer(1, 4 * mm)]  # fmt: skip
+    story += [Paragraph(html.escape(problem), text) for problem in report.problems]
+    story.append(Table(rows, colWidths=widths, repeatRows=1, style=TableStyle(styles)))
+    for r in report.results:
+        if r.contributors:
+            listed = "; ".join(
+                f"{c.key} {c.name}: {show_yuan(Decimal(c.exposure_fen))}" for c in r.contributors
+            )
+            story.append(Paragraph(html.escape(f"{r.id} — top contributors: {listed}"), text))
+    document = SimpleDocTemplate(str(out), pagesize=landscape(A4), topMargin=14 * mm, bottomMargin=10 * mm,
+                                 leftMargin=8 * mm, rightMargin=8 * mm, title=_title(report))  # fmt: skip
+    document.build(story, onFirstPage=every_page, onLaterPages=every_page)
+
+
 def write_report(report: IndicatorReport, out: Path, fmt: str) -> None:
-    {"json": write_json, "html": write_html, "xlsx": write_xlsx}[fmt](report, out)
+    {"json": write_json, "html": write_html, "xlsx": write_xlsx, "pdf": write_pdf}[fmt](report, out)
