@@ -8,6 +8,7 @@ DuckDB and on PySpark in local mode and compares both with the Polars engine row
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 import ibis
@@ -30,6 +31,17 @@ INSTALMENT_FIELDS = (
     "paid_in_full_on",
 )  # fmt: skip
 PAYMENT_FIELDS = ("contract", "paid_date", "amount_fen", "rent_fen", "penalty_owed_micro", "seq")
+
+
+# Wide enough for any int64 with six decimals; DuckDB and Spark multiply two of these exactly.
+_EXACT = "decimal(26,6)"
+_MILLIONTH = ibis.literal(Decimal("0.000001"), type=_EXACT)
+
+
+def per_million(amount: ir.IntegerValue) -> ir.IntegerValue:
+    """floor(amount / 1,000,000), exactly, for any int64: Ibis compiles `//` to a floating-point division on
+    DuckDB and Spark, which is a fen off once amounts pass 2^53."""
+    return (amount.cast(_EXACT) * _MILLIONTH).floor().cast("int64")
 
 
 def book_tables(con: Any, book: BookPositions) -> tuple[ir.Table, ir.Table, ir.Table]:
@@ -128,7 +140,7 @@ def positions_expr(
     book = contracts.left_join(per_contract, "contract")
     paid_total = book.paid.fill_null(0)
     rent_total = book.rent.fill_null(0)
-    penalty_due = (book.penalty_owed.fill_null(0) + book.penalty_accrued.fill_null(0) + MICRO // 2) // MICRO
+    penalty_due = per_million(book.penalty_owed.fill_null(0) + book.penalty_accrued.fill_null(0) + MICRO // 2)
     outstanding = book.principal_fen - book.principal_repaid.fill_null(0)
     overdue_interest = book.overdue_interest.fill_null(0)
     instalments_due = book.instalments_due.fill_null(0)
