@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import os
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -96,24 +94,6 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> Inputs:
         .filter(pl.col("restructured_date").is_not_null())
         .select("contract_no", pl.col("restructured_date").str.to_date()),
     )
-
-
-@pytest.fixture(scope="module")
-def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    pyspark_sql = pytest.importorskip("pyspark.sql")
-    os.environ["PYSPARK_PYTHON"] = sys.executable
-    warehouse = tmp_path_factory.mktemp("spark-warehouse")
-    session = (
-        pyspark_sql.SparkSession.builder.master("local[1]")
-        .config("spark.sql.warehouse.dir", str(warehouse))
-        .appName("leaseguard-test")
-        .config("spark.sql.shuffle.partitions", "1")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .getOrCreate()
-    )
-    yield session
-    session.stop()
 
 
 Loader = Callable[[str, pl.DataFrame], ir.Table]

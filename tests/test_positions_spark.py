@@ -4,9 +4,6 @@ what the Polars engine gives."""
 from __future__ import annotations
 
 import datetime as dt
-import os
-import sys
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -55,24 +52,6 @@ def book(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReques
     )
     assert book.payments["penalty_paid_fen"].sum() > 0  # penalty is really charged and paid
     return book
-
-
-@pytest.fixture(scope="module")
-def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    pyspark_sql = pytest.importorskip("pyspark.sql")
-    os.environ["PYSPARK_PYTHON"] = sys.executable  # workers import leaseguard from this environment
-    warehouse = tmp_path_factory.mktemp("spark-warehouse")
-    session = (
-        pyspark_sql.SparkSession.builder.master("local[1]")
-        .config("spark.sql.warehouse.dir", str(warehouse))
-        .appName("leaseguard-test")
-        .config("spark.sql.shuffle.partitions", "1")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .getOrCreate()
-    )
-    yield session
-    session.stop()
 
 
 def _same(result: Any, expected: pl.DataFrame) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -14,7 +13,7 @@ from rich.table import Table
 from leaseguard.analytics.book_data import read_contracts
 from leaseguard.analytics.dimensions import with_dimensions
 from leaseguard.analytics.rules import load_analytics_rules
-from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace
+from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace, parse_day
 from leaseguard.enforcement.claims import NotDefaultedError, yuan
 from leaseguard.enforcement.rules import ClaimRulesError, load_claim_rules
 from leaseguard.enforcement.service import (
@@ -51,10 +50,7 @@ def claim(
     """The claim on a day: overdue rent, penalty on each overdue instalment, acceleration, damages, the
     deposit set off, the costs of enforcement and the alternative (assets returned plus the shortfall), each
     figure with its arithmetic."""
-    try:
-        day = dt.date.fromisoformat(as_of)
-    except ValueError:
-        fail(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)")
+    day = parse_day(as_of)
     try:
         claim_rules = load_claim_rules(rules)
     except ClaimRulesError as error:
@@ -108,7 +104,7 @@ def open_(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Open an enforcement case: the claim on the day is stored with it and deposited in the evidence log."""
-    day = _day(as_of)
+    day = parse_day(as_of)
     try:
         claim_rules = load_claim_rules(rules)
     except ClaimRulesError as error:
@@ -135,7 +131,7 @@ def event(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Record a step of a case and the money it recovered; steps only move forward."""
-    day = _day(on, "--on")
+    day = parse_day(on, "--on")
     try:
         amount = Decimal(recovered)
     except InvalidOperation:
@@ -161,7 +157,7 @@ def report(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Recovery rate and time to recovery by lessor, asset type, region and stage: CSV tables and PNG charts."""
-    day = _day(as_of)
+    day = parse_day(as_of)
     opened = open_workspace(workspace)
     engine = opened.engine()
     try:
@@ -197,13 +193,6 @@ def report(
         f"{cases.height:,} cases, claimed {yuan(claimed)}, recovered {yuan(recovered)} yuan "
         f"({(recovered * 100 / claimed) if claimed else 0:.1f} %) → {out}"
     )
-
-
-def _day(value: str, option: str = "--as-of") -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        fail(f"{option} {value!r} is not a date (YYYY-MM-DD)")
 
 
 def register(app: typer.Typer) -> None:

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from leaseguard.classification.daily import run_days, stored_day
 from leaseguard.classification.rules import CLASSES, SHIPPED, RuleSetError, load_rule_set
-from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace, progress_bar
+from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace, parse_day, progress_bar
 from leaseguard.evidence import EvidenceError, log_settings
 from leaseguard.portfolio.allocation import Allocation, AllocationError
 
@@ -25,21 +25,14 @@ EXPORT_COLUMNS = (
 DEFAULT_RULES = "cbirc-2023"
 
 
-def _date(value: str, option: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        fail(f"{option} {value!r}: not a date (YYYY-MM-DD)")
-
-
 def _days(as_of: str | None, start: str | None, end: str | None, month_ends: bool) -> list[dt.date]:
     if as_of and (start or end):
         fail("give either --as-of DATE or --from DATE --to DATE, not both")
     if as_of:
-        return [_date(as_of, "--as-of")]
+        return [parse_day(as_of, "--as-of")]
     if not (start and end):
         fail("give --as-of DATE, or --from DATE and --to DATE to rebuild history")
-    first, last = _date(start, "--from"), _date(end, "--to")
+    first, last = parse_day(start, "--from"), parse_day(end, "--to")
     if last < first:
         fail(f"--to {last} is before --from {first}")
     days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
@@ -126,7 +119,7 @@ def export(
 ) -> None:
     """One row per contract of a classified day: contract_no, as_of, dpd, outstanding_principal,
     overdue_amount, class, deciding_rule, provision (money in yuan), then lessor, claim_balance, reasons."""
-    day = _date(as_of, "--as-of")
+    day = parse_day(as_of, "--as-of")
     opened = open_workspace(workspace)
     engine = opened.engine()
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -29,6 +30,14 @@ def fail(message: str, code: int = 1) -> NoReturn:
     """Print one readable line to stderr and exit non-zero."""
     error_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def parse_day(value: str, option: str = "--as-of") -> dt.date:
+    """A date option's value, or one readable line and exit 1."""
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        fail(f"{option} {value!r} is not a date (YYYY-MM-DD)")
 
 
 def open_workspace(directory: Path | None) -> Workspace:

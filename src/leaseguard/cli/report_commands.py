@@ -12,7 +12,7 @@ import polars as pl
 import typer
 from rich.table import Table
 
-from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace
+from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace, parse_day
 from leaseguard.evidence.service import EvidenceError, log_settings
 from leaseguard.indicators.balance_sheet import (
     BalanceSheet,
@@ -54,13 +54,6 @@ MarginOption = Annotated[
     typer.Option("--margin", help="Warning margin as a share of the limit (default: the rule set's)."),
 ]
 STATUS_STYLE = {"ok": "green", "warning": "yellow", "breach": "bold red", "missing_input": "magenta"}
-
-
-def _date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        fail(f"--as-of {value!r}: not a date (YYYY-MM-DD)")
 
 
 def _margin(value: float | None) -> Decimal | None:
@@ -138,7 +131,7 @@ def regulatory(
     the last filed report; alerts (warning or breach) go into the evidence log with the report."""
     if fmt not in FORMATS:
         fail(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
-    day = _date(as_of)
+    day = parse_day(as_of)
     opened = open_workspace(workspace)
     sheet = _sheet(opened, day, balance_sheet, draft)
     report = _compute(opened, day, rules, sheet, _margin(margin), draft)
@@ -196,7 +189,7 @@ def what_if(
         fail(str(error))
     if amount <= 0:
         fail("--principal must be above zero")
-    day = _date(as_of)
+    day = parse_day(as_of)
     opened = open_workspace(workspace)
     sheet = _sheet(opened, day, balance_sheet, False)
     before = _compute(opened, day, rules, sheet, _margin(margin), False)
@@ -232,7 +225,7 @@ def balance_sheet_command(
     workspace: WorkspaceOption = None,
 ) -> None:
     """A synthetic balance sheet consistent with the stored book of a day (for demos and tests)."""
-    day = _date(as_of)
+    day = parse_day(as_of)
     opened = open_workspace(workspace)
     engine = opened.engine()
     try:

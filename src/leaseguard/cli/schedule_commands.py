@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace
+from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace, parse_day
 from leaseguard.portfolio.allocation import Allocation, AllocationError
 from leaseguard.portfolio.positions import BookPositions, read_contract
 from leaseguard.portfolio.schedule import Instalment, internal_rate_of_return
@@ -23,10 +23,7 @@ def schedule(
 ) -> None:
     """A contract's instalments (from its terms, or as imported), when each was paid in full, where the
     contract stands on a day, and its internal rate of return."""
-    try:
-        day = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
-    except ValueError:
-        fail(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)")
+    day = parse_day(as_of) if as_of else dt.date.today()
     opened = open_workspace(workspace)
     try:
         allocation = Allocation.from_settings(opened.setting("book", default={}))

@@ -5,6 +5,7 @@ use; a broken one is refused naming the file, the setting and the reason."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import itertools
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -103,8 +104,6 @@ def _tiers(raw: Any, where: str) -> tuple[Tier, ...]:
 
 
 def parse_claim_rules(text: str, source: str) -> ClaimRules:
-    import hashlib
-
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 import polars as pl
@@ -23,11 +24,19 @@ class UnknownContractError(LookupError):
     """No such contract in the store (or not the asking lessor's)."""
 
 
-def _contract_clause(extra: object, contract_no: str) -> tuple[Decimal | None, bool | None]:
-    """The contract's own penalty rate and acceleration clause, where its file gave them (in `extra`)."""
+@dataclass(frozen=True)
+class _Clauses:
+    """What the contract's own file says (its optional columns, kept in `extra`), where it says it."""
+
+    penalty_daily_rate: Decimal | None = None
+    acceleration_allowed: bool | None = None
+    title_at_end: str | None = None
+
+
+def _contract_clauses(extra: object, contract_no: str) -> _Clauses:
     data = json.loads(extra) if isinstance(extra, str) else (extra or {})
     if not isinstance(data, dict):
-        return None, None
+        return _Clauses()
     rate = data.get("penalty_daily_rate")
     try:
         own_rate = Decimal(str(rate)) if rate not in (None, "") else None
@@ -35,13 +44,8 @@ def _contract_clause(extra: object, contract_no: str) -> tuple[Decimal | None, b
         raise ValueError(f"contract {contract_no}: penalty_daily_rate {rate!r} is not a number") from None
     clause = data.get("acceleration")
     own_clause = None if clause in (None, "") else str(clause).strip().lower() in ("true", "1", "yes", "是")
-    return own_rate, own_clause
-
-
-def _title_at_end(extra: object) -> str | None:
-    data = json.loads(extra) if isinstance(extra, str) else (extra or {})
-    title = data.get("title_at_end") if isinstance(data, dict) else None
-    return title if title in ("lessee", "lessor") else None
+    title = data.get("title_at_end")
+    return _Clauses(own_rate, own_clause, title if title in ("lessee", "lessor") else None)
 
 
 def claim_input(engine: Engine, contract_no: str, day: dt.date, *, lessor: str | None = None) -> ClaimInput:
@@ -67,7 +71,7 @@ def claim_input(engine: Engine, contract_no: str, day: dt.date, *, lessor: str |
         day_text = str(valued_on)[:10]
         if day_text <= day.isoformat() and (asset_id not in latest or latest[asset_id][0] < day_text):
             latest[asset_id] = (day_text, int(value))
-    own_rate, own_clause = _contract_clause(extra, contract_no)
+    clauses = _contract_clauses(extra, contract_no)
     built = contract_instalments(
         contracts.with_row_index("contract").with_columns(pl.col("contract").cast(pl.Int64)),
         lines if lines.height else pl.DataFrame(schema=SCHEDULE_LINE_COLUMNS),
@@ -81,11 +85,11 @@ def claim_input(engine: Engine, contract_no: str, day: dt.date, *, lessor: str |
         instalments=tuple(built.select("number", "due_date", "principal_fen", "interest_fen").iter_rows()),
         payments=tuple(payments.select("paid_date", "amount_fen").iter_rows()),
         asset_value_fen=sum(value for _, value in latest.values()) if latest else None,
-        penalty_daily_rate=own_rate,
-        acceleration_allowed=own_clause,
+        penalty_daily_rate=clauses.penalty_daily_rate,
+        acceleration_allowed=clauses.acceleration_allowed,
         annual_rate=Decimal(str(terms["annual_rate"])),
         residual_value_fen=int(terms["residual_value_fen"] or 0),
-        title_at_end=_title_at_end(extra),
+        title_at_end=clauses.title_at_end,
     )
 
 

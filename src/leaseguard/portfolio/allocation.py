@@ -195,8 +195,18 @@ def allocate_payments(
     boundaries = np.flatnonzero(np.diff(instalment_contract)) + 1
     starts = np.concatenate([[0], boundaries]).astype(np.int64)
     ids = instalment_contract[starts]
-    per_payment = [np.zeros(paid_amount.size, dtype=np.int64) for _ in range(5)]
-    out = Allocated(*per_payment, paid_in_full_day=np.zeros(due_day.size, dtype=np.int64))  # type: ignore[misc]
+
+    def per_payment() -> np.ndarray:
+        return np.zeros(paid_amount.size, dtype=np.int64)
+
+    out = Allocated(
+        rent=per_payment(),
+        penalty_paid=per_payment(),
+        penalty_owed_micro=per_payment(),
+        cumulative_rent=per_payment(),
+        seq=per_payment(),
+        paid_in_full_day=np.zeros(due_day.size, dtype=np.int64),
+    )
     _allocate(
         starts,
         np.concatenate([boundaries, [instalment_contract.size]]).astype(np.int64),
