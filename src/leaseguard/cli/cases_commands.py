@@ -13,8 +13,11 @@ from rich.table import Table
 from leaseguard.analytics.book_data import read_contracts
 from leaseguard.analytics.dimensions import with_dimensions
 from leaseguard.analytics.rules import load_analytics_rules
-from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace, parse_day
+from leaseguard.classification.rules import CLASSES
+from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace, parse_day, progress_bar
+from leaseguard.enforcement.casefiles import NON_PERFORMING, SKIPPED, CaseFilesError, generate_case_files
 from leaseguard.enforcement.claims import NotDefaultedError, yuan
+from leaseguard.enforcement.complaint import TemplateFieldError, checked_environment, copy_shipped_templates
 from leaseguard.enforcement.rules import ClaimRulesError, load_claim_rules
 from leaseguard.enforcement.service import (
     CaseError,
@@ -193,6 +196,92 @@ def report(
         f"{cases.height:,} cases, claimed {yuan(claimed)}, recovered {yuan(recovered)} yuan "
         f"({(recovered * 100 / claimed) if claimed else 0:.1f} %) → {out}"
     )
+
+
+@cases_app.command("generate")
+def generate(
+    as_of: Annotated[str, typer.Option("--as-of", help="The claim date (YYYY-MM-DD).")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the case folders and summary.xlsx.")],
+    lessor: Annotated[str | None, typer.Option("--lessor", help="Only this lessor's contracts.")] = None,
+    classes: Annotated[
+        str | None,
+        typer.Option(
+            "--class",
+            help="Classes on the day's run to take to court, comma-separated, or 'all' "
+            "(default: substandard,doubtful,loss).",
+        ),
+    ] = None,
+    contracts: Annotated[
+        list[str] | None, typer.Option("--contract", help="These contracts instead of a class (repeatable).")
+    ] = None,
+    templates: Annotated[
+        Path | None, typer.Option(help="A folder of edited templates (see `cases templates`).")
+    ] = None,
+    rules: Annotated[Path | None, typer.Option(help="A claim-rules file (default: the shipped one).")] = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Court-ready case files in batch: per case a folder with the element-based complaint (DOCX, PDF), the
+    claim, the exhibit list and the evidence bundle; a case that cannot be filed is skipped with its reason
+    in summary.xlsx."""
+    day = parse_day(as_of)
+    wanted: tuple[str, ...] | None = NON_PERFORMING
+    if classes is not None:
+        names = tuple(name.strip() for name in classes.split(",") if name.strip())
+        unknown = [name for name in names if name not in (*CLASSES, "all")]
+        if unknown or not names:
+            fail(f"--class {classes!r}: use {', '.join(CLASSES)} or all")
+        wanted = None if "all" in names else names
+    if templates is not None and not templates.is_dir():
+        fail(f"--templates {templates}: not a folder")
+    try:
+        checked_environment(templates)
+    except TemplateFieldError as error:
+        fail(str(error))
+    try:
+        claim_rules = load_claim_rules(rules)
+    except ClaimRulesError as error:
+        fail(str(error))
+    opened = open_workspace(workspace)
+    signer = _signer(opened)
+    engine = opened.engine()
+    try:
+        with progress_bar() as bar:
+            task = bar.add_task("case files", total=None)
+
+            def advance(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            summary = generate_case_files(
+                engine, day, out, claim_rules, signer, lessor=lessor, classes=wanted,
+                contracts=tuple(contracts or ()), templates=templates, progress=advance,
+            )  # fmt: skip
+    except (CaseFilesError, TemplateFieldError, EvidenceError) as error:
+        fail(str(error))
+    finally:
+        engine.dispose()
+    console.print(
+        f"{summary.generated:,} case files written, {summary.skipped:,} skipped → {out} "
+        f"(summary: {summary.summary_xlsx.name}, {summary.summary_csv.name})"
+    )
+    reasons: dict[str, int] = {}
+    for outcome in summary.outcomes:
+        if outcome.status == SKIPPED:
+            key = outcome.reason.split(":")[0].split("(")[0].strip()
+            reasons[key] = reasons.get(key, 0) + 1
+    for reason, count in sorted(reasons.items(), key=lambda item: -item[1])[:10]:
+        console.print(f"  skipped {count:,}: {reason}")
+
+
+@cases_app.command("templates")
+def templates_(
+    out: Annotated[Path, typer.Option("--out", help="Folder to copy the shipped templates into.")],
+) -> None:
+    """Copy the shipped (Chinese) complaint template for editing; use the copy with `cases generate --templates`."""
+    copied = copy_shipped_templates(out)
+    if not copied:
+        console.print(f"{out} already has the templates; nothing was overwritten")
+    for path in copied:
+        console.print(f"copied {path}")
 
 
 def register(app: typer.Typer) -> None:

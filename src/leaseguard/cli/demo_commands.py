@@ -15,6 +15,8 @@ from sqlalchemy import Engine, select
 from leaseguard.classification.daily import run_days
 from leaseguard.classification.rules import load_rule_set
 from leaseguard.cli.common import console, fail, progress_bar
+from leaseguard.enforcement.casefiles import generate_case_files, select_contracts
+from leaseguard.enforcement.rules import load_claim_rules
 from leaseguard.evidence.service import log_settings
 from leaseguard.indicators.balance_sheet import read_balance_sheet, write_balance_sheet
 from leaseguard.indicators.engine import compute_report
@@ -35,6 +37,26 @@ from leaseguard.workspace import Workspace, WorkspaceError, init_workspace
 
 # The day the synthetic book's payments run up to, and the day the demo classifies it.
 BOOK_AS_OF = dt.date(2026, 10, 31)
+
+
+DEMO_CASE_FILES = 20
+
+
+def _case_files(workspace: Workspace, engine: Engine, day: dt.date) -> Path | None:
+    """Court-ready case files for the first few loss-class contracts, so the demo shows one."""
+    chosen = [no for no, _, _ in select_contracts(engine, day, classes=("loss",))][:DEMO_CASE_FILES]
+    if not chosen:
+        return None
+    out = workspace.root / "cases"
+    with console.status(f"writing case files for {len(chosen)} loss-class contracts"):
+        summary = generate_case_files(
+            engine, day, out, load_claim_rules(None), log_settings(workspace).signer, contracts=chosen
+        )
+    console.print(
+        f"[bold]case files[/] {summary.generated} written, {summary.skipped} skipped with a reason → {out} "
+        f"(leaseguard cases generate --as-of {day} --class doubtful,loss --out DIR for all)"
+    )
+    return out
 
 
 def _file_indicators(workspace: Workspace, engine: Engine, day: dt.date) -> Path | None:
@@ -141,6 +163,7 @@ def demo(
             f"provisions {day.provisions_fen / 100:,.2f} yuan → leaseguard book export --as-of {BOOK_AS_OF}"
         )
         indicators_file = _file_indicators(workspace, engine, BOOK_AS_OF)
+        case_files = _case_files(workspace, engine, BOOK_AS_OF)
         with session_factory(engine)() as session, session.begin():
             lessor_codes = session.scalars(select(Lessor.code).order_by(Lessor.code)).all()
             issued = [
@@ -173,6 +196,10 @@ def demo(
         console.print(
             f"  indicators      {indicators_file}; live: curl -H 'Authorization: Bearer {issued[0].key}' "
             f"'{base}/v1/indicators/nfra-2024?as_of={BOOK_AS_OF}'"
+        )
+    if case_files:
+        console.print(
+            f"  case files      {case_files} (complaint.pdf/.docx, evidence.zip per case; summary.xlsx)"
         )
     console.print(f"  the book        {book_dir} (ground_truth.csv lists the injected fraud)")
     console.print(f"  the store       {workspace.database_url}")

@@ -1,0 +1,70 @@
+"""Court-ready case files in batch: a synthetic book is loaded into a SQLite workspace and classified, then
+`generate_case_files` writes N complete case files (complaint DOCX + PDF, claim, exhibit list, evidence bundle)
+for its non-performing contracts. Only the generation is timed; the issue asks 1,000 in under 60 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.report import publish
+from leaseguard.classification.daily import run_days
+from leaseguard.classification.rules import load_rule_set
+from leaseguard.enforcement.casefiles import generate_case_files, select_contracts
+from leaseguard.enforcement.rules import load_claim_rules
+from leaseguard.evidence import log_settings
+from leaseguard.ingest import import_paths
+from leaseguard.synth import generate_book
+from leaseguard.workspace import init_workspace
+
+AS_OF = dt.date(2026, 10, 31)
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_case_files")
+    parser.add_argument("--cases", type=int, default=1_000)
+    parser.add_argument("--contracts", type=int, default=40_000, help="size of the synthetic book")
+    parser.add_argument("--seed", type=int, default=3)
+    args = parser.parse_args(argv)
+    folder = Path(tempfile.mkdtemp(prefix="lg-bench-cases-"))
+    try:
+        workspace = init_workspace(folder / "ws")
+        engine = workspace.engine()
+        started = time.perf_counter()
+        generate_book(folder / "book", contracts=args.contracts, seed=args.seed, as_of=AS_OF)
+        import_paths(engine, [folder / "book"])
+        run_days(engine, [AS_OF], load_rule_set("cbirc-2023"))
+        prepared = time.perf_counter() - started
+        chosen = [no for no, _, _ in select_contracts(engine, AS_OF)][: args.cases]
+        started = time.perf_counter()
+        summary = generate_case_files(
+            engine, AS_OF, folder / "cases", load_claim_rules(None), log_settings(workspace).signer,
+            contracts=chosen,
+        )  # fmt: skip
+        seconds = time.perf_counter() - started
+        engine.dispose()
+        size = sum(p.stat().st_size for p in (folder / "cases").rglob("*") if p.is_file())
+        rows = [
+            {"measure": "book prepared (synth, import, daily run)", "value": round(prepared, 1),
+             "detail": f"{args.contracts:,} contracts"},
+            {"measure": "case files generated", "value": summary.generated,
+             "detail": f"{summary.skipped:,} skipped with a reason, of {len(chosen):,} non-performing"},
+            {"measure": "generation (s)", "value": round(seconds, 1),
+             "detail": f"{size / 1e6:,.0f} MB written; target < 60 s for 1,000"},
+            {"measure": "per case file (ms)", "value": round(seconds * 1000 / max(summary.generated, 1), 1),
+             "detail": "DOCX + PDF + claim + exhibits + evidence bundle"},
+        ]  # fmt: skip
+        publish("case_files", f"Case files: {summary.generated:,} on {AS_OF}", rows)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    import sys
+
+    main(sys.argv[1:])

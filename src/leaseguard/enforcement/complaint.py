@@ -1,0 +1,254 @@
+"""What an element-based complaint (要素式起诉状) for a financial-leasing dispute states, checked before a case
+file is written, and rendered through an editable Jinja template.
+
+The facts come from the store (see `casefiles`); this module holds no I/O beyond reading a template file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from stdnum.cn import ric, uscc
+
+from leaseguard.enforcement.claims import Claim, yuan
+
+SHIPPED_TEMPLATES = Path(__file__).resolve().parents[1] / "defaults" / "enforcement" / "templates"
+COMPLAINT_TEMPLATE = "complaint.md.j2"
+
+
+@dataclass(frozen=True)
+class Party:
+    role: str  # plaintiff | defendant | guarantor
+    name: str
+    id_no: str
+    address: str | None = None
+    legal_representative: str | None = None
+
+    @property
+    def is_enterprise(self) -> bool:
+        return uscc.is_valid(self.id_no)
+
+    @property
+    def id_label(self) -> str:
+        if self.is_enterprise:
+            return "统一社会信用代码"
+        return "公民身份号码" if ric.is_valid(self.id_no) else "证件号码"
+
+
+@dataclass(frozen=True)
+class LeasedAsset:
+    asset_id: str
+    asset_type: str
+    vin: str | None = None
+    serial_no: str | None = None
+    engine_no: str | None = None
+    manufacturer: str | None = None
+    model: str | None = None
+    supplier: str | None = None
+    purchase_contract_no: str | None = None
+    invoice_code: str | None = None
+    invoice_no: str | None = None
+    invoice_amount_fen: int | None = None
+    invoice_date: dt.date | None = None
+    location: str | None = None
+    appraised_fen: int | None = None
+    appraised_on: dt.date | None = None
+
+    @property
+    def identifiers(self) -> list[tuple[str, str]]:
+        found = [("车架号", self.vin), ("出厂编号", self.serial_no), ("发动机号", self.engine_no)]
+        return [(label, value) for label, value in found if value]
+
+
+@dataclass(frozen=True)
+class Exhibit:
+    number: int
+    title: str
+    proves: str
+    evidence_index: int
+    leaf_hash: str  # hex SHA-256 leaf hash of the record in the evidence log (RFC 9162)
+    kind: str
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    contract_no: str
+    claim_date: dt.date
+    lessor: Party
+    lessee: Party
+    guarantors: tuple[Party, ...]
+    lease_type: str | None  # direct | sale_leaseback
+    start_date: dt.date
+    term_months: int
+    principal_fen: int
+    annual_rate: Decimal
+    deposit_fen: int
+    residual_value_fen: int
+    registration_no: str | None
+    instalments: tuple[tuple[int, dt.date, int], ...]  # number, due date, rent
+    payments: tuple[tuple[dt.date, int], ...]  # paid date, amount (negative: a reversal)
+    assets: tuple[LeasedAsset, ...]
+    claim: Claim
+    asset_class: str | None = None  # the five-category class the contract had on the day
+    exhibits: tuple[Exhibit, ...] = field(default_factory=tuple)
+
+    @property
+    def total_rent_fen(self) -> int:
+        return sum(rent for _, _, rent in self.instalments)
+
+    @property
+    def paid_fen(self) -> int:
+        return sum(amount for _, amount in self.payments)
+
+
+class GuarantorsError(ValueError):
+    """The `guarantors` column cannot be read."""
+
+
+def parse_guarantors(value: object, contract_no: str) -> tuple[Party, ...]:
+    """`name|id_no|address` entries separated by `;` (the contracts file's optional `guarantors` column)."""
+    if value in (None, ""):
+        return ()
+    parties = []
+    for position, entry in enumerate(str(value).split(";"), start=1):
+        if not entry.strip():
+            continue
+        parts = [part.strip() for part in entry.split("|")]
+        if len(parts) != 3 or not parts[0] or not parts[1]:
+            raise GuarantorsError(
+                f"contract {contract_no}: guarantor {position} {entry.strip()!r} is not name|id_no|address"
+            )
+        parties.append(Party("guarantor", parts[0], parts[1], parts[2] or None))
+    return tuple(parties)
+
+
+def case_problems(facts: CaseFacts) -> list[str]:
+    """What keeps a complaint from being filed as it stands: each problem names the field to fill."""
+    problems = []
+    for party, where in ((facts.lessor, "lessors.csv"), (facts.lessee, "contracts.csv")):
+        column = "address" if party.role == "plaintiff" else "lessee_address"
+        if not party.address:
+            problems.append(f"{party.role} {party.name} has no address ({where} column {column})")
+        if party.is_enterprise and not party.legal_representative:
+            column = "legal_representative" if party.role == "plaintiff" else "lessee_legal_representative"
+            problems.append(
+                f"{party.role} {party.name} has no legal representative ({where} column {column})"
+            )
+    if not uscc.is_valid(facts.lessor.id_no):
+        problems.append(
+            f"plaintiff {facts.lessor.name} has no valid unified social credit code (lessors.csv column uscc)"
+        )
+    for guarantor in facts.guarantors:
+        if not guarantor.address:
+            problems.append(f"guarantor {guarantor.name} has no address (contracts.csv column guarantors)")
+    if not facts.assets:
+        problems.append("no leased asset is recorded for the contract (assets.csv column contract_no)")
+    for asset in facts.assets:
+        if not asset.identifiers:
+            problems.append(
+                f"asset {asset.asset_id} has no identifier (assets.csv vin, serial_no or engine_no)"
+            )
+    return problems
+
+
+# --- templates --------------------------------------------------------------------------------------------
+
+
+class TemplateFieldError(ValueError):
+    """A template names something the case does not have, or does not parse."""
+
+
+def cn_date(value: dt.date | None) -> str:
+    return "" if value is None else f"{value.year}年{value.month}月{value.day}日"
+
+
+def yuan_text(fen: int | None) -> str:
+    """Thousands-separated yuan, as Chinese court documents write amounts."""
+    if fen is None:
+        return ""
+    whole, cents = divmod(abs(fen), 100)
+    return f"{'-' if fen < 0 else ''}{whole:,}.{cents:02d}"
+
+
+def percent(rate: Decimal) -> str:
+    return f"{(rate * 100).normalize():f}%"
+
+
+def template_environment(folder: Path | None = None) -> jinja2.Environment:
+    """Templates from `folder` (default: the shipped Chinese ones); a name a case lacks is an error."""
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(folder or SHIPPED_TEMPLATES)),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,  # the output is the documents' markup, not HTML
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    environment.filters.update(yuan=yuan_text, plain_yuan=yuan, cn_date=cn_date, percent=percent)
+    return environment
+
+
+def checked_environment(folder: Path | None = None, name: str = COMPLAINT_TEMPLATE) -> jinja2.Environment:
+    """The template environment once the complaint template is found and parses (TemplateFieldError if not)."""
+    environment = template_environment(folder)
+    try:
+        environment.get_template(name)
+    except jinja2.TemplateSyntaxError as error:
+        raise TemplateFieldError(f"template {name} line {error.lineno}: {error.message}") from None
+    except jinja2.TemplateNotFound:
+        raise TemplateFieldError(f"template {name} not found in {folder or SHIPPED_TEMPLATES}") from None
+    return environment
+
+
+def _template_line(error: BaseException, name: str) -> int | None:
+    line = None
+    trace = error.__traceback__
+    while trace is not None:
+        if Path(trace.tb_frame.f_code.co_filename).name == name:
+            line = trace.tb_lineno
+        trace = trace.tb_next
+    return line
+
+
+def render_complaint(
+    environment: jinja2.Environment, facts: CaseFacts, name: str = COMPLAINT_TEMPLATE
+) -> str:
+    """The complaint's markup; a template error names the template, its line and what is missing."""
+    try:
+        template = environment.get_template(name)
+        return template.render(case=facts, claim=facts.claim, today=dt.date.today())
+    except jinja2.TemplateSyntaxError as error:
+        raise TemplateFieldError(f"template {name} line {error.lineno}: {error.message}") from None
+    except jinja2.TemplateNotFound:
+        raise TemplateFieldError(f"template {name} not found") from None
+    except (jinja2.UndefinedError, AttributeError, TypeError) as error:
+        line = _template_line(error, name)
+        where = f"template {name}" + (f" line {line}" if line else "")
+        raise TemplateFieldError(f"{where}: {error}") from None
+
+
+def copy_shipped_templates(folder: Path) -> list[Path]:
+    """Copy the shipped templates into `folder` for editing; an existing file is left as it is."""
+    folder.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for source in sorted(SHIPPED_TEMPLATES.glob("*.j2")):
+        target = folder / source.name
+        if not target.exists():
+            shutil.copyfile(source, target)
+            copied.append(target)
+    return copied
+
+
+def exhibit_rows(facts: CaseFacts) -> list[dict[str, Any]]:
+    """The exhibit list as rows (exhibits.csv of a case folder)."""
+    return [
+        {"number": e.number, "title": e.title, "proves": e.proves, "evidence_index": e.evidence_index,
+         "leaf_hash_sha256": e.leaf_hash, "kind": e.kind}
+        for e in facts.exhibits
+    ]  # fmt: skip

@@ -1,0 +1,292 @@
+"""Court documents from a rendered template: a small line-based markup turned into DOCX and PDF.
+
+The templates (Jinja) render to this markup, so one editable file drives both formats:
+
+    # 标题                 the document's title, centred
+    ## 小标题               a section heading
+    | a | b | c |          a table row; the first row of a run of rows is its header; `|---|` rows are skipped
+    >> 具状人：…             a line set to the right (signature, date)
+    ---                    a page break
+    any other line         a paragraph; empty lines are ignored
+
+The PDF embeds its fonts (subsets): Bitstream Vera, shipped with reportlab, for Latin text and Droid Sans
+Fallback (Apache-2.0, in `fonts/`) for Chinese, so it prints the same on a court's machine as on ours.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+FONT_DIR = Path(__file__).with_name("fonts")
+CJK_FONT_FILE = FONT_DIR / "DroidSansFallbackFull.ttf"
+EAST_ASIAN_DOCX_FONT = "SimSun"  # 宋体, what Chinese courts' own templates use; Word substitutes if absent
+
+
+@dataclass(frozen=True)
+class Title:
+    text: str
+
+
+@dataclass(frozen=True)
+class Heading:
+    text: str
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    text: str
+    right: bool = False
+
+
+@dataclass(frozen=True)
+class TableBlock:
+    rows: tuple[tuple[str, ...], ...]  # the first is the header
+
+
+@dataclass(frozen=True)
+class PageBreak:
+    pass
+
+
+Block = Title | Heading | Paragraph | TableBlock | PageBreak
+
+_SEPARATOR_ROW = re.compile(r"^\|[\s:|-]*\|?$")
+
+
+def _cells(line: str) -> tuple[str, ...]:
+    inner = line.strip()
+    inner = inner[1:] if inner.startswith("|") else inner
+    inner = inner[:-1] if inner.endswith("|") else inner
+    return tuple(cell.strip() for cell in inner.split("|"))
+
+
+def parse_markup(text: str) -> list[Block]:
+    """The blocks of a rendered template (see the module's docstring for the markup)."""
+    blocks: list[Block] = []
+    rows: list[tuple[str, ...]] = []
+
+    def close_table() -> None:
+        if rows:
+            width = max(len(row) for row in rows)
+            blocks.append(TableBlock(tuple(row + ("",) * (width - len(row)) for row in rows)))
+            rows.clear()
+
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line.startswith("|"):
+            if not (_SEPARATOR_ROW.match(line) and "-" in line):
+                rows.append(_cells(line))
+            continue
+        close_table()
+        if not line:
+            continue
+        if line == "---":
+            blocks.append(PageBreak())
+        elif line.startswith("## "):
+            blocks.append(Heading(line[3:].strip()))
+        elif line.startswith("# "):
+            blocks.append(Title(line[2:].strip()))
+        elif line.startswith(">> "):
+            blocks.append(Paragraph(line[3:].strip(), right=True))
+        else:
+            blocks.append(Paragraph(line))
+    close_table()
+    return blocks
+
+
+def plain_text(blocks: list[Block]) -> str:
+    """The blocks as plain text, one line per paragraph or table row (for searching and for tests)."""
+    lines: list[str] = []
+    for block in blocks:
+        if isinstance(block, TableBlock):
+            lines.extend("\t".join(row) for row in block.rows)
+        elif not isinstance(block, PageBreak):
+            lines.append(block.text)
+    return "\n".join(lines)
+
+
+# --- DOCX -------------------------------------------------------------------------------------------------
+
+
+def docx_bytes(blocks: list[Block], *, title: str = "") -> bytes:
+    """A Word document of the blocks: SimSun for Chinese, A4, tables with a grid."""
+    from docx import Document
+    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+    from docx.oxml.ns import qn
+    from docx.shared import Cm, Pt
+
+    document = Document()
+    document.core_properties.title = title
+    section = document.sections[0]
+    section.page_width, section.page_height = Cm(21), Cm(29.7)
+    section.left_margin = section.right_margin = Cm(2.5)
+    normal = document.styles["Normal"]
+    normal.font.size = Pt(11)
+    normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), EAST_ASIAN_DOCX_FONT)
+    grid_style = document.styles["Table Grid"].style_id
+    for block in blocks:
+        if isinstance(block, Title):
+            paragraph = document.add_paragraph()
+            paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            run = paragraph.add_run(block.text)
+            run.bold, run.font.size = True, Pt(16)
+        elif isinstance(block, Heading):
+            run = document.add_paragraph().add_run(block.text)
+            run.bold, run.font.size = True, Pt(12)
+        elif isinstance(block, Paragraph):
+            paragraph = document.add_paragraph(block.text)
+            if block.right:
+                paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        elif isinstance(block, TableBlock):
+            table = document.add_table(rows=len(block.rows), cols=len(block.rows[0]))
+            table._tbl.tblStyle_val = (
+                grid_style  # by id: looking the style up by name costs more than the table
+            )
+            flat = table._cells  # the whole grid once: row.cells recomputes it for every row
+            width = len(block.rows[0])
+            for position, value in enumerate(value for row in block.rows for value in row):
+                paragraph = flat[position].paragraphs[0]
+                run = paragraph.add_run(value)
+                run.bold = position < width or None
+        else:
+            document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+# --- PDF --------------------------------------------------------------------------------------------------
+
+_LATIN, _CJK = "LGVera", "LGDroidSansFallback"
+
+
+@cache
+def _fonts() -> frozenset[int]:
+    """Register the two embedded fonts once per process; the code points the Latin font has."""
+    import reportlab
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    fonts = Path(reportlab.__file__).with_name("fonts")
+    latin = TTFont(_LATIN, str(fonts / "Vera.ttf"))
+    pdfmetrics.registerFont(latin)
+    pdfmetrics.registerFont(TTFont(f"{_LATIN}-Bold", str(fonts / "VeraBd.ttf")))
+    pdfmetrics.registerFont(TTFont(_CJK, str(CJK_FONT_FILE)))
+    bold = f"{_LATIN}-Bold"
+    pdfmetrics.registerFontFamily(_LATIN, normal=_LATIN, bold=bold, italic=_LATIN, boldItalic=bold)
+    # The Chinese font has no bold face: headings in Chinese are set larger instead.
+    pdfmetrics.registerFontFamily(_CJK, normal=_CJK, bold=_CJK, italic=_CJK, boldItalic=_CJK)
+    return frozenset(latin.face.charToGlyph)
+
+
+def _marked_up(text: str) -> str:
+    """Paragraph markup: runs the Latin font lacks are set in the Chinese font."""
+    latin = _fonts()
+    parts: list[str] = []
+    run: list[str] = []
+    in_cjk = False
+    for char in text:
+        cjk = ord(char) not in latin
+        if cjk != in_cjk and run:
+            chunk = escape("".join(run))
+            parts.append(f'<font name="{_CJK}">{chunk}</font>' if in_cjk else chunk)
+            run = []
+        in_cjk = cjk
+        run.append(char)
+    if run:
+        chunk = escape("".join(run))
+        parts.append(f'<font name="{_CJK}">{chunk}</font>' if in_cjk else chunk)
+    return "".join(parts)
+
+
+def _cell(value: str, style: object, width: float) -> object:
+    """A table cell: plain Latin text that fits is drawn as a string (much faster than a paragraph)."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+    from reportlab.platypus import Paragraph as PdfParagraph
+
+    latin = _fonts()
+    if all(ord(char) in latin for char in value) and stringWidth(value, _LATIN, 9) < width - 12:
+        return value
+    return PdfParagraph(_marked_up(value), style)
+
+
+def _display_width(text: str) -> int:
+    """Columns a text takes: a Chinese character is as wide as two Latin ones."""
+    return sum(2 if ord(char) > 0x2E80 else 1 for char in text)
+
+
+def pdf_bytes(blocks: list[Block], *, title: str = "") -> bytes:
+    """An A4 PDF of the blocks with its fonts embedded."""
+    from reportlab.lib import colors
+    from reportlab.lib.enums import TA_CENTER, TA_RIGHT
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import cm
+    from reportlab.platypus import PageBreak as PdfPageBreak
+    from reportlab.platypus import Paragraph as PdfParagraph
+    from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
+
+    _fonts()
+    body = ParagraphStyle("body", fontName=_LATIN, fontSize=10.5, leading=16, wordWrap="CJK", spaceAfter=3)
+    styles = {
+        "title": ParagraphStyle("title", parent=body, fontSize=16, leading=24, alignment=TA_CENTER, spaceAfter=10),
+        "heading": ParagraphStyle("heading", parent=body, fontSize=12, leading=18, spaceBefore=6),
+        "right": ParagraphStyle("right", parent=body, alignment=TA_RIGHT),
+        "cell": ParagraphStyle("cell", parent=body, fontSize=9, leading=12, spaceAfter=0),
+    }  # fmt: skip
+    width = A4[0] - 4 * cm
+    story: list[object] = []
+    for block in blocks:
+        if isinstance(block, Title):
+            story.append(PdfParagraph(f"<b>{_marked_up(block.text)}</b>", styles["title"]))
+        elif isinstance(block, Heading):
+            story.append(PdfParagraph(f"<b>{_marked_up(block.text)}</b>", styles["heading"]))
+        elif isinstance(block, Paragraph):
+            story.append(PdfParagraph(_marked_up(block.text), styles["right"] if block.right else body))
+        elif isinstance(block, TableBlock):
+            weights = [
+                max(4, *(min(_display_width(row[i]), 40) for row in block.rows))
+                for i in range(len(block.rows[0]))
+            ]
+            widths = [width * w / sum(weights) for w in weights]
+            cells = [
+                [
+                    _cell(value, styles["cell"], column_width)
+                    for value, column_width in zip(row, widths, strict=True)
+                ]
+                for row in block.rows
+            ]
+            table = Table(cells, colWidths=widths, repeatRows=1)
+            table.setStyle(TableStyle([
+                ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+                ("FONTSIZE", (0, 0), (-1, -1), 9),
+                ("TOPPADDING", (0, 0), (-1, -1), 2),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("FONTNAME", (0, 0), (-1, -1), _LATIN),
+            ]))  # fmt: skip
+            story.extend([table, Spacer(1, 6)])
+        else:
+            story.append(PdfPageBreak())
+    buffer = io.BytesIO()
+    document = SimpleDocTemplate(
+        buffer, pagesize=A4, leftMargin=2 * cm, rightMargin=2 * cm, topMargin=2 * cm, bottomMargin=2 * cm,
+        title=title, author="leaseguard", invariant=True, initialFontName=_LATIN,
+    )  # fmt: skip
+    document.build(story)
+    return buffer.getvalue()
+
+
+def missing_glyphs(text: str) -> set[str]:
+    """Characters neither embedded font can draw (they would print as blanks in the PDF)."""
+    latin = _fonts()
+    from reportlab.pdfbase import pdfmetrics
+
+    cjk = pdfmetrics.getFont(_CJK).face.charToGlyph
+    return {c for c in text if not c.isspace() and ord(c) not in latin and ord(c) not in cjk}
