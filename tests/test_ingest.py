@@ -222,7 +222,11 @@ def test_lessors_extra_columns_are_kept_as_json(book: Path, store_engine: Engine
     with store_engine.connect() as connection:
         extras = dict(connection.execute(select(Lessor.code, Lessor.extra).order_by(Lessor.code)).all())
     assert extras == {
-        "ALPHA": {"uscc": "91110000600037341L", "address": "北京市朝阳区建国路1号", "legal_representative": "张伟"},
+        "ALPHA": {
+            "uscc": "91110000600037341L",
+            "address": "北京市朝阳区建国路1号",
+            "legal_representative": "张伟",
+        },
         "BETA": {"uscc": None, "address": None, "legal_representative": None},
     }
     assert counts(only(load(store_engine, path))) == (2, 0, 0, 2, 0)

@@ -67,7 +67,9 @@ def test_lessor_extra_migration_goes_down_and_up_keeping_the_lessors(tmp_path: P
     engine = create_store_engine(f"sqlite:///{tmp_path / 'roundtrip.db'}")
     upgrade_schema(engine)
     with engine.begin() as connection:
-        connection.execute(text("""insert into lessors (code, name, extra) values ('A', 'Alpha', '{"uscc": "x"}')"""))
+        connection.execute(
+            text("""insert into lessors (code, name, extra) values ('A', 'Alpha', '{"uscc": "x"}')""")
+        )
     command.downgrade(alembic_config(engine), "0009")
     assert "extra" not in {column["name"] for column in inspect(engine).get_columns("lessors")}
     with engine.connect() as connection:

@@ -465,14 +465,18 @@ def test_party_columns_come_last_with_valid_identifiers(book: Path) -> None:
     present = contracts["lessee_address"].drop_nulls()
     assert present.str.contains(ADDRESS).all()
     # One lessee, one address, on every contract that carries it.
-    per_lessee = contracts.drop_nulls("lessee_address").group_by("lessee_id").agg(pl.col("lessee_address").n_unique())
+    per_lessee = (
+        contracts.drop_nulls("lessee_address").group_by("lessee_id").agg(pl.col("lessee_address").n_unique())
+    )
     assert (per_lessee["lessee_address"] == 1).all()
 
     assert contracts["registration_no"].str.contains(r"^0\d{23}$").all()
     assert contracts["registration_no"].n_unique() == contracts.height
 
-    counts = contracts["guarantors"].fill_null("").map_elements(
-        lambda text: len([g for g in text.split(";") if g]), return_dtype=pl.Int64
+    counts = (
+        contracts["guarantors"]
+        .fill_null("")
+        .map_elements(lambda text: len([g for g in text.split(";") if g]), return_dtype=pl.Int64)
     )
     shares = [float((counts == k).mean()) for k in range(3)]  # type: ignore[arg-type]
     assert 0.25 < shares[0] < 0.45 and 0.4 < shares[1] < 0.6 and 0.08 < shares[2] < 0.22

@@ -142,7 +142,8 @@ def lessors_add(
     ],
     name: Annotated[str, typer.Option(help="Full name of the lessor.")],
     uscc: Annotated[
-        str | None, typer.Option(help="Unified social credit code (18 characters), checked before it is kept.")
+        str | None,
+        typer.Option(help="Unified social credit code (18 characters), checked before it is kept."),
     ] = None,
     address: Annotated[str | None, typer.Option(help="Registered address, as a complaint names it.")] = None,
     legal_representative: Annotated[

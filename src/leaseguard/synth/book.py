@@ -291,6 +291,7 @@ def _asset_frame(book: Book, lessees: Lessees, codes: np.ndarray, parties: Parti
 
 def _ground_truth(book: Book, codes: np.ndarray, cases: list[Case], parties: Parties) -> pl.DataFrame:
     """One row per injected fraud, then one per labelled data defect (a contract without lessee_address)."""
+
     def lessor(row: int | None) -> str | None:
         return None if row is None else str(codes[book["lessor"][row]])
 
@@ -328,7 +329,8 @@ def _ground_truth(book: Book, codes: np.ndarray, cases: list[Case], parties: Par
             "alterations": None,
         }
         for n, (row, dropped) in enumerate(
-            zip(parties.missing_lessee_address.tolist(), parties.dropped_address.tolist(), strict=True), start=1
+            zip(parties.missing_lessee_address.tolist(), parties.dropped_address.tolist(), strict=True),
+            start=1,
         )
     ]
     return pl.DataFrame(rows, schema=dict.fromkeys(GROUND_TRUTH_COLUMNS, pl.String))

@@ -59,7 +59,18 @@ ROADS = (
     "光明路", "科技路", "工业大道", "发展大道", "创新大道", "学府路", "朝阳路", "迎宾大道", "滨江路", "振兴路",
 )  # fmt: skip
 # Where each synthetic lessor (catalog.LESSORS, by position) is registered.
-LESSOR_REGIONS = ("110108", "310115", "310115", "310104", "120101", "310115", "310115", "110105", "110108", "310104")
+LESSOR_REGIONS = (
+    "110108",
+    "310115",
+    "310115",
+    "310104",
+    "120101",
+    "310115",
+    "310115",
+    "110105",
+    "110108",
+    "310104",
+)
 GUARANTEE_SUFFIXES = ("融资担保有限公司", "投资担保有限公司", "实业有限公司", "控股集团有限公司")
 SUPPLIER_SUFFIXES: dict[str, tuple[str, ...]] = {
     "car": ("汽车销售服务有限公司", "汽车贸易有限公司"),
@@ -243,7 +254,9 @@ def _suppliers(rng: np.random.Generator, book: Book, regions: np.ndarray) -> np.
     region (DEALERS_PER_SEGMENT_AND_CITY), or, for a fifth of purchases, in another region."""
     count = len(regions)
     segment = np.array([m.segment for m in CATALOG])[book["model"]]
-    regions = np.where(rng.random(count) < 0.8, regions, _REGION_CODES[rng.integers(0, len(_REGION_CODES), count)])
+    regions = np.where(
+        rng.random(count) < 0.8, regions, _REGION_CODES[rng.integers(0, len(_REGION_CODES), count)]
+    )
     dealer = rng.integers(0, DEALERS_PER_SEGMENT_AND_CITY, count)
     # Every (segment, region, dealer) is one company, named by its own small seeded draw.
     keys = np.char.add(np.char.add(segment, regions), dealer.astype(str))

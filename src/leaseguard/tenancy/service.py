@@ -12,9 +12,9 @@ import re
 import secrets
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from stdnum.cn import uscc as stdnum_uscc
 from stdnum.exceptions import ValidationError
-from sqlalchemy.orm import Session
 
 from leaseguard.store.models import ApiKey, Lessor
 from leaseguard.tenancy.models import IssuedKey, KeyInfo, Principal
@@ -96,7 +96,7 @@ def check_uscc(value: str) -> str:
     try:
         return str(stdnum_uscc.validate(value))
     except ValidationError as error:
-        raise TenancyError(f"{value!r} is not a valid unified social credit code: {error.message}") from None
+        raise TenancyError(f"{value!r} is not a valid unified social credit code: {error}") from None
 
 
 def add_lessor(
