@@ -12,6 +12,7 @@ from typer.testing import CliRunner, Result
 from leaseguard.api import server
 from leaseguard.cli.main import app
 from leaseguard.store.db import session_factory
+from leaseguard.store.models import Lessor
 from leaseguard.tenancy import authenticate
 from leaseguard.workspace import DATABASE_URL_ENV, HOME_ENV, Workspace, init_workspace
 
@@ -50,6 +51,54 @@ def test_lessors_add_is_idempotent_and_listed(workspace: Workspace) -> None:
     assert listed.exit_code == 0
     assert "ALPHA" in listed.output and "Alpha Leasing" in listed.output
     assert "Someone Else" not in listed.output
+
+
+def stored_lessor(workspace: Workspace, code: str) -> Any:
+    engine = workspace.engine()
+    try:
+        with session_factory(engine)() as session:
+            return session.get(Lessor, code)
+    finally:
+        engine.dispose()
+
+
+def test_lessors_add_keeps_party_details_and_updates_them(workspace: Workspace) -> None:
+    added = run(
+        workspace, "lessors", "add", "ALPHA", "--name", "Alpha Leasing",
+        "--uscc", "91110000600037341L", "--address", "北京市朝阳区建国路1号",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    assert stored_lessor(workspace, "ALPHA").extra == {
+        "uscc": "91110000600037341L",
+        "address": "北京市朝阳区建国路1号",
+    }
+    updated = run(
+        workspace, "lessors", "add", "ALPHA", "--name", "Alpha Leasing",
+        "--address", "上海市浦东新区世纪大道8号", "--legal-representative", "张伟",
+    )  # fmt: skip
+    assert updated.exit_code == 0, updated.output
+    assert stored_lessor(workspace, "ALPHA").extra == {
+        "uscc": "91110000600037341L",
+        "address": "上海市浦东新区世纪大道8号",
+        "legal_representative": "张伟",
+    }
+    # Adding again without details changes nothing; another name is still a conflict, details or not.
+    assert run(workspace, "lessors", "add", "ALPHA", "--name", "Alpha Leasing").exit_code == 0
+    assert stored_lessor(workspace, "ALPHA").extra["legal_representative"] == "张伟"
+    conflict = run(workspace, "lessors", "add", "ALPHA", "--name", "Other", "--address", "天津市和平区1号")
+    assert conflict.exit_code == 1 and "already exists" in conflict.output
+    assert stored_lessor(workspace, "ALPHA").extra["address"] == "上海市浦东新区世纪大道8号"
+    listed = run(workspace, "lessors", "list")
+    assert "91110000600037341L" in listed.output and "张伟" in listed.output
+
+
+@pytest.mark.parametrize("bad", ["91110000600037341X", "9111000060003734", "not-a-code"])
+def test_lessors_add_refuses_a_bad_uscc_in_one_line(workspace: Workspace, bad: str) -> None:
+    result = run(workspace, "lessors", "add", "ALPHA", "--name", "Alpha Leasing", "--uscc", bad)
+    assert result.exit_code != 0
+    assert bad in result.output and "unified social credit code" in result.output
+    assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
+    assert stored_lessor(workspace, "ALPHA") is None
 
 
 def test_keys_create_list_revoke(workspace: Workspace) -> None:

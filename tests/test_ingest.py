@@ -15,7 +15,7 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import OperationalError
 
 from leaseguard.ingest import FileReport, RowError, import_paths, loading, write_error_report
-from leaseguard.store.models import Contract, Payment
+from leaseguard.store.models import Contract, Lessor, Payment
 
 LESSORS = "code,name\nALPHA,Alpha Leasing\nBETA,Beta Leasing\n"
 CONTRACT_HEADER = (
@@ -209,6 +209,32 @@ def test_extra_columns_are_kept_as_json(book: Path, store_engine: Engine) -> Non
         extra = connection.execute(select(Contract.extra).where(Contract.contract_no == "C9")).scalar_one()
     assert extra == {"branch": "Shanghai", "备注": "首付已收"}
     assert counts(only(load(store_engine, path))) == (1, 0, 0, 1, 0)
+
+
+def test_lessors_extra_columns_are_kept_as_json(book: Path, store_engine: Engine) -> None:
+    path = csv_file(
+        book, "lessors_parties.csv", "code,name,uscc,address,legal_representative",
+        "ALPHA,Alpha Leasing,91110000600037341L,北京市朝阳区建国路1号,张伟", "BETA,Beta Leasing,,,",
+    )  # fmt: skip
+    report = only(load(store_engine, path))
+    assert report.status == "loaded" and report.rejected == 0
+    assert "keeps no extras" not in (report.message or "")
+    with store_engine.connect() as connection:
+        extras = dict(connection.execute(select(Lessor.code, Lessor.extra).order_by(Lessor.code)).all())
+    assert extras == {
+        "ALPHA": {
+            "uscc": "91110000600037341L",
+            "address": "北京市朝阳区建国路1号",
+            "legal_representative": "张伟",
+        },
+        "BETA": {"uscc": None, "address": None, "legal_representative": None},
+    }
+    assert counts(only(load(store_engine, path))) == (2, 0, 0, 2, 0)
+    # A lessors.csv without extras leaves the stored ones alone.
+    assert counts(only(load(store_engine, book / "lessors.csv"))) == (2, 0, 0, 2, 0)
+    with store_engine.connect() as connection:
+        kept = connection.execute(select(Lessor.extra).where(Lessor.code == "ALPHA")).scalar_one()
+    assert kept["uscc"] == "91110000600037341L"
 
 
 def test_progress_reaches_the_row_count(book: Path, store_engine: Engine) -> None:

@@ -58,3 +58,24 @@ def test_migrations_match_the_models(store_engine: Engine) -> None:
     with store_engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert differences == []
+
+
+def test_lessor_extra_migration_goes_down_and_up_keeping_the_lessors(tmp_path: Path) -> None:
+    """0010 adds lessors.extra; going back to 0009 drops it (batch mode on SQLite) and keeps every lessor."""
+    from alembic import command
+
+    engine = create_store_engine(f"sqlite:///{tmp_path / 'roundtrip.db'}")
+    upgrade_schema(engine)
+    with engine.begin() as connection:
+        connection.execute(
+            text("""insert into lessors (code, name, extra) values ('A', 'Alpha', '{"uscc": "x"}')""")
+        )
+    command.downgrade(alembic_config(engine), "0009")
+    assert "extra" not in {column["name"] for column in inspect(engine).get_columns("lessors")}
+    with engine.connect() as connection:
+        assert connection.execute(text("select code, name from lessors")).all() == [("A", "Alpha")]
+    upgrade_schema(engine)
+    assert "extra" in {column["name"] for column in inspect(engine).get_columns("lessors")}
+    with engine.connect() as connection:
+        assert connection.execute(text("select extra from lessors")).scalar_one() is None
+    engine.dispose()

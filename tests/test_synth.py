@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import itertools
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -137,9 +138,13 @@ def test_prices_lie_in_the_models_ranges_except_inflated_invoices(book: Path) ->
 
 def test_every_injected_fraud_is_in_the_ground_truth_and_in_the_files(book: Path) -> None:
     assets = read(book, "assets")
-    truth = read(book, "ground_truth")
+    every_label = read(book, "ground_truth")
     by_key = {(r["lessor"], r["asset_id"]): r for r in assets.iter_rows(named=True)}
-    assert set(truth["kind"]) == {"duplicate_financing", "reused_invoice", "inflated_invoice"}
+    assert set(every_label["kind"]) == {
+        "duplicate_financing", "reused_invoice", "inflated_invoice", "missing_lessee_address",
+    }  # fmt: skip
+    assert every_label["case_id"].n_unique() == every_label.height
+    truth = every_label.filter(pl.col("kind") != "missing_lessee_address")  # the frauds; defects tested apart
     assert truth["case_id"].n_unique() == truth.height
     labels: set[str] = set()
     reuse_across_lessors: set[bool] = set()
@@ -435,3 +440,97 @@ def test_synth_command_writes_the_book_and_refuses_bad_arguments(tmp_path: Path)
     assert few.exit_code == 1 and "at least 10 contracts" in few.output
     many = runner.invoke(app, ["synth", "--out", str(tmp_path / "e"), "--lessors", "0"])
     assert many.exit_code == 1 and "lessors must be" in many.output
+
+
+# --- parties: what an enforcement complaint names ----------------------------------------------------------
+
+HAN = "[一-鿿]"
+ADDRESS = rf"^({HAN}+省)?{HAN}+市{HAN}+区{HAN}+[路道]\d+号"
+
+
+def test_party_columns_come_last_with_valid_identifiers(book: Path) -> None:
+    lessors, contracts, assets = read(book, "lessors"), read(book, "contracts"), read(book, "assets")
+    assert lessors.columns[-3:] == ["uscc", "address", "legal_representative"]
+    assert contracts.columns[-4:] == [
+        "lessee_address", "lessee_legal_representative", "guarantors", "registration_no",
+    ]  # fmt: skip
+    assert assets.columns[-2:] == ["supplier", "location"]
+    assert all(is_valid_uscc(code) for code in lessors["uscc"]) and lessors["uscc"].n_unique() == 5
+    assert lessors["address"].str.contains(ADDRESS).all()
+    assert lessors["legal_representative"].str.len_chars().is_between(2, 3).all()
+
+    enterprise = contracts["lessee_type"] == "enterprise"
+    assert contracts.filter(enterprise)["lessee_legal_representative"].str.len_chars().is_between(2, 3).all()
+    assert contracts.filter(~enterprise)["lessee_legal_representative"].is_null().all()
+    present = contracts["lessee_address"].drop_nulls()
+    assert present.str.contains(ADDRESS).all()
+    # One lessee, one address, on every contract that carries it.
+    per_lessee = (
+        contracts.drop_nulls("lessee_address").group_by("lessee_id").agg(pl.col("lessee_address").n_unique())
+    )
+    assert (per_lessee["lessee_address"] == 1).all()
+
+    assert contracts["registration_no"].str.contains(r"^0\d{23}$").all()
+    assert contracts["registration_no"].n_unique() == contracts.height
+
+    counts = (
+        contracts["guarantors"]
+        .fill_null("")
+        .map_elements(lambda text: len([g for g in text.split(";") if g]), return_dtype=pl.Int64)
+    )
+    shares = [float((counts == k).mean()) for k in range(3)]  # type: ignore[arg-type]
+    assert 0.25 < shares[0] < 0.45 and 0.4 < shares[1] < 0.6 and 0.08 < shares[2] < 0.22
+    assert counts.max() == 2
+    companies = people = 0
+    for text in contracts["guarantors"].drop_nulls():
+        for entry in text.split(";"):
+            name, id_no, address = entry.split("|")
+            assert name and re.search(ADDRESS, address), entry
+            if is_valid_uscc(id_no):
+                companies += 1
+            else:
+                assert is_valid_resident_id(id_no), entry
+                people += 1
+    assert people > companies > 0
+
+    assert assets["supplier"].str.ends_with("有限公司").all()
+    assert assets["supplier"].n_unique() < assets.height / 3  # a region's buyers share a few dealers
+    assert assets["location"].str.contains(ADDRESS).all()
+
+
+def test_missing_lessee_addresses_are_exactly_the_labelled_ones(book: Path) -> None:
+    contracts = read(book, "contracts")
+    labels = read(book, "ground_truth").filter(pl.col("kind") == "missing_lessee_address")
+    missing = contracts.filter(pl.col("lessee_address").is_null())
+    assert 0 < missing.height < contracts.height * 0.008  # about 0.3 %
+    assert sorted(labels["contract_no"]) == sorted(missing["contract_no"])
+    assert (labels["field"] == "lessee_address").all()
+    assert labels["case_id"].str.contains(r"^ADR\d{6}$").all()
+    assert labels["original_value"].str.contains(ADDRESS).all()
+    owner = dict(contracts.select("contract_no", "lessor").iter_rows())
+    assert all(owner[no] == lessor for no, lessor in labels.select("contract_no", "lessor").iter_rows())
+
+
+def test_party_columns_left_every_earlier_value_of_a_seed_as_it_was(tmp_path: Path) -> None:
+    """Digests of the files' earlier columns for seed 5 and 400 contracts, taken before the party columns
+    were added: drawing them from their own stream changed nothing else."""
+    before = {
+        "lessors": "3c3885c5742d1611951a37405b0f7a05cedc636c13d09d9beb7ebe817480cac8",
+        "contracts": "80af11b74ee8bdf70588ac0b75123387d403801a253d96be2d1d97fddc882d50",
+        "assets": "defc4127dc01daaf9cf1f34ce29d84b1faa8181e8ba1449ae3dabb942eefd316",
+        "payments": "ff9894ffb0db4a2267a719301de3be8cf73f64da6af0ebe63330639684dab3d1",
+        "valuations": "3fea7e5e9c7cfec0ee70508e7c87b754b71d49e76d89c7820e952d3ec91a942d",
+        "ground_truth": "5c4e5d28863d9b05923e188fd35d0cd54fa0d83788029178869766f46cc61265",
+        "contract_outcomes": "e1fe0846a92a0009d90db591cbbd97e75e455557278bfeed202e411bfe23c5da",
+    }
+    new_columns = {
+        "lessors": ["uscc", "address", "legal_representative"],
+        "contracts": ["lessee_address", "lessee_legal_representative", "guarantors", "registration_no"],
+        "assets": ["supplier", "location"],
+    }
+    generate_book(tmp_path, contracts=400, seed=5)
+    for name, digest in before.items():
+        frame = read(tmp_path, name).drop(new_columns.get(name, []))
+        if name == "ground_truth":
+            frame = frame.filter(pl.col("kind") != "missing_lessee_address")
+        assert hashlib.sha256(frame.write_csv().encode()).hexdigest() == digest, name

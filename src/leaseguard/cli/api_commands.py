@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from leaseguard.cli.common import WorkspaceOption, console, error_console, fail, open_workspace
 from leaseguard.store.db import session_factory
 from leaseguard.tenancy import (
+    PARTY_KEYS,
     ROLES,
     TenancyError,
     add_lessor,
@@ -140,20 +141,42 @@ def lessors_add(
         str, typer.Argument(help="Short code of the lessor, as in the `lessor` column of files.")
     ],
     name: Annotated[str, typer.Option(help="Full name of the lessor.")],
+    uscc: Annotated[
+        str | None,
+        typer.Option(help="Unified social credit code (18 characters), checked before it is kept."),
+    ] = None,
+    address: Annotated[str | None, typer.Option(help="Registered address, as a complaint names it.")] = None,
+    legal_representative: Annotated[
+        str | None, typer.Option(help="Name of the legal representative (法定代表人).")
+    ] = None,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """Add a lessor (tenant); adding it again with the same name changes nothing."""
-    added = _in_store(workspace, lambda session: add_lessor(session, code, name))
+    """Add a lessor (tenant); adding it again with the same name records any details given, nothing else."""
+    added = _in_store(
+        workspace,
+        lambda session: add_lessor(
+            session, code, name, uscc=uscc, address=address, legal_representative=legal_representative
+        ),
+    )
     console.print(f"lessor {added.code}: {added.name}")
+    extra = added.extra or {}
+    for key in PARTY_KEYS:
+        if extra.get(key):
+            console.print(f"  {key.replace('_', ' ')}: {extra[key]}", highlight=False)
 
 
 @lessors_app.command("list")
 def lessors_list(workspace: WorkspaceOption = None) -> None:
-    """List lessors."""
+    """List lessors with their party details (unified social credit code, address, legal representative)."""
     lessors = _in_store(workspace, list_lessors)
-    table = Table("code", "name")
+    table = Table("code")
+    table.add_column("name", overflow="fold")
+    table.add_column("uscc", no_wrap=True, min_width=18)  # a code is read whole, never wrapped or cut
+    table.add_column("address", overflow="fold")
+    table.add_column("legal representative", overflow="fold")
     for lessor in lessors:
-        table.add_row(lessor.code, lessor.name)
+        extra = lessor.extra or {}
+        table.add_row(lessor.code, lessor.name, *(str(extra.get(key) or "") for key in PARTY_KEYS))
     console.print(table if lessors else "no lessors")
 
 

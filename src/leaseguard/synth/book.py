@@ -22,11 +22,13 @@ from leaseguard.synth.identifiers import digit_matrix, strings
 from leaseguard.synth.instalments import add_months
 from leaseguard.synth.lessees import Lessees, draw_lessees
 from leaseguard.synth.parameters import SynthParameters
+from leaseguard.synth.parties import Parties, draw_parties
 from leaseguard.synth.payments import Outcomes, simulate_payments
 from leaseguard.synth.writer import (
     ASSET_COLUMNS,
     CONTRACT_COLUMNS,
     GROUND_TRUTH_COLUMNS,
+    LESSOR_COLUMNS,
     file_paths,
     text,
     write,
@@ -35,6 +37,7 @@ from leaseguard.synth.writer import (
 
 Progress = Callable[[str, int, int], None]
 FRAUD_KINDS = ("duplicate_financing", "reused_invoice", "inflated_invoice")
+DEFECT_KINDS = ("missing_lessee_address",)  # data defects labelled for the enforcement complaint's tests
 _CASE_PREFIX = {"duplicate_financing": "DUP", "reused_invoice": "INV", "inflated_invoice": "PRC"}
 _STAGES = (
     "lessees",
@@ -119,12 +122,22 @@ def generate_book(
     report("valuations")
     valuations = _valuations(rng, book, outcomes, p, as_of)
     report("write files")
+    parties = draw_parties(seed, book, lessees, lessors)
     out_dir.mkdir(parents=True, exist_ok=True)
     files = file_paths(out_dir)
     codes = np.array([code for code, _ in LESSORS[:lessors]])
-    write(pl.DataFrame({"code": codes, "name": [name for _, name in LESSORS[:lessors]]}), files["lessors"])
-    write(_contract_frame(book, lessees, codes), files["contracts"])
-    write(_asset_frame(book, lessees, codes), files["assets"])
+    write(
+        pl.DataFrame({
+            "code": codes,
+            "name": [name for _, name in LESSORS[:lessors]],
+            "uscc": parties.lessor_uscc,
+            "address": parties.lessor_address,
+            "legal_representative": parties.lessor_legal_representative,
+        }).select(LESSOR_COLUMNS),
+        files["lessors"],
+    )  # fmt: skip
+    write(_contract_frame(book, lessees, codes, parties), files["contracts"])
+    write(_asset_frame(book, lessees, codes, parties), files["assets"])
     write(
         pl.DataFrame({
             "contract_no": book["contract_no"][payments.contract],
@@ -134,7 +147,7 @@ def generate_book(
         files["payments"],
     )  # fmt: skip
     write(valuations, files["valuations"])
-    write(_ground_truth(book, codes, cases), files["ground_truth"])
+    write(_ground_truth(book, codes, cases, parties), files["ground_truth"])
     write(
         pl.DataFrame({
             "contract_no": book["contract_no"],
@@ -208,7 +221,7 @@ def _valuations(
     ).with_columns(yuan(pl.col("disposal_value")).alias("disposal_value"))
 
 
-def _contract_frame(book: Book, lessees: Lessees, codes: np.ndarray) -> pl.DataFrame:
+def _contract_frame(book: Book, lessees: Lessees, codes: np.ndarray, parties: Parties) -> pl.DataFrame:
     who = book["lessee"]
     rate = book["rate_e4"]
     return (
@@ -233,6 +246,10 @@ def _contract_frame(book: Book, lessees: Lessees, codes: np.ndarray) -> pl.DataF
                 "lease_type": np.where(book["sale_leaseback"], "sale_leaseback", "direct"),
                 "first_due_date": book["first_due_date"],
                 "restructured_date": book["restructured_date"],
+                "lessee_address": text(parties.lessee_address),
+                "lessee_legal_representative": text(parties.lessee_legal_representative),
+                "guarantors": text(parties.guarantors),
+                "registration_no": parties.registration_no,
             }
         )
         .with_columns(yuan(pl.col(c)).alias(c) for c in ("principal", "residual_value", "deposit"))
@@ -240,7 +257,7 @@ def _contract_frame(book: Book, lessees: Lessees, codes: np.ndarray) -> pl.DataF
     )
 
 
-def _asset_frame(book: Book, lessees: Lessees, codes: np.ndarray) -> pl.DataFrame:
+def _asset_frame(book: Book, lessees: Lessees, codes: np.ndarray, parties: Parties) -> pl.DataFrame:
     model = book["model"]
     who = book["lessee"]
     return (
@@ -263,6 +280,8 @@ def _asset_frame(book: Book, lessees: Lessees, codes: np.ndarray) -> pl.DataFram
                 "lessee_name": text(lessees.name[who]),
                 "contract_no": book["contract_no"],
                 "registered_at": book["registered_at"],
+                "supplier": parties.supplier,
+                "location": parties.location,
             }
         )
         .with_columns(yuan(pl.col("invoice_amount")).alias("invoice_amount"))
@@ -270,7 +289,9 @@ def _asset_frame(book: Book, lessees: Lessees, codes: np.ndarray) -> pl.DataFram
     )
 
 
-def _ground_truth(book: Book, codes: np.ndarray, cases: list[Case]) -> pl.DataFrame:
+def _ground_truth(book: Book, codes: np.ndarray, cases: list[Case], parties: Parties) -> pl.DataFrame:
+    """One row per injected fraud, then one per labelled data defect (a contract without lessee_address)."""
+
     def lessor(row: int | None) -> str | None:
         return None if row is None else str(codes[book["lessor"][row]])
 
@@ -292,5 +313,24 @@ def _ground_truth(book: Book, codes: np.ndarray, cases: list[Case]) -> pl.DataFr
             "alterations": c.alterations,
         }
         for n, c in enumerate(sorted(cases, key=lambda c: (FRAUD_KINDS.index(c.kind), c.row)), start=1)
+    ]
+    rows += [
+        {
+            "case_id": f"ADR{n:06d}",
+            "kind": "missing_lessee_address",
+            "lessor": lessor(row),
+            "asset_id": asset(row),
+            "contract_no": str(book["contract_no"][row]),
+            "other_lessor": None,
+            "other_asset_id": None,
+            "field": "lessee_address",
+            "original_value": str(dropped),  # the address the contract would have carried
+            "altered_value": None,
+            "alterations": None,
+        }
+        for n, (row, dropped) in enumerate(
+            zip(parties.missing_lessee_address.tolist(), parties.dropped_address.tolist(), strict=True),
+            start=1,
+        )
     ]
     return pl.DataFrame(rows, schema=dict.fromkeys(GROUND_TRUTH_COLUMNS, pl.String))

@@ -7,12 +7,17 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from leaseguard.ingest.kinds import ASSETS, CONTRACTS
+from leaseguard.ingest.kinds import ASSETS, CONTRACTS, LESSORS
 
 FILE_NAMES = ("lessors", "contracts", "assets", "payments", "valuations", "ground_truth", "contract_outcomes")
-# The data contracts' file columns, in their order; the synthetic book adds lease_type to contracts.csv.
-ASSET_COLUMNS = ASSETS.column_names
-CONTRACT_COLUMNS = (*CONTRACTS.column_names, "lease_type")
+# The data contracts' file columns, in their order; the synthetic book adds lease_type to contracts.csv, and
+# the optional party columns an enforcement complaint reads (kept by the importer as extras) last.
+LESSOR_PARTY_COLUMNS = ("uscc", "address", "legal_representative")
+CONTRACT_PARTY_COLUMNS = ("lessee_address", "lessee_legal_representative", "guarantors", "registration_no")
+ASSET_PARTY_COLUMNS = ("supplier", "location")
+LESSOR_COLUMNS = (*LESSORS.column_names, *LESSOR_PARTY_COLUMNS)
+ASSET_COLUMNS = (*ASSETS.column_names, *ASSET_PARTY_COLUMNS)
+CONTRACT_COLUMNS = (*CONTRACTS.column_names, "lease_type", *CONTRACT_PARTY_COLUMNS)
 GROUND_TRUTH_COLUMNS = (
     "case_id", "kind", "lessor", "asset_id", "contract_no", "other_lessor", "other_asset_id", "field",
     "original_value", "altered_value", "alterations",

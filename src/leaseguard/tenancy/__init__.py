@@ -3,6 +3,7 @@
 from leaseguard.tenancy.models import IssuedKey, KeyInfo, Principal
 from leaseguard.tenancy.permissions import PERMISSIONS, ROLES, Action, allowed_actions, is_allowed
 from leaseguard.tenancy.service import (
+    PARTY_KEYS,
     LessorConflictError,
     TenancyError,
     UnknownKeyError,
@@ -10,6 +11,7 @@ from leaseguard.tenancy.service import (
     UnknownRoleError,
     add_lessor,
     authenticate,
+    check_uscc,
     create_key,
     get_lessor,
     list_keys,
@@ -18,6 +20,7 @@ from leaseguard.tenancy.service import (
 )
 
 __all__ = [
+    "PARTY_KEYS",
     "PERMISSIONS",
     "ROLES",
     "Action",
@@ -32,6 +35,7 @@ __all__ = [
     "add_lessor",
     "allowed_actions",
     "authenticate",
+    "check_uscc",
     "create_key",
     "get_lessor",
     "is_allowed",

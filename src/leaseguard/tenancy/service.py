@@ -13,6 +13,8 @@ import secrets
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from stdnum.cn import uscc as stdnum_uscc
+from stdnum.exceptions import ValidationError
 
 from leaseguard.store.models import ApiKey, Lessor
 from leaseguard.tenancy.models import IssuedKey, KeyInfo, Principal
@@ -86,18 +88,50 @@ def check_lessor_code(code: str) -> str:
 # --- session ----------------------------------------------------------------------------------------------
 
 
-def add_lessor(session: Session, code: str, name: str) -> Lessor:
-    """Register a lessor; adding the same code with the same name again returns the existing one."""
+PARTY_KEYS = ("uscc", "address", "legal_representative")  # lessors.extra keys the enforcement complaint reads
+
+
+def check_uscc(value: str) -> str:
+    """The unified social credit code in its compact form, or a TenancyError naming the value."""
+    try:
+        return str(stdnum_uscc.validate(value))
+    except ValidationError as error:
+        raise TenancyError(f"{value!r} is not a valid unified social credit code: {error}") from None
+
+
+def add_lessor(
+    session: Session,
+    code: str,
+    name: str,
+    *,
+    uscc: str | None = None,
+    address: str | None = None,
+    legal_representative: str | None = None,
+) -> Lessor:
+    """Register a lessor; adding the same code with the same name again returns the existing one, with any
+    party details given (uscc, address, legal_representative, kept in `extra`) recorded over the old ones."""
     check_lessor_code(code)
     name = name.strip()
     if not name or len(name) > 200:
         raise TenancyError("lessor name must be 1-200 characters")
+    details: dict[str, str] = {}
+    if uscc is not None:
+        details["uscc"] = check_uscc(uscc)
+    for key, value in (("address", address), ("legal_representative", legal_representative)):
+        if value is not None:
+            value = value.strip()
+            if not value or len(value) > 500:
+                raise TenancyError(f"lessor {key.replace('_', ' ')} must be 1-500 characters")
+            details[key] = value
     existing = session.get(Lessor, code)
     if existing is not None:
         if existing.name != name:
             raise LessorConflictError(f"lessor {code!r} already exists with the name {existing.name!r}")
+        if details and any((existing.extra or {}).get(k) != v for k, v in details.items()):
+            existing.extra = {**(existing.extra or {}), **details}  # a new dict, so the change is seen
+            session.flush()
         return existing
-    lessor = Lessor(code=code, name=name)
+    lessor = Lessor(code=code, name=name, extra=details or None)
     session.add(lessor)
     session.flush()
     return lessor
