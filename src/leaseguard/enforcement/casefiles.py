@@ -195,7 +195,7 @@ def read_case_facts(
     with engine.connect() as connection:
         row = connection.execute(
             text(
-                "select lessor, lessee_id, lessee_name, term_months, cast(annual_rate as text), extra "
+                "select lessor, lessee_id, lessee_name, term_months, cast(annual_rate as text), extra, lessee_type "
                 "from contracts where contract_no = :no"
             ),
             {"no": contract_no},
@@ -215,7 +215,7 @@ def read_case_facts(
             ),
             {"no": contract_no, "lessor": row[0]},
         ).all()
-    lessor, lessee_id, lessee_name, term_months, annual_rate, extra = row
+    lessor, lessee_id, lessee_name, term_months, annual_rate, extra, lessee_type = row
     details = _extra(extra)
     latest: dict[str, tuple[dt.date, int]] = {}
     for asset_id, valued_on, value in values:
@@ -248,6 +248,7 @@ def read_case_facts(
             str(lessee_id),
             _text(details.get("lessee_address")),
             _text(details.get("lessee_legal_representative")),
+            str(lessee_type),
         ),
         guarantors=parse_guarantors(details.get("guarantors"), contract_no),
         lease_type=_text(details.get("lease_type")),
@@ -485,6 +486,9 @@ def _existing_cases(connection: Connection, contract_nos: Sequence[str]) -> dict
     return {str(no): int(case_id) for no, case_id in rows}
 
 
+CHUNK = 200  # cases prepared and deposited at a time, so the workers write one chunk while the next is read
+
+
 def generate_case_files(
     engine: Engine,
     day: dt.date,
@@ -500,22 +504,74 @@ def generate_case_files(
     workers: int | None = None,
 ) -> CaseFilesSummary:
     """One folder per case under `out` and a summary; every generated case is opened (if it was not) and its
-    facts are deposited in the evidence log, one batch and one checkpoint per lessor."""
+    facts are deposited in the evidence log: per chunk of cases, one transaction and checkpoint per lessor."""
     environment = checked_environment(templates)  # a template that does not parse stops the batch at once
     chosen = select_contracts(engine, day, lessor=lessor, classes=classes, contracts=contracts)
     out.mkdir(parents=True, exist_ok=True)
     _clear_leftovers(out)
     plaintiffs = read_lessors(engine)
     outcomes: dict[str, CaseOutcome] = {}
-    ready: list[_Ready] = []
-    total = len(chosen) * 2
-    done = 0
+    total, done = len(chosen) * 2, 0
+
+    def advance(steps: int = 1) -> None:
+        nonlocal done
+        done += steps
+        if progress:
+            progress(done, total)
+
+    workers = workers or os.cpu_count() or 1
+    pool = None
+    if workers > 1 and len(chosen) >= 4 * workers:
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
+    pending: dict[Future[tuple[Path | None, str]], _Ready] = {}
+
+    def collect(future: Future[tuple[Path | None, str]]) -> None:
+        item = pending.pop(future)
+        outcomes[item.facts.contract_no] = _finished(item, *future.result())
+        advance()
+
+    try:
+        for start in range(0, len(chosen), CHUNK):
+            chunk = chosen[start : start + CHUNK]
+            ready = _prepare(engine, environment, day, rules, plaintiffs, chunk, outcomes)
+            advance(2 * len(chunk) - len(ready))  # a skipped case has nothing more to do
+            _deposit(engine, ready, rules, signer, day)
+            for item in ready:
+                bundle = _with_exhibits(engine, item)
+                if pool is None:
+                    outcomes[item.facts.contract_no] = _finished(
+                        item, *write_case(out, templates, item.facts, bundle)
+                    )
+                    advance()
+                else:
+                    pending[pool.submit(write_case, out, templates, item.facts, bundle)] = item
+            for future in [f for f in pending if f.done()]:
+                collect(future)
+        for future in as_completed(list(pending)):
+            collect(future)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    ordered = tuple(outcomes[no] for no, _, _ in chosen)
+    xlsx, csv_path = write_summary(out, ordered)
+    return CaseFilesSummary(ordered, xlsx, csv_path)
+
+
+def _prepare(
+    engine: Engine,
+    environment: Any,
+    day: dt.date,
+    rules: ClaimRules,
+    plaintiffs: dict[str, Party],
+    chunk: Sequence[tuple[str, str, str | None]],
+    outcomes: dict[str, CaseOutcome],
+) -> list[_Ready]:
+    """The chunk's cases that can be filed, with the exhibits already on record; the others go to `outcomes`."""
+    ready = []
     with engine.connect() as connection:
-        existing = _existing_cases(connection, [no for no, _, _ in chosen])
-        for contract_no, owner, klass in chosen:
-            done += 1
-            if progress:
-                progress(done, total)
+        existing = _existing_cases(connection, [no for no, _, _ in chunk])
+        for contract_no, owner, klass in chunk:
             if not owner:
                 outcomes[contract_no] = CaseOutcome(contract_no, "", SKIPPED, "contract is not in the store")
                 continue
@@ -537,22 +593,20 @@ def generate_case_files(
                                                     facts.claim.claim_fen, facts.claim.total_fen)  # fmt: skip
                 continue
             case_id = existing.get(contract_no)
-            found = _exhibits_on_record(
-                connection, owner, contract_no, [a.asset_id for a in facts.assets], case_id
-            )
+            assets = [a.asset_id for a in facts.assets]
+            found = _exhibits_on_record(connection, owner, contract_no, assets, case_id)
             ready.append(_Ready(facts, owner, klass, case_id, found=tuple(found)))
-    _deposit(engine, ready, rules, signer, day)
+    return ready
 
-    def advance() -> None:
-        nonlocal done
-        done += 1
-        if progress:
-            progress(done, total)
 
-    outcomes.update(_write_all(engine, out, templates, ready, workers or os.cpu_count() or 1, advance))
-    ordered = tuple(outcomes[no] for no, _, _ in chosen)
-    xlsx, csv_path = write_summary(out, ordered)
-    return CaseFilesSummary(ordered, xlsx, csv_path)
+def _with_exhibits(engine: Engine, item: _Ready) -> bytes:
+    """Number the case's exhibits (its deposited facts first) and export the bundle that proves them."""
+    assert item.evidence_index is not None
+    exhibits = _numbered(_case_file_exhibit(item.evidence_index, item.leaf), item.found)
+    item.facts = dataclasses.replace(item.facts, exhibits=exhibits)
+    return export_bundle(
+        engine, [e.evidence_index for e in exhibits], lessor=item.lessor, bundle_name="evidence.zip"
+    )
 
 
 def _skip_reason(environment: Any, facts: CaseFacts) -> str:
@@ -631,46 +685,6 @@ def write_case(out: Path, templates: Path | None, facts: CaseFacts, bundle: byte
         return write_folder(out, folder_name(facts.contract_no), files), ""
     except (TemplateFieldError, OSError, ValueError) as error:
         return None, f"not written: {error}"
-
-
-def _write_all(
-    engine: Engine,
-    out: Path,
-    templates: Path | None,
-    ready: list[_Ready],
-    workers: int,
-    advance: Callable[[], None],
-) -> dict[str, CaseOutcome]:
-    """Every ready case's folder; the bundles are read here, the documents made by `workers` processes."""
-    outcomes: dict[str, CaseOutcome] = {}
-    pool = None
-    if workers > 1 and len(ready) >= 2 * workers:
-        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
-    try:
-        pending: dict[Future[tuple[Path | None, str]], _Ready] = {}
-        for item in ready:
-            assert item.evidence_index is not None
-            exhibits = _numbered(_case_file_exhibit(item.evidence_index, item.leaf), item.found)
-            item.facts = dataclasses.replace(item.facts, exhibits=exhibits)
-            bundle = export_bundle(
-                engine, [e.evidence_index for e in exhibits], lessor=item.lessor, bundle_name="evidence.zip"
-            )
-            if pool is None:
-                folder, reason = write_case(out, templates, item.facts, bundle)
-                outcomes[item.facts.contract_no] = _finished(item, folder, reason)
-                advance()
-            else:
-                pending[pool.submit(write_case, out, templates, item.facts, bundle)] = item
-        for future in as_completed(pending):
-            folder, reason = future.result()
-            item = pending[future]
-            outcomes[item.facts.contract_no] = _finished(item, folder, reason)
-            advance()
-    finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
-    return outcomes
 
 
 def _finished(item: _Ready, folder: Path | None, reason: str) -> CaseOutcome:

@@ -29,16 +29,20 @@ class Party:
     id_no: str
     address: str | None = None
     legal_representative: str | None = None
+    lessee_type: str | None = None  # enterprise | individual, where the file says
 
     @property
     def is_enterprise(self) -> bool:
-        return uscc.is_valid(self.id_no)
+        if self.lessee_type in ("enterprise", "individual"):
+            return self.lessee_type == "enterprise"
+        # Some resident IDs pass the USCC check digit too: a valid resident ID is a person.
+        return uscc.is_valid(self.id_no) and not ric.is_valid(self.id_no)
 
     @property
     def id_label(self) -> str:
-        if self.is_enterprise:
-            return "统一社会信用代码"
-        return "公民身份号码" if ric.is_valid(self.id_no) else "证件号码"
+        if ric.is_valid(self.id_no) and not self.is_enterprise:
+            return "公民身份号码"
+        return "统一社会信用代码" if uscc.is_valid(self.id_no) else "证件号码"
 
 
 @dataclass(frozen=True)

@@ -215,6 +215,24 @@ def _cell(value: str, style: object, width: float) -> object:
     return PdfParagraph(_marked_up(value), style)
 
 
+def _column_widths(rows: tuple[tuple[str, ...], ...], width: float) -> list[float]:
+    """Every column at least as wide as its header, the rest of the page shared by how much text each holds."""
+    points_per_column, padding = 5.0, 12.0  # 9-point text: a Latin character ~5 pt, a Chinese one ~9 pt
+    count = len(rows[0])
+    least = [max(_display_width(rows[0][i]), 4) * points_per_column + padding for i in range(count)]
+    if sum(least) >= width:
+        return [w * width / sum(least) for w in least]
+    natural = [
+        max(least[i], min(max(_display_width(row[i]) for row in rows), 60) * points_per_column + padding)
+        for i in range(count)
+    ]
+    wanted = [n - m for n, m in zip(natural, least, strict=True)]
+    spare = width - sum(least)
+    if sum(wanted) == 0:
+        return [m + spare / count for m in least]
+    return [m + spare * w / sum(wanted) for m, w in zip(least, wanted, strict=True)]
+
+
 def _display_width(text: str) -> int:
     """Columns a text takes: a Chinese character is as wide as two Latin ones."""
     return sum(2 if ord(char) > 0x2E80 else 1 for char in text)
@@ -249,11 +267,7 @@ def pdf_bytes(blocks: list[Block], *, title: str = "") -> bytes:
         elif isinstance(block, Paragraph):
             story.append(PdfParagraph(_marked_up(block.text), styles["right"] if block.right else body))
         elif isinstance(block, TableBlock):
-            weights = [
-                max(4, *(min(_display_width(row[i]), 40) for row in block.rows))
-                for i in range(len(block.rows[0]))
-            ]
-            widths = [width * w / sum(weights) for w in weights]
+            widths = _column_widths(block.rows, width)
             cells = [
                 [
                     _cell(value, styles["cell"], column_width)
