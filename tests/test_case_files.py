@@ -39,7 +39,7 @@ GUARANTOR_ID = "11010519491231002X"
 
 CONTRACT_HEADER = (
     "contract_no,lessor,lessee_id,lessee_name,lessee_type,start_date,term_months,principal,annual_rate,method,"
-    "frequency,deposit,lessee_address,lessee_legal_representative,guarantors,registration_no,lease_type"
+    "frequency,deposit,lessee_address,lessee_legal_representative,guarantors,registration_no,lease_type,court"
 )
 
 
@@ -48,16 +48,16 @@ def _contracts() -> str:
     rows = [
         # K1 defaults after three instalments; an enterprise with a guarantor
         f"K1,L1,{LESSEE_USCC},北京甲机械有限公司,enterprise,2024-01-10,12,120000.00,0.06,annuity,monthly,5000.00,"
-        f"北京市海淀区中关村大街2号,李法人,{guarantor},012345678901234567890123,sale_leaseback",
+        f"北京市海淀区中关村大街2号,李法人,{guarantor},012345678901234567890123,sale_leaseback,上海金融法院",
         # K2 defaults too, but the file has no address for its lessee
         f"K2,L1,{LESSEE_USCC},北京甲机械有限公司,enterprise,2024-01-10,12,60000.00,0.06,annuity,monthly,0,"
-        ",李法人,,,direct",
+        ",李法人,,,direct,",
         # K3 is paid up: nothing to claim
         "K3,L1,110105194912310022,张三,individual,2024-01-10,12,12000.00,0.06,annuity,monthly,0,"
-        "上海市黄浦区南京东路3号,,,,direct",
+        "上海市黄浦区南京东路3号,,,,direct,",
         # K4 defaults; its asset's identifiers are erased in the store below
         "K4,L1,110105194912310022,张三,individual,2024-01-10,12,24000.00,0.06,annuity,monthly,0,"
-        "上海市黄浦区南京东路3号,,,,direct",
+        "上海市黄浦区南京东路3号,,,,direct,",
     ]
     return CONTRACT_HEADER + "\n" + "\n".join(rows) + "\n"
 
@@ -171,7 +171,7 @@ def test_case_files_for_the_defaulted_and_reasons_for_the_rest(
     for expected in ("上海示例融资租赁有限公司", LESSOR_USCC, "赵董事", "北京甲机械有限公司", LESSEE_USCC,
                      "北京市海淀区中关村大街2号", "李法人", "王保证", GUARANTOR_ID, "SN-2024-0001", "PC-001",
                      "北京三一销售有限公司", "01234567", "河北省廊坊市广阳区工地", "012345678901234567890123",
-                     "售后回租", f"标的总额：人民币{shown_amount}元"):  # fmt: skip
+                     "售后回租", f"标的总额：人民币{shown_amount}元", "上海金融法院"):  # fmt: skip
         assert expected in words, expected
 
     pdf = pypdfium2.PdfDocument((folder / "complaint.pdf").read_bytes())

@@ -259,6 +259,7 @@ def read_case_facts(
         deposit_fen=claim_terms.deposit_fen,
         residual_value_fen=claim_terms.residual_value_fen,
         registration_no=_text(details.get("registration_no")),
+        court=_text(details.get("court")),
         instalments=tuple(
             (n, due, principal + interest) for n, due, principal, interest in claim_terms.instalments
         ),

@@ -100,6 +100,7 @@ class CaseFacts:
     assets: tuple[LeasedAsset, ...]
     claim: Claim
     asset_class: str | None = None  # the five-category class the contract had on the day
+    court: str | None = None  # the court the contract agrees on (contracts.csv `court`), if it names one
     exhibits: tuple[Exhibit, ...] = field(default_factory=tuple)
 
     @property
