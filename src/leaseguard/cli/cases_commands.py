@@ -16,9 +16,9 @@ from leaseguard.analytics.rules import load_analytics_rules
 from leaseguard.classification.rules import CLASSES
 from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace, parse_day, progress_bar
 from leaseguard.enforcement.casefiles import NON_PERFORMING, SKIPPED, CaseFilesError, generate_case_files
-from leaseguard.enforcement.claims import NotDefaultedError, yuan
+from leaseguard.enforcement.claims import NotDefaultedError, claim_document, yuan
 from leaseguard.enforcement.complaint import TemplateFieldError, checked_environment, copy_shipped_templates
-from leaseguard.enforcement.rules import ClaimRulesError, load_claim_rules
+from leaseguard.enforcement.rules import ClaimRules, ClaimRulesError, load_claim_rules
 from leaseguard.enforcement.service import (
     CaseError,
     UnknownContractError,
@@ -40,6 +40,13 @@ cases_app = typer.Typer(
 )
 
 
+def _claim_rules(path: Path | None) -> ClaimRules:
+    try:
+        return load_claim_rules(path)
+    except ClaimRulesError as error:
+        fail(str(error))
+
+
 @cases_app.command("claim")
 def claim(
     contract_no: Annotated[str, typer.Argument(help="The defaulted contract.")],
@@ -54,10 +61,7 @@ def claim(
     deposit set off, the costs of enforcement and the alternative (assets returned plus the shortfall), each
     figure with its arithmetic."""
     day = parse_day(as_of)
-    try:
-        claim_rules = load_claim_rules(rules)
-    except ClaimRulesError as error:
-        fail(str(error))
+    claim_rules = _claim_rules(rules)
     engine = open_workspace(workspace).engine()
     try:
         result = claim_for_contract(engine, contract_no, day, claim_rules)
@@ -66,15 +70,7 @@ def claim(
     finally:
         engine.dispose()
     if as_json:
-        print(json.dumps({
-            "contract_no": result.contract_no, "claim_date": day.isoformat(),
-            "lines": [{"item": x.item, "label": x.label, "amount": yuan(x.amount_fen), "arithmetic": x.arithmetic}
-                      for x in result.lines],
-            "claim": yuan(result.claim_fen), "costs": yuan(result.costs_fen), "total": yuan(result.total_fen),
-            "accelerated": result.accelerated, "notes": list(result.notes),
-            "alternative_shortfall": None if result.alternative_shortfall_fen is None
-            else yuan(result.alternative_shortfall_fen),
-        }, ensure_ascii=False, indent=2))  # fmt: skip
+        print(json.dumps(claim_document(result), ensure_ascii=False, indent=2))
         return
     table = Table(title=f"{contract_no}: claim on {day} (rules v{claim_rules.version})")
     for header, justify in (("item", "left"), ("yuan", "right"), ("arithmetic", "left")):
@@ -108,10 +104,7 @@ def open_(
 ) -> None:
     """Open an enforcement case: the claim on the day is stored with it and deposited in the evidence log."""
     day = parse_day(as_of)
-    try:
-        claim_rules = load_claim_rules(rules)
-    except ClaimRulesError as error:
-        fail(str(error))
+    claim_rules = _claim_rules(rules)
     opened = open_workspace(workspace)
     signer = _signer(opened)
     engine = opened.engine()
@@ -237,10 +230,7 @@ def generate(
         checked_environment(templates)
     except TemplateFieldError as error:
         fail(str(error))
-    try:
-        claim_rules = load_claim_rules(rules)
-    except ClaimRulesError as error:
-        fail(str(error))
+    claim_rules = _claim_rules(rules)
     opened = open_workspace(workspace)
     signer = _signer(opened)
     engine = opened.engine()

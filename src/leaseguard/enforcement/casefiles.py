@@ -25,9 +25,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, bindparam, insert, or_, select, text, update
+from sqlalchemy import BindParameter, ColumnElement, Connection, Engine, bindparam, or_, select, text, update
 
-from leaseguard.enforcement.claims import Claim, NotDefaultedError, compute_claim, yuan
+from leaseguard.enforcement.claims import NotDefaultedError, claim_document, compute_claim, yuan
 from leaseguard.enforcement.complaint import (
     CaseFacts,
     Exhibit,
@@ -43,13 +43,13 @@ from leaseguard.enforcement.complaint import (
 )
 from leaseguard.enforcement.documents import docx_bytes, missing_glyphs, parse_markup, pdf_bytes
 from leaseguard.enforcement.rules import ClaimRules
-from leaseguard.enforcement.service import claim_input
-from leaseguard.enforcement.tracking import OPENED
+from leaseguard.enforcement.service import extra_fields, insert_case, read_contract_on_file
 from leaseguard.evidence import NewRecord, Provenance, append_records
 from leaseguard.evidence.bundle import export_bundle
 from leaseguard.evidence.checkpoint import NoteSigner
 from leaseguard.evidence.merkle import leaf_hash
 from leaseguard.evidence.models import canonical_json
+from leaseguard.store.db import as_date
 from leaseguard.store.models import AssetCheck, EnforcementCase, EvidenceRecord
 
 NON_PERFORMING = ("substandard", "doubtful", "loss")
@@ -117,49 +117,50 @@ def select_contracts(
 ) -> list[tuple[str, str, str | None]]:
     """(contract_no, lessor, class) of the contracts to take to court: those named, or those whose class on the
     latest daily run on or before `day` is one of `classes` (None: every class)."""
+    named = list(dict.fromkeys(contracts))
+    listed: BindParameter[list[str]] = bindparam("nos", expanding=True)
     with engine.connect() as connection:
         run_day = connection.execute(
             text("select max(as_of) from book_runs where as_of <= :day"), {"day": day}
         ).scalar()
-        classes_by_contract: dict[str, str] = {}
-        if run_day is not None:
-            rows = connection.execute(
-                text('select contract_no, "class" from contract_classes where as_of = :day'), {"day": run_day}
-            ).all()
-            classes_by_contract = {str(no): str(klass) for no, klass in rows}
-        if contracts:
-            found: dict[str, str] = dict(
+        if named:
+            owners: dict[str, str] = dict(
                 connection.execute(
                     text("select contract_no, lessor from contracts where contract_no in :nos").bindparams(
-                        bindparam("nos", expanding=True)
+                        listed
                     ),
-                    {"nos": list(contracts)},
+                    {"nos": named},
                 ).all()
             )
-            chosen = [(no, found.get(no, ""), classes_by_contract.get(no)) for no in dict.fromkeys(contracts)]
+            classes_on_day: dict[str, str | None] = {} if run_day is None else dict(
+                connection.execute(
+                    text('select contract_no, "class" from contract_classes where as_of = :day and contract_no in :nos')
+                    .bindparams(listed),
+                    {"day": run_day, "nos": named},
+                ).all()
+            )  # fmt: skip
+            chosen = [(no, str(owners.get(no, "")), classes_on_day.get(no)) for no in named]
         else:
             if run_day is None:
                 raise CaseFilesError(
                     f"no daily run on or before {day}: run `leaseguard run daily --as-of {day}` first, "
                     "or name the contracts with --contract"
                 )
-            owners: dict[str, str] = dict(
-                connection.execute(text("select contract_no, lessor from contracts")).all()
-            )
+            rows = connection.execute(
+                text(
+                    'select contract_no, lessor, "class" from contract_classes where as_of = :day order by contract_no'
+                ),
+                {"day": run_day},
+            ).all()  # the run keeps each contract's lessor: no need to read the whole contracts table
             chosen = [
-                (no, str(owners.get(no, "")), klass)
-                for no, klass in sorted(classes_by_contract.items())
+                (str(no), str(owner), str(klass))
+                for no, owner, klass in rows
                 if classes is None or klass in classes
             ]
     return [(no, owner, klass) for no, owner, klass in chosen if lessor is None or owner == lessor]
 
 
 # --- facts from the store ---------------------------------------------------------------------------------
-
-
-def _extra(value: object) -> dict[str, Any]:
-    data = json.loads(value) if isinstance(value, str) else value
-    return data if isinstance(data, dict) else {}
 
 
 def _text(value: object) -> str | None:
@@ -169,7 +170,7 @@ def _text(value: object) -> str | None:
 def _day(value: object) -> dt.date | None:
     if value in (None, ""):
         return None
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+    return as_date(value)
 
 
 def read_lessors(engine: Engine) -> dict[str, Party]:
@@ -178,7 +179,7 @@ def read_lessors(engine: Engine) -> dict[str, Party]:
         rows = connection.execute(text("select code, name, extra from lessors")).all()
     parties = {}
     for code, name, extra in rows:
-        details = _extra(extra)
+        details = extra_fields(extra)
         parties[str(code)] = Party(
             "plaintiff", str(name), _text(details.get("uscc")) or "", _text(details.get("address")),
             _text(details.get("legal_representative")),
@@ -190,42 +191,22 @@ def read_case_facts(
     engine: Engine, contract_no: str, day: dt.date, rules: ClaimRules, plaintiffs: dict[str, Party]
 ) -> CaseFacts:
     """A contract's facts and its claim on `day` (NotDefaultedError when nothing is overdue)."""
-    claim_terms = claim_input(engine, contract_no, day)
+    on_file = read_contract_on_file(engine, contract_no, day)
+    claim_terms, details, latest = on_file.claim, on_file.extra, on_file.appraisals
     claim = compute_claim(claim_terms, rules, day)
     with engine.connect() as connection:
-        row = connection.execute(
-            text(
-                "select lessor, lessee_id, lessee_name, term_months, cast(annual_rate as text), extra, lessee_type "
-                "from contracts where contract_no = :no"
-            ),
-            {"no": contract_no},
-        ).one()
         assets = connection.execute(
             text(
                 "select asset_id, asset_type, vin, serial_no, engine_no, manufacturer, model, purchase_contract_no, "
                 "invoice_code, invoice_no, invoice_amount_fen, invoice_date, extra from assets "
                 "where contract_no = :no and lessor = :lessor order by asset_id"
             ),
-            {"no": contract_no, "lessor": row[0]},
+            {"no": contract_no, "lessor": on_file.lessor},
         ).all()
-        values = connection.execute(
-            text(
-                "select asset_id, valuation_date, disposal_value_fen from valuations "
-                "where lessor = :lessor and asset_id in (select asset_id from assets where contract_no = :no)"
-            ),
-            {"no": contract_no, "lessor": row[0]},
-        ).all()
-    lessor, lessee_id, lessee_name, term_months, annual_rate, extra, lessee_type = row
-    details = _extra(extra)
-    latest: dict[str, tuple[dt.date, int]] = {}
-    for asset_id, valued_on, value in values:
-        valued = _day(valued_on)
-        if valued is not None and valued <= day and (asset_id not in latest or latest[asset_id][0] < valued):
-            latest[asset_id] = (valued, int(value))
     leased = []
     for asset in assets:
-        asset_extra = _extra(asset[12])
-        appraisal = latest.get(asset[0])
+        asset_extra = extra_fields(asset[12])
+        appraisal = latest.get(str(asset[0]))
         leased.append(
             LeasedAsset(
                 asset_id=str(asset[0]), asset_type=str(asset[1]), vin=_text(asset[2]), serial_no=_text(asset[3]),
@@ -237,25 +218,25 @@ def read_case_facts(
                 appraised_fen=appraisal[1] if appraisal else None, appraised_on=appraisal[0] if appraisal else None,
             )
         )  # fmt: skip
-    plaintiff = plaintiffs.get(str(lessor)) or Party("plaintiff", str(lessor), "")
+    plaintiff = plaintiffs.get(on_file.lessor) or Party("plaintiff", on_file.lessor, "")
     return CaseFacts(
         contract_no=contract_no,
         claim_date=day,
         lessor=plaintiff,
         lessee=Party(
             "defendant",
-            str(lessee_name),
-            str(lessee_id),
+            on_file.lessee_name,
+            on_file.lessee_id,
             _text(details.get("lessee_address")),
             _text(details.get("lessee_legal_representative")),
-            str(lessee_type),
+            on_file.lessee_type,
         ),
         guarantors=parse_guarantors(details.get("guarantors"), contract_no),
         lease_type=_text(details.get("lease_type")),
         start_date=claim_terms.start_date,
-        term_months=int(term_months),
+        term_months=on_file.term_months,
         principal_fen=claim_terms.principal_fen,
-        annual_rate=Decimal(str(annual_rate)),
+        annual_rate=claim_terms.annual_rate,
         deposit_fen=claim_terms.deposit_fen,
         residual_value_fen=claim_terms.residual_value_fen,
         registration_no=_text(details.get("registration_no")),
@@ -376,22 +357,6 @@ _UNSAFE = re.compile(r"[^\w.-]+")
 
 def folder_name(contract_no: str) -> str:
     return _UNSAFE.sub("_", contract_no).strip("._") or "case"
-
-
-def _claim_json(claim: Claim) -> bytes:
-    return json.dumps(
-        {
-            "contract_no": claim.contract_no, "claim_date": claim.claim_date.isoformat(),
-            "lines": [{"item": x.item, "label": x.label, "amount": yuan(x.amount_fen), "arithmetic": x.arithmetic}
-                      for x in claim.lines],
-            "claim": yuan(claim.claim_fen), "costs": yuan(claim.costs_fen), "total": yuan(claim.total_fen),
-            "accelerated": claim.accelerated, "notes": list(claim.notes),
-            "alternative_shortfall": None if claim.alternative_shortfall_fen is None
-            else yuan(claim.alternative_shortfall_fen),
-            "alternative_arithmetic": claim.alternative_arithmetic,
-        },
-        ensure_ascii=False, indent=2,
-    ).encode()  # fmt: skip
 
 
 def _csv_bytes(rows: list[dict[str, Any]], columns: Sequence[str]) -> bytes:
@@ -636,12 +601,8 @@ def _deposit(
         with engine.begin() as connection:
             for item in items:
                 if item.case_id is None:
-                    item.case_id = connection.execute(
-                        insert(EnforcementCase).values(
-                            contract_no=item.facts.contract_no, lessor=owner, opened_on=day,
-                            claim_fen=item.facts.claim.claim_fen, stage=OPENED,
-                        ).returning(EnforcementCase.id)
-                    ).scalar_one()  # fmt: skip
+                    item.case_id = insert_case(connection, item.facts.contract_no, owner, day,
+                                               item.facts.claim.claim_fen)  # fmt: skip
                     item.new_case = True
             records = [_case_file_record(item.facts, rules, item.case_id or 0) for item in items]
             batch = append_records(connection, records, lessor=owner, signer=signer)
@@ -676,7 +637,7 @@ def write_case(out: Path, templates: Path | None, facts: CaseFacts, bundle: byte
         files = {
             "complaint.docx": docx_bytes(blocks, title=title),
             "complaint.pdf": pdf_bytes(blocks, title=title),
-            "claim.json": _claim_json(facts.claim),
+            "claim.json": json.dumps(claim_document(facts.claim), ensure_ascii=False, indent=2).encode(),
             "exhibits.csv": _csv_bytes(
                 exhibit_rows(facts),
                 ("number", "title", "proves", "evidence_index", "leaf_hash_sha256", "kind"),

@@ -82,6 +82,20 @@ def yuan(fen: int) -> str:
     return f"{sign}{abs(fen) // 100:,}.{abs(fen) % 100:02d}"
 
 
+def claim_document(claim: Claim) -> dict[str, object]:
+    """The claim as JSON-ready data: every line with its arithmetic, amounts in yuan."""
+    return {
+        "contract_no": claim.contract_no, "claim_date": claim.claim_date.isoformat(),
+        "lines": [{"item": x.item, "label": x.label, "amount": yuan(x.amount_fen), "arithmetic": x.arithmetic}
+                  for x in claim.lines],
+        "claim": yuan(claim.claim_fen), "costs": yuan(claim.costs_fen), "total": yuan(claim.total_fen),
+        "accelerated": claim.accelerated, "notes": list(claim.notes),
+        "alternative_shortfall": None if claim.alternative_shortfall_fen is None
+        else yuan(claim.alternative_shortfall_fen),
+        "alternative_arithmetic": claim.alternative_arithmetic,
+    }  # fmt: skip
+
+
 def _percent(rate: Decimal) -> str:
     return f"{(rate * 100).normalize():f}%"
 

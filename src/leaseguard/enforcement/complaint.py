@@ -199,15 +199,20 @@ def template_environment(folder: Path | None = None) -> jinja2.Environment:
     return environment
 
 
-def checked_environment(folder: Path | None = None, name: str = COMPLAINT_TEMPLATE) -> jinja2.Environment:
-    """The template environment once the complaint template is found and parses (TemplateFieldError if not)."""
-    environment = template_environment(folder)
+def _loaded(environment: jinja2.Environment, name: str) -> jinja2.Template:
     try:
-        environment.get_template(name)
+        return environment.get_template(name)
     except jinja2.TemplateSyntaxError as error:
         raise TemplateFieldError(f"template {name} line {error.lineno}: {error.message}") from None
     except jinja2.TemplateNotFound:
-        raise TemplateFieldError(f"template {name} not found in {folder or SHIPPED_TEMPLATES}") from None
+        folders = getattr(environment.loader, "searchpath", [])
+        raise TemplateFieldError(f"template {name} not found in {', '.join(map(str, folders))}") from None
+
+
+def checked_environment(folder: Path | None = None, name: str = COMPLAINT_TEMPLATE) -> jinja2.Environment:
+    """The template environment once the complaint template is found and parses (TemplateFieldError if not)."""
+    environment = template_environment(folder)
+    _loaded(environment, name)
     return environment
 
 
@@ -225,13 +230,9 @@ def render_complaint(
     environment: jinja2.Environment, facts: CaseFacts, name: str = COMPLAINT_TEMPLATE
 ) -> str:
     """The complaint's markup; a template error names the template, its line and what is missing."""
+    template = _loaded(environment, name)
     try:
-        template = environment.get_template(name)
         return template.render(case=facts, claim=facts.claim, today=dt.date.today())
-    except jinja2.TemplateSyntaxError as error:
-        raise TemplateFieldError(f"template {name} line {error.lineno}: {error.message}") from None
-    except jinja2.TemplateNotFound:
-        raise TemplateFieldError(f"template {name} not found") from None
     except (jinja2.UndefinedError, AttributeError, TypeError) as error:
         line = _template_line(error, name)
         where = f"template {name}" + (f" line {line}" if line else "")

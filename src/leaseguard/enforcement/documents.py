@@ -19,6 +19,7 @@ import io
 import re
 from dataclasses import dataclass
 from functools import cache
+from itertools import groupby
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -187,18 +188,8 @@ def _fonts() -> frozenset[int]:
 def _marked_up(text: str) -> str:
     """Paragraph markup: runs the Latin font lacks are set in the Chinese font."""
     latin = _fonts()
-    parts: list[str] = []
-    run: list[str] = []
-    in_cjk = False
-    for char in text:
-        cjk = ord(char) not in latin
-        if cjk != in_cjk and run:
-            chunk = escape("".join(run))
-            parts.append(f'<font name="{_CJK}">{chunk}</font>' if in_cjk else chunk)
-            run = []
-        in_cjk = cjk
-        run.append(char)
-    if run:
+    parts = []
+    for in_cjk, run in groupby(text, key=lambda char: ord(char) not in latin):
         chunk = escape("".join(run))
         parts.append(f'<font name="{_CJK}">{chunk}</font>' if in_cjk else chunk)
     return "".join(parts)

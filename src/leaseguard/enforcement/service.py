@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 import polars as pl
 from sqlalchemy import Connection, Engine, insert, select, text, update
@@ -17,6 +18,7 @@ from leaseguard.evidence import NewRecord, Provenance, append_records
 from leaseguard.evidence.checkpoint import NoteSigner
 from leaseguard.evidence.models import canonical_json
 from leaseguard.portfolio.positions import SCHEDULE_LINE_COLUMNS, contract_instalments, read_contract
+from leaseguard.store.db import as_date
 from leaseguard.store.models import CaseEvent, EnforcementCase
 
 
@@ -33,10 +35,13 @@ class _Clauses:
     title_at_end: str | None = None
 
 
-def _contract_clauses(extra: object, contract_no: str) -> _Clauses:
-    data = json.loads(extra) if isinstance(extra, str) else (extra or {})
-    if not isinstance(data, dict):
-        return _Clauses()
+def extra_fields(extra: object) -> dict[str, Any]:
+    """A stored row's optional columns (`extra`, JSON text on some drivers), as a dict."""
+    data = json.loads(extra) if isinstance(extra, str) else extra
+    return data if isinstance(data, dict) else {}
+
+
+def _contract_clauses(data: dict[str, Any], contract_no: str) -> _Clauses:
     rate = data.get("penalty_daily_rate")
     try:
         own_rate = Decimal(str(rate)) if rate not in (None, "") else None
@@ -48,36 +53,55 @@ def _contract_clauses(extra: object, contract_no: str) -> _Clauses:
     return _Clauses(own_rate, own_clause, title if title in ("lessee", "lessor") else None)
 
 
-def claim_input(engine: Engine, contract_no: str, day: dt.date, *, lessor: str | None = None) -> ClaimInput:
+@dataclass(frozen=True)
+class ContractOnFile:
+    """One contract as the store holds it for enforcement: the claim's inputs, the lessee, the row's optional
+    columns and the latest appraisal of each of its assets by the claim date."""
+
+    claim: ClaimInput
+    lessor: str
+    lessee_id: str
+    lessee_name: str
+    lessee_type: str
+    term_months: int
+    extra: dict[str, Any]
+    appraisals: dict[str, tuple[dt.date, int]]  # asset_id → (valuation date, disposal value)
+
+
+def read_contract_on_file(
+    engine: Engine, contract_no: str, day: dt.date, *, lessor: str | None = None
+) -> ContractOnFile:
     found = read_contract(engine, contract_no)
     if found is None:
         raise UnknownContractError(f"contract {contract_no} is not in the store")
     contracts, payments, lines = found
     with engine.connect() as connection:
-        owner, extra = connection.execute(
-            text("select lessor, extra from contracts where contract_no = :no"), {"no": contract_no}
+        owner, extra, lessee_name, lessee_type = connection.execute(
+            text("select lessor, extra, lessee_name, lessee_type from contracts where contract_no = :no"),
+            {"no": contract_no},
         ).one()
         if lessor is not None and owner != lessor:
             raise UnknownContractError(f"contract {contract_no} is not in the store")
         values = connection.execute(
             text(
                 "select v.asset_id, v.valuation_date, v.disposal_value_fen from valuations v join assets a "
-                "on a.lessor = v.lessor and a.asset_id = v.asset_id where a.contract_no = :no"
+                "on a.lessor = v.lessor and a.asset_id = v.asset_id where a.contract_no = :no and a.lessor = :lessor"
             ),
-            {"no": contract_no},
+            {"no": contract_no, "lessor": owner},
         ).all()
-    latest: dict[str, tuple[str, int]] = {}
+    latest: dict[str, tuple[dt.date, int]] = {}
     for asset_id, valued_on, value in values:
-        day_text = str(valued_on)[:10]
-        if day_text <= day.isoformat() and (asset_id not in latest or latest[asset_id][0] < day_text):
-            latest[asset_id] = (day_text, int(value))
-    clauses = _contract_clauses(extra, contract_no)
+        valued = as_date(valued_on)
+        if valued <= day and (asset_id not in latest or latest[asset_id][0] < valued):
+            latest[str(asset_id)] = (valued, int(value))
+    data = extra_fields(extra)
+    clauses = _contract_clauses(data, contract_no)
     built = contract_instalments(
         contracts.with_row_index("contract").with_columns(pl.col("contract").cast(pl.Int64)),
         lines if lines.height else pl.DataFrame(schema=SCHEDULE_LINE_COLUMNS),
     ).sort("number")
     terms = contracts.row(0, named=True)
-    return ClaimInput(
+    claim = ClaimInput(
         contract_no=contract_no,
         start_date=terms["start_date"],
         principal_fen=int(terms["principal_fen"]),
@@ -91,6 +115,14 @@ def claim_input(engine: Engine, contract_no: str, day: dt.date, *, lessor: str |
         residual_value_fen=int(terms["residual_value_fen"] or 0),
         title_at_end=clauses.title_at_end,
     )
+    return ContractOnFile(
+        claim, str(owner), str(terms["lessee_id"]), str(lessee_name), str(lessee_type), int(terms["term_months"]),
+        data, latest,
+    )  # fmt: skip
+
+
+def claim_input(engine: Engine, contract_no: str, day: dt.date, *, lessor: str | None = None) -> ClaimInput:
+    return read_contract_on_file(engine, contract_no, day, lessor=lessor).claim
 
 
 def claim_for_contract(
@@ -113,6 +145,17 @@ def _deposit(connection: Connection, signer: NoteSigner | None, lessor: str, kin
     return append_records(connection, [record], lessor=lessor, signer=signer).receipts[0].index
 
 
+def insert_case(connection: Connection, contract_no: str, lessor: str, day: dt.date, claim_fen: int) -> int:
+    """A new case, at the first stage, for a contract that has none; its id."""
+    return int(
+        connection.execute(
+            insert(EnforcementCase)
+            .values(contract_no=contract_no, lessor=lessor, opened_on=day, claim_fen=claim_fen, stage=OPENED)
+            .returning(EnforcementCase.id)
+        ).scalar_one()
+    )
+
+
 def open_case(
     engine: Engine, contract_no: str, day: dt.date, rules: ClaimRules, *, signer: NoteSigner | None = None
 ) -> tuple[int, Claim]:
@@ -127,10 +170,7 @@ def open_case(
             raise CaseError(f"contract {contract_no} already has case {existing[0]}")
         lessor = connection.execute(text("select lessor from contracts where contract_no = :no"),
                                     {"no": contract_no}).scalar_one()  # fmt: skip
-        case_id = connection.execute(
-            insert(EnforcementCase).values(contract_no=contract_no, lessor=lessor, opened_on=day,
-                                           claim_fen=claim.claim_fen, stage=OPENED).returning(EnforcementCase.id)
-        ).scalar_one()  # fmt: skip
+        case_id = insert_case(connection, contract_no, lessor, day, claim.claim_fen)
         index = _deposit(connection, signer, lessor, "case-opened", f"case:{case_id}", {
             "case_id": case_id, "contract_no": contract_no, "opened_on": day.isoformat(),
             "claim_rules_sha256": rules.digest, "claim_fen": claim.claim_fen, "total_fen": claim.total_fen,
@@ -158,7 +198,7 @@ def add_event(
         if row is None:
             raise CaseError(f"case {case_id} does not exist")
         past = [
-            PastEvent(s, d if isinstance(d, dt.date) else dt.date.fromisoformat(str(d)[:10]), r)
+            PastEvent(s, as_date(d), r)
             for s, d, r in connection.execute(
                 select(CaseEvent.stage, CaseEvent.event_date, CaseEvent.recovered_fen)
                 .where(CaseEvent.case_id == case_id)

@@ -31,6 +31,7 @@ from sqlalchemy import Engine, text
 
 from leaseguard.portfolio.allocation import MICRO, NEVER, Allocation, allocate_payments
 from leaseguard.portfolio.schedule import MONTHS_PER_PERIOD, build_schedule
+from leaseguard.store.db import as_date
 from leaseguard.synth.instalments import RATE_SCALE, schedules
 
 POSITION_COLUMNS: dict[str, pl.DataType | type[pl.DataType]] = {
@@ -182,19 +183,19 @@ def read_contract(engine: Engine, contract_no: str) -> tuple[pl.DataFrame, pl.Da
         ).all()
     row = dict(zip([*columns.split(", "), "annual_rate"], terms, strict=True))
     for column in ("start_date", "first_due_date"):
-        if row[column] is not None and not isinstance(row[column], dt.date):
-            row[column] = dt.date.fromisoformat(str(row[column])[:10])
+        if row[column] is not None:
+            row[column] = as_date(row[column])
     row["annual_rate"] = str(row["annual_rate"])
     row["residual_value_fen"] = row["residual_value_fen"] or 0
     row["deposit_fen"] = row["deposit_fen"] or 0
     contracts = pl.DataFrame([row], schema_overrides={"first_due_date": pl.Date, "start_date": pl.Date})
     paid = pl.DataFrame(
-        [(contract_no, dt.date.fromisoformat(str(day)[:10]), int(amount)) for day, amount in payments],
+        [(contract_no, as_date(day), int(amount)) for day, amount in payments],
         schema={"contract_no": pl.String, "paid_date": pl.Date, "amount_fen": pl.Int64},
         orient="row",
     )
     schedule = pl.DataFrame(
-        [(contract_no, n, dt.date.fromisoformat(str(day)[:10]), p, i) for n, day, p, i in lines],
+        [(contract_no, n, as_date(day), p, i) for n, day, p, i in lines],
         schema=SCHEDULE_LINE_COLUMNS,
         orient="row",
     )
