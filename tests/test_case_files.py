@@ -389,3 +389,16 @@ def test_a_synthetic_book_in_parallel_skips_exactly_the_labelled_defects(tmp_pat
     for folder in folders[:3]:
         assert verify_bundle(out / folder / "evidence.zip").ok
         assert len(list((out / folder).iterdir())) == 5
+
+
+def test_a_folder_that_fails_midway_leaves_nothing_and_keeps_the_older_one(tmp_path: Path) -> None:
+    from leaseguard.enforcement.casefiles import write_folder
+
+    out = tmp_path / "cases"
+    write_folder(out, "K1", {"complaint.pdf": b"first"})
+    with pytest.raises(OSError):  # the second file cannot be written: its folder does not exist
+        write_folder(out, "K1", {"complaint.pdf": b"second", "missing/claim.json": b"{}"})
+    assert sorted(p.name for p in out.iterdir()) == ["K1"]
+    assert (out / "K1" / "complaint.pdf").read_bytes() == b"first"
+    write_folder(out, "K1", {"complaint.pdf": b"third"})
+    assert (out / "K1" / "complaint.pdf").read_bytes() == b"third" and len(list(out.iterdir())) == 1
