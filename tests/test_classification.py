@@ -268,3 +268,46 @@ def test_bad_revaluation_or_restructuring_settings_are_refused(
     )
     with pytest.raises(RuleSetError, match=message):
         load_rule_set(str(path))
+
+
+def _own_book_case() -> tuple[pl.DataFrame, pl.DataFrame]:
+    """One enterprise lessee: defaulted at L01 (D1) and current at L02 (C2); a second enterprise with two
+    contracts at L01, one defaulted (A1) and one current (A2)."""
+    frame = positions(
+        DAY,
+        {"contract_no": "D1", "lessor": "L01", "lessee_id": "ENT", "dpd": 120},
+        {"contract_no": "C2", "lessor": "L02", "lessee_id": "ENT"},
+        {"contract_no": "A1", "lessor": "L01", "lessee_id": "FIRM", "dpd": 120},
+        {"contract_no": "A2", "lessor": "L01", "lessee_id": "FIRM"},
+    )
+    types = pl.DataFrame({"contract_no": ["D1", "C2", "A1", "A2"], "lessee_type": ["enterprise"] * 4})
+    return frame, types
+
+
+def test_contagion_counts_only_the_lessee_s_claims_at_the_same_lessor() -> None:
+    frame, types = _own_book_case()
+    result = {r["contract_no"]: r for r in classify(frame, CBIRC, lessee_types=types).iter_rows(named=True)}
+    assert (result["C2"]["class"], result["C2"]["deciding_rule"]) == ("normal", "current")
+    assert "lessee-npl-contagion" not in result["C2"]["reasons"]
+    assert (result["A2"]["class"], result["A2"]["deciding_rule"]) == ("substandard", "lessee-npl-contagion")
+    # L02's figures are the same whether or not L01's book is in the store.
+    alone = classify(frame.filter(pl.col("lessor") == "L02"), CBIRC, lessee_types=types)
+    assert alone.row(0, named=True) == result["C2"]
+
+
+def test_contagion_on_duckdb_counts_only_the_same_lessor() -> None:
+    import ibis
+
+    from leaseguard.classification.columnar import classify_expr
+
+    frame, types = _own_book_case()
+    con = ibis.duckdb.connect()
+    expr = classify_expr(
+        con.create_table("positions", frame.to_arrow()),
+        CBIRC,
+        lessee_types=con.create_table("types", types.to_arrow()),
+    )
+    ours = pl.from_arrow(expr.to_pyarrow())
+    assert isinstance(ours, pl.DataFrame)
+    classes = dict(zip(ours["contract_no"], ours["class"], strict=True))
+    assert (classes["C2"], classes["A2"]) == ("normal", "substandard")

@@ -121,8 +121,11 @@ def classify(
         frame = frame.join(lessee_types, on="contract_no", how="left")
         npl = pl.col("_rank") >= RANK["substandard"]
         claim = pl.when(live).then(pl.col("claim_balance_fen")).otherwise(0)
-        share_npl = (pl.when(npl).then(claim).otherwise(0).sum().over("lessee_id")) * _PPM > claim.sum().over(
-            "lessee_id"
+        # Art. 13 counts the lessee's claims at the same institution (在本行): another member's book never
+        # decides this lessor's class.
+        own_book = ("lessor", "lessee_id")
+        share_npl = (pl.when(npl).then(claim).otherwise(0).sum().over(own_book)) * _PPM > claim.sum().over(
+            own_book
         ) * _ppm(spread.above_share)
         applies = live & (pl.col("lessee_type") != "individual") & share_npl
         candidates.append((spread.rule, applies, pl.lit(RANK[spread.klass])))

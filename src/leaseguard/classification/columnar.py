@@ -153,7 +153,7 @@ def classify_expr(
         t = _left_join(t, lessee_types, ("lessee_type",))
         claim = ibis.ifelse(t._live, t.claim_balance_fen, 0)
         npl_claim = ibis.ifelse(t._rank >= RANK["substandard"], claim, 0)
-        by_lessee = ibis.window(group_by=t.lessee_id)
+        by_lessee = ibis.window(group_by=[t.lessor, t.lessee_id])  # same institution only (Art. 13)
         share_npl = npl_claim.sum().over(by_lessee) * _PPM > claim.sum().over(by_lessee) * _ppm(
             spread.above_share
         )
