@@ -174,7 +174,7 @@ def test_tier_cut_offs_must_decrease_and_end_at_zero() -> None:
         WarningRules.model_validate(data)
 
 
-def test_features_of_the_lessees_other_contracts() -> None:
+def test_features_of_the_lessees_other_contracts_at_the_same_lessor() -> None:
     today = positions(
         AS_OF,
         {"contract_no": "A", "lessee_id": "P", "dpd": 10},
@@ -184,13 +184,19 @@ def test_features_of_the_lessees_other_contracts() -> None:
     )
     frame = behaviour_features(today, today.head(0), _contracts("A", "B", "C", "D"))
     rows = {row["contract_no"]: row for row in frame.iter_rows(named=True)}
-    assert rows["A"]["lessee_other_max_dpd_log"] == pytest.approx(np.log(51))
-    assert rows["B"]["lessee_other_max_dpd_log"] == pytest.approx(np.log(11))
-    assert rows["C"]["lessee_other_max_dpd_log"] == pytest.approx(np.log(51))
+    # B is the same lessee at another lessor: it moves none of A's or C's features, nor they B's.
+    assert rows["A"]["lessee_other_max_dpd_log"] == pytest.approx(np.log(1))
+    assert rows["C"]["lessee_other_max_dpd_log"] == pytest.approx(np.log(11))
     assert rows["C"]["lessee_other_in_arrears"] == 1.0
+    assert rows["A"]["lessee_other_in_arrears"] == 0.0
+    assert rows["A"]["lessee_other_contracts_log"] == pytest.approx(np.log(2))
+    assert rows["B"]["lessee_other_contracts_log"] == 0.0
+    assert rows["B"]["lessee_other_max_dpd_log"] == 0.0
     assert rows["D"]["lessee_other_in_arrears"] == 0.0
-    assert rows["D"]["lessee_other_contracts_log"] == 0.0
-    assert rows["A"]["lessee_other_contracts_log"] == pytest.approx(np.log(3))
+    without_b = behaviour_features(
+        today.filter(pl.col("lessor") != "L2"), today.head(0), _contracts("A", "B", "C", "D")
+    )
+    assert without_b.sort("contract_no").equals(frame.filter(pl.col("lessor") != "L2").sort("contract_no"))
     assert set(FEATURES) <= set(frame.columns)
 
 

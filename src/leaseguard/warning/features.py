@@ -46,14 +46,15 @@ def behaviour_features(current: pl.DataFrame, history: pl.DataFrame, contracts: 
             (pl.col("dpd") > 0).mean().alias("months_in_arrears_share"),
         )
     )
-    lessees = live.group_by("lessee_id").agg(
+    # The lessee's other contracts at this lessor only: a score must not move with another member's book.
+    lessees = live.group_by("lessor", "lessee_id").agg(
         pl.len().alias("_lessee_contracts"),
         (pl.col("dpd") > 0).sum().alias("_lessee_in_arrears"),
         pl.col("dpd").sort(descending=True).head(2).alias("_lessee_top_dpd"),
     )
     frame = (
         live.join(past, on="contract_no", how="left")
-        .join(lessees, on="lessee_id", how="left")
+        .join(lessees, on=["lessor", "lessee_id"], how="left")
         .join(contracts.select("contract_no", "lessee_type", "annual_rate"), on="contract_no", how="left")
     )
     own_in_arrears = (pl.col("dpd") > 0).cast(pl.Int64)
