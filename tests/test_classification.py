@@ -11,7 +11,7 @@ import pytest
 
 from book_frames import positions
 from leaseguard.classification.classify import classify, collateral_on
-from leaseguard.classification.rules import RuleSetError, load_rule_set
+from leaseguard.classification.rules import RuleSet, RuleSetError, load_rule_set
 
 DAY = dt.date(2026, 6, 30)
 TRIAL = load_rule_set("leasing-indicators-trial")
@@ -91,7 +91,7 @@ def test_collateral_below_half_of_the_claim_is_non_performing_with_full_provisio
     }
     assert result["LOW"]["class"] == "substandard"
     assert result["LOW"]["deciding_rule"] == "disposal-below-half-of-claim"
-    assert result["LOW"]["provision_fen"] == 500_001  # the uncovered claim, more than 25 %
+    assert result["LOW"]["provision_fen"] == 1_000_000  # 并计提全额准备: the whole claim balance
     assert result["HALF"]["class"] == "normal"
     assert result["FELL"]["class"] == "special_mention"
     assert result["FELL"]["deciding_rule"] == "asset-value-fall"
@@ -311,3 +311,57 @@ def test_contagion_on_duckdb_counts_only_the_same_lessor() -> None:
     assert isinstance(ours, pl.DataFrame)
     classes = dict(zip(ours["contract_no"], ours["class"], strict=True))
     assert (classes["C2"], classes["A2"]) == ("normal", "substandard")
+
+
+def test_the_uncovered_part_reading_of_full_provision_is_a_named_option(tmp_path: Path) -> None:
+    text = resources_text("leasing-indicators-trial").replace(
+        "full_provision: whole_claim", "full_provision: uncovered_part"
+    )
+    path = tmp_path / "trial-uncovered.yaml"
+    path.write_text(text, encoding="utf-8")
+    frame = positions(
+        DAY,
+        {"contract_no": "LOW", "outstanding_principal_fen": 1_000_000},
+        {"contract_no": "COVERED", "outstanding_principal_fen": 1_000_000},
+    )
+    collateral = collateral_on(
+        _valuations(("LOW", dt.date(2026, 3, 1), 499_999), ("COVERED", dt.date(2026, 3, 1), 100_000)), DAY
+    )
+    rows = {
+        r["contract_no"]: r
+        for r in classify(frame, load_rule_set(str(path)), collateral=collateral).iter_rows(named=True)
+    }
+    assert rows["LOW"]["provision_fen"] == 1_000_000 - 499_999  # the uncovered part, above the 25 % rate
+    assert rows["COVERED"]["provision_fen"] == 900_000
+    assert _on_duckdb(frame, load_rule_set(str(path)), collateral)["provision_fen"].to_list() == [
+        rows[n]["provision_fen"] for n in sorted(rows)
+    ]
+    path.write_text(text.replace("uncovered_part", "half"), encoding="utf-8")
+    with pytest.raises(RuleSetError, match="full_provision: must be whole_claim or uncovered_part"):
+        load_rule_set(str(path))
+
+
+def resources_text(rule_set: str) -> str:
+    from importlib import resources
+
+    return (
+        resources.files("leaseguard.defaults")
+        .joinpath("classification", f"{rule_set}.yaml")
+        .read_text("utf-8")
+    )
+
+
+def _on_duckdb(frame: pl.DataFrame, rules: RuleSet, collateral: pl.DataFrame) -> pl.DataFrame:
+    import ibis
+
+    from leaseguard.classification.columnar import classify_expr
+
+    con = ibis.duckdb.connect()
+    expr = classify_expr(
+        con.create_table("positions", frame.to_arrow()),
+        rules,
+        collateral=con.create_table("c", collateral.to_arrow()),
+    )
+    result = pl.from_arrow(expr.to_pyarrow())
+    assert isinstance(result, pl.DataFrame)
+    return result.sort("contract_no")

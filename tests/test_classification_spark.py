@@ -305,7 +305,7 @@ def _every_rule_fired(result: pl.DataFrame) -> None:
     rows = {r["contract_no"]: r for r in result.iter_rows(named=True)}
     decided = {n: r["deciding_rule"] for n, r in rows.items()}
     assert decided["E2"] == "lessee-npl-contagion" and decided["P2"] == "current"
-    assert decided["LOW"] == "disposal-below-half-of-claim" and rows["LOW"]["provision_fen"] == 500_001
+    assert decided["LOW"] == "disposal-below-half-of-claim" and rows["LOW"]["provision_fen"] == 1_000_000
     assert decided["HALF"] == "current"
     assert decided["FELL"] == "asset-value-fall"
     assert "valuation stale: 366 days old (limit 365)" in rows["OLD"]["reasons"]

@@ -197,9 +197,13 @@ def classify(
     )
     provision = (pl.col("claim_balance_fen") * rate + _PPM // 2) // _PPM
     if rules.shortfall and rules.shortfall.full_provision and "disposal_value_fen" in frame.columns:
-        uncovered = pl.max_horizontal(pl.col("claim_balance_fen") - pl.col("disposal_value_fen"), pl.lit(0))
+        full = (
+            pl.col("claim_balance_fen")
+            if rules.shortfall.full_provision == "whole_claim"
+            else pl.max_horizontal(pl.col("claim_balance_fen") - pl.col("disposal_value_fen"), pl.lit(0))
+        )
         fired = next(applies for rule, applies, _ in candidates if rule == rules.shortfall.rule)
-        provision = pl.when(fired).then(pl.max_horizontal(provision, uncovered)).otherwise(provision)
+        provision = pl.when(fired).then(pl.max_horizontal(provision, full)).otherwise(provision)
     return frame.with_columns(
         names.alias("class"), pl.when(live).then(provision).otherwise(0).alias("provision_fen")
     ).select(CLASSIFIED_COLUMNS)

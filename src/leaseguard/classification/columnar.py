@@ -248,9 +248,13 @@ def classify_expr(
     rate = _name_of(t._final, {RANK[c]: _ppm(rules.provision_rates[c]) for c in CLASSES}, "int64")
     provision = _per_million(t.claim_balance_fen * rate + _PPM // 2)
     if rules.shortfall and rules.shortfall.full_provision and collateral_joined:
-        uncovered = ibis.greatest(t.claim_balance_fen - t.disposal_value_fen, 0)
+        full = (
+            t.claim_balance_fen
+            if rules.shortfall.full_provision == "whole_claim"
+            else ibis.greatest(t.claim_balance_fen - t.disposal_value_fen, 0)
+        )
         fired = t[f"_applies_{candidates.index(rules.shortfall.rule)}"]
-        provision = ibis.ifelse(fired, ibis.greatest(provision, uncovered), provision)
+        provision = ibis.ifelse(fired, ibis.greatest(provision, full), provision)
     t = t.mutate(
         **{"class": _name_of(t._final, {r: c for c, r in RANK.items()}, "string")},
         provision_fen=ibis.ifelse(t._live, provision, 0).cast("int64"),

@@ -34,12 +34,18 @@ class Band:
     clause: str
 
 
+# How the collateral-shortfall rule provisions: the whole claim balance, as the trial indicators' text says
+# (并计提全额准备), or only the part of the claim the asset's disposal value does not cover, an interpretation
+# some lessors apply; None: the class's ordinary rate.
+FULL_PROVISION_READINGS = ("whole_claim", "uncovered_part")
+
+
 @dataclass(frozen=True)
 class Shortfall:
     rule: str
     below_share_of_claim: float
     klass: str
-    full_provision: bool
+    full_provision: str | None  # one of FULL_PROVISION_READINGS
     clause: str
 
 
@@ -108,6 +114,18 @@ def _class(value: Any, where: str) -> str:
     return str(value)
 
 
+def _full_provision(value: Any, where: str) -> str | None:
+    if value is False or value is None:
+        return None
+    if value is True:  # the text's own reading
+        return "whole_claim"
+    if value not in FULL_PROVISION_READINGS:
+        raise RuleSetError(
+            f"{where}: must be {' or '.join(FULL_PROVISION_READINGS)} (or false), not {value!r}"
+        )
+    return str(value)
+
+
 def _text(data: dict[str, Any], key: str, where: str) -> str:
     value = data.get(key)
     if not isinstance(value, str) or not value.strip():
@@ -169,7 +187,7 @@ def parse_rule_set(text: str, name: str) -> RuleSet:
             raw["rule"],
             _rate(raw.get("below_share_of_claim"), f"{where}: below_share_of_claim"),
             _class(raw.get("class"), where),
-            bool(raw.get("full_provision", False)),
+            _full_provision(raw.get("full_provision", False), f"{where}: full_provision"),
             str(raw.get("clause", "")),
         )
     if raw := collateral.get("value_fall"):
