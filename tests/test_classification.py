@@ -165,23 +165,57 @@ def test_non_performing_contracts_upgrade_only_after_arrears_are_cleared_and_two
         DAY,
         {"contract_no": "ONE", "on_time_streak": 1},
         {"contract_no": "TWO", "on_time_streak": 2},
+        {"contract_no": "SIX", "on_time_streak": 6},
+        {"contract_no": "QUARTERLY_ONE", "on_time_streak": 1, "periods_per_year": 4},
         {"contract_no": "OWES", "dpd": 10, "overdue_amount_fen": 500, "on_time_streak": 0},
         {"contract_no": "QUARTERLY", "on_time_streak": 2, "periods_per_year": 4},
         {"contract_no": "WAS_OK", "on_time_streak": 0},
     )
     previous = pl.DataFrame(
-        {"contract_no": ["ONE", "TWO", "OWES", "QUARTERLY", "WAS_OK"],
-         "from_class": ["substandard", "doubtful", "substandard", "loss", "special_mention"]}
+        {"contract_no": ["ONE", "TWO", "SIX", "OWES", "QUARTERLY", "QUARTERLY_ONE", "WAS_OK"],
+         "from_class": ["substandard", "doubtful", "loss", "substandard", "loss", "loss", "special_mention"]}
     )  # fmt: skip
     result = {r["contract_no"]: r for r in classify(frame, CBIRC, previous=previous).iter_rows(named=True)}
     assert (result["ONE"]["class"], result["ONE"]["deciding_rule"]) == (
         "substandard",
         "npl-upgrade-conditions",
     )
-    assert result["TWO"]["class"] == "normal"
+    # Monthly: two periods are two months, six months are longer: 按两者孰长 asks for six on-time instalments.
+    assert (result["TWO"]["class"], result["TWO"]["deciding_rule"]) == (
+        "substandard",
+        "npl-upgrade-conditions",
+    )
+    assert result["SIX"]["class"] == "normal"
     assert result["OWES"]["class"] == "substandard"
+    # Quarterly: two periods are six months, both met at once.
     assert result["QUARTERLY"]["class"] == "normal"
+    assert result["QUARTERLY_ONE"]["class"] == "substandard"
     assert result["WAS_OK"]["class"] == "normal"
+
+
+def test_an_npl_is_not_upgraded_while_the_lessee_has_another_npl_at_the_same_lessor() -> None:
+    frame = positions(
+        DAY,
+        {"contract_no": "CURED", "lessee_id": "ENT", "lessor": "L01", "on_time_streak": 6},
+        {"contract_no": "STILL_BAD", "lessee_id": "ENT", "lessor": "L01", "dpd": 200,
+         "overdue_amount_fen": 5_000, "outstanding_principal_fen": 10},
+        {"contract_no": "CURED_L02", "lessee_id": "ENT", "lessor": "L02", "on_time_streak": 6},
+        {"contract_no": "BOTH_A", "lessee_id": "TWO", "lessor": "L01", "on_time_streak": 6},
+        {"contract_no": "BOTH_B", "lessee_id": "TWO", "lessor": "L01", "on_time_streak": 6},
+    )  # fmt: skip
+    previous = pl.DataFrame(
+        {
+            "contract_no": ["CURED", "STILL_BAD", "CURED_L02", "BOTH_A", "BOTH_B"],
+            "from_class": ["substandard"] * 5,
+        }
+    )
+    result = {r["contract_no"]: r for r in classify(frame, CBIRC, previous=previous).iter_rows(named=True)}
+    assert (result["CURED"]["class"], result["CURED"]["deciding_rule"]) == (
+        "substandard",
+        "npl-upgrade-conditions",
+    )
+    assert result["CURED_L02"]["class"] == "normal"  # the arrears at L01 are not L02's to count
+    assert (result["BOTH_A"]["class"], result["BOTH_B"]["class"]) == ("normal", "normal")
 
 
 def _restructured(*rows: tuple[str, dt.date]) -> pl.DataFrame:

@@ -220,6 +220,8 @@ def _forced_inputs() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataF
         {"contract_no": "NOVAL", "outstanding_principal_fen": 1_000_000},
         {"contract_no": "ONE", "on_time_streak": 1},
         {"contract_no": "TWO", "on_time_streak": 2},
+        {"contract_no": "SIX", "on_time_streak": 6},
+        {"contract_no": "P3", "lessee_id": "PERSON", "on_time_streak": 6},
         {"contract_no": "QUARTERLY", "on_time_streak": 2, "periods_per_year": 4},
         {"contract_no": "R_END", "on_time_streak": 3},
         {"contract_no": "R_ON", "on_time_streak": 3},
@@ -261,8 +263,8 @@ def _forced_inputs() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataF
         },
     )  # fmt: skip
     previous = pl.DataFrame(
-        {"contract_no": ["ONE", "TWO", "QUARTERLY", "R_NPL", "E2"],
-         "from_class": ["substandard", "doubtful", "loss", "doubtful", "normal"]}
+        {"contract_no": ["ONE", "TWO", "SIX", "P3", "QUARTERLY", "R_NPL", "E2"],
+         "from_class": ["substandard", "doubtful", "doubtful", "loss", "loss", "doubtful", "normal"]}
     )  # fmt: skip
     restructured = pl.DataFrame(
         {
@@ -313,7 +315,11 @@ def _every_rule_fired(result: pl.DataFrame) -> None:
     assert "valuation stale: 183 days old (limit 182)" in rows["RISKY"]["reasons"]
     assert "no valuation of the leased asset" in rows["NOVAL"]["reasons"]
     assert decided["ONE"] == "npl-upgrade-conditions" and rows["ONE"]["class"] == "substandard"
-    assert rows["TWO"]["class"] == "normal" and rows["QUARTERLY"]["class"] == "normal"
+    # 按两者孰长: two monthly periods are shorter than six months; a quarterly contract meets both at once.
+    assert rows["TWO"]["class"] == "substandard" and rows["SIX"]["class"] == "normal"
+    assert rows["QUARTERLY"]["class"] == "normal"
+    # Cured, but the same lessee's P1 is still non-performing at this lessor.
+    assert decided["P3"] == "npl-upgrade-conditions"
     assert decided["R_END"] == "current" and decided["R_ON"] == "restructured-observation"
     assert (decided["R_NPL"], rows["R_NPL"]["class"]) == ("restructured-observation", "doubtful")
     assert decided["R_QUARTERLY"] == "current"  # six months since 2025-03-01 are long over

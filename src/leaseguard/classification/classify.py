@@ -146,10 +146,21 @@ def classify(
     if rules.upgrade and previous is not None:
         hold = rules.upgrade
         months_on_time = pl.col("on_time_streak") * 12 // pl.col("periods_per_year")
-        earned = (pl.col("overdue_amount_fen") == 0) & (
-            (pl.col("on_time_streak") >= hold.min_on_time_periods)
-            | (months_on_time >= hold.min_on_time_months)
+        # 按两者孰长: both the periods and the months, whichever takes longer.
+        earned = (
+            (pl.col("overdue_amount_fen") == 0)
+            & (pl.col("on_time_streak") >= hold.min_on_time_periods)
+            & (months_on_time >= hold.min_on_time_months)
         )
+        if hold.no_other_npl_at_lessor:
+            # The lessee's other claims at this lessor, classed by every rule but this hold (so two cured
+            # contracts of one lessee do not keep each other down).
+            before_hold = pl.max_horizontal(
+                pl.col("_band_rank"), *(pl.when(a).then(r).otherwise(-1) for _, a, r in candidates)
+            )
+            npl_now = (live & (before_hold >= RANK["substandard"])).cast(pl.Int64)
+            others = npl_now.sum().over("lessor", "lessee_id") - npl_now
+            earned = earned & (others == 0)
         was_npl = pl.col("from_class").is_in(sorted(NON_PERFORMING)).fill_null(False)
         candidates.append((hold.rule, live & was_npl & ~earned, pl.lit(RANK["substandard"])))
 

@@ -176,10 +176,26 @@ def classify_expr(
 
     if rules.upgrade and previous is not None:
         hold = rules.upgrade
+        if hold.no_other_npl_at_lessor:
+            # The lessee's other claims at this lessor, classed by every rule but this hold (so two cured
+            # contracts of one lessee do not keep each other down).
+            before_hold = _greatest(
+                t._band_rank,
+                *(ibis.ifelse(t[f"_applies_{n}"], t[f"_rank_{n}"], -1) for n in range(len(candidates))),
+            )
+            t = t.mutate(_npl_now=ibis.ifelse(t._live & (before_hold >= RANK["substandard"]), 1, 0))
+            t = t.mutate(
+                _other_npl=t._npl_now.sum().over(ibis.window(group_by=[t.lessor, t.lessee_id])) - t._npl_now
+            )
         months_on_time = _small_floor_div(t.on_time_streak.cast("int64") * 12, t.periods_per_year)
-        earned = (t.overdue_amount_fen == 0) & (
-            (t.on_time_streak >= hold.min_on_time_periods) | (months_on_time >= hold.min_on_time_months)
+        # 按两者孰长: both the periods and the months, whichever takes longer.
+        earned = (
+            (t.overdue_amount_fen == 0)
+            & (t.on_time_streak >= hold.min_on_time_periods)
+            & (months_on_time >= hold.min_on_time_months)
         )
+        if hold.no_other_npl_at_lessor:
+            earned = earned & (t._other_npl == 0)
         was_npl = t.from_class.isin(sorted(NON_PERFORMING)).fill_null(False)
         t = add(t, hold.rule, t._live & was_npl & ~earned, ibis.literal(RANK["substandard"]))
 

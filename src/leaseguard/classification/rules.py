@@ -71,6 +71,7 @@ class Upgrade:
     min_on_time_periods: int
     min_on_time_months: int
     clause: str
+    no_other_npl_at_lessor: bool = False
 
 
 @dataclass(frozen=True)
@@ -236,7 +237,10 @@ def parse_rule_set(text: str, name: str) -> RuleSet:
         for label, value in (("min_on_time_periods", periods), ("min_on_time_months", months)):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise RuleSetError(f"{where}: {label} must be a whole number ≥ 1")
-        upgrade = Upgrade(raw["rule"], periods, months, str(raw.get("clause", "")))
+        other = raw.get("no_other_npl_at_lessor", False)
+        if not isinstance(other, bool):
+            raise RuleSetError(f"{where}: no_other_npl_at_lessor must be true or false")
+        upgrade = Upgrade(raw["rule"], periods, months, str(raw.get("clause", "")), other)
     rates = data.get("provision_rates")
     if not isinstance(rates, dict) or set(rates) != set(CLASSES):
         raise RuleSetError(f"{name}: provision_rates must give a rate for each of {', '.join(CLASSES)}")
