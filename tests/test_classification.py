@@ -367,7 +367,7 @@ def test_the_uncovered_part_reading_of_full_provision_is_a_named_option(tmp_path
     }
     assert rows["LOW"]["provision_fen"] == 1_000_000 - 499_999  # the uncovered part, above the 25 % rate
     assert rows["COVERED"]["provision_fen"] == 900_000
-    assert _on_duckdb(frame, load_rule_set(str(path)), collateral)["provision_fen"].to_list() == [
+    assert _on_duckdb(frame, load_rule_set(str(path)), collateral=collateral)["provision_fen"].to_list() == [
         rows[n]["provision_fen"] for n in sorted(rows)
     ]
     path.write_text(text.replace("uncovered_part", "half"), encoding="utf-8")
@@ -385,7 +385,7 @@ def resources_text(rule_set: str) -> str:
     )
 
 
-def _on_duckdb(frame: pl.DataFrame, rules: RuleSet, collateral: pl.DataFrame) -> pl.DataFrame:
+def _on_duckdb(frame: pl.DataFrame, rules: RuleSet, **inputs: pl.DataFrame) -> pl.DataFrame:
     import ibis
 
     from leaseguard.classification.columnar import classify_expr
@@ -394,8 +394,45 @@ def _on_duckdb(frame: pl.DataFrame, rules: RuleSet, collateral: pl.DataFrame) ->
     expr = classify_expr(
         con.create_table("positions", frame.to_arrow()),
         rules,
-        collateral=con.create_table("c", collateral.to_arrow()),
+        **{name: con.create_table(name, table.to_arrow()) for name, table in inputs.items()},  # type: ignore[arg-type]
     )
     result = pl.from_arrow(expr.to_pyarrow())
     assert isinstance(result, pl.DataFrame)
     return result.sort("contract_no")
+
+
+def test_the_observation_counts_from_the_first_repayment_after_restructuring_and_restarts_on_a_miss() -> None:
+    """cbirc-2023 on 30 Jun 2026, due on the 15th. Observation: from the first repayment date after the
+    restructuring, at least two periods and at least a year; a missed instalment restarts it from the next
+    repayment date."""
+    monthly = {"next_due_date": dt.date(2026, 7, 15), "on_time_streak": 30}
+    frame = positions(
+        DAY,
+        # Restructured 20 Jun 2025: first repayment 15 Jul 2025, observed until 15 Jul 2026.
+        {"contract_no": "FIRST_DUE", **monthly},
+        # Restructured 20 May 2025: first repayment 15 Jun 2025, observation over on 15 Jun 2026.
+        {"contract_no": "ENDED", **monthly},
+        # Restructured 10 Jan 2025: over on 15 Jan 2026 ...
+        {"contract_no": "NO_MISS", **monthly},
+        # ... unless an instalment was missed since: three on time since the miss, so the observation
+        # restarted on 15 Apr 2026 and lasts until 15 Apr 2027.
+        {"contract_no": "MISSED", **monthly, "on_time_streak": 3},
+        # Quarterly, restructured 20 May 2025: first repayment 15 Aug 2025, observed until 15 Aug 2026.
+        {"contract_no": "QUARTERLY", "next_due_date": dt.date(2026, 8, 15), "periods_per_year": 4,
+         "on_time_streak": 10},
+        # Due on the 31st: the first repayment after 20 Jun 2025 is 30 Jun 2025 (clamped), over on 30 Jun 2026.
+        {"contract_no": "MONTH_END", "next_due_date": dt.date(2026, 7, 31), "on_time_streak": 30},
+    )  # fmt: skip
+    restructured = _restructured(
+        ("FIRST_DUE", dt.date(2025, 6, 20)), ("ENDED", dt.date(2025, 5, 20)), ("NO_MISS", dt.date(2025, 1, 10)),
+        ("MISSED", dt.date(2025, 1, 10)), ("QUARTERLY", dt.date(2025, 5, 20)), ("MONTH_END", dt.date(2025, 6, 20)),
+    )  # fmt: skip
+    result = classify(frame, CBIRC, restructured=restructured).sort("contract_no")
+    decided = dict(zip(result["contract_no"], result["deciding_rule"], strict=True))
+    observed = "restructured-observation"
+    assert decided == {
+        "FIRST_DUE": observed, "ENDED": "current", "NO_MISS": "current", "MISSED": observed,
+        "QUARTERLY": observed, "MONTH_END": "current",
+    }  # fmt: skip
+    on_duckdb = _on_duckdb(frame, CBIRC, restructured=restructured)
+    assert on_duckdb["deciding_rule"].to_list() == result["deciding_rule"].to_list()

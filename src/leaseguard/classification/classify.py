@@ -56,6 +56,28 @@ def collateral_on(valuations: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
     )
 
 
+def _months_before(day: pl.Expr, months: pl.Expr) -> pl.Expr:
+    return day.dt.offset_by(pl.format("{}mo", -months))
+
+
+def observation_start() -> pl.Expr:
+    """Where a restructured contract's observation period starts: the first repayment date after the
+    restructuring, or, when an instalment was missed since then, the repayment date after the missed one
+    (a miss restarts the observation). Due dates are stepped back whole periods from the next due date;
+    a contract with nothing left to fall due is observed from the restructuring itself."""
+    next_due, restructured = pl.col("next_due_date"), pl.col("restructured_date")
+    months_per_period = 12 // pl.col("periods_per_year")
+    elapsed = (next_due.dt.year() * 12 + next_due.dt.month()) - (
+        restructured.dt.year() * 12 + restructured.dt.month()
+    )
+    # Stepping back `elapsed` months lands in the restructuring's month, on the due day clamped to its end.
+    landing_day = pl.min_horizontal(next_due.dt.day(), restructured.dt.month_end().dt.day())
+    months_back = elapsed - pl.when(landing_day > restructured.dt.day()).then(0).otherwise(1)
+    first_after = _months_before(next_due, months_back // months_per_period * months_per_period)
+    after_miss = _months_before(next_due, pl.col("on_time_streak").cast(pl.Int64) * months_per_period)
+    return pl.when(next_due.is_null()).then(restructured).otherwise(pl.max_horizontal(first_after, after_miss))
+
+
 def _ppm(rate: float) -> int:
     return round(rate * _PPM)
 
@@ -137,7 +159,7 @@ def classify(
             pl.lit(observation.observation_min_periods) * 12 // pl.col("periods_per_year"),
             pl.lit(observation.observation_min_months),
         )
-        ends = pl.col("restructured_date").dt.offset_by(pl.format("{}mo", months))
+        ends = observation_start().dt.offset_by(pl.format("{}mo", months))
         observed = (pl.col("restructured_date") <= pl.col("as_of")) & (pl.col("as_of") < ends)
         # A non-performing contract is not upgraded while it is observed.
         held = pl.max_horizontal(pl.lit(RANK[observation.klass]), previous_rank.fill_null(0))

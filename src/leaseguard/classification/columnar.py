@@ -45,6 +45,28 @@ def _before_months_after(day: ir.DateValue, start: ir.DateValue, months: ir.Inte
     return (elapsed < months) | ((elapsed == months) & (day.day() < start.day()) & ~last_day)
 
 
+def _months_before(day: ir.DateValue, months: ir.IntegerValue) -> ir.DateValue:
+    """`day` less `months` calendar months, clamped to the end of a shorter month (Polars' offset_by)."""
+    index = day.year().cast("int64") * 12 + (day.month().cast("int64") - 1) - months
+    year, month = index // 12, index % 12 + 1
+    return ibis.date(year, month, ibis.least(day.day().cast("int64"), _days_in_month(year, month)))
+
+
+def _observation_start(t: ir.Table) -> ir.DateValue:
+    """classify.observation_start: the first repayment date after the restructuring, or the one after the
+    latest missed instalment since then."""
+    next_due, restructured = t.next_due_date, t.restructured_date
+    months_per_period = _small_floor_div(ibis.literal(12, type="int64"), t.periods_per_year.cast("int64"))
+    elapsed = (next_due.year() * 12 + next_due.month()) - (restructured.year() * 12 + restructured.month())
+    landing_day = ibis.least(next_due.day(), _days_in_month(restructured.year(), restructured.month()))
+    months_back = elapsed.cast("int64") - ibis.ifelse(landing_day > restructured.day(), 0, 1)
+    first_after = _months_before(
+        next_due, _small_floor_div(months_back, months_per_period) * months_per_period
+    )
+    after_miss = _months_before(next_due, t.on_time_streak.cast("int64") * months_per_period)
+    return ibis.ifelse(next_due.isnull(), restructured, ibis.greatest(first_after, after_miss))
+
+
 def collateral_expr(valuations: ir.Table, as_of: dt.date) -> ir.Table:
     """Per contract, from appraisals on or before `as_of`: the latest disposal value of its assets (summed),
     the one before it where every asset has one, and the date of the oldest latest appraisal.
@@ -168,7 +190,7 @@ def classify_expr(
             ibis.literal(observation.observation_min_months),
         )
         observed = (t.restructured_date <= t.as_of) & _before_months_after(
-            t.as_of, t.restructured_date, months
+            t.as_of, _observation_start(t), months
         )
         # A non-performing contract is not upgraded while it is observed.
         held = ibis.greatest(ibis.literal(RANK[observation.klass]), t._previous_rank.fill_null(0))
