@@ -75,7 +75,9 @@ def observation_start() -> pl.Expr:
     months_back = elapsed - pl.when(landing_day > restructured.dt.day()).then(0).otherwise(1)
     first_after = _months_before(next_due, months_back // months_per_period * months_per_period)
     after_miss = _months_before(next_due, pl.col("on_time_streak").cast(pl.Int64) * months_per_period)
-    return pl.when(next_due.is_null()).then(restructured).otherwise(pl.max_horizontal(first_after, after_miss))
+    return (
+        pl.when(next_due.is_null()).then(restructured).otherwise(pl.max_horizontal(first_after, after_miss))
+    )
 
 
 def _ppm(rate: float) -> int:
