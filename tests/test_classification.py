@@ -436,3 +436,49 @@ def test_the_observation_counts_from_the_first_repayment_after_restructuring_and
     }  # fmt: skip
     on_duckdb = _on_duckdb(frame, CBIRC, restructured=restructured)
     assert on_duckdb["deciding_rule"].to_list() == result["deciding_rule"].to_list()
+
+
+def _switched_on(tmp_path: Path, lessors: str, klass: str = "special_mention") -> Path:
+    text = resources_text("cbirc-2023").replace("  lessors: []", f"  lessors: {lessors}")
+    text = text.replace(
+        "rule: arrears-at-another-member\n  class: special_mention",
+        f"rule: arrears-at-another-member\n  class: {klass}",
+    )
+    path = tmp_path / "cbirc-own.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_arrears_at_another_member_count_only_where_the_lessor_switched_the_rule_on(tmp_path: Path) -> None:
+    frame = positions(
+        DAY,
+        {"contract_no": "L01-BAD", "lessor": "L01", "lessee_id": "ENT", "dpd": 400, "overdue_amount_fen": 987_654},
+        {"contract_no": "L02-OK", "lessor": "L02", "lessee_id": "ENT"},
+        {"contract_no": "L03-OK", "lessor": "L03", "lessee_id": "ENT"},
+        {"contract_no": "L02-OTHER", "lessor": "L02", "lessee_id": "SOLE"},
+        {"contract_no": "L02-OWN-LATE", "lessor": "L02", "lessee_id": "SELF", "dpd": 5, "overdue_amount_fen": 10},
+        {"contract_no": "L02-SELF-OK", "lessor": "L02", "lessee_id": "SELF"},
+    )  # fmt: skip
+    shipped = classify(frame, CBIRC)
+    assert shipped.filter(pl.col("contract_no") == "L02-OK")["class"].item() == "normal"  # off when shipped
+    rules = load_rule_set(str(_switched_on(tmp_path, "[L02]")))
+    result = classify(frame, rules).sort("contract_no")
+    rows = {r["contract_no"]: r for r in result.iter_rows(named=True)}
+    assert (rows["L02-OK"]["class"], rows["L02-OK"]["deciding_rule"]) == (
+        "special_mention",
+        "arrears-at-another-member",
+    )
+    assert rows["L02-OK"]["reasons"] == "arrears-at-another-member"  # no lessor, no amount
+    assert rows["L03-OK"]["class"] == "normal"  # L03 did not switch it on
+    assert rows["L02-OTHER"]["class"] == "normal"
+    # Its own arrears at L02 are not "elsewhere".
+    assert rows["L02-SELF-OK"]["class"] == "normal"
+    assert rows["L01-BAD"]["class"] == "loss"
+    assert _on_duckdb(frame, rules)["deciding_rule"].to_list() == result["deciding_rule"].to_list()
+
+
+def test_the_cross_member_rule_may_not_go_above_special_mention(tmp_path: Path) -> None:
+    path = _switched_on(tmp_path, "[L02]", klass="substandard")
+    with pytest.raises(RuleSetError) as error:
+        load_rule_set(str(path))
+    assert str(path) in str(error.value) and "arrears_elsewhere.class" in str(error.value)

@@ -154,6 +154,18 @@ def classify(
         applies = live & (pl.col("lessee_type") != "individual") & share_npl
         candidates.append((spread.rule, applies, pl.lit(RANK[spread.klass])))
 
+    if rules.arrears_elsewhere and rules.arrears_elsewhere.lessors:
+        signal = rules.arrears_elsewhere
+        in_arrears = live & (pl.col("dpd") > 0)
+        # Lessors at which the lessee is in arrears: two or more, or one that is not this lessor.
+        first = pl.when(in_arrears).then(pl.col("lessor")).min().over("lessee_id")
+        last = pl.when(in_arrears).then(pl.col("lessor")).max().over("lessee_id")
+        elsewhere = (first != last) | (first != pl.col("lessor"))
+        switched_on = pl.col("lessor").is_in(sorted(signal.lessors))
+        candidates.append(
+            (signal.rule, live & switched_on & elsewhere.fill_null(False), pl.lit(RANK[signal.klass]))
+        )
+
     if rules.restructuring and restructured is not None:
         observation = rules.restructuring
         frame = frame.join(restructured, on="contract_no", how="left")

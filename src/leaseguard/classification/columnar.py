@@ -182,6 +182,24 @@ def classify_expr(
         applies = t._live & (t.lessee_type != "individual") & share_npl
         t = add(t, spread.rule, applies, ibis.literal(RANK[spread.klass]))
 
+    if rules.arrears_elsewhere and rules.arrears_elsewhere.lessors:
+        signal = rules.arrears_elsewhere
+        in_arrears = t._live & (t.dpd > 0)
+        by_lessee = ibis.window(group_by=t.lessee_id)
+        # Lessors at which the lessee is in arrears: two or more, or one that is not this lessor.
+        t = t.mutate(
+            _first_in_arrears=t.lessor.min(where=in_arrears).over(by_lessee),
+            _last_in_arrears=t.lessor.max(where=in_arrears).over(by_lessee),
+        )
+        elsewhere = (t._first_in_arrears != t._last_in_arrears) | (t._first_in_arrears != t.lessor)
+        switched_on = t.lessor.isin(sorted(signal.lessors))
+        t = add(
+            t,
+            signal.rule,
+            t._live & switched_on & elsewhere.fill_null(False),
+            ibis.literal(RANK[signal.klass]),
+        )
+
     if rules.restructuring and restructured is not None:
         observation = rules.restructuring
         t = _left_join(t, restructured, ("restructured_date",))

@@ -66,6 +66,17 @@ class Contagion:
 
 
 @dataclass(frozen=True)
+class ArrearsElsewhere:
+    """The lessee is in arrears at another consortium member: a special-mention signal (Art. 9 (4)), applied
+    only for the lessors that switched it on. Its reason names neither the other member nor any amount."""
+
+    rule: str
+    klass: str  # special_mention at most
+    lessors: frozenset[str]
+    clause: str
+
+
+@dataclass(frozen=True)
 class Upgrade:
     rule: str
     min_on_time_periods: int
@@ -101,6 +112,7 @@ class RuleSet:
     stale_after_days_high_risk: int | None = None
     high_risk_from_class: str = "special_mention"
     restructuring: Restructuring | None = None
+    arrears_elsewhere: ArrearsElsewhere | None = None
 
 
 def _rate(value: Any, where: str) -> float:
@@ -230,6 +242,21 @@ def parse_rule_set(text: str, name: str) -> RuleSet:
             raw["rule"], _rate(raw.get("above_share"), f"{where}: above_share"), _class(raw.get("class"), where),
             str(raw.get("clause", "")),
         )  # fmt: skip
+    arrears_elsewhere = None
+    if raw := data.get("arrears_elsewhere"):
+        where = f"{name}: rule {_text(raw, 'rule', f'{name}: arrears_elsewhere')}"
+        klass = _class(raw.get("class"), where)
+        if CLASSES.index(klass) > CLASSES.index("special_mention"):
+            raise RuleSetError(
+                f"{where}: arrears_elsewhere.class {klass!r}: arrears at another member may raise a contract to "
+                "special_mention at most"
+            )
+        lessors = raw.get("lessors", [])
+        if not isinstance(lessors, list) or not all(isinstance(code, str) and code for code in lessors):
+            raise RuleSetError(f"{where}: arrears_elsewhere.lessors must be a list of lessor codes")
+        arrears_elsewhere = ArrearsElsewhere(
+            raw["rule"], klass, frozenset(lessors), str(raw.get("clause", ""))
+        )
     upgrade = None
     if raw := data.get("upgrade"):
         where = f"{name}: rule {_text(raw, 'rule', f'{name}: upgrade')}"
@@ -260,6 +287,7 @@ def parse_rule_set(text: str, name: str) -> RuleSet:
         stale_after_days_high_risk=stale_high,
         high_risk_from_class=high_risk_from,
         restructuring=restructuring,
+        arrears_elsewhere=arrears_elsewhere,
     )
 
 
