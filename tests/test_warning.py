@@ -21,6 +21,10 @@ from leaseguard.warning.signals import warning_signals
 from leaseguard.warning.tiers import assign_tiers, call_list
 
 RULES = load_warning_rules()
+# LX and LY switched on the consortium signal "in arrears at another member".
+CONSORTIUM = RULES.model_copy(
+    update={"signals": RULES.signals.model_copy(update={"arrears_elsewhere_lessors": ["LX", "LY"]})}
+)
 BUCKETS = load_analytics_rules()
 AS_OF = dt.date(2025, 6, 30)
 MAY = dt.date(2025, 5, 31)
@@ -106,7 +110,8 @@ def test_arrears_elsewhere_looks_at_other_lessors_only() -> None:
         {"contract_no": "X3", "lessor": "LX", "lessee_id": "P2", "dpd": 40},
         {"contract_no": "X4", "lessor": "LX", "lessee_id": "P3", "dpd": 40},
     )
-    fired = _signals(today)
+    assert not any(row["arrears_elsewhere"] for row in _signals(today).values())  # off unless switched on
+    fired = _signals(today, rules=CONSORTIUM)
     assert fired["X1"]["arrears_elsewhere"]  # P1 is behind at LY
     assert not fired["Y1"]["arrears_elsewhere"]  # its own arrears are not "elsewhere"
     assert not fired["X2"]["arrears_elsewhere"]  # P2's arrears are at the same lessor
@@ -258,8 +263,18 @@ def _consortium() -> dict[dt.date, pl.DataFrame]:
 def test_a_lessors_call_list_flags_arrears_elsewhere_without_showing_the_other_lessors_contract() -> None:
     book = _consortium()
     contracts = _contracts("X-1", "Y-SECRET", "X-2")
-    warnings = compute_warnings(
+    own_book_only = compute_warnings(
         AS_OF, contracts, book.__getitem__, NO_VALUATIONS, load_model(), RULES, BUCKETS, lessor="LX"
+    )
+    # Not switched on: LX's call list is what its own book alone gives, whatever LY's contract does.
+    alone = {d: frame.filter(pl.col("lessor") == "LX") for d, frame in book.items()}
+    assert own_book_only.equals(
+        compute_warnings(
+            AS_OF, contracts, alone.__getitem__, NO_VALUATIONS, load_model(), RULES, BUCKETS, lessor="LX"
+        )
+    )
+    warnings = compute_warnings(
+        AS_OF, contracts, book.__getitem__, NO_VALUATIONS, load_model(), CONSORTIUM, BUCKETS, lessor="LX"
     )
     assert warnings["contract_no"].to_list()[0] == "X-1"
     assert set(warnings["lessor"]) == {"LX"}

@@ -25,6 +25,9 @@ class SignalRules(BaseModel):
 
     collateral_drop_min_fall: Decimal = Field(gt=0, lt=1)
     industry_concentration_max_share: Decimal = Field(gt=0, le=1)
+    # The lessors that switched on the consortium signal "in arrears at another member" for their own call
+    # list; no lessor's warnings look beyond its own book unless it is listed here.
+    arrears_elsewhere_lessors: list[str] = Field(default_factory=list)
 
 
 class Tier(BaseModel):

@@ -5,8 +5,9 @@
   month-end or the previous run);
 - collateral_drop: the latest disposal valuation of the contract's asset fell by at least the configured
   share of the valuation before it;
-- arrears_elsewhere: the same lessee (lessee_id) is in arrears on a contract of another lessor — only the
-  flag crosses the lessor boundary, never the other contract or its amounts;
+- arrears_elsewhere: the same lessee (lessee_id) is in arrears on a contract of another lessor — only for
+  the lessors that switched the signal on (signals.arrears_elsewhere_lessors), and only the flag crosses the
+  lessor boundary, never the other lessor, its contract or its amounts;
 - industry_concentration: the lessor's live principal in the contract's industry is above the configured
   share of all its live principal.
 Shares are compared exactly, in integers: a × denominator ≥ b × numerator.
@@ -57,7 +58,7 @@ def warning_signals(
         live.join(arrears_before, on="contract_no", how="left")
         .join(then, on="contract_no", how="left")
         .join(_collateral_drops(valuations, rules), on="contract_no", how="left")
-        .join(_arrears_elsewhere(live), on="contract_no", how="left")
+        .join(_arrears_elsewhere(live, rules.signals.arrears_elsewhere_lessors), on="contract_no", how="left")
         .join(_concentrated(live, contracts, rules), on="contract_no", how="left")
     )
     return frame.select(
@@ -88,8 +89,9 @@ def _collateral_drops(valuations: pl.DataFrame, rules: WarningRules) -> pl.DataF
     return latest_two.select("contract_no", ((before > 0) & fell).alias("collateral_drop"))
 
 
-def _arrears_elsewhere(live: pl.DataFrame) -> pl.DataFrame:
-    """Per contract: does the same lessee have a contract in arrears at another lessor?"""
+def _arrears_elsewhere(live: pl.DataFrame, switched_on: list[str]) -> pl.DataFrame:
+    """Per contract of a lessor in `switched_on`: does the same lessee have a contract in arrears at another
+    lessor?"""
     in_arrears = (
         live.filter(pl.col("dpd") > 0).select("lessee_id", pl.col("lessor").alias("_other_lessor")).unique()
     )
@@ -97,8 +99,10 @@ def _arrears_elsewhere(live: pl.DataFrame) -> pl.DataFrame:
         pl.col("_other_lessor").n_unique().alias("_lessors_in_arrears"),
         pl.col("_other_lessor").first().alias("_one_lessor_in_arrears"),
     )
-    flagged = live.select("contract_no", "lessee_id", "lessor").join(
-        lessor_count, on="lessee_id", how="inner"
+    flagged = (
+        live.filter(pl.col("lessor").is_in(switched_on))
+        .select("contract_no", "lessee_id", "lessor")
+        .join(lessor_count, on="lessee_id", how="inner")
     )
     # Another lessor holds arrears if two or more lessors do, or the only one that does is not this lessor.
     elsewhere = (pl.col("_lessors_in_arrears") > 1) | (pl.col("_one_lessor_in_arrears") != pl.col("lessor"))
