@@ -5,6 +5,7 @@ tests' reference positions function over the same store."""
 from __future__ import annotations
 
 import csv
+import json
 import datetime as dt
 import importlib.util
 import re
@@ -69,9 +70,14 @@ def test_warn_writes_the_call_list_and_a_lessor_sees_only_its_own(
     rows = _rows(out)
     assert {"contract_no", "lessor", "as_of", "score", "tier", "signals"} <= set(rows[0])
     assert {row["as_of"] for row in rows} == {AS_OF}
-    ranks = {"critical": 1, "high": 2, "elevated": 3, "low": 4}
+    ranks = {"collections": 0, "critical": 1, "high": 2, "elevated": 3, "low": 4}
     keys = [(ranks[row["tier"]], -float(row["score"])) for row in rows]
     assert keys == sorted(keys)
+    # A contract 90+ days past due is never in a scored tier, let alone "low".
+    assert all(row["tier"] == "collections" for row in rows if int(row["dpd"]) >= 90)
+    assert any(row["tier"] == "collections" for row in rows)
+    assert {"lessee_name", "phone", "tier_label", "class"} <= set(rows[0])
+    assert all(row["lessee_name"] for row in rows)
     assert [int(row["call_order"]) for row in rows] == list(range(1, len(rows) + 1))
     assert len({row["lessor"] for row in rows}) == 3
     assert any(row["signals"] for row in rows)
@@ -134,3 +140,30 @@ def test_analytics_writes_tables_charts_and_a_report(workspace: Workspace, tmp_p
     assert (out / "analytics.xlsx").stat().st_size > 0
     if not (out / "npl_ratio.csv").exists():
         assert "No stored classes" in result.output
+
+
+def test_warn_backtest_measures_the_score_out_of_time_against_days_past_due(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    warned_on, judged_on = "2026-04-30", "2026-10-31"
+    figures = tmp_path / "backtest.json"
+    result = book(workspace, "warn-backtest", "--as-of", warned_on, "--months", "6", "--json", str(figures))
+    assert result.exit_code == 0, result.output
+    measured = json.loads(figures.read_text(encoding="utf-8"))
+    # The label recomputed from the positions themselves: live and under 90 days then, 90+ six months later.
+    engine = workspace.engine()
+    try:
+        positions_at = book_data.positions_source(engine)
+        then = positions_at(dt.date.fromisoformat(warned_on))
+        later = positions_at(dt.date.fromisoformat(judged_on))
+    finally:
+        engine.dispose()
+    judged = then.filter(pl.col("status").is_in(["active", "matured_unpaid"]) & (pl.col("dpd") < 90)).join(
+        later.select("contract_no", pl.col("dpd").alias("dpd_later")), on="contract_no", how="left"
+    )
+    assert measured["contracts"] == judged.height
+    assert measured["defaults"] == judged.filter(pl.col("dpd_later") >= 90).height > 0
+    assert 0.5 < measured["score"]["auc"] <= 1 and 0 < measured["dpd_only"]["auc"] <= 1
+    assert "AUC lift over days past due only" in result.output
+    bad = book(workspace, "warn-backtest", "--as-of", warned_on, "--months", "0")
+    assert bad.exit_code != 0 and "--months 0" in bad.output and "Traceback" not in bad.output

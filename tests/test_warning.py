@@ -155,7 +155,7 @@ def test_settled_and_not_started_contracts_are_not_scored() -> None:
 
 def test_tiers_follow_the_cut_offs_and_signals_lift_them() -> None:
     scored = pl.DataFrame({
-        "contract_no": ["a", "b", "c", "d", "e"], "score": [0.9, 0.2, 0.1, 0.01, 0.01],
+        "contract_no": ["a", "b", "c", "d", "e"], "score": [0.9, 0.2, 0.1, 0.01, 0.01], "dpd": [0] * 5,
         **{signal: [False] * 5 for signal in SIGNALS},
     }).with_columns(
         pl.Series("arrears_elsewhere", [False, False, False, True, False]),
@@ -166,6 +166,41 @@ def test_tiers_follow_the_cut_offs_and_signals_lift_them() -> None:
     ordered = call_list(assign_tiers(scored, RULES))
     assert ordered["contract_no"].to_list() == ["a", "b", "d", "c", "e"]
     assert ordered["call_order"].to_list() == [1, 2, 3, 4, 5]
+
+
+def test_a_contract_in_default_is_in_the_collections_tier_whatever_its_score() -> None:
+    scored = pl.DataFrame({
+        "contract_no": ["late90", "late89", "npl", "sm", "scored"],
+        "score": [0.001, 0.001, 0.002, 0.001, 0.6],
+        "dpd": [90, 89, 0, 30, 0],
+        "class": ["substandard", "special_mention", "doubtful", "special_mention", None],
+        **{signal: [False] * 5 for signal in SIGNALS},
+    })  # fmt: skip
+    ordered = call_list(assign_tiers(scored, RULES))
+    tiers = dict(ordered.select("contract_no", "tier").iter_rows())
+    assert tiers == {
+        "late90": "collections",
+        "npl": "collections",
+        "late89": "low",
+        "sm": "low",
+        "scored": "critical",
+    }
+    # Collections first; inside it the score orders.
+    assert ordered["contract_no"].to_list()[:3] == ["npl", "late90", "scored"]
+    labels = dict(ordered.select("tier", "tier_label").unique().iter_rows())
+    assert labels["collections"] == "催收" and labels["low"] == "低"
+
+
+def test_a_collections_tier_named_like_a_scored_tier_is_refused() -> None:
+    data = RULES.model_dump()
+    assert data["collections"] is not None
+    data["collections"]["tier"] = "low"
+    with pytest.raises(ValidationError, match="also a scored tier"):
+        WarningRules.model_validate(data)
+    data["collections"]["tier"] = "collections"
+    data["collections"]["classes"] = ["bad"]
+    with pytest.raises(ValidationError, match="unknown classes"):
+        WarningRules.model_validate(data)
 
 
 def test_tier_cut_offs_must_decrease_and_end_at_zero() -> None:

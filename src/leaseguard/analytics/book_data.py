@@ -8,9 +8,10 @@ import datetime as dt
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Engine, MetaData, Table, inspect, select
+from sqlalchemy import Engine, MetaData, Table, func, inspect, select
 
 from leaseguard.analytics.service import ClassesAt, PositionsAt
+from leaseguard.store.db import as_date
 from leaseguard.store.models import Asset, Contract, Payment, Valuation
 
 # Engineer B's stored daily results (migration 0005_book_classes): one row per contract per as_of.
@@ -37,13 +38,15 @@ def read_contracts(engine: Engine) -> pl.DataFrame:
             Contract.start_date, Contract.term_months, Contract.principal_fen, Contract.annual_rate,
             Contract.method, Contract.frequency, Contract.residual_value_fen,
             Contract.extra["region"].as_string(), Contract.extra["product"].as_string(),
-            Contract.extra["lease_type"].as_string(),
+            Contract.extra["lease_type"].as_string(), Contract.lessee_name,
+            func.coalesce(Contract.extra["lessee_phone"].as_string(), Contract.extra["phone"].as_string()),
         ),
         {
             "contract_no": pl.String, "lessor": pl.String, "lessee_id": pl.String, "lessee_type": pl.String,
             "industry": pl.String, "start_date": pl.Date, "term_months": pl.Int32, "principal_fen": pl.Int64,
             "annual_rate": pl.String, "method": pl.String, "frequency": pl.String,
             "residual_value_fen": pl.Int64, "region": pl.String, "product": pl.String, "lease_type": pl.String,
+            "lessee_name": pl.String, "phone": pl.String,
         },
     )  # fmt: skip
     assets = _frame(
@@ -103,6 +106,16 @@ def classes_source(engine: Engine) -> ClassesAt:
         return None if frame.is_empty() else frame
 
     return classes_at
+
+
+def latest_classes(engine: Engine, day: dt.date) -> pl.DataFrame | None:
+    """contract_no, class of the latest daily run on or before `day`, or None when there is none."""
+    if not inspect(engine).has_table(CLASSES_TABLE):
+        return None
+    table = Table(CLASSES_TABLE, MetaData(), autoload_with=engine)
+    with engine.connect() as connection:
+        latest = connection.execute(select(func.max(table.c.as_of)).where(table.c.as_of <= day)).scalar()
+    return None if latest is None else classes_source(engine)(as_date(latest))
 
 
 def positions_source(engine: Engine, allocation: Any = None) -> PositionsAt:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,6 +13,7 @@ from typing import Annotated, Any
 import polars as pl
 import typer
 from pydantic import ValidationError
+from rich.table import Table
 from sqlalchemy import Engine
 
 from leaseguard.analytics import book_data
@@ -24,7 +27,7 @@ from leaseguard.portfolio.schedule import add_months
 from leaseguard.synth.writer import yuan
 from leaseguard.warning.model import dump_model, fit_model, load_model
 from leaseguard.warning.rules import load_warning_rules
-from leaseguard.warning.service import WARNING_COLUMNS, compute_warnings, training_set
+from leaseguard.warning.service import WARNING_COLUMNS, backtest, compute_warnings, training_set
 
 AsOfOption = Annotated[str, typer.Option("--as-of", help="Book date YYYY-MM-DD.")]
 LessorOption = Annotated[
@@ -109,7 +112,8 @@ def warn(
             try:
                 warnings = compute_warnings(
                     book_date, contracts, positions_at, book_data.read_valuations(engine), model, rules,
-                    load_analytics_rules(), compare_with=earlier, lessor=lessor, progress=advance,
+                    load_analytics_rules(), compare_with=earlier, lessor=lessor,
+                    classes=book_data.latest_classes(engine, book_date), progress=advance,
                 )  # fmt: skip
             except ValueError as error:
                 fail(str(error))
@@ -186,6 +190,67 @@ def warn_fit(
     )
 
 
+def warn_backtest(
+    as_of: Annotated[str, typer.Option("--as-of", help="The day warned on (YYYY-MM-DD).")],
+    months: Annotated[int, typer.Option(help="Months after as_of at which defaults are judged.")] = 6,
+    lessor: LessorOption = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the figures as JSON.")] = None,
+    model_file: Annotated[
+        Path | None, typer.Option("--model", help="Score model YAML (default: the shipped one).")
+    ] = None,
+    rules_file: Annotated[
+        Path | None, typer.Option("--rules", help="Warning rules YAML (default: the shipped one).")
+    ] = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """The score out of time: warn on a day, judge which contracts then under 90 days past due reached 90
+    days past due MONTHS later, and compare the score's ranking (AUC, defaults in the first tenth) with
+    ranking by days past due alone."""
+    book_date = _date(as_of, "--as-of")
+    assert book_date is not None
+    if not 1 <= months <= 36:
+        fail(f"--months {months}: give 1 to 36 months")
+    model = _rules_file(model_file, "--model", load_model)
+    rules = _rules_file(rules_file, "--rules", load_warning_rules)
+    engine = _open_book(workspace)
+    try:
+        contracts = book_data.read_contracts(engine)
+        if lessor is not None and lessor not in set(contracts["lessor"].to_list()):
+            fail(f"--lessor {lessor}: the store holds no contract of that lessor")
+        positions_at = _positions(engine, workspace)
+        with _progress("early warning backtest") as advance:
+            try:
+                measured = backtest(
+                    book_date, months, contracts, positions_at, book_data.read_valuations(engine), model, rules,
+                    load_analytics_rules(), lessor=lessor, progress=advance,
+                )  # fmt: skip
+            except ValueError as error:
+                fail(str(error))
+    finally:
+        engine.dispose()
+    table = Table(title=f"预警评分回测 {measured.warned_on} → {measured.judged_on}")
+    for column in ("排序 ranking", "AUC", "前10%捕获违约 defaults in the first tenth"):
+        table.add_column(column)
+    for name, quality in (
+        ("评分 score", measured.score),
+        ("仅逾期天数 days past due only", measured.dpd_only),
+    ):
+        table.add_row(name, f"{quality.auc:.3f}", f"{quality.top_decile_capture:.1%}")
+    console.print(table)
+    console.print(
+        f"{measured.contracts:,} contracts under 90 days past due on {measured.warned_on}, "
+        f"{measured.defaults:,} of them 90+ days past due on {measured.judged_on}; "
+        f"AUC lift over days past due only: {measured.auc_lift:+.3f}"
+    )
+    if json_out is not None:
+        try:
+            json_out.write_text(
+                json.dumps(dataclasses.asdict(measured), default=str, indent=2) + "\n", "utf-8"
+            )
+        except OSError as error:
+            fail(f"--json {json_out}: {error.strerror or error}")
+
+
 def analytics(
     as_of: AsOfOption,
     out: Annotated[Path, typer.Option("--out", help="Folder for the tables, charts and report.html.")],
@@ -254,4 +319,5 @@ def _only(contracts: pl.DataFrame, source: Callable[[dt.date], Any]) -> Callable
 def register(book_app: typer.Typer) -> None:
     book_app.command()(warn)
     book_app.command("warn-fit")(warn_fit)
+    book_app.command("warn-backtest")(warn_backtest)
     book_app.command()(analytics)

@@ -11,6 +11,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from leaseguard.classification.rules import CLASSES
+
 SIGNALS = (
     "first_missed_payment",
     "worse_dpd_bucket",
@@ -35,6 +37,21 @@ class Tier(BaseModel):
 
     name: str
     min_score: Decimal = Field(ge=0, le=1)
+    label: str = ""  # what a person reads (Chinese)
+
+
+class Collections(BaseModel):
+    """Contracts already in default are not a forecast: they go to this tier, above every scored tier, by rule,
+    whatever their score."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tier: str = "collections"
+    label: str = "催收"
+    min_dpd: int = Field(ge=1)
+    classes: list[str] = Field(
+        default_factory=list
+    )  # the day's five-category classes that send a contract here
 
 
 class WarningRules(BaseModel):
@@ -45,6 +62,7 @@ class WarningRules(BaseModel):
     signals: SignalRules
     tiers: list[Tier] = Field(min_length=1)
     escalation: dict[str, str]
+    collections: Collections | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> WarningRules:
@@ -57,6 +75,14 @@ class WarningRules(BaseModel):
         unknown_signals = set(self.escalation) - set(SIGNALS)
         if unknown_signals:
             raise ValueError(f"escalation: unknown signals {sorted(unknown_signals)}; known: {list(SIGNALS)}")
+        if self.collections is not None:
+            if self.collections.tier in names:
+                raise ValueError(f"collections.tier {self.collections.tier!r} is also a scored tier's name")
+            unknown_classes = set(self.collections.classes) - set(CLASSES)
+            if unknown_classes:
+                raise ValueError(
+                    f"collections.classes: unknown classes {sorted(unknown_classes)}; known: {list(CLASSES)}"
+                )
         unknown_tiers = set(self.escalation.values()) - set(names)
         if unknown_tiers:
             raise ValueError(f"escalation: unknown tiers {sorted(unknown_tiers)}; tiers are {names}")
@@ -65,6 +91,13 @@ class WarningRules(BaseModel):
     @property
     def tier_names(self) -> list[str]:
         return [tier.name for tier in self.tiers]
+
+    @property
+    def tier_labels(self) -> dict[str, str]:
+        labels = {tier.name: tier.label or tier.name for tier in self.tiers}
+        if self.collections is not None:
+            labels[self.collections.tier] = self.collections.label
+        return labels
 
 
 def load_warning_rules(path: Path | None = None) -> WarningRules:

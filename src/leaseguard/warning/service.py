@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 
 from leaseguard.analytics.calendar import previous_month_end
@@ -23,7 +25,7 @@ Progress = Callable[[str, int, int], None]
 # What a lessor sees of its own contracts; nothing here is about another lessor's contract.
 WARNING_COLUMNS = (
     "call_order", "contract_no", "lessor", "as_of", "score", "tier", "signals", "dpd", "overdue_amount_fen",
-    "outstanding_principal_fen",
+    "outstanding_principal_fen", "tier_label", "class", "lessee_name", "phone",
 )  # fmt: skip
 
 
@@ -51,13 +53,15 @@ def compute_warnings(
     *,
     compare_with: dt.date | None = None,
     lessor: str | None = None,
+    classes: pl.DataFrame | None = None,
     progress: Progress | None = None,
 ) -> pl.DataFrame:
     """The call list of every live contract on `as_of` (of `lessor` only, when given), in WARNING_COLUMNS
     plus one boolean column per signal. `contracts`: contract_no, lessee_type, industry of the whole
     consortium — the lessee's other contracts and the concentration need them all; `valuations`:
     contract_no, valuation_date, disposal_value_fen. The DPD bucket is compared with `compare_with` (the
-    previous run), by default the previous month-end."""
+    previous run), by default the previous month-end. `classes`: contract_no, class of the day's daily run,
+    for the collections tier (null class where not given); `contracts` may carry lessee_name and phone."""
     compare_with = compare_with or previous_month_end(as_of)
     if compare_with >= as_of:
         raise ValueError(f"the date compared with, {compare_with}, is not before as_of {as_of}")
@@ -87,6 +91,18 @@ def compute_warnings(
             current.select("contract_no", "dpd", "overdue_amount_fen", "outstanding_principal_fen"),
             on="contract_no",
         )
+    )
+    if classes is None:
+        classes = pl.DataFrame(schema={"contract_no": pl.String, "class": pl.String})
+    people = contracts.select(
+        "contract_no",
+        *(
+            (pl.col(name) if name in contracts.columns else pl.lit(None, pl.String)).alias(name)
+            for name in ("lessee_name", "phone")
+        ),
+    )
+    scored = scored.join(classes.select("contract_no", "class"), on="contract_no", how="left").join(
+        people, on="contract_no", how="left"
     )
     if lessor is not None:
         # Everything above saw the whole consortium; from here on only the lessor's own rows are kept.
@@ -135,3 +151,89 @@ def training_set(
     if progress:
         progress("training observations", len(observation_dates), len(observation_dates))
     return pl.concat(frames)
+
+
+@dataclass(frozen=True)
+class RankingQuality:
+    auc: float
+    top_decile_capture: float  # share of the defaults found in the first tenth of the ranking
+
+
+@dataclass(frozen=True)
+class Backtest:
+    """The score measured out of time: warned on `warned_on`, judged on `judged_on`."""
+
+    warned_on: dt.date
+    judged_on: dt.date
+    contracts: int  # live and under `default_dpd` days past due when warned
+    defaults: int  # of those, `default_dpd` or more days past due when judged
+    score: RankingQuality
+    dpd_only: RankingQuality
+
+    @property
+    def auc_lift(self) -> float:
+        return self.score.auc - self.dpd_only.auc
+
+
+def _quality(labels: np.ndarray, ranking: np.ndarray) -> RankingQuality:
+    from sklearn.metrics import roc_auc_score
+
+    order = np.argsort(-ranking, kind="stable")
+    top = order[: max(1, len(order) // 10)]
+    return RankingQuality(
+        auc=round(float(roc_auc_score(labels, ranking)), 4),
+        top_decile_capture=round(float(labels[top].sum() / labels.sum()), 4),
+    )
+
+
+def backtest(
+    warned_on: dt.date,
+    months: int,
+    contracts: pl.DataFrame,
+    positions_at: PositionsAt,
+    valuations: pl.DataFrame,
+    model: ScoreModel,
+    rules: WarningRules,
+    buckets: AnalyticsRules,
+    *,
+    default_dpd: int = 90,
+    lessor: str | None = None,
+    progress: Progress | None = None,
+) -> Backtest:
+    """Warn on `warned_on`; every contract live and under `default_dpd` days past due then is labelled by
+    whether it is `default_dpd` or more days past due `months` later. The score's ranking is compared with
+    ranking by days past due alone (the collections desk's rule of thumb), on the same contracts."""
+    judged_on = add_months(warned_on, months)
+    warned = compute_warnings(
+        warned_on,
+        contracts,
+        positions_at,
+        valuations,
+        model,
+        rules,
+        buckets,
+        lessor=lessor,
+        progress=progress,
+    ).filter(pl.col("dpd") < default_dpd)
+    later = positions_at(judged_on).select("contract_no", (pl.col("dpd") >= default_dpd).alias("defaulted"))
+    # In contract-number order, so that ties in days past due are not broken by the score's call order.
+    judged = (
+        warned.join(later, on="contract_no", how="left")
+        .with_columns(pl.col("defaulted").fill_null(False))
+        .sort("contract_no")
+    )
+    labels = judged["defaulted"].cast(pl.Int8).to_numpy()
+    if labels.sum() == 0 or labels.sum() == len(labels):
+        raise ValueError(
+            f"no contract live on {warned_on} and under {default_dpd} days past due "
+            + ("defaulted" if labels.sum() == 0 else "stayed current")
+            + f" by {judged_on}: nothing to measure the score against"
+        )
+    return Backtest(
+        warned_on=warned_on,
+        judged_on=judged_on,
+        contracts=len(labels),
+        defaults=int(labels.sum()),
+        score=_quality(labels, judged["score"].to_numpy()),
+        dpd_only=_quality(labels, judged["dpd"].cast(pl.Float64).to_numpy()),
+    )

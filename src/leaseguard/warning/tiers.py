@@ -8,8 +8,10 @@ from leaseguard.warning.rules import WarningRules
 
 
 def assign_tiers(scored: pl.DataFrame, rules: WarningRules) -> pl.DataFrame:
-    """`scored`: score and one boolean column per signal. Adds tier (name) and tier_rank (1 = worst): the
-    tier of the score, or the tier a fired signal escalates to when that is worse."""
+    """`scored`: score, dpd, class (the day's five-category class, may be null) and one boolean column per
+    signal. Adds tier (name), tier_label and tier_rank (1 = worst scored tier): a contract in default (the
+    collections rule: days past due or class) is in the collections tier, rank 0, whatever its score;
+    the others take the tier of their score, or the tier a fired signal escalates to when that is worse."""
     tiers = rules.tiers
     rank_by_score: pl.Expr = pl.lit(len(tiers))
     for tier_rank in range(len(tiers) - 1, 0, -1):
@@ -23,8 +25,18 @@ def assign_tiers(scored: pl.DataFrame, rules: WarningRules) -> pl.DataFrame:
     ]
     rank = pl.min_horizontal(rank_by_score, *escalations).cast(pl.Int32)
     names = {position + 1: tier.name for position, tier in enumerate(tiers)}
-    return scored.with_columns(rank.alias("tier_rank")).with_columns(
-        pl.col("tier_rank").replace_strict(names, return_dtype=pl.String).alias("tier")
+    if rules.collections is not None:
+        in_default = pl.col("dpd") >= rules.collections.min_dpd
+        if "class" in scored.columns and rules.collections.classes:
+            in_default = in_default | pl.col("class").is_in(rules.collections.classes).fill_null(False)
+        rank = pl.when(in_default).then(pl.lit(0, pl.Int32)).otherwise(rank)
+        names[0] = rules.collections.tier
+    return (
+        scored.with_columns(rank.alias("tier_rank"))
+        .with_columns(pl.col("tier_rank").replace_strict(names, return_dtype=pl.String).alias("tier"))
+        .with_columns(
+            pl.col("tier").replace_strict(rules.tier_labels, return_dtype=pl.String).alias("tier_label")
+        )
     )
 
 
