@@ -5,9 +5,9 @@ tests' reference positions function over the same store."""
 from __future__ import annotations
 
 import csv
-import json
 import datetime as dt
 import importlib.util
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
