@@ -1,6 +1,7 @@
 """POST /v1/applications/decide through a real server on SQLite and PostgreSQL: multi-head features and
-arrears from the store across lessors (counts only), decisions recorded and deposited, bad input, policy
-reload that never lets a broken file replace a working one."""
+arrears from the store across sharing lessors (with the applicant's consent, as bands only; the default of no
+sharing is tests/test_credit_consent.py), decisions recorded and deposited, bad input, policy reload that never
+lets a broken file replace a working one."""
 
 from __future__ import annotations
 
@@ -37,7 +38,8 @@ SECRET_CONTRACT = "BETA-SECRET-77"
 def _valid(body17: str) -> str:
     from stdnum.cn import ric
 
-    return body17 + ric.calc_check_digit(body17)
+    # calc_check_digit reads a whole number and ignores its last character.
+    return body17 + ric.calc_check_digit(body17 + "0")
 
 
 MULTI, ARREARS, COMMITTED = (_valid(x[:17]) for x in (MULTI, ARREARS, COMMITTED))
@@ -142,7 +144,11 @@ def api(
     policy = folder / "policy.yaml"
     policy.write_text(shipped_policy_text(), encoding="utf-8")
     signer = NoteSigner("leaseguard.test/credit", Ed25519PrivateKey.generate())
-    app = create_app(url, evidence_signer=signer, credit_models=models, credit_policy=policy)
+    # Every lessor here shares consortium data; the cross-lessor tests send the applicant's consent.
+    sharing = {code: True for code in ("ALPHA", "BETA", "GAMMA", "DELTA", "EPSILON", "ZETA")}
+    app = create_app(
+        url, evidence_signer=signer, credit_models=models, credit_policy=policy, credit_sharing=sharing
+    )
     with running(app) as base, httpx.Client(base_url=base, timeout=30) as client:
         yield DecideApi(client, url, alpha, beta, legal, policy)
 
@@ -173,39 +179,52 @@ def test_a_decision_has_score_pd_decision_reasons_and_is_recorded(api: DecideApi
 
 
 def test_multi_head_borrower_is_counted_across_lessors_without_naming_them(api: DecideApi) -> None:
-    response = api.decide(api.alpha, **application(MULTI))
+    response = api.decide(api.alpha, **application(MULTI, consent=True))
     assert response.status_code == 200, response.text
     answer = response.json()
     features = answer["features"]
-    assert features["mh_lenders_7d"] == 3 and features["mh_applications_7d"] == 3
-    assert features["mh_lenders_30d"] == 5 and features["mh_applications_30d"] == 5
-    assert answer["decision"] == "decline"
+    # Other members' counts enter as the floors of their bands (consortium.yaml): 3 lenders -> 2 (2-3家),
+    # 3 applications -> 3 (3-6次), 5 lenders -> 4 (4家及以上), 5 applications -> 3.
+    assert features["mh_lenders_7d"] == 2 and features["mh_applications_7d"] == 3
+    assert features["mh_lenders_30d"] == 4 and features["mh_applications_30d"] == 3
+    assert answer["decision"] == "decline" and answer["consortium"] is True
     assert "many_lenders_30d" in [r["id"] for r in answer["rules_fired"]]
+    consortium = [r["text"] for r in answer["reasons"] if r["source"] == "consortium"]
+    assert consortium == ["近30天在其他成员有申请记录（4家及以上）"]
     for secret in ("BETA", "GAMMA", "DELTA", "EPSILON", "ZETA"):
         assert secret not in response.text
 
 
-def test_arrears_anywhere_in_the_store_declines_without_revealing_the_contract(api: DecideApi) -> None:
-    response = api.decide(api.alpha, **application(ARREARS))
+def test_arrears_at_a_sharing_member_declines_without_revealing_the_contract(api: DecideApi) -> None:
+    response = api.decide(api.alpha, **application(ARREARS, consent=True))
+    assert response.status_code == 200, response.text
     answer = response.json()
-    assert answer["decision"] == "decline" and "in_arrears" in [r["id"] for r in answer["rules_fired"]]
+    assert answer["decision"] == "decline"
+    fired = [r["id"] for r in answer["rules_fired"]]
+    assert "member_arrears" in fired and "in_arrears" not in fired  # not in arrears at ALPHA itself
+    assert "其他成员有逾期记录" in answer["verification"]
     assert SECRET_CONTRACT not in response.text and "BETA" not in response.text
+    # At BETA, whose contract it is, it is its own book: the in_arrears rule.
+    at_beta = api.decide(api.beta, **application(ARREARS)).json()
+    assert "in_arrears" in [r["id"] for r in at_beta["rules_fired"]] and at_beta["consortium"] is False
 
 
 def test_outstanding_contracts_elsewhere_and_committed_income(api: DecideApi) -> None:
-    at_alpha = api.decide(api.alpha, **application(COMMITTED)).json()["features"]
+    at_alpha = api.decide(api.alpha, **application(COMMITTED, consent=True)).json()["features"]
     assert at_alpha["mh_outstanding_elsewhere"] == 1  # the ended contract does not count
-    # 360,000 yuan over 36 months at 6%: about 10,952 yuan a month against 9,000 of income.
-    assert at_alpha["income_committed_share"] == pytest.approx(1.2169, abs=1e-3)
-    at_beta = api.decide(api.beta, **application(COMMITTED)).json()["features"]
+    # 360,000 yuan over 36 months at 6%: about 10,952 yuan a month; at another member it enters as its band's
+    # floor, 10,000 yuan, against 9,000 of income; at BETA, its own contract, exactly.
+    assert at_alpha["income_committed_share"] == pytest.approx(10000 / 9000, abs=1e-3)
+    at_beta = api.decide(api.beta, **application(COMMITTED, consent=True)).json()["features"]
     assert at_beta["mh_outstanding_elsewhere"] == 0  # BETA's own contract is not "elsewhere"
+    assert at_beta["income_committed_share"] == pytest.approx(1.2169, abs=1e-3)
 
 
-def test_each_decision_enters_the_log_other_lessors_count(api: DecideApi) -> None:
+def test_each_consented_decision_enters_the_log_sharing_members_count(api: DecideApi) -> None:
     applicant = _valid("32010219920202001")
-    first = api.decide(api.beta, **application(applicant)).json()["features"]
-    api.decide(api.alpha, **application(applicant))
-    second = api.decide(api.beta, **application(applicant)).json()["features"]
+    first = api.decide(api.beta, **application(applicant, consent=True)).json()["features"]
+    api.decide(api.alpha, **application(applicant, consent=True))
+    second = api.decide(api.beta, **application(applicant, consent=True)).json()["features"]
     assert second["mh_applications_7d"] == first["mh_applications_7d"] + 2
     assert second["mh_lenders_7d"] == 2
 

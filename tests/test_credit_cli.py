@@ -84,7 +84,7 @@ def test_rules_test_and_deploy(tmp_path: Path) -> None:
     good = tmp_path / "good.yaml"
     good.write_text(shipped_policy_text(), encoding="utf-8")
     code, output = invoke("credit", "rules", "test", str(good))
-    assert code == 0 and "4 tests passed" in output
+    assert code == 0 and "5 tests passed" in output
     deployed = tmp_path / "deployed.yaml"
     deployed.write_text(shipped_policy_text(), encoding="utf-8")
     broken = tmp_path / "broken.yaml"
@@ -99,7 +99,7 @@ def test_rules_test_and_deploy(tmp_path: Path) -> None:
     wrong = tmp_path / "wrong.yaml"
     wrong.write_text(shipped_policy_text().replace("fired: [blacklisted]", "fired: []"), encoding="utf-8")
     code, output = invoke("credit", "rules", "test", str(wrong))
-    assert code == 1 and "FAIL" in output and "1 of 4 policy tests failed" in output
+    assert code == 1 and "FAIL" in output and "1 of 5 policy tests failed" in output
     newer = tmp_path / "newer.yaml"
     newer.write_text(shipped_policy_text().replace("version: 1", "version: 2", 1), encoding="utf-8")
     code, output = invoke("credit", "rules", "deploy", str(newer), "--to", str(deployed))

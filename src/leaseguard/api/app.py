@@ -48,6 +48,7 @@ def create_app(
     credit_models: Path | None = None,
     credit_policy: Path | None = None,
     credit_lists: Path | None = None,
+    credit_sharing: Any = None,
 ) -> FastAPI:
     """The API over the store at `database_url` (SQLite or PostgreSQL); one engine for the app's life.
 
@@ -55,7 +56,8 @@ def create_app(
     `warm_register` builds the ownership-check register at start-up instead of at the first check;
     a key that authenticated is trusted for `key_cache_seconds` without reading the store again, so a
     revoked key stops working within that time. Credit decisions use the model artefacts in `credit_models`,
-    the policy file `credit_policy` (default: the shipped one) and the lists `credit_lists`.
+    the policy file `credit_policy` (default: the shipped one) and the lists `credit_lists`; `credit_sharing`
+    is the workspace's credit.consortium_sharing (lessor code -> true/false; default: nobody shares).
     """
     # As many connections as the threads that serve synchronous routes, so a burst waits on work, not the pool.
     engine = create_store_engine(database_url, pool_pre_ping=True, pool_size=20, max_overflow=20)
@@ -83,7 +85,7 @@ def create_app(
     app.state.principals = PrincipalCache(key_cache_seconds)
     app.state.check_recorder = CheckRecorder(app.state.sessions, evidence_signer)
     app.state.evidence_signer = evidence_signer
-    app.state.credit_desk = credit.CreditDesk(credit_models, credit_policy, credit_lists)
+    app.state.credit_desk = credit.CreditDesk(credit_models, credit_policy, credit_lists, credit_sharing)
     install_problem_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

@@ -16,11 +16,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from leaseguard.api.deps import require
 from leaseguard.api.problems import ProblemError, problem_responses
+from leaseguard.credit.consortium import sharing_members
 from leaseguard.credit.decide import Decider, policy_schema
 from leaseguard.credit.errors import CreditError
 from leaseguard.credit.model import CreditModel, ModelShelf
 from leaseguard.credit.policy import Policy, load_policy
-from leaseguard.credit.service import record_decision, store_facts
+from leaseguard.credit.service import application_facts, record_decision
 from leaseguard.credit.verify import Lists, load_lists
 from leaseguard.evidence.checkpoint import NoteSigner
 from leaseguard.tenancy import Action, Principal
@@ -49,6 +50,12 @@ class ApplicationRequest(BaseModel):
     monthly_income_yuan: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=2)
     requested_amount_yuan: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=2)
     term_months: int | None = Field(default=None, ge=1, le=600)
+    consent: bool | None = Field(
+        default=None,
+        description="True when the applicant's authorization to query and share consortium data is recorded "
+        "with the application. Only then, and only where this lessor and another member both share "
+        "(credit.consortium_sharing), does the other member's data inform the decision, as bands.",
+    )
 
     @model_validator(mode="after")
     def extra_fields_are_scalars(self) -> ApplicationRequest:
@@ -82,18 +89,24 @@ class DecisionResponse(BaseModel):
     )
     rules_fired: list[dict[str, str]]
     verification: list[str]
-    features: dict[str, Any] = Field(description="Multi-head-lending features (counts only).")
+    consortium: bool = Field(description="Whether the decision was taken under consortium sharing.")
+    features: dict[str, Any] = Field(
+        description="Multi-head-lending features: own counts, plus other sharing members' as band floors."
+    )
     evidence_index: int | None
 
 
 class CreditDesk:
-    """The deployed models, policy and lists of one API app. A policy file that changes is reloaded; if it no
-    longer loads, the working one stays in force."""
+    """The deployed models, policy and lists of one API app, and the lessors that share consortium data. A
+    policy file that changes is reloaded; if it no longer loads, the working one stays in force."""
 
-    def __init__(self, models: Path | None, policy: Path | None, lists: Path | None) -> None:
+    def __init__(
+        self, models: Path | None, policy: Path | None, lists: Path | None, sharing: Any = None
+    ) -> None:
         self.shelf = ModelShelf(models) if models is not None else None
         self.policy_path = policy
         self.lists: Lists = load_lists(lists)
+        self.sharing = sharing_members(sharing)
         self._lock = threading.Lock()
         self._policies: dict[str, tuple[float, Policy]] = {}
         self._deciders: dict[tuple[str, str], Decider] = {}
@@ -147,10 +160,11 @@ def _decide(
     values: dict[str, Any],
     principal: Principal,
     signer: NoteSigner | None,
+    sharing: frozenset[str],
 ) -> dict[str, Any]:
     today = dt.date.today()
     with sessions() as session, session.begin():
-        facts = store_facts(session, values["applicant_id"], principal.lessor, today)
+        facts = application_facts(session, values, principal.lessor, today, sharing, "request body")
         decision = decider.decide(values, facts, today, where="request body")
         row = record_decision(
             session,
@@ -179,6 +193,7 @@ async def decide_route(body: ApplicationRequest, request: Request, principal: Ca
             body.values(),
             principal,
             request.app.state.evidence_signer,
+            desk.sharing,
         )
     except CreditError as error:
         raise ProblemError(422, str(error), kind=error.kind) from None

@@ -72,6 +72,7 @@ def workspace_app() -> FastAPI:
         credit_models=models if models.is_dir() else None,
         credit_policy=workspace.root / str(policy) if policy else None,
         credit_lists=workspace.root / str(lists) if lists else None,
+        credit_sharing=workspace.setting("credit", "consortium_sharing"),
     )
 
 

@@ -28,7 +28,7 @@ from leaseguard.credit.model import (
 from leaseguard.credit.monitor import monitor_settings, population_drift
 from leaseguard.credit.policy import load_policy, run_policy_tests
 from leaseguard.credit.verify import load_lists
-from leaseguard.workspace import Workspace, WorkspaceError, find_workspace
+from leaseguard.workspace import CONFIG_FILE, Workspace, WorkspaceError, find_workspace
 
 credit_app = typer.Typer(
     help="Pre-loan credit decisions: models, scores, decisions, policy rules.", no_args_is_help=True
@@ -229,9 +229,11 @@ def decide_command(
     out: Annotated[Path | None, typer.Option("--out", help="Write the decisions as JSON here.")] = None,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """Decide applications with the store's multi-head and arrears facts; every decision is recorded and
+    """Decide applications with the store's multi-head and arrears facts (the lessor's own book; other members'
+    only under credit.consortium_sharing and the applicant's consent); every decision is recorded and
     deposited in the evidence log."""
-    from leaseguard.credit.service import record_decision, store_facts
+    from leaseguard.credit.consortium import SETTING, sharing_members
+    from leaseguard.credit.service import application_facts, record_decision
     from leaseguard.evidence import EvidenceError, log_settings
     from leaseguard.store.db import session_factory
 
@@ -248,6 +250,9 @@ def decide_command(
         )
         lists = load_lists(lists_file or (opened.root / str(configured_lists) if configured_lists else None))
         decider = Decider(model, policy, lists)
+        sharing = sharing_members(
+            opened.setting("credit", "consortium_sharing"), f"{opened.root / CONFIG_FILE}: {SETTING}"
+        )
         rows = _application_rows(file)
     except CreditError as error:
         fail(str(error))
@@ -263,8 +268,9 @@ def decide_command(
                     raise CreditError(
                         f"{file}: item {number}: field applicant_id: is missing", field="applicant_id"
                     )
-                facts = store_facts(session, applicant, lessor, today)
-                decision = decider.decide(row, facts, today, where=f"{file}: item {number}")
+                where = f"{file}: item {number}"
+                facts = application_facts(session, row, lessor, today, sharing, where)
+                decision = decider.decide(row, facts, today, where=where)
                 recorded = record_decision(
                     session,
                     decision,

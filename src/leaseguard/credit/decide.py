@@ -12,8 +12,16 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from leaseguard.credit.consortium import ConsortiumBands, MemberFacts, member_reasons, shipped_bands
 from leaseguard.credit.errors import CreditError
-from leaseguard.credit.features import MULTI_HEAD_FIELDS, committed_share, multi_head_counts
+from leaseguard.credit.features import (
+    MULTI_HEAD_FIELDS,
+    WINDOWS_DAYS,
+    check_value,
+    clip_to_range,
+    committed_share,
+    multi_head_counts,
+)
 from leaseguard.credit.gbm import top_contributions
 from leaseguard.credit.model import CreditModel
 from leaseguard.credit.policy import Policy, combine, load_policy, run_rules
@@ -47,12 +55,14 @@ def policy_schema(model: CreditModel | None = None) -> dict[str, type]:
 
 @dataclass(frozen=True)
 class StoreFacts:
-    """What the store knows of an applicant at decision time; counts and sums only, never another lessor's rows."""
+    """What the store knows of an applicant at decision time. `prior`, `commitments_fen` and `in_arrears` are
+    the deciding lessor's own book; `members` is other sharing members' facts, banded, or None when the
+    decision may not read them (see consortium.py)."""
 
     prior: Sequence[tuple[str, dt.date]] = ()  # (lessor, day) of earlier applications and inquiries
-    outstanding_elsewhere: int = 0
     commitments_fen: Sequence[Decimal] = ()
     in_arrears: bool = False
+    members: MemberFacts | None = None
 
 
 @dataclass
@@ -70,6 +80,7 @@ class Decision:
     reasons: list[dict[str, Any]]
     rules_fired: list[dict[str, str]]
     verification: list[str]
+    consortium: bool = False  # whether other members' (banded) facts were read
     features: dict[str, Any] = field(default_factory=dict)
     # The model's inputs as it read them: kept with the record (audit, drift monitoring), not answered.
     inputs: dict[str, Any] = field(default_factory=dict)
@@ -89,6 +100,7 @@ class Decision:
             "reasons": self.reasons,
             "rules_fired": self.rules_fired,
             "verification": self.verification,
+            "consortium": self.consortium,
             "features": self.features,
         }
 
@@ -113,10 +125,13 @@ def _income_fen(application: Mapping[str, Any]) -> int | None:
 class Decider:
     """A loaded model, policy and lists: decide one application in well under a millisecond or two."""
 
-    def __init__(self, model: CreditModel, policy: Policy, lists: Lists) -> None:
+    def __init__(
+        self, model: CreditModel, policy: Policy, lists: Lists, bands: ConsortiumBands | None = None
+    ) -> None:
         self.model = model
         self.policy = policy
         self.lists = lists
+        self.bands = bands or shipped_bands()
         self.schema = policy_schema(model)
         unknown = sorted(policy.fields - set(self.schema))
         if unknown:
@@ -135,18 +150,34 @@ class Decider:
     ) -> Decision:
         application_id = application.get("application_id")
         income_fen = _income_fen(application)
+        members = facts.members
         verification = verify_application(
-            application, lists=self.lists, in_arrears=facts.in_arrears, today=today
+            application,
+            lists=self.lists,
+            in_arrears=facts.in_arrears,
+            member_arrears=members is not None and members.arrears,
+            today=today,
         )
         multi_head: dict[str, Any] = multi_head_counts(facts.prior, today)
-        multi_head["mh_outstanding_elsewhere"] = facts.outstanding_elsewhere
-        multi_head["income_committed_share"] = committed_share(facts.commitments_fen, income_fen)
+        commitments = list(facts.commitments_fen)
+        if members is not None:
+            # Own counts are exact; another member's enter only as the floor of their band.
+            for window in WINDOWS_DAYS:
+                multi_head[f"mh_lenders_{window}d"] += members.lenders[window]
+                multi_head[f"mh_applications_{window}d"] += members.applications[window]
+            if members.commitment_fen:
+                commitments.append(Decimal(members.commitment_fen))
+        multi_head["mh_outstanding_elsewhere"] = members.contracts if members is not None else 0
+        multi_head["income_committed_share"] = committed_share(commitments, income_fen)
         values: dict[str, Any] = {**application, **verification.fields, **multi_head}
         checked: dict[str, float | str | None] = {}
-        from leaseguard.credit.features import check_value
-
         for spec in self.model.specs:
-            checked[spec.name] = check_value(spec, values.get(spec.name), where)
+            value = values.get(spec.name)
+            if spec.name in multi_head:
+                # The store's counts are not input to refuse: a busier applicant than any in training reads as
+                # the busiest the model knows (the policy rules still see the true count).
+                value = clip_to_range(spec, value)
+            checked[spec.name] = check_value(spec, value, where)
         score, parts = self.model.scorecard.score_row(checked)
         scorecard_pd = self.model.scorecard.pd_of(score)
         row = self.model.gbm.row(checked)
@@ -175,6 +206,8 @@ class Decider:
             {"source": "model", **reason}
             for reason in top_contributions(self.model.gbm.contributions(row), checked, TOP_REASONS)
         ]
+        if members is not None:
+            reasons += [{"source": "consortium", **reason} for reason in member_reasons(members, self.bands)]
         return Decision(
             application_id=None if application_id is None else str(application_id),
             model_version=self.model.version,
@@ -189,6 +222,7 @@ class Decider:
             reasons=reasons,
             rules_fired=[{"id": f.id, "action": f.action, "reason": f.reason} for f in fired],
             verification=verification.findings,
+            consortium=members is not None,
             features={
                 k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in multi_head.items()
             },

@@ -147,5 +147,19 @@ def check_value(spec: FeatureSpec, value: Any, where: str) -> float | str | None
     return number
 
 
+def clip_to_range(spec: FeatureSpec, value: Any) -> Any:
+    """A number brought inside the spec's training range; anything else unchanged."""
+    if spec.kind != "numeric" or isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return value
+    number = float(value)
+    if math.isnan(number):
+        return value
+    if spec.maximum is not None and number > spec.maximum:
+        return spec.maximum
+    if spec.minimum is not None and number < spec.minimum:
+        return spec.minimum
+    return value
+
+
 def check_row(specs: Sequence[FeatureSpec], row: Mapping[str, Any], where: str) -> list[float | str | None]:
     return [check_value(spec, row.get(spec.name), where) for spec in specs]

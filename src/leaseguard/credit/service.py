@@ -1,14 +1,24 @@
-"""The credit capability at the store's edge: what the store knows of an applicant (counts and sums only),
-loading an inquiry/application log, and recording each decision, deposited in the evidence log."""
+"""The credit capability at the store's edge: what the store knows of an applicant for one lessor (its own
+book, and other sharing members' facts as bands only under consortium sharing), loading an
+inquiry/application log, and recording each decision, deposited in the evidence log."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import Session
 
+from leaseguard.credit.consortium import (
+    ConsortiumBands,
+    MemberFacts,
+    consortium_members,
+    member_facts,
+    shipped_bands,
+)
 from leaseguard.credit.decide import Decision, StoreFacts
 from leaseguard.credit.features import WINDOWS_DAYS, monthly_commitment_fen
 from leaseguard.evidence import Provenance, append_event
@@ -27,20 +37,72 @@ def _add_months(day: dt.date, months: int) -> dt.date:
     raise ValueError(day)
 
 
-def store_facts(session: Session, applicant_id: str, lessor: str, today: dt.date) -> StoreFacts:
-    """Multi-head inputs across every lessor, and arrears anywhere in the store. Other lessors' rows are read
-    here only to be counted: what leaves this function is counts, sums and one boolean."""
+def log_entries(
+    session: Session, applicant_id: str, lessors: Collection[str], today: dt.date, *, shared_only: bool
+) -> list[tuple[str, dt.date]]:
+    """(lessor, day) of the applicant's log entries at `lessors` in the longest window ending today. With
+    `shared_only`, only what a member shares: loaded log rows and decisions taken with the applicant's consent
+    under sharing; a probe (a decision without consent) stays its own lessor's."""
+    if not lessors:
+        return []
     since = today - dt.timedelta(days=max(WINDOWS_DAYS) - 1)
-    prior = [
-        (row.lessor, row.applied_on)
-        for row in session.execute(
-            select(CreditApplication.lessor, CreditApplication.applied_on).where(
-                CreditApplication.applicant_id == applicant_id,
-                CreditApplication.applied_on >= since,
-                CreditApplication.applied_on <= today,
+    query = select(CreditApplication.lessor, CreditApplication.applied_on).where(
+        CreditApplication.applicant_id == applicant_id,
+        CreditApplication.lessor.in_(sorted(lessors)),
+        CreditApplication.applied_on >= since,
+        CreditApplication.applied_on <= today,
+    )
+    if shared_only:
+        query = query.where(
+            or_(
+                CreditApplication.source == "log",
+                CreditApplication.detail["consortium"].as_boolean().is_(True),
             )
         )
-    ]
+    return [(row.lessor, row.applied_on) for row in session.execute(query)]
+
+
+def _in_arrears(session: Session, contracts: Sequence[Any], today: dt.date) -> set[str]:
+    """Lessors at which one of `contracts` has dpd > 0 on that lessor's own newest classification day on or
+    before today (another lessor's later run must not hide or reveal anything)."""
+    if not contracts:
+        return set()
+    lessors = sorted({c.lessor for c in contracts})
+    latest: dict[str, dt.date] = {
+        row.lessor: row.as_of
+        for row in session.execute(
+            select(ContractClass.lessor, func.max(ContractClass.as_of).label("as_of"))
+            .where(ContractClass.lessor.in_(lessors), ContractClass.as_of <= today)
+            .group_by(ContractClass.lessor)
+        )
+    }
+    if not latest:
+        return set()
+    overdue = session.execute(
+        select(ContractClass.lessor, ContractClass.as_of).where(
+            ContractClass.contract_no.in_([c.contract_no for c in contracts]),
+            ContractClass.lessor.in_(lessors),
+            ContractClass.as_of.in_(sorted(set(latest.values()))),
+            ContractClass.dpd > 0,
+        )
+    )
+    return {row.lessor for row in overdue if latest.get(row.lessor) == row.as_of}
+
+
+def store_facts(
+    session: Session,
+    applicant_id: str,
+    lessor: str,
+    today: dt.date,
+    members: Collection[str] | None = None,
+    bands: ConsortiumBands | None = None,
+) -> StoreFacts:
+    """What the store knows of an applicant for `lessor`: its own log entries, commitments and arrears, and,
+    when the decision is under sharing (`members`: the other sharing members, see
+    consortium.consortium_members; None when not under sharing), their shared facts as bands. No other
+    lessor's row is read unless it is such a member; what leaves is counts and bands."""
+    others = frozenset(members or ()) - {lessor}
+    prior = log_entries(session, applicant_id, [lessor], today, shared_only=False)
     contracts = session.execute(
         select(
             Contract.contract_no,
@@ -49,31 +111,46 @@ def store_facts(session: Session, applicant_id: str, lessor: str, today: dt.date
             Contract.term_months,
             Contract.principal_fen,
             Contract.annual_rate,
-        ).where(Contract.lessee_id == applicant_id)
+        ).where(Contract.lessee_id == applicant_id, Contract.lessor.in_(sorted(others | {lessor})))
     ).all()
     active = [c for c in contracts if c.start_date <= today < _add_months(c.start_date, c.term_months)]
-    commitments = [monthly_commitment_fen(c.principal_fen, c.annual_rate, c.term_months) for c in active]
-    latest = session.execute(
-        select(func.max(ContractClass.as_of)).where(ContractClass.as_of <= today)
-    ).scalar()
-    in_arrears = False
-    if latest is not None and contracts:
-        in_arrears = bool(
-            session.execute(
-                select(func.count())
-                .select_from(ContractClass)
-                .where(
-                    ContractClass.as_of == latest,
-                    ContractClass.contract_no.in_([c.contract_no for c in contracts]),
-                    ContractClass.dpd > 0,
-                )
-            ).scalar()
+
+    def commitments(of: Iterable[Any]) -> list[Decimal]:
+        return [monthly_commitment_fen(c.principal_fen, c.annual_rate, c.term_months) for c in of]
+
+    overdue = _in_arrears(session, contracts, today)
+    member: MemberFacts | None = None
+    if members is not None:
+        elsewhere = [c for c in active if c.lessor != lessor]
+        member = member_facts(
+            log_entries(session, applicant_id, others, today, shared_only=True),
+            len(elsewhere),
+            sum(commitments(elsewhere), Decimal(0)),
+            bool(overdue - {lessor}),
+            today,
+            bands or shipped_bands(),
         )
     return StoreFacts(
         prior=prior,
-        outstanding_elsewhere=sum(1 for c in active if c.lessor != lessor),
-        commitments_fen=commitments,
-        in_arrears=in_arrears,
+        commitments_fen=commitments(c for c in active if c.lessor == lessor),
+        in_arrears=lessor in overdue,
+        members=member,
+    )
+
+
+def application_facts(
+    session: Session,
+    application: Mapping[str, Any],
+    lessor: str,
+    today: dt.date,
+    sharing: frozenset[str],
+    where: str,
+    bands: ConsortiumBands | None = None,
+) -> StoreFacts:
+    """The store's facts for one application: consortium facts only under sharing, consent and a valid ID."""
+    members = consortium_members(lessor, sharing, application, where)
+    return store_facts(
+        session, str(application.get("applicant_id") or ""), lessor, today, members=members, bands=bands
     )
 
 
@@ -108,8 +185,9 @@ def record_decision(
     policy_sha256: str,
     signer: NoteSigner | None,
 ) -> CreditApplication:
-    """Keep the decision (it also enters the log other lessors' multi-head features count) and, with a
-    signer, deposit it in the evidence log in the same transaction."""
+    """Keep the decision (it enters the deciding lessor's own log; other sharing members count it only when
+    it was taken under sharing with the applicant's consent, `detail.consortium`) and, with a signer, deposit
+    it in the evidence log in the same transaction."""
     detail = decision.to_json()
     detail["policy_sha256"] = policy_sha256
     detail["inputs"] = decision.inputs

@@ -1,5 +1,7 @@
 """Application verification: identity numbers and what they tell (age, region), internal consistency,
-blacklists and watchlists kept as data, and arrears anywhere in the store (given as a set of IDs)."""
+blacklists and watchlists kept as data, and arrears on the deciding lessor's own book (`in_arrears`) or, only
+where consortium sharing applies, at another sharing member (`member_arrears`, given as one boolean).
+Findings are in Chinese: they are read by the analyst and may be shown to the applicant."""
 
 from __future__ import annotations
 
@@ -76,6 +78,7 @@ def verify_application(
     lists: Lists,
     in_arrears: bool,
     today: dt.date,
+    member_arrears: bool = False,
 ) -> Verification:
     """Check one application; never raises on a bad ID (that is a finding), only on mistyped fields."""
     applicant_id = str(application.get("applicant_id") or "").strip().upper()
@@ -94,16 +97,16 @@ def verify_application(
             age_from_id = _years_between(birth, today)
             region = "".join(str(v) for v in place.values()) if isinstance(place, dict) else ""
         except (ValidationError, ValueError) as error:
-            findings.append(f"resident ID {applicant_id!r} is not valid: {error}")
+            findings.append(f"居民身份证号码 {applicant_id} 校验不通过：{error}")
     elif len(applicant_id) == 18:
         id_type = "uscc"
         try:
             uscc.validate(applicant_id)
             id_valid = True
         except (ValidationError, ValueError) as error:
-            findings.append(f"unified social credit code {applicant_id!r} is not valid: {error}")
+            findings.append(f"统一社会信用代码 {applicant_id} 校验不通过：{error}")
     else:
-        findings.append(f"applicant_id {applicant_id!r} is neither an 18-character resident ID nor a USCC")
+        findings.append(f"证件号码 {applicant_id!r} 既不是18位居民身份证号码，也不是统一社会信用代码")
 
     age_mismatch = False
     stated_age = application.get("stated_age")
@@ -112,7 +115,7 @@ def verify_application(
             raise CreditError("field stated_age: must be a number of years", field="stated_age")
         if abs(int(stated_age) - age_from_id) > AGE_TOLERANCE_YEARS:
             age_mismatch = True
-            findings.append(f"stated age {stated_age} but the resident ID gives {age_from_id}")
+            findings.append(f"申报年龄 {stated_age} 岁，但身份证号码显示 {age_from_id} 岁")
 
     trading_before_registration = False
     registered_on = application.get("registered_on")
@@ -137,18 +140,18 @@ def verify_application(
             ) from None
         if claimed > registered_years + 1:
             trading_before_registration = True
-            findings.append(
-                f"claims {enterprise_years} years of trading but was registered {registered_years} years ago"
-            )
+            findings.append(f"申报经营 {enterprise_years} 年，但登记注册仅 {registered_years} 年")
 
     blacklisted = applicant_id in lists.blacklist
     watchlisted = applicant_id in lists.watchlist
     if blacklisted:
-        findings.append(f"on the blacklist: {lists.blacklist[applicant_id]}")
+        findings.append(f"在黑名单上：{lists.blacklist[applicant_id]}")
     if watchlisted:
-        findings.append(f"on a watchlist: {lists.watchlist[applicant_id]}")
+        findings.append(f"在关注名单上：{lists.watchlist[applicant_id]}")
     if in_arrears:
-        findings.append("already in arrears on a lease in the store")
+        findings.append("在本公司的租赁合同已有逾期")
+    if member_arrears:
+        findings.append("其他成员有逾期记录")
     return Verification(
         id_type,
         {
@@ -161,6 +164,7 @@ def verify_application(
             "blacklisted": blacklisted,
             "watchlisted": watchlisted,
             "in_arrears": in_arrears,
+            "member_arrears": member_arrears,
         },
         findings,
     )
@@ -176,4 +180,5 @@ VERIFICATION_FIELDS: dict[str, type] = {
     "blacklisted": bool,
     "watchlisted": bool,
     "in_arrears": bool,
+    "member_arrears": bool,
 }
