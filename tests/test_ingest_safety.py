@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import openpyxl
@@ -50,7 +51,7 @@ def set_ingest_limits(workspace: Workspace, **limits: int) -> None:
     config.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
 
 
-def rewrite_member(path: Path, member: str, change: callable) -> None:  # type: ignore[valid-type]
+def rewrite_member(path: Path, member: str, change: Callable[[bytes], bytes]) -> None:
     """Rewrite one part of an xlsx zip in place, the others copied as they are."""
     with zipfile.ZipFile(path) as source:
         parts = [(info, source.read(info.filename)) for info in source.infolist()]
@@ -82,7 +83,9 @@ def test_every_xlsx_row_loads_whatever_the_sheet_says_its_size_is(
 ) -> None:
     path = lessors_workbook(tmp_path / "lessors.xlsx")
     rewrite_member(
-        path, SHEET, lambda xml: re.sub(rb'<dimension ref="[^"]*"', f'<dimension ref="{dimension}"'.encode(), xml)
+        path,
+        SHEET,
+        lambda xml: re.sub(rb'<dimension ref="[^"]*"', f'<dimension ref="{dimension}"'.encode(), xml),
     )
     assert f'<dimension ref="{dimension}"'.encode() in zipfile.ZipFile(path).read(SHEET)
 
@@ -133,14 +136,16 @@ def test_the_shipped_limits_are_the_readers_defaults() -> None:
     shipped = yaml.safe_load(shipped_defaults_text())["ingest"]["xlsx"]
     assert ReadLimits.from_settings(shipped) == ReadLimits()
     assert set(shipped) == {"max_part_mb", "max_compression_ratio", "max_cells", "max_cell_chars"}
-    with pytest.raises(ValueError, match="ingest.xlsx.max_cells: expected a whole number above 0"):
+    with pytest.raises(ValueError, match=r"ingest\.xlsx\.max_cells: expected a whole number above 0"):
         ReadLimits.from_settings({"max_cells": "many"})
 
 
 # --- 2. xlsx parts and cells are bounded before they are expanded -------------------------------------------
 
 
-def test_a_sheet_that_decompresses_beyond_the_part_limit_is_refused(workspace: Workspace, tmp_path: Path) -> None:
+def test_a_sheet_that_decompresses_beyond_the_part_limit_is_refused(
+    workspace: Workspace, tmp_path: Path
+) -> None:
     path = lessors_workbook(tmp_path / "lessors.xlsx")
     # 3 MB of XML whitespace packs into a few kilobytes: a small file that expands far beyond its size.
     rewrite_member(path, SHEET, lambda xml: xml.replace(b"<sheetData>", b"<sheetData>" + b" " * 3_000_000))
@@ -164,7 +169,10 @@ def test_a_workbook_packed_far_tighter_than_data_is_refused(workspace: Workspace
 
     assert result.exit_code == 1
     assert "Traceback" not in result.output
-    assert re.search(r"unpacks to \d+ times its packed size, over the limit of 100 \(ingest\.xlsx\.max_compression_ratio\)", result.output), result.output
+    assert re.search(
+        r"unpacks to \d+ times its packed size, over the limit of 100 \(ingest\.xlsx\.max_compression_ratio\)",
+        result.output,
+    ), result.output
     assert stored(workspace, "select count(*) from lessors") == [(0,)]
 
 
@@ -174,9 +182,9 @@ def test_a_sheet_of_vast_rows_is_refused_at_the_cell_limit(workspace: Workspace,
     rewrite_member(
         path,
         SHEET,
-        lambda xml: re.sub(rb'(<row r="(\d+)".*?)</row>', rb'\1<c r="XFD\2" t="n"><v>1</v></c></row>', xml).replace(
-            b'<dimension ref="A1:B301"/>', b""
-        ),
+        lambda xml: re.sub(
+            rb'(<row r="(\d+)".*?)</row>', rb'\1<c r="XFD\2" t="n"><v>1</v></c></row>', xml
+        ).replace(b'<dimension ref="A1:B301"/>', b""),
     )
     set_ingest_limits(workspace, max_cells=1_000_000)
 
@@ -203,18 +211,20 @@ def test_an_over_long_cell_is_refused_naming_the_cell(tmp_path: Path, store_engi
 
     assert report.failed_as_a_whole
     assert report.message.startswith(f"{path}: ")
-    assert "cell B2 holds 101 characters, over the limit of 100 (ingest.xlsx.max_cell_chars)" in report.message
+    assert (
+        "cell B2 holds 101 characters, over the limit of 100 (ingest.xlsx.max_cell_chars)" in report.message
+    )
 
 
 # --- 3. a lone CR ends a line --------------------------------------------------------------------------------
 
 
-def test_a_lone_cr_ends_a_record_and_every_line_is_accounted_for(tmp_path: Path, store_engine: Engine) -> None:
+def test_a_lone_cr_ends_a_record_and_every_line_is_accounted_for(
+    tmp_path: Path, store_engine: Engine
+) -> None:
     path = tmp_path / "lessors.csv"
     # Line 2 ends in a lone CR (old Mac), line 4 has no name, lines 5 and 6 are CR-only too.
-    path.write_bytes(
-        "code,name\r\nL1,甲\rL2,乙\r\nL3,\r\nL4,丁\rL5,戊\r".encode()
-    )
+    path.write_bytes("code,name\r\nL1,甲\rL2,乙\r\nL3,\r\nL4,丁\rL5,戊\r".encode())
 
     [report] = import_paths(store_engine, [path])
 
@@ -225,7 +235,9 @@ def test_a_lone_cr_ends_a_record_and_every_line_is_accounted_for(tmp_path: Path,
     assert [tuple(row) for row in rows] == [("L1", "甲"), ("L2", "乙"), ("L4", "丁"), ("L5", "戊")]
 
 
-def test_a_file_of_lone_cr_line_ends_loads_with_physical_line_numbers(tmp_path: Path, store_engine: Engine) -> None:
+def test_a_file_of_lone_cr_line_ends_loads_with_physical_line_numbers(
+    tmp_path: Path, store_engine: Engine
+) -> None:
     path = tmp_path / "lessors.csv"
     path.write_bytes(b'code,name\rL1,"one\rvalue"\rL2,\r\rL3,C\r')
 
@@ -290,7 +302,9 @@ def test_a_nul_in_an_xlsx_cell_refuses_the_file_naming_the_cell(workspace: Works
 # --- 5. a file refused whole says nothing of it was loaded ---------------------------------------------------
 
 
-def test_a_refused_file_is_not_said_to_have_loaded_its_good_rows(workspace: Workspace, tmp_path: Path) -> None:
+def test_a_refused_file_is_not_said_to_have_loaded_its_good_rows(
+    workspace: Workspace, tmp_path: Path
+) -> None:
     path = tmp_path / "lessors.csv"
     path.write_text("code,label\nL1,甲\n", encoding="utf-8")
 
@@ -302,7 +316,9 @@ def test_a_refused_file_is_not_said_to_have_loaded_its_good_rows(workspace: Work
     assert f"nothing of {path} was loaded" in " ".join(result.output.split())
 
 
-def test_rows_rejected_beside_a_refused_file_are_each_worded_truly(workspace: Workspace, tmp_path: Path) -> None:
+def test_rows_rejected_beside_a_refused_file_are_each_worded_truly(
+    workspace: Workspace, tmp_path: Path
+) -> None:
     good = tmp_path / "lessors.csv"
     good.write_text("code,name\nL1,甲\nbad code!,乙\n", encoding="utf-8")
     refused = tmp_path / "lessors-2.csv"
@@ -330,7 +346,9 @@ def test_balance_sheet_into_a_missing_folder_is_one_line(workspace: Workspace, t
     assert run(workspace, "run", "daily", "--as-of", "2025-06-30").exit_code == 0
     out = tmp_path / "missing" / "dir" / "x.yaml"
 
-    result = run(workspace, "report", "balance-sheet", "--as-of", "2025-06-30", "--lessor", "L001", "--out", str(out))
+    result = run(
+        workspace, "report", "balance-sheet", "--as-of", "2025-06-30", "--lessor", "L001", "--out", str(out)
+    )
 
     assert result.exit_code == 1
     assert result.exception is None or isinstance(result.exception, SystemExit)
@@ -341,8 +359,26 @@ def test_balance_sheet_into_a_missing_folder_is_one_line(workspace: Workspace, t
     assert "No such file or directory" in result.output
     assert not out.exists()
 
+    # The regulatory report's --out, in every format, fails the same way (and keeps no report row).
+    sheet = workspace.root / "balance-sheets" / "2025-06-30.yaml"
+    sheet.parent.mkdir()
+    made = run(
+        workspace, "report", "balance-sheet", "--as-of", "2025-06-30", "--lessor", "L001", "--out", str(sheet)
+    )
+    assert made.exit_code == 0, made.output
+    for fmt in ("json", "html", "xlsx", "pdf"):
+        target = tmp_path / "missing" / f"report.{fmt}"
+        args = ("report", "regulatory", "--as-of", "2025-06-30", "--rules", "nfra-2024", "--format", fmt)
+        failed = run(workspace, *args, "--out", str(target), "--draft")
+        assert failed.exit_code == 1, failed.output
+        assert failed.exception is None or isinstance(failed.exception, SystemExit), fmt
+        assert f"{target}: cannot write the report" in " ".join(failed.output.split())
+    assert stored(workspace, "select count(*) from indicator_reports") == [(0,)]
 
-def test_import_errors_into_a_missing_folder_is_refused_before_loading(workspace: Workspace, tmp_path: Path) -> None:
+
+def test_import_errors_into_a_missing_folder_is_refused_before_loading(
+    workspace: Workspace, tmp_path: Path
+) -> None:
     path = tmp_path / "lessors.csv"
     path.write_text("code,name\nL1,甲\nbad code!,乙\n", encoding="utf-8")
     errors = tmp_path / "nowhere" / "errors.csv"

@@ -9,12 +9,12 @@ import io
 import re
 import zipfile
 import zlib
-from xml.etree import ElementTree
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import IO, Any
+from xml.etree import ElementTree
 
 import openpyxl
 import polars as pl
@@ -59,7 +59,9 @@ class ReadLimits:
             if value is None:
                 continue
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{LIMITS_SETTING}.{item.name}: expected a whole number above 0, got {value!r}")
+                raise ValueError(
+                    f"{LIMITS_SETTING}.{item.name}: expected a whole number above 0, got {value!r}"
+                )
             values[item.name] = value
         return cls(**values)
 
@@ -236,7 +238,15 @@ def _read_workbook(data: bytes, sha256: str, limits: ReadLimits, rows: bool = Tr
             if rows:
                 with sheet._get_source() as source:
                     extent = sheet_row_extent(source)
-        except (SyntaxError, ValueError, KeyError, OSError, EOFError, zlib.error, zipfile.BadZipFile) as error:
+        except (
+            SyntaxError,
+            ValueError,
+            KeyError,
+            OSError,
+            EOFError,
+            zlib.error,
+            zipfile.BadZipFile,
+        ) as error:
             raise FileProblem(
                 f"not a readable XLSX workbook: {_where_unreadable(data, error)}{error}"
             ) from None
@@ -244,7 +254,9 @@ def _read_workbook(data: bytes, sha256: str, limits: ReadLimits, rows: bool = Tr
         workbook.close()
     if rows and extent != last_row:
         # Never load part of a sheet: whatever made the reader stop early, the sheet says how far it goes.
-        raise FileProblem(f"read {last_row:,} rows of the first sheet but it holds {extent:,}; nothing loaded")
+        raise FileProblem(
+            f"read {last_row:,} rows of the first sheet but it holds {extent:,}; nothing loaded"
+        )
     if header is None:
         raise FileProblem("the first sheet is empty")
     width = len(header)
@@ -340,7 +352,9 @@ def sheet_row_extent(source: IO[bytes]) -> int:
             stated = ROW_NUMBER.search(match.group(1))
             row = int(stated.group(1)) if stated else last + 1
             if row <= last:
-                raise FileProblem(f"row {row:,} comes after row {last:,} in the first sheet: rows out of order")
+                raise FileProblem(
+                    f"row {row:,} comes after row {last:,} in the first sheet: rows out of order"
+                )
             last, scanned = row, match.end()
         # A tag cut by the chunk's end is scanned again with the next chunk.
         cut = buffer.rfind(b"<")

@@ -68,9 +68,7 @@ def import_paths(
     planned.sort(key=lambda item: order[item[1].name] if item[1] else len(order))  # stable: keeps given order
     for file, spec in planned:
         reports.append(
-            import_file(
-                engine, file, spec, progress=progress, max_amount_yuan=max_amount_yuan, limits=limits
-            )
+            import_file(engine, file, spec, progress=progress, max_amount_yuan=max_amount_yuan, limits=limits)
         )
     return reports
 
