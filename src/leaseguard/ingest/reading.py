@@ -47,7 +47,7 @@ class ReadLimits:
 
     max_part_mb: int = 512  # uncompressed size of any one part of the zip (sheet XML, shared strings)
     max_compression_ratio: int = 100  # all parts unpacked over the file's size
-    max_cells: int = 50_000_000  # rows × columns of the first sheet as read, empty cells included
+    max_cells: int = 25_000_000  # rows × columns of the first sheet as read, empty cells included
     max_cell_chars: int = 32_767  # Excel's own limit for one cell
 
     @classmethod
