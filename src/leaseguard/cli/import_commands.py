@@ -12,7 +12,9 @@ from rich.table import Table
 
 from leaseguard.cli.common import WorkspaceOption, console, error_console, fail, open_workspace, progress_bar
 from leaseguard.ingest import KIND_NAMES, FileReport, import_paths, write_error_report
+from leaseguard.ingest.reading import ReadLimits
 from leaseguard.ingest.validation import DEFAULT_MAX_AMOUNT_YUAN
+from leaseguard.workspace import CONFIG_FILE
 
 COUNT_COLUMNS = ("read", "inserted", "updated", "unchanged", "rejected")
 
@@ -36,8 +38,15 @@ def import_files(
     missing = [path for path in paths if not path.exists()]
     if missing:
         fail(f"{missing[0]}: no such file or directory")
+    # Checked before loading: rows loaded and then no list of the rejected ones would help nobody.
+    if not errors.parent.is_dir():
+        fail(f"--errors {errors}: the folder {errors.parent} does not exist")
     opened = open_workspace(workspace)
     max_amount = int(opened.setting("import", "max_amount_yuan", default=DEFAULT_MAX_AMOUNT_YUAN))
+    try:
+        limits = ReadLimits.from_settings(opened.setting("ingest", "xlsx", default=None))
+    except ValueError as error:
+        fail(f"{opened.root / CONFIG_FILE}: {error}")
     engine = opened.engine()
     try:
         with progress_bar() as progress:
@@ -48,7 +57,9 @@ def import_files(
                     tasks[file_name] = progress.add_task(file_name, total=total)
                 progress.update(tasks[file_name], completed=done, total=total)
 
-            reports = import_paths(engine, paths, kind=kind, progress=advance, max_amount_yuan=max_amount)
+            reports = import_paths(
+                engine, paths, kind=kind, progress=advance, max_amount_yuan=max_amount, limits=limits
+            )
     finally:
         engine.dispose()
 
@@ -62,12 +73,26 @@ def import_files(
     if not problems:
         console.print(f"all {sum(r.rows_read for r in reports):,} rows of {len(reports)} file(s) loaded")
         return
-    write_error_report(reports, errors)
+    try:
+        write_error_report(reports, errors)
+    except OSError as error:
+        fail(f"{_outcome(reports)}; the list of them could not be written to {errors} ({error.strerror})")
+    fail(f"{_outcome(reports)}; full list in {errors}")
+
+
+def _outcome(reports: list[FileReport]) -> str:
+    """What was refused, worded so a file of which nothing loaded is never said to have had rows loaded."""
+    parts: list[str] = []
     rows = sum(r.rejected for r in reports if not r.failed_as_a_whole)
-    files = sum(1 for r in reports if r.failed_as_a_whole)
-    refused = [f"{rows:,} row(s) rejected"] if rows else []
-    refused += [f"{files} file(s) not loaded"] if files else []
-    fail(f"{' and '.join(refused)}; the good rows were loaded; full list in {errors}")
+    if rows:
+        partial = sum(1 for r in reports if r.status == "partial")
+        loaded = f", the other rows of their file{'s' if partial > 1 else ''} were loaded" if partial else ""
+        parts.append(f"{rows:,} row(s) rejected{loaded}")
+    nothing = [r.file for r in reports if r.status == "rejected"]
+    if nothing:
+        named = ", ".join(nothing[:3]) + (f" and {len(nothing) - 3} more" if len(nothing) > 3 else "")
+        parts.append(f"{len(nothing)} file(s) not loaded: nothing of {named} was loaded")
+    return "; ".join(parts)
 
 
 def _summary_table(reports: list[FileReport]) -> Table:

@@ -148,7 +148,7 @@ def regulatory(
             try:
                 write_report(report, target, fmt)
             except OSError as error:
-                fail(f"{target}: cannot write the report ({error.strerror})")
+                fail(f"{target}: cannot write the report ({error.strerror or error})")
     except EvidenceError as error:
         fail(str(error))
     finally:
@@ -241,7 +241,10 @@ def balance_sheet_command(
         required_provisions_fen=int(book["provision_fen"].sum() or 0),
         shareholder_ids=(*top["lessee_id"].to_list(), "SHAREHOLDER-2"), seed=seed,
     )  # fmt: skip
-    write_balance_sheet(sheet, out)
+    try:
+        write_balance_sheet(sheet, out)
+    except OSError as error:
+        fail(f"{out}: cannot write the balance sheet ({error.strerror or error})")
     console.print(f"synthetic balance sheet of {lessor} on {day} → {out}")
 
 

@@ -6,14 +6,20 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import re
 import zipfile
-from dataclasses import dataclass
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+from xml.etree import ElementTree
 
 import openpyxl
 import polars as pl
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from leaseguard.ingest.reports import FileProblem
 
@@ -23,6 +29,41 @@ XLSX_ENCODING = "xlsx"
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm")
 DATA_SUFFIXES = (".csv", ".txt", *SPREADSHEET_SUFFIXES)
 HEADER_PEEK_BYTES = 65_536
+MB = 1_000_000
+LIMITS_SETTING = "ingest.xlsx"
+# A CR not followed by LF: the line end of old Mac files (and of "CSV (Macintosh)" from Excel for Mac).
+LONE_CR = re.compile("\r(?!\n)")
+# A sheet row's start tag, with or without a namespace prefix (not <rowBreaks> or <rows>), and its r attribute.
+ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row(?=[\s/>])([^>]*)>")
+ROW_NUMBER = re.compile(rb"""\br\s*=\s*["'](\d+)["']""")
+CELL_TAG = re.compile(r"""<(?:[A-Za-z_][\w.-]*:)?c\b[^>]*?\br\s*=\s*["']([A-Z]{1,3}[0-9]{1,7})["']""")
+SHEET_SCAN_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """How far a workbook may expand when read (settings ingest.xlsx.*): an XLSX is a zip, so a small file can
+    unpack to gigabytes of XML or to rows of 16,384 mostly empty cells. Checked before and while reading."""
+
+    max_part_mb: int = 512  # uncompressed size of any one part of the zip (sheet XML, shared strings)
+    max_compression_ratio: int = 100  # all parts unpacked over the file's size
+    max_cells: int = 25_000_000  # rows × columns of the first sheet as read, empty cells included
+    max_cell_chars: int = 32_767  # Excel's own limit for one cell
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any] | None) -> ReadLimits:
+        """From the `ingest.xlsx` mapping of a workspace; absent keys keep their defaults."""
+        values: dict[str, int] = {}
+        for item in fields(cls):
+            value = (settings or {}).get(item.name)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(
+                    f"{LIMITS_SETTING}.{item.name}: expected a whole number above 0, got {value!r}"
+                )
+            values[item.name] = value
+        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -44,7 +85,7 @@ def position_name(index: int) -> str:
     return f"c{index}"
 
 
-def read_table(path: Path) -> RawTable:
+def read_table(path: Path, limits: ReadLimits | None = None) -> RawTable:
     """Read a CSV (UTF-8 with or without BOM, GBK, GB18030) or the first sheet of an XLSX workbook."""
     try:
         data = path.read_bytes()
@@ -52,20 +93,21 @@ def read_table(path: Path) -> RawTable:
         raise FileProblem(f"cannot read the file: {error.strerror or error}") from error
     sha256 = hashlib.sha256(data).hexdigest()
     if path.suffix.lower() in SPREADSHEET_SUFFIXES:
-        return _read_workbook(data, sha256)
+        return _read_workbook(data, sha256, limits or ReadLimits())
     if path.suffix.lower() == ".xls":
         raise FileProblem("the old .xls format is not supported; save the sheet as .xlsx or CSV")
     return _read_csv(data, sha256)
 
 
-def read_header(path: Path) -> tuple[str, ...]:
+def read_header(path: Path, limits: ReadLimits | None = None) -> tuple[str, ...]:
     """Just the header of a file (cheap even for a big one), to tell its kind before loading anything."""
     if path.suffix.lower() in SPREADSHEET_SUFFIXES:
-        return _read_workbook(path.read_bytes(), "", rows=False).header
+        return _read_workbook(path.read_bytes(), "", limits or ReadLimits(), rows=False).header
     with path.open("rb") as handle:
         head = handle.read(HEADER_PEEK_BYTES)
-    if len(head) == HEADER_PEEK_BYTES and b"\n" in head:
-        head = head[: head.rindex(b"\n")]  # never cut a multi-byte character in half
+    end = max(head.rfind(b"\n"), head.rfind(b"\r"))
+    if len(head) == HEADER_PEEK_BYTES and end > 0:
+        head = head[:end]  # never cut a multi-byte character in half
     text, _ = decode(head)
     return tuple(_csv_header(text)[1])
 
@@ -104,7 +146,13 @@ def _read_csv(data: bytes, sha256: str) -> RawTable:
     width = len(header)
     # One spare column catches values beyond the header, so a ragged row is reported, not truncated.
     schema = {position_name(i): pl.String for i in range(width)} | {OVERFLOW: pl.String}
-    payload = data[3:] if encoding == "utf-8-sig" else data if encoding == "utf-8" else text.encode("utf-8")
+    if text.count("\r") != text.count("\r\n"):
+        # polars ends a record only at LF; the line counts (and Python's csv) also end one at a lone CR.
+        payload = _lone_cr_as_lf(text).encode("utf-8")
+    elif encoding == "utf-8-sig":
+        payload = data[3:]
+    else:
+        payload = data if encoding == "utf-8" else text.encode("utf-8")
     try:
         frame = pl.read_csv(
             payload,
@@ -134,10 +182,21 @@ def _csv_header(text: str) -> tuple[int, list[str]]:
     raise FileProblem("the file is empty")
 
 
+def _lone_cr_as_lf(text: str) -> str:
+    """Lone CRs outside quoted values made LFs; inside a quoted value a CR is part of the value and stays.
+
+    Splitting at quotes leaves the text outside quoted values at the even positions (a doubled quote inside
+    a value splits into an empty outside piece)."""
+    pieces = text.split('"')
+    pieces[::2] = [LONE_CR.sub("\n", piece) for piece in pieces[::2]]
+    return '"'.join(pieces)
+
+
 def _has_multiline_values(frame: pl.DataFrame) -> bool:
     columns = [c for c in frame.columns if c != LINE]
-    found = frame.select(pl.any_horizontal(pl.col(columns).str.contains("\n", literal=True)).any()).item()
-    return bool(found)
+    # A CR inside a quoted value is a line of its own to an editor and to the line count of Python's csv.
+    breaks = pl.col(columns).str.contains("[\r\n]")
+    return bool(frame.select(pl.any_horizontal(breaks).any()).item())
 
 
 def _record_start_lines(text: str, expected: int) -> list[int]:
@@ -161,50 +220,173 @@ def _trimmed_non_blank(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
     return trimmed.filter(pl.any_horizontal(pl.col(columns).is_not_null()))
 
 
-def _read_workbook(data: bytes, sha256: str, rows: bool = True) -> RawTable:
+def _read_workbook(data: bytes, sha256: str, limits: ReadLimits, rows: bool = True) -> RawTable:
+    _check_archive(data, limits)
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
-        raise FileProblem(f"not a readable XLSX workbook ({error})") from None
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError, EOFError, zlib.error) as error:
+        raise FileProblem(f"not a readable XLSX workbook: {_where_unreadable(data, error)}{error}") from None
     try:
         if not workbook.worksheets:
             raise FileProblem("the workbook has no sheets")
         sheet = workbook.worksheets[0]
-        header: list[str] | None = None
-        header_line = 0
-        lines: list[int] = []
-        records: list[list[str | None]] = []
-        for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1):
-            cells = [cell_text(value) for value in values]
-            if not any(cells):
-                continue
-            if header is None:
-                header = [(cell or "").strip() for cell in cells]
-                header_line = number
-                if not rows:
-                    break
-                continue
-            lines.append(number)
-            records.append(cells)
+        if not isinstance(sheet, ReadOnlyWorksheet):
+            raise FileProblem("the first sheet cannot be read")
+        extent = 0
+        try:
+            header, header_line, lines, records, overflow, last_row = _sheet_rows(sheet, limits, rows)
+            if rows:
+                with sheet._get_source() as source:
+                    extent = sheet_row_extent(source)
+        except (
+            SyntaxError,
+            ValueError,
+            KeyError,
+            OSError,
+            EOFError,
+            zlib.error,
+            zipfile.BadZipFile,
+        ) as error:
+            raise FileProblem(
+                f"not a readable XLSX workbook: {_where_unreadable(data, error)}{error}"
+            ) from None
     finally:
         workbook.close()
+    if rows and extent != last_row:
+        # Never load part of a sheet: whatever made the reader stop early, the sheet says how far it goes.
+        raise FileProblem(
+            f"read {last_row:,} rows of the first sheet but it holds {extent:,}; nothing loaded"
+        )
     if header is None:
         raise FileProblem("the first sheet is empty")
-    while header and not header[-1]:
-        header.pop()
     width = len(header)
-    columns: dict[str, list[str | None]] = {position_name(i): [] for i in range(width)}
-    overflow: list[str | None] = []
-    for cells in records:
-        for i in range(width):
-            columns[position_name(i)].append(cells[i] if i < len(cells) else None)
-        overflow.append(next((cell for cell in cells[width:] if cell), None))
     frame = pl.DataFrame(
-        {**columns, OVERFLOW: overflow, LINE: lines},
-        schema={**{name: pl.String for name in columns}, OVERFLOW: pl.String, LINE: pl.Int64},
+        {
+            **{position_name(i): [cells[i] for cells in records] for i in range(width)},
+            OVERFLOW: overflow,
+            LINE: lines,
+        },
+        schema={**{position_name(i): pl.String for i in range(width)}, OVERFLOW: pl.String, LINE: pl.Int64},
     )
-    frame = _trimmed_non_blank(frame, [*columns, OVERFLOW])
+    frame = _trimmed_non_blank(frame, [*(position_name(i) for i in range(width)), OVERFLOW])
     return RawTable(tuple(header), header_line, frame, XLSX_ENCODING, sha256)
+
+
+def _sheet_rows(
+    sheet: ReadOnlyWorksheet, limits: ReadLimits, rows: bool
+) -> tuple[list[str] | None, int, list[int], list[list[str | None]], list[str | None], int]:
+    """The header, and each later non-blank row cut to the header's width with its first value beyond it;
+    the sheet's size is bounded as it is read."""
+    # Read-only mode trusts the sheet's <dimension>, which other programs leave stale: read what is there.
+    sheet.reset_dimensions()
+    header: list[str] | None = None
+    header_line = number = cells_read = 0
+    lines: list[int] = []
+    records: list[list[str | None]] = []
+    overflow: list[str | None] = []
+    width = 0
+    for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1):
+        cells_read += len(values)
+        if cells_read > limits.max_cells:
+            raise FileProblem(
+                f"the first sheet has {cells_read:,} cells (rows × columns, empty ones included) by row "
+                f"{number:,}, over the limit of {limits.max_cells:,} cells ({LIMITS_SETTING}.max_cells)"
+            )
+        cells = [cell_text(value) for value in values]
+        for index, cell in enumerate(cells):
+            if cell is not None and len(cell) > limits.max_cell_chars:
+                raise FileProblem(
+                    f"cell {get_column_letter(index + 1)}{number} holds {len(cell):,} characters, over the "
+                    f"limit of {limits.max_cell_chars:,} ({LIMITS_SETTING}.max_cell_chars)"
+                )
+        if not any(cells):
+            continue
+        if header is None:
+            header = [(cell or "").strip() for cell in cells]
+            while header and not header[-1]:
+                header.pop()
+            width, header_line = len(header), number
+            if not rows:
+                break
+            continue
+        lines.append(number)
+        # Only the header's width is kept (a row may be 16,384 cells wide), and the first value beyond it.
+        records.append(cells[:width] + [None] * (width - len(cells)))
+        overflow.append(next((cell for cell in cells[width:] if cell), None))
+    return header, header_line, lines, records, overflow, number
+
+
+def _check_archive(data: bytes, limits: ReadLimits) -> None:
+    """Refuse a workbook whose parts would unpack beyond the limits, before anything is unpacked.
+
+    Python's zipfile never returns more bytes than a member's stated size (and fails its CRC when the data
+    is longer), so the stated sizes bound what reading can allocate."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise FileProblem(f"not a readable XLSX workbook: {error}") from None
+    for member in members:
+        if member.file_size > limits.max_part_mb * MB:
+            raise FileProblem(
+                f"{member.filename} unpacks to {member.file_size / MB:,.1f} MB, over the limit of "
+                f"{limits.max_part_mb:,} MB ({LIMITS_SETTING}.max_part_mb)"
+            )
+    unpacked = sum(member.file_size for member in members)
+    if unpacked > limits.max_compression_ratio * max(len(data), 1):
+        raise FileProblem(
+            f"the workbook unpacks to {unpacked // max(len(data), 1):,} times its packed size, over the limit "
+            f"of {limits.max_compression_ratio:,} ({LIMITS_SETTING}.max_compression_ratio)"
+        )
+
+
+def sheet_row_extent(source: IO[bytes]) -> int:
+    """The number of the last row of a sheet's XML, scanned without parsing it; refuses rows out of order,
+    which a streaming reader skips."""
+    last = 0
+    pending = b""
+    while chunk := source.read(SHEET_SCAN_BYTES):
+        buffer = pending + chunk
+        scanned = 0
+        for match in ROW_TAG.finditer(buffer):
+            stated = ROW_NUMBER.search(match.group(1))
+            row = int(stated.group(1)) if stated else last + 1
+            if row <= last:
+                raise FileProblem(
+                    f"row {row:,} comes after row {last:,} in the first sheet: rows out of order"
+                )
+            last, scanned = row, match.end()
+        # A tag cut by the chunk's end is scanned again with the next chunk.
+        cut = buffer.rfind(b"<")
+        pending = buffer[max(cut, scanned) :] if cut >= scanned else b""
+    return last
+
+
+def _where_unreadable(data: bytes, error: Exception) -> str:
+    """'<part>, cell C3: ' for an XML error inside a sheet's cell (a NUL written as &#0;), '<part>: ' for one
+    elsewhere, '' when it cannot be told. The parts are parsed again, one by one, to find the one that fails."""
+    position = getattr(error, "position", None)
+    if not isinstance(error, SyntaxError) or not position:
+        return ""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for member in archive.infolist():
+            if not member.filename.endswith((".xml", ".rels")):
+                continue
+            try:
+                with archive.open(member) as source:
+                    for _event, element in ElementTree.iterparse(source):
+                        element.clear()
+            except ElementTree.ParseError as failed:
+                if failed.position != position:
+                    continue
+                if "/worksheets/" not in member.filename:
+                    return f"{member.filename}: "
+                lines = archive.read(member).decode("utf-8", errors="replace").splitlines(keepends=True)
+                line, column = position
+                offset = sum(len(text) for text in lines[: line - 1]) + column
+                cells = list(CELL_TAG.finditer("".join(lines), 0, offset))
+                return f"{member.filename}, cell {cells[-1].group(1)}: " if cells else f"{member.filename}: "
+    return ""
 
 
 def cell_text(value: Any) -> str | None:

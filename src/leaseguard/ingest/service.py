@@ -21,7 +21,7 @@ from leaseguard.ingest.kinds import (
     kind_from_file_name,
     kind_from_header,
 )
-from leaseguard.ingest.reading import DATA_SUFFIXES, read_header, read_table
+from leaseguard.ingest.reading import DATA_SUFFIXES, ReadLimits, read_header, read_table
 from leaseguard.ingest.reports import FileProblem, FileReport
 from leaseguard.ingest.validation import DEFAULT_MAX_AMOUNT_YUAN, validate
 
@@ -38,6 +38,7 @@ def import_paths(
     kind: str | None = None,
     progress: Progress | None = None,
     max_amount_yuan: int = DEFAULT_MAX_AMOUNT_YUAN,
+    limits: ReadLimits | None = None,
 ) -> list[FileReport]:
     """Load files and folders into the store; one report per file, in the order they were loaded.
 
@@ -60,13 +61,15 @@ def import_paths(
                 )
             planned.extend((file, forced or kind_from_file_name(file.name)) for file in found)
         elif path.exists():
-            planned.append((path, forced or _kind_of_file(path)))
+            planned.append((path, forced or _kind_of_file(path, limits)))
         else:
             reports.append(_refused(path, UNKNOWN_KIND, f"{path}: no such file or directory"))
     order = {spec.name: index for index, spec in enumerate(KINDS)}
     planned.sort(key=lambda item: order[item[1].name] if item[1] else len(order))  # stable: keeps given order
     for file, spec in planned:
-        reports.append(import_file(engine, file, spec, progress=progress, max_amount_yuan=max_amount_yuan))
+        reports.append(
+            import_file(engine, file, spec, progress=progress, max_amount_yuan=max_amount_yuan, limits=limits)
+        )
     return reports
 
 
@@ -91,13 +94,14 @@ def import_file(
     *,
     progress: Progress | None = None,
     max_amount_yuan: int = DEFAULT_MAX_AMOUNT_YUAN,
+    limits: ReadLimits | None = None,
 ) -> FileReport:
     """Read, validate and load one file in one transaction; a file that fails as a whole changes nothing."""
     started = _now()
     report = FileReport(file=str(path), kind=kind.name if kind else UNKNOWN_KIND)
     sha256 = ""
     try:
-        table = read_table(path)
+        table = read_table(path, limits)
         sha256, report.encoding = table.sha256, table.encoding
         kind = kind or kind_from_header(table.header)
         if kind is None:
@@ -139,13 +143,13 @@ def import_file(
     return report
 
 
-def _kind_of_file(path: Path) -> KindSpec | None:
+def _kind_of_file(path: Path, limits: ReadLimits | None) -> KindSpec | None:
     """The kind named by the file name, else the one its header fits; None leaves the verdict to the load."""
     named = kind_from_file_name(path.name)
     if named:
         return named
     try:
-        return kind_from_header(read_header(path))
+        return kind_from_header(read_header(path, limits))
     except (FileProblem, OSError):
         return None
 

@@ -28,6 +28,7 @@ DEFAULT_MAX_AMOUNT_YUAN = 100_000_000_000
 TRUE_WORDS = ("true", "t", "1", "yes", "y", "是")
 FALSE_WORDS = ("false", "f", "0", "no", "n", "否")
 MISSING = "missing required value"
+NUL = "contains a NUL byte"
 EXTRA = "extra"
 
 # Reference columns joined in from the store.
@@ -83,6 +84,8 @@ def validate(
     checks = _Checks(kind, max_amount_yuan * 100)
     for spec in kind.columns:
         checks.column(spec)
+    for label, position in extras.items():
+        checks.nul(label, pl.col(position))
     checks.overflow(len(table.header))
     frame = checks.apply(frame)
     if kind is ASSETS:
@@ -191,8 +194,13 @@ class _Checks:
         self.values = []
         return frame
 
+    def nul(self, column: str, raw: pl.Expr) -> None:
+        # SQLite would store it and PostgreSQL refuses the whole COPY for it; and no reason may quote it.
+        self.reason(column, pl.when(raw.str.contains("\x00", literal=True)).then(pl.lit(NUL)))
+
     def column(self, spec: ColumnSpec) -> None:
         raw = pl.col(spec.name)
+        self.nul(spec.name, raw)
         if spec.required:
             self.reason(spec.name, pl.when(raw.is_null()).then(pl.lit(MISSING)))
         value, reason = _PARSERS[spec.type](self, spec, raw)
