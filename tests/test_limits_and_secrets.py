@@ -335,9 +335,14 @@ def test_init_in_process_and_on_an_older_workspace_tightens_the_modes(
 ) -> None:
     monkeypatch.delenv(DATABASE_URL_ENV, raising=False)
     root = tmp_path / "ws"
-    init_workspace(root)  # without the CLI's umask: the modes are set, not inherited
-    _assert_private(root)
-    _write_something(root)
+    # The usual umask, not the CLI's: the modes must be set, not inherited (a CLI test may have set 077).
+    previous = os.umask(0o022)
+    try:
+        init_workspace(root)
+        _assert_private(root)
+        _write_something(root)
+    finally:
+        os.umask(previous)
     # A workspace from before: everything readable by all.
     for path in (root, root / "keys"):
         path.chmod(0o755)
@@ -524,3 +529,18 @@ def test_another_lessors_slashed_number_is_still_a_plain_404(odd_book: Server) -
         paths = client.get("/openapi.json").json()["paths"]
         assert "/v1/contracts/{contract_no}" in paths and "/v1/contracts/{contract_no}/payments" in paths
         assert "/v1/assets/{asset_id}" in paths and "/v1/assets/{asset_id}/valuations" in paths
+
+
+def test_a_broken_config_is_reported_without_quoting_its_lines(tmp_path: Path) -> None:
+    config = tmp_path / "leaseguard.yaml"
+    config.write_text(
+        f"version: 1\ndatabase_url: [postgresql://postgres:{PASSWORD}@db/leases\n", encoding="utf-8"
+    )
+    with pytest.raises(WorkspaceError) as raised:
+        find_workspace(tmp_path)
+    message = str(raised.value)
+    assert PASSWORD not in message and "\n" not in message
+    assert message == (
+        f"{config}: not valid YAML: line 3, column 1: expected ',' or ']', but got '<stream end>' "
+        "(while parsing a flow sequence from line 2, column 15)"
+    )

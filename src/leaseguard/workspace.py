@@ -64,11 +64,28 @@ class Workspace:
         return create_store_engine(self.database_url, **kwargs)
 
 
+def _yaml_reason(error: yaml.YAMLError) -> str:
+    """Where and why, without the quoted line PyYAML adds: that line may be the store URL with its password."""
+    if not isinstance(error, yaml.MarkedYAMLError):
+        return type(error).__name__
+
+    def where(mark: Any) -> str:
+        return f"line {mark.line + 1}, column {mark.column + 1}"
+
+    reason = error.problem or type(error).__name__
+    if error.problem_mark is not None:
+        reason = f"{where(error.problem_mark)}: {reason}"
+    if error.context:
+        started = f" from {where(error.context_mark)}" if error.context_mark is not None else ""
+        reason += f" ({error.context}{started})"
+    return reason
+
+
 def _read_config(config_file: Path) -> dict[str, Any]:
     try:
         loaded = yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as error:
-        raise WorkspaceError(f"{config_file}: not valid YAML: {error}") from error
+        raise WorkspaceError(f"{config_file}: not valid YAML: {_yaml_reason(error)}") from None
     if not isinstance(loaded, dict):
         raise WorkspaceError(f"{config_file}: expected a mapping at the top level")
     return loaded

@@ -37,6 +37,13 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def _before_every_command() -> None:
+    # Whatever a command writes (workspace files, exports, case files) holds lessees' personal data: new
+    # files and folders are their owner's only; share one on purpose with chmod.
+    os.umask(0o077)
+
+
 @app.command()
 def init(
     directory: Annotated[Path, typer.Argument(help="Folder for the workspace.")] = Path("."),
@@ -84,9 +91,6 @@ app.add_typer(book_app)
 
 
 def main() -> None:
-    # Whatever a command writes (workspace files, exports, case files) holds lessees' personal data: new
-    # files and folders are their owner's only; share one on purpose with chmod.
-    os.umask(0o077)
     app()
 
 
