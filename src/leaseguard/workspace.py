@@ -12,8 +12,9 @@ import yaml
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
-from leaseguard.store.db import create_store_engine, upgrade_schema
+from leaseguard.store.db import create_store_engine, shown_url, store_error_reason, upgrade_schema
 
 CONFIG_FILE = "leaseguard.yaml"
 DATABASE_URL_ENV = "LEASEGUARD_DATABASE_URL"
@@ -63,48 +64,100 @@ class Workspace:
         return create_store_engine(self.database_url, **kwargs)
 
 
+def _yaml_reason(error: yaml.YAMLError) -> str:
+    """Where and why, without the quoted line PyYAML adds: that line may be the store URL with its password."""
+    if not isinstance(error, yaml.MarkedYAMLError):
+        return type(error).__name__
+
+    def where(mark: Any) -> str:
+        return f"line {mark.line + 1}, column {mark.column + 1}"
+
+    reason = error.problem or type(error).__name__
+    if error.problem_mark is not None:
+        reason = f"{where(error.problem_mark)}: {reason}"
+    if error.context:
+        started = f" from {where(error.context_mark)}" if error.context_mark is not None else ""
+        reason += f" ({error.context}{started})"
+    return reason
+
+
 def _read_config(config_file: Path) -> dict[str, Any]:
     try:
         loaded = yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as error:
-        raise WorkspaceError(f"{config_file}: not valid YAML: {error}") from error
+        raise WorkspaceError(f"{config_file}: not valid YAML: {_yaml_reason(error)}") from None
     if not isinstance(loaded, dict):
         raise WorkspaceError(f"{config_file}: expected a mapping at the top level")
     return loaded
 
 
+def _write_private(path: Path, data: bytes) -> None:
+    """A new file that is owner-only from its first byte (a chmod afterwards would leave a window)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(data)
+
+
 def _write_signing_key(private_path: Path, public_path: Path) -> None:
-    private_path.parent.mkdir(parents=True, exist_ok=True)
+    private_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     key = Ed25519PrivateKey.generate()
     private_pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    descriptor = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(private_pem)
-    public_path.write_bytes(
+    _write_private(private_path, private_pem)
+    public_path.unlink(missing_ok=True)  # a public key left without its private key is replaced
+    _write_private(
+        public_path,
         key.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
+        ),
     )
 
 
+def _tighten(path: Path, mode: int) -> None:
+    """Take group and other access away from a file or folder made before init enforced it; where the file
+    system does not let us (not our file, no Unix modes), the workspace still works."""
+    try:
+        if path.stat().st_mode & 0o077:
+            path.chmod(mode)
+    except OSError:
+        pass
+
+
 def init_workspace(directory: Path) -> Workspace:
-    """Create (or bring up to date) a workspace; existing config and keys are never overwritten."""
+    """Create (or bring up to date) a workspace; existing config and keys are never overwritten.
+
+    The folder, the keys' folder, the config (it may hold the store's password), the keys and the SQLite store
+    are made, or tightened to, owner-only."""
     directory = directory.resolve()
-    directory.mkdir(parents=True, exist_ok=True)
+    # A workspace holds every lessee's personal data: its folder is its owner's only.
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _tighten(directory, 0o700)
     config_file = directory / CONFIG_FILE
     if not config_file.exists():
-        config_file.write_text(shipped_defaults_text(), encoding="utf-8")
+        _write_private(config_file, shipped_defaults_text().encode("utf-8"))
+    _tighten(config_file, 0o600)
     workspace = Workspace(directory, _read_config(config_file))
     private_key = workspace.path("keys", "evidence_signing_key")
+    public_key = workspace.path("keys", "evidence_public_key")
     if not private_key.exists():
-        _write_signing_key(private_key, workspace.path("keys", "evidence_public_key"))
-    engine = workspace.engine()
+        _write_signing_key(private_key, public_key)
+    for key_file in (private_key, public_key):
+        _tighten(key_file, 0o600)
+        # A key folder elsewhere (a setting may name any path) is the administrator's to set, not ours.
+        if key_file.parent.resolve().is_relative_to(directory):
+            _tighten(key_file.parent, 0o700)
+    url = workspace.database_url
     try:
-        upgrade_schema(engine)
-    finally:
-        engine.dispose()
+        engine = workspace.engine()
+        try:
+            upgrade_schema(engine)
+        finally:
+            engine.dispose()
+    except SQLAlchemyError as error:
+        raise WorkspaceError(
+            f"the store at {shown_url(url)} could not be set up: {store_error_reason(error, url)}"
+        ) from None
     return workspace
 
 

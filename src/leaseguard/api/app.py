@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import yaml
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import leaseguard
 from leaseguard.api import assets, contracts, credit, evidence, imports, indicators, system
 from leaseguard.api.deps import PrincipalCache
-from leaseguard.api.problems import add_problem_schemas, install_problem_handlers
+from leaseguard.api.problems import (
+    PROBLEM_MEDIA_TYPE,
+    add_problem_schemas,
+    install_problem_handlers,
+    problem_document,
+)
 from leaseguard.evidence.checkpoint import NoteSigner
 from leaseguard.registry import views as registry_views
 from leaseguard.registry.service import CheckRecorder, RegisterCache
 from leaseguard.store.db import create_store_engine, session_factory
+from leaseguard.workspace import shipped_defaults_text
 
 ROUTERS = (
     system.router,
@@ -30,12 +39,91 @@ ROUTERS = (
     indicators.router,
 )
 
+
+def shipped_max_body_bytes() -> int:
+    """The request-body limit of the shipped configuration (api.max_body_bytes)."""
+    return int(yaml.safe_load(shipped_defaults_text())["api"]["max_body_bytes"])
+
+
+class BodyLimit:
+    """Refuses request bodies longer than `max_bytes` with a 413 problem, whatever the transfer encoding.
+
+    A declared Content-Length over the limit is refused before a byte of the body is read; otherwise the bytes
+    actually received are counted (a chunked body declares no length), and the moment they pass the limit the
+    413 goes out with `Connection: close`, so the server stops reading instead of draining the rest."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        limit = self.max_bytes
+        document = problem_document(
+            413,
+            f"请求体超过上限 {limit} 字节，未予处理。The request body is larger than the limit of {limit} bytes; "
+            "nothing was done.",
+            instance=scope.get("path", ""),
+            kind="too-large",
+        )
+        body = json.dumps(document, ensure_ascii=False).encode("utf-8")
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", PROBLEM_MEDIA_TYPE.encode("ascii")),
+                    (b"content-length", str(len(body)).encode("ascii")),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope["headers"]:
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+                await self._refuse(scope, send)
+                return
+        received = 0
+        started = False
+        refused = False
+
+        async def counted_receive() -> Message:
+            nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    refused = True
+                    if not started:
+                        await self._refuse(scope, send)
+                    # The route sees a client that went away, and its own answer is dropped below.
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def send_unless_refused(message: Message) -> None:
+            nonlocal started
+            if refused and message["type"].startswith("http.response"):
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        await self.app(scope, counted_receive, send_unless_refused)
+
+
 DESCRIPTION = """Risk control for financial leasing: your lessor's contracts, payments, assets and valuations.
 
 Every request except `GET /v1/health` needs an API key (`leaseguard keys create`), sent as
 `Authorization: Bearer <key>` or `X-API-Key: <key>`. A key belongs to one lessor and has one role; you only
 ever see your own lessor's rows. Money is yuan as a decimal string with two places, beside the exact
-integer fen. Errors are RFC 9457 `application/problem+json`.
+integer fen. Errors are RFC 9457 `application/problem+json`. A request body is at most the workspace's
+`api.max_body_bytes` (1 MiB as shipped), chunked or not; a longer one gets 413. Timestamps are UTC with
+their offset (`Z`).
 """
 
 
@@ -49,6 +137,7 @@ def create_app(
     credit_policy: Path | None = None,
     credit_lists: Path | None = None,
     credit_sharing: Any = None,
+    max_body_bytes: int | None = None,
 ) -> FastAPI:
     """The API over the store at `database_url` (SQLite or PostgreSQL); one engine for the app's life.
 
@@ -57,7 +146,9 @@ def create_app(
     a key that authenticated is trusted for `key_cache_seconds` without reading the store again, so a
     revoked key stops working within that time. Credit decisions use the model artefacts in `credit_models`,
     the policy file `credit_policy` (default: the shipped one) and the lists `credit_lists`; `credit_sharing`
-    is the workspace's credit.consortium_sharing (lessor code -> true/false; default: nobody shares).
+    is the workspace's credit.consortium_sharing (lessor code -> true/false; default: nobody shares). A request
+    body longer than `max_body_bytes` (default: api.max_body_bytes of the shipped configuration) is refused
+    with 413.
     """
     # As many connections as the threads that serve synchronous routes, so a burst waits on work, not the pool.
     engine = create_store_engine(database_url, pool_pre_ping=True, pool_size=20, max_overflow=20)
@@ -87,6 +178,9 @@ def create_app(
     app.state.evidence_signer = evidence_signer
     app.state.credit_desk = credit.CreditDesk(credit_models, credit_policy, credit_lists, credit_sharing)
     install_problem_handlers(app)
+    app.add_middleware(
+        BodyLimit, max_bytes=max_body_bytes if max_body_bytes is not None else shipped_max_body_bytes()
+    )
     for router in ROUTERS:
         app.include_router(router)
 

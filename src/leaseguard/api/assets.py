@@ -114,19 +114,22 @@ def list_assets(
     )
 
 
-@router.get("/{asset_id}", summary="One of your assets", responses=problem_responses(404))
-def get_asset(principal: CanRead, session: SessionDep, asset_id: str) -> AssetOut:
-    row = book.get_asset(session, principal.lessor, asset_id)
-    if row is None:
-        raise _not_found()
-    return AssetOut.of(row)
-
-
+# `:path`: an asset id may hold "/" (sent as %2F, decoded before routing); valuations first (see contracts.py).
 @router.get(
-    "/{asset_id}/valuations", summary="Valuations of one of your assets", responses=problem_responses(404)
+    "/{asset_id:path}/valuations",
+    summary="Valuations of one of your assets",
+    responses=problem_responses(404),
 )
 def asset_valuations(principal: CanRead, session: SessionDep, asset_id: str) -> ValuationsOut:
     rows = book.asset_valuations(session, principal.lessor, asset_id)
     if rows is None:
         raise _not_found()
     return ValuationsOut(asset_id=asset_id, items=[ValuationOut.of(row) for row in rows])
+
+
+@router.get("/{asset_id:path}", summary="One of your assets", responses=problem_responses(404))
+def get_asset(principal: CanRead, session: SessionDep, asset_id: str) -> AssetOut:
+    row = book.get_asset(session, principal.lessor, asset_id)
+    if row is None:
+        raise _not_found()
+    return AssetOut.of(row)

@@ -112,16 +112,13 @@ def list_contracts(
     )
 
 
-@router.get("/{contract_no}", summary="One of your contracts", responses=problem_responses(404))
-def get_contract(principal: CanRead, session: SessionDep, contract_no: str) -> ContractOut:
-    row = book.get_contract(session, principal.lessor, contract_no)
-    if row is None:
-        raise _not_found()
-    return ContractOut.of(row)
-
-
+# A contract number may hold any character the importer takes, "/" included, and the server decodes %2F
+# before routing: `:path` lets the number span segments. The payments route comes first, so a number
+# ending in "/payments" reads as that number's payments.
 @router.get(
-    "/{contract_no}/payments", summary="Payments of one of your contracts", responses=problem_responses(404)
+    "/{contract_no:path}/payments",
+    summary="Payments of one of your contracts",
+    responses=problem_responses(404),
 )
 def contract_payments(principal: CanRead, session: SessionDep, contract_no: str) -> PaymentsOut:
     rows = book.contract_payments(session, principal.lessor, contract_no)
@@ -135,3 +132,16 @@ def contract_payments(principal: CanRead, session: SessionDep, contract_no: str)
         total_paid_fen=total,
         items=[PaymentOut.of(row) for row in rows],
     )
+
+
+@router.get(
+    "/{contract_no:path}",
+    summary="One of your contracts",
+    description="Percent-encode the contract number: / as %2F, # as %23, ? as %3F, % as %25.",
+    responses=problem_responses(404),
+)
+def get_contract(principal: CanRead, session: SessionDep, contract_no: str) -> ContractOut:
+    row = book.get_contract(session, principal.lessor, contract_no)
+    if row is None:
+        raise _not_found()
+    return ContractOut.of(row)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -12,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from leaseguard.api.deps import SessionDep, require
 from leaseguard.api.problems import ProblemError, problem_responses
+from leaseguard.api.timestamps import UtcDatetime
 from leaseguard.evidence import bundle, service
 from leaseguard.evidence.models import SignedCheckpoint, StoredRecord
 from leaseguard.tenancy import Action, Principal
@@ -31,7 +31,7 @@ class CheckpointOut(BaseModel):
     root_hash: str = Field(description="RFC 9162 root hash, base64.")
     note: str = Field(description="The checkpoint as a C2SP signed note (Ed25519).")
     vkey: str = Field(description="The log's note verifier key: <name>+<key id>+<base64 key>.")
-    created_at: dt.datetime | None
+    created_at: UtcDatetime | None
 
 
 class RecordOut(BaseModel):
@@ -40,7 +40,7 @@ class RecordOut(BaseModel):
     kind: str
     ref: str | None
     media_type: str
-    appended_at: dt.datetime
+    appended_at: UtcDatetime
     leaf_hash: str = Field(description="SHA-256(0x00 || entry), base64.")
     entry: dict[str, Any] = Field(description="The entry that was hashed, parsed.")
     entry_base64: str = Field(description="The exact entry bytes that were hashed, base64.")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
@@ -11,6 +10,7 @@ from pydantic import BaseModel
 from leaseguard.api.deps import SessionDep, require
 from leaseguard.api.pagination import Page, encode_cursor, page_window
 from leaseguard.api.problems import problem_responses
+from leaseguard.api.timestamps import UtcDatetime
 from leaseguard.store.models import ImportRun
 from leaseguard.tenancy import Action, Principal, book
 from leaseguard.tenancy.book import Window
@@ -32,8 +32,8 @@ class ImportRunOut(BaseModel):
     rows_rejected: int
     status: str
     message: str | None
-    started_at: dt.datetime
-    finished_at: dt.datetime | None
+    started_at: UtcDatetime
+    finished_at: UtcDatetime | None
 
     @classmethod
     def of(cls, row: ImportRun) -> ImportRunOut:

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, select
 
 from leaseguard.api.deps import require
 from leaseguard.api.problems import ProblemError, problem_responses
+from leaseguard.api.timestamps import UtcDatetime
 from leaseguard.indicators.balance_sheet import BalanceSheet, BalanceSheetError, to_fen
 from leaseguard.indicators.engine import (
     IndicatorReport,
@@ -49,7 +50,7 @@ class ReportSummary(BaseModel):
     draft: bool
     alerts: int
     evidence_index: int | None
-    created_at: dt.datetime
+    created_at: UtcDatetime
 
 
 class WhatIf(BaseModel):

@@ -56,6 +56,26 @@ class ProblemError(Exception):
         self.headers = headers
 
 
+def problem_document(
+    status: int,
+    detail: str | None,
+    *,
+    instance: str,
+    kind: str | None = None,
+    errors: list[FieldError] | None = None,
+) -> dict[str, Any]:
+    """The problem document as JSON-ready data, for answers given before a route (or FastAPI) is reached."""
+    problem = Problem(
+        type=PROBLEM_TYPE_PREFIX + kind if kind else "about:blank",
+        title=HTTPStatus(status).phrase,
+        status=status,
+        detail=detail,
+        instance=instance,
+        errors=errors,
+    )
+    return problem.model_dump(mode="json", exclude_none=True)
+
+
 def problem_response(
     request: Request,
     status: int,
@@ -65,16 +85,8 @@ def problem_response(
     headers: dict[str, str] | None = None,
     errors: list[FieldError] | None = None,
 ) -> JSONResponse:
-    problem = Problem(
-        type=PROBLEM_TYPE_PREFIX + kind if kind else "about:blank",
-        title=HTTPStatus(status).phrase,
-        status=status,
-        detail=detail,
-        instance=request.url.path,
-        errors=errors,
-    )
     return JSONResponse(
-        problem.model_dump(mode="json", exclude_none=True),
+        problem_document(status, detail, instance=request.url.path, kind=kind, errors=errors),
         status_code=status,
         headers=headers,
         media_type=PROBLEM_MEDIA_TYPE,

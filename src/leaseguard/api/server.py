@@ -14,8 +14,9 @@ import uvicorn
 from fastapi import FastAPI
 from uvicorn.supervisors import Multiprocess
 
-from leaseguard.api.app import create_app
+from leaseguard.api.app import create_app, shipped_max_body_bytes
 from leaseguard.evidence.checkpoint import NoteSigner
+from leaseguard.workspace import CONFIG_FILE, Workspace, WorkspaceError, find_workspace
 
 # Worker processes rebuild the app themselves, so they learn the workspace from the environment.
 SERVE_WORKSPACE_ENV = "LEASEGUARD_SERVE_WORKSPACE"
@@ -30,6 +31,19 @@ class _NoDelayConfig(uvicorn.Config):
         # client's delayed ACK, adding some 40 ms to every answer.
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return sock
+
+
+def body_limit(workspace: Workspace) -> int:
+    """The workspace's api.max_body_bytes (the shipped value when unset), or a WorkspaceError naming it."""
+    value = workspace.setting("api", "max_body_bytes")
+    if value is None:
+        return shipped_max_body_bytes()
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise WorkspaceError(
+            f"{workspace.root / CONFIG_FILE}: setting api.max_body_bytes must be a whole number of bytes, "
+            f"at least 1 (not {value!r})"
+        )
+    return value
 
 
 def _run(config: uvicorn.Config) -> None:
@@ -47,10 +61,13 @@ def run_server(
     port: int = 8000,
     log_level: str = "info",
     evidence_signer: NoteSigner | None = None,
+    max_body_bytes: int | None = None,
 ) -> None:
     """Serve the API over `database_url` in this process until interrupted; decisions go to the evidence log
     when signed."""
-    app = create_app(database_url, evidence_signer=evidence_signer, warm_register=True)
+    app = create_app(
+        database_url, evidence_signer=evidence_signer, warm_register=True, max_body_bytes=max_body_bytes
+    )
     _run(_NoDelayConfig(app, host=host, port=port, log_level=log_level, proxy_headers=False))
 
 
@@ -58,7 +75,6 @@ def workspace_app() -> FastAPI:
     """The app of the workspace named by LEASEGUARD_SERVE_WORKSPACE, signing evidence with its key; the
     factory each worker process calls."""
     from leaseguard.evidence.service import log_settings
-    from leaseguard.workspace import find_workspace
 
     workspace = find_workspace(Path(os.environ[SERVE_WORKSPACE_ENV]))
     # Credit decisions need trained models: the folder credit.models (default credit/models) when it exists.
@@ -73,6 +89,7 @@ def workspace_app() -> FastAPI:
         credit_policy=workspace.root / str(policy) if policy else None,
         credit_lists=workspace.root / str(lists) if lists else None,
         credit_sharing=workspace.setting("credit", "consortium_sharing"),
+        max_body_bytes=body_limit(workspace),
     )
 
 
@@ -112,6 +129,11 @@ def run_workspace_server(
     since one Python process answers checks on one core only. A worker that dies is started again; Ctrl+C or
     SIGTERM stops them all."""
     os.environ[SERVE_WORKSPACE_ENV] = str(workspace_root.resolve())
+    try:
+        # Checked once here: a bad value would otherwise stop every worker as it starts.
+        body_limit(find_workspace(workspace_root))
+    except WorkspaceError as error:
+        raise SystemExit(f"error: {error}") from None
     if workers == 1 or not hasattr(socket, "SO_REUSEPORT"):
         _run(
             _NoDelayConfig(

@@ -460,7 +460,7 @@ def load_log_command(
 ) -> None:
     """Load an inquiry/application log into the store, for multi-head-lending features."""
     from leaseguard.credit.service import load_application_log
-    from leaseguard.store.db import session_factory
+    from leaseguard.store.db import session_factory, shown_url
 
     try:
         frame = read_table(log)
@@ -484,7 +484,7 @@ def load_log_command(
             count = load_application_log(session, rows)
     finally:
         engine.dispose()
-    console.print(f"loaded {count} log entries into {opened.database_url}")
+    console.print(f"loaded {count} log entries into {shown_url(opened.database_url)}")
 
 
 def register(app: typer.Typer) -> None:

@@ -28,7 +28,7 @@ from leaseguard.ingest import import_paths
 from leaseguard.registry.register import Register
 from leaseguard.registry.rules import load_rules
 from leaseguard.registry.screen import screen_register
-from leaseguard.store.db import session_factory
+from leaseguard.store.db import session_factory, shown_url
 from leaseguard.store.models import Lessor
 from leaseguard.synth import generate_book
 from leaseguard.synth.balance_sheet import synthetic_balance_sheet
@@ -104,7 +104,7 @@ def demo(
         workspace = init_workspace(directory)
     except WorkspaceError as error:
         fail(str(error))
-    console.print(f"[bold]1/4[/] workspace at {workspace.root} ({workspace.database_url})")
+    console.print(f"[bold]1/4[/] workspace at {workspace.root} ({shown_url(workspace.database_url)})")
 
     book_dir = workspace.root / "synth"
     with progress_bar() as progress:
@@ -202,15 +202,19 @@ def demo(
             f"  case files      {case_files} (complaint.pdf/.docx, evidence.zip per case; summary.xlsx)"
         )
     console.print(f"  the book        {book_dir} (ground_truth.csv lists the injected fraud)")
-    console.print(f"  the store       {workspace.database_url}")
+    console.print(f"  the store       {shown_url(workspace.database_url)}")
     console.print(
         f"  summary         {book.contracts:,} contracts, {book.assets:,} assets, {book.payments:,} payments"
     )
     if serve:
-        from leaseguard.api.server import run_server
+        from leaseguard.api.server import body_limit, run_server
 
+        try:
+            limit = body_limit(workspace)
+        except WorkspaceError as error:
+            fail(str(error))
         console.print(f"\nserving on {base} — Ctrl+C to stop")
-        run_server(workspace.database_url, host=api_host, port=api_port)
+        run_server(workspace.database_url, host=api_host, port=api_port, max_body_bytes=limit)
 
 
 def register(app: typer.Typer) -> None:

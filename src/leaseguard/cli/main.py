@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
 from leaseguard.cli import (
     api_commands,
@@ -23,7 +25,7 @@ from leaseguard.cli import (
 )
 from leaseguard.cli.book_app import book_app
 from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace
-from leaseguard.store.db import upgrade_schema
+from leaseguard.store.db import shown_url, store_error_reason, upgrade_schema
 from leaseguard.workspace import WorkspaceError, init_workspace
 
 app = typer.Typer(
@@ -33,6 +35,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+@app.callback()
+def _before_every_command() -> None:
+    # Whatever a command writes (workspace files, exports, case files) holds lessees' personal data: new
+    # files and folders are their owner's only; share one on purpose with chmod.
+    os.umask(0o077)
 
 
 @app.command()
@@ -46,7 +55,7 @@ def init(
         fail(str(error))
     console.print(f"workspace ready at [bold]{workspace.root}[/]")
     console.print(f"  config   {workspace.root / 'leaseguard.yaml'}")
-    console.print(f"  store    {workspace.database_url}")
+    console.print(f"  store    {shown_url(workspace.database_url)}")
     console.print(f"  keys     {workspace.path('keys', 'evidence_signing_key').parent}")
 
 
@@ -54,12 +63,16 @@ def init(
 def migrate(workspace: WorkspaceOption = None) -> None:
     """Upgrade the store's schema to the newest version (SQLite or PostgreSQL)."""
     opened = open_workspace(workspace)
-    engine = opened.engine()
+    url = opened.database_url
     try:
-        upgrade_schema(engine)
-    finally:
-        engine.dispose()
-    console.print(f"schema up to date at {opened.database_url}")
+        engine = opened.engine()
+        try:
+            upgrade_schema(engine)
+        finally:
+            engine.dispose()
+    except SQLAlchemyError as error:
+        fail(f"the store at {shown_url(url)} could not be migrated: {store_error_reason(error, url)}")
+    console.print(f"schema up to date at {shown_url(url)}")
 
 
 synth_commands.register(app)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -13,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from leaseguard.api.deps import require
 from leaseguard.api.problems import ProblemError, problem_responses
+from leaseguard.api.timestamps import UtcDatetime
 from leaseguard.registry.check import AssetFacts
 from leaseguard.registry.service import CheckRecorder, CheckToRecord, RegisterCache, shared_view
 from leaseguard.tenancy import Action, Principal
@@ -69,7 +69,7 @@ class FindingOut(BaseModel):
 
 class AssetCheckResponse(BaseModel):
     check_id: int
-    checked_at: dt.datetime
+    checked_at: UtcDatetime
     verdict: str = Field(description="clear, review or block")
     reasons: list[str]
     findings: list[FindingOut]

@@ -2,17 +2,83 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import URL, Engine, create_engine, event, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# SQLite writes these beside the store; they hold the same rows as the store itself.
+_SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")
+# For text that does not parse as a URL: everything from the user's colon to the last @ (masking too much
+# is harmless, leaving a piece of a password that holds an @ is not).
+_PASSWORD_IN_URL = re.compile(r"(://[^/:@]*:).*@")
+
+
+def shown_url(url: str) -> str:
+    """`url` as it may be printed or logged: its password, if any, replaced by ***."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return _PASSWORD_IN_URL.sub(r"\1***@", url)
+
+
+def without_password(text: str, url: str) -> str:
+    """`text` (e.g. a driver's error message) with the password of `url` masked wherever it appears."""
+    try:
+        password = make_url(url).password
+    except (ArgumentError, ValueError):
+        return _PASSWORD_IN_URL.sub(r"\1***@", text)
+    if password:
+        for form in {str(password), quote(str(password), safe="")}:
+            text = text.replace(form, "***")
+    return text
+
+
+def store_error_reason(error: BaseException, url: str) -> str:
+    """One line on why the store at `url` failed: the driver's own first line, never the password, nor the SQL
+    and parameters SQLAlchemy appends (they may hold a lessee's data)."""
+    cause = getattr(error, "orig", None) or error
+    lines = str(cause).strip().splitlines()
+    return without_password(lines[0] if lines else type(cause).__name__, url)
+
+
+def _sqlite_file(url: URL) -> Path | None:
+    """The file of a SQLite store, or None for an in-memory one."""
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file:") or url.query.get("uri"):
+        return None
+    return Path(database)
+
+
+def _create_private(path: Path) -> None:
+    """Create the store's file owner-only before SQLite does, so it is never readable by others, not even empty."""
+    if not path.parent.is_dir():
+        return  # SQLite's own error says the folder is missing
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+def _keep_private(path: Path) -> None:
+    """Owner-only modes on the store and the files SQLite keeps beside it (SQLite gives new -wal and -shm
+    files the store's own mode); tightens stores made before this was enforced."""
+    for suffix in _SQLITE_COMPANIONS:
+        companion = path.with_name(path.name + suffix)
+        try:
+            if companion.stat().st_mode & 0o077:
+                companion.chmod(0o600)
+        except (FileNotFoundError, PermissionError):
+            continue  # absent, or not ours to change (another user's store we may only read)
 
 
 def _on_sqlite_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
@@ -31,12 +97,29 @@ def as_date(value: object) -> dt.date:
 
 
 def create_store_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for `url`; SQLite connections get WAL, foreign keys and a busy timeout."""
+    """An engine for `url`; SQLite connections get WAL, foreign keys and a busy timeout, and the store's files
+    are readable by their owner only."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    engine = create_engine(url, **kwargs)
+    try:
+        engine = create_engine(url, **kwargs)
+    except (ArgumentError, ValueError) as error:
+        # SQLAlchemy's message may repeat the whole URL, password included.
+        reason = without_password(str(error), url)
+        raise ArgumentError(f"not a valid store URL {shown_url(url)}: {reason}") from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _on_sqlite_connect)
+        store_file = _sqlite_file(engine.url)
+        if store_file is not None:
+
+            def before_connect(*_args: Any) -> None:
+                _create_private(store_file)
+
+            def after_connect(*_args: Any) -> None:
+                _keep_private(store_file)
+
+            event.listen(engine, "do_connect", before_connect)
+            event.listen(engine, "connect", after_connect, insert=True)
     return engine
 
 
