@@ -1,7 +1,8 @@
 """The claim on a defaulted lease, against worked examples computed by hand (the arithmetic is in each test).
 
 The lease of every example: start 2024-01-01, four monthly instalments of 10,000.00 yuan (9,000.00 principal
-+ 1,000.00 interest) due on the 1st of February, March, April and May 2024 (a leap year)."""
++ 1,000.00 interest) due on the 1st of February, March, April and May 2024 (a leap year). The book's settings
+(which the claim follows): penalty 0.05 % a day, penalty paid first (the default order) unless a test says."""
 
 from __future__ import annotations
 
@@ -14,8 +15,11 @@ import pytest
 
 from leaseguard.enforcement.claims import ClaimInput, NotDefaultedError, compute_claim, tiered_fee
 from leaseguard.enforcement.rules import ClaimRulesError, load_claim_rules
+from leaseguard.portfolio.allocation import Allocation
 
-SHIPPED = load_claim_rules()
+BOOK = {"penalty_daily_rate": "0.0005"}
+SHIPPED = load_claim_rules(None, BOOK)
+PENALTY_LAST = load_claim_rules(None, {**BOOK, "allocation": ["interest", "principal", "penalty"]})
 NO_CAP = dataclasses.replace(SHIPPED, cap_lpr_multiple=None, cap_financing_cost_annual=None)
 LPR_CAP = dataclasses.replace(SHIPPED, cap_lpr_multiple=Decimal(4), cap_financing_cost_annual=None)
 D = dt.date
@@ -53,16 +57,18 @@ def test_two_missed_instalments_accelerate_the_rest() -> None:
     assert "no appraisal" in claim.notes[0]
 
 
-def test_a_leap_february_counts_29_days_and_the_lpr_cap_applies() -> None:
-    """Nothing paid; claim on 1 March 2024. February's instalment is 29 days late (2024 is a leap year).
-    The contract's 0.05 % a day is above 4 × the one-year LPR in force at the start (3.45 % on 2024-01-01)
-    / 360 = 0.0383333…% a day, so the cap applies: 10,000.00 × 0.000383333… × 29 = 111.1666… → 111.17.
+def test_a_leap_february_counts_29_days_and_the_lpr_cap_is_noted() -> None:
+    """Nothing paid; claim on 1 March 2024. February's instalment is 29 days late (2024 is a leap year):
+    10,000.00 × 0.05 % × 29 = 145.00, the book's figure. The book's 0.05 % a day is above 4 × the one-year LPR
+    in force at the start (3.45 % on 2024-01-01) / 360 = 0.0383333…% a day: the claim notes that a court may
+    reduce it (it no longer claims a second, capped figure the book does not know).
     March's instalment falls due that day: overdue, no penalty yet; two overdue, so April and May's principal
     (18,000.00) is accelerated."""
     claim = compute_claim(lease(), LPR_CAP, D(2024, 3, 1))
-    assert amounts(claim)["penalty"] == 11_117
+    assert amounts(claim)["penalty"] == 14_500
     penalty = claim.line("penalty")
-    assert penalty is not None and "29天" in penalty.arithmetic and "LPR 3.45%" in penalty.arithmetic
+    assert penalty is not None and "10,000.00 × 29天" in penalty.arithmetic
+    assert any("LPR 3.45%" in note and "a court may reduce" in note for note in claim.notes)
     assert amounts(claim)["accelerated_rent"] == 1_800_000
     # A year later the same 29 days' arithmetic becomes 28: 1 Feb → 1 Mar 2025 (non-leap) on a 2025 lease.
     later = ClaimInput("K2", D(2025, 1, 1), 3_600_000, 0,
@@ -73,25 +79,36 @@ def test_a_leap_february_counts_29_days_and_the_lpr_cap_applies() -> None:
 def test_a_partial_payment_after_default_splits_the_penalty_and_one_missed_instalment_is_not_accelerated() -> (
     None
 ):
-    """February paid on time; 4,000.00 paid on 11 March towards March's instalment; claim on 31 March:
-    penalty 10,000.00 × 0.05 % × 10 days (1–11 Mar) = 50.00 + 6,000.00 × 0.05 % × 20 days = 60.00 → 110.00;
-    overdue rent 6,000.00; one instalment overdue, fewer than the two acceleration needs; claim 6,110.00."""
-    claim = compute_claim(
-        lease((D(2024, 2, 1), 1_000_000), (D(2024, 3, 11), 400_000)), NO_CAP, D(2024, 3, 31)
-    )
+    """February paid on time; 4,000.00 paid on 11 March towards March's instalment; claim on 31 March.
+    Penalty last: the 4,000.00 all pays rent; penalty 10,000.00 × 0.05 % × 10 days (1–11 Mar) = 50.00 +
+    6,000.00 × 0.05 % × 20 days = 60.00 → 110.00; overdue rent 6,000.00; claim 6,110.00.
+    Penalty first (the default): on 11 March the 50.00 accrued is paid first, 3,950.00 pays rent; overdue rent
+    6,050.00, penalty accrued 50.00 + 6,050.00 × 0.05 % × 20 = 60.50 → 110.50, less 50.00 paid = 60.50;
+    claim 6,110.50. Either way one instalment is overdue, fewer than the two acceleration needs."""
+    paid = ((D(2024, 2, 1), 1_000_000), (D(2024, 3, 11), 400_000))
+    claim = compute_claim(lease(*paid), dataclasses.replace(NO_CAP, allocation=PENALTY_LAST.allocation),
+                          D(2024, 3, 31))  # fmt: skip
     assert (amounts(claim)["overdue_rent"], amounts(claim)["penalty"]) == (600_000, 11_000)
     assert "accelerated_rent" not in amounts(claim) and not claim.accelerated
     assert claim.claim_fen == 611_000
     assert any("not accelerated: 1 instalments overdue" in note for note in claim.notes)
+    first = compute_claim(lease(*paid), NO_CAP, D(2024, 3, 31))
+    assert (amounts(first)["overdue_rent"], amounts(first)["penalty"], first.claim_fen) == (
+        605_000,
+        6_050,
+        611_050,
+    )
+    penalty = first.line("penalty")
+    assert penalty is not None and "应计合计 110.50 − 已收违约金 50.00 = 60.50" in penalty.arithmetic
 
 
 def test_a_deposit_larger_than_the_arrears_is_set_off_and_the_rest_noted() -> None:
-    """The partial-payment case (claim 6,110.00) with a deposit of 8,000.00: 6,110.00 set off, nothing left
-    to claim but the court's minimum fee of 50.00; 1,890.00 is owed back to the lessee. With the first case
-    (29,395.00) and a deposit of 25,000.00: 4,395.00 left; court fee 50.00; preservation 30 + 3,395 × 1 % =
-    63.95."""
+    """The partial-payment case, penalty last (claim 6,110.00), with a deposit of 8,000.00: 6,110.00 set off,
+    nothing left to claim but the court's minimum fee of 50.00; 1,890.00 is owed back to the lessee. With the
+    first case (29,395.00) and a deposit of 25,000.00: 4,395.00 left; court fee 50.00; preservation 30 +
+    3,395 × 1 % = 63.95."""
     paid = ((D(2024, 2, 1), 1_000_000), (D(2024, 3, 11), 400_000))
-    small = compute_claim(lease(*paid, deposit=800_000), NO_CAP, D(2024, 3, 31))
+    small = compute_claim(lease(*paid, deposit=800_000), PENALTY_LAST, D(2024, 3, 31))
     assert amounts(small)["deposit_offset"] == -611_000 and small.claim_fen == 0
     assert any("exceeds the claim by 1,890.00" in note for note in small.notes)
     large = compute_claim(lease((D(2024, 2, 1), 1_000_000), deposit=2_500_000), NO_CAP, D(2024, 4, 15))
@@ -128,27 +145,27 @@ def test_termination_instead_takes_the_assets_back_and_claims_the_loss() -> None
 
 
 def test_termination_needs_two_unpaid_instalments_or_15_percent_of_the_rent() -> None:
-    """6,000.00 of March's 10,000.00 paid: one instalment unpaid, 4,000.00 = 10 % of the 40,000.00 rent."""
+    """6,000.00 of March's 10,000.00 paid on 5 March, penalty last: one instalment unpaid, 4,000.00 = 10 % of
+    the 40,000.00 rent."""
     claim = compute_claim(lease((D(2024, 2, 1), 1_000_000), (D(2024, 3, 5), 600_000), asset_value=1),
-                          NO_CAP, D(2024, 3, 31))  # fmt: skip
+                          PENALTY_LAST, D(2024, 3, 31))  # fmt: skip
     assert claim.alternative_shortfall_fen is None
     assert any("termination not available: 1 instalments unpaid and 10%" in note for note in claim.notes)
 
 
-def test_the_financing_cost_cap_holds_rent_and_penalty_together_under_24_percent() -> None:
-    """A lease at 10 % a year under the shipped rules: penalty at most (24 % − 10 %) / 360 = 0.0388…% a day,
-    below the contract's 0.05 %. February's instalment 14 days late on 15 Feb: 1,000,000 fen × 0.14 / 360 × 14
-    = 5,444.44… fen → 54.44 yuan."""
+def test_the_financing_cost_cap_is_noted_where_the_book_rate_is_above_it() -> None:
+    """A lease at 10 % a year under the shipped rules: a court may hold the penalty to (24 % − 10 %) / 360 =
+    0.0388…% a day, below the book's 0.05 %. The claim states the book's figure, February's instalment 14
+    days late on 15 Feb: 10,000.00 × 0.05 % × 14 = 70.00, and notes the cap. At 6 % a year the room is
+    18 % / 360 = 0.05 % a day: not above it, no note."""
     late = dataclasses.replace(lease(), annual_rate=Decimal("0.10"))
     claim = compute_claim(late, SHIPPED, D(2024, 2, 15))  # February's instalment, 14 days late
-    assert amounts(claim)["penalty"] == 5_444  # 1,000,000 × 0.14 / 360 × 14 = 5,444.4… fen
-    assert (
-        compute_claim(late, SHIPPED, D(2024, 3, 17))
-        .line("penalty")
-        .arithmetic.startswith(  # type: ignore[union-attr]
-            "r = (24% − 租赁年利率 10%) / 360"
-        )
+    assert amounts(claim)["penalty"] == 7_000
+    assert any(
+        "(24% − 租赁年利率 10%) / 360" in note and "a court may reduce" in note for note in claim.notes
     )
+    within = compute_claim(dataclasses.replace(lease(), annual_rate=Decimal("0.06")), SHIPPED, D(2024, 2, 15))
+    assert not any("a court may reduce" in note for note in within.notes)
 
 
 def test_no_default_no_claim() -> None:
@@ -167,7 +184,10 @@ def test_court_fee_tiers_of_the_fee_measures() -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (('penalty_daily_rate: "0.0005"', 'penalty_daily_rate: "0.5"'), "penalty_daily_rate"),
+        (
+            ("version: 3\n", 'version: 3\npenalty_daily_rate: "0.0005"\n'),
+            "penalty_daily_rate is no longer a claim",
+        ),
         (("basis: contract_start", "basis: whenever"), "penalty_cap.basis: 'whenever' is not one of"),
         (("min_overdue_instalments: 2", "min_overdue_instalments: 0"), "min_overdue_instalments"),
         (('- {up_to: null, rate: "0.005"}', '- {up_to: "30000000", rate: "0.005"}'), "only the last tier"),
@@ -187,21 +207,24 @@ def test_a_broken_claim_rules_file_is_refused_by_name(
     assert str(path) in str(refused.value)
 
 
-def test_the_contract_rate_and_clause_override_the_rules() -> None:
-    """A contract stating 0.03 % a day and no acceleration: the first case's penalty becomes 10,000.00 ×
-    0.03 % × (45 + 14) days = 177.00 and nothing is accelerated."""
+def test_the_contract_clause_overrides_the_rules_and_its_own_rate_is_noted() -> None:
+    """A contract stating 0.03 % a day and no acceleration: nothing is accelerated; the penalty stays the
+    book's, 10,000.00 × 0.05 % × (45 + 14) days = 295.00 (the book knows one rate), and the contract's rate is
+    noted for the person who files the claim."""
     own = dataclasses.replace(lease((D(2024, 2, 1), 1_000_000)), penalty_daily_rate=Decimal("0.0003"),
                               acceleration_allowed=False)  # fmt: skip
     claim = compute_claim(own, NO_CAP, D(2024, 4, 15))
-    assert amounts(claim)["penalty"] == 17_700 and not claim.accelerated
+    assert amounts(claim)["penalty"] == 29_500 and not claim.accelerated
+    assert any("the contract states a penalty of 0.03%/日" in note for note in claim.notes)
 
 
 def test_cases_claim_reads_the_store_and_agrees_with_the_book(store_engine: object, tmp_path: Path) -> None:
-    """A contract loaded through `import` (SQLite and PostgreSQL): the claim's overdue rent is the book's
-    overdue amount on the day, its asset's latest appraisal makes the alternative claim, and its own penalty
-    rate (a column of contracts.csv kept in `extra`) is used."""
+    """A contract loaded through `import` (SQLite and PostgreSQL), the workspace's book charging 0.05 % a day:
+    the claim's overdue rent and penalty are the book's on the day, its asset's latest appraisal makes the
+    alternative claim, and its own penalty rate (a column of contracts.csv kept in `extra`) is noted."""
     import json
 
+    import polars as pl
     from typer.testing import CliRunner
 
     from leaseguard.cli.main import app
@@ -229,6 +252,10 @@ def test_cases_claim_reads_the_store_and_agrees_with_the_book(store_engine: obje
     assert all(r.rejected == 0 for r in import_paths(engine, paths))  # type: ignore[arg-type]
     env = {HOME_ENV: "", DATABASE_URL_ENV: engine.url.render_as_string(hide_password=False)}  # type: ignore[attr-defined]
     workspace = init_workspace(tmp_path / "ws")
+    config = workspace.root / "leaseguard.yaml"
+    config.write_text(
+        config.read_text("utf-8").replace('penalty_daily_rate: "0"', 'penalty_daily_rate: "0.0005"'), "utf-8"
+    )
     runner = CliRunner()
     day = "2024-05-20"
     result = runner.invoke(
@@ -237,12 +264,20 @@ def test_cases_claim_reads_the_store_and_agrees_with_the_book(store_engine: obje
     assert result.exit_code == 0, result.output
     claim = json.loads(result.output)
     items = {line["item"]: line for line in claim["lines"]}
-    book = BookPositions.from_engine(engine)  # type: ignore[arg-type]
-    overdue = book.at(D(2024, 5, 20)).filter(book.at(D(2024, 5, 20))["contract_no"] == "K1")[
-        "overdue_amount_fen"
-    ][0]
-    assert items["overdue_rent"]["amount"] == f"{overdue // 100:,}.{overdue % 100:02d}"
-    assert "0.03%/日" in items["penalty"]["arithmetic"]  # the contract's own rate, below the cap
+    book = BookPositions.from_engine(engine, Allocation(penalty_daily_rate=Decimal("0.0005")))  # type: ignore[arg-type]
+    overdue, penalty = (
+        book.at(D(2024, 5, 20))
+        .filter(pl.col("contract_no") == "K1")
+        .select("overdue_amount_fen", "penalty_due_fen")
+        .row(0)
+    )
+    assert penalty > 0
+    assert (
+        items["overdue_rent"]["amount"] == claim["overdue_rent"] == f"{overdue // 100:,}.{overdue % 100:02d}"
+    )
+    assert items["penalty"]["amount"] == claim["penalty"] == f"{penalty // 100:,}.{penalty % 100:02d}"
+    assert "0.05%/日" in items["penalty"]["arithmetic"]
+    assert any("the contract states a penalty of 0.03%/日" in note for note in claim["notes"])
     assert claim["accelerated"] is True and items["deposit_offset"]["amount"] == "-1,000.00"
     # The alternative uses the latest appraisal by the claim date (60,000.00 of 1 June is not yet known).
     assert claim["alternative_shortfall"] is not None and "90,000.00" in result.output

@@ -40,9 +40,10 @@ cases_app = typer.Typer(
 )
 
 
-def _claim_rules(path: Path | None) -> ClaimRules:
+def _claim_rules(path: Path | None, opened: Workspace) -> ClaimRules:
+    # The workspace's book settings come with the rules: the claim's overdue rent and penalty are the book's.
     try:
-        return load_claim_rules(path)
+        return load_claim_rules(path, opened.setting("book", default={}))
     except ClaimRulesError as error:
         fail(str(error))
 
@@ -61,8 +62,9 @@ def claim(
     deposit set off, the costs of enforcement and the alternative (assets returned plus the shortfall), each
     figure with its arithmetic."""
     day = parse_day(as_of)
-    claim_rules = _claim_rules(rules)
-    engine = open_workspace(workspace).engine()
+    opened = open_workspace(workspace)
+    claim_rules = _claim_rules(rules, opened)
+    engine = opened.engine()
     try:
         result = claim_for_contract(engine, contract_no, day, claim_rules)
     except (UnknownContractError, NotDefaultedError, ClaimRulesError, ValueError) as error:
@@ -104,8 +106,8 @@ def open_(
 ) -> None:
     """Open an enforcement case: the claim on the day is stored with it and deposited in the evidence log."""
     day = parse_day(as_of)
-    claim_rules = _claim_rules(rules)
     opened = open_workspace(workspace)
+    claim_rules = _claim_rules(rules, opened)
     signer = _signer(opened)
     engine = opened.engine()
     try:
@@ -230,8 +232,8 @@ def generate(
         checked_environment(templates)
     except TemplateFieldError as error:
         fail(str(error))
-    claim_rules = _claim_rules(rules)
     opened = open_workspace(workspace)
+    claim_rules = _claim_rules(rules, opened)
     signer = _signer(opened)
     engine = opened.engine()
     try:

@@ -15,12 +15,13 @@ from leaseguard.classification.rules import CLASSES, SHIPPED, RuleSetError, load
 from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace, parse_day, progress_bar
 from leaseguard.evidence import EvidenceError, log_settings
 from leaseguard.portfolio.allocation import Allocation, AllocationError
+from leaseguard.portfolio.positions import BookPositions
 
 run_app = typer.Typer(name="run", help="Batch jobs over the whole book.", no_args_is_help=True)
 
 EXPORT_COLUMNS = (
     "contract_no", "as_of", "dpd", "outstanding_principal", "overdue_amount", "class", "deciding_rule", "provision",
-    "lessor", "claim_balance", "reasons",
+    "lessor", "claim_balance", "reasons", "overdue_rent", "penalty_due",
 )  # fmt: skip
 DEFAULT_RULES = "cbirc-2023"
 
@@ -118,16 +119,30 @@ def export(
     workspace: WorkspaceOption = None,
 ) -> None:
     """One row per contract of a classified day: contract_no, as_of, dpd, outstanding_principal,
-    overdue_amount, class, deciding_rule, provision (money in yuan), then lessor, claim_balance, reasons."""
+    overdue_amount, class, deciding_rule, provision (money in yuan), then lessor, claim_balance, reasons, and
+    overdue_rent and penalty_due: the book's rent overdue and penalty owed on the day under the workspace's
+    `book:` settings, the figures `cases claim` and `book schedule` give."""
     day = parse_day(as_of, "--as-of")
     opened = open_workspace(workspace)
+    try:
+        allocation = Allocation.from_settings(opened.setting("book", default={}))
+    except AllocationError as error:
+        fail(str(error))
     engine = opened.engine()
     try:
         frame = stored_day(engine, day)
+        # Penalty owed is not stored with the day's classes; both figures come from the book as it stands.
+        owed = None if frame is None else BookPositions.from_engine(engine, allocation).at(day)
     finally:
         engine.dispose()
-    if frame is None:
+    if frame is None or owed is None:
         fail(f"no daily run is stored for {day}: run `leaseguard run daily --as-of {day}` first")
+    frame = frame.join(
+        owed.select("contract_no", pl.col("overdue_amount_fen").alias("overdue_rent_fen"), "penalty_due_fen"),
+        on="contract_no",
+        how="left",
+    )
+    moved = frame.filter(pl.col("overdue_rent_fen") != pl.col("overdue_amount_fen")).height
     frame.select(
         "contract_no",
         pl.col("as_of").cast(pl.String),
@@ -140,8 +155,16 @@ def export(
         "lessor",
         _yuan("claim_balance_fen").alias("claim_balance"),
         "reasons",
+        _yuan("overdue_rent_fen").alias("overdue_rent"),
+        _yuan("penalty_due_fen").alias("penalty_due"),
     ).write_csv(out)
     console.print(f"{frame.height:,} contracts of {day} → {out}")
+    if moved:
+        console.print(
+            f"[yellow]warning:[/] {moved:,} contracts' overdue_amount stored by the run of {day} differs from "
+            f"overdue_rent in the book now (payments or book: settings changed since): rerun "
+            f"`leaseguard run daily --as-of {day}`"
+        )
 
 
 def register(app: typer.Typer, book_app: typer.Typer) -> None:

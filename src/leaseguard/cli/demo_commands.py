@@ -50,7 +50,12 @@ def _case_files(workspace: Workspace, engine: Engine, day: dt.date) -> Path | No
     out = workspace.root / "cases"
     with console.status(f"writing case files for {len(chosen)} loss-class contracts"):
         summary = generate_case_files(
-            engine, day, out, load_claim_rules(None), log_settings(workspace).signer, contracts=chosen
+            engine,
+            day,
+            out,
+            load_claim_rules(None, workspace.setting("book", default={})),
+            log_settings(workspace).signer,
+            contracts=chosen,
         )
     console.print(
         f"[bold]case files[/] {summary.generated} written, {summary.skipped} skipped with a reason → {out} "

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace, parse_day
-from leaseguard.portfolio.allocation import Allocation, AllocationError
+from leaseguard.portfolio.allocation import MICRO, Allocation, AllocationError
 from leaseguard.portfolio.positions import BookPositions, read_contract
 from leaseguard.portfolio.schedule import Instalment, internal_rate_of_return
+
+
+def _micro_yuan(micro: int) -> str:
+    return f"{(Decimal(micro) / (100 * MICRO)).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,}"
 
 
 def schedule(
@@ -21,8 +26,9 @@ def schedule(
     ] = None,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """A contract's instalments (from its terms, or as imported), when each was paid in full, where the
-    contract stands on a day, and its internal rate of return."""
+    """A contract's instalments (from its terms, or as imported), when each was paid in full, what of each
+    is unpaid and the penalty it accrued by a day, where the contract stands then (rent overdue and penalty
+    owed: the figures of `book export` and `cases claim`), and its internal rate of return."""
     day = parse_day(as_of) if as_of else dt.date.today()
     opened = open_workspace(workspace)
     try:
@@ -40,24 +46,40 @@ def schedule(
     book = BookPositions.from_frames(contracts, payments, lines, allocation)
     terms = contracts.row(0, named=True)
     instalments = book.instalments.sort("number")
+    state = book.contract_state(contract_no, day)
     table = Table(
         title=f"{contract_no}: {terms['method']}, {terms['frequency']}, rate {terms['annual_rate']}"
     )
     for header in ("no.", "due", "principal", "interest", "amount", "paid in full on"):
         table.add_column(header, justify="right")
-    for line in instalments.iter_rows(named=True):
+    arrears = Table(title=f"on {day}: unpaid and penalty accrued (the figures of cases claim)")
+    for header in ("no.", "due", "unpaid", "penalty accrued"):
+        arrears.add_column(header, justify="right")
+    for k, line in enumerate(instalments.iter_rows(named=True)):
         paid_on = line["paid_in_full_on"]
         shown = "" if paid_on is None or paid_on > day else str(paid_on)
         table.add_row(
             str(line["number"]), str(line["due_date"]), f"{line['principal_fen'] / 100:,.2f}",
             f"{line['interest_fen'] / 100:,.2f}", f"{line['amount_fen'] / 100:,.2f}", shown,
         )  # fmt: skip
+        unpaid, accrued = int(state.unpaid_fen[k]), int(state.accrued_micro[k])
+        if unpaid or accrued:
+            arrears.add_row(
+                str(line["number"]), str(line["due_date"]), f"{unpaid / 100:,.2f}", _micro_yuan(accrued)
+            )
     console.print(table)
+    if arrears.row_count:
+        console.print(arrears)
     position = book.at(day).row(0, named=True)
     console.print(
-        f"on {day}: {position['status']}, {position['dpd']} days past due, overdue "
-        f"{position['overdue_amount_fen'] / 100:,.2f}, penalty {position['penalty_due_fen'] / 100:,.2f}, "
-        f"outstanding principal {position['outstanding_principal_fen'] / 100:,.2f} (yuan)"
+        f"on {day}: {position['status']}, {position['dpd']} days past due, outstanding principal "
+        f"{position['outstanding_principal_fen'] / 100:,.2f} (yuan)"
+    )
+    # One short line each, so a narrow terminal does not break a figure.
+    console.print(f"overdue rent {position['overdue_amount_fen'] / 100:,.2f} (yuan)")
+    console.print(
+        f"penalty {position['penalty_due_fen'] / 100:,.2f} (yuan; accrued {_micro_yuan(int(state.accrued_micro.sum()))}"
+        f", paid {state.penalty_paid_fen / 100:,.2f})"
     )
     as_instalments = [
         Instalment(n, due, principal, interest, 0, principal + interest, 0)

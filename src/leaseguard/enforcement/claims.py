@@ -1,10 +1,15 @@
 """What a lessor claims from a defaulted lease on a day, every figure with the arithmetic behind it.
 
-Conventions (the claim rules file holds every number):
-- payments pay rent oldest instalment first (a reversal takes rent back); penalty interest is claimed on
-  each overdue instalment from the day after it fell due to the claim date, on the part still unpaid in each
-  stretch between payments, at the contract's daily rate capped at a multiple of the one-year LPR / 360;
-  each instalment's penalty is rounded half up to the fen;
+Conventions (the claim rules file holds every number; the workspace's `book:` settings say how payments
+are applied, so the claim and the book agree to the fen):
+- overdue rent and penalty interest are the book's, from the same allocation pass under the same settings
+  (`portfolio.allocation`: order penalty first or last, `book.penalty_daily_rate`, deposit held or offset at
+  maturity; instalments oldest first, a reversal takes rent back, penalty settled stays settled): the overdue
+  rent is what is unpaid of the instalments due by the claim date, the penalty what accrued on each overdue
+  instalment from its due date, on the part still unpaid in each stretch between payments, less penalty
+  already paid, rounded half up to the fen once for the contract. A cap of the claim rules, or a rate the
+  contract states, that differs from the book's rate is noted, not applied (a second rate would be a second
+  definition of what is owed);
 - once enough instalments are overdue and the contract allows it, the rent not yet due is claimed now
   (all of it, or its principal only), less any rent paid ahead;
 - liquidated damages, the nominal purchase price (when all rent is claimed), then the deposit is set off
@@ -24,6 +29,10 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from leaseguard.enforcement.rules import ClaimRules, Tier
+from leaseguard.portfolio.allocation import MICRO, ContractState
+from leaseguard.portfolio.positions import contract_on_day
+
+_EPOCH = dt.date(1970, 1, 1)
 
 
 class NotDefaultedError(ValueError):
@@ -41,7 +50,7 @@ class ClaimInput:
     ]  # number, due date, principal (residual incl.), interest
     payments: tuple[tuple[dt.date, int], ...]  # paid date, amount (negative: a reversal)
     asset_value_fen: int | None = None  # the latest appraised disposal value of the leased assets
-    penalty_daily_rate: Decimal | None = None  # the contract's own rate, where it states one
+    penalty_daily_rate: Decimal | None = None  # the contract's own rate, where it states one (noted only)
     acceleration_allowed: bool | None = None  # the contract's own clause, where it states one
     annual_rate: Decimal = Decimal(0)  # the lease's own rate, for the cap on total financing cost
     residual_value_fen: int = 0
@@ -72,6 +81,9 @@ class Claim:
     # Terminate and take the assets back instead: the loss to claim (negative: a surplus owed to the lessee).
     alternative_shortfall_fen: int | None = None
     alternative_arithmetic: str = ""
+    # The book's figures on the claim date (also the overdue_rent and penalty lines, where not nothing).
+    overdue_rent_fen: int = 0
+    penalty_fen: int = 0
 
     def line(self, item: str) -> ClaimLine | None:
         return next((line for line in self.lines if line.item == item), None)
@@ -88,6 +100,7 @@ def claim_document(claim: Claim) -> dict[str, object]:
         "contract_no": claim.contract_no, "claim_date": claim.claim_date.isoformat(),
         "lines": [{"item": x.item, "label": x.label, "amount": yuan(x.amount_fen), "arithmetic": x.arithmetic}
                   for x in claim.lines],
+        "overdue_rent": yuan(claim.overdue_rent_fen), "penalty": yuan(claim.penalty_fen),
         "claim": yuan(claim.claim_fen), "costs": yuan(claim.costs_fen), "total": yuan(claim.total_fen),
         "accelerated": claim.accelerated, "notes": list(claim.notes),
         "alternative_shortfall": None if claim.alternative_shortfall_fen is None
@@ -102,6 +115,13 @@ def _percent(rate: Decimal) -> str:
 
 def _round(value: Decimal) -> int:
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def _micro_yuan(micro: int) -> str:
+    """Millionths of a fen in yuan, every digit kept (trailing zeros dropped, at least two decimals)."""
+    whole, rest = divmod(abs(micro), 100 * MICRO)
+    decimals = f"{rest:08d}".rstrip("0").ljust(2, "0")
+    return f"{'-' if micro < 0 else ''}{whole:,}.{decimals}"
 
 
 def tiered_fee(amount_fen: int, tiers: tuple[Tier, ...]) -> tuple[int, str]:
@@ -121,8 +141,17 @@ def tiered_fee(amount_fen: int, tiers: tuple[Tier, ...]) -> tuple[int, str]:
     return fee, f"{' + '.join(parts) or '0'} = {yuan(fee)}"
 
 
-def _effective_rate(claim: ClaimInput, rules: ClaimRules, day: dt.date) -> tuple[Decimal, str]:
-    rate = claim.penalty_daily_rate if claim.penalty_daily_rate is not None else rules.penalty_daily_rate
+def _rate_notes(claim: ClaimInput, rules: ClaimRules, day: dt.date) -> list[str]:
+    """What the claim rules and the contract say about the book's penalty rate: the claim states the book's
+    figure, so a cap or a rate of the contract's own is a note for the person reading it, not a second
+    computation."""
+    rate = rules.allocation.penalty_daily_rate
+    notes = []
+    if claim.penalty_daily_rate is not None and claim.penalty_daily_rate != rate:
+        notes.append(
+            f"the contract states a penalty of {_percent(claim.penalty_daily_rate)}/日; the claim and the book "
+            f"both use book.penalty_daily_rate {_percent(rate)}/日"
+        )
     caps: list[tuple[Decimal, str]] = []
     if rules.cap_lpr_multiple is not None:
         basis = claim.start_date if rules.cap_basis == "contract_start" else day
@@ -134,45 +163,46 @@ def _effective_rate(claim: ClaimInput, rules: ClaimRules, day: dt.date) -> tuple
         caps.append((room / 360, f"({_percent(rules.cap_financing_cost_annual)} − 租赁年利率 "
                                  f"{_percent(claim.annual_rate)}) / 360"))  # fmt: skip
     lowest = min(caps, default=None)
-    if lowest is None or rate <= lowest[0]:
-        return rate, f"{_percent(rate)}/日"
-    shown = _percent(lowest[0].quantize(Decimal("1e-9")))
-    return lowest[0], f"{lowest[1]} ≈ {shown}/日 (合同 {_percent(rate)}/日, 以上限为准)"
+    if rate and lowest is not None and rate > lowest[0]:
+        shown = _percent(lowest[0].quantize(Decimal("1e-9")))
+        notes.append(
+            f"penalty rate {_percent(rate)}/日 is above the cap of the claim rules, {lowest[1]} ≈ {shown}/日: "
+            "a court may reduce the penalty (违约金过高可请求调减)"
+        )
+    return notes
+
+
+def _stretches(
+    state: ContractState, due: dt.date, amount: int, cumulative_due: int, day: dt.date
+) -> list[tuple[int, int]]:
+    """The stretches (rent unpaid, days) on which an instalment accrued penalty, between the payments the
+    pass applied: the explanation of `state.accrued_micro`, which is the figure."""
+    events = [(_EPOCH + dt.timedelta(days=int(on)), int(rent)) for on, rent in
+              zip(state.payment_day, state.cumulative_rent_fen, strict=True)]  # fmt: skip
+    stretches, rent, last = [], 0, None
+    for on, rent_after in [*events, (day, 0)]:
+        if on > due:
+            owed = min(max(cumulative_due - rent, 0), amount)
+            days = (on - (due if last is None else max(due, last))).days
+            if owed and days:
+                stretches.append((owed, days))
+        rent, last = rent_after, on
+    return stretches
 
 
 def compute_claim(claim: ClaimInput, rules: ClaimRules, day: dt.date) -> Claim:
-    """The claim on `day`; NotDefaultedError when nothing is overdue then."""
-    instalments = sorted(claim.instalments)
-    payments = sorted((p for p in claim.payments if p[0] <= day), key=lambda p: (p[0], -p[1]))
+    """The claim on `day`; NotDefaultedError when nothing is overdue then. Rent overdue and penalty are the
+    book's: the same allocation pass under the same `book:` settings (`rules.allocation`)."""
+    instalments, state = contract_on_day(claim.instalments, claim.payments, claim.deposit_fen, rules.allocation,
+                                         day)  # fmt: skip
     cumulative_due, running = [], 0
     for _, _, principal, interest in instalments:
         running += principal + interest
         cumulative_due.append(running)
-    # Rent paid after each payment day: (day, total), the total never below nothing.
-    paid_after: list[tuple[dt.date, int]] = []
-    total_paid = 0
-    for paid_on, amount in payments:
-        total_paid += amount
-        if paid_after and paid_after[-1][0] == paid_on:
-            paid_after[-1] = (paid_on, max(total_paid, 0))
-        else:
-            paid_after.append((paid_on, max(total_paid, 0)))
-
-    def paid_by(moment: dt.date) -> int:
-        paid = 0
-        for paid_on, total in paid_after:
-            if paid_on > moment:
-                break
-            paid = total
-        return paid
-
-    def unpaid(index: int, paid: int) -> int:
-        amount = instalments[index][2] + instalments[index][3]
-        return min(max(cumulative_due[index] - paid, 0), amount)
-
-    rent_paid = paid_by(day)
+    rent_paid = state.rent_paid_fen
+    unpaid = [int(value) for value in state.unpaid_fen]
     due_now = [k for k, (_, due, _, _) in enumerate(instalments) if due <= day]
-    overdue = [k for k in due_now if unpaid(k, rent_paid) > 0]
+    overdue = [k for k in due_now if unpaid[k] > 0]
     if not overdue:
         raise NotDefaultedError(
             f"{claim.contract_no}: nothing is overdue on {day}; there is no claim to make"
@@ -180,36 +210,31 @@ def compute_claim(claim: ClaimInput, rules: ClaimRules, day: dt.date) -> Claim:
     lines: list[ClaimLine] = []
     notes: list[str] = []
 
-    overdue_rent = sum(unpaid(k, rent_paid) for k in overdue)
+    overdue_rent = state.overdue_rent_fen
     lines.append(ClaimLine("overdue_rent", "逾期租金", overdue_rent, " + ".join(
-        f"第{instalments[k][0]}期({instalments[k][1]}) {yuan(unpaid(k, rent_paid))}" for k in overdue
+        f"第{instalments[k][0]}期({instalments[k][1]}) {yuan(unpaid[k])}" for k in overdue
     ) + f" = {yuan(overdue_rent)}"))  # fmt: skip
 
-    rate, rate_text = _effective_rate(claim, rules, day)
-    penalty_total = 0
-    penalty_parts = []
-    for k, (number, due, _, _) in enumerate(instalments):
-        if due >= day:
-            break
-        start, owed, accrued, stretches = due, unpaid(k, paid_by(due)), Decimal(0), []
-        for paid_on, total in paid_after:
-            if paid_on <= due:
-                continue
-            if owed:
-                accrued += owed * rate * (paid_on - start).days
-                stretches.append(f"{yuan(owed)} × {(paid_on - start).days}天")
-            start, owed = paid_on, unpaid(k, total)
-        if owed:
-            accrued += owed * rate * (day - start).days
-            stretches.append(f"{yuan(owed)} × {(day - start).days}天")
-        amount = _round(accrued)
-        if amount:
-            penalty_total += amount
-            penalty_parts.append(f"第{number}期 ({' + '.join(stretches)}) × r = {yuan(amount)}")
-    if penalty_total:
-        lines.append(ClaimLine("penalty", "逾期违约金(按日计算至" + day.isoformat() + ")", penalty_total,
-                               f"r = {rate_text}; " + "; ".join(penalty_parts)
-                               + f"; 合计 {yuan(penalty_total)}"))  # fmt: skip
+    rate = rules.allocation.penalty_daily_rate
+    penalty = state.penalty_due_fen
+    if penalty:
+        penalty_parts: list[str] = []
+        for k, (number, due, principal, interest) in enumerate(instalments):
+            accrued = int(state.accrued_micro[k])
+            if accrued:
+                found = _stretches(state, due, principal + interest, cumulative_due[k], day)
+                stretches = " + ".join(f"{yuan(owed)} × {days}天" for owed, days in found)
+                penalty_parts.append(f"第{number}期 ({stretches}) × r = {_micro_yuan(accrued)}")
+        accrued_total = _round(Decimal(int(state.accrued_micro.sum())) / MICRO)
+        order = "先还违约金" if rules.allocation.penalty_first else "先还租金"
+        text = f"r = {_percent(rate)}/日 (book.penalty_daily_rate, {order}); " + "; ".join(penalty_parts)
+        text += f"; 应计合计 {yuan(accrued_total)}"
+        if state.penalty_paid_fen:
+            text += f" − 已收违约金 {yuan(state.penalty_paid_fen)}"
+        settled_exactly = accrued_total - state.penalty_paid_fen == penalty
+        text += f" = {yuan(penalty)}" if settled_exactly else f"; 尚欠(逐笔按分结清后) {yuan(penalty)}"
+        lines.append(ClaimLine("penalty", "逾期违约金(按日计算至" + day.isoformat() + ")", penalty, text))
+    notes.extend(_rate_notes(claim, rules, day))
 
     allowed = (
         claim.acceleration_allowed if claim.acceleration_allowed is not None else rules.acceleration_allowed
@@ -250,12 +275,20 @@ def compute_claim(claim: ClaimInput, rules: ClaimRules, day: dt.date) -> Claim:
                                f"合同约定 {yuan(rules.nominal_purchase_price_fen)}"))  # fmt: skip
 
     before_deposit = sum(line.amount_fen for line in lines)
-    if claim.deposit_fen:
-        offset = min(claim.deposit_fen, before_deposit)
+    maturity = instalments[-1][1] if instalments else day
+    # Offset at maturity, the deposit is a payment the pass already applied: set off once, not twice.
+    deposit_left = (
+        0 if rules.allocation.deposit == "offset_at_maturity" and maturity <= day else claim.deposit_fen
+    )
+    if deposit_left != claim.deposit_fen and claim.deposit_fen:
+        notes.append(f"the deposit of {yuan(claim.deposit_fen)} yuan paid rent on {maturity} "
+                     "(book.deposit: offset_at_maturity)")  # fmt: skip
+    if deposit_left:
+        offset = min(deposit_left, before_deposit)
         lines.append(ClaimLine("deposit_offset", "保证金抵扣", -offset,
-                               f"保证金 {yuan(claim.deposit_fen)}, 抵扣 {yuan(offset)}"))  # fmt: skip
-        if claim.deposit_fen > before_deposit:
-            notes.append(f"the deposit exceeds the claim by {yuan(claim.deposit_fen - before_deposit)} yuan, "
+                               f"保证金 {yuan(deposit_left)}, 抵扣 {yuan(offset)}"))  # fmt: skip
+        if deposit_left > before_deposit:
+            notes.append(f"the deposit exceeds the claim by {yuan(deposit_left - before_deposit)} yuan, "
                          "owed back to the lessee")  # fmt: skip
     claim_fen = sum(line.amount_fen for line in lines)
 
@@ -296,13 +329,13 @@ def compute_claim(claim: ClaimInput, rules: ClaimRules, day: dt.date) -> Claim:
         fees = sum(line.amount_fen for line in lines if line.item in ("penalty", "liquidated_damages"))
         title = claim.title_at_end or rules.title_at_end
         residual = claim.residual_value_fen if title == "lessor" else 0
-        shortfall = overdue_rent + future_rent + fees + residual - claim.asset_value_fen - claim.deposit_fen
+        shortfall = overdue_rent + future_rent + fees + residual - claim.asset_value_fen - deposit_left
         alternative = (
             f"解除合同、返还租赁物: 未付租金 {yuan(overdue_rent)} + 未到期租金 {yuan(future_rent)} + 违约金等 "
             f"{yuan(fees)}"
             + (f" + 残值 {yuan(residual)}" if residual else "")
             + f" − 租赁物评估价值 {yuan(claim.asset_value_fen)}"
-            + (f" − 保证金 {yuan(claim.deposit_fen)}" if claim.deposit_fen else "")
+            + (f" − 保证金 {yuan(deposit_left)}" if deposit_left else "")
             + f" = {yuan(shortfall)}"
         )
         if shortfall < 0:
@@ -321,4 +354,6 @@ def compute_claim(claim: ClaimInput, rules: ClaimRules, day: dt.date) -> Claim:
         notes=tuple(notes),
         alternative_shortfall_fen=shortfall,
         alternative_arithmetic=alternative,
+        overdue_rent_fen=overdue_rent,
+        penalty_fen=penalty,
     )

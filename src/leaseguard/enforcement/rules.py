@@ -1,19 +1,23 @@
-"""Claim rules as data (`defaults/enforcement/claims.yaml`): penalty rate and its LPR cap, acceleration,
+"""Claim rules as data (`defaults/enforcement/claims.yaml`): caps on the penalty rate, acceleration,
 liquidated damages, the nominal purchase price and the costs of enforcement. A file is checked whole before
 use; a broken one is refused naming the file, the setting and the reason."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import itertools
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from leaseguard.portfolio.allocation import Allocation, AllocationError
 
 
 class ClaimRulesError(ValueError):
@@ -32,7 +36,6 @@ class ClaimRules:
     version: int
     source: str
     digest: str
-    penalty_daily_rate: Decimal
     cap_lpr_multiple: Decimal | None
     cap_basis: str  # contract_start | claim_date
     cap_financing_cost_annual: Decimal | None
@@ -51,6 +54,9 @@ class ClaimRules:
     termination_min_unpaid: int = 2
     termination_min_overdue_share: Decimal = Decimal("0.15")
     title_at_end: str = "lessee"
+    # How payments are applied, from the workspace's `book:` settings: the claim's overdue rent and penalty
+    # are the book's (load_claim_rules(path, book)).
+    allocation: Allocation = field(default_factory=Allocation)
 
     def lpr_on(self, day: dt.date) -> Decimal:
         known = [rate for since, rate in self.lpr_one_year if since <= day]
@@ -137,6 +143,11 @@ def parse_claim_rules(text: str, source: str) -> ClaimRules:
     minimum = acceleration.get("min_overdue_instalments")
     if not isinstance(minimum, int) or isinstance(minimum, bool) or minimum < 1:
         raise ClaimRulesError(f"{source}: acceleration.min_overdue_instalments must be a whole number ≥ 1")
+    if "penalty_daily_rate" in data:
+        raise ClaimRulesError(
+            f"{source}: penalty_daily_rate is no longer a claim rule: the claim's penalty is the book's, at the "
+            "workspace's book.penalty_daily_rate, so that the claim and the book agree"
+        )
     version = data.get("version")
     if not isinstance(version, int) or isinstance(version, bool):
         raise ClaimRulesError(f"{source}: version must be a whole number")
@@ -150,9 +161,6 @@ def parse_claim_rules(text: str, source: str) -> ClaimRules:
         version=version,
         source=source,
         digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
-        penalty_daily_rate=_decimal(
-            data.get("penalty_daily_rate"), f"{source}: penalty_daily_rate", high=Decimal("0.01")
-        ),
         cap_lpr_multiple=None if multiple is None else _decimal(multiple, f"{source}: penalty_cap.lpr_multiple"),
         cap_basis=_choice(cap.get("basis"), f"{source}: penalty_cap.basis", ("contract_start", "claim_date")),
         cap_financing_cost_annual=None if financing is None else _decimal(
@@ -182,13 +190,20 @@ def parse_claim_rules(text: str, source: str) -> ClaimRules:
     )  # fmt: skip
 
 
-def load_claim_rules(path: Path | None = None) -> ClaimRules:
-    """The shipped claim rules, or a file of your own."""
+def load_claim_rules(path: Path | None = None, book: Mapping[str, Any] | None = None) -> ClaimRules:
+    """The shipped claim rules, or a file of your own, with the workspace's `book:` settings (the defaults
+    when None) for how payments are applied."""
+    try:
+        allocation = Allocation.from_settings(book)
+    except AllocationError as error:
+        raise ClaimRulesError(str(error)) from None
     if path is None:
         text = (
             resources.files("leaseguard.defaults").joinpath("enforcement", "claims.yaml").read_text("utf-8")
         )
-        return parse_claim_rules(text, "claims.yaml")
+        return dataclasses.replace(parse_claim_rules(text, "claims.yaml"), allocation=allocation)
     if not path.is_file():
         raise ClaimRulesError(f"{path}: no such claim-rules file")
-    return parse_claim_rules(path.read_text(encoding="utf-8"), str(path))
+    return dataclasses.replace(
+        parse_claim_rules(path.read_text(encoding="utf-8"), str(path)), allocation=allocation
+    )

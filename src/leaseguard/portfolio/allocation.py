@@ -104,6 +104,74 @@ class Allocated:
 
 
 @numba.njit(cache=True)
+def _allocate_contract(
+    first: int,
+    stop: int,
+    payment_begin: int,
+    payment_end: int,
+    due_day: np.ndarray,
+    amount: np.ndarray,
+    cumulative_due: np.ndarray,
+    paid_day: np.ndarray,
+    paid_amount: np.ndarray,
+    rate_micro: int,
+    penalty_first: bool,
+    rent: np.ndarray,
+    penalty_paid: np.ndarray,
+    balance_after: np.ndarray,
+    cumulative_rent: np.ndarray,
+    seq: np.ndarray,
+    accrued: np.ndarray,
+) -> None:
+    """One contract's payments, in order. `accrued`, when not empty, gains the penalty accrued on each
+    instalment (millionths of a fen); the book's pass leaves it empty and pays nothing for it."""
+    track = accrued.size > 0
+    rent_paid = 0
+    balance = 0  # penalty owed, in millionths of a fen
+    last_day = -(2**40)
+    oldest = first  # the oldest instalment not fully paid
+    for payment in range(payment_begin, payment_end):
+        day = paid_day[payment]
+        if rate_micro > 0:
+            for i in range(oldest, stop):
+                if due_day[i] >= day:
+                    break
+                unpaid = min(cumulative_due[i] - rent_paid, amount[i])
+                if unpaid > 0:
+                    part = unpaid * rate_micro * (day - max(due_day[i], last_day))
+                    balance += part
+                    if track:
+                        accrued[i] += part
+        owed_penalty = (balance + MICRO // 2) // MICRO
+        value = paid_amount[payment]
+        to_penalty = 0
+        if value > 0:
+            if penalty_first:
+                to_penalty = min(value, owed_penalty)
+            else:
+                rent_due = 0
+                for i in range(stop - 1, first - 1, -1):
+                    if due_day[i] <= day:
+                        rent_due = max(cumulative_due[i] - rent_paid, 0)
+                        break
+                to_penalty = min(value - min(value, rent_due), owed_penalty)
+        balance = max(balance - to_penalty * MICRO, 0)
+        rent_paid += value - to_penalty
+        rent[payment] = value - to_penalty
+        penalty_paid[payment] = to_penalty
+        balance_after[payment] = balance
+        last_day = day
+        cumulative_rent[payment] = rent_paid
+        seq[payment] = payment - payment_begin
+        while oldest < stop and cumulative_due[oldest] <= rent_paid:
+            oldest += 1
+        if value < 0:
+            oldest = first  # a reversal can reopen paid instalments
+            while oldest < stop and cumulative_due[oldest] <= rent_paid:
+                oldest += 1
+
+
+@numba.njit(cache=True)
 def _allocate(
     instalment_start: np.ndarray,
     instalment_stop: np.ndarray,
@@ -124,51 +192,16 @@ def _allocate(
     paid_in_full_day: np.ndarray,
 ) -> None:
     scratch = np.empty(paid_amount.size, dtype=np.int64)
+    untracked = np.empty(0, dtype=np.int64)
     for contract in range(instalment_start.size):
         first, stop = instalment_start[contract], instalment_stop[contract]
-        rent_paid = 0
-        balance = 0  # penalty owed, in millionths of a fen
-        last_day = -(2**40)
-        oldest = first  # the oldest instalment not fully paid
-        for payment in range(payment_start[contract], payment_stop[contract]):
-            day = paid_day[payment]
-            if rate_micro > 0:
-                for i in range(oldest, stop):
-                    if due_day[i] >= day:
-                        break
-                    unpaid = min(cumulative_due[i] - rent_paid, amount[i])
-                    if unpaid > 0:
-                        balance += unpaid * rate_micro * (day - max(due_day[i], last_day))
-            owed_penalty = (balance + MICRO // 2) // MICRO
-            value = paid_amount[payment]
-            to_penalty = 0
-            if value > 0:
-                if penalty_first:
-                    to_penalty = min(value, owed_penalty)
-                else:
-                    rent_due = 0
-                    for i in range(stop - 1, first - 1, -1):
-                        if due_day[i] <= day:
-                            rent_due = max(cumulative_due[i] - rent_paid, 0)
-                            break
-                    to_penalty = min(value - min(value, rent_due), owed_penalty)
-            balance = max(balance - to_penalty * MICRO, 0)
-            rent_paid += value - to_penalty
-            rent[payment] = value - to_penalty
-            penalty_paid[payment] = to_penalty
-            balance_after[payment] = balance
-            last_day = day
-            cumulative_rent[payment] = rent_paid
-            seq[payment] = payment - payment_start[contract]
-            while oldest < stop and cumulative_due[oldest] <= rent_paid:
-                oldest += 1
-            if value < 0:
-                oldest = first  # a reversal can reopen paid instalments
-                while oldest < stop and cumulative_due[oldest] <= rent_paid:
-                    oldest += 1
+        begin, end = payment_start[contract], payment_stop[contract]
+        _allocate_contract(
+            first, stop, begin, end, due_day, amount, cumulative_due, paid_day, paid_amount, rate_micro,
+            penalty_first, rent, penalty_paid, balance_after, cumulative_rent, seq, untracked,
+        )  # fmt: skip
         # An instalment is paid in full from the first payment after which rent paid never again falls
         # below its cumulative amount due (a later reversal takes an earlier "paid" back).
-        begin, end = payment_start[contract], payment_stop[contract]
         kept = scratch[begin:end]
         kept[:] = cumulative_rent[begin:end]
         for j in range(kept.size - 2, -1, -1):
@@ -227,3 +260,66 @@ def allocate_payments(
         out.paid_in_full_day,
     )
     return out
+
+
+@dataclass(frozen=True)
+class ContractState:
+    """One contract on a day, by the same pass as the book: per instalment (schedule order) the rent still
+    unpaid if it is due by the day (fen; 0 for one not yet due) and the penalty accrued on it to the day
+    (millionths of a fen, before any penalty paid); per payment applied (those by the day, in the book's
+    order) its day, the part that paid rent and the rent paid so far; and the totals."""
+
+    unpaid_fen: np.ndarray
+    accrued_micro: np.ndarray
+    payment_day: np.ndarray
+    payment_rent_fen: np.ndarray
+    cumulative_rent_fen: np.ndarray
+    rent_paid_fen: int  # never below nothing: reversals beyond what was paid wait for later payments
+    penalty_paid_fen: int
+    penalty_owed_micro: int  # the penalty still owed on the day, exact
+    overdue_rent_fen: int
+    penalty_due_fen: int  # penalty_owed_micro rounded half up to the fen, as the book's penalty_due_fen
+
+
+def contract_state(
+    due_day: np.ndarray,
+    amount: np.ndarray,
+    cumulative_due: np.ndarray,
+    paid_day: np.ndarray,
+    paid_amount: np.ndarray,
+    allocation: Allocation,
+    day: int,
+) -> ContractState:
+    """One contract's instalments (by number) and payments (in the order the book applies them: by day, a
+    payment before a reversal), days as integers, on `day`: the compiled pass the book runs, with each
+    instalment's accrued penalty kept. A payment of nothing on `day`, after that day's payments, carries the
+    penalty to the day exactly as `BookPositions.at` adds what accrued since the last payment."""
+    taken = np.asarray(paid_day, dtype=np.int64) <= day
+    days = np.append(np.asarray(paid_day, dtype=np.int64)[taken], day)
+    values = np.append(np.asarray(paid_amount, dtype=np.int64)[taken], 0)
+    due = np.asarray(due_day, dtype=np.int64)
+    amounts = np.asarray(amount, dtype=np.int64)
+    cumulative = np.asarray(cumulative_due, dtype=np.int64)
+    rent, penalty_paid, balance_after, cumulative_rent, seq = (
+        np.zeros(days.size, dtype=np.int64) for _ in range(5)
+    )
+    accrued = np.zeros(due.size, dtype=np.int64)
+    _allocate_contract(
+        0, due.size, 0, days.size, due, amounts, cumulative, days, values, allocation.penalty_rate_micro,
+        allocation.penalty_first, rent, penalty_paid, balance_after, cumulative_rent, seq, accrued,
+    )  # fmt: skip
+    rent_paid = max(int(cumulative_rent[-1]), 0)
+    unpaid = np.where(due <= day, np.clip(np.minimum(cumulative - rent_paid, amounts), 0, None), 0)
+    owed = int(balance_after[-1])
+    return ContractState(
+        unpaid_fen=unpaid,
+        accrued_micro=accrued,
+        payment_day=days[:-1],
+        payment_rent_fen=rent[:-1],
+        cumulative_rent_fen=cumulative_rent[:-1],
+        rent_paid_fen=rent_paid,
+        penalty_paid_fen=int(penalty_paid.sum()),
+        penalty_owed_micro=owed,
+        overdue_rent_fen=int(unpaid.sum()),
+        penalty_due_fen=(owed + MICRO // 2) // MICRO,
+    )

@@ -20,6 +20,7 @@ import datetime as dt
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -29,7 +30,14 @@ import pyarrow as pa
 import pyarrow.feather as feather
 from sqlalchemy import Engine, text
 
-from leaseguard.portfolio.allocation import MICRO, NEVER, Allocation, allocate_payments
+from leaseguard.portfolio.allocation import (
+    MICRO,
+    NEVER,
+    Allocation,
+    ContractState,
+    allocate_payments,
+    contract_state,
+)
 from leaseguard.portfolio.schedule import MONTHS_PER_PERIOD, build_schedule
 from leaseguard.store.db import as_date
 from leaseguard.synth.instalments import RATE_SCALE, schedules
@@ -335,6 +343,38 @@ def allocate(
     return instalments, numbered
 
 
+_EPOCH = dt.date(1970, 1, 1)
+
+
+def contract_on_day(
+    instalments: Sequence[tuple[int, dt.date, int, int]],
+    payments: Sequence[tuple[dt.date, int]],
+    deposit_fen: int,
+    allocation: Allocation,
+    day: dt.date,
+) -> tuple[list[tuple[int, dt.date, int, int]], ContractState]:
+    """One contract (instalments: number, due date, principal with residual, interest; payments: day, amount,
+    negative for a reversal) on `day`, applied as `BookPositions` applies the whole book: payments by day, a
+    payment before a reversal, and under `deposit: offset_at_maturity` the deposit paid on the last due date.
+    The instalments by number, and the contract's state (`allocation.contract_state`)."""
+    ordered = sorted(instalments)
+    paid = list(payments)
+    if allocation.deposit == "offset_at_maturity" and deposit_fen > 0 and ordered:
+        paid.append((max(due for _, due, _, _ in ordered), deposit_fen))
+    paid.sort(key=lambda payment: (payment[0], -payment[1]))
+    amounts = np.array([p + i for _, _, p, i in ordered], dtype=np.int64)
+    state = contract_state(
+        np.array([(due - _EPOCH).days for _, due, _, _ in ordered], dtype=np.int64),
+        amounts,
+        np.cumsum(amounts),
+        np.array([(on - _EPOCH).days for on, _ in paid], dtype=np.int64),
+        np.array([value for _, value in paid], dtype=np.int64),
+        allocation,
+        (day - _EPOCH).days,
+    )
+    return ordered, state
+
+
 @dataclass
 class BookPositions:
     """A book's schedule and payments, ready to say where every contract stands on any day."""
@@ -393,6 +433,24 @@ class BookPositions:
             .join(self.contracts.select("contract", "contract_no"), on="contract")
             .select("contract_no", "first_on", "excess_fen")
             .sort("contract_no")
+        )
+
+    def contract_state(self, contract_no: str, day: dt.date) -> ContractState:
+        """One contract of the book on `day`, per instalment (by number), from the same pass and the same
+        payments (the deposit included where it is offset) as `at`."""
+        found = self.contracts.filter(pl.col("contract_no") == contract_no)["contract"]
+        if found.is_empty():
+            raise KeyError(contract_no)
+        instalments = self.instalments.filter(pl.col("contract") == found[0]).sort("number")
+        payments = self.payments.filter(pl.col("contract") == found[0])  # already in the order applied
+        return contract_state(
+            _day_numbers(instalments["due_date"]),
+            instalments["amount_fen"].to_numpy(),
+            instalments["cumulative_due_fen"].to_numpy(),
+            _day_numbers(payments["paid_date"]),
+            payments["amount_fen"].to_numpy(),
+            self.allocation,
+            (day - _EPOCH).days,
         )
 
     @classmethod
