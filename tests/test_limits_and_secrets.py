@@ -23,6 +23,7 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import make_url
+from sqlalchemy import select as sql_select
 from typer.testing import CliRunner
 
 from conftest import migrated_store, running
@@ -33,7 +34,7 @@ from leaseguard.evidence import service as evidence
 from leaseguard.evidence.checkpoint import NoteSigner
 from leaseguard.ingest import import_paths
 from leaseguard.store.db import create_store_engine, session_factory, shown_url, upgrade_schema
-from leaseguard.store.models import ImportRun
+from leaseguard.store.models import Contract, ImportRun
 from leaseguard.store.models import IndicatorReport as ReportRow
 from leaseguard.tenancy import add_lessor, create_key
 from leaseguard.workspace import DATABASE_URL_ENV, HOME_ENV, WorkspaceError, find_workspace, init_workspace
@@ -440,8 +441,9 @@ ODD_NUMBERS = [
     "HT%2F",
     "融资租赁合同〔2024〕第001号",
     "HT?a=1&b=2",
+    "HT/payments",
 ]
-ODD_ASSETS = ["AS/1", "AS 2#3", "AS%2F", "设备/甲-1"]
+ODD_ASSETS = ["AS/1", "AS 2#3", "AS%2F", "设备/甲-1", "AS/valuations"]
 CONTRACT_HEADER = (
     "contract_no,lessor,lessee_id,lessee_name,lessee_type,start_date,term_months,principal,annual_rate,"
     "method,frequency"
@@ -477,11 +479,11 @@ def odd_book(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         reports = import_paths(engine, [book])
         # Accepted on import: every row of every file went in.
         assert sorted((Path(r.file).name, r.rows_read, r.rejected) for r in reports) == [
-            ("assets.csv", 4, 0),
-            ("contracts.csv", 7, 0),
+            ("assets.csv", 5, 0),
+            ("contracts.csv", 8, 0),
             ("lessors.csv", 2, 0),
-            ("payments.csv", 6, 0),
-            ("valuations.csv", 4, 0),
+            ("payments.csv", 7, 0),
+            ("valuations.csv", 5, 0),
         ], reports
         with session_factory(engine)() as session, session.begin():
             key = create_key(session, lessor="ALPHA", role="analyst").key
@@ -544,3 +546,29 @@ def test_a_broken_config_is_reported_without_quoting_its_lines(tmp_path: Path) -
         f"{config}: not valid YAML: line 3, column 1: expected ',' or ']', but got '<stream end>' "
         "(while parsing a flow sequence from line 2, column 15)"
     )
+
+
+def test_an_identifier_no_url_can_carry_is_a_row_error(tmp_path: Path) -> None:
+    """A contract number with a line break or tab could never be read back by URL: refused by line and field."""
+    engine = create_store_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    upgrade_schema(engine)
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "lessors.csv").write_text("code,name\nALPHA,Alpha Leasing\n", encoding="utf-8")
+    rows = [
+        _contract_row('"HT\n2"', "ALPHA"),
+        _contract_row('"HT\t3"', "ALPHA"),
+        _contract_row("HT-4", "ALPHA"),
+    ]
+    (book / "contracts.csv").write_text("\n".join([CONTRACT_HEADER, *rows]) + "\n", encoding="utf-8")
+    try:
+        reports = {Path(r.file).name: r for r in import_paths(engine, [book])}
+        contracts = reports["contracts.csv"]
+        assert (contracts.rows_read, contracts.rejected) == (3, 2)
+        assert [(e.line, e.column) for e in contracts.errors] == [(2, "contract_no"), (4, "contract_no")]
+        assert all("control character" in e.reason for e in contracts.errors)
+        with session_factory(engine)() as session:
+            stored = session.scalars(sql_select(Contract.contract_no)).all()
+        assert stored == ["HT-4"]
+    finally:
+        engine.dispose()

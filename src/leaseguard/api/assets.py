@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 
 from leaseguard.api.deps import SessionDep, require
+from leaseguard.api.identifiers import names_the_sub_resource
 from leaseguard.api.money import optional_yuan, yuan
 from leaseguard.api.pagination import Page, encode_cursor, page_window
 from leaseguard.api.problems import ProblemError, problem_responses
@@ -118,9 +119,15 @@ def list_assets(
 @router.get(
     "/{asset_id:path}/valuations",
     summary="Valuations of one of your assets",
-    responses=problem_responses(404),
+    response_model=None,
+    responses={200: {"model": ValuationsOut}, **problem_responses(404)},
 )
-def asset_valuations(principal: CanRead, session: SessionDep, asset_id: str) -> ValuationsOut:
+def asset_valuations(
+    request: Request, principal: CanRead, session: SessionDep, asset_id: str
+) -> ValuationsOut | Response:
+    if not names_the_sub_resource(request, "valuations"):
+        asset = get_asset(principal, session, f"{asset_id}/valuations")
+        return Response(asset.model_dump_json(), media_type="application/json")
     rows = book.asset_valuations(session, principal.lessor, asset_id)
     if rows is None:
         raise _not_found()

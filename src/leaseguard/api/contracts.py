@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 
 from leaseguard.api.deps import SessionDep, require
+from leaseguard.api.identifiers import names_the_sub_resource
 from leaseguard.api.money import rate, yuan
 from leaseguard.api.pagination import Page, encode_cursor, page_window
 from leaseguard.api.problems import ProblemError, problem_responses
@@ -113,14 +114,20 @@ def list_contracts(
 
 
 # A contract number may hold any character the importer takes, "/" included, and the server decodes %2F
-# before routing: `:path` lets the number span segments. The payments route comes first, so a number
-# ending in "/payments" reads as that number's payments.
+# before routing: `:path` lets the number span segments. The payments route comes first; a number that itself
+# ends in "/payments" was sent as "%2Fpayments", which the undecoded path tells apart.
 @router.get(
     "/{contract_no:path}/payments",
     summary="Payments of one of your contracts",
-    responses=problem_responses(404),
+    response_model=None,
+    responses={200: {"model": PaymentsOut}, **problem_responses(404)},
 )
-def contract_payments(principal: CanRead, session: SessionDep, contract_no: str) -> PaymentsOut:
+def contract_payments(
+    request: Request, principal: CanRead, session: SessionDep, contract_no: str
+) -> PaymentsOut | Response:
+    if not names_the_sub_resource(request, "payments"):
+        contract = get_contract(principal, session, f"{contract_no}/payments")
+        return Response(contract.model_dump_json(), media_type="application/json")
     rows = book.contract_payments(session, principal.lessor, contract_no)
     if rows is None:
         raise _not_found()

@@ -29,6 +29,7 @@ TRUE_WORDS = ("true", "t", "1", "yes", "y", "是")
 FALSE_WORDS = ("false", "f", "0", "no", "n", "否")
 MISSING = "missing required value"
 NUL = "contains a NUL byte"
+CONTROL = "an identifier may not contain a line break, tab or other control character"
 EXTRA = "extra"
 
 # Reference columns joined in from the store.
@@ -206,6 +207,9 @@ class _Checks:
         value, reason = _PARSERS[spec.type](self, spec, raw)
         self.values.append(value.alias(self.value_name(spec.name)))
         self.reason(spec.name, reason)
+        if spec.store_column in self.kind.key:
+            # An identifier is read back by URL and named in court papers: no character there can carry it.
+            self.reason(spec.name, pl.when(raw.str.contains(r"[\x01-\x1f\x7f]")).then(pl.lit(CONTROL)))
 
     def overflow(self, width: int) -> None:
         self.reason(
