@@ -176,3 +176,43 @@ def test_malformed_vin_is_a_finding(api: CheckApi, tmp_path: Path) -> None:
     answer = api.check(api.beta, asset_type="vehicle", vin="LGB-NOT-A-VIN").json()
     assert answer["verdict"] == "review"
     assert [f["code"] for f in answer["findings"]] == ["vin_invalid"]
+
+
+def _comparable(answer: dict[str, object]) -> dict[str, object]:
+    """An answer without what differs from one call to the next (its id, time and place in the log)."""
+    return {k: v for k, v in answer.items() if k not in ("check_id", "checked_at", "evidence_index")}
+
+
+@pytest.mark.parametrize(
+    "vin",
+    [REGISTERED_VIN, valid_vin(4002), REGISTERED_VIN[:4] + "X" + REGISTERED_VIN[5:]],
+    ids=["same-vin", "neighbour-vin", "typo-vin"],
+)
+def test_a_guessed_lessee_learns_nothing_about_another_lessors_asset(api: CheckApi, vin: str) -> None:
+    """Whether the guess names the other lessor's customer or not, the answer is the same, word for word."""
+    answers = [
+        api.check(api.beta, asset_type="vehicle", vin=vin, lessee_id=guess).json()
+        for guess in (SECRET_LESSEE, "91350100M000100Y43", None)
+    ]
+    right, wrong, none = (_comparable(a) for a in answers)
+    assert right == wrong == none
+    for match in answers[0]["matches"]:
+        assert match["same_lessee"] is None
+
+
+def test_the_record_of_a_check_holds_only_what_the_asker_was_shown(api: CheckApi) -> None:
+    answer = api.check(api.beta, asset_type="vehicle", vin=REGISTERED_VIN, lessee_id=SECRET_LESSEE).json()
+    index = answer["evidence_index"]
+    content = api.client.get(f"/v1/evidence/records/{index}/content", headers={"X-API-Key": api.beta})
+    assert content.status_code == 200, content.text
+    assert '"ALPHA"' in content.text  # the consortium's share: the match and its lessor
+    assert "TRUCK-1" not in content.text and "A-1" not in content.text and "秘密物流" not in content.text
+    # The asker's own request may hold the lessee it named; the other lessor's answer about it may not.
+    assert "different lessee" not in content.text and "same lessee" not in content.text
+    engine = create_store_engine(api.database_url)
+    try:
+        with session_factory(engine)() as session:
+            row = session.scalars(select(AssetCheck).where(AssetCheck.id == answer["check_id"])).one()
+    finally:
+        engine.dispose()
+    assert all("asset_id" not in match for match in row.matches)

@@ -288,9 +288,11 @@ def compare(asked: AssetFacts, registered: AssetFacts, rules: RegistryRules) -> 
     if registered.lessor == asked.lessor and asked.asset_id and registered.asset_id == asked.asset_id:
         return None  # the asset's own registration, asked about again
 
+    # Whose customer holds another lessor's asset is not the consortium's to share: compared within the asking
+    # lessor's own book only, so no answer depends on a guessed lessee (an oracle otherwise).
     same_lessee = (
         None
-        if not asked.lessee_id or not registered.lessee_id
+        if registered.lessor != asked.lessor or not asked.lessee_id or not registered.lessee_id
         else normalize_identifier(asked.lessee_id) == normalize_identifier(registered.lessee_id)
     )
     strongest = max(identifiers, key=lambda m: m.strength, default=None)
@@ -319,12 +321,9 @@ def compare(asked: AssetFacts, registered: AssetFacts, rules: RegistryRules) -> 
     elif strength is Strength.LIKELY:
         verdict, kind = Verdict.REVIEW, f"{strongest.field}_near" if strongest else "near"
         reasons.append(f"probably the same asset, {where}")
-    elif strength is Strength.WEAK and (corroborated or (same_lessee and registered.lessor != asked.lessor)):
+    elif strength is Strength.WEAK and corroborated:
         verdict, kind = Verdict.REVIEW, f"{strongest.field}_near" if strongest else "near"
-        reasons.append(
-            f"a neighbouring identifier {where}"
-            + (" for the same lessee" if same_lessee else " with the same invoice or purchase contract")
-        )
+        reasons.append(f"a neighbouring identifier {where} with the same invoice or purchase contract")
     elif same_invoice:
         verdict, kind = Verdict.REVIEW, "invoice_reused"
     elif purchase_contract_elsewhere:

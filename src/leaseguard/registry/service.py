@@ -72,15 +72,14 @@ class RegisterCache:
             return self._register
 
 
-def _match_record(match: Match) -> dict[str, Any]:
-    return {
-        "lessor": match.registration.lessor,
-        "asset_id": match.registration.asset_id,
-        "match_kind": match.match_kind,
-        "verdict": match.verdict.value,
-        "score": match.score,
-        "reasons": list(match.reasons),
-    }
+def _match_record(match: Match, asking_lessor: str) -> dict[str, Any]:
+    """A match as kept in the asking lessor's record: what the answer showed it, nothing more, since the
+    record is read back by that lessor (API, evidence bundles)."""
+    view = shared_view(match, asking_lessor)
+    kept = {key: view[key] for key in ("lessor", "match_kind", "verdict", "score", "reasons")}
+    if view["own_book"]:
+        kept["asset_id"] = match.registration.asset_id
+    return kept
 
 
 @dataclass(frozen=True)
@@ -116,8 +115,8 @@ def record_checks(
             channel=check.channel,
             request=_request_record(check.asked),
             verdict=check.outcome.verdict.value,
-            reasons=check.outcome.reasons,
-            matches=[_match_record(m) for m in check.outcome.matches],
+            reasons=shown_reasons(check.outcome, check.asked.lessor),
+            matches=[_match_record(m, check.asked.lessor) for m in check.outcome.matches],
             rules_version=check.rules_version,
         )
         for check in checks
@@ -266,6 +265,12 @@ class CheckRecorder:
             answer.set_result(RecordedCheck(row.id, row.asked_at, row.evidence_index))
 
 
+def shown_reasons(outcome: CheckOutcome, asking_lessor: str) -> list[str]:
+    """The reasons of a check as the asking lessor may read them."""
+    views = [shared_view(m, asking_lessor) for m in outcome.matches]
+    return [f.reason for f in outcome.findings] + [r for view in views for r in view["reasons"]]
+
+
 def shared_view(match: Match, asking_lessor: str) -> dict[str, Any]:
     """A match as the asking lessor may see it: everything in its own book, the consortium's share elsewhere."""
     registration = match.registration
@@ -300,6 +305,6 @@ def shared_view(match: Match, asking_lessor: str) -> dict[str, Any]:
             reasons=list(match.reasons),
         )
     else:
-        # Reasons name identifiers and differences, never the other lessor's lessee or contract.
-        view["reasons"] = [r for r in match.reasons if "lessee" not in r or "different lessee" in r]
+        # Reasons name identifiers and differences, never the other lessor's lessee, contract or asset.
+        view["reasons"] = [r for r in match.reasons if "lessee" not in r]
     return view
