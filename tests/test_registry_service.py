@@ -123,7 +123,11 @@ def test_every_check_is_recorded_and_the_register_is_untouched(store_engine: Eng
     with session_factory(store_engine)() as session:
         (row,) = session.scalars(select(AssetCheck)).all()
         assert row.verdict == "block" and row.asked_by == "key123" and row.request["vin"] == valid_vin(101)
-        assert {m["asset_id"] for m in row.matches} == {"A1", "B1"}
+        # The asker's own match keeps its asset; another lessor's keeps only what the asker was shown.
+        assert sorted((m["lessor"], m.get("asset_id")) for m in row.matches) == [
+            ("L001", None),
+            ("L002", "B1"),
+        ]
         assert len(session.scalars(select(Asset)).all()) == 3
 
 
