@@ -139,6 +139,22 @@ def _seed(url: str) -> Keys:
                         rows_inserted=9,
                         status="ok",
                         started_at=dt.datetime(2024, 7, 1, 8, 0, tzinfo=dt.UTC),
+                        lessor="ALPHA",
+                    ),
+                    # Another member's file, and a file of several members' rows: no tenant's to see.
+                    *(
+                        ImportRun(
+                            file_name=name,
+                            file_sha256="1" * 64,
+                            kind="contracts",
+                            encoding="utf-8",
+                            rows_read=3,
+                            rows_inserted=3,
+                            status="ok",
+                            started_at=dt.datetime(2024, 7, 2, 8, 0, tzinfo=dt.UTC),
+                            lessor=lessor,
+                        )
+                        for name, lessor in (("beta-contracts.csv", "BETA"), ("consortium.csv", None))
                     ),
                 ]
             )

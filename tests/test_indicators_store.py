@@ -12,13 +12,14 @@ import json
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
 import yaml
 from openpyxl import load_workbook
 from pypdf import PdfReader
-from sqlalchemy import func, select, text
+from sqlalchemy import Engine, event, func, select, text
 from typer.testing import CliRunner
 
 from conftest import migrated_store, running
@@ -272,7 +273,7 @@ def test_api_live_report_equals_the_filed_one_and_what_if_moves(
     assert missing.status_code == 404
     assert missing.headers["content-type"].startswith("application/problem+json")
     unknown = client.get("/v1/indicators/nfra-2099", params={"as_of": DAY.isoformat()}, headers=auth)
-    assert unknown.status_code == 404 and "nfra-2099" in unknown.json()["detail"]
+    assert unknown.status_code == 404 and "nfra-2024" in unknown.json()["detail"]
     bad = client.post("/v1/indicators/nfra-2024/what-if", headers=auth, json={
         "as_of": DAY.isoformat(), "lessee_id": "X", "principal": "1.001"})  # fmt: skip
     assert bad.status_code == 422 and "more than 2 decimals" in bad.json()["detail"]
@@ -291,3 +292,64 @@ def test_the_pdf_report_carries_every_indicator_with_the_json_values(
         assert indicator["id"] in text
         if indicator["value"] is not None and indicator["unit"] == "ratio":
             assert f"{Decimal(str(indicator['value'])) * 100:.2f}%" in text, indicator["id"]
+
+
+def test_the_rule_set_in_the_path_is_a_name_never_a_file(
+    api: tuple[httpx.Client, str, str], tmp_path: Path
+) -> None:
+    """A file on the server, readable or binary, answers exactly like a name that does not exist."""
+    client, mine, _ = api
+    auth = {"Authorization": f"Bearer {mine}"}
+    (tmp_path / "rules.yaml").write_text(
+        (Path(__file__).parent.parent / "src/leaseguard/defaults/indicators/nfra-2024.yaml").read_text(
+            encoding="utf-8"
+        ),
+        encoding="utf-8",
+    )
+    (tmp_path / "blob.bin").write_bytes(bytes(range(256)) * 64)
+    answers = []
+    for name in (
+        "nfra-2099",
+        "pyproject.toml",
+        "README.md",
+        str(tmp_path / "rules.yaml"),
+        str(tmp_path / "blob.bin"),
+        "/etc/passwd",
+        "../../pyproject.toml",
+    ):
+        response = client.get(
+            f"/v1/indicators/{quote(name, safe='')}", params={"as_of": DAY.isoformat()}, headers=auth
+        )
+        assert response.status_code == 404, (name, response.text)
+        answers.append(response.json())
+    bodies = [{k: v for k, v in a.items() if k != "instance"} for a in answers]
+    # Names without a slash reach the route and get one answer; paths with one never reach it.
+    assert bodies[0] == bodies[1] == bodies[2] and bodies[0]["type"].endswith("unknown-rule-set")
+    assert bodies[3] == bodies[4] == bodies[5] == bodies[6]
+    assert all(b["status"] == 404 and "rules.yaml" not in str(b) and "blob" not in str(b) for b in bodies)
+
+
+def test_a_report_of_another_lessor_is_never_read(api: tuple[httpx.Client, str, str]) -> None:
+    """The caller's lessor is in the query that reads a report by id, so another's costs what a missing one does."""
+    client, mine, other = api
+    filed = client.get("/v1/indicators/reports", headers={"Authorization": f"Bearer {mine}"}).json()
+    theirs = {"Authorization": f"Bearer {other}"}
+    foreign = client.get(f"/v1/indicators/reports/{filed[0]['id']}", headers=theirs)
+    missing = client.get("/v1/indicators/reports/987654", headers=theirs)
+    assert foreign.status_code == missing.status_code == 404
+    assert {k: v for k, v in foreign.json().items() if k not in ("detail", "instance")} == {
+        k: v for k, v in missing.json().items() if k not in ("detail", "instance")
+    }
+    statements = []
+
+    def capture(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    # The server runs in a thread of this process (conftest.running), so its engine's statements pass here.
+    event.listen(Engine, "before_cursor_execute", capture)
+    try:
+        client.get(f"/v1/indicators/reports/{filed[0]['id']}", headers=theirs)
+    finally:
+        event.remove(Engine, "before_cursor_execute", capture)
+    by_id = [s for s in statements if "indicator_reports" in s and "indicator_reports.id =" in s]
+    assert by_id and all("indicator_reports.lessor =" in s for s in by_id), statements

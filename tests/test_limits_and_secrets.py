@@ -371,7 +371,7 @@ def stamped(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[ht
         at = dt.datetime(2026, 3, 1, 8, 30, tzinfo=dt.UTC)
         session.add(
             ImportRun(file_name="contracts.csv", file_sha256="0" * 64, kind="contracts", encoding="utf-8",
-                      rows_read=1, rows_inserted=1, status="ok", started_at=at, finished_at=at)
+                      rows_read=1, rows_inserted=1, status="ok", started_at=at, finished_at=at, lessor="ALPHA")
         )  # fmt: skip
         session.add(
             ReportRow(lessor="ALPHA", as_of=dt.date(2026, 2, 28), rule_set="nfra-2024", rule_set_version=1,
@@ -572,3 +572,31 @@ def test_an_identifier_no_url_can_carry_is_a_row_error(tmp_path: Path) -> None:
         assert stored == ["HT-4"]
     finally:
         engine.dispose()
+
+
+def test_an_import_run_belongs_to_a_lessor_only_when_every_loaded_row_is_its_own(tmp_path: Path) -> None:
+    engine = create_store_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    upgrade_schema(engine)
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "lessors.csv").write_text("code,name\nALPHA,Alpha Leasing\nBETA,Beta Leasing\n", encoding="utf-8")
+    rows = [_contract_row("A-1", "ALPHA"), _contract_row("A-2", "ALPHA")]
+    (book / "contracts.csv").write_text("\n".join([CONTRACT_HEADER, *rows]) + "\n", encoding="utf-8")
+    mixed = book / "more"
+    mixed.mkdir()
+    rows = [_contract_row("A-3", "ALPHA"), _contract_row("B-1", "BETA")]
+    (mixed / "contracts.csv").write_text("\n".join([CONTRACT_HEADER, *rows]) + "\n", encoding="utf-8")
+    try:
+        import_paths(engine, [book])
+        import_paths(engine, [mixed])
+        with session_factory(engine)() as session:
+            runs = session.execute(
+                sql_select(ImportRun.file_name, ImportRun.lessor).order_by(ImportRun.id)
+            ).all()
+    finally:
+        engine.dispose()
+    assert [(Path(name).parent.name, Path(name).name, lessor) for name, lessor in runs] == [
+        ("book", "lessors.csv", None),
+        ("book", "contracts.csv", "ALPHA"),
+        ("more", "contracts.csv", None),
+    ]

@@ -26,7 +26,12 @@ from leaseguard.indicators.engine import (
     compute_report,
     with_contract,
 )
-from leaseguard.indicators.rules import IndicatorRulesError, load_risk_weights, load_rule_set
+from leaseguard.indicators.rules import (
+    SHIPPED,
+    IndicatorRulesError,
+    load_risk_weights,
+    load_shipped_rule_set,
+)
 from leaseguard.indicators.service import (
     IndicatorInputError,
     previous_values,
@@ -85,7 +90,7 @@ def _live(
     engine: Engine, lessor: str, rule_set_name: str, day: dt.date, margin: Decimal | None
 ) -> IndicatorReport:
     try:
-        rule_set = load_rule_set(rule_set_name)
+        rule_set = load_shipped_rule_set(rule_set_name)
         sheet = _balance_sheet(engine, lessor, day)
         book = read_book(engine, lessor, day)
         before_day, before = previous_values(engine, lessor, rule_set.id, day)
@@ -93,8 +98,11 @@ def _live(
             rule_set, sheet, book, load_risk_weights(), as_of=day, margin=margin, draft=bool(sheet.problems),
             previous=before, previous_as_of=before_day,
         )  # fmt: skip
-    except IndicatorRulesError as error:
-        raise ProblemError(404, str(error), kind="unknown-rule-set") from None
+    except IndicatorRulesError:
+        # One answer for every name that is not a shipped rule set: the path is a name, never a file.
+        raise ProblemError(
+            404, f"No such rule set; the API serves {', '.join(SHIPPED)}.", kind="unknown-rule-set"
+        ) from None
     except IndicatorInputError as error:
         raise ProblemError(404, str(error), kind="no-daily-run") from None
     except MissingInputError as error:
@@ -130,9 +138,11 @@ def list_reports(
 @router.get("/reports/{report_id}", summary="One filed report as it was filed.")
 def get_report(request: Request, principal: CanRead, report_id: int) -> dict[str, Any]:
     with request.app.state.sessions() as session:
-        row = session.get(ReportRow, report_id)
-        # Another lessor's report looks exactly like a missing one.
-        if row is None or row.lessor != principal.lessor:
+        # The lessor is in the query: another lessor's report is not even read, so it looks like a missing one.
+        row = session.scalars(
+            select(ReportRow).where(ReportRow.id == report_id, ReportRow.lessor == principal.lessor)
+        ).one_or_none()
+        if row is None:
             raise ProblemError(404, f"No indicator report {report_id}.", kind="unknown-report")
         return {
             "id": row.id, "as_of": row.as_of.isoformat(), "rule_set": row.rule_set, "indicators": row.results,

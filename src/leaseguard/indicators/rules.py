@@ -212,6 +212,13 @@ def _shipped_text(file_name: str) -> str:
     )
 
 
+def load_shipped_rule_set(name: str) -> IndicatorRuleSet:
+    """A shipped rule set by its id only: what a caller who may not name files on this machine may ask for."""
+    if name not in SHIPPED:
+        raise IndicatorRulesError(f"unknown rule set {name!r}: the shipped ones are {', '.join(SHIPPED)}")
+    return load_rule_set(name)
+
+
 def load_rule_set(name_or_path: str) -> IndicatorRuleSet:
     """A shipped rule set by id (leasing-indicators-trial, nfra-2024, cbirc-2020) or a rule-set file by path."""
     if name_or_path in SHIPPED:

@@ -203,5 +203,6 @@ def record_run(
             message=report.message or None,
             started_at=started,
             finished_at=finished,
+            lessor=report.lessor,
         )
     )

@@ -43,6 +43,7 @@ class FileReport:
     rejected: int = 0
     errors: list[RowError] = field(default_factory=list)
     message: str = ""
+    lessor: str | None = None  # the one lessor whose rows were loaded, if there was exactly one
 
     @property
     def failed_as_a_whole(self) -> bool:

@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import polars as pl
 import psycopg
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -16,6 +17,7 @@ from leaseguard.ingest.kinds import (
     KIND_BY_NAME,
     KIND_NAMES,
     KINDS,
+    LESSORS,
     SCHEDULES,
     KindSpec,
     kind_from_file_name,
@@ -114,6 +116,7 @@ def import_file(
             references = loading.read_references(connection, kind)
             checked = validate(kind, table, references, file=str(path), max_amount_yuan=max_amount_yuan)
             report.errors, report.rejected = checked.errors, checked.rejected
+            report.lessor = _sole_lessor(kind, checked.rows)
 
             def staged(done: int) -> None:
                 if progress:
@@ -141,6 +144,14 @@ def import_file(
         _refuse(report, f"{path}: not loaded, nothing changed: database error: {first_line}")
         _record_refusal(engine, report, sha256, started)
     return report
+
+
+def _sole_lessor(kind: KindSpec, rows: pl.DataFrame) -> str | None:
+    column = "code" if kind is LESSORS else "lessor"
+    if column not in rows.columns:
+        return None
+    lessors = rows.get_column(column).drop_nulls().unique()
+    return str(lessors[0]) if lessors.len() == 1 else None
 
 
 def _kind_of_file(path: Path, limits: ReadLimits | None) -> KindSpec | None:

@@ -201,6 +201,9 @@ class ImportRun(Base):
     message: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # The lessor all of the file's loaded rows belong to; null for a file of several lessors' rows (or none),
+    # which only the installation's operator sees.
+    lessor: Mapped[str | None] = mapped_column(String(32), index=True)
 
 
 class AssetCheck(Base):

@@ -105,7 +105,8 @@ def asset_valuations(session: Session, lessor: str, asset_id: str) -> list[Valua
     return list(session.scalars(query))
 
 
-def list_import_runs(session: Session, window: Window) -> Slice[ImportRun]:
-    """Import runs, newest first. They are global rows (a file may hold several lessors' rows), so the
-    caller must restrict this to roles that oversee the whole installation."""
-    return _window(session, select(ImportRun), ImportRun.id, window, descending=True)
+def list_import_runs(session: Session, lessor: str, window: Window) -> Slice[ImportRun]:
+    """`lessor`'s import runs, newest first: the runs of files whose loaded rows were all its own. A file of
+    several lessors' rows (or of none) names other members' business, so no tenant sees its run."""
+    statement = select(ImportRun).where(ImportRun.lessor == lessor)
+    return _window(session, statement, ImportRun.id, window, descending=True)

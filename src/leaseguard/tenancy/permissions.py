@@ -28,7 +28,7 @@ _UNDERWRITE = frozenset({Action.DECIDE_CREDIT})
 # Evidence reads are the caller's own records plus checkpoints and proofs of the shared tree, so every role.
 _EVIDENCE = frozenset({Action.READ_EVIDENCE})
 
-# Import runs are global rows (not per lessor), so only roles that oversee the whole installation see them.
+# Import runs: a tenant's admin and compliance see the runs of files of its own rows (tenancy.book).
 PERMISSIONS: Mapping[str, frozenset[Action]] = MappingProxyType(
     {
         "analyst": _BOOK | _EVIDENCE | _UNDERWRITE,
