@@ -158,6 +158,7 @@ def test_screen_file_finds_pairs_within_the_file_and_with_the_store_and_loads_no
     )
     assert result.exit_code != 0
     assert "1 row of" in result.output.splitlines()[-1] and "rejected" in result.output
+    assert "the other 4 were screened" in result.output
     matches = pl.read_csv(out)
     found = {
         (r["asset_id_a"], r["source_a"], r["asset_id_b"], r["source_b"], r["verdict"])
@@ -175,6 +176,20 @@ def test_screen_file_finds_pairs_within_the_file_and_with_the_store_and_loads_no
     with session_factory(engine)() as session:
         assert session.scalar(select(func.count()).select_from(Asset)) == 11
     engine.dispose()
+
+
+def test_a_screen_with_no_good_row_says_nothing_was_screened(workspace: Workspace, tmp_path: Path) -> None:
+    book = tmp_path / "new_assets.csv"
+    book.write_text(
+        f"asset_id,lessor,asset_type,vin,lessee_id,lessee_name\nN5,L003,vehicle,{valid_vin(301)},,\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(
+        app, ["assets", "screen", str(book), "--out", str(tmp_path / "m.csv"), "-w", str(workspace.root)]
+    )
+    assert result.exit_code != 0
+    last = result.output.strip().splitlines()[-1]
+    assert "nothing screened" in last and "were screened" not in result.output
 
 
 @pytest.mark.parametrize("arguments", [[], ["--all", "some.csv"], ["missing.csv"]])

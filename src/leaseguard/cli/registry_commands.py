@@ -209,7 +209,13 @@ def screen(
         for line in [str(e) for e in report.errors][:5]:
             console.print(f"  {line}")
         rows = f"{report.rejected:,} row{'' if report.rejected == 1 else 's'}"
-        fail(f"{rows} of {file} rejected; the good rows were screened; full list in {errors}")
+        screened_rows = report.rows_read - report.rejected
+        done = (
+            f"the other {screened_rows:,} were screened"
+            if screened_rows
+            else "no row was good, nothing screened"
+        )
+        fail(f"{rows} of {file} rejected; {done}; full list in {errors}")
 
 
 def _read_assets_file(path: Path, max_amount_yuan: object) -> tuple[FileReport, pl.DataFrame]:
