@@ -159,7 +159,7 @@ def test_case_files_for_the_defaulted_and_reasons_for_the_rest(
 
     folder = out / "K1"
     assert sorted(p.name for p in folder.iterdir()) == [
-        "claim.json", "complaint.docx", "complaint.pdf", "evidence.zip", "exhibits.csv",
+        ".leaseguard-contract", "claim.json", "complaint.docx", "complaint.pdf", "evidence.zip", "exhibits.csv",
     ]  # fmt: skip
     claim = json.loads((folder / "claim.json").read_text(encoding="utf-8"))
     claim_amount = claim["claim"]
@@ -388,17 +388,17 @@ def test_a_synthetic_book_in_parallel_skips_exactly_the_labelled_defects(tmp_pat
     assert len(folders) == len(chosen) - len(labelled) and not any(name.startswith(".") for name in folders)
     for folder in folders[:3]:
         assert verify_bundle(out / folder / "evidence.zip").ok
-        assert len(list((out / folder).iterdir())) == 5
+        assert len([f for f in (out / folder).iterdir() if not f.name.startswith(".")]) == 5
 
 
 def test_a_folder_that_fails_midway_leaves_nothing_and_keeps_the_older_one(tmp_path: Path) -> None:
     from leaseguard.enforcement.casefiles import write_folder
 
     out = tmp_path / "cases"
-    write_folder(out, "K1", {"complaint.pdf": b"first"})
+    write_folder(out, "K1", {"complaint.pdf": b"first"}, "K1")
     with pytest.raises(OSError):  # the second file cannot be written: its folder does not exist
-        write_folder(out, "K1", {"complaint.pdf": b"second", "missing/claim.json": b"{}"})
+        write_folder(out, "K1", {"complaint.pdf": b"second", "missing/claim.json": b"{}"}, "K1")
     assert sorted(p.name for p in out.iterdir()) == ["K1"]
     assert (out / "K1" / "complaint.pdf").read_bytes() == b"first"
-    write_folder(out, "K1", {"complaint.pdf": b"third"})
+    write_folder(out, "K1", {"complaint.pdf": b"third"}, "K1")
     assert (out / "K1" / "complaint.pdf").read_bytes() == b"third" and len(list(out.iterdir())) == 1

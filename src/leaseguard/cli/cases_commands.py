@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated
@@ -213,6 +214,12 @@ def generate(
         Path | None, typer.Option(help="A folder of edited templates (see `cases templates`).")
     ] = None,
     rules: Annotated[Path | None, typer.Option(help="A claim-rules file (default: the shipped one).")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers", min=1, max=64, help="Processes writing case folders (default: one per CPU)."
+        ),
+    ] = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Court-ready case files in batch: per case a folder with the element-based complaint (DOCX, PDF), the
@@ -236,6 +243,7 @@ def generate(
     claim_rules = _claim_rules(rules, opened)
     signer = _signer(opened)
     engine = opened.engine()
+    previous = signal.signal(signal.SIGTERM, _stop)
     try:
         with progress_bar() as bar:
             task = bar.add_task("case files", total=None)
@@ -245,11 +253,19 @@ def generate(
 
             summary = generate_case_files(
                 engine, day, out, claim_rules, signer, lessor=lessor, classes=wanted,
-                contracts=tuple(contracts or ()), templates=templates, progress=advance,
+                contracts=tuple(contracts or ()), templates=templates, progress=advance, workers=workers,
             )  # fmt: skip
     except (CaseFilesError, TemplateFieldError, EvidenceError) as error:
         fail(str(error))
+    except (_Stopped, KeyboardInterrupt) as stopped:
+        # Each folder is written whole and each chunk's deposits in one transaction: a re-run finishes the rest.
+        code = stopped.code if isinstance(stopped, _Stopped) else 130
+        fail(
+            f"stopped before the end; the case folders written so far are complete: re-run to finish {out}",
+            code,
+        )
     finally:
+        signal.signal(signal.SIGTERM, previous)
         engine.dispose()
     console.print(
         f"{summary.generated:,} case files written, {summary.skipped:,} skipped → {out} "
@@ -262,6 +278,16 @@ def generate(
             reasons[key] = reasons.get(key, 0) + 1
     for reason, count in sorted(reasons.items(), key=lambda item: -item[1])[:10]:
         console.print(f"  skipped {count:,}: {reason}")
+
+
+class _Stopped(Exception):
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.code = 128 + signum
+
+
+def _stop(signum: int, _frame: object) -> None:
+    raise _Stopped(signum)
 
 
 @cases_app.command("templates")

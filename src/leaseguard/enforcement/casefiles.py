@@ -8,15 +8,22 @@ are written. Each folder is built aside and moved into place whole, so no half-w
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import ctypes
 import dataclasses
 import datetime as dt
+import hashlib
 import io
 import json
 import multiprocessing
 import os
 import re
 import shutil
+import signal
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -353,10 +360,43 @@ def _case_file_exhibit(index: int, leaf: str) -> _Found:
 # --- writing ----------------------------------------------------------------------------------------------
 
 _UNSAFE = re.compile(r"[^\w.-]+")
+# A number made only of these is its own folder name. Upper case only, so two plain names never differ by case
+# alone (one folder on a case-insensitive disk); and never "~", which marks every other name.
+_PLAIN = re.compile(r"[0-9A-Z][0-9A-Z._-]{0,99}")
+# Inside each case folder: the exact contract number it was written for.
+MARKER = ".leaseguard-contract"
 
 
 def folder_name(contract_no: str) -> str:
-    return _UNSAFE.sub("_", contract_no).strip("._") or "case"
+    """The case folder of a contract: the number itself when it is plain, else a readable form of it with a
+    digest of the exact number (HT/2024/001 → HT_2024_001~3f…), so different numbers get different folders."""
+    if _PLAIN.fullmatch(contract_no) and not contract_no.endswith("."):
+        return contract_no
+    readable = _UNSAFE.sub("_", contract_no).strip("._")[:80] or "case"
+    return f"{readable}~{hashlib.sha256(contract_no.encode('utf-8')).hexdigest()[:10]}"
+
+
+def plan_folders(contract_nos: Sequence[str]) -> dict[str, str]:
+    """The folder of each contract of a batch; refuses the batch if two would share one (even by case)."""
+    folders: dict[str, str] = {}
+    taken: dict[str, str] = {}
+    for contract_no in contract_nos:
+        name = folder_name(contract_no)
+        other = taken.setdefault(name.casefold(), contract_no)
+        if other != contract_no:
+            raise CaseFilesError(
+                f"contracts {other!r} and {contract_no!r} would share the case folder {name!r}: nothing written"
+            )
+        folders[contract_no] = name
+    return folders
+
+
+def _written_for(folder: Path) -> str | None:
+    """The contract a case folder was written for, or None when it is not one this tool wrote."""
+    marker = folder / MARKER
+    if marker.is_file():
+        return marker.read_text(encoding="utf-8")
+    return None
 
 
 def _csv_bytes(rows: list[dict[str, Any]], columns: Sequence[str]) -> bytes:
@@ -367,15 +407,22 @@ def _csv_bytes(rows: list[dict[str, Any]], columns: Sequence[str]) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")  # Excel opens it as UTF-8
 
 
-def write_folder(out: Path, name: str, files: dict[str, bytes]) -> Path:
-    """Write the files into `out/name` as a whole: built aside, then moved into place (replacing an older one)."""
+def write_folder(out: Path, name: str, files: dict[str, bytes], contract_no: str) -> Path:
+    """Write the files into `out/name` as a whole: built aside, then moved into place, replacing only an older
+    folder written for the same contract; any other folder in the way is left alone and the case not written."""
     target = out / name
+    if target.exists():
+        owner = _written_for(target)
+        if owner != contract_no:
+            held = "another contract's case" if owner is not None else "a folder this tool did not write"
+            raise OSError(f"{target} holds {held}; left as it is")
     partial = out / f".{name}.partial-{os.getpid()}"
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
     try:
         for file_name, content in files.items():
             (partial / file_name).write_bytes(content)
+        (partial / MARKER).write_text(contract_no, encoding="utf-8")
         if target.exists():
             retired = out / f".{name}.old-{os.getpid()}"
             shutil.rmtree(retired, ignore_errors=True)
@@ -473,6 +520,7 @@ def generate_case_files(
     facts are deposited in the evidence log: per chunk of cases, one transaction and checkpoint per lessor."""
     environment = checked_environment(templates)  # a template that does not parse stops the batch at once
     chosen = select_contracts(engine, day, lessor=lessor, classes=classes, contracts=contracts)
+    plan_folders([no for no, _, _ in chosen])
     out.mkdir(parents=True, exist_ok=True)
     _clear_leftovers(out)
     plaintiffs = read_lessors(engine)
@@ -489,7 +537,12 @@ def generate_case_files(
     pool = None
     if workers > 1 and len(chosen) >= 4 * workers:
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
+        pool = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context(method),
+            initializer=end_with_parent,
+            initargs=(os.getpid(),),
+        )
     pending: dict[Future[tuple[Path | None, str]], _Ready] = {}
 
     def collect(future: Future[tuple[Path | None, str]]) -> None:
@@ -624,6 +677,28 @@ def _outcome(item: _Ready) -> CaseOutcome:
     )  # fmt: skip
 
 
+_PR_SET_PDEATHSIG = 1
+
+
+def end_with_parent(parent: int) -> None:
+    """In a worker: die when the process that started it dies, even by kill -9, instead of writing on alone.
+
+    Linux sends the signal itself (PR_SET_PDEATHSIG); elsewhere, and for a parent that died before the call,
+    a watchdog thread sees the worker re-parented."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent,), name="parent-watchdog", daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
 @cache
 def _environment(templates: Path | None) -> Any:
     return checked_environment(templates)
@@ -644,7 +719,7 @@ def write_case(out: Path, templates: Path | None, facts: CaseFacts, bundle: byte
             ),
             "evidence.zip": bundle,
         }
-        return write_folder(out, folder_name(facts.contract_no), files), ""
+        return write_folder(out, folder_name(facts.contract_no), files, facts.contract_no), ""
     except (TemplateFieldError, OSError, ValueError) as error:
         return None, f"not written: {error}"
 
