@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 from leaseguard.cli.main import app
@@ -106,6 +107,16 @@ def test_lookalike_numbers_each_get_their_own_complaint_and_keep_it_on_a_rerun(t
             number = (folder / ".leaseguard-contract").read_text(encoding="utf-8")
             assert folder.name == folder_name(number)
             assert f'"contract_no": "{number}"' in (folder / "claim.json").read_text(encoding="utf-8")
+    # The second run deposited no fact again: one case-file record per case, as after one run.
+    engine = opened.engine()
+    try:
+        with engine.connect() as connection:
+            kinds = connection.execute(
+                text("select kind, count(*) from evidence_records group by kind")
+            ).all()
+    finally:
+        engine.dispose()
+    assert dict(kinds)["case-file"] == 4
 
 
 def _children(pid: int) -> set[int]:

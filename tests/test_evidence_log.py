@@ -313,8 +313,28 @@ def test_concurrent_appenders_queue_on_the_log(engine: Engine, signer: NoteSigne
     for thread in threads:
         thread.join()
     assert errors == []
-    assert counts(engine)[:2] == (105, 105)
+    # The two ALPHA appenders deposit the same 35 facts: under the log's lock each goes in once.
+    assert counts(engine)[:2] == (70, 70)
     leaves = all_leaf_hashes(engine)
     latest = service.latest_checkpoint(engine)
     assert latest is not None
     assert service.tree_root(engine) == merkle.root_hash(leaves) == latest.root_hash
+
+
+def test_the_same_fact_for_the_same_reference_is_deposited_once(engine: Engine, signer: NoteSigner) -> None:
+    first = service.append_records(engine, records(3), lessor="ALPHA", signer=signer)
+    again = service.append_records(engine, records(3), lessor="ALPHA", signer=signer)
+    assert [r.index for r in again.receipts] == [r.index for r in first.receipts]
+    assert all(r.existing for r in again.receipts) and not any(r.existing for r in first.receipts)
+    assert [r.leaf_hash for r in again.receipts] == [r.leaf_hash for r in first.receipts]
+    # A changed fact under the same reference, another lessor's fact, and one without reference are new.
+    changed = [NewRecord(b"record 0, corrected", PROVENANCE, ref="R-0")]
+    mixed = service.append_records(engine, [*records(2), *changed], lessor="ALPHA", signer=signer)
+    assert [r.existing for r in mixed.receipts] == [True, True, False]
+    assert mixed.receipts[2].index == 3
+    other = service.append_records(engine, records(1), lessor="BETA", signer=signer)
+    unreferenced = NewRecord(b"record 0", PROVENANCE)
+    twice = [service.append_records(engine, [unreferenced], lessor="ALPHA", signer=signer) for _ in range(2)]
+    assert not other.receipts[0].existing and [b.receipts[0].existing for b in twice] == [False, False]
+    assert counts(engine)[0] == 7
+    assert service.audit(engine, first.checkpoint.note).ok

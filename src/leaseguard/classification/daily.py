@@ -8,9 +8,13 @@ history can be proven later.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Callable, Sequence
+import fcntl
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -23,6 +27,7 @@ from leaseguard.evidence.checkpoint import NoteSigner
 from leaseguard.evidence.models import canonical_json
 from leaseguard.portfolio.allocation import Allocation
 from leaseguard.portfolio.positions import BookPositions
+from leaseguard.store.db import as_date
 from leaseguard.store.models import BookRun, ClassChange, ContractClass
 
 _CHUNK = 50_000
@@ -44,6 +49,53 @@ class DayResult:
     over_reversed: tuple[tuple[str, dt.date, int], ...] = ()
     missing_valuations: int = 0
     stale_valuations: int = 0
+    # Run again because an earlier day was (re)run after it: its changes of class follow that day's classes.
+    rerun_after_earlier: bool = False
+
+
+class DailyRunBusyError(Exception):
+    """Another daily run holds the store's daily-run lock."""
+
+
+# The key of the PostgreSQL advisory lock that serialises daily runs (any constant unique to this job).
+_ADVISORY_KEY = 0x6C67_6461_696C_79
+
+
+@contextmanager
+def daily_run_lock(engine: Engine) -> Iterator[None]:
+    """Hold the store's daily-run lock for the block, or raise DailyRunBusyError at once.
+
+    Two runs at once would each compute changes of class against a previous day the other is rewriting;
+    one at a time, whatever order days are run in, the history is the one of running them in order."""
+    busy = DailyRunBusyError(
+        "另一个日终批处理正在运行 (another daily run holds the store's lock): try again when it has finished"
+    )
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            if not connection.execute(
+                text("select pg_try_advisory_lock(:key)"), {"key": _ADVISORY_KEY}
+            ).scalar():
+                raise busy
+            try:
+                yield
+            finally:
+                connection.execute(text("select pg_advisory_unlock(:key)"), {"key": _ADVISORY_KEY})
+                connection.commit()
+        return
+    database = engine.url.database
+    if not database or database == ":memory:":
+        yield
+        return
+    lock_path = Path(f"{database}.daily-run.lock")
+    with open(lock_path, "a+b") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise busy from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def _read(engine: Engine, query: str, schema: dict[str, pl.DataType | type[pl.DataType]]) -> pl.DataFrame:
@@ -219,15 +271,26 @@ def run_days(
     allocation: Allocation | None = None,
     signer: NoteSigner | None = None,
 ) -> list[DayResult]:
-    """`run_day` for each of `days` in order (each its own transaction), reading the book once."""
-    book = BookPositions.from_engine(engine, allocation)
-    lessee_types, valuations = read_inputs(engine)
-    restructured = read_restructured(engine)
-    results = []
-    for done, day in enumerate(sorted(days), start=1):
-        results.append(run_day(engine, book, day, rules, lessee_types, valuations, restructured, signer))
-        if progress:
-            progress(done, len(days))
+    """`run_day` for each of `days` in order (each its own transaction), reading the book once, under the
+    daily-run lock. Days already stored after the earliest of `days` are run again after them, so every
+    day's changes of class are against the day before it on record, as if the days had been run in order."""
+    wanted = sorted(set(days))
+    with daily_run_lock(engine):
+        with engine.connect() as connection:
+            later = connection.execute(
+                select(BookRun.as_of).where(BookRun.as_of > wanted[0]).order_by(BookRun.as_of)
+            ).scalars()
+            following = sorted(set(as_date(day) for day in later) - set(wanted))
+        book = BookPositions.from_engine(engine, allocation)
+        lessee_types, valuations = read_inputs(engine)
+        restructured = read_restructured(engine)
+        plan = sorted([(day, False) for day in wanted] + [(day, True) for day in following])
+        results = []
+        for done, (day, again) in enumerate(plan, start=1):
+            result = run_day(engine, book, day, rules, lessee_types, valuations, restructured, signer)
+            results.append(dataclasses.replace(result, rerun_after_earlier=again))
+            if progress:
+                progress(done, len(plan))
     return results
 
 

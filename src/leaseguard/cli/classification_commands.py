@@ -10,7 +10,7 @@ import polars as pl
 import typer
 from rich.table import Table
 
-from leaseguard.classification.daily import run_days, stored_day
+from leaseguard.classification.daily import DailyRunBusyError, run_days, stored_day
 from leaseguard.classification.rules import CLASSES, SHIPPED, RuleSetError, load_rule_set
 from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace, parse_day, progress_bar
 from leaseguard.evidence import EvidenceError, log_settings
@@ -73,10 +73,12 @@ def daily(
                 engine,
                 days,
                 rule_set,
-                lambda done, _total: progress.update(task, completed=done),
+                lambda done, total: progress.update(task, completed=done, total=total),
                 allocation,
                 signer,
             )
+    except DailyRunBusyError as error:
+        fail(str(error))
     finally:
         engine.dispose()
     shown = results[-4:]
@@ -97,6 +99,12 @@ def daily(
     table.add_row("assets never valued", *(f"{r.missing_valuations:,}" for r in shown))
     table.add_row("valuations stale", *(f"{r.stale_valuations:,}" for r in shown))
     console.print(table)
+    rerun = [r.as_of.isoformat() for r in results if r.rerun_after_earlier]
+    if rerun:
+        console.print(
+            f"run again after the earlier day, so their changes of class follow it: {', '.join(rerun[:10])}"
+            + (f" and {len(rerun) - 10:,} more" if len(rerun) > 10 else "")
+        )
     over_reversed = results[-1].over_reversed
     if over_reversed:
         listed = ", ".join(

@@ -89,6 +89,7 @@ class Receipt:
     index: int
     timestamp: dt.datetime
     leaf_hash: bytes
+    existing: bool = False  # the same fact was already on file: this is its record, nothing was appended
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ about the shared tree and name none.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import secrets
 from collections.abc import Iterator, Mapping, Sequence
@@ -207,6 +208,10 @@ def append_records(
 
     The batch is all in or not at all: every record is checked before anything is written, and all writes
     share one transaction (the caller's, when `target` is a Session or Connection).
+
+    Deposits are idempotent by content: a record with a reference whose lessor, kind, reference and content
+    are already in the log is not appended again; its receipt points to the record on file (`existing`), so
+    a re-run after a crash, or of a day already run, leaves the log as one uninterrupted run would.
     """
     if not records:
         raise EvidenceError("nothing to append: the batch is empty")
@@ -216,36 +221,117 @@ def append_records(
         if connection.execute(select(Lessor.code).where(Lessor.code == lessor)).first() is None:
             raise EvidenceError(f"unknown lessor {lessor!r}; add it with `leaseguard lessors add`")
         origin, _, size = _lock_log(connection, signer)
-        now = dt.datetime.now(dt.UTC)
-        entries = [
-            entry_bytes(record, origin=origin, lessor=lessor, appended_at=now, salt=secrets.token_bytes(16))
-            for record in records
-        ]
-        leaves = [merkle.leaf_hash(entry) for entry in entries]
-        created, frontier = merkle.append_leaves(size, _frontier(connection, size), leaves)
-        stamp = _bind_value(connection, _records.c.appended_at, now)
-        _bulk_insert(
-            connection,
-            _records,
-            ("leaf_index", "lessor", "kind", "ref", "media_type", "entry", "content", "appended_at"),
-            [
-                (
-                    size + offset,
-                    lessor,
-                    record.kind,
-                    record.ref,
-                    record.media_type,
-                    entry,
-                    record.content,
-                    stamp,
+        # Looked up under the log's lock: two depositors of one fact cannot both miss it.
+        on_file = _on_file(connection, lessor, records)
+        fresh: list[NewRecord] = []
+        planned: set[FactKey] = set()
+        for record in records:
+            key = _fact_key(record)
+            if key is None or (key not in on_file and key not in planned):
+                fresh.append(record)
+                if key is not None:
+                    planned.add(key)
+        if not fresh:
+            latest = _latest_checkpoint(connection)
+            assert latest is not None, "a log with records has a checkpoint"
+            return AppendedBatch(tuple(on_file[cast(FactKey, _fact_key(r))] for r in records), latest)
+        batch = _append_fresh(connection, fresh, lessor=lessor, signer=signer, origin=origin, size=size)
+    by_key = dict(on_file)
+    new_receipts = []  # of records without a reference, in batch order
+    for record, receipt in zip(fresh, batch.receipts, strict=True):
+        key = _fact_key(record)
+        if key is None:
+            new_receipts.append(receipt)
+        else:
+            by_key[key] = receipt
+    unkeyed = iter(new_receipts)
+    receipts = tuple(
+        next(unkeyed) if (key := _fact_key(record)) is None else by_key[key] for record in records
+    )
+    return AppendedBatch(receipts, batch.checkpoint)
+
+
+FactKey = tuple[str, str, bytes]
+
+
+def _fact_key(record: NewRecord) -> FactKey | None:
+    """What makes two deposits the same fact; a record without a reference is always a new one."""
+    if record.ref is None:
+        return None
+    return record.kind, record.ref, hashlib.sha256(record.content).digest()
+
+
+def _on_file(connection: Connection, lessor: str, records: Sequence[NewRecord]) -> dict[FactKey, Receipt]:
+    """The batch's facts already in the log for `lessor`, with the receipt of the record on file."""
+    refs = sorted({record.ref for record in records if record.ref is not None})
+    wanted = {key for key in map(_fact_key, records) if key is not None}
+    found: dict[FactKey, Receipt] = {}
+    for start in range(0, len(refs), 500):
+        rows = connection.execute(
+            select(_records.c.leaf_index, _records.c.kind, _records.c.ref, _records.c.content,
+                   _records.c.entry, _records.c.appended_at)
+            .where(_records.c.lessor == lessor, _records.c.ref.in_(refs[start : start + 500]))
+            .order_by(_records.c.leaf_index)
+        ).all()  # fmt: skip
+        for row in rows:
+            key = (row.kind, row.ref, hashlib.sha256(bytes(row.content)).digest())
+            if key in wanted and key not in found:
+                stamp = _utc(row.appended_at)
+                found[key] = Receipt(
+                    int(row.leaf_index), stamp, merkle.leaf_hash(bytes(row.entry)), existing=True
                 )
-                for offset, (record, entry) in enumerate(zip(records, entries, strict=True))
-            ],
-        )
-        _bulk_insert(connection, _nodes, ("level", "position", "hash"), created)
-        new_size = size + len(records)
-        connection.execute(update(_log).where(_log.c.id == LOG_ROW_ID).values(size=new_size, updated_at=now))
-        checkpoint = _publish(connection, signer, new_size, merkle.root_from_frontier(frontier), now)
+    return found
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    # SQLite hands back the stored time without its offset; it was stored in UTC.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
+def _latest_checkpoint(connection: Connection) -> SignedCheckpoint | None:
+    row = connection.execute(select(_checkpoints).order_by(_checkpoints.c.tree_size.desc()).limit(1)).first()
+    return None if row is None else _checkpoint_from_row(row)
+
+
+def _append_fresh(
+    connection: Connection,
+    records: Sequence[NewRecord],
+    *,
+    lessor: str,
+    signer: NoteSigner,
+    origin: str,
+    size: int,
+) -> AppendedBatch:
+    now = dt.datetime.now(dt.UTC)
+    entries = [
+        entry_bytes(record, origin=origin, lessor=lessor, appended_at=now, salt=secrets.token_bytes(16))
+        for record in records
+    ]
+    leaves = [merkle.leaf_hash(entry) for entry in entries]
+    created, frontier = merkle.append_leaves(size, _frontier(connection, size), leaves)
+    stamp = _bind_value(connection, _records.c.appended_at, now)
+    _bulk_insert(
+        connection,
+        _records,
+        ("leaf_index", "lessor", "kind", "ref", "media_type", "entry", "content", "appended_at"),
+        [
+            (
+                size + offset,
+                lessor,
+                record.kind,
+                record.ref,
+                record.media_type,
+                entry,
+                record.content,
+                stamp,
+            )
+            for offset, (record, entry) in enumerate(zip(records, entries, strict=True))
+        ],
+    )
+    _bulk_insert(connection, _nodes, ("level", "position", "hash"), created)
+    new_size = size + len(records)
+    connection.execute(update(_log).where(_log.c.id == LOG_ROW_ID).values(size=new_size, updated_at=now))
+    checkpoint = _publish(connection, signer, new_size, merkle.root_from_frontier(frontier), now)
     receipts = tuple(Receipt(size + offset, now, leaf) for offset, leaf in enumerate(leaves))
     return AppendedBatch(receipts, checkpoint)
 

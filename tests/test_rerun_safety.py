@@ -1,0 +1,130 @@
+"""Re-runs that leave the record as one uninterrupted, in-order run would: daily runs in any order, one at a
+time, and facts deposited once however often a day or a case-file batch is run again."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select, text
+from typer.testing import CliRunner
+
+from conftest import migrated_store
+from leaseguard.classification.daily import DailyRunBusyError, daily_run_lock, run_days
+from leaseguard.classification.rules import load_rule_set
+from leaseguard.cli.main import app
+from leaseguard.evidence import log_settings
+from leaseguard.ingest import import_paths
+from leaseguard.store.db import create_store_engine
+from leaseguard.store.models import ClassChange, EvidenceRecord
+from leaseguard.synth import generate_book
+from leaseguard.workspace import DATABASE_URL_ENV, HOME_ENV, Workspace, init_workspace
+
+DAYS = [dt.date(2024, 3, 31), dt.date(2024, 6, 30), dt.date(2024, 9, 30)]
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("rerun") / "book"
+    generate_book(folder, contracts=500, seed=31)
+    return folder
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def workspace(
+    request: pytest.FixtureRequest, tmp_path: Path, book: Path, monkeypatch: pytest.MonkeyPatch
+) -> Workspace:
+    monkeypatch.delenv(HOME_ENV, raising=False)
+    if request.param == "postgresql":
+        monkeypatch.setenv(DATABASE_URL_ENV, migrated_store(request, tmp_path))
+    else:
+        monkeypatch.delenv(DATABASE_URL_ENV, raising=False)
+    opened = init_workspace(tmp_path / "ws")
+    engine = opened.engine()
+    assert all(r.rejected == 0 for r in import_paths(engine, [book]))
+    engine.dispose()
+    return opened
+
+
+def _history(engine: Engine) -> list[tuple[object, ...]]:
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(
+                ClassChange.as_of, ClassChange.contract_no, ClassChange.from_class, ClassChange.to_class,
+                ClassChange.deciding_rule,
+            ).order_by(ClassChange.as_of, ClassChange.contract_no)
+        ).all()  # fmt: skip
+    return [tuple(str(value) for value in row) for row in rows]
+
+
+def _class_change_records(engine: Engine) -> list[tuple[str, bytes]]:
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(EvidenceRecord.ref, EvidenceRecord.content)
+            .where(EvidenceRecord.kind == "class-changes")
+            .order_by(EvidenceRecord.leaf_index)
+        ).all()
+    return [(str(ref), bytes(content)) for ref, content in rows]
+
+
+def _fresh(book: Path, tmp_path: Path, name: str, database_url: str | None) -> tuple[Workspace, Engine]:
+    opened = init_workspace(tmp_path / name)
+    engine = create_store_engine(database_url) if database_url else opened.engine()
+    assert all(r.rejected == 0 for r in import_paths(engine, [book]))
+    return opened, engine
+
+
+def test_days_run_out_of_order_give_the_history_of_running_them_in_order(book: Path, tmp_path: Path) -> None:
+    rules = load_rule_set("cbirc-2023")
+    histories = []
+    for name, order in (("in-order", DAYS), ("last-first", [DAYS[2], DAYS[0], DAYS[1]])):
+        opened, engine = _fresh(book, tmp_path, name, None)
+        signer = log_settings(opened).signer
+        try:
+            for day in order:
+                results = run_days(engine, [day], rules, signer=signer)
+            histories.append(_history(engine))
+        finally:
+            engine.dispose()
+    in_order, shuffled = histories
+    assert in_order and {row[0] for row in in_order} == {d.isoformat() for d in DAYS}
+    assert shuffled == in_order
+    # The last run (the middle day) ran the day stored after it again, and says so.
+    assert [(r.as_of, r.rerun_after_earlier) for r in results] == [(DAYS[1], False), (DAYS[2], True)]
+
+
+def test_a_day_run_six_times_deposits_its_changes_once(workspace: Workspace) -> None:
+    signer = log_settings(workspace).signer
+    engine = workspace.engine()
+    try:
+        run_days(engine, [DAYS[0]], load_rule_set("cbirc-2023"), signer=signer)
+        once = _class_change_records(engine)
+        for _ in range(5):
+            run_days(engine, [DAYS[0]], load_rule_set("cbirc-2023"), signer=signer)
+        assert once and _class_change_records(engine) == once
+        with engine.connect() as connection:
+            size = connection.execute(select(func.count()).select_from(EvidenceRecord)).scalar()
+            assert size == len(once)
+    finally:
+        engine.dispose()
+
+
+def test_a_second_daily_run_at_once_is_told_in_one_line(workspace: Workspace) -> None:
+    engine = workspace.engine()
+    try:
+        with daily_run_lock(engine):
+            with pytest.raises(DailyRunBusyError):
+                run_days(engine, [DAYS[0]], load_rule_set("cbirc-2023"))
+            result = CliRunner().invoke(
+                app, ["run", "daily", "--as-of", DAYS[0].isoformat(), "-w", str(workspace.root)]
+            )
+        assert result.exit_code == 1
+        assert "another daily run holds the store's lock" in result.output
+        assert "Traceback" not in result.output
+        with engine.connect() as connection:
+            assert connection.execute(text("select count(*) from book_runs")).scalar() == 0
+        # Once the lock is free the run goes through.
+        assert run_days(engine, [DAYS[0]], load_rule_set("cbirc-2023"))[0].contracts == 500
+    finally:
+        engine.dispose()
