@@ -169,10 +169,14 @@ def test_nfra_2024_worked_example() -> None:
     1,000,000/120,000 = 8.33 ≤ 10 (headroom 1.67 ≥ 1.0) ok; coverage 107.1% ≥ 100% but headroom 7.1 < 10 points
     → warning; provision rate 150,000/690,000 = 21.7% ok; single customer 300,000/116,000 = 258.6% breach; group
     G1 600,000/116,000 breach; single related (B) 300,000/116,000 breach; all related the same; shareholder B
-    300,000/250,000 = 120% breach; interbank 50,000/116,000 = 43.1% ok; fixed income 30,000/116,000 = 25.9% > 20%
+    300,000/250,000 = 120% breach; interbank borrowing 50,000/116,000 = 43.1% ok and lending 20,000/116,000 =
+    17.2% ok; core tier 1 96,000/930,000 = 10.3% and tier 1 101,000/930,000 = 10.9%, both above their
+    minimum plus the 2.5 % buffer (7.5 %, 8.5 %), ok; fixed income 30,000/116,000 = 25.9% > 20%
     breach; liquidity ratio and LCR have no limit yet."""
     result = report("nfra-2024")
     check(result, {
+        "cet1_ratio": (96_000, 930_000, "ok"), "tier1_ratio": (101_000, 930_000, "ok"),
+        "interbank_lending": (20_000, 116_000, "ok"),
         "car": (116_000, 930_000, "ok"), "leverage_ratio": (101_000, 1_020_000, "ok"),
         "financial_leverage_multiple": (1_000_000, 120_000, "ok"),
         "provision_coverage": (150_000, 140_000, "warning"), "lease_provision_rate": (150_000, 690_000, "ok"),
@@ -215,9 +219,11 @@ def test_cbirc_2020_worked_example() -> None:
 
 
 def test_a_wider_margin_turns_an_ok_into_a_warning() -> None:
-    """CAR headroom 12.47% − 8% = 4.47 points: ok at a 10% margin (0.8 points), a warning at 60% (4.8 points)."""
-    assert by_id(report("nfra-2024"))["car"].status == "ok"  # type: ignore[attr-defined]
-    assert by_id(report("nfra-2024", margin=Decimal("0.6")))["car"].status == "warning"  # type: ignore[attr-defined]
+    """Leverage headroom 9.90% − 6% = 3.90 points: ok at a 10% margin (0.6 points), a warning at 70% (4.2
+    points). A ratio with a buffer is judged by its buffer instead: CAR stays ok at any margin."""
+    assert by_id(report("nfra-2024"))["leverage_ratio"].status == "ok"  # type: ignore[attr-defined]
+    wide = by_id(report("nfra-2024", margin=Decimal("0.7")))
+    assert wide["leverage_ratio"].status == "warning" and wide["car"].status == "ok"  # type: ignore[attr-defined]
 
 
 def test_zero_denominators() -> None:
@@ -345,7 +351,7 @@ def test_rule_set_errors_name_the_file_indicator_and_reason(tmp_path: Path) -> N
             shipped.replace("numerator: total_capital - capital_deductions", "numerator: total_capitel"),
             "x.yaml",
         )
-    with pytest.raises(IndicatorRulesError, match="indicator car: comparison"):
+    with pytest.raises(IndicatorRulesError, match="indicator cet1_ratio: comparison"):
         parse_rule_set(shipped.replace('comparison: ">="', 'comparison: ">"', 1), "x.yaml")
     with pytest.raises(IndicatorRulesError, match="only \\+ − × are allowed"):
         parse_rule_set(

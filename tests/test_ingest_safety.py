@@ -368,7 +368,18 @@ def test_balance_sheet_into_a_missing_folder_is_one_line(workspace: Workspace, t
     assert made.exit_code == 0, made.output
     for fmt in ("json", "html", "xlsx", "pdf"):
         target = tmp_path / "missing" / f"report.{fmt}"
-        args = ("report", "regulatory", "--as-of", "2025-06-30", "--rules", "nfra-2024", "--format", fmt)
+        args = (
+            "report",
+            "regulatory",
+            "--as-of",
+            "2025-06-30",
+            "--lessor",
+            "L001",
+            "--rules",
+            "nfra-2024",
+            "--format",
+            fmt,
+        )
         failed = run(workspace, *args, "--out", str(target), "--draft")
         assert failed.exit_code == 1, failed.output
         assert failed.exception is None or isinstance(failed.exception, SystemExit), fmt

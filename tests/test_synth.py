@@ -524,7 +524,7 @@ def test_party_columns_left_every_earlier_value_of_a_seed_as_it_was(tmp_path: Pa
         "contract_outcomes": "e1fe0846a92a0009d90db591cbbd97e75e455557278bfeed202e411bfe23c5da",
     }
     new_columns = {
-        "lessors": ["uscc", "address", "legal_representative"],
+        "lessors": ["uscc", "address", "legal_representative", "regime"],
         "contracts": ["lessee_address", "lessee_legal_representative", "guarantors", "registration_no"],
         "assets": ["supplier", "location"],
     }

@@ -16,6 +16,7 @@ from leaseguard.cli.common import WorkspaceOption, console, error_console, fail,
 from leaseguard.store.db import session_factory
 from leaseguard.tenancy import (
     PARTY_KEYS,
+    REGIMES,
     ROLES,
     TenancyError,
     add_lessor,
@@ -149,20 +150,32 @@ def lessors_add(
     legal_representative: Annotated[
         str | None, typer.Option(help="Name of the legal representative (法定代表人).")
     ] = None,
+    regime: Annotated[
+        str | None,
+        typer.Option(
+            help="Supervisory regime: financial_leasing (金融租赁公司, NFRA) or finance_leasing (融资租赁公司, "
+            "local financial regulator); decides the default rule set of `report regulatory`."
+        ),
+    ] = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Add a lessor (tenant); adding it again with the same name records any details given, nothing else."""
+    if regime is not None and regime not in REGIMES:
+        fail(f"--regime {regime!r}: use {' or '.join(REGIMES)}")
     added = _in_store(
         workspace,
         lambda session: add_lessor(
-            session, code, name, uscc=uscc, address=address, legal_representative=legal_representative
+            session, code, name, uscc=uscc, address=address, legal_representative=legal_representative,
+            regime=regime,
         ),
-    )
+    )  # fmt: skip
     console.print(f"lessor {added.code}: {added.name}")
     extra = added.extra or {}
     for key in PARTY_KEYS:
         if extra.get(key):
             console.print(f"  {key.replace('_', ' ')}: {extra[key]}", highlight=False)
+    if extra.get("regime") in REGIMES:
+        console.print(f"  regime: {extra['regime']} ({REGIMES[extra['regime']]})", highlight=False)
 
 
 @lessors_app.command("list")

@@ -29,10 +29,17 @@ from leaseguard.indicators.engine import (
     with_contract,
 )
 from leaseguard.indicators.output import FORMATS, show_value, write_report
-from leaseguard.indicators.rules import SHIPPED, IndicatorRulesError, load_risk_weights, load_rule_set
+from leaseguard.indicators.rules import (
+    SHIPPED,
+    IndicatorRulesError,
+    default_rule_set_for,
+    load_risk_weights,
+    load_rule_set,
+)
 from leaseguard.indicators.service import IndicatorInputError, previous_values, read_book, save_report
 from leaseguard.store.db import session_factory
 from leaseguard.synth.balance_sheet import synthetic_balance_sheet
+from leaseguard.tenancy import list_lessors
 from leaseguard.workspace import Workspace, WorkspaceError
 
 report_app = typer.Typer(name="report", help="Regulatory reports over the book.", no_args_is_help=True)
@@ -41,6 +48,22 @@ AsOf = Annotated[
     str, typer.Option("--as-of", help="Reporting date (YYYY-MM-DD); the book's daily run of it.")
 ]
 Rules = Annotated[str, typer.Option("--rules", help=f"Rule set: {', '.join(SHIPPED)}, or a rule-set file.")]
+OptionalRules = Annotated[
+    str | None,
+    typer.Option(
+        "--rules",
+        help=f"Rule set: {', '.join(SHIPPED)}, or a rule-set file (default: the one of the lessor's regime).",
+        show_default=False,
+    ),
+]
+LessorOption = Annotated[
+    str | None,
+    typer.Option(
+        "--lessor",
+        help="The lessor reported on: its balance sheet and book only (required when the store holds several).",
+        show_default=False,
+    ),
+]
 SheetOption = Annotated[
     Path | None,
     typer.Option(
@@ -64,15 +87,47 @@ def _margin(value: float | None) -> Decimal | None:
     return Decimal(str(value))
 
 
-def _sheet(opened: Workspace, day: dt.date, path: Path | None, draft: bool) -> BalanceSheet:
-    path = path or opened.root / "balance-sheets" / f"{day.isoformat()}.yaml"
+def _sheet(
+    opened: Workspace, day: dt.date, path: Path | None, draft: bool, lessor: str | None = None
+) -> BalanceSheet:
+    if path is None:
+        folder = opened.root / "balance-sheets"
+        own = folder / lessor / f"{day.isoformat()}.yaml" if lessor else None
+        path = own if own is not None and own.is_file() else folder / f"{day.isoformat()}.yaml"
     try:
         sheet = read_balance_sheet(path, draft=draft)
     except BalanceSheetError as error:
         fail(str(error) + ("" if draft else " (use --draft to write a report marked DRAFT anyway)"))
     if sheet.as_of != day:
         fail(f"{path}: as_of {sheet.as_of} is not the reporting date {day}")
+    if lessor is not None and sheet.lessor != lessor:
+        fail(f"{path}: lessor {sheet.lessor!r} is not --lessor {lessor!r}; give that lessor's balance sheet")
     return sheet
+
+
+def _lessor_and_rules(opened: Workspace, lessor: str | None, rules: str | None) -> tuple[str | None, str]:
+    """The lessor reported on and its rule set: --rules, else the one of the lessor's regime."""
+    engine = opened.engine()
+    try:
+        with session_factory(engine)() as session:
+            lessors = {row.code: row for row in list_lessors(session)}
+    finally:
+        engine.dispose()
+    if lessor is None:
+        if len(lessors) > 1:
+            fail(f"--lessor: the store holds {len(lessors)} lessors ({', '.join(sorted(lessors))}); name one")
+        lessor = next(iter(lessors), None)
+    elif lessor not in lessors:
+        fail(f"--lessor {lessor!r}: no such lessor in the store (see `leaseguard lessors list`)")
+    if rules is not None:
+        return lessor, rules
+    if lessor is None:
+        fail("--rules: the store holds no lessor whose regime could choose the rule set; name --rules")
+    regime = (lessors[lessor].extra or {}).get("regime")
+    try:
+        return lessor, default_rule_set_for(regime, opened.setting("indicators", "default_rules"))
+    except IndicatorRulesError as error:
+        fail(f"lessor {lessor}: {error}")
 
 
 def _compute(
@@ -115,7 +170,8 @@ def _table(report: IndicatorReport) -> Table:
 @report_app.command("regulatory")
 def regulatory(
     as_of: AsOf,
-    rules: Rules,
+    rules: OptionalRules = None,
+    lessor: LessorOption = None,
     fmt: Annotated[str, typer.Option("--format", help="json, html, xlsx or pdf.")] = "html",
     out: Annotated[
         Path | None, typer.Option("--out", help="File to write (default: in the current folder).")
@@ -133,7 +189,8 @@ def regulatory(
         fail(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
     day = parse_day(as_of)
     opened = open_workspace(workspace)
-    sheet = _sheet(opened, day, balance_sheet, draft)
+    lessor, rules = _lessor_and_rules(opened, lessor, rules)
+    sheet = _sheet(opened, day, balance_sheet, draft, lessor)
     report = _compute(opened, day, rules, sheet, _margin(margin), draft)
     try:
         signer = log_settings(opened).signer

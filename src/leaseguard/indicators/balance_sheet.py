@@ -41,6 +41,8 @@ class Shareholder:
     paid_in_contribution_fen: int
     # Exposure to the shareholder outside the lease book (e.g. guarantees), added to its book exposure.
     other_exposure_fen: int = 0
+    # Lessee ids of the shareholder's related parties, whose exposure counts as the shareholder's.
+    related_parties: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ class BalanceSheet:
             "items": dict(self.items),
             "shareholders": [
                 {"id": s.id, "name": s.name, "paid_in_contribution_fen": s.paid_in_contribution_fen,
-                 "other_exposure_fen": s.other_exposure_fen}
+                 "other_exposure_fen": s.other_exposure_fen, "related_parties": list(s.related_parties)}
                 for s in self.shareholders
             ],
             "source": self.source,
@@ -74,7 +76,10 @@ class BalanceSheet:
             data["lessor"],
             dt.date.fromisoformat(data["as_of"]),
             {k: int(v) for k, v in data["items"].items()},
-            tuple(Shareholder(**s) for s in data.get("shareholders", [])),
+            tuple(
+                Shareholder(**{**s, "related_parties": tuple(s.get("related_parties", ()))})
+                for s in data.get("shareholders", [])
+            ),
             data.get("source", "balance sheet"),
             data.get("sha256", ""),
             tuple(data.get("problems", [])),
@@ -179,6 +184,7 @@ def parse_balance_sheet(text: str, name: str, *, draft: bool = False) -> Balance
                 str(raw.get("name", "")),
                 to_fen(raw["paid_in_contribution"], f"{where} ({raw['id']}): paid_in_contribution"),
                 to_fen(raw.get("other_exposure", 0), f"{where} ({raw['id']}): other_exposure"),
+                _related_parties(raw.get("related_parties"), f"{where} ({raw['id']}): related_parties"),
             )
         )
     problems = consistency_problems(items)
@@ -193,6 +199,14 @@ def parse_balance_sheet(text: str, name: str, *, draft: bool = False) -> Balance
         hashlib.sha256(text.encode("utf-8")).hexdigest(),
         tuple(problems),
     )
+
+
+def _related_parties(value: object, where: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str | int) and str(v).strip() for v in value):
+        raise BalanceSheetError(f"{where}: a list of lessee ids")
+    return tuple(str(v).strip() for v in value)
 
 
 def read_balance_sheet(path: Path, *, draft: bool = False) -> BalanceSheet:
@@ -216,7 +230,8 @@ def write_balance_sheet(sheet: BalanceSheet, path: Path) -> None:
         "items": {k: yuan(v) for k, v in sheet.items.items()},
         "shareholders": [
             {"id": s.id, "name": s.name, "paid_in_contribution": yuan(s.paid_in_contribution_fen),
-             "other_exposure": yuan(s.other_exposure_fen)}
+             "other_exposure": yuan(s.other_exposure_fen),
+             **({"related_parties": list(s.related_parties)} if s.related_parties else {})}
             for s in sheet.shareholders
         ],
     }  # fmt: skip

@@ -71,6 +71,7 @@ class IndicatorResult:
     missing: tuple[str, ...] = ()
     contributors: tuple[Contributor, ...] = ()
     change: Decimal | None = None  # value minus the value in the last report
+    buffered_limit: Decimal | None = None  # the minimum plus its buffer (e.g. capital conservation buffer)
 
 
 @dataclass(frozen=True)
@@ -145,15 +146,17 @@ def book_quantities(book: pl.DataFrame, weights: RiskWeights, sheet: BalanceShee
 
     shareholder_exposure, shareholder_contribution, shareholders = 0, 0, []
     if sheet.shareholders:
-        exposure_by_id = dict(
-            book.filter(pl.col("lessee_id").is_in([s.id for s in sheet.shareholders]))
-            .group_by("lessee_id")
-            .agg(pl.col("claim_balance_fen").sum())
-            .iter_rows()
-        )
+        exposure_by_id = dict(book.group_by("lessee_id").agg(pl.col("claim_balance_fen").sum()).iter_rows())
+        group_of = dict(book.select("lessee_id", "group_id").unique("lessee_id").iter_rows())
         best: tuple[Decimal, int, int] | None = None
         for holder in sheet.shareholders:
-            exposure = int(exposure_by_id.get(holder.id, 0)) + holder.other_exposure_fen
+            # The shareholder and all its related parties: those the balance sheet names, and the lessees of
+            # the shareholder's own group (group_id = the shareholder's id).
+            parties = {holder.id, *holder.related_parties}
+            parties |= {
+                lessee for lessee, group in group_of.items() if group is not None and group == holder.id
+            }
+            exposure = sum(int(exposure_by_id.get(party, 0)) for party in parties) + holder.other_exposure_fen
             shareholders.append(Contributor(holder.id, holder.name, exposure))
             if holder.paid_in_contribution_fen > 0:
                 ratio = Decimal(exposure) / Decimal(holder.paid_in_contribution_fen)
@@ -232,6 +235,9 @@ def _status(indicator: Indicator, value: Decimal, margin: Decimal) -> tuple[str,
     headroom = value - spec.threshold if spec.comparison == ">=" else spec.threshold - value
     if headroom < 0:
         return "breach", headroom
+    if spec.buffer is not None and spec.comparison == ">=":
+        # Above the minimum but inside the buffer: the distributions the buffer restrains are at stake.
+        return ("warning" if value < spec.threshold + spec.buffer else "ok"), headroom
     if headroom < margin * abs(spec.threshold):
         return "warning", headroom
     return "ok", headroom
@@ -250,6 +256,11 @@ def evaluate(
         limit=spec.threshold, value=None, numerator=None, denominator=None, status="missing_input",
         headroom=None, headroom_amount_fen=None, clause=spec.clause, verified=spec.verified, note=spec.note,
         contributors=contributors.get(spec.contributors, ()) if spec.contributors else (),
+        buffered_limit=(
+            spec.threshold + spec.buffer
+            if spec.buffer is not None and spec.threshold is not None and spec.comparison == ">="
+            else None
+        ),
     )  # fmt: skip
     if missing:
         return replace(base, missing=tuple(missing))

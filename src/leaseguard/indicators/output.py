@@ -54,7 +54,7 @@ def write_html(report: IndicatorReport, out: Path) -> None:
         change = "—" if r.change is None else show_value(r, r.change)
         rows.append(
             f'<tr class="{e(r.status)}"><td>{e(r.id)}</td><td>{e(r.name)}</td>'
-            f"<td>{show_value(r, r.value)}</td><td>{e(r.comparison)} {show_value(r, r.limit)}</td>"
+            f"<td>{show_value(r, r.value)}</td><td>{e(r.comparison)} {show_value(r, r.limit)}{e(_buffered(r))}</td>"
             f"<td>{show_value(r, r.headroom)}</td><td><b>{e(r.status)}</b>{' ' + e(r.note) if r.note else ''}"
             f"{' (missing: ' + e(', '.join(r.missing)) + ')' if r.missing else ''}</td><td>{change}</td>"
             f"<td>{show_yuan(r.numerator)}</td><td>{show_yuan(r.denominator)}</td><td>{contributors}</td>"
@@ -102,7 +102,8 @@ def write_xlsx(report: IndicatorReport, out: Path) -> None:
             ws.cell(ws.max_row, 1).font = Font(bold=True, color="C00000")
         ws.append([_title(report)])
     header = ["id", "indicator", "value", "limit", "comparison", "headroom", "status", "change", "numerator (yuan)",
-              "denominator (yuan)", "headroom amount (yuan)", "clause", "verified", "note"]  # fmt: skip
+              "denominator (yuan)", "headroom amount (yuan)", "clause", "verified", "note",
+              "limit with buffer"]  # fmt: skip
     sheet.append(header)
     for r in report.results:
         sheet.append([
@@ -114,6 +115,7 @@ def write_xlsx(report: IndicatorReport, out: Path) -> None:
             None if r.denominator is None else float(round(r.denominator / 100, 2)),
             None if r.headroom_amount_fen is None else float(round(r.headroom_amount_fen / 100, 2)),
             r.clause, r.verified, "; ".join(filter(None, [r.note, ", ".join(r.missing)])),
+            None if r.buffered_limit is None else float(r.buffered_limit),
         ])  # fmt: skip
         colour = STATUS_COLOURS.get(r.status)
         if colour:
@@ -162,7 +164,8 @@ def write_pdf(report: IndicatorReport, out: Path) -> None:
     for number, r in enumerate(report.results, start=1):
         status = r.status + (f" ({', '.join(r.missing)} missing)" if r.missing else "")
         rows.append([cell(r.id), cell(r.name), cell(show_value(r, r.value)),
-                     cell(f"{r.comparison} {show_value(r, r.limit)}"), cell(show_value(r, r.headroom)), cell(status),
+                     cell(f"{r.comparison} {show_value(r, r.limit)}{_buffered(r)}"),
+                     cell(show_value(r, r.headroom)), cell(status),
                      cell("—" if r.change is None else show_value(r, r.change)), cell(show_yuan(r.numerator)),
                      cell(show_yuan(r.denominator)),
                      cell(r.clause + ("" if r.verified else " (clause not verified)"))])  # fmt: skip
@@ -183,6 +186,12 @@ def write_pdf(report: IndicatorReport, out: Path) -> None:
     document = SimpleDocTemplate(str(out), pagesize=landscape(A4), topMargin=14 * mm, bottomMargin=10 * mm,
                                  leftMargin=8 * mm, rightMargin=8 * mm, title=_title(report))  # fmt: skip
     document.build(story, onFirstPage=every_page, onLaterPages=every_page)
+
+
+def _buffered(result: IndicatorResult) -> str:
+    if result.buffered_limit is None:
+        return ""
+    return f" (含储备缓冲 {show_value(result, result.buffered_limit)})"
 
 
 def write_report(report: IndicatorReport, out: Path, fmt: str) -> None:

@@ -102,6 +102,9 @@ class IndicatorSpec(BaseModel):
     verified: bool
     note: str | None = None
     warning_margin: Annotated[Decimal, Field(ge=0, le=1)] | None = None
+    # A buffer on top of a minimum (the capital conservation buffer): below the minimum is a breach, between
+    # the minimum and minimum + buffer a warning; the report shows both levels. Only with ">=".
+    buffer: Annotated[Decimal, Field(ge=0, le=1)] | None = None
     # What a denominator of zero or below means for this indicator: e.g. provision coverage with no
     # non-performing assets is fine ("ok"); a leverage multiple over negative net assets is a breach.
     when_denominator_not_positive: ZeroRule = "undefined"
@@ -210,6 +213,28 @@ def _shipped_text(file_name: str) -> str:
     return (
         resources.files("leaseguard.defaults").joinpath("indicators", file_name).read_text(encoding="utf-8")
     )
+
+
+# The rule set a lessor's regime reports under unless a report names another; a workspace may override it with
+# the setting indicators.default_rules.
+DEFAULT_RULES_BY_REGIME: dict[str, str] = {"financial_leasing": "nfra-2024", "finance_leasing": "cbirc-2020"}
+
+
+def default_rule_set_for(regime: str | None, overrides: object = None) -> str:
+    """The rule set of a regime (settings first, then the shipped mapping); IndicatorRulesError without one."""
+    mapping = dict(DEFAULT_RULES_BY_REGIME)
+    if isinstance(overrides, dict):
+        mapping.update({str(k): str(v) for k, v in overrides.items()})
+    if regime is None:
+        raise IndicatorRulesError(
+            "the lessor has no regime: set it with `leaseguard lessors add CODE --name ... --regime "
+            "financial_leasing|finance_leasing` (or the lessors.csv column regime), or name --rules"
+        )
+    if regime not in mapping:
+        raise IndicatorRulesError(
+            f"regime {regime!r} has no default rule set (setting indicators.default_rules)"
+        )
+    return mapping[regime]
 
 
 def load_shipped_rule_set(name: str) -> IndicatorRuleSet:

@@ -112,6 +112,7 @@ def result_json(result: IndicatorResult) -> dict[str, Any]:
             None if result.headroom_amount_fen is None else result.headroom_amount_fen / 100, 2
         ),
         "change": _number(result.change, 6),
+        "buffered_limit": _number(result.buffered_limit, 6),
         "clause": result.clause,
         "verified": result.verified,
         "note": result.note,

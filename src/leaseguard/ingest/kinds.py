@@ -9,6 +9,7 @@ from enum import StrEnum
 from sqlalchemy import String, Table
 
 from leaseguard.store.models import Asset, Contract, Lessor, Payment, ScheduleLine, Valuation
+from leaseguard.tenancy.service import REGIMES
 
 
 class ValueType(StrEnum):
@@ -34,6 +35,7 @@ class ColumnSpec:
     store: str = ""  # the store column; defaults to `name`
     choices: tuple[str, ...] = ()
     default: object = None  # stored when the file lacks the column or the value is empty
+    in_extra: bool = False  # checked like any column, kept in the row's `extra` JSON under its name
 
     @property
     def store_column(self) -> str:
@@ -63,6 +65,8 @@ class KindSpec:
 
     def max_length(self, column: ColumnSpec) -> int | None:
         """The store's length limit of a text column, so an over-long value is a row error, not a DB error."""
+        if column.in_extra:
+            return None
         store_type = self.table.c[column.store_column].type
         return store_type.length if isinstance(store_type, String) else None
 
@@ -77,7 +81,11 @@ T = ValueType
 LESSORS = KindSpec(
     name="lessors",
     table=Lessor.__table__,  # type: ignore[arg-type]
-    columns=(ColumnSpec("code", T.CODE, required=True), ColumnSpec("name", required=True)),
+    columns=(
+        ColumnSpec("code", T.CODE, required=True),
+        ColumnSpec("name", required=True),
+        ColumnSpec("regime", T.ENUM, choices=tuple(REGIMES), in_extra=True),
+    ),
     key=("code",),
     duplicate_column="code",
 )

@@ -104,13 +104,12 @@ def validate(
     ignored: tuple[str, ...] = ()
     if EXTRA not in kind.table.c:
         ignored, extras = tuple(extras), {}
-    rows = _store_rows(kind, good, extras)
-    update = [
-        kind.column(name).store_column for name in known if kind.column(name).store_column not in kind.key
-    ]
+    rows = _store_rows(kind, good, extras, set(known))
+    stated = [kind.column(name) for name in known]
+    update = [spec.store_column for spec in stated if spec.store_column not in kind.key and not spec.in_extra]
     if kind is PAYMENTS:
         update.append("lessor")
-    if extras:
+    if extras or any(spec.in_extra for spec in stated):
         update.append(EXTRA)
     if EXTRA not in kind.table.c:
         rows = rows.drop(EXTRA)
@@ -577,19 +576,24 @@ def _collect_errors(frame: pl.DataFrame, error_columns: list[tuple[str, str]], f
     ]
 
 
-def _store_rows(kind: KindSpec, good: pl.DataFrame, extras: dict[str, str]) -> pl.DataFrame:
+def _store_rows(kind: KindSpec, good: pl.DataFrame, extras: dict[str, str], stated: set[str]) -> pl.DataFrame:
     """The good rows in the target table's columns, with defaults, derived columns and the extras as JSON."""
     columns: list[pl.Expr] = []
+    kept: dict[str, pl.Expr] = {name: pl.col(position) for name, position in extras.items()}
     for spec in kind.columns:
         value = pl.col(_Checks.value_name(spec.name))
         if spec.default is not None:
             value = value.fill_null(pl.lit(spec.default))
+        if spec.in_extra:
+            if spec.name in stated:
+                kept[spec.name] = value
+            continue
         columns.append(value.alias(spec.store_column))
     if kind is PAYMENTS:
         columns.append(pl.col(_CONTRACT_LESSOR).alias("lessor"))
-    if extras:
+    if kept:
         # Sorted names make the JSON text stable, so an unchanged row compares equal as text in SQL.
-        fields = [pl.col(extras[name]).alias(name) for name in sorted(extras)]
+        fields = [kept[name].alias(name) for name in sorted(kept)]
         columns.append(pl.struct(fields).struct.json_encode().alias(EXTRA))
     else:
         columns.append(pl.lit(None, pl.String).alias(EXTRA))

@@ -133,6 +133,10 @@ def generate_book(
             "uscc": parties.lessor_uscc,
             "address": parties.lessor_address,
             "legal_representative": parties.lessor_legal_representative,
+            # A 金融租赁 company reports to the NFRA; the others are 融资租赁 companies under local regulators.
+            "regime": [
+                "financial_leasing" if "金融租赁" in name else "finance_leasing" for _, name in LESSORS[:lessors]
+            ],
         }).select(LESSOR_COLUMNS),
         files["lessors"],
     )  # fmt: skip

@@ -4,6 +4,7 @@ from leaseguard.tenancy.models import IssuedKey, KeyInfo, Principal
 from leaseguard.tenancy.permissions import PERMISSIONS, ROLES, Action, allowed_actions, is_allowed
 from leaseguard.tenancy.service import (
     PARTY_KEYS,
+    REGIMES,
     LessorConflictError,
     TenancyError,
     UnknownKeyError,
@@ -22,6 +23,7 @@ from leaseguard.tenancy.service import (
 __all__ = [
     "PARTY_KEYS",
     "PERMISSIONS",
+    "REGIMES",
     "ROLES",
     "Action",
     "IssuedKey",

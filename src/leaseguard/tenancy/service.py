@@ -89,6 +89,11 @@ def check_lessor_code(code: str) -> str:
 
 
 PARTY_KEYS = ("uscc", "address", "legal_representative")  # lessors.extra keys the enforcement complaint reads
+# The supervisory regime a lessor reports under (lessors.extra["regime"]), with the name a report shows.
+REGIMES = {
+    "financial_leasing": "金融租赁公司 (国家金融监督管理总局)",
+    "finance_leasing": "融资租赁公司 (地方金融管理部门)",
+}
 
 
 def check_uscc(value: str) -> str:
@@ -107,9 +112,11 @@ def add_lessor(
     uscc: str | None = None,
     address: str | None = None,
     legal_representative: str | None = None,
+    regime: str | None = None,
 ) -> Lessor:
     """Register a lessor; adding the same code with the same name again returns the existing one, with any
-    party details given (uscc, address, legal_representative, kept in `extra`) recorded over the old ones."""
+    party details given (uscc, address, legal_representative, regime, kept in `extra`) recorded over the old
+    ones."""
     check_lessor_code(code)
     name = name.strip()
     if not name or len(name) > 200:
@@ -123,6 +130,10 @@ def add_lessor(
             if not value or len(value) > 500:
                 raise TenancyError(f"lessor {key.replace('_', ' ')} must be 1-500 characters")
             details[key] = value
+    if regime is not None:
+        if regime not in REGIMES:
+            raise TenancyError(f"regime {regime!r}: use {' or '.join(REGIMES)}")
+        details["regime"] = regime
     existing = session.get(Lessor, code)
     if existing is not None:
         if existing.name != name:
