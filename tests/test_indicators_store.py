@@ -99,8 +99,8 @@ def _sql(workspace: Workspace, query: str, **params: object) -> list[tuple[objec
 
 def _report(workspace: Workspace, tmp_path: Path, rules: str, day: dt.date, *extra: str) -> dict:
     out = tmp_path / f"{rules}-{day}.json"
-    _run(workspace, "report", "regulatory", "--as-of", day.isoformat(), "--lessor", LESSOR, "--rules", rules, "--format", "json",
-         "--out", str(out), *extra)  # fmt: skip
+    _run(workspace, "report", "regulatory", "--as-of", day.isoformat(), "--lessor", LESSOR, "--rules", rules,
+         "--format", "json", "--out", str(out), *extra)  # fmt: skip
     return json.loads(out.read_text("utf-8"))
 
 
@@ -174,8 +174,8 @@ def test_missing_item_refuses_the_report_and_draft_marks_every_page(
     broken = tmp_path / "broken.yaml"
     broken.write_text(yaml.safe_dump(data), "utf-8")
     out = tmp_path / "r.html"
-    args = ("report", "regulatory", "--as-of", DAY.isoformat(), "--lessor", LESSOR, "--rules", "nfra-2024", "--balance-sheet",
-            str(broken), "--out", str(out))  # fmt: skip
+    args = ("report", "regulatory", "--as-of", DAY.isoformat(), "--lessor", LESSOR, "--rules", "nfra-2024",
+            "--balance-sheet", str(broken), "--out", str(out))  # fmt: skip
     message = _fail(workspace, *args)
     assert "item loan_loss_reserves is missing" in message and "provision_coverage" in message
     assert not out.exists()
@@ -284,8 +284,8 @@ def test_the_pdf_report_carries_every_indicator_with_the_json_values(
 ) -> None:
     report = _report(workspace, tmp_path, "leasing-indicators-trial", DAY)
     pdf = tmp_path / "trial.pdf"
-    _run(workspace, "report", "regulatory", "--as-of", DAY.isoformat(), "--lessor", LESSOR, "--rules", "leasing-indicators-trial",
-         "--format", "pdf", "--out", str(pdf))  # fmt: skip
+    _run(workspace, "report", "regulatory", "--as-of", DAY.isoformat(), "--lessor", LESSOR,
+         "--rules", "leasing-indicators-trial", "--format", "pdf", "--out", str(pdf))  # fmt: skip
     text = "\n".join(page.extract_text() for page in PdfReader(pdf).pages).replace("\n", " ")
     assert "DRAFT" not in text and "资本充足率" in text
     for indicator in report["indicators"]:
