@@ -287,7 +287,7 @@ def test_payments_show_early_late_split_and_stopped_paying(book: Path) -> None:
     terms = {r["contract_no"]: r for r in contracts.iter_rows(named=True)}
     paid = payments.group_by("contract_no", maintain_order=True).agg(pl.col("paid_date"), pl.col("amount"))
     missed = dict(defaulted.select("contract_no", "first_missed_due_date").iter_rows())
-    early = late = stopped = 0
+    early = late = stopped = worked_out = 0
     for contract_no, dates, amounts in paid.iter_rows():
         row = terms[contract_no]
         schedule = build_schedule(
@@ -300,11 +300,16 @@ def test_payments_show_early_late_split_and_stopped_paying(book: Path) -> None:
         early += dates[0] < first_due
         late += dates[0] > (schedule[0].due_date + dt.timedelta(days=3)).isoformat()
         if contract_no in missed:
-            # A defaulter pays less than what fell due up to the instalment it missed.
-            owed = sum(i.amount_fen for i in schedule if i.due_date.isoformat() <= missed[contract_no])
-            assert sum(round(Decimal(a) * 100) for a in amounts) < owed
+            # A defaulter has paid less than what fell due up to the instalment it missed, by that day; most
+            # clear the arrears later (worked out) and pay on.
+            on = missed[contract_no]
+            owed = sum(i.amount_fen for i in schedule if i.due_date.isoformat() <= on)
+            by_then = sum(round(Decimal(a) * 100) for d, a in zip(dates, amounts, strict=True) if d <= on)
+            assert by_then < owed
             stopped += 1
+            worked_out += sum(round(Decimal(a) * 100) for a in amounts) >= owed
     assert early > 50 and late > 50 and stopped > 50
+    assert stopped * 0.5 < worked_out < stopped
     # Parts next to whole instalments: split payments and a defaulter's last partial one.
     kinds_of_amount = payments.group_by("contract_no").agg(pl.col("amount").n_unique().alias("amounts"))
     assert (kinds_of_amount["amounts"] > 2).sum() > 10
@@ -512,16 +517,18 @@ def test_missing_lessee_addresses_are_exactly_the_labelled_ones(book: Path) -> N
 
 
 def test_party_columns_left_every_earlier_value_of_a_seed_as_it_was(tmp_path: Path) -> None:
-    """Digests of the files' earlier columns for seed 5 and 400 contracts, taken before the party columns
-    were added: drawing them from their own stream changed nothing else."""
+    """Digests of the files' earlier columns for seed 5 and 400 contracts: the party columns (and the regime)
+    are drawn from streams of their own and change nothing else. Taken again when the generator was
+    calibrated to a leasing company's book (issue 14: narrower fleets, defaults worked out); a change that
+    moves them changes the book every seed writes."""
     before = {
         "lessors": "3c3885c5742d1611951a37405b0f7a05cedc636c13d09d9beb7ebe817480cac8",
-        "contracts": "80af11b74ee8bdf70588ac0b75123387d403801a253d96be2d1d97fddc882d50",
-        "assets": "defc4127dc01daaf9cf1f34ce29d84b1faa8181e8ba1449ae3dabb942eefd316",
-        "payments": "ff9894ffb0db4a2267a719301de3be8cf73f64da6af0ebe63330639684dab3d1",
-        "valuations": "3fea7e5e9c7cfec0ee70508e7c87b754b71d49e76d89c7820e952d3ec91a942d",
-        "ground_truth": "5c4e5d28863d9b05923e188fd35d0cd54fa0d83788029178869766f46cc61265",
-        "contract_outcomes": "e1fe0846a92a0009d90db591cbbd97e75e455557278bfeed202e411bfe23c5da",
+        "contracts": "df073e41d0365dfb9aac7e5f27e2e4c1fec7c48955e79f08052e8c7d6bbbc524",
+        "assets": "21994e725347168952c7c1435b5c20b5787dfb56ddefe8eebed136b511f01b91",
+        "payments": "5f60a01045a5c13506e952edc90e1c8323715cd3965611c3f8658aea97516167",
+        "valuations": "bdc93e10a4b8772c9e59a45edbe9e797ef5ebb10720c6516fddce4879e89fe49",
+        "ground_truth": "58cc2915d9f51957b0c9f2a9807a1ec7f81258aa86773ac17cc767db6bcc2932",
+        "contract_outcomes": "8f87199ef5c059797940c598179794826062bedba152d7e61b07d8a15483cc31",
     }
     new_columns = {
         "lessors": ["uscc", "address", "legal_representative", "regime"],

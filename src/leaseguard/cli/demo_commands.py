@@ -31,7 +31,7 @@ from leaseguard.registry.screen import screen_register
 from leaseguard.store.db import session_factory, shown_url
 from leaseguard.store.models import Lessor
 from leaseguard.synth import generate_book
-from leaseguard.synth.balance_sheet import synthetic_balance_sheet
+from leaseguard.synth.balance_sheet import book_exposures, npl_balance, synthetic_balance_sheet
 from leaseguard.tenancy import create_key
 from leaseguard.workspace import Workspace, WorkspaceError, init_workspace
 
@@ -76,6 +76,7 @@ def _file_indicators(workspace: Workspace, engine: Engine, day: dt.date) -> Path
         first, day, lease_receivables_fen=int(book["claim_balance_fen"].sum() or 0),
         required_provisions_fen=int(book["provision_fen"].sum() or 0),
         shareholder_ids=(*top["lessee_id"].to_list(), "SHAREHOLDER-2"),
+        largest_exposures=book_exposures(book), npl_balance_fen=npl_balance(book),
     )  # fmt: skip
     sheet_file = workspace.root / "balance-sheets" / f"{day.isoformat()}.yaml"
     sheet_file.parent.mkdir(exist_ok=True)

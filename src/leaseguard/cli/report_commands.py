@@ -38,7 +38,7 @@ from leaseguard.indicators.rules import (
 )
 from leaseguard.indicators.service import IndicatorInputError, previous_values, read_book, save_report
 from leaseguard.store.db import session_factory
-from leaseguard.synth.balance_sheet import synthetic_balance_sheet
+from leaseguard.synth.balance_sheet import book_exposures, npl_balance, synthetic_balance_sheet
 from leaseguard.tenancy import list_lessors
 from leaseguard.workspace import Workspace, WorkspaceError
 
@@ -297,6 +297,7 @@ def balance_sheet_command(
         lease_receivables_fen=int(book["claim_balance_fen"].sum() or 0),
         required_provisions_fen=int(book["provision_fen"].sum() or 0),
         shareholder_ids=(*top["lessee_id"].to_list(), "SHAREHOLDER-2"), seed=seed,
+        largest_exposures=book_exposures(book), npl_balance_fen=npl_balance(book),
     )  # fmt: skip
     try:
         write_balance_sheet(sheet, out)

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from leaseguard.cli.common import console, fail, progress_bar
 from leaseguard.synth import generate_book
+from leaseguard.synth.parameters import SynthParameters
 
 
 def synth(
@@ -23,6 +24,14 @@ def synth(
     as_of: Annotated[
         str, typer.Option("--as-of", help="Book date YYYY-MM-DD: no payment after it.")
     ] = "2026-10-31",
+    stress: Annotated[
+        bool,
+        typer.Option(
+            "--stress",
+            help="A harsher book: more defaults, fewer worked out (non-performing ratio around 10-20 % "
+            "instead of 1-5 %).",
+        ),
+    ] = False,
 ) -> None:
     """Write lessors, contracts, assets, payments and valuations CSVs plus ground_truth.csv and
     contract_outcomes.csv (the labels)."""
@@ -38,8 +47,9 @@ def synth(
 
         try:
             book = generate_book(
-                out, contracts=contracts, seed=seed, lessors=lessors, as_of=book_date, progress=advance
-            )
+                out, contracts=contracts, seed=seed, lessors=lessors, as_of=book_date, progress=advance,
+                parameters=SynthParameters.stressed() if stress else None,
+            )  # fmt: skip
         except ValueError as error:
             fail(str(error))
     table = Table(title=f"synthetic book in {book.out_dir}")

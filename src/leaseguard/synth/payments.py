@@ -57,7 +57,21 @@ def simulate_payments(
     n = len(contract)
     risk = latent_risk[contract]
     stopped_at = default_at[contract]
-    full = due.number < stopped_at
+    # Most defaulters are worked out: some months after the first missed rent they clear the arrears (a
+    # restructuring, a guarantor, the asset's sale) and pay on; the rest stay in arrears. Drawn from a stream
+    # of their own, so the rest of the book is the same with or without the work-out.
+    workout = np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0])  # type: ignore[attr-defined]
+    cures = will_default & (workout.random(count) < p.cure_share)
+    low, high = p.cure_after_months
+    cure_lag = workout.integers(low * 30, high * 30 + 1, count)
+    first_missed_due = np.full(count, np.datetime64("NaT"), dtype="datetime64[D]")
+    at_stop = due.number == stopped_at
+    first_missed_due[contract[at_stop]] = due.due_date[at_stop]
+    cure_on = np.where(cures, first_missed_due + days(cure_lag), np.datetime64("NaT"))
+    cured_row = cures[contract]
+    after_cure = cured_row & (due.due_date >= cure_on[contract])
+    caught_up = cured_row & (due.number >= stopped_at) & (due.due_date < cure_on[contract])
+    full = (due.number < stopped_at) | after_cure
     partial = (due.number == stopped_at) & (rng.random(n) < p.last_partial_share)
     late = rng.random(n) < p.late_share[0] + p.late_share[1] * risk
     delay = np.where(
@@ -76,6 +90,12 @@ def simulate_payments(
     rows = np.concatenate([np.flatnonzero(pays), np.flatnonzero(second)])
     dates = np.concatenate([paid_on[pays], paid_on[second] + days(rng.integers(3, 26, int(second.sum())))])
     amounts = np.concatenate([first_amount[pays], (due.amount_fen - first_amount)[second]])
+    # The arrears of a worked-out default, paid on the day it is worked out (less what was paid in part).
+    owed = np.where(partial & ~after_cure, due.amount_fen - first_amount, due.amount_fen)
+    catch_up = caught_up & (owed > 0)
+    rows = np.concatenate([rows, np.flatnonzero(catch_up)])
+    dates = np.concatenate([dates, cure_on[contract][catch_up]])
+    amounts = np.concatenate([amounts, owed[catch_up]])
     # A few payments bounce: reversed (a negative payment) a few days later, then paid again.
     bounced = rng.random(len(rows)) < p.reversal_share
     reversed_on = dates[bounced] + days(rng.integers(1, 6, int(bounced.sum())))
