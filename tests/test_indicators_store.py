@@ -353,3 +353,14 @@ def test_a_report_of_another_lessor_is_never_read(api: tuple[httpx.Client, str, 
         event.remove(Engine, "before_cursor_execute", capture)
     by_id = [s for s in statements if "indicator_reports" in s and "indicator_reports.id =" in s]
     assert by_id and all("indicator_reports.lessor =" in s for s in by_id), statements
+
+
+def test_the_api_reports_under_the_callers_regime(api: tuple[httpx.Client, str, str]) -> None:
+    """L001 is a financial-leasing company: without a rule set in the path the API computes nfra-2024."""
+    client, mine, _ = api
+    auth = {"Authorization": f"Bearer {mine}"}
+    by_regime = client.get("/v1/indicators", params={"as_of": DAY.isoformat()}, headers=auth)
+    assert by_regime.status_code == 200, by_regime.text
+    named = client.get("/v1/indicators/nfra-2024", params={"as_of": DAY.isoformat()}, headers=auth)
+    assert by_regime.json()["rule_set"] == "nfra-2024"
+    assert by_regime.json()["indicators"] == named.json()["indicators"]

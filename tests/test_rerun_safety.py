@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 from typer.testing import CliRunner
 
-from conftest import migrated_store
 from leaseguard.classification.daily import DailyRunBusyError, daily_run_lock, run_days
 from leaseguard.classification.rules import load_rule_set
 from leaseguard.cli.main import app
@@ -18,33 +17,10 @@ from leaseguard.evidence import log_settings
 from leaseguard.ingest import import_paths
 from leaseguard.store.db import create_store_engine
 from leaseguard.store.models import ClassChange, EvidenceRecord
-from leaseguard.synth import generate_book
-from leaseguard.workspace import DATABASE_URL_ENV, HOME_ENV, Workspace, init_workspace
+from leaseguard.workspace import Workspace, init_workspace
+from test_daily_run import book, workspace  # noqa: F401  (the fixtures: a 600-contract book on each store)
 
 DAYS = [dt.date(2024, 3, 31), dt.date(2024, 6, 30), dt.date(2024, 9, 30)]
-
-
-@pytest.fixture(scope="module")
-def book(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("rerun") / "book"
-    generate_book(folder, contracts=500, seed=31)
-    return folder
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def workspace(
-    request: pytest.FixtureRequest, tmp_path: Path, book: Path, monkeypatch: pytest.MonkeyPatch
-) -> Workspace:
-    monkeypatch.delenv(HOME_ENV, raising=False)
-    if request.param == "postgresql":
-        monkeypatch.setenv(DATABASE_URL_ENV, migrated_store(request, tmp_path))
-    else:
-        monkeypatch.delenv(DATABASE_URL_ENV, raising=False)
-    opened = init_workspace(tmp_path / "ws")
-    engine = opened.engine()
-    assert all(r.rejected == 0 for r in import_paths(engine, [book]))
-    engine.dispose()
-    return opened
 
 
 def _history(engine: Engine) -> list[tuple[object, ...]]:
@@ -68,14 +44,14 @@ def _class_change_records(engine: Engine) -> list[tuple[str, bytes]]:
     return [(str(ref), bytes(content)) for ref, content in rows]
 
 
-def _fresh(book: Path, tmp_path: Path, name: str, database_url: str | None) -> tuple[Workspace, Engine]:
+def _fresh(folder: Path, tmp_path: Path, name: str, database_url: str | None) -> tuple[Workspace, Engine]:
     opened = init_workspace(tmp_path / name)
     engine = create_store_engine(database_url) if database_url else opened.engine()
-    assert all(r.rejected == 0 for r in import_paths(engine, [book]))
+    assert all(r.rejected == 0 for r in import_paths(engine, [folder]))
     return opened, engine
 
 
-def test_days_run_out_of_order_give_the_history_of_running_them_in_order(book: Path, tmp_path: Path) -> None:
+def test_days_run_out_of_order_give_the_history_of_running_them_in_order(book: Path, tmp_path: Path) -> None:  # noqa: F811
     rules = load_rule_set("cbirc-2023")
     histories = []
     for name, order in (("in-order", DAYS), ("last-first", [DAYS[2], DAYS[0], DAYS[1]])):
@@ -94,7 +70,7 @@ def test_days_run_out_of_order_give_the_history_of_running_them_in_order(book: P
     assert [(r.as_of, r.rerun_after_earlier) for r in results] == [(DAYS[1], False), (DAYS[2], True)]
 
 
-def test_a_day_run_six_times_deposits_its_changes_once(workspace: Workspace) -> None:
+def test_a_day_run_six_times_deposits_its_changes_once(workspace: Workspace) -> None:  # noqa: F811
     signer = log_settings(workspace).signer
     engine = workspace.engine()
     try:
@@ -110,7 +86,7 @@ def test_a_day_run_six_times_deposits_its_changes_once(workspace: Workspace) -> 
         engine.dispose()
 
 
-def test_a_second_daily_run_at_once_is_told_in_one_line(workspace: Workspace) -> None:
+def test_a_second_daily_run_at_once_is_told_in_one_line(workspace: Workspace) -> None:  # noqa: F811
     engine = workspace.engine()
     try:
         with daily_run_lock(engine):
@@ -125,6 +101,6 @@ def test_a_second_daily_run_at_once_is_told_in_one_line(workspace: Workspace) ->
         with engine.connect() as connection:
             assert connection.execute(text("select count(*) from book_runs")).scalar() == 0
         # Once the lock is free the run goes through.
-        assert run_days(engine, [DAYS[0]], load_rule_set("cbirc-2023"))[0].contracts == 500
+        assert run_days(engine, [DAYS[0]], load_rule_set("cbirc-2023"))[0].contracts == 600
     finally:
         engine.dispose()

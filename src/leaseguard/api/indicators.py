@@ -29,6 +29,7 @@ from leaseguard.indicators.engine import (
 from leaseguard.indicators.rules import (
     SHIPPED,
     IndicatorRulesError,
+    default_rule_set_for,
     load_risk_weights,
     load_shipped_rule_set,
 )
@@ -39,6 +40,7 @@ from leaseguard.indicators.service import (
     report_json,
 )
 from leaseguard.store.models import IndicatorReport as ReportRow
+from leaseguard.store.models import Lessor
 from leaseguard.tenancy import Action, Principal
 
 router = APIRouter(
@@ -148,6 +150,31 @@ def get_report(request: Request, principal: CanRead, report_id: int) -> dict[str
             "id": row.id, "as_of": row.as_of.isoformat(), "rule_set": row.rule_set, "indicators": row.results,
             "draft": row.draft, "alerts": row.alerts, "evidence_index": row.evidence_index,
         }  # fmt: skip
+
+
+@router.get(
+    "",
+    summary="Every indicator of your regime's rule set on a day, computed now from the book.",
+    description="The rule set is the one of your lessor's regime (financial_leasing: nfra-2024, finance_leasing: "
+    "cbirc-2020); 404 while your lessor has no regime on record.",
+)
+async def regime_report(
+    request: Request,
+    principal: CanRead,
+    as_of: Annotated[dt.date, Query()],
+    margin: Annotated[Decimal | None, Query(ge=0, le=1)] = None,
+) -> dict[str, Any]:
+    with request.app.state.sessions() as session:
+        lessor = session.scalars(select(Lessor).where(Lessor.code == principal.lessor)).one_or_none()
+        regime = (lessor.extra or {}).get("regime") if lessor is not None else None
+    try:
+        rule_set = default_rule_set_for(regime)
+    except IndicatorRulesError as error:
+        raise ProblemError(404, str(error), kind="no-regime") from None
+    report = await run_in_threadpool(
+        _live, request.app.state.engine, principal.lessor, rule_set, as_of, margin
+    )
+    return report_json(report)
 
 
 @router.get("/{rule_set}", summary="Every indicator of a rule set on a day, computed now from the book.")
