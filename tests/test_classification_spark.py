@@ -22,6 +22,7 @@ from leaseguard.classification.columnar import classify_expr, collateral_expr
 from leaseguard.classification.rules import SHIPPED, RuleSet, load_rule_set
 from leaseguard.portfolio.positions import CONTRACT_COLUMNS, BookPositions
 from leaseguard.synth import generate_book
+from leaseguard.synth.parameters import SynthParameters
 
 # The synthetic book's appraisals fall in 2026; one restructuring is on 2025-07-31, so its twelve-month
 # observation ends on 2026-07-31 exactly.
@@ -48,7 +49,8 @@ class Inputs:
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory: pytest.TempPathFactory) -> Inputs:
     folder: Path = tmp_path_factory.mktemp("classify-spark") / "book"
-    generate_book(folder, contracts=150, seed=31)
+    # The harsher book: every rule of both rule sets has contracts to decide on in 150 contracts.
+    generate_book(folder, contracts=150, seed=31, parameters=SynthParameters.stressed())
     contracts, payments = read_synth_book(folder)
     book = BookPositions.from_frames(contracts.select(*CONTRACT_COLUMNS, "first_due_date"), payments)
     assets = pl.read_csv(folder / "assets.csv", infer_schema=False).select(
