@@ -13,7 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from leaseguard.enforcement.claims import ClaimInput, NotDefaultedError, compute_claim, tiered_fee
+from leaseguard.enforcement.claims import (
+    ClaimInput,
+    NotDefaultedError,
+    RemedyUnavailableError,
+    compute_claim,
+    tiered_fee,
+)
 from leaseguard.enforcement.rules import ClaimRulesError, load_claim_rules
 from leaseguard.portfolio.allocation import Allocation
 
@@ -26,8 +32,13 @@ D = dt.date
 INSTALMENTS = tuple((n, D(2024, n + 1, 1), 900_000, 100_000) for n in range(1, 5))
 
 
+CONTRACT_RATE = Decimal("0.0005")  # the contract on file states the book's rate: the penalty is claimed
+
+
 def lease(*payments: tuple[dt.date, int], deposit: int = 0, asset_value: int | None = None) -> ClaimInput:
-    return ClaimInput("K1", D(2024, 1, 1), 3_600_000, deposit, INSTALMENTS, payments, asset_value)
+    return ClaimInput(
+        "K1", D(2024, 1, 1), 3_600_000, deposit, INSTALMENTS, payments, asset_value, CONTRACT_RATE
+    )
 
 
 def amounts(claim: object) -> dict[str, int]:
@@ -54,7 +65,7 @@ def test_two_missed_instalments_accelerate_the_rest() -> None:
         and "10,000.00 × 45天" in penalty.arithmetic
         and "10,000.00 × 14天" in penalty.arithmetic
     )
-    assert "no appraisal" in claim.notes[0]
+    assert any("无评估价值" in note for note in claim.notes)
 
 
 def test_a_leap_february_counts_29_days_and_the_lpr_cap_is_noted() -> None:
@@ -68,11 +79,12 @@ def test_a_leap_february_counts_29_days_and_the_lpr_cap_is_noted() -> None:
     assert amounts(claim)["penalty"] == 14_500
     penalty = claim.line("penalty")
     assert penalty is not None and "10,000.00 × 29天" in penalty.arithmetic
-    assert any("LPR 3.45%" in note and "a court may reduce" in note for note in claim.notes)
+    assert any("LPR 3.45%" in note and "法院可能依申请调减" in note for note in claim.notes)
     assert amounts(claim)["accelerated_rent"] == 1_800_000
     # A year later the same 29 days' arithmetic becomes 28: 1 Feb → 1 Mar 2025 (non-leap) on a 2025 lease.
     later = ClaimInput("K2", D(2025, 1, 1), 3_600_000, 0,
-                       tuple((n, D(2025, n + 1, 1), 900_000, 100_000) for n in range(1, 5)), ())  # fmt: skip
+                       tuple((n, D(2025, n + 1, 1), 900_000, 100_000) for n in range(1, 5)), (),
+                       penalty_daily_rate=CONTRACT_RATE)  # fmt: skip
     assert amounts(compute_claim(later, NO_CAP, D(2025, 3, 1)))["penalty"] == 14_000  # 10,000 × 0.05 % × 28
 
 
@@ -91,7 +103,7 @@ def test_a_partial_payment_after_default_splits_the_penalty_and_one_missed_insta
     assert (amounts(claim)["overdue_rent"], amounts(claim)["penalty"]) == (600_000, 11_000)
     assert "accelerated_rent" not in amounts(claim) and not claim.accelerated
     assert claim.claim_fen == 611_000
-    assert any("not accelerated: 1 instalments overdue" in note for note in claim.notes)
+    assert any("未加速到期：逾期 1 期" in note for note in claim.notes)
     first = compute_claim(lease(*paid), NO_CAP, D(2024, 3, 31))
     assert (amounts(first)["overdue_rent"], amounts(first)["penalty"], first.claim_fen) == (
         605_000,
@@ -110,7 +122,7 @@ def test_a_deposit_larger_than_the_arrears_is_set_off_and_the_rest_noted() -> No
     paid = ((D(2024, 2, 1), 1_000_000), (D(2024, 3, 11), 400_000))
     small = compute_claim(lease(*paid, deposit=800_000), PENALTY_LAST, D(2024, 3, 31))
     assert amounts(small)["deposit_offset"] == -611_000 and small.claim_fen == 0
-    assert any("exceeds the claim by 1,890.00" in note for note in small.notes)
+    assert any("保证金超出诉请金额 1,890.00 元" in note for note in small.notes)
     large = compute_claim(lease((D(2024, 2, 1), 1_000_000), deposit=2_500_000), NO_CAP, D(2024, 4, 15))
     assert large.claim_fen == 439_500
     assert (amounts(large)["court_fee"], amounts(large)["preservation_fee"]) == (5_000, 6_395)
@@ -134,7 +146,7 @@ def test_termination_instead_takes_the_assets_back_and_claims_the_loss() -> None
     paid = (D(2024, 2, 1), 1_000_000)
     claim = compute_claim(lease(paid, asset_value=2_000_000), NO_CAP, D(2024, 4, 15))
     assert claim.alternative_shortfall_fen == 1_029_500
-    assert "− 租赁物评估价值 20,000.00 = 10,295.00" in claim.alternative_arithmetic
+    assert "− 收回租赁物评估价值 20,000.00 = 10,295.00" in claim.alternative_arithmetic
     assert amounts(claim)["preservation_fee"] == 22_000
     rich = compute_claim(lease(paid, asset_value=4_000_000), NO_CAP, D(2024, 4, 15))
     assert rich.alternative_shortfall_fen == -970_500 and any("9,705.00" in n for n in rich.notes)
@@ -150,7 +162,7 @@ def test_termination_needs_two_unpaid_instalments_or_15_percent_of_the_rent() ->
     claim = compute_claim(lease((D(2024, 2, 1), 1_000_000), (D(2024, 3, 5), 600_000), asset_value=1),
                           PENALTY_LAST, D(2024, 3, 31))  # fmt: skip
     assert claim.alternative_shortfall_fen is None
-    assert any("termination not available: 1 instalments unpaid and 10%" in note for note in claim.notes)
+    assert any("解除合同条件未成就：欠付 1 期、逾期租金占租金总额 10%" in note for note in claim.notes)
 
 
 def test_the_financing_cost_cap_is_noted_where_the_book_rate_is_above_it() -> None:
@@ -162,10 +174,10 @@ def test_the_financing_cost_cap_is_noted_where_the_book_rate_is_above_it() -> No
     claim = compute_claim(late, SHIPPED, D(2024, 2, 15))  # February's instalment, 14 days late
     assert amounts(claim)["penalty"] == 7_000
     assert any(
-        "(24% − 租赁年利率 10%) / 360" in note and "a court may reduce" in note for note in claim.notes
+        "(24% − 租赁年利率 10%) / 360" in note and "法院可能依申请调减" in note for note in claim.notes
     )
     within = compute_claim(dataclasses.replace(lease(), annual_rate=Decimal("0.06")), SHIPPED, D(2024, 2, 15))
-    assert not any("a court may reduce" in note for note in within.notes)
+    assert not any("调减" in note for note in within.notes)
 
 
 def test_no_default_no_claim() -> None:
@@ -207,15 +219,16 @@ def test_a_broken_claim_rules_file_is_refused_by_name(
     assert str(path) in str(refused.value)
 
 
-def test_the_contract_clause_overrides_the_rules_and_its_own_rate_is_noted() -> None:
-    """A contract stating 0.03 % a day and no acceleration: nothing is accelerated; the penalty stays the
-    book's, 10,000.00 × 0.05 % × (45 + 14) days = 295.00 (the book knows one rate), and the contract's rate is
-    noted for the person who files the claim."""
+def test_the_contract_clause_overrides_the_rules_and_its_own_rate_is_claimed() -> None:
+    """A contract stating 0.03 % a day and no acceleration: nothing is accelerated; the penalty claimed is the
+    contract's rate on the book's overdue stretches, 10,000.00 × 0.03 % × 45 days + 10,000.00 × 0.03 % × 14
+    days = 135.00 + 42.00 = 177.00; the book's own figure at 0.05 % (295.00) is noted."""
     own = dataclasses.replace(lease((D(2024, 2, 1), 1_000_000)), penalty_daily_rate=Decimal("0.0003"),
                               acceleration_allowed=False)  # fmt: skip
     claim = compute_claim(own, NO_CAP, D(2024, 4, 15))
-    assert amounts(claim)["penalty"] == 29_500 and not claim.accelerated
-    assert any("the contract states a penalty of 0.03%/日" in note for note in claim.notes)
+    assert amounts(claim)["penalty"] == 17_700 and not claim.accelerated
+    assert claim.penalty_fen == 29_500 and claim.penalty_basis == "contract"
+    assert any("合同约定违约金日利率 0.03%" in note and "295.00" in note for note in claim.notes)
 
 
 def test_cases_claim_reads_the_store_and_agrees_with_the_book(store_engine: object, tmp_path: Path) -> None:
@@ -275,9 +288,11 @@ def test_cases_claim_reads_the_store_and_agrees_with_the_book(store_engine: obje
     assert (
         items["overdue_rent"]["amount"] == claim["overdue_rent"] == f"{overdue // 100:,}.{overdue % 100:02d}"
     )
-    assert items["penalty"]["amount"] == claim["penalty"] == f"{penalty // 100:,}.{penalty % 100:02d}"
-    assert "0.05%/日" in items["penalty"]["arithmetic"]
-    assert any("the contract states a penalty of 0.03%/日" in note for note in claim["notes"])
+    # The totals are the book's; the penalty claimed is at the contract's own 0.03 % on the same stretches.
+    assert claim["penalty"] == f"{penalty // 100:,}.{penalty % 100:02d}"
+    assert "合同约定违约金日利率 r = 0.03%" in items["penalty"]["arithmetic"]
+    assert claim["penalty_basis"] == "contract"
+    assert any("book.penalty_daily_rate 0.05%/日" in note for note in claim["notes"])
     assert claim["accelerated"] is True and items["deposit_offset"]["amount"] == "-1,000.00"
     # The alternative uses the latest appraisal by the claim date (60,000.00 of 1 June is not yet known).
     assert claim["alternative_shortfall"] is not None and "90,000.00" in result.output
@@ -289,3 +304,59 @@ def test_cases_claim_reads_the_store_and_agrees_with_the_book(store_engine: obje
         refused = runner.invoke(app, [*args, "-w", str(workspace.root)], env=env)
         assert refused.exit_code == 1 and message in refused.output
         assert len(refused.output.strip().splitlines()) == 1
+
+
+def test_without_a_contract_rate_the_loss_of_use_of_funds_is_claimed_at_the_lpr_of_each_day() -> None:
+    """No penalty rate on file. Paid: February only; claim on 1 August 2024. The one-year LPR was 3.45 % from
+    2023-08-21 and 3.35 % from 2024-07-22. March's 10,000.00 is late from 1 Mar: 143 days at 3.45 % and 10 at
+    3.35 %; April's 112 + 10 days; May's 82 + 10 days. 10,000.00 / 360 × (337 × 3.45 % + 30 × 3.35 %) =
+    27.777… × 12.6315 = 350.875 → 350.88. The claim runs on: 以全部未付租金 30,000.00 为基数, at the LPR, from
+    2 August 2024."""
+    no_rate = dataclasses.replace(lease((D(2024, 2, 1), 1_000_000)), penalty_daily_rate=None)
+    claim = compute_claim(no_rate, NO_CAP, D(2024, 8, 1))
+    assert claim.penalty_basis == "lpr" and "penalty" not in amounts(claim)
+    assert amounts(claim)["fund_loss"] == 35_088
+    loss = claim.line("fund_loss")
+    assert loss is not None and "第2期 10,000.00 × 143天 × 3.45%/360" in loss.arithmetic
+    assert "第2期 10,000.00 × 10天 × 3.35%/360" in loss.arithmetic
+    assert (
+        claim.penalty_fen == 183_500
+    )  # the book at 0.05 % a day: 10,000.00 × (153 + 122 + 92) days × 0.05 %
+    assert [(r.base_fen, r.since) for r in claim.running] == [(3_000_000, D(2024, 8, 2))]
+    assert "贷款市场报价利率" in claim.running[0].standard
+
+
+def test_acceleration_runs_on_after_the_claim_date_at_the_contract_rate() -> None:
+    """The first case: overdue 20,000.00 + accelerated principal 9,000.00 = 29,000.00 runs on at 0.05 % a day
+    from 16 April 2024; the purchase price claimed (100.00, the rules' nominal price) is the one stated."""
+    claim = compute_claim(lease((D(2024, 2, 1), 1_000_000)), NO_CAP, D(2024, 4, 15))
+    assert [(r.base_fen, r.base_label, r.since) for r in claim.running] == [
+        (2_900_000, "全部未付租金", D(2024, 4, 16))
+    ]
+    assert claim.running[0].standard == "日0.05%（合同约定）"
+    assert claim.purchase_price_fen == amounts(claim)["nominal_purchase_price"] == 10_000
+    own_price = dataclasses.replace(lease((D(2024, 2, 1), 1_000_000)), purchase_price_fen=50_000)
+    assert amounts(compute_claim(own_price, NO_CAP, D(2024, 4, 15)))["nominal_purchase_price"] == 50_000
+    assert any(note.startswith("备选（解除合同") for note in claim.notes)
+
+
+def test_termination_claims_the_loss_only_and_asks_for_the_assets_back() -> None:
+    """The first case terminated, assets appraised at 20,000.00: loss = unpaid rent 30,000.00 (20,000.00 due +
+    10,000.00 not yet due) + penalty 295.00 − 20,000.00 = 10,295.00; no rent line, nothing accelerated. Court
+    fee 50 + 295 × 2.5 % = 57.375 → 57.38; preservation on the assets, 30 + 19,000 × 1 % = 220.00. The loss
+    runs on at the LPR from 16 April."""
+    claim = compute_claim(lease((D(2024, 2, 1), 1_000_000), asset_value=2_000_000), NO_CAP, D(2024, 4, 15),
+                          "termination")  # fmt: skip
+    assert amounts(claim) == {"termination_loss": 1_029_500, "court_fee": 5_738, "preservation_fee": 22_000}
+    assert claim.requests == ("解除合同", "返还租赁物") and not claim.accelerated
+    assert claim.alternative_arithmetic == "" and claim.termination_loss_fen == 1_029_500
+    assert [(r.base_fen, r.since) for r in claim.running] == [(1_029_500, D(2024, 4, 16))]
+    rich = compute_claim(lease((D(2024, 2, 1), 1_000_000), asset_value=4_000_000), NO_CAP, D(2024, 4, 15),
+                         "termination")  # fmt: skip
+    assert amounts(rich)["termination_loss"] == 0 and rich.running == ()
+    assert any("9,705.00" in note and "返还承租人" in note for note in rich.notes)
+    with pytest.raises(RemedyUnavailableError, match="无评估价值"):
+        compute_claim(lease((D(2024, 2, 1), 1_000_000)), NO_CAP, D(2024, 4, 15), "termination")
+    with pytest.raises(RemedyUnavailableError, match="解除合同条件未成就"):
+        compute_claim(lease((D(2024, 2, 1), 1_000_000), (D(2024, 3, 5), 600_000), asset_value=1),
+                      PENALTY_LAST, D(2024, 3, 31), "termination")  # fmt: skip

@@ -4,9 +4,11 @@ fen on every defaulted contract, on every day, in every allocation order, with p
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
@@ -16,7 +18,7 @@ from typer.testing import CliRunner
 from leaseguard.cli.main import app
 from leaseguard.enforcement.claims import ClaimInput, NotDefaultedError, claim_document, compute_claim
 from leaseguard.enforcement.rules import load_claim_rules
-from leaseguard.enforcement.service import claim_for_contract
+from leaseguard.enforcement.service import claim_for_contract, claim_input
 from leaseguard.ingest import import_paths
 from leaseguard.portfolio.allocation import Allocation
 from leaseguard.portfolio.positions import BookPositions
@@ -82,7 +84,9 @@ def test_a_contract_worked_by_hand_is_the_same_in_the_claim_and_the_book(
 ) -> None:
     rules = _rules(order)
     claim = compute_claim(
-        ClaimInput("K1", D(2024, 1, 1), 270_000, 0, INSTALMENTS, PAYMENTS), rules, CLAIM_DAY
+        ClaimInput("K1", D(2024, 1, 1), 270_000, 0, INSTALMENTS, PAYMENTS, penalty_daily_rate=Decimal(RATE)),
+        rules,
+        CLAIM_DAY,
     )  # type: ignore[arg-type]
     assert (claim.overdue_rent_fen, claim.penalty_fen) == expected
     lines = {line.item: line for line in claim.lines}
@@ -153,7 +157,7 @@ def test_the_deposit_offset_at_maturity_is_set_off_once() -> None:
     )
     assert (claim.overdue_rent_fen, claim.penalty_fen) == (150_000, 2_300)
     assert claim.line("deposit_offset") is None
-    assert any("paid rent on 2024-04-01" in note for note in claim.notes)
+    assert any("已于 2024-04-01 抵作租金" in note for note in claim.notes)
     before = compute_claim(
         ClaimInput("K1", D(2024, 1, 1), 270_000, 50_000, INSTALMENTS, PAYMENTS), rules, D(2024, 3, 31)
     )
@@ -230,7 +234,12 @@ def test_claim_export_and_schedule_agree_on_every_defaulted_contract(
             for contract_no in defaulted:
                 claim = claim_for_contract(engine, contract_no, day, rules)
                 assert (claim.overdue_rent_fen, claim.penalty_fen) == figures[contract_no], contract_no
-                items = {line.item: line.amount_fen for line in claim.lines}
+                # Where the contract states the book's rate, the penalty claimed is the book's to the fen.
+                stated = dataclasses.replace(
+                    claim_input(engine, contract_no, day),
+                    penalty_daily_rate=rules.allocation.penalty_daily_rate,
+                )
+                items = {line.item: line.amount_fen for line in compute_claim(stated, rules, day).lines}
                 assert (items["overdue_rent"], items.get("penalty", 0)) == figures[contract_no]
                 state = book.contract_state(contract_no, day)
                 assert (state.overdue_rent_fen, state.penalty_due_fen) == figures[contract_no]

@@ -1,30 +1,27 @@
-"""What a lessor claims from a defaulted lease on a day, every figure with the arithmetic behind it.
+"""What a lessor claims from a defaulted lease on a day, under one remedy, every figure with the arithmetic
+behind it.
 
 Conventions (the claim rules file holds every number; the workspace's `book:` settings say how payments
 are applied, so the claim and the book agree to the fen):
-- overdue rent and penalty interest are the book's, from the same allocation pass under the same settings
-  (`portfolio.allocation`: order penalty first or last, `book.penalty_daily_rate`, deposit held or offset at
-  maturity; instalments oldest first, a reversal takes rent back, penalty settled stays settled): the overdue
-  rent is what is unpaid of the instalments due by the claim date, the penalty what accrued on each overdue
-  instalment from its due date, on the part still unpaid in each stretch between payments, less penalty
-  already paid, rounded half up to the fen once for the contract. A cap of the claim rules, or a rate the
-  contract states, that differs from the book's rate is noted, not applied (a second rate would be a second
-  definition of what is owed);
-- once enough instalments are overdue and the contract allows it, the rent not yet due is claimed now
-  (all of it, or its principal only), less any rent paid ahead;
-- liquidated damages, the nominal purchase price (when all rent is claimed), then the deposit is set off
-  against the claim; a deposit larger than the claim leaves the rest owed back to the lessee;
+- one remedy per complaint (Civil Code Art. 752; financial-leasing interpretation Art. 10): `acceleration`
+  claims the overdue rent, the rent not yet due (all of it or its principal, once enough instalments are
+  overdue and the contract allows it, less rent paid ahead), liquidated damages and the purchase price where
+  title then passes, the deposit set off; `termination` asks to end the contract and take the assets back,
+  and claims the loss: all unpaid rent and charges less the assets' appraised value and the deposit, plus
+  the residual value where the assets would have reverted to the lessor (interpretation Art. 11);
+- overdue rent is the book's, from the same allocation pass under the same settings (`portfolio.allocation`);
+- the charge for late rent is the contract's penalty rate where the contract on file states one, else the
+  loss of use of the funds (资金占用损失) at the one-year LPR in force each day, on the same overdue stretches;
+  either runs on after the claim date until paid (`Claim.running`);
 - the costs of enforcement (court fee and preservation fee by the tiers of 《诉讼费用交纳办法》, the
   lawyer's fee the contract lets the lessor recover) are added;
-- the alternative (Civil Code Art. 752: terminate and take the assets back, not both): available once enough
-  instalments are unpaid or enough of the rent is overdue; the loss is all unpaid rent and fees less the
-  assets' appraised value and the deposit, plus the residual value where the assets would have reverted to
-  the lessor; a surplus goes back to the lessee.
+- notes for the lawyer (the other remedy, a surplus, a rate a court may reduce) are notes, never a claim.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -33,10 +30,17 @@ from leaseguard.portfolio.allocation import MICRO, ContractState
 from leaseguard.portfolio.positions import contract_on_day
 
 _EPOCH = dt.date(1970, 1, 1)
+ACCELERATION, TERMINATION = "acceleration", "termination"
+REMEDIES = (ACCELERATION, TERMINATION)
+REMEDY_LABELS = {ACCELERATION: "加速到期", TERMINATION: "解除合同、返还租赁物"}
 
 
 class NotDefaultedError(ValueError):
     """The contract has nothing overdue on the claim date: there is no claim to make."""
+
+
+class RemedyUnavailableError(ValueError):
+    """The remedy asked for cannot be claimed from the record (its conditions, or a figure it needs)."""
 
 
 @dataclass(frozen=True)
@@ -55,15 +59,26 @@ class ClaimInput:
     annual_rate: Decimal = Decimal(0)  # the lease's own rate, for the cap on total financing cost
     residual_value_fen: int = 0
     title_at_end: str | None = None  # lessee | lessor, where the contract says
+    purchase_price_fen: int | None = None  # the contract's purchase price (留购价款), where on file
 
 
 @dataclass(frozen=True)
 class ClaimLine:
     item: str  # overdue_rent, penalty, accelerated_rent, liquidated_damages, nominal_purchase_price,
-    # deposit_offset, court_fee, preservation_fee, lawyer_fee
+    # deposit_offset, court_fee, preservation_fee, lawyer_fee, fund_loss, termination_loss
     label: str
     amount_fen: int
     arithmetic: str
+
+
+@dataclass(frozen=True)
+class RunningClaim:
+    """A claim that runs on after the claim date: 以{base}为基数，按{standard}，自{since}起计算至实际清偿之日止."""
+
+    base_fen: int
+    base_label: str
+    standard: str
+    since: dt.date
 
 
 @dataclass(frozen=True)
@@ -84,6 +99,13 @@ class Claim:
     # The book's figures on the claim date (also the overdue_rent and penalty lines, where not nothing).
     overdue_rent_fen: int = 0
     penalty_fen: int = 0
+    remedy: str = ACCELERATION
+    penalty_basis: str = "lpr"  # contract (the contract's penalty rate) | lpr (loss of use of funds)
+    running: tuple[RunningClaim, ...] = ()
+    requests: tuple[str, ...] = ()  # what is asked besides money (解除合同, 返还租赁物)
+    purchase_price_fen: int = 0
+    title_at_end: str = "lessee"
+    termination_loss_fen: int | None = None
 
     def line(self, item: str) -> ClaimLine | None:
         return next((line for line in self.lines if line.item == item), None)
@@ -103,6 +125,10 @@ def claim_document(claim: Claim) -> dict[str, object]:
         "overdue_rent": yuan(claim.overdue_rent_fen), "penalty": yuan(claim.penalty_fen),
         "claim": yuan(claim.claim_fen), "costs": yuan(claim.costs_fen), "total": yuan(claim.total_fen),
         "accelerated": claim.accelerated, "notes": list(claim.notes),
+        "remedy": claim.remedy, "penalty_basis": claim.penalty_basis, "requests": list(claim.requests),
+        "purchase_price": yuan(claim.purchase_price_fen),
+        "running": [{"base": yuan(r.base_fen), "base_label": r.base_label, "standard": r.standard,
+                     "since": r.since.isoformat()} for r in claim.running],
         "alternative_shortfall": None if claim.alternative_shortfall_fen is None
         else yuan(claim.alternative_shortfall_fen),
         "alternative_arithmetic": claim.alternative_arithmetic,
@@ -141,17 +167,9 @@ def tiered_fee(amount_fen: int, tiers: tuple[Tier, ...]) -> tuple[int, str]:
     return fee, f"{' + '.join(parts) or '0'} = {yuan(fee)}"
 
 
-def _rate_notes(claim: ClaimInput, rules: ClaimRules, day: dt.date) -> list[str]:
-    """What the claim rules and the contract say about the book's penalty rate: the claim states the book's
-    figure, so a cap or a rate of the contract's own is a note for the person reading it, not a second
-    computation."""
-    rate = rules.allocation.penalty_daily_rate
-    notes = []
-    if claim.penalty_daily_rate is not None and claim.penalty_daily_rate != rate:
-        notes.append(
-            f"the contract states a penalty of {_percent(claim.penalty_daily_rate)}/日; the claim and the book "
-            f"both use book.penalty_daily_rate {_percent(rate)}/日"
-        )
+def _rate_notes(claim: ClaimInput, rules: ClaimRules, day: dt.date, rate: Decimal) -> list[str]:
+    """Where the daily rate claimed is above a cap of the claim rules: a note for the lawyer, not a second
+    figure (a court, not the tool, reduces an excessive penalty)."""
     caps: list[tuple[Decimal, str]] = []
     if rules.cap_lpr_multiple is not None:
         basis = claim.start_date if rules.cap_basis == "contract_start" else day
@@ -165,40 +183,131 @@ def _rate_notes(claim: ClaimInput, rules: ClaimRules, day: dt.date) -> list[str]
     lowest = min(caps, default=None)
     if rate and lowest is not None and rate > lowest[0]:
         shown = _percent(lowest[0].quantize(Decimal("1e-9")))
-        notes.append(
-            f"penalty rate {_percent(rate)}/日 is above the cap of the claim rules, {lowest[1]} ≈ {shown}/日: "
-            "a court may reduce the penalty (违约金过高可请求调减)"
-        )
-    return notes
+        return [
+            f"违约金日利率 {_percent(rate)} 高于诉请规则的上限 {lowest[1]} ≈ {shown}/日：法院可能依申请调减"
+            "（违约金过高可请求调减）"
+        ]
+    return []
 
 
 def _stretches(
     state: ContractState, due: dt.date, amount: int, cumulative_due: int, day: dt.date
-) -> list[tuple[int, int]]:
-    """The stretches (rent unpaid, days) on which an instalment accrued penalty, between the payments the
-    pass applied: the explanation of `state.accrued_micro`, which is the figure."""
+) -> list[tuple[int, dt.date, dt.date]]:
+    """The stretches (rent unpaid, from, to) on which an instalment was late, between the payments the pass
+    applied: the explanation of `state.accrued_micro`, and the base of any other rate claimed on it."""
     events = [(_EPOCH + dt.timedelta(days=int(on)), int(rent)) for on, rent in
               zip(state.payment_day, state.cumulative_rent_fen, strict=True)]  # fmt: skip
     stretches, rent, last = [], 0, None
     for on, rent_after in [*events, (day, 0)]:
         if on > due:
             owed = min(max(cumulative_due - rent, 0), amount)
-            days = (on - (due if last is None else max(due, last))).days
-            if owed and days:
-                stretches.append((owed, days))
+            since = due if last is None else max(due, last)
+            if owed and on > since:
+                stretches.append((owed, since, on))
         rent, last = rent_after, on
     return stretches
 
 
-def compute_claim(claim: ClaimInput, rules: ClaimRules, day: dt.date) -> Claim:
-    """The claim on `day`; NotDefaultedError when nothing is overdue then. Rent overdue and penalty are the
-    book's: the same allocation pass under the same `book:` settings (`rules.allocation`)."""
+def _lpr_segments(rules: ClaimRules, since: dt.date, until: dt.date) -> list[tuple[int, Decimal]]:
+    """(days, one-year LPR) of each stretch of [since, until) under one published rate."""
+    changes = sorted({since, *(start for start, _ in rules.lpr_one_year if since < start < until), until})
+    return [((b - a).days, rules.lpr_on(a)) for a, b in itertools.pairwise(changes)]
+
+
+@dataclass(frozen=True)
+class _LateCharge:
+    line: ClaimLine | None
+    basis: str  # contract | lpr
+    standard: str  # the rate in words, for the claim that runs on after the claim date
+    rate_notes: tuple[str, ...]
+
+
+def _late_charge(
+    claim: ClaimInput, rules: ClaimRules, day: dt.date, state: ContractState,
+    instalments: list[tuple[int, dt.date, int, int]], cumulative_due: list[int],
+) -> _LateCharge:  # fmt: skip
+    """The charge for late rent: the contract's penalty rate where the contract on file states one, else the
+    loss of use of the funds (资金占用损失) at the one-year LPR in force each day (times the rules' multiple).
+    The stretches are the book's (same allocation pass); penalty the book already collected is deducted."""
+    paid = state.penalty_paid_fen
+    contract_rate = claim.penalty_daily_rate
+    book_rate = rules.allocation.penalty_daily_rate
+    parts: list[str] = []
+    total = Decimal(0)
+    if contract_rate is not None:
+        same_as_book = contract_rate == book_rate
+        for k, (number, due, principal, interest) in enumerate(instalments):
+            found = _stretches(state, due, principal + interest, cumulative_due[k], day)
+            if not found:
+                continue
+            shown = " + ".join(f"{yuan(owed)} × {(to - since).days}天" for owed, since, to in found)
+            micro = (
+                int(state.accrued_micro[k])
+                if same_as_book
+                else sum(owed * (to - since).days for owed, since, to in found) * int(contract_rate * MICRO)
+            )
+            total += Decimal(micro) / MICRO
+            parts.append(f"第{number}期 ({shown}) × r = {_micro_yuan(micro)}")
+        accrued = _round(total)
+        amount = state.penalty_due_fen if same_as_book else max(accrued - paid, 0)
+        standard = f"日{_percent(contract_rate)}（合同约定）"
+        text = f"合同约定违约金日利率 r = {_percent(contract_rate)}; " + "; ".join(parts)
+        text += f"; 应计合计 {yuan(accrued)}"
+        if paid:
+            text += f" − 已收违约金 {yuan(paid)}"
+        text += (
+            f" = {yuan(amount)}"
+            if amount == max(accrued - paid, 0)
+            else f"; 尚欠(逐笔按分结清后) {yuan(amount)}"
+        )
+        line = ClaimLine("penalty", f"逾期违约金(计算至{day.isoformat()})", amount, text) if amount else None
+        notes = _rate_notes(claim, rules, day, contract_rate)
+        if not same_as_book:
+            notes.append(f"诉请按合同约定违约金日利率 {_percent(contract_rate)} 计算；账务按 book.penalty_daily_rate "
+                         f"{_percent(book_rate)}/日 计提的违约金为 {yuan(state.penalty_due_fen)} 元")  # fmt: skip
+        return _LateCharge(line, "contract", standard, tuple(notes))
+    multiple = rules.fund_loss_lpr_multiple
+    times = "" if multiple == 1 else f"{multiple.normalize():f} × "
+    for k, (number, due, principal, interest) in enumerate(instalments):
+        for owed, since, to in _stretches(state, due, principal + interest, cumulative_due[k], day):
+            for days, lpr in _lpr_segments(rules, since, to):
+                total += owed * days * lpr * multiple / 360
+                parts.append(f"第{number}期 {yuan(owed)} × {days}天 × {times}{_percent(lpr)}/360")
+    accrued = _round(total)
+    amount = max(accrued - paid, 0)
+    standard = f"{times}全国银行间同业拆借中心公布的一年期贷款市场报价利率（LPR）"
+    text = "合同未约定逾期违约金标准，按资金占用损失计算: " + " + ".join(parts) + f" = {yuan(accrued)}"
+    if paid:
+        text += f" − 已收违约金 {yuan(paid)} = {yuan(amount)}"
+    line = ClaimLine("fund_loss", f"资金占用损失(计算至{day.isoformat()})", amount, text) if amount else None
+    notes: list[str] = []
+    if book_rate:
+        notes.append(f"合同未载明违约金日利率，诉请按一年期LPR计算资金占用损失；账务按 book.penalty_daily_rate "
+                     f"{_percent(book_rate)}/日 计提的违约金 {yuan(state.penalty_due_fen)} 元未作为诉请")  # fmt: skip
+    return _LateCharge(line, "lpr", standard, tuple(notes))
+
+
+def purchase_price(claim: ClaimInput, rules: ClaimRules) -> int:
+    """The purchase price (留购价款) the lessee pays for title at the end: the contract's on file, else the
+    rules' nominal price. One figure for the claim and the facts."""
+    if claim.purchase_price_fen is not None:
+        return claim.purchase_price_fen
+    return rules.nominal_purchase_price_fen
+
+
+def compute_claim(claim: ClaimInput, rules: ClaimRules, day: dt.date, remedy: str = ACCELERATION) -> Claim:
+    """The claim on `day` under one remedy (Civil Code Art. 752: rent accelerated, or the contract terminated
+    and the assets taken back — never both). NotDefaultedError when nothing is overdue; RemedyUnavailableError
+    when termination's conditions are not met or its loss cannot be stated from the record. Overdue rent is
+    the book's (same allocation pass, same `book:` settings)."""
+    if remedy not in REMEDIES:
+        raise ValueError(f"remedy {remedy!r} is not one of {', '.join(REMEDIES)}")
     instalments, state = contract_on_day(claim.instalments, claim.payments, claim.deposit_fen, rules.allocation,
                                          day)  # fmt: skip
-    cumulative_due, running = [], 0
+    cumulative_due, running_total = [], 0
     for _, _, principal, interest in instalments:
-        running += principal + interest
-        cumulative_due.append(running)
+        running_total += principal + interest
+        cumulative_due.append(running_total)
     rent_paid = state.rent_paid_fen
     unpaid = [int(value) for value in state.unpaid_fen]
     due_now = [k for k, (_, due, _, _) in enumerate(instalments) if due <= day]
@@ -207,98 +316,103 @@ def compute_claim(claim: ClaimInput, rules: ClaimRules, day: dt.date) -> Claim:
         raise NotDefaultedError(
             f"{claim.contract_no}: nothing is overdue on {day}; there is no claim to make"
         )
-    lines: list[ClaimLine] = []
     notes: list[str] = []
-
     overdue_rent = state.overdue_rent_fen
-    lines.append(ClaimLine("overdue_rent", "逾期租金", overdue_rent, " + ".join(
+    overdue_line = ClaimLine("overdue_rent", "逾期租金", overdue_rent, " + ".join(
         f"第{instalments[k][0]}期({instalments[k][1]}) {yuan(unpaid[k])}" for k in overdue
-    ) + f" = {yuan(overdue_rent)}"))  # fmt: skip
+    ) + f" = {yuan(overdue_rent)}")  # fmt: skip
+    late = _late_charge(claim, rules, day, state, instalments, cumulative_due)
+    notes.extend(late.rate_notes)
+    late_fen = late.line.amount_fen if late.line else 0
 
-    rate = rules.allocation.penalty_daily_rate
-    penalty = state.penalty_due_fen
-    if penalty:
-        penalty_parts: list[str] = []
-        for k, (number, due, principal, interest) in enumerate(instalments):
-            accrued = int(state.accrued_micro[k])
-            if accrued:
-                found = _stretches(state, due, principal + interest, cumulative_due[k], day)
-                stretches = " + ".join(f"{yuan(owed)} × {days}天" for owed, days in found)
-                penalty_parts.append(f"第{number}期 ({stretches}) × r = {_micro_yuan(accrued)}")
-        accrued_total = _round(Decimal(int(state.accrued_micro.sum())) / MICRO)
-        order = "先还违约金" if rules.allocation.penalty_first else "先还租金"
-        text = f"r = {_percent(rate)}/日 (book.penalty_daily_rate, {order}); " + "; ".join(penalty_parts)
-        text += f"; 应计合计 {yuan(accrued_total)}"
-        if state.penalty_paid_fen:
-            text += f" − 已收违约金 {yuan(state.penalty_paid_fen)}"
-        settled_exactly = accrued_total - state.penalty_paid_fen == penalty
-        text += f" = {yuan(penalty)}" if settled_exactly else f"; 尚欠(逐笔按分结清后) {yuan(penalty)}"
-        lines.append(ClaimLine("penalty", "逾期违约金(按日计算至" + day.isoformat() + ")", penalty, text))
-    notes.extend(_rate_notes(claim, rules, day))
-
-    allowed = (
-        claim.acceleration_allowed if claim.acceleration_allowed is not None else rules.acceleration_allowed
-    )
     future = [k for k, (_, due, _, _) in enumerate(instalments) if due > day]
-    accelerated = bool(allowed and future and len(overdue) >= rules.acceleration_min_overdue)
-    if accelerated:
-        ahead = max(rent_paid - (cumulative_due[due_now[-1]] if due_now else 0), 0)
-        principal_only = rules.acceleration_basis == "principal_only"
-        parts = [
-            instalments[k][2] if principal_only else instalments[k][2] + instalments[k][3] for k in future
-        ]
-        accelerated_rent = max(sum(parts) - ahead, 0)
-        what = "未到期本金" if principal_only else "未到期租金"
-        text = f"{what} 第{instalments[future[0]][0]}–{instalments[future[-1]][0]}期 {yuan(sum(parts))}"
-        if ahead:
-            text += f" − 已预付 {yuan(ahead)}"
-        lines.append(ClaimLine("accelerated_rent", "加速到期" + what, accelerated_rent,
-                               f"{text} = {yuan(accelerated_rent)}"))  # fmt: skip
-    elif future and len(overdue) < rules.acceleration_min_overdue:
-        notes.append(f"not accelerated: {len(overdue)} instalments overdue, the rules ask for "
-                     f"{rules.acceleration_min_overdue}")  # fmt: skip
-
-    if rules.liquidated_damages_rate:
-        if rules.liquidated_damages_basis == "total_rent":
-            basis, basis_text = cumulative_due[-1], "租金总额"
-        else:
-            repaid = sum(min(max(rent_paid - (cumulative_due[k] - instalments[k][2] - instalments[k][3]), 0),
-                             instalments[k][2]) for k in range(len(instalments)))  # fmt: skip
-            basis, basis_text = claim.principal_fen - repaid, "未还本金"
-        damages = _round(basis * rules.liquidated_damages_rate)
-        rate_text = _percent(rules.liquidated_damages_rate)
-        lines.append(ClaimLine("liquidated_damages", "违约金", damages,
-                               f"{basis_text} {yuan(basis)} × {rate_text} = {yuan(damages)}"))  # fmt: skip
-
-    if accelerated and rules.nominal_purchase_price_fen:
-        lines.append(ClaimLine("nominal_purchase_price", "留购价款", rules.nominal_purchase_price_fen,
-                               f"合同约定 {yuan(rules.nominal_purchase_price_fen)}"))  # fmt: skip
-
-    before_deposit = sum(line.amount_fen for line in lines)
+    ahead = max(rent_paid - (cumulative_due[due_now[-1]] if due_now else 0), 0)
+    future_rent = max(sum(instalments[k][2] + instalments[k][3] for k in future) - ahead, 0)
+    title = claim.title_at_end or rules.title_at_end
+    price = purchase_price(claim, rules)
     maturity = instalments[-1][1] if instalments else day
     # Offset at maturity, the deposit is a payment the pass already applied: set off once, not twice.
     deposit_left = (
         0 if rules.allocation.deposit == "offset_at_maturity" and maturity <= day else claim.deposit_fen
     )
     if deposit_left != claim.deposit_fen and claim.deposit_fen:
-        notes.append(f"the deposit of {yuan(claim.deposit_fen)} yuan paid rent on {maturity} "
-                     "(book.deposit: offset_at_maturity)")  # fmt: skip
-    if deposit_left:
-        offset = min(deposit_left, before_deposit)
-        lines.append(ClaimLine("deposit_offset", "保证金抵扣", -offset,
-                               f"保证金 {yuan(deposit_left)}, 抵扣 {yuan(offset)}"))  # fmt: skip
-        if deposit_left > before_deposit:
-            notes.append(f"the deposit exceeds the claim by {yuan(deposit_left - before_deposit)} yuan, "
-                         "owed back to the lessee")  # fmt: skip
+        notes.append(
+            f"保证金 {yuan(claim.deposit_fen)} 元已于 {maturity} 抵作租金（book.deposit: offset_at_maturity）"
+        )
+    damages_line = _liquidated_damages(claim, rules, instalments, cumulative_due, rent_paid)
+
+    termination = _termination(claim, rules, overdue_rent, future_rent, late_fen, damages_line, deposit_left,
+                               title, total_rent=cumulative_due[-1], unpaid_instalments=len(overdue))  # fmt: skip
+    lines: list[ClaimLine] = []
+    accelerated = False
+    requests: tuple[str, ...] = ()
+    if remedy == ACCELERATION:
+        lines.append(overdue_line)
+        if late.line:
+            lines.append(late.line)
+        allowed = (
+            claim.acceleration_allowed
+            if claim.acceleration_allowed is not None
+            else rules.acceleration_allowed
+        )
+        accelerated = bool(allowed and future and len(overdue) >= rules.acceleration_min_overdue)
+        if accelerated:
+            principal_only = rules.acceleration_basis == "principal_only"
+            parts = [
+                instalments[k][2] if principal_only else instalments[k][2] + instalments[k][3] for k in future
+            ]
+            accelerated_rent = max(sum(parts) - ahead, 0)
+            what = "未到期本金" if principal_only else "未到期租金"
+            text = f"{what} 第{instalments[future[0]][0]}–{instalments[future[-1]][0]}期 {yuan(sum(parts))}"
+            if ahead:
+                text += f" − 已预付 {yuan(ahead)}"
+            lines.append(ClaimLine("accelerated_rent", "加速到期" + what, accelerated_rent,
+                                   f"{text} = {yuan(accelerated_rent)}"))  # fmt: skip
+        elif future and len(overdue) < rules.acceleration_min_overdue:
+            notes.append(
+                f"未加速到期：逾期 {len(overdue)} 期，诉请规则要求至少 {rules.acceleration_min_overdue} 期"
+            )
+        elif future and not allowed:
+            notes.append("未加速到期：合同或诉请规则不允许加速到期")
+        if damages_line:
+            lines.append(damages_line)
+        if (accelerated or not future) and title == "lessee" and price:
+            lines.append(
+                ClaimLine("nominal_purchase_price", "留购价款", price, f"合同约定留购价款 {yuan(price)}")
+            )
+        before_deposit = sum(line.amount_fen for line in lines)
+        if deposit_left:
+            offset = min(deposit_left, before_deposit)
+            lines.append(ClaimLine("deposit_offset", "保证金抵扣", -offset,
+                                   f"保证金 {yuan(deposit_left)}，抵扣 {yuan(offset)}"))  # fmt: skip
+            if deposit_left > before_deposit:
+                notes.append(f"保证金超出诉请金额 {yuan(deposit_left - before_deposit)} 元，应退还承租人")
+        if isinstance(termination, str):
+            notes.append(f"备选（解除合同）不可行：{termination}")
+        else:
+            notes.append(f"备选（解除合同、收回租赁物，不得与加速到期同时主张）：{termination[1]}")
+    else:
+        if isinstance(termination, str):
+            raise RemedyUnavailableError(termination)
+        loss, arithmetic = termination
+        requests = ("解除合同", "返还租赁物")
+        lines.append(ClaimLine("termination_loss", "解除合同后的损失赔偿", max(loss, 0), arithmetic))
+        if loss < 0:
+            notes.append(
+                f"解除合同后租赁物价值超出损失 {yuan(-loss)} 元，应返还承租人（民法典第七百五十八条）"
+            )
     claim_fen = sum(line.amount_fen for line in lines)
 
     court_fee, court_text = tiered_fee(claim_fen, rules.court_fee_tiers)
-    preserved = claim_fen if claim.asset_value_fen is None else min(claim.asset_value_fen, claim_fen)
+    if remedy == TERMINATION and claim.asset_value_fen is not None:
+        preserved = claim.asset_value_fen
+    else:
+        preserved = claim_fen if claim.asset_value_fen is None else min(claim.asset_value_fen, claim_fen)
     preservation, preservation_text = tiered_fee(preserved, rules.preservation_fee_tiers)
     if preservation > rules.preservation_fee_cap_fen:
         preservation, preservation_text = (
             rules.preservation_fee_cap_fen,
-            f"{preservation_text}, capped at {yuan(rules.preservation_fee_cap_fen)}",
+            f"{preservation_text}，以 {yuan(rules.preservation_fee_cap_fen)} 为限",
         )
     costs = [
         ClaimLine("court_fee", "案件受理费", court_fee, f"诉请金额 {yuan(claim_fen)}: {court_text}"),
@@ -309,51 +423,80 @@ def compute_claim(claim: ClaimInput, rules: ClaimRules, day: dt.date) -> Claim:
         costs.append(ClaimLine("lawyer_fee", "律师费", lawyer, f"{yuan(rules.lawyer_fee_fixed_fen)} + "
                                f"{yuan(claim_fen)} × {_percent(rules.lawyer_fee_rate)} = {yuan(lawyer)}"))  # fmt: skip
     costs_fen = sum(line.amount_fen for line in costs)
+    running = _running(remedy, day, lines, late)
+    shortfall, alternative = (None, "") if isinstance(termination, str) else termination
+    return Claim(
+        contract_no=claim.contract_no, claim_date=day, lines=tuple(lines + costs), claim_fen=claim_fen,
+        costs_fen=costs_fen, total_fen=claim_fen + costs_fen, accelerated=accelerated,
+        overdue_instalments=len(overdue), first_overdue_date=instalments[overdue[0]][1], notes=tuple(notes),
+        alternative_shortfall_fen=shortfall if remedy == ACCELERATION else None,
+        alternative_arithmetic=alternative if remedy == ACCELERATION else "",
+        overdue_rent_fen=overdue_rent, penalty_fen=state.penalty_due_fen, remedy=remedy,
+        penalty_basis=late.basis, running=running, requests=requests, purchase_price_fen=price,
+        title_at_end=title, termination_loss_fen=None if isinstance(termination, str) else termination[0],
+    )  # fmt: skip
 
-    shortfall, alternative = None, ""
-    total_rent = cumulative_due[-1]
-    unpaid_instalments = len(overdue)
+
+def _liquidated_damages(
+    claim: ClaimInput, rules: ClaimRules, instalments: list[tuple[int, dt.date, int, int]],
+    cumulative_due: list[int], rent_paid: int,
+) -> ClaimLine | None:  # fmt: skip
+    if not rules.liquidated_damages_rate:
+        return None
+    if rules.liquidated_damages_basis == "total_rent":
+        basis, basis_text = cumulative_due[-1], "租金总额"
+    else:
+        repaid = sum(min(max(rent_paid - (cumulative_due[k] - instalments[k][2] - instalments[k][3]), 0),
+                         instalments[k][2]) for k in range(len(instalments)))  # fmt: skip
+        basis, basis_text = claim.principal_fen - repaid, "未还本金"
+    damages = _round(basis * rules.liquidated_damages_rate)
+    rate = _percent(rules.liquidated_damages_rate)
+    return ClaimLine(
+        "liquidated_damages", "违约金", damages, f"{basis_text} {yuan(basis)} × {rate} = {yuan(damages)}"
+    )
+
+
+def _termination(
+    claim: ClaimInput, rules: ClaimRules, overdue_rent: int, future_rent: int, late_fen: int,
+    damages: ClaimLine | None, deposit_left: int, title: str, *, total_rent: int, unpaid_instalments: int,
+) -> tuple[int, str] | str:  # fmt: skip
+    """The loss on termination (financial-leasing interpretation Art. 11: all unpaid rent and fees less the
+    value of the assets taken back, plus the residual value where they would have reverted to the lessor) and
+    its arithmetic, or why termination cannot be claimed from the record."""
     share = Decimal(overdue_rent) / total_rent if total_rent else Decimal(0)
     if unpaid_instalments < rules.termination_min_unpaid and share < rules.termination_min_overdue_share:
-        overdue_share = _percent(share.quantize(Decimal("1e-4")))
-        notes.append(
-            f"termination not available: {unpaid_instalments} instalments unpaid and {overdue_share} "
-            f"of the rent overdue (the rules ask for {rules.termination_min_unpaid} or "
-            f"{_percent(rules.termination_min_overdue_share)})"
+        return (
+            f"解除合同条件未成就：欠付 {unpaid_instalments} 期、逾期租金占租金总额 "
+            f"{_percent(share.quantize(Decimal('1e-4')))}（诉请规则要求 {rules.termination_min_unpaid} 期或 "
+            f"{_percent(rules.termination_min_overdue_share)}）"
         )
-    elif claim.asset_value_fen is None:
-        notes.append("no appraisal of the leased assets: the termination alternative needs one")
-    else:
-        ahead = max(rent_paid - (cumulative_due[due_now[-1]] if due_now else 0), 0)
-        future_rent = max(sum(instalments[k][2] + instalments[k][3] for k in future) - ahead, 0)
-        fees = sum(line.amount_fen for line in lines if line.item in ("penalty", "liquidated_damages"))
-        title = claim.title_at_end or rules.title_at_end
-        residual = claim.residual_value_fen if title == "lessor" else 0
-        shortfall = overdue_rent + future_rent + fees + residual - claim.asset_value_fen - deposit_left
-        alternative = (
-            f"解除合同、返还租赁物: 未付租金 {yuan(overdue_rent)} + 未到期租金 {yuan(future_rent)} + 违约金等 "
-            f"{yuan(fees)}"
-            + (f" + 残值 {yuan(residual)}" if residual else "")
-            + f" − 租赁物评估价值 {yuan(claim.asset_value_fen)}"
-            + (f" − 保证金 {yuan(deposit_left)}" if deposit_left else "")
-            + f" = {yuan(shortfall)}"
-        )
-        if shortfall < 0:
-            notes.append(f"on termination the assets are worth {yuan(-shortfall)} yuan more than the loss: "
-                         "the surplus goes back to the lessee")  # fmt: skip
-    return Claim(
-        contract_no=claim.contract_no,
-        claim_date=day,
-        lines=tuple(lines + costs),
-        claim_fen=claim_fen,
-        costs_fen=costs_fen,
-        total_fen=claim_fen + costs_fen,
-        accelerated=accelerated,
-        overdue_instalments=len(overdue),
-        first_overdue_date=instalments[overdue[0]][1],
-        notes=tuple(notes),
-        alternative_shortfall_fen=shortfall,
-        alternative_arithmetic=alternative,
-        overdue_rent_fen=overdue_rent,
-        penalty_fen=penalty,
+    if claim.asset_value_fen is None:
+        return "租赁物无评估价值记录（valuations.csv），无法确定解除合同后的损失"
+    fees = late_fen + (damages.amount_fen if damages else 0)
+    residual = claim.residual_value_fen if title == "lessor" else 0
+    loss = overdue_rent + future_rent + fees + residual - claim.asset_value_fen - deposit_left
+    arithmetic = (
+        f"全部未付租金 {yuan(overdue_rent + future_rent)}（已到期 {yuan(overdue_rent)} + 未到期 {yuan(future_rent)}）"
+        + (f" + 逾期违约金/资金占用损失等 {yuan(fees)}" if fees else "")
+        + (f" + 租期届满后租赁物残值 {yuan(residual)}" if residual else "")
+        + f" − 收回租赁物评估价值 {yuan(claim.asset_value_fen)}"
+        + (f" − 保证金 {yuan(deposit_left)}" if deposit_left else "")
+        + f" = {yuan(loss)}"
     )
+    return loss, arithmetic
+
+
+def _running(
+    remedy: str, day: dt.date, lines: list[ClaimLine], late: _LateCharge
+) -> tuple[RunningClaim, ...]:
+    """What keeps running after the claim date until paid: the late charge on the rent claimed (acceleration)
+    or the loss of use of the funds on the loss (termination)."""
+    amounts = {line.item: line.amount_fen for line in lines}
+    after = day + dt.timedelta(days=1)
+    if remedy == ACCELERATION:
+        base = amounts.get("overdue_rent", 0) + amounts.get("accelerated_rent", 0)
+        label = "全部未付租金" if "accelerated_rent" in amounts else "逾期租金"
+        return (RunningClaim(base, label, late.standard, after),) if base else ()
+    loss = amounts.get("termination_loss", 0)
+    standard = "全国银行间同业拆借中心公布的一年期贷款市场报价利率（LPR）"
+    return (RunningClaim(loss, "损失赔偿金", standard, after),) if loss else ()

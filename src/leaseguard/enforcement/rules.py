@@ -54,6 +54,8 @@ class ClaimRules:
     termination_min_unpaid: int = 2
     termination_min_overdue_share: Decimal = Decimal("0.15")
     title_at_end: str = "lessee"
+    # The loss of use of funds where the contract states no penalty rate: this multiple of the one-year LPR.
+    fund_loss_lpr_multiple: Decimal = Decimal(1)
     # How payments are applied, from the workspace's `book:` settings: the claim's overdue rent and penalty
     # are the book's (load_claim_rules(path, book)).
     allocation: Allocation = field(default_factory=Allocation)
@@ -107,6 +109,13 @@ def _tiers(raw: Any, where: str) -> tuple[Tier, ...]:
     if any(a >= b for a, b in itertools.pairwise(closed)):
         raise ClaimRulesError(f"{where}: tiers must rise")
     return tuple(tiers)
+
+
+def _optional_section(data: dict[str, Any], name: str, source: str) -> dict[str, Any]:
+    value = data.get(name, {})
+    if not isinstance(value, dict):
+        raise ClaimRulesError(f"{source}: {name} must be a mapping")
+    return value
 
 
 def parse_claim_rules(text: str, source: str) -> ClaimRules:
@@ -186,6 +195,8 @@ def parse_claim_rules(text: str, source: str) -> ClaimRules:
         termination_min_overdue_share=_decimal(termination.get("min_overdue_share_of_total_rent"),
                                                f"{source}: termination.min_overdue_share_of_total_rent",
                                                high=Decimal(1)),
+        fund_loss_lpr_multiple=_decimal(_optional_section(data, "fund_loss", source).get("lpr_multiple", 1),
+                                        f"{source}: fund_loss.lpr_multiple", high=Decimal(4)),
         title_at_end=_choice(data.get("title_at_end", "lessee"), f"{source}: title_at_end", ("lessee", "lessor")),
     )  # fmt: skip
 

@@ -11,7 +11,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, Engine, insert, select, text, update
 
-from leaseguard.enforcement.claims import Claim, ClaimInput, compute_claim
+from leaseguard.enforcement.claims import ACCELERATION, Claim, ClaimInput, compute_claim
 from leaseguard.enforcement.rules import ClaimRules
 from leaseguard.enforcement.tracking import OPENED, PastEvent, check_event
 from leaseguard.evidence import NewRecord, Provenance, append_records
@@ -33,6 +33,7 @@ class _Clauses:
     penalty_daily_rate: Decimal | None = None
     acceleration_allowed: bool | None = None
     title_at_end: str | None = None
+    purchase_price_fen: int | None = None
 
 
 def extra_fields(extra: object) -> dict[str, Any]:
@@ -50,7 +51,19 @@ def _contract_clauses(data: dict[str, Any], contract_no: str) -> _Clauses:
     clause = data.get("acceleration")
     own_clause = None if clause in (None, "") else str(clause).strip().lower() in ("true", "1", "yes", "是")
     title = data.get("title_at_end")
-    return _Clauses(own_rate, own_clause, title if title in ("lessee", "lessor") else None)
+    price = data.get("purchase_price")
+    try:
+        price_yuan = Decimal(str(price)) if price not in (None, "") else None
+    except InvalidOperation:
+        price_yuan = Decimal("NaN")
+    if price_yuan is not None and (
+        not price_yuan.is_finite() or price_yuan < 0 or price_yuan != price_yuan.quantize(Decimal("0.01"))
+    ):
+        raise ValueError(f"contract {contract_no}: purchase_price {price!r} is not an amount in yuan")
+    return _Clauses(
+        own_rate, own_clause, title if title in ("lessee", "lessor") else None,
+        None if price_yuan is None else int(price_yuan * 100),
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -114,6 +127,7 @@ def read_contract_on_file(
         annual_rate=Decimal(str(terms["annual_rate"])),
         residual_value_fen=int(terms["residual_value_fen"] or 0),
         title_at_end=clauses.title_at_end,
+        purchase_price_fen=clauses.purchase_price_fen,
     )
     return ContractOnFile(
         claim, str(owner), str(terms["lessee_id"]), str(lessee_name), str(lessee_type), int(terms["term_months"]),
@@ -126,10 +140,17 @@ def claim_input(engine: Engine, contract_no: str, day: dt.date, *, lessor: str |
 
 
 def claim_for_contract(
-    engine: Engine, contract_no: str, day: dt.date, rules: ClaimRules, *, lessor: str | None = None
+    engine: Engine,
+    contract_no: str,
+    day: dt.date,
+    rules: ClaimRules,
+    *,
+    lessor: str | None = None,
+    remedy: str = ACCELERATION,
 ) -> Claim:
-    """The claim on `day` for a contract of the store (NotDefaultedError when nothing is overdue)."""
-    return compute_claim(claim_input(engine, contract_no, day, lessor=lessor), rules, day)
+    """The claim on `day` for a contract of the store under one remedy (NotDefaultedError when nothing is
+    overdue, RemedyUnavailableError when the remedy cannot be claimed)."""
+    return compute_claim(claim_input(engine, contract_no, day, lessor=lessor), rules, day, remedy)
 
 
 class CaseError(ValueError):
