@@ -261,11 +261,11 @@ def _late_charge(
             else f"; 尚欠(逐笔按分结清后) {yuan(amount)}"
         )
         line = ClaimLine("penalty", f"逾期违约金(计算至{day.isoformat()})", amount, text) if amount else None
-        notes = _rate_notes(claim, rules, day, contract_rate)
+        rate_notes = _rate_notes(claim, rules, day, contract_rate)
         if not same_as_book:
-            notes.append(f"诉请按合同约定违约金日利率 {_percent(contract_rate)} 计算；账务按 book.penalty_daily_rate "
+            rate_notes.append(f"诉请按合同约定违约金日利率 {_percent(contract_rate)} 计算；账务按 book.penalty_daily_rate "
                          f"{_percent(book_rate)}/日 计提的违约金为 {yuan(state.penalty_due_fen)} 元")  # fmt: skip
-        return _LateCharge(line, "contract", standard, tuple(notes))
+        return _LateCharge(line, "contract", standard, tuple(rate_notes))
     multiple = rules.fund_loss_lpr_multiple
     times = "" if multiple == 1 else f"{multiple.normalize():f} × "
     for k, (number, due, principal, interest) in enumerate(instalments):
