@@ -120,6 +120,17 @@ def classify(
     live = pl.col("status").is_in(["active", "matured_unpaid"]) & (pl.col("claim_balance_fen") > 0)
     candidates: list[tuple[str, pl.Expr, pl.Expr]] = []  # (rule, applies, class rank)
 
+    def candidate(rule: str, applies: pl.Expr, rank: pl.Expr) -> None:
+        """A rule that may set the class, its condition and class computed once into columns: an eager frame
+        does not share subexpressions, and the decision, the reasons and later rules all read them (the window
+        sums of contagion were computed a dozen times over a million rows)."""
+        nonlocal frame
+        position = len(candidates)
+        frame = frame.with_columns(
+            applies.fill_null(False).alias(f"_applies_{position}"), rank.alias(f"_candidate_rank_{position}")
+        )
+        candidates.append((rule, pl.col(f"_applies_{position}"), pl.col(f"_candidate_rank_{position}")))
+
     band_rank = pl.lit(RANK["normal"])
     band_rule = pl.lit(rules.bands[0].rule)
     for band in rules.bands:
@@ -138,13 +149,13 @@ def classify(
             below = pl.col("disposal_value_fen") * _PPM < pl.col("claim_balance_fen") * _ppm(
                 short.below_share_of_claim
             )
-            candidates.append((short.rule, live & below.fill_null(False), pl.lit(RANK[short.klass])))
+            candidate(*(short.rule, live & below.fill_null(False), pl.lit(RANK[short.klass])))
         if rules.value_fall:
             fall = rules.value_fall
             fell = (pl.col("previous_disposal_value_fen") - pl.col("disposal_value_fen")) * _PPM >= pl.col(
                 "previous_disposal_value_fen"
             ) * _ppm(fall.fall_share)
-            candidates.append((fall.rule, live & fell.fill_null(False), pl.lit(RANK[fall.klass])))
+            candidate(*(fall.rule, live & fell.fill_null(False), pl.lit(RANK[fall.klass])))
 
     worst_without_contagion = pl.max_horizontal(
         pl.col("_band_rank"), *(pl.when(applies).then(rank).otherwise(0) for _, applies, rank in candidates)
@@ -162,7 +173,7 @@ def classify(
             own_book
         ) * _ppm(spread.above_share)
         applies = live & (pl.col("lessee_type") != "individual") & share_npl
-        candidates.append((spread.rule, applies, pl.lit(RANK[spread.klass])))
+        candidate(*(spread.rule, applies, pl.lit(RANK[spread.klass])))
 
     if rules.arrears_elsewhere and rules.arrears_elsewhere.lessors:
         signal = rules.arrears_elsewhere
@@ -172,9 +183,7 @@ def classify(
         last = pl.when(in_arrears).then(pl.col("lessor")).max().over("lessee_id")
         elsewhere = (first != last) | (first != pl.col("lessor"))
         switched_on = pl.col("lessor").is_in(sorted(signal.lessors))
-        candidates.append(
-            (signal.rule, live & switched_on & elsewhere.fill_null(False), pl.lit(RANK[signal.klass]))
-        )
+        candidate(*(signal.rule, live & switched_on & elsewhere.fill_null(False), pl.lit(RANK[signal.klass])))
 
     if rules.restructuring and restructured is not None:
         observation = rules.restructuring
@@ -189,7 +198,7 @@ def classify(
         frame = frame.with_columns(observed.fill_null(False).alias("_observed"))
         # A non-performing contract is not upgraded while it is observed.
         held = pl.max_horizontal(pl.lit(RANK[observation.klass]), previous_rank.fill_null(0))
-        candidates.append((observation.rule, live & pl.col("_observed"), held))
+        candidate(*(observation.rule, live & pl.col("_observed"), held))
 
     if rules.upgrade and previous is not None:
         hold = rules.upgrade
@@ -210,7 +219,7 @@ def classify(
             others = npl_now.sum().over("lessor", "lessee_id") - npl_now
             earned = earned & (others == 0)
         was_npl = pl.col("from_class").is_in(sorted(NON_PERFORMING)).fill_null(False)
-        candidates.append((hold.rule, live & was_npl & ~earned, pl.lit(RANK["substandard"])))
+        candidate(*(hold.rule, live & was_npl & ~earned, pl.lit(RANK["substandard"])))
 
     ranks = [pl.col("_band_rank"), *(pl.when(a).then(r).otherwise(-1) for _, a, r in candidates)]
     frame = frame.with_columns(pl.max_horizontal(*ranks).alias("_worst"))
