@@ -89,8 +89,8 @@ DAY = dt.date(2024, 8, 20)
 @pytest.fixture
 def workspace(store_engine: Engine, tmp_path: Path) -> tuple[Workspace, dict[str, str]]:
     files = {
-        "lessors.csv": "code,name,uscc,address,legal_representative\n"
-        f"L1,上海示例融资租赁有限公司,{LESSOR_USCC},上海市浦东新区世纪大道100号,赵董事\n",
+        "lessors.csv": "code,name,uscc,address,legal_representative,phone\n"
+        f"L1,上海示例融资租赁有限公司,{LESSOR_USCC},上海市浦东新区世纪大道100号,赵董事,021-55550000\n",
         "contracts.csv": _contracts(),
         "assets.csv": ASSETS,
         "payments.csv": _payments(),
@@ -100,6 +100,13 @@ def workspace(store_engine: Engine, tmp_path: Path) -> tuple[Workspace, dict[str
     for name, content in files.items():
         (tmp_path / name).write_text(content, encoding="utf-8")
         paths.append(tmp_path / name)
+    # Each defaulted contract had a demand delivered, its 15 days over by the claim date.
+    (tmp_path / "notices.csv").write_text(
+        "contract_no,lessor,kind,sent_on,delivered_on,method,deadline_days\n"
+        + "".join(f"{no},L1,demand,2024-07-01,2024-07-03,ems,15\n" for no in ("K1", "K2", "K3", "K4")),
+        encoding="utf-8",
+    )
+    paths.append(tmp_path / "notices.csv")
     reports = import_paths(store_engine, paths)
     assert all(r.rejected == 0 for r in reports), [str(r) for r in reports]
     with store_engine.begin() as connection:
@@ -153,13 +160,14 @@ def test_case_files_for_the_defaulted_and_reasons_for_the_rest(
     import openpyxl
 
     sheet = openpyxl.load_workbook(out / "summary.xlsx").active
-    assert sheet is not None and [c.value for c in sheet[1]][:5] == ["contract_no", "lessor", "lessee", "class",
-                                                                     "status"]  # fmt: skip
+    assert sheet is not None and [c.value for c in sheet[1]][:5] == ["合同编号", "出租人", "承租人", "五级分类",
+                                                                     "状态"]  # fmt: skip
     assert sheet.max_row == 5
 
     folder = out / "K1"
     assert sorted(p.name for p in folder.iterdir()) == [
         ".leaseguard-contract", "claim.json", "complaint.docx", "complaint.pdf", "evidence.zip", "exhibits.csv",
+        "preservation.docx", "preservation.pdf",
     ]  # fmt: skip
     claim = json.loads((folder / "claim.json").read_text(encoding="utf-8"))
     claim_amount = claim["claim"]
@@ -170,9 +178,11 @@ def test_case_files_for_the_defaulted_and_reasons_for_the_rest(
     words = _docx_text(folder / "complaint.docx")
     for expected in ("上海示例融资租赁有限公司", LESSOR_USCC, "赵董事", "北京甲机械有限公司", LESSEE_USCC,
                      "北京市海淀区中关村大街2号", "李法人", "王保证", GUARANTOR_ID, "SN-2024-0001", "PC-001",
-                     "北京三一销售有限公司", "01234567", "河北省廊坊市广阳区工地", "012345678901234567890123",
+                     "出卖人为被告北京甲机械有限公司", "01234567", "012345678901234567890123",
                      "售后回租", f"标的总额：人民币{shown_amount}元", "上海金融法院"):  # fmt: skip
         assert expected in words, expected
+    preservation = _docx_text(folder / "preservation.docx")
+    assert "河北省廊坊市广阳区工地" in preservation and "SN-2024-0001" in preservation
 
     pdf = pypdfium2.PdfDocument((folder / "complaint.pdf").read_bytes())
     for expected in ("上海示例融资租赁有限公司", "北京甲机械有限公司", "王保证", shown_amount):
@@ -186,7 +196,7 @@ def test_case_files_for_the_defaulted_and_reasons_for_the_rest(
     assert verdict.ok, verdict.problems
     proven = {record.index: record for record in verdict.records}
     assert set(map(int, exhibits["evidence_index"])) == set(proven)
-    first_exhibit = exhibits.row(0, named=True)
+    first_exhibit = exhibits.row(-1, named=True)  # the lessor's ledger as this run deposited it comes last
     assert first_exhibit["kind"] == "case-file"
     with zipfile.ZipFile(folder / "evidence.zip") as bundle:
         manifest = json.loads(bundle.read("bundle.json"))
@@ -244,22 +254,28 @@ def _pdf_font_names(path: Path) -> list[str]:
     return names
 
 
-def test_exhibits_cite_what_the_log_already_holds(
+def test_exhibits_are_the_documents_on_record_never_the_cases_own_steps(
     workspace: tuple[Workspace, dict[str, str]], tmp_path: Path
 ) -> None:
     opened, env = workspace
     scan = tmp_path / "lease-contract-K1.pdf"
     scan.write_bytes(b"%PDF-1.4 the signed contract, scanned")
-    _cli(opened, env, "evidence", "append", str(scan), "--lessor", "L1", "--producer", "legal", "--system", "dms",
-         "--ref", "contract:K1")  # fmt: skip
+    documents = tmp_path / "documents.csv"
+    documents.write_text(
+        "lessor,contract_no,kind,file,title,pages\nL1,K1,lease_contract,lease-contract-K1.pdf,融资租赁合同,8\n",
+        encoding="utf-8",
+    )
+    _cli(opened, env, "import", str(documents))
     _cli(opened, env, "cases", "open", "K1", "--as-of", "2024-08-01")
     _cli(opened, env, "cases", "event", "1", "--stage", "demand_notice", "--on", "2024-08-05")
     out = tmp_path / "cases"
     _cli(opened, env, "cases", "generate", "--as-of", DAY.isoformat(), "--out", str(out), "--contract", "K1")
     exhibits = pl.read_csv(out / "K1" / "exhibits.csv", infer_schema=False)
-    titles = exhibits["title"].to_list()
-    assert titles[0].startswith("融资租赁合同要素") and any("lease-contract-K1.pdf" in t for t in titles)
-    assert "催告通知" in titles and len(titles) == 3
+    assert exhibits["title"].to_list() == ["融资租赁合同", "租金台账及支付记录（原告业务系统存证）"]
+    assert exhibits["pages"].to_list()[0] == "8" and exhibits["kind"].to_list()[0] == "lease_contract"
+    import hashlib
+
+    assert exhibits["file_sha256"].to_list()[0] == hashlib.sha256(scan.read_bytes()).hexdigest()
     assert verify_bundle(out / "K1" / "evidence.zip").ok
 
 
@@ -320,12 +336,17 @@ def test_markup_blocks() -> None:
 
 
 def test_guarantors_and_problems() -> None:
-    assert parse_guarantors("甲|110105194912310022|北京; 乙|91110108MA01BQ2W6A|", "K9") == (
-        Party("guarantor", "甲", "110105194912310022", "北京"),
-        Party("guarantor", "乙", "91110108MA01BQ2W6A", None),
-    )
+    assert parse_guarantors("甲|110105194912310022|北京; 乙|91110108MA01BQ2W6A||一般|本金|2024-01-02|12", "K9") == (
+        Party("guarantor", "甲", "110105194912310022", "北京", form="joint"),
+        Party("guarantor", "乙", "91110108MA01BQ2W6A", None, form="general", scope="本金",
+              contract_date=dt.date(2024, 1, 2), period_months=12),
+    )  # fmt: skip
     with pytest.raises(GuarantorsError, match=r"contract K9: guarantor 1 '甲' is not name\|id_no\|address"):
         parse_guarantors("甲", "K9")
+    with pytest.raises(GuarantorsError, match="form '共同' is not joint"):
+        parse_guarantors("甲|X|北京|共同", "K9")
+    with pytest.raises(GuarantorsError, match="period_months '0' is not a positive whole number"):
+        parse_guarantors("甲|X|北京|连带||2024-01-02|0", "K9")
     claim = Claim(
         "K9", DAY, (ClaimLine("overdue_rent", "逾期租金", 100, "1.00"),), 100, 0, 100, False, 1, DAY
     )
@@ -341,6 +362,7 @@ def test_guarantors_and_problems() -> None:
         "defendant 某公司 has no legal representative (contracts.csv column lessee_legal_representative)",
         "plaintiff 租赁公司 has no valid unified social credit code (lessors.csv column uscc)",
         "guarantor 乙 has no address (contracts.csv column guarantors)",
+        "plaintiff 租赁公司 has no phone (lessors.csv column phone)",
         "asset A9 has no identifier (assets.csv vin, serial_no or engine_no)",
     ]
 
@@ -352,6 +374,7 @@ def test_a_synthetic_book_in_parallel_skips_exactly_the_labelled_defects(tmp_pat
     from leaseguard.classification.daily import run_days
     from leaseguard.classification.rules import load_rule_set
     from leaseguard.enforcement.casefiles import generate_case_files, select_contracts
+    from leaseguard.enforcement.records import record_notice
     from leaseguard.enforcement.rules import load_claim_rules
     from leaseguard.evidence import log_settings
     from leaseguard.synth import generate_book
@@ -370,8 +393,13 @@ def test_a_synthetic_book_in_parallel_skips_exactly_the_labelled_defects(tmp_pat
         )
     candidates = [no for no, _, _ in select_contracts(engine, day, classes=None) if no in in_arrears]
     labelled = [no for no in candidates if no in no_address]
-    chosen = [no for no in candidates if no not in no_address][:30] + labelled
+    complete = [no for no in candidates if no not in no_address][:33]
+    chosen = complete + labelled
     assert labelled, "the seed should put some labelled contracts in arrears"
+    undemanded = complete[-3:]  # no demand recorded for these three
+    for contract_no in [*complete[:-3], *labelled]:
+        record_notice(engine, None, contract_no=contract_no, lessor=None, sent_on=day - dt.timedelta(days=30),
+                      delivered_on=day - dt.timedelta(days=28), method="ems", deadline_days=10)  # fmt: skip
     out = tmp_path / "cases"
     (out / ".K0.partial-1").mkdir(parents=True)  # what an interrupted run leaves behind
     summary = generate_case_files(
@@ -379,16 +407,15 @@ def test_a_synthetic_book_in_parallel_skips_exactly_the_labelled_defects(tmp_pat
     )
     engine.dispose()
     skipped = {o.contract_no: o.reason for o in summary.outcomes if o.status == "skipped"}
-    assert set(skipped) == set(labelled), {k: v for k, v in skipped.items() if k not in labelled}
-    assert all(
-        "has no address (contracts.csv column lessee_address)" in reason for reason in skipped.values()
-    )
+    assert set(skipped) == {*labelled, *undemanded}, skipped
+    assert all("has no address (contracts.csv column lessee_address)" in skipped[no] for no in labelled)
+    assert all(skipped[no] == "no demand (催告) on record" for no in undemanded)
     folders = sorted(p.name for p in out.iterdir() if p.is_dir())
     assert folders == sorted(o.folder.name for o in summary.outcomes if o.folder is not None)
-    assert len(folders) == len(chosen) - len(labelled) and not any(name.startswith(".") for name in folders)
+    assert len(folders) == len(complete) - 3 and not any(name.startswith(".") for name in folders)
     for folder in folders[:3]:
         assert verify_bundle(out / folder / "evidence.zip").ok
-        assert len([f for f in (out / folder).iterdir() if not f.name.startswith(".")]) == 5
+        assert len([f for f in (out / folder).iterdir() if not f.name.startswith(".")]) == 7
 
 
 def test_a_folder_that_fails_midway_leaves_nothing_and_keeps_the_older_one(tmp_path: Path) -> None:

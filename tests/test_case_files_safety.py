@@ -67,11 +67,13 @@ def _book(folder: Path, numbers: list[str]) -> list[Path]:
     k1_payments = [line[2:] for line in _payments().splitlines() if line.startswith("K1,")]
     payments = ["contract_no,paid_date,amount"] + [f'"{no}"{rest}' for no in numbers for rest in k1_payments]
     files = {
-        "lessors.csv": "code,name,uscc,address,legal_representative\n"
-        f"L1,上海示例融资租赁有限公司,{LESSOR_USCC},上海市浦东新区世纪大道100号,赵董事\n",
+        "lessors.csv": "code,name,uscc,address,legal_representative,phone\n"
+        f"L1,上海示例融资租赁有限公司,{LESSOR_USCC},上海市浦东新区世纪大道100号,赵董事,021-55550000\n",
         "contracts.csv": "\n".join(contracts) + "\n",
         "assets.csv": "\n".join(assets) + "\n",
         "payments.csv": "\n".join(payments) + "\n",
+        "notices.csv": "contract_no,lessor,kind,sent_on,delivered_on,method,deadline_days\n"
+        + "".join(f'"{no}",L1,demand,2024-07-01,2024-07-03,ems,15\n' for no in numbers),
     }
     folder.mkdir()
     for name, content in files.items():

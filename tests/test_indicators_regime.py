@@ -95,7 +95,7 @@ def _reports(workspace: Workspace) -> list[tuple[object, ...]]:  # noqa: F811
 
 
 def test_the_lessors_regime_chooses_the_rule_set(workspace: Workspace, tmp_path: Path) -> None:  # noqa: F811
-    """L001 (华融金融租赁) is a financial-leasing company: nfra-2024; L002 (远东国际融资租赁) a finance-leasing
+    """L001 (澜岳金融租赁) is a financial-leasing company: nfra-2024; L002 (恒舟国际融资租赁) a finance-leasing
     company: cbirc-2020, on its own balance sheet in balance-sheets/L002/."""
     out = tmp_path / "l001.json"
     _run(workspace, "report", "regulatory", "--as-of", DAY.isoformat(), "--lessor", LESSOR, "--format", "json",

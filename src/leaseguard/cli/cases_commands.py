@@ -17,8 +17,10 @@ from leaseguard.analytics.rules import load_analytics_rules
 from leaseguard.classification.rules import CLASSES
 from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace, parse_day, progress_bar
 from leaseguard.enforcement.casefiles import NON_PERFORMING, SKIPPED, CaseFilesError, generate_case_files
-from leaseguard.enforcement.claims import NotDefaultedError, claim_document, yuan
+from leaseguard.enforcement.claims import ACCELERATION, REMEDIES, NotDefaultedError, claim_document, yuan
 from leaseguard.enforcement.complaint import TemplateFieldError, checked_environment, copy_shipped_templates
+from leaseguard.enforcement.courts import CourtRulesError
+from leaseguard.enforcement.records import METHOD_LABELS, NoticeError, record_notice
 from leaseguard.enforcement.rules import ClaimRules, ClaimRulesError, load_claim_rules
 from leaseguard.enforcement.service import (
     CaseError,
@@ -41,6 +43,17 @@ cases_app = typer.Typer(
 )
 
 
+RemedyOption = typer.Option(
+    "--remedy", help="acceleration (all unpaid rent, the default) or termination (end the contract, take the "
+    "assets back, claim the loss): a complaint pleads one.",
+)  # fmt: skip
+
+
+def _check_remedy(remedy: str) -> None:
+    if remedy not in REMEDIES:
+        fail(f"--remedy {remedy!r}: use {' or '.join(REMEDIES)}")
+
+
 def _claim_rules(path: Path | None, opened: Workspace) -> ClaimRules:
     # The workspace's book settings come with the rules: the claim's overdue rent and penalty are the book's.
     try:
@@ -57,17 +70,19 @@ def claim(
         Path | None, typer.Option(help="A claim-rules file (default: the shipped claims.yaml).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the claim as JSON.")] = False,
+    remedy: Annotated[str, RemedyOption] = ACCELERATION,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """The claim on a day: overdue rent, penalty on each overdue instalment, acceleration, damages, the
-    deposit set off, the costs of enforcement and the alternative (assets returned plus the shortfall), each
-    figure with its arithmetic."""
+    """The claim on a day under one remedy: overdue rent, the contract's penalty (or the loss of use of funds at
+    the LPR), acceleration, damages, the deposit set off, or on termination the loss; the costs of enforcement;
+    what runs on after the day; each figure with its arithmetic, and notes for the lawyer."""
     day = parse_day(as_of)
+    _check_remedy(remedy)
     opened = open_workspace(workspace)
     claim_rules = _claim_rules(rules, opened)
     engine = opened.engine()
     try:
-        result = claim_for_contract(engine, contract_no, day, claim_rules)
+        result = claim_for_contract(engine, contract_no, day, claim_rules, remedy=remedy)
     except (UnknownContractError, NotDefaultedError, ClaimRulesError, ValueError) as error:
         fail(str(error))
     finally:
@@ -83,10 +98,13 @@ def claim(
     table.add_row("诉请合计 claim", yuan(result.claim_fen), "")
     table.add_row("合计 total with costs", yuan(result.total_fen), "")
     console.print(table)
-    if result.alternative_arithmetic:
-        console.print(f"alternative: {result.alternative_arithmetic}")
+    for running in result.running:
+        console.print(
+            f"另：以{running.base_label}{yuan(running.base_fen)}元为基数，按{running.standard}，"
+            f"自{running.since}起计算至实际清偿之日止"
+        )
     for note in result.notes:
-        console.print(f"note: {note}")
+        console.print(f"提示：{note}")
 
 
 def _signer(opened: Workspace) -> NoteSigner:
@@ -220,12 +238,15 @@ def generate(
             "--workers", min=1, max=64, help="Processes writing case folders (default: one per CPU)."
         ),
     ] = None,
+    remedy: Annotated[str, RemedyOption] = ACCELERATION,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """Court-ready case files in batch: per case a folder with the element-based complaint (DOCX, PDF), the
-    claim, the exhibit list and the evidence bundle; a case that cannot be filed is skipped with its reason
-    in summary.xlsx."""
+    """Court-ready case files in batch: per case a folder with the element-based complaint (DOCX, PDF) for one
+    remedy, the preservation application, the claim, the exhibit list and the evidence bundle; a case that
+    cannot be filed (no demand on record, an arbitration clause, no court to name, …) is skipped with its
+    reason in summary.xlsx, which also lists the lawyer's notes and the documents still to add."""
     day = parse_day(as_of)
+    _check_remedy(remedy)
     wanted: tuple[str, ...] | None = NON_PERFORMING
     if classes is not None:
         names = tuple(name.strip() for name in classes.split(",") if name.strip())
@@ -254,8 +275,9 @@ def generate(
             summary = generate_case_files(
                 engine, day, out, claim_rules, signer, lessor=lessor, classes=wanted,
                 contracts=tuple(contracts or ()), templates=templates, progress=advance, workers=workers,
+                remedy=remedy,
             )  # fmt: skip
-    except (CaseFilesError, TemplateFieldError, EvidenceError) as error:
+    except (CaseFilesError, TemplateFieldError, EvidenceError, CourtRulesError) as error:
         fail(str(error))
     except (_Stopped, KeyboardInterrupt) as stopped:
         # Each folder is written whole and each chunk's deposits in one transaction: a re-run finishes the rest.
@@ -288,6 +310,57 @@ class _Stopped(Exception):
 
 def _stop(signum: int, _frame: object) -> None:
     raise _Stopped(signum)
+
+
+@cases_app.command("notice")
+def notice(
+    contract_no: Annotated[str, typer.Argument(help="The contract the demand is about.")],
+    sent_on: Annotated[str, typer.Option("--sent-on", help="The day it was sent (YYYY-MM-DD).")],
+    method: Annotated[str, typer.Option("--method", help=f"How: {', '.join(METHOD_LABELS)}.")],
+    delivered_on: Annotated[
+        str | None, typer.Option("--delivered-on", help="The day it was delivered (YYYY-MM-DD).")
+    ] = None,
+    deadline_days: Annotated[
+        int | None, typer.Option("--deadline-days", min=0, help="The period given to pay, in days.")
+    ] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", help="The letter (PDF, scan): deposited in the evidence log.")
+    ] = None,
+    kind: Annotated[
+        str, typer.Option("--kind", help="demand (to the lessee) or guarantee_demand (to a guarantor).")
+    ] = "demand",
+    addressee: Annotated[
+        str | None,
+        typer.Option("--addressee", help="The guarantor (name or ID number) of a guarantee_demand."),
+    ] = None,
+    lessor: Annotated[str | None, typer.Option("--lessor", help="The contract's lessor (checked).")] = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Record a demand (催告) on a contract: the complaint states it and lists the letter as evidence."""
+    sent = parse_day(sent_on, "--sent-on")
+    delivered = parse_day(delivered_on, "--delivered-on") if delivered_on else None
+    opened = open_workspace(workspace)
+    signer = _signer(opened) if file is not None else None
+    engine = opened.engine()
+    try:
+        recorded = record_notice(
+            engine, signer, contract_no=contract_no, lessor=lessor, kind=kind, sent_on=sent,
+            delivered_on=delivered, method=method, deadline_days=deadline_days, addressee=addressee, document=file,
+        )  # fmt: skip
+    except NoticeError as error:
+        fail(f"{contract_no}: {error}")
+    finally:
+        engine.dispose()
+    what = "催告" if recorded.kind == "demand" else f"向保证人{recorded.addressee}的催告"
+    line = f"{contract_no}: {what}已记录（{recorded.sent_on} 以{METHOD_LABELS[recorded.method]}发出"
+    if recorded.delivered_on:
+        line += f"，{recorded.delivered_on} 送达"
+    if recorded.deadline is not None and recorded.deadline_days:
+        line += f"，付款期限至 {recorded.deadline}"
+    line += "）"
+    if recorded.evidence_index is not None:
+        line += f"；催告函存证索引 {recorded.evidence_index}"
+    console.print(line)
 
 
 @cases_app.command("templates")

@@ -16,6 +16,7 @@ from leaseguard.classification.daily import run_days
 from leaseguard.classification.rules import load_rule_set
 from leaseguard.cli.common import console, fail, progress_bar
 from leaseguard.enforcement.casefiles import generate_case_files, select_contracts
+from leaseguard.enforcement.records import record_notice
 from leaseguard.enforcement.rules import load_claim_rules
 from leaseguard.evidence.service import log_settings
 from leaseguard.indicators.balance_sheet import read_balance_sheet, write_balance_sheet
@@ -48,13 +49,22 @@ def _case_files(workspace: Workspace, engine: Engine, day: dt.date) -> Path | No
     if not chosen:
         return None
     out = workspace.root / "cases"
+    signer = log_settings(workspace).signer
     with console.status(f"writing case files for {len(chosen)} loss-class contracts"):
+        # A lessor demands payment before it sues: the demo records a delivered demand (EMS, 15 days to pay)
+        # for each, so that its complaints rest on one.
+        for contract_no in chosen:
+            record_notice(
+                engine, signer, contract_no=contract_no, lessor=None, kind="demand",
+                sent_on=day - dt.timedelta(days=40), delivered_on=day - dt.timedelta(days=37), method="ems",
+                deadline_days=15,
+            )  # fmt: skip
         summary = generate_case_files(
             engine,
             day,
             out,
             load_claim_rules(None, workspace.setting("book", default={})),
-            log_settings(workspace).signer,
+            signer,
             contracts=chosen,
         )
     console.print(

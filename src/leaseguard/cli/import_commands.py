@@ -11,10 +11,12 @@ from rich.progress import TaskID
 from rich.table import Table
 
 from leaseguard.cli.common import WorkspaceOption, console, error_console, fail, open_workspace, progress_bar
+from leaseguard.evidence import EvidenceError, log_settings
+from leaseguard.evidence.checkpoint import NoteSigner
 from leaseguard.ingest import KIND_NAMES, FileReport, import_paths, write_error_report
 from leaseguard.ingest.reading import ReadLimits
 from leaseguard.ingest.validation import DEFAULT_MAX_AMOUNT_YUAN
-from leaseguard.workspace import CONFIG_FILE
+from leaseguard.workspace import CONFIG_FILE, Workspace
 
 COUNT_COLUMNS = ("read", "inserted", "updated", "unchanged", "rejected")
 
@@ -58,8 +60,9 @@ def import_files(
                 progress.update(tasks[file_name], completed=done, total=total)
 
             reports = import_paths(
-                engine, paths, kind=kind, progress=advance, max_amount_yuan=max_amount, limits=limits
-            )
+                engine, paths, kind=kind, progress=advance, max_amount_yuan=max_amount, limits=limits,
+                signer=_signer(opened),
+            )  # fmt: skip
     finally:
         engine.dispose()
 
@@ -78,6 +81,14 @@ def import_files(
     except OSError as error:
         fail(f"{_outcome(reports)}; the list of them could not be written to {errors} ({error.strerror})")
     fail(f"{_outcome(reports)}; full list in {errors}")
+
+
+def _signer(opened: Workspace) -> NoteSigner | None:
+    """The workspace's evidence-log key, for the files notices and documents name (None if it has none)."""
+    try:
+        return log_settings(opened).signer
+    except EvidenceError:
+        return None
 
 
 def _outcome(reports: list[FileReport]) -> str:

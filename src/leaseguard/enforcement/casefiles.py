@@ -32,10 +32,20 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import BindParameter, ColumnElement, Connection, Engine, bindparam, or_, select, text, update
+from sqlalchemy import BindParameter, Connection, Engine, bindparam, select, text, update
 
-from leaseguard.enforcement.claims import NotDefaultedError, claim_document, compute_claim, yuan
+from leaseguard.enforcement.claims import (
+    ACCELERATION,
+    REMEDY_LABELS,
+    TERMINATION,
+    NotDefaultedError,
+    RemedyUnavailableError,
+    claim_document,
+    compute_claim,
+    yuan,
+)
 from leaseguard.enforcement.complaint import (
+    PRESERVATION_TEMPLATE,
     CaseFacts,
     Exhibit,
     GuarantorsError,
@@ -45,26 +55,47 @@ from leaseguard.enforcement.complaint import (
     case_problems,
     checked_environment,
     exhibit_rows,
+    guarantee_end,
     parse_guarantors,
     render_complaint,
 )
+from leaseguard.enforcement.courts import CourtRules, choose_court, load_court_rules
 from leaseguard.enforcement.documents import docx_bytes, missing_glyphs, parse_markup, pdf_bytes
+from leaseguard.enforcement.records import (
+    DocumentOnFile,
+    NoticeOnFile,
+    documents_on_record,
+    notices_on_record,
+)
 from leaseguard.enforcement.rules import ClaimRules
 from leaseguard.enforcement.service import extra_fields, insert_case, read_contract_on_file
 from leaseguard.evidence import NewRecord, Provenance, append_records
 from leaseguard.evidence.bundle import export_bundle
 from leaseguard.evidence.checkpoint import NoteSigner
-from leaseguard.evidence.merkle import leaf_hash
 from leaseguard.evidence.models import canonical_json
 from leaseguard.store.db import as_date
-from leaseguard.store.models import AssetCheck, EnforcementCase, EvidenceRecord
+from leaseguard.store.models import EnforcementCase
 
 NON_PERFORMING = ("substandard", "doubtful", "loss")
 GENERATED, SKIPPED = "generated", "skipped"
 SUMMARY_COLUMNS = (
-    "contract_no", "lessor", "lessee", "class", "status", "reason", "claim", "total_with_costs", "case_id",
-    "evidence_index", "folder",
+    "contract_no", "lessor", "lessee", "class", "status", "reason", "remedy", "claim", "total_with_costs",
+    "court", "missing", "notes", "case_id", "evidence_index", "folder",
 )  # fmt: skip
+SUMMARY_LABELS = {
+    "contract_no": "合同编号", "lessor": "出租人", "lessee": "承租人", "class": "五级分类", "status": "状态",
+    "reason": "原因", "remedy": "诉请方式", "claim": "诉请金额（元）", "total_with_costs": "含诉讼费用（元）",
+    "court": "管辖法院", "missing": "待补材料", "notes": "律师提示", "case_id": "案件号", "evidence_index": "存证索引",
+    "folder": "文件夹",
+}  # fmt: skip
+STATUS_LABELS = {GENERATED: "已生成", SKIPPED: "未生成"}
+NO_DEMAND = "no demand (催告) on record"
+# Documents a complaint cannot do without; listed in the summary as 待补 where the record lacks them.
+CORE_DOCUMENTS = {
+    "lease_contract": "融资租赁合同",
+    "payment_proof": "租金支付凭证",
+    "demand_letter": "催告函及送达凭证",
+}
 
 
 class CaseFilesError(ValueError):
@@ -84,11 +115,17 @@ class CaseOutcome:
     case_id: int | None = None
     evidence_index: int | None = None
     folder: Path | None = None
+    remedy: str = ""
+    court: str = ""
+    missing: tuple[str, ...] = ()  # core documents the record lacks (待补)
+    notes: tuple[str, ...] = ()  # for the lawyer: never in a filed document
 
     def row(self) -> dict[str, Any]:
         return {
             "contract_no": self.contract_no, "lessor": self.lessor, "lessee": self.lessee,
             "class": self.asset_class or "", "status": self.status, "reason": self.reason,
+            "remedy": REMEDY_LABELS.get(self.remedy, ""), "court": self.court,
+            "missing": "、".join(f"{name}（待补）" for name in self.missing), "notes": "；".join(self.notes),
             "claim": "" if self.claim_fen is None else yuan(self.claim_fen),
             "total_with_costs": "" if self.total_fen is None else yuan(self.total_fen),
             "case_id": self.case_id or "", "evidence_index": "" if self.evidence_index is None else self.evidence_index,
@@ -189,18 +226,65 @@ def read_lessors(engine: Engine) -> dict[str, Party]:
         details = extra_fields(extra)
         parties[str(code)] = Party(
             "plaintiff", str(name), _text(details.get("uscc")) or "", _text(details.get("address")),
-            _text(details.get("legal_representative")),
+            _text(details.get("legal_representative")), "enterprise", phone=_text(details.get("phone")),
+            legal_representative_title=_text(details.get("legal_representative_title")),
+            agent=_text(details.get("agent")), service_address=_text(details.get("service_address")),
+            electronic_service=_text(details.get("electronic_service")),
         )  # fmt: skip
     return parties
 
 
+class NotFileableError(ValueError):
+    """The record does not support a complaint for the contract (no demand, arbitration, no court, …)."""
+
+
+@dataclass(frozen=True)
+class CaseRecord:
+    """A contract's facts ready for its complaint, and what the lawyer must know beside it."""
+
+    facts: CaseFacts
+    notes: tuple[str, ...]
+    missing: tuple[str, ...]
+    documents: tuple[DocumentOnFile, ...]
+
+
+def _the_demand(notices: Sequence[NoticeOnFile], day: dt.date) -> NoticeOnFile | None:
+    """The latest demand to the lessee delivered and with its period over by the claim date."""
+    ready = [n for n in notices if n.kind == "demand" and n.deadline is not None and n.deadline < day]
+    return max(ready, key=lambda n: (n.delivered_on or n.sent_on, n.sent_on), default=None)
+
+
+def _bound_guarantors(
+    guarantors: Sequence[Party], notices: Sequence[NoticeOnFile], main_debt_due: dt.date, day: dt.date
+) -> tuple[tuple[Party, ...], list[str]]:
+    """The guarantors still bound on the claim date, and a note for each one left out: its period (agreed, or
+    six months from the main debt's due date, Civil Code Art. 692) lapsed with no demand to it."""
+    bound, notes = [], []
+    for guarantor in guarantors:
+        end = guarantee_end(guarantor, main_debt_due)
+        asked = [
+            n for n in notices if n.kind == "guarantee_demand" and n.addressee in (guarantor.name, guarantor.id_no)
+            and n.sent_on <= end
+        ]  # fmt: skip
+        if day > end and not asked:
+            notes.append(
+                f"保证人{guarantor.name}的保证期间已于{end.isoformat()}届满且无向其主张权利的记录，未列为被告"
+            )
+        else:
+            bound.append(guarantor)
+    return tuple(bound), notes
+
+
 def read_case_facts(
-    engine: Engine, contract_no: str, day: dt.date, rules: ClaimRules, plaintiffs: dict[str, Party]
-) -> CaseFacts:
-    """A contract's facts and its claim on `day` (NotDefaultedError when nothing is overdue)."""
+    engine: Engine, contract_no: str, day: dt.date, rules: ClaimRules, plaintiffs: dict[str, Party],
+    *, remedy: str = ACCELERATION, court_rules: CourtRules | None = None,
+) -> CaseRecord:  # fmt: skip
+    """A contract's facts and its claim on `day` under `remedy`. NotDefaultedError when nothing is overdue,
+    RemedyUnavailableError when the remedy cannot be claimed, NotFileableError when the record does not support
+    a complaint (no delivered demand whose period is over, an arbitration clause, no court to name)."""
     on_file = read_contract_on_file(engine, contract_no, day)
     claim_terms, details, latest = on_file.claim, on_file.extra, on_file.appraisals
-    claim = compute_claim(claim_terms, rules, day)
+    claim = compute_claim(claim_terms, rules, day, remedy)
     with engine.connect() as connection:
         assets = connection.execute(
             text(
@@ -210,6 +294,11 @@ def read_case_facts(
             ),
             {"no": contract_no, "lessor": on_file.lessor},
         ).all()
+        notices = notices_on_record(connection, on_file.lessor, [contract_no]).get(contract_no, [])
+        documents = documents_on_record(connection, on_file.lessor, contract_no, [str(a[0]) for a in assets])
+    demand = _the_demand(notices, day)
+    if demand is None:
+        raise NotFileableError(NO_DEMAND)
     leased = []
     for asset in assets:
         asset_extra = extra_fields(asset[12])
@@ -226,19 +315,48 @@ def read_case_facts(
             )
         )  # fmt: skip
     plaintiff = plaintiffs.get(on_file.lessor) or Party("plaintiff", on_file.lessor, "")
-    return CaseFacts(
+    lessee = Party(
+        "defendant", on_file.lessee_name, on_file.lessee_id, _text(details.get("lessee_address")),
+        _text(details.get("lessee_legal_representative")), on_file.lessee_type,
+        phone=_text(details.get("lessee_phone")), ethnicity=_text(details.get("lessee_ethnicity")),
+        residence=_text(details.get("lessee_residence")),
+        legal_representative_title=_text(details.get("lessee_legal_representative_title")),
+    )  # fmt: skip
+    agreed = _text(details.get("court"))
+    choice = choose_court(
+        agreed=agreed, arbitration=_text(details.get("arbitration")),
+        asset_locations=[a.location for a in leased if a.location], lessee_address=lessee.address,
+        lessee_id=lessee.id_no, claim_fen=claim.claim_fen, plaintiff_province=_province_of(plaintiff),
+        rules=court_rules or load_court_rules(),
+    )  # fmt: skip
+    if choice.court is None:
+        raise NotFileableError(choice.reason)
+    main_debt_due = max((due for _, due, _, _ in claim_terms.instalments), default=day)
+    guarantors, notes = _bound_guarantors(
+        parse_guarantors(details.get("guarantors"), contract_no), notices, main_debt_due, day
+    )
+    notes.extend(claim.notes)
+    if choice.alternatives:
+        notes.append("亦有管辖权的法院：" + "、".join(choice.alternatives))
+    kinds = {d.kind for d in documents}
+    missing = tuple(
+        name for kind, name in CORE_DOCUMENTS.items()
+        if kind not in kinds and not (kind == "demand_letter" and demand.evidence_index is not None)
+    )  # fmt: skip
+    sellers = "、".join(dict.fromkeys(a.supplier for a in leased if a.supplier))
+    preserved = claim.claim_fen
+    if claim.remedy == TERMINATION or claim_terms.asset_value_fen is not None:
+        preserved = (
+            claim_terms.asset_value_fen
+            if claim.remedy == TERMINATION and claim_terms.asset_value_fen is not None
+            else min(claim_terms.asset_value_fen or claim.claim_fen, claim.claim_fen)
+        )
+    facts = CaseFacts(
         contract_no=contract_no,
         claim_date=day,
         lessor=plaintiff,
-        lessee=Party(
-            "defendant",
-            on_file.lessee_name,
-            on_file.lessee_id,
-            _text(details.get("lessee_address")),
-            _text(details.get("lessee_legal_representative")),
-            on_file.lessee_type,
-        ),
-        guarantors=parse_guarantors(details.get("guarantors"), contract_no),
+        lessee=lessee,
+        guarantors=guarantors,
         lease_type=_text(details.get("lease_type")),
         start_date=claim_terms.start_date,
         term_months=on_file.term_months,
@@ -247,22 +365,47 @@ def read_case_facts(
         deposit_fen=claim_terms.deposit_fen,
         residual_value_fen=claim_terms.residual_value_fen,
         registration_no=_text(details.get("registration_no")),
-        court=_text(details.get("court")),
+        agreed_court=agreed,
+        court=choice.court,
+        court_reason=choice.reason,
         instalments=tuple(
             (n, due, principal + interest) for n, due, principal, interest in claim_terms.instalments
         ),
         payments=tuple(sorted(claim_terms.payments)),
         assets=tuple(leased),
         claim=claim,
+        demand=demand,
+        penalty_daily_rate=claim_terms.penalty_daily_rate,
+        acceleration_clause=bool(claim_terms.acceleration_allowed),
+        sellers=sellers,
+        preserved_fen=preserved,
     )
+    return CaseRecord(facts, tuple(notes), missing, tuple(documents))
+
+
+def _province_of(party: Party) -> str | None:
+    """The province part of an address (for the court's level: is a party outside the court's province?)."""
+    from leaseguard.enforcement.courts import division_of
+
+    code = division_of(party.address) if party.address else None
+    return code[:2] if code else None
 
 
 # --- exhibits ---------------------------------------------------------------------------------------------
 
-_STAGE_TITLES = {
-    "demand_notice": ("催告通知", "原告已向被告催告付款"),
-    "filing": ("立案材料", "案件已立案"),
-    "judgment": ("判决书", "生效判决确定的债权"),
+PROVES = {
+    "lease_contract": "原告与被告之间的融资租赁合同关系，租金、租期、违约责任等约定",
+    "purchase_contract": "原告依被告的选择向出卖人购买租赁物",
+    "invoice": "租赁物的购买价款",
+    "payment_proof": "原告支付租赁物购买价款及被告支付租金的情况",
+    "delivery_receipt": "租赁物已交付被告",
+    "registration_certificate": "租赁物的登记情况",
+    "guarantee_contract": "保证人提供保证的事实及保证范围、期间",
+    "demand_letter": "原告已向被告催告付款并给予合理期限",
+    "delivery_proof": "催告函已送达被告",
+    "appraisal": "租赁物的价值",
+    "photo": "租赁物的现状",
+    "other": "与本案有关的事实",
 }
 
 
@@ -273,59 +416,34 @@ class _Found:
     proves: str
     kind: str
     leaf_hash: str
+    source: str = "原告提供"
+    pages: int | None = None
+    sha256: str = ""
 
 
-def _exhibits_on_record(
-    connection: Connection, lessor: str, contract_no: str, asset_ids: Sequence[str], case_id: int | None
-) -> list[_Found]:
-    """What the evidence log already holds about the contract: documents deposited under `contract:<no>` or
-    `asset:<id>`, the ownership checks of its assets, and the steps of its case."""
-    refs = [f"contract:{contract_no}", *(f"asset:{asset_id}" for asset_id in asset_ids)]
-    about_it: list[ColumnElement[bool]] = [EvidenceRecord.ref.in_(refs)]
-    if case_id is not None:  # the case's own steps, not the facts an earlier batch deposited
-        about_it.append(EvidenceRecord.ref.like(f"case:{case_id}:%") & (EvidenceRecord.kind == "case-event"))
-    records = connection.execute(
-        select(EvidenceRecord.leaf_index, EvidenceRecord.kind, EvidenceRecord.ref, EvidenceRecord.entry)
-        .where(EvidenceRecord.lessor == lessor)
-        .where(or_(*about_it))
-        .order_by(EvidenceRecord.leaf_index)
-    ).all()
-    found = []
-    for index, kind, ref, entry in records:
-        fields = json.loads(bytes(entry))
-        name = fields.get("name") if isinstance(fields, dict) else None
-        ref_text = str(ref)
-        if ref_text.startswith("case:"):
-            stage = ref_text.rsplit(":", 1)[-1]
-            title, proves = _STAGE_TITLES.get(stage, (f"案件进程记录（{stage}）", "案件进程"))
-        elif ref_text.startswith("asset:"):
-            title, proves = f"租赁物资料 {name or ref_text[6:]}", "租赁物的存在、权属及价值"
-        else:
-            title, proves = f"合同资料 {name or kind}", "合同的签订及约定"
-        found.append(_Found(int(index), title, proves, str(kind), leaf_hash(bytes(entry)).hex()))
-    if asset_ids:
-        checks = connection.execute(
-            select(
-                AssetCheck.evidence_index, AssetCheck.request["asset_id"].as_string(), EvidenceRecord.entry
-            )
-            .join(EvidenceRecord, EvidenceRecord.leaf_index == AssetCheck.evidence_index)
-            .where(AssetCheck.lessor == lessor)
-            .where(AssetCheck.request["asset_id"].as_string().in_(list(asset_ids)))
-            .order_by(AssetCheck.evidence_index)
-        ).all()
-        for index, asset_id, entry in checks:
-            found.append(
-                _Found(int(index), f"融资前租赁物权属核查记录（{asset_id}）",
-                       "原告在融资前核查了租赁物的真实性及是否重复融资", "asset-check", leaf_hash(bytes(entry)).hex())
-            )  # fmt: skip
+def _documents_as_exhibits(documents: Sequence[DocumentOnFile], demand: NoticeOnFile | None) -> list[_Found]:
+    """The documents on record for the contract and its assets, and the demand's letter where it was deposited
+    with the notice: each with its deposit in the evidence log. Never the case's own steps."""
+    found = [
+        _Found(d.evidence_index, d.title, PROVES.get(d.kind, PROVES["other"]), d.kind, d.leaf_hash,
+               d.source or "原告提供", d.pages, d.sha256)
+        for d in documents
+    ]  # fmt: skip
+    on_list = {item.index for item in found}
+    if demand is not None and demand.evidence_index is not None and demand.evidence_index not in on_list:
+        found.append(
+            _Found(demand.evidence_index, "催告函", PROVES["demand_letter"], "demand_letter", demand.leaf_hash or "",
+                   "原告提供", None, demand.sha256 or "")
+        )  # fmt: skip
     return sorted(found, key=lambda item: item.index)
 
 
 def _numbered(case_file: _Found, found: Iterable[_Found]) -> tuple[Exhibit, ...]:
     return tuple(
-        Exhibit(number, item.title, item.proves, item.index, item.leaf_hash, item.kind)
-        for number, item in enumerate([case_file, *found], start=1)
-    )
+        Exhibit(number, item.title, item.proves, item.index, item.leaf_hash, item.kind, item.source, item.pages,
+                item.sha256)
+        for number, item in enumerate([*found, case_file], start=1)
+    )  # fmt: skip
 
 
 def _case_file_record(facts: CaseFacts, rules: ClaimRules, case_id: int) -> NewRecord:
@@ -353,8 +471,8 @@ def _case_file_record(facts: CaseFacts, rules: ClaimRules, case_id: int) -> NewR
 
 
 def _case_file_exhibit(index: int, leaf: str) -> _Found:
-    return _Found(index, "融资租赁合同要素、租金表、支付记录及诉请计算（系统存证）", "合同约定、被告付款情况及欠付金额",
-                  "case-file", leaf)  # fmt: skip
+    return _Found(index, "租金台账及支付记录（原告业务系统存证）", "被告的付款情况及欠付金额", "case-file", leaf,
+                  "原告制作")  # fmt: skip
 
 
 # --- writing ----------------------------------------------------------------------------------------------
@@ -449,6 +567,7 @@ def write_summary(out: Path, outcomes: Sequence[CaseOutcome]) -> tuple[Path, Pat
     """summary.xlsx and summary.csv: one row per contract considered, generated or skipped with the reason."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     rows = [outcome.row() for outcome in outcomes]
     csv_path, xlsx_path = out / "summary.csv", out / "summary.xlsx"
@@ -458,15 +577,30 @@ def write_summary(out: Path, outcomes: Sequence[CaseOutcome]) -> tuple[Path, Pat
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
-    sheet.title = "cases"
-    sheet.append(list(SUMMARY_COLUMNS))
+    sheet.title = "案件"
+    sheet.append([SUMMARY_LABELS[column] for column in SUMMARY_COLUMNS])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append([row[column] for column in SUMMARY_COLUMNS])
+    money = {"claim": "claim_fen", "total_with_costs": "total_fen"}
+    for outcome, row in zip(outcomes, rows, strict=True):
+        values: list[Any] = []
+        for column in SUMMARY_COLUMNS:
+            if column in money:
+                fen = getattr(outcome, money[column])
+                values.append(None if fen is None else fen / 100)
+            elif column == "status":
+                values.append(STATUS_LABELS.get(row[column], row[column]))
+            else:
+                values.append(row[column])
+        sheet.append(values)
+    for column in money:
+        letter = get_column_letter(SUMMARY_COLUMNS.index(column) + 1)
+        for cell in sheet[letter][1:]:
+            cell.number_format = "#,##0.00"
     sheet.freeze_panes = "A2"
-    for letter, width in zip("ABCDEFGHIJK", (22, 8, 28, 12, 10, 70, 16, 16, 8, 14, 22), strict=True):
-        sheet.column_dimensions[letter].width = width
+    widths = {"contract_no": 22, "lessee": 28, "reason": 60, "court": 28, "missing": 30, "notes": 80}
+    for position, column in enumerate(SUMMARY_COLUMNS, start=1):
+        sheet.column_dimensions[get_column_letter(position)].width = widths.get(column, 12)
     xlsx_partial = out / ".summary.xlsx.partial"
     workbook.save(xlsx_partial)
     xlsx_partial.replace(xlsx_path)
@@ -486,6 +620,8 @@ class _Ready:
     found: tuple[_Found, ...] = ()
     evidence_index: int | None = None
     leaf: str = ""
+    notes: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
 
 
 def _existing_cases(connection: Connection, contract_nos: Sequence[str]) -> dict[str, int]:
@@ -515,10 +651,17 @@ def generate_case_files(
     templates: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
     workers: int | None = None,
+    remedy: str = ACCELERATION,
+    court_rules: CourtRules | None = None,
 ) -> CaseFilesSummary:
     """One folder per case under `out` and a summary; every generated case is opened (if it was not) and its
-    facts are deposited in the evidence log: per chunk of cases, one transaction and checkpoint per lessor."""
+    facts are deposited in the evidence log: per chunk of cases, one transaction and checkpoint per lessor.
+    Each complaint pleads `remedy` only (acceleration or termination)."""
+    if remedy not in REMEDY_LABELS:
+        raise CaseFilesError(f"remedy {remedy!r} is not one of {', '.join(REMEDY_LABELS)}")
     environment = checked_environment(templates)  # a template that does not parse stops the batch at once
+    checked_environment(templates, PRESERVATION_TEMPLATE)
+    court_rules = court_rules or load_court_rules()
     chosen = select_contracts(engine, day, lessor=lessor, classes=classes, contracts=contracts)
     plan_folders([no for no, _, _ in chosen])
     out.mkdir(parents=True, exist_ok=True)
@@ -553,18 +696,23 @@ def generate_case_files(
     try:
         for start in range(0, len(chosen), CHUNK):
             chunk = chosen[start : start + CHUNK]
-            ready = _prepare(engine, environment, day, rules, plaintiffs, chunk, outcomes)
+            ready = _prepare(
+                engine, environment, day, rules, plaintiffs, chunk, outcomes, remedy, court_rules
+            )
             advance(2 * len(chunk) - len(ready))  # a skipped case has nothing more to do
             _deposit(engine, ready, rules, signer, day)
             for item in ready:
                 bundle = _with_exhibits(engine, item)
                 if pool is None:
                     outcomes[item.facts.contract_no] = _finished(
-                        item, *write_case(out, templates, item.facts, bundle)
+                        item, *write_case(out, templates, item.facts, bundle, item.notes, item.missing)
                     )
                     advance()
                 else:
-                    pending[pool.submit(write_case, out, templates, item.facts, bundle)] = item
+                    job = pool.submit(
+                        write_case, out, templates, item.facts, bundle, item.notes, item.missing
+                    )
+                    pending[job] = item
             for future in [f for f in pending if f.done()]:
                 collect(future)
         for future in as_completed(list(pending)):
@@ -585,36 +733,40 @@ def _prepare(
     plaintiffs: dict[str, Party],
     chunk: Sequence[tuple[str, str, str | None]],
     outcomes: dict[str, CaseOutcome],
+    remedy: str = ACCELERATION,
+    court_rules: CourtRules | None = None,
 ) -> list[_Ready]:
-    """The chunk's cases that can be filed, with the exhibits already on record; the others go to `outcomes`."""
+    """The chunk's cases that can be filed, with the documents on record; the others go to `outcomes`."""
     ready = []
     with engine.connect() as connection:
         existing = _existing_cases(connection, [no for no, _, _ in chunk])
-        for contract_no, owner, klass in chunk:
-            if not owner:
-                outcomes[contract_no] = CaseOutcome(contract_no, "", SKIPPED, "contract is not in the store")
-                continue
-            try:
-                facts = read_case_facts(engine, contract_no, day, rules, plaintiffs)
-            except NotDefaultedError as error:
-                outcomes[contract_no] = CaseOutcome(contract_no, owner, SKIPPED, f"no default: {error}",
-                                                    asset_class=klass)  # fmt: skip
-                continue
-            except (GuarantorsError, ValueError) as error:
-                outcomes[contract_no] = CaseOutcome(
-                    contract_no, owner, SKIPPED, str(error), asset_class=klass
-                )
-                continue
-            facts = dataclasses.replace(facts, asset_class=klass)
-            skipped = _skip_reason(environment, facts)
-            if skipped:
-                outcomes[contract_no] = CaseOutcome(contract_no, owner, SKIPPED, skipped, facts.lessee.name, klass,
-                                                    facts.claim.claim_fen, facts.claim.total_fen)  # fmt: skip
-                continue
-            case_id = existing.get(contract_no)
-            assets = [a.asset_id for a in facts.assets]
-            found = _exhibits_on_record(connection, owner, contract_no, assets, case_id)
-            ready.append(_Ready(facts, owner, klass, case_id, found=tuple(found)))
+    for contract_no, owner, klass in chunk:
+        if not owner:
+            outcomes[contract_no] = CaseOutcome(contract_no, "", SKIPPED, "contract is not in the store")
+            continue
+        try:
+            record = read_case_facts(engine, contract_no, day, rules, plaintiffs, remedy=remedy,
+                                     court_rules=court_rules)  # fmt: skip
+        except NotDefaultedError as error:
+            outcomes[contract_no] = CaseOutcome(contract_no, owner, SKIPPED, f"no default: {error}",
+                                                asset_class=klass, remedy=remedy)  # fmt: skip
+            continue
+        except (GuarantorsError, RemedyUnavailableError, NotFileableError, ValueError) as error:
+            outcomes[contract_no] = CaseOutcome(
+                contract_no, owner, SKIPPED, str(error), asset_class=klass, remedy=remedy
+            )
+            continue
+        facts = dataclasses.replace(record.facts, asset_class=klass)
+        skipped = _skip_reason(environment, facts)
+        if skipped:
+            outcomes[contract_no] = CaseOutcome(contract_no, owner, SKIPPED, skipped, facts.lessee.name, klass,
+                                                facts.claim.claim_fen, facts.claim.total_fen, remedy=remedy,
+                                                court=facts.court, missing=record.missing,
+                                                notes=record.notes)  # fmt: skip
+            continue
+        found = _documents_as_exhibits(record.documents, facts.demand)
+        ready.append(_Ready(facts, owner, klass, existing.get(contract_no), found=tuple(found), notes=record.notes,
+                            missing=record.missing))  # fmt: skip
     return ready
 
 
@@ -635,6 +787,7 @@ def _skip_reason(environment: Any, facts: CaseFacts) -> str:
     placeholder = _numbered(_case_file_exhibit(0, "0" * 64), [])
     try:
         markup = render_complaint(environment, dataclasses.replace(facts, exhibits=placeholder))
+        markup += render_complaint(environment, facts, PRESERVATION_TEMPLATE)
     except TemplateFieldError as error:
         return str(error)
     unprintable = missing_glyphs(markup)
@@ -673,7 +826,8 @@ def _outcome(item: _Ready) -> CaseOutcome:
     facts = item.facts
     return CaseOutcome(
         facts.contract_no, item.lessor, SKIPPED, "", facts.lessee.name, item.asset_class, facts.claim.claim_fen,
-        facts.claim.total_fen, item.case_id, item.evidence_index,
+        facts.claim.total_fen, item.case_id, item.evidence_index, remedy=facts.claim.remedy, court=facts.court,
+        missing=item.missing, notes=item.notes,
     )  # fmt: skip
 
 
@@ -701,21 +855,42 @@ def _watch_parent(parent: int) -> None:
 
 @cache
 def _environment(templates: Path | None) -> Any:
+    checked_environment(templates, PRESERVATION_TEMPLATE)
     return checked_environment(templates)
 
 
-def write_case(out: Path, templates: Path | None, facts: CaseFacts, bundle: bytes) -> tuple[Path | None, str]:
-    """Render and write one case's folder (runs in a worker process): (the folder, "") or (None, the reason)."""
+def write_case(
+    out: Path, templates: Path | None, facts: CaseFacts, bundle: bytes, notes: Sequence[str] = (),
+    missing: Sequence[str] = (),
+) -> tuple[Path | None, str]:  # fmt: skip
+    """Render and write one case's folder (runs in a worker process): (the folder, "") or (None, the reason).
+    The lawyer's notes and the documents to add go to claim.json, never into a filed document."""
     try:
-        blocks = parse_markup(render_complaint(_environment(templates), facts))
+        environment = _environment(templates)
+        blocks = parse_markup(render_complaint(environment, facts))
+        preservation = parse_markup(render_complaint(environment, facts, PRESERVATION_TEMPLATE))
         title = f"民事起诉状 {facts.contract_no}"
+        claim = {**claim_document(facts.claim), "notes": list(notes), "missing_documents": list(missing),
+                 "court": facts.court, "court_reason": facts.court_reason}  # fmt: skip
         files = {
             "complaint.docx": docx_bytes(blocks, title=title),
             "complaint.pdf": pdf_bytes(blocks, title=title),
-            "claim.json": json.dumps(claim_document(facts.claim), ensure_ascii=False, indent=2).encode(),
+            "preservation.docx": docx_bytes(preservation, title=f"财产保全申请书 {facts.contract_no}"),
+            "preservation.pdf": pdf_bytes(preservation, title=f"财产保全申请书 {facts.contract_no}"),
+            "claim.json": json.dumps(claim, ensure_ascii=False, indent=2).encode(),
             "exhibits.csv": _csv_bytes(
                 exhibit_rows(facts),
-                ("number", "title", "proves", "evidence_index", "leaf_hash_sha256", "kind"),
+                (
+                    "number",
+                    "title",
+                    "source",
+                    "proves",
+                    "pages",
+                    "evidence_index",
+                    "leaf_hash_sha256",
+                    "file_sha256",
+                    "kind",
+                ),
             ),
             "evidence.zip": bundle,
         }

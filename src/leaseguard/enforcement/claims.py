@@ -263,8 +263,10 @@ def _late_charge(
         line = ClaimLine("penalty", f"逾期违约金(计算至{day.isoformat()})", amount, text) if amount else None
         rate_notes = _rate_notes(claim, rules, day, contract_rate)
         if not same_as_book:
-            rate_notes.append(f"诉请按合同约定违约金日利率 {_percent(contract_rate)} 计算；账务按 book.penalty_daily_rate "
-                         f"{_percent(book_rate)}/日 计提的违约金为 {yuan(state.penalty_due_fen)} 元")  # fmt: skip
+            rate_notes.append(
+                f"诉请按合同约定违约金日利率 {_percent(contract_rate)} 计算；账务按 book.penalty_daily_rate "
+                f"{_percent(book_rate)}/日 计提的违约金为 {yuan(state.penalty_due_fen)} 元"
+            )
         return _LateCharge(line, "contract", standard, tuple(rate_notes))
     multiple = rules.fund_loss_lpr_multiple
     times = "" if multiple == 1 else f"{multiple.normalize():f} × "

@@ -20,6 +20,7 @@ from leaseguard.enforcement.claims import Claim, yuan
 
 SHIPPED_TEMPLATES = Path(__file__).resolve().parents[1] / "defaults" / "enforcement" / "templates"
 COMPLAINT_TEMPLATE = "complaint.md.j2"
+PRESERVATION_TEMPLATE = "preservation.md.j2"
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,36 @@ class Party:
     address: str | None = None
     legal_representative: str | None = None
     lessee_type: str | None = None  # enterprise | individual, where the file says
+    phone: str | None = None
+    ethnicity: str | None = None  # 民族, where on file
+    residence: str | None = None  # 经常居住地, where on file and not the domicile
+    legal_representative_title: str | None = None
+    # a guarantor's guarantee (the contracts file's `guarantors` column)
+    form: str | None = None  # joint (连带责任保证) | general (一般保证)
+    scope: str | None = None
+    contract_date: dt.date | None = None
+    period_months: int | None = None  # None: not agreed, six months (Civil Code Art. 692)
+    # the plaintiff's (lessors.csv)
+    agent: str | None = None  # 委托诉讼代理人
+    service_address: str | None = None  # 送达地址
+    electronic_service: str | None = (
+        None  # consent to electronic service and its address, e.g. 电子邮箱 a@b.cn
+    )
+
+    @property
+    def is_person(self) -> bool:
+        return ric.is_valid(self.id_no) and not self.is_enterprise
+
+    @property
+    def gender(self) -> str | None:
+        """From the resident ID's 17th digit (odd: male)."""
+        if not self.is_person:
+            return None
+        return "男" if int(ric.compact(self.id_no)[16]) % 2 else "女"
+
+    @property
+    def birth_date(self) -> dt.date | None:
+        return ric.get_birth_date(self.id_no) if self.is_person else None
 
     @property
     def is_enterprise(self) -> bool:
@@ -78,6 +109,9 @@ class Exhibit:
     evidence_index: int
     leaf_hash: str  # hex SHA-256 leaf hash of the record in the evidence log (RFC 9162)
     kind: str
+    source: str = "原告提供"
+    pages: int | None = None
+    sha256: str = ""  # of the document's file, where the exhibit is a deposited file
 
 
 @dataclass(frozen=True)
@@ -100,8 +134,23 @@ class CaseFacts:
     assets: tuple[LeasedAsset, ...]
     claim: Claim
     asset_class: str | None = None  # the five-category class the contract had on the day
-    court: str | None = None  # the court the contract agrees on (contracts.csv `court`), if it names one
+    agreed_court: str | None = (
+        None  # the court the contract agrees on (contracts.csv `court`), if it names one
+    )
+    court: str = ""  # the court the complaint is filed in (enforcement.courts.choose_court)
+    court_reason: str = ""
     exhibits: tuple[Exhibit, ...] = field(default_factory=tuple)
+    demand: Any = None  # the delivered demand (enforcement.records.NoticeOnFile) the complaint rests on
+    penalty_daily_rate: Decimal | None = None  # the contract's own, where on file
+    acceleration_clause: bool = False  # the contract on file has an acceleration clause
+    sellers: str = ""  # the assets' sellers (出卖人), as the assets file names them
+    preserved_fen: int = 0  # the amount the preservation application asks to secure
+
+    @property
+    def demand_method(self) -> str:
+        from leaseguard.enforcement.records import METHOD_LABELS
+
+        return METHOD_LABELS.get(self.demand.method, self.demand.method) if self.demand else ""
 
     @property
     def total_rent_fen(self) -> int:
@@ -116,8 +165,15 @@ class GuarantorsError(ValueError):
     """The `guarantors` column cannot be read."""
 
 
+GUARANTEE_FORMS = {"joint": "joint", "连带": "joint", "连带责任保证": "joint", "general": "general",
+                   "一般": "general", "一般保证": "general"}  # fmt: skip
+
+
 def parse_guarantors(value: object, contract_no: str) -> tuple[Party, ...]:
-    """`name|id_no|address` entries separated by `;` (the contracts file's optional `guarantors` column)."""
+    """`name|id_no|address[|form|scope|contract_date|period_months]` entries separated by `;` (the contracts
+    file's optional `guarantors` column): form joint/连带 or general/一般 (joint when empty: Civil Code Art. 686
+    says general, but leasing contracts state joint guarantees; the column says which), the guarantee's scope,
+    the guarantee contract's date (YYYY-MM-DD) and its period in months (empty: not agreed)."""
     if value in (None, ""):
         return ()
     parties = []
@@ -125,12 +181,40 @@ def parse_guarantors(value: object, contract_no: str) -> tuple[Party, ...]:
         if not entry.strip():
             continue
         parts = [part.strip() for part in entry.split("|")]
-        if len(parts) != 3 or not parts[0] or not parts[1]:
+        where = f"contract {contract_no}: guarantor {position} {entry.strip()!r}"
+        if not 3 <= len(parts) <= 7 or not parts[0] or not parts[1]:
             raise GuarantorsError(
-                f"contract {contract_no}: guarantor {position} {entry.strip()!r} is not name|id_no|address"
+                f"{where} is not name|id_no|address[|form|scope|contract_date|period_months]"
             )
-        parties.append(Party("guarantor", parts[0], parts[1], parts[2] or None))
+        parts += [""] * (7 - len(parts))
+        form = GUARANTEE_FORMS.get(parts[3] or "joint")
+        if form is None:
+            raise GuarantorsError(f"{where}: form {parts[3]!r} is not joint (连带) or general (一般)")
+        try:
+            signed = dt.date.fromisoformat(parts[5]) if parts[5] else None
+        except ValueError:
+            raise GuarantorsError(f"{where}: contract_date {parts[5]!r} is not a date (YYYY-MM-DD)") from None
+        if parts[6] and not (parts[6].isdigit() and int(parts[6]) > 0):
+            raise GuarantorsError(f"{where}: period_months {parts[6]!r} is not a positive whole number")
+        parties.append(
+            Party("guarantor", parts[0], parts[1], parts[2] or None, form=form, scope=parts[4] or None,
+                  contract_date=signed, period_months=int(parts[6]) if parts[6] else None)
+        )  # fmt: skip
     return tuple(parties)
+
+
+def guarantee_end(guarantor: Party, main_debt_due: dt.date) -> dt.date:
+    """The last day of a guarantee period: the agreed months, or six months (Civil Code Art. 692), from the
+    main debt's due date."""
+    months = guarantor.period_months or 6
+    month_index = main_debt_due.month - 1 + months
+    year, month = main_debt_due.year + month_index // 12, month_index % 12 + 1
+    for day in range(main_debt_due.day, 0, -1):
+        try:
+            return dt.date(year, month, day)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable: day 1 exists in every month")
 
 
 def case_problems(facts: CaseFacts) -> list[str]:
@@ -152,6 +236,8 @@ def case_problems(facts: CaseFacts) -> list[str]:
     for guarantor in facts.guarantors:
         if not guarantor.address:
             problems.append(f"guarantor {guarantor.name} has no address (contracts.csv column guarantors)")
+    if not facts.lessor.phone:
+        problems.append(f"plaintiff {facts.lessor.name} has no phone (lessors.csv column phone)")
     if not facts.assets:
         problems.append("no leased asset is recorded for the contract (assets.csv column contract_no)")
     for asset in facts.assets:
@@ -228,7 +314,7 @@ def _template_line(error: BaseException, name: str) -> int | None:
 
 def render_complaint(
     environment: jinja2.Environment, facts: CaseFacts, name: str = COMPLAINT_TEMPLATE
-) -> str:
+) -> str:  # also renders the preservation application (PRESERVATION_TEMPLATE)
     """The complaint's markup; a template error names the template, its line and what is missing."""
     template = _loaded(environment, name)
     try:
@@ -254,7 +340,8 @@ def copy_shipped_templates(folder: Path) -> list[Path]:
 def exhibit_rows(facts: CaseFacts) -> list[dict[str, Any]]:
     """The exhibit list as rows (exhibits.csv of a case folder)."""
     return [
-        {"number": e.number, "title": e.title, "proves": e.proves, "evidence_index": e.evidence_index,
-         "leaf_hash_sha256": e.leaf_hash, "kind": e.kind}
+        {"number": e.number, "title": e.title, "source": e.source, "proves": e.proves, "pages": e.pages or "",
+         "evidence_index": e.evidence_index, "leaf_hash_sha256": e.leaf_hash, "file_sha256": e.sha256,
+         "kind": e.kind}
         for e in facts.exhibits
     ]  # fmt: skip

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from functools import cache
 from itertools import groupby
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 FONT_DIR = Path(__file__).with_name("fonts")
@@ -129,6 +130,7 @@ def docx_bytes(blocks: list[Block], *, title: str = "") -> bytes:
     normal = document.styles["Normal"]
     normal.font.size = Pt(11)
     normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), EAST_ASIAN_DOCX_FONT)
+    _page_numbers(section.footer.paragraphs[0])
     grid_style = document.styles["Table Grid"].style_id
     for block in blocks:
         if isinstance(block, Title):
@@ -159,6 +161,42 @@ def docx_bytes(blocks: list[Block], *, title: str = "") -> bytes:
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
+
+
+def _page_numbers(paragraph: Any) -> None:
+    """第 n 页 共 m 页 in the footer, as Word fields (PAGE, NUMPAGES) so Word counts the pages itself."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+
+    def field(code: str) -> None:
+        for kind, text in (
+            ("begin", None),
+            ("instr", code),
+            ("separate", None),
+            ("text", "1"),
+            ("end", None),
+        ):
+            run = paragraph.add_run()
+            if kind == "instr":
+                instruction = OxmlElement("w:instrText")
+                instruction.set(qn("xml:space"), "preserve")
+                instruction.text = f" {text} "
+                run._r.append(instruction)
+            elif kind == "text":
+                run.text = text
+            else:
+                character = OxmlElement("w:fldChar")
+                character.set(qn("w:fldCharType"), kind)
+                run._r.append(character)
+
+    paragraph.add_run("第 ")
+    field("PAGE")
+    paragraph.add_run(" 页 共 ")
+    field("NUMPAGES")
+    paragraph.add_run(" 页")
 
 
 # --- PDF --------------------------------------------------------------------------------------------------
@@ -284,8 +322,48 @@ def pdf_bytes(blocks: list[Block], *, title: str = "") -> bytes:
         buffer, pagesize=A4, leftMargin=2 * cm, rightMargin=2 * cm, topMargin=2 * cm, bottomMargin=2 * cm,
         title=title, author="leaseguard", invariant=True, initialFontName=_LATIN,
     )  # fmt: skip
-    document.build(story)
+    document.build(story, canvasmaker=_numbered_canvas())
     return buffer.getvalue()
+
+
+def _numbered_canvas() -> type:
+    """A canvas that numbers its pages 第 n 页 共 m 页 at the foot: pages are held until the count is known."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen.canvas import Canvas
+
+    class NumberedCanvas(Canvas):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._pages: list[dict[str, Any]] = []
+
+        def showPage(self) -> None:
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            count = len(self._pages)
+            for page in self._pages:
+                self.__dict__.update(page)
+                self._mixed_centred(A4[0] / 2, 28, f"第 {self._pageNumber} 页 共 {count} 页")
+                super().showPage()
+            super().save()
+
+        def _mixed_centred(self, x: float, y: float, text: str) -> None:
+            """Chinese in the Chinese font, digits in the Latin one (the Chinese font has no Latin digits)."""
+            from reportlab.pdfbase.pdfmetrics import stringWidth
+
+            latin = _fonts()
+            runs = [
+                (_CJK if in_cjk else _LATIN, "".join(chars))
+                for in_cjk, chars in groupby(text, key=lambda char: ord(char) not in latin)
+            ]
+            left = x - sum(stringWidth(run, font, 9) for font, run in runs) / 2
+            for font, run in runs:
+                self.setFont(font, 9)
+                self.drawString(left, y, run)
+                left += stringWidth(run, font, 9)
+
+    return NumberedCanvas
 
 
 def missing_glyphs(text: str) -> set[str]:

@@ -12,6 +12,7 @@ import psycopg
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from leaseguard.evidence.checkpoint import NoteSigner
 from leaseguard.ingest import loading
 from leaseguard.ingest.kinds import (
     KIND_BY_NAME,
@@ -41,8 +42,12 @@ def import_paths(
     progress: Progress | None = None,
     max_amount_yuan: int = DEFAULT_MAX_AMOUNT_YUAN,
     limits: ReadLimits | None = None,
+    signer: NoteSigner | None = None,
 ) -> list[FileReport]:
     """Load files and folders into the store; one report per file, in the order they were loaded.
+
+    notices* and documents* files (the demands and documents the case files rest on) load last, row by row,
+    each file they name deposited in the evidence log with `signer`.
 
     A folder stands for its recognised files (lessors*, contracts*, assets*, payments*, valuations*; CSV or
     XLSX). Files load in dependency order, so a contract may refer to a lessor from the same load. `kind`
@@ -66,12 +71,24 @@ def import_paths(
             planned.append((path, forced or _kind_of_file(path, limits)))
         else:
             reports.append(_refused(path, UNKNOWN_KIND, f"{path}: no such file or directory"))
+    from leaseguard.enforcement.records import import_record_file, record_kind_of
+
+    records = [
+        (file, record_kind)
+        for file, spec in planned
+        if spec is None and (record_kind := record_kind_of(file.name)) is not None
+    ]
+    planned = [
+        (file, spec) for file, spec in planned if spec is not None or record_kind_of(file.name) is None
+    ]
     order = {spec.name: index for index, spec in enumerate(KINDS)}
     planned.sort(key=lambda item: order[item[1].name] if item[1] else len(order))  # stable: keeps given order
     for file, spec in planned:
         reports.append(
             import_file(engine, file, spec, progress=progress, max_amount_yuan=max_amount_yuan, limits=limits)
         )
+    for file, record_kind in sorted(records, key=lambda item: item[1] != "notices"):
+        reports.append(import_record_file(engine, file, record_kind, signer, limits))
     return reports
 
 
@@ -86,7 +103,9 @@ def expand_directory(directory: Path, forced: KindSpec | None = None) -> list[Pa
     ]
     if forced:
         return files
-    return [path for path in files if kind_from_file_name(path.name)]
+    from leaseguard.enforcement.records import record_kind_of
+
+    return [path for path in files if kind_from_file_name(path.name) or record_kind_of(path.name)]
 
 
 def import_file(
@@ -155,9 +174,12 @@ def _sole_lessor(kind: KindSpec, rows: pl.DataFrame) -> str | None:
 
 
 def _kind_of_file(path: Path, limits: ReadLimits | None) -> KindSpec | None:
-    """The kind named by the file name, else the one its header fits; None leaves the verdict to the load."""
+    """The kind named by the file name, else the one its header fits; None leaves the verdict to the load
+    (and is what a notices or documents file gets: those load by their own path)."""
+    from leaseguard.enforcement.records import record_kind_of
+
     named = kind_from_file_name(path.name)
-    if named:
+    if named or record_kind_of(path.name):
         return named
     try:
         return kind_from_header(read_header(path, limits))

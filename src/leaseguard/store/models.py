@@ -405,3 +405,44 @@ class IndicatorReport(Base):
     # Where the report's alerts were deposited in the evidence log (the first of them), if any.
     evidence_index: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Notice(Base):
+    """A demand (催告) sent to the lessee, or to a guarantor, about a contract: when, how, when delivered and
+    the period given; the letter itself, where given, is deposited in the evidence log."""
+
+    __tablename__ = "notices"
+    __table_args__ = (UniqueConstraint("lessor", "contract_no", "kind", "addressee", "sent_on"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    lessor: Mapped[str] = mapped_column(ForeignKey("lessors.code"), index=True)
+    contract_no: Mapped[str] = mapped_column(ForeignKey("contracts.contract_no"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    addressee: Mapped[str] = mapped_column(String(128), default="")  # "" for the lessee
+    sent_on: Mapped[dt.date] = mapped_column(Date)
+    delivered_on: Mapped[dt.date | None] = mapped_column(Date)
+    method: Mapped[str] = mapped_column(String(16))
+    deadline_days: Mapped[int | None] = mapped_column(Integer)
+    file_name: Mapped[str | None] = mapped_column(String(255))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    evidence_index: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Document(Base):
+    """A document of a contract or of a leased asset (the lease contract, an invoice, a payment proof, …),
+    deposited in the evidence log with its SHA-256 when imported."""
+
+    __tablename__ = "documents"
+    __table_args__ = (UniqueConstraint("lessor", "contract_no", "asset_id", "kind", "sha256"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    lessor: Mapped[str] = mapped_column(ForeignKey("lessors.code"), index=True)
+    contract_no: Mapped[str] = mapped_column(String(64), default="", index=True)  # "" when of an asset only
+    asset_id: Mapped[str] = mapped_column(String(64), default="")
+    kind: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(255))
+    source: Mapped[str | None] = mapped_column(String(128))
+    pages: Mapped[int | None] = mapped_column(Integer)
+    file_name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    evidence_index: Mapped[int] = mapped_column(BigInteger)

@@ -152,17 +152,18 @@ MODEL_YEAR_CODES: dict[int, str] = dict(zip(range(2010, 2031), "ABCDEFGHJKLMNPRS
 # Fully digital invoices (数电票) replaced paper VAT invoices region by region from late 2023 on.
 DIGITAL_INVOICE_SHARE_BY_YEAR: dict[int, float] = {2022: 0.0, 2023: 0.15, 2024: 0.7, 2025: 0.95, 2026: 1.0}
 
+# Invented names: a demo's case files must never name a real leasing company as a party.
 LESSORS: tuple[tuple[str, str], ...] = (
-    ("L001", "华融金融租赁股份有限公司"),
-    ("L002", "远东国际融资租赁有限公司"),
-    ("L003", "平安国际融资租赁有限公司"),
-    ("L004", "海通恒信国际融资租赁股份有限公司"),
-    ("L005", "狮桥融资租赁（中国）有限公司"),
-    ("L006", "招银金融租赁有限公司"),
-    ("L007", "交银金融租赁有限责任公司"),
-    ("L008", "中联重科融资租赁（北京）有限公司"),
-    ("L009", "一汽租赁有限公司"),
-    ("L010", "先锋国际融资租赁有限公司"),
+    ("L001", "澜岳金融租赁股份有限公司"),
+    ("L002", "恒舟国际融资租赁有限公司"),
+    ("L003", "青禾融资租赁有限公司"),
+    ("L004", "朔方融资租赁股份有限公司"),
+    ("L005", "云岫融资租赁有限公司"),
+    ("L006", "泓屿金融租赁有限公司"),
+    ("L007", "翠溪金融租赁有限责任公司"),
+    ("L008", "苍梧装备融资租赁有限公司"),
+    ("L009", "鹭汀汽车融资租赁有限公司"),
+    ("L010", "枫渚国际融资租赁有限公司"),
 )
 
 # Where enterprises are registered: county-level codes (GB/T 2260) and the city a company name opens with.

@@ -12,8 +12,11 @@ from leaseguard.ingest.kinds import ASSETS, CONTRACTS, LESSORS
 FILE_NAMES = ("lessors", "contracts", "assets", "payments", "valuations", "ground_truth", "contract_outcomes")
 # The data contracts' file columns, in their order; the synthetic book adds lease_type to contracts.csv, and
 # the optional party columns an enforcement complaint reads (kept by the importer as extras) last.
-LESSOR_PARTY_COLUMNS = ("uscc", "address", "legal_representative")
-CONTRACT_PARTY_COLUMNS = ("lessee_address", "lessee_legal_representative", "guarantors", "registration_no")
+LESSOR_PARTY_COLUMNS = ("uscc", "address", "legal_representative", "phone")
+CONTRACT_PARTY_COLUMNS = (
+    "lessee_address", "lessee_legal_representative", "lessee_phone", "guarantors", "registration_no",
+    "penalty_daily_rate",
+)  # fmt: skip
 ASSET_PARTY_COLUMNS = ("supplier", "location")
 LESSOR_COLUMNS = (*LESSORS.column_names, *LESSOR_PARTY_COLUMNS)
 ASSET_COLUMNS = (*ASSETS.column_names, *ASSET_PARTY_COLUMNS)

@@ -1,0 +1,412 @@
+"""What a complaint rests on besides the book: the demands sent (催告, `notices.csv` or `cases notice`) and the
+documents of a contract or its assets (`documents.csv`), each file deposited in the evidence log with its
+SHA-256 when recorded. One use case records a notice (CLI, import, and later the API and console); the case
+files read both back through `notices_on_record` and `documents_on_record`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import mimetypes
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, insert, select, text, update
+
+from leaseguard.evidence import NewRecord, Provenance, append_records
+from leaseguard.evidence.checkpoint import NoteSigner
+from leaseguard.evidence.merkle import leaf_hash
+from leaseguard.ingest.reading import LINE, ReadLimits, read_table
+from leaseguard.ingest.reports import FileProblem, FileReport, RowError
+from leaseguard.store.db import as_date
+from leaseguard.store.models import Document, EvidenceRecord, Notice
+
+NOTICE_KINDS = ("demand", "guarantee_demand")
+METHOD_LABELS = {
+    "ems": "邮政EMS", "courier": "快递", "email": "电子邮件", "sms": "短信", "in_person": "当面送达",
+    "notary": "公证送达",
+}  # fmt: skip
+DOCUMENT_KIND_LABELS = {
+    "lease_contract": "融资租赁合同", "purchase_contract": "租赁物买卖合同", "invoice": "发票",
+    "payment_proof": "付款凭证", "delivery_receipt": "租赁物交付确认书", "registration_certificate": "登记证明",
+    "guarantee_contract": "保证合同", "demand_letter": "催告函", "delivery_proof": "送达凭证",
+    "appraisal": "评估报告", "photo": "租赁物照片", "other": "其他材料",
+}  # fmt: skip
+RECORD_KINDS = ("notices", "documents")
+_PROVENANCE = Provenance("leaseguard import", "leaseguard enforcement")
+
+
+class NoticeError(ValueError):
+    """A notice or document that cannot be recorded; the message names the field and the reason."""
+
+
+@dataclass(frozen=True)
+class NoticeOnFile:
+    contract_no: str
+    lessor: str
+    kind: str
+    addressee: str | None
+    sent_on: dt.date
+    delivered_on: dt.date | None
+    method: str
+    deadline_days: int | None
+    evidence_index: int | None
+    leaf_hash: str | None
+    sha256: str | None
+    file_name: str | None
+
+    @property
+    def deadline(self) -> dt.date | None:
+        """The last day of the period given: delivered + deadline_days (None until delivered)."""
+        if self.delivered_on is None:
+            return None
+        return self.delivered_on + dt.timedelta(days=self.deadline_days or 0)
+
+
+@dataclass(frozen=True)
+class DocumentOnFile:
+    lessor: str
+    contract_no: str | None
+    asset_id: str | None
+    kind: str
+    title: str
+    source: str | None
+    pages: int | None
+    file_name: str
+    sha256: str
+    evidence_index: int
+    leaf_hash: str
+
+
+def _leaves(connection: Connection, indexes: Sequence[int]) -> dict[int, str]:
+    if not indexes:
+        return {}
+    rows = connection.execute(
+        select(EvidenceRecord.leaf_index, EvidenceRecord.entry).where(EvidenceRecord.leaf_index.in_(indexes))
+    ).all()
+    return {int(index): leaf_hash(bytes(entry)).hex() for index, entry in rows}
+
+
+def notices_on_record(
+    connection: Connection, lessor: str, contract_nos: Sequence[str]
+) -> dict[str, list[NoticeOnFile]]:
+    """The lessor's notices of these contracts, by contract, oldest first."""
+    if not contract_nos:
+        return {}
+    rows = connection.execute(
+        select(Notice.__table__)
+        .where(Notice.lessor == lessor, Notice.contract_no.in_(list(contract_nos)))
+        .order_by(Notice.contract_no, Notice.sent_on, Notice.id)
+    ).all()
+    leaves = _leaves(connection, [int(n.evidence_index) for n in rows if n.evidence_index is not None])
+    found: dict[str, list[NoticeOnFile]] = {}
+    for n in rows:
+        index = None if n.evidence_index is None else int(n.evidence_index)
+        found.setdefault(n.contract_no, []).append(
+            NoticeOnFile(
+                n.contract_no, n.lessor, n.kind, n.addressee or None, as_date(n.sent_on),
+                None if n.delivered_on is None else as_date(n.delivered_on), n.method, n.deadline_days, index,
+                leaves.get(index) if index is not None else None, n.sha256, n.file_name,
+            )
+        )  # fmt: skip
+    return found
+
+
+def documents_on_record(
+    connection: Connection, lessor: str, contract_no: str, asset_ids: Sequence[str]
+) -> list[DocumentOnFile]:
+    """The lessor's documents of the contract and of its assets, in the order they were deposited."""
+    about = Document.contract_no == contract_no
+    if asset_ids:
+        about = about | Document.asset_id.in_(list(asset_ids))
+    rows = connection.execute(
+        select(Document.__table__).where(Document.lessor == lessor, about).order_by(Document.evidence_index)
+    ).all()
+    leaves = _leaves(connection, [int(d.evidence_index) for d in rows])
+    return [
+        DocumentOnFile(d.lessor, d.contract_no or None, d.asset_id or None, d.kind, d.title, d.source, d.pages,
+                       d.file_name, d.sha256, int(d.evidence_index), leaves.get(int(d.evidence_index), ""))
+        for d in rows
+    ]  # fmt: skip
+
+
+# --- recording --------------------------------------------------------------------------------------------
+
+
+def _deposit(
+    connection: Connection, signer: NoteSigner | None, lessor: str, ref: str, path: Path
+) -> tuple[int, str, str]:
+    """Deposit a file in the lessor's evidence log: (index, file name, SHA-256). The log is idempotent by
+    content, so the same file recorded twice is one record."""
+    if signer is None:
+        raise NoticeError("document: no evidence-log key in this workspace to deposit the file with")
+    content = path.read_bytes()
+    media = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    batch = append_records(
+        connection, [NewRecord(content, _PROVENANCE, "document", media, ref, name=path.name)], lessor=lessor,
+        signer=signer,
+    )  # fmt: skip
+    return batch.receipts[0].index, path.name, hashlib.sha256(content).hexdigest()
+
+
+def _contract(connection: Connection, contract_no: str) -> tuple[str, dt.date] | None:
+    row = connection.execute(
+        text("select lessor, start_date from contracts where contract_no = :no"), {"no": contract_no}
+    ).first()
+    return None if row is None else (str(row[0]), as_date(row[1]))
+
+
+def _checked_notice(
+    connection: Connection, *, contract_no: str, lessor: str | None, kind: str, sent_on: dt.date,
+    delivered_on: dt.date | None, method: str, deadline_days: int | None, addressee: str | None,
+    document: Path | None,
+) -> tuple[str, list[tuple[str, str]]]:  # fmt: skip
+    """The owning lessor and every problem as (field, reason)."""
+    problems: list[tuple[str, str]] = []
+    found = _contract(connection, contract_no)
+    if found is None or (lessor is not None and found[0] != lessor):
+        problems.append(("contract_no", f"contract {contract_no} is not in the store"))
+        return lessor or "", problems
+    owner, start = found
+    if kind not in NOTICE_KINDS:
+        problems.append(("kind", f"{kind!r} is not one of {', '.join(NOTICE_KINDS)}"))
+    if kind == "guarantee_demand" and not addressee:
+        problems.append(("addressee", "a guarantee_demand names the guarantor (name or ID number)"))
+    if method not in METHOD_LABELS:
+        problems.append(("method", f"{method!r} is not one of {', '.join(METHOD_LABELS)}"))
+    if sent_on < start:
+        problems.append(("sent_on", f"{sent_on} is before the contract's start date {start}"))
+    if delivered_on is not None and delivered_on < sent_on:
+        problems.append(("delivered_on", f"{delivered_on} is before sent_on {sent_on}"))
+    if deadline_days is not None and deadline_days < 0:
+        problems.append(("deadline_days", f"{deadline_days} is not a whole number of days ≥ 0"))
+    if document is not None and not document.is_file():
+        problems.append(("document", f"{document}: no such file"))
+    return owner, problems
+
+
+def _store_notice(
+    connection: Connection,
+    signer: NoteSigner | None,
+    owner: str,
+    values: dict[str, Any],
+    document: Path | None,
+) -> NoticeOnFile:
+    if document is not None:
+        index, name, digest = _deposit(
+            connection, signer, owner, f"contract:{values['contract_no']}", document
+        )
+        values.update(evidence_index=index, file_name=name, sha256=digest)
+    key = {k: values[k] for k in ("lessor", "contract_no", "kind", "addressee", "sent_on")}
+    existing = connection.execute(select(Notice.id).filter_by(**key)).scalar()
+    if existing is None:
+        connection.execute(insert(Notice).values(**values))
+    else:
+        connection.execute(update(Notice).where(Notice.id == existing).values(**values))
+    on_record = notices_on_record(connection, owner, [values["contract_no"]])[values["contract_no"]]
+    return next(
+        n for n in on_record
+        if n.kind == values["kind"] and (n.addressee or "") == values["addressee"] and n.sent_on == values["sent_on"]
+    )  # fmt: skip
+
+
+def record_notice(
+    engine: Engine, signer: NoteSigner | None, *, contract_no: str, lessor: str | None, kind: str = "demand",
+    sent_on: dt.date, delivered_on: dt.date | None, method: str, deadline_days: int | None = None,
+    addressee: str | None = None, document: Path | None = None,
+) -> NoticeOnFile:  # fmt: skip
+    """Record a demand (the one use case behind `cases notice` and `notices.csv`): checked like an import row
+    (NoticeError naming the field and the reason), its letter deposited, stored again over the same notice."""
+    with engine.begin() as connection:
+        owner, problems = _checked_notice(
+            connection, contract_no=contract_no, lessor=lessor, kind=kind, sent_on=sent_on,
+            delivered_on=delivered_on, method=method, deadline_days=deadline_days, addressee=addressee,
+            document=document,
+        )  # fmt: skip
+        if problems:
+            raise NoticeError("; ".join(f"{column}: {reason}" for column, reason in problems))
+        values = {
+            "lessor": owner, "contract_no": contract_no, "kind": kind, "addressee": addressee or "",
+            "sent_on": sent_on, "delivered_on": delivered_on, "method": method, "deadline_days": deadline_days,
+        }  # fmt: skip
+        return _store_notice(connection, signer, owner, values, document)
+
+
+# --- the two file kinds -----------------------------------------------------------------------------------
+
+NOTICE_COLUMNS = ("contract_no", "lessor", "kind", "addressee", "sent_on", "delivered_on", "method",
+                  "deadline_days", "document")  # fmt: skip
+NOTICE_REQUIRED = ("contract_no", "lessor", "kind", "sent_on", "method")
+DOCUMENT_COLUMNS = ("lessor", "contract_no", "asset_id", "kind", "file", "title", "pages", "source")
+DOCUMENT_REQUIRED = ("lessor", "kind", "file")
+
+
+def record_kind_of(file_name: str) -> str | None:
+    stem = file_name.lower()
+    return next((kind for kind in RECORD_KINDS if stem.startswith(kind)), None)
+
+
+def _date(value: str | None, column: str, problems: list[tuple[str, str]]) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        problems.append((column, f"{value!r} is not a date (YYYY-MM-DD)"))
+        return None
+
+
+def _whole(value: str | None, column: str, problems: list[tuple[str, str]], *, least: int) -> int | None:
+    if value is None:
+        return None
+    if not value.isdigit() or int(value) < least:
+        problems.append((column, f"{value!r} is not a whole number ≥ {least}"))
+        return None
+    return int(value)
+
+
+def import_record_file(
+    engine: Engine, path: Path, kind: str, signer: NoteSigner | None, limits: ReadLimits | None = None
+) -> FileReport:
+    """Load a notices or documents file: each good row stored (its file deposited), each bad one a row error
+    naming file, line, field and reason; one transaction for the file."""
+    report = FileReport(file=str(path), kind=kind)
+    try:
+        table = read_table(path, limits)
+    except FileProblem as problem:
+        report.message = f"{path}: {problem}"
+        return report
+    report.encoding = table.encoding
+    columns = {name.strip().lower(): f"c{i}" for i, name in enumerate(table.header)}
+    required = NOTICE_REQUIRED if kind == "notices" else DOCUMENT_REQUIRED
+    missing = [name for name in required if name not in columns]
+    if missing:
+        report.message = f"{path}: missing column(s) {', '.join(missing)}"
+        return report
+    report.rows_read = table.rows.height
+    lessors: set[str] = set()
+    with engine.begin() as connection:
+        for row in table.rows.iter_rows(named=True):
+            values = {
+                name: (str(row[position]).strip() or None) if row[position] is not None else None
+                for name, position in columns.items()
+            }
+            line = int(row[LINE])
+            problems = _import_row(connection, kind, values, path.parent, signer)
+            if problems:
+                report.rejected += 1
+                report.errors.extend(RowError(str(path), line, column, reason) for column, reason in problems)
+            else:
+                report.inserted += 1
+                lessors.add(str(values.get("lessor")))
+    loaded = report.rows_read - report.rejected
+    report.status = "loaded" if not report.rejected else ("partial" if loaded else "rejected")
+    report.lessor = next(iter(lessors)) if len(lessors) == 1 else None
+    report.message = f"{report.rows_read:,} rows read: {loaded:,} recorded, {report.rejected:,} rejected"
+    return report
+
+
+def _file_of(value: str | None, folder: Path) -> Path | None:
+    if value is None:
+        return None
+    candidate = Path(value)
+    return candidate if candidate.is_absolute() else folder / candidate
+
+
+def _import_row(
+    connection: Connection, kind: str, values: dict[str, str | None], folder: Path, signer: NoteSigner | None
+) -> list[tuple[str, str]]:
+    """Store one row in a savepoint (a bad row leaves nothing behind); its problems, if any."""
+    problems: list[tuple[str, str]] = []
+    for name in NOTICE_REQUIRED if kind == "notices" else DOCUMENT_REQUIRED:
+        if values.get(name) is None:
+            problems.append((name, "required"))
+    if problems:
+        return problems
+    savepoint = connection.begin_nested()
+    try:
+        if kind == "notices":
+            problems = _notice_row(connection, values, folder, signer)
+        else:
+            problems = _document_row(connection, values, folder, signer)
+    except NoticeError as error:
+        problems = [("document" if kind == "notices" else "file", str(error).split(": ", 1)[-1])]
+    except OSError as error:
+        problems = [("document" if kind == "notices" else "file", f"cannot be read: {error.strerror}")]
+    if problems:
+        savepoint.rollback()
+    else:
+        savepoint.commit()
+    return problems
+
+
+def _notice_row(
+    connection: Connection, values: dict[str, str | None], folder: Path, signer: NoteSigner | None
+) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    sent_on = _date(values.get("sent_on"), "sent_on", problems)
+    delivered_on = _date(values.get("delivered_on"), "delivered_on", problems)
+    deadline = _whole(values.get("deadline_days"), "deadline_days", problems, least=0)
+    document = _file_of(values.get("document"), folder)
+    if problems or sent_on is None:
+        return problems
+    owner, found = _checked_notice(
+        connection, contract_no=str(values["contract_no"]), lessor=values["lessor"], kind=str(values["kind"]),
+        sent_on=sent_on, delivered_on=delivered_on, method=str(values["method"]), deadline_days=deadline,
+        addressee=values.get("addressee"), document=document,
+    )  # fmt: skip
+    if found:
+        return found
+    stored = {
+        "lessor": owner, "contract_no": values["contract_no"], "kind": values["kind"],
+        "addressee": values.get("addressee") or "", "sent_on": sent_on, "delivered_on": delivered_on,
+        "method": values["method"], "deadline_days": deadline,
+    }  # fmt: skip
+    _store_notice(connection, signer, owner, stored, document)
+    return []
+
+
+def _document_row(
+    connection: Connection, values: dict[str, str | None], folder: Path, signer: NoteSigner | None
+) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    lessor = str(values["lessor"])
+    contract_no, asset_id = values.get("contract_no"), values.get("asset_id")
+    kind = str(values["kind"])
+    if kind not in DOCUMENT_KIND_LABELS:
+        problems.append(("kind", f"{kind!r} is not one of {', '.join(DOCUMENT_KIND_LABELS)}"))
+    if contract_no is None and asset_id is None:
+        problems.append(("contract_no", "name the contract (contract_no) or the asset (asset_id)"))
+    if contract_no is not None:
+        found = _contract(connection, contract_no)
+        if found is None or found[0] != lessor:
+            problems.append(("contract_no", f"contract {contract_no} is not in the store"))
+    if asset_id is not None:
+        known = connection.execute(
+            text("select 1 from assets where lessor = :lessor and asset_id = :id"), {"lessor": lessor, "id": asset_id}
+        ).first()  # fmt: skip
+        if known is None:
+            problems.append(("asset_id", f"asset {asset_id} of lessor {lessor} is not in the store"))
+    pages = _whole(values.get("pages"), "pages", problems, least=1)
+    file = _file_of(values.get("file"), folder)
+    if file is None or not file.is_file():
+        problems.append(("file", f"{file}: no such file"))
+    if problems or file is None:
+        return problems
+    ref = f"contract:{contract_no}" if contract_no is not None else f"asset:{asset_id}"
+    index, name, digest = _deposit(connection, signer, lessor, ref, file)
+    stored = {
+        "lessor": lessor, "contract_no": contract_no or "", "asset_id": asset_id or "", "kind": kind,
+        "title": values.get("title") or DOCUMENT_KIND_LABELS[kind], "source": values.get("source"), "pages": pages,
+        "file_name": name, "sha256": digest, "evidence_index": index,
+    }  # fmt: skip
+    key = {k: stored[k] for k in ("lessor", "contract_no", "asset_id", "kind", "sha256")}
+    existing = connection.execute(select(Document.id).filter_by(**key)).scalar()
+    if existing is None:
+        connection.execute(insert(Document).values(**stored))
+    else:
+        connection.execute(update(Document).where(Document.id == existing).values(**stored))
+    return []
