@@ -37,8 +37,9 @@ CONTRACT_RATE = Decimal("0.0005")  # the contract on file states the book's rate
 
 def lease(*payments: tuple[dt.date, int], deposit: int = 0, asset_value: int | None = None) -> ClaimInput:
     return ClaimInput(
-        "K1", D(2024, 1, 1), 3_600_000, deposit, INSTALMENTS, payments, asset_value, CONTRACT_RATE
-    )
+        "K1", D(2024, 1, 1), 3_600_000, deposit, INSTALMENTS, payments, asset_value, CONTRACT_RATE,
+        purchase_price_fen=10_000,
+    )  # fmt: skip
 
 
 def amounts(claim: object) -> dict[str, int]:
@@ -328,15 +329,20 @@ def test_without_a_contract_rate_the_loss_of_use_of_funds_is_claimed_at_the_lpr_
 
 def test_acceleration_runs_on_after_the_claim_date_at_the_contract_rate() -> None:
     """The first case: overdue 20,000.00 + accelerated principal 9,000.00 = 29,000.00 runs on at 0.05 % a day
-    from 16 April 2024; the purchase price claimed (100.00, the rules' nominal price) is the one stated."""
+    from 16 April 2024; the purchase price claimed is the contract's (100.00), else its residual value, else
+    none (a note says the record states none)."""
     claim = compute_claim(lease((D(2024, 2, 1), 1_000_000)), NO_CAP, D(2024, 4, 15))
     assert [(r.base_fen, r.base_label, r.since) for r in claim.running] == [
         (2_900_000, "全部未付租金", D(2024, 4, 16))
     ]
     assert claim.running[0].standard == "日0.05%（合同约定）"
     assert claim.purchase_price_fen == amounts(claim)["nominal_purchase_price"] == 10_000
-    own_price = dataclasses.replace(lease((D(2024, 2, 1), 1_000_000)), purchase_price_fen=50_000)
-    assert amounts(compute_claim(own_price, NO_CAP, D(2024, 4, 15)))["nominal_purchase_price"] == 50_000
+    residual = dataclasses.replace(lease((D(2024, 2, 1), 1_000_000)), purchase_price_fen=None,
+                                   residual_value_fen=50_000)  # fmt: skip
+    assert amounts(compute_claim(residual, NO_CAP, D(2024, 4, 15)))["nominal_purchase_price"] == 50_000
+    unstated = compute_claim(dataclasses.replace(residual, residual_value_fen=0), NO_CAP, D(2024, 4, 15))
+    assert "nominal_purchase_price" not in amounts(unstated) and unstated.purchase_price_fen is None
+    assert any("合同未载明留购价款" in note for note in unstated.notes)
     assert any(note.startswith("备选（解除合同") for note in claim.notes)
 
 

@@ -28,7 +28,7 @@ DAY = dt.date(2024, 8, 20)
 HEADER = (
     "contract_no,lessor,lessee_id,lessee_name,lessee_type,start_date,term_months,principal,annual_rate,method,"
     "frequency,deposit,lessee_address,lessee_legal_representative,lessee_phone,guarantors,registration_no,"
-    "lease_type,court,arbitration,penalty_daily_rate"
+    "lease_type,court,arbitration,penalty_daily_rate,purchase_price"
 )
 ENTERPRISE = f"{LESSEE_USCC},北京甲机械有限公司,enterprise"
 PERSON = f"{PERSON_ID},张三,individual"
@@ -39,21 +39,21 @@ CONTRACTS = "\n".join([
     # E1: an enterprise, the contract's own penalty rate, an agreed court, a guarantor bound for two years
     f"E1,L1,{ENTERPRISE},2024-01-10,12,120000.00,0.06,annuity,monthly,0,{E_ADDRESS},李法人,010-66660000,"
     f"王保证|{GUARANTOR_ID}|北京市朝阳区建国路1号|连带|全部债务|2024-01-10|24,REG-E1,sale_leaseback,"
-    "北京市海淀区人民法院,,0.0005",
+    "北京市海淀区人民法院,,0.0005,100.00",
     # P1: a person, no penalty rate on file, no agreed court: the court of the place the asset is used
-    f"P1,L1,{PERSON},2024-01-10,12,24000.00,0.06,annuity,monthly,0,{P_ADDRESS},,13800000000,,,direct,,,",
+    f"P1,L1,{PERSON},2024-01-10,12,24000.00,0.06,annuity,monthly,0,{P_ADDRESS},,13800000000,,,direct,,,,",
     # G1: matured; of its two guarantors (no period agreed: six months from 2024-01-10), one was asked in time
     f"G1,L1,{ENTERPRISE},2023-01-10,12,12000.00,0.06,annuity,monthly,0,{E_ADDRESS},李法人,,"
     f"甲保证|{GUARANTOR_ID}|北京市朝阳区建国路1号;乙保证|{PERSON_ID}|上海市黄浦区南京东路3号,,direct,"
-    "北京市海淀区人民法院,,0.0005",
+    "北京市海淀区人民法院,,0.0005,",
     # N1: no demand on record; N2: a demand whose period runs past the claim date
     f"N1,L1,{ENTERPRISE},2024-01-10,12,12000.00,0.06,annuity,monthly,0,{E_ADDRESS},李法人,,,,direct,"
-    "北京市海淀区人民法院,,0.0005",
+    "北京市海淀区人民法院,,0.0005,",
     f"N2,L1,{ENTERPRISE},2024-01-10,12,12000.00,0.06,annuity,monthly,0,{E_ADDRESS},李法人,,,,direct,"
-    "北京市海淀区人民法院,,0.0005",
+    "北京市海淀区人民法院,,0.0005,",
     # R1: an arbitration clause: no complaint
     f"R1,L1,{ENTERPRISE},2024-01-10,12,12000.00,0.06,annuity,monthly,0,{E_ADDRESS},李法人,,,,direct,,"
-    "上海国际仲裁中心,0.0005",
+    "上海国际仲裁中心,0.0005,",
 ]) + "\n"  # fmt: skip
 ASSETS = (
     "asset_id,lessor,asset_type,serial_no,manufacturer,model,lessee_id,lessee_name,contract_no,supplier,location\n"

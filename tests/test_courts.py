@@ -78,7 +78,9 @@ def test_the_level_rises_with_the_amount_and_sooner_when_a_party_is_outside_the_
     outside = _choose(asset_locations=shanghai, lessee_address="上海市徐汇区漕溪北路1号", claim_fen=2 * YI,
                       plaintiff_province="11")  # fmt: skip
     assert (outside.court, outside.level) == ("上海市第一中级人民法院", "intermediate")  # type: ignore[attr-defined]
-    suzhou = _choose(asset_locations=["江苏省苏州市吴中区东吴北路1号"], claim_fen=5 * YI, plaintiff_province="32")
+    suzhou = _choose(
+        asset_locations=["江苏省苏州市吴中区东吴北路1号"], claim_fen=5 * YI, plaintiff_province="32"
+    )
     assert suzhou.court == "苏州市中级人民法院"  # type: ignore[attr-defined]
     high = _choose(asset_locations=shanghai, claim_fen=50 * YI)
     assert (high.court, high.level) == ("上海市高级人民法院", "high")  # type: ignore[attr-defined]
@@ -94,7 +96,9 @@ def test_the_level_rises_with_the_amount_and_sooner_when_a_party_is_outside_the_
         (('"110101": 北京市第二中级人民法院', "110101: 北京市第二中级人民法院"), "six-digit division codes"),
     ],
 )
-def test_a_broken_courts_file_is_refused_by_name(tmp_path: Path, change: tuple[str, str], message: str) -> None:
+def test_a_broken_courts_file_is_refused_by_name(
+    tmp_path: Path, change: tuple[str, str], message: str
+) -> None:
     from importlib import resources
 
     text = resources.files("leaseguard.defaults").joinpath("enforcement", "courts.yaml").read_text("utf-8")

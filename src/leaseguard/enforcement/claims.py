@@ -103,7 +103,7 @@ class Claim:
     penalty_basis: str = "lpr"  # contract (the contract's penalty rate) | lpr (loss of use of funds)
     running: tuple[RunningClaim, ...] = ()
     requests: tuple[str, ...] = ()  # what is asked besides money (解除合同, 返还租赁物)
-    purchase_price_fen: int = 0
+    purchase_price_fen: int | None = None
     title_at_end: str = "lessee"
     termination_loss_fen: int | None = None
 
@@ -126,7 +126,7 @@ def claim_document(claim: Claim) -> dict[str, object]:
         "claim": yuan(claim.claim_fen), "costs": yuan(claim.costs_fen), "total": yuan(claim.total_fen),
         "accelerated": claim.accelerated, "notes": list(claim.notes),
         "remedy": claim.remedy, "penalty_basis": claim.penalty_basis, "requests": list(claim.requests),
-        "purchase_price": yuan(claim.purchase_price_fen),
+        "purchase_price": None if claim.purchase_price_fen is None else yuan(claim.purchase_price_fen),
         "running": [{"base": yuan(r.base_fen), "base_label": r.base_label, "standard": r.standard,
                      "since": r.since.isoformat()} for r in claim.running],
         "alternative_shortfall": None if claim.alternative_shortfall_fen is None
@@ -289,12 +289,13 @@ def _late_charge(
     return _LateCharge(line, "lpr", standard, tuple(notes))
 
 
-def purchase_price(claim: ClaimInput, rules: ClaimRules) -> int:
-    """The purchase price (留购价款) the lessee pays for title at the end: the contract's on file, else the
-    rules' nominal price. One figure for the claim and the facts."""
+def purchase_price(claim: ClaimInput) -> int | None:
+    """The purchase price (留购价款) the lessee pays for title at the end, as the contract on file states it:
+    its `purchase_price`, else its residual value; None when the record states none (nothing is claimed for
+    it then). One figure for the claim and the facts."""
     if claim.purchase_price_fen is not None:
         return claim.purchase_price_fen
-    return rules.nominal_purchase_price_fen
+    return claim.residual_value_fen or None
 
 
 def compute_claim(claim: ClaimInput, rules: ClaimRules, day: dt.date, remedy: str = ACCELERATION) -> Claim:
@@ -331,7 +332,7 @@ def compute_claim(claim: ClaimInput, rules: ClaimRules, day: dt.date, remedy: st
     ahead = max(rent_paid - (cumulative_due[due_now[-1]] if due_now else 0), 0)
     future_rent = max(sum(instalments[k][2] + instalments[k][3] for k in future) - ahead, 0)
     title = claim.title_at_end or rules.title_at_end
-    price = purchase_price(claim, rules)
+    price = purchase_price(claim)
     maturity = instalments[-1][1] if instalments else day
     # Offset at maturity, the deposit is a payment the pass already applied: set off once, not twice.
     deposit_left = (
@@ -378,10 +379,13 @@ def compute_claim(claim: ClaimInput, rules: ClaimRules, day: dt.date, remedy: st
             notes.append("未加速到期：合同或诉请规则不允许加速到期")
         if damages_line:
             lines.append(damages_line)
-        if (accelerated or not future) and title == "lessee" and price:
-            lines.append(
-                ClaimLine("nominal_purchase_price", "留购价款", price, f"合同约定留购价款 {yuan(price)}")
-            )
+        if (accelerated or not future) and title == "lessee":
+            if price:
+                lines.append(
+                    ClaimLine("nominal_purchase_price", "留购价款", price, f"合同约定留购价款 {yuan(price)}")
+                )
+            else:
+                notes.append("合同未载明留购价款（contracts.csv purchase_price 或 residual_value），未作诉请")
         before_deposit = sum(line.amount_fen for line in lines)
         if deposit_left:
             offset = min(deposit_left, before_deposit)
