@@ -69,6 +69,8 @@ def test_recovery_worked_by_hand() -> None:
     mid_year = recovery_by(cases, events, dims, D(2025, 6, 30))
     stages = dict(mid_year["stage"].select("stage", "cases").iter_rows())
     assert stages == {"closure": 1, "enforcement": 1, "filing": 1}
+    labels = dict(mid_year["stage"].select("stage", "stage_label").iter_rows())
+    assert labels == {"closure": "结案", "enforcement": "申请执行", "filing": "起诉立案"}
     assert mid_year["lessor"].filter(pl.col("lessor") == "L1")["recovered_fen"].item() == 5_500_000
 
 

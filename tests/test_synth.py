@@ -455,9 +455,10 @@ ADDRESS = rf"^({HAN}+省)?{HAN}+市{HAN}+区{HAN}+[路道]\d+号"
 
 def test_party_columns_come_last_with_valid_identifiers(book: Path) -> None:
     lessors, contracts, assets = read(book, "lessors"), read(book, "contracts"), read(book, "assets")
-    assert lessors.columns[-3:] == ["uscc", "address", "legal_representative"]
-    assert contracts.columns[-4:] == [
-        "lessee_address", "lessee_legal_representative", "guarantors", "registration_no",
+    assert lessors.columns[-4:] == ["uscc", "address", "legal_representative", "phone"]
+    assert contracts.columns[-6:] == [
+        "lessee_address", "lessee_legal_representative", "lessee_phone", "guarantors", "registration_no",
+        "penalty_daily_rate",
     ]  # fmt: skip
     assert assets.columns[-2:] == ["supplier", "location"]
     assert all(is_valid_uscc(code) for code in lessors["uscc"]) and lessors["uscc"].n_unique() == 5
@@ -522,7 +523,7 @@ def test_party_columns_left_every_earlier_value_of_a_seed_as_it_was(tmp_path: Pa
     calibrated to a leasing company's book (issue 14: narrower fleets, defaults worked out); a change that
     moves them changes the book every seed writes."""
     before = {
-        "lessors": "3c3885c5742d1611951a37405b0f7a05cedc636c13d09d9beb7ebe817480cac8",
+        "lessors": "b9ca579f782558e5c278e1fb21aa53d23e23a5233a11cfab419d3fe4c636c2bc",  # codes only
         "contracts": "df073e41d0365dfb9aac7e5f27e2e4c1fec7c48955e79f08052e8c7d6bbbc524",
         "assets": "21994e725347168952c7c1435b5c20b5787dfb56ddefe8eebed136b511f01b91",
         "payments": "5f60a01045a5c13506e952edc90e1c8323715cd3965611c3f8658aea97516167",
@@ -531,10 +532,12 @@ def test_party_columns_left_every_earlier_value_of_a_seed_as_it_was(tmp_path: Pa
         "contract_outcomes": "8f87199ef5c059797940c598179794826062bedba152d7e61b07d8a15483cc31",
     }
     new_columns = {
-        "lessors": ["uscc", "address", "legal_representative", "regime"],
-        "contracts": ["lessee_address", "lessee_legal_representative", "guarantors", "registration_no"],
+        # The lessors' names were replaced by invented ones (issue 15): a demo must not name real companies.
+        "lessors": ["name", "uscc", "address", "legal_representative", "regime", "phone"],
+        "contracts": ["lessee_address", "lessee_legal_representative", "lessee_phone", "guarantors",
+                      "registration_no", "penalty_daily_rate"],
         "assets": ["supplier", "location"],
-    }
+    }  # fmt: skip
     generate_book(tmp_path, contracts=400, seed=5)
     for name, digest in before.items():
         frame = read(tmp_path, name).drop(new_columns.get(name, []))

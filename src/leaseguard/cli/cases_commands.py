@@ -30,7 +30,7 @@ from leaseguard.enforcement.service import (
     open_case,
     read_cases,
 )
-from leaseguard.enforcement.tracking import STAGES, CaseEventError, recovery_by
+from leaseguard.enforcement.tracking import STAGE_LABELS, STAGES, CaseEventError, recovery_by
 from leaseguard.evidence import EvidenceError, log_settings
 from leaseguard.evidence.checkpoint import NoteSigner
 from leaseguard.workspace import Workspace
@@ -164,7 +164,9 @@ def event(
         fail(str(error))
     finally:
         engine.dispose()
-    console.print(f"case {case_id}: {stage} on {day}, recovered {yuan(int(amount * 100))} yuan")
+    console.print(
+        f"案件 {case_id}：{STAGE_LABELS.get(stage, stage)}（{stage}）{day}，回收 {yuan(int(amount * 100))} 元"
+    )
 
 
 @cases_app.command("report")

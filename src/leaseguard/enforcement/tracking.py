@@ -16,6 +16,10 @@ STAGES = (
 STEP = {"demand_notice": 0, "filing": 1, "judgment": 2, "enforcement": 3, "seizure": 4, "auction": 5,
         "settlement": 5, "closure": 6}  # fmt: skip
 OPENED = "opened"
+STAGE_LABELS = {
+    OPENED: "已立案准备", "demand_notice": "催告", "filing": "起诉立案", "judgment": "判决", "enforcement": "申请执行",
+    "seizure": "查封扣押", "auction": "拍卖变卖", "settlement": "和解", "closure": "结案",
+}  # fmt: skip
 DIMENSIONS = ("lessor", "asset_type", "region", "stage")
 
 
@@ -116,4 +120,7 @@ def recovery_by(
             )
             .sort(dimension)
         )
+    tables["stage"] = tables["stage"].with_columns(
+        pl.col("stage").replace_strict(STAGE_LABELS, default=pl.col("stage")).alias("stage_label")
+    )
     return tables
