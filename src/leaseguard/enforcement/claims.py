@@ -69,6 +69,10 @@ class ClaimLine:
     label: str
     amount_fen: int
     arithmetic: str
+    # The arithmetic as a table (header first) where it runs over many instalments: a filed document shows
+    # the table as a schedule instead of one long line.
+    table: tuple[tuple[str, ...], ...] = ()
+    summary: str = ""  # the arithmetic in a few words, beside a table
 
 
 @dataclass(frozen=True)
@@ -233,6 +237,7 @@ def _late_charge(
     contract_rate = claim.penalty_daily_rate
     book_rate = rules.allocation.penalty_daily_rate
     parts: list[str] = []
+    rows: list[tuple[str, ...]] = []
     total = Decimal(0)
     if contract_rate is not None:
         same_as_book = contract_rate == book_rate
@@ -248,6 +253,9 @@ def _late_charge(
             )
             total += Decimal(micro) / MICRO
             parts.append(f"第{number}期 ({shown}) × r = {_micro_yuan(micro)}")
+            rows.append((str(number), due.isoformat(),
+                         " + ".join(f"{yuan(owed)} × {(to - since).days}" for owed, since, to in found),
+                         _micro_yuan(micro)))  # fmt: skip
         accrued = _round(total)
         amount = state.penalty_due_fen if same_as_book else max(accrued - paid, 0)
         standard = f"日{_percent(contract_rate)}（合同约定）"
@@ -260,7 +268,15 @@ def _late_charge(
             if amount == max(accrued - paid, 0)
             else f"; 尚欠(逐笔按分结清后) {yuan(amount)}"
         )
-        line = ClaimLine("penalty", f"逾期违约金(计算至{day.isoformat()})", amount, text) if amount else None
+        summary = f"按日{_percent(contract_rate)}逐期计算，应计合计 {yuan(accrued)}" + (
+            f"，扣除已收违约金 {yuan(paid)}" if paid else ""
+        )
+        table = (("期数", "应付日", "逾期金额（元）× 天数", "违约金（元）"), *rows)
+        line = (
+            ClaimLine("penalty", f"逾期违约金(计算至{day.isoformat()})", amount, text, table, summary)
+            if amount
+            else None
+        )
         rate_notes = _rate_notes(claim, rules, day, contract_rate)
         if not same_as_book:
             rate_notes.append(
@@ -273,15 +289,26 @@ def _late_charge(
     for k, (number, due, principal, interest) in enumerate(instalments):
         for owed, since, to in _stretches(state, due, principal + interest, cumulative_due[k], day):
             for days, lpr in _lpr_segments(rules, since, to):
-                total += owed * days * lpr * multiple / 360
+                share = owed * days * lpr * multiple / 360
+                total += share
                 parts.append(f"第{number}期 {yuan(owed)} × {days}天 × {times}{_percent(lpr)}/360")
+                rows.append((str(number), yuan(owed), f"{since.isoformat()} – {to.isoformat()}", str(days),
+                             f"{times}{_percent(lpr)}", _micro_yuan(_round(share * MICRO))))  # fmt: skip
     accrued = _round(total)
     amount = max(accrued - paid, 0)
     standard = f"{times}全国银行间同业拆借中心公布的一年期贷款市场报价利率（LPR）"
     text = "合同未约定逾期违约金标准，按资金占用损失计算: " + " + ".join(parts) + f" = {yuan(accrued)}"
     if paid:
         text += f" − 已收违约金 {yuan(paid)} = {yuan(amount)}"
-    line = ClaimLine("fund_loss", f"资金占用损失(计算至{day.isoformat()})", amount, text) if amount else None
+    summary = f"按{standard}/360逐日计算，合计 {yuan(accrued)}" + (
+        f"，扣除已收违约金 {yuan(paid)}" if paid else ""
+    )
+    table = (("期数", "基数（元）", "期间", "天数", "年利率", "金额（元）"), *rows)
+    line = (
+        ClaimLine("fund_loss", f"资金占用损失(计算至{day.isoformat()})", amount, text, table, summary)
+        if amount
+        else None
+    )
     notes: list[str] = []
     if book_rate:
         notes.append(f"合同未载明违约金日利率，诉请按一年期LPR计算资金占用损失；账务按 book.penalty_daily_rate "
@@ -321,9 +348,12 @@ def compute_claim(claim: ClaimInput, rules: ClaimRules, day: dt.date, remedy: st
         )
     notes: list[str] = []
     overdue_rent = state.overdue_rent_fen
+    first, last = instalments[overdue[0]][0], instalments[overdue[-1]][0]
     overdue_line = ClaimLine("overdue_rent", "逾期租金", overdue_rent, " + ".join(
         f"第{instalments[k][0]}期({instalments[k][1]}) {yuan(unpaid[k])}" for k in overdue
-    ) + f" = {yuan(overdue_rent)}")  # fmt: skip
+    ) + f" = {yuan(overdue_rent)}", (("期数", "应付日", "未付租金（元）"), *(
+        (str(instalments[k][0]), instalments[k][1].isoformat(), yuan(unpaid[k])) for k in overdue
+    )), f"第{first}–{last}期中未付部分，合计 {yuan(overdue_rent)}")  # fmt: skip
     late = _late_charge(claim, rules, day, state, instalments, cumulative_due)
     notes.extend(late.rate_notes)
     late_fen = late.line.amount_fen if late.line else 0

@@ -233,15 +233,130 @@ def _marked_up(text: str) -> str:
     return "".join(parts)
 
 
-def _cell(value: str, style: object, width: float) -> object:
-    """A table cell: plain Latin text that fits is drawn as a string (much faster than a paragraph)."""
+# Characters a line never starts with (标点避头): they stay with the character before them.
+_NO_LINE_START = frozenset("，。、；：？！）》」』】〕”’,.;:?!)]%")
+
+
+@cache
+def _char_width(char: str, size: float) -> tuple[str, float]:
+    """The font a character is set in and its width at `size` points."""
     from reportlab.pdfbase.pdfmetrics import stringWidth
-    from reportlab.platypus import Paragraph as PdfParagraph
+
+    font = _LATIN if ord(char) in _fonts() else _CJK
+    return font, stringWidth(char, font, size)
+
+
+def _tokens(text: str) -> list[str]:
+    """Units a line may break between: each Chinese character, a run of Latin text without spaces (a number,
+    an amount, a date, a hash — never broken unless wider than a line), a space; closing punctuation is
+    attached to the unit before it."""
+    units: list[str] = []
+    for char in text:
+        latin = ord(char) in _fonts() and not char.isspace()
+        if (units and char in _NO_LINE_START) or (
+            units and latin and units[-1] and ord(units[-1][-1]) in _fonts() and not units[-1][-1].isspace()
+        ):
+            units[-1] += char
+        else:
+            units.append(char)
+    return units
+
+
+def _break_lines(text: str, size: float, width: float) -> list[str]:
+    """Greedy line breaking of mixed Chinese and Latin text to `width` points."""
+    lines: list[str] = []
+    line, used = "", 0.0
+    for unit in _tokens(text):
+        unit_width = sum(_char_width(char, size)[1] for char in unit)
+        if line and used + unit_width > width:
+            lines.append(line.rstrip())
+            line, used = "", 0.0
+            if unit.isspace():
+                continue
+        if unit_width > width:  # a unit wider than a line (a long hash): split it by characters
+            for char in unit:
+                char_width = _char_width(char, size)[1]
+                if line and used + char_width > width:
+                    lines.append(line)
+                    line, used = "", 0.0
+                line += char
+                used += char_width
+            continue
+        line += unit
+        used += unit_width
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines or [""]
+
+
+class _TextLines:
+    """A paragraph set by our own line breaking and drawn run by run: reportlab's CJK paragraph wrapping costs
+    about 30 µs a character, most of a complaint's rendering time. Splits across pages between lines."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        from reportlab.platypus.flowables import Flowable
+
+        class TextLines(Flowable):
+            def __init__(self, text: str, size: float, leading: float, align: str = "left",
+                         space_after: float = 0.0, lines: list[str] | None = None) -> None:  # fmt: skip
+                super().__init__()
+                self.text, self.size, self.leading, self.align = text, size, leading, align
+                self.space_after = space_after
+                self.lines = lines
+                self.fixed = lines is not None  # the part of a split paragraph: its lines are set
+                self.width = 0.0
+
+            def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+                if not self.fixed and (self.lines is None or self.width != available_width):
+                    self.lines = _break_lines(self.text, self.size, available_width)
+                self.width = available_width
+                assert self.lines is not None
+                return available_width, len(self.lines) * self.leading + self.space_after
+
+            def getSpaceAfter(self) -> float:
+                return 0.0
+
+            def split(self, available_width: float, available_height: float) -> list[Any]:
+                self.wrap(available_width, available_height)
+                assert self.lines is not None
+                fit = int(available_height // self.leading)
+                if fit <= 0 or fit >= len(self.lines):
+                    return []
+                head, tail = self.lines[:fit], self.lines[fit:]
+                return [
+                    TextLines(self.text, self.size, self.leading, self.align, 0.0, head),
+                    TextLines(self.text, self.size, self.leading, self.align, self.space_after, tail),
+                ]
+
+            def draw(self) -> None:
+                assert self.lines is not None
+                canvas = self.canv
+                y = len(self.lines) * self.leading + self.space_after - self.size
+                for line in self.lines:
+                    runs = [
+                        (font, "".join(chars))
+                        for font, chars in groupby(line, key=lambda char: _char_width(char, self.size)[0])
+                    ]
+                    line_width = sum(_char_width(char, self.size)[1] for char in line)
+                    x = self.width - line_width if self.align == "right" else 0.0
+                    text = canvas.beginText(x, y)
+                    for font, run in runs:
+                        text.setFont(font, self.size)
+                        text.textOut(run)
+                    canvas.drawText(text)
+                    y -= self.leading
+
+        return TextLines(*args, **kwargs)
+
+
+def _cell(value: str, style: object, width: float) -> object:
+    """A table cell: plain Latin text that fits is drawn as a string; other text as our own line-set text."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
 
     latin = _fonts()
     if all(ord(char) in latin for char in value) and stringWidth(value, _LATIN, 9) < width - 12:
         return value
-    return PdfParagraph(_marked_up(value), style)
+    return _TextLines(value, 9, 12)
 
 
 def _column_widths(rows: tuple[tuple[str, ...], ...], width: float) -> list[float]:
@@ -294,7 +409,7 @@ def pdf_bytes(blocks: list[Block], *, title: str = "") -> bytes:
         elif isinstance(block, Heading):
             story.append(PdfParagraph(f"<b>{_marked_up(block.text)}</b>", styles["heading"]))
         elif isinstance(block, Paragraph):
-            story.append(PdfParagraph(_marked_up(block.text), styles["right"] if block.right else body))
+            story.append(_TextLines(block.text, 10.5, 16, "right" if block.right else "left", 3))
         elif isinstance(block, TableBlock):
             widths = _column_widths(block.rows, width)
             cells = [
