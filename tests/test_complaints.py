@@ -265,3 +265,17 @@ def test_a_bad_remedy_is_one_line(book: tuple[Workspace, dict[str, str]], tmp_pa
     )  # fmt: skip
     assert result.exit_code != 0 and "--remedy 'both'" in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_amounts_are_never_broken_across_lines_and_lines_never_start_with_closing_punctuation() -> None:
+    from leaseguard.enforcement.documents import _break_lines
+
+    amounts = [f"{n * 7919 % 1_000_000:,}.{n % 100:02d}" for n in range(1, 40)]
+    text = "".join(f"第{n}期欠付租金人民币{amount}元，" for n, amount in enumerate(amounts, start=1))
+    for width in (180.0, 233.0, 310.0, 451.0):
+        lines = _break_lines(text, 10.5, width)
+        assert "".join(lines) == text  # nothing lost or added
+        assert len(lines) > 3
+        for amount in amounts:
+            assert any(amount in line for line in lines), (width, amount)
+        assert not any(line.startswith(("，", "。", "）", "、")) for line in lines)

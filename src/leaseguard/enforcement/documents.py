@@ -359,27 +359,35 @@ def _cell(value: str, style: object, width: float) -> object:
     return _TextLines(value, 9, 12)
 
 
+def _text_width(text: str, size: float = 9) -> float:
+    return sum(_char_width(char, size)[1] for char in text)
+
+
 def _column_widths(rows: tuple[tuple[str, ...], ...], width: float) -> list[float]:
-    """Every column at least as wide as its header, the rest of the page shared by how much text each holds."""
-    points_per_column, padding = 5.0, 12.0  # 9-point text: a Latin character ~5 pt, a Chinese one ~9 pt
+    """Every column at least as wide as its header and its widest unbreakable unit (an amount, a date: never
+    broken across lines), the rest of the page shared by how much more text each holds. Measured in the
+    fonts the cells are set in."""
+    padding = 12.0
     count = len(rows[0])
-    least = [max(_display_width(rows[0][i]), 4) * points_per_column + padding for i in range(count)]
+    least = [
+        max(
+            _text_width(rows[0][i]),
+            *(min(_text_width(unit), 90.0) for row in rows for unit in _tokens(row[i])),
+            20.0,
+        )
+        + padding  # a unit wider than 90 pt (a hash) may break: it would crowd out the other columns
+        for i in range(count)
+    ]
     if sum(least) >= width:
         return [w * width / sum(least) for w in least]
     natural = [
-        max(least[i], min(max(_display_width(row[i]) for row in rows), 60) * points_per_column + padding)
-        for i in range(count)
+        max(least[i], min(max(_text_width(row[i]) for row in rows), 300.0) + padding) for i in range(count)
     ]
     wanted = [n - m for n, m in zip(natural, least, strict=True)]
     spare = width - sum(least)
     if sum(wanted) == 0:
         return [m + spare / count for m in least]
-    return [m + spare * w / sum(wanted) for m, w in zip(least, wanted, strict=True)]
-
-
-def _display_width(text: str) -> int:
-    """Columns a text takes: a Chinese character is as wide as two Latin ones."""
-    return sum(2 if ord(char) > 0x2E80 else 1 for char in text)
+    return [m + spare * min(1.0, w / sum(wanted)) for m, w in zip(least, wanted, strict=True)]
 
 
 def pdf_bytes(blocks: list[Block], *, title: str = "") -> bytes:
