@@ -107,6 +107,12 @@ def _short(name: str) -> str:
     return name
 
 
+@cache
+def _current_counties(province: str) -> tuple[_Division, ...]:
+    return tuple(d for code, d in _table().counties.items() if code.startswith(province) and d.current)
+
+
+@cache
 def division_of(text: str | None) -> str | None:
     """The six-digit county-level code of the current division an address names (province, then prefecture,
     then district or county), or None."""
@@ -123,7 +129,7 @@ def division_of(text: str | None) -> str | None:
         if rest.startswith(name):
             rest = rest[len(name) :]
             break
-    candidates = [d for code, d in table.counties.items() if code.startswith(province) and d.current]
+    candidates = list(_current_counties(province))
     if province not in MUNICIPALITIES:
         prefecture = next(
             (

@@ -489,10 +489,15 @@ def _numbered_canvas() -> type:
     return NumberedCanvas
 
 
-def missing_glyphs(text: str) -> set[str]:
-    """Characters neither embedded font can draw (they would print as blanks in the PDF)."""
-    latin = _fonts()
+@cache
+def _drawable() -> frozenset[int]:
     from reportlab.pdfbase import pdfmetrics
 
-    cjk = pdfmetrics.getFont(_CJK).face.charToGlyph
-    return {c for c in text if not c.isspace() and ord(c) not in latin and ord(c) not in cjk}
+    _fonts()
+    return _fonts() | frozenset(pdfmetrics.getFont(_CJK).face.charToGlyph)
+
+
+def missing_glyphs(text: str) -> set[str]:
+    """Characters neither embedded font can draw (they would print as blanks in the PDF)."""
+    drawable = _drawable()
+    return {c for c in set(text) if not c.isspace() and ord(c) not in drawable}
