@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from leaseguard.workspace import Workspace, WorkspaceError, find_workspace
+if TYPE_CHECKING:  # the store's modules take a second to import: only commands that open one pay for it
+    from leaseguard.workspace import Workspace
 
 console = Console()
 error_console = Console(stderr=True)
@@ -41,6 +42,8 @@ def parse_day(value: str, option: str = "--as-of") -> dt.date:
 
 
 def open_workspace(directory: Path | None) -> Workspace:
+    from leaseguard.workspace import WorkspaceError, find_workspace
+
     try:
         return find_workspace(directory)
     except WorkspaceError as error:

@@ -1,35 +1,93 @@
-"""Entry point of the `leaseguard` command; each capability registers its own commands."""
+"""Entry point of the `leaseguard` command; each capability registers its own commands.
+
+A capability's commands are imported only when one of them runs (LightGBM, reportlab, Spark and the rest
+take seconds to import): `leaseguard --help` lists them from the short help below without importing them.
+"""
 
 from __future__ import annotations
 
+import importlib
 import os
+from collections.abc import Callable
+from functools import cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
+from typer.core import TyperCommand, TyperGroup
 
-from leaseguard.cli import (
-    api_commands,
-    cases_commands,
-    classification_commands,
-    credit_commands,
-    demo_commands,
-    evidence_commands,
-    import_commands,
-    registry_commands,
-    report_commands,
-    schedule_commands,
-    synth_commands,
-    warning_analytics_commands,
-)
-from leaseguard.cli.book_app import book_app
 from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace
-from leaseguard.store.db import shown_url, store_error_reason, upgrade_schema
-from leaseguard.workspace import WorkspaceError, init_workspace
+
+
+def _register(module: str, *extra: str) -> Callable[[typer.Typer], None]:
+    def load(target: typer.Typer) -> None:
+        importlib.import_module(f"leaseguard.cli.{module}").register(target, *(typer.Typer() for _ in extra))
+
+    return load
+
+
+def _book(target: typer.Typer) -> None:
+    from leaseguard.cli import classification_commands, schedule_commands, warning_analytics_commands
+    from leaseguard.cli.book_app import book_app
+
+    warning_analytics_commands.register(book_app)
+    classification_commands.register(typer.Typer(), book_app)
+    schedule_commands.register(book_app)
+    target.add_typer(book_app)
+
+
+# name → (how to register it, its short help in `leaseguard --help`)
+LAZY_COMMANDS: dict[str, tuple[Callable[[typer.Typer], None], str]] = {
+    "synth": (_register("synth_commands"), "Write a synthetic book with labelled fraud and defaults."),
+    "import": (_register("import_commands"), "Load data-contract files (CSV/XLSX) into the store."),
+    "serve": (_register("api_commands"), "Serve the HTTP API."),
+    "keys": (_register("api_commands"), "API keys: create, list, revoke."),
+    "lessors": (_register("api_commands"), "The consortium's lessors (tenants) and their regimes."),
+    "assets": (
+        _register("registry_commands"),
+        "Check an asset before funding; screen a file or the register.",
+    ),
+    "evidence": (_register("evidence_commands"), "The append-only evidence log: append, export, verify."),
+    "credit": (_register("credit_commands"), "Pre-loan credit: train, score, decide, rules, monitor."),
+    "demo": (_register("demo_commands"), "A workspace with a synthetic book, loaded, keyed and served."),
+    "report": (_register("report_commands"), "Regulatory indicator reports by the lessor's regime."),
+    "run": (_register("classification_commands", "book"), "The daily run: positions, classes, provisions."),
+    "book": (_book, "The book: export, schedule, early warning, analytics."),
+    "cases": (_register("cases_commands"), "Enforcement: claims, demands, case files, case tracking."),
+}
+
+
+@cache
+def _loaded(name: str) -> Any:
+    register, _ = LAZY_COMMANDS[name]
+    holder = typer.Typer()
+    holder.callback()(lambda: None)  # a group, even when the capability registers a single command
+    register(holder)
+    return typer.main.get_command(holder).commands[name]  # type: ignore[attr-defined]
+
+
+class _LazyGroup(TyperGroup):
+    """Lists every command at once; imports a capability's commands only when one of them is asked for."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        """For listing (help, completion): a stand-in with the short help; running goes by resolve_command."""
+        found = super().get_command(ctx, cmd_name)
+        if found is not None or cmd_name not in LAZY_COMMANDS:
+            return found
+        return TyperCommand(cmd_name, help=LAZY_COMMANDS[cmd_name][1])
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> tuple[Any, Any, list[str]]:
+        if args and args[0] in LAZY_COMMANDS:
+            return args[0], _loaded(args[0]), args[1:]
+        return super().resolve_command(ctx, args)
+
 
 app = typer.Typer(
     name="leaseguard",
+    cls=_LazyGroup,
     help="Risk control for financial leasing: asset checks, credit, the daily book, evidence.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -49,6 +107,9 @@ def init(
     directory: Annotated[Path, typer.Argument(help="Folder for the workspace.")] = Path("."),
 ) -> None:
     """Create a workspace: config with the shipped defaults, signing keys, and a migrated store."""
+    from leaseguard.store.db import shown_url
+    from leaseguard.workspace import WorkspaceError, init_workspace
+
     try:
         workspace = init_workspace(directory)
     except WorkspaceError as error:
@@ -62,6 +123,10 @@ def init(
 @app.command()
 def migrate(workspace: WorkspaceOption = None) -> None:
     """Upgrade the store's schema to the newest version (SQLite or PostgreSQL)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from leaseguard.store.db import shown_url, store_error_reason, upgrade_schema
+
     opened = open_workspace(workspace)
     url = opened.database_url
     try:
@@ -73,21 +138,6 @@ def migrate(workspace: WorkspaceOption = None) -> None:
     except SQLAlchemyError as error:
         fail(f"the store at {shown_url(url)} could not be migrated: {store_error_reason(error, url)}")
     console.print(f"schema up to date at {shown_url(url)}")
-
-
-synth_commands.register(app)
-import_commands.register(app)
-api_commands.register(app)
-registry_commands.register(app)
-evidence_commands.register(app)
-credit_commands.register(app)
-demo_commands.register(app)
-report_commands.register(app)
-warning_analytics_commands.register(book_app)
-classification_commands.register(app, book_app)
-schedule_commands.register(book_app)
-cases_commands.register(app)
-app.add_typer(book_app)
 
 
 def main() -> None:

@@ -1,0 +1,40 @@
+"""The command line answers at once: `leaseguard --help` lists every command without importing the
+capabilities behind them, and each command still runs from its lazily loaded home."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from typer.testing import CliRunner
+
+from leaseguard.cli.main import LAZY_COMMANDS, _loaded, app
+
+
+def test_help_lists_every_command_without_importing_the_heavy_libraries() -> None:
+    probe = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from leaseguard.cli.main import app\n"
+        "result = CliRunner().invoke(app, ['--help'])\n"
+        "assert result.exit_code == 0, result.output\n"
+        "heavy = [m for m in ('lightgbm', 'reportlab', 'sklearn', 'sqlalchemy', 'polars', 'pyspark', 'docx')"
+        " if m in sys.modules]\n"
+        "print(','.join(heavy))\n"
+        "print(result.output)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True)
+    heavy, _, listing = done.stdout.partition("\n")
+    assert heavy == ""
+    for name in (*LAZY_COMMANDS, "init", "migrate"):
+        assert f" {name} " in listing, name
+
+
+def test_every_lazy_command_loads_with_the_help_the_listing_promises() -> None:
+    for name, (_, short) in LAZY_COMMANDS.items():
+        command = _loaded(name)
+        assert command.name == name
+        result = CliRunner().invoke(app, [name, "--help"])
+        assert result.exit_code == 0, (name, result.output)
+        assert f"Usage: leaseguard {name}" in " ".join(result.output.split()), name
+        assert short  # the listing has a line for it
