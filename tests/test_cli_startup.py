@@ -38,3 +38,27 @@ def test_every_lazy_command_loads_with_the_help_the_listing_promises() -> None:
         assert result.exit_code == 0, (name, result.output)
         assert f"Usage: leaseguard {name}" in " ".join(result.output.split()), name
         assert short  # the listing has a line for it
+
+
+def test_the_workspace_may_be_named_before_or_after_the_command(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from leaseguard.workspace import HOME_ENV, init_workspace
+
+    root = init_workspace(Path(str(tmp_path)) / "ws").root
+    elsewhere = Path(str(tmp_path)) / "not-a-workspace"
+    elsewhere.mkdir()
+    runner = CliRunner()
+    env = {HOME_ENV: ""}
+    before = runner.invoke(app, ["-w", str(root), "lessors", "list"], env=env)
+    after = runner.invoke(app, ["lessors", "list", "-w", str(root)], env=env)
+    assert before.exit_code == after.exit_code == 0, (before.output, after.output)
+    assert before.output == after.output
+    wrong = runner.invoke(app, ["-w", str(elsewhere), "lessors", "list"], env=env)
+    assert wrong.exit_code == 1 and "no leaseguard.yaml here" in wrong.output
+    # the command's own option wins over the one before it
+    both = runner.invoke(app, ["-w", str(elsewhere), "lessors", "list", "-w", str(root)], env=env)
+    assert both.exit_code == 0, both.output
+    # and nothing carries over to the next run
+    later = runner.invoke(app, ["lessors", "list"], env={HOME_ENV: str(elsewhere)})
+    assert later.exit_code == 1 and str(elsewhere) in later.output

@@ -41,11 +41,15 @@ def parse_day(value: str, option: str = "--as-of") -> dt.date:
         fail(f"{option} {value!r} is not a date (YYYY-MM-DD)")
 
 
+# The workspace named before the command (`leaseguard -w DIR COMMAND`), set by the root command each run.
+workspace_given_first: Path | None = None
+
+
 def open_workspace(directory: Path | None) -> Workspace:
     from leaseguard.workspace import WorkspaceError, find_workspace
 
     try:
-        return find_workspace(directory)
+        return find_workspace(directory if directory is not None else workspace_given_first)
     except WorkspaceError as error:
         fail(str(error))
 

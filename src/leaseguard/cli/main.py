@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperCommand, TyperGroup
 
+from leaseguard.cli import common
 from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace
 
 
@@ -96,10 +97,12 @@ app = typer.Typer(
 
 
 @app.callback()
-def _before_every_command() -> None:
+def _before_every_command(workspace: WorkspaceOption = None) -> None:
     # Whatever a command writes (workspace files, exports, case files) holds lessees' personal data: new
     # files and folders are their owner's only; share one on purpose with chmod.
     os.umask(0o077)
+    # `leaseguard -w DIR COMMAND …` as well as `leaseguard COMMAND … -w DIR` (the command's own wins).
+    common.workspace_given_first = workspace
 
 
 @app.command()
