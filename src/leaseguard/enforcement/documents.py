@@ -394,6 +394,93 @@ class _TextLines:
         return TextLines(*args, **kwargs)
 
 
+_CELL_SIZE, _CELL_LEADING, _CELL_PADDING = 9.0, 12.0, 6.0
+
+
+def _plain_schedule(rows: tuple[tuple[str, ...], ...], widths: list[float]) -> bool:
+    """A table whose body is Latin text that fits its columns on one line (a rent table, a penalty schedule):
+    drawn by `_Schedule` in one pass instead of one reportlab flowable per cell."""
+    latin = _fonts()
+    return len(rows) > 2 and all(
+        all(ord(char) in latin for char in value) and _text_width(value) <= width - 2 * _CELL_PADDING
+        for row in rows[1:]
+        for value, width in zip(row, widths, strict=True)
+    )
+
+
+class _Schedule:
+    """A grid of one-line Latin rows under a (possibly Chinese, wrapped) header, drawn with one text object;
+    splits between rows across pages, repeating the header."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        from reportlab.lib import colors
+        from reportlab.platypus.flowables import Flowable
+
+        class Schedule(Flowable):
+            def __init__(self, rows: tuple[tuple[str, ...], ...], widths: list[float]) -> None:
+                super().__init__()
+                self.rows, self.widths = rows, widths
+                self.hAlign = "CENTER"  # as reportlab tables are placed
+                self.header = [_break_lines(value, _CELL_SIZE, w - 2 * _CELL_PADDING) for value, w in
+                               zip(rows[0], widths, strict=True)]  # fmt: skip
+                self.header_height = max(len(lines) for lines in self.header) * _CELL_LEADING + 5
+                self.row_height = _CELL_LEADING + 5
+
+            def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+                return sum(self.widths), self.header_height + (len(self.rows) - 1) * self.row_height
+
+            def split(self, available_width: float, available_height: float) -> list[Any]:
+                fit = int((available_height - self.header_height) // self.row_height)
+                if fit < 1 or fit >= len(self.rows) - 1:
+                    return []
+                return [Schedule((self.rows[0], *self.rows[1 : fit + 1]), self.widths),
+                        Schedule((self.rows[0], *self.rows[fit + 1 :]), self.widths)]  # fmt: skip
+
+            def draw(self) -> None:
+                canvas = self.canv
+                total_width, height = self.wrap(0, 0)
+                canvas.setFillColor(colors.HexColor("#eeeeee"))
+                canvas.rect(0, height - self.header_height, total_width, self.header_height, stroke=0, fill=1)
+                canvas.setFillColor(colors.black)
+                canvas.setLineWidth(0.5)
+                lines = [height, height - self.header_height]
+                lines += [height - self.header_height - k * self.row_height for k in range(1, len(self.rows))]
+                for y in lines:
+                    canvas.line(0, y, total_width, y)
+                x = 0.0
+                for width in [0.0, *self.widths]:
+                    x += width
+                    canvas.line(x, 0, x, height)
+                text = canvas.beginText()
+                left = 0.0
+                for lines_of_cell, width in zip(self.header, self.widths, strict=True):
+                    y = height - 2 - _CELL_SIZE
+                    for line in lines_of_cell:
+                        for font, run in ((f, "".join(c)) for f, c in groupby(line, key=lambda ch: _char_width(
+                                ch, _CELL_SIZE)[0])):  # fmt: skip
+                            text.setFont(font, _CELL_SIZE)
+                            text.setTextOrigin(left + _CELL_PADDING, y)
+                            text.textOut(run)
+                            left_shift = _text_width(run, _CELL_SIZE)
+                            left += left_shift
+                        left -= _text_width(line, _CELL_SIZE)
+                        y -= _CELL_LEADING
+                    left += width
+                text.setFont(_LATIN, _CELL_SIZE)
+                y = height - self.header_height - 2 - _CELL_SIZE
+                for row in self.rows[1:]:
+                    left = 0.0
+                    for value, width in zip(row, self.widths, strict=True):
+                        if value:
+                            text.setTextOrigin(left + _CELL_PADDING, y)
+                            text.textOut(value)
+                        left += width
+                    y -= self.row_height
+                canvas.drawText(text)
+
+        return Schedule(*args, **kwargs)
+
+
 def _cell(value: str, style: object, width: float) -> object:
     """A table cell: plain Latin text that fits is drawn as a string; other text as our own line-set text."""
     from reportlab.pdfbase.pdfmetrics import stringWidth
@@ -465,6 +552,9 @@ def pdf_bytes(blocks: list[Block], *, title: str = "") -> bytes:
             story.append(_TextLines(block.text, 10.5, 16, "right" if block.right else "left", 3))
         elif isinstance(block, TableBlock):
             widths = _column_widths(block.rows, width)
+            if _plain_schedule(block.rows, widths):
+                story.extend([_Schedule(block.rows, widths), Spacer(1, 6)])
+                continue
             cells = [
                 [
                     _cell(value, styles["cell"], column_width)
