@@ -495,6 +495,12 @@ def _text_width(text: str, size: float = 9) -> float:
     return sum(_char_width(char, size)[1] for char in text)
 
 
+def _widest_unit(text: str) -> float:
+    if text.isascii() and " " not in text:  # an amount, a date, a number: one unit
+        return _text_width(text)
+    return max((_text_width(unit) for unit in _tokens(text)), default=0.0)
+
+
 def _column_widths(rows: tuple[tuple[str, ...], ...], width: float) -> list[float]:
     """Every column at least as wide as its header and its widest unbreakable unit (an amount, a date: never
     broken across lines), the rest of the page shared by how much more text each holds. Measured in the
@@ -504,7 +510,7 @@ def _column_widths(rows: tuple[tuple[str, ...], ...], width: float) -> list[floa
     least = [
         max(
             _text_width(rows[0][i]),
-            *(min(_text_width(unit), 90.0) for row in rows for unit in _tokens(row[i])),
+            *(min(_widest_unit(row[i]), 90.0) for row in rows),
             20.0,
         )
         + padding  # a unit wider than 90 pt (a hash) may break: it would crowd out the other columns
