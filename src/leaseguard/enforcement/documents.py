@@ -551,9 +551,9 @@ def pdf_bytes(blocks: list[Block], *, title: str = "") -> bytes:
     story: list[object] = []
     for block in blocks:
         if isinstance(block, Title):
-            story.append(PdfParagraph(f"<b>{_marked_up(block.text)}</b>", styles["title"]))
+            story.append(PdfParagraph(_marked_up(block.text), styles["title"]))
         elif isinstance(block, Heading):
-            story.append(PdfParagraph(f"<b>{_marked_up(block.text)}</b>", styles["heading"]))
+            story.append(PdfParagraph(_marked_up(block.text), styles["heading"]))
         elif isinstance(block, Paragraph):
             story.append(_TextLines(block.text, 10.5, 16, "right" if block.right else "left", 3))
         elif isinstance(block, TableBlock):
