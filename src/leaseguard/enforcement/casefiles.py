@@ -37,7 +37,6 @@ from sqlalchemy import BindParameter, Connection, Engine, bindparam, select, tex
 from leaseguard.enforcement.claims import (
     ACCELERATION,
     REMEDY_LABELS,
-    TERMINATION,
     NotDefaultedError,
     RemedyUnavailableError,
     claim_document,
@@ -59,7 +58,7 @@ from leaseguard.enforcement.complaint import (
     parse_guarantors,
     render_complaint,
 )
-from leaseguard.enforcement.courts import CourtRules, choose_court, load_court_rules
+from leaseguard.enforcement.courts import CourtRules, choose_court, division_of, load_court_rules
 from leaseguard.enforcement.documents import docx_bytes, missing_glyphs, parse_markup, pdf_bytes
 from leaseguard.enforcement.records import (
     DocumentOnFile,
@@ -344,13 +343,6 @@ def read_case_facts(
         if kind not in kinds and not (kind == "demand_letter" and demand.evidence_index is not None)
     )  # fmt: skip
     sellers = "、".join(dict.fromkeys(a.supplier for a in leased if a.supplier))
-    preserved = claim.claim_fen
-    if claim.remedy == TERMINATION or claim_terms.asset_value_fen is not None:
-        preserved = (
-            claim_terms.asset_value_fen
-            if claim.remedy == TERMINATION and claim_terms.asset_value_fen is not None
-            else min(claim_terms.asset_value_fen or claim.claim_fen, claim.claim_fen)
-        )
     facts = CaseFacts(
         contract_no=contract_no,
         claim_date=day,
@@ -378,15 +370,13 @@ def read_case_facts(
         penalty_daily_rate=claim_terms.penalty_daily_rate,
         acceleration_clause=bool(claim_terms.acceleration_allowed),
         sellers=sellers,
-        preserved_fen=preserved,
+        preserved_fen=claim.preserved_fen,
     )
     return CaseRecord(facts, tuple(notes), missing, tuple(documents))
 
 
 def _province_of(party: Party) -> str | None:
     """The province part of an address (for the court's level: is a party outside the court's province?)."""
-    from leaseguard.enforcement.courts import division_of
-
     code = division_of(party.address) if party.address else None
     return code[:2] if code else None
 

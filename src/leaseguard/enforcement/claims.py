@@ -110,6 +110,7 @@ class Claim:
     purchase_price_fen: int | None = None
     title_at_end: str = "lessee"
     termination_loss_fen: int | None = None
+    preserved_fen: int = 0  # the amount the preservation application secures (and its fee is charged on)
 
     def line(self, item: str) -> ClaimLine | None:
         return next((line for line in self.lines if line.item == item), None)
@@ -469,7 +470,8 @@ def compute_claim(claim: ClaimInput, rules: ClaimRules, day: dt.date, remedy: st
         alternative_arithmetic=alternative if remedy == ACCELERATION else "",
         overdue_rent_fen=overdue_rent, penalty_fen=state.penalty_due_fen, remedy=remedy,
         penalty_basis=late.basis, running=running, requests=requests, purchase_price_fen=price,
-        title_at_end=title, termination_loss_fen=None if isinstance(termination, str) else termination[0],
+        title_at_end=title, preserved_fen=preserved,
+        termination_loss_fen=None if isinstance(termination, str) else termination[0],
     )  # fmt: skip
 
 

@@ -92,9 +92,8 @@ def _table() -> _Table:
         name, current = _clean(raw)
         division = _Division(code, name, current)
         if code.endswith("00"):
-            prefectures.setdefault(code[:4], division) if not current else prefectures.__setitem__(
-                code[:4], division
-            )
+            if current or code[:4] not in prefectures:  # the current name wins over an abolished one
+                prefectures[code[:4]] = division
         elif name not in ("市辖区", "县", "郊区") and (current or code not in counties):
             counties[code] = division
     return _Table(provinces, prefectures, counties)

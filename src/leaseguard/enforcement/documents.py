@@ -481,7 +481,7 @@ class _Schedule:
         return Schedule(*args, **kwargs)
 
 
-def _cell(value: str, style: object, width: float) -> object:
+def _cell(value: str, width: float) -> object:
     """A table cell: plain Latin text that fits is drawn as a string; other text as our own line-set text."""
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
@@ -531,7 +531,7 @@ def _column_widths(rows: tuple[tuple[str, ...], ...], width: float) -> list[floa
 def pdf_bytes(blocks: list[Block], *, title: str = "") -> bytes:
     """An A4 PDF of the blocks with its fonts embedded."""
     from reportlab.lib import colors
-    from reportlab.lib.enums import TA_CENTER, TA_RIGHT
+    from reportlab.lib.enums import TA_CENTER
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import cm
@@ -544,8 +544,6 @@ def pdf_bytes(blocks: list[Block], *, title: str = "") -> bytes:
     styles = {
         "title": ParagraphStyle("title", parent=body, fontSize=16, leading=24, alignment=TA_CENTER, spaceAfter=10),
         "heading": ParagraphStyle("heading", parent=body, fontSize=12, leading=18, spaceBefore=6),
-        "right": ParagraphStyle("right", parent=body, alignment=TA_RIGHT),
-        "cell": ParagraphStyle("cell", parent=body, fontSize=9, leading=12, spaceAfter=0),
     }  # fmt: skip
     width = A4[0] - 4 * cm
     story: list[object] = []
@@ -562,10 +560,7 @@ def pdf_bytes(blocks: list[Block], *, title: str = "") -> bytes:
                 story.extend([_Schedule(block.rows, widths), Spacer(1, 6)])
                 continue
             cells = [
-                [
-                    _cell(value, styles["cell"], column_width)
-                    for value, column_width in zip(row, widths, strict=True)
-                ]
+                [_cell(value, column_width) for value, column_width in zip(row, widths, strict=True)]
                 for row in block.rows
             ]
             table = Table(cells, colWidths=widths, repeatRows=1)

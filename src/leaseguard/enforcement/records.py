@@ -188,6 +188,16 @@ def _checked_notice(
     return owner, problems
 
 
+def _upsert(connection: Connection, model: type[Notice] | type[Document], key: tuple[str, ...],
+            values: dict[str, Any]) -> None:  # fmt: skip
+    """Insert the row, or update the one with the same natural key (a file recorded again)."""
+    existing = connection.execute(select(model.id).filter_by(**{k: values[k] for k in key})).scalar()
+    if existing is None:
+        connection.execute(insert(model).values(**values))
+    else:
+        connection.execute(update(model).where(model.id == existing).values(**values))
+
+
 def _store_notice(
     connection: Connection,
     signer: NoteSigner | None,
@@ -200,12 +210,7 @@ def _store_notice(
             connection, signer, owner, f"contract:{values['contract_no']}", document
         )
         values.update(evidence_index=index, file_name=name, sha256=digest)
-    key = {k: values[k] for k in ("lessor", "contract_no", "kind", "addressee", "sent_on")}
-    existing = connection.execute(select(Notice.id).filter_by(**key)).scalar()
-    if existing is None:
-        connection.execute(insert(Notice).values(**values))
-    else:
-        connection.execute(update(Notice).where(Notice.id == existing).values(**values))
+    _upsert(connection, Notice, ("lessor", "contract_no", "kind", "addressee", "sent_on"), values)
     on_record = notices_on_record(connection, owner, [values["contract_no"]])[values["contract_no"]]
     return next(
         n for n in on_record
@@ -403,10 +408,5 @@ def _document_row(
         "title": values.get("title") or DOCUMENT_KIND_LABELS[kind], "source": values.get("source"), "pages": pages,
         "file_name": name, "sha256": digest, "evidence_index": index,
     }  # fmt: skip
-    key = {k: stored[k] for k in ("lessor", "contract_no", "asset_id", "kind", "sha256")}
-    existing = connection.execute(select(Document.id).filter_by(**key)).scalar()
-    if existing is None:
-        connection.execute(insert(Document).values(**stored))
-    else:
-        connection.execute(update(Document).where(Document.id == existing).values(**stored))
+    _upsert(connection, Document, ("lessor", "contract_no", "asset_id", "kind", "sha256"), stored)
     return []

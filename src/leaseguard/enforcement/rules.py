@@ -45,7 +45,6 @@ class ClaimRules:
     acceleration_basis: str  # all_rent | principal_only
     liquidated_damages_rate: Decimal
     liquidated_damages_basis: str  # total_rent | outstanding_principal
-    nominal_purchase_price_fen: int
     court_fee_tiers: tuple[Tier, ...]
     preservation_fee_tiers: tuple[Tier, ...]
     preservation_fee_cap_fen: int
@@ -183,7 +182,6 @@ def parse_claim_rules(text: str, source: str) -> ClaimRules:
         liquidated_damages_rate=_decimal(damages.get("rate"), f"{source}: liquidated_damages.rate", high=Decimal(1)),
         liquidated_damages_basis=_choice(damages.get("basis"), f"{source}: liquidated_damages.basis",
                                          ("total_rent", "outstanding_principal")),
-        nominal_purchase_price_fen=_fen(data.get("nominal_purchase_price", 0), f"{source}: nominal_purchase_price"),
         court_fee_tiers=_tiers(costs.get("court_fee_tiers"), f"{source}: legal_costs.court_fee_tiers"),
         preservation_fee_tiers=_tiers(costs.get("preservation_fee_tiers"),
                                       f"{source}: legal_costs.preservation_fee_tiers"),
