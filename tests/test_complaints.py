@@ -279,3 +279,43 @@ def test_amounts_are_never_broken_across_lines_and_lines_never_start_with_closin
         for amount in amounts:
             assert any(amount in line for line in lines), (width, amount)
         assert not any(line.startswith(("，", "。", "）", "、")) for line in lines)
+
+
+def test_the_batch_reader_gives_each_contract_what_reading_it_alone_gives(
+    book: tuple[Workspace, dict[str, str]], store_engine: Engine
+) -> None:
+    """Case files read a chunk's contracts in a few queries: each record (or the reason it cannot be filed) is
+    exactly the one read for that contract alone, with its own documents and its assets' documents only."""
+    from leaseguard.enforcement.casefiles import (
+        NotFileableError,
+        read_case_facts,
+        read_cases_facts,
+        read_lessors,
+    )
+    from leaseguard.enforcement.rules import load_claim_rules
+    from leaseguard.enforcement.service import UnknownContractError
+
+    rules, plaintiffs = load_claim_rules(None), read_lessors(store_engine)
+    numbers = ["E1", "P1", "G1", "N1", "N2", "R1"]
+    together = read_cases_facts(store_engine, [*numbers, "NOPE"], DAY, rules, plaintiffs)
+    assert sorted(together) == sorted(numbers)
+    for contract_no in numbers:
+        try:
+            alone: object = read_case_facts(store_engine, contract_no, DAY, rules, plaintiffs)
+        except ValueError as error:
+            alone = error
+        batched = together[contract_no]
+        if isinstance(alone, Exception):
+            assert type(batched) is type(alone) and str(batched) == str(alone), contract_no
+        else:
+            assert batched == alone, contract_no
+    e1 = together["E1"]
+    assert not isinstance(e1, Exception)
+    assert sorted((d.kind, d.asset_id or "") for d in e1.documents) == [
+        ("invoice", "AE1"), ("lease_contract", ""), ("payment_proof", "")
+    ]  # fmt: skip
+    p1 = together["P1"]
+    assert not isinstance(p1, Exception) and [d.kind for d in p1.documents] == ["lease_contract"]
+    assert isinstance(together["N1"], NotFileableError) and "催告" in str(together["N1"])
+    with pytest.raises(UnknownContractError):
+        read_case_facts(store_engine, "NOPE", DAY, rules, plaintiffs)

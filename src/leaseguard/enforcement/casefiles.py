@@ -63,11 +63,17 @@ from leaseguard.enforcement.documents import docx_bytes, missing_glyphs, parse_m
 from leaseguard.enforcement.records import (
     DocumentOnFile,
     NoticeOnFile,
-    documents_on_record,
+    documents_of_contracts,
     notices_on_record,
 )
 from leaseguard.enforcement.rules import ClaimRules
-from leaseguard.enforcement.service import extra_fields, insert_case, read_contract_on_file
+from leaseguard.enforcement.service import (
+    ContractOnFile,
+    UnknownContractError,
+    extra_fields,
+    insert_case,
+    read_contracts_on_file,
+)
 from leaseguard.evidence import NewRecord, Provenance, append_records
 from leaseguard.evidence.bundle import export_bundle
 from leaseguard.evidence.checkpoint import NoteSigner
@@ -274,6 +280,9 @@ def _bound_guarantors(
     return tuple(bound), notes
 
 
+_CASE_ERRORS = (NotDefaultedError, GuarantorsError, RemedyUnavailableError, NotFileableError, ValueError)
+
+
 def read_case_facts(
     engine: Engine, contract_no: str, day: dt.date, rules: ClaimRules, plaintiffs: dict[str, Party],
     *, remedy: str = ACCELERATION, court_rules: CourtRules | None = None,
@@ -281,20 +290,69 @@ def read_case_facts(
     """A contract's facts and its claim on `day` under `remedy`. NotDefaultedError when nothing is overdue,
     RemedyUnavailableError when the remedy cannot be claimed, NotFileableError when the record does not support
     a complaint (no delivered demand whose period is over, an arbitration clause, no court to name)."""
-    on_file = read_contract_on_file(engine, contract_no, day)
+    found = read_cases_facts(
+        engine, [contract_no], day, rules, plaintiffs, remedy=remedy, court_rules=court_rules
+    )
+    record = found.get(contract_no)
+    if record is None:
+        raise UnknownContractError(f"contract {contract_no} is not in the store")
+    if isinstance(record, Exception):
+        raise record
+    return record
+
+
+def read_cases_facts(
+    engine: Engine, contract_nos: Sequence[str], day: dt.date, rules: ClaimRules, plaintiffs: dict[str, Party],
+    *, remedy: str = ACCELERATION, court_rules: CourtRules | None = None,
+) -> dict[str, CaseRecord | Exception]:  # fmt: skip
+    """`read_case_facts` for many contracts in a few queries: each contract in the store maps to its record or
+    to the reason it cannot be filed (the exceptions `read_case_facts` raises); the others are absent."""
+    court_rules = court_rules or load_court_rules()
+    on_files = read_contracts_on_file(engine, contract_nos, day)
+    files = {no: f for no, f in on_files.items() if isinstance(f, ContractOnFile)}
+    by_lessor: dict[str, list[str]] = {}
+    for no, on_file in files.items():
+        by_lessor.setdefault(on_file.lessor, []).append(no)
+    assets: dict[str, list[Any]] = {}
+    notices: dict[str, list[NoticeOnFile]] = {}
+    documents: dict[str, list[DocumentOnFile]] = {}
+    with engine.connect() as connection:
+        for owner, nos in by_lessor.items():
+            rows = connection.execute(
+                text(
+                    "select contract_no, asset_id, asset_type, vin, serial_no, engine_no, manufacturer, model, "
+                    "purchase_contract_no, invoice_code, invoice_no, invoice_amount_fen, invoice_date, extra "
+                    "from assets where contract_no in :nos and lessor = :lessor order by contract_no, asset_id"
+                ).bindparams(bindparam("nos", expanding=True)),
+                {"nos": nos, "lessor": owner},
+            ).all()
+            for row in rows:
+                assets.setdefault(str(row[0]), []).append(row[1:])
+            notices.update(notices_on_record(connection, owner, nos))
+            documents.update(documents_of_contracts(
+                connection, owner, {no: [str(a[0]) for a in assets.get(no, [])] for no in nos}
+            ))  # fmt: skip
+    records: dict[str, CaseRecord | Exception] = {
+        no: error for no, error in on_files.items() if isinstance(error, ValueError)
+    }
+    for no, on_file in files.items():
+        try:
+            records[no] = _case_record(
+                on_file, no, assets.get(no, []), notices.get(no, []), documents.get(no, []), day, rules,
+                plaintiffs, remedy, court_rules,
+            )  # fmt: skip
+        except _CASE_ERRORS as error:
+            records[no] = error
+    return records
+
+
+def _case_record(
+    on_file: ContractOnFile, contract_no: str, assets: Sequence[Any], notices: Sequence[NoticeOnFile],
+    documents: Sequence[DocumentOnFile], day: dt.date, rules: ClaimRules, plaintiffs: dict[str, Party],
+    remedy: str, court_rules: CourtRules,
+) -> CaseRecord:  # fmt: skip
     claim_terms, details, latest = on_file.claim, on_file.extra, on_file.appraisals
     claim = compute_claim(claim_terms, rules, day, remedy)
-    with engine.connect() as connection:
-        assets = connection.execute(
-            text(
-                "select asset_id, asset_type, vin, serial_no, engine_no, manufacturer, model, purchase_contract_no, "
-                "invoice_code, invoice_no, invoice_amount_fen, invoice_date, extra from assets "
-                "where contract_no = :no and lessor = :lessor order by asset_id"
-            ),
-            {"no": contract_no, "lessor": on_file.lessor},
-        ).all()
-        notices = notices_on_record(connection, on_file.lessor, [contract_no]).get(contract_no, [])
-        documents = documents_on_record(connection, on_file.lessor, contract_no, [str(a[0]) for a in assets])
     demand = _the_demand(notices, day)
     if demand is None:
         raise NotFileableError(NO_DEMAND)
@@ -326,7 +384,7 @@ def read_case_facts(
         agreed=agreed, arbitration=_text(details.get("arbitration")),
         asset_locations=[a.location for a in leased if a.location], lessee_address=lessee.address,
         lessee_id=lessee.id_no, claim_fen=claim.claim_fen, plaintiff_province=_province_of(plaintiff),
-        rules=court_rules or load_court_rules(),
+        rules=court_rules,
     )  # fmt: skip
     if choice.court is None:
         raise NotFileableError(choice.reason)
@@ -730,20 +788,22 @@ def _prepare(
     ready = []
     with engine.connect() as connection:
         existing = _existing_cases(connection, [no for no, _, _ in chunk])
+    records = read_cases_facts(
+        engine, [no for no, owner, _ in chunk if owner], day, rules, plaintiffs, remedy=remedy,
+        court_rules=court_rules,
+    )  # fmt: skip
     for contract_no, owner, klass in chunk:
-        if not owner:
+        record = records.get(contract_no)
+        if not owner or record is None:
             outcomes[contract_no] = CaseOutcome(contract_no, "", SKIPPED, "contract is not in the store")
             continue
-        try:
-            record = read_case_facts(engine, contract_no, day, rules, plaintiffs, remedy=remedy,
-                                     court_rules=court_rules)  # fmt: skip
-        except NotDefaultedError as error:
-            outcomes[contract_no] = CaseOutcome(contract_no, owner, SKIPPED, f"no default: {error}",
+        if isinstance(record, NotDefaultedError):
+            outcomes[contract_no] = CaseOutcome(contract_no, owner, SKIPPED, f"no default: {record}",
                                                 asset_class=klass, remedy=remedy)  # fmt: skip
             continue
-        except (GuarantorsError, RemedyUnavailableError, NotFileableError, ValueError) as error:
+        if isinstance(record, Exception):
             outcomes[contract_no] = CaseOutcome(
-                contract_no, owner, SKIPPED, str(error), asset_class=klass, remedy=remedy
+                contract_no, owner, SKIPPED, str(record), asset_class=klass, remedy=remedy
             )
             continue
         facts = dataclasses.replace(record.facts, asset_class=klass)

@@ -19,7 +19,6 @@ import io
 import re
 from dataclasses import dataclass
 from functools import cache
-from itertools import groupby
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -120,10 +119,12 @@ _TEXT_WIDTH_TWIPS = 9072  # A4 (21 cm) less 2.5 cm margins each side, in twentie
 
 
 @cache
-def _docx_template() -> tuple[dict[str, bytes], str, str, str]:
+def _docx_template() -> tuple[bytes, bytes, str, str, str]:
     """An empty document with our page, fonts, table style and numbered footer, built once per process with
-    python-docx: (its parts, document.xml before and after the body's content, the grid table style id).
-    Each document then only writes its body — python-docx building every run cost most of a DOCX."""
+    python-docx: (a package of its fixed parts, already compressed; its properties with a title mark;
+    document.xml before and after the body's content; the grid table style id). Each document then only writes
+    its body and title — python-docx building every run, and compressing the same styles and theme again, cost
+    most of a DOCX."""
     import zipfile
 
     from docx import Document
@@ -145,9 +146,15 @@ def _docx_template() -> tuple[dict[str, bytes], str, str, str]:
     with zipfile.ZipFile(buffer) as package:
         parts = {name: package.read(name) for name in package.namelist()}
     body = parts.pop("word/document.xml").decode("utf-8")
+    core = parts.pop("docProps/core.xml")
+    fixed = io.BytesIO()
+    with zipfile.ZipFile(fixed, "w", zipfile.ZIP_DEFLATED) as package:
+        package.writestr("[Content_Types].xml", parts.pop("[Content_Types].xml"))  # first, as Word writes it
+        for name, content in parts.items():
+            package.writestr(name, content)
     opened = body.index("<w:body>") + len("<w:body>")
     section_at = body.index("<w:sectPr", opened)
-    return parts, body[:opened], body[section_at:], grid_style
+    return fixed.getvalue(), core, body[:opened], body[section_at:], grid_style
 
 
 def _run(text: str, properties: str = "") -> str:
@@ -194,17 +201,14 @@ def docx_bytes(blocks: list[Block], *, title: str = "") -> bytes:
     """A Word document of the blocks: SimSun for Chinese, A4, tables with a grid, numbered pages."""
     import zipfile
 
-    parts, before, after, grid_style = _docx_template()
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as package:
-        package.writestr("[Content_Types].xml", parts["[Content_Types].xml"])
+    fixed, core, before, after, grid_style = _docx_template()
+    buffer = io.BytesIO(fixed)
+    buffer.seek(0, io.SEEK_END)
+    with zipfile.ZipFile(buffer, "a", zipfile.ZIP_DEFLATED) as package:  # the fixed parts stay as compressed
         package.writestr("word/document.xml", before + _body_xml(blocks, grid_style) + after)
-        for name, content in parts.items():
-            if name == "[Content_Types].xml":
-                continue
-            if name == "docProps/core.xml":
-                content = content.replace(_TITLE_MARK.encode(), escape(title).encode("utf-8"))
-            package.writestr(name, content)
+        package.writestr(
+            "docProps/core.xml", core.replace(_TITLE_MARK.encode(), escape(title).encode("utf-8"))
+        )
     return buffer.getvalue()
 
 
@@ -270,12 +274,10 @@ def _fonts() -> frozenset[int]:
 
 def _marked_up(text: str) -> str:
     """Paragraph markup: runs the Latin font lacks are set in the Chinese font."""
-    latin = _fonts()
-    parts = []
-    for in_cjk, run in groupby(text, key=lambda char: ord(char) not in latin):
-        chunk = escape("".join(run))
-        parts.append(f'<font name="{_CJK}">{chunk}</font>' if in_cjk else chunk)
-    return "".join(parts)
+    return "".join(
+        f'<font name="{_CJK}">{escape(run)}</font>' if font == _CJK else escape(run)
+        for font, run in _font_runs(text)
+    )
 
 
 # Characters a line never starts with (标点避头): they stay with the character before them.
@@ -289,6 +291,40 @@ def _char_width(char: str, size: float) -> tuple[str, float]:
 
     font = _LATIN if ord(char) in _fonts() else _CJK
     return font, stringWidth(char, font, size)
+
+
+class _Widths(dict[str, float]):
+    """Each character's width at one size, measured on first use."""
+
+    def __init__(self, size: float) -> None:
+        super().__init__()
+        self.size = size
+
+    def __missing__(self, char: str) -> float:
+        width = self[char] = _char_width(char, self.size)[1]
+        return width
+
+
+@cache
+def _widths(size: float) -> _Widths:
+    return _Widths(size)
+
+
+def _text_width(text: str, size: float = 9) -> float:
+    return sum(map(_widths(size).__getitem__, text))
+
+
+@cache
+def _runs_pattern() -> re.Pattern[str]:
+    latin = "".join(re.escape(chr(code)) for code in sorted(_fonts()))
+    return re.compile(f"([{latin}]+)|([^{latin}]+)")
+
+
+def _font_runs(text: str) -> list[tuple[str, str]]:
+    """The text cut where its font changes: (font, run), the Latin font wherever it has the characters."""
+    return [
+        (_LATIN if found.lastindex == 1 else _CJK, found.group()) for found in _runs_pattern().finditer(text)
+    ]
 
 
 def _tokens(text: str) -> list[str]:
@@ -312,7 +348,7 @@ def _break_lines(text: str, size: float, width: float) -> list[str]:
     lines: list[str] = []
     line, used = "", 0.0
     for unit in _tokens(text):
-        unit_width = sum(_char_width(char, size)[1] for char in unit)
+        unit_width = _text_width(unit, size)
         if line and used + unit_width > width:
             lines.append(line.rstrip())
             line, used = "", 0.0
@@ -378,11 +414,8 @@ class _TextLines:
                 canvas = self.canv
                 y = len(self.lines) * self.leading + self.space_after - self.size
                 for line in self.lines:
-                    runs = [
-                        (font, "".join(chars))
-                        for font, chars in groupby(line, key=lambda char: _char_width(char, self.size)[0])
-                    ]
-                    line_width = sum(_char_width(char, self.size)[1] for char in line)
+                    runs = _font_runs(line)
+                    line_width = _text_width(line, self.size)
                     x = self.width - line_width if self.align == "right" else 0.0
                     text = canvas.beginText(x, y)
                     for font, run in runs:
@@ -456,8 +489,7 @@ class _Schedule:
                 for lines_of_cell, width in zip(self.header, self.widths, strict=True):
                     y = height - 2 - _CELL_SIZE
                     for line in lines_of_cell:
-                        for font, run in ((f, "".join(c)) for f, c in groupby(line, key=lambda ch: _char_width(
-                                ch, _CELL_SIZE)[0])):  # fmt: skip
+                        for font, run in _font_runs(line):
                             text.setFont(font, _CELL_SIZE)
                             text.setTextOrigin(left + _CELL_PADDING, y)
                             text.textOut(run)
@@ -489,10 +521,6 @@ def _cell(value: str, width: float) -> object:
     if all(ord(char) in latin for char in value) and stringWidth(value, _LATIN, 9) < width - 12:
         return value
     return _TextLines(value, 9, 12)
-
-
-def _text_width(text: str, size: float = 9) -> float:
-    return sum(_char_width(char, size)[1] for char in text)
 
 
 def _widest_unit(text: str) -> float:
@@ -611,11 +639,7 @@ def _numbered_canvas() -> type:
             """Chinese in the Chinese font, digits in the Latin one (the Chinese font has no Latin digits)."""
             from reportlab.pdfbase.pdfmetrics import stringWidth
 
-            latin = _fonts()
-            runs = [
-                (_CJK if in_cjk else _LATIN, "".join(chars))
-                for in_cjk, chars in groupby(text, key=lambda char: ord(char) not in latin)
-            ]
+            runs = _font_runs(text)
             left = x - sum(stringWidth(run, font, 9) for font, run in runs) / 2
             for font, run in runs:
                 self.setFont(font, 9)

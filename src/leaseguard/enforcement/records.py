@@ -9,12 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import mimetypes
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, text, update
+from sqlalchemy import Connection, Engine, insert, or_, select, text, update
 
 from leaseguard.evidence import NewRecord, Provenance, append_records
 from leaseguard.evidence.checkpoint import NoteSigner
@@ -119,18 +119,32 @@ def documents_on_record(
     connection: Connection, lessor: str, contract_no: str, asset_ids: Sequence[str]
 ) -> list[DocumentOnFile]:
     """The lessor's documents of the contract and of its assets, in the order they were deposited."""
-    about = Document.contract_no == contract_no
-    if asset_ids:
-        about = about | Document.asset_id.in_(list(asset_ids))
+    return documents_of_contracts(connection, lessor, {contract_no: asset_ids}).get(contract_no, [])
+
+
+def documents_of_contracts(
+    connection: Connection, lessor: str, assets_by_contract: Mapping[str, Sequence[str]]
+) -> dict[str, list[DocumentOnFile]]:
+    """`documents_on_record` for many contracts (each with its assets' ids) in one query, by contract."""
+    if not assets_by_contract:
+        return {}
+    asset_ids = [a for ids in assets_by_contract.values() for a in ids]
+    about = or_(Document.contract_no.in_(list(assets_by_contract)), Document.asset_id.in_(asset_ids))
     rows = connection.execute(
         select(Document.__table__).where(Document.lessor == lessor, about).order_by(Document.evidence_index)
     ).all()
     leaves = _leaves(connection, [int(d.evidence_index) for d in rows])
-    return [
-        DocumentOnFile(d.lessor, d.contract_no or None, d.asset_id or None, d.kind, d.title, d.source, d.pages,
-                       d.file_name, d.sha256, int(d.evidence_index), leaves.get(int(d.evidence_index), ""))
-        for d in rows
-    ]  # fmt: skip
+    contract_of_asset = {a: no for no, ids in assets_by_contract.items() for a in ids}
+    found: dict[str, list[DocumentOnFile]] = {}
+    for d in rows:
+        document = DocumentOnFile(
+            d.lessor, d.contract_no or None, d.asset_id or None, d.kind, d.title, d.source, d.pages, d.file_name,
+            d.sha256, int(d.evidence_index), leaves.get(int(d.evidence_index), ""),
+        )  # fmt: skip
+        owners = {d.contract_no, contract_of_asset.get(d.asset_id or "")} & assets_by_contract.keys()
+        for owner in sorted(owners):
+            found.setdefault(owner, []).append(document)
+    return found
 
 
 # --- recording --------------------------------------------------------------------------------------------

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, Engine, insert, select, text, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, text, update
 
 from leaseguard.enforcement.claims import ACCELERATION, Claim, ClaimInput, compute_claim
 from leaseguard.enforcement.rules import ClaimRules
@@ -17,7 +18,7 @@ from leaseguard.enforcement.tracking import OPENED, PastEvent, check_event
 from leaseguard.evidence import NewRecord, Provenance, append_records
 from leaseguard.evidence.checkpoint import NoteSigner
 from leaseguard.evidence.models import canonical_json
-from leaseguard.portfolio.positions import SCHEDULE_LINE_COLUMNS, contract_instalments, read_contract
+from leaseguard.portfolio.positions import SCHEDULE_LINE_COLUMNS, contract_instalments, read_contracts
 from leaseguard.store.db import as_date
 from leaseguard.store.models import CaseEvent, EnforcementCase
 
@@ -84,55 +85,92 @@ class ContractOnFile:
 def read_contract_on_file(
     engine: Engine, contract_no: str, day: dt.date, *, lessor: str | None = None
 ) -> ContractOnFile:
-    found = read_contract(engine, contract_no)
+    found = read_contracts_on_file(engine, [contract_no], day, lessor=lessor).get(contract_no)
     if found is None:
         raise UnknownContractError(f"contract {contract_no} is not in the store")
-    contracts, payments, lines = found
+    if isinstance(found, ValueError):
+        raise found
+    return found
+
+
+def read_contracts_on_file(
+    engine: Engine, contract_nos: Sequence[str], day: dt.date, *, lessor: str | None = None
+) -> dict[str, ContractOnFile | ValueError]:
+    """Contracts as the store holds them for enforcement, in a few queries for the lot: each found contract
+    (of `lessor`, when given) maps to its file or to the error in its optional columns; the others are absent."""
+    contracts, payments, lines = read_contracts(engine, contract_nos)
+    if contracts.is_empty():
+        return {}
+    wanted = {"nos": contracts["contract_no"].to_list()}
     with engine.connect() as connection:
-        owner, extra, lessee_name, lessee_type = connection.execute(
-            text("select lessor, extra, lessee_name, lessee_type from contracts where contract_no = :no"),
-            {"no": contract_no},
-        ).one()
-        if lessor is not None and owner != lessor:
-            raise UnknownContractError(f"contract {contract_no} is not in the store")
+        rows = connection.execute(
+            text(
+                "select contract_no, lessor, extra, lessee_name, lessee_type from contracts where contract_no in :nos"
+            ).bindparams(bindparam("nos", expanding=True)),
+            wanted,
+        ).all()
         values = connection.execute(
             text(
-                "select v.asset_id, v.valuation_date, v.disposal_value_fen from valuations v join assets a "
-                "on a.lessor = v.lessor and a.asset_id = v.asset_id where a.contract_no = :no and a.lessor = :lessor"
-            ),
-            {"no": contract_no, "lessor": owner},
+                "select a.contract_no, a.lessor, v.asset_id, v.valuation_date, v.disposal_value_fen from assets a "
+                "join valuations v on v.lessor = a.lessor and v.asset_id = a.asset_id where a.contract_no in :nos"
+            ).bindparams(bindparam("nos", expanding=True)),
+            wanted,
         ).all()
-    latest: dict[str, tuple[dt.date, int]] = {}
-    for asset_id, valued_on, value in values:
-        valued = as_date(valued_on)
-        if valued <= day and (asset_id not in latest or latest[asset_id][0] < valued):
-            latest[str(asset_id)] = (valued, int(value))
-    data = extra_fields(extra)
-    clauses = _contract_clauses(data, contract_no)
+    owners = {str(row[0]): row[1] for row in rows}
+    latest: dict[str, dict[str, tuple[dt.date, int]]] = {}
+    for contract_no, asset_lessor, asset_id, valued_on, value in values:
+        if asset_lessor != owners.get(contract_no):  # another lessor's asset under the same contract number
+            continue
+        valued, of_contract = as_date(valued_on), latest.setdefault(str(contract_no), {})
+        if valued <= day and (asset_id not in of_contract or of_contract[asset_id][0] < valued):
+            of_contract[str(asset_id)] = (valued, int(value))
     built = contract_instalments(
         contracts.with_row_index("contract").with_columns(pl.col("contract").cast(pl.Int64)),
         lines if lines.height else pl.DataFrame(schema=SCHEDULE_LINE_COLUMNS),
-    ).sort("number")
-    terms = contracts.row(0, named=True)
-    claim = ClaimInput(
-        contract_no=contract_no,
-        start_date=terms["start_date"],
-        principal_fen=int(terms["principal_fen"]),
-        deposit_fen=int(terms["deposit_fen"] or 0),
-        instalments=tuple(built.select("number", "due_date", "principal_fen", "interest_fen").iter_rows()),
-        payments=tuple(payments.select("paid_date", "amount_fen").iter_rows()),
-        asset_value_fen=sum(value for _, value in latest.values()) if latest else None,
-        penalty_daily_rate=clauses.penalty_daily_rate,
-        acceleration_allowed=clauses.acceleration_allowed,
-        annual_rate=Decimal(str(terms["annual_rate"])),
-        residual_value_fen=int(terms["residual_value_fen"] or 0),
-        title_at_end=clauses.title_at_end,
-        purchase_price_fen=clauses.purchase_price_fen,
     )
-    return ContractOnFile(
-        claim, str(owner), str(terms["lessee_id"]), str(lessee_name), str(lessee_type), int(terms["term_months"]),
-        data, latest,
-    )  # fmt: skip
+    numbers = contracts["contract_no"].to_list()
+    instalments: dict[str, list[tuple[int, dt.date, int, int]]] = {}
+    for contract, number, due, principal, interest in built.select(
+        "contract", "number", "due_date", "principal_fen", "interest_fen"
+    ).iter_rows():
+        instalments.setdefault(numbers[contract], []).append((number, due, principal, interest))
+    paid: dict[str, list[tuple[dt.date, int]]] = {}
+    for contract_no, paid_date, amount in payments.iter_rows():
+        paid.setdefault(contract_no, []).append((paid_date, amount))
+    on_row = {str(row[0]): row[1:] for row in rows}
+    found: dict[str, ContractOnFile | ValueError] = {}
+    for terms in contracts.iter_rows(named=True):
+        contract_no = terms["contract_no"]
+        owner, extra, lessee_name, lessee_type = on_row[contract_no]
+        if lessor is not None and owner != lessor:
+            continue
+        data = extra_fields(extra)
+        try:
+            clauses = _contract_clauses(data, contract_no)
+        except ValueError as error:
+            found[contract_no] = error
+            continue
+        appraised = latest.get(contract_no, {})
+        claim = ClaimInput(
+            contract_no=contract_no,
+            start_date=terms["start_date"],
+            principal_fen=int(terms["principal_fen"]),
+            deposit_fen=int(terms["deposit_fen"] or 0),
+            instalments=tuple(sorted(instalments.get(contract_no, []))),
+            payments=tuple(paid.get(contract_no, [])),
+            asset_value_fen=sum(value for _, value in appraised.values()) if appraised else None,
+            penalty_daily_rate=clauses.penalty_daily_rate,
+            acceleration_allowed=clauses.acceleration_allowed,
+            annual_rate=Decimal(str(terms["annual_rate"])),
+            residual_value_fen=int(terms["residual_value_fen"] or 0),
+            title_at_end=clauses.title_at_end,
+            purchase_price_fen=clauses.purchase_price_fen,
+        )
+        found[contract_no] = ContractOnFile(
+            claim, str(owner), str(terms["lessee_id"]), str(lessee_name), str(lessee_type),
+            int(terms["term_months"]), data, appraised,
+        )  # fmt: skip
+    return found
 
 
 def claim_input(engine: Engine, contract_no: str, day: dt.date, *, lessor: str | None = None) -> ClaimInput:

@@ -28,7 +28,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.feather as feather
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, bindparam, text
 
 from leaseguard.portfolio.allocation import (
     MICRO,
@@ -172,38 +172,60 @@ def read_book(engine: Engine) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]
 
 def read_contract(engine: Engine, contract_no: str) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame] | None:
     """One contract of the store as `read_book` gives the whole book (terms, payments, imported lines), or None."""
+    contracts, payments, schedule = read_contracts(engine, [contract_no])
+    return None if contracts.is_empty() else (contracts, payments, schedule)
+
+
+def read_contracts(
+    engine: Engine, contract_nos: Sequence[str]
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Some contracts of the store as `read_book` gives the whole book, in three queries: for a batch of case
+    files or claims, where reading the whole book would be waste and one contract at a time too slow."""
     columns = ", ".join(c for c in (*CONTRACT_COLUMNS, *OPTIONAL_CONTRACT_COLUMNS) if c != "annual_rate")
+    wanted = {"nos": list(dict.fromkeys(contract_nos))}
     with engine.connect() as connection:
         terms = connection.execute(
-            text(f"select {columns}, cast(annual_rate as text) from contracts where contract_no = :no"),
-            {"no": contract_no},
-        ).first()
-        if terms is None:
-            return None
+            text(f"select {columns}, cast(annual_rate as text) from contracts where contract_no in :nos "
+                 "order by contract_no").bindparams(bindparam("nos", expanding=True)),
+            wanted,
+        ).all()  # fmt: skip
         payments = connection.execute(
-            text("select paid_date, amount_fen from payments where contract_no = :no"), {"no": contract_no}
+            text(
+                "select contract_no, paid_date, amount_fen from payments where contract_no in :nos"
+            ).bindparams(bindparam("nos", expanding=True)),
+            wanted,
         ).all()
         lines = connection.execute(
             text(
-                "select number, due_date, principal_fen, interest_fen from schedule_lines where contract_no = :no"
-            ),
-            {"no": contract_no},
+                "select contract_no, number, due_date, principal_fen, interest_fen from schedule_lines "
+                "where contract_no in :nos"
+            ).bindparams(bindparam("nos", expanding=True)),
+            wanted,
         ).all()
-    row = dict(zip([*columns.split(", "), "annual_rate"], terms, strict=True))
-    for column in ("start_date", "first_due_date"):
-        if row[column] is not None:
-            row[column] = as_date(row[column])
-    row["annual_rate"] = str(row["annual_rate"])
-    row["residual_value_fen"] = row["residual_value_fen"] or 0
-    row["deposit_fen"] = row["deposit_fen"] or 0
-    contracts = pl.DataFrame([row], schema_overrides={"first_due_date": pl.Date, "start_date": pl.Date})
+    names = [*columns.split(", "), "annual_rate"]
+    rows = []
+    for found in terms:
+        row = dict(zip(names, found, strict=True))
+        for column in ("start_date", "first_due_date"):
+            if row[column] is not None:
+                row[column] = as_date(row[column])
+        row["annual_rate"] = str(row["annual_rate"])
+        row["residual_value_fen"] = row["residual_value_fen"] or 0
+        row["deposit_fen"] = row["deposit_fen"] or 0
+        rows.append(row)
+    contracts = pl.DataFrame(
+        rows or None,
+        schema=None if rows else dict.fromkeys(names, pl.String),
+        schema_overrides={"first_due_date": pl.Date, "start_date": pl.Date},
+        infer_schema_length=None,
+    )
     paid = pl.DataFrame(
-        [(contract_no, as_date(day), int(amount)) for day, amount in payments],
+        [(no, as_date(day), int(amount)) for no, day, amount in payments],
         schema={"contract_no": pl.String, "paid_date": pl.Date, "amount_fen": pl.Int64},
         orient="row",
     )
     schedule = pl.DataFrame(
-        [(contract_no, n, as_date(day), p, i) for n, day, p, i in lines],
+        [(no, n, as_date(day), p, i) for no, n, day, p, i in lines],
         schema=SCHEDULE_LINE_COLUMNS,
         orient="row",
     )
