@@ -26,11 +26,11 @@ from leaseguard.enforcement.complaint import (
     Party,
     case_problems,
     parse_guarantors,
-    yuan_text,
 )
 from leaseguard.enforcement.documents import Heading, PageBreak, Paragraph, TableBlock, Title, parse_markup
 from leaseguard.evidence.verifier import verify_bundle
 from leaseguard.ingest import import_paths
+from leaseguard.money import grouped_yuan
 from leaseguard.workspace import DATABASE_URL_ENV, HOME_ENV, Workspace, init_workspace
 
 LESSOR_USCC = "91310000MA1FL0L71J"  # check digit valid (stdnum.cn.uscc)
@@ -173,7 +173,7 @@ def test_case_files_for_the_defaulted_and_reasons_for_the_rest(
     claim_amount = claim["claim"]
     assert summary["K1"]["claim"] == claim_amount
     claim_fen = int(claim_amount.replace(",", "").replace(".", ""))
-    shown_amount = yuan_text(claim_fen)
+    shown_amount = grouped_yuan(claim_fen)
 
     words = _docx_text(folder / "complaint.docx")
     for expected in ("上海示例融资租赁有限公司", LESSOR_USCC, "赵董事", "北京甲机械有限公司", LESSEE_USCC,

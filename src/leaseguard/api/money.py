@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from leaseguard.money import yuan_text
+
 
 def yuan(fen: int) -> str:
-    """'1234.50' for 123450 fen; exact, since Decimal scales by a power of ten without rounding."""
-    return f"{Decimal(fen).scaleb(-2):.2f}"
+    """'1234.50' for 123450 fen (leaseguard.money's one formatter)."""
+    return yuan_text(fen)
 
 
 def optional_yuan(fen: int | None) -> str | None:
-    return None if fen is None else yuan(fen)
+    return None if fen is None else yuan_text(fen)
 
 
 def rate(value: Decimal) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import signal
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated
 
@@ -17,7 +16,7 @@ from leaseguard.analytics.rules import load_analytics_rules
 from leaseguard.classification.rules import CLASSES
 from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace, parse_day, progress_bar
 from leaseguard.enforcement.casefiles import NON_PERFORMING, SKIPPED, CaseFilesError, generate_case_files
-from leaseguard.enforcement.claims import ACCELERATION, REMEDIES, NotDefaultedError, claim_document, yuan
+from leaseguard.enforcement.claims import ACCELERATION, REMEDIES, NotDefaultedError, claim_document
 from leaseguard.enforcement.complaint import TemplateFieldError, checked_environment, copy_shipped_templates
 from leaseguard.enforcement.courts import CourtRulesError
 from leaseguard.enforcement.records import METHOD_LABELS, NoticeError, record_notice
@@ -33,6 +32,7 @@ from leaseguard.enforcement.service import (
 from leaseguard.enforcement.tracking import STAGE_LABELS, STAGES, CaseEventError, recovery_by
 from leaseguard.evidence import EvidenceError, log_settings
 from leaseguard.evidence.checkpoint import NoteSigner
+from leaseguard.money import MoneyError, grouped_yuan, parse_fen
 from leaseguard.workspace import Workspace
 
 cases_app = typer.Typer(
@@ -94,13 +94,13 @@ def claim(
     for header, justify in (("item", "left"), ("yuan", "right"), ("arithmetic", "left")):
         table.add_column(header, justify=justify)  # type: ignore[arg-type]
     for line in result.lines:
-        table.add_row(line.label, yuan(line.amount_fen), line.arithmetic)
-    table.add_row("诉请合计 claim", yuan(result.claim_fen), "")
-    table.add_row("合计 total with costs", yuan(result.total_fen), "")
+        table.add_row(line.label, grouped_yuan(line.amount_fen), line.arithmetic)
+    table.add_row("诉请合计 claim", grouped_yuan(result.claim_fen), "")
+    table.add_row("合计 total with costs", grouped_yuan(result.total_fen), "")
     console.print(table)
     for running in result.running:
         console.print(
-            f"另：以{running.base_label}{yuan(running.base_fen)}元为基数，按{running.standard}，"
+            f"另：以{running.base_label}{grouped_yuan(running.base_fen)}元为基数，按{running.standard}，"
             f"自{running.since}起计算至实际清偿之日止"
         )
     for note in result.notes:
@@ -135,7 +135,9 @@ def open_(
         fail(str(error))
     finally:
         engine.dispose()
-    console.print(f"case {case_id} opened for {contract_no} on {day}: claim {yuan(result.claim_fen)} yuan")
+    console.print(
+        f"case {case_id} opened for {contract_no} on {day}: claim {grouped_yuan(result.claim_fen)} yuan"
+    )
 
 
 @cases_app.command("event")
@@ -150,22 +152,20 @@ def event(
     """Record a step of a case and the money it recovered; steps only move forward."""
     day = parse_day(on, "--on")
     try:
-        amount = Decimal(recovered)
-    except InvalidOperation:
-        fail(f"--recovered {recovered!r} is not an amount in yuan")
-    if amount != amount.quantize(Decimal("0.01")):
-        fail(f"--recovered {recovered!r} has more than 2 decimals")
+        recovered_fen = parse_fen(recovered, where="--recovered")
+    except MoneyError as error:
+        fail(str(error))
     opened = open_workspace(workspace)
     signer = _signer(opened)
     engine = opened.engine()
     try:
-        add_event(engine, case_id, stage, day, int(amount * 100), note, signer=signer)
+        add_event(engine, case_id, stage, day, recovered_fen, note, signer=signer)
     except (CaseError, CaseEventError) as error:
         fail(str(error))
     finally:
         engine.dispose()
     console.print(
-        f"案件 {case_id}：{STAGE_LABELS.get(stage, stage)}（{stage}）{day}，回收 {yuan(int(amount * 100))} 元"
+        f"案件 {case_id}：{STAGE_LABELS.get(stage, stage)}（{stage}）{day}，回收 {grouped_yuan(recovered_fen)} 元"
     )
 
 
@@ -209,7 +209,7 @@ def report(
     overall = tables["lessor"]
     claimed, recovered = int(overall["claimed_fen"].sum()), int(overall["recovered_fen"].sum())
     console.print(
-        f"{cases.height:,} cases, claimed {yuan(claimed)}, recovered {yuan(recovered)} yuan "
+        f"{cases.height:,} cases, claimed {grouped_yuan(claimed)}, recovered {grouped_yuan(recovered)} yuan "
         f"({(recovered * 100 / claimed) if claimed else 0:.1f} %) → {out}"
     )
 

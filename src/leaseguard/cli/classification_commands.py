@@ -14,6 +14,7 @@ from leaseguard.classification.daily import DailyRunBusyError, run_days, stored_
 from leaseguard.classification.rules import CLASSES, SHIPPED, RuleSetError, load_rule_set
 from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace, parse_day, progress_bar
 from leaseguard.evidence import EvidenceError, log_settings
+from leaseguard.money import grouped_yuan, yuan_column
 from leaseguard.portfolio.allocation import Allocation, AllocationError
 from leaseguard.portfolio.positions import BookPositions
 
@@ -91,10 +92,10 @@ def daily(
     for klass in CLASSES:
         table.add_row(klass, *(f"{r.by_class.get(klass, 0):,}" for r in shown))
     table.add_row("changes of class", *(f"{r.changes:,}" for r in shown))
-    table.add_row("provisions (yuan)", *(f"{r.provisions_fen / 100:,.2f}" for r in shown))
-    table.add_row("general reserve (yuan)", *(f"{r.general_reserve_fen / 100:,.2f}" for r in shown))
+    table.add_row("provisions (yuan)", *(f"{grouped_yuan(r.provisions_fen)}" for r in shown))
+    table.add_row("general reserve (yuan)", *(f"{grouped_yuan(r.general_reserve_fen)}" for r in shown))
     table.add_row("overpaid contracts", *(f"{r.overpaid_contracts:,}" for r in shown))
-    table.add_row("overpaid (yuan)", *(f"{r.overpaid_fen / 100:,.2f}" for r in shown))
+    table.add_row("overpaid (yuan)", *(f"{grouped_yuan(r.overpaid_fen)}" for r in shown))
     table.add_row("reversed payments", *(f"{r.reversals:,}" for r in shown))
     table.add_row("assets never valued", *(f"{r.missing_valuations:,}" for r in shown))
     table.add_row("valuations stale", *(f"{r.stale_valuations:,}" for r in shown))
@@ -108,7 +109,7 @@ def daily(
     over_reversed = results[-1].over_reversed
     if over_reversed:
         listed = ", ".join(
-            f"{number} ({day}, {excess / 100:,.2f} yuan)" for number, day, excess in over_reversed[:5]
+            f"{number} ({day}, {grouped_yuan(excess)} yuan)" for number, day, excess in over_reversed[:5]
         )
         more = f" and {len(over_reversed) - 5:,} more" if len(over_reversed) > 5 else ""
         console.print(
@@ -118,7 +119,7 @@ def daily(
 
 
 def _yuan(column: str) -> pl.Expr:
-    return pl.format("{}.{}", pl.col(column) // 100, (pl.col(column) % 100).cast(pl.String).str.zfill(2))
+    return yuan_column(pl.col(column))
 
 
 def export(

@@ -26,6 +26,7 @@ from leaseguard.indicators.rules import load_risk_weights
 from leaseguard.indicators.rules import load_rule_set as load_indicator_rules
 from leaseguard.indicators.service import read_book, save_report
 from leaseguard.ingest import import_paths
+from leaseguard.money import grouped_yuan
 from leaseguard.registry.register import Register
 from leaseguard.registry.rules import load_rules
 from leaseguard.registry.screen import screen_register
@@ -176,7 +177,7 @@ def demo(
         non_performing = sum(day.by_class.get(c, 0) for c in ("substandard", "doubtful", "loss"))
         console.print(
             f"[bold]daily run[/] {BOOK_AS_OF}: {day.contracts:,} contracts, {non_performing:,} non-performing, "
-            f"provisions {day.provisions_fen / 100:,.2f} yuan → leaseguard book export --as-of {BOOK_AS_OF}"
+            f"provisions {grouped_yuan(day.provisions_fen)} yuan → leaseguard book export --as-of {BOOK_AS_OF}"
         )
         indicators_file = _file_indicators(workspace, engine, BOOK_AS_OF)
         case_files = _case_files(workspace, engine, BOOK_AS_OF)

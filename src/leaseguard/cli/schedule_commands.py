@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace, parse_day
+from leaseguard.money import grouped_yuan
 from leaseguard.portfolio.allocation import MICRO, Allocation, AllocationError
 from leaseguard.portfolio.positions import BookPositions, read_contract
 from leaseguard.portfolio.schedule import Instalment, internal_rate_of_return
 
 
 def _micro_yuan(micro: int) -> str:
-    return f"{(Decimal(micro) / (100 * MICRO)).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,}"
+    """Millionths of a fen, shown to the fen."""
+    return grouped_yuan(Decimal(micro) / MICRO)
 
 
 def schedule(
@@ -59,13 +61,13 @@ def schedule(
         paid_on = line["paid_in_full_on"]
         shown = "" if paid_on is None or paid_on > day else str(paid_on)
         table.add_row(
-            str(line["number"]), str(line["due_date"]), f"{line['principal_fen'] / 100:,.2f}",
-            f"{line['interest_fen'] / 100:,.2f}", f"{line['amount_fen'] / 100:,.2f}", shown,
+            str(line["number"]), str(line["due_date"]), f"{grouped_yuan(line['principal_fen'])}",
+            f"{grouped_yuan(line['interest_fen'])}", f"{grouped_yuan(line['amount_fen'])}", shown,
         )  # fmt: skip
         unpaid, accrued = int(state.unpaid_fen[k]), int(state.accrued_micro[k])
         if unpaid or accrued:
             arrears.add_row(
-                str(line["number"]), str(line["due_date"]), f"{unpaid / 100:,.2f}", _micro_yuan(accrued)
+                str(line["number"]), str(line["due_date"]), f"{grouped_yuan(unpaid)}", _micro_yuan(accrued)
             )
     console.print(table)
     if arrears.row_count:
@@ -73,13 +75,14 @@ def schedule(
     position = book.at(day).row(0, named=True)
     console.print(
         f"on {day}: {position['status']}, {position['dpd']} days past due, outstanding principal "
-        f"{position['outstanding_principal_fen'] / 100:,.2f} (yuan)"
+        f"{grouped_yuan(position['outstanding_principal_fen'])} (yuan)"
     )
     # One short line each, so a narrow terminal does not break a figure.
-    console.print(f"overdue rent {position['overdue_amount_fen'] / 100:,.2f} (yuan)")
+    console.print(f"overdue rent {grouped_yuan(position['overdue_amount_fen'])} (yuan)")
+    accrued_total = _micro_yuan(int(state.accrued_micro.sum()))
     console.print(
-        f"penalty {position['penalty_due_fen'] / 100:,.2f} (yuan; accrued {_micro_yuan(int(state.accrued_micro.sum()))}"
-        f", paid {state.penalty_paid_fen / 100:,.2f})"
+        f"penalty {grouped_yuan(position['penalty_due_fen'])} (yuan; accrued {accrued_total}"
+        f", paid {grouped_yuan(state.penalty_paid_fen)})"
     )
     as_instalments = [
         Instalment(n, due, principal, interest, 0, principal + interest, 0)
@@ -96,7 +99,7 @@ def schedule(
         return
     console.print(
         f"internal rate of return: {rate.nominal_annual:.4%} a year nominal, {rate.effective_annual:.4%} "
-        f"effective (deposit {terms['deposit_fen'] / 100:,.2f} held to the end)"
+        f"effective (deposit {grouped_yuan(terms['deposit_fen'])} held to the end)"
     )
 
 

@@ -22,9 +22,9 @@ from leaseguard.analytics.report import write_report
 from leaseguard.analytics.rules import load_analytics_rules
 from leaseguard.analytics.service import compute_analytics
 from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace, progress_bar
+from leaseguard.money import yuan_column
 from leaseguard.portfolio.allocation import Allocation, AllocationError
 from leaseguard.portfolio.schedule import add_months
-from leaseguard.synth.writer import yuan
 from leaseguard.warning.model import dump_model, fit_model, load_model
 from leaseguard.warning.rules import load_warning_rules
 from leaseguard.warning.service import WARNING_COLUMNS, backtest, compute_warnings, training_set
@@ -123,8 +123,8 @@ def warn(
     written = (
         warnings.select(WARNING_COLUMNS)
         .with_columns(
-            yuan(pl.col("overdue_amount_fen")).alias("overdue_amount_fen"),
-            yuan(pl.col("outstanding_principal_fen")).alias("outstanding_principal_fen"),
+            yuan_column(pl.col("overdue_amount_fen")).alias("overdue_amount_fen"),
+            yuan_column(pl.col("outstanding_principal_fen")).alias("outstanding_principal_fen"),
         )
         .rename(
             {"overdue_amount_fen": "overdue_amount", "outstanding_principal_fen": "outstanding_principal"}

@@ -41,7 +41,6 @@ from leaseguard.enforcement.claims import (
     RemedyUnavailableError,
     claim_document,
     compute_claim,
-    yuan,
 )
 from leaseguard.enforcement.complaint import (
     PRESERVATION_TEMPLATE,
@@ -78,6 +77,7 @@ from leaseguard.evidence import NewRecord, Provenance, append_records
 from leaseguard.evidence.bundle import export_bundle
 from leaseguard.evidence.checkpoint import NoteSigner
 from leaseguard.evidence.models import canonical_json
+from leaseguard.money import grouped_yuan, yuan_decimal
 from leaseguard.store.db import as_date
 from leaseguard.store.models import EnforcementCase
 
@@ -131,8 +131,8 @@ class CaseOutcome:
             "class": self.asset_class or "", "status": self.status, "reason": self.reason,
             "remedy": REMEDY_LABELS.get(self.remedy, ""), "court": self.court,
             "missing": "、".join(f"{name}（待补）" for name in self.missing), "notes": "；".join(self.notes),
-            "claim": "" if self.claim_fen is None else yuan(self.claim_fen),
-            "total_with_costs": "" if self.total_fen is None else yuan(self.total_fen),
+            "claim": "" if self.claim_fen is None else grouped_yuan(self.claim_fen),
+            "total_with_costs": "" if self.total_fen is None else grouped_yuan(self.total_fen),
             "case_id": self.case_id or "", "evidence_index": "" if self.evidence_index is None else self.evidence_index,
             "folder": self.folder.name if self.folder else "",
         }  # fmt: skip
@@ -635,7 +635,7 @@ def write_summary(out: Path, outcomes: Sequence[CaseOutcome]) -> tuple[Path, Pat
         for column in SUMMARY_COLUMNS:
             if column in money:
                 fen = getattr(outcome, money[column])
-                values.append(None if fen is None else fen / 100)
+                values.append(yuan_decimal(fen))
             elif column == "status":
                 values.append(STATUS_LABELS.get(row[column], row[column]))
             else:

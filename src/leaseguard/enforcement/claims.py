@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from leaseguard.enforcement.rules import ClaimRules, Tier
+from leaseguard.money import grouped_yuan as yuan
 from leaseguard.portfolio.allocation import MICRO, ContractState
 from leaseguard.portfolio.positions import contract_on_day
 
@@ -114,11 +115,6 @@ class Claim:
 
     def line(self, item: str) -> ClaimLine | None:
         return next((line for line in self.lines if line.item == item), None)
-
-
-def yuan(fen: int) -> str:
-    sign = "-" if fen < 0 else ""
-    return f"{sign}{abs(fen) // 100:,}.{abs(fen) % 100:02d}"
 
 
 def claim_document(claim: Claim) -> dict[str, object]:
@@ -490,7 +486,10 @@ def _liquidated_damages(
     damages = _round(basis * rules.liquidated_damages_rate)
     rate = _percent(rules.liquidated_damages_rate)
     return ClaimLine(
-        "liquidated_damages", "违约金", damages, f"{basis_text} {yuan(basis)} × {rate} = {yuan(damages)}"
+        "liquidated_damages",
+        "违约金",
+        damages,
+        f"{basis_text} {yuan(basis)} × {rate} = {yuan(damages)}",
     )
 
 

@@ -16,7 +16,8 @@ from typing import Any
 import jinja2
 from stdnum.cn import ric, uscc
 
-from leaseguard.enforcement.claims import Claim, yuan
+from leaseguard.enforcement.claims import Claim
+from leaseguard.money import grouped_yuan
 
 SHIPPED_TEMPLATES = Path(__file__).resolve().parents[1] / "defaults" / "enforcement" / "templates"
 COMPLAINT_TEMPLATE = "complaint.md.j2"
@@ -259,14 +260,6 @@ def cn_date(value: dt.date | None) -> str:
     return "" if value is None else f"{value.year}年{value.month}月{value.day}日"
 
 
-def yuan_text(fen: int | None) -> str:
-    """Thousands-separated yuan, as Chinese court documents write amounts."""
-    if fen is None:
-        return ""
-    whole, cents = divmod(abs(fen), 100)
-    return f"{'-' if fen < 0 else ''}{whole:,}.{cents:02d}"
-
-
 def percent(rate: Decimal) -> str:
     return f"{(rate * 100).normalize():f}%"
 
@@ -281,7 +274,7 @@ def template_environment(folder: Path | None = None) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    environment.filters.update(yuan=yuan_text, plain_yuan=yuan, cn_date=cn_date, percent=percent)
+    environment.filters.update(yuan=grouped_yuan, plain_yuan=grouped_yuan, cn_date=cn_date, percent=percent)
     return environment
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -17,6 +16,8 @@ from typing import Any
 
 import yaml
 from stdnum.cn import ric, uscc
+
+from leaseguard.money import MoneyError, grouped_yuan, parse_fen
 
 MUNICIPALITIES = ("11", "12", "31", "50")  # 北京 天津 上海 重庆: districts directly under the province level
 _SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "省", "市")
@@ -189,7 +190,9 @@ def _intermediate_court(code: str, rules: CourtRules) -> str | None:
 
 
 def _yuan_text(fen: int) -> str:
-    return f"{fen // 100:,}元" if fen % 100 == 0 else f"{fen / 100:,.2f}元"
+    return (
+        grouped_yuan(fen).removesuffix(".00") + "元"
+    )  # a threshold as the rule writes it: 5,000万 as 50,000,000元
 
 
 def choose_court(
@@ -256,12 +259,12 @@ def choose_court(
 
 def _fen(value: Any, where: str) -> int:
     try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        raise CourtRulesError(f"{where}: {value!r} is not an amount in yuan") from None
-    if not amount.is_finite() or amount <= 0:
+        fen = parse_fen(value, where=where, negative=True)  # refused below with the wording of this file
+    except MoneyError as error:
+        raise CourtRulesError(str(error)) from None
+    if fen <= 0:
         raise CourtRulesError(f"{where}: {value!r} must be a positive amount in yuan")
-    return int(amount * 100)
+    return fen
 
 
 def _names(data: Any, where: str) -> dict[str, str]:

@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from leaseguard.money import MoneyError, parse_fen
 from leaseguard.portfolio.allocation import Allocation, AllocationError
 
 
@@ -78,10 +79,11 @@ def _decimal(value: Any, where: str, *, low: Decimal = Decimal(0), high: Decimal
 
 
 def _fen(value: Any, where: str) -> int:
-    yuan = _decimal(value, where)
-    if yuan != yuan.quantize(Decimal("0.01")):
-        raise ClaimRulesError(f"{where}: {value!r} has more than 2 decimals")
-    return int(yuan * 100)
+    _decimal(value, where)  # the same wording as every number of the file for one that is not an amount
+    try:
+        return parse_fen(value, where=where)
+    except MoneyError as error:
+        raise ClaimRulesError(str(error)) from None
 
 
 def _choice(value: Any, where: str, choices: tuple[str, ...]) -> str:

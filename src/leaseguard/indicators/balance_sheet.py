@@ -21,13 +21,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from leaseguard.indicators.quantities import ITEMS, TOTAL_ASSETS_PARTS
+from leaseguard.money import MoneyError, grouped_yuan, parse_fen, yuan_text
 
 
 class BalanceSheetError(ValueError):
@@ -88,22 +88,10 @@ class BalanceSheet:
 
 def to_fen(value: Any, where: str) -> int:
     """Yuan with at most 2 decimals → fen, exactly; a float is read through its shortest decimal form."""
-    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
-        raise BalanceSheetError(f"{where}: {value!r} is not an amount in yuan")
     try:
-        amount = Decimal(str(value).strip().replace(",", ""))
-    except InvalidOperation:
-        raise BalanceSheetError(f"{where}: {value!r} is not an amount in yuan") from None
-    if not amount.is_finite():
-        raise BalanceSheetError(f"{where}: {value!r} is not an amount in yuan")
-    fen = amount.scaleb(2)
-    if fen != fen.to_integral_value():
-        raise BalanceSheetError(f"{where}: {value!r} has more than 2 decimals")
-    return int(fen)
-
-
-def _yuan(fen: int) -> str:
-    return f"{Decimal(fen).scaleb(-2):,.2f}"
+        return parse_fen(value, where=where, negative=True)
+    except MoneyError as error:
+        raise BalanceSheetError(str(error)) from None
 
 
 def consistency_problems(items: dict[str, int]) -> list[str]:
@@ -120,15 +108,15 @@ def consistency_problems(items: dict[str, int]) -> list[str]:
             parts = sum(items.get(p, 0) for p in TOTAL_ASSETS_PARTS)
             if parts != items["total_assets"]:
                 problems.append(
-                    f"total_assets {_yuan(items['total_assets'])} is not the sum of its parts "
-                    f"{' + '.join(TOTAL_ASSETS_PARTS)} = {_yuan(parts)}"
+                    f"total_assets {grouped_yuan(items['total_assets'])} is not the sum of its parts "
+                    f"{' + '.join(TOTAL_ASSETS_PARTS)} = {grouped_yuan(parts)}"
                 )
     if {"total_assets", "total_liabilities", "net_assets"} <= items.keys():
         difference = items["total_assets"] - items["total_liabilities"]
         if difference != items["net_assets"]:
             problems.append(
-                f"net_assets {_yuan(items['net_assets'])} is not total_assets − total_liabilities "
-                f"= {_yuan(difference)}"
+                f"net_assets {grouped_yuan(items['net_assets'])} is not total_assets − total_liabilities "
+                f"= {grouped_yuan(difference)}"
             )
     if "government_bonds" in items and items["government_bonds"] > items.get("other_assets", 0) + items.get(
         "fixed_income_investments", 0
@@ -220,17 +208,14 @@ def read_balance_sheet(path: Path, *, draft: bool = False) -> BalanceSheet:
 def write_balance_sheet(sheet: BalanceSheet, path: Path) -> None:
     """Write `sheet` in the file format above (amounts as yuan strings with 2 decimals)."""
 
-    def yuan(fen: int) -> str:
-        return f"{Decimal(fen).scaleb(-2):.2f}"
-
     data = {
         "lessor": sheet.lessor,
         "as_of": sheet.as_of.isoformat(),
         "currency": "CNY",
-        "items": {k: yuan(v) for k, v in sheet.items.items()},
+        "items": {k: yuan_text(v) for k, v in sheet.items.items()},
         "shareholders": [
-            {"id": s.id, "name": s.name, "paid_in_contribution": yuan(s.paid_in_contribution_fen),
-             "other_exposure": yuan(s.other_exposure_fen),
+            {"id": s.id, "name": s.name, "paid_in_contribution": yuan_text(s.paid_in_contribution_fen),
+             "other_exposure": yuan_text(s.other_exposure_fen),
              **({"related_parties": list(s.related_parties)} if s.related_parties else {})}
             for s in sheet.shareholders
         ],

@@ -18,6 +18,7 @@ from openpyxl.styles import Font, PatternFill
 
 from leaseguard.indicators.engine import IndicatorReport, IndicatorResult
 from leaseguard.indicators.service import report_json
+from leaseguard.money import yuan_decimal, yuan_text
 
 FORMATS = ("json", "html", "xlsx", "pdf")
 DRAFT_TEXT = "DRAFT — computed from incomplete or inconsistent data; not for filing"
@@ -33,7 +34,7 @@ def show_value(result: IndicatorResult, value: Decimal | None) -> str:
 
 
 def show_yuan(fen: Decimal | None) -> str:
-    return "—" if fen is None else f"{round(fen / 100, 2):,.2f}"
+    return yuan_text(fen, grouped=True, missing="—")
 
 
 def write_json(report: IndicatorReport, out: Path) -> None:
@@ -111,9 +112,7 @@ def write_xlsx(report: IndicatorReport, out: Path) -> None:
             None if r.limit is None else float(r.limit), r.comparison,
             None if r.headroom is None else float(round(r.headroom, 6)), r.status,
             None if r.change is None else float(round(r.change, 6)),
-            None if r.numerator is None else float(round(r.numerator / 100, 2)),
-            None if r.denominator is None else float(round(r.denominator / 100, 2)),
-            None if r.headroom_amount_fen is None else float(round(r.headroom_amount_fen / 100, 2)),
+            yuan_decimal(r.numerator), yuan_decimal(r.denominator), yuan_decimal(r.headroom_amount_fen),
             r.clause, r.verified, "; ".join(filter(None, [r.note, ", ".join(r.missing)])),
             None if r.buffered_limit is None else float(r.buffered_limit),
         ])  # fmt: skip
@@ -123,7 +122,7 @@ def write_xlsx(report: IndicatorReport, out: Path) -> None:
     contributors.append(["indicator", "rank", "id", "name", "exposure (yuan)"])
     for r in report.results:
         for rank, c in enumerate(r.contributors, start=1):
-            contributors.append([r.id, rank, c.key, c.name, float(Decimal(c.exposure_fen) / 100)])
+            contributors.append([r.id, rank, c.key, c.name, yuan_decimal(c.exposure_fen)])
     book.save(out)
 
 

@@ -22,6 +22,7 @@ from leaseguard.evidence import NewRecord, Provenance, append_records
 from leaseguard.evidence.checkpoint import NoteSigner
 from leaseguard.evidence.models import canonical_json
 from leaseguard.indicators.engine import BOOK_SCHEMA, IndicatorReport, IndicatorResult
+from leaseguard.money import yuan_decimal
 from leaseguard.store.models import BookRun, Lessor
 from leaseguard.store.models import IndicatorReport as ReportRow
 
@@ -102,15 +103,13 @@ def result_json(result: IndicatorResult) -> dict[str, Any]:
         "value": _number(result.value, 6),
         "limit": _number(result.limit, 6),
         "status": result.status,
-        "numerator": _number(None if result.numerator is None else result.numerator / 100, 2),
-        "denominator": _number(None if result.denominator is None else result.denominator / 100, 2),
+        "numerator": _number(yuan_decimal(result.numerator), 2),
+        "denominator": _number(yuan_decimal(result.denominator), 2),
         "comparison": result.comparison,
         "unit": result.unit,
         "group": result.group,
         "headroom": _number(result.headroom, 6),
-        "headroom_amount": _number(
-            None if result.headroom_amount_fen is None else result.headroom_amount_fen / 100, 2
-        ),
+        "headroom_amount": _number(yuan_decimal(result.headroom_amount_fen), 2),
         "change": _number(result.change, 6),
         "buffered_limit": _number(result.buffered_limit, 6),
         "clause": result.clause,
@@ -118,7 +117,7 @@ def result_json(result: IndicatorResult) -> dict[str, Any]:
         "note": result.note,
         "missing": list(result.missing),
         "top_contributors": [
-            {"id": c.key, "name": c.name, "exposure": _number(Decimal(c.exposure_fen) / 100, 2)}
+            {"id": c.key, "name": c.name, "exposure": _number(yuan_decimal(c.exposure_fen), 2)}
             for c in result.contributors
         ],
     }

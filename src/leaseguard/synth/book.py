@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from leaseguard.money import yuan_column
 from leaseguard.synth.catalog import CATALOG, DEPRECIATION_PER_YEAR, INDUSTRIES, LESSORS, MODEL_YEAR_CODES
 from leaseguard.synth.contracts import Book, days, draw_contracts, issue_identifiers, take
 from leaseguard.synth.fraud import Case, inject_duplicates, inject_inflated_invoices, inject_reused_invoices
@@ -32,7 +33,6 @@ from leaseguard.synth.writer import (
     file_paths,
     text,
     write,
-    yuan,
 )
 
 Progress = Callable[[str, int, int], None]
@@ -148,7 +148,7 @@ def generate_book(
             "contract_no": book["contract_no"][payments.contract],
             "paid_date": payments.paid_date,
             "amount": payments.amount_fen,
-        }).with_columns(yuan(pl.col("amount")).alias("amount")),
+        }).with_columns(yuan_column(pl.col("amount")).alias("amount")),
         files["payments"],
     )  # fmt: skip
     write(valuations, files["valuations"])
@@ -223,7 +223,7 @@ def _valuations(
             "valuation_date": date,
             "disposal_value": value,
         }
-    ).with_columns(yuan(pl.col("disposal_value")).alias("disposal_value"))
+    ).with_columns(yuan_column(pl.col("disposal_value")).alias("disposal_value"))
 
 
 def _contract_frame(book: Book, lessees: Lessees, codes: np.ndarray, parties: Parties) -> pl.DataFrame:
@@ -263,7 +263,7 @@ def _contract_frame(book: Book, lessees: Lessees, codes: np.ndarray, parties: Pa
                 "penalty_daily_rate": np.where(np.arange(len(who)) % 5 == 4, "", "0.0005"),
             }
         )
-        .with_columns(yuan(pl.col(c)).alias(c) for c in ("principal", "residual_value", "deposit"))
+        .with_columns(yuan_column(pl.col(c)).alias(c) for c in ("principal", "residual_value", "deposit"))
         .select(CONTRACT_COLUMNS)
     )
 
@@ -295,7 +295,7 @@ def _asset_frame(book: Book, lessees: Lessees, codes: np.ndarray, parties: Parti
                 "location": parties.location,
             }
         )
-        .with_columns(yuan(pl.col("invoice_amount")).alias("invoice_amount"))
+        .with_columns(yuan_column(pl.col("invoice_amount")).alias("invoice_amount"))
         .select(ASSET_COLUMNS)
     )
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from leaseguard.money import yuan_text
 from leaseguard.registry.normalize import OCR_CONFUSABLE_GROUPS, ocr_fold
 from leaseguard.synth.contracts import Book, append, days, purchase_contract_numbers, take
 from leaseguard.synth.lessees import Lessees, add_affiliates
@@ -267,13 +268,9 @@ def inject_inflated_invoices(
                 row,
                 None,
                 "invoice_amount",
-                yuan(original),
-                yuan(inflated),
+                yuan_text(original),
+                yuan_text(inflated),
                 f"x{inflated / original:.2f}",
             )
         )
     return cases
-
-
-def yuan(fen: int) -> str:
-    return f"{fen // 100}.{fen % 100:02d}"

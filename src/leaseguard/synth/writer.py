@@ -27,13 +27,6 @@ GROUND_TRUTH_COLUMNS = (
 )  # fmt: skip
 
 
-def yuan(fen: pl.Expr) -> pl.Expr:
-    """Integer fen as yuan with two decimals: 12345670 -> "123456.70", -5 -> "-0.05"."""
-    size = fen.abs()
-    text = (size // 100).cast(pl.String) + "." + (size % 100).cast(pl.String).str.zfill(2)
-    return pl.when(fen < 0).then("-" + text).otherwise(text)
-
-
 def text(values: np.ndarray) -> pl.Series:
     """A string column in which the empty string means "no value" (written as an empty field)."""
     series = pl.Series(values.tolist() if values.dtype == object else values, dtype=pl.String)
