@@ -41,9 +41,8 @@ class CheckApi:
         return self.client.post("/v1/assets/check", json=body, headers={"X-API-Key": key})
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[CheckApi]:
-    url = migrated_store(request, tmp_path_factory.mktemp("check"))
+def _seed(url: str) -> tuple[str, str]:
+    """Two lessors, ALPHA financing a registered truck; their analysts' API keys."""
     engine = create_store_engine(url)
     with session_factory(engine)() as session, session.begin():
         add_lessor(session, "ALPHA", "甲融资租赁有限公司")
@@ -86,6 +85,13 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
         alpha = create_key(session, lessor="ALPHA", role="analyst").key
         beta = create_key(session, lessor="BETA", role="analyst").key
     engine.dispose()
+    return alpha, beta
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[CheckApi]:
+    url = migrated_store(request, tmp_path_factory.mktemp("check"))
+    alpha, beta = _seed(url)
     signer = NoteSigner("leaseguard.test/checks", Ed25519PrivateKey.generate())
     with (
         running(create_app(url, evidence_signer=signer)) as base,
@@ -216,3 +222,42 @@ def test_the_record_of_a_check_holds_only_what_the_asker_was_shown(api: CheckApi
     finally:
         engine.dispose()
     assert all("asset_id" not in match for match in row.matches)
+
+
+def test_the_cli_prints_the_body_the_api_returns(tmp_path: Path) -> None:
+    """One job, one answer: `leaseguard assets check --json` and POST /v1/assets/check give the same JSON for
+    the same asset and lessor (only the check's own number, time and log index differ: each is a new check)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from leaseguard.cli.main import app
+    from leaseguard.evidence import log_settings
+    from leaseguard.workspace import HOME_ENV, init_workspace
+
+    opened = init_workspace(tmp_path / "ws")
+    _, beta = _seed(opened.database_url)
+    asked = {"vin": REGISTERED_VIN, "invoice_code": "044001900111", "invoice_no": "12345678",
+             "invoice_amount": "180000.00"}  # fmt: skip
+    with (
+        running(create_app(opened.database_url, evidence_signer=log_settings(opened).signer)) as base,
+        httpx.Client(base_url=base, timeout=30) as client,
+    ):
+        from_api = client.post("/v1/assets/check", json=asked, headers={"X-API-Key": beta})
+    assert from_api.status_code == 200, from_api.text
+    result = CliRunner().invoke(
+        app,
+        ["assets", "check", "--lessor", "BETA", "--vin", REGISTERED_VIN, "--invoice-code", "044001900111",
+         "--invoice-no", "12345678", "--invoice-amount", "180000.00", "--json", "-w", str(opened.root)],
+        env={HOME_ENV: ""},
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    from_cli, answer = json.loads(result.output), from_api.json()
+    assert sorted(from_cli) == sorted(answer)
+    own = ("check_id", "checked_at", "evidence_index")
+    assert {k: v for k, v in from_cli.items() if k not in own} == {
+        k: v for k, v in answer.items() if k not in own
+    }
+    assert answer["verdict"] == "block" and answer["matches"] and SECRET_LESSEE not in result.output
+    assert from_cli["check_id"] == answer["check_id"] + 1 and from_cli["checked_at"].endswith("Z")
+    assert from_cli["evidence_index"] == answer["evidence_index"] + 1

@@ -198,3 +198,22 @@ def test_screen_needs_exactly_one_of_file_or_all(workspace: Workspace, arguments
     assert result.exit_code != 0
     assert len(result.output.strip().splitlines()) == 1
     assert "Traceback" not in result.output
+
+
+def test_a_check_the_log_cannot_take_is_one_line_and_nothing_is_recorded(workspace: Workspace) -> None:
+    """The workspace's signing origin changed after its log was started: the check is refused in one line, not
+    answered without its record (the first wave printed a traceback)."""
+    arguments = ["assets", "check", "--lessor", "L002", "--vin", valid_vin(107), "-w", str(workspace.root)]
+    assert runner.invoke(app, arguments).exit_code == 0
+    config = workspace.root / "leaseguard.yaml"
+    config.write_text(
+        config.read_text(encoding="utf-8") + "\nevidence:\n  origin: elsewhere.example/log\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, arguments)
+    assert result.exit_code == 1 and "another key or origin" in result.output
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) <= 3
+    engine = workspace.engine()
+    with session_factory(engine)() as session:
+        assert session.scalar(select(func.count()).select_from(AssetCheck)) == 1
+    engine.dispose()

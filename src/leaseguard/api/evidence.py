@@ -11,10 +11,10 @@ from pydantic import BaseModel, Field
 
 from leaseguard.api.deps import SessionDep, require
 from leaseguard.api.problems import ProblemError, problem_responses
-from leaseguard.api.timestamps import UtcDatetime
 from leaseguard.evidence import bundle, service
 from leaseguard.evidence.models import SignedCheckpoint, StoredRecord
 from leaseguard.tenancy import Action, Principal
+from leaseguard.timestamps import UtcDatetime
 
 router = APIRouter(prefix="/v1/evidence", tags=["evidence"], responses=problem_responses(401, 403, 422))
 CanRead = Annotated[Principal, Depends(require(Action.READ_EVIDENCE))]

@@ -10,10 +10,10 @@ from pydantic import BaseModel
 from leaseguard.api.deps import SessionDep, require
 from leaseguard.api.pagination import Page, encode_cursor, page_window
 from leaseguard.api.problems import problem_responses
-from leaseguard.api.timestamps import UtcDatetime
 from leaseguard.store.models import ImportRun
 from leaseguard.tenancy import Action, Principal, book
 from leaseguard.tenancy.book import Window
+from leaseguard.timestamps import UtcDatetime
 
 router = APIRouter(prefix="/v1/imports", tags=["imports"], responses=problem_responses(401, 403, 422))
 CanRead = Annotated[Principal, Depends(require(Action.READ_IMPORTS))]

@@ -17,7 +17,6 @@ from sqlalchemy import Engine, select
 
 from leaseguard.api.deps import require
 from leaseguard.api.problems import ProblemError, problem_responses
-from leaseguard.api.timestamps import UtcDatetime
 from leaseguard.indicators.balance_sheet import BalanceSheet, BalanceSheetError, to_fen
 from leaseguard.indicators.engine import (
     IndicatorReport,
@@ -42,6 +41,7 @@ from leaseguard.indicators.service import (
 from leaseguard.store.models import IndicatorReport as ReportRow
 from leaseguard.store.models import Lessor
 from leaseguard.tenancy import Action, Principal
+from leaseguard.timestamps import UtcDatetime
 
 router = APIRouter(
     prefix="/v1/indicators", tags=["indicators"], responses=problem_responses(401, 403, 404, 422)

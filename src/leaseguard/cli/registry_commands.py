@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated
 
@@ -12,18 +10,17 @@ import typer
 from rich.table import Table
 
 from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace, progress_bar
-from leaseguard.evidence import log_settings
+from leaseguard.evidence import EvidenceError, log_settings
 from leaseguard.ingest.kinds import ASSETS
 from leaseguard.ingest.reading import read_table
 from leaseguard.ingest.reports import FileProblem, FileReport, write_error_report
 from leaseguard.ingest.validation import DEFAULT_MAX_AMOUNT_YUAN, References, validate
+from leaseguard.money import MoneyError, parse_fen
 from leaseguard.registry.check import AssetFacts
 from leaseguard.registry.register import Register, load_registrations
 from leaseguard.registry.rules import load_rules
 from leaseguard.registry.screen import screen_file, screen_register, write_html_summary, write_summary
-from leaseguard.registry.service import record_check, shared_view
-from leaseguard.store.db import session_factory
-from leaseguard.store.models import Lessor
+from leaseguard.usecases.asset_check import UnknownLessorError, check_asset
 
 assets_app = typer.Typer(
     help="The ownership check: one asset before funding, or a whole book.", no_args_is_help=True
@@ -36,12 +33,9 @@ def _fen(amount: str | None) -> int | None:
     if amount is None:
         return None
     try:
-        value = Decimal(amount)
-    except InvalidOperation:
-        fail(f"--invoice-amount {amount!r} is not a number of yuan")
-    if value < 0 or value != value.quantize(Decimal("0.01")):
-        fail(f"--invoice-amount {amount!r} must be non-negative with at most 2 decimals")
-    return int(value * 100)
+        return parse_fen(amount, where="--invoice-amount")
+    except MoneyError as error:
+        fail(f"{error} (a non-negative amount of yuan with at most 2 decimals)")
 
 
 @assets_app.command("check")
@@ -85,44 +79,23 @@ def check(
     opened = open_workspace(workspace)
     engine = opened.engine()
     try:
-        with session_factory(engine)() as session, session.begin():
-            if session.get(Lessor, lessor) is None:
-                fail(f"lessor {lessor!r} is not registered (see `leaseguard lessors list`)")
-            register = Register.from_engine(engine, load_rules())
-            outcome = register.check(asked)
-            record = record_check(
-                session,
-                asked=asked,
-                outcome=outcome,
-                asked_by="cli",
-                channel="cli",
-                rules_version=register.rules.version,
-                signer=log_settings(opened).signer,
-            )
-            check_id = record.id
+        answer = check_asset(engine, asked, asked_by="cli", channel="cli", signer=log_settings(opened).signer)
+    except (UnknownLessorError, EvidenceError) as error:
+        fail(str(error))
     finally:
         engine.dispose()
-    views = [shared_view(m, lessor) for m in outcome.matches]
     if as_json:
-        answer = {
-            "check_id": check_id,
-            "verdict": outcome.verdict.value,
-            "findings": [
-                {"code": f.code, "verdict": f.verdict.value, "reason": f.reason} for f in outcome.findings
-            ],
-            "matches": views,
-        }
-        console.print_json(json.dumps(answer, default=str, ensure_ascii=False))
+        console.print_json(answer.model_dump_json())
         return
-    style = _VERDICT_STYLE[outcome.verdict.value]
+    style = _VERDICT_STYLE[answer.verdict]
     console.print(
-        f"verdict: [{style}]{outcome.verdict.value}[/]  (check #{check_id}, {len(register):,} registered)"
+        f"verdict: [{style}]{answer.verdict}[/]  (check #{answer.check_id}, {answer.register_size:,} registered)"
     )
-    for finding in outcome.findings:
+    for finding in answer.findings:
         console.print(f"  • {finding.reason}")
-    if views:
+    if answer.matches:
         table = Table("lessor", "registered", "financing", "match", "verdict", "reasons")
-        for view in views:
+        for view in answer.matches:
             table.add_row(
                 view["lessor"] + (" (own)" if view["own_book"] else ""),
                 str(view["registered_at"] or ""),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -12,10 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from leaseguard.api.deps import require
 from leaseguard.api.problems import ProblemError, problem_responses
-from leaseguard.api.timestamps import UtcDatetime
 from leaseguard.registry.check import AssetFacts
-from leaseguard.registry.service import CheckRecorder, CheckToRecord, RegisterCache, shared_view
+from leaseguard.registry.service import CheckRecorder, CheckToRecord, RegisterCache
 from leaseguard.tenancy import Action, Principal
+from leaseguard.usecases.asset_check import AssetCheckResponse, answer_of
 
 router = APIRouter(
     prefix="/v1/assets", tags=["ownership check"], responses=problem_responses(401, 403, 413, 422)
@@ -60,29 +60,6 @@ class AssetCheckRequest(BaseModel):
         return AssetFacts(lessor=lessor, invoice_amount_fen=amount, **values)
 
 
-class FindingOut(BaseModel):
-    code: str
-    verdict: str
-    field: str | None
-    reason: str
-
-
-class AssetCheckResponse(BaseModel):
-    check_id: int
-    checked_at: UtcDatetime
-    verdict: str = Field(description="clear, review or block")
-    reasons: list[str]
-    findings: list[FindingOut]
-    matches: list[dict[str, Any]] = Field(
-        description="Registrations that are, or may be, this asset. Another lessor's match shows only its lessor "
-        "code, registration date, whether its financing is active and the kind of match."
-    )
-    register_size: int
-    evidence_index: int | None = Field(
-        description="Index of this check in the evidence log (null when the server runs without a signing key)."
-    )
-
-
 async def _limit_body(request: Request) -> None:
     length = request.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > MAX_CHECK_BODY_BYTES:
@@ -107,17 +84,4 @@ async def check_asset_route(
         CheckToRecord(asked, outcome, principal.key_prefix, "api", register.rules.version)
     )
     recorded = await asyncio.wait_for(asyncio.wrap_future(submitted), RECORD_TIMEOUT_SECONDS)
-    views = [shared_view(m, principal.lessor) for m in outcome.matches]
-    return AssetCheckResponse(
-        check_id=recorded.check_id,
-        checked_at=recorded.asked_at,
-        verdict=outcome.verdict.value,
-        reasons=[f.reason for f in outcome.findings] + [r for view in views for r in view["reasons"]],
-        findings=[
-            FindingOut(code=f.code, verdict=f.verdict.value, field=f.field, reason=f.reason)
-            for f in outcome.findings
-        ],
-        matches=views,
-        register_size=len(register),
-        evidence_index=recorded.evidence_index,
-    )
+    return answer_of(outcome, recorded, principal.lessor, len(register))

@@ -1,0 +1,90 @@
+"""Check one asset before funding: `leaseguard assets check` and POST /v1/assets/check both end here, and
+both answer with `AssetCheckResponse` (the CLI's `--json` prints exactly the API's body)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy import Engine
+
+from leaseguard.evidence.checkpoint import NoteSigner
+from leaseguard.registry.check import AssetFacts, CheckOutcome
+from leaseguard.registry.register import Register
+from leaseguard.registry.rules import load_rules
+from leaseguard.registry.service import RecordedCheck, record_check, shared_view
+from leaseguard.store.db import session_factory
+from leaseguard.store.models import Lessor
+from leaseguard.timestamps import UtcDatetime
+
+
+class UnknownLessorError(LookupError):
+    """The asking lessor is not registered in the store."""
+
+
+class FindingOut(BaseModel):
+    code: str
+    verdict: str
+    field: str | None
+    reason: str
+
+
+class AssetCheckResponse(BaseModel):
+    check_id: int
+    checked_at: UtcDatetime
+    verdict: str = Field(description="clear, review or block")
+    reasons: list[str]
+    findings: list[FindingOut]
+    matches: list[dict[str, Any]] = Field(
+        description="Registrations that are, or may be, this asset. Another lessor's match shows only its lessor "
+        "code, registration date, whether its financing is active and the kind of match."
+    )
+    register_size: int
+    evidence_index: int | None = Field(
+        description="Index of this check in the evidence log (null when the server runs without a signing key)."
+    )
+
+
+def answer_of(
+    outcome: CheckOutcome, recorded: RecordedCheck, lessor: str, register_size: int
+) -> AssetCheckResponse:
+    """The answer to `lessor` for a recorded check: another lessor's match shows only what it may see."""
+    views = [shared_view(m, lessor) for m in outcome.matches]
+    return AssetCheckResponse(
+        check_id=recorded.check_id,
+        checked_at=recorded.asked_at,
+        verdict=outcome.verdict.value,
+        reasons=[f.reason for f in outcome.findings] + [r for view in views for r in view["reasons"]],
+        findings=[
+            FindingOut(code=f.code, verdict=f.verdict.value, field=f.field, reason=f.reason)
+            for f in outcome.findings
+        ],
+        matches=views,
+        register_size=register_size,
+        evidence_index=recorded.evidence_index,
+    )
+
+
+def check_asset(
+    engine: Engine, asked: AssetFacts, *, asked_by: str, channel: str, signer: NoteSigner | None = None
+) -> AssetCheckResponse:
+    """Check `asked` against every lessor's register and record the check (in the evidence log too, with a
+    `signer`) in one transaction. UnknownLessorError when the asking lessor is not registered."""
+    with session_factory(engine)() as session, session.begin():
+        if session.get(Lessor, asked.lessor) is None:
+            raise UnknownLessorError(
+                f"lessor {asked.lessor!r} is not registered (see `leaseguard lessors list`)"
+            )
+        register = Register.from_engine(engine, load_rules())
+        outcome = register.check(asked)
+        row = record_check(
+            session, asked=asked, outcome=outcome, asked_by=asked_by, channel=channel,
+            rules_version=register.rules.version, signer=signer,
+        )  # fmt: skip
+        recorded = RecordedCheck(row.id, _aware(row.asked_at), row.evidence_index)
+    return answer_of(outcome, recorded, asked.lessor, len(register))
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
