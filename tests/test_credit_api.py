@@ -292,3 +292,56 @@ def test_no_model_deployed_is_a_503(api: DecideApi) -> None:
             "/v1/applications/decide", json=application(CLEAN), headers={"X-API-Key": api.alpha}
         )
     assert response.status_code == 503 and response.json()["type"].endswith("no-credit-model")
+
+
+def test_the_cli_decides_what_the_api_decides(models: Path, tmp_path: Path) -> None:
+    """One job, one answer: the same application of the same lessor, decided on two identical stores, by
+    `leaseguard credit decide --out` and by POST /v1/applications/decide, gives the same JSON (only the
+    decision's own number and log index belong to its store)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from leaseguard.cli.main import app
+    from leaseguard.evidence import log_settings
+    from leaseguard.workspace import HOME_ENV, Workspace, init_workspace
+
+    def seeded(name: str) -> tuple[Workspace, str]:
+        opened = init_workspace(tmp_path / name)
+        engine = create_store_engine(opened.database_url)
+        with session_factory(engine)() as session, session.begin():
+            add_lessor(session, "ALPHA", "甲融资租赁有限公司")
+            session.flush()
+            session.add(_contract("ALPHA-1", "ALPHA", COMMITTED, TODAY - dt.timedelta(days=100)))
+            session.add(CreditApplication(lessor="ALPHA", applicant_id=COMMITTED, applied_on=TODAY - dt.timedelta(
+                days=3), source="log", created_at=dt.datetime.now(dt.UTC)))  # fmt: skip
+            key = create_key(session, lessor="ALPHA", role="analyst").key
+        engine.dispose()
+        return opened, key
+
+    asked = application(COMMITTED, application_id="SAME-1")
+    for_api, key = seeded("api")
+    served = create_app(
+        for_api.database_url, evidence_signer=log_settings(for_api).signer, credit_models=models
+    )
+    with running(served) as base, httpx.Client(base_url=base, timeout=30) as client:
+        response = client.post("/v1/applications/decide", json=asked, headers={"X-API-Key": key})
+    assert response.status_code == 200, response.text
+    for_cli, _ = seeded("cli")
+    (tmp_path / "asked.json").write_text(json.dumps(asked), encoding="utf-8")
+    artefact = next(models.glob("*.json"))
+    result = CliRunner().invoke(
+        app,
+        ["credit", "decide", str(tmp_path / "asked.json"), "--lessor", "ALPHA", "--model", str(artefact),
+         "--out", str(tmp_path / "decided.json"), "-w", str(for_cli.root)],
+        env={HOME_ENV: ""},
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (from_cli,) = json.loads((tmp_path / "decided.json").read_text(encoding="utf-8"))
+    from_api = response.json()
+    own = ("decision_id", "evidence_index")
+    assert sorted(from_cli) == sorted(from_api)
+    assert {k: v for k, v in from_cli.items() if k not in own} == {
+        k: v for k, v in from_api.items() if k not in own
+    }
+    assert from_api["features"] and from_api["application_id"] == "SAME-1"

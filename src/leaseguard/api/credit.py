@@ -21,10 +21,10 @@ from leaseguard.credit.decide import Decider, policy_schema
 from leaseguard.credit.errors import CreditError
 from leaseguard.credit.model import CreditModel, ModelShelf
 from leaseguard.credit.policy import Policy, load_policy
-from leaseguard.credit.service import application_facts, record_decision
 from leaseguard.credit.verify import Lists, load_lists
 from leaseguard.evidence.checkpoint import NoteSigner
 from leaseguard.tenancy import Action, Principal
+from leaseguard.usecases.credit_decision import decide_application
 
 log = logging.getLogger(__name__)
 
@@ -162,22 +162,11 @@ def _decide(
     signer: NoteSigner | None,
     sharing: frozenset[str],
 ) -> dict[str, Any]:
-    today = dt.date.today()
     with sessions() as session, session.begin():
-        facts = application_facts(session, values, principal.lessor, today, sharing, "request body")
-        decision = decider.decide(values, facts, today, where="request body")
-        row = record_decision(
-            session,
-            decision,
-            lessor=principal.lessor,
-            applicant_id=values["applicant_id"],
-            today=today,
-            asked_by=principal.key_prefix,
-            channel="api",
-            policy_sha256=decider.policy.sha256,
-            signer=signer,
-        )
-        return {**decision.to_json(), "decision_id": row.id, "evidence_index": row.evidence_index}
+        return decide_application(
+            session, decider, values, lessor=principal.lessor, sharing=sharing, asked_by=principal.key_prefix,
+            channel="api", signer=signer, today=dt.date.today(), where="request body",
+        )  # fmt: skip
 
 
 @router.post("/decide")

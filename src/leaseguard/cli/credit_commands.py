@@ -233,9 +233,9 @@ def decide_command(
     only under credit.consortium_sharing and the applicant's consent); every decision is recorded and
     deposited in the evidence log."""
     from leaseguard.credit.consortium import SETTING, sharing_members
-    from leaseguard.credit.service import application_facts, record_decision
     from leaseguard.evidence import EvidenceError, log_settings
     from leaseguard.store.db import session_factory
+    from leaseguard.usecases.credit_decision import decide_application
 
     opened = open_workspace(workspace)
     try:
@@ -268,26 +268,19 @@ def decide_command(
                     raise CreditError(
                         f"{file}: item {number}: field applicant_id: is missing", field="applicant_id"
                     )
-                where = f"{file}: item {number}"
-                facts = application_facts(session, row, lessor, today, sharing, where)
-                decision = decider.decide(row, facts, today, where=where)
-                recorded = record_decision(
-                    session,
-                    decision,
-                    lessor=lessor,
-                    applicant_id=applicant,
-                    today=today,
-                    asked_by="cli",
-                    channel="cli",
-                    policy_sha256=policy.sha256,
-                    signer=signer,
-                )
                 answers.append(
-                    {
-                        **decision.to_json(),
-                        "decision_id": recorded.id,
-                        "evidence_index": recorded.evidence_index,
-                    }
+                    decide_application(
+                        session,
+                        decider,
+                        row,
+                        lessor=lessor,
+                        sharing=sharing,
+                        asked_by="cli",
+                        channel="cli",
+                        signer=signer,
+                        today=today,
+                        where=f"{file}: item {number}",
+                    )
                 )
     except (CreditError, EvidenceError) as error:
         fail(str(error))
