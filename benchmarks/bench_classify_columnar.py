@@ -23,7 +23,8 @@ from polars.testing import assert_frame_equal
 from benchmarks.report import publish
 from leaseguard.classification.classify import classify, collateral_on
 from leaseguard.classification.columnar import classify_expr, collateral_expr
-from leaseguard.classification.rules import CLASSES, SHIPPED, load_rule_set
+from leaseguard.classification.rules import SHIPPED, load_rule_set
+from leaseguard.vocabulary import CLASSES
 
 AS_OF = dt.date(2026, 10, 31)
 

@@ -16,9 +16,11 @@ from benchmarks.report import publish
 
 COMMANDS = (
     ("leaseguard --help", ["--help"]),
-    ("leaseguard cases --help (imports enforcement)", ["cases", "--help"]),
-    ("leaseguard credit --help (imports LightGBM)", ["credit", "--help"]),
-    ("leaseguard book --help (imports the book engine)", ["book", "--help"]),
+    ("leaseguard cases --help", ["cases", "--help"]),
+    ("leaseguard cases generate --help", ["cases", "generate", "--help"]),
+    ("leaseguard credit decide --help", ["credit", "decide", "--help"]),
+    ("leaseguard book export --help", ["book", "export", "--help"]),
+    ("leaseguard assets check --help", ["assets", "check", "--help"]),
 )
 
 

@@ -62,3 +62,44 @@ def test_the_workspace_may_be_named_before_or_after_the_command(tmp_path: object
     # and nothing carries over to the next run
     later = runner.invoke(app, ["lessors", "list"], env={HOME_ENV: str(elsewhere)})
     assert later.exit_code == 1 and str(elsewhere) in later.output
+
+
+def _command_paths() -> list[list[str]]:
+    """Every command and subcommand of the lazy capabilities, as the words that name it."""
+    from typer.core import TyperGroup
+
+    paths: list[list[str]] = []
+
+    def walk(command: object, words: list[str]) -> None:
+        paths.append(words)
+        if isinstance(command, TyperGroup):
+            context = command.make_context(words[-1], ["--help"], resilient_parsing=True)
+            for sub in command.list_commands(context):
+                found = command.get_command(context, sub)
+                if found is not None:
+                    walk(found, [*words, sub])
+
+    for name in LAZY_COMMANDS:
+        walk(_loaded(name), [name])
+    return paths
+
+
+def test_every_commands_help_answers_without_importing_the_engines() -> None:
+    """`leaseguard cases generate --help` and every other command's help are read from the command modules
+    alone: the engines behind them (SQLAlchemy, Polars, LightGBM, reportlab, …) load when a command runs."""
+    paths = _command_paths()
+    assert ["cases", "generate"] in paths and ["credit", "decide"] in paths and len(paths) > 40
+    probe = (
+        "import json, sys\n"
+        "from typer.testing import CliRunner\n"
+        "from leaseguard.cli.main import app\n"
+        f"for words in json.loads({__import__('json').dumps(__import__('json').dumps(paths))}):\n"
+        "    result = CliRunner().invoke(app, [*words, '--help'])\n"
+        "    assert result.exit_code == 0 and 'Usage:' in result.output, (words, result.output)\n"
+        "heavy = [m for m in ('lightgbm', 'reportlab', 'sklearn', 'sqlalchemy', 'polars', 'pyspark', 'docx',"
+        " 'numpy', 'pandas', 'matplotlib', 'openpyxl') if m in sys.modules]\n"
+        "print(','.join(heavy))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == ""

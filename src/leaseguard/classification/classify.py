@@ -11,7 +11,8 @@ import datetime as dt
 
 import polars as pl
 
-from leaseguard.classification.rules import CLASSES, NON_PERFORMING, RuleSet
+from leaseguard.classification.rules import RuleSet
+from leaseguard.vocabulary import CLASSES, NON_PERFORMING
 
 RANK = {name: rank for rank, name in enumerate(CLASSES)}
 _PPM = 1_000_000

@@ -17,8 +17,9 @@ import ibis
 import ibis.expr.types as ir
 
 from leaseguard.classification.classify import _PPM, CLASSIFIED_COLUMNS, RANK, _ppm
-from leaseguard.classification.rules import CLASSES, NON_PERFORMING, RuleSet
+from leaseguard.classification.rules import RuleSet
 from leaseguard.portfolio.columnar import per_million as _per_million
+from leaseguard.vocabulary import CLASSES, NON_PERFORMING
 
 _LIVE_STATUSES = ("active", "matured_unpaid")
 

@@ -16,9 +16,9 @@ from typing import Any
 
 import yaml
 
-CLASSES = ("normal", "special_mention", "substandard", "doubtful", "loss")
-NON_PERFORMING = frozenset({"substandard", "doubtful", "loss"})
-SHIPPED = ("leasing-indicators-trial", "cbirc-2023")
+from leaseguard.vocabulary import CLASSES, CLASSIFICATION_RULE_SETS
+
+SHIPPED = CLASSIFICATION_RULE_SETS
 
 
 class RuleSetError(ValueError):

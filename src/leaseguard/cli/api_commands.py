@@ -4,28 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.table import Table
-from sqlalchemy import make_url
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from leaseguard.cli.common import WorkspaceOption, console, error_console, fail, open_workspace
-from leaseguard.store.db import session_factory
-from leaseguard.tenancy import (
-    PARTY_KEYS,
-    REGIMES,
-    ROLES,
-    TenancyError,
-    add_lessor,
-    create_key,
-    list_keys,
-    list_lessors,
-    revoke_key,
-)
-from leaseguard.workspace import Workspace
+from leaseguard.vocabulary import ROLES
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from leaseguard.workspace import Workspace
+
 
 keys_app = typer.Typer(help="API keys: each belongs to one lessor and has one role.", no_args_is_help=True)
 lessors_app = typer.Typer(help="Lessors: the tenants whose rows the API keeps apart.", no_args_is_help=True)
@@ -36,6 +27,11 @@ Result = TypeVar("Result")
 @contextmanager
 def _transaction(workspace: Workspace) -> Iterator[Session]:
     """A session in one transaction on the workspace's store; a bad request or store error is one line."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from leaseguard.store.db import session_factory
+    from leaseguard.tenancy import TenancyError
+
     engine = workspace.engine()
     try:
         with session_factory(engine)() as session, session.begin():
@@ -73,6 +69,8 @@ def serve(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Serve the HTTP API over the workspace's store."""
+    from sqlalchemy import make_url
+
     opened = open_workspace(workspace)
     api_host = host or str(opened.setting("api", "host", default="127.0.0.1"))
     api_port = port or int(opened.setting("api", "port", default=8000))
@@ -101,6 +99,8 @@ def keys_create(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Issue an API key; it is printed once and only its hash is stored."""
+    from leaseguard.tenancy import create_key
+
     issued = _in_store(workspace, lambda session: create_key(session, lessor=lessor, role=role, label=label))
     console.print(f"API key for lessor {issued.lessor}, role {issued.role} (prefix {issued.prefix}):")
     # Plain print: the key must come out on one line, unwrapped and unstyled, for copying.
@@ -117,6 +117,8 @@ def keys_list(
     workspace: WorkspaceOption = None,
 ) -> None:
     """List API keys (prefixes only; secrets are never stored)."""
+    from leaseguard.tenancy import list_keys
+
     keys = _in_store(workspace, lambda session: list_keys(session, lessor))
     table = Table("prefix", "lessor", "role", "label", "created (UTC)", "status")
     for key in keys:
@@ -132,6 +134,8 @@ def keys_revoke(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Revoke an API key at once; requests with it answer 401 from now on."""
+    from leaseguard.tenancy import revoke_key
+
     key = _in_store(workspace, lambda session: revoke_key(session, prefix))
     console.print(f"revoked key {key.prefix} (lessor {key.lessor}, role {key.role})")
 
@@ -160,6 +164,8 @@ def lessors_add(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Add a lessor (tenant); adding it again with the same name records any details given, nothing else."""
+    from leaseguard.tenancy import PARTY_KEYS, REGIMES, add_lessor
+
     if regime is not None and regime not in REGIMES:
         fail(f"--regime {regime!r}: use {' or '.join(REGIMES)}")
     added = _in_store(
@@ -181,6 +187,8 @@ def lessors_add(
 @lessors_app.command("list")
 def lessors_list(workspace: WorkspaceOption = None) -> None:
     """List lessors with their party details (unified social credit code, address, legal representative)."""
+    from leaseguard.tenancy import PARTY_KEYS, list_lessors
+
     lessors = _in_store(workspace, list_lessors)
     table = Table("code")
     table.add_column("name", overflow="fold")

@@ -5,35 +5,18 @@ from __future__ import annotations
 import json
 import signal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from leaseguard.analytics.book_data import read_contracts
-from leaseguard.analytics.dimensions import with_dimensions
-from leaseguard.analytics.rules import load_analytics_rules
-from leaseguard.classification.rules import CLASSES
 from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace, parse_day, progress_bar
-from leaseguard.enforcement.casefiles import NON_PERFORMING, SKIPPED, CaseFilesError, generate_case_files
-from leaseguard.enforcement.claims import ACCELERATION, REMEDIES, NotDefaultedError, claim_document
-from leaseguard.enforcement.complaint import TemplateFieldError, checked_environment, copy_shipped_templates
-from leaseguard.enforcement.courts import CourtRulesError
-from leaseguard.enforcement.records import METHOD_LABELS, NoticeError, record_notice
-from leaseguard.enforcement.rules import ClaimRules, ClaimRulesError, load_claim_rules
-from leaseguard.enforcement.service import (
-    CaseError,
-    UnknownContractError,
-    add_event,
-    claim_for_contract,
-    open_case,
-    read_cases,
-)
-from leaseguard.enforcement.tracking import STAGE_LABELS, STAGES, CaseEventError, recovery_by
-from leaseguard.evidence import EvidenceError, log_settings
-from leaseguard.evidence.checkpoint import NoteSigner
-from leaseguard.money import MoneyError, grouped_yuan, parse_fen
-from leaseguard.workspace import Workspace
+from leaseguard.vocabulary import ACCELERATION, CLASSES, METHOD_LABELS, REMEDIES, STAGE_LABELS, STAGES
+
+if TYPE_CHECKING:
+    from leaseguard.enforcement.rules import ClaimRules
+    from leaseguard.evidence.checkpoint import NoteSigner
+    from leaseguard.workspace import Workspace
 
 cases_app = typer.Typer(
     name="cases",
@@ -50,12 +33,15 @@ RemedyOption = typer.Option(
 
 
 def _check_remedy(remedy: str) -> None:
+
     if remedy not in REMEDIES:
         fail(f"--remedy {remedy!r}: use {' or '.join(REMEDIES)}")
 
 
 def _claim_rules(path: Path | None, opened: Workspace) -> ClaimRules:
     # The workspace's book settings come with the rules: the claim's overdue rent and penalty are the book's.
+    from leaseguard.enforcement.rules import ClaimRulesError, load_claim_rules
+
     try:
         return load_claim_rules(path, opened.setting("book", default={}))
     except ClaimRulesError as error:
@@ -76,6 +62,11 @@ def claim(
     """The claim on a day under one remedy: overdue rent, the contract's penalty (or the loss of use of funds at
     the LPR), acceleration, damages, the deposit set off, or on termination the loss; the costs of enforcement;
     what runs on after the day; each figure with its arithmetic, and notes for the lawyer."""
+    from leaseguard.enforcement.claims import NotDefaultedError, claim_document
+    from leaseguard.enforcement.rules import ClaimRulesError
+    from leaseguard.enforcement.service import UnknownContractError, claim_for_contract
+    from leaseguard.money import grouped_yuan
+
     day = parse_day(as_of)
     _check_remedy(remedy)
     opened = open_workspace(workspace)
@@ -108,6 +99,8 @@ def claim(
 
 
 def _signer(opened: Workspace) -> NoteSigner:
+    from leaseguard.evidence import EvidenceError, log_settings
+
     try:
         return log_settings(opened).signer
     except EvidenceError as error:
@@ -124,6 +117,11 @@ def open_(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Open an enforcement case: the claim on the day is stored with it and deposited in the evidence log."""
+    from leaseguard.enforcement.claims import NotDefaultedError
+    from leaseguard.enforcement.rules import ClaimRulesError
+    from leaseguard.enforcement.service import CaseError, UnknownContractError, open_case
+    from leaseguard.money import grouped_yuan
+
     day = parse_day(as_of)
     opened = open_workspace(workspace)
     claim_rules = _claim_rules(rules, opened)
@@ -150,6 +148,10 @@ def event(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Record a step of a case and the money it recovered; steps only move forward."""
+    from leaseguard.enforcement.service import CaseError, add_event
+    from leaseguard.enforcement.tracking import CaseEventError
+    from leaseguard.money import MoneyError, grouped_yuan, parse_fen
+
     day = parse_day(on, "--on")
     try:
         recovered_fen = parse_fen(recovered, where="--recovered")
@@ -176,6 +178,13 @@ def report(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Recovery rate and time to recovery by lessor, asset type, region and stage: CSV tables and PNG charts."""
+    from leaseguard.analytics.book_data import read_contracts
+    from leaseguard.analytics.dimensions import with_dimensions
+    from leaseguard.analytics.rules import load_analytics_rules
+    from leaseguard.enforcement.service import read_cases
+    from leaseguard.enforcement.tracking import recovery_by
+    from leaseguard.money import grouped_yuan
+
     day = parse_day(as_of)
     opened = open_workspace(workspace)
     engine = opened.engine()
@@ -247,6 +256,11 @@ def generate(
     remedy, the preservation application, the claim, the exhibit list and the evidence bundle; a case that
     cannot be filed (no demand on record, an arbitration clause, no court to name, …) is skipped with its
     reason in summary.xlsx, which also lists the lawyer's notes and the documents still to add."""
+    from leaseguard.enforcement.casefiles import NON_PERFORMING, SKIPPED, CaseFilesError, generate_case_files
+    from leaseguard.enforcement.complaint import TemplateFieldError, checked_environment
+    from leaseguard.enforcement.courts import CourtRulesError
+    from leaseguard.evidence import EvidenceError
+
     day = parse_day(as_of)
     _check_remedy(remedy)
     wanted: tuple[str, ...] | None = NON_PERFORMING
@@ -339,6 +353,8 @@ def notice(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Record a demand (催告) on a contract: the complaint states it and lists the letter as evidence."""
+    from leaseguard.enforcement.records import NoticeError, record_notice
+
     sent = parse_day(sent_on, "--sent-on")
     delivered = parse_day(delivered_on, "--delivered-on") if delivered_on else None
     opened = open_workspace(workspace)
@@ -370,6 +386,8 @@ def templates_(
     out: Annotated[Path, typer.Option("--out", help="Folder to copy the shipped templates into.")],
 ) -> None:
     """Copy the shipped (Chinese) complaint template for editing; use the copy with `cases generate --templates`."""
+    from leaseguard.enforcement.complaint import copy_shipped_templates
+
     copied = copy_shipped_templates(out)
     if not copied:
         console.print(f"{out} already has the templates; nothing was overwritten")

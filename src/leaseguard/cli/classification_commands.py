@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import polars as pl
 import typer
 from rich.table import Table
 
-from leaseguard.classification.daily import DailyRunBusyError, run_days, stored_day
-from leaseguard.classification.rules import CLASSES, SHIPPED, RuleSetError, load_rule_set
 from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace, parse_day, progress_bar
-from leaseguard.evidence import EvidenceError, log_settings
-from leaseguard.money import grouped_yuan, yuan_column
-from leaseguard.portfolio.allocation import Allocation, AllocationError
-from leaseguard.portfolio.positions import BookPositions
+from leaseguard.vocabulary import CLASSIFICATION_RULE_SETS as SHIPPED
+
+if TYPE_CHECKING:
+    import polars as pl
+
 
 run_app = typer.Typer(name="run", help="Batch jobs over the whole book.", no_args_is_help=True)
 
@@ -58,6 +56,13 @@ def daily(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Classify and provision every contract on a day (or every day of a range), each day in one transaction."""
+    from leaseguard.classification.daily import DailyRunBusyError, run_days
+    from leaseguard.classification.rules import RuleSetError, load_rule_set
+    from leaseguard.evidence import EvidenceError, log_settings
+    from leaseguard.money import grouped_yuan
+    from leaseguard.portfolio.allocation import Allocation, AllocationError
+    from leaseguard.vocabulary import CLASSES
+
     days = _days(as_of, start, end, month_ends)
     opened = open_workspace(workspace)
     try:
@@ -119,6 +124,10 @@ def daily(
 
 
 def _yuan(column: str) -> pl.Expr:
+    import polars as pl
+
+    from leaseguard.money import yuan_column
+
     return yuan_column(pl.col(column))
 
 
@@ -131,6 +140,12 @@ def export(
     overdue_amount, class, deciding_rule, provision (money in yuan), then lessor, claim_balance, reasons, and
     overdue_rent and penalty_due: the book's rent overdue and penalty owed on the day under the workspace's
     `book:` settings, the figures `cases claim` and `book schedule` give."""
+    import polars as pl
+
+    from leaseguard.classification.daily import stored_day
+    from leaseguard.portfolio.allocation import Allocation, AllocationError
+    from leaseguard.portfolio.positions import BookPositions
+
     day = parse_day(as_of, "--as-of")
     opened = open_workspace(workspace)
     try:

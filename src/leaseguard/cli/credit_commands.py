@@ -5,30 +5,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
-import pandas as pd
 import typer
 from rich.table import Table
 
 from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace
-from leaseguard.credit.decide import Decider, policy_schema
-from leaseguard.credit.errors import CreditError
-from leaseguard.credit.model import (
-    CreditModel,
-    ModelShelf,
-    calibration_plot,
-    fingerprint,
-    frame_columns,
-    load_model,
-    read_table,
-    train,
-)
-from leaseguard.credit.monitor import monitor_settings, population_drift
-from leaseguard.credit.policy import load_policy, run_policy_tests
-from leaseguard.credit.verify import load_lists
-from leaseguard.workspace import CONFIG_FILE, Workspace, WorkspaceError, find_workspace
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from leaseguard.credit.model import CreditModel
+    from leaseguard.workspace import Workspace
+
 
 credit_app = typer.Typer(
     help="Pre-loan credit decisions: models, scores, decisions, policy rules.", no_args_is_help=True
@@ -50,6 +40,9 @@ def _models_folder(workspace: Workspace) -> Path:
 
 
 def _model(path: Path) -> CreditModel:
+    from leaseguard.credit.errors import CreditError
+    from leaseguard.credit.model import load_model
+
     try:
         return load_model(path)
     except CreditError as error:
@@ -77,6 +70,10 @@ def train_command(
     ] = None,
 ) -> None:
     """Build a scorecard and a LightGBM model; report AUC, KS, Gini, IV, score distribution, calibration."""
+    from leaseguard.credit.errors import CreditError
+    from leaseguard.credit.model import calibration_plot, fingerprint, read_table, train
+    from leaseguard.workspace import WorkspaceError, find_workspace
+
     if out is None:
         try:
             out = _models_folder(find_workspace(None))
@@ -131,6 +128,14 @@ def score_command(
     policy_file: PolicyOption = None,
 ) -> None:
     """Score a file: its id column(s) with score, pd, decision added (decision from the policy's cut-offs)."""
+    import numpy as np
+    import pandas as pd
+
+    from leaseguard.credit.decide import policy_schema
+    from leaseguard.credit.errors import CreditError
+    from leaseguard.credit.model import frame_columns, read_table
+    from leaseguard.credit.policy import load_policy
+
     model = _model(model_file)
     try:
         policy = load_policy(policy_file, policy_schema(model))
@@ -154,6 +159,9 @@ def score_command(
 
 def _check_columns(model: CreditModel, columns: dict[str, np.ndarray], source: Path) -> None:
     """Every value of every column must be one the model accepts; the first bad one is the error."""
+    import numpy as np
+
+    from leaseguard.credit.errors import CreditError
     from leaseguard.credit.features import check_value
 
     for spec in model.specs:
@@ -184,6 +192,8 @@ def score_frame(
     decline_min: float,
     threads: int = 0,
 ) -> dict[str, np.ndarray]:
+    import numpy as np
+
     scores = model.scorecard.score_columns(columns)
     pd_ = (
         model.gbm.predict(model.gbm.matrix(columns), threads=threads)
@@ -195,6 +205,11 @@ def score_frame(
 
 
 def _application_rows(path: Path) -> list[dict[str, Any]]:
+    import numpy as np
+
+    from leaseguard.credit.errors import CreditError
+    from leaseguard.credit.model import read_table
+
     if path.suffix.lower() == ".json":
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -233,9 +248,15 @@ def decide_command(
     only under credit.consortium_sharing and the applicant's consent); every decision is recorded and
     deposited in the evidence log."""
     from leaseguard.credit.consortium import SETTING, sharing_members
+    from leaseguard.credit.decide import Decider, policy_schema
+    from leaseguard.credit.errors import CreditError
+    from leaseguard.credit.model import ModelShelf, load_model
+    from leaseguard.credit.policy import load_policy
+    from leaseguard.credit.verify import load_lists
     from leaseguard.evidence import EvidenceError, log_settings
     from leaseguard.store.db import session_factory
     from leaseguard.usecases.credit_decision import decide_application
+    from leaseguard.workspace import CONFIG_FILE
 
     opened = open_workspace(workspace)
     try:
@@ -323,6 +344,10 @@ def rules_test(
     fields: Annotated[bool, typer.Option("--fields", help="List the fields rules may name.")] = False,
 ) -> None:
     """Load the policy (syntax, CEL, every field it names) and run the test cases in it; non-zero on failure."""
+    from leaseguard.credit.decide import policy_schema
+    from leaseguard.credit.errors import CreditError
+    from leaseguard.credit.policy import load_policy, run_policy_tests
+
     model = _model(model_file) if model_file else None
     schema = policy_schema(model)
     if fields:
@@ -352,6 +377,10 @@ def rules_deploy(
 ) -> None:
     """Replace the deployed policy only if the new one loads and passes its tests: a broken file never
     replaces a working one."""
+    from leaseguard.credit.decide import policy_schema
+    from leaseguard.credit.errors import CreditError
+    from leaseguard.credit.policy import load_policy, run_policy_tests
+
     model = _model(model_file) if model_file else None
     schema = policy_schema(model)
     try:
@@ -368,6 +397,9 @@ def rules_deploy(
 
 
 def _recent_decisions(workspace: Path | None, lessor: str | None, days: int) -> pd.DataFrame:
+    import pandas as pd
+
+    from leaseguard.credit.errors import CreditError
     from leaseguard.credit.service import recent_inputs
     from leaseguard.store.db import session_factory
 
@@ -400,6 +432,10 @@ def monitor_command(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Population stability (PSI) of the score and of each feature, training set vs recent applications."""
+    from leaseguard.credit.errors import CreditError
+    from leaseguard.credit.model import frame_columns, read_table
+    from leaseguard.credit.monitor import monitor_settings, population_drift
+
     model = _model(model_file)
     settings = monitor_settings()
     threshold = float(settings["psi_alert"])
@@ -452,6 +488,11 @@ def load_log_command(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Load an inquiry/application log into the store, for multi-head-lending features."""
+    import numpy as np
+    import pandas as pd
+
+    from leaseguard.credit.errors import CreditError
+    from leaseguard.credit.model import read_table
     from leaseguard.credit.service import load_application_log
     from leaseguard.store.db import session_factory, shown_url
 

@@ -4,38 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import polars as pl
 import typer
 from rich.progress import TaskID
 from rich.table import Table
-from sqlalchemy import Engine, select
 
-from leaseguard.classification.daily import run_days
-from leaseguard.classification.rules import load_rule_set
 from leaseguard.cli.common import console, fail, progress_bar
-from leaseguard.enforcement.casefiles import generate_case_files, select_contracts
-from leaseguard.enforcement.records import record_notice
-from leaseguard.enforcement.rules import load_claim_rules
-from leaseguard.evidence.service import log_settings
-from leaseguard.indicators.balance_sheet import read_balance_sheet, write_balance_sheet
-from leaseguard.indicators.engine import compute_report
-from leaseguard.indicators.output import write_report
-from leaseguard.indicators.rules import load_risk_weights
-from leaseguard.indicators.rules import load_rule_set as load_indicator_rules
-from leaseguard.indicators.service import read_book, save_report
-from leaseguard.ingest import import_paths
-from leaseguard.money import grouped_yuan
-from leaseguard.registry.register import Register
-from leaseguard.registry.rules import load_rules
-from leaseguard.registry.screen import screen_register
-from leaseguard.store.db import session_factory, shown_url
-from leaseguard.store.models import Lessor
-from leaseguard.synth import generate_book
-from leaseguard.synth.balance_sheet import book_exposures, npl_balance, synthetic_balance_sheet
-from leaseguard.tenancy import create_key
-from leaseguard.workspace import Workspace, WorkspaceError, init_workspace
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from leaseguard.workspace import Workspace
+
 
 # The day the synthetic book's payments run up to, and the day the demo classifies it.
 BOOK_AS_OF = dt.date(2026, 10, 31)
@@ -46,6 +27,11 @@ DEMO_CASE_FILES = 20
 
 def _case_files(workspace: Workspace, engine: Engine, day: dt.date) -> Path | None:
     """Court-ready case files for the first few loss-class contracts, so the demo shows one."""
+    from leaseguard.enforcement.casefiles import generate_case_files, select_contracts
+    from leaseguard.enforcement.records import record_notice
+    from leaseguard.enforcement.rules import load_claim_rules
+    from leaseguard.evidence.service import log_settings
+
     chosen = [no for no, _, _ in select_contracts(engine, day, classes=("loss",))][:DEMO_CASE_FILES]
     if not chosen:
         return None
@@ -77,6 +63,20 @@ def _case_files(workspace: Workspace, engine: Engine, day: dt.date) -> Path | No
 
 def _file_indicators(workspace: Workspace, engine: Engine, day: dt.date) -> Path | None:
     """File the first lessor's nfra-2024 report of `day` on a synthetic balance sheet sized on its book."""
+    import polars as pl
+    from sqlalchemy import select
+
+    from leaseguard.evidence.service import log_settings
+    from leaseguard.indicators.balance_sheet import read_balance_sheet, write_balance_sheet
+    from leaseguard.indicators.engine import compute_report
+    from leaseguard.indicators.output import write_report
+    from leaseguard.indicators.rules import load_risk_weights
+    from leaseguard.indicators.rules import load_rule_set as load_indicator_rules
+    from leaseguard.indicators.service import read_book, save_report
+    from leaseguard.store.db import session_factory
+    from leaseguard.store.models import Lessor
+    from leaseguard.synth.balance_sheet import book_exposures, npl_balance, synthetic_balance_sheet
+
     with engine.connect() as connection:
         first = connection.execute(select(Lessor.code).order_by(Lessor.code)).scalar()
     if first is None:
@@ -117,6 +117,22 @@ def demo(
     port: Annotated[int | None, typer.Option(help="API port (default from the config).")] = None,
 ) -> None:
     """Set up a workspace with a synthetic book of leases, load it, issue keys and serve the API."""
+    import polars as pl
+    from sqlalchemy import select
+
+    from leaseguard.classification.daily import run_days
+    from leaseguard.classification.rules import load_rule_set
+    from leaseguard.ingest import import_paths
+    from leaseguard.money import grouped_yuan
+    from leaseguard.registry.register import Register
+    from leaseguard.registry.rules import load_rules
+    from leaseguard.registry.screen import screen_register
+    from leaseguard.store.db import session_factory, shown_url
+    from leaseguard.store.models import Lessor
+    from leaseguard.synth import generate_book
+    from leaseguard.tenancy import create_key
+    from leaseguard.workspace import WorkspaceError, init_workspace
+
     try:
         workspace = init_workspace(directory)
     except WorkspaceError as error:

@@ -4,38 +4,23 @@ from __future__ import annotations
 
 import base64
 import json
-import mimetypes
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.table import Table
-from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
 from leaseguard.cli.common import WorkspaceOption, console, error_console, fail, open_workspace
-from leaseguard.evidence import bundle, service
-from leaseguard.evidence.models import (
-    AppendedBatch,
-    InclusionProof,
-    NewRecord,
-    Provenance,
-    Receipt,
-    StoredRecord,
-    format_time,
-)
-from leaseguard.evidence.verifier import (
-    NoteError,
-    VerifierKey,
-    describe,
-    keys_for_public_key,
-    parse_vkey,
-    public_key_from_pem,
-    verify_checkpoint,
-)
-from leaseguard.workspace import Workspace, WorkspaceError, find_workspace
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from leaseguard.evidence import service
+    from leaseguard.evidence.verifier import VerifierKey
+    from leaseguard.workspace import Workspace
+
 
 evidence_app = typer.Typer(
     help="The evidence log: append records, publish signed checkpoints, export, verify and audit.",
@@ -59,6 +44,10 @@ TenantFilter = Annotated[
 
 @contextmanager
 def _store(workspace: Workspace) -> Iterator[Engine]:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from leaseguard.evidence import service
+
     engine = workspace.engine()
     try:
         yield engine
@@ -79,6 +68,9 @@ def _run(workspace: WorkspaceOption, work: Callable[[Workspace, Engine], Result]
 
 
 def _settings(workspace: Workspace) -> service.LogSettings:
+    from leaseguard.evidence import service
+    from leaseguard.workspace import WorkspaceError
+
     try:
         return service.log_settings(workspace)
     except (service.EvidenceError, WorkspaceError) as error:
@@ -100,6 +92,11 @@ def append(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Append files to the evidence log as one batch (all or none) and publish a checkpoint."""
+    import mimetypes
+
+    from leaseguard.evidence import service
+    from leaseguard.evidence.models import AppendedBatch, NewRecord, Provenance, format_time
+
     records = []
     for path in files:
         try:
@@ -137,6 +134,10 @@ def event(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Append one JSON event (stored as canonical JSON) and publish a checkpoint."""
+
+    from leaseguard.evidence import service
+    from leaseguard.evidence.models import Provenance, Receipt, format_time
+
     try:
         parsed = json.loads(payload)
     except json.JSONDecodeError as error:
@@ -169,6 +170,8 @@ def checkpoint(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Publish a signed checkpoint of the log as it is now, and print it (a C2SP signed note)."""
+    from leaseguard.evidence import service
+
     signed = _run(
         workspace, lambda opened, engine: service.publish_checkpoint(engine, _settings(opened).signer)
     )
@@ -185,6 +188,9 @@ def show(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Show a record's entry (what was hashed), its leaf hash and its inclusion proof."""
+
+    from leaseguard.evidence import service
+    from leaseguard.evidence.models import InclusionProof, StoredRecord
 
     def work(_opened: Workspace, engine: Engine) -> tuple[StoredRecord, InclusionProof]:
         record = service.get_record(engine, index, lessor=lessor)
@@ -208,6 +214,8 @@ def export(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Export records with their inclusion proofs, the signed checkpoint and the public key as a zip."""
+    from leaseguard.evidence import bundle
+
     data = _run(
         workspace,
         lambda _opened, engine: bundle.export_bundle(engine, records, lessor=lessor, bundle_name=out.name),
@@ -222,6 +230,8 @@ def export(
 
 
 def _read_key(path: Path) -> VerifierKey | bytes:
+    from leaseguard.evidence.verifier import NoteError, parse_vkey, public_key_from_pem
+
     try:
         raw = path.read_bytes()
         if b"-----BEGIN" in raw:
@@ -233,6 +243,8 @@ def _read_key(path: Path) -> VerifierKey | bytes:
 
 def _workspace_key(workspace: Path | None) -> tuple[VerifierKey | bytes | None, str]:
     """The workspace's public key, if a workspace is at hand; verification never needs the store."""
+    from leaseguard.workspace import WorkspaceError, find_workspace
+
     try:
         opened = find_workspace(workspace)
         path = opened.path("keys", "evidence_public_key")
@@ -258,6 +270,15 @@ def verify(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Verify a bundle offline: VALID, or exactly what is wrong (exit 1). Never touches the store."""
+    from leaseguard.evidence import bundle
+    from leaseguard.evidence.verifier import (
+        NoteError,
+        VerifierKey,
+        describe,
+        keys_for_public_key,
+        verify_checkpoint,
+    )
+
     trusted, source = (_read_key(key), f"trusted key: {key}") if key else _workspace_key(workspace)
     earlier = None
     if previous is not None:
@@ -294,6 +315,8 @@ def audit_command(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Prove that the log today extends an older checkpoint (RFC 9162 consistency proof). Reads only."""
+    from leaseguard.evidence import service
+
     try:
         note = old_checkpoint.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
@@ -11,12 +11,16 @@ from rich.progress import TaskID
 from rich.table import Table
 
 from leaseguard.cli.common import WorkspaceOption, console, error_console, fail, open_workspace, progress_bar
-from leaseguard.evidence import EvidenceError, log_settings
-from leaseguard.evidence.checkpoint import NoteSigner
-from leaseguard.ingest import KIND_NAMES, FileReport, import_paths, write_error_report
-from leaseguard.ingest.reading import ReadLimits
-from leaseguard.ingest.validation import DEFAULT_MAX_AMOUNT_YUAN
-from leaseguard.workspace import CONFIG_FILE, Workspace
+from leaseguard.vocabulary import DATA_KINDS as KIND_NAMES
+
+if TYPE_CHECKING:
+    from leaseguard.ingest import FileReport
+
+
+if TYPE_CHECKING:
+    from leaseguard.evidence.checkpoint import NoteSigner
+    from leaseguard.workspace import Workspace
+
 
 COUNT_COLUMNS = ("read", "inserted", "updated", "unchanged", "rejected")
 
@@ -35,6 +39,11 @@ def import_files(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Load data files into the store: idempotent upserts, one transaction per file, every bad row reported."""
+    from leaseguard.ingest import import_paths, write_error_report
+    from leaseguard.ingest.reading import ReadLimits
+    from leaseguard.ingest.validation import DEFAULT_MAX_AMOUNT_YUAN
+    from leaseguard.workspace import CONFIG_FILE
+
     if kind is not None and kind not in KIND_NAMES:
         fail(f"--kind {kind!r} is not one of {', '.join(KIND_NAMES)}")
     missing = [path for path in paths if not path.exists()]
@@ -85,6 +94,8 @@ def import_files(
 
 def _signer(opened: Workspace) -> NoteSigner | None:
     """The workspace's evidence-log key, for the files notices and documents name (None if it has none)."""
+    from leaseguard.evidence import EvidenceError, log_settings
+
     try:
         return log_settings(opened).signer
     except EvidenceError:

@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import polars as pl
 import typer
 from rich.table import Table
 
 from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace, progress_bar
-from leaseguard.evidence import EvidenceError, log_settings
-from leaseguard.ingest.kinds import ASSETS
-from leaseguard.ingest.reading import read_table
-from leaseguard.ingest.reports import FileProblem, FileReport, write_error_report
-from leaseguard.ingest.validation import DEFAULT_MAX_AMOUNT_YUAN, References, validate
-from leaseguard.money import MoneyError, parse_fen
-from leaseguard.registry.check import AssetFacts
-from leaseguard.registry.register import Register, load_registrations
-from leaseguard.registry.rules import load_rules
-from leaseguard.registry.screen import screen_file, screen_register, write_html_summary, write_summary
-from leaseguard.usecases.asset_check import UnknownLessorError, check_asset
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from leaseguard.ingest.reports import FileReport
+
 
 assets_app = typer.Typer(
     help="The ownership check: one asset before funding, or a whole book.", no_args_is_help=True
@@ -30,6 +24,8 @@ _VERDICT_STYLE = {"clear": "bold green", "review": "bold yellow", "block": "bold
 
 
 def _fen(amount: str | None) -> int | None:
+    from leaseguard.money import MoneyError, parse_fen
+
     if amount is None:
         return None
     try:
@@ -58,6 +54,10 @@ def check(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Check one asset against every lessor's register: clear, review or block, with every reason."""
+    from leaseguard.evidence import EvidenceError, log_settings
+    from leaseguard.registry.check import AssetFacts
+    from leaseguard.usecases.asset_check import UnknownLessorError, check_asset
+
     if not any((vin, serial, engine_no, invoice_no)):
         fail("give at least one of --vin, --serial, --engine-no, --invoice-no")
     if asset_type not in (None, "vehicle", "machinery", "medical", "equipment", "other"):
@@ -136,6 +136,11 @@ def screen(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Find every pair and cluster of registrations that are the same asset, across all lessors."""
+    from leaseguard.ingest.reports import write_error_report
+    from leaseguard.registry.register import Register, load_registrations
+    from leaseguard.registry.rules import load_rules
+    from leaseguard.registry.screen import screen_file, screen_register, write_html_summary, write_summary
+
     if (file is None) == (not screen_all):
         fail("give either a FILE to screen or --all to screen the whole register, not both")
     if summary is not None and summary.suffix.lower() not in (".xlsx", ".html", ".htm"):
@@ -193,6 +198,11 @@ def screen(
 
 def _read_assets_file(path: Path, max_amount_yuan: object) -> tuple[FileReport, pl.DataFrame]:
     """The good rows of an assets file in store columns, and the report of the bad ones."""
+    from leaseguard.ingest.kinds import ASSETS
+    from leaseguard.ingest.reading import read_table
+    from leaseguard.ingest.reports import FileProblem, FileReport
+    from leaseguard.ingest.validation import DEFAULT_MAX_AMOUNT_YUAN, References, validate
+
     report = FileReport(file=str(path), kind=ASSETS.name)
     try:
         table = read_table(path)

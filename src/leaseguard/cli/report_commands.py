@@ -6,41 +6,19 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import polars as pl
 import typer
 from rich.table import Table
 
 from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace, parse_day
-from leaseguard.evidence.service import EvidenceError, log_settings
-from leaseguard.indicators.balance_sheet import (
-    BalanceSheet,
-    BalanceSheetError,
-    read_balance_sheet,
-    to_fen,
-    write_balance_sheet,
-)
-from leaseguard.indicators.engine import (
-    IndicatorReport,
-    MissingInputError,
-    NewContract,
-    compute_report,
-    with_contract,
-)
-from leaseguard.indicators.output import FORMATS, show_value, write_report
-from leaseguard.indicators.rules import (
-    SHIPPED,
-    IndicatorRulesError,
-    default_rule_set_for,
-    load_risk_weights,
-    load_rule_set,
-)
-from leaseguard.indicators.service import IndicatorInputError, previous_values, read_book, save_report
-from leaseguard.store.db import session_factory
-from leaseguard.synth.balance_sheet import book_exposures, npl_balance, synthetic_balance_sheet
-from leaseguard.tenancy import list_lessors
-from leaseguard.workspace import Workspace, WorkspaceError
+from leaseguard.vocabulary import INDICATOR_RULE_SETS as SHIPPED
+
+if TYPE_CHECKING:
+    from leaseguard.indicators.balance_sheet import BalanceSheet
+    from leaseguard.indicators.engine import IndicatorReport
+    from leaseguard.workspace import Workspace
+
 
 report_app = typer.Typer(name="report", help="Regulatory reports over the book.", no_args_is_help=True)
 
@@ -90,6 +68,8 @@ def _margin(value: float | None) -> Decimal | None:
 def _sheet(
     opened: Workspace, day: dt.date, path: Path | None, draft: bool, lessor: str | None = None
 ) -> BalanceSheet:
+    from leaseguard.indicators.balance_sheet import BalanceSheetError, read_balance_sheet
+
     if path is None:
         folder = opened.root / "balance-sheets"
         own = folder / lessor / f"{day.isoformat()}.yaml" if lessor else None
@@ -107,6 +87,10 @@ def _sheet(
 
 def _lessor_and_rules(opened: Workspace, lessor: str | None, rules: str | None) -> tuple[str | None, str]:
     """The lessor reported on and its rule set: --rules, else the one of the lessor's regime."""
+    from leaseguard.indicators.rules import IndicatorRulesError, default_rule_set_for
+    from leaseguard.store.db import session_factory
+    from leaseguard.tenancy import list_lessors
+
     engine = opened.engine()
     try:
         with session_factory(engine)() as session:
@@ -133,6 +117,10 @@ def _lessor_and_rules(opened: Workspace, lessor: str | None, rules: str | None) 
 def _compute(
     opened: Workspace, day: dt.date, rules: str, sheet: BalanceSheet, margin: Decimal | None, draft: bool
 ) -> IndicatorReport:
+    from leaseguard.indicators.engine import MissingInputError, compute_report
+    from leaseguard.indicators.rules import IndicatorRulesError, load_risk_weights, load_rule_set
+    from leaseguard.indicators.service import IndicatorInputError, previous_values, read_book
+
     try:
         rule_set = load_rule_set(rules)
         weights = load_risk_weights()
@@ -153,6 +141,8 @@ def _compute(
 
 
 def _table(report: IndicatorReport) -> Table:
+    from leaseguard.indicators.output import show_value
+
     title = ("DRAFT — " if report.draft else "") + f"{report.rule_set.id} · {report.lessor} · {report.as_of}"
     table = Table(title=title)
     for column in ("indicator", "value", "limit", "headroom", "status", "change"):
@@ -185,6 +175,12 @@ def regulatory(
 ) -> None:
     """Every indicator of a rule set with value, limit, headroom, status, top contributors and the change since
     the last filed report; alerts (warning or breach) go into the evidence log with the report."""
+    from leaseguard.evidence.service import EvidenceError, log_settings
+    from leaseguard.indicators.output import FORMATS, write_report
+    from leaseguard.indicators.service import save_report
+    from leaseguard.store.db import session_factory
+    from leaseguard.workspace import WorkspaceError
+
     if fmt not in FORMATS:
         fail(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
     day = parse_day(as_of)
@@ -238,6 +234,12 @@ def what_if(
     workspace: WorkspaceOption = None,
 ) -> None:
     """If we fund this contract (with borrowed money), which indicators move and by how much."""
+    from leaseguard.indicators.balance_sheet import BalanceSheetError, to_fen
+    from leaseguard.indicators.engine import NewContract, compute_report, with_contract
+    from leaseguard.indicators.output import show_value
+    from leaseguard.indicators.rules import load_risk_weights
+    from leaseguard.indicators.service import read_book
+
     if lessee_type not in ("enterprise", "individual"):
         fail(f"--lessee-type {lessee_type!r}: enterprise or individual")
     try:
@@ -282,6 +284,12 @@ def balance_sheet_command(
     workspace: WorkspaceOption = None,
 ) -> None:
     """A synthetic balance sheet consistent with the stored book of a day (for demos and tests)."""
+    import polars as pl
+
+    from leaseguard.indicators.balance_sheet import write_balance_sheet
+    from leaseguard.indicators.service import IndicatorInputError, read_book
+    from leaseguard.synth.balance_sheet import book_exposures, npl_balance, synthetic_balance_sheet
+
     day = parse_day(as_of)
     opened = open_workspace(workspace)
     engine = opened.engine()

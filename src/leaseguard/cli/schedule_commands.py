@@ -10,14 +10,13 @@ import typer
 from rich.table import Table
 
 from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace, parse_day
-from leaseguard.money import grouped_yuan
-from leaseguard.portfolio.allocation import MICRO, Allocation, AllocationError
-from leaseguard.portfolio.positions import BookPositions, read_contract
-from leaseguard.portfolio.schedule import Instalment, internal_rate_of_return
 
 
 def _micro_yuan(micro: int) -> str:
     """Millionths of a fen, shown to the fen."""
+    from leaseguard.money import grouped_yuan
+    from leaseguard.portfolio.allocation import MICRO
+
     return grouped_yuan(Decimal(micro) / MICRO)
 
 
@@ -31,6 +30,11 @@ def schedule(
     """A contract's instalments (from its terms, or as imported), when each was paid in full, what of each
     is unpaid and the penalty it accrued by a day, where the contract stands then (rent overdue and penalty
     owed: the figures of `book export` and `cases claim`), and its internal rate of return."""
+    from leaseguard.money import grouped_yuan
+    from leaseguard.portfolio.allocation import Allocation, AllocationError
+    from leaseguard.portfolio.positions import BookPositions, read_contract
+    from leaseguard.portfolio.schedule import Instalment, internal_rate_of_return
+
     day = parse_day(as_of) if as_of else dt.date.today()
     opened = open_workspace(workspace)
     try:

@@ -10,8 +10,6 @@ import typer
 from rich.table import Table
 
 from leaseguard.cli.common import console, fail, progress_bar
-from leaseguard.synth import generate_book
-from leaseguard.synth.parameters import SynthParameters
 
 
 def synth(
@@ -35,6 +33,9 @@ def synth(
 ) -> None:
     """Write lessors, contracts, assets, payments and valuations CSVs plus ground_truth.csv and
     contract_outcomes.csv (the labels)."""
+    from leaseguard.synth import generate_book
+    from leaseguard.synth.parameters import SynthParameters
+
     try:
         book_date = dt.date.fromisoformat(as_of)
     except ValueError:

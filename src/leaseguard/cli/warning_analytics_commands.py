@@ -8,26 +8,17 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import polars as pl
 import typer
-from pydantic import ValidationError
 from rich.table import Table
-from sqlalchemy import Engine
 
-from leaseguard.analytics import book_data
-from leaseguard.analytics.dimensions import with_dimensions
-from leaseguard.analytics.report import write_report
-from leaseguard.analytics.rules import load_analytics_rules
-from leaseguard.analytics.service import compute_analytics
 from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace, progress_bar
-from leaseguard.money import yuan_column
-from leaseguard.portfolio.allocation import Allocation, AllocationError
-from leaseguard.portfolio.schedule import add_months
-from leaseguard.warning.model import dump_model, fit_model, load_model
-from leaseguard.warning.rules import load_warning_rules
-from leaseguard.warning.service import WARNING_COLUMNS, backtest, compute_warnings, training_set
+
+if TYPE_CHECKING:
+    import polars as pl
+    from sqlalchemy import Engine
+
 
 AsOfOption = Annotated[str, typer.Option("--as-of", help="Book date YYYY-MM-DD.")]
 LessorOption = Annotated[
@@ -46,6 +37,8 @@ def _date(value: str | None, option: str) -> dt.date | None:
 
 
 def _rules_file(path: Path | None, option: str, loader: Callable[[Path | None], Any]) -> Any:
+    from pydantic import ValidationError
+
     if path is not None and not path.is_file():
         fail(f"{option} {path}: no such file")
     try:
@@ -71,6 +64,9 @@ def _open_book(workspace: Path | None) -> Engine:
 
 
 def _positions(engine: Engine, workspace: Path | None) -> Callable[[dt.date], pl.DataFrame]:
+    from leaseguard.analytics import book_data
+    from leaseguard.portfolio.allocation import Allocation, AllocationError
+
     try:
         allocation = Allocation.from_settings(open_workspace(workspace).setting("book", default={}))
         return book_data.positions_source(engine, allocation)
@@ -97,6 +93,15 @@ def warn(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Score every live contract, raise its signals and tier it: the call list, worst tier and score first."""
+    import polars as pl
+
+    from leaseguard.analytics import book_data
+    from leaseguard.analytics.rules import load_analytics_rules
+    from leaseguard.money import yuan_column
+    from leaseguard.warning.model import load_model
+    from leaseguard.warning.rules import load_warning_rules
+    from leaseguard.warning.service import WARNING_COLUMNS, compute_warnings
+
     book_date = _date(as_of, "--as-of")
     assert book_date is not None
     earlier = _date(compare_with, "--compare-with")
@@ -150,6 +155,14 @@ def warn_fit(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Refit the behaviour score on the stored book and its labelled outcomes; report AUC and KS held out."""
+    import polars as pl
+
+    from leaseguard.analytics import book_data
+    from leaseguard.portfolio.schedule import add_months
+    from leaseguard.warning.model import dump_model, fit_model
+    from leaseguard.warning.rules import load_warning_rules
+    from leaseguard.warning.service import training_set
+
     book_date = _date(as_of, "--as-of")
     assert book_date is not None
     rules = _rules_file(rules_file, "--rules", load_warning_rules)
@@ -206,6 +219,12 @@ def warn_backtest(
     """The score out of time: warn on a day, judge which contracts then under 90 days past due reached 90
     days past due MONTHS later, and compare the score's ranking (AUC, defaults in the first tenth) with
     ranking by days past due alone."""
+    from leaseguard.analytics import book_data
+    from leaseguard.analytics.rules import load_analytics_rules
+    from leaseguard.warning.model import load_model
+    from leaseguard.warning.rules import load_warning_rules
+    from leaseguard.warning.service import backtest
+
     book_date = _date(as_of, "--as-of")
     assert book_date is not None
     if not 1 <= months <= 36:
@@ -268,6 +287,14 @@ def analytics(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Vintage curves, roll rates, class migration and NPL ratios as CSV/XLSX tables, PNG charts and HTML."""
+    import polars as pl
+
+    from leaseguard.analytics import book_data
+    from leaseguard.analytics.dimensions import with_dimensions
+    from leaseguard.analytics.report import write_report
+    from leaseguard.analytics.rules import load_analytics_rules
+    from leaseguard.analytics.service import compute_analytics
+
     book_date = _date(as_of, "--as-of")
     assert book_date is not None
     first = _date(history_from, "--from")

@@ -35,8 +35,6 @@ from typing import Any
 from sqlalchemy import BindParameter, Connection, Engine, bindparam, select, text, update
 
 from leaseguard.enforcement.claims import (
-    ACCELERATION,
-    REMEDY_LABELS,
     NotDefaultedError,
     RemedyUnavailableError,
     claim_document,
@@ -80,6 +78,7 @@ from leaseguard.evidence.models import canonical_json
 from leaseguard.money import grouped_yuan, yuan_decimal
 from leaseguard.store.db import as_date
 from leaseguard.store.models import EnforcementCase
+from leaseguard.vocabulary import ACCELERATION, REMEDY_LABELS
 
 NON_PERFORMING = ("substandard", "doubtful", "loss")
 GENERATED, SKIPPED = "generated", "skipped"

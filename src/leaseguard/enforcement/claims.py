@@ -29,11 +29,9 @@ from leaseguard.enforcement.rules import ClaimRules, Tier
 from leaseguard.money import grouped_yuan as yuan
 from leaseguard.portfolio.allocation import MICRO, ContractState
 from leaseguard.portfolio.positions import contract_on_day
+from leaseguard.vocabulary import ACCELERATION, REMEDIES, TERMINATION
 
 _EPOCH = dt.date(1970, 1, 1)
-ACCELERATION, TERMINATION = "acceleration", "termination"
-REMEDIES = (ACCELERATION, TERMINATION)
-REMEDY_LABELS = {ACCELERATION: "加速到期", TERMINATION: "解除合同、返还租赁物"}
 
 
 class NotDefaultedError(ValueError):

@@ -149,7 +149,7 @@ class CaseFacts:
 
     @property
     def demand_method(self) -> str:
-        from leaseguard.enforcement.records import METHOD_LABELS
+        from leaseguard.vocabulary import METHOD_LABELS
 
         return METHOD_LABELS.get(self.demand.method, self.demand.method) if self.demand else ""
 

@@ -23,18 +23,8 @@ from leaseguard.ingest.reading import LINE, ReadLimits, read_table
 from leaseguard.ingest.reports import FileProblem, FileReport, RowError
 from leaseguard.store.db import as_date
 from leaseguard.store.models import Document, EvidenceRecord, Notice
+from leaseguard.vocabulary import DOCUMENT_KIND_LABELS, METHOD_LABELS, NOTICE_KINDS
 
-NOTICE_KINDS = ("demand", "guarantee_demand")
-METHOD_LABELS = {
-    "ems": "邮政EMS", "courier": "快递", "email": "电子邮件", "sms": "短信", "in_person": "当面送达",
-    "notary": "公证送达",
-}  # fmt: skip
-DOCUMENT_KIND_LABELS = {
-    "lease_contract": "融资租赁合同", "purchase_contract": "租赁物买卖合同", "invoice": "发票",
-    "payment_proof": "付款凭证", "delivery_receipt": "租赁物交付确认书", "registration_certificate": "登记证明",
-    "guarantee_contract": "保证合同", "demand_letter": "催告函", "delivery_proof": "送达凭证",
-    "appraisal": "评估报告", "photo": "租赁物照片", "other": "其他材料",
-}  # fmt: skip
 RECORD_KINDS = ("notices", "documents")
 _PROVENANCE = Provenance("leaseguard import", "leaseguard enforcement")
 

@@ -12,15 +12,16 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, Engine, bindparam, insert, select, text, update
 
-from leaseguard.enforcement.claims import ACCELERATION, Claim, ClaimInput, compute_claim
+from leaseguard.enforcement.claims import Claim, ClaimInput, compute_claim
 from leaseguard.enforcement.rules import ClaimRules
-from leaseguard.enforcement.tracking import OPENED, PastEvent, check_event
+from leaseguard.enforcement.tracking import PastEvent, check_event
 from leaseguard.evidence import NewRecord, Provenance, append_records
 from leaseguard.evidence.checkpoint import NoteSigner
 from leaseguard.evidence.models import canonical_json
 from leaseguard.portfolio.positions import SCHEDULE_LINE_COLUMNS, contract_instalments, read_contracts
 from leaseguard.store.db import as_date
 from leaseguard.store.models import CaseEvent, EnforcementCase
+from leaseguard.vocabulary import ACCELERATION, OPENED
 
 
 class UnknownContractError(LookupError):

@@ -9,17 +9,11 @@ from dataclasses import dataclass
 
 import polars as pl
 
-STAGES = (
-    "demand_notice", "filing", "judgment", "enforcement", "seizure", "auction", "settlement", "closure",
-)  # fmt: skip
+from leaseguard.vocabulary import OPENED, STAGE_LABELS, STAGES
+
 # A case moves forward through these steps; auction and settlement are alternatives at the same step.
 STEP = {"demand_notice": 0, "filing": 1, "judgment": 2, "enforcement": 3, "seizure": 4, "auction": 5,
         "settlement": 5, "closure": 6}  # fmt: skip
-OPENED = "opened"
-STAGE_LABELS = {
-    OPENED: "已立案准备", "demand_notice": "催告", "filing": "起诉立案", "judgment": "判决", "enforcement": "申请执行",
-    "seizure": "查封扣押", "auction": "拍卖变卖", "settlement": "和解", "closure": "结案",
-}  # fmt: skip
 DIMENSIONS = ("lessor", "asset_type", "region", "stage")
 
 

@@ -20,8 +20,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from leaseguard.indicators.quantities import QUANTITIES
+from leaseguard.vocabulary import INDICATOR_RULE_SETS
 
-SHIPPED = ("leasing-indicators-trial", "nfra-2024", "cbirc-2020")
+SHIPPED = INDICATOR_RULE_SETS
 
 
 class IndicatorRulesError(ValueError):

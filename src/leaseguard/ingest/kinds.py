@@ -10,6 +10,7 @@ from sqlalchemy import String, Table
 
 from leaseguard.store.models import Asset, Contract, Lessor, Payment, ScheduleLine, Valuation
 from leaseguard.tenancy.service import REGIMES
+from leaseguard.vocabulary import DATA_KINDS
 
 
 class ValueType(StrEnum):
@@ -185,7 +186,7 @@ SCHEDULES = KindSpec(
 # Dependency order: a row may only refer to rows of kinds loaded before it.
 KINDS: tuple[KindSpec, ...] = (LESSORS, CONTRACTS, ASSETS, SCHEDULES, PAYMENTS, VALUATIONS)
 KIND_BY_NAME = {kind.name: kind for kind in KINDS}
-KIND_NAMES = tuple(KIND_BY_NAME)
+KIND_NAMES = DATA_KINDS
 
 
 def kind_from_file_name(file_name: str) -> KindSpec | None:

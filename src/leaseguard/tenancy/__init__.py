@@ -1,7 +1,7 @@
 """Tenancy: lessors (tenants), API keys with a role, and the permission table the API enforces."""
 
 from leaseguard.tenancy.models import IssuedKey, KeyInfo, Principal
-from leaseguard.tenancy.permissions import PERMISSIONS, ROLES, Action, allowed_actions, is_allowed
+from leaseguard.tenancy.permissions import PERMISSIONS, Action, allowed_actions, is_allowed
 from leaseguard.tenancy.service import (
     PARTY_KEYS,
     REGIMES,
@@ -19,6 +19,7 @@ from leaseguard.tenancy.service import (
     list_lessors,
     revoke_key,
 )
+from leaseguard.vocabulary import ROLES
 
 __all__ = [
     "PARTY_KEYS",

@@ -6,8 +6,6 @@ from collections.abc import Mapping
 from enum import StrEnum
 from types import MappingProxyType
 
-ROLES: tuple[str, ...] = ("analyst", "compliance", "legal", "admin")
-
 
 class Action(StrEnum):
     """Something a caller may be allowed to do; named `<resource>:<verb>`."""

@@ -18,7 +18,7 @@ from stdnum.exceptions import ValidationError
 
 from leaseguard.store.models import ApiKey, Lessor
 from leaseguard.tenancy.models import IssuedKey, KeyInfo, Principal
-from leaseguard.tenancy.permissions import ROLES
+from leaseguard.vocabulary import ROLES
 
 KEY_SCHEME = "lg"
 PREFIX_BYTES = 6  # 12 hex characters: enough to find a row, and the column holds 16

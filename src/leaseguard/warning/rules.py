@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from leaseguard.classification.rules import CLASSES
+from leaseguard.vocabulary import CLASSES
 
 SIGNALS = (
     "first_missed_payment",
