@@ -15,6 +15,7 @@ import polars as pl
 import pytest
 import vininfo
 
+from leaseguard.portfolio.instalments import RATE_SCALE, schedules
 from leaseguard.portfolio.schedule import add_months, build_schedule
 from leaseguard.registry.identifiers import (
     is_valid_organization_code,
@@ -26,7 +27,6 @@ from leaseguard.registry.normalize import ocr_fold
 from leaseguard.synth import SynthParameters, generate_book
 from leaseguard.synth.catalog import CATALOG
 from leaseguard.synth.fraud import HARD, KINDS, SOFT, alter
-from leaseguard.synth.instalments import RATE_SCALE, schedules
 
 AS_OF = dt.date(2026, 10, 31)
 

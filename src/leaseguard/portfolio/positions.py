@@ -38,9 +38,9 @@ from leaseguard.portfolio.allocation import (
     allocate_payments,
     contract_state,
 )
+from leaseguard.portfolio.instalments import RATE_SCALE, schedules
 from leaseguard.portfolio.schedule import MONTHS_PER_PERIOD, build_schedule
 from leaseguard.store.db import as_date
-from leaseguard.synth.instalments import RATE_SCALE, schedules
 
 POSITION_COLUMNS: dict[str, pl.DataType | type[pl.DataType]] = {
     "contract_no": pl.String,

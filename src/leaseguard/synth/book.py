@@ -16,11 +16,11 @@ import numpy as np
 import polars as pl
 
 from leaseguard.money import yuan_column
+from leaseguard.portfolio.instalments import add_months
 from leaseguard.synth.catalog import CATALOG, DEPRECIATION_PER_YEAR, INDUSTRIES, LESSORS, MODEL_YEAR_CODES
 from leaseguard.synth.contracts import Book, days, draw_contracts, issue_identifiers, take
 from leaseguard.synth.fraud import Case, inject_duplicates, inject_inflated_invoices, inject_reused_invoices
 from leaseguard.synth.identifiers import digit_matrix, strings
-from leaseguard.synth.instalments import add_months
 from leaseguard.synth.lessees import Lessees, draw_lessees
 from leaseguard.synth.parameters import SynthParameters
 from leaseguard.synth.parties import Parties, draw_parties

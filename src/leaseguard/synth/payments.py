@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from leaseguard.portfolio.instalments import schedules
 from leaseguard.synth.contracts import Book, days
-from leaseguard.synth.instalments import schedules
 from leaseguard.synth.parameters import SynthParameters
 
 
