@@ -17,9 +17,6 @@ column operations over it, so history can be rebuilt day by day.
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
-import sys
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -27,7 +24,6 @@ from decimal import Decimal
 import numpy as np
 import polars as pl
 import pyarrow as pa
-import pyarrow.feather as feather
 from sqlalchemy import Engine, bindparam, text
 
 from leaseguard.portfolio.allocation import (
@@ -40,6 +36,7 @@ from leaseguard.portfolio.allocation import (
 )
 from leaseguard.portfolio.instalments import RATE_SCALE, schedules
 from leaseguard.portfolio.schedule import MONTHS_PER_PERIOD, build_schedule
+from leaseguard.portfolio.sqlite_export import export_queries
 from leaseguard.store.db import as_date
 
 POSITION_COLUMNS: dict[str, pl.DataType | type[pl.DataType]] = {
@@ -108,27 +105,15 @@ _SCHEDULE_QUERY = f"select {', '.join(SCHEDULE_LINE_COLUMNS)} from schedule_line
 
 
 def _read_sqlite(path: str) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    # Through ADBC in a process of its own: see portfolio/sqlite_export.py for why.
-    with tempfile.TemporaryDirectory(prefix="lg-book-") as folder:
-        done = subprocess.run(
-            [
-                sys.executable,
-                *("-m", "leaseguard.portfolio.sqlite_export", path, folder),
-                f"contracts={_CONTRACTS_QUERY}",
-                f"payments={_PAYMENTS_QUERY}",
-                f"schedule={_SCHEDULE_QUERY}",
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode != 0:
-            last = (done.stderr.strip().splitlines() or ["no message"])[-1]
-            raise RuntimeError(f"{path}: reading the book failed: {last}")
-        frames = [
-            pl.from_arrow(feather.read_table(f"{folder}/{name}.arrow"))
-            for name in ("contracts", "payments", "schedule")
-        ]
+    tables = export_queries(
+        path,
+        {
+            "contracts": (_CONTRACTS_QUERY, {}),
+            "payments": (_PAYMENTS_QUERY, {}),
+            "schedule": (_SCHEDULE_QUERY, {}),
+        },
+    )
+    frames = [pl.from_arrow(tables[name]) for name in ("contracts", "payments", "schedule")]
     contracts, payments, schedule = frames
     assert isinstance(contracts, pl.DataFrame) and isinstance(payments, pl.DataFrame)
     assert isinstance(schedule, pl.DataFrame)

@@ -1,29 +1,98 @@
-"""`python -m leaseguard.portfolio.sqlite_export DB FOLDER QUERY_NAME=SQL...`: run read-only queries on a
-SQLite store through ADBC and write each result as an Arrow IPC file FOLDER/QUERY_NAME.arrow.
+"""Read-only queries on a SQLite store through ADBC, as Arrow tables: `export_queries` is the one way the
+engines read a whole book from SQLite (the book's positions, the indicators' book).
 
 ADBC hands SQLite rows over as Arrow columns, ten times faster than rows through Python's driver. It links
 its own copy of SQLite, and two copies in one process break each other's file locks (closing one copy's
-descriptor drops the other's locks), so the book engine runs this in a process of its own.
+descriptor drops the other's locks), so the queries run in a process of its own (`python -m
+leaseguard.portfolio.sqlite_export`, reading its queries as JSON on standard input). Values are bound as
+parameters, never spliced into the SQL.
 """
 
 from __future__ import annotations
 
+import json
+import re
+import subprocess
 import sys
+import tempfile
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
-def main(argv: list[str]) -> None:
+class StoreReadError(RuntimeError):
+    """The store could not be read; the message names the database and the driver's last line."""
+
+
+_NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+
+def qmark(sql: str, params: Mapping[str, Any]) -> tuple[str, list[Any]]:
+    """A query with named parameters (`:day`, as SQLAlchemy writes them) as ADBC's positional ones."""
+    values: list[Any] = []
+
+    def positional(found: re.Match[str]) -> str:
+        values.append(params[found.group(1)])
+        return "?"
+
+    return _NAMED.sub(positional, sql), values
+
+
+def export_queries(
+    database: str, queries: Mapping[str, tuple[str, Mapping[str, Any]]]
+) -> dict[str, pa.Table]:
+    """Run each named query (SQL with `:name` parameters, and their values) on the SQLite file `database`,
+    read-only, in a process of its own; each result as an Arrow table."""
+    import pyarrow.feather as feather
+
+    with tempfile.TemporaryDirectory(prefix="lg-read-") as folder:
+        bound = []
+        for name, (sql, params) in queries.items():
+            text, values = qmark(sql, params)
+            bound.append({"name": name, "sql": text, "params": [_plain(v) for v in values]})
+        spec = {"database": database, "folder": folder, "queries": bound}
+        done = subprocess.run(
+            [sys.executable, "-m", "leaseguard.portfolio.sqlite_export"],
+            input=json.dumps(spec),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+            raise StoreReadError(f"{database}: reading the store failed: {last}")
+        return {name: feather.read_table(f"{folder}/{name}.arrow", memory_map=False) for name in queries}
+
+
+def _plain(value: Any) -> Any:
+    """A parameter as JSON carries it: dates as ISO text, as the store keeps them in SQLite."""
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def main() -> None:
     import adbc_driver_sqlite.dbapi as adbc
     import pyarrow.feather as feather
 
-    database, folder, *queries = argv
-    with adbc.connect(f"file:{database}?mode=ro") as connection, connection.cursor() as cursor:
-        for named in queries:
-            name, _, query = named.partition("=")
-            cursor.execute(query)
+    spec = json.load(sys.stdin)
+    with adbc.connect(f"file:{spec['database']}?mode=ro") as connection, connection.cursor() as cursor:
+        for query in spec["queries"]:
+            if query["params"]:
+                cursor.execute(query["sql"], query["params"])
+            else:
+                cursor.execute(query["sql"])
             feather.write_feather(
-                cursor.fetch_arrow_table(), f"{folder}/{name}.arrow", compression="uncompressed"
+                cursor.fetch_arrow_table(),
+                f"{spec['folder']}/{query['name']}.arrow",
+                compression="uncompressed",
             )
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    try:
+        main()
+    except Exception as error:  # the parent reports the last line: make it the driver's reason, whole
+        reason = " ".join(str(error).split())
+        sys.stderr.write(f"{reason}\n")
+        sys.exit(1)
