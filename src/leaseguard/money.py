@@ -13,13 +13,15 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+from leaseguard.errors import InvalidInputError
+
 if TYPE_CHECKING:
     import polars as pl
 
 _CENT = Decimal("0.01")
 
 
-class MoneyError(ValueError):
+class MoneyError(InvalidInputError):
     """A value that is not an exact amount of yuan (it names where it was read and why)."""
 
 

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from leaseguard.errors import InvalidInputError
 from leaseguard.store.db import create_store_engine, shown_url, store_error_reason, upgrade_schema
 
 CONFIG_FILE = "leaseguard.yaml"
@@ -21,7 +22,7 @@ DATABASE_URL_ENV = "LEASEGUARD_DATABASE_URL"
 HOME_ENV = "LEASEGUARD_HOME"
 
 
-class WorkspaceError(Exception):
+class WorkspaceError(InvalidInputError):
     """The workspace is missing or its configuration cannot be read."""
 
 

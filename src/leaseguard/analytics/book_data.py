@@ -11,6 +11,7 @@ import polars as pl
 from sqlalchemy import Engine, MetaData, Table, func, inspect, select
 
 from leaseguard.analytics.service import ClassesAt, PositionsAt
+from leaseguard.errors import InvalidInputError
 from leaseguard.store.db import as_date
 from leaseguard.store.models import Asset, Contract, Payment, Valuation
 
@@ -18,7 +19,7 @@ from leaseguard.store.models import Asset, Contract, Payment, Valuation
 CLASSES_TABLE = "contract_classes"
 
 
-class BookDataError(Exception):
+class BookDataError(InvalidInputError):
     """The store cannot give what was asked (no positions engine, nothing stored for the date)."""
 
 

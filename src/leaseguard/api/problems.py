@@ -14,6 +14,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from leaseguard.errors import LeaseguardError, problem_of
+
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "urn:leaseguard:problem:"
 
@@ -104,6 +106,13 @@ async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(request, exc.status, exc.detail, kind=exc.kind, headers=exc.headers)
 
 
+async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
+    """A domain error (leaseguard.errors) that a route let through: its status and kind from the one table."""
+    assert isinstance(exc, LeaseguardError)
+    status, kind = problem_of(exc)
+    return problem_response(request, status, str(exc), kind=getattr(exc, "kind", None) or kind)
+
+
 async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     phrase = HTTPStatus(exc.status_code).phrase
@@ -157,6 +166,7 @@ async def _on_overload(request: Request, exc: Exception) -> JSONResponse:
 
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, _on_problem)
+    app.add_exception_handler(LeaseguardError, _on_domain_error)
     app.add_exception_handler(sqlalchemy.exc.TimeoutError, _on_overload)
     app.add_exception_handler(concurrent.futures.TimeoutError, _on_overload)
     app.add_exception_handler(TimeoutError, _on_overload)

@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select, text
 
 from leaseguard.classification.classify import classify, collateral_on
 from leaseguard.classification.rules import RuleSet
+from leaseguard.errors import BusyError
 from leaseguard.evidence import NewRecord, Provenance, append_records
 from leaseguard.evidence.checkpoint import NoteSigner
 from leaseguard.evidence.models import canonical_json
@@ -53,7 +54,7 @@ class DayResult:
     rerun_after_earlier: bool = False
 
 
-class DailyRunBusyError(Exception):
+class DailyRunBusyError(BusyError):
     """Another daily run holds the store's daily-run lock."""
 
 

@@ -16,12 +16,13 @@ from typing import Any
 
 import yaml
 
+from leaseguard.errors import InvalidInputError
 from leaseguard.vocabulary import CLASSES, CLASSIFICATION_RULE_SETS
 
 SHIPPED = CLASSIFICATION_RULE_SETS
 
 
-class RuleSetError(ValueError):
+class RuleSetError(InvalidInputError):
     """A rule-set file that cannot be used; the message names the file, the rule and the reason."""
 
 

@@ -18,6 +18,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from leaseguard.cli import common
 from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace
+from leaseguard.errors import LeaseguardError
 
 
 def _register(module: str, *extra: str) -> Callable[[typer.Typer], None]:
@@ -79,6 +80,14 @@ class _LazyGroup(TyperGroup):
         if found is not None or cmd_name not in LAZY_COMMANDS:
             return found
         return TyperCommand(cmd_name, help=LAZY_COMMANDS[cmd_name][1])
+
+    def invoke(self, ctx: Any) -> Any:
+        """Any domain error a command lets through is its one line and exit 1 (leaseguard.errors), never a
+        traceback."""
+        try:
+            return super().invoke(ctx)
+        except LeaseguardError as error:
+            fail(str(error))
 
     def resolve_command(self, ctx: Any, args: list[str]) -> tuple[Any, Any, list[str]]:
         if args and args[0] in LAZY_COMMANDS:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from leaseguard.errors import InvalidInputError
 
-class CreditError(Exception):
+
+class CreditError(InvalidInputError):
     """Bad input to a credit function: a message naming the file or item, the field and the reason."""
 
     def __init__(self, message: str, *, field: str | None = None, kind: str = "invalid-input") -> None:

@@ -71,6 +71,7 @@ from leaseguard.enforcement.service import (
     insert_case,
     read_contracts_on_file,
 )
+from leaseguard.errors import InvalidInputError
 from leaseguard.evidence import NewRecord, Provenance, append_records
 from leaseguard.evidence.bundle import export_bundle
 from leaseguard.evidence.checkpoint import NoteSigner
@@ -102,7 +103,7 @@ CORE_DOCUMENTS = {
 }
 
 
-class CaseFilesError(ValueError):
+class CaseFilesError(InvalidInputError):
     """The batch cannot start (no classification for the day, a template that does not parse, …)."""
 
 
@@ -238,7 +239,7 @@ def read_lessors(engine: Engine) -> dict[str, Party]:
     return parties
 
 
-class NotFileableError(ValueError):
+class NotFileableError(InvalidInputError):
     """The record does not support a complaint for the contract (no demand, arbitration, no court, …)."""
 
 

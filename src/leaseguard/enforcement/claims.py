@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from leaseguard.enforcement.rules import ClaimRules, Tier
+from leaseguard.errors import InvalidInputError
 from leaseguard.money import grouped_yuan as yuan
 from leaseguard.portfolio.allocation import MICRO, ContractState
 from leaseguard.portfolio.positions import contract_on_day
@@ -34,11 +35,11 @@ from leaseguard.vocabulary import ACCELERATION, REMEDIES, TERMINATION
 _EPOCH = dt.date(1970, 1, 1)
 
 
-class NotDefaultedError(ValueError):
+class NotDefaultedError(InvalidInputError):
     """The contract has nothing overdue on the claim date: there is no claim to make."""
 
 
-class RemedyUnavailableError(ValueError):
+class RemedyUnavailableError(InvalidInputError):
     """The remedy asked for cannot be claimed from the record (its conditions, or a figure it needs)."""
 
 

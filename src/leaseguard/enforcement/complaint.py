@@ -17,6 +17,7 @@ import jinja2
 from stdnum.cn import ric, uscc
 
 from leaseguard.enforcement.claims import Claim
+from leaseguard.errors import InvalidInputError
 from leaseguard.money import grouped_yuan
 
 SHIPPED_TEMPLATES = Path(__file__).resolve().parents[1] / "defaults" / "enforcement" / "templates"
@@ -162,7 +163,7 @@ class CaseFacts:
         return sum(amount for _, amount in self.payments)
 
 
-class GuarantorsError(ValueError):
+class GuarantorsError(InvalidInputError):
     """The `guarantors` column cannot be read."""
 
 
@@ -252,7 +253,7 @@ def case_problems(facts: CaseFacts) -> list[str]:
 # --- templates --------------------------------------------------------------------------------------------
 
 
-class TemplateFieldError(ValueError):
+class TemplateFieldError(InvalidInputError):
     """A template names something the case does not have, or does not parse."""
 
 

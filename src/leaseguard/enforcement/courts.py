@@ -17,13 +17,14 @@ from typing import Any
 import yaml
 from stdnum.cn import ric, uscc
 
+from leaseguard.errors import InvalidInputError
 from leaseguard.money import MoneyError, grouped_yuan, parse_fen
 
 MUNICIPALITIES = ("11", "12", "31", "50")  # 北京 天津 上海 重庆: districts directly under the province level
 _SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "省", "市")
 
 
-class CourtRulesError(ValueError):
+class CourtRulesError(InvalidInputError):
     """A courts file that cannot be used."""
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, or_, select, text, update
 
+from leaseguard.errors import InvalidInputError
 from leaseguard.evidence import NewRecord, Provenance, append_records
 from leaseguard.evidence.checkpoint import NoteSigner
 from leaseguard.evidence.merkle import leaf_hash
@@ -29,7 +30,7 @@ RECORD_KINDS = ("notices", "documents")
 _PROVENANCE = Provenance("leaseguard import", "leaseguard enforcement")
 
 
-class NoticeError(ValueError):
+class NoticeError(InvalidInputError):
     """A notice or document that cannot be recorded; the message names the field and the reason."""
 
 

@@ -17,11 +17,12 @@ from typing import Any
 
 import yaml
 
+from leaseguard.errors import InvalidInputError
 from leaseguard.money import MoneyError, parse_fen
 from leaseguard.portfolio.allocation import Allocation, AllocationError
 
 
-class ClaimRulesError(ValueError):
+class ClaimRulesError(InvalidInputError):
     """A claim-rules file that cannot be used."""
 
 

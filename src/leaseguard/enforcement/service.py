@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine, bindparam, insert, select, text, upda
 from leaseguard.enforcement.claims import Claim, ClaimInput, compute_claim
 from leaseguard.enforcement.rules import ClaimRules
 from leaseguard.enforcement.tracking import PastEvent, check_event
+from leaseguard.errors import InvalidInputError, NotFoundError
 from leaseguard.evidence import NewRecord, Provenance, append_records
 from leaseguard.evidence.checkpoint import NoteSigner
 from leaseguard.evidence.models import canonical_json
@@ -24,7 +25,7 @@ from leaseguard.store.models import CaseEvent, EnforcementCase
 from leaseguard.vocabulary import ACCELERATION, OPENED
 
 
-class UnknownContractError(LookupError):
+class UnknownContractError(NotFoundError):
     """No such contract in the store (or not the asking lessor's)."""
 
 
@@ -192,7 +193,7 @@ def claim_for_contract(
     return compute_claim(claim_input(engine, contract_no, day, lessor=lessor), rules, day, remedy)
 
 
-class CaseError(ValueError):
+class CaseError(InvalidInputError):
     """A case that cannot be opened or moved; the message says why."""
 
 

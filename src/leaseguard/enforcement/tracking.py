@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from leaseguard.errors import InvalidInputError
 from leaseguard.vocabulary import OPENED, STAGE_LABELS, STAGES
 
 # A case moves forward through these steps; auction and settlement are alternatives at the same step.
@@ -17,7 +18,7 @@ STEP = {"demand_notice": 0, "filing": 1, "judgment": 2, "enforcement": 3, "seizu
 DIMENSIONS = ("lessor", "asset_type", "region", "stage")
 
 
-class CaseEventError(ValueError):
+class CaseEventError(InvalidInputError):
     """An event a case cannot take; the message names the case, the field and the reason."""
 
 

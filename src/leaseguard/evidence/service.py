@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from leaseguard.errors import ConflictError, LeaseguardError, NotFoundError, StoreFaultError, TooLargeError
 from leaseguard.evidence import merkle
 from leaseguard.evidence.checkpoint import NoteSigner, load_signer, sign_checkpoint
 from leaseguard.evidence.models import (
@@ -60,23 +61,23 @@ _log = cast(Table, EvidenceLog.__table__)
 _checkpoints = cast(Table, EvidenceCheckpoint.__table__)
 
 
-class EvidenceError(Exception):
+class EvidenceError(LeaseguardError):
     """A request the evidence log refuses; the message is for the user, one line."""
 
 
-class RecordTooLargeError(EvidenceError):
+class RecordTooLargeError(EvidenceError, TooLargeError):
     """A record is larger than the configured limit (evidence.max_record_bytes)."""
 
 
-class UnknownRecordError(EvidenceError):
+class UnknownRecordError(EvidenceError, NotFoundError):
     """No such record for this tenant (another tenant's record looks exactly like a missing one)."""
 
 
-class LogKeyError(EvidenceError):
+class LogKeyError(EvidenceError, ConflictError):
     """The signer given is not the key or origin the log was started with."""
 
 
-class StoreDamagedError(EvidenceError):
+class StoreDamagedError(EvidenceError, StoreFaultError):
     """The stored tree lacks a node or disagrees with its own signed checkpoint."""
 
 

@@ -26,11 +26,12 @@ from typing import Any
 
 import yaml
 
+from leaseguard.errors import InvalidInputError
 from leaseguard.indicators.quantities import ITEMS, TOTAL_ASSETS_PARTS
 from leaseguard.money import MoneyError, grouped_yuan, parse_fen, yuan_text
 
 
-class BalanceSheetError(ValueError):
+class BalanceSheetError(InvalidInputError):
     """A balance-sheet file that cannot be used; the message names the file, the item and the reason."""
 
 

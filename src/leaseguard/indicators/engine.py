@@ -14,6 +14,7 @@ from typing import Any
 
 import polars as pl
 
+from leaseguard.errors import InvalidInputError
 from leaseguard.indicators.balance_sheet import BalanceSheet
 from leaseguard.indicators.quantities import DERIVED_FROM, ITEMS, QUANTITIES
 from leaseguard.indicators.rules import Indicator, IndicatorRuleSet, RiskWeights
@@ -34,7 +35,7 @@ BOOK_SCHEMA: dict[str, Any] = {
 TOP = 5
 
 
-class MissingInputError(ValueError):
+class MissingInputError(InvalidInputError):
     """A quantity the rule set needs is not in the balance sheet; the message names item and indicators."""
 
 

@@ -19,13 +19,14 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from leaseguard.errors import InvalidInputError
 from leaseguard.indicators.quantities import QUANTITIES
 from leaseguard.vocabulary import INDICATOR_RULE_SETS
 
 SHIPPED = INDICATOR_RULE_SETS
 
 
-class IndicatorRulesError(ValueError):
+class IndicatorRulesError(InvalidInputError):
     """A rule-set or risk-weight file that cannot be used; the message names the file, the item and why."""
 
 

@@ -14,6 +14,7 @@ import polars as pl
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
+from leaseguard.errors import InvalidInputError
 from leaseguard.evidence import NewRecord, Provenance, append_records
 from leaseguard.evidence.checkpoint import NoteSigner
 from leaseguard.evidence.models import canonical_json
@@ -24,7 +25,7 @@ from leaseguard.store.models import BookRun, Lessor
 from leaseguard.store.models import IndicatorReport as ReportRow
 
 
-class IndicatorInputError(ValueError):
+class IndicatorInputError(InvalidInputError):
     """The store lacks what a report needs (no daily run of the day, unknown lessor); one line for the user."""
 
 

@@ -8,10 +8,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from leaseguard.errors import InvalidInputError
+
 Status = Literal["loaded", "partial", "rejected"]
 
 
-class FileProblem(Exception):
+class FileProblem(InvalidInputError):
     """A file that cannot be loaded at all (empty, undecodable, missing columns); carries the reason."""
 
 

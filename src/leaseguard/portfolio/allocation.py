@@ -29,12 +29,14 @@ from typing import Any
 import numba
 import numpy as np
 
+from leaseguard.errors import InvalidInputError
+
 COMPONENTS = ("penalty", "interest", "principal")
 DEPOSIT_MODES = ("held", "offset_at_maturity")
 MICRO = 1_000_000  # penalty is carried in millionths of a fen, so a daily rate of 6 decimals stays exact
 
 
-class AllocationError(ValueError):
+class AllocationError(InvalidInputError):
     """A `book:` allocation setting that cannot be used; the message names the setting and the reason."""
 
 

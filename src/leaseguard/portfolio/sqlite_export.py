@@ -18,11 +18,13 @@ import tempfile
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from leaseguard.errors import StoreFaultError
+
 if TYPE_CHECKING:
     import pyarrow as pa
 
 
-class StoreReadError(RuntimeError):
+class StoreReadError(StoreFaultError, RuntimeError):
     """The store could not be read; the message names the database and the driver's last line."""
 
 

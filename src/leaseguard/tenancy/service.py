@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from stdnum.cn import uscc as stdnum_uscc
 from stdnum.exceptions import ValidationError
 
+from leaseguard.errors import ConflictError, InvalidInputError, NotFoundError
 from leaseguard.store.models import ApiKey, Lessor
 from leaseguard.tenancy.models import IssuedKey, KeyInfo, Principal
 from leaseguard.vocabulary import ROLES
@@ -29,11 +30,11 @@ _KEY_SHAPE = re.compile(r"lg_([0-9a-f]{12})_([A-Za-z0-9_-]{20,128})")
 _DUMMY_HASH = hashlib.sha256(b"leaseguard: no such key").hexdigest()
 
 
-class TenancyError(ValueError):
+class TenancyError(InvalidInputError):
     """A request about lessors or keys that cannot be honoured; the message is meant for the user."""
 
 
-class UnknownLessorError(TenancyError):
+class UnknownLessorError(NotFoundError, TenancyError):
     pass
 
 
@@ -41,11 +42,11 @@ class UnknownRoleError(TenancyError):
     pass
 
 
-class UnknownKeyError(TenancyError):
+class UnknownKeyError(NotFoundError, TenancyError):
     pass
 
 
-class LessorConflictError(TenancyError):
+class LessorConflictError(ConflictError, TenancyError):
     pass
 
 

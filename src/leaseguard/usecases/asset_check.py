@@ -16,11 +16,8 @@ from leaseguard.registry.rules import load_rules
 from leaseguard.registry.service import RecordedCheck, record_check, shared_view
 from leaseguard.store.db import session_factory
 from leaseguard.store.models import Lessor
+from leaseguard.tenancy.service import UnknownLessorError
 from leaseguard.timestamps import UtcDatetime
-
-
-class UnknownLessorError(LookupError):
-    """The asking lessor is not registered in the store."""
 
 
 class FindingOut(BaseModel):

@@ -1,0 +1,121 @@
+"""One error family: every error a user can cause is a LeaseguardError, answered by the API from one table
+(status and problem kind) and by the command line as one line with exit code 1, never a traceback."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+
+import pytest
+
+import leaseguard
+from leaseguard.errors import (
+    PROBLEMS,
+    BusyError,
+    ConflictError,
+    InvalidInputError,
+    LeaseguardError,
+    NotFoundError,
+    problem_of,
+)
+
+# Outside the family on purpose: the offline verifier ships alone (tools/verify_evidence.py), the API's own
+# ProblemError already is an answer, and a signal stopping a batch is not an error.
+OUTSIDE = {"leaseguard.evidence.verifier.ProofError", "leaseguard.evidence.verifier.NoteError",
+           "leaseguard.evidence.verifier._Refused", "leaseguard.api.problems.ProblemError",
+           "leaseguard.cli.cases_commands._Stopped"}  # fmt: skip
+
+
+def _error_classes() -> list[type[BaseException]]:
+    found = []
+    for module in pkgutil.walk_packages(leaseguard.__path__, "leaseguard."):
+        if ".migrations" in module.name or module.name.endswith("__main__") or "spark" in module.name:
+            continue
+        loaded = importlib.import_module(module.name)
+        for _, klass in inspect.getmembers(loaded, inspect.isclass):
+            if issubclass(klass, BaseException) and klass.__module__ == module.name:
+                found.append(klass)
+    return found
+
+
+def test_every_error_the_project_defines_belongs_to_the_family() -> None:
+    classes = _error_classes()
+    assert len(classes) > 30
+    strays = [f"{k.__module__}.{k.__qualname__}" for k in classes
+              if not issubclass(k, LeaseguardError) and f"{k.__module__}.{k.__qualname__}" not in OUTSIDE]  # fmt: skip
+    assert strays == []
+
+
+@pytest.mark.parametrize(
+    ("error", "answer"),
+    [
+        ("leaseguard.enforcement.service.UnknownContractError", (404, "not-found")),
+        ("leaseguard.tenancy.service.LessorConflictError", (409, "conflict")),
+        ("leaseguard.classification.daily.DailyRunBusyError", (409, "busy")),
+        ("leaseguard.evidence.service.RecordTooLargeError", (413, "too-large")),
+        ("leaseguard.money.MoneyError", (422, "invalid-input")),
+        ("leaseguard.evidence.service.LogKeyError", (409, "conflict")),
+    ],
+)
+def test_the_table_answers_each_kind_by_its_most_specific_class(error: str, answer: tuple[int, str]) -> None:
+    module, _, name = error.rpartition(".")
+    klass = getattr(importlib.import_module(module), name)
+    assert problem_of(klass("x")) == answer
+    assert set(PROBLEMS) >= {InvalidInputError, NotFoundError, ConflictError, BusyError}
+
+
+def test_old_except_clauses_still_catch() -> None:
+    """A domain error is still the built-in it was (ValueError, LookupError), so callers keep working."""
+    from leaseguard.enforcement.service import UnknownContractError
+    from leaseguard.money import MoneyError
+
+    assert issubclass(MoneyError, ValueError) and issubclass(UnknownContractError, LookupError)
+
+
+def test_a_domain_error_a_command_lets_through_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from leaseguard.cli import main
+    from leaseguard.money import parse_fen
+
+    def register(target: typer.Typer) -> None:
+        @target.command("probe")
+        def probe() -> None:
+            parse_fen("12.345", where="--amount")
+
+    monkeypatch.setitem(main.LAZY_COMMANDS, "probe", (register, "A command that fails."))
+    main._loaded.cache_clear()
+    result = CliRunner().invoke(main.app, ["probe"])
+    assert result.exit_code == 1, result.output
+    assert result.output.strip() == "error: --amount: '12.345' has more than 2 decimals"
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_a_domain_error_a_route_lets_through_is_its_problem(tmp_path: object) -> None:
+    from pathlib import Path
+
+    import httpx
+
+    from conftest import running
+    from leaseguard.api import create_app
+    from leaseguard.classification.daily import DailyRunBusyError
+    from leaseguard.store.db import create_store_engine, upgrade_schema
+
+    url = f"sqlite:///{Path(str(tmp_path)) / 'store.db'}"
+    engine = create_store_engine(url)
+    upgrade_schema(engine)
+    engine.dispose()
+    app = create_app(url)
+
+    @app.get("/probe")
+    def probe() -> None:
+        raise DailyRunBusyError("另一个日终批处理正在运行")
+
+    with running(app) as base, httpx.Client(base_url=base) as client:
+        answer = client.get("/probe")
+    assert answer.status_code == 409
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    body = answer.json()
+    assert body["type"].endswith(":busy") and body["detail"] == "另一个日终批处理正在运行"
