@@ -25,6 +25,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/leaseguard evidence verifier --out tools/verify_evidence.py
 	touch $(STAMP)
 
 clean:

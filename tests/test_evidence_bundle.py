@@ -32,7 +32,6 @@ from leaseguard.evidence.verifier import Checkpoint, verify_bundle
 from leaseguard.store.db import create_store_engine, upgrade_schema
 from leaseguard.store.models import EvidenceRecord
 
-ROOT = Path(__file__).resolve().parents[1]
 ORIGIN = "leaseguard.test/log"
 PROVENANCE = Provenance("legal@alpha", "leaseguard enforcement")
 
@@ -266,11 +265,21 @@ def test_verification_never_writes_to_the_log(log: Engine, good: bytes) -> None:
 # --- the standalone verifier ---------------------------------------------------------------------------------
 
 
-def test_standalone_verifier_needs_only_stdlib_and_cryptography() -> None:
-    source = (ROOT / "tools" / "verify_evidence.py").read_text(encoding="utf-8")
-    assert source == bundle.VERIFIER_SOURCE.read_text(encoding="utf-8"), (
-        "tools/verify_evidence.py must be a copy of src/leaseguard/evidence/verifier.py"
-    )
+def _standalone(folder: Path) -> Path:
+    """The verifier as the build writes it (`leaseguard evidence verifier --out`), not a copy kept by hand."""
+    from typer.testing import CliRunner
+
+    from leaseguard.cli.main import app
+
+    script = folder / "verify_evidence.py"
+    result = CliRunner().invoke(app, ["evidence", "verifier", "--out", str(script)])
+    assert result.exit_code == 0, result.output
+    return script
+
+
+def test_standalone_verifier_needs_only_stdlib_and_cryptography(tmp_path: Path) -> None:
+    source = _standalone(tmp_path).read_text(encoding="utf-8")
+    assert source == bundle.VERIFIER_SOURCE.read_text(encoding="utf-8")
     imported: set[str] = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
@@ -305,8 +314,7 @@ def _run_standalone(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[s
             """
         )
     )
-    script = tmp_path / "verify_evidence.py"
-    script.write_bytes((ROOT / "tools" / "verify_evidence.py").read_bytes())
+    script = _standalone(tmp_path)
     return subprocess.run(
         [sys.executable, "-I", str(runner), str(script), *args],
         capture_output=True,

@@ -303,6 +303,23 @@ def verify(
         raise typer.Exit(1)
 
 
+@evidence_app.command("verifier")
+def verifier_command(
+    out: Annotated[Path, typer.Option("--out", help="Where to write the standalone verifier script.")] = Path(
+        "verify_evidence.py"
+    ),
+) -> None:
+    """Write the standalone verifier (Python 3 and `cryptography` only), the one every bundle ships, to check
+    bundles where leaseguard is not installed. The build writes tools/verify_evidence.py with it."""
+    from leaseguard.evidence.bundle import VERIFIER_SOURCE
+
+    try:
+        out.write_bytes(VERIFIER_SOURCE.read_bytes())
+    except OSError as error:
+        fail(f"{out}: cannot write it ({error.strerror})")
+    console.print(f"wrote {out}: python {out.name} BUNDLE.zip --key <the log's public key>")
+
+
 @evidence_app.command("audit")
 def audit_command(
     old_checkpoint: Annotated[
