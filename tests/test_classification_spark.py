@@ -9,10 +9,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+pytest.importorskip("ibis", reason="the distributed path is the optional extra leaseguard[spark]")
+
 import ibis
 import ibis.expr.types as ir
 import polars as pl
-import pytest
 from polars.testing import assert_frame_equal
 
 from book_frames import positions

@@ -8,9 +8,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+pytest.importorskip("ibis", reason="the distributed path is the optional extra leaseguard[spark]")
+
 import ibis
 import polars as pl
-import pytest
 from polars.testing import assert_frame_equal
 
 from book_reference import read_synth_book
