@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import itertools
-from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from leaseguard.rulefiles import load_rule_file
 
 
 class DpdBucket(BaseModel):
@@ -71,10 +71,5 @@ class AnalyticsRules(BaseModel):
 
 
 def load_analytics_rules(path: Path | None = None) -> AnalyticsRules:
-    """The rules at `path`, or the shipped defaults."""
-    if path is None:
-        text = resources.files("leaseguard.defaults").joinpath("analytics.yaml").read_text(encoding="utf-8")
-    else:
-        text = path.read_text(encoding="utf-8")
-    loaded: Any = yaml.safe_load(text)
-    return AnalyticsRules.model_validate(loaded)
+    """The rules at `path`, or the shipped defaults; RuleFileError names the file, the field and the reason."""
+    return load_rule_file(AnalyticsRules, path, "analytics.yaml")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
-from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
+
+from leaseguard.rulefiles import load_rule_file
 
 
 class PriceRule(BaseModel):
@@ -32,12 +31,5 @@ class RegistryRules(BaseModel):
 
 
 def load_rules(path: Path | None = None) -> RegistryRules:
-    """The rules at `path`, or the shipped defaults."""
-    if path is None:
-        text = (
-            resources.files("leaseguard.defaults").joinpath("registry_rules.yaml").read_text(encoding="utf-8")
-        )
-    else:
-        text = path.read_text(encoding="utf-8")
-    loaded: Any = yaml.safe_load(text)
-    return RegistryRules.model_validate(loaded)
+    """The rules at `path`, or the shipped defaults; RuleFileError names the file, the field and the reason."""
+    return load_rule_file(RegistryRules, path, "registry_rules.yaml")

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import itertools
 from decimal import Decimal
-from importlib import resources
 from pathlib import Path
-from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from leaseguard.rulefiles import load_rule_file
 from leaseguard.vocabulary import CLASSES
 
 SIGNALS = (
@@ -101,10 +99,5 @@ class WarningRules(BaseModel):
 
 
 def load_warning_rules(path: Path | None = None) -> WarningRules:
-    """The rules at `path`, or the shipped defaults."""
-    if path is None:
-        text = resources.files("leaseguard.defaults").joinpath("warning.yaml").read_text(encoding="utf-8")
-    else:
-        text = path.read_text(encoding="utf-8")
-    loaded: Any = yaml.safe_load(text)
-    return WarningRules.model_validate(loaded)
+    """The rules at `path`, or the shipped defaults; RuleFileError names the file, the field and the reason."""
+    return load_rule_file(WarningRules, path, "warning.yaml")

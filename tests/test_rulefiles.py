@@ -1,0 +1,47 @@
+"""One way to read a rule file: every problem is one RuleFileError naming the file, where in it and why (the
+Pydantic-checked files used to surface a raw ValidationError or YAML traceback)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from leaseguard.analytics.rules import load_analytics_rules
+from leaseguard.errors import InvalidInputError
+from leaseguard.registry.rules import load_rules
+from leaseguard.rulefiles import RuleFileError, read_rule_file
+from leaseguard.warning.rules import load_warning_rules
+
+
+def test_the_shipped_files_load_and_name_themselves() -> None:
+    assert load_rules().version >= 1 and load_warning_rules().tiers and load_analytics_rules().dpd_buckets
+    _, source = read_rule_file(None, "registry_rules.yaml")
+    assert source == "leaseguard/defaults/registry_rules.yaml"
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("version: [1\n", r"rules\.yaml: line 2: not YAML"),
+        ("version: 1\n", r"rules\.yaml: price: Field required; vin_serial_positions: Field required"),
+        (
+            "version: 1\nprice: {ratio_above: 0.5, ratio_below: 0.5, min_peers: 3}\nvin_serial_positions: [12]\n"
+            "ended_financing_verdict: review\n",
+            r"rules\.yaml: price\.ratio_above: Input should be greater than 1",
+        ),
+    ],
+)
+def test_a_broken_file_is_one_line_naming_file_field_and_reason(
+    tmp_path: Path, text: str, reason: str
+) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(RuleFileError, match=reason) as caught:
+        load_rules(path)
+    assert "\n" not in str(caught.value) and isinstance(caught.value, InvalidInputError)
+
+
+def test_a_missing_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(RuleFileError, match=r"nope\.yaml: no such file"):
+        load_warning_rules(tmp_path / "nope.yaml")
