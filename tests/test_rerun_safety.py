@@ -104,3 +104,35 @@ def test_a_second_daily_run_at_once_is_told_in_one_line(workspace: Workspace) ->
         assert run_days(engine, [DAYS[0]], load_rule_set("cbirc-2023"))[0].contracts == 600
     finally:
         engine.dispose()
+
+
+def test_the_daily_run_lock_is_the_stores_own_on_postgresql(postgres_schema_url: str) -> None:
+    """Two stores (schemas) in one PostgreSQL database each run their own day; the same store, one at a time."""
+    import uuid
+
+    from sqlalchemy import create_engine
+
+    from leaseguard.store.db import create_store_engine
+
+    other_schema = f"lg_test_{uuid.uuid4().hex[:12]}"
+    base = postgres_schema_url.split("?")[0]
+    admin = create_engine(base)
+    with admin.begin() as connection:
+        connection.execute(text(f'create schema "{other_schema}"'))
+    ours = create_store_engine(postgres_schema_url)
+    again = create_store_engine(postgres_schema_url)
+    other = create_store_engine(f"{base}?options=-csearch_path%3D{other_schema}")
+    try:
+        with daily_run_lock(ours):
+            with daily_run_lock(other):
+                pass  # another store's run is not held up
+            with pytest.raises(DailyRunBusyError), daily_run_lock(again):
+                pass
+        with daily_run_lock(again):
+            pass  # free again once the first run ended
+    finally:
+        for engine in (ours, again, other):
+            engine.dispose()
+        with admin.begin() as connection:
+            connection.execute(text(f'drop schema "{other_schema}" cascade'))
+        admin.dispose()

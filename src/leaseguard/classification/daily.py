@@ -58,8 +58,11 @@ class DailyRunBusyError(BusyError):
     """Another daily run holds the store's daily-run lock."""
 
 
-# The key of the PostgreSQL advisory lock that serialises daily runs (any constant unique to this job).
-_ADVISORY_KEY = 0x6C67_6461_696C_79
+# The PostgreSQL advisory lock that serialises daily runs: this job's key and the store's schema, so that two
+# stores (schemas) in one database each run their own day.
+_ADVISORY_KEY = 0x6C67_6461  # "lgda"
+_LOCK = "pg_try_advisory_lock(:key, hashtext(current_schema()))"
+_UNLOCK = "pg_advisory_unlock(:key, hashtext(current_schema()))"
 
 
 @contextmanager
@@ -74,13 +77,13 @@ def daily_run_lock(engine: Engine) -> Iterator[None]:
     if engine.dialect.name == "postgresql":
         with engine.connect() as connection:
             if not connection.execute(
-                text("select pg_try_advisory_lock(:key)"), {"key": _ADVISORY_KEY}
+                text(f"select {_LOCK}"), {"key": _ADVISORY_KEY}
             ).scalar():
                 raise busy
             try:
                 yield
             finally:
-                connection.execute(text("select pg_advisory_unlock(:key)"), {"key": _ADVISORY_KEY})
+                connection.execute(text(f"select {_UNLOCK}"), {"key": _ADVISORY_KEY})
                 connection.commit()
         return
     database = engine.url.database
