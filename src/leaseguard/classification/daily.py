@@ -76,9 +76,7 @@ def daily_run_lock(engine: Engine) -> Iterator[None]:
     )
     if engine.dialect.name == "postgresql":
         with engine.connect() as connection:
-            if not connection.execute(
-                text(f"select {_LOCK}"), {"key": _ADVISORY_KEY}
-            ).scalar():
+            if not connection.execute(text(f"select {_LOCK}"), {"key": _ADVISORY_KEY}).scalar():
                 raise busy
             try:
                 yield
