@@ -9,7 +9,7 @@ demo: $(STAMP)
 	$(BIN)/leaseguard demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

@@ -16,7 +16,7 @@ from leaseguard.cli.main import app
 from leaseguard.ingest import import_paths
 from leaseguard.workspace import Workspace
 from test_indicators import BALANCE, BOOK_ROWS, by_id, report
-from test_indicators_store import DAY, LESSOR, book, workspace  # noqa: F401  (the fixtures)
+from test_indicators_store import DAY, LESSOR, book, sqlite_template, workspace  # noqa: F401  (the fixtures)
 
 runner = CliRunner()
 

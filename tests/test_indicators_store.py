@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -30,7 +31,7 @@ from leaseguard.store.db import session_factory
 from leaseguard.store.models import EvidenceRecord, IndicatorReport
 from leaseguard.synth import generate_book
 from leaseguard.tenancy import create_key
-from leaseguard.workspace import DATABASE_URL_ENV, HOME_ENV, Workspace, init_workspace
+from leaseguard.workspace import DATABASE_URL_ENV, HOME_ENV, Workspace, find_workspace, init_workspace
 
 runner = CliRunner()
 DAY, LATER = dt.date(2025, 6, 30), dt.date(2025, 7, 31)
@@ -45,16 +46,9 @@ def book(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def workspace(
-    request: pytest.FixtureRequest, tmp_path: Path, book: Path, monkeypatch: pytest.MonkeyPatch
-) -> Workspace:
-    monkeypatch.delenv(HOME_ENV, raising=False)
-    if request.param == "postgresql":
-        monkeypatch.setenv(DATABASE_URL_ENV, migrated_store(request, tmp_path))
-    else:
-        monkeypatch.delenv(DATABASE_URL_ENV, raising=False)
-    opened = init_workspace(tmp_path / "ws")
+def _build(root: Path, book: Path) -> Workspace:
+    """A workspace with the book imported, run on DAY and LATER, and a balance sheet for each day."""
+    opened = init_workspace(root)
     engine = opened.engine()
     assert all(r.rejected == 0 for r in import_paths(engine, [book]))
     engine.dispose()
@@ -74,6 +68,30 @@ def workspace(
             str(sheet),
         )
     return opened
+
+
+@pytest.fixture(scope="module")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory, book: Path) -> Path:
+    """The SQLite workspace built once per module; each test works on its own copy of it."""
+    root = tmp_path_factory.mktemp("indicators-template") / "ws"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv(HOME_ENV, raising=False)
+        patch.delenv(DATABASE_URL_ENV, raising=False)
+        _build(root, book)
+    return root
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def workspace(
+    request: pytest.FixtureRequest, tmp_path: Path, book: Path, monkeypatch: pytest.MonkeyPatch
+) -> Workspace:
+    monkeypatch.delenv(HOME_ENV, raising=False)
+    if request.param == "postgresql":
+        monkeypatch.setenv(DATABASE_URL_ENV, migrated_store(request, tmp_path))
+        return _build(tmp_path / "ws", book)
+    monkeypatch.delenv(DATABASE_URL_ENV, raising=False)
+    shutil.copytree(request.getfixturevalue("sqlite_template"), tmp_path / "ws")
+    return find_workspace(tmp_path / "ws")
 
 
 def _run(workspace: Workspace, *args: str) -> str:
