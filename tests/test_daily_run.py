@@ -163,3 +163,57 @@ def test_a_bad_allocation_setting_stops_the_run_with_one_line(workspace: Workspa
     assert result.exit_code != 0
     assert "book.penalty_daily_rate '5%' is not a number" in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_export_to_xlsx_is_a_workbook_with_yuan_as_numbers_and_chinese_headers(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """`book export --out x.xlsx` writes a real workbook (the first wave wrote CSV text under that name): a
+    Chinese header above the CSV's column names, money as numbers in yuan formatted #,##0.00, the class in
+    Chinese, the same figures as the CSV."""
+    from decimal import Decimal
+
+    from openpyxl import load_workbook
+
+    _run(workspace, "run", "daily", "--as-of", DAY.isoformat())
+    _run(workspace, "book", "export", "--as-of", DAY.isoformat(), "--out", str(tmp_path / "book.csv"))
+    _run(workspace, "book", "export", "--as-of", DAY.isoformat(), "--out", str(tmp_path / "book.xlsx"))
+    csv = {
+        r["contract_no"]: r
+        for r in pl.read_csv(tmp_path / "book.csv", infer_schema=False).iter_rows(named=True)
+    }
+    sheet = load_workbook(tmp_path / "book.xlsx").active
+    assert sheet is not None
+    labels, names, *rows = list(sheet.iter_rows(values_only=True))
+    assert list(names[: len(EXPORT)]) == list(EXPORT) and not any(str(n).endswith("_fen") for n in names)
+    assert labels[:3] == ("合同编号", "数据日期", "逾期天数") and "拨备（元）" in labels
+    assert len(rows) == 600 and sheet.freeze_panes == "A3"
+    provision = names.index("provision")
+    chinese = {"正常类", "关注类", "次级类", "可疑类", "损失类"}
+    for row in rows:
+        expected = csv[row[0]]
+        assert isinstance(row[provision], (int, float)) and Decimal(str(row[provision])) == Decimal(
+            expected["provision"]
+        )
+        assert row[names.index("class")] in chinese
+    assert sheet.cell(3, provision + 1).number_format == "#,##0.00"
+
+
+def test_export_refuses_a_file_that_would_not_be_what_its_name_says(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "book",
+            "export",
+            "--as-of",
+            DAY.isoformat(),
+            "--out",
+            str(tmp_path / "x.xls"),
+            "-w",
+            str(workspace.root),
+        ],
+    )
+    assert result.exit_code == 1 and "name a .csv or an .xlsx file" in result.output
+    assert not (tmp_path / "x.xls").exists()

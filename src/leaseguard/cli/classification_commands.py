@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace, parse_day, progress_bar
+from leaseguard.vocabulary import CLASS_LABELS
 from leaseguard.vocabulary import CLASSIFICATION_RULE_SETS as SHIPPED
 
 if TYPE_CHECKING:
@@ -123,6 +124,26 @@ def daily(
         )
 
 
+def _export_xlsx_columns() -> list[tuple[str, Any]]:
+    from leaseguard.sheets import Column
+
+    return [
+        ("contract_no", Column("contract_no", "合同编号")),
+        ("as_of", Column("as_of", "数据日期", "date")),
+        ("dpd", Column("dpd", "逾期天数", "integer")),
+        ("outstanding_principal_fen", Column("outstanding_principal", "未偿本金（元）", "money_fen")),
+        ("overdue_amount_fen", Column("overdue_amount", "逾期金额（元）", "money_fen")),
+        ("class", Column("class", "五级分类", labels=CLASS_LABELS)),
+        ("deciding_rule", Column("deciding_rule", "判定规则")),
+        ("provision_fen", Column("provision", "拨备（元）", "money_fen")),
+        ("lessor", Column("lessor", "出租人")),
+        ("claim_balance_fen", Column("claim_balance", "债权余额（元）", "money_fen")),
+        ("reasons", Column("reasons", "判定依据")),
+        ("overdue_rent_fen", Column("overdue_rent", "逾期租金（元）", "money_fen")),
+        ("penalty_due_fen", Column("penalty_due", "应付违约金（元）", "money_fen")),
+    ]
+
+
 def _yuan(column: str) -> pl.Expr:
     import polars as pl
 
@@ -133,7 +154,12 @@ def _yuan(column: str) -> pl.Expr:
 
 def export(
     as_of: Annotated[str, typer.Option("--as-of", help="The day whose classes to write (YYYY-MM-DD).")],
-    out: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", help="File to write: .csv (yuan as text) or .xlsx (a workbook, yuan as numbers)."
+        ),
+    ],
     workspace: WorkspaceOption = None,
 ) -> None:
     """One row per contract of a classified day: contract_no, as_of, dpd, outstanding_principal,
@@ -147,6 +173,8 @@ def export(
     from leaseguard.portfolio.positions import BookPositions
 
     day = parse_day(as_of, "--as-of")
+    if out.suffix.lower() not in (".csv", ".xlsx"):
+        fail(f"--out {out}: name a .csv or an .xlsx file (the file is what its name says)")
     opened = open_workspace(workspace)
     try:
         allocation = Allocation.from_settings(opened.setting("book", default={}))
@@ -167,21 +195,28 @@ def export(
         how="left",
     )
     moved = frame.filter(pl.col("overdue_rent_fen") != pl.col("overdue_amount_fen")).height
-    frame.select(
-        "contract_no",
-        pl.col("as_of").cast(pl.String),
-        "dpd",
-        _yuan("outstanding_principal_fen").alias("outstanding_principal"),
-        _yuan("overdue_amount_fen").alias("overdue_amount"),
-        "class",
-        "deciding_rule",
-        _yuan("provision_fen").alias("provision"),
-        "lessor",
-        _yuan("claim_balance_fen").alias("claim_balance"),
-        "reasons",
-        _yuan("overdue_rent_fen").alias("overdue_rent"),
-        _yuan("penalty_due_fen").alias("penalty_due"),
-    ).write_csv(out)
+    if out.suffix.lower() == ".xlsx":
+        from leaseguard.sheets import write_table
+
+        sources, columns = zip(*_export_xlsx_columns(), strict=True)
+        rows = frame.with_columns(pl.col("as_of").cast(pl.Date)).select(list(sources)).iter_rows()
+        write_table(out, columns, rows, sheet=f"{day} 五级分类")
+    else:
+        frame.select(
+            "contract_no",
+            pl.col("as_of").cast(pl.String),
+            "dpd",
+            _yuan("outstanding_principal_fen").alias("outstanding_principal"),
+            _yuan("overdue_amount_fen").alias("overdue_amount"),
+            "class",
+            "deciding_rule",
+            _yuan("provision_fen").alias("provision"),
+            "lessor",
+            _yuan("claim_balance_fen").alias("claim_balance"),
+            "reasons",
+            _yuan("overdue_rent_fen").alias("overdue_rent"),
+            _yuan("penalty_due_fen").alias("penalty_due"),
+        ).write_csv(out)
     console.print(f"{frame.height:,} contracts of {day} → {out}")
     if moved:
         console.print(

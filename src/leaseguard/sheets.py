@@ -1,0 +1,72 @@
+"""Workbooks people open in Excel: one way to write a table as XLSX — a Chinese header row above the
+machine-readable column names, money as numbers in yuan with a `#,##0.00` format (never fen, never text),
+ratios as percentages, dates as dates, the header frozen, the columns wide enough to read."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+Kind = Literal["text", "money_fen", "integer", "ratio", "date"]
+MONEY_FORMAT = "#,##0.00"
+_FORMATS = {"money_fen": MONEY_FORMAT, "integer": "#,##0", "ratio": "0.00%", "date": "yyyy-mm-dd"}
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of a sheet: its machine-readable name, its Chinese header and what its cells hold."""
+
+    name: str
+    label: str
+    kind: Kind = "text"
+    labels: dict[str, str] | None = None  # codes shown as words (a class code as 次级类)
+
+
+def _cell(value: Any, column: Column) -> Any:
+    if value is None:
+        return None
+    if column.kind == "money_fen":
+        return Decimal(int(value)).scaleb(-2)  # exact yuan; openpyxl writes a Decimal as a number
+    if column.labels is not None:
+        return column.labels.get(str(value), value)
+    return value
+
+
+def write_table(out: Path, columns: Sequence[Column], rows: Iterable[Sequence[Any]], *, sheet: str) -> int:
+    """Write `rows` (values in `columns` order; money in integer fen) to the workbook `out`; the row count."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook()
+    worksheet = workbook.active
+    assert worksheet is not None
+    worksheet.title = sheet
+    worksheet.append([c.label for c in columns])
+    worksheet.append([c.name for c in columns])
+    for cell in worksheet[1]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="EEEEEE")
+    for cell in worksheet[2]:
+        cell.font = Font(color="808080", size=9)
+    count = 0
+    for row in rows:
+        worksheet.append([_cell(value, column) for value, column in zip(row, columns, strict=True)])
+        count += 1
+    widths = [max(len(c.label) * 2, len(c.name)) + 2 for c in columns]
+    for index, column in enumerate(columns, start=1):
+        letter = get_column_letter(index)
+        number_format = _FORMATS.get(column.kind)
+        if number_format:
+            for (cell,) in worksheet.iter_rows(min_row=3, min_col=index, max_col=index):
+                cell.number_format = number_format
+        if column.kind == "money_fen":
+            widths[index - 1] = max(widths[index - 1], 16)
+        worksheet.column_dimensions[letter].width = min(widths[index - 1], 60)
+    worksheet.freeze_panes = "A3"
+    worksheet.auto_filter.ref = f"A2:{get_column_letter(len(columns))}{count + 2}"
+    workbook.save(out)
+    return count
