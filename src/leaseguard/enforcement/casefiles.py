@@ -66,10 +66,10 @@ from leaseguard.enforcement.records import (
 from leaseguard.enforcement.rules import ClaimRules
 from leaseguard.enforcement.service import (
     ContractOnFile,
-    UnknownContractError,
     extra_fields,
     insert_case,
     read_contracts_on_file,
+    the_one,
 )
 from leaseguard.errors import InvalidInputError
 from leaseguard.evidence import NewRecord, Provenance, append_records
@@ -293,12 +293,7 @@ def read_case_facts(
     found = read_cases_facts(
         engine, [contract_no], day, rules, plaintiffs, remedy=remedy, court_rules=court_rules
     )
-    record = found.get(contract_no)
-    if record is None:
-        raise UnknownContractError(f"contract {contract_no} is not in the store")
-    if isinstance(record, Exception):
-        raise record
-    return record
+    return the_one(found, contract_no)
 
 
 def read_cases_facts(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 import polars as pl
 from sqlalchemy import Connection, Engine, bindparam, insert, select, text, update
@@ -23,6 +23,8 @@ from leaseguard.portfolio.positions import SCHEDULE_LINE_COLUMNS, contract_insta
 from leaseguard.store.db import as_date
 from leaseguard.store.models import CaseEvent, EnforcementCase
 from leaseguard.vocabulary import ACCELERATION, OPENED
+
+Found = TypeVar("Found")
 
 
 class UnknownContractError(NotFoundError):
@@ -87,12 +89,17 @@ class ContractOnFile:
 def read_contract_on_file(
     engine: Engine, contract_no: str, day: dt.date, *, lessor: str | None = None
 ) -> ContractOnFile:
-    found = read_contracts_on_file(engine, [contract_no], day, lessor=lessor).get(contract_no)
-    if found is None:
+    return the_one(read_contracts_on_file(engine, [contract_no], day, lessor=lessor), contract_no)
+
+
+def the_one(found: Mapping[str, Found | Exception], contract_no: str) -> Found:
+    """The contract's own entry of a batch read: its result, or the reason it has none raised."""
+    entry = found.get(contract_no)
+    if entry is None:
         raise UnknownContractError(f"contract {contract_no} is not in the store")
-    if isinstance(found, ValueError):
-        raise found
-    return found
+    if isinstance(entry, Exception):
+        raise entry
+    return entry
 
 
 def read_contracts_on_file(
