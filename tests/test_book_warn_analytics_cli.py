@@ -57,7 +57,7 @@ def book(workspace: Workspace, *args: str) -> Result:
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8") as handle:
+    with path.open(encoding="utf-8-sig") as handle:  # a CSV for people starts with a byte-order mark
         return list(csv.DictReader(handle))
 
 

@@ -217,3 +217,14 @@ def test_export_refuses_a_file_that_would_not_be_what_its_name_says(
     )
     assert result.exit_code == 1 and "name a .csv or an .xlsx file" in result.output
     assert not (tmp_path / "x.xls").exists()
+
+
+def test_csv_for_people_opens_in_excel_as_chinese(workspace: Workspace, tmp_path: Path) -> None:
+    """Every CSV a person opens starts with a UTF-8 byte-order mark (Excel reads Chinese reasons right)."""
+    _run(workspace, "run", "daily", "--as-of", DAY.isoformat())
+    _run(workspace, "book", "export", "--as-of", DAY.isoformat(), "--out", str(tmp_path / "book.csv"))
+    _run(workspace, "book", "warn", "--as-of", DAY.isoformat(), "--out", str(tmp_path / "warnings.csv"))
+    for name, first in (("book.csv", "contract_no"), ("warnings.csv", "call_order")):
+        raw = (tmp_path / name).read_bytes()
+        assert raw.startswith(b"\xef\xbb\xbf"), name
+        assert raw[3:].decode("utf-8").split(",", 1)[0] == first, name

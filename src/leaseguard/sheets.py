@@ -1,4 +1,5 @@
-"""Workbooks people open in Excel: one way to write a table as XLSX — a Chinese header row above the
+"""Files people open in Excel. A CSV for people has a UTF-8 byte-order mark, so Excel reads its Chinese as
+Chinese (`write_csv`). One way to write a table as XLSX — a Chinese header row above the
 machine-readable column names, money as numbers in yuan with a `#,##0.00` format (never fen, never text),
 ratios as percentages, dates as dates, the header frozen, the columns wide enough to read."""
 
@@ -8,7 +9,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    import polars as pl
 
 Kind = Literal["text", "money_fen", "integer", "ratio", "date"]
 MONEY_FORMAT = "#,##0.00"
@@ -70,3 +74,9 @@ def write_table(out: Path, columns: Sequence[Column], rows: Iterable[Sequence[An
     worksheet.auto_filter.ref = f"A2:{get_column_letter(len(columns))}{count + 2}"
     workbook.save(out)
     return count
+
+
+def write_csv(frame: pl.DataFrame, out: Path, **options: Any) -> None:
+    """A CSV a person opens in Excel: UTF-8 with a byte-order mark (machines reading it as UTF-8-SIG or with
+    Polars see the same columns)."""
+    frame.write_csv(out, include_bom=True, **options)

@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from openpyxl import Workbook
 
 from leaseguard.analytics.rules import AnalyticsRules
+from leaseguard.sheets import write_csv
 
 
 @dataclass
@@ -59,7 +60,7 @@ def write_report(result: AnalyticsTables, rules: AnalyticsRules, out_dir: Path) 
     tables: dict[str, Path] = {}
     for name, frame in result.tables().items():
         path = out_dir / f"{name}.csv"
-        frame.write_csv(path, date_format="%Y-%m-%d")
+        write_csv(frame, path, date_format="%Y-%m-%d")
         tables[name] = path
     workbook = out_dir / "analytics.xlsx"
     write_workbook(result.tables(), workbook)

@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace, parse_day, progress_bar
+from leaseguard.sheets import write_csv
 from leaseguard.vocabulary import ACCELERATION, CLASSES, METHOD_LABELS, REMEDIES, STAGE_LABELS, STAGES
 
 if TYPE_CHECKING:
@@ -206,7 +207,7 @@ def report(
     import matplotlib.pyplot as plt
 
     for dimension, table in tables.items():
-        table.write_csv(out / f"recovery_by_{dimension}.csv")
+        write_csv(table, out / f"recovery_by_{dimension}.csv")
         figure, axes = plt.subplots(figsize=(7, 3.5))
         axes.bar([str(v) for v in table[dimension]], table["recovery_rate_percent"].fill_null(0).to_list())
         axes.set_ylabel("recovered, % of claim")

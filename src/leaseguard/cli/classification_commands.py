@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace, parse_day, progress_bar
+from leaseguard.sheets import write_csv
 from leaseguard.vocabulary import CLASS_LABELS
 from leaseguard.vocabulary import CLASSIFICATION_RULE_SETS as SHIPPED
 
@@ -216,7 +217,7 @@ def export(
             "reasons",
             _yuan("overdue_rent_fen").alias("overdue_rent"),
             _yuan("penalty_due_fen").alias("penalty_due"),
-        ).write_csv(out)
+        ).pipe(write_csv, out)
     console.print(f"{frame.height:,} contracts of {day} → {out}")
     if moved:
         console.print(

@@ -11,6 +11,7 @@ from rich.progress import TaskID
 from rich.table import Table
 
 from leaseguard.cli.common import console, fail, progress_bar
+from leaseguard.sheets import write_csv
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -182,7 +183,7 @@ def demo(
         with console.status("screening the register for assets financed twice"):
             screened = screen_register(Register.from_engine(engine, load_rules()))
         matches_file = workspace.root / "matches.csv"
-        screened.matches.write_csv(matches_file)
+        write_csv(screened.matches, matches_file)
         verdicts = dict(screened.matches.group_by("verdict").len().iter_rows())
         console.print(
             f"[bold]ownership screen[/] {screened.assets:,} assets: {verdicts.get('block', 0):,} pairs to block, "

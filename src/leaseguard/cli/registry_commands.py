@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace, progress_bar
+from leaseguard.sheets import write_csv
 
 if TYPE_CHECKING:
     import polars as pl
@@ -168,7 +169,7 @@ def screen(
         else:
             assert file_rows is not None
             result = screen_file(registered, file_rows, load_rules(), progress=advance)
-    result.matches.write_csv(out)
+    write_csv(result.matches, out)
     counts = result.matches.group_by("verdict").len().sort("verdict")
     screened = f"{result.assets:,} rows of {file}" if file is not None else f"{result.assets:,} registrations"
     console.print(

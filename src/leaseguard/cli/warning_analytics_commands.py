@@ -14,6 +14,7 @@ import typer
 from rich.table import Table
 
 from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace, progress_bar
+from leaseguard.sheets import write_csv
 
 if TYPE_CHECKING:
     import polars as pl
@@ -135,7 +136,7 @@ def warn(
             {"overdue_amount_fen": "overdue_amount", "outstanding_principal_fen": "outstanding_principal"}
         )
     )
-    written.write_csv(out, date_format="%Y-%m-%d")
+    write_csv(written, out, date_format="%Y-%m-%d")
     tiers = warnings.group_by("tier").agg(pl.len(), pl.col("call_order").min()).sort("call_order")
     summary = ", ".join(f"{tier} {count:,}" for tier, count, _ in tiers.iter_rows())
     console.print(f"{warnings.height:,} live contracts scored ({summary}) → {out}")
