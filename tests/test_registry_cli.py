@@ -217,3 +217,30 @@ def test_a_check_the_log_cannot_take_is_one_line_and_nothing_is_recorded(workspa
     with session_factory(engine)() as session:
         assert session.scalar(select(func.count()).select_from(AssetCheck)) == 1
     engine.dispose()
+
+
+@pytest.mark.parametrize("store", ["empty", "no purchase contracts"])
+def test_screening_a_file_works_whatever_the_store_holds(tmp_path: Path, store: str) -> None:
+    """The first wave stopped with a Polars traceback on an empty store, or on one whose assets have no
+    purchase-contract numbers (an untyped column): the file is screened within itself either way."""
+    opened = init_workspace(tmp_path / "ws")
+    engine = opened.engine()
+    with session_factory(engine)() as session, session.begin():
+        add_lessor(session, "L001", "甲租赁")
+        if store != "empty":
+            session.flush()
+            session.add(Asset(lessor="L001", asset_id="S1", asset_type="vehicle", vin=valid_vin(500),
+                              lessee_id="91110000600037341L", lessee_name="甲物流"))  # fmt: skip
+    engine.dispose()
+    book = tmp_path / "assets.csv"
+    book.write_text(
+        "asset_id,lessor,asset_type,vin,lessee_id,lessee_name\n"
+        f"N1,L001,vehicle,{valid_vin(300)},91330000MA27U8PX2K,丙运输\n"
+        f"N2,L001,vehicle,{valid_vin(300).lower()},91330000MA27U8PX2K,丙运输\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "matches.csv"
+    result = runner.invoke(app, ["assets", "screen", str(book), "--out", str(out), "-w", str(opened.root)])
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output and "2 rows of" in result.output
+    assert pl.read_csv(out).height == 1  # the vehicle twice in the file

@@ -172,10 +172,11 @@ def screen(
     write_csv(result.matches, out)
     counts = result.matches.group_by("verdict").len().sort("verdict")
     screened = f"{result.assets:,} rows of {file}" if file is not None else f"{result.assets:,} registrations"
+    by_verdict = ", ".join(f"{v}: {n:,}" for v, n in counts.iter_rows())
     console.print(
-        f"{screened}, {result.candidate_pairs:,} candidate pairs, {result.matches.height:,} matches ("
-        + ", ".join(f"{v}: {n:,}" for v, n in counts.iter_rows())
-        + f") → {out}"
+        f"{screened}, {result.candidate_pairs:,} candidate pairs, {result.matches.height:,} matches"
+        + (f" ({by_verdict})" if by_verdict else "")
+        + f" → {out}"
     )
     if summary:
         if summary.suffix.lower() == ".xlsx":

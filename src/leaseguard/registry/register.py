@@ -13,7 +13,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Engine
 
-from leaseguard.ingest.kinds import ASSETS
+from leaseguard.ingest.kinds import ASSETS, ValueType
 from leaseguard.registry.check import (
     AssetFacts,
     CheckOutcome,
@@ -63,7 +63,18 @@ def load_registrations(engine: Engine, *, as_of: dt.date | None = None) -> pl.Da
     """Every asset in the store, in ASSET_COLUMNS plus `financing_active` on `as_of` (default today)."""
     with engine.connect() as connection:
         frame = pl.read_database(_ASSETS_QUERY, connection, infer_schema_length=None)
-    return with_financing_state(frame, as_of or dt.date.today())
+    return with_financing_state(_typed(frame, engine.dialect.name), as_of or dt.date.today())
+
+
+def _typed(frame: pl.DataFrame, dialect: str) -> pl.DataFrame:
+    """A column the store holds no value of (an empty register, no purchase-contract numbers anywhere) comes
+    back untyped; give it the type its values have when there are some, so the register and a file screened
+    against it line up."""
+    by_type = {ValueType.AMOUNT: pl.Int64, ValueType.DATE: pl.String if dialect == "sqlite" else pl.Date}
+    expected: dict[str, Any] = {c.store_column: by_type.get(c.type, pl.String) for c in ASSETS.columns}
+    expected |= {"contract_start": by_type[ValueType.DATE], "contract_term_months": pl.Int64}
+    untyped = [name for name, dtype in frame.schema.items() if dtype == pl.Null and name in expected]
+    return frame.with_columns(pl.col(name).cast(expected[name]) for name in untyped)
 
 
 class Register:
