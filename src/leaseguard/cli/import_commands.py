@@ -76,6 +76,12 @@ def import_files(
         engine.dispose()
 
     console.print(_summary_table(reports))
+    warnings = [str(w) for report in reports for w in report.warnings]
+    shown_warnings = int(opened.setting("import", "errors_shown", default=20))
+    for line in warnings[:shown_warnings]:
+        error_console.print(f"warning: {line}", style="yellow", highlight=False, markup=False, soft_wrap=True)
+    if len(warnings) > shown_warnings:
+        error_console.print(f"… and {len(warnings) - shown_warnings:,} more warnings", highlight=False)
     problems = _problem_lines(reports)
     shown = int(opened.setting("import", "errors_shown", default=20))
     for line in problems[:shown]:

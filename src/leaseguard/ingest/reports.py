@@ -44,6 +44,7 @@ class FileReport:
     unchanged: int = 0
     rejected: int = 0
     errors: list[RowError] = field(default_factory=list)
+    warnings: list[RowError] = field(default_factory=list)  # loaded rows the user should look at
     message: str = ""
     lessor: str | None = None  # the one lessor whose rows were loaded, if there was exactly one
 

@@ -135,6 +135,7 @@ def import_file(
             references = loading.read_references(connection, kind)
             checked = validate(kind, table, references, file=str(path), max_amount_yuan=max_amount_yuan)
             report.errors, report.rejected = checked.errors, checked.rejected
+            report.warnings = checked.warnings
             report.lessor = _sole_lessor(kind, checked.rows)
 
             def staged(done: int) -> None:

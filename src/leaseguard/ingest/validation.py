@@ -62,6 +62,7 @@ class Validated:
     rejected: int
     update_columns: tuple[str, ...]  # store columns the file states, so an upsert may overwrite them
     ignored_columns: tuple[str, ...] = ()  # extra columns of a kind whose table has no `extra`
+    warnings: list[RowError] = field(default_factory=list)  # rows loaded, with something the user should know
 
 
 def validate(
@@ -101,6 +102,8 @@ def validate(
 
     errors = _collect_errors(frame, checks.error_columns, file)
     good = frame.filter(checks.row_is_good())
+    warned = [(c, _warning_name(c)) for c in ("contract_no",) if _warning_name(c) in good.columns]
+    warnings = _collect_errors(good, warned, file)
     ignored: tuple[str, ...] = ()
     if EXTRA not in kind.table.c:
         ignored, extras = tuple(extras), {}
@@ -120,6 +123,7 @@ def validate(
         rejected=table.rows.height - rows.height,
         update_columns=tuple(update),
         ignored_columns=ignored,
+        warnings=warnings,
     )
 
 
@@ -488,13 +492,17 @@ def _check_references(
                 "contract_no", pl.when(foreign).then(pl.lit("contract_no belongs to another lessor"))
             )
         elif kind is ASSETS:
+            # The register holds every lessor's assets whatever their contracts: one naming a contract not
+            # loaded yet is registered, with a warning, and linked when its contract comes.
             checks.reason(
-                "contract_no",
-                pl.when(number.is_not_null() & owner.is_null())
-                .then(pl.format("contract_no '{}' is not in the store (load its contract first)", number))
-                .when(foreign)
-                .then(pl.lit("contract_no belongs to another lessor")),
+                "contract_no", pl.when(foreign).then(pl.lit("contract_no belongs to another lessor"))
             )
+            frame = frame.with_columns(
+                pl.when(number.is_not_null() & owner.is_null())
+                .then(pl.format("contract_no '{}' is not in the store yet: the asset is registered; load its "
+                                "contract to link it", number))
+                .alias(_warning_name("contract_no"))
+            )  # fmt: skip
         else:
             checks.reason(
                 "contract_no",
@@ -556,6 +564,10 @@ def _check_duplicates(kind: KindSpec, frame: pl.DataFrame, checks: _Checks) -> p
 
 def _file_column(kind: KindSpec, store_column: str) -> str:
     return next(spec.name for spec in kind.columns if spec.store_column == store_column)
+
+
+def _warning_name(column: str) -> str:
+    return f"?{column}"
 
 
 def _collect_errors(frame: pl.DataFrame, error_columns: list[tuple[str, str]], file: str) -> list[RowError]:
