@@ -297,6 +297,19 @@ def test_contract_lists_hold_only_the_callers_rows(api: Api) -> None:
     assert _all_items(api, "/v1/contracts", api.keys.beta_analyst, lessee_id="9131000000000000" + "01") == []
 
 
+def test_a_filter_the_route_does_not_take_is_refused_not_ignored(api: Api) -> None:
+    """`?lessee_name=` used to be silently ignored and return every contract (issue 17)."""
+    answer = api.get("/v1/contracts", api.keys.alpha_analyst, lessee_name="秘密物流有限公司")
+    assert answer.status_code == 422
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    detail = answer.json()["detail"]
+    assert "lessee_name" in detail and "lessee_id" in detail and "limit" in detail
+    assert (
+        api.get("/v1/contracts", api.keys.alpha_analyst, lessee_id=SHARED_LESSEE, limit=2).status_code == 200
+    )
+    assert api.get("/v1/assets", api.keys.alpha_analyst, colour="red").status_code == 422
+
+
 def test_another_tenants_contract_is_answered_like_a_missing_one(api: Api) -> None:
     own = api.get("/v1/contracts/B-001", api.keys.beta_analyst)
     assert own.status_code == 200 and own.json()["lessor"] == "BETA"

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -21,6 +21,7 @@ from leaseguard.api.problems import (
     add_problem_schemas,
     install_problem_handlers,
     problem_document,
+    refuse_unknown_query_parameters,
 )
 from leaseguard.evidence.checkpoint import NoteSigner
 from leaseguard.registry import views as registry_views
@@ -123,7 +124,7 @@ Every request except `GET /v1/health` needs an API key (`leaseguard keys create`
 ever see your own lessor's rows. Money is yuan as a decimal string with two places, beside the exact
 integer fen. Errors are RFC 9457 `application/problem+json`. A request body is at most the workspace's
 `api.max_body_bytes` (1 MiB as shipped), chunked or not; a longer one gets 413. Timestamps are UTC with
-their offset (`Z`).
+their offset (`Z`). A query parameter a route does not take is refused with 422, never ignored.
 """
 
 
@@ -169,6 +170,7 @@ def create_app(
         docs_url="/docs",
         redoc_url=None,
         openapi_url="/openapi.json",
+        dependencies=[Depends(refuse_unknown_query_parameters)],
     )
     app.state.engine = engine
     app.state.sessions = session_factory(engine)

@@ -193,3 +193,27 @@ def add_problem_schemas(openapi: dict[str, Any]) -> dict[str, Any]:
     schemas.update(schema.pop("$defs", {}))
     schemas["Problem"] = schema
     return openapi
+
+
+def refuse_unknown_query_parameters(request: Request) -> None:
+    """A query parameter the route does not take is refused (422), never silently ignored: a filter misspelt
+    or not offered must not return everything as if it had applied."""
+    from fastapi.routing import APIRoute
+
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute) or not request.query_params:
+        return
+    taken: set[str] = set()
+    pending = [route.dependant]
+    while pending:  # the route's own parameters and those of every dependency it uses (paging, auth)
+        dependant = pending.pop()
+        taken.update(param.alias for param in dependant.query_params)
+        pending.extend(dependant.dependencies)
+    unknown = sorted(set(request.query_params) - taken)
+    if unknown:
+        offered = ", ".join(sorted(taken)) or "none"
+        raise ProblemError(
+            422,
+            f"Unknown query parameter(s): {', '.join(unknown)}. This route takes: {offered}.",
+            kind="unknown-query-parameter",
+        )
