@@ -37,6 +37,22 @@ def test_a_case_only_moves_forward() -> None:
         assert str(refused.value).startswith("case 7:")
 
 
+def test_a_case_is_a_ledger_of_what_happened() -> None:
+    """Issue 17: no step in the future; a settlement the debtor breaks goes on to enforcement; a recovery
+    above the claim is refused unless confirmed (the case's events stay append-only)."""
+    past = [PastEvent("filing", D(2025, 2, 1), 0), PastEvent("settlement", D(2025, 4, 1), 30_000)]
+    with pytest.raises(CaseEventError, match="is in the future"):
+        check_event(7, D(2025, 1, 5), "filing", past[:1], "judgment", D(2025, 6, 2), 0, today=D(2025, 6, 1))
+    check_event(7, D(2025, 1, 5), "settlement", past, "enforcement", D(2025, 5, 1), 0, today=D(2025, 6, 1))
+    with pytest.raises(CaseEventError, match="would go back from settlement"):
+        check_event(7, D(2025, 1, 5), "settlement", past, "filing", D(2025, 5, 1), 0)
+    with pytest.raises(CaseEventError, match=r"recovered in all 1,000\.01 would exceed the claim 1,000\.00"):
+        check_event(7, D(2025, 1, 5), "settlement", past, "closure", D(2025, 5, 1), 70_001, claim_fen=100_000)
+    check_event(7, D(2025, 1, 5), "settlement", past, "closure", D(2025, 5, 1), 70_000, claim_fen=100_000)
+    check_event(7, D(2025, 1, 5), "settlement", past, "closure", D(2025, 5, 1), 70_001, claim_fen=100_000,
+                over_claim_confirmed=True)  # fmt: skip
+
+
 def test_recovery_worked_by_hand() -> None:
     """Two cases at lessor L1 (claims 100,000.00 and 50,000.00), one at L2 (20,000.00). Case 1 recovers
     30,000.00 at enforcement 60 days after opening and 10,000.00 at auction, closing after 200 days; case 2

@@ -144,8 +144,16 @@ def event(
     case_id: Annotated[int, typer.Argument(help="The case.")],
     stage: Annotated[str, typer.Option(help=f"One of {', '.join(STAGES)}.")],
     on: Annotated[str, typer.Option("--on", help="The day it happened (YYYY-MM-DD).")],
-    recovered: Annotated[str, typer.Option(help="Yuan recovered by this step.")] = "0",
+    recovered: Annotated[
+        str, typer.Option(help="Yuan recovered by this step (12000, 12,000 or 12000.00).")
+    ] = "0",
     note: Annotated[str | None, typer.Option(help="What happened, in a few words.")] = None,
+    confirm_over_claim: Annotated[
+        bool,
+        typer.Option(
+            "--confirm-over-claim", help="Record it even though the recovery then exceeds the claim."
+        ),
+    ] = False,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Record a step of a case and the money it recovered; steps only move forward."""
@@ -162,7 +170,8 @@ def event(
     signer = _signer(opened)
     engine = opened.engine()
     try:
-        add_event(engine, case_id, stage, day, recovered_fen, note, signer=signer)
+        add_event(engine, case_id, stage, day, recovered_fen, note, signer=signer,
+                  over_claim_confirmed=confirm_over_claim)  # fmt: skip
     except (CaseError, CaseEventError) as error:
         fail(str(error))
     finally:

@@ -259,8 +259,11 @@ def add_event(
     note: str | None = None,
     *,
     signer: NoteSigner | None = None,
+    today: dt.date | None = None,
+    over_claim_confirmed: bool = False,
 ) -> None:
-    """Record a step of a case (checked against its history) and, with a signer, deposit it as evidence."""
+    """Record a step of a case (checked against its history, `today` by default the date today) and, with a
+    signer, deposit it as evidence."""
     with engine.begin() as connection:
         row = connection.execute(select(EnforcementCase).where(EnforcementCase.id == case_id)).first()
         if row is None:
@@ -273,7 +276,10 @@ def add_event(
                 .order_by(CaseEvent.event_date, CaseEvent.id)
             ).all()
         ]
-        check_event(case_id, row.opened_on, row.stage, past, stage, event_date, recovered_fen)
+        check_event(
+            case_id, as_date(row.opened_on), row.stage, past, stage, event_date, recovered_fen,
+            today=today or dt.date.today(), claim_fen=row.claim_fen, over_claim_confirmed=over_claim_confirmed,
+        )  # fmt: skip
         index = _deposit(connection, signer, row.lessor, "case-event", f"case:{case_id}:{stage}", {
             "case_id": case_id, "contract_no": row.contract_no, "stage": stage,
             "event_date": event_date.isoformat(), "recovered_fen": recovered_fen, "note": note,

@@ -10,12 +10,17 @@ from dataclasses import dataclass
 import polars as pl
 
 from leaseguard.errors import InvalidInputError
+from leaseguard.money import yuan_text
 from leaseguard.vocabulary import OPENED, STAGE_LABELS, STAGES
 
 # A case moves forward through these steps; auction and settlement are alternatives at the same step.
 STEP = {"demand_notice": 0, "filing": 1, "judgment": 2, "enforcement": 3, "seizure": 4, "auction": 5,
         "settlement": 5, "closure": 6}  # fmt: skip
 DIMENSIONS = ("lessor", "asset_type", "region", "stage")
+
+
+# A settlement the debtor does not keep: the lessor applies for enforcement of the settled (or adjudged) debt.
+_AFTER_A_BROKEN_SETTLEMENT = frozenset({"enforcement", "seizure", "auction"})
 
 
 class CaseEventError(InvalidInputError):
@@ -37,24 +42,38 @@ def check_event(
     stage: str,
     event_date: dt.date,
     recovered_fen: int,
+    *,
+    today: dt.date | None = None,
+    claim_fen: int | None = None,
+    over_claim_confirmed: bool = False,
 ) -> None:
-    """Refuse an event that would go back a stage, predate the case or its last event, recover a negative
-    amount, or follow the case's closure."""
+    """Refuse an event that would go back a stage (but a settlement the debtor breaks goes on to enforcement),
+    predate the case or its last event, lie in the future (after `today`), recover a negative amount, bring
+    the recovery above the claim unless that is confirmed, or follow the case's closure."""
     where = f"case {case_id}"
     if stage not in STEP:
         raise CaseEventError(f"{where}: stage {stage!r} is not one of {', '.join(STAGES)}")
     if current_stage == "closure":
         raise CaseEventError(f"{where}: the case is closed; it takes no more events")
+    if today is not None and event_date > today:
+        raise CaseEventError(f"{where}: event_date {event_date} is in the future (today is {today})")
     if event_date < opened_on:
         raise CaseEventError(f"{where}: event_date {event_date} is before the case was opened ({opened_on})")
     if past and event_date < past[-1].event_date:
         raise CaseEventError(
             f"{where}: event_date {event_date} is before its last event ({past[-1].stage}, {past[-1].event_date})"
         )
-    if current_stage != OPENED and STEP[stage] < STEP[current_stage]:
+    broken_settlement = current_stage == "settlement" and stage in _AFTER_A_BROKEN_SETTLEMENT
+    if current_stage != OPENED and STEP[stage] < STEP[current_stage] and not broken_settlement:
         raise CaseEventError(f"{where}: stage {stage} would go back from {current_stage}")
     if recovered_fen < 0:
         raise CaseEventError(f"{where}: recovered must not be negative")
+    recovered = sum(event.recovered_fen for event in past) + recovered_fen
+    if claim_fen is not None and recovered > claim_fen and not over_claim_confirmed:
+        raise CaseEventError(
+            f"{where}: recovered in all {yuan_text(recovered, grouped=True)} would exceed the claim "
+            f"{yuan_text(claim_fen, grouped=True)} yuan; confirm it if that is right (--confirm-over-claim)"
+        )
 
 
 def recovery_by(
