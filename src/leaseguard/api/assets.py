@@ -10,9 +10,9 @@ from pydantic import BaseModel
 
 from leaseguard.api.deps import SessionDep, require
 from leaseguard.api.identifiers import names_the_sub_resource
-from leaseguard.api.money import optional_yuan, yuan
 from leaseguard.api.pagination import Page, encode_cursor, page_window
 from leaseguard.api.problems import ProblemError, problem_responses
+from leaseguard.money import yuan_text
 from leaseguard.store.models import Asset, Valuation
 from leaseguard.tenancy import Action, Principal, book
 from leaseguard.tenancy.book import Window
@@ -55,7 +55,7 @@ class AssetOut(BaseModel):
             model=row.model,
             invoice_no=row.invoice_no,
             invoice_code=row.invoice_code,
-            invoice_amount=optional_yuan(row.invoice_amount_fen),
+            invoice_amount=None if row.invoice_amount_fen is None else yuan_text(row.invoice_amount_fen),
             invoice_amount_fen=row.invoice_amount_fen,
             invoice_date=row.invoice_date,
             purchase_contract_no=row.purchase_contract_no,
@@ -76,7 +76,7 @@ class ValuationOut(BaseModel):
     def of(cls, row: Valuation) -> ValuationOut:
         return cls(
             valuation_date=row.valuation_date,
-            disposal_value=yuan(row.disposal_value_fen),
+            disposal_value=yuan_text(row.disposal_value_fen),
             disposal_value_fen=row.disposal_value_fen,
         )
 

@@ -10,9 +10,10 @@ from pydantic import BaseModel
 
 from leaseguard.api.deps import SessionDep, require
 from leaseguard.api.identifiers import names_the_sub_resource
-from leaseguard.api.money import rate, yuan
+from leaseguard.api.money import rate
 from leaseguard.api.pagination import Page, encode_cursor, page_window
 from leaseguard.api.problems import ProblemError, problem_responses
+from leaseguard.money import yuan_text
 from leaseguard.store.models import Contract, Payment
 from leaseguard.tenancy import Action, Principal, book
 from leaseguard.tenancy.book import Window
@@ -56,14 +57,14 @@ class ContractOut(BaseModel):
             industry=row.industry,
             start_date=row.start_date,
             term_months=row.term_months,
-            principal=yuan(row.principal_fen),
+            principal=yuan_text(row.principal_fen),
             principal_fen=row.principal_fen,
             annual_rate=rate(row.annual_rate),
             method=row.method,
             frequency=row.frequency,
-            residual_value=yuan(row.residual_value_fen),
+            residual_value=yuan_text(row.residual_value_fen),
             residual_value_fen=row.residual_value_fen,
-            deposit=yuan(row.deposit_fen),
+            deposit=yuan_text(row.deposit_fen),
             deposit_fen=row.deposit_fen,
             extra=row.extra,
         )
@@ -78,7 +79,7 @@ class PaymentOut(BaseModel):
     @classmethod
     def of(cls, row: Payment) -> PaymentOut:
         return cls(
-            paid_date=row.paid_date, amount=yuan(row.amount_fen), amount_fen=row.amount_fen, seq=row.seq
+            paid_date=row.paid_date, amount=yuan_text(row.amount_fen), amount_fen=row.amount_fen, seq=row.seq
         )
 
 
@@ -135,7 +136,7 @@ def contract_payments(
     return PaymentsOut(
         contract_no=contract_no,
         count=len(rows),
-        total_paid=yuan(total),
+        total_paid=yuan_text(total),
         total_paid_fen=total,
         items=[PaymentOut.of(row) for row in rows],
     )

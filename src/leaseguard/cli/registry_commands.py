@@ -57,7 +57,8 @@ def check(
     """Check one asset against every lessor's register: clear, review or block, with every reason."""
     from leaseguard.evidence import EvidenceError, log_settings
     from leaseguard.registry.check import AssetFacts
-    from leaseguard.usecases.asset_check import UnknownLessorError, check_asset
+    from leaseguard.tenancy.service import UnknownLessorError
+    from leaseguard.usecases.asset_check import check_asset
 
     if not any((vin, serial, engine_no, invoice_no)):
         fail("give at least one of --vin, --serial, --engine-no, --invoice-no")

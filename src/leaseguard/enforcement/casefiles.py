@@ -32,7 +32,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import BindParameter, Connection, Engine, bindparam, select, text, update
+from sqlalchemy import Connection, Engine, select, text, update
 
 from leaseguard.enforcement.claims import (
     NotDefaultedError,
@@ -77,11 +77,12 @@ from leaseguard.evidence.bundle import export_bundle
 from leaseguard.evidence.checkpoint import NoteSigner
 from leaseguard.evidence.models import canonical_json
 from leaseguard.money import grouped_yuan, yuan_decimal
-from leaseguard.store.db import as_date
+from leaseguard.store.db import as_date, in_list
 from leaseguard.store.models import EnforcementCase
-from leaseguard.vocabulary import ACCELERATION, REMEDY_LABELS
+from leaseguard.vocabulary import ACCELERATION, CLASSES, REMEDY_LABELS
+from leaseguard.vocabulary import NON_PERFORMING as NON_PERFORMING_CLASSES
 
-NON_PERFORMING = ("substandard", "doubtful", "loss")
+NON_PERFORMING = tuple(c for c in CLASSES if c in NON_PERFORMING_CLASSES)  # in the classes' order
 GENERATED, SKIPPED = "generated", "skipped"
 SUMMARY_COLUMNS = (
     "contract_no", "lessor", "lessee", "class", "status", "reason", "remedy", "claim", "total_with_costs",
@@ -167,7 +168,6 @@ def select_contracts(
     """(contract_no, lessor, class) of the contracts to take to court: those named, or those whose class on the
     latest daily run on or before `day` is one of `classes` (None: every class)."""
     named = list(dict.fromkeys(contracts))
-    listed: BindParameter[list[str]] = bindparam("nos", expanding=True)
     with engine.connect() as connection:
         run_day = connection.execute(
             text("select max(as_of) from book_runs where as_of <= :day"), {"day": day}
@@ -175,16 +175,14 @@ def select_contracts(
         if named:
             owners: dict[str, str] = dict(
                 connection.execute(
-                    text("select contract_no, lessor from contracts where contract_no in :nos").bindparams(
-                        listed
-                    ),
+                    in_list("select contract_no, lessor from contracts where contract_no in :nos"),
                     {"nos": named},
                 ).all()
             )
             classes_on_day: dict[str, str | None] = {} if run_day is None else dict(
                 connection.execute(
-                    text('select contract_no, "class" from contract_classes where as_of = :day and contract_no in :nos')
-                    .bindparams(listed),
+                    in_list('select contract_no, "class" from contract_classes '
+                            "where as_of = :day and contract_no in :nos"),
                     {"day": run_day, "nos": named},
                 ).all()
             )  # fmt: skip
@@ -314,11 +312,11 @@ def read_cases_facts(
     with engine.connect() as connection:
         for owner, nos in by_lessor.items():
             rows = connection.execute(
-                text(
+                in_list(
                     "select contract_no, asset_id, asset_type, vin, serial_no, engine_no, manufacturer, model, "
                     "purchase_contract_no, invoice_code, invoice_no, invoice_amount_fen, invoice_date, extra "
                     "from assets where contract_no in :nos and lessor = :lessor order by contract_no, asset_id"
-                ).bindparams(bindparam("nos", expanding=True)),
+                ),
                 {"nos": nos, "lessor": owner},
             ).all()
             for row in rows:

@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 import polars as pl
-from sqlalchemy import Connection, Engine, bindparam, insert, select, text, update
+from sqlalchemy import Connection, Engine, insert, select, text, update
 
 from leaseguard.enforcement.claims import Claim, ClaimInput, compute_claim
 from leaseguard.enforcement.rules import ClaimRules
@@ -20,7 +20,7 @@ from leaseguard.evidence import NewRecord, Provenance, append_records
 from leaseguard.evidence.checkpoint import NoteSigner
 from leaseguard.evidence.models import canonical_json
 from leaseguard.portfolio.positions import SCHEDULE_LINE_COLUMNS, contract_instalments, read_contracts
-from leaseguard.store.db import as_date
+from leaseguard.store.db import as_date, in_list
 from leaseguard.store.models import CaseEvent, EnforcementCase
 from leaseguard.vocabulary import ACCELERATION, OPENED
 
@@ -113,16 +113,16 @@ def read_contracts_on_file(
     wanted = {"nos": contracts["contract_no"].to_list()}
     with engine.connect() as connection:
         rows = connection.execute(
-            text(
+            in_list(
                 "select contract_no, lessor, extra, lessee_name, lessee_type from contracts where contract_no in :nos"
-            ).bindparams(bindparam("nos", expanding=True)),
+            ),
             wanted,
         ).all()
         values = connection.execute(
-            text(
+            in_list(
                 "select a.contract_no, a.lessor, v.asset_id, v.valuation_date, v.disposal_value_fen from assets a "
                 "join valuations v on v.lessor = a.lessor and v.asset_id = a.asset_id where a.contract_no in :nos"
-            ).bindparams(bindparam("nos", expanding=True)),
+            ),
             wanted,
         ).all()
     owners = {str(row[0]): row[1] for row in rows}

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from leaseguard.errors import InvalidInputError
-from leaseguard.money import yuan_text
+from leaseguard.money import grouped_yuan
 from leaseguard.vocabulary import OPENED, STAGE_LABELS, STAGES
 
 # A case moves forward through these steps; auction and settlement are alternatives at the same step.
@@ -71,8 +71,8 @@ def check_event(
     recovered = sum(event.recovered_fen for event in past) + recovered_fen
     if claim_fen is not None and recovered > claim_fen and not over_claim_confirmed:
         raise CaseEventError(
-            f"{where}: recovered in all {yuan_text(recovered, grouped=True)} would exceed the claim "
-            f"{yuan_text(claim_fen, grouped=True)} yuan; confirm it if that is right (--confirm-over-claim)"
+            f"{where}: recovered in all {grouped_yuan(recovered)} would exceed the claim "
+            f"{grouped_yuan(claim_fen)} yuan; confirm it if that is right (--confirm-over-claim)"
         )
 
 

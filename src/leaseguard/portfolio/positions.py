@@ -24,7 +24,7 @@ from decimal import Decimal
 import numpy as np
 import polars as pl
 import pyarrow as pa
-from sqlalchemy import Engine, bindparam, text
+from sqlalchemy import Engine
 
 from leaseguard.portfolio.allocation import (
     MICRO,
@@ -37,7 +37,7 @@ from leaseguard.portfolio.allocation import (
 from leaseguard.portfolio.instalments import RATE_SCALE, schedules
 from leaseguard.portfolio.schedule import MONTHS_PER_PERIOD, build_schedule
 from leaseguard.portfolio.sqlite_export import export_queries
-from leaseguard.store.db import as_date
+from leaseguard.store.db import as_date, in_list
 
 POSITION_COLUMNS: dict[str, pl.DataType | type[pl.DataType]] = {
     "contract_no": pl.String,
@@ -170,21 +170,19 @@ def read_contracts(
     wanted = {"nos": list(dict.fromkeys(contract_nos))}
     with engine.connect() as connection:
         terms = connection.execute(
-            text(f"select {columns}, cast(annual_rate as text) from contracts where contract_no in :nos "
-                 "order by contract_no").bindparams(bindparam("nos", expanding=True)),
+            in_list(f"select {columns}, cast(annual_rate as text) from contracts where contract_no in :nos "
+                 "order by contract_no"),
             wanted,
         ).all()  # fmt: skip
         payments = connection.execute(
-            text(
-                "select contract_no, paid_date, amount_fen from payments where contract_no in :nos"
-            ).bindparams(bindparam("nos", expanding=True)),
+            in_list("select contract_no, paid_date, amount_fen from payments where contract_no in :nos"),
             wanted,
         ).all()
         lines = connection.execute(
-            text(
+            in_list(
                 "select contract_no, number, due_date, principal_fen, interest_fen from schedule_lines "
                 "where contract_no in :nos"
-            ).bindparams(bindparam("nos", expanding=True)),
+            ),
             wanted,
         ).all()
     names = [*columns.split(", "), "annual_rate"]

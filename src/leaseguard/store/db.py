@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import URL, Engine, create_engine, event, make_url
+from sqlalchemy import URL, Engine, TextClause, bindparam, create_engine, event, make_url, text
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -89,6 +89,11 @@ def _on_sqlite_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> No
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def in_list(sql: str, name: str = "nos") -> TextClause:
+    """`sql` whose `:name` is bound to a list (`where contract_no in :nos`), expanded into one parameter each."""
+    return text(sql).bindparams(bindparam(name, expanding=True))
 
 
 def as_date(value: object) -> dt.date:

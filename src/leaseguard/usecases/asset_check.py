@@ -3,7 +3,6 @@ both answer with `AssetCheckResponse` (the CLI's `--json` prints exactly the API
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -79,9 +78,5 @@ def check_asset(
             session, asked=asked, outcome=outcome, asked_by=asked_by, channel=channel,
             rules_version=register.rules.version, signer=signer,
         )  # fmt: skip
-        recorded = RecordedCheck(row.id, _aware(row.asked_at), row.evidence_index)
+        recorded = RecordedCheck(row.id, row.asked_at, row.evidence_index)
     return answer_of(outcome, recorded, asked.lessor, len(register))
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
