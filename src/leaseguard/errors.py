@@ -48,7 +48,4 @@ PROBLEMS: dict[type[LeaseguardError], tuple[int, str]] = {
 
 def problem_of(error: LeaseguardError) -> tuple[int, str]:
     """The (status, kind) of `error`: that of the first class in its method resolution order with one."""
-    for klass in type(error).__mro__:
-        if klass in PROBLEMS:
-            return PROBLEMS[klass]
-    return PROBLEMS[LeaseguardError]
+    return next(PROBLEMS[klass] for klass in type(error).__mro__ if klass in PROBLEMS)

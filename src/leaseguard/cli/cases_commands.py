@@ -34,7 +34,6 @@ RemedyOption = typer.Option(
 
 
 def _check_remedy(remedy: str) -> None:
-
     if remedy not in REMEDIES:
         fail(f"--remedy {remedy!r}: use {' or '.join(REMEDIES)}")
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace, parse_day, progress_bar
-from leaseguard.sheets import write_csv
-from leaseguard.vocabulary import CLASS_LABELS
+from leaseguard.sheets import Column, write_csv, write_table
+from leaseguard.vocabulary import CLASS_LABELS, CLASSES
 from leaseguard.vocabulary import CLASSIFICATION_RULE_SETS as SHIPPED
 
 if TYPE_CHECKING:
@@ -63,7 +63,6 @@ def daily(
     from leaseguard.evidence import EvidenceError, log_settings
     from leaseguard.money import grouped_yuan
     from leaseguard.portfolio.allocation import Allocation, AllocationError
-    from leaseguard.vocabulary import CLASSES
 
     days = _days(as_of, start, end, month_ends)
     opened = open_workspace(workspace)
@@ -125,9 +124,9 @@ def daily(
         )
 
 
-def _export_xlsx_columns() -> list[tuple[str, Any]]:
-    from leaseguard.sheets import Column
-
+def _export_columns() -> list[tuple[str, Column]]:
+    """The export's columns, each with the stored column it comes from: the CSV writes them as named (money as
+    yuan text), the XLSX under their Chinese labels (money as numbers)."""
     return [
         ("contract_no", Column("contract_no", "合同编号")),
         ("as_of", Column("as_of", "数据日期", "date")),
@@ -145,12 +144,16 @@ def _export_xlsx_columns() -> list[tuple[str, Any]]:
     ]
 
 
-def _yuan(column: str) -> pl.Expr:
+def _csv_column(source: str, column: Column) -> pl.Expr:
     import polars as pl
 
     from leaseguard.money import yuan_column
 
-    return yuan_column(pl.col(column))
+    if column.kind == "money_fen":
+        return yuan_column(pl.col(source)).alias(column.name)
+    if column.kind == "date":
+        return pl.col(source).cast(pl.String).alias(column.name)
+    return pl.col(source).alias(column.name)
 
 
 def export(
@@ -196,28 +199,13 @@ def export(
         how="left",
     )
     moved = frame.filter(pl.col("overdue_rent_fen") != pl.col("overdue_amount_fen")).height
+    columns = _export_columns()
     if out.suffix.lower() == ".xlsx":
-        from leaseguard.sheets import write_table
-
-        sources, columns = zip(*_export_xlsx_columns(), strict=True)
-        rows = frame.with_columns(pl.col("as_of").cast(pl.Date)).select(list(sources)).iter_rows()
-        write_table(out, columns, rows, sheet=f"{day} 五级分类")
+        sources = [source for source, _ in columns]
+        rows = frame.with_columns(pl.col("as_of").cast(pl.Date)).select(sources).iter_rows()
+        write_table(out, [column for _, column in columns], rows, sheet=f"{day} 五级分类")
     else:
-        frame.select(
-            "contract_no",
-            pl.col("as_of").cast(pl.String),
-            "dpd",
-            _yuan("outstanding_principal_fen").alias("outstanding_principal"),
-            _yuan("overdue_amount_fen").alias("overdue_amount"),
-            "class",
-            "deciding_rule",
-            _yuan("provision_fen").alias("provision"),
-            "lessor",
-            _yuan("claim_balance_fen").alias("claim_balance"),
-            "reasons",
-            _yuan("overdue_rent_fen").alias("overdue_rent"),
-            _yuan("penalty_due_fen").alias("penalty_due"),
-        ).pipe(write_csv, out)
+        frame.select([_csv_column(source, column) for source, column in columns]).pipe(write_csv, out)
     console.print(f"{frame.height:,} contracts of {day} → {out}")
     if moved:
         console.print(

@@ -134,7 +134,6 @@ def event(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Append one JSON event (stored as canonical JSON) and publish a checkpoint."""
-
     from leaseguard.evidence import service
     from leaseguard.evidence.models import Provenance, Receipt, format_time
 
@@ -188,7 +187,6 @@ def show(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Show a record's entry (what was hashed), its leaf hash and its inclusion proof."""
-
     from leaseguard.evidence import service
     from leaseguard.evidence.models import InclusionProof, StoredRecord
 

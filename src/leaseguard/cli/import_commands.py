@@ -14,11 +14,8 @@ from leaseguard.cli.common import WorkspaceOption, console, error_console, fail,
 from leaseguard.vocabulary import DATA_KINDS as KIND_NAMES
 
 if TYPE_CHECKING:
-    from leaseguard.ingest import FileReport
-
-
-if TYPE_CHECKING:
     from leaseguard.evidence.checkpoint import NoteSigner
+    from leaseguard.ingest import FileReport
     from leaseguard.workspace import Workspace
 
 
@@ -76,18 +73,12 @@ def import_files(
         engine.dispose()
 
     console.print(_summary_table(reports))
-    warnings = [str(w) for report in reports for w in report.warnings]
-    shown_warnings = int(opened.setting("import", "errors_shown", default=20))
-    for line in warnings[:shown_warnings]:
-        error_console.print(f"warning: {line}", style="yellow", highlight=False, markup=False, soft_wrap=True)
-    if len(warnings) > shown_warnings:
-        error_console.print(f"… and {len(warnings) - shown_warnings:,} more warnings", highlight=False)
-    problems = _problem_lines(reports)
     shown = int(opened.setting("import", "errors_shown", default=20))
-    for line in problems[:shown]:
-        error_console.print(line, highlight=False, markup=False, soft_wrap=True)
-    if len(problems) > shown:
-        error_console.print(f"… and {len(problems) - shown:,} more", highlight=False)
+    _print_some(
+        [f"warning: {w}" for report in reports for w in report.warnings], shown, "more warnings", "yellow"
+    )
+    problems = _problem_lines(reports)
+    _print_some(problems, shown, "more")
     if not problems:
         console.print(f"all {sum(r.rows_read for r in reports):,} rows of {len(reports)} file(s) loaded")
         return
@@ -140,6 +131,14 @@ def _summary_table(reports: list[FileReport]) -> Table:
         style = {"loaded": "", "partial": "yellow", "rejected": "red"}[report.status]
         table.add_row(label, report.status, *(f"{count:,}" for count in counts), style=style)
     return table
+
+
+def _print_some(lines: list[str], shown: int, more: str, style: str | None = None) -> None:
+    """The first `shown` lines on standard error, then how many more there are."""
+    for line in lines[:shown]:
+        error_console.print(line, style=style, highlight=False, markup=False, soft_wrap=True)
+    if len(lines) > shown:
+        error_console.print(f"… and {len(lines) - shown:,} {more}", highlight=False)
 
 
 def _problem_lines(reports: list[FileReport]) -> list[str]:

@@ -36,7 +36,6 @@ from sqlalchemy import Connection, Engine, select, text, update
 
 from leaseguard.enforcement.claims import (
     NotDefaultedError,
-    RemedyUnavailableError,
     claim_document,
     compute_claim,
 )
@@ -44,7 +43,6 @@ from leaseguard.enforcement.complaint import (
     PRESERVATION_TEMPLATE,
     CaseFacts,
     Exhibit,
-    GuarantorsError,
     LeasedAsset,
     Party,
     TemplateFieldError,
@@ -278,9 +276,6 @@ def _bound_guarantors(
     return tuple(bound), notes
 
 
-_CASE_ERRORS = (NotDefaultedError, GuarantorsError, RemedyUnavailableError, NotFileableError, ValueError)
-
-
 def read_case_facts(
     engine: Engine, contract_no: str, day: dt.date, rules: ClaimRules, plaintiffs: dict[str, Party],
     *, remedy: str = ACCELERATION, court_rules: CourtRules | None = None,
@@ -334,7 +329,9 @@ def read_cases_facts(
                 on_file, no, assets.get(no, []), notices.get(no, []), documents.get(no, []), day, rules,
                 plaintiffs, remedy, court_rules,
             )  # fmt: skip
-        except _CASE_ERRORS as error:
+        except (
+            ValueError
+        ) as error:  # NotDefaulted, RemedyUnavailable, NotFileable, Guarantors: a reason to skip
             records[no] = error
     return records
 

@@ -114,7 +114,7 @@ def read_contracts_on_file(
     with engine.connect() as connection:
         rows = connection.execute(
             in_list(
-                "select contract_no, lessor, extra, lessee_name, lessee_type from contracts where contract_no in :nos"
+                "select contract_no, extra, lessee_name, lessee_type from contracts where contract_no in :nos"
             ),
             wanted,
         ).all()
@@ -125,7 +125,7 @@ def read_contracts_on_file(
             ),
             wanted,
         ).all()
-    owners = {str(row[0]): row[1] for row in rows}
+    owners = dict(contracts.select("contract_no", "lessor").iter_rows())
     latest: dict[str, dict[str, tuple[dt.date, int]]] = {}
     for contract_no, asset_lessor, asset_id, valued_on, value in values:
         if asset_lessor != owners.get(contract_no):  # another lessor's asset under the same contract number
@@ -146,11 +146,12 @@ def read_contracts_on_file(
     paid: dict[str, list[tuple[dt.date, int]]] = {}
     for contract_no, paid_date, amount in payments.iter_rows():
         paid.setdefault(contract_no, []).append((paid_date, amount))
-    on_row = {str(row[0]): row[1:] for row in rows}
+    on_row = {str(row[0]): row[1:] for row in rows}  # the row's extra, lessee_name, lessee_type
     found: dict[str, ContractOnFile | ValueError] = {}
     for terms in contracts.iter_rows(named=True):
         contract_no = terms["contract_no"]
-        owner, extra, lessee_name, lessee_type = on_row[contract_no]
+        owner = terms["lessor"]
+        extra, lessee_name, lessee_type = on_row[contract_no]
         if lessor is not None and owner != lessor:
             continue
         data = extra_fields(extra)
