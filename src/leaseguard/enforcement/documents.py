@@ -414,11 +414,9 @@ class _TextLines:
                 canvas = self.canv
                 y = len(self.lines) * self.leading + self.space_after - self.size
                 for line in self.lines:
-                    runs = _font_runs(line)
-                    line_width = _text_width(line, self.size)
-                    x = self.width - line_width if self.align == "right" else 0.0
+                    x = self.width - _text_width(line, self.size) if self.align == "right" else 0.0
                     text = canvas.beginText(x, y)
-                    for font, run in runs:
+                    for font, run in _font_runs(line):
                         text.setFont(font, self.size)
                         text.textOut(run)
                     canvas.drawText(text)
@@ -489,13 +487,12 @@ class _Schedule:
                 for lines_of_cell, width in zip(self.header, self.widths, strict=True):
                     y = height - 2 - _CELL_SIZE
                     for line in lines_of_cell:
+                        x = left + _CELL_PADDING
                         for font, run in _font_runs(line):
                             text.setFont(font, _CELL_SIZE)
-                            text.setTextOrigin(left + _CELL_PADDING, y)
+                            text.setTextOrigin(x, y)
                             text.textOut(run)
-                            left_shift = _text_width(run, _CELL_SIZE)
-                            left += left_shift
-                        left -= _text_width(line, _CELL_SIZE)
+                            x += _text_width(run, _CELL_SIZE)
                         y -= _CELL_LEADING
                     left += width
                 text.setFont(_LATIN, _CELL_SIZE)
