@@ -185,7 +185,18 @@ def test_a_screen_with_no_good_row_says_nothing_was_screened(workspace: Workspac
         encoding="utf-8",
     )
     result = runner.invoke(
-        app, ["assets", "screen", str(book), "--out", str(tmp_path / "m.csv"), "-w", str(workspace.root)]
+        app,
+        [
+            "assets",
+            "screen",
+            str(book),
+            "--out",
+            str(tmp_path / "m.csv"),
+            "--errors",
+            str(tmp_path / "screen-errors.csv"),
+            "-w",
+            str(workspace.root),
+        ],
     )
     assert result.exit_code != 0
     last = result.output.strip().splitlines()[-1]
