@@ -7,17 +7,71 @@ command line can name the choices in its help without loading the engines.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+# The languages a person may read leaseguard in: Chinese first (the shipped default, `lang:` in
+# leaseguard.yaml), English on request (`--lang en`, a user's setting in the console).
+Lang = Literal["zh", "en"]
+LANGS: tuple[Lang, ...] = ("zh", "en")
+DEFAULT_LANG: Lang = "zh"
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    """One thing said in each language; `{name}` fields are filled from a reason's parameters."""
+
+    zh: str
+    en: str
+
+    def text(self, lang: Lang = DEFAULT_LANG, **params: object) -> str:
+        template = self.zh if lang == "zh" else self.en
+        return template.format(**params) if params else template
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why something was decided, as code and parameters; the words are rendered, never compared."""
+
+    code: str
+    params: Mapping[str, object] = field(default_factory=dict)
+
+    def text(self, labels: Mapping[str, Label], lang: Lang = DEFAULT_LANG) -> str:
+        return labels[self.code].text(lang, **self.params)
+
+
+def label_of(
+    labels: Mapping[str, str], english: Mapping[str, str], code: str, lang: Lang = DEFAULT_LANG
+) -> str:
+    """A code's label from a Chinese table and its English twin; an unknown code is shown as itself."""
+    table = labels if lang == "zh" else english
+    return table.get(code, code)
+
+
+def lang_of(value: object) -> Lang:
+    """A language setting or option checked: 'zh' or 'en', else ValueError naming the choices."""
+    if value in LANGS:
+        return value  # type: ignore[return-value]
+    raise ValueError(f"language {value!r} is not one of {', '.join(LANGS)}")
+
+
 # Five-category classification of leased assets (租赁资产五级分类).
 CLASSES = ("normal", "special_mention", "substandard", "doubtful", "loss")
 NON_PERFORMING = frozenset({"substandard", "doubtful", "loss"})
 CLASS_LABELS = {
     "normal": "正常类", "special_mention": "关注类", "substandard": "次级类", "doubtful": "可疑类", "loss": "损失类",
 }  # fmt: skip
+CLASS_LABELS_EN = {
+    "normal": "Normal", "special_mention": "Special mention", "substandard": "Substandard", "doubtful": "Doubtful",
+    "loss": "Loss",
+}  # fmt: skip
 
 # Enforcement: the remedy a complaint pleads (one per complaint: Civil Code Art. 752).
 ACCELERATION, TERMINATION = "acceleration", "termination"
 REMEDIES = (ACCELERATION, TERMINATION)
 REMEDY_LABELS = {ACCELERATION: "加速到期", TERMINATION: "解除合同、返还租赁物"}
+REMEDY_LABELS_EN = {ACCELERATION: "Acceleration", TERMINATION: "Termination and return of the asset"}
 
 # Enforcement: the steps of a case.
 OPENED = "opened"
@@ -27,6 +81,11 @@ STAGES = (
 STAGE_LABELS = {
     OPENED: "已立案准备", "demand_notice": "催告", "filing": "起诉立案", "judgment": "判决", "enforcement": "申请执行",
     "seizure": "查封扣押", "auction": "拍卖变卖", "settlement": "和解", "closure": "结案",
+}  # fmt: skip
+STAGE_LABELS_EN = {
+    OPENED: "Opened", "demand_notice": "Demand notice", "filing": "Filing", "judgment": "Judgment",
+    "enforcement": "Enforcement", "seizure": "Seizure", "auction": "Auction", "settlement": "Settlement",
+    "closure": "Closure",
 }  # fmt: skip
 
 # Enforcement: notices and documents on record.

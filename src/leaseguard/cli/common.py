@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 if TYPE_CHECKING:  # the store's modules take a second to import: only commands that open one pay for it
+    from leaseguard.vocabulary import Lang
     from leaseguard.workspace import Workspace
 
 console = Console()
@@ -25,6 +26,31 @@ WorkspaceOption = Annotated[
         show_default=False,
     ),
 ]
+
+
+LangOption = Annotated[
+    str | None,
+    typer.Option(
+        "--lang",
+        help="Language of labels, headers and reasons people read: zh or en (default: lang in leaseguard.yaml, zh).",
+        show_default=False,
+    ),
+]
+
+
+def chosen_lang(given: str | None, workspace: Workspace | None = None) -> Lang:
+    """The --lang given, else the workspace's `lang`, else Chinese; a bad value is one line and exit 1."""
+    from leaseguard.vocabulary import DEFAULT_LANG, lang_of
+
+    value = (
+        given
+        if given is not None
+        else (workspace.setting("lang", default=DEFAULT_LANG) if workspace else DEFAULT_LANG)
+    )
+    try:
+        return lang_of(value)
+    except ValueError as error:
+        fail(f"--lang: {error}" if given is not None else f"leaseguard.yaml lang: {error}")
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
