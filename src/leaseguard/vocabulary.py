@@ -52,7 +52,7 @@ def label_of(
 def lang_of(value: object) -> Lang:
     """A language setting or option checked: 'zh' or 'en', else ValueError naming the choices."""
     if value in LANGS:
-        return value  # type: ignore[return-value]
+        return value
     raise ValueError(f"language {value!r} is not one of {', '.join(LANGS)}")
 
 
