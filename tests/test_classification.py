@@ -11,6 +11,7 @@ import pytest
 
 from book_frames import positions
 from leaseguard.classification.classify import classify, collateral_on
+from leaseguard.classification.reasons import render
 from leaseguard.classification.rules import RuleSet, RuleSetError, load_rule_set
 
 DAY = dt.date(2026, 6, 30)
@@ -95,7 +96,7 @@ def test_collateral_below_half_of_the_claim_is_non_performing_with_full_provisio
     assert result["HALF"]["class"] == "normal"
     assert result["FELL"]["class"] == "special_mention"
     assert result["FELL"]["deciding_rule"] == "asset-value-fall"
-    assert result["OLD"]["class"] == "normal" and "valuation stale: 366 days old" in result["OLD"]["reasons"]
+    assert result["OLD"]["class"] == "normal" and "valuation-stale age=366" in result["OLD"]["reasons"]
 
 
 def test_contagion_makes_all_claims_of_an_enterprise_non_performing() -> None:
@@ -280,8 +281,8 @@ def test_high_risk_assets_must_be_revalued_half_yearly() -> None:
         for r in classify(frame, TRIAL, collateral=collateral).iter_rows(named=True)
     }
     assert "stale" not in reasons["NORMAL"]
-    assert "valuation stale: 200 days old (limit 182)" in reasons["RISKY"]
-    assert "valuation stale: 400 days old (limit 365)" in reasons["OLD"]
+    assert "valuation-stale age=200 limit=182" in reasons["RISKY"]
+    assert "valuation-stale age=400 limit=365" in reasons["OLD"]
 
 
 @pytest.mark.parametrize(
@@ -482,3 +483,14 @@ def test_the_cross_member_rule_may_not_go_above_special_mention(tmp_path: Path) 
     with pytest.raises(RuleSetError) as error:
         load_rule_set(str(path))
     assert str(path) in str(error.value) and "arrears_elsewhere.class" in str(error.value)
+
+
+def test_stored_reasons_are_codes_read_in_either_language() -> None:
+    """A classified contract's reasons are codes with parameters; people read them rendered (issue 16)."""
+    frame = positions(DAY, {"contract_no": "LATE", "dpd": 120})
+    stored = classify(frame, CBIRC).row(0, named=True)["reasons"]
+    assert stored == "overdue-over-90 dpd=120"
+    assert render(stored) == "逾期超过90天（逾期120天）"
+    assert render(stored, "en") == "more than 90 days overdue: 120 days past due"
+    both = "overdue-over-90 dpd=120; valuation-stale age=400 limit=365; my-own-rule"
+    assert render(both) == "逾期超过90天（逾期120天）；租赁物评估已过期：400天（上限365天）；my-own-rule"

@@ -315,10 +315,10 @@ def _every_rule_fired(result: pl.DataFrame) -> None:
     assert decided["LOW"] == "disposal-below-half-of-claim" and rows["LOW"]["provision_fen"] == 1_000_000
     assert decided["HALF"] == "current"
     assert decided["FELL"] == "asset-value-fall"
-    assert "valuation stale: 366 days old (limit 365)" in rows["OLD"]["reasons"]
+    assert "valuation-stale age=366 limit=365" in rows["OLD"]["reasons"]
     # Special mention on the day: revalued half-yearly, so 183 days is stale.
-    assert "valuation stale: 183 days old (limit 182)" in rows["RISKY"]["reasons"]
-    assert "no valuation of the leased asset" in rows["NOVAL"]["reasons"]
+    assert "valuation-stale age=183 limit=182" in rows["RISKY"]["reasons"]
+    assert "valuation-missing" in rows["NOVAL"]["reasons"]
     assert decided["ONE"] == "npl-upgrade-conditions" and rows["ONE"]["class"] == "substandard"
     # 按两者孰长: two monthly periods are shorter than six months; a quarterly contract meets both at once.
     assert rows["TWO"]["class"] == "substandard" and rows["SIX"]["class"] == "normal"

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from conftest import migrated_store
 from leaseguard.classification import daily
 from leaseguard.classification.classify import classify, collateral_on
+from leaseguard.classification.reasons import render
 from leaseguard.classification.rules import load_rule_set
 from leaseguard.cli.main import app
 from leaseguard.ingest import import_paths
@@ -81,6 +82,8 @@ def test_run_daily_then_export_writes_what_the_classifier_says(workspace: Worksp
         assert got["class"] == row["class"] and got["deciding_rule"] == row["deciding_rule"]
         assert got["provision"] == f"{row['provision_fen'] // 100}.{row['provision_fen'] % 100:02d}"
         assert int(got["dpd"]) == row["dpd"]
+        assert (got["reason_codes"] or "") == row["reasons"]
+        assert (got["reasons"] or "") == render(row["reasons"])
     # The synthetic book has arrears, so the day is not all normal.
     assert exported.filter(pl.col("class") != "normal").height > 0
     assert set(exported["class"].unique()) <= {"normal", "special_mention", "substandard", "doubtful", "loss"}
@@ -197,6 +200,48 @@ def test_export_to_xlsx_is_a_workbook_with_yuan_as_numbers_and_chinese_headers(
         )
         assert row[names.index("class")] in chinese
     assert sheet.cell(3, provision + 1).number_format == "#,##0.00"
+
+
+def test_export_in_english_heads_classes_and_reasons_in_english(workspace: Workspace, tmp_path: Path) -> None:
+    """--lang en: the XLSX's header row, classes and reasons in English; the CSV's names stay the contract."""
+    from openpyxl import load_workbook
+
+    _run(workspace, "run", "daily", "--as-of", DAY.isoformat())
+    _run(
+        workspace,
+        "book",
+        "export",
+        "--as-of",
+        DAY.isoformat(),
+        "--out",
+        str(tmp_path / "en.xlsx"),
+        "--lang",
+        "en",
+    )
+    _run(
+        workspace,
+        "book",
+        "export",
+        "--as-of",
+        DAY.isoformat(),
+        "--out",
+        str(tmp_path / "en.csv"),
+        "--lang",
+        "en",
+    )
+    sheet = load_workbook(tmp_path / "en.xlsx").active
+    assert sheet is not None
+    labels, names, *rows = list(sheet.iter_rows(values_only=True))
+    assert labels[:3] == ("Contract", "As of", "Days past due") and "reason_codes" in names
+    classes = {row[names.index("class")] for row in rows}
+    assert classes <= {"Normal", "Special mention", "Substandard", "Doubtful", "Loss"} and len(classes) > 1
+    csv = pl.read_csv(tmp_path / "en.csv", infer_schema=False)
+    assert csv.columns[: len(EXPORT)] == list(EXPORT)
+    overdue = csv.filter(pl.col("reason_codes").str.contains(" dpd="))
+    assert overdue.height > 0 and overdue["reasons"].str.contains("days past due").all()
+    wrong = runner.invoke(app, ["book", "export", "--as-of", DAY.isoformat(), "--out", str(tmp_path / "x.csv"),
+                                "--lang", "fr", "-w", str(workspace.root)])  # fmt: skip
+    assert wrong.exit_code == 1 and "zh, en" in wrong.output and not (tmp_path / "x.csv").exists()
 
 
 def test_export_refuses_a_file_that_would_not_be_what_its_name_says(

@@ -5,7 +5,7 @@ ratios as percentages, dates as dates, the header frozen, the columns wide enoug
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     import polars as pl
 
+    from leaseguard.vocabulary import Lang
+
 Kind = Literal["text", "money_fen", "integer", "ratio", "date"]
 MONEY_FORMAT = "#,##0.00"
 _FORMATS = {"money_fen": MONEY_FORMAT, "integer": "#,##0", "ratio": "0.00%", "date": "yyyy-mm-dd"}
@@ -21,12 +23,17 @@ _FORMATS = {"money_fen": MONEY_FORMAT, "integer": "#,##0", "ratio": "0.00%", "da
 
 @dataclass(frozen=True)
 class Column:
-    """A column of a sheet: its machine-readable name, its Chinese header and what its cells hold."""
+    """A column of a sheet: its machine-readable name, its Chinese header (and English one) and what its cells
+    hold."""
 
     name: str
     label: str
     kind: Kind = "text"
-    labels: dict[str, str] | None = None  # codes shown as words (a class code as 次级类)
+    labels: Mapping[str, str] | None = None  # codes shown as words (a class code as 次级类)
+    english: str = ""  # the header in English; the machine name when empty
+
+    def header(self, lang: Lang = "zh") -> str:
+        return self.label if lang == "zh" else (self.english or self.name)
 
 
 def _cell(value: Any, column: Column) -> Any:
@@ -39,8 +46,11 @@ def _cell(value: Any, column: Column) -> Any:
     return value
 
 
-def write_table(out: Path, columns: Sequence[Column], rows: Iterable[Sequence[Any]], *, sheet: str) -> int:
-    """Write `rows` (values in `columns` order; money in integer fen) to the workbook `out`; the row count."""
+def write_table(
+    out: Path, columns: Sequence[Column], rows: Iterable[Sequence[Any]], *, sheet: str, lang: Lang = "zh"
+) -> int:
+    """Write `rows` (values in `columns` order; money in integer fen) to the workbook `out`, headed in `lang`
+    above the machine names; the row count."""
     from openpyxl import Workbook
     from openpyxl.styles import Font, PatternFill
     from openpyxl.utils import get_column_letter
@@ -49,7 +59,7 @@ def write_table(out: Path, columns: Sequence[Column], rows: Iterable[Sequence[An
     worksheet = workbook.active
     assert worksheet is not None
     worksheet.title = sheet
-    worksheet.append([c.label for c in columns])
+    worksheet.append([c.header(lang) for c in columns])
     worksheet.append([c.name for c in columns])
     for cell in worksheet[1]:
         cell.font = Font(bold=True)
@@ -60,7 +70,7 @@ def write_table(out: Path, columns: Sequence[Column], rows: Iterable[Sequence[An
     for row in rows:
         worksheet.append([_cell(value, column) for value, column in zip(row, columns, strict=True)])
         count += 1
-    widths = [max(len(c.label) * 2, len(c.name)) + 2 for c in columns]
+    widths = [max(len(c.label) * 2, len(c.header(lang)), len(c.name)) + 2 for c in columns]
     for index, column in enumerate(columns, start=1):
         letter = get_column_letter(index)
         number_format = _FORMATS.get(column.kind)

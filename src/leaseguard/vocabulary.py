@@ -106,6 +106,7 @@ SCHEDULE_METHODS = ("annuity", "equal_principal")
 
 # Shipped rule sets, by the file names under defaults/.
 CLASSIFICATION_RULE_SETS = ("leasing-indicators-trial", "cbirc-2023")
+DEFAULT_CLASSIFICATION_RULES = "cbirc-2023"  # `book.rules` when leaseguard.yaml does not say
 INDICATOR_RULE_SETS = ("leasing-indicators-trial", "nfra-2024", "cbirc-2020")
 
 # Data-contract file kinds, in dependency order (a row refers only to rows of kinds loaded before it).

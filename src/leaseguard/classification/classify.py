@@ -11,6 +11,7 @@ import datetime as dt
 
 import polars as pl
 
+from leaseguard.classification.reasons import VALUATION_MISSING, VALUATION_STALE
 from leaseguard.classification.rules import RuleSet
 from leaseguard.vocabulary import CLASSES, NON_PERFORMING
 
@@ -237,9 +238,9 @@ def classify(
         age = (pl.col("as_of") - pl.col("valued_on")).dt.total_days()
         findings.append(
             pl.when(live & pl.col("valued_on").is_null())
-            .then(pl.lit("no valuation of the leased asset"))
+            .then(pl.lit(VALUATION_MISSING))
             .when(live & (age > limit))
-            .then(pl.format("valuation stale: {} days old (limit {})", age, limit))
+            .then(pl.format(VALUATION_STALE + " age={} limit={}", age, limit))
         )
     deciding = pl.col("_band_rule")
     # The first rule (in the rule set's order) that gives the worst class decides.
@@ -251,7 +252,7 @@ def classify(
         )
     reasons = pl.concat_list(
         pl.when(pl.col("_band_rank") > 0)
-        .then(pl.format("{}: {} days past due", pl.col("_band_rule"), pl.col("dpd")))
+        .then(pl.format("{} dpd={}", pl.col("_band_rule"), pl.col("dpd")))
         .otherwise(None),
         *(pl.when(applies).then(pl.lit(rule)).otherwise(None) for rule, applies, _ in candidates),
         *findings,

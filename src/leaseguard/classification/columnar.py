@@ -17,6 +17,7 @@ import ibis
 import ibis.expr.types as ir
 
 from leaseguard.classification.classify import _PPM, CLASSIFIED_COLUMNS, RANK, _ppm
+from leaseguard.classification.reasons import VALUATION_MISSING, VALUATION_STALE
 from leaseguard.classification.rules import RuleSet
 from leaseguard.portfolio.columnar import per_million as _per_million
 from leaseguard.vocabulary import CLASSES, NON_PERFORMING
@@ -262,14 +263,10 @@ def classify_expr(
         age = t.as_of.delta(t.valued_on, unit="day").cast("int64")
         findings.append(
             ibis.cases(
-                (t._live & t.valued_on.isnull(), ibis.literal("no valuation of the leased asset")),
+                (t._live & t.valued_on.isnull(), ibis.literal(VALUATION_MISSING)),
                 (
                     t._live & (age > limit),
-                    "valuation stale: "
-                    + age.cast("string")
-                    + " days old (limit "
-                    + limit.cast("string")
-                    + ")",
+                    VALUATION_STALE + " age=" + age.cast("string") + " limit=" + limit.cast("string"),
                 ),
                 else_=ibis.null("string"),
             )
@@ -284,7 +281,7 @@ def classify_expr(
         else_=t._band_rule,
     ) if candidates else t._band_rule  # fmt: skip
     band_reason = ibis.ifelse(
-        t._band_rank > 0, t._band_rule + ": " + t.dpd.cast("string") + " days past due", ibis.null("string")
+        t._band_rank > 0, t._band_rule + " dpd=" + t.dpd.cast("string"), ibis.null("string")
     )
     # CONCAT_WS skips nulls on every backend, as Polars' list.drop_nulls before the join does.
     reasons = ibis.literal("; ").join(

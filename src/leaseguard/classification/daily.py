@@ -21,6 +21,7 @@ import polars as pl
 from sqlalchemy import Connection, Engine, delete, insert, select, text
 
 from leaseguard.classification.classify import classify, collateral_on
+from leaseguard.classification.reasons import VALUATION_MISSING, VALUATION_STALE
 from leaseguard.classification.rules import RuleSet
 from leaseguard.errors import BusyError
 from leaseguard.evidence import NewRecord, Provenance, append_records
@@ -273,8 +274,8 @@ def run_day(
         int(overpaid["overpaid_fen"].sum()),
         reversals=book.payments.filter((pl.col("paid_date") <= day) & (pl.col("amount_fen") < 0)).height,
         over_reversed=tuple(book.over_reversed(day).iter_rows()),
-        missing_valuations=int(classified["reasons"].str.contains("no valuation of the leased asset").sum()),
-        stale_valuations=int(classified["reasons"].str.contains("valuation stale").sum()),
+        missing_valuations=int(classified["reasons"].str.contains(VALUATION_MISSING, literal=True).sum()),
+        stale_valuations=int(classified["reasons"].str.contains(VALUATION_STALE, literal=True).sum()),
     )
 
 

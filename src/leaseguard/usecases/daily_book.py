@@ -1,0 +1,193 @@
+"""The daily book as jobs: run the day (classes, provisions, changes of class) and read a classified day back
+for export. `leaseguard run daily`, `leaseguard book export` and (soon) the console's /book page and its
+background jobs end here, so a day is run with the same settings and exported with the same columns.
+
+Settings come from the workspace (`book:` in leaseguard.yaml); a bad setting, a busy store or an unknown rule
+set is a LeaseguardError the caller renders (one CLI line, one API problem)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from leaseguard.errors import InvalidInputError, NotFoundError
+from leaseguard.sheets import Column, write_csv, write_table
+from leaseguard.vocabulary import (
+    CLASS_LABELS,
+    CLASS_LABELS_EN,
+    DEFAULT_CLASSIFICATION_RULES,
+    DEFAULT_LANG,
+    Lang,
+)
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from leaseguard.classification.daily import DayResult
+    from leaseguard.classification.rules import RuleSet
+    from leaseguard.evidence.checkpoint import NoteSigner
+    from leaseguard.portfolio.allocation import Allocation
+    from leaseguard.workspace import Workspace
+
+EXPORT_FORMATS = (".csv", ".xlsx")
+
+
+@dataclass(frozen=True)
+class DailyRun:
+    """What a run of one or more days did: the rule set it classified under and each day's figures."""
+
+    rule_set: RuleSet
+    days: list[DayResult]
+
+
+@dataclass(frozen=True)
+class DailyJob:
+    """A daily run with its settings read and checked, ready to run: a bad setting is refused before any
+    work starts (and before a progress bar is shown)."""
+
+    workspace: Workspace
+    rule_set: RuleSet
+    allocation: Allocation
+    signer: NoteSigner | None
+
+    def run(self, days: Sequence[dt.date], progress: Callable[[int, int], None] | None = None) -> DailyRun:
+        """Classify and provision every contract on each of `days`, each day one transaction."""
+        from leaseguard.classification.daily import run_days
+
+        engine = self.workspace.engine()
+        try:
+            return DailyRun(
+                self.rule_set, run_days(engine, days, self.rule_set, progress, self.allocation, self.signer)
+            )
+        finally:
+            engine.dispose()
+
+
+def daily_job(workspace: Workspace, *, rules: str | None = None) -> DailyJob:
+    """The daily run under `rules` (a shipped rule set's id or a file; default: the workspace's `book.rules`),
+    with the workspace's `book:` settings, signing the evidence log's records with the workspace's key."""
+    from leaseguard.classification.rules import load_rule_set
+    from leaseguard.evidence import log_settings
+    from leaseguard.portfolio.allocation import Allocation
+
+    rule_set = load_rule_set(
+        rules or str(workspace.setting("book", "rules", default=DEFAULT_CLASSIFICATION_RULES))
+    )
+    allocation = Allocation.from_settings(workspace.setting("book", default={}))
+    return DailyJob(workspace, rule_set, allocation, log_settings(workspace).signer)
+
+
+@dataclass(frozen=True)
+class BookDay:
+    """A classified day as the export shows it, and how many contracts' stored overdue amount differs from
+    the book now (payments or settings changed since the run: the day wants running again)."""
+
+    as_of: dt.date
+    frame: pl.DataFrame
+    moved_since_run: int
+
+
+class DayNotRunError(NotFoundError):
+    """No daily run is stored for the day asked."""
+
+
+def book_day(workspace: Workspace, day: dt.date) -> BookDay:
+    """Every contract of the classified `day`: the stored classes beside the rent overdue and penalty owed in
+    the book as it stands under the workspace's `book:` settings (the figures `cases claim` gives)."""
+    import polars as pl
+
+    from leaseguard.classification.daily import stored_day
+    from leaseguard.portfolio.allocation import Allocation
+    from leaseguard.portfolio.positions import BookPositions
+
+    allocation = Allocation.from_settings(workspace.setting("book", default={}))
+    engine = workspace.engine()
+    try:
+        frame = stored_day(engine, day)
+        # Penalty owed is not stored with the day's classes; both figures come from the book as it stands.
+        owed = None if frame is None else BookPositions.from_engine(engine, allocation).at(day)
+    finally:
+        engine.dispose()
+    if frame is None or owed is None:
+        raise DayNotRunError(
+            f"no daily run is stored for {day}: run `leaseguard run daily --as-of {day}` first"
+        )
+    frame = frame.join(
+        owed.select("contract_no", pl.col("overdue_amount_fen").alias("overdue_rent_fen"), "penalty_due_fen"),
+        on="contract_no",
+        how="left",
+    )
+    moved = frame.filter(pl.col("overdue_rent_fen") != pl.col("overdue_amount_fen")).height
+    return BookDay(day, frame, moved)
+
+
+def export_columns(lang: Lang = DEFAULT_LANG) -> list[tuple[str, Column]]:
+    """The export's columns, each with the stored column it comes from: the CSV writes them as named (money as
+    yuan text), the XLSX under their headers in `lang` (money as numbers). The CSV's names are a contract;
+    class_label and reason_codes came after them."""
+    class_labels = CLASS_LABELS if lang == "zh" else CLASS_LABELS_EN
+
+    def money(name: str, chinese: str, english: str) -> tuple[str, Column]:
+        return f"{name}_fen", Column(name, f"{chinese}（元）", "money_fen", english=f"{english} (yuan)")
+
+    return [
+        ("contract_no", Column("contract_no", "合同编号", english="Contract")),
+        ("as_of", Column("as_of", "数据日期", "date", english="As of")),
+        ("dpd", Column("dpd", "逾期天数", "integer", english="Days past due")),
+        money("outstanding_principal", "未偿本金", "Outstanding principal"),
+        money("overdue_amount", "逾期金额", "Overdue amount"),
+        ("class", Column("class", "五级分类", labels=class_labels, english="Class")),
+        ("deciding_rule", Column("deciding_rule", "判定规则", english="Deciding rule")),
+        money("provision", "拨备", "Provision"),
+        ("lessor", Column("lessor", "出租人", english="Lessor")),
+        money("claim_balance", "债权余额", "Claim balance"),
+        ("reasons_text", Column("reasons", "判定依据", english="Reasons")),
+        money("overdue_rent", "逾期租金", "Overdue rent"),
+        money("penalty_due", "应付违约金", "Penalty due"),
+        ("class_label", Column("class_label", "五级分类（文字）", english="Class (words)")),
+        ("reasons", Column("reason_codes", "判定依据代码", english="Reason codes")),
+    ]
+
+
+def write_book_day(day: BookDay, out: Path, lang: Lang = DEFAULT_LANG) -> int:
+    """Write the classified day to `out`: CSV (UTF-8 with BOM, money as yuan text, class as its code) or XLSX
+    (a workbook: money as numbers in yuan, class in words); reasons in `lang`. The number of rows."""
+    import polars as pl
+
+    from leaseguard.classification.reasons import render
+    from leaseguard.money import yuan_column
+
+    suffix = out.suffix.lower()
+    if suffix not in EXPORT_FORMATS:
+        raise InvalidInputError(f"--out {out}: name a .csv or an .xlsx file (the file is what its name says)")
+    labels = CLASS_LABELS if lang == "zh" else CLASS_LABELS_EN
+    # Rendered once per distinct cell: a million contracts share a few thousand reasons.
+    distinct = day.frame["reasons"].unique().drop_nulls().to_list()
+    in_words = pl.col("reasons").replace_strict(
+        {stored: render(stored, lang) for stored in distinct}, default=None, return_dtype=pl.String
+    )
+    frame = day.frame.with_columns(
+        in_words.alias("reasons_text"),
+        pl.col("class")
+        .replace_strict(labels, default=pl.col("class"), return_dtype=pl.String)
+        .alias("class_label"),
+    )
+    columns = export_columns(lang)
+    if suffix == ".xlsx":
+        sources = [source for source, _ in columns]
+        rows = frame.with_columns(pl.col("as_of").cast(pl.Date)).select(sources).iter_rows()
+        sheet = f"{day.as_of} " + ("五级分类" if lang == "zh" else "classes")
+        return write_table(out, [column for _, column in columns], rows, sheet=sheet, lang=lang)
+
+    def as_text(source: str, column: Column) -> pl.Expr:
+        if column.kind == "money_fen":
+            return yuan_column(pl.col(source)).alias(column.name)
+        if column.kind == "date":
+            return pl.col(source).cast(pl.String).alias(column.name)
+        return pl.col(source).alias(column.name)
+
+    write_csv(frame.select([as_text(source, column) for source, column in columns]), out)
+    return frame.height
