@@ -96,6 +96,32 @@ def test_warn_writes_the_call_list_and_a_lessor_sees_only_its_own(
     assert all(everyone[row["contract_no"]] == (row["score"], row["tier"], row["signals"]) for row in mine)
 
 
+def test_the_call_list_says_its_signals_tier_and_class_in_the_language_asked(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """signals stays the codes (a contract); signals_text, tier_label and class_label are words in --lang."""
+    from leaseguard.vocabulary import CLASS_LABELS, CLASS_LABELS_EN, SIGNAL_LABELS, SIGNAL_LABELS_EN
+
+    ran = CliRunner().invoke(app, ["run", "daily", "--as-of", AS_OF, "-w", str(workspace.root)])
+    assert ran.exit_code == 0, ran.output
+    for lang, signal_words, class_words in (
+        ("zh", SIGNAL_LABELS, CLASS_LABELS),
+        ("en", SIGNAL_LABELS_EN, CLASS_LABELS_EN),
+    ):
+        out = tmp_path / f"calls-{lang}.csv"
+        assert book(workspace, "warn", "--as-of", AS_OF, "--out", str(out), "--lang", lang).exit_code == 0
+        rows = _rows(out)
+        signalled = [row for row in rows if row["signals"]]
+        assert signalled
+        for row in signalled:
+            expected = [signal_words[code] for code in row["signals"].split(";")]
+            assert row["signals_text"] == ("、" if lang == "zh" else "; ").join(expected)
+        classed = [row for row in rows if row["class"]]
+        assert classed and all(row["class_label"] == class_words[row["class"]] for row in classed)
+        tiers = {row["tier_label"] for row in rows if row["tier"] == "collections"}
+        assert tiers == ({"催收"} if lang == "zh" else {"collections"})
+
+
 def test_warn_refuses_bad_arguments_with_one_line(workspace: Workspace, tmp_path: Path) -> None:
     out = tmp_path / "w.csv"
     for args, message in (

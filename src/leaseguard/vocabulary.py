@@ -67,6 +67,17 @@ CLASS_LABELS_EN = {
     "loss": "Loss",
 }  # fmt: skip
 
+# Early-warning signals (warning/signals.py), in the order the call list names them.
+SIGNAL_LABELS = {
+    "first_missed_payment": "首次逾期", "worse_dpd_bucket": "逾期档位恶化", "collateral_drop": "租赁物价值下降",
+    "arrears_elsewhere": "在其他成员处逾期", "industry_concentration": "行业集中度超限",
+}  # fmt: skip
+SIGNAL_LABELS_EN = {
+    "first_missed_payment": "first missed payment", "worse_dpd_bucket": "worse DPD bucket",
+    "collateral_drop": "collateral value fell", "arrears_elsewhere": "in arrears at another member",
+    "industry_concentration": "industry concentration over the limit",
+}  # fmt: skip
+
 # Enforcement: the remedy a complaint pleads (one per complaint: Civil Code Art. 752).
 ACCELERATION, TERMINATION = "acceleration", "termination"
 REMEDIES = (ACCELERATION, TERMINATION)

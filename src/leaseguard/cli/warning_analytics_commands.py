@@ -13,8 +13,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace, progress_bar
-from leaseguard.sheets import write_csv
+from leaseguard.cli.common import (
+    LangOption,
+    WorkspaceOption,
+    chosen_lang,
+    console,
+    fail,
+    open_workspace,
+    progress_bar,
+)
 
 if TYPE_CHECKING:
     import polars as pl
@@ -91,55 +98,35 @@ def warn(
     rules_file: Annotated[
         Path | None, typer.Option("--rules", help="Warning rules YAML (default: the shipped one).")
     ] = None,
+    lang: LangOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """Score every live contract, raise its signals and tier it: the call list, worst tier and score first."""
-    import polars as pl
-
-    from leaseguard.analytics import book_data
-    from leaseguard.analytics.rules import load_analytics_rules
-    from leaseguard.money import yuan_column
-    from leaseguard.warning.model import load_model
-    from leaseguard.warning.rules import load_warning_rules
-    from leaseguard.warning.service import WARNING_COLUMNS, compute_warnings
+    """Score every live contract, raise its signals and tier it: the call list, worst tier and score first.
+    The CSV's columns are a contract; signals_text and class_label come after them in --lang."""
+    from leaseguard.errors import LeaseguardError
+    from leaseguard.usecases.early_warning import call_list, write_call_list
 
     book_date = _date(as_of, "--as-of")
     assert book_date is not None
     earlier = _date(compare_with, "--compare-with")
-    model = _rules_file(model_file, "--model", load_model)
-    rules = _rules_file(rules_file, "--rules", load_warning_rules)
-    engine = _open_book(workspace)
+    for path, option in ((model_file, "--model"), (rules_file, "--rules")):
+        if path is not None and not path.is_file():
+            fail(f"{option} {path}: no such file")
+    if out.suffix.lower() != ".csv":
+        fail(f"--out {out}: name a .csv file (the file is what its name says)")
+    opened = open_workspace(workspace)
+    chosen = chosen_lang(lang, opened)
     try:
-        contracts = book_data.read_contracts(engine)
-        if lessor is not None and lessor not in set(contracts["lessor"].to_list()):
-            fail(f"--lessor {lessor}: the store holds no contract of that lessor")
-        positions_at = _positions(engine, workspace)
         with _progress("early warning") as advance:
-            try:
-                warnings = compute_warnings(
-                    book_date, contracts, positions_at, book_data.read_valuations(engine), model, rules,
-                    load_analytics_rules(), compare_with=earlier, lessor=lessor,
-                    classes=book_data.latest_classes(engine, book_date), progress=advance,
-                )  # fmt: skip
-            except ValueError as error:
-                fail(str(error))
-    finally:
-        engine.dispose()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    written = (
-        warnings.select(WARNING_COLUMNS)
-        .with_columns(
-            yuan_column(pl.col("overdue_amount_fen")).alias("overdue_amount_fen"),
-            yuan_column(pl.col("outstanding_principal_fen")).alias("outstanding_principal_fen"),
-        )
-        .rename(
-            {"overdue_amount_fen": "overdue_amount", "outstanding_principal_fen": "outstanding_principal"}
-        )
-    )
-    write_csv(written, out, date_format="%Y-%m-%d")
-    tiers = warnings.group_by("tier").agg(pl.len(), pl.col("call_order").min()).sort("call_order")
-    summary = ", ".join(f"{tier} {count:,}" for tier, count, _ in tiers.iter_rows())
-    console.print(f"{warnings.height:,} live contracts scored ({summary}) → {out}")
+            calls = call_list(
+                opened, book_date, lessor=lessor, compare_with=earlier, model_file=model_file,
+                rules_file=rules_file, progress=advance,
+            )  # fmt: skip
+        write_call_list(calls, out, chosen)
+    except LeaseguardError as error:
+        fail(str(error))
+    summary = ", ".join(f"{tier} {count:,}" for tier, count in calls.tier_counts())
+    console.print(f"{calls.frame.height:,} live contracts scored ({summary}) → {out}")
 
 
 def warn_fit(

@@ -6,7 +6,6 @@ scikit-learn and happens only when a user refits (`leaseguard book warn-fit`).""
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ import polars as pl
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from leaseguard.rulefiles import load_rule_file
 from leaseguard.warning.features import FEATURES
 
 
@@ -67,15 +67,8 @@ class ScoreModel(BaseModel):
 
 
 def load_model(path: Path | None = None) -> ScoreModel:
-    """The model at `path`, or the shipped one."""
-    if path is None:
-        text = (
-            resources.files("leaseguard.defaults").joinpath("warning_model.yaml").read_text(encoding="utf-8")
-        )
-    else:
-        text = path.read_text(encoding="utf-8")
-    loaded: Any = yaml.safe_load(text)
-    return ScoreModel.model_validate(loaded)
+    """The model at `path`, or the shipped one; RuleFileError names the file, the field and the reason."""
+    return load_rule_file(ScoreModel, path, "warning_model.yaml")
 
 
 def dump_model(model: ScoreModel, path: Path) -> None:
