@@ -14,9 +14,7 @@ from leaseguard.cli.common import WorkspaceOption, console, error_console, fail,
 from leaseguard.vocabulary import DATA_KINDS as KIND_NAMES
 
 if TYPE_CHECKING:
-    from leaseguard.evidence.checkpoint import NoteSigner
     from leaseguard.ingest import FileReport
-    from leaseguard.workspace import Workspace
 
 
 COUNT_COLUMNS = ("read", "inserted", "updated", "unchanged", "rejected")
@@ -36,10 +34,8 @@ def import_files(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Load data files into the store: idempotent upserts, one transaction per file, every bad row reported."""
-    from leaseguard.ingest import import_paths, write_error_report
-    from leaseguard.ingest.reading import ReadLimits
-    from leaseguard.ingest.validation import DEFAULT_MAX_AMOUNT_YUAN
-    from leaseguard.workspace import CONFIG_FILE
+    from leaseguard.errors import LeaseguardError
+    from leaseguard.usecases.data_import import import_files as run_import
 
     if kind is not None and kind not in KIND_NAMES:
         fail(f"--kind {kind!r} is not one of {', '.join(KIND_NAMES)}")
@@ -50,12 +46,6 @@ def import_files(
     if not errors.parent.is_dir():
         fail(f"--errors {errors}: the folder {errors.parent} does not exist")
     opened = open_workspace(workspace)
-    max_amount = int(opened.setting("import", "max_amount_yuan", default=DEFAULT_MAX_AMOUNT_YUAN))
-    try:
-        limits = ReadLimits.from_settings(opened.setting("ingest", "xlsx", default=None))
-    except ValueError as error:
-        fail(f"{opened.root / CONFIG_FILE}: {error}")
-    engine = opened.engine()
     try:
         with progress_bar() as progress:
             tasks: dict[str, TaskID] = {}
@@ -65,38 +55,23 @@ def import_files(
                     tasks[file_name] = progress.add_task(file_name, total=total)
                 progress.update(tasks[file_name], completed=done, total=total)
 
-            reports = import_paths(
-                engine, paths, kind=kind, progress=advance, max_amount_yuan=max_amount, limits=limits,
-                signer=_signer(opened),
-            )  # fmt: skip
-    finally:
-        engine.dispose()
-
+            outcome = run_import(opened, paths, kind=kind, progress=advance)
+    except LeaseguardError as error:
+        fail(str(error))
+    reports = outcome.reports
     console.print(_summary_table(reports))
     shown = int(opened.setting("import", "errors_shown", default=20))
-    _print_some(
-        [f"warning: {w}" for report in reports for w in report.warnings], shown, "more warnings", "yellow"
-    )
-    problems = _problem_lines(reports)
+    _print_some([f"warning: {w}" for w in outcome.warnings], shown, "more warnings", "yellow")
+    problems = outcome.problems
     _print_some(problems, shown, "more")
     if not problems:
-        console.print(f"all {sum(r.rows_read for r in reports):,} rows of {len(reports)} file(s) loaded")
+        console.print(f"all {outcome.rows_read:,} rows of {len(reports)} file(s) loaded")
         return
     try:
-        write_error_report(reports, errors)
+        outcome.write_error_report(errors)
     except OSError as error:
         fail(f"{_outcome(reports)}; the list of them could not be written to {errors} ({error.strerror})")
     fail(f"{_outcome(reports)}; full list in {errors}")
-
-
-def _signer(opened: Workspace) -> NoteSigner | None:
-    """The workspace's evidence-log key, for the files notices and documents name (None if it has none)."""
-    from leaseguard.evidence import EvidenceError, log_settings
-
-    try:
-        return log_settings(opened).signer
-    except EvidenceError:
-        return None
 
 
 def _outcome(reports: list[FileReport]) -> str:
@@ -139,15 +114,6 @@ def _print_some(lines: list[str], shown: int, more: str, style: str | None = Non
         error_console.print(line, style=style, highlight=False, markup=False, soft_wrap=True)
     if len(lines) > shown:
         error_console.print(f"… and {len(lines) - shown:,} {more}", highlight=False)
-
-
-def _problem_lines(reports: list[FileReport]) -> list[str]:
-    lines: list[str] = []
-    for report in reports:
-        if report.failed_as_a_whole:
-            lines.append(report.message)
-        lines.extend(str(error) for error in report.errors)
-    return lines
 
 
 def register(app: typer.Typer) -> None:

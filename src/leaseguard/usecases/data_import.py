@@ -1,0 +1,94 @@
+"""Import data-contract files as a job: `leaseguard import` and (soon) the console's admin upload end here, so
+a file is loaded under the same workspace limits and signed into the evidence log the same way.
+
+Each file is one transaction; a bad row is reported (file, line, column, reason) and the good rows load.
+A bad workspace setting is an InvalidInputError naming leaseguard.yaml before anything is read."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from leaseguard.errors import InvalidInputError
+from leaseguard.vocabulary import DATA_KINDS
+
+if TYPE_CHECKING:
+    from leaseguard.evidence.checkpoint import NoteSigner
+    from leaseguard.ingest import FileReport
+    from leaseguard.workspace import Workspace
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    """One report per file loaded, in the order they were loaded."""
+
+    reports: list[FileReport]
+
+    @property
+    def rows_read(self) -> int:
+        return sum(report.rows_read for report in self.reports)
+
+    @property
+    def problems(self) -> list[str]:
+        """Every refusal in words: a file refused whole, then each rejected row (file, line, column, reason)."""
+        lines: list[str] = []
+        for report in self.reports:
+            if report.failed_as_a_whole:
+                lines.append(report.message)
+            lines.extend(str(error) for error in report.errors)
+        return lines
+
+    @property
+    def warnings(self) -> list[str]:
+        return [str(warning) for report in self.reports for warning in report.warnings]
+
+    def write_error_report(self, out: Path) -> None:
+        """Every rejected row as CSV for people (file, line, column, reason)."""
+        from leaseguard.ingest import write_error_report
+
+        write_error_report(self.reports, out)
+
+
+def import_files(
+    workspace: Workspace, paths: Sequence[Path], *, kind: str | None = None, progress: Progress | None = None
+) -> ImportOutcome:
+    """Load files (CSV, XLSX) and folders of them into the workspace's store: idempotent upserts, one
+    transaction per file, under the workspace's `import:` and `ingest.xlsx` limits."""
+    from leaseguard.ingest import import_paths
+    from leaseguard.ingest.reading import ReadLimits
+    from leaseguard.ingest.validation import DEFAULT_MAX_AMOUNT_YUAN
+    from leaseguard.workspace import CONFIG_FILE
+
+    if kind is not None and kind not in DATA_KINDS:
+        raise InvalidInputError(f"--kind {kind!r} is not one of {', '.join(DATA_KINDS)}")
+    missing = [path for path in paths if not path.exists()]
+    if missing:
+        raise InvalidInputError(f"{missing[0]}: no such file or directory")
+    max_amount = int(workspace.setting("import", "max_amount_yuan", default=DEFAULT_MAX_AMOUNT_YUAN))
+    try:
+        limits = ReadLimits.from_settings(workspace.setting("ingest", "xlsx", default=None))
+    except ValueError as error:
+        raise InvalidInputError(f"{workspace.root / CONFIG_FILE}: {error}") from None
+    engine = workspace.engine()
+    try:
+        reports = import_paths(
+            engine, paths, kind=kind, progress=progress, max_amount_yuan=max_amount, limits=limits,
+            signer=_signer(workspace),
+        )  # fmt: skip
+    finally:
+        engine.dispose()
+    return ImportOutcome(reports)
+
+
+def _signer(workspace: Workspace) -> NoteSigner | None:
+    """The workspace's evidence-log key, for the files notices and documents name (None if it has none)."""
+    from leaseguard.evidence import EvidenceError, log_settings
+
+    try:
+        return log_settings(workspace).signer
+    except EvidenceError:
+        return None
