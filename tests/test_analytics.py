@@ -144,7 +144,7 @@ def test_npl_ratio_by_dimension_is_the_npl_claim_balance_over_all_claim_balance(
         "claim_balance_fen": [1000, 500, 300, 200, 0],
         "lessor": ["L1", "L1", "L2", "L2", "L2"],
         "industry": ["mining", "mining", "retail", None, "retail"],
-        "region": ["31 Shanghai"] * 5,
+        "region": ["31 上海"] * 5,
         "asset_type": ["vehicle", "vehicle", "machinery", "machinery", "vehicle"],
         "product": ["direct", "sale_leaseback", "direct", "direct", "direct"],
     })  # fmt: skip
@@ -194,7 +194,7 @@ def _small_book() -> tuple[pl.DataFrame, dict[dt.date, pl.DataFrame], dict[dt.da
         "contract_no": ["A", "B", "C"],
         "start_date": [dt.date(2024, 12, 15)] * 3,
         "principal_fen": [1000, 2000, 3000],
-        "lessor": ["L1", "L1", "L2"], "industry": ["x", "y", "x"], "region": ["31 Shanghai"] * 3,
+        "lessor": ["L1", "L1", "L2"], "industry": ["x", "y", "x"], "region": ["31 上海"] * 3,
         "asset_type": ["vehicle"] * 3, "product": ["direct"] * 3,
     })  # fmt: skip
     history = {
@@ -241,9 +241,11 @@ def test_without_stored_classes_the_report_says_so(tmp_path: Path) -> None:
     contracts, history, _ = _small_book()
     result = compute_analytics(FEB, contracts, history.__getitem__, lambda day: None, RULES)
     assert result.npl is None
-    assert "No stored classes" in result.notes[0]
+    assert "No stored classes" in result.notes_in("en")[0]
     page = write_report(result, RULES, tmp_path).html.read_text(encoding="utf-8")
-    assert "No stored classes" in page
+    assert "没有已保存的五级分类结果" in page
+    english = write_report(result, RULES, tmp_path / "en", "en").html.read_text(encoding="utf-8")
+    assert "No stored classes" in english
 
 
 def test_region_comes_from_the_contract_else_from_the_lessees_identifier() -> None:
@@ -258,8 +260,8 @@ def test_region_comes_from_the_contract_else_from_the_lessees_identifier() -> No
     filled = {
         row["contract_no"]: row for row in with_dimensions(contracts, RULES.provinces).iter_rows(named=True)
     }
-    assert filled["E"]["region"] == "31 Shanghai"  # USCC digits 3-8: 310104
-    assert filled["I"]["region"] == "44 Guangdong"  # resident ID digits 1-6: 440106
-    assert filled["R"]["region"] == "33 Zhejiang"  # the contract's own column wins
+    assert filled["E"]["region"] == "31 上海"  # USCC digits 3-8: 310104
+    assert filled["I"]["region"] == "44 广东"  # resident ID digits 1-6: 440106
+    assert filled["R"]["region"] == "33 浙江"  # the contract's own column wins
     assert filled["X"]["region"] is None
     assert [filled[n]["product"] for n in "EIRX"] == ["direct", "truck loan", "direct", None]

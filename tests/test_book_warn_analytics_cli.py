@@ -165,7 +165,61 @@ def test_analytics_writes_tables_charts_and_a_report(workspace: Workspace, tmp_p
         assert f'href="{chart}"' in page
     assert (out / "analytics.xlsx").stat().st_size > 0
     if not (out / "npl_ratio.csv").exists():
-        assert "No stored classes" in result.output
+        assert "没有已保存的五级分类结果" in result.output
+
+
+def test_analytics_open_with_a_summary_in_yuan_and_chinese_that_chromium_shows(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """Issue 17: a one-page summary (NPL ratio, provision coverage, migration, largest moves) before the
+    tables; no fen in any file; XLSX numbers with formats; the page read in a real browser."""
+    from decimal import Decimal
+
+    from openpyxl import load_workbook
+
+    from browser import seen_text
+
+    for day in ("2026-09-30", AS_OF):
+        ran = CliRunner().invoke(app, ["run", "daily", "--as-of", day, "-w", str(workspace.root)])
+        assert ran.exit_code == 0, ran.output
+    out = tmp_path / "analytics"
+    result = book(workspace, "analytics", "--as-of", AS_OF, "--out", str(out), "--lessor", "L002")
+    assert result.exit_code == 0, result.output
+    engine = workspace.engine()
+    try:
+        stored = pl.read_database(
+            "select class, claim_balance_fen, provision_fen from contract_classes"
+            " where as_of = :day and lessor = 'L002'",
+            engine,
+            execute_options={"parameters": {"day": AS_OF}},
+        )
+    finally:
+        engine.dispose()
+    npl = stored.filter(pl.col("class").is_in(["substandard", "doubtful", "loss"]))["claim_balance_fen"].sum()
+    ratio = (Decimal(npl) / Decimal(stored["claim_balance_fen"].sum()) * 100).quantize(Decimal("0.01"))
+    coverage = (Decimal(stored["provision_fen"].sum()) / Decimal(npl) * 100).quantize(Decimal("0.01"))
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert page.index("概览") < page.index("账龄分析") and "Droid Sans Fallback" in page
+    shown = seen_text(out / "report.html", "analytics-summary")
+    assert f"不良率\t{ratio}%" in shown and f"拨备覆盖率\t{coverage}%" in shown
+    assert "较 2026-09-30 下调" in shown and "分类变动最大的合同" in shown
+    for csv_file in out.glob("*.csv"):
+        header = csv_file.read_text(encoding="utf-8-sig").splitlines()[0]
+        assert "_fen" not in header, csv_file.name
+    npl_rows = pl.read_csv(out / "npl_ratio.csv", infer_schema=False)
+    assert set(npl_rows["dimension"]) >= {"全部", "出租人"} and "claim_balance" in npl_rows.columns
+    sheets = load_workbook(out / "analytics.xlsx")
+    npl_sheet = sheets["不良率"]
+    labels, names, first, *_ = list(npl_sheet.iter_rows(values_only=True))
+    assert (
+        "债权余额（元）" in labels and "claim_balance" in names and not any("_fen" in str(n) for n in names)
+    )
+    money = names.index("claim_balance") + 1
+    assert isinstance(first[money - 1], (int, float)) and npl_sheet.cell(3, money).number_format == "#,##0.00"
+    assert npl_sheet.cell(3, names.index("npl_ratio") + 1).number_format == "0.00%"
+    english = book(workspace, "analytics", "--as-of", AS_OF, "--out", str(tmp_path / "en"), "--lang", "en")
+    assert english.exit_code == 0, english.output
+    assert "Provision coverage" in seen_text(tmp_path / "en" / "report.html", "analytics-summary-en")
 
 
 def test_warn_backtest_measures_the_score_out_of_time_against_days_past_due(

@@ -8,7 +8,11 @@ from leaseguard.vocabulary import CLASS_LABELS, CLASS_LABELS_EN, CLASSES, Label,
 
 
 def test_a_reason_renders_its_parameters_in_either_language() -> None:
-    labels = {"vin_check_digit": Label("VIN 校验位错误，应为 {expected}", "VIN check digit fails: expected {expected}")}
+    labels = {
+        "vin_check_digit": Label(
+            "VIN 校验位错误，应为 {expected}", "VIN check digit fails: expected {expected}"
+        )
+    }
     reason = Reason("vin_check_digit", {"expected": "7"})
     assert reason.text(labels) == "VIN 校验位错误，应为 7"
     assert reason.text(labels, "en") == "VIN check digit fails: expected 7"

@@ -46,19 +46,44 @@ def _cell(value: Any, column: Column) -> Any:
     return value
 
 
+@dataclass(frozen=True)
+class Sheet:
+    """One sheet of a workbook: its title, its columns and its rows (values in `columns` order; money in fen)."""
+
+    title: str
+    columns: Sequence[Column]
+    rows: Iterable[Sequence[Any]]
+
+
 def write_table(
     out: Path, columns: Sequence[Column], rows: Iterable[Sequence[Any]], *, sheet: str, lang: Lang = "zh"
 ) -> int:
     """Write `rows` (values in `columns` order; money in integer fen) to the workbook `out`, headed in `lang`
     above the machine names; the row count."""
+    return write_sheets(out, [Sheet(sheet, columns, rows)], lang=lang)[0]
+
+
+def write_sheets(out: Path, sheets: Sequence[Sheet], *, lang: Lang = "zh") -> list[int]:
+    """A workbook of several sheets, each as `write_table` writes one; the row count of each."""
     from openpyxl import Workbook
+
+    workbook = Workbook()
+    default = workbook.active
+    if default is not None:
+        workbook.remove(default)
+    counts = []
+    for sheet in sheets:
+        # Excel refuses a sheet title over 31 characters or with any of []:*?/\
+        title = "".join("_" if char in "[]:*?/\\" else char for char in sheet.title)[:31]
+        counts.append(_fill(workbook.create_sheet(title), sheet.columns, sheet.rows, lang))
+    workbook.save(out)
+    return counts
+
+
+def _fill(worksheet: Any, columns: Sequence[Column], rows: Iterable[Sequence[Any]], lang: Lang) -> int:
     from openpyxl.styles import Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    workbook = Workbook()
-    worksheet = workbook.active
-    assert worksheet is not None
-    worksheet.title = sheet
     worksheet.append([c.header(lang) for c in columns])
     worksheet.append([c.name for c in columns])
     for cell in worksheet[1]:
@@ -82,7 +107,6 @@ def write_table(
         worksheet.column_dimensions[letter].width = min(widths[index - 1], 60)
     worksheet.freeze_panes = "A3"
     worksheet.auto_filter.ref = f"A2:{get_column_letter(len(columns))}{count + 2}"
-    workbook.save(out)
     return count
 
 

@@ -92,8 +92,8 @@ def read_payments(engine: Engine) -> pl.DataFrame:
 
 
 def classes_source(engine: Engine) -> ClassesAt:
-    """classes_at(day): contract_no, class of the stored daily results for `day`, or None when the store has
-    none for it (the table does not exist yet, or `leaseguard run daily` was not run for that date)."""
+    """classes_at(day): contract_no, class, provision_fen of the stored daily results for `day`, or None when
+    the store has none for it (the table does not exist yet, or `leaseguard run daily` was not run for that date)."""
     if not inspect(engine).has_table(CLASSES_TABLE):
         return lambda day: None
     table = Table(CLASSES_TABLE, MetaData(), autoload_with=engine)
@@ -101,8 +101,8 @@ def classes_source(engine: Engine) -> ClassesAt:
     def classes_at(day: dt.date) -> pl.DataFrame | None:
         frame = _frame(
             engine,
-            select(table.c.contract_no, table.c["class"]).where(table.c.as_of == day),
-            {"contract_no": pl.String, "class": pl.String},
+            select(table.c.contract_no, table.c["class"], table.c.provision_fen).where(table.c.as_of == day),
+            {"contract_no": pl.String, "class": pl.String, "provision_fen": pl.Int64},
         )
         return None if frame.is_empty() else frame
 

@@ -38,6 +38,12 @@ class RollRateRule(BaseModel):
     months: int = Field(ge=1)
 
 
+class SummaryRule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    top_movers: int = Field(default=10, ge=0, le=1000)
+
+
 class AnalyticsRules(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -49,6 +55,7 @@ class AnalyticsRules(BaseModel):
     npl_classes: list[str]
     npl_dimensions: list[str]
     provinces: dict[str, str]
+    summary: SummaryRule = SummaryRule()
 
     @model_validator(mode="after")
     def _consistent(self) -> AnalyticsRules:

@@ -11,10 +11,12 @@ import polars as pl
 
 from leaseguard.analytics.calendar import month_ends, previous_month_end
 from leaseguard.analytics.classes import class_migration, migration_matrix, npl_ratios
-from leaseguard.analytics.report import AnalyticsTables
+from leaseguard.analytics.report import NO_CLASSES_BEFORE, NO_CLASSES_TODAY, AnalyticsTables
 from leaseguard.analytics.roll_rates import RollRateTracker, roll_rate_matrix
 from leaseguard.analytics.rules import AnalyticsRules
+from leaseguard.analytics.summary import book_summary
 from leaseguard.analytics.vintage import VintageTracker
+from leaseguard.vocabulary import Reason
 
 PositionsAt = Callable[[dt.date], pl.DataFrame]  # positions (the shared schema) of every contract on a date
 ClassesAt = Callable[[dt.date], pl.DataFrame | None]  # contract_no, class on a date; None when not stored
@@ -69,23 +71,26 @@ def compute_analytics(
     )
     classes_now = classes_at(as_of)
     if classes_now is None:
-        result.notes.append(
-            f"No stored classes for {as_of}: NPL ratios and class migration left out "
-            "(run `leaseguard run daily` for that date first)."
-        )
+        result.notes.append(Reason(NO_CLASSES_TODAY, {"day": as_of}))
         return result
     balances = kept[as_of].select("contract_no", "claim_balance_fen")
+    provisions = ["provision_fen"] if "provision_fen" in classes_now.columns else []
     book = (
-        classes_now.select("contract_no", "class")
+        classes_now.select("contract_no", "class", *provisions)
         .join(balances, on="contract_no", how="left")
         .with_columns(pl.col("claim_balance_fen").fill_null(0))
         .join(contracts.select("contract_no", *rules.npl_dimensions), on="contract_no", how="left")
     )
     result.npl = npl_ratios(book, rules)
+    top = rules.summary.top_movers
+    result.summary = book_summary(as_of, book, rules.npl_classes, top_movers=top)
     classes_before = classes_at(compare_with)
     if classes_before is None:
-        result.notes.append(f"No stored classes for {compare_with}: class migration left out.")
+        result.notes.append(Reason(NO_CLASSES_BEFORE, {"day": compare_with}))
         return result
+    result.summary = book_summary(
+        as_of, book, rules.npl_classes, earlier=classes_before, compared_with=compare_with, top_movers=top
+    )
     earlier = classes_before.select("contract_no", "class").join(
         kept[compare_with].select("contract_no", "claim_balance_fen"), on="contract_no", how="left"
     )

@@ -272,16 +272,14 @@ def analytics(
     rules_file: Annotated[
         Path | None, typer.Option("--rules", help="Analytics rules YAML (default: the shipped one).")
     ] = None,
+    lang: LangOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """Vintage curves, roll rates, class migration and NPL ratios as CSV/XLSX tables, PNG charts and HTML."""
-    import polars as pl
-
-    from leaseguard.analytics import book_data
-    from leaseguard.analytics.dimensions import with_dimensions
-    from leaseguard.analytics.report import write_report
+    """A summary (NPL ratio, provision coverage, migration, the largest moves), then vintage curves, roll rates,
+    class migration and NPL ratios as CSV/XLSX tables, PNG charts and report.html, in --lang."""
     from leaseguard.analytics.rules import load_analytics_rules
-    from leaseguard.analytics.service import compute_analytics
+    from leaseguard.errors import LeaseguardError
+    from leaseguard.usecases.book_analytics import portfolio_analytics, write_analytics
 
     book_date = _date(as_of, "--as-of")
     assert book_date is not None
@@ -290,45 +288,22 @@ def analytics(
     if cohort is not None and cohort not in ("month", "quarter"):
         fail(f"--cohort {cohort!r}: use month or quarter")
     rules = _rules_file(rules_file, "--rules", load_analytics_rules)
-    engine = _open_book(workspace)
+    opened = open_workspace(workspace)
+    chosen = chosen_lang(lang, opened)
     try:
-        contracts = with_dimensions(book_data.read_contracts(engine), rules.provinces)
-        positions_at = _positions(engine, workspace)
-        classes_at = book_data.classes_source(engine)
-        if lessor is not None:
-            contracts = contracts.filter(pl.col("lessor") == lessor)
-            if contracts.is_empty():
-                fail(f"--lessor {lessor}: the store holds no contract of that lessor")
-            positions_at, classes_at = _only(contracts, positions_at), _only(contracts, classes_at)
-        if contracts.is_empty():
-            fail("the store holds no contracts")
         with _progress("analytics") as advance:
-            try:
-                result = compute_analytics(
-                    book_date, contracts, positions_at, classes_at, rules, history_from=first,
-                    compare_with=earlier, cohort=cohort, progress=advance,
-                )  # fmt: skip
-            except ValueError as error:
-                fail(str(error))
-    finally:
-        engine.dispose()
-    written = write_report(result, rules, out)
-    for note in result.notes:
-        console.print(f"[yellow]note:[/] {note}")
+            result = portfolio_analytics(
+                opened, book_date, lessor=lessor, history_from=first, compare_with=earlier, cohort=cohort,
+                rules=rules, progress=advance,
+            )  # fmt: skip
+        written = write_analytics(result, rules, out, chosen)
+    except LeaseguardError as error:
+        fail(str(error))
+    for note in result.notes_in(chosen):
+        console.print(f"[yellow]note:[/] {note}", highlight=False)
     console.print(
         f"{len(written.tables)} tables, {len(written.charts)} charts → {out} (open {written.html.name})"
     )
-
-
-def _only(contracts: pl.DataFrame, source: Callable[[dt.date], Any]) -> Callable[[dt.date], Any]:
-    """`source` restricted to the rows of `contracts`: a lessor's analytics never count another's book."""
-    own = contracts.select("contract_no")
-
-    def restricted(day: dt.date) -> Any:
-        frame = source(day)
-        return None if frame is None else frame.join(own, on="contract_no", how="semi")
-
-    return restricted
 
 
 def register(book_app: typer.Typer) -> None:
