@@ -451,7 +451,7 @@ def _cell(value: object, column: Column) -> str:
 
 CJK_FONT_STACK = (
     '"PingFang SC","Hiragino Sans GB","Microsoft YaHei","Noto Sans CJK SC","Source Han Sans SC",'
-    '"WenQuanYi Micro Hei","Droid Sans Fallback",sans-serif'
+    '"WenQuanYi Micro Hei","WenQuanYi Zen Hei","Droid Sans Fallback",sans-serif'
 )
 
 
