@@ -73,6 +73,9 @@ WORDS = {
     "paid": Label("已收租金（元）", "Paid (yuan)"),
     "paid_detail": Label("{count} 笔，最近 {last}", "{count} payments, last on {last}"),
     "class_now": Label("五级分类（{day}）", "Class ({day})"),
+    "class": Label("五级分类", "Class"),
+    "name": Label("名称", "Name"),
+    "records": Label("记录", "On file"),
     "no_class": Label("尚未分类（未运行日终）", "Not yet classified (no daily run)"),
     "dpd": Label("逾期天数", "Days past due"),
     "outstanding": Label("未偿本金（元）", "Outstanding principal (yuan)"),
@@ -129,6 +132,18 @@ WORDS = {
     "matches": Label("合同 {contracts} 份，租赁物 {assets} 件", "{contracts} contracts, {assets} assets"),
     "none": Label("无", "none"),
 }
+# Codes of the data contracts shown as words (to move to leaseguard.vocabulary beside the class labels).
+CODE_LABELS = {
+    "annuity": "等额租金", "equal_principal": "等额本金", "monthly": "按月", "quarterly": "按季",
+    "vehicle": "车辆", "machinery": "工程机械", "medical": "医疗设备", "equipment": "设备", "other": "其他",
+    "enterprise": "企业", "individual": "个人", "demand": "催告", "guarantee_demand": "向保证人催告",
+}  # fmt: skip
+CODE_LABELS_EN = {
+    "annuity": "Annuity", "equal_principal": "Equal principal", "monthly": "Monthly", "quarterly": "Quarterly",
+    "vehicle": "Vehicle", "machinery": "Machinery", "medical": "Medical", "equipment": "Equipment",
+    "other": "Other", "enterprise": "Enterprise", "individual": "Individual", "demand": "Demand",
+    "guarantee_demand": "Demand to a guarantor",
+}  # fmt: skip
 VERDICT_LABELS = {"clear": "通过", "review": "复核", "block": "拒绝"}
 VERDICT_LABELS_EN = {"clear": "Clear", "review": "Review", "block": "Block"}
 METHOD_LABELS_EN = {
@@ -143,6 +158,10 @@ METHOD_LABELS_EN = {
 
 def word(key: str, lang: Lang, **params: object) -> str:
     return WORDS[key].text(lang, **params)
+
+
+def _code(code: str, lang: Lang) -> str:
+    return label_of(CODE_LABELS, CODE_LABELS_EN, code, lang)
 
 
 def _class(code: str | None, lang: Lang) -> str:
@@ -178,12 +197,12 @@ def _table(title: str, headers: Sequence[tuple[str, str]]) -> Table:
     return table
 
 
+def _paren(first: object, second: object, lang: Lang) -> str:
+    return f"{first}（{second}）" if lang == "zh" else f"{first} ({second})"
+
+
 def _lessor_line(lessor: str, name: str, lang: Lang) -> str:
-    return (
-        f"{word('lessor', lang)} {lessor}（{name}）"
-        if lang == "zh"
-        else f"{word('lessor', lang)} {lessor} ({name})"
-    )
+    return f"{word('lessor', lang)} {_paren(lessor, name, lang)}"
 
 
 def class_table(day_class: ClassOnDay | None, lang: Lang) -> Table | str:
@@ -276,7 +295,7 @@ def cases_table(cases: Sequence[CaseSummary], lang: Lang) -> Table:
 def print_case(case: CaseDetail, lang: Lang) -> None:
     console.print(
         f"{word('case_id', lang)} {case.case_id} · {word('contract_no', lang)} {case.contract_no} · "
-        f"{word('lessee', lang)} {case.lessee_name}（{case.lessee_id}）· "
+        f"{word('lessee', lang)} {_paren(case.lessee_name, case.lessee_id, lang)} · "
         f"{_lessor_line(case.lessor, case.lessor_name, lang)}",
         highlight=False,
     )
@@ -315,7 +334,7 @@ def print_case(case: CaseDetail, lang: Lang) -> None:
 def _print_contract(detail: ContractDetail, lang: Lang) -> None:
     console.print(
         f"{word('contract', lang)} {detail.contract_no} · {_lessor_line(detail.lessor, detail.lessor_name, lang)} · "
-        f"{word('lessee', lang)} {detail.lessee_name}（{detail.lessee_id}）",
+        f"{word('lessee', lang)} {_paren(detail.lessee_name, detail.lessee_id, lang)}",
         highlight=False,
     )
     terms = _table(word("terms", lang), [(word("item", lang), "left"), (word("value", lang), "right")])
@@ -326,11 +345,11 @@ def _print_contract(detail: ContractDetail, lang: Lang) -> None:
         (word("term_months", lang), str(detail.term_months)),
         (word("principal", lang), _yuan(detail.principal_fen)),
         (word("annual_rate", lang), _percent(detail.annual_rate)),
-        (word("method", lang), detail.method),
-        (word("frequency", lang), detail.frequency),
+        (word("method", lang), _code(detail.method, lang)),
+        (word("frequency", lang), _code(detail.frequency, lang)),
         (word("residual_value", lang), _yuan(detail.residual_value_fen)),
         (word("deposit", lang), _yuan(detail.deposit_fen)),
-        (word("paid", lang), f"{_yuan(paid.total_paid_fen)}（{paid_detail}）"),
+        (word("paid", lang), _paren(_yuan(paid.total_paid_fen), paid_detail, lang)),
     ]
     for label, value in rows:
         terms.add_row(label, value)
@@ -380,7 +399,7 @@ def _print_contract(detail: ContractDetail, lang: Lang) -> None:
 
 def _print_lessee(detail: LesseeDetail, lang: Lang) -> None:
     console.print(
-        f"{word('lessee', lang)} {detail.lessee_name}（{detail.lessee_id}）· "
+        f"{word('lessee', lang)} {_paren(detail.lessee_name, detail.lessee_id, lang)} · "
         f"{_lessor_line(detail.lessor, detail.lessor_name, lang)} · "
         f"{word('total_outstanding', lang)} {_yuan(detail.outstanding_principal_fen)}",
         highlight=False,
@@ -392,7 +411,7 @@ def _print_lessee(detail: LesseeDetail, lang: Lang) -> None:
             (word("start_date", lang), "left"),
             (word("term_months", lang), "right"),
             (word("principal", lang), "right"),
-            (word("class_now", lang, day=""), "left"),
+            (word("class", lang), "left"),
             (word("dpd", lang), "right"),
             (word("outstanding", lang), "right"),
             (word("case_id", lang), "left"),
@@ -405,7 +424,7 @@ def _print_lessee(detail: LesseeDetail, lang: Lang) -> None:
             str(c.start_date),
             str(c.term_months),
             _yuan(c.principal_fen),
-            "" if now is None else f"{_class(now.klass, lang)}（{now.as_of}）",
+            "" if now is None else _paren(_class(now.klass, lang), now.as_of, lang),
             "" if now is None else str(now.dpd),
             "" if now is None else _yuan(now.outstanding_principal_fen),
             "" if c.case_id is None else f"{c.case_id} {stage_text(c.case_stage, lang)}",
