@@ -325,12 +325,14 @@ def report(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Recovery rate and time to recovery by lessor, asset type, region and stage: CSV tables and PNG charts."""
+    import polars as pl
+
     from leaseguard.analytics.book_data import read_contracts
     from leaseguard.analytics.dimensions import with_dimensions
     from leaseguard.analytics.rules import load_analytics_rules
     from leaseguard.enforcement.service import read_cases
     from leaseguard.enforcement.tracking import recovery_by
-    from leaseguard.money import grouped_yuan
+    from leaseguard.money import grouped_yuan, yuan_column
 
     day = parse_day(as_of)
     opened = open_workspace(workspace)
@@ -353,7 +355,12 @@ def report(
     import matplotlib.pyplot as plt
 
     for dimension, table in tables.items():
-        write_csv(table, out / f"recovery_by_{dimension}.csv")
+        # People open these in Excel: amounts in yuan, never a `_fen` column.
+        shown = table.with_columns(
+            yuan_column(pl.col("claimed_fen")).alias("claimed_fen"),
+            yuan_column(pl.col("recovered_fen")).alias("recovered_fen"),
+        ).rename({"claimed_fen": "claimed", "recovered_fen": "recovered"})
+        write_csv(shown, out / f"recovery_by_{dimension}.csv")
         figure, axes = plt.subplots(figsize=(7, 3.5))
         axes.bar([str(v) for v in table[dimension]], table["recovery_rate_percent"].fill_null(0).to_list())
         axes.set_ylabel("recovered, % of claim")
