@@ -14,7 +14,7 @@ from fastapi.openapi.utils import get_openapi
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import leaseguard
-from leaseguard.api import assets, contracts, credit, evidence, imports, indicators, system
+from leaseguard.api import assets, contracts, credit, evidence, imports, indicators, lookups, system
 from leaseguard.api.deps import PrincipalCache
 from leaseguard.api.problems import (
     PROBLEM_MEDIA_TYPE,
@@ -38,6 +38,8 @@ ROUTERS = (
     evidence.router,
     credit.router,
     indicators.router,
+    lookups.lessees_router,
+    lookups.cases_router,
 )
 
 

@@ -3,71 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from leaseguard.api.deps import SessionDep, require
 from leaseguard.api.identifiers import names_the_sub_resource
-from leaseguard.api.money import rate
 from leaseguard.api.pagination import Page, encode_cursor, page_window
 from leaseguard.api.problems import ProblemError, problem_responses
+from leaseguard.enforcement.service import UnknownContractError
 from leaseguard.money import yuan_text
-from leaseguard.store.models import Contract, Payment
+from leaseguard.store.models import Payment
 from leaseguard.tenancy import Action, Principal, book
 from leaseguard.tenancy.book import Window
+from leaseguard.usecases.lookup import ContractDetail, ContractOut, contract_detail, json_body
 
 router = APIRouter(prefix="/v1/contracts", tags=["contracts"], responses=problem_responses(401, 403, 422))
 CanRead = Annotated[Principal, Depends(require(Action.READ_CONTRACTS))]
-
-
-class ContractOut(BaseModel):
-    contract_no: str
-    lessor: str
-    lessee_id: str
-    lessee_name: str
-    lessee_type: str
-    group_id: str | None
-    related_party: bool
-    industry: str | None
-    start_date: dt.date
-    term_months: int
-    principal: str
-    principal_fen: int
-    annual_rate: str
-    method: str
-    frequency: str
-    residual_value: str
-    residual_value_fen: int
-    deposit: str
-    deposit_fen: int
-    extra: dict[str, Any] | None
-
-    @classmethod
-    def of(cls, row: Contract) -> ContractOut:
-        return cls(
-            contract_no=row.contract_no,
-            lessor=row.lessor,
-            lessee_id=row.lessee_id,
-            lessee_name=row.lessee_name,
-            lessee_type=row.lessee_type,
-            group_id=row.group_id,
-            related_party=row.related_party,
-            industry=row.industry,
-            start_date=row.start_date,
-            term_months=row.term_months,
-            principal=yuan_text(row.principal_fen),
-            principal_fen=row.principal_fen,
-            annual_rate=rate(row.annual_rate),
-            method=row.method,
-            frequency=row.frequency,
-            residual_value=yuan_text(row.residual_value_fen),
-            residual_value_fen=row.residual_value_fen,
-            deposit=yuan_text(row.deposit_fen),
-            deposit_fen=row.deposit_fen,
-            extra=row.extra,
-        )
 
 
 class PaymentOut(BaseModel):
@@ -128,7 +82,7 @@ def contract_payments(
 ) -> PaymentsOut | Response:
     if not names_the_sub_resource(request, "payments"):
         contract = get_contract(principal, session, f"{contract_no}/payments")
-        return Response(contract.model_dump_json(), media_type="application/json")
+        return JSONResponse(json_body(contract))
     rows = book.contract_payments(session, principal.lessor, contract_no)
     if rows is None:
         raise _not_found()
@@ -144,12 +98,15 @@ def contract_payments(
 
 @router.get(
     "/{contract_no:path}",
-    summary="One of your contracts",
-    description="Percent-encode the contract number: / as %2F, # as %23, ? as %3F, % as %25.",
+    summary="One of your contracts, with everything on file about it",
+    description="The contract's terms, its payments in sum, its assets, its class on the latest daily run and "
+    "every change of class, its enforcement case (where it stands by its ledger), demands and documents on "
+    "record. `leaseguard contract show NO --json` prints the same body. Percent-encode the contract number: "
+    "/ as %2F, # as %23, ? as %3F, % as %25.",
     responses=problem_responses(404),
 )
-def get_contract(principal: CanRead, session: SessionDep, contract_no: str) -> ContractOut:
-    row = book.get_contract(session, principal.lessor, contract_no)
-    if row is None:
-        raise _not_found()
-    return ContractOut.of(row)
+def get_contract(principal: CanRead, session: SessionDep, contract_no: str) -> ContractDetail:
+    try:
+        return contract_detail(session, principal.lessor, contract_no)
+    except UnknownContractError:
+        raise _not_found() from None

@@ -10,9 +10,18 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace, parse_day, progress_bar
+from leaseguard.cli.common import (
+    LangOption,
+    WorkspaceOption,
+    chosen_lang,
+    console,
+    fail,
+    open_workspace,
+    parse_day,
+    progress_bar,
+)
 from leaseguard.sheets import write_csv
-from leaseguard.vocabulary import ACCELERATION, CLASSES, METHOD_LABELS, REMEDIES, STAGE_LABELS, STAGES
+from leaseguard.vocabulary import ACCELERATION, CLASSES, METHOD_LABELS, OPENED, REMEDIES, STAGE_LABELS, STAGES
 
 if TYPE_CHECKING:
     from leaseguard.enforcement.rules import ClaimRules
@@ -156,7 +165,7 @@ def event(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Record a step of a case and the money it recovered; steps only move forward."""
-    from leaseguard.enforcement.service import CaseError, add_event
+    from leaseguard.enforcement.service import CaseError, UnknownCaseError, add_event
     from leaseguard.enforcement.tracking import CaseEventError
     from leaseguard.money import MoneyError, grouped_yuan, parse_fen
 
@@ -171,13 +180,142 @@ def event(
     try:
         add_event(engine, case_id, stage, day, recovered_fen, note, signer=signer,
                   over_claim_confirmed=confirm_over_claim)  # fmt: skip
-    except (CaseError, CaseEventError) as error:
+    except (CaseError, CaseEventError, UnknownCaseError) as error:
         fail(str(error))
     finally:
         engine.dispose()
     console.print(
         f"案件 {case_id}：{STAGE_LABELS.get(stage, stage)}（{stage}）{day}，回收 {grouped_yuan(recovered_fen)} 元"
     )
+
+
+@cases_app.command("correct")
+def correct(
+    case_id: Annotated[int, typer.Argument(help="The case.")],
+    entry: Annotated[
+        int, typer.Option("--entry", help="The number of the ledger entry to correct (`cases show`).")
+    ],
+    reason: Annotated[str, typer.Option("--reason", help="Why the entry is wrong, in a few words.")],
+    stage: Annotated[
+        str | None, typer.Option(help=f"The step as it should have been: one of {', '.join(STAGES)}.")
+    ] = None,
+    on: Annotated[str | None, typer.Option("--on", help="The day it really happened (YYYY-MM-DD).")] = None,
+    recovered: Annotated[
+        str | None, typer.Option(help="Yuan it really recovered (12000, 12,000 or 12000.00).")
+    ] = None,
+    note: Annotated[str | None, typer.Option(help="What happened, in a few words.")] = None,
+    withdraw: Annotated[
+        bool,
+        typer.Option("--withdraw", help="The step never happened: it stops counting, with no step instead."),
+    ] = False,
+    confirm_over_claim: Annotated[
+        bool,
+        typer.Option(
+            "--confirm-over-claim", help="Record it even though the recovery then exceeds the claim."
+        ),
+    ] = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Correct a step recorded by mistake: a new ledger entry names the one it corrects and why, with the step as
+    it should have been (the values not given are kept) or, with --withdraw, none. Nothing recorded is changed
+    or deleted; the case's stage and recovery are computed without the corrected entry."""
+    from leaseguard.enforcement.service import CaseError, UnknownCaseError, correct_event
+    from leaseguard.enforcement.tracking import CaseEventError
+    from leaseguard.money import MoneyError, grouped_yuan, parse_fen
+
+    day = parse_day(on, "--on") if on is not None else None
+    try:
+        recovered_fen = parse_fen(recovered, where="--recovered") if recovered is not None else None
+    except MoneyError as error:
+        fail(str(error))
+    opened = open_workspace(workspace)
+    signer = _signer(opened)
+    engine = opened.engine()
+    try:
+        done = correct_event(
+            engine, case_id, entry, reason, stage=stage, event_date=day, recovered_fen=recovered_fen, note=note,
+            withdraw=withdraw, signer=signer, over_claim_confirmed=confirm_over_claim,
+        )  # fmt: skip
+    except (CaseError, CaseEventError, UnknownCaseError) as error:
+        fail(str(error))
+    finally:
+        engine.dispose()
+    what = "撤销" if done.withdrawn else "更正"
+    console.print(
+        f"案件 {case_id}：第 {done.entry} 条{what}第 {done.corrects} 条；现阶段 "
+        f"{STAGE_LABELS.get(done.state.stage, done.state.stage)}（{done.state.stage}），"
+        f"已回收 {grouped_yuan(done.state.recovered_fen)} 元"
+    )
+
+
+@cases_app.command("list")
+def list_(
+    stage: Annotated[
+        str | None, typer.Option(help=f"Only cases now at this stage: {OPENED}, {', '.join(STAGES)}.")
+    ] = None,
+    lessor: Annotated[
+        str | None,
+        typer.Option(
+            "--lessor", help="The lessor whose cases to list (required when the store holds several)."
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the cases as the API lists them.")] = False,
+    lang: LangOption = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """The lessor's enforcement cases: where each stands by its ledger (stage, claim, recovered)."""
+    from leaseguard.cli.lookup_commands import cases_table, lookup_session
+    from leaseguard.usecases.lookup import json_body, list_cases
+
+    if stage is not None and stage not in (OPENED, *STAGES):
+        fail(f"--stage {stage!r}: use one of {OPENED}, {', '.join(STAGES)}")
+    opened = open_workspace(workspace)
+    chosen = chosen_lang(lang, opened)
+    engine, session, at = lookup_session(opened, lessor)
+    try:
+        found = list_cases(session, at, stage=stage)
+    finally:
+        session.close()
+        engine.dispose()
+    if as_json:
+        print(json.dumps({"items": [json_body(case) for case in found.items]}, ensure_ascii=False, indent=2))
+        return
+    console.print(cases_table(found.items, chosen))
+
+
+@cases_app.command("show")
+def show(
+    case_id: Annotated[int, typer.Argument(help="The case.")],
+    lessor: Annotated[
+        str | None,
+        typer.Option("--lessor", help="The case's lessor (required when the store holds several)."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the API's JSON body instead of tables.")
+    ] = False,
+    lang: LangOption = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """A case and its ledger: every entry as recorded, corrections with the entry they correct and why, and
+    corrected entries marked as no longer counting."""
+    from leaseguard.cli.lookup_commands import lookup_session, print_case, print_json
+    from leaseguard.errors import LeaseguardError
+    from leaseguard.usecases.lookup import case_detail
+
+    opened = open_workspace(workspace)
+    chosen = chosen_lang(lang, opened)
+    engine, session, at = lookup_session(opened, lessor)
+    try:
+        detail = case_detail(session, at, case_id)
+    except LeaseguardError as error:
+        fail(str(error))
+    finally:
+        session.close()
+        engine.dispose()
+    if as_json:
+        print_json(detail)
+    else:
+        print_case(detail, chosen)
 
 
 @cases_app.command("report")
@@ -187,12 +325,14 @@ def report(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Recovery rate and time to recovery by lessor, asset type, region and stage: CSV tables and PNG charts."""
+    import polars as pl
+
     from leaseguard.analytics.book_data import read_contracts
     from leaseguard.analytics.dimensions import with_dimensions
     from leaseguard.analytics.rules import load_analytics_rules
     from leaseguard.enforcement.service import read_cases
     from leaseguard.enforcement.tracking import recovery_by
-    from leaseguard.money import grouped_yuan
+    from leaseguard.money import grouped_yuan, yuan_column
 
     day = parse_day(as_of)
     opened = open_workspace(workspace)
@@ -215,7 +355,12 @@ def report(
     import matplotlib.pyplot as plt
 
     for dimension, table in tables.items():
-        write_csv(table, out / f"recovery_by_{dimension}.csv")
+        # People open these in Excel: amounts in yuan, never a `_fen` column.
+        shown = table.with_columns(
+            yuan_column(pl.col("claimed_fen")).alias("claimed_fen"),
+            yuan_column(pl.col("recovered_fen")).alias("recovered_fen"),
+        ).rename({"claimed_fen": "claimed", "recovered_fen": "recovered"})
+        write_csv(shown, out / f"recovery_by_{dimension}.csv")
         figure, axes = plt.subplots(figsize=(7, 3.5))
         axes.bar([str(v) for v in table[dimension]], table["recovery_rate_percent"].fill_null(0).to_list())
         axes.set_ylabel("recovered, % of claim")

@@ -56,6 +56,8 @@ LAZY_COMMANDS: dict[str, tuple[Callable[[typer.Typer], None], str]] = {
     "run": (_register("classification_commands", "book"), "The daily run: positions, classes, provisions."),
     "book": (_book, "The book: export, schedule, early warning, analytics."),
     "cases": (_register("cases_commands"), "Enforcement: claims, demands, case files, case tracking."),
+    "contract": (_register("lookup_commands"), "Look up a contract: terms, payments, assets, class, case."),
+    "lessee": (_register("lookup_commands"), "Look up a lessee: contracts, assets, classes, checks, cases."),
 }
 
 

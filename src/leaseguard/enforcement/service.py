@@ -14,7 +14,14 @@ from sqlalchemy import Connection, Engine, insert, select, text, update
 
 from leaseguard.enforcement.claims import Claim, ClaimInput, compute_claim
 from leaseguard.enforcement.rules import ClaimRules
-from leaseguard.enforcement.tracking import PastEvent, check_event
+from leaseguard.enforcement.tracking import (
+    CaseState,
+    LedgerEntry,
+    PastEvent,
+    case_state,
+    check_correction,
+    check_event,
+)
 from leaseguard.errors import InvalidInputError, NotFoundError
 from leaseguard.evidence import NewRecord, Provenance, append_records
 from leaseguard.evidence.checkpoint import NoteSigner
@@ -205,6 +212,10 @@ class CaseError(InvalidInputError):
     """A case that cannot be opened or moved; the message says why."""
 
 
+class UnknownCaseError(NotFoundError):
+    """No such case (or not the asking lessor's)."""
+
+
 def _deposit(connection: Connection, signer: NoteSigner | None, lessor: str, kind: str, ref: str,
              event: dict[str, object]) -> int | None:  # fmt: skip
     if signer is None:
@@ -251,6 +262,57 @@ def open_case(
     return case_id, claim
 
 
+def ledger_entries(connection: Connection, case_id: int) -> list[LedgerEntry]:
+    """A case's ledger as recorded, its entries numbered 1, 2, … in recording order (corrections included)."""
+    return read_ledgers(connection, [case_id]).get(case_id, [])
+
+
+def read_ledgers(connection: Connection, case_ids: Sequence[int]) -> dict[int, list[LedgerEntry]]:
+    """The ledgers of some cases in one query, by case: `ledger_entries` of each."""
+    if not case_ids:
+        return {}
+    rows = connection.execute(
+        select(CaseEvent.case_id, CaseEvent.id, CaseEvent.stage, CaseEvent.event_date, CaseEvent.recovered_fen,
+               CaseEvent.note, CaseEvent.corrects, CaseEvent.reason, CaseEvent.evidence_index)
+        .where(CaseEvent.case_id.in_(list(case_ids)))
+        .order_by(CaseEvent.case_id, CaseEvent.id)
+    ).all()  # fmt: skip
+    number_of: dict[int, int] = {}
+    ledgers: dict[int, list[LedgerEntry]] = {}
+    for case_id, row_id, stage, day, recovered, note, corrects, reason, index in rows:
+        ledger = ledgers.setdefault(int(case_id), [])
+        number_of[int(row_id)] = len(ledger) + 1
+        ledger.append(
+            LedgerEntry(
+                len(ledger) + 1,
+                stage,
+                as_date(day),
+                int(recovered),
+                note,
+                None if corrects is None else number_of.get(int(corrects)),
+                reason,
+                None if index is None else int(index),
+            )
+        )
+    return ledgers
+
+
+def _case_row(connection: Connection, case_id: int) -> Any:
+    row = connection.execute(select(EnforcementCase).where(EnforcementCase.id == case_id)).first()
+    if row is None:
+        raise UnknownCaseError(f"case {case_id} does not exist")
+    return row
+
+
+def _keep_state(connection: Connection, case_id: int, state: CaseState) -> None:
+    # The case row carries where the case stands for the readers that do not replay the ledger.
+    connection.execute(
+        update(EnforcementCase)
+        .where(EnforcementCase.id == case_id)
+        .values(stage=state.stage, closed_on=state.closed_on)
+    )
+
+
 def add_event(
     engine: Engine,
     case_id: int,
@@ -263,26 +325,19 @@ def add_event(
     today: dt.date | None = None,
     over_claim_confirmed: bool = False,
 ) -> None:
-    """Record a step of a case (checked against its history, `today` by default the date today) and, with a
-    signer, deposit it as evidence."""
+    """Record a step of a case (checked against the steps in effect, corrected ones left out, and `today`, by
+    default the date today) and, with a signer, deposit it as evidence."""
     with engine.begin() as connection:
-        row = connection.execute(select(EnforcementCase).where(EnforcementCase.id == case_id)).first()
-        if row is None:
-            raise CaseError(f"case {case_id} does not exist")
-        past = [
-            PastEvent(s, as_date(d), r)
-            for s, d, r in connection.execute(
-                select(CaseEvent.stage, CaseEvent.event_date, CaseEvent.recovered_fen)
-                .where(CaseEvent.case_id == case_id)
-                .order_by(CaseEvent.event_date, CaseEvent.id)
-            ).all()
-        ]
+        row = _case_row(connection, case_id)
+        entries = ledger_entries(connection, case_id)
+        state = case_state(entries)
+        past = [PastEvent(s.stage or "", s.event_date, s.recovered_fen) for s in state.steps]
         check_event(
-            case_id, as_date(row.opened_on), row.stage, past, stage, event_date, recovered_fen,
+            case_id, as_date(row.opened_on), state.stage, past, stage, event_date, recovered_fen,
             today=today or dt.date.today(), claim_fen=row.claim_fen, over_claim_confirmed=over_claim_confirmed,
         )  # fmt: skip
         index = _deposit(connection, signer, row.lessor, "case-event", f"case:{case_id}:{stage}", {
-            "case_id": case_id, "contract_no": row.contract_no, "stage": stage,
+            "case_id": case_id, "contract_no": row.contract_no, "entry": len(entries) + 1, "stage": stage,
             "event_date": event_date.isoformat(), "recovered_fen": recovered_fen, "note": note,
         })  # fmt: skip
         connection.execute(
@@ -295,22 +350,106 @@ def add_event(
                 evidence_index=index,
             )
         )
-        changes: dict[str, object] = {"stage": stage}
-        if stage == "closure":
-            changes["closed_on"] = event_date
-        connection.execute(update(EnforcementCase).where(EnforcementCase.id == case_id).values(**changes))
+        added = LedgerEntry(len(entries) + 1, stage, event_date, recovered_fen, note)
+        _keep_state(connection, case_id, case_state([*entries, added]))
+
+
+@dataclass(frozen=True)
+class Correction:
+    """A correction recorded: its entry number, the entry it corrects, and the case's state after it."""
+
+    case_id: int
+    entry: int
+    corrects: int
+    withdrawn: bool
+    state: CaseState
+    evidence_index: int | None
+
+
+def correct_event(
+    engine: Engine,
+    case_id: int,
+    entry: int,
+    reason: str,
+    *,
+    stage: str | None = None,
+    event_date: dt.date | None = None,
+    recovered_fen: int | None = None,
+    note: str | None = None,
+    withdraw: bool = False,
+    signer: NoteSigner | None = None,
+    today: dt.date | None = None,
+    over_claim_confirmed: bool = False,
+) -> Correction:
+    """Correct entry `entry` (numbered in recording order) of a case's ledger by appending an entry that names
+    it: with `withdraw` the step never happened; otherwise the step as it should have been, each value not given
+    kept from the entry corrected. Nothing recorded is changed or deleted; the case's state is recomputed with
+    the corrected entry left out, and the correction is deposited in the evidence log with a signer."""
+    where = f"case {case_id}"
+    if not reason.strip():
+        raise CaseError(f"{where}: a correction needs its reason")
+    given = (stage, event_date, recovered_fen, note)
+    if withdraw and any(value is not None for value in given):
+        raise CaseError(f"{where}: a withdrawal takes no new values (stage, date, recovered, note)")
+    if not withdraw and all(value is None for value in given):
+        raise CaseError(
+            f"{where}: give the corrected values (stage, date, recovered or note), or withdraw the step"
+        )
+    with engine.begin() as connection:
+        row = _case_row(connection, case_id)
+        entries = ledger_entries(connection, case_id)
+        original = next((e for e in entries if e.number == entry), None)
+        if withdraw:
+            correction = LedgerEntry(len(entries) + 1, None, original.event_date if original else dt.date.min,
+                                     0, None, entry, reason)  # fmt: skip
+        else:
+            base = original or LedgerEntry(entry, None, dt.date.min, 0)
+            correction = LedgerEntry(
+                len(entries) + 1, stage if stage is not None else base.stage,
+                event_date if event_date is not None else base.event_date,
+                recovered_fen if recovered_fen is not None else base.recovered_fen,
+                note if note is not None else base.note, entry, reason,
+            )  # fmt: skip
+        state = check_correction(
+            case_id, as_date(row.opened_on), entries, correction, today=today or dt.date.today(),
+            claim_fen=row.claim_fen, over_claim_confirmed=over_claim_confirmed,
+        )  # fmt: skip
+        ids = connection.execute(
+            select(CaseEvent.id, CaseEvent.evidence_index)
+            .where(CaseEvent.case_id == case_id)
+            .order_by(CaseEvent.id)
+        ).all()
+        corrected_id, corrected_index = ids[entry - 1]
+        index = _deposit(connection, signer, row.lessor, "case-correction", f"case:{case_id}:entry:{entry}", {
+            "case_id": case_id, "contract_no": row.contract_no, "entry": correction.number, "corrects": entry,
+            "corrects_evidence_index": corrected_index, "reason": reason, "withdrawn": withdraw,
+            "stage": correction.stage, "event_date": None if withdraw else correction.event_date.isoformat(),
+            "recovered_fen": correction.recovered_fen, "note": correction.note,
+        })  # fmt: skip
+        connection.execute(
+            insert(CaseEvent).values(
+                case_id=case_id, stage=correction.stage, event_date=correction.event_date,
+                recovered_fen=correction.recovered_fen, note=correction.note, evidence_index=index,
+                corrects=corrected_id, reason=reason,
+            )
+        )  # fmt: skip
+        _keep_state(connection, case_id, state)
+    return Correction(case_id, correction.number, entry, withdraw, state, index)
 
 
 def read_cases(engine: Engine) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Every case (case_id, contract_no, lessor, opened_on, claim_fen, stage, closed_on) and every event
-    (case_id, stage, event_date, recovered_fen)."""
+    """Every case (case_id, contract_no, lessor, opened_on, claim_fen, stage, closed_on) and every step in effect
+    (case_id, stage, event_date, recovered_fen): corrected entries and withdrawals left out."""
     with engine.connect() as connection:
         cases = connection.execute(
             select(EnforcementCase.id, EnforcementCase.contract_no, EnforcementCase.lessor, EnforcementCase.opened_on,
                    EnforcementCase.claim_fen, EnforcementCase.stage, EnforcementCase.closed_on)
         ).all()  # fmt: skip
+        corrected = select(CaseEvent.corrects).where(CaseEvent.corrects.is_not(None))
         events = connection.execute(
-            select(CaseEvent.case_id, CaseEvent.stage, CaseEvent.event_date, CaseEvent.recovered_fen)
+            select(CaseEvent.case_id, CaseEvent.stage, CaseEvent.event_date, CaseEvent.recovered_fen).where(
+                CaseEvent.stage.is_not(None), CaseEvent.id.not_in(corrected)
+            )
         ).all()
     case_frame = pl.DataFrame(
         [tuple(r) for r in cases],

@@ -76,6 +76,130 @@ def check_event(
         )
 
 
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One entry of a case's ledger as recorded, numbered 1, 2, … in the order it was recorded. A correction
+    names the entry it corrects (`corrects`, an entry number) and why; with no stage it withdraws that step."""
+
+    number: int
+    stage: str | None
+    event_date: dt.date
+    recovered_fen: int
+    note: str | None = None
+    corrects: int | None = None
+    reason: str | None = None
+    evidence_index: int | None = None
+
+
+@dataclass(frozen=True)
+class CaseState:
+    """Where a case stands by its ledger, corrected entries left out: its stage, what it recovered, the day it
+    closed, the steps in effect in order, and which entry corrects which (corrected → correcting)."""
+
+    stage: str
+    recovered_fen: int
+    closed_on: dt.date | None
+    steps: tuple[LedgerEntry, ...]
+    corrected_by: dict[int, int]
+
+
+def _slot(entry: LedgerEntry, by_number: dict[int, LedgerEntry]) -> int:
+    # A correction stands where the step it corrects stood, so a same-day settlement and closure keep their order.
+    while entry.corrects is not None and entry.corrects in by_number:
+        entry = by_number[entry.corrects]
+    return entry.number
+
+
+def case_state(entries: Sequence[LedgerEntry]) -> CaseState:
+    """The case as its ledger says once every correction is applied: a corrected entry no longer counts, the
+    entry correcting it counts in its place (unless it withdraws the step)."""
+    by_number = {entry.number: entry for entry in entries}
+    corrected_by = {entry.corrects: entry.number for entry in entries if entry.corrects is not None}
+    steps = sorted(
+        (e for e in entries if e.number not in corrected_by and e.stage is not None),
+        key=lambda e: (e.event_date, _slot(e, by_number)),
+    )
+    stage = steps[-1].stage if steps else OPENED
+    assert stage is not None
+    closed_on = steps[-1].event_date if stage == "closure" else None
+    recovered = sum(step.recovered_fen for step in steps)
+    return CaseState(stage, recovered, closed_on, tuple(steps), corrected_by)
+
+
+def check_steps(
+    case_id: int,
+    opened_on: dt.date,
+    steps: Sequence[LedgerEntry],
+    *,
+    today: dt.date | None = None,
+    claim_fen: int | None = None,
+    over_claim_confirmed: bool = False,
+) -> None:
+    """Refuse a ledger whose steps in effect could not have been recorded one by one in this order (the rules of
+    `check_event`): what a correction leaves must be a history the case could have had."""
+    current = OPENED
+    for done, step in enumerate(steps):
+        assert step.stage is not None
+        past = [PastEvent(s.stage or OPENED, s.event_date, s.recovered_fen) for s in steps[:done]]
+        check_event(
+            case_id, opened_on, current, past, step.stage, step.event_date, step.recovered_fen, today=today,
+            claim_fen=claim_fen, over_claim_confirmed=over_claim_confirmed,
+        )  # fmt: skip
+        current = step.stage
+
+
+def check_correction(
+    case_id: int,
+    opened_on: dt.date,
+    entries: Sequence[LedgerEntry],
+    correction: LedgerEntry,
+    *,
+    today: dt.date | None = None,
+    claim_fen: int | None = None,
+    over_claim_confirmed: bool = False,
+) -> CaseState:
+    """Refuse a correction of an entry the ledger does not have or that is already corrected, one that changes
+    nothing, or one after which the steps in effect break a rule of `check_event`; else the case's state with
+    it."""
+    where = f"case {case_id}"
+    target = correction.corrects
+    by_number = {entry.number: entry for entry in entries}
+    if target is None or target not in by_number:
+        raise CaseEventError(
+            f"{where}: entry {target} does not exist (the case has entries 1 to {len(entries)})"
+        )
+    state = case_state(entries)
+    if target in state.corrected_by:
+        raise CaseEventError(
+            f"{where}: entry {target} is already corrected by entry {state.corrected_by[target]}"
+        )
+    original = by_number[target]
+    if correction.stage is None and original.stage is None:
+        raise CaseEventError(
+            f"{where}: entry {target} withdraws a step; its correction needs the step (--stage)"
+        )
+    if (correction.stage, correction.event_date, correction.recovered_fen, correction.note) == (
+        original.stage, original.event_date, original.recovered_fen, original.note,
+    ):  # fmt: skip
+        raise CaseEventError(f"{where}: the correction of entry {target} changes nothing")
+    if correction.stage is not None and correction.stage not in STEP:
+        raise CaseEventError(f"{where}: stage {correction.stage!r} is not one of {', '.join(STAGES)}")
+    if correction.recovered_fen < 0:
+        raise CaseEventError(f"{where}: recovered must not be negative")
+    if today is not None and correction.event_date > today:
+        raise CaseEventError(
+            f"{where}: event_date {correction.event_date} is in the future (today is {today})"
+        )
+    corrected = case_state([*entries, correction])
+    try:
+        check_steps(case_id, opened_on, corrected.steps, claim_fen=claim_fen,
+                    over_claim_confirmed=over_claim_confirmed)  # fmt: skip
+    except CaseEventError as error:
+        reason = str(error).removeprefix(f"{where}: ")
+        raise CaseEventError(f"{where}: entry {target} cannot be corrected so: {reason}") from None
+    return corrected
+
+
 def recovery_by(
     cases: pl.DataFrame, events: pl.DataFrame, dimensions: pl.DataFrame, as_of: dt.date
 ) -> dict[str, pl.DataFrame]:

@@ -347,18 +347,23 @@ class EnforcementCase(Base):
 
 
 class CaseEvent(Base):
-    """A step of a case (demand notice, filing, judgment, enforcement, seizure, auction or settlement,
-    closure) on a day, with the money it recovered."""
+    """An entry of a case's ledger: a step (demand notice, filing, judgment, enforcement, seizure, auction or
+    settlement, closure) on a day, with the money it recovered. The ledger is append-only: a step recorded by
+    mistake stays, and a later entry names it in `corrects` — with the step as it should have been, or with
+    no stage when the step never happened."""
 
     __tablename__ = "case_events"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("enforcement_cases.id"), index=True)
-    stage: Mapped[str] = mapped_column(String(16))
+    stage: Mapped[str | None] = mapped_column(String(16))
     event_date: Mapped[dt.date] = mapped_column(Date)
     recovered_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     note: Mapped[str | None] = mapped_column(Text)
     evidence_index: Mapped[int | None] = mapped_column(BigInteger)
+    # Unique: an entry is corrected once; a wrong correction is itself corrected by a further entry.
+    corrects: Mapped[int | None] = mapped_column(ForeignKey("case_events.id"), unique=True)
+    reason: Mapped[str | None] = mapped_column(Text)
 
 
 class CreditApplication(Base):
