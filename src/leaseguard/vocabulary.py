@@ -105,12 +105,36 @@ METHOD_LABELS = {
     "ems": "邮政EMS", "courier": "快递", "email": "电子邮件", "sms": "短信", "in_person": "当面送达",
     "notary": "公证送达",
 }  # fmt: skip
+METHOD_LABELS_EN = {
+    "ems": "EMS",
+    "courier": "Courier",
+    "email": "Email",
+    "sms": "SMS",
+    "in_person": "In person",
+    "notary": "Notary",
+}
 DOCUMENT_KIND_LABELS = {
     "lease_contract": "融资租赁合同", "purchase_contract": "租赁物买卖合同", "invoice": "发票",
     "payment_proof": "付款凭证", "delivery_receipt": "租赁物交付确认书", "registration_certificate": "登记证明",
     "guarantee_contract": "保证合同", "demand_letter": "催告函", "delivery_proof": "送达凭证",
     "appraisal": "评估报告", "photo": "租赁物照片", "other": "其他材料",
 }  # fmt: skip
+
+# Codes of contract terms, assets, parties and notices as people read them.
+TERM_LABELS = {
+    "annuity": "等额租金", "equal_principal": "等额本金", "monthly": "按月", "quarterly": "按季",
+    "vehicle": "车辆", "machinery": "工程机械", "medical": "医疗设备", "equipment": "设备", "other": "其他",
+    "enterprise": "企业", "individual": "个人", "demand": "催告", "guarantee_demand": "向保证人催告",
+}  # fmt: skip
+TERM_LABELS_EN = {
+    "annuity": "Annuity", "equal_principal": "Equal principal", "monthly": "Monthly", "quarterly": "Quarterly",
+    "vehicle": "Vehicle", "machinery": "Machinery", "medical": "Medical", "equipment": "Equipment",
+    "other": "Other", "enterprise": "Enterprise", "individual": "Individual", "demand": "Demand",
+    "guarantee_demand": "Demand to a guarantor",
+}  # fmt: skip
+# The asset check's verdicts.
+VERDICT_LABELS = {"clear": "通过", "review": "复核", "block": "拒绝"}
+VERDICT_LABELS_EN = {"clear": "Clear", "review": "Review", "block": "Block"}
 
 # Rent schedules.
 SCHEDULE_METHODS = ("annuity", "equal_principal")

@@ -17,8 +17,13 @@ from leaseguard.vocabulary import (
     CLASS_LABELS_EN,
     DOCUMENT_KIND_LABELS,
     METHOD_LABELS,
+    METHOD_LABELS_EN,
     STAGE_LABELS,
     STAGE_LABELS_EN,
+    TERM_LABELS,
+    TERM_LABELS_EN,
+    VERDICT_LABELS,
+    VERDICT_LABELS_EN,
     Label,
     Lang,
     label_of,
@@ -132,36 +137,15 @@ WORDS = {
     "matches": Label("合同 {contracts} 份，租赁物 {assets} 件", "{contracts} contracts, {assets} assets"),
     "none": Label("无", "none"),
 }
+
+
 # Codes of the data contracts shown as words (to move to leaseguard.vocabulary beside the class labels).
-CODE_LABELS = {
-    "annuity": "等额租金", "equal_principal": "等额本金", "monthly": "按月", "quarterly": "按季",
-    "vehicle": "车辆", "machinery": "工程机械", "medical": "医疗设备", "equipment": "设备", "other": "其他",
-    "enterprise": "企业", "individual": "个人", "demand": "催告", "guarantee_demand": "向保证人催告",
-}  # fmt: skip
-CODE_LABELS_EN = {
-    "annuity": "Annuity", "equal_principal": "Equal principal", "monthly": "Monthly", "quarterly": "Quarterly",
-    "vehicle": "Vehicle", "machinery": "Machinery", "medical": "Medical", "equipment": "Equipment",
-    "other": "Other", "enterprise": "Enterprise", "individual": "Individual", "demand": "Demand",
-    "guarantee_demand": "Demand to a guarantor",
-}  # fmt: skip
-VERDICT_LABELS = {"clear": "通过", "review": "复核", "block": "拒绝"}
-VERDICT_LABELS_EN = {"clear": "Clear", "review": "Review", "block": "Block"}
-METHOD_LABELS_EN = {
-    "ems": "EMS",
-    "courier": "Courier",
-    "email": "Email",
-    "sms": "SMS",
-    "in_person": "In person",
-    "notary": "Notary",
-}
-
-
 def word(key: str, lang: Lang, **params: object) -> str:
     return WORDS[key].text(lang, **params)
 
 
 def _code(code: str, lang: Lang) -> str:
-    return label_of(CODE_LABELS, CODE_LABELS_EN, code, lang)
+    return label_of(TERM_LABELS, TERM_LABELS_EN, code, lang)
 
 
 def _class(code: str | None, lang: Lang) -> str:
