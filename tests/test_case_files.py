@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from leaseguard.cli.main import app
 from leaseguard.enforcement.claims import Claim, ClaimLine
 from leaseguard.enforcement.complaint import (
+    PROBLEM_LABELS,
     CaseFacts,
     GuarantorsError,
     LeasedAsset,
@@ -146,12 +147,10 @@ def test_case_files_for_the_defaulted_and_reasons_for_the_rest(
         "contract_no", named=True, unique=True
     )
     assert summary["K1"]["status"] == "generated" and summary["K1"]["folder"] == "K1"
-    assert (
-        "defendant 北京甲机械有限公司 has no address (contracts.csv column lessee_address)"
-        in (summary["K2"]["reason"])
-    )
-    assert summary["K3"]["reason"].startswith("no default")
-    assert "asset A4 has no identifier" in summary["K4"]["reason"]
+    assert "被告北京甲机械有限公司没有地址（contracts.csv 的 lessee_address 列）" in summary["K2"]["reason"]
+    assert summary["K2"]["reason_codes"] == "party-no-address"
+    assert summary["K3"]["reason"].startswith("合同在") and summary["K3"]["reason_codes"] == "no-default"
+    assert "租赁物A4没有识别号" in summary["K4"]["reason"]
     assert sorted(p.name for p in out.iterdir()) == [
         "K1",
         "summary.csv",
@@ -162,7 +161,12 @@ def test_case_files_for_the_defaulted_and_reasons_for_the_rest(
     sheet = openpyxl.load_workbook(out / "summary.xlsx").active
     assert sheet is not None and [c.value for c in sheet[1]][:5] == ["合同编号", "出租人", "承租人", "五级分类",
                                                                      "状态"]  # fmt: skip
-    assert sheet.max_row == 5
+    assert [c.value for c in sheet[2]][:5] == ["contract_no", "lessor", "lessee", "class", "status"]
+    assert sheet.max_row == 6
+    claim_column = [c.value for c in sheet[2]].index("claim") + 1
+    generated = next(row for row in range(3, 7) if sheet.cell(row, 1).value == "K1")
+    assert isinstance(sheet.cell(generated, claim_column).value, (int, float))
+    assert sheet.cell(generated, claim_column).number_format == "#,##0.00"
 
     folder = out / "K1"
     assert sorted(p.name for p in folder.iterdir()) == [
@@ -357,7 +361,7 @@ def test_guarantors_and_problems() -> None:
         deposit_fen=0, residual_value_fen=0, registration_no=None,
         instalments=(), payments=(), assets=(LeasedAsset("A9", "other"),), claim=claim,
     )  # fmt: skip
-    assert case_problems(facts) == [
+    assert [problem.text(PROBLEM_LABELS, "en") for problem in case_problems(facts)] == [
         "plaintiff 租赁公司 has no address (lessors.csv column address)",
         "defendant 某公司 has no legal representative (contracts.csv column lessee_legal_representative)",
         "plaintiff 租赁公司 has no valid unified social credit code (lessors.csv column uscc)",
@@ -408,8 +412,8 @@ def test_a_synthetic_book_in_parallel_skips_exactly_the_labelled_defects(tmp_pat
     engine.dispose()
     skipped = {o.contract_no: o.reason for o in summary.outcomes if o.status == "skipped"}
     assert set(skipped) == {*labelled, *undemanded}, skipped
-    assert all("has no address (contracts.csv column lessee_address)" in skipped[no] for no in labelled)
-    assert all(skipped[no] == "no demand (催告) on record" for no in undemanded)
+    assert all("没有地址（contracts.csv 的 lessee_address 列）" in skipped[no] for no in labelled)
+    assert all(skipped[no] == "没有送达且期限已届满的催告记录" for no in undemanded)
     folders = sorted(p.name for p in out.iterdir() if p.is_dir())
     assert folders == sorted(o.folder.name for o in summary.outcomes if o.folder is not None)
     assert len(folders) == len(complete) - 3 and not any(name.startswith(".") for name in folders)

@@ -48,11 +48,11 @@ def _check_remedy(remedy: str) -> None:
 
 
 def _claim_rules(path: Path | None, opened: Workspace) -> ClaimRules:
-    # The workspace's book settings come with the rules: the claim's overdue rent and penalty are the book's.
-    from leaseguard.enforcement.rules import ClaimRulesError, load_claim_rules
+    from leaseguard.enforcement.rules import ClaimRulesError
+    from leaseguard.usecases.case_files import claim_rules
 
     try:
-        return load_claim_rules(path, opened.setting("book", default={}))
+        return claim_rules(opened, path)
     except ClaimRulesError as error:
         fail(str(error))
 
@@ -66,37 +66,44 @@ def claim(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the claim as JSON.")] = False,
     remedy: Annotated[str, RemedyOption] = ACCELERATION,
+    lang: LangOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """The claim on a day under one remedy: overdue rent, the contract's penalty (or the loss of use of funds at
     the LPR), acceleration, damages, the deposit set off, or on termination the loss; the costs of enforcement;
     what runs on after the day; each figure with its arithmetic, and notes for the lawyer."""
-    from leaseguard.enforcement.claims import NotDefaultedError, claim_document
-    from leaseguard.enforcement.rules import ClaimRulesError
-    from leaseguard.enforcement.service import UnknownContractError, claim_for_contract
+    from leaseguard.enforcement.claims import claim_document
+    from leaseguard.errors import LeaseguardError
     from leaseguard.money import grouped_yuan
+    from leaseguard.usecases.case_files import claim_on, claim_rules
 
     day = parse_day(as_of)
     _check_remedy(remedy)
     opened = open_workspace(workspace)
-    claim_rules = _claim_rules(rules, opened)
-    engine = opened.engine()
+    chosen = chosen_lang(lang, opened)
     try:
-        result = claim_for_contract(engine, contract_no, day, claim_rules, remedy=remedy)
-    except (UnknownContractError, NotDefaultedError, ClaimRulesError, ValueError) as error:
+        rules_used = claim_rules(opened, rules)
+        result = claim_on(opened, contract_no, day, rules=rules_used, remedy=remedy)
+    except (LeaseguardError, ValueError) as error:
         fail(str(error))
-    finally:
-        engine.dispose()
     if as_json:
         print(json.dumps(claim_document(result), ensure_ascii=False, indent=2))
         return
-    table = Table(title=f"{contract_no}: claim on {day} (rules v{claim_rules.version})")
-    for header, justify in (("item", "left"), ("yuan", "right"), ("arithmetic", "left")):
+    zh = chosen == "zh"
+    title = (
+        f"{contract_no}：{day} 诉请（规则 v{rules_used.version}）"
+        if zh
+        else f"{contract_no}: claim on {day} (rules v{rules_used.version})"
+    )
+    table = Table(title=title)
+    headers = (("项目", "left"), ("金额（元）", "right"), ("计算", "left")) if zh else (
+        ("item", "left"), ("yuan", "right"), ("arithmetic", "left"))  # fmt: skip
+    for header, justify in headers:
         table.add_column(header, justify=justify)  # type: ignore[arg-type]
     for line in result.lines:
         table.add_row(line.label, grouped_yuan(line.amount_fen), line.arithmetic)
-    table.add_row("诉请合计 claim", grouped_yuan(result.claim_fen), "")
-    table.add_row("合计 total with costs", grouped_yuan(result.total_fen), "")
+    table.add_row("诉请合计" if zh else "claim", grouped_yuan(result.claim_fen), "")
+    table.add_row("合计（含诉讼费用）" if zh else "total with costs", grouped_yuan(result.total_fen), "")
     console.print(table)
     for running in result.running:
         console.print(
@@ -404,16 +411,17 @@ def generate(
         ),
     ] = None,
     remedy: Annotated[str, RemedyOption] = ACCELERATION,
+    lang: LangOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Court-ready case files in batch: per case a folder with the element-based complaint (DOCX, PDF) for one
     remedy, the preservation application, the claim, the exhibit list and the evidence bundle; a case that
     cannot be filed (no demand on record, an arbitration clause, no court to name, …) is skipped with its
     reason in summary.xlsx, which also lists the lawyer's notes and the documents still to add."""
-    from leaseguard.enforcement.casefiles import NON_PERFORMING, SKIPPED, CaseFilesError, generate_case_files
-    from leaseguard.enforcement.complaint import TemplateFieldError, checked_environment
-    from leaseguard.enforcement.courts import CourtRulesError
-    from leaseguard.evidence import EvidenceError
+    from leaseguard.enforcement.casefiles import NON_PERFORMING, SKIPPED
+    from leaseguard.enforcement.complaint import checked_environment
+    from leaseguard.errors import LeaseguardError
+    from leaseguard.usecases.case_files import claim_rules, generate_case_files
 
     day = parse_day(as_of)
     _check_remedy(remedy)
@@ -426,16 +434,12 @@ def generate(
         wanted = None if "all" in names else names
     if templates is not None and not templates.is_dir():
         fail(f"--templates {templates}: not a folder")
-    try:
-        checked_environment(templates)
-    except TemplateFieldError as error:
-        fail(str(error))
     opened = open_workspace(workspace)
-    claim_rules = _claim_rules(rules, opened)
-    signer = _signer(opened)
-    engine = opened.engine()
+    chosen = chosen_lang(lang, opened)
     previous = signal.signal(signal.SIGTERM, _stop)
     try:
+        checked_environment(templates)
+        rules_used = claim_rules(opened, rules)
         with progress_bar() as bar:
             task = bar.add_task("case files", total=None)
 
@@ -443,11 +447,10 @@ def generate(
                 bar.update(task, completed=done, total=total)
 
             summary = generate_case_files(
-                engine, day, out, claim_rules, signer, lessor=lessor, classes=wanted,
-                contracts=tuple(contracts or ()), templates=templates, progress=advance, workers=workers,
-                remedy=remedy,
+                opened, day, out, rules=rules_used, lessor=lessor, classes=wanted, contracts=tuple(contracts or ()),
+                templates=templates, progress=advance, workers=workers, remedy=remedy, lang=chosen,
             )  # fmt: skip
-    except (CaseFilesError, TemplateFieldError, EvidenceError, CourtRulesError) as error:
+    except LeaseguardError as error:
         fail(str(error))
     except (_Stopped, KeyboardInterrupt) as stopped:
         # Each folder is written whole and each chunk's deposits in one transaction: a re-run finishes the rest.
@@ -458,18 +461,19 @@ def generate(
         )
     finally:
         signal.signal(signal.SIGTERM, previous)
-        engine.dispose()
     console.print(
         f"{summary.generated:,} case files written, {summary.skipped:,} skipped → {out} "
         f"(summary: {summary.summary_xlsx.name}, {summary.summary_csv.name})"
     )
-    reasons: dict[str, int] = {}
+    # Grouped by what went wrong (the reason's code), told by the first case's words.
+    reasons: dict[str, tuple[int, str]] = {}
     for outcome in summary.outcomes:
-        if outcome.status == SKIPPED:
-            key = outcome.reason.split(":")[0].split("(")[0].strip()
-            reasons[key] = reasons.get(key, 0) + 1
-    for reason, count in sorted(reasons.items(), key=lambda item: -item[1])[:10]:
-        console.print(f"  skipped {count:,}: {reason}")
+        if outcome.status == SKIPPED and outcome.reasons:
+            first = outcome.reasons[0]
+            count, said = reasons.get(first.code, (0, outcome.reason_in(chosen)))
+            reasons[first.code] = (count + 1, said)
+    for count, said in sorted(reasons.values(), key=lambda item: -item[0])[:10]:
+        console.print(f"  skipped {count:,}: {said}", highlight=False)
 
 
 class _Stopped(Exception):

@@ -41,6 +41,7 @@ from leaseguard.enforcement.claims import (
 )
 from leaseguard.enforcement.complaint import (
     PRESERVATION_TEMPLATE,
+    PROBLEM_LABELS,
     CaseFacts,
     Exhibit,
     LeasedAsset,
@@ -74,26 +75,54 @@ from leaseguard.evidence import NewRecord, Provenance, append_records
 from leaseguard.evidence.bundle import export_bundle
 from leaseguard.evidence.checkpoint import NoteSigner
 from leaseguard.evidence.models import canonical_json
-from leaseguard.money import grouped_yuan, yuan_decimal
+from leaseguard.money import grouped_yuan
 from leaseguard.store.db import as_date, in_list
 from leaseguard.store.models import EnforcementCase
-from leaseguard.vocabulary import ACCELERATION, CLASSES, REMEDY_LABELS
+from leaseguard.vocabulary import (
+    ACCELERATION,
+    CLASS_LABELS,
+    CLASS_LABELS_EN,
+    CLASSES,
+    DEFAULT_LANG,
+    REMEDY_LABELS,
+    REMEDY_LABELS_EN,
+    Label,
+    Lang,
+    Reason,
+    label_of,
+)
 from leaseguard.vocabulary import NON_PERFORMING as NON_PERFORMING_CLASSES
 
 NON_PERFORMING = tuple(c for c in CLASSES if c in NON_PERFORMING_CLASSES)  # in the classes' order
 GENERATED, SKIPPED = "generated", "skipped"
 SUMMARY_COLUMNS = (
     "contract_no", "lessor", "lessee", "class", "status", "reason", "remedy", "claim", "total_with_costs",
-    "court", "missing", "notes", "case_id", "evidence_index", "folder",
+    "court", "missing", "notes", "case_id", "evidence_index", "folder", "reason_codes",
 )  # fmt: skip
 SUMMARY_LABELS = {
     "contract_no": "合同编号", "lessor": "出租人", "lessee": "承租人", "class": "五级分类", "status": "状态",
     "reason": "原因", "remedy": "诉请方式", "claim": "诉请金额（元）", "total_with_costs": "含诉讼费用（元）",
     "court": "管辖法院", "missing": "待补材料", "notes": "律师提示", "case_id": "案件号", "evidence_index": "存证索引",
-    "folder": "文件夹",
+    "folder": "文件夹", "reason_codes": "原因代码",
 }  # fmt: skip
 STATUS_LABELS = {GENERATED: "已生成", SKIPPED: "未生成"}
-NO_DEMAND = "no demand (催告) on record"
+STATUS_LABELS_EN = {GENERATED: "generated", SKIPPED: "skipped"}
+NO_DEMAND, NOT_IN_STORE, NO_DEFAULT, NOT_WRITTEN, UNPRINTABLE, NOT_FILEABLE = (
+    "no-demand", "not-in-store", "no-default", "not-written", "unprintable", "not-fileable",
+)  # fmt: skip
+# Why a contract's case file was not written, by code (the complaint's own problems are in PROBLEM_LABELS).
+SKIP_LABELS = {
+    **PROBLEM_LABELS,
+    NO_DEMAND: Label("没有送达且期限已届满的催告记录", "no demand (催告) on record"),
+    NOT_IN_STORE: Label("合同不在库中", "contract is not in the store"),
+    NO_DEFAULT: Label("合同在{day}没有逾期，无可诉请金额", "no default: nothing is overdue on {day}"),
+    NOT_WRITTEN: Label("案件文件未能写出：{error}", "not written: {error}"),
+    UNPRINTABLE: Label(
+        "PDF 字体无法显示的字符：{characters}", "characters the PDF fonts cannot print: {characters}"
+    ),
+    # The record's own words (a court rule's Chinese reason, a template's error): shown as they are.
+    NOT_FILEABLE: Label("{text}", "{text}"),
+}
 # Documents a complaint cannot do without; listed in the summary as 待补 where the record lacks them.
 CORE_DOCUMENTS = {
     "lease_contract": "融资租赁合同",
@@ -111,7 +140,7 @@ class CaseOutcome:
     contract_no: str
     lessor: str
     status: str  # generated | skipped
-    reason: str = ""
+    reasons: tuple[Reason, ...] = ()
     lessee: str = ""
     asset_class: str | None = None
     claim_fen: int | None = None
@@ -124,11 +153,23 @@ class CaseOutcome:
     missing: tuple[str, ...] = ()  # core documents the record lacks (待补)
     notes: tuple[str, ...] = ()  # for the lawyer: never in a filed document
 
-    def row(self) -> dict[str, Any]:
+    @property
+    def reason(self) -> str:
+        return self.reason_in()
+
+    def reason_in(self, lang: Lang = DEFAULT_LANG) -> str:
+        """Why the case was skipped, in words; empty for a case written."""
+        return ("；" if lang == "zh" else "; ").join(
+            reason.text(SKIP_LABELS, lang) for reason in self.reasons
+        )
+
+    def row(self, lang: Lang = DEFAULT_LANG) -> dict[str, Any]:
         return {
             "contract_no": self.contract_no, "lessor": self.lessor, "lessee": self.lessee,
-            "class": self.asset_class or "", "status": self.status, "reason": self.reason,
-            "remedy": REMEDY_LABELS.get(self.remedy, ""), "court": self.court,
+            "class": self.asset_class or "", "status": self.status, "reason": self.reason_in(lang),
+            "reason_codes": ";".join(reason.code for reason in self.reasons),
+            "remedy": label_of(REMEDY_LABELS, REMEDY_LABELS_EN, self.remedy, lang) if self.remedy else "",
+            "court": self.court,
             "missing": "、".join(f"{name}（待补）" for name in self.missing), "notes": "；".join(self.notes),
             "claim": "" if self.claim_fen is None else grouped_yuan(self.claim_fen),
             "total_with_costs": "" if self.total_fen is None else grouped_yuan(self.total_fen),
@@ -238,6 +279,10 @@ def read_lessors(engine: Engine) -> dict[str, Party]:
 class NotFileableError(InvalidInputError):
     """The record does not support a complaint for the contract (no demand, arbitration, no court, …)."""
 
+    def __init__(self, message: str, reason: Reason) -> None:
+        super().__init__(message)
+        self.reason = reason
+
 
 @dataclass(frozen=True)
 class CaseRecord:
@@ -345,7 +390,7 @@ def _case_record(
     claim = compute_claim(claim_terms, rules, day, remedy)
     demand = _the_demand(notices, day)
     if demand is None:
-        raise NotFileableError(NO_DEMAND)
+        raise NotFileableError(SKIP_LABELS[NO_DEMAND].text("en"), Reason(NO_DEMAND))
     leased = []
     for asset in assets:
         asset_extra = extra_fields(asset[12])
@@ -377,7 +422,7 @@ def _case_record(
         rules=court_rules,
     )  # fmt: skip
     if choice.court is None:
-        raise NotFileableError(choice.reason)
+        raise NotFileableError(choice.reason, Reason(NOT_FILEABLE, {"text": choice.reason}))
     main_debt_due = max((due for _, due, _, _ in claim_terms.instalments), default=day)
     guarantors, notes = _bound_guarantors(
         parse_guarantors(details.get("guarantors"), contract_no), notices, main_debt_due, day
@@ -601,46 +646,32 @@ def _clear_leftovers(out: Path) -> None:
         shutil.rmtree(leftover, ignore_errors=True)
 
 
-def write_summary(out: Path, outcomes: Sequence[CaseOutcome]) -> tuple[Path, Path]:
-    """summary.xlsx and summary.csv: one row per contract considered, generated or skipped with the reason."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
+def write_summary(out: Path, outcomes: Sequence[CaseOutcome], lang: Lang = DEFAULT_LANG) -> tuple[Path, Path]:
+    """summary.xlsx and summary.csv: one row per contract considered, generated or skipped with the reason in
+    `lang` (and its codes); the workbook in words with money as numbers, the CSV with the columns as named."""
+    from leaseguard.sheets import Column, write_table
 
-    rows = [outcome.row() for outcome in outcomes]
+    rows = [outcome.row(lang) for outcome in outcomes]
     csv_path, xlsx_path = out / "summary.csv", out / "summary.xlsx"
     csv_partial = out / ".summary.csv.partial"
     csv_partial.write_bytes(_csv_bytes(rows, SUMMARY_COLUMNS))
     csv_partial.replace(csv_path)
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = "案件"
-    sheet.append([SUMMARY_LABELS[column] for column in SUMMARY_COLUMNS])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
     money = {"claim": "claim_fen", "total_with_costs": "total_fen"}
-    for outcome, row in zip(outcomes, rows, strict=True):
-        values: list[Any] = []
-        for column in SUMMARY_COLUMNS:
-            if column in money:
-                fen = getattr(outcome, money[column])
-                values.append(yuan_decimal(fen))
-            elif column == "status":
-                values.append(STATUS_LABELS.get(row[column], row[column]))
-            else:
-                values.append(row[column])
-        sheet.append(values)
-    for column in money:
-        letter = get_column_letter(SUMMARY_COLUMNS.index(column) + 1)
-        for cell in sheet[letter][1:]:
-            cell.number_format = "#,##0.00"
-    sheet.freeze_panes = "A2"
-    widths = {"contract_no": 22, "lessee": 28, "reason": 60, "court": 28, "missing": 30, "notes": 80}
-    for position, column in enumerate(SUMMARY_COLUMNS, start=1):
-        sheet.column_dimensions[get_column_letter(position)].width = widths.get(column, 12)
+    words = {
+        "status": STATUS_LABELS if lang == "zh" else STATUS_LABELS_EN,
+        "class": CLASS_LABELS if lang == "zh" else CLASS_LABELS_EN,
+    }
+    columns = [
+        Column(name, SUMMARY_LABELS[name], "money_fen" if name in money else "text", words.get(name),
+               english=name.replace("_", " ").capitalize())
+        for name in SUMMARY_COLUMNS
+    ]  # fmt: skip
+    values = (
+        [getattr(outcome, money[name]) if name in money else row[name] for name in SUMMARY_COLUMNS]
+        for outcome, row in zip(outcomes, rows, strict=True)
+    )
     xlsx_partial = out / ".summary.xlsx.partial"
-    workbook.save(xlsx_partial)
+    write_table(xlsx_partial, columns, values, sheet="案件" if lang == "zh" else "cases", lang=lang)
     xlsx_partial.replace(xlsx_path)
     return xlsx_path, csv_path
 
@@ -691,6 +722,7 @@ def generate_case_files(
     workers: int | None = None,
     remedy: str = ACCELERATION,
     court_rules: CourtRules | None = None,
+    lang: Lang = DEFAULT_LANG,
 ) -> CaseFilesSummary:
     """One folder per case under `out` and a summary; every generated case is opened (if it was not) and its
     facts are deposited in the evidence log: per chunk of cases, one transaction and checkpoint per lessor.
@@ -724,9 +756,9 @@ def generate_case_files(
             initializer=end_with_parent,
             initargs=(os.getpid(),),
         )
-    pending: dict[Future[tuple[Path | None, str]], _Ready] = {}
+    pending: dict[Future[tuple[Path | None, Reason | None]], _Ready] = {}
 
-    def collect(future: Future[tuple[Path | None, str]]) -> None:
+    def collect(future: Future[tuple[Path | None, Reason | None]]) -> None:
         item = pending.pop(future)
         outcomes[item.facts.contract_no] = _finished(item, *future.result())
         advance()
@@ -759,7 +791,7 @@ def generate_case_files(
         if pool is not None:
             pool.shutdown(cancel_futures=True)
     ordered = tuple(outcomes[no] for no, _, _ in chosen)
-    xlsx, csv_path = write_summary(out, ordered)
+    xlsx, csv_path = write_summary(out, ordered, lang)
     return CaseFilesSummary(ordered, xlsx, csv_path)
 
 
@@ -785,21 +817,26 @@ def _prepare(
     for contract_no, owner, klass in chunk:
         record = records.get(contract_no)
         if not owner or record is None:
-            outcomes[contract_no] = CaseOutcome(contract_no, "", SKIPPED, "contract is not in the store")
+            outcomes[contract_no] = CaseOutcome(contract_no, "", SKIPPED, (Reason(NOT_IN_STORE),))
             continue
         if isinstance(record, NotDefaultedError):
-            outcomes[contract_no] = CaseOutcome(contract_no, owner, SKIPPED, f"no default: {record}",
+            outcomes[contract_no] = CaseOutcome(contract_no, owner, SKIPPED, (Reason(NO_DEFAULT, {"day": day}),),
                                                 asset_class=klass, remedy=remedy)  # fmt: skip
             continue
         if isinstance(record, Exception):
+            why = (
+                record.reason
+                if isinstance(record, NotFileableError)
+                else Reason(NOT_FILEABLE, {"text": str(record)})
+            )
             outcomes[contract_no] = CaseOutcome(
-                contract_no, owner, SKIPPED, str(record), asset_class=klass, remedy=remedy
+                contract_no, owner, SKIPPED, (why,), asset_class=klass, remedy=remedy
             )
             continue
         facts = dataclasses.replace(record.facts, asset_class=klass)
         skipped = _skip_reason(environment, facts)
         if skipped:
-            outcomes[contract_no] = CaseOutcome(contract_no, owner, SKIPPED, skipped, facts.lessee.name, klass,
+            outcomes[contract_no] = CaseOutcome(contract_no, owner, SKIPPED, tuple(skipped), facts.lessee.name, klass,
                                                 facts.claim.claim_fen, facts.claim.total_fen, remedy=remedy,
                                                 court=facts.court, missing=record.missing,
                                                 notes=record.notes)  # fmt: skip
@@ -820,20 +857,20 @@ def _with_exhibits(engine: Engine, item: _Ready) -> bytes:
     )
 
 
-def _skip_reason(environment: Any, facts: CaseFacts) -> str:
+def _skip_reason(environment: Any, facts: CaseFacts) -> list[Reason]:
     problems = case_problems(facts)
     if problems:
-        return "; ".join(problems)
+        return problems
     placeholder = _numbered(_case_file_exhibit(0, "0" * 64), [])
     try:
         markup = render_complaint(environment, dataclasses.replace(facts, exhibits=placeholder))
         markup += render_complaint(environment, facts, PRESERVATION_TEMPLATE)
     except TemplateFieldError as error:
-        return str(error)
+        return [Reason(NOT_FILEABLE, {"text": str(error)})]
     unprintable = missing_glyphs(markup)
     if unprintable:
-        return f"characters the PDF fonts cannot print: {''.join(sorted(unprintable))}"
-    return ""
+        return [Reason(UNPRINTABLE, {"characters": "".join(sorted(unprintable))})]
+    return []
 
 
 def _deposit(
@@ -865,7 +902,7 @@ def _deposit(
 def _outcome(item: _Ready) -> CaseOutcome:
     facts = item.facts
     return CaseOutcome(
-        facts.contract_no, item.lessor, SKIPPED, "", facts.lessee.name, item.asset_class, facts.claim.claim_fen,
+        facts.contract_no, item.lessor, SKIPPED, (), facts.lessee.name, item.asset_class, facts.claim.claim_fen,
         facts.claim.total_fen, item.case_id, item.evidence_index, remedy=facts.claim.remedy, court=facts.court,
         missing=item.missing, notes=item.notes,
     )  # fmt: skip
@@ -902,7 +939,7 @@ def _environment(templates: Path | None) -> Any:
 def write_case(
     out: Path, templates: Path | None, facts: CaseFacts, bundle: bytes, notes: Sequence[str] = (),
     missing: Sequence[str] = (),
-) -> tuple[Path | None, str]:  # fmt: skip
+) -> tuple[Path | None, Reason | None]:  # fmt: skip
     """Render and write one case's folder (runs in a worker process): (the folder, "") or (None, the reason).
     The lawyer's notes and the documents to add go to claim.json, never into a filed document."""
     try:
@@ -934,12 +971,12 @@ def write_case(
             ),
             "evidence.zip": bundle,
         }
-        return write_folder(out, folder_name(facts.contract_no), files, facts.contract_no), ""
+        return write_folder(out, folder_name(facts.contract_no), files, facts.contract_no), None
     except (TemplateFieldError, OSError, ValueError) as error:
-        return None, f"not written: {error}"
+        return None, Reason(NOT_WRITTEN, {"error": str(error)})
 
 
-def _finished(item: _Ready, folder: Path | None, reason: str) -> CaseOutcome:
+def _finished(item: _Ready, folder: Path | None, reason: Reason | None) -> CaseOutcome:
     if folder is None:
-        return dataclasses.replace(_outcome(item), reason=reason)
+        return dataclasses.replace(_outcome(item), reasons=(reason,) if reason else ())
     return dataclasses.replace(_outcome(item), status=GENERATED, folder=folder)

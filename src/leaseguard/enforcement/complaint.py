@@ -19,6 +19,7 @@ from stdnum.cn import ric, uscc
 from leaseguard.enforcement.claims import Claim
 from leaseguard.errors import InvalidInputError
 from leaseguard.money import grouped_yuan
+from leaseguard.vocabulary import Label, Reason
 
 SHIPPED_TEMPLATES = Path(__file__).resolve().parents[1] / "defaults" / "enforcement" / "templates"
 COMPLAINT_TEMPLATE = "complaint.md.j2"
@@ -219,34 +220,68 @@ def guarantee_end(guarantor: Party, main_debt_due: dt.date) -> dt.date:
     raise AssertionError("unreachable: day 1 exists in every month")
 
 
-def case_problems(facts: CaseFacts) -> list[str]:
+# What keeps a complaint from being filed, by code; each names the file and column to fill.
+PROBLEM_LABELS = {
+    "party-no-address": Label(
+        "{role_zh}{name}没有地址（{file} 的 {column} 列）",
+        "{role} {name} has no address ({file} column {column})",
+    ),
+    "party-no-legal-representative": Label(
+        "{role_zh}{name}没有法定代表人（{file} 的 {column} 列）",
+        "{role} {name} has no legal representative ({file} column {column})",
+    ),
+    "plaintiff-no-uscc": Label(
+        "原告{name}没有有效的统一社会信用代码（lessors.csv 的 uscc 列）",
+        "plaintiff {name} has no valid unified social credit code (lessors.csv column uscc)",
+    ),
+    "guarantor-no-address": Label(
+        "保证人{name}没有地址（contracts.csv 的 guarantors 列）",
+        "guarantor {name} has no address (contracts.csv column guarantors)",
+    ),
+    "plaintiff-no-phone": Label(
+        "原告{name}没有联系电话（lessors.csv 的 phone 列）",
+        "plaintiff {name} has no phone (lessors.csv column phone)",
+    ),
+    "no-asset": Label(
+        "合同没有登记租赁物（assets.csv 的 contract_no 列）",
+        "no leased asset is recorded for the contract (assets.csv column contract_no)",
+    ),
+    "asset-no-identifier": Label(
+        "租赁物{asset_id}没有识别号（assets.csv 的 vin、serial_no 或 engine_no 列）",
+        "asset {asset_id} has no identifier (assets.csv vin, serial_no or engine_no)",
+    ),
+}
+_ROLES_ZH = {"plaintiff": "原告", "defendant": "被告"}
+
+
+def case_problems(facts: CaseFacts) -> list[Reason]:
     """What keeps a complaint from being filed as it stands: each problem names the field to fill."""
     problems = []
     for party, where in ((facts.lessor, "lessors.csv"), (facts.lessee, "contracts.csv")):
+        said = {
+            "role": party.role,
+            "role_zh": _ROLES_ZH.get(party.role, party.role),
+            "name": party.name,
+            "file": where,
+        }
         column = "address" if party.role == "plaintiff" else "lessee_address"
         if not party.address:
-            problems.append(f"{party.role} {party.name} has no address ({where} column {column})")
+            problems.append(Reason("party-no-address", {**said, "column": column}))
         if party.is_enterprise and not party.legal_representative:
             column = "legal_representative" if party.role == "plaintiff" else "lessee_legal_representative"
-            problems.append(
-                f"{party.role} {party.name} has no legal representative ({where} column {column})"
-            )
+            problems.append(Reason("party-no-legal-representative", {**said, "column": column}))
     if not uscc.is_valid(facts.lessor.id_no):
-        problems.append(
-            f"plaintiff {facts.lessor.name} has no valid unified social credit code (lessors.csv column uscc)"
-        )
+        problems.append(Reason("plaintiff-no-uscc", {"name": facts.lessor.name}))
     for guarantor in facts.guarantors:
         if not guarantor.address:
-            problems.append(f"guarantor {guarantor.name} has no address (contracts.csv column guarantors)")
+            problems.append(Reason("guarantor-no-address", {"name": guarantor.name}))
     if not facts.lessor.phone:
-        problems.append(f"plaintiff {facts.lessor.name} has no phone (lessors.csv column phone)")
+        problems.append(Reason("plaintiff-no-phone", {"name": facts.lessor.name}))
     if not facts.assets:
-        problems.append("no leased asset is recorded for the contract (assets.csv column contract_no)")
+        problems.append(Reason("no-asset"))
     for asset in facts.assets:
         if not asset.identifiers:
-            problems.append(
-                f"asset {asset.asset_id} has no identifier (assets.csv vin, serial_no or engine_no)"
-            )
+            problems.append(Reason("asset-no-identifier", {"asset_id": asset.asset_id}))
     return problems
 
 
