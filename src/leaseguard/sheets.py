@@ -62,6 +62,15 @@ class Placed:
     count: int
 
 
+@dataclass(frozen=True)
+class Sheet:
+    """One sheet of a workbook: its title, its columns and its rows (values in `columns` order; money in fen)."""
+
+    title: str
+    columns: Sequence[Column]
+    rows: Iterable[Sequence[Any]]
+
+
 def _cell(value: Any, column: Column, kind: Kind) -> Any:
     if value is None:
         return None
@@ -112,7 +121,8 @@ def add_table(
     from openpyxl.styles import Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    worksheet = workbook.create_sheet(sheet)
+    # Excel refuses a sheet title over 31 characters or with any of []:*?/\
+    worksheet = workbook.create_sheet("".join("_" if char in "[]:*?/\\" else char for char in sheet)[:31])
     for line in preamble:
         worksheet.append(list(line))
     header = len(preamble) + 1
@@ -155,10 +165,15 @@ def write_table(
 ) -> int:
     """Write `rows` (values in `columns` order; money in integer fen) to the workbook `out`, headed in `lang`
     above the machine names; the row count."""
+    return write_sheets(out, [Sheet(sheet, columns, rows)], lang=lang)[0]
+
+
+def write_sheets(out: Path, sheets: Sequence[Sheet], *, lang: Lang = "zh") -> list[int]:
+    """A workbook of several sheets, each as `write_table` writes one; the row count of each."""
     workbook = new_workbook()
-    placed = add_table(workbook, columns, rows, sheet=sheet, lang=lang)
+    counts = [add_table(workbook, s.columns, s.rows, sheet=s.title, lang=lang).count for s in sheets]
     workbook.save(out)
-    return placed.count
+    return counts
 
 
 def write_csv(frame: pl.DataFrame, out: Path, **options: Any) -> None:
