@@ -211,7 +211,8 @@ def test_missing_item_refuses_the_report_and_draft_marks_every_page(
     for sheet in workbook.worksheets:
         assert str(sheet["A1"].value).startswith("DRAFT") and "DRAFT" in (sheet.oddHeader.center.text or "")
     pdf = tmp_path / "r.pdf"
-    _run(workspace, *args[:-1], str(pdf), "--format", "pdf", "--draft")
+    # Chinese is the default (issue 17); the English draft line is asked for with --lang en.
+    _run(workspace, *args[:-1], str(pdf), "--format", "pdf", "--draft", "--lang", "en")
     pages = [page.extract_text() for page in PdfReader(pdf).pages]
     assert pages and all("DRAFT — computed from incomplete" in page for page in pages)
     data["items"]["total_assets"] = str(Decimal(data["items"]["total_assets"]) + 1)

@@ -1,7 +1,8 @@
 """Files people open in Excel. A CSV for people has a UTF-8 byte-order mark, so Excel reads its Chinese as
 Chinese (`write_csv`). One way to write a table as XLSX — a Chinese header row above the
 machine-readable column names, money as numbers in yuan with a `#,##0.00` format (never fen, never text),
-ratios as percentages, dates as dates, the header frozen, the columns wide enough to read."""
+ratios as percentages, dates as dates, the header frozen, the columns wide enough to read (`write_table`
+for one table, `add_table` for a workbook of several with a title above and a sign-off below)."""
 
 from __future__ import annotations
 
@@ -11,14 +12,22 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from leaseguard.money import yuan_decimal
+
 if TYPE_CHECKING:
     import polars as pl
+    from openpyxl import Workbook
+    from openpyxl.worksheet.worksheet import Worksheet
 
     from leaseguard.vocabulary import Lang
 
-Kind = Literal["text", "money_fen", "integer", "ratio", "date"]
+Kind = Literal["text", "money_fen", "integer", "ratio", "multiple", "date"]
 MONEY_FORMAT = "#,##0.00"
-_FORMATS = {"money_fen": MONEY_FORMAT, "integer": "#,##0", "ratio": "0.00%", "date": "yyyy-mm-dd"}
+RATIO_FORMAT = "0.00%"
+_FORMATS = {
+    "money_fen": MONEY_FORMAT, "integer": "#,##0", "ratio": RATIO_FORMAT, "multiple": '0.00"×"',
+    "date": "yyyy-mm-dd",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -36,14 +45,21 @@ class Column:
         return self.label if lang == "zh" else (self.english or self.name)
 
 
-def _cell(value: Any, column: Column) -> Any:
-    if value is None:
-        return None
-    if column.kind == "money_fen":
-        return Decimal(int(value)).scaleb(-2)  # exact yuan; openpyxl writes a Decimal as a number
-    if column.labels is not None:
-        return column.labels.get(str(value), value)
-    return value
+@dataclass(frozen=True)
+class Styled:
+    """A cell whose kind is not its column's: a multiple in a column of ratios."""
+
+    value: Any
+    kind: Kind
+
+
+@dataclass(frozen=True)
+class Placed:
+    """Where `add_table` put a table: its sheet, the first data row and how many rows it holds."""
+
+    worksheet: Worksheet
+    first_row: int
+    count: int
 
 
 @dataclass(frozen=True)
@@ -53,6 +69,95 @@ class Sheet:
     title: str
     columns: Sequence[Column]
     rows: Iterable[Sequence[Any]]
+
+
+def _cell(value: Any, column: Column, kind: Kind) -> Any:
+    if value is None:
+        return None
+    if kind == "money_fen":
+        # Exact yuan, a fractional fen (an average, a weighted amount) rounded half-up to the fen; openpyxl
+        # writes a Decimal as a number.
+        return yuan_decimal(value if isinstance(value, Decimal) else int(value))
+    if column.labels is not None:
+        return column.labels.get(str(value), value)
+    return value
+
+
+def _shown_width(value: Any, kind: Kind) -> int:
+    """About how many character widths Excel needs to show `value` (a Chinese character counts two)."""
+    if value is None:
+        return 0
+    if kind == "money_fen":
+        return len(f"{value:,.2f}") + 1
+    if kind in ("ratio", "multiple"):
+        return 9
+    text = str(value)
+    return sum(2 if ord(char) > 0x2E7F else 1 for char in text)
+
+
+def new_workbook() -> Workbook:
+    """An empty workbook for `add_table` (without the blank sheet openpyxl starts with)."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    assert workbook.active is not None
+    workbook.remove(workbook.active)
+    return workbook
+
+
+def add_table(
+    workbook: Workbook,
+    columns: Sequence[Column],
+    rows: Iterable[Sequence[Any]],
+    *,
+    sheet: str,
+    preamble: Sequence[Sequence[Any]] = (),
+    after: Sequence[Sequence[Any]] = (),
+    lang: Lang = "zh",
+) -> Placed:
+    """A sheet holding `rows` (values in `columns` order; money in integer fen; a `Styled` value overrides its
+    column's kind): `preamble` rows (a title, the lessor, a DRAFT line) above a header row in `lang` and the
+    machine names, frozen with them; `after` rows (a sign-off block) below the table."""
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    # Excel refuses a sheet title over 31 characters or with any of []:*?/\
+    worksheet = workbook.create_sheet("".join("_" if char in "[]:*?/\\" else char for char in sheet)[:31])
+    for line in preamble:
+        worksheet.append(list(line))
+    header = len(preamble) + 1
+    worksheet.append([c.header(lang) for c in columns])
+    worksheet.append([c.name for c in columns])
+    for cell in worksheet[header]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="EEEEEE")
+    for cell in worksheet[header + 1]:
+        cell.font = Font(color="808080", size=9)
+    widths = [max(_shown_width(c.header(lang), "text"), len(c.name)) + 2 for c in columns]
+    first = header + 2
+    count = 0
+    for count, row in enumerate(rows, start=1):
+        for index, (value, column) in enumerate(zip(row, columns, strict=True)):
+            kind = column.kind
+            if isinstance(value, Styled):
+                value, kind = value.value, value.kind
+            shown = _cell(value, column, kind)
+            cell = worksheet.cell(first + count - 1, index + 1, shown)
+            number_format = _FORMATS.get(kind)
+            if number_format:
+                cell.number_format = number_format
+            widths[index] = max(widths[index], _shown_width(shown, kind) + 2)
+    for index, column in enumerate(columns, start=1):
+        if column.kind == "money_fen":
+            widths[index - 1] = max(widths[index - 1], 16)
+        worksheet.column_dimensions[get_column_letter(index)].width = min(widths[index - 1], 60)
+    if after:
+        worksheet.append([])
+        for line in after:
+            worksheet.append(list(line))
+    worksheet.freeze_panes = f"A{first}"
+    worksheet.auto_filter.ref = f"A{header + 1}:{get_column_letter(len(columns))}{first + count - 1}"
+    return Placed(worksheet, first, count)
 
 
 def write_table(
@@ -65,49 +170,10 @@ def write_table(
 
 def write_sheets(out: Path, sheets: Sequence[Sheet], *, lang: Lang = "zh") -> list[int]:
     """A workbook of several sheets, each as `write_table` writes one; the row count of each."""
-    from openpyxl import Workbook
-
-    workbook = Workbook()
-    default = workbook.active
-    if default is not None:
-        workbook.remove(default)
-    counts = []
-    for sheet in sheets:
-        # Excel refuses a sheet title over 31 characters or with any of []:*?/\
-        title = "".join("_" if char in "[]:*?/\\" else char for char in sheet.title)[:31]
-        counts.append(_fill(workbook.create_sheet(title), sheet.columns, sheet.rows, lang))
+    workbook = new_workbook()
+    counts = [add_table(workbook, s.columns, s.rows, sheet=s.title, lang=lang).count for s in sheets]
     workbook.save(out)
     return counts
-
-
-def _fill(worksheet: Any, columns: Sequence[Column], rows: Iterable[Sequence[Any]], lang: Lang) -> int:
-    from openpyxl.styles import Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    worksheet.append([c.header(lang) for c in columns])
-    worksheet.append([c.name for c in columns])
-    for cell in worksheet[1]:
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="EEEEEE")
-    for cell in worksheet[2]:
-        cell.font = Font(color="808080", size=9)
-    count = 0
-    for row in rows:
-        worksheet.append([_cell(value, column) for value, column in zip(row, columns, strict=True)])
-        count += 1
-    widths = [max(len(c.label) * 2, len(c.header(lang)), len(c.name)) + 2 for c in columns]
-    for index, column in enumerate(columns, start=1):
-        letter = get_column_letter(index)
-        number_format = _FORMATS.get(column.kind)
-        if number_format:
-            for (cell,) in worksheet.iter_rows(min_row=3, min_col=index, max_col=index):
-                cell.number_format = number_format
-        if column.kind == "money_fen":
-            widths[index - 1] = max(widths[index - 1], 16)
-        worksheet.column_dimensions[letter].width = min(widths[index - 1], 60)
-    worksheet.freeze_panes = "A3"
-    worksheet.auto_filter.ref = f"A2:{get_column_letter(len(columns))}{count + 2}"
-    return count
 
 
 def write_csv(frame: pl.DataFrame, out: Path, **options: Any) -> None:

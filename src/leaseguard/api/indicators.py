@@ -32,16 +32,12 @@ from leaseguard.indicators.rules import (
     load_risk_weights,
     load_shipped_rule_set,
 )
-from leaseguard.indicators.service import (
-    IndicatorInputError,
-    previous_values,
-    read_book,
-    report_json,
-)
+from leaseguard.indicators.service import IndicatorInputError, read_book, report_json
 from leaseguard.store.models import IndicatorReport as ReportRow
 from leaseguard.store.models import Lessor
 from leaseguard.tenancy import Action, Principal
 from leaseguard.timestamps import UtcDatetime
+from leaseguard.usecases.regulatory_report import ReportRequest, compute_regulatory_report
 
 router = APIRouter(
     prefix="/v1/indicators", tags=["indicators"], responses=problem_responses(401, 403, 404, 422)
@@ -91,15 +87,12 @@ def _balance_sheet(engine: Engine, lessor: str, day: dt.date) -> BalanceSheet:
 def _live(
     engine: Engine, lessor: str, rule_set_name: str, day: dt.date, margin: Decimal | None
 ) -> IndicatorReport:
+    """The report of a day as `report regulatory` computes it (the same use case), on the filed balance sheet."""
     try:
         rule_set = load_shipped_rule_set(rule_set_name)
         sheet = _balance_sheet(engine, lessor, day)
-        book = read_book(engine, lessor, day)
-        before_day, before = previous_values(engine, lessor, rule_set.id, day)
-        return compute_report(
-            rule_set, sheet, book, load_risk_weights(), as_of=day, margin=margin, draft=bool(sheet.problems),
-            previous=before, previous_as_of=before_day,
-        )  # fmt: skip
+        request = ReportRequest(lessor, day, rule_set, sheet, margin, draft=bool(sheet.problems))
+        return compute_regulatory_report(engine, request)
     except IndicatorRulesError:
         # One answer for every name that is not a shipped rule set: the path is a name, never a file.
         raise ProblemError(

@@ -1,5 +1,6 @@
-"""`leaseguard report regulatory`: every indicator of a rule set against its limit, written as a report;
-`report what-if`: which indicators a new contract would move; `report balance-sheet`: a synthetic one."""
+"""`leaseguard report regulatory`: every indicator of a rule set against its limit, filed once and written in
+every format asked for; `report what-if`: which indicators a new contract would move; `report balance-sheet`:
+the XLSX template a finance team fills in (`--template`), or a synthetic one for demos."""
 
 from __future__ import annotations
 
@@ -11,12 +12,23 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace, parse_day
+from leaseguard.cli.common import (
+    LangOption,
+    WorkspaceOption,
+    chosen_lang,
+    console,
+    fail,
+    open_workspace,
+    parse_day,
+)
 from leaseguard.vocabulary import INDICATOR_RULE_SETS as SHIPPED
 
 if TYPE_CHECKING:
     from leaseguard.indicators.balance_sheet import BalanceSheet
     from leaseguard.indicators.engine import IndicatorReport
+    from leaseguard.indicators.output import Signature
+    from leaseguard.indicators.rules import IndicatorRuleSet
+    from leaseguard.vocabulary import Lang
     from leaseguard.workspace import Workspace
 
 
@@ -46,7 +58,8 @@ SheetOption = Annotated[
     Path | None,
     typer.Option(
         "--balance-sheet",
-        help="Balance-sheet file of the date (default: <workspace>/balance-sheets/<DATE>.yaml).",
+        help="Balance-sheet file of the date: the XLSX template filled in (report balance-sheet --template) or "
+        "YAML (default: <workspace>/balance-sheets/[<LESSOR>/]<DATE>.yaml or .xlsx).",
         show_default=False,
     ),
 ]
@@ -55,6 +68,8 @@ MarginOption = Annotated[
     typer.Option("--margin", help="Warning margin as a share of the limit (default: the rule set's)."),
 ]
 STATUS_STYLE = {"ok": "green", "warning": "yellow", "breach": "bold red", "missing_input": "magenta"}
+SignerOption = "NAME, or NAME,YYYY-MM-DD with the date signed; blank lines to sign on when not given."
+EXTENSIONS = {"json": (".json",), "html": (".html", ".htm"), "xlsx": (".xlsx",), "pdf": (".pdf",)}
 
 
 def _margin(value: float | None) -> Decimal | None:
@@ -72,8 +87,13 @@ def _sheet(
 
     if path is None:
         folder = opened.root / "balance-sheets"
-        own = folder / lessor / f"{day.isoformat()}.yaml" if lessor else None
-        path = own if own is not None and own.is_file() else folder / f"{day.isoformat()}.yaml"
+        places = [folder / lessor] if lessor else []
+        candidates = [
+            place / f"{day.isoformat()}{suffix}"
+            for place in (*places, folder)
+            for suffix in (".yaml", ".xlsx")
+        ]
+        path = next((c for c in candidates if c.is_file()), candidates[-2])
     try:
         sheet = read_balance_sheet(path, draft=draft)
     except BalanceSheetError as error:
@@ -114,45 +134,93 @@ def _lessor_and_rules(opened: Workspace, lessor: str | None, rules: str | None) 
         fail(f"lessor {lessor}: {error}")
 
 
+def _rule_set(rules: str) -> IndicatorRuleSet:
+    from leaseguard.indicators.rules import IndicatorRulesError, load_rule_set
+
+    try:
+        return load_rule_set(rules)
+    except IndicatorRulesError as error:
+        fail(str(error))
+
+
 def _compute(
     opened: Workspace, day: dt.date, rules: str, sheet: BalanceSheet, margin: Decimal | None, draft: bool
 ) -> IndicatorReport:
-    from leaseguard.indicators.engine import MissingInputError, compute_report
-    from leaseguard.indicators.rules import IndicatorRulesError, load_risk_weights, load_rule_set
-    from leaseguard.indicators.service import IndicatorInputError, previous_values, read_book
+    from leaseguard.indicators.engine import MissingInputError
+    from leaseguard.indicators.service import IndicatorInputError
+    from leaseguard.usecases.regulatory_report import ReportRequest, compute_regulatory_report
 
-    try:
-        rule_set = load_rule_set(rules)
-        weights = load_risk_weights()
-    except IndicatorRulesError as error:
-        fail(str(error))
+    request = ReportRequest(sheet.lessor, day, _rule_set(rules), sheet, margin, draft)
     engine = opened.engine()
     try:
-        book = read_book(engine, sheet.lessor, day)
-        before_day, before = previous_values(engine, sheet.lessor, rule_set.id, day)
-        return compute_report(
-            rule_set, sheet, book, weights, as_of=day, margin=margin, draft=draft,
-            previous=before, previous_as_of=before_day,
-        )  # fmt: skip
+        return compute_regulatory_report(engine, request)
     except (IndicatorInputError, MissingInputError) as error:
         fail(str(error) + ("" if draft else " (use --draft to write a report marked DRAFT anyway)"))
     finally:
         engine.dispose()
 
 
-def _table(report: IndicatorReport) -> Table:
-    from leaseguard.indicators.output import show_value
+def _formats(value: str) -> list[str]:
+    from leaseguard.indicators.output import FORMATS
 
-    title = ("DRAFT — " if report.draft else "") + f"{report.rule_set.id} · {report.lessor} · {report.as_of}"
-    table = Table(title=title)
-    for column in ("indicator", "value", "limit", "headroom", "status", "change"):
-        table.add_column(column, justify="left" if column in ("indicator", "status") else "right")
+    chosen: list[str] = []
+    for part in value.split(","):
+        fmt = part.strip().lower()
+        if fmt not in FORMATS:
+            fail(f"--format {part.strip()!r}: choose one of {', '.join(FORMATS)} (or several: html,xlsx,pdf)")
+        if fmt not in chosen:
+            chosen.append(fmt)
+    return chosen
+
+
+def _targets(out: Path | None, formats: list[str], stem: str) -> list[tuple[str, Path]]:
+    """Where each format goes: --out itself for one format (its extension is the format's), --out with each
+    format's extension for several, a folder's default names, or the default names here."""
+    if out is None or out.is_dir():
+        folder = out or Path()
+        return [(fmt, folder / f"{stem}.{fmt}") for fmt in formats]
+    known = {suffix: fmt for fmt, suffixes in EXTENSIONS.items() for suffix in suffixes}
+    suffix = out.suffix.lower()
+    if len(formats) == 1:
+        fmt = formats[0]
+        if suffix in EXTENSIONS[fmt]:
+            return [(fmt, out)]
+        if suffix in known or suffix:
+            fail(
+                f"--out {out}: a {fmt} report is written to a {EXTENSIONS[fmt][0]} file (a file is what its name says)"
+            )
+        return [(fmt, out.with_name(f"{out.name}.{fmt}"))]
+    base = out.with_suffix("") if suffix in known else out
+    return [(fmt, base.with_name(f"{base.name}.{fmt}")) for fmt in formats]
+
+
+def _signature(value: str | None, option: str) -> Signature:
+    from leaseguard.indicators.output import Signature
+
+    if value is None or not value.strip():
+        return Signature()
+    name, _, day = value.partition(",")
+    if not name.strip():
+        fail(f"{option} {value!r}: {SignerOption}")
+    return Signature(name.strip(), parse_day(day.strip(), option) if day.strip() else None)
+
+
+def _table(report: IndicatorReport, lang: Lang, lessor_name: str = "") -> Table:
+    from leaseguard.indicators.output import COMPARISON_SIGNS, STATUS_LABELS, WORDS, show_value
+
+    lessor = f"{lessor_name}（{report.lessor}）" if lessor_name else report.lessor
+    draft = WORDS["draft_title"].text(lang) if report.draft else ""
+    table = Table(title=f"{draft}{report.rule_set.id} · {lessor} · {report.as_of}")
+    for key in ("id", "value", "limit", "headroom", "status", "change"):
+        table.add_column(WORDS[key].text(lang), justify="left" if key in ("id", "status") else "right")
     for r in report.results:
-        limit = "—" if r.limit is None else f"{r.comparison} {show_value(r, r.limit)}"
+        sign = COMPARISON_SIGNS.get(r.comparison, r.comparison)
+        limit = "—" if r.limit is None else f"{sign} {show_value(r, r.limit)}"
         style = STATUS_STYLE.get(r.status, "")
+        status = STATUS_LABELS[r.status].text(lang) if r.status in STATUS_LABELS else r.status
         table.add_row(
             r.id, show_value(r, r.value), limit, show_value(r, r.headroom),
-            f"[{style}]{r.status}[/]" if style else r.status, show_value(r, r.change),
+            f"[{style}]{status}[/]" if style else status, show_value(r, r.change),
         )  # fmt: skip
     return table
 
@@ -162,58 +230,85 @@ def regulatory(
     as_of: AsOf,
     rules: OptionalRules = None,
     lessor: LessorOption = None,
-    fmt: Annotated[str, typer.Option("--format", help="json, html, xlsx or pdf.")] = "html",
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format", help="json, html, xlsx or pdf, or several separated by commas: html,xlsx,pdf."
+        ),
+    ] = "html",
     out: Annotated[
-        Path | None, typer.Option("--out", help="File to write (default: in the current folder).")
+        Path | None,
+        typer.Option(
+            "--out",
+            help="File to write (its extension is the format's); with several formats the name without extension "
+            "or a folder (default: regulatory-<RULES>-<LESSOR>-<DATE>.<FORMAT> here).",
+        ),
     ] = None,
     balance_sheet: SheetOption = None,
     margin: MarginOption = None,
     draft: Annotated[
         bool, typer.Option("--draft", help="Write a report from missing or inconsistent data, marked DRAFT.")
     ] = False,
+    prepared_by: Annotated[str | None, typer.Option("--prepared-by", help=f"编制 — {SignerOption}")] = None,
+    reviewed_by: Annotated[str | None, typer.Option("--reviewed-by", help=f"复核 — {SignerOption}")] = None,
+    approved_by: Annotated[str | None, typer.Option("--approved-by", help=f"审批 — {SignerOption}")] = None,
+    lang: LangOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Every indicator of a rule set with value, limit, headroom, status, top contributors and the change since
-    the last filed report; alerts (warning or breach) go into the evidence log with the report."""
+    the last filed report, filed once and written in every format asked for; the filing, its files and its
+    alerts (warning or breach) go into the evidence log with the report."""
     from leaseguard.evidence.service import EvidenceError, log_settings
-    from leaseguard.indicators.output import FORMATS, write_report
-    from leaseguard.indicators.service import save_report
-    from leaseguard.store.db import session_factory
+    from leaseguard.indicators.engine import MissingInputError
+    from leaseguard.indicators.output import SignOff
+    from leaseguard.indicators.service import IndicatorInputError
+    from leaseguard.usecases.regulatory_report import (
+        FilingRequest,
+        ReportFileError,
+        ReportRequest,
+        file_regulatory_report,
+    )
     from leaseguard.workspace import WorkspaceError
 
-    if fmt not in FORMATS:
-        fail(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    formats = _formats(fmt)
+    sign_off = SignOff(
+        _signature(prepared_by, "--prepared-by"), _signature(reviewed_by, "--reviewed-by"),
+        _signature(approved_by, "--approved-by"),
+    )  # fmt: skip
     day = parse_day(as_of)
     opened = open_workspace(workspace)
+    language = chosen_lang(lang, opened)
     lessor, rules = _lessor_and_rules(opened, lessor, rules)
     sheet = _sheet(opened, day, balance_sheet, draft, lessor)
-    report = _compute(opened, day, rules, sheet, _margin(margin), draft)
+    rule_set = _rule_set(rules)
+    targets = _targets(out, formats, f"regulatory-{rule_set.id}-{sheet.lessor}-{day.isoformat()}")
     try:
         signer = log_settings(opened).signer
     except (EvidenceError, WorkspaceError) as error:
         fail(str(error))
-    target = out or Path(f"regulatory-{report.rule_set.id}-{report.lessor}-{day.isoformat()}.{fmt}")
+    request = FilingRequest(
+        ReportRequest(sheet.lessor, day, rule_set, sheet, _margin(margin), draft), tuple(targets), language,
+        sign_off, "leaseguard cli",
+    )  # fmt: skip
     engine = opened.engine()
     try:
-        with session_factory(engine)() as session, session.begin():
-            row = save_report(session, report, sheet.as_json(), signer=signer, produced_by="leaseguard cli")
-            # Written inside the transaction: if the file cannot be written, the report and alerts are not kept.
-            try:
-                write_report(report, target, fmt)
-            except OSError as error:
-                fail(f"{target}: cannot write the report ({error.strerror or error})")
-    except EvidenceError as error:
+        filed = file_regulatory_report(engine, request, signer=signer)
+    except (IndicatorInputError, MissingInputError) as error:
+        fail(str(error) + ("" if draft else " (use --draft to write a report marked DRAFT anyway)"))
+    except (ReportFileError, EvidenceError) as error:
         fail(str(error))
     finally:
         engine.dispose()
-    console.print(_table(report))
+    report = filed.report
+    console.print(_table(report, language, filed.lessor_name))
     alerts = report.alerts()
     if alerts:
         console.print(
             f"[bold]{len(alerts)} alert(s)[/] ({', '.join(a.id + ': ' + a.status for a in alerts)}) "
-            f"recorded in the evidence log from index {row.evidence_index}"
+            f"recorded in the evidence log from index {filed.evidence_index}"
         )
-    console.print(f"{'DRAFT ' if report.draft else ''}report {row.id} → {target}")
+    written = ", ".join(str(path) for path, _ in filed.files)
+    console.print(f"{'DRAFT ' if report.draft else ''}report {filed.report_id} → {written}", soft_wrap=True)
 
 
 @report_app.command("what-if")
@@ -277,13 +372,43 @@ def what_if(
 
 @report_app.command("balance-sheet")
 def balance_sheet_command(
-    as_of: AsOf,
-    lessor: Annotated[str, typer.Option("--lessor", help="Lessor whose book it is sized on.")],
-    out: Annotated[Path, typer.Option("--out", help="YAML file to write.")],
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
+    out: Annotated[
+        Path, typer.Option("--out", help="File to write: .xlsx (the template, filled or not) or .yaml.")
+    ],
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", help="Reporting date (YYYY-MM-DD); required without --template.", show_default=False
+        ),
+    ] = None,
+    lessor: Annotated[
+        str | None,
+        typer.Option(
+            "--lessor",
+            help="Lessor whose balance sheet it is; required without --template.",
+            show_default=False,
+        ),
+    ] = None,
+    template: Annotated[
+        bool,
+        typer.Option(
+            "--template",
+            help="Write the empty XLSX template a finance team fills in Excel (then report regulatory "
+            "--balance-sheet FILE.xlsx reads it); without it, a synthetic balance sheet sized on the book.",
+        ),
+    ] = False,
+    seed: Annotated[int, typer.Option(help="Random seed (synthetic only).")] = 42,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """A synthetic balance sheet consistent with the stored book of a day (for demos and tests)."""
+    """The balance-sheet template to fill in Excel (--template), or a synthetic balance sheet consistent with the
+    stored book of a day (for demos and tests)."""
+    if template:
+        _template(out, as_of, lessor, workspace)
+        return
+    if as_of is None or lessor is None:
+        fail("--as-of and --lessor are required for a synthetic balance sheet (or give --template)")
+    if out.suffix.lower() not in (".yaml", ".yml", ".xlsx"):
+        fail(f"--out {out}: a balance sheet is written to a .xlsx or .yaml file")
     import polars as pl
 
     from leaseguard.indicators.balance_sheet import write_balance_sheet
@@ -312,6 +437,32 @@ def balance_sheet_command(
     except OSError as error:
         fail(f"{out}: cannot write the balance sheet ({error.strerror or error})")
     console.print(f"synthetic balance sheet of {lessor} on {day} → {out}")
+
+
+def _template(out: Path, as_of: str | None, lessor: str | None, workspace: Path | None) -> None:
+    from leaseguard.indicators.balance_sheet import write_balance_sheet_template
+
+    if out.suffix.lower() != ".xlsx":
+        fail(f"--out {out}: the template is a workbook, written to a .xlsx file")
+    day = parse_day(as_of) if as_of is not None else None
+    name = ""
+    if lessor is not None:
+        from leaseguard.indicators.service import lessor_name
+
+        opened = open_workspace(workspace)
+        engine = opened.engine()
+        try:
+            name = lessor_name(engine, lessor)
+        finally:
+            engine.dispose()
+        if not name:
+            fail(f"--lessor {lessor!r}: no such lessor in the store (see `leaseguard lessors list`)")
+    try:
+        write_balance_sheet_template(out, lessor=lessor or "", lessor_name=name, as_of=day)
+    except OSError as error:
+        fail(f"{out}: cannot write the template ({error.strerror or error})")
+    console.print(f"balance-sheet template{' of ' + lessor if lessor else ''} → {out}; fill in column C, then "
+                  f"`leaseguard report regulatory --balance-sheet {out}`")  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:

@@ -11,6 +11,10 @@ YAML, amounts in yuan with at most 2 decimals (written as numbers or strings), p
     shareholders:
       - {id: 91310000MA1FL00001, name: 某控股, paid_in_contribution: 500000000.00, other_exposure: 0}
 
+Or the XLSX template a finance team fills in Excel (`write_balance_sheet_template`, read back by
+`read_balance_sheet_xlsx`): the same items, one line each with its Chinese name, amounts as numbers in yuan;
+a bad cell is refused with the file, the sheet, the cell and the reason.
+
 The item names are those of quantities.BALANCE_SHEET_ITEMS. A file is checked as a whole: unknown items,
 bad amounts, parts of total_assets that do not add up, and net assets that disagree with assets minus
 liabilities are refused with the file, the item and the reason.
@@ -20,14 +24,16 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from leaseguard.errors import InvalidInputError
-from leaseguard.indicators.quantities import ITEMS, TOTAL_ASSETS_PARTS
+from leaseguard.indicators.quantities import BALANCE_SHEET_ITEMS, ITEMS, TOTAL_ASSETS_PARTS
 from leaseguard.money import MoneyError, grouped_yuan, parse_fen, yuan_text
 
 
@@ -176,18 +182,31 @@ def parse_balance_sheet(text: str, name: str, *, draft: bool = False) -> Balance
                 _related_parties(raw.get("related_parties"), f"{where} ({raw['id']}): related_parties"),
             )
         )
-    problems = consistency_problems(items)
-    if problems and not draft:
-        raise BalanceSheetError(f"{name}: {problems[0]}")
-    return BalanceSheet(
+    return _finish(
         lessor.strip(),
         as_of,
         items,
-        tuple(shareholders),
+        shareholders,
         name,
         hashlib.sha256(text.encode("utf-8")).hexdigest(),
-        tuple(problems),
+        draft,
     )
+
+
+def _finish(
+    lessor: str,
+    as_of: dt.date,
+    items: dict[str, int],
+    shareholders: list[Shareholder],
+    name: str,
+    digest: str,
+    draft: bool,
+) -> BalanceSheet:
+    """The checks every balance-sheet file passes, whatever its format."""
+    problems = consistency_problems(items)
+    if problems and not draft:
+        raise BalanceSheetError(f"{name}: {problems[0]}")
+    return BalanceSheet(lessor, as_of, items, tuple(shareholders), name, digest, tuple(problems))
 
 
 def _related_parties(value: object, where: str) -> tuple[str, ...]:
@@ -199,6 +218,9 @@ def _related_parties(value: object, where: str) -> tuple[str, ...]:
 
 
 def read_balance_sheet(path: Path, *, draft: bool = False) -> BalanceSheet:
+    """A balance-sheet file: the XLSX template filled in Excel (`.xlsx`), else the YAML file."""
+    if path.suffix.lower() == ".xlsx":
+        return read_balance_sheet_xlsx(path, draft=draft)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
@@ -207,8 +229,11 @@ def read_balance_sheet(path: Path, *, draft: bool = False) -> BalanceSheet:
 
 
 def write_balance_sheet(sheet: BalanceSheet, path: Path) -> None:
-    """Write `sheet` in the file format above (amounts as yuan strings with 2 decimals)."""
-
+    """Write `sheet` as the filled XLSX template (`.xlsx`) or in the YAML format above (amounts as yuan strings
+    with 2 decimals)."""
+    if path.suffix.lower() == ".xlsx":
+        write_balance_sheet_template(path, lessor=sheet.lessor, as_of=sheet.as_of, sheet=sheet)
+        return
     data = {
         "lessor": sheet.lessor,
         "as_of": sheet.as_of.isoformat(),
@@ -222,3 +247,261 @@ def write_balance_sheet(sheet: BalanceSheet, path: Path) -> None:
         ],
     }  # fmt: skip
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+# --- the XLSX template a finance team fills in Excel -------------------------------------------------------
+
+BALANCE_SHEET_TAB = "资产负债表"
+SHAREHOLDERS_TAB = "股东"
+SHAREHOLDER_ROWS = 100  # rows formatted and validated for input on the shareholders' sheet
+# The Chinese line of each item, as a finance team's own balance sheet names it.
+ITEM_LABELS: dict[str, str] = {
+    "total_assets": "资产总额", "lease_assets": "融资租赁资产（净额）", "cash_and_deposits": "现金及银行存款",
+    "interbank_lending": "拆出资金", "fixed_income_investments": "固定收益类投资", "other_assets": "其他资产",
+    "government_bonds": "其中：国债", "entrusted_lease_assets": "委托租赁资产", "total_liabilities": "负债总额",
+    "net_assets": "净资产", "cet1_capital": "核心一级资本（扣除前）", "additional_tier1_capital": "其他一级资本",
+    "tier2_capital": "二级资本", "capital_deductions": "资本扣除项", "market_risk_capital": "市场风险资本要求",
+    "operational_risk_capital": "操作风险资本要求",
+    "other_risk_weighted_assets": "租赁业务以外的风险加权资产（已加权）",
+    "off_balance_exposure": "表外项目（信用转换后）", "loan_loss_reserves": "实际计提的减值准备",
+    "liquid_assets": "流动性资产", "liquid_liabilities": "流动性负债", "available_stable_funding": "可用的稳定资金",
+    "required_stable_funding": "所需的稳定资金", "high_quality_liquid_assets": "合格优质流动性资产",
+    "net_cash_outflows_30d": "未来30天现金净流出量", "interbank_borrowing": "同业拆入资金",
+}  # fmt: skip
+_HEAD_NAMES = {"item", "lessor_name", "currency"}
+_MACHINE_NAME = re.compile(r"[a-z][a-z0-9_]*")
+_HOLDER_FIELDS = ("id", "name", "paid_in_contribution", "other_exposure", "related_parties")
+_AMOUNT_RULE = "请填写以人民币元为单位的金额：数字，最多两位小数。"
+
+
+def write_balance_sheet_template(
+    path: Path,
+    *,
+    lessor: str = "",
+    lessor_name: str = "",
+    as_of: dt.date | None = None,
+    sheet: BalanceSheet | None = None,
+) -> None:
+    """The balance-sheet workbook a finance team fills in Excel: one line per item with its Chinese name,
+    input cells for amounts in yuan (numbers, `#,##0.00`, checked by Excel for two decimals), the lessor and
+    the reporting date above, and the shareholders on a second sheet. With `sheet`, its figures are filled in."""
+    from openpyxl.comments import Comment
+    from openpyxl.styles import PatternFill
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    from leaseguard.sheets import MONEY_FORMAT, Column, add_table, new_workbook
+
+    given = sheet.items if sheet is not None else {}
+    workbook = new_workbook()
+    preamble: list[list[Any]] = [
+        ["资产负债表（监管指标报送用）— 金额单位：人民币元"],
+        ["出租人代码", "lessor", lessor or None],
+        ["出租人名称", "lessor_name", lessor_name or None],
+        ["报告日期", "as_of", as_of],
+        ["币种", "currency", "CNY"],
+    ]
+    columns = [
+        Column("label", "项目"), Column("item", "代码"), Column("amount", "金额（元）", "money_fen"),
+        Column("required", "是否必填"), Column("note", "说明"),
+    ]  # fmt: skip
+    rows = [
+        [ITEM_LABELS.get(q.name, q.name), q.name, given.get(q.name),
+         "否（不填为 0）" if q.default_zero else "是（指标需要时）", q.meaning]
+        for q in BALANCE_SHEET_ITEMS
+    ]  # fmt: skip
+    placed = add_table(workbook, columns, rows, sheet=BALANCE_SHEET_TAB, preamble=preamble)
+    tab = placed.worksheet
+    fill = PatternFill("solid", fgColor="FFF2CC")  # where to type
+    tab["C2"].number_format = "@"
+    tab["C4"].number_format = "yyyy-mm-dd"
+    for row in (2, 3, 4):
+        tab.cell(row, 3).fill = fill
+    last = placed.first_row + placed.count - 1
+    for row in range(placed.first_row, last + 1):
+        cell = tab.cell(row, 3)
+        cell.fill = fill
+        cell.number_format = MONEY_FORMAT
+    tab["C2"].comment = Comment("出租人代码，与 lessors.csv 的 code 一致（如 L001）。", "leaseguard")
+    tab["C4"].comment = Comment("报告日期（YYYY-MM-DD），与 report regulatory --as-of 相同。", "leaseguard")
+    amounts = DataValidation(
+        type="custom", formula1=f"AND(ISNUMBER(C{placed.first_row}),ROUND(C{placed.first_row},2)=C{placed.first_row})",
+        allow_blank=True, showErrorMessage=True, errorTitle="金额", error=_AMOUNT_RULE, showInputMessage=True,
+        promptTitle="金额（元）", prompt=_AMOUNT_RULE,
+    )  # fmt: skip
+    amounts.add(f"C{placed.first_row}:C{last}")
+    day = DataValidation(
+        type="date", operator="greaterThan", formula1="DATE(2000,1,1)", showErrorMessage=True,
+        errorTitle="报告日期", error="请填写日期（YYYY-MM-DD）。",
+    )  # fmt: skip
+    day.add("C4")
+    tab.add_data_validation(amounts)
+    tab.add_data_validation(day)
+    tab.column_dimensions["E"].width = 60
+
+    holders = [
+        [s.id, s.name, s.paid_in_contribution_fen, s.other_exposure_fen, "；".join(s.related_parties) or None]
+        for s in (sheet.shareholders if sheet is not None else ())
+    ]
+    holder_columns = [
+        Column("id", "股东代码（统一社会信用代码，与承租人编号一致）"), Column("name", "股东名称"),
+        Column("paid_in_contribution", "实缴出资额（元）", "money_fen"),
+        Column("other_exposure", "租赁业务以外对该股东的风险暴露（元）", "money_fen"),
+        Column("related_parties", "关联方承租人编号（以；分隔）"),
+    ]  # fmt: skip
+    placed_holders = add_table(
+        workbook, holder_columns, holders, sheet=SHAREHOLDERS_TAB,
+        preamble=[["股东及其关联方（单一股东关联度）— 每行一名股东，金额单位：人民币元"]],
+    )  # fmt: skip
+    holder_tab = placed_holders.worksheet
+    first = placed_holders.first_row
+    for row in range(first, first + SHAREHOLDER_ROWS):
+        for column in (1, 2, 3, 4, 5):
+            cell = holder_tab.cell(row, column)
+            cell.fill = fill
+            cell.number_format = MONEY_FORMAT if column in (3, 4) else "@"
+    holder_amounts = DataValidation(
+        type="custom", formula1=f"AND(ISNUMBER(C{first}),ROUND(C{first},2)=C{first})", allow_blank=True,
+        showErrorMessage=True, errorTitle="金额", error=_AMOUNT_RULE,
+    )  # fmt: skip
+    holder_amounts.add(f"C{first}:D{first + SHAREHOLDER_ROWS - 1}")
+    holder_tab.add_data_validation(holder_amounts)
+    workbook.save(path)
+
+
+def read_balance_sheet_xlsx(path: Path, *, draft: bool = False) -> BalanceSheet:
+    """The filled template: every bad cell is refused with the file, the sheet, the cell and the reason."""
+    import io
+    import zipfile
+
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise BalanceSheetError(f"{path}: cannot read the balance sheet ({error.strerror})") from None
+    try:
+        values = load_workbook(io.BytesIO(data), data_only=True)
+        formulas = load_workbook(io.BytesIO(data))
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError):
+        raise BalanceSheetError(f"{path}: not an XLSX workbook") from None
+    if BALANCE_SHEET_TAB not in values.sheetnames:
+        raise BalanceSheetError(
+            f"{path}: no sheet {BALANCE_SHEET_TAB} (write the template with "
+            "`leaseguard report balance-sheet --template --out FILE.xlsx`)"
+        )
+    tab, formula_tab = values[BALANCE_SHEET_TAB], formulas[BALANCE_SHEET_TAB]
+
+    def where(cell: Any, what: str) -> str:
+        return f"{path}: sheet {cell.parent.title}, cell {cell.coordinate} ({what})"
+
+    def value_of(cell: Any, formula_sheet: Any, what: str) -> Any:
+        value = cell.value
+        written = formula_sheet[cell.coordinate].value
+        if isinstance(written, str) and written.startswith("="):
+            if value is None:
+                raise BalanceSheetError(
+                    f"{where(cell, what)}: a formula without a saved result; open the file in Excel and save it"
+                )
+            if isinstance(value, float):
+                # A formula's result carries binary noise (0.1 + 0.2); Excel shows it to the cent.
+                exact = Decimal(repr(value))
+                cents = exact.quantize(Decimal("0.01"))
+                return cents if abs(exact - cents) < Decimal("0.000001") else exact
+        if isinstance(value, str):
+            value = value.strip() or None
+        return value
+
+    def amount(cell: Any, formula_sheet: Any, what: str) -> int | None:
+        value = value_of(cell, formula_sheet, what)
+        if value is None:
+            return None
+        return to_fen(value, where(cell, what))
+
+    lessor: str | None = None
+    as_of: dt.date | None = None
+    lessor_cell = as_of_cell = None
+    items: dict[str, int] = {}
+    for row in tab.iter_rows(min_col=2, max_col=3):
+        name_cell, cell = row
+        name = str(name_cell.value).strip() if name_cell.value is not None else ""
+        if not _MACHINE_NAME.fullmatch(name) or name in _HEAD_NAMES:  # a title, a Chinese header, a blank
+            if name == "currency" and cell.value not in (None, "CNY"):
+                raise BalanceSheetError(f"{where(cell, 'currency')}: only CNY (amounts in yuan) is supported")
+            continue
+        if name == "lessor":
+            lessor_cell = cell
+            value = value_of(cell, formula_tab, "lessor")
+            lessor = None if value is None else str(value).strip()
+        elif name == "as_of":
+            as_of_cell = cell
+            as_of = _day(value_of(cell, formula_tab, "as_of"), where(cell, "as_of"))
+        elif name in ITEMS:
+            fen = amount(cell, formula_tab, name)
+            if fen is not None:
+                items[name] = fen
+        elif cell.value is not None:
+            raise BalanceSheetError(
+                f"{where(name_cell, name)}: unknown item (see docs/indicators.md for the list)"
+            )
+    if lessor_cell is None or not lessor:
+        cell_name = lessor_cell.coordinate if lessor_cell is not None else "lessor"
+        raise BalanceSheetError(
+            f"{path}: sheet {BALANCE_SHEET_TAB}, cell {cell_name} (lessor): missing (the code of the lessor "
+            "whose balance sheet it is)"
+        )
+    if as_of is None:
+        cell_name = as_of_cell.coordinate if as_of_cell is not None else "as_of"
+        raise BalanceSheetError(
+            f"{path}: sheet {BALANCE_SHEET_TAB}, cell {cell_name} (as_of): missing (the reporting date, YYYY-MM-DD)"
+        )
+    if not items:
+        raise BalanceSheetError(f"{path}: sheet {BALANCE_SHEET_TAB}: no amount is filled in (column C)")
+    shareholders: list[Shareholder] = []
+    if SHAREHOLDERS_TAB in values.sheetnames:
+        holder_tab, formula_holders = values[SHAREHOLDERS_TAB], formulas[SHAREHOLDERS_TAB]
+        started = False
+        for row in holder_tab.iter_rows(max_col=5):
+            if not started:
+                started = row[0].value == "id"  # the machine names under the Chinese header
+                continue
+            cells = list(row) + [None] * (5 - len(row))
+            id_cell, _, paid_cell, other_cell, _ = cells
+            texts = [
+                value_of(c, formula_holders, what) if c is not None else None
+                for c, what in zip(cells, _HOLDER_FIELDS, strict=True)
+            ]
+            if all(t is None for t in texts):
+                continue
+            assert id_cell is not None and paid_cell is not None
+            holder_id = texts[0]
+            if holder_id is None:
+                raise BalanceSheetError(f"{where(id_cell, 'id')}: missing (the shareholder's code)")
+            paid = amount(paid_cell, formula_holders, "paid_in_contribution")
+            if paid is None:
+                raise BalanceSheetError(f"{where(paid_cell, 'paid_in_contribution')}: missing")
+            other = amount(other_cell, formula_holders, "other_exposure") if other_cell is not None else None
+            related = str(texts[4] or "")
+            shareholders.append(
+                Shareholder(
+                    str(holder_id).strip(),
+                    str(texts[1] or ""),
+                    paid,
+                    other or 0,
+                    tuple(p.strip() for p in re.split(r"[;；,，]", related) if p.strip()),
+                )
+            )
+    return _finish(lessor, as_of, items, shareholders, str(path), hashlib.sha256(data).hexdigest(), draft)
+
+
+def _day(value: Any, where: str) -> dt.date | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise BalanceSheetError(f"{where}: {value!r} is not a date (YYYY-MM-DD)") from None

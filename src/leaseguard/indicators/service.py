@@ -7,6 +7,8 @@ without its alerts, nor an alert without its report.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -148,6 +150,101 @@ def previous_values(
     return row.as_of, values
 
 
+@dataclass(frozen=True)
+class FiledFile:
+    """One file of a filed report: its format, its name and the SHA-256 of its bytes."""
+
+    format: str
+    name: str
+    sha256: str
+    size: int
+
+
+def store_report(session: Session, report: IndicatorReport, balance_sheet: dict[str, Any]) -> ReportRow:
+    """Keep `report` (flushed: its id is known, to print on its files)."""
+    row = ReportRow(
+        lessor=report.lessor,
+        as_of=report.as_of,
+        rule_set=report.rule_set.id,
+        rule_set_version=report.rule_set.version,
+        rule_set_sha256=report.rule_set.digest,
+        draft=report.draft,
+        balance_sheet=balance_sheet,
+        results=[result_json(r) for r in report.results],
+        alerts=len(report.alerts()),
+        created_at=dt.datetime.now(dt.UTC),
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def deposit_filing(
+    session: Session,
+    row: ReportRow,
+    report: IndicatorReport,
+    *,
+    signer: NoteSigner | None,
+    produced_by: str,
+    files: Sequence[FiledFile] = (),
+) -> None:
+    """With a `signer`, deposit one evidence record per alert (warning or breach) and, when files were
+    written, one record of the filing naming every file and its SHA-256 (one record for all formats), in one
+    batch and in the caller's transaction: it can be shown later what the company knew about its limits, what
+    it filed, and when."""
+    if signer is None:
+        return
+    now = row.created_at
+    provenance = Provenance(producer=produced_by, system="leaseguard indicators", produced_at=now)
+    records = [
+        NewRecord(
+            canonical_json(
+                {
+                    "report_id": row.id,
+                    "as_of": report.as_of.isoformat(),
+                    "rule_set": report.rule_set.id,
+                    "rule_set_sha256": report.rule_set.digest,
+                    "draft": report.draft,
+                    "indicator": result_json(alert),
+                }
+            ),
+            provenance,
+            kind="indicator-alert",
+            media_type="application/json",
+            ref=f"indicator_report:{row.id}:{alert.id}",
+        )
+        for alert in report.alerts()
+    ]
+    if files:
+        records.append(
+            NewRecord(
+                canonical_json(
+                    {
+                        "report_id": row.id,
+                        "lessor": report.lessor,
+                        "as_of": report.as_of.isoformat(),
+                        "rule_set": report.rule_set.id,
+                        "rule_set_sha256": report.rule_set.digest,
+                        "balance_sheet_sha256": (row.balance_sheet or {}).get("sha256", ""),
+                        "draft": report.draft,
+                        "alerts": [alert.id for alert in report.alerts()],
+                        "files": [
+                            {"format": f.format, "name": f.name, "sha256": f.sha256, "bytes": f.size}
+                            for f in files
+                        ],
+                    }
+                ),
+                provenance,
+                kind="indicator-report",
+                media_type="application/json",
+                ref=f"indicator_report:{row.id}",
+            )
+        )
+    if records:
+        batch = append_records(session, records, lessor=report.lessor, signer=signer)
+        row.evidence_index = batch.receipts[0].index
+
+
 def save_report(
     session: Session,
     report: IndicatorReport,
@@ -158,42 +255,13 @@ def save_report(
 ) -> ReportRow:
     """Keep `report`; with a `signer`, deposit one evidence record per alert (warning or breach) in the same
     transaction, so it can be shown later what the company knew about its limits, and when."""
-    now = dt.datetime.now(dt.UTC)
-    alerts = report.alerts()
-    row = ReportRow(
-        lessor=report.lessor,
-        as_of=report.as_of,
-        rule_set=report.rule_set.id,
-        rule_set_version=report.rule_set.version,
-        rule_set_sha256=report.rule_set.digest,
-        draft=report.draft,
-        balance_sheet=balance_sheet,
-        results=[result_json(r) for r in report.results],
-        alerts=len(alerts),
-        created_at=now,
-    )
-    session.add(row)
-    session.flush()
-    if signer is not None and alerts:
-        records = [
-            NewRecord(
-                canonical_json(
-                    {
-                        "report_id": row.id,
-                        "as_of": report.as_of.isoformat(),
-                        "rule_set": report.rule_set.id,
-                        "rule_set_sha256": report.rule_set.digest,
-                        "draft": report.draft,
-                        "indicator": result_json(alert),
-                    }
-                ),
-                Provenance(producer=produced_by, system="leaseguard indicators", produced_at=now),
-                kind="indicator-alert",
-                media_type="application/json",
-                ref=f"indicator_report:{row.id}:{alert.id}",
-            )
-            for alert in alerts
-        ]
-        batch = append_records(session, records, lessor=report.lessor, signer=signer)
-        row.evidence_index = batch.receipts[0].index
+    row = store_report(session, report, balance_sheet)
+    deposit_filing(session, row, report, signer=signer, produced_by=produced_by)
     return row
+
+
+def lessor_name(engine: Engine, lessor: str) -> str:
+    """The lessor's legal name as `lessors.csv` or `lessors add` recorded it ("" when it has none)."""
+    with engine.connect() as connection:
+        name = connection.execute(select(Lessor.name).where(Lessor.code == lessor)).scalar()
+    return str(name or "")
