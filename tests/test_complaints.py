@@ -162,7 +162,10 @@ def test_the_batch_files_what_the_record_supports_and_skips_the_rest(
         "contract_no", named=True, unique=True
     )
     assert {no for no, row in summary.items() if row["status"] == "generated"} == {"E1", "P1", "G1"}, printed
-    assert summary["N1"]["reason"] == "没有送达且期限已届满的催告记录" and summary["N1"]["reason_codes"] == "no-demand"
+    assert (
+        summary["N1"]["reason"] == "没有送达且期限已届满的催告记录"
+        and summary["N1"]["reason_codes"] == "no-demand"
+    )
     assert summary["N2"]["reason_codes"] == "no-demand"  # its period ends after the claim date
     assert "上海国际仲裁中心" in summary["R1"]["reason"] and "仲裁" in summary["R1"]["reason"]
     assert not (out / "N1").exists() and not (out / "R1").exists()
