@@ -23,7 +23,7 @@ def test_the_shipped_files_load_and_name_themselves() -> None:
 @pytest.mark.parametrize(
     ("text", "reason"),
     [
-        ("version: [1\n", r"rules\.yaml: line 2: not YAML"),
+        ("version: [1\n", r"rules\.yaml: line 2: not valid YAML"),
         ("version: 1\n", r"rules\.yaml: price: Field required; vin_serial_positions: Field required"),
         (
             "version: 1\nprice: {ratio_above: 0.5, ratio_below: 0.5, min_peers: 3}\nvin_serial_positions: [12]\n"

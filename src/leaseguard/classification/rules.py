@@ -1,28 +1,39 @@
 """Classification rule sets as data: days-past-due bands, collateral and contagion rules, provision rates.
 
-A rule-set file is checked as a whole before it is used: its DPD bands must start at 0 and follow each other
-without a gap or an overlap, every class must be one of the five, every rate must lie in [0, 1]. A broken
-file is refused with its name, the rule and the reason, and never replaces a working one.
+A rule-set file (`RuleSetFile`, read through leaseguard.rulefiles) is checked as a whole before it is used: its
+DPD bands must start at 0 and follow each other without a gap or an overlap, every class must be one of the
+five, every rate must lie in [0, 1]. A broken file is refused with its name, the rule and the reason, and never
+replaces a working one.
 """
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 from dataclasses import dataclass
-from importlib import resources
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-import yaml
+from pydantic import AfterValidator, BeforeValidator, Field, StrictBool, model_validator
 
-from leaseguard.errors import InvalidInputError
+from leaseguard.rulefiles import (
+    Item,
+    RuleFile,
+    RuleFileError,
+    RuleProblem,
+    Text,
+    digest_of,
+    exact_number,
+    parse_rule_text,
+    read_rule_text,
+    whole_number,
+)
 from leaseguard.vocabulary import CLASSES, CLASSIFICATION_RULE_SETS
 
 SHIPPED = CLASSIFICATION_RULE_SETS
 
 
-class RuleSetError(InvalidInputError):
+class RuleSetError(RuleFileError):
     """A rule-set file that cannot be used; the message names the file, the rule and the reason."""
 
 
@@ -116,192 +127,211 @@ class RuleSet:
     arrears_elsewhere: ArrearsElsewhere | None = None
 
 
-def _rate(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-        raise RuleSetError(f"{where}: must be a number from 0 to 1, not {value!r}")
-    return float(value)
+def _rate(value: Any) -> float:
+    return float(exact_number(value, Decimal(0), Decimal(1)))
 
 
-def _class(value: Any, where: str) -> str:
+def _class(value: Any) -> str:
     if value not in CLASSES:
-        raise RuleSetError(f"{where}: class {value!r} is not one of {', '.join(CLASSES)}")
+        raise ValueError(f"class {value!r} is not one of {', '.join(CLASSES)}")
     return str(value)
 
 
-def _full_provision(value: Any, where: str) -> str | None:
+def _full_provision(value: Any) -> str | None:
     if value is False or value is None:
         return None
     if value is True:  # the text's own reading
         return "whole_claim"
     if value not in FULL_PROVISION_READINGS:
-        raise RuleSetError(
-            f"{where}: must be {' or '.join(FULL_PROVISION_READINGS)} (or false), not {value!r}"
-        )
+        raise ValueError(f"must be {' or '.join(FULL_PROVISION_READINGS)} (or false), not {value!r}")
     return str(value)
 
 
-def _text(data: dict[str, Any], key: str, where: str) -> str:
-    value = data.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise RuleSetError(f"{where}: '{key}' is missing")
+def _days(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError("must be a whole number of days ≥ 0")
     return value
 
 
-def _bands(raw: Any, name: str) -> tuple[Band, ...]:
-    if not isinstance(raw, list) or not raw:
-        raise RuleSetError(f"{name}: dpd_bands must be a non-empty list")
-    bands: list[Band] = []
-    for position, item in enumerate(raw, start=1):
-        where = f"{name}: dpd band {position}"
-        if not isinstance(item, dict):
-            raise RuleSetError(f"{where}: must be a mapping with rule, from, to, class")
-        rule = _text(item, "rule", where)
-        where = f"{name}: rule {rule}"
-        start, end = item.get("from"), item.get("to")
-        if not isinstance(start, int) or isinstance(start, bool) or start < 0:
-            raise RuleSetError(f"{where}: 'from' must be a whole number of days ≥ 0")
-        if end is not None and (not isinstance(end, int) or isinstance(end, bool) or end <= start):
-            raise RuleSetError(f"{where}: 'to' must be a whole number of days above 'from', or null")
-        bands.append(Band(rule, start, end, _class(item.get("class"), where), str(item.get("clause", ""))))
+# The engine reads rates as floats (Polars columns); the file's number is checked exactly first.
+_Rate = Annotated[float, BeforeValidator(_rate)]
+_Class = Annotated[str, BeforeValidator(_class)]
+_Days = Annotated[int, BeforeValidator(_days)]
+_PositiveDays = Annotated[int, whole_number(1)]
+
+
+class _Rule(Item):
+    """What every rule of a rule set carries: its id, the clause it applies and whether that was checked."""
+
+    rule: Text
+    clause: str = ""
+    verified: bool | None = None
+
+
+class _Band(_Rule):
+    start: Annotated[_Days, Field(alias="from")]
+    end: Annotated[_Days | None, Field(alias="to")]  # exclusive; null: no end
+    klass: Annotated[_Class, Field(alias="class")]
+
+    @model_validator(mode="after")
+    def _ends_after_it_starts(self) -> _Band:
+        if self.end is not None and self.end <= self.start:
+            raise RuleProblem("must be a whole number of days above 'from', or null", field="to")
+        return self
+
+
+def _contiguous(bands: list[_Band]) -> list[_Band]:
     if bands[0].start != 0:
-        raise RuleSetError(
-            f"{name}: rule {bands[0].rule}: the first band must start at 0 days, not {bands[0].start}"
+        raise RuleProblem(
+            f"the first band must start at 0 days, not {bands[0].start}", rule=f"rule {bands[0].rule}"
         )
     for before, after in itertools.pairwise(bands):
         if before.end is None:
-            raise RuleSetError(f"{name}: rule {before.rule}: an open-ended band must be the last")
+            raise RuleProblem("an open-ended band must be the last", rule=f"rule {before.rule}")
         if after.start > before.end:
-            raise RuleSetError(
-                f"{name}: rule {after.rule}: a gap in the DPD bands from {before.end} to {after.start} days"
+            raise RuleProblem(
+                f"a gap in the DPD bands from {before.end} to {after.start} days", rule=f"rule {after.rule}"
             )
         if after.start < before.end:
-            raise RuleSetError(
-                f"{name}: rule {after.rule}: overlaps rule {before.rule} ({after.start} < {before.end} days)"
+            raise RuleProblem(
+                f"overlaps rule {before.rule} ({after.start} < {before.end} days)", rule=f"rule {after.rule}"
             )
     if bands[-1].end is not None:
-        raise RuleSetError(f"{name}: rule {bands[-1].rule}: the last band must have no end (to: null)")
-    return tuple(bands)
+        raise RuleProblem("the last band must have no end (to: null)", rule=f"rule {bands[-1].rule}")
+    return bands
+
+
+class _Shortfall(_Rule):
+    below_share_of_claim: _Rate
+    klass: Annotated[_Class, Field(alias="class")]
+    full_provision: Annotated[str | None, BeforeValidator(_full_provision)] = None
+
+
+class _ValueFall(_Rule):
+    fall_share: _Rate
+    klass: Annotated[_Class, Field(alias="class")]
+
+
+class _Collateral(Item):
+    shortfall: _Shortfall | None = None
+    value_fall: _ValueFall | None = None
+    stale_after_days: _PositiveDays | None = None
+    stale_after_days_high_risk: _PositiveDays | None = None
+    high_risk_from_class: _Class = "special_mention"
+
+    @model_validator(mode="after")
+    def _high_risk_is_stricter(self) -> _Collateral:
+        high, ordinary = self.stale_after_days_high_risk, self.stale_after_days
+        if high is not None and ordinary is not None and high > ordinary:
+            raise RuleProblem(
+                "stale_after_days_high_risk must be a positive whole number of days, no more than "
+                "stale_after_days",
+                field="stale_after_days_high_risk",
+            )
+        return self
+
+
+class _Contagion(_Rule):
+    above_share: _Rate
+    klass: Annotated[_Class, Field(alias="class")]
+
+
+class _ArrearsElsewhere(_Rule):
+    klass: Annotated[_Class, Field(alias="class")]
+    lessors: list[Text] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _special_mention_at_most(self) -> _ArrearsElsewhere:
+        if CLASSES.index(self.klass) > CLASSES.index("special_mention"):
+            raise RuleProblem(
+                f"arrears_elsewhere.class {self.klass!r}: arrears at another member may raise a contract to "
+                "special_mention at most"
+            )
+        return self
+
+
+class _Upgrade(_Rule):
+    min_on_time_periods: Annotated[int, whole_number(1)]
+    min_on_time_months: Annotated[int, whole_number(1)]
+    no_other_npl_at_lessor: StrictBool = False
+
+
+class _Restructuring(_Rule):
+    klass: Annotated[_Class, Field(alias="class")]
+    observation_min_periods: Annotated[int, whole_number(0)]
+    observation_min_months: Annotated[int, whole_number(0)]
+
+
+def _every_class(rates: Any) -> Any:
+    if not isinstance(rates, dict) or set(rates) != set(CLASSES):
+        raise ValueError(f"must give a rate for each of {', '.join(CLASSES)}")
+    return rates
+
+
+class RuleSetFile(RuleFile):
+    """A classification rule-set file (`defaults/classification/*.yaml`) as written."""
+
+    id: Text
+    version: Annotated[int, whole_number(0)]
+    title: str = ""
+    dpd_bands: Annotated[list[_Band], Field(min_length=1), AfterValidator(_contiguous)]
+    collateral: _Collateral | None = None
+    contagion: _Contagion | None = None
+    arrears_elsewhere: _ArrearsElsewhere | None = None
+    restructuring: _Restructuring | None = None
+    upgrade: _Upgrade | None = None
+    provision_rates: Annotated[dict[str, _Rate], BeforeValidator(_every_class)]
+    general_reserve_rate: _Rate
+
+    def rule_set(self, digest: str) -> RuleSet:
+        collateral = self.collateral or _Collateral()
+        shortfall, fall = collateral.shortfall, collateral.value_fall
+        contagion, upgrade = self.contagion, self.upgrade
+        restructuring, elsewhere = self.restructuring, self.arrears_elsewhere
+        return RuleSet(
+            id=self.id,
+            version=self.version,
+            title=self.title,
+            digest=digest,
+            bands=tuple(Band(b.rule, b.start, b.end, b.klass, b.clause) for b in self.dpd_bands),
+            shortfall=None if shortfall is None else Shortfall(
+                shortfall.rule, shortfall.below_share_of_claim, shortfall.klass, shortfall.full_provision,
+                shortfall.clause,
+            ),
+            value_fall=None if fall is None else ValueFall(fall.rule, fall.fall_share, fall.klass, fall.clause),
+            stale_after_days=collateral.stale_after_days,
+            contagion=None if contagion is None else Contagion(
+                contagion.rule, contagion.above_share, contagion.klass, contagion.clause
+            ),
+            upgrade=None if upgrade is None else Upgrade(
+                upgrade.rule, upgrade.min_on_time_periods, upgrade.min_on_time_months, upgrade.clause,
+                upgrade.no_other_npl_at_lessor,
+            ),
+            provision_rates=dict(self.provision_rates),
+            general_reserve_rate=self.general_reserve_rate,
+            stale_after_days_high_risk=collateral.stale_after_days_high_risk,
+            high_risk_from_class=collateral.high_risk_from_class,
+            restructuring=None if restructuring is None else Restructuring(
+                restructuring.rule, restructuring.klass, restructuring.observation_min_periods,
+                restructuring.observation_min_months, restructuring.clause,
+            ),
+            arrears_elsewhere=None if elsewhere is None else ArrearsElsewhere(
+                elsewhere.rule, elsewhere.klass, frozenset(elsewhere.lessors), elsewhere.clause
+            ),
+        )  # fmt: skip
 
 
 def parse_rule_set(text: str, name: str) -> RuleSet:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise RuleSetError(f"{name}: not valid YAML: {str(error).splitlines()[0]}") from None
-    if not isinstance(data, dict):
-        raise RuleSetError(f"{name}: must be a mapping")
-    version = data.get("version")
-    if not isinstance(version, int) or isinstance(version, bool):
-        raise RuleSetError(f"{name}: 'version' must be a whole number")
-    collateral = data.get("collateral") or {}
-    shortfall = value_fall = None
-    if raw := collateral.get("shortfall"):
-        where = f"{name}: rule {_text(raw, 'rule', f'{name}: collateral.shortfall')}"
-        shortfall = Shortfall(
-            raw["rule"],
-            _rate(raw.get("below_share_of_claim"), f"{where}: below_share_of_claim"),
-            _class(raw.get("class"), where),
-            _full_provision(raw.get("full_provision", False), f"{where}: full_provision"),
-            str(raw.get("clause", "")),
-        )
-    if raw := collateral.get("value_fall"):
-        where = f"{name}: rule {_text(raw, 'rule', f'{name}: collateral.value_fall')}"
-        value_fall = ValueFall(
-            raw["rule"], _rate(raw.get("fall_share"), f"{where}: fall_share"), _class(raw.get("class"), where),
-            str(raw.get("clause", "")),
-        )  # fmt: skip
-    stale = collateral.get("stale_after_days")
-    if stale is not None and (not isinstance(stale, int) or isinstance(stale, bool) or stale <= 0):
-        raise RuleSetError(f"{name}: collateral.stale_after_days must be a positive whole number of days")
-    stale_high = collateral.get("stale_after_days_high_risk")
-    if stale_high is not None and (
-        not isinstance(stale_high, int)
-        or isinstance(stale_high, bool)
-        or not 0 < stale_high <= (stale or stale_high)
-    ):
-        raise RuleSetError(
-            f"{name}: collateral.stale_after_days_high_risk must be a positive whole number of days, "
-            "no more than stale_after_days"
-        )
-    high_risk_from = _class(
-        collateral.get("high_risk_from_class", "special_mention"), f"{name}: collateral.high_risk_from_class"
-    )
-    restructuring = None
-    if raw := data.get("restructuring"):
-        where = f"{name}: rule {_text(raw, 'rule', f'{name}: restructuring')}"
-        periods, months = raw.get("observation_min_periods"), raw.get("observation_min_months")
-        for label, value in (("observation_min_periods", periods), ("observation_min_months", months)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise RuleSetError(f"{where}: {label} must be a whole number ≥ 0")
-        restructuring = Restructuring(
-            raw["rule"], _class(raw.get("class"), where), periods, months, str(raw.get("clause", ""))
-        )
-    contagion = None
-    if raw := data.get("contagion"):
-        where = f"{name}: rule {_text(raw, 'rule', f'{name}: contagion')}"
-        contagion = Contagion(
-            raw["rule"], _rate(raw.get("above_share"), f"{where}: above_share"), _class(raw.get("class"), where),
-            str(raw.get("clause", "")),
-        )  # fmt: skip
-    arrears_elsewhere = None
-    if raw := data.get("arrears_elsewhere"):
-        where = f"{name}: rule {_text(raw, 'rule', f'{name}: arrears_elsewhere')}"
-        klass = _class(raw.get("class"), where)
-        if CLASSES.index(klass) > CLASSES.index("special_mention"):
-            raise RuleSetError(
-                f"{where}: arrears_elsewhere.class {klass!r}: arrears at another member may raise a contract to "
-                "special_mention at most"
-            )
-        lessors = raw.get("lessors", [])
-        if not isinstance(lessors, list) or not all(isinstance(code, str) and code for code in lessors):
-            raise RuleSetError(f"{where}: arrears_elsewhere.lessors must be a list of lessor codes")
-        arrears_elsewhere = ArrearsElsewhere(
-            raw["rule"], klass, frozenset(lessors), str(raw.get("clause", ""))
-        )
-    upgrade = None
-    if raw := data.get("upgrade"):
-        where = f"{name}: rule {_text(raw, 'rule', f'{name}: upgrade')}"
-        periods, months = raw.get("min_on_time_periods"), raw.get("min_on_time_months")
-        for label, value in (("min_on_time_periods", periods), ("min_on_time_months", months)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise RuleSetError(f"{where}: {label} must be a whole number ≥ 1")
-        other = raw.get("no_other_npl_at_lessor", False)
-        if not isinstance(other, bool):
-            raise RuleSetError(f"{where}: no_other_npl_at_lessor must be true or false")
-        upgrade = Upgrade(raw["rule"], periods, months, str(raw.get("clause", "")), other)
-    rates = data.get("provision_rates")
-    if not isinstance(rates, dict) or set(rates) != set(CLASSES):
-        raise RuleSetError(f"{name}: provision_rates must give a rate for each of {', '.join(CLASSES)}")
-    return RuleSet(
-        id=_text(data, "id", name),
-        version=version,
-        title=str(data.get("title", "")),
-        digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
-        bands=_bands(data.get("dpd_bands"), name),
-        shortfall=shortfall,
-        value_fall=value_fall,
-        stale_after_days=stale,
-        contagion=contagion,
-        upgrade=upgrade,
-        provision_rates={k: _rate(v, f"{name}: provision_rates.{k}") for k, v in rates.items()},
-        general_reserve_rate=_rate(data.get("general_reserve_rate"), f"{name}: general_reserve_rate"),
-        stale_after_days_high_risk=stale_high,
-        high_risk_from_class=high_risk_from,
-        restructuring=restructuring,
-        arrears_elsewhere=arrears_elsewhere,
-    )
+    """A rule set from the text of its file, cited as `name` in errors."""
+    return parse_rule_text(RuleSetFile, text, name, RuleSetError).rule_set(digest_of(text))
 
 
 def load_rule_set(name_or_path: str) -> RuleSet:
     """A shipped rule set by id (leasing-indicators-trial, cbirc-2023) or a rule-set file by path."""
     if name_or_path in SHIPPED:
-        text = (
-            resources.files("leaseguard.defaults")
-            .joinpath("classification", f"{name_or_path}.yaml")
-            .read_text(encoding="utf-8")
-        )
-        return parse_rule_set(text, f"{name_or_path}.yaml")
-    path = Path(name_or_path)
-    if not path.is_file():
+        text, source = read_rule_text(None, f"classification/{name_or_path}.yaml", RuleSetError)
+    elif Path(name_or_path).is_file():
+        text, source = read_rule_text(Path(name_or_path), "", RuleSetError)
+    else:
         raise RuleSetError(f"{name_or_path}: neither a shipped rule set ({', '.join(SHIPPED)}) nor a file")
-    return parse_rule_set(path.read_text(encoding="utf-8"), str(path))
+    return parse_rule_set(text, source)

@@ -1,22 +1,35 @@
 """Policy rules analysts own: a YAML file with cut-offs, limit and price bands, and rules written in CEL
-(cel-python; never Python eval). A rule naming a field that does not exist is refused at load."""
+(cel-python; never Python eval), read as a `PolicyFile` through leaseguard.rulefiles. A rule naming a field
+that does not exist is refused at load."""
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
-from importlib import resources
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import celpy
-import yaml
 from lark import Token, Tree
+from pydantic import BeforeValidator, PrivateAttr, field_validator, model_validator
 
 from leaseguard.credit.errors import CreditError
+from leaseguard.rulefiles import (
+    Item,
+    RuleFile,
+    RuleFileError,
+    RuleProblem,
+    Text,
+    YuanFen,
+    digest_of,
+    exact_number,
+    parse_rule_text,
+    read_rule_text,
+    refuse,
+    whole_number,
+)
 
 ACTIONS = ("approve", "flag", "refer", "decline")
 # The strictest action wins; flag only reports.
@@ -116,134 +129,169 @@ def _to_cel(value: Any) -> Any:
 _ENVIRONMENT = celpy.Environment()
 
 
-def _fail(source: str, where: str, message: str, field: str | None = None) -> CreditError:
-    return CreditError(f"{source}: {where}: {message}", field=field, kind="invalid-policy")
+class PolicyError(CreditError, RuleFileError):
+    """A policy file that cannot be used (`kind` invalid-policy, as the API answers it)."""
+
+    def __init__(self, message: str, *, field: str | None = None, kind: str = "invalid-policy") -> None:
+        super().__init__(message, field=field, kind=kind)
+
+
+def _probability(value: Any) -> float:
+    return float(exact_number(value, Decimal(0), Decimal(1)))
+
+
+_Probability = Annotated[float, BeforeValidator(_probability)]
+
+
+class _Cutoffs(Item):
+    approve_max_pd: _Probability
+    decline_min_pd: _Probability
+
+    @model_validator(mode="after")
+    def _in_order(self) -> _Cutoffs:
+        if self.approve_max_pd > self.decline_min_pd:
+            raise ValueError("need 0 <= approve_max_pd <= decline_min_pd <= 1")
+        return self
+
+
+class _Band(Item):
+    name: Text
+    max_pd: _Probability
+    price_band: str | None = None  # the band's name when not given
+    months_of_income: Annotated[int, whole_number(0)] | None = None
+    limit_cap_yuan: YuanFen | None = None  # exact yuan, held as fen
+
+
+def _action(value: Any) -> str:
+    if value not in ACTIONS:
+        raise ValueError(f"action {value!r} is not one of {', '.join(ACTIONS)}")
+    return str(value)
+
+
+def _rule_label(number: int, node: Any) -> str:
+    rule_id = node.get("id") if isinstance(node, Mapping) else None
+    return f"rule {rule_id or f'#{number}'} (rules[{number}])"
+
+
+class _Rule(Item):
+    id: str | None = None  # "#n" (its place in the list) when not given
+    when: Text  # a CEL expression
+    action: Annotated[str, BeforeValidator(_action)]
+    reason: str | None = None  # the id when not given
+    _tree: Any = PrivateAttr(None)
+
+    @model_validator(mode="after")
+    def _cel(self) -> _Rule:
+        try:
+            tree = _ENVIRONMENT.compile(self.when)
+        except celpy.CELParseError as error:
+            first = str(error).strip().splitlines()[0] if str(error).strip() else "syntax error"
+            raise RuleProblem(f"CEL syntax error in {self.when!r}: {first}", field="when") from None
+        unknown_functions = sorted(_functions(tree) - KNOWN_FUNCTIONS)
+        if unknown_functions:
+            raise RuleProblem(f"calls {unknown_functions[0]!r}, which is not a CEL function", field="when")
+        self._tree = tree
+        return self
+
+
+class PolicyFile(RuleFile):
+    """A credit policy file (`defaults/credit/policy.yaml`) as written; every rule's CEL compiles and calls
+    only CEL's functions. The fields a rule names are checked against the features afterwards."""
+
+    version: Annotated[int, whole_number(0)]
+    name: str | None = None  # the file's name when not given
+    pd_from: Literal["gbm", "scorecard"] = "gbm"
+    cutoffs: _Cutoffs
+    bands: list[_Band] | None = None
+    rules: list[_Rule]
+    tests: list[dict[str, Any]] | None = None
+
+    @field_validator("bands")
+    @classmethod
+    def _rising(cls, bands: list[_Band] | None) -> list[_Band] | None:
+        if bands and any(a.max_pd > b.max_pd for a, b in itertools.pairwise(bands)):
+            raise ValueError("must be in rising order of max_pd")
+        return bands
+
+    @field_validator("rules")
+    @classmethod
+    def _ids_once(cls, rules: list[_Rule]) -> list[_Rule]:
+        seen: set[str] = set()
+        for number, rule in enumerate(rules, 1):
+            rule_id = rule.id or f"#{number}"
+            if rule_id in seen:
+                raise RuleProblem(
+                    "the id is used twice", rule=f"rule {rule_id} (rules[{number}])", field="id"
+                )
+            seen.add(rule_id)
+        return rules
+
+    @classmethod
+    def rule_label(cls, path: tuple[str | int, ...], node: Any) -> str | None:
+        if len(path) == 2 and path[0] == "rules" and isinstance(path[1], int):
+            return _rule_label(path[1] + 1, node)
+        return None
 
 
 def parse_policy(text: str, source: str, schema: Mapping[str, type]) -> Policy:
     """A policy from YAML text, checked completely: syntax, every rule's CEL, and every field a rule names
-    against `schema` (field -> Python type). Raises CreditError naming the rule and the field."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = f"line {mark.line + 1}" if mark is not None else "YAML"
-        raise CreditError(f"{source}: {line}: not valid YAML: {getattr(error, 'problem', error)}") from None
-    if not isinstance(data, dict):
-        raise _fail(source, "top level", "expected a mapping with version, cutoffs, bands and rules")
-    for key in ("version", "cutoffs", "rules"):
-        if key not in data:
-            raise _fail(source, key, "is missing", key)
-    if not isinstance(data["version"], int):
-        raise _fail(source, "version", "must be an integer", "version")
-    pd_from = data.get("pd_from", "gbm")
-    if pd_from not in ("gbm", "scorecard"):
-        raise _fail(source, "pd_from", f"{pd_from!r} is neither gbm nor scorecard", "pd_from")
-    cutoffs = data["cutoffs"]
-    try:
-        approve_max = float(cutoffs["approve_max_pd"])
-        decline_min = float(cutoffs["decline_min_pd"])
-    except (TypeError, KeyError, ValueError):
-        raise _fail(
-            source, "cutoffs", "needs approve_max_pd and decline_min_pd as numbers", "cutoffs"
-        ) from None
-    if not 0 <= approve_max <= decline_min <= 1:
-        raise _fail(source, "cutoffs", "need 0 <= approve_max_pd <= decline_min_pd <= 1", "cutoffs")
-    bands = []
-    for number, entry in enumerate(data.get("bands") or [], 1):
-        where = f"bands[{number}]"
-        if not isinstance(entry, dict) or "name" not in entry or "max_pd" not in entry:
-            raise _fail(source, where, "needs name and max_pd")
-        try:
-            cap = entry.get("limit_cap_yuan")
-            months = entry.get("months_of_income")
-            bands.append(
-                Band(
-                    str(entry["name"]),
-                    float(entry["max_pd"]),
-                    str(entry.get("price_band", entry["name"])),
-                    None if months is None else int(months),
-                    None if cap is None else Decimal(str(cap)).quantize(Decimal("0.01")),
-                )
-            )
-        except (ValueError, InvalidOperation):
-            raise _fail(
-                source, where, "max_pd, months_of_income and limit_cap_yuan must be numbers"
-            ) from None
-    if any(a.max_pd > b.max_pd for a, b in itertools.pairwise(bands)):
-        raise _fail(source, "bands", "must be in rising order of max_pd", "bands")
+    against `schema` (field -> Python type). Raises PolicyError (a CreditError) naming the rule and the field."""
+    parsed = parse_rule_text(PolicyFile, text, source, PolicyError)
     rules = []
-    seen: set[str] = set()
-    if not isinstance(data["rules"], list):
-        raise _fail(source, "rules", "must be a list", "rules")
-    for number, entry in enumerate(data["rules"], 1):
-        if not isinstance(entry, dict):
-            raise _fail(source, f"rules[{number}]", "must be a mapping with id, when, action, reason")
-        rule_id = str(entry.get("id") or f"#{number}")
-        where = f"rule {rule_id} (rules[{number}])"
-        if rule_id in seen:
-            raise _fail(source, where, "the id is used twice", "id")
-        seen.add(rule_id)
-        expression = entry.get("when")
-        if not isinstance(expression, str) or not expression.strip():
-            raise _fail(source, where, "`when` must be a CEL expression", "when")
-        action = entry.get("action")
-        if action not in ACTIONS:
-            raise _fail(source, where, f"action {action!r} is not one of {', '.join(ACTIONS)}", "action")
-        try:
-            tree = _ENVIRONMENT.compile(expression)
-        except celpy.CELParseError as error:
-            first = str(error).strip().splitlines()[0] if str(error).strip() else "syntax error"
-            raise _fail(source, where, f"CEL syntax error in {expression!r}: {first}", "when") from None
-        unknown_functions = sorted(_functions(tree) - KNOWN_FUNCTIONS)
-        if unknown_functions:
-            raise _fail(source, where, f"calls {unknown_functions[0]!r}, which is not a CEL function", "when")
-        names = _identifiers(tree)
+    for number, rule in enumerate(parsed.rules, 1):
+        names = _identifiers(rule._tree)
         unknown = sorted(names - set(schema))
         if unknown:
-            raise _fail(
+            refused = refuse(
                 source,
-                where,
                 f"names field {unknown[0]!r}, which does not exist in the feature schema",
-                unknown[0],
+                rule=_rule_label(number, {"id": rule.id}),
+                field="when",
+                error=PolicyError,
             )
+            refused.field = unknown[0]  # the feature the analyst misspelt, as the API's problem names it
+            raise refused
+        rule_id = rule.id or f"#{number}"
         rules.append(
             Rule(
-                rule_id,
-                expression,
-                str(action),
-                str(entry.get("reason", rule_id)),
-                frozenset(names),
-                _ENVIRONMENT.program(tree),
+                rule_id, rule.when, rule.action, rule.reason or rule_id, frozenset(names),
+                _ENVIRONMENT.program(rule._tree),
             )
-        )
-    tests = tuple(data.get("tests") or ())
+        )  # fmt: skip
     return Policy(
-        version=data["version"],
-        name=str(data.get("name", source)),
-        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        version=parsed.version,
+        name=parsed.name or source,
+        sha256=digest_of(text),
         source=source,
-        pd_from=pd_from,
-        approve_max_pd=approve_max,
-        decline_min_pd=decline_min,
-        bands=tuple(bands),
+        pd_from=parsed.pd_from,
+        approve_max_pd=parsed.cutoffs.approve_max_pd,
+        decline_min_pd=parsed.cutoffs.decline_min_pd,
+        bands=tuple(
+            Band(
+                band.name,
+                band.max_pd,
+                band.name if band.price_band is None else band.price_band,
+                band.months_of_income,
+                None if band.limit_cap_yuan is None else Decimal(band.limit_cap_yuan).scaleb(-2),
+            )
+            for band in parsed.bands or ()
+        ),
         rules=tuple(rules),
-        tests=tests,
+        tests=tuple(parsed.tests or ()),
     )
 
 
+SHIPPED_POLICY = "credit/policy.yaml"
+
+
 def shipped_policy_text() -> str:
-    return resources.files("leaseguard.defaults").joinpath("credit/policy.yaml").read_text("utf-8")
+    return read_rule_text(None, SHIPPED_POLICY)[0]
 
 
 def load_policy(path: Path | None, schema: Mapping[str, type]) -> Policy:
-    if path is None:
-        return parse_policy(shipped_policy_text(), "defaults/credit/policy.yaml", schema)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise CreditError(f"{path}: cannot read the policy: {error.strerror or error}") from None
-    return parse_policy(text, str(path), schema)
+    """The policy at `path`, or the shipped one, checked against the features `schema` names."""
+    text, source = read_rule_text(path, SHIPPED_POLICY, PolicyError)
+    return parse_policy(text, source, schema)
 
 
 @dataclass(frozen=True)

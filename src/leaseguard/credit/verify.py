@@ -8,15 +8,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-import yaml
+from pydantic import model_validator
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError
 
 from leaseguard.credit.errors import CreditError
+from leaseguard.rulefiles import Item, RuleFile, RuleFileError, Text, load_rule_file, whole_number
 
 # A stated age may differ from the ID's by one year: applicants round, and forms ask "age" loosely.
 AGE_TOLERANCE_YEARS = 1
@@ -31,32 +31,42 @@ class Lists:
     version: int = 1
 
 
+class ListsError(CreditError, RuleFileError):
+    """A blacklist and watchlist file that cannot be used."""
+
+
+class _Entry(Item):
+    id: Text  # USCC or resident ID
+    reason: str = ""
+
+
+class ListsFile(RuleFile):
+    """`defaults/credit/lists.yaml` as written (an empty file: no one listed)."""
+
+    version: Annotated[int, whole_number(0)] = 1
+    blacklist: list[_Entry] | None = None
+    watchlist: list[_Entry] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_is_nothing(cls, data: Any) -> Any:
+        return {} if data is None else data
+
+    @classmethod
+    def rule_label(cls, path: tuple[str | int, ...], node: Any) -> str | None:
+        if len(path) == 2 and isinstance(path[1], int):
+            return f"{path[0]} entry {path[1] + 1}"
+        return None
+
+
 def load_lists(path: Path | None = None) -> Lists:
-    """The lists at `path`, or the shipped ones; a malformed file is an error naming the entry."""
-    source = str(path) if path else "defaults/credit/lists.yaml"
-    try:
-        text = (
-            path.read_text(encoding="utf-8")
-            if path
-            else resources.files("leaseguard.defaults").joinpath("credit/lists.yaml").read_text("utf-8")
-        )
-        data = yaml.safe_load(text) or {}
-    except (OSError, yaml.YAMLError) as error:
-        raise CreditError(f"{source}: cannot read the lists: {error}") from None
-    if not isinstance(data, dict):
-        raise CreditError(f"{source}: expected a mapping with blacklist and watchlist")
-    out: dict[str, dict[str, str]] = {}
-    for name in ("blacklist", "watchlist"):
-        entries = data.get(name) or []
-        if not isinstance(entries, list):
-            raise CreditError(f"{source}: {name} must be a list", field=name)
-        table: dict[str, str] = {}
-        for number, entry in enumerate(entries, 1):
-            if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
-                raise CreditError(f"{source}: {name} entry {number}: needs an `id` string", field=name)
-            table[entry["id"].strip().upper()] = str(entry.get("reason", ""))
-        out[name] = table
-    return Lists(out["blacklist"], out["watchlist"], int(data.get("version", 1)))
+    """The lists at `path`, or the shipped ones; a malformed file is a ListsError naming the entry."""
+    parsed = load_rule_file(ListsFile, path, "credit/lists.yaml", ListsError)
+
+    def table(entries: list[_Entry] | None) -> dict[str, str]:
+        return {entry.id.strip().upper(): entry.reason for entry in entries or ()}
+
+    return Lists(table(parsed.blacklist), table(parsed.watchlist), parsed.version)
 
 
 @dataclass(frozen=True)

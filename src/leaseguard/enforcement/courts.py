@@ -12,19 +12,28 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-import yaml
+from pydantic import BeforeValidator, Field, model_validator
 from stdnum.cn import ric, uscc
 
-from leaseguard.errors import InvalidInputError
-from leaseguard.money import MoneyError, grouped_yuan, parse_fen
+from leaseguard.money import grouped_yuan
+from leaseguard.rulefiles import (
+    Item,
+    PositiveYuanFen,
+    RuleFile,
+    RuleFileError,
+    RuleProblem,
+    parse_rule_text,
+    read_rule_text,
+    whole_number,
+)
 
 MUNICIPALITIES = ("11", "12", "31", "50")  # 北京 天津 上海 重庆: districts directly under the province level
 _SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "省", "市")
 
 
-class CourtRulesError(InvalidInputError):
+class CourtRulesError(RuleFileError):
     """A courts file that cannot be used."""
 
 
@@ -258,61 +267,65 @@ def choose_court(
     return CourtChoice(_basic_court(code, rules), basis, "basic", code, why, alternatives)
 
 
-def _fen(value: Any, where: str) -> int:
-    try:
-        fen = parse_fen(value, where=where, negative=True)  # refused below with the wording of this file
-    except MoneyError as error:
-        raise CourtRulesError(str(error)) from None
-    if fen <= 0:
-        raise CourtRulesError(f"{where}: {value!r} must be a positive amount in yuan")
-    return fen
-
-
-def _names(data: Any, where: str) -> dict[str, str]:
+def _division_names(data: Any) -> Any:
     if data is None:
         return {}
     if not isinstance(data, dict) or not all(
         isinstance(k, str) and re.fullmatch(r"\d{6}", k) and isinstance(v, str) and v.strip()
         for k, v in data.items()
     ):
-        raise CourtRulesError(f"{where}: must map six-digit division codes (quoted) to court names")
-    return dict(data)
+        raise ValueError("must map six-digit division codes (quoted) to court names")
+    return data
+
+
+_CourtNames = Annotated[dict[str, str], BeforeValidator(_division_names)]
+_LEVELS = ("intermediate_same_province", "intermediate_one_outside", "high")
+
+
+class _Levels(Item):
+    intermediate_same_province: PositiveYuanFen
+    intermediate_one_outside: PositiveYuanFen
+    high: PositiveYuanFen
+    verified: bool = False  # checked against the published texts
+
+    @model_validator(mode="after")
+    def _rising(self) -> _Levels:
+        if not self.intermediate_one_outside <= self.intermediate_same_province < self.high:
+            raise ValueError("levels must rise: intermediate_one_outside ≤ intermediate_same_province < high")
+        return self
+
+
+class CourtRulesFile(RuleFile):
+    """`defaults/enforcement/courts.yaml` as written."""
+
+    version: Annotated[int, whole_number(1)] = 1
+    levels: _Levels
+    intermediate_overrides: _CourtNames = Field(default_factory=dict)
+    basic_overrides: _CourtNames = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _every_level(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            levels = data.get("levels")
+            if not isinstance(levels, dict):
+                raise RuleProblem("levels is missing or not a mapping")
+            for key in _LEVELS:
+                if key not in levels:
+                    raise RuleProblem(f"levels.{key} is missing")
+        return data
 
 
 def parse_court_rules(text: str, source: str) -> CourtRules:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise CourtRulesError(f"{source}: not valid YAML: {str(error).splitlines()[0]}") from None
-    if not isinstance(data, dict):
-        raise CourtRulesError(f"{source}: must be a mapping")
-    levels = data.get("levels")
-    if not isinstance(levels, dict):
-        raise CourtRulesError(f"{source}: levels is missing or not a mapping")
-    for key in ("intermediate_same_province", "intermediate_one_outside", "high"):
-        if key not in levels:
-            raise CourtRulesError(f"{source}: levels.{key} is missing")
-    same = _fen(levels["intermediate_same_province"], f"{source}: levels.intermediate_same_province")
-    outside = _fen(levels["intermediate_one_outside"], f"{source}: levels.intermediate_one_outside")
-    high = _fen(levels["high"], f"{source}: levels.high")
-    if not outside <= same < high:
-        raise CourtRulesError(
-            f"{source}: levels must rise: intermediate_one_outside ≤ intermediate_same_province < high"
-        )
+    parsed = parse_rule_text(CourtRulesFile, text, source, CourtRulesError)
+    levels = parsed.levels
     return CourtRules(
-        source, same, outside, high,
-        _names(data.get("intermediate_overrides"), f"{source}: intermediate_overrides"),
-        _names(data.get("basic_overrides"), f"{source}: basic_overrides"),
+        source, levels.intermediate_same_province, levels.intermediate_one_outside, levels.high,
+        dict(parsed.intermediate_overrides), dict(parsed.basic_overrides),
     )  # fmt: skip
 
 
 def load_court_rules(path: Path | None = None) -> CourtRules:
     """The shipped courts file, or one of your own (CourtRulesError naming the file, setting and reason)."""
-    if path is None:
-        text = (
-            resources.files("leaseguard.defaults").joinpath("enforcement", "courts.yaml").read_text("utf-8")
-        )
-        return parse_court_rules(text, "courts.yaml")
-    if not path.is_file():
-        raise CourtRulesError(f"{path}: no such courts file")
-    return parse_court_rules(path.read_text(encoding="utf-8"), str(path))
+    text, source = read_rule_text(path, "enforcement/courts.yaml", CourtRulesError)
+    return parse_court_rules(text, source)

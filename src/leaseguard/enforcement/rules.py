@@ -1,28 +1,39 @@
 """Claim rules as data (`defaults/enforcement/claims.yaml`): caps on the penalty rate, acceleration,
 liquidated damages, the nominal purchase price and the costs of enforcement. A file is checked whole before
-use; a broken one is refused naming the file, the setting and the reason."""
+use (`ClaimRulesFile`, through leaseguard.rulefiles); a broken one is refused naming the file, the setting and
+the reason."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
-from importlib import resources
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
-import yaml
+from pydantic import AfterValidator, Field, Strict, field_validator, model_validator
 
-from leaseguard.errors import InvalidInputError
-from leaseguard.money import MoneyError, parse_fen
 from leaseguard.portfolio.allocation import Allocation, AllocationError
+from leaseguard.rulefiles import (
+    Item,
+    NonNegativeDecimal,
+    RuleFile,
+    RuleFileError,
+    RuleProblem,
+    Share,
+    YuanFen,
+    decimal_between,
+    digest_of,
+    parse_rule_text,
+    read_rule_text,
+    whole_number,
+)
 
 
-class ClaimRulesError(InvalidInputError):
+class ClaimRulesError(RuleFileError):
     """A claim-rules file that cannot be used."""
 
 
@@ -68,138 +79,128 @@ class ClaimRules:
         return known[-1]
 
 
-def _decimal(value: Any, where: str, *, low: Decimal = Decimal(0), high: Decimal | None = None) -> Decimal:
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        raise ClaimRulesError(f"{where}: {value!r} is not a number") from None
-    if not number.is_finite() or number < low or (high is not None and number > high):
-        bound = f"from {low} to {high}" if high is not None else f"at least {low}"
-        raise ClaimRulesError(f"{where}: {value!r} must be a number {bound}")
-    return number
+class _PenaltyCap(Item):
+    lpr_multiple: NonNegativeDecimal | None = None
+    basis: Literal["contract_start", "claim_date"]
+    financing_cost_annual: Share | None = None
 
 
-def _fen(value: Any, where: str) -> int:
-    _decimal(value, where)  # the same wording as every number of the file for one that is not an amount
-    try:
-        return parse_fen(value, where=where)
-    except MoneyError as error:
-        raise ClaimRulesError(str(error)) from None
+class _Lpr(Item):
+    since: Annotated[dt.date, Strict(), Field(alias="from")]
+    rate: Share
 
 
-def _choice(value: Any, where: str, choices: tuple[str, ...]) -> str:
-    if value not in choices:
-        raise ClaimRulesError(f"{where}: {value!r} is not one of {', '.join(choices)}")
-    return str(value)
+class _FundLoss(Item):
+    lpr_multiple: Annotated[Decimal, decimal_between(0, 4)] = Decimal(1)
 
 
-def _tiers(raw: Any, where: str) -> tuple[Tier, ...]:
-    if not isinstance(raw, list) or not raw:
-        raise ClaimRulesError(f"{where}: must be a non-empty list of tiers")
-    tiers = []
-    for position, item in enumerate(raw, start=1):
-        at = f"{where}[{position}]"
-        if not isinstance(item, dict):
-            raise ClaimRulesError(f"{at}: must be a mapping with up_to and rate")
-        up_to = None if item.get("up_to") is None else _fen(item["up_to"], f"{at}.up_to")
-        tiers.append(Tier(up_to, _decimal(item.get("rate"), f"{at}.rate", high=Decimal(1)),
-                          _fen(item.get("fixed", 0), f"{at}.fixed")))  # fmt: skip
-    bounds = [t.up_to_fen for t in tiers]
-    if bounds[-1] is not None or any(b is None for b in bounds[:-1]):
-        raise ClaimRulesError(f"{where}: only the last tier may be open (up_to: null), and it must be")
-    closed = [b for b in bounds if b is not None]
-    if any(a >= b for a, b in itertools.pairwise(closed)):
-        raise ClaimRulesError(f"{where}: tiers must rise")
-    return tuple(tiers)
+class _Termination(Item):
+    min_unpaid_instalments: Annotated[int, whole_number(1)]
+    min_overdue_share_of_total_rent: Share
 
 
-def _optional_section(data: dict[str, Any], name: str, source: str) -> dict[str, Any]:
-    value = data.get(name, {})
-    if not isinstance(value, dict):
-        raise ClaimRulesError(f"{source}: {name} must be a mapping")
-    return value
+class _Acceleration(Item):
+    allowed: bool = False
+    min_overdue_instalments: Annotated[int, whole_number(1)]
+    basis: Literal["all_rent", "principal_only"]
+
+
+class _Damages(Item):
+    rate: Share
+    basis: Literal["total_rent", "outstanding_principal"]
+
+
+class _Tier(Item):
+    up_to: YuanFen | None = None  # null: no upper bound
+    rate: Share
+    fixed: YuanFen = 0
+
+
+def _rising(tiers: list[_Tier]) -> list[_Tier]:
+    bounds = [tier.up_to for tier in tiers]
+    if bounds[-1] is not None or any(bound is None for bound in bounds[:-1]):
+        raise ValueError("only the last tier may be open (up_to: null), and it must be")
+    if any(a >= b for a, b in itertools.pairwise(b for b in bounds if b is not None)):
+        raise ValueError("tiers must rise")
+    return tiers
+
+
+_Tiers = Annotated[list[_Tier], Field(min_length=1), AfterValidator(_rising)]
+
+
+class _LegalCosts(Item):
+    court_fee_tiers: _Tiers
+    preservation_fee_tiers: _Tiers
+    preservation_fee_cap: YuanFen
+    lawyer_fee_fixed: YuanFen = 0
+    lawyer_fee_rate: Share = Decimal(0)
+
+
+class ClaimRulesFile(RuleFile):
+    """`defaults/enforcement/claims.yaml` as written."""
+
+    version: Annotated[int, whole_number(1)]
+    penalty_cap: _PenaltyCap
+    lpr_one_year: Annotated[list[_Lpr], Field(min_length=1)]
+    fund_loss: _FundLoss = _FundLoss()
+    termination: _Termination
+    title_at_end: Literal["lessee", "lessor"] = "lessee"
+    acceleration: _Acceleration
+    liquidated_damages: _Damages
+    legal_costs: _LegalCosts
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_claim_penalty_rate(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "penalty_daily_rate" in data:
+            raise RuleProblem(
+                "penalty_daily_rate is no longer a claim rule: the claim's penalty is the book's, at the "
+                "workspace's book.penalty_daily_rate, so that the claim and the book agree",
+                field="penalty_daily_rate",
+            )
+        return data
+
+    @field_validator("lpr_one_year")
+    @classmethod
+    def _in_date_order(cls, rates: list[_Lpr]) -> list[_Lpr]:
+        if [rate.since for rate in rates] != sorted(rate.since for rate in rates):
+            raise ValueError("must be in date order")
+        return rates
+
+    def rules(self, source: str, digest: str) -> ClaimRules:
+        def tiers(items: list[_Tier]) -> tuple[Tier, ...]:
+            return tuple(Tier(item.up_to, item.rate, item.fixed) for item in items)
+
+        costs = self.legal_costs
+        return ClaimRules(
+            version=self.version,
+            source=source,
+            digest=digest,
+            cap_lpr_multiple=self.penalty_cap.lpr_multiple,
+            cap_basis=self.penalty_cap.basis,
+            cap_financing_cost_annual=self.penalty_cap.financing_cost_annual,
+            lpr_one_year=tuple((rate.since, rate.rate) for rate in self.lpr_one_year),
+            acceleration_allowed=self.acceleration.allowed,
+            acceleration_min_overdue=self.acceleration.min_overdue_instalments,
+            acceleration_basis=self.acceleration.basis,
+            liquidated_damages_rate=self.liquidated_damages.rate,
+            liquidated_damages_basis=self.liquidated_damages.basis,
+            court_fee_tiers=tiers(costs.court_fee_tiers),
+            preservation_fee_tiers=tiers(costs.preservation_fee_tiers),
+            preservation_fee_cap_fen=costs.preservation_fee_cap,
+            lawyer_fee_fixed_fen=costs.lawyer_fee_fixed,
+            lawyer_fee_rate=costs.lawyer_fee_rate,
+            termination_min_unpaid=self.termination.min_unpaid_instalments,
+            termination_min_overdue_share=self.termination.min_overdue_share_of_total_rent,
+            fund_loss_lpr_multiple=self.fund_loss.lpr_multiple,
+            title_at_end=self.title_at_end,
+        )
 
 
 def parse_claim_rules(text: str, source: str) -> ClaimRules:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise ClaimRulesError(f"{source}: not valid YAML: {str(error).splitlines()[0]}") from None
-    if not isinstance(data, dict):
-        raise ClaimRulesError(f"{source}: must be a mapping")
-
-    def section(name: str) -> dict[str, Any]:
-        value = data.get(name)
-        if not isinstance(value, dict):
-            raise ClaimRulesError(f"{source}: {name} is missing or not a mapping")
-        return value
-
-    cap = section("penalty_cap")
-    lpr_raw = data.get("lpr_one_year")
-    if not isinstance(lpr_raw, list) or not lpr_raw:
-        raise ClaimRulesError(f"{source}: lpr_one_year must list the published rates")
-    lpr = []
-    for position, item in enumerate(lpr_raw, start=1):
-        since = item.get("from") if isinstance(item, dict) else None
-        if not isinstance(since, dt.date):
-            raise ClaimRulesError(f"{source}: lpr_one_year[{position}].from must be a date (YYYY-MM-DD)")
-        lpr.append(
-            (since, _decimal(item.get("rate"), f"{source}: lpr_one_year[{position}].rate", high=Decimal(1)))
-        )
-    if [d for d, _ in lpr] != sorted(d for d, _ in lpr):
-        raise ClaimRulesError(f"{source}: lpr_one_year must be in date order")
-    acceleration = section("acceleration")
-    damages = section("liquidated_damages")
-    costs = section("legal_costs")
-    minimum = acceleration.get("min_overdue_instalments")
-    if not isinstance(minimum, int) or isinstance(minimum, bool) or minimum < 1:
-        raise ClaimRulesError(f"{source}: acceleration.min_overdue_instalments must be a whole number ≥ 1")
-    if "penalty_daily_rate" in data:
-        raise ClaimRulesError(
-            f"{source}: penalty_daily_rate is no longer a claim rule: the claim's penalty is the book's, at the "
-            "workspace's book.penalty_daily_rate, so that the claim and the book agree"
-        )
-    version = data.get("version")
-    if not isinstance(version, int) or isinstance(version, bool):
-        raise ClaimRulesError(f"{source}: version must be a whole number")
-    multiple = cap.get("lpr_multiple")
-    financing = cap.get("financing_cost_annual")
-    termination = section("termination")
-    unpaid_minimum = termination.get("min_unpaid_instalments")
-    if not isinstance(unpaid_minimum, int) or isinstance(unpaid_minimum, bool) or unpaid_minimum < 1:
-        raise ClaimRulesError(f"{source}: termination.min_unpaid_instalments must be a whole number ≥ 1")
-    return ClaimRules(
-        version=version,
-        source=source,
-        digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
-        cap_lpr_multiple=None if multiple is None else _decimal(multiple, f"{source}: penalty_cap.lpr_multiple"),
-        cap_basis=_choice(cap.get("basis"), f"{source}: penalty_cap.basis", ("contract_start", "claim_date")),
-        cap_financing_cost_annual=None if financing is None else _decimal(
-            financing, f"{source}: penalty_cap.financing_cost_annual", high=Decimal(1)
-        ),
-        lpr_one_year=tuple(lpr),
-        acceleration_allowed=bool(acceleration.get("allowed")),
-        acceleration_min_overdue=minimum,
-        acceleration_basis=_choice(acceleration.get("basis"), f"{source}: acceleration.basis",
-                                   ("all_rent", "principal_only")),
-        liquidated_damages_rate=_decimal(damages.get("rate"), f"{source}: liquidated_damages.rate", high=Decimal(1)),
-        liquidated_damages_basis=_choice(damages.get("basis"), f"{source}: liquidated_damages.basis",
-                                         ("total_rent", "outstanding_principal")),
-        court_fee_tiers=_tiers(costs.get("court_fee_tiers"), f"{source}: legal_costs.court_fee_tiers"),
-        preservation_fee_tiers=_tiers(costs.get("preservation_fee_tiers"),
-                                      f"{source}: legal_costs.preservation_fee_tiers"),
-        preservation_fee_cap_fen=_fen(costs.get("preservation_fee_cap"), f"{source}: legal_costs.preservation_fee_cap"),
-        lawyer_fee_fixed_fen=_fen(costs.get("lawyer_fee_fixed", 0), f"{source}: legal_costs.lawyer_fee_fixed"),
-        lawyer_fee_rate=_decimal(costs.get("lawyer_fee_rate", 0), f"{source}: legal_costs.lawyer_fee_rate",
-                                 high=Decimal(1)),
-        termination_min_unpaid=unpaid_minimum,
-        termination_min_overdue_share=_decimal(termination.get("min_overdue_share_of_total_rent"),
-                                               f"{source}: termination.min_overdue_share_of_total_rent",
-                                               high=Decimal(1)),
-        fund_loss_lpr_multiple=_decimal(_optional_section(data, "fund_loss", source).get("lpr_multiple", 1),
-                                        f"{source}: fund_loss.lpr_multiple", high=Decimal(4)),
-        title_at_end=_choice(data.get("title_at_end", "lessee"), f"{source}: title_at_end", ("lessee", "lessor")),
-    )  # fmt: skip
+    """Claim rules from the text of a claims file, cited as `source` in errors and in `ClaimRules.source`."""
+    parsed = parse_rule_text(ClaimRulesFile, text, source, ClaimRulesError)
+    return parsed.rules(source, digest_of(text))
 
 
 def load_claim_rules(path: Path | None = None, book: Mapping[str, Any] | None = None) -> ClaimRules:
@@ -209,13 +210,5 @@ def load_claim_rules(path: Path | None = None, book: Mapping[str, Any] | None = 
         allocation = Allocation.from_settings(book)
     except AllocationError as error:
         raise ClaimRulesError(str(error)) from None
-    if path is None:
-        text = (
-            resources.files("leaseguard.defaults").joinpath("enforcement", "claims.yaml").read_text("utf-8")
-        )
-        return dataclasses.replace(parse_claim_rules(text, "claims.yaml"), allocation=allocation)
-    if not path.is_file():
-        raise ClaimRulesError(f"{path}: no such claim-rules file")
-    return dataclasses.replace(
-        parse_claim_rules(path.read_text(encoding="utf-8"), str(path)), allocation=allocation
-    )
+    text, source = read_rule_text(path, "enforcement/claims.yaml", ClaimRulesError)
+    return dataclasses.replace(parse_claim_rules(text, source), allocation=allocation)

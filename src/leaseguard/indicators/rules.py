@@ -9,24 +9,30 @@ with its name, the indicator and the reason.
 from __future__ import annotations
 
 import ast
-import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from importlib import resources
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, field_validator, model_validator
 
-from leaseguard.errors import InvalidInputError
 from leaseguard.indicators.quantities import QUANTITIES
+from leaseguard.rulefiles import (
+    Item,
+    RuleFile,
+    RuleFileError,
+    RuleProblem,
+    digest_of,
+    parse_rule_text,
+    read_rule_text,
+)
 from leaseguard.vocabulary import INDICATOR_RULE_SETS
 
 SHIPPED = INDICATOR_RULE_SETS
 
 
-class IndicatorRulesError(InvalidInputError):
+class IndicatorRulesError(RuleFileError):
     """A rule-set or risk-weight file that cannot be used; the message names the file, the item and why."""
 
 
@@ -87,10 +93,8 @@ def parse_expression(text: str) -> Expression:
 ZeroRule = Literal["ok", "breach", "undefined"]
 
 
-class IndicatorSpec(BaseModel):
+class IndicatorSpec(Item):
     """One indicator as written in a rule-set file."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
     name: Annotated[str, Field(min_length=1)]
@@ -119,9 +123,17 @@ class IndicatorSpec(BaseModel):
         parse_expression(value)
         return value
 
+    @model_validator(mode="after")
+    def _threshold_fits_the_comparison(self) -> IndicatorSpec:
+        if (self.threshold is None) != (self.comparison == "report"):
+            raise ValueError("a threshold goes with >= or <=; 'report' has none")
+        if self.comparison == "report" and not self.note:
+            raise ValueError("a 'report' indicator needs a note")
+        return self
 
-class RuleSetFile(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+
+class RuleSetFile(RuleFile):
+    """An indicator rule-set file (`defaults/indicators/*.yaml` but risk-weights) as written."""
 
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=64)]
     version: Annotated[int, Field(ge=1)]
@@ -130,6 +142,22 @@ class RuleSetFile(BaseModel):
     applies_to: str = ""
     warning_margin: Annotated[Decimal, Field(ge=0, le=1)]
     indicators: Annotated[list[IndicatorSpec], Field(min_length=1)]
+
+    @field_validator("indicators")
+    @classmethod
+    def _ids_once(cls, indicators: list[IndicatorSpec]) -> list[IndicatorSpec]:
+        seen: set[str] = set()
+        for spec in indicators:
+            if spec.id in seen:
+                raise RuleProblem("the id is used twice", rule=f"indicator {spec.id}")
+            seen.add(spec.id)
+        return indicators
+
+    @classmethod
+    def rule_label(cls, path: tuple[str | int, ...], node: Any) -> str | None:
+        if len(path) == 2 and path[0] == "indicators" and isinstance(node, Mapping) and "id" in node:
+            return f"indicator {node['id']}"
+        return None
 
 
 @dataclass(frozen=True)
@@ -160,44 +188,9 @@ class IndicatorRuleSet:
         return frozenset(name for i in self.indicators for name in (*i.numerator.names, *i.denominator.names))
 
 
-def _where(error: ValidationError, data: object) -> str:
-    first = error.errors()[0]
-    location = list(first["loc"])
-    label = ".".join(str(part) for part in location) or "(file)"
-    if len(location) >= 2 and location[0] == "indicators" and isinstance(data, dict):
-        try:
-            indicator_id = data["indicators"][location[1]]["id"]
-            label = f"indicator {indicator_id}: " + ".".join(str(p) for p in location[2:])
-        except (KeyError, IndexError, TypeError):
-            pass
-    message = first["msg"].removeprefix("Value error, ")
-    return f"{label}: {message}"
-
-
 def parse_rule_set(text: str, name: str) -> IndicatorRuleSet:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise IndicatorRulesError(f"{name}: not valid YAML: {str(error).splitlines()[0]}") from None
-    try:
-        parsed = RuleSetFile.model_validate(data)
-    except ValidationError as error:
-        raise IndicatorRulesError(f"{name}: {_where(error, data)}") from None
-    seen: set[str] = set()
-    indicators = []
-    for spec in parsed.indicators:
-        if spec.id in seen:
-            raise IndicatorRulesError(f"{name}: indicator {spec.id}: the id is used twice")
-        seen.add(spec.id)
-        if (spec.threshold is None) != (spec.comparison == "report"):
-            raise IndicatorRulesError(
-                f"{name}: indicator {spec.id}: a threshold goes with >= or <=; 'report' has none"
-            )
-        if spec.comparison == "report" and not spec.note:
-            raise IndicatorRulesError(f"{name}: indicator {spec.id}: a 'report' indicator needs a note")
-        indicators.append(
-            Indicator(spec, parse_expression(spec.numerator), parse_expression(spec.denominator))
-        )
+    """A rule set from the text of its file, cited as `name` in errors and in its `source`."""
+    parsed = parse_rule_text(RuleSetFile, text, name, IndicatorRulesError)
     return IndicatorRuleSet(
         id=parsed.id,
         version=parsed.version,
@@ -205,15 +198,12 @@ def parse_rule_set(text: str, name: str) -> IndicatorRuleSet:
         regulation=parsed.regulation,
         applies_to=parsed.applies_to,
         warning_margin=parsed.warning_margin,
-        indicators=tuple(indicators),
-        digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        indicators=tuple(
+            Indicator(spec, parse_expression(spec.numerator), parse_expression(spec.denominator))
+            for spec in parsed.indicators
+        ),
+        digest=digest_of(text),
         source=name,
-    )
-
-
-def _shipped_text(file_name: str) -> str:
-    return (
-        resources.files("leaseguard.defaults").joinpath("indicators", file_name).read_text(encoding="utf-8")
     )
 
 
@@ -249,13 +239,14 @@ def load_shipped_rule_set(name: str) -> IndicatorRuleSet:
 def load_rule_set(name_or_path: str) -> IndicatorRuleSet:
     """A shipped rule set by id (leasing-indicators-trial, nfra-2024, cbirc-2020) or a rule-set file by path."""
     if name_or_path in SHIPPED:
-        return parse_rule_set(_shipped_text(f"{name_or_path}.yaml"), f"{name_or_path}.yaml")
-    path = Path(name_or_path)
-    if not path.is_file():
+        text, source = read_rule_text(None, f"indicators/{name_or_path}.yaml", IndicatorRulesError)
+    elif Path(name_or_path).is_file():
+        text, source = read_rule_text(Path(name_or_path), "", IndicatorRulesError)
+    else:
         raise IndicatorRulesError(
             f"unknown rule set {name_or_path!r}: neither a shipped one ({', '.join(SHIPPED)}) nor a file"
         )
-    return parse_rule_set(path.read_text(encoding="utf-8"), str(path))
+    return parse_rule_set(text, source)
 
 
 WEIGHT_KEYS = (
@@ -269,8 +260,8 @@ WEIGHT_KEYS = (
 )
 
 
-class RiskWeightsFile(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class RiskWeightsFile(RuleFile):
+    """`defaults/indicators/risk-weights.yaml` as written."""
 
     version: Annotated[int, Field(ge=1)]
     weights: dict[str, Annotated[Decimal, Field(ge=0, le=20)]]
@@ -285,7 +276,15 @@ class RiskWeightsFile(BaseModel):
         missing = [k for k in WEIGHT_KEYS if k not in value]
         unknown = [k for k in value if k not in WEIGHT_KEYS]
         if missing or unknown:
-            raise ValueError(f"weights: missing {missing}, unknown {unknown}; expected {list(WEIGHT_KEYS)}")
+            raise ValueError(f"missing {missing}, unknown {unknown}; expected {list(WEIGHT_KEYS)}")
+        return value
+
+    @field_validator("enterprise_sizes")
+    @classmethod
+    def _weighted_sizes(cls, value: dict[str, str]) -> dict[str, str]:
+        for size, key in value.items():
+            if key not in WEIGHT_KEYS:
+                raise RuleProblem(f"{key!r} is not a weight key", field=size)
         return value
 
 
@@ -300,23 +299,12 @@ class RiskWeights:
 
 def load_risk_weights(path: Path | None = None) -> RiskWeights:
     """The shipped risk weights (defaults/indicators/risk-weights.yaml) or a file of the same shape."""
-    name = str(path) if path else "risk-weights.yaml"
-    try:
-        text = path.read_text(encoding="utf-8") if path else _shipped_text("risk-weights.yaml")
-    except OSError as error:
-        raise IndicatorRulesError(f"{name}: cannot read ({error.strerror})") from None
-    try:
-        parsed = RiskWeightsFile.model_validate(yaml.safe_load(text))
-    except (ValidationError, yaml.YAMLError) as error:
-        detail = _where(error, None) if isinstance(error, ValidationError) else "not valid YAML"
-        raise IndicatorRulesError(f"{name}: {detail}") from None
-    for size, key in parsed.enterprise_sizes.items():
-        if key not in WEIGHT_KEYS:
-            raise IndicatorRulesError(f"{name}: enterprise_sizes.{size}: {key!r} is not a weight key")
+    text, source = read_rule_text(path, "indicators/risk-weights.yaml", IndicatorRulesError)
+    parsed = parse_rule_text(RiskWeightsFile, text, source, IndicatorRulesError)
     return RiskWeights(
         parsed.version,
         dict(parsed.weights),
         tuple(parsed.defaulted_classes),
         dict(parsed.enterprise_sizes),
-        hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        digest_of(text),
     )
