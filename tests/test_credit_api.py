@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -162,6 +163,11 @@ def test_a_decision_has_score_pd_decision_reasons_and_is_recorded(api: DecideApi
     assert [r["id"] for r in answer["rules_fired"]] == ["watchlisted"]  # the shipped watchlist holds CLEAN
     assert answer["decision"] in ("refer", "decline")
     assert answer["reasons"] and all(r["text"] for r in answer["reasons"])
+    # Reasons carry codes and parameters; the words are Chinese first, English beside them (issues 16, 17).
+    scored = [r for r in answer["reasons"] if r["source"] in ("scorecard", "model")]
+    assert scored and all(r["code"] in ("scorecard-points", "model-log-odds") for r in scored)
+    assert all(r["params"]["feature"] == r["feature"] for r in scored)
+    assert all(re.search(r"[\u4e00-\u9fff]", r["text"]) and r["text_en"].isascii() for r in scored)
     assert isinstance(answer["evidence_index"], int)
     engine = create_store_engine(api.url)
     with session_factory(engine)() as session:

@@ -179,33 +179,44 @@ def member_facts(
     )
 
 
-def _band_label(floor: int, floors: Sequence[int], unit: str) -> str:
+def _band_label(floor: int, floors: Sequence[int], unit: str, english: str = "") -> str:
+    """A count shown as its band: '1-2家' (or '1-2 lenders' when `english` names the unit)."""
     higher = [f for f in floors if f > floor]
     if not higher:
-        return f"{floor}{unit}及以上"
+        return f"{floor}{unit}及以上" if not english else f"{floor} {english} or more"
     top = higher[0] - 1
+    if english:
+        return f"{floor} {english}" if top == floor else f"{floor}-{top} {english}"
     return f"{floor}{unit}" if top == floor else f"{floor}-{top}{unit}"
 
 
 def member_reasons(facts: MemberFacts, bands: ConsortiumBands) -> list[dict[str, Any]]:
-    """What other members' data said, in Chinese, coarse: never a member's name, an exact count or an amount."""
+    """What other members' data said, coarse, in Chinese (`text`) and English (`text_en`): never a member's
+    name, an exact count or an amount."""
     reasons = []
     if facts.arrears:
-        reasons.append({"fact": "member_arrears", "text": "其他成员有逾期记录"})
+        reasons.append({"fact": "member_arrears", "code": "member_arrears", "text": "其他成员有逾期记录",
+                        "text_en": "in arrears at another member"})  # fmt: skip
     lenders = facts.lenders[30]
     if lenders:
         reasons.append(
             {
                 "fact": "member_lenders_30d",
+                "code": "member_lenders_30d",
                 "text": f"近30天在其他成员有申请记录（{_band_label(lenders, bands.lenders, '家')}）",
+                "text_en": "applied at other members in the last 30 days "
+                f"({_band_label(lenders, bands.lenders, '家', 'lenders')})",
             }
         )
     if facts.contracts:
         reasons.append(
             {
                 "fact": "member_contracts",
+                "code": "member_contracts",
                 "text": "在其他成员有未结清的租赁合同"
                 f"（{_band_label(facts.contracts, bands.contracts, '笔')}）",
+                "text_en": "has open leases at other members "
+                f"({_band_label(facts.contracts, bands.contracts, '笔', 'contracts')})",
             }
         )
     return reasons

@@ -107,13 +107,15 @@ def fit_gbm(
 def top_contributions(
     contributions: Sequence[tuple[str, float]], values: Mapping[str, Any], top: int
 ) -> list[dict[str, Any]]:
-    """The features that pushed the probability of default up the most, in plain words."""
+    """The features that pushed the probability of default up the most, as reason codes with their words."""
+    from leaseguard.credit.reasons import MODEL_LOG_ODDS, feature_reason
+
     ranked = sorted((c for c in contributions if c[1] > 0), key=lambda c: -c[1])[:top]
     return [
         {
             "feature": name,
             "contribution": round(value, 4),
-            "text": f"{name} is {values.get(name)!s}: raises the model's log-odds of default by {value:.2f}",
+            **feature_reason(MODEL_LOG_ODDS, name, values.get(name), log_odds=f"{value:.2f}"),
         }
         for name, value in ranked
     ]

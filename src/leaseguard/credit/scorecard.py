@@ -279,7 +279,7 @@ def fit_scorecard(
 def reasons_from_points(
     scorecard: Scorecard, parts: Sequence[tuple[str, int, float]], values: Mapping[str, Any], top: int
 ) -> list[dict[str, Any]]:
-    """The features that cost the most points against their best bin, in plain words."""
+    """The features that cost the most points against their best bin, as reason codes with their words."""
     cards = {card.name: card for card in scorecard.features}
     lost = []
     for name, k, points in parts:
@@ -288,12 +288,19 @@ def reasons_from_points(
         if shortfall > 0.005:
             lost.append((shortfall, name, k))
     lost.sort(reverse=True)
+    from leaseguard.credit.reasons import SCORECARD_POINTS, feature_reason
+
     return [
         {
             "feature": name,
             "points_lost": round(shortfall, 1),
-            "text": f"{name} is {values.get(name)!s} (bin {cards[name].bin_label(k)}): "
-            f"{shortfall:.0f} points below the best bin",
+            **feature_reason(
+                SCORECARD_POINTS,
+                name,
+                values.get(name),
+                bin=cards[name].bin_label(k),
+                points=f"{shortfall:.0f}",
+            ),
         }
         for shortfall, name, k in lost[:top]
     ]
