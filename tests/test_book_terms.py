@@ -167,12 +167,19 @@ def test_run_daily_reports_reversals_beyond_what_was_paid(store_engine: Engine, 
                                                   ("payments.csv", payments))]  # fmt: skip
     assert all(r.rejected == 0 for r in import_paths(store_engine, paths))
     result = CliRunner().invoke(
-        app, ["run", "daily", "--as-of", "2024-02-10", "-w", str(workspace.root)], env=env
+        app, ["run", "daily", "--as-of", "2024-02-10", "--lang", "en", "-w", str(workspace.root)], env=env
     )
     assert result.exit_code == 0, result.output
     assert "1 contracts have reversals larger than what was paid before them" in result.output
     assert "K1 (2024-02-03, 50.00 yuan)" in result.output
     assert "reversed payments" in result.output
+    chinese = CliRunner().invoke(
+        app, ["run", "daily", "--as-of", "2024-02-10", "-w", str(workspace.root)], env=env
+    )
+    assert chinese.exit_code == 0, chinese.output
+    said = " ".join(chinese.output.split())  # the terminal wraps long lines
+    assert "1 份合同的冲正金额大于此前已付金额" in said and "K1 (2024-02-03, 50.00 元)" in said
+    assert "冲正付款笔数" in said and "次级类" in said
 
 
 def test_the_column_wise_engine_builds_stubs_exactly_as_build_schedule() -> None:

@@ -19,7 +19,7 @@ from leaseguard.cli.common import (
     parse_day,
     progress_bar,
 )
-from leaseguard.vocabulary import CLASSES
+from leaseguard.vocabulary import CLASS_LABELS, CLASS_LABELS_EN, CLASSES, label_of
 from leaseguard.vocabulary import CLASSIFICATION_RULE_SETS as SHIPPED
 from leaseguard.vocabulary import DEFAULT_CLASSIFICATION_RULES as DEFAULT_RULES
 
@@ -54,6 +54,7 @@ def daily(
             help=f"Rule set: {' or '.join(SHIPPED)}, or a rule-set file (default: book.rules, {DEFAULT_RULES})."
         ),
     ] = None,
+    lang: LangOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Classify and provision every contract on a day (or every day of a range), each day in one transaction."""
@@ -63,6 +64,7 @@ def daily(
 
     days = _days(as_of, start, end, month_ends)
     opened = open_workspace(workspace)
+    chosen = chosen_lang(lang, opened)
     try:
         job = daily_job(opened, rules=rules)
         with progress_bar() as progress:
@@ -76,38 +78,56 @@ def daily(
         fail(str(error))
     rule_set, results = run.rule_set, run.days
     shown = results[-4:]
-    title = f"{rule_set.id} v{rule_set.version}" + (f", last {len(shown)} days" if len(results) > 4 else "")
-    table = Table(title=title)
+    zh = chosen == "zh"
+    last = (f"，最近 {len(shown)} 天" if zh else f", last {len(shown)} days") if len(results) > 4 else ""
+    table = Table(title=f"{rule_set.id} v{rule_set.version}{last}")
     table.add_column("")
     for result in shown:
         table.add_column(result.as_of.isoformat(), justify="right")
-    table.add_row("contracts", *(f"{r.contracts:,}" for r in shown))
+
+    def row(chinese: str, english: str, cells: list[str]) -> None:
+        table.add_row(chinese if zh else english, *cells)
+
+    row("合同数", "contracts", [f"{r.contracts:,}" for r in shown])
     for klass in CLASSES:
-        table.add_row(klass, *(f"{r.by_class.get(klass, 0):,}" for r in shown))
-    table.add_row("changes of class", *(f"{r.changes:,}" for r in shown))
-    table.add_row("provisions (yuan)", *(f"{grouped_yuan(r.provisions_fen)}" for r in shown))
-    table.add_row("general reserve (yuan)", *(f"{grouped_yuan(r.general_reserve_fen)}" for r in shown))
-    table.add_row("overpaid contracts", *(f"{r.overpaid_contracts:,}" for r in shown))
-    table.add_row("overpaid (yuan)", *(f"{grouped_yuan(r.overpaid_fen)}" for r in shown))
-    table.add_row("reversed payments", *(f"{r.reversals:,}" for r in shown))
-    table.add_row("assets never valued", *(f"{r.missing_valuations:,}" for r in shown))
-    table.add_row("valuations stale", *(f"{r.stale_valuations:,}" for r in shown))
+        table.add_row(
+            label_of(CLASS_LABELS, CLASS_LABELS_EN, klass, chosen),
+            *(f"{r.by_class.get(klass, 0):,}" for r in shown),
+        )
+    row("分类变动", "changes of class", [f"{r.changes:,}" for r in shown])
+    row("拨备（元）", "provisions (yuan)", [grouped_yuan(r.provisions_fen) for r in shown])
+    row("一般准备（元）", "general reserve (yuan)", [grouped_yuan(r.general_reserve_fen) for r in shown])
+    row("多付合同数", "overpaid contracts", [f"{r.overpaid_contracts:,}" for r in shown])
+    row("多付金额（元）", "overpaid (yuan)", [grouped_yuan(r.overpaid_fen) for r in shown])
+    row("冲正付款笔数", "reversed payments", [f"{r.reversals:,}" for r in shown])
+    row("租赁物从未评估", "assets never valued", [f"{r.missing_valuations:,}" for r in shown])
+    row("评估已过期", "valuations stale", [f"{r.stale_valuations:,}" for r in shown])
     console.print(table)
     rerun = [r.as_of.isoformat() for r in results if r.rerun_after_earlier]
     if rerun:
+        listed = "、".join(rerun[:10]) if zh else ", ".join(rerun[:10])
+        more = len(rerun) - 10
         console.print(
-            f"run again after the earlier day, so their changes of class follow it: {', '.join(rerun[:10])}"
-            + (f" and {len(rerun) - 10:,} more" if len(rerun) > 10 else "")
+            f"以下日期在较早日期之后重新运行，其分类变动以较早日期为准：{listed}"
+            + (f" 等另 {more:,} 天" if more > 0 else "")
+            if zh
+            else f"run again after the earlier day, so their changes of class follow it: {listed}"
+            + (f" and {more:,} more" if more > 0 else "")
         )
     over_reversed = results[-1].over_reversed
     if over_reversed:
+        unit = "元" if zh else "yuan"
         listed = ", ".join(
-            f"{number} ({day}, {grouped_yuan(excess)} yuan)" for number, day, excess in over_reversed[:5]
+            f"{number} ({day}, {grouped_yuan(excess)} {unit})" for number, day, excess in over_reversed[:5]
         )
-        more = f" and {len(over_reversed) - 5:,} more" if len(over_reversed) > 5 else ""
+        more = len(over_reversed) - 5
         console.print(
-            f"[yellow]warning:[/] {len(over_reversed):,} contracts have reversals larger than what was paid "
-            f"before them (the excess is set against later payments): {listed}{more}"
+            f"[yellow]注意：[/]{len(over_reversed):,} 份合同的冲正金额大于此前已付金额（超出部分冲抵其后的付款）："
+            f"{listed}" + (f" 等另 {more:,} 份" if more > 0 else "")
+            if zh
+            else f"[yellow]warning:[/] {len(over_reversed):,} contracts have reversals larger than what was paid "
+            f"before them (the excess is set against later payments): {listed}"
+            + (f" and {more:,} more" if more > 0 else "")
         )
 
 
