@@ -197,27 +197,37 @@ def screen_file(
     shows it (its code, dates, the kind of match), in the findings, the pairs and the summaries. The matches
     frame has two more columns, `source_a` and `source_b` (`file` or `store`)."""
     aligned = _aligned(file_rows, registered)
-    combined = pl.concat([registered, aligned], how="vertical")
+    combined = pl.concat([registered, aligned], how="vertical", rechunk=True)
     first = registered.height
     # One register over store and file: the store's rows are indexed exactly as in a register of the store
     # alone, so a file row's candidates among them are a check's; its candidates among the file's rows are
     # what the file reveals. Prices are the store's only, as a check sees them.
     register = Register(combined, rules)
     store_prices = PriceBook(registered)
-    facts_cache: dict[int, AssetFacts] = {}
+    file_range = range(first, combined.height)
+    total = file_rows.height
+    # Every asset's candidates first, then their registrations read in one gather (a check reads its own few
+    # in one; a file's thousands of small gathers would cost more than the comparisons).
+    facts_cache: dict[int, AssetFacts] = dict(
+        zip(file_range, register.facts_of_rows(list(file_range)), strict=True)
+    )
+    candidates_of: list[set[int]] = []
+    for done, row in enumerate(file_range, start=1):
+        candidates_of.append(register.candidate_rows(facts_cache[row]) - {row})
+        if progress and (done % 500 == 0 or done == total):
+            progress("find each asset's candidates", done, total)
+    wanted = sorted({r for rows in candidates_of for r in rows if r < first})
+    facts_cache.update(zip(wanted, register.facts_of_rows(wanted), strict=True))
 
     def facts(row: int) -> AssetFacts:
-        if row not in facts_cache:
-            facts_cache[row] = register.facts(row)
         return facts_cache[row]
 
     screened: list[AssetScreen] = []
     # (row_a, row_b) → the match as the file row asks it; within the file, as row_a asks it where both do.
     pairs: dict[tuple[int, int], Match] = {}
-    total, candidate_pairs = file_rows.height, 0
-    for done, row in enumerate(range(first, combined.height), start=1):
+    candidate_pairs = 0
+    for done, (row, candidates) in enumerate(zip(file_range, candidates_of, strict=True), start=1):
         asked = facts(row)
-        candidates = register.candidate_rows(asked) - {row}
         candidate_pairs += len(candidates)
         store_rows = sorted(r for r in candidates if r < first)
         store_facts = [facts(r) for r in store_rows]
@@ -237,7 +247,7 @@ def screen_file(
                 pairs[(row_of[id(match.registration)], row)] = match
         screened.append(AssetScreen(asked, lessor or asked.lessor, alone, tuple(in_file)))
         if progress and (done % 500 == 0 or done == total):
-            progress("check each asset of the file", done, total)
+            progress("compare each asset with its candidates", done, total)
 
     ordered = sorted(pairs)
     clusters = _clusters(ordered)
