@@ -7,6 +7,9 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as dt
+import json
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -48,12 +51,21 @@ def fleet_rows(count: int = FLEET_SIZE + 1) -> list[dict[str, str]]:
     engines = engine_numbers(TRUCK.engine_prefix or "MC13", np.arange(31_000_501, 31_000_501 + count))
     rows = [
         {
-            "asset_id": f"T{i + 1:02d}", "lessor": "L001", "asset_type": "vehicle", "vin": str(vin),
-            "engine_no": str(engine), "manufacturer": TRUCK.manufacturer, "model": TRUCK.model,
-            "invoice_code": "011002400111", "invoice_no": f"{40_120_001 + i:08d}", "invoice_amount": "412000.00",
-            "invoice_date": "2026-04-08", "purchase_contract_no": "GM-2026-0042", "lessee_id": FLEET_LESSEE[0],
+            "asset_id": f"T{i + 1:02d}",
+            "lessor": "L001",
+            "asset_type": "vehicle",
+            "vin": str(vin),
+            "engine_no": str(engine),
+            "manufacturer": TRUCK.manufacturer,
+            "model": TRUCK.model,
+            "invoice_code": "011002400111",
+            "invoice_no": f"{40_120_001 + i:08d}",
+            "invoice_amount": "412000.00",
+            "invoice_date": "2026-04-08",
+            "purchase_contract_no": "GM-2026-0042",
+            "lessee_id": FLEET_LESSEE[0],
             "lessee_name": FLEET_LESSEE[1],
-        }  # fmt: skip
+        }
         for i, (vin, engine) in enumerate(zip(fleet_vins, engines, strict=True))
     ]
     bad = rows[-1]["vin"]
@@ -81,7 +93,9 @@ def write_file(path: Path, rows: list[dict[str, str]]) -> Path:
 
 def store_asset(row: dict[str, str], **changes: Any) -> Asset:
     values: dict[str, Any] = {k: v for k, v in row.items() if v}
-    values["invoice_amount_fen"] = parse_fen(values.pop("invoice_amount")) if "invoice_amount" in values else None
+    values["invoice_amount_fen"] = (
+        parse_fen(values.pop("invoice_amount")) if "invoice_amount" in values else None
+    )
     if "invoice_date" in values:
         values["invoice_date"] = dt.date.fromisoformat(values["invoice_date"])
     values.update(changes)
@@ -171,7 +185,9 @@ def test_the_fleet_is_clear_the_forged_truck_blocked_and_the_price_and_bad_vin_f
     assert excavator["verdict"] == "review" and excavator["reason_codes"] == "price_out_of_range"
     assert "3,600,000.00" in excavator["reasons"] and "高于" in excavator["reasons"]
 
-    honest = [r for i, r in by_id.items() if i.startswith("T") and i not in (forged["asset_id"], typo["asset_id"])]
+    honest = [
+        r for i, r in by_id.items() if i.startswith("T") and i not in (forged["asset_id"], typo["asset_id"])
+    ]
     assert len(honest) == FLEET_SIZE - 1
     assert {(r["verdict"], r["reasons"], r["reason_codes"]) for r in honest} == {("clear", "", "")}
 
@@ -209,8 +225,9 @@ def test_a_forged_copy_within_the_file_is_a_pair_and_the_html_shows_both_side_by
     """The fleet with one truck twice (its VIN misread, another lessee and purchase contract): that pair is
     found, the fleet's neighbours still are not; the page is Chinese, with a CJK font stack."""
     fleet = fleet_rows(FLEET_SIZE)
-    copy = {**fleet[11], "asset_id": "T99", "vin": fleet[11]["vin"].replace("0", "O"), "lessee_id": "91330000MA27U8PX2K",
-            "lessee_name": "丙运输", "purchase_contract_no": "GM-2026-0999"}  # fmt: skip
+    copy = {**fleet[11], "asset_id": "T99", "vin": fleet[11]["vin"].replace("0", "O"),
+            "lessee_id": "91330000MA27U8PX2K", "lessee_name": "丙运输",
+            "purchase_contract_no": "GM-2026-0999"}  # fmt: skip
     book = write_file(tmp_path / "funding.csv", [*fleet, copy])
     page = tmp_path / "screen.html"
     result, matches_csv, findings_csv = screen(workspace, book, tmp_path, "--summary", str(page))
@@ -220,7 +237,9 @@ def test_a_forged_copy_within_the_file_is_a_pair_and_the_html_shows_both_side_by
     assert set(zip(within["asset_id_a"], within["asset_id_b"], within["verdict"], strict=True)) == {
         ("T12", "T99", "block")
     }
-    findings = {r["asset_id"]: r for r in pl.read_csv(findings_csv, infer_schema_length=0).iter_rows(named=True)}
+    findings = {
+        r["asset_id"]: r for r in pl.read_csv(findings_csv, infer_schema_length=0).iter_rows(named=True)
+    }
     assert findings["T99"]["verdict"] == "block" and "file:vin_exact" in findings["T99"]["reason_codes"]
     assert "different_lessee" in findings["T99"]["reason_codes"] and "T12" in findings["T99"]["reasons"]
     text = page.read_text(encoding="utf-8")
@@ -239,7 +258,9 @@ def test_findings_in_english_on_request(workspace: Workspace, tmp_path: Path) ->
     assert "above the plausible range" in by_id["E01"]["reasons"]
 
 
-def test_a_file_screened_for_one_lessor_may_hold_only_its_assets(workspace: Workspace, tmp_path: Path) -> None:
+def test_a_file_screened_for_one_lessor_may_hold_only_its_assets(
+    workspace: Workspace, tmp_path: Path
+) -> None:
     rows = fleet_rows(2)
     rows[1] = {**rows[1], "lessor": "L003"}
     result, matches_csv, _ = screen(workspace, write_file(tmp_path / "f.csv", rows), tmp_path)
@@ -346,3 +367,57 @@ def test_the_fleet_rule_needs_one_lessee_and_one_purchase() -> None:
     assert check(second, [other_lessee], rules).verdict.value == "review"
     elsewhere = dataclasses.replace(first, lessor="L002")
     assert check(second, [elsewhere], rules).verdict.value == "review"
+
+
+def test_a_check_speaks_chinese_by_default_and_its_body_carries_the_reason_codes(
+    workspace: Workspace,
+) -> None:
+    bad_vin = fleet_rows(3)[-1]["vin"]
+    arguments = ["assets", "check", "--lessor", "L001", "--vin", bad_vin, "--asset-type", "vehicle"]
+    spoken = runner.invoke(app, [*arguments, "-w", str(workspace.root)])
+    assert spoken.exit_code == 0, spoken.output
+    assert "结论" in spoken.output and "复核" in spoken.output
+    assert f"应为 {vin_check_digit(bad_vin)}" in spoken.output
+    english = runner.invoke(app, [*arguments, "--lang", "en", "-w", str(workspace.root)])
+    assert f"expected {vin_check_digit(bad_vin)}" in english.output and "review" in english.output
+    forged = fleet_rows()[FORGED - 1]["vin"]
+    body = runner.invoke(app, ["assets", "check", "--lessor", "L001", "--vin", forged, "--json",
+                               "-w", str(workspace.root)])  # fmt: skip
+    answer = json.loads(body.output)
+    assert answer["verdict"] == "block" and answer["reason_codes"] == ["vin_exact"]
+    assert all(isinstance(r, str) for r in answer["reasons"]) and "B-0091" not in body.output
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed")
+def test_the_html_summary_renders_in_chromium_with_its_chinese_text(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    book = write_file(tmp_path / "funding.csv", [*fleet_rows(), excavator_row("3600000.00")])
+    page = tmp_path / "screen.html"
+    result, _, _ = screen(workspace, book, tmp_path, "--summary", str(page))
+    assert result.exit_code == 0, result.output
+    rendered = subprocess.run(
+        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=120, check=True,
+    ).stdout  # fmt: skip
+    assert "逐项资产结论" in rendered and "阻断" in rendered and "复核" in rendered
+    assert f"T{FORGED:02d}" in rendered and "（不公开）" in rendered
+    assert "3,600,000.00" in rendered and "B-0091" not in rendered
+
+
+def test_a_slipped_check_digit_in_the_fleet_is_a_neighbour_unless_the_engine_is_the_same() -> None:
+    """Truck 31's check digit slipped to truck 11's: the two VINs now differ in one serial digit only. Its own
+    engine number (a neighbour's) says it is truck 31; truck 11's engine number would say it is a copy."""
+    from leaseguard.registry.check import check_asset as check
+    from leaseguard.registry.rules import load_rules
+
+    rules = load_rules()
+    fleet = fleet_rows(FLEET_SIZE + 1)
+    eleventh, last = _facts(fleet[10]), _facts(fleet[-1])
+    slipped = dataclasses.replace(last, vin=last.vin[:8] + eleventh.vin[8] + last.vin[9:])  # type: ignore[index]
+    assert not is_valid_vin(slipped.vin or "")
+    assert sum(a != b for a, b in zip(slipped.vin or "", eleventh.vin or "", strict=True)) == 1
+    alone = check(slipped, [eleventh], rules)
+    assert alone.matches == () and [f.code for f in alone.findings] == ["vin_invalid"]
+    copy = dataclasses.replace(slipped, engine_no=eleventh.engine_no)
+    assert check(copy, [eleventh], rules).verdict.value == "block"
