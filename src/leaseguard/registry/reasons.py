@@ -67,7 +67,7 @@ _SUB_LABELS: dict[str, dict[str, Label]] = {
     "direction": DIRECTION_LABELS,
 }
 
-_WHERE_STORE = Label("{lessor}{on}登记的资产", "one registered by {lessor}{on}")
+_WHERE_STORE = Label(" {lessor}{on}登记的资产", "one registered by {lessor}{on}")
 _ON = Label(" 于 {date} ", " on {date}")
 _WHERE_FILE = Label("本文件中的资产 {asset_id} ", "asset {asset_id} in this file")
 _STATE = {

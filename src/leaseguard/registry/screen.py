@@ -116,18 +116,17 @@ class ScreenResult:
     register: Register | None = None
     first_file_row: int | None = None  # a file screened: rows from here on are the file's
     findings: tuple[AssetScreen, ...] = ()  # a file screened: one per asset of the file, in file order
-    masked_for: str | None = (
-        None  # screened for this lessor: others' registrations shown as a check shows them
-    )
+    # Screened for this lessor: other lessors' registrations are shown as a check shows them.
+    masked_for: str | None = None
 
     def source(self, row: int) -> str:
         return "file" if self.first_file_row is not None and row >= self.first_file_row else "store"
 
-    def masked(self, row: int) -> bool:
+    def masked(self, row: int, facts: AssetFacts) -> bool:
         """Whether the registration at `row` is another lessor's, shown only as a check would show it."""
-        if self.masked_for is None or self.register is None or self.source(row) == "file":
+        if self.masked_for is None or self.source(row) == "file":
             return False
-        return self.register.facts(row).lessor != self.masked_for
+        return facts.lessor != self.masked_for
 
 
 def _clusters(pairs: list[tuple[int, int]]) -> dict[int, int]:
@@ -429,10 +428,22 @@ _SIDE_FIELDS = (
 )  # fmt: skip
 
 
-def _side(result: ScreenResult, row: int, lang: Lang) -> dict[str, Any]:
-    """One registration of a pair as the summary shows it; another lessor's only as a check shows it."""
+def _sides(
+    result: ScreenResult, pairs: Sequence[int], lang: Lang
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """The two registrations of each of `pairs` (indexes into `result.matches`) as the summary shows them,
+    read from the register in one gather."""
     assert result.register is not None
-    facts = result.register.facts(row)
+    rows = sorted({row for index in pairs for row in result.pair_rows[index]})
+    facts = dict(zip(rows, result.register.facts_of_rows(rows), strict=True))
+    return [
+        (_side(result, a, facts[a], lang), _side(result, b, facts[b], lang))
+        for a, b in (result.pair_rows[index] for index in pairs)
+    ]
+
+
+def _side(result: ScreenResult, row: int, facts: AssetFacts, lang: Lang) -> dict[str, Any]:
+    """One registration of a pair as the summary shows it; another lessor's only as a check shows it."""
     source = result.source(row)
     shown: dict[str, Any] = {
         "source": _SOURCE[source].text(lang),
@@ -440,7 +451,7 @@ def _side(result: ScreenResult, row: int, lang: Lang) -> dict[str, Any]:
         "registered_at": facts.registered_at,
         "financing": _FINANCING[facts.financing_active].text(lang) if source == "store" else None,
     }
-    if result.masked(row):
+    if result.masked(row, facts):
         withheld = _WITHHELD.text(lang)
         shown |= dict.fromkeys(("asset_id", "vin", "engine_no", "serial_no", "invoice"), withheld)
         shown |= {"invoice_amount": None, "invoice_date": None}
@@ -477,8 +488,10 @@ def _overview(result: ScreenResult) -> list[tuple[str, int]]:
 
 
 def _counts(result: ScreenResult) -> list[tuple[str, str, int]]:
-    counts = result.matches.group_by("verdict", "match_kind").len().sort("verdict", "len", descending=True)
-    return [(str(v), str(k), int(n)) for v, k, n in counts.iter_rows()]
+    """Pairs by verdict (blocks first) and kind of match (the most frequent first)."""
+    counts = result.matches.group_by("verdict", "match_kind").len().iter_rows()
+    found = [(str(v), str(k), int(n)) for v, k, n in counts]
+    return sorted(found, key=lambda c: (-Verdict(c[0]).rank, -c[2], c[1]))
 
 
 def write_summary(result: ScreenResult, path: Path, *, lang: Lang = DEFAULT_LANG) -> None:
@@ -513,10 +526,10 @@ def write_summary(result: ScreenResult, path: Path, *, lang: Lang = DEFAULT_LANG
         Column("reasons", header("reasons")),
     ]
     pair_rows = []
-    for index in _ordered_pairs(result):
-        row = result.matches.row(index, named=True)
-        a, b = result.pair_rows[index]
-        sides = _side(result, a, lang), _side(result, b, lang)
+    ordered = _ordered_pairs(result)
+    records = result.matches.to_dicts()
+    for index, sides in zip(ordered, _sides(result, ordered, lang), strict=True):
+        row = records[index]
         pair_rows.append(
             [row["verdict"], row["match_kind"], row["score"], row["cluster_id"]]
             + [sides[0][name] for name in _SIDE_FIELDS]
@@ -587,11 +600,10 @@ def write_html_summary(result: ScreenResult, path: Path, *, title: str, lang: La
             f'<table class="findings"><tr>{cells((header(c) for c in shown_columns), "th")}</tr>{rows}</table>'
         )
     ordered = _ordered_pairs(result)[:HTML_PAIRS_SHOWN]
+    records = result.matches.to_dicts()
     pair_rows = []
-    for index in ordered:
-        row = result.matches.row(index, named=True)
-        a, b = result.pair_rows[index]
-        sides = _side(result, a, lang), _side(result, b, lang)
+    for index, sides in zip(ordered, _sides(result, ordered, lang), strict=True):
+        row = records[index]
         for side in sides:
             side["invoice_amount"] = yuan_text(side["invoice_amount"], grouped=True) or None
         head = (
