@@ -421,3 +421,19 @@ def test_a_slipped_check_digit_in_the_fleet_is_a_neighbour_unless_the_engine_is_
     assert alone.matches == () and [f.code for f in alone.findings] == ["vin_invalid"]
     copy = dataclasses.replace(slipped, engine_no=eleventh.engine_no)
     assert check(copy, [eleventh], rules).verdict.value == "block"
+
+
+def test_a_loaded_fleet_is_no_pair_in_the_whole_register_screen(workspace: Workspace, tmp_path: Path) -> None:
+    """Once funded and loaded, the fleet stays a fleet: `--all` pairs only the forged copy with its truck."""
+    fleet = fleet_rows(FLEET_SIZE)
+    engine = workspace.engine()
+    with session_factory(engine)() as session, session.begin():
+        session.add_all(store_asset(row, registered_at=dt.date(2026, 4, 20)) for row in fleet)
+    engine.dispose()
+    out = tmp_path / "matches.csv"
+    result = runner.invoke(app, ["assets", "screen", "--all", "--out", str(out), "-w", str(workspace.root)])
+    assert result.exit_code == 0, result.output
+    pairs = pl.read_csv(out, infer_schema_length=0)
+    assert set(zip(pairs["asset_id_a"], pairs["asset_id_b"], pairs["verdict"], strict=True)) == {
+        ("B-0091", f"T{FORGED:02d}", "block")
+    }
