@@ -130,7 +130,7 @@ def check(
                 financing[view["financing_active"]],
                 kind_label(view["match_kind"], chosen),
                 verdict_label(view["verdict"], chosen),
-                "; ".join(reasons),
+                ("；" if zh else "; ").join(reasons),
             )
         console.print(table)
 

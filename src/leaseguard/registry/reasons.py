@@ -12,11 +12,12 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 
 from leaseguard.vocabulary import DEFAULT_LANG, Label, Lang, Reason
+from leaseguard.vocabulary import VERDICT_LABELS as VOCABULARY_VERDICTS
+from leaseguard.vocabulary import VERDICT_LABELS_EN as VOCABULARY_VERDICTS_EN
 
+# The check's verdicts as the vocabulary names them (通过 / 复核 / 拒绝).
 VERDICT_LABELS: dict[str, Label] = {
-    "clear": Label("通过", "clear"),
-    "review": Label("复核", "review"),
-    "block": Label("阻断", "block"),
+    code: Label(VOCABULARY_VERDICTS[code], VOCABULARY_VERDICTS_EN[code]) for code in VOCABULARY_VERDICTS
 }
 
 FIELD_LABELS: dict[str, Label] = {
@@ -169,6 +170,11 @@ def reason_text(reason: Reason, lang: Lang = DEFAULT_LANG) -> str:
 
 def reason_texts(reasons: Iterable[Reason], lang: Lang = DEFAULT_LANG) -> list[str]:
     return [reason_text(reason, lang) for reason in reasons]
+
+
+def joined_text(reasons: Iterable[Reason], lang: Lang = DEFAULT_LANG) -> str:
+    """Reasons in one cell of a file: separated as each language separates clauses."""
+    return ("；" if lang == "zh" else "; ").join(reason_texts(reasons, lang))
 
 
 def kind_label(code: str, lang: Lang = DEFAULT_LANG) -> str:

@@ -35,7 +35,7 @@ from leaseguard.registry.check import (
     shown_why,
     worst,
 )
-from leaseguard.registry.reasons import KIND_LABELS, VERDICT_LABELS, kind_label, reason_texts, verdict_label
+from leaseguard.registry.reasons import KIND_LABELS, VERDICT_LABELS, joined_text, kind_label, verdict_label
 from leaseguard.registry.register import PriceBook, Register
 from leaseguard.registry.rules import RegistryRules
 from leaseguard.vocabulary import DEFAULT_LANG, Label, Lang, Reason
@@ -257,7 +257,7 @@ def screen_file(
         why: Iterable[Reason] = shown_why(match, lessor) if lessor else match.why
         if other_row >= first:
             why = [_in_file(r, facts(other_row).asset_id) for r in why]
-        reasons.append("; ".join(reason_texts(why, lang)))
+        reasons.append(joined_text(why, lang))
     found = [(facts(a), facts(b), pairs[(a, b)]) for a, b in ordered]
     matches = _matches_frame(found, [clusters[a] for a, _ in ordered], reasons).with_columns(
         pl.Series("source_a", ["file" if a >= first else "store" for a, _ in ordered], dtype=pl.String),
@@ -332,7 +332,7 @@ def screen_register(
     frame = _matches_frame(
         [(facts(a), facts(b), m) for a, b, m in found],
         [clusters[a] for a, _, _ in found],
-        ["; ".join(reason_texts(m.why, lang)) for *_, m in found],
+        [joined_text(m.why, lang) for *_, m in found],
     )
     return ScreenResult(frame, total, len(register), [(a, b) for a, b, _ in found], register)
 
@@ -345,7 +345,7 @@ def findings_frame(result: ScreenResult, lang: Lang = DEFAULT_LANG) -> pl.DataFr
             "lessor": s.facts.lessor,
             "asset_id": s.facts.asset_id,
             "verdict": s.verdict.value,
-            "reasons": "; ".join(reason_texts(s.why, lang)),
+            "reasons": joined_text(s.why, lang),
             "reason_codes": ";".join(s.codes),
             "asset_type": s.facts.asset_type,
             "vin": s.facts.vin,
@@ -404,14 +404,14 @@ _OVERVIEW = {
     "candidate_pairs": Label("比对的候选对", "candidate pairs compared"),
     "pairs": Label("匹配对", "matching pairs"),
     "clusters": Label("群组", "clusters"),
-    "block": Label("阻断的资产", "assets blocked"),
+    "block": Label("拒绝的资产", "assets blocked"),
     "review": Label("需复核的资产", "assets to review"),
     "clear": Label("通过的资产", "assets clear"),
 }
 _TITLES = {
     "counts": Label("按结论和匹配类型", "By verdict and kind of match"),
     "findings": Label("逐项资产结论", "Findings per asset"),
-    "pairs": Label("匹配对（阻断在前）", "Pairs, blocks first"),
+    "pairs": Label("匹配对（拒绝在前）", "Pairs, blocks first"),
     "more": Label(
         "仅显示前 {shown} 对，共 {total} 对；CSV 文件包含全部。",
         "Showing the first {shown} of {total} pairs; the CSV holds them all.",
@@ -420,7 +420,7 @@ _TITLES = {
 # Fonts that carry Chinese on Windows, macOS and Linux, before the generic family.
 CJK_FONT_STACK = (
     '"PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC", '
-    '"WenQuanYi Micro Hei", system-ui, sans-serif'
+    '"WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Droid Sans Fallback", system-ui, sans-serif'
 )
 _SIDE_FIELDS = (
     "source", "lessor", "asset_id", "vin", "engine_no", "serial_no", "invoice", "invoice_amount",
@@ -495,35 +495,39 @@ def _counts(result: ScreenResult) -> list[tuple[str, str, int]]:
 
 
 def write_summary(result: ScreenResult, path: Path, *, lang: Lang = DEFAULT_LANG) -> None:
-    """A workbook a risk officer can read (`sheets.write_tables`: a header row in words over the machine
+    """A workbook a risk officer can read (`sheets.write_sheets`: a header row in words over the machine
     names, amounts in yuan as numbers, dates as dates): the counts, every pair with its two registrations side
     by side, worst first, and for a file the findings per asset."""
-    from leaseguard.sheets import Column, Table, write_tables
+    from leaseguard.sheets import Column, Kind, Sheet, write_sheets
 
-    def header(name: str) -> str:
-        return _HEADERS[name].text(lang)
+    def column(name: str, label: Label, kind: Kind = "text", labels: dict[str, str] | None = None) -> Column:
+        return Column(name, label.zh, kind, labels=labels, english=label.en)
 
     kinds = {code: label.text(lang) for code, label in KIND_LABELS.items()}
     verdicts = {code: label.text(lang) for code, label in VERDICT_LABELS.items()}
     overview = [(_OVERVIEW[name].text(lang), count) for name, count in _overview(result)]
     overview += [(f"{verdicts.get(v, v)} · {kinds.get(k, k)}", n) for v, k, n in _counts(result)]
-    summary = Table(
-        "summary", [Column("item", header("item")), Column("count", header("count"), "integer")], overview
+    summary = Sheet(
+        "summary", [column("item", _HEADERS["item"]), column("count", _HEADERS["count"], "integer")], overview
     )
-    kinds_of = {"money_fen": ("invoice_amount",), "date": ("invoice_date", "registered_at")}
+    side_kinds: dict[str, Kind] = {
+        "invoice_amount": "money_fen",
+        "invoice_date": "date",
+        "registered_at": "date",
+    }
 
     def side_column(name: str, side: str) -> Column:
-        kind = next((k for k, names in kinds_of.items() if name in names), "text")
-        return Column(f"{name}_{side}", f"{_SIDE[side].text(lang)} {header(name)}", kind)  # type: ignore[arg-type]
+        label = Label(f"{_SIDE[side].zh} {_HEADERS[name].zh}", f"{_SIDE[side].en} {_HEADERS[name].en}")
+        return column(f"{name}_{side}", label, side_kinds.get(name, "text"))
 
     pair_columns = [
-        Column("verdict", header("verdict"), labels=verdicts),
-        Column("match_kind", header("match_kind"), labels=kinds),
-        Column("score", header("score"), "ratio"),
-        Column("cluster_id", header("cluster_id"), "integer"),
+        column("verdict", _HEADERS["verdict"], labels=verdicts),
+        column("match_kind", _HEADERS["match_kind"], labels=kinds),
+        column("score", _HEADERS["score"], "ratio"),
+        column("cluster_id", _HEADERS["cluster_id"], "integer"),
         *(side_column(name, "a") for name in _SIDE_FIELDS),
         *(side_column(name, "b") for name in _SIDE_FIELDS),
-        Column("reasons", header("reasons")),
+        column("reasons", _HEADERS["reasons"]),
     ]
     pair_rows = []
     ordered = _ordered_pairs(result)
@@ -536,31 +540,37 @@ def write_summary(result: ScreenResult, path: Path, *, lang: Lang = DEFAULT_LANG
             + [sides[1][name] for name in _SIDE_FIELDS]
             + [row["reasons"]]
         )
-    tables = [summary, Table("pairs", pair_columns, pair_rows)]
+    sheets = [summary, Sheet("pairs", pair_columns, pair_rows)]
     if result.findings:
-        findings = findings_frame(result, lang)
+        finding_kinds: dict[str, Kind] = {
+            "invoice_amount": "money_fen", "invoice_date": "date", "store_matches": "integer",
+            "file_matches": "integer",
+        }  # fmt: skip
+        finding_labels = {"verdict": verdicts, "asset_type": _asset_types(lang)}
         finding_columns = [
-            Column(
-                name,
-                header(name),
-                "money_fen"
-                if name == "invoice_amount"
-                else "integer"
-                if name.endswith("_matches")
-                else "text",
-                labels=verdicts if name == "verdict" else None,
-            )
+            column(name, _HEADERS[name], finding_kinds.get(name, "text"), finding_labels.get(name))
             for name in FINDING_COLUMNS
         ]
+        # The same lines as findings.csv, with the amount in fen and the date as a date for the sheet to format.
+        native = {
+            "invoice_amount": lambda s: s.facts.invoice_amount_fen,
+            "invoice_date": lambda s: s.facts.invoice_date,
+        }
         rows = [
             [
-                s.facts.invoice_amount_fen if name == "invoice_amount" else value
-                for name, value in zip(FINDING_COLUMNS, r, strict=True)
+                native[name](s) if name in native else value
+                for name, value in zip(FINDING_COLUMNS, line, strict=True)
             ]
-            for s, r in zip(result.findings, findings.iter_rows(), strict=True)
+            for s, line in zip(result.findings, findings_frame(result, lang).iter_rows(), strict=True)
         ]
-        tables.append(Table("findings", finding_columns, rows))
-    write_tables(path, tables)
+        sheets.append(Sheet("findings", finding_columns, rows))
+    write_sheets(path, sheets, lang=lang)
+
+
+def _asset_types(lang: Lang) -> dict[str, str]:
+    from leaseguard.vocabulary import TERM_LABELS, TERM_LABELS_EN
+
+    return dict(TERM_LABELS if lang == "zh" else TERM_LABELS_EN)
 
 
 HTML_PAIRS_SHOWN = 5_000
@@ -589,11 +599,22 @@ def write_html_summary(result: ScreenResult, path: Path, *, title: str, lang: La
     if result.findings:
         shown_columns = ("lessor", "asset_id", "verdict", "reasons", "vin", "serial_no", "engine_no",
                          "invoice_amount")  # fmt: skip
+        classes = {"reasons": ' class="wrap"', "invoice_amount": ' class="number"'}
+
+        def finding_cell(name: str, screened: AssetScreen, value: object) -> str:
+            if name == "verdict":
+                value = verdict_label(str(value), lang)
+            elif name == "invoice_amount":
+                value = yuan_text(screened.facts.invoice_amount_fen, grouped=True)
+            return f"<td{classes.get(name, '')}>{escape(_html_value(value))}</td>"
+
         rows = "".join(
-            f'<tr class="{escape(r["verdict"])}">'
-            + cells(verdict_label(r[c], lang) if c == "verdict" else r[c] for c in shown_columns)
+            f'<tr class="{escape(line["verdict"])}">'
+            + "".join(finding_cell(name, screened, line[name]) for name in shown_columns)
             + "</tr>"
-            for r in findings_frame(result, lang).iter_rows(named=True)
+            for screened, line in zip(
+                result.findings, findings_frame(result, lang).iter_rows(named=True), strict=True
+            )
         )
         findings_html = (
             f"<h2>{escape(_TITLES['findings'].text(lang))}</h2>"
@@ -615,7 +636,8 @@ def write_html_summary(result: ScreenResult, path: Path, *, title: str, lang: La
             f"<tr><th>{escape(header(name))}</th>{cells((sides[0][name], sides[1][name]))}</tr>"
             for name in _SIDE_FIELDS
         )
-        why = f'<tr><th>{escape(header("reasons"))}</th><td colspan="2">{escape(row["reasons"] or "")}</td></tr>'
+        reasons = escape(row["reasons"] or "")
+        why = f'<tr><th>{escape(header("reasons"))}</th><td class="wrap" colspan="2">{reasons}</td></tr>'
         pair_rows.append(head + body + why)
     more = ""
     if result.matches.height > HTML_PAIRS_SHOWN:
@@ -631,7 +653,8 @@ def write_html_summary(result: ScreenResult, path: Path, *, title: str, lang: La
 <style>
 body{{font-family:{CJK_FONT_STACK};margin:2rem;color:#222}} table{{border-collapse:collapse;margin:1rem 0}}
 th,td{{border:1px solid #ccc;padding:.25rem .5rem;font-size:.9rem;text-align:left;vertical-align:top}}
-th{{background:#f3f3f3;font-weight:600}} td{{word-break:keep-all;overflow-wrap:anywhere}}
+th{{background:#f3f3f3;font-weight:600;white-space:nowrap}} td{{white-space:nowrap}}
+td.wrap{{white-space:normal;min-width:24rem;word-break:keep-all;overflow-wrap:anywhere}} td.number{{text-align:right}}
 tr.block td,tr.block.pair th{{background:#fde8e8}} tr.review td,tr.review.pair th{{background:#fff6dd}}
 table.pairs td{{min-width:14rem}}
 </style></head><body>
