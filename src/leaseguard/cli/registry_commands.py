@@ -8,8 +8,17 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace, progress_bar
+from leaseguard.cli.common import (
+    LangOption,
+    WorkspaceOption,
+    chosen_lang,
+    console,
+    fail,
+    open_workspace,
+    progress_bar,
+)
 from leaseguard.sheets import write_csv
+from leaseguard.vocabulary import Lang
 
 if TYPE_CHECKING:
     import polars as pl
@@ -51,7 +60,10 @@ def check(
     ] = None,
     purchase_contract_no: Annotated[str | None, typer.Option()] = None,
     lessee_id: Annotated[str | None, typer.Option(help="USCC or resident ID of the lessee.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the answer as JSON (the API's body, reasons in English).")
+    ] = False,
+    lang: LangOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Check one asset against every lessor's register: clear, review or block, with every reason."""
@@ -89,22 +101,36 @@ def check(
     if as_json:
         console.print_json(answer.model_dump_json())
         return
+    from leaseguard.registry.reasons import kind_label, verdict_label
+
+    chosen = chosen_lang(lang, opened)
+    zh = chosen == "zh"
     style = _VERDICT_STYLE[answer.verdict]
+    shown = verdict_label(answer.verdict, chosen)
     console.print(
-        f"verdict: [{style}]{answer.verdict}[/]  (check #{answer.check_id}, {answer.register_size:,} registered)"
+        f"结论：[{style}]{shown}[/]（第 {answer.check_id} 次查询，登记簿共 {answer.register_size:,} 项）"
+        if zh
+        else f"verdict: [{style}]{shown}[/]  (check #{answer.check_id}, {answer.register_size:,} registered)"
     )
-    for finding in answer.findings:
-        console.print(f"  • {finding.reason}")
+    for reason in answer.finding_reasons_in(chosen):
+        console.print(f"  • {reason}")
     if answer.matches:
-        table = Table("lessor", "registered", "financing", "match", "verdict", "reasons")
-        for view in answer.matches:
+        headers = ("出租人", "登记日期", "融资", "匹配", "结论", "原因") if zh else (
+            "lessor", "registered", "financing", "match", "verdict", "reasons"
+        )  # fmt: skip
+        financing = {True: "存续", False: "已结束", None: "未知"} if zh else {
+            True: "active", False: "ended", None: "unknown"
+        }  # fmt: skip
+        own = "（本方）" if zh else " (own)"
+        table = Table(*headers)
+        for view, reasons in zip(answer.matches, answer.match_reasons_in(chosen), strict=True):
             table.add_row(
-                view["lessor"] + (" (own)" if view["own_book"] else ""),
+                view["lessor"] + (own if view["own_book"] else ""),
                 str(view["registered_at"] or ""),
-                {True: "active", False: "ended", None: "unknown"}[view["financing_active"]],
-                view["match_kind"],
-                view["verdict"],
-                "; ".join(view["reasons"]),
+                financing[view["financing_active"]],
+                kind_label(view["match_kind"], chosen),
+                verdict_label(view["verdict"], chosen),
+                ("；" if zh else "; ").join(reasons),
             )
         console.print(table)
 
@@ -119,9 +145,25 @@ def screen(
             show_default=False,
         ),
     ] = None,
+    lessor: Annotated[
+        str | None,
+        typer.Option(
+            help="Screen the FILE for this lessor: its rows must be this lessor's, and other lessors' "
+            "registrations show only what a check shows (their code, dates, the kind of match)."
+        ),
+    ] = None,
     out: Annotated[Path, typer.Option("--out", help="Where to write the matching pairs (CSV).")] = Path(
         "matches.csv"
     ),
+    findings: Annotated[
+        Path | None,
+        typer.Option(
+            "--findings",
+            help="Where to write one line per asset of the FILE: verdict and every finding (CSV; default "
+            "findings.csv beside --out).",
+            show_default=False,
+        ),
+    ] = None,
     screen_all: Annotated[
         bool, typer.Option("--all", help="Screen every registration in the store.")
     ] = False,
@@ -135,41 +177,50 @@ def screen(
             "--errors", help="Where to write the file's rejected rows as CSV (only when there are some)."
         ),
     ] = Path("screen-errors.csv"),
+    lang: LangOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """Find every pair and cluster of registrations that are the same asset, across all lessors."""
+    """Find every pair and cluster of registrations that are the same asset, across all lessors; for a FILE,
+    one answer per asset (clear, review or block, and why)."""
+    from leaseguard.errors import LeaseguardError
     from leaseguard.ingest.reports import write_error_report
-    from leaseguard.registry.register import Register, load_registrations
-    from leaseguard.registry.rules import load_rules
-    from leaseguard.registry.screen import screen_file, screen_register, write_html_summary, write_summary
+    from leaseguard.registry.screen import ScreenResult, write_html_summary, write_summary
+    from leaseguard.usecases.asset_screen import ScreenFileRequest, screen_assets_file, screen_whole_register
 
     if (file is None) == (not screen_all):
         fail("give either a FILE to screen or --all to screen the whole register, not both")
+    if screen_all and (findings is not None or lessor is not None):
+        fail("--findings and --lessor are for a FILE: --all screens the whole register, pairs only")
     if summary is not None and summary.suffix.lower() not in (".xlsx", ".html", ".htm"):
         fail(f"--summary {summary}: name an .xlsx or .html file")
+    findings_out = findings if findings is not None else out.with_name("findings.csv")
+    if file is not None and findings_out.resolve() == out.resolve():
+        fail(f"--findings {findings_out} is --out too: give them different names")
     opened = open_workspace(workspace)
+    chosen = chosen_lang(lang, opened)
     report: FileReport | None = None
     file_rows = None
     if file is not None:
         report, file_rows = _read_assets_file(file, opened.setting("import", "max_amount_yuan", default=None))
     engine = opened.engine()
     try:
-        with console.status("loading and indexing the register"):
-            registered = load_registrations(engine)
-            register = Register(registered, load_rules()) if file_rows is None else None
+        with progress_bar() as progress:
+            task = progress.add_task("screen", total=None)
+
+            def advance(stage: str, done: int, total: int) -> None:
+                progress.update(task, description=stage, completed=done, total=total)
+
+            if file_rows is None:
+                result: ScreenResult = screen_whole_register(engine, lang=chosen, progress=advance)
+                answered = None
+            else:
+                request = ScreenFileRequest(rows=file_rows, lessor=lessor, lang=chosen)
+                answered = screen_assets_file(engine, request, progress=advance)
+                result = answered.screen
+    except LeaseguardError as error:
+        fail(str(error))
     finally:
         engine.dispose()
-    with progress_bar() as progress:
-        task = progress.add_task("compare candidate pairs", total=None)
-
-        def advance(_stage: str, done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
-
-        if register is not None:
-            result = screen_register(register, progress=advance)
-        else:
-            assert file_rows is not None
-            result = screen_file(registered, file_rows, load_rules(), progress=advance)
     write_csv(result.matches, out)
     counts = result.matches.group_by("verdict").len().sort("verdict")
     screened = f"{result.assets:,} rows of {file}" if file is not None else f"{result.assets:,} registrations"
@@ -179,11 +230,17 @@ def screen(
         + (f" ({by_verdict})" if by_verdict else "")
         + f" → {out}"
     )
+    if answered is not None:
+        write_csv(answered.findings_table(), findings_out)
+        verdicts = [f.verdict for f in answered.findings]
+        per_verdict = ", ".join(f"{v}: {verdicts.count(v):,}" for v in ("block", "review", "clear"))
+        console.print(f"{len(verdicts):,} assets ({per_verdict}) → {findings_out}")
     if summary:
+        title = _screen_title(file, lessor, chosen)
         if summary.suffix.lower() == ".xlsx":
-            write_summary(result, summary)
+            write_summary(result, summary, lang=chosen)
         else:
-            write_html_summary(result, summary, title=f"Ownership screen of {file or 'the whole register'}")
+            write_html_summary(result, summary, title=title, lang=chosen)
         console.print(f"summary → {summary}")
     if report is not None and report.errors:
         write_error_report([report], errors)
@@ -197,6 +254,14 @@ def screen(
             else "no row was good, nothing screened"
         )
         fail(f"{rows} of {file} rejected; {done}; full list in {errors}")
+
+
+def _screen_title(file: Path | None, lessor: str | None, lang: Lang) -> str:
+    if file is None:
+        return "全部登记资产的权属筛查" if lang == "zh" else "Ownership screen of the whole register"
+    if lang == "zh":
+        return f"{file.name} 的权属筛查" + (f"（{lessor}）" if lessor else "")
+    return f"Ownership screen of {file.name}" + (f" for {lessor}" if lessor else "")
 
 
 def _read_assets_file(path: Path, max_amount_yuan: object) -> tuple[FileReport, pl.DataFrame]:

@@ -13,7 +13,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 
-from leaseguard.registry.identifiers import is_valid_vin
+from leaseguard.money import grouped_yuan
+from leaseguard.registry.identifiers import VIN_TRANSLITERATION, is_valid_vin, vin_check_digit
 from leaseguard.registry.normalize import (
     Edit,
     EditKind,
@@ -22,7 +23,9 @@ from leaseguard.registry.normalize import (
     ocr_fold,
     single_edit,
 )
+from leaseguard.registry.reasons import PRIVATE_REASONS, reason_text
 from leaseguard.registry.rules import RegistryRules
+from leaseguard.vocabulary import Reason
 
 
 class Verdict(StrEnum):
@@ -80,7 +83,14 @@ class IdentifierMatch:
     field: str
     edit: EditKind
     strength: Strength
-    reason: str
+    why: Reason
+    # A VIN one serial digit apart whose one failing check digit, recomputed, would make the two neighbours:
+    # a slip in a serial digit of one unit, or the next unit with a slip in its check digit.
+    neighbour_if_repaired: bool = False
+
+    @property
+    def reason(self) -> str:
+        return reason_text(self.why, "en")
 
 
 @dataclass(frozen=True)
@@ -93,7 +103,12 @@ class Match:
     score: float
     identifiers: tuple[IdentifierMatch, ...]
     same_lessee: bool | None
-    reasons: tuple[str, ...]
+    why: tuple[Reason, ...]
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        """The reasons in English words (the API's and the check record's language)."""
+        return tuple(reason_text(reason, "en") for reason in self.why)
 
 
 @dataclass(frozen=True)
@@ -103,7 +118,11 @@ class Finding:
     code: str
     verdict: Verdict
     field: str | None
-    reason: str
+    why: Reason
+
+    @property
+    def reason(self) -> str:
+        return reason_text(self.why, "en")
 
 
 @dataclass(frozen=True)
@@ -117,21 +136,39 @@ class CheckOutcome:
         return [f.reason for f in self.findings] + [r for m in self.matches for r in m.reasons]
 
 
+def shown_why(match: Match, asking_lessor: str) -> tuple[Reason, ...]:
+    """A match's reasons as the asking lessor may read them: all in its own book; elsewhere none that speaks
+    of the other registration's lessee."""
+    if match.registration.lessor == asking_lessor:
+        return match.why
+    return tuple(reason for reason in match.why if reason.code not in PRIVATE_REASONS)
+
+
+def match_codes(match: Match, asking_lessor: str) -> list[str]:
+    """The machine-readable codes of one match as the asker may see it: its kind, and `different_lessee`."""
+    return [match.match_kind] + [r.code for r in shown_why(match, asking_lessor) if r.code in PRIVATE_REASONS]
+
+
+def reason_codes(outcome: CheckOutcome, asking_lessor: str) -> list[str]:
+    """The codes behind a check's reasons, in order and once each: finding codes, then each match's kind."""
+    codes = [f.code for f in outcome.findings] + [
+        c for m in outcome.matches for c in match_codes(m, asking_lessor)
+    ]
+    return list(dict.fromkeys(codes))
+
+
 _SAME_IDENTIFIER = {EditKind.IDENTICAL, EditKind.NOISE, EditKind.OCR}
 _SCORE = {Strength.NONE: 0.0, Strength.WEAK: 0.4, Strength.LIKELY: 0.8, Strength.STRONG: 1.0}
 
 
-def _describe(edit: Edit) -> str:
-    where = f" at position {edit.position + 1}" if edit.position is not None else ""
-    return {
-        EditKind.IDENTICAL: "identical",
-        EditKind.NOISE: "identical once case, width, spaces and hyphens are ignored",
-        EditKind.OCR: "identical once OCR-confusable characters are folded",
-        EditKind.SUBSTITUTION: f"one character changed{where}",
-        EditKind.DELETION: f"one character dropped{where}",
-        EditKind.INSERTION: f"one character added{where}",
-        EditKind.TRANSPOSITION: f"neighbouring characters swapped{where}",
-    }[edit.kind]
+def _identifier_reason(field: str, edit: Edit, note: str = "") -> Reason:
+    """How one identifier differs, as a reason: which field, which edit and where, and what that suggests."""
+    if edit.position is not None and edit.kind not in _SAME_IDENTIFIER:
+        return Reason(
+            "identifier",
+            {"field": field, "edit": f"{edit.kind.value}_at", "position": edit.position + 1, "note": note},
+        )
+    return Reason("identifier", {"field": field, "edit": edit.kind.value, "note": note})
 
 
 def trailing_counter_start(folded: str) -> int:
@@ -147,23 +184,32 @@ def compare_vin(asked: str, registered: str, rules: RegistryRules) -> Identifier
     if edit is None:
         return None
     if edit.kind in _SAME_IDENTIFIER:
-        return IdentifierMatch("vin", edit.kind, Strength.STRONG, f"VIN {_describe(edit)}")
+        return IdentifierMatch("vin", edit.kind, Strength.STRONG, _identifier_reason("vin", edit))
     asked_valid = is_valid_vin(normalize_identifier(asked))
     registered_valid = is_valid_vin(normalize_identifier(registered))
     in_serial = edit.position is not None and edit.position + 1 in rules.vin_serial_positions
     if asked_valid and registered_valid and edit.kind is EditKind.SUBSTITUTION and in_serial:
         return IdentifierMatch(
-            "vin",
-            edit.kind,
-            Strength.WEAK,
-            f"VIN {_describe(edit)} in the production sequence; both check digits hold (a neighbouring vehicle?)",
+            "vin", edit.kind, Strength.WEAK, _identifier_reason("vin", edit, "vin_neighbour")
         )
-    broken = (
-        "the asked VIN's check digit fails" if not asked_valid else "the registered VIN's check digit fails"
-    )
+    broken = "asked_check_digit_fails" if not asked_valid else "registered_check_digit_fails"
     if asked_valid and registered_valid:
-        broken = "outside the production sequence"
-    return IdentifierMatch("vin", edit.kind, Strength.LIKELY, f"VIN {_describe(edit)}; {broken}")
+        broken = "outside_sequence"
+    invalid = normalize_identifier(registered if asked_valid else asked)
+    repairable = (
+        edit.kind is EditKind.SUBSTITUTION
+        and in_serial
+        and asked_valid != registered_valid
+        and len(invalid) == 17
+        and all(c in VIN_TRANSLITERATION for c in invalid)
+    )
+    return IdentifierMatch(
+        "vin",
+        edit.kind,
+        Strength.LIKELY,
+        _identifier_reason("vin", edit, broken),
+        neighbour_if_repaired=repairable,
+    )
 
 
 def compare_sequenced(name: str, asked: str, registered: str) -> IdentifierMatch | None:
@@ -171,9 +217,8 @@ def compare_sequenced(name: str, asked: str, registered: str) -> IdentifierMatch
     edit = single_edit(asked, registered)
     if edit is None:
         return None
-    label = name.replace("_", " ")
     if edit.kind in _SAME_IDENTIFIER:
-        return IdentifierMatch(name, edit.kind, Strength.STRONG, f"{label} {_describe(edit)}")
+        return IdentifierMatch(name, edit.kind, Strength.STRONG, _identifier_reason(name, edit))
     # The counter is read on the unfolded form: OCR folding turns letters such as D or G into digits.
     counter_start = trailing_counter_start(normalize_identifier(registered))
     if (
@@ -183,14 +228,9 @@ def compare_sequenced(name: str, asked: str, registered: str) -> IdentifierMatch
         and ocr_fold(asked)[edit.position].isdigit()
     ):
         return IdentifierMatch(
-            name,
-            edit.kind,
-            Strength.WEAK,
-            f"{label} {_describe(edit)} in the production counter (a neighbour?)",
+            name, edit.kind, Strength.WEAK, _identifier_reason(name, edit, "counter_neighbour")
         )
-    return IdentifierMatch(
-        name, edit.kind, Strength.LIKELY, f"{label} {_describe(edit)}, not as production numbering differs"
-    )
+    return IdentifierMatch(name, edit.kind, Strength.LIKELY, _identifier_reason(name, edit, "not_production"))
 
 
 def _same_manufacturer(asked: AssetFacts, registered: AssetFacts) -> bool:
@@ -270,10 +310,12 @@ def compare(asked: AssetFacts, registered: AssetFacts, rules: RegistryRules) -> 
                 and two_edits_apart(mine, theirs)
                 and not _neighbour_shaped(name, mine, theirs)
             ):
-                label = "VIN" if name == "vin" else name.replace("_", " ")
                 identifiers.append(
                     IdentifierMatch(
-                        name, EditKind.SUBSTITUTION, Strength.LIKELY, f"{label} two characters apart"
+                        name,
+                        EditKind.SUBSTITUTION,
+                        Strength.LIKELY,
+                        Reason("identifier", {"field": name, "edit": "two_apart", "note": ""}),
                     )
                 )
     same_invoice = bool(invoice_key(asked)) and invoice_key(asked) == invoice_key(registered)
@@ -305,51 +347,72 @@ def compare(asked: AssetFacts, registered: AssetFacts, rules: RegistryRules) -> 
         or same_purchase_terms
         or sum(m.strength >= Strength.LIKELY for m in identifiers) > 1
     )
-    reasons = [m.reason for m in identifiers]
-    where = f"registered by {registered.lessor}" + (
-        f" on {registered.registered_at.isoformat()}" if registered.registered_at else ""
-    )
+    # A fleet bought together: one lessor's units for one lessee under one purchase contract, whose identifiers
+    # differ only as units off one line do. Their shared paper is what such a fleet has, not a corroboration.
+    # A VIN whose check digit slipped is a neighbour's too when another identifier shows the neighbour (a copy
+    # would carry the same engine or serial number); the failing check digit is a finding of its own.
+    if (
+        same_lessee is True
+        and same_purchase_contract
+        and not same_invoice
+        and any(m.strength is Strength.WEAK for m in identifiers)
+        and all(m.strength is Strength.WEAK or m.neighbour_if_repaired for m in identifiers)
+    ):
+        return None
+    why = [m.why for m in identifiers]
+    where: dict[str, object] = {"lessor": registered.lessor, "registered_at": registered.registered_at}
 
     if strength is Strength.STRONG or (strength is Strength.LIKELY and corroborated):
         assert strongest is not None
         active = registered.financing_active is not False
         verdict = Verdict.BLOCK if active else Verdict(rules.ended_financing_verdict)
         kind = f"{strongest.field}_{'exact' if strongest.strength is Strength.STRONG else 'near'}"
-        reasons.append(f"the same asset is {where}, financing {'active' if active else 'ended'}")
+        why.append(Reason("same_asset", {**where, "active": active}))
         if same_lessee is False:
-            reasons.append("registered to a different lessee")
+            why.append(Reason("different_lessee"))
     elif strength is Strength.LIKELY:
         verdict, kind = Verdict.REVIEW, f"{strongest.field}_near" if strongest else "near"
-        reasons.append(f"probably the same asset, {where}")
+        why.append(Reason("probably_same_asset", where))
     elif strength is Strength.WEAK and corroborated:
         verdict, kind = Verdict.REVIEW, f"{strongest.field}_near" if strongest else "near"
-        reasons.append(f"a neighbouring identifier {where} with the same invoice or purchase contract")
+        why.append(Reason("neighbour_same_paper", where))
     elif same_invoice:
         verdict, kind = Verdict.REVIEW, "invoice_reused"
     elif purchase_contract_elsewhere:
         verdict, kind = Verdict.REVIEW, "purchase_contract_reused"
-        reasons.append(
-            f"purchase contract {asked.purchase_contract_no} already stands behind an asset {where}"
-        )
+        why.append(Reason("purchase_contract_reused", {**where, "contract": asked.purchase_contract_no}))
     else:
         return None
 
     if same_invoice and kind != "invoice_reused":
-        reasons.append("the same invoice")
+        why.append(Reason("same_invoice"))
     if same_purchase_terms:
-        reasons.append("the same model, invoice date and invoice amount")
+        why.append(Reason("same_purchase_terms"))
     if same_invoice and strength < Strength.LIKELY:
         # One VAT invoice behind two different assets is reuse; across lessors it is the classic double pledge.
         kind = "invoice_reused"
         verdict = worst(verdict, Verdict.BLOCK if registered.lessor != asked.lessor else Verdict.REVIEW)
-        reasons.append(
-            f"invoice {asked.invoice_code or ''}/{asked.invoice_no} already stands behind another asset"
-        )
+        invoice = f"{asked.invoice_code or ''}/{asked.invoice_no}"
+        why.append(Reason("invoice_reused", {"invoice": invoice}))
     score = min(1.0, _SCORE[strength] + (0.3 if same_invoice else 0.0) + (0.1 if same_lessee else 0.0))
-    return Match(registered, kind, verdict, round(score, 3), tuple(identifiers), same_lessee, tuple(reasons))
+    return Match(registered, kind, verdict, round(score, 3), tuple(identifiers), same_lessee, tuple(why))
 
 
 _INVOICE_NUMBER_SHAPES = ((8, (10, 12)), (20, (0,)))
+
+
+def vin_problem(vin: str) -> Reason | None:
+    """Why a VIN (noise already removed) is not valid, or None: its length, characters VINs never carry, or a
+    check digit that fails (with the digit its other 16 characters call for)."""
+    if len(vin) != 17:
+        return Reason("vin_length", {"vin": vin, "length": len(vin)})
+    foreign = sorted({c for c in vin if c not in VIN_TRANSLITERATION})
+    if foreign:
+        return Reason("vin_characters", {"vin": vin, "characters": "".join(foreign)})
+    expected = vin_check_digit(vin)
+    if vin[8] != expected:
+        return Reason("vin_check_digit", {"vin": vin, "found": vin[8], "expected": expected})
+    return None
 
 
 def identifier_findings(asked: AssetFacts) -> list[Finding]:
@@ -357,17 +420,11 @@ def identifier_findings(asked: AssetFacts) -> list[Finding]:
     findings: list[Finding] = []
     vin = normalize_identifier(asked.vin)
     if asked.asset_type == "vehicle" and not vin:
-        findings.append(Finding("vin_missing", Verdict.REVIEW, "vin", "a vehicle without a VIN"))
-    elif vin and not is_valid_vin(vin):
-        findings.append(
-            Finding(
-                "vin_invalid", Verdict.REVIEW, "vin", f"VIN {asked.vin!r} is not a valid 17-character VIN"
-            )
-        )
+        findings.append(Finding("vin_missing", Verdict.REVIEW, "vin", Reason("vin_missing")))
+    elif vin and (problem := vin_problem(vin)) is not None:
+        findings.append(Finding("vin_invalid", Verdict.REVIEW, "vin", problem))
     if asked.asset_type not in (None, "vehicle") and not normalize_identifier(asked.serial_no):
-        findings.append(
-            Finding("serial_missing", Verdict.REVIEW, "serial_no", "an asset without a serial number")
-        )
+        findings.append(Finding("serial_missing", Verdict.REVIEW, "serial_no", Reason("serial_missing")))
     number = normalize_identifier(asked.invoice_no)
     code = normalize_identifier(asked.invoice_code)
     if number:
@@ -380,12 +437,7 @@ def identifier_findings(asked: AssetFacts) -> list[Finding]:
         )
         if not shape_ok:
             findings.append(
-                Finding(
-                    "invoice_malformed",
-                    Verdict.REVIEW,
-                    "invoice_no",
-                    "invoice number is neither 8 digits with a 10/12-digit code nor a 20-digit digital invoice",
-                )
+                Finding("invoice_malformed", Verdict.REVIEW, "invoice_no", Reason("invoice_malformed"))
             )
     return findings
 
@@ -405,12 +457,17 @@ def price_finding(asked: AssetFacts, reference: PriceRange | None, rules: Regist
     if rules.price.ratio_below <= ratio <= rules.price.ratio_above:
         return None
     direction = "above" if ratio > 1 else "below"
+    model = " ".join(part for part in (asked.manufacturer, asked.model) if part)
+    params = {
+        "amount": grouped_yuan(asked.invoice_amount_fen),
+        "ratio": f"{ratio:.2f}",
+        "median": grouped_yuan(reference.median_fen),
+        "peers": reference.peers,
+        "model": f" {model} " if model else "",
+        "direction": direction,
+    }
     return Finding(
-        "price_out_of_range",
-        Verdict.REVIEW,
-        "invoice_amount",
-        f"invoice amount is {ratio:.2f}× the median of {reference.peers} registered {asked.manufacturer or ''} "
-        f"{asked.model or ''} ({direction} the plausible range)".replace("  ", " "),
+        "price_out_of_range", Verdict.REVIEW, "invoice_amount", Reason("price_out_of_range", params)
     )
 
 

@@ -77,6 +77,29 @@ def _typed(frame: pl.DataFrame, dialect: str) -> pl.DataFrame:
     return frame.with_columns(pl.col(name).cast(expected[name]) for name in untyped)
 
 
+class PriceBook:
+    """The invoice prices registered for each manufacturer and model: the median and how many there are."""
+
+    def __init__(self, assets: pl.DataFrame) -> None:
+        prices = (
+            assets.filter(pl.col("invoice_amount_fen").is_not_null())
+            .with_columns(
+                (name_column(pl.col("manufacturer")) + "|" + name_column(pl.col("model"))).alias("_key")
+            )
+            .group_by("_key")
+            .agg(pl.col("invoice_amount_fen").median().alias("median"), pl.len().alias("peers"))
+        )
+        self._prices = {
+            row["_key"]: PriceRange(int(row["median"]), int(row["peers"]))
+            for row in prices.iter_rows(named=True)
+        }
+
+    def reference(self, asked: AssetFacts) -> PriceRange | None:
+        if not asked.manufacturer and not asked.model:
+            return None
+        return self._prices.get(f"{normalize_name(asked.manufacturer)}|{normalize_name(asked.model)}")
+
+
 class Register:
     """All registered assets with indexes on VIN, engine number, serial number and invoice."""
 
@@ -137,18 +160,7 @@ class Register:
             dtype=pl.UInt32,
         )
         self._invalid_vin_set = set(self.invalid_vin_rows.to_list())
-        prices = (
-            assets.filter(pl.col("invoice_amount_fen").is_not_null())
-            .with_columns(
-                (name_column(pl.col("manufacturer")) + "|" + name_column(pl.col("model"))).alias("_key")
-            )
-            .group_by("_key")
-            .agg(pl.col("invoice_amount_fen").median().alias("median"), pl.len().alias("peers"))
-        )
-        self._prices = {
-            row["_key"]: PriceRange(int(row["median"]), int(row["peers"]))
-            for row in prices.iter_rows(named=True)
-        }
+        self.prices = PriceBook(assets)
 
     @classmethod
     def from_engine(cls, engine: Engine, rules: RegistryRules, *, as_of: dt.date | None = None) -> Register:
@@ -231,9 +243,7 @@ class Register:
         return lambda position: position >= start
 
     def price_reference(self, asked: AssetFacts) -> PriceRange | None:
-        if not asked.manufacturer and not asked.model:
-            return None
-        return self._prices.get(f"{normalize_name(asked.manufacturer)}|{normalize_name(asked.model)}")
+        return self.prices.reference(asked)
 
     def check(self, asked: AssetFacts, *, prune_neighbours: bool = True) -> CheckOutcome:
         candidates = self.facts_of_rows(sorted(self.candidate_rows(asked, prune_neighbours=prune_neighbours)))

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from leaseguard.evidence import NewRecord, Provenance, append_records
 from leaseguard.evidence.checkpoint import NoteSigner
 from leaseguard.evidence.models import canonical_json
-from leaseguard.registry.check import AssetFacts, CheckOutcome, Match
+from leaseguard.registry.check import AssetFacts, CheckOutcome, Match, shown_why
+from leaseguard.registry.reasons import reason_text
 from leaseguard.registry.register import Register
 from leaseguard.registry.rules import RegistryRules, load_rules
 from leaseguard.store.models import Asset, AssetCheck, ImportRun
@@ -306,5 +307,5 @@ def shared_view(match: Match, asking_lessor: str) -> dict[str, Any]:
         )
     else:
         # Reasons name identifiers and differences, never the other lessor's lessee, contract or asset.
-        view["reasons"] = [r for r in match.reasons if "lessee" not in r]
+        view["reasons"] = [reason_text(r, "en") for r in shown_why(match, asking_lessor)]
     return view

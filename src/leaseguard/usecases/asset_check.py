@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 from sqlalchemy import Engine
 
 from leaseguard.evidence.checkpoint import NoteSigner
-from leaseguard.registry.check import AssetFacts, CheckOutcome
+from leaseguard.registry.check import AssetFacts, CheckOutcome, reason_codes, shown_why
+from leaseguard.registry.reasons import reason_texts
 from leaseguard.registry.register import Register
 from leaseguard.registry.rules import load_rules
 from leaseguard.registry.service import RecordedCheck, record_check, shared_view
@@ -17,6 +18,7 @@ from leaseguard.store.db import session_factory
 from leaseguard.store.models import Lessor
 from leaseguard.tenancy.service import UnknownLessorError
 from leaseguard.timestamps import UtcDatetime
+from leaseguard.vocabulary import Lang, Reason
 
 
 class FindingOut(BaseModel):
@@ -31,6 +33,10 @@ class AssetCheckResponse(BaseModel):
     checked_at: UtcDatetime
     verdict: str = Field(description="clear, review or block")
     reasons: list[str]
+    reason_codes: list[str] = Field(
+        description="The codes behind the reasons, once each: finding codes (vin_invalid, price_out_of_range, …), "
+        "each match's kind (vin_exact, invoice_reused, …) and different_lessee."
+    )
     findings: list[FindingOut]
     matches: list[dict[str, Any]] = Field(
         description="Registrations that are, or may be, this asset. Another lessor's match shows only its lessor "
@@ -40,6 +46,20 @@ class AssetCheckResponse(BaseModel):
     evidence_index: int | None = Field(
         description="Index of this check in the evidence log (null when the server runs without a signing key)."
     )
+    # The reasons as codes and parameters, for an edge that shows them in the reader's language: the findings'
+    # and, one list per match, each match's as the asker may see them.
+    _finding_why: list[Reason] = PrivateAttr(default_factory=list)
+    _match_why: list[list[Reason]] = PrivateAttr(default_factory=list)
+
+    def reasons_in(self, lang: Lang) -> list[str]:
+        """`reasons` in `lang` (the body itself is in English, the language of the check's record)."""
+        return self.finding_reasons_in(lang) + [r for m in self.match_reasons_in(lang) for r in m]
+
+    def finding_reasons_in(self, lang: Lang) -> list[str]:
+        return reason_texts(self._finding_why, lang)
+
+    def match_reasons_in(self, lang: Lang) -> list[list[str]]:
+        return [reason_texts(why, lang) for why in self._match_why]
 
 
 def answer_of(
@@ -47,11 +67,12 @@ def answer_of(
 ) -> AssetCheckResponse:
     """The answer to `lessor` for a recorded check: another lessor's match shows only what it may see."""
     views = [shared_view(m, lessor) for m in outcome.matches]
-    return AssetCheckResponse(
+    answer = AssetCheckResponse(
         check_id=recorded.check_id,
         checked_at=recorded.asked_at,
         verdict=outcome.verdict.value,
         reasons=[f.reason for f in outcome.findings] + [r for view in views for r in view["reasons"]],
+        reason_codes=reason_codes(outcome, lessor),
         findings=[
             FindingOut(code=f.code, verdict=f.verdict.value, field=f.field, reason=f.reason)
             for f in outcome.findings
@@ -60,6 +81,9 @@ def answer_of(
         register_size=register_size,
         evidence_index=recorded.evidence_index,
     )
+    answer._finding_why = [f.why for f in outcome.findings]
+    answer._match_why = [list(shown_why(m, lessor)) for m in outcome.matches]
+    return answer
 
 
 def check_asset(
