@@ -28,10 +28,10 @@ DEMO_CASE_FILES = 20
 
 def _case_files(workspace: Workspace, engine: Engine, day: dt.date) -> Path | None:
     """Court-ready case files for the first few loss-class contracts, so the demo shows one."""
-    from leaseguard.enforcement.casefiles import generate_case_files, select_contracts
+    from leaseguard.enforcement.casefiles import select_contracts
     from leaseguard.enforcement.records import record_notice
-    from leaseguard.enforcement.rules import load_claim_rules
     from leaseguard.evidence.service import log_settings
+    from leaseguard.usecases.case_files import claim_rules, generate_case_files
 
     chosen = [no for no, _, _ in select_contracts(engine, day, classes=("loss",))][:DEMO_CASE_FILES]
     if not chosen:
@@ -47,14 +47,7 @@ def _case_files(workspace: Workspace, engine: Engine, day: dt.date) -> Path | No
                 sent_on=day - dt.timedelta(days=40), delivered_on=day - dt.timedelta(days=37), method="ems",
                 deadline_days=15,
             )  # fmt: skip
-        summary = generate_case_files(
-            engine,
-            day,
-            out,
-            load_claim_rules(None, workspace.setting("book", default={})),
-            signer,
-            contracts=chosen,
-        )
+        summary = generate_case_files(workspace, day, out, rules=claim_rules(workspace), contracts=chosen)
     console.print(
         f"[bold]case files[/] {summary.generated} written, {summary.skipped} skipped with a reason → {out} "
         f"(leaseguard cases generate --as-of {day} --class doubtful,loss --out DIR for all)"
@@ -69,14 +62,11 @@ def _file_indicators(workspace: Workspace, engine: Engine, day: dt.date) -> Path
 
     from leaseguard.evidence.service import log_settings
     from leaseguard.indicators.balance_sheet import read_balance_sheet, write_balance_sheet
-    from leaseguard.indicators.engine import compute_report
-    from leaseguard.indicators.output import write_report
-    from leaseguard.indicators.rules import load_risk_weights
     from leaseguard.indicators.rules import load_rule_set as load_indicator_rules
-    from leaseguard.indicators.service import read_book, save_report
-    from leaseguard.store.db import session_factory
+    from leaseguard.indicators.service import read_book
     from leaseguard.store.models import Lessor
     from leaseguard.synth.balance_sheet import book_exposures, npl_balance, synthetic_balance_sheet
+    from leaseguard.usecases.regulatory_report import FilingRequest, ReportRequest, file_regulatory_report
 
     with engine.connect() as connection:
         first = connection.execute(select(Lessor.code).order_by(Lessor.code)).scalar()
@@ -93,18 +83,18 @@ def _file_indicators(workspace: Workspace, engine: Engine, day: dt.date) -> Path
     sheet_file = workspace.root / "balance-sheets" / f"{day.isoformat()}.yaml"
     sheet_file.parent.mkdir(exist_ok=True)
     write_balance_sheet(sheet, sheet_file)
-    sheet = read_balance_sheet(sheet_file)
-    report = compute_report(load_indicator_rules("nfra-2024"), sheet, book, load_risk_weights(), as_of=day)
-    out = workspace.root / f"regulatory-nfra-2024-{first}-{day.isoformat()}.html"
-    with session_factory(engine)() as session, session.begin():
-        save_report(
-            session, report, sheet.as_json(), signer=log_settings(workspace).signer, produced_by="demo"
-        )
-        write_report(report, out, "html")
+    out = workspace.root / f"regulatory-nfra-2024-{first}-{day.isoformat()}"
+    request = ReportRequest(first, day, load_indicator_rules("nfra-2024"), read_balance_sheet(sheet_file))
+    outputs = tuple((fmt, out.with_suffix(f".{fmt}")) for fmt in ("html", "xlsx", "pdf"))
+    filed = file_regulatory_report(
+        engine, FilingRequest(request, outputs, produced_by="demo"), signer=log_settings(workspace).signer
+    )
+    report = filed.report
+    out = out.with_suffix(".html")
     counts = {s: sum(r.status == s for r in report.results) for s in ("ok", "warning", "breach")}
     console.print(
         f"[bold]indicators[/] {first} nfra-2024 on a synthetic balance sheet: {counts['ok']} ok, "
-        f"{counts['warning']} warning, {counts['breach']} breach (alerts in the evidence log) → {out}"
+        f"{counts['warning']} warning, {counts['breach']} breach (alerts in the evidence log) → {out} (.xlsx, .pdf)"
     )
     return out
 
@@ -121,17 +111,14 @@ def demo(
     import polars as pl
     from sqlalchemy import select
 
-    from leaseguard.classification.daily import run_days
-    from leaseguard.classification.rules import load_rule_set
-    from leaseguard.ingest import import_paths
     from leaseguard.money import grouped_yuan
-    from leaseguard.registry.register import Register
-    from leaseguard.registry.rules import load_rules
-    from leaseguard.registry.screen import screen_register
     from leaseguard.store.db import session_factory, shown_url
     from leaseguard.store.models import Lessor
     from leaseguard.synth import generate_book
     from leaseguard.tenancy import create_key
+    from leaseguard.usecases.asset_screen import screen_whole_register
+    from leaseguard.usecases.daily_book import daily_job
+    from leaseguard.usecases.data_import import import_files
     from leaseguard.workspace import WorkspaceError, init_workspace
 
     try:
@@ -152,36 +139,37 @@ def demo(
         book = generate_book(book_dir, contracts=contracts, seed=seed, progress=advance, as_of=BOOK_AS_OF)
     console.print(f"[bold]2/4[/] synthetic book of {contracts:,} contracts in {book_dir}")
 
+    with progress_bar() as progress:
+        file_tasks: dict[str, TaskID] = {}
+
+        def advance_import(file_name: str, done: int, total: int) -> None:
+            if file_name not in file_tasks:
+                file_tasks[file_name] = progress.add_task(f"import {file_name}", total=total)
+            progress.update(file_tasks[file_name], completed=done, total=total)
+
+        reports = import_files(workspace, [book_dir], progress=advance_import).reports
+    table = Table(title="3/4 import", title_justify="left")
+    for column in ("file", "read", "inserted", "updated", "unchanged", "rejected"):
+        table.add_column(column, justify="left" if column == "file" else "right")
+    for report in reports:
+        table.add_row(
+            Path(report.file).name,
+            f"{report.rows_read:,}",
+            f"{report.inserted:,}",
+            f"{report.updated:,}",
+            f"{report.unchanged:,}",
+            f"{report.rejected:,}",
+        )
+    console.print(table)
+    rejected = sum(report.rejected for report in reports)
+    if rejected:
+        fail(f"{rejected} rows of the synthetic book were rejected; see the table above")
+    with console.status(f"classifying the book on {BOOK_AS_OF} (cbirc-2023)"):
+        [day] = daily_job(workspace, rules="cbirc-2023").run([BOOK_AS_OF]).days
     engine = workspace.engine()
     try:
-        with progress_bar() as progress:
-            file_tasks: dict[str, TaskID] = {}
-
-            def advance_import(file_name: str, done: int, total: int) -> None:
-                if file_name not in file_tasks:
-                    file_tasks[file_name] = progress.add_task(f"import {file_name}", total=total)
-                progress.update(file_tasks[file_name], completed=done, total=total)
-
-            reports = import_paths(engine, [book_dir], progress=advance_import)
-        table = Table(title="3/4 import", title_justify="left")
-        for column in ("file", "read", "inserted", "updated", "unchanged", "rejected"):
-            table.add_column(column, justify="left" if column == "file" else "right")
-        for report in reports:
-            table.add_row(
-                Path(report.file).name,
-                f"{report.rows_read:,}",
-                f"{report.inserted:,}",
-                f"{report.updated:,}",
-                f"{report.unchanged:,}",
-                f"{report.rejected:,}",
-            )
-        console.print(table)
-        rejected = sum(report.rejected for report in reports)
-        if rejected:
-            fail(f"{rejected} rows of the synthetic book were rejected; see the table above")
-
         with console.status("screening the register for assets financed twice"):
-            screened = screen_register(Register.from_engine(engine, load_rules()))
+            screened = screen_whole_register(engine)
         matches_file = workspace.root / "matches.csv"
         write_csv(screened.matches, matches_file)
         verdicts = dict(screened.matches.group_by("verdict").len().iter_rows())
@@ -189,8 +177,6 @@ def demo(
             f"[bold]ownership screen[/] {screened.assets:,} assets: {verdicts.get('block', 0):,} pairs to block, "
             f"{verdicts.get('review', 0):,} to review → {matches_file}"
         )
-        with console.status(f"classifying the book on {BOOK_AS_OF} (cbirc-2023)"):
-            [day] = run_days(engine, [BOOK_AS_OF], load_rule_set("cbirc-2023"))
         non_performing = sum(day.by_class.get(c, 0) for c in ("substandard", "doubtful", "loss"))
         console.print(
             f"[bold]daily run[/] {BOOK_AS_OF}: {day.contracts:,} contracts, {non_performing:,} non-performing, "
