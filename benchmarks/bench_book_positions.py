@@ -17,7 +17,8 @@ from leaseguard.classification.rules import load_rule_set
 from leaseguard.evidence import log_settings
 from leaseguard.ingest import import_paths
 from leaseguard.portfolio.allocation import Allocation
-from leaseguard.portfolio.positions import BookPositions, read_book
+from leaseguard.portfolio.book_store import read_book
+from leaseguard.portfolio.positions import BookPositions
 from leaseguard.store.db import upgrade_schema
 from leaseguard.synth import generate_book
 from leaseguard.workspace import find_workspace, init_workspace

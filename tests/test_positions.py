@@ -12,11 +12,11 @@ from polars.testing import assert_frame_equal
 from book_reference import read_synth_book, reference_positions
 from conftest import migrated_store
 from leaseguard.ingest import import_paths
+from leaseguard.portfolio.book_store import compute_positions
 from leaseguard.portfolio.positions import (
     CONTRACT_COLUMNS,
     POSITION_COLUMNS,
     BookPositions,
-    compute_positions,
 )
 from leaseguard.store.db import create_store_engine
 from leaseguard.synth import generate_book

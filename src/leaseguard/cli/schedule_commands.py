@@ -32,7 +32,8 @@ def schedule(
     owed: the figures of `book export` and `cases claim`), and its internal rate of return."""
     from leaseguard.money import grouped_yuan
     from leaseguard.portfolio.allocation import Allocation, AllocationError
-    from leaseguard.portfolio.positions import BookPositions, read_contract
+    from leaseguard.portfolio.book_store import read_contract
+    from leaseguard.portfolio.positions import BookPositions
     from leaseguard.portfolio.schedule import Instalment, internal_rate_of_return
 
     day = parse_day(as_of) if as_of else dt.date.today()

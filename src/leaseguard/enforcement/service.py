@@ -26,7 +26,8 @@ from leaseguard.errors import InvalidInputError, NotFoundError
 from leaseguard.evidence import NewRecord, Provenance, append_records
 from leaseguard.evidence.checkpoint import NoteSigner
 from leaseguard.evidence.models import canonical_json
-from leaseguard.portfolio.positions import SCHEDULE_LINE_COLUMNS, contract_instalments, read_contracts
+from leaseguard.portfolio.book_store import read_contracts
+from leaseguard.portfolio.positions import SCHEDULE_LINE_COLUMNS, contract_instalments
 from leaseguard.store.db import as_date, in_list
 from leaseguard.store.models import CaseEvent, EnforcementCase
 from leaseguard.vocabulary import ACCELERATION, OPENED

@@ -11,7 +11,8 @@ Conventions (those of the shared positions schema, docs/book.md):
   that back.
 
 The schedule of the book is built once (`BookPositions`), then positions for as many days as wanted are cheap
-column operations over it, so history can be rebuilt day by day.
+column operations over it, so history can be rebuilt day by day. Pure: frames in, frames out; the store's reads
+of the book are `portfolio.book_store`.
 """
 
 from __future__ import annotations
@@ -20,11 +21,10 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
-import pyarrow as pa
-from sqlalchemy import Engine
 
 from leaseguard.portfolio.allocation import (
     MICRO,
@@ -36,8 +36,9 @@ from leaseguard.portfolio.allocation import (
 )
 from leaseguard.portfolio.instalments import RATE_SCALE, schedules
 from leaseguard.portfolio.schedule import MONTHS_PER_PERIOD, build_schedule
-from leaseguard.portfolio.sqlite_export import export_queries
-from leaseguard.store.db import as_date, in_list
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 POSITION_COLUMNS: dict[str, pl.DataType | type[pl.DataType]] = {
     "contract_no": pl.String,
@@ -86,133 +87,6 @@ SCHEDULE_LINE_COLUMNS: dict[str, pl.DataType | type[pl.DataType]] = {
     "principal_fen": pl.Int64,
     "interest_fen": pl.Int64,
 }
-
-
-def _dates(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
-    # SQLite hands dates back as ISO text, PostgreSQL as dates.
-    return frame.with_columns(
-        pl.col(c).str.to_date("%Y-%m-%d") if frame.schema[c] == pl.String else pl.col(c).cast(pl.Date)
-        for c in columns
-    )
-
-
-_CONTRACTS_QUERY = (
-    f"select {', '.join((*CONTRACT_COLUMNS, *OPTIONAL_CONTRACT_COLUMNS))}, cast(annual_rate as text) as rate_text "
-    "from contracts order by contract_no"
-)
-_PAYMENTS_QUERY = "select contract_no, paid_date, amount_fen from payments"
-_SCHEDULE_QUERY = f"select {', '.join(SCHEDULE_LINE_COLUMNS)} from schedule_lines"
-
-
-def _read_sqlite(path: str) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    tables = export_queries(
-        path,
-        {
-            "contracts": (_CONTRACTS_QUERY, {}),
-            "payments": (_PAYMENTS_QUERY, {}),
-            "schedule": (_SCHEDULE_QUERY, {}),
-        },
-    )
-    frames = [pl.from_arrow(tables[name]) for name in ("contracts", "payments", "schedule")]
-    contracts, payments, schedule = frames
-    assert isinstance(contracts, pl.DataFrame) and isinstance(payments, pl.DataFrame)
-    assert isinstance(schedule, pl.DataFrame)
-    return contracts, payments, schedule
-
-
-def read_book(engine: Engine) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """The store's contracts (CONTRACT_COLUMNS and OPTIONAL_CONTRACT_COLUMNS), payments (contract_no,
-    paid_date, amount_fen) and imported schedule lines (SCHEDULE_LINE_COLUMNS)."""
-    database = engine.url.database
-    if engine.dialect.name == "sqlite" and database and database != ":memory:":
-        contracts, payments, schedule = _read_sqlite(database)
-    else:
-        with engine.connect() as connection:
-            contracts = pl.read_database(_CONTRACTS_QUERY, connection, infer_schema_length=None)
-            payments = pl.read_database(
-                _PAYMENTS_QUERY,
-                connection,
-                schema_overrides={"amount_fen": pl.Int64},
-                infer_schema_length=None,
-            )
-            schedule = pl.read_database(_SCHEDULE_QUERY, connection, infer_schema_length=None)
-    contracts = contracts.with_columns(pl.col("rate_text").alias("annual_rate")).drop("rate_text")
-    if contracts.schema["first_due_date"] == pl.Null:
-        contracts = contracts.with_columns(pl.col("first_due_date").cast(pl.String))
-    contracts = _dates(contracts, "start_date", "first_due_date").with_columns(
-        pl.col("residual_value_fen").fill_null(0).cast(pl.Int64),
-        pl.col("deposit_fen").fill_null(0).cast(pl.Int64),
-        pl.col("principal_fen").cast(pl.Int64),
-        pl.col("term_months").cast(pl.Int64),
-    )
-    if payments.is_empty():  # an empty result carries no column types
-        payments = pl.DataFrame(
-            schema={"contract_no": pl.String, "paid_date": pl.String, "amount_fen": pl.Int64}
-        )
-    if schedule.is_empty():
-        schedule = pl.DataFrame(schema=SCHEDULE_LINE_COLUMNS)
-    schedule = _dates(schedule.with_columns(pl.col("due_date").cast(pl.String)), "due_date")
-    return contracts, _dates(payments, "paid_date"), schedule.cast(SCHEDULE_LINE_COLUMNS)  # type: ignore[arg-type]
-
-
-def read_contract(engine: Engine, contract_no: str) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame] | None:
-    """One contract of the store as `read_book` gives the whole book (terms, payments, imported lines), or None."""
-    contracts, payments, schedule = read_contracts(engine, [contract_no])
-    return None if contracts.is_empty() else (contracts, payments, schedule)
-
-
-def read_contracts(
-    engine: Engine, contract_nos: Sequence[str]
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """Some contracts of the store as `read_book` gives the whole book, in three queries: for a batch of case
-    files or claims, where reading the whole book would be waste and one contract at a time too slow."""
-    columns = ", ".join(c for c in (*CONTRACT_COLUMNS, *OPTIONAL_CONTRACT_COLUMNS) if c != "annual_rate")
-    wanted = {"nos": list(dict.fromkeys(contract_nos))}
-    with engine.connect() as connection:
-        terms = connection.execute(
-            in_list(f"select {columns}, cast(annual_rate as text) from contracts where contract_no in :nos "
-                 "order by contract_no"),
-            wanted,
-        ).all()  # fmt: skip
-        payments = connection.execute(
-            in_list("select contract_no, paid_date, amount_fen from payments where contract_no in :nos"),
-            wanted,
-        ).all()
-        lines = connection.execute(
-            in_list(
-                "select contract_no, number, due_date, principal_fen, interest_fen from schedule_lines "
-                "where contract_no in :nos"
-            ),
-            wanted,
-        ).all()
-    names = [*columns.split(", "), "annual_rate"]
-    rows = []
-    for found in terms:
-        row = dict(zip(names, found, strict=True))
-        for column in ("start_date", "first_due_date"):
-            if row[column] is not None:
-                row[column] = as_date(row[column])
-        row["annual_rate"] = str(row["annual_rate"])
-        row["residual_value_fen"] = row["residual_value_fen"] or 0
-        row["deposit_fen"] = row["deposit_fen"] or 0
-        rows.append(row)
-    contracts = pl.DataFrame(
-        rows or None,
-        schema=None if rows else dict.fromkeys(names, pl.String),
-        schema_overrides={"first_due_date": pl.Date, "start_date": pl.Date},
-        infer_schema_length=None,
-    )
-    paid = pl.DataFrame(
-        [(no, as_date(day), int(amount)) for no, day, amount in payments],
-        schema={"contract_no": pl.String, "paid_date": pl.Date, "amount_fen": pl.Int64},
-        orient="row",
-    )
-    schedule = pl.DataFrame(
-        [(no, n, as_date(day), p, i) for no, n, day, p, i in lines],
-        schema=SCHEDULE_LINE_COLUMNS,
-        orient="row",
-    )
-    return contracts, paid, schedule
 
 
 _INSTALMENT_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
@@ -460,6 +334,9 @@ class BookPositions:
 
     @classmethod
     def from_engine(cls, engine: Engine, allocation: Allocation | None = None) -> BookPositions:
+        """The store's whole book, read by `portfolio.book_store.read_book`."""
+        from leaseguard.portfolio.book_store import read_book
+
         contracts, payments, schedule_lines = read_book(engine)
         return cls.from_frames(contracts, payments, schedule_lines, allocation)
 
@@ -583,8 +460,3 @@ class BookPositions:
             "next_due_date",
             pl.col("frequency").replace_strict({"monthly": 12, "quarterly": 4}).alias("periods_per_year"),
         ).cast(POSITION_COLUMNS)  # type: ignore[arg-type]
-
-
-def compute_positions(engine: Engine, as_of: dt.date, allocation: Allocation | None = None) -> pa.Table:
-    """Where every contract of the store stands on `as_of` (POSITION_COLUMNS), as an Arrow table."""
-    return BookPositions.from_engine(engine, allocation).at(as_of).to_arrow()
