@@ -299,6 +299,11 @@ def test_the_html_speaks_chinese_names_the_lessor_and_has_a_sign_off(
     assert "counter(page)" in page and "white-space: nowrap" in page
     assert "_fen" not in page and 'lang="zh-CN"' in page
     assert "资本充足率" in page and "Capital adequacy ratio" not in page
+    from browser import seen_text
+
+    shown = seen_text(out, "regulatory-report")  # what a compliance officer reads, rendered by chromium
+    assert f"报送机构\t{legal_name(workspace)}（{LESSOR}）" in shown and "编制" in shown and "张三" in shown
+    assert "资本充足率" in shown and "_fen" not in shown
 
 
 def test_lang_en_writes_english_labels(workspace: Workspace, tmp_path: Path) -> None:
