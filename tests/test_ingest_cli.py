@@ -38,7 +38,7 @@ def book(tmp_path: Path) -> Path:
 
 
 def run(workspace: Workspace, *args: str) -> Result:
-    return CliRunner().invoke(app, ["import", *args, "-w", str(workspace.root)])
+    return CliRunner().invoke(app, ["import", "--lang", "en", *args, "-w", str(workspace.root)])
 
 
 def test_a_clean_import_exits_zero_with_a_summary(workspace: Workspace, book: Path, tmp_path: Path) -> None:
@@ -118,3 +118,17 @@ def test_an_unknown_kind_option_is_refused(workspace: Workspace, book: Path) -> 
         "--kind 'leases' is not one of lessors, contracts, assets, schedules, payments, valuations"
         in result.output
     )
+
+
+def test_the_summary_is_in_chinese_by_default(workspace: Workspace, book: Path, tmp_path: Path) -> None:
+    """Chinese first: the import's table and its last line in Chinese unless --lang en (issue 17)."""
+    with (book / "contracts.csv").open("a", encoding="utf-8") as contracts:
+        contracts.write(CONTRACT_ROW.replace("C1,", "C2,").replace("360000.00", "not money") + "\n")
+    errors = tmp_path / "e.csv"
+    result = CliRunner().invoke(
+        app, ["import", str(book), "--errors", str(errors), "-w", str(workspace.root)]
+    )
+    assert result.exit_code == 1
+    assert "新增" in result.output and "部分导入" in result.output
+    last = result.output.strip().splitlines()[-1]
+    assert "1 行被拒绝，所在文件的其他行已导入" in last and "e.csv" in last

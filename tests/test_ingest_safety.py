@@ -89,7 +89,7 @@ def test_every_xlsx_row_loads_whatever_the_sheet_says_its_size_is(
     )
     assert f'<dimension ref="{dimension}"'.encode() in zipfile.ZipFile(path).read(SHEET)
 
-    result = run(workspace, "import", str(path))
+    result = run(workspace, "import", "--lang", "en", str(path))
 
     assert result.exit_code == 0, result.output
     assert "all 3 rows of 1 file(s) loaded" in result.output
@@ -121,7 +121,7 @@ def test_rows_out_of_order_are_refused_not_skipped(workspace: Workspace, tmp_pat
 
     rewrite_member(path, SHEET, swap)
 
-    result = run(workspace, "import", str(path))
+    result = run(workspace, "import", "--lang", "en", str(path))
 
     # A streaming reader skips a row numbered below the one before it: the file must not load without it.
     assert result.exit_code == 1
@@ -152,7 +152,7 @@ def test_a_sheet_that_decompresses_beyond_the_part_limit_is_refused(
     assert path.stat().st_size < 50_000
     set_ingest_limits(workspace, max_part_mb=1, max_compression_ratio=100_000)
 
-    result = run(workspace, "import", str(path))
+    result = run(workspace, "import", "--lang", "en", str(path))
 
     assert result.exit_code == 1
     assert "Traceback" not in result.output
@@ -165,7 +165,7 @@ def test_a_workbook_packed_far_tighter_than_data_is_refused(workspace: Workspace
     path = lessors_workbook(tmp_path / "lessors.xlsx")
     rewrite_member(path, SHEET, lambda xml: xml.replace(b"<sheetData>", b"<sheetData>" + b" " * 900_000))
 
-    result = run(workspace, "import", str(path))
+    result = run(workspace, "import", "--lang", "en", str(path))
 
     assert result.exit_code == 1
     assert "Traceback" not in result.output
@@ -188,7 +188,7 @@ def test_a_sheet_of_vast_rows_is_refused_at_the_cell_limit(workspace: Workspace,
     )
     set_ingest_limits(workspace, max_cells=1_000_000)
 
-    result = run(workspace, "import", str(path))
+    result = run(workspace, "import", "--lang", "en", str(path))
 
     assert result.exit_code == 1
     assert "Traceback" not in result.output
@@ -288,7 +288,7 @@ def test_a_nul_in_an_xlsx_cell_refuses_the_file_naming_the_cell(workspace: Works
         ).replace(b'<dimension ref="A1:B3"/>', b""),
     )
 
-    result = run(workspace, "import", str(path))
+    result = run(workspace, "import", "--lang", "en", str(path))
 
     assert result.exit_code == 1
     assert result.exception is None or isinstance(result.exception, SystemExit)
@@ -308,7 +308,7 @@ def test_a_refused_file_is_not_said_to_have_loaded_its_good_rows(
     path = tmp_path / "lessors.csv"
     path.write_text("code,label\nL1,甲\n", encoding="utf-8")
 
-    result = run(workspace, "import", str(path))
+    result = run(workspace, "import", "--lang", "en", str(path))
 
     assert result.exit_code == 1
     last = result.output.strip().splitlines()[-1]
@@ -324,7 +324,7 @@ def test_rows_rejected_beside_a_refused_file_are_each_worded_truly(
     refused = tmp_path / "lessors-2.csv"
     refused.write_bytes(b"")
 
-    result = run(workspace, "import", str(good), str(refused))
+    result = run(workspace, "import", "--lang", "en", str(good), str(refused))
 
     assert result.exit_code == 1
     last = " ".join(result.output.split()).split("error: ")[-1]
@@ -394,7 +394,7 @@ def test_import_errors_into_a_missing_folder_is_refused_before_loading(
     path.write_text("code,name\nL1,甲\nbad code!,乙\n", encoding="utf-8")
     errors = tmp_path / "nowhere" / "errors.csv"
 
-    result = run(workspace, "import", str(path), "--errors", str(errors))
+    result = run(workspace, "import", "--lang", "en", str(path), "--errors", str(errors))
 
     assert result.exit_code == 1
     assert result.exception is None or isinstance(result.exception, SystemExit)

@@ -10,14 +10,37 @@ from rich import box
 from rich.progress import TaskID
 from rich.table import Table
 
-from leaseguard.cli.common import WorkspaceOption, console, error_console, fail, open_workspace, progress_bar
+from leaseguard.cli.common import (
+    LangOption,
+    WorkspaceOption,
+    chosen_lang,
+    console,
+    error_console,
+    fail,
+    open_workspace,
+    progress_bar,
+)
 from leaseguard.vocabulary import DATA_KINDS as KIND_NAMES
 
 if TYPE_CHECKING:
     from leaseguard.ingest import FileReport
+    from leaseguard.vocabulary import Lang
 
 
 COUNT_COLUMNS = ("read", "inserted", "updated", "unchanged", "rejected")
+# The summary's words in each language (the row errors' own words come from the data contract's checks).
+_WORDS = {
+    "zh": {
+        "title": "导入", "file": "文件", "status": "状态", "read": "读取", "inserted": "新增", "updated": "更新",
+        "unchanged": "未变", "rejected": "拒绝", "loaded": "已导入", "partial": "部分导入",
+        "warning": "注意", "more warnings": "条注意事项", "more": "条",
+    },
+    "en": {
+        "title": "import", "file": "file", "status": "status", "read": "read", "inserted": "inserted",
+        "updated": "updated", "unchanged": "unchanged", "rejected": "rejected", "loaded": "loaded",
+        "partial": "partial", "warning": "warning", "more warnings": "more warnings", "more": "more",
+    },
+}  # fmt: skip
 
 
 def import_files(
@@ -31,6 +54,7 @@ def import_files(
         Path,
         typer.Option("--errors", help="Where to write every rejected row as CSV (only when there are some)."),
     ] = Path("import-errors.csv"),
+    lang: LangOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Load data files into the store: idempotent upserts, one transaction per file, every bad row reported."""
@@ -46,6 +70,8 @@ def import_files(
     if not errors.parent.is_dir():
         fail(f"--errors {errors}: the folder {errors.parent} does not exist")
     opened = open_workspace(workspace)
+    chosen = chosen_lang(lang, opened)
+    words = _WORDS[chosen]
     try:
         with progress_bar() as progress:
             tasks: dict[str, TaskID] = {}
@@ -59,43 +85,62 @@ def import_files(
     except LeaseguardError as error:
         fail(str(error))
     reports = outcome.reports
-    console.print(_summary_table(reports))
+    console.print(_summary_table(reports, words))
     shown = int(opened.setting("import", "errors_shown", default=20))
-    _print_some([f"warning: {w}" for w in outcome.warnings], shown, "more warnings", "yellow")
+    warned = [f"{words['warning']}: {w}" for w in outcome.warnings]
+    _print_some(warned, shown, words["more warnings"], "yellow")
     problems = outcome.problems
-    _print_some(problems, shown, "more")
+    _print_some(problems, shown, words["more"])
     if not problems:
-        console.print(f"all {outcome.rows_read:,} rows of {len(reports)} file(s) loaded")
+        console.print(
+            f"{len(reports)} 个文件共 {outcome.rows_read:,} 行全部导入"
+            if chosen == "zh"
+            else f"all {outcome.rows_read:,} rows of {len(reports)} file(s) loaded"
+        )
         return
     try:
         outcome.write_error_report(errors)
     except OSError as error:
-        fail(f"{_outcome(reports)}; the list of them could not be written to {errors} ({error.strerror})")
-    fail(f"{_outcome(reports)}; full list in {errors}")
+        unwritten = f"清单无法写入 {errors}（{error.strerror}）" if chosen == "zh" else (
+            f"the list of them could not be written to {errors} ({error.strerror})")  # fmt: skip
+        fail(f"{_outcome(reports, chosen)}; {unwritten}")
+    fail(
+        f"{_outcome(reports, chosen)}; "
+        + (f"完整清单见 {errors}" if chosen == "zh" else f"full list in {errors}")
+    )
 
 
-def _outcome(reports: list[FileReport]) -> str:
+def _outcome(reports: list[FileReport], lang: Lang) -> str:
     """What was refused, worded so a file of which nothing loaded is never said to have had rows loaded."""
     parts: list[str] = []
     rows = sum(r.rejected for r in reports if not r.failed_as_a_whole)
     if rows:
         partial = sum(1 for r in reports if r.status == "partial")
-        loaded = f", the other rows of their file{'s' if partial > 1 else ''} were loaded" if partial else ""
-        parts.append(f"{rows:,} row(s) rejected{loaded}")
+        if lang == "zh":
+            parts.append(f"{rows:,} 行被拒绝" + ("，所在文件的其他行已导入" if partial else ""))
+        else:
+            loaded = (
+                f", the other rows of their file{'s' if partial > 1 else ''} were loaded" if partial else ""
+            )
+            parts.append(f"{rows:,} row(s) rejected{loaded}")
     nothing = [r.file for r in reports if r.status == "rejected"]
     if nothing:
-        named = ", ".join(nothing[:3]) + (f" and {len(nothing) - 3} more" if len(nothing) > 3 else "")
-        parts.append(f"{len(nothing)} file(s) not loaded: nothing of {named} was loaded")
-    return "; ".join(parts)
+        if lang == "zh":
+            named = "、".join(nothing[:3]) + (f" 等另 {len(nothing) - 3} 个" if len(nothing) > 3 else "")
+            parts.append(f"{len(nothing)} 个文件未导入：{named} 的任何一行都没有导入")
+        else:
+            named = ", ".join(nothing[:3]) + (f" and {len(nothing) - 3} more" if len(nothing) > 3 else "")
+            parts.append(f"{len(nothing)} file(s) not loaded: nothing of {named} was loaded")
+    return "; ".join(parts) if lang == "en" else "；".join(parts)
 
 
-def _summary_table(reports: list[FileReport]) -> Table:
+def _summary_table(reports: list[FileReport], words: dict[str, str]) -> Table:
     # A borderless table fits an 80-column terminal; the file name is the one column allowed to fold.
-    table = Table(title="import", title_justify="left", box=box.SIMPLE_HEAD)
-    table.add_column("file", overflow="fold")
-    table.add_column("status", no_wrap=True)
+    table = Table(title=words["title"], title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column(words["file"], overflow="fold")
+    table.add_column(words["status"], no_wrap=True)
     for column in COUNT_COLUMNS:
-        table.add_column(column, justify="right", no_wrap=True)
+        table.add_column(words[column], justify="right", no_wrap=True)
     for report in reports:
         name = Path(report.file).name
         notes = [] if name.lower().startswith(report.kind) else [report.kind]
@@ -104,7 +149,7 @@ def _summary_table(reports: list[FileReport]) -> Table:
         label = f"{name} ({', '.join(notes)})" if notes else name
         counts = (report.rows_read, report.inserted, report.updated, report.unchanged, report.rejected)
         style = {"loaded": "", "partial": "yellow", "rejected": "red"}[report.status]
-        table.add_row(label, report.status, *(f"{count:,}" for count in counts), style=style)
+        table.add_row(label, words[report.status], *(f"{count:,}" for count in counts), style=style)
     return table
 
 
