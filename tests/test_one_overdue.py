@@ -223,7 +223,9 @@ def test_claim_export_and_schedule_agree_on_every_defaulted_contract(
             out = tmp_path / f"{day}.csv"
             _cli(workspace, "book", "export", "--as-of", day.isoformat(), "--out", str(out))
             exported = pl.read_csv(out, infer_schema=False)
-            assert exported.columns[-2:] == ["overdue_rent", "penalty_due"]
+            # Right after the first columns of the export; class_label and reason_codes came later, after them.
+            after = exported.columns.index("reasons") + 1
+            assert exported.columns[after : after + 2] == ["overdue_rent", "penalty_due"]
             figures = {
                 row["contract_no"]: (_fen(row["overdue_rent"]), _fen(row["penalty_due"]))
                 for row in exported.iter_rows(named=True)
