@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich import box
 from rich.table import Table
 
 from leaseguard.cli.common import LangOption, WorkspaceOption, chosen_lang, console, fail, open_workspace
@@ -175,9 +176,11 @@ def print_json(answer: BaseModel) -> None:
 
 
 def _table(title: str, headers: Sequence[tuple[str, str]]) -> Table:
-    table = Table(title=title, title_justify="left")
-    for header, justify in headers:
-        table.add_column(header, justify=justify)  # type: ignore[arg-type]
+    # In a narrow terminal the identifier (the first column) stays whole: a contract number cut short with "…"
+    # cannot be looked up.
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
+    for position, (header, justify) in enumerate(headers):
+        table.add_column(header, justify=justify, no_wrap=position == 0)  # type: ignore[arg-type]
     return table
 
 
@@ -239,7 +242,7 @@ def assets_table(assets: Sequence[AssetBrief], lang: Lang) -> Table:
         make = " ".join(part for part in (asset.manufacturer, asset.model) if part)
         table.add_row(
             asset.asset_id,
-            asset.asset_type,
+            _code(asset.asset_type, lang),
             asset.vin or asset.serial_no or "",
             make,
             _yuan(asset.invoice_amount_fen),
