@@ -58,28 +58,54 @@ def postgres_schema_url() -> Iterator[str]:
     admin.dispose()
 
 
-def _reset_postgres(engine: Engine) -> None:
+def _head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    from leaseguard.store.db import alembic_config
+
+    head = ScriptDirectory.from_config(alembic_config(create_engine("sqlite://"))).get_current_head()
+    assert head is not None
+    return head
+
+
+_HEAD = _head_revision()
+
+
+def _reset_postgres(engine: Engine) -> bool:
+    """Empty the session's schema for the next test: when it is at the migrations' head, every table is
+    truncated (the migrated schema kept, as a template is copied, instead of migrated again); otherwise (a test
+    moved it to another revision) every table is dropped. True when the schema is ready as it is."""
     with engine.begin() as connection:
         tables = (
             connection.execute(text("select tablename from pg_tables where schemaname = current_schema()"))
             .scalars()
             .all()
         )
-        if tables:
-            connection.execute(text("drop table " + ", ".join(f'"{t}"' for t in tables) + " cascade"))
+        if not tables:
+            return False
+        at_head = "alembic_version" in tables and connection.execute(
+            text("select version_num from alembic_version")
+        ).scalars().all() == [_HEAD]
+        listed = ", ".join(f'"{t}"' for t in tables if t != "alembic_version")
+        if at_head:
+            connection.execute(text(f"truncate {listed} restart identity cascade"))
+            return True
+        connection.execute(text("drop table " + ", ".join(f'"{t}"' for t in tables) + " cascade"))
+        return False
 
 
 def migrated_store(request: pytest.FixtureRequest, folder: Path) -> str:
     """The URL of an empty, migrated store for `request.param`: a SQLite file in `folder`, or the session's
-    PostgreSQL schema emptied first."""
+    PostgreSQL schema, migrated once and emptied for each test."""
     if request.param == "sqlite":
         url = f"sqlite:///{folder / 'store.db'}"
         engine = create_store_engine(url)
+        upgrade_schema(engine)
     else:
         url = request.getfixturevalue("postgres_schema_url")
         engine = create_store_engine(url)
-        _reset_postgres(engine)
-    upgrade_schema(engine)
+        if not _reset_postgres(engine):
+            upgrade_schema(engine)
     engine.dispose()
     return url
 
