@@ -118,6 +118,7 @@ def test_the_call_list_says_its_signals_tier_and_class_in_the_language_asked(
             assert row["signals_text"] == ("、" if lang == "zh" else "; ").join(expected)
         classed = [row for row in rows if row["class"]]
         assert classed and all(row["class_label"] == class_words[row["class"]] for row in classed)
+        assert all(row["lessor_name"] and row["lessor_name"] != row["lessor"] for row in rows)
         tiers = {row["tier_label"] for row in rows if row["tier"] == "collections"}
         assert tiers == ({"催收"} if lang == "zh" else {"collections"})
 

@@ -233,6 +233,8 @@ def test_export_in_english_heads_classes_and_reasons_in_english(workspace: Works
     assert sheet is not None
     labels, names, *rows = list(sheet.iter_rows(values_only=True))
     assert labels[:3] == ("Contract", "As of", "Days past due") and "reason_codes" in names
+    name_column = names.index("lessor_name")
+    assert all(row[name_column] for row in rows)  # the legal name beside the code
     classes = {row[names.index("class")] for row in rows}
     assert classes <= {"Normal", "Special mention", "Substandard", "Doubtful", "Loss"} and len(classes) > 1
     csv = pl.read_csv(tmp_path / "en.csv", infer_schema=False)

@@ -447,7 +447,7 @@ def _template(out: Path, as_of: str | None, lessor: str | None, workspace: Path 
     day = parse_day(as_of) if as_of is not None else None
     name = ""
     if lessor is not None:
-        from leaseguard.indicators.service import lessor_name
+        from leaseguard.tenancy.service import lessor_name
 
         opened = open_workspace(workspace)
         engine = opened.engine()

@@ -258,10 +258,3 @@ def save_report(
     row = store_report(session, report, balance_sheet)
     deposit_filing(session, row, report, signer=signer, produced_by=produced_by)
     return row
-
-
-def lessor_name(engine: Engine, lessor: str) -> str:
-    """The lessor's legal name as `lessors.csv` or `lessors add` recorded it ("" when it has none)."""
-    with engine.connect() as connection:
-        name = connection.execute(select(Lessor.name).where(Lessor.code == lessor)).scalar()
-    return str(name or "")

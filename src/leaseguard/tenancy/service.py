@@ -11,7 +11,7 @@ import hmac
 import re
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.orm import Session
 from stdnum.cn import uscc as stdnum_uscc
 from stdnum.exceptions import ValidationError
@@ -154,6 +154,20 @@ def get_lessor(session: Session, code: str) -> Lessor:
     if lessor is None:
         raise UnknownLessorError(f"unknown lessor {code!r}; add it first with `leaseguard lessors add`")
     return lessor
+
+
+def lessor_names(connection: Connection | Session) -> dict[str, str]:
+    """Every lessor's legal name by code, as `lessors.csv` or `lessors add` recorded it ("" when it has none):
+    what a file a person reads puts beside the code."""
+    return {
+        code: str(name or "") for code, name in connection.execute(select(Lessor.code, Lessor.name)).all()
+    }
+
+
+def lessor_name(engine: Engine, lessor: str) -> str:
+    """One lessor's legal name ("" when it has none or is not in the store)."""
+    with engine.connect() as connection:
+        return lessor_names(connection).get(lessor, "")
 
 
 def list_lessors(session: Session) -> list[Lessor]:

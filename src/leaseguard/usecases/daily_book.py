@@ -96,12 +96,14 @@ class DayNotRunError(NotFoundError):
 
 def book_day(workspace: Workspace, day: dt.date) -> BookDay:
     """Every contract of the classified `day`: the stored classes beside the rent overdue and penalty owed in
-    the book as it stands under the workspace's `book:` settings (the figures `cases claim` gives)."""
+    the book as it stands under the workspace's `book:` settings (the figures `cases claim` gives), and each
+    lessor's legal name beside its code."""
     import polars as pl
 
     from leaseguard.classification.daily import stored_day
     from leaseguard.portfolio.allocation import Allocation
     from leaseguard.portfolio.positions import BookPositions
+    from leaseguard.tenancy.service import lessor_names
 
     allocation = Allocation.from_settings(workspace.setting("book", default={}))
     engine = workspace.engine()
@@ -109,6 +111,8 @@ def book_day(workspace: Workspace, day: dt.date) -> BookDay:
         frame = stored_day(engine, day)
         # Penalty owed is not stored with the day's classes; both figures come from the book as it stands.
         owed = None if frame is None else BookPositions.from_engine(engine, allocation).at(day)
+        with engine.connect() as connection:
+            names = lessor_names(connection)
     finally:
         engine.dispose()
     if frame is None or owed is None:
@@ -119,6 +123,9 @@ def book_day(workspace: Workspace, day: dt.date) -> BookDay:
         owed.select("contract_no", pl.col("overdue_amount_fen").alias("overdue_rent_fen"), "penalty_due_fen"),
         on="contract_no",
         how="left",
+    )
+    frame = frame.with_columns(
+        pl.col("lessor").replace_strict(names, default="", return_dtype=pl.String).alias("lessor_name")
     )
     moved = frame.filter(pl.col("overdue_rent_fen") != pl.col("overdue_amount_fen")).height
     return BookDay(day, frame, moved)
@@ -149,6 +156,7 @@ def export_columns(lang: Lang = DEFAULT_LANG) -> list[tuple[str, Column]]:
         money("penalty_due", "应付违约金", "Penalty due"),
         ("class_label", Column("class_label", "五级分类（文字）", english="Class (words)")),
         ("reasons", Column("reason_codes", "判定依据代码", english="Reason codes")),
+        ("lessor_name", Column("lessor_name", "出租人名称", english="Lessor name")),
     ]
 
 

@@ -67,9 +67,12 @@ def call_list(
     """Score every live contract on `as_of` (of `lessor` only, when given), raise its signals and tier it,
     under the workspace's `book:` settings and the warning model and rules given (default: the shipped ones).
     A bad rule file, setting or date is an InvalidInputError; an unknown lessor NoSuchLessorError."""
+    import polars as pl
+
     from leaseguard.analytics import book_data
     from leaseguard.analytics.rules import load_analytics_rules
     from leaseguard.portfolio.allocation import Allocation
+    from leaseguard.tenancy.service import lessor_names
     from leaseguard.warning.model import load_model
     from leaseguard.warning.rules import load_warning_rules
     from leaseguard.warning.service import compute_warnings
@@ -79,6 +82,8 @@ def call_list(
     allocation = Allocation.from_settings(workspace.setting("book", default={}))
     engine = workspace.engine()
     try:
+        with engine.connect() as connection:
+            names = lessor_names(connection)
         contracts = book_data.read_contracts(engine)
         if lessor is not None and lessor not in set(contracts["lessor"].to_list()):
             raise NoSuchLessorError(f"--lessor {lessor}: the store holds no contract of that lessor")
@@ -92,6 +97,9 @@ def call_list(
             raise InvalidInputError(str(error)) from None
     finally:
         engine.dispose()
+    warnings = warnings.with_columns(
+        pl.col("lessor").replace_strict(names, default="", return_dtype=pl.String).alias("lessor_name")
+    )
     return CallList(as_of, warnings, rules.tier_labels)
 
 
@@ -105,7 +113,7 @@ def signals_in_words(signals: str, lang: Lang = DEFAULT_LANG) -> str:
 
 def write_call_list(calls: CallList, out: Path, lang: Lang = DEFAULT_LANG) -> int:
     """The call list as CSV for people (UTF-8 with BOM): the contract's columns as named (money in yuan), then
-    signals_text and class_label in `lang`. The number of rows."""
+    signals_text and class_label in `lang`, and the lessor's legal name. The number of rows."""
     import polars as pl
 
     from leaseguard.money import yuan_column
@@ -115,7 +123,7 @@ def write_call_list(calls: CallList, out: Path, lang: Lang = DEFAULT_LANG) -> in
         raise InvalidInputError(f"--out {out}: name a .csv file (the file is what its name says)")
     classes = CLASS_LABELS if lang == "zh" else CLASS_LABELS_EN
     distinct = calls.frame["signals"].unique().drop_nulls().to_list()
-    written = calls.frame.select(WARNING_COLUMNS).with_columns(
+    written = calls.frame.select(*WARNING_COLUMNS, "lessor_name").with_columns(
         yuan_column(pl.col("overdue_amount_fen")).alias("overdue_amount_fen"),
         yuan_column(pl.col("outstanding_principal_fen")).alias("outstanding_principal_fen"),
         pl.col("tier_label") if lang == "zh" else pl.col("tier").alias("tier_label"),

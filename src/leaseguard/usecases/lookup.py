@@ -518,7 +518,9 @@ _NO_PAYMENTS = PaymentsSummary(count=0, total_paid=yuan_text(0), total_paid_fen=
 
 
 def _lessor_name(connection: Connection, lessor: str) -> str:
-    return str(connection.execute(select(Lessor.name).where(Lessor.code == lessor)).scalar_one())
+    from leaseguard.tenancy.service import lessor_names
+
+    return lessor_names(connection)[lessor]
 
 
 def _payments(connection: Connection, lessor: str, contract_nos: Sequence[str]) -> dict[str, PaymentsSummary]:

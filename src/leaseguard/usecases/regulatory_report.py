@@ -28,11 +28,11 @@ from leaseguard.indicators.rules import IndicatorRuleSet, load_risk_weights
 from leaseguard.indicators.service import (
     FiledFile,
     deposit_filing,
-    lessor_name,
     previous_values,
     read_book,
     store_report,
 )
+from leaseguard.tenancy.service import lessor_name
 from leaseguard.vocabulary import DEFAULT_LANG, Lang
 
 
