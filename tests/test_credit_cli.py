@@ -58,6 +58,7 @@ def test_score_writes_ids_with_score_pd_decision(german: tuple[Path, Path], tmp_
     assert code == 0, output
     scores = pd.read_csv(out)
     assert list(scores.columns) == ["application_id", "score", "pd", "decision"]
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # a CSV for people opens in Excel as UTF-8
     assert len(scores) == 1000 and set(scores["decision"]) == {"approve", "refer", "decline"}
     # A higher score means a lower scorecard pd; the file's pd is LightGBM's, which should broadly agree.
     assert scores["score"].corr(scores["pd"], method="spearman") < -0.5

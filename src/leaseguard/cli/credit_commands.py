@@ -152,7 +152,7 @@ def score_command(
     output = frame[ids].copy() if ids else pd.DataFrame({"row": np.arange(1, len(frame) + 1)})
     for name, values in result.items():
         output[name] = values
-    output.to_csv(out, index=False)
+    output.to_csv(out, index=False, encoding="utf-8-sig")  # a CSV for people: Excel reads it as UTF-8
     counts = output["decision"].value_counts().to_dict()
     console.print(f"scored {len(output)} rows with model {model.version} into {out}: {counts}")
 
