@@ -149,6 +149,7 @@ def test_case_files_for_the_defaulted_and_reasons_for_the_rest(
     assert summary["K1"]["status"] == "generated" and summary["K1"]["folder"] == "K1"
     assert "被告北京甲机械有限公司没有地址（contracts.csv 的 lessee_address 列）" in summary["K2"]["reason"]
     assert summary["K2"]["reason_codes"] == "party-no-address"
+    assert summary["K1"]["lessor_name"] == "上海示例融资租赁有限公司"  # the legal name beside the code
     assert summary["K3"]["reason"].startswith("合同在") and summary["K3"]["reason_codes"] == "no-default"
     assert "租赁物A4没有识别号" in summary["K4"]["reason"]
     assert sorted(p.name for p in out.iterdir()) == [

@@ -24,7 +24,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from decimal import Decimal
@@ -78,6 +78,7 @@ from leaseguard.evidence.models import canonical_json
 from leaseguard.money import grouped_yuan
 from leaseguard.store.db import as_date, in_list
 from leaseguard.store.models import EnforcementCase
+from leaseguard.tenancy.service import lessor_names
 from leaseguard.vocabulary import (
     ACCELERATION,
     CLASS_LABELS,
@@ -97,13 +98,13 @@ NON_PERFORMING = tuple(c for c in CLASSES if c in NON_PERFORMING_CLASSES)  # in 
 GENERATED, SKIPPED = "generated", "skipped"
 SUMMARY_COLUMNS = (
     "contract_no", "lessor", "lessee", "class", "status", "reason", "remedy", "claim", "total_with_costs",
-    "court", "missing", "notes", "case_id", "evidence_index", "folder", "reason_codes",
+    "court", "missing", "notes", "case_id", "evidence_index", "folder", "reason_codes", "lessor_name",
 )  # fmt: skip
 SUMMARY_LABELS = {
     "contract_no": "合同编号", "lessor": "出租人", "lessee": "承租人", "class": "五级分类", "status": "状态",
     "reason": "原因", "remedy": "诉请方式", "claim": "诉请金额（元）", "total_with_costs": "含诉讼费用（元）",
     "court": "管辖法院", "missing": "待补材料", "notes": "律师提示", "case_id": "案件号", "evidence_index": "存证索引",
-    "folder": "文件夹", "reason_codes": "原因代码",
+    "folder": "文件夹", "reason_codes": "原因代码", "lessor_name": "出租人名称",
 }  # fmt: skip
 STATUS_LABELS = {GENERATED: "已生成", SKIPPED: "未生成"}
 STATUS_LABELS_EN = {GENERATED: "generated", SKIPPED: "skipped"}
@@ -646,12 +647,19 @@ def _clear_leftovers(out: Path) -> None:
         shutil.rmtree(leftover, ignore_errors=True)
 
 
-def write_summary(out: Path, outcomes: Sequence[CaseOutcome], lang: Lang = DEFAULT_LANG) -> tuple[Path, Path]:
+def write_summary(
+    out: Path,
+    outcomes: Sequence[CaseOutcome],
+    lang: Lang = DEFAULT_LANG,
+    names: Mapping[str, str] | None = None,
+) -> tuple[Path, Path]:
     """summary.xlsx and summary.csv: one row per contract considered, generated or skipped with the reason in
     `lang` (and its codes); the workbook in words with money as numbers, the CSV with the columns as named."""
     from leaseguard.sheets import Column, write_table
 
-    rows = [outcome.row(lang) for outcome in outcomes]
+    rows = [
+        {**outcome.row(lang), "lessor_name": (names or {}).get(outcome.lessor, "")} for outcome in outcomes
+    ]
     csv_path, xlsx_path = out / "summary.csv", out / "summary.xlsx"
     csv_partial = out / ".summary.csv.partial"
     csv_partial.write_bytes(_csv_bytes(rows, SUMMARY_COLUMNS))
@@ -791,7 +799,9 @@ def generate_case_files(
         if pool is not None:
             pool.shutdown(cancel_futures=True)
     ordered = tuple(outcomes[no] for no, _, _ in chosen)
-    xlsx, csv_path = write_summary(out, ordered, lang)
+    with engine.connect() as connection:
+        names = lessor_names(connection)
+    xlsx, csv_path = write_summary(out, ordered, lang, names)
     return CaseFilesSummary(ordered, xlsx, csv_path)
 
 
