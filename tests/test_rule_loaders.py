@@ -15,9 +15,11 @@ from typer.testing import CliRunner
 
 from leaseguard.analytics.rules import load_analytics_rules
 from leaseguard.classification.rules import RuleSetError, load_rule_set
+from leaseguard.credit.consortium import ConsortiumBandsError, parse_bands, shipped_bands
 from leaseguard.credit.decide import policy_schema
 from leaseguard.credit.errors import CreditError
 from leaseguard.credit.policy import PolicyError, load_policy
+from leaseguard.credit.settings import MonitorFile, TrainingFile
 from leaseguard.credit.verify import ListsError, load_lists
 from leaseguard.enforcement.courts import CourtRulesError, load_court_rules
 from leaseguard.enforcement.rules import ClaimRulesError, load_claim_rules
@@ -25,8 +27,9 @@ from leaseguard.errors import InvalidInputError
 from leaseguard.indicators.rules import IndicatorRulesError, load_risk_weights
 from leaseguard.indicators.rules import load_rule_set as load_indicator_rules
 from leaseguard.registry.rules import load_rules as load_registry_rules
-from leaseguard.rulefiles import RuleFileError
+from leaseguard.rulefiles import RuleFileError, load_rule_file
 from leaseguard.vocabulary import CLASSIFICATION_RULE_SETS, INDICATOR_RULE_SETS
+from leaseguard.warning.model import load_model as load_warning_model
 from leaseguard.warning.rules import load_warning_rules
 
 SCHEMA = policy_schema()
@@ -52,16 +55,15 @@ LOADERS: dict[str, Callable[[Path | None], Any]] = {
     "registry_rules.yaml": load_registry_rules,
     "warning.yaml": load_warning_rules,
     "analytics.yaml": load_analytics_rules,
+    "warning_model.yaml": load_warning_model,
+    "credit/training.yaml": lambda path: load_rule_file(TrainingFile, path, "credit/training.yaml"),
+    "credit/monitor.yaml": lambda path: load_rule_file(MonitorFile, path, "credit/monitor.yaml"),
+    "credit/consortium.yaml": lambda path: (
+        parse_bands(path.read_text("utf-8"), str(path)) if path else shipped_bands()
+    ),
 }
-# Shipped YAML that is not a rule file of this loader: workspace settings, a fitted model, and the credit
-# files of their own shape (training features, drift thresholds, consortium bands) with their own readers.
-NOT_RULE_FILES = {
-    "leaseguard.yaml",
-    "warning_model.yaml",
-    "credit/training.yaml",
-    "credit/monitor.yaml",
-    "credit/consortium.yaml",
-}
+# Shipped YAML that is not a rule file: the workspace settings.
+NOT_RULE_FILES = {"leaseguard.yaml"}
 
 
 def _shipped(name: str) -> str:
@@ -166,6 +168,11 @@ BROKEN = [
      "reason: \"identity reported lost (example entry)\", since: 2024-01-01",
      r"watchlist entry 1: since: unknown field",
      ListsError),
+    # the credit model's settings and the consortium's bands
+    ("credit/consortium.yaml", "lenders: [0, 1, 2, 4]", "lenders: [1, 2, 4]", r"lenders: .*must start at 0",
+     ConsortiumBandsError),
+    ("credit/training.yaml", "  share: 0.3", "  share: 1.5", r"holdout\.share: ", RuleFileError),
+    ("credit/monitor.yaml", "psi_alert: 0.25", "psi_alert: high", r"psi_alert: ", RuleFileError),
 ]  # fmt: skip
 
 

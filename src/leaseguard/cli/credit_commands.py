@@ -434,7 +434,8 @@ def monitor_command(
     """Population stability (PSI) of the score and of each feature, training set vs recent applications."""
     from leaseguard.credit.errors import CreditError
     from leaseguard.credit.model import frame_columns, read_table
-    from leaseguard.credit.monitor import monitor_settings, population_drift
+    from leaseguard.credit.monitor import population_drift
+    from leaseguard.credit.settings import monitor_settings
 
     model = _model(model_file)
     settings = monitor_settings()

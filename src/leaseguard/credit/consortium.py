@@ -15,13 +15,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from importlib import resources
-from typing import Any
+from typing import Annotated, Any
 
-import yaml
+from pydantic import AfterValidator, Field, Strict
 from stdnum.cn import ric, uscc
 
 from leaseguard.credit.errors import CreditError
 from leaseguard.credit.features import WINDOWS_DAYS
+from leaseguard.rulefiles import RuleFile, RuleFileError, parse_rule_text
 
 SETTING = "credit.consortium_sharing"
 BAND_KEYS = ("lenders", "applications", "contracts", "monthly_commitment_yuan")
@@ -40,39 +41,40 @@ class ConsortiumBands:
     monthly_commitment_fen: tuple[int, ...]
 
 
-def _floors(data: Mapping[str, Any], key: str, source: str) -> tuple[int, ...]:
-    values = data.get(key)
-    if (
-        not isinstance(values, list)
-        or not values
-        or not all(isinstance(v, int) and not isinstance(v, bool) for v in values)
-    ):
-        raise CreditError(f"{source}: {key}: must be a list of whole numbers", field=key)
+def _rising_from_zero(values: list[int]) -> list[int]:
     if values[0] != 0 or any(b <= a for a, b in itertools.pairwise(values)):
-        raise CreditError(f"{source}: {key}: must start at 0 and rise", field=key)
-    return tuple(values)
+        raise ValueError("must start at 0 and rise")
+    return values
+
+
+Floors = Annotated[list[Annotated[int, Strict()]], Field(min_length=1), AfterValidator(_rising_from_zero)]
+
+
+class ConsortiumFile(RuleFile):
+    version: int
+    lenders: Floors
+    applications: Floors
+    contracts: Floors
+    monthly_commitment_yuan: Floors
+
+
+class ConsortiumBandsError(CreditError, RuleFileError):
+    """A consortium bands file that cannot be used."""
 
 
 def parse_bands(text: str, source: str) -> ConsortiumBands:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise CreditError(f"{source}: not valid YAML: {error}") from None
-    if not isinstance(data, dict):
-        raise CreditError(f"{source}: expected a mapping with {', '.join(BAND_KEYS)}")
-    floors = {key: _floors(data, key, source) for key in BAND_KEYS}
+    """The bands of a consortium file's text; ConsortiumBandsError names the file, the field and the reason."""
+    read = parse_rule_text(ConsortiumFile, text, source, ConsortiumBandsError)
     return ConsortiumBands(
-        floors["lenders"],
-        floors["applications"],
-        floors["contracts"],
-        tuple(v * 100 for v in floors["monthly_commitment_yuan"]),
-    )
+        tuple(read.lenders), tuple(read.applications), tuple(read.contracts),
+        tuple(v * 100 for v in read.monthly_commitment_yuan),
+    )  # fmt: skip
 
 
 @functools.cache
 def shipped_bands() -> ConsortiumBands:
     text = resources.files("leaseguard.defaults").joinpath("credit/consortium.yaml").read_text("utf-8")
-    return parse_bands(text, "defaults/credit/consortium.yaml")
+    return parse_bands(text, "leaseguard/defaults/credit/consortium.yaml")
 
 
 def band_floor(value: int | Decimal, floors: Sequence[int]) -> int:

@@ -9,28 +9,21 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from leaseguard.credit.errors import CreditError
 from leaseguard.credit.features import FeatureSpec
 from leaseguard.credit.gbm import GbmModel, fit_gbm
 from leaseguard.credit.monitor import Baseline, baseline_of
 from leaseguard.credit.scorecard import Scorecard, fit_scorecard
+from leaseguard.credit.settings import training_settings
 
 ARTEFACT_FORMAT = "leaseguard-credit-model/1"
 ID_COLUMN_CANDIDATES = ("application_id", "id")
-
-
-def training_settings() -> dict[str, Any]:
-    text = resources.files("leaseguard.defaults").joinpath("credit/training.yaml").read_text("utf-8")
-    data: dict[str, Any] = yaml.safe_load(text)
-    return data
 
 
 def read_table(path: Path) -> pd.DataFrame:

@@ -5,20 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 import numpy as np
-import yaml
 
 # A share of zero would make the PSI infinite; a bin that empties is still counted as a large shift.
 MIN_SHARE = 1e-4
-
-
-def monitor_settings() -> dict[str, Any]:
-    text = resources.files("leaseguard.defaults").joinpath("credit/monitor.yaml").read_text("utf-8")
-    data: dict[str, Any] = yaml.safe_load(text)
-    return data
 
 
 def psi(expected: np.ndarray, actual: np.ndarray) -> float:
