@@ -278,12 +278,8 @@ def list_(
         fail(f"--stage {stage!r}: use one of {OPENED}, {', '.join(STAGES)}")
     opened = open_workspace(workspace)
     chosen = chosen_lang(lang, opened)
-    engine, session, at = lookup_session(opened, lessor)
-    try:
+    with lookup_session(opened, lessor) as (session, at):
         found = list_cases(session, at, stage=stage)
-    finally:
-        session.close()
-        engine.dispose()
     if as_json:
         print(json.dumps({"items": [json_body(case) for case in found.items]}, ensure_ascii=False, indent=2))
         return
@@ -306,19 +302,12 @@ def show(
     """A case and its ledger: every entry as recorded, corrections with the entry they correct and why, and
     corrected entries marked as no longer counting."""
     from leaseguard.cli.lookup_commands import lookup_session, print_case, print_json
-    from leaseguard.errors import LeaseguardError
     from leaseguard.usecases.lookup import case_detail
 
     opened = open_workspace(workspace)
     chosen = chosen_lang(lang, opened)
-    engine, session, at = lookup_session(opened, lessor)
-    try:
+    with lookup_session(opened, lessor) as (session, at):
         detail = case_detail(session, at, case_id)
-    except LeaseguardError as error:
-        fail(str(error))
-    finally:
-        session.close()
-        engine.dispose()
     if as_json:
         print_json(detail)
     else:

@@ -5,7 +5,8 @@ also what `cases list` and `cases show` print."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -463,8 +464,10 @@ def _print_lessee(detail: LesseeDetail, lang: Lang) -> None:
         console.print(cases_table(detail.cases, lang))
 
 
-def lookup_session(workspace: Any, lessor: str | None) -> tuple[Any, Session, str]:
-    """An engine, a read session on the workspace's store and the lessor looked up at (one line on failure)."""
+@contextmanager
+def lookup_session(workspace: Any, lessor: str | None) -> Iterator[tuple[Session, str]]:
+    """A read session on the workspace's store and the lessor looked up at; a domain error raised inside (an
+    unknown lessor, contract, lessee or case) is one line and exit 1, and the store is let go either way."""
     from leaseguard.errors import LeaseguardError
     from leaseguard.store.db import session_factory
     from leaseguard.usecases.lookup import choose_lessor
@@ -472,11 +475,12 @@ def lookup_session(workspace: Any, lessor: str | None) -> tuple[Any, Session, st
     engine = workspace.engine()
     session = session_factory(engine)()
     try:
-        return engine, session, choose_lessor(session, lessor)
+        yield session, choose_lessor(session, lessor)
     except LeaseguardError as error:
+        fail(str(error))
+    finally:
         session.close()
         engine.dispose()
-        fail(str(error))
 
 
 @contract_app.command("show")
@@ -489,19 +493,12 @@ def contract_show(
 ) -> None:
     """A contract with everything on file: terms, payments, assets, class now and its changes, the case,
     demands and documents."""
-    from leaseguard.errors import LeaseguardError
     from leaseguard.usecases.lookup import contract_detail
 
     opened = open_workspace(workspace)
     chosen = chosen_lang(lang, opened)
-    engine, session, at = lookup_session(opened, lessor)
-    try:
+    with lookup_session(opened, lessor) as (session, at):
         detail = contract_detail(session, at, contract_no)
-    except LeaseguardError as error:
-        fail(str(error))
-    finally:
-        session.close()
-        engine.dispose()
     if as_json:
         print_json(detail)
     else:
@@ -519,36 +516,35 @@ def lessee_show(
     """A lessee at the lessor: every contract, asset, change of class, ownership check, credit decision and case.
     A name finds the lessee of exactly that name, else the one whose name contains it; when several answer,
     they are listed and the id is asked for."""
-    from leaseguard.errors import LeaseguardError
     from leaseguard.usecases.lookup import AmbiguousLesseeError, find_lessee, lessee_detail
 
     opened = open_workspace(workspace)
     chosen = chosen_lang(lang, opened)
-    engine, session, at = lookup_session(opened, lessor)
-    try:
-        detail = lessee_detail(session, at, find_lessee(session, at, id_or_name))
-    except AmbiguousLesseeError as error:
-        table = _table(
-            word("several", chosen, text=id_or_name),
-            [(word("lessee", chosen), "left"), ("", "left"), ("", "left")],
-        )
-        for match in error.matches:
-            table.add_row(
-                match.lessee_id,
-                match.lessee_name,
-                word("matches", chosen, contracts=match.contracts, assets=match.assets),
-            )
-        console.print(table)
-        fail(f"{len(error.matches)} lessees answer to {id_or_name!r}: give the lessee's id")
-    except LeaseguardError as error:
-        fail(str(error))
-    finally:
-        session.close()
-        engine.dispose()
+    with lookup_session(opened, lessor) as (session, at):
+        try:
+            detail = lessee_detail(session, at, find_lessee(session, at, id_or_name))
+        except AmbiguousLesseeError as error:
+            _print_matches(error, id_or_name, chosen)
+            fail(f"{len(error.matches)} lessees answer to {id_or_name!r}: give the lessee's id")
     if as_json:
         print_json(detail)
     else:
         _print_lessee(detail, chosen)
+
+
+def _print_matches(error: Any, id_or_name: str, chosen: Lang) -> None:
+    """The lessees a name answers to, for the user to pick one by id."""
+    table = _table(
+        word("several", chosen, text=id_or_name),
+        [(word("lessee", chosen), "left"), ("", "left"), ("", "left")],
+    )
+    for match in error.matches:
+        table.add_row(
+            match.lessee_id,
+            match.lessee_name,
+            word("matches", chosen, contracts=match.contracts, assets=match.assets),
+        )
+    console.print(table)
 
 
 def register(app: typer.Typer, *_: typer.Typer) -> None:
