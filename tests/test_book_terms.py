@@ -237,12 +237,22 @@ def test_book_schedule_shows_a_contract_its_payments_and_its_irr(loaded: tuple[E
     assert import_paths(engine, [_write(folder, "payments.csv", payments)])[0].rejected == 0
     runner = CliRunner()
     result = runner.invoke(
-        app, ["book", "schedule", "K1", "--as-of", "2024-04-01", "-w", str(workspace.root)], env=env
+        app,
+        ["book", "schedule", "K1", "--as-of", "2024-04-01", "--lang", "en", "-w", str(workspace.root)],
+        env=env,
     )
     assert result.exit_code == 0, result.output
     # The stub's first instalment (1,104.00 yuan of interest) paid on its day; the second is overdue.
     assert "2024-02-25" in result.output and "1,104.00" in result.output
     assert "active, 7 days past due" in result.output
     assert "internal rate of return: 7." in result.output
-    missing = runner.invoke(app, ["book", "schedule", "K404", "-w", str(workspace.root)], env=env)
+    chinese = runner.invoke(
+        app, ["book", "schedule", "K1", "--as-of", "2024-04-01", "-w", str(workspace.root)], env=env
+    )
+    assert chinese.exit_code == 0, chinese.output
+    assert "履约中，逾期 7 天" in chinese.output and "内部收益率：名义年化 7." in chinese.output
+    assert "应付日" in chinese.output
+    missing = runner.invoke(
+        app, ["book", "schedule", "K404", "--lang", "en", "-w", str(workspace.root)], env=env
+    )
     assert missing.exit_code == 1 and "contract K404 is not in the store" in missing.output

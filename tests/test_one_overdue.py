@@ -255,7 +255,9 @@ def test_claim_export_and_schedule_agree_on_every_defaulted_contract(
                     _cli(workspace, "cases", "claim", contract_no, "--as-of", day.isoformat(), "--json")
                 )
                 assert (_fen(document["overdue_rent"]), _fen(document["penalty"])) == figures[contract_no]
-                shown = _cli(workspace, "book", "schedule", contract_no, "--as-of", day.isoformat())
+                shown = _cli(
+                    workspace, "book", "schedule", contract_no, "--as-of", day.isoformat(), "--lang", "en"
+                )
                 overdue = re.search(r"overdue rent ([\d,]+\.\d\d) \(yuan\)", shown)
                 penalty = re.search(r"penalty ([\d,]+\.\d\d) \(yuan", shown)
                 assert overdue and penalty, shown

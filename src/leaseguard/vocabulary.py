@@ -136,6 +136,11 @@ TERM_LABELS_EN = {
 VERDICT_LABELS = {"clear": "通过", "review": "复核", "block": "拒绝"}
 VERDICT_LABELS_EN = {"clear": "Clear", "review": "Review", "block": "Block"}
 
+# Where a contract stands on a day (portfolio.positions).
+POSITION_STATUS_LABELS = {
+    "not_started": "未起租", "active": "履约中", "matured_unpaid": "到期未结清", "settled": "已结清",
+}  # fmt: skip
+
 # Rent schedules.
 SCHEDULE_METHODS = ("annuity", "equal_principal")
 

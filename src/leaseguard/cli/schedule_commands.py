@@ -9,7 +9,16 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace, parse_day
+from leaseguard.cli.common import (
+    LangOption,
+    WorkspaceOption,
+    chosen_lang,
+    console,
+    fail,
+    open_workspace,
+    parse_day,
+)
+from leaseguard.vocabulary import POSITION_STATUS_LABELS, TERM_LABELS, TERM_LABELS_EN, label_of
 
 
 def _micro_yuan(micro: int) -> str:
@@ -25,6 +34,7 @@ def schedule(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Show what was paid by this day (default: today).")
     ] = None,
+    lang: LangOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """A contract's instalments (from its terms, or as imported), when each was paid in full, what of each
@@ -38,6 +48,7 @@ def schedule(
 
     day = parse_day(as_of) if as_of else dt.date.today()
     opened = open_workspace(workspace)
+    zh = chosen_lang(lang, opened) == "zh"
     try:
         allocation = Allocation.from_settings(opened.setting("book", default={}))
     except AllocationError as error:
@@ -48,19 +59,31 @@ def schedule(
     finally:
         engine.dispose()
     if found is None:
-        fail(f"contract {contract_no} is not in the store")
+        fail(f"合同 {contract_no} 不在库中" if zh else f"contract {contract_no} is not in the store")
     contracts, payments, lines = found
     book = BookPositions.from_frames(contracts, payments, lines, allocation)
     terms = contracts.row(0, named=True)
     instalments = book.instalments.sort("number")
     state = book.contract_state(contract_no, day)
+    method = label_of(TERM_LABELS, TERM_LABELS_EN, terms["method"], "zh" if zh else "en")
+    frequency = label_of(TERM_LABELS, TERM_LABELS_EN, terms["frequency"], "zh" if zh else "en")
     table = Table(
-        title=f"{contract_no}: {terms['method']}, {terms['frequency']}, rate {terms['annual_rate']}"
+        title=f"{contract_no}：{method}，{frequency}，年利率 {terms['annual_rate']}"
+        if zh
+        else f"{contract_no}: {terms['method']}, {terms['frequency']}, rate {terms['annual_rate']}"
     )
-    for header in ("no.", "due", "principal", "interest", "amount", "paid in full on"):
+    headers = ("期数", "应付日", "本金", "利息", "租金", "付清日") if zh else (
+        "no.", "due", "principal", "interest", "amount", "paid in full on")  # fmt: skip
+    for header in headers:
         table.add_column(header, justify="right")
-    arrears = Table(title=f"on {day}: unpaid and penalty accrued (the figures of cases claim)")
-    for header in ("no.", "due", "unpaid", "penalty accrued"):
+    arrears = Table(
+        title=f"截至 {day}：未付租金与已计违约金（即 cases claim 的数字）"
+        if zh
+        else f"on {day}: unpaid and penalty accrued (the figures of cases claim)"
+    )
+    for header in (
+        ("期数", "应付日", "未付", "已计违约金") if zh else ("no.", "due", "unpaid", "penalty accrued")
+    ):
         arrears.add_column(header, justify="right")
     for k, line in enumerate(instalments.iter_rows(named=True)):
         paid_on = line["paid_in_full_on"]
@@ -78,17 +101,29 @@ def schedule(
     if arrears.row_count:
         console.print(arrears)
     position = book.at(day).row(0, named=True)
-    console.print(
-        f"on {day}: {position['status']}, {position['dpd']} days past due, outstanding principal "
-        f"{grouped_yuan(position['outstanding_principal_fen'])} (yuan)"
-    )
-    # One short line each, so a narrow terminal does not break a figure.
-    console.print(f"overdue rent {grouped_yuan(position['overdue_amount_fen'])} (yuan)")
     accrued_total = _micro_yuan(int(state.accrued_micro.sum()))
-    console.print(
-        f"penalty {grouped_yuan(position['penalty_due_fen'])} (yuan; accrued {accrued_total}"
-        f", paid {grouped_yuan(state.penalty_paid_fen)})"
-    )
+    # One short line each, so a narrow terminal does not break a figure.
+    if zh:
+        status = POSITION_STATUS_LABELS.get(position["status"], position["status"])
+        console.print(
+            f"截至 {day}：{status}，逾期 {position['dpd']} 天，未偿本金 "
+            f"{grouped_yuan(position['outstanding_principal_fen'])} 元"
+        )
+        console.print(f"逾期租金 {grouped_yuan(position['overdue_amount_fen'])} 元")
+        console.print(
+            f"违约金 {grouped_yuan(position['penalty_due_fen'])} 元（已计 {accrued_total}，"
+            f"已付 {grouped_yuan(state.penalty_paid_fen)}）"
+        )
+    else:
+        console.print(
+            f"on {day}: {position['status']}, {position['dpd']} days past due, outstanding principal "
+            f"{grouped_yuan(position['outstanding_principal_fen'])} (yuan)"
+        )
+        console.print(f"overdue rent {grouped_yuan(position['overdue_amount_fen'])} (yuan)")
+        console.print(
+            f"penalty {grouped_yuan(position['penalty_due_fen'])} (yuan; accrued {accrued_total}"
+            f", paid {grouped_yuan(state.penalty_paid_fen)})"
+        )
     as_instalments = [
         Instalment(n, due, principal, interest, 0, principal + interest, 0)
         for n, due, principal, interest in instalments.select(
@@ -100,10 +135,13 @@ def schedule(
             terms["principal_fen"], as_instalments, terms["frequency"], deposit_fen=terms["deposit_fen"]
         )
     except ValueError as error:
-        console.print(f"internal rate of return: none ({error})")
+        console.print(f"内部收益率：无（{error}）" if zh else f"internal rate of return: none ({error})")
         return
     console.print(
-        f"internal rate of return: {rate.nominal_annual:.4%} a year nominal, {rate.effective_annual:.4%} "
+        f"内部收益率：名义年化 {rate.nominal_annual:.4%}，实际年化 {rate.effective_annual:.4%}"
+        f"（保证金 {grouped_yuan(terms['deposit_fen'])} 元持有至期末）"
+        if zh
+        else f"internal rate of return: {rate.nominal_annual:.4%} a year nominal, {rate.effective_annual:.4%} "
         f"effective (deposit {grouped_yuan(terms['deposit_fen'])} held to the end)"
     )
 
