@@ -1,10 +1,10 @@
-"""Classification of one day's positions: the Polars `classify` against the Ibis expression on DuckDB.
+"""Classification of one day's positions: the one classification expression (`classify_expr`), run as the
+daily run runs it (`collateral_on` then `classify`: Polars frames in, DuckDB in process, a Polars frame out)
+and over tables already loaded into DuckDB (as a book held in a database would be).
 
 The positions (1,000,000 rows by default), lessee types, appraisals, the previous run's classes and the
 restructured contracts are generated here with NumPy in the book engine's schema, so the figures are those of
-the classification step alone. Both engines get the same inputs and their results are checked equal before
-the figures are published. Loading the inputs into DuckDB is timed apart: in production the tables are
-already where the expression runs.
+the classification step alone. Both ways are checked to give the same rows before the figures are published.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_classify_columnar")
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--repeat", type=int, default=3, help="runs per engine; the best is reported")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each measure; the best is reported")
     args = parser.parse_args(argv)
     timings: list[dict[str, object]] = []
 
@@ -108,34 +108,42 @@ def main(argv: list[str]) -> None:
     tables = {
         name: con.create_table(f"lg_{name}", frame.to_arrow(), overwrite=True) for name, frame in data.items()
     }
-    timings.append({"measure": "load inputs into DuckDB (not counted)",
-                    "seconds": round(time.perf_counter() - began, 2), "detail": "from Arrow, in memory"})  # fmt: skip
+    timings.append({"measure": "load inputs into DuckDB tables (not counted)",
+                    "seconds": round(time.perf_counter() - began, 2), "detail": "create_table from Arrow"})  # fmt: skip
     for rule_set in SHIPPED:
         rules = load_rule_set(rule_set)
-        polars_seconds, expected = timed(
-            lambda rules=rules: classify(  # type: ignore[misc]
+
+        def embedded(rules: Any = rules) -> pl.DataFrame:
+            return classify(
                 data["positions"], rules, lessee_types=data["lessee_types"],
                 collateral=collateral_on(data["valuations"], AS_OF), previous=data["previous"],
                 restructured=data["restructured"],
-            )
-        )  # fmt: skip
+            )  # fmt: skip
+
+        embedded_seconds, expected = timed(embedded)
         expr = classify_expr(
             tables["positions"], rules, lessee_types=tables["lessee_types"],
             collateral=collateral_expr(tables["valuations"], AS_OF), previous=tables["previous"],
             restructured=tables["restructured"],
         )  # fmt: skip
-        duckdb_seconds, arrow = timed(expr.to_pyarrow)
+        loaded_seconds, arrow = timed(expr.to_pyarrow)
         ours = pl.from_arrow(arrow).cast(expected.schema)  # type: ignore[union-attr]
         assert_frame_equal(ours.sort("contract_no"), expected.sort("contract_no"))
+        assert expected["contract_no"].equals(data["positions"]["contract_no"])  # the positions' row order
         non_performing = expected.filter(pl.col("class").is_in(["substandard", "doubtful", "loss"])).height
         detail = f"{args.rows:,} rows, {non_performing:,} non-performing, results equal"
-        timings.append(
-            {"measure": f"{rule_set}: Polars classify", "seconds": round(polars_seconds, 2), "detail": detail}
-        )
-        timings.append({"measure": f"{rule_set}: Ibis classify_expr on DuckDB", "seconds": round(duckdb_seconds, 2),
-                        "detail": "executed to Arrow"})  # fmt: skip
+        timings.append({"measure": f"{rule_set}: collateral_on + classify (Polars in, DuckDB, Polars out)",
+                        "seconds": round(embedded_seconds, 2), "detail": detail})  # fmt: skip
+        collateral_seconds, _ = timed(lambda: collateral_on(data["valuations"], AS_OF))
+        timings.append({"measure": f"{rule_set}: of which collateral_on", "seconds": round(collateral_seconds, 2),
+                        "detail": f"{data['valuations'].height:,} appraisals"})  # fmt: skip
+        timings.append({"measure": f"{rule_set}: classify_expr on DuckDB tables, to Arrow",
+                        "seconds": round(loaded_seconds, 2), "detail": "inputs already in DuckDB"})  # fmt: skip
+        compile_seconds, _ = timed(lambda expr=expr: ibis.to_sql(expr, dialect="duckdb"))
+        timings.append({"measure": f"{rule_set}: compiling the expression to SQL",
+                        "seconds": round(compile_seconds, 2), "detail": "once per rule set and inputs"})  # fmt: skip
     publish(
-        "classify_columnar", f"Classification of {args.rows:,} positions: Polars vs Ibis on DuckDB", timings
+        "classify_columnar", f"Classification of {args.rows:,} positions on the embedded engine", timings
     )
 
 

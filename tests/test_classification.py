@@ -331,7 +331,7 @@ def test_contagion_counts_only_the_lessee_s_claims_at_the_same_lessor() -> None:
 
 
 def test_contagion_on_duckdb_counts_only_the_same_lessor() -> None:
-    ibis = pytest.importorskip("ibis")
+    import ibis
 
     from leaseguard.classification.columnar import classify_expr
 
@@ -387,7 +387,7 @@ def resources_text(rule_set: str) -> str:
 
 
 def _on_duckdb(frame: pl.DataFrame, rules: RuleSet, **inputs: pl.DataFrame) -> pl.DataFrame:
-    ibis = pytest.importorskip("ibis")
+    import ibis
 
     from leaseguard.classification.columnar import classify_expr
 

@@ -1,5 +1,7 @@
-"""The classification step as one Ibis expression: on DuckDB and on PySpark (local mode) it gives exactly what
-the Polars `classify` gives, row by row, with both shipped rule sets, and with every rule firing."""
+"""The classification is one Ibis expression. Run on tables loaded into DuckDB and on PySpark (local mode), it
+gives exactly what the embedded runner `classify` gives (the frames registered in place, the rows in the
+positions' order and types), row by row, with both shipped rule sets, and with every rule firing. The Spark
+cases run when the extra leaseguard[spark] is installed (as `make setup` and CI install it)."""
 
 from __future__ import annotations
 
@@ -9,13 +11,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-pytest.importorskip("ibis", reason="the distributed path is the optional extra leaseguard[spark]")
-
 import ibis
 import ibis.expr.types as ir
 import polars as pl
+import pytest
 from polars.testing import assert_frame_equal
 
 from book_frames import positions

@@ -1,8 +1,11 @@
-"""The five-category classification step as one Ibis expression, so the same job runs on DuckDB and on Spark.
+"""The five-category classification and provisions of every contract on a day: one Ibis expression, the only
+implementation of the rules, run by DuckDB in process (`classify.classify`, the daily run) and by Spark when a
+book outgrows one machine (`leaseguard[spark]`), from the same tables on either backend.
 
-`classify_expr` computes exactly what `classify.classify` computes (same columns, values and types), from the
-same inputs held as tables on any Ibis backend; `collateral_expr` mirrors `classify.collateral_on`. A test
-runs both on DuckDB and on PySpark in local mode and compares them with the Polars engine row by row.
+The class is the worst of every rule that applies; the result names the rule that decided it (the first in
+the rule set's order among those giving the worst class: DPD band, collateral shortfall, asset value fall,
+lessee contagion, arrears at another member, restructuring observation, upgrade conditions) and lists, as
+codes (`reasons`), every rule that applied and every finding about the leased asset's valuation.
 
 Money stays in integers. Ibis compiles `//` to FLOOR(a / b), a division in double precision on DuckDB and on
 Spark alike, which is wrong by one fen once the dividend passes 2**53; the provision's division by a million
@@ -47,26 +50,49 @@ def _before_months_after(day: ir.DateValue, start: ir.DateValue, months: ir.Inte
     return (elapsed < months) | ((elapsed == months) & (day.day() < start.day()) & ~last_day)
 
 
-def _months_before(day: ir.DateValue, months: ir.IntegerValue) -> ir.DateValue:
-    """`day` less `months` calendar months, clamped to the end of a shorter month (Polars' offset_by)."""
-    index = day.year().cast("int64") * 12 + (day.month().cast("int64") - 1) - months
+def _month_day(index: ir.IntegerValue, day: ir.IntegerValue) -> ir.DateValue:
+    """The date of month `index` (year * 12 + month - 1) on `day`, clamped to the end of a shorter month."""
     year, month = index // 12, index % 12 + 1
-    return ibis.date(year, month, ibis.least(day.day().cast("int64"), _days_in_month(year, month)))
+    return ibis.date(year, month, ibis.least(day.cast("int64"), _days_in_month(year, month)))
 
 
-def _observation_start(t: ir.Table) -> ir.DateValue:
-    """classify.observation_start: the first repayment date after the restructuring, or the one after the
-    latest missed instalment since then."""
+def _with_observation_start(t: ir.Table) -> ir.Table:
+    """`t` with `_observation_start`: where a restructured contract's observation period starts — the first
+    repayment date after the restructuring, or, when an instalment was missed since then, the repayment date
+    after the missed one (a miss restarts the observation). Due dates are stepped back whole periods from the
+    next due date; a contract with nothing left to fall due is observed from the restructuring itself.
+
+    Computed in steps, each a column: written as one expression, every step is repeated inside the next in
+    the SQL (220 kB of it), and DuckDB took seconds over a million rows to evaluate it."""
     next_due, restructured = t.next_due_date, t.restructured_date
-    months_per_period = _small_floor_div(ibis.literal(12, type="int64"), t.periods_per_year.cast("int64"))
-    elapsed = (next_due.year() * 12 + next_due.month()) - (restructured.year() * 12 + restructured.month())
-    landing_day = ibis.least(next_due.day(), _days_in_month(restructured.year(), restructured.month()))
-    months_back = elapsed.cast("int64") - ibis.ifelse(landing_day > restructured.day(), 0, 1)
-    first_after = _months_before(
-        next_due, _small_floor_div(months_back, months_per_period) * months_per_period
+    t = t.mutate(
+        _months_per_period=_small_floor_div(ibis.literal(12, type="int64"), t.periods_per_year.cast("int64")),
+        _due_index=next_due.year().cast("int64") * 12 + (next_due.month().cast("int64") - 1),
+        # Stepping back to the restructuring's month lands on the due day, clamped to that month's end.
+        _months_back=(
+            (next_due.year() * 12 + next_due.month()) - (restructured.year() * 12 + restructured.month())
+        ).cast("int64")
+        - ibis.ifelse(
+            ibis.least(next_due.day(), _days_in_month(restructured.year(), restructured.month()))
+            > restructured.day(),
+            0,
+            1,
+        ),
     )
-    after_miss = _months_before(next_due, t.on_time_streak.cast("int64") * months_per_period)
-    return ibis.ifelse(next_due.isnull(), restructured, ibis.greatest(first_after, after_miss))
+    t = t.mutate(
+        _first_after_index=t._due_index
+        - _small_floor_div(t._months_back, t._months_per_period) * t._months_per_period,
+        _after_miss_index=t._due_index - t.on_time_streak.cast("int64") * t._months_per_period,
+    )
+    t = t.mutate(
+        _first_after=_month_day(t._first_after_index, next_due.day()),
+        _after_miss=_month_day(t._after_miss_index, next_due.day()),
+    )
+    return t.mutate(
+        _observation_start=ibis.ifelse(
+            next_due.isnull(), restructured, ibis.greatest(t._first_after, t._after_miss)
+        )
+    )
 
 
 def collateral_expr(valuations: ir.Table, as_of: dt.date) -> ir.Table:
@@ -116,11 +142,15 @@ def classify_expr(
     collateral: ir.Table | None = None,
     previous: ir.Table | None = None,
     restructured: ir.Table | None = None,
+    carry: tuple[str, ...] = (),
 ) -> ir.Table:
-    """CLASSIFIED_COLUMNS for every row of `positions` (the book engine's columns), as `classify` gives them.
+    """CLASSIFIED_COLUMNS for every row of `positions` (the book engine's columns), then the columns of
+    `positions` named in `carry`, unchanged (a row number to restore the input's order, say).
 
-    `lessee_types`: contract_no, lessee_type; `collateral`: `collateral_expr`'s columns; `previous`:
-    contract_no, from_class of the latest earlier run; `restructured`: contract_no, restructured_date."""
+    `lessee_types`: contract_no, lessee_type (for contagion, which applies to non-retail lessees);
+    `collateral`: `collateral_expr`'s columns (for the collateral rules); `previous`: contract_no, from_class
+    of the latest earlier run (for the upgrade conditions and the restructuring hold); `restructured`:
+    contract_no, restructured_date (for the restructuring observation)."""
     t = positions.mutate(dpd=positions.dpd.cast("int64"))
     no_previous = t.mutate(from_class=ibis.null("string"))
     t = no_previous if previous is None else _left_join(t, previous, ("from_class",))
@@ -209,8 +239,9 @@ def classify_expr(
             _small_floor_div(ibis.literal(observation.observation_min_periods * 12), t.periods_per_year),
             ibis.literal(observation.observation_min_months),
         )
+        t = _with_observation_start(t)
         observed = (t.restructured_date <= t.as_of) & _before_months_after(
-            t.as_of, _observation_start(t), months
+            t.as_of, t._observation_start, months
         )
         # A non-performing contract is not upgraded while it is observed.
         held = ibis.greatest(ibis.literal(RANK[observation.klass]), t._previous_rank.fill_null(0))
@@ -313,4 +344,4 @@ def classify_expr(
         **{"class": _name_of(t._final, {r: c for c, r in RANK.items()}, "string")},
         provision_fen=ibis.ifelse(t._live, provision, 0).cast("int64"),
     )
-    return t.select(*CLASSIFIED_COLUMNS)
+    return t.select(*CLASSIFIED_COLUMNS, *carry)
