@@ -142,9 +142,7 @@ def main(argv: list[str]) -> None:
         compile_seconds, _ = timed(lambda expr=expr: ibis.to_sql(expr, dialect="duckdb"))
         timings.append({"measure": f"{rule_set}: compiling the expression to SQL",
                         "seconds": round(compile_seconds, 2), "detail": "once per rule set and inputs"})  # fmt: skip
-    publish(
-        "classify_columnar", f"Classification of {args.rows:,} positions on the embedded engine", timings
-    )
+    publish("classify_columnar", f"Classification of {args.rows:,} positions on the embedded engine", timings)
 
 
 if __name__ == "__main__":
