@@ -399,6 +399,11 @@ def test_the_html_summary_renders_in_chromium_with_its_chinese_text(
     assert "逐项资产结论" in seen and "拒绝" in seen and "复核" in seen and "登记 A" in seen
     assert f"T{FORGED:02d}" in seen and "（不公开）" in seen and "本文件" in seen
     assert "3,600,000.00" in seen and "B-0091" not in seen and "乙运输" not in seen
+    # What needs a person comes first: every block above every review, every review above every clear.
+    findings = seen[seen.index("逐项资产结论") :]
+    verdicts = [word for line in findings.splitlines() for word in line.split("\t")[2:3]]
+    shown = [v for v in verdicts if v in ("拒绝", "复核", "通过")]
+    assert shown == sorted(shown, key=("拒绝", "复核", "通过").index) and "通过" in shown
 
 
 def test_a_slipped_check_digit_in_the_fleet_is_a_neighbour_unless_the_engine_is_the_same() -> None:

@@ -608,13 +608,14 @@ def write_html_summary(result: ScreenResult, path: Path, *, title: str, lang: La
                 value = yuan_text(screened.facts.invoice_amount_fen, grouped=True)
             return f"<td{classes.get(name, '')}>{escape(_html_value(value))}</td>"
 
+        # Blocks first, then reviews, then the assets that are clear, each in file order: a funding file of a
+        # thousand assets puts what needs a person at the top of the page.
+        lines = zip(result.findings, findings_frame(result, lang).iter_rows(named=True), strict=True)
         rows = "".join(
             f'<tr class="{escape(line["verdict"])}">'
             + "".join(finding_cell(name, screened, line[name]) for name in shown_columns)
             + "</tr>"
-            for screened, line in zip(
-                result.findings, findings_frame(result, lang).iter_rows(named=True), strict=True
-            )
+            for screened, line in sorted(lines, key=lambda pair: -pair[0].verdict.rank)
         )
         findings_html = (
             f"<h2>{escape(_TITLES['findings'].text(lang))}</h2>"
