@@ -144,6 +144,9 @@ def test_synthetic_applications_train_decide_and_monitor(tmp_path: Path) -> None
     assert code == 0, output
     decisions = json.loads(out.read_text())
     assert len(decisions) == 5 and all(isinstance(d["evidence_index"], int) for d in decisions)
+    # The table a person reads: Chinese headers and decisions, the top reason in words (issue 17).
+    said = {"approve": "批准", "refer": "转人工审核", "decline": "拒绝"}
+    assert "审批结果" in output and said[decisions[0]["decision"]] in output
     with session_factory(engine)() as session:
         assert session.query(CreditApplication).filter_by(source="decision").count() == 5
     engine.dispose()

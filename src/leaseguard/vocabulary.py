@@ -132,6 +132,10 @@ TERM_LABELS_EN = {
     "other": "Other", "enterprise": "Enterprise", "individual": "Individual", "demand": "Demand",
     "guarantee_demand": "Demand to a guarantor",
 }  # fmt: skip
+# A credit decision.
+DECISION_LABELS = {"approve": "批准", "refer": "转人工审核", "decline": "拒绝"}
+DECISION_LABELS_EN = {"approve": "approve", "refer": "refer", "decline": "decline"}
+
 # The asset check's verdicts.
 VERDICT_LABELS = {"clear": "通过", "review": "复核", "block": "拒绝"}
 VERDICT_LABELS_EN = {"clear": "Clear", "review": "Review", "block": "Block"}

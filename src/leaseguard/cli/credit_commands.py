@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace
+from leaseguard.cli.common import LangOption, WorkspaceOption, chosen_lang, console, fail, open_workspace
+from leaseguard.vocabulary import DECISION_LABELS, DECISION_LABELS_EN, label_of
 
 if TYPE_CHECKING:
     import numpy as np
@@ -242,6 +243,7 @@ def decide_command(
     policy_file: PolicyOption = None,
     lists_file: ListsOption = None,
     out: Annotated[Path | None, typer.Option("--out", help="Write the decisions as JSON here.")] = None,
+    lang: LangOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Decide applications with the store's multi-head and arrears facts (the lessor's own book; other members'
@@ -259,6 +261,7 @@ def decide_command(
     from leaseguard.workspace import CONFIG_FILE
 
     opened = open_workspace(workspace)
+    chosen = chosen_lang(lang, opened)
     try:
         model = (
             load_model(model_file) if model_file else ModelShelf(_models_folder(opened)).get(model_version)
@@ -309,28 +312,27 @@ def decide_command(
         engine.dispose()
     if out is not None:
         out.write_text(json.dumps(answers, ensure_ascii=False, indent=2), encoding="utf-8")
-    table = Table(title=f"decisions (model {model.version}, policy v{policy.version})")
-    for column in (
-        "application",
-        "score",
-        "pd",
-        "decision",
-        "limit",
-        "price band",
-        "rules fired",
-        "top reason",
-    ):
+    zh = chosen == "zh"
+    table = Table(
+        title=f"审批结果（模型 {model.version}，策略 v{policy.version}）"
+        if zh
+        else f"decisions (model {model.version}, policy v{policy.version})"
+    )
+    headers = ("申请", "评分", "违约概率", "结论", "额度", "定价档", "触发规则", "主要原因") if zh else (
+        "application", "score", "pd", "decision", "limit", "price band", "rules fired", "top reason")  # fmt: skip
+    for column in headers:
         table.add_column(column)
     for answer in answers:
+        top = answer["reasons"][0] if answer["reasons"] else None
         table.add_row(
             str(answer["application_id"]),
             str(answer["score"]),
             f"{answer['pd']:.3f}",
-            answer["decision"],
+            label_of(DECISION_LABELS, DECISION_LABELS_EN, answer["decision"], chosen),
             answer["limit"] or "",
             answer["price_band"] or "",
             ", ".join(r["id"] for r in answer["rules_fired"]),
-            answer["reasons"][0]["text"] if answer["reasons"] else "",
+            "" if top is None else (top["text"] if zh else top.get("text_en", top["text"])),
         )
     console.print(table)
 
