@@ -19,12 +19,18 @@ import io
 import re
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-FONT_DIR = Path(__file__).with_name("fonts")
-CJK_FONT_FILE = FONT_DIR / "DroidSansFallbackFull.ttf"
+from leaseguard.pdf import (
+    CJK,
+    LATIN,
+    font_runs,
+    latin_code_points,
+    marked_up,
+    numbered_canvas,
+)
+
 EAST_ASIAN_DOCX_FONT = "SimSun"  # 宋体, what Chinese courts' own templates use; Word substitutes if absent
 
 
@@ -250,34 +256,9 @@ def _page_numbers(paragraph: Any) -> None:
 
 # --- PDF --------------------------------------------------------------------------------------------------
 
-_LATIN, _CJK = "LGVera", "LGDroidSansFallback"
-
-
-@cache
-def _fonts() -> frozenset[int]:
-    """Register the two embedded fonts once per process; the code points the Latin font has."""
-    import reportlab
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    fonts = Path(reportlab.__file__).with_name("fonts")
-    latin = TTFont(_LATIN, str(fonts / "Vera.ttf"))
-    pdfmetrics.registerFont(latin)
-    pdfmetrics.registerFont(TTFont(f"{_LATIN}-Bold", str(fonts / "VeraBd.ttf")))
-    pdfmetrics.registerFont(TTFont(_CJK, str(CJK_FONT_FILE)))
-    bold = f"{_LATIN}-Bold"
-    pdfmetrics.registerFontFamily(_LATIN, normal=_LATIN, bold=bold, italic=_LATIN, boldItalic=bold)
-    # The Chinese font has no bold face: headings in Chinese are set larger instead.
-    pdfmetrics.registerFontFamily(_CJK, normal=_CJK, bold=_CJK, italic=_CJK, boldItalic=_CJK)
-    return frozenset(latin.face.charToGlyph)
-
-
-def _marked_up(text: str) -> str:
-    """Paragraph markup: runs the Latin font lacks are set in the Chinese font."""
-    return "".join(
-        f'<font name="{_CJK}">{escape(run)}</font>' if font == _CJK else escape(run)
-        for font, run in _font_runs(text)
-    )
+_LATIN, _CJK = LATIN, CJK
+_fonts = latin_code_points
+_marked_up = marked_up
 
 
 # Characters a line never starts with (标点避头): they stay with the character before them.
@@ -314,17 +295,7 @@ def _text_width(text: str, size: float = 9) -> float:
     return sum(map(_widths(size).__getitem__, text))
 
 
-@cache
-def _runs_pattern() -> re.Pattern[str]:
-    latin = "".join(re.escape(chr(code)) for code in sorted(_fonts()))
-    return re.compile(f"([{latin}]+)|([^{latin}]+)")
-
-
-def _font_runs(text: str) -> list[tuple[str, str]]:
-    """The text cut where its font changes: (font, run), the Latin font wherever it has the characters."""
-    return [
-        (_LATIN if found.lastindex == 1 else _CJK, found.group()) for found in _runs_pattern().finditer(text)
-    ]
+_font_runs = font_runs
 
 
 def _tokens(text: str) -> list[str]:
@@ -613,37 +584,8 @@ def pdf_bytes(blocks: list[Block], *, title: str = "") -> bytes:
 def _numbered_canvas() -> type:
     """A canvas that numbers its pages 第 n 页 共 m 页 at the foot: pages are held until the count is known."""
     from reportlab.lib.pagesizes import A4
-    from reportlab.pdfgen.canvas import Canvas
 
-    class NumberedCanvas(Canvas):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self._pages: list[dict[str, Any]] = []
-
-        def showPage(self) -> None:
-            self._pages.append(dict(self.__dict__))
-            self._startPage()
-
-        def save(self) -> None:
-            count = len(self._pages)
-            for page in self._pages:
-                self.__dict__.update(page)
-                self._mixed_centred(A4[0] / 2, 28, f"第 {self._pageNumber} 页 共 {count} 页")
-                super().showPage()
-            super().save()
-
-        def _mixed_centred(self, x: float, y: float, text: str) -> None:
-            """Chinese in the Chinese font, digits in the Latin one (the Chinese font has no Latin digits)."""
-            from reportlab.pdfbase.pdfmetrics import stringWidth
-
-            runs = _font_runs(text)
-            left = x - sum(stringWidth(run, font, 9) for font, run in runs) / 2
-            for font, run in runs:
-                self.setFont(font, 9)
-                self.drawString(left, y, run)
-                left += stringWidth(run, font, 9)
-
-    return NumberedCanvas
+    return numbered_canvas(A4[0], lambda page, pages: f"第 {page} 页 共 {pages} 页", footer_y=28)
 
 
 @cache

@@ -21,13 +21,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 from leaseguard.indicators.engine import IndicatorReport, IndicatorResult
 from leaseguard.indicators.service import report_json
 from leaseguard.money import yuan_text
+from leaseguard.pdf import CJK, LATIN, font_runs, latin_code_points, marked_up, numbered_canvas
 from leaseguard.vocabulary import DEFAULT_LANG, Label, Lang
 
 FORMATS = ("json", "html", "xlsx", "pdf")
@@ -417,52 +417,9 @@ def render_xlsx(paper: ReportPaper) -> bytes:
 
 # --- PDF --------------------------------------------------------------------------------------------------
 
-_LATIN, _LATIN_BOLD, _CJK = "LGReportVera", "LGReportVera-Bold", "LGReportDroidSansFallback"
+_LATIN, _CJK = LATIN, CJK
 _CELL_SIZE, _CELL_LEADING, _PADDING = 7.0, 9.0, 3.0
-
-
-@cache
-def _pdf_fonts() -> frozenset[int]:
-    """Register the two embedded fonts once per process (the Chinese one is the court documents' file, not a
-    copy); the code points the Latin font has."""
-    import reportlab
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    from leaseguard.enforcement.documents import CJK_FONT_FILE
-
-    folder = Path(reportlab.__file__).with_name("fonts")
-    latin = TTFont(_LATIN, str(folder / "Vera.ttf"))
-    pdfmetrics.registerFont(latin)
-    pdfmetrics.registerFont(TTFont(_LATIN_BOLD, str(folder / "VeraBd.ttf")))
-    pdfmetrics.registerFont(TTFont(_CJK, str(CJK_FONT_FILE)))
-    pdfmetrics.registerFontFamily(
-        _LATIN, normal=_LATIN, bold=_LATIN_BOLD, italic=_LATIN, boldItalic=_LATIN_BOLD
-    )
-    # The Chinese font has no bold face.
-    pdfmetrics.registerFontFamily(_CJK, normal=_CJK, bold=_CJK, italic=_CJK, boldItalic=_CJK)
-    return frozenset(latin.face.charToGlyph)
-
-
-def _runs(text: str) -> list[tuple[str, str]]:
-    """The text cut where its font changes: (font, run), the Latin font wherever it has the character (the
-    Chinese font has no Latin letters or digits)."""
-    latin = _pdf_fonts()
-    runs: list[tuple[str, str]] = []
-    for char in text:
-        font = _LATIN if ord(char) in latin else _CJK
-        if runs and runs[-1][0] == font:
-            runs[-1] = (font, runs[-1][1] + char)
-        else:
-            runs.append((font, char))
-    return runs
-
-
-def _markup(text: str) -> str:
-    return "".join(
-        f'<font name="{_CJK}">{html.escape(run)}</font>' if font == _CJK else html.escape(run)
-        for font, run in _runs(text)
-    )
+_pdf_fonts, _runs, _markup = latin_code_points, font_runs, marked_up
 
 
 def _width(text: str, size: float = _CELL_SIZE) -> float:
@@ -608,53 +565,16 @@ def render_pdf(paper: ReportPaper) -> bytes:
     )  # fmt: skip
     document.build(
         story,
-        canvasmaker=_numbered_canvas(
-            page_width, page_height, draft_line, lambda n, m: word("page", page=n, pages=m)
+        canvasmaker=numbered_canvas(
+            page_width,
+            lambda n, m: word("page", page=n, pages=m),
+            footer_y=18,
+            footer_size=8,
+            header=draft_line,
+            header_y=page_height - 24,
         ),
     )
     return buffer.getvalue()
-
-
-def _numbered_canvas(width: float, height: float, draft: str, numbering: Any) -> type:
-    """A canvas that numbers its pages at the foot (pages are held until their count is known) and prints the
-    draft line, if any, at the top of every page."""
-    from reportlab.lib import colors
-    from reportlab.pdfgen.canvas import Canvas
-
-    class NumberedCanvas(Canvas):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self._pages: list[dict[str, Any]] = []
-
-        def showPage(self) -> None:
-            self._pages.append(dict(self.__dict__))
-            self._startPage()
-
-        def save(self) -> None:
-            count = len(self._pages)
-            for page in self._pages:
-                self.__dict__.update(page)
-                self._centred(height - 24, draft, 11, colors.red)
-                self._centred(18, numbering(self._pageNumber, count), 8, colors.black)
-                super().showPage()
-            super().save()
-
-        def _centred(self, y: float, text: str, size: float, colour: Any) -> None:
-            if not text:
-                return
-            from reportlab.pdfbase.pdfmetrics import stringWidth
-
-            runs = _runs(text)
-            left = (width - sum(stringWidth(run, font, size) for font, run in runs)) / 2
-            self.saveState()
-            self.setFillColor(colour)
-            for font, run in runs:
-                self.setFont(font, size)
-                self.drawString(left, y, run)
-                left += stringWidth(run, font, size)
-            self.restoreState()
-
-    return NumberedCanvas
 
 
 # --- every format ------------------------------------------------------------------------------------------
