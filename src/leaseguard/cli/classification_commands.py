@@ -148,11 +148,13 @@ def export(
     `book:` settings, the figures `cases claim` and `book schedule` give; then class_label and reason_codes.
     Reasons and the XLSX's headers and classes in --lang."""
     from leaseguard.errors import LeaseguardError
-    from leaseguard.usecases.daily_book import book_day, write_book_day
+    from leaseguard.usecases.daily_book import book_day, check_export_path, write_book_day
 
     day = parse_day(as_of, "--as-of")
-    if out.suffix.lower() not in (".csv", ".xlsx"):
-        fail(f"--out {out}: name a .csv or an .xlsx file (the file is what its name says)")
+    try:
+        check_export_path(out)  # before the day is read: the file must be what its name says
+    except LeaseguardError as error:
+        fail(str(error))
     opened = open_workspace(workspace)
     chosen = chosen_lang(lang, opened)
     try:

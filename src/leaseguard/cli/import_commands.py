@@ -59,13 +59,13 @@ def import_files(
 ) -> None:
     """Load data files into the store: idempotent upserts, one transaction per file, every bad row reported."""
     from leaseguard.errors import LeaseguardError
+    from leaseguard.usecases.data_import import check_request
     from leaseguard.usecases.data_import import import_files as run_import
 
-    if kind is not None and kind not in KIND_NAMES:
-        fail(f"--kind {kind!r} is not one of {', '.join(KIND_NAMES)}")
-    missing = [path for path in paths if not path.exists()]
-    if missing:
-        fail(f"{missing[0]}: no such file or directory")
+    try:
+        check_request(paths, kind)
+    except LeaseguardError as error:
+        fail(str(error))
     # Checked before loading: rows loaded and then no list of the rejected ones would help nobody.
     if not errors.parent.is_dir():
         fail(f"--errors {errors}: the folder {errors.parent} does not exist")

@@ -104,7 +104,7 @@ def warn(
     """Score every live contract, raise its signals and tier it: the call list, worst tier and score first.
     The CSV's columns are a contract; signals_text and class_label come after them in --lang."""
     from leaseguard.errors import LeaseguardError
-    from leaseguard.usecases.early_warning import call_list, write_call_list
+    from leaseguard.usecases.early_warning import call_list, check_call_list_path, write_call_list
 
     book_date = _date(as_of, "--as-of")
     assert book_date is not None
@@ -112,8 +112,10 @@ def warn(
     for path, option in ((model_file, "--model"), (rules_file, "--rules")):
         if path is not None and not path.is_file():
             fail(f"{option} {path}: no such file")
-    if out.suffix.lower() != ".csv":
-        fail(f"--out {out}: name a .csv file (the file is what its name says)")
+    try:
+        check_call_list_path(out)  # before any work: the file must be what its name says
+    except LeaseguardError as error:
+        fail(str(error))
     opened = open_workspace(workspace)
     chosen = chosen_lang(lang, opened)
     try:
@@ -279,14 +281,16 @@ def analytics(
     class migration and NPL ratios as CSV/XLSX tables, PNG charts and report.html, in --lang."""
     from leaseguard.analytics.rules import load_analytics_rules
     from leaseguard.errors import LeaseguardError
-    from leaseguard.usecases.book_analytics import portfolio_analytics, write_analytics
+    from leaseguard.usecases.book_analytics import check_cohort, portfolio_analytics, write_analytics
 
     book_date = _date(as_of, "--as-of")
     assert book_date is not None
     first = _date(history_from, "--from")
     earlier = _date(compare_with, "--compare-with")
-    if cohort is not None and cohort not in ("month", "quarter"):
-        fail(f"--cohort {cohort!r}: use month or quarter")
+    try:
+        check_cohort(cohort)
+    except LeaseguardError as error:
+        fail(str(error))
     rules = _rules_file(rules_file, "--rules", load_analytics_rules)
     opened = open_workspace(workspace)
     chosen = chosen_lang(lang, opened)

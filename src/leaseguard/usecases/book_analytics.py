@@ -25,6 +25,12 @@ Progress = Callable[[str, int, int], None]
 COHORTS = ("month", "quarter")
 
 
+def check_cohort(cohort: str | None) -> None:
+    """Vintage cohorts are by month or by quarter; else InvalidInputError."""
+    if cohort is not None and cohort not in COHORTS:
+        raise InvalidInputError(f"--cohort {cohort!r}: use month or quarter")
+
+
 def portfolio_analytics(
     workspace: Workspace,
     as_of: dt.date,
@@ -46,8 +52,7 @@ def portfolio_analytics(
     from leaseguard.analytics.service import compute_analytics
     from leaseguard.portfolio.allocation import Allocation
 
-    if cohort is not None and cohort not in COHORTS:
-        raise InvalidInputError(f"--cohort {cohort!r}: use month or quarter")
+    check_cohort(cohort)
     rules = rules or load_analytics_rules()
     allocation = Allocation.from_settings(workspace.setting("book", default={}))
     engine = workspace.engine()

@@ -160,6 +160,12 @@ def export_columns(lang: Lang = DEFAULT_LANG) -> list[tuple[str, Column]]:
     ]
 
 
+def check_export_path(out: Path) -> None:
+    """The export is a .csv or an .xlsx file, and is what its name says; else InvalidInputError."""
+    if out.suffix.lower() not in EXPORT_FORMATS:
+        raise InvalidInputError(f"--out {out}: name a .csv or an .xlsx file (the file is what its name says)")
+
+
 def write_book_day(day: BookDay, out: Path, lang: Lang = DEFAULT_LANG) -> int:
     """Write the classified day to `out`: CSV (UTF-8 with BOM, money as yuan text, class as its code) or XLSX
     (a workbook: money as numbers in yuan, class in words); reasons in `lang`. The number of rows."""
@@ -168,9 +174,8 @@ def write_book_day(day: BookDay, out: Path, lang: Lang = DEFAULT_LANG) -> int:
     from leaseguard.classification.reasons import render
     from leaseguard.money import yuan_column
 
+    check_export_path(out)
     suffix = out.suffix.lower()
-    if suffix not in EXPORT_FORMATS:
-        raise InvalidInputError(f"--out {out}: name a .csv or an .xlsx file (the file is what its name says)")
     labels = CLASS_LABELS if lang == "zh" else CLASS_LABELS_EN
     # Rendered once per distinct cell: a million contracts share a few thousand reasons.
     distinct = day.frame["reasons"].unique().drop_nulls().to_list()

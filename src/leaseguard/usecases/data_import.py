@@ -53,6 +53,15 @@ class ImportOutcome:
         write_error_report(self.reports, out)
 
 
+def check_request(paths: Sequence[Path], kind: str | None) -> None:
+    """The files exist and the kind, if given, is a data-contract kind; else InvalidInputError naming them."""
+    if kind is not None and kind not in DATA_KINDS:
+        raise InvalidInputError(f"--kind {kind!r} is not one of {', '.join(DATA_KINDS)}")
+    missing = [path for path in paths if not path.exists()]
+    if missing:
+        raise InvalidInputError(f"{missing[0]}: no such file or directory")
+
+
 def import_files(
     workspace: Workspace, paths: Sequence[Path], *, kind: str | None = None, progress: Progress | None = None
 ) -> ImportOutcome:
@@ -63,11 +72,7 @@ def import_files(
     from leaseguard.ingest.validation import DEFAULT_MAX_AMOUNT_YUAN
     from leaseguard.workspace import CONFIG_FILE
 
-    if kind is not None and kind not in DATA_KINDS:
-        raise InvalidInputError(f"--kind {kind!r} is not one of {', '.join(DATA_KINDS)}")
-    missing = [path for path in paths if not path.exists()]
-    if missing:
-        raise InvalidInputError(f"{missing[0]}: no such file or directory")
+    check_request(paths, kind)
     max_amount = int(workspace.setting("import", "max_amount_yuan", default=DEFAULT_MAX_AMOUNT_YUAN))
     try:
         limits = ReadLimits.from_settings(workspace.setting("ingest", "xlsx", default=None))

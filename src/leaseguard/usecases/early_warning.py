@@ -111,6 +111,12 @@ def signals_in_words(signals: str, lang: Lang = DEFAULT_LANG) -> str:
     )
 
 
+def check_call_list_path(out: Path) -> None:
+    """The call list is a .csv file; else InvalidInputError."""
+    if out.suffix.lower() != ".csv":
+        raise InvalidInputError(f"--out {out}: name a .csv file (the file is what its name says)")
+
+
 def write_call_list(calls: CallList, out: Path, lang: Lang = DEFAULT_LANG) -> int:
     """The call list as CSV for people (UTF-8 with BOM): the contract's columns as named (money in yuan), then
     signals_text and class_label in `lang`, and the lessor's legal name. The number of rows."""
@@ -119,8 +125,7 @@ def write_call_list(calls: CallList, out: Path, lang: Lang = DEFAULT_LANG) -> in
     from leaseguard.money import yuan_column
     from leaseguard.warning.service import WARNING_COLUMNS
 
-    if out.suffix.lower() != ".csv":
-        raise InvalidInputError(f"--out {out}: name a .csv file (the file is what its name says)")
+    check_call_list_path(out)
     classes = CLASS_LABELS if lang == "zh" else CLASS_LABELS_EN
     distinct = calls.frame["signals"].unique().drop_nulls().to_list()
     written = calls.frame.select(*WARNING_COLUMNS, "lessor_name").with_columns(
