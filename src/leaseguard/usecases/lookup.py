@@ -149,6 +149,10 @@ class AssetBrief(BaseModel):
 
 
 class NoticeOut(BaseModel):
+    """A demand on record, read from the record's own fields (enforcement.records.NoticeOnFile)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
     kind: str = Field(description="demand (to the lessee) or guarantee_demand (to a guarantor)")
     addressee: str | None
     sent_on: dt.date
@@ -159,6 +163,10 @@ class NoticeOut(BaseModel):
 
 
 class DocumentOut(BaseModel):
+    """A document on record, read from the record's own fields (enforcement.records.DocumentOnFile)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
     kind: str
     title: str
     asset_id: str | None
@@ -345,29 +353,8 @@ def contract_detail(session: Session, lessor: str, contract_no: str) -> Contract
         class_now=_classes_now(connection, lessor, [contract_no]).get(contract_no),
         class_history=_class_changes(connection, lessor, [contract_no]),
         case=cases[0] if cases else None,
-        notices=[
-            NoticeOut(
-                kind=n.kind,
-                addressee=n.addressee,
-                sent_on=n.sent_on,
-                delivered_on=n.delivered_on,
-                method=n.method,
-                deadline_days=n.deadline_days,
-                evidence_index=n.evidence_index,
-            )
-            for n in notices
-        ],
-        documents=[
-            DocumentOut(
-                kind=d.kind,
-                title=d.title,
-                asset_id=d.asset_id,
-                file_name=d.file_name,
-                sha256=d.sha256,
-                evidence_index=d.evidence_index,
-            )
-            for d in documents.get(contract_no, [])
-        ],
+        notices=[NoticeOut.model_validate(n) for n in notices],
+        documents=[DocumentOut.model_validate(d) for d in documents.get(contract_no, [])],
     )
 
 
