@@ -42,6 +42,12 @@ RemedyOption = typer.Option(
 )  # fmt: skip
 
 
+ConfirmOverClaimOption = Annotated[
+    bool,
+    typer.Option("--confirm-over-claim", help="Record it even though the recovery then exceeds the claim."),
+]
+
+
 def _check_remedy(remedy: str) -> None:
     if remedy not in REMEDIES:
         fail(f"--remedy {remedy!r}: use {' or '.join(REMEDIES)}")
@@ -163,12 +169,7 @@ def event(
         str, typer.Option(help="Yuan recovered by this step (12000, 12,000 or 12000.00).")
     ] = "0",
     note: Annotated[str | None, typer.Option(help="What happened, in a few words.")] = None,
-    confirm_over_claim: Annotated[
-        bool,
-        typer.Option(
-            "--confirm-over-claim", help="Record it even though the recovery then exceeds the claim."
-        ),
-    ] = False,
+    confirm_over_claim: ConfirmOverClaimOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Record a step of a case and the money it recovered; steps only move forward."""
@@ -215,12 +216,7 @@ def correct(
         bool,
         typer.Option("--withdraw", help="The step never happened: it stops counting, with no step instead."),
     ] = False,
-    confirm_over_claim: Annotated[
-        bool,
-        typer.Option(
-            "--confirm-over-claim", help="Record it even though the recovery then exceeds the claim."
-        ),
-    ] = False,
+    confirm_over_claim: ConfirmOverClaimOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Correct a step recorded by mistake: a new ledger entry names the one it corrects and why, with the step as
