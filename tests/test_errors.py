@@ -10,6 +10,7 @@ import pkgutil
 import pytest
 
 import leaseguard
+from leaseguard.cli.common import WorkspaceOption
 from leaseguard.errors import (
     PROBLEMS,
     BusyError,
@@ -92,7 +93,7 @@ def test_a_domain_error_a_command_lets_through_is_one_line(monkeypatch: pytest.M
     main._loaded.cache_clear()
     result = CliRunner().invoke(main.app, ["probe"])
     assert result.exit_code == 1, result.output
-    assert result.output.strip() == "error: --amount: '12.345' has more than 2 decimals"
+    assert result.output.strip() == "错误：--amount: '12.345' has more than 2 decimals"
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
@@ -122,3 +123,62 @@ def test_a_domain_error_a_route_lets_through_is_its_problem(tmp_path: object) ->
     assert answer.headers["content-type"].startswith("application/problem+json")
     body = answer.json()
     assert body["type"].endswith(":busy") and body["detail"] == "另一个日终批处理正在运行"
+    assert body["title"] == "系统繁忙，请稍后重试"
+
+
+def test_an_error_is_said_in_either_language_with_its_values() -> None:
+    from leaseguard.vocabulary import Label
+
+    error = NotFoundError(Label("没有合同 {no}（{where}）", "no contract {no} ({where})"),
+                          no="HT-1", where=Label("本出租人", "this lessor"))  # fmt: skip
+    assert error.text("zh") == "没有合同 HT-1（本出租人）" == str(error)
+    assert error.text("en") == "no contract HT-1 (this lessor)"
+    assert InvalidInputError("/tmp/x.csv").text("en") == "/tmp/x.csv"  # text that is not words, as given
+
+
+def test_a_command_says_a_domain_error_in_the_workspace_language(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: object
+) -> None:
+    from pathlib import Path
+
+    import typer
+    from typer.testing import CliRunner
+
+    from leaseguard.cli import main
+    from leaseguard.cli.common import open_workspace
+    from leaseguard.vocabulary import Label
+    from leaseguard.workspace import init_workspace
+
+    workspace = init_workspace(Path(str(tmp_path)) / "ws")
+    config = workspace.root / "leaseguard.yaml"
+
+    def register(target: typer.Typer) -> None:
+        @target.command("probe")
+        def probe(workspace: WorkspaceOption = None) -> None:
+            open_workspace(workspace)
+            raise NotFoundError(Label("没有合同 {no}", "no contract {no}"), no="HT-1")
+
+    monkeypatch.setitem(main.LAZY_COMMANDS, "probe", (register, "A command that fails."))
+    main._loaded.cache_clear()
+    chinese = CliRunner().invoke(main.app, ["probe", "-w", str(workspace.root)])
+    assert chinese.exit_code == 1 and chinese.output.strip() == "错误：没有合同 HT-1"
+    config.write_text(config.read_text(encoding="utf-8").replace("lang: zh", "lang: en"), encoding="utf-8")
+    english = CliRunner().invoke(main.app, ["-w", str(workspace.root), "probe"])
+    assert english.exit_code == 1 and english.output.strip() == "error: no contract HT-1"
+    # The next run starts anew: no language carried over from the one before.
+    again = CliRunner().invoke(main.app, ["probe"])
+    assert again.exit_code == 1 and "no contract" not in again.output
+
+
+@pytest.mark.parametrize(
+    ("header", "lang"),
+    [("", "zh"), ("en-US,en;q=0.9", "en"), ("zh-CN,zh;q=0.9,en;q=0.8", "zh"), ("fr, en;q=0.5", "en"),
+     ("en;q=0.2, zh-TW;q=0.8", "zh"), ("en;q=0", "zh"), ("*", "zh")],
+)  # fmt: skip
+def test_the_api_reads_the_callers_language_from_accept_language(header: str, lang: str) -> None:
+    from starlette.requests import Request
+
+    from leaseguard.api.problems import request_lang
+
+    request = Request({"type": "http", "headers": [(b"accept-language", header.encode())] if header else []})
+    assert request_lang(request) == lang

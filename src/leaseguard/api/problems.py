@@ -14,7 +14,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from leaseguard.errors import LeaseguardError, problem_of
+from leaseguard.errors import PROBLEM_TITLES, LeaseguardError, problem_of
+from leaseguard.vocabulary import DEFAULT_LANG, Lang
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "urn:leaseguard:problem:"
@@ -65,11 +66,12 @@ def problem_document(
     instance: str,
     kind: str | None = None,
     errors: list[FieldError] | None = None,
+    title: str | None = None,
 ) -> dict[str, Any]:
     """The problem document as JSON-ready data, for answers given before a route (or FastAPI) is reached."""
     problem = Problem(
         type=PROBLEM_TYPE_PREFIX + kind if kind else "about:blank",
-        title=HTTPStatus(status).phrase,
+        title=title or HTTPStatus(status).phrase,
         status=status,
         detail=detail,
         instance=instance,
@@ -86,9 +88,10 @@ def problem_response(
     kind: str | None = None,
     headers: dict[str, str] | None = None,
     errors: list[FieldError] | None = None,
+    title: str | None = None,
 ) -> JSONResponse:
     return JSONResponse(
-        problem_document(status, detail, instance=request.url.path, kind=kind, errors=errors),
+        problem_document(status, detail, instance=request.url.path, kind=kind, errors=errors, title=title),
         status_code=status,
         headers=headers,
         media_type=PROBLEM_MEDIA_TYPE,
@@ -106,11 +109,34 @@ async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(request, exc.status, exc.detail, kind=exc.kind, headers=exc.headers)
 
 
+def request_lang(request: Request) -> Lang:
+    """The language the caller reads: the first of Accept-Language's zh or en by preference (q), else Chinese."""
+    ranked: list[tuple[float, int, Lang]] = []
+    for position, part in enumerate(request.headers.get("accept-language", "").split(",")):
+        tag, _, weight = part.strip().partition(";")
+        primary = tag.strip().lower().split("-")[0]
+        if primary not in ("zh", "en"):
+            continue
+        try:
+            quality = float(weight.strip()[2:]) if weight.strip().startswith("q=") else 1.0
+        except ValueError:
+            quality = 0.0
+        if quality > 0:
+            ranked.append((-quality, position, "zh" if primary == "zh" else "en"))
+    return min(ranked)[2] if ranked else DEFAULT_LANG
+
+
 async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
-    """A domain error (leaseguard.errors) that a route let through: its status and kind from the one table."""
+    """A domain error (leaseguard.errors) that a route let through: its status and kind from the one table,
+    its words in the caller's language (Accept-Language)."""
     assert isinstance(exc, LeaseguardError)
     status, kind = problem_of(exc)
-    return problem_response(request, status, str(exc), kind=getattr(exc, "kind", None) or kind)
+    lang = request_lang(request)
+    kind = getattr(exc, "kind", None) or kind
+    title = PROBLEM_TITLES.get(kind)
+    return problem_response(
+        request, status, exc.text(lang), kind=kind, title=title.text(lang) if title else None
+    )
 
 
 async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:

@@ -8,10 +8,13 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from leaseguard.vocabulary import DEFAULT_LANG, Label, Lang
+
 if TYPE_CHECKING:  # the store's modules take a second to import: only commands that open one pay for it
-    from leaseguard.vocabulary import Lang
+    from leaseguard.errors import LeaseguardError
     from leaseguard.workspace import Workspace
 
 console = Console()
@@ -38,24 +41,55 @@ LangOption = Annotated[
 ]
 
 
+# The language this run speaks in, once known: the command's --lang (`chosen_lang`), else the workspace's
+# `lang` (`open_workspace`); until then the shipped default. Failures are said in it.
+speaking: Lang | None = None
+
+
 def chosen_lang(given: str | None, workspace: Workspace | None = None) -> Lang:
     """The --lang given, else the workspace's `lang`, else Chinese; a bad value is one line and exit 1."""
-    from leaseguard.vocabulary import DEFAULT_LANG, lang_of
+    from leaseguard.vocabulary import lang_of
 
+    global speaking
     value = (
         given
         if given is not None
         else (workspace.setting("lang", default=DEFAULT_LANG) if workspace else DEFAULT_LANG)
     )
     try:
-        return lang_of(value)
+        speaking = lang_of(value)
     except ValueError as error:
-        fail(f"--lang: {error}" if given is not None else f"leaseguard.yaml lang: {error}")
+        fail(
+            Label("--lang：{error}", "--lang: {error}")
+            if given is not None
+            else Label("leaseguard.yaml 的 lang：{error}", "leaseguard.yaml lang: {error}"),
+            error=error,
+        )
+    return speaking
 
 
-def fail(message: str, code: int = 1) -> NoReturn:
-    """Print one readable line to stderr and exit non-zero."""
-    error_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+def speaking_lang() -> Lang:
+    """The language of this run's messages (see `speaking`)."""
+    return speaking or DEFAULT_LANG
+
+
+_FAILED = Label("错误：", "error: ")
+
+
+def fail(message: str | Label | LeaseguardError, code: int = 1, **params: object) -> NoReturn:
+    """Print one readable line to stderr, in the run's language, and exit non-zero.
+
+    `message`: a domain error (its text in the run's language), a Label with its `params`, or text as is."""
+    from leaseguard.errors import LeaseguardError
+
+    lang = speaking_lang()
+    if isinstance(message, LeaseguardError):
+        text = message.text(lang)
+    elif isinstance(message, Label):
+        text = message.text(lang, **params)
+    else:
+        text = message
+    error_console.print(f"[bold red]{_FAILED.text(lang)}[/]{escape(text)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -64,7 +98,8 @@ def parse_day(value: str, option: str = "--as-of") -> dt.date:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        fail(f"{option} {value!r} is not a date (YYYY-MM-DD)")
+        fail(Label("{option} {value!r} 不是日期（应为 YYYY-MM-DD）", "{option} {value!r} is not a date (YYYY-MM-DD)"),
+             option=option, value=value)
 
 
 # The workspace named before the command (`leaseguard -w DIR COMMAND`), set by the root command each run.
@@ -72,12 +107,21 @@ workspace_given_first: Path | None = None
 
 
 def open_workspace(directory: Path | None) -> Workspace:
+    """The workspace asked for; from here on the run speaks its `lang` unless --lang said otherwise."""
+    from leaseguard.vocabulary import lang_of
     from leaseguard.workspace import WorkspaceError, find_workspace
 
+    global speaking
     try:
-        return find_workspace(directory if directory is not None else workspace_given_first)
+        workspace = find_workspace(directory if directory is not None else workspace_given_first)
     except WorkspaceError as error:
-        fail(str(error))
+        fail(error)
+    if speaking is None:
+        try:
+            speaking = lang_of(workspace.setting("lang", default=DEFAULT_LANG))
+        except ValueError:
+            pass  # said by the command's chosen_lang, which names the setting
+    return workspace
 
 
 def progress_bar() -> Progress:

@@ -89,7 +89,7 @@ class _LazyGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except LeaseguardError as error:
-            fail(str(error))
+            fail(error)
 
     def resolve_command(self, ctx: Any, args: list[str]) -> tuple[Any, Any, list[str]]:
         if args and args[0] in LAZY_COMMANDS:
@@ -114,6 +114,7 @@ def _before_every_command(workspace: WorkspaceOption = None) -> None:
     os.umask(0o077)
     # `leaseguard -w DIR COMMAND …` as well as `leaseguard COMMAND … -w DIR` (the command's own wins).
     common.workspace_given_first = workspace
+    common.speaking = None  # each run finds its language anew (tests run many in one process)
 
 
 @app.command()
