@@ -24,7 +24,8 @@ class LeaseguardError(Exception):
     def text(self, lang: Lang = DEFAULT_LANG) -> str:
         """The message in `lang`, its parameters filled in (a parameter that is a Label is rendered too)."""
         params = {
-            name: value.text(lang) if isinstance(value, Label) else value for name, value in self.params.items()
+            name: value.text(lang) if isinstance(value, Label) else value
+            for name, value in self.params.items()
         }
         return self.label.text(lang, **params) if params else self.label.text(lang)
 

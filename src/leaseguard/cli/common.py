@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -98,8 +99,14 @@ def parse_day(value: str, option: str = "--as-of") -> dt.date:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        fail(Label("{option} {value!r} 不是日期（应为 YYYY-MM-DD）", "{option} {value!r} is not a date (YYYY-MM-DD)"),
-             option=option, value=value)
+        fail(
+            Label(
+                "{option} {value!r} 不是日期（应为 YYYY-MM-DD）",
+                "{option} {value!r} is not a date (YYYY-MM-DD)",
+            ),
+            option=option,
+            value=value,
+        )
 
 
 # The workspace named before the command (`leaseguard -w DIR COMMAND`), set by the root command each run.
@@ -117,10 +124,9 @@ def open_workspace(directory: Path | None) -> Workspace:
     except WorkspaceError as error:
         fail(error)
     if speaking is None:
-        try:
+        # A bad setting is said by the command's chosen_lang, which names it.
+        with suppress(ValueError):
             speaking = lang_of(workspace.setting("lang", default=DEFAULT_LANG))
-        except ValueError:
-            pass  # said by the command's chosen_lang, which names the setting
     return workspace
 
 
