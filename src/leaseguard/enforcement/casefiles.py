@@ -70,7 +70,7 @@ from leaseguard.enforcement.service import (
     read_contracts_on_file,
     the_one,
 )
-from leaseguard.errors import InvalidInputError
+from leaseguard.errors import InvalidInputError, LeaseguardError
 from leaseguard.evidence import NewRecord, Provenance, append_records
 from leaseguard.evidence.bundle import export_bundle
 from leaseguard.evidence.checkpoint import NoteSigner
@@ -117,13 +117,23 @@ SKIP_LABELS = {
     NO_DEMAND: Label("没有送达且期限已届满的催告记录", "no demand (催告) on record"),
     NOT_IN_STORE: Label("合同不在库中", "contract is not in the store"),
     NO_DEFAULT: Label("合同在{day}没有逾期，无可诉请金额", "no default: nothing is overdue on {day}"),
-    NOT_WRITTEN: Label("案件文件未能写出：{error}", "not written: {error}"),
+    NOT_WRITTEN: Label("案件文件未能写出：{error}", "not written: {error_en}"),
     UNPRINTABLE: Label(
         "PDF 字体无法显示的字符：{characters}", "characters the PDF fonts cannot print: {characters}"
     ),
-    # The record's own words (a court rule's Chinese reason, a template's error): shown as they are.
-    NOT_FILEABLE: Label("{text}", "{text}"),
+    # The record's own words (a court rule's Chinese reason) or an error's in each language (`said`).
+    NOT_FILEABLE: Label("{text}", "{text_en}"),
 }
+
+
+def said(cause: BaseException | str, key: str) -> dict[str, str]:
+    """A reason's parameters `key` (Chinese) and `key`_en (English) saying `cause`: a domain error in each
+    language, anything else (a court rule's Chinese reason, the system's words) as it is in both."""
+    if isinstance(cause, LeaseguardError):
+        return {key: cause.text("zh"), f"{key}_en": cause.text("en")}
+    return {key: str(cause), f"{key}_en": str(cause)}
+
+
 # Documents a complaint cannot do without; listed in the summary as 待补 where the record lacks them.
 CORE_DOCUMENTS = {
     "lease_contract": "融资租赁合同",
@@ -230,9 +240,12 @@ def select_contracts(
         else:
             if run_day is None:
                 raise CaseFilesError(
-                    f"no daily run on or before {day}: run `leaseguard run daily --as-of {day}` first, "
-                    "or name the contracts with --contract"
-                )
+                    Label("{day} 及之前没有日终批处理：请先运行 `leaseguard run daily --as-of {day}`，"
+                          "或用 --contract 指定合同",
+                          "no daily run on or before {day}: run `leaseguard run daily --as-of {day}` first, "
+                          "or name the contracts with --contract"),
+                    day=day,
+                )  # fmt: skip
             rows = connection.execute(
                 text(
                     'select contract_no, lessor, "class" from contract_classes where as_of = :day order by contract_no'
@@ -278,10 +291,11 @@ def read_lessors(engine: Engine) -> dict[str, Party]:
 
 
 class NotFileableError(InvalidInputError):
-    """The record does not support a complaint for the contract (no demand, arbitration, no court, …)."""
+    """The record does not support a complaint for the contract (no demand, arbitration, no court, …): the
+    reason the summary gives, said by its label."""
 
-    def __init__(self, message: str, reason: Reason) -> None:
-        super().__init__(message)
+    def __init__(self, reason: Reason) -> None:
+        super().__init__(SKIP_LABELS[reason.code], **reason.params)
         self.reason = reason
 
 
@@ -391,7 +405,7 @@ def _case_record(
     claim = compute_claim(claim_terms, rules, day, remedy)
     demand = _the_demand(notices, day)
     if demand is None:
-        raise NotFileableError(SKIP_LABELS[NO_DEMAND].text("en"), Reason(NO_DEMAND))
+        raise NotFileableError(Reason(NO_DEMAND))
     leased = []
     for asset in assets:
         asset_extra = extra_fields(asset[12])
@@ -423,7 +437,7 @@ def _case_record(
         rules=court_rules,
     )  # fmt: skip
     if choice.court is None:
-        raise NotFileableError(choice.reason, Reason(NOT_FILEABLE, {"text": choice.reason}))
+        raise NotFileableError(Reason(NOT_FILEABLE, said(choice.reason, "text")))
     main_debt_due = max((due for _, due, _, _ in claim_terms.instalments), default=day)
     guarantors, notes = _bound_guarantors(
         parse_guarantors(details.get("guarantors"), contract_no), notices, main_debt_due, day
@@ -587,8 +601,10 @@ def plan_folders(contract_nos: Sequence[str]) -> dict[str, str]:
         other = taken.setdefault(name.casefold(), contract_no)
         if other != contract_no:
             raise CaseFilesError(
-                f"contracts {other!r} and {contract_no!r} would share the case folder {name!r}: nothing written"
-            )
+                Label("合同 {first!r} 与 {second!r} 会共用案件文件夹 {folder!r}：未写出任何文件",
+                      "contracts {first!r} and {second!r} would share the case folder {folder!r}: nothing written"),
+                first=other, second=contract_no, folder=name,
+            )  # fmt: skip
         folders[contract_no] = name
     return folders
 
@@ -616,8 +632,16 @@ def write_folder(out: Path, name: str, files: dict[str, bytes], contract_no: str
     if target.exists():
         owner = _written_for(target)
         if owner != contract_no:
-            held = "another contract's case" if owner is not None else "a folder this tool did not write"
-            raise OSError(f"{target} holds {held}; left as it is")
+            held = (
+                Label("另一份合同的案件", "another contract's case")
+                if owner is not None
+                else Label("并非本工具写出的文件夹", "a folder this tool did not write")
+            )
+            raise CaseFilesError(
+                Label("{target} 是{held}，保持原样", "{target} holds {held}; left as it is"),
+                target=target,
+                held=held,
+            )
     partial = out / f".{name}.partial-{os.getpid()}"
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
@@ -736,7 +760,10 @@ def generate_case_files(
     facts are deposited in the evidence log: per chunk of cases, one transaction and checkpoint per lessor.
     Each complaint pleads `remedy` only (acceleration or termination)."""
     if remedy not in REMEDY_LABELS:
-        raise CaseFilesError(f"remedy {remedy!r} is not one of {', '.join(REMEDY_LABELS)}")
+        raise CaseFilesError(
+            Label("诉请方式 {remedy!r} 无效，应为以下之一：{remedies}", "remedy {remedy!r} is not one of {remedies}"),
+            remedy=remedy, remedies=", ".join(REMEDY_LABELS),
+        )  # fmt: skip
     environment = checked_environment(templates)  # a template that does not parse stops the batch at once
     checked_environment(templates, PRESERVATION_TEMPLATE)
     court_rules = court_rules or load_court_rules()
@@ -837,7 +864,7 @@ def _prepare(
             why = (
                 record.reason
                 if isinstance(record, NotFileableError)
-                else Reason(NOT_FILEABLE, {"text": str(record)})
+                else Reason(NOT_FILEABLE, said(record, "text"))
             )
             outcomes[contract_no] = CaseOutcome(
                 contract_no, owner, SKIPPED, (why,), asset_class=klass, remedy=remedy
@@ -876,7 +903,7 @@ def _skip_reason(environment: Any, facts: CaseFacts) -> list[Reason]:
         markup = render_complaint(environment, dataclasses.replace(facts, exhibits=placeholder))
         markup += render_complaint(environment, facts, PRESERVATION_TEMPLATE)
     except TemplateFieldError as error:
-        return [Reason(NOT_FILEABLE, {"text": str(error)})]
+        return [Reason(NOT_FILEABLE, said(error, "text"))]
     unprintable = missing_glyphs(markup)
     if unprintable:
         return [Reason(UNPRINTABLE, {"characters": "".join(sorted(unprintable))})]
@@ -983,7 +1010,7 @@ def write_case(
         }
         return write_folder(out, folder_name(facts.contract_no), files, facts.contract_no), None
     except (TemplateFieldError, OSError, ValueError) as error:
-        return None, Reason(NOT_WRITTEN, {"error": str(error)})
+        return None, Reason(NOT_WRITTEN, said(error, "error"))
 
 
 def _finished(item: _Ready, folder: Path | None, reason: Reason | None) -> CaseOutcome:

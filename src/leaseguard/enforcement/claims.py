@@ -30,7 +30,7 @@ from leaseguard.errors import InvalidInputError
 from leaseguard.money import grouped_yuan as yuan
 from leaseguard.portfolio.allocation import MICRO, ContractState
 from leaseguard.portfolio.positions import contract_on_day
-from leaseguard.vocabulary import ACCELERATION, REMEDIES, TERMINATION
+from leaseguard.vocabulary import ACCELERATION, REMEDIES, TERMINATION, Label
 
 _EPOCH = dt.date(1970, 1, 1)
 
@@ -327,7 +327,10 @@ def compute_claim(claim: ClaimInput, rules: ClaimRules, day: dt.date, remedy: st
     when termination's conditions are not met or its loss cannot be stated from the record. Overdue rent is
     the book's (same allocation pass, same `book:` settings)."""
     if remedy not in REMEDIES:
-        raise ValueError(f"remedy {remedy!r} is not one of {', '.join(REMEDIES)}")
+        raise InvalidInputError(
+            Label("诉请方式 {remedy!r} 无效，应为以下之一：{remedies}", "remedy {remedy!r} is not one of {remedies}"),
+            remedy=remedy, remedies=", ".join(REMEDIES),
+        )  # fmt: skip
     instalments, state = contract_on_day(claim.instalments, claim.payments, claim.deposit_fen, rules.allocation,
                                          day)  # fmt: skip
     cumulative_due, running_total = [], 0
@@ -340,8 +343,10 @@ def compute_claim(claim: ClaimInput, rules: ClaimRules, day: dt.date, remedy: st
     overdue = [k for k in due_now if unpaid[k] > 0]
     if not overdue:
         raise NotDefaultedError(
-            f"{claim.contract_no}: nothing is overdue on {day}; there is no claim to make"
-        )
+            Label("{contract_no}：{day} 没有逾期款项，无可诉请金额",
+                  "{contract_no}: nothing is overdue on {day}; there is no claim to make"),
+            contract_no=claim.contract_no, day=day,
+        )  # fmt: skip
     notes: list[str] = []
     overdue_rent = state.overdue_rent_fen
     first, last = instalments[overdue[0]][0], instalments[overdue[-1]][0]
@@ -419,13 +424,13 @@ def compute_claim(claim: ClaimInput, rules: ClaimRules, day: dt.date, remedy: st
                                    f"保证金 {yuan(deposit_left)}，抵扣 {yuan(offset)}"))  # fmt: skip
             if deposit_left > before_deposit:
                 notes.append(f"保证金超出诉请金额 {yuan(deposit_left - before_deposit)} 元，应退还承租人")
-        if isinstance(termination, str):
+        if isinstance(termination, RemedyUnavailableError):
             notes.append(f"备选（解除合同）不可行：{termination}")
         else:
             notes.append(f"备选（解除合同、收回租赁物，不得与加速到期同时主张）：{termination[1]}")
     else:
-        if isinstance(termination, str):
-            raise RemedyUnavailableError(termination)
+        if isinstance(termination, RemedyUnavailableError):
+            raise termination
         loss, arithmetic = termination
         requests = ("解除合同", "返还租赁物")
         lines.append(ClaimLine("termination_loss", "解除合同后的损失赔偿", max(loss, 0), arithmetic))
@@ -492,22 +497,34 @@ def _liquidated_damages(
     )
 
 
+_CONDITIONS_NOT_MET = Label(
+    "解除合同条件未成就：欠付 {unpaid} 期、逾期租金占租金总额 {share}（诉请规则要求 {min_unpaid} 期或 {min_share}）",
+    "the conditions for termination are not met: {unpaid} instalment(s) unpaid, overdue rent {share} of all rent "
+    "(the claim rules require {min_unpaid} instalments or {min_share})",
+)
+_NO_APPRAISAL = Label(
+    "租赁物无评估价值记录（valuations.csv），无法确定解除合同后的损失",
+    "the leased assets have no appraised value on record (valuations.csv): the loss on termination cannot be "
+    "stated",
+)
+
+
 def _termination(
     claim: ClaimInput, rules: ClaimRules, overdue_rent: int, future_rent: int, late_fen: int,
     damages: ClaimLine | None, deposit_left: int, title: str, *, total_rent: int, unpaid_instalments: int,
-) -> tuple[int, str] | str:  # fmt: skip
+) -> tuple[int, str] | RemedyUnavailableError:  # fmt: skip
     """The loss on termination (financial-leasing interpretation Art. 11: all unpaid rent and fees less the
     value of the assets taken back, plus the residual value where they would have reverted to the lessor) and
-    its arithmetic, or why termination cannot be claimed from the record."""
+    its arithmetic, or why termination cannot be claimed from the record (the lawyer's note in Chinese, the
+    error when termination is the remedy asked for)."""
     share = Decimal(overdue_rent) / total_rent if total_rent else Decimal(0)
     if unpaid_instalments < rules.termination_min_unpaid and share < rules.termination_min_overdue_share:
-        return (
-            f"解除合同条件未成就：欠付 {unpaid_instalments} 期、逾期租金占租金总额 "
-            f"{_percent(share.quantize(Decimal('1e-4')))}（诉请规则要求 {rules.termination_min_unpaid} 期或 "
-            f"{_percent(rules.termination_min_overdue_share)}）"
-        )
+        return RemedyUnavailableError(
+            _CONDITIONS_NOT_MET, unpaid=unpaid_instalments, share=_percent(share.quantize(Decimal("1e-4"))),
+            min_unpaid=rules.termination_min_unpaid, min_share=_percent(rules.termination_min_overdue_share),
+        )  # fmt: skip
     if claim.asset_value_fen is None:
-        return "租赁物无评估价值记录（valuations.csv），无法确定解除合同后的损失"
+        return RemedyUnavailableError(_NO_APPRAISAL)
     fees = late_fen + (damages.amount_fen if damages else 0)
     residual = claim.residual_value_fen if title == "lessor" else 0
     loss = overdue_rent + future_rent + fees + residual - claim.asset_value_fen - deposit_left

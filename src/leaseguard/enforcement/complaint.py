@@ -168,6 +168,17 @@ class GuarantorsError(InvalidInputError):
     """The `guarantors` column cannot be read."""
 
 
+def _guarantor_error(
+    contract_no: str, position: int, entry: str, reason: Label, /, **values: object
+) -> GuarantorsError:
+    """The error naming the contract, the guarantor's place in the column and the entry, then `reason`."""
+    return GuarantorsError(
+        Label("合同 {contract_no}：第 {position} 个保证人 {entry!r}" + reason.zh,
+              "contract {contract_no}: guarantor {position} {entry!r}" + reason.en),
+        contract_no=contract_no, position=position, entry=entry, **values,
+    )  # fmt: skip
+
+
 GUARANTEE_FORMS = {"joint": "joint", "连带": "joint", "连带责任保证": "joint", "general": "general",
                    "一般": "general", "一般保证": "general"}  # fmt: skip
 
@@ -184,21 +195,40 @@ def parse_guarantors(value: object, contract_no: str) -> tuple[Party, ...]:
         if not entry.strip():
             continue
         parts = [part.strip() for part in entry.split("|")]
-        where = f"contract {contract_no}: guarantor {position} {entry.strip()!r}"
+        where = (contract_no, position, entry.strip())
         if not 3 <= len(parts) <= 7 or not parts[0] or not parts[1]:
-            raise GuarantorsError(
-                f"{where} is not name|id_no|address[|form|scope|contract_date|period_months]"
-            )
+            raise _guarantor_error(
+                *where,
+                Label(" 不符合格式 name|id_no|address[|form|scope|contract_date|period_months]",
+                      " is not name|id_no|address[|form|scope|contract_date|period_months]"),
+            )  # fmt: skip
         parts += [""] * (7 - len(parts))
         form = GUARANTEE_FORMS.get(parts[3] or "joint")
         if form is None:
-            raise GuarantorsError(f"{where}: form {parts[3]!r} is not joint (连带) or general (一般)")
+            raise _guarantor_error(
+                *where,
+                Label("：保证方式 {form!r} 应为 joint（连带）或 general（一般）",
+                      ": form {form!r} is not joint (连带) or general (一般)"),
+                form=parts[3],
+            )  # fmt: skip
         try:
             signed = dt.date.fromisoformat(parts[5]) if parts[5] else None
         except ValueError:
-            raise GuarantorsError(f"{where}: contract_date {parts[5]!r} is not a date (YYYY-MM-DD)") from None
+            raise _guarantor_error(
+                *where,
+                Label("：contract_date {value!r} 不是日期（应为 YYYY-MM-DD）",
+                      ": contract_date {value!r} is not a date (YYYY-MM-DD)"),
+                value=parts[5],
+            ) from None  # fmt: skip
         if parts[6] and not (parts[6].isdigit() and int(parts[6]) > 0):
-            raise GuarantorsError(f"{where}: period_months {parts[6]!r} is not a positive whole number")
+            raise _guarantor_error(
+                *where,
+                Label(
+                    "：period_months {value!r} 不是正整数",
+                    ": period_months {value!r} is not a positive whole number",
+                ),
+                value=parts[6],
+            )
         parties.append(
             Party("guarantor", parts[0], parts[1], parts[2] or None, form=form, scope=parts[4] or None,
                   contract_date=signed, period_months=int(parts[6]) if parts[6] else None)
@@ -318,10 +348,16 @@ def _loaded(environment: jinja2.Environment, name: str) -> jinja2.Template:
     try:
         return environment.get_template(name)
     except jinja2.TemplateSyntaxError as error:
-        raise TemplateFieldError(f"template {name} line {error.lineno}: {error.message}") from None
+        raise TemplateFieldError(
+            Label("模板 {name} 第 {line} 行：{message}", "template {name} line {line}: {message}"),
+            name=name, line=error.lineno, message=error.message,
+        ) from None  # fmt: skip
     except jinja2.TemplateNotFound:
         folders = getattr(environment.loader, "searchpath", [])
-        raise TemplateFieldError(f"template {name} not found in {', '.join(map(str, folders))}") from None
+        raise TemplateFieldError(
+            Label("在 {folders} 中找不到模板 {name}", "template {name} not found in {folders}"),
+            name=name, folders=", ".join(map(str, folders)),
+        ) from None  # fmt: skip
 
 
 def checked_environment(folder: Path | None = None, name: str = COMPLAINT_TEMPLATE) -> jinja2.Environment:
@@ -350,8 +386,12 @@ def render_complaint(
         return template.render(case=facts, claim=facts.claim, today=dt.date.today())
     except (jinja2.UndefinedError, AttributeError, TypeError) as error:
         line = _template_line(error, name)
-        where = f"template {name}" + (f" line {line}" if line else "")
-        raise TemplateFieldError(f"{where}: {error}") from None
+        said = (
+            Label("模板 {name} 第 {line} 行：{error}", "template {name} line {line}: {error}")
+            if line
+            else Label("模板 {name}：{error}", "template {name}: {error}")
+        )
+        raise TemplateFieldError(said, name=name, line=line, error=error) from None
 
 
 def copy_shipped_templates(folder: Path) -> list[Path]:

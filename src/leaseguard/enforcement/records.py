@@ -24,7 +24,7 @@ from leaseguard.ingest.reading import LINE, ReadLimits, read_table
 from leaseguard.ingest.reports import FileProblem, FileReport, RowError
 from leaseguard.store.db import as_date
 from leaseguard.store.models import Document, EvidenceRecord, Notice
-from leaseguard.vocabulary import DOCUMENT_KIND_LABELS, METHOD_LABELS, NOTICE_KINDS
+from leaseguard.vocabulary import DOCUMENT_KIND_LABELS, METHOD_LABELS, NOTICE_KINDS, Label
 
 RECORD_KINDS = ("notices", "documents")
 _PROVENANCE = Provenance("leaseguard import", "leaseguard enforcement")
@@ -32,6 +32,42 @@ _PROVENANCE = Provenance("leaseguard import", "leaseguard enforcement")
 
 class NoticeError(InvalidInputError):
     """A notice or document that cannot be recorded; the message names the field and the reason."""
+
+
+class Problems(list[tuple[str, Label]]):
+    """A notice's or a row's problems: each column in error and what is wrong with it, in each language."""
+
+    def add(self, column: str, zh: str, en: str, /, **values: object) -> None:
+        """One problem, its `{…}` filled in both texts (several are joined into one message)."""
+        self.append((column, Label(zh.format(**values), en.format(**values))))
+
+    def one_of(self, column: str, value: str, choices: Sequence[str]) -> None:
+        self.add(
+            column,
+            "{value!r} 无效，应为以下之一：{choices}",
+            "{value!r} is not one of {choices}",
+            value=value,
+            choices=", ".join(choices),
+        )
+
+    def error(self) -> NoticeError:
+        """One error naming every field in error and why."""
+        return NoticeError(
+            Label(
+                "；".join(f"{column}：{reason.zh}" for column, reason in self),
+                "; ".join(f"{column}: {reason.en}" for column, reason in self),
+            )
+        )
+
+
+def _row_reason(reason: Label) -> str:
+    # An import report's row errors are text in one language, for now English like the rest of the report
+    # (ingest.reports).
+    return reason.en
+
+
+_NOT_IN_STORE = ("库中没有合同 {no}", "contract {no} is not in the store")
+_NO_SUCH_FILE = ("{path}：文件不存在", "{path}: no such file")
 
 
 @dataclass(frozen=True)
@@ -147,7 +183,12 @@ def _deposit(
     """Deposit a file in the lessor's evidence log: (index, file name, SHA-256). The log is idempotent by
     content, so the same file recorded twice is one record."""
     if signer is None:
-        raise NoticeError("document: no evidence-log key in this workspace to deposit the file with")
+        raise NoticeError(
+            Label(
+                "document：本工作区没有存证日志密钥，无法存证该文件",
+                "document: no evidence-log key in this workspace to deposit the file with",
+            )
+        )
     content = path.read_bytes()
     media = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     batch = append_records(
@@ -168,28 +209,49 @@ def _checked_notice(
     connection: Connection, *, contract_no: str, lessor: str | None, kind: str, sent_on: dt.date,
     delivered_on: dt.date | None, method: str, deadline_days: int | None, addressee: str | None,
     document: Path | None,
-) -> tuple[str, list[tuple[str, str]]]:  # fmt: skip
+) -> tuple[str, Problems]:  # fmt: skip
     """The owning lessor and every problem as (field, reason)."""
-    problems: list[tuple[str, str]] = []
+    problems = Problems()
     found = _contract(connection, contract_no)
     if found is None or (lessor is not None and found[0] != lessor):
-        problems.append(("contract_no", f"contract {contract_no} is not in the store"))
+        problems.add("contract_no", *_NOT_IN_STORE, no=contract_no)
         return lessor or "", problems
     owner, start = found
     if kind not in NOTICE_KINDS:
-        problems.append(("kind", f"{kind!r} is not one of {', '.join(NOTICE_KINDS)}"))
+        problems.one_of("kind", kind, NOTICE_KINDS)
     if kind == "guarantee_demand" and not addressee:
-        problems.append(("addressee", "a guarantee_demand names the guarantor (name or ID number)"))
+        problems.add(
+            "addressee",
+            "guarantee_demand 须写明保证人（姓名或证件号码）",
+            "a guarantee_demand names the guarantor (name or ID number)",
+        )
     if method not in METHOD_LABELS:
-        problems.append(("method", f"{method!r} is not one of {', '.join(METHOD_LABELS)}"))
+        problems.one_of("method", method, tuple(METHOD_LABELS))
     if sent_on < start:
-        problems.append(("sent_on", f"{sent_on} is before the contract's start date {start}"))
+        problems.add(
+            "sent_on",
+            "{sent_on} 早于合同起租日 {start}",
+            "{sent_on} is before the contract's start date {start}",
+            sent_on=sent_on,
+            start=start,
+        )
     if delivered_on is not None and delivered_on < sent_on:
-        problems.append(("delivered_on", f"{delivered_on} is before sent_on {sent_on}"))
+        problems.add(
+            "delivered_on",
+            "{delivered_on} 早于 sent_on {sent_on}",
+            "{delivered_on} is before sent_on {sent_on}",
+            delivered_on=delivered_on,
+            sent_on=sent_on,
+        )
     if deadline_days is not None and deadline_days < 0:
-        problems.append(("deadline_days", f"{deadline_days} is not a whole number of days ≥ 0"))
+        problems.add(
+            "deadline_days",
+            "{days} 不是 ≥ 0 的整数天数",
+            "{days} is not a whole number of days ≥ 0",
+            days=deadline_days,
+        )
     if document is not None and not document.is_file():
-        problems.append(("document", f"{document}: no such file"))
+        problems.add("document", *_NO_SUCH_FILE, path=document)
     return owner, problems
 
 
@@ -237,7 +299,7 @@ def record_notice(
             document=document,
         )  # fmt: skip
         if problems:
-            raise NoticeError("; ".join(f"{column}: {reason}" for column, reason in problems))
+            raise problems.error()
         values = {
             "lessor": owner, "contract_no": contract_no, "kind": kind, "addressee": addressee or "",
             "sent_on": sent_on, "delivered_on": delivered_on, "method": method, "deadline_days": deadline_days,
@@ -259,21 +321,32 @@ def record_kind_of(file_name: str) -> str | None:
     return next((kind for kind in RECORD_KINDS if stem.startswith(kind)), None)
 
 
-def _date(value: str | None, column: str, problems: list[tuple[str, str]]) -> dt.date | None:
+def _date(value: str | None, column: str, problems: Problems) -> dt.date | None:
     if value is None:
         return None
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        problems.append((column, f"{value!r} is not a date (YYYY-MM-DD)"))
+        problems.add(
+            column,
+            "{value!r} 不是日期（应为 YYYY-MM-DD）",
+            "{value!r} is not a date (YYYY-MM-DD)",
+            value=value,
+        )
         return None
 
 
-def _whole(value: str | None, column: str, problems: list[tuple[str, str]], *, least: int) -> int | None:
+def _whole(value: str | None, column: str, problems: Problems, *, least: int) -> int | None:
     if value is None:
         return None
     if not value.isdigit() or int(value) < least:
-        problems.append((column, f"{value!r} is not a whole number ≥ {least}"))
+        problems.add(
+            column,
+            "{value!r} 不是 ≥ {least} 的整数",
+            "{value!r} is not a whole number ≥ {least}",
+            value=value,
+            least=least,
+        )
         return None
     return int(value)
 
@@ -308,7 +381,9 @@ def import_record_file(
             problems = _import_row(connection, kind, values, path.parent, signer)
             if problems:
                 report.rejected += 1
-                report.errors.extend(RowError(str(path), line, column, reason) for column, reason in problems)
+                report.errors.extend(
+                    RowError(str(path), line, column, _row_reason(reason)) for column, reason in problems
+                )
             else:
                 report.inserted += 1
                 lessors.add(str(values.get("lessor")))
@@ -328,14 +403,15 @@ def _file_of(value: str | None, folder: Path) -> Path | None:
 
 def _import_row(
     connection: Connection, kind: str, values: dict[str, str | None], folder: Path, signer: NoteSigner | None
-) -> list[tuple[str, str]]:
+) -> Problems:
     """Store one row in a savepoint (a bad row leaves nothing behind); its problems, if any."""
-    problems: list[tuple[str, str]] = []
+    problems = Problems()
     for name in NOTICE_REQUIRED if kind == "notices" else DOCUMENT_REQUIRED:
         if values.get(name) is None:
-            problems.append((name, "required"))
+            problems.add(name, "必填", "required")
     if problems:
         return problems
+    file_column = "document" if kind == "notices" else "file"
     savepoint = connection.begin_nested()
     try:
         if kind == "notices":
@@ -343,9 +419,13 @@ def _import_row(
         else:
             problems = _document_row(connection, values, folder, signer)
     except NoticeError as error:
-        problems = [("document" if kind == "notices" else "file", str(error).split(": ", 1)[-1])]
+        # The error names its column ("document: …"); the row's problem names it once.
+        problems = Problems(
+            [(file_column, Label(error.text("zh").split("：", 1)[-1], error.text("en").split(": ", 1)[-1]))]
+        )
     except OSError as error:
-        problems = [("document" if kind == "notices" else "file", f"cannot be read: {error.strerror}")]
+        problems = Problems()
+        problems.add(file_column, "无法读取：{reason}", "cannot be read: {reason}", reason=error.strerror)
     if problems:
         savepoint.rollback()
     else:
@@ -355,8 +435,8 @@ def _import_row(
 
 def _notice_row(
     connection: Connection, values: dict[str, str | None], folder: Path, signer: NoteSigner | None
-) -> list[tuple[str, str]]:
-    problems: list[tuple[str, str]] = []
+) -> Problems:
+    problems = Problems()
     sent_on = _date(values.get("sent_on"), "sent_on", problems)
     delivered_on = _date(values.get("delivered_on"), "delivered_on", problems)
     deadline = _whole(values.get("deadline_days"), "deadline_days", problems, least=0)
@@ -381,29 +461,39 @@ def _notice_row(
 
 def _document_row(
     connection: Connection, values: dict[str, str | None], folder: Path, signer: NoteSigner | None
-) -> list[tuple[str, str]]:
-    problems: list[tuple[str, str]] = []
+) -> Problems:
+    problems = Problems()
     lessor = str(values["lessor"])
     contract_no, asset_id = values.get("contract_no"), values.get("asset_id")
     kind = str(values["kind"])
     if kind not in DOCUMENT_KIND_LABELS:
-        problems.append(("kind", f"{kind!r} is not one of {', '.join(DOCUMENT_KIND_LABELS)}"))
+        problems.one_of("kind", kind, tuple(DOCUMENT_KIND_LABELS))
     if contract_no is None and asset_id is None:
-        problems.append(("contract_no", "name the contract (contract_no) or the asset (asset_id)"))
+        problems.add(
+            "contract_no",
+            "请写明合同（contract_no）或租赁物（asset_id）",
+            "name the contract (contract_no) or the asset (asset_id)",
+        )
     if contract_no is not None:
         found = _contract(connection, contract_no)
         if found is None or found[0] != lessor:
-            problems.append(("contract_no", f"contract {contract_no} is not in the store"))
+            problems.add("contract_no", *_NOT_IN_STORE, no=contract_no)
     if asset_id is not None:
         known = connection.execute(
             text("select 1 from assets where lessor = :lessor and asset_id = :id"), {"lessor": lessor, "id": asset_id}
         ).first()  # fmt: skip
         if known is None:
-            problems.append(("asset_id", f"asset {asset_id} of lessor {lessor} is not in the store"))
+            problems.add(
+                "asset_id",
+                "库中没有出租人 {lessor} 的租赁物 {asset_id}",
+                "asset {asset_id} of lessor {lessor} is not in the store",
+                asset_id=asset_id,
+                lessor=lessor,
+            )
     pages = _whole(values.get("pages"), "pages", problems, least=1)
     file = _file_of(values.get("file"), folder)
     if file is None or not file.is_file():
-        problems.append(("file", f"{file}: no such file"))
+        problems.add("file", *_NO_SUCH_FILE, path=file)
     if problems or file is None:
         return problems
     ref = f"contract:{contract_no}" if contract_no is not None else f"asset:{asset_id}"

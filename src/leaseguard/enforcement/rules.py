@@ -31,6 +31,7 @@ from leaseguard.rulefiles import (
     read_rule_text,
     whole_number,
 )
+from leaseguard.vocabulary import Label
 
 
 class ClaimRulesError(RuleFileError):
@@ -75,7 +76,14 @@ class ClaimRules:
     def lpr_on(self, day: dt.date) -> Decimal:
         known = [rate for since, rate in self.lpr_one_year if since <= day]
         if not known:
-            raise ClaimRulesError(f"{self.source}: no one-year LPR published on or before {day}")
+            raise ClaimRulesError(
+                Label(
+                    "{source}：{day} 及之前没有已公布的一年期 LPR",
+                    "{source}: no one-year LPR published on or before {day}",
+                ),
+                source=self.source,
+                day=day,
+            )
         return known[-1]
 
 
@@ -209,6 +217,6 @@ def load_claim_rules(path: Path | None = None, book: Mapping[str, Any] | None = 
     try:
         allocation = Allocation.from_settings(book)
     except AllocationError as error:
-        raise ClaimRulesError(str(error)) from None
+        raise ClaimRulesError(error.label, **error.params) from None
     text, source = read_rule_text(path, "enforcement/claims.yaml", ClaimRulesError)
     return dataclasses.replace(parse_claim_rules(text, source), allocation=allocation)

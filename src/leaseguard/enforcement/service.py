@@ -30,13 +30,16 @@ from leaseguard.portfolio.book_store import read_contracts
 from leaseguard.portfolio.positions import SCHEDULE_LINE_COLUMNS, contract_instalments
 from leaseguard.store.db import as_date, in_list
 from leaseguard.store.models import CaseEvent, EnforcementCase
-from leaseguard.vocabulary import ACCELERATION, OPENED
+from leaseguard.vocabulary import ACCELERATION, OPENED, Label
 
 Found = TypeVar("Found")
 
 
 class UnknownContractError(NotFoundError):
     """No such contract in the store (or not the asking lessor's)."""
+
+
+NOT_IN_STORE = Label("库中没有合同 {contract_no}", "contract {contract_no} is not in the store")
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,11 @@ def _contract_clauses(data: dict[str, Any], contract_no: str) -> _Clauses:
     try:
         own_rate = Decimal(str(rate)) if rate not in (None, "") else None
     except InvalidOperation:
-        raise ValueError(f"contract {contract_no}: penalty_daily_rate {rate!r} is not a number") from None
+        raise InvalidInputError(
+            Label("合同 {contract_no}：penalty_daily_rate {rate!r} 不是数字",
+                  "contract {contract_no}: penalty_daily_rate {rate!r} is not a number"),
+            contract_no=contract_no, rate=rate,
+        ) from None  # fmt: skip
     clause = data.get("acceleration")
     own_clause = None if clause in (None, "") else str(clause).strip().lower() in ("true", "1", "yes", "是")
     title = data.get("title_at_end")
@@ -72,7 +79,11 @@ def _contract_clauses(data: dict[str, Any], contract_no: str) -> _Clauses:
     if price_yuan is not None and (
         not price_yuan.is_finite() or price_yuan < 0 or price_yuan != price_yuan.quantize(Decimal("0.01"))
     ):
-        raise ValueError(f"contract {contract_no}: purchase_price {price!r} is not an amount in yuan")
+        raise InvalidInputError(
+            Label("合同 {contract_no}：purchase_price {price!r} 不是以元为单位的金额",
+                  "contract {contract_no}: purchase_price {price!r} is not an amount in yuan"),
+            contract_no=contract_no, price=price,
+        )  # fmt: skip
     return _Clauses(
         own_rate, own_clause, title if title in ("lessee", "lessor") else None,
         None if price_yuan is None else int(price_yuan * 100),
@@ -104,7 +115,7 @@ def the_one(found: Mapping[str, Found | Exception], contract_no: str) -> Found:
     """The contract's own entry of a batch read: its result, or the reason it has none raised."""
     entry = found.get(contract_no)
     if entry is None:
-        raise UnknownContractError(f"contract {contract_no} is not in the store")
+        raise UnknownContractError(NOT_IN_STORE, contract_no=contract_no)
     if isinstance(entry, Exception):
         raise entry
     return entry
@@ -217,6 +228,9 @@ class UnknownCaseError(NotFoundError):
     """No such case (or not the asking lessor's)."""
 
 
+NO_SUCH_CASE = Label("案件 {case_id} 不存在", "case {case_id} does not exist")
+
+
 def _deposit(connection: Connection, signer: NoteSigner | None, lessor: str, kind: str, ref: str,
              event: dict[str, object]) -> int | None:  # fmt: skip
     if signer is None:
@@ -248,7 +262,10 @@ def open_case(
             select(EnforcementCase.id).where(EnforcementCase.contract_no == contract_no)
         ).first()
         if existing is not None:
-            raise CaseError(f"contract {contract_no} already has case {existing[0]}")
+            raise CaseError(
+                Label("合同 {contract_no} 已有案件 {case_id}", "contract {contract_no} already has case {case_id}"),
+                contract_no=contract_no, case_id=existing[0],
+            )  # fmt: skip
         lessor = connection.execute(text("select lessor from contracts where contract_no = :no"),
                                     {"no": contract_no}).scalar_one()  # fmt: skip
         case_id = insert_case(connection, contract_no, lessor, day, claim.claim_fen)
@@ -301,7 +318,7 @@ def read_ledgers(connection: Connection, case_ids: Sequence[int]) -> dict[int, l
 def _case_row(connection: Connection, case_id: int) -> Any:
     row = connection.execute(select(EnforcementCase).where(EnforcementCase.id == case_id)).first()
     if row is None:
-        raise UnknownCaseError(f"case {case_id} does not exist")
+        raise UnknownCaseError(NO_SUCH_CASE, case_id=case_id)
     return row
 
 
@@ -386,16 +403,24 @@ def correct_event(
     it: with `withdraw` the step never happened; otherwise the step as it should have been, each value not given
     kept from the entry corrected. Nothing recorded is changed or deleted; the case's state is recomputed with
     the corrected entry left out, and the correction is deposited in the evidence log with a signer."""
-    where = f"case {case_id}"
     if not reason.strip():
-        raise CaseError(f"{where}: a correction needs its reason")
+        raise CaseError(
+            Label("案件 {case_id}：更正须写明原因", "case {case_id}: a correction needs its reason"),
+            case_id=case_id,
+        )
     given = (stage, event_date, recovered_fen, note)
     if withdraw and any(value is not None for value in given):
-        raise CaseError(f"{where}: a withdrawal takes no new values (stage, date, recovered, note)")
+        raise CaseError(
+            Label("案件 {case_id}：撤销不接受新的值（阶段、日期、回收金额、备注）",
+                  "case {case_id}: a withdrawal takes no new values (stage, date, recovered, note)"),
+            case_id=case_id,
+        )  # fmt: skip
     if not withdraw and all(value is None for value in given):
         raise CaseError(
-            f"{where}: give the corrected values (stage, date, recovered or note), or withdraw the step"
-        )
+            Label("案件 {case_id}：请给出更正后的值（阶段、日期、回收金额或备注），或撤销该步骤",
+                  "case {case_id}: give the corrected values (stage, date, recovered or note), or withdraw the step"),
+            case_id=case_id,
+        )  # fmt: skip
     with engine.begin() as connection:
         row = _case_row(connection, case_id)
         entries = ledger_entries(connection, case_id)

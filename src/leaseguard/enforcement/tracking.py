@@ -11,7 +11,7 @@ import polars as pl
 
 from leaseguard.errors import InvalidInputError
 from leaseguard.money import grouped_yuan
-from leaseguard.vocabulary import OPENED, STAGE_LABELS, STAGES
+from leaseguard.vocabulary import OPENED, STAGE_LABELS, STAGES, Label
 
 # A case moves forward through these steps; auction and settlement are alternatives at the same step.
 STEP = {"demand_notice": 0, "filing": 1, "judgment": 2, "enforcement": 3, "seizure": 4, "auction": 5,
@@ -24,7 +24,32 @@ _AFTER_A_BROKEN_SETTLEMENT = frozenset({"enforcement", "seizure", "auction"})
 
 
 class CaseEventError(InvalidInputError):
-    """An event a case cannot take; the message names the case, the field and the reason."""
+    """An event a case cannot take; the message names the case, the field and the reason.
+
+    `reason` and `reason_params` are the why without the case, so a refused correction can say it again
+    after its own words."""
+
+    def __init__(self, case_id: int, reason: Label, /, **params: object) -> None:
+        super().__init__(
+            Label("案件 {case_id}：" + reason.zh, "case {case_id}: " + reason.en), case_id=case_id, **params
+        )
+        self.reason, self.reason_params = reason, params
+
+
+def stage_named(code: str | None) -> Label:
+    """A stage as a message names it: its Chinese name with the code one types (--stage), or the code."""
+    if code is None:
+        return Label("（无）", "(none)")
+    return Label(f"{STAGE_LABELS.get(code, code)}（{code}）", code)
+
+
+_STAGE_CHOICES = ", ".join(STAGES)
+_NEGATIVE = Label("回收金额不能为负数", "recovered must not be negative")
+_BAD_STAGE = Label("阶段 {stage!r} 无效，应为以下之一：{stages}", "stage {stage!r} is not one of {stages}")
+_FUTURE = Label(
+    "event_date {event_date} 晚于今天（{today}）",
+    "event_date {event_date} is in the future (today is {today})",
+)
 
 
 @dataclass(frozen=True)
@@ -50,29 +75,56 @@ def check_event(
     """Refuse an event that would go back a stage (but a settlement the debtor breaks goes on to enforcement),
     predate the case or its last event, lie in the future (after `today`), recover a negative amount, bring
     the recovery above the claim unless that is confirmed, or follow the case's closure."""
-    where = f"case {case_id}"
     if stage not in STEP:
-        raise CaseEventError(f"{where}: stage {stage!r} is not one of {', '.join(STAGES)}")
+        raise CaseEventError(case_id, _BAD_STAGE, stage=stage, stages=_STAGE_CHOICES)
     if current_stage == "closure":
-        raise CaseEventError(f"{where}: the case is closed; it takes no more events")
+        raise CaseEventError(
+            case_id, Label("案件已结案，不再记录新的进展", "the case is closed; it takes no more events")
+        )
     if today is not None and event_date > today:
-        raise CaseEventError(f"{where}: event_date {event_date} is in the future (today is {today})")
+        raise CaseEventError(case_id, _FUTURE, event_date=event_date, today=today)
     if event_date < opened_on:
-        raise CaseEventError(f"{where}: event_date {event_date} is before the case was opened ({opened_on})")
+        raise CaseEventError(
+            case_id,
+            Label(
+                "event_date {event_date} 早于案件的立案准备日（{opened_on}）",
+                "event_date {event_date} is before the case was opened ({opened_on})",
+            ),
+            event_date=event_date,
+            opened_on=opened_on,
+        )
     if past and event_date < past[-1].event_date:
         raise CaseEventError(
-            f"{where}: event_date {event_date} is before its last event ({past[-1].stage}, {past[-1].event_date})"
+            case_id,
+            Label(
+                "event_date {event_date} 早于上一进展（{last_stage}，{last_date}）",
+                "event_date {event_date} is before its last event ({last_stage}, {last_date})",
+            ),
+            event_date=event_date,
+            last_stage=stage_named(past[-1].stage),
+            last_date=past[-1].event_date,
         )
     broken_settlement = current_stage == "settlement" and stage in _AFTER_A_BROKEN_SETTLEMENT
     if current_stage != OPENED and STEP[stage] < STEP[current_stage] and not broken_settlement:
-        raise CaseEventError(f"{where}: stage {stage} would go back from {current_stage}")
+        raise CaseEventError(
+            case_id,
+            Label("阶段不能从 {current} 退回到 {stage}", "stage {stage} would go back from {current}"),
+            stage=stage_named(stage),
+            current=stage_named(current_stage),
+        )
     if recovered_fen < 0:
-        raise CaseEventError(f"{where}: recovered must not be negative")
+        raise CaseEventError(case_id, _NEGATIVE)
     recovered = sum(event.recovered_fen for event in past) + recovered_fen
     if claim_fen is not None and recovered > claim_fen and not over_claim_confirmed:
         raise CaseEventError(
-            f"{where}: recovered in all {grouped_yuan(recovered)} would exceed the claim "
-            f"{grouped_yuan(claim_fen)} yuan; confirm it if that is right (--confirm-over-claim)"
+            case_id,
+            Label(
+                "累计回收 {recovered} 元将超过诉请金额 {claim} 元；如确实如此，请确认（--confirm-over-claim）",
+                "recovered in all {recovered} would exceed the claim {claim} yuan; confirm it if that is right "
+                "(--confirm-over-claim)",
+            ),
+            recovered=grouped_yuan(recovered),
+            claim=grouped_yuan(claim_fen),
         )
 
 
@@ -161,42 +213,76 @@ def check_correction(
     """Refuse a correction of an entry the ledger does not have or that is already corrected, one that changes
     nothing, or one after which the steps in effect break a rule of `check_event`; else the case's state with
     it."""
-    where = f"case {case_id}"
     target = correction.corrects
     by_number = {entry.number: entry for entry in entries}
     if target is None or target not in by_number:
         raise CaseEventError(
-            f"{where}: entry {target} does not exist (the case has entries 1 to {len(entries)})"
+            case_id,
+            Label(
+                "第 {entry} 条记录不存在（案件台账共有第 1 至 {count} 条）",
+                "entry {entry} does not exist (the case has entries 1 to {count})",
+            ),
+            entry=target,
+            count=len(entries),
         )
     state = case_state(entries)
     if target in state.corrected_by:
         raise CaseEventError(
-            f"{where}: entry {target} is already corrected by entry {state.corrected_by[target]}"
+            case_id,
+            Label("第 {entry} 条已被第 {by} 条更正", "entry {entry} is already corrected by entry {by}"),
+            entry=target,
+            by=state.corrected_by[target],
         )
     original = by_number[target]
     if correction.stage is None and original.stage is None:
         raise CaseEventError(
-            f"{where}: entry {target} withdraws a step; its correction needs the step (--stage)"
+            case_id,
+            Label(
+                "第 {entry} 条是一次撤销；更正它须给出步骤（--stage）",
+                "entry {entry} withdraws a step; its correction needs the step (--stage)",
+            ),
+            entry=target,
         )
     if (correction.stage, correction.event_date, correction.recovered_fen, correction.note) == (
         original.stage, original.event_date, original.recovered_fen, original.note,
     ):  # fmt: skip
-        raise CaseEventError(f"{where}: the correction of entry {target} changes nothing")
+        raise CaseEventError(
+            case_id,
+            Label("对第 {entry} 条的更正没有改变任何内容", "the correction of entry {entry} changes nothing"),
+            entry=target,
+        )
     if correction.stage is not None and correction.stage not in STEP:
-        raise CaseEventError(f"{where}: stage {correction.stage!r} is not one of {', '.join(STAGES)}")
+        raise CaseEventError(
+            case_id,
+            _BAD_STAGE,
+            stage=correction.stage,
+            stages=_STAGE_CHOICES,
+        )
     if correction.recovered_fen < 0:
-        raise CaseEventError(f"{where}: recovered must not be negative")
+        raise CaseEventError(case_id, _NEGATIVE)
     if today is not None and correction.event_date > today:
         raise CaseEventError(
-            f"{where}: event_date {correction.event_date} is in the future (today is {today})"
+            case_id,
+            _FUTURE,
+            event_date=correction.event_date,
+            today=today,
         )
     corrected = case_state([*entries, correction])
     try:
         check_steps(case_id, opened_on, corrected.steps, claim_fen=claim_fen,
                     over_claim_confirmed=over_claim_confirmed)  # fmt: skip
     except CaseEventError as error:
-        reason = str(error).removeprefix(f"{where}: ")
-        raise CaseEventError(f"{where}: entry {target} cannot be corrected so: {reason}") from None
+        # The rule broken, said after the entry whose correction breaks it.
+        reason = error.reason
+        raise CaseEventError(
+            case_id,
+            Label(
+                "第 {corrected_entry} 条不能如此更正：" + reason.zh,
+                "entry {corrected_entry} cannot be corrected so: " + reason.en,
+            ),
+            corrected_entry=target,
+            **error.reason_params,
+        ) from None
     return corrected
 
 
