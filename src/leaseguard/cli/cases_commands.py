@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import signal
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.table import Table
@@ -21,9 +21,23 @@ from leaseguard.cli.common import (
     progress_bar,
 )
 from leaseguard.sheets import write_csv
-from leaseguard.vocabulary import ACCELERATION, CLASSES, METHOD_LABELS, OPENED, REMEDIES, STAGE_LABELS, STAGES
+from leaseguard.vocabulary import (
+    ACCELERATION,
+    CLASSES,
+    METHOD_LABELS,
+    METHOD_LABELS_EN,
+    OPENED,
+    REMEDIES,
+    STAGE_LABELS,
+    STAGE_LABELS_EN,
+    STAGES,
+    Label,
+    Lang,
+    label_of,
+)
 
 if TYPE_CHECKING:
+    from leaseguard.enforcement.records import NoticeOnFile
     from leaseguard.enforcement.rules import ClaimRules
     from leaseguard.evidence.checkpoint import NoteSigner
     from leaseguard.workspace import Workspace
@@ -50,7 +64,24 @@ ConfirmOverClaimOption = Annotated[
 
 def _check_remedy(remedy: str) -> None:
     if remedy not in REMEDIES:
-        fail(f"--remedy {remedy!r}: use {' or '.join(REMEDIES)}")
+        fail(
+            Label("--remedy {remedy!r}：请用 {choices}", "--remedy {remedy!r}: use {choices}"),
+            remedy=remedy,
+            choices=Label(" 或 ".join(REMEDIES), " or ".join(REMEDIES)),
+        )
+
+
+def _refused(error: Exception) -> NoReturn:
+    """A domain error in the run's language; any other refusal (a library's ValueError) as it says it."""
+    from leaseguard.errors import LeaseguardError
+
+    fail(error if isinstance(error, LeaseguardError) else str(error))
+
+
+def _stage(code: str, lang: Lang) -> str:
+    """A stage in words, with the code one types after it (--stage)."""
+    words = label_of(STAGE_LABELS, STAGE_LABELS_EN, code, lang)
+    return f"{words}（{code}）" if lang == "zh" else f"{words} ({code})"
 
 
 def _claim_rules(path: Path | None, opened: Workspace) -> ClaimRules:
@@ -60,7 +91,7 @@ def _claim_rules(path: Path | None, opened: Workspace) -> ClaimRules:
     try:
         return claim_rules(opened, path)
     except ClaimRulesError as error:
-        fail(str(error))
+        fail(error)
 
 
 @cases_app.command("claim")
@@ -83,15 +114,15 @@ def claim(
     from leaseguard.money import grouped_yuan
     from leaseguard.usecases.case_files import claim_on, claim_rules
 
-    day = parse_day(as_of)
-    _check_remedy(remedy)
     opened = open_workspace(workspace)
     chosen = chosen_lang(lang, opened)
+    day = parse_day(as_of)
+    _check_remedy(remedy)
     try:
         rules_used = claim_rules(opened, rules)
         result = claim_on(opened, contract_no, day, rules=rules_used, remedy=remedy)
     except (LeaseguardError, ValueError) as error:
-        fail(str(error))
+        _refused(error)
     if as_json:
         print(json.dumps(claim_document(result), ensure_ascii=False, indent=2))
         return
@@ -111,13 +142,21 @@ def claim(
     table.add_row("诉请合计" if zh else "claim", grouped_yuan(result.claim_fen), "")
     table.add_row("合计（含诉讼费用）" if zh else "total with costs", grouped_yuan(result.total_fen), "")
     console.print(table)
+    # The claim's own words (its lines, what runs on, the lawyer's notes) are those of the complaint: Chinese.
     for running in result.running:
         console.print(
-            f"另：以{running.base_label}{grouped_yuan(running.base_fen)}元为基数，按{running.standard}，"
-            f"自{running.since}起计算至实际清偿之日止"
-        )
+            RUNS_ON.text(chosen, base=running.base_label, amount=grouped_yuan(running.base_fen),
+                         standard=running.standard, since=running.since)
+        )  # fmt: skip
     for note in result.notes:
-        console.print(f"提示：{note}")
+        console.print(NOTE.text(chosen, note=note))
+
+
+RUNS_ON = Label(
+    "另：以{base}{amount}元为基数，按{standard}，自{since}起计算至实际清偿之日止",
+    "and on: {base} of {amount} yuan at {standard}, from {since} until paid",
+)
+NOTE = Label("提示：{note}", "note: {note}")
 
 
 def _signer(opened: Workspace) -> NoteSigner:
@@ -126,7 +165,7 @@ def _signer(opened: Workspace) -> NoteSigner:
     try:
         return log_settings(opened).signer
     except EvidenceError as error:
-        fail(str(error))
+        fail(error)
 
 
 @cases_app.command("open")
@@ -136,6 +175,7 @@ def open_(
         str, typer.Option("--as-of", help="The day the case opens; its claim is computed then.")
     ],
     rules: Annotated[Path | None, typer.Option(help="A claim-rules file (default: the shipped one).")] = None,
+    lang: LangOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Open an enforcement case: the claim on the day is stored with it and deposited in the evidence log."""
@@ -144,19 +184,25 @@ def open_(
     from leaseguard.enforcement.service import CaseError, UnknownContractError, open_case
     from leaseguard.money import grouped_yuan
 
-    day = parse_day(as_of)
     opened = open_workspace(workspace)
+    chosen = chosen_lang(lang, opened)
+    day = parse_day(as_of)
     claim_rules = _claim_rules(rules, opened)
     signer = _signer(opened)
     engine = opened.engine()
     try:
         case_id, result = open_case(engine, contract_no, day, claim_rules, signer=signer)
     except (UnknownContractError, NotDefaultedError, CaseError, ClaimRulesError, ValueError) as error:
-        fail(str(error))
+        _refused(error)
     finally:
         engine.dispose()
     console.print(
-        f"case {case_id} opened for {contract_no} on {day}: claim {grouped_yuan(result.claim_fen)} yuan"
+        Label(
+            "案件 {case_id} 已立案准备：合同 {contract_no}，{day}，诉请金额 {claim} 元",
+            "case {case_id} opened for {contract_no} on {day}: claim {claim} yuan",
+        ).text(
+            chosen, case_id=case_id, contract_no=contract_no, day=day, claim=grouped_yuan(result.claim_fen)
+        )
     )
 
 
@@ -170,6 +216,7 @@ def event(
     ] = "0",
     note: Annotated[str | None, typer.Option(help="What happened, in a few words.")] = None,
     confirm_over_claim: ConfirmOverClaimOption = False,
+    lang: LangOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Record a step of a case and the money it recovered; steps only move forward."""
@@ -177,23 +224,33 @@ def event(
     from leaseguard.enforcement.tracking import CaseEventError
     from leaseguard.money import MoneyError, grouped_yuan, parse_fen
 
+    opened = open_workspace(workspace)
+    chosen = chosen_lang(lang, opened)
     day = parse_day(on, "--on")
     try:
         recovered_fen = parse_fen(recovered, where="--recovered")
     except MoneyError as error:
-        fail(str(error))
-    opened = open_workspace(workspace)
+        fail(error)
     signer = _signer(opened)
     engine = opened.engine()
     try:
         add_event(engine, case_id, stage, day, recovered_fen, note, signer=signer,
                   over_claim_confirmed=confirm_over_claim)  # fmt: skip
     except (CaseError, CaseEventError, UnknownCaseError) as error:
-        fail(str(error))
+        fail(error)
     finally:
         engine.dispose()
     console.print(
-        f"案件 {case_id}：{STAGE_LABELS.get(stage, stage)}（{stage}）{day}，回收 {grouped_yuan(recovered_fen)} 元"
+        Label(
+            "案件 {case_id}：{stage} {day}，回收 {recovered} 元",
+            "case {case_id}: {stage} on {day}, recovered {recovered} yuan",
+        ).text(
+            chosen,
+            case_id=case_id,
+            stage=_stage(stage, chosen),
+            day=day,
+            recovered=grouped_yuan(recovered_fen),
+        )
     )
 
 
@@ -217,6 +274,7 @@ def correct(
         typer.Option("--withdraw", help="The step never happened: it stops counting, with no step instead."),
     ] = False,
     confirm_over_claim: ConfirmOverClaimOption = False,
+    lang: LangOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Correct a step recorded by mistake: a new ledger entry names the one it corrects and why, with the step as
@@ -226,12 +284,13 @@ def correct(
     from leaseguard.enforcement.tracking import CaseEventError
     from leaseguard.money import MoneyError, grouped_yuan, parse_fen
 
+    opened = open_workspace(workspace)
+    chosen = chosen_lang(lang, opened)
     day = parse_day(on, "--on") if on is not None else None
     try:
         recovered_fen = parse_fen(recovered, where="--recovered") if recovered is not None else None
     except MoneyError as error:
-        fail(str(error))
-    opened = open_workspace(workspace)
+        fail(error)
     signer = _signer(opened)
     engine = opened.engine()
     try:
@@ -240,14 +299,29 @@ def correct(
             withdraw=withdraw, signer=signer, over_claim_confirmed=confirm_over_claim,
         )  # fmt: skip
     except (CaseError, CaseEventError, UnknownCaseError) as error:
-        fail(str(error))
+        fail(error)
     finally:
         engine.dispose()
-    what = "撤销" if done.withdrawn else "更正"
+    said = (
+        Label(
+            "案件 {case_id}：第 {entry} 条撤销第 {corrects} 条；现阶段 {stage}，已回收 {recovered} 元",
+            "case {case_id}: entry {entry} withdraws entry {corrects}; now at {stage}, recovered {recovered} yuan",
+        )
+        if done.withdrawn
+        else Label(
+            "案件 {case_id}：第 {entry} 条更正第 {corrects} 条；现阶段 {stage}，已回收 {recovered} 元",
+            "case {case_id}: entry {entry} corrects entry {corrects}; now at {stage}, recovered {recovered} yuan",
+        )
+    )
     console.print(
-        f"案件 {case_id}：第 {done.entry} 条{what}第 {done.corrects} 条；现阶段 "
-        f"{STAGE_LABELS.get(done.state.stage, done.state.stage)}（{done.state.stage}），"
-        f"已回收 {grouped_yuan(done.state.recovered_fen)} 元"
+        said.text(
+            chosen,
+            case_id=case_id,
+            entry=done.entry,
+            corrects=done.corrects,
+            stage=_stage(done.state.stage, chosen),
+            recovered=grouped_yuan(done.state.recovered_fen),
+        )
     )
 
 
@@ -270,10 +344,13 @@ def list_(
     from leaseguard.cli.lookup_commands import cases_table, lookup_session
     from leaseguard.usecases.lookup import json_body, list_cases
 
-    if stage is not None and stage not in (OPENED, *STAGES):
-        fail(f"--stage {stage!r}: use one of {OPENED}, {', '.join(STAGES)}")
     opened = open_workspace(workspace)
     chosen = chosen_lang(lang, opened)
+    if stage is not None and stage not in (OPENED, *STAGES):
+        fail(
+            Label("--stage {stage!r}：请用以下之一：{stages}", "--stage {stage!r}: use one of {stages}"),
+            stage=stage, stages=", ".join((OPENED, *STAGES)),
+        )  # fmt: skip
     with lookup_session(opened, lessor) as (session, at):
         found = list_cases(session, at, stage=stage)
     if as_json:
@@ -314,6 +391,7 @@ def show(
 def report(
     as_of: Annotated[str, typer.Option("--as-of", help="Count what happened by this day.")],
     out: Annotated[Path, typer.Option("--out", help="Folder for the tables (CSV) and charts (PNG).")],
+    lang: LangOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Recovery rate and time to recovery by lessor, asset type, region and stage: CSV tables and PNG charts."""
@@ -321,13 +399,15 @@ def report(
 
     from leaseguard.analytics.book_data import read_contracts
     from leaseguard.analytics.dimensions import with_dimensions
+    from leaseguard.analytics.report import _figure, _png
     from leaseguard.analytics.rules import load_analytics_rules
     from leaseguard.enforcement.service import read_cases
     from leaseguard.enforcement.tracking import recovery_by
     from leaseguard.money import grouped_yuan, yuan_column
 
-    day = parse_day(as_of)
     opened = open_workspace(workspace)
+    chosen = chosen_lang(lang, opened)
+    day = parse_day(as_of)
     engine = opened.engine()
     try:
         cases, events = read_cases(engine)
@@ -338,14 +418,12 @@ def report(
     finally:
         engine.dispose()
     if cases.is_empty():
-        fail("no enforcement cases are stored: open one with `leaseguard cases open`")
-    tables = recovery_by(cases, events, dims, day)
+        fail(
+            Label("库中没有执行案件：请先用 `leaseguard cases open` 立案",
+                  "no enforcement cases are stored: open one with `leaseguard cases open`")
+        )  # fmt: skip
+    tables = recovery_by(cases, events, dims, day, chosen)
     out.mkdir(parents=True, exist_ok=True)
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     for dimension, table in tables.items():
         # People open these in Excel: amounts in yuan, never a `_fen` column.
         shown = table.with_columns(
@@ -353,20 +431,41 @@ def report(
             yuan_column(pl.col("recovered_fen")).alias("recovered_fen"),
         ).rename({"claimed_fen": "claimed", "recovered_fen": "recovered"})
         write_csv(shown, out / f"recovery_by_{dimension}.csv")
-        figure, axes = plt.subplots(figsize=(7, 3.5))
-        axes.bar([str(v) for v in table[dimension]], table["recovery_rate_percent"].fill_null(0).to_list())
-        axes.set_ylabel("recovered, % of claim")
-        axes.set_title(f"Recovery by {dimension} (to {day})")
+        # Drawn in the packaged CJK font: a region or a stage is named in Chinese.
+        figure = _figure(7, 3.5)
+        axes = figure.subplots()
+        names = table["stage_label" if dimension == "stage" else dimension]
+        axes.bar([str(v) for v in names], table["recovery_rate_percent"].fill_null(0).to_list())
+        axes.set_ylabel(CHART_AXIS.text(chosen))
+        axes.set_title(CHART_TITLE.text(chosen, dimension=DIMENSION_WORDS[dimension].text(chosen), day=day))
         figure.autofmt_xdate()
-        figure.tight_layout()
-        figure.savefig(out / f"recovery_by_{dimension}.png", dpi=100)
-        plt.close(figure)
+        (out / f"recovery_by_{dimension}.png").write_bytes(_png(figure))
     overall = tables["lessor"]
     claimed, recovered = int(overall["claimed_fen"].sum()), int(overall["recovered_fen"].sum())
     console.print(
-        f"{cases.height:,} cases, claimed {grouped_yuan(claimed)}, recovered {grouped_yuan(recovered)} yuan "
-        f"({(recovered * 100 / claimed) if claimed else 0:.1f} %) → {out}"
+        Label(
+            "{cases:,} 个案件，诉请 {claimed} 元，已回收 {recovered} 元（{rate:.1f}%）→ {out}",
+            "{cases:,} cases, claimed {claimed}, recovered {recovered} yuan ({rate:.1f} %) → {out}",
+        ).text(
+            chosen,
+            cases=cases.height,
+            claimed=grouped_yuan(claimed),
+            recovered=grouped_yuan(recovered),
+            rate=(recovered * 100 / claimed) if claimed else 0,
+            out=out,
+        ),
+        soft_wrap=True,
     )
+
+
+CHART_AXIS = Label("回收金额占诉请金额（%）", "recovered, % of claim")
+CHART_TITLE = Label("按{dimension}的回收率（截至 {day}）", "Recovery by {dimension} (to {day})")
+DIMENSION_WORDS = {
+    "lessor": Label("出租人", "lessor"),
+    "asset_type": Label("租赁物类型", "asset type"),
+    "region": Label("地区", "region"),
+    "stage": Label("阶段", "stage"),
+}
 
 
 @cases_app.command("generate")
@@ -408,6 +507,8 @@ def generate(
     from leaseguard.errors import LeaseguardError
     from leaseguard.usecases.case_files import claim_rules, generate_case_files
 
+    opened = open_workspace(workspace)
+    chosen = chosen_lang(lang, opened)
     day = parse_day(as_of)
     _check_remedy(remedy)
     wanted: tuple[str, ...] | None = NON_PERFORMING
@@ -415,12 +516,15 @@ def generate(
         names = tuple(name.strip() for name in classes.split(",") if name.strip())
         unknown = [name for name in names if name not in (*CLASSES, "all")]
         if unknown or not names:
-            fail(f"--class {classes!r}: use {', '.join(CLASSES)} or all")
+            fail(
+                Label("--class {classes!r}：请用 {choices} 或 all", "--class {classes!r}: use {choices} or all"),
+                classes=classes, choices=", ".join(CLASSES),
+            )  # fmt: skip
         wanted = None if "all" in names else names
     if templates is not None and not templates.is_dir():
-        fail(f"--templates {templates}: not a folder")
-    opened = open_workspace(workspace)
-    chosen = chosen_lang(lang, opened)
+        fail(
+            Label("--templates {folder}：不是文件夹", "--templates {folder}: not a folder"), folder=templates
+        )
     previous = signal.signal(signal.SIGTERM, _stop)
     try:
         checked_environment(templates)
@@ -436,19 +540,30 @@ def generate(
                 templates=templates, progress=advance, workers=workers, remedy=remedy, lang=chosen,
             )  # fmt: skip
     except LeaseguardError as error:
-        fail(str(error))
+        fail(error)
     except (_Stopped, KeyboardInterrupt) as stopped:
         # Each folder is written whole and each chunk's deposits in one transaction: a re-run finishes the rest.
         code = stopped.code if isinstance(stopped, _Stopped) else 130
         fail(
-            f"stopped before the end; the case folders written so far are complete: re-run to finish {out}",
-            code,
-        )
+            Label("未完成即已停止；已写出的案件文件夹都是完整的：重新运行即可完成 {out}",
+                  "stopped before the end; the case folders written so far are complete: re-run to finish {out}"),
+            code, out=out,
+        )  # fmt: skip
     finally:
         signal.signal(signal.SIGTERM, previous)
     console.print(
-        f"{summary.generated:,} case files written, {summary.skipped:,} skipped → {out} "
-        f"(summary: {summary.summary_xlsx.name}, {summary.summary_csv.name})"
+        Label(
+            "已写出 {generated:,} 个案件文件夹，{skipped:,} 个未生成 → {out}（汇总：{xlsx}、{csv}）",
+            "{generated:,} case files written, {skipped:,} skipped → {out} (summary: {xlsx}, {csv})",
+        ).text(
+            chosen,
+            generated=summary.generated,
+            skipped=summary.skipped,
+            out=out,
+            xlsx=summary.summary_xlsx.name,
+            csv=summary.summary_csv.name,
+        ),
+        soft_wrap=True,
     )
     # Grouped by what went wrong (the reason's code), told by the first case's words.
     reasons: dict[str, tuple[int, str]] = {}
@@ -458,7 +573,12 @@ def generate(
             count, said = reasons.get(first.code, (0, outcome.reason_in(chosen)))
             reasons[first.code] = (count + 1, said)
     for count, said in sorted(reasons.values(), key=lambda item: -item[0])[:10]:
-        console.print(f"  skipped {count:,}: {said}", highlight=False)
+        console.print(
+            Label("  未生成 {count:,} 个：{said}", "  skipped {count:,}: {said}").text(
+                chosen, count=count, said=said
+            ),
+            highlight=False,
+        )
 
 
 class _Stopped(Exception):
@@ -493,14 +613,16 @@ def notice(
         typer.Option("--addressee", help="The guarantor (name or ID number) of a guarantee_demand."),
     ] = None,
     lessor: Annotated[str | None, typer.Option("--lessor", help="The contract's lessor (checked).")] = None,
+    lang: LangOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Record a demand (催告) on a contract: the complaint states it and lists the letter as evidence."""
     from leaseguard.enforcement.records import NoticeError, record_notice
 
+    opened = open_workspace(workspace)
+    chosen = chosen_lang(lang, opened)
     sent = parse_day(sent_on, "--sent-on")
     delivered = parse_day(delivered_on, "--delivered-on") if delivered_on else None
-    opened = open_workspace(workspace)
     signer = _signer(opened) if file is not None else None
     engine = opened.engine()
     try:
@@ -509,33 +631,61 @@ def notice(
             delivered_on=delivered, method=method, deadline_days=deadline_days, addressee=addressee, document=file,
         )  # fmt: skip
     except NoticeError as error:
-        fail(f"{contract_no}: {error}")
+        fail(
+            Label("{contract_no}：{error}", "{contract_no}: {error}"),
+            contract_no=contract_no, error=Label(error.text("zh"), error.text("en")),
+        )  # fmt: skip
     finally:
         engine.dispose()
-    what = "催告" if recorded.kind == "demand" else f"向保证人{recorded.addressee}的催告"
-    line = f"{contract_no}: {what}已记录（{recorded.sent_on} 以{METHOD_LABELS[recorded.method]}发出"
+    console.print(_notice_line(recorded, chosen), highlight=False)
+
+
+def _notice_line(recorded: NoticeOnFile, lang: Lang) -> str:
+    """A recorded demand in one line: to whom, sent how and when, delivered, the period to pay, its evidence."""
+    zh = lang == "zh"
+    what = (
+        ("催告" if zh else "demand")
+        if recorded.kind == "demand"
+        else (
+            f"向保证人{recorded.addressee}的催告" if zh else f"demand to the guarantor {recorded.addressee}"
+        )
+    )
+    method = label_of(METHOD_LABELS, METHOD_LABELS_EN, recorded.method, lang)
+    parts = [f"{recorded.sent_on} 以{method}发出" if zh else f"sent {recorded.sent_on} by {method}"]
     if recorded.delivered_on:
-        line += f"，{recorded.delivered_on} 送达"
+        parts.append(f"{recorded.delivered_on} 送达" if zh else f"delivered {recorded.delivered_on}")
     if recorded.deadline is not None and recorded.deadline_days:
-        line += f"，付款期限至 {recorded.deadline}"
-    line += "）"
+        parts.append(f"付款期限至 {recorded.deadline}" if zh else f"to pay by {recorded.deadline}")
+    if zh:
+        line = f"{recorded.contract_no}：{what}已记录（{'，'.join(parts)}）"
+    else:
+        line = f"{recorded.contract_no}: {what} recorded ({', '.join(parts)})"
     if recorded.evidence_index is not None:
-        line += f"；催告函存证索引 {recorded.evidence_index}"
-    console.print(line)
+        line += (
+            f"；催告函存证索引 {recorded.evidence_index}"
+            if zh
+            else f"; the letter's evidence index {recorded.evidence_index}"
+        )
+    return line
 
 
 @cases_app.command("templates")
 def templates_(
     out: Annotated[Path, typer.Option("--out", help="Folder to copy the shipped templates into.")],
+    lang: LangOption = None,
 ) -> None:
     """Copy the shipped (Chinese) complaint template for editing; use the copy with `cases generate --templates`."""
     from leaseguard.enforcement.complaint import copy_shipped_templates
 
+    chosen = chosen_lang(lang)
     copied = copy_shipped_templates(out)
     if not copied:
-        console.print(f"{out} already has the templates; nothing was overwritten")
+        console.print(
+            Label("{out} 中已有模板，未覆盖任何文件", "{out} already has the templates; nothing was overwritten")
+            .text(chosen, out=out), soft_wrap=True,
+        )  # fmt: skip
     for path in copied:
-        console.print(f"copied {path}")
+        console.print(Label("已复制 {path}", "copied {path}").text(chosen, path=path), soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -17,6 +17,8 @@ from leaseguard.cli.common import LangOption, WorkspaceOption, chosen_lang, cons
 from leaseguard.vocabulary import (
     CLASS_LABELS,
     CLASS_LABELS_EN,
+    DECISION_LABELS,
+    DECISION_LABELS_EN,
     DOCUMENT_KIND_LABELS,
     METHOD_LABELS,
     METHOD_LABELS_EN,
@@ -362,7 +364,7 @@ def _print_contract(detail: ContractDetail, lang: Lang) -> None:
         )
         for notice in detail.notices:
             notices.add_row(
-                notice.kind + (f" {notice.addressee}" if notice.addressee else ""),
+                _code(notice.kind, lang) + (f" {notice.addressee}" if notice.addressee else ""),
                 str(notice.sent_on),
                 label_of(METHOD_LABELS, METHOD_LABELS_EN, notice.method, lang),
                 str(notice.delivered_on or ""),
@@ -455,7 +457,9 @@ def _print_lessee(detail: LesseeDetail, lang: Lang) -> None:
         for decision in detail.credit_decisions:
             credit.add_row(
                 str(decision.applied_on),
-                decision.decision or "",
+                label_of(DECISION_LABELS, DECISION_LABELS_EN, decision.decision, lang)
+                if decision.decision
+                else "",
                 str(decision.score or ""),
                 "" if decision.evidence_index is None else str(decision.evidence_index),
             )
@@ -477,7 +481,7 @@ def lookup_session(workspace: Any, lessor: str | None) -> Iterator[tuple[Session
     try:
         yield session, choose_lessor(session, lessor)
     except LeaseguardError as error:
-        fail(str(error))
+        fail(error)
     finally:
         session.close()
         engine.dispose()
@@ -525,7 +529,14 @@ def lessee_show(
             detail = lessee_detail(session, at, find_lessee(session, at, id_or_name))
         except AmbiguousLesseeError as error:
             _print_matches(error, id_or_name, chosen)
-            fail(f"{len(error.matches)} lessees answer to {id_or_name!r}: give the lessee's id")
+            fail(
+                Label(
+                    "有 {count} 个承租人符合 {text!r}：请给出承租人编号",
+                    "{count} lessees answer to {text!r}: give the lessee's id",
+                ),
+                count=len(error.matches),
+                text=id_or_name,
+            )
     if as_json:
         print_json(detail)
     else:

@@ -461,7 +461,7 @@ def compute_claim(claim: ClaimInput, rules: ClaimRules, day: dt.date, remedy: st
                                f"{yuan(claim_fen)} × {_percent(rules.lawyer_fee_rate)} = {yuan(lawyer)}"))  # fmt: skip
     costs_fen = sum(line.amount_fen for line in costs)
     running = _running(remedy, day, lines, late)
-    shortfall, alternative = (None, "") if isinstance(termination, str) else termination
+    shortfall, alternative = (None, "") if isinstance(termination, RemedyUnavailableError) else termination
     return Claim(
         contract_no=claim.contract_no, claim_date=day, lines=tuple(lines + costs), claim_fen=claim_fen,
         costs_fen=costs_fen, total_fen=claim_fen + costs_fen, accelerated=accelerated,
@@ -471,7 +471,7 @@ def compute_claim(claim: ClaimInput, rules: ClaimRules, day: dt.date, remedy: st
         overdue_rent_fen=overdue_rent, penalty_fen=state.penalty_due_fen, remedy=remedy,
         penalty_basis=late.basis, running=running, requests=requests, purchase_price_fen=price,
         title_at_end=title, preserved_fen=preserved,
-        termination_loss_fen=None if isinstance(termination, str) else termination[0],
+        termination_loss_fen=None if isinstance(termination, RemedyUnavailableError) else termination[0],
     )  # fmt: skip
 
 

@@ -456,7 +456,7 @@ def _notice_row(
         "method": values["method"], "deadline_days": deadline,
     }  # fmt: skip
     _store_notice(connection, signer, owner, stored, document)
-    return []
+    return Problems()
 
 
 def _document_row(
@@ -504,4 +504,4 @@ def _document_row(
         "file_name": name, "sha256": digest, "evidence_index": index,
     }  # fmt: skip
     _upsert(connection, Document, ("lessor", "contract_no", "asset_id", "kind", "sha256"), stored)
-    return []
+    return Problems()

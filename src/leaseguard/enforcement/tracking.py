@@ -11,7 +11,7 @@ import polars as pl
 
 from leaseguard.errors import InvalidInputError
 from leaseguard.money import grouped_yuan
-from leaseguard.vocabulary import OPENED, STAGE_LABELS, STAGES, Label
+from leaseguard.vocabulary import DEFAULT_LANG, OPENED, STAGE_LABELS, STAGE_LABELS_EN, STAGES, Label, Lang
 
 # A case moves forward through these steps; auction and settlement are alternatives at the same step.
 STEP = {"demand_notice": 0, "filing": 1, "judgment": 2, "enforcement": 3, "seizure": 4, "auction": 5,
@@ -287,13 +287,18 @@ def check_correction(
 
 
 def recovery_by(
-    cases: pl.DataFrame, events: pl.DataFrame, dimensions: pl.DataFrame, as_of: dt.date
+    cases: pl.DataFrame,
+    events: pl.DataFrame,
+    dimensions: pl.DataFrame,
+    as_of: dt.date,
+    lang: Lang = DEFAULT_LANG,
 ) -> dict[str, pl.DataFrame]:
     """Per dimension (lessor, asset_type, region, stage): cases, claimed, recovered, recovery rate, cases that
     recovered anything, median days from opening to the first recovery and to closure.
 
     `cases`: case_id, contract_no, lessor, opened_on, claim_fen, stage, closed_on; `events`: case_id, stage,
-    event_date, recovered_fen; `dimensions`: contract_no, asset_type, region. Only what happened by `as_of`."""
+    event_date, recovered_fen; `dimensions`: contract_no, asset_type, region. Only what happened by `as_of`;
+    each stage named in `lang` (stage_label)."""
     # Events of one day follow the order of the steps (a settlement, then the closure).
     known = events.filter(pl.col("event_date") <= as_of).with_columns(
         pl.col("stage").replace_strict(STEP, return_dtype=pl.Int64).alias("_step")
@@ -345,6 +350,8 @@ def recovery_by(
             .sort(dimension)
         )
     tables["stage"] = tables["stage"].with_columns(
-        pl.col("stage").replace_strict(STAGE_LABELS, default=pl.col("stage")).alias("stage_label")
+        pl.col("stage")
+        .replace_strict(STAGE_LABELS if lang == "zh" else STAGE_LABELS_EN, default=pl.col("stage"))
+        .alias("stage_label")
     )
     return tables

@@ -18,7 +18,7 @@ from leaseguard.store.db import session_factory
 from leaseguard.store.models import Lessor
 from leaseguard.tenancy.service import UnknownLessorError
 from leaseguard.timestamps import UtcDatetime
-from leaseguard.vocabulary import Lang, Reason
+from leaseguard.vocabulary import Label, Lang, Reason
 
 
 class FindingOut(BaseModel):
@@ -94,7 +94,11 @@ def check_asset(
     with session_factory(engine)() as session, session.begin():
         if session.get(Lessor, asked.lessor) is None:
             raise UnknownLessorError(
-                f"lessor {asked.lessor!r} is not registered (see `leaseguard lessors list`)"
+                Label(
+                    "出租人 {lessor!r} 未注册（见 `leaseguard lessors list`）",
+                    "lessor {lessor!r} is not registered (see `leaseguard lessors list`)",
+                ),
+                lessor=asked.lessor,
             )
         register = Register.from_engine(engine, load_rules())
         outcome = register.check(asked)

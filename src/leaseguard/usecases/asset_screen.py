@@ -24,7 +24,7 @@ from leaseguard.registry.screen import ScreenResult, findings_frame, screen_file
 from leaseguard.store.db import session_factory
 from leaseguard.store.models import Lessor
 from leaseguard.tenancy.service import UnknownLessorError
-from leaseguard.vocabulary import DEFAULT_LANG, Lang
+from leaseguard.vocabulary import DEFAULT_LANG, Label, Lang
 
 Progress = Callable[[str, int, int], None]
 
@@ -84,13 +84,21 @@ def screen_assets_file(
         with session_factory(engine)() as session:
             if session.scalar(select(Lessor.code).where(Lessor.code == request.lessor)) is None:
                 raise UnknownLessorError(
-                    f"lessor {request.lessor!r} is not registered (see `leaseguard lessors list`)"
+                    Label(
+                        "出租人 {lessor!r} 未注册（见 `leaseguard lessors list`）",
+                        "lessor {lessor!r} is not registered (see `leaseguard lessors list`)",
+                    ),
+                    lessor=request.lessor,
                 )
         others = sorted(set(request.rows["lessor"].drop_nulls().to_list()) - {request.lessor})
         if others:
             raise ForeignRowsError(
-                f"the file holds assets of {', '.join(others)}; screened for {request.lessor}, it may hold only "
-                f"{request.lessor}'s own"
+                Label(
+                    "文件中有 {others} 的租赁物；为 {lessor} 筛查时，文件只能包含 {lessor} 自己的租赁物",
+                    "the file holds assets of {others}; screened for {lessor}, it may hold only {lessor}'s own",
+                ),
+                others=", ".join(others),
+                lessor=request.lessor,
             )
     registered = load_registrations(engine, as_of=request.as_of)
     screen = screen_file(

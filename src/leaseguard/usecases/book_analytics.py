@@ -11,8 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from leaseguard.errors import InvalidInputError, NotFoundError
-from leaseguard.vocabulary import DEFAULT_LANG, Lang
+from leaseguard.errors import InvalidInputError, LeaseguardError, NotFoundError
+from leaseguard.vocabulary import DEFAULT_LANG, Label, Lang
 
 if TYPE_CHECKING:
     import polars as pl
@@ -23,12 +23,19 @@ if TYPE_CHECKING:
 
 Progress = Callable[[str, int, int], None]
 COHORTS = ("month", "quarter")
+NO_CONTRACT_OF_LESSOR = Label(
+    "--lessor {lessor}：库中没有该出租人的合同",
+    "--lessor {lessor}: the store holds no contract of that lessor",
+)
 
 
 def check_cohort(cohort: str | None) -> None:
     """Vintage cohorts are by month or by quarter; else InvalidInputError."""
     if cohort is not None and cohort not in COHORTS:
-        raise InvalidInputError(f"--cohort {cohort!r}: use month or quarter")
+        raise InvalidInputError(
+            Label("--cohort {cohort!r}：请用 month 或 quarter", "--cohort {cohort!r}: use month or quarter"),
+            cohort=cohort,
+        )
 
 
 def portfolio_analytics(
@@ -63,15 +70,17 @@ def portfolio_analytics(
         if lessor is not None:
             contracts = contracts.filter(pl.col("lessor") == lessor)
             if contracts.is_empty():
-                raise NotFoundError(f"--lessor {lessor}: the store holds no contract of that lessor")
+                raise NotFoundError(NO_CONTRACT_OF_LESSOR, lessor=lessor)
             positions_at, classes_at = _only(contracts, positions_at), _only(contracts, classes_at)
         if contracts.is_empty():
-            raise NotFoundError("the store holds no contracts")
+            raise NotFoundError(Label("库中没有合同", "the store holds no contracts"))
         try:
             return compute_analytics(
                 as_of, contracts, positions_at, classes_at, rules, history_from=history_from,
                 compare_with=compare_with, cohort=cohort, progress=progress,
             )  # fmt: skip
+        except LeaseguardError:
+            raise
         except ValueError as error:
             raise InvalidInputError(str(error)) from None
     finally:

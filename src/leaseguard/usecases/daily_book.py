@@ -20,6 +20,7 @@ from leaseguard.vocabulary import (
     CLASS_LABELS_EN,
     DEFAULT_CLASSIFICATION_RULES,
     DEFAULT_LANG,
+    Label,
     Lang,
 )
 
@@ -94,6 +95,12 @@ class DayNotRunError(NotFoundError):
     """No daily run is stored for the day asked."""
 
 
+NO_DAILY_RUN = Label(
+    "库中没有 {day} 的日终批处理：请先运行 `leaseguard run daily --as-of {day}`",
+    "no daily run is stored for {day}: run `leaseguard run daily --as-of {day}` first",
+)
+
+
 def book_day(workspace: Workspace, day: dt.date) -> BookDay:
     """Every contract of the classified `day`: the stored classes beside the rent overdue and penalty owed in
     the book as it stands under the workspace's `book:` settings (the figures `cases claim` gives), and each
@@ -116,9 +123,7 @@ def book_day(workspace: Workspace, day: dt.date) -> BookDay:
     finally:
         engine.dispose()
     if frame is None or owed is None:
-        raise DayNotRunError(
-            f"no daily run is stored for {day}: run `leaseguard run daily --as-of {day}` first"
-        )
+        raise DayNotRunError(NO_DAILY_RUN, day=day)
     frame = frame.join(
         owed.select("contract_no", pl.col("overdue_amount_fen").alias("overdue_rent_fen"), "penalty_due_fen"),
         on="contract_no",
@@ -163,7 +168,13 @@ def export_columns(lang: Lang = DEFAULT_LANG) -> list[tuple[str, Column]]:
 def check_export_path(out: Path) -> None:
     """The export is a .csv or an .xlsx file, and is what its name says; else InvalidInputError."""
     if out.suffix.lower() not in EXPORT_FORMATS:
-        raise InvalidInputError(f"--out {out}: name a .csv or an .xlsx file (the file is what its name says)")
+        raise InvalidInputError(
+            Label(
+                "--out {out}：请写 .csv 或 .xlsx 文件名（文件即其名称所示）",
+                "--out {out}: name a .csv or an .xlsx file (the file is what its name says)",
+            ),
+            out=out,
+        )
 
 
 def write_book_day(day: BookDay, out: Path, lang: Lang = DEFAULT_LANG) -> int:

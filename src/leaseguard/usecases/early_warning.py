@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from leaseguard.errors import InvalidInputError, NotFoundError
+from leaseguard.errors import InvalidInputError, LeaseguardError, NotFoundError
 from leaseguard.sheets import write_csv
 from leaseguard.vocabulary import (
     CLASS_LABELS,
@@ -21,6 +21,7 @@ from leaseguard.vocabulary import (
     DEFAULT_LANG,
     SIGNAL_LABELS,
     SIGNAL_LABELS_EN,
+    Label,
     Lang,
     label_of,
 )
@@ -35,6 +36,12 @@ Progress = Callable[[str, int, int], None]
 
 class NoSuchLessorError(NotFoundError):
     """The store holds no contract of the lessor asked for."""
+
+
+NO_CONTRACT_OF_LESSOR = Label(
+    "--lessor {lessor}：库中没有该出租人的合同",
+    "--lessor {lessor}: the store holds no contract of that lessor",
+)
 
 
 @dataclass(frozen=True)
@@ -86,13 +93,15 @@ def call_list(
             names = lessor_names(connection)
         contracts = book_data.read_contracts(engine)
         if lessor is not None and lessor not in set(contracts["lessor"].to_list()):
-            raise NoSuchLessorError(f"--lessor {lessor}: the store holds no contract of that lessor")
+            raise NoSuchLessorError(NO_CONTRACT_OF_LESSOR, lessor=lessor)
         try:
             warnings = compute_warnings(
                 as_of, contracts, book_data.positions_source(engine, allocation), book_data.read_valuations(engine),
                 model, rules, load_analytics_rules(), compare_with=compare_with, lessor=lessor,
                 classes=book_data.latest_classes(engine, as_of), progress=progress,
             )  # fmt: skip
+        except LeaseguardError:
+            raise
         except ValueError as error:
             raise InvalidInputError(str(error)) from None
     finally:
@@ -114,7 +123,13 @@ def signals_in_words(signals: str, lang: Lang = DEFAULT_LANG) -> str:
 def check_call_list_path(out: Path) -> None:
     """The call list is a .csv file; else InvalidInputError."""
     if out.suffix.lower() != ".csv":
-        raise InvalidInputError(f"--out {out}: name a .csv file (the file is what its name says)")
+        raise InvalidInputError(
+            Label(
+                "--out {out}：请写 .csv 文件名（文件即其名称所示）",
+                "--out {out}: name a .csv file (the file is what its name says)",
+            ),
+            out=out,
+        )
 
 
 def write_call_list(calls: CallList, out: Path, lang: Lang = DEFAULT_LANG) -> int:

@@ -21,7 +21,13 @@ from sqlalchemy import Connection, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from leaseguard.enforcement.records import documents_of_contracts, notices_on_record
-from leaseguard.enforcement.service import UnknownCaseError, UnknownContractError, read_ledgers
+from leaseguard.enforcement.service import (
+    NO_SUCH_CASE,
+    NOT_IN_STORE,
+    UnknownCaseError,
+    UnknownContractError,
+    read_ledgers,
+)
 from leaseguard.enforcement.tracking import LedgerEntry, case_state
 from leaseguard.errors import InvalidInputError, NotFoundError
 from leaseguard.money import yuan_text
@@ -38,6 +44,7 @@ from leaseguard.store.models import (
     Payment,
 )
 from leaseguard.timestamps import UtcDatetime
+from leaseguard.vocabulary import Label
 
 # --- answers -----------------------------------------------------------------------------------------------
 # Money on the wire as everywhere in the API: yuan as a decimal string beside the exact integer fen.
@@ -299,11 +306,14 @@ class UnknownLesseeError(NotFoundError):
     """No such lessee at the asking lessor."""
 
 
+_NO_SUCH_LESSEE = Label("库中没有承租人 {lessee}", "lessee {lessee} is not in the store")
+
+
 class AmbiguousLesseeError(InvalidInputError):
     """A name that several lessees answer to: the caller must give the id."""
 
-    def __init__(self, message: str, matches: Sequence[LesseeMatch]) -> None:
-        super().__init__(message)
+    def __init__(self, message: Label, matches: Sequence[LesseeMatch], /, **values: object) -> None:
+        super().__init__(message, **values)
         self.matches = list(matches)
 
 
@@ -320,16 +330,30 @@ def choose_lessor(session: Session, given: str | None) -> str:
     if given is not None:
         if given not in codes:
             raise NotFoundError(
-                f"--lessor {given!r}: no such lessor in the store (see `leaseguard lessors list`)"
+                Label(
+                    "--lessor {given!r}：库中没有该出租人（见 `leaseguard lessors list`）",
+                    "--lessor {given!r}: no such lessor in the store (see `leaseguard lessors list`)",
+                ),
+                given=given,
             )
         return given
     if len(codes) == 1:
         return codes[0]
     if not codes:
         raise LessorChoiceError(
-            "the store holds no lessor: import lessors.csv or `leaseguard lessors add` first"
+            Label(
+                "库中没有出租人：请先导入 lessors.csv 或运行 `leaseguard lessors add`",
+                "the store holds no lessor: import lessors.csv or `leaseguard lessors add` first",
+            )
         )
-    raise LessorChoiceError(f"--lessor: the store holds {len(codes)} lessors ({', '.join(codes)}); name one")
+    raise LessorChoiceError(
+        Label(
+            "--lessor：库中有 {count} 个出租人（{codes}），请指定一个",
+            "--lessor: the store holds {count} lessors ({codes}); name one",
+        ),
+        count=len(codes),
+        codes=", ".join(codes),
+    )
 
 
 def contract_detail(session: Session, lessor: str, contract_no: str) -> ContractDetail:
@@ -339,7 +363,7 @@ def contract_detail(session: Session, lessor: str, contract_no: str) -> Contract
         select(Contract).where(Contract.lessor == lessor, Contract.contract_no == contract_no)
     )
     if row is None:
-        raise UnknownContractError(f"contract {contract_no} is not in the store")
+        raise UnknownContractError(NOT_IN_STORE, contract_no=contract_no)
     connection = session.connection()
     assets = _assets(connection, lessor, contract_nos=[contract_no])
     cases = _case_summaries(connection, lessor, _case_rows(connection, lessor, contract_nos=[contract_no]))
@@ -370,13 +394,20 @@ def find_lessee(session: Session, lessor: str, id_or_name: str) -> str:
         if len(matches) == 1:
             return matches[0].lessee_id
         if matches:
+            # The first ten; the count says how many more.
             listed = "; ".join(f"{m.lessee_id} {m.lessee_name}" for m in matches[:10])
-            more = f" and {len(matches) - 10} more" if len(matches) > 10 else ""
             raise AmbiguousLesseeError(
-                f"{len(matches)} lessees answer to {id_or_name!r} ({listed}{more}): give the lessee's id",
+                Label(
+                    "有 {count} 个承租人符合 {text!r}（{listed}{more}）：请给出承租人编号",
+                    "{count} lessees answer to {text!r} ({listed}{more}): give the lessee's id",
+                ),
                 matches,
+                count=len(matches),
+                text=id_or_name,
+                listed=listed,
+                more="; …" if len(matches) > 10 else "",
             )
-    raise UnknownLesseeError(f"lessee {id_or_name} is not in the store")
+    raise UnknownLesseeError(_NO_SUCH_LESSEE, lessee=id_or_name)
 
 
 def lessee_detail(session: Session, lessor: str, lessee_id: str) -> LesseeDetail:
@@ -393,7 +424,7 @@ def lessee_detail(session: Session, lessor: str, lessee_id: str) -> LesseeDetail
     checks = _checks(connection, lessor, lessee_id)
     decisions = _credit_decisions(connection, lessor, lessee_id)
     if not (contracts or assets or checks or decisions):
-        raise UnknownLesseeError(f"lessee {lessee_id} is not in the store")
+        raise UnknownLesseeError(_NO_SUCH_LESSEE, lessee=lessee_id)
     numbers = [c.contract_no for c in contracts]
     classes = _classes_now(connection, lessor, numbers)
     cases = _case_summaries(connection, lessor, _case_rows(connection, lessor, contract_nos=numbers))
@@ -437,7 +468,7 @@ def case_detail(session: Session, lessor: str, case_id: int) -> CaseDetail:
     connection = session.connection()
     rows = _case_rows(connection, lessor, case_ids=[case_id])
     if not rows:
-        raise UnknownCaseError(f"case {case_id} does not exist")
+        raise UnknownCaseError(NO_SUCH_CASE, case_id=case_id)
     ledger = read_ledgers(connection, [case_id]).get(case_id, [])
     summary = _summary(rows[0], ledger)
     state = case_state(ledger)

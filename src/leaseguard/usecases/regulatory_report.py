@@ -33,11 +33,14 @@ from leaseguard.indicators.service import (
     store_report,
 )
 from leaseguard.tenancy.service import lessor_name
-from leaseguard.vocabulary import DEFAULT_LANG, Lang
+from leaseguard.vocabulary import DEFAULT_LANG, Label, Lang
 
 
 class ReportFileError(InvalidInputError):
     """A report file that cannot be written (its folder is missing or not writable); nothing was filed."""
+
+
+_CANNOT_WRITE = Label("{path}：无法写出报告（{reason}）", "{path}: cannot write the report ({reason})")
 
 
 @dataclass(frozen=True)
@@ -93,7 +96,10 @@ def file_regulatory_report(
 
     unknown = [fmt for fmt, _ in request.outputs if fmt not in FORMATS]
     if unknown or not request.outputs:
-        raise InvalidInputError(f"formats: choose among {', '.join(FORMATS)}")
+        raise InvalidInputError(
+            Label("formats：请从 {formats} 中选择", "formats: choose among {formats}"),
+            formats=", ".join(FORMATS),
+        )
     report = compute_regulatory_report(engine, request.report)
     name = lessor_name(engine, report.lessor)
     placed: list[Path] = []
@@ -135,17 +141,13 @@ def _write_all(contents: list[tuple[Path, bytes]], placed: list[Path]) -> None:
             try:
                 partial.write_bytes(data)
             except OSError as error:
-                raise ReportFileError(
-                    f"{path}: cannot write the report ({error.strerror or error})"
-                ) from None
+                raise ReportFileError(_CANNOT_WRITE, path=path, reason=error.strerror or error) from None
             partials.append((partial, path))
         for partial, path in partials:
             try:
                 os.replace(partial, path)
             except OSError as error:
-                raise ReportFileError(
-                    f"{path}: cannot write the report ({error.strerror or error})"
-                ) from None
+                raise ReportFileError(_CANNOT_WRITE, path=path, reason=error.strerror or error) from None
             placed.append(path)
     finally:
         for partial, _ in partials:
