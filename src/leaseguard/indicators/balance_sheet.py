@@ -35,10 +35,21 @@ import yaml
 from leaseguard.errors import InvalidInputError
 from leaseguard.indicators.quantities import BALANCE_SHEET_ITEMS, ITEMS, TOTAL_ASSETS_PARTS
 from leaseguard.money import MoneyError, grouped_yuan, parse_fen, yuan_text
+from leaseguard.vocabulary import Label
 
 
 class BalanceSheetError(InvalidInputError):
     """A balance-sheet file that cannot be used; the message names the file, the item and the reason."""
+
+
+def said(zh: str, en: str, /, **values: object) -> Label:
+    """Words in both languages with their `{…}` filled in: a place in a file, or a problem kept with the sheet."""
+    return Label(zh.format(**values), en.format(**values))
+
+
+def _refused(where: object, zh: str, en: str, /, **values: object) -> BalanceSheetError:
+    """The error naming `where` (the file, the item or cell) and then why."""
+    return BalanceSheetError(Label("{where}：" + zh, "{where}: " + en), where=where, **values)
 
 
 @dataclass(frozen=True)
@@ -60,7 +71,7 @@ class BalanceSheet:
     shareholders: tuple[Shareholder, ...] = ()
     source: str = "balance sheet"
     digest: str = ""
-    problems: tuple[str, ...] = field(default=())  # inconsistencies kept when read as a draft
+    problems: tuple[Label, ...] = field(default=())  # inconsistencies kept when read as a draft
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -74,7 +85,7 @@ class BalanceSheet:
             ],
             "source": self.source,
             "sha256": self.digest,
-            "problems": list(self.problems),
+            "problems": [{"zh": problem.zh, "en": problem.en} for problem in self.problems],
         }  # fmt: skip
 
     @classmethod
@@ -89,19 +100,27 @@ class BalanceSheet:
             ),
             data.get("source", "balance sheet"),
             data.get("sha256", ""),
-            tuple(data.get("problems", [])),
+            # Sheets filed before problems were said in two languages kept one text.
+            tuple(
+                Label(p["zh"], p["en"]) if isinstance(p, dict) else Label(str(p), str(p))
+                for p in data.get("problems", [])
+            ),
         )
 
 
-def to_fen(value: Any, where: str) -> int:
-    """Yuan with at most 2 decimals → fen, exactly; a float is read through its shortest decimal form."""
+def to_fen(value: Any, where: Label | str) -> int:
+    """Yuan with at most 2 decimals → fen, exactly; a float is read through its shortest decimal form. The
+    error names `where` in the reader's language, then the amount's problem."""
     try:
-        return parse_fen(value, where=where, negative=True)
+        return parse_fen(value, where="\0", negative=True)
     except MoneyError as error:
-        raise BalanceSheetError(str(error)) from None
+        reason = Label(*(error.text(lang).removeprefix("\0").lstrip(":：").strip() for lang in ("zh", "en")))
+        raise BalanceSheetError(
+            Label("{where}：{reason}", "{where}: {reason}"), where=where, reason=reason
+        ) from None
 
 
-def consistency_problems(items: dict[str, int]) -> list[str]:
+def consistency_problems(items: dict[str, int]) -> list[Label]:
     """Totals that disagree with their parts, named by item."""
     problems = []
     given = [p for p in TOTAL_ASSETS_PARTS if p in items]
@@ -109,26 +128,44 @@ def consistency_problems(items: dict[str, int]) -> list[str]:
         missing = [p for p in TOTAL_ASSETS_PARTS if p not in items and not ITEMS[p].default_zero]
         if missing:
             problems.append(
-                f"total_assets is given with its parts, but part(s) {', '.join(missing)} are missing"
+                said(
+                    "填写了 total_assets 及其组成部分，但缺少组成部分 {missing}",
+                    "total_assets is given with its parts, but part(s) {missing} are missing",
+                    missing=", ".join(missing),
+                )
             )
         else:
             parts = sum(items.get(p, 0) for p in TOTAL_ASSETS_PARTS)
             if parts != items["total_assets"]:
                 problems.append(
-                    f"total_assets {grouped_yuan(items['total_assets'])} is not the sum of its parts "
-                    f"{' + '.join(TOTAL_ASSETS_PARTS)} = {grouped_yuan(parts)}"
+                    said(
+                        "total_assets {total} 不等于其组成部分之和 {parts} = {sum}",
+                        "total_assets {total} is not the sum of its parts {parts} = {sum}",
+                        total=grouped_yuan(items["total_assets"]),
+                        parts=" + ".join(TOTAL_ASSETS_PARTS),
+                        sum=grouped_yuan(parts),
+                    )
                 )
     if {"total_assets", "total_liabilities", "net_assets"} <= items.keys():
         difference = items["total_assets"] - items["total_liabilities"]
         if difference != items["net_assets"]:
             problems.append(
-                f"net_assets {grouped_yuan(items['net_assets'])} is not total_assets − total_liabilities "
-                f"= {grouped_yuan(difference)}"
+                said(
+                    "net_assets {net} 不等于 total_assets − total_liabilities = {difference}",
+                    "net_assets {net} is not total_assets − total_liabilities = {difference}",
+                    net=grouped_yuan(items["net_assets"]),
+                    difference=grouped_yuan(difference),
+                )
             )
     if "government_bonds" in items and items["government_bonds"] > items.get("other_assets", 0) + items.get(
         "fixed_income_investments", 0
     ):
-        problems.append("government_bonds exceeds other_assets + fixed_income_investments, which hold it")
+        problems.append(
+            Label(
+                "government_bonds 超过了包含它的 other_assets + fixed_income_investments",
+                "government_bonds exceeds other_assets + fixed_income_investments, which hold it",
+            )
+        )
     return problems
 
 
@@ -137,49 +174,67 @@ def parse_balance_sheet(text: str, name: str, *, draft: bool = False) -> Balance
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        raise BalanceSheetError(f"{name}: not valid YAML: {str(error).splitlines()[0]}") from None
+        raise _refused(
+            name, "不是有效的 YAML：{reason}", "not valid YAML: {reason}", reason=str(error).splitlines()[0]
+        ) from None
     if not isinstance(data, dict):
-        raise BalanceSheetError(f"{name}: must be a mapping with lessor, as_of, items, shareholders")
+        raise _refused(
+            name,
+            "应为包含 lessor、as_of、items、shareholders 的映射",
+            "must be a mapping with lessor, as_of, items, shareholders",
+        )
     unknown_keys = sorted(set(data) - {"lessor", "as_of", "items", "shareholders", "currency"})
     if unknown_keys:
-        raise BalanceSheetError(f"{name}: unknown key(s) {', '.join(unknown_keys)}")
+        raise _refused(name, "未知的键 {keys}", "unknown key(s) {keys}", keys=", ".join(unknown_keys))
     if data.get("currency", "CNY") != "CNY":
-        raise BalanceSheetError(f"{name}: currency: only CNY (amounts in yuan) is supported")
+        raise _refused(name, "currency：" + _CNY[0], "currency: " + _CNY[1])
     lessor = data.get("lessor")
     if not isinstance(lessor, str) or not lessor.strip():
-        raise BalanceSheetError(f"{name}: lessor: missing (the code of the lessor whose balance sheet it is)")
+        raise _refused(name, *_NO_LESSOR)
     as_of = data.get("as_of")
     if isinstance(as_of, str):
         try:
             as_of = dt.date.fromisoformat(as_of)
         except ValueError:
-            raise BalanceSheetError(f"{name}: as_of: {as_of!r} is not a date (YYYY-MM-DD)") from None
+            raise _refused(
+                name, "as_of：" + _NOT_A_DATE[0], "as_of: " + _NOT_A_DATE[1], value=as_of
+            ) from None
     if not isinstance(as_of, dt.date):
-        raise BalanceSheetError(f"{name}: as_of: missing (the reporting date, YYYY-MM-DD)")
+        raise _refused(name, *_NO_AS_OF)
     raw_items = data.get("items")
     if not isinstance(raw_items, dict) or not raw_items:
-        raise BalanceSheetError(f"{name}: items: missing (a mapping of item name to amount in yuan)")
+        raise _refused(
+            name,
+            "items：缺失（项目名称到金额（元）的映射）",
+            "items: missing (a mapping of item name to amount in yuan)",
+        )
     items: dict[str, int] = {}
     for key, value in raw_items.items():
         if key not in ITEMS:
-            raise BalanceSheetError(f"{name}: item {key}: unknown item (see docs/indicators.md for the list)")
+            raise _refused(
+                name, "项目 {key}：" + _UNKNOWN_ITEM[0], "item {key}: " + _UNKNOWN_ITEM[1], key=key
+            )
         if value is None:
             continue
-        items[key] = to_fen(value, f"{name}: item {key}")
+        items[key] = to_fen(value, said("{name}：项目 {key}", "{name}: item {key}", name=name, key=key))
     shareholders = []
     for position, raw in enumerate(data.get("shareholders") or [], start=1):
-        where = f"{name}: shareholder {position}"
+        where = said(
+            "{name}：第 {position} 个股东", "{name}: shareholder {position}", name=name, position=position
+        )
         if not isinstance(raw, dict) or not str(raw.get("id", "")).strip():
-            raise BalanceSheetError(f"{where}: needs id, name and paid_in_contribution")
+            raise _refused(
+                where, "须有 id、name 和 paid_in_contribution", "needs id, name and paid_in_contribution"
+            )
         if "paid_in_contribution" not in raw:
-            raise BalanceSheetError(f"{where} ({raw['id']}): paid_in_contribution: missing")
+            raise _refused(_holder(where, raw["id"], "paid_in_contribution"), "缺失", "missing")
         shareholders.append(
             Shareholder(
                 str(raw["id"]).strip(),
                 str(raw.get("name", "")),
-                to_fen(raw["paid_in_contribution"], f"{where} ({raw['id']}): paid_in_contribution"),
-                to_fen(raw.get("other_exposure", 0), f"{where} ({raw['id']}): other_exposure"),
-                _related_parties(raw.get("related_parties"), f"{where} ({raw['id']}): related_parties"),
+                to_fen(raw["paid_in_contribution"], _holder(where, raw["id"], "paid_in_contribution")),
+                to_fen(raw.get("other_exposure", 0), _holder(where, raw["id"], "other_exposure")),
+                _related_parties(raw.get("related_parties"), _holder(where, raw["id"], "related_parties")),
             )
         )
     return _finish(
@@ -191,6 +246,24 @@ def parse_balance_sheet(text: str, name: str, *, draft: bool = False) -> Balance
         hashlib.sha256(text.encode("utf-8")).hexdigest(),
         draft,
     )
+
+
+_CNY = ("只支持 CNY（金额以元为单位）", "only CNY (amounts in yuan) is supported")
+_NO_LESSOR = (
+    "lessor：缺失（该资产负债表所属出租人的代码）",
+    "lessor: missing (the code of the lessor whose balance sheet it is)",
+)
+_NO_AS_OF = ("as_of：缺失（报告日期，YYYY-MM-DD）", "as_of: missing (the reporting date, YYYY-MM-DD)")
+_NOT_A_DATE = ("{value!r} 不是日期（应为 YYYY-MM-DD）", "{value!r} is not a date (YYYY-MM-DD)")
+_UNKNOWN_ITEM = (
+    "未知项目（项目清单见 docs/indicators.md）",
+    "unknown item (see docs/indicators.md for the list)",
+)
+
+
+def _holder(where: Label, holder_id: object, field_name: str) -> Label:
+    """A shareholder's field, named after the shareholder's place and id."""
+    return Label(f"{where.zh}（{holder_id}）：{field_name}", f"{where.en} ({holder_id}): {field_name}")
 
 
 def _finish(
@@ -205,15 +278,17 @@ def _finish(
     """The checks every balance-sheet file passes, whatever its format."""
     problems = consistency_problems(items)
     if problems and not draft:
-        raise BalanceSheetError(f"{name}: {problems[0]}")
+        raise BalanceSheetError(
+            Label("{name}：{problem}", "{name}: {problem}"), name=name, problem=problems[0]
+        )
     return BalanceSheet(lessor, as_of, items, tuple(shareholders), name, digest, tuple(problems))
 
 
-def _related_parties(value: object, where: str) -> tuple[str, ...]:
+def _related_parties(value: object, where: Label) -> tuple[str, ...]:
     if value is None:
         return ()
     if not isinstance(value, list) or not all(isinstance(v, str | int) and str(v).strip() for v in value):
-        raise BalanceSheetError(f"{where}: a list of lessee ids")
+        raise _refused(where, "应为承租人编号的列表", "a list of lessee ids")
     return tuple(str(v).strip() for v in value)
 
 
@@ -224,7 +299,7 @@ def read_balance_sheet(path: Path, *, draft: bool = False) -> BalanceSheet:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
-        raise BalanceSheetError(f"{path}: cannot read the balance sheet ({error.strerror})") from None
+        raise _refused(path, *_CANNOT_READ, reason=error.strerror) from None
     return parse_balance_sheet(text, str(path), draft=draft)
 
 
@@ -272,6 +347,7 @@ _HEAD_NAMES = {"item", "lessor_name", "currency"}
 _MACHINE_NAME = re.compile(r"[a-z][a-z0-9_]*")
 _HOLDER_FIELDS = ("id", "name", "paid_in_contribution", "other_exposure", "related_parties")
 _AMOUNT_RULE = "请填写以人民币元为单位的金额：数字，最多两位小数。"
+_CANNOT_READ = ("无法读取资产负债表（{reason}）", "cannot read the balance sheet ({reason})")
 
 
 def write_balance_sheet_template(
@@ -379,29 +455,43 @@ def read_balance_sheet_xlsx(path: Path, *, draft: bool = False) -> BalanceSheet:
     try:
         data = path.read_bytes()
     except OSError as error:
-        raise BalanceSheetError(f"{path}: cannot read the balance sheet ({error.strerror})") from None
+        raise _refused(path, *_CANNOT_READ, reason=error.strerror) from None
     try:
         values = load_workbook(io.BytesIO(data), data_only=True)
         formulas = load_workbook(io.BytesIO(data))
     except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError):
-        raise BalanceSheetError(f"{path}: not an XLSX workbook") from None
+        raise _refused(path, "不是 XLSX 工作簿", "not an XLSX workbook") from None
     if BALANCE_SHEET_TAB not in values.sheetnames:
-        raise BalanceSheetError(
-            f"{path}: no sheet {BALANCE_SHEET_TAB} (write the template with "
-            "`leaseguard report balance-sheet --template --out FILE.xlsx`)"
+        raise _refused(
+            path,
+            "没有工作表 {sheet}（请用 `leaseguard report balance-sheet --template --out FILE.xlsx` 生成模板）",
+            "no sheet {sheet} (write the template with `leaseguard report balance-sheet --template --out FILE.xlsx`)",
+            sheet=BALANCE_SHEET_TAB,
         )
     tab, formula_tab = values[BALANCE_SHEET_TAB], formulas[BALANCE_SHEET_TAB]
 
-    def where(cell: Any, what: str) -> str:
-        return f"{path}: sheet {cell.parent.title}, cell {cell.coordinate} ({what})"
+    def at(sheet: str, cell: str, what: str) -> Label:
+        return said(
+            "{path}：工作表 {sheet}，单元格 {cell}（{what}）",
+            "{path}: sheet {sheet}, cell {cell} ({what})",
+            path=path,
+            sheet=sheet,
+            cell=cell,
+            what=what,
+        )
+
+    def where(cell: Any, what: str) -> Label:
+        return at(cell.parent.title, cell.coordinate, what)
 
     def value_of(cell: Any, formula_sheet: Any, what: str) -> Any:
         value = cell.value
         written = formula_sheet[cell.coordinate].value
         if isinstance(written, str) and written.startswith("="):
             if value is None:
-                raise BalanceSheetError(
-                    f"{where(cell, what)}: a formula without a saved result; open the file in Excel and save it"
+                raise _refused(
+                    where(cell, what),
+                    "公式没有已保存的计算结果；请在 Excel 中打开该文件并保存",
+                    "a formula without a saved result; open the file in Excel and save it",
                 )
             if isinstance(value, float):
                 # A formula's result carries binary noise (0.1 + 0.2); Excel shows it to the cent.
@@ -427,7 +517,7 @@ def read_balance_sheet_xlsx(path: Path, *, draft: bool = False) -> BalanceSheet:
         name = str(name_cell.value).strip() if name_cell.value is not None else ""
         if not _MACHINE_NAME.fullmatch(name) or name in _HEAD_NAMES:  # a title, a Chinese header, a blank
             if name == "currency" and cell.value not in (None, "CNY"):
-                raise BalanceSheetError(f"{where(cell, 'currency')}: only CNY (amounts in yuan) is supported")
+                raise _refused(where(cell, "currency"), *_CNY)
             continue
         if name == "lessor":
             lessor_cell = cell
@@ -441,22 +531,28 @@ def read_balance_sheet_xlsx(path: Path, *, draft: bool = False) -> BalanceSheet:
             if fen is not None:
                 items[name] = fen
         elif cell.value is not None:
-            raise BalanceSheetError(
-                f"{where(name_cell, name)}: unknown item (see docs/indicators.md for the list)"
-            )
+            raise _refused(where(name_cell, name), *_UNKNOWN_ITEM)
     if lessor_cell is None or not lessor:
         cell_name = lessor_cell.coordinate if lessor_cell is not None else "lessor"
-        raise BalanceSheetError(
-            f"{path}: sheet {BALANCE_SHEET_TAB}, cell {cell_name} (lessor): missing (the code of the lessor "
-            "whose balance sheet it is)"
+        raise _refused(
+            at(BALANCE_SHEET_TAB, cell_name, "lessor"),
+            "缺失（该资产负债表所属出租人的代码）",
+            "missing (the code of the lessor whose balance sheet it is)",
         )
     if as_of is None:
         cell_name = as_of_cell.coordinate if as_of_cell is not None else "as_of"
-        raise BalanceSheetError(
-            f"{path}: sheet {BALANCE_SHEET_TAB}, cell {cell_name} (as_of): missing (the reporting date, YYYY-MM-DD)"
+        raise _refused(
+            at(BALANCE_SHEET_TAB, cell_name, "as_of"),
+            "缺失（报告日期，YYYY-MM-DD）",
+            "missing (the reporting date, YYYY-MM-DD)",
         )
     if not items:
-        raise BalanceSheetError(f"{path}: sheet {BALANCE_SHEET_TAB}: no amount is filled in (column C)")
+        raise _refused(
+            path,
+            "工作表 {sheet}：没有填写任何金额（C 列）",
+            "sheet {sheet}: no amount is filled in (column C)",
+            sheet=BALANCE_SHEET_TAB,
+        )
     shareholders: list[Shareholder] = []
     if SHAREHOLDERS_TAB in values.sheetnames:
         holder_tab, formula_holders = values[SHAREHOLDERS_TAB], formulas[SHAREHOLDERS_TAB]
@@ -476,10 +572,10 @@ def read_balance_sheet_xlsx(path: Path, *, draft: bool = False) -> BalanceSheet:
             assert id_cell is not None and paid_cell is not None
             holder_id = texts[0]
             if holder_id is None:
-                raise BalanceSheetError(f"{where(id_cell, 'id')}: missing (the shareholder's code)")
+                raise _refused(where(id_cell, "id"), "缺失（股东代码）", "missing (the shareholder's code)")
             paid = amount(paid_cell, formula_holders, "paid_in_contribution")
             if paid is None:
-                raise BalanceSheetError(f"{where(paid_cell, 'paid_in_contribution')}: missing")
+                raise _refused(where(paid_cell, "paid_in_contribution"), "缺失", "missing")
             other = amount(other_cell, formula_holders, "other_exposure") if other_cell is not None else None
             related = str(texts[4] or "")
             shareholders.append(
@@ -494,7 +590,7 @@ def read_balance_sheet_xlsx(path: Path, *, draft: bool = False) -> BalanceSheet:
     return _finish(lessor, as_of, items, shareholders, str(path), hashlib.sha256(data).hexdigest(), draft)
 
 
-def _day(value: Any, where: str) -> dt.date | None:
+def _day(value: Any, where: Label) -> dt.date | None:
     if value is None:
         return None
     if isinstance(value, dt.datetime):
@@ -504,4 +600,4 @@ def _day(value: Any, where: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(str(value).strip())
     except ValueError:
-        raise BalanceSheetError(f"{where}: {value!r} is not a date (YYYY-MM-DD)") from None
+        raise _refused(where, *_NOT_A_DATE, value=value) from None

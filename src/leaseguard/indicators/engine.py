@@ -15,9 +15,10 @@ from typing import Any
 import polars as pl
 
 from leaseguard.errors import InvalidInputError
-from leaseguard.indicators.balance_sheet import BalanceSheet
+from leaseguard.indicators.balance_sheet import BalanceSheet, said
 from leaseguard.indicators.quantities import DERIVED_FROM, ITEMS, QUANTITIES
 from leaseguard.indicators.rules import Indicator, IndicatorRuleSet, RiskWeights
+from leaseguard.vocabulary import Label
 
 BOOK_SCHEMA: dict[str, Any] = {
     "contract_no": pl.String,
@@ -82,7 +83,7 @@ class IndicatorReport:
     rule_set: IndicatorRuleSet
     results: tuple[IndicatorResult, ...]
     draft: bool
-    problems: tuple[str, ...] = ()
+    problems: tuple[Label, ...] = ()
     previous_as_of: dt.date | None = None
     quantities: dict[str, Decimal] = field(default_factory=dict)
 
@@ -302,8 +303,14 @@ def compute_report(
         item = next(iter(missing.values()))[0]
         needing = [i for i, items in missing.items() if item in items]
         raise MissingInputError(
-            f"{sheet.source}: item {item} is missing; rule set {rule_set.id} needs it for "
-            f"{', '.join(needing)}"
+            Label(
+                "{source}：缺少项目 {item}；指标体系 {rule_set} 的 {indicators} 需要它",
+                "{source}: item {item} is missing; rule set {rule_set} needs it for {indicators}",
+            ),
+            source=sheet.source,
+            item=item,
+            rule_set=rule_set.id,
+            indicators=", ".join(needing),
         )
     quantities = book_quantities(book, weights, sheet)
     values = all_quantities(sheet, quantities)
@@ -316,7 +323,13 @@ def compute_report(
             result = replace(result, change=result.value - before)
         results.append(result)
     problems = list(sheet.problems) + [
-        f"indicator {i}: missing item(s) {', '.join(items)}" for i, items in missing.items()
+        said(
+            "指标 {indicator}：缺少项目 {items}",
+            "indicator {indicator}: missing item(s) {items}",
+            indicator=i,
+            items=", ".join(items),
+        )
+        for i, items in missing.items()
     ]
     return IndicatorReport(
         as_of, sheet.lessor, rule_set, tuple(results), draft or bool(problems), tuple(problems),

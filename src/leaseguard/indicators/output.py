@@ -98,6 +98,8 @@ WORDS = {
     "draft_title": Label("DRAFT 草稿 — ", "DRAFT — "),
     "page": Label("第 {page} 页 共 {pages} 页", "Page {page} of {pages}"),
     "excel_page": Label("第 &P 页 共 &N 页", "Page &P of &N"),
+    "labelled": Label("{label}：{value}", "{label}: {value}"),
+    "with_code": Label("{name}（{code}）", "{name} ({code})"),
 }
 DRAFT_TEXT = WORDS["draft"].en
 BLANK = "________________"
@@ -142,7 +144,7 @@ class ReportPaper:
 
     def lessor_line(self) -> str:
         code = self.report.lessor
-        return f"{self.lessor_name}（{code}）" if self.lessor_name else code
+        return self.word("with_code", name=self.lessor_name, code=code) if self.lessor_name else code
 
 
 _NAME_WITH_CHINESE = re.compile(r"^(?P<en>.*?)\s*[（(](?P<zh>[^()（）]*[\u3400-\u9fff][^()（）]*)[)）]\s*$")
@@ -233,7 +235,7 @@ def _sign_off_rows(paper: ReportPaper) -> list[tuple[str, str, str]]:
 
 
 def render_json(paper: ReportPaper) -> bytes:
-    data = report_json(paper.report)
+    data = report_json(paper.report, paper.lang)
     data["lessor_name"] = paper.lessor_name
     data["report_id"] = paper.report_id
     return json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
@@ -277,10 +279,11 @@ def render_html(paper: ReportPaper) -> bytes:
         else ""
     )
     facts = "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in _facts(paper))
-    problems = "".join(f"<li>{e(p)}</li>" for p in report.problems)
+    problems = "".join(f"<li>{e(p.text(paper.lang))}</li>" for p in report.problems)
+    signature, date = (e(word("labelled", label=word(key), value="")) for key in ("signature", "date"))
     sign_off = "".join(
-        f'<tr><th>{e(role)}</th><td>{e(word("signature"))}：<span class="line">{e(name)}</span></td>'
-        f'<td>{e(word("date"))}：<span class="line">{e(on)}</span></td></tr>'
+        f'<tr><th>{e(role)}</th><td>{signature}<span class="line">{e(name)}</span></td>'
+        f'<td>{date}<span class="line">{e(on)}</span></td></tr>'
         for role, name, on in _sign_off_rows(paper)
     )
     banner = f'<div class="draft">{e(word("draft"))}</div>' if report.draft else ""
@@ -362,9 +365,13 @@ def render_xlsx(paper: ReportPaper) -> bytes:
         preamble.append([word("draft")])
     preamble.append([_title(paper)])
     preamble += [[key, value] for key, value in _facts(paper)]
-    preamble += [[word("problems"), problem] for problem in report.problems]
+    preamble += [[word("problems"), problem.text(lang)] for problem in report.problems]
     sign_off = [[word("sign_off")]] + [
-        [role, f"{word('signature')}：{name}", f"{word('date')}：{on}"]
+        [
+            role,
+            word("labelled", label=word("signature"), value=name),
+            word("labelled", label=word("date"), value=on),
+        ]
         for role, name, on in _sign_off_rows(paper)
     ]
     workbook = new_workbook()
@@ -501,10 +508,12 @@ def render_pdf(paper: ReportPaper) -> bytes:
     body = ParagraphStyle("body", fontName=_LATIN, fontSize=8, leading=11, wordWrap="CJK")
 
     story: list[Any] = [Paragraph(_markup(_title(paper)), title_style)]
-    story += [Paragraph(_markup(f"{key}：{value}"), body) for key, value in _facts(paper)]
+    story += [
+        Paragraph(_markup(word("labelled", label=key, value=value)), body) for key, value in _facts(paper)
+    ]
     if report.problems:
         story.append(Paragraph(_markup(word("problems")), heading))
-        story += [Paragraph(_markup(problem), body) for problem in report.problems]
+        story += [Paragraph(_markup(problem.text(lang)), body) for problem in report.problems]
     story.append(Spacer(1, 3 * mm))
 
     header = [word(key) for key in ("id", "indicator", "value", "limit", "headroom", "status", "change",
@@ -542,7 +551,11 @@ def render_pdf(paper: ReportPaper) -> bytes:
         story.append(_table(contributor_rows, [False, True, False, True, False, True], width, {}))
 
     sign_rows = [
-        [role, f"{word('signature')}：{name}", f"{word('date')}：{on}"]
+        [
+            role,
+            word("labelled", label=word("signature"), value=name),
+            word("labelled", label=word("date"), value=on),
+        ]
         for role, name, on in _sign_off_rows(paper)
     ]
     sign_style = ParagraphStyle("sign", fontName=_LATIN, fontSize=10, leading=22)

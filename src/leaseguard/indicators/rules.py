@@ -27,7 +27,7 @@ from leaseguard.rulefiles import (
     parse_rule_text,
     read_rule_text,
 )
-from leaseguard.vocabulary import INDICATOR_RULE_SETS
+from leaseguard.vocabulary import INDICATOR_RULE_SETS, Label
 
 SHIPPED = INDICATOR_RULE_SETS
 
@@ -219,12 +219,20 @@ def default_rule_set_for(regime: str | None, overrides: object = None) -> str:
         mapping.update({str(k): str(v) for k, v in overrides.items()})
     if regime is None:
         raise IndicatorRulesError(
-            "the lessor has no regime: set it with `leaseguard lessors add CODE --name ... --regime "
-            "financial_leasing|finance_leasing` (or the lessors.csv column regime), or name --rules"
+            Label(
+                "该出租人没有监管类别：请用 `leaseguard lessors add CODE --name ... --regime "
+                "financial_leasing|finance_leasing`（或 lessors.csv 的 regime 列）设置，或指定 --rules",
+                "the lessor has no regime: set it with `leaseguard lessors add CODE --name ... --regime "
+                "financial_leasing|finance_leasing` (or the lessors.csv column regime), or name --rules",
+            )
         )
     if regime not in mapping:
         raise IndicatorRulesError(
-            f"regime {regime!r} has no default rule set (setting indicators.default_rules)"
+            Label(
+                "监管类别 {regime!r} 没有默认指标体系（设置项 indicators.default_rules）",
+                "regime {regime!r} has no default rule set (setting indicators.default_rules)",
+            ),
+            regime=regime,
         )
     return mapping[regime]
 
@@ -232,7 +240,14 @@ def default_rule_set_for(regime: str | None, overrides: object = None) -> str:
 def load_shipped_rule_set(name: str) -> IndicatorRuleSet:
     """A shipped rule set by its id only: what a caller who may not name files on this machine may ask for."""
     if name not in SHIPPED:
-        raise IndicatorRulesError(f"unknown rule set {name!r}: the shipped ones are {', '.join(SHIPPED)}")
+        raise IndicatorRulesError(
+            Label(
+                "没有指标体系 {name!r}：随附的有 {shipped}",
+                "unknown rule set {name!r}: the shipped ones are {shipped}",
+            ),
+            name=name,
+            shipped=", ".join(SHIPPED),
+        )
     return load_rule_set(name)
 
 
@@ -244,7 +259,12 @@ def load_rule_set(name_or_path: str) -> IndicatorRuleSet:
         text, source = read_rule_text(Path(name_or_path), "", IndicatorRulesError)
     else:
         raise IndicatorRulesError(
-            f"unknown rule set {name_or_path!r}: neither a shipped one ({', '.join(SHIPPED)}) nor a file"
+            Label(
+                "没有指标体系 {name!r}：既不是随附的指标体系（{shipped}），也不是文件",
+                "unknown rule set {name!r}: neither a shipped one ({shipped}) nor a file",
+            ),
+            name=name_or_path,
+            shipped=", ".join(SHIPPED),
         )
     return parse_rule_set(text, source)
 

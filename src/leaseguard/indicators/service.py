@@ -25,6 +25,7 @@ from leaseguard.money import yuan_decimal
 from leaseguard.portfolio.sqlite_export import StoreReadError, export_queries
 from leaseguard.store.models import BookRun, Lessor
 from leaseguard.store.models import IndicatorReport as ReportRow
+from leaseguard.vocabulary import DEFAULT_LANG, Label, Lang
 
 
 class IndicatorInputError(InvalidInputError):
@@ -52,7 +53,7 @@ def _read_sqlite(database: str, lessor: str, day: dt.date) -> pl.DataFrame:
     try:
         table = export_queries(database, {"book": (_BOOK_QUERY, {"day": day, "lessor": lessor})})["book"]
     except StoreReadError as error:
-        raise IndicatorInputError(str(error)) from None
+        raise IndicatorInputError(error.label, **error.params) from None
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
     if frame.is_empty():
@@ -64,10 +65,16 @@ def read_book(engine: Engine, lessor: str, day: dt.date) -> pl.DataFrame:
     """One row per contract of `lessor` classified on `day` (engine.BOOK_SCHEMA)."""
     with engine.connect() as connection:
         if connection.execute(select(Lessor.code).where(Lessor.code == lessor)).first() is None:
-            raise IndicatorInputError(f"unknown lessor {lessor!r}")
+            raise IndicatorInputError(
+                Label("没有出租人 {lessor!r}", "unknown lessor {lessor!r}"), lessor=lessor
+            )
         if connection.execute(select(BookRun.as_of).where(BookRun.as_of == day)).first() is None:
             raise IndicatorInputError(
-                f"no daily run is stored for {day}: run `leaseguard run daily --as-of {day}` first"
+                Label(
+                    "库中没有 {day} 的日终批处理：请先运行 `leaseguard run daily --as-of {day}`",
+                    "no daily run is stored for {day}: run `leaseguard run daily --as-of {day}` first",
+                ),
+                day=day,
             )
         database = engine.url.database
         if engine.dialect.name == "sqlite" and database and database != ":memory:":
@@ -113,7 +120,8 @@ def result_json(result: IndicatorResult) -> dict[str, Any]:
     }
 
 
-def report_json(report: IndicatorReport) -> dict[str, Any]:
+def report_json(report: IndicatorReport, lang: Lang = DEFAULT_LANG) -> dict[str, Any]:
+    """The report as JSON: the figures as numbers, codes as codes, the data problems in `lang`."""
     return {
         "as_of": report.as_of.isoformat(),
         "rule_set": report.rule_set.id,
@@ -122,7 +130,7 @@ def report_json(report: IndicatorReport) -> dict[str, Any]:
         "rule_set_version": report.rule_set.version,
         "rule_set_sha256": report.rule_set.digest,
         "draft": report.draft,
-        "problems": list(report.problems),
+        "problems": [problem.text(lang) for problem in report.problems],
         "previous_as_of": report.previous_as_of.isoformat() if report.previous_as_of else None,
         "alerts": [r.id for r in report.alerts()],
     }
