@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.table import Table
@@ -22,13 +22,14 @@ from leaseguard.cli.common import (
     parse_day,
 )
 from leaseguard.vocabulary import INDICATOR_RULE_SETS as SHIPPED
+from leaseguard.vocabulary import Label, Lang
 
 if TYPE_CHECKING:
+    from leaseguard.errors import LeaseguardError
     from leaseguard.indicators.balance_sheet import BalanceSheet
     from leaseguard.indicators.engine import IndicatorReport
     from leaseguard.indicators.output import Signature
     from leaseguard.indicators.rules import IndicatorRuleSet
-    from leaseguard.vocabulary import Lang
     from leaseguard.workspace import Workspace
 
 
@@ -72,11 +73,39 @@ SignerOption = "NAME, or NAME,YYYY-MM-DD with the date signed; blank lines to si
 EXTENSIONS = {"json": (".json",), "html": (".html", ".htm"), "xlsx": (".xlsx",), "pdf": (".pdf",)}
 
 
+DRAFT_HINT = Label(
+    "（如仍要写出标为 DRAFT 的报告，请用 --draft）", " (use --draft to write a report marked DRAFT anyway)"
+)
+NO_SUCH_LESSOR = Label(
+    "--lessor {lessor!r}：库中没有该出租人（见 `leaseguard lessors list`）",
+    "--lessor {lessor!r}: no such lessor in the store (see `leaseguard lessors list`)",
+)
+
+
+def _said(error: LeaseguardError) -> Label:
+    """An error's words in both languages, to say inside a longer line."""
+    return Label(error.text("zh"), error.text("en"))
+
+
+def _fail_with_hint(error: LeaseguardError, draft: bool) -> NoReturn:
+    """The error, and unless the report is a draft already, that --draft writes one anyway."""
+    fail(
+        Label("{error}{hint}", "{error}{hint}"),
+        error=_said(error),
+        hint=Label("", "") if draft else DRAFT_HINT,
+    )
+
+
 def _margin(value: float | None) -> Decimal | None:
     if value is None:
         return None
     if not 0 <= value <= 1:
-        fail(f"--margin {value}: must be a share from 0 to 1")
+        fail(
+            Label(
+                "--margin {value}：应为 0 到 1 之间的比例", "--margin {value}: must be a share from 0 to 1"
+            ),
+            value=value,
+        )
     return Decimal(str(value))
 
 
@@ -97,11 +126,27 @@ def _sheet(
     try:
         sheet = read_balance_sheet(path, draft=draft)
     except BalanceSheetError as error:
-        fail(str(error) + ("" if draft else " (use --draft to write a report marked DRAFT anyway)"))
+        _fail_with_hint(error, draft)
     if sheet.as_of != day:
-        fail(f"{path}: as_of {sheet.as_of} is not the reporting date {day}")
+        fail(
+            Label(
+                "{path}：as_of {as_of} 不是报告日期 {day}",
+                "{path}: as_of {as_of} is not the reporting date {day}",
+            ),
+            path=path,
+            as_of=sheet.as_of,
+            day=day,
+        )
     if lessor is not None and sheet.lessor != lessor:
-        fail(f"{path}: lessor {sheet.lessor!r} is not --lessor {lessor!r}; give that lessor's balance sheet")
+        fail(
+            Label(
+                "{path}：lessor {found!r} 不是 --lessor {lessor!r}；请提供该出租人的资产负债表",
+                "{path}: lessor {found!r} is not --lessor {lessor!r}; give that lessor's balance sheet",
+            ),
+            path=path,
+            found=sheet.lessor,
+            lessor=lessor,
+        )
     return sheet
 
 
@@ -119,19 +164,31 @@ def _lessor_and_rules(opened: Workspace, lessor: str | None, rules: str | None) 
         engine.dispose()
     if lessor is None:
         if len(lessors) > 1:
-            fail(f"--lessor: the store holds {len(lessors)} lessors ({', '.join(sorted(lessors))}); name one")
+            fail(
+                Label(
+                    "--lessor：库中有 {count} 个出租人（{codes}），请指定一个",
+                    "--lessor: the store holds {count} lessors ({codes}); name one",
+                ),
+                count=len(lessors),
+                codes=", ".join(sorted(lessors)),
+            )
         lessor = next(iter(lessors), None)
     elif lessor not in lessors:
-        fail(f"--lessor {lessor!r}: no such lessor in the store (see `leaseguard lessors list`)")
+        fail(NO_SUCH_LESSOR, lessor=lessor)
     if rules is not None:
         return lessor, rules
     if lessor is None:
-        fail("--rules: the store holds no lessor whose regime could choose the rule set; name --rules")
+        fail(
+            Label(
+                "--rules：库中没有可据其监管类别选定指标体系的出租人；请指定 --rules",
+                "--rules: the store holds no lessor whose regime could choose the rule set; name --rules",
+            )
+        )
     regime = (lessors[lessor].extra or {}).get("regime")
     try:
         return lessor, default_rule_set_for(regime, opened.setting("indicators", "default_rules"))
     except IndicatorRulesError as error:
-        fail(f"lessor {lessor}: {error}")
+        fail(Label("出租人 {lessor}：{error}", "lessor {lessor}: {error}"), lessor=lessor, error=_said(error))
 
 
 def _rule_set(rules: str) -> IndicatorRuleSet:
@@ -140,7 +197,7 @@ def _rule_set(rules: str) -> IndicatorRuleSet:
     try:
         return load_rule_set(rules)
     except IndicatorRulesError as error:
-        fail(str(error))
+        fail(error)
 
 
 def _compute(
@@ -155,7 +212,7 @@ def _compute(
     try:
         return compute_regulatory_report(engine, request)
     except (IndicatorInputError, MissingInputError) as error:
-        fail(str(error) + ("" if draft else " (use --draft to write a report marked DRAFT anyway)"))
+        _fail_with_hint(error, draft)
     finally:
         engine.dispose()
 
@@ -167,7 +224,14 @@ def _formats(value: str) -> list[str]:
     for part in value.split(","):
         fmt = part.strip().lower()
         if fmt not in FORMATS:
-            fail(f"--format {part.strip()!r}: choose one of {', '.join(FORMATS)} (or several: html,xlsx,pdf)")
+            fail(
+                Label(
+                    "--format {given!r}：请从 {formats} 中选一种（或用逗号分隔多种：html,xlsx,pdf）",
+                    "--format {given!r}: choose one of {formats} (or several: html,xlsx,pdf)",
+                ),
+                given=part.strip(),
+                formats=", ".join(FORMATS),
+            )
         if fmt not in chosen:
             chosen.append(fmt)
     return chosen
@@ -187,7 +251,13 @@ def _targets(out: Path | None, formats: list[str], stem: str) -> list[tuple[str,
             return [(fmt, out)]
         if suffix in known or suffix:
             fail(
-                f"--out {out}: a {fmt} report is written to a {EXTENSIONS[fmt][0]} file (a file is what its name says)"
+                Label(
+                    "--out {out}：{fmt} 报告应写入 {extension} 文件（文件即其名称所示）",
+                    "--out {out}: a {fmt} report is written to a {extension} file (a file is what its name says)",
+                ),
+                out=out,
+                fmt=fmt,
+                extension=EXTENSIONS[fmt][0],
             )
         return [(fmt, out.with_name(f"{out.name}.{fmt}"))]
     base = out.with_suffix("") if suffix in known else out
@@ -201,7 +271,14 @@ def _signature(value: str | None, option: str) -> Signature:
         return Signature()
     name, _, day = value.partition(",")
     if not name.strip():
-        fail(f"{option} {value!r}: {SignerOption}")
+        fail(
+            Label(
+                "{option} {value!r}：应为 姓名，或 姓名,YYYY-MM-DD（签署日期）",
+                "{option} {value!r}: NAME, or NAME,YYYY-MM-DD with the date signed",
+            ),
+            option=option,
+            value=value,
+        )
     return Signature(name.strip(), parse_day(day.strip(), option) if day.strip() else None)
 
 
@@ -270,14 +347,14 @@ def regulatory(
     )
     from leaseguard.workspace import WorkspaceError
 
+    opened = open_workspace(workspace)
+    language = chosen_lang(lang, opened)
     formats = _formats(fmt)
     sign_off = SignOff(
         _signature(prepared_by, "--prepared-by"), _signature(reviewed_by, "--reviewed-by"),
         _signature(approved_by, "--approved-by"),
     )  # fmt: skip
     day = parse_day(as_of)
-    opened = open_workspace(workspace)
-    language = chosen_lang(lang, opened)
     lessor, rules = _lessor_and_rules(opened, lessor, rules)
     sheet = _sheet(opened, day, balance_sheet, draft, lessor)
     rule_set = _rule_set(rules)
@@ -285,7 +362,7 @@ def regulatory(
     try:
         signer = log_settings(opened).signer
     except (EvidenceError, WorkspaceError) as error:
-        fail(str(error))
+        fail(error)
     request = FilingRequest(
         ReportRequest(sheet.lessor, day, rule_set, sheet, _margin(margin), draft), tuple(targets), language,
         sign_off, "leaseguard cli",
@@ -294,9 +371,9 @@ def regulatory(
     try:
         filed = file_regulatory_report(engine, request, signer=signer)
     except (IndicatorInputError, MissingInputError) as error:
-        fail(str(error) + ("" if draft else " (use --draft to write a report marked DRAFT anyway)"))
+        _fail_with_hint(error, draft)
     except (ReportFileError, EvidenceError) as error:
-        fail(str(error))
+        fail(error)
     finally:
         engine.dispose()
     report = filed.report
@@ -304,11 +381,34 @@ def regulatory(
     alerts = report.alerts()
     if alerts:
         console.print(
-            f"[bold]{len(alerts)} alert(s)[/] ({', '.join(a.id + ': ' + a.status for a in alerts)}) "
-            f"recorded in the evidence log from index {filed.evidence_index}"
+            Label(
+                "[bold]{count} 项预警[/]（{alerts}）已记入存证日志，起始索引 {index}",
+                "[bold]{count} alert(s)[/] ({alerts}) recorded in the evidence log from index {index}",
+            ).text(
+                language,
+                count=len(alerts),
+                alerts=("，" if language == "zh" else ", ").join(
+                    _status_of(a.id, a.status, language) for a in alerts
+                ),
+                index=filed.evidence_index,
+            )
         )
     written = ", ".join(str(path) for path, _ in filed.files)
-    console.print(f"{'DRAFT ' if report.draft else ''}report {filed.report_id} → {written}", soft_wrap=True)
+    draft_word = Label("DRAFT 草稿 ", "DRAFT ").text(language) if report.draft else ""
+    console.print(
+        Label("{draft}报告 {report_id} → {written}", "{draft}report {report_id} → {written}").text(
+            language, draft=draft_word, report_id=filed.report_id, written=written
+        ),
+        soft_wrap=True,
+    )
+
+
+def _status_of(indicator: str, status: str, lang: Lang) -> str:
+    """An indicator's status in words: `id：预警` / `id: Warning`."""
+    from leaseguard.indicators.output import STATUS_LABELS
+
+    words = STATUS_LABELS[status].text(lang) if status in STATUS_LABELS else status
+    return f"{indicator}：{words}" if lang == "zh" else f"{indicator}: {words}"
 
 
 @report_app.command("what-if")
@@ -326,25 +426,34 @@ def what_if(
     enterprise_size: Annotated[str | None, typer.Option("--enterprise-size")] = None,
     balance_sheet: SheetOption = None,
     margin: MarginOption = None,
+    lang: LangOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """If we fund this contract (with borrowed money), which indicators move and by how much."""
     from leaseguard.indicators.balance_sheet import BalanceSheetError, to_fen
     from leaseguard.indicators.engine import NewContract, compute_report, with_contract
-    from leaseguard.indicators.output import show_value
+    from leaseguard.indicators.output import STATUS_LABELS, WORDS, indicator_name, show_value
     from leaseguard.indicators.rules import load_risk_weights
     from leaseguard.indicators.service import read_book
+    from leaseguard.money import grouped_yuan
 
+    opened = open_workspace(workspace)
+    chosen = chosen_lang(lang, opened)
     if lessee_type not in ("enterprise", "individual"):
-        fail(f"--lessee-type {lessee_type!r}: enterprise or individual")
+        fail(
+            Label(
+                "--lessee-type {given!r}：应为 enterprise 或 individual",
+                "--lessee-type {given!r}: enterprise or individual",
+            ),
+            given=lessee_type,
+        )
     try:
         amount = to_fen(principal, "--principal")
     except BalanceSheetError as error:
-        fail(str(error))
+        fail(error)
     if amount <= 0:
-        fail("--principal must be above zero")
+        fail(Label("--principal 必须大于零", "--principal must be above zero"))
     day = parse_day(as_of)
-    opened = open_workspace(workspace)
     sheet = _sheet(opened, day, balance_sheet, False)
     before = _compute(opened, day, rules, sheet, _margin(margin), False)
     new = NewContract(lessee_id, lessee_name, lessee_type, amount, group_id, related_party, enterprise_size)
@@ -357,17 +466,48 @@ def what_if(
     after = compute_report(
         before.rule_set, sheet_after, book_after, load_risk_weights(), as_of=day, margin=_margin(margin)
     )
-    table = Table(title=f"what if {sheet.lessor} funds {principal} yuan to {lessee_id}")
-    for column in ("indicator", "now", "after", "move", "status now", "status after"):
-        table.add_column(column)
+    title = Label(
+        "假如 {lessor} 向 {lessee} 投放 {principal} 元",
+        "what if {lessor} funds {principal} yuan to {lessee_id}",
+    )
+    table = Table(
+        title=title.text(
+            chosen, lessor=sheet.lessor, principal=grouped_yuan(amount), lessee=lessee_id, lessee_id=lessee_id
+        )
+    )
+    table.add_column(WORDS["id"].text(chosen))
+    table.add_column(WORDS["indicator"].text(chosen))
+    for key in ("now", "after", "move", "status_now", "status_after"):
+        table.add_column(
+            WHAT_IF_WORDS[key].text(chosen), justify="left" if key.startswith("status") else "right"
+        )
+
+    def status(code: str) -> str:
+        return STATUS_LABELS[code].text(chosen) if code in STATUS_LABELS else code
+
     for b, a in zip(before.results, after.results, strict=True):
         move = None if a.value is None or b.value is None else a.value - b.value
         if move == 0 and a.status == b.status:
             continue
         table.add_row(
-            b.id, show_value(b, b.value), show_value(a, a.value), show_value(a, move), b.status, a.status
+            b.id,
+            indicator_name(b.name, chosen),
+            show_value(b, b.value),
+            show_value(a, a.value),
+            show_value(a, move),
+            status(b.status),
+            status(a.status),
         )
     console.print(table)
+
+
+WHAT_IF_WORDS = {
+    "now": Label("当前", "now"),
+    "after": Label("投放后", "after"),
+    "move": Label("变动", "move"),
+    "status_now": Label("当前状态", "status now"),
+    "status_after": Label("投放后状态", "status after"),
+}
 
 
 @report_app.command("balance-sheet")
@@ -398,17 +538,31 @@ def balance_sheet_command(
         ),
     ] = False,
     seed: Annotated[int, typer.Option(help="Random seed (synthetic only).")] = 42,
+    lang: LangOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """The balance-sheet template to fill in Excel (--template), or a synthetic balance sheet consistent with the
     stored book of a day (for demos and tests)."""
     if template:
-        _template(out, as_of, lessor, workspace)
+        _template(out, as_of, lessor, workspace, lang)
         return
+    opened = open_workspace(workspace)
+    chosen = chosen_lang(lang, opened)
     if as_of is None or lessor is None:
-        fail("--as-of and --lessor are required for a synthetic balance sheet (or give --template)")
+        fail(
+            Label(
+                "生成合成资产负债表须给出 --as-of 和 --lessor（或用 --template）",
+                "--as-of and --lessor are required for a synthetic balance sheet (or give --template)",
+            )
+        )
     if out.suffix.lower() not in (".yaml", ".yml", ".xlsx"):
-        fail(f"--out {out}: a balance sheet is written to a .xlsx or .yaml file")
+        fail(
+            Label(
+                "--out {out}：资产负债表应写入 .xlsx 或 .yaml 文件",
+                "--out {out}: a balance sheet is written to a .xlsx or .yaml file",
+            ),
+            out=out,
+        )
     import polars as pl
 
     from leaseguard.indicators.balance_sheet import write_balance_sheet
@@ -416,12 +570,11 @@ def balance_sheet_command(
     from leaseguard.synth.balance_sheet import book_exposures, npl_balance, synthetic_balance_sheet
 
     day = parse_day(as_of)
-    opened = open_workspace(workspace)
     engine = opened.engine()
     try:
         book = read_book(engine, lessor, day)
     except IndicatorInputError as error:
-        fail(str(error))
+        fail(error)
     finally:
         engine.dispose()
     top = book.group_by("lessee_id").agg(pl.col("claim_balance_fen").sum()).sort("claim_balance_fen").tail(1)
@@ -435,34 +588,69 @@ def balance_sheet_command(
     try:
         write_balance_sheet(sheet, out)
     except OSError as error:
-        fail(f"{out}: cannot write the balance sheet ({error.strerror or error})")
-    console.print(f"synthetic balance sheet of {lessor} on {day} → {out}")
+        fail(
+            Label(
+                "{out}：无法写出资产负债表（{reason}）", "{out}: cannot write the balance sheet ({reason})"
+            ),
+            out=out,
+            reason=error.strerror or error,
+        )
+    console.print(
+        Label(
+            "{lessor} 在 {day} 的合成资产负债表 → {out}",
+            "synthetic balance sheet of {lessor} on {day} → {out}",
+        ).text(chosen, lessor=lessor, day=day, out=out),
+        soft_wrap=True,
+    )
 
 
-def _template(out: Path, as_of: str | None, lessor: str | None, workspace: Path | None) -> None:
+def _template(
+    out: Path, as_of: str | None, lessor: str | None, workspace: Path | None, lang: str | None
+) -> None:
     from leaseguard.indicators.balance_sheet import write_balance_sheet_template
 
+    # The workspace is needed only to name the lessor; without one the run speaks --lang or Chinese.
+    opened = open_workspace(workspace) if lessor is not None else None
+    chosen = chosen_lang(lang, opened)
     if out.suffix.lower() != ".xlsx":
-        fail(f"--out {out}: the template is a workbook, written to a .xlsx file")
+        fail(
+            Label(
+                "--out {out}：模板是工作簿，应写入 .xlsx 文件",
+                "--out {out}: the template is a workbook, written to a .xlsx file",
+            ),
+            out=out,
+        )
     day = parse_day(as_of) if as_of is not None else None
     name = ""
-    if lessor is not None:
+    if opened is not None and lessor is not None:
         from leaseguard.tenancy.service import lessor_name
 
-        opened = open_workspace(workspace)
         engine = opened.engine()
         try:
             name = lessor_name(engine, lessor)
         finally:
             engine.dispose()
         if not name:
-            fail(f"--lessor {lessor!r}: no such lessor in the store (see `leaseguard lessors list`)")
+            fail(NO_SUCH_LESSOR, lessor=lessor)
     try:
         write_balance_sheet_template(out, lessor=lessor or "", lessor_name=name, as_of=day)
     except OSError as error:
-        fail(f"{out}: cannot write the template ({error.strerror or error})")
-    console.print(f"balance-sheet template{' of ' + lessor if lessor else ''} → {out}; fill in column C, then "
-                  f"`leaseguard report regulatory --balance-sheet {out}`")  # fmt: skip
+        fail(
+            Label("{out}：无法写出模板（{reason}）", "{out}: cannot write the template ({reason})"),
+            out=out,
+            reason=error.strerror or error,
+        )
+    then = Label(
+        "；请填写 C 列，然后运行 `leaseguard report regulatory --balance-sheet {out}`",
+        "; fill in column C, then `leaseguard report regulatory --balance-sheet {out}`",
+    )
+    written = (
+        Label("{lessor} 的资产负债表模板 → {out}", "balance-sheet template of {lessor} → {out}")
+        if lessor
+        else Label("资产负债表模板 → {out}", "balance-sheet template → {out}")
+    )
+    said = Label(written.zh + then.zh, written.en + then.en)
+    console.print(said.text(chosen, lessor=lessor, out=out), soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
