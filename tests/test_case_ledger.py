@@ -49,34 +49,53 @@ def test_a_withdrawn_step_leaves_the_case_where_the_steps_before_it_put_it() -> 
 
 
 @pytest.mark.parametrize(
-    ("correction", "message"),
+    ("correction", "message", "english"),
     [
         (
             LedgerEntry(5, "filing", D(2025, 2, 2), 0, corrects=9),
+            "第 9 条记录不存在（案件台账共有第 1 至 4 条）",
             "entry 9 does not exist (the case has entries 1 to 4)",
         ),
-        (LedgerEntry(5, "filing", D(2025, 2, 1), 0, corrects=1), "the correction of entry 1 changes nothing"),
+        (
+            LedgerEntry(5, "filing", D(2025, 2, 1), 0, corrects=1),
+            "对第 1 条的更正没有改变任何内容",
+            "the correction of entry 1 changes nothing",
+        ),
         (
             LedgerEntry(5, "demand_notice", D(2025, 5, 1), 0, corrects=2),
-            "stage demand_notice would go back from filing",
+            "第 2 条不能如此更正：阶段不能从起诉立案（filing）退回到催告（demand_notice）",
+            "entry 2 cannot be corrected so: stage demand_notice would go back from filing",
         ),
-        (LedgerEntry(5, "settlement", D(2025, 7, 1), -1, corrects=3), "recovered must not be negative"),
-        (LedgerEntry(5, "judgment", D(2025, 9, 1), 0, corrects=2), "in the future (today is 2025-08-01)"),
-        (LedgerEntry(5, "settlement", D(2025, 7, 1), 20_000_000, corrects=3), "would exceed the claim"),
+        (
+            LedgerEntry(5, "settlement", D(2025, 7, 1), -1, corrects=3),
+            "回收金额不能为负数",
+            "recovered must not be negative",
+        ),
+        (
+            LedgerEntry(5, "judgment", D(2025, 9, 1), 0, corrects=2),
+            "晚于今天（2025-08-01）",
+            "in the future (today is 2025-08-01)",
+        ),
+        (
+            LedgerEntry(5, "settlement", D(2025, 7, 1), 20_000_000, corrects=3),
+            "将超过诉请金额",
+            "would exceed the claim",
+        ),
     ],
 )
 def test_a_correction_that_names_no_entry_or_breaks_the_case_is_refused(
-    correction: LedgerEntry, message: str
+    correction: LedgerEntry, message: str, english: str
 ) -> None:
     with pytest.raises(CaseEventError, match=re.escape(message)) as refused:
         check_correction(7, OPENED_ON, LEDGER, correction, today=D(2025, 8, 1), claim_fen=10_000_000)
-    assert str(refused.value).startswith("case 7:") and "\n" not in str(refused.value)
+    assert str(refused.value).startswith("案件 7：") and "\n" not in str(refused.value)
+    assert refused.value.text("en").startswith("case 7: ") and english in refused.value.text("en")
 
 
 def test_an_entry_is_corrected_once_and_a_wrong_correction_is_corrected_in_turn() -> None:
     first = LedgerEntry(5, "settlement", D(2025, 7, 1), 30_000, corrects=3, reason="typo")
     ledger = [*LEDGER, first]
-    with pytest.raises(CaseEventError, match="entry 3 is already corrected by entry 5"):
+    with pytest.raises(CaseEventError, match="第 3 条已被第 5 条更正"):
         check_correction(7, OPENED_ON, ledger, LedgerEntry(6, "settlement", D(2025, 7, 1), 1, corrects=3))
     again = LedgerEntry(6, "settlement", D(2025, 7, 1), 300_000, corrects=5, reason="typo in the typo fix")
     state = check_correction(7, OPENED_ON, ledger, again)
@@ -152,22 +171,26 @@ def test_a_mistaken_step_corrected_through_the_command_line(
     assert "已被第 4 条更正，不计入" in table and "更正第 2 条：多输了一个零" in table
     assert "corrected by no. 4; not counted" in run("cases", "show", "1", "--lang", "en")
 
-    assert "entry 2 is already corrected by entry 4" in refused(
+    assert "案件 1：第 2 条已被第 4 条更正" in refused(
         "cases", "correct", "1", "--entry", "2", "--recovered", "1", "--reason", "again"
     )
-    assert "entry 9 does not exist" in refused(
-        "cases", "correct", "1", "--entry", "9", "--withdraw", "--reason", "x"
+    assert "error: case 1: entry 2 is already corrected by entry 4" in refused(
+        "cases", "correct", "1", "--entry", "2", "--recovered", "1", "--reason", "again", "--lang", "en"
     )
-    assert "case 5 does not exist" in refused(
-        "cases", "correct", "5", "--entry", "1", "--withdraw", "--reason", "x"
+    assert "第 9 条记录不存在" in refused("cases", "correct", "1", "--entry", "9", "--withdraw", "--reason", "x")
+    assert "案件 5 不存在" in refused("cases", "correct", "5", "--entry", "1", "--withdraw", "--reason", "x")
+    assert "请给出更正后的值" in refused("cases", "correct", "1", "--entry", "1", "--reason", "x")
+    assert "give the corrected values" in refused(
+        "cases", "correct", "1", "--entry", "1", "--reason", "x", "--lang", "en"
     )
-    assert "give the corrected values" in refused("cases", "correct", "1", "--entry", "1", "--reason", "x")
 
     # The closure was recorded on the wrong case: withdrawn, the case is open at its settlement and moves on.
-    run("cases", "correct", "1", "--entry", "3", "--withdraw", "--reason", "录错案件")
+    withdrawn = run("cases", "correct", "1", "--entry", "3", "--withdraw", "--reason", "录错案件", "--lang", "en")
+    assert "case 1: entry 5 withdraws entry 3; now at Settlement (settlement), recovered 3,000.50 yuan" in withdrawn
     reopened = shown()
     assert (reopened["stage"], reopened["closed_on"]) == ("settlement", None)
-    run("cases", "event", "1", "--stage", "enforcement", "--on", "2024-10-01", "--recovered", "1000")
+    moved = run("cases", "event", "1", "--stage", "enforcement", "--on", "2024-10-01", "--recovered", "1000")
+    assert "案件 1：申请执行（enforcement） 2024-10-01，回收 1,000.00 元" in moved
     final = shown()
     assert (final["stage"], final["recovered_fen"]) == ("enforcement", 400_050)
 
@@ -190,7 +213,7 @@ def test_a_mistaken_step_corrected_through_the_command_line(
     assert [json.loads(bytes(content))["corrects"] for _, content in kinds] == [2, 3]
 
     report = tmp_path / "report"
-    assert "recovered 4,000.50" in run("cases", "report", "--as-of", "2024-12-31", "--out", str(report))
+    assert "已回收 4,000.50 元" in run("cases", "report", "--as-of", "2024-12-31", "--out", str(report))
     by_stage = pl.read_csv(report / "recovery_by_stage.csv", schema_overrides={"recovered": pl.String})
     assert by_stage["stage"].to_list() == ["enforcement"] and by_stage["recovered"].to_list() == ["4000.50"]
     assert not [name for name in by_stage.columns if name.endswith("_fen")]

@@ -25,29 +25,34 @@ def test_a_case_only_moves_forward() -> None:
     past = [PastEvent("demand_notice", D(2025, 1, 10), 0), PastEvent("filing", D(2025, 2, 1), 0)]
     check_event(7, D(2025, 1, 5), "filing", past, "judgment", D(2025, 5, 1), 0)
     check_event(7, D(2025, 1, 5), "auction", past, "settlement", D(2025, 9, 1), 100)  # same step: fine
-    for stage, day, amount, current, message in (
-        ("demand_notice", D(2025, 3, 1), 0, "filing", "would go back from filing"),
-        ("judgment", D(2025, 1, 20), 0, "filing", "before its last event (filing, 2025-02-01)"),
-        ("judgment", D(2025, 3, 1), -5, "filing", "recovered must not be negative"),
-        ("verdict", D(2025, 3, 1), 0, "filing", "stage 'verdict' is not one of"),
-        ("judgment", D(2025, 3, 1), 0, "closure", "the case is closed"),
-    ):
+    for stage, day, amount, current, message, english in (
+        ("demand_notice", D(2025, 3, 1), 0, "filing", "阶段不能从起诉立案（filing）退回到催告（demand_notice）",
+         "stage demand_notice would go back from filing"),
+        ("judgment", D(2025, 1, 20), 0, "filing", "早于上一进展（起诉立案（filing），2025-02-01）",
+         "before its last event (filing, 2025-02-01)"),
+        ("judgment", D(2025, 3, 1), -5, "filing", "回收金额不能为负数", "recovered must not be negative"),
+        ("verdict", D(2025, 3, 1), 0, "filing", "阶段 'verdict' 无效", "stage 'verdict' is not one of"),
+        ("judgment", D(2025, 3, 1), 0, "closure", "案件已结案", "the case is closed"),
+    ):  # fmt: skip
         with pytest.raises(CaseEventError, match=re.escape(message)) as refused:
             check_event(7, D(2025, 1, 5), current, past, stage, day, amount)
-        assert str(refused.value).startswith("case 7:")
+        assert str(refused.value).startswith("案件 7：")
+        assert refused.value.text("en").startswith("case 7: ") and english in refused.value.text("en")
 
 
 def test_a_case_is_a_ledger_of_what_happened() -> None:
     """Issue 17: no step in the future; a settlement the debtor breaks goes on to enforcement; a recovery
     above the claim is refused unless confirmed (the case's events stay append-only)."""
     past = [PastEvent("filing", D(2025, 2, 1), 0), PastEvent("settlement", D(2025, 4, 1), 30_000)]
-    with pytest.raises(CaseEventError, match="is in the future"):
+    with pytest.raises(CaseEventError, match="晚于今天（2025-06-01）"):
         check_event(7, D(2025, 1, 5), "filing", past[:1], "judgment", D(2025, 6, 2), 0, today=D(2025, 6, 1))
     check_event(7, D(2025, 1, 5), "settlement", past, "enforcement", D(2025, 5, 1), 0, today=D(2025, 6, 1))
-    with pytest.raises(CaseEventError, match="would go back from settlement"):
+    with pytest.raises(CaseEventError, match="阶段不能从和解（settlement）退回") as back:
         check_event(7, D(2025, 1, 5), "settlement", past, "filing", D(2025, 5, 1), 0)
-    with pytest.raises(CaseEventError, match=r"recovered in all 1,000\.01 would exceed the claim 1,000\.00"):
+    assert "would go back from settlement" in back.value.text("en")
+    with pytest.raises(CaseEventError, match=r"累计回收 1,000\.01 元将超过诉请金额 1,000\.00 元") as over:
         check_event(7, D(2025, 1, 5), "settlement", past, "closure", D(2025, 5, 1), 70_001, claim_fen=100_000)
+    assert "recovered in all 1,000.01 would exceed the claim 1,000.00 yuan" in over.value.text("en")
     check_event(7, D(2025, 1, 5), "settlement", past, "closure", D(2025, 5, 1), 70_000, claim_fen=100_000)
     check_event(7, D(2025, 1, 5), "settlement", past, "closure", D(2025, 5, 1), 70_001, claim_fen=100_000,
                 over_claim_confirmed=True)  # fmt: skip
@@ -118,19 +123,22 @@ def test_a_case_from_opening_to_closure_with_evidence(workspace: tuple[Workspace
         assert result.exit_code == 0, result.output
         return result.output
 
-    assert "case 1 opened for K1 on 2024-06-01" in run("cases", "open", "K1", "--as-of", "2024-06-01")
+    assert "案件 1 已立案准备：合同 K1，2024-06-01" in run("cases", "open", "K1", "--as-of", "2024-06-01")
     run("cases", "event", "1", "--stage", "filing", "--on", "2024-06-15")
     run("cases", "event", "1", "--stage", "settlement", "--on", "2024-09-01", "--recovered", "30000.50")
     run("cases", "event", "1", "--stage", "closure", "--on", "2024-09-02")
     for args, message in (
-        (["cases", "event", "1", "--stage", "auction", "--on", "2024-10-01"], "the case is closed"),
-        (["cases", "open", "K1", "--as-of", "2024-07-01"], "contract K1 already has case 1"),
-        (["cases", "event", "9", "--stage", "filing", "--on", "2024-10-01"], "case 9 does not exist"),
+        (["cases", "event", "1", "--stage", "auction", "--on", "2024-10-01"], "错误：案件 1：案件已结案"),
+        (["cases", "open", "K1", "--as-of", "2024-07-01"], "错误：合同 K1 已有案件 1"),
+        (["cases", "event", "9", "--stage", "filing", "--on", "2024-10-01"], "错误：案件 9 不存在"),
+        (["cases", "event", "9", "--stage", "filing", "--on", "2024-10-01", "--lang", "en"],
+         "error: case 9 does not exist"),
+        (["cases", "open", "K1", "--as-of", "2024-07-01", "--lang", "en"], "error: contract K1 already has case 1"),
         (
             ["cases", "event", "1", "--stage", "filing", "--on", "2024-10-01", "--recovered", "1.001"],
             "more than 2",
         ),
-    ):
+    ):  # fmt: skip
         refused = runner.invoke(app, [*args, "-w", str(opened.root)], env=env)
         assert refused.exit_code == 1 and message in refused.output, refused.output
         assert len(refused.output.strip().splitlines()) == 1
@@ -147,7 +155,9 @@ def test_a_case_from_opening_to_closure_with_evidence(workspace: tuple[Workspace
     assert stage == "closure" and str(closed)[:10] == "2024-09-02"
     report = tmp_path / "report"
     printed = run("cases", "report", "--as-of", "2024-12-31", "--out", str(report))
-    assert "1 cases" in printed and "recovered 30,000.50" in printed
+    assert "1 个案件" in printed and "已回收 30,000.50 元" in printed
+    english = run("cases", "report", "--as-of", "2024-12-31", "--out", str(report), "--lang", "en")
+    assert "1 cases" in english and "recovered 30,000.50" in english
     by_asset = pl.read_csv(report / "recovery_by_asset_type.csv")
     assert (
         by_asset["asset_type"].to_list() == ["machinery"] and by_asset["median_days_to_closure"].item() == 93

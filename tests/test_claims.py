@@ -182,8 +182,9 @@ def test_the_financing_cost_cap_is_noted_where_the_book_rate_is_above_it() -> No
 
 
 def test_no_default_no_claim() -> None:
-    with pytest.raises(NotDefaultedError, match="nothing is overdue on 2024-03-15"):
+    with pytest.raises(NotDefaultedError, match="2024-03-15 没有逾期款项，无可诉请金额") as refused:
         compute_claim(lease((D(2024, 2, 1), 1_000_000), (D(2024, 3, 1), 1_000_000)), NO_CAP, D(2024, 3, 15))
+    assert "nothing is overdue on 2024-03-15; there is no claim to make" in refused.value.text("en")
 
 
 def test_court_fee_tiers_of_the_fee_measures() -> None:
@@ -297,13 +298,25 @@ def test_cases_claim_reads_the_store_and_agrees_with_the_book(store_engine: obje
     assert claim["accelerated"] is True and items["deposit_offset"]["amount"] == "-1,000.00"
     # The alternative uses the latest appraisal by the claim date (60,000.00 of 1 June is not yet known).
     assert claim["alternative_shortfall"] is not None and "90,000.00" in result.output
+    table = runner.invoke(app, ["cases", "claim", "K1", "--as-of", day, "-w", str(workspace.root)], env=env)
+    assert table.exit_code == 0 and "诉请合计" in table.output and "合计（含诉讼费用）" in table.output
+    english = runner.invoke(
+        app, ["cases", "claim", "K1", "--as-of", day, "--lang", "en", "-w", str(workspace.root)], env=env
+    )
+    assert english.exit_code == 0 and "claim on 2024-05-20" in english.output
+    assert "total with costs" in english.output and "诉请合计" not in english.output
     for args, message in (
-        (["cases", "claim", "K9", "--as-of", day], "contract K9 is not in the store"),
-        (["cases", "claim", "K2", "--as-of", "2024-02-01"], "nothing is overdue on 2024-02-01"),
-        (["cases", "claim", "K1", "--as-of", "someday"], "is not a date"),
-    ):
+        (["cases", "claim", "K9", "--as-of", day], "错误：库中没有合同 K9"),
+        (["cases", "claim", "K9", "--as-of", day, "--lang", "en"], "error: contract K9 is not in the store"),
+        (["cases", "claim", "K2", "--as-of", "2024-02-01"], "2024-02-01 没有逾期款项"),
+        (["cases", "claim", "K2", "--as-of", "2024-02-01", "--lang", "en"], "nothing is overdue on 2024-02-01"),
+        (["cases", "claim", "K1", "--as-of", "someday"], "不是日期"),
+        (["cases", "claim", "K1", "--as-of", "someday", "--lang", "en"], "is not a date"),
+        (["cases", "claim", "K1", "--as-of", day, "--remedy", "both", "--lang", "en"],
+         "--remedy 'both': use acceleration or termination"),
+    ):  # fmt: skip
         refused = runner.invoke(app, [*args, "-w", str(workspace.root)], env=env)
-        assert refused.exit_code == 1 and message in refused.output
+        assert refused.exit_code == 1 and message in refused.output, refused.output
         assert len(refused.output.strip().splitlines()) == 1
 
 
@@ -361,8 +374,10 @@ def test_termination_claims_the_loss_only_and_asks_for_the_assets_back() -> None
                          "termination")  # fmt: skip
     assert amounts(rich)["termination_loss"] == 0 and rich.running == ()
     assert any("9,705.00" in note and "返还承租人" in note for note in rich.notes)
-    with pytest.raises(RemedyUnavailableError, match="无评估价值"):
+    with pytest.raises(RemedyUnavailableError, match="无评估价值") as no_value:
         compute_claim(lease((D(2024, 2, 1), 1_000_000)), NO_CAP, D(2024, 4, 15), "termination")
-    with pytest.raises(RemedyUnavailableError, match="解除合同条件未成就"):
+    assert "no appraised value on record (valuations.csv)" in no_value.value.text("en")
+    with pytest.raises(RemedyUnavailableError, match="解除合同条件未成就") as not_met:
         compute_claim(lease((D(2024, 2, 1), 1_000_000), (D(2024, 3, 5), 600_000), asset_value=1),
                       PENALTY_LAST, D(2024, 3, 31), "termination")  # fmt: skip
+    assert "the conditions for termination are not met: 1 instalment(s) unpaid" in not_met.value.text("en")

@@ -80,14 +80,17 @@ _FAILED = Label("错误：", "error: ")
 def fail(message: str | Label | LeaseguardError, code: int = 1, **params: object) -> NoReturn:
     """Print one readable line to stderr, in the run's language, and exit non-zero.
 
-    `message`: a domain error (its text in the run's language), a Label with its `params`, or text as is."""
+    `message`: a domain error (its text in the run's language), a Label with its `params` (a parameter that is
+    itself a Label said in the same language, as a domain error's), or text as is."""
     from leaseguard.errors import LeaseguardError
 
     lang = speaking_lang()
     if isinstance(message, LeaseguardError):
         text = message.text(lang)
     elif isinstance(message, Label):
-        text = message.text(lang, **params)
+        text = message.text(
+            lang, **{k: v.text(lang) if isinstance(v, Label) else v for k, v in params.items()}
+        )
     else:
         text = message
     error_console.print(f"[bold red]{_FAILED.text(lang)}[/]{escape(text)}", highlight=False, soft_wrap=True)

@@ -108,7 +108,7 @@ def check_event(
     if current_stage != OPENED and STEP[stage] < STEP[current_stage] and not broken_settlement:
         raise CaseEventError(
             case_id,
-            Label("阶段不能从 {current} 退回到 {stage}", "stage {stage} would go back from {current}"),
+            Label("阶段不能从{current}退回到{stage}", "stage {stage} would go back from {current}"),
             stage=stage_named(stage),
             current=stage_named(current_stage),
         )
