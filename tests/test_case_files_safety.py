@@ -37,19 +37,22 @@ def test_a_batch_whose_folders_would_meet_is_refused(monkeypatch: pytest.MonkeyP
     assert plan_folders(["K1", "K1"]) == {"K1": "K1"}  # one contract named twice is one folder
     # Should the naming ever lose a difference again, the batch stops before writing anything.
     monkeypatch.setattr(casefiles, "folder_name", lambda no: no.replace("/", "_").replace(":", "_"))
-    with pytest.raises(CaseFilesError, match="would share the case folder"):
+    with pytest.raises(CaseFilesError, match="会共用案件文件夹") as refused:
         plan_folders(LOOKALIKES)
+    assert "would share the case folder 'HT_2024_001': nothing written" in refused.value.text("en")
 
 
 def test_a_folder_of_another_contract_or_not_written_here_is_left_alone(tmp_path: Path) -> None:
     out = tmp_path / "cases"
     write_folder(out, "K1", {"complaint.pdf": b"K1's"}, "K1")
-    with pytest.raises(OSError, match="another contract"):
+    with pytest.raises(CaseFilesError, match="是另一份合同的案件，保持原样") as taken:
         write_folder(out, "K1", {"complaint.pdf": b"K9's"}, "K9")
+    assert taken.value.text("en").endswith("holds another contract's case; left as it is")
     (out / "notes").mkdir()
     (out / "notes" / "lawyer.txt").write_text("keep me", encoding="utf-8")
-    with pytest.raises(OSError, match="did not write"):
+    with pytest.raises(CaseFilesError, match="并非本工具写出的文件夹") as foreign:
         write_folder(out, "notes", {"complaint.pdf": b"x"}, "notes")
+    assert "a folder this tool did not write" in foreign.value.text("en")
     assert (out / "K1" / "complaint.pdf").read_bytes() == b"K1's"
     assert (out / "notes" / "lawyer.txt").read_text(encoding="utf-8") == "keep me"
 
@@ -192,7 +195,7 @@ def test_a_terminated_batch_says_so_in_one_line_and_leaves_no_worker(
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 143, stderr
-    assert "Traceback" not in stderr and "stopped before the end" in stderr
+    assert "Traceback" not in stderr and "未完成即已停止" in stderr
     assert not any(_alive(pid) for pid in workers)
     finished = [p for p in (tmp_path / "cases").iterdir() if p.is_dir() and not p.name.startswith(".")]
     for folder in finished:  # every folder there is whole

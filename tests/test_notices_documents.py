@@ -135,11 +135,22 @@ def test_cases_notice_records_a_demand_or_says_why_not_in_one_line(
     )  # fmt: skip
     assert done.exit_code == 0, done.output
     assert "公证送达" in done.output and "2024-07-12" in done.output and "存证索引" in done.output
+    again = runner.invoke(
+        app, ["cases", "notice", "C1", "--sent-on", "2024-07-01", "--delivered-on", "2024-07-02", "--method",
+              "notary", "--deadline-days", "10", "--lang", "en", "-w", str(opened.root)],
+        env=env,
+    )  # fmt: skip
+    assert "C1: demand recorded (sent 2024-07-01 by Notary, delivered 2024-07-02, to pay by 2024-07-12)" in (
+        again.output
+    ), again.output
     for args, message in (
-        (["--sent-on", "2024-07-01", "--method", "fax"], "method: 'fax' is not one of"),
-        (["--sent-on", "2024-13-01", "--method", "ems"], "--sent-on '2024-13-01' is not a date"),
-        (["--sent-on", "2023-07-01", "--method", "ems"], "before the contract's start date"),
-    ):
+        (["--sent-on", "2024-07-01", "--method", "fax"], "错误：C1：method：'fax' 无效，应为以下之一"),
+        (["--sent-on", "2024-07-01", "--method", "fax", "--lang", "en"], "error: C1: method: 'fax' is not one of"),
+        (["--sent-on", "2024-13-01", "--method", "ems"], "--sent-on '2024-13-01' 不是日期"),
+        (["--sent-on", "2024-13-01", "--method", "ems", "--lang", "en"], "--sent-on '2024-13-01' is not a date"),
+        (["--sent-on", "2023-07-01", "--method", "ems"], "2023-07-01 早于合同起租日 2024-01-10"),
+        (["--sent-on", "2023-07-01", "--method", "ems", "--lang", "en"], "before the contract's start date"),
+    ):  # fmt: skip
         refused = runner.invoke(app, ["cases", "notice", "C1", *args, "-w", str(opened.root)], env=env)
         assert refused.exit_code != 0 and message in refused.output, refused.output
         assert len(refused.output.strip().splitlines()) == 1

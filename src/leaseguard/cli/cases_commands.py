@@ -637,7 +637,7 @@ def notice(
         )  # fmt: skip
     finally:
         engine.dispose()
-    console.print(_notice_line(recorded, chosen), highlight=False)
+    console.print(_notice_line(recorded, chosen), highlight=False, soft_wrap=True)
 
 
 def _notice_line(recorded: NoticeOnFile, lang: Lang) -> str:
