@@ -141,7 +141,7 @@ def test_case_files_for_the_defaulted_and_reasons_for_the_rest(
     opened, env = workspace
     out = tmp_path / "cases"
     printed = _generate(opened, env, out)
-    assert "1 case files written, 3 skipped" in printed
+    assert "已写出 1 个案件文件夹，3 个未生成" in printed and "未生成 1 个：合同在2024-08-20没有逾期" in printed
 
     summary = pl.read_csv(out / "summary.csv", infer_schema=False).rows_by_key(
         "contract_no", named=True, unique=True
@@ -222,8 +222,8 @@ def test_case_files_for_the_defaulted_and_reasons_for_the_rest(
         ).all()
     assert [(no, stage) for no, stage, _ in cases] == [("K1", "opened")]
 
-    again = _generate(opened, env, out)  # the same case again: its folder replaced, no second case opened
-    assert "1 case files written" in again
+    again = _generate(opened, env, out, "--lang", "en")  # the same case: its folder replaced, no second case
+    assert "1 case files written, 3 skipped" in again and "skipped 1: no default: nothing is overdue" in again
     with store_engine.connect() as connection:
         assert connection.execute(text("select count(*) from enforcement_cases")).scalar_one() == 1
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
@@ -290,7 +290,9 @@ def test_a_template_naming_a_missing_field_skips_only_the_cases_it_breaks(
     opened, env = workspace
     templates = tmp_path / "templates"
     copied = CliRunner().invoke(app, ["cases", "templates", "--out", str(templates)])
-    assert copied.exit_code == 0 and "copied" in copied.output, copied.output
+    assert copied.exit_code == 0 and "已复制" in copied.output, copied.output
+    again = CliRunner().invoke(app, ["cases", "templates", "--out", str(templates), "--lang", "en"])
+    assert again.exit_code == 0 and "already has the templates; nothing was overwritten" in again.output
     template = templates / "complaint.md.j2"
     edited = template.read_text(encoding="utf-8").replace(
         "## 当事人信息", "## 当事人信息\n{% if case.guarantors %}{{ case.guarantors[0].nickname }}{% endif %}"
@@ -299,7 +301,11 @@ def test_a_template_naming_a_missing_field_skips_only_the_cases_it_breaks(
     out = tmp_path / "cases"
     with_guarantor = _cli(opened, env, "cases", "generate", "--as-of", DAY.isoformat(), "--out", str(out),
                           "--contract", "K1", "--templates", str(templates))  # fmt: skip
-    assert "0 case files written, 1 skipped" in with_guarantor
+    assert "已写出 0 个案件文件夹，1 个未生成" in with_guarantor
+    reason = pl.read_csv(out / "summary.csv", infer_schema=False)["reason"].item()
+    assert reason.startswith("模板 complaint.md.j2 第 ") and "nickname" in reason
+    _cli(opened, env, "cases", "generate", "--as-of", DAY.isoformat(), "--out", str(out), "--contract", "K1",
+         "--templates", str(templates), "--lang", "en")  # fmt: skip
     reason = pl.read_csv(out / "summary.csv", infer_schema=False)["reason"].item()
     assert reason.startswith("template complaint.md.j2 line ") and "nickname" in reason
     assert sorted(p.name for p in out.iterdir()) == ["summary.csv", "summary.xlsx"]
@@ -309,7 +315,7 @@ def test_a_template_naming_a_missing_field_skips_only_the_cases_it_breaks(
     )  # does not parse: nothing starts
     refused = _cli(opened, env, "cases", "generate", "--as-of", DAY.isoformat(), "--out", str(tmp_path / "x"),
                    "--contract", "K1", "--templates", str(templates), code=1)  # fmt: skip
-    assert "template complaint.md.j2 line" in refused and len(refused.strip().splitlines()) == 1
+    assert "模板 complaint.md.j2 第 2 行" in refused and len(refused.strip().splitlines()) == 1
 
 
 def test_cases_chosen_by_class_on_the_days_run(
@@ -318,12 +324,15 @@ def test_cases_chosen_by_class_on_the_days_run(
     opened, env = workspace
     out = tmp_path / "cases"
     refused = _cli(opened, env, "cases", "generate", "--as-of", DAY.isoformat(), "--out", str(out), code=1)
-    assert "no daily run on or before 2024-08-20" in refused
+    assert "2024-08-20 及之前没有日终批处理" in refused
+    english = _cli(opened, env, "cases", "generate", "--as-of", DAY.isoformat(), "--out", str(out), "--lang", "en",
+                   code=1)  # fmt: skip
+    assert "error: no daily run on or before 2024-08-20" in english
     _cli(opened, env, "run", "daily", "--as-of", DAY.isoformat())
     printed = _cli(opened, env, "cases", "generate", "--as-of", DAY.isoformat(), "--out", str(out),
                    "--class", "all", "--lessor", "L1")  # fmt: skip
     summary = pl.read_csv(out / "summary.csv", infer_schema=False)
-    assert sorted(summary["contract_no"]) == ["K1", "K2", "K3", "K4"] and "1 case files written" in printed
+    assert sorted(summary["contract_no"]) == ["K1", "K2", "K3", "K4"] and "已写出 1 个案件文件夹" in printed
     assert summary.filter(pl.col("contract_no") == "K3")["class"].item() == "normal"
     bad = _cli(opened, env, "cases", "generate", "--as-of", DAY.isoformat(), "--out", str(out), "--class", "bad",
                code=1)  # fmt: skip
@@ -346,11 +355,13 @@ def test_guarantors_and_problems() -> None:
         Party("guarantor", "乙", "91110108MA01BQ2W6A", None, form="general", scope="本金",
               contract_date=dt.date(2024, 1, 2), period_months=12),
     )  # fmt: skip
-    with pytest.raises(GuarantorsError, match=r"contract K9: guarantor 1 '甲' is not name\|id_no\|address"):
+    with pytest.raises(GuarantorsError, match=r"合同 K9：第 1 个保证人 '甲' 不符合格式 name\|id_no\|address") as bad:
         parse_guarantors("甲", "K9")
-    with pytest.raises(GuarantorsError, match="form '共同' is not joint"):
+    assert bad.value.text("en").startswith("contract K9: guarantor 1 '甲' is not name|id_no|address")
+    with pytest.raises(GuarantorsError, match="保证方式 '共同' 应为 joint（连带）或 general（一般）") as form:
         parse_guarantors("甲|X|北京|共同", "K9")
-    with pytest.raises(GuarantorsError, match="period_months '0' is not a positive whole number"):
+    assert "form '共同' is not joint (连带) or general (一般)" in form.value.text("en")
+    with pytest.raises(GuarantorsError, match="period_months '0' 不是正整数"):
         parse_guarantors("甲|X|北京|连带||2024-01-02|0", "K9")
     claim = Claim(
         "K9", DAY, (ClaimLine("overdue_rent", "逾期租金", 100, "1.00"),), 100, 0, 100, False, 1, DAY

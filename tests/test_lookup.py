@@ -164,7 +164,9 @@ def test_a_lessee_at_the_callers_lessor_only(book: Book, api: httpx.Client) -> N
     assert "华东物流有限公司（P1）" in table and "K2" in table and "K3" not in table
     assert "P2" in cli(book, "lessee", "show", "物流运输", "--lessor", "L1")
     ambiguous = cli(book, "lessee", "show", "华东物流", "--lessor", "L1", code=1)
-    assert "P1" in ambiguous and "P2" in ambiguous and "2 lessees answer to '华东物流'" in ambiguous
+    assert "P1" in ambiguous and "P2" in ambiguous and "有 2 个承租人符合 '华东物流'" in ambiguous
+    english = cli(book, "lessee", "show", "华东物流", "--lessor", "L1", "--lang", "en", code=1)
+    assert "Several lessees answer to '华东物流'" in english and "2 lessees answer to '华东物流'" in english
 
 
 def test_another_lessors_or_a_missing_record_is_one_line_and_a_404(book: Book, api: httpx.Client) -> None:
@@ -174,7 +176,10 @@ def test_another_lessors_or_a_missing_record_is_one_line_and_a_404(book: Book, a
         assert answer.headers["content-type"].startswith("application/problem+json")
         assert "L2" not in answer.text and "乙金融" not in answer.text
     foreign, missing = (get(api, f"/v1/cases/{n}", book.l1_key).json() for n in (2, 99))
-    assert foreign["detail"].replace("2", "N") == missing["detail"].replace("99", "N")
+    assert foreign["detail"].replace("2", "N") == missing["detail"].replace("99", "N") == "案件 N 不存在"
+    in_english = api.get("/v1/cases/99", headers={"Authorization": f"Bearer {book.l1_key}",
+                                                  "Accept-Language": "en-US,en;q=0.9"}).json()  # fmt: skip
+    assert in_english["detail"] == "case 99 does not exist"
     assert get(api, "/v1/cases/2", book.l2_key).json()["contract_no"] == "K9"
     assert [c["case_id"] for c in get(api, "/v1/cases", book.l1_key).json()["items"]] == [1]
     assert api.get("/v1/cases?stage=verdict", headers={"X-API-Key": book.l1_key}).status_code == 422
@@ -186,12 +191,15 @@ def test_another_lessors_or_a_missing_record_is_one_line_and_a_404(book: Book, a
     )
 
     for words, message in (
-        (["contract", "show", "K9", "--lessor", "L1"], "contract K9 is not in the store"),
-        (["lessee", "show", "P9", "--lessor", "L1"], "lessee P9 is not in the store"),
-        (["cases", "show", "2", "--lessor", "L1"], "case 2 does not exist"),
-        (["contract", "show", "K1"], "the store holds 2 lessors (L1, L2); name one"),
-        (["contract", "show", "K1", "--lessor", "L7"], "--lessor 'L7': no such lessor"),
-    ):
+        (["contract", "show", "K9", "--lessor", "L1"], "错误：库中没有合同 K9"),
+        (["contract", "show", "K9", "--lessor", "L1", "--lang", "en"], "error: contract K9 is not in the store"),
+        (["lessee", "show", "P9", "--lessor", "L1"], "库中没有承租人 P9"),
+        (["lessee", "show", "P9", "--lessor", "L1", "--lang", "en"], "lessee P9 is not in the store"),
+        (["cases", "show", "2", "--lessor", "L1"], "案件 2 不存在"),
+        (["contract", "show", "K1"], "库中有 2 个出租人（L1, L2），请指定一个"),
+        (["contract", "show", "K1", "--lang", "en"], "the store holds 2 lessors (L1, L2); name one"),
+        (["contract", "show", "K1", "--lessor", "L7"], "--lessor 'L7'：库中没有该出租人"),
+    ):  # fmt: skip
         output = cli(book, *words, code=1)
         assert message in output and len(output.strip().splitlines()) == 1, output
 
