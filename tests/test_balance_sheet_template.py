@@ -122,11 +122,11 @@ def test_a_filled_template_reports_as_the_same_figures_in_yaml(workspace: Worksp
 @pytest.mark.parametrize(
     ("item", "typed", "reason"),
     [
-        ("lease_assets", "12.345", "'12.345' has more than 2 decimals"),
-        ("total_liabilities", "八百万", "'八百万' is not an amount in yuan"),
-        ("as_of", "2025-13-01", "'2025-13-01' is not a date (YYYY-MM-DD)"),
-        ("lessor", None, "missing"),
-        ("cet1_capital", "=C9+", "a formula without a saved result"),
+        ("lease_assets", "12.345", "'12.345'"),  # more than 2 decimals, in the words of leaseguard.money
+        ("total_liabilities", "八百万", "'八百万'"),  # not an amount in yuan
+        ("as_of", "2025-13-01", "'2025-13-01' 不是日期（应为 YYYY-MM-DD）"),
+        ("lessor", None, "缺失（该资产负债表所属出租人的代码）"),
+        ("cet1_capital", "=C9+", "公式没有已保存的计算结果"),
     ],
 )
 def test_a_bad_cell_is_named_and_nothing_is_filed(
@@ -140,7 +140,15 @@ def test_a_bad_cell_is_named_and_nothing_is_filed(
     sheet.cell(row, 3).value = typed  # cell(row, column, None) would leave the value as it is
     workbook.save(filled)
     line = refused(workspace, *REGULATORY, "--balance-sheet", str(filled), "--out", str(tmp_path / "r.html"))
-    assert f"{filled}: sheet {BALANCE_SHEET_TAB}, cell C{row} ({item})" in line and reason in line, line
+    assert f"{filled}：工作表 {BALANCE_SHEET_TAB}，单元格 C{row}（{item}）：" in line and reason in line, line
+    assert line.endswith("（如仍要写出标为 DRAFT 的报告，请用 --draft）")
+    if item == "as_of":
+        english = refused(workspace, *REGULATORY, "--balance-sheet", str(filled), "--out", str(tmp_path / "r.html"),
+                          "--lang", "en")  # fmt: skip
+        assert (
+            f"{filled}: sheet {BALANCE_SHEET_TAB}, cell C{row} (as_of): '2025-13-01' is not a date" in english
+        )
+        assert english.endswith("(use --draft to write a report marked DRAFT anyway)")
     assert stored(workspace, "select count(*) from indicator_reports") == [(0,)]
     assert not (tmp_path / "r.html").exists()
 
@@ -159,6 +167,10 @@ def test_a_shareholder_without_its_contribution_is_named(tmp_path: Path) -> None
         read_balance_sheet(path)
     assert (
         str(caught.value)
+        == f"{path}：工作表 {SHAREHOLDERS_TAB}，单元格 C{first + 1}（paid_in_contribution）：缺失"
+    )
+    assert (
+        caught.value.text("en")
         == f"{path}: sheet {SHAREHOLDERS_TAB}, cell C{first + 1} (paid_in_contribution): missing"
     )
 
@@ -182,13 +194,16 @@ def test_a_synthetic_balance_sheet_reads_back_the_same_from_xlsx_and_yaml(tmp_pa
 
 
 def test_the_template_options_are_checked_in_one_line(workspace: Workspace, tmp_path: Path) -> None:
-    assert "a .xlsx file" in refused(
+    assert "应写入 .xlsx 文件" in refused(
         workspace, "report", "balance-sheet", "--template", "--out", str(tmp_path / "bs.yaml")
     )
-    assert "--as-of and --lessor are required" in refused(
+    assert "the template is a workbook, written to a .xlsx file" in refused(
+        workspace, "report", "balance-sheet", "--template", "--out", str(tmp_path / "bs.yaml"), "--lang", "en"
+    )
+    assert "须给出 --as-of 和 --lessor" in refused(
         workspace, "report", "balance-sheet", "--out", str(tmp_path / "bs.yaml")
     )
-    assert "--lessor 'L999': no such lessor" in refused(
+    assert "--lessor 'L999'：库中没有该出租人" in refused(
         workspace,
         "report",
         "balance-sheet",
@@ -200,5 +215,5 @@ def test_the_template_options_are_checked_in_one_line(workspace: Workspace, tmp_
     )
     blank = tmp_path / "blank.xlsx"
     run(workspace, "report", "balance-sheet", "--template", "--out", str(blank))
-    with pytest.raises(BalanceSheetError, match=r"cell C2 \(lessor\): missing"):
+    with pytest.raises(BalanceSheetError, match=r"单元格 C2（lessor）：缺失"):
         read_balance_sheet(blank)

@@ -34,6 +34,7 @@ tier 1 105,000; deductions 4,000 → net capital 116,000. CAR denominator = 805,
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -283,8 +284,11 @@ def test_what_if_moves_the_customer_and_the_balance_sheet() -> None:
 
 def test_a_missing_item_is_named_with_the_indicators_that_need_it() -> None:
     text = BALANCE.replace("  loan_loss_reserves: 150000\n", "")
-    with pytest.raises(MissingInputError, match=r"item loan_loss_reserves is missing.*provision_coverage"):
+    with pytest.raises(
+        MissingInputError, match=r"缺少项目 loan_loss_reserves；指标体系 nfra-2024 的 provision_coverage"
+    ) as missing:
         report("nfra-2024", text=text)
+    assert re.search(r"item loan_loss_reserves is missing.*provision_coverage", missing.value.text("en"))
     drafted = report("nfra-2024", text=text, draft=True)
     got = by_id(drafted)
     assert drafted.draft and got["provision_coverage"].status == "missing_input"  # type: ignore[attr-defined]
@@ -295,7 +299,7 @@ def test_a_missing_item_is_named_with_the_indicators_that_need_it() -> None:
 
 def test_a_balance_sheet_without_shareholders_cannot_pass_the_shareholder_limit() -> None:
     text = BALANCE.split("shareholders:")[0]
-    with pytest.raises(MissingInputError, match=r"item shareholders is missing.*single_shareholder"):
+    with pytest.raises(MissingInputError, match=r"缺少项目 shareholders.*single_shareholder"):
         report("cbirc-2020", text=text)
     assert by_id(report("cbirc-2020", text=text, draft=True))["single_shareholder"].status == "missing_input"  # type: ignore[attr-defined]
 
@@ -303,33 +307,45 @@ def test_a_balance_sheet_without_shareholders_cannot_pass_the_shareholder_limit(
 def test_inconsistent_totals_are_refused_unless_drafted() -> None:
     text = BALANCE.replace("other_assets: 200000", "other_assets: 200000.01")
     with pytest.raises(
-        BalanceSheetError, match=r"bs.yaml: total_assets 1,000,000.00 is not the sum of its parts"
-    ):
+        BalanceSheetError, match=r"bs.yaml：total_assets 1,000,000.00 不等于其组成部分之和"
+    ) as parts:
         parse_balance_sheet(text, "bs.yaml")
+    assert parts.value.text("en").startswith("bs.yaml: total_assets 1,000,000.00 is not the sum of its parts")
     assert parse_balance_sheet(text, "bs.yaml", draft=True).problems
     with pytest.raises(
-        BalanceSheetError, match=r"net_assets 120,001.00 is not total_assets − total_liabilities = 120,000.00"
+        BalanceSheetError, match=r"net_assets 120,001.00 不等于 total_assets − total_liabilities = 120,000.00"
     ):
         parse_balance_sheet(BALANCE.replace("net_assets: 120000", "net_assets: 120001"), "bs.yaml")
-    with pytest.raises(BalanceSheetError, match=r"part.s. cash_and_deposits are missing"):
+    with pytest.raises(BalanceSheetError, match=r"缺少组成部分 cash_and_deposits") as missing:
         parse_balance_sheet(BALANCE.replace("  cash_and_deposits: 60000\n", ""), "bs.yaml")
+    assert "part(s) cash_and_deposits are missing" in missing.value.text("en")
 
 
 @pytest.mark.parametrize(
-    ("change", "message"),
+    ("change", "message", "english"),
     [
         (
             ("cet1_capital: 100000", "cet1_capital: 100000.001"),
-            "item cet1_capital: '?100000.001'? has more than 2",
+            "bs.yaml：项目 cet1_capital：'?100000.001'?",
+            "bs.yaml: item cet1_capital: '?100000.001'? has more than 2",
         ),
-        (("cet1_capital: 100000", "cet1_capital: lots"), "item cet1_capital: 'lots' is not an amount"),
-        (("cet1_capital: 100000", "cet1_capitel: 100000"), "item cet1_capitel: unknown item"),
-        (("lessor: L001\n", ""), "lessor: missing"),
+        (
+            ("cet1_capital: 100000", "cet1_capital: lots"),
+            "bs.yaml：项目 cet1_capital：'lots'",
+            "bs.yaml: item cet1_capital: 'lots' is not an amount",
+        ),
+        (
+            ("cet1_capital: 100000", "cet1_capitel: 100000"),
+            "bs.yaml：项目 cet1_capitel：未知项目",
+            "bs.yaml: item cet1_capitel: unknown item",
+        ),
+        (("lessor: L001\n", ""), "bs.yaml：lessor：缺失", "bs.yaml: lessor: missing"),
     ],
 )
-def test_bad_balance_sheet_items_are_named(change: tuple[str, str], message: str) -> None:
-    with pytest.raises(BalanceSheetError, match=message):
+def test_bad_balance_sheet_items_are_named(change: tuple[str, str], message: str, english: str) -> None:
+    with pytest.raises(BalanceSheetError, match=message) as refused:
         parse_balance_sheet(BALANCE.replace(*change), "bs.yaml")
+    assert re.match(english, refused.value.text("en")), refused.value.text("en")
 
 
 def test_amounts_are_parsed_to_the_fen_exactly() -> None:
@@ -357,8 +373,9 @@ def test_rule_set_errors_name_the_file_indicator_and_reason(tmp_path: Path) -> N
         parse_rule_set(
             shipped.replace("numerator: total_assets\n", "numerator: total_assets / 2\n"), "x.yaml"
         )
-    with pytest.raises(IndicatorRulesError, match="unknown rule set 'nfra-2025'"):
+    with pytest.raises(IndicatorRulesError, match="没有指标体系 'nfra-2025'") as unknown:
         load_rule_set("nfra-2025")
+    assert unknown.value.text("en").startswith("unknown rule set 'nfra-2025': neither a shipped one")
     # A user's own rule set loads from a file without touching code.
     mine = tmp_path / "mine.yaml"
     mine.write_text(
@@ -395,6 +412,9 @@ def test_risk_weights_are_data(tmp_path: Path) -> None:
 def test_draft_report_carries_its_problems() -> None:
     text = BALANCE.replace("other_assets: 200000", "other_assets: 1")
     result = report("cbirc-2020", text=text, draft=True)
-    assert result.draft and any("total_assets" in p for p in result.problems)
+    assert result.draft and any(
+        "total_assets" in p.text("zh") and "不等于" in p.text("zh") for p in result.problems
+    )
+    assert any("is not the sum of its parts" in p.text("en") for p in result.problems)
     # The indicators are still computed from what the file says.
     assert by_id(result)["leasing_assets_share"].denominator == Decimal(1_000_000_00)  # type: ignore[attr-defined]

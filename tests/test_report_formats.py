@@ -60,7 +60,7 @@ def refused(workspace: Workspace, *args: str) -> str:
     result = runner.invoke(app, [*args, "-w", str(workspace.root)])
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
-    assert len(result.output.split("error: ")) == 2
+    assert len(re.split("错误：|error: ", result.output)) == 2
     return " ".join(result.output.split())
 
 
@@ -113,7 +113,7 @@ def test_one_filing_writes_every_format_and_one_evidence_record(workspace: Works
     ((report_id, alerts, evidence_index),) = stored(
         workspace, "select id, alerts, evidence_index from indicator_reports"
     )
-    assert f"report {report_id} →" in output
+    assert f"报告 {report_id} →" in output
     filings = stored(
         workspace, "select content, ref, leaf_index from evidence_records where kind = 'indicator-report'"
     )
@@ -308,23 +308,28 @@ def test_the_html_speaks_chinese_names_the_lessor_and_has_a_sign_off(
 
 def test_lang_en_writes_english_labels(workspace: Workspace, tmp_path: Path) -> None:
     out = tmp_path / "r.html"
-    run(workspace, *REGULATORY, "--out", str(out), "--lang", "en")
+    printed = run(workspace, *REGULATORY, "--out", str(out), "--lang", "en")
+    assert "report 1 →" in " ".join(printed.split()) and "Headroom" in printed
     page = out.read_text("utf-8")
     assert "Indicator" in page and "Prepared by" in page and "Capital adequacy ratio" in page
     assert "指标名称" not in page and 'lang="en"' in page
-    assert "--lang: language 'fr'" in refused(workspace, *REGULATORY, "--out", str(out), "--lang", "fr")
+    assert "--lang：language 'fr'" in refused(workspace, *REGULATORY, "--out", str(out), "--lang", "fr")
 
 
 def test_a_file_is_what_its_name_says_and_nothing_is_filed_otherwise(
     workspace: Workspace, tmp_path: Path
 ) -> None:
     line = refused(workspace, *REGULATORY, "--format", "pdf", "--out", str(tmp_path / "r.xlsx"))
+    assert "pdf 报告应写入 .pdf 文件" in line
+    line = refused(workspace, *REGULATORY, "--format", "pdf", "--out", str(tmp_path / "r.xlsx"), "--lang", "en")
     assert "a pdf report is written to a .pdf file" in line
-    assert "--format 'docx'" in refused(workspace, *REGULATORY, "--format", "html,docx")
+    assert "--format 'docx'：请从 json, html, xlsx, pdf 中选一种" in refused(
+        workspace, *REGULATORY, "--format", "html,docx"
+    )
     # The PDF cannot be put in place (a folder has its name): the HTML written before it is removed again.
     (tmp_path / "r.pdf").mkdir()
     line = refused(workspace, *REGULATORY, "--format", "html,pdf", "--out", str(tmp_path / "r"))
-    assert f"{tmp_path / 'r.pdf'}: cannot write the report" in line
+    assert f"{tmp_path / 'r.pdf'}：无法写出报告" in line
     assert not (tmp_path / "r.html").exists()
     assert [p.name for p in tmp_path.iterdir() if p.name != "ws"] == ["r.pdf"]
     assert stored(workspace, "select count(*) from indicator_reports") == [(0,)]
