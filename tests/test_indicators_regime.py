@@ -128,11 +128,14 @@ def test_bad_lessors_and_regimes_fail_in_one_line_and_write_nothing(
 ) -> None:
     base = ("report", "regulatory", "--as-of", DAY.isoformat(), "--out", str(tmp_path / "r.html"))
     several = _run(workspace, *base, code=1)
-    assert "--lessor" in several and "2 lessors" in several
+    assert "--lessor：库中有 2 个出租人" in several
+    assert "2 lessors" in _run(workspace, *base, "--lang", "en", code=1)
     unknown = _run(workspace, *base, "--lessor", "L999", code=1)
-    assert "--lessor 'L999': no such lessor" in unknown
+    assert "--lessor 'L999'：库中没有该出租人" in unknown
     _run(workspace, "lessors", "add", "L777", "--name", "无监管类型租赁有限公司")
     no_regime = _run(workspace, *base, "--lessor", "L777", code=1)
+    assert "出租人 L777：该出租人没有监管类别" in no_regime and "--regime" in no_regime
+    no_regime = _run(workspace, *base, "--lessor", "L777", "--lang", "en", code=1)
     assert "lessor L777" in no_regime and "has no regime" in no_regime and "--regime" in no_regime
     bad = _run(workspace, "lessors", "add", "L778", "--name", "乙租赁有限公司", "--regime", "bank", code=1)
     assert "--regime 'bank'" in bad and "financial_leasing" in bad

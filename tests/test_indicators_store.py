@@ -195,7 +195,9 @@ def test_missing_item_refuses_the_report_and_draft_marks_every_page(
     args = ("report", "regulatory", "--as-of", DAY.isoformat(), "--lessor", LESSOR, "--rules", "nfra-2024",
             "--balance-sheet", str(broken), "--out", str(out))  # fmt: skip
     message = _fail(workspace, *args)
-    assert "item loan_loss_reserves is missing" in message and "provision_coverage" in message
+    assert "缺少项目 loan_loss_reserves" in message and "provision_coverage" in message
+    message = _fail(workspace, *args, "--lang", "en")
+    assert "item loan_loss_reserves is missing" in message and "use --draft to write a report" in message
     assert not out.exists()
     engine = workspace.engine()
     with session_factory(engine)() as session:
@@ -218,16 +220,17 @@ def test_missing_item_refuses_the_report_and_draft_marks_every_page(
     data["items"]["total_assets"] = str(Decimal(data["items"]["total_assets"]) + 1)
     broken.write_text(yaml.safe_dump(data), "utf-8")
     message = _fail(workspace, *args)
-    assert "total_assets" in message and "not the sum of its parts" in message
+    assert "total_assets" in message and "不等于其组成部分之和" in message
 
 
 def test_bad_options_fail_in_one_line(workspace: Workspace, tmp_path: Path) -> None:
     base = ("report", "regulatory", "--as-of", DAY.isoformat(), "--lessor", LESSOR)
-    assert "unknown rule set 'nfra-2099'" in _fail(workspace, *base, "--rules", "nfra-2099")
+    assert "没有指标体系 'nfra-2099'" in _fail(workspace, *base, "--rules", "nfra-2099")
+    assert "unknown rule set 'nfra-2099'" in _fail(workspace, *base, "--rules", "nfra-2099", "--lang", "en")
     assert "--format 'docx': choose one of json, html, xlsx, pdf" in _fail(
-        workspace, *base, "--rules", "nfra-2024", "--format", "docx"
+        workspace, *base, "--rules", "nfra-2024", "--format", "docx", "--lang", "en"
     )
-    assert "is not the reporting date 2025-05-31" in _fail(
+    assert "不是报告日期 2025-05-31" in _fail(
         workspace, "report", "regulatory", "--as-of", "2025-05-31", "--lessor", LESSOR, "--rules", "nfra-2024",
         "--balance-sheet", str(workspace.root / "balance-sheets" / f"{DAY}.yaml"),
     )  # fmt: skip
@@ -246,6 +249,10 @@ def test_what_if_shows_the_indicators_that_move(workspace: Workspace) -> None:
                   "--lessee-id", "NEW-LESSEE", "--principal", "900000000")  # fmt: skip
     # The terminal is 80 columns wide in the runner, so names may be cut short.
     assert "single_cu" in output and "financia" in output and "│ car" in output
+    assert "假如 L001 向 NEW-LESSEE 投放 900,000,000.00 元" in output and "超限" in output
+    english = _run(workspace, "report", "what-if", "--as-of", DAY.isoformat(), "--rules", "nfra-2024",
+                   "--lessee-id", "NEW-LESSEE", "--principal", "900000000", "--lang", "en")  # fmt: skip
+    assert "what if L001 funds 900,000,000.00 yuan to NEW-LESSEE" in english and "Breach" in english
     # Net capital and interbank borrowing do not change, so that indicator is not listed.
     assert "interbank" not in output
 

@@ -432,7 +432,7 @@ def what_if(
     """If we fund this contract (with borrowed money), which indicators move and by how much."""
     from leaseguard.indicators.balance_sheet import BalanceSheetError, to_fen
     from leaseguard.indicators.engine import NewContract, compute_report, with_contract
-    from leaseguard.indicators.output import STATUS_LABELS, WORDS, indicator_name, show_value
+    from leaseguard.indicators.output import STATUS_LABELS, WORDS, show_value
     from leaseguard.indicators.rules import load_risk_weights
     from leaseguard.indicators.service import read_book
     from leaseguard.money import grouped_yuan
@@ -467,16 +467,13 @@ def what_if(
         before.rule_set, sheet_after, book_after, load_risk_weights(), as_of=day, margin=_margin(margin)
     )
     title = Label(
-        "假如 {lessor} 向 {lessee} 投放 {principal} 元",
+        "假如 {lessor} 向 {lessee_id} 投放 {principal} 元",
         "what if {lessor} funds {principal} yuan to {lessee_id}",
     )
     table = Table(
-        title=title.text(
-            chosen, lessor=sheet.lessor, principal=grouped_yuan(amount), lessee=lessee_id, lessee_id=lessee_id
-        )
+        title=title.text(chosen, lessor=sheet.lessor, principal=grouped_yuan(amount), lessee_id=lessee_id)
     )
     table.add_column(WORDS["id"].text(chosen))
-    table.add_column(WORDS["indicator"].text(chosen))
     for key in ("now", "after", "move", "status_now", "status_after"):
         table.add_column(
             WHAT_IF_WORDS[key].text(chosen), justify="left" if key.startswith("status") else "right"
@@ -491,7 +488,6 @@ def what_if(
             continue
         table.add_row(
             b.id,
-            indicator_name(b.name, chosen),
             show_value(b, b.value),
             show_value(a, a.value),
             show_value(a, move),
