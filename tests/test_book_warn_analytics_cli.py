@@ -127,7 +127,7 @@ def test_warn_refuses_bad_arguments_with_one_line(workspace: Workspace, tmp_path
     out = tmp_path / "w.csv"
     for args, message in (
         (["--as-of", "2026-13-01"], "is not a date"),
-        (["--as-of", AS_OF, "--lessor", "NOPE"], "no contract of that lessor"),
+        (["--as-of", AS_OF, "--lessor", "NOPE"], "--lessor NOPE：库中没有该出租人的合同"),
         (["--as-of", AS_OF, "--compare-with", "2026-11-30"], "is not before"),
     ):
         result = book(workspace, "warn", *args, "--out", str(out))

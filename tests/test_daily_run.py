@@ -142,11 +142,11 @@ def test_a_failing_day_leaves_the_stored_day_untouched(
     ("args", "message"),
     [
         (["run", "daily"], "give --as-of DATE"),
-        (["run", "daily", "--as-of", "2025-13-01"], "not a date"),
+        (["run", "daily", "--as-of", "2025-13-01"], "不是日期"),
         (["run", "daily", "--as-of", "2025-06-30", "--rules", "nope"], "neither a shipped rule set"),
         (
             ["book", "export", "--as-of", "2020-01-01", "--out", "x.csv"],
-            "no daily run is stored for 2020-01-01",
+            "库中没有 2020-01-01 的日终批处理",
         ),
     ],
 )
@@ -262,7 +262,7 @@ def test_export_refuses_a_file_that_would_not_be_what_its_name_says(
             str(workspace.root),
         ],
     )
-    assert result.exit_code == 1 and "name a .csv or an .xlsx file" in result.output
+    assert result.exit_code == 1 and "请写 .csv 或 .xlsx 文件名" in result.output
     assert not (tmp_path / "x.xls").exists()
 
 

@@ -83,7 +83,7 @@ def test_check_prints_the_verdict_and_records_it(workspace: Workspace) -> None:
     ("arguments", "message"),
     [
         (["--lessor", "L002"], "give at least one of"),
-        (["--lessor", "NOPE", "--vin", "LZZ5BLSJ0P0000001"], "not registered"),
+        (["--lessor", "NOPE", "--vin", "LZZ5BLSJ0P0000001"], "出租人 'NOPE' 未注册"),
         (["--lessor", "L002", "--serial", "X", "--invoice-amount", "12.345"], "at most 2 decimals"),
         (["--lessor", "L002", "--serial", "X", "--asset-type", "boat"], "not one of"),
     ],
