@@ -141,7 +141,9 @@ def test_case_files_for_the_defaulted_and_reasons_for_the_rest(
     opened, env = workspace
     out = tmp_path / "cases"
     printed = _generate(opened, env, out)
-    assert "已写出 1 个案件文件夹，3 个未生成" in printed and "未生成 1 个：合同在2024-08-20没有逾期" in printed
+    assert (
+        "已写出 1 个案件文件夹，3 个未生成" in printed and "未生成 1 个：合同在2024-08-20没有逾期" in printed
+    )
 
     summary = pl.read_csv(out / "summary.csv", infer_schema=False).rows_by_key(
         "contract_no", named=True, unique=True
@@ -355,7 +357,9 @@ def test_guarantors_and_problems() -> None:
         Party("guarantor", "乙", "91110108MA01BQ2W6A", None, form="general", scope="本金",
               contract_date=dt.date(2024, 1, 2), period_months=12),
     )  # fmt: skip
-    with pytest.raises(GuarantorsError, match=r"合同 K9：第 1 个保证人 '甲' 不符合格式 name\|id_no\|address") as bad:
+    with pytest.raises(
+        GuarantorsError, match=r"合同 K9：第 1 个保证人 '甲' 不符合格式 name\|id_no\|address"
+    ) as bad:
         parse_guarantors("甲", "K9")
     assert bad.value.text("en").startswith("contract K9: guarantor 1 '甲' is not name|id_no|address")
     with pytest.raises(GuarantorsError, match="保证方式 '共同' 应为 joint（连带）或 general（一般）") as form:

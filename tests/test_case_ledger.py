@@ -177,7 +177,9 @@ def test_a_mistaken_step_corrected_through_the_command_line(
     assert "error: case 1: entry 2 is already corrected by entry 4" in refused(
         "cases", "correct", "1", "--entry", "2", "--recovered", "1", "--reason", "again", "--lang", "en"
     )
-    assert "第 9 条记录不存在" in refused("cases", "correct", "1", "--entry", "9", "--withdraw", "--reason", "x")
+    assert "第 9 条记录不存在" in refused(
+        "cases", "correct", "1", "--entry", "9", "--withdraw", "--reason", "x"
+    )
     assert "案件 5 不存在" in refused("cases", "correct", "5", "--entry", "1", "--withdraw", "--reason", "x")
     assert "请给出更正后的值" in refused("cases", "correct", "1", "--entry", "1", "--reason", "x")
     assert "give the corrected values" in refused(
@@ -185,8 +187,13 @@ def test_a_mistaken_step_corrected_through_the_command_line(
     )
 
     # The closure was recorded on the wrong case: withdrawn, the case is open at its settlement and moves on.
-    withdrawn = run("cases", "correct", "1", "--entry", "3", "--withdraw", "--reason", "录错案件", "--lang", "en")
-    assert "case 1: entry 5 withdraws entry 3; now at Settlement (settlement), recovered 3,000.50 yuan" in withdrawn
+    withdrawn = run(
+        "cases", "correct", "1", "--entry", "3", "--withdraw", "--reason", "录错案件", "--lang", "en"
+    )
+    assert (
+        "case 1: entry 5 withdraws entry 3; now at Settlement (settlement), recovered 3,000.50 yuan"
+        in withdrawn
+    )
     reopened = shown()
     assert (reopened["stage"], reopened["closed_on"]) == ("settlement", None)
     moved = run("cases", "event", "1", "--stage", "enforcement", "--on", "2024-10-01", "--recovered", "1000")

@@ -321,7 +321,9 @@ def test_a_file_is_what_its_name_says_and_nothing_is_filed_otherwise(
 ) -> None:
     line = refused(workspace, *REGULATORY, "--format", "pdf", "--out", str(tmp_path / "r.xlsx"))
     assert "pdf 报告应写入 .pdf 文件" in line
-    line = refused(workspace, *REGULATORY, "--format", "pdf", "--out", str(tmp_path / "r.xlsx"), "--lang", "en")
+    line = refused(
+        workspace, *REGULATORY, "--format", "pdf", "--out", str(tmp_path / "r.xlsx"), "--lang", "en"
+    )
     assert "a pdf report is written to a .pdf file" in line
     assert "--format 'docx'：请从 json, html, xlsx, pdf 中选一种" in refused(
         workspace, *REGULATORY, "--format", "html,docx"

@@ -152,9 +152,10 @@ def claim(
         console.print(NOTE.text(chosen, note=note))
 
 
+# What runs on is said in the complaint's own words in either language, as it will be pleaded.
 RUNS_ON = Label(
     "另：以{base}{amount}元为基数，按{standard}，自{since}起计算至实际清偿之日止",
-    "and on: {base} of {amount} yuan at {standard}, from {since} until paid",
+    "runs on until paid: 以{base}{amount}元为基数，按{standard}，自{since}起计算至实际清偿之日止",
 )
 NOTE = Label("提示：{note}", "note: {note}")
 
@@ -530,7 +531,7 @@ def generate(
         checked_environment(templates)
         rules_used = claim_rules(opened, rules)
         with progress_bar() as bar:
-            task = bar.add_task("case files", total=None)
+            task = bar.add_task(Label("案件文件", "case files").text(chosen), total=None)
 
             def advance(done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total)
