@@ -244,6 +244,8 @@ def _read_workbook(data: bytes, sha256: str, limits: ReadLimits, rows: bool = Tr
             if rows:
                 with sheet._get_source() as source:
                     extent = sheet_row_extent(source)
+        except FileProblem:
+            raise  # a limit or a fault the reading found, already said (it is a ValueError too)
         except (
             SyntaxError,
             ValueError,
