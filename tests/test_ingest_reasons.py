@@ -3,6 +3,7 @@ English twin naming the same values, and every kind's checks name only codes tha
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import re
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 from leaseguard.ingest.kinds import KINDS, KindSpec
 from leaseguard.ingest.reading import read_table
 from leaseguard.ingest.reasons import FILE_PROBLEMS, OUTCOMES, ROW_REASONS, param_names, reason_text
-from leaseguard.ingest.reports import FileProblem, FileReport, RowError
+from leaseguard.ingest.reports import FileProblem, FileReport, RowError, write_error_report
 from leaseguard.ingest.validation import References, validate
 from leaseguard.vocabulary import Label
 
@@ -87,3 +88,19 @@ def test_every_kinds_checks_name_codes_with_labels(tmp_path: Path, kind: KindSpe
         assert error.code in ROW_REASONS, error
         assert CJK.search(error.reason) and not CJK.search(error.text("en")), error
         assert set(error.params) == param_names(ROW_REASONS[error.code]), error
+
+
+def test_the_error_report_gives_no_code_for_words_without_one(tmp_path: Path) -> None:
+    """A loader that still gives words (notices, documents) has them shown, and an empty code, not its words."""
+    report = FileReport(file="notices.csv", kind="notices", status="partial")
+    report.errors = [
+        RowError("notices.csv", 2, "contract_no", "contract C9 is not in the store"),
+        RowError("notices.csv", 3, "sent_on", "not_a_date", {"value": "someday"}),
+    ]
+    out = tmp_path / "errors.csv"
+    assert write_error_report([report], out, "en") == 2
+    with out.open(encoding="utf-8-sig", newline="") as handle:
+        assert list(csv.reader(handle))[1:] == [
+            ["notices.csv", "2", "contract_no", "contract C9 is not in the store", ""],
+            ["notices.csv", "3", "sent_on", "not a date in YYYY-MM-DD form: 'someday'", "not_a_date"],
+        ]

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 from leaseguard.errors import InvalidInputError
-from leaseguard.ingest.reasons import FILE_PROBLEMS, file_message, outcome_text, reason_text
+from leaseguard.ingest.reasons import FILE_PROBLEMS, ROW_REASONS, file_message, outcome_text, reason_text
 from leaseguard.vocabulary import DEFAULT_LANG, Label, Lang
 
 Status = Literal["loaded", "partial", "rejected"]
@@ -119,6 +119,8 @@ def write_error_report(reports: Iterable[FileReport], path: Path, lang: Lang = D
                 writer.writerow([report.file, "", "", report.message_text(lang), report.code])
                 written += 1
             for error in report.errors:
-                writer.writerow([error.file, error.line, error.column, error.text(lang), error.code])
+                # A loader without codes yet (notices, documents) gives its words as the code: no code then.
+                code = error.code if error.code in ROW_REASONS else ""
+                writer.writerow([error.file, error.line, error.column, error.text(lang), code])
                 written += 1
     return written
