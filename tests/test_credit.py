@@ -244,9 +244,13 @@ def test_decision_with_reasons_and_bad_input(german_model, german: Path) -> None
     assert multi_head.decision == "decline" and "many_lenders_30d" in [
         r["id"] for r in multi_head.rules_fired
     ]
-    with pytest.raises(CreditError, match="申请：字段 purpose：类别 'spaceship' 在训练数据中从未出现") as caught:
+    with pytest.raises(
+        CreditError, match="申请：字段 purpose：类别 'spaceship' 在训练数据中从未出现"
+    ) as caught:
         decider.decide({**applications[0], "purpose": "spaceship"}, StoreFacts(), TODAY)
-    assert caught.value.text("en").startswith("application: field purpose: category 'spaceship' was never seen")
+    assert caught.value.text("en").startswith(
+        "application: field purpose: category 'spaceship' was never seen"
+    )
     with pytest.raises(CreditError, match=r"字段 age_in_years：-400 超出范围") as caught:
         decider.decide({**applications[0], "age_in_years": -400}, StoreFacts(), TODAY)
     assert "field age_in_years: -400 is out of range [" in caught.value.text("en")
@@ -261,7 +265,7 @@ def test_decision_with_reasons_and_bad_input(german_model, german: Path) -> None
 
 def test_training_table_without_the_target_or_with_one_outcome(german: Path) -> None:
     frame = pd.read_csv(german)
-    with pytest.raises(CreditError, match="german.csv：文件中没有目标列 'outcome'") as caught:
+    with pytest.raises(CreditError, match=r"german\.csv：文件中没有目标列 'outcome'") as caught:
         train(frame, "outcome", source="german.csv", data_fingerprint="0" * 64)
     assert caught.value.text("en") == "german.csv: the target column 'outcome' is not in the file"
     with pytest.raises(CreditError, match="好、坏两种结果都要有"):

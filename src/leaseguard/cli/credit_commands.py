@@ -598,7 +598,7 @@ def monitor_command(
         fail(error)
     drifts = population_drift(model.baselines, columns, threshold)
     table = Table(
-        title=f"稳定性监控：近期申请与模型 {model.version} 训练样本相比（PSI 高于 {threshold} 报警）"
+        title=f"近期申请相对模型 {model.version} 训练样本的稳定性（PSI 高于 {threshold} 报警）"
         if zh
         else f"population stability vs training of {model.version} (alert above {threshold})"
     )

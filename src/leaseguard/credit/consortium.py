@@ -88,7 +88,8 @@ def band_floor(value: int | Decimal, floors: Sequence[int]) -> int:
 
 
 _NEITHER = Label(
-    "{where}：{value!r} 既不是 true 也不是 false", "{where}: {value!r} is neither true nor false"
+    "{source}：{code}：{value!r} 既不是 true 也不是 false",
+    "{source}: {code}: {value!r} is neither true nor false",
 )
 
 
@@ -109,7 +110,7 @@ def sharing_members(setting: Any, source: str = f"leaseguard.yaml: {SETTING}") -
     members = set()
     for code, value in setting.items():
         if not isinstance(value, bool):
-            raise CreditError(_NEITHER, where=f"{source}: {code}", value=value, field=SETTING)
+            raise CreditError(_NEITHER, source=source, code=code, value=value, field=SETTING)
         if value:
             members.add(str(code))
     return frozenset(members)

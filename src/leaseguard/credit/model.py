@@ -4,6 +4,7 @@ versioned model artefact (one JSON file) with its training-data fingerprint."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import math
@@ -397,21 +398,28 @@ def train(
     return TrainResult(model, y_test, sc_pd, gbm_pd, scores)
 
 
-def calibration_plot(result: TrainResult, path: Path, lang: Lang = DEFAULT_LANG) -> Path:
-    """The held-out calibration of both models as a PNG, its words in `lang` (Chinese in the packaged CJK
-    font, so the chart reads the same on a machine without Chinese fonts)."""
-    import matplotlib
+@functools.cache
+def _chinese_font_family() -> str:
+    """The packaged CJK font (the one the PDFs embed) registered with matplotlib once; its family name."""
     from matplotlib import font_manager
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
     from leaseguard.pdf import CJK_FONT_FILE
 
     font_manager.fontManager.addfont(str(CJK_FONT_FILE))
-    chinese = font_manager.FontProperties(fname=str(CJK_FONT_FILE)).get_name()
+    return str(font_manager.FontProperties(fname=str(CJK_FONT_FILE)).get_name())
+
+
+def calibration_plot(result: TrainResult, path: Path, lang: Lang = DEFAULT_LANG) -> Path:
+    """The held-out calibration of both models as a PNG, its words in `lang` (Chinese in the packaged CJK
+    font, so the chart reads the same on a machine without Chinese fonts)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     zh = lang == "zh"
-    with plt.rc_context({"font.family": ["DejaVu Sans", chinese]}):
+    # Latin from matplotlib's own DejaVu Sans, Chinese from the packaged font (it has no Latin letters).
+    with plt.rc_context({"font.family": ["DejaVu Sans", _chinese_font_family()]}):
         figure, axes = plt.subplots(figsize=(5, 5))
         for label, key in (("评分卡" if zh else "scorecard", "scorecard"), ("LightGBM", "gbm")):
             points = result.model.metrics["calibration"][key]

@@ -30,7 +30,7 @@ from leaseguard.rulefiles import (
     refuse,
     whole_number,
 )
-from leaseguard.vocabulary import Label
+from leaseguard.vocabulary import DECISION_LABELS, Label
 
 ACTIONS = ("approve", "flag", "refer", "decline")
 # The strictest action wins; flag only reports.
@@ -420,7 +420,7 @@ def run_policy_tests(policy: Policy, schema: Mapping[str, type]) -> list[tuple[s
         detail = (
             Label("；".join(p.zh for p in problems), "; ".join(p.en for p in problems))
             if problems
-            else Label(decision, decision)
+            else Label(DECISION_LABELS.get(decision, decision), decision)
         )
         results.append((name, not problems, detail))
     return results
