@@ -70,6 +70,7 @@ def _reason(error: Exception) -> str:
 
 
 def _line(source: Path | str, line: int) -> Label:
+    """A line of a file, as the `where` of a message: a value rendered whole (a path's braces stay braces)."""
     return Label(f"{source}：第 {line} 行", f"{source}: line {line}")
 
 
