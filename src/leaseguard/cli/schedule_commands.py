@@ -18,7 +18,7 @@ from leaseguard.cli.common import (
     open_workspace,
     parse_day,
 )
-from leaseguard.vocabulary import POSITION_STATUS_LABELS, TERM_LABELS, TERM_LABELS_EN, label_of
+from leaseguard.vocabulary import POSITION_STATUS_LABELS, TERM_LABELS, TERM_LABELS_EN, Label, label_of
 
 
 def _micro_yuan(micro: int) -> str:
@@ -40,26 +40,28 @@ def schedule(
     """A contract's instalments (from its terms, or as imported), when each was paid in full, what of each
     is unpaid and the penalty it accrued by a day, where the contract stands then (rent overdue and penalty
     owed: the figures of `book export` and `cases claim`), and its internal rate of return."""
+    from leaseguard.errors import InvalidInputError
     from leaseguard.money import grouped_yuan
     from leaseguard.portfolio.allocation import Allocation, AllocationError
     from leaseguard.portfolio.book_store import read_contract
     from leaseguard.portfolio.positions import BookPositions
     from leaseguard.portfolio.schedule import Instalment, internal_rate_of_return
 
-    day = parse_day(as_of) if as_of else dt.date.today()
     opened = open_workspace(workspace)
-    zh = chosen_lang(lang, opened) == "zh"
+    chosen = chosen_lang(lang, opened)
+    zh = chosen == "zh"
+    day = parse_day(as_of) if as_of else dt.date.today()
     try:
         allocation = Allocation.from_settings(opened.setting("book", default={}))
     except AllocationError as error:
-        fail(str(error))
+        fail(error)
     engine = opened.engine()
     try:
         found = read_contract(engine, contract_no)
     finally:
         engine.dispose()
     if found is None:
-        fail(f"合同 {contract_no} 不在库中" if zh else f"contract {contract_no} is not in the store")
+        fail(Label("合同 {no} 不在库中", "contract {no} is not in the store"), no=contract_no)
     contracts, payments, lines = found
     book = BookPositions.from_frames(contracts, payments, lines, allocation)
     terms = contracts.row(0, named=True)
@@ -134,8 +136,9 @@ def schedule(
         rate = internal_rate_of_return(
             terms["principal_fen"], as_instalments, terms["frequency"], deposit_fen=terms["deposit_fen"]
         )
-    except ValueError as error:
-        console.print(f"内部收益率：无（{error}）" if zh else f"internal rate of return: none ({error})")
+    except InvalidInputError as error:
+        why = error.text(chosen)
+        console.print(f"内部收益率：无（{why}）" if zh else f"internal rate of return: none ({why})")
         return
     console.print(
         f"内部收益率：名义年化 {rate.nominal_annual:.4%}，实际年化 {rate.effective_annual:.4%}"
