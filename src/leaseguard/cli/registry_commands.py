@@ -303,8 +303,8 @@ def screen(
             write_html_summary(result, summary, title=title, lang=chosen)
         console.print(f"摘要 → {summary}" if zh else f"summary → {summary}")
     if report is not None and report.errors:
-        write_error_report([report], errors)
-        for line in [str(e) for e in report.errors][:5]:
+        write_error_report([report], errors, chosen)
+        for line in [e.line_text(chosen) for e in report.errors][:5]:
             console.print(f"  {line}")
         screened_rows = report.rows_read - report.rejected
         if zh:
