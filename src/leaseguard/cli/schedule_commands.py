@@ -18,7 +18,14 @@ from leaseguard.cli.common import (
     open_workspace,
     parse_day,
 )
-from leaseguard.vocabulary import POSITION_STATUS_LABELS, TERM_LABELS, TERM_LABELS_EN, Label, label_of
+from leaseguard.vocabulary import (
+    POSITION_STATUS_LABELS,
+    POSITION_STATUS_LABELS_EN,
+    TERM_LABELS,
+    TERM_LABELS_EN,
+    Label,
+    label_of,
+)
 
 
 def _micro_yuan(micro: int) -> str:
@@ -105,8 +112,8 @@ def schedule(
     position = book.at(day).row(0, named=True)
     accrued_total = _micro_yuan(int(state.accrued_micro.sum()))
     # One short line each, so a narrow terminal does not break a figure.
+    status = label_of(POSITION_STATUS_LABELS, POSITION_STATUS_LABELS_EN, position["status"], chosen)
     if zh:
-        status = POSITION_STATUS_LABELS.get(position["status"], position["status"])
         console.print(
             f"截至 {day}：{status}，逾期 {position['dpd']} 天，未偿本金 "
             f"{grouped_yuan(position['outstanding_principal_fen'])} 元"
@@ -118,7 +125,7 @@ def schedule(
         )
     else:
         console.print(
-            f"on {day}: {position['status']}, {position['dpd']} days past due, outstanding principal "
+            f"on {day}: {status}, {position['dpd']} days past due, outstanding principal "
             f"{grouped_yuan(position['outstanding_principal_fen'])} (yuan)"
         )
         console.print(f"overdue rent {grouped_yuan(position['overdue_amount_fen'])} (yuan)")

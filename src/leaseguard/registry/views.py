@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from leaseguard.api.deps import require
 from leaseguard.api.problems import problem_responses
 from leaseguard.errors import TooLargeError
+from leaseguard.money import parse_fen
 from leaseguard.registry.check import AssetFacts
 from leaseguard.registry.service import CheckRecorder, CheckToRecord, RegisterCache
 from leaseguard.tenancy import Action, Principal
@@ -57,7 +58,9 @@ class AssetCheckRequest(BaseModel):
         return self
 
     def facts(self, lessor: str) -> AssetFacts:
-        amount = None if self.invoice_amount is None else int(self.invoice_amount * 100)
+        amount = (
+            None if self.invoice_amount is None else parse_fen(self.invoice_amount, where="invoice_amount")
+        )
         values = self.model_dump(exclude={"invoice_amount"})
         return AssetFacts(lessor=lessor, invoice_amount_fen=amount, **values)
 
