@@ -18,8 +18,9 @@ from typing import Annotated, Any, TypeVar
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, ValidationInfo
 
-from leaseguard.errors import InvalidInputError
+from leaseguard.errors import InvalidInputError, LeaseguardError
 from leaseguard.money import MoneyError, parse_fen
+from leaseguard.vocabulary import DEFAULT_LANG, Label, Lang
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -36,12 +37,20 @@ class RuleFileError(InvalidInputError):
 class RuleProblem(ValueError):
     """Raised inside a model's validator for a problem the location Pydantic gives does not name well: `rule`
     (as the file's readers know it, "rule overdue-90") replaces the location, `field` is added to it (after
-    `rule`, or after where the validator ran); `reason` is the text."""
+    `rule`, or after where the validator ran); `reason` is the text, a Label with its `params` when it is
+    said in both languages (a validator may also raise a LeaseguardError for a reason without a location)."""
 
-    def __init__(self, reason: str, *, rule: str | None = None, field: str | None = None) -> None:
-        super().__init__(reason)
+    def __init__(
+        self, reason: str | Label, /, *, rule: str | None = None, field: str | None = None, **params: object
+    ) -> None:
+        self.reason = reason if isinstance(reason, Label) else Label(reason, reason)
+        self.params = params
+        super().__init__(self.text(DEFAULT_LANG))
         self.rule = rule
         self.field = field
+
+    def text(self, lang: Lang = DEFAULT_LANG) -> str:
+        return self.reason.text(lang, **self.params) if self.params else self.reason.text(lang)
 
 
 class RuleFile(BaseModel):
@@ -186,7 +195,7 @@ def _field_text(parts: Sequence[str | int]) -> str:
     return text
 
 
-def _problem(model: type[BaseModel], found: Any, data: Any) -> tuple[str | None, str | None, str]:
+def _problem(model: type[BaseModel], found: Any, data: Any) -> tuple[str | None, str | None, Label]:
     """(rule, field, reason) of one Pydantic error, the rule found by walking its location through `data`."""
     label_of = getattr(model, "rule_label", RuleFile.rule_label)
     rule: str | None = None
@@ -211,40 +220,66 @@ def _problem(model: type[BaseModel], found: Any, data: Any) -> tuple[str | None,
             rule, fields = cause.rule, []
         if cause.field is not None:
             fields.append(cause.field)
-    if isinstance(cause, Exception):
-        reason = str(cause)
+    if isinstance(cause, RuleProblem | LeaseguardError):
+        reason = Label(cause.text("zh"), cause.text("en"))
+    elif isinstance(cause, Exception):
+        reason = Label(str(cause), str(cause))
     elif found["type"] == "literal_error":
-        reason = f"{found['input']!r} is not one of {found['ctx']['expected']}"
+        reason = _same(f"{found['input']!r} is not one of {found['ctx']['expected']}")
     else:
-        reason = _SHAPES.get(found["type"], found["msg"])
-    # A reason that names its own field ("min_overdue_instalments must be …") is not preceded by it again.
+        reason = _same(_SHAPES.get(found["type"], found["msg"]))
+    field = _field_text(fields) or None
+    return rule, field, Label(_placed(fields, reason.zh), _placed(fields, reason.en))
+
+
+def _same(text: str) -> Label:
+    return Label(text, text)
+
+
+def _placed(fields: Sequence[str | int], reason: str) -> str:
+    """The reason after the field it is about; one that names its own field ("min_overdue_instalments must be
+    …") is not preceded by it again."""
     if fields and isinstance(fields[-1], str) and reason.startswith(f"{fields[-1]} "):
         prefix = _field_text(fields[:-1])
-        return rule, _field_text(fields) or None, f"{prefix}.{reason}" if prefix else reason
-    field = _field_text(fields) or None
-    return rule, field, f"{field}: {reason}" if field else reason
+        return f"{prefix}.{reason}" if prefix else reason
+    field = _field_text(fields)
+    return f"{field}: {reason}" if field else reason
 
 
 def _refused(
-    error: type[RuleFileError], source: str, problems: list[tuple[str | None, str | None, str]]
+    error: type[RuleFileError], source: str, problems: list[tuple[str | None, str | None, str | Label]]
 ) -> RuleFileError:
-    text = "; ".join(f"{rule}: {reason}" if rule else reason for rule, _, reason in problems)
-    refused = error(f"{source}: {text}")
+    def said(lang: Lang) -> str:
+        reasons = (reason.text(lang) if isinstance(reason, Label) else reason for _, _, reason in problems)
+        text = "; ".join(
+            f"{rule}: {reason}" if rule else reason
+            for (rule, _, _), reason in zip(problems, reasons, strict=True)
+        )
+        return f"{source}: {text}"
+
+    # Rendered already: the texts hold the file's own values, braces included, so they take no parameters.
+    refused = error(Label(said("zh"), said("en")))
     refused.source, refused.rule, refused.field = source, problems[0][0], problems[0][1]
     return refused
 
 
 def refuse(
     source: str,
-    reason: str,
+    reason: str | Label,
     *,
     rule: str | None = None,
     field: str | None = None,
     error: type[RuleFileError] = RuleFileError,
+    **params: object,
 ) -> RuleFileError:
     """The error for a problem found after the model (one needing outside knowledge, such as the features a
-    policy may name), worded as the model's own: `file: rule x: field: reason`."""
-    return _refused(error, source, [(rule, field, f"{field}: {reason}" if field else reason)])
+    policy may name), worded as the model's own: `file: rule x: field: reason` (a Label with its `params`)."""
+    said = reason if isinstance(reason, Label) else Label(reason, reason)
+    fields = [field] if field else []
+    zh, en = (
+        _placed(fields, said.text(lang, **params) if params else said.text(lang)) for lang in ("zh", "en")
+    )
+    return _refused(error, source, [(rule, field, Label(zh, en))])
 
 
 def validated(

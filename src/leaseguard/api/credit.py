@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.orm import Session, sessionmaker
 
 from leaseguard.api.deps import require
-from leaseguard.api.problems import ProblemError, problem_responses
+from leaseguard.api.problems import ProblemError, problem_responses, request_lang
 from leaseguard.credit.consortium import sharing_members
 from leaseguard.credit.decide import Decider, policy_schema
 from leaseguard.credit.errors import CreditError
@@ -25,6 +25,7 @@ from leaseguard.credit.verify import Lists, load_lists
 from leaseguard.evidence.checkpoint import NoteSigner
 from leaseguard.tenancy import Action, Principal
 from leaseguard.usecases.credit_decision import decide_application
+from leaseguard.vocabulary import Label
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +166,7 @@ def _decide(
     with sessions() as session, session.begin():
         return decide_application(
             session, decider, values, lessor=principal.lessor, sharing=sharing, asked_by=principal.key_prefix,
-            channel="api", signer=signer, today=dt.date.today(), where="request body",
+            channel="api", signer=signer, today=dt.date.today(), where=Label("请求正文", "request body"),
         )  # fmt: skip
 
 
@@ -185,5 +186,5 @@ async def decide_route(body: ApplicationRequest, request: Request, principal: Ca
             desk.sharing,
         )
     except CreditError as error:
-        raise ProblemError(422, str(error), kind=error.kind) from None
+        raise ProblemError(422, error.text(request_lang(request)), kind=error.kind) from None
     return DecisionResponse(**answer)

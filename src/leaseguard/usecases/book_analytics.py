@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from leaseguard.errors import InvalidInputError, LeaseguardError, NotFoundError
+from leaseguard.errors import InvalidInputError, NotFoundError
 from leaseguard.vocabulary import DEFAULT_LANG, Label, Lang
 
 if TYPE_CHECKING:
@@ -79,8 +79,8 @@ def portfolio_analytics(
                 as_of, contracts, positions_at, classes_at, rules, history_from=history_from,
                 compare_with=compare_with, cohort=cohort, progress=progress,
             )  # fmt: skip
-        except LeaseguardError:
-            raise
+        except InvalidInputError:
+            raise  # said in both languages already
         except ValueError as error:
             raise InvalidInputError(str(error)) from None
     finally:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from leaseguard.errors import InvalidInputError, LeaseguardError, NotFoundError
+from leaseguard.errors import InvalidInputError, NotFoundError
 from leaseguard.sheets import write_csv
 from leaseguard.vocabulary import (
     CLASS_LABELS,
@@ -100,8 +100,8 @@ def call_list(
                 model, rules, load_analytics_rules(), compare_with=compare_with, lessor=lessor,
                 classes=book_data.latest_classes(engine, as_of), progress=progress,
             )  # fmt: skip
-        except LeaseguardError:
-            raise
+        except InvalidInputError:
+            raise  # said in both languages already
         except ValueError as error:
             raise InvalidInputError(str(error)) from None
     finally:
