@@ -68,13 +68,19 @@ def test_notices_load_the_good_rows_and_name_every_bad_one(
     [report] = import_paths(store_engine, [notices], signer=signer)
     assert (report.status, report.rows_read, report.rejected) == ("partial", 8, 7)
     found = {(e.line, e.column): e.reason for e in report.errors}
-    assert found[(3, "contract_no")] == "contract C9 is not in the store"
-    assert found[(4, "contract_no")] == "contract C2 is not in the store"
-    assert "before the contract's start date 2024-01-10" in found[(5, "sent_on")]
-    assert "before sent_on 2024-07-05" in found[(6, "delivered_on")]
-    assert "'letter' is not one of" in found[(7, "kind")] and "'pigeon' is not one of" in found[(7, "method")]
-    assert "missing.pdf: no such file" in found[(8, "document")]
+    assert found[(3, "contract_no")] == "contract_no 'C9' 不在库中"
+    assert found[(4, "contract_no")] == "contract_no 'C2' 不在库中"
+    assert "2023-12-01 早于合同起租日 2024-01-10" in found[(5, "sent_on")]
+    assert "2024-07-03 早于发出日 sent_on 2024-07-05" in found[(6, "delivered_on")]
+    assert "未知取值 'letter'" in found[(7, "kind")] and "未知取值 'pigeon'" in found[(7, "method")]
+    assert "missing.pdf：文件不存在" in found[(8, "document")]
     assert (9, "addressee") in found
+    english = {(e.line, e.column): e.text("en") for e in report.errors}
+    assert english[(3, "contract_no")] == "contract_no 'C9' is not in the store"
+    assert "before the contract's start date 2024-01-10" in english[(5, "sent_on")]
+    assert english[(9, "addressee")] == "a guarantee_demand names the guarantor (name or ID number)"
+    assert {e.code for e in report.errors} >= {"contract_not_in_store", "unknown_choice", "no_such_file"}
+    assert report.message_text("en") == "8 rows read: 1 inserted, 0 updated, 0 unchanged, 7 rejected"
     assert all(e.file == str(notices) for e in report.errors)
     with store_engine.connect() as connection:
         on_record = notices_on_record(connection, "L1", ["C1"])["C1"]
@@ -144,11 +150,11 @@ def test_cases_notice_records_a_demand_or_says_why_not_in_one_line(
         again.output
     ), again.output
     for args, message in (
-        (["--sent-on", "2024-07-01", "--method", "fax"], "错误：C1：method：'fax' 无效，应为以下之一"),
-        (["--sent-on", "2024-07-01", "--method", "fax", "--lang", "en"], "error: C1: method: 'fax' is not one of"),
+        (["--sent-on", "2024-07-01", "--method", "fax"], "错误：C1：method：未知取值 'fax'；应为以下之一"),
+        (["--sent-on", "2024-07-01", "--method", "fax", "--lang", "en"], "error: C1: method: unknown value 'fax'"),
         (["--sent-on", "2024-13-01", "--method", "ems"], "--sent-on '2024-13-01' 不是日期"),
         (["--sent-on", "2024-13-01", "--method", "ems", "--lang", "en"], "--sent-on '2024-13-01' is not a date"),
-        (["--sent-on", "2023-07-01", "--method", "ems"], "2023-07-01 早于合同起租日 2024-01-10"),
+        (["--sent-on", "2023-07-01", "--method", "ems"], "sent_on：2023-07-01 早于合同起租日 2024-01-10"),
         (["--sent-on", "2023-07-01", "--method", "ems", "--lang", "en"], "before the contract's start date"),
     ):  # fmt: skip
         refused = runner.invoke(app, ["cases", "notice", "C1", *args, "-w", str(opened.root)], env=env)

@@ -21,53 +21,40 @@ from leaseguard.evidence import NewRecord, Provenance, append_records
 from leaseguard.evidence.checkpoint import NoteSigner
 from leaseguard.evidence.merkle import leaf_hash
 from leaseguard.ingest.reading import LINE, ReadLimits, read_table
+from leaseguard.ingest.reasons import reason_text
 from leaseguard.ingest.reports import FileProblem, FileReport, RowError
 from leaseguard.store.db import as_date
 from leaseguard.store.models import Document, EvidenceRecord, Notice
-from leaseguard.vocabulary import DOCUMENT_KIND_LABELS, METHOD_LABELS, NOTICE_KINDS, Label
+from leaseguard.vocabulary import DOCUMENT_KIND_LABELS, METHOD_LABELS, NOTICE_KINDS, Label, Lang
 
 RECORD_KINDS = ("notices", "documents")
 _PROVENANCE = Provenance("leaseguard import", "leaseguard enforcement")
 
 
+class Problems(list[tuple[str, str, dict[str, object]]]):
+    """A notice's or a row's problems: each column in error, its reason's code (the import's row reasons,
+    `ingest.reasons.ROW_REASONS`) and the values the reason quotes."""
+
+    def add(self, column: str, code: str, /, **params: object) -> None:
+        self.append((column, code, params))
+
+    def said(self, lang: Lang) -> str:
+        """Every problem as `column: reason`, in `lang`."""
+        colon, separator = ("：", "；") if lang == "zh" else (": ", "; ")
+        return separator.join(
+            f"{column}{colon}{reason_text(code, params, lang)}" for column, code, params in self
+        )
+
+    def row_errors(self, file: str, line: int) -> list[RowError]:
+        return [RowError(file, line, column, code, params) for column, code, params in self]
+
+
 class NoticeError(InvalidInputError):
-    """A notice or document that cannot be recorded; the message names the field and the reason."""
+    """A notice or document that cannot be recorded; the message names each field and the reason."""
 
-
-class Problems(list[tuple[str, Label]]):
-    """A notice's or a row's problems: each column in error and what is wrong with it, in each language."""
-
-    def add(self, column: str, zh: str, en: str, /, **values: object) -> None:
-        """One problem, its `{…}` filled in both texts (several are joined into one message)."""
-        self.append((column, Label(zh.format(**values), en.format(**values))))
-
-    def one_of(self, column: str, value: str, choices: Sequence[str]) -> None:
-        self.add(
-            column,
-            "{value!r} 无效，应为以下之一：{choices}",
-            "{value!r} is not one of {choices}",
-            value=value,
-            choices=", ".join(choices),
-        )
-
-    def error(self) -> NoticeError:
-        """One error naming every field in error and why."""
-        return NoticeError(
-            Label(
-                "；".join(f"{column}：{reason.zh}" for column, reason in self),
-                "; ".join(f"{column}: {reason.en}" for column, reason in self),
-            )
-        )
-
-
-def _row_reason(reason: Label) -> str:
-    # An import report's row errors are text in one language, for now English like the rest of the report
-    # (ingest.reports).
-    return reason.en
-
-
-_NOT_IN_STORE = ("库中没有合同 {no}", "contract {no} is not in the store")
-_NO_SUCH_FILE = ("{path}：文件不存在", "{path}: no such file")
+    def __init__(self, problems: Problems) -> None:
+        super().__init__(Label(problems.said("zh"), problems.said("en")))
+        self.problems = problems
 
 
 @dataclass(frozen=True)
@@ -183,12 +170,9 @@ def _deposit(
     """Deposit a file in the lessor's evidence log: (index, file name, SHA-256). The log is idempotent by
     content, so the same file recorded twice is one record."""
     if signer is None:
-        raise NoticeError(
-            Label(
-                "document：本工作区没有存证日志密钥，无法存证该文件",
-                "document: no evidence-log key in this workspace to deposit the file with",
-            )
-        )
+        problems = Problems()
+        problems.add("document", "no_evidence_key")
+        raise NoticeError(problems)
     content = path.read_bytes()
     media = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     batch = append_records(
@@ -214,44 +198,25 @@ def _checked_notice(
     problems = Problems()
     found = _contract(connection, contract_no)
     if found is None or (lessor is not None and found[0] != lessor):
-        problems.add("contract_no", *_NOT_IN_STORE, no=contract_no)
+        problems.add("contract_no", "contract_not_in_store", contract_no=contract_no)
         return lessor or "", problems
     owner, start = found
     if kind not in NOTICE_KINDS:
-        problems.one_of("kind", kind, NOTICE_KINDS)
+        problems.add("kind", "unknown_choice", value=kind, choices=NOTICE_KINDS)
     if kind == "guarantee_demand" and not addressee:
-        problems.add(
-            "addressee",
-            "guarantee_demand 须写明保证人（姓名或证件号码）",
-            "a guarantee_demand names the guarantor (name or ID number)",
-        )
+        problems.add("addressee", "guarantor_not_named")
     if method not in METHOD_LABELS:
-        problems.one_of("method", method, tuple(METHOD_LABELS))
+        problems.add("method", "unknown_choice", value=method, choices=tuple(METHOD_LABELS))
     if sent_on < start:
-        problems.add(
-            "sent_on",
-            "{sent_on} 早于合同起租日 {start}",
-            "{sent_on} is before the contract's start date {start}",
-            sent_on=sent_on,
-            start=start,
-        )
+        problems.add("sent_on", "sent_before_start", sent_on=str(sent_on), start_date=str(start))
     if delivered_on is not None and delivered_on < sent_on:
         problems.add(
-            "delivered_on",
-            "{delivered_on} 早于 sent_on {sent_on}",
-            "{delivered_on} is before sent_on {sent_on}",
-            delivered_on=delivered_on,
-            sent_on=sent_on,
+            "delivered_on", "delivered_before_sent", delivered_on=str(delivered_on), sent_on=str(sent_on)
         )
     if deadline_days is not None and deadline_days < 0:
-        problems.add(
-            "deadline_days",
-            "{days} 不是 ≥ 0 的整数天数",
-            "{days} is not a whole number of days ≥ 0",
-            days=deadline_days,
-        )
+        problems.add("deadline_days", "negative_days", value=deadline_days)
     if document is not None and not document.is_file():
-        problems.add("document", *_NO_SUCH_FILE, path=document)
+        problems.add("document", "no_such_file", path=str(document))
     return owner, problems
 
 
@@ -299,7 +264,7 @@ def record_notice(
             document=document,
         )  # fmt: skip
         if problems:
-            raise problems.error()
+            raise NoticeError(problems)
         values = {
             "lessor": owner, "contract_no": contract_no, "kind": kind, "addressee": addressee or "",
             "sent_on": sent_on, "delivered_on": delivered_on, "method": method, "deadline_days": deadline_days,
@@ -327,26 +292,18 @@ def _date(value: str | None, column: str, problems: Problems) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        problems.add(
-            column,
-            "{value!r} 不是日期（应为 YYYY-MM-DD）",
-            "{value!r} is not a date (YYYY-MM-DD)",
-            value=value,
-        )
+        problems.add(column, "not_a_date", value=value)
         return None
 
 
 def _whole(value: str | None, column: str, problems: Problems, *, least: int) -> int | None:
     if value is None:
         return None
-    if not value.isdigit() or int(value) < least:
-        problems.add(
-            column,
-            "{value!r} 不是 ≥ {least} 的整数",
-            "{value!r} is not a whole number ≥ {least}",
-            value=value,
-            least=least,
-        )
+    if not value.isdigit():
+        problems.add(column, "not_a_whole_number", value=value)
+        return None
+    if int(value) < least:
+        problems.add(column, "below_one" if least == 1 else "negative_days", value=value)
         return None
     return int(value)
 
@@ -360,14 +317,14 @@ def import_record_file(
     try:
         table = read_table(path, limits)
     except FileProblem as problem:
-        report.message = f"{path}: {problem}"
+        report.say(problem.code, **problem.params)
         return report
     report.encoding = table.encoding
     columns = {name.strip().lower(): f"c{i}" for i, name in enumerate(table.header)}
     required = NOTICE_REQUIRED if kind == "notices" else DOCUMENT_REQUIRED
     missing = [name for name in required if name not in columns]
     if missing:
-        report.message = f"{path}: missing column(s) {', '.join(missing)}"
+        report.say("missing_columns" if len(missing) > 1 else "missing_column", columns=tuple(missing))
         return report
     report.rows_read = table.rows.height
     lessors: set[str] = set()
@@ -381,16 +338,16 @@ def import_record_file(
             problems = _import_row(connection, kind, values, path.parent, signer)
             if problems:
                 report.rejected += 1
-                report.errors.extend(
-                    RowError(str(path), line, column, _row_reason(reason)) for column, reason in problems
-                )
+                report.errors.extend(problems.row_errors(str(path), line))
             else:
                 report.inserted += 1
                 lessors.add(str(values.get("lessor")))
     loaded = report.rows_read - report.rejected
     report.status = "loaded" if not report.rejected else ("partial" if loaded else "rejected")
     report.lessor = next(iter(lessors)) if len(lessors) == 1 else None
-    report.message = f"{report.rows_read:,} rows read: {loaded:,} recorded, {report.rejected:,} rejected"
+    report.say(
+        "summary", read=report.rows_read, inserted=loaded, updated=0, unchanged=0, rejected=report.rejected
+    )
     return report
 
 
@@ -408,7 +365,7 @@ def _import_row(
     problems = Problems()
     for name in NOTICE_REQUIRED if kind == "notices" else DOCUMENT_REQUIRED:
         if values.get(name) is None:
-            problems.add(name, "必填", "required")
+            problems.add(name, "missing")
     if problems:
         return problems
     file_column = "document" if kind == "notices" else "file"
@@ -419,13 +376,11 @@ def _import_row(
         else:
             problems = _document_row(connection, values, folder, signer)
     except NoticeError as error:
-        # The error names its column ("document: …"); the row's problem names it once.
-        problems = Problems(
-            [(file_column, Label(error.text("zh").split("：", 1)[-1], error.text("en").split(": ", 1)[-1]))]
-        )
+        # Said of the file's column of this kind of row (document, file).
+        problems = Problems((file_column, code, params) for _, code, params in error.problems)
     except OSError as error:
         problems = Problems()
-        problems.add(file_column, "无法读取：{reason}", "cannot be read: {reason}", reason=error.strerror)
+        problems.add(file_column, "file_unreadable", error=error.strerror or str(error))
     if problems:
         savepoint.rollback()
     else:
@@ -467,33 +422,23 @@ def _document_row(
     contract_no, asset_id = values.get("contract_no"), values.get("asset_id")
     kind = str(values["kind"])
     if kind not in DOCUMENT_KIND_LABELS:
-        problems.one_of("kind", kind, tuple(DOCUMENT_KIND_LABELS))
+        problems.add("kind", "unknown_choice", value=kind, choices=tuple(DOCUMENT_KIND_LABELS))
     if contract_no is None and asset_id is None:
-        problems.add(
-            "contract_no",
-            "请写明合同（contract_no）或租赁物（asset_id）",
-            "name the contract (contract_no) or the asset (asset_id)",
-        )
+        problems.add("contract_no", "contract_or_asset")
     if contract_no is not None:
         found = _contract(connection, contract_no)
         if found is None or found[0] != lessor:
-            problems.add("contract_no", *_NOT_IN_STORE, no=contract_no)
+            problems.add("contract_no", "contract_not_in_store", contract_no=contract_no)
     if asset_id is not None:
         known = connection.execute(
             text("select 1 from assets where lessor = :lessor and asset_id = :id"), {"lessor": lessor, "id": asset_id}
         ).first()  # fmt: skip
         if known is None:
-            problems.add(
-                "asset_id",
-                "库中没有出租人 {lessor} 的租赁物 {asset_id}",
-                "asset {asset_id} of lessor {lessor} is not in the store",
-                asset_id=asset_id,
-                lessor=lessor,
-            )
+            problems.add("asset_id", "asset_not_in_store", asset_id=asset_id, lessor=lessor)
     pages = _whole(values.get("pages"), "pages", problems, least=1)
     file = _file_of(values.get("file"), folder)
     if file is None or not file.is_file():
-        problems.add("file", *_NO_SUCH_FILE, path=file)
+        problems.add("file", "no_such_file", path=str(file))
     if problems or file is None:
         return problems
     ref = f"contract:{contract_no}" if contract_no is not None else f"asset:{asset_id}"

@@ -107,6 +107,28 @@ ROW_REASONS: dict[str, Label] = {
     ),
     # Rows of one file.
     "duplicate_of": Label("与第 {line} 行重复（{names} 相同）", "duplicate of line {line} (same {names})"),
+    # Demands and documents on record (enforcement.records: notices.csv, documents.csv, `cases notice`).
+    "guarantor_not_named": Label(
+        "guarantee_demand 须写明保证人（姓名或证件号码）",
+        "a guarantee_demand names the guarantor (name or ID number)",
+    ),
+    "sent_before_start": Label(
+        "{sent_on} 早于合同起租日 {start_date}", "{sent_on} is before the contract's start date {start_date}"
+    ),
+    "delivered_before_sent": Label(
+        "{delivered_on} 早于发出日 sent_on {sent_on}", "{delivered_on} is before sent_on {sent_on}"
+    ),
+    "negative_days": Label("{value} 不是 ≥ 0 的整数天数", "{value} is not a whole number of days ≥ 0"),
+    "contract_or_asset": Label(
+        "请写明合同（contract_no）或租赁物（asset_id）",
+        "name the contract (contract_no) or the asset (asset_id)",
+    ),
+    "no_such_file": Label("{path}：文件不存在", "{path}: no such file"),
+    "file_unreadable": Label("无法读取：{error}", "cannot be read: {error}"),
+    "no_evidence_key": Label(
+        "本工作区没有存证日志密钥，无法存证该文件",
+        "no evidence-log key in this workspace to deposit the file with",
+    ),
 }
 
 # Why a whole file was refused: nothing of it loaded.
