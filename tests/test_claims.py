@@ -200,11 +200,14 @@ def test_court_fee_tiers_of_the_fee_measures() -> None:
     [
         (
             ("version: 3\n", 'version: 3\npenalty_daily_rate: "0.0005"\n'),
-            "penalty_daily_rate is no longer a claim",
+            "penalty_daily_rate 已不是诉请规则",
         ),
-        (("basis: contract_start", "basis: whenever"), "penalty_cap.basis: 'whenever' is not one of"),
+        (("basis: contract_start", "basis: whenever"), "penalty_cap.basis: 'whenever'"),
         (("min_overdue_instalments: 2", "min_overdue_instalments: 0"), "min_overdue_instalments"),
-        (('- {up_to: null, rate: "0.005"}', '- {up_to: "30000000", rate: "0.005"}'), "only the last tier"),
+        (
+            ('- {up_to: null, rate: "0.005"}', '- {up_to: "30000000", rate: "0.005"}'),
+            "只有最后一档可以不设上限",
+        ),
     ],
 )
 def test_a_broken_claim_rules_file_is_refused_by_name(

@@ -145,7 +145,7 @@ BROKEN = [
      r"weights\.sme: Input should be less than or equal to 20",
      IndicatorRulesError),
     ("indicators/risk-weights.yaml", "  medium: sme", "  medium: mid",
-     r"enterprise_sizes\.medium: 'mid' is not a weight key",
+     r"enterprise_sizes\.medium: 'mid' 不是风险权重键",
      IndicatorRulesError),
     # credit policy: rules named by id and place
     ("credit/policy.yaml", "    when: \"watchlisted\"", "    when: [watchlisted]",
@@ -226,6 +226,13 @@ def test_the_error_carries_the_rule_and_the_field() -> None:
          "escalation：未知信号 ['fraud']", "escalation: unknown signals ['fraud']"),
         ("credit/policy.yaml", "  approve_max_pd: 0.20", "  approve_max_pd: 0.60",
          "cutoffs: 须满足 0 <= approve_max_pd", "cutoffs: need 0 <= approve_max_pd"),
+        ("enforcement/claims.yaml", "version: 3\n", 'version: 3\npenalty_daily_rate: "0.0005"\n',
+         "penalty_daily_rate 已不是诉请规则", "penalty_daily_rate is no longer a claim rule"),
+        ("indicators/nfra-2024.yaml", "numerator: total_capital - capital_deductions", "numerator: total_capitel",
+         "indicator car: numerator: 引用了不存在的数量 'total_capitel'",
+         "indicator car: numerator: refers to the quantity 'total_capitel', which does not exist"),
+        ("indicators/risk-weights.yaml", "  medium: sme", "  medium: mid",
+         "enterprise_sizes.medium: 'mid' 不是风险权重键", "enterprise_sizes.medium: 'mid' is not a weight key"),
     ],
 )  # fmt: skip
 def test_a_validators_reason_is_said_in_either_language(

@@ -28,6 +28,7 @@ from leaseguard.rulefiles import (
     read_rule_text,
     whole_number,
 )
+from leaseguard.vocabulary import Label
 
 MUNICIPALITIES = ("11", "12", "31", "50")  # 北京 天津 上海 重庆: districts directly under the province level
 _SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "省", "市")
@@ -274,7 +275,12 @@ def _division_names(data: Any) -> Any:
         isinstance(k, str) and re.fullmatch(r"\d{6}", k) and isinstance(v, str) and v.strip()
         for k, v in data.items()
     ):
-        raise ValueError("must map six-digit division codes (quoted) to court names")
+        raise RuleProblem(
+            Label(
+                "应为六位行政区划代码（加引号）到法院名称的映射",
+                "must map six-digit division codes (quoted) to court names",
+            )
+        )
     return data
 
 
@@ -291,7 +297,12 @@ class _Levels(Item):
     @model_validator(mode="after")
     def _rising(self) -> _Levels:
         if not self.intermediate_one_outside <= self.intermediate_same_province < self.high:
-            raise ValueError("levels must rise: intermediate_one_outside ≤ intermediate_same_province < high")
+            raise RuleProblem(
+                Label(
+                    "各级标准必须递增：intermediate_one_outside ≤ intermediate_same_province < high",
+                    "levels must rise: intermediate_one_outside ≤ intermediate_same_province < high",
+                )
+            )
         return self
 
 
@@ -309,10 +320,10 @@ class CourtRulesFile(RuleFile):
         if isinstance(data, dict):
             levels = data.get("levels")
             if not isinstance(levels, dict):
-                raise RuleProblem("levels is missing or not a mapping")
+                raise RuleProblem(Label("levels 缺失或不是映射", "levels is missing or not a mapping"))
             for key in _LEVELS:
                 if key not in levels:
-                    raise RuleProblem(f"levels.{key} is missing")
+                    raise RuleProblem(Label("缺少 levels.{key}", "levels.{key} is missing"), key=key)
         return data
 
 

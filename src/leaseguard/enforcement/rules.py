@@ -127,9 +127,14 @@ class _Tier(Item):
 def _rising(tiers: list[_Tier]) -> list[_Tier]:
     bounds = [tier.up_to for tier in tiers]
     if bounds[-1] is not None or any(bound is None for bound in bounds[:-1]):
-        raise ValueError("only the last tier may be open (up_to: null), and it must be")
+        raise RuleProblem(
+            Label(
+                "只有最后一档可以不设上限（up_to: null），且必须如此",
+                "only the last tier may be open (up_to: null), and it must be",
+            )
+        )
     if any(a >= b for a, b in itertools.pairwise(b for b in bounds if b is not None)):
-        raise ValueError("tiers must rise")
+        raise RuleProblem(Label("各档上限必须递增", "tiers must rise"))
     return tiers
 
 
@@ -162,8 +167,12 @@ class ClaimRulesFile(RuleFile):
     def _no_claim_penalty_rate(cls, data: Any) -> Any:
         if isinstance(data, dict) and "penalty_daily_rate" in data:
             raise RuleProblem(
-                "penalty_daily_rate is no longer a claim rule: the claim's penalty is the book's, at the "
-                "workspace's book.penalty_daily_rate, so that the claim and the book agree",
+                Label(
+                    "penalty_daily_rate 已不是诉请规则：诉请的违约金即账务的违约金，按工作区的 book.penalty_daily_rate "
+                    "计算，使诉请与账务一致",
+                    "penalty_daily_rate is no longer a claim rule: the claim's penalty is the book's, at the "
+                    "workspace's book.penalty_daily_rate, so that the claim and the book agree",
+                ),
                 field="penalty_daily_rate",
             )
         return data
@@ -172,7 +181,7 @@ class ClaimRulesFile(RuleFile):
     @classmethod
     def _in_date_order(cls, rates: list[_Lpr]) -> list[_Lpr]:
         if [rate.since for rate in rates] != sorted(rate.since for rate in rates):
-            raise ValueError("must be in date order")
+            raise RuleProblem(Label("必须按日期顺序排列", "must be in date order"))
         return rates
 
     def rules(self, source: str, digest: str) -> ClaimRules:

@@ -64,29 +64,50 @@ def _evaluate(node: ast.expr, values: dict[str, Decimal]) -> Decimal:
     return left * right
 
 
+_ONLY_OPERATORS = Label("{text!r}：只允许 + − ×", "{text!r}: only + − × are allowed")
+
+
 def parse_expression(text: str) -> Expression:
     """Parse `text`; only names, numbers, +, − and × are allowed (a division belongs in the denominator)."""
     try:
         tree = ast.parse(text.strip(), mode="eval").body
     except SyntaxError:
-        raise ValueError(f"{text!r} is not arithmetic over quantity names") from None
+        raise RuleProblem(
+            Label("{text!r} 不是由数量名称组成的算式", "{text!r} is not arithmetic over quantity names"),
+            text=text,
+        ) from None
     names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Name):
             if node.id not in QUANTITIES:
-                raise ValueError(f"refers to the quantity {node.id!r}, which does not exist")
+                raise RuleProblem(
+                    Label(
+                        "引用了不存在的数量 {name!r}", "refers to the quantity {name!r}, which does not exist"
+                    ),
+                    name=node.id,
+                )
             names.add(node.id)
         elif isinstance(node, ast.Constant):
             if isinstance(node.value, bool) or not isinstance(node.value, int | float):
-                raise ValueError(f"{text!r}: only numbers may appear besides quantity names")
-        elif isinstance(node, ast.UnaryOp):
-            if not isinstance(node.op, ast.USub):
-                raise ValueError(f"{text!r}: only + − × are allowed")
-        elif isinstance(node, ast.BinOp):
-            if not isinstance(node.op, ast.Add | ast.Sub | ast.Mult):
-                raise ValueError(f"{text!r}: only + − × are allowed")
+                raise RuleProblem(
+                    Label(
+                        "{text!r}：除数量名称外只能出现数字",
+                        "{text!r}: only numbers may appear besides quantity names",
+                    ),
+                    text=text,
+                )
+        elif isinstance(node, ast.UnaryOp | ast.BinOp):
+            allowed = ast.USub if isinstance(node, ast.UnaryOp) else ast.Add | ast.Sub | ast.Mult
+            if not isinstance(node.op, allowed):
+                raise RuleProblem(_ONLY_OPERATORS, text=text)
         elif not isinstance(node, ast.operator | ast.unaryop | ast.Load):
-            raise ValueError(f"{text!r}: only quantity names, numbers and + − × are allowed")
+            raise RuleProblem(
+                Label(
+                    "{text!r}：只允许数量名称、数字和 + − ×",
+                    "{text!r}: only quantity names, numbers and + − × are allowed",
+                ),
+                text=text,
+            )
     return Expression(text.strip(), tree, frozenset(names))
 
 
@@ -126,9 +147,14 @@ class IndicatorSpec(Item):
     @model_validator(mode="after")
     def _threshold_fits_the_comparison(self) -> IndicatorSpec:
         if (self.threshold is None) != (self.comparison == "report"):
-            raise ValueError("a threshold goes with >= or <=; 'report' has none")
+            raise RuleProblem(
+                Label(
+                    "阈值须与 >= 或 <= 一起使用；'report' 不设阈值",
+                    "a threshold goes with >= or <=; 'report' has none",
+                )
+            )
         if self.comparison == "report" and not self.note:
-            raise ValueError("a 'report' indicator needs a note")
+            raise RuleProblem(Label("'report' 类指标须有 note", "a 'report' indicator needs a note"))
         return self
 
 
@@ -149,7 +175,9 @@ class RuleSetFile(RuleFile):
         seen: set[str] = set()
         for spec in indicators:
             if spec.id in seen:
-                raise RuleProblem("the id is used twice", rule=f"indicator {spec.id}")
+                raise RuleProblem(
+                    Label("该 id 重复使用", "the id is used twice"), rule=f"indicator {spec.id}"
+                )
             seen.add(spec.id)
         return indicators
 
@@ -296,7 +324,15 @@ class RiskWeightsFile(RuleFile):
         missing = [k for k in WEIGHT_KEYS if k not in value]
         unknown = [k for k in value if k not in WEIGHT_KEYS]
         if missing or unknown:
-            raise ValueError(f"missing {missing}, unknown {unknown}; expected {list(WEIGHT_KEYS)}")
+            raise RuleProblem(
+                Label(
+                    "缺少 {missing}，未知 {unknown}；应为 {expected}",
+                    "missing {missing}, unknown {unknown}; expected {expected}",
+                ),
+                missing=missing,
+                unknown=unknown,
+                expected=list(WEIGHT_KEYS),
+            )
         return value
 
     @field_validator("enterprise_sizes")
@@ -304,7 +340,9 @@ class RiskWeightsFile(RuleFile):
     def _weighted_sizes(cls, value: dict[str, str]) -> dict[str, str]:
         for size, key in value.items():
             if key not in WEIGHT_KEYS:
-                raise RuleProblem(f"{key!r} is not a weight key", field=size)
+                raise RuleProblem(
+                    Label("{key!r} 不是风险权重键", "{key!r} is not a weight key"), field=size, key=key
+                )
         return value
 
 
