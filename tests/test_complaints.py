@@ -258,6 +258,10 @@ def test_the_termination_complaint_claims_the_loss_worked_by_hand(
     # P1 has no appraisal: its loss on termination cannot be stated from the record
     p1 = summary.filter(pl.col("contract_no") == "P1").row(0, named=True)
     assert p1["status"] == "skipped" and "无评估价值" in p1["reason"]
+    _generate(opened, env, out, "--remedy", "termination", "--lang", "en")  # the summary in English
+    english = pl.read_csv(out / "summary.csv", infer_schema=False)
+    p1 = english.filter(pl.col("contract_no") == "P1").row(0, named=True)
+    assert p1["reason"].startswith("the leased assets have no appraised value on record (valuations.csv)")
 
 
 def test_a_bad_remedy_is_one_line(book: tuple[Workspace, dict[str, str]], tmp_path: Path) -> None:

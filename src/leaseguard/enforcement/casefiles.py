@@ -140,6 +140,12 @@ CORE_DOCUMENTS = {
     "payment_proof": "租金支付凭证",
     "demand_letter": "催告函及送达凭证",
 }
+# The same in an English summary (claim.json, filed with the case, keeps the Chinese names).
+CORE_DOCUMENTS_EN = {
+    "融资租赁合同": "lease contract",
+    "租金支付凭证": "proof of rent paid",
+    "催告函及送达凭证": "demand letter and proof of delivery",
+}
 
 
 class CaseFilesError(InvalidInputError):
@@ -181,7 +187,9 @@ class CaseOutcome:
             "reason_codes": ";".join(reason.code for reason in self.reasons),
             "remedy": label_of(REMEDY_LABELS, REMEDY_LABELS_EN, self.remedy, lang) if self.remedy else "",
             "court": self.court,
-            "missing": "、".join(f"{name}（待补）" for name in self.missing), "notes": "；".join(self.notes),
+            "missing": "、".join(f"{name}（待补）" for name in self.missing) if lang == "zh" else "; ".join(
+                f"{CORE_DOCUMENTS_EN.get(name, name)} (to add)" for name in self.missing),
+            "notes": "；".join(self.notes),
             "claim": "" if self.claim_fen is None else grouped_yuan(self.claim_fen),
             "total_with_costs": "" if self.total_fen is None else grouped_yuan(self.total_fen),
             "case_id": self.case_id or "", "evidence_index": "" if self.evidence_index is None else self.evidence_index,
