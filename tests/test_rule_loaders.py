@@ -191,7 +191,8 @@ def test_a_broken_rule_file_is_one_error_naming_file_rule_and_field(
         LOADERS[name](path)
     error = caught.value
     assert isinstance(error, RuleFileError) and isinstance(error, InvalidInputError)
-    text = str(error)
+    assert str(error).startswith(f"{path}：") and "\n" not in str(error)  # Chinese first
+    text = error.text("en")
     assert text.startswith(f"{path}: ") and "\n" not in text
     assert re.search(message, text), text
     assert error.source == str(path) and error.field is not None
@@ -206,10 +207,27 @@ def test_the_error_carries_the_rule_and_the_field() -> None:
     with pytest.raises(RuleSetError) as caught:
         parse_rule_set(text, "own.yaml")
     assert (caught.value.rule, caught.value.field) == ("rule lessee-npl-contagion", "class")
-    assert str(caught.value) == (
+    assert caught.value.text("en") == (
         "own.yaml: rule lessee-npl-contagion: class 'bad' is not one of normal, special_mention, substandard, "
         "doubtful, loss"
     )
+    assert str(caught.value).startswith("own.yaml：规则 lessee-npl-contagion：")
+
+
+def test_the_shared_reasons_are_said_in_chinese_first(tmp_path: Path) -> None:
+    """The loader's own words (a field missing or unknown, an amount, a bound) are Chinese unless asked."""
+    path = tmp_path / "claims.yaml"
+    path.write_text(
+        _shipped("enforcement/claims.yaml")
+        .replace('{up_to: "100000", rate: "0.025"}', '{up_to: "100000.005", rate: "0.025"}')
+        .replace("  basis: total_rent", "  basis: total_rent\n  cap: 1"),
+        encoding="utf-8",
+    )
+    with pytest.raises(ClaimRulesError) as caught:
+        load_claim_rules(path)
+    assert "liquidated_damages.cap：未知字段" in str(caught.value)
+    assert "legal_costs.court_fee_tiers[2].up_to：'100000.005' 的小数超过 2 位" in str(caught.value)
+    assert "；" in str(caught.value) and "; " in caught.value.text("en")
 
 
 def test_credit_file_errors_stay_credit_errors_for_the_api() -> None:
@@ -246,7 +264,8 @@ def test_the_command_line_says_one_line_for_a_broken_policy(tmp_path: Path) -> N
     result = runner.invoke(app, ["credit", "rules", "test", str(path)])
     assert result.exit_code == 1 and "Traceback" not in result.output
     lines = [line for line in result.output.splitlines() if line.strip()]
-    assert len(lines) == 1 and "rule watchlisted (rules[5]): action 'escalate' is not one of" in lines[0]
+    assert len(lines) == 1 and lines[0].startswith("错误：")
+    assert "watchlisted (rules[5])" in lines[0] and "'escalate'" in lines[0]
 
 
 def test_the_daily_run_refuses_a_broken_rule_set_in_one_line(tmp_path: Path) -> None:
@@ -259,11 +278,22 @@ def test_the_daily_run_refuses_a_broken_rule_set_in_one_line(tmp_path: Path) -> 
         _shipped("classification/cbirc-2023.yaml").replace("from: 91, to: 271", "from: 95, to: 271"), "utf-8"
     )
     result = runner.invoke(
-        app, ["run", "daily", "--as-of", "2026-01-31", "--rules", str(path), "-w", str(workspace.root)]
+        app,
+        [
+            "run",
+            "daily",
+            "--as-of",
+            "2026-01-31",
+            "--rules",
+            str(path),
+            "--lang",
+            "en",
+            "-w",
+            str(workspace.root),
+        ],
     )
     assert result.exit_code == 1 and "Traceback" not in result.output
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1
-    assert "rule overdue-over-90: a gap in the DPD bands from 91 to 95 days" in " ".join(
-        result.output.split()
-    )
+    output = " ".join(result.output.split())
+    assert "rule overdue-over-90" in output and "a gap in the DPD bands from 91 to 95 days" in output
