@@ -93,7 +93,7 @@ def test_a_domain_error_a_command_lets_through_is_one_line(monkeypatch: pytest.M
     main._loaded.cache_clear()
     result = CliRunner().invoke(main.app, ["probe"])
     assert result.exit_code == 1, result.output
-    assert result.output.strip() == "错误：--amount: '12.345' has more than 2 decimals"
+    assert result.output.strip() == "错误：--amount：'12.345' 的小数超过 2 位"
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 

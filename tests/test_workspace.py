@@ -67,8 +67,9 @@ def test_workspace_is_found_from_home_env_and_missing_one_is_a_clear_error(
     init_workspace(tmp_path / "home")
     monkeypatch.setenv(HOME_ENV, str(tmp_path / "home"))
     assert find_workspace().root == (tmp_path / "home").resolve()
-    with pytest.raises(WorkspaceError, match="run `leaseguard init"):
+    with pytest.raises(WorkspaceError, match="请先运行 `leaseguard init") as caught:
         find_workspace(tmp_path / "nowhere")
+    assert "no leaseguard.yaml here; run `leaseguard init" in caught.value.text("en")
 
 
 def test_migrate_without_workspace_exits_with_one_line(
@@ -84,5 +85,6 @@ def test_migrate_without_workspace_exits_with_one_line(
 
 def test_broken_config_is_reported_with_its_path(tmp_path: Path) -> None:
     (tmp_path / "leaseguard.yaml").write_text("database_url: [unclosed\n", encoding="utf-8")
-    with pytest.raises(WorkspaceError, match=r"leaseguard\.yaml: not valid YAML"):
+    with pytest.raises(WorkspaceError, match=r"leaseguard\.yaml：不是有效的 YAML：第 2 行第 1 列") as caught:
         find_workspace(tmp_path)
+    assert "leaseguard.yaml: not valid YAML: line 2, column 1" in caught.value.text("en")
