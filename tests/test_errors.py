@@ -24,7 +24,8 @@ from leaseguard.errors import (
 # Outside the family on purpose: the offline verifier ships alone (tools/verify_evidence.py), the API's own
 # ProblemError already is an answer, and a signal stopping a batch is not an error.
 OUTSIDE = {"leaseguard.evidence.verifier.ProofError", "leaseguard.evidence.verifier.NoteError",
-           "leaseguard.evidence.verifier._Refused", "leaseguard.api.problems.ProblemError",
+           "leaseguard.evidence.verifier._Refused", "leaseguard.evidence.verifier.VerifierError",
+           "leaseguard.api.problems.ProblemError",
            "leaseguard.cli.cases_commands._Stopped",
            # Raised inside a Pydantic validator, which wants a ValueError; it never leaves `load_rule_file`,
            # which turns it into a RuleFileError (tests/test_rule_loaders.py).
