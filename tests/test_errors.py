@@ -26,6 +26,8 @@ from leaseguard.errors import (
 OUTSIDE = {"leaseguard.evidence.verifier.ProofError", "leaseguard.evidence.verifier.NoteError",
            "leaseguard.evidence.verifier._Refused", "leaseguard.evidence.verifier.VerifierError",
            "leaseguard.api.problems.ProblemError",
+           # A SQLAlchemy ArgumentError, so that whoever catches the store's errors catches it.
+           "leaseguard.store.db.StoreUrlError",
            "leaseguard.cli.cases_commands._Stopped",
            # Raised inside a Pydantic validator, which wants a ValueError; it never leaves `load_rule_file`,
            # which turns it into a RuleFileError (tests/test_rule_loaders.py).
