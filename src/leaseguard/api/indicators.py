@@ -17,7 +17,7 @@ from sqlalchemy import Engine, select
 
 from leaseguard.api.deps import require
 from leaseguard.api.problems import ProblemError, problem_responses
-from leaseguard.indicators.balance_sheet import BalanceSheet, BalanceSheetError, to_fen
+from leaseguard.indicators.balance_sheet import BalanceSheet
 from leaseguard.indicators.engine import (
     IndicatorReport,
     MissingInputError,
@@ -33,6 +33,7 @@ from leaseguard.indicators.rules import (
     load_shipped_rule_set,
 )
 from leaseguard.indicators.service import IndicatorInputError, read_book, report_json
+from leaseguard.money import MoneyError, parse_fen
 from leaseguard.store.models import IndicatorReport as ReportRow
 from leaseguard.store.models import Lessor
 from leaseguard.tenancy import Action, Principal
@@ -202,8 +203,8 @@ async def live_report(
 )
 async def what_if(request: Request, principal: CanRead, rule_set: str, body: WhatIf) -> dict[str, Any]:
     try:
-        principal_fen = to_fen(body.principal, "principal")
-    except BalanceSheetError as error:
+        principal_fen = parse_fen(body.principal, where="principal", negative=True)
+    except MoneyError as error:
         raise ProblemError(422, error, kind="invalid-amount") from None
     if principal_fen <= 0:
         raise ProblemError(
