@@ -521,6 +521,12 @@ def test_a_problem_is_said_in_chinese_unless_the_caller_reads_english(api: Api) 
     assert api.get("/v1/nowhere").json()["detail"] == "此地址下没有内容。"
     invalid = api.client.get("/v1/contracts", headers=bearer, params={"limit": 0})
     assert invalid.json()["detail"] == "请求中有无效字段：query.limit。"
+    assert invalid.json()["errors"][0]["message"] == "应不小于 1"
+    cursor = api.client.get(
+        "/v1/contracts", headers={**bearer, "Accept-Language": "en"}, params={"cursor": "x"}
+    )
+    assert cursor.json()["detail"] == "The request has invalid fields: query.cursor."
+    assert cursor.json()["errors"][0]["message"] == "not a cursor returned by this API"
     forbidden = api.get("/v1/imports", api.keys.alpha_analyst)
     assert forbidden.json()["detail"] == "角色 'analyst' 无权执行 imports:read。"
     # On a connection of its own: the server closes the connection after a 500.

@@ -248,9 +248,11 @@ _PYDANTIC_ZH = {
 }
 
 
-def _pydantic_reason(found: Any) -> Label:
-    english = str(found["msg"])
-    template = _PYDANTIC_ZH.get(found["type"])
+def pydantic_reason(found: Mapping[str, Any]) -> Label:
+    """One of Pydantic's errors (an item of `ValidationError.errors()`) in each language: its own words in
+    English, a Chinese twin where its type has one (else its English in both)."""
+    english = str(found.get("msg", ""))
+    template = _PYDANTIC_ZH.get(str(found.get("type")))
     if template is None:
         return Label(english, english)
     try:
@@ -281,7 +283,7 @@ def _reason_of(found: Any) -> Label:
         return Label("{value!r} 不是 {expected} 之一", "{value!r} is not one of {expected}").filled(
             value=found["input"], expected=found["ctx"]["expected"]
         )
-    return _SHAPES.get(found["type"]) or _pydantic_reason(found)
+    return _SHAPES.get(found["type"]) or pydantic_reason(found)
 
 
 Problem = tuple[

@@ -211,20 +211,23 @@ async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def _field_error(error: Any) -> FieldError:
+def _field_error(error: Any, lang: Lang) -> FieldError:
+    from leaseguard.rulefiles import pydantic_reason
+
     loc = [str(part) for part in error.get("loc", ())]
     location, field = (loc[0], ".".join(loc[1:])) if loc else ("request", "")
-    return FieldError(
-        location=location, field=field, message=str(error.get("msg", "")), type=str(error.get("type", ""))
-    )
+    said = (error.get("ctx") or {}).get("label")  # our own check's words (api.pagination)
+    message = said.text(lang) if isinstance(said, Label) else pydantic_reason(error).text(lang)
+    return FieldError(location=location, field=field, message=message, type=str(error.get("type", "")))
 
 
 async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     # Only location, message and type go back: echoing `input` could reflect secrets sent by mistake.
-    errors = [_field_error(error) for error in exc.errors()]
+    lang = request_lang(request)
+    errors = [_field_error(error, lang) for error in exc.errors()]
     fields = ", ".join(f"{error.location}.{error.field}" for error in errors)
-    detail = _INVALID_FIELDS.text(request_lang(request), fields=fields)
+    detail = _INVALID_FIELDS.text(lang, fields=fields)
     return problem_response(request, 422, detail, kind="validation-error", errors=errors)
 
 
