@@ -93,11 +93,12 @@ def said(message: object, lang: Lang, **params: object) -> str:
 
 def say(message: str | Label, **params: object) -> None:
     """Print a line to the console in the run's language (`speaking_lang`): rich markup in the Label is kept,
-    a text value is printed as it is (a path or a name with brackets is not taken for markup)."""
+    a text value is printed as it is (a path or a name with brackets is not taken for markup), and a long line
+    is left whole for the terminal to wrap, so a path or a command is copied in one piece."""
     shown = {
         name: escape(str(value)) if isinstance(value, str | Path) else value for name, value in params.items()
     }
-    console.print(said(message, speaking_lang(), **shown))
+    console.print(said(message, speaking_lang(), **shown), soft_wrap=True)
 
 
 def fail(message: str | Label | LeaseguardError, code: int = 1, **params: object) -> NoReturn:
