@@ -138,6 +138,15 @@ def _seed(url: str) -> Keys:
                         rows_read=9,
                         rows_inserted=9,
                         status="ok",
+                        message="读取 9 行：新增 9，更新 0，未变 0，拒绝 0",
+                        message_code="summary",
+                        message_params={
+                            "read": 9,
+                            "inserted": 9,
+                            "updated": 0,
+                            "unchanged": 0,
+                            "rejected": 0,
+                        },
                         started_at=dt.datetime(2024, 7, 1, 8, 0, tzinfo=dt.UTC),
                         lessor="ALPHA",
                     ),
@@ -474,6 +483,20 @@ def test_only_admin_and_compliance_see_import_runs(api: Api, role: str, status: 
     else:
         assert response.status_code == 200
         assert [run["file_name"] for run in response.json()["items"]] == ["contracts.csv"]
+
+
+def test_an_import_run_is_told_in_the_callers_language(api: Api) -> None:
+    """An import run's message is said in the Accept-Language language (Chinese unless asked), its code the same
+    in both (issue 16)."""
+    chinese = api.get("/v1/imports", api.keys.alpha_admin)
+    english = api.client.get(
+        "/v1/imports",
+        headers={"Authorization": f"Bearer {api.keys.alpha_admin}", "Accept-Language": "en-GB,en;q=0.9"},
+    )
+    [run_zh], [run_en] = chinese.json()["items"], english.json()["items"]
+    assert run_zh["code"] == run_en["code"] == "summary"
+    assert run_zh["message"] == "读取 9 行：新增 9，更新 0，未变 0，拒绝 0"
+    assert run_en["message"] == "9 rows read: 9 inserted, 0 updated, 0 unchanged, 0 rejected"
 
 
 def test_api_keys_are_stored_hashed(api: Api) -> None:

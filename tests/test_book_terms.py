@@ -37,7 +37,7 @@ def test_a_stub_moves_every_due_date_and_prorates_the_first_interest() -> None:
         dt.date(2025, 1, 25)
     ]
     assert sum(i.principal_fen for i in stub) == 12_000_000  # the last instalment still repays everything
-    with pytest.raises(ValueError, match="not after start_date"):
+    with pytest.raises(ValueError, match="不晚于 start_date"):
         build_schedule(
             1_000, Decimal("0.05"), 12, "annuity", "monthly", dt.date(2024, 1, 10), 0, dt.date(2024, 1, 10)
         )
@@ -66,10 +66,18 @@ def loaded(store_engine: Engine, tmp_path: Path) -> tuple[Engine, Path]:
     )
     contract_report = reports[-1]
     assert contract_report.inserted == 2
-    reasons = {(e.line, e.column): e.reason for e in contract_report.errors}
+    reasons = {(e.line, e.column): (e.code, e.reason, e.text("en")) for e in contract_report.errors}
     assert reasons == {
-        (4, "first_due_date"): "first_due_date 2024-01-05 is not after start_date 2024-01-10",
-        (5, "restructured_date"): "restructured_date 2023-12-31 is before start_date 2024-01-10",
+        (4, "first_due_date"): (
+            "first_due_not_after_start",
+            "first_due_date 2024-01-05 不晚于 start_date 2024-01-10",
+            "first_due_date 2024-01-05 is not after start_date 2024-01-10",
+        ),
+        (5, "restructured_date"): (
+            "restructured_before_start",
+            "restructured_date 2023-12-31 早于 start_date 2024-01-10",
+            "restructured_date 2023-12-31 is before start_date 2024-01-10",
+        ),
     }
     return store_engine, tmp_path
 
@@ -119,10 +127,21 @@ def test_an_irregular_schedule_replaces_the_terms_and_loads_whole_or_not_at_all(
     )
     report = import_paths(engine, [_write(folder, "schedules.csv", bad)])[0]
     assert (report.inserted, report.updated, report.rejected) == (0, 0, 5)
-    reasons = {(e.line, e.column): e.reason for e in report.errors}
-    assert reasons[(2, "number")] == "principal sums to 140000 fen, the contract's principal is 300000 fen"
-    assert reasons[(4, "number")] == "instalments must be numbered 1 to 2 without a gap or repeat"
-    assert reasons[(6, "contract_no")] == "contract_no 'K9' is not in the store"
+    reasons = {(e.line, e.column): e for e in report.errors}
+    assert reasons[(2, "number")].code == "schedule_principal"
+    assert reasons[(2, "number")].reason == "各期本金合计 140000 分，合同本金为 300000 分"
+    assert (
+        reasons[(2, "number")].text("en")
+        == "principal sums to 140000 fen, the contract's principal is 300000 fen"
+    )
+    assert reasons[(4, "number")].code == "schedule_numbering"
+    assert reasons[(4, "number")].reason == "期次须为 1 至 2，不得缺号或重复"
+    assert reasons[(4, "number")].text("en") == "instalments must be numbered 1 to 2 without a gap or repeat"
+    assert (reasons[(6, "contract_no")].code, reasons[(6, "contract_no")].params) == (
+        "contract_not_in_store",
+        {"contract_no": "K9"},
+    )
+    assert reasons[(6, "contract_no")].reason == "contract_no 'K9' 不在库中"
     with engine.connect() as connection:
         assert connection.execute(text("select count(*) from schedule_lines")).scalar_one() == 3
 

@@ -370,10 +370,9 @@ def test_the_whole_daily_job_on_pyspark_equals_the_embedded_run(
     rule_set: str, inputs: Inputs, spark: Any
 ) -> None:
     """Contracts and payments in, classes out, all on Spark: instalments and the allocation pass
-    (`portfolio.spark`), positions (`positions_expr`) and classification (`classify_expr`) — against what the
-    embedded engine's `run_day` computes (`book.at` then `classify`)."""
-    from leaseguard.portfolio.columnar import positions_expr
-    from leaseguard.portfolio.spark import spark_book_tables
+    (`portfolio.spark`), positions per contract (`spark_positions`) and classification (`classify_expr`) —
+    against what the embedded engine's `run_day` computes (`book.at` then `classify`)."""
+    from leaseguard.portfolio.spark import spark_book_tables, spark_positions
 
     rules = load_rule_set(rule_set)
     book = inputs.book
@@ -385,26 +384,22 @@ def test_the_whole_daily_job_on_pyspark_equals_the_embedded_run(
         spark.createDataFrame(book.payments.select("contract", "paid_date", "amount_fen").to_arrow()),
         book.allocation,
     )  # fmt: skip
-    con = ibis.pyspark.connect(spark)
-    for name, frame in (
-        ("job_contracts", contracts),
-        ("job_instalments", instalments),
-        ("job_payments", allocated),
-    ):
-        frame.createOrReplaceTempView(name)
-    tables = [con.table(name) for name in ("job_contracts", "job_instalments", "job_payments")]
+    day = DAYS[-1]
+    spark_positions(contracts, instalments, allocated, day, book.allocation).createOrReplaceTempView(
+        "job_positions"
+    )
+    positions = ibis.pyspark.connect(spark).table("job_positions")
     lessee_types, valuations = (
         load("job_lessee_types", inputs.lessee_types),
         load("job_valuations", inputs.valuations),
     )
     restructured = load("job_restructured", inputs.restructured)
-    day = DAYS[-1]
     expected = classify(
         book.at(day), rules, lessee_types=inputs.lessee_types, collateral=collateral_on(inputs.valuations, day),
         restructured=inputs.restructured,
     )  # fmt: skip
     ours = classify_expr(
-        positions_expr(*tables, day, book.allocation), rules, lessee_types=lessee_types,
+        positions, rules, lessee_types=lessee_types,
         collateral=collateral_expr(valuations, day), restructured=restructured,
     )  # fmt: skip
     assert_frame_equal(_result(ours), expected.sort("contract_no"))

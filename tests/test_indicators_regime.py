@@ -151,7 +151,9 @@ def test_bad_lessors_and_regimes_fail_in_one_line_and_write_nothing(
     finally:
         engine.dispose()
     assert [(e.line, e.column) for e in report_.errors] == [(2, "regime")]
-    assert "unknown value 'bank'" in report_.errors[0].reason
+    assert report_.errors[0].code == "unknown_choice"
+    assert "未知取值 'bank'" in report_.errors[0].reason
+    assert "unknown value 'bank'" in report_.errors[0].text("en")
     assert list(stored) == ["L781"]
     extra = stored["L781"]
     assert (json.loads(extra) if isinstance(extra, str) else extra) == {"regime": "finance_leasing"}

@@ -29,14 +29,15 @@ def payments(tmp_path: Path, text: str, name: str = "payments.csv") -> tuple[Pat
 def test_line_numbers_count_physical_lines_through_quoted_line_breaks(tmp_path: Path) -> None:
     text = 'contract_no,paid_date,amount,note\r\nC1,2024-01-01,1,"two\r\nlines"\r\n\r\nC1,2024-01-02,x,\r\n'
     path, errors, good = payments(tmp_path, text)
-    assert errors == [RowError(str(path), 5, "amount", "not an amount in yuan: 'x'")]
+    assert errors == [RowError(str(path), 5, "amount", "not_an_amount", {"value": "x"})]
     assert good == 1
 
 
 def test_blank_lines_and_comma_only_lines_are_skipped_but_counted(tmp_path: Path) -> None:
     text = "\ncontract_no,paid_date,amount\n\n,,\nC1,2024-01-01,1\n   \nC1,2024-01-01,-x\n\n"
     path, errors, good = payments(tmp_path, text)
-    assert errors == [RowError(str(path), 7, "amount", "not an amount in yuan: '-x'")]
+    assert errors == [RowError(str(path), 7, "amount", "not_an_amount", {"value": "-x"})]
+    assert errors[0].reason == "不是以元为单位的金额：'-x'"
     assert good == 1
 
 
@@ -65,7 +66,11 @@ def test_an_implausible_amount_is_rejected(tmp_path: Path) -> None:
         "contract_no,paid_date,amount\nC1,2024-01-01,1000.01\nC1,2024-01-02,1000\n", encoding="utf-8"
     )
     checked = validate(PAYMENTS, read_table(path), KNOWN, file=str(path), max_amount_yuan=1000)
-    assert checked.errors == [RowError(str(path), 2, "amount", "implausible amount 1000.01 (over 1000 yuan)")]
+    assert checked.errors == [
+        RowError(str(path), 2, "amount", "implausible_amount", {"value": "1000.01", "limit": 1000})
+    ]
+    assert checked.errors[0].reason == "金额 1000.01 不合理（超过 1000 元）"
+    assert checked.errors[0].text("en") == "implausible amount 1000.01 (over 1000 yuan)"
 
 
 @pytest.mark.parametrize(
@@ -100,15 +105,20 @@ def test_encodings_are_detected() -> None:
     assert decode(b"\xef\xbb\xbf" + "合同".encode())[1] == "utf-8-sig"
     assert decode("合同".encode("gbk")) == ("合同", "gbk")
     assert decode("𠮷".encode("gb18030")) == ("𠮷", "gb18030")  # outside GBK
-    with pytest.raises(FileProblem, match="UTF-16"):
+    with pytest.raises(FileProblem, match="UTF-16") as refused:
         decode("a,b".encode("utf-16"))
+    assert refused.value.code == "utf16"
+    assert str(refused.value) == "文件是 UTF-16 文本；请另存为「CSV UTF-8」"
+    assert refused.value.text("en") == "the file is UTF-16 text; save it as 'CSV UTF-8' instead"
 
 
 def test_a_header_naming_a_column_twice_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "payments.csv"
     path.write_text("contract_no,paid_date,amount,Amount\nC1,2024-01-01,1,2\n", encoding="utf-8")
-    with pytest.raises(FileProblem, match="column 'Amount' appears twice"):
+    with pytest.raises(FileProblem, match="表头中列 'Amount' 出现两次") as refused:
         validate(PAYMENTS, read_table(path), KNOWN, file=str(path))
+    assert (refused.value.code, refused.value.params) == ("duplicate_column", {"name": "Amount"})
+    assert refused.value.text("en") == "column 'Amount' appears twice in the header"
 
 
 def test_an_unnamed_empty_column_is_ignored_and_a_named_extra_kept(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, text
 from typer.testing import CliRunner, Result
 
 from leaseguard.cli.main import app
+from leaseguard.errors import InvalidInputError
 from leaseguard.ingest import FileReport, RowError, import_paths
 from leaseguard.synth import generate_book
 from leaseguard.workspace import DATABASE_URL_ENV, HOME_ENV, Workspace, init_workspace
@@ -136,8 +137,10 @@ def test_the_shipped_limits_are_the_readers_defaults() -> None:
     shipped = yaml.safe_load(shipped_defaults_text())["ingest"]["xlsx"]
     assert ReadLimits.from_settings(shipped) == ReadLimits()
     assert set(shipped) == {"max_part_mb", "max_compression_ratio", "max_cells", "max_cell_chars"}
-    with pytest.raises(ValueError, match=r"ingest\.xlsx\.max_cells: expected a whole number above 0"):
+    with pytest.raises(ValueError, match=r"ingest\.xlsx\.max_cells：应为大于 0 的整数") as refused:
         ReadLimits.from_settings({"max_cells": "many"})
+    assert isinstance(refused.value, InvalidInputError)
+    assert refused.value.text("en") == "ingest.xlsx.max_cells: expected a whole number above 0, got 'many'"
 
 
 # --- 2. xlsx parts and cells are bounded before they are expanded -------------------------------------------
@@ -210,9 +213,10 @@ def test_an_over_long_cell_is_refused_naming_the_cell(tmp_path: Path, store_engi
     [report] = import_paths(store_engine, [path], limits=ReadLimits(max_cell_chars=100))
 
     assert report.failed_as_a_whole
-    assert report.message.startswith(f"{path}: ")
-    assert (
-        "cell B2 holds 101 characters, over the limit of 100 (ingest.xlsx.max_cell_chars)" in report.message
+    assert report.code == "cell_too_long"
+    assert report.message == f"{path}：单元格 B2 有 101 个字符，超过上限 100（ingest.xlsx.max_cell_chars）"
+    assert report.message_text("en") == (
+        f"{path}: cell B2 holds 101 characters, over the limit of 100 (ingest.xlsx.max_cell_chars)"
     )
 
 
@@ -229,7 +233,8 @@ def test_a_lone_cr_ends_a_record_and_every_line_is_accounted_for(
     [report] = import_paths(store_engine, [path])
 
     assert (report.rows_read, report.inserted, report.rejected) == (5, 4, 1)
-    assert report.errors == [RowError(str(path), 4, "name", "missing required value")]
+    assert report.errors == [RowError(str(path), 4, "name", "missing")]
+    assert report.errors[0].reason == "缺少必填值"
     with store_engine.connect() as connection:
         rows = connection.execute(text("select code, name from lessors order by code")).all()
     assert [tuple(row) for row in rows] == [("L1", "甲"), ("L2", "乙"), ("L4", "丁"), ("L5", "戊")]
@@ -243,7 +248,7 @@ def test_a_file_of_lone_cr_line_ends_loads_with_physical_line_numbers(
 
     [report] = import_paths(store_engine, [path])
 
-    assert report.errors == [RowError(str(path), 4, "name", "missing required value")]
+    assert report.errors == [RowError(str(path), 4, "name", "missing")]
     assert (report.rows_read, report.inserted) == (3, 2)
     with store_engine.connect() as connection:
         rows = connection.execute(text("select code, name from lessors order by code")).all()
@@ -267,9 +272,11 @@ def test_nul_bytes_past_the_first_8_kb_are_row_errors_and_the_rest_loads(
 
     assert report.status == "partial"
     assert report.errors == [
-        RowError(str(path), 402, "name", "contains a NUL byte"),
-        RowError(str(path), 403, "region", "contains a NUL byte"),
+        RowError(str(path), 402, "name", "nul"),
+        RowError(str(path), 403, "region", "nul"),
     ]
+    assert [error.reason for error in report.errors] == ["含有 NUL 字节"] * 2
+    assert report.errors[0].text("en") == "contains a NUL byte"
     assert (report.rows_read, report.inserted, report.rejected) == (403, 401, 2)
     with store_engine.connect() as connection:
         count = connection.execute(text("select count(*) from lessors")).scalar_one()

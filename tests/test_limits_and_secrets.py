@@ -575,7 +575,8 @@ def test_an_identifier_no_url_can_carry_is_a_row_error(tmp_path: Path) -> None:
         contracts = reports["contracts.csv"]
         assert (contracts.rows_read, contracts.rejected) == (3, 2)
         assert [(e.line, e.column) for e in contracts.errors] == [(2, "contract_no"), (4, "contract_no")]
-        assert all("control character" in e.reason for e in contracts.errors)
+        assert all(e.code == "control" and "控制字符" in e.reason for e in contracts.errors)
+        assert all("control character" in e.text("en") for e in contracts.errors)
         with session_factory(engine)() as session:
             stored = session.scalars(sql_select(Contract.contract_no)).all()
         assert stored == ["HT-4"]

@@ -1,5 +1,5 @@
-"""The same positions job as one Ibis expression: on DuckDB and on PySpark (local mode) it gives exactly
-what the Polars engine gives."""
+"""The positions on Spark: the embedded engine's own functions run per contract group on PySpark (local
+mode) give exactly the embedded engine's rows for the whole book."""
 
 from __future__ import annotations
 
@@ -8,25 +8,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-pytest.importorskip("ibis", reason="the distributed path is the optional extra leaseguard[spark]")
-
-import ibis
 import polars as pl
+import pytest
 from polars.testing import assert_frame_equal
 
 from book_reference import read_synth_book
 from leaseguard.portfolio.allocation import Allocation
-from leaseguard.portfolio.columnar import (
-    CONTRACT_FIELDS,
-    INSTALMENT_FIELDS,
-    PAYMENT_FIELDS,
-    book_tables,
-    positions_expr,
-)
 from leaseguard.portfolio.positions import CONTRACT_COLUMNS, POSITION_COLUMNS, BookPositions
-from leaseguard.portfolio.spark import spark_book_tables
+from leaseguard.portfolio.spark import spark_book_tables, spark_positions
 from leaseguard.synth import generate_book
 
 DAYS = (dt.date(2023, 6, 30), dt.date(2025, 6, 30))
@@ -65,29 +54,36 @@ def _same(result: Any, expected: pl.DataFrame) -> None:
     assert_frame_equal(ours.sort("contract_no"), expected.sort("contract_no"))
 
 
-def test_positions_on_duckdb_equal_the_polars_engine(book: BookPositions) -> None:
-    tables = book_tables(ibis.duckdb.connect(), book)
+def test_positions_per_group_of_contracts_equal_the_whole_books(book: BookPositions) -> None:
+    """What lets Spark run the engine per contract: the positions of any split of the book into groups of
+    whole contracts, put together, are the whole book's."""
+    group = pl.col("contract") % 4
     for day in DAYS:
+        parts = [
+            BookPositions(
+                book.contracts.filter(group == part),
+                book.instalments.filter(group == part),
+                book.payments.filter(group == part),
+                book.allocation,
+            ).at(day)
+            for part in range(4)
+        ]
         expected = book.at(day)
-        _same(positions_expr(*tables, day, book.allocation).to_polars(), expected)
+        assert min(part.height for part in parts) > 0
+        _same(pl.concat(parts), expected)
     assert expected["penalty_due_fen"].sum() > 0
 
 
 @pytest.mark.slow
-def test_positions_on_pyspark_equal_the_polars_engine(book: BookPositions, spark: Any) -> None:
-    con = ibis.pyspark.connect(spark)
-    tables = (
-        con.create_table(name, frame.to_pandas(), overwrite=True)
-        for name, frame in (
-            ("lg_contracts", book.contracts.select(CONTRACT_FIELDS)),
-            ("lg_instalments", book.instalments.select(INSTALMENT_FIELDS)),
-            ("lg_payments", book.payments.select(PAYMENT_FIELDS)),
-        )
+def test_positions_on_pyspark_equal_the_embedded_engine(book: BookPositions, spark: Any) -> None:
+    """The book's own tables on Spark, positions per contract there (`spark_positions`)."""
+    contracts, instalments, payments = (
+        spark.createDataFrame(frame.to_pandas()).repartition(3)
+        for frame in (book.contracts, book.instalments, book.payments)
     )
-    contracts, instalments, payments = tables
     for day in DAYS:
         _same(
-            positions_expr(contracts, instalments, payments, day, book.allocation).to_pandas(), book.at(day)
+            spark_positions(contracts, instalments, payments, day, book.allocation).toPandas(), book.at(day)
         )
 
 
@@ -95,18 +91,11 @@ def test_positions_on_pyspark_equal_the_polars_engine(book: BookPositions, spark
 def test_the_whole_positions_job_on_pyspark_equals_the_embedded_engine(
     book: BookPositions, spark: Any
 ) -> None:
-    """Instalments built per partition and payments allocated per contract on Spark, with the embedded
-    engine's own functions, then positions as the Ibis expression on Spark: the embedded engine's rows."""
+    """Instalments built per partition, payments allocated per contract and positions per contract on
+    Spark, all with the embedded engine's own functions: the embedded engine's rows."""
     contracts = spark.createDataFrame(book.contracts.drop("lessee_type", "industry", "lease_type",
                                                           strict=False).to_pandas())  # fmt: skip
     payments = spark.createDataFrame(book.payments.select("contract", "paid_date", "amount_fen").to_pandas())
-    spark_contracts, instalments, allocated = spark_book_tables(
-        contracts.repartition(3), payments, book.allocation
-    )
-    con = ibis.pyspark.connect(spark)
-    named = (("sp_contracts", spark_contracts), ("sp_instalments", instalments), ("sp_payments", allocated))
-    for name, frame in named:
-        frame.createOrReplaceTempView(name)
-    tables = [con.table(name) for name, _ in named]
+    tables = spark_book_tables(contracts.repartition(3), payments, book.allocation)
     for day in DAYS:
-        _same(positions_expr(*tables, day, book.allocation).to_pandas(), book.at(day))
+        _same(spark_positions(*tables, day, book.allocation).toPandas(), book.at(day))

@@ -20,7 +20,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, Va
 
 from leaseguard.errors import InvalidInputError
 from leaseguard.money import MoneyError, parse_fen
-from leaseguard.vocabulary import Label, Lang
+from leaseguard.vocabulary import DEFAULT_LANG, Label, Lang
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -37,26 +37,28 @@ class RuleFileError(InvalidInputError):
 
 class RuleProblem(ValueError):
     """Raised inside a model's validator for a problem the location Pydantic gives does not name well: `rule`
-    (as the file's readers know it, "rule overdue-90", or a Label such as `RULE.filled(rule="overdue-90")`)
+    (as the file's readers know it, "rule overdue-90"; a Label when it is said differently in each language)
     replaces the location, `field` is added to it (after `rule`, or after where the validator ran); `reason` is
-    the text, a Label filled with `params` to say it in each language. Also the way a validator here says why
-    a value is refused in both languages."""
+    the text, a Label with its `params` when it is said in both languages (a validator may also raise a
+    LeaseguardError for a reason without a location)."""
 
     def __init__(
         self,
         reason: str | Label,
+        /,
         *,
         rule: str | Label | None = None,
         field: str | None = None,
         **params: object,
     ) -> None:
-        self.reason = _in_both(reason, **params)
+        self.reason = _in_both(reason, **params)  # filled: nothing left to fill
+        self.params = params
         super().__init__(self.reason.zh)
         self.rule = rule
         self.field = field
 
-
-RULE = Label("规则 {rule}", "rule {rule}")  # how an error names a file's item by its `rule` id
+    def text(self, lang: Lang = DEFAULT_LANG) -> str:
+        return self.reason.text(lang)
 
 
 def _in_both(message: str | Label, **params: object) -> Label:
@@ -73,8 +75,9 @@ class RuleFile(BaseModel):
     @classmethod
     def rule_label(cls, path: tuple[str | int, ...], node: Any) -> str | Label | None:
         """How an error inside the item at `path` (its raw YAML `node`) names the rule; None: not a rule."""
+        # In both languages "rule <id>", as every rule file's own checks name their rules.
         if path and isinstance(node, Mapping) and isinstance(node.get("rule"), str):
-            return RULE.filled(rule=node["rule"])
+            return f"rule {node['rule']}"
         return None
 
 

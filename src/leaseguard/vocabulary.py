@@ -165,6 +165,9 @@ VERDICT_LABELS_EN = {"clear": "Clear", "review": "Review", "block": "Block"}
 POSITION_STATUS_LABELS = {
     "not_started": "未起租", "active": "履约中", "matured_unpaid": "到期未结清", "settled": "已结清",
 }  # fmt: skip
+POSITION_STATUS_LABELS_EN = {
+    "not_started": "not started", "active": "active", "matured_unpaid": "matured, not settled", "settled": "settled",
+}  # fmt: skip
 
 # Rent schedules.
 SCHEDULE_METHODS = ("annuity", "equal_principal")

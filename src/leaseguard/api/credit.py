@@ -117,7 +117,7 @@ class CreditDesk:
             try:
                 self.decider(version)
             except ProblemError as error:
-                raise CreditError(error.detail, kind="invalid-policy") from None
+                raise CreditError(error.label, kind="invalid-policy") from None
 
     def _policy(self, model: CreditModel) -> Policy:
         stamp = self.policy_path.stat().st_mtime if self.policy_path is not None else 0.0
@@ -173,7 +173,7 @@ def _decide(
     with sessions() as session, session.begin():
         return decide_application(
             session, decider, values, lessor=principal.lessor, sharing=sharing, asked_by=principal.key_prefix,
-            channel="api", signer=signer, today=dt.date.today(), where="request body",
+            channel="api", signer=signer, today=dt.date.today(), where=Label("请求正文", "request body"),
         )  # fmt: skip
 
 

@@ -15,6 +15,7 @@ is therefore done as an exact decimal multiplication (`_per_million`).
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import ibis
 import ibis.expr.types as ir
@@ -22,10 +23,17 @@ import ibis.expr.types as ir
 from leaseguard.classification.classify import _PPM, CLASSIFIED_COLUMNS, RANK, _ppm
 from leaseguard.classification.reasons import VALUATION_MISSING, VALUATION_STALE
 from leaseguard.classification.rules import RuleSet
-from leaseguard.portfolio.columnar import per_million as _per_million
 from leaseguard.vocabulary import CLASSES, NON_PERFORMING
 
 _LIVE_STATUSES = ("active", "matured_unpaid")
+# Wide enough for any int64 with six decimals; DuckDB and Spark multiply two of these exactly.
+_EXACT = "decimal(26,6)"
+
+
+def _per_million(amount: ir.IntegerValue) -> ir.IntegerValue:
+    """floor(amount / 1,000,000), exactly, for any int64 (see the module's note on `//`)."""
+    millionth = ibis.literal(Decimal("0.000001"), type=_EXACT)
+    return (amount.cast(_EXACT) * millionth).floor().cast("int64")
 
 
 def _small_floor_div(left: ir.IntegerValue, right: ir.IntegerValue) -> ir.IntegerValue:

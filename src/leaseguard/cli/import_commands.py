@@ -21,6 +21,7 @@ from leaseguard.cli.common import (
     progress_bar,
 )
 from leaseguard.vocabulary import DATA_KINDS as KIND_NAMES
+from leaseguard.vocabulary import Label
 
 if TYPE_CHECKING:
     from leaseguard.ingest import FileReport
@@ -28,19 +29,34 @@ if TYPE_CHECKING:
 
 
 COUNT_COLUMNS = ("read", "inserted", "updated", "unchanged", "rejected")
-# The summary's words in each language (the row errors' own words come from the data contract's checks).
-_WORDS = {
-    "zh": {
-        "title": "导入", "file": "文件", "status": "状态", "read": "读取", "inserted": "新增", "updated": "更新",
-        "unchanged": "未变", "rejected": "拒绝", "loaded": "已导入", "partial": "部分导入",
-        "warning": "注意", "more warnings": "条注意事项", "more": "条",
-    },
-    "en": {
-        "title": "import", "file": "file", "status": "status", "read": "read", "inserted": "inserted",
-        "updated": "updated", "unchanged": "unchanged", "rejected": "rejected", "loaded": "loaded",
-        "partial": "partial", "warning": "warning", "more warnings": "more warnings", "more": "more",
-    },
-}  # fmt: skip
+# The summary's words (the reasons' own words are rendered from their codes: leaseguard.ingest.reasons).
+_HEADERS = {
+    "title": Label("导入", "import"),
+    "file": Label("文件", "file"),
+    "status": Label("状态", "status"),
+    "read": Label("读取行数", "read"),
+    "inserted": Label("新增", "inserted"),
+    "updated": Label("更新", "updated"),
+    "unchanged": Label("未变", "unchanged"),
+    "rejected": Label("拒绝", "rejected"),
+}
+_STATUS = {
+    "loaded": Label("已导入", "loaded"),
+    "partial": Label("部分导入", "partial"),
+    "rejected": Label("未导入", "rejected"),
+}
+_WARNING = Label("注意：{warning}", "warning: {warning}")
+_MORE = Label("… 另有 {count:,} 条", "… and {count:,} more")
+_MORE_WARNINGS = Label("… 另有 {count:,} 条注意事项", "… and {count:,} more warnings")
+_ALL_LOADED = Label("{files} 个文件共 {rows:,} 行全部导入", "all {rows:,} rows of {files} file(s) loaded")
+_ERRORS_FOLDER = Label(
+    "--errors {path}：文件夹 {folder} 不存在", "--errors {path}: the folder {folder} does not exist"
+)
+_LISTED = Label("{outcome}；完整清单见 {path}", "{outcome}; full list in {path}")
+_UNWRITTEN = Label(
+    "{outcome}；清单无法写入 {path}（{error}）",
+    "{outcome}; the list of them could not be written to {path} ({error})",
+)
 
 
 def import_files(
@@ -62,16 +78,17 @@ def import_files(
     from leaseguard.usecases.data_import import check_request
     from leaseguard.usecases.data_import import import_files as run_import
 
+    if lang is not None:
+        chosen_lang(lang)  # the checks below speak it too
     try:
         check_request(paths, kind)
     except LeaseguardError as error:
-        fail(str(error))
+        fail(error)
     # Checked before loading: rows loaded and then no list of the rejected ones would help nobody.
     if not errors.parent.is_dir():
-        fail(f"--errors {errors}: the folder {errors.parent} does not exist")
+        fail(_ERRORS_FOLDER, path=errors, folder=errors.parent)
     opened = open_workspace(workspace)
     chosen = chosen_lang(lang, opened)
-    words = _WORDS[chosen]
     try:
         with progress_bar() as progress:
             tasks: dict[str, TaskID] = {}
@@ -83,31 +100,22 @@ def import_files(
 
             outcome = run_import(opened, paths, kind=kind, progress=advance)
     except LeaseguardError as error:
-        fail(str(error))
+        fail(error)
     reports = outcome.reports
-    console.print(_summary_table(reports, words))
+    console.print(_summary_table(reports, chosen))
     shown = int(opened.setting("import", "errors_shown", default=20))
-    warned = [f"{words['warning']}: {w}" for w in outcome.warnings]
-    _print_some(warned, shown, words["more warnings"], "yellow")
-    problems = outcome.problems
-    _print_some(problems, shown, words["more"])
+    warned = [_WARNING.text(chosen, warning=warning) for warning in outcome.warnings(chosen)]
+    _print_some(warned, shown, _MORE_WARNINGS, chosen, "yellow")
+    problems = outcome.problems(chosen)
+    _print_some(problems, shown, _MORE, chosen)
     if not problems:
-        console.print(
-            f"{len(reports)} 个文件共 {outcome.rows_read:,} 行全部导入"
-            if chosen == "zh"
-            else f"all {outcome.rows_read:,} rows of {len(reports)} file(s) loaded"
-        )
+        console.print(_ALL_LOADED.text(chosen, files=len(reports), rows=outcome.rows_read))
         return
     try:
-        outcome.write_error_report(errors)
+        outcome.write_error_report(errors, chosen)
     except OSError as error:
-        unwritten = f"清单无法写入 {errors}（{error.strerror}）" if chosen == "zh" else (
-            f"the list of them could not be written to {errors} ({error.strerror})")  # fmt: skip
-        fail(f"{_outcome(reports, chosen)}; {unwritten}")
-    fail(
-        f"{_outcome(reports, chosen)}; "
-        + (f"完整清单见 {errors}" if chosen == "zh" else f"full list in {errors}")
-    )
+        fail(_UNWRITTEN, outcome=_outcome(reports, chosen), path=errors, error=error.strerror)
+    fail(_LISTED, outcome=_outcome(reports, chosen), path=errors)
 
 
 def _outcome(reports: list[FileReport], lang: Lang) -> str:
@@ -134,13 +142,13 @@ def _outcome(reports: list[FileReport], lang: Lang) -> str:
     return "; ".join(parts) if lang == "en" else "；".join(parts)
 
 
-def _summary_table(reports: list[FileReport], words: dict[str, str]) -> Table:
+def _summary_table(reports: list[FileReport], lang: Lang) -> Table:
     # A borderless table fits an 80-column terminal; the file name is the one column allowed to fold.
-    table = Table(title=words["title"], title_justify="left", box=box.SIMPLE_HEAD)
-    table.add_column(words["file"], overflow="fold")
-    table.add_column(words["status"], no_wrap=True)
+    table = Table(title=_HEADERS["title"].text(lang), title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column(_HEADERS["file"].text(lang), overflow="fold")
+    table.add_column(_HEADERS["status"].text(lang), no_wrap=True)
     for column in COUNT_COLUMNS:
-        table.add_column(words[column], justify="right", no_wrap=True)
+        table.add_column(_HEADERS[column].text(lang), justify="right", no_wrap=True)
     for report in reports:
         name = Path(report.file).name
         notes = [] if name.lower().startswith(report.kind) else [report.kind]
@@ -149,16 +157,17 @@ def _summary_table(reports: list[FileReport], words: dict[str, str]) -> Table:
         label = f"{name} ({', '.join(notes)})" if notes else name
         counts = (report.rows_read, report.inserted, report.updated, report.unchanged, report.rejected)
         style = {"loaded": "", "partial": "yellow", "rejected": "red"}[report.status]
-        table.add_row(label, words[report.status], *(f"{count:,}" for count in counts), style=style)
+        status = _STATUS[report.status].text(lang)
+        table.add_row(label, status, *(f"{count:,}" for count in counts), style=style)
     return table
 
 
-def _print_some(lines: list[str], shown: int, more: str, style: str | None = None) -> None:
+def _print_some(lines: list[str], shown: int, more: Label, lang: Lang, style: str | None = None) -> None:
     """The first `shown` lines on standard error, then how many more there are."""
     for line in lines[:shown]:
         error_console.print(line, style=style, highlight=False, markup=False, soft_wrap=True)
     if len(lines) > shown:
-        error_console.print(f"… and {len(lines) - shown:,} {more}", highlight=False)
+        error_console.print(more.text(lang, count=len(lines) - shown), highlight=False, markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -201,6 +201,8 @@ def record_run(
             rows_rejected=report.rejected,
             status=report.status,
             message=report.message or None,
+            message_code=report.code or None,
+            message_params=report.params if report.code else None,
             started_at=started,
             finished_at=finished,
             lessor=report.lessor,

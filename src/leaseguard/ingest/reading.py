@@ -21,7 +21,9 @@ import polars as pl
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
+from leaseguard.errors import InvalidInputError
 from leaseguard.ingest.reports import FileProblem
+from leaseguard.vocabulary import Label
 
 LINE = "_line"
 OVERFLOW = "_overflow"  # the first value beyond the header's last column, if a row has one
@@ -52,15 +54,21 @@ class ReadLimits:
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any] | None) -> ReadLimits:
-        """From the `ingest.xlsx` mapping of a workspace; absent keys keep their defaults."""
+        """From the `ingest.xlsx` mapping of a workspace; absent keys keep their defaults; a bad value is an
+        InvalidInputError (a ValueError) naming the setting."""
         values: dict[str, int] = {}
         for item in fields(cls):
             value = (settings or {}).get(item.name)
             if value is None:
                 continue
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(
-                    f"{LIMITS_SETTING}.{item.name}: expected a whole number above 0, got {value!r}"
+                raise InvalidInputError(
+                    Label(
+                        "{setting}：应为大于 0 的整数，实际为 {value!r}",
+                        "{setting}: expected a whole number above 0, got {value!r}",
+                    ),
+                    setting=f"{LIMITS_SETTING}.{item.name}",
+                    value=value,
                 )
             values[item.name] = value
         return cls(**values)
@@ -90,12 +98,12 @@ def read_table(path: Path, limits: ReadLimits | None = None) -> RawTable:
     try:
         data = path.read_bytes()
     except OSError as error:
-        raise FileProblem(f"cannot read the file: {error.strerror or error}") from error
+        raise FileProblem("cannot_read", error=error.strerror or error) from error
     sha256 = hashlib.sha256(data).hexdigest()
     if path.suffix.lower() in SPREADSHEET_SUFFIXES:
         return _read_workbook(data, sha256, limits or ReadLimits())
     if path.suffix.lower() == ".xls":
-        raise FileProblem("the old .xls format is not supported; save the sheet as .xlsx or CSV")
+        raise FileProblem("xls_format")
     return _read_csv(data, sha256)
 
 
@@ -118,13 +126,11 @@ def decode(data: bytes) -> tuple[str, str]:
         try:
             return data[3:].decode("utf-8"), "utf-8-sig"
         except UnicodeDecodeError as error:
-            raise FileProblem(
-                f"starts with a UTF-8 byte-order mark but is not UTF-8 ({error.reason})"
-            ) from None
+            raise FileProblem("bad_bom", error=error.reason) from None
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise FileProblem("the file is UTF-16 text; save it as 'CSV UTF-8' instead")
+        raise FileProblem("utf16")
     if b"\x00" in data[:8192]:
-        raise FileProblem("the file is binary, not CSV text (is it a spreadsheet with the wrong suffix?)")
+        raise FileProblem("binary")
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -135,13 +141,13 @@ def decode(data: bytes) -> tuple[str, str]:
             return data.decode(encoding), encoding
         except UnicodeDecodeError:
             continue
-    raise FileProblem("unreadable encoding: the file is neither UTF-8 nor GBK/GB18030 text")
+    raise FileProblem("unreadable_encoding")
 
 
 def _read_csv(data: bytes, sha256: str) -> RawTable:
     text, encoding = decode(data)
     if not text.strip():
-        raise FileProblem("the file is empty")
+        raise FileProblem("empty_file")
     header_index, header = _csv_header(text)
     width = len(header)
     # One spare column catches values beyond the header, so a ragged row is reported, not truncated.
@@ -163,7 +169,7 @@ def _read_csv(data: bytes, sha256: str) -> RawTable:
             infer_schema=False,
         )
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as error:
-        raise FileProblem(f"not valid CSV: {str(error).splitlines()[0]}") from None
+        raise FileProblem("not_valid_csv", error=str(error).splitlines()[0]) from None
     frame = frame.with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(LINE))
     if _has_multiline_values(frame):
         frame = frame.with_columns(pl.Series(LINE, _record_start_lines(text, frame.height), dtype=pl.Int64))
@@ -179,7 +185,7 @@ def _csv_header(text: str) -> tuple[int, list[str]]:
         if line.strip():
             fields = next(csv.reader([line]))
             return index, [field.strip().lstrip("\ufeff") for field in fields]
-    raise FileProblem("the file is empty")
+    raise FileProblem("empty_file")
 
 
 def _lone_cr_as_lf(text: str) -> str:
@@ -225,19 +231,21 @@ def _read_workbook(data: bytes, sha256: str, limits: ReadLimits, rows: bool = Tr
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError, EOFError, zlib.error) as error:
-        raise FileProblem(f"not a readable XLSX workbook: {_where_unreadable(data, error)}{error}") from None
+        raise _unreadable(data, error) from None
     try:
         if not workbook.worksheets:
-            raise FileProblem("the workbook has no sheets")
+            raise FileProblem("no_sheets")
         sheet = workbook.worksheets[0]
         if not isinstance(sheet, ReadOnlyWorksheet):
-            raise FileProblem("the first sheet cannot be read")
+            raise FileProblem("sheet_unreadable")
         extent = 0
         try:
             header, header_line, lines, records, overflow, last_row = _sheet_rows(sheet, limits, rows)
             if rows:
                 with sheet._get_source() as source:
                     extent = sheet_row_extent(source)
+        except FileProblem:
+            raise  # a limit or a fault the reading found, already said (it is a ValueError too)
         except (
             SyntaxError,
             ValueError,
@@ -247,18 +255,14 @@ def _read_workbook(data: bytes, sha256: str, limits: ReadLimits, rows: bool = Tr
             zlib.error,
             zipfile.BadZipFile,
         ) as error:
-            raise FileProblem(
-                f"not a readable XLSX workbook: {_where_unreadable(data, error)}{error}"
-            ) from None
+            raise _unreadable(data, error) from None
     finally:
         workbook.close()
     if rows and extent != last_row:
         # Never load part of a sheet: whatever made the reader stop early, the sheet says how far it goes.
-        raise FileProblem(
-            f"read {last_row:,} rows of the first sheet but it holds {extent:,}; nothing loaded"
-        )
+        raise FileProblem("sheet_partly_read", read=last_row, extent=extent)
     if header is None:
-        raise FileProblem("the first sheet is empty")
+        raise FileProblem("empty_sheet")
     width = len(header)
     frame = pl.DataFrame(
         {
@@ -289,15 +293,21 @@ def _sheet_rows(
         cells_read += len(values)
         if cells_read > limits.max_cells:
             raise FileProblem(
-                f"the first sheet has {cells_read:,} cells (rows × columns, empty ones included) by row "
-                f"{number:,}, over the limit of {limits.max_cells:,} cells ({LIMITS_SETTING}.max_cells)"
+                "too_many_cells",
+                cells=cells_read,
+                row=number,
+                limit=limits.max_cells,
+                setting=f"{LIMITS_SETTING}.max_cells",
             )
         cells = [cell_text(value) for value in values]
         for index, cell in enumerate(cells):
             if cell is not None and len(cell) > limits.max_cell_chars:
                 raise FileProblem(
-                    f"cell {get_column_letter(index + 1)}{number} holds {len(cell):,} characters, over the "
-                    f"limit of {limits.max_cell_chars:,} ({LIMITS_SETTING}.max_cell_chars)"
+                    "cell_too_long",
+                    cell=f"{get_column_letter(index + 1)}{number}",
+                    length=len(cell),
+                    limit=limits.max_cell_chars,
+                    setting=f"{LIMITS_SETTING}.max_cell_chars",
                 )
         if not any(cells):
             continue
@@ -325,18 +335,23 @@ def _check_archive(data: bytes, limits: ReadLimits) -> None:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as error:
-        raise FileProblem(f"not a readable XLSX workbook: {error}") from None
+        raise FileProblem("unreadable_workbook", error=error) from None
     for member in members:
         if member.file_size > limits.max_part_mb * MB:
             raise FileProblem(
-                f"{member.filename} unpacks to {member.file_size / MB:,.1f} MB, over the limit of "
-                f"{limits.max_part_mb:,} MB ({LIMITS_SETTING}.max_part_mb)"
+                "part_too_large",
+                part=member.filename,
+                megabytes=member.file_size / MB,
+                limit=limits.max_part_mb,
+                setting=f"{LIMITS_SETTING}.max_part_mb",
             )
     unpacked = sum(member.file_size for member in members)
     if unpacked > limits.max_compression_ratio * max(len(data), 1):
         raise FileProblem(
-            f"the workbook unpacks to {unpacked // max(len(data), 1):,} times its packed size, over the limit "
-            f"of {limits.max_compression_ratio:,} ({LIMITS_SETTING}.max_compression_ratio)"
+            "compression_ratio",
+            ratio=unpacked // max(len(data), 1),
+            limit=limits.max_compression_ratio,
+            setting=f"{LIMITS_SETTING}.max_compression_ratio",
         )
 
 
@@ -352,9 +367,7 @@ def sheet_row_extent(source: IO[bytes]) -> int:
             stated = ROW_NUMBER.search(match.group(1))
             row = int(stated.group(1)) if stated else last + 1
             if row <= last:
-                raise FileProblem(
-                    f"row {row:,} comes after row {last:,} in the first sheet: rows out of order"
-                )
+                raise FileProblem("rows_out_of_order", row=row, last=last)
             last, scanned = row, match.end()
         # A tag cut by the chunk's end is scanned again with the next chunk.
         cut = buffer.rfind(b"<")
@@ -362,12 +375,22 @@ def sheet_row_extent(source: IO[bytes]) -> int:
     return last
 
 
-def _where_unreadable(data: bytes, error: Exception) -> str:
-    """'<part>, cell C3: ' for an XML error inside a sheet's cell (a NUL written as &#0;), '<part>: ' for one
-    elsewhere, '' when it cannot be told. The parts are parsed again, one by one, to find the one that fails."""
+def _unreadable(data: bytes, error: Exception) -> FileProblem:
+    """The problem of a workbook that cannot be read, naming the part and cell where that can be told."""
+    part, cell = _where_unreadable(data, error)
+    if cell:
+        return FileProblem("unreadable_workbook_cell", part=part, cell=cell, error=error)
+    if part:
+        return FileProblem("unreadable_workbook_part", part=part, error=error)
+    return FileProblem("unreadable_workbook", error=error)
+
+
+def _where_unreadable(data: bytes, error: Exception) -> tuple[str, str]:
+    """(part, cell) of an XML error inside a sheet's cell (a NUL written as &#0;), (part, "") for one elsewhere,
+    ("", "") when it cannot be told. The parts are parsed again, one by one, to find the one that fails."""
     position = getattr(error, "position", None)
     if not isinstance(error, SyntaxError) or not position:
-        return ""
+        return "", ""
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         for member in archive.infolist():
             if not member.filename.endswith((".xml", ".rels")):
@@ -380,13 +403,13 @@ def _where_unreadable(data: bytes, error: Exception) -> str:
                 if failed.position != position:
                     continue
                 if "/worksheets/" not in member.filename:
-                    return f"{member.filename}: "
+                    return member.filename, ""
                 lines = archive.read(member).decode("utf-8", errors="replace").splitlines(keepends=True)
                 line, column = position
                 offset = sum(len(text) for text in lines[: line - 1]) + column
                 cells = list(CELL_TAG.finditer("".join(lines), 0, offset))
-                return f"{member.filename}, cell {cells[-1].group(1)}: " if cells else f"{member.filename}: "
-    return ""
+                return member.filename, cells[-1].group(1) if cells else ""
+    return "", ""
 
 
 def cell_text(value: Any) -> str | None:

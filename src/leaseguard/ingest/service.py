@@ -12,6 +12,7 @@ import psycopg
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from leaseguard.errors import InvalidInputError
 from leaseguard.evidence.checkpoint import NoteSigner
 from leaseguard.ingest import loading
 from leaseguard.ingest.kinds import (
@@ -27,9 +28,11 @@ from leaseguard.ingest.kinds import (
 from leaseguard.ingest.reading import DATA_SUFFIXES, ReadLimits, read_header, read_table
 from leaseguard.ingest.reports import FileProblem, FileReport
 from leaseguard.ingest.validation import DEFAULT_MAX_AMOUNT_YUAN, validate
+from leaseguard.vocabulary import Label
 
 Progress = Callable[[str, int, int], None]
 UNKNOWN_KIND = "unknown"
+_NAMED_KINDS = [f"{name}*" for name in KIND_NAMES]  # how file names tell their kind
 # Errors raised by the raw DB-API cursors (bulk copy) are not wrapped by SQLAlchemy.
 DATABASE_ERRORS = (SQLAlchemyError, sqlite3.Error, psycopg.Error)
 
@@ -56,21 +59,26 @@ def import_paths(
     """
     forced = KIND_BY_NAME.get(kind) if kind else None
     if kind and forced is None:
-        raise ValueError(f"unknown file kind {kind!r}; expected one of {', '.join(KIND_NAMES)}")
+        raise InvalidInputError(
+            Label(
+                "未知文件类型 {kind!r}；应为以下之一：{kinds}",
+                "unknown file kind {kind!r}; expected one of {kinds}",
+            ),
+            kind=kind,
+            kinds=", ".join(KIND_NAMES),
+        )
     reports: list[FileReport] = []
     planned: list[tuple[Path, KindSpec | None]] = []
     for path in paths:
         if path.is_dir():
             found = expand_directory(path, forced)
             if not found:
-                reports.append(
-                    _refused(path, UNKNOWN_KIND, f"{path}: no data files found ({_naming_hint()})")
-                )
+                reports.append(_refused(path, UNKNOWN_KIND, FileProblem("no_data_files", kinds=_NAMED_KINDS)))
             planned.extend((file, forced or kind_from_file_name(file.name)) for file in found)
         elif path.exists():
             planned.append((path, forced or _kind_of_file(path, limits)))
         else:
-            reports.append(_refused(path, UNKNOWN_KIND, f"{path}: no such file or directory"))
+            reports.append(_refused(path, UNKNOWN_KIND, FileProblem("no_such_path")))
     from leaseguard.enforcement.records import import_record_file, record_kind_of
 
     records = [
@@ -126,7 +134,7 @@ def import_file(
         sha256, report.encoding = table.sha256, table.encoding
         kind = kind or kind_from_header(table.header)
         if kind is None:
-            raise FileProblem(f"cannot tell the file kind from its name or header ({_naming_hint()})")
+            raise FileProblem("unknown_kind", kinds=_NAMED_KINDS)
         report.kind = kind.name
         report.rows_read = table.rows.height
         if progress:
@@ -151,17 +159,17 @@ def import_file(
                 changes.unchanged,
             )
             report.status = _status(report, checked.rows.height)
-            report.message = _summary(report, checked.ignored_columns)
+            _summarise(report, checked.ignored_columns)
             loading.record_run(connection, report, sha256, started, _now())
         if progress:
             progress(path.name, report.rows_read, report.rows_read)
     except FileProblem as problem:
-        _refuse(report, f"{path}: {problem}")
+        _refuse(report, problem)
         _record_refusal(engine, report, sha256, started)
     except DATABASE_ERRORS as error:
         # The transaction rolled back: nothing of this file is in the store.
         first_line = (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
-        _refuse(report, f"{path}: not loaded, nothing changed: database error: {first_line}")
+        _refuse(report, FileProblem("database_error", error=first_line))
         _record_refusal(engine, report, sha256, started)
     return report
 
@@ -194,27 +202,31 @@ def _status(report: FileReport, loaded_rows: int) -> loading.Status:
     return "partial" if loaded_rows else "rejected"
 
 
-def _summary(report: FileReport, ignored: tuple[str, ...]) -> str:
-    parts = [
-        f"{report.rows_read:,} rows read: {report.inserted:,} inserted, {report.updated:,} updated, "
-        f"{report.unchanged:,} unchanged, {report.rejected:,} rejected"
-    ]
+def _summarise(report: FileReport, ignored: tuple[str, ...]) -> None:
+    counts = {
+        "read": report.rows_read,
+        "inserted": report.inserted,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        "rejected": report.rejected,
+    }
     if ignored:
-        parts.append(f"columns not stored (the {report.kind} table keeps no extras): {', '.join(ignored)}")
-    return "; ".join(parts)
+        report.say("summary_columns_not_stored", **counts, kind=report.kind, columns=list(ignored))
+    else:
+        report.say("summary", **counts)
 
 
-def _refuse(report: FileReport, message: str) -> None:
+def _refuse(report: FileReport, problem: FileProblem) -> None:
     report.status = "rejected"
-    report.message = message
     report.inserted = report.updated = report.unchanged = 0
     report.rejected = report.rows_read
     report.errors = []
+    report.say(problem.code, **problem.params)
 
 
-def _refused(path: Path, kind: str, message: str) -> FileReport:
+def _refused(path: Path, kind: str, problem: FileProblem) -> FileReport:
     report = FileReport(file=str(path), kind=kind)
-    _refuse(report, message)
+    _refuse(report, problem)
     return report
 
 
@@ -224,10 +236,6 @@ def _record_refusal(engine: Engine, report: FileReport, sha256: str, started: dt
             loading.record_run(connection, report, sha256, started, _now())
     except DATABASE_ERRORS:
         pass  # a store that cannot even record the refusal: the caller still has the report
-
-
-def _naming_hint() -> str:
-    return "name it " + ", ".join(f"{name}*" for name in KIND_NAMES) + " (.csv or .xlsx) or pass --kind"
 
 
 def _now() -> dt.datetime:

@@ -1,12 +1,17 @@
 """Pure, columnar validation of one file's rows: good rows shaped like the store, bad ones as RowErrors.
 
-Every check is a polars expression over the whole column, so a million rows validate in about a second.
-Nothing here touches the database; what the store already holds arrives as `References`.
+Every check is a polars expression over the whole column, so a million rows validate in about a second. A
+check yields a reason's code (a literal, cheap for a million rows); the values the reason quotes are read only
+for the rows found bad, when the errors are collected, and the words are rendered only when shown
+(`leaseguard.ingest.reasons`). Nothing here touches the database; what the store already holds arrives as
+`References`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import polars as pl
 
@@ -21,15 +26,13 @@ from leaseguard.ingest.kinds import (
     ValueType,
 )
 from leaseguard.ingest.reading import LINE, OVERFLOW, RawTable
+from leaseguard.ingest.reasons import ROW_REASONS, param_names
 from leaseguard.ingest.reports import FileProblem, RowError
 from leaseguard.tenancy.service import LESSOR_CODE
 
 DEFAULT_MAX_AMOUNT_YUAN = 100_000_000_000
 TRUE_WORDS = ("true", "t", "1", "yes", "y", "是")
 FALSE_WORDS = ("false", "f", "0", "no", "n", "否")
-MISSING = "missing required value"
-NUL = "contains a NUL byte"
-CONTROL = "an identifier may not contain a line break, tab or other control character"
 EXTRA = "extra"
 
 # Reference columns joined in from the store.
@@ -37,6 +40,13 @@ _CONTRACT_LESSOR = "_contract_lessor"
 _CONTRACT_START = "_contract_start"
 _CONTRACT_PRINCIPAL = "_contract_principal"
 _ASSET_KNOWN = "_asset_known"
+_FIRST_LINE = "_first_line"
+
+# A check's rule: where the condition holds, the value is bad for the reason `code` (None: the value is
+# fine and the later rules of the check are not asked). A reason's parameter is an expression read from the
+# bad row, or a value that is the same for every row.
+Rule = tuple[pl.Expr, str | None]
+Param = pl.Expr | object
 
 
 @dataclass(frozen=True)
@@ -100,10 +110,9 @@ def validate(
             frame = _check_schedules(frame, references, checks)
     frame = _check_duplicates(kind, frame, checks)
 
-    errors = _collect_errors(frame, checks.error_columns, file)
+    errors = _collect_errors(frame, checks.error_columns, checks.params, file)
     good = frame.filter(checks.row_is_good())
-    warned = [(c, _warning_name(c)) for c in ("contract_no",) if _warning_name(c) in good.columns]
-    warnings = _collect_errors(good, warned, file)
+    warnings = _collect_errors(good, checks.warning_columns, checks.params, file)
     ignored: tuple[str, ...] = ()
     if EXTRA not in kind.table.c:
         ignored, extras = tuple(extras), {}
@@ -135,7 +144,7 @@ def _map_header(kind: KindSpec, table: RawTable) -> tuple[dict[str, str], dict[s
         normalised = name.strip().lower()
         if normalised in kind.column_names:
             if normalised in known:
-                raise FileProblem(f"column '{name}' appears twice in the header")
+                raise FileProblem("duplicate_column", name=name)
             known[normalised] = position
             continue
         label = name.strip()
@@ -144,26 +153,47 @@ def _map_header(kind: KindSpec, table: RawTable) -> tuple[dict[str, str], dict[s
                 continue  # an unnamed, empty column: spreadsheets export these after the last one
             label = f"column_{index + 1}"
         if label in extras:
-            raise FileProblem(f"column '{label}' appears twice in the header")
+            raise FileProblem("duplicate_column", name=label)
         extras[label] = position
     if not known:
-        raise FileProblem(
-            f"no header line: the first line has none of the {kind.name} columns ({', '.join(kind.column_names)})"
-        )
+        raise FileProblem("no_header", kind=kind.name, columns=kind.column_names)
     missing = [name for name in kind.required if name not in known]
     if missing:
-        raise FileProblem(f"missing required column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}")
+        raise FileProblem("missing_columns" if len(missing) > 1 else "missing_column", columns=tuple(missing))
     return known, extras
 
 
+def _chain(rules: Sequence[Rule]) -> pl.Expr:
+    """The code of the first rule whose condition holds; null when none does (or that rule's code is None)."""
+    chain: Any = pl
+    for condition, code in rules:
+        chain = chain.when(condition).then(pl.lit(code, pl.String))
+    expr: pl.Expr = chain
+    return expr
+
+
+def _same_param(one: Param, other: Param) -> bool:
+    if isinstance(one, pl.Expr) and isinstance(other, pl.Expr):
+        return one.meta.eq(other)
+    return not isinstance(one, pl.Expr) and not isinstance(other, pl.Expr) and one == other
+
+
+def _same_params(one: Mapping[str, Param], other: Mapping[str, Param]) -> bool:
+    return one.keys() == other.keys() and all(_same_param(value, other[name]) for name, value in one.items())
+
+
 class _Checks:
-    """Builds, per file column, the parsed value and the reason it is bad (null when it is good)."""
+    """Builds, per file column, the parsed value and the code of the reason it is bad (null when it is good),
+    and remembers, per column and code, the parameters that reason quotes."""
 
     def __init__(self, kind: KindSpec, max_amount_fen: int) -> None:
         self.kind = kind
         self.max_amount_fen = max_amount_fen
         self.values: list[pl.Expr] = []
         self.reasons: dict[str, list[pl.Expr]] = {}
+        self.warnings: dict[str, list[pl.Expr]] = {}
+        self.params: dict[tuple[str, str], dict[str, Param]] = {}
+        self.merged: dict[str, int] = {}  # error or warning column → how many of its reasons it holds
 
     @staticmethod
     def value_name(column: str) -> str:
@@ -173,12 +203,44 @@ class _Checks:
     def error_name(column: str) -> str:
         return f"!{column}"
 
+    @staticmethod
+    def warning_name(column: str) -> str:
+        return f"?{column}"
+
     @property
     def error_columns(self) -> list[tuple[str, str]]:
         return [(column, self.error_name(column)) for column in self.reasons]
 
-    def reason(self, column: str, expr: pl.Expr) -> None:
-        self.reasons.setdefault(column, []).append(expr)
+    @property
+    def warning_columns(self) -> list[tuple[str, str]]:
+        return [(column, self.warning_name(column)) for column in self.warnings]
+
+    def reason(self, column: str, rules: Sequence[Rule], **params: Param) -> None:
+        """A check of `column`: the first of `rules` that holds names the reason; `params` are the values the
+        reasons quote (each reason keeps those its words name)."""
+        codes = [code for _, code in rules if code is not None]
+        self.coded(column, _chain(rules), codes, params)
+
+    def coded(self, column: str, codes: pl.Expr, known: Iterable[str], params: Mapping[str, Param]) -> None:
+        """A check of `column` whose expression yields one of the codes `known` (or null)."""
+        self._remember(column, known, params)
+        self.reasons.setdefault(column, []).append(codes)
+
+    def warn(self, column: str, rules: Sequence[Rule], **params: Param) -> None:
+        """Like `reason`, but the row still loads: the reason is told as a warning."""
+        self._remember(column, [code for _, code in rules if code is not None], params)
+        self.warnings.setdefault(column, []).append(_chain(rules))
+
+    def _remember(self, column: str, codes: Iterable[str], params: Mapping[str, Param]) -> None:
+        for code in codes:
+            named = param_names(ROW_REASONS[code])
+            if not named <= params.keys():
+                raise ValueError(
+                    f"reason {code} of {column} lacks {', '.join(sorted(named - params.keys()))}"
+                )
+            given = {name: value for name, value in params.items() if name in named}
+            if not _same_params(self.params.setdefault((column, code), given), given):
+                raise ValueError(f"reason {code} of {column} is given twice with different parameters")
 
     def row_is_good(self) -> pl.Expr:
         return pl.all_horizontal(pl.col(name).is_null() for _, name in self.error_columns)
@@ -188,77 +250,71 @@ class _Checks:
         return self.merge_reasons(frame)
 
     def merge_reasons(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """Fold the pending reasons of each column into its error column; the first reason found wins."""
+        """Fold the pending reasons of each column into its error column; the first reason found wins.
+
+        Only reasons not merged yet are evaluated: one merged before never gains a reason later (a check that
+        asks whether the row is good only loses rows as reasons are found)."""
         merged = []
-        for column, exprs in self.reasons.items():
-            target = self.error_name(column)
-            existing = [pl.col(target)] if target in frame.columns else []
-            merged.append(pl.coalesce([*existing, *exprs]).alias(target))
+        for registered, name in ((self.reasons, self.error_name), (self.warnings, self.warning_name)):
+            for column, exprs in registered.items():
+                target = name(column)
+                done = self.merged.get(target, 0)
+                if done == len(exprs):
+                    continue
+                existing = [pl.col(target)] if done else []
+                merged.append(pl.coalesce([*existing, *exprs[done:]]).alias(target))
+                self.merged[target] = len(exprs)
         frame = frame.with_columns(merged)
         self.values = []
         return frame
 
     def nul(self, column: str, raw: pl.Expr) -> None:
         # SQLite would store it and PostgreSQL refuses the whole COPY for it; and no reason may quote it.
-        self.reason(column, pl.when(raw.str.contains("\x00", literal=True)).then(pl.lit(NUL)))
+        self.reason(column, [(raw.str.contains("\x00", literal=True), "nul")])
 
     def column(self, spec: ColumnSpec) -> None:
         raw = pl.col(spec.name)
         self.nul(spec.name, raw)
         if spec.required:
-            self.reason(spec.name, pl.when(raw.is_null()).then(pl.lit(MISSING)))
-        value, reason = _PARSERS[spec.type](self, spec, raw)
+            self.reason(spec.name, [(raw.is_null(), "missing")])
+        value = _PARSERS[spec.type](self, spec, raw)
         self.values.append(value.alias(self.value_name(spec.name)))
-        self.reason(spec.name, reason)
         if spec.store_column in self.kind.key:
             # An identifier is read back by URL and named in court papers: no character there can carry it.
-            self.reason(spec.name, pl.when(raw.str.contains(r"[\x01-\x1f\x7f]")).then(pl.lit(CONTROL)))
+            self.reason(spec.name, [(raw.str.contains(r"[\x01-\x1f\x7f]"), "control")])
 
     def overflow(self, width: int) -> None:
-        self.reason(
-            f"column {width + 1}",
-            pl.when(pl.col(OVERFLOW).is_not_null()).then(
-                pl.lit(f"more values than the header's {width} columns")
-            ),
-        )
+        self.reason(f"column {width + 1}", [(pl.col(OVERFLOW).is_not_null(), "overflow")], width=width)
 
-    # --- one parser per ValueType: (parsed value, reason or null) -------------------------------------------
+    # --- one parser per ValueType: the parsed value; its reasons are registered on the column --------------
 
-    def text(self, spec: ColumnSpec, raw: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    def text(self, spec: ColumnSpec, raw: pl.Expr) -> pl.Expr:
         limit = self.kind.max_length(spec)
-        if limit is None:
-            return raw, pl.lit(None, pl.String)
-        return raw, pl.when(raw.str.len_chars() > limit).then(pl.lit(f"longer than {limit} characters"))
+        if limit is not None:
+            self.reason(spec.name, [(raw.str.len_chars() > limit, "too_long")], limit=limit)
+        return raw
 
-    def code(self, spec: ColumnSpec, raw: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    def code(self, spec: ColumnSpec, raw: pl.Expr) -> pl.Expr:
         good = raw.str.contains(f"^(?:{LESSOR_CODE.pattern})$")
-        reason = pl.when(raw.is_not_null() & ~good).then(
-            pl.format("not a lessor code: '{}' (letters, digits, _ . - ; at most 32)", raw)
-        )
-        return raw, reason
+        self.reason(spec.name, [(raw.is_not_null() & ~good, "not_a_lessor_code")], value=raw)
+        return raw
 
-    def date(self, spec: ColumnSpec, raw: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    def date(self, spec: ColumnSpec, raw: pl.Expr) -> pl.Expr:
         shaped = raw.str.contains(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
         parsed = pl.when(shaped).then(raw.str.to_date("%Y-%m-%d", strict=False))
-        reason = (
-            pl.when(raw.is_null())
-            .then(pl.lit(None, pl.String))
-            .when(~shaped)
-            .then(pl.format("not a date in YYYY-MM-DD form: '{}'", raw))
-            .when(parsed.is_null())
-            .then(pl.format("impossible date '{}'", raw))
-        )
-        return parsed, reason
+        rules = [(raw.is_null(), None), (~shaped, "not_a_date"), (parsed.is_null(), "impossible_date")]
+        self.reason(spec.name, rules, value=raw)
+        return parsed
 
-    def signed_amount(self, spec: ColumnSpec, raw: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    def signed_amount(self, spec: ColumnSpec, raw: pl.Expr) -> pl.Expr:
         negative = raw.str.starts_with("-")
-        magnitude, reason = self._amount(raw.str.strip_prefix("-"), shown=raw, signed=True)
-        return pl.when(negative).then(-magnitude).otherwise(magnitude), reason
+        magnitude = self._amount(spec, raw.str.strip_prefix("-"), shown=raw, signed=True)
+        return pl.when(negative).then(-magnitude).otherwise(magnitude)
 
-    def amount(self, spec: ColumnSpec, raw: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-        return self._amount(raw, shown=raw, signed=False)
+    def amount(self, spec: ColumnSpec, raw: pl.Expr) -> pl.Expr:
+        return self._amount(spec, raw, shown=raw, signed=False)
 
-    def _amount(self, raw: pl.Expr, *, shown: pl.Expr, signed: bool) -> tuple[pl.Expr, pl.Expr]:
+    def _amount(self, spec: ColumnSpec, raw: pl.Expr, *, shown: pl.Expr, signed: bool) -> pl.Expr:
         """`raw` parsed to fen; a reason names the value as written (`shown`)."""
         shaped = raw.str.contains(r"^[0-9]+(\.[0-9]+)?$")
         whole = raw.str.extract(r"^([0-9]+)", 1)
@@ -269,80 +325,55 @@ class _Checks:
             2, "0"
         ).str.slice(0, 2).cast(pl.Int64, strict=False)
         negative = pl.lit(False) if signed else raw.str.contains(r"^-[0-9]+(\.[0-9]+)?$")
-        reason = (
-            pl.when(raw.is_null())
-            .then(pl.lit(None, pl.String))
-            .when(negative)
-            .then(pl.format("negative amount {}", shown))
-            .when(~shaped)
-            .then(pl.format("not an amount in yuan: '{}'", shown))
-            .when(fraction.str.len_chars() > 2)
-            .then(pl.format("more than 2 decimals: {}", shown))
-            .when(too_long | (fen > self.max_amount_fen))
-            .then(
-                pl.format("implausible amount {} (over {} yuan)", shown, pl.lit(self.max_amount_fen // 100))
-            )
-        )
-        return pl.when(shaped & ~too_long).then(fen), reason
+        rules = [
+            (raw.is_null(), None),
+            (negative, "negative_amount"),
+            (~shaped, "not_an_amount"),
+            (fraction.str.len_chars() > 2, "too_many_decimals"),
+            (too_long | (fen > self.max_amount_fen), "implausible_amount"),
+        ]
+        self.reason(spec.name, rules, value=shown, places=2, limit=self.max_amount_fen // 100)
+        return pl.when(shaped & ~too_long).then(fen)
 
-    def months(self, spec: ColumnSpec, raw: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    def months(self, spec: ColumnSpec, raw: pl.Expr) -> pl.Expr:
         shaped = raw.str.contains(r"^[0-9]{1,4}$")
         number = pl.when(shaped).then(raw.cast(pl.Int64, strict=False))
-        reason = (
-            pl.when(raw.is_null())
-            .then(pl.lit(None, pl.String))
-            .when(~shaped)
-            .then(pl.format("not a whole number of months: '{}'", raw))
-            .when(number < 1)
-            .then(pl.lit("must be at least 1"))
-        )
-        return number, reason
+        rules = [(raw.is_null(), None), (~shaped, "not_months"), (number < 1, "below_one")]
+        self.reason(spec.name, rules, value=raw)
+        return number
 
-    def count(self, spec: ColumnSpec, raw: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    def count(self, spec: ColumnSpec, raw: pl.Expr) -> pl.Expr:
         shaped = raw.str.contains(r"^[0-9]{1,6}$")
         number = pl.when(shaped).then(raw.cast(pl.Int64, strict=False))
-        reason = (
-            pl.when(raw.is_null())
-            .then(pl.lit(None, pl.String))
-            .when(~shaped)
-            .then(pl.format("not a whole number: '{}'", raw))
-            .when(number < 1)
-            .then(pl.lit("must be at least 1"))
-        )
-        return number, reason
+        rules = [(raw.is_null(), None), (~shaped, "not_a_whole_number"), (number < 1, "below_one")]
+        self.reason(spec.name, rules, value=raw)
+        return number
 
-    def rate(self, spec: ColumnSpec, raw: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    def rate(self, spec: ColumnSpec, raw: pl.Expr) -> pl.Expr:
         shaped = raw.str.contains(r"^[0-9]+(\.[0-9]+)?$")
         fraction = raw.str.extract(r"\.([0-9]+)$", 1).fill_null("").str.strip_chars_end("0")
         whole = raw.str.extract(r"^([0-9]+)", 1).cast(pl.Int64, strict=False)
-        reason = (
-            pl.when(raw.is_null())
-            .then(pl.lit(None, pl.String))
-            .when(raw.str.starts_with("-"))
-            .then(pl.format("negative rate {}", raw))
-            .when(~shaped)
-            .then(pl.format("not a decimal fraction: '{}' (write 6.85% as 0.0685)", raw))
-            .when(whole.is_null() | (whole > 0))
-            .then(pl.format("rate {} is not below 1; write 6.85% as 0.0685", raw))
-            .when(fraction.str.len_chars() > 6)
-            .then(pl.format("more than 6 decimals: {}", raw))
-        )
-        return raw, reason
+        rules = [
+            (raw.is_null(), None),
+            (raw.str.starts_with("-"), "negative_rate"),
+            (~shaped, "not_a_fraction"),
+            (whole.is_null() | (whole > 0), "rate_not_below_one"),
+            (fraction.str.len_chars() > 6, "too_many_decimals"),
+        ]
+        self.reason(spec.name, rules, value=raw, places=6)
+        return raw
 
-    def boolean(self, spec: ColumnSpec, raw: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    def boolean(self, spec: ColumnSpec, raw: pl.Expr) -> pl.Expr:
         word = raw.str.to_lowercase()
         value = pl.when(word.is_in(TRUE_WORDS)).then(True).when(word.is_in(FALSE_WORDS)).then(False)
-        reason = pl.when(raw.is_not_null() & value.is_null()).then(
-            pl.format("not a boolean: '{}' (true/false)", raw)
-        )
-        return value, reason
+        self.reason(spec.name, [(raw.is_not_null() & value.is_null(), "not_a_boolean")], value=raw)
+        return value
 
-    def enum(self, spec: ColumnSpec, raw: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    def enum(self, spec: ColumnSpec, raw: pl.Expr) -> pl.Expr:
         word = raw.str.to_lowercase()
-        reason = pl.when(raw.is_not_null() & ~word.is_in(spec.choices)).then(
-            pl.format("unknown value '{}'; expected one of {}", raw, pl.lit(", ".join(spec.choices)))
-        )
-        return word, reason
+        rules = [(raw.is_not_null() & ~word.is_in(spec.choices), "unknown_choice")]
+        self.reason(spec.name, rules, value=raw, choices=spec.choices)
+        return word
 
 
 _PARSERS = {
@@ -363,17 +394,14 @@ def _check_asset_identifiers(frame: pl.DataFrame, checks: _Checks) -> pl.DataFra
     """A vehicle is identified by its VIN, anything else by its serial number; values stay as written."""
     asset_type = pl.col(_Checks.value_name("asset_type"))
     known_type = pl.col(_Checks.error_name("asset_type")).is_null()
+    vehicle = known_type & (asset_type == "vehicle")
     checks.reason(
-        "vin",
-        pl.when(known_type & (asset_type == "vehicle") & pl.col("vin").is_null()).then(
-            pl.lit("required for asset_type vehicle")
-        ),
+        "vin", [(vehicle & pl.col("vin").is_null(), "required_for_asset_type")], asset_type="vehicle"
     )
     checks.reason(
         "serial_no",
-        pl.when(known_type & (asset_type != "vehicle") & pl.col("serial_no").is_null()).then(
-            pl.format("required for asset_type {}", asset_type)
-        ),
+        [(known_type & (asset_type != "vehicle") & pl.col("serial_no").is_null(), "required_for_asset_type")],
+        asset_type=asset_type,
     )
     return checks.merge_reasons(frame)
 
@@ -384,15 +412,20 @@ def _check_contract_dates(frame: pl.DataFrame, checks: _Checks) -> pl.DataFrame:
     first_due, restructured = (pl.col(_Checks.value_name(c)) for c in ("first_due_date", "restructured_date"))
     checks.reason(
         "first_due_date",
-        pl.when(first_due.is_not_null() & start.is_not_null() & (first_due <= start)).then(
-            pl.format("first_due_date {} is not after start_date {}", first_due, start)
-        ),
+        [(first_due.is_not_null() & start.is_not_null() & (first_due <= start), "first_due_not_after_start")],
+        first_due_date=first_due,
+        start_date=start,
     )
     checks.reason(
         "restructured_date",
-        pl.when(restructured.is_not_null() & start.is_not_null() & (restructured < start)).then(
-            pl.format("restructured_date {} is before start_date {}", restructured, start)
-        ),
+        [
+            (
+                restructured.is_not_null() & start.is_not_null() & (restructured < start),
+                "restructured_before_start",
+            )
+        ],
+        restructured_date=restructured,
+        start_date=start,
     )
     return checks.merge_reasons(frame)
 
@@ -409,17 +442,14 @@ def _check_schedules(frame: pl.DataFrame, references: References, checks: _Check
     )
     frame = frame.join(terms, on=value("contract_no"), how="left", maintain_order="left")
     known = pl.col(_CONTRACT_START).is_not_null()
+    number = pl.col(value("contract_no"))
     checks.reason(
-        "contract_no",
-        pl.when(pl.col(value("contract_no")).is_not_null() & ~known).then(
-            pl.format("contract_no '{}' is not in the store", pl.col(value("contract_no")))
-        ),
+        "contract_no", [(number.is_not_null() & ~known, "contract_not_in_store")], contract_no=number
     )
     checks.reason(
         "due_date",
-        pl.when(known & (due <= pl.col(_CONTRACT_START))).then(
-            pl.format("due before or on the contract's start date {}", pl.col(_CONTRACT_START))
-        ),
+        [(known & (due <= pl.col(_CONTRACT_START)), "due_not_after_start")],
+        start_date=pl.col(_CONTRACT_START),
     )
     frame = checks.merge_reasons(frame)
     per_contract = value("contract_no")
@@ -436,32 +466,27 @@ def _check_schedules(frame: pl.DataFrame, references: References, checks: _Check
             pl.col(_CONTRACT_PRINCIPAL).first().alias("_expected"),
         )
     )
-    fault = (
-        pl.when(~pl.col("_all_good"))
-        .then(
-            pl.lit("another line of this contract's schedule is wrong; a schedule loads whole or not at all")
-        )
-        .when((pl.col("_numbers") != pl.col("_lines")) | (pl.col("_last") != pl.col("_lines")))
-        .then(pl.format("instalments must be numbered 1 to {} without a gap or repeat", pl.col("_lines")))
-        .when(pl.col("_not_rising"))
-        .then(pl.lit("due dates must rise with the instalment number"))
-        .when(pl.col("_principal") != pl.col("_expected"))
-        .then(
-            pl.format(
-                "principal sums to {} fen, the contract's principal is {} fen",
-                pl.col("_principal"),
-                pl.col("_expected"),
-            )
-        )
-    )
+    faults: list[Rule] = [
+        (~pl.col("_all_good"), "schedule_line_wrong"),
+        ((pl.col("_numbers") != pl.col("_lines")) | (pl.col("_last") != pl.col("_lines")), "schedule_numbering"),
+        (pl.col("_not_rising"), "schedule_dates_not_rising"),
+        (pl.col("_principal") != pl.col("_expected"), "schedule_principal"),
+    ]  # fmt: skip
     frame = frame.join(
-        whole.select(per_contract, fault.alias("_schedule_fault")),
+        whole.select(
+            per_contract, _chain(faults).alias("_schedule_fault"), "_lines", "_principal", "_expected"
+        ),
         on=per_contract,
         how="left",
         maintain_order="left",
     )
     # A line that is wrong itself keeps its own reason; its good siblings are rejected for its sake.
-    checks.reason("number", pl.when(checks.row_is_good()).then(pl.col("_schedule_fault")))
+    checks.coded(
+        "number",
+        pl.when(checks.row_is_good()).then(pl.col("_schedule_fault")),
+        [code for _, code in faults if code],
+        {"lines": pl.col("_lines"), "principal": pl.col("_principal"), "expected": pl.col("_expected")},
+    )
     return checks.merge_reasons(frame)
 
 
@@ -474,9 +499,8 @@ def _check_references(
         lessor = pl.col(value("lessor"))
         checks.reason(
             "lessor",
-            pl.when(lessor.is_not_null() & ~lessor.is_in(list(references.lessors))).then(
-                pl.format("unknown lessor '{}' (not in the store nor in this load)", lessor)
-            ),
+            [(lessor.is_not_null() & ~lessor.is_in(list(references.lessors)), "unknown_lessor")],
+            lessor=lessor,
         )
     if kind in (CONTRACTS, ASSETS, PAYMENTS):
         contracts = references.contracts.select(
@@ -487,28 +511,21 @@ def _check_references(
         foreign = (
             owner.is_not_null() & pl.col(value("lessor")).is_not_null() & (owner != pl.col(value("lessor")))
         )
-        if kind is CONTRACTS:
-            checks.reason(
-                "contract_no", pl.when(foreign).then(pl.lit("contract_no belongs to another lessor"))
-            )
-        elif kind is ASSETS:
+        if kind in (CONTRACTS, ASSETS):
+            checks.reason("contract_no", [(foreign, "contract_of_another_lessor")])
+        if kind is ASSETS:
             # The register holds every lessor's assets whatever their contracts: one naming a contract not
             # loaded yet is registered, with a warning, and linked when its contract comes.
-            checks.reason(
-                "contract_no", pl.when(foreign).then(pl.lit("contract_no belongs to another lessor"))
+            checks.warn(
+                "contract_no",
+                [(number.is_not_null() & owner.is_null(), "contract_not_loaded_yet")],
+                contract_no=number,
             )
-            frame = frame.with_columns(
-                pl.when(number.is_not_null() & owner.is_null())
-                .then(pl.format("contract_no '{}' is not in the store yet: the asset is registered; load its "
-                                "contract to link it", number))
-                .alias(_warning_name("contract_no"))
-            )  # fmt: skip
-        else:
+        if kind is PAYMENTS:
             checks.reason(
                 "contract_no",
-                pl.when(number.is_not_null() & owner.is_null()).then(
-                    pl.format("contract_no '{}' is not in the store", number)
-                ),
+                [(number.is_not_null() & owner.is_null(), "contract_not_in_store")],
+                contract_no=number,
             )
             if "start_date" in references.contracts.columns:
                 starts = references.contracts.select(
@@ -519,9 +536,8 @@ def _check_references(
                 paid, start = pl.col(value("paid_date")), pl.col(_CONTRACT_START)
                 checks.reason(
                     "paid_date",
-                    pl.when(paid.is_not_null() & start.is_not_null() & (paid < start)).then(
-                        pl.format("paid before the contract's start date {}", start)
-                    ),
+                    [(paid.is_not_null() & start.is_not_null() & (paid < start), "paid_before_start")],
+                    start_date=start,
                 )
     if kind is VALUATIONS:
         assets = references.assets.select(
@@ -530,19 +546,11 @@ def _check_references(
             pl.lit(True).alias(_ASSET_KNOWN),
         )
         frame = frame.join(assets, on=[value("lessor"), value("asset_id")], how="left", maintain_order="left")
-        lessor = pl.col(value("lessor"))
-        checks.reason(
-            "asset_id",
-            pl.when(
-                pl.col(value("asset_id")).is_not_null()
-                & lessor.is_in(list(references.lessors))
-                & pl.col(_ASSET_KNOWN).is_null()
-            ).then(
-                pl.format(
-                    "asset_id '{}' is not in the store for lessor {}", pl.col(value("asset_id")), lessor
-                )
-            ),
+        lessor, asset_id = pl.col(value("lessor")), pl.col(value("asset_id"))
+        unknown = (
+            asset_id.is_not_null() & lessor.is_in(list(references.lessors)) & pl.col(_ASSET_KNOWN).is_null()
         )
+        checks.reason("asset_id", [(unknown, "asset_not_in_store")], asset_id=asset_id, lessor=lessor)
     return checks.merge_reasons(frame)
 
 
@@ -551,13 +559,17 @@ def _check_duplicates(kind: KindSpec, frame: pl.DataFrame, checks: _Checks) -> p
     if kind is PAYMENTS:
         return frame  # identical payments are numbered by seq, so they never collide
     key = [_Checks.value_name(_file_column(kind, store)) for store in kind.key]
-    first = pl.when(checks.row_is_good()).then(pl.col(LINE)).min().over(key)
-    names = " and ".join(_file_column(kind, store) for store in kind.key)
+    # Kept as a column: the reason quotes it, and a window cannot be read again from the bad rows alone.
+    frame = frame.with_columns(
+        pl.when(checks.row_is_good()).then(pl.col(LINE)).min().over(key).alias(_FIRST_LINE)
+    )
+    first = pl.col(_FIRST_LINE)
+    names = tuple(_file_column(kind, store) for store in kind.key)
     checks.reason(
         kind.duplicate_column,
-        pl.when(checks.row_is_good() & (pl.col(LINE) != first)).then(
-            pl.format("duplicate of line {} (same {})", first, pl.lit(names))
-        ),
+        [(checks.row_is_good() & (pl.col(LINE) != first), "duplicate_of")],
+        line=first,
+        names=names,
     )
     return checks.merge_reasons(frame)
 
@@ -566,26 +578,29 @@ def _file_column(kind: KindSpec, store_column: str) -> str:
     return next(spec.name for spec in kind.columns if spec.store_column == store_column)
 
 
-def _warning_name(column: str) -> str:
-    return f"?{column}"
-
-
-def _collect_errors(frame: pl.DataFrame, error_columns: list[tuple[str, str]], file: str) -> list[RowError]:
+def _collect_errors(
+    frame: pl.DataFrame,
+    error_columns: list[tuple[str, str]],
+    params: Mapping[tuple[str, str], Mapping[str, Param]],
+    file: str,
+) -> list[RowError]:
+    """The bad values of `frame` as RowErrors, by line and then column; each reason's parameters are read
+    from its rows only (they are few)."""
     order = {column: index for index, (column, _) in enumerate(error_columns)}
-    parts = [
-        frame.filter(pl.col(name).is_not_null()).select(
-            pl.col(LINE).alias("line"), pl.lit(column).alias("column"), pl.col(name).alias("reason")
-        )
-        for column, name in error_columns
-    ]
-    if not parts:
-        return []
-    found = pl.concat(parts).with_columns(pl.col("column").replace_strict(order).alias("_order"))
-    found = found.sort("line", "_order")
-    return [
-        RowError(file, line, column, reason)
-        for line, column, reason in found.select("line", "column", "reason").iter_rows()
-    ]
+    found: list[RowError] = []
+    for column, name in error_columns:
+        bad = frame.filter(pl.col(name).is_not_null())
+        for code in bad.get_column(name).unique(maintain_order=True):
+            given = params.get((column, code), {})
+            quoted = {n: v.cast(pl.String).alias(n) for n, v in given.items() if isinstance(v, pl.Expr)}
+            fixed = {n: v for n, v in given.items() if not isinstance(v, pl.Expr)}
+            rows = bad.filter(pl.col(name) == code).select(pl.col(LINE), *quoted.values())
+            found.extend(
+                RowError(file, line, column, code, {**fixed, **dict(zip(quoted, values, strict=True))})
+                for line, *values in rows.iter_rows()
+            )
+    found.sort(key=lambda error: (error.line, order[error.column]))
+    return found
 
 
 def _store_rows(kind: KindSpec, good: pl.DataFrame, extras: dict[str, str], stated: set[str]) -> pl.DataFrame:

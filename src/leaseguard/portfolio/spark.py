@@ -1,11 +1,12 @@
-"""The book's tables built on Apache Spark, with the same functions the embedded engine uses.
+"""The book's positions on Apache Spark, with the very functions the embedded engine runs.
 
-When a book outgrows one machine, `spark_book_tables` builds the three tables `portfolio.columnar` reads
-(contracts, instalments with the day each was paid in full, payments with their rent/penalty split) on a
-Spark cluster: the instalment build (`positions.contract_instalments`) runs per partition of contracts and
-the allocation pass (`positions.allocate`) per contract group, each the very function the embedded engine
-calls; the positions and the classification then run as Ibis expressions on Spark. A test runs the whole job
-on PySpark in local mode and gets exactly the embedded engine's positions.
+Every step of the positions is a function of one contract's rows, so when a book outgrows one machine Spark
+runs the embedded engine's own code per partition or per contract: `spark_book_tables` builds the contracts,
+the instalments (`positions.contract_instalments`, per partition of contracts) with the day each was paid in
+full and the payments with their rent/penalty split (`positions.allocate`, per contract), and
+`spark_positions` says where each contract stands on a day (`BookPositions.at`, per contract). The
+classification then runs as its Ibis expression on Spark (`classification.columnar`). A test runs the whole
+job on PySpark in local mode and gets exactly the embedded engine's positions and classes.
 
 Not on this path: irregular schedules imported as given (the embedded engine reads them; here every contract's
 schedule comes from its terms).
@@ -13,6 +14,7 @@ schedule comes from its terms).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,7 +24,9 @@ import pyarrow as pa
 
 from leaseguard.portfolio.allocation import Allocation
 from leaseguard.portfolio.positions import (
+    POSITION_COLUMNS,
     SCHEDULE_LINE_COLUMNS,
+    BookPositions,
     allocate,
     contract_instalments,
 )
@@ -36,6 +40,12 @@ PAYMENTS_SCHEMA = (
     "contract long, paid_date date, amount_fen long, rent_fen long, penalty_paid_fen long, "
     "penalty_owed_micro long, cumulative_rent_fen long, seq long"
 )
+# The contract's own columns that the positions carry or read (`BookPositions.at`), beside each instalment;
+# the contract's principal renamed, as the instalment has one of its own.
+_CONTRACT_PRINCIPAL = "contract_principal_fen"
+_POSITION_TERMS = ("contract_no", "lessor", "lessee_id", "start_date", "frequency", _CONTRACT_PRINCIPAL)
+_SPARK_TYPES = {pl.String: "string", pl.Date: "date", pl.Int32: "int", pl.Int64: "long"}
+POSITIONS_SCHEMA = ", ".join(f"{name} {_SPARK_TYPES[dtype]}" for name, dtype in POSITION_COLUMNS.items())  # type: ignore[index]
 _TERMS = (
     "contract", "contract_no", "start_date", "term_months", "principal_fen", "annual_rate", "method", "frequency",
     "residual_value_fen", "first_due_date",
@@ -74,10 +84,52 @@ def _allocate_group(allocation: Allocation, part: str) -> Any:
     return apply
 
 
+def _positions_of_group(allocation: Allocation, as_of: dt.date) -> Any:
+    def apply(instalments: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFrame:
+        if instalments.empty:
+            return pd.DataFrame()
+        rows = _dates(instalments, "due_date", "paid_in_full_on", "start_date").cast(
+            {"contract": pl.Int64, "number": pl.Int32}
+        )
+        paid = (
+            _dates(payments, "paid_date").cast({"contract": pl.Int64}).sort("seq")
+            if not payments.empty
+            else pl.DataFrame(
+                schema=dict.fromkeys(
+                    ("contract", "amount_fen", "rent_fen", "penalty_owed_micro", "seq"), pl.Int64
+                )
+                | {"paid_date": pl.Date}
+            )
+        )
+        book = BookPositions(
+            contracts=rows.select("contract", *_POSITION_TERMS)
+            .unique("contract")
+            .rename({_CONTRACT_PRINCIPAL: "principal_fen"}),
+            instalments=rows.drop(_POSITION_TERMS),
+            payments=paid,
+            allocation=allocation,
+        )
+        return book.at(as_of).to_pandas()
+
+    return apply
+
+
+def spark_positions(
+    contracts: Any, instalments: Any, payments: Any, as_of: dt.date, allocation: Allocation | None = None
+) -> Any:
+    """Where every contract stands on `as_of` (POSITION_COLUMNS), as a Spark DataFrame: `BookPositions.at`
+    per contract, over `spark_book_tables`' three tables."""
+    terms = contracts.withColumnRenamed("principal_fen", _CONTRACT_PRINCIPAL).select(
+        "contract", *_POSITION_TERMS
+    )
+    grouped = instalments.join(terms, "contract").groupBy("contract").cogroup(payments.groupBy("contract"))
+    return grouped.applyInPandas(_positions_of_group(allocation or Allocation(), as_of), POSITIONS_SCHEMA)
+
+
 def spark_book_tables(
     contracts: Any, payments: Any, allocation: Allocation | None = None
 ) -> tuple[Any, Any, Any]:
-    """(contracts, instalments, payments) as Spark DataFrames for `portfolio.columnar`.
+    """(contracts, instalments, payments) as Spark DataFrames for `spark_positions`.
 
     `contracts`: a Spark DataFrame with a unique long `contract` id and the contract columns
     (`positions.CONTRACT_COLUMNS`, plus `first_due_date` and `deposit_fen`); `payments`: contract (the same

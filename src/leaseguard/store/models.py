@@ -198,7 +198,11 @@ class ImportRun(Base):
     rows_unchanged: Mapped[int] = mapped_column(Integer, default=0)
     rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(16))
-    message: Mapped[str | None] = mapped_column(Text)
+    message: Mapped[str | None] = mapped_column(Text)  # in the shipped default language (Chinese)
+    # The message as code and parameters (leaseguard.ingest.reasons), so it can be said in the reader's
+    # language; null for a run recorded before they were kept, or by a loader without codes.
+    message_code: Mapped[str | None] = mapped_column(String(40))
+    message_params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     # The lessor all of the file's loaded rows belong to; null for a file of several lessors' rows (or none),

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from leaseguard.errors import InvalidInputError
-from leaseguard.vocabulary import DATA_KINDS
+from leaseguard.vocabulary import DATA_KINDS, DEFAULT_LANG, Label, Lang
 
 if TYPE_CHECKING:
     from leaseguard.evidence.checkpoint import NoteSigner
@@ -32,34 +32,38 @@ class ImportOutcome:
     def rows_read(self) -> int:
         return sum(report.rows_read for report in self.reports)
 
-    @property
-    def problems(self) -> list[str]:
+    def problems(self, lang: Lang = DEFAULT_LANG) -> list[str]:
         """Every refusal in words: a file refused whole, then each rejected row (file, line, column, reason)."""
         lines: list[str] = []
         for report in self.reports:
             if report.failed_as_a_whole:
-                lines.append(report.message)
-            lines.extend(str(error) for error in report.errors)
+                lines.append(report.message_text(lang))
+            lines.extend(error.line_text(lang) for error in report.errors)
         return lines
 
-    @property
-    def warnings(self) -> list[str]:
-        return [str(warning) for report in self.reports for warning in report.warnings]
+    def warnings(self, lang: Lang = DEFAULT_LANG) -> list[str]:
+        return [warning.line_text(lang) for report in self.reports for warning in report.warnings]
 
-    def write_error_report(self, out: Path) -> None:
-        """Every rejected row as CSV for people (file, line, column, reason)."""
+    def write_error_report(self, out: Path, lang: Lang = DEFAULT_LANG) -> None:
+        """Every rejected row as CSV for people and machines (file, line, column, reason in `lang`, code)."""
         from leaseguard.ingest import write_error_report
 
-        write_error_report(self.reports, out)
+        write_error_report(self.reports, out, lang)
 
 
 def check_request(paths: Sequence[Path], kind: str | None) -> None:
     """The files exist and the kind, if given, is a data-contract kind; else InvalidInputError naming them."""
     if kind is not None and kind not in DATA_KINDS:
-        raise InvalidInputError(f"--kind {kind!r} is not one of {', '.join(DATA_KINDS)}")
+        raise InvalidInputError(
+            Label("--kind {kind!r} 不是以下之一：{kinds}", "--kind {kind!r} is not one of {kinds}"),
+            kind=kind,
+            kinds=", ".join(DATA_KINDS),
+        )
     missing = [path for path in paths if not path.exists()]
     if missing:
-        raise InvalidInputError(f"{missing[0]}: no such file or directory")
+        raise InvalidInputError(
+            Label("{path}：文件或文件夹不存在", "{path}: no such file or directory"), path=missing[0]
+        )
 
 
 def import_files(
@@ -76,8 +80,12 @@ def import_files(
     max_amount = int(workspace.setting("import", "max_amount_yuan", default=DEFAULT_MAX_AMOUNT_YUAN))
     try:
         limits = ReadLimits.from_settings(workspace.setting("ingest", "xlsx", default=None))
-    except ValueError as error:
-        raise InvalidInputError(f"{workspace.root / CONFIG_FILE}: {error}") from None
+    except InvalidInputError as error:
+        raise InvalidInputError(
+            Label("{file}：{problem}", "{file}: {problem}"),
+            file=workspace.root / CONFIG_FILE,
+            problem=Label(error.text("zh"), error.text("en")),
+        ) from None
     engine = workspace.engine()
     try:
         reports = import_paths(
