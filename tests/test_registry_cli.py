@@ -231,7 +231,7 @@ def test_a_check_the_log_cannot_take_is_one_line_and_nothing_is_recorded(workspa
         encoding="utf-8",
     )
     result = runner.invoke(app, arguments)
-    assert result.exit_code == 1 and "another key or origin" in result.output
+    assert result.exit_code == 1 and "启用时所用的密钥或来源与 'elsewhere.example/log' 不同" in result.output
     assert "Traceback" not in result.output and len(result.output.strip().splitlines()) <= 3
     engine = workspace.engine()
     with session_factory(engine)() as session:

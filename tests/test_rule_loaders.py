@@ -123,7 +123,7 @@ BROKEN = [
      r"levels\.intermediate_one_outside: '1e8\.5' is not an amount in yuan", CourtRulesError),
     # classification: rules named by their `rule`
     ("classification/leasing-indicators-trial.yaml", "{rule: overdue-180, from: 180,", "{rule: overdue-180, from: x,",
-     r"rule overdue-180: from: 必须是不小于 0 的整数天数", RuleSetError),
+     r"rule overdue-180: from: must be a whole number of days ≥ 0", RuleSetError),
     ("classification/leasing-indicators-trial.yaml", "class: doubtful, clause", "class: doubtful, colour: red, clause",
      r"rule overdue-180: colour: unknown field", RuleSetError),
     ("classification/leasing-indicators-trial.yaml", "    fall_share: 0.2\n", "",
@@ -145,7 +145,7 @@ BROKEN = [
      r"weights\.sme: Input should be less than or equal to 20",
      IndicatorRulesError),
     ("indicators/risk-weights.yaml", "  medium: sme", "  medium: mid",
-     r"enterprise_sizes\.medium: 'mid' 不是风险权重键",
+     r"enterprise_sizes\.medium: 'mid' is not a weight key",
      IndicatorRulesError),
     # credit policy: rules named by id and place
     ("credit/policy.yaml", "    when: \"watchlisted\"", "    when: [watchlisted]",
@@ -159,7 +159,7 @@ BROKEN = [
     ("credit/policy.yaml", 'limit_cap_yuan: "1000000.00"', 'limit_cap_yuan: "1000000.001"',
      r"bands\[2\]\.limit_cap_yuan: '1000000\.001' has more than 2 decimals", PolicyError),
     ("credit/policy.yaml", "  approve_max_pd: 0.20", "  approve_max_pd: 0.60",
-     r"cutoffs: 须满足 0 <= approve_max_pd <= decline_min_pd <= 1", PolicyError),
+     r"cutoffs: need 0 <= approve_max_pd <= decline_min_pd <= 1", PolicyError),
     # lists: entries named by their place
     ("credit/lists.yaml", '{id: "91110108MA01C0QX13",', "{id: 91110108,",
      r"blacklist entry 1: id: must be a non-empty text",
@@ -169,7 +169,7 @@ BROKEN = [
      r"watchlist entry 1: since: unknown field",
      ListsError),
     # the credit model's settings and the consortium's bands
-    ("credit/consortium.yaml", "lenders: [0, 1, 2, 4]", "lenders: [1, 2, 4]", r"lenders: 必须从 0 开始逐个增大",
+    ("credit/consortium.yaml", "lenders: [0, 1, 2, 4]", "lenders: [1, 2, 4]", r"lenders: must start at 0 and rise",
      ConsortiumBandsError),
     ("credit/training.yaml", "  share: 0.3", "  share: 1.5", r"holdout\.share: ", RuleFileError),
     ("credit/monitor.yaml", "psi_alert: 0.25", "psi_alert: high", r"psi_alert: ", RuleFileError),
@@ -191,7 +191,8 @@ def test_a_broken_rule_file_is_one_error_naming_file_rule_and_field(
         LOADERS[name](path)
     error = caught.value
     assert isinstance(error, RuleFileError) and isinstance(error, InvalidInputError)
-    text = str(error)
+    assert str(error).startswith(f"{path}：") and "\n" not in str(error)  # Chinese first
+    text = error.text("en")
     assert text.startswith(f"{path}: ") and "\n" not in text
     assert re.search(message, text), text
     assert error.source == str(path) and error.field is not None
@@ -207,7 +208,7 @@ def test_the_error_carries_the_rule_and_the_field() -> None:
         parse_rule_set(text, "own.yaml")
     assert (caught.value.rule, caught.value.field) == ("rule lessee-npl-contagion", "class")
     assert str(caught.value) == (
-        "own.yaml: rule lessee-npl-contagion: class 'bad' 不是 normal, special_mention, substandard, doubtful, "
+        "own.yaml：rule lessee-npl-contagion：class 'bad' 不是 normal, special_mention, substandard, doubtful, "
         "loss 之一"
     )
     assert caught.value.text("en") == (
@@ -216,23 +217,39 @@ def test_the_error_carries_the_rule_and_the_field() -> None:
     )
 
 
+def test_the_shared_reasons_are_said_in_chinese_first(tmp_path: Path) -> None:
+    """The loader's own words (a field missing or unknown, an amount, a bound) are Chinese unless asked."""
+    path = tmp_path / "claims.yaml"
+    path.write_text(
+        _shipped("enforcement/claims.yaml")
+        .replace('{up_to: "100000", rate: "0.025"}', '{up_to: "100000.005", rate: "0.025"}')
+        .replace("  basis: total_rent", "  basis: total_rent\n  cap: 1"),
+        encoding="utf-8",
+    )
+    with pytest.raises(ClaimRulesError) as caught:
+        load_claim_rules(path)
+    assert "liquidated_damages.cap：未知字段" in str(caught.value)
+    assert "legal_costs.court_fee_tiers[2].up_to：'100000.005' 的小数超过 2 位" in str(caught.value)
+    assert "；" in str(caught.value) and "; " in caught.value.text("en")
+
+
 @pytest.mark.parametrize(
     ("name", "old", "new", "chinese", "english"),
     [
         ("classification/cbirc-2023.yaml", "from: 91, to: 271", "from: 95, to: 271",
-         "rule overdue-over-90: 逾期天数区间在 91 天到 95 天之间有空缺",
+         "rule overdue-over-90：逾期天数区间在 91 天到 95 天之间有空缺",
          "rule overdue-over-90: a gap in the DPD bands from 91 to 95 days"),
         ("warning.yaml", "escalation:\n", "escalation:\n  fraud: red\n",
          "escalation：未知信号 ['fraud']", "escalation: unknown signals ['fraud']"),
         ("credit/policy.yaml", "  approve_max_pd: 0.20", "  approve_max_pd: 0.60",
-         "cutoffs: 须满足 0 <= approve_max_pd", "cutoffs: need 0 <= approve_max_pd"),
+         "cutoffs：须满足 0 <= approve_max_pd", "cutoffs: need 0 <= approve_max_pd"),
         ("enforcement/claims.yaml", "version: 3\n", 'version: 3\npenalty_daily_rate: "0.0005"\n',
          "penalty_daily_rate 已不是诉请规则", "penalty_daily_rate is no longer a claim rule"),
         ("indicators/nfra-2024.yaml", "numerator: total_capital - capital_deductions", "numerator: total_capitel",
-         "indicator car: numerator: 引用了不存在的数量 'total_capitel'",
+         "indicator car：numerator：引用了不存在的数量 'total_capitel'",
          "indicator car: numerator: refers to the quantity 'total_capitel', which does not exist"),
         ("indicators/risk-weights.yaml", "  medium: sme", "  medium: mid",
-         "enterprise_sizes.medium: 'mid' 不是风险权重键", "enterprise_sizes.medium: 'mid' is not a weight key"),
+         "enterprise_sizes.medium：'mid' 不是风险权重键", "enterprise_sizes.medium: 'mid' is not a weight key"),
     ],
 )  # fmt: skip
 def test_a_validators_reason_is_said_in_either_language(
@@ -282,7 +299,7 @@ def test_the_command_line_says_one_line_for_a_broken_policy(tmp_path: Path) -> N
     result = runner.invoke(app, ["credit", "rules", "test", str(path)])
     assert result.exit_code == 1 and "Traceback" not in result.output
     lines = [line for line in result.output.splitlines() if line.strip()]
-    assert len(lines) == 1 and "rule watchlisted (rules[5]): action 'escalate' 不是 approve, flag" in lines[0]
+    assert len(lines) == 1 and "rule watchlisted (rules[5])：action 'escalate' 不是 approve, flag" in lines[0]
     assert lines[0].startswith("错误：")
     english = runner.invoke(app, ["credit", "rules", "test", str(path), "--lang", "en"])
     assert english.exit_code == 1 and english.output.startswith("error: ")
@@ -298,10 +315,11 @@ def test_the_daily_run_refuses_a_broken_rule_set_in_one_line(tmp_path: Path) -> 
     path.write_text(
         _shipped("classification/cbirc-2023.yaml").replace("from: 91, to: 271", "from: 95, to: 271"), "utf-8"
     )
-    result = runner.invoke(
-        app, ["run", "daily", "--as-of", "2026-01-31", "--rules", str(path), "-w", str(workspace.root)]
-    )
+    arguments = ["run", "daily", "--as-of", "2026-01-31", "--rules", str(path), "-w", str(workspace.root)]
+    result = runner.invoke(app, arguments)
     assert result.exit_code == 1 and "Traceback" not in result.output
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1
-    assert "rule overdue-over-90: 逾期天数区间在 91 天到 95 天之间有空缺" in result.output.replace("\n", "")
+    assert "rule overdue-over-90：逾期天数区间在 91 天到 95 天之间有空缺" in result.output.replace("\n", "")
+    english = runner.invoke(app, [*arguments, "--lang", "en"]).output.replace("\n", "")
+    assert "rule overdue-over-90: a gap in the DPD bands from 91 to 95 days" in english

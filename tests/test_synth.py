@@ -433,7 +433,9 @@ def test_synth_command_writes_the_book_and_refuses_bad_arguments(tmp_path: Path)
     runner = CliRunner()
     result = runner.invoke(app, ["synth", "--out", str(tmp_path / "b"), "--contracts", "200", "--seed", "3"])
     assert result.exit_code == 0, result.output
-    assert "duplicate_financing" in result.output
+    assert (
+        "duplicate_financing" in result.output and "合成账簿" in result.output and "违约合同" in result.output
+    )
     assert {p.name for p in (tmp_path / "b").glob("*.csv")} == {
         "lessors.csv",
         "contracts.csv",
@@ -443,10 +445,16 @@ def test_synth_command_writes_the_book_and_refuses_bad_arguments(tmp_path: Path)
         "ground_truth.csv",
         "contract_outcomes.csv",
     }
+    english = runner.invoke(
+        app, ["synth", "--out", str(tmp_path / "b"), "--contracts", "200", "--lang", "en"]
+    )
+    assert "synthetic book in" in english.output and "defaulted contracts" in english.output
     bad = runner.invoke(app, ["synth", "--out", str(tmp_path / "c"), "--as-of", "2026-02-30"])
-    assert bad.exit_code == 1 and "YYYY-MM-DD" in bad.output
+    assert bad.exit_code == 1 and "错误：--as-of '2026-02-30' 不是日期（应为 YYYY-MM-DD）" in bad.output
     few = runner.invoke(app, ["synth", "--out", str(tmp_path / "d"), "--contracts", "5"])
     assert few.exit_code == 1 and "至少要有 10 份合同" in few.output
+    few = runner.invoke(app, ["synth", "--out", str(tmp_path / "d"), "--contracts", "5", "--lang", "en"])
+    assert few.exit_code == 1 and "at least 10 contracts" in few.output
     many = runner.invoke(app, ["synth", "--out", str(tmp_path / "e"), "--lessors", "0"])
     assert many.exit_code == 1 and "出租人数量必须在 1 到" in many.output
 

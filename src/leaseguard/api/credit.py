@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.orm import Session, sessionmaker
 
 from leaseguard.api.deps import require
-from leaseguard.api.problems import ProblemError, problem_responses, request_lang
+from leaseguard.api.problems import ProblemError, problem_responses
 from leaseguard.credit.consortium import sharing_members
 from leaseguard.credit.decide import Decider, policy_schema
 from leaseguard.credit.errors import CreditError
@@ -117,7 +117,7 @@ class CreditDesk:
             try:
                 self.decider(version)
             except ProblemError as error:
-                raise CreditError(error.detail, kind="invalid-policy") from None
+                raise CreditError(error.label, kind="invalid-policy") from None
 
     def _policy(self, model: CreditModel) -> Policy:
         stamp = self.policy_path.stat().st_mtime if self.policy_path is not None else 0.0
@@ -137,11 +137,15 @@ class CreditDesk:
 
     def decider(self, version: str | None) -> Decider:
         if self.shelf is None:
-            raise ProblemError(503, "No credit model is deployed on this server.", kind="no-credit-model")
+            raise ProblemError(
+                503,
+                Label("此服务器未部署信用模型。", "No credit model is deployed on this server."),
+                kind="no-credit-model",
+            )
         try:
             model = self.shelf.get(version)
         except CreditError as error:
-            raise ProblemError(404, str(error), kind="unknown-model") from None
+            raise ProblemError(404, error, kind="unknown-model") from None
         with self._lock:
             try:
                 policy = self._policy(model)
@@ -150,7 +154,10 @@ class CreditDesk:
                     self._deciders[key] = Decider(model, policy, self.lists)
             except CreditError as error:
                 raise ProblemError(
-                    503, f"The credit policy does not load: {error}", kind="invalid-policy"
+                    503,
+                    Label("信用政策无法加载：{error}", "The credit policy does not load: {error}"),
+                    kind="invalid-policy",
+                    error=Label(error.text("zh"), error.text("en")),
                 ) from None
             return self._deciders[key]
 
@@ -186,5 +193,5 @@ async def decide_route(body: ApplicationRequest, request: Request, principal: Ca
             desk.sharing,
         )
     except CreditError as error:
-        raise ProblemError(422, error.text(request_lang(request)), kind=error.kind) from None
+        raise ProblemError(422, error, kind=error.kind) from None
     return DecisionResponse(**answer)
