@@ -313,7 +313,9 @@ def test_lang_en_writes_english_labels(workspace: Workspace, tmp_path: Path) -> 
     page = out.read_text("utf-8")
     assert "Indicator" in page and "Prepared by" in page and "Capital adequacy ratio" in page
     assert "指标名称" not in page and 'lang="en"' in page
-    assert "--lang：语言 'fr' 不在可选范围内" in refused(workspace, *REGULATORY, "--out", str(out), "--lang", "fr")
+    assert "--lang：语言 'fr' 不在可选范围内" in refused(
+        workspace, *REGULATORY, "--out", str(out), "--lang", "fr"
+    )
 
 
 def test_a_file_is_what_its_name_says_and_nothing_is_filed_otherwise(
