@@ -232,7 +232,7 @@ def test_init_migrate_and_credit_never_print_the_password(database_url: str, tmp
     log.write_text("lessor,applicant_id,applied_on,application_id\nL01,91110000600037341L,2026-01-05,X1\n")
     code, output = _invoke(url, "credit", "load-log", str(log), "-w", str(tmp_path / "ws"))
     assert code == 0, output
-    assert "loaded 1 log entries" in output and PASSWORD not in output
+    assert "已将 1 条申请日志载入" in output and PASSWORD not in output
 
 
 def test_a_store_that_cannot_be_reached_is_one_line_without_the_password(tmp_path: Path) -> None:
@@ -278,7 +278,7 @@ def test_demo_never_prints_the_password(database_url: str, tmp_path: Path) -> No
         timeout=600,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "the store" in done.stdout and "postgres:***@" in done.stdout
+    assert "工作区" in done.stdout and "postgres:***@" in done.stdout
     assert PASSWORD not in done.stdout + done.stderr
 
 
