@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine, select
 
 from leaseguard.api.deps import require
-from leaseguard.api.problems import ProblemError, problem_responses
+from leaseguard.api.problems import ProblemError, problem_responses, request_lang
 from leaseguard.indicators.balance_sheet import BalanceSheet
 from leaseguard.indicators.engine import (
     IndicatorReport,
@@ -181,7 +181,7 @@ async def regime_report(
     report = await run_in_threadpool(
         _live, request.app.state.engine, principal.lessor, rule_set, as_of, margin
     )
-    return report_json(report)
+    return report_json(report, request_lang(request))
 
 
 @router.get("/{rule_set}", summary="Every indicator of a rule set on a day, computed now from the book.")
@@ -195,7 +195,7 @@ async def live_report(
     report = await run_in_threadpool(
         _live, request.app.state.engine, principal.lessor, rule_set, as_of, margin
     )
-    return report_json(report)
+    return report_json(report, request_lang(request))
 
 
 @router.post(
