@@ -7,21 +7,17 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import html
-import io
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import polars as pl
-from matplotlib import colormaps, font_manager
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+from matplotlib import colormaps
 
 from leaseguard.analytics.rules import AnalyticsRules
 from leaseguard.analytics.summary import BookSummary
+from leaseguard.charts import new_figure, png_bytes
 from leaseguard.money import grouped_yuan
 from leaseguard.sheets import Column, Kind, Sheet, write_csv, write_sheets
 from leaseguard.vocabulary import CLASS_LABELS, CLASS_LABELS_EN, DEFAULT_LANG, Label, Lang, Reason, label_of
@@ -224,41 +220,13 @@ def write_report(
     return WrittenReport(tables=tables, workbook=workbook, charts=charts, html=page)
 
 
-def _figure(width: float, height: float) -> Figure:
-    """A figure drawn by the Agg canvas in the packaged CJK font: no display, no pyplot state shared between
-    threads, and Chinese names drawn whatever fonts the machine has."""
-    figure = Figure(figsize=(width, height))
-    FigureCanvasAgg(figure)
-    return figure
-
-
-@cache
-def _font_family() -> str:
-    """The packaged CJK font (the one the court PDFs embed) registered with matplotlib once; its family."""
-    with resources.as_file(
-        resources.files("leaseguard.enforcement") / "fonts" / "DroidSansFallbackFull.ttf"
-    ) as path:
-        font_manager.fontManager.addfont(str(path))
-        return font_manager.FontProperties(fname=str(path)).get_name()
-
-
-def _png(figure: Figure) -> bytes:
-    family = _font_family()
-    for text in figure.findobj(lambda artist: hasattr(artist, "set_fontfamily")):
-        # Latin from matplotlib's own DejaVu Sans, CJK from the packaged font (it has no Latin letters).
-        text.set_fontfamily(["DejaVu Sans", family])  # type: ignore[attr-defined]
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
-    return buffer.getvalue()
-
-
 def _say(chinese: str, english: str, lang: Lang) -> str:
     return chinese if lang == "zh" else english
 
 
 def vintage_chart(vintage: pl.DataFrame, lang: Lang = DEFAULT_LANG) -> bytes:
     thresholds = sorted(vintage["dpd_threshold"].unique().to_list()) if not vintage.is_empty() else []
-    figure = _figure(6 * max(1, len(thresholds)), 4.5)
+    figure = new_figure(6 * max(1, len(thresholds)), 4.5)
     axes = figure.subplots(1, max(1, len(thresholds)), squeeze=False)
     for axis, threshold in zip(axes[0], thresholds, strict=False):
         curves = vintage.filter(pl.col("dpd_threshold") == threshold)
@@ -285,13 +253,13 @@ def vintage_chart(vintage: pl.DataFrame, lang: Lang = DEFAULT_LANG) -> bytes:
         axes[0][0].text(
             0.5, 0.5, _say("没有历史头寸", "no positions history", lang), ha="center", va="center"
         )
-    return _png(figure)
+    return png_bytes(figure)
 
 
 def matrix_chart(
     values: Any, rows: list[str], columns: list[str], title: str, lang: Lang, *, percent: bool = True
 ) -> bytes:
-    figure = _figure(1.1 * len(columns) + 3, 0.6 * len(rows) + 2)
+    figure = new_figure(1.1 * len(columns) + 3, 0.6 * len(rows) + 2)
     axis = figure.subplots()
     axis.imshow(values, cmap="Reds", aspect="auto", vmin=0)
     axis.set_xticks(range(len(columns)), labels=columns, rotation=35, ha="right")
@@ -305,7 +273,7 @@ def matrix_chart(
     axis.set_xlabel(_say("迁徙至", "to", lang))
     axis.set_ylabel(_say("迁徙自", "from", lang))
     axis.set_title(title)
-    return _png(figure)
+    return png_bytes(figure)
 
 
 def roll_chart(matrix: pl.DataFrame, rules: AnalyticsRules, lang: Lang = DEFAULT_LANG) -> bytes:
@@ -340,7 +308,7 @@ def npl_rows(npl: pl.DataFrame, dimension: str) -> pl.DataFrame:
 
 def npl_chart(npl: pl.DataFrame, dimension: str, lang: Lang = DEFAULT_LANG) -> bytes:
     bars = npl_rows(npl, dimension).head(25)
-    figure = _figure(8, 0.3 * bars.height + 1.5)
+    figure = new_figure(8, 0.3 * bars.height + 1.5)
     axis = figure.subplots()
     labels = [str(value) for value in bars["value"].to_list()]
     axis.barh(labels[::-1], (bars["npl_ratio"] * 100).to_list()[::-1], color="#b03a2e")
@@ -353,7 +321,7 @@ def npl_chart(npl: pl.DataFrame, dimension: str, lang: Lang = DEFAULT_LANG) -> b
         )
     )
     axis.grid(axis="x", alpha=0.3)
-    return _png(figure)
+    return png_bytes(figure)
 
 
 def _percent(value: Decimal | None) -> str:

@@ -410,8 +410,8 @@ def report(
 
     from leaseguard.analytics.book_data import read_contracts
     from leaseguard.analytics.dimensions import with_dimensions
-    from leaseguard.analytics.report import _figure, _png
     from leaseguard.analytics.rules import load_analytics_rules
+    from leaseguard.charts import new_figure, png_bytes
     from leaseguard.enforcement.service import read_cases
     from leaseguard.enforcement.tracking import recovery_by
     from leaseguard.money import grouped_yuan, yuan_column
@@ -443,14 +443,14 @@ def report(
         ).rename({"claimed_fen": "claimed", "recovered_fen": "recovered"})
         write_csv(shown, out / f"recovery_by_{dimension}.csv")
         # Drawn in the packaged CJK font: a region or a stage is named in Chinese.
-        figure = _figure(7, 3.5)
+        figure = new_figure(7, 3.5)
         axes = figure.subplots()
         names = table["stage_label" if dimension == "stage" else dimension]
         axes.bar([str(v) for v in names], table["recovery_rate_percent"].fill_null(0).to_list())
         axes.set_ylabel(CHART_AXIS.text(chosen))
         axes.set_title(CHART_TITLE.text(chosen, dimension=DIMENSION_WORDS[dimension].text(chosen), day=day))
         figure.autofmt_xdate()
-        (out / f"recovery_by_{dimension}.png").write_bytes(_png(figure))
+        (out / f"recovery_by_{dimension}.png").write_bytes(png_bytes(figure))
     overall = tables["lessor"]
     claimed, recovered = int(overall["claimed_fen"].sum()), int(overall["recovered_fen"].sum())
     console.print(

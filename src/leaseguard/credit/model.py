@@ -4,7 +4,6 @@ versioned model artefact (one JSON file) with its training-data fingerprint."""
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import json
 import math
@@ -398,46 +397,25 @@ def train(
     return TrainResult(model, y_test, sc_pd, gbm_pd, scores)
 
 
-@functools.cache
-def _chinese_font_family() -> str:
-    """The packaged CJK font (the one the PDFs embed) registered with matplotlib once; its family name."""
-    from matplotlib import font_manager
-
-    from leaseguard.pdf import CJK_FONT_FILE
-
-    font_manager.fontManager.addfont(str(CJK_FONT_FILE))
-    return str(font_manager.FontProperties(fname=str(CJK_FONT_FILE)).get_name())
-
-
 def calibration_plot(result: TrainResult, path: Path, lang: Lang = DEFAULT_LANG) -> Path:
     """The held-out calibration of both models as a PNG, its words in `lang` (Chinese in the packaged CJK
     font, so the chart reads the same on a machine without Chinese fonts)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from leaseguard.charts import new_figure, png_bytes
 
     zh = lang == "zh"
-    # Latin from matplotlib's own DejaVu Sans, Chinese from the packaged font (it has no Latin letters).
-    with plt.rc_context({"font.family": ["DejaVu Sans", _chinese_font_family()]}):
-        figure, axes = plt.subplots(figsize=(5, 5))
-        for label, key in (("评分卡" if zh else "scorecard", "scorecard"), ("LightGBM", "gbm")):
-            points = result.model.metrics["calibration"][key]
-            axes.plot(
-                [p["predicted"] for p in points], [p["observed"] for p in points], marker="o", label=label
-            )
-        axes.plot([0, 1], [0, 1], linestyle="--", color="grey", label="完全校准" if zh else "perfect")
-        axes.set_xlabel(
-            "预测违约概率（十分位均值）" if zh else "predicted probability of default (decile mean)"
-        )
-        axes.set_ylabel("实际坏账率" if zh else "observed bad rate")
-        axes.set_title(
-            f"验证集上的校准（{result.model.version}）"
-            if zh
-            else f"Calibration on the held-out split ({result.model.version})"
-        )
-        axes.legend()
-        figure.tight_layout()
-        figure.savefig(path, dpi=100)
-    plt.close(figure)
+    figure = new_figure(5, 5)
+    axes = figure.subplots()
+    for label, key in (("评分卡" if zh else "scorecard", "scorecard"), ("LightGBM", "gbm")):
+        points = result.model.metrics["calibration"][key]
+        axes.plot([p["predicted"] for p in points], [p["observed"] for p in points], marker="o", label=label)
+    axes.plot([0, 1], [0, 1], linestyle="--", color="grey", label="完全校准" if zh else "perfect")
+    axes.set_xlabel("预测违约概率（十分位均值）" if zh else "predicted probability of default (decile mean)")
+    axes.set_ylabel("实际坏账率" if zh else "observed bad rate")
+    axes.set_title(
+        f"验证集上的校准（{result.model.version}）"
+        if zh
+        else f"Calibration on the held-out split ({result.model.version})"
+    )
+    axes.legend()
+    path.write_bytes(png_bytes(figure))
     return path
