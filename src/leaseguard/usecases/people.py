@@ -22,9 +22,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from leaseguard.errors import ConflictError, InvalidInputError, NotFoundError
-from leaseguard.store.models import ConsoleSession, SignInEvent, User
+from leaseguard.store.models import ConsoleSession, Lessor, SignInEvent, User
 from leaseguard.tenancy.passwords import hash_password, needs_rehash, spend_a_verification, verify_password
-from leaseguard.tenancy.service import check_role, get_lessor
+from leaseguard.tenancy.service import UnknownLessorError
 from leaseguard.vocabulary import LANGS, ROLES, Label, Lang
 
 if TYPE_CHECKING:
@@ -199,6 +199,30 @@ def check_username(username: str) -> str:
     return name
 
 
+def check_person_role(role: str) -> str:
+    """`role` if it is one of the roles (those of API keys), else a PeopleError naming them."""
+    if role not in ROLES:
+        raise PeopleError(
+            Label("未知角色 {role!r}；可选：{roles}", "unknown role {role!r}; choose one of {roles}"),
+            role=role,
+            roles=", ".join(ROLES),
+        )
+    return role
+
+
+def check_lessor(session: Session, lessor: str) -> str:
+    """`lessor` if the store has it, else an UnknownLessorError saying how to add it."""
+    if session.get(Lessor, lessor) is None:
+        raise UnknownLessorError(
+            Label(
+                "未知出租人 {lessor!r}；请先用 `leaseguard lessors add` 添加",
+                "unknown lessor {lessor!r}; add it first with `leaseguard lessors add`",
+            ),
+            lessor=lessor,
+        )
+    return lessor
+
+
 def check_password(password: str, policy: PeoplePolicy) -> str:
     """`password` if the policy accepts it, else a PeopleError that never repeats the password."""
     if len(password) < policy.min_password_length:
@@ -259,8 +283,8 @@ def create_user(
 ) -> UserInfo:
     """Add a user of `lessor` with `role`; the password is kept as its Argon2id hash only."""
     name = check_username(username)
-    check_role(role)
-    get_lessor(session, lessor)
+    check_person_role(role)
+    check_lessor(session, lessor)
     check_password(password, policy)
     if session.scalar(select(User.id).where(User.username == name)) is not None:
         raise UserExistsError(
@@ -286,7 +310,7 @@ def list_users(session: Session, lessor: str | None = None) -> list[UserInfo]:
     """Every user (or one lessor's), by lessor and name."""
     query = select(User).order_by(User.lessor, User.username)
     if lessor is not None:
-        get_lessor(session, lessor)
+        check_lessor(session, lessor)
         query = query.where(User.lessor == lessor)
     return [_info(row) for row in session.scalars(query)]
 
@@ -305,6 +329,14 @@ def disable_user(session: Session, username: str, now: dt.datetime | None = None
     row = _user_row(session, username)
     row.disabled = True
     _end_sessions(session, row.id, now or _now())
+    session.flush()
+    return _info(row)
+
+
+def enable_user(session: Session, username: str) -> UserInfo:
+    """Let a disabled user sign in again (with the password they had); enabling twice is harmless."""
+    row = _user_row(session, username)
+    row.disabled = False
     session.flush()
     return _info(row)
 
