@@ -90,7 +90,7 @@ class PeoplePolicy:
         return dt.timedelta(minutes=self.lockout_minutes)
 
 
-def _whole_setting(workspace: Workspace, name: str, default: int, *, least: int, most: int) -> int:
+def whole_console_setting(workspace: Workspace, name: str, default: int, *, least: int, most: int) -> int:
     from leaseguard.workspace import CONFIG_FILE, WorkspaceError
 
     value = workspace.setting("console", name, default=default)
@@ -113,13 +113,13 @@ def people_policy(workspace: Workspace) -> PeoplePolicy:
     """The workspace's sign-in rules, each checked; a bad value is a WorkspaceError naming the setting."""
     shipped = PeoplePolicy()
     return PeoplePolicy(
-        max_failed_sign_ins=_whole_setting(
+        max_failed_sign_ins=whole_console_setting(
             workspace, "max_failed_sign_ins", shipped.max_failed_sign_ins, least=1, most=100
         ),
-        lockout_minutes=_whole_setting(
+        lockout_minutes=whole_console_setting(
             workspace, "lockout_minutes", shipped.lockout_minutes, least=1, most=10080
         ),
-        min_password_length=_whole_setting(
+        min_password_length=whole_console_setting(
             workspace, "min_password_length", shipped.min_password_length, least=8, most=256
         ),
     )
