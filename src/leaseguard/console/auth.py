@@ -71,6 +71,11 @@ CSRF_REFUSED = Label(
 )
 
 
+def now_seconds() -> float:
+    """The clock the session limits are read against (seconds since the epoch)."""
+    return time.time()
+
+
 def settings_of(request: Request) -> ConsoleSettings:
     settings: ConsoleSettings = request.app.state.console
     return settings
@@ -158,7 +163,7 @@ def resolve_user(request: Request, *, touch: bool) -> ConsoleUser | None:
     if not isinstance(token, str) or not token:
         return None
     settings = settings_of(request)
-    now = time.time()
+    now = now_seconds()
     seen, started = request.session.get("seen", 0), request.session.get("started", 0)
     if not isinstance(seen, int | float) or not isinstance(started, int | float):
         seen = started = 0
@@ -207,7 +212,7 @@ def start_session(request: Request, sign_in: people.SignIn) -> None:
     """After a successful sign-in: a new cookie (new CSRF token, so one from before signing in is useless)."""
     chosen = request.session.get("lang")
     request.session.clear()
-    now = int(time.time())
+    now = int(now_seconds())
     request.session.update(
         {"token": sign_in.token, "csrf": secrets.token_urlsafe(32), "started": now, "seen": now}
     )
