@@ -33,6 +33,14 @@ environment = Environment(
 )
 
 
+# Pages load scripts, styles and images from this server only and run no inline script (htmx reads its
+# attributes, not code), so an injected <script> would not run; no other site may frame them.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
 @dataclass(frozen=True, slots=True)
 class NavItem:
     """A page in the navigation: shown to a user whose role has `action` (None: everyone signed in)."""
@@ -144,6 +152,7 @@ def render(
         "percent": _percent,
         "form": FormState(),
         "page_error": "",
+        "title": "",
     }
     values.update(context or {})
     body = environment.get_template(template).render(values)
@@ -153,4 +162,5 @@ def render(
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     return response
