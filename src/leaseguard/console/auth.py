@@ -144,7 +144,7 @@ def console_lang(request: Request) -> Lang:
         return user.lang
     chosen = request.session.get("lang") if has_session(request) else None
     if chosen in LANGS:
-        return chosen  # type: ignore[no-any-return]
+        return chosen
     return settings_of(request).default_lang
 
 

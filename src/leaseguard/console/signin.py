@@ -128,5 +128,5 @@ def switch_language(
         if user is not None:
             sessions: sessionmaker[Session] = request.app.state.sessions
             with sessions() as session, session.begin():
-                people.set_user_lang(session, user.id, lang)  # type: ignore[arg-type]
+                people.set_user_lang(session, user.id, lang)
     return RedirectResponse(local_path(next), status_code=303)

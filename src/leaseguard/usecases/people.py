@@ -251,7 +251,7 @@ def _info(row: User) -> UserInfo:
         disabled=row.disabled,
         failed_sign_ins=row.failed_sign_ins,
         locked_until=_utc(row.locked_until),
-        lang=row.lang if row.lang in LANGS else None,  # type: ignore[arg-type]
+        lang=row.lang if row.lang in LANGS else None,
         created_at=_utc(row.created_at) or _now(),
         last_sign_in_at=_utc(row.last_sign_in_at),
     )
