@@ -110,3 +110,16 @@ def test_the_navigation_follows_the_role_and_is_usable_by_keyboard(console: Cons
             ".filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')).length"
         )
         assert unlabelled == 0
+
+
+def test_the_overview_loads_its_chart_with_htmx(console: Console) -> None:
+    from test_console_overview import seed
+
+    seed(console.engine)
+    with chromium_page() as page:
+        page.goto(f"{console.base}/login")
+        sign_in(page, "ann", PASSWORD)
+        page.wait_for_selector("#classes-chart svg", timeout=15_000)  # swapped in by htmx after the page
+        assert page.get_by_role("img", name="最近 2 个日终运行日各类资产占租赁资产余额的比例").is_visible()
+        assert "77.00%" in page.inner_text("main") and "超出限额" in page.inner_text("main")
+        shot(page, "overview")

@@ -1,0 +1,180 @@
+"""The overview (/) over real HTTP on a SQLite store holding two lessors' classified days: the figures are the
+user's lessor's only, judged against the limits of its rule set; today's alerts and the chart of classes over
+the run days, loaded by htmx, likewise."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from console_world import Console, served_console, signed_in
+from leaseguard.store.db import session_factory
+from leaseguard.store.models import (
+    AssetCheck,
+    BookRun,
+    ClassChange,
+    Contract,
+    ContractClass,
+    IndicatorReport,
+    Lessor,
+)
+
+EARLIER, DAY = dt.date(2026, 11, 30), dt.date(2026, 12, 1)
+# contract: (lessor, class on DAY, claim balance, provision) — on EARLIER every contract was normal.
+BOOK = {
+    "A-1": ("ALPHA", "normal", 1_000_000, 10_000),
+    "A-2": ("ALPHA", "special_mention", 500_000, 25_000),
+    "A-3": ("ALPHA", "substandard", 300_000, 150_000),
+    "A-4": ("ALPHA", "loss", 200_000, 200_000),
+    "B-1": ("BETA", "loss", 9_000_000, 9_000_000),
+}
+
+
+def _classified(
+    day: dt.date, contract_no: str, lessor: str, klass: str, claim: int, provision: int
+) -> ContractClass:
+    return ContractClass(
+        as_of=day, contract_no=contract_no, lessor=lessor, dpd=0, outstanding_principal_fen=claim,
+        overdue_amount_fen=0, claim_balance_fen=claim, klass=klass, deciding_rule="test", reasons="",
+        provision_fen=provision,
+    )  # fmt: skip
+
+
+def _contract(contract_no: str, lessor: str) -> Contract:
+    return Contract(
+        contract_no=contract_no, lessor=lessor, lessee_id=f"ID-{contract_no}", lessee_name=f"承租人{contract_no}",
+        lessee_type="enterprise", related_party=False, start_date=dt.date(2025, 1, 1), term_months=36,
+        principal_fen=1_000_000, annual_rate=Decimal("0.06"), method="annuity", frequency="monthly",
+    )  # fmt: skip
+
+
+def _check(lessor: str, verdict: str, asked_at: dt.datetime, vin: str) -> AssetCheck:
+    return AssetCheck(
+        asked_at=asked_at, lessor=lessor, asked_by="tester", channel="api", request={"vin": vin},
+        verdict=verdict, reasons=[], matches=[], rules_version=1,
+    )  # fmt: skip
+
+
+def _report(lessor: str, results: list[dict[str, object]]) -> IndicatorReport:
+    return IndicatorReport(
+        lessor=lessor, as_of=DAY, rule_set="nfra-2024", rule_set_version=2, rule_set_sha256="0" * 64,
+        draft=False, balance_sheet={}, results=results, alerts=1, created_at=dt.datetime.now(dt.UTC),
+    )  # fmt: skip
+
+
+def seed(engine: Engine) -> None:
+    now = dt.datetime.now(dt.UTC)
+    finished = dt.datetime(2026, 12, 1, 23, 0, tzinfo=dt.UTC)
+    with session_factory(engine)() as session, session.begin():
+        session.get(Lessor, "BETA").extra = {"regime": "financial_leasing"}  # type: ignore[union-attr]
+        for day in (EARLIER, DAY):
+            session.add(
+                BookRun(
+                    as_of=day, rule_set="cbirc-2023", rule_set_version=1, rule_set_sha256="0" * 64,
+                    contracts=len(BOOK), changes=4, provisions_fen=1, general_reserve_fen=0, finished_at=finished,
+                )
+            )  # fmt: skip
+        for contract_no, (lessor, klass, claim, provision) in BOOK.items():
+            session.add(_contract(contract_no, lessor))
+            session.add(_classified(EARLIER, contract_no, lessor, "normal", claim, 0))
+            session.add(_classified(DAY, contract_no, lessor, klass, claim, provision))
+            if klass != "normal":
+                session.add(
+                    ClassChange(
+                        as_of=DAY, contract_no=contract_no, from_class="normal", to_class=klass,
+                        deciding_rule="test", reasons="",
+                    )
+                )  # fmt: skip
+        session.add_all(
+            [
+                _check("ALPHA", "block", now, "LSVAU2180N2183294"),
+                _check("ALPHA", "block", now - dt.timedelta(days=2), "LSVOLDOLDOLD00001"),
+                _check("ALPHA", "clear", now, "LSVCLEARCLEAR0001"),
+                _check("BETA", "block", now, "LSVBETABETA00001X"),
+                _report("ALPHA", [
+                    {"id": "car", "name": "资本充足率", "status": "breach", "value": 0.071, "limit": 0.08},
+                    {"id": "leverage_ratio", "name": "杠杆率", "status": "ok", "value": 0.09, "limit": 0.06},
+                ]),
+                _report("BETA", [{"id": "car", "name": "BETA 资本", "status": "warning", "value": 0.1, "limit": 0.08}]),
+            ]
+        )  # fmt: skip
+
+
+@pytest.fixture
+def console(tmp_path: Path) -> Iterator[Console]:
+    with served_console(tmp_path) as served:
+        yield served
+
+
+def cards(page: str) -> dict[str, str]:
+    """Each figure card's heading and its text without tags and extra spaces."""
+    found = re.findall(
+        r'<section class="card" aria-labelledby="[^"]+">\s*<h2[^>]*>([^<]+)</h2>(.*?)</section>', page, re.S
+    )
+    return {heading: " ".join(re.sub(r"<[^>]+>", " ", body).split()) for heading, body in found}
+
+
+def test_before_any_run_the_overview_says_so(console: Console) -> None:
+    page = signed_in(console, "ann").get("/")
+    assert page.status_code == 200
+    assert "还没有日终分类" in page.text and "Alpha Leasing" in page.text
+    assert "今日没有被拒绝的核查。" in page.text
+
+
+def test_the_overview_shows_the_lessors_own_figures_against_its_limits(console: Console) -> None:
+    seed(console.engine)
+    page = signed_in(console, "ann").get("/")
+    assert page.status_code == 200
+    shown = cards(page.text)
+    assert shown["资产规模"] == "20,000.00 元 4 笔合同"  # A-1..A-4: 2,000,000 fen; BETA's 9,000,000 left out
+    # No regime: the trial rule set's limits. NPL 500,000 / 2,000,000; provisions 385,000 / 500,000.
+    assert shown["不良率"].startswith("25.00% 仅报送，不设限额")
+    assert shown["拨备覆盖率"].startswith("77.00% 限额 ≥ 150.00% · 超出限额")
+    assert "leasing-indicators-trial" in shown["拨备覆盖率"]
+    assert shown["本日分类变动"] == "3 笔下调 · 0 笔上调"
+    assert "截至 2026-12-01，规则集 cbirc-2023" in page.text
+    movers = re.findall(r'<a href="/contracts/([^"]+)">', page.text)
+    assert movers == ["A-2", "A-3", "A-4"]  # downgrades, largest balance first; B-1 is BETA's
+    assert "承租人A-2" in page.text and "正常类 → 关注类" in page.text
+    assert "LSVAU2180N2183294" in page.text  # blocked today
+    for elsewhere in ("LSVOLDOLDOLD00001", "LSVCLEARCLEAR0001", "LSVBETABETA00001X", "B-1", "BETA 资本"):
+        assert elsewhere not in page.text, elsewhere
+    assert "资本充足率：7.10%（限额 8.00%）" in page.text and "杠杆率" not in page.text
+    assert 'hx-get="/overview/classes"' in page.text
+
+
+def test_another_lessors_regime_gives_its_rule_set_and_english(console: Console) -> None:
+    seed(console.engine)
+    client = signed_in(console, "bea")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/").text)
+    assert token is not None
+    client.post("/lang", data={"lang": "en", "next": "/", "csrf_token": token.group(1)})
+    shown = cards(client.get("/").text)
+    assert shown["Book size"] == "90,000.00 yuan 1 contracts"
+    # BETA is a financial-leasing company: nfra-2024, which sets coverage >= 100 % and no NPL ratio.
+    assert shown["NPL ratio"].startswith("100.00% not in the rule set")
+    assert shown["Provision coverage"].startswith("100.00% limit ≥ 100.00% · near the limit")
+
+
+def test_the_chart_of_classes_over_time_is_loaded_as_a_fragment(console: Console) -> None:
+    seed(console.engine)
+    client = signed_in(console, "ann")
+    fragment = client.get("/overview/classes", headers={"HX-Request": "true"})
+    assert fragment.status_code == 200
+    assert "<html" not in fragment.text and 'id="classes-chart"' in fragment.text
+    rows = re.findall(r'<tr><th scope="row">([^<]+)</th>(.*?)</tr>', fragment.text)
+    table = {day: re.findall(r'<td class="num">([^<]+)</td>', cells) for day, cells in rows}
+    assert table == {
+        "2026-11-30": ["100.00%", "0.00%", "0.00%", "0.00%", "0.00%", "0.00%"],
+        "2026-12-01": ["50.00%", "25.00%", "15.00%", "0.00%", "10.00%", "25.00%"],
+    }
+    assert fragment.text.count("<rect") == 1 + 4 + 5  # a bar of one class, a bar of four, five legend keys
+    # Signed out, the fragment sends the browser to the sign-in page as a whole page.
+    stranger = console.browser().get("/overview/classes", headers={"HX-Request": "true"})
+    assert stranger.headers.get("HX-Redirect", "").startswith("/login")
