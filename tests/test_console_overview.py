@@ -178,3 +178,30 @@ def test_the_chart_of_classes_over_time_is_loaded_as_a_fragment(console: Console
     # Signed out, the fragment sends the browser to the sign-in page as a whole page.
     stranger = console.browser().get("/overview/classes", headers={"HX-Request": "true"})
     assert stranger.headers.get("HX-Redirect", "").startswith("/login")
+
+
+def test_moves_both_ways_and_a_rerun_day_is_read_anew(console: Console) -> None:
+    from leaseguard.usecases.book_overview import RunDayCache, book_overview
+
+    seed(console.engine)
+    later = dt.datetime(2026, 12, 2, 6, 0, tzinfo=dt.UTC)
+    with session_factory(console.engine)() as session, session.begin():
+        # A-1 improves from special mention; a new contract A-5 starts out substandard (no class before).
+        session.add(_classified(DAY, "A-5", "ALPHA", "substandard", 50_000, 10_000))
+        session.add(ClassChange(as_of=DAY, contract_no="A-5", from_class=None, to_class="substandard",
+                                deciding_rule="test", reasons=""))  # fmt: skip
+        session.add(ClassChange(as_of=DAY, contract_no="A-1", from_class="special_mention", to_class="normal",
+                                deciding_rule="test", reasons=""))  # fmt: skip
+    cache = RunDayCache()
+    first = book_overview(console.engine, "ALPHA", cache=cache)
+    assert (first.downgrades, first.upgrades) == (4, 1)
+    assert [m.contract_no for m in first.movers] == ["A-2", "A-3", "A-4", "A-5", "A-1"]
+    assert first.movers[-1].downgraded is False and first.movers[3].from_class is None
+    assert first.figures is not None and first.figures.contracts == 5
+    with session_factory(console.engine)() as session, session.begin():
+        session.execute(ContractClass.__table__.delete().where(ContractClass.contract_no == "A-5"))
+        assert session.get(BookRun, DAY) is not None
+        session.get(BookRun, DAY).finished_at = later  # type: ignore[union-attr]
+    again = book_overview(console.engine, "ALPHA", cache=cache)
+    assert again.figures is not None and again.figures.contracts == 4  # the re-run day, not the kept one
+    assert again.downgrades == 3

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse
 from leaseguard.console.auth import ConsoleUser, require_user
 from leaseguard.console.rendering import NavItem, add_nav, render
 from leaseguard.tenancy import Action
-from leaseguard.usecases.book_overview import DayFigures, DayFiguresCache, book_overview, classes_over_time
+from leaseguard.usecases.book_overview import DayFigures, RunDayCache, book_overview, classes_over_time
 from leaseguard.vocabulary import CLASS_LABELS, CLASS_LABELS_EN, CLASSES, Label, Lang, label_of
 
 router = APIRouter(include_in_schema=False)
@@ -45,10 +45,10 @@ CHART_LABEL = 110
 CHART_ROW = 30
 
 
-def _cache(request: Request) -> DayFiguresCache:
+def _cache(request: Request) -> RunDayCache:
     cache = getattr(request.app.state, "overview_figures", None)
     if cache is None:
-        cache = request.app.state.overview_figures = DayFiguresCache()
+        cache = request.app.state.overview_figures = RunDayCache()
     return cache
 
 

@@ -9,29 +9,36 @@ What it reads, each a bounded query with the lessor in its WHERE clause:
 - the classes on the last few run days (the same aggregate per day), for the chart;
 - today's alerts: the day's changes of class (class_changes of that day joined to the lessor's rows), today's
   blocked asset checks, and the warnings and breaches of the lessor's latest indicator report.
-A day's aggregate does not change once the day is run, so `DayFiguresCache` keeps it, keyed by the run's
-finishing time (a re-run of the day is a new key)."""
+A run day's aggregate and changes do not change once the day is run, so `RunDayCache` keeps them, keyed by the
+run's finishing time (a re-run of the day is a new key)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING, TypeVar
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, func, select, text
 
 from leaseguard.store.models import (
     AssetCheck,
     BookRun,
-    ClassChange,
     Contract,
     ContractClass,
     IndicatorReport,
     Lessor,
 )
 from leaseguard.vocabulary import CLASSES, NON_PERFORMING
+
+if TYPE_CHECKING:
+    from leaseguard.indicators.rules import IndicatorRuleSet
+
+Kept = TypeVar("Kept")
 
 # The rule set whose limits the overview shows for a lessor without a regime: it sets both ratios.
 FALLBACK_RULES = "leasing-indicators-trial"
@@ -163,28 +170,34 @@ def _day(value: object) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
 
 
-class DayFiguresCache:
-    """A run day's figures per lessor, kept while the day is not run again (the key holds the run's finishing
-    time); at most `size` entries, the least recently used dropped first. Safe across request threads."""
+class RunDayCache:
+    """What was read of a run day per lessor (its figures, its class changes), kept while the day is not run
+    again (the key holds the run's finishing time); at most `size` entries, the least recently used dropped
+    first. Safe across request threads: two threads may compute the same entry once each, never a wrong one."""
 
     def __init__(self, size: int = 512) -> None:
         self.size = size
-        self._entries: OrderedDict[tuple[str, dt.date, str], DayFigures] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, str, dt.date, str], object] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, connection: Connection, lessor: str, run: LastRun) -> DayFigures:
-        key = (lessor, run.as_of, run.finished_at.isoformat())
+    def get(self, kind: str, lessor: str, run: LastRun, compute: Callable[[], Kept]) -> Kept:
+        key = (kind, lessor, run.as_of, run.finished_at.isoformat())
         with self._lock:
-            found = self._entries.get(key)
-            if found is not None:
+            if key in self._entries:
                 self._entries.move_to_end(key)
-                return found
-        figures = day_figures(connection, lessor, run.as_of)
+                return self._entries[key]  # type: ignore[return-value]
+        value = compute()
         with self._lock:
-            self._entries[key] = figures
+            self._entries[key] = value
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
-        return figures
+        return value
+
+
+def _figures_of(connection: Connection, lessor: str, run: LastRun, cache: RunDayCache | None) -> DayFigures:
+    if cache is None:
+        return day_figures(connection, lessor, run.as_of)
+    return cache.get("figures", lessor, run, lambda: day_figures(connection, lessor, run.as_of))
 
 
 def run_days(connection: Connection, count: int) -> list[LastRun]:
@@ -218,15 +231,12 @@ def day_figures(connection: Connection, lessor: str, as_of: dt.date) -> DayFigur
 
 
 def classes_over_time(
-    engine: Engine, lessor: str, *, days: int = CHART_DAYS, cache: DayFiguresCache | None = None
+    engine: Engine, lessor: str, *, days: int = CHART_DAYS, cache: RunDayCache | None = None
 ) -> list[DayFigures]:
     """`lessor`'s classes on the latest `days` run days, oldest first (the chart reads left to right)."""
     with engine.connect() as connection:
         runs = run_days(connection, days)
-        return [
-            cache.get(connection, lessor, run) if cache else day_figures(connection, lessor, run.as_of)
-            for run in reversed(runs)
-        ]
+        return [_figures_of(connection, lessor, run, cache) for run in reversed(runs)]
 
 
 def _regime_rules(connection: Connection, lessor: str) -> str:
@@ -237,12 +247,19 @@ def _regime_rules(connection: Connection, lessor: str) -> str:
     return DEFAULT_RULES_BY_REGIME.get(str(regime), FALLBACK_RULES)
 
 
+@functools.cache
+def _shipped_rules(rule_set_id: str) -> IndicatorRuleSet:
+    """A shipped rule set, read once per process (the package's files do not change under it)."""
+    from leaseguard.indicators.rules import load_shipped_rule_set
+
+    return load_shipped_rule_set(rule_set_id)
+
+
 def limit_checks(figures: DayFigures, rule_set_id: str) -> tuple[LimitCheck, ...]:
     """The NPL ratio and provision coverage of `figures` judged by `rule_set_id`'s indicators of those ids."""
     from leaseguard.indicators.engine import evaluate
-    from leaseguard.indicators.rules import load_rule_set
 
-    rule_set = load_rule_set(rule_set_id)
+    rule_set = _shipped_rules(rule_set_id)
     by_id = {indicator.id: indicator for indicator in rule_set.indicators}
     # The quantities the two indicators read, taken from the classified book (fen).
     values = {
@@ -267,41 +284,51 @@ def limit_checks(figures: DayFigures, rule_set_id: str) -> tuple[LimitCheck, ...
     return tuple(checks)
 
 
-def _movers(connection: Connection, lessor: str, as_of: dt.date) -> tuple[int, int, tuple[Mover, ...]]:
-    changed = connection.execute(
-        select(
-            ClassChange.contract_no,
-            ClassChange.from_class,
-            ClassChange.to_class,
-            ContractClass.claim_balance_fen,
-        )
-        .join(
-            ContractClass,
-            (ContractClass.as_of == ClassChange.as_of)
-            & (ContractClass.contract_no == ClassChange.contract_no),
-        )
-        .where(ClassChange.as_of == as_of, ContractClass.lessor == lessor)
+Moves = tuple[int, int, tuple[Mover, ...]]
+_RANK = (
+    "case {column} " + " ".join(f"when '{klass}' then {rank}" for rank, klass in enumerate(CLASSES)) + " end"
+)
+# The day's changes of one lessor, the worst first: downgrades (and new contracts classified below normal)
+# before upgrades, each by claim balance. {join}: SQLite reads the tables in the order written only with a
+# CROSS JOIN, and must start from the day's changes (a few thousand) rather than the day's book (a million).
+_MOVES_SQL = f"""
+select ch.contract_no, ch.from_class, ch.to_class, cc.claim_balance_fen,
+       case when ch.from_class is null or {_RANK.format(column="ch.to_class")} >
+                 {_RANK.format(column="ch.from_class")} then 1 else 0 end as down
+from class_changes ch {{join}} contract_classes cc on cc.as_of = ch.as_of and cc.contract_no = ch.contract_no
+where ch.as_of = :day and cc.lessor = :lessor
+"""
+
+
+def _movers(connection: Connection, lessor: str, as_of: dt.date) -> Moves:
+    join = "cross join" if connection.dialect.name == "sqlite" else "join"
+    moves = f"({_MOVES_SQL.format(join=join)}) moves"
+    params = {"day": as_of, "lessor": lessor}
+    down, total = connection.execute(
+        text(f"select coalesce(sum(down), 0), count(*) from {moves}"), params
+    ).one()
+    largest = connection.execute(
+        text(f"select * from {moves} order by down desc, claim_balance_fen desc, contract_no limit :shown"),
+        {**params, "shown": MOVERS_SHOWN},
     ).all()
-    movers = [
-        Mover(row.contract_no, "", row.from_class, row.to_class, int(row.claim_balance_fen))
-        for row in changed
-    ]
-    downgrades = sum(1 for m in movers if m.downgraded)
-    largest = sorted(movers, key=lambda m: (not m.downgraded, -m.claim_balance_fen, m.contract_no))[
-        :MOVERS_SHOWN
-    ]
     names = dict(
         connection.execute(
             select(Contract.contract_no, Contract.lessee_name).where(
-                Contract.lessor == lessor, Contract.contract_no.in_([m.contract_no for m in largest])
+                Contract.lessor == lessor, Contract.contract_no.in_([row.contract_no for row in largest])
             )
         ).all()
     )
     shown = tuple(
-        Mover(m.contract_no, str(names.get(m.contract_no, "")), m.from_class, m.to_class, m.claim_balance_fen)
-        for m in largest
+        Mover(
+            row.contract_no,
+            str(names.get(row.contract_no, "")),
+            row.from_class,
+            row.to_class,
+            int(row.claim_balance_fen),
+        )
+        for row in largest
     )
-    return downgrades, len(movers) - downgrades, shown
+    return int(down), int(total) - int(down), shown
 
 
 def _blocks_since(
@@ -347,7 +374,7 @@ def _latest_report(
 
 
 def book_overview(
-    engine: Engine, lessor: str, *, now: dt.datetime | None = None, cache: DayFiguresCache | None = None
+    engine: Engine, lessor: str, *, now: dt.datetime | None = None, cache: RunDayCache | None = None
 ) -> BookOverview:
     """Everything the overview shows of `lessor`'s book; `now` decides what "today" is (server's time zone)."""
     moment = now or dt.datetime.now(dt.UTC)
@@ -361,11 +388,15 @@ def book_overview(
         downgrades = upgrades = 0
         movers: tuple[Mover, ...] = ()
         if last is not None:
-            figures = (
-                cache.get(connection, lessor, last) if cache else day_figures(connection, lessor, last.as_of)
-            )
+            run = last
+            figures = _figures_of(connection, lessor, run, cache)
             limits = limit_checks(figures, _regime_rules(connection, lessor))
-            downgrades, upgrades, movers = _movers(connection, lessor, last.as_of)
+            if cache is None:
+                downgrades, upgrades, movers = _movers(connection, lessor, run.as_of)
+            else:
+                downgrades, upgrades, movers = cache.get(
+                    "moves", lessor, run, lambda: _movers(connection, lessor, run.as_of)
+                )
         blocks, more_blocks = _blocks_since(connection, lessor, start_of_today)
         report_as_of, report_rules, alerts = _latest_report(connection, lessor)
     return BookOverview(
