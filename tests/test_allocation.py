@@ -223,17 +223,20 @@ def test_a_deposit_offset_at_maturity_pays_the_last_rent() -> None:
 
 
 @pytest.mark.parametrize(
-    ("settings", "message"),
+    ("settings", "chinese", "english"),
     [
-        ({"allocation": ["interest", "penalty", "principal"]}, "penalty goes first or last"),
-        ({"allocation": ["interest", "principal"]}, "each once"),
-        ({"penalty_daily_rate": "0.0000001"}, "at most 6 decimals"),
-        ({"penalty_daily_rate": "5%"}, "is not a number"),
-        ({"penalty_daily_rate": "0.5"}, "from 0 to 0.01"),
-        ({"deposit": "kept"}, "one of held, offset_at_maturity"),
+        ({"allocation": ["interest", "penalty", "principal"]}, "只能排在最前或最后", "penalty goes first or last"),
+        ({"allocation": ["interest", "principal"]}, "各一次", "each once"),
+        ({"penalty_daily_rate": "0.0000001"}, "最多 6 位小数", "at most 6 decimals"),
+        ({"penalty_daily_rate": "5%"}, "不是数字", "is not a number"),
+        ({"penalty_daily_rate": "0.5"}, "0 到 0.01 之间", "from 0 to 0.01"),
+        ({"deposit": "kept"}, "应为 held, offset_at_maturity 之一", "one of held, offset_at_maturity"),
     ],
-)
-def test_bad_allocation_settings_are_refused_by_name(settings: dict[str, object], message: str) -> None:
-    with pytest.raises(AllocationError, match=message) as refused:
+)  # fmt: skip
+def test_bad_allocation_settings_are_refused_by_name(
+    settings: dict[str, object], chinese: str, english: str
+) -> None:
+    with pytest.raises(AllocationError, match=chinese) as refused:
         Allocation.from_settings(settings)
     assert "book." in str(refused.value)
+    assert english in refused.value.text("en") and "book." in refused.value.text("en")

@@ -39,9 +39,10 @@ def _rules_with_buckets(buckets: list[dict[str, object]]) -> AnalyticsRules:
 
 
 def test_dpd_buckets_with_an_overlap_or_a_missing_start_are_refused() -> None:
-    with pytest.raises(ValidationError, match="strictly increase"):
+    with pytest.raises(ValidationError, match="严格递增") as refused:
         _rules_with_buckets([{"name": "a", "from": 0}, {"name": "b", "from": 30}, {"name": "c", "from": 30}])
-    with pytest.raises(ValidationError, match="start at 0"):
+    assert "lower bounds must strictly increase" in refused.value.errors()[0]["ctx"]["error"].text("en")
+    with pytest.raises(ValidationError, match="必须从 0 天开始"):
         _rules_with_buckets([{"name": "a", "from": 1}, {"name": "b", "from": 30}])
 
 

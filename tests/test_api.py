@@ -524,6 +524,39 @@ def test_unknown_routes_are_problem_404(api: Api) -> None:
     assert_problem(api.get("/v1/nowhere", api.keys.alpha_admin), 404)
 
 
+def test_a_problem_is_said_in_chinese_unless_the_caller_reads_english(api: Api) -> None:
+    """Issue 17: detail and title follow Accept-Language (zh by default, en on request)."""
+    bearer = {"Authorization": f"Bearer {api.keys.alpha_admin}"}
+    chinese = api.client.get("/v1/contracts/NO-SUCH", headers=bearer)
+    english = api.client.get("/v1/contracts/NO-SUCH", headers={**bearer, "Accept-Language": "en-GB,en;q=0.9"})
+    assert assert_problem(chinese, 404)["detail"] == "没有这份合同。"
+    assert (chinese.json()["title"], english.json()["title"]) == ("未找到", "Not found")
+    assert assert_problem(english, 404)["detail"] == "No such contract."
+    preferred = api.client.get(
+        "/v1/contracts/NO-SUCH", headers={**bearer, "Accept-Language": "en;q=0.5, zh-CN"}
+    )
+    assert preferred.json()["detail"] == "没有这份合同。"
+    # The fixed answers too: a bad key, a route that is not there, an invalid field, an unexpected error.
+    unknown = api.client.get("/v1/me", headers={"X-API-Key": _unknown_key(api)})
+    assert unknown.json()["detail"].startswith("API 密钥无效")
+    unknown_en = api.client.get("/v1/me", headers={"X-API-Key": _unknown_key(api), "Accept-Language": "en"})
+    assert unknown_en.json()["detail"] == "The API key is not valid: it is malformed, unknown or revoked."
+    assert api.get("/v1/nowhere").json()["detail"] == "此地址下没有内容。"
+    invalid = api.client.get("/v1/contracts", headers=bearer, params={"limit": 0})
+    assert invalid.json()["detail"] == "请求中有无效字段：query.limit。"
+    assert invalid.json()["errors"][0]["message"] == "应不小于 1"
+    cursor = api.client.get(
+        "/v1/contracts", headers={**bearer, "Accept-Language": "en"}, params={"cursor": "x"}
+    )
+    assert cursor.json()["detail"] == "The request has invalid fields: query.cursor."
+    assert cursor.json()["errors"][0]["message"] == "not a cursor returned by this API"
+    forbidden = api.get("/v1/imports", api.keys.alpha_analyst)
+    assert forbidden.json()["detail"] == "角色 'analyst' 无权执行 imports:read。"
+    # On a connection of its own: the server closes the connection after a 500.
+    boom = httpx.get(f"{api.url}/v1/boom", headers={**bearer, "Accept-Language": "en"}, timeout=10)
+    assert boom.json()["detail"] == "An unexpected error occurred; it has been logged."
+
+
 def test_wrong_method_is_problem_405_with_allow(api: Api) -> None:
     response = api.client.post("/v1/contracts", headers={"Authorization": f"Bearer {api.keys.alpha_admin}"})
     assert_problem(response, 405)

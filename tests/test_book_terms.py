@@ -37,7 +37,7 @@ def test_a_stub_moves_every_due_date_and_prorates_the_first_interest() -> None:
         dt.date(2025, 1, 25)
     ]
     assert sum(i.principal_fen for i in stub) == 12_000_000  # the last instalment still repays everything
-    with pytest.raises(ValueError, match="not after start_date"):
+    with pytest.raises(ValueError, match="不晚于 start_date"):
         build_schedule(
             1_000, Decimal("0.05"), 12, "annuity", "monthly", dt.date(2024, 1, 10), 0, dt.date(2024, 1, 10)
         )

@@ -126,9 +126,11 @@ def test_the_call_list_says_its_signals_tier_and_class_in_the_language_asked(
 def test_warn_refuses_bad_arguments_with_one_line(workspace: Workspace, tmp_path: Path) -> None:
     out = tmp_path / "w.csv"
     for args, message in (
-        (["--as-of", "2026-13-01"], "is not a date"),
+        (["--as-of", "2026-13-01"], "--as-of '2026-13-01' 不是日期"),
+        (["--as-of", "2026-13-01", "--lang", "en"], "--as-of '2026-13-01' is not a date"),
         (["--as-of", AS_OF, "--lessor", "NOPE"], "no contract of that lessor"),
-        (["--as-of", AS_OF, "--compare-with", "2026-11-30"], "is not before"),
+        (["--as-of", AS_OF, "--compare-with", "2026-11-30"], "对比日期 2026-11-30 不早于 as_of"),
+        (["--as-of", AS_OF, "--compare-with", "2026-11-30", "--lang", "en"], "is not before as_of"),
     ):
         result = book(workspace, "warn", *args, "--out", str(out))
         assert result.exit_code != 0
@@ -142,7 +144,7 @@ def test_warn_fit_refits_the_score_and_reports_held_out_auc(workspace: Workspace
     result = book(workspace, "warn-fit", "--outcomes", str(synthetic_book / "contract_outcomes.csv"),
                   "--as-of", AS_OF, "--out", str(model), "--observations", "3")  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "AUC" in result.output and "KS" in result.output
+    assert "AUC" in result.output and "KS" in result.output and "验证集" in result.output
     out = tmp_path / "w.csv"
     assert book(workspace, "warn", "--as-of", AS_OF, "--out", str(out), "--model", str(model)).exit_code == 0
     assert _rows(out)
@@ -218,8 +220,10 @@ def test_analytics_open_with_a_summary_in_yuan_and_chinese_that_chromium_shows(
     money = names.index("claim_balance") + 1
     assert isinstance(first[money - 1], (int, float)) and npl_sheet.cell(3, money).number_format == "#,##0.00"
     assert npl_sheet.cell(3, names.index("npl_ratio") + 1).number_format == "0.00%"
+    assert "张表" in result.output and "张图" in result.output
     english = book(workspace, "analytics", "--as-of", AS_OF, "--out", str(tmp_path / "en"), "--lang", "en")
     assert english.exit_code == 0, english.output
+    assert "tables" in english.output and "charts" in english.output
     assert "Provision coverage" in seen_text(tmp_path / "en" / "report.html", "analytics-summary-en")
 
 
@@ -245,6 +249,12 @@ def test_warn_backtest_measures_the_score_out_of_time_against_days_past_due(
     assert measured["contracts"] == judged.height
     assert measured["defaults"] == judged.filter(pl.col("dpd_later") >= 90).height > 0
     assert 0.5 < measured["score"]["auc"] <= 1 and 0 < measured["dpd_only"]["auc"] <= 1
-    assert "AUC lift over days past due only" in result.output
+    assert "AUC 提升" in result.output and "排序依据" in result.output and "仅逾期天数" in result.output
+    english = book(workspace, "warn-backtest", "--as-of", warned_on, "--months", "6", "--lang", "en")
+    assert english.exit_code == 0 and "AUC lift over days past due only" in english.output.replace("\n", " ")
     bad = book(workspace, "warn-backtest", "--as-of", warned_on, "--months", "0")
-    assert bad.exit_code != 0 and "--months 0" in bad.output and "Traceback" not in bad.output
+    assert (
+        bad.exit_code != 0
+        and "--months 0：请给出 1 到 36 个月" in bad.output
+        and "Traceback" not in bad.output
+    )

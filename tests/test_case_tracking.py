@@ -128,7 +128,7 @@ def test_a_case_from_opening_to_closure_with_evidence(workspace: tuple[Workspace
         (["cases", "event", "9", "--stage", "filing", "--on", "2024-10-01"], "case 9 does not exist"),
         (
             ["cases", "event", "1", "--stage", "filing", "--on", "2024-10-01", "--recovered", "1.001"],
-            "more than 2",
+            "的小数超过 2 位",
         ),
     ):
         refused = runner.invoke(app, [*args, "-w", str(opened.root)], env=env)

@@ -215,9 +215,9 @@ def test_a_broken_claim_rules_file_is_refused_by_name(
     assert change[0] in text
     path = tmp_path / "claims.yaml"
     path.write_text(text.replace(change[0], change[1], 1), encoding="utf-8")
-    with pytest.raises(ClaimRulesError, match=message) as refused:
+    with pytest.raises(ClaimRulesError) as refused:
         load_claim_rules(path)
-    assert str(path) in str(refused.value)
+    assert str(path) in str(refused.value) and message in refused.value.text("en")
 
 
 def test_the_contract_clause_overrides_the_rules_and_its_own_rate_is_claimed() -> None:

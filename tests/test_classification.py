@@ -141,24 +141,27 @@ general_reserve_rate: 0.015
 
 
 @pytest.mark.parametrize(
-    ("bands", "message"),
+    ("bands", "chinese", "english"),
     [
         ("  - {rule: a, from: 0, to: 90, class: normal}\n  - {rule: b, from: 91, to: null, class: loss}",
-         "rule b: a gap in the DPD bands from 90 to 91 days"),
+         "rule b：逾期天数区间在 90 天到 91 天之间有空缺", "rule b: a gap in the DPD bands from 90 to 91 days"),
         ("  - {rule: a, from: 0, to: 90, class: normal}\n  - {rule: b, from: 80, to: null, class: loss}",
-         "rule b: overlaps rule a"),
-        ("  - {rule: a, from: 5, to: null, class: normal}", "rule a: the first band must start at 0"),
-        ("  - {rule: a, from: 0, to: null, class: bad}", "rule a: class 'bad' is not one of"),
+         "rule b：与规则 a 重叠（80 < 90 天）", "rule b: overlaps rule a (80 < 90 days)"),
+        ("  - {rule: a, from: 5, to: null, class: normal}", "rule a：第一个逾期天数区间必须从 0 天开始",
+         "rule a: the first band must start at 0"),
+        ("  - {rule: a, from: 0, to: null, class: bad}", "rule a：class 'bad' 不是 normal",
+         "rule a: class 'bad' is not one of"),
     ],
 )  # fmt: skip
 def test_a_rule_set_with_a_gap_an_overlap_or_an_unknown_class_is_refused(
-    tmp_path: Path, bands: str, message: str
+    tmp_path: Path, bands: str, chinese: str, english: str
 ) -> None:
     path = tmp_path / "broken.yaml"
     path.write_text(BANDS.format(bands=bands), encoding="utf-8")
     with pytest.raises(RuleSetError) as error:
         load_rule_set(str(path))
-    assert str(path) in str(error.value) and message in str(error.value)
+    assert str(path) in str(error.value) and chinese in str(error.value)
+    assert str(path) in error.value.text("en") and english in error.value.text("en")
 
 
 def test_non_performing_contracts_upgrade_only_after_arrears_are_cleared_and_two_periods_paid() -> None:
@@ -288,10 +291,10 @@ def test_high_risk_assets_must_be_revalued_half_yearly() -> None:
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        ("collateral: {stale_after_days: 365, stale_after_days_high_risk: 400}", "no more than stale_after_days"),
-        ("collateral: {high_risk_from_class: risky}", "class 'risky' is not one of"),
+        ("collateral: {stale_after_days: 365, stale_after_days_high_risk: 400}", "且不大于 stale_after_days"),
+        ("collateral: {high_risk_from_class: risky}", "class 'risky' 不是 normal"),
         ("restructuring: {rule: r, class: special_mention, observation_min_periods: -1, observation_min_months: 12}",
-         "rule r: observation_min_periods must be a whole number"),
+         "rule r：observation_min_periods 应为不小于 0 的整数"),
     ],
 )  # fmt: skip
 def test_bad_revaluation_or_restructuring_settings_are_refused(
@@ -372,8 +375,11 @@ def test_the_uncovered_part_reading_of_full_provision_is_a_named_option(tmp_path
         rows[n]["provision_fen"] for n in sorted(rows)
     ]
     path.write_text(text.replace("uncovered_part", "half"), encoding="utf-8")
-    with pytest.raises(RuleSetError, match="full_provision: must be whole_claim or uncovered_part"):
+    with pytest.raises(
+        RuleSetError, match="full_provision：必须是 whole_claim or uncovered_part（或 false）"
+    ) as error:
         load_rule_set(str(path))
+    assert "full_provision: must be whole_claim or uncovered_part" in error.value.text("en")
 
 
 def resources_text(rule_set: str) -> str:

@@ -55,7 +55,7 @@ def test_the_workspace_may_be_named_before_or_after_the_command(tmp_path: object
     assert before.exit_code == after.exit_code == 0, (before.output, after.output)
     assert before.output == after.output
     wrong = runner.invoke(app, ["-w", str(elsewhere), "lessors", "list"], env=env)
-    assert wrong.exit_code == 1 and "no leaseguard.yaml here" in wrong.output
+    assert wrong.exit_code == 1 and "这里没有 leaseguard.yaml" in wrong.output
     # the command's own option wins over the one before it
     both = runner.invoke(app, ["-w", str(elsewhere), "lessors", "list", "-w", str(root)], env=env)
     assert both.exit_code == 0, both.output

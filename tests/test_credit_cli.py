@@ -56,6 +56,7 @@ def test_score_writes_ids_with_score_pd_decision(german: tuple[Path, Path], tmp_
     out = tmp_path / "scores.csv"
     code, output = invoke("credit", "score", str(model), str(data), "--out", str(out))
     assert code == 0, output
+    assert "为 1,000 行评分" in output and "批准" in output and "拒绝" in output
     scores = pd.read_csv(out)
     assert list(scores.columns) == ["application_id", "score", "pd", "decision"]
     assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # a CSV for people opens in Excel as UTF-8
@@ -71,21 +72,32 @@ def test_score_refuses_bad_files_in_one_line(german: tuple[Path, Path], tmp_path
     bad = tmp_path / "bad.csv"
     frame.to_csv(bad, index=False)
     code, output = invoke("credit", "score", str(model), str(bad), "--out", str(tmp_path / "s.csv"))
-    assert code == 1 and "line 7" in output and "purpose" in output and "spaceship" in output
-    assert "Traceback" not in output
+    assert (
+        code == 1 and "第 7 行" in output and "字段 purpose：类别 'spaceship' 在训练数据中从未出现" in output
+    )
+    assert "Traceback" not in output and output.startswith("错误：")
+    code, output = invoke(
+        "credit", "score", str(model), str(bad), "--out", str(tmp_path / "s.csv"), "--lang", "en"
+    )
+    assert code == 1 and "line 7: field purpose: category 'spaceship' was never seen" in output
+    assert output.startswith("error: ")
     code, output = invoke("credit", "score", str(tmp_path / "nope.json"), str(data))
+    assert code == 1 and "模型文件不存在" in output
+    code, output = invoke("credit", "score", str(tmp_path / "nope.json"), str(data), "--lang", "en")
     assert code == 1 and "no such model file" in output
     frame = pd.read_csv(data).drop(columns=["age_in_years"])
     frame.to_csv(bad, index=False)
     code, output = invoke("credit", "score", str(model), str(bad), "--out", str(tmp_path / "s.csv"))
-    assert code == 1 and "column age_in_years is missing" in output
+    assert code == 1 and "缺少列 age_in_years" in output
 
 
 def test_rules_test_and_deploy(tmp_path: Path) -> None:
     good = tmp_path / "good.yaml"
     good.write_text(shipped_policy_text(), encoding="utf-8")
     code, output = invoke("credit", "rules", "test", str(good))
-    assert code == 0 and "5 tests passed" in output
+    assert code == 0 and "5 个测试全部通过" in output and "通过" in output
+    code, output = invoke("credit", "rules", "test", str(good), "--lang", "en")
+    assert code == 0 and "5 tests passed" in output and "pass" in output
     deployed = tmp_path / "deployed.yaml"
     deployed.write_text(shipped_policy_text(), encoding="utf-8")
     broken = tmp_path / "broken.yaml"
@@ -93,14 +105,21 @@ def test_rules_test_and_deploy(tmp_path: Path) -> None:
         shipped_policy_text().replace("mh_lenders_30d > 3", "mh_lendrs_30d > 3"), encoding="utf-8"
     )
     code, output = invoke("credit", "rules", "test", str(broken))
-    assert code == 1 and "mh_lendrs_30d" in output and "does not exist" in output
+    assert code == 1 and "mh_lendrs_30d" in output and "不在特征清单中" in output
     code, output = invoke("credit", "rules", "deploy", str(broken), "--to", str(deployed))
-    assert code == 1 and "unchanged" in output
+    assert code == 1 and f"（已部署的策略 {deployed} 未改动）" in output.replace("\n", "")
+    code, output = invoke("credit", "rules", "deploy", str(broken), "--to", str(deployed), "--lang", "en")
+    assert code == 1 and "does not exist in the feature schema" in output and "unchanged" in output
     assert deployed.read_text(encoding="utf-8") == shipped_policy_text()
     wrong = tmp_path / "wrong.yaml"
     wrong.write_text(shipped_policy_text().replace("fired: [blacklisted]", "fired: []"), encoding="utf-8")
     code, output = invoke("credit", "rules", "test", str(wrong))
-    assert code == 1 and "FAIL" in output and "1 of 5 policy tests failed" in output
+    assert code == 1 and "未通过" in output and "5 个策略测试中 1 个未通过" in output
+    assert "触发规则 ['blacklisted']，预期 []" in output.replace("\n", "")
+    code, output = invoke("credit", "rules", "test", str(wrong), "--lang", "en")
+    assert (
+        code == 1 and "FAIL" in output and "1 of 5 policy tests failed" in output and "expected []" in output
+    )
     newer = tmp_path / "newer.yaml"
     newer.write_text(shipped_policy_text().replace("version: 1", "version: 2", 1), encoding="utf-8")
     code, output = invoke("credit", "rules", "deploy", str(newer), "--to", str(deployed))
@@ -115,6 +134,10 @@ def test_synthetic_applications_train_decide_and_monitor(tmp_path: Path) -> None
     apps = tmp_path / "syn" / "applications.csv"
     code, output = invoke("credit", "train", str(apps), "--target", "bad", "--out", str(tmp_path / "m"))
     assert code == 0, output
+    # What a person reads of the training: Chinese headers and words, the metrics by their abbreviations.
+    assert "验证集（留出）：样本数" in output and "坏账率" in output and "评分卡" in output
+    assert all(word in output for word in ("特征", "AUC", "KS", "Gini", "评分分布", "已保存到"))
+    assert "held-out" not in output and "saved to" not in output
     (model,) = (tmp_path / "m").glob("credit-model-*.json")
 
     workspace = init_workspace(tmp_path / "ws")
@@ -124,7 +147,7 @@ def test_synthetic_applications_train_decide_and_monitor(tmp_path: Path) -> None
     code, output = invoke(
         "credit", "load-log", str(tmp_path / "syn" / "application_log.csv"), "-w", str(workspace.root)
     )
-    assert code == 0 and "loaded" in output
+    assert code == 0 and "条申请日志载入" in output
     frame = pd.read_csv(apps).head(5)
     frame.to_csv(tmp_path / "five.csv", index=False)
     out = tmp_path / "decisions.json"
@@ -152,17 +175,23 @@ def test_synthetic_applications_train_decide_and_monitor(tmp_path: Path) -> None
     engine.dispose()
 
     code, output = invoke("credit", "monitor", str(model), str(apps))
-    assert code == 0 and "PSI" in output
+    rows = [line for line in output.splitlines() if line.startswith("│")]
+    assert code == 0 and "PSI" in output and "稳定性" in output and "变量" in output
+    assert rows and all("稳定" in row and "报警" not in row for row in rows)
     code, output = invoke("credit", "monitor", str(model), "--days", "1", "-w", str(workspace.root))
-    assert (
-        code in (0, 2) and "5 recent decisions from the store" in output and "monthly_income_yuan" in output
+    assert code in (0, 2) and "从库中读取近期审批记录 5 条" in output and "monthly_income_yuan" in output
+    code, output = invoke(
+        "credit", "monitor", str(model), "--days", "1", "-w", str(workspace.root), "--lang", "en"
     )
+    assert code in (0, 2) and "5 recent decisions from the store" in output
     drifted = pd.read_csv(apps)
     drifted["mh_applications_30d"] += 3
     drifted["monthly_income_yuan"] /= 4
     drifted.to_csv(tmp_path / "recent.csv", index=False)
     code, output = invoke("credit", "monitor", str(model), str(tmp_path / "recent.csv"))
-    assert code == 2 and "ALERT" in output and "mh_applications_30d" in output
+    assert code == 2 and "报警：" in output and "mh_applications_30d" in output and "ALERT" not in output
+    code, output = invoke("credit", "monitor", str(model), str(tmp_path / "recent.csv"), "--lang", "en")
+    assert code == 2 and "ALERT" in output and "alert:" in output and "mh_applications_30d" in output
 
 
 def test_decide_refuses_a_bad_item_in_one_line(german: tuple[Path, Path], tmp_path: Path) -> None:
@@ -181,8 +210,12 @@ def test_decide_refuses_a_bad_item_in_one_line(german: tuple[Path, Path], tmp_pa
     (workspace.root / "credit" / "models").mkdir(parents=True)
     (workspace.root / "credit" / "models" / model.name).write_bytes(model.read_bytes())
     code, output = invoke("credit", "decide", str(items), "--lessor", "L01", "-w", str(workspace.root))
-    assert code == 1 and "item 2" in output and "housing" in output and "castle" in output
+    assert code == 1 and "第 2 项" in output and "housing" in output and "castle" in output
     assert len(output.strip().splitlines()) <= 2 and "Traceback" not in output
+    code, output = invoke(
+        "credit", "decide", str(items), "--lessor", "L01", "-w", str(workspace.root), "--lang", "en"
+    )
+    assert code == 1 and "item 2: field housing: category 'castle' was never seen" in output.replace("\n", "")
     code, output = invoke(
         "credit",
         "decide",
@@ -194,7 +227,7 @@ def test_decide_refuses_a_bad_item_in_one_line(german: tuple[Path, Path], tmp_pa
         "-w",
         str(workspace.root),
     )
-    assert code == 1 and "model version 'nope' is unknown" in output
+    assert code == 1 and "模型版本 'nope' 不存在" in output
     # Nothing of a refused batch is kept: the whole file is one transaction.
     engine = workspace.engine()
     with session_factory(engine)() as session:

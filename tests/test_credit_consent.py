@@ -35,6 +35,7 @@ from leaseguard.store.db import create_store_engine, session_factory
 from leaseguard.store.models import Contract, ContractClass, CreditApplication
 from leaseguard.synth.applications import generate_applications
 from leaseguard.tenancy import add_lessor, create_key
+from leaseguard.vocabulary import Label
 from leaseguard.workspace import init_workspace
 
 TODAY = dt.date.today()
@@ -256,10 +257,13 @@ def test_consent_must_be_a_yes_or_no(store: Store) -> None:
     with serve(store, credit_sharing={"L01": True, "L02": True}) as server:
         response = server.decide("L01", **application(N2, consent="maybe"))
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "consent"
-    with pytest.raises(CreditError, match="item 3: field consent: 'maybe' is neither true nor false"):
-        consent_given({"consent": "maybe"}, "apps.csv: item 3")
+    with pytest.raises(
+        CreditError, match=r"apps\.csv：第 3 项：字段 consent：'maybe' 既不是 true 也不是 false"
+    ) as caught:
+        consent_given({"consent": "maybe"}, Label("apps.csv：第 3 项", "apps.csv: item 3"))
+    assert caught.value.text("en") == "apps.csv: item 3: field consent: 'maybe' is neither true nor false"
     assert consent_given({"consent": "是"}, "x") and not consent_given({"consent": float("nan")}, "x")
-    with pytest.raises(CreditError, match=r"consortium_sharing: L02: 'yes' is neither true nor false"):
+    with pytest.raises(CreditError, match=r"consortium_sharing：L02：'yes' 既不是 true 也不是 false"):
         sharing_members({"L01": True, "L02": "yes"})
     with pytest.raises(CreditError, match="consortium_sharing"):
         create_app(store.url, credit_models=store.models, credit_sharing=["L01"])
@@ -341,4 +345,13 @@ def test_cli_decide_follows_the_workspace_setting(models: Path, tmp_path: Path) 
         ["credit", "decide", str(items), "--lessor", "L01", "--model", str(model), "-w", str(workspace.root)],
     )
     assert result.exit_code == 1 and "Traceback" not in result.output
-    assert "leaseguard.yaml: credit.consortium_sharing: L01: 'yes' is neither true nor false" in result.output
+    assert "leaseguard.yaml: credit.consortium_sharing：L01：'yes' 既不是 true 也不是 false" in result.output
+    english = runner.invoke(
+        cli_app,
+        ["credit", "decide", str(items), "--lessor", "L01", "--model", str(model), "-w", str(workspace.root),
+         "--lang", "en"],
+    )  # fmt: skip
+    assert english.exit_code == 1
+    assert (
+        "leaseguard.yaml: credit.consortium_sharing: L01: 'yes' is neither true nor false" in english.output
+    )

@@ -141,9 +141,15 @@ def test_a_failing_day_leaves_the_stored_day_untouched(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["run", "daily"], "give --as-of DATE"),
-        (["run", "daily", "--as-of", "2025-13-01"], "not a date"),
-        (["run", "daily", "--as-of", "2025-06-30", "--rules", "nope"], "neither a shipped rule set"),
+        (["run", "daily"], "请给出 --as-of DATE"),
+        (["run", "daily", "--lang", "en"], "error: give --as-of DATE"),
+        (["run", "daily", "--as-of", "2025-13-01"], "不是日期"),
+        (["run", "daily", "--as-of", "2025-13-01", "--lang", "en"], "is not a date"),
+        (["run", "daily", "--as-of", "2025-06-30", "--rules", "nope"], "nope：既不是内置规则集"),
+        (
+            ["run", "daily", "--as-of", "2025-06-30", "--rules", "nope", "--lang", "en"],
+            "nope: neither a shipped rule set",
+        ),
         (
             ["book", "export", "--as-of", "2020-01-01", "--out", "x.csv"],
             "no daily run is stored for 2020-01-01",
@@ -164,8 +170,11 @@ def test_a_bad_allocation_setting_stops_the_run_with_one_line(workspace: Workspa
     )
     result = runner.invoke(app, ["run", "daily", "--as-of", DAY.isoformat(), "-w", str(workspace.root)])
     assert result.exit_code != 0
-    assert "book.penalty_daily_rate '5%' is not a number" in result.output
+    assert "book.penalty_daily_rate '5%' 不是数字" in result.output
     assert len(result.output.strip().splitlines()) == 1
+    config.write_text(config.read_text(encoding="utf-8").replace("lang: zh", "lang: en"), "utf-8")
+    english = runner.invoke(app, ["run", "daily", "--as-of", DAY.isoformat(), "-w", str(workspace.root)])
+    assert english.exit_code != 0 and "book.penalty_daily_rate '5%' is not a number" in english.output
 
 
 def test_export_to_xlsx_is_a_workbook_with_yuan_as_numbers_and_chinese_headers(

@@ -39,14 +39,14 @@ def test_demo_builds_a_workspace_and_serves_it(tmp_path: Path) -> None:
     try:
         assert process.stdout is not None
         deadline = time.monotonic() + 120
-        while "serving on" not in output:
+        while "服务地址" not in output:  # the demo narrates in Chinese unless asked otherwise
             line = process.stdout.readline()
             assert line or process.poll() is None, output
             output += line
             assert time.monotonic() < deadline, output
-        key = re.search(r"L001: (lg_\S+)", output)
+        key = re.search(r"L001：(lg_\S+)", output)
         assert key, output
-        classified = re.search(r"daily run 2026-10-31: ([\d,]+) contracts, ([\d,]+) non-performing", output)
+        classified = re.search(r"日终批处理 2026-10-31：([\d,]+) 份合同，([\d,]+) 份不良", output)
         assert classified and int(classified.group(1).replace(",", "")) == 300, output
         headers = {"Authorization": f"Bearer {key.group(1)}"}
         base = f"http://127.0.0.1:{port}"
@@ -82,7 +82,7 @@ def test_demo_builds_a_workspace_and_serves_it(tmp_path: Path) -> None:
 
 
 def test_demo_twice_changes_nothing_the_second_time(tmp_path: Path) -> None:
-    command = [*LEASEGUARD, "demo", str(tmp_path / "ws"), "--contracts", "200", "--no-serve"]
+    command = [*LEASEGUARD, "demo", str(tmp_path / "ws"), "--contracts", "200", "--no-serve", "--lang", "en"]
     env = {**os.environ, "COLUMNS": "200"}
     env.pop("LEASEGUARD_DATABASE_URL", None)
     first = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
@@ -93,3 +93,10 @@ def test_demo_twice_changes_nothing_the_second_time(tmp_path: Path) -> None:
     cells = [cell.strip() for cell in payments.split("│") if cell.strip()]
     # file, read, inserted, updated, unchanged, rejected
     assert cells[2] == "0" and cells[3] == "0" and cells[4] == cells[1]
+    # --lang en: the narration in English
+    assert (
+        "3/4 import" in second.stdout and "unchanged" in second.stdout and "Where to look:" in second.stdout
+    )
+    assert re.search(
+        r"daily run 2026-10-31: [\d,]+ contracts, [\d,]+ non-performing, provisions", second.stdout
+    )

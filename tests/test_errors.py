@@ -24,7 +24,10 @@ from leaseguard.errors import (
 # Outside the family on purpose: the offline verifier ships alone (tools/verify_evidence.py), the API's own
 # ProblemError already is an answer, and a signal stopping a batch is not an error.
 OUTSIDE = {"leaseguard.evidence.verifier.ProofError", "leaseguard.evidence.verifier.NoteError",
-           "leaseguard.evidence.verifier._Refused", "leaseguard.api.problems.ProblemError",
+           "leaseguard.evidence.verifier._Refused", "leaseguard.evidence.verifier.VerifierError",
+           "leaseguard.api.problems.ProblemError",
+           # A SQLAlchemy ArgumentError, so that whoever catches the store's errors catches it.
+           "leaseguard.store.db.StoreUrlError",
            "leaseguard.cli.cases_commands._Stopped",
            # Raised inside a Pydantic validator, which wants a ValueError; it never leaves `load_rule_file`,
            # which turns it into a RuleFileError (tests/test_rule_loaders.py).
@@ -93,7 +96,7 @@ def test_a_domain_error_a_command_lets_through_is_one_line(monkeypatch: pytest.M
     main._loaded.cache_clear()
     result = CliRunner().invoke(main.app, ["probe"])
     assert result.exit_code == 1, result.output
-    assert result.output.strip() == "错误：--amount: '12.345' has more than 2 decimals"
+    assert result.output.strip() == "错误：--amount：'12.345' 的小数超过 2 位"
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 

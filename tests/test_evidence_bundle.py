@@ -101,7 +101,7 @@ def test_a_good_bundle_verifies(good: bytes, signer: NoteSigner) -> None:
 
 
 def test_a_tenant_cannot_export_another_tenants_record(log: Engine) -> None:
-    with pytest.raises(service.UnknownRecordError, match="no evidence record 5"):
+    with pytest.raises(service.UnknownRecordError, match="没有证据记录 5"):
         bundle.export_bundle(log, [0, 5], lessor="ALPHA")
     assert verify_bundle(bundle.export_bundle(log, [5], lessor=None)).ok
 
@@ -160,15 +160,18 @@ def test_tampered_bundles_get_a_clear_verdict(
 ) -> None:
     verdict = verify_bundle(altered(good, member, change), trusted_key=signer.verifier)
     assert not verdict.ok
-    assert any(problem in line for line in verdict.problems), verdict.problems
+    assert any(problem in line for line in verdict.problem_texts("en")), verdict.problem_texts("en")
+    assert verdict.problem_texts() == [str(problem) for problem in verdict.problems]  # Chinese unless asked
 
 
 def test_a_bundle_signed_by_another_key(log: Engine, good: bytes, signer: NoteSigner) -> None:
     impostor = NoteSigner(ORIGIN, Ed25519PrivateKey.generate())
     verdict = verify_bundle(good, trusted_key=impostor.verifier)
     assert not verdict.ok
-    assert "not signed by the expected key" in verdict.problems[0]
-    assert "no signature with its key ID" in verify_bundle(good, trusted_key=impostor.public_key).problems[0]
+    assert "not signed by the expected key" in verdict.problem_texts("en")[0]
+    assert "不是由预期的密钥签名的" in verdict.problem_texts("zh")[0]
+    by_public_key = verify_bundle(good, trusted_key=impostor.public_key)
+    assert "no signature with its key ID" in by_public_key.problem_texts("en")[0]
     # A forger who re-signs the checkpoint and swaps in their own key fools only someone who trusts the bundle.
     files = members(good)
     text = files["checkpoint.txt"].decode().split("\n\n")[0] + "\n"
@@ -182,11 +185,12 @@ def test_a_bundle_signed_by_another_key(log: Engine, good: bytes, signer: NoteSi
 def test_tree_size_going_backwards(good: bytes, signer: NoteSigner) -> None:
     bigger = Checkpoint(ORIGIN, 40, bytes(32))
     verdict = verify_bundle(good, trusted_key=signer.verifier, previous=bigger)
-    assert verdict.problems == ["the tree size went backwards: 40 seen before, 21 in this bundle"]
+    assert verdict.problem_texts("en") == ["the tree size went backwards: 40 seen before, 21 in this bundle"]
+    assert verdict.problem_texts("zh") == ["树大小倒退了：之前见到 40，此证据包中为 21"]
     fork = Checkpoint(ORIGIN, 21, bytes(32))
-    assert "forked" in verify_bundle(good, trusted_key=signer.verifier, previous=fork).problems[0]
+    assert "forked" in verify_bundle(good, trusted_key=signer.verifier, previous=fork).problem_texts("en")[0]
     manifest_lies = altered(good, "bundle.json", _manifest_change(lambda m: m.update(tree_size=30)))
-    assert "manifest says tree size 30" in verify_bundle(manifest_lies).problems[0]
+    assert "manifest says tree size 30" in verify_bundle(manifest_lies).problem_texts("en")[0]
 
 
 @pytest.mark.parametrize(
@@ -200,12 +204,13 @@ def test_tree_size_going_backwards(good: bytes, signer: NoteSigner) -> None:
 def test_not_a_bundle(data: bytes, problem: str) -> None:
     verdict = verify_bundle(data)
     assert not verdict.ok
-    assert problem in verdict.problems[0]
+    assert problem in verdict.problem_texts("en")[0]
 
 
 def test_a_missing_file(tmp_path: Path) -> None:
     verdict = verify_bundle(tmp_path / "nope.zip")
-    assert "cannot be read" in verdict.problems[0]
+    assert "cannot be read" in verdict.problem_texts("en")[0]
+    assert verdict.problem_texts()[0].startswith("无法读取证据包：")
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -335,15 +340,20 @@ def test_standalone_script_gives_verdicts(tmp_path: Path, good: bytes, signer: N
     )
     ok = _run_standalone(tmp_path, str(bundle_path), "--key", str(pem))
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    assert ok.stdout.startswith("VALID")
-    assert "record 17: included; notice of ALPHA" in ok.stdout
+    assert ok.stdout.startswith("有效（VALID）")
+    assert "记录 17：已包含；ALPHA 的 notice" in ok.stdout
+    english = _run_standalone(tmp_path, str(bundle_path), "--key", str(pem), "--lang", "en")
+    assert english.stdout.startswith("VALID") and "record 17: included; notice of ALPHA" in english.stdout
 
     bundle_path.write_bytes(altered(good, "records/3/content.txt", lambda b: b"forged"))
-    bad = _run_standalone(tmp_path, str(bundle_path), "--key", str(pem))
+    bad = _run_standalone(tmp_path, str(bundle_path), "--key", str(pem), "--lang", "en")
     assert bad.returncode == 1
     assert bad.stdout.startswith("INVALID")
     assert "record 3: its content does not match the SHA-256 in its entry" in bad.stdout
     assert "Traceback" not in bad.stdout + bad.stderr
+    in_chinese = _run_standalone(tmp_path, str(bundle_path), "--key", str(pem))
+    assert in_chinese.stdout.startswith("无效（INVALID）")
+    assert "问题：记录 3：其内容与条目中的 SHA-256 不符：内容已被改动" in in_chinese.stdout
 
     bundle_path.write_bytes(b"not a zip")
     junk = _run_standalone(tmp_path, str(bundle_path))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -52,8 +53,9 @@ def test_spec_example_verifies() -> None:
 
 def test_spec_example_altered_is_rejected() -> None:
     key = parse_vkey(SPEC_VKEY)
-    with pytest.raises(NoteError, match="does not verify"):
+    with pytest.raises(NoteError, match="签名验证不通过：签名注记已被改动") as caught:
         open_note(SPEC_NOTE.replace("example message", "example massage"), [key])
+    assert caught.value.text("en") == "the signature of example.com/foo does not verify: the note was altered"
 
 
 def test_key_id_is_as_the_spec_defines(signer: NoteSigner) -> None:
@@ -81,8 +83,9 @@ def test_checkpoint_round_trip(signer: NoteSigner) -> None:
 def test_other_key_is_rejected(signer: NoteSigner) -> None:
     note = sign_checkpoint(Checkpoint(ORIGIN, 1, bytes(32)), signer)
     impostor = NoteSigner(ORIGIN, Ed25519PrivateKey.generate())
-    with pytest.raises(NoteError, match="not signed by the expected key"):
+    with pytest.raises(NoteError, match="不是由预期的密钥签名的") as caught:
         verify_checkpoint(note, [impostor.verifier])
+    assert "not signed by the expected key" in caught.value.text("en")
     forged = sign_checkpoint(Checkpoint(ORIGIN, 1, bytes(32)), impostor)
     with pytest.raises(NoteError):
         verify_checkpoint(forged, [signer.verifier])
@@ -101,8 +104,10 @@ def test_other_key_is_rejected(signer: NoteSigner) -> None:
     ],
 )
 def test_malformed_checkpoint_text(text: str, reason: str) -> None:
-    with pytest.raises(NoteError, match=reason):
+    with pytest.raises(NoteError) as caught:
         parse_checkpoint_text(text)
+    assert re.search(reason, caught.value.text("en")), caught.value.text("en")
+    assert str(caught.value) == caught.value.text("zh") and "检查点" in str(caught.value)
 
 
 @pytest.mark.parametrize(
@@ -118,8 +123,10 @@ def test_malformed_checkpoint_text(text: str, reason: str) -> None:
 def test_malformed_notes(signer: NoteSigner, mutate: object, reason: str) -> None:
     note = sign_checkpoint(Checkpoint(ORIGIN, 3, bytes(32)), signer)
     assert callable(mutate)
-    with pytest.raises(NoteError, match=reason):
+    with pytest.raises(NoteError) as caught:
         verify_checkpoint(mutate(note), [signer.verifier])
+    assert re.search(reason, caught.value.text("en")), caught.value.text("en")
+    assert re.search("签名|换行|空行|控制字符", str(caught.value)), str(caught.value)
 
 
 def test_unknown_signatures_are_ignored(signer: NoteSigner) -> None:
@@ -134,8 +141,9 @@ def test_unknown_signatures_are_ignored(signer: NoteSigner) -> None:
 
 def test_vkey_round_trip_and_checks(signer: NoteSigner) -> None:
     assert parse_vkey(signer.verifier.vkey) == signer.verifier
-    with pytest.raises(NoteError, match="ID does not match"):
+    with pytest.raises(NoteError, match="ID 与其名称和密钥不符") as caught:
         parse_vkey(signer.verifier.vkey.replace(signer.verifier.key_id.hex(), "00000000"))
+    assert "ID does not match" in caught.value.text("en")
     with pytest.raises(NoteError):
         parse_vkey("no-plus-signs")
     assert VerifierKey("a", bytes(32)).vkey.startswith("a+")

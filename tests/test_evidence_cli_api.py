@@ -59,7 +59,7 @@ def append_files(workspace: Workspace, tmp_path: Path, lessor: str, *names: str)
 def test_append_export_verify_audit(workspace: Workspace, tmp_path: Path) -> None:
     first = append_files(workspace, tmp_path, "ALPHA", "contract.pdf", "notice.txt")
     assert first.exit_code == 0, first.output
-    assert "checkpoint published at tree size 2" in first.output
+    assert "已发布检查点，树大小 2" in first.output and "叶哈希（base64）" in first.output
     old_checkpoint = tmp_path / "old.txt"
     assert run(workspace, "checkpoint", "--out", str(old_checkpoint)).exit_code == 0
     assert old_checkpoint.read_text().split("\n")[1] == "2"
@@ -77,7 +77,7 @@ def test_append_export_verify_audit(workspace: Workspace, tmp_path: Path) -> Non
         "leaseguard",
     )
     assert event.exit_code == 0, event.output
-    assert "record 2 appended" in event.output
+    assert "记录 2 已于" in event.output
 
     shown = run(workspace, "show", "1", "--content-out", str(tmp_path / "out.txt"))
     assert shown.exit_code == 0, shown.output
@@ -90,16 +90,31 @@ def test_append_export_verify_audit(workspace: Workspace, tmp_path: Path) -> Non
     assert exported.exit_code == 0, exported.output
     verified = run(workspace, "verify", str(bundle_path))
     assert verified.exit_code == 0, verified.output
-    assert verified.output.startswith("VALID")
+    assert (
+        verified.output.startswith("有效（VALID）") and "记录 1：已包含；ALPHA 的 document" in verified.output
+    )
+    in_english = run(workspace, "verify", str(bundle_path), "--lang", "en")
+    assert (
+        in_english.output.startswith("VALID") and "record 1: included; document of ALPHA" in in_english.output
+    )
     assert verify_bundle(bundle_path).ok
 
     refused = run(workspace, "export", "2", "--lessor", "ALPHA", "--out", str(tmp_path / "x.zip"))
     assert refused.exit_code == 1
-    assert "no evidence record 2" in refused.output
+    assert "错误：没有证据记录 2" in refused.output
+    refused = run(
+        workspace, "export", "2", "--lessor", "ALPHA", "--out", str(tmp_path / "x.zip"), "--lang", "en"
+    )
+    assert "error: no evidence record 2" in refused.output
     assert not (tmp_path / "x.zip").exists()
 
     audited = run(workspace, "audit", str(old_checkpoint))
     assert audited.exit_code == 0, audited.output
+    assert (
+        "一致（CONSISTENT）" in audited.output
+        and "树大小为 3 的日志延续了树大小为 2 的检查点" in audited.output
+    )
+    audited = run(workspace, "audit", str(old_checkpoint), "--lang", "en")
     assert (
         "CONSISTENT" in audited.output
         and "tree size 3 extends the checkpoint at tree size 2" in audited.output
@@ -118,10 +133,11 @@ def test_bad_input_gives_one_clear_line(workspace: Workspace, tmp_path: Path) ->
     with zipfile.ZipFile(tampered, "w") as archive:
         for name, content in files.items():
             archive.writestr(name, content)
-    result = run(workspace, "verify", str(tampered))
+    result = run(workspace, "verify", str(tampered), "--lang", "en")
     assert result.exit_code == 1
     assert result.output.startswith("INVALID")
     assert "record 0: its content does not match the SHA-256 in its entry" in result.output
+    assert "问题：记录 0：其内容与条目中的 SHA-256 不符" in run(workspace, "verify", str(tampered)).output
     for args in (
         ("verify", str(tmp_path / "missing.zip")),
         ("audit", str(tmp_path / "missing.txt")),
@@ -135,7 +151,11 @@ def test_bad_input_gives_one_clear_line(workspace: Workspace, tmp_path: Path) ->
         assert outcome.exception is None or isinstance(outcome.exception, SystemExit)
     (tmp_path / "old.txt").write_text("not a checkpoint\n")
     audit = run(workspace, "audit", str(tmp_path / "old.txt"))
-    assert audit.exit_code == 1 and "INCONSISTENT" in audit.output
+    assert (
+        audit.exit_code == 1
+        and "不一致（INCONSISTENT）" in audit.output
+        and "问题：旧检查点无效" in audit.output
+    )
 
 
 def test_size_limit_comes_from_the_workspace(workspace: Workspace, tmp_path: Path) -> None:
@@ -145,6 +165,11 @@ def test_size_limit_comes_from_the_workspace(workspace: Workspace, tmp_path: Pat
     big.write_bytes(b"x" * 11)
     result = run(workspace, "append", str(big), "--lessor", "ALPHA", "--producer", "p", "--system", "s")
     assert result.exit_code == 1
+    assert "有 11 字节；上限为 10 字节（设置 evidence.max_record_bytes）" in result.output
+    config.write_text(
+        config.read_text().replace("\nlang: zh", "\nlang: en"), encoding="utf-8"
+    )  # reads English
+    result = run(workspace, "append", str(big), "--lessor", "ALPHA", "--producer", "p", "--system", "s")
     assert "is 11 bytes; the limit is 10 bytes (setting evidence.max_record_bytes)" in result.output
 
 

@@ -172,32 +172,38 @@ def test_a_batch_joins_the_callers_transaction(engine: Engine, signer: NoteSigne
 def test_records_beyond_the_size_limit_are_refused_whole(engine: Engine, signer: NoteSigner) -> None:
     batch = [*records(2), NewRecord(b"x" * 1001, PROVENANCE)]
     with pytest.raises(
-        service.RecordTooLargeError, match=r"record 3 of the batch is 1,001 bytes; the limit is 1,000"
-    ):
+        service.RecordTooLargeError, match=r"本批第 3 条记录有 1,001 字节；上限为 1,000 字节"
+    ) as caught:
         service.append_records(engine, batch, lessor="ALPHA", signer=signer, max_record_bytes=1000)
+    assert caught.value.text("en").startswith(
+        "record 3 of the batch is 1,001 bytes; the limit is 1,000 bytes"
+    )
     assert counts(engine) == (0, 0, 0, 0)
 
 
 @pytest.mark.parametrize(
-    ("record", "reason"),
+    ("record", "chinese", "english"),
     [
-        (NewRecord(b"x", Provenance("", "core")), "provenance"),
-        (NewRecord(b"x", PROVENANCE, kind=""), "kind"),
-        (NewRecord(b"x", PROVENANCE, ref="r" * 201), "ref"),
+        (NewRecord(b"x", Provenance("", "core")), "来源", "provenance"),
+        (NewRecord(b"x", PROVENANCE, kind=""), "类型（kind）", "kind"),
+        (NewRecord(b"x", PROVENANCE, ref="r" * 201), "引用（ref）", "ref"),
     ],
 )
 def test_invalid_records_are_refused(
-    engine: Engine, signer: NoteSigner, record: NewRecord, reason: str
+    engine: Engine, signer: NoteSigner, record: NewRecord, chinese: str, english: str
 ) -> None:
-    with pytest.raises(service.EvidenceError, match=reason):
+    with pytest.raises(service.EvidenceError, match=chinese) as caught:
         service.append_records(engine, [record], lessor="ALPHA", signer=signer)
+    assert caught.value.text("en").startswith(f"record 1 of the batch: {english}")
 
 
 def test_unknown_lessor_and_empty_batch(engine: Engine, signer: NoteSigner) -> None:
-    with pytest.raises(service.EvidenceError, match="unknown lessor 'GAMMA'"):
+    with pytest.raises(service.EvidenceError, match="未知出租人 'GAMMA'") as caught:
         service.append_records(engine, records(1), lessor="GAMMA", signer=signer)
-    with pytest.raises(service.EvidenceError, match="empty"):
+    assert caught.value.text("en").startswith("unknown lessor 'GAMMA'")
+    with pytest.raises(service.EvidenceError, match="空的") as caught:
         service.append_records(engine, [], lessor="ALPHA", signer=signer)
+    assert caught.value.text("en") == "nothing to append: the batch is empty"
     assert counts(engine) == (0, 0, 0, 0)
 
 
@@ -226,8 +232,8 @@ def test_tenants_see_only_their_records_but_share_the_tree(engine: Engine, signe
         service.get_record(engine, 4, lessor="ALPHA")
     with pytest.raises(service.UnknownRecordError) as missing:
         service.get_record(engine, 99, lessor="ALPHA")
-    assert str(other.value) == "no evidence record 4"
-    assert str(missing.value) == "no evidence record 99"
+    assert str(other.value) == "没有证据记录 4" and other.value.text("en") == "no evidence record 4"
+    assert str(missing.value) == "没有证据记录 99"
     # Proofs hold only hashes: a tenant can check the shared tree at any leaf.
     proof = service.inclusion_proof(engine, 4)
     merkle.verify_inclusion(proof.leaf_hash, 4, 5, proof.path, service.tree_root(engine))
@@ -244,11 +250,12 @@ def test_checkpoint_on_demand(engine: Engine, signer: NoteSigner) -> None:
 
 def test_proof_requests_beyond_the_log(engine: Engine, signer: NoteSigner) -> None:
     service.append_records(engine, records(3), lessor="ALPHA", signer=signer)
-    with pytest.raises(service.EvidenceError, match="beyond the log's size 3"):
+    with pytest.raises(service.EvidenceError, match="树大小 4 超出了日志的大小 3") as caught:
         service.inclusion_proof(engine, 0, 4)
+    assert caught.value.text("en") == "tree size 4 is beyond the log's size 3"
     with pytest.raises(service.UnknownRecordError):
         service.inclusion_proof(engine, 3)
-    with pytest.raises(service.EvidenceError, match="beyond"):
+    with pytest.raises(service.EvidenceError, match="超出"):
         service.consistency_proof(engine, 4)
 
 
@@ -262,16 +269,22 @@ def test_audit(engine: Engine, signer: NoteSigner) -> None:
     assert same.ok
 
     ahead = sign_checkpoint(Checkpoint(ORIGIN, 20, bytes(32)), signer)
-    assert service.audit(engine, ahead).problems == (
-        "the tree size went backwards: the old checkpoint has 20 leaves, the log now 14",
+    [backwards] = service.audit(engine, ahead).problems
+    assert (
+        backwards.text("en")
+        == "the tree size went backwards: the old checkpoint has 20 leaves, the log now 14"
     )
+    assert backwards.text("zh") == "树大小倒退了：旧检查点有 20 个叶，日志现在有 14 个"
     forked = sign_checkpoint(Checkpoint(ORIGIN, 5, merkle.leaf_hash(b"another history")), signer)
     verdict = service.audit(engine, forked)
     assert not verdict.ok
-    assert "does not extend the old checkpoint" in verdict.problems[0]
+    assert "does not extend the old checkpoint" in verdict.problems[0].text("en")
+    assert (
+        verdict.problems[0].text("zh").startswith("日志没有延续旧检查点：证明")
+    )  # the proof's reason, in Chinese too
     impostor = sign_checkpoint(old.checkpoint, NoteSigner(ORIGIN, Ed25519PrivateKey.generate()))
-    assert "not valid" in service.audit(engine, impostor).problems[0]
-    assert "not valid" in service.audit(engine, "garbage").problems[0]
+    assert "not valid: the note is not signed" in service.audit(engine, impostor).problems[0].text("en")
+    assert "旧检查点无效" in service.audit(engine, "garbage").problems[0].text("zh")
 
 
 @pytest.mark.parametrize(
@@ -294,7 +307,7 @@ def test_audit_notices_an_altered_store(
         )
     verdict = service.audit(engine, old.note)
     assert not verdict.ok
-    assert problem in verdict.problems[0]
+    assert problem in verdict.problems[0].text("en")
 
 
 def test_concurrent_appenders_queue_on_the_log(engine: Engine, signer: NoteSigner) -> None:

@@ -311,12 +311,15 @@ def test_edge_cases_of_consistency() -> None:
     root = bytes.fromhex(ROOTS[5])
     verify_consistency(0, 5, [], EMPTY_ROOT, root)
     verify_consistency(5, 5, [], root, root)
-    with pytest.raises(ProofError, match="same tree size"):
+    with pytest.raises(ProofError, match="同一树大小 5 有两个不同的根哈希") as caught:
         verify_consistency(5, 5, [], root, bytes.fromhex(ROOTS[4]))
-    with pytest.raises(ProofError, match="backwards"):
+    assert caught.value.text("en") == "two different root hashes for the same tree size 5"
+    with pytest.raises(ProofError, match="倒退") as caught:
         verify_consistency(6, 5, [], root, root)
-    with pytest.raises(ProofError, match="32 bytes"):
+    assert "backwards" in caught.value.text("en")
+    with pytest.raises(ProofError, match="根哈希 应为 32 字节") as caught:
         verify_inclusion(LEAF_HASHES[0], 0, 1, [], b"short")
+    assert caught.value.text("en") == "the root hash must be 32 bytes"
     with pytest.raises(ValueError):
         inclusion_proof(8, 8, LEAF_HASHES)
 

@@ -320,9 +320,9 @@ def test_inconsistent_totals_are_refused_unless_drafted() -> None:
     [
         (
             ("cet1_capital: 100000", "cet1_capital: 100000.001"),
-            "item cet1_capital: '?100000.001'? has more than 2",
+            "item cet1_capital：'?100000.001'? 的小数超过 2 位",
         ),
-        (("cet1_capital: 100000", "cet1_capital: lots"), "item cet1_capital: 'lots' is not an amount"),
+        (("cet1_capital: 100000", "cet1_capital: lots"), "item cet1_capital：'lots' 不是以元为单位的金额"),
         (("cet1_capital: 100000", "cet1_capitel: 100000"), "item cet1_capitel: unknown item"),
         (("lessor: L001\n", ""), "lessor: missing"),
     ],
@@ -344,15 +344,17 @@ def test_rule_set_errors_name_the_file_indicator_and_reason(tmp_path: Path) -> N
     shipped = (Path(__file__).parents[1] / "src/leaseguard/defaults/indicators/nfra-2024.yaml").read_text(
         "utf-8"
     )
-    with pytest.raises(
-        IndicatorRulesError, match=r"x.yaml: indicator car: numerator: refers to the quantity 'total_capitel'"
-    ):
+    with pytest.raises(IndicatorRulesError) as caught:
         parse_rule_set(
             shipped.replace("numerator: total_capital - capital_deductions", "numerator: total_capitel"),
             "x.yaml",
         )
-    with pytest.raises(IndicatorRulesError, match="indicator cet1_ratio: comparison"):
+    assert "x.yaml: indicator car: numerator: refers to the quantity 'total_capitel'" in caught.value.text(
+        "en"
+    )
+    with pytest.raises(IndicatorRulesError) as caught:
         parse_rule_set(shipped.replace('comparison: ">="', 'comparison: ">"', 1), "x.yaml")
+    assert "indicator cet1_ratio: comparison" in caught.value.text("en")
     with pytest.raises(IndicatorRulesError, match="only \\+ − × are allowed"):
         parse_rule_set(
             shipped.replace("numerator: total_assets\n", "numerator: total_assets / 2\n"), "x.yaml"

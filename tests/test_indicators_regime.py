@@ -162,4 +162,4 @@ def test_bad_lessors_and_regimes_fail_in_one_line_and_write_nothing(
 @pytest.mark.parametrize("regime", ["financial_leasing", "finance_leasing"])
 def test_lessors_add_records_the_regime(workspace: Workspace, regime: str) -> None:  # noqa: F811
     shown = _run(workspace, "lessors", "add", "L790", "--name", "戊租赁有限公司", "--regime", regime)
-    assert f"regime: {regime}" in shown
+    assert f"监管类别：{regime}" in shown

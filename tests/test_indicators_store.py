@@ -295,7 +295,10 @@ def test_api_live_report_equals_the_filed_one_and_what_if_moves(
     assert unknown.status_code == 404 and "nfra-2024" in unknown.json()["detail"]
     bad = client.post("/v1/indicators/nfra-2024/what-if", headers=auth, json={
         "as_of": DAY.isoformat(), "lessee_id": "X", "principal": "1.001"})  # fmt: skip
-    assert bad.status_code == 422 and "more than 2 decimals" in bad.json()["detail"]
+    assert bad.status_code == 422 and bad.json()["detail"] == "principal：'1.001' 的小数超过 2 位"
+    bad = client.post("/v1/indicators/nfra-2024/what-if", headers={**auth, "Accept-Language": "en"}, json={
+        "as_of": DAY.isoformat(), "lessee_id": "X", "principal": "1.001"})  # fmt: skip
+    assert bad.status_code == 422 and bad.json()["detail"] == "principal: '1.001' has more than 2 decimals"
 
 
 def test_the_pdf_report_carries_every_indicator_with_the_json_values(

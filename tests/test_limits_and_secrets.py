@@ -196,8 +196,9 @@ def test_the_body_limit_is_a_workspace_setting(tmp_path: Path) -> None:
         config.read_text(encoding="utf-8").replace("max_body_bytes: 2048", "max_body_bytes: lots"),
         encoding="utf-8",
     )
-    with pytest.raises(WorkspaceError, match=r"leaseguard.yaml: setting api.max_body_bytes must be"):
+    with pytest.raises(WorkspaceError, match=r"leaseguard.yaml：设置 api.max_body_bytes 应为") as caught:
         body_limit(find_workspace(workspace.root))
+    assert "leaseguard.yaml: setting api.max_body_bytes must be" in caught.value.text("en")
 
 
 # --- 2. the store's password is never printed ---------------------------------------------------------------
@@ -242,10 +243,14 @@ def test_a_store_that_cannot_be_reached_is_one_line_without_the_password(tmp_pat
     code, output = _invoke(url, "init", str(tmp_path / "ws"))
     assert code == 1
     assert PASSWORD not in output and "Traceback" not in output
-    assert "could not be set up" in output and "postgres:***@" in output
+    assert "无法建立" in output and "postgres:***@" in output
+    code, output = _invoke(url, "init", str(tmp_path / "ws"), "--lang", "en")
+    assert code == 1 and PASSWORD not in output and "could not be set up" in output
     code, output = _invoke(url, "migrate", "-w", str(tmp_path / "ws"))
     assert code == 1
-    assert PASSWORD not in output and "Traceback" not in output and "could not be migrated" in output
+    assert PASSWORD not in output and "Traceback" not in output and "无法迁移" in output
+    code, output = _invoke(url, "migrate", "-w", str(tmp_path / "ws"), "--lang", "en")
+    assert code == 1 and PASSWORD not in output and "could not be migrated" in output
     # A URL that does not even parse: SQLAlchemy's own message would repeat it whole.
     code, output = _invoke(
         f"postgresql://postgres:{PASSWORD}@127.0.0.1:port/test", "migrate", "-w", str(tmp_path / "ws")
@@ -525,7 +530,7 @@ def test_another_lessors_slashed_number_is_still_a_plain_404(odd_book: Server) -
         for path in ("/v1/contracts/BETA%2F9", "/v1/contracts/BETA%2F9/payments", "/v1/contracts/HT%2F2024"):
             answer = client.get(path)
             assert answer.status_code == 404, (path, answer.text)
-            assert answer.json()["detail"] == "No such contract."
+            assert answer.json()["detail"] == "没有这份合同。"
         # The list and the OpenAPI document are where they were.
         assert client.get("/v1/contracts").status_code == 200
         paths = client.get("/openapi.json").json()["paths"]
@@ -543,6 +548,10 @@ def test_a_broken_config_is_reported_without_quoting_its_lines(tmp_path: Path) -
     message = str(raised.value)
     assert PASSWORD not in message and "\n" not in message
     assert message == (
+        f"{config}：不是有效的 YAML：第 3 行第 1 列：expected ',' or ']', but got '<stream end>'"
+        "（while parsing a flow sequence，始于第 2 行第 15 列）"
+    )
+    assert raised.value.text("en") == (
         f"{config}: not valid YAML: line 3, column 1: expected ',' or ']', but got '<stream end>' "
         "(while parsing a flow sequence from line 2, column 15)"
     )

@@ -51,14 +51,28 @@ def test_yuan_are_read_exactly(written: object, fen: int) -> None:
 
 
 @pytest.mark.parametrize(
-    ("written", "reason"),
-    [("12.345", "more than 2 decimals"), ("abc", "not an amount"), ("NaN", "not an amount"),
-     ("-1", "must not be negative"), (True, "not an amount"), (None, "not an amount")],
+    ("written", "chinese", "english"),
+    [("12.345", "小数超过 2 位", "more than 2 decimals"), ("abc", "不是以元为单位的金额", "not an amount"),
+     ("NaN", "不是以元为单位的金额", "not an amount"), ("-1", "不能为负数", "must not be negative"),
+     (True, "不是以元为单位的金额", "not an amount"), (None, "不是以元为单位的金额", "not an amount")],
 )  # fmt: skip
-def test_what_is_not_an_exact_amount_is_refused_naming_where(written: object, reason: str) -> None:
-    with pytest.raises(MoneyError, match=reason) as caught:
+def test_what_is_not_an_exact_amount_is_refused_naming_where(
+    written: object, chinese: str, english: str
+) -> None:
+    with pytest.raises(MoneyError, match=chinese) as caught:
         parse_fen(written, where="payments.csv line 3 amount")
-    assert str(caught.value).startswith("payments.csv line 3 amount:")
+    assert str(caught.value).startswith("payments.csv line 3 amount：")
+    assert caught.value.text("en").startswith("payments.csv line 3 amount: ")
+    assert english in caught.value.text("en")
+
+
+def test_where_an_amount_was_read_may_itself_be_said_in_both_languages() -> None:
+    from leaseguard.vocabulary import Label
+
+    with pytest.raises(MoneyError) as caught:
+        parse_fen("1.234", where=Label("第 3 行 金额", "line 3 amount"))
+    assert str(caught.value) == "第 3 行 金额：'1.234' 的小数超过 2 位"
+    assert caught.value.text("en") == "line 3 amount: '1.234' has more than 2 decimals"
 
 
 def test_negative_amounts_where_they_are_allowed_and_averages_rounded_half_up() -> None:

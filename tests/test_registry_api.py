@@ -175,6 +175,17 @@ def test_oversized_request_is_413_and_no_key_is_401(api: CheckApi) -> None:
         headers={"X-API-Key": api.beta, "Content-Type": "application/json"},
     )
     assert response.status_code == 413 and response.json()["status"] == 413
+    assert response.json()["detail"] == "一次查询请求最多 16384 字节。"
+    assert response.json()["type"].endswith(":too-large")
+    in_english = api.client.post(
+        "/v1/assets/check",
+        content=b'{"vin": "' + b"A" * 20_000 + b'"}',
+        headers={"X-API-Key": api.beta, "Content-Type": "application/json", "Accept-Language": "en"},
+    )
+    assert (
+        in_english.status_code == 413
+        and in_english.json()["detail"] == "A check request is at most 16384 bytes."
+    )
     assert api.client.post("/v1/assets/check", json={"vin": REGISTERED_VIN}).status_code == 401
 
 

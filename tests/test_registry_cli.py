@@ -82,12 +82,15 @@ def test_check_prints_the_verdict_and_records_it(workspace: Workspace) -> None:
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        (["--lessor", "L002"], "give at least one of"),
+        (["--lessor", "L002"], "请至少给出 --vin、--serial、--engine-no、--invoice-no 之一"),
+        (["--lessor", "L002", "--lang", "en"], "give at least one of"),
         (["--lessor", "NOPE", "--vin", "LZZ5BLSJ0P0000001"], "not registered"),
-        (["--lessor", "L002", "--serial", "X", "--invoice-amount", "12.345"], "at most 2 decimals"),
-        (["--lessor", "L002", "--serial", "X", "--asset-type", "boat"], "not one of"),
+        (["--lessor", "L002", "--serial", "X", "--invoice-amount", "12.345"], "最多两位小数的元金额"),
+        (["--lessor", "L002", "--serial", "X", "--invoice-amount", "12.345", "--lang", "en"], "at most 2 decimals"),
+        (["--lessor", "L002", "--serial", "X", "--asset-type", "boat"], "--asset-type 'boat' 不是 vehicle"),
+        (["--lessor", "L002", "--serial", "X", "--asset-type", "boat", "--lang", "en"], "not one of"),
     ],
-)
+)  # fmt: skip
 def test_bad_check_arguments_exit_with_one_line(
     workspace: Workspace, arguments: list[str], message: str
 ) -> None:
@@ -157,8 +160,7 @@ def test_screen_file_finds_pairs_within_the_file_and_with_the_store_and_loads_no
         ],
     )
     assert result.exit_code != 0
-    assert "1 row of" in result.output.splitlines()[-1] and "rejected" in result.output
-    assert "the other 4 were screened" in result.output
+    assert "中有 1 行被拒" in result.output.splitlines()[-1] and "其余 4 行已筛查" in result.output
     matches = pl.read_csv(out)
     found = {
         (r["asset_id_a"], r["source_a"], r["asset_id_b"], r["source_b"], r["verdict"])
@@ -200,7 +202,13 @@ def test_a_screen_with_no_good_row_says_nothing_was_screened(workspace: Workspac
     )
     assert result.exit_code != 0
     last = result.output.strip().splitlines()[-1]
-    assert "nothing screened" in last and "were screened" not in result.output
+    assert "没有合格的行，未做筛查" in last and "行已筛查" not in result.output
+    english = runner.invoke(
+        app,
+        ["assets", "screen", str(book), "--out", str(tmp_path / "m.csv"), "--errors", str(tmp_path / "e.csv"),
+         "-w", str(workspace.root), "--lang", "en"],
+    )  # fmt: skip
+    assert english.exit_code != 0 and "no row was good, nothing screened" in english.output.replace("\n", " ")
 
 
 @pytest.mark.parametrize("arguments", [[], ["--all", "some.csv"], ["missing.csv"]])
@@ -222,7 +230,7 @@ def test_a_check_the_log_cannot_take_is_one_line_and_nothing_is_recorded(workspa
         encoding="utf-8",
     )
     result = runner.invoke(app, arguments)
-    assert result.exit_code == 1 and "another key or origin" in result.output
+    assert result.exit_code == 1 and "启用时所用的密钥或来源与 'elsewhere.example/log' 不同" in result.output
     assert "Traceback" not in result.output and len(result.output.strip().splitlines()) <= 3
     engine = workspace.engine()
     with session_factory(engine)() as session:
@@ -253,5 +261,5 @@ def test_screening_a_file_works_whatever_the_store_holds(tmp_path: Path, store: 
     out = tmp_path / "matches.csv"
     result = runner.invoke(app, ["assets", "screen", str(book), "--out", str(out), "-w", str(opened.root)])
     assert result.exit_code == 0, result.output
-    assert "Traceback" not in result.output and "2 rows of" in result.output
+    assert "Traceback" not in result.output and "的 2 行" in result.output and "匹配 1 对" in result.output
     assert pl.read_csv(out).height == 1  # the vehicle twice in the file

@@ -96,7 +96,7 @@ def test_a_second_daily_run_at_once_is_told_in_one_line(workspace: Workspace) ->
                 app, ["run", "daily", "--as-of", DAYS[0].isoformat(), "-w", str(workspace.root)]
             )
         assert result.exit_code == 1
-        assert "another daily run holds the store's lock" in result.output
+        assert "另一个日终批处理正在运行" in result.output
         assert "Traceback" not in result.output
         with engine.connect() as connection:
             assert connection.execute(text("select count(*) from book_runs")).scalar() == 0

@@ -123,7 +123,7 @@ BROKEN = [
      r"levels\.intermediate_one_outside: '1e8\.5' is not an amount in yuan", CourtRulesError),
     # classification: rules named by their `rule`
     ("classification/leasing-indicators-trial.yaml", "{rule: overdue-180, from: 180,", "{rule: overdue-180, from: x,",
-     r"rule overdue-180: from: must be a whole number of days", RuleSetError),
+     r"rule overdue-180: from: must be a whole number of days ≥ 0", RuleSetError),
     ("classification/leasing-indicators-trial.yaml", "class: doubtful, clause", "class: doubtful, colour: red, clause",
      r"rule overdue-180: colour: unknown field", RuleSetError),
     ("classification/leasing-indicators-trial.yaml", "    fall_share: 0.2\n", "",
@@ -169,7 +169,7 @@ BROKEN = [
      r"watchlist entry 1: since: unknown field",
      ListsError),
     # the credit model's settings and the consortium's bands
-    ("credit/consortium.yaml", "lenders: [0, 1, 2, 4]", "lenders: [1, 2, 4]", r"lenders: .*must start at 0",
+    ("credit/consortium.yaml", "lenders: [0, 1, 2, 4]", "lenders: [1, 2, 4]", r"lenders: must start at 0 and rise",
      ConsortiumBandsError),
     ("credit/training.yaml", "  share: 0.3", "  share: 1.5", r"holdout\.share: ", RuleFileError),
     ("credit/monitor.yaml", "psi_alert: 0.25", "psi_alert: high", r"psi_alert: ", RuleFileError),
@@ -191,7 +191,8 @@ def test_a_broken_rule_file_is_one_error_naming_file_rule_and_field(
         LOADERS[name](path)
     error = caught.value
     assert isinstance(error, RuleFileError) and isinstance(error, InvalidInputError)
-    text = str(error)
+    assert str(error).startswith(f"{path}：") and "\n" not in str(error)  # Chinese first
+    text = error.text("en")
     assert text.startswith(f"{path}: ") and "\n" not in text
     assert re.search(message, text), text
     assert error.source == str(path) and error.field is not None
@@ -207,9 +208,54 @@ def test_the_error_carries_the_rule_and_the_field() -> None:
         parse_rule_set(text, "own.yaml")
     assert (caught.value.rule, caught.value.field) == ("rule lessee-npl-contagion", "class")
     assert str(caught.value) == (
+        "own.yaml：rule lessee-npl-contagion：class 'bad' 不是 normal, special_mention, substandard, doubtful, "
+        "loss 之一"
+    )
+    assert caught.value.text("en") == (
         "own.yaml: rule lessee-npl-contagion: class 'bad' is not one of normal, special_mention, substandard, "
         "doubtful, loss"
     )
+
+
+def test_the_shared_reasons_are_said_in_chinese_first(tmp_path: Path) -> None:
+    """The loader's own words (a field missing or unknown, an amount, a bound) are Chinese unless asked."""
+    path = tmp_path / "claims.yaml"
+    path.write_text(
+        _shipped("enforcement/claims.yaml")
+        .replace('{up_to: "100000", rate: "0.025"}', '{up_to: "100000.005", rate: "0.025"}')
+        .replace("  basis: total_rent", "  basis: total_rent\n  cap: 1"),
+        encoding="utf-8",
+    )
+    with pytest.raises(ClaimRulesError) as caught:
+        load_claim_rules(path)
+    assert "liquidated_damages.cap：未知字段" in str(caught.value)
+    assert "legal_costs.court_fee_tiers[2].up_to：'100000.005' 的小数超过 2 位" in str(caught.value)
+    assert "；" in str(caught.value) and "; " in caught.value.text("en")
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new", "chinese", "english"),
+    [
+        ("classification/cbirc-2023.yaml", "from: 91, to: 271", "from: 95, to: 271",
+         "rule overdue-over-90：逾期天数区间在 91 天到 95 天之间有空缺",
+         "rule overdue-over-90: a gap in the DPD bands from 91 to 95 days"),
+        ("warning.yaml", "escalation:\n", "escalation:\n  fraud: red\n",
+         "escalation：未知信号 ['fraud']", "escalation: unknown signals ['fraud']"),
+        ("credit/policy.yaml", "  approve_max_pd: 0.20", "  approve_max_pd: 0.60",
+         "cutoffs：须满足 0 <= approve_max_pd", "cutoffs: need 0 <= approve_max_pd"),
+    ],
+)  # fmt: skip
+def test_a_validators_reason_is_said_in_either_language(
+    tmp_path: Path, name: str, old: str, new: str, chinese: str, english: str
+) -> None:
+    text = _shipped(name)
+    assert old in text, old
+    path = tmp_path / Path(name).name
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(RuleFileError) as caught:
+        LOADERS[name](path)
+    assert chinese in str(caught.value) and chinese in caught.value.text("zh")
+    assert english in caught.value.text("en") and chinese not in caught.value.text("en")
 
 
 def test_credit_file_errors_stay_credit_errors_for_the_api() -> None:
@@ -246,7 +292,11 @@ def test_the_command_line_says_one_line_for_a_broken_policy(tmp_path: Path) -> N
     result = runner.invoke(app, ["credit", "rules", "test", str(path)])
     assert result.exit_code == 1 and "Traceback" not in result.output
     lines = [line for line in result.output.splitlines() if line.strip()]
-    assert len(lines) == 1 and "rule watchlisted (rules[5]): action 'escalate' is not one of" in lines[0]
+    assert len(lines) == 1 and "rule watchlisted (rules[5])：action 'escalate' 不是 approve, flag" in lines[0]
+    assert lines[0].startswith("错误：")
+    english = runner.invoke(app, ["credit", "rules", "test", str(path), "--lang", "en"])
+    assert english.exit_code == 1 and english.output.startswith("error: ")
+    assert "rule watchlisted (rules[5]): action 'escalate' is not one of" in english.output
 
 
 def test_the_daily_run_refuses_a_broken_rule_set_in_one_line(tmp_path: Path) -> None:
@@ -258,12 +308,11 @@ def test_the_daily_run_refuses_a_broken_rule_set_in_one_line(tmp_path: Path) -> 
     path.write_text(
         _shipped("classification/cbirc-2023.yaml").replace("from: 91, to: 271", "from: 95, to: 271"), "utf-8"
     )
-    result = runner.invoke(
-        app, ["run", "daily", "--as-of", "2026-01-31", "--rules", str(path), "-w", str(workspace.root)]
-    )
+    arguments = ["run", "daily", "--as-of", "2026-01-31", "--rules", str(path), "-w", str(workspace.root)]
+    result = runner.invoke(app, arguments)
     assert result.exit_code == 1 and "Traceback" not in result.output
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1
-    assert "rule overdue-over-90: a gap in the DPD bands from 91 to 95 days" in " ".join(
-        result.output.split()
-    )
+    assert "rule overdue-over-90：逾期天数区间在 91 天到 95 天之间有空缺" in result.output.replace("\n", "")
+    english = runner.invoke(app, [*arguments, "--lang", "en"]).output.replace("\n", "")
+    assert "rule overdue-over-90: a gap in the DPD bands from 91 to 95 days" in english

@@ -3,6 +3,7 @@ Pydantic-checked files used to surface a raw ValidationError or YAML traceback).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -21,27 +22,35 @@ def test_the_shipped_files_load_and_name_themselves() -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "reason"),
+    ("text", "chinese", "english"),
     [
-        ("version: [1\n", r"rules\.yaml: line 2: not valid YAML"),
-        ("version: 1\n", r"rules\.yaml: price: Field required; vin_serial_positions: Field required"),
+        ("version: [1\n", r"rules\.yaml：第 2 行：不是有效的 YAML", r"rules\.yaml: line 2: not valid YAML"),
+        (
+            "version: 1\n",
+            r"rules\.yaml：price：缺少此字段；vin_serial_positions：缺少此字段",
+            r"rules\.yaml: price: Field required; vin_serial_positions: Field required",
+        ),
         (
             "version: 1\nprice: {ratio_above: 0.5, ratio_below: 0.5, min_peers: 3}\nvin_serial_positions: [12]\n"
             "ended_financing_verdict: review\n",
+            r"rules\.yaml：price\.ratio_above：应大于 1",
             r"rules\.yaml: price\.ratio_above: Input should be greater than 1",
         ),
     ],
 )
 def test_a_broken_file_is_one_line_naming_file_field_and_reason(
-    tmp_path: Path, text: str, reason: str
+    tmp_path: Path, text: str, chinese: str, english: str
 ) -> None:
+    """Said in Chinese first, and in English when asked (issue 17)."""
     path = tmp_path / "rules.yaml"
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(RuleFileError, match=reason) as caught:
+    with pytest.raises(RuleFileError, match=chinese) as caught:
         load_rules(path)
     assert "\n" not in str(caught.value) and isinstance(caught.value, InvalidInputError)
+    assert re.search(english, caught.value.text("en")), caught.value.text("en")
 
 
 def test_a_missing_file_is_named(tmp_path: Path) -> None:
-    with pytest.raises(RuleFileError, match=r"nope\.yaml: no such file"):
+    with pytest.raises(RuleFileError, match=r"nope\.yaml：没有这个文件") as caught:
         load_warning_rules(tmp_path / "nope.yaml")
+    assert caught.value.text("en").endswith("nope.yaml: no such file")

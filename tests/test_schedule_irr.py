@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from leaseguard.errors import InvalidInputError
 from leaseguard.portfolio.schedule import build_schedule, internal_rate_of_return
 
 START = dt.date(2025, 1, 31)
@@ -31,5 +32,6 @@ def test_a_deposit_held_to_the_end_raises_the_return_and_a_residual_counts() -> 
 
 def test_a_schedule_that_does_not_repay_is_refused() -> None:
     schedule = build_schedule(1_000_000, Decimal("0"), 12, "annuity", "monthly", START)
-    with pytest.raises(ValueError, match="do not repay"):
+    with pytest.raises(ValueError, match="不足以收回投放资金") as refused:
         internal_rate_of_return(2_000_000, schedule, "monthly")
+    assert isinstance(refused.value, InvalidInputError) and "do not repay" in refused.value.text("en")

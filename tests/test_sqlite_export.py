@@ -38,5 +38,6 @@ def test_values_are_bound_not_spliced(tmp_path: Path) -> None:
 def test_a_failing_query_is_one_line_naming_the_database(tmp_path: Path) -> None:
     database = tmp_path / "store.db"
     sqlite3.connect(database).close()
-    with pytest.raises(StoreReadError, match=r"store\.db: reading the store failed: .*no such table"):
+    with pytest.raises(StoreReadError, match=r"store\.db：读取数据库失败：.*no such table") as refused:
         export_queries(str(database), {"x": ("select * from missing", {})})
+    assert "store.db: reading the store failed: " in refused.value.text("en")

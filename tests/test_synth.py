@@ -15,6 +15,7 @@ import polars as pl
 import pytest
 import vininfo
 
+from leaseguard.errors import InvalidInputError
 from leaseguard.portfolio.instalments import RATE_SCALE, schedules
 from leaseguard.portfolio.schedule import add_months, build_schedule
 from leaseguard.registry.identifiers import (
@@ -355,7 +356,7 @@ def test_the_exact_schedule_follows_its_conventions() -> None:
     assert [i.principal_fen for i in equal] == [22_500_00] * 4
     assert [i.interest_fen for i in equal] == [1_800_00, 1_350_00, 900_00, 450_00]
     assert add_months(dt.date(2023, 11, 30), 3) == dt.date(2024, 2, 29)
-    with pytest.raises(ValueError, match="multiple of 3"):
+    with pytest.raises(ValueError, match="不是 3 的正整数倍"):
         build_schedule(100_00, Decimal("0.05"), 13, "annuity", "quarterly", dt.date(2024, 1, 1))
 
 
@@ -413,11 +414,14 @@ def test_progress_is_reported_to_the_end(tmp_path: Path) -> None:
 
 
 def test_bad_arguments_are_refused(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="at least 10 contracts"):
+    with pytest.raises(ValueError, match="至少要有 10 份合同") as refused:
         generate_book(tmp_path, contracts=3)
-    with pytest.raises(ValueError, match="lessors must be"):
+    assert isinstance(refused.value, InvalidInputError) and "at least 10 contracts" in refused.value.text(
+        "en"
+    )
+    with pytest.raises(ValueError, match="出租人数量必须在 1 到"):
         generate_book(tmp_path, contracts=100, lessors=50)
-    with pytest.raises(ValueError, match="as_of must"):
+    with pytest.raises(ValueError, match="as_of 必须在"):
         generate_book(tmp_path, contracts=100, as_of=dt.date(1999, 1, 1))
 
 
@@ -429,7 +433,9 @@ def test_synth_command_writes_the_book_and_refuses_bad_arguments(tmp_path: Path)
     runner = CliRunner()
     result = runner.invoke(app, ["synth", "--out", str(tmp_path / "b"), "--contracts", "200", "--seed", "3"])
     assert result.exit_code == 0, result.output
-    assert "duplicate_financing" in result.output
+    assert (
+        "duplicate_financing" in result.output and "合成账簿" in result.output and "违约合同" in result.output
+    )
     assert {p.name for p in (tmp_path / "b").glob("*.csv")} == {
         "lessors.csv",
         "contracts.csv",
@@ -439,12 +445,18 @@ def test_synth_command_writes_the_book_and_refuses_bad_arguments(tmp_path: Path)
         "ground_truth.csv",
         "contract_outcomes.csv",
     }
+    english = runner.invoke(
+        app, ["synth", "--out", str(tmp_path / "b"), "--contracts", "200", "--lang", "en"]
+    )
+    assert "synthetic book in" in english.output and "defaulted contracts" in english.output
     bad = runner.invoke(app, ["synth", "--out", str(tmp_path / "c"), "--as-of", "2026-02-30"])
-    assert bad.exit_code == 1 and "YYYY-MM-DD" in bad.output
+    assert bad.exit_code == 1 and "错误：--as-of '2026-02-30' 不是日期（应为 YYYY-MM-DD）" in bad.output
     few = runner.invoke(app, ["synth", "--out", str(tmp_path / "d"), "--contracts", "5"])
+    assert few.exit_code == 1 and "至少要有 10 份合同" in few.output
+    few = runner.invoke(app, ["synth", "--out", str(tmp_path / "d"), "--contracts", "5", "--lang", "en"])
     assert few.exit_code == 1 and "at least 10 contracts" in few.output
     many = runner.invoke(app, ["synth", "--out", str(tmp_path / "e"), "--lessors", "0"])
-    assert many.exit_code == 1 and "lessors must be" in many.output
+    assert many.exit_code == 1 and "出租人数量必须在 1 到" in many.output
 
 
 # --- parties: what an enforcement complaint names ----------------------------------------------------------

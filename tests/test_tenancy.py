@@ -56,8 +56,9 @@ def test_add_lessor_is_idempotent_for_the_same_name_and_refuses_another(session:
     again = add_lessor(session, "ALPHA", "Alpha Financial Leasing Co., Ltd.")
     assert again.name == "Alpha Financial Leasing Co., Ltd."
     assert [lessor.code for lessor in list_lessors(session)] == ["ALPHA", "BETA"]
-    with pytest.raises(LessorConflictError, match="already exists"):
+    with pytest.raises(LessorConflictError, match="已存在") as caught:
         add_lessor(session, "ALPHA", "Another Name")
+    assert "already exists with the name 'Alpha Financial Leasing Co., Ltd.'" in caught.value.text("en")
 
 
 @pytest.mark.parametrize("code", ["", "has space", "x" * 33, "-leading"])

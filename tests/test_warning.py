@@ -195,11 +195,13 @@ def test_a_collections_tier_named_like_a_scored_tier_is_refused() -> None:
     data = RULES.model_dump()
     assert data["collections"] is not None
     data["collections"]["tier"] = "low"
-    with pytest.raises(ValidationError, match="also a scored tier"):
+    with pytest.raises(ValidationError, match="与某个评分档位重名") as refused:
         WarningRules.model_validate(data)
+    reason = refused.value.errors()[0]["ctx"]["error"]
+    assert reason.text("en") == "collections.tier 'low' is also a scored tier's name"
     data["collections"]["tier"] = "collections"
     data["collections"]["classes"] = ["bad"]
-    with pytest.raises(ValidationError, match="unknown classes"):
+    with pytest.raises(ValidationError, match="未知分类"):
         WarningRules.model_validate(data)
 
 
@@ -207,10 +209,10 @@ def test_tier_cut_offs_must_decrease_and_end_at_zero() -> None:
     data = RULES.model_dump()
     data["tiers"] = [{"name": "a", "min_score": "0.1"}, {"name": "b", "min_score": "0.3"},
                      {"name": "c", "min_score": "0"}]  # fmt: skip
-    with pytest.raises(ValidationError, match="strictly decrease"):
+    with pytest.raises(ValidationError, match="严格递减"):
         WarningRules.model_validate(data)
     data["tiers"] = [{"name": "a", "min_score": "0.1"}]
-    with pytest.raises(ValidationError, match="start at 0"):
+    with pytest.raises(ValidationError, match="最后一档必须从 0 开始"):
         WarningRules.model_validate(data)
 
 
@@ -278,7 +280,7 @@ def test_fit_model_separates_a_feature_that_decides_the_label() -> None:
     assert weights["dpd_log"] == max(weights.values())
     assert model.holdout.auc > 0.95
     assert model.holdout.rows + model.trained_on["rows"] == n
-    with pytest.raises(ValueError, match="both"):
+    with pytest.raises(ValueError, match="违约合同和正常履约合同都要有"):
         fit_model(frame.with_columns(pl.lit(0).alias("defaulted")), horizon_months=12, trained_on={})
 
 

@@ -21,6 +21,7 @@ runner = CliRunner()
 def test_init_creates_config_store_and_keys(tmp_path: Path) -> None:
     result = runner.invoke(app, ["init", str(tmp_path / "ws")])
     assert result.exit_code == 0, result.output
+    assert "工作区已就绪" in result.output and "数据库" in result.output  # Chinese unless asked
     root = tmp_path / "ws"
     config = yaml.safe_load((root / "leaseguard.yaml").read_text(encoding="utf-8"))
     assert config["api"]["port"] == 8000
@@ -67,8 +68,24 @@ def test_workspace_is_found_from_home_env_and_missing_one_is_a_clear_error(
     init_workspace(tmp_path / "home")
     monkeypatch.setenv(HOME_ENV, str(tmp_path / "home"))
     assert find_workspace().root == (tmp_path / "home").resolve()
-    with pytest.raises(WorkspaceError, match="run `leaseguard init"):
+    with pytest.raises(WorkspaceError, match="请先运行 `leaseguard init") as caught:
         find_workspace(tmp_path / "nowhere")
+    assert "no leaseguard.yaml here; run `leaseguard init" in caught.value.text("en")
+
+
+def test_init_and_migrate_speak_english_when_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(DATABASE_URL_ENV, raising=False)
+    made = runner.invoke(app, ["init", str(tmp_path / "ws"), "--lang", "en"])
+    assert made.exit_code == 0, made.output
+    assert made.output.startswith("workspace ready at") and "  store    sqlite:///" in made.output
+    migrated = runner.invoke(app, ["migrate", "-w", str(tmp_path / "ws")])
+    assert migrated.exit_code == 0 and migrated.output.startswith("数据库结构已是最新：sqlite:///")
+    migrated = runner.invoke(app, ["migrate", "-w", str(tmp_path / "ws"), "--lang", "en"])
+    assert migrated.output.startswith("schema up to date at sqlite:///")
+    wrong = runner.invoke(app, ["migrate", "-w", str(tmp_path / "ws"), "--lang", "fr"])
+    assert wrong.exit_code == 1 and wrong.output.startswith(
+        "错误：--lang：语言 'fr' 不在可选范围内（zh, en）"
+    )
 
 
 def test_migrate_without_workspace_exits_with_one_line(
@@ -84,5 +101,6 @@ def test_migrate_without_workspace_exits_with_one_line(
 
 def test_broken_config_is_reported_with_its_path(tmp_path: Path) -> None:
     (tmp_path / "leaseguard.yaml").write_text("database_url: [unclosed\n", encoding="utf-8")
-    with pytest.raises(WorkspaceError, match=r"leaseguard\.yaml: not valid YAML"):
+    with pytest.raises(WorkspaceError, match=r"leaseguard\.yaml：不是有效的 YAML：第 2 行第 1 列") as caught:
         find_workspace(tmp_path)
+    assert "leaseguard.yaml: not valid YAML: line 2, column 1" in caught.value.text("en")

@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from leaseguard.errors import InvalidInputError
+from leaseguard.vocabulary import Label
 
 if TYPE_CHECKING:
     import polars as pl
@@ -24,25 +25,41 @@ _CENT = Decimal("0.01")
 class MoneyError(InvalidInputError):
     """A value that is not an exact amount of yuan (it names where it was read and why)."""
 
+    @property
+    def reason(self) -> Label:
+        """Why, without where: for a caller that names the place itself."""
+        reason = self.params.get("reason")
+        return reason if isinstance(reason, Label) else Label(self.text("zh"), self.text("en"))
 
-def parse_fen(value: Any, *, where: str = "amount", negative: bool = False) -> int:
+
+AMOUNT = Label("金额", "amount")  # where an amount was read, when the caller does not say
+_NOT_YUAN = Label("{value!r} 不是以元为单位的金额", "{value!r} is not an amount in yuan")
+
+
+def _refused(where: str | Label, value: Any, reason: Label) -> MoneyError:
+    return MoneyError(
+        Label("{where}：{reason}", "{where}: {reason}"), where=where, reason=reason.filled(value=value)
+    )
+
+
+def parse_fen(value: Any, *, where: str | Label = AMOUNT, negative: bool = False) -> int:
     """Yuan as written ("1,234.50", "1234.5", 1234, Decimal("12.30")) → integer fen, exactly. A float is read
     through its shortest decimal form. More than two decimals, a negative amount (unless `negative`), NaN
     or infinity are refused with a MoneyError naming `where`."""
     if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
-        raise MoneyError(f"{where}: {value!r} is not an amount in yuan")
+        raise _refused(where, value, _NOT_YUAN)
     written = str(value).strip().replace(",", "").removeprefix("¥").removeprefix("￥")
     try:
         amount = Decimal(written)
     except InvalidOperation:
-        raise MoneyError(f"{where}: {value!r} is not an amount in yuan") from None
+        raise _refused(where, value, _NOT_YUAN) from None
     if not amount.is_finite():
-        raise MoneyError(f"{where}: {value!r} is not an amount in yuan")
+        raise _refused(where, value, _NOT_YUAN)
     if amount < 0 and not negative:
-        raise MoneyError(f"{where}: {value!r} must not be negative")
+        raise _refused(where, value, Label("{value!r} 不能为负数", "{value!r} must not be negative"))
     fen = amount.scaleb(2)
     if fen != fen.to_integral_value():
-        raise MoneyError(f"{where}: {value!r} has more than 2 decimals")
+        raise _refused(where, value, Label("{value!r} 的小数超过 2 位", "{value!r} has more than 2 decimals"))
     return int(fen)
 
 
@@ -86,7 +103,7 @@ class Money:
     fen: int
 
     @classmethod
-    def of_yuan(cls, value: Any, *, where: str = "amount", negative: bool = False) -> Money:
+    def of_yuan(cls, value: Any, *, where: str | Label = AMOUNT, negative: bool = False) -> Money:
         return cls(parse_fen(value, where=where, negative=negative))
 
     @property

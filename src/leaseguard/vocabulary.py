@@ -29,6 +29,19 @@ class Label:
         template = self.zh if lang == "zh" else self.en
         return template.format(**params) if params else template
 
+    def filled(self, **params: object) -> Label:
+        """The label with its values filled in, in each language (a value that is a Label in the same language):
+        nothing left to fill, so it can be a value of another label, or said as it is, whatever it holds."""
+
+        def said(lang: Lang) -> str:
+            values = {
+                name: value.text(lang) if isinstance(value, Label) else value
+                for name, value in params.items()
+            }
+            return self.text(lang, **values)
+
+        return Label(said("zh"), said("en"))
+
 
 @dataclass(frozen=True, slots=True)
 class Reason:
@@ -50,10 +63,18 @@ def label_of(
 
 
 def lang_of(value: object) -> Lang:
-    """A language setting or option checked: 'zh' or 'en', else ValueError naming the choices."""
+    """A language setting or option checked: 'zh' or 'en', else an InvalidInputError (a ValueError) naming the
+    choices, in both languages."""
     if value in LANGS:
         return value
-    raise ValueError(f"language {value!r} is not one of {', '.join(LANGS)}")
+    # Imported here: leaseguard.errors imports this module, which must stay free of dependencies.
+    from leaseguard.errors import InvalidInputError
+
+    raise InvalidInputError(
+        Label("语言 {value!r} 不在可选范围内（{choices}）", "language {value!r} is not one of {choices}"),
+        value=value,
+        choices=", ".join(LANGS),
+    )
 
 
 # Five-category classification of leased assets (租赁资产五级分类).
@@ -143,6 +164,9 @@ VERDICT_LABELS_EN = {"clear": "Clear", "review": "Review", "block": "Block"}
 # Where a contract stands on a day (portfolio.positions).
 POSITION_STATUS_LABELS = {
     "not_started": "未起租", "active": "履约中", "matured_unpaid": "到期未结清", "settled": "已结清",
+}  # fmt: skip
+POSITION_STATUS_LABELS_EN = {
+    "not_started": "not started", "active": "active", "matured_unpaid": "matured, not settled", "settled": "settled",
 }  # fmt: skip
 
 # Rent schedules.

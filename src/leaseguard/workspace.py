@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from leaseguard.errors import InvalidInputError
 from leaseguard.store.db import create_store_engine, shown_url, store_error_reason, upgrade_schema
-from leaseguard.vocabulary import Label
+from leaseguard.vocabulary import Label, Lang
 
 CONFIG_FILE = "leaseguard.yaml"
 DATABASE_URL_ENV = "LEASEGUARD_DATABASE_URL"
@@ -61,37 +61,64 @@ class Workspace:
         """A file named by a setting, relative to the workspace root."""
         value = self.setting(*path)
         if value is None:
-            raise WorkspaceError(f"{self.root / CONFIG_FILE}: setting {'.'.join(path)} is missing")
+            raise WorkspaceError(
+                Label("{file}：缺少设置 {setting}", "{file}: setting {setting} is missing"),
+                file=self.root / CONFIG_FILE,
+                setting=".".join(path),
+            )
         return self.root / str(value)
 
     def engine(self, **kwargs: Any) -> Engine:
         return create_store_engine(self.database_url, **kwargs)
 
 
-def _yaml_reason(error: yaml.YAMLError) -> str:
-    """Where and why, without the quoted line PyYAML adds: that line may be the store URL with its password."""
+def _yaml_reason(error: yaml.YAMLError) -> Label:
+    """Where and why, without the quoted line PyYAML adds: that line may be the store URL with its password.
+    PyYAML's own words (the problem, its context) stay as it says them."""
     if not isinstance(error, yaml.MarkedYAMLError):
-        return type(error).__name__
+        return Label(type(error).__name__, type(error).__name__)
 
-    def where(mark: Any) -> str:
-        return f"line {mark.line + 1}, column {mark.column + 1}"
+    def where(mark: Any, lang: Lang) -> str:
+        return (
+            f"第 {mark.line + 1} 行第 {mark.column + 1} 列"
+            if lang == "zh"
+            else f"line {mark.line + 1}, column {mark.column + 1}"
+        )
 
-    reason = error.problem or type(error).__name__
-    if error.problem_mark is not None:
-        reason = f"{where(error.problem_mark)}: {reason}"
-    if error.context:
-        started = f" from {where(error.context_mark)}" if error.context_mark is not None else ""
-        reason += f" ({error.context}{started})"
-    return reason
+    def reason(lang: Lang) -> str:
+        text = error.problem or type(error).__name__
+        if error.problem_mark is not None:
+            text = f"{where(error.problem_mark, lang)}{'：' if lang == 'zh' else ': '}{text}"
+        if error.context:
+            if error.context_mark is None:
+                started = ""
+            else:
+                started = (
+                    f"，始于{where(error.context_mark, lang)}"
+                    if lang == "zh"
+                    else f" from {where(error.context_mark, lang)}"
+                )
+            text += f"（{error.context}{started}）" if lang == "zh" else f" ({error.context}{started})"
+        return text
+
+    # Said in each language here, so the reason's own braces are never taken for placeholders.
+    return Label(reason("zh"), reason("en"))
 
 
 def _read_config(config_file: Path) -> dict[str, Any]:
     try:
         loaded = yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as error:
-        raise WorkspaceError(f"{config_file}: not valid YAML: {_yaml_reason(error)}") from None
+        raise WorkspaceError(
+            Label("{file}：不是有效的 YAML：{reason}", "{file}: not valid YAML: {reason}"),
+            file=config_file,
+            reason=_yaml_reason(error),
+        ) from None
     if not isinstance(loaded, dict):
-        raise WorkspaceError(f"{config_file}: expected a mapping at the top level")
+        raise WorkspaceError(
+            Label("{file}：顶层应为映射（键: 值）", "{file}: expected a mapping at the top level"),
+            file=config_file,
+        )
     return loaded
 
 
@@ -201,7 +228,9 @@ def init_workspace(directory: Path) -> Workspace:
             engine.dispose()
     except SQLAlchemyError as error:
         raise WorkspaceError(
-            f"the store at {shown_url(url)} could not be set up: {store_error_reason(error, url)}"
+            Label("无法建立 {url} 的数据库：{reason}", "the store at {url} could not be set up: {reason}"),
+            url=shown_url(url),
+            reason=store_error_reason(error, url),
         ) from None
     return workspace
 
@@ -214,11 +243,23 @@ def find_workspace(directory: Path | None = None) -> Workspace:
         config_file = directory / CONFIG_FILE
         if not config_file.exists():
             raise WorkspaceError(
-                f"{directory}: no {CONFIG_FILE} here; run `leaseguard init {directory}` first"
+                Label(
+                    "{directory}：这里没有 {config}；请先运行 `leaseguard init {directory}`",
+                    "{directory}: no {config} here; run `leaseguard init {directory}` first",
+                ),
+                directory=directory,
+                config=CONFIG_FILE,
             )
         return Workspace(directory.resolve(), _read_config(config_file))
     here = Path.cwd().resolve()
     for candidate in (here, *here.parents):
         if (candidate / CONFIG_FILE).exists():
             return Workspace(candidate, _read_config(candidate / CONFIG_FILE))
-    raise WorkspaceError(f"no {CONFIG_FILE} in {here} or above; run `leaseguard init` first")
+    raise WorkspaceError(
+        Label(
+            "{here} 及其上级文件夹中都没有 {config}；请先运行 `leaseguard init`",
+            "no {config} in {here} or above; run `leaseguard init` first",
+        ),
+        config=CONFIG_FILE,
+        here=here,
+    )

@@ -14,6 +14,7 @@ from leaseguard.analytics.service import ClassesAt, PositionsAt
 from leaseguard.errors import InvalidInputError
 from leaseguard.store.db import as_date
 from leaseguard.store.models import Asset, Contract, Payment, Valuation
+from leaseguard.vocabulary import Label
 
 # Engineer B's stored daily results (migration 0005_book_classes): one row per contract per as_of.
 CLASSES_TABLE = "contract_classes"
@@ -127,7 +128,10 @@ def positions_source(engine: Engine, allocation: Any = None) -> PositionsAt:
         from leaseguard.portfolio.positions import BookPositions
     except ImportError as error:
         raise BookDataError(
-            "positions need the book engine (leaseguard.portfolio.positions), which this build lacks"
+            Label(
+                "计算头寸需要组合引擎（leaseguard.portfolio.positions），当前安装中没有它",
+                "positions need the book engine (leaseguard.portfolio.positions), which this build lacks",
+            )
         ) from error
     built: list[BookPositions] = []
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import polars as pl
 
 from leaseguard.analytics.rules import AnalyticsRules
+from leaseguard.errors import InvalidInputError
+from leaseguard.vocabulary import Label
 
 NEW = "new"  # not classified at the earlier date
 EXITED = "exited"  # not classified at the later date (settled, written off, sold)
@@ -38,8 +40,8 @@ def class_migration(
         .alias("claim_balance_fen"),
     )
     right = classes_to.select("contract_no", pl.col("class").alias("to_class"))
-    _check_classes(left["from_class"], rules, "earlier")
-    _check_classes(right["to_class"], rules, "later")
+    _check_classes(left["from_class"], rules, Label("较早日期的", "earlier"))
+    _check_classes(right["to_class"], rules, Label("较晚日期的", "later"))
     joined = left.join(right, on="contract_no", how="full", coalesce=True).with_columns(
         pl.col("from_class").fill_null(NEW),
         pl.col("to_class").fill_null(EXITED),
@@ -78,10 +80,13 @@ def npl_ratios(book: pl.DataFrame, rules: AnalyticsRules) -> pl.DataFrame:
     """NPL ratio (claim balance of the npl_classes over all claim balance) overall and by every dimension of
     rules.npl_dimensions. `book`: one row per classified contract with class, claim_balance_fen and the
     dimension columns (a missing value is reported as 'unknown')."""
-    _check_classes(book["class"], rules, "classified")
+    _check_classes(book["class"], rules, Label("当日的", "classified"))
     missing = [name for name in rules.npl_dimensions if name not in book.columns]
     if missing:
-        raise ValueError(f"the book lacks the dimension columns {missing}")
+        raise InvalidInputError(
+            Label("资产组合缺少维度列 {missing}", "the book lacks the dimension columns {missing}"),
+            missing=missing,
+        )
     flagged = book.with_columns(
         pl.col("class").is_in(rules.npl_classes).alias("_npl"),
         pl.col("claim_balance_fen").cast(pl.Int64),
@@ -121,7 +126,15 @@ def _ratios(frame: pl.DataFrame, dimension: str) -> pl.DataFrame:
     )
 
 
-def _check_classes(values: pl.Series, rules: AnalyticsRules, which: str) -> None:
+def _check_classes(values: pl.Series, rules: AnalyticsRules, which: Label) -> None:
     unknown = set(values.drop_nulls().unique().to_list()) - set(rules.classes)
     if unknown:
-        raise ValueError(f"{which} classes {sorted(unknown)} are not among {rules.classes}")
+        raise InvalidInputError(
+            Label(
+                "{which}分类 {unknown} 不在 {classes} 之中",
+                "{which} classes {unknown} are not among {classes}",
+            ),
+            which=which,
+            unknown=sorted(unknown),
+            classes=rules.classes,
+        )

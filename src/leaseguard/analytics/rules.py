@@ -8,7 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from leaseguard.rulefiles import load_rule_file
+from leaseguard.rulefiles import RuleProblem, load_rule_file
+from leaseguard.vocabulary import Label
 
 
 class DpdBucket(BaseModel):
@@ -28,7 +29,12 @@ class VintageRule(BaseModel):
     @classmethod
     def _positive(cls, thresholds: list[int]) -> list[int]:
         if any(days <= 0 for days in thresholds):
-            raise ValueError("every DPD threshold must be a positive number of days")
+            raise RuleProblem(
+                Label(
+                    "每个逾期天数阈值都必须是正的天数",
+                    "every DPD threshold must be a positive number of days",
+                )
+            )
         return sorted(set(thresholds))
 
 
@@ -61,15 +67,32 @@ class AnalyticsRules(BaseModel):
     def _consistent(self) -> AnalyticsRules:
         bounds = [bucket.lower_days for bucket in self.dpd_buckets]
         if bounds[0] != 0:
-            raise ValueError("dpd_buckets: the first bucket must start at 0 days")
+            raise RuleProblem(
+                Label(
+                    "dpd_buckets：第一个分箱必须从 0 天开始",
+                    "dpd_buckets: the first bucket must start at 0 days",
+                )
+            )
         if any(later <= earlier for earlier, later in itertools.pairwise(bounds)):
-            raise ValueError("dpd_buckets: lower bounds must strictly increase (no gap, no overlap)")
+            raise RuleProblem(
+                Label(
+                    "dpd_buckets：各分箱的下限必须严格递增（不留空缺、不重叠）",
+                    "dpd_buckets: lower bounds must strictly increase (no gap, no overlap)",
+                )
+            )
         names = [bucket.name for bucket in self.dpd_buckets]
         if len(set(names)) != len(names):
-            raise ValueError("dpd_buckets: bucket names must be unique")
+            raise RuleProblem(
+                Label("dpd_buckets：分箱名称不能重复", "dpd_buckets: bucket names must be unique")
+            )
         unknown = set(self.npl_classes) - set(self.classes)
         if unknown:
-            raise ValueError(f"npl_classes: {sorted(unknown)} are not among classes")
+            raise RuleProblem(
+                Label(
+                    "npl_classes：{unknown} 不在 classes 之中", "npl_classes: {unknown} are not among classes"
+                ),
+                unknown=sorted(unknown),
+            )
         return self
 
     @property

@@ -16,11 +16,16 @@ from leaseguard.analytics.roll_rates import RollRateTracker, roll_rate_matrix
 from leaseguard.analytics.rules import AnalyticsRules
 from leaseguard.analytics.summary import book_summary
 from leaseguard.analytics.vintage import VintageTracker
-from leaseguard.vocabulary import Reason
+from leaseguard.errors import InvalidInputError
+from leaseguard.vocabulary import Label, Reason
 
 PositionsAt = Callable[[dt.date], pl.DataFrame]  # positions (the shared schema) of every contract on a date
 ClassesAt = Callable[[dt.date], pl.DataFrame | None]  # contract_no, class on a date; None when not stored
-Progress = Callable[[str, int, int], None]
+Progress = Callable[[str, int, int], None]  # (stage: a code of STAGES, done, total)
+
+# The stages a long run reports, as codes; a progress bar shows their words.
+MONTH_END_POSITIONS = "month_end_positions"
+STAGES = {MONTH_END_POSITIONS: Label("逐月末计算头寸", "positions by month-end")}
 
 POSITION_COLUMNS = ("contract_no", "as_of", "status", "dpd", "outstanding_principal_fen", "claim_balance_fen")
 
@@ -42,7 +47,14 @@ def compute_analytics(
     migration compares the classes at `compare_with` (default: the previous month-end) with those at as_of."""
     compare_with = compare_with or previous_month_end(as_of)
     if compare_with >= as_of:
-        raise ValueError(f"the migration's earlier date {compare_with} is not before as_of {as_of}")
+        raise InvalidInputError(
+            Label(
+                "分类迁移的对比日期 {compare_with} 不早于 as_of {as_of}",
+                "the migration's earlier date {compare_with} is not before as_of {as_of}",
+            ),
+            compare_with=compare_with,
+            as_of=as_of,
+        )
     first = history_from or contracts["start_date"].min()
     if not isinstance(first, dt.date):
         first = as_of
@@ -52,14 +64,14 @@ def compute_analytics(
     kept: dict[dt.date, pl.DataFrame] = {}
     for step, day in enumerate(dates):
         if progress:
-            progress("positions by month-end", step, len(dates))
+            progress(MONTH_END_POSITIONS, step, len(dates))
         positions = positions_at(day).select(POSITION_COLUMNS)
         vintage.add(positions)
         rolls.add(positions)
         if day in (as_of, compare_with):
             kept[day] = positions
     if progress:
-        progress("positions by month-end", len(dates), len(dates))
+        progress(MONTH_END_POSITIONS, len(dates), len(dates))
     if compare_with not in kept:
         kept[compare_with] = positions_at(compare_with).select(POSITION_COLUMNS)
     transitions = rolls.transitions()

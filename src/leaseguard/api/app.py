@@ -18,6 +18,7 @@ from leaseguard.api import assets, contracts, credit, evidence, imports, indicat
 from leaseguard.api.deps import PrincipalCache
 from leaseguard.api.problems import (
     PROBLEM_MEDIA_TYPE,
+    accepted_lang,
     add_problem_schemas,
     install_problem_handlers,
     problem_document,
@@ -29,6 +30,7 @@ from leaseguard.evidence.checkpoint import NoteSigner
 from leaseguard.registry import views as registry_views
 from leaseguard.registry.service import CheckRecorder, RegisterCache
 from leaseguard.store.db import create_store_engine, session_factory
+from leaseguard.vocabulary import Label
 from leaseguard.workspace import shipped_defaults_text
 
 ROUTERS = (
@@ -50,6 +52,12 @@ def shipped_max_body_bytes() -> int:
     return int(yaml.safe_load(shipped_defaults_text())["api"]["max_body_bytes"])
 
 
+_TOO_LARGE = Label(
+    "请求体超过上限 {limit} 字节，未予处理。",
+    "The request body is larger than the limit of {limit} bytes; nothing was done.",
+)
+
+
 class BodyLimit:
     """Refuses request bodies longer than `max_bytes` with a 413 problem, whatever the transfer encoding.
 
@@ -62,13 +70,15 @@ class BodyLimit:
         self.max_bytes = max_bytes
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
-        limit = self.max_bytes
+        # Before any route: the caller's language read from the raw headers, as request_lang reads it.
+        accept = b",".join(value for name, value in scope["headers"] if name == b"accept-language")
+        lang = accepted_lang(accept.decode("latin-1"))
         document = problem_document(
             413,
-            f"请求体超过上限 {limit} 字节，未予处理。The request body is larger than the limit of {limit} bytes; "
-            "nothing was done.",
+            _TOO_LARGE.text(lang, limit=self.max_bytes),
             instance=scope.get("path", ""),
             kind="too-large",
+            lang=lang,
         )
         body = json.dumps(document, ensure_ascii=False).encode("utf-8")
         await send(

@@ -16,6 +16,7 @@ from leaseguard.money import yuan_text
 from leaseguard.store.models import Asset, Valuation
 from leaseguard.tenancy import Action, Principal, book
 from leaseguard.tenancy.book import Window
+from leaseguard.vocabulary import Label
 
 router = APIRouter(prefix="/v1/assets", tags=["assets"], responses=problem_responses(401, 403, 422))
 CanRead = Annotated[Principal, Depends(require(Action.READ_ASSETS))]
@@ -88,7 +89,7 @@ class ValuationsOut(BaseModel):
 
 def _not_found() -> ProblemError:
     # The same answer whether the asset is another lessor's or does not exist at all.
-    return ProblemError(404, "No such asset.", kind="not-found")
+    return ProblemError(404, Label("没有这项租赁物。", "No such asset."), kind="not-found")
 
 
 @router.get("", summary="List your assets")

@@ -19,6 +19,7 @@ from leaseguard.store.models import Payment
 from leaseguard.tenancy import Action, Principal, book
 from leaseguard.tenancy.book import Window
 from leaseguard.usecases.lookup import ContractDetail, ContractOut, contract_detail, json_body
+from leaseguard.vocabulary import Label
 
 router = APIRouter(prefix="/v1/contracts", tags=["contracts"], responses=problem_responses(401, 403, 422))
 CanRead = Annotated[Principal, Depends(require(Action.READ_CONTRACTS))]
@@ -47,7 +48,7 @@ class PaymentsOut(BaseModel):
 
 def _not_found() -> ProblemError:
     # The same answer whether the contract is another lessor's or does not exist at all.
-    return ProblemError(404, "No such contract.", kind="not-found")
+    return ProblemError(404, Label("没有这份合同。", "No such contract."), kind="not-found")
 
 
 @router.get("", summary="List your contracts")

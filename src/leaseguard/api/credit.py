@@ -25,6 +25,7 @@ from leaseguard.credit.verify import Lists, load_lists
 from leaseguard.evidence.checkpoint import NoteSigner
 from leaseguard.tenancy import Action, Principal
 from leaseguard.usecases.credit_decision import decide_application
+from leaseguard.vocabulary import Label
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +117,7 @@ class CreditDesk:
             try:
                 self.decider(version)
             except ProblemError as error:
-                raise CreditError(error.detail, kind="invalid-policy") from None
+                raise CreditError(error.label, kind="invalid-policy") from None
 
     def _policy(self, model: CreditModel) -> Policy:
         stamp = self.policy_path.stat().st_mtime if self.policy_path is not None else 0.0
@@ -136,11 +137,15 @@ class CreditDesk:
 
     def decider(self, version: str | None) -> Decider:
         if self.shelf is None:
-            raise ProblemError(503, "No credit model is deployed on this server.", kind="no-credit-model")
+            raise ProblemError(
+                503,
+                Label("此服务器未部署信用模型。", "No credit model is deployed on this server."),
+                kind="no-credit-model",
+            )
         try:
             model = self.shelf.get(version)
         except CreditError as error:
-            raise ProblemError(404, str(error), kind="unknown-model") from None
+            raise ProblemError(404, error, kind="unknown-model") from None
         with self._lock:
             try:
                 policy = self._policy(model)
@@ -149,7 +154,10 @@ class CreditDesk:
                     self._deciders[key] = Decider(model, policy, self.lists)
             except CreditError as error:
                 raise ProblemError(
-                    503, f"The credit policy does not load: {error}", kind="invalid-policy"
+                    503,
+                    Label("信用政策无法加载：{error}", "The credit policy does not load: {error}"),
+                    kind="invalid-policy",
+                    error=Label(error.text("zh"), error.text("en")),
                 ) from None
             return self._deciders[key]
 
@@ -165,7 +173,7 @@ def _decide(
     with sessions() as session, session.begin():
         return decide_application(
             session, decider, values, lessor=principal.lessor, sharing=sharing, asked_by=principal.key_prefix,
-            channel="api", signer=signer, today=dt.date.today(), where="request body",
+            channel="api", signer=signer, today=dt.date.today(), where=Label("请求正文", "request body"),
         )  # fmt: skip
 
 
@@ -185,5 +193,5 @@ async def decide_route(body: ApplicationRequest, request: Request, principal: Ca
             desk.sharing,
         )
     except CreditError as error:
-        raise ProblemError(422, str(error), kind=error.kind) from None
+        raise ProblemError(422, error, kind=error.kind) from None
     return DecisionResponse(**answer)

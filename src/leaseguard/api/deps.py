@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from leaseguard.api.problems import ProblemError
 from leaseguard.tenancy import Action, Principal, authenticate, is_allowed
+from leaseguard.vocabulary import Label
 
 REALM = "leaseguard"
 
@@ -41,7 +42,7 @@ def get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def _unauthorized(detail: str, *, invalid: bool) -> ProblemError:
+def _unauthorized(detail: Label, *, invalid: bool) -> ProblemError:
     challenge = f'Bearer realm="{REALM}"' + (', error="invalid_token"' if invalid else "")
     return ProblemError(
         401,
@@ -91,9 +92,19 @@ async def current_principal(
     presented = bearer.credentials if bearer is not None else api_key
     if presented is None:
         if request.headers.get("Authorization"):
-            raise _unauthorized("The Authorization header must be 'Bearer <API key>'.", invalid=True)
+            raise _unauthorized(
+                Label(
+                    "Authorization 请求头应为 'Bearer <API 密钥>'。",
+                    "The Authorization header must be 'Bearer <API key>'.",
+                ),
+                invalid=True,
+            )
         raise _unauthorized(
-            "An API key is required: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'.", invalid=False
+            Label(
+                "需要 API 密钥：请发送 'Authorization: Bearer <密钥>' 或 'X-API-Key: <密钥>'。",
+                "An API key is required: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'.",
+            ),
+            invalid=False,
         )
     cache: PrincipalCache = request.app.state.principals
     principal = cache.lookup(presented)
@@ -102,7 +113,11 @@ async def current_principal(
         if principal is None:
             # Unknown, mistyped and revoked keys get the same answer, so a caller cannot probe which keys exist.
             raise _unauthorized(
-                "The API key is not valid: it is malformed, unknown or revoked.", invalid=True
+                Label(
+                    "API 密钥无效：格式有误、不存在或已吊销。",
+                    "The API key is not valid: it is malformed, unknown or revoked.",
+                ),
+                invalid=True,
             )
         cache.remember(presented, principal)
     return principal
@@ -116,7 +131,13 @@ def require(action: Action) -> Callable[[Principal], Awaitable[Principal]]:
 
     async def check(principal: PrincipalDep) -> Principal:
         if not is_allowed(principal.role, action):
-            raise ProblemError(403, f"The role {principal.role!r} may not {action.value}.", kind="forbidden")
+            raise ProblemError(
+                403,
+                Label("角色 {role!r} 无权执行 {action}。", "The role {role!r} may not {action}."),
+                kind="forbidden",
+                role=principal.role,
+                action=action.value,
+            )
         return principal
 
     return check

@@ -15,6 +15,7 @@ from leaseguard.evidence import bundle, service
 from leaseguard.evidence.models import SignedCheckpoint, StoredRecord
 from leaseguard.tenancy import Action, Principal
 from leaseguard.timestamps import UtcDatetime
+from leaseguard.vocabulary import Label
 
 router = APIRouter(prefix="/v1/evidence", tags=["evidence"], responses=problem_responses(401, 403, 422))
 CanRead = Annotated[Principal, Depends(require(Action.READ_EVIDENCE))]
@@ -81,15 +82,19 @@ class ConsistencyOut(BaseModel):
 def _problem(error: service.EvidenceError) -> ProblemError:
     if isinstance(error, service.UnknownRecordError):
         # The same answer whether the record is another lessor's or does not exist at all.
-        return ProblemError(404, "No such evidence record.", kind="not-found")
-    return ProblemError(422, str(error), kind="evidence-request")
+        return ProblemError(404, Label("没有这条证据记录。", "No such evidence record."), kind="not-found")
+    return ProblemError(422, error, kind="evidence-request")
 
 
 def _latest(session: SessionDep) -> tuple[SignedCheckpoint, str]:
     checkpoint = service.latest_checkpoint(session)
     key = service.log_key(session)
     if checkpoint is None or key is None:
-        raise ProblemError(404, "The evidence log has published no checkpoint yet.", kind="not-found")
+        raise ProblemError(
+            404,
+            Label("证据日志尚未发布检查点。", "The evidence log has published no checkpoint yet."),
+            kind="not-found",
+        )
     return checkpoint, key.vkey
 
 
@@ -205,7 +210,12 @@ def get_bundle(
     index: Annotated[list[int], Query(description="Indexes of your records; repeat the parameter.")],
 ) -> Response:
     if len(index) > MAX_BUNDLE_RECORDS:
-        raise ProblemError(422, f"At most {MAX_BUNDLE_RECORDS} records per bundle.", kind="evidence-request")
+        raise ProblemError(
+            422,
+            Label("每个证据包最多 {limit} 条记录。", "At most {limit} records per bundle."),
+            kind="evidence-request",
+            limit=MAX_BUNDLE_RECORDS,
+        )
     try:
         data = bundle.export_bundle(session, index, lessor=principal.lessor)
     except service.EvidenceError as error:

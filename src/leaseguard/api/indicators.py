@@ -17,7 +17,7 @@ from sqlalchemy import Engine, select
 
 from leaseguard.api.deps import require
 from leaseguard.api.problems import ProblemError, problem_responses
-from leaseguard.indicators.balance_sheet import BalanceSheet, BalanceSheetError, to_fen
+from leaseguard.indicators.balance_sheet import BalanceSheet
 from leaseguard.indicators.engine import (
     IndicatorReport,
     MissingInputError,
@@ -33,11 +33,13 @@ from leaseguard.indicators.rules import (
     load_shipped_rule_set,
 )
 from leaseguard.indicators.service import IndicatorInputError, read_book, report_json
+from leaseguard.money import MoneyError, parse_fen
 from leaseguard.store.models import IndicatorReport as ReportRow
 from leaseguard.store.models import Lessor
 from leaseguard.tenancy import Action, Principal
 from leaseguard.timestamps import UtcDatetime
 from leaseguard.usecases.regulatory_report import ReportRequest, compute_regulatory_report
+from leaseguard.vocabulary import Label
 
 router = APIRouter(
     prefix="/v1/indicators", tags=["indicators"], responses=problem_responses(401, 403, 404, 422)
@@ -78,8 +80,12 @@ def _balance_sheet(engine: Engine, lessor: str, day: dt.date) -> BalanceSheet:
     if row is None:
         raise ProblemError(
             404,
-            f"No balance sheet is filed for {day}: file one with `leaseguard report regulatory --as-of {day}`.",
+            Label(
+                "{day} 没有已报送的资产负债表：请用 `leaseguard report regulatory --as-of {day}` 报送。",
+                "No balance sheet is filed for {day}: file one with `leaseguard report regulatory --as-of {day}`.",
+            ),
             kind="no-balance-sheet",
+            day=day,
         )
     return BalanceSheet.from_json(row[0])
 
@@ -96,12 +102,15 @@ def _live(
     except IndicatorRulesError:
         # One answer for every name that is not a shipped rule set: the path is a name, never a file.
         raise ProblemError(
-            404, f"No such rule set; the API serves {', '.join(SHIPPED)}.", kind="unknown-rule-set"
+            404,
+            Label("没有这套规则；API 提供：{shipped}。", "No such rule set; the API serves {shipped}."),
+            kind="unknown-rule-set",
+            shipped=", ".join(SHIPPED),
         ) from None
     except IndicatorInputError as error:
-        raise ProblemError(404, str(error), kind="no-daily-run") from None
+        raise ProblemError(404, error, kind="no-daily-run") from None
     except MissingInputError as error:
-        raise ProblemError(422, str(error), kind="missing-balance-sheet-item") from None
+        raise ProblemError(422, error, kind="missing-balance-sheet-item") from None
 
 
 @router.get("/reports", summary="The caller's filed indicator reports, newest first.")
@@ -138,7 +147,12 @@ def get_report(request: Request, principal: CanRead, report_id: int) -> dict[str
             select(ReportRow).where(ReportRow.id == report_id, ReportRow.lessor == principal.lessor)
         ).one_or_none()
         if row is None:
-            raise ProblemError(404, f"No indicator report {report_id}.", kind="unknown-report")
+            raise ProblemError(
+                404,
+                Label("没有指标报告 {id}。", "No indicator report {id}."),
+                kind="unknown-report",
+                id=report_id,
+            )
         return {
             "id": row.id, "as_of": row.as_of.isoformat(), "rule_set": row.rule_set, "indicators": row.results,
             "draft": row.draft, "alerts": row.alerts, "evidence_index": row.evidence_index,
@@ -163,7 +177,7 @@ async def regime_report(
     try:
         rule_set = default_rule_set_for(regime)
     except IndicatorRulesError as error:
-        raise ProblemError(404, str(error), kind="no-regime") from None
+        raise ProblemError(404, error, kind="no-regime") from None
     report = await run_in_threadpool(
         _live, request.app.state.engine, principal.lessor, rule_set, as_of, margin
     )
@@ -189,11 +203,13 @@ async def live_report(
 )
 async def what_if(request: Request, principal: CanRead, rule_set: str, body: WhatIf) -> dict[str, Any]:
     try:
-        principal_fen = to_fen(body.principal, "principal")
-    except BalanceSheetError as error:
-        raise ProblemError(422, str(error), kind="invalid-amount") from None
+        principal_fen = parse_fen(body.principal, where="principal", negative=True)
+    except MoneyError as error:
+        raise ProblemError(422, error, kind="invalid-amount") from None
     if principal_fen <= 0:
-        raise ProblemError(422, "principal: must be above zero", kind="invalid-amount")
+        raise ProblemError(
+            422, Label("principal：应大于零", "principal: must be above zero"), kind="invalid-amount"
+        )
     engine = request.app.state.engine
 
     def work() -> dict[str, Any]:

@@ -22,7 +22,7 @@ from leaseguard.usecases.lookup import (
     lessee_detail,
     list_cases,
 )
-from leaseguard.vocabulary import OPENED, STAGES
+from leaseguard.vocabulary import OPENED, STAGES, Label
 
 # A lessee's and a case's facts are the contracts' facts: whoever reads the contracts reads them.
 CanRead = Annotated[Principal, Depends(require(Action.READ_CONTRACTS))]
@@ -56,7 +56,11 @@ def get_cases(
     ] = None,
 ) -> Page[CaseSummary]:
     if stage is not None and stage not in (OPENED, *STAGES):
-        raise InvalidInputError(f"stage {stage!r} is not one of {OPENED}, {', '.join(STAGES)}")
+        raise InvalidInputError(
+            Label("阶段 {stage!r} 不在可选范围内（{stages}）", "stage {stage!r} is not one of {stages}"),
+            stage=stage,
+            stages=", ".join((OPENED, *STAGES)),
+        )
     found = list_cases(
         session,
         principal.lessor,

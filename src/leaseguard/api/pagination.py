@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 
 from leaseguard.tenancy.book import Window
+from leaseguard.vocabulary import Label
 
 MAX_LIMIT = 500
 DEFAULT_LIMIT = 50
@@ -34,9 +35,18 @@ def encode_cursor(last_id: int | None) -> str | None:
     return base64.urlsafe_b64encode(f"{_CURSOR_TAG}{last_id}".encode()).decode().rstrip("=")
 
 
-def _invalid(field: str, message: str, value: str | int) -> RequestValidationError:
+def _invalid(field: str, message: Label, value: str | int) -> RequestValidationError:
+    # The Label rides in `ctx`, so the problem document says it in the caller's language.
     return RequestValidationError(
-        [{"type": "value_error", "loc": ("query", field), "msg": message, "input": value}]
+        [
+            {
+                "type": "value_error",
+                "loc": ("query", field),
+                "msg": message.en,
+                "input": value,
+                "ctx": {"label": message},
+            }
+        ]
     )
 
 
@@ -47,7 +57,7 @@ def decode_cursor(cursor: str) -> int:
             return int(text[len(_CURSOR_TAG) :])
     except (binascii.Error, UnicodeDecodeError, ValueError):
         pass
-    raise _invalid("cursor", "not a cursor returned by this API", cursor)
+    raise _invalid("cursor", Label("不是本 API 返回的游标", "not a cursor returned by this API"), cursor)
 
 
 def page_window(
@@ -58,5 +68,7 @@ def page_window(
     if cursor is None:
         return Window(limit=limit, offset=offset)
     if offset:
-        raise _invalid("offset", "use either offset or cursor, not both", offset)
+        raise _invalid(
+            "offset", Label("offset 和 cursor 只能用其一", "use either offset or cursor, not both"), offset
+        )
     return Window(limit=limit, after_id=decode_cursor(cursor))

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from leaseguard.errors import PROBLEM_TITLES, LeaseguardError, problem_of
-from leaseguard.vocabulary import DEFAULT_LANG, Lang
+from leaseguard.vocabulary import DEFAULT_LANG, Label, Lang
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "urn:leaseguard:problem:"
@@ -42,21 +42,62 @@ class Problem(BaseModel):
 
 
 class ProblemError(Exception):
-    """Raised anywhere in a request to answer with a problem document."""
+    """Raised anywhere in a request to answer with a problem document; `detail` is said in the caller's language
+    (Accept-Language): a Label filled with `params` (a value that is a Label in the same language), a domain
+    error's message, or a text said as it is in both."""
 
     def __init__(
         self,
         status: int,
-        detail: str,
+        detail: str | Label | LeaseguardError,
         *,
         kind: str | None = None,
         headers: dict[str, str] | None = None,
+        **params: object,
     ) -> None:
-        super().__init__(detail)
+        if isinstance(detail, LeaseguardError):
+            self.label = Label(detail.text("zh"), detail.text("en"))
+        elif isinstance(detail, Label):
+            self.label = detail.filled(**params)
+        else:
+            self.label = Label(detail, detail)
+        super().__init__(self.label.zh)
         self.status = status
-        self.detail = detail
         self.kind = kind
         self.headers = headers
+
+    @property
+    def detail(self) -> str:
+        """The detail in the shipped default language."""
+        return self.label.text(DEFAULT_LANG)
+
+    def text(self, lang: Lang = DEFAULT_LANG) -> str:
+        return self.label.text(lang)
+
+
+# The title of a problem by its status, where its kind has none of its own (errors.PROBLEM_TITLES); in
+# English the HTTP reason phrase.
+STATUS_TITLES_ZH = {
+    400: "请求无效",
+    401: "需要有效的 API 密钥",
+    403: "无权执行此操作",
+    404: "未找到",
+    405: "不允许的方法",
+    409: "与已存数据冲突",
+    413: "请求体过大",
+    422: "输入无效",
+    500: "服务器内部错误",
+    503: "服务暂不可用",
+}
+
+
+def problem_title(status: int, kind: str | None, lang: Lang) -> str:
+    """The problem's short title in `lang`: its kind's, else its status's."""
+    by_kind = PROBLEM_TITLES.get(kind) if kind else None
+    if by_kind is not None:
+        return by_kind.text(lang)
+    phrase = HTTPStatus(status).phrase
+    return STATUS_TITLES_ZH.get(status, phrase) if lang == "zh" else phrase
 
 
 def problem_document(
@@ -67,11 +108,13 @@ def problem_document(
     kind: str | None = None,
     errors: list[FieldError] | None = None,
     title: str | None = None,
+    lang: Lang = DEFAULT_LANG,
 ) -> dict[str, Any]:
-    """The problem document as JSON-ready data, for answers given before a route (or FastAPI) is reached."""
+    """The problem document as JSON-ready data, for answers given before a route (or FastAPI) is reached;
+    without a `title`, that of its kind or status in `lang`."""
     problem = Problem(
         type=PROBLEM_TYPE_PREFIX + kind if kind else "about:blank",
-        title=title or HTTPStatus(status).phrase,
+        title=title or problem_title(status, kind, lang),
         status=status,
         detail=detail,
         instance=instance,
@@ -90,8 +133,18 @@ def problem_response(
     errors: list[FieldError] | None = None,
     title: str | None = None,
 ) -> JSONResponse:
+    """The problem as the answer to `request`, its title in the caller's language."""
+    document = problem_document(
+        status,
+        detail,
+        instance=request.url.path,
+        kind=kind,
+        errors=errors,
+        title=title,
+        lang=request_lang(request),
+    )
     return JSONResponse(
-        problem_document(status, detail, instance=request.url.path, kind=kind, errors=errors, title=title),
+        document,
         status_code=status,
         headers=headers,
         media_type=PROBLEM_MEDIA_TYPE,
@@ -99,20 +152,26 @@ def problem_response(
 
 
 _DEFAULT_DETAIL = {
-    404: "Nothing is found at this URL.",
-    405: "This method is not allowed on this URL.",
+    404: Label("此地址下没有内容。", "Nothing is found at this URL."),
+    405: Label("此地址不接受该请求方法。", "This method is not allowed on this URL."),
 }
 
 
 async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ProblemError)
-    return problem_response(request, exc.status, exc.detail, kind=exc.kind, headers=exc.headers)
+    detail = exc.text(request_lang(request))
+    return problem_response(request, exc.status, detail, kind=exc.kind, headers=exc.headers)
 
 
 def request_lang(request: Request) -> Lang:
     """The language the caller reads: the first of Accept-Language's zh or en by preference (q), else Chinese."""
+    return accepted_lang(request.headers.get("accept-language", ""))
+
+
+def accepted_lang(accept_language: str) -> Lang:
+    """The first of an Accept-Language header's zh or en by preference (q), else Chinese."""
     ranked: list[tuple[float, int, Lang]] = []
-    for position, part in enumerate(request.headers.get("accept-language", "").split(",")):
+    for position, part in enumerate(accept_language.split(",")):
         tag, _, weight = part.strip().partition(";")
         primary = tag.strip().lower().split("-")[0]
         if primary not in ("zh", "en"):
@@ -133,9 +192,8 @@ async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
     status, kind = problem_of(exc)
     lang = request_lang(request)
     kind = getattr(exc, "kind", None) or kind
-    title = PROBLEM_TITLES.get(kind)
     return problem_response(
-        request, status, exc.text(lang), kind=kind, title=title.text(lang) if title else None
+        request, status, exc.text(lang), kind=kind, title=problem_title(status, kind, lang)
     )
 
 
@@ -143,38 +201,49 @@ async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     phrase = HTTPStatus(exc.status_code).phrase
     detail = exc.detail if isinstance(exc.detail, str) and exc.detail != phrase else None
+    default = _DEFAULT_DETAIL.get(exc.status_code)
     # Headers such as Allow (405) or WWW-Authenticate (401) are part of the answer and must survive.
     return problem_response(
         request,
         exc.status_code,
-        detail or _DEFAULT_DETAIL.get(exc.status_code),
+        detail or (default.text(request_lang(request)) if default else None),
         headers=dict(exc.headers) if exc.headers else None,
     )
 
 
-def _field_error(error: Any) -> FieldError:
+def _field_error(error: Any, lang: Lang) -> FieldError:
+    from leaseguard.rulefiles import pydantic_reason
+
     loc = [str(part) for part in error.get("loc", ())]
     location, field = (loc[0], ".".join(loc[1:])) if loc else ("request", "")
-    return FieldError(
-        location=location, field=field, message=str(error.get("msg", "")), type=str(error.get("type", ""))
-    )
+    said = (error.get("ctx") or {}).get("label")  # our own check's words (api.pagination)
+    message = said.text(lang) if isinstance(said, Label) else pydantic_reason(error).text(lang)
+    return FieldError(location=location, field=field, message=message, type=str(error.get("type", "")))
 
 
 async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     # Only location, message and type go back: echoing `input` could reflect secrets sent by mistake.
-    errors = [_field_error(error) for error in exc.errors()]
+    lang = request_lang(request)
+    errors = [_field_error(error, lang) for error in exc.errors()]
     fields = ", ".join(f"{error.location}.{error.field}" for error in errors)
-    return problem_response(
-        request, 422, f"The request has invalid fields: {fields}.", kind="validation-error", errors=errors
-    )
+    detail = _INVALID_FIELDS.text(lang, fields=fields)
+    return problem_response(request, 422, detail, kind="validation-error", errors=errors)
+
+
+_INVALID_FIELDS = Label("请求中有无效字段：{fields}。", "The request has invalid fields: {fields}.")
+_UNEXPECTED = Label("发生了意外错误，已记录在案。", "An unexpected error occurred; it has been logged.")
+_BUSY = Label(
+    "服务器繁忙，未处理此请求，未做任何更改。请稍后重试。",
+    "The server is busy and did not answer this request; nothing was changed. Retry shortly.",
+)
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     # Starlette re-raises after this response, so the server still logs the traceback; the client
     # gets nothing of the exception, whose text may hold SQL, paths or data of other tenants.
     del exc
-    return problem_response(request, 500, "An unexpected error occurred; it has been logged.")
+    return problem_response(request, 500, _UNEXPECTED.text(request_lang(request)))
 
 
 async def _on_overload(request: Request, exc: Exception) -> JSONResponse:
@@ -182,11 +251,7 @@ async def _on_overload(request: Request, exc: Exception) -> JSONResponse:
     # client may simply retry; a 500 would say something is broken when the server is only full.
     del exc
     return problem_response(
-        request,
-        503,
-        "The server is busy and did not answer this request; nothing was changed. Retry shortly.",
-        kind="busy",
-        headers={"Retry-After": "1"},
+        request, 503, _BUSY.text(request_lang(request)), kind="busy", headers={"Retry-After": "1"}
     )
 
 
@@ -237,9 +302,13 @@ def refuse_unknown_query_parameters(request: Request) -> None:
         pending.extend(dependant.dependencies)
     unknown = sorted(set(request.query_params) - taken)
     if unknown:
-        offered = ", ".join(sorted(taken)) or "none"
         raise ProblemError(
             422,
-            f"Unknown query parameter(s): {', '.join(unknown)}. This route takes: {offered}.",
+            Label(
+                "未知的查询参数：{unknown}。此接口接受：{offered}。",
+                "Unknown query parameter(s): {unknown}. This route takes: {offered}.",
+            ),
             kind="unknown-query-parameter",
+            unknown=", ".join(unknown),
+            offered=", ".join(sorted(taken)) if taken else Label("无", "none"),
         )

@@ -17,12 +17,18 @@ from uvicorn.supervisors import Multiprocess
 from leaseguard.api.app import create_app, shipped_max_body_bytes
 from leaseguard.console.settings import console_settings
 from leaseguard.evidence.checkpoint import NoteSigner
+from leaseguard.vocabulary import DEFAULT_LANG, Label, Lang
 from leaseguard.workspace import CONFIG_FILE, Workspace, WorkspaceError, ensure_console_secret, find_workspace
 
 # Worker processes rebuild the app themselves, so they learn the workspace from the environment.
 SERVE_WORKSPACE_ENV = "LEASEGUARD_SERVE_WORKSPACE"
 # A worker that dies sooner than this after its start is not restarted: the whole server stops.
 CRASH_LOOP_SECONDS = 10
+_FAILED = Label("错误：", "error: ")
+_WORKER_DIED = Label(
+    "一个工作进程在启动后 {seconds} 秒内停止（退出码 {code}）",
+    "a worker stopped within {seconds} s of its start (exit code {code})",
+)
 
 
 class _NoDelayConfig(uvicorn.Config):
@@ -41,8 +47,12 @@ def body_limit(workspace: Workspace) -> int:
         return shipped_max_body_bytes()
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise WorkspaceError(
-            f"{workspace.root / CONFIG_FILE}: setting api.max_body_bytes must be a whole number of bytes, "
-            f"at least 1 (not {value!r})"
+            Label(
+                "{file}：设置 api.max_body_bytes 应为不小于 1 的整数（字节），而不是 {value!r}",
+                "{file}: setting api.max_body_bytes must be a whole number of bytes, at least 1 (not {value!r})",
+            ),
+            file=workspace.root / CONFIG_FILE,
+            value=value,
         )
     return value
 
@@ -126,10 +136,11 @@ def run_workspace_server(
     port: int = 8000,
     workers: int = 1,
     log_level: str = "info",
+    lang: Lang = DEFAULT_LANG,
 ) -> None:
     """Serve the workspace's API with `workers` processes on one port; each holds its own ownership register,
     since one Python process answers checks on one core only. A worker that dies is started again; Ctrl+C or
-    SIGTERM stops them all."""
+    SIGTERM stops them all. Why it stops, if it must, is said in `lang`."""
     os.environ[SERVE_WORKSPACE_ENV] = str(workspace_root.resolve())
     try:
         # Checked once here: a bad value would otherwise stop every worker as it starts; the console's secret
@@ -139,7 +150,7 @@ def run_workspace_server(
         ensure_console_secret(served)
         console_settings(served)
     except WorkspaceError as error:
-        raise SystemExit(f"error: {error}") from None
+        raise SystemExit(_FAILED.text(lang) + error.text(lang)) from None
     if workers == 1 or not hasattr(socket, "SO_REUSEPORT"):
         _run(
             _NoDelayConfig(
@@ -176,7 +187,7 @@ def run_workspace_server(
                 if time.monotonic() - started_at[index] < CRASH_LOOP_SECONDS:
                     # Dying right after start is a configuration or store problem; restarting will not help.
                     raise SystemExit(
-                        f"a worker stopped within {CRASH_LOOP_SECONDS} s of its start (exit code {process.exitcode})"
+                        _WORKER_DIED.text(lang, seconds=CRASH_LOOP_SECONDS, code=process.exitcode)
                     )
                 processes[index] = context.Process(target=_worker, args=arguments, daemon=True)
                 processes[index].start()

@@ -11,6 +11,7 @@ import leaseguard
 from leaseguard.api.deps import PrincipalDep, SessionDep
 from leaseguard.api.problems import ProblemError, problem_responses
 from leaseguard.tenancy import allowed_actions, get_lessor
+from leaseguard.vocabulary import Label
 
 router = APIRouter(prefix="/v1", tags=["system"])
 
@@ -29,6 +30,9 @@ class MeOut(BaseModel):
     permissions: list[str]
 
 
+_STORE_UNAVAILABLE = Label("数据库无法连接或尚未迁移。", "The store is unreachable or not migrated.")
+
+
 @router.get(
     "/health",
     summary="Is the service up, and which schema does its store have",
@@ -39,11 +43,9 @@ def health(session: SessionDep) -> HealthOut:
         schema_version = session.scalar(text("select version_num from alembic_version"))
     except SQLAlchemyError:
         # No detail: the health check is public, and a driver's message can name hosts and users.
-        raise ProblemError(
-            503, "The store is unreachable or not migrated.", kind="store-unavailable"
-        ) from None
+        raise ProblemError(503, _STORE_UNAVAILABLE, kind="store-unavailable") from None
     if schema_version is None:
-        raise ProblemError(503, "The store is unreachable or not migrated.", kind="store-unavailable")
+        raise ProblemError(503, _STORE_UNAVAILABLE, kind="store-unavailable")
     return HealthOut(status="ok", version=leaseguard.__version__, schema_version=str(schema_version))
 
 

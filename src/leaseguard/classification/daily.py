@@ -31,6 +31,7 @@ from leaseguard.portfolio.allocation import Allocation
 from leaseguard.portfolio.positions import BookPositions
 from leaseguard.store.db import as_date
 from leaseguard.store.models import BookRun, ClassChange, ContractClass
+from leaseguard.vocabulary import Label
 
 _CHUNK = 50_000
 CHANGES_PER_RECORD = 1_000
@@ -73,7 +74,10 @@ def daily_run_lock(engine: Engine) -> Iterator[None]:
     Two runs at once would each compute changes of class against a previous day the other is rewriting;
     one at a time, whatever order days are run in, the history is the one of running them in order."""
     busy = DailyRunBusyError(
-        "另一个日终批处理正在运行 (another daily run holds the store's lock): try again when it has finished"
+        Label(
+            "另一个日终批处理正在运行（它持有库的锁），请等它结束后再试",
+            "another daily run holds the store's lock: try again when it has finished",
+        )
     )
     if engine.dialect.name == "postgresql":
         with engine.connect() as connection:

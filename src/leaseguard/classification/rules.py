@@ -28,7 +28,7 @@ from leaseguard.rulefiles import (
     read_rule_text,
     whole_number,
 )
-from leaseguard.vocabulary import CLASSES, CLASSIFICATION_RULE_SETS
+from leaseguard.vocabulary import CLASSES, CLASSIFICATION_RULE_SETS, Label
 
 SHIPPED = CLASSIFICATION_RULE_SETS
 
@@ -133,7 +133,11 @@ def _rate(value: Any) -> float:
 
 def _class(value: Any) -> str:
     if value not in CLASSES:
-        raise ValueError(f"class {value!r} is not one of {', '.join(CLASSES)}")
+        raise RuleProblem(
+            Label("class {value!r} 不是 {classes} 之一", "class {value!r} is not one of {classes}"),
+            value=value,
+            classes=", ".join(CLASSES),
+        )
     return str(value)
 
 
@@ -143,13 +147,20 @@ def _full_provision(value: Any) -> str | None:
     if value is True:  # the text's own reading
         return "whole_claim"
     if value not in FULL_PROVISION_READINGS:
-        raise ValueError(f"must be {' or '.join(FULL_PROVISION_READINGS)} (or false), not {value!r}")
+        raise RuleProblem(
+            Label(
+                "必须是 {readings}（或 false），不能是 {value!r}",
+                "must be {readings} (or false), not {value!r}",
+            ),
+            readings=" or ".join(FULL_PROVISION_READINGS),
+            value=value,
+        )
     return str(value)
 
 
 def _days(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError("must be a whole number of days ≥ 0")
+        raise RuleProblem(Label("必须是不小于 0 的整数天数", "must be a whole number of days ≥ 0"))
     return value
 
 
@@ -176,28 +187,58 @@ class _Band(_Rule):
     @model_validator(mode="after")
     def _ends_after_it_starts(self) -> _Band:
         if self.end is not None and self.end <= self.start:
-            raise RuleProblem("must be a whole number of days above 'from', or null", field="to")
+            raise RuleProblem(
+                Label(
+                    "必须是大于 from 的整数天数，或 null",
+                    "must be a whole number of days above 'from', or null",
+                ),
+                field="to",
+            )
         return self
 
 
 def _contiguous(bands: list[_Band]) -> list[_Band]:
     if bands[0].start != 0:
         raise RuleProblem(
-            f"the first band must start at 0 days, not {bands[0].start}", rule=f"rule {bands[0].rule}"
+            Label(
+                "第一个逾期天数区间必须从 0 天开始，不能从 {start} 天开始",
+                "the first band must start at 0 days, not {start}",
+            ),
+            rule=f"rule {bands[0].rule}",
+            start=bands[0].start,
         )
     for before, after in itertools.pairwise(bands):
         if before.end is None:
-            raise RuleProblem("an open-ended band must be the last", rule=f"rule {before.rule}")
+            raise RuleProblem(
+                Label("不设上限的区间必须是最后一个", "an open-ended band must be the last"),
+                rule=f"rule {before.rule}",
+            )
         if after.start > before.end:
             raise RuleProblem(
-                f"a gap in the DPD bands from {before.end} to {after.start} days", rule=f"rule {after.rule}"
+                Label(
+                    "逾期天数区间在 {end} 天到 {start} 天之间有空缺",
+                    "a gap in the DPD bands from {end} to {start} days",
+                ),
+                rule=f"rule {after.rule}",
+                end=before.end,
+                start=after.start,
             )
         if after.start < before.end:
             raise RuleProblem(
-                f"overlaps rule {before.rule} ({after.start} < {before.end} days)", rule=f"rule {after.rule}"
+                Label(
+                    "与规则 {other} 重叠（{start} < {end} 天）",
+                    "overlaps rule {other} ({start} < {end} days)",
+                ),
+                rule=f"rule {after.rule}",
+                other=before.rule,
+                start=after.start,
+                end=before.end,
             )
     if bands[-1].end is not None:
-        raise RuleProblem("the last band must have no end (to: null)", rule=f"rule {bands[-1].rule}")
+        raise RuleProblem(
+            Label("最后一个区间不能设上限（to: null）", "the last band must have no end (to: null)"),
+            rule=f"rule {bands[-1].rule}",
+        )
     return bands
 
 
@@ -224,8 +265,11 @@ class _Collateral(Item):
         high, ordinary = self.stale_after_days_high_risk, self.stale_after_days
         if high is not None and ordinary is not None and high > ordinary:
             raise RuleProblem(
-                "stale_after_days_high_risk must be a positive whole number of days, no more than "
-                "stale_after_days",
+                Label(
+                    "stale_after_days_high_risk 必须是正整数天数，且不大于 stale_after_days",
+                    "stale_after_days_high_risk must be a positive whole number of days, no more than "
+                    "stale_after_days",
+                ),
                 field="stale_after_days_high_risk",
             )
         return self
@@ -244,8 +288,12 @@ class _ArrearsElsewhere(_Rule):
     def _special_mention_at_most(self) -> _ArrearsElsewhere:
         if CLASSES.index(self.klass) > CLASSES.index("special_mention"):
             raise RuleProblem(
-                f"arrears_elsewhere.class {self.klass!r}: arrears at another member may raise a contract to "
-                "special_mention at most"
+                Label(
+                    "arrears_elsewhere.class {klass!r}：在其他成员处逾期最多只能把合同调为 special_mention（关注类）",
+                    "arrears_elsewhere.class {klass!r}: arrears at another member may raise a contract to "
+                    "special_mention at most",
+                ),
+                klass=self.klass,
             )
         return self
 
@@ -264,7 +312,10 @@ class _Restructuring(_Rule):
 
 def _every_class(rates: Any) -> Any:
     if not isinstance(rates, dict) or set(rates) != set(CLASSES):
-        raise ValueError(f"must give a rate for each of {', '.join(CLASSES)}")
+        raise RuleProblem(
+            Label("必须为 {classes} 每一类给出拨备比例", "must give a rate for each of {classes}"),
+            classes=", ".join(CLASSES),
+        )
     return rates
 
 
@@ -333,5 +384,12 @@ def load_rule_set(name_or_path: str) -> RuleSet:
     elif Path(name_or_path).is_file():
         text, source = read_rule_text(Path(name_or_path), "", RuleSetError)
     else:
-        raise RuleSetError(f"{name_or_path}: neither a shipped rule set ({', '.join(SHIPPED)}) nor a file")
+        raise RuleSetError(
+            Label(
+                "{name}：既不是内置规则集（{shipped}），也不是文件",
+                "{name}: neither a shipped rule set ({shipped}) nor a file",
+            ),
+            name=name_or_path,
+            shipped=", ".join(SHIPPED),
+        )
     return parse_rule_set(text, source)

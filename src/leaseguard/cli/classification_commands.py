@@ -19,7 +19,7 @@ from leaseguard.cli.common import (
     parse_day,
     progress_bar,
 )
-from leaseguard.vocabulary import CLASS_LABELS, CLASS_LABELS_EN, CLASSES, label_of
+from leaseguard.vocabulary import CLASS_LABELS, CLASS_LABELS_EN, CLASSES, Label, label_of
 from leaseguard.vocabulary import CLASSIFICATION_RULE_SETS as SHIPPED
 from leaseguard.vocabulary import DEFAULT_CLASSIFICATION_RULES as DEFAULT_RULES
 
@@ -28,14 +28,28 @@ run_app = typer.Typer(name="run", help="Batch jobs over the whole book.", no_arg
 
 def _days(as_of: str | None, start: str | None, end: str | None, month_ends: bool) -> list[dt.date]:
     if as_of and (start or end):
-        fail("give either --as-of DATE or --from DATE --to DATE, not both")
+        fail(
+            Label(
+                "请给出 --as-of DATE，或 --from DATE --to DATE，二者选一",
+                "give either --as-of DATE or --from DATE --to DATE, not both",
+            )
+        )
     if as_of:
         return [parse_day(as_of, "--as-of")]
     if not (start and end):
-        fail("give --as-of DATE, or --from DATE and --to DATE to rebuild history")
+        fail(
+            Label(
+                "请给出 --as-of DATE；要重建历史，请给出 --from DATE 和 --to DATE",
+                "give --as-of DATE, or --from DATE and --to DATE to rebuild history",
+            )
+        )
     first, last = parse_day(start, "--from"), parse_day(end, "--to")
     if last < first:
-        fail(f"--to {last} is before --from {first}")
+        fail(
+            Label("--to {last} 早于 --from {first}", "--to {last} is before --from {first}"),
+            last=last,
+            first=first,
+        )
     days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
     if month_ends:
         days = [d for d in days if (d + dt.timedelta(days=1)).day == 1]
@@ -62,20 +76,23 @@ def daily(
     from leaseguard.money import grouped_yuan
     from leaseguard.usecases.daily_book import daily_job
 
-    days = _days(as_of, start, end, month_ends)
     opened = open_workspace(workspace)
     chosen = chosen_lang(lang, opened)
+    days = _days(as_of, start, end, month_ends)
     try:
         job = daily_job(opened, rules=rules)
         with progress_bar() as progress:
-            task = progress.add_task(f"classify ({job.rule_set.id})", total=len(days))
+            task = progress.add_task(
+                f"五级分类（{job.rule_set.id}）" if chosen == "zh" else f"classify ({job.rule_set.id})",
+                total=len(days),
+            )
 
             def advance(done: int, total: int) -> None:
                 progress.update(task, completed=done, total=total)
 
             run = job.run(days, advance)
     except LeaseguardError as error:
-        fail(str(error))
+        fail(error)
     rule_set, results = run.rule_set, run.days
     shown = results[-4:]
     zh = chosen == "zh"
@@ -150,23 +167,25 @@ def export(
     from leaseguard.errors import LeaseguardError
     from leaseguard.usecases.daily_book import book_day, check_export_path, write_book_day
 
+    opened = open_workspace(workspace)
+    chosen = chosen_lang(lang, opened)
     day = parse_day(as_of, "--as-of")
     try:
         check_export_path(out)  # before the day is read: the file must be what its name says
-    except LeaseguardError as error:
-        fail(str(error))
-    opened = open_workspace(workspace)
-    chosen = chosen_lang(lang, opened)
-    try:
         classified = book_day(opened, day)
         written = write_book_day(classified, out, chosen)
     except LeaseguardError as error:
-        fail(str(error))
-    console.print(f"{written:,} contracts of {day} → {out}")
-    if classified.moved_since_run:
+        fail(error)
+    zh = chosen == "zh"
+    console.print(f"{day} 的 {written:,} 份合同 → {out}" if zh else f"{written:,} contracts of {day} → {out}")
+    moved = classified.moved_since_run
+    if moved:
         console.print(
-            f"[yellow]warning:[/] {classified.moved_since_run:,} contracts' overdue_amount stored by the run of "
-            f"{day} differs from overdue_rent in the book now (payments or book: settings changed since): rerun "
+            f"[yellow]注意：[/]{moved:,} 份合同在 {day} 日终批处理时存下的 overdue_amount 与组合中现在的 overdue_rent "
+            f"不同（此后付款或 book: 设置有变）：请重新运行 `leaseguard run daily --as-of {day}`"
+            if zh
+            else f"[yellow]warning:[/] {moved:,} contracts' overdue_amount stored by the run of {day} differs from "
+            f"overdue_rent in the book now (payments or book: settings changed since): rerun "
             f"`leaseguard run daily --as-of {day}`"
         )
 

@@ -77,19 +77,37 @@ def speaking_lang() -> Lang:
 _FAILED = Label("错误：", "error: ")
 
 
+def said(message: object, lang: Lang, **params: object) -> str:
+    """`message` in `lang`: a Label filled with `params` (each a Label or a domain error said in `lang` too), a
+    domain error's text, anything else as it is."""
+    from leaseguard.errors import LeaseguardError
+
+    if isinstance(message, LeaseguardError):
+        return message.text(lang)
+    if isinstance(message, Label):
+        rendered = {name: said(value, lang) if isinstance(value, Label | LeaseguardError) else value
+                    for name, value in params.items()}  # fmt: skip
+        return message.text(lang, **rendered)
+    return str(message)
+
+
+def say(message: str | Label, **params: object) -> None:
+    """Print a line to the console in the run's language (`speaking_lang`): rich markup in the Label is kept,
+    a text value is printed as it is (a path or a name with brackets is not taken for markup), and a long line
+    is left whole for the terminal to wrap, so a path or a command is copied in one piece."""
+    shown = {
+        name: escape(str(value)) if isinstance(value, str | Path) else value for name, value in params.items()
+    }
+    console.print(said(message, speaking_lang(), **shown), soft_wrap=True)
+
+
 def fail(message: str | Label | LeaseguardError, code: int = 1, **params: object) -> NoReturn:
     """Print one readable line to stderr, in the run's language, and exit non-zero.
 
-    `message`: a domain error (its text in the run's language), a Label with its `params`, or text as is."""
-    from leaseguard.errors import LeaseguardError
-
+    `message`: a domain error (its text in the run's language), a Label with its `params`, or text as is. A
+    parameter that is itself a Label or a domain error is said in the same language."""
     lang = speaking_lang()
-    if isinstance(message, LeaseguardError):
-        text = message.text(lang)
-    elif isinstance(message, Label):
-        text = message.text(lang, **params)
-    else:
-        text = message
+    text = said(message, lang, **params)
     error_console.print(f"[bold red]{_FAILED.text(lang)}[/]{escape(text)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 

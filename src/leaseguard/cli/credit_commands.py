@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from leaseguard.cli.common import LangOption, WorkspaceOption, chosen_lang, console, fail, open_workspace
-from leaseguard.vocabulary import DECISION_LABELS, DECISION_LABELS_EN, label_of
+from leaseguard.cli import common
+from leaseguard.cli.common import (
+    LangOption,
+    WorkspaceOption,
+    chosen_lang,
+    console,
+    fail,
+    open_workspace,
+    speaking_lang,
+)
+from leaseguard.vocabulary import DECISION_LABELS, DECISION_LABELS_EN, Label, Lang, label_of
 
 if TYPE_CHECKING:
     import numpy as np
@@ -40,6 +50,30 @@ def _models_folder(workspace: Workspace) -> Path:
     return workspace.root / str(workspace.setting("credit", "models", default="credit/models"))
 
 
+def _speak(lang: str | None, workspace: Path | None = None) -> Lang:
+    """The run's language before any other work: --lang, else the `lang` of the workspace named or found from
+    here (a command that needs no store still speaks its workspace's language), else Chinese."""
+    if lang is None:
+        from leaseguard.workspace import WorkspaceError, find_workspace
+
+        with suppress(WorkspaceError):
+            found = find_workspace(workspace if workspace is not None else common.workspace_given_first)
+            return chosen_lang(None, found)
+    return chosen_lang(lang)
+
+
+def _reason(error: Exception) -> str:
+    """An error's text in the run's language, to be said inside another message."""
+    from leaseguard.errors import LeaseguardError
+
+    return error.text(speaking_lang()) if isinstance(error, LeaseguardError) else str(error)
+
+
+def _line(source: Path | str, line: int) -> Label:
+    """A line of a file, as the `where` of a message: a value rendered whole (a path's braces stay braces)."""
+    return Label(f"{source}：第 {line} 行", f"{source}: line {line}")
+
+
 def _model(path: Path) -> CreditModel:
     from leaseguard.credit.errors import CreditError
     from leaseguard.credit.model import load_model
@@ -47,7 +81,7 @@ def _model(path: Path) -> CreditModel:
     try:
         return load_model(path)
     except CreditError as error:
-        fail(str(error))
+        fail(error)
 
 
 @credit_app.command("train")
@@ -69,12 +103,15 @@ def train_command(
         list[str] | None,
         typer.Option("--id", help="Id column(s) to carry into scores (default: application_id)."),
     ] = None,
+    lang: LangOption = None,
 ) -> None:
     """Build a scorecard and a LightGBM model; report AUC, KS, Gini, IV, score distribution, calibration."""
     from leaseguard.credit.errors import CreditError
     from leaseguard.credit.model import calibration_plot, fingerprint, read_table, train
     from leaseguard.workspace import WorkspaceError, find_workspace
 
+    chosen = _speak(lang)
+    zh = chosen == "zh"
     if out is None:
         try:
             out = _models_folder(find_workspace(None))
@@ -86,37 +123,55 @@ def train_command(
             frame, target, source=data.name, data_fingerprint=fingerprint(data), id_columns=id_column or []
         )
     except CreditError as error:
-        fail(str(error))
+        fail(error)
     except ValueError as error:
-        fail(f"{data}: cannot train: {error}")
+        fail(
+            Label("{data}：无法训练：{error}", "{data}: cannot train: {error}"),
+            data=data,
+            error=_reason(error),
+        )
     model = result.model
     path = model.save(out)
-    plot = calibration_plot(result, out / f"credit-calibration-{model.version}.png")
+    plot = calibration_plot(result, out / f"credit-calibration-{model.version}.png", chosen)
     report = out / f"credit-report-{model.version}.json"
     report.write_text(
         json.dumps({"version": model.version, "training": model.training, **model.metrics}, indent=2)
     )
-    table = Table(title=f"held-out split: {model.metrics['holdout_rows']} rows")
-    for column in ("model", "AUC", "KS", "Gini"):
+    rows, bad_rate = model.metrics["holdout_rows"], model.metrics.get("holdout_bad_rate")
+    bad = "" if bad_rate is None else (f"，坏账率 {bad_rate:.1%}" if zh else f", bad rate {bad_rate:.1%}")
+    table = Table(
+        title=f"验证集（留出）：样本数 {rows:,}{bad}" if zh else f"held-out split: {rows:,} rows{bad}"
+    )
+    for column in ("模型" if zh else "model", "AUC", "KS", "Gini"):
         table.add_column(column)
-    for name, key in (("scorecard", "scorecard"), ("LightGBM", "gbm")):
+    for name, key in (("评分卡" if zh else "scorecard", "scorecard"), ("LightGBM", "gbm")):
         m = model.metrics[key]
         table.add_row(name, f"{m['auc']:.4f}", f"{m['ks']:.4f}", f"{m['gini']:.4f}")
     console.print(table)
-    iv = Table(title="information value per feature (* selected for the scorecard)")
-    iv.add_column("feature")
+    iv = Table(
+        title="各特征的信息值 IV（* 为入选评分卡的特征）"
+        if zh
+        else "information value per feature (* selected for the scorecard)"
+    )
+    iv.add_column("特征" if zh else "feature")
     iv.add_column("IV", justify="right")
     selected = set(model.metrics["selected_features"])
     for name, value in model.metrics["iv"].items():
         iv.add_row(("* " if name in selected else "  ") + name, f"{value:.4f}")
     console.print(iv)
-    distribution = ", ".join(
-        f"{d['from']}-{d['to']}: {d['count']}" for d in model.metrics["score_distribution"]
-    )
-    console.print(f"score distribution (held out): {distribution}")
-    console.print(f"model {model.version} saved to {path}")
-    console.print(f"training data sha256 {model.training['sha256']}")
-    console.print(f"report {report}, calibration plot {plot}")
+    bins = model.metrics["score_distribution"]
+    if zh:
+        shown = "，".join(f"{d['from']}-{d['to']}：{d['count']}" for d in bins)
+        console.print(f"评分分布（验证集，分箱：样本数）：{shown}")
+        console.print(f"模型 {model.version} 已保存到 {path}")
+        console.print(f"训练数据 sha256 {model.training['sha256']}")
+        console.print(f"报告 {report}，校准图 {plot}")
+    else:
+        shown = ", ".join(f"{d['from']}-{d['to']}: {d['count']}" for d in bins)
+        console.print(f"score distribution (held out): {shown}")
+        console.print(f"model {model.version} saved to {path}")
+        console.print(f"training data sha256 {model.training['sha256']}")
+        console.print(f"report {report}, calibration plot {plot}")
 
 
 @credit_app.command("score")
@@ -127,6 +182,7 @@ def score_command(
     data: Annotated[Path, typer.Argument(help="CSV/XLSX of applications to score.")],
     out: Annotated[Path, typer.Option("--out", help="Where to write the scores (CSV).")] = Path("scores.csv"),
     policy_file: PolicyOption = None,
+    lang: LangOption = None,
 ) -> None:
     """Score a file: its id column(s) with score, pd, decision added (decision from the policy's cut-offs)."""
     import numpy as np
@@ -137,17 +193,26 @@ def score_command(
     from leaseguard.credit.model import frame_columns, read_table
     from leaseguard.credit.policy import load_policy
 
+    chosen = _speak(lang)
     model = _model(model_file)
     try:
         policy = load_policy(policy_file, policy_schema(model))
         frame = read_table(data)
         missing = [s.name for s in model.specs if s.name not in frame.columns]
         if missing:
-            raise CreditError(f"{data}: column {missing[0]} is missing (model {model.version} needs it)")
+            raise CreditError(
+                Label(
+                    "{data}：缺少列 {column}（模型 {version} 需要它）",
+                    "{data}: column {column} is missing (model {version} needs it)",
+                ),
+                data=data,
+                column=missing[0],
+                version=model.version,
+            )
         columns = frame_columns(frame, model.specs)
         _check_columns(model, columns, data)
     except CreditError as error:
-        fail(str(error))
+        fail(error)
     result = score_frame(model, columns, policy.pd_from, policy.approve_max_pd, policy.decline_min_pd)
     ids = [c for c in model.id_columns if c in frame.columns]
     output = frame[ids].copy() if ids else pd.DataFrame({"row": np.arange(1, len(frame) + 1)})
@@ -155,7 +220,16 @@ def score_command(
         output[name] = values
     output.to_csv(out, index=False, encoding="utf-8-sig")  # a CSV for people: Excel reads it as UTF-8
     counts = output["decision"].value_counts().to_dict()
-    console.print(f"scored {len(output)} rows with model {model.version} into {out}: {counts}")
+    by_decision = ("，" if chosen == "zh" else ", ").join(
+        f"{label_of(DECISION_LABELS, DECISION_LABELS_EN, decision, chosen)} {counts[decision]:,}"
+        for decision in ("approve", "refer", "decline")
+        if decision in counts
+    )
+    console.print(
+        f"已用模型 {model.version} 为 {len(output):,} 行评分，写入 {out}：{by_decision}"
+        if chosen == "zh"
+        else f"scored {len(output):,} rows with model {model.version} into {out}: {by_decision}"
+    )
 
 
 def _check_columns(model: CreditModel, columns: dict[str, np.ndarray], source: Path) -> None:
@@ -181,8 +255,12 @@ def _check_columns(model: CreditModel, columns: dict[str, np.ndarray], source: P
             )
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
-            check_value(spec, column[row], f"{source}: line {row + 2}")
-            raise CreditError(f"{source}: line {row + 2}: field {spec.name}: value is not valid")
+            check_value(spec, column[row], _line(source, row + 2))
+            raise CreditError(
+                Label("{where}：字段 {name}：取值无效", "{where}: field {name}: value is not valid"),
+                where=_line(source, row + 2),
+                name=spec.name,
+            )
 
 
 def score_frame(
@@ -215,10 +293,20 @@ def _application_rows(path: Path) -> list[dict[str, Any]]:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as error:
-            raise CreditError(f"{path}: not valid JSON: {error}") from None
+            raise CreditError(
+                Label("{path}：不是有效的 JSON：{error}", "{path}: not valid JSON: {error}"),
+                path=path,
+                error=error,
+            ) from None
         rows = data if isinstance(data, list) else [data]
         if not all(isinstance(r, dict) for r in rows):
-            raise CreditError(f"{path}: expected an application object or a list of them")
+            raise CreditError(
+                Label(
+                    "{path}：应为一个申请对象或申请对象的列表",
+                    "{path}: expected an application object or a list of them",
+                ),
+                path=path,
+            )
         return rows
     frame = read_table(path)
     return [
@@ -279,7 +367,7 @@ def decide_command(
         )
         rows = _application_rows(file)
     except CreditError as error:
-        fail(str(error))
+        fail(error)
     engine = opened.engine()
     signer = log_settings(opened).signer
     today = dt.date.today()
@@ -288,9 +376,12 @@ def decide_command(
         with session_factory(engine)() as session, session.begin():
             for number, row in enumerate(rows, 1):
                 applicant = str(row.get("applicant_id") or "")
+                item = Label(f"{file}：第 {number} 项", f"{file}: item {number}")
                 if not applicant:
                     raise CreditError(
-                        f"{file}: item {number}: field applicant_id: is missing", field="applicant_id"
+                        Label("{where}：字段 applicant_id：缺失", "{where}: field applicant_id: is missing"),
+                        where=item,
+                        field="applicant_id",
                     )
                 answers.append(
                     decide_application(
@@ -303,11 +394,11 @@ def decide_command(
                         channel="cli",
                         signer=signer,
                         today=today,
-                        where=f"{file}: item {number}",
+                        where=item,
                     )
                 )
     except (CreditError, EvidenceError) as error:
-        fail(str(error))
+        fail(error)
     finally:
         engine.dispose()
     if out is not None:
@@ -344,28 +435,47 @@ def rules_test(
         Path | None, typer.Option("--model", help="Also allow this model's features as fields.")
     ] = None,
     fields: Annotated[bool, typer.Option("--fields", help="List the fields rules may name.")] = False,
+    lang: LangOption = None,
 ) -> None:
     """Load the policy (syntax, CEL, every field it names) and run the test cases in it; non-zero on failure."""
     from leaseguard.credit.decide import policy_schema
     from leaseguard.credit.errors import CreditError
     from leaseguard.credit.policy import load_policy, run_policy_tests
 
+    chosen = _speak(lang)
+    zh = chosen == "zh"
     model = _model(model_file) if model_file else None
     schema = policy_schema(model)
     if fields:
-        console.print(", ".join(f"{name} ({kind.__name__})" for name, kind in schema.items()))
+        listed = ", ".join(f"{name} ({kind.__name__})" for name, kind in schema.items())
+        console.print(f"规则可引用的字段：{listed}" if zh else f"fields rules may name: {listed}")
     try:
         policy = load_policy(policy_file, schema)
     except CreditError as error:
-        fail(str(error))
+        fail(error)
     results = run_policy_tests(policy, schema)
+    passed_word, failed_word = (
+        ("[green]通过[/]", "[red]未通过[/]") if zh else ("[green]pass[/]", "[red]FAIL[/]")
+    )
     for name, passed, detail in results:
-        console.print(f"{'[green]pass[/]' if passed else '[red]FAIL[/]'}  {name}: {detail}")
+        console.print(
+            f"{passed_word if passed else failed_word}  {name}{'：' if zh else ': '}{detail.text(chosen)}"
+        )
     failed = sum(1 for _, passed, _ in results if not passed)
     if failed:
-        fail(f"{policy_file}: {failed} of {len(results)} policy tests failed")
+        fail(
+            Label(
+                "{policy}：{total} 个策略测试中 {failed} 个未通过",
+                "{policy}: {failed} of {total} policy tests failed",
+            ),
+            policy=policy_file,
+            failed=failed,
+            total=len(results),
+        )
     console.print(
-        f"{policy_file}: policy v{policy.version}, {len(policy.rules)} rules, {len(results)} tests passed"
+        f"{policy_file}：策略 v{policy.version}，{len(policy.rules)} 条规则，{len(results)} 个测试全部通过"
+        if zh
+        else f"{policy_file}: policy v{policy.version}, {len(policy.rules)} rules, {len(results)} tests passed"
     )
 
 
@@ -376,6 +486,7 @@ def rules_deploy(
     model_file: Annotated[
         Path | None, typer.Option("--model", help="Check fields against this model.")
     ] = None,
+    lang: LangOption = None,
 ) -> None:
     """Replace the deployed policy only if the new one loads and passes its tests: a broken file never
     replaces a working one."""
@@ -383,19 +494,36 @@ def rules_deploy(
     from leaseguard.credit.errors import CreditError
     from leaseguard.credit.policy import load_policy, run_policy_tests
 
+    chosen = _speak(lang)
     model = _model(model_file) if model_file else None
     schema = policy_schema(model)
     try:
         policy = load_policy(policy_file, schema)
     except CreditError as error:
-        fail(f"{error} (the deployed policy {to} is unchanged)")
+        fail(
+            Label("{error}（已部署的策略 {to} 未改动）", "{error} (the deployed policy {to} is unchanged)"),
+            error=_reason(error),
+            to=to,
+        )
     failed = [name for name, passed, _ in run_policy_tests(policy, schema) if not passed]
     if failed:
-        fail(f"{policy_file}: policy test {failed[0]!r} fails (the deployed policy {to} is unchanged)")
+        fail(
+            Label(
+                "{policy}：策略测试 {test!r} 未通过（已部署的策略 {to} 未改动）",
+                "{policy}: policy test {test!r} fails (the deployed policy {to} is unchanged)",
+            ),
+            policy=policy_file,
+            test=failed[0],
+            to=to,
+        )
     tmp = to.with_suffix(to.suffix + ".tmp")
     tmp.write_bytes(policy_file.read_bytes())
     tmp.replace(to)
-    console.print(f"deployed policy v{policy.version} ({policy.sha256[:12]}) to {to}")
+    console.print(
+        f"已将策略 v{policy.version}（{policy.sha256[:12]}）部署到 {to}"
+        if chosen == "zh"
+        else f"deployed policy v{policy.version} ({policy.sha256[:12]}) to {to}"
+    )
 
 
 def _recent_decisions(workspace: Path | None, lessor: str | None, days: int) -> pd.DataFrame:
@@ -413,8 +541,15 @@ def _recent_decisions(workspace: Path | None, lessor: str | None, days: int) -> 
     finally:
         engine.dispose()
     if not rows:
-        raise CreditError(f"no decisions in the store in the last {days} days")
-    console.print(f"{len(rows)} recent decisions from the store")
+        raise CreditError(
+            Label("库中近 {days} 天没有审批记录", "no decisions in the store in the last {days} days"),
+            days=days,
+        )
+    console.print(
+        f"从库中读取近期审批记录 {len(rows):,} 条"
+        if speaking_lang() == "zh"
+        else f"{len(rows):,} recent decisions from the store"
+    )
     return pd.DataFrame.from_records(rows)
 
 
@@ -431,6 +566,7 @@ def monitor_command(
         typer.Option("--days", min=1, help="Use the decisions taken in the store in the last N days."),
     ] = None,
     lessor: Annotated[str | None, typer.Option(help="With --days: only this lessor's decisions.")] = None,
+    lang: LangOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Population stability (PSI) of the score and of each feature, training set vs recent applications."""
@@ -439,11 +575,18 @@ def monitor_command(
     from leaseguard.credit.monitor import population_drift
     from leaseguard.credit.settings import monitor_settings
 
+    chosen = _speak(lang, workspace)
+    zh = chosen == "zh"
     model = _model(model_file)
     settings = monitor_settings()
     threshold = float(settings["psi_alert"])
     if (recent is None) == (days is None):
-        fail("give either a RECENT file or --days N (the store's recent decisions), not both")
+        fail(
+            Label(
+                "请给出 RECENT 文件或 --days N（库中近期的审批记录），二者选一",
+                "give either a RECENT file or --days N (the store's recent decisions), not both",
+            )
+        )
     try:
         frame = (
             read_table(recent) if recent is not None else _recent_decisions(workspace, lessor, int(days or 0))
@@ -453,18 +596,32 @@ def monitor_command(
         if len(present) == len(model.specs):
             columns["score"] = model.scorecard.score_columns(columns)
     except CreditError as error:
-        fail(str(error))
+        fail(error)
     drifts = population_drift(model.baselines, columns, threshold)
-    table = Table(title=f"population stability vs training of {model.version} (alert above {threshold})")
-    table.add_column("variable")
+    table = Table(
+        title=f"近期申请相对模型 {model.version} 训练样本的稳定性（PSI 高于 {threshold} 报警）"
+        if zh
+        else f"population stability vs training of {model.version} (alert above {threshold})"
+    )
+    table.add_column("变量" if zh else "variable")
     table.add_column("PSI", justify="right")
-    table.add_column("")
+    table.add_column("稳定性" if zh else "")
+    alert, steady = ("[bold red]报警[/]", "稳定") if zh else ("[bold red]ALERT[/]", "ok")
+
+    def variable(name: str) -> str:
+        # The model's features by their column names, as the files write them; the score in words.
+        return ("评分" if zh else "score") if name == "score" else name
+
     for drift in drifts:
-        table.add_row(drift.variable, f"{drift.psi:.4f}", "[bold red]ALERT[/]" if drift.alert else "ok")
+        table.add_row(variable(drift.variable), f"{drift.psi:.4f}", alert if drift.alert else steady)
     console.print(table)
-    alerts = [d.variable for d in drifts if d.alert]
+    alerts = [variable(d.variable) for d in drifts if d.alert]
     if alerts:
-        console.print(f"[bold red]alert:[/] PSI above {threshold} for {', '.join(alerts)}")
+        console.print(
+            f"[bold red]报警：[/]PSI 高于 {threshold} 的变量：{'、'.join(alerts)}"
+            if zh
+            else f"[bold red]alert:[/] PSI above {threshold} for {', '.join(alerts)}"
+        )
         raise typer.Exit(2)
 
 
@@ -473,21 +630,26 @@ def applications_command(
     out: Annotated[Path, typer.Argument(help="Folder for applications.csv and application_log.csv.")],
     seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
     applicants: Annotated[int, typer.Option(help="Number of applicants.")] = 5000,
+    lang: LangOption = None,
 ) -> None:
     """Write the synthetic book's credit applications (with outcome `bad`) and the log across lessors."""
     from leaseguard.synth.applications import generate_applications, write_applications
 
+    chosen = _speak(lang)
     book = generate_applications(seed=seed, applicants=applicants)
     applications, log = write_applications(book, out)
+    count, bad = len(book.applications), book.applications["bad"].mean()
     console.print(
-        f"{len(book.applications)} applications ({book.applications['bad'].mean():.1%} bad) to {applications}; "
-        f"log {log}"
+        f"已写入 {count:,} 笔授信申请（坏账率 {bad:.1%}）到 {applications}；申请日志 {log}"
+        if chosen == "zh"
+        else f"{count:,} applications ({bad:.1%} bad) to {applications}; log {log}"
     )
 
 
 @credit_app.command("load-log")
 def load_log_command(
     log: Annotated[Path, typer.Argument(help="CSV with lessor, applicant_id, applied_on, application_id.")],
+    lang: LangOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Load an inquiry/application log into the store, for multi-head-lending features."""
@@ -499,17 +661,28 @@ def load_log_command(
     from leaseguard.credit.service import load_application_log
     from leaseguard.store.db import session_factory, shown_url
 
+    chosen = _speak(lang, workspace)
     try:
         frame = read_table(log)
         for column in ("lessor", "applicant_id", "applied_on"):
             if column not in frame.columns:
-                raise CreditError(f"{log}: column {column} is missing")
+                raise CreditError(
+                    Label("{log}：缺少列 {column}", "{log}: column {column} is missing"),
+                    log=log,
+                    column=column,
+                )
         days = pd.to_datetime(frame["applied_on"], format="%Y-%m-%d", errors="coerce")
         if days.isna().any():
             line = int(np.flatnonzero(days.isna().to_numpy())[0]) + 2
-            raise CreditError(f"{log}: line {line}: column applied_on: not a date YYYY-MM-DD")
+            raise CreditError(
+                Label(
+                    "{where}：列 applied_on：不是日期（应为 YYYY-MM-DD）",
+                    "{where}: column applied_on: not a date YYYY-MM-DD",
+                ),
+                where=_line(log, line),
+            )
     except CreditError as error:
-        fail(str(error))
+        fail(error)
     refs = frame["application_id"] if "application_id" in frame.columns else [None] * len(frame)
     rows = zip(
         frame["lessor"].astype(str), frame["applicant_id"].astype(str), days.dt.date, refs, strict=True
@@ -521,7 +694,11 @@ def load_log_command(
             count = load_application_log(session, rows)
     finally:
         engine.dispose()
-    console.print(f"loaded {count} log entries into {shown_url(opened.database_url)}")
+    console.print(
+        f"已将 {count:,} 条申请日志载入 {shown_url(opened.database_url)}"
+        if chosen == "zh"
+        else f"loaded {count:,} log entries into {shown_url(opened.database_url)}"
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -10,8 +10,9 @@ import typer
 from rich.progress import TaskID
 from rich.table import Table
 
-from leaseguard.cli.common import console, fail, progress_bar
+from leaseguard.cli.common import LangOption, chosen_lang, console, fail, progress_bar, say, speaking_lang
 from leaseguard.sheets import write_csv
+from leaseguard.vocabulary import Label
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -24,6 +25,15 @@ BOOK_AS_OF = dt.date(2026, 10, 31)
 
 
 DEMO_CASE_FILES = 20
+# The import table's columns: file, then rows read, inserted, updated, unchanged, rejected.
+IMPORT_COLUMNS = (
+    Label("文件", "file"),
+    Label("读取", "read"),
+    Label("新增", "inserted"),
+    Label("更新", "updated"),
+    Label("未变", "unchanged"),
+    Label("拒绝", "rejected"),
+)
 
 
 def _case_files(workspace: Workspace, engine: Engine, day: dt.date) -> Path | None:
@@ -38,7 +48,10 @@ def _case_files(workspace: Workspace, engine: Engine, day: dt.date) -> Path | No
         return None
     out = workspace.root / "cases"
     signer = log_settings(workspace).signer
-    with console.status(f"writing case files for {len(chosen)} loss-class contracts"):
+    writing = Label(
+        "正在为 {count} 份损失类合同生成案件材料", "writing case files for {count} loss-class contracts"
+    )
+    with console.status(writing.text(speaking_lang(), count=len(chosen))):
         # A lessor demands payment before it sues: the demo records a delivered demand (EMS, 15 days to pay)
         # for each, so that its complaints rest on one.
         for contract_no in chosen:
@@ -48,9 +61,17 @@ def _case_files(workspace: Workspace, engine: Engine, day: dt.date) -> Path | No
                 deadline_days=15,
             )  # fmt: skip
         summary = generate_case_files(workspace, day, out, rules=claim_rules(workspace), contracts=chosen)
-    console.print(
-        f"[bold]case files[/] {summary.generated} written, {summary.skipped} skipped with a reason → {out} "
-        f"(leaseguard cases generate --as-of {day} --class doubtful,loss --out DIR for all)"
+    say(
+        Label(
+            "[bold]案件材料[/] 已生成 {generated} 份，{skipped} 份因故跳过 → {out}"
+            "（全部生成：leaseguard cases generate --as-of {day} --class doubtful,loss --out DIR）",
+            "[bold]case files[/] {generated} written, {skipped} skipped with a reason → {out} "
+            "(leaseguard cases generate --as-of {day} --class doubtful,loss --out DIR for all)",
+        ),
+        generated=summary.generated,
+        skipped=summary.skipped,
+        out=out,
+        day=day,
     )
     return out
 
@@ -92,9 +113,18 @@ def _file_indicators(workspace: Workspace, engine: Engine, day: dt.date) -> Path
     report = filed.report
     out = out.with_suffix(".html")
     counts = {s: sum(r.status == s for r in report.results) for s in ("ok", "warning", "breach")}
-    console.print(
-        f"[bold]indicators[/] {first} nfra-2024 on a synthetic balance sheet: {counts['ok']} ok, "
-        f"{counts['warning']} warning, {counts['breach']} breach (alerts in the evidence log) → {out} (.xlsx, .pdf)"
+    say(
+        Label(
+            "[bold]监管指标[/] {lessor} nfra-2024（合成资产负债表）：{ok} 项达标，{warning} 项预警，{breach} 项超限"
+            "（预警已记入证据日志）→ {out}（另有 .xlsx、.pdf）",
+            "[bold]indicators[/] {lessor} nfra-2024 on a synthetic balance sheet: {ok} ok, {warning} warning, "
+            "{breach} breach (alerts in the evidence log) → {out} (.xlsx, .pdf)",
+        ),
+        lessor=first,
+        ok=counts["ok"],
+        warning=counts["warning"],
+        breach=counts["breach"],
+        out=out,
     )
     return out
 
@@ -106,6 +136,7 @@ def demo(
     serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Start the API at the end.")] = True,
     host: Annotated[str | None, typer.Option(help="API host (default from the config).")] = None,
     port: Annotated[int | None, typer.Option(help="API port (default from the config).")] = None,
+    lang: LangOption = None,
 ) -> None:
     """Set up a workspace with a synthetic book of leases, load it, issue keys and serve the API."""
     import polars as pl
@@ -121,11 +152,17 @@ def demo(
     from leaseguard.usecases.data_import import import_files
     from leaseguard.workspace import WorkspaceError, init_workspace
 
+    chosen_lang(lang)  # a failure to set up is said in the language asked for
     try:
         workspace = init_workspace(directory)
     except WorkspaceError as error:
-        fail(str(error))
-    console.print(f"[bold]1/4[/] workspace at {workspace.root} ({shown_url(workspace.database_url)})")
+        fail(error)
+    chosen = chosen_lang(lang, workspace)
+    say(
+        Label("[bold]1/4[/] 工作区：{root}（{url}）", "[bold]1/4[/] workspace at {root} ({url})"),
+        root=workspace.root,
+        url=shown_url(workspace.database_url),
+    )
 
     book_dir = workspace.root / "synth"
     with progress_bar() as progress:
@@ -137,20 +174,28 @@ def demo(
             progress.update(tasks[stage], completed=done, total=total)
 
         book = generate_book(book_dir, contracts=contracts, seed=seed, progress=advance, as_of=BOOK_AS_OF)
-    console.print(f"[bold]2/4[/] synthetic book of {contracts:,} contracts in {book_dir}")
+    say(
+        Label(
+            "[bold]2/4[/] 合成账簿：{contracts:,} 份合同，位于 {folder}",
+            "[bold]2/4[/] synthetic book of {contracts:,} contracts in {folder}",
+        ),
+        contracts=contracts,
+        folder=book_dir,
+    )
 
     with progress_bar() as progress:
         file_tasks: dict[str, TaskID] = {}
 
         def advance_import(file_name: str, done: int, total: int) -> None:
             if file_name not in file_tasks:
-                file_tasks[file_name] = progress.add_task(f"import {file_name}", total=total)
+                importing = Label("导入 {file}", "import {file}").text(chosen, file=file_name)
+                file_tasks[file_name] = progress.add_task(importing, total=total)
             progress.update(file_tasks[file_name], completed=done, total=total)
 
         reports = import_files(workspace, [book_dir], progress=advance_import).reports
-    table = Table(title="3/4 import", title_justify="left")
-    for column in ("file", "read", "inserted", "updated", "unchanged", "rejected"):
-        table.add_column(column, justify="left" if column == "file" else "right")
+    table = Table(title=Label("3/4 导入", "3/4 import").text(chosen), title_justify="left")
+    for position, column in enumerate(IMPORT_COLUMNS):
+        table.add_column(column.text(chosen), justify="left" if position == 0 else "right")
     for report in reports:
         table.add_row(
             Path(report.file).name,
@@ -163,24 +208,50 @@ def demo(
     console.print(table)
     rejected = sum(report.rejected for report in reports)
     if rejected:
-        fail(f"{rejected} rows of the synthetic book were rejected; see the table above")
-    with console.status(f"classifying the book on {BOOK_AS_OF} (cbirc-2023)"):
+        fail(
+            Label(
+                "合成账簿有 {rejected} 行被拒绝；见上表",
+                "{rejected} rows of the synthetic book were rejected; see the table above",
+            ),
+            rejected=rejected,
+        )
+    classifying = Label(
+        "正在对 {day} 的账簿做五级分类（cbirc-2023）", "classifying the book on {day} (cbirc-2023)"
+    )
+    with console.status(classifying.text(chosen, day=BOOK_AS_OF)):
         [day] = daily_job(workspace, rules="cbirc-2023").run([BOOK_AS_OF]).days
     engine = workspace.engine()
     try:
-        with console.status("screening the register for assets financed twice"):
+        screening = Label(
+            "正在筛查登记簿中被重复融资的租赁物", "screening the register for assets financed twice"
+        )
+        with console.status(screening.text(chosen)):
             screened = screen_whole_register(engine)
         matches_file = workspace.root / "matches.csv"
         write_csv(screened.matches, matches_file)
         verdicts = dict(screened.matches.group_by("verdict").len().iter_rows())
-        console.print(
-            f"[bold]ownership screen[/] {screened.assets:,} assets: {verdicts.get('block', 0):,} pairs to block, "
-            f"{verdicts.get('review', 0):,} to review → {matches_file}"
+        say(
+            Label(
+                "[bold]权属筛查[/] {assets:,} 项租赁物：{block:,} 对应拒绝，{review:,} 对需复核 → {file}",
+                "[bold]ownership screen[/] {assets:,} assets: {block:,} pairs to block, {review:,} to review → {file}",
+            ),
+            assets=screened.assets,
+            block=verdicts.get("block", 0),
+            review=verdicts.get("review", 0),
+            file=matches_file,
         )
         non_performing = sum(day.by_class.get(c, 0) for c in ("substandard", "doubtful", "loss"))
-        console.print(
-            f"[bold]daily run[/] {BOOK_AS_OF}: {day.contracts:,} contracts, {non_performing:,} non-performing, "
-            f"provisions {grouped_yuan(day.provisions_fen)} yuan → leaseguard book export --as-of {BOOK_AS_OF}"
+        say(
+            Label(
+                "[bold]日终批处理[/] {day}：{contracts:,} 份合同，{npl:,} 份不良，拨备 {provisions} 元"
+                " → leaseguard book export --as-of {day}",
+                "[bold]daily run[/] {day}: {contracts:,} contracts, {npl:,} non-performing, provisions {provisions}"
+                " yuan → leaseguard book export --as-of {day}",
+            ),
+            day=BOOK_AS_OF,
+            contracts=day.contracts,
+            npl=non_performing,
+            provisions=grouped_yuan(day.provisions_fen),
         )
         indicators_file = _file_indicators(workspace, engine, BOOK_AS_OF)
         case_files = _case_files(workspace, engine, BOOK_AS_OF)
@@ -198,33 +269,59 @@ def demo(
     api_host = host or str(workspace.setting("api", "host", default="127.0.0.1"))
     api_port = port or int(workspace.setting("api", "port", default=8000))
     base = f"http://{api_host}:{api_port}"
-    console.print("[bold]4/4[/] demo keys (analyst role; shown once, stored hashed):")
-    for key in issued:
-        console.print(f"  {key.lessor}: {key.key}")
-    console.print("\nWhere to look:")
-    console.print(f"  API docs        {base}/docs")
-    if issued:
-        console.print(
-            f"  your contracts  curl -H 'Authorization: Bearer {issued[0].key}' {base}/v1/contracts"
+    say(
+        Label(
+            "[bold]4/4[/] 演示用 API 密钥（analyst 角色；仅显示这一次，只保存其哈希值）：",
+            "[bold]4/4[/] demo keys (analyst role; shown once, stored hashed):",
         )
+    )
+    for key in issued:
+        say(Label("  {lessor}：{key}", "  {lessor}: {key}"), lessor=key.lessor, key=key.key)
+    say(Label("\n去哪里看：", "\nWhere to look:"))
+    say(Label("  API 文档        {url}", "  API docs        {url}"), url=f"{base}/docs")
     if issued:
-        console.print(
-            f"  check an asset  curl -X POST -H 'X-API-Key: {issued[0].key}' -H 'Content-Type: application/json' "
+        bearer = f"curl -H 'Authorization: Bearer {issued[0].key}'"
+        say(
+            Label("  你的合同        {command}", "  your contracts  {command}"),
+            command=f"{bearer} {base}/v1/contracts",
+        )
+        check = (
+            f"curl -X POST -H 'X-API-Key: {issued[0].key}' -H 'Content-Type: application/json' "
             f'-d \'{{"vin": "{example_vin}"}}\' {base}/v1/assets/check'
         )
-    if issued and indicators_file:
-        console.print(
-            f"  indicators      {indicators_file}; live: curl -H 'Authorization: Bearer {issued[0].key}' "
-            f"'{base}/v1/indicators/nfra-2024?as_of={BOOK_AS_OF}'"
-        )
+        say(Label("  核查租赁物      {command}", "  check an asset  {command}"), command=check)
+        if indicators_file:
+            say(
+                Label(
+                    "  监管指标        {file}；实时：{command}", "  indicators      {file}; live: {command}"
+                ),
+                file=indicators_file,
+                command=f"{bearer} '{base}/v1/indicators/nfra-2024?as_of={BOOK_AS_OF}'",
+            )
     if case_files:
-        console.print(
-            f"  case files      {case_files} (complaint.pdf/.docx, evidence.zip per case; summary.xlsx)"
+        say(
+            Label(
+                "  案件材料        {folder}（每案 complaint.pdf/.docx 和 evidence.zip；汇总 summary.xlsx）",
+                "  case files      {folder} (complaint.pdf/.docx, evidence.zip per case; summary.xlsx)",
+            ),
+            folder=case_files,
         )
-    console.print(f"  the book        {book_dir} (ground_truth.csv lists the injected fraud)")
-    console.print(f"  the store       {shown_url(workspace.database_url)}")
-    console.print(
-        f"  summary         {book.contracts:,} contracts, {book.assets:,} assets, {book.payments:,} payments"
+    say(
+        Label(
+            "  账簿            {folder}（ground_truth.csv 列出注入的欺诈）",
+            "  the book        {folder} (ground_truth.csv lists the injected fraud)",
+        ),
+        folder=book_dir,
+    )
+    say(Label("  数据库          {url}", "  the store       {url}"), url=shown_url(workspace.database_url))
+    say(
+        Label(
+            "  概况            {contracts:,} 份合同，{assets:,} 项租赁物，{payments:,} 笔付款",
+            "  summary         {contracts:,} contracts, {assets:,} assets, {payments:,} payments",
+        ),
+        contracts=book.contracts,
+        assets=book.assets,
+        payments=book.payments,
     )
     if serve:
         from leaseguard.api.server import body_limit, run_server
@@ -232,8 +329,8 @@ def demo(
         try:
             limit = body_limit(workspace)
         except WorkspaceError as error:
-            fail(str(error))
-        console.print(f"\nserving on {base} — Ctrl+C to stop")
+            fail(error)
+        say(Label("\n服务地址 {base} — 按 Ctrl+C 停止", "\nserving on {base} — Ctrl+C to stop"), base=base)
         run_server(workspace.database_url, host=api_host, port=api_port, max_body_bytes=limit)
 
 

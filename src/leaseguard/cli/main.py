@@ -17,8 +17,9 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from leaseguard.cli import common
-from leaseguard.cli.common import WorkspaceOption, console, fail, open_workspace
+from leaseguard.cli.common import LangOption, WorkspaceOption, chosen_lang, fail, open_workspace, say
 from leaseguard.errors import LeaseguardError
+from leaseguard.vocabulary import Label
 
 
 def _register(module: str, *extra: str) -> Callable[[typer.Typer], None]:
@@ -121,29 +122,36 @@ def _before_every_command(workspace: WorkspaceOption = None) -> None:
 @app.command()
 def init(
     directory: Annotated[Path, typer.Argument(help="Folder for the workspace.")] = Path("."),
+    lang: LangOption = None,
 ) -> None:
     """Create a workspace: config with the shipped defaults, signing keys, and a migrated store."""
     from leaseguard.store.db import shown_url
     from leaseguard.workspace import WorkspaceError, init_workspace
 
+    chosen_lang(lang)  # a failure to create it is said in the language asked for
     try:
         workspace = init_workspace(directory)
     except WorkspaceError as error:
-        fail(str(error))
-    console.print(f"workspace ready at [bold]{workspace.root}[/]")
-    console.print(f"  config   {workspace.root / 'leaseguard.yaml'}")
-    console.print(f"  store    {shown_url(workspace.database_url)}")
-    console.print(f"  keys     {workspace.path('keys', 'evidence_signing_key').parent}")
+        fail(error)
+    chosen_lang(lang, workspace)
+    say(Label("工作区已就绪：[bold]{root}[/]", "workspace ready at [bold]{root}[/]"), root=workspace.root)
+    say(Label("  配置文件  {path}", "  config   {path}"), path=workspace.root / "leaseguard.yaml")
+    say(Label("  数据库    {url}", "  store    {url}"), url=shown_url(workspace.database_url))
+    say(
+        Label("  密钥      {path}", "  keys     {path}"),
+        path=workspace.path("keys", "evidence_signing_key").parent,
+    )
 
 
 @app.command()
-def migrate(workspace: WorkspaceOption = None) -> None:
+def migrate(workspace: WorkspaceOption = None, lang: LangOption = None) -> None:
     """Upgrade the store's schema to the newest version (SQLite or PostgreSQL)."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from leaseguard.store.db import shown_url, store_error_reason, upgrade_schema
 
     opened = open_workspace(workspace)
+    chosen_lang(lang, opened)
     url = opened.database_url
     try:
         engine = opened.engine()
@@ -152,8 +160,12 @@ def migrate(workspace: WorkspaceOption = None) -> None:
         finally:
             engine.dispose()
     except SQLAlchemyError as error:
-        fail(f"the store at {shown_url(url)} could not be migrated: {store_error_reason(error, url)}")
-    console.print(f"schema up to date at {shown_url(url)}")
+        fail(
+            Label("无法迁移 {url} 的数据库：{reason}", "the store at {url} could not be migrated: {reason}"),
+            url=shown_url(url),
+            reason=store_error_reason(error, url),
+        )
+    say(Label("数据库结构已是最新：{url}", "schema up to date at {url}"), url=shown_url(url))
 
 
 def main() -> None:

@@ -16,9 +16,10 @@ from leaseguard.cli.common import (
     fail,
     open_workspace,
     progress_bar,
+    speaking_lang,
 )
 from leaseguard.sheets import write_csv
-from leaseguard.vocabulary import Lang
+from leaseguard.vocabulary import Label, Lang
 
 if TYPE_CHECKING:
     import polars as pl
@@ -31,6 +32,7 @@ assets_app = typer.Typer(
 )
 
 _VERDICT_STYLE = {"clear": "bold green", "review": "bold yellow", "block": "bold red"}
+_ASSET_TYPES = ("vehicle", "machinery", "medical", "equipment", "other")
 
 
 def _fen(amount: str | None) -> int | None:
@@ -41,7 +43,13 @@ def _fen(amount: str | None) -> int | None:
     try:
         return parse_fen(amount, where="--invoice-amount")
     except MoneyError as error:
-        fail(f"{error} (a non-negative amount of yuan with at most 2 decimals)")
+        fail(
+            Label(
+                "{error}（应为不小于 0、最多两位小数的元金额）",
+                "{error} (a non-negative amount of yuan with at most 2 decimals)",
+            ),
+            error=error.text(speaking_lang()),
+        )
 
 
 @assets_app.command("check")
@@ -72,10 +80,21 @@ def check(
     from leaseguard.tenancy.service import UnknownLessorError
     from leaseguard.usecases.asset_check import check_asset
 
+    opened = open_workspace(workspace)
+    chosen = chosen_lang(lang, opened)
     if not any((vin, serial, engine_no, invoice_no)):
-        fail("give at least one of --vin, --serial, --engine-no, --invoice-no")
-    if asset_type not in (None, "vehicle", "machinery", "medical", "equipment", "other"):
-        fail(f"--asset-type {asset_type!r} is not one of vehicle, machinery, medical, equipment, other")
+        fail(
+            Label(
+                "请至少给出 --vin、--serial、--engine-no、--invoice-no 之一",
+                "give at least one of --vin, --serial, --engine-no, --invoice-no",
+            )
+        )
+    if asset_type not in (None, *_ASSET_TYPES):
+        fail(
+            Label("--asset-type {given!r} 不是 {types} 之一", "--asset-type {given!r} is not one of {types}"),
+            given=asset_type,
+            types=", ".join(_ASSET_TYPES),
+        )
     asked = AssetFacts(
         lessor=lessor,
         asset_type=asset_type,
@@ -90,12 +109,11 @@ def check(
         purchase_contract_no=purchase_contract_no,
         lessee_id=lessee_id,
     )
-    opened = open_workspace(workspace)
     engine = opened.engine()
     try:
         answer = check_asset(engine, asked, asked_by="cli", channel="cli", signer=log_settings(opened).signer)
     except (UnknownLessorError, EvidenceError) as error:
-        fail(str(error))
+        fail(error)
     finally:
         engine.dispose()
     if as_json:
@@ -103,7 +121,6 @@ def check(
         return
     from leaseguard.registry.reasons import kind_label, verdict_label
 
-    chosen = chosen_lang(lang, opened)
     zh = chosen == "zh"
     style = _VERDICT_STYLE[answer.verdict]
     shown = verdict_label(answer.verdict, chosen)
@@ -184,20 +201,44 @@ def screen(
     one answer per asset (clear, review or block, and why)."""
     from leaseguard.errors import LeaseguardError
     from leaseguard.ingest.reports import write_error_report
+    from leaseguard.registry.reasons import verdict_label
     from leaseguard.registry.screen import ScreenResult, write_html_summary, write_summary
     from leaseguard.usecases.asset_screen import ScreenFileRequest, screen_assets_file, screen_whole_register
 
-    if (file is None) == (not screen_all):
-        fail("give either a FILE to screen or --all to screen the whole register, not both")
-    if screen_all and (findings is not None or lessor is not None):
-        fail("--findings and --lessor are for a FILE: --all screens the whole register, pairs only")
-    if summary is not None and summary.suffix.lower() not in (".xlsx", ".html", ".htm"):
-        fail(f"--summary {summary}: name an .xlsx or .html file")
-    findings_out = findings if findings is not None else out.with_name("findings.csv")
-    if file is not None and findings_out.resolve() == out.resolve():
-        fail(f"--findings {findings_out} is --out too: give them different names")
     opened = open_workspace(workspace)
     chosen = chosen_lang(lang, opened)
+    zh = chosen == "zh"
+    if (file is None) == (not screen_all):
+        fail(
+            Label(
+                "请给出要筛查的 FILE，或用 --all 筛查整个登记簿，二者选一",
+                "give either a FILE to screen or --all to screen the whole register, not both",
+            )
+        )
+    if screen_all and (findings is not None or lessor is not None):
+        fail(
+            Label(
+                "--findings 和 --lessor 只用于 FILE：--all 筛查整个登记簿，只给出匹配对",
+                "--findings and --lessor are for a FILE: --all screens the whole register, pairs only",
+            )
+        )
+    if summary is not None and summary.suffix.lower() not in (".xlsx", ".html", ".htm"):
+        fail(
+            Label(
+                "--summary {summary}：请给出 .xlsx 或 .html 文件名",
+                "--summary {summary}: name an .xlsx or .html file",
+            ),
+            summary=summary,
+        )
+    findings_out = findings if findings is not None else out.with_name("findings.csv")
+    if file is not None and findings_out.resolve() == out.resolve():
+        fail(
+            Label(
+                "--findings {path} 与 --out 相同：请给两个不同的文件名",
+                "--findings {path} is --out too: give them different names",
+            ),
+            path=findings_out,
+        )
     report: FileReport | None = None
     file_rows = None
     if file is not None:
@@ -205,7 +246,7 @@ def screen(
     engine = opened.engine()
     try:
         with progress_bar() as progress:
-            task = progress.add_task("screen", total=None)
+            task = progress.add_task("权属筛查" if zh else "screen", total=None)
 
             def advance(stage: str, done: int, total: int) -> None:
                 progress.update(task, description=stage, completed=done, total=total)
@@ -218,42 +259,73 @@ def screen(
                 answered = screen_assets_file(engine, request, progress=advance)
                 result = answered.screen
     except LeaseguardError as error:
-        fail(str(error))
+        fail(error)
     finally:
         engine.dispose()
     write_csv(result.matches, out)
     counts = result.matches.group_by("verdict").len().sort("verdict")
-    screened = f"{result.assets:,} rows of {file}" if file is not None else f"{result.assets:,} registrations"
-    by_verdict = ", ".join(f"{v}: {n:,}" for v, n in counts.iter_rows())
-    console.print(
-        f"{screened}, {result.candidate_pairs:,} candidate pairs, {result.matches.height:,} matches"
-        + (f" ({by_verdict})" if by_verdict else "")
-        + f" → {out}"
-    )
+    comma = "，" if zh else ", "
+    by_verdict = comma.join(f"{verdict_label(v, chosen)} {n:,}" for v, n in counts.iter_rows())
+    if zh:
+        screened = (
+            f"{file} 的 {result.assets:,} 行" if file is not None else f"登记簿中的 {result.assets:,} 项"
+        )
+        console.print(
+            f"已筛查{screened}：候选对 {result.candidate_pairs:,} 个，匹配 {result.matches.height:,} 对"
+            + (f"（{by_verdict}）" if by_verdict else "")
+            + f" → {out}"
+        )
+    else:
+        screened = (
+            f"{result.assets:,} rows of {file}" if file is not None else f"{result.assets:,} registrations"
+        )
+        console.print(
+            f"{screened}, {result.candidate_pairs:,} candidate pairs, {result.matches.height:,} matches"
+            + (f" ({by_verdict})" if by_verdict else "")
+            + f" → {out}"
+        )
     if answered is not None:
         write_csv(answered.findings_table(), findings_out)
         verdicts = [f.verdict for f in answered.findings]
-        per_verdict = ", ".join(f"{v}: {verdicts.count(v):,}" for v in ("block", "review", "clear"))
-        console.print(f"{len(verdicts):,} assets ({per_verdict}) → {findings_out}")
+        per_verdict = comma.join(
+            f"{verdict_label(v, chosen)} {verdicts.count(v):,}" for v in ("block", "review", "clear")
+        )
+        console.print(
+            f"{len(verdicts):,} 项资产（{per_verdict}）→ {findings_out}"
+            if zh
+            else f"{len(verdicts):,} assets ({per_verdict}) → {findings_out}"
+        )
     if summary:
         title = _screen_title(file, lessor, chosen)
         if summary.suffix.lower() == ".xlsx":
             write_summary(result, summary, lang=chosen)
         else:
             write_html_summary(result, summary, title=title, lang=chosen)
-        console.print(f"summary → {summary}")
+        console.print(f"摘要 → {summary}" if zh else f"summary → {summary}")
     if report is not None and report.errors:
-        write_error_report([report], errors)
-        for line in [str(e) for e in report.errors][:5]:
+        write_error_report([report], errors, chosen)
+        for line in [e.line_text(chosen) for e in report.errors][:5]:
             console.print(f"  {line}")
-        rows = f"{report.rejected:,} row{'' if report.rejected == 1 else 's'}"
         screened_rows = report.rows_read - report.rejected
-        done = (
-            f"the other {screened_rows:,} were screened"
-            if screened_rows
-            else "no row was good, nothing screened"
+        if zh:
+            done = f"其余 {screened_rows:,} 行已筛查" if screened_rows else "没有合格的行，未做筛查"
+        else:
+            done = (
+                f"the other {screened_rows:,} were screened"
+                if screened_rows
+                else "no row was good, nothing screened"
+            )
+        fail(
+            Label(
+                "{file} 中有 {count} 行被拒；{done}；完整清单见 {errors}",
+                "{count} {rows} of {file} rejected; {done}; full list in {errors}",
+            ),
+            count=f"{report.rejected:,}",
+            rows="row" if report.rejected == 1 else "rows",
+            file=file,
+            done=done,
+            errors=errors,
         )
-        fail(f"{rows} of {file} rejected; {done}; full list in {errors}")
 
 
 def _screen_title(file: Path | None, lessor: str | None, lang: Lang) -> str:
@@ -279,7 +351,9 @@ def _read_assets_file(path: Path, max_amount_yuan: object) -> tuple[FileReport, 
             ASSETS, table, References(), file=str(path), max_amount_yuan=limit, check_references=False
         )
     except FileProblem as problem:
-        fail(f"{path}: {problem}")
+        fail(
+            Label("{path}：{problem}", "{path}: {problem}"), path=path, problem=problem.text(speaking_lang())
+        )
     report.rows_read = checked.rows_read
     report.errors, report.rejected = checked.errors, checked.rejected
     return report, checked.rows

@@ -18,7 +18,14 @@ from leaseguard.cli.common import (
     open_workspace,
     parse_day,
 )
-from leaseguard.vocabulary import POSITION_STATUS_LABELS, TERM_LABELS, TERM_LABELS_EN, label_of
+from leaseguard.vocabulary import (
+    POSITION_STATUS_LABELS,
+    POSITION_STATUS_LABELS_EN,
+    TERM_LABELS,
+    TERM_LABELS_EN,
+    Label,
+    label_of,
+)
 
 
 def _micro_yuan(micro: int) -> str:
@@ -40,26 +47,28 @@ def schedule(
     """A contract's instalments (from its terms, or as imported), when each was paid in full, what of each
     is unpaid and the penalty it accrued by a day, where the contract stands then (rent overdue and penalty
     owed: the figures of `book export` and `cases claim`), and its internal rate of return."""
+    from leaseguard.errors import InvalidInputError
     from leaseguard.money import grouped_yuan
     from leaseguard.portfolio.allocation import Allocation, AllocationError
     from leaseguard.portfolio.book_store import read_contract
     from leaseguard.portfolio.positions import BookPositions
     from leaseguard.portfolio.schedule import Instalment, internal_rate_of_return
 
-    day = parse_day(as_of) if as_of else dt.date.today()
     opened = open_workspace(workspace)
-    zh = chosen_lang(lang, opened) == "zh"
+    chosen = chosen_lang(lang, opened)
+    zh = chosen == "zh"
+    day = parse_day(as_of) if as_of else dt.date.today()
     try:
         allocation = Allocation.from_settings(opened.setting("book", default={}))
     except AllocationError as error:
-        fail(str(error))
+        fail(error)
     engine = opened.engine()
     try:
         found = read_contract(engine, contract_no)
     finally:
         engine.dispose()
     if found is None:
-        fail(f"合同 {contract_no} 不在库中" if zh else f"contract {contract_no} is not in the store")
+        fail(Label("合同 {no} 不在库中", "contract {no} is not in the store"), no=contract_no)
     contracts, payments, lines = found
     book = BookPositions.from_frames(contracts, payments, lines, allocation)
     terms = contracts.row(0, named=True)
@@ -103,8 +112,8 @@ def schedule(
     position = book.at(day).row(0, named=True)
     accrued_total = _micro_yuan(int(state.accrued_micro.sum()))
     # One short line each, so a narrow terminal does not break a figure.
+    status = label_of(POSITION_STATUS_LABELS, POSITION_STATUS_LABELS_EN, position["status"], chosen)
     if zh:
-        status = POSITION_STATUS_LABELS.get(position["status"], position["status"])
         console.print(
             f"截至 {day}：{status}，逾期 {position['dpd']} 天，未偿本金 "
             f"{grouped_yuan(position['outstanding_principal_fen'])} 元"
@@ -116,7 +125,7 @@ def schedule(
         )
     else:
         console.print(
-            f"on {day}: {position['status']}, {position['dpd']} days past due, outstanding principal "
+            f"on {day}: {status}, {position['dpd']} days past due, outstanding principal "
             f"{grouped_yuan(position['outstanding_principal_fen'])} (yuan)"
         )
         console.print(f"overdue rent {grouped_yuan(position['overdue_amount_fen'])} (yuan)")
@@ -134,8 +143,9 @@ def schedule(
         rate = internal_rate_of_return(
             terms["principal_fen"], as_instalments, terms["frequency"], deposit_fen=terms["deposit_fen"]
         )
-    except ValueError as error:
-        console.print(f"内部收益率：无（{error}）" if zh else f"internal rate of return: none ({error})")
+    except InvalidInputError as error:
+        why = error.text(chosen)
+        console.print(f"内部收益率：无（{why}）" if zh else f"internal rate of return: none ({why})")
         return
     console.print(
         f"内部收益率：名义年化 {rate.nominal_annual:.4%}，实际年化 {rate.effective_annual:.4%}"

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from leaseguard.cli.common import console, fail, progress_bar
+from leaseguard.cli.common import LangOption, chosen_lang, console, fail, parse_day, progress_bar
+from leaseguard.vocabulary import Label
+
+# What the summary table counts, in the order it shows them.
+COUNTED = {
+    "lessors": Label("出租人", "lessors"),
+    "contracts": Label("合同", "contracts"),
+    "assets": Label("租赁物", "assets"),
+    "payments": Label("付款", "payments"),
+    "valuations": Label("估值", "valuations"),
+    "defaulted": Label("违约合同", "defaulted contracts"),
+}
+FRAUD = Label("欺诈：{kind}", "fraud: {kind}")
 
 
 def synth(
@@ -30,16 +41,16 @@ def synth(
             "instead of 1-5 %).",
         ),
     ] = False,
+    lang: LangOption = None,
 ) -> None:
     """Write lessors, contracts, assets, payments and valuations CSVs plus ground_truth.csv and
     contract_outcomes.csv (the labels)."""
+    from leaseguard.errors import LeaseguardError
     from leaseguard.synth import generate_book
     from leaseguard.synth.parameters import SynthParameters
 
-    try:
-        book_date = dt.date.fromisoformat(as_of)
-    except ValueError:
-        fail(f"--as-of {as_of!r} is not a date in YYYY-MM-DD form")
+    chosen = chosen_lang(lang)
+    book_date = parse_day(as_of, "--as-of")
     with progress_bar() as progress:
         task = progress.add_task("synth", total=None)
 
@@ -52,18 +63,16 @@ def synth(
                 parameters=SynthParameters.stressed() if stress else None,
             )  # fmt: skip
         except ValueError as error:
-            fail(str(error))
-    table = Table(title=f"synthetic book in {book.out_dir}")
-    table.add_column("what")
-    table.add_column("rows", justify="right")
+            # The book's own checks (too few contracts, a date out of range) name the value.
+            fail(error if isinstance(error, LeaseguardError) else str(error))
+    table = Table(
+        title=Label("合成账簿：{folder}", "synthetic book in {folder}").text(chosen, folder=book.out_dir)
+    )
+    table.add_column(Label("内容", "what").text(chosen))
+    table.add_column(Label("行数", "rows").text(chosen), justify="right")
     for what, count in (
-        ("lessors", book.lessors),
-        ("contracts", book.contracts),
-        ("assets", book.assets),
-        ("payments", book.payments),
-        ("valuations", book.valuations),
-        ("defaulted contracts", book.defaulted),
-        *((f"fraud: {kind}", count) for kind, count in book.frauds.items()),
+        *((label.text(chosen), getattr(book, name)) for name, label in COUNTED.items()),
+        *((FRAUD.text(chosen, kind=kind), count) for kind, count in book.frauds.items()),
     ):
         table.add_row(what, f"{count:,}")
     console.print(table)

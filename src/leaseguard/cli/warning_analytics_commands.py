@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.table import Table
@@ -21,7 +21,9 @@ from leaseguard.cli.common import (
     fail,
     open_workspace,
     progress_bar,
+    speaking_lang,
 )
+from leaseguard.vocabulary import Label
 
 if TYPE_CHECKING:
     import polars as pl
@@ -41,28 +43,62 @@ def _date(value: str | None, option: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        fail(f"{option} {value!r} is not a date in YYYY-MM-DD form")
+        fail(
+            Label(
+                "{option} {value!r} 不是日期（应为 YYYY-MM-DD）",
+                "{option} {value!r} is not a date in YYYY-MM-DD form",
+            ),
+            option=option,
+            value=value,
+        )
+
+
+def _refused(error: ValueError) -> NoReturn:
+    """A computation that cannot be done on this book: its reason (in the run's language where it has one)."""
+    from leaseguard.errors import LeaseguardError
+
+    fail(error if isinstance(error, LeaseguardError) else str(error))
+
+
+def _no_such_file(option: str, path: Path) -> NoReturn:
+    fail(Label("{option} {path}：文件不存在", "{option} {path}: no such file"), option=option, path=path)
 
 
 def _rules_file(path: Path | None, option: str, loader: Callable[[Path | None], Any]) -> Any:
     from pydantic import ValidationError
 
+    from leaseguard.errors import LeaseguardError
+
     if path is not None and not path.is_file():
-        fail(f"{option} {path}: no such file")
+        _no_such_file(option, path)
     try:
         return loader(path)
     except (ValidationError, ValueError, OSError) as error:
-        reason = str(error).splitlines()
-        fail(f"{option} {path or '(shipped default)'}: {' '.join(line.strip() for line in reason[:3])}")
+        lang = speaking_lang()
+        reason = (error.text(lang) if isinstance(error, LeaseguardError) else str(error)).splitlines()
+        fail(
+            Label("{option} {path}：{reason}", "{option} {path}: {reason}"),
+            option=option,
+            path=path or Label("（内置默认文件）", "(shipped default)").text(lang),
+            reason=" ".join(line.strip() for line in reason[:3]),
+        )
 
 
 @contextmanager
-def _progress(description: str) -> Iterator[Callable[[str, int, int], None]]:
+def _progress(description: Label) -> Iterator[Callable[[str, int, int], None]]:
+    """A progress bar named `description`, then by each stage the run reports (a code of the services'
+    STAGES, shown in the run's language)."""
+    from leaseguard.analytics.service import STAGES as ANALYTICS_STAGES
+    from leaseguard.warning.service import STAGES as WARNING_STAGES
+
+    lang = speaking_lang()
+    stages = {**ANALYTICS_STAGES, **WARNING_STAGES}
     with progress_bar() as progress:
-        task = progress.add_task(description, total=None)
+        task = progress.add_task(description.text(lang), total=None)
 
         def advance(stage: str, done: int, total: int) -> None:
-            progress.update(task, description=stage, completed=done, total=total)
+            shown = stages[stage].text(lang) if stage in stages else stage
+            progress.update(task, description=shown, completed=done, total=total)
 
         yield advance
 
@@ -79,7 +115,7 @@ def _positions(engine: Engine, workspace: Path | None) -> Callable[[dt.date], pl
         allocation = Allocation.from_settings(open_workspace(workspace).setting("book", default={}))
         return book_data.positions_source(engine, allocation)
     except (book_data.BookDataError, AllocationError) as error:
-        fail(str(error))
+        fail(error)
 
 
 def warn(
@@ -106,29 +142,32 @@ def warn(
     from leaseguard.errors import LeaseguardError
     from leaseguard.usecases.early_warning import call_list, check_call_list_path, write_call_list
 
+    opened = open_workspace(workspace)
+    chosen = chosen_lang(lang, opened)
     book_date = _date(as_of, "--as-of")
     assert book_date is not None
     earlier = _date(compare_with, "--compare-with")
     for path, option in ((model_file, "--model"), (rules_file, "--rules")):
         if path is not None and not path.is_file():
-            fail(f"{option} {path}: no such file")
+            _no_such_file(option, path)
     try:
         check_call_list_path(out)  # before any work: the file must be what its name says
-    except LeaseguardError as error:
-        fail(str(error))
-    opened = open_workspace(workspace)
-    chosen = chosen_lang(lang, opened)
-    try:
-        with _progress("early warning") as advance:
+        with _progress(Label("风险预警", "early warning")) as advance:
             calls = call_list(
                 opened, book_date, lessor=lessor, compare_with=earlier, model_file=model_file,
                 rules_file=rules_file, progress=advance,
             )  # fmt: skip
         write_call_list(calls, out, chosen)
     except LeaseguardError as error:
-        fail(str(error))
-    summary = ", ".join(f"{tier} {count:,}" for tier, count in calls.tier_counts())
-    console.print(f"{calls.frame.height:,} live contracts scored ({summary}) → {out}")
+        fail(error)
+    if chosen == "zh":
+        summary = "，".join(
+            f"{calls.tier_labels.get(tier, tier)} {count:,}" for tier, count in calls.tier_counts()
+        )
+        console.print(f"已为 {calls.frame.height:,} 份存续合同评分（{summary}）→ {out}")
+    else:
+        summary = ", ".join(f"{tier} {count:,}" for tier, count in calls.tier_counts())
+        console.print(f"{calls.frame.height:,} live contracts scored ({summary}) → {out}")
 
 
 def warn_fit(
@@ -142,6 +181,7 @@ def warn_fit(
     ] = 2,
     seed: Annotated[int, typer.Option(help="Seed of the held-out split.")] = 0,
     rules_file: Annotated[Path | None, typer.Option("--rules", help="Warning rules YAML.")] = None,
+    lang: LangOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Refit the behaviour score on the stored book and its labelled outcomes; report AUC and KS held out."""
@@ -153,11 +193,13 @@ def warn_fit(
     from leaseguard.warning.rules import load_warning_rules
     from leaseguard.warning.service import training_set
 
+    opened = open_workspace(workspace)
+    chosen = chosen_lang(lang, opened)
     book_date = _date(as_of, "--as-of")
     assert book_date is not None
     rules = _rules_file(rules_file, "--rules", load_warning_rules)
     if not outcomes.is_file():
-        fail(f"--outcomes {outcomes}: no such file")
+        _no_such_file("--outcomes", outcomes)
     try:
         labels = pl.read_csv(
             outcomes,
@@ -165,14 +207,18 @@ def warn_fit(
             schema_overrides={"defaulted": pl.Boolean, "first_missed_due_date": pl.Date},
         )
     except (pl.exceptions.PolarsError, ValueError) as error:
-        fail(f"--outcomes {outcomes}: {str(error).splitlines()[0]}")
+        fail(
+            Label("--outcomes {path}：{reason}", "--outcomes {path}: {reason}"),
+            path=outcomes,
+            reason=str(error).splitlines()[0],
+        )
     horizon = 12
     dates = [add_months(book_date, -horizon - 6 * step) for step in range(observations)][::-1]
     engine = _open_book(workspace)
     try:
         contracts = book_data.read_contracts(engine)
         positions_at = _positions(engine, workspace)
-        with _progress("training set") as advance:
+        with _progress(Label("训练集", "training set")) as advance:
             training = training_set(dates, contracts, labels, positions_at, rules, horizon, advance)
     finally:
         engine.dispose()
@@ -185,11 +231,15 @@ def warn_fit(
                         "observation_dates": [day.isoformat() for day in dates]},
         )  # fmt: skip
     except ValueError as error:
-        fail(str(error))
+        _refused(error)
     dump_model(model, out)
+    rows, defaults, held = model.trained_on["rows"], model.trained_on["defaults"], model.holdout
     console.print(
-        f"fitted on {model.trained_on['rows']:,} observations ({model.trained_on['defaults']:,} defaults); "
-        f"held out {model.holdout.rows:,}: AUC {model.holdout.auc:.3f}, KS {model.holdout.ks:.3f} → {out}"
+        f"已在 {rows:,} 个观测上拟合（其中违约 {defaults:,} 个）；验证集 {held.rows:,} 个：AUC {held.auc:.3f}，"
+        f"KS {held.ks:.3f} → {out}"
+        if chosen == "zh"
+        else f"fitted on {rows:,} observations ({defaults:,} defaults); held out {held.rows:,}: AUC {held.auc:.3f}, "
+        f"KS {held.ks:.3f} → {out}"
     )
 
 
@@ -204,6 +254,7 @@ def warn_backtest(
     rules_file: Annotated[
         Path | None, typer.Option("--rules", help="Warning rules YAML (default: the shipped one).")
     ] = None,
+    lang: LangOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """The score out of time: warn on a day, judge which contracts then under 90 days past due reached 90
@@ -215,39 +266,59 @@ def warn_backtest(
     from leaseguard.warning.rules import load_warning_rules
     from leaseguard.warning.service import backtest
 
+    opened = open_workspace(workspace)
+    zh = chosen_lang(lang, opened) == "zh"
     book_date = _date(as_of, "--as-of")
     assert book_date is not None
     if not 1 <= months <= 36:
-        fail(f"--months {months}: give 1 to 36 months")
+        fail(
+            Label("--months {months}：请给出 1 到 36 个月", "--months {months}: give 1 to 36 months"),
+            months=months,
+        )
     model = _rules_file(model_file, "--model", load_model)
     rules = _rules_file(rules_file, "--rules", load_warning_rules)
     engine = _open_book(workspace)
     try:
         contracts = book_data.read_contracts(engine)
         if lessor is not None and lessor not in set(contracts["lessor"].to_list()):
-            fail(f"--lessor {lessor}: the store holds no contract of that lessor")
+            fail(
+                Label(
+                    "--lessor {lessor}：库中没有该出租人的合同",
+                    "--lessor {lessor}: the store holds no contract of that lessor",
+                ),
+                lessor=lessor,
+            )
         positions_at = _positions(engine, workspace)
-        with _progress("early warning backtest") as advance:
+        with _progress(Label("预警评分回测", "early warning backtest")) as advance:
             try:
                 measured = backtest(
                     book_date, months, contracts, positions_at, book_data.read_valuations(engine), model, rules,
                     load_analytics_rules(), lessor=lessor, progress=advance,
                 )  # fmt: skip
             except ValueError as error:
-                fail(str(error))
+                _refused(error)
     finally:
         engine.dispose()
-    table = Table(title=f"预警评分回测 {measured.warned_on} → {measured.judged_on}")
-    for column in ("排序 ranking", "AUC", "前10%捕获违约 defaults in the first tenth"):
+    table = Table(
+        title=f"预警评分回测 {measured.warned_on} → {measured.judged_on}"
+        if zh
+        else f"early warning backtest {measured.warned_on} → {measured.judged_on}"
+    )
+    for column in (
+        ("排序依据", "AUC", "前 10% 捕获的违约") if zh else ("ranking", "AUC", "defaults in the first tenth")
+    ):
         table.add_column(column)
     for name, quality in (
-        ("评分 score", measured.score),
-        ("仅逾期天数 days past due only", measured.dpd_only),
+        ("评分" if zh else "score", measured.score),
+        ("仅逾期天数" if zh else "days past due only", measured.dpd_only),
     ):
         table.add_row(name, f"{quality.auc:.3f}", f"{quality.top_decile_capture:.1%}")
     console.print(table)
     console.print(
-        f"{measured.contracts:,} contracts under 90 days past due on {measured.warned_on}, "
+        f"{measured.warned_on} 逾期不足 90 天的合同 {measured.contracts:,} 份，其中 {measured.defaults:,} 份在 "
+        f"{measured.judged_on} 逾期 90 天以上；评分相对仅按逾期天数排序的 AUC 提升：{measured.auc_lift:+.3f}"
+        if zh
+        else f"{measured.contracts:,} contracts under 90 days past due on {measured.warned_on}, "
         f"{measured.defaults:,} of them 90+ days past due on {measured.judged_on}; "
         f"AUC lift over days past due only: {measured.auc_lift:+.3f}"
     )
@@ -257,7 +328,11 @@ def warn_backtest(
                 json.dumps(dataclasses.asdict(measured), default=str, indent=2) + "\n", "utf-8"
             )
         except OSError as error:
-            fail(f"--json {json_out}: {error.strerror or error}")
+            fail(
+                Label("--json {path}：{reason}", "--json {path}: {reason}"),
+                path=json_out,
+                reason=error.strerror or error,
+            )
 
 
 def analytics(
@@ -283,6 +358,8 @@ def analytics(
     from leaseguard.errors import LeaseguardError
     from leaseguard.usecases.book_analytics import check_cohort, portfolio_analytics, write_analytics
 
+    opened = open_workspace(workspace)
+    chosen = chosen_lang(lang, opened)
     book_date = _date(as_of, "--as-of")
     assert book_date is not None
     first = _date(history_from, "--from")
@@ -290,23 +367,24 @@ def analytics(
     try:
         check_cohort(cohort)
     except LeaseguardError as error:
-        fail(str(error))
+        fail(error)
     rules = _rules_file(rules_file, "--rules", load_analytics_rules)
-    opened = open_workspace(workspace)
-    chosen = chosen_lang(lang, opened)
     try:
-        with _progress("analytics") as advance:
+        with _progress(Label("组合分析", "analytics")) as advance:
             result = portfolio_analytics(
                 opened, book_date, lessor=lessor, history_from=first, compare_with=earlier, cohort=cohort,
                 rules=rules, progress=advance,
             )  # fmt: skip
         written = write_analytics(result, rules, out, chosen)
     except LeaseguardError as error:
-        fail(str(error))
+        fail(error)
+    zh = chosen == "zh"
     for note in result.notes_in(chosen):
-        console.print(f"[yellow]note:[/] {note}", highlight=False)
+        console.print(f"[yellow]{'提示：' if zh else 'note: '}[/]{note}", highlight=False)
     console.print(
-        f"{len(written.tables)} tables, {len(written.charts)} charts → {out} (open {written.html.name})"
+        f"{len(written.tables)} 张表、{len(written.charts)} 张图 → {out}（请打开 {written.html.name}）"
+        if zh
+        else f"{len(written.tables)} tables, {len(written.charts)} charts → {out} (open {written.html.name})"
     )
 
 

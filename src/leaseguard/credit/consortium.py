@@ -22,7 +22,8 @@ from stdnum.cn import ric, uscc
 
 from leaseguard.credit.errors import CreditError
 from leaseguard.credit.features import WINDOWS_DAYS
-from leaseguard.rulefiles import RuleFile, RuleFileError, parse_rule_text
+from leaseguard.rulefiles import RuleFile, RuleFileError, RuleProblem, parse_rule_text
+from leaseguard.vocabulary import Label
 
 SETTING = "credit.consortium_sharing"
 BAND_KEYS = ("lenders", "applications", "contracts", "monthly_commitment_yuan")
@@ -43,7 +44,7 @@ class ConsortiumBands:
 
 def _rising_from_zero(values: list[int]) -> list[int]:
     if values[0] != 0 or any(b <= a for a, b in itertools.pairwise(values)):
-        raise ValueError("must start at 0 and rise")
+        raise RuleProblem(Label("必须从 0 开始逐个增大", "must start at 0 and rise"))
     return values
 
 
@@ -86,6 +87,12 @@ def band_floor(value: int | Decimal, floors: Sequence[int]) -> int:
     return chosen
 
 
+_NEITHER = Label(
+    "{source}：{code}：{value!r} 既不是 true 也不是 false",
+    "{source}: {code}: {value!r} is neither true nor false",
+)
+
+
 def sharing_members(setting: Any, source: str = f"leaseguard.yaml: {SETTING}") -> frozenset[str]:
     """The lessor codes whose `credit.consortium_sharing` is true. The setting is a mapping of lessor code to
     true/false; absent means nobody shares. Anything else is an error naming the setting and the entry."""
@@ -93,18 +100,23 @@ def sharing_members(setting: Any, source: str = f"leaseguard.yaml: {SETTING}") -
         return frozenset()
     if not isinstance(setting, dict):
         raise CreditError(
-            f"{source}: must map lessor codes to true or false (e.g. {{L01: true}})", field=SETTING
+            Label(
+                "{source}：应为出租人代码到 true 或 false 的映射（例如 {{L01: true}}）",
+                "{source}: must map lessor codes to true or false (e.g. {{L01: true}})",
+            ),
+            source=source,
+            field=SETTING,
         )
     members = set()
     for code, value in setting.items():
         if not isinstance(value, bool):
-            raise CreditError(f"{source}: {code}: {value!r} is neither true nor false", field=SETTING)
+            raise CreditError(_NEITHER, source=source, code=code, value=value, field=SETTING)
         if value:
             members.add(str(code))
     return frozenset(members)
 
 
-def consent_given(application: Mapping[str, Any], where: str) -> bool:
+def consent_given(application: Mapping[str, Any], where: str | Label) -> bool:
     """The application's `consent` field: the applicant's recorded authorization for consortium data.
     Absent or empty is no consent; a value that is not yes/no is an error naming the field."""
     value = application.get("consent")
@@ -119,7 +131,15 @@ def consent_given(application: Mapping[str, Any], where: str) -> bool:
     # numpy's bool_ comes from a CSV column of true/false.
     elif (isinstance(value, int | float) or type(value).__name__ == "bool_") and value in (0, 1):
         return bool(value)
-    raise CreditError(f"{where}: field consent: {value!r} is neither true nor false", field="consent")
+    raise CreditError(
+        Label(
+            "{where}：字段 consent：{value!r} 既不是 true 也不是 false",
+            "{where}: field consent: {value!r} is neither true nor false",
+        ),
+        where=where,
+        value=value,
+        field="consent",
+    )
 
 
 def id_number_valid(applicant_id: str) -> bool:
@@ -132,7 +152,7 @@ def id_number_valid(applicant_id: str) -> bool:
 
 
 def consortium_members(
-    lessor: str, sharing: frozenset[str], application: Mapping[str, Any], where: str
+    lessor: str, sharing: frozenset[str], application: Mapping[str, Any], where: str | Label
 ) -> frozenset[str] | None:
     """The other members whose shared data this decision may read (every other member that shares), or None
     when the decision is not under sharing: the deciding lessor does not share, the applicant's consent is

@@ -27,6 +27,7 @@ from leaseguard.credit.model import CreditModel
 from leaseguard.credit.policy import Policy, combine, load_policy, run_rules
 from leaseguard.credit.scorecard import reasons_from_points
 from leaseguard.credit.verify import VERIFICATION_FIELDS, Lists, verify_application
+from leaseguard.vocabulary import Label
 
 TOP_REASONS = 3
 
@@ -113,11 +114,20 @@ def _income_fen(application: Mapping[str, Any]) -> int | None:
         amount = Decimal(str(value))
     except InvalidOperation:
         raise CreditError(
-            f"field monthly_income_yuan: {value!r} is not an amount of yuan", field="monthly_income_yuan"
+            Label(
+                "字段 monthly_income_yuan：{value!r} 不是以元计的金额",
+                "field monthly_income_yuan: {value!r} is not an amount of yuan",
+            ),
+            value=value,
+            field="monthly_income_yuan",
         ) from None
     if amount < 0 or not amount.is_finite():
         raise CreditError(
-            "field monthly_income_yuan: must be a non-negative amount", field="monthly_income_yuan"
+            Label(
+                "字段 monthly_income_yuan：必须是不小于 0 的金额",
+                "field monthly_income_yuan: must be a non-negative amount",
+            ),
+            field="monthly_income_yuan",
         )
     return int((amount * 100).to_integral_value())
 
@@ -136,7 +146,13 @@ class Decider:
         unknown = sorted(policy.fields - set(self.schema))
         if unknown:
             raise CreditError(
-                f"{policy.source}: a rule names field {unknown[0]!r}, which model {model.version} does not know",
+                Label(
+                    "{source}：有规则引用字段 {name!r}，模型 {version} 中没有这个字段",
+                    "{source}: a rule names field {name!r}, which model {version} does not know",
+                ),
+                source=policy.source,
+                name=unknown[0],
+                version=model.version,
                 field=unknown[0],
                 kind="invalid-policy",
             )
@@ -146,7 +162,11 @@ class Decider:
         return cls(model, load_policy(None, policy_schema(model)), lists)
 
     def decide(
-        self, application: Mapping[str, Any], facts: StoreFacts, today: dt.date, where: str = "application"
+        self,
+        application: Mapping[str, Any],
+        facts: StoreFacts,
+        today: dt.date,
+        where: str | Label = Label("申请", "application"),
     ) -> Decision:
         application_id = application.get("application_id")
         income_fen = _income_fen(application)

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from leaseguard.credit.errors import CreditError
+from leaseguard.vocabulary import Label
 
 WINDOWS_DAYS: tuple[int, ...] = (7, 30, 90, 180)
 
@@ -111,20 +112,32 @@ def _number(value: Any) -> float | None:
     return math.nan
 
 
-def check_value(spec: FeatureSpec, value: Any, where: str) -> float | str | None:
-    """The value as the model reads it (float or category string), or a CreditError naming the field."""
+_MISSING = Label(
+    "{where}：字段 {name}：缺失（模型需要它）", "{where}: field {name}: is missing (the model needs it)"
+)
+
+
+def check_value(spec: FeatureSpec, value: Any, where: str | Label) -> float | str | None:
+    """The value as the model reads it (float or category string), or a CreditError naming the field. `where`
+    names the file and line or the item (a Label where it has words)."""
     if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
         if spec.nullable:
             return None
-        raise CreditError(f"{where}: field {spec.name}: is missing (the model needs it)", field=spec.name)
+        raise CreditError(_MISSING, where=where, name=spec.name, field=spec.name)
     if spec.kind == "categorical":
         text = str(value).lower() if isinstance(value, bool) else str(value)
         if text not in spec.categories:
             shown = ", ".join(repr(c) for c in spec.categories[:8])
             more = ", ..." if len(spec.categories) > 8 else ""
             raise CreditError(
-                f"{where}: field {spec.name}: category {text!r} was never seen in training "
-                f"(known: {shown}{more})",
+                Label(
+                    "{where}：字段 {name}：类别 {category!r} 在训练数据中从未出现（已知：{known}）",
+                    "{where}: field {name}: category {category!r} was never seen in training (known: {known})",
+                ),
+                where=where,
+                name=spec.name,
+                category=text,
+                known=shown + more,
                 field=spec.name,
                 kind="unseen-category",
             )
@@ -133,14 +146,30 @@ def check_value(spec: FeatureSpec, value: Any, where: str) -> float | str | None
     if number is None:
         if spec.nullable:
             return None
-        raise CreditError(f"{where}: field {spec.name}: is missing (the model needs it)", field=spec.name)
+        raise CreditError(_MISSING, where=where, name=spec.name, field=spec.name)
     if math.isnan(number) or math.isinf(number):
-        raise CreditError(f"{where}: field {spec.name}: {value!r} is not a number", field=spec.name)
+        raise CreditError(
+            Label(
+                "{where}：字段 {name}：{value!r} 不是数字", "{where}: field {name}: {value!r} is not a number"
+            ),
+            where=where,
+            name=spec.name,
+            value=value,
+            field=spec.name,
+        )
     if (spec.minimum is not None and number < spec.minimum) or (
         spec.maximum is not None and number > spec.maximum
     ):
         raise CreditError(
-            f"{where}: field {spec.name}: {number:g} is out of range [{spec.minimum:g}, {spec.maximum:g}]",
+            Label(
+                "{where}：字段 {name}：{number:g} 超出范围 [{low:g}, {high:g}]",
+                "{where}: field {name}: {number:g} is out of range [{low:g}, {high:g}]",
+            ),
+            where=where,
+            name=spec.name,
+            number=number,
+            low=-math.inf if spec.minimum is None else spec.minimum,
+            high=math.inf if spec.maximum is None else spec.maximum,
             field=spec.name,
             kind="out-of-range",
         )
@@ -161,5 +190,7 @@ def clip_to_range(spec: FeatureSpec, value: Any) -> Any:
     return value
 
 
-def check_row(specs: Sequence[FeatureSpec], row: Mapping[str, Any], where: str) -> list[float | str | None]:
+def check_row(
+    specs: Sequence[FeatureSpec], row: Mapping[str, Any], where: str | Label
+) -> list[float | str | None]:
     return [check_value(spec, row.get(spec.name), where) for spec in specs]

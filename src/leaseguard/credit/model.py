@@ -4,6 +4,7 @@ versioned model artefact (one JSON file) with its training-data fingerprint."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import math
@@ -21,6 +22,7 @@ from leaseguard.credit.gbm import GbmModel, fit_gbm
 from leaseguard.credit.monitor import Baseline, baseline_of
 from leaseguard.credit.scorecard import Scorecard, fit_scorecard
 from leaseguard.credit.settings import training_settings
+from leaseguard.vocabulary import DEFAULT_LANG, Label, Lang
 
 ARTEFACT_FORMAT = "leaseguard-credit-model/1"
 ID_COLUMN_CANDIDATES = ("application_id", "id")
@@ -33,9 +35,13 @@ def read_table(path: Path) -> pd.DataFrame:
             return pd.read_excel(path)
         return pd.read_csv(path, low_memory=False)
     except FileNotFoundError:
-        raise CreditError(f"{path}: no such file") from None
+        raise CreditError(Label("{path}：文件不存在", "{path}: no such file"), path=path) from None
     except (OSError, ValueError, pd.errors.ParserError) as error:
-        raise CreditError(f"{path}: cannot read it as a table: {error}") from None
+        raise CreditError(
+            Label("{path}：无法作为表格读取：{error}", "{path}: cannot read it as a table: {error}"),
+            path=path,
+            error=error,
+        ) from None
 
 
 def fingerprint(path: Path) -> str:
@@ -51,26 +57,63 @@ def split_columns(
 ) -> tuple[list[str], list[str], np.ndarray]:
     """(id columns, feature columns, labels 0/1) of a training table."""
     if target not in frame.columns:
-        raise CreditError(f"{source}: the target column {target!r} is not in the file", field=target)
+        raise CreditError(
+            Label(
+                "{source}：文件中没有目标列 {target!r}",
+                "{source}: the target column {target!r} is not in the file",
+            ),
+            source=source,
+            target=target,
+            field=target,
+        )
     raw = frame[target]
     if raw.isna().any():
         line = int(np.flatnonzero(raw.isna().to_numpy())[0]) + 2
-        raise CreditError(f"{source}: line {line}: column {target}: the outcome is missing", field=target)
+        raise CreditError(
+            Label(
+                "{source}：第 {line} 行：列 {target}：缺少结果",
+                "{source}: line {line}: column {target}: the outcome is missing",
+            ),
+            source=source,
+            line=line,
+            target=target,
+            field=target,
+        )
     bad_values = {str(v).lower() for v in settings["bad_values"]}
     labels = raw.astype(str).str.strip().str.lower().isin(bad_values).to_numpy().astype(np.int64)
     if labels.min() == labels.max():
         raise CreditError(
-            f"{source}: column {target}: needs both outcomes; bad is one of {sorted(bad_values)}",
+            Label(
+                "{source}：列 {target}：好、坏两种结果都要有；坏为 {bad} 之一",
+                "{source}: column {target}: needs both outcomes; bad is one of {bad}",
+            ),
+            source=source,
+            target=target,
+            bad=sorted(bad_values),
             field=target,
         )
     ids = list(id_columns) or [c for c in ID_COLUMN_CANDIDATES if c in frame.columns]
     for column in ids:
         if column not in frame.columns:
-            raise CreditError(f"{source}: the id column {column!r} is not in the file", field=column)
+            raise CreditError(
+                Label(
+                    "{source}：文件中没有编号列 {column!r}",
+                    "{source}: the id column {column!r} is not in the file",
+                ),
+                source=source,
+                column=column,
+                field=column,
+            )
     never = set(settings["never_features"]) | set(ids) | {target}
     features = [c for c in frame.columns if c not in never]
     if not features:
-        raise CreditError(f"{source}: no feature columns besides the target and id columns")
+        raise CreditError(
+            Label(
+                "{source}：除目标列和编号列外没有特征列",
+                "{source}: no feature columns besides the target and id columns",
+            ),
+            source=source,
+        )
     return ids, features, labels
 
 
@@ -173,12 +216,25 @@ def load_model(path: Path) -> CreditModel:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise CreditError(f"{path}: no such model file", kind="unknown-model") from None
+        raise CreditError(
+            Label("{path}：模型文件不存在", "{path}: no such model file"), path=path, kind="unknown-model"
+        ) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise CreditError(f"{path}: not a model artefact: {error}", kind="unknown-model") from None
+        raise CreditError(
+            Label("{path}：不是模型文件：{error}", "{path}: not a model artefact: {error}"),
+            path=path,
+            error=error,
+            kind="unknown-model",
+        ) from None
     if not isinstance(data, dict) or data.get("format") != ARTEFACT_FORMAT:
         raise CreditError(
-            f"{path}: not a model artefact (format is not {ARTEFACT_FORMAT})", kind="unknown-model"
+            Label(
+                "{path}：不是模型文件（format 不是 {format}）",
+                "{path}: not a model artefact (format is not {format})",
+            ),
+            path=path,
+            format=ARTEFACT_FORMAT,
+            kind="unknown-model",
         )
     return CreditModel(
         version=str(data["version"]),
@@ -210,12 +266,21 @@ class ModelShelf:
 
     def get(self, version: str | None = None) -> CreditModel:
         if not self._models:
-            raise CreditError(f"{self.folder}: no credit model is deployed here", kind="unknown-model")
+            raise CreditError(
+                Label("{folder}：这里没有部署授信模型", "{folder}: no credit model is deployed here"),
+                folder=self.folder,
+                kind="unknown-model",
+            )
         if version is None:
             return self._models[self.versions[-1]]
         if version not in self._models:
             raise CreditError(
-                f"model version {version!r} is unknown (deployed: {', '.join(self.versions)})",
+                Label(
+                    "模型版本 {version!r} 不存在（已部署：{deployed}）",
+                    "model version {version!r} is unknown (deployed: {deployed})",
+                ),
+                version=version,
+                deployed=", ".join(self.versions),
                 field="model_version",
                 kind="unknown-model",
             )
@@ -333,22 +398,46 @@ def train(
     return TrainResult(model, y_test, sc_pd, gbm_pd, scores)
 
 
-def calibration_plot(result: TrainResult, path: Path) -> Path:
+@functools.cache
+def _chinese_font_family() -> str:
+    """The packaged CJK font (the one the PDFs embed) registered with matplotlib once; its family name."""
+    from matplotlib import font_manager
+
+    from leaseguard.pdf import CJK_FONT_FILE
+
+    font_manager.fontManager.addfont(str(CJK_FONT_FILE))
+    return str(font_manager.FontProperties(fname=str(CJK_FONT_FILE)).get_name())
+
+
+def calibration_plot(result: TrainResult, path: Path, lang: Lang = DEFAULT_LANG) -> Path:
+    """The held-out calibration of both models as a PNG, its words in `lang` (Chinese in the packaged CJK
+    font, so the chart reads the same on a machine without Chinese fonts)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(figsize=(5, 5))
-    for label, key in (("scorecard", "scorecard"), ("LightGBM", "gbm")):
-        points = result.model.metrics["calibration"][key]
-        axes.plot([p["predicted"] for p in points], [p["observed"] for p in points], marker="o", label=label)
-    axes.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfect")
-    axes.set_xlabel("predicted probability of default (decile mean)")
-    axes.set_ylabel("observed bad rate")
-    axes.set_title(f"Calibration on the held-out split ({result.model.version})")
-    axes.legend()
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
+    zh = lang == "zh"
+    # Latin from matplotlib's own DejaVu Sans, Chinese from the packaged font (it has no Latin letters).
+    with plt.rc_context({"font.family": ["DejaVu Sans", _chinese_font_family()]}):
+        figure, axes = plt.subplots(figsize=(5, 5))
+        for label, key in (("评分卡" if zh else "scorecard", "scorecard"), ("LightGBM", "gbm")):
+            points = result.model.metrics["calibration"][key]
+            axes.plot(
+                [p["predicted"] for p in points], [p["observed"] for p in points], marker="o", label=label
+            )
+        axes.plot([0, 1], [0, 1], linestyle="--", color="grey", label="完全校准" if zh else "perfect")
+        axes.set_xlabel(
+            "预测违约概率（十分位均值）" if zh else "predicted probability of default (decile mean)"
+        )
+        axes.set_ylabel("实际坏账率" if zh else "observed bad rate")
+        axes.set_title(
+            f"验证集上的校准（{result.model.version}）"
+            if zh
+            else f"Calibration on the held-out split ({result.model.version})"
+        )
+        axes.legend()
+        figure.tight_layout()
+        figure.savefig(path, dpi=100)
     plt.close(figure)
     return path

@@ -30,6 +30,7 @@ from leaseguard.rulefiles import (
     refuse,
     whole_number,
 )
+from leaseguard.vocabulary import DECISION_LABELS, Label
 
 ACTIONS = ("approve", "flag", "refer", "decline")
 # The strictest action wins; flag only reports.
@@ -132,8 +133,16 @@ _ENVIRONMENT = celpy.Environment()
 class PolicyError(CreditError, RuleFileError):
     """A policy file that cannot be used (`kind` invalid-policy, as the API answers it)."""
 
-    def __init__(self, message: str, *, field: str | None = None, kind: str = "invalid-policy") -> None:
-        super().__init__(message, field=field, kind=kind)
+    def __init__(
+        self,
+        message: str | Label = "",
+        /,
+        *,
+        field: str | None = None,
+        kind: str = "invalid-policy",
+        **params: object,
+    ) -> None:
+        super().__init__(message, field=field, kind=kind, **params)
 
 
 def _probability(value: Any) -> float:
@@ -150,7 +159,12 @@ class _Cutoffs(Item):
     @model_validator(mode="after")
     def _in_order(self) -> _Cutoffs:
         if self.approve_max_pd > self.decline_min_pd:
-            raise ValueError("need 0 <= approve_max_pd <= decline_min_pd <= 1")
+            raise RuleProblem(
+                Label(
+                    "须满足 0 <= approve_max_pd <= decline_min_pd <= 1",
+                    "need 0 <= approve_max_pd <= decline_min_pd <= 1",
+                )
+            )
         return self
 
 
@@ -164,7 +178,11 @@ class _Band(Item):
 
 def _action(value: Any) -> str:
     if value not in ACTIONS:
-        raise ValueError(f"action {value!r} is not one of {', '.join(ACTIONS)}")
+        raise RuleProblem(
+            Label("action {value!r} 不是 {actions} 之一", "action {value!r} is not one of {actions}"),
+            value=value,
+            actions=", ".join(ACTIONS),
+        )
     return str(value)
 
 
@@ -186,10 +204,19 @@ class _Rule(Item):
             tree = _ENVIRONMENT.compile(self.when)
         except celpy.CELParseError as error:
             first = str(error).strip().splitlines()[0] if str(error).strip() else "syntax error"
-            raise RuleProblem(f"CEL syntax error in {self.when!r}: {first}", field="when") from None
+            raise RuleProblem(
+                Label("CEL 语法错误，在 {when!r} 中：{first}", "CEL syntax error in {when!r}: {first}"),
+                field="when",
+                when=self.when,
+                first=first,
+            ) from None
         unknown_functions = sorted(_functions(tree) - KNOWN_FUNCTIONS)
         if unknown_functions:
-            raise RuleProblem(f"calls {unknown_functions[0]!r}, which is not a CEL function", field="when")
+            raise RuleProblem(
+                Label("调用了 {name!r}，它不是 CEL 函数", "calls {name!r}, which is not a CEL function"),
+                field="when",
+                name=unknown_functions[0],
+            )
         self._tree = tree
         return self
 
@@ -210,7 +237,7 @@ class PolicyFile(RuleFile):
     @classmethod
     def _rising(cls, bands: list[_Band] | None) -> list[_Band] | None:
         if bands and any(a.max_pd > b.max_pd for a, b in itertools.pairwise(bands)):
-            raise ValueError("must be in rising order of max_pd")
+            raise RuleProblem(Label("必须按 max_pd 从小到大排列", "must be in rising order of max_pd"))
         return bands
 
     @field_validator("rules")
@@ -221,7 +248,9 @@ class PolicyFile(RuleFile):
             rule_id = rule.id or f"#{number}"
             if rule_id in seen:
                 raise RuleProblem(
-                    "the id is used twice", rule=f"rule {rule_id} (rules[{number}])", field="id"
+                    Label("这个 id 用了两次", "the id is used twice"),
+                    rule=f"rule {rule_id} (rules[{number}])",
+                    field="id",
                 )
             seen.add(rule_id)
         return rules
@@ -244,10 +273,14 @@ def parse_policy(text: str, source: str, schema: Mapping[str, type]) -> Policy:
         if unknown:
             refused = refuse(
                 source,
-                f"names field {unknown[0]!r}, which does not exist in the feature schema",
+                Label(
+                    "引用的字段 {name!r} 不在特征清单中",
+                    "names field {name!r}, which does not exist in the feature schema",
+                ),
                 rule=_rule_label(number, {"id": rule.id}),
                 field="when",
                 error=PolicyError,
+                name=unknown[0],
             )
             refused.field = unknown[0]  # the feature the analyst misspelt, as the API's problem names it
             raise refused
@@ -301,6 +334,9 @@ class Fired:
     reason: str
 
 
+_NOT_EVALUATED = Label("规则 {rule}：无法求值：{error}", "rule {rule}: cannot be evaluated: {error}")
+
+
 def run_rules(policy: Policy, values: Mapping[str, Any]) -> list[Fired]:
     """Every rule whose expression is true for `values`; a rule whose field has no value does not fire."""
     fired = []
@@ -315,11 +351,9 @@ def run_rules(policy: Policy, values: Mapping[str, Any]) -> list[Fired]:
             try:
                 outcome = rule.program.evaluate(activation)
             except celpy.CELEvalError as error:
-                raise CreditError(
-                    f"rule {rule.id}: cannot be evaluated: {error}", kind="rule-error"
-                ) from None
+                raise CreditError(_NOT_EVALUATED, rule=rule.id, error=error, kind="rule-error") from None
             if isinstance(outcome, celpy.CELEvalError):
-                raise CreditError(f"rule {rule.id}: cannot be evaluated: {outcome}", kind="rule-error")
+                raise CreditError(_NOT_EVALUATED, rule=rule.id, error=outcome, kind="rule-error")
             if bool(outcome):
                 fired.append(Fired(rule.id, rule.action, rule.reason))
     return fired
@@ -340,8 +374,10 @@ def neutral_values(schema: Mapping[str, type]) -> dict[str, Any]:
     return values
 
 
-def run_policy_tests(policy: Policy, schema: Mapping[str, type]) -> list[tuple[str, bool, str]]:
-    """(name, passed, detail) for every test case in the policy file."""
+def run_policy_tests(policy: Policy, schema: Mapping[str, type]) -> list[tuple[str, bool, Label]]:
+    """(name, passed, detail) for every test case in the policy file; the detail in both languages (the
+    decision when the case passed, what differed when it failed). Decisions and rule ids are shown as the file
+    writes them, so the analyst finds them there."""
     results = []
     for number, case in enumerate(policy.tests, 1):
         name = str(case.get("name", f"test {number}"))
@@ -349,17 +385,42 @@ def run_policy_tests(policy: Policy, schema: Mapping[str, type]) -> list[tuple[s
         given = case.get("fields") or {}
         unknown = sorted(set(given) - set(schema))
         if unknown:
-            results.append((name, False, f"field {unknown[0]!r} does not exist in the feature schema"))
+            results.append(
+                (
+                    name,
+                    False,
+                    Label(
+                        f"字段 {unknown[0]!r} 不在特征清单中",
+                        f"field {unknown[0]!r} does not exist in the feature schema",
+                    ),
+                )
+            )
             continue
         values.update(given)
         pd_ = float(values.get("pd", 0.0))
         fired = run_rules(policy, values)
         decision = combine(policy.cutoff_decision(pd_), fired)
         expect = case.get("expect") or {}
-        problems = []
+        problems: list[Label] = []
         if "decision" in expect and expect["decision"] != decision:
-            problems.append(f"decision {decision}, expected {expect['decision']}")
+            problems.append(
+                Label(
+                    f"结论为 {decision}，预期 {expect['decision']}",
+                    f"decision {decision}, expected {expect['decision']}",
+                )
+            )
         if "fired" in expect and sorted(expect["fired"]) != sorted(f.id for f in fired):
-            problems.append(f"fired {[f.id for f in fired]}, expected {expect['fired']}")
-        results.append((name, not problems, "; ".join(problems) or decision))
+            fired_ids = [f.id for f in fired]
+            problems.append(
+                Label(
+                    f"触发规则 {fired_ids}，预期 {expect['fired']}",
+                    f"fired {fired_ids}, expected {expect['fired']}",
+                )
+            )
+        detail = (
+            Label("；".join(p.zh for p in problems), "; ".join(p.en for p in problems))
+            if problems
+            else Label(DECISION_LABELS.get(decision, decision), decision)
+        )
+        results.append((name, not problems, detail))
     return results

@@ -14,6 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from leaseguard.errors import InvalidInputError
+from leaseguard.vocabulary import Label
+
 # Added to every bin's good and bad count so an all-good or all-bad bin keeps a finite WOE.
 WOE_SMOOTHING = 0.5
 
@@ -246,7 +249,12 @@ def fit_scorecard(
         key=lambda name: -cards[name].iv,
     )[: int(settings["max_features"])]
     if not ranked:
-        raise ValueError("no feature reaches the minimum information value; nothing to build a scorecard on")
+        raise InvalidInputError(
+            Label(
+                "没有特征达到最低信息值（IV），无法建立评分卡",
+                "no feature reaches the minimum information value; nothing to build a scorecard on",
+            )
+        )
     chosen = list(ranked)
     while True:
         matrix = np.column_stack([np.asarray(cards[n].woe)[cards[n].bins_of(columns[n])] for n in chosen])

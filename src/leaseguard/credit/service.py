@@ -24,6 +24,7 @@ from leaseguard.credit.features import WINDOWS_DAYS, monthly_commitment_fen
 from leaseguard.evidence import Provenance, append_event
 from leaseguard.evidence.checkpoint import NoteSigner
 from leaseguard.store.models import Contract, ContractClass, CreditApplication
+from leaseguard.vocabulary import Label
 
 
 def _add_months(day: dt.date, months: int) -> dt.date:
@@ -144,7 +145,7 @@ def application_facts(
     lessor: str,
     today: dt.date,
     sharing: frozenset[str],
-    where: str,
+    where: str | Label,
     bands: ConsortiumBands | None = None,
 ) -> StoreFacts:
     """The store's facts for one application: consortium facts only under sharing, consent and a valid ID."""

@@ -17,6 +17,7 @@ from stdnum.exceptions import ValidationError
 
 from leaseguard.credit.errors import CreditError
 from leaseguard.rulefiles import Item, RuleFile, RuleFileError, Text, load_rule_file, whole_number
+from leaseguard.vocabulary import Label
 
 # A stated age may differ from the ID's by one year: applicants round, and forms ask "age" loosely.
 AGE_TOLERANCE_YEARS = 1
@@ -122,7 +123,10 @@ def verify_application(
     stated_age = application.get("stated_age")
     if stated_age is not None and age_from_id is not None:
         if not isinstance(stated_age, int | float) or isinstance(stated_age, bool):
-            raise CreditError("field stated_age: must be a number of years", field="stated_age")
+            raise CreditError(
+                Label("字段 stated_age：必须是岁数", "field stated_age: must be a number of years"),
+                field="stated_age",
+            )
         if abs(int(stated_age) - age_from_id) > AGE_TOLERANCE_YEARS:
             age_mismatch = True
             findings.append(f"申报年龄 {stated_age} 岁，但身份证号码显示 {age_from_id} 岁")
@@ -136,16 +140,31 @@ def verify_application(
                 registered_on = dt.date.fromisoformat(registered_on)
             except ValueError:
                 raise CreditError(
-                    f"field registered_on: {registered_on!r} is not a date YYYY-MM-DD", field="registered_on"
+                    Label(
+                        "字段 registered_on：{value!r} 不是日期（应为 YYYY-MM-DD）",
+                        "field registered_on: {value!r} is not a date YYYY-MM-DD",
+                    ),
+                    value=registered_on,
+                    field="registered_on",
                 ) from None
         if not isinstance(registered_on, dt.date):
-            raise CreditError("field registered_on: must be a date YYYY-MM-DD", field="registered_on")
+            raise CreditError(
+                Label(
+                    "字段 registered_on：必须是日期（YYYY-MM-DD）",
+                    "field registered_on: must be a date YYYY-MM-DD",
+                ),
+                field="registered_on",
+            )
         registered_years = _years_between(registered_on, today)
         try:
             claimed = float(enterprise_years)
         except (TypeError, ValueError):
             raise CreditError(
-                f"field enterprise_years: {enterprise_years!r} is not a number of years",
+                Label(
+                    "字段 enterprise_years：{value!r} 不是年数",
+                    "field enterprise_years: {value!r} is not a number of years",
+                ),
+                value=enterprise_years,
                 field="enterprise_years",
             ) from None
         if claimed > registered_years + 1:

@@ -24,6 +24,7 @@ from leaseguard.evidence.verifier import (
     VerifierKey,
     verify_bundle,
 )
+from leaseguard.vocabulary import Label
 
 __all__ = ["VERIFIER_SOURCE", "BundleVerdict", "export_bundle", "verify_bundle"]
 
@@ -62,12 +63,12 @@ def export_bundle(
     missing one, so a tenant can never export another's contents.
     """
     if not indexes:
-        raise service.EvidenceError("name at least one record to export")
+        raise service.EvidenceError(Label("请至少指定一条要导出的记录", "name at least one record to export"))
     with service.connected(target) as connection:
         checkpoint = service.latest_checkpoint(connection)
         key = service.log_key(connection)
         if checkpoint is None or key is None:
-            raise service.EvidenceError("the evidence log is empty: nothing has been published")
+            raise service.EvidenceError(service.EMPTY_LOG)
         records = [service.get_record(connection, index, lessor=lessor) for index in dict.fromkeys(indexes)]
         proofs = [service.inclusion_proof(connection, record.index, checkpoint.size) for record in records]
     buffer = io.BytesIO()

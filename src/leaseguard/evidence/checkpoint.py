@@ -18,6 +18,7 @@ from leaseguard.evidence.verifier import (
     parse_checkpoint_text,
     parse_vkey,
     public_key_from_pem,
+    said,
     verify_checkpoint,
 )
 
@@ -62,14 +63,26 @@ class NoteSigner:
 def sign_note(text: str, signer: NoteSigner) -> str:
     """`text` (ending in a newline) as a signed note: text, blank line, one signature line."""
     if not text.endswith("\n") or "\n\n" in text:
-        raise NoteError("a note's text must end in a newline and hold no blank line")
+        raise NoteError(
+            said(
+                "签名注记的正文应以换行结尾且不含空行",
+                "a note's text must end in a newline and hold no blank line",
+            )
+        )
     return text + "\n" + signer.signature_line(text)
 
 
 def sign_checkpoint(checkpoint: Checkpoint, signer: NoteSigner) -> str:
     """The checkpoint as a signed note; the key name is the origin, as C2SP tlog-checkpoint recommends."""
     if checkpoint.origin != signer.name:
-        raise NoteError(f"the signer {signer.name!r} is not the log {checkpoint.origin!r}")
+        raise NoteError(
+            said(
+                "签名者 {signer!r} 不是日志 {origin!r}",
+                "the signer {signer!r} is not the log {origin!r}",
+                signer=signer.name,
+                origin=checkpoint.origin,
+            )
+        )
     return sign_note(checkpoint.text(), signer)
 
 
@@ -83,8 +96,15 @@ def load_signer(private_key_pem: Path, origin: str | None = None) -> NoteSigner:
     try:
         key = serialization.load_pem_private_key(private_key_pem.read_bytes(), password=None)
     except (ValueError, TypeError) as error:
-        raise NoteError(f"{private_key_pem}: not an unencrypted PEM private key ({error})") from None
+        raise NoteError(
+            said(
+                "{path}：不是未加密的 PEM 私钥（{error}）",
+                "{path}: not an unencrypted PEM private key ({error})",
+                path=private_key_pem,
+                error=error,
+            )
+        ) from None
     if not isinstance(key, Ed25519PrivateKey):
-        raise NoteError(f"{private_key_pem}: not an Ed25519 key")
+        raise NoteError(said("{path}：不是 Ed25519 密钥", "{path}: not an Ed25519 key", path=private_key_pem))
     public = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return NoteSigner(origin or default_origin(public), key)

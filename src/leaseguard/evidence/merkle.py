@@ -15,6 +15,7 @@ from leaseguard.evidence.verifier import (
     ProofError,
     leaf_hash,
     node_hash,
+    said,
     verify_consistency,
     verify_inclusion,
 )
@@ -166,7 +167,14 @@ def inclusion_proof(index: int, size: int, nodes: NodeReader | Sequence[bytes]) 
     `nodes` is a NodeReader (e.g. the store) or simply the list of leaf hashes.
     """
     if not 0 <= index < size:
-        raise ValueError(f"index {index} is not in a tree of size {size}")
+        raise ProofError(
+            said(
+                "索引 {index} 不在大小为 {size} 的树中",
+                "index {index} is not in a tree of size {size}",
+                index=index,
+                size=size,
+            )
+        )
     siblings: list[tuple[int, int]] = []
     begin, end = 0, size
     while end - begin > 1:
@@ -184,7 +192,14 @@ def inclusion_proof(index: int, size: int, nodes: NodeReader | Sequence[bytes]) 
 def consistency_proof(old_size: int, new_size: int, nodes: NodeReader | Sequence[bytes]) -> list[bytes]:
     """PROOF(old_size, D[0:new_size]) of RFC 9162 §2.1.4.1; empty when old_size is 0 or equals new_size."""
     if not 0 <= old_size <= new_size:
-        raise ValueError(f"no consistency proof from size {old_size} to size {new_size}")
+        raise ProofError(
+            said(
+                "不存在从大小 {old} 到大小 {new} 的一致性证明",
+                "no consistency proof from size {old} to size {new}",
+                old=old_size,
+                new=new_size,
+            )
+        )
     if old_size in (0, new_size):
         return []
     ranges: list[tuple[int, int]] = []

@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from leaseguard.evidence.verifier import Checkpoint, leaf_hash
+from leaseguard.evidence.verifier import Checkpoint, Said, VerifierError, leaf_hash
+from leaseguard.vocabulary import Label
 
 ENTRY_VERSION = 1
 
@@ -146,12 +147,18 @@ class InclusionProof:
     path: tuple[bytes, ...]
 
 
+def in_both(message: Said | VerifierError) -> Label:
+    """What the standalone verifier says (a `Said`, or one of its errors) as a leaseguard Label: the verifier
+    keeps its own words so that it needs nothing of leaseguard."""
+    return Label(message.text("zh"), message.text("en"))
+
+
 @dataclass(frozen=True, slots=True)
 class AuditVerdict:
-    """Whether the log now extends an older checkpoint; `problems` says exactly what failed."""
+    """Whether the log now extends an older checkpoint; `problems` says exactly what failed, in each language."""
 
     ok: bool
-    problems: tuple[str, ...]
+    problems: tuple[Label, ...]
     old: Checkpoint | None
     current: SignedCheckpoint | None
     proof: tuple[bytes, ...] = ()

@@ -35,6 +35,7 @@ from leaseguard.evidence.models import (
     StoredRecord,
     canonical_json,
     entry_bytes,
+    in_both,
 )
 from leaseguard.evidence.verifier import (
     Checkpoint,
@@ -45,6 +46,7 @@ from leaseguard.evidence.verifier import (
     verify_checkpoint,
 )
 from leaseguard.store.models import EvidenceCheckpoint, EvidenceLog, EvidenceNode, EvidenceRecord, Lessor
+from leaseguard.vocabulary import Label
 from leaseguard.workspace import Workspace
 
 DEFAULT_MAX_RECORD_BYTES = 16 * 1024 * 1024
@@ -110,7 +112,11 @@ class StoreNodes:
         missing = [node_id for node_id in ids if node_id not in found]
         if missing:
             raise StoreDamagedError(
-                f"the store lacks tree node(s) {missing[:3]}: the evidence log is damaged"
+                Label(
+                    "数据库中缺少树节点 {nodes}：证据日志已损坏",
+                    "the store lacks tree node(s) {nodes}: the evidence log is damaged",
+                ),
+                nodes=missing[:3],
             )
         return [found[node_id] for node_id in ids]
 
@@ -133,22 +139,52 @@ def _bulk_insert(
 
 
 def _check_record(position: int, record: NewRecord, max_record_bytes: int) -> None:
-    where = f"record {position + 1} of the batch"
+    where = Label("本批第 {n} 条记录", "record {n} of the batch").filled(n=position + 1)
     if not isinstance(record.content, bytes):
-        raise EvidenceError(f"{where}: content must be bytes")
+        raise EvidenceError(Label("{where}：内容应为字节串", "{where}: content must be bytes"), where=where)
     if len(record.content) > max_record_bytes:
         raise RecordTooLargeError(
-            f"{where} is {len(record.content):,} bytes; the limit is {max_record_bytes:,} bytes "
-            "(setting evidence.max_record_bytes)"
+            Label(
+                "{where}有 {size:,} 字节；上限为 {limit:,} 字节（设置 evidence.max_record_bytes）",
+                "{where} is {size:,} bytes; the limit is {limit:,} bytes (setting evidence.max_record_bytes)",
+            ),
+            where=where,
+            size=len(record.content),
+            limit=max_record_bytes,
         )
     if not record.kind or len(record.kind) > MAX_KIND:
-        raise EvidenceError(f"{where}: kind must be 1 to {MAX_KIND} characters")
+        raise EvidenceError(
+            Label(
+                "{where}：类型（kind）应为 1 到 {most} 个字符", "{where}: kind must be 1 to {most} characters"
+            ),
+            where=where,
+            most=MAX_KIND,
+        )
     if record.ref is not None and not 0 < len(record.ref) <= MAX_REF:
-        raise EvidenceError(f"{where}: ref must be 1 to {MAX_REF} characters")
+        raise EvidenceError(
+            Label(
+                "{where}：引用（ref）应为 1 到 {most} 个字符", "{where}: ref must be 1 to {most} characters"
+            ),
+            where=where,
+            most=MAX_REF,
+        )
     if not record.media_type or len(record.media_type) > MAX_MEDIA_TYPE:
-        raise EvidenceError(f"{where}: media type must be 1 to {MAX_MEDIA_TYPE} characters")
+        raise EvidenceError(
+            Label(
+                "{where}：媒体类型应为 1 到 {most} 个字符",
+                "{where}: media type must be 1 to {most} characters",
+            ),
+            where=where,
+            most=MAX_MEDIA_TYPE,
+        )
     if not record.provenance.producer.strip() or not record.provenance.system.strip():
-        raise EvidenceError(f"{where}: provenance needs who produced it (producer) and in which system")
+        raise EvidenceError(
+            Label(
+                "{where}：来源需写明由谁产生（producer）以及在哪个系统中产生",
+                "{where}: provenance needs who produced it (producer) and in which system",
+            ),
+            where=where,
+        )
 
 
 def _lock_log(connection: Connection, signer: NoteSigner | None) -> tuple[str, bytes, int]:
@@ -158,7 +194,9 @@ def _lock_log(connection: Connection, signer: NoteSigner | None) -> tuple[str, b
     lock = update(_log).where(_log.c.id == LOG_ROW_ID).values(size=_log.c.size)
     if not connection.execute(lock).rowcount:
         if signer is None:
-            raise EvidenceError("the evidence log is empty and has no key yet")
+            raise EvidenceError(
+                Label("证据日志为空，还没有密钥", "the evidence log is empty and has no key yet")
+            )
         # Two first appenders may race to create the row: the loser's insert does nothing, then it locks.
         dialect_insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
         connection.execute(
@@ -178,8 +216,14 @@ def _lock_log(connection: Connection, signer: NoteSigner | None) -> tuple[str, b
     ).one()
     if signer is not None and (origin != signer.name or bytes(public_key) != signer.public_key):
         raise LogKeyError(
-            f"the evidence log {origin!r} was started with another key or origin than {signer.name!r}; "
-            "check keys.evidence_signing_key and evidence.origin"
+            Label(
+                "证据日志 {origin!r} 启用时所用的密钥或来源与 {signer!r} 不同；请检查 keys.evidence_signing_key 和"
+                " evidence.origin",
+                "the evidence log {origin!r} was started with another key or origin than {signer!r}; check"
+                " keys.evidence_signing_key and evidence.origin",
+            ),
+            origin=origin,
+            signer=signer.name,
         )
     return origin, bytes(public_key), int(size)
 
@@ -215,12 +259,18 @@ def append_records(
     a re-run after a crash, or of a day already run, leaves the log as one uninterrupted run would.
     """
     if not records:
-        raise EvidenceError("nothing to append: the batch is empty")
+        raise EvidenceError(Label("没有可追加的内容：这一批是空的", "nothing to append: the batch is empty"))
     for position, record in enumerate(records):
         _check_record(position, record, max_record_bytes)
     with connected(target) as connection:
         if connection.execute(select(Lessor.code).where(Lessor.code == lessor)).first() is None:
-            raise EvidenceError(f"unknown lessor {lessor!r}; add it with `leaseguard lessors add`")
+            raise EvidenceError(
+                Label(
+                    "未知出租人 {lessor!r}；请用 `leaseguard lessors add` 添加",
+                    "unknown lessor {lessor!r}; add it with `leaseguard lessors add`",
+                ),
+                lessor=lessor,
+            )
         origin, _, size = _lock_log(connection, signer)
         # Looked up under the log's lock: two depositors of one fact cannot both miss it.
         on_file = _on_file(connection, lessor, records)
@@ -353,7 +403,10 @@ def append_event(
     try:
         content = canonical_json(dict(event))
     except (TypeError, ValueError) as error:
-        raise EvidenceError(f"the event is not JSON-serialisable: {error}") from None
+        raise EvidenceError(
+            Label("事件无法序列化为 JSON：{error}", "the event is not JSON-serialisable: {error}"),
+            error=error,
+        ) from None
     record = NewRecord(content, provenance, kind=kind, media_type="application/json", ref=ref)
     batch = append_records(target, [record], lessor=lessor, signer=signer, max_record_bytes=max_record_bytes)
     return batch.receipts[0]
@@ -423,7 +476,7 @@ def get_record(target: Target, index: int, *, lessor: str | None) -> StoredRecor
     with connected(target) as connection:
         row = connection.execute(query).first()
     if row is None:
-        raise UnknownRecordError(f"no evidence record {index}")
+        raise UnknownRecordError(Label("没有证据记录 {index}", "no evidence record {index}"), index=index)
     return _stored(row, with_content=True)
 
 
@@ -447,8 +500,13 @@ def _proof_size(connection: Connection, tree_size: int | None) -> int:
     if tree_size is None:
         return size
     if tree_size > size:
-        raise EvidenceError(f"tree size {tree_size} is beyond the log's size {size}")
+        raise EvidenceError(_BEYOND, tree_size=tree_size, size=size)
     return tree_size
+
+
+_BEYOND = Label(
+    "树大小 {tree_size} 超出了日志的大小 {size}", "tree size {tree_size} is beyond the log's size {size}"
+)
 
 
 def inclusion_proof(target: Target, index: int, tree_size: int | None = None) -> InclusionProof:
@@ -459,7 +517,14 @@ def inclusion_proof(target: Target, index: int, tree_size: int | None = None) ->
     with connected(target) as connection:
         size = _proof_size(connection, tree_size)
         if not 0 <= index < size:
-            raise UnknownRecordError(f"no evidence record {index} in a tree of size {size}")
+            raise UnknownRecordError(
+                Label(
+                    "大小为 {size} 的树中没有证据记录 {index}",
+                    "no evidence record {index} in a tree of size {size}",
+                ),
+                index=index,
+                size=size,
+            )
         nodes = StoreNodes(connection)
         leaf = nodes.read_nodes([(0, index)])[0]
         path = merkle.inclusion_proof(index, size, nodes)
@@ -471,7 +536,7 @@ def consistency_proof(target: Target, old_size: int, new_size: int | None = None
     with connected(target) as connection:
         size = _proof_size(connection, new_size)
         if not 0 <= old_size <= size:
-            raise EvidenceError(f"tree size {old_size} is beyond the log's size {size}")
+            raise EvidenceError(_BEYOND, tree_size=old_size, size=size)
         return merkle.consistency_proof(old_size, size, StoreNodes(connection))
 
 
@@ -488,40 +553,55 @@ def audit(target: Target, old_note: str, *, trusted_key: VerifierKey | bytes | N
     The old checkpoint's signature is checked with `trusted_key`, else with the log's own key; the stored
     tree must also reproduce the newest signed root.
     """
-    problems: list[str] = []
+    problems: list[Label] = []
     with connected(target) as connection:
         key = trusted_key if trusted_key is not None else log_key(connection)
         current = latest_checkpoint(connection)
         if key is None or current is None:
-            return AuditVerdict(
-                False, ("the evidence log is empty: nothing has been published",), None, current
-            )
+            return AuditVerdict(False, (EMPTY_LOG,), None, current)
         try:
             keys = [key] if isinstance(key, VerifierKey) else keys_for_public_key(old_note, key)
             old, _ = verify_checkpoint(old_note, keys)
         except NoteError as error:
-            return AuditVerdict(False, (f"the old checkpoint is not valid: {error}",), None, current)
+            not_valid = Label("旧检查点无效：{error}", "the old checkpoint is not valid: {error}")
+            return AuditVerdict(False, (not_valid.filled(error=in_both(error)),), None, current)
         if old.origin != current.checkpoint.origin:
             problems.append(
-                f"the old checkpoint is of log {old.origin!r}, this is {current.checkpoint.origin!r}"
+                Label(
+                    "旧检查点属于日志 {old!r}，而这里是 {current!r}",
+                    "the old checkpoint is of log {old!r}, this is {current!r}",
+                ).filled(old=old.origin, current=current.checkpoint.origin)
             )
         if old.size > current.size:
             problems.append(
-                f"the tree size went backwards: the old checkpoint has {old.size} leaves, the log now {current.size}"
+                Label(
+                    "树大小倒退了：旧检查点有 {old} 个叶，日志现在有 {now} 个",
+                    "the tree size went backwards: the old checkpoint has {old} leaves, the log now {now}",
+                ).filled(old=old.size, now=current.size)
             )
         if problems:
             return AuditVerdict(False, tuple(problems), old, current)
         stored_root = merkle.root_from_frontier(_frontier(connection, current.size))
         if stored_root != current.root_hash:
             problems.append(
-                "the stored tree does not reproduce the newest signed root: the store was altered"
+                Label(
+                    "存储的树得不出最新签名的根哈希：数据库已被改动",
+                    "the stored tree does not reproduce the newest signed root: the store was altered",
+                )
             )
         proof = merkle.consistency_proof(old.size, current.size, StoreNodes(connection))
     try:
         merkle.verify_consistency(old.size, current.size, proof, old.root_hash, current.root_hash)
     except ProofError as error:
-        problems.append(f"the log does not extend the old checkpoint: {error}")
+        problems.append(
+            Label(
+                "日志没有延续旧检查点：{error}", "the log does not extend the old checkpoint: {error}"
+            ).filled(error=in_both(error))
+        )
     return AuditVerdict(not problems, tuple(problems), old, current, tuple(proof))
+
+
+EMPTY_LOG = Label("证据日志为空：尚未发布任何内容", "the evidence log is empty: nothing has been published")
 
 
 @dataclass(frozen=True)
@@ -539,11 +619,23 @@ def log_settings(workspace: Workspace) -> LogSettings:
     origin = workspace.setting("evidence", "origin")
     limit = workspace.setting("evidence", "max_record_bytes", default=DEFAULT_MAX_RECORD_BYTES)
     if not isinstance(limit, int) or isinstance(limit, bool) or limit <= 0:
-        raise EvidenceError("setting evidence.max_record_bytes must be a positive whole number of bytes")
+        raise EvidenceError(
+            Label(
+                "设置 evidence.max_record_bytes 应为正整数（字节）",
+                "setting evidence.max_record_bytes must be a positive whole number of bytes",
+            )
+        )
     try:
         signer = load_signer(path, str(origin) if origin else None)
     except NoteError as error:
-        raise EvidenceError(str(error)) from None
+        raise EvidenceError(in_both(error)) from None
     except OSError as error:
-        raise EvidenceError(f"{path}: cannot read the evidence signing key ({error.strerror})") from None
+        raise EvidenceError(
+            Label(
+                "{path}：无法读取证据签名密钥（{why}）",
+                "{path}: cannot read the evidence signing key ({why})",
+            ),
+            path=path,
+            why=error.strerror,
+        ) from None
     return LogSettings(signer, limit)

@@ -30,6 +30,7 @@ import numba
 import numpy as np
 
 from leaseguard.errors import InvalidInputError
+from leaseguard.vocabulary import Label
 
 COMPONENTS = ("penalty", "interest", "principal")
 DEPOSIT_MODES = ("held", "offset_at_maturity")
@@ -65,26 +66,52 @@ class Allocation:
         order = tuple(str(part).strip().lower() for part in book.get("allocation", COMPONENTS))
         if sorted(order) != sorted(COMPONENTS):
             raise AllocationError(
-                f"book.allocation {list(order)}: list penalty, interest and principal, each once"
+                Label(
+                    "book.allocation {order}：应列出 penalty、interest 和 principal，各一次",
+                    "book.allocation {order}: list penalty, interest and principal, each once",
+                ),
+                order=list(order),
             )
         if order[1] == "penalty":
             raise AllocationError(
-                f"book.allocation {list(order)}: penalty goes first or last (between interest and principal "
-                "of one instalment is not an order a payment can follow oldest instalment first)"
+                Label(
+                    "book.allocation {order}：违约金（penalty）只能排在最前或最后（付款按最早一期先冲抵，"
+                    "无法在同一期的利息和本金之间冲抵违约金）",
+                    "book.allocation {order}: penalty goes first or last (between interest and principal of one "
+                    "instalment is not an order a payment can follow oldest instalment first)",
+                ),
+                order=list(order),
             )
         raw_rate = str(book.get("penalty_daily_rate", "0"))
         try:
             rate = Decimal(raw_rate)
         except InvalidOperation:
-            raise AllocationError(f"book.penalty_daily_rate {raw_rate!r} is not a number") from None
+            raise AllocationError(
+                Label(
+                    "book.penalty_daily_rate {rate!r} 不是数字",
+                    "book.penalty_daily_rate {rate!r} is not a number",
+                ),
+                rate=raw_rate,
+            ) from None
         if not 0 <= rate <= Decimal("0.01") or rate * MICRO != int(rate * MICRO):
             raise AllocationError(
-                f"book.penalty_daily_rate {raw_rate}: a daily rate from 0 to 0.01 with at most 6 decimals "
-                "(0.05 % a day is 0.0005)"
+                Label(
+                    "book.penalty_daily_rate {rate}：应为 0 到 0.01 之间的日利率，最多 6 位小数"
+                    "（每日万分之五写作 0.0005）",
+                    "book.penalty_daily_rate {rate}: a daily rate from 0 to 0.01 with at most 6 decimals "
+                    "(0.05 % a day is 0.0005)",
+                ),
+                rate=raw_rate,
             )
         deposit = str(book.get("deposit", "held"))
         if deposit not in DEPOSIT_MODES:
-            raise AllocationError(f"book.deposit {deposit!r}: one of {', '.join(DEPOSIT_MODES)}")
+            raise AllocationError(
+                Label(
+                    "book.deposit {deposit!r}：应为 {modes} 之一", "book.deposit {deposit!r}: one of {modes}"
+                ),
+                deposit=deposit,
+                modes=", ".join(DEPOSIT_MODES),
+            )
         return cls(order, rate, deposit)
 
 

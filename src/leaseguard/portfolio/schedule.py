@@ -21,6 +21,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
+from leaseguard.errors import InvalidInputError
+from leaseguard.vocabulary import Label
+
 METHODS = ("annuity", "equal_principal")
 MONTHS_PER_PERIOD = {"monthly": 1, "quarterly": 3}
 
@@ -74,18 +77,50 @@ def build_schedule(
 ) -> list[Instalment]:
     """Every instalment of the lease, from the first to the last (which also brings the residual value)."""
     if frequency not in MONTHS_PER_PERIOD:
-        raise ValueError(f"frequency must be one of {sorted(MONTHS_PER_PERIOD)}, not {frequency!r}")
+        raise InvalidInputError(
+            Label(
+                "frequency 必须是 {choices} 之一，不能是 {given!r}",
+                "frequency must be one of {choices}, not {given!r}",
+            ),
+            choices=sorted(MONTHS_PER_PERIOD),
+            given=frequency,
+        )
     if method not in METHODS:
-        raise ValueError(f"method must be one of {list(METHODS)}, not {method!r}")
+        raise InvalidInputError(
+            Label(
+                "method 必须是 {choices} 之一，不能是 {given!r}",
+                "method must be one of {choices}, not {given!r}",
+            ),
+            choices=list(METHODS),
+            given=method,
+        )
     months = MONTHS_PER_PERIOD[frequency]
     if term_months <= 0 or term_months % months:
-        raise ValueError(f"term_months {term_months} is not a positive multiple of {months}")
+        raise InvalidInputError(
+            Label(
+                "term_months {term} 不是 {months} 的正整数倍",
+                "term_months {term} is not a positive multiple of {months}",
+            ),
+            term=term_months,
+            months=months,
+        )
     if not 0 <= residual_value_fen <= principal_fen:
-        raise ValueError("the residual value must lie between 0 and the principal")
+        raise InvalidInputError(
+            Label(
+                "留购价（残值）必须在 0 与本金之间", "the residual value must lie between 0 and the principal"
+            )
+        )
     if annual_rate < 0:
-        raise ValueError("annual_rate must not be negative")
+        raise InvalidInputError(Label("annual_rate 不能为负数", "annual_rate must not be negative"))
     if first_due_date is not None and first_due_date <= start_date:
-        raise ValueError(f"first_due_date {first_due_date} is not after start_date {start_date}")
+        raise InvalidInputError(
+            Label(
+                "first_due_date {first} 不晚于 start_date {start}",
+                "first_due_date {first} is not after start_date {start}",
+            ),
+            first=first_due_date,
+            start=start_date,
+        )
     periods = term_months // months
     rate = periodic_rate(annual_rate, frequency)
     level = annuity_payment_fen(principal_fen, rate, periods, residual_value_fen)
@@ -147,7 +182,7 @@ def internal_rate_of_return(
     Found by bisection in Decimal arithmetic to `tolerance` per period; a schedule that does not repay its
     funding has no positive rate and is refused."""
     if not schedule:
-        raise ValueError("an empty schedule has no rate of return")
+        raise InvalidInputError(Label("租金计划为空，没有收益率", "an empty schedule has no rate of return"))
     flows = [Decimal(-(principal_fen - deposit_fen))] + [Decimal(i.amount_fen) for i in schedule]
     flows[-1] -= deposit_fen
 
@@ -160,7 +195,12 @@ def internal_rate_of_return(
 
     low, high = Decimal(0), Decimal(1)
     if value(low) < 0:
-        raise ValueError("the instalments do not repay the funding: no positive rate of return")
+        raise InvalidInputError(
+            Label(
+                "各期租金不足以收回投放资金：没有正的收益率",
+                "the instalments do not repay the funding: no positive rate of return",
+            )
+        )
     while value(high) > 0:
         high *= 2
     while high - low > tolerance:

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from leaseguard.errors import StoreFaultError
+from leaseguard.vocabulary import Label
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -64,7 +65,11 @@ def export_queries(
         )
         if done.returncode != 0:
             last = (done.stderr.strip().splitlines() or ["no message"])[-1]
-            raise StoreReadError(f"{database}: reading the store failed: {last}")
+            raise StoreReadError(
+                Label("{database}：读取数据库失败：{last}", "{database}: reading the store failed: {last}"),
+                database=database,
+                last=last,
+            )
         return {name: feather.read_table(f"{folder}/{name}.arrow", memory_map=False) for name in queries}
 
 

@@ -179,6 +179,12 @@ def _matches_frame(
     )
 
 
+# The stages a progress bar names, in the screen's language.
+_CANDIDATES = Label("查找每项资产的候选", "find each asset's candidates")
+_COMPARE_EACH = Label("逐项比对资产与候选", "compare each asset with its candidates")
+_COMPARE_PAIRS = Label("比对候选对", "compare candidate pairs")
+
+
 def screen_file(
     registered: pl.DataFrame,
     file_rows: pl.DataFrame,
@@ -214,7 +220,7 @@ def screen_file(
     for done, row in enumerate(file_range, start=1):
         candidates_of.append(register.candidate_rows(facts_cache[row]) - {row})
         if progress and (done % 500 == 0 or done == total):
-            progress("find each asset's candidates", done, total)
+            progress(_CANDIDATES.text(lang), done, total)
     wanted = sorted({r for rows in candidates_of for r in rows if r < first})
     facts_cache.update(zip(wanted, register.facts_of_rows(wanted), strict=True))
 
@@ -246,7 +252,7 @@ def screen_file(
                 pairs[(row_of[id(match.registration)], row)] = match
         screened.append(AssetScreen(asked, lessor or asked.lessor, alone, tuple(in_file)))
         if progress and (done % 500 == 0 or done == total):
-            progress("compare each asset with its candidates", done, total)
+            progress(_COMPARE_EACH.text(lang), done, total)
 
     ordered = sorted(pairs)
     clusters = _clusters(ordered)
@@ -327,7 +333,7 @@ def screen_register(
         if match is not None and match.verdict is not Verdict.CLEAR:
             found.append((row_a, row_b, match))
         if progress and (done % 50_000 == 0 or done == total):
-            progress("compare candidate pairs", done, total)
+            progress(_COMPARE_PAIRS.text(lang), done, total)
     clusters = _clusters([(a, b) for a, b, _ in found])
     frame = _matches_frame(
         [(facts(a), facts(b), m) for a, b, m in found],

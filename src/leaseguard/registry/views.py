@@ -11,11 +11,14 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from leaseguard.api.deps import require
-from leaseguard.api.problems import ProblemError, problem_responses
+from leaseguard.api.problems import problem_responses
+from leaseguard.errors import TooLargeError
+from leaseguard.money import parse_fen
 from leaseguard.registry.check import AssetFacts
 from leaseguard.registry.service import CheckRecorder, CheckToRecord, RegisterCache
 from leaseguard.tenancy import Action, Principal
 from leaseguard.usecases.asset_check import AssetCheckResponse, answer_of
+from leaseguard.vocabulary import Label
 
 router = APIRouter(
     prefix="/v1/assets", tags=["ownership check"], responses=problem_responses(401, 403, 413, 422)
@@ -55,7 +58,9 @@ class AssetCheckRequest(BaseModel):
         return self
 
     def facts(self, lessor: str) -> AssetFacts:
-        amount = None if self.invoice_amount is None else int(self.invoice_amount * 100)
+        amount = (
+            None if self.invoice_amount is None else parse_fen(self.invoice_amount, where="invoice_amount")
+        )
         values = self.model_dump(exclude={"invoice_amount"})
         return AssetFacts(lessor=lessor, invoice_amount_fen=amount, **values)
 
@@ -63,7 +68,10 @@ class AssetCheckRequest(BaseModel):
 async def _limit_body(request: Request) -> None:
     length = request.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > MAX_CHECK_BODY_BYTES:
-        raise ProblemError(413, f"A check request is at most {MAX_CHECK_BODY_BYTES} bytes.", kind="too-large")
+        raise TooLargeError(
+            Label("一次查询请求最多 {limit} 字节。", "A check request is at most {limit} bytes."),
+            limit=MAX_CHECK_BODY_BYTES,
+        )
 
 
 @router.post("/check", dependencies=[Depends(_limit_body)])

@@ -17,6 +17,8 @@ from sqlalchemy import URL, Engine, TextClause, bindparam, create_engine, event,
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
+from leaseguard.vocabulary import Label
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # SQLite writes these beside the store; they hold the same rows as the store itself.
 _SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")
@@ -45,9 +47,20 @@ def without_password(text: str, url: str) -> str:
     return text
 
 
-def store_error_reason(error: BaseException, url: str) -> str:
+class StoreUrlError(ArgumentError):
+    """A store URL SQLAlchemy cannot use; still an ArgumentError for whoever catches the store's errors, and
+    said in both languages (`label`)."""
+
+    def __init__(self, label: Label) -> None:
+        super().__init__(label.en)
+        self.label = label
+
+
+def store_error_reason(error: BaseException, url: str) -> str | Label:
     """One line on why the store at `url` failed: the driver's own first line, never the password, nor the SQL
-    and parameters SQLAlchemy appends (they may hold a lessee's data)."""
+    and parameters SQLAlchemy appends (they may hold a lessee's data); ours in both languages."""
+    if isinstance(error, StoreUrlError):
+        return error.label
     cause = getattr(error, "orig", None) or error
     lines = str(cause).strip().splitlines()
     return without_password(lines[0] if lines else type(cause).__name__, url)
@@ -111,7 +124,11 @@ def create_store_engine(url: str, **kwargs: Any) -> Engine:
     except (ArgumentError, ValueError) as error:
         # SQLAlchemy's message may repeat the whole URL, password included.
         reason = without_password(str(error), url)
-        raise ArgumentError(f"not a valid store URL {shown_url(url)}: {reason}") from None
+        raise StoreUrlError(
+            Label("不是有效的数据库 URL {url}：{reason}", "not a valid store URL {url}: {reason}").filled(
+                url=shown_url(url), reason=reason
+            )
+        ) from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _on_sqlite_connect)
         store_file = _sqlite_file(engine.url)

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from leaseguard.errors import InvalidInputError
 from leaseguard.money import yuan_column
 from leaseguard.portfolio.instalments import add_months
 from leaseguard.synth.catalog import CATALOG, DEPRECIATION_PER_YEAR, INDUSTRIES, LESSORS, MODEL_YEAR_CODES
@@ -34,6 +35,7 @@ from leaseguard.synth.writer import (
     text,
     write,
 )
+from leaseguard.vocabulary import Label
 
 Progress = Callable[[str, int, int], None]
 FRAUD_KINDS = ("duplicate_financing", "reused_invoice", "inflated_invoice")
@@ -79,12 +81,19 @@ def generate_book(
     row per injected fraud) and contract_outcomes.csv (latent risk and default of every contract)."""
     p = parameters or SynthParameters()
     if contracts < 10:
-        raise ValueError("a book needs at least 10 contracts")
+        raise InvalidInputError(Label("一个资产组合至少要有 10 份合同", "a book needs at least 10 contracts"))
     if not 1 <= lessors <= len(LESSORS):
-        raise ValueError(f"lessors must be between 1 and {len(LESSORS)}")
+        raise InvalidInputError(
+            Label("出租人数量必须在 1 到 {most} 之间", "lessors must be between 1 and {most}"),
+            most=len(LESSORS),
+        )
     first_year = min(MODEL_YEAR_CODES) + p.years_of_history + 2
     if not first_year <= as_of.year <= max(MODEL_YEAR_CODES):
-        raise ValueError(f"as_of must fall between {first_year} and {max(MODEL_YEAR_CODES)}")
+        raise InvalidInputError(
+            Label("as_of 必须在 {first} 年到 {last} 年之间", "as_of must fall between {first} and {last}"),
+            first=first_year,
+            last=max(MODEL_YEAR_CODES),
+        )
     rng = np.random.default_rng(seed)
     step = iter(range(len(_STAGES) + 1))
 

@@ -3,6 +3,7 @@
 from leaseguard.tenancy.models import IssuedKey, KeyInfo, Principal
 from leaseguard.tenancy.permissions import PERMISSIONS, Action, allowed_actions, is_allowed
 from leaseguard.tenancy.service import (
+    PARTY_KEY_LABELS,
     PARTY_KEYS,
     REGIMES,
     LessorConflictError,
@@ -23,6 +24,7 @@ from leaseguard.vocabulary import ROLES
 
 __all__ = [
     "PARTY_KEYS",
+    "PARTY_KEY_LABELS",
     "PERMISSIONS",
     "REGIMES",
     "ROLES",

@@ -19,7 +19,7 @@ from stdnum.exceptions import ValidationError
 from leaseguard.errors import ConflictError, InvalidInputError, NotFoundError
 from leaseguard.store.models import ApiKey, Lessor
 from leaseguard.tenancy.models import IssuedKey, KeyInfo, Principal
-from leaseguard.vocabulary import ROLES
+from leaseguard.vocabulary import ROLES, Label
 
 KEY_SCHEME = "lg"
 PREFIX_BYTES = 6  # 12 hex characters: enough to find a row, and the column holds 16
@@ -73,15 +73,23 @@ def new_key_parts() -> tuple[str, str]:
 
 def check_role(role: str) -> str:
     if role not in ROLES:
-        raise UnknownRoleError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
+        raise UnknownRoleError(
+            Label("未知角色 {role!r}；可选：{roles}", "unknown role {role!r}; choose one of {roles}"),
+            role=role,
+            roles=", ".join(ROLES),
+        )
     return role
 
 
 def check_lessor_code(code: str) -> str:
     if not LESSOR_CODE.fullmatch(code):
         raise TenancyError(
-            f"lessor code {code!r} is not valid: 1-32 letters, digits, '_', '.' or '-',"
-            " starting with a letter or digit"
+            Label(
+                "出租人代码 {code!r} 无效：应为 1-32 个字母、数字、'_'、'.' 或 '-'，以字母或数字开头",
+                "lessor code {code!r} is not valid: 1-32 letters, digits, '_', '.' or '-', starting with a letter or"
+                " digit",
+            ),
+            code=code,
         )
     return code
 
@@ -90,6 +98,12 @@ def check_lessor_code(code: str) -> str:
 
 
 PARTY_KEYS = ("uscc", "address", "legal_representative")  # lessors.extra keys the enforcement complaint reads
+# The party details as a person reads them.
+PARTY_KEY_LABELS = {
+    "uscc": Label("统一社会信用代码", "unified social credit code"),
+    "address": Label("住所", "address"),
+    "legal_representative": Label("法定代表人", "legal representative"),
+}
 # The supervisory regime a lessor reports under (lessors.extra["regime"]), with the name a report shows.
 REGIMES = {
     "financial_leasing": "金融租赁公司 (国家金融监督管理总局)",
@@ -102,7 +116,14 @@ def check_uscc(value: str) -> str:
     try:
         return str(stdnum_uscc.validate(value))
     except ValidationError as error:
-        raise TenancyError(f"{value!r} is not a valid unified social credit code: {error}") from None
+        raise TenancyError(
+            Label(
+                "{value!r} 不是有效的统一社会信用代码：{reason}",
+                "{value!r} is not a valid unified social credit code: {reason}",
+            ),
+            value=value,
+            reason=error,
+        ) from None
 
 
 def add_lessor(
@@ -121,7 +142,7 @@ def add_lessor(
     check_lessor_code(code)
     name = name.strip()
     if not name or len(name) > 200:
-        raise TenancyError("lessor name must be 1-200 characters")
+        raise TenancyError(Label("出租人名称应为 1-200 个字符", "lessor name must be 1-200 characters"))
     details: dict[str, str] = {}
     if uscc is not None:
         details["uscc"] = check_uscc(uscc)
@@ -129,16 +150,30 @@ def add_lessor(
         if value is not None:
             value = value.strip()
             if not value or len(value) > 500:
-                raise TenancyError(f"lessor {key.replace('_', ' ')} must be 1-500 characters")
+                raise TenancyError(
+                    Label("出租人{detail}应为 1-500 个字符", "lessor {detail} must be 1-500 characters"),
+                    detail=PARTY_KEY_LABELS[key],
+                )
             details[key] = value
     if regime is not None:
         if regime not in REGIMES:
-            raise TenancyError(f"regime {regime!r}: use {' or '.join(REGIMES)}")
+            raise TenancyError(
+                Label("监管类别 {regime!r}：应为 {choices}", "regime {regime!r}: use {choices}"),
+                regime=regime,
+                choices=Label(" 或 ".join(REGIMES), " or ".join(REGIMES)),
+            )
         details["regime"] = regime
     existing = session.get(Lessor, code)
     if existing is not None:
         if existing.name != name:
-            raise LessorConflictError(f"lessor {code!r} already exists with the name {existing.name!r}")
+            raise LessorConflictError(
+                Label(
+                    "出租人 {code!r} 已存在，名称为 {name!r}",
+                    "lessor {code!r} already exists with the name {name!r}",
+                ),
+                code=code,
+                name=existing.name,
+            )
         if details and any((existing.extra or {}).get(k) != v for k, v in details.items()):
             existing.extra = {**(existing.extra or {}), **details}  # a new dict, so the change is seen
             session.flush()
@@ -152,7 +187,13 @@ def add_lessor(
 def get_lessor(session: Session, code: str) -> Lessor:
     lessor = session.get(Lessor, code)
     if lessor is None:
-        raise UnknownLessorError(f"unknown lessor {code!r}; add it first with `leaseguard lessors add`")
+        raise UnknownLessorError(
+            Label(
+                "未知出租人 {code!r}；请先用 `leaseguard lessors add` 添加",
+                "unknown lessor {code!r}; add it first with `leaseguard lessors add`",
+            ),
+            code=code,
+        )
     return lessor
 
 
@@ -179,7 +220,7 @@ def create_key(session: Session, *, lessor: str, role: str, label: str | None = 
     check_role(role)
     get_lessor(session, lessor)
     if label is not None and len(label) > 200:
-        raise TenancyError("key label must be at most 200 characters")
+        raise TenancyError(Label("密钥备注最多 200 个字符", "key label must be at most 200 characters"))
     while True:
         prefix, secret = new_key_parts()
         # 48 random bits rarely collide, but a collision would make a key unusable, so check.
@@ -226,7 +267,9 @@ def revoke_key(session: Session, prefix: str) -> KeyInfo:
     """Revoke the key with `prefix` from now on; revoking it again keeps the first revocation time."""
     row = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
     if row is None:
-        raise UnknownKeyError(f"no API key with prefix {prefix!r}")
+        raise UnknownKeyError(
+            Label("没有前缀为 {prefix!r} 的 API 密钥", "no API key with prefix {prefix!r}"), prefix=prefix
+        )
     if row.revoked_at is None:
         row.revoked_at = dt.datetime.now(dt.UTC)
         session.flush()

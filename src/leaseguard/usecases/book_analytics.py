@@ -72,6 +72,8 @@ def portfolio_analytics(
                 as_of, contracts, positions_at, classes_at, rules, history_from=history_from,
                 compare_with=compare_with, cohort=cohort, progress=progress,
             )  # fmt: skip
+        except InvalidInputError:
+            raise  # said in both languages already
         except ValueError as error:
             raise InvalidInputError(str(error)) from None
     finally:

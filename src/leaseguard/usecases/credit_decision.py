@@ -12,11 +12,12 @@ from sqlalchemy.orm import Session
 from leaseguard.credit.decide import Decider
 from leaseguard.credit.service import application_facts, record_decision
 from leaseguard.evidence.checkpoint import NoteSigner
+from leaseguard.vocabulary import Label
 
 
 def decide_application(
     session: Session, decider: Decider, application: Mapping[str, Any], *, lessor: str, sharing: frozenset[str],
-    asked_by: str, channel: str, signer: NoteSigner | None, today: dt.date, where: str,
+    asked_by: str, channel: str, signer: NoteSigner | None, today: dt.date, where: str | Label,
 ) -> dict[str, Any]:  # fmt: skip
     """Decide one application of `lessor` with the store's facts (other members' only under `sharing` and the
     applicant's consent), record it (and deposit it in the evidence log, with a `signer`) in `session`'s

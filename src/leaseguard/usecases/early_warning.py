@@ -93,6 +93,8 @@ def call_list(
                 model, rules, load_analytics_rules(), compare_with=compare_with, lessor=lessor,
                 classes=book_data.latest_classes(engine, as_of), progress=progress,
             )  # fmt: skip
+        except InvalidInputError:
+            raise  # said in both languages already
         except ValueError as error:
             raise InvalidInputError(str(error)) from None
     finally:

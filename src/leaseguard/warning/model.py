@@ -14,7 +14,9 @@ import polars as pl
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from leaseguard.rulefiles import load_rule_file
+from leaseguard.errors import InvalidInputError
+from leaseguard.rulefiles import RuleProblem, load_rule_file
+from leaseguard.vocabulary import Label
 from leaseguard.warning.features import FEATURES
 
 
@@ -52,7 +54,14 @@ class ScoreModel(BaseModel):
     def _known_features(self) -> ScoreModel:
         unknown = {weight.name for weight in self.features} - set(FEATURES)
         if unknown:
-            raise ValueError(f"features {sorted(unknown)} are not computed; known: {list(FEATURES)}")
+            raise RuleProblem(
+                Label(
+                    "特征 {unknown} 不在计算之列；可用的特征：{known}",
+                    "features {unknown} are not computed; known: {known}",
+                ),
+                unknown=sorted(unknown),
+                known=list(FEATURES),
+            )
         return self
 
     def linear_predictor(self) -> pl.Expr:
@@ -102,7 +111,12 @@ def fit_model(
     from sklearn.model_selection import GroupShuffleSplit
 
     if training.is_empty() or training["defaulted"].n_unique() < 2:
-        raise ValueError("the training set needs both defaulted and performing contracts")
+        raise InvalidInputError(
+            Label(
+                "训练集中违约合同和正常履约合同都要有",
+                "the training set needs both defaulted and performing contracts",
+            )
+        )
     x = training.select(FEATURES).to_numpy().astype(np.float64)
     y = training["defaulted"].to_numpy().astype(np.int64)
     groups = training["lessee_id"].to_numpy()

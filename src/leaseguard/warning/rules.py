@@ -8,8 +8,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from leaseguard.rulefiles import load_rule_file
-from leaseguard.vocabulary import CLASSES
+from leaseguard.rulefiles import RuleProblem, load_rule_file
+from leaseguard.vocabulary import CLASSES, Label
 
 SIGNALS = (
     "first_missed_payment",
@@ -66,24 +66,59 @@ class WarningRules(BaseModel):
     def _consistent(self) -> WarningRules:
         cut_offs = [tier.min_score for tier in self.tiers]
         if any(later >= earlier for earlier, later in itertools.pairwise(cut_offs)):
-            raise ValueError("tiers: min_score must strictly decrease from the first (worst) tier")
+            raise RuleProblem(
+                Label(
+                    "tiers：min_score 必须从第一档（最差）起逐档严格递减",
+                    "tiers: min_score must strictly decrease from the first (worst) tier",
+                )
+            )
         if cut_offs[-1] != 0:
-            raise ValueError("tiers: the last tier must start at 0 so every score has a tier")
+            raise RuleProblem(
+                Label(
+                    "tiers：最后一档必须从 0 开始，使每个评分都有所属档位",
+                    "tiers: the last tier must start at 0 so every score has a tier",
+                )
+            )
         names = self.tier_names
         unknown_signals = set(self.escalation) - set(SIGNALS)
         if unknown_signals:
-            raise ValueError(f"escalation: unknown signals {sorted(unknown_signals)}; known: {list(SIGNALS)}")
+            raise RuleProblem(
+                Label(
+                    "escalation：未知信号 {unknown}；可用的信号：{known}",
+                    "escalation: unknown signals {unknown}; known: {known}",
+                ),
+                unknown=sorted(unknown_signals),
+                known=list(SIGNALS),
+            )
         if self.collections is not None:
             if self.collections.tier in names:
-                raise ValueError(f"collections.tier {self.collections.tier!r} is also a scored tier's name")
+                raise RuleProblem(
+                    Label(
+                        "collections.tier {tier!r} 与某个评分档位重名",
+                        "collections.tier {tier!r} is also a scored tier's name",
+                    ),
+                    tier=self.collections.tier,
+                )
             unknown_classes = set(self.collections.classes) - set(CLASSES)
             if unknown_classes:
-                raise ValueError(
-                    f"collections.classes: unknown classes {sorted(unknown_classes)}; known: {list(CLASSES)}"
+                raise RuleProblem(
+                    Label(
+                        "collections.classes：未知分类 {unknown}；可用的分类：{known}",
+                        "collections.classes: unknown classes {unknown}; known: {known}",
+                    ),
+                    unknown=sorted(unknown_classes),
+                    known=list(CLASSES),
                 )
         unknown_tiers = set(self.escalation.values()) - set(names)
         if unknown_tiers:
-            raise ValueError(f"escalation: unknown tiers {sorted(unknown_tiers)}; tiers are {names}")
+            raise RuleProblem(
+                Label(
+                    "escalation：未知档位 {unknown}；档位有 {names}",
+                    "escalation: unknown tiers {unknown}; tiers are {names}",
+                ),
+                unknown=sorted(unknown_tiers),
+                names=names,
+            )
         return self
 
     @property

@@ -12,7 +12,9 @@ import polars as pl
 
 from leaseguard.analytics.calendar import previous_month_end
 from leaseguard.analytics.rules import AnalyticsRules
+from leaseguard.errors import InvalidInputError
 from leaseguard.portfolio.schedule import add_months
+from leaseguard.vocabulary import Label
 from leaseguard.warning.features import FEATURES, behaviour_features, history_dates
 from leaseguard.warning.model import ScoreModel
 from leaseguard.warning.rules import SIGNALS, WarningRules
@@ -20,7 +22,14 @@ from leaseguard.warning.signals import signal_list, warning_signals
 from leaseguard.warning.tiers import assign_tiers, call_list
 
 PositionsAt = Callable[[dt.date], pl.DataFrame]
-Progress = Callable[[str, int, int], None]
+Progress = Callable[[str, int, int], None]  # (stage: a code of STAGES, done, total)
+
+# The stages a long run reports, as codes; a progress bar shows their words.
+PAYMENT_HISTORY, TRAINING_OBSERVATIONS = "payment_history", "training_observations"
+STAGES = {
+    PAYMENT_HISTORY: Label("还款历史", "payment history"),
+    TRAINING_OBSERVATIONS: Label("训练观测", "training observations"),
+}
 
 # What a lessor sees of its own contracts; nothing here is about another lessor's contract.
 WARNING_COLUMNS = (
@@ -33,10 +42,10 @@ def _history(positions_at: PositionsAt, dates: list[dt.date], progress: Progress
     frames = []
     for step, day in enumerate(dates):
         if progress:
-            progress("payment history", step, len(dates))
+            progress(PAYMENT_HISTORY, step, len(dates))
         frames.append(positions_at(day).select("contract_no", "as_of", "dpd"))
     if progress:
-        progress("payment history", len(dates), len(dates))
+        progress(PAYMENT_HISTORY, len(dates), len(dates))
     if not frames:
         return pl.DataFrame(schema={"contract_no": pl.String, "as_of": pl.Date, "dpd": pl.Int32})
     return pl.concat(frames, how="vertical_relaxed")
@@ -64,7 +73,14 @@ def compute_warnings(
     for the collections tier (null class where not given); `contracts` may carry lessee_name and phone."""
     compare_with = compare_with or previous_month_end(as_of)
     if compare_with >= as_of:
-        raise ValueError(f"the date compared with, {compare_with}, is not before as_of {as_of}")
+        raise InvalidInputError(
+            Label(
+                "对比日期 {compare_with} 不早于 as_of {as_of}",
+                "the date compared with, {compare_with}, is not before as_of {as_of}",
+            ),
+            compare_with=compare_with,
+            as_of=as_of,
+        )
     dates = history_dates(as_of, rules.history_months)
     history = _history(positions_at, dates, progress)
     current = positions_at(as_of)
@@ -129,7 +145,7 @@ def training_set(
     frames = []
     for step, observed in enumerate(observation_dates):
         if progress:
-            progress("training observations", step, len(observation_dates))
+            progress(TRAINING_OBSERVATIONS, step, len(observation_dates))
         history = _history(positions_at, history_dates(observed, rules.history_months), None)
         features = behaviour_features(positions_at(observed), history, contracts)
         horizon_end = add_months(observed, horizon_months)
@@ -149,7 +165,7 @@ def training_set(
             )
         )
     if progress:
-        progress("training observations", len(observation_dates), len(observation_dates))
+        progress(TRAINING_OBSERVATIONS, len(observation_dates), len(observation_dates))
     return pl.concat(frames)
 
 
@@ -224,10 +240,21 @@ def backtest(
     )
     labels = judged["defaulted"].cast(pl.Int8).to_numpy()
     if labels.sum() == 0 or labels.sum() == len(labels):
-        raise ValueError(
-            f"no contract live on {warned_on} and under {default_dpd} days past due "
-            + ("defaulted" if labels.sum() == 0 else "stayed current")
-            + f" by {judged_on}: nothing to measure the score against"
+        raise InvalidInputError(
+            Label(
+                "{warned_on} 存续且逾期不足 {dpd} 天的合同到 {judged_on} 没有一份违约：没有可用来衡量评分的结果",
+                "no contract live on {warned_on} and under {dpd} days past due defaulted by {judged_on}: nothing to "
+                "measure the score against",
+            )
+            if labels.sum() == 0
+            else Label(
+                "{warned_on} 存续且逾期不足 {dpd} 天的合同到 {judged_on} 全部保持正常：没有可用来衡量评分的结果",
+                "no contract live on {warned_on} and under {dpd} days past due stayed current by {judged_on}: "
+                "nothing to measure the score against",
+            ),
+            warned_on=warned_on,
+            dpd=default_dpd,
+            judged_on=judged_on,
         )
     return Backtest(
         warned_on=warned_on,
