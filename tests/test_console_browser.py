@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from browser import SCREENSHOTS, chromium_page
-from console_world import PASSWORD, Console, served_console
+from console_world import PASSWORD, Console, seed, served_console
 
 
 @pytest.fixture
@@ -113,8 +113,6 @@ def test_the_navigation_follows_the_role_and_is_usable_by_keyboard(console: Cons
 
 
 def test_the_overview_loads_its_chart_with_htmx(console: Console) -> None:
-    from test_console_overview import seed
-
     seed(console.engine)
     with chromium_page() as page:
         page.goto(f"{console.base}/login")

@@ -7,103 +7,17 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
 
-from console_world import Console, served_console, signed_in
+from console_world import DAY, Console, classified_row, seed, served_console, signed_in
 from leaseguard.store.db import session_factory
 from leaseguard.store.models import (
-    AssetCheck,
     BookRun,
     ClassChange,
-    Contract,
     ContractClass,
-    IndicatorReport,
-    Lessor,
 )
-
-EARLIER, DAY = dt.date(2026, 11, 30), dt.date(2026, 12, 1)
-# contract: (lessor, class on DAY, claim balance, provision) — on EARLIER every contract was normal.
-BOOK = {
-    "A-1": ("ALPHA", "normal", 1_000_000, 10_000),
-    "A-2": ("ALPHA", "special_mention", 500_000, 25_000),
-    "A-3": ("ALPHA", "substandard", 300_000, 150_000),
-    "A-4": ("ALPHA", "loss", 200_000, 200_000),
-    "B-1": ("BETA", "loss", 9_000_000, 9_000_000),
-}
-
-
-def _classified(
-    day: dt.date, contract_no: str, lessor: str, klass: str, claim: int, provision: int
-) -> ContractClass:
-    return ContractClass(
-        as_of=day, contract_no=contract_no, lessor=lessor, dpd=0, outstanding_principal_fen=claim,
-        overdue_amount_fen=0, claim_balance_fen=claim, klass=klass, deciding_rule="test", reasons="",
-        provision_fen=provision,
-    )  # fmt: skip
-
-
-def _contract(contract_no: str, lessor: str) -> Contract:
-    return Contract(
-        contract_no=contract_no, lessor=lessor, lessee_id=f"ID-{contract_no}", lessee_name=f"承租人{contract_no}",
-        lessee_type="enterprise", related_party=False, start_date=dt.date(2025, 1, 1), term_months=36,
-        principal_fen=1_000_000, annual_rate=Decimal("0.06"), method="annuity", frequency="monthly",
-    )  # fmt: skip
-
-
-def _check(lessor: str, verdict: str, asked_at: dt.datetime, vin: str) -> AssetCheck:
-    return AssetCheck(
-        asked_at=asked_at, lessor=lessor, asked_by="tester", channel="api", request={"vin": vin},
-        verdict=verdict, reasons=[], matches=[], rules_version=1,
-    )  # fmt: skip
-
-
-def _report(lessor: str, results: list[dict[str, object]]) -> IndicatorReport:
-    return IndicatorReport(
-        lessor=lessor, as_of=DAY, rule_set="nfra-2024", rule_set_version=2, rule_set_sha256="0" * 64,
-        draft=False, balance_sheet={}, results=results, alerts=1, created_at=dt.datetime.now(dt.UTC),
-    )  # fmt: skip
-
-
-def seed(engine: Engine) -> None:
-    now = dt.datetime.now(dt.UTC)
-    finished = dt.datetime(2026, 12, 1, 23, 0, tzinfo=dt.UTC)
-    with session_factory(engine)() as session, session.begin():
-        session.get(Lessor, "BETA").extra = {"regime": "financial_leasing"}  # type: ignore[union-attr]
-        for day in (EARLIER, DAY):
-            session.add(
-                BookRun(
-                    as_of=day, rule_set="cbirc-2023", rule_set_version=1, rule_set_sha256="0" * 64,
-                    contracts=len(BOOK), changes=4, provisions_fen=1, general_reserve_fen=0, finished_at=finished,
-                )
-            )  # fmt: skip
-        for contract_no, (lessor, klass, claim, provision) in BOOK.items():
-            session.add(_contract(contract_no, lessor))
-            session.add(_classified(EARLIER, contract_no, lessor, "normal", claim, 0))
-            session.add(_classified(DAY, contract_no, lessor, klass, claim, provision))
-            if klass != "normal":
-                session.add(
-                    ClassChange(
-                        as_of=DAY, contract_no=contract_no, from_class="normal", to_class=klass,
-                        deciding_rule="test", reasons="",
-                    )
-                )  # fmt: skip
-        session.add_all(
-            [
-                _check("ALPHA", "block", now, "LSVAU2180N2183294"),
-                _check("ALPHA", "block", now - dt.timedelta(days=2), "LSVOLDOLDOLD00001"),
-                _check("ALPHA", "clear", now, "LSVCLEARCLEAR0001"),
-                _check("BETA", "block", now, "LSVBETABETA00001X"),
-                _report("ALPHA", [
-                    {"id": "car", "name": "资本充足率", "status": "breach", "value": 0.071, "limit": 0.08},
-                    {"id": "leverage_ratio", "name": "杠杆率", "status": "ok", "value": 0.09, "limit": 0.06},
-                ]),
-                _report("BETA", [{"id": "car", "name": "BETA 资本", "status": "warning", "value": 0.1, "limit": 0.08}]),
-            ]
-        )  # fmt: skip
 
 
 @pytest.fixture
@@ -187,7 +101,7 @@ def test_moves_both_ways_and_a_rerun_day_is_read_anew(console: Console) -> None:
     later = dt.datetime(2026, 12, 2, 6, 0, tzinfo=dt.UTC)
     with session_factory(console.engine)() as session, session.begin():
         # A-1 improves from special mention; a new contract A-5 starts out substandard (no class before).
-        session.add(_classified(DAY, "A-5", "ALPHA", "substandard", 50_000, 10_000))
+        session.add(classified_row(DAY, "A-5", "ALPHA", "substandard", 50_000, 10_000))
         session.add(ClassChange(as_of=DAY, contract_no="A-5", from_class=None, to_class="substandard",
                                 deciding_rule="test", reasons=""))  # fmt: skip
         session.add(ClassChange(as_of=DAY, contract_no="A-1", from_class="special_mention", to_class="normal",
