@@ -57,6 +57,17 @@ def test_demo_builds_a_workspace_and_serves_it(tmp_path: Path) -> None:
             except httpx.TransportError:
                 time.sleep(0.1)
         contracts = httpx.get(f"{base}/v1/contracts", headers=headers, timeout=10)
+        # The console: the demo user signs in with the password the demo printed.
+        person = re.search(r"控制台\s+\S+/login（用户 demo，密码 (\S+)，出租人 L001", output)
+        assert person, output
+        browser = httpx.Client(base_url=base, headers={"Accept": "text/html"}, timeout=10)
+        form = browser.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+        assert token, form.text
+        signed_in = browser.post(
+            "/login", data={"username": "demo", "password": person.group(1), "csrf_token": token.group(1)}
+        )
+        assert signed_in.status_code == 303 and browser.get("/").status_code == 200
         assert contracts.status_code == 200
         items = contracts.json()["items"]
         assert items and {item["lessor"] for item in items} == {"L001"}

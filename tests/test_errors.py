@@ -26,6 +26,9 @@ from leaseguard.errors import (
 OUTSIDE = {"leaseguard.evidence.verifier.ProofError", "leaseguard.evidence.verifier.NoteError",
            "leaseguard.evidence.verifier._Refused", "leaseguard.evidence.verifier.VerifierError",
            "leaseguard.api.problems.ProblemError",
+           # The console's answers, as ProblemError is the API's: to the sign-in page, the 403 page, a refused form.
+           "leaseguard.console.auth.SignInRequired", "leaseguard.console.auth.ConsoleForbidden",
+           "leaseguard.console.auth.CsrfRefused",
            # A SQLAlchemy ArgumentError, so that whoever catches the store's errors catches it.
            "leaseguard.store.db.StoreUrlError",
            "leaseguard.cli.cases_commands._Stopped",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -153,6 +155,46 @@ def _tighten(path: Path, mode: int) -> None:
         pass
 
 
+CONSOLE_SECRET_SETTING = ("keys", "console_session_secret")
+# Workspaces made before the console name no secret in their config; theirs lives here.
+CONSOLE_SECRET_DEFAULT = "keys/console-session.secret"
+CONSOLE_SECRET_BYTES = 32
+
+
+def console_secret_path(workspace: Workspace) -> Path:
+    return workspace.root / str(workspace.setting(*CONSOLE_SECRET_SETTING, default=CONSOLE_SECRET_DEFAULT))
+
+
+def ensure_console_secret(workspace: Workspace) -> Path:
+    """The file of the secret that signs the console's session cookies, made (random, owner-only) if missing.
+
+    Called by init and by `serve` before any worker starts, so every worker reads the same secret."""
+    path = console_secret_path(workspace)
+    if not path.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # Another process may make it first; theirs is as good.
+        with contextlib.suppress(FileExistsError):
+            _write_private(path, secrets.token_urlsafe(CONSOLE_SECRET_BYTES).encode("ascii"))
+    _tighten(path, 0o600)
+    return path
+
+
+def console_secret(workspace: Workspace) -> str:
+    """The console's cookie-signing secret; a file too short to be a secret is a WorkspaceError."""
+    path = ensure_console_secret(workspace)
+    value = path.read_text(encoding="ascii", errors="replace").strip()
+    if len(value) < 32:
+        raise WorkspaceError(
+            Label(
+                "{path}：控制台会话密钥过短（至少 32 个字符）；删除该文件后运行 `leaseguard init` 重新生成",
+                "{path}: the console session secret is too short (at least 32 characters); delete the file "
+                "and run `leaseguard init` to make a new one",
+            ),
+            path=path,
+        )
+    return value
+
+
 def init_workspace(directory: Path) -> Workspace:
     """Create (or bring up to date) a workspace; existing config and keys are never overwritten.
 
@@ -176,6 +218,7 @@ def init_workspace(directory: Path) -> Workspace:
         # A key folder elsewhere (a setting may name any path) is the administrator's to set, not ours.
         if key_file.parent.resolve().is_relative_to(directory):
             _tighten(key_file.parent, 0o700)
+    ensure_console_secret(workspace)
     url = workspace.database_url
     try:
         engine = workspace.engine()

@@ -24,6 +24,8 @@ from leaseguard.api.problems import (
     problem_document,
     refuse_unknown_query_parameters,
 )
+from leaseguard.console import install_console
+from leaseguard.console.settings import ConsoleSettings
 from leaseguard.evidence.checkpoint import NoteSigner
 from leaseguard.registry import views as registry_views
 from leaseguard.registry.service import CheckRecorder, RegisterCache
@@ -151,6 +153,7 @@ def create_app(
     credit_lists: Path | None = None,
     credit_sharing: Any = None,
     max_body_bytes: int | None = None,
+    console: ConsoleSettings | None = None,
 ) -> FastAPI:
     """The API over the store at `database_url` (SQLite or PostgreSQL); one engine for the app's life.
 
@@ -161,7 +164,8 @@ def create_app(
     the policy file `credit_policy` (default: the shipped one) and the lists `credit_lists`; `credit_sharing`
     is the workspace's credit.consortium_sharing (lessor code -> true/false; default: nobody shares). A request
     body longer than `max_body_bytes` (default: api.max_body_bytes of the shipped configuration) is refused
-    with 413.
+    with 413. The browser console (leaseguard.console) is served by the same app, with `console`'s
+    settings (default: the shipped ones and a random cookie secret for this process).
     """
     # As many connections as the threads that serve synchronous routes, so a burst waits on work, not the pool.
     engine = create_store_engine(database_url, pool_pre_ping=True, pool_size=20, max_overflow=20)
@@ -179,7 +183,7 @@ def create_app(
         version=leaseguard.__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # served by the console, with Swagger UI's files from the package (works offline)
         redoc_url=None,
         openapi_url="/openapi.json",
         dependencies=[Depends(refuse_unknown_query_parameters)],
@@ -197,6 +201,7 @@ def create_app(
     )
     for router in ROUTERS:
         app.include_router(router)
+    install_console(app, console)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

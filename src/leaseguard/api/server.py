@@ -15,9 +15,10 @@ from fastapi import FastAPI
 from uvicorn.supervisors import Multiprocess
 
 from leaseguard.api.app import create_app, shipped_max_body_bytes
+from leaseguard.console.settings import console_settings
 from leaseguard.evidence.checkpoint import NoteSigner
 from leaseguard.vocabulary import DEFAULT_LANG, Label, Lang
-from leaseguard.workspace import CONFIG_FILE, Workspace, WorkspaceError, find_workspace
+from leaseguard.workspace import CONFIG_FILE, Workspace, WorkspaceError, ensure_console_secret, find_workspace
 
 # Worker processes rebuild the app themselves, so they learn the workspace from the environment.
 SERVE_WORKSPACE_ENV = "LEASEGUARD_SERVE_WORKSPACE"
@@ -100,6 +101,7 @@ def workspace_app() -> FastAPI:
         credit_lists=workspace.root / str(lists) if lists else None,
         credit_sharing=workspace.setting("credit", "consortium_sharing"),
         max_body_bytes=body_limit(workspace),
+        console=console_settings(workspace),
     )
 
 
@@ -141,8 +143,12 @@ def run_workspace_server(
     SIGTERM stops them all. Why it stops, if it must, is said in `lang`."""
     os.environ[SERVE_WORKSPACE_ENV] = str(workspace_root.resolve())
     try:
-        # Checked once here: a bad value would otherwise stop every worker as it starts.
-        body_limit(find_workspace(workspace_root))
+        # Checked once here: a bad value would otherwise stop every worker as it starts; the console's secret
+        # is made here if missing, so every worker signs cookies with the same one.
+        served = find_workspace(workspace_root)
+        body_limit(served)
+        ensure_console_secret(served)
+        console_settings(served)
     except WorkspaceError as error:
         raise SystemExit(_FAILED.text(lang) + error.text(lang)) from None
     if workers == 1 or not hasattr(socket, "SO_REUSEPORT"):

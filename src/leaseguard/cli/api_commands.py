@@ -124,6 +124,7 @@ def serve(
     )
     say(Label("  接口文档  {base}/docs", "  docs     {base}/docs"), base=base)
     say(Label("  OpenAPI   {base}/openapi.json", "  OpenAPI  {base}/openapi.json"), base=base)
+    say(Label("  控制台    {base}/login", "  console  {base}/login"), base=base)
     say(
         Label("  创建密钥  {command}", "  a key    {command}"),
         command="leaseguard keys create --lessor CODE --role analyst",

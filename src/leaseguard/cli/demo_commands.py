@@ -16,6 +16,7 @@ from leaseguard.vocabulary import Label
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
 
     from leaseguard.workspace import Workspace
 
@@ -260,6 +261,7 @@ def demo(
             issued = [
                 create_key(session, lessor=code, role="analyst", label="demo") for code in lessor_codes[:2]
             ]
+            person = _demo_person(session, workspace, lessor_codes[0]) if lessor_codes else None
     finally:
         engine.dispose()
 
@@ -278,6 +280,17 @@ def demo(
     for key in issued:
         say(Label("  {lessor}：{key}", "  {lessor}: {key}"), lessor=key.lessor, key=key.key)
     say(Label("\n去哪里看：", "\nWhere to look:"))
+    if person is not None:
+        say(
+            Label(
+                "  控制台          {url}（用户 {username}，密码 {password}，出租人 {lessor}，admin 角色）",
+                "  the console     {url} (user {username}, password {password}, lessor {lessor}, admin role)",
+            ),
+            url=f"{base}/login",
+            username=DEMO_USER,
+            password=person[1],
+            lessor=person[0],
+        )
     say(Label("  API 文档        {url}", "  API docs        {url}"), url=f"{base}/docs")
     if issued:
         bearer = f"curl -H 'Authorization: Bearer {issued[0].key}'"
@@ -332,6 +345,29 @@ def demo(
             fail(error)
         say(Label("\n服务地址 {base} — 按 Ctrl+C 停止", "\nserving on {base} — Ctrl+C to stop"), base=base)
         run_server(workspace.database_url, host=api_host, port=api_port, max_body_bytes=limit)
+
+
+DEMO_USER = "demo"
+
+
+def _demo_person(session: Session, workspace: Workspace, lessor: str) -> tuple[str, str]:
+    """The console user `demo` (admin of `lessor`) with a new random password, made or reset each run, so the
+    demo's console can be signed in to at once: (lessor, password)."""
+    import secrets
+
+    from leaseguard.usecases import people
+
+    policy = people.people_policy(workspace)
+    length = max(16, policy.min_password_length)
+    password = secrets.token_urlsafe(length)[:length]
+    try:
+        user = people.reset_password(session, DEMO_USER, password, policy)
+        return user.lessor, password
+    except people.UnknownUserError:
+        people.create_user(
+            session, username=DEMO_USER, lessor=lessor, role="admin", password=password, policy=policy
+        )
+        return lessor, password
 
 
 def register(app: typer.Typer) -> None:

@@ -45,6 +45,7 @@ LAZY_COMMANDS: dict[str, tuple[Callable[[typer.Typer], None], str]] = {
     "import": (_register("import_commands"), "Load data-contract files (CSV/XLSX) into the store."),
     "serve": (_register("api_commands"), "Serve the HTTP API."),
     "keys": (_register("api_commands"), "API keys: create, list, revoke."),
+    "users": (_register("users_commands"), "Console users: create, list, disable, reset passwords."),
     "lessors": (_register("api_commands"), "The consortium's lessors (tenants) and their regimes."),
     "assets": (
         _register("registry_commands"),

@@ -455,3 +455,58 @@ class Document(Base):
     file_name: Mapped[str] = mapped_column(String(255))
     sha256: Mapped[str] = mapped_column(String(64))
     evidence_index: Mapped[int] = mapped_column(BigInteger)
+
+
+class User(Base):
+    """A person who signs in to the console: one lessor, one role (the roles of API keys), an Argon2 hash.
+
+    Failed sign-ins in a row are counted; at the workspace's console.max_failed_sign_ins the account is locked
+    until `locked_until`. A disabled user cannot sign in and its open sessions are ended."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    lessor: Mapped[str] = mapped_column(ForeignKey("lessors.code"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    # Argon2id in PHC form ($argon2id$v=19$m=…,t=…,p=…$salt$hash): parameters and salt travel with the hash.
+    password_hash: Mapped[str] = mapped_column(String(255))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # zh or en, chosen in the console; null: the workspace's lang.
+    lang: Mapped[str | None] = mapped_column(String(8))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    password_changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    last_sign_in_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SignInEvent(Base):
+    """Every sign-in, failed sign-in and sign-out, as it happened: the name typed (the user, when there is one),
+    the outcome code and the client's address. Rows are only ever added."""
+
+    __tablename__ = "sign_in_events"
+    __table_args__ = (Index("ix_sign_in_events_username_at", "username", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    username: Mapped[str] = mapped_column(String(64))
+    # Not a foreign key: a name that matches no user is recorded too, and the record outlives any user.
+    user_id: Mapped[int | None] = mapped_column(BigInteger)
+    lessor: Mapped[str | None] = mapped_column(String(32))
+    outcome: Mapped[str] = mapped_column(String(16))
+    client: Mapped[str | None] = mapped_column(String(64))
+
+
+class ConsoleSession(Base):
+    """A signed-in browser: the cookie carries a random token, the store only its SHA-256, so signing out,
+    disabling the user or resetting the password ends the session on the server, not just in the browser."""
+
+    __tablename__ = "console_sessions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    client: Mapped[str | None] = mapped_column(String(64))

@@ -110,3 +110,8 @@ def list_import_runs(session: Session, lessor: str, window: Window) -> Slice[Imp
     several lessors' rows (or of none) names other members' business, so no tenant sees its run."""
     statement = select(ImportRun).where(ImportRun.lessor == lessor)
     return _window(session, statement, ImportRun.id, window, descending=True)
+
+
+def get_import_run(session: Session, lessor: str, run_id: int) -> ImportRun | None:
+    """One of `lessor`'s import runs (see list_import_runs for which are its own), or None."""
+    return session.scalar(select(ImportRun).where(ImportRun.lessor == lessor, ImportRun.id == run_id))

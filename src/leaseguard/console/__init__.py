@@ -1,0 +1,59 @@
+"""The browser console: server-rendered pages (Jinja2, htmx shipped in static/) served by the API's own app.
+
+People sign in with a username and password (`leaseguard users create`); machines keep using API keys on
+/v1. `install_console(app, settings)` adds the session cookie, the error pages, the static files, /docs with
+Swagger UI from the package, and every page's router. A page module holds an APIRouter and registers its
+NavItem; see docs/console.md for how to add one."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from leaseguard.console.settings import SESSION_COOKIE, ConsoleSettings
+
+STATIC_PREFIX = "/static"
+SWAGGER = f"{STATIC_PREFIX}/vendor/swagger-ui"
+
+
+def _docs_page(app: FastAPI) -> HTMLResponse:
+    return get_swagger_ui_html(
+        openapi_url=app.openapi_url or "/openapi.json",
+        title=f"{app.title} API",
+        swagger_js_url=f"{SWAGGER}/swagger-ui-bundle.js",
+        swagger_css_url=f"{SWAGGER}/swagger-ui.css",
+        swagger_favicon_url=f"{SWAGGER}/favicon-32x32.png",
+    )
+
+
+def install_console(app: FastAPI, settings: ConsoleSettings | None = None) -> None:
+    """Serve the console from `app` (whose `docs_url` must be None: /docs is served here, offline)."""
+    from importlib import resources
+
+    from leaseguard.console import errors, imports_pages, overview, signin
+
+    app.state.console = settings or ConsoleSettings()
+    console = app.state.console
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=console.secret,
+        session_cookie=SESSION_COOKIE,
+        # The browser drops the cookie at the session's longest life; the idle limit is checked on each request
+        # (auth.resolve_user), so an expired session can say so on the sign-in page.
+        max_age=console.max_seconds,
+        same_site="lax",
+        https_only=console.secure_cookie,
+    )
+    errors.install_error_pages(app)
+    static = resources.files("leaseguard.console").joinpath("static")
+    app.mount(STATIC_PREFIX, StaticFiles(directory=str(static)), name="console-static")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return _docs_page(app)
+
+    for router in (signin.router, overview.router, imports_pages.router):
+        app.include_router(router)

@@ -1,0 +1,186 @@
+"""A console served for tests: a real uvicorn server over a SQLite store with two lessors (ALPHA, BETA), their
+users (ann: ALPHA analyst, cai: ALPHA compliance, bea: BETA compliance, all with PASSWORD), an import run
+each and an API key; and helpers to sign in over HTTP."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+from sqlalchemy import Engine
+
+from conftest import running
+from leaseguard.api import create_app
+from leaseguard.console.settings import ConsoleSettings
+from leaseguard.store.db import create_store_engine, session_factory, upgrade_schema
+from leaseguard.store.models import (
+    AssetCheck,
+    BookRun,
+    ClassChange,
+    Contract,
+    ContractClass,
+    ImportRun,
+    IndicatorReport,
+    Lessor,
+)
+from leaseguard.tenancy import add_lessor, create_key
+from leaseguard.usecases import people
+
+PASSWORD = "correct horse battery staple"
+HTML = {"Accept": "text/html,application/xhtml+xml"}
+ALERT = re.compile(r'role="alert">\s*(?:<h2>[^<]*</h2>\s*)?<p>([^<]*)</p>')
+
+
+@dataclass
+class Console:
+    base: str
+    engine: Engine
+    alpha_run: int
+    beta_run: int
+    api_key: str
+
+    def browser(self) -> httpx.Client:
+        return httpx.Client(base_url=self.base, headers=HTML, follow_redirects=False, timeout=30)
+
+
+def _import_run(lessor: str, name: str) -> ImportRun:
+    moment = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
+    return ImportRun(
+        file_name=name, file_sha256="0" * 64, kind="contracts", encoding="utf-8", rows_read=3,
+        rows_inserted=3, status="loaded", message="ok", started_at=moment, finished_at=moment, lessor=lessor,
+    )  # fmt: skip
+
+
+@contextmanager
+def served_console(tmp_path: Path) -> Iterator[Console]:
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    engine = create_store_engine(url)
+    upgrade_schema(engine)
+    policy = people.PeoplePolicy()
+    with session_factory(engine)() as session, session.begin():
+        add_lessor(session, "ALPHA", "Alpha Leasing")
+        add_lessor(session, "BETA", "Beta Leasing")
+        for name, lessor, role in (
+            ("ann", "ALPHA", "analyst"), ("cai", "ALPHA", "compliance"), ("bea", "BETA", "compliance"),
+        ):  # fmt: skip
+            people.create_user(
+                session, username=name, lessor=lessor, role=role, password=PASSWORD, policy=policy
+            )
+        alpha, beta = _import_run("ALPHA", "alpha-contracts.csv"), _import_run("BETA", "beta-contracts.csv")
+        session.add_all([alpha, beta])
+        session.flush()
+        alpha_run, beta_run = alpha.id, beta.id
+        key = create_key(session, lessor="ALPHA", role="analyst").key
+    app = create_app(url, console=ConsoleSettings(session_idle_minutes=30, session_max_hours=12))
+    with running(app) as base:
+        yield Console(base, engine, alpha_run, beta_run, key)
+    engine.dispose()
+
+
+def csrf_of(page: httpx.Response) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert found, page.text[:500]
+    return found.group(1)
+
+
+def alerts(page: httpx.Response) -> list[str]:
+    return ALERT.findall(page.text)
+
+
+def signed_in(console: Console, username: str, password: str = PASSWORD, *, next: str = "/") -> httpx.Client:
+    client = console.browser()
+    form = client.get("/login")
+    answer = client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": csrf_of(form), "next": next}
+    )
+    assert answer.status_code == 303, alerts(answer)
+    return client
+
+
+# --- two lessors' classified days, for the overview ---------------------------------------------------------
+
+EARLIER, DAY = dt.date(2026, 11, 30), dt.date(2026, 12, 1)
+# contract: (lessor, class on DAY, claim balance, provision) — on EARLIER every contract was normal.
+BOOK = {
+    "A-1": ("ALPHA", "normal", 1_000_000, 10_000),
+    "A-2": ("ALPHA", "special_mention", 500_000, 25_000),
+    "A-3": ("ALPHA", "substandard", 300_000, 150_000),
+    "A-4": ("ALPHA", "loss", 200_000, 200_000),
+    "B-1": ("BETA", "loss", 9_000_000, 9_000_000),
+}
+
+
+def classified_row(
+    day: dt.date, contract_no: str, lessor: str, klass: str, claim: int, provision: int
+) -> ContractClass:
+    return ContractClass(
+        as_of=day, contract_no=contract_no, lessor=lessor, dpd=0, outstanding_principal_fen=claim,
+        overdue_amount_fen=0, claim_balance_fen=claim, klass=klass, deciding_rule="test", reasons="",
+        provision_fen=provision,
+    )  # fmt: skip
+
+
+def _contract(contract_no: str, lessor: str) -> Contract:
+    return Contract(
+        contract_no=contract_no, lessor=lessor, lessee_id=f"ID-{contract_no}", lessee_name=f"承租人{contract_no}",
+        lessee_type="enterprise", related_party=False, start_date=dt.date(2025, 1, 1), term_months=36,
+        principal_fen=1_000_000, annual_rate=Decimal("0.06"), method="annuity", frequency="monthly",
+    )  # fmt: skip
+
+
+def _check(lessor: str, verdict: str, asked_at: dt.datetime, vin: str) -> AssetCheck:
+    return AssetCheck(
+        asked_at=asked_at, lessor=lessor, asked_by="tester", channel="api", request={"vin": vin},
+        verdict=verdict, reasons=[], matches=[], rules_version=1,
+    )  # fmt: skip
+
+
+def _report(lessor: str, results: list[dict[str, object]]) -> IndicatorReport:
+    return IndicatorReport(
+        lessor=lessor, as_of=DAY, rule_set="nfra-2024", rule_set_version=2, rule_set_sha256="0" * 64,
+        draft=False, balance_sheet={}, results=results, alerts=1, created_at=dt.datetime.now(dt.UTC),
+    )  # fmt: skip
+
+
+def seed(engine: Engine) -> None:
+    now = dt.datetime.now(dt.UTC)
+    finished = dt.datetime(2026, 12, 1, 23, 0, tzinfo=dt.UTC)
+    with session_factory(engine)() as session, session.begin():
+        session.get(Lessor, "BETA").extra = {"regime": "financial_leasing"}  # type: ignore[union-attr]
+        for day in (EARLIER, DAY):
+            session.add(
+                BookRun(
+                    as_of=day, rule_set="cbirc-2023", rule_set_version=1, rule_set_sha256="0" * 64,
+                    contracts=len(BOOK), changes=4, provisions_fen=1, general_reserve_fen=0, finished_at=finished,
+                )
+            )  # fmt: skip
+        for contract_no, (lessor, klass, claim, provision) in BOOK.items():
+            session.add(_contract(contract_no, lessor))
+            session.add(classified_row(EARLIER, contract_no, lessor, "normal", claim, 0))
+            session.add(classified_row(DAY, contract_no, lessor, klass, claim, provision))
+            if klass != "normal":
+                session.add(
+                    ClassChange(
+                        as_of=DAY, contract_no=contract_no, from_class="normal", to_class=klass,
+                        deciding_rule="test", reasons="",
+                    )
+                )  # fmt: skip
+        session.add_all(
+            [
+                _check("ALPHA", "block", now, "LSVAU2180N2183294"),
+                _check("ALPHA", "block", now - dt.timedelta(days=2), "LSVOLDOLDOLD00001"),
+                _check("ALPHA", "clear", now, "LSVCLEARCLEAR0001"),
+                _check("BETA", "block", now, "LSVBETABETA00001X"),
+                _report("ALPHA", [
+                    {"id": "car", "name": "资本充足率", "status": "breach", "value": 0.071, "limit": 0.08},
+                    {"id": "leverage_ratio", "name": "杠杆率", "status": "ok", "value": 0.09, "limit": 0.06},
+                ]),
+                _report("BETA", [{"id": "car", "name": "BETA 资本", "status": "warning", "value": 0.1, "limit": 0.08}]),
+            ]
+        )  # fmt: skip
