@@ -26,6 +26,7 @@ from leaseguard.errors import InvalidInputError, NotFoundError
 from leaseguard.evidence import NewRecord, Provenance, append_records
 from leaseguard.evidence.checkpoint import NoteSigner
 from leaseguard.evidence.models import canonical_json
+from leaseguard.money import parse_fen
 from leaseguard.portfolio.book_store import read_contracts
 from leaseguard.portfolio.positions import SCHEDULE_LINE_COLUMNS, contract_instalments
 from leaseguard.store.db import as_date, in_list
@@ -72,21 +73,17 @@ def _contract_clauses(data: dict[str, Any], contract_no: str) -> _Clauses:
     own_clause = None if clause in (None, "") else str(clause).strip().lower() in ("true", "1", "yes", "是")
     title = data.get("title_at_end")
     price = data.get("purchase_price")
-    try:
-        price_yuan = Decimal(str(price)) if price not in (None, "") else None
-    except InvalidOperation:
-        price_yuan = Decimal("NaN")
-    if price_yuan is not None and (
-        not price_yuan.is_finite() or price_yuan < 0 or price_yuan != price_yuan.quantize(Decimal("0.01"))
-    ):
-        raise InvalidInputError(
-            Label("合同 {contract_no}：purchase_price {price!r} 不是以元为单位的金额",
-                  "contract {contract_no}: purchase_price {price!r} is not an amount in yuan"),
-            contract_no=contract_no, price=price,
-        )  # fmt: skip
+    price_fen = (
+        None
+        if price in (None, "")
+        else parse_fen(
+            price,
+            where=Label("合同 {no}：purchase_price", "contract {no}: purchase_price").filled(no=contract_no),
+        )
+    )
     return _Clauses(
         own_rate, own_clause, title if title in ("lessee", "lessor") else None,
-        None if price_yuan is None else int(price_yuan * 100),
+        price_fen,
     )  # fmt: skip
 
 
