@@ -362,7 +362,7 @@ def test_balance_sheet_into_a_missing_folder_is_one_line(workspace: Workspace, t
     assert "Traceback" not in result.output
     lines = result.output.strip().splitlines()
     assert len(" ".join(lines).split("错误：")) == 2
-    assert f"{out}: cannot write" in " ".join(result.output.split())
+    assert f"{out}：无法写出资产负债表" in " ".join(result.output.split())
     assert "No such file or directory" in result.output
     assert not out.exists()
 
