@@ -390,7 +390,7 @@ def test_balance_sheet_into_a_missing_folder_is_one_line(workspace: Workspace, t
         failed = run(workspace, *args, "--out", str(target), "--draft")
         assert failed.exit_code == 1, failed.output
         assert failed.exception is None or isinstance(failed.exception, SystemExit), fmt
-        assert f"{target}: cannot write the report" in " ".join(failed.output.split())
+        assert f"{target}：无法写出报告" in " ".join(failed.output.split())
     assert stored(workspace, "select count(*) from indicator_reports") == [(0,)]
 
 
