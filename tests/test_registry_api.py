@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -272,3 +273,17 @@ def test_the_cli_prints_the_body_the_api_returns(tmp_path: Path) -> None:
     assert answer["verdict"] == "block" and answer["matches"] and SECRET_LESSEE not in result.output
     assert from_cli["check_id"] == answer["check_id"] + 1 and from_cli["checked_at"].endswith("Z")
     assert from_cli["evidence_index"] == answer["evidence_index"] + 1
+    with (
+        running(create_app(opened.database_url)) as base,
+        httpx.Client(base_url=base, timeout=30) as client,
+    ):
+        headers = {"X-API-Key": beta, "Accept-Language": "en-GB,en;q=0.9"}
+        in_english = client.post("/v1/assets/check", json=asked, headers=headers).json()
+    # Every reason in the caller's language: Chinese by default, English when asked; the codes are the same.
+    said = [*answer["reasons"], *(f["reason"] for f in answer["findings"]),
+            *(r for m in answer["matches"] for r in m["reasons"])]  # fmt: skip
+    english = [*in_english["reasons"], *(f["reason"] for f in in_english["findings"]),
+               *(r for m in in_english["matches"] for r in m["reasons"])]  # fmt: skip
+    assert len(said) == len(english) > 2 and in_english["reason_codes"] == answer["reason_codes"]
+    assert all(re.search(r"[\u4e00-\u9fff]", text) for text in said)
+    assert not any(re.search(r"[\u4e00-\u9fff]", text) for text in english)

@@ -117,7 +117,7 @@ def check(
     finally:
         engine.dispose()
     if as_json:
-        console.print_json(answer.model_dump_json())
+        console.print_json(answer.said_in(chosen).model_dump_json())
         return
     from leaseguard.registry.reasons import kind_label, verdict_label
 

@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from leaseguard.api.deps import require
-from leaseguard.api.problems import problem_responses
+from leaseguard.api.problems import problem_responses, request_lang
 from leaseguard.errors import TooLargeError
 from leaseguard.money import parse_fen
 from leaseguard.registry.check import AssetFacts
@@ -92,4 +92,4 @@ async def check_asset_route(
         CheckToRecord(asked, outcome, principal.key_prefix, "api", register.rules.version)
     )
     recorded = await asyncio.wait_for(asyncio.wrap_future(submitted), RECORD_TIMEOUT_SECONDS)
-    return answer_of(outcome, recorded, principal.lessor, len(register))
+    return answer_of(outcome, recorded, principal.lessor, len(register)).said_in(request_lang(request))

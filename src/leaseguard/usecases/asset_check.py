@@ -52,8 +52,20 @@ class AssetCheckResponse(BaseModel):
     _match_why: list[list[Reason]] = PrivateAttr(default_factory=list)
 
     def reasons_in(self, lang: Lang) -> list[str]:
-        """`reasons` in `lang` (the body itself is in English, the language of the check's record)."""
+        """`reasons` in `lang` (as built, the body is in English, the language of the check's record)."""
         return self.finding_reasons_in(lang) + [r for m in self.match_reasons_in(lang) for r in m]
+
+    def said_in(self, lang: Lang) -> AssetCheckResponse:
+        """The answer with every reason (the list, each finding's, each match's) in `lang`: what the API
+        returns in the caller's language and the CLI's `--json` in the chosen one."""
+        said = self.model_copy(deep=True)
+        said.reasons = self.reasons_in(lang)
+        for finding, reason in zip(said.findings, self.finding_reasons_in(lang), strict=True):
+            finding.reason = reason
+        for view, reasons in zip(said.matches, self.match_reasons_in(lang), strict=True):
+            view["reasons"] = reasons
+        said._finding_why, said._match_why = self._finding_why, self._match_why
+        return said
 
     def finding_reasons_in(self, lang: Lang) -> list[str]:
         return reason_texts(self._finding_why, lang)
