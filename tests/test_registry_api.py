@@ -167,6 +167,17 @@ def test_bad_requests_are_problem_422(api: CheckApi, body: dict[str, object], fi
     assert response.headers["content-type"].startswith("application/problem+json")
     if field:
         assert field in response.text
+    else:  # the request's own rule, said in the caller's language
+        assert (
+            response.json()["errors"][0]["message"] == "至少给出 vin、serial_no、engine_no、invoice_no 之一"
+        )
+        english = api.client.post(
+            "/v1/assets/check", json=body, headers={"X-API-Key": api.beta, "Accept-Language": "en"}
+        )
+        assert (
+            english.json()["errors"][0]["message"]
+            == "give at least one of vin, serial_no, engine_no, invoice_no"
+        )
 
 
 def test_oversized_request_is_413_and_no_key_is_401(api: CheckApi) -> None:

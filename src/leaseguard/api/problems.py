@@ -217,7 +217,13 @@ def _field_error(error: Any, lang: Lang) -> FieldError:
     loc = [str(part) for part in error.get("loc", ())]
     location, field = (loc[0], ".".join(loc[1:])) if loc else ("request", "")
     said = (error.get("ctx") or {}).get("label")  # our own check's words (api.pagination)
-    message = said.text(lang) if isinstance(said, Label) else pydantic_reason(error).text(lang)
+    cause = (error.get("ctx") or {}).get("error")  # a model's own check that raised a domain error
+    if isinstance(said, Label):
+        message = said.text(lang)
+    elif isinstance(cause, LeaseguardError):
+        message = cause.text(lang)
+    else:
+        message = pydantic_reason(error).text(lang)
     return FieldError(location=location, field=field, message=message, type=str(error.get("type", "")))
 
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from leaseguard.api.deps import require
 from leaseguard.api.problems import problem_responses, request_lang
-from leaseguard.errors import TooLargeError
+from leaseguard.errors import InvalidInputError, TooLargeError
 from leaseguard.money import parse_fen
 from leaseguard.registry.check import AssetFacts
 from leaseguard.registry.service import CheckRecorder, CheckToRecord, RegisterCache
@@ -54,7 +54,12 @@ class AssetCheckRequest(BaseModel):
     @model_validator(mode="after")
     def needs_an_identifier(self) -> AssetCheckRequest:
         if not any((self.vin, self.serial_no, self.engine_no, self.invoice_no)):
-            raise ValueError("give at least one of vin, serial_no, engine_no, invoice_no")
+            raise InvalidInputError(
+                Label(
+                    "至少给出 vin、serial_no、engine_no、invoice_no 之一",
+                    "give at least one of vin, serial_no, engine_no, invoice_no",
+                )
+            )
         return self
 
     def facts(self, lessor: str) -> AssetFacts:
