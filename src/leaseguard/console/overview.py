@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse
 
 from leaseguard.console.auth import ConsoleUser, require_user
 from leaseguard.console.rendering import NavItem, add_nav, render
+from leaseguard.indicators.output import indicator_name
 from leaseguard.tenancy import Action
 from leaseguard.usecases.book_overview import DayFigures, RunDayCache, book_overview, classes_over_time
 from leaseguard.vocabulary import CLASS_LABELS, CLASS_LABELS_EN, CLASSES, Label, Lang, label_of
@@ -71,6 +72,7 @@ def overview(request: Request, user: CanReadBook) -> HTMLResponse:
             "status_label": lambda status: STATUS_LABELS.get(status, Label(status, status)).text(user.lang),
             "tone": lambda status: STATUS_TONES.get(status, ""),
             "class_label": lambda klass: class_label(klass, user.lang),
+            "indicator_label": lambda name: indicator_name(name, user.lang),
         },
     )
 
