@@ -60,6 +60,7 @@ def test_the_overview_shows_the_lessors_own_figures_against_its_limits(console: 
     for elsewhere in ("LSVOLDOLDOLD00001", "LSVCLEARCLEAR0001", "LSVBETABETA00001X", "B-1", "BETA 资本"):
         assert elsewhere not in page.text, elsewhere
     assert "资本充足率：7.10%（限额 8.00%）" in page.text and "杠杆率" not in page.text
+    assert "Capital adequacy" not in page.text  # the rule set's "English (中文)" name, said in Chinese
     assert 'hx-get="/overview/classes"' in page.text
 
 
