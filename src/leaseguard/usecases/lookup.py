@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import Connection, func, or_, select
 from sqlalchemy.orm import Session
 
 from leaseguard.enforcement.records import documents_of_contracts, notices_on_record
@@ -35,6 +35,7 @@ from leaseguard.store.db import as_date
 from leaseguard.store.models import (
     Asset,
     AssetCheck,
+    BookRun,
     ClassChange,
     Contract,
     ContractClass,
@@ -532,6 +533,14 @@ def list_cases(
 
 # --- readers: the store's side, the asking lessor in every WHERE clause -------------------------------------
 
+
+def not_by_index(column: Any) -> Any:
+    """`column` as an expression no index answers (`column || ''`): for a condition that only checks rows found
+    by another index. SQLite keeps no statistics, and given `lessor = ? AND contract_no IN (…)` on payments it
+    reads every payment of the lessor (its index) instead of the contract's few."""
+    return column.concat("")
+
+
 _NO_PAYMENTS = PaymentsSummary(count=0, total_paid=yuan_text(0), total_paid_fen=0, last_paid_date=None)
 
 
@@ -544,7 +553,7 @@ def _lessor_name(connection: Connection, lessor: str) -> str:
 def _payments(connection: Connection, lessor: str, contract_nos: Sequence[str]) -> dict[str, PaymentsSummary]:
     rows = connection.execute(
         select(Payment.contract_no, func.count(), func.sum(Payment.amount_fen), func.max(Payment.paid_date))
-        .where(Payment.lessor == lessor, Payment.contract_no.in_(list(contract_nos)))
+        .where(Payment.contract_no.in_(list(contract_nos)), not_by_index(Payment.lessor) == lessor)
         .group_by(Payment.contract_no)
     ).all()
     return {
@@ -589,38 +598,68 @@ def _assets(
     return [_asset_brief(row) for row in rows]
 
 
-def _classes_now(connection: Connection, lessor: str, contract_nos: Sequence[str]) -> dict[str, ClassOnDay]:
-    if not contract_nos:
-        return {}
-    latest = (
-        select(ContractClass.contract_no, func.max(ContractClass.as_of).label("as_of"))
-        .where(ContractClass.lessor == lessor, ContractClass.contract_no.in_(list(contract_nos)))
-        .group_by(ContractClass.contract_no)
-        .subquery()
+# Run days probed per query while looking for contracts' latest classified day.
+_RUN_DAYS_PER_PROBE = 64
+
+
+def _class_on_day(r: Any) -> ClassOnDay:
+    return ClassOnDay(
+        as_of=as_date(r.as_of),
+        klass=r._mapping["class"],
+        dpd=int(r.dpd),
+        outstanding_principal=yuan_text(int(r.outstanding_principal_fen)),
+        outstanding_principal_fen=int(r.outstanding_principal_fen),
+        overdue_amount=yuan_text(int(r.overdue_amount_fen)),
+        overdue_amount_fen=int(r.overdue_amount_fen),
+        provision=yuan_text(int(r.provision_fen)),
+        provision_fen=int(r.provision_fen),
+        deciding_rule=r.deciding_rule,
     )
+
+
+def _classes_now(connection: Connection, lessor: str, contract_nos: Sequence[str]) -> dict[str, ClassOnDay]:
+    """Each contract's class on the latest run day that classified it. contract_classes is keyed by (day,
+    contract), so the run days are probed newest first: every run classifies the whole book, so the first
+    probe normally finds them all, and a contract imported since the last run costs a pass over the days."""
+    wanted = list(dict.fromkeys(contract_nos))
+    found: dict[str, ClassOnDay] = {}
+    if not wanted:
+        return found
+    days = [as_date(day) for day in connection.scalars(select(BookRun.as_of).order_by(BookRun.as_of.desc()))]
+    step = 1  # the latest day alone first, then wider
+    while days and wanted:
+        probe, days = days[:step], days[step:]
+        step = _RUN_DAYS_PER_PROBE
+        rows = connection.execute(
+            select(ContractClass.__table__)
+            .where(
+                ContractClass.as_of.in_(probe),
+                ContractClass.contract_no.in_(wanted),
+                ContractClass.lessor == lessor,
+            )
+            .order_by(ContractClass.as_of.desc())
+        ).all()
+        for r in rows:
+            found.setdefault(str(r.contract_no), _class_on_day(r))
+        wanted = [no for no in wanted if no not in found]
+    return found
+
+
+def positions_by_day(
+    connection: Connection, lessor: str, contract_nos: Sequence[str], days: Sequence[dt.date]
+) -> dict[tuple[str, dt.date], ClassOnDay]:
+    """The contracts' classified positions on the given run days (those a day classified), read by the table's
+    key (day, contract)."""
+    if not contract_nos or not days:
+        return {}
     rows = connection.execute(
-        select(ContractClass.__table__)
-        .join(
-            latest,
-            and_(ContractClass.contract_no == latest.c.contract_no, ContractClass.as_of == latest.c.as_of),
+        select(ContractClass.__table__).where(
+            ContractClass.as_of.in_(list(days)),
+            ContractClass.contract_no.in_(list(contract_nos)),
+            ContractClass.lessor == lessor,
         )
-        .where(ContractClass.lessor == lessor)
     ).all()
-    return {
-        str(r.contract_no): ClassOnDay(
-            as_of=as_date(r.as_of),
-            klass=r._mapping["class"],
-            dpd=int(r.dpd),
-            outstanding_principal=yuan_text(int(r.outstanding_principal_fen)),
-            outstanding_principal_fen=int(r.outstanding_principal_fen),
-            overdue_amount=yuan_text(int(r.overdue_amount_fen)),
-            overdue_amount_fen=int(r.overdue_amount_fen),
-            provision=yuan_text(int(r.provision_fen)),
-            provision_fen=int(r.provision_fen),
-            deciding_rule=r.deciding_rule,
-        )
-        for r in rows
-    }
+    return {(str(r.contract_no), as_date(r.as_of)): _class_on_day(r) for r in rows}
 
 
 def _class_changes(connection: Connection, lessor: str, contract_nos: Sequence[str]) -> list[ClassChangeOut]:
@@ -747,7 +786,7 @@ def _asset_lessee_name(connection: Connection, lessor: str, lessee_id: str) -> s
 def _checks(connection: Connection, lessor: str, lessee_id: str) -> list[CheckOut]:
     rows = connection.execute(
         select(AssetCheck.__table__)
-        .where(AssetCheck.lessor == lessor, AssetCheck.request["lessee_id"].as_string() == lessee_id)
+        .where(AssetCheck.lessor == lessor, AssetCheck.lessee_id == lessee_id)
         .order_by(AssetCheck.id)
     ).all()
     found = []
