@@ -165,7 +165,8 @@ def test_prefix_bounds_in_code_point_order() -> None:
 def test_the_contract_page_pages_its_schedule_and_payments(book: Engine) -> None:
     with session_factory(book)() as session:
         page = contract_page(session, "ALPHA", "AL-2024-001", schedule_page=2, payments_page=2)
-    assert page.schedule.total == 24 and page.schedule.page == 1 and len(page.schedule.items) == SCHEDULE_ROWS
+    assert page.schedule.total == 24 and page.schedule.page == 2 and len(page.schedule.items) == SCHEDULE_ROWS
+    assert page.schedule.items[0].number == SCHEDULE_ROWS + 1
     assert page.schedule_source == "terms"
     assert page.schedule.items[-1].outstanding_after_fen == 0
     assert page.payments.total == 25 and page.payments.page == 2 and len(page.payments.items) == 5

@@ -61,7 +61,7 @@ from leaseguard.usecases.lookup import (
 
 T = TypeVar("T")
 
-SCHEDULE_ROWS = 24
+SCHEDULE_ROWS = 12  # a year of monthly rent
 PAYMENT_ROWS = 20
 DAYS_ROWS = 20
 ASSET_ROWS = 20
