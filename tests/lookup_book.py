@@ -33,6 +33,8 @@ ALPHA_SERIAL, BETA_SERIAL = "ZLJ5550JQZ2208086", "ZLJ5550JQZ2208099"
 ALPHA_INVOICE, BETA_INVOICE = "18320577", "18320599"
 OVERDUE = "AL-2024-002"  # stops paying: special mention and worse, then a case
 FLEET_CONTRACTS = 60
+ODD = "ALX/2024#1?"  # a contract number with the characters a URL treats specially
+ODD_LESSEE = "91110000MA00000011"
 RUN_DAYS = (dt.date(2024, 9, 30), dt.date(2024, 12, 31))
 
 _CONTRACT = (
@@ -53,6 +55,7 @@ def _contracts() -> str:
             "monthly,0.00,0.00"
             for n in range(1, FLEET_CONTRACTS + 1)
         ),
+        f"{ODD},ALPHA,{ODD_LESSEE},北辰设备有限公司,enterprise,2024-05-01,24,50000.00,0.06,annuity,monthly,0.00,0.00",
         f"BE-2024-001,BETA,{PERSON},张伟,individual,2024-01-15,24,880000.00,0.06,annuity,monthly,0.00,0.00",
         f"BE-2024-002,BETA,{BETA_FIRM},华东物流有限公司,enterprise,2024-01-15,24,770000.00,0.06,annuity,monthly,"
         "0.00,0.00",

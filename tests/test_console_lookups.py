@@ -23,6 +23,7 @@ from lookup_book import (
     FIRM,
     FLEET,
     FLEET_CONTRACTS,
+    ODD,
     OVERDUE,
     PERSON,
     seed_lookup_book,
@@ -256,3 +257,16 @@ def test_english_for_a_user_who_switched(console: Console) -> None:
         assert missing.status_code == 404 and "Not found" in missing.text
     finally:
         client.close()
+
+
+def test_a_contract_number_with_url_characters_links_and_pages(ann: httpx.Client) -> None:
+    found = ann.get("/search", params={"q": "ALX/2024"})
+    [link] = links(found, "/contracts/ALX")
+    assert link == "/contracts/ALX/2024%231%3F"  # "/" kept (the route spans segments), "#" and "?" encoded
+    page = ann.get(link)
+    assert page.status_code == 200 and f"<h1>合同 {html.escape(ODD)}</h1>" in page.text
+    [following] = [
+        href for href in links(raw_section(page, "schedule"), "/contracts/") if "schedule_page=2" in href
+    ]
+    assert following == "/contracts/ALX/2024%231%3F?schedule_page=2"
+    assert "第 13–24 条，共 24 条" in section(ann.get(following), "schedule")
