@@ -6,11 +6,12 @@ Builds a book of --contracts contracts (synth, import, one daily run; about 5 mi
 --workdir, or reuses the workspace found there: its schema is brought to the head, a user `bench` is made (or
 given its password again) and an API key and one asset check are recorded; nothing else is written.
 --copy-from DIR copies DIR/ws into --workdir first, to measure on a copy of a store that must stay as it is.
+
 The server builds its ownership register in the background after starting, both cores busy for about 25 s a
-million assets; that one asset check waits for it, so the pages are measured in the steady state. Each page is asked --requests times, one after another
-(one person at the browser), each time for another contract, lessee or value picked at random from the
-lessor's book, after a few unmeasured requests; the overview's first view after the run is shown apart (it
-computes the day's figures once)."""
+million assets; that one asset check waits for it, so the pages are measured in the steady state. Each page
+is asked --requests times, one after another (one person at the browser), each time for another contract,
+lessee or value picked at random from the lessor's book, after a few unmeasured requests; the overview's
+first view after the run is shown apart (it computes the day's figures once)."""
 
 from __future__ import annotations
 
