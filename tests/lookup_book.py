@@ -88,6 +88,14 @@ def _payments() -> str:
     return "\n".join(lines) + "\n"
 
 
+# AL-2024-003's rent as agreed, irregular: the page shows these lines, not ones computed from the terms.
+_SCHEDULES = (
+    "contract_no,number,due_date,principal,interest\n"
+    "AL-2024-003,1,2024-06-01,10000.00,900.00\n"
+    "AL-2024-003,2,2024-09-01,20000.00,750.00\n"
+    "AL-2024-003,3,2025-03-01,30000.00,450.00\n"
+)
+
 _VALUATIONS = (
     "asset_id,lessor,valuation_date,disposal_value\n"
     "A-DIG-1,ALPHA,2024-06-30,700000.00\n"
@@ -102,6 +110,7 @@ def seed_lookup_book(engine: Engine, folder: Path) -> NoteSigner:
     files = {
         "contracts.csv": _contracts(),
         "assets.csv": _ASSETS,
+        "schedules.csv": _SCHEDULES,
         "payments.csv": _payments(),
         "valuations.csv": _VALUATIONS,
     }

@@ -214,3 +214,16 @@ def test_the_lessee_page_pages_its_contracts_with_their_classes_over_time(book: 
     assert [a.asset_id for a in person.assets.items] == ["A-CAR-1"]
     assert [case.contract_no for case in firm.cases] == [OVERDUE]
     assert firm.changes.total >= 1 and firm.outstanding_principal_fen > 0
+
+
+def test_an_imported_schedule_is_shown_as_imported(book: Engine) -> None:
+    with session_factory(book)() as session:
+        page = contract_page(session, "ALPHA", "AL-2024-003")
+    assert page.schedule_source == "imported" and page.schedule.total == 3
+    shown = [
+        (line.due_date.isoformat(), line.amount_fen, line.outstanding_after_fen)
+        for line in page.schedule.items
+    ]
+    assert shown == [
+        ("2024-06-01", 1_090_000, 5_000_000), ("2024-09-01", 2_075_000, 3_000_000), ("2025-03-01", 3_045_000, 0),
+    ]  # fmt: skip

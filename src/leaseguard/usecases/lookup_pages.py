@@ -195,10 +195,11 @@ def contract_page(
         *(c.evidence_index for c in checks if c.evidence_index is not None),
     ]
     latest = days.items[0] if days.page == 1 and days.items else None
+    schedule, source = _schedule(connection, detail, schedule_page)
     return ContractPage(
         detail=detail,
-        schedule=_schedule(connection, lessor, detail, schedule_page),
-        schedule_source="imported" if _has_schedule_lines(connection, contract_no) else "terms",
+        schedule=schedule,
+        schedule_source=source,
         payments=_payments(connection, lessor, contract_no, detail.payments.count, payments_page),
         days=days,
         changes=detail.class_history,
@@ -210,21 +211,10 @@ def contract_page(
     )
 
 
-def _has_schedule_lines(connection: Connection, contract_no: str) -> bool:
-    return (
-        connection.execute(
-            select(ScheduleLine.id).where(ScheduleLine.contract_no == contract_no).limit(1)
-        ).first()
-        is not None
-    )
-
-
-def _schedule(
-    connection: Connection, lessor: str, detail: ContractDetail, page: int
-) -> Paged[InstalmentLine]:
-    """The contract's instalments: its imported schedule where it has one, else computed from its terms (as
-    the daily run computes them), a page at a time. A schedule has at most a few hundred lines."""
-    del lessor  # the contract is the lessor's already (contract_detail checked it)
+def _schedule(connection: Connection, detail: ContractDetail, page: int) -> tuple[Paged[InstalmentLine], str]:
+    """The contract's instalments, a page at a time, and where they come from: its imported schedule where it
+    has one ("imported"), else computed from its terms as the daily run computes them ("terms"). A schedule
+    has at most a few hundred lines; `detail` is a contract of the asking lessor (contract_detail checked)."""
     imported = connection.execute(
         select(
             ScheduleLine.number, ScheduleLine.due_date, ScheduleLine.principal_fen, ScheduleLine.interest_fen
@@ -264,7 +254,8 @@ def _schedule(
                 )
             )  # fmt: skip
     page, pages, offset = _page_of(page, len(lines), SCHEDULE_ROWS)
-    return Paged(lines[offset : offset + SCHEDULE_ROWS], page, pages, len(lines), SCHEDULE_ROWS)
+    shown = Paged(lines[offset : offset + SCHEDULE_ROWS], page, pages, len(lines), SCHEDULE_ROWS)
+    return shown, "imported" if imported else "terms"
 
 
 def _payments(
