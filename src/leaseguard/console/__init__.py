@@ -33,7 +33,7 @@ def install_console(app: FastAPI, settings: ConsoleSettings | None = None) -> No
     """Serve the console from `app` (whose `docs_url` must be None: /docs is served here, offline)."""
     from importlib import resources
 
-    from leaseguard.console import errors, imports_pages, overview, signin
+    from leaseguard.console import errors, imports_pages, lookups, overview, signin
 
     app.state.console = settings or ConsoleSettings()
     console = app.state.console
@@ -55,5 +55,5 @@ def install_console(app: FastAPI, settings: ConsoleSettings | None = None) -> No
     def docs() -> HTMLResponse:
         return _docs_page(app)
 
-    for router in (signin.router, overview.router, imports_pages.router):
+    for router in (signin.router, overview.router, lookups.router, imports_pages.router):
         app.include_router(router)

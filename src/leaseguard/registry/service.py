@@ -83,6 +83,9 @@ def _match_record(match: Match, asking_lessor: str) -> dict[str, Any]:
     return kept
 
 
+LESSEE_ID_CHARS = 64  # asset_checks.lessee_id
+
+
 @dataclass(frozen=True)
 class CheckToRecord:
     """One answered check, as it is to be kept."""
@@ -92,6 +95,12 @@ class CheckToRecord:
     asked_by: str
     channel: str
     rules_version: int
+
+
+def _lessee_column(asked: AssetFacts) -> str | None:
+    """The lessee a check names, for the column a lessee's checks are found by; an id longer than any real one
+    (a screened file's free text) stays in the request only."""
+    return asked.lessee_id if asked.lessee_id and len(asked.lessee_id) <= LESSEE_ID_CHARS else None
 
 
 def _request_record(asked: AssetFacts) -> dict[str, Any]:
@@ -119,6 +128,7 @@ def record_checks(
             reasons=shown_reasons(check.outcome, check.asked.lessor),
             matches=[_match_record(m, check.asked.lessor) for m in check.outcome.matches],
             rules_version=check.rules_version,
+            lessee_id=_lessee_column(check.asked),
         )
         for check in checks
     ]

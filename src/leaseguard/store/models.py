@@ -80,6 +80,20 @@ class Asset(Base):
         Index("ix_assets_serial_no", "serial_no"),
         Index("ix_assets_engine_no", "engine_no"),
         Index("ix_assets_invoice", "invoice_no", "invoice_code"),
+        # The console's search (usecases.search): a lessor's assets by the start of an identifier, in order.
+        Index("ix_assets_lessor_vin", "lessor", "vin", postgresql_ops={"vin": "text_pattern_ops"}),
+        Index(
+            "ix_assets_lessor_serial_no",
+            "lessor",
+            "serial_no",
+            postgresql_ops={"serial_no": "text_pattern_ops"},
+        ),
+        Index(
+            "ix_assets_lessor_invoice_no",
+            "lessor",
+            "invoice_no",
+            postgresql_ops={"invoice_no": "text_pattern_ops"},
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -107,6 +121,22 @@ class Contract(Base):
     """A lease contract (data contract `contracts.csv`); contract_no is unique across the store."""
 
     __tablename__ = "contracts"
+    __table_args__ = (
+        # The console's search (usecases.search): a lessor's contracts by the start of their number, of the
+        # lessee's name or id, in order, so a page of hits reads a few index entries whatever the book's size.
+        # On PostgreSQL the text_pattern_ops operator class lets LIKE 'prefix%' use the index in any collation.
+        Index(
+            "ix_contracts_lessor_contract_no", "lessor", "contract_no",
+            postgresql_ops={"contract_no": "text_pattern_ops"},
+        ),
+        Index(
+            "ix_contracts_lessor_lessee_name", "lessor", "lessee_name", "lessee_id",
+            postgresql_ops={"lessee_name": "text_pattern_ops"},
+        ),
+        Index(
+            "ix_contracts_lessor_lessee_id", "lessor", "lessee_id", postgresql_ops={"lessee_id": "text_pattern_ops"}
+        ),
+    )  # fmt: skip
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     contract_no: Mapped[str] = mapped_column(String(64), unique=True)
@@ -214,6 +244,7 @@ class AssetCheck(Base):
     """One ownership check: who asked about which asset, when, and the verdict with its reasons."""
 
     __tablename__ = "asset_checks"
+    __table_args__ = (Index("ix_asset_checks_lessor_lessee_id", "lessor", "lessee_id"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     asked_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
@@ -225,6 +256,8 @@ class AssetCheck(Base):
     reasons: Mapped[list[str]] = mapped_column(JSON)
     matches: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     rules_version: Mapped[int] = mapped_column(Integer)
+    # The lessee the check named (request.lessee_id), as a column so a lessee's checks are read by index.
+    lessee_id: Mapped[str | None] = mapped_column(String(64))
     # Where the check was deposited in the evidence log, so it can be proven what was known at funding time.
     evidence_index: Mapped[int | None] = mapped_column(BigInteger)
 
@@ -326,6 +359,8 @@ class ClassChange(Base):
     """A contract moving from one class to another between two runs, with the rule that moved it."""
 
     __tablename__ = "class_changes"
+    # A contract's changes in order (its page, a lessee's classes over time); the key starts with the day.
+    __table_args__ = (Index("ix_class_changes_contract_no_as_of", "contract_no", "as_of"),)
 
     as_of: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     contract_no: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import Connection, func, or_, select
 from sqlalchemy.orm import Session
 
 from leaseguard.enforcement.records import documents_of_contracts, notices_on_record
@@ -35,6 +35,7 @@ from leaseguard.store.db import as_date
 from leaseguard.store.models import (
     Asset,
     AssetCheck,
+    BookRun,
     ClassChange,
     Contract,
     ContractClass,
@@ -306,7 +307,7 @@ class UnknownLesseeError(NotFoundError):
     """No such lessee at the asking lessor."""
 
 
-_NO_SUCH_LESSEE = Label("库中没有承租人 {lessee}", "lessee {lessee} is not in the store")
+NO_SUCH_LESSEE = Label("库中没有承租人 {lessee}", "lessee {lessee} is not in the store")
 
 
 class AmbiguousLesseeError(InvalidInputError):
@@ -366,15 +367,15 @@ def contract_detail(session: Session, lessor: str, contract_no: str) -> Contract
         raise UnknownContractError(NOT_IN_STORE, contract_no=contract_no)
     connection = session.connection()
     assets = _assets(connection, lessor, contract_nos=[contract_no])
-    cases = _case_summaries(connection, lessor, _case_rows(connection, lessor, contract_nos=[contract_no]))
+    cases = case_summaries(connection, lessor, case_rows(connection, lessor, contract_nos=[contract_no]))
     notices = notices_on_record(connection, lessor, [contract_no]).get(contract_no, [])
     documents = documents_of_contracts(connection, lessor, {contract_no: [a.asset_id for a in assets]})
     return ContractDetail(
         **_contract_fields(row),
-        lessor_name=_lessor_name(connection, lessor),
+        lessor_name=lessor_name(connection, lessor),
         payments=_payments(connection, lessor, [contract_no]).get(contract_no, _NO_PAYMENTS),
         assets=assets,
-        class_now=_classes_now(connection, lessor, [contract_no]).get(contract_no),
+        class_now=classes_now(connection, lessor, [contract_no]).get(contract_no),
         class_history=_class_changes(connection, lessor, [contract_no]),
         case=cases[0] if cases else None,
         notices=[NoticeOut.model_validate(n) for n in notices],
@@ -407,7 +408,7 @@ def find_lessee(session: Session, lessor: str, id_or_name: str) -> str:
                 listed=listed,
                 more="; …" if len(matches) > 10 else "",
             )
-    raise UnknownLesseeError(_NO_SUCH_LESSEE, lessee=id_or_name)
+    raise UnknownLesseeError(NO_SUCH_LESSEE, lessee=id_or_name)
 
 
 def lessee_detail(session: Session, lessor: str, lessee_id: str) -> LesseeDetail:
@@ -424,21 +425,21 @@ def lessee_detail(session: Session, lessor: str, lessee_id: str) -> LesseeDetail
     checks = _checks(connection, lessor, lessee_id)
     decisions = _credit_decisions(connection, lessor, lessee_id)
     if not (contracts or assets or checks or decisions):
-        raise UnknownLesseeError(_NO_SUCH_LESSEE, lessee=lessee_id)
+        raise UnknownLesseeError(NO_SUCH_LESSEE, lessee=lessee_id)
     numbers = [c.contract_no for c in contracts]
-    classes = _classes_now(connection, lessor, numbers)
-    cases = _case_summaries(connection, lessor, _case_rows(connection, lessor, contract_nos=numbers))
+    classes = classes_now(connection, lessor, numbers)
+    cases = case_summaries(connection, lessor, case_rows(connection, lessor, contract_nos=numbers))
     case_of = {case.contract_no: case for case in cases}
     latest = contracts[-1] if contracts else None
     # The latest contract's name; a lessee with assets or checks only is named by its registrations, if at all.
-    name = latest.lessee_name if latest else _asset_lessee_name(connection, lessor, lessee_id) or ""
+    name = latest.lessee_name if latest else asset_lessee_name(connection, lessor, lessee_id) or ""
     outstanding = sum(c.outstanding_principal_fen for c in classes.values())
     return LesseeDetail(
         lessee_id=lessee_id,
         lessee_name=name,
         lessee_type=latest.lessee_type if latest else None,
         lessor=lessor,
-        lessor_name=_lessor_name(connection, lessor),
+        lessor_name=lessor_name(connection, lessor),
         contracts=[
             ContractBrief(
                 contract_no=c.contract_no,
@@ -466,7 +467,7 @@ def case_detail(session: Session, lessor: str, case_id: int) -> CaseDetail:
     """One of `lessor`'s cases with its whole ledger, corrected entries shown as corrected. UnknownCaseError
     when `lessor` has no such case."""
     connection = session.connection()
-    rows = _case_rows(connection, lessor, case_ids=[case_id])
+    rows = case_rows(connection, lessor, case_ids=[case_id])
     if not rows:
         raise UnknownCaseError(NO_SUCH_CASE, case_id=case_id)
     ledger = read_ledgers(connection, [case_id]).get(case_id, [])
@@ -476,7 +477,7 @@ def case_detail(session: Session, lessor: str, case_id: int) -> CaseDetail:
     corrected_by = state.corrected_by
     return CaseDetail(
         **summary.model_dump(),
-        lessor_name=_lessor_name(connection, lessor),
+        lessor_name=lessor_name(connection, lessor),
         evidence_index=rows[0].evidence_index,
         entries=[
             CaseEntryOut(
@@ -517,7 +518,7 @@ def list_cases(
     The stage filter reads the case row, which every recorded step and correction keeps equal to the ledger's
     state."""
     connection = session.connection()
-    rows = _case_rows(
+    rows = case_rows(
         connection,
         lessor,
         stage=stage,
@@ -527,15 +528,23 @@ def list_cases(
     )
     more = limit is not None and len(rows) > limit
     rows = rows[:limit] if limit is not None else rows
-    return CasesSlice(_case_summaries(connection, lessor, rows), rows[-1].id if more and rows else None)
+    return CasesSlice(case_summaries(connection, lessor, rows), rows[-1].id if more and rows else None)
 
 
 # --- readers: the store's side, the asking lessor in every WHERE clause -------------------------------------
 
+
+def not_by_index(column: Any) -> Any:
+    """`column` as an expression no index answers (`column || ''`): for a condition that only checks rows found
+    by another index. SQLite keeps no statistics, and given `lessor = ? AND contract_no IN (…)` on payments it
+    reads every payment of the lessor (its index) instead of the contract's few."""
+    return column.concat("")
+
+
 _NO_PAYMENTS = PaymentsSummary(count=0, total_paid=yuan_text(0), total_paid_fen=0, last_paid_date=None)
 
 
-def _lessor_name(connection: Connection, lessor: str) -> str:
+def lessor_name(connection: Connection, lessor: str) -> str:
     from leaseguard.tenancy.service import lessor_names
 
     return lessor_names(connection)[lessor]
@@ -544,7 +553,7 @@ def _lessor_name(connection: Connection, lessor: str) -> str:
 def _payments(connection: Connection, lessor: str, contract_nos: Sequence[str]) -> dict[str, PaymentsSummary]:
     rows = connection.execute(
         select(Payment.contract_no, func.count(), func.sum(Payment.amount_fen), func.max(Payment.paid_date))
-        .where(Payment.lessor == lessor, Payment.contract_no.in_(list(contract_nos)))
+        .where(Payment.contract_no.in_(list(contract_nos)), not_by_index(Payment.lessor) == lessor)
         .group_by(Payment.contract_no)
     ).all()
     return {
@@ -558,7 +567,7 @@ def _payments(connection: Connection, lessor: str, contract_nos: Sequence[str]) 
     }
 
 
-def _asset_brief(row: Any) -> AssetBrief:
+def asset_brief(row: Any) -> AssetBrief:
     amount = None if row.invoice_amount_fen is None else int(row.invoice_amount_fen)
     return AssetBrief(
         asset_id=row.asset_id,
@@ -586,41 +595,54 @@ def _assets(
     rows = connection.execute(
         select(Asset.__table__).where(Asset.lessor == lessor, wanted).order_by(Asset.id)
     )
-    return [_asset_brief(row) for row in rows]
+    return [asset_brief(row) for row in rows]
 
 
-def _classes_now(connection: Connection, lessor: str, contract_nos: Sequence[str]) -> dict[str, ClassOnDay]:
-    if not contract_nos:
-        return {}
-    latest = (
-        select(ContractClass.contract_no, func.max(ContractClass.as_of).label("as_of"))
-        .where(ContractClass.lessor == lessor, ContractClass.contract_no.in_(list(contract_nos)))
-        .group_by(ContractClass.contract_no)
-        .subquery()
+# Run days probed per query while looking for contracts' latest classified day.
+_RUN_DAYS_PER_PROBE = 64
+
+
+def class_on_day(r: Any) -> ClassOnDay:
+    return ClassOnDay(
+        as_of=as_date(r.as_of),
+        klass=r._mapping["class"],
+        dpd=int(r.dpd),
+        outstanding_principal=yuan_text(int(r.outstanding_principal_fen)),
+        outstanding_principal_fen=int(r.outstanding_principal_fen),
+        overdue_amount=yuan_text(int(r.overdue_amount_fen)),
+        overdue_amount_fen=int(r.overdue_amount_fen),
+        provision=yuan_text(int(r.provision_fen)),
+        provision_fen=int(r.provision_fen),
+        deciding_rule=r.deciding_rule,
     )
-    rows = connection.execute(
-        select(ContractClass.__table__)
-        .join(
-            latest,
-            and_(ContractClass.contract_no == latest.c.contract_no, ContractClass.as_of == latest.c.as_of),
-        )
-        .where(ContractClass.lessor == lessor)
-    ).all()
-    return {
-        str(r.contract_no): ClassOnDay(
-            as_of=as_date(r.as_of),
-            klass=r._mapping["class"],
-            dpd=int(r.dpd),
-            outstanding_principal=yuan_text(int(r.outstanding_principal_fen)),
-            outstanding_principal_fen=int(r.outstanding_principal_fen),
-            overdue_amount=yuan_text(int(r.overdue_amount_fen)),
-            overdue_amount_fen=int(r.overdue_amount_fen),
-            provision=yuan_text(int(r.provision_fen)),
-            provision_fen=int(r.provision_fen),
-            deciding_rule=r.deciding_rule,
-        )
-        for r in rows
-    }
+
+
+def classes_now(connection: Connection, lessor: str, contract_nos: Sequence[str]) -> dict[str, ClassOnDay]:
+    """Each contract's class on the latest run day that classified it. contract_classes is keyed by (day,
+    contract), so the run days are probed newest first: every run classifies the whole book, so the first
+    probe normally finds them all, and a contract imported since the last run costs a pass over the days."""
+    wanted = list(dict.fromkeys(contract_nos))
+    found: dict[str, ClassOnDay] = {}
+    if not wanted:
+        return found
+    days = [as_date(day) for day in connection.scalars(select(BookRun.as_of).order_by(BookRun.as_of.desc()))]
+    step = 1  # the latest day alone first, then wider
+    while days and wanted:
+        probe, days = days[:step], days[step:]
+        step = _RUN_DAYS_PER_PROBE
+        rows = connection.execute(
+            select(ContractClass.__table__)
+            .where(
+                ContractClass.as_of.in_(probe),
+                ContractClass.contract_no.in_(wanted),
+                ContractClass.lessor == lessor,
+            )
+            .order_by(ContractClass.as_of.desc())
+        ).all()
+        for r in rows:
+            found.setdefault(str(r.contract_no), class_on_day(r))
+        wanted = [no for no in wanted if no not in found]
+    return found
 
 
 def _class_changes(connection: Connection, lessor: str, contract_nos: Sequence[str]) -> list[ClassChangeOut]:
@@ -646,7 +668,7 @@ def _class_changes(connection: Connection, lessor: str, contract_nos: Sequence[s
     ]
 
 
-def _case_rows(
+def case_rows(
     connection: Connection,
     lessor: str,
     *,
@@ -693,7 +715,7 @@ def _summary(row: Any, ledger: Sequence[LedgerEntry]) -> CaseSummary:
     )
 
 
-def _case_summaries(connection: Connection, lessor: str, rows: Sequence[Any]) -> list[CaseSummary]:
+def case_summaries(connection: Connection, lessor: str, rows: Sequence[Any]) -> list[CaseSummary]:
     del lessor  # the rows are the lessor's already; their ledgers hang off them
     ledgers = read_ledgers(connection, [int(row.id) for row in rows])
     return [_summary(row, ledgers.get(int(row.id), [])) for row in rows]
@@ -736,7 +758,7 @@ def _lessees_named(connection: Connection, lessor: str, name: str, *, exact: boo
     ]
 
 
-def _asset_lessee_name(connection: Connection, lessor: str, lessee_id: str) -> str | None:
+def asset_lessee_name(connection: Connection, lessor: str, lessee_id: str) -> str | None:
     return connection.execute(
         select(Asset.lessee_name)
         .where(Asset.lessor == lessor, Asset.lessee_id == lessee_id)
@@ -744,31 +766,31 @@ def _asset_lessee_name(connection: Connection, lessor: str, lessee_id: str) -> s
     ).scalar()
 
 
+def check_out(r: Any) -> CheckOut:
+    """An asset_checks row as the lessee's page and API show it."""
+    asked = r.request or {}
+    return CheckOut(
+        check_id=int(r.id),
+        asked_at=r.asked_at,
+        asked_by=r.asked_by,
+        channel=r.channel,
+        asset_id=asked.get("asset_id"),
+        vin=asked.get("vin"),
+        serial_no=asked.get("serial_no"),
+        contract_no=asked.get("contract_no"),
+        verdict=r.verdict,
+        reasons=list(r.reasons or []),
+        evidence_index=None if r.evidence_index is None else int(r.evidence_index),
+    )
+
+
 def _checks(connection: Connection, lessor: str, lessee_id: str) -> list[CheckOut]:
     rows = connection.execute(
         select(AssetCheck.__table__)
-        .where(AssetCheck.lessor == lessor, AssetCheck.request["lessee_id"].as_string() == lessee_id)
+        .where(AssetCheck.lessor == lessor, AssetCheck.lessee_id == lessee_id)
         .order_by(AssetCheck.id)
     ).all()
-    found = []
-    for r in rows:
-        asked = r.request or {}
-        found.append(
-            CheckOut(
-                check_id=int(r.id),
-                asked_at=r.asked_at,
-                asked_by=r.asked_by,
-                channel=r.channel,
-                asset_id=asked.get("asset_id"),
-                vin=asked.get("vin"),
-                serial_no=asked.get("serial_no"),
-                contract_no=asked.get("contract_no"),
-                verdict=r.verdict,
-                reasons=list(r.reasons or []),
-                evidence_index=None if r.evidence_index is None else int(r.evidence_index),
-            )
-        )
-    return found
+    return [check_out(r) for r in rows]
 
 
 def _credit_decisions(connection: Connection, lessor: str, lessee_id: str) -> list[CreditDecisionOut]:
