@@ -178,7 +178,8 @@ def seed(engine: Engine) -> None:
                 _check("ALPHA", "clear", now, "LSVCLEARCLEAR0001"),
                 _check("BETA", "block", now, "LSVBETABETA00001X"),
                 _report("ALPHA", [
-                    {"id": "car", "name": "Capital adequacy ratio (资本充足率)", "status": "breach", "value": 0.071, "limit": 0.08},
+                    {"id": "car", "name": "Capital adequacy ratio (资本充足率)", "status": "breach", "value": 0.071,
+                     "limit": 0.08},
                     {"id": "leverage_ratio", "name": "杠杆率", "status": "ok", "value": 0.09, "limit": 0.06},
                 ]),
                 _report("BETA", [{"id": "car", "name": "BETA 资本", "status": "warning", "value": 0.1, "limit": 0.08}]),
