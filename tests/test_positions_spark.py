@@ -75,19 +75,6 @@ def test_positions_per_group_of_contracts_equal_the_whole_books(book: BookPositi
 
 
 @pytest.mark.slow
-def test_positions_on_pyspark_equal_the_embedded_engine(book: BookPositions, spark: Any) -> None:
-    """The book's own tables on Spark, positions per contract there (`spark_positions`)."""
-    contracts, instalments, payments = (
-        spark.createDataFrame(frame.to_pandas()).repartition(3)
-        for frame in (book.contracts, book.instalments, book.payments)
-    )
-    for day in DAYS:
-        _same(
-            spark_positions(contracts, instalments, payments, day, book.allocation).toPandas(), book.at(day)
-        )
-
-
-@pytest.mark.slow
 def test_the_whole_positions_job_on_pyspark_equals_the_embedded_engine(
     book: BookPositions, spark: Any
 ) -> None:
