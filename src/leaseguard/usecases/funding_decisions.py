@@ -306,7 +306,7 @@ def pending_decisions(
     if after_id is not None:
         query = query.where(FundingDecision.id > after_id)
     found = session.execute(query.order_by(FundingDecision.id).limit(limit))
-    return [(decision, asset) for decision, asset in found.tuples()]
+    return [(decision, asset) for decision, asset in found]
 
 
 def _comment(comment: str | None) -> str:
