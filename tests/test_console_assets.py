@@ -389,7 +389,7 @@ def test_decisions_and_maker_checker_on_a_blocked_asset(console: Console, tmp_pa
     made = decisions(console)[-1]
     assert (made.needs_approval, made.pending, made.approved_by) == (True, True, None)
     page = text_of(ann.get(blocked_url))
-    assert "放款 （待复核）" in page and "等待合规人员复核" in page
+    assert "放款 · 待复核" in page and "等待合规人员复核" in page
     # An analyst may not approve (not even someone else's): the 403 page; the pending list shows it.
     assert approve(ann, made.id, blocked_url).status_code == 403
     assert FORGED_ID in ann.get("/assets/decisions").text
@@ -412,7 +412,7 @@ def test_decisions_and_maker_checker_on_a_blocked_asset(console: Console, tmp_pa
     assert approved.approved_at is not None and approved.approval_evidence_index is not None
     again = approve(cao, held.id, blocked_url)
     assert again.status_code == 409 and alerts(again) == ["此决定已由 cao 复核"]
-    assert "暂缓 （已复核）" in text_of(cao.get(blocked_url))
+    assert "暂缓 · 已复核" in text_of(cao.get(blocked_url))
     assert "没有待复核的放款决定" in cao.get("/assets/decisions").text
 
     made_records = evidence(console, "funding-decision")
