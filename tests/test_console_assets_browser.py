@@ -202,5 +202,5 @@ def test_upload_screen_decide_and_approve_with_maker_checker(console: Console, t
         page.goto(screen_url)
         assert "暂缓" in page.locator("#assets").inner_text()
         # The only failures logged are the two refusals: the text file and the decision without a comment.
-        refused = "Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)"
-        assert problems == [refused, refused], problems
+        refusal = "Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)"
+        assert problems == [refusal, refusal], problems
