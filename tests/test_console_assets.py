@@ -469,3 +469,56 @@ def test_decisions_in_english(console: Console, tmp_path: Path) -> None:
     page = text_of(ann.get(f"/assets/screen/{screen_id}/assets/{blocked}"))
     assert "Verdict: Block" in page and "the same asset as one registered by BETA" in page
     assert TYPO_ID in ann.get(f"/assets/screen/{screen_id}?verdict=review").text
+
+
+def test_the_use_case_holds_maker_checker_for_any_caller(console: Console, tmp_path: Path) -> None:
+    """usecases.funding_decisions as the CLI or API would call it, without the console's own gates."""
+    from leaseguard.errors import NotFoundError
+    from leaseguard.usecases import funding_decisions as funding
+
+    screen_id = screened(console, signed_in(console, "ann"), tmp_path)
+    blocked = position_of(console, screen_id, FORGED_ID)
+    ann, cai = funding.Person("ann", "ALPHA", "analyst"), funding.Person("cai", "ALPHA", "compliance")
+    sessions = session_factory(console.engine)
+    with sessions() as session, session.begin():
+        asset = funding.screened_asset(session, "ALPHA", screen_id, blocked)
+        made = funding.decide(session, ann, asset, "fund", "核验无误", signer=None, channel="api")
+        made_id = made.id
+    with sessions() as session, pytest.raises(funding.FundingDecisionError) as analyst:
+        funding.approve(session, funding.Person("amy", "ALPHA", "analyst"), made_id, None, signer=None)
+    assert analyst.value.text("en") == (
+        "only a user with the compliance role may approve a funding decision (your role is analyst)"
+    )
+    with sessions() as session, pytest.raises(funding.FundingDecisionError) as legal:
+        asset = funding.screened_asset(session, "ALPHA", screen_id, blocked)
+        funding.decide(session, funding.Person("lin", "ALPHA", "legal"), asset, "reject", None, signer=None)
+    assert str(legal.value) == "角色 legal 不能作放款决定"
+    with sessions() as session, pytest.raises(NotFoundError):
+        funding.approve(session, funding.Person("bea", "BETA", "compliance"), made_id, None, signer=None)
+    with sessions() as session, pytest.raises(funding.FundingDecisionError) as long_comment:
+        funding.approve(session, cai, made_id, "长" * (funding.MAX_COMMENT_CHARS + 1), signer=None)
+    assert (
+        str(long_comment.value)
+        == f"意见最多 {funding.MAX_COMMENT_CHARS} 个字符（现为 {funding.MAX_COMMENT_CHARS + 1} 个）"
+    )
+    with sessions() as session, session.begin():
+        approved = funding.approve(session, cai, made_id, "", signer=None)
+        assert (approved.approved_by, approved.pending, approved.evidence_index) == ("cai", False, None)
+
+
+def test_the_upload_limit_and_the_screens_folder_come_from_the_workspace(tmp_path: Path) -> None:
+    import yaml
+
+    from leaseguard.console.settings import console_settings
+    from leaseguard.workspace import WorkspaceError, find_workspace, init_workspace
+
+    workspace = init_workspace(tmp_path / "ws")
+    shipped = console_settings(workspace)
+    assert (shipped.max_upload_mb, shipped.screens_dir) == (20, workspace.root / "console" / "screens")
+    config = workspace.root / "leaseguard.yaml"
+    settings = yaml.safe_load(config.read_text(encoding="utf-8"))
+    settings["console"]["max_upload_mb"] = 0
+    config.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(WorkspaceError) as refused:
+        console_settings(find_workspace(workspace.root))
+    assert "console.max_upload_mb 应为 1 到 2048 之间的整数（现为 0）" in str(refused.value)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, BinaryIO
@@ -108,16 +109,22 @@ def _sessions(request: Request) -> sessionmaker[Session]:
     return sessions
 
 
+_TEMPORARY_SCREENS = threading.Lock()
+
+
 def screens_root(request: Request) -> Path:
     """Where screens' files are kept: under the workspace for `leaseguard serve`; without one (tests,
     `run_server`), a temporary folder made for the process."""
     settings = settings_of(request)
     if settings.screens_dir is not None:
         return settings.screens_dir
-    root = getattr(request.app.state, "console_screens_dir", None)
-    if root is None:
-        root = request.app.state.console_screens_dir = Path(tempfile.mkdtemp(prefix="leaseguard-screens-"))
-    return Path(root)
+    with _TEMPORARY_SCREENS:
+        folder = getattr(request.app.state, "console_screens", None)
+        if folder is None:
+            # Removed when the app is gone or the process ends.
+            folder = tempfile.TemporaryDirectory(prefix="leaseguard-screens-")
+            request.app.state.console_screens = folder
+    return Path(folder.name)
 
 
 def _verdict_words(lang: Lang) -> dict[str, str]:
