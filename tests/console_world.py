@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from conftest import running
 from leaseguard.api import create_app
 from leaseguard.console.settings import ConsoleSettings
+from leaseguard.evidence import NoteSigner
 from leaseguard.store.db import create_store_engine, session_factory, upgrade_schema
 from leaseguard.store.models import (
     AssetCheck,
@@ -58,7 +59,11 @@ def _import_run(lessor: str, name: str) -> ImportRun:
 
 
 @contextmanager
-def served_console(tmp_path: Path) -> Iterator[Console]:
+def served_console(
+    tmp_path: Path, *, evidence_signer: NoteSigner | None = None, settings: ConsoleSettings | None = None
+) -> Iterator[Console]:
+    """The console over a new store; with `evidence_signer`, checks and decisions are deposited in the
+    evidence log; `settings` replace the console's (default: the shipped ones)."""
     url = f"sqlite:///{tmp_path / 'store.db'}"
     engine = create_store_engine(url)
     upgrade_schema(engine)
@@ -77,7 +82,11 @@ def served_console(tmp_path: Path) -> Iterator[Console]:
         session.flush()
         alpha_run, beta_run = alpha.id, beta.id
         key = create_key(session, lessor="ALPHA", role="analyst").key
-    app = create_app(url, console=ConsoleSettings(session_idle_minutes=30, session_max_hours=12))
+    app = create_app(
+        url,
+        evidence_signer=evidence_signer,
+        console=settings or ConsoleSettings(session_idle_minutes=30, session_max_hours=12),
+    )
     with running(app) as base:
         yield Console(base, engine, alpha_run, beta_run, key)
     engine.dispose()

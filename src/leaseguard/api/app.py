@@ -24,7 +24,7 @@ from leaseguard.api.problems import (
     problem_document,
     refuse_unknown_query_parameters,
 )
-from leaseguard.console import install_console
+from leaseguard.console import UPLOAD_PATHS, install_console
 from leaseguard.console.settings import ConsoleSettings
 from leaseguard.evidence.checkpoint import NoteSigner
 from leaseguard.registry import views as registry_views
@@ -63,11 +63,15 @@ class BodyLimit:
 
     A declared Content-Length over the limit is refused before a byte of the body is read; otherwise the bytes
     actually received are counted (a chunked body declares no length), and the moment they pass the limit the
-    413 goes out with `Connection: close`, so the server stops reading instead of draining the rest."""
+    413 goes out with `Connection: close`, so the server stops reading instead of draining the rest.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    A POST to one of `own_limit_paths` is left to its route, which judges the size by a limit of its own (the
+    console's upload of a funding file, console.max_upload_mb) and answers a person with a page."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, own_limit_paths: frozenset[str] = frozenset()) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.own_limit_paths = own_limit_paths
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
         # Before any route: the caller's language read from the raw headers, as request_lang reads it.
@@ -95,7 +99,7 @@ class BodyLimit:
         await send({"type": "http.response.body", "body": body})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or (scope["method"] == "POST" and scope["path"] in self.own_limit_paths):
             await self.app(scope, receive, send)
             return
         for name, value in scope["headers"]:
@@ -197,7 +201,9 @@ def create_app(
     app.state.credit_desk = credit.CreditDesk(credit_models, credit_policy, credit_lists, credit_sharing)
     install_problem_handlers(app)
     app.add_middleware(
-        BodyLimit, max_bytes=max_body_bytes if max_body_bytes is not None else shipped_max_body_bytes()
+        BodyLimit,
+        max_bytes=max_body_bytes if max_body_bytes is not None else shipped_max_body_bytes(),
+        own_limit_paths=UPLOAD_PATHS,
     )
     for router in ROUTERS:
         app.include_router(router)

@@ -338,25 +338,18 @@ def _screen_title(file: Path | None, lessor: str | None, lang: Lang) -> str:
 
 def _read_assets_file(path: Path, max_amount_yuan: object) -> tuple[FileReport, pl.DataFrame]:
     """The good rows of an assets file in store columns, and the report of the bad ones."""
-    from leaseguard.ingest.kinds import ASSETS
-    from leaseguard.ingest.reading import read_table
-    from leaseguard.ingest.reports import FileProblem, FileReport
-    from leaseguard.ingest.validation import DEFAULT_MAX_AMOUNT_YUAN, References, validate
+    from leaseguard.ingest.reports import FileProblem
+    from leaseguard.usecases.asset_screen import read_assets_file
 
-    report = FileReport(file=str(path), kind=ASSETS.name)
     try:
-        table = read_table(path)
-        limit = max_amount_yuan if isinstance(max_amount_yuan, int) else DEFAULT_MAX_AMOUNT_YUAN
-        checked = validate(
-            ASSETS, table, References(), file=str(path), max_amount_yuan=limit, check_references=False
+        report, rows = read_assets_file(
+            path, max_amount_yuan=max_amount_yuan if isinstance(max_amount_yuan, int) else None
         )
     except FileProblem as problem:
         fail(
             Label("{path}：{problem}", "{path}: {problem}"), path=path, problem=problem.text(speaking_lang())
         )
-    report.rows_read = checked.rows_read
-    report.errors, report.rejected = checked.errors, checked.rejected
-    return report, checked.rows
+    return report, rows
 
 
 def register(app: typer.Typer) -> None:

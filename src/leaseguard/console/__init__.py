@@ -16,6 +16,9 @@ from starlette.middleware.sessions import SessionMiddleware
 from leaseguard.console.settings import SESSION_COOKIE, ConsoleSettings
 
 STATIC_PREFIX = "/static"
+# Pages that take a file and judge its size themselves (console.max_upload_mb), so the API's body limit
+# (api.max_body_bytes) does not cut them off with a problem document a person cannot read.
+UPLOAD_PATHS = frozenset({"/assets/screen"})
 SWAGGER = f"{STATIC_PREFIX}/vendor/swagger-ui"
 
 
@@ -33,7 +36,15 @@ def install_console(app: FastAPI, settings: ConsoleSettings | None = None) -> No
     """Serve the console from `app` (whose `docs_url` must be None: /docs is served here, offline)."""
     from importlib import resources
 
-    from leaseguard.console import errors, imports_pages, lookups, overview, signin
+    from leaseguard.console import (
+        asset_check_page,
+        errors,
+        funding_pages,
+        imports_pages,
+        lookups,
+        overview,
+        signin,
+    )
 
     app.state.console = settings or ConsoleSettings()
     console = app.state.console
@@ -55,5 +66,12 @@ def install_console(app: FastAPI, settings: ConsoleSettings | None = None) -> No
     def docs() -> HTMLResponse:
         return _docs_page(app)
 
-    for router in (signin.router, overview.router, lookups.router, imports_pages.router):
+    for router in (
+        signin.router,
+        overview.router,
+        lookups.router,
+        asset_check_page.router,
+        funding_pages.router,
+        imports_pages.router,
+    ):
         app.include_router(router)

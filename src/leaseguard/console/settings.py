@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from leaseguard.errors import InvalidInputError
+from leaseguard.ingest.reading import ReadLimits
 from leaseguard.usecases.people import PeoplePolicy
 from leaseguard.vocabulary import DEFAULT_LANG, Label, Lang, lang_of
 
@@ -13,6 +16,9 @@ if TYPE_CHECKING:
     from leaseguard.workspace import Workspace
 
 SESSION_COOKIE = "leaseguard_session"
+# Where the console keeps what it makes for people to download (a screened funding file's findings and summary),
+# relative to the workspace.
+SCREENS_FOLDER = Path("console") / "screens"
 
 
 def _ephemeral_secret() -> str:
@@ -22,8 +28,9 @@ def _ephemeral_secret() -> str:
 @dataclass(frozen=True, slots=True)
 class ConsoleSettings:
     """The console's settings. Without a workspace (tests, `run_server`) the secret is made at random for the
-    process, so sessions last as long as it does; `leaseguard serve` reads the workspace's secret file, shared
-    by every worker."""
+    process, so sessions last as long as it does, and screens are kept in a temporary folder of the process;
+    `leaseguard serve` reads the workspace's secret file, shared by every worker, and keeps screens under the
+    workspace (SCREENS_FOLDER)."""
 
     secret: str = field(default_factory=_ephemeral_secret, repr=False)
     session_idle_minutes: int = 30
@@ -31,6 +38,16 @@ class ConsoleSettings:
     secure_cookie: bool = False
     policy: PeoplePolicy = field(default_factory=PeoplePolicy)
     default_lang: Lang = DEFAULT_LANG
+    # An uploaded funding file larger than this is refused before it is read.
+    max_upload_mb: int = 20
+    screens_dir: Path | None = None
+    # How far an uploaded workbook may expand (ingest.xlsx.*) and the largest plausible amount (import.*).
+    read_limits: ReadLimits = field(default_factory=ReadLimits)
+    max_amount_yuan: int | None = None
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
 
     @property
     def idle_seconds(self) -> int:
@@ -60,6 +77,15 @@ def console_settings(workspace: Workspace) -> ConsoleSettings:
         lang = lang_of(workspace.setting("lang", default=DEFAULT_LANG))
     except ValueError:
         lang = DEFAULT_LANG  # the commands that read `lang` say what is wrong with it
+    try:
+        read_limits = ReadLimits.from_settings(workspace.setting("ingest", "xlsx", default=None))
+    except InvalidInputError as error:
+        raise WorkspaceError(
+            Label("{file}：{problem}", "{file}: {problem}"),
+            file=workspace.root / CONFIG_FILE,
+            problem=Label(error.text("zh"), error.text("en")),
+        ) from None
+    max_amount = workspace.setting("import", "max_amount_yuan", default=None)
     return ConsoleSettings(
         secret=console_secret(workspace),
         session_idle_minutes=whole_console_setting(workspace, "session_idle_minutes", 30, least=1, most=1440),
@@ -67,4 +93,10 @@ def console_settings(workspace: Workspace) -> ConsoleSettings:
         secure_cookie=secure,
         policy=people_policy(workspace),
         default_lang=lang,
+        max_upload_mb=whole_console_setting(workspace, "max_upload_mb", 20, least=1, most=2048),
+        screens_dir=workspace.root / SCREENS_FOLDER,
+        read_limits=read_limits,
+        max_amount_yuan=max_amount
+        if isinstance(max_amount, int) and not isinstance(max_amount, bool)
+        else None,
     )

@@ -545,3 +545,87 @@ class ConsoleSession(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     client: Mapped[str | None] = mapped_column(String(64))
+
+
+class FundingScreen(Base):
+    """A funding file screened in the console for one lessor (usecases.funding_decisions): who screened which
+    file (its SHA-256) when, how many of its assets each verdict got, and the rows the file's own checks
+    rejected (line, column, reason in both languages; the first few hundred). Its findings and summary files
+    are kept under the workspace; its assets are `funding_screen_assets`."""
+
+    __tablename__ = "funding_screens"
+    __table_args__ = (Index("ix_funding_screens_lessor_id", "lessor", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    lessor: Mapped[str] = mapped_column(ForeignKey("lessors.code"))
+    screened_by: Mapped[str] = mapped_column(String(64))
+    screened_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    file_name: Mapped[str] = mapped_column(String(255))
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    rows_read: Mapped[int] = mapped_column(Integer)
+    rows_rejected: Mapped[int] = mapped_column(Integer)
+    assets: Mapped[int] = mapped_column(Integer)
+    blocks: Mapped[int] = mapped_column(Integer)
+    reviews: Mapped[int] = mapped_column(Integer)
+    problems: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+
+
+class FundingScreenAsset(Base):
+    """One asset of a screened funding file, as the file describes it, with the screen's verdict on it, the
+    reason codes and the reasons in each language. A funding decision is taken on one of these rows."""
+
+    __tablename__ = "funding_screen_assets"
+    __table_args__ = (UniqueConstraint("screen_id", "position"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    screen_id: Mapped[int] = mapped_column(ForeignKey("funding_screens.id"))
+    position: Mapped[int] = mapped_column(Integer)  # 1-based, in file order (good rows only)
+    asset_id: Mapped[str | None] = mapped_column(String(64))
+    asset_type: Mapped[str | None] = mapped_column(String(16))
+    vin: Mapped[str | None] = mapped_column(String(64))
+    serial_no: Mapped[str | None] = mapped_column(String(64))
+    engine_no: Mapped[str | None] = mapped_column(String(64))
+    manufacturer: Mapped[str | None] = mapped_column(String(200))
+    model: Mapped[str | None] = mapped_column(String(200))
+    invoice_code: Mapped[str | None] = mapped_column(String(64))
+    invoice_no: Mapped[str | None] = mapped_column(String(64))
+    invoice_amount_fen: Mapped[int | None] = mapped_column(BigInteger)
+    lessee_id: Mapped[str | None] = mapped_column(String(64))
+    lessee_name: Mapped[str | None] = mapped_column(String(200))
+    verdict: Mapped[str] = mapped_column(String(8))
+    reason_codes: Mapped[list[str]] = mapped_column(JSON)
+    reasons_zh: Mapped[list[str]] = mapped_column(JSON)
+    reasons_en: Mapped[list[str]] = mapped_column(JSON)
+    store_matches: Mapped[int] = mapped_column(Integer)
+    file_matches: Mapped[int] = mapped_column(Integer)
+
+
+class FundingDecision(Base):
+    """Fund, hold or reject one screened asset, with the maker's comment; the newest decision on an asset is
+    the one that stands. A decision to fund or hold an asset the screen blocked is pending until a second
+    person with the compliance role approves it (`approved_by`…). Rows are added, and approved once; each
+    decision and each approval is deposited in the evidence log (`evidence_index`, `approval_evidence_index`)."""
+
+    __tablename__ = "funding_decisions"
+    __table_args__ = (
+        Index("ix_funding_decisions_screen_asset_id", "screen_asset_id"),
+        Index("ix_funding_decisions_lessor_pending", "lessor", "pending", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    lessor: Mapped[str] = mapped_column(ForeignKey("lessors.code"))
+    screen_asset_id: Mapped[int] = mapped_column(ForeignKey("funding_screen_assets.id"))
+    decision: Mapped[str] = mapped_column(String(8))  # fund, hold, reject
+    verdict: Mapped[str] = mapped_column(String(8))  # the screen's verdict the decision was taken on
+    comment: Mapped[str] = mapped_column(Text)
+    decided_by: Mapped[str] = mapped_column(String(64))
+    decided_role: Mapped[str] = mapped_column(String(16))
+    decided_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    needs_approval: Mapped[bool] = mapped_column(Boolean)
+    # True while a decision that needs approval has none: the checker's list reads it by index.
+    pending: Mapped[bool] = mapped_column(Boolean)
+    approved_by: Mapped[str | None] = mapped_column(String(64))
+    approved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    approval_comment: Mapped[str | None] = mapped_column(Text)
+    evidence_index: Mapped[int | None] = mapped_column(BigInteger)
+    approval_evidence_index: Mapped[int | None] = mapped_column(BigInteger)

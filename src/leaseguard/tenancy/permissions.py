@@ -17,6 +17,8 @@ class Action(StrEnum):
     CHECK_ASSETS = "assets:check"
     DECIDE_CREDIT = "credit:decide"
     READ_INDICATORS = "indicators:read"
+    DECIDE_FUNDING = "funding:decide"
+    APPROVE_FUNDING = "funding:approve"
 
 
 # Checking an asset before funding is everyday work for everyone who reads the book.
@@ -25,14 +27,18 @@ _BOOK = frozenset({Action.READ_CONTRACTS, Action.READ_ASSETS, Action.CHECK_ASSET
 _UNDERWRITE = frozenset({Action.DECIDE_CREDIT})
 # Evidence reads are the caller's own records plus checkpoints and proofs of the shared tree, so every role.
 _EVIDENCE = frozenset({Action.READ_EVIDENCE})
+# Whether a screened asset is funded is the business's call (analysts, compliance, admins), not legal's; a decision
+# to fund or hold an asset whose check said `block` takes effect once a second person, from compliance, approves
+# it (maker-checker: usecases.funding_decisions).
+_FUND = frozenset({Action.DECIDE_FUNDING})
 
 # Import runs: a tenant's admin and compliance see the runs of files of its own rows (tenancy.book).
 PERMISSIONS: Mapping[str, frozenset[Action]] = MappingProxyType(
     {
-        "analyst": _BOOK | _EVIDENCE | _UNDERWRITE,
-        "compliance": _BOOK | _EVIDENCE | {Action.READ_IMPORTS},
+        "analyst": _BOOK | _EVIDENCE | _UNDERWRITE | _FUND,
+        "compliance": _BOOK | _EVIDENCE | _FUND | {Action.READ_IMPORTS, Action.APPROVE_FUNDING},
         "legal": _BOOK | _EVIDENCE,
-        "admin": _BOOK | _EVIDENCE | _UNDERWRITE | {Action.READ_IMPORTS},
+        "admin": _BOOK | _EVIDENCE | _UNDERWRITE | _FUND | {Action.READ_IMPORTS},
     }
 )
 

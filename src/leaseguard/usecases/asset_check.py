@@ -13,7 +13,14 @@ from leaseguard.registry.check import AssetFacts, CheckOutcome, reason_codes, sh
 from leaseguard.registry.reasons import reason_texts
 from leaseguard.registry.register import Register
 from leaseguard.registry.rules import load_rules
-from leaseguard.registry.service import RecordedCheck, record_check, shared_view
+from leaseguard.registry.service import (
+    CheckRecorder,
+    CheckToRecord,
+    RecordedCheck,
+    RegisterCache,
+    record_check,
+    shared_view,
+)
 from leaseguard.store.db import session_factory
 from leaseguard.store.models import Lessor
 from leaseguard.tenancy.service import UnknownLessorError
@@ -119,4 +126,28 @@ def check_asset(
             rules_version=register.rules.version, signer=signer,
         )  # fmt: skip
         recorded = RecordedCheck(row.id, row.asked_at, row.evidence_index)
+    return answer_of(outcome, recorded, asked.lessor, len(register))
+
+
+# An answer is given once its check is recorded; a store that cannot take the record in this time is overloaded.
+RECORD_TIMEOUT_SECONDS = 30.0
+
+
+def check_asset_served(
+    registers: RegisterCache,
+    recorder: CheckRecorder,
+    asked: AssetFacts,
+    *,
+    asked_by: str,
+    channel: str,
+    timeout_seconds: float = RECORD_TIMEOUT_SECONDS,
+) -> AssetCheckResponse:
+    """`check_asset` as a server answers it: against the served register (rebuilt only when an import changed
+    the assets) and recorded by the server's one writer (in the evidence log too when the server signs), so a
+    check from the console costs what one through the API does. The asking lessor is a signed-in user's, so it
+    exists. concurrent.futures.TimeoutError when the store cannot take the record in `timeout_seconds`."""
+    register = registers.get()
+    outcome = register.check(asked)
+    submitted = recorder.submit(CheckToRecord(asked, outcome, asked_by, channel, register.rules.version))
+    recorded = submitted.result(timeout=timeout_seconds)
     return answer_of(outcome, recorded, asked.lessor, len(register))

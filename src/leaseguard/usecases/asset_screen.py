@@ -12,11 +12,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import polars as pl
 from sqlalchemy import Engine, select
 
 from leaseguard.errors import InvalidInputError
+from leaseguard.ingest.kinds import ASSETS
+from leaseguard.ingest.reading import ReadLimits, read_table
+from leaseguard.ingest.reports import FileReport
+from leaseguard.ingest.validation import DEFAULT_MAX_AMOUNT_YUAN, References, validate
 from leaseguard.registry.reasons import reason_texts
 from leaseguard.registry.register import Register, load_registrations
 from leaseguard.registry.rules import RegistryRules, load_rules
@@ -64,9 +69,42 @@ class ScreenFileResult:
     screen: ScreenResult  # for the summaries (the two registrations of each pair side by side)
     lang: Lang  # the language of `reasons` and of the pairs' reasons
 
-    def findings_table(self) -> pl.DataFrame:
-        """`findings.csv`: `registry.screen.FINDING_COLUMNS`, amounts in yuan."""
-        return findings_frame(self.screen, self.lang)
+    def findings_table(self, lang: Lang | None = None) -> pl.DataFrame:
+        """`findings.csv`: `registry.screen.FINDING_COLUMNS`, amounts in yuan; its words in `lang` (default:
+        the screen's)."""
+        return findings_frame(self.screen, lang or self.lang)
+
+    def reasons_in(self, lang: Lang) -> list[list[str]]:
+        """Each asset's reasons, in file order, in `lang` whatever language the screen was asked in."""
+        return [reason_texts(s.why, lang) for s in self.screen.findings]
+
+
+def read_assets_file(
+    path: Path,
+    *,
+    name: str | None = None,
+    max_amount_yuan: int | None = None,
+    limits: ReadLimits | None = None,
+) -> tuple[FileReport, pl.DataFrame]:
+    """The good rows of an assets file (CSV or XLSX, the `assets` data contract) in store columns, to screen
+    before it is loaded, and the report of its rejected rows, which name the file `name` (default: `path`).
+    FileProblem when the file cannot be read at all (undecodable, a column missing, a workbook over
+    `limits`)."""
+    file = name if name is not None else str(path)
+    report = FileReport(file=file, kind=ASSETS.name)
+    table = read_table(path, limits)
+    checked = validate(
+        ASSETS,
+        table,
+        References(),
+        file=file,
+        max_amount_yuan=max_amount_yuan if max_amount_yuan is not None else DEFAULT_MAX_AMOUNT_YUAN,
+        check_references=False,
+    )
+    report.encoding = table.encoding
+    report.rows_read = checked.rows_read
+    report.errors, report.rejected = checked.errors, checked.rejected
+    return report, checked.rows
 
 
 def screen_assets_file(
