@@ -139,6 +139,18 @@ class ClassChangeOut(BaseModel):
     deciding_rule: str
     reasons: str
 
+    @classmethod
+    def of_row(cls, row: Any) -> ClassChangeOut:
+        """A `class_changes` row as read (its day as the store gives it)."""
+        return cls(
+            as_of=as_date(row.as_of),
+            contract_no=row.contract_no,
+            from_class=row.from_class,
+            to_class=row.to_class,
+            deciding_rule=row.deciding_rule,
+            reasons=row.reasons,
+        )
+
 
 class AssetBrief(BaseModel):
     asset_id: str
@@ -655,17 +667,7 @@ def _class_changes(connection: Connection, lessor: str, contract_nos: Sequence[s
         .where(Contract.lessor == lessor, ClassChange.contract_no.in_(list(contract_nos)))
         .order_by(ClassChange.as_of, ClassChange.contract_no)
     ).all()
-    return [
-        ClassChangeOut(
-            as_of=as_date(r.as_of),
-            contract_no=r.contract_no,
-            from_class=r.from_class,
-            to_class=r.to_class,
-            deciding_rule=r.deciding_rule,
-            reasons=r.reasons,
-        )
-        for r in rows
-    ]
+    return [ClassChangeOut.of_row(r) for r in rows]
 
 
 def case_rows(

@@ -544,18 +544,7 @@ def _lessee_changes(connection: Connection, lessor: str, lessee_id: str, page: i
     rows = connection.execute(
         joined.order_by(ClassChange.as_of.desc(), ClassChange.contract_no).offset(offset).limit(CHANGE_ROWS)
     ).all()
-    items = [
-        ClassChangeOut(
-            as_of=as_date(r.as_of),
-            contract_no=r.contract_no,
-            from_class=r.from_class,
-            to_class=r.to_class,
-            deciding_rule=r.deciding_rule,
-            reasons=r.reasons,
-        )
-        for r in rows
-    ]
-    return Paged(items, page, pages, total, CHANGE_ROWS)
+    return Paged([ClassChangeOut.of_row(r) for r in rows], page, pages, total, CHANGE_ROWS)
 
 
 def _lessee_assets(connection: Connection, lessor: str, lessee_id: str, page: int) -> Paged[AssetBrief]:
