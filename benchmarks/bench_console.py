@@ -35,6 +35,7 @@ import httpx
 from sqlalchemy import Engine, func, select
 
 from benchmarks.report import publish
+from benchmarks.serving import serve
 from leaseguard.classification.daily import run_days
 from leaseguard.classification.rules import load_rule_set
 from leaseguard.evidence import log_settings
@@ -123,24 +124,9 @@ def _samples(engine: Engine, lessor: str, count: int) -> dict[str, list[str]]:
 
 
 def _serve(root: Path, port: int) -> subprocess.Popen[bytes]:
-    """`leaseguard serve` as a user starts it (one worker), in its own process; ready when /login answers
-    (the ownership register is built first: about 25 s a million assets)."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "leaseguard.cli.main", "serve", "-w", str(root), "--port", str(port),
-         "--workers", "1"],
-        stdout=subprocess.DEVNULL,
-    )  # fmt: skip
-    deadline = time.monotonic() + 900
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/login", timeout=2).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError("leaseguard serve did not start")
-        time.sleep(0.5)
+    """`leaseguard serve` (one worker), ready when /login answers (the ownership register is built first:
+    about 25 s a million assets)."""
+    return serve(root, port, 1, ready_path="/login", wait_seconds=900, poll=0.5)
 
 
 def _register_built(base: str, key: str) -> float:

@@ -19,6 +19,7 @@ import httpx
 import polars as pl
 
 from benchmarks.report import publish
+from benchmarks.serving import serve
 from leaseguard.ingest import import_paths
 from leaseguard.registry.check import AssetFacts
 from leaseguard.registry.register import Register
@@ -73,26 +74,8 @@ def measure_checks(register: Register, assets: pl.DataFrame, count: int) -> dict
 
 
 def _serve(workspace_root: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
-    """`leaseguard serve` as a user starts it, in its own processes, so the benchmark measures what ships."""
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            *("-m", "leaseguard.cli.main", "serve", "-w", str(workspace_root)),
-            *("--port", str(port), "--workers", str(workers)),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError("leaseguard serve did not start")
-        time.sleep(0.2)
+    """`leaseguard serve` with `workers` processes, ready when /v1/health answers."""
+    return serve(workspace_root, port, workers, ready_path="/v1/health", wait_seconds=120, poll=0.2)
 
 
 async def _load(
