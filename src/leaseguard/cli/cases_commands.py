@@ -513,6 +513,8 @@ def generate(
     remedy, the preservation application, the claim, the exhibit list and the evidence bundle; a case that
     cannot be filed (no demand on record, an arbitration clause, no court to name, …) is skipped with its
     reason in summary.xlsx, which also lists the lawyer's notes and the documents still to add."""
+    from sqlalchemy.exc import StatementError
+
     from leaseguard.enforcement.casefiles import NON_PERFORMING, SKIPPED
     from leaseguard.enforcement.complaint import checked_environment
     from leaseguard.errors import LeaseguardError
@@ -552,7 +554,11 @@ def generate(
             )  # fmt: skip
     except LeaseguardError as error:
         fail(error)
-    except (_Stopped, KeyboardInterrupt) as stopped:
+    except (_Stopped, KeyboardInterrupt, StatementError) as raised:
+        # The signal may land while SQLAlchemy builds a statement, which wraps what the handler raised.
+        stopped = raised.orig if isinstance(raised, StatementError) else raised
+        if not isinstance(stopped, _Stopped | KeyboardInterrupt):
+            raise
         # Each folder is written whole and each chunk's deposits in one transaction: a re-run finishes the rest.
         code = stopped.code if isinstance(stopped, _Stopped) else 130
         fail(
