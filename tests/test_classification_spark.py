@@ -364,19 +364,14 @@ def test_without_the_optional_inputs_duckdb_equals_the_polars_engine(rule_set: s
     )
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("rule_set", SHIPPED)
-def test_the_whole_daily_job_on_pyspark_equals_the_embedded_run(
-    rule_set: str, inputs: Inputs, spark: Any
-) -> None:
-    """Contracts and payments in, classes out, all on Spark: instalments and the allocation pass
-    (`portfolio.spark`), positions per contract (`spark_positions`) and classification (`classify_expr`) —
-    against what the embedded engine's `run_day` computes (`book.at` then `classify`)."""
+@pytest.fixture(scope="module")
+def spark_job_positions(inputs: Inputs, spark: Any) -> Any:
+    """The positions of the book on the last day computed on Spark from contracts and payments alone:
+    instalments and the allocation pass (`portfolio.spark`), then positions per contract (`spark_positions`);
+    computed once for both rule sets, as the positions do not depend on them."""
     from leaseguard.portfolio.spark import spark_book_tables, spark_positions
 
-    rules = load_rule_set(rule_set)
     book = inputs.book
-    load = _pyspark(spark)
     contracts, instalments, allocated = spark_book_tables(
         spark.createDataFrame(book.contracts.select(
             "contract", *CONTRACT_COLUMNS, "first_due_date", "deposit_fen"
@@ -384,10 +379,22 @@ def test_the_whole_daily_job_on_pyspark_equals_the_embedded_run(
         spark.createDataFrame(book.payments.select("contract", "paid_date", "amount_fen").to_arrow()),
         book.allocation,
     )  # fmt: skip
+    positions = spark_positions(contracts, instalments, allocated, DAYS[-1], book.allocation).cache()
+    positions.createOrReplaceTempView("job_positions")
+    return positions
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("rule_set", SHIPPED)
+def test_the_whole_daily_job_on_pyspark_equals_the_embedded_run(
+    rule_set: str, inputs: Inputs, spark: Any, spark_job_positions: Any
+) -> None:
+    """Contracts and payments in, classes out, all on Spark: the positions (`spark_job_positions`) and the
+    classification (`classify_expr`) — against what the embedded engine's `run_day` computes (`book.at` then
+    `classify`)."""
+    rules = load_rule_set(rule_set)
+    load = _pyspark(spark)
     day = DAYS[-1]
-    spark_positions(contracts, instalments, allocated, day, book.allocation).createOrReplaceTempView(
-        "job_positions"
-    )
     positions = ibis.pyspark.connect(spark).table("job_positions")
     lessee_types, valuations = (
         load("job_lessee_types", inputs.lessee_types),
@@ -395,8 +402,8 @@ def test_the_whole_daily_job_on_pyspark_equals_the_embedded_run(
     )
     restructured = load("job_restructured", inputs.restructured)
     expected = classify(
-        book.at(day), rules, lessee_types=inputs.lessee_types, collateral=collateral_on(inputs.valuations, day),
-        restructured=inputs.restructured,
+        inputs.book.at(day), rules, lessee_types=inputs.lessee_types,
+        collateral=collateral_on(inputs.valuations, day), restructured=inputs.restructured,
     )  # fmt: skip
     ours = classify_expr(
         positions, rules, lessee_types=lessee_types,

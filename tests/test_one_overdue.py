@@ -170,7 +170,7 @@ def test_the_deposit_offset_at_maturity_is_set_off_once() -> None:
 @pytest.fixture(scope="module")
 def book_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("overdue") / "book"
-    generate_book(folder, contracts=300, seed=23)
+    generate_book(folder, contracts=150, seed=23)
     return folder
 
 

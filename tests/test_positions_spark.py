@@ -30,7 +30,7 @@ ALLOCATIONS = {
 @pytest.fixture(scope="module", params=list(ALLOCATIONS))
 def book(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> BookPositions:
     folder: Path = tmp_path_factory.mktemp("spark") / "book"
-    generate_book(folder, contracts=150, seed=31)
+    generate_book(folder, contracts=60, seed=31)
     contracts, payments = read_synth_book(folder)
     # Every seventh payment is reversed a week later, so reversals are part of what must agree.
     reversals = payments.gather_every(7).with_columns(
