@@ -123,6 +123,17 @@ def store_engine(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def module_store_engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
+    """An empty, migrated store kept for all of a module's tests, for modules whose tests only read what a
+    module fixture wrote (building that book once, not once a test)."""
+    engine = create_store_engine(migrated_store(request, tmp_path_factory.mktemp("store")))
+    yield engine
+    engine.dispose()
+
+
 @contextmanager
 def running(app: FastAPI) -> Iterator[str]:
     """Serve `app` with uvicorn on a free port in a background thread; yields the base URL."""

@@ -5,7 +5,6 @@ another lessor's; bad input is one message in either language."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -41,13 +40,14 @@ from lookup_book import (
 )
 
 
-@pytest.fixture
-def book(store_engine: Engine, tmp_path: Path) -> Iterator[Engine]:
-    with session_factory(store_engine)() as session, session.begin():
+@pytest.fixture(scope="module")
+def book(module_store_engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """The lookup book, built once for the module: every test here only reads it."""
+    with session_factory(module_store_engine)() as session, session.begin():
         add_lessor(session, "ALPHA", "Alpha Leasing")
         add_lessor(session, "BETA", "Beta Leasing")
-    seed_lookup_book(store_engine, tmp_path / "book")
-    yield store_engine
+    seed_lookup_book(module_store_engine, tmp_path_factory.mktemp("search") / "book")
+    yield module_store_engine
 
 
 def found(engine: Engine, lessor: str, text: str, **options: object) -> dict[SearchKind, list[object]]:
