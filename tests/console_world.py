@@ -157,6 +157,17 @@ def _report(lessor: str, results: list[dict[str, object]]) -> IndicatorReport:
     )  # fmt: skip
 
 
+def sum_classes(engine: Engine) -> None:
+    """class_totals as the daily run keeps them, for classes written here by hand instead of by a run."""
+    with engine.begin() as connection:
+        connection.exec_driver_sql("delete from class_totals")
+        connection.exec_driver_sql(
+            "insert into class_totals (as_of, lessor, class, contracts, claim_balance_fen, provision_fen) "
+            "select as_of, lessor, class, count(*), sum(claim_balance_fen), sum(provision_fen) "
+            "from contract_classes group by as_of, lessor, class"
+        )
+
+
 def seed(engine: Engine) -> None:
     now = dt.datetime.now(dt.UTC)
     finished = dt.datetime(2026, 12, 1, 23, 0, tzinfo=dt.UTC)
@@ -194,3 +205,4 @@ def seed(engine: Engine) -> None:
                 _report("BETA", [{"id": "car", "name": "BETA 资本", "status": "warning", "value": 0.1, "limit": 0.08}]),
             ]
         )  # fmt: skip
+    sum_classes(engine)

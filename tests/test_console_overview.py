@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from console_world import DAY, Console, classified_row, seed, served_console, signed_in
+from console_world import DAY, Console, classified_row, seed, served_console, signed_in, sum_classes
 from leaseguard.store.db import session_factory
 from leaseguard.store.models import (
     BookRun,
@@ -107,6 +107,7 @@ def test_moves_both_ways_and_a_rerun_day_is_read_anew(console: Console) -> None:
                                 deciding_rule="test", reasons=""))  # fmt: skip
         session.add(ClassChange(as_of=DAY, contract_no="A-1", from_class="special_mention", to_class="normal",
                                 deciding_rule="test", reasons=""))  # fmt: skip
+    sum_classes(console.engine)
     cache = RunDayCache()
     first = book_overview(console.engine, "ALPHA", cache=cache)
     assert (first.downgrades, first.upgrades) == (4, 1)
@@ -117,6 +118,7 @@ def test_moves_both_ways_and_a_rerun_day_is_read_anew(console: Console) -> None:
         session.execute(ContractClass.__table__.delete().where(ContractClass.contract_no == "A-5"))
         assert session.get(BookRun, DAY) is not None
         session.get(BookRun, DAY).finished_at = later  # type: ignore[union-attr]
+    sum_classes(console.engine)
     again = book_overview(console.engine, "ALPHA", cache=cache)
     assert again.figures is not None and again.figures.contracts == 4  # the re-run day, not the kept one
     assert again.downgrades == 3

@@ -30,7 +30,7 @@ from leaseguard.evidence.models import canonical_json
 from leaseguard.portfolio.allocation import Allocation
 from leaseguard.portfolio.positions import BookPositions
 from leaseguard.store.db import as_date
-from leaseguard.store.models import BookRun, ClassChange, ContractClass
+from leaseguard.store.models import BookRun, ClassChange, ClassTotal, ContractClass
 from leaseguard.vocabulary import Label
 
 _CHUNK = 50_000
@@ -199,6 +199,19 @@ def _insert(connection: Connection, table: Any, frame: pl.DataFrame) -> None:
         connection.exec_driver_sql(statement, frame.slice(start, _CHUNK).rows())
 
 
+def class_totals(classified: pl.DataFrame) -> pl.DataFrame:
+    """The day's classes summed per lessor and class, as class_totals keeps them."""
+    return (
+        classified.group_by("as_of", "lessor", "class")
+        .agg(
+            pl.len().cast(pl.Int64).alias("contracts"),
+            pl.col("claim_balance_fen").sum(),
+            pl.col("provision_fen").sum(),
+        )
+        .sort("lessor", "class")
+    )
+
+
 def run_day(
     engine: Engine,
     book: BookPositions,
@@ -246,9 +259,11 @@ def run_day(
                 "reasons",
             )
         )
-        for table in (ClassChange, ContractClass, BookRun):
+        for table in (ClassChange, ContractClass, ClassTotal, BookRun):
             connection.execute(delete(table).where(table.as_of == day))
-        _insert(connection, ContractClass.__table__, classified.drop("status"))
+        stored = classified.drop("status")
+        _insert(connection, ContractClass.__table__, stored)
+        _insert(connection, ClassTotal.__table__, class_totals(stored))
         _insert(connection, ClassChange.__table__, changes.drop("lessor"))
         if signer is not None and changes.height:
             for lessor, records in _class_change_records(changes, rules, day).items():

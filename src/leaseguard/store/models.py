@@ -355,6 +355,21 @@ class ContractClass(Base):
     provision_fen: Mapped[int] = mapped_column(BigInteger)
 
 
+class ClassTotal(Base):
+    """One lessor's contracts, claim balance and provisions in one class on one run day: what the daily run
+    wrote to contract_classes, summed as it wrote them, so that a page showing a book's size and ratios reads
+    a few rows instead of aggregating a million."""
+
+    __tablename__ = "class_totals"
+
+    as_of: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    lessor: Mapped[str] = mapped_column(String(32), primary_key=True)
+    klass: Mapped[str] = mapped_column("class", String(16), primary_key=True)
+    contracts: Mapped[int] = mapped_column(Integer)
+    claim_balance_fen: Mapped[int] = mapped_column(BigInteger)
+    provision_fen: Mapped[int] = mapped_column(BigInteger)
+
+
 class ClassChange(Base):
     """A contract moving from one class to another between two runs, with the rule that moved it."""
 

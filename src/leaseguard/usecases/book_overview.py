@@ -2,8 +2,8 @@
 
 What it reads, each a bounded query with the lessor in its WHERE clause:
 - the last daily run (book_runs: the day and rule set; its totals are the whole store's, so not shown);
-- the lessor's classes on that day, one aggregate grouped by class (contract_classes, whose key starts with
-  the day): contracts, claim balance and provisions per class, hence book size, NPL ratio, provision coverage;
+- the lessor's classes on that day, as the daily run summed them per class (class_totals): contracts, claim
+  balance and provisions per class, hence book size, NPL ratio, provision coverage;
 - those two ratios against the limits of the lessor's indicator rule set (its regime's default), judged by the
   indicator engine itself (indicators.engine.evaluate: the same limits, warning margin and status as a report);
 - the classes on the last few run days (the same aggregate per day), for the chart;
@@ -23,13 +23,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, TypeVar
 
-from sqlalchemy import Connection, Engine, func, select, text
+from sqlalchemy import Connection, Engine, select, text
 
 from leaseguard.store.models import (
     AssetCheck,
     BookRun,
+    ClassTotal,
     Contract,
-    ContractClass,
     IndicatorReport,
     Lessor,
 )
@@ -211,16 +211,12 @@ def run_days(connection: Connection, count: int) -> list[LastRun]:
 
 
 def day_figures(connection: Connection, lessor: str, as_of: dt.date) -> DayFigures:
-    """Contracts, claim balance and provisions per class of `lessor`'s book classified on `as_of`."""
+    """Contracts, claim balance and provisions per class of `lessor`'s book classified on `as_of` (the
+    daily run's class_totals: a few rows, whatever the size of the book)."""
     rows = connection.execute(
         select(
-            ContractClass.klass,
-            func.count(),
-            func.coalesce(func.sum(ContractClass.claim_balance_fen), 0),
-            func.coalesce(func.sum(ContractClass.provision_fen), 0),
-        )
-        .where(ContractClass.as_of == as_of, ContractClass.lessor == lessor)
-        .group_by(ContractClass.klass)
+            ClassTotal.klass, ClassTotal.contracts, ClassTotal.claim_balance_fen, ClassTotal.provision_fen
+        ).where(ClassTotal.as_of == as_of, ClassTotal.lessor == lessor)
     ).all()
     found = {str(klass): (int(n), int(claim), int(provision)) for klass, n, claim, provision in rows}
     known = [k for k in CLASSES] + sorted(set(found) - set(CLASSES))
