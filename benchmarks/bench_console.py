@@ -4,8 +4,10 @@
 
 Builds a book of --contracts contracts (synth, import, one daily run; about 5 minutes for a million) in
 --workdir, or reuses the workspace found there: its schema is brought to the head, a user `bench` is made (or
-given its password again) and an API key and one asset check are recorded; nothing else is written.
+given its password again) and an API key and one asset check are recorded; the asset pages write more (below).
 --copy-from DIR copies DIR/ws into --workdir first, to measure on a copy of a store that must stay as it is.
+The asset pages write what a person's use writes: each measured check is recorded, each funding file screened
+is kept (a few dozen of 20 assets each, under asset ids BENCH-…).
 
 The server builds its ownership register in the background after starting, both cores busy for about 25 s a
 million assets; that one asset check waits for it, so the pages are measured in the steady state. Each page
@@ -16,7 +18,9 @@ first view after the run is shown apart (it computes the day's figures once)."""
 from __future__ import annotations
 
 import argparse
+import csv
 import datetime as dt
+import io
 import random
 import re
 import shutil
@@ -168,6 +172,53 @@ def _measure(client: httpx.Client, paths: list[str], warm_up: int = WARM_UP) -> 
     return timings
 
 
+def _csrf(client: httpx.Client, path: str) -> str:
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text)
+    assert token, f"no CSRF token on {path}"
+    return token.group(1)
+
+
+def _measure_posts(client: httpx.Client, send: Callable[[int], httpx.Response], count: int) -> list[float]:
+    """`count` submissions, after a few unmeasured ones; `send(i)` posts the i-th (a 200 page or a 303 on)."""
+    for i in range(WARM_UP):
+        send(count + i)
+    timings = []
+    for i in range(count):
+        started = time.perf_counter()
+        answer = send(i)
+        elapsed = (time.perf_counter() - started) * 1000
+        said = " ".join(re.sub(r"<[^>]+>", " ", answer.text).split())[:1200]
+        assert answer.status_code in (200, 303), f"{answer.request.url}: {answer.status_code} {said}"
+        timings.append(elapsed)
+    return timings
+
+
+def _funding_files(workdir: Path, lessor: str, files: int, rows: int) -> list[bytes]:
+    """Funding files of `rows` assets each for `lessor`, as a lessor would upload them: assets of the
+    synthetic book (of every lessor, so some are financed elsewhere) under new asset ids. Empty when the book's
+    CSV files are not in the workdir (a store copied with --copy-from)."""
+    source = workdir / "book" / "assets.csv"
+    if not source.exists():
+        return []
+    with source.open("rb") as handle:
+        step = max(1, (sum(1 for _ in handle) - 1) // (files * rows))  # spread over the whole book
+    with source.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        header = list(reader.fieldnames or [])
+        picked = [row for i, row in enumerate(reader) if i % step == 0][: files * rows]
+    if len(picked) < files * rows:
+        return []
+    made = []
+    for number in range(files):
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=header)
+        writer.writeheader()
+        for i, row in enumerate(picked[number * rows : (number + 1) * rows]):
+            writer.writerow({**row, "lessor": lessor, "asset_id": f"BENCH-{number:04d}-{i:03d}"})
+        made.append(out.getvalue().encode("utf-8"))
+    return made
+
+
 def _row(page: str, timings: list[float]) -> dict[str, Any]:
     return {
         "page": page,
@@ -176,6 +227,48 @@ def _row(page: str, timings: list[float]) -> dict[str, Any]:
         "p95_ms": round(_percentile(timings, 0.95), 1),
         "max_ms": round(max(timings), 1),
     }
+
+
+def _asset_pages(
+    client: httpx.Client, workdir: Path, lessor: str, samples: dict[str, list[str]], requests: int
+) -> list[dict[str, Any]]:
+    """The asset pages: the check form and a check of one asset (recorded, as every check is), the upload
+    form, a funding file of 20 assets screened against the whole register and its page, the decisions list."""
+    rows = [
+        _row("/assets/check (form)", _measure(client, ["/assets/check"] * requests)),
+        _row("/assets/screen (upload form)", _measure(client, ["/assets/screen"] * requests)),
+        _row("/assets/decisions", _measure(client, ["/assets/decisions"] * requests)),
+    ]
+    token = _csrf(client, "/assets/check")
+    vins = samples["vin_prefix"]
+    rng = random.Random(7)
+
+    def check(i: int) -> httpx.Response:
+        # Half of the VINs unknown to the register, half the start of one on file with another ending.
+        vin = (vins[i % len(vins)] if i % 2 else "LFV2A21K") + "".join(rng.choices("0123456789", k=9))
+        return client.post("/assets/check", data={"csrf_token": token, "asset_type": "vehicle", "vin": vin})
+
+    rows.append(_row("POST /assets/check (one vehicle, recorded)", _measure_posts(client, check, requests)))
+    uploads = max(10, requests // 10)
+    files = _funding_files(workdir, lessor, uploads + WARM_UP, 20)
+    if files:
+        screens: list[str] = []
+
+        def upload(i: int) -> httpx.Response:
+            answer = client.post(
+                "/assets/screen",
+                data={"csrf_token": token},
+                files={"file": (f"funding-{i}.csv", files[i], "text/csv")},
+            )
+            screens.append(answer.headers.get("location", ""))
+            return answer
+
+        rows.append(_row("POST /assets/screen (20 assets, kept)", _measure_posts(client, upload, uploads)))
+        shown = [path for path in screens if path.startswith("/assets/screen/")]
+        rows.append(
+            _row("/assets/screen/{id} (a screen's page)", _measure(client, shown * (requests // len(shown))))
+        )
+    return rows
 
 
 def main(argv: list[str]) -> None:
@@ -237,6 +330,7 @@ def main(argv: list[str]) -> None:
         rows.append(_row("/ (overview)", _measure(client, ["/"] * args.requests)))
         for name, make in pages:
             rows.append(_row(name, _measure(client, make())))
+        rows += _asset_pages(client, workdir, lessor, samples, args.requests)
         client.close()
     finally:
         server.terminate()

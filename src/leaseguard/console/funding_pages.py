@@ -251,7 +251,11 @@ def _screen_upload(
         return Upload(message=NO_GOOD_ROWS.text(lang, name=name), problems=problems)
     engine = request.app.state.engine
     try:
-        result = screen_assets_file(engine, ScreenFileRequest(rows=rows, lessor=user.lessor, lang=lang))
+        result = screen_assets_file(
+            engine,
+            ScreenFileRequest(rows=rows, lessor=user.lessor, lang=lang),
+            registers=request.app.state.registers,
+        )
     except ForeignRowsError as error:
         return Upload(message=FOREIGN_ROWS.text(lang, problem=error.text(lang)))
     screen_id = funding.keep_screen(

@@ -113,7 +113,7 @@ class ScreenResult:
     assets: int
     # Rows of `register` behind each pair (aligned with `matches`), for summaries that show both side by side.
     pair_rows: list[tuple[int, int]] = field(default_factory=list)
-    register: Register | None = None
+    register: Register | StoreAndFile | None = None
     first_file_row: int | None = None  # a file screened: rows from here on are the file's
     findings: tuple[AssetScreen, ...] = ()  # a file screened: one per asset of the file, in file order
     # Screened for this lessor: other lessors' registrations are shown as a check shows them.
@@ -185,8 +185,44 @@ _COMPARE_EACH = Label("逐项比对资产与候选", "compare each asset with it
 _COMPARE_PAIRS = Label("比对候选对", "compare candidate pairs")
 
 
+class StoreAndFile:
+    """The store's register and a register of a file's rows read as one register over both, the store's rows
+    first (row numbers as in the store's register) and the file's after them (from `first`).
+
+    A deletion index answers row by row (no row's keys depend on another's), and a row's neighbour pruning on
+    its own VIN and lessee, so the candidates of an asset in the pair of registers are exactly those in one
+    register built over store and file together; the store's register is the one a server already keeps for
+    checks, so a file is screened without indexing the whole register again."""
+
+    def __init__(self, store: Register, file_rows: pl.DataFrame) -> None:
+        self.store = store
+        self.rules = store.rules
+        self.first = len(store)
+        self.file = Register(_aligned(file_rows, store.assets), store.rules)
+
+    def __len__(self) -> int:
+        return self.first + len(self.file)
+
+    def facts(self, row: int) -> AssetFacts:
+        return self.store.facts(row) if row < self.first else self.file.facts(row - self.first)
+
+    def facts_of_rows(self, rows: list[int]) -> list[AssetFacts]:
+        """The registrations at `rows` (store and file rows in any order), each side gathered in one step."""
+        store_rows = [row for row in rows if row < self.first]
+        file_rows = [row - self.first for row in rows if row >= self.first]
+        found = dict(zip(store_rows, self.store.facts_of_rows(store_rows), strict=True))
+        found.update(
+            zip((row + self.first for row in file_rows), self.file.facts_of_rows(file_rows), strict=True)
+        )
+        return [found[row] for row in rows]
+
+    def candidate_rows(self, asked: AssetFacts) -> set[int]:
+        in_file = {self.first + row for row in self.file.candidate_rows(asked)}
+        return self.store.candidate_rows(asked) | in_file
+
+
 def screen_file(
-    registered: pl.DataFrame,
+    registered: pl.DataFrame | Register,
     file_rows: pl.DataFrame,
     rules: RegistryRules,
     *,
@@ -201,15 +237,20 @@ def screen_file(
     With `lessor` the file is screened for that lessor: another lessor's registration shows only what a check
     shows it (its code, dates, the kind of match), in the findings, the pairs and the summaries. The matches
     frame has two more columns, `source_a` and `source_b` (`file` or `store`)."""
-    aligned = _aligned(file_rows, registered)
-    combined = pl.concat([registered, aligned], how="vertical", rechunk=True)
-    first = registered.height
-    # One register over store and file: the store's rows are indexed exactly as in a register of the store
-    # alone, so a file row's candidates among them are a check's; its candidates among the file's rows are
-    # what the file reveals. Prices are the store's only, as a check sees them.
-    register = Register(combined, rules)
-    store_prices = PriceBook(registered)
-    file_range = range(first, combined.height)
+    register: Register | StoreAndFile
+    if isinstance(registered, Register):
+        # The store's register as it is (a server's, kept for checks) beside one of the file's rows.
+        register = StoreAndFile(registered, file_rows)
+        first, store_prices = register.first, registered.prices
+    else:
+        # One register over store and file: the store's rows are indexed exactly as in a register of the store
+        # alone, so a file row's candidates among them are a check's; its candidates among the file's rows
+        # are what the file reveals. Prices are the store's only, as a check sees them.
+        combined = pl.concat([registered, _aligned(file_rows, registered)], how="vertical", rechunk=True)
+        first = registered.height
+        register = Register(combined, rules)
+        store_prices = PriceBook(registered)
+    file_range = range(first, first + file_rows.height)
     total = file_rows.height
     # Every asset's candidates first, then their registrations read in one gather (a check reads its own few
     # in one; a file's thousands of small gathers would cost more than the comparisons).

@@ -26,6 +26,7 @@ from leaseguard.registry.reasons import reason_texts
 from leaseguard.registry.register import Register, load_registrations
 from leaseguard.registry.rules import RegistryRules, load_rules
 from leaseguard.registry.screen import ScreenResult, findings_frame, screen_file, screen_register
+from leaseguard.registry.service import RegisterCache
 from leaseguard.store.db import session_factory
 from leaseguard.store.models import Lessor
 from leaseguard.tenancy.service import UnknownLessorError
@@ -113,8 +114,11 @@ def screen_assets_file(
     *,
     rules: RegistryRules | None = None,
     progress: Progress | None = None,
+    registers: RegisterCache | None = None,
 ) -> ScreenFileResult:
-    """Screen `request.rows` against every lessor's register and within themselves.
+    """Screen `request.rows` against every lessor's register and within themselves. With `registers` (a
+    server's cache, which its checks use) the register kept there is screened against, as it is, for a file
+    screened as of today; otherwise the store's registrations are read for this screen.
 
     UnknownLessorError when `request.lessor` is not registered; ForeignRowsError when a row names another
     lessor than `request.lessor`."""
@@ -138,7 +142,12 @@ def screen_assets_file(
                 others=", ".join(others),
                 lessor=request.lessor,
             )
-    registered = load_registrations(engine, as_of=request.as_of)
+    registered: pl.DataFrame | Register
+    if registers is not None and request.as_of is None:
+        registered = registers.get()
+        rules = registered.rules
+    else:
+        registered = load_registrations(engine, as_of=request.as_of)
     screen = screen_file(
         registered,
         request.rows,
