@@ -56,9 +56,15 @@ class Book:
     l2_key: str
 
 
-@pytest.fixture
-def book(store_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Book:
+@pytest.fixture(autouse=True)
+def _wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(console, "width", 220)  # tables unwrapped, so a cell's words can be found
+
+
+@pytest.fixture(scope="module")
+def book(module_store_engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Book:
+    """The book built once per module and database: the tests only read it (show, list, GET)."""
+    store_engine, tmp_path = module_store_engine, tmp_path_factory.mktemp("lookup")
     paths = []
     for name, content in FILES.items():
         (tmp_path / name).write_text(content, encoding="utf-8")
