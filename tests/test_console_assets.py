@@ -433,6 +433,57 @@ def test_decisions_and_maker_checker_on_a_blocked_asset(console: Console, tmp_pa
     assert approval["decision_evidence_index"] == held.evidence_index
 
 
+def decline(client: httpx.Client, decision_id: int, page_url: str, reason: str = "") -> httpx.Response:
+    token = csrf_of(client.get(page_url))
+    return client.post(f"/assets/decisions/{decision_id}/decline", data={"reason": reason, "csrf_token": token})
+
+
+def test_a_checker_declines_with_a_reason_and_the_maker_decides_again(console: Console, tmp_path: Path) -> None:
+    ann, cai, cao = (signed_in(console, name) for name in ("ann", "cai", "cao"))
+    screen_id = screened(console, ann, tmp_path)
+    blocked = position_of(console, screen_id, FORGED_ID)
+    blocked_url = f"/assets/screen/{screen_id}/assets/{blocked}"
+    assert decide(ann, screen_id, blocked, "fund", "车辆已现场核验").status_code == 303
+    (made,) = decisions(console)
+    page = cai.get(blocked_url)
+    assert 'action="/assets/decisions/%d/decline"' % made.id in page.text and "驳回理由（必填）" in page.text
+
+    # Without a reason: said beside the reason field, nothing changed; the maker and an analyst are refused.
+    empty = decline(cai, made.id, blocked_url, "  ")
+    assert empty.status_code == 422 and field_error(empty, "reason") == "驳回须填写理由"
+    assert decisions(console)[0].pending and evidence(console, "funding-decline") == []
+    assert decline(ann, made.id, blocked_url, "不同意").status_code == 403
+    assert decisions(console)[0].pending
+
+    # Declined: who, when and why on the decision and in the evidence log; nothing in force on the asset.
+    assert decline(cai, made.id, blocked_url, "BETA 的登记未核实，不能放款").status_code == 303
+    (declined,) = decisions(console)
+    assert (declined.declined_by, declined.pending, declined.approved_by) == ("cai", False, None)
+    assert declined.decline_reason == "BETA 的登记未核实，不能放款" and declined.declined_at is not None
+    (record,) = evidence(console, "funding-decline")
+    assert record["ref"] == f"funding_decline:{made.id}" and record["declined_by"] == "cai"
+    assert (record["decided_by"], record["reason"]) == ("ann", "BETA 的登记未核实，不能放款")
+    assert declined.decline_evidence_index is not None
+    shown = text_of(ann.get(blocked_url))
+    assert "放款 · 已驳回" in shown and "BETA 的登记未核实，不能放款" in shown
+    assert "没有待复核的放款决定" in cao.get("/assets/decisions").text
+    # Neither approved nor declined again.
+    late = approve(cao, made.id, blocked_url)
+    assert late.status_code == 409 and alerts(late) == ["此决定已由 cai 驳回"]
+    twice = decline(cao, made.id, blocked_url, "同上")
+    assert twice.status_code == 409 and decisions(console)[0].declined_by == "cai"
+
+    # The maker decides again (to hold, with a reason): pending, and another checker may approve it.
+    assert decide(ann, screen_id, blocked, "hold", "等待 BETA 回函").status_code == 303
+    held = decisions(console)[-1]
+    assert held.pending and decisions(console)[0].declined_by == "cai"
+    assert approve(cao, held.id, blocked_url, "同意暂缓").status_code == 303
+    assert "暂缓 · 已复核" in text_of(cao.get(blocked_url))
+    switch_to_english(cao)
+    english = text_of(cao.get(blocked_url))
+    assert "Hold · Approved" in english and "Declined" in english and "cai declined" in english
+
+
 def test_who_may_decide_and_approve(console: Console, tmp_path: Path) -> None:
     screen_id = screened(console, signed_in(console, "ann"), tmp_path)
     lin = signed_in(console, "lin")  # legal: may read the screen, not decide

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, BinaryIO
@@ -502,6 +503,36 @@ def decide(
     return RedirectResponse(_asset_url(screen_id, position) + "#decisions", status_code=303)
 
 
+def _check(
+    request: Request,
+    user: ConsoleUser,
+    decision_id: int,
+    field: str,
+    text: str,
+    answer: Callable[..., object],
+) -> Response:
+    """A checker's answer (`funding.approve` or `funding.decline`) to a pending decision; refused — the maker,
+    a decision no longer pending, a decline without a reason — with the reason on the asset's page (beside
+    `field`) and nothing changed."""
+    with _sessions(request)() as session:
+        row = funding.get_decision(session, user.lessor, decision_id)
+        asset = session.get(FundingScreenAsset, row.screen_asset_id)
+        assert asset is not None  # a decision's asset is a foreign key
+        screen_id, position = str(asset.screen_id), asset.position
+    form = FormState(values={field: text})
+    try:
+        with _sessions(request)() as session, session.begin():
+            answer(
+                session, funding.Person(user.username, user.lessor, user.role), decision_id, text,
+                signer=request.app.state.evidence_signer,
+            )  # fmt: skip
+    except (InvalidInputError, ConflictError) as error:
+        form.add(field if answer is funding.decline and not text.strip() else "", error, user.lang)
+        status = 409 if isinstance(error, ConflictError) else 422
+        return _asset_page(request, user, screen_id, position, approve_form=form, status_code=status)
+    return RedirectResponse(_asset_url(screen_id, position) + "#decisions", status_code=303)
+
+
 @router.post("/assets/decisions/{decision_id}/approve", response_class=HTMLResponse)
 def approve(
     request: Request,
@@ -510,25 +541,20 @@ def approve(
     decision_id: int,
     comment: Comment = "",
 ) -> Response:
-    """A checker approves a pending decision; the maker, or a decision no longer pending, is refused with the
-    reason on the asset's page and nothing changed."""
-    with _sessions(request)() as session:
-        row = funding.get_decision(session, user.lessor, decision_id)
-        asset = session.get(FundingScreenAsset, row.screen_asset_id)
-        assert asset is not None  # a decision's asset is a foreign key
-        screen_id, position = str(asset.screen_id), asset.position
-    form = FormState(values={"comment": comment})
-    try:
-        with _sessions(request)() as session, session.begin():
-            funding.approve(
-                session, funding.Person(user.username, user.lessor, user.role), decision_id, comment,
-                signer=request.app.state.evidence_signer,
-            )  # fmt: skip
-    except (InvalidInputError, ConflictError) as error:
-        form.add("", error, user.lang)
-        status = 409 if isinstance(error, ConflictError) else 422
-        return _asset_page(request, user, screen_id, position, approve_form=form, status_code=status)
-    return RedirectResponse(_asset_url(screen_id, position) + "#decisions", status_code=303)
+    """A checker approves a pending decision."""
+    return _check(request, user, decision_id, "comment", comment, funding.approve)
+
+
+@router.post("/assets/decisions/{decision_id}/decline", response_class=HTMLResponse)
+def decline(
+    request: Request,
+    user: CanApprove,
+    _csrf: CsrfChecked,
+    decision_id: int,
+    reason: Comment = "",
+) -> Response:
+    """A checker declines (驳回) a pending decision, saying why: the asset is left without a decision in force."""
+    return _check(request, user, decision_id, "reason", reason, funding.decline)
 
 
 @router.get("/assets/decisions", response_class=HTMLResponse)

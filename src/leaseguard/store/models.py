@@ -618,8 +618,8 @@ class FundingScreenAsset(Base):
 class FundingDecision(Base):
     """Fund, hold or reject one screened asset, with the maker's comment; the newest decision on an asset is
     the one that stands. A decision to fund or hold an asset the screen blocked is pending until a second
-    person with the compliance role approves it (`approved_by`…). Rows are added, and approved once; each
-    decision and each approval is deposited in the evidence log (`evidence_index`, `approval_evidence_index`)."""
+    person with the compliance role approves it (`approved_by`…) or declines it (`declined_by`…). Rows are added,
+    and approved or declined once; each decision, approval and decline is deposited in the evidence log."""
 
     __tablename__ = "funding_decisions"
     __table_args__ = (
@@ -644,3 +644,9 @@ class FundingDecision(Base):
     approval_comment: Mapped[str | None] = mapped_column(Text)
     evidence_index: Mapped[int | None] = mapped_column(BigInteger)
     approval_evidence_index: Mapped[int | None] = mapped_column(BigInteger)
+    # A checker's decline (驳回) of a pending decision, with the reason: it stands no more, and the asset has no
+    # decision in force until a maker decides again.
+    declined_by: Mapped[str | None] = mapped_column(String(64))
+    declined_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    decline_reason: Mapped[str | None] = mapped_column(Text)
+    decline_evidence_index: Mapped[int | None] = mapped_column(BigInteger)

@@ -40,10 +40,11 @@ DECISION_LABELS: dict[str, Label] = {
     "hold": Label("暂缓", "Hold"),
     "reject": Label("拒绝", "Reject"),
 }
-Status = Literal["pending", "approved", "in_effect", "superseded"]
+Status = Literal["pending", "approved", "declined", "in_effect", "superseded"]
 STATUS_LABELS: dict[str, Label] = {
     "pending": Label("待复核", "Awaiting approval"),
     "approved": Label("已复核", "Approved"),
+    "declined": Label("已驳回", "Declined"),
     "in_effect": Label("已生效", "In effect"),
     "superseded": Label("已被后续决定取代", "Superseded"),
 }
@@ -57,7 +58,12 @@ class FundingDecisionError(InvalidInputError):
 
 
 class FundingConflictError(ConflictError):
-    """An approval of a decision that was approved already, or replaced by a newer one."""
+    """An approval or decline of a decision that was approved or declined already, or replaced by a newer one."""
+
+
+# What a checker does to a pending decision, as the messages name it.
+APPROVING = Label("复核", "approve")
+DECLINING = Label("驳回", "decline")
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,7 +291,10 @@ def decisions_on(session: Session, asset: FundingScreenAsset) -> list[FundingDec
 
 
 def status_of(decision: FundingDecision, *, current: bool) -> Status:
-    """Where a decision stands: replaced by a newer one, waiting for its checker, approved, or in effect."""
+    """Where a decision stands: declined by a checker, replaced by a newer one, waiting for its checker,
+    approved, or in effect. A declined decision is in force no more, whether or not a newer one followed."""
+    if decision.declined_by is not None:
+        return "declined"
     if not current:
         return "superseded"
     if decision.pending:
@@ -423,6 +432,66 @@ def get_decision(session: Session, lessor: str, decision_id: int) -> FundingDeci
     return row
 
 
+def _pending_for_checker(session: Session, person: Person, decision_id: int, verb: Label) -> FundingDecision:
+    """Decision `decision_id` as a checker may approve or decline it (`verb` names which in the messages): the
+    person has the compliance role (`Action.APPROVE_FUNDING`) and is not its maker, and the decision needs a
+    checker and is still waiting for one. FundingDecisionError / FundingConflictError otherwise."""
+    row = get_decision(session, person.lessor, decision_id)
+    if not is_allowed(person.role, Action.APPROVE_FUNDING):
+        raise FundingDecisionError(
+            Label(
+                "只有合规角色的用户可以{verb}放款决定（您的角色是 {role}）",
+                "only a user with the compliance role may {verb} a funding decision (your role is {role})",
+            ),
+            verb=verb,
+            role=person.role,
+        )
+    if not row.needs_approval:
+        raise FundingDecisionError(Label("此决定无需复核", "this decision needs no approval"))
+    if row.approved_by is not None:
+        raise FundingConflictError(
+            Label("此决定已由 {user} 复核", "this decision was approved by {user} already"),
+            user=row.approved_by,
+        )
+    if row.declined_by is not None:
+        raise FundingConflictError(
+            Label("此决定已由 {user} 驳回", "this decision was declined by {user} already"),
+            user=row.declined_by,
+        )
+    if not row.pending:
+        raise FundingConflictError(
+            Label(
+                "此决定已被后续决定取代，无需复核",
+                "a newer decision has replaced this one; it needs no approval",
+            )
+        )
+    if row.decided_by == person.username:
+        raise FundingDecisionError(
+            Label(
+                "制单人不能{verb}自己的决定：须由另一位合规人员{verb}",
+                "the maker may not {verb} their own decision: another compliance user must",
+            ),
+            verb=verb,
+        )
+    return row
+
+
+def _settle(session: Session, row: FundingDecision, **values: Any) -> None:
+    """Set a checker's answer on a decision only while it is still pending: of two checkers answering at
+    once, one does (FundingConflictError for the other)."""
+    settled = session.execute(
+        update(FundingDecision)
+        .where(FundingDecision.id == row.id, FundingDecision.pending.is_(True))
+        .values(pending=False, **values)
+        .execution_options(synchronize_session=False)
+    )
+    if settled.rowcount != 1:  # type: ignore[attr-defined]
+        raise FundingConflictError(
+            Label("此决定已不再待复核", "this decision is no longer awaiting approval")
+        )
+    session.refresh(row)
+
+
 def approve(
     session: Session,
     person: Person,
@@ -436,50 +505,10 @@ def approve(
     (`Action.APPROVE_FUNDING`) and must not be its maker; the approval is recorded on the decision and deposited
     in the evidence log with a `signer`. FundingDecisionError / FundingConflictError when it cannot be
     approved; nothing is changed then."""
-    row = get_decision(session, person.lessor, decision_id)
-    if not is_allowed(person.role, Action.APPROVE_FUNDING):
-        raise FundingDecisionError(
-            Label(
-                "只有合规角色的用户可以复核放款决定（您的角色是 {role}）",
-                "only a user with the compliance role may approve a funding decision (your role is {role})",
-            ),
-            role=person.role,
-        )
-    if not row.needs_approval:
-        raise FundingDecisionError(Label("此决定无需复核", "this decision needs no approval"))
-    if row.approved_by is not None:
-        raise FundingConflictError(
-            Label("此决定已由 {user} 复核", "this decision was approved by {user} already"),
-            user=row.approved_by,
-        )
-    if not row.pending:
-        raise FundingConflictError(
-            Label(
-                "此决定已被后续决定取代，无需复核",
-                "a newer decision has replaced this one; it needs no approval",
-            )
-        )
-    if row.decided_by == person.username:
-        raise FundingDecisionError(
-            Label(
-                "制单人不能复核自己的决定：须由另一位合规人员复核",
-                "the maker may not approve their own decision: another compliance user must",
-            )
-        )
+    row = _pending_for_checker(session, person, decision_id, APPROVING)
     text = _comment(comment)
     now = dt.datetime.now(dt.UTC)
-    # Only while it is still pending: of two checkers approving at once, one does.
-    approved = session.execute(
-        update(FundingDecision)
-        .where(FundingDecision.id == row.id, FundingDecision.pending.is_(True))
-        .values(pending=False, approved_by=person.username, approved_at=now, approval_comment=text)
-        .execution_options(synchronize_session=False)
-    )
-    if approved.rowcount != 1:  # type: ignore[attr-defined]
-        raise FundingConflictError(
-            Label("此决定已不再待复核", "this decision is no longer awaiting approval")
-        )
-    session.refresh(row)
+    _settle(session, row, approved_by=person.username, approved_at=now, approval_comment=text)
     event = {
         "funding_decision_id": row.id, "lessor": person.lessor, "decision": row.decision, "verdict": row.verdict,
         "decided_by": row.decided_by, "decision_evidence_index": row.evidence_index,
@@ -487,6 +516,38 @@ def approve(
     }  # fmt: skip
     row.approval_evidence_index = _deposit(
         session, signer, event, person=person, kind="funding-approval", ref=f"funding_approval:{row.id}", at=now,
+        channel=channel,
+    )  # fmt: skip
+    return row
+
+
+def decline(
+    session: Session,
+    person: Person,
+    decision_id: int,
+    reason: str | None,
+    *,
+    signer: NoteSigner | None,
+    channel: str = "console",
+) -> FundingDecision:
+    """`person` declines (驳回) pending decision `decision_id` with a `reason`: the same checker as `approve`
+    (the compliance role, not the maker); the decision stands no more and the asset has no decision in force
+    until a maker decides again. The decline is recorded on the decision and deposited in the evidence log
+    (kind `funding-decline`). FundingDecisionError / FundingConflictError when it cannot be declined (no
+    reason given among them); nothing is changed then."""
+    row = _pending_for_checker(session, person, decision_id, DECLINING)
+    text = _comment(reason)
+    if not text:
+        raise FundingDecisionError(Label("驳回须填写理由", "a decline must say why"))
+    now = dt.datetime.now(dt.UTC)
+    _settle(session, row, declined_by=person.username, declined_at=now, decline_reason=text)
+    event = {
+        "funding_decision_id": row.id, "lessor": person.lessor, "decision": row.decision, "verdict": row.verdict,
+        "decided_by": row.decided_by, "decision_evidence_index": row.evidence_index,
+        "declined_by": person.username, "role": person.role, "declined_at": now.isoformat(), "reason": text,
+    }  # fmt: skip
+    row.decline_evidence_index = _deposit(
+        session, signer, event, person=person, kind="funding-decline", ref=f"funding_decline:{row.id}", at=now,
         channel=channel,
     )  # fmt: skip
     return row
