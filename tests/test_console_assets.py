@@ -435,10 +435,14 @@ def test_decisions_and_maker_checker_on_a_blocked_asset(console: Console, tmp_pa
 
 def decline(client: httpx.Client, decision_id: int, page_url: str, reason: str = "") -> httpx.Response:
     token = csrf_of(client.get(page_url))
-    return client.post(f"/assets/decisions/{decision_id}/decline", data={"reason": reason, "csrf_token": token})
+    return client.post(
+        f"/assets/decisions/{decision_id}/decline", data={"reason": reason, "csrf_token": token}
+    )
 
 
-def test_a_checker_declines_with_a_reason_and_the_maker_decides_again(console: Console, tmp_path: Path) -> None:
+def test_a_checker_declines_with_a_reason_and_the_maker_decides_again(
+    console: Console, tmp_path: Path
+) -> None:
     ann, cai, cao = (signed_in(console, name) for name in ("ann", "cai", "cao"))
     screen_id = screened(console, ann, tmp_path)
     blocked = position_of(console, screen_id, FORGED_ID)
@@ -446,7 +450,7 @@ def test_a_checker_declines_with_a_reason_and_the_maker_decides_again(console: C
     assert decide(ann, screen_id, blocked, "fund", "车辆已现场核验").status_code == 303
     (made,) = decisions(console)
     page = cai.get(blocked_url)
-    assert 'action="/assets/decisions/%d/decline"' % made.id in page.text and "驳回理由（必填）" in page.text
+    assert f'action="/assets/decisions/{made.id}/decline"' in page.text and "驳回理由（必填）" in page.text
 
     # Without a reason: said beside the reason field, nothing changed; the maker and an analyst are refused.
     empty = decline(cai, made.id, blocked_url, "  ")
