@@ -610,3 +610,29 @@ def test_an_import_run_belongs_to_a_lessor_only_when_every_loaded_row_is_its_own
         ("book", "contracts.csv", "ALPHA"),
         ("more", "contracts.csv", None),
     ]
+
+
+def test_a_browser_sending_too_much_to_a_console_page_gets_the_page_and_the_api_its_problem(
+    server: Server,
+) -> None:
+    """The same limit, answered in each caller's terms: a browser posting to a console address (here the sign-in
+    form) gets the console's 413 page; the API, or anyone not asking for HTML, problem+json."""
+    over = b"x" * (LIMIT + 1)
+    browser = httpx.post(
+        f"{server.base}/login",
+        content=over,
+        headers={"Accept": "text/html", "Content-Type": "application/x-www-form-urlencoded"},
+        timeout=10,
+    )
+    assert browser.status_code == 413 and browser.headers["content-type"].startswith("text/html")
+    assert "内容过大" in browser.text and "提交的内容超过上限，未做任何更改。" in browser.text
+    assert browser.headers["connection"] == "close"
+    api = httpx.post(
+        f"{server.base}/v1/applications/decide",
+        content=over,
+        headers={"Accept": "text/html", "Authorization": f"Bearer {server.key}"},
+        timeout=10,
+    )
+    assert api.status_code == 413 and api.headers["content-type"] == "application/problem+json"
+    script = httpx.post(f"{server.base}/login", content=over, timeout=10)
+    assert script.status_code == 413 and script.headers["content-type"] == "application/problem+json"

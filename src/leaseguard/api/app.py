@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -74,6 +74,20 @@ class BodyLimit:
         self.own_limit_paths = own_limit_paths
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
+        # A person's browser gets the console's page when the console is served (it sets
+        # app.state.too_large_page: a page for a browser's request, None for any other caller).
+        app = scope.get("app")
+        page_for = getattr(getattr(app, "state", None), "too_large_page", None)
+        if page_for is not None:
+            page = await page_for(Request(scope), self.max_bytes)
+            if page is not None:
+                page.headers["connection"] = "close"
+
+                async def nothing_more() -> Message:
+                    return {"type": "http.disconnect"}
+
+                await page(scope, nothing_more, send)
+                return
         # Before any route: the caller's language read from the raw headers, as request_lang reads it.
         accept = b",".join(value for name, value in scope["headers"] if name == b"accept-language")
         lang = accepted_lang(accept.decode("latin-1"))

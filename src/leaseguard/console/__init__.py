@@ -59,6 +59,7 @@ def install_console(app: FastAPI, settings: ConsoleSettings | None = None) -> No
         https_only=console.secure_cookie,
     )
     errors.install_error_pages(app)
+    app.state.too_large_page = errors.too_large_page
     static = resources.files("leaseguard.console").joinpath("static")
     app.mount(STATIC_PREFIX, StaticFiles(directory=str(static)), name="console-static")
 

@@ -114,6 +114,14 @@ async def error_page(
     )
 
 
+async def too_large_page(request: Request, limit: int) -> Response | None:
+    """The page for a body over the API's limit (api.max_body_bytes) sent by a browser to a console address;
+    None for the API's callers, who keep their problem+json."""
+    if not wants_html(request):
+        return None
+    return await error_page(request, 413)
+
+
 def _sign_in_redirect(request: Request, error: SignInRequired) -> Response:
     if has_session(request):
         request.session["flash"] = "expired" if error.expired else "required"
