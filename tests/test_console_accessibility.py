@@ -201,7 +201,7 @@ def test_page_has_no_accessibility_violations(
         )
         assert answer is not None and answer.status == status
         if ready:
-            page.locator(ready).wait_for()
+            page.locator(ready).first.wait_for()
         expected_lang = "en" if user == "eve" else "zh-CN"
         assert page.evaluate("document.documentElement.lang") == expected_lang
         audit(page, name)
