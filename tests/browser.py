@@ -19,10 +19,13 @@ FLAGS = [
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 
 
+VIEWPORT = {"width": 1280, "height": 900}
+
+
 @contextmanager
-def chromium_page() -> Iterator[Any]:
-    """A page of a fresh headless chromium; the test is skipped where the machine has no chromium (.ci/run
-    installs it)."""
+def chromium_browser() -> Iterator[Any]:
+    """A fresh headless chromium, for a module that opens many pages (a new context each is cheap, a browser is
+    not); the test is skipped where the machine has no chromium (.ci/run installs it)."""
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
     from playwright.sync_api import sync_playwright
@@ -30,9 +33,16 @@ def chromium_page() -> Iterator[Any]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
         try:
-            yield browser.new_page(viewport={"width": 1280, "height": 900})
+            yield browser
         finally:
             browser.close()
+
+
+@contextmanager
+def chromium_page() -> Iterator[Any]:
+    """A page of a fresh headless chromium; the test is skipped where the machine has no chromium."""
+    with chromium_browser() as browser:
+        yield browser.new_page(viewport=VIEWPORT)
 
 
 def seen_text(page_file: Path, screenshot: str) -> str:

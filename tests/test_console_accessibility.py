@@ -1,0 +1,354 @@
+"""Every console page checked by axe-core (tests/vendor/axe-core, run inside Debian's chromium; skipped where
+chromium is missing) against WCAG 2.0 and 2.1, levels A and AA, and axe's best practices: names and labels,
+contrast, landmarks, the order of headings, tables, the page's language, unique ids. A failure lists each
+rule broken, how much it matters, what to do and the first elements that break it. Chinese pages, and the main
+ones in English too; a screenshot of each under tests/screenshots/ (console_a11y_*.png). Also what axe does
+not judge: the focus ring's contrast.
+
+One console and one browser serve the whole module: the look-up book (tests/lookup_book.py) and a funding file
+of leaseguard.synth's trucks screened, with a decision waiting for its checker."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from browser import SCREENSHOTS, VIEWPORT, chromium_browser
+from console_world import PASSWORD, Console, csrf_of, served_console, signed_in
+from funding_world import FORGED_ID, add_users, alpha_fleet, funding_file, register_forgery
+from lookup_book import FIRM, OVERDUE, seed_lookup_book
+
+AXE_FOLDER = Path(__file__).parent / "vendor" / "axe-core"
+AXE = AXE_FOLDER / "axe.min.js"
+# WCAG 2.0 and 2.1, A and AA; and axe's best practices, which hold the rules on landmarks (region,
+# landmark-*), the order of headings (heading-order) and one h1 a page (page-has-heading-one).
+RULE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+NODES_SHOWN = 3
+
+
+@dataclass(frozen=True)
+class World:
+    console: Console
+    screen_path: str  # the screen of the funding file
+    forged_path: str  # its forged truck, with a decision to fund it waiting for a checker
+
+
+def main_of(answer: httpx.Response) -> str:
+    """The page's main part: what it says when it refuses."""
+    return answer.text[answer.text.find("<main") :][:1500]
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    folder = tmp_path_factory.mktemp("console-accessibility")
+    # No evidence signer of the console's own: the book's records were deposited under the book's signer, and a
+    # log takes one signer only.
+    with served_console(folder) as console:
+        seed_lookup_book(console.engine, folder / "book")
+        register_forgery(console.engine)
+        add_users(console.engine, ("eve", "ALPHA", "compliance"))  # reads the console in English
+        with closing(signed_in(console, "ann")) as client:
+            upload = client.get("/assets/screen")
+            with funding_file(folder / "funding.csv").open("rb") as handle:
+                answer = client.post(
+                    "/assets/screen",
+                    data={"csrf_token": csrf_of(upload)},
+                    files={"file": ("funding.csv", handle, "text/csv")},
+                )
+            assert answer.status_code == 303, main_of(answer)
+            screen_path = answer.headers["location"]
+            screen = client.get(screen_path)
+            found = re.search(rf'href="({re.escape(screen_path)}/assets/\d+)">{FORGED_ID}<', screen.text)
+            assert found, screen.text[:500]
+            forged_path = found.group(1)
+            asset = client.get(forged_path)
+            decided = client.post(
+                f"{forged_path}/decisions",
+                data={"csrf_token": csrf_of(asset), "decision": "fund", "comment": "现场核验车辆与发票"},
+            )
+            assert decided.status_code == 303, main_of(decided)
+        yield World(console, screen_path, forged_path)
+
+
+class Visitors:
+    """One browser; a context per user, signed in once (eve switched to English with the header's button), so
+    each page costs a page, not a sign-in."""
+
+    def __init__(self, browser: Any, base: str) -> None:
+        self.browser, self.base = browser, base
+        self.contexts: dict[str | None, Any] = {}
+
+    def page(self, username: str | None) -> Any:
+        """A new page of `username`'s signed-in context; None: of a context that never signs in."""
+        if username not in self.contexts:
+            # axe is injected as a script of the page's own, which the pages' content security policy would refuse.
+            context = self.browser.new_context(viewport=VIEWPORT, bypass_csp=True)
+            if username is None:
+                self.contexts[None] = context
+                return context.new_page()
+            page = context.new_page()
+            page.goto(f"{self.base}/login")
+            page.get_by_label("用户名").fill(username)
+            page.get_by_label("密码").fill(PASSWORD)
+            page.get_by_role("button", name="登录").click()
+            page.wait_for_url(f"{self.base}/")
+            if username == "eve":
+                page.get_by_role("button", name="English").click()
+                page.get_by_role("button", name="Sign out").wait_for()
+            page.close()
+            self.contexts[username] = context
+        return self.contexts[username].new_page()
+
+
+@pytest.fixture(scope="module")
+def visitors(world: World) -> Iterator[Visitors]:
+    with chromium_browser() as browser:
+        yield Visitors(browser, world.console.base)
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """What axe finds wrong with the page as it stands, by the rules of RULE_TAGS."""
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.add_script_tag(path=str(AXE))
+    options = {"runOnly": {"type": "tag", "values": RULE_TAGS}, "resultTypes": ["violations"]}
+    result: dict[str, Any] = page.evaluate("options => axe.run(document, options)", options)
+    return list(result["violations"])
+
+
+def described(violations: list[dict[str, Any]]) -> str:
+    """Each violation as a person fixing it needs it: rule, impact, what to do, where."""
+    lines = []
+    for violation in violations:
+        lines.append(
+            f"{violation['id']} ({violation['impact']}): {violation['help']} — {violation['helpUrl']}"
+        )
+        for node in violation["nodes"][:NODES_SHOWN]:
+            # The summary is "Fix any of the following:" (or "all") and the checks that failed: the first says it.
+            checks = [
+                line.strip() for line in node["failureSummary"].splitlines() if not line.startswith("Fix ")
+            ]
+            lines.append(f"    {' '.join(map(str, node['target']))}: {checks[0] if checks else ''}")
+        if len(violation["nodes"]) > NODES_SHOWN:
+            lines.append(f"    … and {len(violation['nodes']) - NODES_SHOWN} more")
+    return "\n".join(lines)
+
+
+def audit(page: Any, name: str) -> None:
+    """A screenshot of the page, then no axe violation on it."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    # caret="initial": hiding the caret leaves empty style attributes behind, which htmx would copy on a swap.
+    page.screenshot(path=str(SCREENSHOTS / f"console_a11y_{name}.png"), full_page=True, caret="initial")
+    violations = axe_violations(page)
+    assert not violations, f"{page.url}:\n{described(violations)}"
+
+
+def test_the_vendored_axe_is_the_one_its_notice_names() -> None:
+    notice = (AXE_FOLDER / "NOTICE").read_text(encoding="utf-8")
+    digest = hashlib.sha256(AXE.read_bytes()).hexdigest()
+    assert f"sha256 {digest}  axe.min.js" in notice
+    version = re.search(r"axe-core (\d+\.\d+\.\d+) \(npm package axe-core@\1", notice)
+    assert version and AXE.read_text(encoding="utf-8").startswith(f"/*! axe v{version.group(1)}")
+    assert "Mozilla Public License" in (AXE_FOLDER / "LICENSE").read_text(encoding="utf-8")
+
+
+# name, user (None: signed out), path (with {screen} and {forged} filled in), status, an element the page
+# shows only once complete (htmx content loaded). ann is an analyst, cai and eve compliance, eve in English.
+PAGES = [
+    ("login", None, "/login", 200, None),
+    ("overview", "ann", "/", 200, "#classes-chart"),
+    ("asset_check", "ann", "/assets/check", 200, None),
+    ("funding_upload", "ann", "/assets/screen", 200, None),
+    ("funding_screen", "ann", "{screen}", 200, None),
+    ("funding_asset", "ann", "{forged}", 200, None),
+    ("funding_asset_checker", "cai", "{forged}", 200, "#approval form"),  # ann's decision, cai may approve
+    ("funding_pending", "cai", "/assets/decisions", 200, None),
+    ("search", "ann", "/search?q=华东物流", 200, None),
+    ("search_contracts", "ann", "/search?q=AL-FLEET&kind=contract_no", 200, None),
+    ("search_too_short", "ann", "/search?q=张", 422, "#f-q-error"),
+    ("lessee", "ann", f"/lessees/{FIRM}", 200, None),
+    ("contract", "ann", f"/contracts/{OVERDUE}", 200, None),
+    ("imports", "cai", "/imports", 200, None),
+    ("not_found", "ann", "/contracts/BE-2024-001", 404, None),
+    ("forbidden", "ann", "/imports", 403, None),
+    ("signed_out_not_found", None, "/no-such-page", 404, None),
+    ("en_overview", "eve", "/", 200, "#classes-chart"),
+    ("en_contract", "eve", f"/contracts/{OVERDUE}", 200, None),
+    ("en_lessee", "eve", f"/lessees/{FIRM}", 200, None),
+    ("en_search", "eve", "/search?q=AL-2024", 200, None),
+    ("en_funding_screen", "eve", "{screen}", 200, None),
+    ("en_funding_asset", "eve", "{forged}", 200, None),
+    ("en_funding_pending", "eve", "/assets/decisions", 200, None),
+    ("en_imports", "eve", "/imports", 200, None),
+]
+
+
+@pytest.mark.parametrize(("name", "user", "path", "status", "ready"), PAGES, ids=[page[0] for page in PAGES])
+def test_page_has_no_accessibility_violations(
+    world: World, visitors: Visitors, name: str, user: str | None, path: str, status: int, ready: str | None
+) -> None:
+    page = visitors.page(user)
+    try:
+        answer = page.goto(
+            world.console.base + path.format(screen=world.screen_path, forged=world.forged_path)
+        )
+        assert answer is not None and answer.status == status
+        if ready:
+            page.locator(ready).first.wait_for()
+        expected_lang = "en" if user == "eve" else "zh-CN"
+        assert page.evaluate("document.documentElement.lang") == expected_lang
+        audit(page, name)
+    finally:
+        page.close()
+
+
+def test_axe_finds_what_a_page_gets_wrong(world: World, visitors: Visitors) -> None:
+    """The check is live: the asset check page spoilt in the browser (a field without a label, pale text, no
+    language, a heading that skips a level) is found wrong on each count, with the elements to fix."""
+    page = visitors.page("ann")
+    try:
+        page.goto(f"{world.console.base}/assets/check")
+        assert axe_violations(page) == []
+        page.evaluate(
+            """() => {
+                const main = document.querySelector('main');
+                main.insertAdjacentHTML('beforeend',
+                    '<input id="unlabelled" type="text"><p id="pale" style="color:#b0b0b0">浅灰色的字</p>'
+                    + '<h5 id="skipped">跳级的标题</h5>');
+                document.documentElement.removeAttribute('lang');
+            }"""
+        )
+        violations = axe_violations(page)
+        found = {violation["id"] for violation in violations}
+        assert {"label", "color-contrast", "html-has-lang", "heading-order"} <= found, found
+        told = described(violations)
+        assert all(target in told for target in ("#unlabelled", "#pale", "#skipped", "html")), told
+    finally:
+        page.close()
+
+
+def test_a_contract_after_htmx_swapped_a_page_of_its_schedule(world: World, visitors: Visitors) -> None:
+    page = visitors.page("ann")
+    try:
+        page.goto(f"{world.console.base}/contracts/{OVERDUE}")
+        page.locator("#schedule").get_by_role("link", name="下一页 →").click()
+        page.locator("#schedule").get_by_text("第 13–24 条").wait_for()
+        audit(page, "contract_schedule_page_2")
+    finally:
+        page.close()
+
+
+FOCUS_RING = """() => {
+    const el = document.activeElement;
+    const style = getComputedStyle(el);
+    let behind = el.parentElement;  // the ring is drawn outside the element, on what lies behind it
+    while (behind && getComputedStyle(behind).backgroundColor === 'rgba(0, 0, 0, 0)') behind = behind.parentElement;
+    return {
+        element: el.tagName + (el.id ? '#' + el.id : '') + ' ' + (el.textContent || '').trim().slice(0, 20),
+        style: style.outlineStyle, width: parseFloat(style.outlineWidth), colour: style.outlineColor,
+        behind: behind ? getComputedStyle(behind).backgroundColor : 'rgb(255, 255, 255)',
+    };
+}"""
+
+
+def contrast(first: str, second: str) -> float:
+    """WCAG's contrast ratio of two opaque CSS colours given as rgb(r, g, b)."""
+
+    def luminance(colour: str) -> float:
+        channels = [int(value) / 255 for value in re.findall(r"\d+", colour)[:3]]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    lighter, darker = sorted((luminance(first), luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+@pytest.mark.parametrize("path", ["/", "/assets/check"])
+def test_the_focus_ring_stands_out_from_what_lies_behind_it(
+    world: World, visitors: Visitors, path: str
+) -> None:
+    """axe does not judge the focus ring (WCAG 2.1, 1.4.11: 3:1 for a component's state): each stop of the
+    keyboard on the way through the header and into the page shows a ring of 2 px at least, 3:1 at least."""
+    page = visitors.page("ann")
+    try:
+        page.goto(world.console.base + path)
+        rings = []
+        for _ in range(14):
+            page.keyboard.press("Tab")
+            ring = page.evaluate(FOCUS_RING)
+            if not ring["element"].startswith("BODY"):  # past the page's last stop: back to the browser
+                rings.append(ring)
+        assert {ring["element"].split(" ")[0] for ring in rings} >= {"A", "BUTTON", "INPUT#top-search-q"}
+        weak = [ring for ring in rings if ring["style"] == "none" or ring["width"] < 2]
+        weak += [ring for ring in rings if contrast(ring["colour"], ring["behind"]) < 3]
+        assert not weak, weak
+    finally:
+        page.close()
+
+
+def test_import_run_page(world: World, visitors: Visitors) -> None:
+    page = visitors.page("cai")
+    try:
+        answer = page.goto(f"{world.console.base}/imports/{world.console.alpha_run}")
+        assert answer is not None and answer.status == 200
+        audit(page, "import_run")
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("user", ["ann", "eve"])
+def test_asset_check_with_a_blocked_result_and_a_malformed_vin(
+    world: World, visitors: Visitors, user: str
+) -> None:
+    fleet = alpha_fleet()
+    forged, typo = fleet[int(FORGED_ID[1:]) - 1]["vin"], fleet[-1]["vin"]
+    english = user == "eve"
+    page = visitors.page(user)
+    try:
+        page.goto(f"{world.console.base}/assets/check")
+        vin = page.get_by_label("VIN" if english else "VIN（车架号）", exact=True)
+        vin.fill(forged)
+        page.get_by_role("button", name="Check" if english else "核查", exact=True).click()
+        page.locator("#check-result .badge.bad").first.wait_for()  # blocked: BETA has the same VIN
+        audit(page, f"{'en_' if english else ''}asset_check_blocked")
+
+        vin.fill(typo)
+        vin.press("Enter")
+        page.locator("#f-vin-error").wait_for()
+        audit(page, f"{'en_' if english else ''}asset_check_malformed_vin")
+    finally:
+        page.close()
+
+
+def test_a_refused_upload_says_why_beside_the_field(world: World, visitors: Visitors, tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a table", encoding="utf-8")
+    page = visitors.page("ann")
+    try:
+        page.goto(f"{world.console.base}/assets/screen")
+        page.get_by_label("放款文件", exact=True).set_input_files(str(notes))
+        page.get_by_role("button", name="上传并筛查").click()
+        page.locator("#f-file-error").wait_for()
+        audit(page, "funding_upload_refused")
+    finally:
+        page.close()
+
+
+def test_a_refused_sign_in_says_why(world: World, visitors: Visitors) -> None:
+    page = visitors.page(None)
+    try:
+        page.goto(f"{world.console.base}/login")
+        page.get_by_label("用户名").fill("nobody")  # not ann: her failed sign-ins would count towards a lock
+        page.get_by_label("密码").fill("not the password")
+        page.get_by_role("button", name="登录").click()
+        page.get_by_role("alert").wait_for()
+        audit(page, "login_refused")
+    finally:
+        page.close()
