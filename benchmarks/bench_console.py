@@ -1,6 +1,6 @@
 """The console's pages on a big book: p50/p95 of the overview, /search (each kind), /lessees/{id},
-/contracts/{no}, /cases and /cases/{id} over real HTTP against `leaseguard serve`, signed in as a person (issue 18: every page under
-300 ms at p95 on the 1,000,000-contract store).
+/contracts/{no}, /cases and /cases/{id} over real HTTP against `leaseguard serve`, signed in as a person
+(issues 18 and 19: every page under 300 ms at p95 on the 1,000,000-contract store).
 
 Builds a book of --contracts contracts (synth, import, one daily run; about 5 minutes for a million) in
 --workdir, or reuses the workspace found there: its schema is brought to the head, a user `bench` is made (or
