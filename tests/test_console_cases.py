@@ -6,6 +6,7 @@ is the 404 page; only legal and admin record steps."""
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import io
 import re
@@ -13,18 +14,21 @@ import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 
 from cases_world import BETA_CONTRACT, Cases, seed_cases
 from console_world import Console, csrf_of, served_console, signed_in
 from leaseguard.enforcement.rules import load_claim_rules
-from leaseguard.enforcement.service import claim_for_contract
+from leaseguard.enforcement.service import UnknownCaseError, claim_for_contract
 from leaseguard.money import grouped_yuan
 from leaseguard.store.db import session_factory
 from leaseguard.store.models import CaseEvent, EvidenceRecord
+from leaseguard.tenancy import add_lessor
+from leaseguard.usecases.case_pages import case_page, cases_page, correct_step, record_step
 from leaseguard.usecases.lookup import case_detail, list_cases
 from leaseguard.vocabulary import STAGE_LABELS
 from lookup_book import ODD, new_signer
@@ -364,3 +368,43 @@ def test_the_pages_speak_english_to_an_english_user(world: World) -> None:
         assert "Cases by stage" in listed.text and "Filing" in listed.text
         case = client.get(f"/cases/{world.cases.odd}")
         assert "The claim and its arithmetic" in case.text and "Overdue rent" in case.text
+
+
+def test_the_use_cases_agree_with_the_ledger_on_either_store(store_engine: Engine, tmp_path: Path) -> None:
+    """The list's grouped figures (SQL) equal the ledgers' own state (case_state) after a step and a correction,
+    on SQLite and PostgreSQL; the case page's claim is the claim use case's."""
+    with session_factory(store_engine)() as session, session.begin():
+        add_lessor(session, "ALPHA", "Alpha Leasing")
+        add_lessor(session, "BETA", "Beta Leasing")
+    signer = new_signer()
+    cases = seed_cases(store_engine, tmp_path / "book", signer)
+    today = dt.date(2025, 3, 1)
+    record_step(store_engine, "ALPHA", cases.overdue, {"stage": "judgment", "event_date": "2025-02-01",
+                "recovered": "500"}, signer=signer, today=today)  # fmt: skip
+    record_step(store_engine, "ALPHA", cases.odd, {"stage": "settlement", "event_date": "2025-02-01",
+                "recovered": "70.10"}, signer=signer, today=today)  # fmt: skip
+    correct_step(store_engine, "ALPHA", cases.odd, {"entry": "1", "recovered": "7.01", "reason": "typo"},
+                 signer=signer, today=today)  # fmt: skip
+    with pytest.raises(UnknownCaseError):  # BETA's case, as ALPHA: as if there were none
+        record_step(store_engine, "ALPHA", cases.beta, {"stage": "filing", "event_date": "2025-02-01"},
+                    signer=signer, today=today)  # fmt: skip
+    with session_factory(store_engine)() as session:
+        listed = cases_page(session, "ALPHA")
+        ledgers = {
+            c.case_id: case_detail(session, "ALPHA", c.case_id) for c in list_cases(session, "ALPHA").items
+        }
+    assert {c.case_id for c in listed.cases.items} == set(ledgers)
+    for total in listed.stages:
+        at = [c for c in ledgers.values() if c.stage == total.stage]
+        assert (total.cases, total.claim_fen, total.recovered_fen) == (
+            len(at), sum(c.claim_fen for c in at), sum(c.recovered_fen for c in at),
+        )  # fmt: skip
+    assert ledgers[cases.odd].recovered_fen == 701 and ledgers[cases.overdue].recovered_fen == 50_000
+    assert listed.total.recovered_fen == 50_701
+    page = case_page(store_engine, "ALPHA", cases.odd, load_claim_rules())
+    expected = claim_for_contract(
+        store_engine, ODD, page.detail.opened_on, load_claim_rules(), lessor="ALPHA"
+    )
+    assert page.claim == expected and page.claim_problem is None
+    with pytest.raises(UnknownCaseError):
+        case_page(store_engine, "BETA", cases.odd, load_claim_rules())
