@@ -21,6 +21,7 @@ from leaseguard.console.auth import ConsoleUser, CsrfChecked, require_user, sett
 from leaseguard.console.lookups import EVIDENCE_KIND_LABELS
 from leaseguard.console.rendering import FormState, NavItem, add_nav, render
 from leaseguard.enforcement.rules import ClaimRules, load_claim_rules
+from leaseguard.enforcement.service import NO_SUCH_CASE, UnknownCaseError
 from leaseguard.evidence.bundle import export_bundle
 from leaseguard.evidence.service import EvidenceError
 from leaseguard.tenancy import Action
@@ -141,8 +142,6 @@ def cases(
 
 
 def _case_id(case_id: int) -> int:
-    from leaseguard.enforcement.service import NO_SUCH_CASE, UnknownCaseError
-
     if not 0 < case_id <= MAX_CASE_ID:
         raise UnknownCaseError(NO_SUCH_CASE, case_id=case_id)
     return case_id
@@ -241,8 +240,6 @@ def case_file(request: Request, user: CanRead, case_id: int, index: int) -> Resp
     try:
         body = export_bundle(_engine(request), [wanted], lessor=user.lessor, bundle_name=name)
     except EvidenceError as error:  # no checkpoint signed yet: nothing can be proven
-        from leaseguard.enforcement.service import UnknownCaseError
-
         raise UnknownCaseError(error.label, **error.params) from None
     return Response(
         body,

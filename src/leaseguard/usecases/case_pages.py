@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, and_, exists, func, select
+from sqlalchemy import Engine, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from leaseguard.enforcement.claims import Claim
@@ -115,7 +115,7 @@ def stage_totals(session: Session, lessor: str) -> list[StageTotal]:
             .where(
                 EnforcementCase.lessor == lessor,
                 CaseEvent.stage.is_not(None),
-                ~exists().where(and_(later.corrects == CaseEvent.id)),
+                ~exists().where(later.corrects == CaseEvent.id),
             )
             .group_by(EnforcementCase.stage)
         ).all()
