@@ -226,7 +226,10 @@ class StepFormError(InvalidInputError):
     """A form refused: the message, and the field it is about ("" for the form as a whole)."""
 
     def __init__(self, field: str, error: LeaseguardError) -> None:
-        super().__init__(error.label, **error.params)
+        if isinstance(error, CaseEventError):  # said beside the case's own form: the why, without "case N:"
+            super().__init__(error.reason, **error.reason_params)
+        else:
+            super().__init__(error.label, **error.params)
         self.field = field
 
 
