@@ -1,10 +1,12 @@
-"""The console's pages on a big book: p50/p95 of the overview, /search (each kind), /lessees/{id} and
-/contracts/{no} over real HTTP against `leaseguard serve`, signed in as a person (issue 18: every page under
-300 ms at p95 on the 1,000,000-contract store).
+"""The console's pages on a big book: p50/p95 of the overview, /search (each kind), /lessees/{id},
+/contracts/{no}, /cases and /cases/{id} over real HTTP against `leaseguard serve`, signed in as a person
+(issues 18 and 19: every page under 300 ms at p95 on the 1,000,000-contract store).
 
 Builds a book of --contracts contracts (synth, import, one daily run; about 5 minutes for a million) in
 --workdir, or reuses the workspace found there: its schema is brought to the head, a user `bench` is made (or
-given its password again) and an API key and one asset check are recorded; the asset pages write more (below).
+given its password again) and an API key and one asset check are recorded; up to --cases enforcement cases are
+opened on the lessor's non-performing contracts (as `cases open` opens them) for the case pages; the asset
+pages write more (below).
 --copy-from DIR copies DIR/ws into --workdir first, to measure on a copy of a store that must stay as it is.
 The asset pages write what a person's use writes: each measured check is recorded, each funding file screened
 is kept (a few dozen of 20 assets each, under asset ids BENCH-…).
@@ -45,7 +47,7 @@ from leaseguard.classification.rules import load_rule_set
 from leaseguard.evidence import log_settings
 from leaseguard.ingest import import_paths
 from leaseguard.store.db import session_factory, upgrade_schema
-from leaseguard.store.models import Asset, Contract, User
+from leaseguard.store.models import Asset, Contract, ContractClass, EnforcementCase, User
 from leaseguard.synth import generate_book
 from leaseguard.tenancy import create_key
 from leaseguard.usecases import people
@@ -94,6 +96,40 @@ def _user(engine: Engine) -> str:
             session, username=USERNAME, lessor=lessor, role="admin", password=PASSWORD, policy=policy
         )
         return lessor
+
+
+def _cases(workspace: Any, engine: Engine, lessor: str, as_of: dt.date, count: int) -> list[int]:
+    """The ids of the lessor's cases, up to `count` of them opened first on its contracts classified
+    non-performing on `as_of` (their claims computed and deposited, as `cases open` does)."""
+    from leaseguard.enforcement.claims import NotDefaultedError
+    from leaseguard.enforcement.service import CaseError, open_case
+    from leaseguard.usecases.case_files import NON_PERFORMING_CLASSES, claim_rules
+
+    def existing() -> list[int]:
+        with engine.connect() as connection:
+            return [int(i) for i in connection.execute(
+                select(EnforcementCase.id).where(EnforcementCase.lessor == lessor).order_by(EnforcementCase.id)
+            ).scalars()]  # fmt: skip
+
+    have = existing()
+    if len(have) >= count:
+        return have
+    with engine.connect() as connection:
+        defaulted = connection.execute(
+            select(ContractClass.contract_no)
+            .where(ContractClass.as_of == as_of, ContractClass.lessor == lessor,
+                   ContractClass.klass.in_(NON_PERFORMING_CLASSES))
+            .limit(count * 2)
+        ).scalars().all()  # fmt: skip
+    rules, signer = claim_rules(workspace), log_settings(workspace).signer
+    for contract_no in defaulted:
+        if len(have) >= count:
+            break
+        try:
+            have.append(open_case(engine, contract_no, as_of, rules, signer=signer)[0])
+        except (NotDefaultedError, CaseError):
+            continue
+    return existing()
 
 
 def _samples(engine: Engine, lessor: str, count: int) -> dict[str, list[str]]:
@@ -280,6 +316,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--copy-from", type=Path, default=None, help="copy DIR/ws into --workdir first")
     parser.add_argument("--requests", type=int, default=200, help="measured requests per page")
     parser.add_argument("--as-of", type=dt.date.fromisoformat, default=dt.date(2025, 6, 30))
+    parser.add_argument("--cases", type=int, default=300, help="enforcement cases to have for the case pages")
     args = parser.parse_args(argv)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="lg-bench-console-"))
     rows: list[dict[str, Any]] = []
@@ -298,6 +335,7 @@ def main(argv: list[str]) -> None:
     with engine.connect() as connection:
         book = int(connection.execute(select(func.count()).select_from(Contract)).scalar_one())
     samples = _samples(engine, lessor, args.requests + WARM_UP)
+    case_ids = _cases(workspace, engine, lessor, args.as_of, args.cases)
     engine.dispose()
 
     def paths(template: str, key: str) -> list[str]:
@@ -317,6 +355,10 @@ def main(argv: list[str]) -> None:
         ("/contracts/{no}", lambda: paths("/contracts/{}", "contract_no")),
         ("/contracts/{no}?payments_page=2&schedule_page=2", lambda: paths(
             "/contracts/{}?payments_page=2&schedule_page=2", "contract_no")),
+        (f"/cases ({len(case_ids):,} cases, by stage, 50 a page)", lambda: ["/cases"] * args.requests),
+        ("/cases?stage=opened&page=2", lambda: ["/cases?stage=opened&page=2"] * args.requests),
+        ("/cases/{id} (claim computed, ledger, records)", lambda: [
+            f"/cases/{case_ids[i % len(case_ids)]}" for i in range(args.requests)]),
     ]  # fmt: skip
     port = _free_port()
     server = _serve(workspace.root, port)

@@ -104,8 +104,13 @@ _VALUATIONS = (
 )
 
 
-def seed_lookup_book(engine: Engine, folder: Path) -> NoteSigner:
-    """Load the book into the store of `engine` (ALPHA and BETA registered); the evidence signer used."""
+def new_signer() -> NoteSigner:
+    return NoteSigner("leaseguard.test/lookups", Ed25519PrivateKey.generate())
+
+
+def seed_lookup_book(engine: Engine, folder: Path, signer: NoteSigner | None = None) -> NoteSigner:
+    """Load the book into the store of `engine` (ALPHA and BETA registered), deposits signed with `signer` (by
+    default a new one: give the console's when it deposits too); the evidence signer used."""
     folder.mkdir(parents=True, exist_ok=True)
     files = {
         "contracts.csv": _contracts(),
@@ -118,7 +123,7 @@ def seed_lookup_book(engine: Engine, folder: Path) -> NoteSigner:
     for name, content in files.items():
         (folder / name).write_text(content, encoding="utf-8")
         paths.append(folder / name)
-    signer = NoteSigner("leaseguard.test/lookups", Ed25519PrivateKey.generate())
+    signer = signer or new_signer()
     results = import_paths(engine, paths, signer=signer)
     assert all(result.rejected == 0 for result in results), results
     run_days(engine, list(RUN_DAYS), load_rule_set("cbirc-2023"), signer=signer)

@@ -138,7 +138,7 @@ def test_search_each_kind_from_the_search_page(
 def test_a_short_search_says_so_beside_the_box_and_a_foreign_contract_is_404(console: Console) -> None:
     with chromium_page() as page:
         sign_in(page, console)
-        for _ in range(8):  # by keyboard: the skip link, the brand, the navigation, then the search box
+        for _ in range(16):  # by keyboard: the skip link, the brand, the navigation, then the search box
             page.keyboard.press("Tab")
             if page.evaluate("document.activeElement.id") == "top-search-q":
                 break

@@ -38,6 +38,7 @@ def install_console(app: FastAPI, settings: ConsoleSettings | None = None) -> No
 
     from leaseguard.console import (
         asset_check_page,
+        cases_pages,
         errors,
         funding_pages,
         imports_pages,
@@ -74,5 +75,6 @@ def install_console(app: FastAPI, settings: ConsoleSettings | None = None) -> No
         asset_check_page.router,
         funding_pages.router,
         imports_pages.router,
+        cases_pages.router,
     ):
         app.include_router(router)

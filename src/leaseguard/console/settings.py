@@ -13,6 +13,7 @@ from leaseguard.usecases.people import PeoplePolicy
 from leaseguard.vocabulary import DEFAULT_LANG, Label, Lang, lang_of
 
 if TYPE_CHECKING:
+    from leaseguard.enforcement.rules import ClaimRules
     from leaseguard.workspace import Workspace
 
 SESSION_COOKIE = "leaseguard_session"
@@ -44,6 +45,9 @@ class ConsoleSettings:
     # How far an uploaded workbook may expand (ingest.xlsx.*) and the largest plausible amount (import.*).
     read_limits: ReadLimits = field(default_factory=ReadLimits)
     max_amount_yuan: int | None = None
+    # The claim a case page shows is computed with these (the workspace's book settings); None: the shipped rules
+    # with the default book settings, loaded on first use.
+    claim_rules: ClaimRules | None = None
 
     @property
     def max_upload_bytes(self) -> int:
@@ -60,6 +64,8 @@ class ConsoleSettings:
 
 def console_settings(workspace: Workspace) -> ConsoleSettings:
     """The workspace's `console:` settings and its session secret, each checked (WorkspaceError naming it)."""
+    from leaseguard.enforcement.rules import ClaimRulesError
+    from leaseguard.usecases.case_files import claim_rules
     from leaseguard.usecases.people import people_policy, whole_console_setting
     from leaseguard.workspace import CONFIG_FILE, WorkspaceError, console_secret
 
@@ -86,6 +92,14 @@ def console_settings(workspace: Workspace) -> ConsoleSettings:
             problem=Label(error.text("zh"), error.text("en")),
         ) from None
     max_amount = workspace.setting("import", "max_amount_yuan", default=None)
+    try:
+        rules = claim_rules(workspace)
+    except ClaimRulesError as error:
+        raise WorkspaceError(
+            Label("{file}：{problem}", "{file}: {problem}"),
+            file=workspace.root / CONFIG_FILE,
+            problem=Label(error.text("zh"), error.text("en")),
+        ) from None
     return ConsoleSettings(
         secret=console_secret(workspace),
         session_idle_minutes=whole_console_setting(workspace, "session_idle_minutes", 30, least=1, most=1440),
@@ -99,4 +113,5 @@ def console_settings(workspace: Workspace) -> ConsoleSettings:
         max_amount_yuan=max_amount
         if isinstance(max_amount, int) and not isinstance(max_amount, bool)
         else None,
+        claim_rules=rules,
     )

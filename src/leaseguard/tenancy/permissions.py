@@ -19,6 +19,7 @@ class Action(StrEnum):
     READ_INDICATORS = "indicators:read"
     DECIDE_FUNDING = "funding:decide"
     APPROVE_FUNDING = "funding:approve"
+    TRACK_CASES = "cases:track"
 
 
 # Checking an asset before funding is everyday work for everyone who reads the book.
@@ -31,14 +32,17 @@ _EVIDENCE = frozenset({Action.READ_EVIDENCE})
 # to fund or hold an asset whose check said `block` takes effect once a second person, from compliance, approves
 # it (maker-checker: usecases.funding_decisions).
 _FUND = frozenset({Action.DECIDE_FUNDING})
+# Recording and correcting the steps of an enforcement case is the lawyers' work (and the tenant's admin's);
+# everyone who reads the book may read the cases.
+_TRACK = frozenset({Action.TRACK_CASES})
 
 # Import runs: a tenant's admin and compliance see the runs of files of its own rows (tenancy.book).
 PERMISSIONS: Mapping[str, frozenset[Action]] = MappingProxyType(
     {
         "analyst": _BOOK | _EVIDENCE | _UNDERWRITE | _FUND,
         "compliance": _BOOK | _EVIDENCE | _FUND | {Action.READ_IMPORTS, Action.APPROVE_FUNDING},
-        "legal": _BOOK | _EVIDENCE,
-        "admin": _BOOK | _EVIDENCE | _UNDERWRITE | _FUND | {Action.READ_IMPORTS},
+        "legal": _BOOK | _EVIDENCE | _TRACK,
+        "admin": _BOOK | _EVIDENCE | _UNDERWRITE | _FUND | _TRACK | {Action.READ_IMPORTS},
     }
 )
 
