@@ -176,6 +176,8 @@ PAGES = [
     ("lessee", "ann", f"/lessees/{FIRM}", 200, None),
     ("contract", "ann", f"/contracts/{OVERDUE}", 200, None),
     ("imports", "cai", "/imports", 200, None),
+    ("cases", "ann", "/cases", 200, None),
+    ("case", "ann", "/cases/1", 200, None),
     ("not_found", "ann", "/contracts/BE-2024-001", 404, None),
     ("forbidden", "ann", "/imports", 403, None),
     ("signed_out_not_found", None, "/no-such-page", 404, None),
@@ -187,6 +189,7 @@ PAGES = [
     ("en_funding_asset", "eve", "{forged}", 200, None),
     ("en_funding_pending", "eve", "/assets/decisions", 200, None),
     ("en_imports", "eve", "/imports", 200, None),
+    ("en_case", "eve", "/cases/1", 200, None),
 ]
 
 
