@@ -183,12 +183,8 @@ PAGES = [
     ("signed_out_not_found", None, "/no-such-page", 404, None),
     ("en_overview", "eve", "/", 200, "#classes-chart"),
     ("en_contract", "eve", f"/contracts/{OVERDUE}", 200, None),
-    ("en_lessee", "eve", f"/lessees/{FIRM}", 200, None),
-    ("en_search", "eve", "/search?q=AL-2024", 200, None),
-    ("en_funding_screen", "eve", "{screen}", 200, None),
     ("en_funding_asset", "eve", "{forged}", 200, None),
     ("en_funding_pending", "eve", "/assets/decisions", 200, None),
-    ("en_imports", "eve", "/imports", 200, None),
     ("en_case", "eve", "/cases/1", 200, None),
 ]
 

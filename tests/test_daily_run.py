@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 from pathlib import Path
 
 import polars as pl
@@ -22,7 +23,7 @@ from leaseguard.portfolio.positions import BookPositions
 from leaseguard.store.db import session_factory
 from leaseguard.store.models import BookRun, ClassChange, ContractClass
 from leaseguard.synth import generate_book
-from leaseguard.workspace import DATABASE_URL_ENV, HOME_ENV, Workspace, init_workspace
+from leaseguard.workspace import DATABASE_URL_ENV, HOME_ENV, Workspace, find_workspace, init_workspace
 
 runner = CliRunner()
 DAY = dt.date(2025, 6, 30)
@@ -37,6 +38,25 @@ def book(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+def _imported(root: Path, book: Path) -> Workspace:
+    opened = init_workspace(root)
+    engine = opened.engine()
+    assert all(r.rejected == 0 for r in import_paths(engine, [book]))
+    engine.dispose()
+    return opened
+
+
+@pytest.fixture(scope="module")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory, book: Path) -> Path:
+    """The SQLite workspace with the book imported, built once per module; each test works on a copy."""
+    root = tmp_path_factory.mktemp("daily-template") / "ws"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv(HOME_ENV, raising=False)
+        patch.delenv(DATABASE_URL_ENV, raising=False)
+        _imported(root, book)
+    return root
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def workspace(
     request: pytest.FixtureRequest, tmp_path: Path, book: Path, monkeypatch: pytest.MonkeyPatch
@@ -44,13 +64,10 @@ def workspace(
     monkeypatch.delenv(HOME_ENV, raising=False)
     if request.param == "postgresql":
         monkeypatch.setenv(DATABASE_URL_ENV, migrated_store(request, tmp_path))
-    else:
-        monkeypatch.delenv(DATABASE_URL_ENV, raising=False)
-    opened = init_workspace(tmp_path / "ws")
-    engine = opened.engine()
-    assert all(r.rejected == 0 for r in import_paths(engine, [book]))
-    engine.dispose()
-    return opened
+        return _imported(tmp_path / "ws", book)
+    monkeypatch.delenv(DATABASE_URL_ENV, raising=False)
+    shutil.copytree(request.getfixturevalue("sqlite_template"), tmp_path / "ws")
+    return find_workspace(tmp_path / "ws")
 
 
 def _run(workspace: Workspace, *args: str) -> str:
