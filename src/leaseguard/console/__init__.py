@@ -18,7 +18,7 @@ from leaseguard.console.settings import SESSION_COOKIE, ConsoleSettings
 STATIC_PREFIX = "/static"
 # Pages that take a file and judge its size themselves (console.max_upload_mb), so the API's body limit
 # (api.max_body_bytes) does not cut them off with a problem document a person cannot read.
-UPLOAD_PATHS = frozenset({"/assets/screen"})
+UPLOAD_PATHS = frozenset({"/assets/screen", "/evidence/verify"})
 SWAGGER = f"{STATIC_PREFIX}/vendor/swagger-ui"
 
 
@@ -39,6 +39,7 @@ def install_console(app: FastAPI, settings: ConsoleSettings | None = None) -> No
     from leaseguard.console import (
         asset_check_page,
         errors,
+        evidence_pages,
         funding_pages,
         imports_pages,
         lookups,
@@ -73,5 +74,6 @@ def install_console(app: FastAPI, settings: ConsoleSettings | None = None) -> No
         asset_check_page.router,
         funding_pages.router,
         imports_pages.router,
+        evidence_pages.router,
     ):
         app.include_router(router)
