@@ -61,14 +61,23 @@ def seed_evidence(engine: Engine, signer: NoteSigner) -> EvidenceBook:
     ]  # fmt: skip
     text = append_records(
         engine,
-        [NewRecord(b"signed notice text", provenance, kind="document", media_type="text/plain", ref="asset:A-9")],
+        [
+            NewRecord(
+                b"signed notice text", provenance, kind="document", media_type="text/plain", ref="asset:A-9"
+            )
+        ],
         lessor="ALPHA",
         signer=signer,
     )
     with session_factory(engine)() as session, session.begin():
         for name, role in (("lee", "legal"), ("ada", "admin")):
             people.create_user(
-                session, username=name, lessor="ALPHA", role=role, password=PASSWORD, policy=people.PeoplePolicy()
+                session,
+                username=name,
+                lessor="ALPHA",
+                role=role,
+                password=PASSWORD,
+                policy=people.PeoplePolicy(),
             )
     return EvidenceBook(signer, contract_index, beta.index, checks, text.receipts[0].index)
 

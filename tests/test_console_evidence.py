@@ -163,7 +163,9 @@ def test_a_downloaded_bundle_verifies_with_the_standalone_verifier_and_on_the_pa
     path.write_bytes(download.content)
     script = tmp_path / "verify_evidence.py"
     script.write_bytes(zipfile.ZipFile(io.BytesIO(download.content)).read("verify_evidence.py"))
-    run = subprocess.run([sys.executable, str(script), str(path)], capture_output=True, text=True, check=False)
+    run = subprocess.run(
+        [sys.executable, str(script), str(path)], capture_output=True, text=True, check=False
+    )
     assert run.returncode == 0 and run.stdout.startswith("有效"), run.stdout
 
     page = upload(ann, "bundle.zip", download.content)
@@ -198,7 +200,12 @@ def test_a_bundle_of_another_log_is_invalid(ann: httpx.Client, book: EvidenceBoo
 def test_bad_uploads_say_why_beside_the_field(ann: httpx.Client) -> None:
     for name, data, status, message in (
         ("notes.txt", b"PK\x03\x04", 422, "notes.txt 不是 .zip 文件：请上传从证据日志导出的证据包。"),
-        ("broken.zip", b"this is not a zip", 422, "broken.zip 不是 zip 文件：请上传从证据日志导出的证据包（.zip）。"),
+        (
+            "broken.zip",
+            b"this is not a zip",
+            422,
+            "broken.zip 不是 zip 文件：请上传从证据日志导出的证据包（.zip）。",
+        ),
         ("big.zip", b"0" * (MAX_UPLOAD_MB * 1024 * 1024 + 1), 413, "文件超过上限 1 MB"),
         ("", b"", 422, "请选择要验证的证据包（.zip）。"),
     ):
@@ -214,7 +221,9 @@ def test_bad_uploads_say_why_beside_the_field(ann: httpx.Client) -> None:
     assert refused.status_code == 403
 
 
-def test_every_role_may_look_up_and_verify_and_nobody_signed_out(console: Console, book: EvidenceBook) -> None:
+def test_every_role_may_look_up_and_verify_and_nobody_signed_out(
+    console: Console, book: EvidenceBook
+) -> None:
     index = book.contract_index["AL-2024-002"]
     for name in ("ann", "cai", "lee", "ada"):
         client = signed_in(console, name)
@@ -225,7 +234,12 @@ def test_every_role_may_look_up_and_verify_and_nobody_signed_out(console: Consol
         assert client.get("/evidence/verify").status_code == 200, name
         client.close()
     anonymous = console.browser()
-    for path in ("/evidence", f"/evidence/records/{index}", f"/evidence/records/{index}/bundle", "/evidence/verify"):
+    for path in (
+        "/evidence",
+        f"/evidence/records/{index}",
+        f"/evidence/records/{index}/bundle",
+        "/evidence/verify",
+    ):
         answer = anonymous.get(path)
         assert answer.status_code == 303 and answer.headers["location"].startswith("/login"), path
     anonymous.close()
@@ -242,7 +256,10 @@ def test_english_when_the_user_reads_english(console: Console, book: EvidenceBoo
         words = text_of(upload(client, "t.zip", tampered(bundle)))
         assert "Verdict: Invalid" in words
         assert "its content does not match the SHA-256 in its entry: the content was altered" in words
-        assert field_error(client.get("/evidence", params={"q": " "}), "q") == "Enter a record index or a reference."
+        assert (
+            field_error(client.get("/evidence", params={"q": " "}), "q")
+            == "Enter a record index or a reference."
+        )
     finally:
         client.post("/lang", data={"csrf_token": csrf_of(page), "lang": "zh", "next": "/"})
         client.close()

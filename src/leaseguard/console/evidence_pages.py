@@ -34,7 +34,8 @@ RecordIndex = Annotated[int, Path(ge=0, lt=lookup.MAX_INDEX)]
 
 NO_SUCH_RECORD = Label("本出租人没有证据记录 {index}。", "Your lessor has no evidence record {index}.")
 NO_SUCH_REFERENCE = Label(
-    "本出租人没有引用以 {prefixes} 开头的证据记录。", "None of your lessor's records has a reference starting {prefixes}."
+    "本出租人没有引用以 {prefixes} 开头的证据记录。",
+    "None of your lessor's records has a reference starting {prefixes}.",
 )
 # The multipart wrapping around the file; a body larger than the limit by more is refused unread.
 FORM_OVERHEAD_BYTES = 64 * 1024

@@ -171,9 +171,7 @@ def records_by_reference(
         query = query.where(
             or_(_records.c.ref > ref, and_(_records.c.ref == ref, _records.c.leaf_index > index))
         )
-    rows = session.execute(
-        query.order_by(_records.c.ref, _records.c.leaf_index).limit(limit + 1)
-    ).all()
+    rows = session.execute(query.order_by(_records.c.ref, _records.c.leaf_index).limit(limit + 1)).all()
     items = [_line(row) for row in rows[:limit]]
     last = items[-1] if items else None
     more = len(rows) > limit and last is not None
