@@ -178,6 +178,8 @@ PAGES = [
     ("imports", "cai", "/imports", 200, None),
     ("cases", "ann", "/cases", 200, None),
     ("case", "ann", "/cases/1", 200, None),
+    ("evidence", "ann", "/evidence", 200, None),
+    ("evidence_verify", "ann", "/evidence/verify", 200, None),
     ("not_found", "ann", "/contracts/BE-2024-001", 404, None),
     ("forbidden", "ann", "/imports", 403, None),
     ("signed_out_not_found", None, "/no-such-page", 404, None),
