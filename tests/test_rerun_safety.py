@@ -18,7 +18,7 @@ from leaseguard.ingest import import_paths
 from leaseguard.store.db import create_store_engine
 from leaseguard.store.models import ClassChange, EvidenceRecord
 from leaseguard.workspace import Workspace, init_workspace
-from test_daily_run import book, workspace  # noqa: F401  (the fixtures: a 600-contract book on each store)
+from test_daily_run import book, sqlite_template, workspace  # noqa: F401  (the fixtures: a 600-contract book on each store)
 
 DAYS = [dt.date(2024, 3, 31), dt.date(2024, 6, 30), dt.date(2024, 9, 30)]
 
