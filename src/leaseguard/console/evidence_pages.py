@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.datastructures import UploadFile
 
+from leaseguard.console import uploads
 from leaseguard.console.auth import ConsoleUser, require_csrf, require_user, settings_of
 from leaseguard.console.lookups import EVIDENCE_KIND_LABELS
 from leaseguard.console.rendering import FormState, NavItem, add_nav, render
@@ -37,18 +38,9 @@ NO_SUCH_REFERENCE = Label(
     "本出租人没有引用以 {prefixes} 开头的证据记录。",
     "None of your lessor's records has a reference starting {prefixes}.",
 )
-# The multipart wrapping around the file; a body larger than the limit by more is refused unread.
-FORM_OVERHEAD_BYTES = 64 * 1024
-# A refused upload up to this size is read to its end (and dropped) so the browser, still sending it, reads
-# the answer; a larger one is answered at once and the connection closed.
-DRAIN_BYTES = 256 * 1024 * 1024
 TOO_LARGE = Label(
     "文件超过上限 {limit} MB，未读取（上限见 leaseguard.yaml 的 console.max_upload_mb）。",
     "The file is larger than the limit of {limit} MB; it was not read (console.max_upload_mb in leaseguard.yaml).",
-)
-NO_LENGTH = Label(
-    "上传未声明大小，未予接收。请用浏览器的上传表单重新提交。",
-    "The upload did not declare its size and was not taken. Send it again with the browser's form.",
 )
 NO_FILE = Label("请选择要验证的证据包（.zip）。", "Choose a bundle (.zip) to verify.")
 NOT_ZIP_NAME = Label(
@@ -182,25 +174,6 @@ def verify_form(request: Request, user: SignedIn) -> HTMLResponse:
     return _verify_page(request, user)
 
 
-async def _drain(request: Request, declared: int) -> bool:
-    """Read a refused body to its end, dropping it, when it is not too large to: a browser that is still
-    sending shows the answer only once it has sent everything. False when the connection is to be closed."""
-    if declared > DRAIN_BYTES:
-        return False
-    received = 0
-    async for chunk in request.stream():
-        received += len(chunk)
-        if received > DRAIN_BYTES:
-            return False
-    return True
-
-
-def _file_name(given: str) -> str:
-    name = given.replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(char for char in name if char.isprintable()).strip()
-    return name[:255] or "upload"
-
-
 def _verify(request: Request, data: bytes, name: str) -> lookup.BundleCheck:
     with _sessions(request)() as session:
         return lookup.verify_uploaded_bundle(session, data, file_name=name)
@@ -220,21 +193,16 @@ async def verify_upload(request: Request, user: SignedIn) -> Response:
         )
         return page
 
-    declared = request.headers.get("content-length")
-    if declared is None or not declared.isdigit():
-        form.add("file", NO_LENGTH, lang)
-        return await refused(411, headers={"Connection": "close"})
-    if int(declared) > settings.max_upload_bytes + FORM_OVERHEAD_BYTES:
-        drained = await _drain(request, int(declared))
-        form.add("file", TOO_LARGE, lang, limit=settings.max_upload_mb)
-        return await refused(413, headers={} if drained else {"Connection": "close"})
+    refusal = await uploads.refused_by_length(request, settings, form, lang, TOO_LARGE)
+    if refusal is not None:
+        return await refused(refusal.status, headers=refusal.headers)
     await require_csrf(request)
     async with request.form(max_files=1, max_fields=10) as sent:
         given = sent.get("file")
         if not isinstance(given, UploadFile) or not given.filename:
             form.add("file", NO_FILE, lang)
             return await refused(422)
-        name = _file_name(given.filename)
+        name = uploads.file_name(given.filename)
         if not name.lower().endswith(".zip"):
             form.add("file", NOT_ZIP_NAME, lang, name=name)
             return await refused(422)

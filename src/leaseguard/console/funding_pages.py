@@ -25,6 +25,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.datastructures import UploadFile
 
+from leaseguard.console import uploads
 from leaseguard.console.auth import ConsoleUser, CsrfChecked, require_csrf, require_user, settings_of
 from leaseguard.console.rendering import FormState, NavItem, add_nav, render
 from leaseguard.console.settings import ConsoleSettings
@@ -55,12 +56,6 @@ PageNumber = Annotated[int, Query(ge=1, le=1_000_000)]
 
 UPLOAD_PATH = "/assets/screen"
 SUFFIXES = (".csv", ".xlsx")
-# The multipart wrapping around the file (boundaries, headers, the CSRF field) is a few hundred bytes; a
-# declared length beyond the file limit plus this is refused before anything is read.
-FORM_OVERHEAD_BYTES = 64 * 1024
-# A refused upload up to this size is read to its end (and dropped) so the browser, still sending it, reads
-# the answer; a larger one is answered at once and the connection closed.
-DRAIN_BYTES = 256 * 1024 * 1024
 ASSETS_PER_PAGE = 50
 PROBLEMS_PER_PAGE = 50
 SCREENS_PER_PAGE = 20
@@ -77,10 +72,6 @@ TOO_LARGE = Label(
     "文件超过上限 {limit} MB，未读取也未保存（上限见 leaseguard.yaml 的 console.max_upload_mb）。",
     "The file is larger than the limit of {limit} MB; it was neither read nor kept (console.max_upload_mb in "
     "leaseguard.yaml).",
-)
-NO_LENGTH = Label(
-    "上传未声明大小，未予接收。请用浏览器的上传表单重新提交。",
-    "The upload did not declare its size and was not taken. Send it again with the browser's form.",
 )
 UNREADABLE = Label(
     "{name} 无法读取：{problem}。未保存任何内容。", "{name} cannot be read: {problem}. Nothing was kept."
@@ -206,26 +197,6 @@ def upload_form(
     return _upload_page(request, user, before=before)
 
 
-async def _drain(request: Request, declared: int) -> bool:
-    """Read a refused body to its end, dropping it, when it is not too large to: a browser that is still
-    sending shows the answer only once it has sent everything. False when the connection is to be closed."""
-    if declared > DRAIN_BYTES:
-        return False
-    received = 0
-    async for chunk in request.stream():
-        received += len(chunk)
-        if received > DRAIN_BYTES:
-            return False
-    return True
-
-
-def _file_name(given: str) -> str:
-    """The uploaded file's own name, as a person reads it: no folders, no control characters."""
-    name = given.replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(char for char in name if char.isprintable()).strip()
-    return name[:255] or "upload"
-
-
 def _screen_upload(
     request: Request, settings: ConsoleSettings, user: ConsoleUser, source: BinaryIO, name: str, suffix: str
 ) -> Upload:
@@ -286,21 +257,16 @@ async def upload(request: Request, user: CanScreen) -> Response:
         )
         return page
 
-    declared = request.headers.get("content-length")
-    if declared is None or not declared.isdigit():
-        form.add("file", NO_LENGTH, lang)
-        return await refused(411, headers={"Connection": "close"})
-    if int(declared) > settings.max_upload_bytes + FORM_OVERHEAD_BYTES:
-        drained = await _drain(request, int(declared))
-        form.add("file", TOO_LARGE, lang, limit=settings.max_upload_mb)
-        return await refused(413, headers={} if drained else {"Connection": "close"})
+    refusal = await uploads.refused_by_length(request, settings, form, lang, TOO_LARGE)
+    if refusal is not None:
+        return await refused(refusal.status, headers=refusal.headers)
     await require_csrf(request)
     async with request.form(max_files=1, max_fields=10) as sent:
         given = sent.get("file")
         if not isinstance(given, UploadFile) or not given.filename:
             form.add("file", NO_FILE, lang)
             return await refused(422)
-        name = _file_name(given.filename)
+        name = uploads.file_name(given.filename)
         suffix = Path(name).suffix.lower()
         if suffix not in SUFFIXES:
             form.add("file", NOT_CSV_OR_XLSX, lang, name=name)
