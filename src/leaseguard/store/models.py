@@ -281,7 +281,11 @@ class EvidenceRecord(Base):
     """One leaf of the evidence log: the exact entry bytes that were hashed, and the content they commit to."""
 
     __tablename__ = "evidence_records"
-    __table_args__ = (Index("ix_evidence_records_lessor_ref", "lessor", "ref"),)
+    __table_args__ = (
+        Index("ix_evidence_records_lessor_ref", "lessor", "ref"),
+        # A lessor's records newest first (the console's /evidence), without reading other lessors' rows.
+        Index("ix_evidence_records_lessor_index", "lessor", "leaf_index"),
+    )
 
     leaf_index: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
     lessor: Mapped[str] = mapped_column(ForeignKey("lessors.code"))

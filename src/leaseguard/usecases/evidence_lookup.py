@@ -27,7 +27,6 @@ from leaseguard.evidence import bundle, service
 from leaseguard.evidence.models import in_both
 from leaseguard.evidence.verifier import ProofError, VerifierKey, verify_inclusion
 from leaseguard.store.models import EvidenceRecord
-from leaseguard.usecases.lookup import not_by_index
 from leaseguard.vocabulary import Label
 
 RECORDS_PER_PAGE = 20
@@ -140,9 +139,7 @@ def recent_records(
     session: Session, lessor: str, *, before: int | None = None, limit: int = RECORDS_PER_PAGE
 ) -> RecordPage:
     """The lessor's records, newest first, `limit` at a time below index `before` (keyset on the log index)."""
-    # The lessor is only checked on the rows the primary key yields newest first: read by the (lessor, ref)
-    # index instead, every record of the lessor would be sorted to find the newest few.
-    query = select(*_LINE_COLUMNS).where(not_by_index(_records.c.lessor) == lessor)
+    query = select(*_LINE_COLUMNS).where(_records.c.lessor == lessor)  # ix_evidence_records_lessor_index
     if before is not None:
         query = query.where(_records.c.leaf_index < before)
     rows = session.execute(query.order_by(_records.c.leaf_index.desc()).limit(limit + 1)).all()
