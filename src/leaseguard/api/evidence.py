@@ -10,6 +10,7 @@ from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
 from leaseguard.api.deps import SessionDep, require
+from leaseguard.api.params import STORED_INT_MAX, EvidenceIndexPath
 from leaseguard.api.problems import ProblemError, problem_responses
 from leaseguard.evidence import bundle, service
 from leaseguard.evidence.models import SignedCheckpoint, StoredRecord
@@ -129,7 +130,9 @@ def list_records(
     principal: CanRead,
     session: SessionDep,
     ref: Annotated[str | None, Query(max_length=200, description="Only records with this reference.")] = None,
-    after: Annotated[int | None, Query(ge=0, description="Only records after this index.")] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=STORED_INT_MAX, description="Only records after this index.")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> RecordsOut:
     rows = service.list_records(session, lessor=principal.lessor, ref=ref, after=after, limit=limit + 1)
@@ -139,7 +142,7 @@ def list_records(
 
 
 @router.get("/records/{index}", summary="One of your evidence records", responses=problem_responses(404))
-def get_record(principal: CanRead, session: SessionDep, index: int) -> RecordOut:
+def get_record(principal: CanRead, session: SessionDep, index: EvidenceIndexPath) -> RecordOut:
     try:
         return RecordOut.of(service.get_record(session, index, lessor=principal.lessor))
     except service.EvidenceError as error:
@@ -152,7 +155,7 @@ def get_record(principal: CanRead, session: SessionDep, index: int) -> RecordOut
     response_class=Response,
     responses=problem_responses(404),
 )
-def get_record_content(principal: CanRead, session: SessionDep, index: int) -> Response:
+def get_record_content(principal: CanRead, session: SessionDep, index: EvidenceIndexPath) -> Response:
     try:
         record = service.get_record(session, index, lessor=principal.lessor)
     except service.EvidenceError as error:
@@ -168,8 +171,10 @@ def get_record_content(principal: CanRead, session: SessionDep, index: int) -> R
 def get_inclusion_proof(
     _principal: CanRead,
     session: SessionDep,
-    index: Annotated[int, Query(ge=0)],
-    tree_size: Annotated[int | None, Query(ge=1, description="Default: the current tree.")] = None,
+    index: Annotated[int, Query(ge=0, le=STORED_INT_MAX)],
+    tree_size: Annotated[
+        int | None, Query(ge=1, le=STORED_INT_MAX, description="Default: the current tree.")
+    ] = None,
 ) -> InclusionOut:
     try:
         proof = service.inclusion_proof(session, index, tree_size)
@@ -187,8 +192,10 @@ def get_inclusion_proof(
 def get_consistency_proof(
     _principal: CanRead,
     session: SessionDep,
-    old_size: Annotated[int, Query(ge=0)],
-    new_size: Annotated[int | None, Query(ge=0, description="Default: the current tree.")] = None,
+    old_size: Annotated[int, Query(ge=0, le=STORED_INT_MAX)],
+    new_size: Annotated[
+        int | None, Query(ge=0, le=STORED_INT_MAX, description="Default: the current tree.")
+    ] = None,
 ) -> ConsistencyOut:
     try:
         size = new_size if new_size is not None else service.log_size(session)
@@ -207,7 +214,10 @@ def get_consistency_proof(
 def get_bundle(
     principal: CanRead,
     session: SessionDep,
-    index: Annotated[list[int], Query(description="Indexes of your records; repeat the parameter.")],
+    index: Annotated[
+        list[Annotated[int, Field(ge=0, le=STORED_INT_MAX)]],
+        Query(description="Indexes of your records; repeat the parameter."),
+    ],
 ) -> Response:
     if len(index) > MAX_BUNDLE_RECORDS:
         raise ProblemError(

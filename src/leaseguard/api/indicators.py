@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine, select
 
 from leaseguard.api.deps import require
+from leaseguard.api.params import RowIdPath
 from leaseguard.api.problems import ProblemError, problem_responses, request_lang
 from leaseguard.indicators.balance_sheet import BalanceSheet
 from leaseguard.indicators.engine import (
@@ -140,7 +141,7 @@ def list_reports(
 
 
 @router.get("/reports/{report_id}", summary="One filed report as it was filed.")
-def get_report(request: Request, principal: CanRead, report_id: int) -> dict[str, Any]:
+def get_report(request: Request, principal: CanRead, report_id: RowIdPath) -> dict[str, Any]:
     with request.app.state.sessions() as session:
         # The lessor is in the query: another lessor's report is not even read, so it looks like a missing one.
         row = session.scalars(

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from leaseguard.api.deps import SessionDep, require
 from leaseguard.api.pagination import Page, encode_cursor, page_window
+from leaseguard.api.params import RowIdPath
 from leaseguard.api.problems import problem_responses
 from leaseguard.errors import InvalidInputError
 from leaseguard.tenancy import Action, Principal
@@ -84,7 +85,5 @@ def get_cases(
     "recorded: a correction names the entry it corrects, and a corrected entry stays, marked corrected.",
     responses=problem_responses(404),
 )
-def get_case(
-    principal: CanRead, session: SessionDep, case_id: Annotated[int, Path(ge=1, le=2**63 - 1)]
-) -> CaseDetail:
+def get_case(principal: CanRead, session: SessionDep, case_id: RowIdPath) -> CaseDetail:
     return case_detail(session, principal.lessor, case_id)

@@ -10,6 +10,7 @@ from fastapi import Query
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 
+from leaseguard.api.params import STORED_INT_MAX
 from leaseguard.tenancy.book import Window
 from leaseguard.vocabulary import Label
 
@@ -53,8 +54,9 @@ def _invalid(field: str, message: Label, value: str | int) -> RequestValidationE
 def decode_cursor(cursor: str) -> int:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if text.startswith(_CURSOR_TAG) and text[len(_CURSOR_TAG) :].isdigit():
-            return int(text[len(_CURSOR_TAG) :])
+        digits = text[len(_CURSOR_TAG) :]
+        if text.startswith(_CURSOR_TAG) and digits.isascii() and digits.isdigit() and int(digits) <= STORED_INT_MAX:
+            return int(digits)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         pass
     raise _invalid("cursor", Label("不是本 API 返回的游标", "not a cursor returned by this API"), cursor)
@@ -62,7 +64,7 @@ def decode_cursor(cursor: str) -> int:
 
 def page_window(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Rows per page.")] = DEFAULT_LIMIT,
-    offset: Annotated[int, Query(ge=0, description="Rows to skip (not with cursor).")] = 0,
+    offset: Annotated[int, Query(ge=0, le=STORED_INT_MAX, description="Rows to skip (not with cursor).")] = 0,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
 ) -> Window:
     if cursor is None:
