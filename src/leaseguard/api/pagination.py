@@ -55,7 +55,12 @@ def decode_cursor(cursor: str) -> int:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         digits = text[len(_CURSOR_TAG) :]
-        if text.startswith(_CURSOR_TAG) and digits.isascii() and digits.isdigit() and int(digits) <= STORED_INT_MAX:
+        if (
+            text.startswith(_CURSOR_TAG)
+            and digits.isascii()
+            and digits.isdigit()
+            and int(digits) <= STORED_INT_MAX
+        ):
             return int(digits)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         pass
