@@ -2,10 +2,16 @@
 Chinese (`write_csv`). One way to write a table as XLSX — a Chinese header row above the
 machine-readable column names, money as numbers in yuan with a `#,##0.00` format (never fen, never text),
 ratios as percentages, dates as dates, the header frozen, the columns wide enough to read (`write_table`
-for one table, `add_table` for a workbook of several with a title above and a sign-off below)."""
+for one table, `add_table` for a workbook of several with a title above and a sign-off below).
+
+Both neutralise text that a spreadsheet would take for a formula (OWASP's CSV injection guidance): a lessee named
+`=HYPERLINK(...)` or `@SUM(...)` is a name in the file, never a formula. In a CSV such text gets a leading
+apostrophe (`formula_safe`); in an XLSX the cell is a string marked with Excel's quote prefix, so it reads the same
+and stays text when edited."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -28,6 +34,26 @@ _FORMATS = {
     "money_fen": MONEY_FORMAT, "integer": "#,##0", "ratio": RATIO_FORMAT, "multiple": '0.00"×"',
     "date": "yyyy-mm-dd",
 }  # fmt: skip
+
+
+# What a spreadsheet takes for the start of a formula (OWASP: = + - @, tab and carriage return), unless the text is
+# a plain number: a signed amount in a text column ("-0.05") stays as it is.
+_FORMULA_START = r"^[=+\-@\t\r]"
+_PLAIN_NUMBER = r"^[+-]?[0-9][0-9,]*(\.[0-9]+)?%?$"
+_FORMULA_START_RE = re.compile(_FORMULA_START)
+_PLAIN_NUMBER_RE = re.compile(_PLAIN_NUMBER)
+
+
+def is_formula_like(text: str) -> bool:
+    """Whether a spreadsheet would read `text` as a formula."""
+    return bool(_FORMULA_START_RE.match(text)) and not _PLAIN_NUMBER_RE.match(text)
+
+
+def formula_safe(value: Any) -> Any:
+    """`value` for a CSV cell a person opens in Excel: formula-like text behind an apostrophe, the rest as is."""
+    if isinstance(value, str) and is_formula_like(value):
+        return "'" + value
+    return value
 
 
 @dataclass(frozen=True)
@@ -143,6 +169,10 @@ def add_table(
                 value, kind = value.value, value.kind
             shown = _cell(value, column, kind)
             cell = worksheet.cell(first + count - 1, index + 1, shown)
+            if isinstance(shown, str) and is_formula_like(shown):
+                # openpyxl would store text starting with "=" as a formula.
+                cell.data_type = "s"
+                cell.quotePrefix = True
             number_format = _FORMATS.get(kind)
             if number_format:
                 cell.number_format = number_format
@@ -178,5 +208,15 @@ def write_sheets(out: Path, sheets: Sequence[Sheet], *, lang: Lang = "zh") -> li
 
 def write_csv(frame: pl.DataFrame, out: Path, **options: Any) -> None:
     """A CSV a person opens in Excel: UTF-8 with a byte-order mark (machines reading it as UTF-8-SIG or with
-    Polars see the same columns)."""
-    frame.write_csv(out, include_bom=True, **options)
+    Polars see the same columns), formula-like text behind an apostrophe."""
+    import polars as pl
+
+    texts = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    safe = frame.with_columns(
+        pl.when(pl.col(name).str.contains(_FORMULA_START) & ~pl.col(name).str.contains(_PLAIN_NUMBER))
+        .then(pl.lit("'") + pl.col(name))
+        .otherwise(pl.col(name))
+        .alias(name)
+        for name in texts
+    )
+    safe.write_csv(out, include_bom=True, **options)

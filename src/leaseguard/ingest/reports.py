@@ -13,6 +13,7 @@ from typing import Literal
 
 from leaseguard.errors import InvalidInputError
 from leaseguard.ingest.reasons import FILE_PROBLEMS, ROW_REASONS, file_message, outcome_text, reason_text
+from leaseguard.sheets import formula_safe
 from leaseguard.vocabulary import DEFAULT_LANG, Label, Lang
 
 Status = Literal["loaded", "partial", "rejected"]
@@ -116,11 +117,15 @@ def write_error_report(reports: Iterable[FileReport], path: Path, lang: Lang = D
         writer.writerow(ERROR_REPORT_COLUMNS)
         for report in reports:
             if report.failed_as_a_whole:
-                writer.writerow([report.file, "", "", report.message_text(lang), report.code])
+                writer.writerow(
+                    [formula_safe(report.file), "", "", formula_safe(report.message_text(lang)), report.code]
+                )
                 written += 1
             for error in report.errors:
                 # A loader without codes yet (notices, documents) gives its words as the code: no code then.
                 code = error.code if error.code in ROW_REASONS else ""
-                writer.writerow([error.file, error.line, error.column, error.text(lang), code])
+                writer.writerow(
+                    [formula_safe(error.file), error.line, error.column, formula_safe(error.text(lang)), code]
+                )
                 written += 1
     return written
