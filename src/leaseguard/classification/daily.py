@@ -23,14 +23,14 @@ from sqlalchemy import Connection, Engine, delete, insert, select, text
 from leaseguard.classification.classify import classify, collateral_on
 from leaseguard.classification.reasons import VALUATION_MISSING, VALUATION_STALE
 from leaseguard.classification.rules import RuleSet
-from leaseguard.errors import BusyError
+from leaseguard.errors import BusyError, ConflictError
 from leaseguard.evidence import NewRecord, Provenance, append_records
 from leaseguard.evidence.checkpoint import NoteSigner
 from leaseguard.evidence.models import canonical_json
 from leaseguard.portfolio.allocation import Allocation
 from leaseguard.portfolio.positions import BookPositions
 from leaseguard.store.db import as_date
-from leaseguard.store.models import BookRun, ClassChange, ClassTotal, ContractClass
+from leaseguard.store.models import BookRun, ClassChange, ClassTotal, Contract, ContractClass
 from leaseguard.vocabulary import Label
 
 _CHUNK = 50_000
@@ -58,6 +58,19 @@ class DayResult:
 
 class DailyRunBusyError(BusyError):
     """Another daily run holds the store's daily-run lock."""
+
+
+class EmptyBookError(ConflictError):
+    """The store holds no contracts, so there is no book to classify."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            Label(
+                "库中还没有合同，无法运行日终分类：请先导入 contracts.csv（leaseguard import）。",
+                "the store holds no contracts yet, so there is no book to classify: import contracts.csv first "
+                "(leaseguard import).",
+            )
+        )
 
 
 # The PostgreSQL advisory lock that serialises daily runs: this job's key and the store's schema, so that two
@@ -312,6 +325,8 @@ def run_days(
     wanted = sorted(set(days))
     with daily_run_lock(engine):
         with engine.connect() as connection:
+            if connection.execute(select(Contract.contract_no).limit(1)).first() is None:
+                raise EmptyBookError
             later = connection.execute(
                 select(BookRun.as_of).where(BookRun.as_of > wanted[0]).order_by(BookRun.as_of)
             ).scalars()
