@@ -36,7 +36,9 @@ def test_a_daily_run_on_an_empty_store_says_to_import_first(
     assert "Traceback" not in result.output
 
 
-def test_a_funding_file_is_screened_on_an_empty_store(empty_workspace: Path, tmp_path: Path) -> None:
+def test_a_funding_file_is_screened_on_an_empty_store(
+    empty_workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     folder = tmp_path / "book"
     generate_book(folder, contracts=20, seed=2)
     with runner.isolated_filesystem(tmp_path):
