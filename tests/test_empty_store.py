@@ -41,9 +41,7 @@ def test_a_funding_file_is_screened_on_an_empty_store(
 ) -> None:
     folder = tmp_path / "book"
     generate_book(folder, contracts=20, seed=2)
-    with runner.isolated_filesystem(tmp_path):
-        result = runner.invoke(
-            app, ["assets", "screen", str(folder / "assets.csv"), "-w", str(empty_workspace)]
-        )
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["assets", "screen", str(folder / "assets.csv"), "-w", str(empty_workspace)])
     assert result.exit_code == 0, result.output
     assert "20 项资产" in result.output and "Traceback" not in result.output
