@@ -40,6 +40,10 @@ ROW_REASONS: dict[str, Label] = {
     "not_months": Label("不是整月数：'{value}'", "not a whole number of months: '{value}'"),
     "not_a_whole_number": Label("不是整数：'{value}'", "not a whole number: '{value}'"),
     "below_one": Label("不得小于 1", "must be at least 1"),
+    "implausible_term": Label(
+        "期限 {value} 个月不合理（超过 {limit} 个月，见 import.max_term_months）",
+        "implausible term of {value} months (over {limit}; see import.max_term_months)",
+    ),
     "negative_rate": Label("利率为负：{value}", "negative rate {value}"),
     "not_a_fraction": Label(
         "不是小数形式的利率：'{value}'（6.85% 应写作 0.0685）",

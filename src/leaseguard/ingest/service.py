@@ -27,7 +27,7 @@ from leaseguard.ingest.kinds import (
 )
 from leaseguard.ingest.reading import DATA_SUFFIXES, ReadLimits, read_header, read_table
 from leaseguard.ingest.reports import FileProblem, FileReport
-from leaseguard.ingest.validation import DEFAULT_MAX_AMOUNT_YUAN, validate
+from leaseguard.ingest.validation import DEFAULT_MAX_AMOUNT_YUAN, DEFAULT_MAX_TERM_MONTHS, validate
 from leaseguard.vocabulary import Label
 
 Progress = Callable[[str, int, int], None]
@@ -46,6 +46,7 @@ def import_paths(
     max_amount_yuan: int = DEFAULT_MAX_AMOUNT_YUAN,
     limits: ReadLimits | None = None,
     signer: NoteSigner | None = None,
+    max_term_months: int = DEFAULT_MAX_TERM_MONTHS,
 ) -> list[FileReport]:
     """Load files and folders into the store; one report per file, in the order they were loaded.
 
@@ -93,7 +94,15 @@ def import_paths(
     planned.sort(key=lambda item: order[item[1].name] if item[1] else len(order))  # stable: keeps given order
     for file, spec in planned:
         reports.append(
-            import_file(engine, file, spec, progress=progress, max_amount_yuan=max_amount_yuan, limits=limits)
+            import_file(
+                engine,
+                file,
+                spec,
+                progress=progress,
+                max_amount_yuan=max_amount_yuan,
+                limits=limits,
+                max_term_months=max_term_months,
+            )
         )
     for file, record_kind in sorted(records, key=lambda item: item[1] != "notices"):
         reports.append(import_record_file(engine, file, record_kind, signer, limits))
@@ -124,6 +133,7 @@ def import_file(
     progress: Progress | None = None,
     max_amount_yuan: int = DEFAULT_MAX_AMOUNT_YUAN,
     limits: ReadLimits | None = None,
+    max_term_months: int = DEFAULT_MAX_TERM_MONTHS,
 ) -> FileReport:
     """Read, validate and load one file in one transaction; a file that fails as a whole changes nothing."""
     started = _now()
@@ -141,7 +151,14 @@ def import_file(
             progress(path.name, 0, report.rows_read)
         with engine.begin() as connection:
             references = loading.read_references(connection, kind)
-            checked = validate(kind, table, references, file=str(path), max_amount_yuan=max_amount_yuan)
+            checked = validate(
+                kind,
+                table,
+                references,
+                file=str(path),
+                max_amount_yuan=max_amount_yuan,
+                max_term_months=max_term_months,
+            )
             report.errors, report.rejected = checked.errors, checked.rejected
             report.warnings = checked.warnings
             report.lessor = _sole_lessor(kind, checked.rows)

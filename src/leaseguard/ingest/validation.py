@@ -31,6 +31,8 @@ from leaseguard.ingest.reports import FileProblem, RowError
 from leaseguard.tenancy.service import LESSOR_CODE
 
 DEFAULT_MAX_AMOUNT_YUAN = 100_000_000_000
+# The longest term a contract row may state; the shipped `import.max_term_months` (see defaults/leaseguard.yaml).
+DEFAULT_MAX_TERM_MONTHS = 240
 TRUE_WORDS = ("true", "t", "1", "yes", "y", "是")
 FALSE_WORDS = ("false", "f", "0", "no", "n", "否")
 EXTRA = "extra"
@@ -82,6 +84,7 @@ def validate(
     *,
     file: str,
     max_amount_yuan: int = DEFAULT_MAX_AMOUNT_YUAN,
+    max_term_months: int = DEFAULT_MAX_TERM_MONTHS,
     check_references: bool = True,
 ) -> Validated:
     """Check every row of `table` as a `kind` file; raises FileProblem only for faults of the whole file.
@@ -93,7 +96,7 @@ def validate(
     absent = [spec.name for spec in kind.columns if spec.name not in known]
     frame = frame.with_columns(pl.lit(None, pl.String).alias(name) for name in absent)
 
-    checks = _Checks(kind, max_amount_yuan * 100)
+    checks = _Checks(kind, max_amount_yuan * 100, max_term_months)
     for spec in kind.columns:
         checks.column(spec)
     for label, position in extras.items():
@@ -186,9 +189,12 @@ class _Checks:
     """Builds, per file column, the parsed value and the code of the reason it is bad (null when it is good),
     and remembers, per column and code, the parameters that reason quotes."""
 
-    def __init__(self, kind: KindSpec, max_amount_fen: int) -> None:
+    def __init__(
+        self, kind: KindSpec, max_amount_fen: int, max_term_months: int = DEFAULT_MAX_TERM_MONTHS
+    ) -> None:
         self.kind = kind
         self.max_amount_fen = max_amount_fen
+        self.max_term_months = max_term_months
         self.values: list[pl.Expr] = []
         self.reasons: dict[str, list[pl.Expr]] = {}
         self.warnings: dict[str, list[pl.Expr]] = {}
@@ -338,8 +344,13 @@ class _Checks:
     def months(self, spec: ColumnSpec, raw: pl.Expr) -> pl.Expr:
         shaped = raw.str.contains(r"^[0-9]{1,4}$")
         number = pl.when(shaped).then(raw.cast(pl.Int64, strict=False))
-        rules = [(raw.is_null(), None), (~shaped, "not_months"), (number < 1, "below_one")]
-        self.reason(spec.name, rules, value=raw)
+        rules = [
+            (raw.is_null(), None),
+            (~shaped, "not_months"),
+            (number < 1, "below_one"),
+            (number > self.max_term_months, "implausible_term"),
+        ]
+        self.reason(spec.name, rules, value=raw, limit=self.max_term_months)
         return number
 
     def count(self, spec: ColumnSpec, raw: pl.Expr) -> pl.Expr:

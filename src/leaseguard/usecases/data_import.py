@@ -73,11 +73,12 @@ def import_files(
     transaction per file, under the workspace's `import:` and `ingest.xlsx` limits."""
     from leaseguard.ingest import import_paths
     from leaseguard.ingest.reading import ReadLimits
-    from leaseguard.ingest.validation import DEFAULT_MAX_AMOUNT_YUAN
+    from leaseguard.ingest.validation import DEFAULT_MAX_AMOUNT_YUAN, DEFAULT_MAX_TERM_MONTHS
     from leaseguard.workspace import CONFIG_FILE
 
     check_request(paths, kind)
     max_amount = int(workspace.setting("import", "max_amount_yuan", default=DEFAULT_MAX_AMOUNT_YUAN))
+    max_term = int(workspace.setting("import", "max_term_months", default=DEFAULT_MAX_TERM_MONTHS))
     try:
         limits = ReadLimits.from_settings(workspace.setting("ingest", "xlsx", default=None))
     except InvalidInputError as error:
@@ -90,7 +91,7 @@ def import_files(
     try:
         reports = import_paths(
             engine, paths, kind=kind, progress=progress, max_amount_yuan=max_amount, limits=limits,
-            signer=_signer(workspace),
+            signer=_signer(workspace), max_term_months=max_term,
         )  # fmt: skip
     finally:
         engine.dispose()
