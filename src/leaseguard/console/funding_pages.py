@@ -463,7 +463,9 @@ def decide(
                 signer=request.app.state.evidence_signer,
             )  # fmt: skip
     except InvalidInputError as error:
-        form.add("comment" if isinstance(error, funding.FundingCommentError) else "decision", error, user.lang)
+        form.add(
+            "comment" if isinstance(error, funding.FundingCommentError) else "decision", error, user.lang
+        )
         return _asset_page(request, user, screen_id, position, decide_form=form, status_code=422)
     return RedirectResponse(_asset_url(screen_id, position) + "#decisions", status_code=303)
 

@@ -44,9 +44,7 @@ def downgrade() -> None:
         )
     )
     op.execute(
-        _decisions.update()
-        .where(_decisions.c.declined_by.is_not(None), newest)
-        .values(pending=sa.true())
+        _decisions.update().where(_decisions.c.declined_by.is_not(None), newest).values(pending=sa.true())
     )
     with op.batch_alter_table("funding_decisions") as batch:
         for column in ("decline_evidence_index", "decline_reason", "declined_at", "declined_by"):
