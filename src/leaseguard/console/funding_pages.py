@@ -2,7 +2,8 @@
 screened for the user's lessor (usecases.asset_screen) and kept with an id (usecases.funding_decisions); one
 row per asset with its verdict and reasons, the findings and the summary to download, the file's rejected rows
 with line, column and reason; and on each asset a decision — fund, hold or reject — with a comment, which for
-an asset the screen blocked waits for a second person with the compliance role (maker–checker).
+an asset the screen blocked waits for a second person with the compliance role (maker–checker), who approves
+it or declines it with a reason, on the asset's page or on the list of pending decisions.
 
 An upload is refused, with a message on the page and nothing kept, when it is not a .csv or .xlsx file, when
 it cannot be read as one, when it is larger than console.max_upload_mb (judged by its declared length before
