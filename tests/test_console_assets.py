@@ -488,6 +488,111 @@ def test_a_checker_declines_with_a_reason_and_the_maker_decides_again(
     assert "Hold · Approved" in english and "Declined" in english and "cai declined" in english
 
 
+def answer_from_list(client: httpx.Client, decision_id: int, verb: str, **fields: str) -> httpx.Response:
+    """A checker's approval or decline sent from the list of pending decisions, as its forms send it."""
+    token = csrf_of(client.get("/assets/decisions"))
+    return client.post(
+        f"/assets/decisions/{decision_id}/{verb}", data={**fields, "back": "list", "csrf_token": token}
+    )
+
+
+def test_the_checker_approves_or_declines_on_the_list_of_pending_decisions(
+    console: Console, tmp_path: Path
+) -> None:
+    ann, cai, cao = (signed_in(console, name) for name in ("ann", "cai", "cao"))
+    screen_id = screened(console, ann, tmp_path)
+    blocked = position_of(console, screen_id, FORGED_ID)
+    blocked_url = f"/assets/screen/{screen_id}/assets/{blocked}"
+    assert decide(ann, screen_id, blocked, "fund", "车辆已现场核验").status_code == 303
+    (made,) = decisions(console)
+
+    # The checker has both forms on the decision's row; its maker's analyst colleague has neither.
+    listed = cai.get("/assets/decisions")
+    assert f'action="/assets/decisions/{made.id}/approve"' in listed.text
+    assert f'action="/assets/decisions/{made.id}/decline"' in listed.text
+    assert f'<label for="f-reason-{made.id}">驳回理由（必填）</label>' in listed.text
+    seen_by_ann = ann.get("/assets/decisions")
+    assert (
+        FORGED_ID in seen_by_ann.text
+        and "/decline" not in seen_by_ann.text
+        and "复核通过" not in seen_by_ann.text
+    )
+
+    # Without a reason: the list again, the message beside that row's reason field; nothing changed.
+    empty = answer_from_list(cai, made.id, "decline", reason=" ")
+    assert empty.status_code == 422 and field_error(empty, f"reason-{made.id}") == "驳回须填写理由"
+    assert f'aria-describedby="f-reason-{made.id}-error"' in empty.text and alerts(empty) == []
+    assert decisions(console)[0].pending
+    too_long = answer_from_list(cai, made.id, "decline", reason="长" * 2001)
+    assert field_error(too_long, f"reason-{made.id}") == "意见最多 2000 个字符（现为 2001 个）"
+    assert "长" * 2001 in too_long.text  # what was typed is kept in the field
+    assert decisions(console)[0].pending and evidence(console, "funding-decline") == []
+
+    # Declined from the list: back to it, the decision off it, declined with who and why.
+    done = answer_from_list(cai, made.id, "decline", reason="BETA 的登记未核实")
+    assert done.status_code == 303 and done.headers["location"] == "/assets/decisions"
+    (declined,) = decisions(console)
+    assert (declined.declined_by, declined.decline_reason, declined.pending) == (
+        "cai",
+        "BETA 的登记未核实",
+        False,
+    )
+    assert "没有待复核的放款决定" in cai.get("/assets/decisions").text
+    # Answering it again from the list: the reason at the top of the list, nothing changed.
+    late = answer_from_list(cao, made.id, "approve")
+    assert late.status_code == 409 and alerts(late) == ["此决定已由 cai 驳回"]
+    assert decisions(console)[0].approved_by is None
+
+    # The asset's page says its newest decision was declined: by whom, when and why, and what to do.
+    notice = re.search(
+        r'<div class="notice declined-notice" id="declined-notice">(.*?)</div>',
+        ann.get(blocked_url).text,
+        re.S,
+    )
+    assert notice, "no notice of the decline"
+    said = " ".join(unescape(re.sub(r"<[^>]+>", " ", notice.group(1))).split())
+    assert said.startswith("最新的决定（放款）已于 ") and "被 cai 驳回" in said
+    assert "驳回理由：BETA 的登记未核实" in said and "请作出新的决定" in said
+    switch_to_english(ann)
+    english = text_of(ann.get(blocked_url))
+    assert (
+        "The newest decision (Fund) was declined by cai on " in english
+        and "Reason: BETA 的登记未核实" in english
+    )
+
+    # The maker decides again; the checker approves from the list; the notice is gone.
+    assert decide(ann, screen_id, blocked, "hold", "等待 BETA 回函").status_code == 303
+    held = decisions(console)[-1]
+    own = cai.get("/assets/decisions")  # cai may approve it; ann's own row would say she made it
+    assert f'action="/assets/decisions/{held.id}/approve"' in own.text
+    approved = answer_from_list(cai, held.id, "approve")
+    assert approved.status_code == 303 and approved.headers["location"] == "/assets/decisions"
+    assert decisions(console)[-1].approved_by == "cai"
+    assert "declined-notice" not in ann.get(blocked_url).text
+
+
+def test_the_maker_of_a_decision_has_no_forms_for_it_on_the_list(console: Console, tmp_path: Path) -> None:
+    cai, cao = signed_in(console, "cai"), signed_in(console, "cao")
+    screen_id = screened(console, cai, tmp_path)
+    blocked = position_of(console, screen_id, FORGED_ID)
+    assert decide(cai, screen_id, blocked, "fund", "车辆已现场核验").status_code == 303
+    (made,) = decisions(console)
+    listed = cai.get("/assets/decisions")
+    assert "您是制单人：须由另一位合规人员复核或驳回。" in text_of(listed)
+    assert f"/assets/decisions/{made.id}/decline" not in listed.text
+    # Sent all the same: the maker is told to decide again, on the list; nothing changed.
+    own = answer_from_list(cai, made.id, "decline", reason="改主意了")
+    assert own.status_code == 422 and alerts(own) == ["制单人不能驳回自己的决定：如需改变，请作出新的决定"]
+    assert decisions(console)[0].pending
+    page = text_of(cai.get(f"/assets/screen/{screen_id}/assets/{blocked}"))
+    assert "如需改变，请作出新的决定" in page
+    # The approval comment too long, on the asset's page: said beside the comment field.
+    long_comment = approve(cao, made.id, f"/assets/screen/{screen_id}/assets/{blocked}", "长" * 2001)
+    assert long_comment.status_code == 422
+    assert field_error(long_comment, "approval-comment") == "意见最多 2000 个字符（现为 2001 个）"
+    assert alerts(long_comment) == [] and decisions(console)[0].approved_by is None
+
+
 def test_who_may_decide_and_approve(console: Console, tmp_path: Path) -> None:
     screen_id = screened(console, signed_in(console, "ann"), tmp_path)
     lin = signed_in(console, "lin")  # legal: may read the screen, not decide

@@ -1,7 +1,9 @@
 """The asset pages as a person uses them, in Debian's chromium (Playwright; skipped where chromium is missing):
 check an asset (clear, blocked, a malformed VIN said beside its field) with the form posted by htmx; upload the
 synth fleet's funding file, see each asset's verdict and download the findings; a file that is not CSV refused;
-a decision on the forged truck taken, refused to its own maker, approved by a second compliance user.
+a decision on the forged truck taken, refused to its own maker, approved by a second compliance user; a later
+decision declined by a compliance user on the list of pending decisions, first without a reason and refused,
+then with one, and the asset's page saying so.
 Each step saves a screenshot under tests/screenshots/."""
 
 from __future__ import annotations
@@ -201,6 +203,43 @@ def test_upload_screen_decide_and_approve_with_maker_checker(console: Console, t
         assert "没有待复核的放款决定" in page.inner_text("main")
         page.goto(screen_url)
         assert "暂缓" in page.locator("#assets").inner_text()
-        # The only failures logged are the two refusals: the text file and the decision without a comment.
+        sign_out(page)
+
+        # ann decides to fund after all; cai, from compliance, declines it on the list of pending decisions.
+        sign_in(page, console.base, "ann", asset_url.removeprefix(console.base))
+        page.get_by_label("放款", exact=True).check()
+        page.get_by_label("决定意见").fill("BETA 已撤销其登记")
+        page.get_by_role("button", name="记录决定").click()
+        page.wait_for_url("**#decisions")
+        sign_out(page)
+        sign_in(page, console.base, "cai", "/assets/decisions")
+        row = page.locator("table.pending-decisions tbody tr")
+        assert row.count() == 1 and FORGED_ID in row.inner_text() and "BETA 已撤销其登记" in row.inner_text()
+        assert row.get_by_role("button", name=f"复核通过 {FORGED_ID}：放款").is_visible()
+        assert unlabelled_fields(page) == 0
+        shot(page, "funding_pending_list")
+        row.get_by_role("button", name=f"驳回 {FORGED_ID}").click()  # without a reason
+        page.wait_for_load_state()
+        reason = page.locator("table.pending-decisions tbody tr").get_by_label("驳回理由（必填）")
+        error_id = reason.get_attribute("aria-describedby")
+        assert error_id and page.locator(f"#{error_id}").inner_text() == "驳回须填写理由"
+        shot(page, "funding_decline_needs_reason")
+        reason.fill("BETA 的撤销尚未在登记系统中生效，不能放款")
+        page.locator("table.pending-decisions tbody tr").get_by_role(
+            "button", name=f"驳回 {FORGED_ID}"
+        ).click()
+        page.wait_for_url(f"{console.base}/assets/decisions")
+        assert "没有待复核的放款决定" in page.inner_text("main")
+        page.goto(asset_url)
+        notice = page.locator("#declined-notice")
+        said = notice.inner_text()
+        assert "最新的决定（放款）已于" in said and "被 cai 驳回" in said
+        assert "BETA 的撤销尚未在登记系统中生效，不能放款" in said and "请作出新的决定" in said
+        verdict_card = page.locator("section[aria-labelledby=asset-verdict]").inner_text()
+        assert "当前放款决定：放款 · 已驳回" in " ".join(verdict_card.split())
+        assert page.locator("#approval").count() == 0  # nothing waits for a checker any more
+        shot(page, "funding_declined")
+        # The failures logged are the three refusals: the text file, the decision without a comment and the
+        # decline without a reason.
         refusal = "Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)"
-        assert problems == [refusal, refusal], problems
+        assert problems == [refusal, refusal, refusal], problems

@@ -2,7 +2,8 @@
 screened for the user's lessor (usecases.asset_screen) and kept with an id (usecases.funding_decisions); one
 row per asset with its verdict and reasons, the findings and the summary to download, the file's rejected rows
 with line, column and reason; and on each asset a decision — fund, hold or reject — with a comment, which for
-an asset the screen blocked waits for a second person with the compliance role (maker–checker).
+an asset the screen blocked waits for a second person with the compliance role (maker–checker), who approves
+it or declines it with a reason, on the asset's page or on the list of pending decisions.
 
 An upload is refused, with a message on the page and nothing kept, when it is not a .csv or .xlsx file, when
 it cannot be read as one, when it is larger than console.max_upload_mb (judged by its declared length before
@@ -44,10 +45,11 @@ from leaseguard.usecases.asset_screen import (
 from leaseguard.vocabulary import TERM_LABELS, TERM_LABELS_EN, Label, Lang, label_of
 
 router = APIRouter(include_in_schema=False)
+PENDING_PATH = "/assets/decisions"
 TITLE = Label("放款筛查", "Funding screen")
 PENDING_TITLE = Label("待复核的放款决定", "Decisions awaiting approval")
 add_nav(NavItem("/assets/screen", TITLE, Action.CHECK_ASSETS, order=20))
-add_nav(NavItem("/assets/decisions", Label("放款复核", "Approvals"), Action.DECIDE_FUNDING, order=25))
+add_nav(NavItem(PENDING_PATH, Label("放款复核", "Approvals"), Action.DECIDE_FUNDING, order=25))
 
 CanScreen = Annotated[ConsoleUser, Depends(require_user(Action.CHECK_ASSETS))]
 CanDecide = Annotated[ConsoleUser, Depends(require_user(Action.DECIDE_FUNDING))]
@@ -463,10 +465,14 @@ def decide(
             )  # fmt: skip
     except InvalidInputError as error:
         form.add(
-            "decision" if not decision or decision not in funding.DECISIONS else "comment", error, user.lang
+            "comment" if isinstance(error, funding.FundingCommentError) else "decision", error, user.lang
         )
         return _asset_page(request, user, screen_id, position, decide_form=form, status_code=422)
     return RedirectResponse(_asset_url(screen_id, position) + "#decisions", status_code=303)
+
+
+# Where a checker's answer was given from: the asset's page (the default) or the list of pending decisions.
+FROM_LIST = "list"
 
 
 def _check(
@@ -476,10 +482,12 @@ def _check(
     field: str,
     text: str,
     answer: Callable[..., object],
+    back: str,
 ) -> Response:
-    """A checker's answer (`funding.approve` or `funding.decline`) to a pending decision; refused — the maker,
-    a decision no longer pending, a decline without a reason — with the reason on the asset's page (beside
-    `field`) and nothing changed."""
+    """A checker's answer (`funding.approve` or `funding.decline`) to a pending decision, given on the asset's
+    page or on the list of pending decisions (`back`), and back to it. Refused — the maker, a decision no longer
+    pending, a comment or reason missing or too long — the page comes back with the reason, beside `field` when
+    it is the comment's or reason's (FundingCommentError), and nothing changed."""
     with _sessions(request)() as session:
         row = funding.get_decision(session, user.lessor, decision_id)
         asset = session.get(FundingScreenAsset, row.screen_asset_id)
@@ -493,10 +501,17 @@ def _check(
                 signer=request.app.state.evidence_signer,
             )  # fmt: skip
     except (InvalidInputError, ConflictError) as error:
-        form.add(field if answer is funding.decline and not text.strip() else "", error, user.lang)
+        form.add(field if isinstance(error, funding.FundingCommentError) else "", error, user.lang)
         status = 409 if isinstance(error, ConflictError) else 422
+        if back == FROM_LIST:
+            return _pending_page(request, user, refused=(decision_id, form), status_code=status)
         return _asset_page(request, user, screen_id, position, approve_form=form, status_code=status)
+    if back == FROM_LIST:
+        return RedirectResponse(PENDING_PATH, status_code=303)
     return RedirectResponse(_asset_url(screen_id, position) + "#decisions", status_code=303)
+
+
+Back = Annotated[str, Form(max_length=16)]
 
 
 @router.post("/assets/decisions/{decision_id}/approve", response_class=HTMLResponse)
@@ -506,9 +521,10 @@ def approve(
     _csrf: CsrfChecked,
     decision_id: int,
     comment: Comment = "",
+    back: Back = "",
 ) -> Response:
     """A checker approves a pending decision."""
-    return _check(request, user, decision_id, "comment", comment, funding.approve)
+    return _check(request, user, decision_id, "comment", comment, funding.approve, back)
 
 
 @router.post("/assets/decisions/{decision_id}/decline", response_class=HTMLResponse)
@@ -518,21 +534,26 @@ def decline(
     _csrf: CsrfChecked,
     decision_id: int,
     reason: Comment = "",
+    back: Back = "",
 ) -> Response:
     """A checker declines (驳回) a pending decision, saying why: the asset is left without a decision in force."""
-    return _check(request, user, decision_id, "reason", reason, funding.decline)
+    return _check(request, user, decision_id, "reason", reason, funding.decline, back)
 
 
-@router.get("/assets/decisions", response_class=HTMLResponse)
-def pending(
-    request: Request, user: CanDecide, after: Annotated[int | None, Query(ge=1)] = None
+def _pending_page(
+    request: Request,
+    user: ConsoleUser,
+    *,
+    after: int | None = None,
+    refused: tuple[int, FormState] | None = None,
+    status_code: int = 200,
 ) -> HTMLResponse:
-    """The lessor's decisions waiting for a checker, oldest first, a page at a time."""
     with _sessions(request)() as session:
         found = funding.pending_decisions(session, user.lessor, limit=PENDING_PER_PAGE + 1, after_id=after)
         session.expunge_all()
     more = len(found) > PENDING_PER_PAGE
     found = found[:PENDING_PER_PAGE]
+    refused_id, refused_form = refused if refused is not None else (None, FormState())
     return render(
         request,
         "funding_pending.html",
@@ -541,6 +562,20 @@ def pending(
             "pending": found,
             "next_after": found[-1][0].id if more and found else None,
             "may_approve": user.may(Action.APPROVE_FUNDING),
+            # A refused answer: its message at the top, or beside its row's field; the text typed kept there.
+            "refused_id": refused_id,
+            "refused_form": refused_form,
+            "from_list": FROM_LIST,
             **_asset_words(user.lang),
         },
+        status_code=status_code,
     )
+
+
+@router.get(PENDING_PATH, response_class=HTMLResponse)
+def pending(
+    request: Request, user: CanDecide, after: Annotated[int | None, Query(ge=1)] = None
+) -> HTMLResponse:
+    """The lessor's decisions waiting for a checker, oldest first, a page at a time; a checker approves or
+    declines each from here too."""
+    return _pending_page(request, user, after=after)

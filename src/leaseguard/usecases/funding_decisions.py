@@ -57,6 +57,11 @@ class FundingDecisionError(InvalidInputError):
     """A decision or approval that cannot be taken as asked; nothing was changed."""
 
 
+class FundingCommentError(FundingDecisionError):
+    """A comment or a decline's reason that cannot be taken: missing where one is needed, or too long. A form
+    shows it beside its field; nothing was changed."""
+
+
 class FundingConflictError(ConflictError):
     """An approval or decline of a decision that was approved or declined already, or replaced by a newer one."""
 
@@ -64,6 +69,18 @@ class FundingConflictError(ConflictError):
 # What a checker does to a pending decision, as the messages name it.
 APPROVING = Label("复核", "approve")
 DECLINING = Label("驳回", "decline")
+# The maker's own decision is not theirs to check: approving it would be no second pair of eyes, and a maker
+# who no longer stands by it changes course by deciding again (the new decision replaces it).
+MAKER_MAY_NOT: dict[Label, Label] = {
+    APPROVING: Label(
+        "制单人不能{verb}自己的决定：须由另一位合规人员{verb}",
+        "the maker may not {verb} their own decision: another compliance user must",
+    ),
+    DECLINING: Label(
+        "制单人不能{verb}自己的决定：如需改变，请作出新的决定",
+        "the maker may not {verb} their own decision: to change course, make a new decision",
+    ),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,7 +338,7 @@ def pending_decisions(
 def _comment(comment: str | None) -> str:
     text = (comment or "").strip()
     if len(text) > MAX_COMMENT_CHARS:
-        raise FundingDecisionError(
+        raise FundingCommentError(
             Label(
                 "意见最多 {limit} 个字符（现为 {chars} 个）",
                 "a comment is at most {limit} characters (not {chars})",
@@ -390,7 +407,7 @@ def decide(
     text = _comment(comment)
     approval = needs_approval(asset.verdict, decision)
     if approval and not text:
-        raise FundingDecisionError(
+        raise FundingCommentError(
             Label(
                 "该资产的筛查结论为拒绝：{decision}需要填写意见，说明理由",
                 "the screen blocked this asset: to {decision} it, say why in the comment",
@@ -434,18 +451,12 @@ def get_decision(session: Session, lessor: str, decision_id: int) -> FundingDeci
 
 def _pending_for_checker(session: Session, person: Person, decision_id: int, verb: Label) -> FundingDecision:
     """Decision `decision_id` as a checker may approve or decline it (`verb` names which in the messages): the
-    person has the compliance role (`Action.APPROVE_FUNDING`) and is not its maker, and the decision needs a
-    checker and is still waiting for one. FundingDecisionError / FundingConflictError otherwise."""
+    decision needs a checker and is still waiting for one, and the person is not its maker and has the
+    compliance role (`Action.APPROVE_FUNDING`). FundingDecisionError / FundingConflictError otherwise.
+
+    Where the decision stands is said first, then the maker's refusal, then the role's: a maker (of any role)
+    who tries to decline their own decision is told to make a new one, the way to change course."""
     row = get_decision(session, person.lessor, decision_id)
-    if not is_allowed(person.role, Action.APPROVE_FUNDING):
-        raise FundingDecisionError(
-            Label(
-                "只有合规角色的用户可以{verb}放款决定（您的角色是 {role}）",
-                "only a user with the compliance role may {verb} a funding decision (your role is {role})",
-            ),
-            verb=verb,
-            role=person.role,
-        )
     if not row.needs_approval:
         raise FundingDecisionError(Label("此决定无需复核", "this decision needs no approval"))
     if row.approved_by is not None:
@@ -466,12 +477,15 @@ def _pending_for_checker(session: Session, person: Person, decision_id: int, ver
             )
         )
     if row.decided_by == person.username:
+        raise FundingDecisionError(MAKER_MAY_NOT[verb], verb=verb)
+    if not is_allowed(person.role, Action.APPROVE_FUNDING):
         raise FundingDecisionError(
             Label(
-                "制单人不能{verb}自己的决定：须由另一位合规人员{verb}",
-                "the maker may not {verb} their own decision: another compliance user must",
+                "只有合规角色的用户可以{verb}放款决定（您的角色是 {role}）",
+                "only a user with the compliance role may {verb} a funding decision (your role is {role})",
             ),
             verb=verb,
+            role=person.role,
         )
     return row
 
@@ -538,7 +552,7 @@ def decline(
     row = _pending_for_checker(session, person, decision_id, DECLINING)
     text = _comment(reason)
     if not text:
-        raise FundingDecisionError(Label("驳回须填写理由", "a decline must say why"))
+        raise FundingCommentError(Label("驳回须填写理由", "a decline must say why"))
     now = dt.datetime.now(dt.UTC)
     _settle(session, row, declined_by=person.username, declined_at=now, decline_reason=text)
     event = {
