@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.orm import Session, sessionmaker
 
 from leaseguard.api.deps import require
+from leaseguard.api.params import Yuan
 from leaseguard.api.problems import ProblemError, problem_responses
 from leaseguard.credit.consortium import sharing_members
 from leaseguard.credit.decide import Decider, policy_schema
@@ -48,8 +48,8 @@ class ApplicationRequest(BaseModel):
     stated_age: int | None = Field(default=None, ge=0, le=130)
     enterprise_years: float | None = Field(default=None, ge=0, le=200)
     registered_on: dt.date | None = None
-    monthly_income_yuan: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=2)
-    requested_amount_yuan: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=2)
+    monthly_income_yuan: Yuan | None = Field(default=None, ge=0, max_digits=14, decimal_places=2)
+    requested_amount_yuan: Yuan | None = Field(default=None, ge=0, max_digits=14, decimal_places=2)
     term_months: int | None = Field(default=None, ge=1, le=600)
     consent: bool | None = Field(
         default=None,

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine, select
 
 from leaseguard.api.deps import require
-from leaseguard.api.params import RowIdPath
+from leaseguard.api.params import POSITIVE_YUAN_PATTERN, Fraction, RowIdPath
 from leaseguard.api.problems import ProblemError, problem_responses, request_lang
 from leaseguard.indicators.balance_sheet import BalanceSheet
 from leaseguard.indicators.engine import (
@@ -64,7 +64,13 @@ class WhatIf(BaseModel):
     lessee_id: Annotated[str, Field(min_length=1, max_length=32)]
     lessee_name: str = ""
     lessee_type: Literal["enterprise", "individual"] = "enterprise"
-    principal: Annotated[str, Field(description="Amount financed, yuan with up to 2 decimals.")]
+    principal: Annotated[
+        str,
+        Field(
+            description="Amount financed, yuan with up to 2 decimals.",
+            json_schema_extra={"pattern": POSITIVE_YUAN_PATTERN},
+        ),
+    ]
     group_id: str | None = None
     related_party: bool = False
     enterprise_size: str | None = None
@@ -170,7 +176,7 @@ async def regime_report(
     request: Request,
     principal: CanRead,
     as_of: Annotated[dt.date, Query()],
-    margin: Annotated[Decimal | None, Query(ge=0, le=1)] = None,
+    margin: Annotated[Fraction | None, Query(ge=0, le=1)] = None,
 ) -> dict[str, Any]:
     with request.app.state.sessions() as session:
         lessor = session.scalars(select(Lessor).where(Lessor.code == principal.lessor)).one_or_none()
@@ -191,7 +197,7 @@ async def live_report(
     principal: CanRead,
     rule_set: str,
     as_of: Annotated[dt.date, Query()],
-    margin: Annotated[Decimal | None, Query(ge=0, le=1)] = None,
+    margin: Annotated[Fraction | None, Query(ge=0, le=1)] = None,
 ) -> dict[str, Any]:
     report = await run_in_threadpool(
         _live, request.app.state.engine, principal.lessor, rule_set, as_of, margin

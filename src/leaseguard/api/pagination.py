@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
+import re
 from typing import Annotated, Generic, TypeVar
 
 from fastapi import Query
@@ -16,7 +15,7 @@ from leaseguard.vocabulary import Label
 
 MAX_LIMIT = 500
 DEFAULT_LIMIT = 50
-_CURSOR_TAG = "id:"
+CURSOR_DIGITS = re.compile(r"^[0-9]{1,19}$")
 
 Item = TypeVar("Item", bound=BaseModel)
 
@@ -31,9 +30,8 @@ class Page(BaseModel, Generic[Item]):
 
 
 def encode_cursor(last_id: int | None) -> str | None:
-    if last_id is None:
-        return None
-    return base64.urlsafe_b64encode(f"{_CURSOR_TAG}{last_id}".encode()).decode().rstrip("=")
+    """The cursor after row `last_id`: its id in decimal digits, which the OpenAPI can describe exactly."""
+    return None if last_id is None else str(last_id)
 
 
 def _invalid(field: str, message: Label, value: str | int) -> RequestValidationError:
@@ -52,25 +50,22 @@ def _invalid(field: str, message: Label, value: str | int) -> RequestValidationE
 
 
 def decode_cursor(cursor: str) -> int:
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        digits = text[len(_CURSOR_TAG) :]
-        if (
-            text.startswith(_CURSOR_TAG)
-            and digits.isascii()
-            and digits.isdigit()
-            and int(digits) <= STORED_INT_MAX
-        ):
-            return int(digits)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        pass
+    """The row id a cursor names; a number beyond any stored id names the end (an empty page)."""
+    if CURSOR_DIGITS.fullmatch(cursor):
+        return min(int(cursor), STORED_INT_MAX)
     raise _invalid("cursor", Label("不是本 API 返回的游标", "not a cursor returned by this API"), cursor)
 
 
 def page_window(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Rows per page.")] = DEFAULT_LIMIT,
     offset: Annotated[int, Query(ge=0, le=STORED_INT_MAX, description="Rows to skip (not with cursor).")] = 0,
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
+    cursor: Annotated[
+        str | None,
+        Query(
+            json_schema_extra={"pattern": CURSOR_DIGITS.pattern},
+            description="next_cursor of the previous page.",
+        ),
+    ] = None,
 ) -> Window:
     if cursor is None:
         return Window(limit=limit, offset=offset)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -11,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from leaseguard.api.deps import require
+from leaseguard.api.params import Yuan
 from leaseguard.api.problems import problem_responses, request_lang
 from leaseguard.errors import InvalidInputError, TooLargeError
 from leaseguard.money import parse_fen
@@ -35,7 +35,19 @@ Name = Annotated[str | None, Field(default=None, max_length=200)]
 class AssetCheckRequest(BaseModel):
     """The asset a lessor is about to fund, as its documents describe it."""
 
-    model_config = ConfigDict(extra="forbid")
+    # The OpenAPI says what `needs_an_identifier` checks: at least one of the four identifiers, not empty.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "anyOf": [
+                {
+                    "required": [name],
+                    "properties": {name: {"type": "string", "minLength": 1, "pattern": r"\S"}},
+                }
+                for name in ("vin", "serial_no", "engine_no", "invoice_no")
+            ]
+        },
+    )
 
     asset_id: Identifier = None
     asset_type: str | None = Field(default=None, pattern="^(vehicle|machinery|medical|equipment|other)$")
@@ -46,7 +58,7 @@ class AssetCheckRequest(BaseModel):
     model: Name = None
     invoice_code: Identifier = None
     invoice_no: Identifier = None
-    invoice_amount: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=2)
+    invoice_amount: Yuan | None = Field(default=None, ge=0, max_digits=14, decimal_places=2)
     purchase_contract_no: Identifier = None
     lessee_id: Identifier = None
     lessee_name: Name = None
