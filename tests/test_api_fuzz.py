@@ -101,7 +101,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     mp.undo()
 
 
-def test_the_fuzzer_finds_no_server_error_and_no_answer_off_the_schema(served: Served, tmp_path: Path) -> None:
+def test_the_fuzzer_finds_no_server_error_and_no_answer_off_the_schema(
+    served: Served, tmp_path: Path
+) -> None:
     config = tmp_path / "schemathesis.toml"
     config.write_text(
         "[parameters]\n"
