@@ -202,8 +202,9 @@ def test_api_tenant_isolation_and_shared_proofs(workspace: Workspace, tmp_path: 
         checkpoint = get("/v1/evidence/checkpoint", alpha).json()
         assert checkpoint["tree_size"] == 3
         assert get("/v1/evidence/checkpoint.txt", beta).text == checkpoint["note"]
-        proof = get("/v1/evidence/proofs/inclusion", alpha, index=2).json()
+        proof = get("/v1/evidence/proofs/inclusion", beta, index=2).json()
         assert proof["tree_size"] == 3 and len(proof["proof"]) == 1
+        assert get("/v1/evidence/proofs/inclusion", alpha, index=2).status_code == 404
         consistency = get("/v1/evidence/proofs/consistency", beta, old_size=2).json()
         assert consistency["new_size"] == 3
         too_far = get("/v1/evidence/proofs/inclusion", alpha, index=0, tree_size=9)

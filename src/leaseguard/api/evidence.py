@@ -165,11 +165,11 @@ def get_record_content(principal: CanRead, session: SessionDep, index: EvidenceI
 
 @router.get(
     "/proofs/inclusion",
-    summary="Inclusion proof of any leaf of the shared tree (hashes only)",
+    summary="Inclusion proof of one of your records in the shared tree (hashes only)",
     responses=problem_responses(404),
 )
 def get_inclusion_proof(
-    _principal: CanRead,
+    principal: CanRead,
     session: SessionDep,
     index: Annotated[int, Query(ge=0, le=STORED_INT_MAX)],
     tree_size: Annotated[
@@ -177,6 +177,8 @@ def get_inclusion_proof(
     ] = None,
 ) -> InclusionOut:
     try:
+        # Only for the caller's own records: another lessor's index answers as a missing one does.
+        service.get_record(session, index, lessor=principal.lessor)
         proof = service.inclusion_proof(session, index, tree_size)
     except service.EvidenceError as error:
         raise _problem(error) from None
