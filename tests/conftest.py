@@ -16,9 +16,15 @@ from typing import Any
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, create_engine, text
 
 from leaseguard.store.db import create_store_engine, upgrade_schema
+
+# Property tests draw the same examples on every run, so a red CI run is the code's, never the dice's; a new
+# search is one `--hypothesis-seed=N` away.
+hypothesis_settings.register_profile("leaseguard", derandomize=True, deadline=None)
+hypothesis_settings.load_profile("leaseguard")
 
 POSTGRES_URL = os.environ.get(
     "LEASEGUARD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

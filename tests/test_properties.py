@@ -72,7 +72,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
 
 def _csv(columns: tuple[str, ...], rows: list[dict[str, str]]) -> bytes:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow(columns)
     for row in rows:
         writer.writerow([row[column] for column in columns])
