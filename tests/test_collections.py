@@ -38,6 +38,7 @@ ANN = Person("ann", "ALPHA", "analyst")
 BEA = Person("bea", "BETA", "admin")
 PAYER = "AL-2024-001"  # paid 5,318.47 on the 15th of every month up to 2026-02-15
 CALLED = dt.date(2026, 1, 1)
+PROMISE = {"outcome": "promise_to_pay", "promise_date": "2026-01-31"}
 
 
 SIGNERS: dict[Engine, NoteSigner] = {}
@@ -86,18 +87,18 @@ def calls_recorded(engine: Engine) -> int:
         ),
         ({"outcome": "promise_to_pay", "promise_date": "31/01/2026", "promise_amount": "1"}, "promise_date", "不是"),
         ({"outcome": "promise_to_pay", "promise_date": "2026-01-31"}, "promise_amount", "须填写承诺金额"),
-        ({"outcome": "promise_to_pay", "promise_date": "2026-01-31", "promise_amount": "0"}, "promise_amount", "应大于零"),
+        ({**PROMISE, "promise_amount": "0"}, "promise_amount", "应大于零"),
         (
-            {"outcome": "promise_to_pay", "promise_date": "2026-01-31", "promise_amount": "-5"},
+            {**PROMISE, "promise_amount": "-5"},
             "promise_amount",
             "不能为负数",
         ),
         (
-            {"outcome": "promise_to_pay", "promise_date": "2026-01-31", "promise_amount": "12.345"},
+            {**PROMISE, "promise_amount": "12.345"},
             "promise_amount",
             "小数超过 2 位",
         ),
-        ({"outcome": "promise_to_pay", "promise_date": "2026-01-31", "promise_amount": "abc"}, "promise_amount", "不是以元为单位的金额"),
+        ({**PROMISE, "promise_amount": "abc"}, "promise_amount", "不是以元为单位的金额"),
         ({"outcome": "no_answer", "promise_date": "2026-01-31"}, "promise_date", "只有“承诺还款”"),
         ({"outcome": "reached", "note": "长" * 2001}, "note", "最多 2000 个字符"),
     ],
