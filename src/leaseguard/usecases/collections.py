@@ -80,14 +80,14 @@ class CallRequest(BaseModel):
     """A call to record, as the API's body and the console's form give it: text as typed, checked by
     `record_call` (each problem said beside its field)."""
 
-    outcome: str = Field(max_length=64, description=f"One of {', '.join(CALL_OUTCOMES)}.")
+    outcome: str = Field(description=f"One of {', '.join(CALL_OUTCOMES)}.")
     promise_date: str | None = Field(
-        default=None, max_length=32, description="For promise_to_pay: the day promised, YYYY-MM-DD, not past."
+        default=None, description="For promise_to_pay: the day promised, YYYY-MM-DD, not past."
     )
     promise_amount: str | None = Field(
-        default=None, max_length=32, description="For promise_to_pay: yuan, at most two decimals, above zero."
+        default=None, description="For promise_to_pay: yuan, at most two decimals, above zero."
     )
-    note: str | None = Field(default=None, max_length=MAX_NOTE_CHARS * 2)
+    note: str | None = Field(default=None, description=f"At most {MAX_NOTE_CHARS} characters.")
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,7 @@ def check_call(request: CallRequest, today: dt.date) -> _Checked:
                 "未知的通话结果 {value!r}；可选：{choices}",
                 "unknown call outcome {value!r}; one of {choices}",
             ),
-            value=outcome,
+            value=outcome[:40],
             choices=_outcome_choices(),
         )
     written_date = (request.promise_date or "").strip()
@@ -143,7 +143,7 @@ def check_call(request: CallRequest, today: dt.date) -> _Checked:
             raise CallFormError(
                 "promise_date",
                 Label("{value!r} 不是 YYYY-MM-DD 格式的日期", "{value!r} is not a date written YYYY-MM-DD"),
-                value=written_date,
+                value=written_date[:40],
             ) from None
         if promise_date < today:
             raise CallFormError(
@@ -161,7 +161,7 @@ def check_call(request: CallRequest, today: dt.date) -> _Checked:
                 Label("承诺还款须填写承诺金额", "a promise to pay needs the amount promised"),
             )
         try:
-            amount = parse_fen(written_amount, where=Label("承诺金额", "amount promised"))
+            amount = parse_fen(written_amount[:40], where=Label("承诺金额", "amount promised"))
         except MoneyError as error:
             raise CallFormError("promise_amount", error.reason) from None
         if amount <= 0:
