@@ -209,11 +209,12 @@ def contract_view(
     from leaseguard.console.collections_pages import words as collections_words
 
     with _sessions(request)() as session:
+        calls = calls_on(session, user.lessor, contract_no)
         found = contract_page(
             session, user.lessor, contract_no, schedule_page=schedule_page, payments_page=payments_page,
             days_page=days_page, assets_page=assets_page,
+            more_evidence=[call.evidence_index for call in calls if call.evidence_index is not None],
         )  # fmt: skip
-        calls = calls_on(session, user.lessor, contract_no)
     title = Label("合同 {no}", "Contract {no}").text(user.lang, no=contract_no)
     return render(
         request,
