@@ -249,6 +249,14 @@ def _own_contract(session: Session, lessor: str, contract_no: str) -> None:
         raise UnknownContractError(NOT_IN_STORE, contract_no=contract_no)
 
 
+def contract_lessor(session: Session, contract_no: str) -> str:
+    """The lessor whose contract `contract_no` is, for the store's operator (the CLI); UnknownContractError."""
+    lessor = session.scalar(select(Contract.lessor).where(Contract.contract_no == contract_no))
+    if lessor is None:
+        raise UnknownContractError(NOT_IN_STORE, contract_no=contract_no)
+    return lessor
+
+
 def record_call(
     session: Session,
     person: Person,
