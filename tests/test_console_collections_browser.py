@@ -1,8 +1,8 @@
 """/collections as a collector uses it, in Debian's chromium (Playwright; skipped where chromium is missing): open
 the call list from the navigation, filter a tier and find the contract whose promise to pay was broken at its
-top, open it, record a call's outcome and then a new promise, and read both in the contract's 催收记录. Each view
-saves a screenshot under tests/screenshots/; no script error or blocked resource on the way, every field
-labelled."""
+top, open it, record a call's outcome, see a promise of nothing refused beside its field, record a new promise,
+and read both in the contract's 催收记录. Each view saves a screenshot under tests/screenshots/; no script error or
+blocked resource on the way, every field labelled."""
 
 from __future__ import annotations
 
@@ -65,6 +65,16 @@ def test_a_collector_finds_a_broken_promise_first_and_records_a_call_and_a_new_p
         form = page.locator("#record-call")
         form.get_by_label("通话结果").select_option("promise_to_pay")
         form.get_by_label("承诺还款日期").fill(promised)
+        form.get_by_label("承诺还款金额（元）").fill("0")
+        form.get_by_role("button", name="记录").click()
+        page.locator("#k-promise-amount-error").wait_for()
+        assert "承诺金额应大于零" in page.locator("#k-promise-amount-error").inner_text()
+        assert page.locator("#calls tbody tr").count() == 2  # nothing recorded
+        page.locator("#record-call").scroll_into_view_if_needed()
+        shot(page, "contract_call_refused")
+
+        form = page.locator("#record-call")
+        assert form.get_by_label("承诺还款日期").input_value() == promised  # what was typed is kept
         form.get_by_label("承诺还款金额（元）").fill("12,000.50")
         form.get_by_label("备注", exact=True).fill("下午回电，承诺月中还款")
         form.get_by_role("button", name="记录").click()
@@ -80,4 +90,6 @@ def test_a_collector_finds_a_broken_promise_first_and_records_a_call_and_a_new_p
         page.goto(f"{console.base}/collections?tier={desk.tier}")
         assert page.locator("#list tbody tr").first.get_attribute("data-contract") != desk.raised
         assert page.locator("#list .raised").count() == 0
-        assert problems == [], problems
+        # The only failure logged is the refused promise's answer.
+        refusal = "Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)"
+        assert problems == [refusal], problems
