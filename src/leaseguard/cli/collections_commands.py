@@ -12,6 +12,13 @@ from leaseguard.cli.common import LangOption, WorkspaceOption, chosen_lang, cons
 from leaseguard.vocabulary import CALL_OUTCOME_LABELS, CALL_OUTCOME_LABELS_EN, CALL_OUTCOMES, Label, label_of
 
 
+def _operator() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name in this environment (a container without USER)
+        return "cli"
+
+
 def call(
     contract_no: Annotated[str, typer.Argument(help="The contract called about.")],
     outcome: Annotated[str, typer.Option(help=f"What came of the call: one of {', '.join(CALL_OUTCOMES)}.")],
@@ -51,7 +58,7 @@ def call(
         with session_factory(engine)() as session, session.begin():
             lessor = contract_lessor(session, contract_no)
             # The store's operator records for the contract's lessor, as its admin would.
-            person = Person(by or getpass.getuser(), lessor, "admin")
+            person = Person(by or _operator(), lessor, "admin")
             done = record_call(session, person, contract_no, request, signer=signer, channel="cli")
     except CallFormError as error:
         option = {"outcome": "--outcome", "promise_date": "--promise-date", "promise_amount": "--promise-amount",
