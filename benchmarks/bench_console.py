@@ -1,6 +1,6 @@
 """The console's pages on a big book: p50/p95 of the overview, /search (each kind), /lessees/{id},
-/contracts/{no}, /cases and /cases/{id} over real HTTP against `leaseguard serve`, signed in as a person
-(issues 18 and 19: every page under 300 ms at p95 on the 1,000,000-contract store).
+/contracts/{no}, /cases and /cases/{id}, /collections and recording a call over real HTTP against `leaseguard
+serve`, signed in as a person (issues 18 and 19: every page under 300 ms at p95 on the 1,000,000-contract store).
 
 Builds a book of --contracts contracts (synth, import, one daily run; about 5 minutes for a million) in
 --workdir, or reuses the workspace found there: its schema is brought to the head, a user `bench` is made (or
@@ -307,6 +307,37 @@ def _asset_pages(
     return rows
 
 
+def _collections_pages(
+    client: httpx.Client, samples: dict[str, list[str]], requests: int
+) -> list[dict[str, Any]]:
+    """/collections: its first view computes the call list of the run day (`book warn`'s, kept until the day is run
+    again), shown apart; then the list and a tier's second page; recording calls and promises on contracts (each a
+    row and an evidence deposit), and the contract page with its calls."""
+    started = time.perf_counter()
+    assert client.get("/collections").status_code == 200
+    rows = [_row("/collections, first view after the run (the call list computed)",
+                 [(time.perf_counter() - started) * 1000])]  # fmt: skip
+    rows.append(_row("/collections (by tier, 50 a page)", _measure(client, ["/collections"] * requests)))
+    rows.append(_row("/collections?tier=collections&page=2",
+                     _measure(client, ["/collections?tier=collections&page=2"] * requests)))  # fmt: skip
+    contracts = samples["contract_no"]
+    token = _csrf(client, "/collections")
+    promised = (dt.date.today() + dt.timedelta(days=7)).isoformat()
+
+    def call(i: int) -> httpx.Response:
+        contract_no = quote(contracts[i % len(contracts)], safe="")
+        data = {"csrf_token": token, "outcome": "promise_to_pay", "promise_date": promised,
+                "promise_amount": "1000.00", "note": "bench"} if i % 2 else {"csrf_token": token,
+                "outcome": "no_answer"}  # fmt: skip
+        return client.post(f"/contracts/{contract_no}/calls", data=data)
+
+    rows.append(_row("POST /contracts/{no}/calls (a call or a promise recorded and deposited)",
+                     _measure_posts(client, call, requests)))  # fmt: skip
+    rows.append(_row("/collections with those promises (broken promises read)",
+                     _measure(client, ["/collections"] * requests)))  # fmt: skip
+    return rows
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_console")
     parser.add_argument("--contracts", type=int, default=1_000_000)
@@ -373,6 +404,7 @@ def main(argv: list[str]) -> None:
         for name, make in pages:
             rows.append(_row(name, _measure(client, make())))
         rows += _asset_pages(client, workdir, lessor, samples, args.requests)
+        rows += _collections_pages(client, samples, args.requests)
         client.close()
     finally:
         server.terminate()

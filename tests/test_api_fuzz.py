@@ -203,6 +203,8 @@ ISOLATION: dict[tuple[str, str], str | None] = {
     ("GET", "/v1/contracts"): "empty",
     ("GET", "/v1/contracts/{contract_no}"): "404",
     ("GET", "/v1/contracts/{contract_no}/payments"): "404",
+    ("GET", "/v1/contracts/{contract_no}/collection-calls"): "404",
+    ("POST", "/v1/contracts/{contract_no}/collection-calls"): "404",
     ("POST", "/v1/assets/check"): None,
     ("GET", "/v1/assets"): "empty",
     ("GET", "/v1/assets/{asset_id}"): "404",
@@ -259,6 +261,8 @@ def _request(served: Served, key: str, method: str, path: str, ids: Identifiers)
         body = {"vin": "LSVAA4182E2184847"}
     elif path.endswith("/what-if"):
         body = {"as_of": DAY, "lessee_id": ids.lessee_id, "principal": "1000.00"}
+    elif path.endswith("/collection-calls") and method == "POST":
+        body = {"outcome": "no_answer", "note": "无人接听"}
     elif path == "/v1/applications/decide":
         body = {"application_id": "X-1", "applicant_id": ids.lessee_id}
     headers = {"Authorization": f"Bearer {key}"}
@@ -304,6 +308,8 @@ ROLE_ACTIONS: dict[tuple[str, str], Action | None] = {
     ("GET", "/v1/contracts"): Action.READ_CONTRACTS,
     ("GET", "/v1/contracts/{contract_no}"): Action.READ_CONTRACTS,
     ("GET", "/v1/contracts/{contract_no}/payments"): Action.READ_CONTRACTS,
+    ("GET", "/v1/contracts/{contract_no}/collection-calls"): Action.READ_CONTRACTS,
+    ("POST", "/v1/contracts/{contract_no}/collection-calls"): Action.RECORD_COLLECTIONS,
     ("POST", "/v1/assets/check"): Action.CHECK_ASSETS,
     ("GET", "/v1/assets"): Action.READ_ASSETS,
     ("GET", "/v1/assets/{asset_id}"): Action.READ_ASSETS,

@@ -6,7 +6,8 @@ ones in English too; a screenshot of each under tests/screenshots/ (console_a11y
 not judge: the focus ring's contrast.
 
 One console and one browser serve the whole module: the look-up book (tests/lookup_book.py) and a funding file
-of leaseguard.synth's trucks screened, with a decision waiting for its checker."""
+of leaseguard.synth's trucks screened, with a decision waiting for its checker; a promise to pay broken
+(collections_world)."""
 
 from __future__ import annotations
 
@@ -22,9 +23,10 @@ import httpx
 import pytest
 
 from browser import SCREENSHOTS, VIEWPORT, chromium_browser
+from collections_world import Desk, seed_collections
 from console_world import PASSWORD, Console, csrf_of, served_console, signed_in
 from funding_world import FORGED_ID, add_users, alpha_fleet, funding_file, register_forgery
-from lookup_book import FIRM, OVERDUE, seed_lookup_book
+from lookup_book import FIRM, OVERDUE, new_signer
 
 AXE_FOLDER = Path(__file__).parent / "vendor" / "axe-core"
 AXE = AXE_FOLDER / "axe.min.js"
@@ -39,6 +41,7 @@ class World:
     console: Console
     screen_path: str  # the screen of the funding file
     forged_path: str  # its forged truck, with a decision to fund it waiting for a checker
+    desk: Desk  # the collections desk: a broken promise to pay on the last contract of a tier
 
 
 def main_of(answer: httpx.Response) -> str:
@@ -52,7 +55,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     # No evidence signer of the console's own: the book's records were deposited under the book's signer, and a
     # log takes one signer only.
     with served_console(folder) as console:
-        seed_lookup_book(console.engine, folder / "book")
+        desk = seed_collections(console.engine, folder / "book", new_signer())
         register_forgery(console.engine)
         add_users(console.engine, ("eve", "ALPHA", "compliance"))  # reads the console in English
         with closing(signed_in(console, "ann")) as client:
@@ -75,7 +78,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                 data={"csrf_token": csrf_of(asset), "decision": "fund", "comment": "现场核验车辆与发票"},
             )
             assert decided.status_code == 303, main_of(decided)
-        yield World(console, screen_path, forged_path)
+        yield World(console, screen_path, forged_path, desk)
 
 
 class Visitors:
@@ -179,6 +182,11 @@ PAGES = [
     ("cases", "ann", "/cases", 200, None),
     ("case", "ann", "/cases/1", 200, None),
     ("evidence", "ann", "/evidence", 200, None),
+    ("collections", "ann", "/collections", 200, None),
+    ("collections_tier", "ann", "/collections?tier={tier}", 200, ".raised"),
+    ("collections_bad_tier", "ann", "/collections?tier=nope", 422, "#f-tier-error"),
+    ("contract_calls", "ann", "/contracts/{raised}#calls", 200, "#record-call"),
+    ("contract_calls_reader", "cai", "/contracts/{raised}#calls", 200, "#calls tbody"),
     ("evidence_verify", "ann", "/evidence/verify", 200, None),
     ("not_found", "ann", "/contracts/BE-2024-001", 404, None),
     ("forbidden", "ann", "/imports", 403, None),
@@ -188,6 +196,7 @@ PAGES = [
     ("en_funding_asset", "eve", "{forged}", 200, None),
     ("en_funding_pending", "eve", "/assets/decisions", 200, None),
     ("en_case", "eve", "/cases/1", 200, None),
+    ("en_collections", "eve", "/collections?tier={tier}", 200, ".raised"),
 ]
 
 
@@ -198,7 +207,13 @@ def test_page_has_no_accessibility_violations(
     page = visitors.page(user)
     try:
         answer = page.goto(
-            world.console.base + path.format(screen=world.screen_path, forged=world.forged_path)
+            world.console.base
+            + path.format(
+                screen=world.screen_path,
+                forged=world.forged_path,
+                tier=world.desk.tier,
+                raised=world.desk.raised,
+            )
         )
         assert answer is not None and answer.status == status
         if ready:

@@ -88,16 +88,37 @@ CLASS_LABELS_EN = {
     "loss": "Loss",
 }  # fmt: skip
 
-# Early-warning signals (warning/signals.py), in the order the call list names them.
+# Early-warning signals (warning/signals.py), in the order the call list names them; broken_promise is raised on
+# the console's call list (usecases/collections.py), not by the warning model: the contract's newest promise to
+# pay fell due and the payments since it was made do not cover it.
+BROKEN_PROMISE = "broken_promise"
 SIGNAL_LABELS = {
     "first_missed_payment": "首次逾期", "worse_dpd_bucket": "逾期档位恶化", "collateral_drop": "租赁物价值下降",
-    "arrears_elsewhere": "在其他成员处逾期", "industry_concentration": "行业集中度超限",
+    "arrears_elsewhere": "在其他成员处逾期", "industry_concentration": "行业集中度超限", BROKEN_PROMISE: "承诺未履行",
 }  # fmt: skip
 SIGNAL_LABELS_EN = {
     "first_missed_payment": "first missed payment", "worse_dpd_bucket": "worse DPD bucket",
     "collateral_drop": "collateral value fell", "arrears_elsewhere": "in arrears at another member",
-    "industry_concentration": "industry concentration over the limit",
+    "industry_concentration": "industry concentration over the limit", BROKEN_PROMISE: "broken promise to pay",
 }  # fmt: skip
+
+# Collections: what came of a call to a lessee (usecases/collections.py). A promise to pay carries its day and
+# amount; the other outcomes carry a note only.
+PROMISE_TO_PAY = "promise_to_pay"
+CALL_OUTCOMES = (
+    "reached", PROMISE_TO_PAY, "no_answer", "wrong_number", "refused", "disputed", "left_message",
+)  # fmt: skip
+CALL_OUTCOME_LABELS = {
+    "reached": "已接通", PROMISE_TO_PAY: "承诺还款", "no_answer": "无人接听", "wrong_number": "号码错误",
+    "refused": "拒绝还款", "disputed": "对欠款有异议", "left_message": "已留言",
+}  # fmt: skip
+CALL_OUTCOME_LABELS_EN = {
+    "reached": "Reached", PROMISE_TO_PAY: "Promise to pay", "no_answer": "No answer", "wrong_number": "Wrong number",
+    "refused": "Refused to pay", "disputed": "Disputes the debt", "left_message": "Left a message",
+}  # fmt: skip
+# Where a promise to pay stands on a day.
+PROMISE_STATUS_LABELS = {"pending": "待履行", "kept": "已履行", "broken": "未履行"}
+PROMISE_STATUS_LABELS_EN = {"pending": "due later", "kept": "kept", "broken": "broken"}
 
 # Enforcement: the remedy a complaint pleads (one per complaint: Civil Code Art. 752).
 ACCELERATION, TERMINATION = "acceleration", "termination"

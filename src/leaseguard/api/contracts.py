@@ -12,12 +12,27 @@ from pydantic import BaseModel
 from leaseguard.api.deps import SessionDep, require
 from leaseguard.api.identifiers import names_the_sub_resource
 from leaseguard.api.pagination import Page, encode_cursor, page_window
-from leaseguard.api.problems import ProblemError, problem_responses
+from leaseguard.api.problems import (
+    FieldError,
+    ProblemError,
+    problem_response,
+    problem_responses,
+    request_lang,
+)
 from leaseguard.enforcement.service import UnknownContractError
 from leaseguard.money import yuan_text
 from leaseguard.store.models import Payment
 from leaseguard.tenancy import Action, Principal, book
 from leaseguard.tenancy.book import Window
+from leaseguard.usecases.collections import (
+    CALLS_SHOWN,
+    CallFormError,
+    CallRequest,
+    CollectionCallOut,
+    calls_on,
+    record_call,
+)
+from leaseguard.usecases.funding_decisions import Person
 from leaseguard.usecases.lookup import ContractDetail, ContractOut, contract_detail, json_body
 from leaseguard.vocabulary import Label
 
@@ -95,6 +110,66 @@ def contract_payments(
         total_paid_fen=total,
         items=[PaymentOut.of(row) for row in rows],
     )
+
+
+CanRecordCalls = Annotated[Principal, Depends(require(Action.RECORD_COLLECTIONS))]
+
+
+class CollectionCallsOut(BaseModel):
+    contract_no: str
+    items: list[CollectionCallOut]
+
+
+@router.get(
+    "/{contract_no:path}/collection-calls",
+    summary="Collection calls on one of your contracts",
+    description=f"The newest {CALLS_SHOWN} calls recorded on the contract, newest first; a promise to pay with "
+    "where it stands today: `kept` (the payments since the call cover it), `broken` (its day passed without "
+    "that) or `pending`. The newest promise is the one that stands (`standing`).",
+    response_model=None,
+    responses={200: {"model": CollectionCallsOut}, **problem_responses(404)},
+)
+def contract_calls(
+    request: Request, principal: CanRead, session: SessionDep, contract_no: str
+) -> CollectionCallsOut | Response:
+    if not names_the_sub_resource(request, "collection-calls"):
+        contract = get_contract(principal, session, f"{contract_no}/collection-calls")
+        return JSONResponse(json_body(contract))
+    try:
+        return CollectionCallsOut(
+            contract_no=contract_no, items=calls_on(session, principal.lessor, contract_no)
+        )
+    except UnknownContractError:
+        raise _not_found() from None
+
+
+@router.post(
+    "/{contract_no:path}/collection-calls",
+    summary="Record a collection call on one of your contracts",
+    description="What came of a call to the lessee: an outcome (reached, promise_to_pay, no_answer, "
+    "wrong_number, refused, disputed, left_message) and a note; a promise to pay also its day (YYYY-MM-DD, not "
+    "past) and amount (yuan as a decimal string, above zero, at most two decimals). Recorded with the key's "
+    "prefix as who, and deposited in the evidence log (kind `collection-call`). A call that cannot be recorded "
+    "is a 422 naming the field; nothing is recorded then.",
+    status_code=201,
+    response_model=CollectionCallOut,
+    responses=problem_responses(404),
+)
+def record_contract_call(
+    request: Request, principal: CanRecordCalls, contract_no: str, body: CallRequest
+) -> CollectionCallOut | Response:
+    person = Person(f"api-key:{principal.key_prefix}", principal.lessor, principal.role)
+    try:
+        with request.app.state.sessions() as session, session.begin():
+            return record_call(
+                session, person, contract_no, body, signer=request.app.state.evidence_signer, channel="api"
+            )
+    except UnknownContractError:
+        raise _not_found() from None
+    except CallFormError as error:
+        lang = request_lang(request)
+        field = FieldError(location="body", field=error.field, message=error.text(lang), type="invalid")
+        return problem_response(request, 422, error.text(lang), errors=[field] if error.field else None)
 
 
 @router.get(

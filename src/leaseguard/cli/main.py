@@ -30,10 +30,16 @@ def _register(module: str, *extra: str) -> Callable[[typer.Typer], None]:
 
 
 def _book(target: typer.Typer) -> None:
-    from leaseguard.cli import classification_commands, schedule_commands, warning_analytics_commands
+    from leaseguard.cli import (
+        classification_commands,
+        collections_commands,
+        schedule_commands,
+        warning_analytics_commands,
+    )
     from leaseguard.cli.book_app import book_app
 
     warning_analytics_commands.register(book_app)
+    collections_commands.register(book_app)
     classification_commands.register(typer.Typer(), book_app)
     schedule_commands.register(book_app)
     target.add_typer(book_app)
@@ -56,7 +62,7 @@ LAZY_COMMANDS: dict[str, tuple[Callable[[typer.Typer], None], str]] = {
     "demo": (_register("demo_commands"), "A workspace with a synthetic book, loaded, keyed and served."),
     "report": (_register("report_commands"), "Regulatory indicator reports by the lessor's regime."),
     "run": (_register("classification_commands", "book"), "The daily run: positions, classes, provisions."),
-    "book": (_book, "The book: export, schedule, early warning, analytics."),
+    "book": (_book, "The book: export, schedule, early warning, collection calls, analytics."),
     "cases": (_register("cases_commands"), "Enforcement: claims, demands, case files, case tracking."),
     "contract": (_register("lookup_commands"), "Look up a contract: terms, payments, assets, class, case."),
     "lessee": (_register("lookup_commands"), "Look up a lessee: contracts, assets, classes, checks, cases."),

@@ -39,6 +39,7 @@ def install_console(app: FastAPI, settings: ConsoleSettings | None = None) -> No
     from leaseguard.console import (
         asset_check_page,
         cases_pages,
+        collections_pages,
         errors,
         evidence_pages,
         funding_pages,
@@ -77,6 +78,7 @@ def install_console(app: FastAPI, settings: ConsoleSettings | None = None) -> No
         funding_pages.router,
         imports_pages.router,
         cases_pages.router,
+        collections_pages.router,
         evidence_pages.router,
     ):
         app.include_router(router)

@@ -5,6 +5,7 @@ page at a time, and another lessor's contract or lessee is the 404 page, as one 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -17,6 +18,7 @@ from leaseguard.classification import reasons as class_reasons
 from leaseguard.console.auth import ConsoleUser, require_user
 from leaseguard.console.rendering import FormState, NavItem, add_nav, render
 from leaseguard.tenancy import Action
+from leaseguard.usecases.collections import MAX_NOTE_CHARS, calls_on
 from leaseguard.usecases.lookup_pages import contract_page, lessee_page
 from leaseguard.usecases.search import (
     KIND_LABELS,
@@ -62,6 +64,7 @@ EVIDENCE_KIND_LABELS: dict[str, Label] = {
     "asset-check": Label("资产核查", "Asset check"),
     "credit-decision": Label("授信决策", "Credit decision"),
     "class-changes": Label("分类变动", "Class changes"),
+    "collection-call": Label("催收记录", "Collection call"),
 }
 SCHEDULE_SOURCES = {
     "imported": Label("按导入的租金计划（schedules.csv）", "As imported (schedules.csv)"),
@@ -189,22 +192,28 @@ def lessee(
 # --- /contracts/{no} ---------------------------------------------------------------------------------------
 
 
-# A contract number may hold "/", which arrives decoded: `:path` lets the number span segments.
-@router.get("/contracts/{contract_no:path}", response_class=HTMLResponse)
-def contract(
+def contract_view(
     request: Request,
-    user: CanRead,
+    user: ConsoleUser,
     contract_no: str,
-    schedule_page: PageNumber = 1,
-    payments_page: PageNumber = 1,
-    days_page: PageNumber = 1,
-    assets_page: PageNumber = 1,
+    *,
+    schedule_page: int = 1,
+    payments_page: int = 1,
+    days_page: int = 1,
+    assets_page: int = 1,
+    call_form: FormState | None = None,
+    status_code: int = 200,
 ) -> HTMLResponse:
-    """One contract of the lessor with everything on file; another lessor's contract is the 404 page."""
+    """The contract page, with the form to record a call as `call_form` left it (a refused call: 422)."""
+    from leaseguard.console.collections_pages import contract_anchor
+    from leaseguard.console.collections_pages import words as collections_words
+
     with _sessions(request)() as session:
+        calls = calls_on(session, user.lessor, contract_no)
         found = contract_page(
             session, user.lessor, contract_no, schedule_page=schedule_page, payments_page=payments_page,
             days_page=days_page, assets_page=assets_page,
+            more_evidence=[call.evidence_index for call in calls if call.evidence_index is not None],
         )  # fmt: skip
     title = Label("合同 {no}", "Contract {no}").text(user.lang, no=contract_no)
     return render(
@@ -216,6 +225,33 @@ def contract(
             "d": found.detail,
             "schedule_source": SCHEDULE_SOURCES[found.schedule_source].text(user.lang),
             "page_url": _page_url(request),
+            "calls": calls,
+            "call_form": call_form or FormState(),
+            "may_record": user.may(Action.RECORD_COLLECTIONS),
+            "calls_action": contract_anchor(contract_no) + "/calls",
+            "max_note": MAX_NOTE_CHARS,
+            "today": dt.date.today(),
+            **collections_words(user.lang),
             **_words(user.lang),
         },
+        status_code=status_code,
     )
+
+
+# A contract number may hold "/", which arrives decoded: `:path` lets the number span segments.
+@router.get("/contracts/{contract_no:path}", response_class=HTMLResponse)
+def contract(
+    request: Request,
+    user: CanRead,
+    contract_no: str,
+    schedule_page: PageNumber = 1,
+    payments_page: PageNumber = 1,
+    days_page: PageNumber = 1,
+    assets_page: PageNumber = 1,
+) -> HTMLResponse:
+    """One contract of the lessor with everything on file, its collection calls among them; another lessor's
+    contract is the 404 page."""
+    return contract_view(
+        request, user, contract_no, schedule_page=schedule_page, payments_page=payments_page,
+        days_page=days_page, assets_page=assets_page,
+    )  # fmt: skip

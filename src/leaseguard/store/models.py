@@ -654,3 +654,30 @@ class FundingDecision(Base):
     declined_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     decline_reason: Mapped[str | None] = mapped_column(Text)
     decline_evidence_index: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class CollectionCall(Base):
+    """A collector's call on one contract and what came of it (reached, no answer, a promise to pay…), with a
+    note; a promise to pay carries its day and amount. Rows are only added; each is deposited in the evidence
+    log (usecases.collections). The contract's newest promise is the one that stands."""
+
+    __tablename__ = "collection_calls"
+    __table_args__ = (
+        Index("ix_collection_calls_lessor_contract_no_id", "lessor", "contract_no", "id"),
+        # The lessor's promises that fell due (broken promises) are read by this index.
+        Index("ix_collection_calls_lessor_promise_date", "lessor", "promise_date"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    lessor: Mapped[str] = mapped_column(ForeignKey("lessors.code"))
+    contract_no: Mapped[str] = mapped_column(ForeignKey("contracts.contract_no"))
+    outcome: Mapped[str] = mapped_column(String(32))  # a code of vocabulary.CALL_OUTCOMES
+    called_on: Mapped[dt.date] = mapped_column(Date)
+    promise_date: Mapped[dt.date | None] = mapped_column(Date)
+    promise_amount_fen: Mapped[int | None] = mapped_column(BigInteger)
+    note: Mapped[str] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_role: Mapped[str] = mapped_column(String(16))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    channel: Mapped[str] = mapped_column(String(16))
+    evidence_index: Mapped[int | None] = mapped_column(BigInteger)

@@ -20,6 +20,7 @@ class Action(StrEnum):
     DECIDE_FUNDING = "funding:decide"
     APPROVE_FUNDING = "funding:approve"
     TRACK_CASES = "cases:track"
+    RECORD_COLLECTIONS = "collections:record"
 
 
 # Checking an asset before funding is everyday work for everyone who reads the book.
@@ -35,14 +36,20 @@ _FUND = frozenset({Action.DECIDE_FUNDING})
 # Recording and correcting the steps of an enforcement case is the lawyers' work (and the tenant's admin's);
 # everyone who reads the book may read the cases.
 _TRACK = frozenset({Action.TRACK_CASES})
+# Calling lessees in arrears and recording what came of each call (a promise to pay among them) is the
+# collectors' work: the analysts who work the book, and the tenant's admin. Not compliance: the calls and their
+# evidence records are what compliance reviews (collection conduct, promises kept), so its reviewers do not write
+# them; not legal: once a contract goes to the lawyers its steps are a case's (`cases:track`). Every role that
+# reads the book reads the call list and the calls.
+_COLLECT = frozenset({Action.RECORD_COLLECTIONS})
 
 # Import runs: a tenant's admin and compliance see the runs of files of its own rows (tenancy.book).
 PERMISSIONS: Mapping[str, frozenset[Action]] = MappingProxyType(
     {
-        "analyst": _BOOK | _EVIDENCE | _UNDERWRITE | _FUND,
+        "analyst": _BOOK | _EVIDENCE | _UNDERWRITE | _FUND | _COLLECT,
         "compliance": _BOOK | _EVIDENCE | _FUND | {Action.READ_IMPORTS, Action.APPROVE_FUNDING},
         "legal": _BOOK | _EVIDENCE | _TRACK,
-        "admin": _BOOK | _EVIDENCE | _UNDERWRITE | _FUND | _TRACK | {Action.READ_IMPORTS},
+        "admin": _BOOK | _EVIDENCE | _UNDERWRITE | _FUND | _TRACK | _COLLECT | {Action.READ_IMPORTS},
     }
 )
 

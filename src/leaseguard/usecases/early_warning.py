@@ -1,5 +1,5 @@
 """Early warning as a job: the day's call list of a lessor's live contracts, scored, signalled and tiered.
-`leaseguard book warn` and (soon) the console's /collections page end here.
+`leaseguard book warn` and the console's /collections page (usecases.collections) end here.
 
 A lessor's list depends on its own book only: the other members' contracts are read for the one signal a
 lessor may switch on (arrears elsewhere, a flag without the other member or its amounts) and for nothing
@@ -28,7 +28,9 @@ from leaseguard.vocabulary import (
 
 if TYPE_CHECKING:
     import polars as pl
+    from sqlalchemy import Engine
 
+    from leaseguard.portfolio.allocation import Allocation
     from leaseguard.workspace import Workspace
 
 Progress = Callable[[str, int, int], None]
@@ -74,11 +76,36 @@ def call_list(
     """Score every live contract on `as_of` (of `lessor` only, when given), raise its signals and tier it,
     under the workspace's `book:` settings and the warning model and rules given (default: the shipped ones).
     A bad rule file, setting or date is an InvalidInputError; an unknown lessor NoSuchLessorError."""
+    from leaseguard.portfolio.allocation import Allocation
+
+    allocation = Allocation.from_settings(workspace.setting("book", default={}))
+    engine = workspace.engine()
+    try:
+        return call_list_of(
+            engine, as_of, allocation=allocation, lessor=lessor, compare_with=compare_with,
+            model_file=model_file, rules_file=rules_file, progress=progress,
+        )  # fmt: skip
+    finally:
+        engine.dispose()
+
+
+def call_list_of(
+    engine: Engine,
+    as_of: dt.date,
+    *,
+    allocation: Allocation | None = None,
+    lessor: str | None = None,
+    compare_with: dt.date | None = None,
+    model_file: Path | None = None,
+    rules_file: Path | None = None,
+    progress: Progress | None = None,
+) -> CallList:
+    """`call_list` on the store of `engine` (a server's own engine: the console's /collections), with the book's
+    payment `allocation` (default: the shipped book settings)."""
     import polars as pl
 
     from leaseguard.analytics import book_data
     from leaseguard.analytics.rules import load_analytics_rules
-    from leaseguard.portfolio.allocation import Allocation
     from leaseguard.tenancy.service import lessor_names
     from leaseguard.warning.model import load_model
     from leaseguard.warning.rules import load_warning_rules
@@ -86,26 +113,21 @@ def call_list(
 
     model = load_model(model_file)
     rules = load_warning_rules(rules_file)
-    allocation = Allocation.from_settings(workspace.setting("book", default={}))
-    engine = workspace.engine()
+    with engine.connect() as connection:
+        names = lessor_names(connection)
+    contracts = book_data.read_contracts(engine)
+    if lessor is not None and lessor not in set(contracts["lessor"].to_list()):
+        raise NoSuchLessorError(NO_CONTRACT_OF_LESSOR, lessor=lessor)
     try:
-        with engine.connect() as connection:
-            names = lessor_names(connection)
-        contracts = book_data.read_contracts(engine)
-        if lessor is not None and lessor not in set(contracts["lessor"].to_list()):
-            raise NoSuchLessorError(NO_CONTRACT_OF_LESSOR, lessor=lessor)
-        try:
-            warnings = compute_warnings(
-                as_of, contracts, book_data.positions_source(engine, allocation), book_data.read_valuations(engine),
-                model, rules, load_analytics_rules(), compare_with=compare_with, lessor=lessor,
-                classes=book_data.latest_classes(engine, as_of), progress=progress,
-            )  # fmt: skip
-        except InvalidInputError:
-            raise  # said in both languages already
-        except ValueError as error:
-            raise InvalidInputError(str(error)) from None
-    finally:
-        engine.dispose()
+        warnings = compute_warnings(
+            as_of, contracts, book_data.positions_source(engine, allocation), book_data.read_valuations(engine),
+            model, rules, load_analytics_rules(), compare_with=compare_with, lessor=lessor,
+            classes=book_data.latest_classes(engine, as_of), progress=progress,
+        )  # fmt: skip
+    except InvalidInputError:
+        raise  # said in both languages already
+    except ValueError as error:
+        raise InvalidInputError(str(error)) from None
     warnings = warnings.with_columns(
         pl.col("lessor").replace_strict(names, default="", return_dtype=pl.String).alias("lessor_name")
     )

@@ -176,8 +176,10 @@ def contract_page(
     payments_page: int = 1,
     days_page: int = 1,
     assets_page: int = 1,
+    more_evidence: Sequence[int] = (),
 ) -> ContractPage:
-    """One of `lessor`'s contracts as its page shows it; UnknownContractError when `lessor` has no such one."""
+    """One of `lessor`'s contracts as its page shows it; UnknownContractError when `lessor` has no such one.
+    `more_evidence`: indexes of other records about it to list with its own (its collection calls')."""
     detail = contract_detail(session, lessor, contract_no)
     connection = session.connection()
     days = _positions(connection, lessor, contract_no, days_page)
@@ -193,6 +195,7 @@ def contract_page(
         *(n.evidence_index for n in detail.notices if n.evidence_index is not None),
         *(d.evidence_index for d in detail.documents),
         *(c.evidence_index for c in checks if c.evidence_index is not None),
+        *more_evidence,
     ]
     latest = days.items[0] if days.page == 1 and days.items else None
     schedule, source = _schedule(connection, detail, schedule_page)
