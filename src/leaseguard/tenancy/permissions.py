@@ -20,6 +20,7 @@ class Action(StrEnum):
     DECIDE_FUNDING = "funding:decide"
     APPROVE_FUNDING = "funding:approve"
     TRACK_CASES = "cases:track"
+    RUN_BOOK = "book:run"
 
 
 # Checking an asset before funding is everyday work for everyone who reads the book.
@@ -35,6 +36,9 @@ _FUND = frozenset({Action.DECIDE_FUNDING})
 # Recording and correcting the steps of an enforcement case is the lawyers' work (and the tenant's admin's);
 # everyone who reads the book may read the cases.
 _TRACK = frozenset({Action.TRACK_CASES})
+# Starting the daily run (classes and provisions of a day, as `leaseguard run daily`) from the console or the API
+# rewrites a day of the book: the tenant's admin only.
+_RUN = frozenset({Action.RUN_BOOK})
 
 # Import runs: a tenant's admin and compliance see the runs of files of its own rows (tenancy.book).
 PERMISSIONS: Mapping[str, frozenset[Action]] = MappingProxyType(
@@ -42,7 +46,7 @@ PERMISSIONS: Mapping[str, frozenset[Action]] = MappingProxyType(
         "analyst": _BOOK | _EVIDENCE | _UNDERWRITE | _FUND,
         "compliance": _BOOK | _EVIDENCE | _FUND | {Action.READ_IMPORTS, Action.APPROVE_FUNDING},
         "legal": _BOOK | _EVIDENCE | _TRACK,
-        "admin": _BOOK | _EVIDENCE | _UNDERWRITE | _FUND | _TRACK | {Action.READ_IMPORTS},
+        "admin": _BOOK | _EVIDENCE | _UNDERWRITE | _FUND | _TRACK | _RUN | {Action.READ_IMPORTS},
     }
 )
 
