@@ -240,7 +240,7 @@ def book_rows(
     query = (
         select(
             ContractClass.contract_no, Contract.lessee_name, Contract.industry, region_code().label("region"),
-            product_of().label("product"), ContractClass.dpd, ContractClass.klass,
+            product_of().label("product"), ContractClass.dpd, ContractClass.klass.label("klass"),
             ContractClass.outstanding_principal_fen, ContractClass.overdue_amount_fen,
             ContractClass.claim_balance_fen, ContractClass.provision_fen,
         )
