@@ -91,6 +91,7 @@ def test_the_filters_give_what_the_stored_day_says(engine: Engine, expected: pl.
         (BookFilter(DAY, industry=industry), pl.col("industry") == industry),
         (BookFilter(DAY, region=region), pl.col("region_code") == region),
         (BookFilter(DAY, product="sale_leaseback"), pl.col("product") == "sale_leaseback"),
+        (BookFilter(DAY, product="售后回租"), pl.col("product") == "sale_leaseback"),
         (
             BookFilter(DAY, klass="normal", dpd="current", product="direct", region=region),
             (pl.col("class") == "normal") & (pl.col("dpd") == 0) & (pl.col("product") == "direct")
@@ -104,7 +105,7 @@ def test_the_filters_give_what_the_stored_day_says(engine: Engine, expected: pl.
         assert got == want, wanted
         answered.append(len(got))
     # The filters are not vacuous: each narrows the book, none to nothing but the strictest.
-    assert answered[0] == alpha.height and all(0 < n < alpha.height for n in answered[1:7]), answered
+    assert answered[0] == alpha.height and all(0 < n < alpha.height for n in answered[1:8]), answered
 
 
 def test_pages_walk_the_day_both_ways_without_a_gap_or_a_repeat(

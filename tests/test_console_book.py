@@ -183,6 +183,7 @@ def test_a_filter_that_cannot_be_used_is_refused_beside_its_field(
     assert page.status_code == 422
     assert message in field_error(page, field)
     assert 'aria-invalid="true"' in page.text
+    assert contracts_on(page)  # the day's book is still shown, without the filters
 
 
 def test_the_download_is_the_lessors_export_as_a_workbook_with_numbers(world: Console) -> None:

@@ -37,18 +37,18 @@ from leaseguard.usecases.book_page import (
     run_days_of,
 )
 from leaseguard.usecases.daily_book import book_day, write_book_day
-from leaseguard.vocabulary import CLASSES, Label, Lang
+from leaseguard.vocabulary import CLASSES, LEASE_TYPE_LABELS, LEASE_TYPE_LABELS_EN, Label, Lang, label_of
 
 router = APIRouter(include_in_schema=False)
 TITLE = Label("五级分类账簿", "Classified book")
-add_nav(NavItem("/book", TITLE, Action.READ_CONTRACTS, order=5))
+add_nav(NavItem("/book", Label("账簿", "Book"), Action.READ_CONTRACTS, order=5))
 
 CanRead = Annotated[ConsoleUser, Depends(require_user(Action.READ_CONTRACTS))]
 CanRun = Annotated[ConsoleUser, Depends(require_user(Action.RUN_BOOK))]
 Text = Annotated[str | None, Query(max_length=400)]
 Cursor = Annotated[str | None, Query(max_length=64)]
 MAX_JOB_ID = 2**63 - 1
-FILTERS = ("day", "class", "dpd", "industry", "region", "product")
+JOBS_SHOWN = 5
 
 
 def _cache(request: Request) -> RunDayCache:
@@ -69,6 +69,9 @@ def _job_words(lang: Lang) -> dict[str, Any]:
         "job_label": lambda job: job.label.text(lang),
         "job_message": lambda job: job.message.text(lang) if job.message is not None else "",
         "class_label": lambda klass: class_label(klass, lang),
+        "product_label": lambda code: (
+            label_of(LEASE_TYPE_LABELS, LEASE_TYPE_LABELS_EN, code, lang) if code else "—"
+        ),
     }
 
 
@@ -92,9 +95,9 @@ def _book(
     except BookFilterError as error:
         form.add(error.field, error, user.lang)
         status = 422
-        # The page still shows the day's book without the filter that could not be used.
+        # The page still shows the day's book (the latest day's, if the day was the trouble), unfiltered.
         try:
-            kept = {k: v for k, v in values.items() if k != error.field and k != "day"}
+            kept = {"day": values.get("day", "")} if error.field != "day" else {}
             page = book_page(engine, user.lessor, kept, cache=_cache(request))
         except (BookFilterError, NoRunDayError):
             page = None
@@ -121,7 +124,7 @@ def _book(
             "max_days": MAX_RUN_DAYS,
             "may_run": may_run,
             "run_form": run_form or FormState(values={"days": latest}),
-            "jobs": recent_jobs(engine, user.lessor),
+            "jobs": recent_jobs(engine, user.lessor, limit=JOBS_SHOWN),
             "query": page.filter.query() if page is not None else {},
             **_job_words(user.lang),
         },

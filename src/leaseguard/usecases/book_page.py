@@ -25,7 +25,7 @@ from leaseguard.jobs import JobContext, JobKind, register_kind
 from leaseguard.store.db import as_date
 from leaseguard.store.models import ClassTotal, Contract, ContractClass
 from leaseguard.usecases.book_overview import DayFigures, LastRun, RunDayCache, day_figures, run_days
-from leaseguard.vocabulary import CLASSES, Label, Lang
+from leaseguard.vocabulary import CLASSES, LEASE_TYPE_LABELS, LEASE_TYPE_LABELS_EN, Label, Lang
 
 if TYPE_CHECKING:
     from leaseguard.analytics.rules import AnalyticsRules
@@ -207,6 +207,17 @@ def product_of() -> ColumnElement[Any]:
     return func.coalesce(Contract.extra["product"].as_string(), Contract.extra["lease_type"].as_string())
 
 
+def product_values(product: str) -> list[str]:
+    """What a product typed in the filter matches: itself, and the lease type it names in words ("售后回租",
+    "Sale and leaseback": sale_leaseback)."""
+    named = {
+        label.casefold(): code
+        for labels in (LEASE_TYPE_LABELS, LEASE_TYPE_LABELS_EN)
+        for code, label in labels.items()
+    }
+    return sorted({product, named.get(product.casefold(), product)})
+
+
 def _conditions(lessor: str, wanted: BookFilter) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = [ContractClass.as_of == wanted.day, ContractClass.lessor == lessor]
     if wanted.klass:
@@ -221,7 +232,7 @@ def _conditions(lessor: str, wanted: BookFilter) -> list[ColumnElement[bool]]:
     if wanted.region:
         where.append(region_code() == wanted.region)
     if wanted.product:
-        where.append(product_of() == wanted.product)
+        where.append(product_of().in_(product_values(wanted.product)))
     return where
 
 
