@@ -40,6 +40,7 @@ from leaseguard.jobs import (
 )
 from leaseguard.store.models import BookRun, ClassTotal, Job
 from leaseguard.usecases.book_page import BookFilter, book_rows
+from leaseguard.vocabulary import Label
 from leaseguard.workspace import Workspace
 
 DAY = RUN_DAYS[-1]
@@ -410,7 +411,7 @@ def test_a_registered_kind_reports_progress_while_it_runs_and_its_result_at_the_
         context.progress(5, 5)
         return {"lessor": context.lessor, "asked": context.params["n"]}
 
-    register_kind(JobKind("test-steps", InvalidInputError("x").label, steps))
+    register_kind(JobKind("test-steps", Label("测试步骤", "test steps"), steps))
     job = runner.start("ALPHA", "test-steps", {"n": 3}, started_by="tester")
     deadline = time.monotonic() + 30
     while (seen := job_of(world.engine, "ALPHA", job.id)).done < 2 and time.monotonic() < deadline:
@@ -428,8 +429,6 @@ def test_a_registered_kind_reports_progress_while_it_runs_and_its_result_at_the_
 def test_a_kind_that_raises_fails_with_its_message_in_both_languages(
     world: Console, runner: JobRunner
 ) -> None:
-    from leaseguard.vocabulary import Label
-
     def refuse(context: Any) -> dict[str, Any]:
         raise InvalidInputError(Label("没有可用的数据：{what}", "no data to use: {what}"), what="x")
 
@@ -446,7 +445,7 @@ def test_a_kind_that_raises_fails_with_its_message_in_both_languages(
 def test_a_job_whose_process_died_is_failed_when_the_next_one_starts(
     world: Console, runner: JobRunner
 ) -> None:
-    register_kind(JobKind("test-quick", UNEXPECTED, lambda context: {}))
+    register_kind(JobKind("test-quick", Label("测试", "test"), lambda context: {}))
     long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
     with world.engine.begin() as connection:
         dead = connection.execute(

@@ -308,14 +308,13 @@ class JobRunner:
                 except OperationalError:  # the store is busy with the job's own write: beat again next time
                     log.debug("job %s: heartbeat skipped", job_id)
 
-        self._write(
-            job_id, state=RUNNING, started_at=dt.datetime.now(dt.UTC), heartbeat_at=dt.datetime.now(dt.UTC)
-        )
         heart = threading.Thread(target=beat, daemon=True, name=f"job-{job_id}-heartbeat")
-        heart.start()
         context = JobContext(job_id, lessor, params, started_by, self.resources, report)
         end: dict[str, Any]
         try:
+            moment = dt.datetime.now(dt.UTC)
+            self._write(job_id, state=RUNNING, started_at=moment, heartbeat_at=moment)
+            heart.start()
             result = dict(kind.work(context))
             end = {"state": SUCCEEDED, "result": result, "message": None}
         except LeaseguardError as error:
@@ -325,7 +324,8 @@ class JobRunner:
             end = {"state": FAILED, "message": _in_both(UNEXPECTED)}
         finally:
             stop.set()
-            heart.join()
+            if heart.is_alive():
+                heart.join()
         now = dt.datetime.now(dt.UTC)
         for attempt in range(30):
             try:

@@ -77,6 +77,7 @@ def _runner(request: Request) -> JobRunner:
 @router.post(
     "/daily-run",
     status_code=202,
+    response_model=JobOut,
     summary="Start a daily run of your lessor's book",
     description="Classifies and provisions the book on each day (as `leaseguard run daily`), in the background: "
     "answers 202 with the job at once and its address in `Location`; follow it with `GET /v1/jobs/{id}`. Each "
