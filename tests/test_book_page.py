@@ -189,3 +189,44 @@ def test_an_empty_book_has_no_run_day(tmp_path: Path) -> None:
     with pytest.raises(NoRunDayError):
         book_page(empty, "ALPHA", {})
     empty.dispose()
+
+
+def test_the_job_runner_keeps_one_daily_run_a_lessor_and_runs_it_on_either_store(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """The runner's store work (insert returning, the unique `exclusive`, the end written) on SQLite and
+    PostgreSQL, with the real daily-run kind: a run of a day already stored, its result the lessor's own."""
+    from sqlalchemy import update
+
+    from leaseguard.jobs import JobBusyError, JobResources, JobRunner, job_of
+    from leaseguard.store.models import Job
+    from leaseguard.usecases.book_page import DAILY_RUN, class_counts
+    from leaseguard.workspace import Workspace
+
+    url = engine.url.render_as_string(hide_password=False)
+    runner = JobRunner(engine, JobResources(Workspace(tmp_path, {"database_url": url})))
+    job = runner.start("BETA", DAILY_RUN, {"days": [DAY.isoformat()]}, started_by="tester")
+    try:
+        with pytest.raises(JobBusyError):
+            runner.start("BETA", DAILY_RUN, {"days": [DAY.isoformat()]}, started_by="tester")
+    finally:
+        runner.wait(job.id, 300)
+    done = job_of(engine, "BETA", job.id)
+    assert done.state == "succeeded", done.message
+    assert done.result == {
+        "rule_set": "cbirc-2023",
+        "days": [{"day": DAY.isoformat(), "classes": class_counts(engine, "BETA", DAY)}],
+    }
+    assert (done.done, done.total) == (1, 1)
+    again = runner.start("BETA", DAILY_RUN, {"days": ["not a day"]}, started_by="tester")
+    runner.wait(again.id, 60)
+    failed = job_of(engine, "BETA", again.id)
+    assert failed.state == "failed" and failed.message is not None and "不是日期" in failed.message.zh
+    with pytest.raises(Exception, match="没有编号为"):
+        job_of(engine, "ALPHA", job.id)
+    with engine.begin() as connection:
+        assert (
+            connection.execute(update(Job).where(Job.exclusive.is_not(None)).values(exclusive=None)).rowcount
+            == 0
+        )
+    runner.close()
