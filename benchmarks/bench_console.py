@@ -1,6 +1,7 @@
-"""The console's pages on a big book: p50/p95 of the overview, /search (each kind), /lessees/{id},
-/contracts/{no}, /cases and /cases/{id}, /collections and recording a call over real HTTP against `leaseguard
-serve`, signed in as a person (issues 18 and 19: every page under 300 ms at p95 on the 1,000,000-contract store).
+"""The console's pages on a big book: p50/p95 of the overview, /book (filters, keyset pages), /search (each kind),
+/lessees/{id}, /contracts/{no}, /cases and /cases/{id}, /collections and recording a call over real HTTP against
+`leaseguard serve`, signed in as a person (issues 18 and 19: every page under 300 ms at p95 on the 1,000,000-contract
+store).
 
 Builds a book of --contracts contracts (synth, import, one daily run; about 5 minutes for a million) in
 --workdir, or reuses the workspace found there: its schema is brought to the head, a user `bench` is made (or
@@ -386,6 +387,12 @@ def main(argv: list[str]) -> None:
         ("/contracts/{no}", lambda: paths("/contracts/{}", "contract_no")),
         ("/contracts/{no}?payments_page=2&schedule_page=2", lambda: paths(
             "/contracts/{}?payments_page=2&schedule_page=2", "contract_no")),
+        ("/book (latest run day, first page of 50)", lambda: ["/book"] * args.requests),
+        ("/book?after= (a page deep in the book, keyset)", lambda: paths("/book?after={}", "contract_no")),
+        ("/book?class=special_mention", lambda: ["/book?class=special_mention"] * args.requests),
+        ("/book?class=normal&after= (one class, deep)", lambda: paths("/book?class=normal&after={}", "contract_no")),
+        ("/book?dpd=dpd_30_59 (checked on the rows read)", lambda: ["/book?dpd=dpd_30_59"] * args.requests),
+        ("/book?region=31&product=direct", lambda: ["/book?region=31&product=direct"] * args.requests),
         (f"/cases ({len(case_ids):,} cases, by stage, 50 a page)", lambda: ["/cases"] * args.requests),
         ("/cases?stage=opened&page=2", lambda: ["/cases?stage=opened&page=2"] * args.requests),
         ("/cases/{id} (claim computed, ledger, records)", lambda: [

@@ -1,6 +1,6 @@
 """A console served for tests: a real uvicorn server over a SQLite store with two lessors (ALPHA, BETA), their
-users (ann: ALPHA analyst, cai: ALPHA compliance, bea: BETA compliance, all with PASSWORD), an import run
-each and an API key; and helpers to sign in over HTTP."""
+users (ann: ALPHA analyst, cai: ALPHA compliance, ada: ALPHA admin, bea: BETA compliance, all with PASSWORD),
+an import run each and API keys (ALPHA analyst; ALPHA admin, BETA admin); and helpers to sign in over HTTP."""
 
 from __future__ import annotations
 
@@ -45,6 +45,8 @@ class Console:
     alpha_run: int
     beta_run: int
     api_key: str
+    admin_key: str = ""
+    beta_admin_key: str = ""
 
     def browser(self) -> httpx.Client:
         return httpx.Client(base_url=self.base, headers=HTML, follow_redirects=False, timeout=30)
@@ -72,7 +74,8 @@ def served_console(
         add_lessor(session, "ALPHA", "Alpha Leasing")
         add_lessor(session, "BETA", "Beta Leasing")
         for name, lessor, role in (
-            ("ann", "ALPHA", "analyst"), ("cai", "ALPHA", "compliance"), ("bea", "BETA", "compliance"),
+            ("ann", "ALPHA", "analyst"), ("cai", "ALPHA", "compliance"), ("ada", "ALPHA", "admin"),
+            ("bea", "BETA", "compliance"),
         ):  # fmt: skip
             people.create_user(
                 session, username=name, lessor=lessor, role=role, password=PASSWORD, policy=policy
@@ -82,13 +85,15 @@ def served_console(
         session.flush()
         alpha_run, beta_run = alpha.id, beta.id
         key = create_key(session, lessor="ALPHA", role="analyst").key
+        admin_key = create_key(session, lessor="ALPHA", role="admin").key
+        beta_admin_key = create_key(session, lessor="BETA", role="admin").key
     app = create_app(
         url,
         evidence_signer=evidence_signer,
         console=settings or ConsoleSettings(session_idle_minutes=30, session_max_hours=12),
     )
     with running(app) as base:
-        yield Console(base, engine, alpha_run, beta_run, key)
+        yield Console(base, engine, alpha_run, beta_run, key, admin_key, beta_admin_key)
     engine.dispose()
 
 

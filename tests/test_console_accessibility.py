@@ -42,6 +42,7 @@ class World:
     screen_path: str  # the screen of the funding file
     forged_path: str  # its forged truck, with a decision to fund it waiting for a checker
     desk: Desk  # the collections desk: a broken promise to pay on the last contract of a tier
+    job_path: str  # a daily run started by ALPHA's admin, finished
 
 
 def main_of(answer: httpx.Response) -> str:
@@ -78,7 +79,23 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                 data={"csrf_token": csrf_of(asset), "decision": "fund", "comment": "现场核验车辆与发票"},
             )
             assert decided.status_code == 303, main_of(decided)
-        yield World(console, screen_path, forged_path, desk)
+        yield World(console, screen_path, forged_path, desk, finished_daily_run(console))
+
+
+def finished_daily_run(console: Console) -> str:
+    """The page of a daily run of the book's last day (run again, as it was), started over the API, once ended."""
+    import time
+
+    headers = {"Authorization": f"Bearer {console.admin_key}"}
+    with httpx.Client(base_url=console.base, headers=headers, timeout=30) as client:
+        started = client.post("/v1/jobs/daily-run", json={"day": "2024-12-31"})
+        assert started.status_code == 202, started.text
+        job_id = started.json()["id"]
+        deadline = time.monotonic() + 120
+        while client.get(f"/v1/jobs/{job_id}").json()["state"] not in ("succeeded", "failed"):
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+    return f"/jobs/{job_id}"
 
 
 class Visitors:
@@ -179,6 +196,11 @@ PAGES = [
     ("lessee", "ann", f"/lessees/{FIRM}", 200, None),
     ("contract", "ann", f"/contracts/{OVERDUE}", 200, None),
     ("imports", "cai", "/imports", 200, None),
+    ("book", "ann", "/book", 200, None),
+    ("book_filtered", "ann", "/book?class=special_mention&dpd=dpd_1_29", 200, None),
+    ("book_refused", "ann", "/book?class=bad&region=99", 422, "#f-class-error"),
+    ("book_admin", "ada", "/book", 200, None),
+    ("job", "ada", "{job}", 200, "#job-progress"),
     ("cases", "ann", "/cases", 200, None),
     ("case", "ann", "/cases/1", 200, None),
     ("evidence", "ann", "/evidence", 200, None),
@@ -197,6 +219,7 @@ PAGES = [
     ("en_funding_pending", "eve", "/assets/decisions", 200, None),
     ("en_case", "eve", "/cases/1", 200, None),
     ("en_collections", "eve", "/collections?tier={tier}", 200, ".raised"),
+    ("en_book", "eve", "/book", 200, None),
 ]
 
 
@@ -213,6 +236,7 @@ def test_page_has_no_accessibility_violations(
                 forged=world.forged_path,
                 tier=world.desk.tier,
                 raised=world.desk.raised,
+                job=world.job_path,
             )
         )
         assert answer is not None and answer.status == status

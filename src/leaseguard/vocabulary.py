@@ -87,6 +87,9 @@ CLASS_LABELS_EN = {
     "normal": "Normal", "special_mention": "Special mention", "substandard": "Substandard", "doubtful": "Doubtful",
     "loss": "Loss",
 }  # fmt: skip
+# Lease types (contracts.csv's optional lease_type; the product of a contract without its own `product`).
+LEASE_TYPE_LABELS = {"direct": "直租", "sale_leaseback": "售后回租"}
+LEASE_TYPE_LABELS_EN = {"direct": "Direct lease", "sale_leaseback": "Sale and leaseback"}
 
 # Early-warning signals (warning/signals.py), in the order the call list names them; broken_promise is raised on
 # the console's call list (usecases/collections.py), not by the warning model: the contract's newest promise to

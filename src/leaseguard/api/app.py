@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,7 +15,7 @@ from fastapi.openapi.utils import get_openapi
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import leaseguard
-from leaseguard.api import assets, contracts, credit, evidence, imports, indicators, lookups, system
+from leaseguard.api import assets, contracts, credit, evidence, imports, indicators, jobs, lookups, system
 from leaseguard.api.deps import PrincipalCache
 from leaseguard.api.problems import (
     PROBLEM_MEDIA_TYPE,
@@ -27,11 +28,12 @@ from leaseguard.api.problems import (
 from leaseguard.console import UPLOAD_PATHS, install_console
 from leaseguard.console.settings import ConsoleSettings
 from leaseguard.evidence.checkpoint import NoteSigner
+from leaseguard.jobs import JobResources, JobRunner
 from leaseguard.registry import views as registry_views
 from leaseguard.registry.service import CheckRecorder, RegisterCache
 from leaseguard.store.db import create_store_engine, session_factory
 from leaseguard.vocabulary import Label
-from leaseguard.workspace import shipped_defaults_text
+from leaseguard.workspace import Workspace, shipped_defaults_text
 
 ROUTERS = (
     system.router,
@@ -44,6 +46,7 @@ ROUTERS = (
     indicators.router,
     lookups.lessees_router,
     lookups.cases_router,
+    jobs.router,
 )
 
 
@@ -193,6 +196,7 @@ def create_app(
         if warm_register:
             app.state.registers.warm_up()
         yield
+        app.state.jobs.close(timeout=5)
         app.state.check_recorder.close()
         engine.dispose()
 
@@ -213,6 +217,10 @@ def create_app(
     app.state.check_recorder = CheckRecorder(app.state.sessions, evidence_signer)
     app.state.evidence_signer = evidence_signer
     app.state.credit_desk = credit.CreditDesk(credit_models, credit_policy, credit_lists, credit_sharing)
+    settings = console or ConsoleSettings()
+    served = settings.workspace or Workspace(Path(tempfile.gettempdir()), {"database_url": database_url})
+    app.state.workspace = served
+    app.state.jobs = JobRunner(engine, JobResources(served, evidence_signer))
     install_problem_handlers(app)
     app.add_middleware(
         BodyLimit,
@@ -221,7 +229,7 @@ def create_app(
     )
     for router in ROUTERS:
         app.include_router(router)
-    install_console(app, console)
+    install_console(app, settings)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

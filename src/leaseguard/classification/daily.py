@@ -344,8 +344,9 @@ def run_days(
     return results
 
 
-def stored_day(engine: Engine, day: dt.date) -> pl.DataFrame | None:
-    """The stored classes of `day` in export order, or None when no run stored that day."""
+def stored_day(engine: Engine, day: dt.date, *, lessor: str | None = None) -> pl.DataFrame | None:
+    """The stored classes of `day` (of `lessor` only, when given) in export order, or None when no run stored
+    that day."""
     with engine.connect() as connection:
         if connection.execute(select(BookRun.as_of).where(BookRun.as_of == day)).first() is None:
             return None
@@ -353,9 +354,11 @@ def stored_day(engine: Engine, day: dt.date) -> pl.DataFrame | None:
             text(
                 "select contract_no, lessor, dpd, outstanding_principal_fen, overdue_amount_fen, "
                 'claim_balance_fen, "class", deciding_rule, provision_fen, reasons from contract_classes '
-                "where as_of = :day order by contract_no"
+                "where as_of = :day"
+                + (" and lessor = :lessor" if lessor is not None else "")
+                + " order by contract_no"
             ),
-            {"day": day},
+            {"day": day, "lessor": lessor},
         ).all()
     return pl.DataFrame(
         [tuple(r) for r in rows],

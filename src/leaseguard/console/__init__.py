@@ -38,6 +38,7 @@ def install_console(app: FastAPI, settings: ConsoleSettings | None = None) -> No
 
     from leaseguard.console import (
         asset_check_page,
+        book_pages,
         cases_pages,
         collections_pages,
         errors,
@@ -73,6 +74,7 @@ def install_console(app: FastAPI, settings: ConsoleSettings | None = None) -> No
     for router in (
         signin.router,
         overview.router,
+        book_pages.router,
         lookups.router,
         asset_check_page.router,
         funding_pages.router,

@@ -48,6 +48,9 @@ class ConsoleSettings:
     # The claim a case page shows is computed with these (the workspace's book settings); None: the shipped rules
     # with the default book settings, loaded on first use.
     claim_rules: ClaimRules | None = None
+    # The workspace the server runs in: its `book:` settings for the daily runs started from /book and the API,
+    # and the book export. None: the store's URL alone, with the shipped settings.
+    workspace: Workspace | None = None
 
     @property
     def max_upload_bytes(self) -> int:
@@ -114,4 +117,5 @@ def console_settings(workspace: Workspace) -> ConsoleSettings:
         if isinstance(max_amount, int) and not isinstance(max_amount, bool)
         else None,
         claim_rules=rules,
+        workspace=workspace,
     )

@@ -344,6 +344,14 @@ class ContractClass(Base):
     """A contract's position, class and provision on one day (one rule set per day: see book_runs)."""
 
     __tablename__ = "contract_classes"
+    # The console's /book: a lessor's day a page at a time in contract order (keyset), all or of one class,
+    # reading a page's worth of index entries whatever the size of the book (migration 0021).
+    __table_args__ = (
+        Index("ix_contract_classes_as_of_lessor_contract_no", "as_of", "lessor", "contract_no"),
+        Index(
+            "ix_contract_classes_as_of_lessor_class_contract_no", "as_of", "lessor", "class", "contract_no"
+        ),
+    )
 
     as_of: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     contract_no: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -681,3 +689,30 @@ class CollectionCall(Base):
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     channel: Mapped[str] = mapped_column(String(16))
     evidence_index: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Job(Base):
+    """A background job of one lessor (leaseguard.jobs): what kind, who started it with which parameters, its
+    state (queued, running, succeeded, failed), its progress (done of total) and, at its end, its result or why
+    it failed (Chinese and English). `exclusive` holds "<lessor>:<kind>" while a job of a kind that runs one at a
+    time per lessor is queued or running, so a second one cannot be inserted; it is cleared when the job ends.
+    `heartbeat_at` is written every second while the job lives, so a job whose process died can be told."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_lessor_id", "lessor", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    lessor: Mapped[str] = mapped_column(ForeignKey("lessors.code"))
+    kind: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(16))
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int | None] = mapped_column(Integer)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    message: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    started_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    heartbeat_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    exclusive: Mapped[str | None] = mapped_column(String(80), unique=True)

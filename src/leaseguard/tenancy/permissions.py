@@ -21,6 +21,7 @@ class Action(StrEnum):
     APPROVE_FUNDING = "funding:approve"
     TRACK_CASES = "cases:track"
     RECORD_COLLECTIONS = "collections:record"
+    RUN_BOOK = "book:run"
 
 
 # Checking an asset before funding is everyday work for everyone who reads the book.
@@ -42,6 +43,9 @@ _TRACK = frozenset({Action.TRACK_CASES})
 # them; not legal: once a contract goes to the lawyers its steps are a case's (`cases:track`). Every role that
 # reads the book reads the call list and the calls.
 _COLLECT = frozenset({Action.RECORD_COLLECTIONS})
+# Starting the daily run (classes and provisions of a day, as `leaseguard run daily`) from the console or the API
+# rewrites a day of the book: the tenant's admin only.
+_RUN = frozenset({Action.RUN_BOOK})
 
 # Import runs: a tenant's admin and compliance see the runs of files of its own rows (tenancy.book).
 PERMISSIONS: Mapping[str, frozenset[Action]] = MappingProxyType(
@@ -49,7 +53,7 @@ PERMISSIONS: Mapping[str, frozenset[Action]] = MappingProxyType(
         "analyst": _BOOK | _EVIDENCE | _UNDERWRITE | _FUND | _COLLECT,
         "compliance": _BOOK | _EVIDENCE | _FUND | {Action.READ_IMPORTS, Action.APPROVE_FUNDING},
         "legal": _BOOK | _EVIDENCE | _TRACK,
-        "admin": _BOOK | _EVIDENCE | _UNDERWRITE | _FUND | _TRACK | _COLLECT | {Action.READ_IMPORTS},
+        "admin": _BOOK | _EVIDENCE | _UNDERWRITE | _FUND | _TRACK | _COLLECT | _RUN | {Action.READ_IMPORTS},
     }
 )
 

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from leaseguard.errors import InvalidInputError, NotFoundError
 from leaseguard.sheets import Column, write_csv, write_table
@@ -67,9 +67,13 @@ class DailyJob:
             engine.dispose()
 
 
-def daily_job(workspace: Workspace, *, rules: str | None = None) -> DailyJob:
+_WORKSPACE_KEY: Any = object()
+
+
+def daily_job(workspace: Workspace, *, rules: str | None = None, signer: Any = _WORKSPACE_KEY) -> DailyJob:
     """The daily run under `rules` (a shipped rule set's id or a file; default: the workspace's `book.rules`),
-    with the workspace's `book:` settings, signing the evidence log's records with the workspace's key."""
+    with the workspace's `book:` settings, signing the evidence log's records with the workspace's key — or with
+    `signer` when given (the serving app's key; None: a workspace without keys, nothing signed)."""
     from leaseguard.classification.rules import load_rule_set
     from leaseguard.evidence import log_settings
     from leaseguard.portfolio.allocation import Allocation
@@ -78,7 +82,9 @@ def daily_job(workspace: Workspace, *, rules: str | None = None) -> DailyJob:
         rules or str(workspace.setting("book", "rules", default=DEFAULT_CLASSIFICATION_RULES))
     )
     allocation = Allocation.from_settings(workspace.setting("book", default={}))
-    return DailyJob(workspace, rule_set, allocation, log_settings(workspace).signer)
+    if signer is _WORKSPACE_KEY:
+        signer = log_settings(workspace).signer
+    return DailyJob(workspace, rule_set, allocation, signer)
 
 
 @dataclass(frozen=True)
@@ -101,10 +107,10 @@ NO_DAILY_RUN = Label(
 )
 
 
-def book_day(workspace: Workspace, day: dt.date) -> BookDay:
-    """Every contract of the classified `day`: the stored classes beside the rent overdue and penalty owed in
-    the book as it stands under the workspace's `book:` settings (the figures `cases claim` gives), and each
-    lessor's legal name beside its code."""
+def book_day(workspace: Workspace, day: dt.date, *, lessor: str | None = None) -> BookDay:
+    """Every contract of the classified `day` (of `lessor` only, when given: the console's download): the stored
+    classes beside the rent overdue and penalty owed in the book as it stands under the workspace's `book:`
+    settings (the figures `cases claim` gives), and each lessor's legal name beside its code."""
     import polars as pl
 
     from leaseguard.classification.daily import stored_day
@@ -115,7 +121,7 @@ def book_day(workspace: Workspace, day: dt.date) -> BookDay:
     allocation = Allocation.from_settings(workspace.setting("book", default={}))
     engine = workspace.engine()
     try:
-        frame = stored_day(engine, day)
+        frame = stored_day(engine, day, lessor=lessor)
         # Penalty owed is not stored with the day's classes; both figures come from the book as it stands.
         owed = None if frame is None else BookPositions.from_engine(engine, allocation).at(day)
         with engine.connect() as connection:
