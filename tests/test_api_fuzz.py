@@ -12,11 +12,13 @@ only 404s."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,6 +63,7 @@ class Identifiers:
     case_id: int
     report_id: int
     evidence_index: int
+    job_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         ).scalar_one()
     with session_factory(engine)() as session, session.begin():
         keys = {role: create_key(session, lessor="L001", role=role).key for role in ROLES}
+        theirs = create_key(session, lessor="L002", role="admin").key
     engine.dispose()
     data = root / "applications.csv"
     generate_applications(seed=5, applicants=1500).applications.to_csv(data, index=False)
@@ -124,8 +128,23 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         workspace.database_url, evidence_signer=log_settings(workspace).signer, credit_models=root / "models"
     )
     with running(app) as base:
+        other = dataclasses.replace(other, job_id=_finished_daily_run(base, theirs))
         yield Served(base, keys["admin"], keys, contract_no, asset_id, lessee_id, case_id, report_id, other)
     mp.undo()
+
+
+def _finished_daily_run(base: str, key: str) -> int:
+    """A daily run of DAY started over the API with `key`, once it has ended: its job id."""
+    headers = {"Authorization": f"Bearer {key}"}
+    with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
+        started = client.post("/v1/jobs/daily-run", json={"day": DAY})
+        assert started.status_code == 202, started.text
+        job_id: int = started.json()["id"]
+        deadline = time.monotonic() + 120
+        while client.get(f"/v1/jobs/{job_id}").json()["state"] not in ("succeeded", "failed"):
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+    return job_id
 
 
 def _other_lessors_rows(engine: Engine, ws: str) -> Identifiers:
@@ -227,6 +246,8 @@ ISOLATION: dict[tuple[str, str], str | None] = {
     ("GET", "/v1/lessees/{lessee_id}"): "404",
     ("GET", "/v1/cases"): None,
     ("GET", "/v1/cases/{case_id}"): "404",
+    ("POST", "/v1/jobs/daily-run"): None,
+    ("GET", "/v1/jobs/{job_id}"): "404",
 }
 
 
@@ -239,7 +260,7 @@ def _request(served: Served, key: str, method: str, path: str, ids: Identifiers)
     """The operation called with `ids` wherever it takes an identifier of a row."""
     url = path.format(
         contract_no=ids.contract_no, asset_id=ids.asset_id, lessee_id=ids.lessee_id, case_id=ids.case_id,
-        report_id=ids.report_id, index=ids.evidence_index, rule_set="nfra-2024",
+        report_id=ids.report_id, index=ids.evidence_index, rule_set="nfra-2024", job_id=ids.job_id,
     )  # fmt: skip
     params: dict[str, str | int] = {}
     if path == "/v1/contracts":
@@ -263,6 +284,8 @@ def _request(served: Served, key: str, method: str, path: str, ids: Identifiers)
         body = {"as_of": DAY, "lessee_id": ids.lessee_id, "principal": "1000.00"}
     elif path.endswith("/collection-calls") and method == "POST":
         body = {"outcome": "no_answer", "note": "无人接听"}
+    elif path == "/v1/jobs/daily-run":
+        body = {"day": DAY}
     elif path == "/v1/applications/decide":
         body = {"application_id": "X-1", "applicant_id": ids.lessee_id}
     headers = {"Authorization": f"Bearer {key}"}
@@ -283,7 +306,7 @@ def test_another_lessors_identifier_answers_like_a_missing_row(
         assert theirs.status_code == 200, theirs.text
         assert theirs.json()["items"] == [], theirs.text
         return
-    missing = Identifiers("NO-SUCH-CONTRACT", "NO-SUCH-ASSET", "NO-SUCH-LESSEE", 2**62, 2**62, 2**62)
+    missing = Identifiers("NO-SUCH-CONTRACT", "NO-SUCH-ASSET", "NO-SUCH-LESSEE", 2**62, 2**62, 2**62, 2**62)
     absent = _request(served, served.key, method, path, missing)
     assert theirs.status_code == absent.status_code == 404, (theirs.text, absent.text)
     assert theirs.headers["content-type"] == absent.headers["content-type"] == "application/problem+json"
@@ -294,7 +317,14 @@ def test_another_lessors_identifier_answers_like_a_missing_row(
 
 
 def _without_ids(text: str, ids: Identifiers) -> str:
-    for value in (ids.contract_no, ids.asset_id, ids.lessee_id, str(ids.case_id), str(ids.report_id)):
+    for value in (
+        ids.contract_no,
+        ids.asset_id,
+        ids.lessee_id,
+        str(ids.case_id),
+        str(ids.report_id),
+        str(ids.job_id),
+    ):
         text = text.replace(value, "{id}")
     return text.replace(str(ids.evidence_index), "{id}")
 
@@ -332,6 +362,8 @@ ROLE_ACTIONS: dict[tuple[str, str], Action | None] = {
     ("GET", "/v1/lessees/{lessee_id}"): Action.READ_CONTRACTS,
     ("GET", "/v1/cases"): Action.READ_CONTRACTS,
     ("GET", "/v1/cases/{case_id}"): Action.READ_CONTRACTS,
+    ("POST", "/v1/jobs/daily-run"): Action.RUN_BOOK,
+    ("GET", "/v1/jobs/{job_id}"): Action.READ_CONTRACTS,
 }
 
 
