@@ -37,6 +37,7 @@ def install_console(app: FastAPI, settings: ConsoleSettings | None = None) -> No
     from importlib import resources
 
     from leaseguard.console import (
+        applications_pages,
         asset_check_page,
         cases_pages,
         errors,
@@ -77,6 +78,7 @@ def install_console(app: FastAPI, settings: ConsoleSettings | None = None) -> No
         funding_pages.router,
         imports_pages.router,
         cases_pages.router,
+        applications_pages.router,
         evidence_pages.router,
     ):
         app.include_router(router)
