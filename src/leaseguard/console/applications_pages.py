@@ -335,23 +335,30 @@ CHART_WIDTH, CHART_HEIGHT, CHART_LEFT, CHART_BOTTOM = 720, 240, 48, 40
 
 
 def _chart(weeks: list[Any], watch: float, act: float) -> dict[str, Any]:
-    """The PSI of each week as a bar, on a scale that shows both bands' lines."""
-    top = max([act * 1.4] + [w.psi for w in weeks if w.psi is not None])
-    plot_h = CHART_HEIGHT - CHART_BOTTOM - 10
+    """The PSI of each week as a bar, on a scale that keeps both bands' lines apart: a PSI above the scale's top
+    (four times the act line) is drawn to the top and marked, its value in the table and the bar's title."""
+    highest = max([w.psi for w in weeks if w.psi is not None], default=0.0)
+    top = min(max(act * 1.6, highest * 1.1), act * 4)
+    plot_h = CHART_HEIGHT - CHART_BOTTOM - 16
     step = (CHART_WIDTH - CHART_LEFT) / max(1, len(weeks))
 
     def y(value: float) -> float:
-        return 10 + plot_h * (1 - value / top)
+        return 16 + plot_h * (1 - min(value, top) / top)
 
     bars = []
     for n, week in enumerate(weeks):
         x = CHART_LEFT + n * step + step * 0.15
-        if week.psi is not None:
-            bars.append(
-                {"x": x, "y": y(week.psi), "width": step * 0.7, "height": y(0) - y(week.psi), "week": week}
-            )
-        else:
-            bars.append({"x": x, "y": y(0), "width": step * 0.7, "height": 0, "week": week})
+        psi = week.psi or 0.0
+        bars.append(
+            {
+                "x": x,
+                "y": y(psi),
+                "width": step * 0.7,
+                "height": y(0) - y(psi),
+                "week": week,
+                "over": psi > top,
+            }
+        )
     return {
         "bars": bars,
         "watch_y": y(watch),
@@ -482,10 +489,12 @@ async def test_policy(
     if form.failed:
         return _policy_page(request, user, form=form, text=text, status_code=422)
     schema = _schema(_desk(request))
+    # Errors name the file as the officer knows it: the upload's name, or policy.yaml when pasted.
+    source = policy_file.filename if policy_file is not None and policy_file.filename else "policy.yaml"
 
     def trial_of() -> PolicyTrial:
         with _sessions(request)() as session:
-            return try_policy(session, user.lessor, read_policy_text(text, "policy.yaml", schema), schema)
+            return try_policy(session, user.lessor, read_policy_text(text, source, schema), schema)
 
     try:
         trial = await run_in_threadpool(trial_of)
