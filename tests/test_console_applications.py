@@ -279,7 +279,8 @@ def test_a_policy_deployed_by_compliance_decides_the_lessors_later_decisions(con
     before = _decide(ann, application_form(applicant))
     assert "long_term_referred" not in before.text
     text = _policy(extra_rule=ALWAYS_REFER).replace("version: 1\n", "version: 7\n", 1)
-    tried = _try(cai, text)
+    # Pasted in a browser's textarea, its lines come ended by CRLF; the deploy form sends them back ended by LF.
+    tried = _try(cai, text.replace("\n", "\r\n"))
     assert tried.status_code == 200 and 'action="/applications/policy/deploy"' in tried.text
     token = csrf_of(tried)
     sha = re.search(r'name="tested_sha256" value="([0-9a-f]{64})"', tried.text)

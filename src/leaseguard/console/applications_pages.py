@@ -457,15 +457,21 @@ def policy(
     return _policy_page(request, user, deployed_now=deployed)
 
 
+def _lines(text: str) -> str:
+    """The text with its lines ended by LF: a browser sends a textarea's lines ended by CRLF, and reads them back
+    from the deploy form's hidden field as LF, so the policy tried and the policy deployed hash alike."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 async def _policy_text(policy_text: str, policy_file: UploadFile | None, lang: Lang, form: FormState) -> str:
     if policy_file is not None and policy_file.filename:
         raw = await policy_file.read(MAX_POLICY_CHARS * 4 + 1)
         try:
-            return raw.decode("utf-8-sig")
+            return _lines(raw.decode("utf-8-sig"))
         except UnicodeDecodeError:
             form.add("policy_file", FILE_NOT_TEXT, lang)
             return ""
-    return policy_text
+    return _lines(policy_text)
 
 
 def _refused(form: FormState, error: LeaseguardError, lang: Lang) -> RuleFileError | None:
@@ -514,6 +520,7 @@ def deploy(
 ) -> Response:
     """Deploy the policy that was tried as the lessor's (compliance only); refused, nothing is kept and the
     form comes back with the message beside the policy."""
+    policy_text = _lines(policy_text)
     form = FormState(values={"policy_text": policy_text})
     schema = _schema(_desk(request))
     try:

@@ -201,12 +201,15 @@ class PolicyTrial:
         return all(passed for _, passed, _ in self.self_tests)
 
 
-def decision_under(policy: Policy, values: Mapping[str, Any]) -> tuple[str, list[str]]:
-    """The decision `policy` takes on the values its rules read (as kept with a decision) and the rules that fire."""
+def decision_under(
+    policy: Policy, values: Mapping[str, Any], memo: dict[tuple[Any, ...], bool] | None = None
+) -> tuple[str, list[str]]:
+    """The decision `policy` takes on the values its rules read (as kept with a decision) and the rules that fire;
+    `memo` keeps each rule's outcome by its inputs across decisions (credit.policy.run_rules)."""
     pd_ = values.get("gbm_pd" if policy.pd_from == "gbm" else "scorecard_pd")
     if pd_ is None:
         pd_ = values.get("pd", 0.0)
-    fired = run_rules(policy, values)
+    fired = run_rules(policy, values, memo)
     return combine(policy.cutoff_decision(float(pd_)), fired), [rule.id for rule in fired]
 
 
@@ -231,13 +234,14 @@ def try_policy(
         .limit(limit)
     )  # fmt: skip
     transitions: Counter[tuple[str, str]] = Counter()
+    memo: dict[tuple[Any, ...], bool] = {}
     for row in rows:
         values = (row.detail or {}).get("rule_values")
         if not values or row.decision is None:
             trial.not_tried += 1
             continue
         trial.tried += 1
-        would_be, fired = decision_under(policy, values)
+        would_be, fired = decision_under(policy, values, memo)
         if would_be != row.decision:
             trial.changed += 1
             transitions[(row.decision, would_be)] += 1
