@@ -43,13 +43,13 @@ from leaseguard.usecases.credit_monitoring import PSI_BAND_MEANINGS, PSI_BANDS, 
 from leaseguard.usecases.credit_policy import (
     ACTION_LABELS,
     MAX_POLICY_CHARS,
-    RULE_LABELS,
     Deployer,
     PolicyTrial,
     deploy_policy,
     deployed_policy,
     deployments,
     read_policy_text,
+    rule_description,
     rule_rows,
     try_policy,
 )
@@ -188,10 +188,7 @@ def reason_text(reason: dict[str, Any], lang: Lang) -> str:
 
 def rule_text(rule: dict[str, Any], lang: Lang) -> str:
     """A fired rule's reason: a shipped rule's words in the reader's language, a lessor's own as written."""
-    known = RULE_LABELS.get(str(rule.get("id")))
-    if known is not None and known.zh == rule.get("reason"):
-        return known.text(lang)
-    return str(rule.get("reason", ""))
+    return rule_description(str(rule.get("id")), str(rule.get("reason", ""))).text(lang)
 
 
 def _words(lang: Lang) -> dict[str, Any]:

@@ -21,7 +21,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from leaseguard.credit.errors import CreditError
 from leaseguard.credit.policy import Policy, PolicyError, combine, parse_policy, run_policy_tests, run_rules
 from leaseguard.errors import InvalidInputError
 from leaseguard.evidence import NoteSigner, Provenance, append_event
@@ -147,17 +146,19 @@ class RuleRow:
     action_text: Label
 
 
+def rule_description(rule_id: str, reason: str) -> Label:
+    """A rule's description in both languages: a shipped rule's words (while its reason is the shipped one), a
+    rule of the lessor's own by its `reason` as written."""
+    known = RULE_LABELS.get(rule_id)
+    return known if known is not None and known.zh == reason else Label(reason, reason)
+
+
 def rule_rows(policy: Policy) -> list[RuleRow]:
-    """The policy's rules in order, each with its description in both languages (a shipped rule's words; a rule
-    of the lessor's own is described by its `reason` as written) and its action in words."""
+    """The policy's rules in order, each with its description and its action in words."""
     rows = []
     for rule in policy.rules:
-        known = RULE_LABELS.get(rule.id)
-        description = (
-            known if known is not None and known.zh == rule.reason else Label(rule.reason, rule.reason)
-        )
         action = ACTION_LABELS.get(rule.action, Label(rule.action, rule.action))
-        rows.append(RuleRow(rule.id, description, rule.when, rule.action, action))
+        rows.append(RuleRow(rule.id, rule_description(rule.id, rule.reason), rule.when, rule.action, action))
     return rows
 
 
@@ -304,22 +305,3 @@ def deploy_policy(
         )  # fmt: skip
         row.evidence_index = receipt.index
     return _deployed(row), trial
-
-
-__all__ = [
-    "ACTION_LABELS",
-    "CreditError",
-    "DeployedPolicy",
-    "Deployer",
-    "PolicyDeployError",
-    "PolicyError",
-    "PolicyTrial",
-    "RuleRow",
-    "decision_under",
-    "deploy_policy",
-    "deployed_policy",
-    "deployments",
-    "read_policy_text",
-    "rule_rows",
-    "try_policy",
-]
