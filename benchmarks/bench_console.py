@@ -1,7 +1,7 @@
 """The console's pages on a big book: p50/p95 of the overview, /book (filters, keyset pages), /search (each kind),
-/lessees/{id}, /contracts/{no}, /cases and /cases/{id}, /collections and recording a call over real HTTP against
-`leaseguard serve`, signed in as a person (issues 18 and 19: every page under 300 ms at p95 on the 1,000,000-contract
-store).
+/lessees/{id}, /contracts/{no}, /cases and /cases/{id}, /collections and recording a call, the asset pages and
+/applications over real HTTP against `leaseguard serve`, signed in as a person (issues 18 and 19: every page under
+300 ms at p95 on the 1,000,000-contract store).
 
 Builds a book of --contracts contracts (synth, import, one daily run; about 5 minutes for a million) in
 --workdir, or reuses the workspace found there: its schema is brought to the head, a user `bench` is made (or
@@ -10,7 +10,10 @@ opened on the lessor's non-performing contracts (as `cases open` opens them) for
 pages write more (below).
 --copy-from DIR copies DIR/ws into --workdir first, to measure on a copy of a store that must stay as it is.
 The asset pages write what a person's use writes: each measured check is recorded, each funding file screened
-is kept (a few dozen of 20 assets each, under asset ids BENCH-…).
+is kept (a few dozen of 20 assets each, under asset ids BENCH-…). /applications decides with a model trained on
+the synthetic applications into the workspace's credit.models when it has none; each measured decision is
+recorded, and --credit-decisions decisions (copies of one, under applicants BENCH…) fill twelve weeks for the
+list and the drift.
 
 The server builds its ownership register in the background after starting, both cores busy for about 25 s a
 million assets; that one asset check waits for it, so the pages are measured in the steady state. Each page
@@ -339,6 +342,148 @@ def _collections_pages(
     return rows
 
 
+COMPLIANCE = "bench_compliance"
+
+
+def _credit_models(workspace: Any) -> None:
+    """A credit model in the workspace's credit.models when it has none (trained on leaseguard.synth's
+    applications, seed 5, a few seconds): the server decides with the models it finds there at start-up."""
+    from leaseguard.credit.model import train
+    from leaseguard.synth.applications import generate_applications
+
+    folder = workspace.root / str(workspace.setting("credit", "models", default="credit/models"))
+    if any(folder.glob("credit-model-*.json")):
+        return
+    frame = generate_applications(seed=5, applicants=2000).applications
+    train(frame, "bad", source="synth applications (seed 5)", data_fingerprint="0" * 64).model.save(folder)
+
+
+def _compliance_user(engine: Engine, lessor: str) -> None:
+    """The user `bench_compliance` of the lessor (only compliance tries and deploys a credit policy)."""
+    policy = people.PeoplePolicy()
+    with session_factory(engine)() as session, session.begin():
+        if session.scalar(select(User).where(User.username == COMPLIANCE)) is not None:
+            people.reset_password(session, COMPLIANCE, PASSWORD, policy)
+            return
+        people.create_user(
+            session, username=COMPLIANCE, lessor=lessor, role="compliance", password=PASSWORD, policy=policy
+        )
+
+
+def _credit_decisions(engine: Engine, lessor: str, count: int) -> list[int]:
+    """At least `count` credit decisions of the lessor, over the last twelve weeks: copies of its newest one
+    (taken through the console, so each carries the rule values a policy trial reads) under other applicants and
+    scores, added in batches; the ids of the lessor's decisions."""
+    from sqlalchemy import insert
+
+    from leaseguard.store.models import CreditApplication
+
+    def ids() -> list[int]:
+        with engine.connect() as connection:
+            return [int(i) for i in connection.execute(
+                select(CreditApplication.id).where(
+                    CreditApplication.lessor == lessor, CreditApplication.source == "decision"
+                ).order_by(CreditApplication.id)
+            ).scalars()]  # fmt: skip
+
+    have = ids()
+    if len(have) >= count:
+        return have
+    with engine.connect() as connection:
+        model = connection.execute(
+            select(CreditApplication).where(CreditApplication.id == have[-1])
+        ).one()._mapping  # fmt: skip
+    rng = random.Random(19)
+    today = dt.date.today()
+    columns = (
+        "application_id",
+        "decision",
+        "pd",
+        "model_version",
+        "policy_version",
+        "detail",
+        "evidence_index",
+    )
+    missing = count - len(have)
+    with engine.begin() as connection:
+        for start in range(0, missing, 10_000):
+            batch = []
+            for n in range(start, min(missing, start + 10_000)):
+                batch.append({
+                    **{name: model[name] for name in columns}, "lessor": lessor, "applicant_id": f"BENCH{n:013d}",
+                    "applied_on": today - dt.timedelta(days=rng.randrange(84)), "source": "decision",
+                    "score": int(model["score"]) + rng.randint(-60, 60), "created_at": dt.datetime.now(dt.UTC),
+                })  # fmt: skip
+            connection.execute(insert(CreditApplication), batch)
+    return ids()
+
+
+def _credit_pages(
+    base: str, client: httpx.Client, workspace: Any, lessor: str, samples: dict[str, list[str]], args: Any
+) -> list[dict[str, Any]]:
+    """/applications: a decision posted from the form (the store's facts, scorecard, LightGBM, policy; recorded
+    and deposited), the newest decisions and an older page, one decision, the drift (PSI by week over twelve
+    weeks of decisions) and the policy in force; a new policy tried on the 1,000 newest decisions (compliance)."""
+    token = _csrf(client, "/applications")
+    applicants = samples["lessee_id"]
+
+    def decide(i: int) -> httpx.Response:
+        applicant = applicants[i % len(applicants)]
+        person = len(applicant) == 18 and applicant[:17].isdigit()
+        form = {
+            "csrf_token": token, "applicant_id": applicant, "applicant_type": "individual" if person else "enterprise",
+            "stated_age": "40" if person else "", "enterprise_years": "" if person else "5",
+            "monthly_income_yuan": "30000.00", "requested_amount_yuan": "300000", "term_months": "36",
+        }  # fmt: skip
+        return client.post("/applications", data=form)
+
+    rows = [
+        _row("POST /applications (one decision, recorded)", _measure_posts(client, decide, args.requests))
+    ]
+    engine = workspace.engine()
+    _compliance_user(engine, lessor)
+    decisions = _credit_decisions(engine, lessor, args.credit_decisions)
+    engine.dispose()
+    middle = decisions[len(decisions) // 2]
+    rng = random.Random(23)
+    picked = [decisions[rng.randrange(len(decisions))] for _ in range(args.requests)]
+    newest, older = ["/applications"] * args.requests, [f"/applications?before={middle}"] * args.requests
+    rows += [
+        _row(f"/applications ({len(decisions):,} decisions, newest 20)", _measure(client, newest)),
+        _row("/applications?before= (an older page)", _measure(client, older)),
+        _row("/applications/decisions/{id}", _measure(client, [f"/applications/decisions/{i}" for i in picked])),
+        _row("/applications/drift (PSI, 12 weeks)", _measure(client, ["/applications/drift"] * args.requests)),
+        _row("/applications/policy (rules in force)", _measure(client, ["/applications/policy"] * args.requests)),
+    ]  # fmt: skip
+    officer = httpx.Client(base_url=base, headers={"Accept": "text/html"}, timeout=120)
+    form = officer.get("/login")
+    found = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert found, "no CSRF token on the sign-in form"
+    officer.post(
+        "/login",
+        data={"username": COMPLIANCE, "password": PASSWORD, "csrf_token": found.group(1), "next": "/"},
+    )
+    officer_token = _csrf(officer, "/applications/policy")
+    from leaseguard.credit.policy import shipped_policy_text
+
+    text = shipped_policy_text().replace('"mh_lenders_30d > 3"', '"mh_lenders_30d > 2"')
+
+    def trial(i: int) -> httpx.Response:
+        return officer.post(
+            "/applications/policy/test", data={"csrf_token": officer_token, "policy_text": text}
+        )
+
+    tries = max(10, args.requests // 10)
+    rows.append(
+        _row(
+            "POST /applications/policy/test (1,000 newest decisions tried)",
+            _measure_posts(officer, trial, tries),
+        )
+    )
+    officer.close()
+    return rows
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_console")
     parser.add_argument("--contracts", type=int, default=1_000_000)
@@ -349,6 +494,9 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--requests", type=int, default=200, help="measured requests per page")
     parser.add_argument("--as-of", type=dt.date.fromisoformat, default=dt.date(2025, 6, 30))
     parser.add_argument("--cases", type=int, default=300, help="enforcement cases to have for the case pages")
+    parser.add_argument(
+        "--credit-decisions", type=int, default=100_000, help="credit decisions to have for /applications"
+    )
     args = parser.parse_args(argv)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="lg-bench-console-"))
     rows: list[dict[str, Any]] = []
@@ -369,6 +517,7 @@ def main(argv: list[str]) -> None:
     samples = _samples(engine, lessor, args.requests + WARM_UP)
     case_ids = _cases(workspace, engine, lessor, args.as_of, args.cases)
     engine.dispose()
+    _credit_models(workspace)
 
     def paths(template: str, key: str) -> list[str]:
         values = samples[key]
@@ -412,6 +561,7 @@ def main(argv: list[str]) -> None:
             rows.append(_row(name, _measure(client, make())))
         rows += _asset_pages(client, workdir, lessor, samples, args.requests)
         rows += _collections_pages(client, samples, args.requests)
+        rows += _credit_pages(base, client, workspace, lessor, samples, args)
         client.close()
     finally:
         server.terminate()

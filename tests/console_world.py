@@ -62,10 +62,15 @@ def _import_run(lessor: str, name: str) -> ImportRun:
 
 @contextmanager
 def served_console(
-    tmp_path: Path, *, evidence_signer: NoteSigner | None = None, settings: ConsoleSettings | None = None
+    tmp_path: Path,
+    *,
+    evidence_signer: NoteSigner | None = None,
+    settings: ConsoleSettings | None = None,
+    credit_models: Path | None = None,
 ) -> Iterator[Console]:
     """The console over a new store; with `evidence_signer`, checks and decisions are deposited in the
-    evidence log; `settings` replace the console's (default: the shipped ones)."""
+    evidence log; `settings` replace the console's (default: the shipped ones); `credit_models` is the folder
+    of credit models the server decides with (none by default)."""
     url = f"sqlite:///{tmp_path / 'store.db'}"
     engine = create_store_engine(url)
     upgrade_schema(engine)
@@ -91,6 +96,7 @@ def served_console(
         url,
         evidence_signer=evidence_signer,
         console=settings or ConsoleSettings(session_idle_minutes=30, session_max_hours=12),
+        credit_models=credit_models,
     )
     with running(app) as base:
         yield Console(base, engine, alpha_run, beta_run, key, admin_key, beta_admin_key)

@@ -203,7 +203,9 @@ def test_the_fuzzer_finds_no_server_error_and_no_answer_off_the_schema(
         "--report", "junit", "--report-dir", str(tmp_path / "reports"),
     ]  # fmt: skip
     env = {**os.environ, "SCHEMATHESIS_HOOKS": ""}
-    done = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env, check=False)
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=600, env=env, check=False, cwd=tmp_path
+    )
     summary = done.stdout[done.stdout.rfind("SUMMARY") :]
     assert done.returncode == 0, done.stdout[-12000:]
     generated = re.search(r"(\d+) generated", summary)

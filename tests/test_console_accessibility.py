@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
+from applications_world import application_form, trained_models, valid_resident_id
 from browser import SCREENSHOTS, VIEWPORT, chromium_browser
 from collections_world import Desk, seed_collections
 from console_world import PASSWORD, Console, csrf_of, served_console, signed_in
@@ -55,7 +56,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     folder = tmp_path_factory.mktemp("console-accessibility")
     # No evidence signer of the console's own: the book's records were deposited under the book's signer, and a
     # log takes one signer only.
-    with served_console(folder) as console:
+    with served_console(folder, credit_models=trained_models()) as console:
         desk = seed_collections(console.engine, folder / "book", new_signer())
         register_forgery(console.engine)
         add_users(console.engine, ("eve", "ALPHA", "compliance"))  # reads the console in English
@@ -79,6 +80,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                 data={"csrf_token": csrf_of(asset), "decision": "fund", "comment": "现场核验车辆与发票"},
             )
             assert decided.status_code == 303, main_of(decided)
+            applications = client.get("/applications")
+            form = application_form(valid_resident_id("11010519850615001"))
+            credit = client.post("/applications", data={**form, "csrf_token": csrf_of(applications)})
+            assert credit.status_code == 200, main_of(credit)
         yield World(console, screen_path, forged_path, desk, finished_daily_run(console))
 
 
@@ -210,6 +215,11 @@ PAGES = [
     ("contract_calls", "ann", "/contracts/{raised}#calls", 200, "#record-call"),
     ("contract_calls_reader", "cai", "/contracts/{raised}#calls", 200, "#calls tbody"),
     ("evidence_verify", "ann", "/evidence/verify", 200, None),
+    ("applications", "ann", "/applications", 200, None),
+    ("applications_decision", "ann", "/applications/decisions/1", 200, None),
+    ("applications_drift", "ann", "/applications/drift", 200, None),
+    ("applications_policy", "ann", "/applications/policy", 200, None),
+    ("applications_policy_compliance", "cai", "/applications/policy", 200, "#f-policy_text"),
     ("not_found", "ann", "/contracts/BE-2024-001", 404, None),
     ("forbidden", "ann", "/imports", 403, None),
     ("signed_out_not_found", None, "/no-such-page", 404, None),
@@ -220,6 +230,9 @@ PAGES = [
     ("en_case", "eve", "/cases/1", 200, None),
     ("en_collections", "eve", "/collections?tier={tier}", 200, ".raised"),
     ("en_book", "eve", "/book", 200, None),
+    ("en_applications", "eve", "/applications", 200, None),
+    ("en_applications_drift", "eve", "/applications/drift", 200, None),
+    ("en_applications_policy", "eve", "/applications/policy", 200, "#f-policy_text"),
 ]
 
 
@@ -390,5 +403,43 @@ def test_a_refused_sign_in_says_why(world: World, visitors: Visitors) -> None:
         page.get_by_role("button", name="登录").click()
         page.get_by_role("alert").wait_for()
         audit(page, "login_refused")
+    finally:
+        page.close()
+
+
+def test_applications_decided_refused_and_a_policy_tried(world: World, visitors: Visitors) -> None:
+    """/applications with a decision swapped in by htmx and with a refused form; a policy tried and one refused."""
+    from leaseguard.credit.policy import shipped_policy_text
+
+    page = visitors.page("ann")
+    try:
+        page.goto(f"{world.console.base}/applications")
+        form = application_form(valid_resident_id("31010419770303003"))
+        page.get_by_label("证件号码（身份证或统一社会信用代码）").fill(form["applicant_id"])
+        page.get_by_label("申报年龄（岁）").fill(form["stated_age"])
+        page.get_by_label("月收入（元）").fill(form["monthly_income_yuan"])
+        page.get_by_label("申请金额（元）").fill(form["requested_amount_yuan"])
+        page.get_by_label("期限（月）").fill(form["term_months"])
+        page.get_by_role("button", name="审批", exact=True).click()
+        page.locator("#decision-result").wait_for()
+        audit(page, "applications_decided")
+        page.get_by_label("期限（月）").fill("0")
+        page.get_by_role("button", name="审批", exact=True).click()
+        page.locator("#f-term_months-error").wait_for()
+        audit(page, "applications_refused")
+    finally:
+        page.close()
+    page = visitors.page("cai")
+    try:
+        page.goto(f"{world.console.base}/applications/policy")
+        text = shipped_policy_text().replace('"mh_lenders_30d > 3"', '"mh_lenders_30d > 1"')
+        page.get_by_label("政策（YAML）").fill(text)
+        page.get_by_role("button", name="试算").click()
+        page.locator("#trial").wait_for()
+        audit(page, "applications_policy_trial")
+        page.get_by_label("政策（YAML）").fill(text.replace("mh_lenders_30d > 1", "mh_lenders_30dd > 1"))
+        page.get_by_role("button", name="试算").click()
+        page.locator("#rule-error").wait_for()
+        audit(page, "applications_policy_refused")
     finally:
         page.close()

@@ -233,3 +233,46 @@ def test_decide_refuses_a_bad_item_in_one_line(german: tuple[Path, Path], tmp_pa
     with session_factory(engine)() as session:
         assert session.query(CreditApplication).count() == 0
     engine.dispose()
+
+
+def test_decide_follows_the_lessors_deployed_policy(tmp_path: Path) -> None:
+    """A policy compliance deployed for a lessor (usecases.credit_policy) decides its applications from the CLI
+    too; --policy still names another; another lessor keeps the workspace's."""
+    from applications_world import application_form, trained_models, valid_resident_id
+    from leaseguard.credit.decide import policy_schema
+    from leaseguard.credit.model import ModelShelf
+    from leaseguard.usecases.credit_policy import Deployer, deploy_policy, read_policy_text
+
+    workspace = init_workspace(tmp_path / "ws")
+    (workspace.root / "credit" / "models").mkdir(parents=True)
+    for artefact in trained_models().glob("credit-model-*.json"):
+        (workspace.root / "credit" / "models" / artefact.name).write_bytes(artefact.read_bytes())
+    schema = policy_schema(ModelShelf(trained_models()).get(None))
+    text = shipped_policy_text().replace("version: 1\n", "version: 9\n", 1)
+    rule = '  - {id: long_term, when: "term_months > 12", action: decline, reason: 期限超过12个月。}\n'
+    text = text.replace("# Cases `leaseguard", rule + "# Cases `leaseguard", 1)
+    engine = workspace.engine()
+    with session_factory(engine)() as session, session.begin():
+        add_lessor(session, "L01", "甲租赁")
+        add_lessor(session, "L02", "乙租赁")
+        sha = read_policy_text(text, "p.yaml", schema).sha256
+        deploy_policy(session, Deployer("cai", "L01", "compliance"), text, schema, tested_sha256=sha, signer=None,
+                      channel="test")  # fmt: skip
+    engine.dispose()
+    form = application_form(valid_resident_id("11010519850615001"))
+    item = {**form, "stated_age": int(form["stated_age"]), "term_months": 24}
+    (tmp_path / "one.json").write_text(json.dumps(item), encoding="utf-8")
+    said = {}
+    for lessor in ("L01", "L02"):
+        out = tmp_path / f"{lessor}.json"
+        code, output = invoke("credit", "decide", str(tmp_path / "one.json"), "--lessor", lessor, "--out", str(out),
+                              "-w", str(workspace.root))  # fmt: skip
+        assert code == 0, output
+        said[lessor] = json.loads(out.read_text())[0]
+    assert said["L01"]["policy_version"] == 9 and "long_term" in [r["id"] for r in said["L01"]["rules_fired"]]
+    assert said["L02"]["policy_version"] == 1 and not said["L02"]["rules_fired"]
+    (tmp_path / "shipped.yaml").write_text(shipped_policy_text(), encoding="utf-8")
+    named = tmp_path / "named.json"
+    code, output = invoke("credit", "decide", str(tmp_path / "one.json"), "--lessor", "L01", "--out", str(named),
+                          "--policy", str(tmp_path / "shipped.yaml"), "-w", str(workspace.root))  # fmt: skip
+    assert code == 0 and json.loads(named.read_text())[0]["policy_version"] == 1  # --policy still decides

@@ -11,7 +11,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy.orm import Session, sessionmaker
 
 from leaseguard.api.deps import require
 from leaseguard.api.params import Yuan
@@ -20,11 +19,11 @@ from leaseguard.credit.consortium import sharing_members
 from leaseguard.credit.decide import Decider, policy_schema
 from leaseguard.credit.errors import CreditError
 from leaseguard.credit.model import CreditModel, ModelShelf
-from leaseguard.credit.policy import Policy, load_policy
+from leaseguard.credit.policy import Policy, load_policy, parse_policy
 from leaseguard.credit.verify import Lists, load_lists
-from leaseguard.evidence.checkpoint import NoteSigner
 from leaseguard.tenancy import Action, Principal
-from leaseguard.usecases.credit_decision import decide_application
+from leaseguard.usecases.credit_decision import decide_served
+from leaseguard.usecases.credit_policy import DeployedPolicy
 from leaseguard.vocabulary import Label
 
 log = logging.getLogger(__name__)
@@ -111,6 +110,8 @@ class CreditDesk:
         self._lock = threading.Lock()
         self._policies: dict[str, tuple[float, Policy]] = {}
         self._deciders: dict[tuple[str, str], Decider] = {}
+        # Lessors' deployed policies, by model version and the policy's SHA-256 (a deployment is never edited).
+        self._deployed_policies: dict[tuple[str, str], Policy] = {}
         # A policy that does not load, or names a field a deployed model lacks, stops the server at start-up,
         # before any decision is taken with it.
         for version in self.shelf.versions if self.shelf is not None else []:
@@ -135,7 +136,8 @@ class CreditDesk:
         self._policies[model.version] = (stamp, policy)
         return policy
 
-    def decider(self, version: str | None) -> Decider:
+    def model(self, version: str | None = None) -> CreditModel:
+        """A deployed model (the newest without a version); 503 without models, 404 for an unknown version."""
         if self.shelf is None:
             raise ProblemError(
                 503,
@@ -143,12 +145,38 @@ class CreditDesk:
                 kind="no-credit-model",
             )
         try:
-            model = self.shelf.get(version)
+            return self.shelf.get(version)
         except CreditError as error:
             raise ProblemError(404, error, kind="unknown-model") from None
+
+    def _deployed(self, model: CreditModel, deployed: DeployedPolicy) -> Policy:
+        key = (model.version, deployed.sha256)
+        policy = self._deployed_policies.get(key)
+        if policy is None:
+            policy = self._deployed_policies[key] = parse_policy(
+                deployed.text, deployed.source, policy_schema(model)
+            )
+        return policy
+
+    def policy(self, model: CreditModel | None, deployed: DeployedPolicy | None = None) -> Policy:
+        """The policy in force for a lessor: the one it deployed, else the workspace's file (else the shipped
+        one). A CreditError when it does not load with `model`'s features (without a model: the fields of every
+        model)."""
+        if model is None:
+            schema = policy_schema(None)
+            if deployed is not None:
+                return parse_policy(deployed.text, deployed.source, schema)
+            return load_policy(self.policy_path, schema)
+        with self._lock:
+            return self._deployed(model, deployed) if deployed is not None else self._policy(model)
+
+    def decider(self, version: str | None, deployed: DeployedPolicy | None = None) -> Decider:
+        """The decider of a model (the newest without a version) under the lessor's `deployed` policy, or the
+        workspace's when the lessor has none."""
+        model = self.model(version)
         with self._lock:
             try:
-                policy = self._policy(model)
+                policy = self._deployed(model, deployed) if deployed is not None else self._policy(model)
                 key = (model.version, policy.sha256)
                 if key not in self._deciders:
                     self._deciders[key] = Decider(model, policy, self.lists)
@@ -162,35 +190,24 @@ class CreditDesk:
             return self._deciders[key]
 
 
-def _decide(
-    sessions: sessionmaker[Session],
-    decider: Decider,
-    values: dict[str, Any],
-    principal: Principal,
-    signer: NoteSigner | None,
-    sharing: frozenset[str],
-) -> dict[str, Any]:
-    with sessions() as session, session.begin():
-        return decide_application(
-            session, decider, values, lessor=principal.lessor, sharing=sharing, asked_by=principal.key_prefix,
-            channel="api", signer=signer, today=dt.date.today(), where=Label("请求正文", "request body"),
-        )  # fmt: skip
-
-
 @router.post("/decide")
 async def decide_route(body: ApplicationRequest, request: Request, principal: CanDecide) -> DecisionResponse:
-    """Decide one application: verification, multi-head features from the store, scorecard, LightGBM, policy."""
+    """Decide one application: verification, multi-head features from the store, scorecard, LightGBM, policy
+    (the lessor's deployed policy, else the workspace's)."""
     desk: CreditDesk = request.app.state.credit_desk
-    decider = desk.decider(body.model_version)
+    desk.model(body.model_version)  # 503 without models, 404 for an unknown version, before anything is read
     try:
         answer = await run_in_threadpool(
-            _decide,
+            decide_served,
             request.app.state.sessions,
-            decider,
+            desk,
             body.values(),
-            principal,
-            request.app.state.evidence_signer,
-            desk.sharing,
+            lessor=principal.lessor,
+            asked_by=principal.key_prefix,
+            channel="api",
+            signer=request.app.state.evidence_signer,
+            model_version=body.model_version,
+            where=Label("请求正文", "request body"),
         )
     except CreditError as error:
         raise ProblemError(422, error, kind=error.kind) from None

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from leaseguard.credit.model import CreditModel
+    from leaseguard.usecases.credit_policy import DeployedPolicy
     from leaseguard.workspace import Workspace
 
 
@@ -315,6 +316,18 @@ def _application_rows(path: Path) -> list[dict[str, Any]]:
     ]
 
 
+def _deployed_policy(opened: Workspace, lessor: str) -> DeployedPolicy | None:
+    from leaseguard.store.db import session_factory
+    from leaseguard.usecases.credit_policy import deployed_policy
+
+    engine = opened.engine()
+    try:
+        with session_factory(engine)() as session:
+            return deployed_policy(session, lessor)
+    finally:
+        engine.dispose()
+
+
 @credit_app.command("decide")
 def decide_command(
     file: Annotated[Path, typer.Argument(help="Applications: JSON (one object or a list) or CSV/XLSX.")],
@@ -341,7 +354,7 @@ def decide_command(
     from leaseguard.credit.decide import Decider, policy_schema
     from leaseguard.credit.errors import CreditError
     from leaseguard.credit.model import ModelShelf, load_model
-    from leaseguard.credit.policy import load_policy
+    from leaseguard.credit.policy import load_policy, parse_policy
     from leaseguard.credit.verify import load_lists
     from leaseguard.evidence import EvidenceError, log_settings
     from leaseguard.store.db import session_factory
@@ -356,9 +369,15 @@ def decide_command(
         )
         configured_policy = opened.setting("credit", "policy")
         configured_lists = opened.setting("credit", "lists")
-        policy = load_policy(
-            policy_file or (opened.root / str(configured_policy) if configured_policy else None),
-            policy_schema(model),
+        # The lessor's deployed policy (the console's /applications/policy), unless --policy names one.
+        deployed = None if policy_file else _deployed_policy(opened, lessor)
+        policy = (
+            parse_policy(deployed.text, deployed.source, policy_schema(model))
+            if deployed is not None
+            else load_policy(
+                policy_file or (opened.root / str(configured_policy) if configured_policy else None),
+                policy_schema(model),
+            )
         )
         lists = load_lists(lists_file or (opened.root / str(configured_lists) if configured_lists else None))
         decider = Decider(model, policy, lists)

@@ -37,6 +37,7 @@ def install_console(app: FastAPI, settings: ConsoleSettings | None = None) -> No
     from importlib import resources
 
     from leaseguard.console import (
+        applications_pages,
         asset_check_page,
         book_pages,
         cases_pages,
@@ -81,6 +82,7 @@ def install_console(app: FastAPI, settings: ConsoleSettings | None = None) -> No
         imports_pages.router,
         cases_pages.router,
         collections_pages.router,
+        applications_pages.router,
         evidence_pages.router,
     ):
         app.include_router(router)

@@ -85,6 +85,9 @@ class Decision:
     features: dict[str, Any] = field(default_factory=dict)
     # The model's inputs as it read them: kept with the record (audit, drift monitoring), not answered.
     inputs: dict[str, Any] = field(default_factory=dict)
+    # Every value the policy's rules could read, as they read it: kept with the record, so a new policy can be
+    # tried on past decisions before it is deployed (usecases.credit_policy), not answered.
+    rule_values: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -130,6 +133,17 @@ def _income_fen(application: Mapping[str, Any]) -> int | None:
             field="monthly_income_yuan",
         )
     return int((amount * 100).to_integral_value())
+
+
+def _kept(value: Any) -> Any:
+    """A rule's value as JSON keeps it: a missing number (NaN) as null, an exact amount or a day as text."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, bool | int | float | str) or value is None:
+        return value
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
 
 
 class Decider:
@@ -247,4 +261,5 @@ class Decider:
                 k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in multi_head.items()
             },
             inputs=dict(checked),
+            rule_values={name: _kept(values[name]) for name in self.schema if name in values},
         )

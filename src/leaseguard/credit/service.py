@@ -192,6 +192,7 @@ def record_decision(
     detail = decision.to_json()
     detail["policy_sha256"] = policy_sha256
     detail["inputs"] = decision.inputs
+    detail["rule_values"] = decision.rule_values
     row = CreditApplication(
         lessor=lessor,
         applicant_id=applicant_id,

@@ -53,6 +53,7 @@ class TrainingFile(RuleFile):
 class MonitorFile(RuleFile):
     version: int
     psi_alert: float = Field(gt=0)
+    psi_watch: float = Field(default=0.1, gt=0)
     score_bins: int = Field(ge=2)
 
 

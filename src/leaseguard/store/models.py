@@ -437,7 +437,11 @@ class CreditApplication(Base):
     credit decisions taken here (one row each, with where it was deposited in the evidence log)."""
 
     __tablename__ = "credit_applications"
-    __table_args__ = (Index("ix_credit_applications_applicant_day", "applicant_id", "applied_on"),)
+    __table_args__ = (
+        Index("ix_credit_applications_applicant_day", "applicant_id", "applied_on"),
+        # A lessor's decisions newest first, a page at a time (the console's /applications).
+        Index("ix_credit_applications_lessor_source_id", "lessor", "source", "id"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     lessor: Mapped[str] = mapped_column(String(32), index=True)
@@ -453,6 +457,29 @@ class CreditApplication(Base):
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     evidence_index: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CreditPolicy(Base):
+    """A credit policy a lessor's compliance officer deployed (usecases.credit_policy): the YAML as deployed, its
+    version, name and SHA-256, who deployed it and when, and where the deployment was deposited in the evidence
+    log. The lessor's newest row is its policy; without one, the workspace's (credit.policy) or the shipped one."""
+
+    __tablename__ = "credit_policies"
+    __table_args__ = (Index("ix_credit_policies_lessor_id", "lessor", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    lessor: Mapped[str] = mapped_column(ForeignKey("lessors.code"))
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    deployed_by: Mapped[str] = mapped_column(String(64))
+    deployed_role: Mapped[str] = mapped_column(String(16))
+    deployed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    # What the test against the lessor's recent decisions said when it was deployed.
+    tested_decisions: Mapped[int] = mapped_column(Integer)
+    changed_decisions: Mapped[int] = mapped_column(Integer)
+    evidence_index: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class IndicatorReport(Base):

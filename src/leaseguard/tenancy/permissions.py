@@ -22,12 +22,18 @@ class Action(StrEnum):
     TRACK_CASES = "cases:track"
     RECORD_COLLECTIONS = "collections:record"
     RUN_BOOK = "book:run"
+    READ_CREDIT = "credit:read"
+    DEPLOY_CREDIT_POLICY = "credit:deploy-policy"
 
 
 # Checking an asset before funding is everyday work for everyone who reads the book.
 _BOOK = frozenset({Action.READ_CONTRACTS, Action.READ_ASSETS, Action.CHECK_ASSETS, Action.READ_INDICATORS})
-# Credit decisions are taken by the people who underwrite, not by legal.
-_UNDERWRITE = frozenset({Action.DECIDE_CREDIT})
+# Credit decisions are taken by the people who underwrite, not by legal; they, and compliance, read the decisions,
+# the policy in force and the score's drift.
+_UNDERWRITE = frozenset({Action.DECIDE_CREDIT, Action.READ_CREDIT})
+# A new credit policy is tried on the lessor's recent decisions and deployed by compliance alone: those who decide
+# applications do not write the rules their decisions are held to.
+_POLICY = frozenset({Action.READ_CREDIT, Action.DEPLOY_CREDIT_POLICY})
 # Evidence reads are the caller's own records plus checkpoints and proofs of the shared tree, so every role.
 _EVIDENCE = frozenset({Action.READ_EVIDENCE})
 # Whether a screened asset is funded is the business's call (analysts, compliance, admins), not legal's; a decision
@@ -51,7 +57,7 @@ _RUN = frozenset({Action.RUN_BOOK})
 PERMISSIONS: Mapping[str, frozenset[Action]] = MappingProxyType(
     {
         "analyst": _BOOK | _EVIDENCE | _UNDERWRITE | _FUND | _COLLECT,
-        "compliance": _BOOK | _EVIDENCE | _FUND | {Action.READ_IMPORTS, Action.APPROVE_FUNDING},
+        "compliance": _BOOK | _EVIDENCE | _FUND | _POLICY | {Action.READ_IMPORTS, Action.APPROVE_FUNDING},
         "legal": _BOOK | _EVIDENCE | _TRACK,
         "admin": _BOOK | _EVIDENCE | _UNDERWRITE | _FUND | _TRACK | _COLLECT | _RUN | {Action.READ_IMPORTS},
     }
