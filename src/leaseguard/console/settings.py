@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from leaseguard.errors import InvalidInputError
 from leaseguard.ingest.reading import ReadLimits
@@ -48,6 +48,8 @@ class ConsoleSettings:
     # The claim a case page shows is computed with these (the workspace's book settings); None: the shipped rules
     # with the default book settings, loaded on first use.
     claim_rules: ClaimRules | None = None
+    # The workspace's `book:` settings (how payments are allocated), for the analytics page's positions.
+    book: dict[str, Any] = field(default_factory=dict)
 
     @property
     def max_upload_bytes(self) -> int:
@@ -114,4 +116,5 @@ def console_settings(workspace: Workspace) -> ConsoleSettings:
         if isinstance(max_amount, int) and not isinstance(max_amount, bool)
         else None,
         claim_rules=rules,
+        book=dict(book) if isinstance(book := workspace.setting("book", default={}), dict) else {},
     )

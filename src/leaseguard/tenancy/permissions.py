@@ -20,6 +20,7 @@ class Action(StrEnum):
     DECIDE_FUNDING = "funding:decide"
     APPROVE_FUNDING = "funding:approve"
     TRACK_CASES = "cases:track"
+    ADMINISTER = "lessor:administer"
 
 
 # Checking an asset before funding is everyday work for everyone who reads the book.
@@ -36,13 +37,16 @@ _FUND = frozenset({Action.DECIDE_FUNDING})
 # everyone who reads the book may read the cases.
 _TRACK = frozenset({Action.TRACK_CASES})
 
+# A tenant's own administration — its users, API keys, settings and data uploads — is the admin's alone.
+_ADMINISTER = frozenset({Action.ADMINISTER})
+
 # Import runs: a tenant's admin and compliance see the runs of files of its own rows (tenancy.book).
 PERMISSIONS: Mapping[str, frozenset[Action]] = MappingProxyType(
     {
         "analyst": _BOOK | _EVIDENCE | _UNDERWRITE | _FUND,
         "compliance": _BOOK | _EVIDENCE | _FUND | {Action.READ_IMPORTS, Action.APPROVE_FUNDING},
         "legal": _BOOK | _EVIDENCE | _TRACK,
-        "admin": _BOOK | _EVIDENCE | _UNDERWRITE | _FUND | _TRACK | {Action.READ_IMPORTS},
+        "admin": _BOOK | _EVIDENCE | _UNDERWRITE | _FUND | _TRACK | _ADMINISTER | {Action.READ_IMPORTS},
     }
 )
 
