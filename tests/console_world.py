@@ -1,5 +1,5 @@
 """A console served for tests: a real uvicorn server over a SQLite store with two lessors (ALPHA, BETA), their
-users (ann: ALPHA analyst, cai: ALPHA compliance, bea: BETA compliance, all with PASSWORD), an import run
+users (ann: ALPHA analyst, cai: ALPHA compliance, ada: ALPHA admin, bea: BETA compliance, all with PASSWORD), an import run
 each and an API key; and helpers to sign in over HTTP."""
 
 from __future__ import annotations
@@ -72,7 +72,8 @@ def served_console(
         add_lessor(session, "ALPHA", "Alpha Leasing")
         add_lessor(session, "BETA", "Beta Leasing")
         for name, lessor, role in (
-            ("ann", "ALPHA", "analyst"), ("cai", "ALPHA", "compliance"), ("bea", "BETA", "compliance"),
+            ("ann", "ALPHA", "analyst"), ("cai", "ALPHA", "compliance"), ("ada", "ALPHA", "admin"),
+            ("bea", "BETA", "compliance"),
         ):  # fmt: skip
             people.create_user(
                 session, username=name, lessor=lessor, role=role, password=PASSWORD, policy=policy

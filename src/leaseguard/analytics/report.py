@@ -313,6 +313,7 @@ def npl_chart(npl: pl.DataFrame, dimension: str, lang: Lang = DEFAULT_LANG) -> b
     labels = [str(value) for value in bars["value"].to_list()]
     axis.barh(labels[::-1], (bars["npl_ratio"] * 100).to_list()[::-1], color="#b03a2e")
     axis.set_xlabel(_say("不良率（占债权余额 %）", "NPL ratio, % of claim balance", lang))
+    axis.set_ylabel(dimension_label(dimension, lang))
     axis.set_title(
         _say(
             f"按{dimension_label(dimension)}的不良率",
