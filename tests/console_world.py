@@ -1,6 +1,6 @@
 """A console served for tests: a real uvicorn server over a SQLite store with two lessors (ALPHA, BETA), their
-users (ann: ALPHA analyst, cai: ALPHA compliance, ada: ALPHA admin, bea: BETA compliance, all with PASSWORD), an import run
-each and an API key; and helpers to sign in over HTTP."""
+users (ann: ALPHA analyst, cai: ALPHA compliance, ada: ALPHA admin, bea: BETA compliance, all with PASSWORD),
+an import run each and an API key; and helpers to sign in over HTTP."""
 
 from __future__ import annotations
 

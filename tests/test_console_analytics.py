@@ -88,7 +88,9 @@ def test_the_page_shows_the_use_cases_figures_for_the_users_lessor_only(world: W
     for name in ("vintage", "roll_rates", "migration"):
         part = section(text, name)
         assert "<details>" in part and "<summary>表格：" in part and table_rows(part)
-        assert re.search(rf'<img src="/analytics/charts/{name}\.png\?as_of=2026-10-31" alt="[^"]+：[^"]+"', part)
+        assert re.search(
+            rf'<img src="/analytics/charts/{name}\.png\?as_of=2026-10-31" alt="[^"]+：[^"]+"', part
+        )
         assert "<figcaption" in part
     migration = table_rows(section(text, "migration"))
     assert world.mine.migration_matrix is not None
@@ -112,7 +114,10 @@ def test_charts_are_pngs_of_the_app_and_a_chart_it_has_not_is_404(world: World) 
 
 def test_a_bad_date_is_said_beside_the_field(world: World) -> None:
     with closing(signed_in(world.console, "lin")) as client:
-        for value, message in (("31/10/2026", "请按 YYYY-MM-DD 填写日期"), ("2999-01-31", "数据日期不能晚于今天")):
+        for value, message in (
+            ("31/10/2026", "请按 YYYY-MM-DD 填写日期"),
+            ("2999-01-31", "数据日期不能晚于今天"),
+        ):
             page = client.get("/analytics", params={"as_of": value})
             assert page.status_code == 422
             assert 'aria-invalid="true"' in page.text

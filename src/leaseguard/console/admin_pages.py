@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, BinaryIO
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session, sessionmaker
@@ -124,6 +124,11 @@ def _done(request: Request, lang: Lang) -> str:
     return label.text(lang, name=request.query_params.get("name", "")[:64]) if label else ""
 
 
+# After a change, its page is shown again saying what was done: `?done=<what>&name=<whom>`.
+DoneQuery = Annotated[str | None, Query(max_length=16)]
+NameQuery = Annotated[str | None, Query(max_length=64)]
+
+
 def _words(lang: Lang) -> dict[str, Any]:
     return {
         "sections": [(path, title.text(lang)) for path, title in SECTIONS],
@@ -180,7 +185,9 @@ def _users_page(
 
 
 @router.get("/admin", response_class=HTMLResponse)
-def users_page(request: Request, user: CanAdminister) -> HTMLResponse:
+def users_page(
+    request: Request, user: CanAdminister, done: DoneQuery = None, name: NameQuery = None
+) -> HTMLResponse:
     """The lessor's users (name, role, state, last sign-in) and the form to add one."""
     return _users_page(request, user)
 
@@ -278,7 +285,9 @@ def _user_page(
 
 
 @router.get("/admin/users/{username}", response_class=HTMLResponse)
-def user_page(request: Request, user: CanAdminister, username: str) -> HTMLResponse:
+def user_page(
+    request: Request, user: CanAdminister, username: str, done: DoneQuery = None, name: NameQuery = None
+) -> HTMLResponse:
     """One user of the lessor: state, the latest sign-ins, disable or enable, a new password."""
     return _user_page(request, user, username)
 
@@ -352,7 +361,9 @@ def _keys_page(
 
 
 @router.get("/admin/keys", response_class=HTMLResponse)
-def keys_page(request: Request, user: CanAdminister) -> HTMLResponse:
+def keys_page(
+    request: Request, user: CanAdminister, done: DoneQuery = None, name: NameQuery = None
+) -> HTMLResponse:
     """The lessor's API keys (prefix, role, label, created, revoked) and the form to issue one."""
     return _keys_page(request, user)
 
@@ -426,7 +437,9 @@ def _lessor_page(
 
 
 @router.get("/admin/lessor", response_class=HTMLResponse)
-def lessor_page(request: Request, user: CanAdminister) -> HTMLResponse:
+def lessor_page(
+    request: Request, user: CanAdminister, done: DoneQuery = None, name: NameQuery = None
+) -> HTMLResponse:
     """The lessor's code and name, its regime (which the indicators' default rule set follows) and the party
     details a complaint names."""
     return _lessor_page(request, user)
