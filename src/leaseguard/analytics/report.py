@@ -264,12 +264,16 @@ def matrix_chart(
     axis.imshow(values, cmap="Reds", aspect="auto", vmin=0)
     axis.set_xticks(range(len(columns)), labels=columns, rotation=35, ha="right")
     axis.set_yticks(range(len(rows)), labels=rows)
+    darkest = float(values.max()) if values.size else 0.0
     for y in range(len(rows)):
         for x in range(len(columns)):
             value = values[y, x]
+            # White on the darker reds, so every figure stays readable on its cell.
+            colour = "white" if darkest > 0 and value > 0.55 * darkest else "black"
             axis.text(
-                x, y, f"{value:.1%}" if percent else f"{value:,.0f}", ha="center", va="center", fontsize=8
-            )
+                x, y, f"{value:.1%}" if percent else f"{value:,.0f}", ha="center", va="center", fontsize=8,
+                color=colour,
+            )  # fmt: skip
     axis.set_xlabel(_say("迁徙至", "to", lang))
     axis.set_ylabel(_say("迁徙自", "from", lang))
     axis.set_title(title)
