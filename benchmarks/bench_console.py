@@ -1,6 +1,8 @@
 """The console's pages on a big book: p50/p95 of the overview, /search (each kind), /lessees/{id},
-/contracts/{no}, /cases and /cases/{id} over real HTTP against `leaseguard serve`, signed in as a person
-(issues 18 and 19: every page under 300 ms at p95 on the 1,000,000-contract store).
+/contracts/{no}, /cases and /cases/{id}, /analytics (its first view computes the lessor's analytics, shown
+apart; then kept) and its charts, the /admin pages and a data upload, over real HTTP against `leaseguard
+serve`, signed in as a person (issues 18 and 19: every page under 300 ms at p95 on the 1,000,000-contract
+store).
 
 Builds a book of --contracts contracts (synth, import, one daily run; about 5 minutes for a million) in
 --workdir, or reuses the workspace found there: its schema is brought to the head, a user `bench` is made (or
@@ -307,6 +309,69 @@ def _asset_pages(
     return rows
 
 
+ANALYTICS_CHARTS = ("vintage", "roll_rates", "migration", "npl_industry", "npl_region", "npl_asset_type",
+                    "npl_product")  # fmt: skip
+
+
+def _timed(client: httpx.Client, path: str) -> float:
+    started = time.perf_counter()
+    answer = client.get(path)
+    assert answer.status_code == 200, f"{path}: {answer.status_code}"
+    return (time.perf_counter() - started) * 1000
+
+
+def _analytics_pages(client: httpx.Client, as_of: dt.date, requests: int) -> list[dict[str, Any]]:
+    """/analytics of the run day: the first view computes the lessor's analytics (month-end positions over its
+    history) and keeps them; the charts are drawn once each and kept; then the page and a chart as kept."""
+    day = as_of.isoformat()
+    rows = [
+        _row("/analytics, first view after the run (computed)", [_timed(client, f"/analytics?as_of={day}")])
+    ]
+    drawn = [_timed(client, f"/analytics/charts/{name}.png?as_of={day}") for name in ANALYTICS_CHARTS]
+    rows.append(_row("/analytics/charts/*.png, first drawing of each", drawn))
+    rows.append(_row("/analytics (kept)", _measure(client, [f"/analytics?as_of={day}"] * requests)))
+    charts = [
+        f"/analytics/charts/{ANALYTICS_CHARTS[i % len(ANALYTICS_CHARTS)]}.png?as_of={day}"
+        for i in range(requests)
+    ]
+    rows.append(_row("/analytics/charts/*.png (kept)", _measure(client, charts)))
+    return rows
+
+
+def _admin_pages(
+    client: httpx.Client, samples: dict[str, list[str]], as_of: dt.date, requests: int
+) -> list[dict[str, Any]]:
+    """The admin's pages (users, one user, keys, the lessor's settings, the upload form) and uploads of a
+    payments file of 20 of the lessor's contracts, one bad row each (loaded for the lessor, the row listed).
+    Run after the analytics: an import changes the store, so the analytics are computed afresh after it."""
+    rows = [
+        _row("/admin (users)", _measure(client, ["/admin"] * requests)),
+        _row("/admin/users/{name}", _measure(client, [f"/admin/users/{USERNAME}"] * requests)),
+        _row("/admin/keys", _measure(client, ["/admin/keys"] * requests)),
+        _row("/admin/lessor", _measure(client, ["/admin/lessor"] * requests)),
+        _row("/admin/imports (upload form)", _measure(client, ["/admin/imports"] * requests)),
+    ]
+    token = _csrf(client, "/admin/imports")
+    contracts = samples["contract_no"][:20]
+
+    def upload(i: int) -> httpx.Response:
+        paid = as_of + dt.timedelta(days=1 + i)  # a new day each file: payments add up, as a person's would
+        lines = [f"{number},{paid.isoformat()},1.00" for number in contracts] + [
+            "NO-SUCH-CONTRACT,2025-01-01,1.00"
+        ]
+        body = "contract_no,paid_date,amount\n" + "\n".join(lines) + "\n"
+        return client.post(
+            "/admin/imports", data={"csrf_token": token},
+            files={"file": (f"payments-bench-{i}.csv", body.encode("utf-8"), "text/csv")},
+        )  # fmt: skip
+
+    uploads = max(10, requests // 10)
+    rows.append(
+        _row("POST /admin/imports (21 payments, one bad row)", _measure_posts(client, upload, uploads))
+    )
+    return rows
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_console")
     parser.add_argument("--contracts", type=int, default=1_000_000)
@@ -373,6 +438,8 @@ def main(argv: list[str]) -> None:
         for name, make in pages:
             rows.append(_row(name, _measure(client, make())))
         rows += _asset_pages(client, workdir, lessor, samples, args.requests)
+        rows += _analytics_pages(client, args.as_of, args.requests)
+        rows += _admin_pages(client, samples, args.as_of, args.requests)
         client.close()
     finally:
         server.terminate()

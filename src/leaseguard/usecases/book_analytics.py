@@ -96,6 +96,8 @@ def analytics_of_store(
         contracts = contracts.filter(pl.col("lessor") == lessor)
         if contracts.is_empty():
             raise NotFoundError(NO_CONTRACT_OF_LESSOR, lessor=lessor)
+        # Positions of the lessor's contracts only: the other lessors' instalments are never built.
+        positions_at = book_data.positions_source(engine, allocation, only=contracts.select("contract_no"))
         positions_at, classes_at = _only(contracts, positions_at), _only(contracts, classes_at)
     if contracts.is_empty():
         raise NotFoundError(Label("库中没有合同", "the store holds no contracts"))
