@@ -181,7 +181,7 @@ PAGES = [
     ("case", "ann", "/cases/1", 200, None),
     ("evidence", "ann", "/evidence", 200, None),
     ("evidence_verify", "ann", "/evidence/verify", 200, None),
-    ("analytics", "ann", "/analytics", 200, None),
+    ("analytics", "ann", "/analytics", 200, ".analytics-chart"),
     ("analytics_bad_date", "ann", "/analytics?as_of=31/12/2024", 422, "#f-as_of-error"),
     ("admin_users", "ada", "/admin", 200, None),
     ("admin_user", "ada", "/admin/users/ann", 200, None),
@@ -198,7 +198,7 @@ PAGES = [
     ("en_funding_asset", "eve", "{forged}", 200, None),
     ("en_funding_pending", "eve", "/assets/decisions", 200, None),
     ("en_case", "eve", "/cases/1", 200, None),
-    ("en_analytics", "eve", "/analytics", 200, None),
+    ("en_analytics", "eve", "/analytics", 200, ".analytics-chart"),
 ]
 
 
@@ -371,6 +371,7 @@ def test_analytics_with_a_table_opened(world: World, visitors: Visitors) -> None
     try:
         page.goto(f"{world.console.base}/analytics")
         chart = page.locator(".analytics-chart").first
+        chart.wait_for()
         chart.locator("summary").click()
         chart.locator("table").wait_for()
         audit(page, "analytics_table_open")

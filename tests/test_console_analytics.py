@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from console_world import Console, served_console, signed_in
 from leaseguard.analytics.report import AnalyticsTables, npl_rows
 from leaseguard.console import analytics_pages
 from leaseguard.console.rendering import _percent
+from leaseguard.console.settings import ConsoleSettings
 from leaseguard.money import grouped_yuan
 from leaseguard.portfolio.allocation import Allocation
 from leaseguard.store.db import session_factory
@@ -37,7 +39,8 @@ class World:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     folder = tmp_path_factory.mktemp("console-analytics")
-    with served_console(folder) as console:
+    # The pages wait for the analytics however long the shared machine takes (a test below shows the wait).
+    with served_console(folder, settings=ConsoleSettings(analytics_wait_seconds=600)) as console:
         seed_analytics_book(console.engine, folder / "book")
         allocation = Allocation.from_settings({})
         mine = analytics_of_store(console.engine, AS_OF, allocation=allocation, lessor=LESSOR)
@@ -162,6 +165,36 @@ def test_analytics_are_computed_once_per_lessor_day_and_store_state(
     with closing(signed_in(world.console, "leo")) as other:
         assert other.get("/analytics", params=day).status_code == 200
     assert calls == [LESSOR, LESSOR, OTHER]
+
+
+def test_while_computed_the_page_says_so_and_htmx_loads_the_results(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    release = threading.Event()
+    compute = analytics_pages.analytics_of_store
+
+    def slow(*args: object, **options: object) -> AnalyticsTables:
+        assert release.wait(600)
+        return compute(*args, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(analytics_pages, "analytics_of_store", slow)
+    monkeypatch.setattr(analytics_pages, "_wait_seconds", lambda request: 0.0)
+    day = {"as_of": "2026-08-31"}
+    with closing(signed_in(world.console, "lin")) as client:
+        page = client.get("/analytics", params=day)
+        assert page.status_code == 200
+        assert 'hx-get="/analytics/results?as_of=2026-08-31"' in page.text and "正在计算" in page.text
+        assert 'id="chart-' not in page.text
+        again = client.get("/analytics/results", params=day)
+        assert "正在计算" in again.text and "hx-trigger" in again.text
+        release.set()
+        for _ in range(600):  # until the worker has finished: what htmx does every 2 s
+            part = client.get("/analytics/results", params=day)
+            if "正在计算" not in part.text:
+                break
+        assert part.status_code == 200
+        assert 'id="chart-roll_rates"' in part.text and "hx-get" not in part.text
+        assert "<html" not in part.text  # only the part htmx swaps in
 
 
 def test_every_role_reads_analytics_and_finds_them_in_the_navigation(world: World) -> None:

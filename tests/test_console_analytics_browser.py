@@ -46,7 +46,11 @@ def test_a_risk_officer_reads_the_charts_and_opens_a_table(console: Console) -> 
         page.wait_for_url(f"{console.base}/")
         page.get_by_role("navigation", name="主导航").get_by_role("link", name="资产组合分析").click()
         page.wait_for_url("**/analytics")
-        page.wait_for_load_state("networkidle")
+        # Shown at once, or (computed for longer than the page waits) swapped in by htmx when ready.
+        page.locator(".analytics-chart").first.wait_for(timeout=300_000)
+        page.wait_for_function(
+            "[...document.querySelectorAll('.analytics-chart img')].every(img => img.complete && img.naturalWidth)"
+        )
         images = page.locator(".analytics-chart img")
         assert images.count() == 7  # vintage, roll rates, migration, NPL by four dimensions
         for index in range(images.count()):

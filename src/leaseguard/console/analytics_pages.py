@@ -3,8 +3,11 @@ ratios by industry, region, asset type and product — charts first, each with i
 
 The figures are `usecases.book_analytics` (`analytics_of_store`, what `leaseguard book analytics --lessor`
 computes) and the charts are analytics/report.py's PNGs (the packaged CJK font), served by this app at
-/analytics/charts/<name>.png. Computing walks the book month-end by month-end, so a lessor's analytics of a day
-are kept in memory (`AnalyticsCache`) until the next daily run or import changes the store."""
+/analytics/charts/<name>.png. Computing walks the book month-end by month-end (seconds on a book of thousands,
+minutes on a million), so it runs in the background, one computation at a time: the page waits for it a few
+seconds (console.analytics_wait_seconds) and else says it is computing and loads the results with htmx when they
+are ready. A lessor's analytics of a day are then kept in memory (`AnalyticsCache`) until the next daily run or
+import changes the store."""
 
 from __future__ import annotations
 
@@ -12,6 +15,8 @@ import datetime as dt
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -22,8 +27,6 @@ from sqlalchemy import Engine, func, select
 from leaseguard.analytics.report import (
     AnalyticsTables,
     PeopleTable,
-    bucket_label,
-    class_label,
     dimension_label,
     migration_chart,
     npl_chart,
@@ -37,7 +40,7 @@ from leaseguard.analytics.report import (
 from leaseguard.analytics.rules import AnalyticsRules, load_analytics_rules
 from leaseguard.console.auth import ConsoleUser, require_user, settings_of
 from leaseguard.console.rendering import FormState, NavItem, add_nav, render
-from leaseguard.errors import NotFoundError
+from leaseguard.errors import LeaseguardError, NotFoundError
 from leaseguard.portfolio.allocation import Allocation
 from leaseguard.store.models import BookRun, ClassTotal, ImportRun
 from leaseguard.tenancy import Action
@@ -60,6 +63,8 @@ BAD_DATE = Label(
 FUTURE_DATE = Label("数据日期不能晚于今天。", "The date may not be after today.")
 NO_BOOK = Label("本出租人还没有合同：请先导入合同。", "This lessor has no contracts yet: import them first.")
 CHART_NOT_FOUND = Label("没有图表 {name}", "no chart {name}")
+# A chart is asked for by a page that showed the analytics, so they are kept already; this is only a bound.
+CHART_WAIT_SECONDS = 600.0
 
 
 # --- the kept analytics ---------------------------------------------------------------------------------------
@@ -67,29 +72,56 @@ CHART_NOT_FOUND = Label("没有图表 {name}", "no chart {name}")
 
 @dataclass
 class Kept:
-    """A lessor's analytics of one day, and the charts drawn of them so far (by name and language)."""
+    """A lessor's analytics of one day (or why there are none), and the charts drawn of them so far (by name
+    and language)."""
 
-    tables: AnalyticsTables
+    tables: AnalyticsTables | None = None
+    error: LeaseguardError | None = None
     charts: dict[tuple[str, Lang], bytes] = field(default_factory=dict)
 
 
 class AnalyticsCache:
     """Analytics by (lessor, day, state of the store): the state is the newest daily run and import, so a run
-    or an import computes them afresh; at most `size` entries, the least recently used dropped first. Two
-    threads may compute the same entry once each, never a wrong one."""
+    or an import computes them afresh; at most `size` entries, the least recently used dropped first.
+
+    Computed in the background by one worker thread (a computation takes a core for seconds to minutes; two at
+    once would only slow each other), each key once however many requests ask for it meanwhile."""
 
     def __init__(self, size: int = 32) -> None:
         self.size = size
         self._entries: OrderedDict[tuple[object, ...], Kept] = OrderedDict()
+        self._pending: dict[tuple[object, ...], Future[Kept]] = {}
         self._lock = threading.Lock()
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="leaseguard-analytics")
 
-    def get(self, key: tuple[object, ...], compute: Callable[[], AnalyticsTables]) -> Kept:
+    def get(
+        self, key: tuple[object, ...], compute: Callable[[], AnalyticsTables], wait: float
+    ) -> Kept | None:
+        """The entry of `key`, computed first if need be; None when it is not ready after `wait` seconds (it
+        goes on being computed, and a later call finds it)."""
         with self._lock:
             if key in self._entries:
                 self._entries.move_to_end(key)
                 return self._entries[key]
-        kept = Kept(compute())
+            future = self._pending.get(key)
+            if future is None:
+                future = self._pending[key] = self._worker.submit(self._compute, key, compute)
+        try:
+            return future.result(timeout=wait)
+        except FutureTimeout:
+            return None
+
+    def _compute(self, key: tuple[object, ...], compute: Callable[[], AnalyticsTables]) -> Kept:
+        try:
+            kept = Kept(tables=compute())
+        except LeaseguardError as error:  # no book, a bad date: an answer too, kept like one
+            kept = Kept(error=error)
+        except BaseException:
+            with self._lock:
+                self._pending.pop(key, None)
+            raise
         with self._lock:
+            self._pending.pop(key, None)
             self._entries[key] = kept
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
@@ -135,13 +167,21 @@ def _default_day(state: tuple[object, ...]) -> dt.date:
     return last_day if isinstance(last_day, dt.date) else dt.date.today()
 
 
-def _analytics(request: Request, user: ConsoleUser, day: dt.date, state: tuple[object, ...]) -> Kept:
+def _wait_seconds(request: Request) -> float:
+    return settings_of(request).analytics_wait_seconds
+
+
+def _analytics(
+    request: Request, user: ConsoleUser, day: dt.date, state: tuple[object, ...], wait: float
+) -> Kept | None:
+    """The lessor's analytics of `day`, or None while they are still being computed after `wait` seconds."""
     engine = request.app.state.engine
     allocation = Allocation.from_settings(settings_of(request).book)
     rules = _rules(request)
     return _cache(request).get(
         (user.lessor, day, state),
         lambda: analytics_of_store(engine, day, allocation=allocation, lessor=user.lessor, rules=rules),
+        wait,
     )
 
 
@@ -258,40 +298,58 @@ def _charts(found: AnalyticsTables, rules: AnalyticsRules, lang: Lang) -> list[C
     return charts
 
 
+def _results(request: Request, user: ConsoleUser, day: dt.date, kept: Kept | None) -> dict[str, Any]:
+    """What the results part of the page shows: the analytics, why there are none, or that they are coming."""
+    lang = user.lang
+    if kept is None:
+        return {"pending": True, "found": None, "charts": []}
+    if kept.tables is None:
+        error = kept.error
+        message = (
+            NO_BOOK.text(lang) if isinstance(error, NotFoundError) or error is None else error.text(lang)
+        )
+        return {"pending": False, "found": None, "charts": [], "results_error": message}
+    found = kept.tables
+    return {
+        "pending": False,
+        "found": found,
+        "summary": found.summary,
+        "notes": found.notes_in(lang),
+        "charts": _charts(found, _rules(request), lang),
+    }
+
+
 @router.get("/analytics", response_class=HTMLResponse)
 def analytics_page(request: Request, user: CanReadBook, as_of: AsOf = None) -> HTMLResponse:
     """The lessor's analytics of `as_of` (default: its newest run day): a summary, each chart with a text
-    alternative, and each chart's table behind a <details>."""
+    alternative, and each chart's table behind a <details>; while they are computed, a note that loads them."""
     lang = user.lang
     form = FormState(values={"as_of": as_of or ""})
     asked = _day_of(as_of, form, lang)
     state = _store_state(request.app.state.engine, user.lessor)
     day = asked or _default_day(state)
     context: dict[str, Any] = {
-        "title": TITLE.text(lang),
-        "form": form,
-        "day": day,
-        "found": None,
-        "charts": [],
-    }
+        "title": TITLE.text(lang), "form": form, "day": day, "found": None, "charts": [], "pending": False,
+    }  # fmt: skip
     if form.failed:
         return render(request, "analytics.html", context, status_code=422)
     form.values["as_of"] = day.isoformat()
-    try:
-        kept = _analytics(request, user, day, state)
-    except NotFoundError:
-        context["page_error"] = NO_BOOK.text(lang)
-        return render(request, "analytics.html", context)
-    found = kept.tables
     context.update(
-        found=found,
-        summary=found.summary,
-        notes=found.notes_in(lang),
-        charts=_charts(found, _rules(request), lang),
-        class_label=lambda name: class_label(name, lang),
-        bucket_label=lambda name: bucket_label(name, _rules(request), lang),
+        _results(request, user, day, _analytics(request, user, day, state, _wait_seconds(request)))
     )
     return render(request, "analytics.html", context)
+
+
+@router.get("/analytics/results", response_class=HTMLResponse)
+def analytics_results(request: Request, user: CanReadBook, as_of: AsOf = None) -> HTMLResponse:
+    """The results part of /analytics (htmx asks for it while they are computed): the analytics once ready,
+    else the note again, which asks again a little later."""
+    form = FormState()
+    state = _store_state(request.app.state.engine, user.lessor)
+    day = _day_of(as_of, form, user.lang) or _default_day(state)
+    kept = _analytics(request, user, day, state, min(1.0, _wait_seconds(request)))
+    context = {"day": day, **_results(request, user, day, kept)}
+    return render(request, "analytics_results.html", context)
 
 
 def _draw(found: AnalyticsTables, rules: AnalyticsRules, name: str, lang: Lang) -> bytes | None:
@@ -316,11 +374,12 @@ def analytics_chart(request: Request, user: CanReadBook, name: str, as_of: AsOf 
     day = _day_of(as_of, form, lang) or _default_day(state)
     if form.failed:
         raise NotFoundError(CHART_NOT_FOUND, name=name)
-    kept = _analytics(request, user, day, state)
-    rules = _rules(request)
-    if _draw_known(kept.tables, name) is False:
+    kept = _analytics(request, user, day, state, CHART_WAIT_SECONDS)
+    found = kept.tables if kept is not None else None
+    if found is None or not _draw_known(found, name):
         raise NotFoundError(CHART_NOT_FOUND, name=name)
-    image = _cache(request).chart(kept, name, lang, lambda: _draw(kept.tables, rules, name, lang) or b"")
+    rules = _rules(request)
+    image = _cache(request).chart(kept, name, lang, lambda: _draw(found, rules, name, lang) or b"")  # type: ignore[arg-type]
     return Response(
         image,
         media_type="image/png",

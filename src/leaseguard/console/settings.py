@@ -48,6 +48,8 @@ class ConsoleSettings:
     # The claim a case page shows is computed with these (the workspace's book settings); None: the shipped rules
     # with the default book settings, loaded on first use.
     claim_rules: ClaimRules | None = None
+    # How long /analytics waits for a lessor's analytics being computed before it shows that they are coming.
+    analytics_wait_seconds: float = 3.0
     # The workspace's `book:` settings (how payments are allocated), for the analytics page's positions.
     book: dict[str, Any] = field(default_factory=dict)
 
