@@ -13,6 +13,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, BinaryIO
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -157,8 +158,6 @@ def _page(
 
 
 def _redirect(path: str, done: str, name: str) -> RedirectResponse:
-    from urllib.parse import urlencode
-
     return RedirectResponse(f"{path}?{urlencode({'done': done, 'name': name})}", status_code=303)
 
 

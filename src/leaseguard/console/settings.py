@@ -118,6 +118,8 @@ def console_settings(workspace: Workspace) -> ConsoleSettings:
         if isinstance(max_amount, int) and not isinstance(max_amount, bool)
         else None,
         claim_rules=rules,
-        analytics_wait_seconds=whole_console_setting(workspace, "analytics_wait_seconds", 3, least=0, most=600),
+        analytics_wait_seconds=whole_console_setting(
+            workspace, "analytics_wait_seconds", 3, least=0, most=600
+        ),
         book=dict(book) if isinstance(book := workspace.setting("book", default={}), dict) else {},
     )
