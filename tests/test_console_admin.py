@@ -104,6 +104,8 @@ def test_creating_a_user_with_a_role(console: Console, ada: httpx.Client) -> Non
     assert made.status_code == 303, alerts(made)
     assert made.headers["location"].startswith("/admin?done=created")
     assert "已创建用户 eva" in ada.get(made.headers["location"]).text
+    # The message names only a user the page lists: a link cannot make the page say anything else.
+    assert "已创建用户" not in ada.get("/admin", params={"done": "created", "name": "转账到某账户"}).text
     row = user_row(console, "eva")
     assert row is not None and (row.lessor, row.role, row.disabled) == ("ALPHA", "legal", False)
     with closing(signed_in(console, "eva", NEW_PASSWORD)) as eva:

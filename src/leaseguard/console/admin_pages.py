@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, BinaryIO
@@ -119,10 +120,12 @@ def _sessions(request: Request) -> sessionmaker[Session]:
     return sessions
 
 
-def _done(request: Request, lang: Lang) -> str:
-    """The message of a change just made (after its redirect), from the `done` and `name` of the query."""
+def _done(request: Request, lang: Lang, known: Collection[str]) -> str:
+    """The message of a change just made (after its redirect), from the `done` and `name` of the query; said
+    only of a name the page shows (a user, a key of the lessor), so a link cannot make the page say anything."""
     label = DONE.get(request.query_params.get("done", ""))
-    return label.text(lang, name=request.query_params.get("name", "")[:64]) if label else ""
+    name = request.query_params.get("name", "")
+    return label.text(lang, name=name) if label and name in known else ""
 
 
 # After a change, its page is shown again saying what was done: `?done=<what>&name=<whom>`.
@@ -146,11 +149,13 @@ def _page(
     title: Label | str,
     context: dict[str, Any],
     status_code: int = 200,
+    *,
+    known: Collection[str] = (),
 ) -> HTMLResponse:
     values = {
         "title": title.text(user.lang) if isinstance(title, Label) else title,
         "heading": TITLE.text(user.lang),
-        "done": _done(request, user.lang),
+        "done": _done(request, user.lang, known),
     }
     values.update(_words(user.lang))
     values.update(context)
@@ -180,6 +185,7 @@ def _users_page(
             "min_password": settings_of(request).policy.min_password_length,
         },
         status_code,
+        known={person.username for person in users},
     )
 
 
@@ -280,6 +286,7 @@ def _user_page(
             ),
         },
         status_code,
+        known={person.username},
     )
 
 
@@ -356,6 +363,7 @@ def _keys_page(
         KEYS_TITLE,
         {"keys": keys, "form": form or FormState(values={"role": "analyst"}), "issued": issued},
         status_code,
+        known={key.prefix for key in keys},
     )
 
 
@@ -432,6 +440,7 @@ def _lessor_page(
             else NO_REGIME.text(user.lang),
         },
         status_code,
+        known={user.lessor},
     )
 
 
