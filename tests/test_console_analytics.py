@@ -15,9 +15,11 @@ from dataclasses import dataclass
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from analytics_world import AS_OF, EARLIER, LESSOR, OTHER, seed_analytics_book
 from console_world import Console, served_console, signed_in
+from leaseguard.analytics import book_data
 from leaseguard.analytics.report import AnalyticsTables, npl_rows
 from leaseguard.console import analytics_pages
 from leaseguard.console.rendering import _percent
@@ -203,3 +205,14 @@ def test_every_role_reads_analytics_and_finds_them_in_the_navigation(world: Worl
             overview = client.get("/")
             assert '<a href="/analytics">资产组合分析</a>' in overview.text
             assert client.get("/analytics").status_code == 200
+
+
+def test_a_lessors_positions_are_the_whole_books_rows_of_its_contracts(world: World) -> None:
+    """One lessor's analytics build the positions of its own contracts only: the same rows as the whole book's."""
+    engine = world.console.engine
+    own = book_data.read_contracts(engine).filter(pl.col("lessor") == LESSOR).select("contract_no")
+    for day in (EARLIER, AS_OF):
+        whole = book_data.positions_source(engine)(day).join(own, on="contract_no", how="semi")
+        mine = book_data.positions_source(engine, only=own)(day)
+        assert mine.height == own.height
+        assert_frame_equal(mine.sort("contract_no"), whole.sort("contract_no"))
