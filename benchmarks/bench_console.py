@@ -1,7 +1,8 @@
 """The console's pages on a big book: p50/p95 of the overview, /book (filters, keyset pages), /search (each kind),
-/lessees/{id}, /contracts/{no}, /cases and /cases/{id}, /collections and recording a call, the asset pages and
-/applications over real HTTP against `leaseguard serve`, signed in as a person (issues 18 and 19: every page under
-300 ms at p95 on the 1,000,000-contract store).
+/lessees/{id}, /contracts/{no}, /cases and /cases/{id}, /collections and recording a call, the asset pages,
+/applications, /analytics (its first view computes the lessor's analytics, shown apart; then kept) and its charts,
+the /admin pages and a data upload, over real HTTP against `leaseguard serve`, signed in as a person (issues 18 and
+19: every page under 300 ms at p95 on the 1,000,000-contract store).
 
 Builds a book of --contracts contracts (synth, import, one daily run; about 5 minutes for a million) in
 --workdir, or reuses the workspace found there: its schema is brought to the head, a user `bench` is made (or
@@ -481,6 +482,73 @@ def _credit_pages(
         )
     )
     officer.close()
+
+
+def _timed(client: httpx.Client, path: str) -> float:
+    started = time.perf_counter()
+    answer = client.get(path)
+    assert answer.status_code == 200, f"{path}: {answer.status_code}"
+    return (time.perf_counter() - started) * 1000
+
+
+def _analytics_pages(client: httpx.Client, as_of: dt.date, requests: int) -> list[dict[str, Any]]:
+    """/analytics of the run day. The first view starts the lessor's analytics in the background (month-end
+    positions over its history) and shows them if ready within console.analytics_wait_seconds, else says they
+    are coming; the time until /analytics/results (what htmx asks every 2 s) has them is shown apart. The charts
+    the page shows are drawn once each on their first request; then the page and the charts as kept."""
+    day = as_of.isoformat()
+    started = time.perf_counter()
+    rows = [_row("/analytics, first view after the run", [_timed(client, f"/analytics?as_of={day}")])]
+    while "正在计算" in client.get(f"/analytics/results?as_of={day}").text:
+        time.sleep(1)
+    rows.append(_row("/analytics, until computed (background)", [(time.perf_counter() - started) * 1000]))
+    page = client.get(f"/analytics?as_of={day}").text
+    charts = sorted(set(re.findall(r'<img src="(/analytics/charts/[a-z_]+\.png\?as_of=[0-9-]+)"', page)))
+    assert charts, "the analytics page shows no chart"
+    rows.append(
+        _row("/analytics/charts/*.png, first drawing of each", [_timed(client, path) for path in charts])
+    )
+    rows.append(_row("/analytics (kept)", _measure(client, [f"/analytics?as_of={day}"] * requests)))
+    rows.append(
+        _row(
+            "/analytics/charts/*.png (kept)",
+            _measure(client, [charts[i % len(charts)] for i in range(requests)]),
+        )
+    )
+    return rows
+
+
+def _admin_pages(
+    client: httpx.Client, samples: dict[str, list[str]], as_of: dt.date, requests: int
+) -> list[dict[str, Any]]:
+    """The admin's pages (users, one user, keys, the lessor's settings, the upload form) and uploads of a
+    payments file of 20 of the lessor's contracts, one bad row each (loaded for the lessor, the row listed).
+    Run after the analytics: an import changes the store, so the analytics are computed afresh after it."""
+    rows = [
+        _row("/admin (users)", _measure(client, ["/admin"] * requests)),
+        _row("/admin/users/{name}", _measure(client, [f"/admin/users/{USERNAME}"] * requests)),
+        _row("/admin/keys", _measure(client, ["/admin/keys"] * requests)),
+        _row("/admin/lessor", _measure(client, ["/admin/lessor"] * requests)),
+        _row("/admin/imports (upload form)", _measure(client, ["/admin/imports"] * requests)),
+    ]
+    token = _csrf(client, "/admin/imports")
+    contracts = samples["contract_no"][:20]
+
+    def upload(i: int) -> httpx.Response:
+        paid = as_of + dt.timedelta(days=1 + i)  # a new day each file: payments add up, as a person's would
+        lines = [f"{number},{paid.isoformat()},1.00" for number in contracts] + [
+            "NO-SUCH-CONTRACT,2025-01-01,1.00"
+        ]
+        body = "contract_no,paid_date,amount\n" + "\n".join(lines) + "\n"
+        return client.post(
+            "/admin/imports", data={"csrf_token": token},
+            files={"file": (f"payments-bench-{i}.csv", body.encode("utf-8"), "text/csv")},
+        )  # fmt: skip
+
+    uploads = max(10, requests // 10)
+    rows.append(
+        _row("POST /admin/imports (21 payments, one bad row)", _measure_posts(client, upload, uploads))
+    )
     return rows
 
 
@@ -562,6 +630,9 @@ def main(argv: list[str]) -> None:
         rows += _asset_pages(client, workdir, lessor, samples, args.requests)
         rows += _collections_pages(client, samples, args.requests)
         rows += _credit_pages(base, client, workspace, lessor, samples, args)
+
+        rows += _analytics_pages(client, args.as_of, args.requests)
+        rows += _admin_pages(client, samples, args.as_of, args.requests)
         client.close()
     finally:
         server.terminate()

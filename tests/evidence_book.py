@@ -70,7 +70,7 @@ def seed_evidence(engine: Engine, signer: NoteSigner) -> EvidenceBook:
         signer=signer,
     )
     with session_factory(engine)() as session, session.begin():
-        for name, role in (("lee", "legal"), ("ada", "admin")):
+        for name, role in (("lee", "legal"),):  # ada, ALPHA's admin, is console_world's
             people.create_user(
                 session,
                 username=name,

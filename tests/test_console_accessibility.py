@@ -185,7 +185,8 @@ def test_the_vendored_axe_is_the_one_its_notice_names() -> None:
 
 
 # name, user (None: signed out), path (with {screen} and {forged} filled in), status, an element the page
-# shows only once complete (htmx content loaded). ann is an analyst, cai and eve compliance, eve in English.
+# shows only once complete (htmx content loaded). ann is an analyst, cai and eve compliance, eve in English, ada
+# ALPHA's admin.
 PAGES = [
     ("login", None, "/login", 200, None),
     ("overview", "ann", "/", 200, "#classes-chart"),
@@ -220,6 +221,15 @@ PAGES = [
     ("applications_drift", "ann", "/applications/drift", 200, None),
     ("applications_policy", "ann", "/applications/policy", 200, None),
     ("applications_policy_compliance", "cai", "/applications/policy", 200, "#f-policy_text"),
+    ("analytics", "ann", "/analytics", 200, ".analytics-chart"),
+    ("analytics_bad_date", "ann", "/analytics?as_of=31/12/2024", 422, "#f-as_of-error"),
+    ("admin_users", "ada", "/admin", 200, None),
+    ("admin_user", "ada", "/admin/users/ann", 200, None),
+    ("admin_self", "ada", "/admin/users/ada", 200, None),
+    ("admin_keys", "ada", "/admin/keys", 200, None),
+    ("admin_lessor", "ada", "/admin/lessor", 200, None),
+    ("admin_imports", "ada", "/admin/imports", 200, None),
+    ("admin_forbidden", "cai", "/admin", 403, None),
     ("not_found", "ann", "/contracts/BE-2024-001", 404, None),
     ("forbidden", "ann", "/imports", 403, None),
     ("signed_out_not_found", None, "/no-such-page", 404, None),
@@ -233,6 +243,7 @@ PAGES = [
     ("en_applications", "eve", "/applications", 200, None),
     ("en_applications_drift", "eve", "/applications/drift", 200, None),
     ("en_applications_policy", "eve", "/applications/policy", 200, "#f-policy_text"),
+    ("en_analytics", "eve", "/analytics", 200, ".analytics-chart"),
 ]
 
 
@@ -441,5 +452,52 @@ def test_applications_decided_refused_and_a_policy_tried(world: World, visitors:
         page.get_by_role("button", name="试算").click()
         page.locator("#rule-error").wait_for()
         audit(page, "applications_policy_refused")
+    finally:
+        page.close()
+
+
+def test_analytics_with_a_table_opened(world: World, visitors: Visitors) -> None:
+    page = visitors.page("ann")
+    try:
+        page.goto(f"{world.console.base}/analytics")
+        chart = page.locator(".analytics-chart").first
+        chart.wait_for()
+        chart.locator("summary").click()
+        chart.locator("table").wait_for()
+        audit(page, "analytics_table_open")
+    finally:
+        page.close()
+
+
+def test_admin_forms_in_the_states_an_admin_sees(world: World, visitors: Visitors, tmp_path: Path) -> None:
+    """A refused new user (messages beside the fields), a key just issued (its secret shown once), an upload
+    with a rejected row (the row's file, line, field and reason)."""
+    contracts = tmp_path / "contracts-a11y.csv"
+    contracts.write_text(
+        "contract_no,lessor,lessee_id,lessee_name,lessee_type,start_date,term_months,principal,annual_rate,method,"
+        f"frequency\nAL-A11Y-1,ALPHA,{FIRM},华东物流有限公司,enterprise,2024-13-01,12,1000.00,0.06,annuity,monthly\n",
+        encoding="utf-8",
+    )
+    page = visitors.page("ada")
+    try:
+        page.goto(f"{world.console.base}/admin")
+        form = page.locator("form[aria-labelledby=new-user-h]")
+        form.get_by_label("用户名").fill("-bad")
+        form.get_by_label("密码", exact=True).fill("short")
+        form.get_by_label("再次输入密码").fill("short")
+        form.get_by_role("button", name="创建用户").click()
+        page.locator("#f-username-error").wait_for()
+        audit(page, "admin_user_refused")
+
+        page.goto(f"{world.console.base}/admin/keys")
+        page.get_by_role("button", name="创建密钥").click()
+        page.locator("#issued-secret").wait_for()
+        audit(page, "admin_key_issued")
+
+        page.goto(f"{world.console.base}/admin/imports")
+        page.get_by_label("数据文件", exact=True).set_input_files(str(contracts))
+        page.get_by_role("button", name="上传并导入").click()
+        page.locator("#row-errors").wait_for()
+        audit(page, "admin_import_rejected_row")
     finally:
         page.close()

@@ -206,3 +206,17 @@ DATA_KINDS = ("lessors", "contracts", "assets", "schedules", "payments", "valuat
 
 # API key roles.
 ROLES: tuple[str, ...] = ("analyst", "compliance", "legal", "admin")
+ROLE_LABELS: dict[str, Label] = {
+    "analyst": Label("分析员", "analyst"),
+    "compliance": Label("合规", "compliance"),
+    "legal": Label("法务", "legal"),
+    "admin": Label("管理员", "admin"),
+}
+DATA_KIND_LABELS: dict[str, Label] = {
+    "lessors": Label("出租人", "lessors"),
+    "contracts": Label("合同", "contracts"),
+    "assets": Label("租赁物", "assets"),
+    "schedules": Label("租金计划", "rent schedules"),
+    "payments": Label("还款", "payments"),
+    "valuations": Label("估值", "valuations"),
+}

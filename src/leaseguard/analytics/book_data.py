@@ -120,10 +120,14 @@ def latest_classes(engine: Engine, day: dt.date) -> pl.DataFrame | None:
     return None if latest is None else classes_source(engine)(as_date(latest))
 
 
-def positions_source(engine: Engine, allocation: Any = None) -> PositionsAt:
+def positions_source(
+    engine: Engine, allocation: Any = None, *, only: pl.DataFrame | None = None
+) -> PositionsAt:
     """positions_at(day) from the book engine: the book is read and its instalments built once, on the first
     day asked, and every day after is a column operation over them. `allocation`: the workspace's
-    `portfolio.allocation.Allocation` (penalty, order, deposit); the default when None."""
+    `portfolio.allocation.Allocation` (penalty, order, deposit); the default when None. `only` (a frame with
+    contract_no): the positions of those contracts only, the others' instalments never built (one lessor's
+    analytics cost its own book's work)."""
     try:
         from leaseguard.portfolio.positions import BookPositions
     except ImportError as error:
@@ -137,7 +141,16 @@ def positions_source(engine: Engine, allocation: Any = None) -> PositionsAt:
 
     def positions_at(day: dt.date) -> pl.DataFrame:
         if not built:
-            built.append(BookPositions.from_engine(engine, allocation))
+            if only is None:
+                built.append(BookPositions.from_engine(engine, allocation))
+            else:
+                from leaseguard.portfolio.book_store import read_book
+
+                wanted = only.select("contract_no")
+                contracts, payments, schedule = (
+                    frame.join(wanted, on="contract_no", how="semi") for frame in read_book(engine)
+                )
+                built.append(BookPositions.from_frames(contracts, payments, schedule, allocation))
         return built[0].at(day)
 
     return positions_at

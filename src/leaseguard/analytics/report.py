@@ -264,12 +264,16 @@ def matrix_chart(
     axis.imshow(values, cmap="Reds", aspect="auto", vmin=0)
     axis.set_xticks(range(len(columns)), labels=columns, rotation=35, ha="right")
     axis.set_yticks(range(len(rows)), labels=rows)
+    darkest = float(values.max()) if values.size else 0.0
     for y in range(len(rows)):
         for x in range(len(columns)):
             value = values[y, x]
+            # White on the darker reds, so every figure stays readable on its cell.
+            colour = "white" if darkest > 0 and value > 0.55 * darkest else "black"
             axis.text(
-                x, y, f"{value:.1%}" if percent else f"{value:,.0f}", ha="center", va="center", fontsize=8
-            )
+                x, y, f"{value:.1%}" if percent else f"{value:,.0f}", ha="center", va="center", fontsize=8,
+                color=colour,
+            )  # fmt: skip
     axis.set_xlabel(_say("迁徙至", "to", lang))
     axis.set_ylabel(_say("迁徙自", "from", lang))
     axis.set_title(title)
@@ -313,6 +317,7 @@ def npl_chart(npl: pl.DataFrame, dimension: str, lang: Lang = DEFAULT_LANG) -> b
     labels = [str(value) for value in bars["value"].to_list()]
     axis.barh(labels[::-1], (bars["npl_ratio"] * 100).to_list()[::-1], color="#b03a2e")
     axis.set_xlabel(_say("不良率（占债权余额 %）", "NPL ratio, % of claim balance", lang))
+    axis.set_ylabel(dimension_label(dimension, lang))
     axis.set_title(
         _say(
             f"按{dimension_label(dimension)}的不良率",
@@ -388,18 +393,48 @@ def summary_html(summary: BookSummary | None, notes: list[str], lang: Lang) -> s
     return "".join(parts) + "</section>"
 
 
-def _table_html(frame: pl.DataFrame, rules: AnalyticsRules, lang: Lang, limit: int = 200) -> str:
+@dataclass(frozen=True)
+class PeopleTable:
+    """A table as a page shows it: headers and cells in words (yuan, percentages, labels) in one language,
+    the first rows only; `left` rows more are in the CSV. `numeric[i]`: column i holds figures."""
+
+    headers: list[str]
+    numeric: list[bool]
+    rows: list[list[str]]
+    left: int
+
+
+def people_table(frame: pl.DataFrame, rules: AnalyticsRules, lang: Lang, limit: int = 200) -> PeopleTable:
+    """The first `limit` rows of an analytics table in words, as report.html and the console show it."""
     columns = [_column(name, frame, rules) for name in frame.columns]
     people = _people_frame(frame, rules, lang)
-    head = "".join(f"<th>{html.escape(column.header(lang))}</th>" for column in columns)
-    body = []
-    for row in people.head(limit).iter_rows():
-        cells = "".join(
-            f"<td>{html.escape(_cell(value, column))}</td>"
-            for value, column in zip(row, columns, strict=True)
-        )
-        body.append(f"<tr>{cells}</tr>")
-    left = frame.height - limit
+    rows = [
+        [_cell(value, column) for value, column in zip(row, columns, strict=True)]
+        for row in people.head(limit).iter_rows()
+    ]
+    return PeopleTable(
+        headers=[column.header(lang) for column in columns],
+        numeric=[column.kind in ("integer", "money_fen", "ratio") for column in columns],
+        rows=rows,
+        left=max(0, frame.height - limit),
+    )
+
+
+def vintage_table(vintage: pl.DataFrame) -> pl.DataFrame:
+    """The vintage curves every sixth month on book: what a page shows of them (the CSV has every month)."""
+    return vintage.filter(pl.col("months_on_book") % 6 == 0)
+
+
+def npl_table(npl: pl.DataFrame, dimension: str) -> pl.DataFrame:
+    """The whole book's row, then one dimension's rows, largest claim balance first."""
+    return pl.concat([npl_rows(npl, "all"), npl_rows(npl, dimension)], how="vertical_relaxed")
+
+
+def _table_html(frame: pl.DataFrame, rules: AnalyticsRules, lang: Lang, limit: int = 200) -> str:
+    table = people_table(frame, rules, lang, limit)
+    head = "".join(f"<th>{html.escape(header)}</th>" for header in table.headers)
+    body = ["<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>" for row in table.rows]
+    left = table.left
     more = f"<p class=note>{_say(f'另有 {left} 行见 CSV。', f'{left} more rows in the CSV.', lang)}</p>"
     more = more if left > 0 else ""
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{more}"
@@ -437,7 +472,7 @@ def report_html(
     titled = {
         "vintage_curves": (
             _say("账龄分析", "Vintage curves", lang),
-            result.vintage.filter(pl.col("months_on_book") % 6 == 0),
+            vintage_table(result.vintage),
         ),
         "roll_rates": (_say("滚动率矩阵", "Roll-rate matrix", lang), result.roll_matrix),
         "class_migration": (_say("五级分类迁徙", "Class migration", lang), result.migration_matrix),
@@ -451,9 +486,7 @@ def report_html(
                 f"NPL ratio by {dimension_label(dimension, 'en')}",
                 lang,
             )
-            table = pl.concat(
-                [npl_rows(result.npl, "all"), npl_rows(result.npl, dimension)], how="vertical_relaxed"
-            )
+            table = npl_table(result.npl, dimension)
         encoded = base64.b64encode(path.read_bytes()).decode("ascii")
         sections.append(f"<h2>{html.escape(title)}</h2>")
         sections.append(

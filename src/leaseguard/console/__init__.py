@@ -18,7 +18,7 @@ from leaseguard.console.settings import SESSION_COOKIE, ConsoleSettings
 STATIC_PREFIX = "/static"
 # Pages that take a file and judge its size themselves (console.max_upload_mb), so the API's body limit
 # (api.max_body_bytes) does not cut them off with a problem document a person cannot read.
-UPLOAD_PATHS = frozenset({"/assets/screen", "/evidence/verify"})
+UPLOAD_PATHS = frozenset({"/assets/screen", "/evidence/verify", "/admin/imports"})
 SWAGGER = f"{STATIC_PREFIX}/vendor/swagger-ui"
 
 
@@ -37,6 +37,8 @@ def install_console(app: FastAPI, settings: ConsoleSettings | None = None) -> No
     from importlib import resources
 
     from leaseguard.console import (
+        admin_pages,
+        analytics_pages,
         applications_pages,
         asset_check_page,
         book_pages,
@@ -84,5 +86,7 @@ def install_console(app: FastAPI, settings: ConsoleSettings | None = None) -> No
         collections_pages.router,
         applications_pages.router,
         evidence_pages.router,
+        analytics_pages.router,
+        admin_pages.router,
     ):
         app.include_router(router)

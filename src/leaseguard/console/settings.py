@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from leaseguard.errors import InvalidInputError
 from leaseguard.ingest.reading import ReadLimits
@@ -51,6 +51,10 @@ class ConsoleSettings:
     # The workspace the server runs in: its `book:` settings for the daily runs started from /book and the API,
     # and the book export. None: the store's URL alone, with the shipped settings.
     workspace: Workspace | None = None
+    # How long /analytics waits for a lessor's analytics being computed before it shows that they are coming.
+    analytics_wait_seconds: float = 3.0
+    # The workspace's `book:` settings (how payments are allocated), for the analytics page's positions.
+    book: dict[str, Any] = field(default_factory=dict)
 
     @property
     def max_upload_bytes(self) -> int:
@@ -118,4 +122,8 @@ def console_settings(workspace: Workspace) -> ConsoleSettings:
         else None,
         claim_rules=rules,
         workspace=workspace,
+        analytics_wait_seconds=whole_console_setting(
+            workspace, "analytics_wait_seconds", 3, least=0, most=600
+        ),
+        book=dict(book) if isinstance(book := workspace.setting("book", default={}), dict) else {},
     )

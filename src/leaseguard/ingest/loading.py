@@ -35,9 +35,18 @@ class Changes:
     unchanged: int
 
 
-def read_references(connection: Connection, kind: KindSpec) -> References:
-    """What rows of `kind` may refer to, one query per table (never one per row)."""
-    lessors = frozenset(connection.execute(text("select code from lessors")).scalars())
+def read_references(connection: Connection, kind: KindSpec, lessor: str | None = None) -> References:
+    """What rows of `kind` may refer to, one query per table (never one per row). With `lessor`, that lessor
+    and its contracts and assets only, so a row of another lessor is refused as one the store does not hold;
+    contracts and assets still see every contract number, which is unique across the store: one of another
+    lessor is refused as such, never taken over."""
+    mine = " where lessor = :lessor" if lessor is not None else ""
+    bound = {"lessor": lessor} if lessor is not None else {}
+    lessors = frozenset(
+        connection.execute(
+            text("select code from lessors" + (" where code = :lessor" if lessor is not None else "")), bound
+        ).scalars()
+    )
     contracts = References().contracts
     assets = References().assets
     if kind in (CONTRACTS, ASSETS):
@@ -48,18 +57,20 @@ def read_references(connection: Connection, kind: KindSpec) -> References:
         )
     if kind is PAYMENTS:
         # Payments are also checked against the contract's start date.
-        rows = connection.execute(text("select contract_no, lessor, start_date from contracts")).all()
+        rows = connection.execute(
+            text("select contract_no, lessor, start_date from contracts" + mine), bound
+        ).all()
         contracts = pl.DataFrame(
-            [(number, lessor, str(start)) for number, lessor, start in rows],
+            [(number, owner, str(start)) for number, owner, start in rows],
             schema={"contract_no": pl.String, "lessor": pl.String, "start_date": pl.String},
             orient="row",
         ).with_columns(pl.col("start_date").str.slice(0, 10).str.to_date("%Y-%m-%d"))
     if kind is SCHEDULES:
         rows = connection.execute(
-            text("select contract_no, lessor, start_date, principal_fen from contracts")
+            text("select contract_no, lessor, start_date, principal_fen from contracts" + mine), bound
         ).all()
         contracts = pl.DataFrame(
-            [(number, lessor, str(start), principal) for number, lessor, start, principal in rows],
+            [(number, owner, str(start), principal) for number, owner, start, principal in rows],
             schema={
                 "contract_no": pl.String,
                 "lessor": pl.String,
@@ -70,7 +81,7 @@ def read_references(connection: Connection, kind: KindSpec) -> References:
         ).with_columns(pl.col("start_date").str.slice(0, 10).str.to_date("%Y-%m-%d"))
     if kind is VALUATIONS:
         assets = pl.DataFrame(
-            connection.execute(text("select lessor, asset_id from assets")).all(),
+            connection.execute(text("select lessor, asset_id from assets" + mine), bound).all(),
             schema=assets.schema,
             orient="row",
         )

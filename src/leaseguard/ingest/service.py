@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import polars as pl
@@ -47,6 +47,8 @@ def import_paths(
     limits: ReadLimits | None = None,
     signer: NoteSigner | None = None,
     max_term_months: int = DEFAULT_MAX_TERM_MONTHS,
+    lessor: str | None = None,
+    names: Mapping[Path, str] | None = None,
 ) -> list[FileReport]:
     """Load files and folders into the store; one report per file, in the order they were loaded.
 
@@ -57,6 +59,9 @@ def import_paths(
     XLSX). Files load in dependency order, so a contract may refer to a lessor from the same load. `kind`
     forces the kind of every file. Problems are reported, never raised: a bad row is a RowError, a bad file
     a report with status "rejected" and a message.
+
+    With `lessor`, the data files load that lessor's rows only (`import_file`); `names` gives the name a file
+    is reported and recorded under, when not its path (an upload kept in a temporary file).
     """
     forced = KIND_BY_NAME.get(kind) if kind else None
     if kind and forced is None:
@@ -102,6 +107,8 @@ def import_paths(
                 max_amount_yuan=max_amount_yuan,
                 limits=limits,
                 max_term_months=max_term_months,
+                lessor=lessor,
+                name=(names or {}).get(file),
             )
         )
     for file, record_kind in sorted(records, key=lambda item: item[1] != "notices"):
@@ -134,10 +141,16 @@ def import_file(
     max_amount_yuan: int = DEFAULT_MAX_AMOUNT_YUAN,
     limits: ReadLimits | None = None,
     max_term_months: int = DEFAULT_MAX_TERM_MONTHS,
+    lessor: str | None = None,
+    name: str | None = None,
 ) -> FileReport:
-    """Read, validate and load one file in one transaction; a file that fails as a whole changes nothing."""
+    """Read, validate and load one file in one transaction; a file that fails as a whole changes nothing.
+
+    With `lessor`, rows may name that lessor only and refer to its contracts only (loading.read_references):
+    another lessor's are rejected rows, reported as unknown, and the run is recorded as the lessor's. `name`:
+    the file as reported and recorded (default: its path)."""
     started = _now()
-    report = FileReport(file=str(path), kind=kind.name if kind else UNKNOWN_KIND)
+    report = FileReport(file=name or str(path), kind=kind.name if kind else UNKNOWN_KIND, lessor=lessor)
     sha256 = ""
     try:
         table = read_table(path, limits)
@@ -150,18 +163,18 @@ def import_file(
         if progress:
             progress(path.name, 0, report.rows_read)
         with engine.begin() as connection:
-            references = loading.read_references(connection, kind)
+            references = loading.read_references(connection, kind, lessor)
             checked = validate(
                 kind,
                 table,
                 references,
-                file=str(path),
+                file=report.file,
                 max_amount_yuan=max_amount_yuan,
                 max_term_months=max_term_months,
             )
             report.errors, report.rejected = checked.errors, checked.rejected
             report.warnings = checked.warnings
-            report.lessor = _sole_lessor(kind, checked.rows)
+            report.lessor = lessor or _sole_lessor(kind, checked.rows)
 
             def staged(done: int) -> None:
                 if progress:

@@ -24,6 +24,7 @@ class Action(StrEnum):
     RUN_BOOK = "book:run"
     READ_CREDIT = "credit:read"
     DEPLOY_CREDIT_POLICY = "credit:deploy-policy"
+    ADMINISTER = "lessor:administer"
 
 
 # Checking an asset before funding is everyday work for everyone who reads the book.
@@ -53,13 +54,24 @@ _COLLECT = frozenset({Action.RECORD_COLLECTIONS})
 # rewrites a day of the book: the tenant's admin only.
 _RUN = frozenset({Action.RUN_BOOK})
 
+# A tenant's own administration — its users, API keys, settings and data uploads — is the admin's alone.
+_ADMINISTER = frozenset({Action.ADMINISTER})
+
 # Import runs: a tenant's admin and compliance see the runs of files of its own rows (tenancy.book).
 PERMISSIONS: Mapping[str, frozenset[Action]] = MappingProxyType(
     {
         "analyst": _BOOK | _EVIDENCE | _UNDERWRITE | _FUND | _COLLECT,
         "compliance": _BOOK | _EVIDENCE | _FUND | _POLICY | {Action.READ_IMPORTS, Action.APPROVE_FUNDING},
         "legal": _BOOK | _EVIDENCE | _TRACK,
-        "admin": _BOOK | _EVIDENCE | _UNDERWRITE | _FUND | _TRACK | _COLLECT | _RUN | {Action.READ_IMPORTS},
+        "admin": _BOOK
+        | _EVIDENCE
+        | _UNDERWRITE
+        | _FUND
+        | _TRACK
+        | _COLLECT
+        | _RUN
+        | _ADMINISTER
+        | {Action.READ_IMPORTS},
     }
 )
 

@@ -263,9 +263,13 @@ def _info(row: ApiKey) -> KeyInfo:
     )
 
 
-def revoke_key(session: Session, prefix: str) -> KeyInfo:
-    """Revoke the key with `prefix` from now on; revoking it again keeps the first revocation time."""
-    row = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+def revoke_key(session: Session, prefix: str, *, lessor: str | None = None) -> KeyInfo:
+    """Revoke the key with `prefix` from now on; revoking it again keeps the first revocation time. With
+    `lessor`, a key of that lessor only: another lessor's key is as unknown as one never issued."""
+    query = select(ApiKey).where(ApiKey.prefix == prefix)
+    if lessor is not None:
+        query = query.where(ApiKey.lessor == lessor)
+    row = session.scalar(query)
     if row is None:
         raise UnknownKeyError(
             Label("没有前缀为 {prefix!r} 的 API 密钥", "no API key with prefix {prefix!r}"), prefix=prefix

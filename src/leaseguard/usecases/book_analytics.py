@@ -1,6 +1,6 @@
 """Portfolio analytics as a job: vintage curves, roll rates, class migration, NPL ratios and the summary that
-opens them, for the whole store or one lessor. `leaseguard book analytics` and (soon) the console's
-/analytics page end here.
+opens them, for the whole store or one lessor. `leaseguard book analytics` (through a workspace) and the
+console's /analytics page (through the served store, `analytics_of_store`) end here.
 
 A lessor's analytics count its own book only: its contracts, their positions and their stored classes."""
 
@@ -16,9 +16,11 @@ from leaseguard.vocabulary import DEFAULT_LANG, Label, Lang
 
 if TYPE_CHECKING:
     import polars as pl
+    from sqlalchemy import Engine
 
     from leaseguard.analytics.report import AnalyticsTables, WrittenReport
     from leaseguard.analytics.rules import AnalyticsRules
+    from leaseguard.portfolio.allocation import Allocation
     from leaseguard.workspace import Workspace
 
 Progress = Callable[[str, int, int], None]
@@ -51,40 +53,63 @@ def portfolio_analytics(
 ) -> AnalyticsTables:
     """The analytics of `as_of` under `rules` (default: the shipped ones) and the workspace's `book:`
     settings. NotFoundError when the store (or the lessor) has no contract; InvalidInputError for bad dates."""
+    from leaseguard.portfolio.allocation import Allocation
+
+    engine = workspace.engine()
+    try:
+        return analytics_of_store(
+            engine, as_of, allocation=Allocation.from_settings(workspace.setting("book", default={})),
+            lessor=lessor, history_from=history_from, compare_with=compare_with, cohort=cohort, rules=rules,
+            progress=progress,
+        )  # fmt: skip
+    finally:
+        engine.dispose()
+
+
+def analytics_of_store(
+    engine: Engine,
+    as_of: dt.date,
+    *,
+    allocation: Allocation,
+    lessor: str | None = None,
+    history_from: dt.date | None = None,
+    compare_with: dt.date | None = None,
+    cohort: str | None = None,
+    rules: AnalyticsRules | None = None,
+    progress: Progress | None = None,
+) -> AnalyticsTables:
+    """`portfolio_analytics` over a store's `engine` (left open) with the book's payment `allocation`: what a
+    server that holds an engine and the workspace's book settings calls."""
     import polars as pl
 
     from leaseguard.analytics import book_data
     from leaseguard.analytics.dimensions import with_dimensions
     from leaseguard.analytics.rules import load_analytics_rules
     from leaseguard.analytics.service import compute_analytics
-    from leaseguard.portfolio.allocation import Allocation
 
     check_cohort(cohort)
     rules = rules or load_analytics_rules()
-    allocation = Allocation.from_settings(workspace.setting("book", default={}))
-    engine = workspace.engine()
-    try:
-        contracts = with_dimensions(book_data.read_contracts(engine), rules.provinces)
-        positions_at = book_data.positions_source(engine, allocation)
-        classes_at = book_data.classes_source(engine)
-        if lessor is not None:
-            contracts = contracts.filter(pl.col("lessor") == lessor)
-            if contracts.is_empty():
-                raise NotFoundError(NO_CONTRACT_OF_LESSOR, lessor=lessor)
-            positions_at, classes_at = _only(contracts, positions_at), _only(contracts, classes_at)
+    contracts = with_dimensions(book_data.read_contracts(engine), rules.provinces)
+    positions_at = book_data.positions_source(engine, allocation)
+    classes_at = book_data.classes_source(engine)
+    if lessor is not None:
+        contracts = contracts.filter(pl.col("lessor") == lessor)
         if contracts.is_empty():
-            raise NotFoundError(Label("库中没有合同", "the store holds no contracts"))
-        try:
-            return compute_analytics(
-                as_of, contracts, positions_at, classes_at, rules, history_from=history_from,
-                compare_with=compare_with, cohort=cohort, progress=progress,
-            )  # fmt: skip
-        except InvalidInputError:
-            raise  # said in both languages already
-        except ValueError as error:
-            raise InvalidInputError(str(error)) from None
-    finally:
-        engine.dispose()
+            raise NotFoundError(NO_CONTRACT_OF_LESSOR, lessor=lessor)
+        # Positions of the lessor's contracts only: the other lessors' instalments are never built.
+        positions_at = book_data.positions_source(engine, allocation, only=contracts.select("contract_no"))
+        positions_at, classes_at = _only(contracts, positions_at), _only(contracts, classes_at)
+    if contracts.is_empty():
+        raise NotFoundError(Label("库中没有合同", "the store holds no contracts"))
+    try:
+        return compute_analytics(
+            as_of, contracts, positions_at, classes_at, rules, history_from=history_from,
+            compare_with=compare_with, cohort=cohort, progress=progress,
+        )  # fmt: skip
+    except InvalidInputError:
+        raise  # said in both languages already
+    except ValueError as error:
+        raise InvalidInputError(str(error)) from None
 
 
 def _only(contracts: pl.DataFrame, source: Callable[[dt.date], Any]) -> Callable[[dt.date], Any]:

@@ -1,12 +1,13 @@
-"""Import data-contract files as a job: `leaseguard import` and (soon) the console's admin upload end here, so
-a file is loaded under the same workspace limits and signed into the evidence log the same way.
+"""Import data-contract files as a job: `leaseguard import` (`import_files`, through a workspace) and the
+console's admin upload (`load_files`, through the served store, for one lessor) end here, so a file is loaded
+under the same limits and signed into the evidence log the same way.
 
 Each file is one transaction; a bad row is reported (file, line, column, reason) and the good rows load.
 A bad workspace setting is an InvalidInputError naming leaseguard.yaml before anything is read."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,8 +16,11 @@ from leaseguard.errors import InvalidInputError
 from leaseguard.vocabulary import DATA_KINDS, DEFAULT_LANG, Label, Lang
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from leaseguard.evidence.checkpoint import NoteSigner
     from leaseguard.ingest import FileReport
+    from leaseguard.ingest.reading import ReadLimits
     from leaseguard.workspace import Workspace
 
 Progress = Callable[[str, int, int], None]
@@ -71,7 +75,6 @@ def import_files(
 ) -> ImportOutcome:
     """Load files (CSV, XLSX) and folders of them into the workspace's store: idempotent upserts, one
     transaction per file, under the workspace's `import:` and `ingest.xlsx` limits."""
-    from leaseguard.ingest import import_paths
     from leaseguard.ingest.reading import ReadLimits
     from leaseguard.ingest.validation import DEFAULT_MAX_AMOUNT_YUAN, DEFAULT_MAX_TERM_MONTHS
     from leaseguard.workspace import CONFIG_FILE
@@ -89,12 +92,41 @@ def import_files(
         ) from None
     engine = workspace.engine()
     try:
-        reports = import_paths(
+        return load_files(
             engine, paths, kind=kind, progress=progress, max_amount_yuan=max_amount, limits=limits,
             signer=_signer(workspace), max_term_months=max_term,
         )  # fmt: skip
     finally:
         engine.dispose()
+
+
+def load_files(
+    engine: Engine,
+    paths: Sequence[Path],
+    *,
+    kind: str | None = None,
+    progress: Progress | None = None,
+    max_amount_yuan: int | None = None,
+    limits: ReadLimits | None = None,
+    signer: NoteSigner | None = None,
+    lessor: str | None = None,
+    names: Mapping[Path, str] | None = None,
+    max_term_months: int | None = None,
+) -> ImportOutcome:
+    """`import_files` over a store's `engine` (left open). With `lessor`, only that lessor's rows load: a row
+    naming another lessor, or a payment or schedule of another lessor's contract, is a rejected row as one naming
+    a lessor or contract the store does not hold, and the runs are recorded as the lessor's. `names`: the name
+    each file is reported and recorded under (an upload's own name, not the temporary file's)."""
+    from leaseguard.ingest import import_paths
+    from leaseguard.ingest.validation import DEFAULT_MAX_AMOUNT_YUAN, DEFAULT_MAX_TERM_MONTHS
+
+    check_request(paths, kind)
+    reports = import_paths(
+        engine, paths, kind=kind, progress=progress,
+        max_amount_yuan=DEFAULT_MAX_AMOUNT_YUAN if max_amount_yuan is None else max_amount_yuan,
+        limits=limits, signer=signer, lessor=lessor, names=names,
+        max_term_months=DEFAULT_MAX_TERM_MONTHS if max_term_months is None else max_term_months,
+    )  # fmt: skip
     return ImportOutcome(reports)
 
 

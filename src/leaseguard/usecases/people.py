@@ -260,15 +260,19 @@ def _info(row: User) -> UserInfo:
 # --- users -----------------------------------------------------------------------------------------------
 
 
-def _user_row(session: Session, username: str) -> User:
-    row = session.scalar(select(User).where(User.username == username.strip().lower()))
+def _user_row(session: Session, username: str, lessor: str | None = None) -> User:
+    """The user named `username` (of `lessor` only, when given: another lessor's user is as absent as none)."""
+    query = select(User).where(User.username == username.strip().lower())
+    if lessor is not None:
+        query = query.where(User.lessor == lessor)
+    row = session.scalar(query)
     if row is None:
         raise UnknownUserError(Label("没有用户 {username}", "no user {username}"), username=username)
     return row
 
 
-def get_user(session: Session, username: str) -> UserInfo:
-    return _info(_user_row(session, username))
+def get_user(session: Session, username: str, lessor: str | None = None) -> UserInfo:
+    return _info(_user_row(session, username, lessor))
 
 
 def create_user(
@@ -324,29 +328,38 @@ def _end_sessions(session: Session, user_id: int, moment: dt.datetime) -> int:
     return int(getattr(ended, "rowcount", 0) or 0)
 
 
-def disable_user(session: Session, username: str, now: dt.datetime | None = None) -> UserInfo:
-    """Stop `username` signing in; the sessions open in any browser end at once. Disabling twice is harmless."""
-    row = _user_row(session, username)
+def disable_user(
+    session: Session, username: str, now: dt.datetime | None = None, *, lessor: str | None = None
+) -> UserInfo:
+    """Stop `username` signing in; the sessions open in any browser end at once. Disabling twice is harmless.
+    With `lessor`, a user of that lessor only (else UnknownUserError), as for enabling and resetting."""
+    row = _user_row(session, username, lessor)
     row.disabled = True
     _end_sessions(session, row.id, now or _now())
     session.flush()
     return _info(row)
 
 
-def enable_user(session: Session, username: str) -> UserInfo:
+def enable_user(session: Session, username: str, *, lessor: str | None = None) -> UserInfo:
     """Let a disabled user sign in again (with the password they had); enabling twice is harmless."""
-    row = _user_row(session, username)
+    row = _user_row(session, username, lessor)
     row.disabled = False
     session.flush()
     return _info(row)
 
 
 def reset_password(
-    session: Session, username: str, password: str, policy: PeoplePolicy, now: dt.datetime | None = None
+    session: Session,
+    username: str,
+    password: str,
+    policy: PeoplePolicy,
+    now: dt.datetime | None = None,
+    *,
+    lessor: str | None = None,
 ) -> UserInfo:
     """Give `username` a new password: the lock and the count of failures are cleared, and every session
     signed in with the old password ends."""
-    row = _user_row(session, username)
+    row = _user_row(session, username, lessor)
     check_password(password, policy)
     moment = now or _now()
     row.password_hash = hash_password(password)

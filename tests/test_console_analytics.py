@@ -1,0 +1,218 @@
+"""The console's /analytics (issue 19): the user's lessor's vintage curves, roll rates, class migration and NPL
+ratios — the figures of `usecases.book_analytics` (what `book analytics --lessor` computes), for the lessor's
+book only — with each chart served as a PNG by the app and its table behind a <details>; a bad date is said
+beside the field; the analytics are computed once per lessor, day and state of the store."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import closing
+from dataclasses import dataclass
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from analytics_world import AS_OF, EARLIER, LESSOR, OTHER, seed_analytics_book
+from console_world import Console, served_console, signed_in
+from leaseguard.analytics import book_data
+from leaseguard.analytics.report import AnalyticsTables, npl_rows
+from leaseguard.console import analytics_pages
+from leaseguard.console.rendering import _percent
+from leaseguard.console.settings import ConsoleSettings
+from leaseguard.money import grouped_yuan
+from leaseguard.portfolio.allocation import Allocation
+from leaseguard.store.db import session_factory
+from leaseguard.store.models import ImportRun
+from leaseguard.usecases.book_analytics import analytics_of_store
+
+
+@dataclass
+class World:
+    console: Console
+    mine: AnalyticsTables  # L001's analytics of AS_OF, as the use case computes them
+    theirs: AnalyticsTables  # L002's
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    folder = tmp_path_factory.mktemp("console-analytics")
+    # The pages wait for the analytics however long the shared machine takes (a test below shows the wait).
+    with served_console(folder, settings=ConsoleSettings(analytics_wait_seconds=600)) as console:
+        seed_analytics_book(console.engine, folder / "book")
+        allocation = Allocation.from_settings({})
+        mine = analytics_of_store(console.engine, AS_OF, allocation=allocation, lessor=LESSOR)
+        theirs = analytics_of_store(console.engine, AS_OF, allocation=allocation, lessor=OTHER)
+        yield World(console, mine, theirs)
+
+
+def section(page: str, name: str) -> str:
+    start = page.find(f'id="chart-{name}"')
+    assert start > 0, f"no chart {name}"
+    return page[start : page.find("</section>", start)]
+
+
+def table_rows(part: str) -> list[list[str]]:
+    body = part[part.find("<tbody>") : part.find("</tbody>")]
+    return [
+        [html.unescape(cell) for cell in re.findall(r"<td[^>]*>([^<]*)</td>", row)]
+        for row in re.findall(r"<tr>(.*?)</tr>", body, flags=re.S)
+    ]
+
+
+def test_the_page_shows_the_use_cases_figures_for_the_users_lessor_only(world: World) -> None:
+    with closing(signed_in(world.console, "lin")) as client:
+        page = client.get("/analytics")
+    assert page.status_code == 200, page.text[:500]
+    text = page.text
+    summary = world.mine.summary
+    assert summary is not None and world.theirs.summary is not None
+    # The newest run day is the default, compared with the month-end before it.
+    assert 'value="2026-10-31"' in text and f"较 {EARLIER} 下调" in text
+    assert f"<dt>合同数</dt><dd>{summary.contracts:,}</dd>" in text
+    assert f"<dd>{grouped_yuan(summary.claim_balance_fen)}</dd>" in text
+    assert f'<dd id="npl-ratio">{_percent(summary.npl_ratio)}</dd>' in text
+    # Only L001's book: L002's figures differ and are not what the page shows.
+    assert summary.contracts != world.theirs.summary.contracts
+    assert f"<dt>合同数</dt><dd>{world.theirs.summary.contracts:,}</dd>" not in text
+    # Every NPL row of a dimension is the use case's: value, claim balance and ratio.
+    assert world.mine.npl is not None
+    for dimension in ("industry", "region", "asset_type", "product"):
+        shown = table_rows(section(text, f"npl_{dimension}"))
+        expected = pl.concat([npl_rows(world.mine.npl, "all"), npl_rows(world.mine.npl, dimension)])
+        assert len(shown) == expected.height
+        for row, want in zip(shown, expected.iter_rows(named=True), strict=True):
+            assert row[1] == str(want["value"])
+            assert grouped_yuan(want["claim_balance_fen"]) in row
+            assert f"{want['npl_ratio']:.2%}" in row
+    # The roll-rate matrix and the migration are there too, each chart with words and a table behind <details>.
+    for name in ("vintage", "roll_rates", "migration"):
+        part = section(text, name)
+        assert "<details>" in part and "<summary>表格：" in part and table_rows(part)
+        assert re.search(
+            rf'<img src="/analytics/charts/{name}\.png\?as_of=2026-10-31" alt="[^"]+：[^"]+"', part
+        )
+        assert "<figcaption" in part
+    migration = table_rows(section(text, "migration"))
+    assert world.mine.migration_matrix is not None
+    assert len(migration) == world.mine.migration_matrix.height
+
+
+def test_charts_are_pngs_of_the_app_and_a_chart_it_has_not_is_404(world: World) -> None:
+    with closing(signed_in(world.console, "lin")) as client:
+        for name in ("vintage", "roll_rates", "migration", "npl_industry", "npl_region"):
+            image = client.get(f"/analytics/charts/{name}.png", params={"as_of": AS_OF.isoformat()})
+            assert image.status_code == 200, name
+            assert image.headers["content-type"] == "image/png"
+            assert image.content.startswith(b"\x89PNG\r\n\x1a\n")
+            assert "no-store" in image.headers["cache-control"]
+        assert client.get("/analytics/charts/npl_lessor.png").status_code == 404
+        assert client.get("/analytics/charts/secrets.png").status_code == 404
+    with closing(world.console.browser()) as anonymous:
+        answer = anonymous.get("/analytics/charts/vintage.png")
+        assert answer.status_code == 303 and answer.headers["location"].startswith("/login")
+
+
+def test_a_bad_date_is_said_beside_the_field(world: World) -> None:
+    with closing(signed_in(world.console, "lin")) as client:
+        for value, message in (
+            ("31/10/2026", "请按 YYYY-MM-DD 填写日期"),
+            ("2999-01-31", "数据日期不能晚于今天"),
+        ):
+            page = client.get("/analytics", params={"as_of": value})
+            assert page.status_code == 422
+            assert 'aria-invalid="true"' in page.text
+            error = re.search(r'<p class="field-error" id="f-as_of-error">([^<]*)</p>', page.text)
+            assert error and message in error.group(1)
+            assert 'id="chart-' not in page.text
+
+
+def test_a_lessor_without_contracts_is_told_so(world: World) -> None:
+    with closing(signed_in(world.console, "ann")) as client:  # ALPHA has no contract in this store
+        page = client.get("/analytics")
+    assert page.status_code == 200
+    assert "本出租人还没有合同" in page.text and 'id="chart-' not in page.text
+
+
+def test_analytics_are_computed_once_per_lessor_day_and_store_state(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str | None] = []
+    compute = analytics_pages.analytics_of_store
+
+    def counted(*args: object, **options: object) -> AnalyticsTables:
+        calls.append(options.get("lessor"))  # type: ignore[arg-type]
+        return compute(*args, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(analytics_pages, "analytics_of_store", counted)
+    day = {"as_of": EARLIER.isoformat()}  # a day no other test asked for
+    with closing(signed_in(world.console, "lin")) as client:
+        assert client.get("/analytics", params=day).status_code == 200
+        assert client.get("/analytics", params=day).status_code == 200
+        assert client.get("/analytics/charts/vintage.png", params=day).status_code == 200
+        assert calls == [LESSOR]
+        with session_factory(world.console.engine)() as session, session.begin():
+            session.add(
+                ImportRun(
+                    file_name="payments.csv", file_sha256="0" * 64, kind="payments", status="loaded",
+                    started_at=dt.datetime.now(dt.UTC), lessor=LESSOR,
+                )
+            )  # fmt: skip
+        assert client.get("/analytics", params=day).status_code == 200
+        assert calls == [LESSOR, LESSOR]  # an import may change the book: computed afresh
+    with closing(signed_in(world.console, "leo")) as other:
+        assert other.get("/analytics", params=day).status_code == 200
+    assert calls == [LESSOR, LESSOR, OTHER]
+
+
+def test_while_computed_the_page_says_so_and_htmx_loads_the_results(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    release = threading.Event()
+    compute = analytics_pages.analytics_of_store
+
+    def slow(*args: object, **options: object) -> AnalyticsTables:
+        assert release.wait(600)
+        return compute(*args, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(analytics_pages, "analytics_of_store", slow)
+    monkeypatch.setattr(analytics_pages, "_wait_seconds", lambda request: 0.0)
+    day = {"as_of": "2026-08-31"}
+    with closing(signed_in(world.console, "lin")) as client:
+        page = client.get("/analytics", params=day)
+        assert page.status_code == 200
+        assert 'hx-get="/analytics/results?as_of=2026-08-31"' in page.text and "正在计算" in page.text
+        assert 'id="chart-' not in page.text
+        again = client.get("/analytics/results", params=day)
+        assert "正在计算" in again.text and "hx-trigger" in again.text
+        release.set()
+        for _ in range(600):  # until the worker has finished: what htmx does every 2 s
+            part = client.get("/analytics/results", params=day)
+            if "正在计算" not in part.text:
+                break
+        assert part.status_code == 200
+        assert 'id="chart-roll_rates"' in part.text and "hx-get" not in part.text
+        assert "<html" not in part.text  # only the part htmx swaps in
+
+
+def test_every_role_reads_analytics_and_finds_them_in_the_navigation(world: World) -> None:
+    for username in ("cai", "ada"):
+        with closing(signed_in(world.console, username)) as client:
+            overview = client.get("/")
+            assert '<a href="/analytics">资产组合分析</a>' in overview.text
+            assert client.get("/analytics").status_code == 200
+
+
+def test_a_lessors_positions_are_the_whole_books_rows_of_its_contracts(world: World) -> None:
+    """One lessor's analytics build the positions of its own contracts only: the same rows as the whole book's."""
+    engine = world.console.engine
+    own = book_data.read_contracts(engine).filter(pl.col("lessor") == LESSOR).select("contract_no")
+    for day in (EARLIER, AS_OF):
+        whole = book_data.positions_source(engine)(day).join(own, on="contract_no", how="semi")
+        mine = book_data.positions_source(engine, only=own)(day)
+        assert mine.height == own.height
+        assert_frame_equal(mine.sort("contract_no"), whole.sort("contract_no"))
