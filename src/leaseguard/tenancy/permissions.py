@@ -20,6 +20,7 @@ class Action(StrEnum):
     DECIDE_FUNDING = "funding:decide"
     APPROVE_FUNDING = "funding:approve"
     TRACK_CASES = "cases:track"
+    FILE_INDICATORS = "indicators:file"
 
 
 # Checking an asset before funding is everyday work for everyone who reads the book.
@@ -35,14 +36,18 @@ _FUND = frozenset({Action.DECIDE_FUNDING})
 # Recording and correcting the steps of an enforcement case is the lawyers' work (and the tenant's admin's);
 # everyone who reads the book may read the cases.
 _TRACK = frozenset({Action.TRACK_CASES})
+# Filing a regulatory report is a statement to the regulator, signed off and deposited in the evidence log, and
+# the balance sheet it is computed on is the finance team's figures: compliance files them (and the tenant's
+# admin); analysts and legal read the indicators and try a what-if, but neither file nor replace the figures.
+_FILE = frozenset({Action.FILE_INDICATORS})
 
 # Import runs: a tenant's admin and compliance see the runs of files of its own rows (tenancy.book).
 PERMISSIONS: Mapping[str, frozenset[Action]] = MappingProxyType(
     {
         "analyst": _BOOK | _EVIDENCE | _UNDERWRITE | _FUND,
-        "compliance": _BOOK | _EVIDENCE | _FUND | {Action.READ_IMPORTS, Action.APPROVE_FUNDING},
+        "compliance": _BOOK | _EVIDENCE | _FUND | _FILE | {Action.READ_IMPORTS, Action.APPROVE_FUNDING},
         "legal": _BOOK | _EVIDENCE | _TRACK,
-        "admin": _BOOK | _EVIDENCE | _UNDERWRITE | _FUND | _TRACK | {Action.READ_IMPORTS},
+        "admin": _BOOK | _EVIDENCE | _UNDERWRITE | _FUND | _TRACK | _FILE | {Action.READ_IMPORTS},
     }
 )
 
