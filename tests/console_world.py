@@ -214,8 +214,15 @@ def seed(engine: Engine) -> None:
 def seed_indicators(engine: Engine) -> None:
     """The overview's book (seed) with ALPHA reporting under the financial-leasing regime (nfra-2024), as BETA."""
     seed(engine)
+    financial_leasing(engine, "ALPHA")
+
+
+def financial_leasing(engine: Engine, lessor: str) -> None:
+    """`lessor` reports under the financial-leasing regime (nfra-2024)."""
     with session_factory(engine)() as session, session.begin():
-        session.get(Lessor, "ALPHA").extra = {"regime": "financial_leasing"}  # type: ignore[union-attr]
+        row = session.get(Lessor, lessor)
+        assert row is not None
+        row.extra = {**(row.extra or {}), "regime": "financial_leasing"}
 
 
 def balance_sheet_workbook(

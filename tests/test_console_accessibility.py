@@ -22,9 +22,17 @@ import httpx
 import pytest
 
 from browser import SCREENSHOTS, VIEWPORT, chromium_browser
-from console_world import PASSWORD, Console, csrf_of, served_console, signed_in
+from console_world import (
+    PASSWORD,
+    Console,
+    balance_sheet_workbook,
+    csrf_of,
+    financial_leasing,
+    served_console,
+    signed_in,
+)
 from funding_world import FORGED_ID, add_users, alpha_fleet, funding_file, register_forgery
-from lookup_book import FIRM, OVERDUE, seed_lookup_book
+from lookup_book import FIRM, OVERDUE, RUN_DAYS, seed_lookup_book
 
 AXE_FOLDER = Path(__file__).parent / "vendor" / "axe-core"
 AXE = AXE_FOLDER / "axe.min.js"
@@ -75,6 +83,22 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                 data={"csrf_token": csrf_of(asset), "decision": "fund", "comment": "现场核验车辆与发票"},
             )
             assert decided.status_code == 303, main_of(decided)
+        # ALPHA's indicators: its balance sheet of the last run day uploaded and a report filed by compliance.
+        financial_leasing(console.engine, "ALPHA")
+        day = RUN_DAYS[-1]
+        workbook = balance_sheet_workbook(console.engine, "ALPHA", day, folder / "balance-sheet.xlsx")
+        with closing(signed_in(console, "cai")) as client:
+            page = client.get("/indicators")
+            sent = client.post(
+                "/indicators/balance-sheet",
+                data={"csrf_token": csrf_of(page)},
+                files={"file": (workbook.name, workbook.read_bytes(), "application/octet-stream")},
+            )
+            assert sent.status_code == 303, main_of(sent)
+            filed = client.post(
+                "/indicators/reports", data={"csrf_token": csrf_of(page), "as_of": day.isoformat()}
+            )
+            assert filed.status_code == 303, main_of(filed)
         yield World(console, screen_path, forged_path)
 
 
@@ -180,6 +204,8 @@ PAGES = [
     ("case", "ann", "/cases/1", 200, None),
     ("evidence", "ann", "/evidence", 200, None),
     ("evidence_verify", "ann", "/evidence/verify", 200, None),
+    ("indicators", "cai", "/indicators", 200, None),  # with the forms to file and upload
+    ("indicators_analyst", "ann", "/indicators", 200, None),
     ("not_found", "ann", "/contracts/BE-2024-001", 404, None),
     ("forbidden", "ann", "/imports", 403, None),
     ("signed_out_not_found", None, "/no-such-page", 404, None),
@@ -188,6 +214,7 @@ PAGES = [
     ("en_funding_asset", "eve", "{forged}", 200, None),
     ("en_funding_pending", "eve", "/assets/decisions", 200, None),
     ("en_case", "eve", "/cases/1", 200, None),
+    ("en_indicators", "eve", "/indicators", 200, None),
 ]
 
 
@@ -338,6 +365,25 @@ def test_a_refused_upload_says_why_beside_the_field(world: World, visitors: Visi
         page.get_by_role("button", name="上传并筛查").click()
         page.locator("#f-file-error").wait_for()
         audit(page, "funding_upload_refused")
+    finally:
+        page.close()
+
+
+def test_indicators_what_if_refused_and_worked_out(world: World, visitors: Visitors) -> None:
+    page = visitors.page("ann")
+    try:
+        page.goto(f"{world.console.base}/indicators")
+        form = page.locator("#what-if form")
+        form.get_by_label("承租人证件号").fill("NEW-LESSEE")
+        form.get_by_label("投放金额（元）").fill("12.345")
+        form.get_by_role("button", name="测算").click()
+        page.locator("#w-principal-error").wait_for()
+        audit(page, "indicators_what_if_refused")
+        form = page.locator("#what-if form")
+        form.get_by_label("投放金额（元）").fill("300000")
+        form.get_by_role("button", name="测算").click()
+        page.locator("#wi-car").wait_for()
+        audit(page, "indicators_what_if")
     finally:
         page.close()
 

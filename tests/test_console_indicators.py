@@ -142,7 +142,8 @@ def test_every_indicator_shows_the_use_case_numbers_and_the_breach_is_marked(upl
     assert f"{len(breached)} 项超限" in text_of(page)
     # An accessible bar with the numbers in its name, for each indicator with a limit.
     assert re.search(
-        r'<meter [^>]*aria-label="同业拆入比例：指标值 [0-9.]+%，监管要求 ≤ 100.00%，距限额 -', page.text
+        r'<svg class="bar"[^>]*aria-label="同业拆入比例：指标值 [0-9.]+%，监管要求 ≤ 100.00%，距限额 -',
+        page.text,
     )
 
 
@@ -254,7 +255,7 @@ def test_an_analyst_reads_and_tries_a_what_if_but_cannot_file_or_upload(uploaded
         ("lessee_id", {"lessee_id": "X" * 40}, "最多 32 个字符"),
         ("lessee_type", {"lessee_type": "robot"}, "应为 企业 或 个人"),
         ("as_of", {"as_of": "2026-13-01"}, "YYYY-MM-DD"),
-        ("as_of", {"as_of": "2020-01-01"}, "没有已报送的资产负债表"),
+        ("as_of", {"as_of": "2020-01-01"}, "还没有资产负债表"),
     ],
 )
 def test_a_what_if_field_that_cannot_be_used_is_said_beside_it(

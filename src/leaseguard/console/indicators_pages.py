@@ -30,7 +30,7 @@ from leaseguard.console import uploads
 from leaseguard.console.auth import ConsoleUser, CsrfChecked, require_csrf, require_user, settings_of
 from leaseguard.console.rendering import FormState, NavItem, add_nav, render
 from leaseguard.errors import LeaseguardError, NotFoundError
-from leaseguard.indicators.balance_sheet import BalanceSheetError, write_balance_sheet_template
+from leaseguard.indicators.balance_sheet import BalanceSheet, BalanceSheetError, write_balance_sheet_template
 from leaseguard.indicators.engine import IndicatorReport, IndicatorResult
 from leaseguard.indicators.output import COMPARISON_SIGNS, STATUS_LABELS, Signature, SignOff, indicator_name
 from leaseguard.indicators.output import show_value as shown
@@ -75,6 +75,10 @@ NO_DAY = Label(
     "还没有资产负债表：请下载模板、填写后上传，或用 leaseguard report regulatory 报送一期报告。",
     "No balance sheet yet: download the template, fill it in and upload it, or file a report with "
     "leaseguard report regulatory.",
+)
+NO_SHEET_OF_DAY = Label(
+    "{day} 还没有资产负债表：请下载模板，填写后在本页上传。",
+    "There is no balance sheet of {day} yet: download the template, fill it in and upload it on this page.",
 )
 NOT_A_DAY = Label("请填写日期，格式为 YYYY-MM-DD。", "Enter a date as YYYY-MM-DD.")
 NO_FILE = Label("请选择要上传的资产负债表（XLSX）。", "Choose the balance-sheet workbook (XLSX) to upload.")
@@ -139,29 +143,33 @@ def _report_file(request: Request, summary: reports.ReportSummary, lessor: str, 
 # --- what the page shows --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Gauge:
-    """A <meter> of an indicator's value against its limit: the limit sits at the middle of the bar; the
-    browser colours the part where the value is within the limit, near it, or past it."""
-
-    value: float
-    high_end: float
-    low: float
-    high: float
-    optimum: float
+BAR_WIDTH, BAR_HEIGHT = 120, 14
 
 
-def _gauge(result: IndicatorResult, margin: Decimal) -> Gauge | None:
+def _bar(result: IndicatorResult, name: str, lang: Lang) -> Markup:
+    """The indicator's value against its limit as a small SVG bar, the limit at its middle (a dark line), the
+    bar's colour its status; its accessible name says value, limit and headroom in numbers. (A <meter> would say
+    the same, but chromium styles its inside inline, which the pages' content security policy refuses.)"""
     if result.value is None or result.limit is None or result.limit <= 0:
-        return None
-    limit = float(result.limit)
-    value = min(max(float(result.value), 0.0), 2 * limit)
-    if result.comparison == ">=":
-        near = (
-            float(result.buffered_limit) if result.buffered_limit is not None else limit * (1 + float(margin))
-        )
-        return Gauge(value, 2 * limit, limit, min(near, 2 * limit), 2 * limit)
-    return Gauge(value, 2 * limit, limit * (1 - float(margin)), limit, 0.0)
+        return Markup("")
+    share = min(max(result.value / (2 * result.limit), Decimal(0)), Decimal(1))
+    filled = round(float(share) * BAR_WIDTH, 1)
+    middle = BAR_WIDTH // 2
+    said = Label(
+        "{name}：指标值 {value}，监管要求 {limit}，距限额 {headroom}",
+        "{name}: value {value}, limit {limit}, headroom {headroom}",
+    ).text(
+        lang, name=name, value=shown(result, result.value), limit=_limit_text(result, lang),
+        headroom=shown(result, result.headroom),
+    )  # fmt: skip
+    tone = STATUS_TONES.get(result.status, "none")
+    return Markup(
+        f'<svg class="bar" width="{BAR_WIDTH}" height="{BAR_HEIGHT}" viewBox="0 0 {BAR_WIDTH} {BAR_HEIGHT}" '
+        f'role="img" aria-label="{escape(said)}"><title>{escape(said)}</title>'
+        f'<rect class="bar-track" x="0" y="0" width="{BAR_WIDTH}" height="{BAR_HEIGHT}" rx="2"/>'
+        f'<rect class="bar-fill bar-{tone}" x="0" y="0" width="{filled}" height="{BAR_HEIGHT}" rx="2"/>'
+        f'<line class="bar-limit" x1="{middle}" x2="{middle}" y1="0" y2="{BAR_HEIGHT}"/></svg>'
+    )
 
 
 def _sparkline(points: list[reports.TrendPoint], result: IndicatorResult, lang: Lang) -> Markup:
@@ -182,6 +190,8 @@ def _sparkline(points: list[reports.TrendPoint], result: IndicatorResult, lang: 
 
     step = (width - 2 * pad) / max(len(values) - 1, 1)
     coordinates = [(round(pad + i * step, 1), y(float(v))) for i, (_, v) in enumerate(values)]
+    if len(values) == 1:
+        coordinates = [(width / 2, coordinates[0][1])]  # one report: its value in the middle
     said = ("，" if lang == "zh" else ", ").join(f"{day.isoformat()} {shown(result, v)}" for day, v in values)
     name = Label("历次报送：{values}", "Filed reports: {values}").text(lang, values=said)
     parts = [
@@ -215,7 +225,7 @@ class Row:
     status: str
     status_text: str
     tone: str
-    gauge: Gauge | None
+    bar: Markup
     trend: Markup
 
 
@@ -238,17 +248,17 @@ def _yuan(fen: Decimal | None) -> str:
     return "—" if fen is None else grouped_yuan(int(fen.to_integral_value()))
 
 
-def _row(r: IndicatorResult, trend: list[reports.TrendPoint], margin: Decimal, lang: Lang) -> Row:
+def _row(r: IndicatorResult, trend: list[reports.TrendPoint], lang: Lang) -> Row:
+    name = indicator_name(r.name, lang)
     return Row(
-        r.id, indicator_name(r.name, lang), shown(r, r.value), _limit_text(r, lang), shown(r, r.headroom),
-        _yuan(r.headroom_amount_fen), shown(r, r.change), r.status, _status_text(r.status, lang),
-        STATUS_TONES.get(r.status, ""), _gauge(r, margin), _sparkline(trend, r, lang),
+        r.id, name, shown(r, r.value), _limit_text(r, lang), shown(r, r.headroom), _yuan(r.headroom_amount_fen),
+        shown(r, r.change), r.status, _status_text(r.status, lang), STATUS_TONES.get(r.status, ""),
+        _bar(r, name, lang), _sparkline(trend, r, lang),
     )  # fmt: skip
 
 
 def _rows(report: IndicatorReport, trends: dict[str, list[reports.TrendPoint]], lang: Lang) -> list[Row]:
-    margin = report.rule_set.warning_margin
-    return [_row(r, trends.get(r.id, []), margin, lang) for r in report.results]
+    return [_row(r, trends.get(r.id, []), lang) for r in report.results]
 
 
 @dataclass(frozen=True)
@@ -322,13 +332,22 @@ def _day_report(request: Request, user: ConsoleUser, asked: dt.date | None) -> t
     if day is None:
         return Day(None, rule_set, problem=NO_DAY.text(user.lang)), days
     try:
-        sheet = reports.balance_sheet_of(engine, folder, user.lessor, day)
+        sheet = _sheet_of(request, user, day)
         request_ = reports.ReportRequest(
             user.lessor, day, load_rule_set(rule_set), sheet, draft=bool(sheet.problems)
         )
         return Day(day, rule_set, reports.compute_regulatory_report(engine, request_)), days
     except LeaseguardError as error:
         return Day(day, rule_set, problem=error.text(user.lang)), days
+
+
+def _sheet_of(request: Request, user: ConsoleUser, day: dt.date) -> BalanceSheet:
+    """The balance sheet of the day (`balance_sheet_of`); without one, what to do about it, in the console's words."""
+    engine = request.app.state.engine
+    try:
+        return reports.balance_sheet_of(engine, _kept(request, "balance_sheets"), user.lessor, day)
+    except reports.NoBalanceSheetError:
+        raise reports.NoBalanceSheetError(NO_SHEET_OF_DAY, day=day) from None
 
 
 def _filed(request: Request, user: ConsoleUser) -> list[Filed]:
@@ -445,7 +464,7 @@ def what_if(
     engine = request.app.state.engine
     try:
         rule_set = load_rule_set(reports.regime_rule_set(engine, user.lessor))
-        sheet = reports.balance_sheet_of(engine, _kept(request, "balance_sheets"), user.lessor, day)
+        sheet = _sheet_of(request, user, day)
         report = reports.ReportRequest(user.lessor, day, rule_set, sheet, draft=bool(sheet.problems))
         outcome = reports.what_if(engine, reports.WhatIfRequest(report, contract))
     except LeaseguardError as error:
@@ -476,7 +495,7 @@ def file_report(
     engine = request.app.state.engine
     try:
         rule_set = load_rule_set(reports.regime_rule_set(engine, user.lessor))
-        sheet = reports.balance_sheet_of(engine, _kept(request, "balance_sheets"), user.lessor, day)
+        sheet = _sheet_of(request, user, day)
         names = tuple((fmt, Path(_file_name(rule_set.id, user.lessor, day, fmt))) for fmt in FILED_FORMATS)
         filing = reports.FilingRequest(
             reports.ReportRequest(user.lessor, day, rule_set, sheet),
