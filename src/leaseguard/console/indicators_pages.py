@@ -148,8 +148,8 @@ BAR_WIDTH, BAR_HEIGHT = 120, 14
 
 def _bar(result: IndicatorResult, name: str, lang: Lang) -> Markup:
     """The indicator's value against its limit as a small SVG bar, the limit at its middle (a dark line), the
-    bar's colour its status; its accessible name says value, limit and headroom in numbers. (A <meter> would say
-    the same, but chromium styles its inside inline, which the pages' content security policy refuses.)"""
+    bar's colour its status (the page's own status colours, which a <meter> would not take); its accessible name
+    says value, limit and headroom in numbers, as the row's cells do."""
     if result.value is None or result.limit is None or result.limit <= 0:
         return Markup("")
     share = min(max(result.value / (2 * result.limit), Decimal(0)), Decimal(1))
