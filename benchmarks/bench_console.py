@@ -326,7 +326,7 @@ def _balance_sheet(workdir: Path, engine: Engine, lessor: str, as_of: dt.date) -
     sheet = synthetic_balance_sheet(
         lessor, as_of, lease_receivables_fen=int(book["claim_balance_fen"].sum() or 0),
         required_provisions_fen=int(book["provision_fen"].sum() or 0), largest_exposures=book_exposures(book),
-        npl_balance_fen=npl_balance(book),
+        npl_balance_fen=npl_balance(book), shareholder_ids=("SHAREHOLDER-1", "SHAREHOLDER-2"),
     )  # fmt: skip
     path = workdir / f"balance-sheet-{lessor}-{as_of.isoformat()}.xlsx"
     write_balance_sheet(sheet, path)

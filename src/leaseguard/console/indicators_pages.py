@@ -530,6 +530,8 @@ def download_report(request: Request, user: CanRead, report_id: ReportId, fmt: s
             "Content-Disposition": f'attachment; filename="{path.name}"',
             "Cache-Control": "no-store",
             "X-Content-Type-Options": "nosniff",
+            # Should a browser show the HTML report in place after all, it runs nothing and loads nothing.
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox",
         },
     )
 
