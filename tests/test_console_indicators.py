@@ -331,3 +331,21 @@ def test_another_lessors_report_is_the_404_page(uploaded: World) -> None:
         assert client.get("/indicators/reports/999999/pdf").status_code == 404
         page = client.get("/indicators")
     assert page.status_code == 200 and f"/indicators/reports/{alpha_report}/" not in page.text
+
+
+def test_a_kept_workbook_is_read_through_its_parse_only_while_the_bytes_are_the_same(
+    uploaded: World, tmp_path: Path
+) -> None:
+    engine = uploaded.console.engine
+    folder = tmp_path / "sheets"
+    quiet = balance_sheet_workbook(engine, "ALPHA", DAY, tmp_path / "quiet.xlsx", breach=False)
+    kept = reports.keep_balance_sheet(folder, "ALPHA", quiet.read_bytes(), name="quiet.xlsx")
+    assert (folder / "ALPHA" / f"{DAY.isoformat()}.parsed.json").is_file()
+    assert reports.uploaded_balance_sheet(folder, "ALPHA", DAY) == kept
+    # The workbook replaced behind the console's back (as a person may, in the folder the CLI reads): its parse
+    # no longer names these bytes, so the workbook itself is read.
+    loud = balance_sheet_workbook(engine, "ALPHA", DAY, tmp_path / "loud.xlsx", breach=True)
+    reports.balance_sheet_path(folder, "ALPHA", DAY).write_bytes(loud.read_bytes())
+    read = reports.uploaded_balance_sheet(folder, "ALPHA", DAY)
+    assert read is not None and read.items["interbank_borrowing"] == 2 * read.items["net_assets"]
+    assert read.items["interbank_borrowing"] != kept.items["interbank_borrowing"]

@@ -12,8 +12,10 @@ lessor's report is the 404 page, as one that does not exist."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import tempfile
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -34,7 +36,7 @@ from leaseguard.indicators.balance_sheet import BalanceSheet, BalanceSheetError,
 from leaseguard.indicators.engine import IndicatorReport, IndicatorResult
 from leaseguard.indicators.output import COMPARISON_SIGNS, STATUS_LABELS, Signature, SignOff, indicator_name
 from leaseguard.indicators.output import show_value as shown
-from leaseguard.indicators.rules import IndicatorRulesError, load_rule_set
+from leaseguard.indicators.rules import IndicatorRulesError, IndicatorRuleSet, load_rule_set
 from leaseguard.money import grouped_yuan
 from leaseguard.tenancy import Action
 from leaseguard.tenancy.service import lessor_name
@@ -334,11 +336,44 @@ def _day_report(request: Request, user: ConsoleUser, asked: dt.date | None) -> t
     try:
         sheet = _sheet_of(request, user, day)
         request_ = reports.ReportRequest(
-            user.lessor, day, load_rule_set(rule_set), sheet, draft=bool(sheet.problems)
+            user.lessor, day, _rule_set(rule_set), sheet, draft=bool(sheet.problems)
         )
-        return Day(day, rule_set, reports.compute_regulatory_report(engine, request_)), days
+        return Day(day, rule_set, _report(request, request_)), days
     except LeaseguardError as error:
         return Day(day, rule_set, problem=error.text(user.lang)), days
+
+
+@functools.lru_cache(maxsize=8)
+def _rule_set(name: str) -> IndicatorRuleSet:
+    """A rule set by the name a regime gives (a shipped one, or a workspace's file read once per process)."""
+    return load_rule_set(name)
+
+
+REPORTS_KEPT = 16
+_reports_kept: OrderedDict[tuple[object, ...], IndicatorReport] = OrderedDict()
+_reports_lock = threading.Lock()
+
+
+def _report(request: Request, asked: reports.ReportRequest) -> IndicatorReport:
+    """The day's report (`compute_regulatory_report`), kept in memory while the day's run, the lessor's filings,
+    the balance sheet and the rule set stay as they were: reading the lessor's book is most of the cost, and a
+    page is viewed again and again between runs."""
+    engine = request.app.state.engine
+    key = (
+        id(request.app), asked.lessor, asked.as_of, asked.rule_set.digest, asked.balance_sheet.digest,
+        asked.draft, *reports.book_version(engine, asked.lessor, asked.as_of),
+    )  # fmt: skip
+    with _reports_lock:
+        kept = _reports_kept.get(key)
+        if kept is not None:
+            _reports_kept.move_to_end(key)
+            return kept
+    report = reports.compute_regulatory_report(engine, asked)
+    with _reports_lock:
+        _reports_kept[key] = report
+        while len(_reports_kept) > REPORTS_KEPT:
+            _reports_kept.popitem(last=False)
+    return report
 
 
 def _sheet_of(request: Request, user: ConsoleUser, day: dt.date) -> BalanceSheet:
@@ -463,7 +498,7 @@ def what_if(
         return _page(request, user, what_if_form=form, status_code=422)
     engine = request.app.state.engine
     try:
-        rule_set = load_rule_set(reports.regime_rule_set(engine, user.lessor))
+        rule_set = _rule_set(reports.regime_rule_set(engine, user.lessor))
         sheet = _sheet_of(request, user, day)
         report = reports.ReportRequest(user.lessor, day, rule_set, sheet, draft=bool(sheet.problems))
         outcome = reports.what_if(engine, reports.WhatIfRequest(report, contract))
@@ -494,7 +529,7 @@ def file_report(
         return _page(request, user, file_form=form, status_code=422)
     engine = request.app.state.engine
     try:
-        rule_set = load_rule_set(reports.regime_rule_set(engine, user.lessor))
+        rule_set = _rule_set(reports.regime_rule_set(engine, user.lessor))
         sheet = _sheet_of(request, user, day)
         names = tuple((fmt, Path(_file_name(rule_set.id, user.lessor, day, fmt))) for fmt in FILED_FORMATS)
         filing = reports.FilingRequest(

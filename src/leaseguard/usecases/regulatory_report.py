@@ -21,7 +21,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select
+import polars as pl
+from sqlalchemy import Engine, func, select
 
 from leaseguard.errors import InvalidInputError, NotFoundError
 from leaseguard.evidence.checkpoint import NoteSigner
@@ -96,7 +97,11 @@ def compute_regulatory_report(engine: Engine, request: ReportRequest) -> Indicat
     """Every indicator of the rule set on the lessor's book of the day, with the change since its last filed
     report. IndicatorInputError (no such lessor, no daily run) and MissingInputError (an item the rule set
     needs) name what is missing."""
-    book = read_book(engine, request.lessor, request.as_of)
+    return _report_on(engine, request, read_book(engine, request.lessor, request.as_of))
+
+
+def _report_on(engine: Engine, request: ReportRequest, book: pl.DataFrame) -> IndicatorReport:
+    """The report of `request` on `book` (read_book of its lessor and day)."""
     before_day, before = previous_values(engine, request.lessor, request.rule_set.id, request.as_of)
     return compute_report(
         request.rule_set, request.balance_sheet, book, load_risk_weights(), as_of=request.as_of,
@@ -226,6 +231,20 @@ def filed_balance_sheet(engine: Engine, lessor: str, day: dt.date) -> BalanceShe
     if row is None or not row[0]:
         return None
     return BalanceSheet.from_json(row[0])
+
+
+def book_version(engine: Engine, lessor: str, day: dt.date) -> tuple[object, ...]:
+    """What a day's report depends on in the store besides its balance sheet and rule set: when the day was last
+    run (its classes) and the lessor's latest filing (the change since the last report). Equal versions, equal
+    reports — for an edge that keeps a computed report while neither changes."""
+    from leaseguard.store.models import BookRun
+
+    with engine.connect() as connection:
+        run = connection.execute(select(BookRun.finished_at).where(BookRun.as_of == day)).scalar_one_or_none()
+        filed = connection.execute(
+            select(func.max(ReportRow.id)).where(ReportRow.lessor == lessor)
+        ).scalar_one_or_none()
+    return (run, filed)
 
 
 @dataclass(frozen=True)
@@ -448,8 +467,8 @@ def new_contract(
 def what_if(engine: Engine, request: WhatIfRequest) -> WhatIfOutcome:
     """Every indicator of the day's report before and after funding the contract with borrowed money
     (`indicators.engine.with_contract`)."""
-    before = compute_regulatory_report(engine, request.report)
-    book = read_book(engine, request.report.lessor, request.report.as_of)
+    book = read_book(engine, request.report.lessor, request.report.as_of)  # once: it is the costly part
+    before = _report_on(engine, request.report, book)
     book_after, sheet_after = with_contract(book, request.report.balance_sheet, request.contract)
     after = compute_report(
         before.rule_set, sheet_after, book_after, load_risk_weights(), as_of=request.report.as_of,
@@ -466,6 +485,8 @@ WRONG_LESSOR = Label(
     "{name}: the workbook's lessor is {found!r}, not your lessor {lessor!r}; nothing was kept.",
 )
 BALANCE_SHEET_SUFFIX = ".xlsx"
+# Beside each kept workbook, its parse (BalanceSheet.as_json), so a page does not read the workbook again.
+PARSED_SUFFIX = ".parsed.json"
 
 
 def balance_sheet_path(folder: Path, lessor: str, day: dt.date) -> Path:
@@ -492,20 +513,41 @@ def keep_balance_sheet(folder: Path, lessor: str, data: bytes, *, name: str) -> 
         sheet = read_balance_sheet_xlsx(partial, name=name)
         if sheet.lessor != lessor:
             raise BalanceSheetError(WRONG_LESSOR, name=name, found=sheet.lessor, lessor=lessor)
-        os.replace(partial, balance_sheet_path(folder, lessor, sheet.as_of))
+        target = balance_sheet_path(folder, lessor, sheet.as_of)
+        parsed = target.with_suffix(PARSED_SUFFIX)
+        parsed.unlink(missing_ok=True)  # never the parse of an older workbook beside the new one
+        os.replace(partial, target)
+        with contextlib.suppress(OSError):
+            _write_parsed(parsed, sheet)
     finally:
         with contextlib.suppress(OSError):
             partial.unlink()
     return sheet
 
 
+def _write_parsed(path: Path, sheet: BalanceSheet) -> None:
+    import json
+
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(json.dumps(sheet.as_json(), ensure_ascii=False), encoding="utf-8")
+    os.replace(partial, path)
+
+
 def uploaded_balance_sheet(folder: Path, lessor: str, day: dt.date) -> BalanceSheet | None:
-    """The balance sheet kept for the lessor's `day`, read again (None without one)."""
+    """The balance sheet kept for the lessor's `day` (None without one): its parse kept beside it when that is
+    the parse of these very bytes (the SHA-256 it names), else the workbook read again (half a second)."""
+    import json
+
     from leaseguard.indicators.balance_sheet import read_balance_sheet_xlsx
 
     path = balance_sheet_path(folder, lessor, day)
     if not path.is_file():
         return None
+    parsed = path.with_suffix(PARSED_SUFFIX)
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        kept = json.loads(parsed.read_text(encoding="utf-8"))
+        if kept.get("sha256") == hashlib.sha256(path.read_bytes()).hexdigest():
+            return BalanceSheet.from_json(kept)
     return read_balance_sheet_xlsx(path, name=path.name)
 
 
