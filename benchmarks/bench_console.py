@@ -1,8 +1,9 @@
 """The console's pages on a big book: p50/p95 of the overview, /book (filters, keyset pages), /search (each kind),
 /lessees/{id}, /contracts/{no}, /cases and /cases/{id}, /collections and recording a call, the asset pages,
-/applications, /analytics (its first view computes the lessor's analytics, shown apart; then kept) and its charts,
-the /admin pages and a data upload, over real HTTP against `leaseguard serve`, signed in as a person (issues 18 and
-19: every page under 300 ms at p95 on the 1,000,000-contract store).
+/applications, /indicators (the page, a what-if, a filing, a download), /analytics (its first view computes the
+lessor's analytics, shown apart; then kept) and its charts, the /admin pages and a data upload, over real HTTP against
+`leaseguard serve`, signed in as a person (issues 18 and 19: every page under 300 ms at p95 on the 1,000,000-contract
+store).
 
 Builds a book of --contracts contracts (synth, import, one daily run; about 5 minutes for a million) in
 --workdir, or reuses the workspace found there: its schema is brought to the head, a user `bench` is made (or
@@ -15,6 +16,8 @@ is kept (a few dozen of 20 assets each, under asset ids BENCH-…). /application
 the synthetic applications into the workspace's credit.models when it has none; each measured decision is
 recorded, and --credit-decisions decisions (copies of one, under applicants BENCH…) fill twelve weeks for the
 list and the drift.
+is kept (a few dozen of 20 assets each, under asset ids BENCH-…); /indicators sets the lessor's regime (financial
+leasing, unless it has one), uploads a synthetic balance sheet of the run day and files a few reports.
 
 The server builds its ownership register in the background after starting, both cores busy for about 25 s a
 million assets; that one asset check waits for it, so the pages are measured in the steady state. Each page
@@ -549,6 +552,74 @@ def _admin_pages(
     rows.append(
         _row("POST /admin/imports (21 payments, one bad row)", _measure_posts(client, upload, uploads))
     )
+
+
+def _balance_sheet(workdir: Path, engine: Engine, lessor: str, as_of: dt.date) -> bytes:
+    """The lessor reporting under the financial-leasing regime, and the balance-sheet workbook of `as_of` a finance
+    team would upload: the template filled with a synthetic balance sheet sized on the book (as
+    `report balance-sheet` writes one)."""
+    from leaseguard.indicators.balance_sheet import write_balance_sheet
+    from leaseguard.indicators.service import read_book
+    from leaseguard.store.models import Lessor
+    from leaseguard.synth.balance_sheet import book_exposures, npl_balance, synthetic_balance_sheet
+
+    with session_factory(engine)() as session, session.begin():
+        row = session.get(Lessor, lessor)
+        assert row is not None
+        row.extra = {**(row.extra or {}), "regime": (row.extra or {}).get("regime", "financial_leasing")}
+    book = read_book(engine, lessor, as_of)
+    sheet = synthetic_balance_sheet(
+        lessor, as_of, lease_receivables_fen=int(book["claim_balance_fen"].sum() or 0),
+        required_provisions_fen=int(book["provision_fen"].sum() or 0), largest_exposures=book_exposures(book),
+        npl_balance_fen=npl_balance(book), shareholder_ids=("SHAREHOLDER-1", "SHAREHOLDER-2"),
+    )  # fmt: skip
+    path = workdir / f"balance-sheet-{lessor}-{as_of.isoformat()}.xlsx"
+    write_balance_sheet(sheet, path)
+    return path.read_bytes()
+
+
+def _indicator_pages(
+    client: httpx.Client, workbook: bytes, as_of: dt.date, requests: int
+) -> list[dict[str, Any]]:
+    """/indicators: the balance sheet uploaded, the page (the day's report computed on the lessor's whole book,
+    the trend, the filed reports), a what-if, a filing (HTML, XLSX and PDF written, deposited) and a download."""
+    day = as_of.isoformat()
+    token = _csrf(client, "/indicators")
+    sends = max(5, requests // 20)
+
+    def upload(i: int) -> httpx.Response:
+        files = {"file": (f"balance-sheet-{i}.xlsx", workbook, "application/octet-stream")}
+        return client.post("/indicators/balance-sheet", data={"csrf_token": token}, files=files)
+
+    rows = [
+        _row("POST /indicators/balance-sheet (the workbook, kept)", _measure_posts(client, upload, sends))
+    ]
+    rows.append(
+        _row(
+            "/indicators?as_of= (every indicator on the book)",
+            _measure(client, [f"/indicators?as_of={day}"] * requests),
+        )
+    )
+
+    def what_if(i: int) -> httpx.Response:
+        data = {"csrf_token": token, "as_of": day, "lessee_id": f"BENCH-{i}", "principal": "5000000"}
+        return client.post("/indicators/what-if", data=data)
+
+    rows.append(_row("POST /indicators/what-if (before and after)", _measure_posts(client, what_if, sends)))
+    filed: list[str] = []
+
+    def file_report(i: int) -> httpx.Response:
+        answer = client.post("/indicators/reports", data={"csrf_token": token, "as_of": day})
+        filed.append(answer.headers.get("location", ""))
+        return answer
+
+    rows.append(
+        _row("POST /indicators/reports (filed: HTML, XLSX, PDF)", _measure_posts(client, file_report, sends))
+    )
+    ids = [found.group(1) for path in filed if (found := re.search(r"filed=(\d+)", path))]
+    if ids:
+        downloads = [f"/indicators/reports/{ids[i % len(ids)]}/pdf" for i in range(requests)]
+        rows.append(_row("/indicators/reports/{id}/pdf (download)", _measure(client, downloads)))
     return rows
 
 
@@ -584,6 +655,7 @@ def main(argv: list[str]) -> None:
         book = int(connection.execute(select(func.count()).select_from(Contract)).scalar_one())
     samples = _samples(engine, lessor, args.requests + WARM_UP)
     case_ids = _cases(workspace, engine, lessor, args.as_of, args.cases)
+    workbook = _balance_sheet(workdir, engine, lessor, args.as_of)
     engine.dispose()
     _credit_models(workspace)
 
@@ -633,6 +705,7 @@ def main(argv: list[str]) -> None:
 
         rows += _analytics_pages(client, args.as_of, args.requests)
         rows += _admin_pages(client, samples, args.as_of, args.requests)
+        rows += _indicator_pages(client, workbook, args.as_of, args.requests)
         client.close()
     finally:
         server.terminate()

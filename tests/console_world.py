@@ -217,3 +217,45 @@ def seed(engine: Engine) -> None:
             ]
         )  # fmt: skip
     sum_classes(engine)
+
+
+# --- the regulatory indicators of ALPHA, for /indicators ---------------------------------------------------------
+
+
+def seed_indicators(engine: Engine) -> None:
+    """The overview's book (seed) with ALPHA reporting under the financial-leasing regime (nfra-2024), as BETA."""
+    seed(engine)
+    financial_leasing(engine, "ALPHA")
+
+
+def financial_leasing(engine: Engine, lessor: str) -> None:
+    """`lessor` reports under the financial-leasing regime (nfra-2024)."""
+    with session_factory(engine)() as session, session.begin():
+        row = session.get(Lessor, lessor)
+        assert row is not None
+        row.extra = {**(row.extra or {}), "regime": "financial_leasing"}
+
+
+def balance_sheet_workbook(
+    engine: Engine, lessor: str, day: dt.date, path: Path, *, breach: bool = True, **changes: int
+) -> Path:
+    """The balance-sheet template filled with a synthetic balance sheet sized on the lessor's book of `day`;
+    with `breach`, its interbank borrowing twice its net assets (同业拆入比例 breached); `changes` set items (fen)."""
+    from leaseguard.indicators.balance_sheet import write_balance_sheet
+    from leaseguard.indicators.service import read_book
+    from leaseguard.synth.balance_sheet import book_exposures, npl_balance, synthetic_balance_sheet
+
+    book = read_book(engine, lessor, day)
+    sheet = synthetic_balance_sheet(
+        lessor, day, lease_receivables_fen=int(book["claim_balance_fen"].sum() or 0),
+        required_provisions_fen=int(book["provision_fen"].sum() or 0), shareholder_ids=("SHAREHOLDER-1",),
+        seed=7, largest_exposures=book_exposures(book), npl_balance_fen=npl_balance(book),
+    )  # fmt: skip
+    items = dict(sheet.items)
+    if breach:
+        items["interbank_borrowing"] = 2 * items["net_assets"]
+    items.update(changes)
+    from dataclasses import replace
+
+    write_balance_sheet(replace(sheet, items=items), path)
+    return path

@@ -25,9 +25,17 @@ import pytest
 from applications_world import application_form, trained_models, valid_resident_id
 from browser import SCREENSHOTS, VIEWPORT, chromium_browser
 from collections_world import Desk, seed_collections
-from console_world import PASSWORD, Console, csrf_of, served_console, signed_in
+from console_world import (
+    PASSWORD,
+    Console,
+    balance_sheet_workbook,
+    csrf_of,
+    financial_leasing,
+    served_console,
+    signed_in,
+)
 from funding_world import FORGED_ID, add_users, alpha_fleet, funding_file, register_forgery
-from lookup_book import FIRM, OVERDUE, new_signer
+from lookup_book import FIRM, OVERDUE, RUN_DAYS, new_signer
 
 AXE_FOLDER = Path(__file__).parent / "vendor" / "axe-core"
 AXE = AXE_FOLDER / "axe.min.js"
@@ -84,6 +92,22 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             form = application_form(valid_resident_id("11010519850615001"))
             credit = client.post("/applications", data={**form, "csrf_token": csrf_of(applications)})
             assert credit.status_code == 200, main_of(credit)
+        # ALPHA's indicators: its balance sheet of the last run day uploaded and a report filed by compliance.
+        financial_leasing(console.engine, "ALPHA")
+        day = RUN_DAYS[-1]
+        workbook = balance_sheet_workbook(console.engine, "ALPHA", day, folder / "balance-sheet.xlsx")
+        with closing(signed_in(console, "cai")) as client:
+            page = client.get("/indicators")
+            sent = client.post(
+                "/indicators/balance-sheet",
+                data={"csrf_token": csrf_of(page)},
+                files={"file": (workbook.name, workbook.read_bytes(), "application/octet-stream")},
+            )
+            assert sent.status_code == 303, main_of(sent)
+            filed = client.post(
+                "/indicators/reports", data={"csrf_token": csrf_of(page), "as_of": day.isoformat()}
+            )
+            assert filed.status_code == 303, main_of(filed)
         yield World(console, screen_path, forged_path, desk, finished_daily_run(console))
 
 
@@ -230,6 +254,8 @@ PAGES = [
     ("admin_lessor", "ada", "/admin/lessor", 200, None),
     ("admin_imports", "ada", "/admin/imports", 200, None),
     ("admin_forbidden", "cai", "/admin", 403, None),
+    ("indicators", "cai", "/indicators", 200, None),  # with the forms to file and upload
+    ("indicators_analyst", "ann", "/indicators", 200, None),
     ("not_found", "ann", "/contracts/BE-2024-001", 404, None),
     ("forbidden", "ann", "/imports", 403, None),
     ("signed_out_not_found", None, "/no-such-page", 404, None),
@@ -244,6 +270,7 @@ PAGES = [
     ("en_applications_drift", "eve", "/applications/drift", 200, None),
     ("en_applications_policy", "eve", "/applications/policy", 200, "#f-policy_text"),
     ("en_analytics", "eve", "/analytics", 200, ".analytics-chart"),
+    ("en_indicators", "eve", "/indicators", 200, None),
 ]
 
 
@@ -401,6 +428,25 @@ def test_a_refused_upload_says_why_beside_the_field(world: World, visitors: Visi
         page.get_by_role("button", name="上传并筛查").click()
         page.locator("#f-file-error").wait_for()
         audit(page, "funding_upload_refused")
+    finally:
+        page.close()
+
+
+def test_indicators_what_if_refused_and_worked_out(world: World, visitors: Visitors) -> None:
+    page = visitors.page("ann")
+    try:
+        page.goto(f"{world.console.base}/indicators")
+        form = page.locator("#what-if form")
+        form.get_by_label("承租人证件号").fill("NEW-LESSEE")
+        form.get_by_label("投放金额（元）").fill("12.345")
+        form.get_by_role("button", name="测算").click()
+        page.locator("#w-principal-error").wait_for()
+        audit(page, "indicators_what_if_refused")
+        form = page.locator("#what-if form")
+        form.get_by_label("投放金额（元）").fill("300000")
+        form.get_by_role("button", name="测算").click()
+        page.locator("#wi-car").wait_for()
+        audit(page, "indicators_what_if")
     finally:
         page.close()
 

@@ -430,42 +430,47 @@ def what_if(
     workspace: WorkspaceOption = None,
 ) -> None:
     """If we fund this contract (with borrowed money), which indicators move and by how much."""
-    from leaseguard.indicators.balance_sheet import BalanceSheetError, to_fen
-    from leaseguard.indicators.engine import NewContract, compute_report, with_contract
+    from leaseguard.indicators.engine import MissingInputError
     from leaseguard.indicators.output import STATUS_LABELS, WORDS, show_value
-    from leaseguard.indicators.rules import load_risk_weights
-    from leaseguard.indicators.service import read_book
+    from leaseguard.indicators.service import IndicatorInputError
     from leaseguard.money import grouped_yuan
+    from leaseguard.usecases.regulatory_report import (
+        ReportRequest,
+        WhatIfFieldError,
+        WhatIfRequest,
+        new_contract,
+    )
+    from leaseguard.usecases.regulatory_report import what_if as what_if_report
 
     opened = open_workspace(workspace)
     chosen = chosen_lang(lang, opened)
-    if lessee_type not in ("enterprise", "individual"):
-        fail(
-            Label(
-                "--lessee-type {given!r}：应为 enterprise 或 individual",
-                "--lessee-type {given!r}: enterprise or individual",
-            ),
-            given=lessee_type,
-        )
+    given = {
+        "lessee_id": lessee_id, "principal": principal, "lessee_name": lessee_name, "lessee_type": lessee_type,
+        "group_id": group_id, "enterprise_size": enterprise_size,
+    }  # fmt: skip
     try:
-        amount = to_fen(principal, "--principal")
-    except BalanceSheetError as error:
-        fail(error)
-    if amount <= 0:
-        fail(Label("--principal 必须大于零", "--principal must be above zero"))
+        new = new_contract(
+            lessee_id=lessee_id, principal=principal, lessee_name=lessee_name, lessee_type=lessee_type,
+            group_id=group_id, related_party=related_party, enterprise_size=enterprise_size,
+        )  # fmt: skip
+    except WhatIfFieldError as error:
+        fail(
+            Label("--{option} {given!r}：{error}", "--{option} {given!r}: {error}"),
+            option=error.field.replace("_", "-"),
+            given=given.get(error.field) or "",
+            error=_said(error),
+        )
+    amount = new.principal_fen
     day = parse_day(as_of)
     sheet = _sheet(opened, day, balance_sheet, False)
-    before = _compute(opened, day, rules, sheet, _margin(margin), False)
-    new = NewContract(lessee_id, lessee_name, lessee_type, amount, group_id, related_party, enterprise_size)
+    request = WhatIfRequest(ReportRequest(sheet.lessor, day, _rule_set(rules), sheet, _margin(margin)), new)
     engine = opened.engine()
     try:
-        book = read_book(engine, sheet.lessor, day)
+        outcome = what_if_report(engine, request)
+    except (IndicatorInputError, MissingInputError) as error:
+        _fail_with_hint(error, False)
     finally:
         engine.dispose()
-    book_after, sheet_after = with_contract(book, sheet, new)
-    after = compute_report(
-        before.rule_set, sheet_after, book_after, load_risk_weights(), as_of=day, margin=_margin(margin)
-    )
     title = Label(
         "假如 {lessor} 向 {lessee_id} 投放 {principal} 元",
         "what if {lessor} funds {principal} yuan to {lessee_id}",
@@ -482,15 +487,15 @@ def what_if(
     def status(code: str) -> str:
         return STATUS_LABELS[code].text(chosen) if code in STATUS_LABELS else code
 
-    for b, a in zip(before.results, after.results, strict=True):
-        move = None if a.value is None or b.value is None else a.value - b.value
-        if move == 0 and a.status == b.status:
+    for m in outcome.moves:
+        if not m.moved:
             continue
+        b, a = m.before, m.after
         table.add_row(
             b.id,
             show_value(b, b.value),
             show_value(a, a.value),
-            show_value(a, move),
+            show_value(a, m.move),
             status(b.status),
             status(a.status),
         )

@@ -19,6 +19,7 @@ STATIC_PREFIX = "/static"
 # Pages that take a file and judge its size themselves (console.max_upload_mb), so the API's body limit
 # (api.max_body_bytes) does not cut them off with a problem document a person cannot read.
 UPLOAD_PATHS = frozenset({"/assets/screen", "/evidence/verify", "/admin/imports"})
+UPLOAD_PATHS = frozenset({"/assets/screen", "/evidence/verify", "/indicators/balance-sheet"})
 SWAGGER = f"{STATIC_PREFIX}/vendor/swagger-ui"
 
 
@@ -48,6 +49,7 @@ def install_console(app: FastAPI, settings: ConsoleSettings | None = None) -> No
         evidence_pages,
         funding_pages,
         imports_pages,
+        indicators_pages,
         lookups,
         overview,
         signin,
@@ -88,5 +90,6 @@ def install_console(app: FastAPI, settings: ConsoleSettings | None = None) -> No
         evidence_pages.router,
         analytics_pages.router,
         admin_pages.router,
+        indicators_pages.router,
     ):
         app.include_router(router)

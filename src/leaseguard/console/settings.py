@@ -20,6 +20,11 @@ SESSION_COOKIE = "leaseguard_session"
 # Where the console keeps what it makes for people to download (a screened funding file's findings and summary),
 # relative to the workspace.
 SCREENS_FOLDER = Path("console") / "screens"
+# The regulatory reports filed from the console (a folder per report id), relative to the workspace.
+REPORTS_FOLDER = Path("console") / "reports"
+# Balance sheets uploaded from the console (`<LESSOR>/<DAY>.xlsx`): the workspace's own folder, where
+# `leaseguard report regulatory --lessor LESSOR --as-of DAY` reads them too.
+BALANCE_SHEETS_FOLDER = Path("balance-sheets")
 
 
 def _ephemeral_secret() -> str:
@@ -29,9 +34,9 @@ def _ephemeral_secret() -> str:
 @dataclass(frozen=True, slots=True)
 class ConsoleSettings:
     """The console's settings. Without a workspace (tests, `run_server`) the secret is made at random for the
-    process, so sessions last as long as it does, and screens are kept in a temporary folder of the process;
-    `leaseguard serve` reads the workspace's secret file, shared by every worker, and keeps screens under the
-    workspace (SCREENS_FOLDER)."""
+    process, so sessions last as long as it does, and screens, filed reports and balance sheets are kept in a
+    temporary folder of the process; `leaseguard serve` reads the workspace's secret file, shared by every
+    worker, and keeps them under the workspace (SCREENS_FOLDER, REPORTS_FOLDER, BALANCE_SHEETS_FOLDER)."""
 
     secret: str = field(default_factory=_ephemeral_secret, repr=False)
     session_idle_minutes: int = 30
@@ -42,6 +47,9 @@ class ConsoleSettings:
     # An uploaded funding file larger than this is refused before it is read.
     max_upload_mb: int = 20
     screens_dir: Path | None = None
+    # Where filed reports' files and uploaded balance sheets are kept (None: a temporary folder of the process).
+    reports_dir: Path | None = None
+    balance_sheets_dir: Path | None = None
     # How far an uploaded workbook may expand (ingest.xlsx.*) and the largest plausible amount (import.*).
     read_limits: ReadLimits = field(default_factory=ReadLimits)
     max_amount_yuan: int | None = None
@@ -116,6 +124,8 @@ def console_settings(workspace: Workspace) -> ConsoleSettings:
         default_lang=lang,
         max_upload_mb=whole_console_setting(workspace, "max_upload_mb", 20, least=1, most=2048),
         screens_dir=workspace.root / SCREENS_FOLDER,
+        reports_dir=workspace.root / REPORTS_FOLDER,
+        balance_sheets_dir=workspace.root / BALANCE_SHEETS_FOLDER,
         read_limits=read_limits,
         max_amount_yuan=max_amount
         if isinstance(max_amount, int) and not isinstance(max_amount, bool)

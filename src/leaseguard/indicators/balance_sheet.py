@@ -444,26 +444,28 @@ def write_balance_sheet_template(
     workbook.save(path)
 
 
-def read_balance_sheet_xlsx(path: Path, *, draft: bool = False) -> BalanceSheet:
-    """The filled template: every bad cell is refused with the file, the sheet, the cell and the reason."""
+def read_balance_sheet_xlsx(path: Path, *, draft: bool = False, name: str | None = None) -> BalanceSheet:
+    """The filled template: every bad cell is refused with the file, the sheet, the cell and the reason. The
+    file is cited as `name` when given (an upload's own name, not the place it was copied to)."""
     import io
     import zipfile
 
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
+    cited = name or str(path)
     try:
         data = path.read_bytes()
     except OSError as error:
-        raise _refused(path, *_CANNOT_READ, reason=error.strerror) from None
+        raise _refused(cited, *_CANNOT_READ, reason=error.strerror) from None
     try:
         values = load_workbook(io.BytesIO(data), data_only=True)
         formulas = load_workbook(io.BytesIO(data))
     except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError):
-        raise _refused(path, "不是 XLSX 工作簿", "not an XLSX workbook") from None
+        raise _refused(cited, "不是 XLSX 工作簿", "not an XLSX workbook") from None
     if BALANCE_SHEET_TAB not in values.sheetnames:
         raise _refused(
-            path,
+            cited,
             "没有工作表 {sheet}（请用 `leaseguard report balance-sheet --template --out FILE.xlsx` 生成模板）",
             "no sheet {sheet} (write the template with `leaseguard report balance-sheet --template --out FILE.xlsx`)",
             sheet=BALANCE_SHEET_TAB,
@@ -474,7 +476,7 @@ def read_balance_sheet_xlsx(path: Path, *, draft: bool = False) -> BalanceSheet:
         return said(
             "{path}：工作表 {sheet}，单元格 {cell}（{what}）",
             "{path}: sheet {sheet}, cell {cell} ({what})",
-            path=path,
+            path=cited,
             sheet=sheet,
             cell=cell,
             what=what,
@@ -548,7 +550,7 @@ def read_balance_sheet_xlsx(path: Path, *, draft: bool = False) -> BalanceSheet:
         )
     if not items:
         raise _refused(
-            path,
+            cited,
             "工作表 {sheet}：没有填写任何金额（C 列）",
             "sheet {sheet}: no amount is filled in (column C)",
             sheet=BALANCE_SHEET_TAB,
@@ -587,7 +589,7 @@ def read_balance_sheet_xlsx(path: Path, *, draft: bool = False) -> BalanceSheet:
                     tuple(p.strip() for p in re.split(r"[;；,，]", related) if p.strip()),
                 )
             )
-    return _finish(lessor, as_of, items, shareholders, str(path), hashlib.sha256(data).hexdigest(), draft)
+    return _finish(lessor, as_of, items, shareholders, cited, hashlib.sha256(data).hexdigest(), draft)
 
 
 def _day(value: Any, where: Label) -> dt.date | None:

@@ -25,6 +25,7 @@ class Action(StrEnum):
     READ_CREDIT = "credit:read"
     DEPLOY_CREDIT_POLICY = "credit:deploy-policy"
     ADMINISTER = "lessor:administer"
+    FILE_INDICATORS = "indicators:file"
 
 
 # Checking an asset before funding is everyday work for everyone who reads the book.
@@ -56,22 +57,34 @@ _RUN = frozenset({Action.RUN_BOOK})
 
 # A tenant's own administration — its users, API keys, settings and data uploads — is the admin's alone.
 _ADMINISTER = frozenset({Action.ADMINISTER})
+# Filing a regulatory report is a statement to the regulator, signed off and deposited in the evidence log, and
+# the balance sheet it is computed on is the finance team's figures: compliance files them (and the tenant's
+# admin); analysts and legal read the indicators and try a what-if, but neither file nor replace the figures.
+_FILE = frozenset({Action.FILE_INDICATORS})
 
 # Import runs: a tenant's admin and compliance see the runs of files of its own rows (tenancy.book).
 PERMISSIONS: Mapping[str, frozenset[Action]] = MappingProxyType(
     {
         "analyst": _BOOK | _EVIDENCE | _UNDERWRITE | _FUND | _COLLECT,
-        "compliance": _BOOK | _EVIDENCE | _FUND | _POLICY | {Action.READ_IMPORTS, Action.APPROVE_FUNDING},
-        "legal": _BOOK | _EVIDENCE | _TRACK,
-        "admin": _BOOK
+        "compliance": _BOOK
         | _EVIDENCE
-        | _UNDERWRITE
         | _FUND
-        | _TRACK
-        | _COLLECT
-        | _RUN
-        | _ADMINISTER
-        | {Action.READ_IMPORTS},
+        | _POLICY
+        | _FILE
+        | {Action.READ_IMPORTS, Action.APPROVE_FUNDING},
+        "legal": _BOOK | _EVIDENCE | _TRACK,
+        "admin": (
+            _BOOK
+            | _EVIDENCE
+            | _UNDERWRITE
+            | _FUND
+            | _TRACK
+            | _COLLECT
+            | _RUN
+            | _ADMINISTER
+            | _FILE
+            | {Action.READ_IMPORTS}
+        ),
     }
 )
 
