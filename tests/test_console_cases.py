@@ -410,3 +410,96 @@ def test_the_use_cases_agree_with_the_ledger_on_either_store(store_engine: Engin
     assert page.claim == expected and page.claim_problem is None
     with pytest.raises(UnknownCaseError):
         case_page(store_engine, "BETA", cases.odd, load_claim_rules())
+
+
+# --- case files as a background job ------------------------------------------------------------------------
+
+
+def _finished(client: httpx.Client, job_path: str) -> str:
+    import time
+
+    deadline = time.monotonic() + 180
+    while True:
+        page = client.get(job_path)
+        assert page.status_code == 200, page.text[:500]
+        state = re.search(r'id="job-state">([^<]+)<', page.text)
+        if state and state.group(1) in ("已完成", "失败"):
+            return page.text
+        assert time.monotonic() < deadline, page.text[:2000]
+        time.sleep(0.3)
+
+
+def test_case_files_are_generated_in_the_background_for_the_lessors_non_performing_contracts(
+    world: World, tmp_path: Path
+) -> None:
+    from openpyxl import load_workbook
+
+    from leaseguard.store.models import ContractClass
+    from lookup_book import RUN_DAYS
+
+    day = RUN_DAYS[-1]
+    with world.console.engine.connect() as connection:
+        non_performing = set(
+            connection.execute(
+                select(ContractClass.contract_no).where(
+                    ContractClass.lessor == "ALPHA",
+                    ContractClass.as_of == day,
+                    ContractClass.klass.in_(("substandard", "doubtful", "loss")),
+                )
+            ).scalars()
+        )
+    assert non_performing
+    with as_user(world.console, "lia") as client:
+        page = client.get("/cases")
+        assert 'action="/cases/generate"' in page.text
+        started = client.post(
+            "/cases/generate", data={"csrf_token": csrf_of(page), "day": day.isoformat(), "contracts": ""}
+        )
+        assert started.status_code == 303, started.text[:2000]
+        job_path = started.headers["location"]
+        shown = _finished(client, job_path)
+        assert 'id="job-state">已完成<' in shown and "summary.xlsx" in shown, shown[shown.find("<main") :][
+            :3000
+        ]
+        job_id = int(job_path.rsplit("/", 1)[1])
+        summary = client.get(f"/cases/generated/{job_id}/summary.xlsx")
+        assert summary.status_code == 200
+        (tmp_path / "summary.xlsx").write_bytes(summary.content)
+        sheet = load_workbook(tmp_path / "summary.xlsx").active
+        assert sheet is not None
+        listed = {
+            str(cell.value) for row in sheet.iter_rows() for cell in row if cell.value in non_performing
+        }
+        assert listed == non_performing
+        assert f'href="/jobs/{job_id}"' in client.get("/cases").text
+    with as_user(world.console, "leo") as other:
+        assert other.get(f"/cases/generated/{job_id}/summary.xlsx").status_code == 404
+        assert other.get(job_path).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("day", "contracts", "field"),
+    [
+        ("2024-13-01", "", "f-day"),
+        ("2999-01-01", "", "f-day"),
+        ("2024-12-31", " ".join(f"X{n}" for n in range(501)), "f-contracts"),
+    ],
+)
+def test_a_case_files_form_that_cannot_be_used_says_why_beside_the_field(
+    world: World, day: str, contracts: str, field: str
+) -> None:
+    with as_user(world.console, "lia") as client:
+        page = client.get("/cases")
+        refused = client.post(
+            "/cases/generate", data={"csrf_token": csrf_of(page), "day": day, "contracts": contracts}
+        )
+        assert refused.status_code == 422
+        assert field_error(refused, field)
+
+
+def test_an_analyst_may_not_generate_case_files(world: World) -> None:
+    with as_user(world.console, "ann") as client:
+        page = client.get("/cases")
+        assert 'action="/cases/generate"' not in page.text
+        refused = client.post("/cases/generate", data={"csrf_token": csrf_of(page), "day": "2024-12-31"})
+        assert refused.status_code == 403

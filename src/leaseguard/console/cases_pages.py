@@ -9,11 +9,12 @@ is the 404 page, as one that does not exist."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,7 +25,24 @@ from leaseguard.enforcement.rules import ClaimRules, load_claim_rules
 from leaseguard.enforcement.service import NO_SUCH_CASE, UnknownCaseError
 from leaseguard.evidence.bundle import export_bundle
 from leaseguard.evidence.service import EvidenceError
+from leaseguard.jobs import (
+    NO_SUCH_JOB,
+    STATE_LABELS,
+    SUCCEEDED,
+    JobBusyError,
+    JobRunner,
+    UnknownJobError,
+    job_of,
+    recent_jobs,
+)
 from leaseguard.tenancy import Action
+from leaseguard.usecases.case_files import (
+    CASE_FILES,
+    MAX_NAMED_CONTRACTS,
+    CaseFilesFormError,
+    case_files_folder,
+    case_files_request,
+)
 from leaseguard.usecases.case_pages import (
     CASE_STAGES,
     MAX_NOTE_CHARS,
@@ -112,6 +130,37 @@ def _words(lang: Lang) -> dict[str, Callable[..., Any]]:
 # --- /cases ------------------------------------------------------------------------------------------------
 
 
+def _cases_page(
+    request: Request,
+    user: ConsoleUser,
+    stage: str | None,
+    page: int,
+    *,
+    generate_form: FormState | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    form = FormState(values={"stage": stage or ""})
+    context: dict[str, Any] = {
+        "title": TITLE.text(user.lang),
+        "form": form,
+        "stages": [(code, label_of(STAGE_LABELS, STAGE_LABELS_EN, code, user.lang)) for code in CASE_STAGES],
+        "answer": None,
+        "may_generate": user.may(Action.TRACK_CASES),
+        "generate_form": generate_form or FormState(values={"day": dt.date.today().isoformat()}),
+        "max_contracts": MAX_NAMED_CONTRACTS,
+        "case_jobs": recent_jobs(_engine(request), user.lessor, kind=CASE_FILES, limit=5),
+        "job_state": lambda state: STATE_LABELS[state].text(user.lang) if state in STATE_LABELS else state,
+        **_words(user.lang),
+    }
+    try:
+        with _sessions(request)() as session:
+            context["answer"] = cases_page(session, user.lessor, stage=stage, page=page)
+    except UnknownStageError as error:
+        form.add("stage", error, user.lang)
+        return render(request, "cases.html", context, status_code=422)
+    return render(request, "cases.html", context, status_code=status_code)
+
+
 @router.get("/cases", response_class=HTMLResponse)
 def cases(
     request: Request,
@@ -121,21 +170,51 @@ def cases(
 ) -> HTMLResponse:
     """The lessor's cases by stage with their count, claim and recovery, and the cases (of one stage when
     chosen), 50 a page. A stage that is not one: the message beside the filter (422)."""
-    form = FormState(values={"stage": stage or ""})
-    context: dict[str, Any] = {
-        "title": TITLE.text(user.lang),
-        "form": form,
-        "stages": [(code, label_of(STAGE_LABELS, STAGE_LABELS_EN, code, user.lang)) for code in CASE_STAGES],
-        "answer": None,
-        **_words(user.lang),
-    }
+    return _cases_page(request, user, stage, page)
+
+
+@router.post("/cases/generate", response_class=HTMLResponse)
+def generate(
+    request: Request,
+    user: CanTrack,
+    _csrf: CsrfChecked,
+    day: Annotated[str, Form(max_length=40)] = "",
+    contracts: Annotated[str, Form(max_length=40_000)] = "",
+) -> Response:
+    """Generate case files for the contracts named (none: the day's non-performing ones) as a background job
+    (`usecases.case_files.run_case_files`), and go to its progress; refused, the form comes back with the
+    message beside its field (422), or naming the job already running (409)."""
+    form = FormState(values={"day": day, "contracts": contracts})
     try:
-        with _sessions(request)() as session:
-            context["answer"] = cases_page(session, user.lessor, stage=stage, page=page)
-    except UnknownStageError as error:
-        form.add("stage", error, user.lang)
-        return render(request, "cases.html", context, status_code=422)
-    return render(request, "cases.html", context)
+        params = case_files_request(day, contracts)
+        runner: JobRunner = request.app.state.jobs
+        job = runner.start(user.lessor, CASE_FILES, params, started_by=user.username)
+    except CaseFilesFormError as error:
+        form.add(error.field, error, user.lang)
+        return _cases_page(request, user, None, 1, generate_form=form, status_code=422)
+    except JobBusyError as error:
+        form.add("", error, user.lang)
+        form.values["running"] = str(error.running.id)
+        return _cases_page(request, user, None, 1, generate_form=form, status_code=409)
+    return RedirectResponse(f"/jobs/{job.id}", status_code=303)
+
+
+@router.get("/cases/generated/{job_id}/summary.xlsx")
+def generated_summary(request: Request, user: CanRead, job_id: int) -> Response:
+    """summary.xlsx of one of the lessor's finished case-file jobs: each contract generated or skipped, and why;
+    another lessor's job, or one without files, is the 404 page."""
+    if not 0 < job_id <= MAX_CASE_ID:
+        raise UnknownJobError(NO_SUCH_JOB, job_id=job_id)
+    job = job_of(_engine(request), user.lessor, job_id)
+    runner: JobRunner = request.app.state.jobs
+    summary = case_files_folder(runner.resources.workspace, job.id) / "summary.xlsx"
+    if job.kind != CASE_FILES or job.state != SUCCEEDED or not summary.is_file():
+        raise UnknownJobError(NO_SUCH_JOB, job_id=job_id)
+    return FileResponse(
+        summary,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        filename=f"case-files-{job.id}-summary.xlsx",
+    )
 
 
 # --- /cases/{id} -------------------------------------------------------------------------------------------
