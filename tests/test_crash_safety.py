@@ -13,9 +13,11 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +26,7 @@ import pytest
 from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
-from conftest import _reset_postgres
+from conftest import POSTGRES_URL, _reset_postgres
 from leaseguard.cli.main import app
 from leaseguard.ingest import import_paths
 from leaseguard.store.db import create_store_engine
@@ -40,6 +42,7 @@ IMPORT_TABLES = ("lessors", "contracts", "assets", "payments", "valuations", "im
 DAY_TABLES = ("contract_classes", "class_totals", "class_changes", "book_runs")
 EVIDENCE_TABLES = ("evidence_records", "evidence_checkpoints")
 
+APPLICATION_NAME = f"lg-crash-{uuid.uuid4().hex[:12]}"
 SEEN: list[str] = []  # where each kill landed, printed at the end of the module (pytest -s)
 
 
@@ -118,6 +121,8 @@ def store(
 ) -> Iterator[Store]:
     folder = tmp_path_factory.mktemp(f"crash-{request.param}")
     url = request.getfixturevalue("postgres_schema_url") if request.param == "postgresql" else None
+    if url:  # named, so the test can tell the command's connection among the server's
+        url = f"{url}&application_name={APPLICATION_NAME}"
     templates: dict[str, Path] = {}
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv(HOME_ENV, raising=False)
@@ -152,19 +157,50 @@ def _clean(store: Store, stage: str, command: list[str]) -> tuple[Path, float]:
     return root, took
 
 
-def _killed(store: Store, root: Path, command: list[str], after: float) -> bool:
-    """Start the command and SIGKILL it `after` seconds later; True when it was still running then."""
+def _writing(store: Store, root: Path, watcher: Engine | None) -> bool:
+    """Whether the command holds an open write transaction at this moment: on SQLite the store's write lock is
+    taken (another BEGIN IMMEDIATE is refused at once), on PostgreSQL its connection (told by the
+    application_name of the store URL) has a transaction id, which a transaction gets at its first write."""
+    if watcher is None:
+        probe = sqlite3.connect(root / "leaseguard.db", timeout=0, isolation_level=None)
+        try:
+            probe.execute("begin immediate")
+            probe.execute("rollback")
+            return False
+        except sqlite3.OperationalError:
+            return True
+        finally:
+            probe.close()
+    with watcher.connect() as connection:
+        writers = connection.execute(
+            text("select count(*) from pg_stat_activity where application_name = :name and backend_xid is not null"),
+            {"name": APPLICATION_NAME},
+        ).scalar_one()
+    return bool(writers)
+
+
+def _killed(store: Store, root: Path, command: list[str], after: float) -> str | None:
+    """Start the command, wait `after` seconds, then SIGKILL it at the first moment it holds an open write
+    transaction; None when it finished before that moment came."""
     process = subprocess.Popen([*LEASEGUARD, *command, "-w", str(root)], env=store.env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    watcher = create_store_engine(POSTGRES_URL) if store.url else None
     try:
-        process.wait(after)
+        try:
+            process.wait(after)
+        except subprocess.TimeoutExpired:
+            while process.poll() is None:
+                if _writing(store, root, watcher):
+                    process.send_signal(signal.SIGKILL)
+                    process.wait(30)
+                    return "mid-transaction"
+                time.sleep(0.002)
         _, stderr = process.communicate()
         assert process.returncode == 0, stderr
-        return False
-    except subprocess.TimeoutExpired:
-        process.send_signal(signal.SIGKILL)
-        process.wait(30)
-        return True
+        return None
+    finally:
+        if watcher is not None:
+            watcher.dispose()
 
 
 def _rerun(store: Store, root: Path, command: list[str]) -> None:
@@ -228,7 +264,7 @@ def _kill_points(
         root = store.fresh(stage)
         note = _checkpoint(store, root)
         interrupted = _killed(store, root, command, clean_took * fraction)
-        landed = check(root, note)
+        landed = f"{check(root, note)}, {interrupted}"
         _audit(store, root, note)
         SEEN.append(f"{store.backend} {command[0]} {command[1]} killed at {fraction:.0%} of {clean_took:.1f} s: "
                     f"{landed if interrupted else 'had already finished'}")  # fmt: skip
