@@ -201,13 +201,15 @@ def test_two_daily_runs_at_once_one_waits_or_is_refused_in_one_line(store: Store
         if code != 0:  # refused: one line saying why, in the user's language
             said = [line for line in output.split("\n--- stdout ---\n")[0].splitlines() if line.strip()]
             assert code == 1 and len(said) == 1, output
-            assert said[0] == "error: another daily run holds the store's lock: try again when it has finished"
+            assert (
+                said[0] == "error: another daily run holds the store's lock: try again when it has finished"
+            )
     engine = store.engine(workspace.root)
 
     def day() -> tuple[list[tuple[str, ...]], dict[str, int]]:
         with engine.connect() as connection:
-            rows = [tuple(map(str, row)) for row in connection.execute(
-                text("select contract_no, class, provision_fen, dpd from contract_classes order by contract_no"))]  # fmt: skip
+            query = "select contract_no, class, provision_fen, dpd from contract_classes order by contract_no"
+            rows = [tuple(map(str, row)) for row in connection.execute(text(query))]
         return rows, _counts(engine, ("book_runs", "class_totals", "class_changes", "evidence_records"))
 
     try:

@@ -173,7 +173,9 @@ def _writing(store: Store, root: Path, watcher: Engine | None) -> bool:
             probe.close()
     with watcher.connect() as connection:
         writers = connection.execute(
-            text("select count(*) from pg_stat_activity where application_name = :name and backend_xid is not null"),
+            text(
+                "select count(*) from pg_stat_activity where application_name = :name and backend_xid is not null"
+            ),
             {"name": APPLICATION_NAME},
         ).scalar_one()
     return bool(writers)
@@ -318,14 +320,20 @@ def test_a_daily_run_killed_part_way_leaves_each_day_whole_or_absent(store: Stor
     def check(root: Path, _note: Path) -> str:
         engine = store.engine(root)
         try:
-            days, rows, evidence = _day_counts(engine), _day_rows(engine), _counts(engine, ("evidence_records",))
+            days, rows, evidence = (
+                _day_counts(engine),
+                _day_rows(engine),
+                _counts(engine, ("evidence_records",)),
+            )
         finally:
             engine.dispose()
         stored = sorted({day for _, day in days})
         for (table, day), count in days.items():
             assert count == clean_days[(table, day)], (table, day, count)  # a day is all there or absent
         for day in stored:  # every table of a stored day, not some of them
-            assert all(days.get((t, day)) == clean_days[(t, day)] for t in DAY_TABLES if (t, day) in clean_days)
+            assert all(
+                days.get((t, day)) == clean_days[(t, day)] for t in DAY_TABLES if (t, day) in clean_days
+            )
         if rows == clean_rows:
             assert evidence == clean_evidence
             return "clean"
