@@ -196,6 +196,7 @@ def test_two_daily_runs_at_once_one_waits_or_is_refused_in_one_line(store: Store
     second = store.start(workspace.root, "run", "daily", "--as-of", DAY)
     results = [_finished(first), _finished(second)]
     assert 0 in [code for code, _ in results], results
+    print(f"\n{store.backend}: two daily runs at once exited {[code for code, _ in results]}")
     for code, output in results:
         assert "Traceback" not in output and "locked" not in output, output
         if code != 0:  # refused: one line saying why, in the user's language

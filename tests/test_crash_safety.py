@@ -144,6 +144,7 @@ def store(
                 templates[stage] = root
     yield Store(request.param, folder, book, url, templates)
     print("\n" + "\n".join(SEEN))
+    SEEN.clear()
 
 
 def _clean(store: Store, stage: str, command: list[str]) -> tuple[Path, float]:
