@@ -3,10 +3,11 @@ append, on SQLite and PostgreSQL: the store keeps each file, day and batch whole
 still extends the checkpoint published before the kill, and running the killed command again gives exactly
 what one clean run gives.
 
-Kill points are fixed fractions of the same command's clean run on the same store (measured in the test, not
-guessed): 20 %, 50 % and 80 % on SQLite, 50 % on PostgreSQL (one each, to keep the module near a minute).
-Where a kill lands (before the store was touched, mid-file, between days, after the commit) depends on the
-machine; what is asserted holds wherever it lands. `pytest -s` prints where each kill landed."""
+Kill points are fixed, not random: once 20 %, 50 % and 80 % of the same command's clean run on the same store
+have passed (measured in the test; 50 % only on PostgreSQL, to keep the module near a minute), the command is
+killed at the first moment it holds an open write transaction (SQLite: the store's write lock is taken;
+PostgreSQL: its connection has a transaction id). Which file or day that is depends on the machine; what is
+asserted holds wherever it lands. `pytest -s` prints where each kill landed."""
 
 from __future__ import annotations
 
