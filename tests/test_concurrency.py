@@ -74,7 +74,7 @@ class Store:
         return create_store_engine(self.url or f"sqlite:///{root / 'leaseguard.db'}")
 
     def start(self, root: Path, *command: str) -> subprocess.Popen[str]:
-        return subprocess.Popen([*LEASEGUARD, *command, "-w", str(root), "--lang", "en"], env=self.env,
+        return subprocess.Popen([*LEASEGUARD, *command, "-w", str(root), "--lang", "en"], env=self.env, cwd=root,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
 
 

@@ -152,7 +152,7 @@ def _clean(store: Store, stage: str, command: list[str]) -> tuple[Path, float]:
     """The command run to its end on a fresh store: the workspace and how long it took."""
     root = store.fresh(stage)
     started = time.monotonic()
-    done = subprocess.run([*LEASEGUARD, *command, "-w", str(root)], env=store.env, capture_output=True,
+    done = subprocess.run([*LEASEGUARD, *command, "-w", str(root)], env=store.env, cwd=root, capture_output=True,
                           text=True, timeout=300, check=False)  # fmt: skip
     took = time.monotonic() - started
     assert done.returncode == 0, done.stdout + done.stderr
@@ -186,7 +186,7 @@ def _writing(store: Store, root: Path, watcher: Engine | None) -> bool:
 def _killed(store: Store, root: Path, command: list[str], after: float) -> str | None:
     """Start the command, wait `after` seconds, then SIGKILL it at the first moment it holds an open write
     transaction; None when it finished before that moment came."""
-    process = subprocess.Popen([*LEASEGUARD, *command, "-w", str(root)], env=store.env,
+    process = subprocess.Popen([*LEASEGUARD, *command, "-w", str(root)], env=store.env, cwd=root,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
     watcher = create_store_engine(POSTGRES_URL) if store.url else None
     try:
