@@ -25,7 +25,23 @@ STAGE_PREFIX = "lg_stage_"
 CHUNK_ROWS = 100_000  # rows per bulk-copy call: big enough to be fast, small enough to report progress
 
 RowsStaged = Callable[[int], None]
-__all__ = ["Changes", "RowsStaged", "Status", "read_references", "record_run", "upsert"]
+__all__ = ["Changes", "RowsStaged", "Status", "hold_import_lock", "read_references", "record_run", "upsert"]
+
+# The PostgreSQL advisory lock that makes files load one at a time: this job's key and the store's schema (as
+# the daily run's lock, classification/daily.py, under another key).
+_IMPORT_LOCK_KEY = 0x6C67_696D  # "lgim"
+
+
+def hold_import_lock(connection: Connection) -> None:
+    """Wait for, then hold until the caller's transaction ends, the store's import lock (PostgreSQL).
+
+    Two imports of one file at once then load one after the other, the second finding the first's rows (and
+    leaving them unchanged), instead of the second failing on a key the first inserted meanwhile. SQLite needs
+    none: its one writer at a time already does this (and the busy timeout makes the second wait)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            text("select pg_advisory_xact_lock(:key, hashtext(current_schema()))"), {"key": _IMPORT_LOCK_KEY}
+        )
 
 
 @dataclass(frozen=True)
@@ -138,7 +154,8 @@ def upsert(
             )
         ).rowcount
     # New rows take a plain insert: PostgreSQL's speculative insertion for ON CONFLICT costs a third more
-    # per row, which is most of a big first load. A key inserted concurrently meanwhile fails the file whole.
+    # per row, which is most of a big first load. No other import inserts a key meanwhile: the caller holds
+    # the import lock (hold_import_lock).
     inserted = connection.execute(
         text(
             f"insert into {table} ({column_list}) select {stage_columns} from {stage} s "

@@ -163,6 +163,7 @@ def import_file(
         if progress:
             progress(path.name, 0, report.rows_read)
         with engine.begin() as connection:
+            loading.hold_import_lock(connection)  # another import's file first, then this one
             references = loading.read_references(connection, kind, lessor)
             checked = validate(
                 kind,
