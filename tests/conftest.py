@@ -148,7 +148,9 @@ def running(app: FastAPI) -> Iterator[str]:
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind(("127.0.0.1", 0))  # binding here, not in uvicorn, means no race for the free port
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="critical", lifespan="on"))
+    # A kept-alive connection outlives a slow moment of a loaded test machine: uvicorn closing it after its
+    # default 5 s idle, just as the client reuses it, reads as "connection reset" to the test.
+    server = uvicorn.Server(uvicorn.Config(app, log_level="critical", lifespan="on", timeout_keep_alive=120))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
