@@ -207,6 +207,7 @@ def test_the_fuzzer_finds_no_server_error_and_no_answer_off_the_schema(
         command, capture_output=True, text=True, timeout=600, env=env, check=False, cwd=tmp_path
     )
     summary = done.stdout[done.stdout.rfind("SUMMARY") :]
+    print(summary)  # the run's figures (docs/reliability.md), shown with `pytest -s`
     assert done.returncode == 0, done.stdout[-12000:]
     generated = re.search(r"(\d+) generated", summary)
     assert generated and int(generated.group(1)) > 500, summary
