@@ -266,3 +266,20 @@ def test_region_comes_from_the_contract_else_from_the_lessees_identifier() -> No
     assert filled["R"]["region"] == "33 浙江"  # the contract's own column wins
     assert filled["X"]["region"] is None
     assert [filled[n]["product"] for n in "EIRX"] == ["direct", "truck loan", "direct", None]
+
+
+@pytest.mark.parametrize(
+    ("dimension", "value", "zh", "en"),
+    [
+        ("industry", "unknown", "未填写", "not stated"),
+        ("all", "all", "全部", "all"),
+        ("asset_type", "machinery", "工程机械", "Machinery"),
+        ("product", "sale_leaseback", "售后回租", "Sale and leaseback"),
+        ("industry", "制造业", "制造业", "制造业"),
+        ("region", "31 上海", "31 上海", "31 上海"),
+    ],
+)
+def test_a_dimensions_value_is_said_in_words_not_codes(dimension: str, value: str, zh: str, en: str) -> None:
+    from leaseguard.analytics.report import value_label
+
+    assert (value_label(dimension, value, "zh"), value_label(dimension, value, "en")) == (zh, en)

@@ -20,7 +20,7 @@ from polars.testing import assert_frame_equal
 from analytics_world import AS_OF, EARLIER, LESSOR, OTHER, seed_analytics_book
 from console_world import Console, served_console, signed_in
 from leaseguard.analytics import book_data
-from leaseguard.analytics.report import AnalyticsTables, npl_rows
+from leaseguard.analytics.report import AnalyticsTables, npl_rows, value_label
 from leaseguard.console import analytics_pages
 from leaseguard.console.rendering import _percent
 from leaseguard.console.settings import ConsoleSettings
@@ -86,7 +86,8 @@ def test_the_page_shows_the_use_cases_figures_for_the_users_lessor_only(world: W
         expected = pl.concat([npl_rows(world.mine.npl, "all"), npl_rows(world.mine.npl, dimension)])
         assert len(shown) == expected.height
         for row, want in zip(shown, expected.iter_rows(named=True), strict=True):
-            assert row[1] == str(want["value"])
+            assert row[1] == value_label(want["dimension"], str(want["value"]), "zh")
+            assert row[1] not in ("unknown", "all", "machinery", "vehicle", "sale_leaseback", "direct")
             assert grouped_yuan(want["claim_balance_fen"]) in row
             assert f"{want['npl_ratio']:.2%}" in row
     # The roll-rate matrix and the migration are there too, each chart with words and a table behind <details>.

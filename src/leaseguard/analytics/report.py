@@ -20,7 +20,19 @@ from leaseguard.analytics.summary import BookSummary
 from leaseguard.charts import new_figure, png_bytes
 from leaseguard.money import grouped_yuan
 from leaseguard.sheets import Column, Kind, Sheet, write_csv, write_sheets
-from leaseguard.vocabulary import CLASS_LABELS, CLASS_LABELS_EN, DEFAULT_LANG, Label, Lang, Reason, label_of
+from leaseguard.vocabulary import (
+    CLASS_LABELS,
+    CLASS_LABELS_EN,
+    DEFAULT_LANG,
+    LEASE_TYPE_LABELS,
+    LEASE_TYPE_LABELS_EN,
+    TERM_LABELS,
+    TERM_LABELS_EN,
+    Label,
+    Lang,
+    Reason,
+    label_of,
+)
 
 NO_CLASSES_TODAY, NO_CLASSES_BEFORE = "no-classes-today", "no-classes-before"
 NOTE_LABELS = {
@@ -129,6 +141,23 @@ def dimension_label(name: str, lang: Lang = DEFAULT_LANG) -> str:
     return _DIMENSIONS[name].text(lang) if name in _DIMENSIONS else name
 
 
+# A dimension's value as people read it: the book's own words (industry, region) stay as written; codes (asset
+# types, lease products, the whole book, a value the book does not state) are said in words.
+_NOT_STATED = Label("未填写", "not stated")
+
+
+def value_label(dimension: str, value: str, lang: Lang = DEFAULT_LANG) -> str:
+    if value == "unknown":
+        return _NOT_STATED.text(lang)
+    if dimension == "all":
+        return _DIMENSIONS["all"].text(lang)
+    if dimension == "asset_type" and value in TERM_LABELS:
+        return label_of(TERM_LABELS, TERM_LABELS_EN, value, lang)
+    if dimension == "product" and value in LEASE_TYPE_LABELS:
+        return label_of(LEASE_TYPE_LABELS, LEASE_TYPE_LABELS_EN, value, lang)
+    return value
+
+
 def _column(name: str, frame: pl.DataFrame, rules: AnalyticsRules) -> Column:
     if name in _COLUMNS:
         chinese, english, kind = _COLUMNS[name]
@@ -152,6 +181,17 @@ def _people_frame(frame: pl.DataFrame, rules: AnalyticsRules, lang: Lang) -> pl.
             words[column] = lambda value, lang=lang: class_label(value, lang)
     if "dimension" in frame.columns:
         words["dimension"] = lambda value, lang=lang: dimension_label(value, lang)
+        if "value" in frame.columns:
+            key = pl.concat_str([pl.col("dimension"), pl.lit("\x1f"), pl.col("value").cast(pl.String)])
+            pairs = (
+                frame.select("dimension", pl.col("value").cast(pl.String)).unique().drop_nulls().iter_rows()
+            )
+            shown = {
+                f"{dimension}\x1f{value}": value_label(dimension, value, lang) for dimension, value in pairs
+            }
+            frame = frame.with_columns(
+                key.replace_strict(shown, default=None, return_dtype=pl.String).alias("value")
+            )
     return frame.with_columns(
         pl.col(column).replace_strict(
             {value: say(value) for value in frame[column].unique().drop_nulls().to_list()},
@@ -314,7 +354,7 @@ def npl_chart(npl: pl.DataFrame, dimension: str, lang: Lang = DEFAULT_LANG) -> b
     bars = npl_rows(npl, dimension).head(25)
     figure = new_figure(8, 0.3 * bars.height + 1.5)
     axis = figure.subplots()
-    labels = [str(value) for value in bars["value"].to_list()]
+    labels = [value_label(dimension, str(value), lang) for value in bars["value"].to_list()]
     axis.barh(labels[::-1], (bars["npl_ratio"] * 100).to_list()[::-1], color="#b03a2e")
     axis.set_xlabel(_say("不良率（占债权余额 %）", "NPL ratio, % of claim balance", lang))
     axis.set_ylabel(dimension_label(dimension, lang))
