@@ -10,6 +10,7 @@ import html
 import re
 from collections.abc import Iterator
 from contextlib import closing
+from pathlib import Path
 
 import httpx
 import pytest
@@ -361,3 +362,33 @@ def test_an_upload_without_a_file_is_said_beside_the_field(ada: httpx.Client) ->
     token = csrf_of(ada.get("/admin/imports"))
     page = ada.post("/admin/imports", data={"csrf_token": token}, files={"other": ("x", b"", "text/plain")})
     assert page.status_code == 422 and "请选择要上传的数据文件" in field_error(page, "file")
+
+
+def test_the_upload_takes_the_workspaces_term_limit(tmp_path: Path) -> None:
+    """An admin's upload is checked against `import.max_term_months` of the workspace the server runs in."""
+    import yaml
+
+    from leaseguard.console.settings import console_settings
+    from leaseguard.workspace import find_workspace, init_workspace
+
+    workspace = init_workspace(tmp_path / "ws")
+    assert console_settings(workspace).max_term_months == 240
+    config = workspace.root / "leaseguard.yaml"
+    settings = yaml.safe_load(config.read_text(encoding="utf-8"))
+    settings["import"]["max_term_months"] = 12
+    config.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    limited = console_settings(find_workspace(workspace.root))
+    assert limited.max_term_months == 12
+    (tmp_path / "served").mkdir()
+    with served_console(tmp_path / "served", settings=limited) as served:
+        seed(served.engine)
+        with closing(signed_in(served, "ada")) as client:
+            rows = [
+                f"AT-1,ALPHA,{FIRM},华东物流有限公司,enterprise,2025-01-15,12,120000.00,0.06,annuity,monthly",
+                f"AT-2,ALPHA,{FIRM},华东物流有限公司,enterprise,2025-01-15,24,120000.00,0.06,annuity,monthly",
+            ]
+            page = upload(client, "contracts-term.csv", CONTRACTS_HEADER + "\n".join(rows) + "\n")
+    assert page.status_code == 200, alerts(page)
+    assert "期限 24 个月不合理（超过 12 个月" in html.unescape(page.text)
+    stored = contract_lessors(served)
+    assert "AT-1" in stored and "AT-2" not in stored

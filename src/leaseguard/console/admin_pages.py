@@ -591,6 +591,7 @@ def _load_upload(
                 names={path: name},
                 limits=settings.read_limits,
                 max_amount_yuan=settings.max_amount_yuan,
+                max_term_months=settings.max_term_months,
                 signer=getattr(request.app.state, "evidence_signer", None),
             )
         except LeaseguardError as error:

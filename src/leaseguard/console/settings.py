@@ -53,6 +53,7 @@ class ConsoleSettings:
     # How far an uploaded workbook may expand (ingest.xlsx.*) and the largest plausible amount (import.*).
     read_limits: ReadLimits = field(default_factory=ReadLimits)
     max_amount_yuan: int | None = None
+    max_term_months: int | None = None
     # The claim a case page shows is computed with these (the workspace's book settings); None: the shipped rules
     # with the default book settings, loaded on first use.
     claim_rules: ClaimRules | None = None
@@ -107,6 +108,7 @@ def console_settings(workspace: Workspace) -> ConsoleSettings:
             problem=Label(error.text("zh"), error.text("en")),
         ) from None
     max_amount = workspace.setting("import", "max_amount_yuan", default=None)
+    max_term = workspace.setting("import", "max_term_months", default=None)
     try:
         rules = claim_rules(workspace)
     except ClaimRulesError as error:
@@ -130,6 +132,7 @@ def console_settings(workspace: Workspace) -> ConsoleSettings:
         max_amount_yuan=max_amount
         if isinstance(max_amount, int) and not isinstance(max_amount, bool)
         else None,
+        max_term_months=max_term if isinstance(max_term, int) and not isinstance(max_term, bool) else None,
         claim_rules=rules,
         workspace=workspace,
         analytics_wait_seconds=whole_console_setting(
