@@ -20,10 +20,9 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.datastructures import UploadFile
 
 from leaseguard.console import uploads
-from leaseguard.console.auth import ConsoleUser, CsrfChecked, require_csrf, require_user, settings_of
+from leaseguard.console.auth import ConsoleUser, CsrfChecked, require_user, settings_of
 from leaseguard.console.rendering import FormState, NavItem, add_nav, render
 from leaseguard.console.settings import ConsoleSettings
 from leaseguard.errors import LeaseguardError, NotFoundError
@@ -88,6 +87,7 @@ TOO_LARGE = Label(
     "The file is larger than the limit of {limit} MB; it was neither read nor loaded (console.max_upload_mb in "
     "leaseguard.yaml).",
 )
+ACCEPTED = uploads.Accepted(SUFFIXES, NOT_CSV_OR_XLSX, NO_FILE, TOO_LARGE)
 UNKNOWN_KIND = Label(
     "无法判断 {name} 是哪类数据：文件名请以 {kinds} 之一开头，或表头符合其数据规范。未导入任何内容。",
     "Cannot tell what {name} holds: start its name with one of {kinds}, or give it the header of one. Nothing "
@@ -619,24 +619,12 @@ async def upload(request: Request, user: CanAdminister) -> Response:
         )
         return page
 
-    refusal = await uploads.refused_by_length(request, settings, form, lang, TOO_LARGE)
-    if refusal is not None:
-        return await refused(refusal.status, headers=refusal.headers)
-    await require_csrf(request)
-    async with request.form(max_files=1, max_fields=10) as sent:
-        given = sent.get("file")
-        if not isinstance(given, UploadFile) or not given.filename:
-            form.add("file", NO_FILE, lang)
-            return await refused(422)
-        name = uploads.file_name(given.filename)
-        suffix = Path(name).suffix.lower()
-        if suffix not in SUFFIXES:
-            form.add("file", NOT_CSV_OR_XLSX, lang, name=name)
-            return await refused(422)
-        if given.size is not None and given.size > settings.max_upload_bytes:
-            form.add("file", TOO_LARGE, lang, limit=settings.max_upload_mb)
-            return await refused(413)
-        loaded = await run_in_threadpool(_load_upload, request, settings, user, given.file, name, suffix)
+    loaded = await uploads.receive(
+        request, settings, form, lang, ACCEPTED,
+        lambda file, name, suffix: _load_upload(request, settings, user, file, name, suffix),
+    )  # fmt: skip
+    if isinstance(loaded, uploads.Refusal):
+        return await refused(loaded.status, headers=loaded.headers)
     if loaded.outcome is None:
         form.add("file", loaded.refusal, lang)
         return await refused(422)

@@ -11,10 +11,9 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.datastructures import UploadFile
 
 from leaseguard.console import uploads
-from leaseguard.console.auth import ConsoleUser, require_csrf, require_user, settings_of
+from leaseguard.console.auth import ConsoleUser, require_user, settings_of
 from leaseguard.console.lookups import EVIDENCE_KIND_LABELS
 from leaseguard.console.rendering import FormState, NavItem, add_nav, render
 from leaseguard.evidence.service import UnknownRecordError
@@ -47,6 +46,7 @@ NOT_ZIP_NAME = Label(
     "{name} 不是 .zip 文件：请上传从证据日志导出的证据包。",
     "{name} is not a .zip file: upload a bundle exported from the evidence log.",
 )
+ACCEPTED = uploads.Accepted((".zip",), NOT_ZIP_NAME, NO_FILE, TOO_LARGE)
 
 
 def _sessions(request: Request) -> sessionmaker[Session]:
@@ -193,23 +193,10 @@ async def verify_upload(request: Request, user: SignedIn) -> Response:
         )
         return page
 
-    refusal = await uploads.refused_by_length(request, settings, form, lang, TOO_LARGE)
-    if refusal is not None:
-        return await refused(refusal.status, headers=refusal.headers)
-    await require_csrf(request)
-    async with request.form(max_files=1, max_fields=10) as sent:
-        given = sent.get("file")
-        if not isinstance(given, UploadFile) or not given.filename:
-            form.add("file", NO_FILE, lang)
-            return await refused(422)
-        name = uploads.file_name(given.filename)
-        if not name.lower().endswith(".zip"):
-            form.add("file", NOT_ZIP_NAME, lang, name=name)
-            return await refused(422)
-        if given.size is not None and given.size > settings.max_upload_bytes:
-            form.add("file", TOO_LARGE, lang, limit=settings.max_upload_mb)
-            return await refused(413)
-        data = await given.read(settings.max_upload_bytes + 1)
+    received = await uploads.receive(request, settings, form, lang, ACCEPTED, uploads.read_capped(settings))
+    if isinstance(received, uploads.Refusal):
+        return await refused(received.status, headers=received.headers)
+    data, name = received
     if len(data) > settings.max_upload_bytes:
         form.add("file", TOO_LARGE, lang, limit=settings.max_upload_mb)
         return await refused(413)

@@ -26,10 +26,9 @@ from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup, escape
-from starlette.datastructures import UploadFile
 
 from leaseguard.console import uploads
-from leaseguard.console.auth import ConsoleUser, CsrfChecked, require_csrf, require_user, settings_of
+from leaseguard.console.auth import ConsoleUser, CsrfChecked, require_user, settings_of
 from leaseguard.console.rendering import FormState, NavItem, add_nav, render
 from leaseguard.errors import LeaseguardError, NotFoundError
 from leaseguard.indicators.balance_sheet import BalanceSheet, BalanceSheetError, write_balance_sheet_template
@@ -93,6 +92,7 @@ TOO_LARGE = Label(
     "The file is larger than the limit of {limit} MB; it was neither read nor kept (console.max_upload_mb in "
     "leaseguard.yaml).",
 )
+ACCEPTED = uploads.Accepted((".xlsx",), NOT_XLSX, NO_FILE, TOO_LARGE)
 NOTHING_KEPT = Label("{error}。未保存任何内容。", "{error}. Nothing was kept.")
 UPLOADED = Label(
     "已保存 {day} 的资产负债表（{name}），下方指标据此计算。",
@@ -608,23 +608,10 @@ async def upload_balance_sheet(request: Request, user: CanFile) -> Response:
         )
         return page
 
-    refusal = await uploads.refused_by_length(request, settings, form, lang, TOO_LARGE)
-    if refusal is not None:
-        return await refused(refusal.status, refusal.headers)
-    await require_csrf(request)
-    async with request.form(max_files=1, max_fields=10) as sent:
-        given = sent.get("file")
-        if not isinstance(given, UploadFile) or not given.filename:
-            form.add("file", NO_FILE, lang)
-            return await refused(422)
-        name = uploads.file_name(given.filename)
-        if not name.lower().endswith(".xlsx"):
-            form.add("file", NOT_XLSX, lang, name=name)
-            return await refused(422)
-        if given.size is not None and given.size > settings.max_upload_bytes:
-            form.add("file", TOO_LARGE, lang, limit=settings.max_upload_mb)
-            return await refused(413)
-        data = await given.read(settings.max_upload_bytes + 1)
+    received = await uploads.receive(request, settings, form, lang, ACCEPTED, uploads.read_capped(settings))
+    if isinstance(received, uploads.Refusal):
+        return await refused(received.status, received.headers)
+    data, name = received
     if len(data) > settings.max_upload_bytes:
         form.add("file", TOO_LARGE, lang, limit=settings.max_upload_mb)
         return await refused(413)
