@@ -232,6 +232,7 @@ PAGES = [
     ("book_admin", "ada", "/book", 200, None),
     ("job", "ada", "{job}", 200, "#job-progress"),
     ("cases", "ann", "/cases", 200, None),
+    ("cases_generate", "ada", "/cases", 200, "#f-contracts"),
     ("case", "ann", "/cases/1", 200, None),
     ("evidence", "ann", "/evidence", 200, None),
     ("collections", "ann", "/collections", 200, None),
