@@ -12,6 +12,8 @@ import json
 from contextlib import suppress
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from leaseguard.cli.main import app
@@ -260,6 +262,36 @@ def test_every_single_byte_change_is_decoded_or_refused_never_an_exception() -> 
                 # and with the checksum made right, so that the header and body checks are reached
                 with suppress(FrameError):
                     decode(frame(unescape(mutated[1:-1])[:-1]))
+
+
+MESSAGE_IDS = st.sampled_from([0x0002, 0x0100, 0x0102, 0x0200, 0x0704, 0x0900])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    msg_id=MESSAGE_IDS,
+    high_bits=st.integers(0, 0b111111),
+    body=st.binary(max_size=400)
+    | st.sampled_from([bytes.fromhex(LOCATION_2013)[13:-2]]).map(lambda b: b[:-3]),
+    raw=st.binary(max_size=80),
+)
+def test_any_bytes_are_decoded_or_refused_never_another_exception(
+    msg_id: int, high_bits: int, body: bytes, raw: bytes
+) -> None:
+    """A fuzz test: well-formed frames of the known message ids, in either version, encrypted or in
+    sub-packages or not, with any body (so the body parsers are reached); and any bytes at all."""
+    attributes = high_bits << 10 | len(body) & 0x3FF
+    version_2019 = attributes >> 14 & 1
+    header = msg_id.to_bytes(2, "big") + attributes.to_bytes(2, "big")
+    header += (b"\x01" + _bcd_phone_2019()) if version_2019 else bytes.fromhex("013912345678")
+    header += b"\x00\x01" + (b"\x00\x02\x00\x01" if attributes >> 13 & 1 else b"")
+    for data in (frame(header + body), raw, b"\x7e" + raw + b"\x7e"):
+        try:
+            message = decode(data)
+        except FrameError as error:
+            assert "\n" not in str(error)
+        else:
+            json.dumps(message.to_json(), ensure_ascii=False)
 
 
 def test_the_command_prints_json_and_a_readable_summary() -> None:
