@@ -66,6 +66,10 @@ LAZY_COMMANDS: dict[str, tuple[Callable[[typer.Typer], None], str]] = {
     "cases": (_register("cases_commands"), "Enforcement: claims, demands, case files, case tracking."),
     "contract": (_register("lookup_commands"), "Look up a contract: terms, payments, assets, class, case."),
     "lessee": (_register("lookup_commands"), "Look up a lessee: contracts, assets, classes, checks, cases."),
+    "tracking": (
+        _register("tracking_commands"),
+        "Vehicle and machine terminals (JT/T 808, BeiDou/GPS): decode a frame.",
+    ),
 }
 
 
