@@ -33,7 +33,7 @@ from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from leaseguard.errors import BusyError, LeaseguardError, NotFoundError
-from leaseguard.store.models import Job
+from leaseguard.store.models import BIG_ID_MAX, Job
 from leaseguard.vocabulary import Label
 
 if TYPE_CHECKING:
@@ -195,7 +195,9 @@ def _in_both(message: Label | LeaseguardError) -> dict[str, str]:
 
 
 def job_of(engine: Engine, lessor: str, job_id: int) -> JobView:
-    """The lessor's job `job_id`; another lessor's, or none, is UnknownJobError."""
+    """The lessor's job `job_id`; another lessor's, or none (an id no row can have included), is UnknownJobError."""
+    if not 0 < job_id <= BIG_ID_MAX:
+        raise UnknownJobError(NO_SUCH_JOB, job_id=job_id)
     with engine.connect() as connection:
         row = connection.execute(select(Job).where(Job.lessor == lessor, Job.id == job_id)).first()
     if row is None:

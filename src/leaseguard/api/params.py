@@ -10,8 +10,10 @@ from typing import Annotated
 from fastapi import Path
 from pydantic import WithJsonSchema
 
-# The widest integer a column of the store holds (BIGINT on PostgreSQL, INTEGER on SQLite).
-STORED_INT_MAX = 2**63 - 1
+from leaseguard.store.models import BIG_ID_MAX
+
+# The widest integer a column of the store holds.
+STORED_INT_MAX = BIG_ID_MAX
 
 RowIdPath = Annotated[int, Path(ge=1, le=STORED_INT_MAX, description="The row's id.")]
 EvidenceIndexPath = Annotated[

@@ -32,6 +32,7 @@ from leaseguard.credit.reasons import FEATURE_LABELS, REASON_LABELS, words
 from leaseguard.errors import InvalidInputError, LeaseguardError
 from leaseguard.money import MoneyError, grouped_yuan, parse_fen
 from leaseguard.rulefiles import RuleFileError
+from leaseguard.store.models import BIG_ID_MAX
 from leaseguard.tenancy import Action
 from leaseguard.usecases.credit_decision import (
     UnknownDecisionError,
@@ -63,7 +64,7 @@ CanRead = Annotated[ConsoleUser, Depends(require_user(Action.READ_CREDIT))]
 CanDecide = Annotated[ConsoleUser, Depends(require_user(Action.DECIDE_CREDIT))]
 CanDeploy = Annotated[ConsoleUser, Depends(require_user(Action.DEPLOY_CREDIT_POLICY))]
 # A decision number in the address: the store's ids are 64-bit; a larger one is the 404 page.
-MAX_ID = 2**63 - 1
+MAX_ID = BIG_ID_MAX
 
 # The decision form: the API's request fields in the order shown, with their labels.
 FIELDS: dict[str, Label] = {

@@ -20,7 +20,7 @@ from leaseguard.console.auth import ConsoleUser, CsrfChecked, require_user
 from leaseguard.console.overview import class_label
 from leaseguard.console.rendering import FormState, NavItem, add_nav, render
 from leaseguard.errors import InvalidInputError
-from leaseguard.jobs import STATE_LABELS, JobBusyError, JobRunner, JobView, job_of, recent_jobs
+from leaseguard.jobs import STATE_LABELS, JobBusyError, JobRunner, job_of, recent_jobs
 from leaseguard.tenancy import Action
 from leaseguard.usecases.book_overview import RunDayCache
 from leaseguard.usecases.book_page import (
@@ -47,7 +47,6 @@ CanRead = Annotated[ConsoleUser, Depends(require_user(Action.READ_CONTRACTS))]
 CanRun = Annotated[ConsoleUser, Depends(require_user(Action.RUN_BOOK))]
 Text = Annotated[str | None, Query(max_length=400)]
 Cursor = Annotated[str | None, Query(max_length=64)]
-MAX_JOB_ID = 2**63 - 1
 JOBS_SHOWN = 5
 
 
@@ -202,18 +201,10 @@ def start_run(
     return RedirectResponse(f"/jobs/{job.id}", status_code=303)
 
 
-def _job(request: Request, user: ConsoleUser, job_id: int) -> JobView:
-    from leaseguard.jobs import NO_SUCH_JOB, UnknownJobError
-
-    if not 0 < job_id <= MAX_JOB_ID:
-        raise UnknownJobError(NO_SUCH_JOB, job_id=job_id)
-    return job_of(request.app.state.engine, user.lessor, job_id)
-
-
 @router.get("/jobs/{job_id}", response_class=HTMLResponse)
 def job_page(request: Request, user: CanRead, job_id: int) -> HTMLResponse:
     """A job of the lessor with its progress bar; with htmx (its own polling) only the progress fragment."""
-    job = _job(request, user, job_id)
+    job = job_of(request.app.state.engine, user.lessor, job_id)
     context = {
         "title": Label("任务 {id} · {kind}", "Job {id} · {kind}").text(
             user.lang, id=job.id, kind=job.label.text(user.lang)

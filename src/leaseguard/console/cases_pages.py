@@ -35,6 +35,7 @@ from leaseguard.jobs import (
     job_of,
     recent_jobs,
 )
+from leaseguard.store.models import BIG_ID_MAX
 from leaseguard.tenancy import Action
 from leaseguard.usecases.case_files import (
     CASE_FILES,
@@ -77,7 +78,7 @@ CanRead = Annotated[ConsoleUser, Depends(require_user(Action.READ_CONTRACTS))]
 CanTrack = Annotated[ConsoleUser, Depends(require_user(Action.TRACK_CASES))]
 PageNumber = Annotated[int, Query(ge=1, le=1_000_000)]
 # A case number in the address: the store's ids are 64-bit; a larger one is the 404 page, not a failed read.
-MAX_CASE_ID = 2**63 - 1
+MAX_CASE_ID = BIG_ID_MAX
 
 # A claim's items in English; in Chinese each line's own label, the complaint's words (as `cases claim` shows).
 CLAIM_ITEMS_EN = {
@@ -203,8 +204,6 @@ def generate(
 def generated_summary(request: Request, user: CanRead, job_id: int) -> Response:
     """summary.xlsx of one of the lessor's finished case-file jobs: each contract generated or skipped, and why;
     another lessor's job, or one without files, is the 404 page."""
-    if not 0 < job_id <= MAX_CASE_ID:
-        raise UnknownJobError(NO_SUCH_JOB, job_id=job_id)
     job = job_of(_engine(request), user.lessor, job_id)
     runner: JobRunner = request.app.state.jobs
     summary = case_files_folder(runner.resources.workspace, job.id) / "summary.xlsx"

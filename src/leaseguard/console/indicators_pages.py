@@ -37,6 +37,7 @@ from leaseguard.indicators.output import COMPARISON_SIGNS, STATUS_LABELS, Signat
 from leaseguard.indicators.output import show_value as shown
 from leaseguard.indicators.rules import IndicatorRulesError, IndicatorRuleSet, load_rule_set
 from leaseguard.money import grouped_yuan
+from leaseguard.store.models import BIG_ID_MAX
 from leaseguard.tenancy import Action
 from leaseguard.tenancy.service import lessor_name
 from leaseguard.usecases import regulatory_report as reports
@@ -48,7 +49,7 @@ add_nav(NavItem("/indicators", TITLE, Action.READ_INDICATORS, order=50))
 
 CanRead = Annotated[ConsoleUser, Depends(require_user(Action.READ_INDICATORS))]
 CanFile = Annotated[ConsoleUser, Depends(require_user(Action.FILE_INDICATORS))]
-ReportId = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
+ReportId = Annotated[int, PathParam(ge=1, le=BIG_ID_MAX)]
 
 PAGE = "/indicators"
 UPLOAD_PATH = "/indicators/balance-sheet"
@@ -443,7 +444,7 @@ def indicators_page(
     request: Request,
     user: CanRead,
     as_of: Annotated[str | None, Query(max_length=10)] = None,
-    filed: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    filed: Annotated[int | None, Query(ge=1, le=BIG_ID_MAX)] = None,
     uploaded: Annotated[str | None, Query(max_length=255)] = None,
 ) -> HTMLResponse:
     """The indicators of a day (the latest with a balance sheet unless `as_of` names one), the forms, the list."""

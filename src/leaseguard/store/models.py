@@ -36,6 +36,8 @@ NAMING_CONVENTION = {
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY, so BigInteger keys fall back to Integer there.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+# The widest id a BigId column holds (BIGINT on PostgreSQL, INTEGER on SQLite): a number past it names no row.
+BIG_ID_MAX = 2**63 - 1
 
 
 class Base(DeclarativeBase):
