@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy import Engine
@@ -259,3 +261,30 @@ def balance_sheet_workbook(
 
     write_balance_sheet(replace(sheet, items=items), path)
     return path
+
+
+ENDED = ("succeeded", "failed")
+
+
+def ended_job(base: str, key: str, job_id: int, *, seconds: float = 180) -> dict[str, Any]:
+    """Job `job_id` read over the API with `key` once it has ended (succeeded or failed), or as it stands after
+    `seconds` (it runs in the server's thread)."""
+    headers = {"Authorization": f"Bearer {key}", "Accept-Language": "zh"}
+    with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
+        deadline = time.monotonic() + seconds
+        while True:
+            job: dict[str, Any] = client.get(f"/v1/jobs/{job_id}").json()
+            if job["state"] in ENDED or time.monotonic() > deadline:
+                return job
+            time.sleep(0.2)
+
+
+def finished_daily_run(base: str, key: str, day: str, *, seconds: float = 120) -> int:
+    """A daily run of `day` started over the API with `key` (an admin's), once it has ended: its job id."""
+    started = httpx.post(
+        f"{base}/v1/jobs/daily-run", json={"day": day}, headers={"Authorization": f"Bearer {key}"}, timeout=30
+    )
+    assert started.status_code == 202, started.text
+    job_id: int = started.json()["id"]
+    assert ended_job(base, key, job_id, seconds=seconds)["state"] in ENDED
+    return job_id

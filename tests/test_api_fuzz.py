@@ -18,7 +18,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +29,7 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from conftest import running
+from console_world import finished_daily_run
 from leaseguard.api import create_app
 from leaseguard.cli.demo_commands import _file_indicators
 from leaseguard.cli.main import app as cli
@@ -128,23 +128,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         workspace.database_url, evidence_signer=log_settings(workspace).signer, credit_models=root / "models"
     )
     with running(app) as base:
-        other = dataclasses.replace(other, job_id=_finished_daily_run(base, theirs))
+        other = dataclasses.replace(other, job_id=finished_daily_run(base, theirs, DAY))
         yield Served(base, keys["admin"], keys, contract_no, asset_id, lessee_id, case_id, report_id, other)
     mp.undo()
-
-
-def _finished_daily_run(base: str, key: str) -> int:
-    """A daily run of DAY started over the API with `key`, once it has ended: its job id."""
-    headers = {"Authorization": f"Bearer {key}"}
-    with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
-        started = client.post("/v1/jobs/daily-run", json={"day": DAY})
-        assert started.status_code == 202, started.text
-        job_id: int = started.json()["id"]
-        deadline = time.monotonic() + 120
-        while client.get(f"/v1/jobs/{job_id}").json()["state"] not in ("succeeded", "failed"):
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
-    return job_id
 
 
 def _other_lessors_rows(engine: Engine, ws: str) -> Identifiers:

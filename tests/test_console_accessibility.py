@@ -31,6 +31,7 @@ from console_world import (
     balance_sheet_workbook,
     csrf_of,
     financial_leasing,
+    finished_daily_run,
     served_console,
     signed_in,
 )
@@ -108,23 +109,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                 "/indicators/reports", data={"csrf_token": csrf_of(page), "as_of": day.isoformat()}
             )
             assert filed.status_code == 303, main_of(filed)
-        yield World(console, screen_path, forged_path, desk, finished_daily_run(console))
-
-
-def finished_daily_run(console: Console) -> str:
-    """The page of a daily run of the book's last day (run again, as it was), started over the API, once ended."""
-    import time
-
-    headers = {"Authorization": f"Bearer {console.admin_key}"}
-    with httpx.Client(base_url=console.base, headers=headers, timeout=30) as client:
-        started = client.post("/v1/jobs/daily-run", json={"day": "2024-12-31"})
-        assert started.status_code == 202, started.text
-        job_id = started.json()["id"]
-        deadline = time.monotonic() + 120
-        while client.get(f"/v1/jobs/{job_id}").json()["state"] not in ("succeeded", "failed"):
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
-    return f"/jobs/{job_id}"
+        job_id = finished_daily_run(console.base, console.admin_key, "2024-12-31")
+        yield World(console, screen_path, forged_path, desk, f"/jobs/{job_id}")
 
 
 class Visitors:

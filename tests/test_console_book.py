@@ -24,7 +24,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select, update
 
 from book_world import RUN_DAYS, seed_synth_book
-from console_world import Console, csrf_of, served_console, signed_in
+from console_world import Console, csrf_of, ended_job, served_console, signed_in
 from leaseguard.classification import daily
 from leaseguard.errors import InvalidInputError
 from leaseguard.jobs import (
@@ -83,13 +83,7 @@ def contracts_on(page: httpx.Response) -> list[str]:
 
 def wait_for(console: Console, job_id: int, key: str) -> dict[str, Any]:
     """The job once it has ended, read over the API (it runs in the server's thread)."""
-    with api(console, key) as client:
-        deadline = time.monotonic() + 180
-        while True:
-            job: dict[str, Any] = client.get(f"/v1/jobs/{job_id}").json()
-            if job["state"] in ("succeeded", "failed") or time.monotonic() > deadline:
-                return job
-            time.sleep(0.2)
+    return ended_job(console.base, key, job_id)
 
 
 def alpha_rows(console: Console, wanted: BookFilter) -> list[str]:
