@@ -49,6 +49,18 @@ def pytest_report_header(config: pytest.Config) -> str:
     return _POSTGRES_ABSENT or f"PostgreSQL: {POSTGRES_URL}"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _work_in_a_scratch_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Run each worker in a folder of its own: a command that writes its default output (findings.csv,
+    import-errors.csv) into the current folder must not leave files in the checkout."""
+    before = Path.cwd()
+    os.chdir(tmp_path_factory.mktemp("cwd"))
+    try:
+        yield
+    finally:
+        os.chdir(before)
+
+
 @pytest.fixture(scope="session")
 def postgres_schema_url() -> Iterator[str]:
     """A PostgreSQL URL whose search_path is a fresh schema, so concurrent test runs never meet."""
