@@ -112,8 +112,9 @@ TRACKING_SIGNALS = (
 )  # fmt: skip
 SIGNAL_LABELS |= {
     "tracking_power_cut": "终端主电源断电", "tracking_power_low": "终端主电源欠压",
-    "tracking_antenna_cut": "GNSS天线断路", "tracking_tamper": "疑似拆除或盗抢", "tracking_left_region": "驶出约定区域",
-    "tracking_silent": "终端静默", "tracking_still": "租赁物长时间静止", "tracking_diverged": "有线与无线终端位置不一致",
+    "tracking_antenna_cut": "GNSS天线断路", "tracking_tamper": "疑似拆除或盗抢",
+    "tracking_left_region": "驶出约定区域", "tracking_silent": "终端静默",
+    "tracking_still": "租赁物长时间静止", "tracking_diverged": "有线与无线终端位置不一致",
 }  # fmt: skip
 SIGNAL_LABELS_EN |= {
     "tracking_power_cut": "terminal power cut", "tracking_power_low": "terminal power low",

@@ -115,11 +115,15 @@ class _PointRule(_Rule):
 
 def _bits(value: Any) -> Any:
     if not isinstance(value, list) or not value:
-        raise RuleProblem(Label("应为报警位（0–31）的非空列表", "must be a non-empty list of alarm bits (0–31)"))
+        raise RuleProblem(
+            Label("应为报警位（0–31）的非空列表", "must be a non-empty list of alarm bits (0–31)")
+        )
     for bit in value:
         if isinstance(bit, bool) or not isinstance(bit, int) or not 0 <= bit <= 31:
             raise RuleProblem(
-                Label("{bit!r} 不是报警位（0–31 的整数）", "{bit!r} is not an alarm bit (a whole number 0–31)"),
+                Label(
+                    "{bit!r} 不是报警位（0–31 的整数）", "{bit!r} is not an alarm bit (a whole number 0–31)"
+                ),
                 bit=bit,
             )
     return sorted(set(value))
@@ -192,7 +196,9 @@ def _ring(value: Any) -> Ring:
     if len(vertices) > 1 and vertices[0] == vertices[-1]:
         vertices.pop()
     if len(set(vertices)) < 3:
-        raise RuleProblem(Label("多边形至少需要 3 个不同的顶点", "a polygon needs at least 3 distinct vertices"))
+        raise RuleProblem(
+            Label("多边形至少需要 3 个不同的顶点", "a polygon needs at least 3 distinct vertices")
+        )
     return tuple(vertices)
 
 
@@ -210,7 +216,9 @@ def _admin_code(value: Any) -> str:
     code = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
     if not isinstance(code, str) or len(code) != 6 or not code.isdigit():
         raise RuleProblem(
-            Label("{value!r} 不是 6 位行政区划代码", "{value!r} is not a 6-digit administrative division code"),
+            Label(
+                "{value!r} 不是 6 位行政区划代码", "{value!r} is not a 6-digit administrative division code"
+            ),
             value=value,
         )
     return code
@@ -390,7 +398,9 @@ class Boundaries:
             return self.areas[code]
         prefix = code[:2] if code.endswith("0000") else code[:4] if code.endswith("00") else code
         return tuple(
-            itertools.chain.from_iterable(areas for key, areas in self.areas.items() if key.startswith(prefix))
+            itertools.chain.from_iterable(
+                areas for key, areas in self.areas.items() if key.startswith(prefix)
+            )
         )
 
 
@@ -415,7 +425,10 @@ def load_alert_rules(path: Path | None = None, boundaries: Boundaries | None = N
             if not boundaries.of(code):
                 raise refuse(
                     source,
-                    Label("行政区划代码 {code} 不在边界文件 {file} 中", "administrative code {code} is not in {file}"),
+                    Label(
+                        "行政区划代码 {code} 不在边界文件 {file} 中",
+                        "administrative code {code} is not in {file}",
+                    ),
                     rule=where,
                     field="region.admin_codes",
                     code=code,
@@ -525,7 +538,12 @@ def _self_intersecting(ring: Ring) -> bool:
             if _orientation(other_i, shared, other_j) == 0 and _on_segment(shared, other_i, other_j):
                 return True
             continue
-        o1, o2, o3, o4 = _orientation(a, b, c), _orientation(a, b, d), _orientation(c, d, a), _orientation(c, d, b)
+        o1, o2, o3, o4 = (
+            _orientation(a, b, c),
+            _orientation(a, b, d),
+            _orientation(c, d, a),
+            _orientation(c, d, b),
+        )
         if o1 != o2 and o3 != o4:
             return True
         if any(
@@ -585,12 +603,18 @@ def in_region(region: Region, boundaries: Boundaries | None, latitude_e6: int, l
 ALERT_REASONS: dict[str, Label] = {
     "power_cut": Label("主电源断电（报警位 {bits}）", "main power cut (alarm bit {bits})"),
     "power_low": Label("主电源欠压（报警位 {bits}）", "main power low (alarm bit {bits})"),
-    "antenna_cut": Label("GNSS天线断路或短路（报警位 {bits}）", "GNSS antenna cut or shorted (alarm bit {bits})"),
-    "tamper": Label("疑似被盗或非法移动（报警位 {bits}）", "suspected theft or illegal movement (alarm bit {bits})"),
+    "antenna_cut": Label(
+        "GNSS天线断路或短路（报警位 {bits}）", "GNSS antenna cut or shorted (alarm bit {bits})"
+    ),
+    "tamper": Label(
+        "疑似被盗或非法移动（报警位 {bits}）", "suspected theft or illegal movement (alarm bit {bits})"
+    ),
     "left_region": Label("驶出约定区域（约定：{region}）", "left the agreed region (agreed: {region_en})"),
     "silent": Label("已静默 {days} 天", "silent for {days} days"),
     "silent_never": Label("绑定后 {days} 天未收到任何报告", "no report in the {days} days since binding"),
-    "still": Label("静止 {days} 天（{radius_m} 米范围内）", "standing still for {days} days (within {radius_m} m)"),
+    "still": Label(
+        "静止 {days} 天（{radius_m} 米范围内）", "standing still for {days} days (within {radius_m} m)"
+    ),
     "diverged": Label("有线与无线终端相距 {km} 千米", "wired and wireless terminals {km} km apart"),
 }
 ALERT_LABELS: dict[str, Label] = {
@@ -776,14 +800,18 @@ def _alarm_seen(points: Sequence[TrackPoint], rule: AlarmRule, code: str) -> lis
         # The reason names the bits the report carries; a report without them names the rule's.
         shown = ", ".join(str(bit) for bit in (bits or rule.bits))
         seen.append(
-            _Seen(point.fix_time, point.received_at, AlertPoint.of(point), bool(bits), Reason(code, {"bits": shown}))
+            _Seen(
+                point.fix_time,
+                point.received_at,
+                AlertPoint.of(point),
+                bool(bits),
+                Reason(code, {"bits": shown}),
+            )
         )
     return seen
 
 
-def _region_seen(
-    points: Sequence[TrackPoint], region: Region, boundaries: Boundaries | None
-) -> list[_Seen]:
+def _region_seen(points: Sequence[TrackPoint], region: Region, boundaries: Boundaries | None) -> list[_Seen]:
     reason = Reason("left_region", {"region": region.name, "region_en": region.name_en or region.name})
     return [
         _Seen(
@@ -816,7 +844,9 @@ def _diverged_seen(points: Sequence[TrackPoint], rule: DivergedRule) -> list[_Se
             partner = min(near, key=lambda candidate: abs(candidate.fix_time - point.fix_time))
             if abs(partner.fix_time - point.fix_time) > gap:
                 continue
-            metres = distance_m(point.latitude_e6, point.longitude_e6, partner.latitude_e6, partner.longitude_e6)
+            metres = distance_m(
+                point.latitude_e6, point.longitude_e6, partner.latitude_e6, partner.longitude_e6
+            )
             seen.append(
                 _Seen(
                     point.fix_time,
@@ -860,7 +890,9 @@ def _still(
             if slow and near(state.first, point):
                 state = replace(state, last=AlertPoint.of(point), reason=reason(state.first, point))
                 continue
-            out.close(replace(state, cleared_at=point.fix_time, cleared_by=AlertPoint.of(point)), is_carried, fresh)
+            out.close(
+                replace(state, cleared_at=point.fix_time, cleared_by=AlertPoint.of(point)), is_carried, fresh
+            )
             state, run = None, []
         if not slow:
             run = []
@@ -969,7 +1001,9 @@ def evaluate(
             _replay(track, code, alarm, _alarm_seen(points, alarm, code), before(code), previous_as_of, out)
         if alerts.left_region.enabled and policy.region is not None:
             seen = _region_seen(points, policy.region, rules.boundaries)
-            _replay(track, "left_region", alerts.left_region, seen, before("left_region"), previous_as_of, out)
+            _replay(
+                track, "left_region", alerts.left_region, seen, before("left_region"), previous_as_of, out
+            )
         else:
             switched_off("left_region")
         if alerts.diverged.enabled:
