@@ -17,7 +17,9 @@ from leaseguard.errors import InvalidInputError
 from leaseguard.rulefiles import RuleFileError
 from leaseguard.tracking.alerts import (
     ALERT_KINDS,
+    ALERT_LABELS,
     POSITIONED,
+    SEVERITY_LABELS,
     SIGNAL_OF,
     AlertRules,
     AssetTrack,
@@ -613,6 +615,7 @@ def test_open_alerts_become_one_signal_column_each_per_contract() -> None:
 
 def test_every_alert_kind_has_a_signal_with_words_in_both_languages() -> None:
     assert sorted(SIGNAL_OF.values()) == sorted(TRACKING_SIGNALS) and set(SIGNAL_OF) == set(ALERT_KINDS)
+    assert set(ALERT_LABELS) == set(ALERT_KINDS) and set(SEVERITY_LABELS) == {"low", "medium", "high"}
     for signal in TRACKING_SIGNALS:
         assert (
             SIGNAL_LABELS[signal]

@@ -39,7 +39,6 @@ from leaseguard.rulefiles import (
     validated,
     whole_number,
 )
-from leaseguard.tracking.jt808 import ALARM_FLAGS
 from leaseguard.vocabulary import DEFAULT_LANG, Label, Lang, Reason
 
 SHIPPED = "tracking/alerts.yaml"
@@ -629,7 +628,6 @@ ALERT_LABELS: dict[str, Label] = {
 }
 # The early-warning signal each kind of alert raises (vocabulary.TRACKING_SIGNALS).
 SIGNAL_OF = {kind: f"tracking_{kind}" for kind in ALERT_KINDS}
-ALARM_BIT_NAMES = {bit: key for bit, key, _ in ALARM_FLAGS}
 
 
 @dataclass(frozen=True, slots=True)
