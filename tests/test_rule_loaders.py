@@ -28,6 +28,7 @@ from leaseguard.indicators.rules import IndicatorRulesError, load_risk_weights
 from leaseguard.indicators.rules import load_rule_set as load_indicator_rules
 from leaseguard.registry.rules import load_rules as load_registry_rules
 from leaseguard.rulefiles import RuleFileError, load_rule_file
+from leaseguard.tracking.alerts import load_alert_rules
 from leaseguard.vocabulary import CLASSIFICATION_RULE_SETS, INDICATOR_RULE_SETS
 from leaseguard.warning.model import load_model as load_warning_model
 from leaseguard.warning.rules import load_warning_rules
@@ -56,6 +57,7 @@ LOADERS: dict[str, Callable[[Path | None], Any]] = {
     "warning.yaml": load_warning_rules,
     "analytics.yaml": load_analytics_rules,
     "warning_model.yaml": load_warning_model,
+    "tracking/alerts.yaml": load_alert_rules,
     "credit/training.yaml": lambda path: load_rule_file(TrainingFile, path, "credit/training.yaml"),
     "credit/monitor.yaml": lambda path: load_rule_file(MonitorFile, path, "credit/monitor.yaml"),
     "credit/consortium.yaml": lambda path: (
@@ -173,6 +175,11 @@ BROKEN = [
      ConsortiumBandsError),
     ("credit/training.yaml", "  share: 0.3", "  share: 1.5", r"holdout\.share: ", RuleFileError),
     ("credit/monitor.yaml", "psi_alert: 0.25", "psi_alert: high", r"psi_alert: ", RuleFileError),
+    # tracking alerts: rules named by kind, overrides by lessor and contract
+    ("tracking/alerts.yaml", "    radius_m: 200", "    radius_m: 0", r"rule still: radius_m must be a whole number",
+     RuleFileError),
+    ("tracking/alerts.yaml", "lessors: {}", "lessors: {L01: {alerts: {silent: {dayz: 2}}}}",
+     r"lessor L01 rule silent: dayz: unknown field", RuleFileError),
 ]  # fmt: skip
 
 

@@ -104,6 +104,24 @@ SIGNAL_LABELS_EN = {
     "collateral_drop": "collateral value fell", "arrears_elsewhere": "in arrears at another member",
     "industry_concentration": "industry concentration over the limit", BROKEN_PROMISE: "broken promise to pay",
 }  # fmt: skip
+# Tracking signals: a location alert of the contract's asset is open (tracking/alerts.py, one per kind of alert;
+# tracking/signals.py turns the open alerts into a column each, as warning/signals.py's).
+TRACKING_SIGNALS = (
+    "tracking_power_cut", "tracking_power_low", "tracking_antenna_cut", "tracking_tamper", "tracking_left_region",
+    "tracking_silent", "tracking_still", "tracking_diverged",
+)  # fmt: skip
+SIGNAL_LABELS |= {
+    "tracking_power_cut": "终端主电源断电", "tracking_power_low": "终端主电源欠压",
+    "tracking_antenna_cut": "GNSS天线断路", "tracking_tamper": "疑似拆除或盗抢",
+    "tracking_left_region": "驶出约定区域", "tracking_silent": "终端静默",
+    "tracking_still": "租赁物长时间静止", "tracking_diverged": "有线与无线终端位置不一致",
+}  # fmt: skip
+SIGNAL_LABELS_EN |= {
+    "tracking_power_cut": "terminal power cut", "tracking_power_low": "terminal power low",
+    "tracking_antenna_cut": "GNSS antenna cut", "tracking_tamper": "suspected removal or theft",
+    "tracking_left_region": "left the agreed region", "tracking_silent": "terminal silent",
+    "tracking_still": "asset standing still", "tracking_diverged": "wired and wireless terminals apart",
+}  # fmt: skip
 
 # Collections: what came of a call to a lessee (usecases/collections.py). A promise to pay carries its day and
 # amount; the other outcomes carry a note only.
