@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -745,3 +746,134 @@ class Job(Base):
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     heartbeat_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     exclusive: Mapped[str | None] = mapped_column(String(80), unique=True)
+
+
+# ------------------------------------------------------------------------------------------------ tracking
+# JT/T 808 terminals (issue 20; docs/tracking.md "Terminals, bindings and positions"). A terminal's phone is
+# kept without its leading zeros (`tracking.storage.canonical_phone`): a 2013 header carries 12 BCD digits, a
+# 2019 one 20, and trackers.csv the SIM's own 11 to 13, all for the same terminal.
+
+
+class Tracker(Base):
+    """A terminal fitted to one of a lessor's assets (data contract `trackers.csv`) from `installed_on`, until
+    `removed_on` (exclusive) when it was taken off. A terminal is bound to one asset at a time: the partial
+    unique index allows one binding without `removed_on` per phone."""
+
+    __tablename__ = "trackers"
+    __table_args__ = (
+        UniqueConstraint("lessor", "asset_id", "terminal_phone"),
+        Index("ix_trackers_terminal_phone", "terminal_phone"),
+        Index(
+            "ux_trackers_terminal_phone_bound",
+            "terminal_phone",
+            unique=True,
+            sqlite_where=text("removed_on is null"),
+            postgresql_where=text("removed_on is null"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    lessor: Mapped[str] = mapped_column(ForeignKey("lessors.code"))
+    asset_id: Mapped[str] = mapped_column(String(64))
+    terminal_phone: Mapped[str] = mapped_column(String(20))
+    terminal_id: Mapped[str | None] = mapped_column(String(30))
+    installed_on: Mapped[dt.date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(16))  # wired or wireless
+    removed_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class TrackingTerminal(Base):
+    """A terminal that registered with the gateway (0x0100), whether or not it is bound to an asset: the
+    authentication code it was issued (kept when it registers again) and what it said of itself."""
+
+    __tablename__ = "tracking_terminals"
+
+    phone: Mapped[str] = mapped_column(String(20), primary_key=True)
+    auth_code: Mapped[str] = mapped_column(String(64))
+    terminal_id: Mapped[str | None] = mapped_column(String(30))
+    manufacturer: Mapped[str | None] = mapped_column(String(30))
+    model: Mapped[str | None] = mapped_column(String(30))
+    plate: Mapped[str | None] = mapped_column(String(32))
+    version: Mapped[str | None] = mapped_column(String(8))  # the registration's layout: 2019, 2013 or 2011
+    registered_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class TrackingPosition(Base):
+    """One position report of a terminal bound to an asset, attached to that asset. Append-only; pruned by
+    `day` (the report's day in GMT+8). Reads go by (lessor, asset_id, fix_time)."""
+
+    __tablename__ = "tracking_positions"
+    __table_args__ = (
+        Index("ix_tracking_positions_lessor_asset_id_fix_time", "lessor", "asset_id", "fix_time"),
+        Index("ix_tracking_positions_day", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    lessor: Mapped[str] = mapped_column(ForeignKey("lessors.code"))
+    asset_id: Mapped[str] = mapped_column(String(64))
+    terminal_phone: Mapped[str] = mapped_column(String(20))
+    fix_time: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))  # received_at when it had none
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    day: Mapped[dt.date] = mapped_column(Date)
+    latitude_e6: Mapped[int] = mapped_column(Integer)
+    longitude_e6: Mapped[int] = mapped_column(Integer)
+    altitude_m: Mapped[int] = mapped_column(Integer)
+    speed_dkmh: Mapped[int] = mapped_column(Integer)  # 0.1 km/h, as the report carries it
+    direction: Mapped[int] = mapped_column(SmallInteger)
+    alarm_word: Mapped[int] = mapped_column(BigInteger)
+    status_word: Mapped[int] = mapped_column(BigInteger)
+    extras: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    supplement: Mapped[bool] = mapped_column(Boolean)
+    msg_id: Mapped[int] = mapped_column(Integer)
+    serial: Mapped[int] = mapped_column(Integer)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)  # the whole frame as received, kept as evidence
+
+
+class TrackingLastPosition(Base):
+    """The latest position (by fix time) of each terminal of each asset, upserted with every kept batch, so the
+    last known position is one indexed read whatever the size of tracking_positions."""
+
+    __tablename__ = "tracking_last_positions"
+
+    lessor: Mapped[str] = mapped_column(ForeignKey("lessors.code"), primary_key=True)
+    asset_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    terminal_phone: Mapped[str] = mapped_column(String(20), primary_key=True)
+    position_id: Mapped[int] = mapped_column(BigInteger)
+    fix_time: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    latitude_e6: Mapped[int] = mapped_column(Integer)
+    longitude_e6: Mapped[int] = mapped_column(Integer)
+    altitude_m: Mapped[int] = mapped_column(Integer)
+    speed_dkmh: Mapped[int] = mapped_column(Integer)
+    direction: Mapped[int] = mapped_column(SmallInteger)
+    alarm_word: Mapped[int] = mapped_column(BigInteger)
+    status_word: Mapped[int] = mapped_column(BigInteger)
+
+
+class UnboundReport(Base):
+    """A position report of a terminal bound to no asset on the report's day: held apart, attached to nobody,
+    listed for whoever binds the terminal (a later binding does not move it into tracking_positions)."""
+
+    __tablename__ = "unbound_reports"
+    __table_args__ = (
+        Index("ix_unbound_reports_phone_received_at", "phone", "received_at"),
+        Index("ix_unbound_reports_day", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    phone: Mapped[str] = mapped_column(String(20))
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    fix_time: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    day: Mapped[dt.date] = mapped_column(Date)
+    latitude_e6: Mapped[int] = mapped_column(Integer)
+    longitude_e6: Mapped[int] = mapped_column(Integer)
+    altitude_m: Mapped[int] = mapped_column(Integer)
+    speed_dkmh: Mapped[int] = mapped_column(Integer)
+    direction: Mapped[int] = mapped_column(SmallInteger)
+    alarm_word: Mapped[int] = mapped_column(BigInteger)
+    status_word: Mapped[int] = mapped_column(BigInteger)
+    supplement: Mapped[bool] = mapped_column(Boolean)
+    msg_id: Mapped[int] = mapped_column(Integer)
+    serial: Mapped[int] = mapped_column(Integer)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
