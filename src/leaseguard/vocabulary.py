@@ -220,7 +220,7 @@ DEFAULT_CLASSIFICATION_RULES = "cbirc-2023"  # `book.rules` when leaseguard.yaml
 INDICATOR_RULE_SETS = ("leasing-indicators-trial", "nfra-2024", "cbirc-2020")
 
 # Data-contract file kinds, in dependency order (a row refers only to rows of kinds loaded before it).
-DATA_KINDS = ("lessors", "contracts", "assets", "schedules", "payments", "valuations")
+DATA_KINDS = ("lessors", "contracts", "assets", "schedules", "payments", "valuations", "trackers")
 
 # API key roles.
 ROLES: tuple[str, ...] = ("analyst", "compliance", "legal", "admin")
@@ -237,4 +237,5 @@ DATA_KIND_LABELS: dict[str, Label] = {
     "schedules": Label("租金计划", "rent schedules"),
     "payments": Label("还款", "payments"),
     "valuations": Label("估值", "valuations"),
+    "trackers": Label("定位终端", "tracking terminals"),
 }

@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from sqlalchemy import String, Table
 
-from leaseguard.store.models import Asset, Contract, Lessor, Payment, ScheduleLine, Valuation
+from leaseguard.store.models import Asset, Contract, Lessor, Payment, ScheduleLine, Tracker, Valuation
 from leaseguard.tenancy.service import REGIMES
 from leaseguard.vocabulary import DATA_KINDS
 
@@ -24,6 +24,9 @@ class ValueType(StrEnum):
     RATE = "rate"  # a decimal fraction below 1, at most 6 decimals (Numeric(10, 6))
     BOOLEAN = "boolean"
     ENUM = "enum"
+    TERMINAL_PHONE = (
+        "terminal_phone"  # a JT/T 808 terminal's phone: 11 to 20 digits, kept without leading zeros
+    )
 
 
 @dataclass(frozen=True)
@@ -183,14 +186,32 @@ SCHEDULES = KindSpec(
     duplicate_column="number",
 )
 
+TERMINAL_KINDS = ("wired", "wireless")
+
+# JT/T 808 terminals fitted to assets (docs/tracking.md): a terminal is bound to one asset at a time.
+TRACKERS = KindSpec(
+    name="trackers",
+    table=Tracker.__table__,  # type: ignore[arg-type]
+    columns=(
+        ColumnSpec("lessor", required=True),
+        ColumnSpec("asset_id", required=True),
+        ColumnSpec("terminal_phone", T.TERMINAL_PHONE, required=True),
+        ColumnSpec("terminal_id"),
+        ColumnSpec("installed_on", T.DATE, required=True),
+        ColumnSpec("kind", T.ENUM, required=True, choices=TERMINAL_KINDS),
+    ),
+    key=("lessor", "asset_id", "terminal_phone"),
+    duplicate_column="terminal_phone",
+)
+
 # Dependency order: a row may only refer to rows of kinds loaded before it.
-KINDS: tuple[KindSpec, ...] = (LESSORS, CONTRACTS, ASSETS, SCHEDULES, PAYMENTS, VALUATIONS)
+KINDS: tuple[KindSpec, ...] = (LESSORS, CONTRACTS, ASSETS, SCHEDULES, PAYMENTS, VALUATIONS, TRACKERS)
 KIND_BY_NAME = {kind.name: kind for kind in KINDS}
 KIND_NAMES = DATA_KINDS
 
 
 def kind_from_file_name(file_name: str) -> KindSpec | None:
-    """lessors*, contracts*, assets*, schedules*, payments*, valuations* (any case) name their kind."""
+    """lessors*, contracts*, assets*, schedules*, payments*, valuations*, trackers* (any case) name their kind."""
     stem = file_name.lower()
     return next((kind for kind in KINDS if stem.startswith(kind.name)), None)
 

@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, insert, text
 
-from leaseguard.ingest.kinds import ASSETS, CONTRACTS, PAYMENTS, SCHEDULES, VALUATIONS, KindSpec
+from leaseguard.ingest.kinds import ASSETS, CONTRACTS, PAYMENTS, SCHEDULES, TRACKERS, VALUATIONS, KindSpec
 from leaseguard.ingest.reports import FileReport, Status
 from leaseguard.ingest.validation import EXTRA, References
 from leaseguard.store.models import ImportRun
@@ -95,13 +95,23 @@ def read_references(connection: Connection, kind: KindSpec, lessor: str | None =
             },
             orient="row",
         ).with_columns(pl.col("start_date").str.slice(0, 10).str.to_date("%Y-%m-%d"))
-    if kind is VALUATIONS:
+    if kind in (VALUATIONS, TRACKERS):
         assets = pl.DataFrame(
             connection.execute(text("select lessor, asset_id from assets" + mine), bound).all(),
             schema=assets.schema,
             orient="row",
         )
-    return References(lessors=lessors, contracts=contracts, assets=assets)
+    terminals = References().terminals
+    if kind is TRACKERS:
+        # Every lessor's bindings: a terminal bound to another lessor's asset is refused as such, never moved.
+        terminals = pl.DataFrame(
+            connection.execute(
+                text("select terminal_phone, lessor, asset_id from trackers where removed_on is null")
+            ).all(),
+            schema=terminals.schema,
+            orient="row",
+        )
+    return References(lessors=lessors, contracts=contracts, assets=assets, terminals=terminals)
 
 
 def trim_schedules(connection: Connection, rows: pl.DataFrame) -> int:

@@ -53,6 +53,10 @@ ROW_REASONS: dict[str, Label] = {
         "利率 {value} 不小于 1；6.85% 应写作 0.0685", "rate {value} is not below 1; write 6.85% as 0.0685"
     ),
     "not_a_boolean": Label("不是布尔值：'{value}'（true/false）", "not a boolean: '{value}' (true/false)"),
+    "not_a_terminal_phone": Label(
+        "不是终端手机号：'{value}'（11 至 20 位数字）",
+        "not a terminal phone number: '{value}' (11 to 20 digits)",
+    ),
     "unknown_choice": Label(
         "未知取值 '{value}'；应为以下之一：{choices}", "unknown value '{value}'; expected one of {choices}"
     ),
@@ -110,6 +114,14 @@ ROW_REASONS: dict[str, Label] = {
         "principal sums to {principal} fen, the contract's principal is {expected} fen",
     ),
     # Rows of one file.
+    "terminal_bound_elsewhere": Label(
+        "终端 {terminal_phone} 已绑定租赁物 '{asset_id}'（终端同一时间只能绑定一项租赁物）",
+        "terminal {terminal_phone} is already bound to asset '{asset_id}' (a terminal is bound to one asset at a time)",
+    ),
+    "terminal_of_another_lessor": Label(
+        "终端 {terminal_phone} 已绑定另一出租人的租赁物",
+        "terminal {terminal_phone} is bound to another lessor's asset",
+    ),
     "duplicate_of": Label("与第 {line} 行重复（{names} 相同）", "duplicate of line {line} (same {names})"),
     # Demands and documents on record (enforcement.records: notices.csv, documents.csv, `cases notice`).
     "guarantor_not_named": Label(

@@ -20,6 +20,7 @@ from leaseguard.ingest.kinds import (
     CONTRACTS,
     PAYMENTS,
     SCHEDULES,
+    TRACKERS,
     VALUATIONS,
     ColumnSpec,
     KindSpec,
@@ -61,6 +62,11 @@ class References:
     )
     assets: pl.DataFrame = field(  # (lessor, asset_id)
         default_factory=lambda: pl.DataFrame(schema={"lessor": pl.String, "asset_id": pl.String})
+    )
+    terminals: pl.DataFrame = field(  # terminal_phone → (lessor, asset_id) it is bound to now, every lessor's
+        default_factory=lambda: pl.DataFrame(
+            schema={"terminal_phone": pl.String, "lessor": pl.String, "asset_id": pl.String}
+        )
     )
 
 
@@ -111,6 +117,8 @@ def validate(
         frame = _check_references(kind, frame, references, checks)
         if kind is SCHEDULES:
             frame = _check_schedules(frame, references, checks)
+        if kind is TRACKERS:
+            frame = _check_terminals(frame, references, checks)
     frame = _check_duplicates(kind, frame, checks)
 
     errors = _collect_errors(frame, checks.error_columns, checks.params, file)
@@ -380,6 +388,14 @@ class _Checks:
         self.reason(spec.name, [(raw.is_not_null() & value.is_null(), "not_a_boolean")], value=raw)
         return value
 
+    def terminal_phone(self, spec: ColumnSpec, raw: pl.Expr) -> pl.Expr:
+        """A terminal's phone as trackers.csv writes it; kept without leading zeros (tracking.storage), the form
+        every JT/T 808 header length (12 BCD digits in 2013, 20 in 2019) comes to."""
+        shaped = raw.str.contains(r"^[0-9]{11,20}$")
+        self.reason(spec.name, [(raw.is_not_null() & ~shaped, "not_a_terminal_phone")], value=raw)
+        stripped = raw.str.strip_chars_start("0")
+        return pl.when(shaped).then(pl.when(stripped == "").then(pl.lit("0")).otherwise(stripped))
+
     def enum(self, spec: ColumnSpec, raw: pl.Expr) -> pl.Expr:
         word = raw.str.to_lowercase()
         rules = [(raw.is_not_null() & ~word.is_in(spec.choices), "unknown_choice")]
@@ -398,6 +414,7 @@ _PARSERS = {
     ValueType.RATE: _Checks.rate,
     ValueType.BOOLEAN: _Checks.boolean,
     ValueType.ENUM: _Checks.enum,
+    ValueType.TERMINAL_PHONE: _Checks.terminal_phone,
 }
 
 
@@ -550,7 +567,7 @@ def _check_references(
                     [(paid.is_not_null() & start.is_not_null() & (paid < start), "paid_before_start")],
                     start_date=start,
                 )
-    if kind is VALUATIONS:
+    if kind in (VALUATIONS, TRACKERS):
         assets = references.assets.select(
             pl.col("lessor").alias(value("lessor")),
             pl.col("asset_id").alias(value("asset_id")),
@@ -562,6 +579,49 @@ def _check_references(
             asset_id.is_not_null() & lessor.is_in(list(references.lessors)) & pl.col(_ASSET_KNOWN).is_null()
         )
         checks.reason("asset_id", [(unknown, "asset_not_in_store")], asset_id=asset_id, lessor=lessor)
+    return checks.merge_reasons(frame)
+
+
+_BOUND_LESSOR = "_bound_lessor"
+_BOUND_ASSET = "_bound_asset"
+_FIRST_LESSOR = "_first_lessor"
+_FIRST_ASSET = "_first_asset"
+
+
+def _check_terminals(frame: pl.DataFrame, references: References, checks: _Checks) -> pl.DataFrame:
+    """A terminal is bound to one asset at a time: a row binding one the store holds bound to another asset is
+    refused naming that asset (another lessor's: saying only that), and so is a row binding one that an
+    earlier good row of the file binds to another asset."""
+    value = _Checks.value_name
+    lessor, asset_id = pl.col(value("lessor")), pl.col(value("asset_id"))
+    bound = references.terminals.select(
+        pl.col("terminal_phone").alias(value("terminal_phone")),
+        pl.col("lessor").alias(_BOUND_LESSOR),
+        pl.col("asset_id").alias(_BOUND_ASSET),
+    )
+    frame = frame.join(bound, on=value("terminal_phone"), how="left", maintain_order="left")
+    held_lessor, held_asset = pl.col(_BOUND_LESSOR), pl.col(_BOUND_ASSET)
+    theirs = held_lessor.is_not_null() & (held_lessor != lessor)
+    elsewhere = held_lessor.is_not_null() & (held_lessor == lessor) & (held_asset != asset_id)
+    good_here = checks.row_is_good() & ~theirs & ~elsewhere
+    phone = value("terminal_phone")
+    frame = frame.with_columns(
+        lessor.filter(good_here).first().over(phone).alias(_FIRST_LESSOR),
+        asset_id.filter(good_here).first().over(phone).alias(_FIRST_ASSET),
+    )
+    first_lessor, first_asset = pl.col(_FIRST_LESSOR), pl.col(_FIRST_ASSET)
+    earlier = (
+        good_here
+        & pl.col(phone).is_not_null()
+        & first_asset.is_not_null()
+        & ((first_lessor != lessor) | (first_asset != asset_id))
+    )
+    checks.reason(
+        "terminal_phone",
+        [(theirs, "terminal_of_another_lessor"), (elsewhere | earlier, "terminal_bound_elsewhere")],
+        terminal_phone=pl.col("terminal_phone"),
+        asset_id=pl.coalesce(held_asset, first_asset),
+    )
     return checks.merge_reasons(frame)
 
 
