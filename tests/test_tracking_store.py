@@ -10,10 +10,15 @@ import random
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import Engine, text
 
+from conftest import running
+from leaseguard.api import create_app
 from leaseguard.ingest import import_paths
+from leaseguard.store.db import session_factory
+from leaseguard.tenancy import create_key
 from leaseguard.tracking.jt808 import GMT8, Location, Registration
 from leaseguard.tracking.ports import PositionReport
 from leaseguard.tracking.storage import (
@@ -183,7 +188,9 @@ def test_the_last_position_moves_forward_only(store: Engine) -> None:
 
 
 def test_a_days_track_is_in_fix_time_order_and_pages_by_keyset(store: Engine) -> None:
-    times = [at8(DAY, 0) + dt.timedelta(seconds=s) for s in range(0, 60 * 30, 30)]  # 60 fixes 30 s apart, from midnight
+    times = [
+        at8(DAY, 0) + dt.timedelta(seconds=s) for s in range(0, 60 * 30, 30)
+    ]  # 60 fixes 30 s apart, from midnight
     shuffled = times[:]
     random.Random(7).shuffle(shuffled)
     keeper = StoreTerminalKeeper(store)
@@ -305,3 +312,74 @@ def test_a_lessors_upload_cannot_bind_another_lessors_asset(store: Engine, tmp_p
     (loaded,) = _import(store, tmp_path, "L002,B-1,13600136009,T5,2026-09-15,wired\n", lessor="L001")
     assert loaded.inserted == 0
     assert [(e.column, e.code) for e in loaded.errors] == [("lessor", "unknown_lessor")]
+
+
+# --- the API ------------------------------------------------------------------------------------------------
+
+
+def _keys(store: Engine) -> dict[str, str]:
+    with session_factory(store)() as session, session.begin():
+        keys = {role: create_key(session, lessor="L001", role=role).key for role in ("analyst", "compliance")}
+        keys["theirs"] = create_key(session, lessor="L002", role="admin").key
+    return keys
+
+
+def test_the_api_gives_the_last_position_and_the_days_track_of_the_callers_asset_only(
+    store: Engine, database_url: str
+) -> None:
+    keeper = StoreTerminalKeeper(store)
+    later = dt.date(2026, 10, 2)
+    keeper.keep([report(PHONE, at8(later, 8, 0, s), speed=40.0) for s in (30, 0, 45)])
+    keeper.keep([report(WIRELESS, at8(later, 8, 0, 10), lat=-33.8688, lon=-151.2093)])
+    keeper.keep([report(THEIRS, at8(later, 8))])
+    keys = _keys(store)
+    with running(create_app(database_url)) as base, httpx.Client(base_url=base, timeout=30) as client:
+
+        def get(path: str, key: str = keys["analyst"], **params: object) -> httpx.Response:
+            return client.get(path, params=params, headers={"Authorization": f"Bearer {key}"})
+
+        body = get("/v1/assets/A-1/position").json()
+        assert body["asset_id"] == "A-1"
+        wired, wireless = (
+            next(item for item in body["items"] if item["kind"] == kind) for kind in ("wired", "wireless")
+        )
+        assert (wired["terminal_phone"], wired["latitude"], wired["longitude"]) == (
+            PHONE,
+            "31.230416",
+            "121.473701",
+        )
+        assert (wired["speed_kmh"], wired["speed_dkmh"], wired["time"]) == (
+            "40.0",
+            400,
+            "2026-10-02T08:00:45+08:00",
+        )
+        assert (wireless["latitude"], wireless["longitude"]) == ("-33.868800", "-151.209300")
+        assert wired["status"] == ["positioned"] and wired["alarm"] == []
+
+        track = get("/v1/assets/A-1/track", date="2026-10-02", limit=2).json()
+        assert [p["time"][11:19] for p in track["items"]] == ["08:00:00", "08:00:10"]
+        rest = get("/v1/assets/A-1/track", date="2026-10-02", limit=2, cursor=track["next_cursor"]).json()
+        assert [p["time"][11:19] for p in rest["items"]] == ["08:00:30", "08:00:45"]
+        assert rest["next_cursor"] is None
+        assert (
+            get("/v1/assets/A-1/track", date="2026-10-02", limit=2, offset=2).json()["items"] == rest["items"]
+        )
+        assert get("/v1/assets/A-1/track", date="2026-10-03").json()["items"] == []
+
+        # Another lessor's asset, one the caller has no position of, one that does not exist: 404 problems.
+        for path in ("/v1/assets/B-1/position", "/v1/assets/B-1/track", "/v1/assets/NOPE/position"):
+            missing = get(path, **({"date": "2026-10-02"} if path.endswith("track") else {}))
+            assert (
+                missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
+            )
+            assert missing.json()["detail"] in ("没有这项租赁物。", "No such asset.")
+        no_fix = get("/v1/assets/A-2/position")
+        assert no_fix.status_code == 404 and "A-2" in no_fix.json()["detail"]
+        # L002 reads its own B-1, and nothing of L001's A-1 (it has an A-1 of its own, without terminals).
+        assert get("/v1/assets/B-1/position", keys["theirs"]).json()["items"][0]["terminal_phone"] == THEIRS
+        assert get("/v1/assets/A-1/track", keys["theirs"], date="2026-10-02").json()["items"] == []
+        # Compliance reads the book's assets but not where they went.
+        assert get("/v1/assets/A-1", keys["compliance"]).status_code == 200
+        assert get("/v1/assets/A-1/position", keys["compliance"]).status_code == 403
+        assert get("/v1/assets/A-1/track", keys["compliance"]).status_code == 403
+        assert get("/v1/assets/A-1/track", date="2026-02-30").status_code == 422

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel, Field
 
 from leaseguard.api.deps import SessionDep, require
 from leaseguard.api.identifiers import names_the_sub_resource
@@ -14,9 +14,14 @@ from leaseguard.api.pagination import Page, encode_cursor, page_window
 from leaseguard.api.problems import ProblemError, problem_responses
 from leaseguard.money import yuan_text
 from leaseguard.store.models import Asset, Valuation
-from leaseguard.tenancy import Action, Principal, book
+from leaseguard.tenancy import Action, Principal, book, is_allowed
 from leaseguard.tenancy.book import Window
 from leaseguard.vocabulary import Label
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from leaseguard.usecases.asset_positions import Position
 
 router = APIRouter(prefix="/v1/assets", tags=["assets"], responses=problem_responses(401, 403, 422))
 CanRead = Annotated[Principal, Depends(require(Action.READ_ASSETS))]
@@ -87,6 +92,50 @@ class ValuationsOut(BaseModel):
     items: list[ValuationOut]
 
 
+class PositionOut(BaseModel):
+    """One position of one terminal of the asset. Degrees and km/h are exact decimal text (as yuan are), beside
+    the integers the terminal sent (micro-degrees, 0.1 km/h); times in GMT+8, as the terminals report them."""
+
+    terminal_phone: str
+    kind: str | None = Field(description="The terminal's binding: wired or wireless (trackers.csv).")
+    time: AwareDatetime = Field(description="When the terminal fixed the position (GMT+8).")
+    received_at: AwareDatetime
+    latitude: str = Field(description="Decimal degrees, negative south, e.g. 31.230416.")
+    longitude: str = Field(description="Decimal degrees, negative west, e.g. 121.473701.")
+    latitude_e6: int
+    longitude_e6: int
+    altitude_m: int
+    speed_kmh: str
+    speed_dkmh: int
+    direction: int = Field(description="Degrees from north, 0-359.")
+    alarm: list[str] = Field(description="Alarm flags set (JT/T 808 table 24), e.g. main_power_off.")
+    status: list[str] = Field(description="Status flags set (JT/T 808 table 25), e.g. positioned.")
+
+    @classmethod
+    def of(cls, position: Position) -> PositionOut:
+        return cls(
+            terminal_phone=position.terminal_phone,
+            kind=position.kind,
+            time=position.time,
+            received_at=position.received_at,
+            latitude=position.latitude,
+            longitude=position.longitude,
+            latitude_e6=position.latitude_e6,
+            longitude_e6=position.longitude_e6,
+            altitude_m=position.altitude_m,
+            speed_kmh=position.speed_kmh,
+            speed_dkmh=position.speed_dkmh,
+            direction=position.direction,
+            alarm=position.alarm,
+            status=position.status,
+        )
+
+
+class AssetPositionOut(BaseModel):
+    asset_id: str
+    items: list[PositionOut] = Field(description="The last known position of each terminal, newest first.")
+
+
 def _not_found() -> ProblemError:
     # The same answer whether the asset is another lessor's or does not exist at all.
     return ProblemError(404, Label("没有这项租赁物。", "No such asset."), kind="not-found")
@@ -133,6 +182,86 @@ def asset_valuations(
     if rows is None:
         raise _not_found()
     return ValuationsOut(asset_id=asset_id, items=[ValuationOut.of(row) for row in rows])
+
+
+@router.get(
+    "/{asset_id:path}/position",
+    summary="Where one of your assets was last seen",
+    response_model=None,
+    responses={200: {"model": AssetPositionOut}, **problem_responses(404)},
+)
+def asset_position(
+    request: Request, principal: CanRead, session: SessionDep, asset_id: str
+) -> AssetPositionOut | Response:
+    """The last known position of each terminal bound to the asset; 404 when the asset is not yours or no
+    terminal of it has reported. Needs `positions:read`."""
+    if not names_the_sub_resource(request, "position"):
+        return _asset_as_json(principal, session, f"{asset_id}/position")
+    _may_locate(principal)
+    from leaseguard.usecases.asset_positions import last_known
+
+    positions = last_known(session.connection(), principal.lessor, asset_id)
+    return AssetPositionOut(asset_id=asset_id, items=[PositionOut.of(position) for position in positions])
+
+
+@router.get(
+    "/{asset_id:path}/track",
+    summary="Where one of your assets went on a day",
+    response_model=None,
+    responses={200: {"model": Page[PositionOut]}, **problem_responses(404)},
+)
+def asset_track(
+    request: Request,
+    principal: CanRead,
+    session: SessionDep,
+    window: Annotated[Window, Depends(page_window)],
+    asset_id: str,
+    day: Annotated[
+        dt.date | None,
+        Query(alias="date", description="The day in China (GMT+8), YYYY-MM-DD; default today."),
+    ] = None,
+) -> Page[PositionOut] | Response:
+    """The positions every terminal of the asset fixed on the day, in time order, a page at a time. Needs
+    `positions:read`."""
+    if not names_the_sub_resource(request, "track"):
+        return _asset_as_json(principal, session, f"{asset_id}/track")
+    _may_locate(principal)
+    from leaseguard.usecases.asset_positions import day_track, today_in_china
+
+    track = day_track(
+        session.connection(),
+        principal.lessor,
+        asset_id,
+        day or today_in_china(),
+        limit=window.limit,
+        after_id=window.after_id,
+        offset=window.offset,
+    )
+    return Page[PositionOut](
+        items=[PositionOut.of(point) for point in track.points],
+        limit=window.limit,
+        offset=window.offset,
+        next_cursor=encode_cursor(track.last_id_if_more),
+    )
+
+
+def _may_locate(principal: Principal) -> None:
+    # Checked here, not as the route's dependency: an asset whose own id ends in /position is read with
+    # assets:read alone.
+    if not is_allowed(principal.role, Action.READ_POSITIONS):
+        raise ProblemError(
+            403,
+            Label("角色 {role!r} 无权执行 {action}。", "The role {role!r} may not {action}."),
+            kind="forbidden",
+            role=principal.role,
+            action=Action.READ_POSITIONS.value,
+        )
+
+
+def _asset_as_json(principal: Principal, session: Session, asset_id: str) -> Response:
+    """An asset whose own id ends in the sub-resource's name (sent with an encoded slash)."""
+    asset = get_asset(principal, session, asset_id)
+    return Response(asset.model_dump_json(), media_type="application/json")
 
 
 @router.get("/{asset_id:path}", summary="One of your assets", responses=problem_responses(404))

@@ -26,6 +26,7 @@ class Action(StrEnum):
     DEPLOY_CREDIT_POLICY = "credit:deploy-policy"
     ADMINISTER = "lessor:administer"
     FILE_INDICATORS = "indicators:file"
+    READ_POSITIONS = "positions:read"
 
 
 # Checking an asset before funding is everyday work for everyone who reads the book.
@@ -54,6 +55,11 @@ _COLLECT = frozenset({Action.RECORD_COLLECTIONS})
 # Starting the daily run (classes and provisions of a day, as `leaseguard run daily`) from the console or the API
 # rewrites a day of the book: the tenant's admin only.
 _RUN = frozenset({Action.RUN_BOOK})
+# Where a leased asset is, from its BeiDou/GPS terminals: a vehicle's track is where its driver went, which the
+# PIPL counts as sensitive personal information (个人信息保护法 第二十八条, 行踪轨迹), so only those who act on it
+# read it: the analysts who watch the book's assets, legal who has them seized, the tenant's admin. Not
+# compliance, whose reviews need the alerts, not the tracks.
+_LOCATE = frozenset({Action.READ_POSITIONS})
 
 # A tenant's own administration — its users, API keys, settings and data uploads — is the admin's alone.
 _ADMINISTER = frozenset({Action.ADMINISTER})
@@ -65,14 +71,14 @@ _FILE = frozenset({Action.FILE_INDICATORS})
 # Import runs: a tenant's admin and compliance see the runs of files of its own rows (tenancy.book).
 PERMISSIONS: Mapping[str, frozenset[Action]] = MappingProxyType(
     {
-        "analyst": _BOOK | _EVIDENCE | _UNDERWRITE | _FUND | _COLLECT,
+        "analyst": _BOOK | _EVIDENCE | _UNDERWRITE | _FUND | _COLLECT | _LOCATE,
         "compliance": _BOOK
         | _EVIDENCE
         | _FUND
         | _POLICY
         | _FILE
         | {Action.READ_IMPORTS, Action.APPROVE_FUNDING},
-        "legal": _BOOK | _EVIDENCE | _TRACK,
+        "legal": _BOOK | _EVIDENCE | _TRACK | _LOCATE,
         "admin": (
             _BOOK
             | _EVIDENCE
@@ -83,6 +89,7 @@ PERMISSIONS: Mapping[str, frozenset[Action]] = MappingProxyType(
             | _RUN
             | _ADMINISTER
             | _FILE
+            | _LOCATE
             | {Action.READ_IMPORTS}
         ),
     }

@@ -61,6 +61,7 @@ AUTH_CODE_BYTES = 8  # 16 hex characters: guessing one is hopeless, and every te
 # How long positions are kept when the workspace does not say (`tracking.retention_days`): a year and a month,
 # so a whole year of track stays for a court however late its case is filed in the month.
 RETENTION_DAYS = 400
+FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
 
 
 def canonical_phone(phone: str) -> str:
@@ -404,9 +405,13 @@ def asset_track(
     *,
     limit: int,
     after_id: int | None = None,
+    offset: int = 0,
 ) -> list[StoredPosition]:
     """One of `lessor`'s assets' positions fixed on `day` (GMT+8), every terminal, in fix-time order; `limit`
-    of them after the position `after_id` (keyset on fix time then id, so a page never repeats nor skips)."""
+    of them after the position `after_id` (keyset on fix time then id, so a page never repeats nor skips), or
+    after skipping `offset`."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        return []  # a JT/T 808 time is YYMMDD: no report is fixed outside 2000–2099
     start, end = _day_bounds(day)
     conditions = [
         _positions.c.lessor == lessor,
@@ -440,6 +445,7 @@ def asset_track(
         .where(*conditions)
         .order_by(_positions.c.fix_time, _positions.c.id)
         .limit(limit)
+        .offset(offset)
     )
     return [_position(row) for row in connection.execute(query)]
 
