@@ -40,6 +40,9 @@ from leaseguard.synth import generate_book
 from leaseguard.synth.applications import generate_applications
 from leaseguard.tenancy import create_key
 from leaseguard.tenancy.permissions import PERMISSIONS, Action
+from leaseguard.tracking.jt808 import Location
+from leaseguard.tracking.ports import PositionReport
+from leaseguard.tracking.storage import StoreTerminalKeeper
 from leaseguard.workspace import DATABASE_URL_ENV, HOME_ENV, init_workspace
 
 # Enough examples for every phase to reach each operation's answers, few enough for the CI budget.
@@ -109,6 +112,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         ).scalar_one()
     _cli("cases", "open", contract_no, "--as-of", DAY, "-w", ws)
     other = _other_lessors_rows(engine, ws)
+    _track(engine, root, ws, {"L001": asset_id, "L002": other.asset_id})
     with engine.connect() as connection:
         case_id = connection.exec_driver_sql(
             "select id from enforcement_cases where lessor = 'L001' limit 1"
@@ -131,6 +135,49 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         other = dataclasses.replace(other, job_id=finished_daily_run(base, theirs, DAY))
         yield Served(base, keys["admin"], keys, contract_no, asset_id, lessee_id, case_id, report_id, other)
     mp.undo()
+
+
+def _track(engine: Engine, root: Path, ws: str, assets: dict[str, str]) -> None:
+    """A terminal bound to each lessor's asset (`tracking bind`) and a few positions of each on DAY, so the
+    position and track operations answer with rows, and the isolation walk has another lessor's to refuse."""
+    trackers = root / "trackers.csv"
+    trackers.write_text(
+        "lessor,asset_id,terminal_phone,terminal_id,installed_on,kind\n"
+        + "".join(
+            f"{lessor},{asset_id},1380013800{n},T{n},2026-09-01,wired\n"
+            for n, (lessor, asset_id) in enumerate(sorted(assets.items()), 1)
+        ),
+        encoding="utf-8",
+    )
+    _cli("tracking", "bind", str(trackers), "-w", ws)
+    keeper = StoreTerminalKeeper(engine)
+    fix = dt.datetime.fromisoformat(f"{DAY}T08:00:00+08:00")
+    keeper.keep(
+        [
+            PositionReport(
+                phone=f"1380013800{n}",
+                msg_id=0x0200,
+                serial=minute,
+                received_at=(fix + dt.timedelta(minutes=minute, seconds=1)).astimezone(dt.UTC),
+                location=Location(
+                    alarm=[],
+                    status=["positioned"],
+                    latitude=31.2 + minute / 1000,
+                    longitude=121.4,
+                    altitude=5,
+                    speed_kmh=30.0,
+                    direction=90,
+                    time=(fix + dt.timedelta(minutes=minute)).isoformat(),
+                    extras={},
+                    alarm_word=0,
+                    status_word=2,
+                ),
+                raw=b"\x7e\x02\x00\x7e",
+            )
+            for n in (1, 2)
+            for minute in range(3)
+        ]
+    )
 
 
 def _other_lessors_rows(engine: Engine, ws: str) -> Identifiers:
@@ -217,6 +264,8 @@ ISOLATION: dict[tuple[str, str], str | None] = {
     ("GET", "/v1/assets"): "empty",
     ("GET", "/v1/assets/{asset_id}"): "404",
     ("GET", "/v1/assets/{asset_id}/valuations"): "404",
+    ("GET", "/v1/assets/{asset_id}/position"): "404",
+    ("GET", "/v1/assets/{asset_id}/track"): "404",
     ("GET", "/v1/imports"): None,
     ("GET", "/v1/evidence/checkpoint"): None,
     ("GET", "/v1/evidence/checkpoint.txt"): None,
@@ -258,6 +307,8 @@ def _request(served: Served, key: str, method: str, path: str, ids: Identifiers)
         params = {"contract_no": ids.contract_no}
     elif path == "/v1/evidence/records":
         params = {"ref": ids.contract_no}
+    elif path.endswith("/track"):
+        params = {"date": DAY}
     elif path in ("/v1/evidence/proofs/inclusion", "/v1/evidence/bundle"):
         params = {"index": ids.evidence_index}
     elif (
@@ -333,6 +384,8 @@ ROLE_ACTIONS: dict[tuple[str, str], Action | None] = {
     ("GET", "/v1/assets"): Action.READ_ASSETS,
     ("GET", "/v1/assets/{asset_id}"): Action.READ_ASSETS,
     ("GET", "/v1/assets/{asset_id}/valuations"): Action.READ_ASSETS,
+    ("GET", "/v1/assets/{asset_id}/position"): Action.READ_POSITIONS,
+    ("GET", "/v1/assets/{asset_id}/track"): Action.READ_POSITIONS,
     ("GET", "/v1/imports"): Action.READ_IMPORTS,
     ("GET", "/v1/evidence/checkpoint"): Action.READ_EVIDENCE,
     ("GET", "/v1/evidence/checkpoint.txt"): Action.READ_EVIDENCE,

@@ -6,6 +6,7 @@ one lessor never reads another's positions. And trackers.csv through the import 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,11 +14,13 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import Engine, text
+from typer.testing import CliRunner
 
 from conftest import running
 from leaseguard.api import create_app
+from leaseguard.cli.main import app as cli
 from leaseguard.ingest import import_paths
-from leaseguard.store.db import session_factory
+from leaseguard.store.db import session_factory, upgrade_schema
 from leaseguard.tenancy import create_key
 from leaseguard.tracking.jt808 import GMT8, Location, Registration
 from leaseguard.tracking.ports import PositionReport
@@ -30,6 +33,7 @@ from leaseguard.tracking.storage import (
     trackers,
     unbound_reports,
 )
+from leaseguard.workspace import DATABASE_URL_ENV, HOME_ENV, init_workspace
 
 PHONE = "13800138001"  # bound to L001's A-1 (wired) from 2026-09-01
 WIRELESS = "13800138002"  # bound to L001's A-1 (wireless) from 2026-10-01
@@ -383,3 +387,62 @@ def test_the_api_gives_the_last_position_and_the_days_track_of_the_callers_asset
         assert get("/v1/assets/A-1/position", keys["compliance"]).status_code == 403
         assert get("/v1/assets/A-1/track", keys["compliance"]).status_code == 403
         assert get("/v1/assets/A-1/track", date="2026-02-30").status_code == 422
+
+
+# --- the command line ---------------------------------------------------------------------------------------
+
+
+def test_bind_position_unbound_and_prune_on_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(HOME_ENV, raising=False)
+    monkeypatch.delenv(DATABASE_URL_ENV, raising=False)
+    workspace = init_workspace(tmp_path / "ws")
+    ws = ["-w", str(workspace.root)]
+    engine = workspace.engine()
+    upgrade_schema(engine)
+    with engine.begin() as connection:
+        connection.execute(text("insert into lessors (code, name) values ('L001', '甲租赁')"))
+        connection.execute(
+            text(
+                "insert into assets (lessor, asset_id, asset_type, lessee_id, lessee_name) "
+                "values ('L001', 'A-1', 'vehicle', 'P1', '张三')"
+            )
+        )
+    StoreTerminalKeeper(engine).keep([report(PHONE, at8(DAY, 7))])  # before the binding: stays unbound
+    file = tmp_path / "trackers.csv"
+    file.write_text(
+        f"lessor,asset_id,terminal_phone,terminal_id,installed_on,kind\nL001,A-1,{PHONE},T1,2026-09-01,wired\n"
+        "L001,A-9,13700137000,T2,2026-09-01,wired\n",
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    bound = runner.invoke(cli, ["tracking", "bind", str(file), "--errors", str(tmp_path / "e.csv"), *ws])
+    assert bound.exit_code == 1
+    assert "trackers.csv" in bound.output and "3" in bound.output and "A-9" in bound.output
+    StoreTerminalKeeper(engine).keep([report(PHONE, at8(DAY, 8)), report(PHONE, at8(DAY, 9))])
+    engine.dispose()
+
+    last = runner.invoke(cli, ["tracking", "position", "A-1", "--json", *ws])
+    assert last.exit_code == 0, last.output
+    (item,) = json.loads(last.output)["items"]
+    assert (item["time"], item["latitude"], item["kind"]) == (
+        "2026-09-30T09:00:00+08:00",
+        "31.230416",
+        "wired",
+    )
+    shown = runner.invoke(cli, ["tracking", "position", "A-1", "--date", "2026-09-30", *ws])
+    assert shown.exit_code == 0 and "2 个点" in shown.output and "有线" in shown.output
+    assert "08:00:00" in shown.output and "121.473701" in shown.output
+    missing = runner.invoke(cli, ["tracking", "position", "A-9", "--lang", "en", *ws])
+    assert missing.exit_code == 1 and "No such asset" in missing.output
+    held = runner.invoke(cli, ["tracking", "unbound", "--json", *ws])
+    assert [r["time"] for r in json.loads(held.output)["items"]] == ["2026-09-30T07:00:00+08:00"]
+
+    pruned = runner.invoke(cli, ["tracking", "prune", "--before", "2026-10-01", "--lang", "en", *ws])
+    assert pruned.exit_code == 0 and "deleted 2 positions and 1 unbound reports of 1 day(s)" in pruned.output
+    still = runner.invoke(cli, ["tracking", "position", "A-1", "--json", *ws])
+    assert json.loads(still.output)["items"][0]["time"] == "2026-09-30T09:00:00+08:00"
+    (workspace.root / "leaseguard.yaml").write_text("tracking:\n  retention_days: -3\n", encoding="utf-8")
+    refused = runner.invoke(cli, ["tracking", "prune", "--lang", "en", *ws])
+    assert refused.exit_code == 1 and "retention_days" in refused.output

@@ -5,12 +5,25 @@ see docs/tracking.md.)"""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich import box
+from rich.table import Table
 
-from leaseguard.cli.common import LangOption, chosen_lang, fail, say
+from leaseguard.cli.common import (
+    LangOption,
+    WorkspaceOption,
+    chosen_lang,
+    console,
+    fail,
+    open_workspace,
+    parse_day,
+    say,
+)
 from leaseguard.vocabulary import Label, Lang
 
 if TYPE_CHECKING:
@@ -155,6 +168,240 @@ def decode_command(
         print(json.dumps(message.to_json(), ensure_ascii=False, indent=2))
     else:
         _say(message, spoken)
+
+
+# --- terminals, bindings and positions (tracking.storage) ---------------------------------------------------
+
+_STAYS_UNBOUND = Label(
+    "注意：终端绑定之前收到的上报仍留在未绑定上报中（`leaseguard tracking unbound`），不会补记到租赁物。",
+    "note: reports received before a terminal was bound stay among the unbound reports "
+    "(`leaseguard tracking unbound`); they are not moved to the asset.",
+)
+# Short words: the table fits an 80-column terminal.
+_POSITION_HEADERS = (
+    Label("终端", "terminal"),
+    Label("类型", "kind"),
+    Label("时间", "time"),
+    Label("纬度", "lat."),
+    Label("经度", "long."),
+    Label("千米/时", "km/h"),
+    Label("方向", "dir."),
+    Label("报警", "alarms"),
+)
+_TERMINAL_KINDS = {"wired": Label("有线", "wired"), "wireless": Label("无线", "wireless")}
+
+
+@tracking_app.command("bind")
+def bind_command(
+    file: Annotated[Path, typer.Argument(help="A trackers.csv file (CSV or XLSX).", show_default=False)],
+    errors: Annotated[
+        Path,
+        typer.Option("--errors", help="Where to write every rejected row as CSV (only when there are some)."),
+    ] = Path("import-errors.csv"),
+    lang: LangOption = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Bind terminals to assets: load a trackers.csv (lessor, asset_id, terminal_phone, terminal_id,
+    installed_on, kind) as `leaseguard import` does, every bad row reported."""
+    from leaseguard.cli.import_commands import import_files
+
+    import_files([file], kind="trackers", errors=errors, lang=lang, workspace=workspace)
+    say(_STAYS_UNBOUND)
+
+
+@tracking_app.command("position")
+def position_command(
+    asset_id: Annotated[str, typer.Argument(help="The asset's id (assets.csv asset_id).")],
+    day: Annotated[
+        str | None,
+        typer.Option(
+            "--date",
+            help="Show the asset's track on this day (GMT+8, YYYY-MM-DD) instead.",
+            show_default=False,
+        ),
+    ] = None,
+    lessor: Annotated[
+        str | None,
+        typer.Option(
+            "--lessor",
+            help="The lessor whose asset it is (required when the store holds several).",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the API's JSON body instead of a table.")
+    ] = False,
+    lang: LangOption = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Where an asset was last seen (each terminal's last position), or with --date its track on that day."""
+    from leaseguard.cli.lookup_commands import lookup_session
+    from leaseguard.usecases.asset_positions import day_track, last_known, position_json
+
+    opened = open_workspace(workspace)
+    chosen = chosen_lang(lang, opened)
+    on = parse_day(day, "--date") if day is not None else None
+    with lookup_session(opened, lessor) as (session, at):
+        connection = session.connection()
+        if on is None:
+            positions = last_known(connection, at, asset_id)
+            body: dict[str, object] = {"asset_id": asset_id, "items": [position_json(p) for p in positions]}
+        else:
+            positions = day_track(connection, at, asset_id, on, limit=MAX_TRACK_POINTS).points
+            body = {
+                "asset_id": asset_id,
+                "date": on.isoformat(),
+                "items": [position_json(p) for p in positions],
+            }
+    if as_json:
+        print(json.dumps(body, ensure_ascii=False, indent=2))
+        return
+    title = (
+        Label("租赁物 {asset} 的最后位置（北京时间）", "last known position of asset {asset} (GMT+8)")
+        if on is None
+        else Label(
+            "租赁物 {asset} 在 {day} 的轨迹（{count} 个点，北京时间）",
+            "track of asset {asset} on {day} ({count} points, GMT+8)",
+        )
+    ).text(chosen, asset=asset_id, day=on, count=len(positions))
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
+    for number, header in enumerate(_POSITION_HEADERS):
+        # Only the alarms may fold: a phone number or a coordinate broken or cut short is of no use.
+        last = number == len(_POSITION_HEADERS) - 1
+        table.add_column(header.text(chosen), overflow="fold", no_wrap=not last)
+    # Times in GMT+8 (the title says the day of a track); the whole ISO form is in --json.
+    shown = "%H:%M:%S" if on is not None else "%Y-%m-%d %H:%M:%S"
+    for position in positions:
+        table.add_row(
+            position.terminal_phone,
+            _TERMINAL_KINDS[position.kind].text(chosen) if position.kind in _TERMINAL_KINDS else "",
+            position.time.strftime(shown),
+            position.latitude,
+            position.longitude,
+            position.speed_kmh,
+            f"{position.direction}°",
+            _flags(position.alarm, chosen),
+        )
+    console.print(table)
+
+
+MAX_TRACK_POINTS = 10_000  # a day of 30-second reports of three terminals fits (2,880 each)
+
+
+@tracking_app.command("prune")
+def prune_command(
+    before: Annotated[
+        str | None,
+        typer.Option(
+            "--before",
+            help="Delete the positions of every day before this one (YYYY-MM-DD); default: today less the "
+            "workspace's tracking.retention_days.",
+            show_default=False,
+        ),
+    ] = None,
+    lang: LangOption = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Delete old positions and unbound reports, a day at a time; each terminal's last position stays."""
+    from leaseguard.tracking.storage import prune, retention_days
+    from leaseguard.usecases.asset_positions import today_in_china
+
+    opened = open_workspace(workspace)
+    chosen_lang(lang, opened)
+    if before is not None:
+        cut = parse_day(before, "--before")
+    else:
+        cut = today_in_china() - dt.timedelta(days=retention_days(opened))
+    engine = opened.engine()
+    try:
+        done = prune(engine, cut)
+    finally:
+        engine.dispose()
+    say(
+        Label(
+            "已删除 {before} 之前 {days} 天的 {positions} 条位置和 {unbound} 条未绑定终端的上报；各终端的最后位置保留",
+            "deleted {positions} positions and {unbound} unbound reports of {days} day(s) before {before}; each "
+            "terminal's last position stays",
+        ),
+        before=cut.isoformat(),
+        days=done.days,
+        positions=done.positions,
+        unbound=done.unbound,
+    )
+
+
+@tracking_app.command("unbound")
+def unbound_command(
+    phone: Annotated[
+        str | None, typer.Option("--phone", help="Only this terminal's reports.", show_default=False)
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=10_000, help="How many, newest first.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    lang: LangOption = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Reports of terminals bound to no asset on the report's day: held apart, attached to nobody. Bind the
+    terminal (`tracking bind`) for its next reports to reach an asset."""
+    from leaseguard.tracking.storage import unbound_reports
+    from leaseguard.usecases.asset_positions import degrees_text, kmh_text
+
+    opened = open_workspace(workspace)
+    chosen = chosen_lang(lang, opened)
+    engine = opened.engine()
+    try:
+        with engine.connect() as connection:
+            found = unbound_reports(connection, phone=phone, limit=limit)
+    finally:
+        engine.dispose()
+    from leaseguard.tracking.jt808 import GMT8, alarm_names
+
+    if as_json:
+        items = [
+            {
+                "id": report.id,
+                "phone": report.phone,
+                "received_at": report.received_at.astimezone(GMT8).isoformat(),
+                "time": report.fix_time.astimezone(GMT8).isoformat(),
+                "latitude": degrees_text(report.latitude_e6),
+                "longitude": degrees_text(report.longitude_e6),
+                "speed_kmh": kmh_text(report.speed_dkmh),
+                "alarm": alarm_names(report.alarm_word),
+                "supplement": report.supplement,
+                "raw": report.raw.hex(),
+            }
+            for report in found
+        ]
+        print(json.dumps({"items": items}, ensure_ascii=False, indent=2))
+        return
+    if not found:
+        say(Label("没有未绑定终端的上报", "no reports of unbound terminals"))
+        return
+    table = Table(
+        title=Label("未绑定终端的上报（最新在前）", "reports of unbound terminals (newest first)").text(
+            chosen
+        ),
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+    )
+    for header in (
+        Label("终端手机号", "terminal phone"),
+        Label("接收时间", "received"),
+        Label("定位时间", "fix time"),
+        Label("纬度", "latitude"),
+        Label("经度", "longitude"),
+        Label("报警", "alarms"),
+    ):
+        table.add_column(header.text(chosen))
+    for report in found:
+        table.add_row(
+            report.phone,
+            report.received_at.astimezone(GMT8).isoformat(),
+            report.fix_time.astimezone(GMT8).isoformat(),
+            degrees_text(report.latitude_e6),
+            degrees_text(report.longitude_e6),
+            _flags(alarm_names(report.alarm_word), chosen),
+        )
+    console.print(table)
 
 
 def register(app: typer.Typer) -> None:

@@ -47,6 +47,7 @@ __all__ = [
     "keeper_for",
     "last_positions",
     "prune",
+    "retention_days",
     "trackers",
     "unbound_reports",
 ]
@@ -287,6 +288,25 @@ def _move_last_positions(connection: Connection, rows: Sequence[dict[str, Any]],
         ),
         list(latest.values()),
     )
+
+
+def retention_days(workspace: Workspace) -> int:
+    """The workspace's `tracking.retention_days` (default RETENTION_DAYS); a bad value names leaseguard.yaml."""
+    from leaseguard.errors import InvalidInputError
+    from leaseguard.vocabulary import Label
+    from leaseguard.workspace import CONFIG_FILE
+
+    value = workspace.setting("tracking", "retention_days", default=RETENTION_DAYS)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidInputError(
+            Label(
+                "{file}：tracking.retention_days 应为正整数（天数），而不是 {value!r}",
+                "{file}: tracking.retention_days must be a whole number of days above 0, not {value!r}",
+            ),
+            file=workspace.root / CONFIG_FILE,
+            value=value,
+        )
+    return value
 
 
 def keeper_for(workspace: Workspace) -> StoreTerminalKeeper:

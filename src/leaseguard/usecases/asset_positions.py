@@ -134,3 +134,23 @@ def day_track(
 
 def today_in_china() -> dt.date:
     return dt.datetime.now(GMT8).date()
+
+
+def position_json(position: Position) -> dict[str, object]:
+    """A position as the API's JSON body says it (`GET /v1/assets/{asset_id}/position`)."""
+    return {
+        "terminal_phone": position.terminal_phone,
+        "kind": position.kind,
+        "time": position.time.isoformat(),
+        "received_at": position.received_at.isoformat(),
+        "latitude": position.latitude,
+        "longitude": position.longitude,
+        "latitude_e6": position.latitude_e6,
+        "longitude_e6": position.longitude_e6,
+        "altitude_m": position.altitude_m,
+        "speed_kmh": position.speed_kmh,
+        "speed_dkmh": position.speed_dkmh,
+        "direction": position.direction,
+        "alarm": position.alarm,
+        "status": position.status,
+    }
