@@ -31,10 +31,9 @@ from leaseguard.tracking.storage import StoreTerminalKeeper, asset_track, last_p
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DAY = dt.date(2026, 12, 3)
 PER_DAY = 2_880  # one report every 30 s
-# A 0x0200 frame of about the usual size (header, 28-byte body, mileage/signal/satellites items, flags).
+# A whole 0x0200 frame (2013 header; mileage, signal and satellites items): 57 bytes, kept with every report.
 RAW = bytes.fromhex(
-    "7e0200003a013800138001000a00000000000000020207d2a8073d9fa4000c016d005a261203080000"
-    "01040000001230011f310112aa7e"
+    "7e02000028013800138001000a000000000000000301dc9c8a073d9fa4000c016d005a26120308000001040000001230011f3101125c7e"
 )
 
 

@@ -205,8 +205,11 @@ def bind_command(
     installed_on, kind) as `leaseguard import` does, every bad row reported."""
     from leaseguard.cli.import_commands import import_files
 
-    import_files([file], kind="trackers", errors=errors, lang=lang, workspace=workspace)
-    say(_STAYS_UNBOUND)
+    try:
+        import_files([file], kind="trackers", errors=errors, lang=lang, workspace=workspace)
+    finally:
+        # Said whatever came of the file: the rows that did load bind from now on only.
+        say(_STAYS_UNBOUND)
 
 
 @tracking_app.command("position")
@@ -256,26 +259,41 @@ def position_command(
     if as_json:
         print(json.dumps(body, ensure_ascii=False, indent=2))
         return
-    title = (
-        Label("租赁物 {asset} 的最后位置（北京时间）", "last known position of asset {asset} (GMT+8)")
-        if on is None
-        else Label(
-            "租赁物 {asset} 在 {day} 的轨迹（{count} 个点，北京时间）",
-            "track of asset {asset} on {day} ({count} points, GMT+8)",
-        )
+    if on is None:
+        # One terminal a line: a last position is read whole, the year of its time included.
+        say(Label("租赁物 {asset} 的最后位置：", "last known position of asset {asset}:"), asset=asset_id)
+        for position in positions:
+            say(
+                Label(
+                    "  {phone}（{kind}）{time}：纬度 {lat}，经度 {lon}，速度 {speed} 千米/时，"
+                    "方向 {dir}°，报警：{alarms}",
+                    "  {phone} ({kind}) {time}: latitude {lat}, longitude {lon}, speed {speed} km/h, heading "
+                    "{dir}°, alarms: {alarms}",
+                ),
+                phone=position.terminal_phone,
+                kind=_TERMINAL_KINDS[position.kind].text(chosen) if position.kind in _TERMINAL_KINDS else "?",
+                time=position.time.isoformat(),
+                lat=position.latitude,
+                lon=position.longitude,
+                speed=position.speed_kmh,
+                dir=position.direction,
+                alarms=_flags(position.alarm, chosen),
+            )
+        return
+    title = Label(
+        "租赁物 {asset} 在 {day} 的轨迹（{count} 个点，北京时间）",
+        "track of asset {asset} on {day} ({count} points, GMT+8)",
     ).text(chosen, asset=asset_id, day=on, count=len(positions))
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     for number, header in enumerate(_POSITION_HEADERS):
         # Only the alarms may fold: a phone number or a coordinate broken or cut short is of no use.
         last = number == len(_POSITION_HEADERS) - 1
         table.add_column(header.text(chosen), overflow="fold", no_wrap=not last)
-    # Times in GMT+8 (the title says the day of a track); the whole ISO form is in --json.
-    shown = "%H:%M:%S" if on is not None else "%Y-%m-%d %H:%M:%S"
     for position in positions:
         table.add_row(
             position.terminal_phone,
             _TERMINAL_KINDS[position.kind].text(chosen) if position.kind in _TERMINAL_KINDS else "",
-            position.time.strftime(shown),
+            position.time.strftime("%H:%M:%S"),
             position.latitude,
             position.longitude,
             position.speed_kmh,
@@ -377,26 +395,27 @@ def unbound_command(
         say(Label("没有未绑定终端的上报", "no reports of unbound terminals"))
         return
     table = Table(
-        title=Label("未绑定终端的上报（最新在前）", "reports of unbound terminals (newest first)").text(
-            chosen
-        ),
+        title=Label(
+            "未绑定终端的上报（最新在前，北京时间）", "reports of unbound terminals (newest first, GMT+8)"
+        ).text(chosen),
         title_justify="left",
         box=box.SIMPLE_HEAD,
+        pad_edge=False,
     )
     for header in (
         Label("终端手机号", "terminal phone"),
-        Label("接收时间", "received"),
-        Label("定位时间", "fix time"),
+        Label("接收", "received"),
+        Label("定位", "fixed"),
         Label("纬度", "latitude"),
         Label("经度", "longitude"),
         Label("报警", "alarms"),
     ):
-        table.add_column(header.text(chosen))
+        table.add_column(header.text(chosen), no_wrap=header.en != "alarms", overflow="fold")
     for report in found:
         table.add_row(
             report.phone,
-            report.received_at.astimezone(GMT8).isoformat(),
-            report.fix_time.astimezone(GMT8).isoformat(),
+            report.received_at.astimezone(GMT8).strftime("%m-%d %H:%M:%S"),
+            report.fix_time.astimezone(GMT8).strftime("%m-%d %H:%M:%S"),
             degrees_text(report.latitude_e6),
             degrees_text(report.longitude_e6),
             _flags(alarm_names(report.alarm_word), chosen),
