@@ -290,7 +290,7 @@ def _insert_rows(
     raw: Any = connection.connection.driver_connection
     with raw.cursor() as cursor, cursor.copy(f"copy {table.name} ({', '.join(columns)}) from stdin") as copy:
         for number, row in enumerate(rows):
-            values = [ids[number]] if returning_ids else []
+            values: list[Any] = [ids[number]] if returning_ids else []
             values.extend(
                 json.dumps(row[name]) if name in json_columns and row[name] is not None else row[name]
                 for name in row
