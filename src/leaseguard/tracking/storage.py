@@ -29,7 +29,6 @@ from sqlalchemy import (
     and_,
     bindparam,
     delete,
-    func,
     insert,
     or_,
     select,
@@ -335,7 +334,8 @@ def _move_last_positions(connection: Connection, rows: Sequence[dict[str, Any]],
             # A late report (a blind-area supplement) does not replace a newer position.
             where=upsert.excluded.fix_time >= _last.c.fix_time,
         ),
-        list(latest.values()),
+        # In key order, so two batches upserting the same rows at once lock them in the same order (no deadlock).
+        [latest[key] for key in sorted(latest)],
     )
 
 
@@ -625,7 +625,3 @@ def prune(engine: Engine, before: dt.date) -> Pruned:
             positions += connection.execute(delete(_positions).where(_positions.c.day == day)).rowcount
             unbound += connection.execute(delete(_unbound).where(_unbound.c.day == day)).rowcount
     return Pruned(days=len(days), positions=positions, unbound=unbound)
-
-
-def count_positions(connection: Connection, lessor: str) -> int:
-    return int(connection.execute(select(func.count()).where(_positions.c.lessor == lessor)).scalar_one())
