@@ -244,7 +244,9 @@ def encode(
     with leading zeros) with serial `serial` and `body`, in the header of `version` (bit 14 and the
     protocol-version byte in 2019); `packet` = (total, index) for a sub-package. The inverse of `decode`."""
     if len(body) > 0x3FF:
-        raise ValueError(f"a body of {len(body)} bytes does not fit in one frame (at most 1023): sub-package it")
+        raise ValueError(
+            f"a body of {len(body)} bytes does not fit in one frame (at most 1023): sub-package it"
+        )
     attributes = len(body) | (0x2000 if packet else 0)
     if version == 2019:
         head = struct.pack(">HHB", msg_id, attributes | 0x4000, protocol_version)
@@ -255,6 +257,60 @@ def encode(
     if packet:
         head += _PACKETS.pack(*packet)
     return frame(head + body)
+
+
+class FrameSplitter:
+    """Whole frames out of a byte stream cut anywhere (TCP): 0x7e delimits, and what lies between two flags is
+    one candidate frame (empty ones skipped), so a torn or lost frame costs that frame only and the next one is
+    read. Bytes before the first flag count as one run of `garbage`; a candidate growing past `max_frame` bytes
+    without its closing flag counts as `oversize` and is skipped up to the next flag."""
+
+    __slots__ = ("buffer", "discarding", "garbage", "max_frame", "oversize", "started")
+
+    def __init__(self, max_frame: int = 4096) -> None:
+        self.buffer = bytearray()
+        self.started = False  # a flag has been seen: what follows is inside a frame
+        self.discarding = False  # inside an oversize candidate: dropped up to the next flag
+        self.max_frame = max_frame
+        self.garbage = 0
+        self.oversize = 0
+
+    def feed(self, data: bytes) -> list[bytes]:
+        """The whole frames (each with its two flags) completed by `data`, in order."""
+        frames: list[bytes] = []
+        buffer = self.buffer
+        at, end = 0, len(data)
+        while at < end:
+            flag = data.find(0x7E, at)
+            if not self.started:
+                if flag != at:
+                    self.garbage += 1
+                if flag < 0:
+                    break
+                self.started = True
+            elif flag < 0:
+                if not self.discarding:
+                    buffer += data[at:]
+                    if len(buffer) > self.max_frame:
+                        self.oversize += 1
+                        buffer.clear()
+                        self.discarding = True
+                break
+            elif self.discarding:
+                self.discarding = False
+            else:
+                if buffer:
+                    buffer += data[at:flag]
+                    candidate = bytes(buffer)
+                    buffer.clear()
+                else:
+                    candidate = data[at:flag]
+                if len(candidate) > self.max_frame:
+                    self.oversize += 1
+                elif candidate:
+                    frames.append(b"\x7e" + candidate + b"\x7e")
+            at = flag + 1
+        return frames
 
 
 # ---------------------------------------------------------------------------------------- dataclasses
