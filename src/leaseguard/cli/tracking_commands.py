@@ -1,12 +1,18 @@
 """`leaseguard tracking decode HEX [--json]`: one JT/T 808 frame from a BeiDou/GPS terminal, decoded and said
 in words people read (Chinese by default, `--lang en`), or with `--json` as the decoder's fields. A frame
-that cannot be decoded is one line and exit 1. (The gateway, binding and alerts of issue 20 are not built yet:
-see docs/tracking.md.)"""
+that cannot be decoded is one line and exit 1.
+
+`leaseguard tracking serve [--host] [--port]`: the JT/T 808 gateway terminals connect to (tracking.gateway);
+`leaseguard tracking simulate --terminals N --interval S --duration D`: simulated terminals against it. See
+docs/tracking.md."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import json
+import signal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -27,11 +33,13 @@ from leaseguard.cli.common import (
 from leaseguard.vocabulary import Label, Lang
 
 if TYPE_CHECKING:
+    from leaseguard.tracking.gateway import Gateway, GatewaySettings
     from leaseguard.tracking.jt808 import Location, Message
+    from leaseguard.tracking.ports import TerminalKeeper
 
 tracking_app = typer.Typer(
     name="tracking",
-    help="Vehicle and machine terminals (JT/T 808, BeiDou/GPS): decode a frame.",
+    help="Vehicle and machine terminals (JT/T 808, BeiDou/GPS): decode a frame, run the gateway, simulate.",
     no_args_is_help=True,
 )
 
@@ -168,6 +176,201 @@ def decode_command(
         print(json.dumps(message.to_json(), ensure_ascii=False, indent=2))
     else:
         _say(message, spoken)
+
+
+STATS_LINE = Label(
+    "连接 {connections}，帧 {frames}，已存位置 {stored}，已应答 {answered}，丢弃 {dropped}{kinds}",
+    "connections {connections}, frames {frames}, positions stored {stored}, answered {answered}, "
+    "dropped {dropped}{kinds}",
+)
+
+
+def _say_stats(gateway: Gateway, lang: Lang) -> None:
+    from leaseguard.tracking.gateway import CLOSE_KINDS, DROP_KINDS
+
+    stats = gateway.stats
+    parts = [
+        f"{DROP_KINDS[kind].text(lang) if kind in DROP_KINDS else kind} {count:,}"
+        for kind, count in sorted(stats.dropped.items())
+    ] + [
+        Label("因{why}断开 {count}", "closed for {why} {count}").text(
+            lang, why=CLOSE_KINDS[why].text(lang) if why in CLOSE_KINDS else why, count=f"{count:,}"
+        )
+        for why, count in sorted(stats.closed.items())
+    ]
+    joiner = "，" if lang == "zh" else ", "
+    say(
+        STATS_LINE,
+        connections=f"{stats.connections:,}",
+        frames=f"{stats.frames:,}",
+        stored=f"{stats.stored:,}",
+        answered=f"{stats.answered:,}",
+        dropped=f"{stats.dropped_total:,}",
+        kinds=f"（{joiner.join(parts)}）"
+        if parts and lang == "zh"
+        else f" ({joiner.join(parts)})"
+        if parts
+        else "",
+    )
+
+
+def _gateway_settings(directory: Path | None, memory: bool) -> tuple[GatewaySettings, TerminalKeeper]:
+    from leaseguard.errors import InvalidInputError
+    from leaseguard.tracking.gateway import SETTINGS_PATH, GatewaySettings
+    from leaseguard.tracking.memory import MemoryKeeper
+    from leaseguard.workspace import WorkspaceError, find_workspace
+
+    workspace = None
+    if memory:
+        with contextlib.suppress(WorkspaceError):  # a demonstration needs no workspace
+            workspace = find_workspace(directory)
+    else:
+        workspace = open_workspace(directory)
+    try:
+        settings = GatewaySettings.from_settings(
+            workspace.setting(*SETTINGS_PATH, default=None) if workspace else None
+        )
+    except InvalidInputError as error:
+        fail(error)
+    if memory or workspace is None:
+        return settings, MemoryKeeper()
+    try:
+        from leaseguard.tracking.storage import keeper_for  # type: ignore[import-not-found,import-untyped,unused-ignore]
+    except ModuleNotFoundError as error:
+        if error.name != "leaseguard.tracking.storage":
+            raise
+        fail(
+            Label(
+                "位置存储尚未建成（leaseguard.tracking.storage）：可用 --memory 在内存中运行网关作演示",
+                "the position store is not built yet (leaseguard.tracking.storage): use --memory to run the "
+                "gateway in memory as a demonstration",
+            )
+        )
+    keeper: TerminalKeeper = keeper_for(workspace)
+    return settings, keeper
+
+
+async def _serve(gateway: Gateway, host: str, port: int, lang: Lang) -> None:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sign in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows
+            loop.add_signal_handler(sign, stop.set)
+    try:
+        bound = await gateway.start(host, port)
+    except OSError as error:
+        fail(
+            Label("无法在 {host}:{port} 监听：{reason}", "cannot listen on {host}:{port}: {reason}"),
+            host=host,
+            port=port,
+            reason=error.strerror or str(error),
+        )
+    say(
+        Label(
+            "JT/T 808 网关在 {host}:{port} 监听（2013 与 2019 版终端；Ctrl+C 停止）",
+            "JT/T 808 gateway listening on {host}:{port} (2013 and 2019 terminals; Ctrl+C stops it)",
+        ),
+        host=host,
+        port=bound,
+    )
+    every = gateway.settings.stats_every_seconds
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every)
+        if not stop.is_set():
+            _say_stats(gateway, lang)
+    say(Label("正在停止：存储并应答待存的位置……", "stopping: storing and answering the positions waiting…"))
+    await gateway.stop()
+    _say_stats(gateway, lang)
+
+
+@tracking_app.command("serve")
+def serve_command(
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on (default: tracking.gateway.host).")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: tracking.gateway.port, 8808).")] = None,
+    memory: Annotated[
+        bool, typer.Option("--memory", help="Keep terminals and positions in memory only (a demonstration).")
+    ] = False,
+    workspace: WorkspaceOption = None,
+    lang: LangOption = None,
+) -> None:
+    """Run the JT/T 808 gateway: terminals register, authenticate and report positions, which are stored."""
+    from leaseguard.tracking.gateway import Gateway
+
+    spoken = chosen_lang(lang)
+    settings, keeper = _gateway_settings(workspace, memory)
+    gateway = Gateway(keeper, settings)
+    asyncio.run(_serve(gateway, host or settings.host, settings.port if port is None else port, spoken))
+
+
+@tracking_app.command("simulate")
+def simulate_command(
+    terminals: Annotated[int, typer.Option(min=1, help="How many terminals.")] = 100,
+    interval: Annotated[
+        float, typer.Option(min=0.01, help="Seconds between two reports of one terminal.")
+    ] = 30.0,
+    duration: Annotated[float, typer.Option(min=0.01, help="Seconds of reporting.")] = 60.0,
+    host: Annotated[str, typer.Option(help="The gateway's address.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="The gateway's port.")] = 8808,
+    seed: Annotated[int, typer.Option(help="Seed of the terminals' paths, versions and alarms.")] = 20,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write the summary to this JSON file.")
+    ] = None,
+    lang: LangOption = None,
+) -> None:
+    """Simulated terminals (2013 and 2019) register, authenticate and report positions to a gateway; prints
+    what was sent, answered and lost and the time from send to reply."""
+    from leaseguard.tracking.simulate import Simulation, raise_open_files_limit, simulate
+
+    chosen_lang(lang)
+    raise_open_files_limit(terminals + 256)
+    say(
+        Label(
+            "{terminals} 个模拟终端连接 {host}:{port}，每 {interval} 秒上报一次，共 {duration} 秒……",
+            "{terminals} simulated terminals to {host}:{port}, reporting every {interval} s for {duration} s…",
+        ),
+        terminals=f"{terminals:,}",
+        host=host,
+        port=port,
+        interval=interval,
+        duration=duration,
+    )
+    result = asyncio.run(simulate(Simulation(terminals, interval, duration, host=host, port=port, seed=seed)))
+    summary = result.summary()
+    if result.connected == 0:
+        fail(
+            Label(
+                "无法连接网关 {host}:{port}：{reason}", "cannot reach the gateway at {host}:{port}: {reason}"
+            ),
+            host=host,
+            port=port,
+            reason=result.failures[0] if result.failures else "?",
+        )
+    say(
+        Label(
+            "终端 {terminals}：已连接 {connected}，已鉴权 {authenticated}；发送 {sent}（位置 {positions}，其中报警 "
+            "{alarms}），已应答 {answered}，被拒 {refused}，丢失 {lost}",
+            "terminals {terminals}: connected {connected}, authenticated {authenticated}; sent {sent} (positions "
+            "{positions}, with an alarm {alarms}), answered {answered}, refused {refused}, lost {lost}",
+        ),
+        **{key: f"{value:,}" for key, value in summary.items() if isinstance(value, int)},
+    )
+    say(
+        Label(
+            "发送到应答：p50 {p50} 毫秒，p99 {p99} 毫秒，最长 {max} 毫秒（历时 {seconds} 秒）",
+            "send to reply: p50 {p50} ms, p99 {p99} ms, longest {max} ms ({seconds} s)",
+        ),
+        p50=summary["latency_p50_ms"],
+        p99=summary["latency_p99_ms"],
+        max=summary["latency_max_ms"],
+        seconds=summary["seconds"],
+    )
+    for failure in result.failures[:5]:
+        say(Label("失败：{what}", "failed: {what}"), what=failure)
+    if json_out is not None:
+        json_out.write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
 
 
 # --- terminals, bindings and positions (tracking.storage) ---------------------------------------------------
