@@ -122,8 +122,9 @@ def book_day(workspace: Workspace, day: dt.date, *, lessor: str | None = None) -
     engine = workspace.engine()
     try:
         frame = stored_day(engine, day, lessor=lessor)
-        # Penalty owed is not stored with the day's classes; both figures come from the book as it stands.
-        owed = None if frame is None else BookPositions.from_engine(engine, allocation).at(day)
+        # Penalty owed is not stored with the day's classes; both figures come from the book as it stands (the
+        # lessor's own book only, when the export is of one lessor).
+        owed = None if frame is None else BookPositions.from_engine(engine, allocation, lessor=lessor).at(day)
         with engine.connect() as connection:
             names = lessor_names(connection)
     finally:
