@@ -26,6 +26,7 @@ from sqlalchemy import select, update
 from book_world import RUN_DAYS, seed_synth_book
 from console_world import Console, csrf_of, ended_job, served_console, signed_in
 from leaseguard.classification import daily
+from leaseguard.console.settings import ConsoleSettings
 from leaseguard.errors import InvalidInputError
 from leaseguard.jobs import (
     ABANDONED,
@@ -206,6 +207,74 @@ def test_the_download_is_the_lessors_export_as_a_workbook_with_numbers(world: Co
     )
     assert not_run.status_code == 404 and "没有 2026-10-01 的日终批处理" in html.unescape(not_run.text)
     assert bad.status_code == 422
+
+
+@pytest.fixture(scope="module")
+def big_export_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    """The same book on a console where any day of more than 10 contracts is exported by a background job."""
+    folder = tmp_path_factory.mktemp("console-book-export")
+    with served_console(folder, settings=ConsoleSettings(export_inline_contracts=10)) as served:
+        seed_synth_book(served.engine, folder)
+        yield served
+
+
+def test_a_big_days_download_is_written_by_a_job_whose_workbook_is_the_same(
+    world: Console, big_export_world: Console
+) -> None:
+    with as_user(world, "ann") as client:
+        inline = client.get("/book/export.xlsx", params={"day": DAY.isoformat()})
+    assert inline.status_code == 200
+    with as_user(big_export_world, "ann") as client:
+        started = client.get("/book/export.xlsx", params={"day": DAY.isoformat()})
+        assert started.status_code == 303 and started.headers["location"].startswith("/jobs/")
+        job_id = int(started.headers["location"].rsplit("/", 1)[1])
+        job = ended_job(big_export_world.base, big_export_world.api_key, job_id)
+        assert job["state"] == "succeeded", job
+        stored = daily.stored_day(big_export_world.engine, DAY, lessor="ALPHA")
+        assert stored is not None
+        # Its progress was the rows written, and it ended at all of them.
+        assert job["done"] == job["total"] == stored.height == job["result"]["export"]["rows"]
+        page = client.get(f"/jobs/{job_id}")
+        assert (
+            'href="/jobs/%d/download"' % job_id in page.text
+            and "下载 book-ALPHA-2026-10-31.xlsx" in page.text
+        )
+        download = client.get(f"/jobs/{job_id}/download")
+        assert download.status_code == 200
+        assert 'filename="book-ALPHA-2026-10-31.xlsx"' in download.headers["content-disposition"]
+        not_run = client.get("/book/export.xlsx", params={"day": "2026-10-01"})
+        assert not_run.status_code == 404  # no contract on a day not run: answered at once, as before
+    # The same workbook as the one answered at once (the same use case, the same lessor and day).
+    rows = [list(load_workbook(io.BytesIO(body), read_only=True).worksheets[0].iter_rows(values_only=True))
+            for body in (inline.content, download.content)]  # fmt: skip
+    assert rows[0] == rows[1] and len(rows[1]) == stored.height + 2
+    with as_user(big_export_world, "bea") as other:  # BETA's user: ALPHA's job is no job of hers
+        assert other.get(f"/jobs/{job_id}/download").status_code == 404
+    with as_user(big_export_world, "ann") as client:
+        assert client.get(f"/jobs/{job_id + 1000}/download").status_code == 404
+
+
+def test_an_export_job_reports_its_progress_every_few_thousand_rows(
+    world: Console, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from leaseguard.usecases import daily_book
+
+    monkeypatch.setattr(daily_book, "EXPORT_PROGRESS_ROWS", 7)
+    found = daily_book.BookDay(DAY, daily.stored_day(world.engine, DAY, lessor="ALPHA"), 0)  # type: ignore[arg-type]
+    found = daily_book.BookDay(
+        DAY,
+        found.frame.with_columns(
+            overdue_rent_fen=pl.col("overdue_amount_fen"), penalty_due_fen=pl.lit(0), lessor_name=pl.lit("")
+        ),
+        0,
+    )
+    told: list[tuple[int, int]] = []
+    rows = daily_book.write_book_day(
+        found, tmp_path / "day.xlsx", progress=lambda done, total: told.append((done, total))
+    )
+    assert rows == found.frame.height > 14
+    assert [done for done, _ in told[:-1]] == list(range(7, rows + 1, 7))
+    assert told[-1] == (rows, rows) and {total for _, total in told} == {rows}
 
 
 # --- daily runs as jobs ------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ set is a LeaseguardError the caller renders (one CLI line, one API problem)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -184,9 +184,15 @@ def check_export_path(out: Path) -> None:
         )
 
 
-def write_book_day(day: BookDay, out: Path, lang: Lang = DEFAULT_LANG) -> int:
+EXPORT_PROGRESS_ROWS = 5_000  # a big workbook's progress is told every this many rows
+
+
+def write_book_day(
+    day: BookDay, out: Path, lang: Lang = DEFAULT_LANG, progress: Callable[[int, int], None] | None = None
+) -> int:
     """Write the classified day to `out`: CSV (UTF-8 with BOM, money as yuan text, class as its code) or XLSX
-    (a workbook: money as numbers in yuan, class in words); reasons in `lang`. The number of rows."""
+    (a workbook: money as numbers in yuan, class in words); reasons in `lang`. The number of rows. `progress(done,
+    total)` is told the rows written to a workbook every EXPORT_PROGRESS_ROWS rows."""
     import polars as pl
 
     from leaseguard.classification.reasons import render
@@ -211,6 +217,8 @@ def write_book_day(day: BookDay, out: Path, lang: Lang = DEFAULT_LANG) -> int:
         sources = [source for source, _ in columns]
         rows = frame.with_columns(pl.col("as_of").cast(pl.Date)).select(sources).iter_rows()
         sheet = f"{day.as_of} " + ("五级分类" if lang == "zh" else "classes")
+        if progress is not None:
+            rows = _told(rows, frame.height, progress)
         return write_table(out, [column for _, column in columns], rows, sheet=sheet, lang=lang)
 
     def as_text(source: str, column: Column) -> pl.Expr:
@@ -222,3 +230,15 @@ def write_book_day(day: BookDay, out: Path, lang: Lang = DEFAULT_LANG) -> int:
 
     write_csv(frame.select([as_text(source, column) for source, column in columns]), out)
     return frame.height
+
+
+def _told(
+    rows: Iterator[tuple[Any, ...]], total: int, progress: Callable[[int, int], None]
+) -> Iterator[tuple[Any, ...]]:
+    done = 0
+    for row in rows:
+        yield row
+        done += 1
+        if done % EXPORT_PROGRESS_ROWS == 0:
+            progress(done, total)
+    progress(done, total)
