@@ -236,8 +236,7 @@ def test_a_big_days_download_is_written_by_a_job_whose_workbook_is_the_same(
         assert job["done"] == job["total"] == stored.height == job["result"]["export"]["rows"]
         page = client.get(f"/jobs/{job_id}")
         assert (
-            'href="/jobs/%d/download"' % job_id in page.text
-            and "下载 book-ALPHA-2026-10-31.xlsx" in page.text
+            f'href="/jobs/{job_id}/download"' in page.text and "下载 book-ALPHA-2026-10-31.xlsx" in page.text
         )
         download = client.get(f"/jobs/{job_id}/download")
         assert download.status_code == 200
