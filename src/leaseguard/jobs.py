@@ -129,6 +129,8 @@ class JobView:
     created_at: dt.datetime
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
+    # When the runner last wrote the job's progress: every HEARTBEAT_SECONDS while it runs.
+    heartbeat_at: dt.datetime | None = None
 
     @property
     def finished(self) -> bool:
@@ -185,6 +187,7 @@ def _view(row: Any) -> JobView:
         created_at=_utc(row.created_at) or dt.datetime.now(dt.UTC),
         started_at=_utc(row.started_at),
         finished_at=_utc(row.finished_at),
+        heartbeat_at=_utc(row.heartbeat_at),
     )
 
 

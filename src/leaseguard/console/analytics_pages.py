@@ -4,7 +4,7 @@ ratios by industry, region, asset type and product — charts first, each with i
 The figures are `usecases.book_analytics` (`analytics_of_store`, what `leaseguard book analytics --lessor`
 computes) and the charts are analytics/report.py's PNGs (the packaged CJK font), served by this app at
 /analytics/charts/<name>.png. Computing walks the book month-end by month-end (seconds on a book of thousands,
-minutes on a million), so it runs in the background, one computation at a time: the page waits for it a quarter
+minutes on a million), so it runs in the background, one computation at a time: the page waits for it a fifth
 of a second (console.first_view_wait_ms) and else says it is computing and loads the results with htmx when they
 are ready. A lessor's analytics of a day are then kept in memory (`AnalyticsCache`) until the next daily run or
 import changes the store."""

@@ -62,10 +62,10 @@ class ConsoleSettings:
     workspace: Workspace | None = None
     # How long /analytics and /collections wait for what they compute in the background (a lessor's analytics, its
     # call list) before they show that it is coming and load it when ready: a page answers within this.
-    first_view_wait_seconds: float = 0.25
+    first_view_wait_seconds: float = 0.2
     # /book/export.xlsx of a day with more of the lessor's contracts than this is written by a background job
     # (/jobs/{id}, then its download) instead of inside the request.
-    export_inline_contracts: int = 5_000
+    export_inline_contracts: int = 2_000
     # The workspace's `book:` settings (how payments are allocated), for the analytics page's positions.
     book: dict[str, Any] = field(default_factory=dict)
 
@@ -140,11 +140,11 @@ def console_settings(workspace: Workspace) -> ConsoleSettings:
         claim_rules=rules,
         workspace=workspace,
         first_view_wait_seconds=whole_console_setting(
-            workspace, "first_view_wait_ms", 250, least=0, most=600_000
+            workspace, "first_view_wait_ms", 200, least=0, most=600_000
         )
         / 1000,
         export_inline_contracts=whole_console_setting(
-            workspace, "export_inline_contracts", 5_000, least=0, most=100_000_000
+            workspace, "export_inline_contracts", 2_000, least=0, most=100_000_000
         ),
         book=dict(book) if isinstance(book := workspace.setting("book", default={}), dict) else {},
     )
