@@ -264,13 +264,19 @@ def _funding_files(workdir: Path, lessor: str, files: int, rows: int) -> list[by
 
 
 def _row(page: str, timings: list[float]) -> dict[str, Any]:
-    return {
+    row = {
         "page": page,
         "requests": len(timings),
         "p50_ms": round(statistics.median(timings), 1),
         "p95_ms": round(_percentile(timings, 0.95), 1),
         "max_ms": round(max(timings), 1),
     }
+    # Each row as it is measured, so a run that stops part-way has told what it measured.
+    print(
+        f"{page}: p50 {row['p50_ms']}, p95 {row['p95_ms']}, max {row['max_ms']} ms ({len(timings)})",
+        flush=True,
+    )
+    return row
 
 
 def _asset_pages(
@@ -847,6 +853,9 @@ def main(argv: list[str]) -> None:
             rows += _daily_run_job(client, api, args.as_of)
         api.close()
         client.close()
+    except httpx.TransportError:
+        print(f"the server stopped answering; its exit status: {server.poll()}", flush=True)
+        raise
     finally:
         server.terminate()
         server.wait(timeout=60)
