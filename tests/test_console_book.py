@@ -295,7 +295,9 @@ def test_an_admin_starts_a_daily_run_on_the_page_and_follows_its_progress(world:
         listed = client.get("/book")
     assert "<html" not in fragment.text and "<progress" in fragment.text
     assert "hx-trigger" not in fragment.text  # ended: the page stops asking
-    assert "已完成" in fragment.text and 'value="2"' in fragment.text  # the new day, then 2026-10-31 again
+    # Its steps: reading the book, then positions, classes and storing of the new day and of 2026-10-31 again.
+    steps = 1 + daily.STEPS_PER_DAY * 2
+    assert "已完成" in fragment.text and f'max="{steps}" value="{steps}"' in fragment.text
     assert f'href="/jobs/{job_id}"' in listed.text
     with world.engine.connect() as connection:
         days = set(connection.execute(select(BookRun.as_of)).scalars())
