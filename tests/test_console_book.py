@@ -527,3 +527,33 @@ def test_a_job_whose_process_died_is_failed_when_the_next_one_starts(
         abandoned.state == "failed" and abandoned.message is not None and abandoned.message.zh == ABANDONED.zh
     )
     assert job_of(world.engine, "ALPHA", job.id).state == "succeeded"
+
+
+def test_a_workbook_written_apart_is_the_same_and_a_failure_there_says_why(
+    world: Console, tmp_path: Path
+) -> None:
+    from leaseguard.usecases import daily_book
+
+    stored = daily.stored_day(world.engine, DAY, lessor="ALPHA")
+    assert stored is not None
+    found = daily_book.BookDay(
+        DAY,
+        stored.with_columns(
+            overdue_rent_fen=pl.col("overdue_amount_fen"),
+            penalty_due_fen=pl.lit(0),
+            lessor_name=pl.lit("阿尔法"),
+        ),
+        0,
+    )
+    told: list[tuple[int, int]] = []
+    rows = daily_book.write_book_day_apart(
+        found, tmp_path / "apart.xlsx", "en", progress=lambda *p: told.append(p)
+    )
+    assert rows == daily_book.write_book_day(found, tmp_path / "here.xlsx", "en") == stored.height
+    assert told[-1] == (rows, rows)
+    sheets = [list(load_workbook(tmp_path / name, read_only=True).worksheets[0].iter_rows(values_only=True))
+              for name in ("apart.xlsx", "here.xlsx")]  # fmt: skip
+    assert sheets[0] == sheets[1] and sheets[0][0][0] == "Contract"
+    with pytest.raises(daily_book.ExportWriteError) as refused:
+        daily_book.write_book_day_apart(found, tmp_path / "no-such-folder" / "day.xlsx")
+    assert "写出导出文件失败" in refused.value.text("zh") and "no-such-folder" in refused.value.text("en")

@@ -460,9 +460,10 @@ def export_file(workspace_root: Path, result: Mapping[str, Any] | None) -> Path 
 
 def run_book_export(context: JobContext) -> dict[str, Any]:
     """The export job: `leaseguard book export --lessor`'s workbook of the job's lessor and day (usecases.daily_book:
-    the same columns and figures), written under the workspace's exports/job-<id>/ for /jobs/<id>/download. Its
-    progress is the rows written (after the day and the lessor's book are read)."""
-    from leaseguard.usecases.daily_book import book_day, write_book_day
+    the same columns and figures), written under the workspace's exports/job-<id>/ for /jobs/<id>/download (the
+    workbook by a process of its own: `write_book_day_apart`). Its progress is the rows written (after the day
+    and the lessor's book are read)."""
+    from leaseguard.usecases.daily_book import book_day, write_book_day_apart
     from leaseguard.vocabulary import lang_of
 
     workspace = context.resources.workspace
@@ -480,7 +481,7 @@ def run_book_export(context: JobContext) -> dict[str, Any]:
     # Written in a folder of its own and moved whole: a download never finds half a workbook.
     writing = folder / "writing"
     writing.mkdir(exist_ok=True)
-    rows = write_book_day(found, writing / name, lang, progress=context.progress)
+    rows = write_book_day_apart(found, writing / name, lang, progress=context.progress)
     (writing / name).rename(folder / name)
     writing.rmdir()
     return {"export": {"day": day.isoformat(), "rows": rows, "file": name, "folder": folder_name}}

@@ -8,12 +8,13 @@ set is a LeaseguardError the caller renders (one CLI line, one API problem)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from leaseguard.errors import InvalidInputError, NotFoundError
+from leaseguard.errors import InvalidInputError, NotFoundError, StoreFaultError
 from leaseguard.sheets import Column, write_csv, write_table
 from leaseguard.vocabulary import (
     CLASS_LABELS,
@@ -242,3 +243,46 @@ def _told(
         if done % EXPORT_PROGRESS_ROWS == 0:
             progress(done, total)
     progress(done, total)
+
+
+class ExportWriteError(StoreFaultError):
+    """The process writing an export's workbook failed; the message names its last line."""
+
+
+def write_book_day_apart(
+    day: BookDay, out: Path, lang: Lang = DEFAULT_LANG, progress: Callable[[int, int], None] | None = None
+) -> int:
+    """`write_book_day` of an XLSX in a process of its own (usecases.export_writer), telling `progress` as it goes:
+    the same workbook, without holding this process's interpreter lock for the seconds a big one takes (a
+    server's pages and its jobs' heartbeats run meanwhile). The number of rows."""
+    import subprocess
+    import sys
+    import tempfile
+
+    check_export_path(out)
+    with tempfile.TemporaryDirectory(prefix="lg-export-") as folder:
+        frame = Path(folder) / "day.parquet"
+        day.frame.write_parquet(frame)
+        spec = {"frame": str(frame), "as_of": day.as_of.isoformat(), "moved": day.moved_since_run,
+                "out": str(out), "lang": lang}  # fmt: skip
+        with (Path(folder) / "stderr.txt").open("w+", encoding="utf-8") as errors:
+            writer = subprocess.Popen(
+                [sys.executable, "-m", "leaseguard.usecases.export_writer"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors, text=True,
+            )  # fmt: skip
+            assert writer.stdin is not None and writer.stdout is not None
+            writer.stdin.write(json.dumps(spec))
+            writer.stdin.close()
+            rows = 0
+            for line in writer.stdout:
+                done, total = (int(part) for part in line.split())
+                rows = done
+                if progress is not None:
+                    progress(done, total)
+            if writer.wait() != 0:
+                errors.seek(0)
+                last = (errors.read().strip().splitlines() or ["no message"])[-1]
+                raise ExportWriteError(
+                    Label("写出导出文件失败：{last}", "writing the export failed: {last}"), last=last
+                )
+    return rows
