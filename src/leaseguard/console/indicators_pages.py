@@ -534,8 +534,9 @@ def what_if(
         sheet = _sheet_of(request, user, day)
         report = reports.ReportRequest(user.lessor, day, rule_set, sheet, draft=bool(sheet.problems))
         outcome = reports.what_if(
-            engine, reports.WhatIfRequest(report, contract), book=_book(request, user.lessor, day)
-        )
+            engine, reports.WhatIfRequest(report, contract), book=_book(request, user.lessor, day),
+            before=_report(request, report),
+        )  # fmt: skip
     except LeaseguardError as error:
         # What the day lacks (a balance sheet, a daily run, an item) is said beside the day.
         form.add("as_of", error, lang)

@@ -469,12 +469,20 @@ def new_contract(
     )  # fmt: skip
 
 
-def what_if(engine: Engine, request: WhatIfRequest, *, book: pl.DataFrame | None = None) -> WhatIfOutcome:
+def what_if(
+    engine: Engine,
+    request: WhatIfRequest,
+    *,
+    book: pl.DataFrame | None = None,
+    before: IndicatorReport | None = None,
+) -> WhatIfOutcome:
     """Every indicator of the day's report before and after funding the contract with borrowed money
-    (`indicators.engine.with_contract`). `book`: as for `compute_regulatory_report`."""
+    (`indicators.engine.with_contract`). `book`: as for `compute_regulatory_report`; `before`: the day's report of
+    `request.report` on that book, when the caller has it already (a server keeps it)."""
     if book is None:
         book = read_book(engine, request.report.lessor, request.report.as_of)  # once: it is the costly part
-    before = _report_on(engine, request.report, book)
+    if before is None:
+        before = _report_on(engine, request.report, book)
     book_after, sheet_after = with_contract(book, request.report.balance_sheet, request.contract)
     after = compute_report(
         before.rule_set, sheet_after, book_after, load_risk_weights(), as_of=request.report.as_of,
