@@ -780,6 +780,23 @@ def _indicator_pages(
     return rows
 
 
+def _abandon_jobs(engine: Engine) -> None:
+    """Jobs a server stopped by an earlier run left queued or running (no server runs while this sets up): failed
+    as abandoned, as the runner itself marks them once they are STALE_SECONDS old, so a new one may start."""
+    from sqlalchemy import update
+
+    from leaseguard.jobs import ABANDONED, FAILED, QUEUED, RUNNING
+    from leaseguard.store.models import Job
+
+    with engine.begin() as connection:
+        connection.execute(
+            update(Job).where(Job.state.in_((QUEUED, RUNNING))).values(
+                state=FAILED, message={"zh": ABANDONED.zh, "en": ABANDONED.en}, exclusive=None,
+                finished_at=dt.datetime.now(dt.UTC),
+            )
+        )  # fmt: skip
+
+
 def _jobs_only(root: Path, key: str, lessor: str, book: int, args: Any) -> None:
     port = _free_port()
     server = _serve(root, port)
@@ -836,6 +853,7 @@ def main(argv: list[str]) -> None:
     workspace = find_workspace(workdir / "ws")
     engine = workspace.engine()
     upgrade_schema(engine)
+    _abandon_jobs(engine)
     lessor = _user(engine)
     with session_factory(engine)() as session, session.begin():
         key = create_key(session, lessor=lessor, role="analyst", label="bench_console warm-up").key
