@@ -490,6 +490,53 @@ def test_a_registered_kind_reports_progress_while_it_runs_and_its_result_at_the_
     assert (done.state, done.done, done.result) == ("succeeded", 5, {"lessor": "ALPHA", "asked": 3})
 
 
+def test_a_jobs_progress_is_shown_while_the_store_cannot_take_its_heartbeat(
+    world: Console, runner: JobRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite takes one writer at a time: while a daily run writes its day, the job's heartbeat cannot be stored.
+    The runner keeps what the work told in memory and the pages of this process show it; the store gets the end."""
+    from sqlalchemy.exc import OperationalError
+
+    release = threading.Event()
+
+    def steps(context: Any) -> dict[str, Any]:
+        context.progress(2, 5)
+        release.wait(30)
+        context.progress(5, 5)
+        return {}
+
+    stored_writes = runner._write
+
+    def locked(job_id: int, **values: Any) -> None:
+        if set(values) == {"done", "total", "heartbeat_at"}:  # a heartbeat: the store is busy
+            raise OperationalError("update jobs", {}, Exception("database is locked"))
+        stored_writes(job_id, **values)
+
+    monkeypatch.setattr(runner, "_write", locked)
+    register_kind(JobKind("test-locked", Label("测试", "test"), steps))
+    job = runner.start("ALPHA", "test-locked", {}, started_by="tester")
+    deadline = time.monotonic() + 30
+    while (seen := runner.view("ALPHA", job.id)).done < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    stored = job_of(world.engine, "ALPHA", job.id)
+    assert (seen.state, seen.done, seen.total) == ("running", 2, 5) and seen.heartbeat_at is not None
+    assert (stored.done, stored.total) == (0, None)  # the store has not had a heartbeat
+    later = seen.heartbeat_at
+    while (again := runner.view("ALPHA", job.id)).heartbeat_at == later and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert again.heartbeat_at is not None and again.heartbeat_at > later  # it keeps beating
+    with pytest.raises(Exception, match="没有编号为"):
+        runner.view("BETA", job.id)  # another lessor's job is no job of theirs, live or not
+    release.set()
+    runner.wait(job.id, 30)
+    done = job_of(world.engine, "ALPHA", job.id)
+    assert (
+        (done.state, done.done, done.total)
+        == ("succeeded", 5, 5)
+        == (runner.view("ALPHA", job.id).state, 5, 5)
+    )
+
+
 def test_a_kind_that_raises_fails_with_its_message_in_both_languages(
     world: Console, runner: JobRunner
 ) -> None:

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field, model_validator
 from leaseguard.api.deps import require
 from leaseguard.api.params import RowIdPath
 from leaseguard.api.problems import problem_responses, request_lang
-from leaseguard.jobs import JobRunner, JobView, job_of
+from leaseguard.jobs import JobRunner, JobView
 from leaseguard.tenancy import Action, Principal
 from leaseguard.timestamps import UtcDatetime
 from leaseguard.usecases.book_page import DAILY_RUN, MAX_RUN_DAYS, parse_run_days
@@ -112,4 +112,5 @@ def start_daily_run(principal: CanRun, request: Request, body: DailyRunIn) -> JS
     responses=problem_responses(404),
 )
 def get_job(principal: CanRead, request: Request, job_id: RowIdPath) -> JobOut:
-    return JobOut.of(job_of(request.app.state.engine, principal.lessor, job_id), request_lang(request))
+    runner: JobRunner = request.app.state.jobs
+    return JobOut.of(runner.view(principal.lessor, job_id), request_lang(request))

@@ -237,7 +237,7 @@ def start_run(
 @router.get("/jobs/{job_id}", response_class=HTMLResponse)
 def job_page(request: Request, user: CanRead, job_id: int) -> HTMLResponse:
     """A job of the lessor with its progress bar; with htmx (its own polling) only the progress fragment."""
-    job = job_of(request.app.state.engine, user.lessor, job_id)
+    job = _runner(request).view(user.lessor, job_id)
     context = {
         "title": Label("任务 {id} · {kind}", "Job {id} · {kind}").text(
             user.lang, id=job.id, kind=job.label.text(user.lang)
