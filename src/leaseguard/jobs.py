@@ -334,13 +334,10 @@ class JobRunner:
             # waiting for the store's lock never holds up the next beat (one write at a time; a beat that finds
             # one under way is kept in memory only).
             while not stop.wait(self.heartbeat_seconds):
-                values = {
-                    "done": progress["done"],
-                    "total": progress["total"],
-                    "heartbeat_at": dt.datetime.now(dt.UTC),
-                }
+                done, total, now = progress["done"] or 0, progress["total"], dt.datetime.now(dt.UTC)
+                values: dict[str, Any] = {"done": done, "total": total, "heartbeat_at": now}
                 with self._lock:
-                    self._live[job_id] = (values["done"], values["total"], values["heartbeat_at"])
+                    self._live[job_id] = (done, total, now)
                 if writing.acquire(blocking=False):
                     threading.Thread(
                         target=write, args=(values,), daemon=True, name=f"job-{job_id}-write"

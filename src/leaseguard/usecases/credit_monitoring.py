@@ -94,7 +94,7 @@ def score_drift(
     )
     for applied_on, score, count in rows:
         monday = applied_on - dt.timedelta(days=applied_on.weekday())
-        scores[monday].append(float(score))
+        scores[monday].append(float(score or 0))  # never None: the query leaves those out
         counts[monday].append(int(count))
     out = []
     for monday in mondays:
