@@ -120,8 +120,19 @@ def daily_run_lock(engine: Engine) -> Iterator[None]:
 
 
 def _read(engine: Engine, query: str, schema: dict[str, pl.DataType | type[pl.DataType]]) -> pl.DataFrame:
-    with engine.connect() as connection:
-        frame = pl.read_database(query, connection, infer_schema_length=None)
+    database = engine.url.database
+    if engine.dialect.name == "sqlite" and database and database != ":memory:":
+        # Through ADBC in a reader process (`export_queries`, as the book itself is read): a million rows fetched
+        # through Python's driver held a server's interpreter lock for about 2 s, stopping its pages and a
+        # daily-run job's heartbeat meanwhile.
+        from leaseguard.portfolio.sqlite_export import export_queries
+
+        read = pl.from_arrow(export_queries(database, {"rows": (query, {})})["rows"])
+        assert isinstance(read, pl.DataFrame)
+        frame = read
+    else:
+        with engine.connect() as connection:
+            frame = pl.read_database(query, connection, infer_schema_length=None)
     if frame.is_empty():
         return pl.DataFrame(schema=schema)
     for column, dtype in schema.items():
