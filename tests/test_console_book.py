@@ -314,6 +314,8 @@ def test_the_api_starts_a_run_with_202_and_tells_only_the_lessors_figures(world:
     assert body["params"] == {"days": ["2026-10-20"]}
     job = wait_for(world, body["id"], world.admin_key)
     assert job["state"] == "succeeded", job
+    # When its progress was last written: at its end, the job's last heartbeat.
+    assert job["heartbeat_at"] is not None and job["heartbeat_at"] >= job["started_at"]
     with world.engine.connect() as connection:
         alpha = dict(
             connection.execute(
