@@ -15,8 +15,7 @@ The asset pages write what a person's use writes: each measured check is recorde
 is kept (a few dozen of 20 assets each, under asset ids BENCH-…). /applications decides with a model trained on
 the synthetic applications into the workspace's credit.models when it has none; each measured decision is
 recorded, and --credit-decisions decisions (copies of one, under applicants BENCH…) fill twelve weeks for the
-list and the drift.
-is kept (a few dozen of 20 assets each, under asset ids BENCH-…); /indicators sets the lessor's regime (financial
+list and the drift. /indicators sets the lessor's regime (financial
 leasing, unless it has one), uploads a synthetic balance sheet of the run day and files a few reports.
 
 The server builds its ownership register in the background after starting, both cores busy for about 25 s a
@@ -31,6 +30,7 @@ import argparse
 import csv
 import datetime as dt
 import io
+import itertools
 import random
 import re
 import shutil
@@ -264,13 +264,19 @@ def _funding_files(workdir: Path, lessor: str, files: int, rows: int) -> list[by
 
 
 def _row(page: str, timings: list[float]) -> dict[str, Any]:
-    return {
+    row = {
         "page": page,
         "requests": len(timings),
         "p50_ms": round(statistics.median(timings), 1),
         "p95_ms": round(_percentile(timings, 0.95), 1),
         "max_ms": round(max(timings), 1),
     }
+    # Each row as it is measured, so a run that stops part-way has told what it measured.
+    print(
+        f"{page}: p50 {row['p50_ms']}, p95 {row['p95_ms']}, max {row['max_ms']} ms ({len(timings)})",
+        flush=True,
+    )
+    return row
 
 
 def _asset_pages(
@@ -309,22 +315,31 @@ def _asset_pages(
 
         rows.append(_row("POST /assets/screen (20 assets, kept)", _measure_posts(client, upload, uploads)))
         shown = [path for path in screens if path.startswith("/assets/screen/")]
-        rows.append(
-            _row("/assets/screen/{id} (a screen's page)", _measure(client, shown * (requests // len(shown))))
-        )
+        if shown:
+            rows.append(
+                _row(
+                    "/assets/screen/{id} (a screen's page)",
+                    _measure(client, [shown[i % len(shown)] for i in range(requests)]),
+                )
+            )
     return rows
 
 
 def _collections_pages(
     client: httpx.Client, samples: dict[str, list[str]], requests: int
 ) -> list[dict[str, Any]]:
-    """/collections: its first view computes the call list of the run day (`book warn`'s, kept until the day is run
-    again), shown apart; then the list and a tier's second page; recording calls and promises on contracts (each a
-    row and an evidence deposit), and the contract page with its calls."""
+    """/collections: its first view starts computing the call list of the run day in the background (`book warn`'s,
+    kept until the day is run again) and says it is coming, shown apart with the time until the list is shown; then
+    the list and a tier's second page; recording calls and promises on contracts (each a row and an evidence
+    deposit), and the contract page with its calls."""
+    rows = [
+        _row("/collections, first view after the run (the list coming)", [_timed(client, "/collections")])
+    ]
     started = time.perf_counter()
-    assert client.get("/collections").status_code == 200
-    rows = [_row("/collections, first view after the run (the call list computed)",
-                 [(time.perf_counter() - started) * 1000])]  # fmt: skip
+    while _still_computing(client, "/collections"):
+        time.sleep(1)
+    shown = (time.perf_counter() - started) * 1000
+    rows.append(_row("/collections, until the call list is shown (background)", [shown]))
     rows.append(_row("/collections (by tier, 50 a page)", _measure(client, ["/collections"] * requests)))
     rows.append(_row("/collections?tier=collections&page=2",
                      _measure(client, ["/collections?tier=collections&page=2"] * requests)))  # fmt: skip
@@ -343,6 +358,136 @@ def _collections_pages(
                      _measure_posts(client, call, requests)))  # fmt: skip
     rows.append(_row("/collections with those promises (broken promises read)",
                      _measure(client, ["/collections"] * requests)))  # fmt: skip
+    rows.append(_row("/contracts/{no} with its calls",
+                     _measure(client, [f"/contracts/{quote(contracts[i % len(contracts)], safe='')}"
+                                       for i in range(requests)])))  # fmt: skip
+    return rows
+
+
+def _follow_job(
+    client: httpx.Client, api: httpx.Client, job_id: int
+) -> tuple[dict[str, Any], dict[str, float]]:
+    """Job `job_id` followed to its end as a person's page and a machine do: GET /jobs/{id} as htmx asks for its
+    progress (timed) and GET /v1/jobs/{id}, every quarter of a second. The job as it ended, and: its duration (from
+    its start to its end, by its own times), the longest time between two heartbeats (the runner's writes of its
+    progress, by the job's own heartbeat times) and between two changes of its steps as seen by the poller."""
+    pages: list[float] = []
+    beats: list[dt.datetime] = []
+    changes: list[float] = []
+    last: tuple[int, int | None] | None = None
+    dropped = 0
+    while True:
+        try:
+            job: dict[str, Any] = api.get(f"/v1/jobs/{job_id}").json()
+        except httpx.TransportError:  # a kept-alive connection dropped by a busy server: ask again
+            dropped += 1
+            continue
+        now = time.perf_counter()
+        if job.get("heartbeat_at"):
+            beat = dt.datetime.fromisoformat(job["heartbeat_at"])
+            if not beats or beat != beats[-1]:
+                beats.append(beat)
+        if (job["done"], job["total"]) != last:
+            last = (job["done"], job["total"])
+            changes.append(now)
+        if job["state"] in ("succeeded", "failed"):
+            break
+        started = time.perf_counter()
+        try:
+            answer = client.get(f"/jobs/{job_id}", headers={"HX-Request": "true"})
+        except httpx.TransportError:
+            dropped += 1
+            continue
+        assert answer.status_code == 200, f"/jobs/{job_id}: {answer.status_code}"
+        pages.append((time.perf_counter() - started) * 1000)
+        time.sleep(0.25)
+    begun = dt.datetime.fromisoformat(job["started_at"] or job["created_at"])
+    ended = dt.datetime.fromisoformat(job["finished_at"])
+    beat_gaps = [(b - a).total_seconds() for a, b in zip([begun, *beats], [*beats, ended], strict=False)]
+    step_gaps = [b - a for a, b in itertools.pairwise(changes)]
+    return job, {
+        "seconds": (ended - begun).total_seconds(),
+        "heartbeat_gap": max((g for g in beat_gaps if g >= 0), default=0.0),
+        "step_gap": max(step_gaps, default=0.0),
+        "pages": pages,  # type: ignore[dict-item]
+        "dropped": dropped,
+    }
+
+
+def _job_rows(name: str, job: dict[str, Any], followed: dict[str, Any]) -> list[dict[str, Any]]:
+    assert job["state"] == "succeeded", f"{name}: {job.get('message')}"
+    rows = [
+        _row(f"{name}: the job, start to end ({job['total']:,} steps)", [followed["seconds"] * 1000]),
+        _row(f"{name}: longest time between two heartbeats (progress written)", [followed["heartbeat_gap"] * 1000]),
+        _row(f"{name}: longest time between two changes of its steps", [followed["step_gap"] * 1000]),
+    ]  # fmt: skip
+    if followed["pages"]:
+        dropped = f", {followed['dropped']} dropped connections asked again" if followed["dropped"] else ""
+        rows.append(_row(f"/jobs/{{id}} while {name} runs (htmx's progress{dropped})", followed["pages"]))
+    return rows
+
+
+def _export_job(client: httpx.Client, api: httpx.Client, as_of: dt.date) -> list[dict[str, Any]]:
+    """/book/export.xlsx of the lessor's run day: started as a background job (a day bigger than
+    console.export_inline_contracts), followed to its end, the workbook downloaded."""
+    started = time.perf_counter()
+    answer = client.get(f"/book/export.xlsx?day={as_of.isoformat()}")
+    elapsed = (time.perf_counter() - started) * 1000
+    if answer.status_code == 200:  # a small book: answered at once
+        return [_row("/book/export.xlsx (answered at once)", [elapsed])]
+    assert answer.status_code == 303, f"/book/export.xlsx: {answer.status_code}"
+    rows = [_row("/book/export.xlsx (the export job started, 303 to its page)", [elapsed])]
+    job_id = int(answer.headers["location"].rsplit("/", 1)[1])
+    job, followed = _follow_job(client, api, job_id)
+    rows += _job_rows("book export", job, followed)
+    started = time.perf_counter()
+    download = client.get(f"/jobs/{job_id}/download")
+    assert download.status_code == 200, f"/jobs/{job_id}/download: {download.status_code}"
+    size = len(download.content) / 1e6
+    rows.append(
+        _row(f"/jobs/{{id}}/download ({size:.1f} MB workbook)", [(time.perf_counter() - started) * 1000])
+    )
+    rows.append(_row("/jobs/{id} (the ended export's page)", _measure(client, [f"/jobs/{job_id}"] * 20)))
+    return rows
+
+
+def _daily_run_job(client: httpx.Client, api: httpx.Client, as_of: dt.date) -> list[dict[str, Any]]:
+    """The daily run of the run day again, started from /book by the admin (a background job), followed to its end."""
+    token = _csrf(client, "/book")
+    answer = client.post("/book/runs", data={"csrf_token": token, "days": as_of.isoformat()})
+    assert answer.status_code == 303, f"/book/runs: {answer.status_code}"
+    job_id = int(answer.headers["location"].rsplit("/", 1)[1])
+    return _job_rows("daily run", *_follow_job(client, api, job_id))
+
+
+def _evidence_pages(client: httpx.Client, requests: int) -> list[dict[str, Any]]:
+    """/evidence: the look-up page (latest checkpoint, the lessor's newest records), a look-up by reference, a
+    record's page, its bundle (proof, checkpoint, verifier) and that bundle verified when uploaded."""
+    home = client.get("/evidence").text
+    indexes = sorted({int(i) for i in re.findall(r'href="/evidence/records/(\d+)"', home)})
+    assert indexes, "the lessor has no evidence record"
+    rows = [
+        _row("/evidence (checkpoint, newest records)", _measure(client, ["/evidence"] * requests)),
+        _row("/evidence?q= (records by reference prefix)",
+             _measure(client, ["/evidence?q=collection_call%3A"] * requests)),
+        _row("/evidence/records/{index}",
+             _measure(client, [f"/evidence/records/{indexes[i % len(indexes)]}" for i in range(requests)])),
+    ]  # fmt: skip
+    bundles = [
+        f"/evidence/records/{indexes[i % len(indexes)]}/bundle" for i in range(max(10, requests // 10))
+    ]
+    rows.append(
+        _row("/evidence/records/{index}/bundle (a .zip with proof and verifier)", _measure(client, bundles))
+    )
+    bundle = client.get(bundles[0]).content
+    token = _csrf(client, "/evidence/verify")
+
+    def verify(i: int) -> httpx.Response:
+        files = {"file": (f"bundle-{i}.zip", bundle, "application/zip")}
+        return client.post("/evidence/verify", data={"csrf_token": token}, files=files)
+
+    checks = _measure_posts(client, verify, max(10, requests // 10))
+    rows.append(_row("POST /evidence/verify (a bundle checked)", checks))
     return rows
 
 
@@ -485,6 +630,17 @@ def _credit_pages(
         )
     )
     officer.close()
+    return rows
+
+
+def _still_computing(client: httpx.Client, path: str) -> bool:
+    """Whether the page still says 正在计算 (as htmx asks again while a background computation runs). A dropped
+    connection is asked again: with a core busy computing, the server may close an idle kept-alive connection just
+    as the next request is sent on it."""
+    try:
+        return "正在计算" in client.get(path).text
+    except httpx.TransportError:
+        return True
 
 
 def _timed(client: httpx.Client, path: str) -> float:
@@ -502,7 +658,7 @@ def _analytics_pages(client: httpx.Client, as_of: dt.date, requests: int) -> lis
     day = as_of.isoformat()
     started = time.perf_counter()
     rows = [_row("/analytics, first view after the run", [_timed(client, f"/analytics?as_of={day}")])]
-    while "正在计算" in client.get(f"/analytics/results?as_of={day}").text:
+    while _still_computing(client, f"/analytics/results?as_of={day}"):
         time.sleep(1)
     rows.append(_row("/analytics, until computed (background)", [(time.perf_counter() - started) * 1000]))
     page = client.get(f"/analytics?as_of={day}").text
@@ -552,6 +708,7 @@ def _admin_pages(
     rows.append(
         _row("POST /admin/imports (21 payments, one bad row)", _measure_posts(client, upload, uploads))
     )
+    return rows
 
 
 def _balance_sheet(workdir: Path, engine: Engine, lessor: str, as_of: dt.date) -> bytes:
@@ -623,6 +780,45 @@ def _indicator_pages(
     return rows
 
 
+def _abandon_jobs(engine: Engine) -> None:
+    """Jobs a server stopped by an earlier run left queued or running (no server runs while this sets up): failed
+    as abandoned, as the runner itself marks them once they are STALE_SECONDS old, so a new one may start."""
+    from sqlalchemy import update
+
+    from leaseguard.jobs import ABANDONED, FAILED, QUEUED, RUNNING
+    from leaseguard.store.models import Job
+
+    with engine.begin() as connection:
+        connection.execute(
+            update(Job).where(Job.state.in_((QUEUED, RUNNING))).values(
+                state=FAILED, message={"zh": ABANDONED.zh, "en": ABANDONED.en}, exclusive=None,
+                finished_at=dt.datetime.now(dt.UTC),
+            )
+        )  # fmt: skip
+
+
+def _jobs_only(root: Path, key: str, lessor: str, book: int, args: Any) -> None:
+    port = _free_port()
+    server = _serve(root, port)
+    rows: list[dict[str, Any]] = []
+    try:
+        base = f"http://127.0.0.1:{port}"
+        print(f"the server's ownership register answered after {_register_built(base, key):.0f} s")
+        client = _signed_in(base)
+        api = httpx.Client(base_url=base, headers={"X-API-Key": key}, timeout=60)
+        rows += _export_job(client, api, args.as_of)
+        if args.daily_run:
+            rows += _daily_run_job(client, api, args.as_of)
+        api.close()
+        client.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    publish(
+        "console_jobs", f"Console jobs over HTTP on {book:,} contracts (lessor {lessor}; one worker)", rows
+    )
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_console")
     parser.add_argument("--contracts", type=int, default=1_000_000)
@@ -636,6 +832,15 @@ def main(argv: list[str]) -> None:
     parser.add_argument(
         "--credit-decisions", type=int, default=100_000, help="credit decisions to have for /applications"
     )
+    parser.add_argument(
+        "--daily-run", action=argparse.BooleanOptionalAction, default=True,
+        help="run the day again from /book at the end, as a background job (the store's whole day: minutes)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--jobs-only",
+        action="store_true",
+        help="only the background jobs: the export and (--daily-run) a daily run",
+    )
     args = parser.parse_args(argv)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="lg-bench-console-"))
     rows: list[dict[str, Any]] = []
@@ -648,11 +853,16 @@ def main(argv: list[str]) -> None:
     workspace = find_workspace(workdir / "ws")
     engine = workspace.engine()
     upgrade_schema(engine)
+    _abandon_jobs(engine)
     lessor = _user(engine)
     with session_factory(engine)() as session, session.begin():
         key = create_key(session, lessor=lessor, role="analyst", label="bench_console warm-up").key
     with engine.connect() as connection:
         book = int(connection.execute(select(func.count()).select_from(Contract)).scalar_one())
+    if args.jobs_only:
+        engine.dispose()
+        _jobs_only(workspace.root, key, lessor, book, args)
+        return
     samples = _samples(engine, lessor, args.requests + WARM_UP)
     case_ids = _cases(workspace, engine, lessor, args.as_of, args.cases)
     workbook = _balance_sheet(workdir, engine, lessor, args.as_of)
@@ -703,10 +913,19 @@ def main(argv: list[str]) -> None:
         rows += _collections_pages(client, samples, args.requests)
         rows += _credit_pages(base, client, workspace, lessor, samples, args)
 
+        rows += _evidence_pages(client, args.requests)
         rows += _analytics_pages(client, args.as_of, args.requests)
         rows += _admin_pages(client, samples, args.as_of, args.requests)
         rows += _indicator_pages(client, workbook, args.as_of, args.requests)
+        api = httpx.Client(base_url=base, headers={"X-API-Key": key}, timeout=60)
+        rows += _export_job(client, api, args.as_of)
+        if args.daily_run:
+            rows += _daily_run_job(client, api, args.as_of)
+        api.close()
         client.close()
+    except httpx.TransportError:
+        print(f"the server stopped answering; its exit status: {server.poll()}", flush=True)
+        raise
     finally:
         server.terminate()
         server.wait(timeout=60)

@@ -42,7 +42,7 @@ class World:
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     folder = tmp_path_factory.mktemp("console-analytics")
     # The pages wait for the analytics however long the shared machine takes (a test below shows the wait).
-    with served_console(folder, settings=ConsoleSettings(analytics_wait_seconds=600)) as console:
+    with served_console(folder, settings=ConsoleSettings(first_view_wait_seconds=600)) as console:
         seed_analytics_book(console.engine, folder / "book")
         allocation = Allocation.from_settings({})
         mine = analytics_of_store(console.engine, AS_OF, allocation=allocation, lessor=LESSOR)

@@ -48,10 +48,13 @@ def test_a_risk_officer_reads_the_charts_and_opens_a_table(console: Console) -> 
         page.wait_for_url("**/analytics")
         # Shown at once, or (computed for longer than the page waits) swapped in by htmx when ready.
         page.locator(".analytics-chart").first.wait_for(timeout=300_000)
-        page.wait_for_function(
-            "[...document.querySelectorAll('.analytics-chart img')].every(img => img.complete && img.naturalWidth)"
-        )
         images = page.locator(".analytics-chart img")
+        for index in range(
+            images.count()
+        ):  # each chart loaded (a promise per image: the page allows no eval)
+            images.nth(index).evaluate(
+                "img => img.complete ? true : new Promise(done => { img.onload = img.onerror = () => done(true); })"
+            )
         assert images.count() == 7  # vintage, roll rates, migration, NPL by four dimensions
         for index in range(images.count()):
             image = images.nth(index)

@@ -340,3 +340,44 @@ def test_without_a_model_the_page_says_so(tmp_path: Path) -> None:
         assert page.status_code == 200 and "未部署信用模型" in page.text
         drift = signed_in(bare, "ann").get("/applications/drift")
         assert drift.status_code == 200 and "未部署信用模型" in drift.text
+
+
+def test_the_drift_counts_each_weeks_scores_as_the_decisions_give_them(tmp_path: Path) -> None:
+    """The store counts each day's scores (so the page reads as many rows as days and scores, not decisions): the
+    PSI of each week is the one of its decisions' scores, repeated scores counted as often as they were given."""
+    import datetime as dt
+
+    import numpy as np
+
+    from applications_world import trained_models
+    from leaseguard.credit.model import ModelShelf
+    from leaseguard.usecases.credit_monitoring import score_drift
+
+    model = ModelShelf(trained_models()).get(None)
+    today = dt.date(2026, 12, 4)  # a Friday
+    rng = np.random.default_rng(7)
+    given: dict[dt.date, list[int]] = {}
+    with served_applications(tmp_path, new_signer()) as console:
+        with session_factory(console.engine)() as session, session.begin():
+            for n in range(400):
+                day = today - dt.timedelta(days=int(rng.integers(0, 30)))
+                score = int(rng.choice([480, 520, 560, 600, 640, 700]))  # few scores, each given many times
+                session.add(CreditApplication(
+                    lessor="ALPHA", applicant_id=f"DRIFT{n:05d}", applied_on=day, source="decision",
+                    decision="approve", score=score, model_version=model.version, created_at=dt.datetime.now(dt.UTC),
+                ))  # fmt: skip
+                monday = day - dt.timedelta(days=day.weekday())
+                given.setdefault(monday, []).append(score)
+            session.add(CreditApplication(  # another lessor's decision is never counted
+                lessor="BETA", applicant_id="DRIFT-BETA", applied_on=today, source="decision", decision="approve",
+                score=300, model_version=model.version, created_at=dt.datetime.now(dt.UTC),
+            ))  # fmt: skip
+        with session_factory(console.engine)() as session:
+            drift = score_drift(session, "ALPHA", model, today=today)
+    baseline = model.baselines["score"]
+    for week in drift.weeks:
+        scores = given.get(week.week, [])
+        assert week.decisions == len(scores)
+        if scores:
+            assert week.psi == round(baseline.psi_of(np.asarray(scores, dtype=np.float64)), 4)
+    assert sum(week.decisions for week in drift.weeks) == 400

@@ -26,6 +26,7 @@ from sqlalchemy import select, update
 from book_world import RUN_DAYS, seed_synth_book
 from console_world import Console, csrf_of, ended_job, served_console, signed_in
 from leaseguard.classification import daily
+from leaseguard.console.settings import ConsoleSettings
 from leaseguard.errors import InvalidInputError
 from leaseguard.jobs import (
     ABANDONED,
@@ -208,6 +209,73 @@ def test_the_download_is_the_lessors_export_as_a_workbook_with_numbers(world: Co
     assert bad.status_code == 422
 
 
+@pytest.fixture(scope="module")
+def big_export_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    """The same book on a console where any day of more than 10 contracts is exported by a background job."""
+    folder = tmp_path_factory.mktemp("console-book-export")
+    with served_console(folder, settings=ConsoleSettings(export_inline_contracts=10)) as served:
+        seed_synth_book(served.engine, folder)
+        yield served
+
+
+def test_a_big_days_download_is_written_by_a_job_whose_workbook_is_the_same(
+    world: Console, big_export_world: Console
+) -> None:
+    with as_user(world, "ann") as client:
+        inline = client.get("/book/export.xlsx", params={"day": DAY.isoformat()})
+    assert inline.status_code == 200
+    with as_user(big_export_world, "ann") as client:
+        started = client.get("/book/export.xlsx", params={"day": DAY.isoformat()})
+        assert started.status_code == 303 and started.headers["location"].startswith("/jobs/")
+        job_id = int(started.headers["location"].rsplit("/", 1)[1])
+        job = ended_job(big_export_world.base, big_export_world.api_key, job_id)
+        assert job["state"] == "succeeded", job
+        stored = daily.stored_day(big_export_world.engine, DAY, lessor="ALPHA")
+        assert stored is not None
+        # Its progress was the rows written, and it ended at all of them.
+        assert job["done"] == job["total"] == stored.height == job["result"]["export"]["rows"]
+        page = client.get(f"/jobs/{job_id}")
+        assert (
+            f'href="/jobs/{job_id}/download"' in page.text and "下载 book-ALPHA-2026-10-31.xlsx" in page.text
+        )
+        download = client.get(f"/jobs/{job_id}/download")
+        assert download.status_code == 200
+        assert 'filename="book-ALPHA-2026-10-31.xlsx"' in download.headers["content-disposition"]
+        not_run = client.get("/book/export.xlsx", params={"day": "2026-10-01"})
+        assert not_run.status_code == 404  # no contract on a day not run: answered at once, as before
+    # The same workbook as the one answered at once (the same use case, the same lessor and day).
+    rows = [list(load_workbook(io.BytesIO(body), read_only=True).worksheets[0].iter_rows(values_only=True))
+            for body in (inline.content, download.content)]  # fmt: skip
+    assert rows[0] == rows[1] and len(rows[1]) == stored.height + 2
+    with as_user(big_export_world, "bea") as other:  # BETA's user: ALPHA's job is no job of hers
+        assert other.get(f"/jobs/{job_id}/download").status_code == 404
+    with as_user(big_export_world, "ann") as client:
+        assert client.get(f"/jobs/{job_id + 1000}/download").status_code == 404
+
+
+def test_an_export_job_reports_its_progress_every_few_thousand_rows(
+    world: Console, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from leaseguard.usecases import daily_book
+
+    monkeypatch.setattr(daily_book, "EXPORT_PROGRESS_ROWS", 7)
+    found = daily_book.BookDay(DAY, daily.stored_day(world.engine, DAY, lessor="ALPHA"), 0)  # type: ignore[arg-type]
+    found = daily_book.BookDay(
+        DAY,
+        found.frame.with_columns(
+            overdue_rent_fen=pl.col("overdue_amount_fen"), penalty_due_fen=pl.lit(0), lessor_name=pl.lit("")
+        ),
+        0,
+    )
+    told: list[tuple[int, int]] = []
+    rows = daily_book.write_book_day(
+        found, tmp_path / "day.xlsx", progress=lambda done, total: told.append((done, total))
+    )
+    assert rows == found.frame.height > 14
+    assert [done for done, _ in told[:-1]] == list(range(7, rows + 1, 7))
+    assert told[-1] == (rows, rows) and {total for _, total in told} == {rows}
+
+
 # --- daily runs as jobs ------------------------------------------------------------------------------------
 
 
@@ -227,7 +295,9 @@ def test_an_admin_starts_a_daily_run_on_the_page_and_follows_its_progress(world:
         listed = client.get("/book")
     assert "<html" not in fragment.text and "<progress" in fragment.text
     assert "hx-trigger" not in fragment.text  # ended: the page stops asking
-    assert "已完成" in fragment.text and 'value="2"' in fragment.text  # the new day, then 2026-10-31 again
+    # Its steps: reading the book, then positions, classes and storing of the new day and of 2026-10-31 again.
+    steps = 1 + daily.STEPS_PER_DAY * 2
+    assert "已完成" in fragment.text and f'max="{steps}" value="{steps}"' in fragment.text
     assert f'href="/jobs/{job_id}"' in listed.text
     with world.engine.connect() as connection:
         days = set(connection.execute(select(BookRun.as_of)).scalars())
@@ -244,6 +314,8 @@ def test_the_api_starts_a_run_with_202_and_tells_only_the_lessors_figures(world:
     assert body["params"] == {"days": ["2026-10-20"]}
     job = wait_for(world, body["id"], world.admin_key)
     assert job["state"] == "succeeded", job
+    # When its progress was last written: at its end, the job's last heartbeat.
+    assert job["heartbeat_at"] is not None and job["heartbeat_at"] >= job["started_at"]
     with world.engine.connect() as connection:
         alpha = dict(
             connection.execute(
@@ -420,6 +492,53 @@ def test_a_registered_kind_reports_progress_while_it_runs_and_its_result_at_the_
     assert (done.state, done.done, done.result) == ("succeeded", 5, {"lessor": "ALPHA", "asked": 3})
 
 
+def test_a_jobs_progress_is_shown_while_the_store_cannot_take_its_heartbeat(
+    world: Console, runner: JobRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite takes one writer at a time: while a daily run writes its day, the job's heartbeat cannot be stored.
+    The runner keeps what the work told in memory and the pages of this process show it; the store gets the end."""
+    from sqlalchemy.exc import OperationalError
+
+    release = threading.Event()
+
+    def steps(context: Any) -> dict[str, Any]:
+        context.progress(2, 5)
+        release.wait(30)
+        context.progress(5, 5)
+        return {}
+
+    stored_writes = runner._write
+
+    def locked(job_id: int, **values: Any) -> None:
+        if set(values) == {"done", "total", "heartbeat_at"}:  # a heartbeat: the store is busy
+            raise OperationalError("update jobs", {}, Exception("database is locked"))
+        stored_writes(job_id, **values)
+
+    monkeypatch.setattr(runner, "_write", locked)
+    register_kind(JobKind("test-locked", Label("测试", "test"), steps))
+    job = runner.start("ALPHA", "test-locked", {}, started_by="tester")
+    deadline = time.monotonic() + 30
+    while (seen := runner.view("ALPHA", job.id)).done < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    stored = job_of(world.engine, "ALPHA", job.id)
+    assert (seen.state, seen.done, seen.total) == ("running", 2, 5) and seen.heartbeat_at is not None
+    assert (stored.done, stored.total) == (0, None)  # the store has not had a heartbeat
+    later = seen.heartbeat_at
+    while (again := runner.view("ALPHA", job.id)).heartbeat_at == later and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert again.heartbeat_at is not None and again.heartbeat_at > later  # it keeps beating
+    with pytest.raises(Exception, match="没有编号为"):
+        runner.view("BETA", job.id)  # another lessor's job is no job of theirs, live or not
+    release.set()
+    runner.wait(job.id, 30)
+    done = job_of(world.engine, "ALPHA", job.id)
+    assert (
+        (done.state, done.done, done.total)
+        == ("succeeded", 5, 5)
+        == (runner.view("ALPHA", job.id).state, 5, 5)
+    )
+
+
 def test_a_kind_that_raises_fails_with_its_message_in_both_languages(
     world: Console, runner: JobRunner
 ) -> None:
@@ -457,3 +576,33 @@ def test_a_job_whose_process_died_is_failed_when_the_next_one_starts(
         abandoned.state == "failed" and abandoned.message is not None and abandoned.message.zh == ABANDONED.zh
     )
     assert job_of(world.engine, "ALPHA", job.id).state == "succeeded"
+
+
+def test_a_workbook_written_apart_is_the_same_and_a_failure_there_says_why(
+    world: Console, tmp_path: Path
+) -> None:
+    from leaseguard.usecases import daily_book
+
+    stored = daily.stored_day(world.engine, DAY, lessor="ALPHA")
+    assert stored is not None
+    found = daily_book.BookDay(
+        DAY,
+        stored.with_columns(
+            overdue_rent_fen=pl.col("overdue_amount_fen"),
+            penalty_due_fen=pl.lit(0),
+            lessor_name=pl.lit("阿尔法"),
+        ),
+        0,
+    )
+    told: list[tuple[int, int]] = []
+    rows = daily_book.write_book_day_apart(
+        found, tmp_path / "apart.xlsx", "en", progress=lambda *p: told.append(p)
+    )
+    assert rows == daily_book.write_book_day(found, tmp_path / "here.xlsx", "en") == stored.height
+    assert told[-1] == (rows, rows)
+    sheets = [list(load_workbook(tmp_path / name, read_only=True).worksheets[0].iter_rows(values_only=True))
+              for name in ("apart.xlsx", "here.xlsx")]  # fmt: skip
+    assert sheets[0] == sheets[1] and sheets[0][0][0] == "Contract"
+    with pytest.raises(daily_book.ExportWriteError) as refused:
+        daily_book.write_book_day_apart(found, tmp_path / "no-such-folder" / "day.xlsx")
+    assert "写出导出文件失败" in refused.value.text("zh") and "no-such-folder" in refused.value.text("en")

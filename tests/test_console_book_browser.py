@@ -68,7 +68,8 @@ def test_an_admin_filters_the_book_and_watches_a_daily_run_finish(world: Console
         shot(page, "job_running")
         # htmx swaps the fragment every second until the job has ended.
         page.locator("#job-state", has_text="已完成").wait_for(timeout=180_000)
-        assert bar.get_attribute("value") == bar.get_attribute("max") == "2"  # the day, then 2026-10-31 again
+        # Reading the book, then positions, classes and storing of the day and of 2026-10-31 again.
+        assert bar.get_attribute("value") == bar.get_attribute("max") == "7"
         assert page.locator("#job-progress[hx-trigger]").count() == 0
         shot(page, "job_done")
 

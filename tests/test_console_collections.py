@@ -2,13 +2,16 @@
 call list is `book warn`'s for the user's lessor, by tier, with lessee, phone, overdue yuan and signals in words,
 a broken promise first within its tier; a call and a promise are recorded from the contract page (and the API),
 deposited in the evidence log and shown there; a refused call says why beside the field and records nothing;
-another lessor's contract is the 404 page; only analysts and admins record."""
+another lessor's contract is the 404 page; only analysts and admins record. The list is computed in the background
+once per run day: a first view that does not find it ready says it is coming and asks again (htmx), and then
+shows the same list."""
 
 from __future__ import annotations
 
 import datetime as dt
 import html
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -19,6 +22,7 @@ from sqlalchemy import func, select
 
 from collections_world import PHONE, Desk, seed_collections
 from console_world import Console, csrf_of, served_console, signed_in
+from leaseguard.console.settings import ConsoleSettings
 from leaseguard.money import grouped_yuan
 from leaseguard.store.models import CollectionCall, EvidenceRecord
 from leaseguard.usecases.collections import broken_promises, ordered_calls
@@ -38,7 +42,9 @@ class World:
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     folder = tmp_path_factory.mktemp("console-collections")
     signer = new_signer()
-    with served_console(folder, evidence_signer=signer) as served:
+    # The pages wait for the list here (the first view's background computing is tested on its own below).
+    settings = ConsoleSettings(first_view_wait_seconds=600)
+    with served_console(folder, evidence_signer=signer, settings=settings) as served:
         yield World(served, seed_collections(served.engine, folder / "book", signer))
 
 
@@ -227,3 +233,35 @@ def test_the_api_records_and_lists_calls_with_problems_naming_the_field(world: W
     theirs = f"{world.console.base}/v1/contracts/BE-2024-002/collection-calls"
     assert httpx.get(theirs, headers=key).status_code == 404
     assert httpx.post(theirs, headers=key, json={"outcome": "reached"}).status_code == 404
+
+
+def test_the_first_view_says_the_list_is_coming_and_asks_again_until_it_shows_it(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    folder = tmp_path_factory.mktemp("console-collections-first-view")
+    signer = new_signer()
+    with served_console(
+        folder, evidence_signer=signer, settings=ConsoleSettings(first_view_wait_seconds=0)
+    ) as served:
+        seed_collections(served.engine, folder / "book", signer)
+        client = signed_in(served, "ann")
+        try:
+            first = client.get("/collections", params={"page": 2})
+            assert first.status_code == 200
+            assert "正在计算" in text_of(first) and listed(first) == []
+            again = re.search(
+                r'id="collections-body" hx-get="([^"]+)" hx-trigger="load delay:2s"', first.text
+            )
+            assert again, first.text[-2000:]
+            assert html.unescape(again.group(1)) == "/collections?tier=&page=2"
+            # The list is being computed meanwhile (one worker, in the background); htmx's next asks find it.
+            for _ in range(600):
+                later = client.get(html.unescape(again.group(1)), headers={"HX-Request": "true"})
+                if "正在计算" not in text_of(later):
+                    break
+                time.sleep(0.1)
+            assert listed(later) and 'id="collections-body">' in later.text
+            expected = call_list_of(served.engine, RUN_DAYS[-1], lessor="ALPHA").frame
+            assert set(listed(later)) <= set(expected["contract_no"].to_list())
+        finally:
+            client.close()

@@ -36,6 +36,8 @@ def test_a_collector_finds_a_broken_promise_first_and_records_a_call_and_a_new_p
         sign_in(page, console, "ann")
         page.get_by_role("navigation", name="主导航").get_by_role("link", name="催收").click()
         page.wait_for_url("**/collections")
+        # Shown at once, or (computed in the background for longer than the page waits) put in by htmx when ready.
+        page.locator("#list tbody tr").first.wait_for(timeout=120_000)
         assert page.locator("#list tbody tr").count() == 50
         assert unlabelled_inputs(page) == 0
         shot(page, "collections")

@@ -349,3 +349,53 @@ def test_a_kept_workbook_is_read_through_its_parse_only_while_the_bytes_are_the_
     read = reports.uploaded_balance_sheet(folder, "ALPHA", DAY)
     assert read is not None and read.items["interbank_borrowing"] == 2 * read.items["net_assets"]
     assert read.items["interbank_borrowing"] != kept.items["interbank_borrowing"]
+
+
+def test_the_page_the_what_if_and_a_filing_read_the_lessors_book_once_until_the_day_is_run_again(
+    uploaded: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading the lessor's book is most of a report's cost on a big book: the server keeps it while the day is not
+    run again and nothing is imported, and the what-if and a filing compute on it (the same figures as reading it)."""
+    import leaseguard.console.indicators_pages as pages
+    from leaseguard.indicators import service
+
+    world = uploaded
+    reads: list[tuple[str, dt.date]] = []
+    real = service.read_book
+
+    def counted(engine: object, lessor: str, day: dt.date) -> object:
+        reads.append((lessor, day))
+        return real(engine, lessor, day)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(service, "read_book", counted)
+    monkeypatch.setattr(reports, "read_book", counted)  # the use case's own reading, were it to read again
+    pages._books_kept.clear()
+    pages._reports_kept.clear()
+    with as_user(world.console, "ada") as client:
+        page = client.get("/indicators", params={"as_of": DAY.isoformat()})
+        assert page.status_code == 200
+        token = csrf_of(page)
+        data = {
+            "csrf_token": token,
+            "as_of": DAY.isoformat(),
+            "lessee_id": "NEW-LESSEE",
+            "principal": "900000000",
+        }
+        first = client.post("/indicators/what-if", data=data)
+        again = client.post("/indicators/what-if", data=data)
+        assert first.status_code == again.status_code == 200
+        assert reads == [("ALPHA", DAY)]
+        # Another lessor's book is its own entry, never ALPHA's.
+        with as_user(world.console, "bea") as other:
+            other.get("/indicators", params={"as_of": DAY.isoformat()})
+        assert reads[0] == ("ALPHA", DAY) and all(lessor != "ALPHA" for lessor, _ in reads[1:])
+    sheet = reports.balance_sheet_of(world.console.engine, sheets_of(world), "ALPHA", DAY)
+    outcome = reports.what_if(
+        world.console.engine,
+        reports.WhatIfRequest(
+            reports.ReportRequest("ALPHA", DAY, load_rule_set("nfra-2024"), sheet),
+            reports.new_contract(lessee_id="NEW-LESSEE", principal="900000000"),
+        ),
+    )
+    moved = [m for m in outcome.moves if m.moved]
+    assert f"投放后 {len(moved)} 项指标变动" in text_of(again)

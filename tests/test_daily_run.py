@@ -301,3 +301,19 @@ def test_csv_for_people_opens_in_excel_as_chinese(workspace: Workspace, tmp_path
         raw = (tmp_path / name).read_bytes()
         assert raw.startswith(b"\xef\xbb\xbf"), name
         assert raw[3:].decode("utf-8").split(",", 1)[0] == first, name
+
+
+def test_a_run_of_several_days_reports_progress_at_each_step_of_each_day(workspace: Workspace) -> None:
+    """A background job shows what run_days tells it: reading the book, then each day's positions, classes and
+    storing, so the bar moves within a day (a day of a million contracts takes a minute), never backwards."""
+    from leaseguard.usecases.daily_book import daily_job
+
+    days = [dt.date(2025, 3, 31), dt.date(2025, 4, 30)]
+    told: list[tuple[int, int]] = []
+    daily_job(workspace).run(days, lambda done, total: told.append((done, total)))
+    total = 1 + daily.STEPS_PER_DAY * len(days)
+    assert told == [(done, total) for done in range(total + 1)]
+    # A day earlier than those stored runs the later ones again, each with its steps counted.
+    told.clear()
+    daily_job(workspace).run([dt.date(2025, 2, 28)], lambda done, total: told.append((done, total)))
+    assert told[-1] == (1 + daily.STEPS_PER_DAY * 3, 1 + daily.STEPS_PER_DAY * 3)

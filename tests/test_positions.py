@@ -66,3 +66,30 @@ def test_positions_from_the_store_equal_those_from_the_files(store_url: str, boo
         stored.sort("contract_no"),
         reference(DAYS[1]).sort("contract_no").cast(POSITION_COLUMNS),  # type: ignore[arg-type]
     )
+
+
+def test_one_lessors_book_is_read_by_the_lessor_and_gives_its_positions_of_the_whole_book(
+    store_url: str,
+) -> None:
+    from leaseguard.portfolio.book_store import read_book
+
+    engine = create_store_engine(store_url)
+    try:
+        whole = read_book(engine)
+        lessors = whole[0]["lessor"].unique().sort().to_list()
+        assert len(lessors) > 1
+        lessor = lessors[0]
+        own = read_book(engine, lessor=lessor)
+        mine = whole[0].filter(pl.col("lessor") == lessor)["contract_no"]
+        assert own[0]["lessor"].unique().to_list() == [lessor]
+        assert set(own[1]["contract_no"].unique().to_list()) <= set(mine.to_list())
+        assert own[1].height == whole[1].filter(pl.col("contract_no").is_in(mine.implode())).height
+        for day in DAYS[1:3]:
+            everyone = BookPositions.from_engine(engine).at(day)
+            assert_frame_equal(
+                BookPositions.from_engine(engine, lessor=lessor).at(day).sort("contract_no"),
+                everyone.filter(pl.col("contract_no").is_in(mine.implode())).sort("contract_no"),
+            )
+        assert read_book(engine, lessor="NO-SUCH-LESSOR")[0].is_empty()
+    finally:
+        engine.dispose()

@@ -22,6 +22,7 @@ STALE_SECONDS) is marked failed when the next one of its kind is started."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import threading
@@ -129,6 +130,8 @@ class JobView:
     created_at: dt.datetime
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
+    # When the runner last wrote the job's progress: every HEARTBEAT_SECONDS while it runs.
+    heartbeat_at: dt.datetime | None = None
 
     @property
     def finished(self) -> bool:
@@ -185,6 +188,7 @@ def _view(row: Any) -> JobView:
         created_at=_utc(row.created_at) or dt.datetime.now(dt.UTC),
         started_at=_utc(row.started_at),
         finished_at=_utc(row.finished_at),
+        heartbeat_at=_utc(row.heartbeat_at),
     )
 
 
@@ -251,6 +255,10 @@ class JobRunner:
         self.stale_seconds = stale_seconds
         self._threads: dict[int, threading.Thread] = {}
         self._lock = threading.Lock()
+        # The running jobs' latest progress and heartbeat as their work told it, beside the store's copy: a store
+        # that cannot take a write for a while (SQLite while a daily run writes a million rows in one
+        # transaction) does not stop this process's pages from showing a job's progress (`view`).
+        self._live: dict[int, tuple[int, int | None, dt.datetime]] = {}
 
     def start(self, lessor: str, kind: str, params: Mapping[str, Any], *, started_by: str) -> JobView:
         """Queue a job of `kind` for `lessor` and start it in a thread; JobBusyError when the kind is exclusive
@@ -285,6 +293,19 @@ class JobRunner:
         thread.start()
         return job_of(self.engine, lessor, job_id)
 
+    def view(self, lessor: str, job_id: int) -> JobView:
+        """The lessor's job as `job_of` reads it, with the progress and heartbeat its work last told when it runs in
+        this process and the store has not taken them yet."""
+        job = job_of(self.engine, lessor, job_id)
+        with self._lock:
+            live = self._live.get(job.id)
+        if live is None or job.finished:
+            return job
+        done, total, beat = live
+        if job.heartbeat_at is not None and beat <= job.heartbeat_at:
+            return job
+        return dataclasses.replace(job, done=done, total=total, heartbeat_at=beat)
+
     def _write(self, job_id: int, **values: Any) -> None:
         with self.engine.begin() as connection:
             connection.execute(update(Job).where(Job.id == job_id).values(**values))
@@ -298,17 +319,31 @@ class JobRunner:
             if total is not None:
                 progress["total"] = total
 
+        writing = threading.Lock()  # held while a heartbeat's write to the store is under way
+
+        def write(values: dict[str, Any]) -> None:
+            try:
+                self._write(job_id, **values)
+            except OperationalError:  # the store is busy with the job's own write: beat again next time
+                log.debug("job %s: heartbeat skipped", job_id)
+            finally:
+                writing.release()
+
         def beat() -> None:
+            # Each beat is kept in memory at once and written to the store by a thread of its own, so a write
+            # waiting for the store's lock never holds up the next beat (one write at a time; a beat that finds
+            # one under way is kept in memory only).
             while not stop.wait(self.heartbeat_seconds):
-                try:
-                    self._write(
-                        job_id,
-                        done=progress["done"],
-                        total=progress["total"],
-                        heartbeat_at=dt.datetime.now(dt.UTC),
-                    )
-                except OperationalError:  # the store is busy with the job's own write: beat again next time
-                    log.debug("job %s: heartbeat skipped", job_id)
+                done, total, now = progress["done"] or 0, progress["total"], dt.datetime.now(dt.UTC)
+                values: dict[str, Any] = {"done": done, "total": total, "heartbeat_at": now}
+                with self._lock:
+                    self._live[job_id] = (done, total, now)
+                if writing.acquire(blocking=False):
+                    threading.Thread(
+                        target=write, args=(values,), daemon=True, name=f"job-{job_id}-write"
+                    ).start()
+            with writing:  # the last heartbeat's write has landed before the job's end is written
+                pass
 
         heart = threading.Thread(target=beat, daemon=True, name=f"job-{job_id}-heartbeat")
         context = JobContext(job_id, lessor, params, started_by, self.resources, report)
@@ -341,6 +376,7 @@ class JobRunner:
                 threading.Event().wait(1.0)
         with self._lock:
             self._threads.pop(job_id, None)
+            self._live.pop(job_id, None)
 
     def wait(self, job_id: int, timeout: float | None = None) -> None:
         """Until the job started here has ended (tests; the app's shutdown)."""

@@ -30,19 +30,27 @@ def _frame(engine: Engine, statement: Any, schema: dict[str, Any]) -> pl.DataFra
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
-def read_contracts(engine: Engine) -> pl.DataFrame:
-    """Every contract with the columns analytics and warning use; region, product and lease_type come from
-    the optional columns of contracts.csv (kept in `extra`), asset_type from the contract's first asset."""
-    contracts = _frame(
-        engine,
-        select(
+def read_contracts(engine: Engine, *, lessor: str | None = None) -> pl.DataFrame:
+    """Every contract (of `lessor` only, when given) with the columns analytics and warning use; region, product
+    and lease_type come from the optional columns of contracts.csv (kept in `extra`), asset_type from the
+    contract's first asset."""
+    contracts_query = select(
             Contract.contract_no, Contract.lessor, Contract.lessee_id, Contract.lessee_type, Contract.industry,
             Contract.start_date, Contract.term_months, Contract.principal_fen, Contract.annual_rate,
             Contract.method, Contract.frequency, Contract.residual_value_fen,
             Contract.extra["region"].as_string(), Contract.extra["product"].as_string(),
             Contract.extra["lease_type"].as_string(), Contract.lessee_name,
             func.coalesce(Contract.extra["lessee_phone"].as_string(), Contract.extra["phone"].as_string()),
-        ),
+    )  # fmt: skip
+    assets_query = select(Asset.contract_no, Asset.asset_type, Asset.lessor).where(
+        Asset.contract_no.is_not(None)
+    )
+    if lessor is not None:
+        contracts_query = contracts_query.where(Contract.lessor == lessor)
+        assets_query = assets_query.where(Asset.lessor == lessor)
+    contracts = _frame(
+        engine,
+        contracts_query,
         {
             "contract_no": pl.String, "lessor": pl.String, "lessee_id": pl.String, "lessee_type": pl.String,
             "industry": pl.String, "start_date": pl.Date, "term_months": pl.Int32, "principal_fen": pl.Int64,
@@ -53,7 +61,7 @@ def read_contracts(engine: Engine) -> pl.DataFrame:
     )  # fmt: skip
     assets = _frame(
         engine,
-        select(Asset.contract_no, Asset.asset_type, Asset.lessor).where(Asset.contract_no.is_not(None)),
+        assets_query,
         {"contract_no": pl.String, "asset_type": pl.String, "lessor": pl.String},
     )
     # An asset names its contract by number; only the contract's own lessor's assets count.
@@ -92,17 +100,23 @@ def read_payments(engine: Engine) -> pl.DataFrame:
     )
 
 
-def classes_source(engine: Engine) -> ClassesAt:
-    """classes_at(day): contract_no, class, provision_fen of the stored daily results for `day`, or None when
-    the store has none for it (the table does not exist yet, or `leaseguard run daily` was not run for that date)."""
+def classes_source(engine: Engine, *, lessor: str | None = None) -> ClassesAt:
+    """classes_at(day): contract_no, class, provision_fen of the stored daily results for `day` (of `lessor`'s
+    contracts only, when given), or None when the store has none for it (the table does not exist yet, or
+    `leaseguard run daily` was not run for that date)."""
     if not inspect(engine).has_table(CLASSES_TABLE):
         return lambda day: None
     table = Table(CLASSES_TABLE, MetaData(), autoload_with=engine)
 
     def classes_at(day: dt.date) -> pl.DataFrame | None:
+        query = select(table.c.contract_no, table.c["class"], table.c.provision_fen).where(
+            table.c.as_of == day
+        )
+        if lessor is not None:
+            query = query.where(table.c.lessor == lessor)
         frame = _frame(
             engine,
-            select(table.c.contract_no, table.c["class"], table.c.provision_fen).where(table.c.as_of == day),
+            query,
             {"contract_no": pl.String, "class": pl.String, "provision_fen": pl.Int64},
         )
         return None if frame.is_empty() else frame
@@ -121,13 +135,13 @@ def latest_classes(engine: Engine, day: dt.date) -> pl.DataFrame | None:
 
 
 def positions_source(
-    engine: Engine, allocation: Any = None, *, only: pl.DataFrame | None = None
+    engine: Engine, allocation: Any = None, *, only: pl.DataFrame | None = None, lessor: str | None = None
 ) -> PositionsAt:
     """positions_at(day) from the book engine: the book is read and its instalments built once, on the first
     day asked, and every day after is a column operation over them. `allocation`: the workspace's
     `portfolio.allocation.Allocation` (penalty, order, deposit); the default when None. `only` (a frame with
-    contract_no): the positions of those contracts only, the others' instalments never built (one lessor's
-    analytics cost its own book's work)."""
+    contract_no): the positions of those contracts only, the others' instalments never built; `lessor`: only that
+    lessor's book is read (one lessor's analytics cost its own book's reading and work)."""
     try:
         from leaseguard.portfolio.positions import BookPositions
     except ImportError as error:
@@ -142,13 +156,14 @@ def positions_source(
     def positions_at(day: dt.date) -> pl.DataFrame:
         if not built:
             if only is None:
-                built.append(BookPositions.from_engine(engine, allocation))
+                built.append(BookPositions.from_engine(engine, allocation, lessor=lessor))
             else:
                 from leaseguard.portfolio.book_store import read_book
 
                 wanted = only.select("contract_no")
                 contracts, payments, schedule = (
-                    frame.join(wanted, on="contract_no", how="semi") for frame in read_book(engine)
+                    frame.join(wanted, on="contract_no", how="semi")
+                    for frame in read_book(engine, lessor=lessor)
                 )
                 built.append(BookPositions.from_frames(contracts, payments, schedule, allocation))
         return built[0].at(day)

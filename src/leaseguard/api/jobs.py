@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field, model_validator
 from leaseguard.api.deps import require
 from leaseguard.api.params import RowIdPath
 from leaseguard.api.problems import problem_responses, request_lang
-from leaseguard.jobs import JobRunner, JobView, job_of
+from leaseguard.jobs import JobRunner, JobView
 from leaseguard.tenancy import Action, Principal
 from leaseguard.timestamps import UtcDatetime
 from leaseguard.usecases.book_page import DAILY_RUN, MAX_RUN_DAYS, parse_run_days
@@ -29,7 +29,10 @@ class JobOut(BaseModel):
     id: int
     kind: str
     state: str = Field(description="queued, running, succeeded or failed")
-    done: int = Field(description="Steps finished (for a daily run: days).")
+    done: int = Field(
+        description="Steps finished (a daily run: reading the book, then positions, classes and storing of each "
+        "day; a book export: rows written; case files: contracts)."
+    )
     total: int | None = Field(description="Steps in all, once known.")
     params: dict[str, Any]
     message: str | None = Field(description="Why it failed, in the Accept-Language language.")
@@ -40,6 +43,11 @@ class JobOut(BaseModel):
     created_at: UtcDatetime
     started_at: UtcDatetime | None
     finished_at: UtcDatetime | None
+    heartbeat_at: UtcDatetime | None = Field(
+        default=None,
+        description="When the job's progress was last written: every second while it runs (the work tells its "
+        "steps; a step of a big book may take longer than that, and `done` then stays while the heartbeat moves).",
+    )
 
     @classmethod
     def of(cls, job: JobView, lang: Lang) -> JobOut:
@@ -47,7 +55,7 @@ class JobOut(BaseModel):
             id=job.id, kind=job.kind, state=job.state, done=job.done, total=job.total, params=job.params,
             message=job.message.text(lang) if job.message is not None else None, result=job.result,
             started_by=job.started_by, created_at=job.created_at, started_at=job.started_at,
-            finished_at=job.finished_at,
+            finished_at=job.finished_at, heartbeat_at=job.heartbeat_at,
         )  # fmt: skip
 
 
@@ -104,4 +112,5 @@ def start_daily_run(principal: CanRun, request: Request, body: DailyRunIn) -> JS
     responses=problem_responses(404),
 )
 def get_job(principal: CanRead, request: Request, job_id: RowIdPath) -> JobOut:
-    return JobOut.of(job_of(request.app.state.engine, principal.lessor, job_id), request_lang(request))
+    runner: JobRunner = request.app.state.jobs
+    return JobOut.of(runner.view(principal.lessor, job_id), request_lang(request))

@@ -35,6 +35,7 @@ from leaseguard.vocabulary import Label
 
 _CHUNK = 50_000
 CHANGES_PER_RECORD = 1_000
+STEPS_PER_DAY = 3  # positions, classes, stored: what a daily run's progress counts for each day
 
 
 @dataclass(frozen=True)
@@ -119,8 +120,19 @@ def daily_run_lock(engine: Engine) -> Iterator[None]:
 
 
 def _read(engine: Engine, query: str, schema: dict[str, pl.DataType | type[pl.DataType]]) -> pl.DataFrame:
-    with engine.connect() as connection:
-        frame = pl.read_database(query, connection, infer_schema_length=None)
+    database = engine.url.database
+    if engine.dialect.name == "sqlite" and database and database != ":memory:":
+        # Through ADBC in a reader process (`export_queries`, as the book itself is read): a million rows fetched
+        # through Python's driver held a server's interpreter lock for about 2 s, stopping its pages and a
+        # daily-run job's heartbeat meanwhile.
+        from leaseguard.portfolio.sqlite_export import export_queries
+
+        read = pl.from_arrow(export_queries(database, {"rows": (query, {})})["rows"])
+        assert isinstance(read, pl.DataFrame)
+        frame = read
+    else:
+        with engine.connect() as connection:
+            frame = pl.read_database(query, connection, infer_schema_length=None)
     if frame.is_empty():
         return pl.DataFrame(schema=schema)
     for column, dtype in schema.items():
@@ -234,12 +246,16 @@ def run_day(
     valuations: pl.DataFrame,
     restructured: pl.DataFrame | None = None,
     signer: NoteSigner | None = None,
+    step: Callable[[], None] | None = None,
 ) -> DayResult:
     """Classify and provision every contract on `day` and store it, all in one transaction; with a `signer`,
-    the day's changes of class go into the evidence log in that same transaction."""
+    the day's changes of class go into the evidence log in that same transaction. `step()` is called as each of
+    its STEPS_PER_DAY steps ends (positions, classes, stored)."""
+    told = step or (lambda: None)
     with engine.connect() as connection:
         before = _previous_classes(connection, day)
     positions = book.at(day)
+    told()
     overpaid = positions.filter(pl.col("overpaid_fen") > 0)
     classified = classify(
         positions,
@@ -249,6 +265,7 @@ def run_day(
         previous=before,
         restructured=restructured,
     )
+    told()
     live = classified.filter(pl.col("deciding_rule") != "not live")
     provisions = int(classified["provision_fen"].sum())
     reserve = (
@@ -294,6 +311,7 @@ def run_day(
                 finished_at=dt.datetime.now(dt.UTC),
             )
         )
+    told()
     counts = dict(classified.group_by("class").len().iter_rows())
     return DayResult(
         day,
@@ -321,7 +339,10 @@ def run_days(
 ) -> list[DayResult]:
     """`run_day` for each of `days` in order (each its own transaction), reading the book once, under the
     daily-run lock. Days already stored after the earliest of `days` are run again after them, so every
-    day's changes of class are against the day before it on record, as if the days had been run in order."""
+    day's changes of class are against the day before it on record, as if the days had been run in order.
+
+    `progress(done, total)` counts steps: reading the book, then STEPS_PER_DAY for each day run (a progress bar
+    moves within a day, not only between days: a day of a million contracts takes a minute)."""
     wanted = sorted(set(days))
     with daily_run_lock(engine):
         with engine.connect() as connection:
@@ -331,16 +352,26 @@ def run_days(
                 select(BookRun.as_of).where(BookRun.as_of > wanted[0]).order_by(BookRun.as_of)
             ).scalars()
             following = sorted(set(as_date(day) for day in later) - set(wanted))
+        plan = sorted([(day, False) for day in wanted] + [(day, True) for day in following])
+        total = 1 + STEPS_PER_DAY * len(plan)
+        done = 0
+
+        def step() -> None:
+            nonlocal done
+            done += 1
+            if progress:
+                progress(done, total)
+
+        if progress:
+            progress(0, total)
         book = BookPositions.from_engine(engine, allocation)
         lessee_types, valuations = read_inputs(engine)
         restructured = read_restructured(engine)
-        plan = sorted([(day, False) for day in wanted] + [(day, True) for day in following])
+        step()
         results = []
-        for done, (day, again) in enumerate(plan, start=1):
-            result = run_day(engine, book, day, rules, lessee_types, valuations, restructured, signer)
+        for day, again in plan:
+            result = run_day(engine, book, day, rules, lessee_types, valuations, restructured, signer, step)
             results.append(dataclasses.replace(result, rerun_after_earlier=again))
-            if progress:
-                progress(done, len(plan))
     return results
 
 

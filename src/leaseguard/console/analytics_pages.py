@@ -4,8 +4,8 @@ ratios by industry, region, asset type and product — charts first, each with i
 The figures are `usecases.book_analytics` (`analytics_of_store`, what `leaseguard book analytics --lessor`
 computes) and the charts are analytics/report.py's PNGs (the packaged CJK font), served by this app at
 /analytics/charts/<name>.png. Computing walks the book month-end by month-end (seconds on a book of thousands,
-minutes on a million), so it runs in the background, one computation at a time: the page waits for it a few
-seconds (console.analytics_wait_seconds) and else says it is computing and loads the results with htmx when they
+minutes on a million), so it runs in the background, one computation at a time: the page waits for it a fifth
+of a second (console.first_view_wait_ms) and else says it is computing and loads the results with htmx when they
 are ready. A lessor's analytics of a day are then kept in memory (`AnalyticsCache`) until the next daily run or
 import changes the store."""
 
@@ -168,7 +168,7 @@ def _default_day(state: tuple[object, ...]) -> dt.date:
 
 
 def _wait_seconds(request: Request) -> float:
-    return settings_of(request).analytics_wait_seconds
+    return settings_of(request).first_view_wait_seconds
 
 
 def _analytics(

@@ -1,7 +1,8 @@
 """/book: the lessor's classified book on a run day — totals per class, the moves of class since the run before,
 the contracts a page at a time filtered by class, DPD bucket, industry, region and product, the day's export as
 XLSX (`usecases.daily_book.book_day` and `write_book_day`, the file `leaseguard book export` writes, of the
-user's lessor only) — and the daily run as a background job: an admin (`book:run`) starts it from the page, and
+user's lessor only; a big day's written by a background job, `BOOK_EXPORT`, and downloaded from
+/jobs/{id}/download) — and the daily run as a background job: an admin (`book:run`) starts it from the page, and
 /jobs/{id} shows its progress (a fragment htmx polls every second until the job has ended).
 
 The pages parse, call the use cases (usecases.book_page, leaseguard.jobs) and render. Another lessor's job is the
@@ -14,16 +15,17 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
-from leaseguard.console.auth import ConsoleUser, CsrfChecked, require_user
+from leaseguard.console.auth import ConsoleUser, CsrfChecked, require_user, settings_of
 from leaseguard.console.overview import class_label
 from leaseguard.console.rendering import FormState, NavItem, add_nav, render
-from leaseguard.errors import InvalidInputError
-from leaseguard.jobs import STATE_LABELS, JobBusyError, JobRunner, job_of, recent_jobs
+from leaseguard.errors import InvalidInputError, NotFoundError
+from leaseguard.jobs import STATE_LABELS, SUCCEEDED, JobBusyError, JobRunner, job_of, recent_jobs
 from leaseguard.tenancy import Action
 from leaseguard.usecases.book_overview import RunDayCache
 from leaseguard.usecases.book_page import (
+    BOOK_EXPORT,
     DAILY_RUN,
     MAX_RUN_DAYS,
     MAX_TEXT,
@@ -31,7 +33,9 @@ from leaseguard.usecases.book_page import (
     NoRunDayError,
     book_page,
     bucket_label,
+    class_counts,
     dpd_buckets,
+    export_file,
     parse_run_days,
     provinces,
     run_days_of,
@@ -48,6 +52,8 @@ CanRun = Annotated[ConsoleUser, Depends(require_user(Action.RUN_BOOK))]
 Text = Annotated[str | None, Query(max_length=400)]
 Cursor = Annotated[str | None, Query(max_length=64)]
 JOBS_SHOWN = 5
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+NO_DOWNLOAD = Label("任务 {job_id} 没有可下载的文件", "job {job_id} has no file to download")
 
 
 def _cache(request: Request) -> RunDayCache:
@@ -156,7 +162,10 @@ def book(
 @router.get("/book/export.xlsx")
 def export(request: Request, user: CanRead, day: Annotated[str, Query(max_length=10)]) -> Response:
     """The day's export of the user's lessor as XLSX: `leaseguard book export`'s columns and workbook (money as
-    numbers in yuan, headers and classes in the user's language). A day that was not run is the 404 page."""
+    numbers in yuan, headers and classes in the user's language). A day that was not run is the 404 page. A day of
+    more than console.export_inline_contracts of the lessor's contracts is written by a background job: the answer
+    is its progress page (/jobs/{id}, 303), which offers the download when it is written; while the lessor's
+    export job is running, the link goes to that job."""
     import datetime as dt
 
     try:
@@ -166,17 +175,41 @@ def export(request: Request, user: CanRead, day: Annotated[str, Query(max_length
             Label("“{value}”不是日期（请写 YYYY-MM-DD）", "“{value}” is not a date (write YYYY-MM-DD)"),
             value=day,
         ) from None
+    engine = request.app.state.engine
+    if sum(class_counts(engine, user.lessor, wanted).values()) > settings_of(request).export_inline_contracts:
+        try:
+            job = _runner(request).start(
+                user.lessor,
+                BOOK_EXPORT,
+                {"day": wanted.isoformat(), "lang": user.lang},
+                started_by=user.username,
+            )
+        except JobBusyError as error:
+            job = error.running
+        return RedirectResponse(f"/jobs/{job.id}", status_code=303)
     found = book_day(request.app.state.workspace, wanted, lessor=user.lessor)
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / f"book-{wanted.isoformat()}.xlsx"
         write_book_day(found, out, user.lang)
         body = out.read_bytes()
-    name = f"book-{user.lessor}-{wanted.isoformat()}.xlsx"
     return Response(
-        body,
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+        body, media_type=XLSX, headers=_attachment(f"book-{user.lessor}-{wanted.isoformat()}.xlsx")
     )
+
+
+def _attachment(name: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
+
+
+@router.get("/jobs/{job_id}/download")
+def job_download(request: Request, user: CanRead, job_id: int) -> Response:
+    """The workbook an export job of the lessor wrote; the 404 page for another lessor's job, a job that wrote
+    none, or one not finished yet."""
+    job = job_of(request.app.state.engine, user.lessor, job_id)
+    written = export_file(request.app.state.workspace.root, job.result) if job.state == SUCCEEDED else None
+    if job.kind != BOOK_EXPORT or written is None:
+        raise NotFoundError(NO_DOWNLOAD, job_id=job.id)
+    return FileResponse(written, media_type=XLSX, headers=_attachment(written.name))
 
 
 @router.post("/book/runs", response_class=HTMLResponse)
@@ -204,7 +237,7 @@ def start_run(
 @router.get("/jobs/{job_id}", response_class=HTMLResponse)
 def job_page(request: Request, user: CanRead, job_id: int) -> HTMLResponse:
     """A job of the lessor with its progress bar; with htmx (its own polling) only the progress fragment."""
-    job = job_of(request.app.state.engine, user.lessor, job_id)
+    job = _runner(request).view(user.lessor, job_id)
     context = {
         "title": Label("任务 {id} · {kind}", "Job {id} · {kind}").text(
             user.lang, id=job.id, kind=job.label.text(user.lang)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -26,8 +26,8 @@ from leaseguard.usecases.collections import (
     CallRequest,
     UnknownTierError,
     broken_promises,
+    call_list_soon,
     collections_page,
-    lessor_call_list,
     list_day,
     record_call,
 )
@@ -99,29 +99,42 @@ def collections(
     page: PageNumber = 1,
 ) -> HTMLResponse:
     """The call list of the lessor's live contracts on the last run day, by tier (one tier when chosen), 50 a
-    page. A tier the list does not have: the message beside the filter (422)."""
+    page. A tier the list does not have: the message beside the filter (422). The list is computed in the
+    background once per run day (`book warn`'s, kept until the day is run again): while it is, the page says it is
+    coming and htmx asks for it again every two seconds."""
     form = FormState(values={"tier": tier or ""})
     today = dt.date.today()
     engine = _engine(request)
     with engine.connect() as connection:
         day = list_day(connection, today)
-        broken = broken_promises(connection, user.lessor, today)
-    calls = lessor_call_list(engine, user.lessor, day, allocation=_allocation(request), cache=_cache(request))
+    calls = call_list_soon(
+        engine, user.lessor, day, _cache(request), wait=settings_of(request).first_view_wait_seconds,
+        allocation=_allocation(request),
+    )  # fmt: skip
+    tier_labels = calls.tier_labels if calls is not None else {}
 
     def tier_label(name: str) -> str:
-        return calls.tier_labels.get(name, name) if user.lang == "zh" else name
+        return tier_labels.get(name, name) if user.lang == "zh" else name
 
+    query = urlencode({"tier": tier or "", "page": page})
     context: dict[str, Any] = {
         "title": TITLE.text(user.lang),
         "form": form,
         "answer": None,
+        "pending": calls is None,
+        "day": day.as_of,
+        "again": f"/collections?{query}",
         "today": today,
         "ran": day.finished_at is not None,
-        "tier_choices": [(name, tier_label(name)) for name in calls.tier_labels],
+        "tier_choices": [(name, tier_label(name)) for name in tier_labels],
         "tier_label": tier_label,
         "may_record": user.may(Action.RECORD_COLLECTIONS),
         **words(user.lang),
     }
+    if calls is None:
+        return render(request, "collections.html", context)
+    with engine.connect() as connection:
+        broken = broken_promises(connection, user.lessor, today)
     try:
         context["answer"] = collections_page(calls, broken, tier=tier or None, page=page)
     except UnknownTierError as error:

@@ -19,13 +19,14 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup, escape
+from sqlalchemy import func, select
 
 from leaseguard.console import uploads
 from leaseguard.console.auth import ConsoleUser, CsrfChecked, require_user, settings_of
@@ -37,11 +38,14 @@ from leaseguard.indicators.output import COMPARISON_SIGNS, STATUS_LABELS, Signat
 from leaseguard.indicators.output import show_value as shown
 from leaseguard.indicators.rules import IndicatorRulesError, IndicatorRuleSet, load_rule_set
 from leaseguard.money import grouped_yuan
-from leaseguard.store.models import BIG_ID_MAX
+from leaseguard.store.models import BIG_ID_MAX, BookRun, ImportRun
 from leaseguard.tenancy import Action
 from leaseguard.tenancy.service import lessor_name
 from leaseguard.usecases import regulatory_report as reports
 from leaseguard.vocabulary import Label, Lang
+
+if TYPE_CHECKING:
+    import polars as pl
 
 router = APIRouter(include_in_schema=False)
 TITLE = Label("监管指标", "Indicators")
@@ -353,6 +357,33 @@ def _rule_set(name: str) -> IndicatorRuleSet:
 REPORTS_KEPT = 16
 _reports_kept: OrderedDict[tuple[object, ...], IndicatorReport] = OrderedDict()
 _reports_lock = threading.Lock()
+# The lessor's book of a day as the indicators read it (a frame of its classified contracts): the what-if and a
+# filing compute on it again, and reading it is most of their cost on a big book.
+BOOKS_KEPT = 4
+_books_kept: OrderedDict[tuple[object, ...], pl.DataFrame] = OrderedDict()
+
+
+def _book(request: Request, lessor: str, day: dt.date) -> pl.DataFrame:
+    """`read_book` of the lessor's day, kept while the day is not run again and nothing is imported (the
+    contracts' lessee, group and related-party columns come from the imports)."""
+    engine = request.app.state.engine
+    with engine.connect() as connection:
+        run = connection.execute(select(BookRun.finished_at).where(BookRun.as_of == day)).scalar_one_or_none()
+        imported = connection.execute(select(func.max(ImportRun.id))).scalar_one_or_none()
+    key = (id(request.app), lessor, day, run, imported)
+    with _reports_lock:
+        kept = _books_kept.get(key)
+        if kept is not None:
+            _books_kept.move_to_end(key)
+            return kept
+    from leaseguard.indicators.service import read_book
+
+    book = read_book(engine, lessor, day)
+    with _reports_lock:
+        _books_kept[key] = book
+        while len(_books_kept) > BOOKS_KEPT:
+            _books_kept.popitem(last=False)
+    return book
 
 
 def _report(request: Request, asked: reports.ReportRequest) -> IndicatorReport:
@@ -369,7 +400,7 @@ def _report(request: Request, asked: reports.ReportRequest) -> IndicatorReport:
         if kept is not None:
             _reports_kept.move_to_end(key)
             return kept
-    report = reports.compute_regulatory_report(engine, asked)
+    report = reports.compute_regulatory_report(engine, asked, book=_book(request, asked.lessor, asked.as_of))
     with _reports_lock:
         _reports_kept[key] = report
         while len(_reports_kept) > REPORTS_KEPT:
@@ -502,7 +533,10 @@ def what_if(
         rule_set = _rule_set(reports.regime_rule_set(engine, user.lessor))
         sheet = _sheet_of(request, user, day)
         report = reports.ReportRequest(user.lessor, day, rule_set, sheet, draft=bool(sheet.problems))
-        outcome = reports.what_if(engine, reports.WhatIfRequest(report, contract))
+        outcome = reports.what_if(
+            engine, reports.WhatIfRequest(report, contract), book=_book(request, user.lessor, day),
+            before=_report(request, report),
+        )  # fmt: skip
     except LeaseguardError as error:
         # What the day lacks (a balance sheet, a daily run, an item) is said beside the day.
         form.add("as_of", error, lang)
@@ -541,7 +575,9 @@ def file_report(
             f"leaseguard console ({user.username})",
             into=_kept(request, "reports") / user.lessor,
         )
-        filed = reports.file_regulatory_report(engine, filing, signer=request.app.state.evidence_signer)
+        filed = reports.file_regulatory_report(
+            engine, filing, signer=request.app.state.evidence_signer, book=_book(request, user.lessor, day)
+        )
     except LeaseguardError as error:
         form.add("as_of", error, lang)
         return _page(request, user, asked=day, file_form=form, status_code=422)

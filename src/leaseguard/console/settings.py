@@ -60,8 +60,12 @@ class ConsoleSettings:
     # The workspace the server runs in: its `book:` settings for the daily runs started from /book and the API,
     # and the book export. None: the store's URL alone, with the shipped settings.
     workspace: Workspace | None = None
-    # How long /analytics waits for a lessor's analytics being computed before it shows that they are coming.
-    analytics_wait_seconds: float = 3.0
+    # How long /analytics and /collections wait for what they compute in the background (a lessor's analytics, its
+    # call list) before they show that it is coming and load it when ready: a page answers within this.
+    first_view_wait_seconds: float = 0.2
+    # /book/export.xlsx of a day with more of the lessor's contracts than this is written by a background job
+    # (/jobs/{id}, then its download) instead of inside the request.
+    export_inline_contracts: int = 2_000
     # The workspace's `book:` settings (how payments are allocated), for the analytics page's positions.
     book: dict[str, Any] = field(default_factory=dict)
 
@@ -135,8 +139,12 @@ def console_settings(workspace: Workspace) -> ConsoleSettings:
         max_term_months=max_term if isinstance(max_term, int) and not isinstance(max_term, bool) else None,
         claim_rules=rules,
         workspace=workspace,
-        analytics_wait_seconds=whole_console_setting(
-            workspace, "analytics_wait_seconds", 3, least=0, most=600
+        first_view_wait_seconds=whole_console_setting(
+            workspace, "first_view_wait_ms", 200, least=0, most=600_000
+        )
+        / 1000,
+        export_inline_contracts=whole_console_setting(
+            workspace, "export_inline_contracts", 2_000, least=0, most=100_000_000
         ),
         book=dict(book) if isinstance(book := workspace.setting("book", default={}), dict) else {},
     )

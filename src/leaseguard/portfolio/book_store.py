@@ -33,21 +33,32 @@ def _dates(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
 
 _CONTRACTS_QUERY = (
     f"select {', '.join((*CONTRACT_COLUMNS, *OPTIONAL_CONTRACT_COLUMNS))}, cast(annual_rate as text) as rate_text "
-    "from contracts order by contract_no"
+    "from contracts{where} order by contract_no"
 )
-_PAYMENTS_QUERY = "select contract_no, paid_date, amount_fen from payments"
-_SCHEDULE_QUERY = f"select {', '.join(SCHEDULE_LINE_COLUMNS)} from schedule_lines"
+_PAYMENTS_QUERY = "select contract_no, paid_date, amount_fen from payments{where}"
+_SCHEDULE_QUERY = f"select {', '.join(SCHEDULE_LINE_COLUMNS)} from schedule_lines{{where}}"
+# One lessor's book: contracts and payments carry the lessor (indexed); schedule lines name their contract only.
+_OF_LESSOR = " where lessor = :lessor"
+_LINES_OF_LESSOR = " where contract_no in (select contract_no from contracts where lessor = :lessor)"
 
 
-def _read_sqlite(path: str) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    tables = export_queries(
-        path,
-        {
-            "contracts": (_CONTRACTS_QUERY, {}),
-            "payments": (_PAYMENTS_QUERY, {}),
-            "schedule": (_SCHEDULE_QUERY, {}),
-        },
-    )
+def _queries(lessor: str | None) -> dict[str, tuple[str, dict[str, str]]]:
+    if lessor is None:
+        return {
+            "contracts": (_CONTRACTS_QUERY.format(where=""), {}),
+            "payments": (_PAYMENTS_QUERY.format(where=""), {}),
+            "schedule": (_SCHEDULE_QUERY.format(where=""), {}),
+        }
+    given = {"lessor": lessor}
+    return {
+        "contracts": (_CONTRACTS_QUERY.format(where=_OF_LESSOR), given),
+        "payments": (_PAYMENTS_QUERY.format(where=_OF_LESSOR), given),
+        "schedule": (_SCHEDULE_QUERY.format(where=_LINES_OF_LESSOR), given),
+    }
+
+
+def _read_sqlite(path: str, lessor: str | None) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    tables = export_queries(path, _queries(lessor))
     frames = [pl.from_arrow(tables[name]) for name in ("contracts", "payments", "schedule")]
     contracts, payments, schedule = frames
     assert isinstance(contracts, pl.DataFrame) and isinstance(payments, pl.DataFrame)
@@ -55,22 +66,33 @@ def _read_sqlite(path: str) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     return contracts, payments, schedule
 
 
-def read_book(engine: Engine) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+def read_book(
+    engine: Engine, *, lessor: str | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """The store's contracts (CONTRACT_COLUMNS and OPTIONAL_CONTRACT_COLUMNS), payments (contract_no,
-    paid_date, amount_fen) and imported schedule lines (SCHEDULE_LINE_COLUMNS)."""
+    paid_date, amount_fen) and imported schedule lines (SCHEDULE_LINE_COLUMNS); of `lessor` only when given (its
+    rows read by the lessor in the WHERE clause: a lessor's figures cost its own book's reading)."""
     database = engine.url.database
+    queries = _queries(lessor)
     if engine.dialect.name == "sqlite" and database and database != ":memory:":
-        contracts, payments, schedule = _read_sqlite(database)
+        contracts, payments, schedule = _read_sqlite(database, lessor)
     else:
+        from sqlalchemy import text
+
         with engine.connect() as connection:
-            contracts = pl.read_database(_CONTRACTS_QUERY, connection, infer_schema_length=None)
-            payments = pl.read_database(
-                _PAYMENTS_QUERY,
-                connection,
-                schema_overrides={"amount_fen": pl.Int64},
-                infer_schema_length=None,
+            sql, params = queries["contracts"]
+            contracts = pl.read_database(
+                text(sql), connection, execute_options={"parameters": params}, infer_schema_length=None
             )
-            schedule = pl.read_database(_SCHEDULE_QUERY, connection, infer_schema_length=None)
+            sql, params = queries["payments"]
+            payments = pl.read_database(
+                text(sql), connection, execute_options={"parameters": params},
+                schema_overrides={"amount_fen": pl.Int64}, infer_schema_length=None,
+            )  # fmt: skip
+            sql, params = queries["schedule"]
+            schedule = pl.read_database(
+                text(sql), connection, execute_options={"parameters": params}, infer_schema_length=None
+            )
     contracts = contracts.with_columns(pl.col("rate_text").alias("annual_rate")).drop("rate_text")
     if contracts.schema["first_due_date"] == pl.Null:
         contracts = contracts.with_columns(pl.col("first_due_date").cast(pl.String))

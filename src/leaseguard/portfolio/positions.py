@@ -333,11 +333,13 @@ class BookPositions:
         )
 
     @classmethod
-    def from_engine(cls, engine: Engine, allocation: Allocation | None = None) -> BookPositions:
-        """The store's whole book, read by `portfolio.book_store.read_book`."""
+    def from_engine(
+        cls, engine: Engine, allocation: Allocation | None = None, *, lessor: str | None = None
+    ) -> BookPositions:
+        """The store's whole book (of `lessor` only, when given), read by `portfolio.book_store.read_book`."""
         from leaseguard.portfolio.book_store import read_book
 
-        contracts, payments, schedule_lines = read_book(engine)
+        contracts, payments, schedule_lines = read_book(engine, lessor=lessor)
         return cls.from_frames(contracts, payments, schedule_lines, allocation)
 
     def at(self, as_of: dt.date) -> pl.DataFrame:

@@ -80,7 +80,6 @@ def analytics_of_store(
 ) -> AnalyticsTables:
     """`portfolio_analytics` over a store's `engine` (left open) with the book's payment `allocation`: what a
     server that holds an engine and the workspace's book settings calls."""
-    import polars as pl
 
     from leaseguard.analytics import book_data
     from leaseguard.analytics.dimensions import with_dimensions
@@ -89,15 +88,14 @@ def analytics_of_store(
 
     check_cohort(cohort)
     rules = rules or load_analytics_rules()
-    contracts = with_dimensions(book_data.read_contracts(engine), rules.provinces)
-    positions_at = book_data.positions_source(engine, allocation)
-    classes_at = book_data.classes_source(engine)
+    # A lessor's analytics read its own rows only (its contracts, payments, schedule lines and stored classes,
+    # each by the lessor in the WHERE clause): the other lessors' book is neither read nor built.
+    contracts = with_dimensions(book_data.read_contracts(engine, lessor=lessor), rules.provinces)
+    positions_at = book_data.positions_source(engine, allocation, lessor=lessor)
+    classes_at = book_data.classes_source(engine, lessor=lessor)
     if lessor is not None:
-        contracts = contracts.filter(pl.col("lessor") == lessor)
         if contracts.is_empty():
             raise NotFoundError(NO_CONTRACT_OF_LESSOR, lessor=lessor)
-        # Positions of the lessor's contracts only: the other lessors' instalments are never built.
-        positions_at = book_data.positions_source(engine, allocation, only=contracts.select("contract_no"))
         positions_at, classes_at = _only(contracts, positions_at), _only(contracts, classes_at)
     if contracts.is_empty():
         raise NotFoundError(Label("库中没有合同", "the store holds no contracts"))

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, and_, case, func, select, text
@@ -416,7 +418,6 @@ def run_daily(context: JobContext) -> dict[str, Any]:
     resources = context.resources
     days = parse_run_days([str(day) for day in context.params.get("days", [])])
     job = daily_job(resources.workspace, signer=resources.signer)
-    context.progress(0, len(days))
     run = job.run(days, lambda done, total: context.progress(done, total))
     engine = resources.workspace.engine()
     try:
@@ -431,4 +432,63 @@ def run_daily(context: JobContext) -> dict[str, Any]:
 
 DAILY_RUN_KIND = register_kind(
     JobKind(DAILY_RUN, Label("日终批处理", "Daily run"), run_daily, exclusive=True)
+)
+
+
+# --- the day's export as a background job ----------------------------------------------------------------------
+
+BOOK_EXPORT = "book-export"
+EXPORT_FOLDER = "exports"
+
+
+def export_file(workspace_root: Path, result: Mapping[str, Any] | None) -> Path | None:
+    """The workbook an export job wrote, by its result (None: it wrote none)."""
+    export = (result or {}).get("export")
+    if not isinstance(export, dict):
+        return None
+    folder, name = str(export.get("folder", "")), str(export.get("file", ""))
+    # Names the job wrote itself; anything else (a path, a parent) is not a file of this job.
+    if (
+        not folder
+        or not name
+        or any(part in ("", ".", "..") or "/" in part or "\\" in part for part in (folder, name))
+    ):
+        return None
+    written = workspace_root / EXPORT_FOLDER / folder / name
+    return written if written.is_file() else None
+
+
+def run_book_export(context: JobContext) -> dict[str, Any]:
+    """The export job: `leaseguard book export --lessor`'s workbook of the job's lessor and day (usecases.daily_book:
+    the same columns and figures), written under the workspace's exports/job-<id>/ for /jobs/<id>/download (the
+    workbook by a process of its own: `write_book_day_apart`). Its progress is the rows written (after the day
+    and the lessor's book are read)."""
+    from leaseguard.usecases.daily_book import book_day, write_book_day_apart
+    from leaseguard.vocabulary import lang_of
+
+    workspace = context.resources.workspace
+    day = dt.date.fromisoformat(str(context.params["day"]))
+    lang = lang_of(str(context.params.get("lang", "zh")))
+    context.progress(0, None)
+    found = book_day(workspace, day, lessor=context.lessor)
+    context.progress(0, found.frame.height)
+    # A folder of the job's own, unguessable: a server without a workspace writes under the system's temporary
+    # folder, which other stores' servers (with their own job numbers) share.
+    folder_name = f"job-{context.job_id}-{secrets.token_hex(8)}"
+    folder = workspace.root / EXPORT_FOLDER / folder_name
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"book-{context.lessor}-{day.isoformat()}.xlsx"
+    # Written in a folder of its own and moved whole: a download never finds half a workbook.
+    writing = folder / "writing"
+    writing.mkdir(exist_ok=True)
+    rows = write_book_day_apart(found, writing / name, lang, progress=context.progress)
+    (writing / name).rename(folder / name)
+    writing.rmdir()
+    return {"export": {"day": day.isoformat(), "rows": rows, "file": name, "folder": folder_name}}
+
+
+BOOK_EXPORT_KIND = register_kind(
+    JobKind(
+        BOOK_EXPORT, Label("导出五级分类账簿", "Export the classified book"), run_book_export, exclusive=True
+    )
 )

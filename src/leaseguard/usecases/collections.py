@@ -25,6 +25,8 @@ import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -435,14 +437,25 @@ def list_day(connection: Connection, today: dt.date) -> ListDay:
 class CallListCache:
     """Each lessor's call list of a run day, kept while the day is not run again (the key holds the run's finishing
     time); at most `size` lists, the least recently used dropped first. A list of a store without a daily run is
-    not kept. Safe across request threads: two may compute the same list once each, never a wrong one."""
+    not kept.
+
+    A list is computed by one worker thread in the background (scoring a book takes a core for seconds to a minute
+    on a million contracts; two at once would only slow each other), each key once however many requests ask for
+    it meanwhile: `get(..., wait=)` answers None when the list is not ready after `wait` seconds, and a later call
+    finds it. Safe across request threads."""
 
     def __init__(self, size: int = 16) -> None:
         self.size = size
         self._entries: OrderedDict[tuple[str, dt.date, str], CallList] = OrderedDict()
+        self._pending: dict[tuple[str, dt.date, str], Future[CallList]] = {}
         self._lock = threading.Lock()
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="leaseguard-call-lists")
 
-    def get(self, lessor: str, day: ListDay, compute: Callable[[], CallList]) -> CallList:
+    def get(
+        self, lessor: str, day: ListDay, compute: Callable[[], CallList], *, wait: float | None = None
+    ) -> CallList | None:
+        """The list, computed first if need be; None when `wait` seconds passed before it was ready (None: wait
+        until it is)."""
         if day.finished_at is None:
             return compute()
         key = (lessor, day.as_of, day.finished_at.isoformat())
@@ -450,7 +463,20 @@ class CallListCache:
             if key in self._entries:
                 self._entries.move_to_end(key)
                 return self._entries[key]
-        value = compute()
+            future = self._pending.get(key)
+            if future is None:
+                future = self._pending[key] = self._worker.submit(self._compute, key, compute)
+        try:
+            return future.result(timeout=wait)
+        except FutureTimeout:
+            return None
+
+    def _compute(self, key: tuple[str, dt.date, str], compute: Callable[[], CallList]) -> CallList:
+        try:
+            value = compute()
+        finally:
+            with self._lock:
+                self._pending.pop(key, None)
         with self._lock:
             self._entries[key] = value
             while len(self._entries) > self.size:
@@ -472,6 +498,18 @@ def _empty_list(as_of: dt.date) -> CallList:
     return CallList(as_of, pl.DataFrame(schema=schema), load_warning_rules().tier_labels)
 
 
+def _lessor_list(
+    engine: Engine, lessor: str, day: ListDay, allocation: Allocation | None
+) -> Callable[[], CallList]:
+    def compute() -> CallList:
+        try:
+            return call_list_of(engine, day.as_of, allocation=allocation, lessor=lessor)
+        except NoSuchLessorError:
+            return _empty_list(day.as_of)
+
+    return compute
+
+
 def lessor_call_list(
     engine: Engine,
     lessor: str,
@@ -482,14 +520,24 @@ def lessor_call_list(
 ) -> CallList:
     """The lessor's call list of `day` (early_warning's, of its own contracts), from `cache` when kept; empty for a
     lessor without contracts."""
+    compute = _lessor_list(engine, lessor, day, allocation)
+    found = compute() if cache is None else cache.get(lessor, day, compute)
+    assert found is not None  # waited for
+    return found
 
-    def compute() -> CallList:
-        try:
-            return call_list_of(engine, day.as_of, allocation=allocation, lessor=lessor)
-        except NoSuchLessorError:
-            return _empty_list(day.as_of)
 
-    return compute() if cache is None else cache.get(lessor, day, compute)
+def call_list_soon(
+    engine: Engine,
+    lessor: str,
+    day: ListDay,
+    cache: CallListCache,
+    *,
+    wait: float,
+    allocation: Allocation | None = None,
+) -> CallList | None:
+    """`lessor_call_list` for a page: computed in the cache's background worker, None while it is not ready after
+    `wait` seconds (the page says it is coming, and asks again)."""  # fmt: skip
+    return cache.get(lessor, day, _lessor_list(engine, lessor, day, allocation), wait=wait)
 
 
 @dataclass(frozen=True)

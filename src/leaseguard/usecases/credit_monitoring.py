@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from leaseguard.credit.model import CreditModel
@@ -77,24 +77,31 @@ def score_drift(
     mondays = [first + dt.timedelta(weeks=n) for n in range(weeks)]
     baseline = model.baselines.get("score")
     scores: dict[dt.date, list[float]] = {monday: [] for monday in mondays}
+    counts: dict[dt.date, list[int]] = {monday: [] for monday in mondays}
+    # Each day's scores counted by the store: as many rows as days and distinct scores, however many decisions
+    # (a hundred thousand decisions over twelve weeks read one by one took a third of a second).
     rows = session.execute(
-        select(CreditApplication.applied_on, CreditApplication.score).where(
+        select(CreditApplication.applied_on, CreditApplication.score, func.count())
+        .where(
             CreditApplication.lessor == lessor,
             CreditApplication.source == "decision",
             CreditApplication.model_version == model.version,
             CreditApplication.applied_on >= first,
             CreditApplication.applied_on <= today,
+            CreditApplication.score.is_not(None),
         )
+        .group_by(CreditApplication.applied_on, CreditApplication.score)
     )
-    for applied_on, score in rows:
-        if score is not None:
-            scores[applied_on - dt.timedelta(days=applied_on.weekday())].append(float(score))
+    for applied_on, score, count in rows:
+        monday = applied_on - dt.timedelta(days=applied_on.weekday())
+        scores[monday].append(float(score or 0))  # never None: the query leaves those out
+        counts[monday].append(int(count))
     out = []
     for monday in mondays:
-        values = scores[monday]
-        if not values or baseline is None:
-            out.append(DriftWeek(monday, len(values), None, None))
+        values = np.repeat(np.asarray(scores[monday], dtype=np.float64), counts[monday])
+        if not values.size or baseline is None:
+            out.append(DriftWeek(monday, int(values.size), None, None))
             continue
-        psi = round(baseline.psi_of(np.asarray(values, dtype=np.float64)), 4)
-        out.append(DriftWeek(monday, len(values), psi, psi_band(psi, watch, act)))
+        psi = round(baseline.psi_of(values), 4)
+        out.append(DriftWeek(monday, int(values.size), psi, psi_band(psi, watch, act)))
     return ScoreDrift(model.version, watch, act, out, baseline is not None)

@@ -8,12 +8,13 @@ set is a LeaseguardError the caller renders (one CLI line, one API problem)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+import json
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from leaseguard.errors import InvalidInputError, NotFoundError
+from leaseguard.errors import InvalidInputError, NotFoundError, StoreFaultError
 from leaseguard.sheets import Column, write_csv, write_table
 from leaseguard.vocabulary import (
     CLASS_LABELS,
@@ -122,8 +123,9 @@ def book_day(workspace: Workspace, day: dt.date, *, lessor: str | None = None) -
     engine = workspace.engine()
     try:
         frame = stored_day(engine, day, lessor=lessor)
-        # Penalty owed is not stored with the day's classes; both figures come from the book as it stands.
-        owed = None if frame is None else BookPositions.from_engine(engine, allocation).at(day)
+        # Penalty owed is not stored with the day's classes; both figures come from the book as it stands (the
+        # lessor's own book only, when the export is of one lessor).
+        owed = None if frame is None else BookPositions.from_engine(engine, allocation, lessor=lessor).at(day)
         with engine.connect() as connection:
             names = lessor_names(connection)
     finally:
@@ -183,9 +185,15 @@ def check_export_path(out: Path) -> None:
         )
 
 
-def write_book_day(day: BookDay, out: Path, lang: Lang = DEFAULT_LANG) -> int:
+EXPORT_PROGRESS_ROWS = 5_000  # a big workbook's progress is told every this many rows
+
+
+def write_book_day(
+    day: BookDay, out: Path, lang: Lang = DEFAULT_LANG, progress: Callable[[int, int], None] | None = None
+) -> int:
     """Write the classified day to `out`: CSV (UTF-8 with BOM, money as yuan text, class as its code) or XLSX
-    (a workbook: money as numbers in yuan, class in words); reasons in `lang`. The number of rows."""
+    (a workbook: money as numbers in yuan, class in words); reasons in `lang`. The number of rows. `progress(done,
+    total)` is told the rows written to a workbook every EXPORT_PROGRESS_ROWS rows."""
     import polars as pl
 
     from leaseguard.classification.reasons import render
@@ -210,6 +218,8 @@ def write_book_day(day: BookDay, out: Path, lang: Lang = DEFAULT_LANG) -> int:
         sources = [source for source, _ in columns]
         rows = frame.with_columns(pl.col("as_of").cast(pl.Date)).select(sources).iter_rows()
         sheet = f"{day.as_of} " + ("五级分类" if lang == "zh" else "classes")
+        if progress is not None:
+            rows = _told(rows, frame.height, progress)
         return write_table(out, [column for _, column in columns], rows, sheet=sheet, lang=lang)
 
     def as_text(source: str, column: Column) -> pl.Expr:
@@ -221,3 +231,58 @@ def write_book_day(day: BookDay, out: Path, lang: Lang = DEFAULT_LANG) -> int:
 
     write_csv(frame.select([as_text(source, column) for source, column in columns]), out)
     return frame.height
+
+
+def _told(
+    rows: Iterator[tuple[Any, ...]], total: int, progress: Callable[[int, int], None]
+) -> Iterator[tuple[Any, ...]]:
+    done = 0
+    for row in rows:
+        yield row
+        done += 1
+        if done % EXPORT_PROGRESS_ROWS == 0:
+            progress(done, total)
+    progress(done, total)
+
+
+class ExportWriteError(StoreFaultError):
+    """The process writing an export's workbook failed; the message names its last line."""
+
+
+def write_book_day_apart(
+    day: BookDay, out: Path, lang: Lang = DEFAULT_LANG, progress: Callable[[int, int], None] | None = None
+) -> int:
+    """`write_book_day` of an XLSX in a process of its own (usecases.export_writer), telling `progress` as it goes:
+    the same workbook, without holding this process's interpreter lock for the seconds a big one takes (a
+    server's pages and its jobs' heartbeats run meanwhile). The number of rows."""
+    import subprocess
+    import sys
+    import tempfile
+
+    check_export_path(out)
+    with tempfile.TemporaryDirectory(prefix="lg-export-") as folder:
+        frame = Path(folder) / "day.parquet"
+        day.frame.write_parquet(frame)
+        spec = {"frame": str(frame), "as_of": day.as_of.isoformat(), "moved": day.moved_since_run,
+                "out": str(out), "lang": lang}  # fmt: skip
+        with (Path(folder) / "stderr.txt").open("w+", encoding="utf-8") as errors:
+            writer = subprocess.Popen(
+                [sys.executable, "-m", "leaseguard.usecases.export_writer"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors, text=True,
+            )  # fmt: skip
+            assert writer.stdin is not None and writer.stdout is not None
+            writer.stdin.write(json.dumps(spec))
+            writer.stdin.close()
+            rows = 0
+            for line in writer.stdout:
+                done, total = (int(part) for part in line.split())
+                rows = done
+                if progress is not None:
+                    progress(done, total)
+            if writer.wait() != 0:
+                errors.seek(0)
+                last = (errors.read().strip().splitlines() or ["no message"])[-1]
+                raise ExportWriteError(
+                    Label("写出导出文件失败：{last}", "writing the export failed: {last}"), last=last
+                )
+    return rows

@@ -93,11 +93,16 @@ class FiledReport:
     evidence_index: int | None  # the first record of the filing in the evidence log (its alerts, then itself)
 
 
-def compute_regulatory_report(engine: Engine, request: ReportRequest) -> IndicatorReport:
+def compute_regulatory_report(
+    engine: Engine, request: ReportRequest, *, book: pl.DataFrame | None = None
+) -> IndicatorReport:
     """Every indicator of the rule set on the lessor's book of the day, with the change since its last filed
     report. IndicatorInputError (no such lessor, no daily run) and MissingInputError (an item the rule set
-    needs) name what is missing."""
-    return _report_on(engine, request, read_book(engine, request.lessor, request.as_of))
+    needs) name what is missing. `book`: the lessor's book of the day as `read_book` gave it already (a server
+    keeps it between requests); else it is read."""
+    if book is None:
+        book = read_book(engine, request.lessor, request.as_of)
+    return _report_on(engine, request, book)
 
 
 def _report_on(engine: Engine, request: ReportRequest, book: pl.DataFrame) -> IndicatorReport:
@@ -110,7 +115,7 @@ def _report_on(engine: Engine, request: ReportRequest, book: pl.DataFrame) -> In
 
 
 def file_regulatory_report(
-    engine: Engine, request: FilingRequest, *, signer: NoteSigner | None
+    engine: Engine, request: FilingRequest, *, signer: NoteSigner | None, book: pl.DataFrame | None = None
 ) -> FiledReport:
     """Compute the report, keep it with its balance sheet, write every file asked for and deposit its alerts
     and the filing (with a `signer`) in the evidence log — all or nothing."""
@@ -120,7 +125,7 @@ def file_regulatory_report(
             Label("formats：请从 {formats} 中选择", "formats: choose among {formats}"),
             formats=", ".join(FORMATS),
         )
-    report = compute_regulatory_report(engine, request.report)
+    report = compute_regulatory_report(engine, request.report, book=book)
     name = lessor_name(engine, report.lessor)
     placed: list[Path] = []
     made: Path | None = None
@@ -464,11 +469,20 @@ def new_contract(
     )  # fmt: skip
 
 
-def what_if(engine: Engine, request: WhatIfRequest) -> WhatIfOutcome:
+def what_if(
+    engine: Engine,
+    request: WhatIfRequest,
+    *,
+    book: pl.DataFrame | None = None,
+    before: IndicatorReport | None = None,
+) -> WhatIfOutcome:
     """Every indicator of the day's report before and after funding the contract with borrowed money
-    (`indicators.engine.with_contract`)."""
-    book = read_book(engine, request.report.lessor, request.report.as_of)  # once: it is the costly part
-    before = _report_on(engine, request.report, book)
+    (`indicators.engine.with_contract`). `book`: as for `compute_regulatory_report`; `before`: the day's report of
+    `request.report` on that book, when the caller has it already (a server keeps it)."""
+    if book is None:
+        book = read_book(engine, request.report.lessor, request.report.as_of)  # once: it is the costly part
+    if before is None:
+        before = _report_on(engine, request.report, book)
     book_after, sheet_after = with_contract(book, request.report.balance_sheet, request.contract)
     after = compute_report(
         before.rule_set, sheet_after, book_after, load_risk_weights(), as_of=request.report.as_of,
