@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from leaseguard.cli.common import LangOption, chosen_lang, fail, say
+from leaseguard.cli.tracking_alert_commands import alerts_command
 from leaseguard.vocabulary import Label, Lang
 
 if TYPE_CHECKING:
@@ -155,6 +156,9 @@ def decode_command(
         print(json.dumps(message.to_json(), ensure_ascii=False, indent=2))
     else:
         _say(message, spoken)
+
+
+tracking_app.command("alerts")(alerts_command)
 
 
 def register(app: typer.Typer) -> None:
