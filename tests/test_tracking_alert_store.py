@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Engine, Row, func, insert, select
+from sqlalchemy import Engine, Row, delete, func, insert, select
 from typer.testing import CliRunner
 
 from leaseguard.evidence import NoteSigner
@@ -68,7 +68,9 @@ def _seed_book(engine: Engine) -> None:
     """Two lessors; L01 holds contract C-1 with asset A-1, L02 holds C-2 with asset B-1 — whose assets.csv row
     names C-1 too (a number L02 also uses in its own books, not a contract of L02's in the store)."""
     with engine.begin() as connection:
-        connection.execute(insert(Lessor), [{"code": "L01", "name": "甲租赁"}, {"code": "L02", "name": "乙租赁"}])
+        connection.execute(
+            insert(Lessor), [{"code": "L01", "name": "甲租赁"}, {"code": "L02", "name": "乙租赁"}]
+        )
         contract = {
             "lessee_type": "company", "industry": "transport", "start_date": dt.date(2024, 6, 1),
             "term_months": 36, "principal_fen": 36_000_000, "annual_rate": Decimal("0.06"),
@@ -78,8 +80,20 @@ def _seed_book(engine: Engine) -> None:
         connection.execute(
             insert(Contract),
             [
-                {**contract, "contract_no": "C-1", "lessor": "L01", "lessee_id": "91310000A", "lessee_name": "甲物流"},
-                {**contract, "contract_no": "C-2", "lessor": "L02", "lessee_id": "91310000B", "lessee_name": "乙运输"},
+                {
+                    **contract,
+                    "contract_no": "C-1",
+                    "lessor": "L01",
+                    "lessee_id": "91310000A",
+                    "lessee_name": "甲物流",
+                },
+                {
+                    **contract,
+                    "contract_no": "C-2",
+                    "lessor": "L02",
+                    "lessee_id": "91310000B",
+                    "lessee_name": "乙运输",
+                },
             ],
         )
         asset = {"asset_type": "vehicle", "lessee_name": "承租人"}
@@ -93,10 +107,15 @@ def _seed_book(engine: Engine) -> None:
         connection.execute(
             insert(Tracker),
             [
-                {"lessor": lessor, "asset_id": asset_id, "terminal_phone": PHONES[lessor], "kind": "wired",
-                 "installed_on": dt.date(2025, 1, 1)}
+                {
+                    "lessor": lessor,
+                    "asset_id": asset_id,
+                    "terminal_phone": PHONES[lessor],
+                    "kind": "wired",
+                    "installed_on": dt.date(2025, 1, 1),
+                }
                 for lessor, asset_id in (("L01", "A-1"), ("L02", "B-1"))
-            ],  # fmt: skip
+            ],
         )
 
 
@@ -125,7 +144,7 @@ def _report(engine: Engine, lessor: str, asset_id: str, when: dt.datetime, alarm
             .returning(TrackingPosition.id)
         ).scalar_one()  # fmt: skip
         connection.execute(
-            TrackingLastPosition.__table__.delete().where(
+            delete(TrackingLastPosition).where(
                 TrackingLastPosition.lessor == lessor, TrackingLastPosition.asset_id == asset_id
             )
         )
@@ -196,7 +215,9 @@ def test_a_power_cut_is_raised_once_with_its_frames_in_the_evidence_log_and_clea
 
     # The same day again, and an earlier one: nothing raised twice, nothing deposited twice.
     again = evaluate_tracking_alerts(store_engine, day_end(DAY), "L01", signer=signer)
-    earlier = evaluate_tracking_alerts(store_engine, day_end(DAY - dt.timedelta(days=1)), "L01", signer=signer)
+    earlier = evaluate_tracking_alerts(
+        store_engine, day_end(DAY - dt.timedelta(days=1)), "L01", signer=signer
+    )
     assert [one.evaluated for one in (*again.lessors, *earlier.lessors)] == [False, False]
     assert len(_alert_rows(store_engine)) == 1 and len(_records(store_engine, "L01")) == 1
 
@@ -284,11 +305,25 @@ def test_the_command_evaluates_and_lists_open_alerts_in_chinese_and_as_json(
     assert "主电源断电" in lines["A-1"] and "C-1" in lines["A-1"] and "31.23042, 121.47370" in lines["A-1"]
     assert "绑定后 69 天未收到任何报告" in lines["B-1"] and "终端静默" in lines["B-1"]
     as_json = runner.invoke(
-        app, ["tracking", "alerts", "--as-of", DAY.isoformat(), "--json", "--lang", "en", "-w", str(workspace.root)]
+        app,
+        [
+            "tracking",
+            "alerts",
+            "--as-of",
+            DAY.isoformat(),
+            "--json",
+            "--lang",
+            "en",
+            "-w",
+            str(workspace.root),
+        ],
     )
     assert as_json.exit_code == 0, as_json.output
     document = json.loads(as_json.output)
-    assert [(one["lessor"], one["evaluated"]) for one in document["lessors"]] == [("L01", False), ("L02", False)]
+    assert [(one["lessor"], one["evaluated"]) for one in document["lessors"]] == [
+        ("L01", False),
+        ("L02", False),
+    ]
     alert = next(found for found in document["open"] if found["asset_id"] == "A-1")
     assert (alert["contract_no"], alert["label"], alert["severity_label"]) == ("C-1", "power cut", "high")
     assert alert["evidence_index"] is not None
@@ -320,7 +355,11 @@ def test_the_daily_run_evaluates_each_day_under_the_workspaces_rules(
     (folder / "tracking").mkdir()
     (folder / "tracking" / "alerts.yaml").write_text(yaml.safe_dump(shipped, allow_unicode=True), "utf-8")
     config = folder / "leaseguard.yaml"
-    config.write_text(config.read_text("utf-8").replace("  # alerts: tracking/alerts.yaml", "  alerts: tracking/alerts.yaml"))
+    config.write_text(
+        config.read_text("utf-8").replace(
+            "  # alerts: tracking/alerts.yaml", "  alerts: tracking/alerts.yaml"
+        )
+    )
     workspace = init_workspace(folder)
     engine = workspace.engine()
     try:
@@ -328,12 +367,17 @@ def test_the_daily_run_evaluates_each_day_under_the_workspaces_rules(
         _report(engine, "L01", "A-1", _at(DAY, 8, 10), POWER_CUT)
         days = [DAY - dt.timedelta(days=1), DAY]
         run = daily_job(workspace).run(days)
-        assert [(one.as_of, one.opened) for one in run.tracking] == [(day_end(day), n) for day, n in zip(days, (0, 1))]
+        assert [(one.as_of, one.opened) for one in run.tracking] == [(day_end(days[0]), 0), (day_end(DAY), 1)]
         assert [row.code for row in _alert_rows(engine)] == ["power_cut"]
         assert len(_records(engine, "L01")) == 1
         rerun = daily_job(workspace).run([DAY])
         assert [one.evaluated for one in rerun.tracking[0].lessors] == [False, False]
         [row] = call_list_of(engine, DAY, lessor="L01").frame.to_dicts()
         assert row["tracking_power_cut"] and not row["tracking_silent"]
+        from leaseguard.cli.main import app
+
+        said = CliRunner().invoke(app, ["run", "daily", "--as-of", "2025-03-11", "-w", str(folder)])
+        assert said.exit_code == 0, said.output
+        assert "位置报警（评估至 2025-03-12 00:00）：新增 0，解除 0" in said.output
     finally:
         engine.dispose()

@@ -37,7 +37,9 @@ def alerts_command(
         typer.Option("--as-of", help="Evaluate up to the end of this day (YYYY-MM-DD, GMT+8; default: now)."),
     ] = None,
     lessor: Annotated[str | None, typer.Option("--lessor", help="Only this lessor's assets.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the evaluation and open alerts as JSON.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the evaluation and open alerts as JSON.")
+    ] = False,
     lang: LangOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:

@@ -32,7 +32,6 @@ from leaseguard.store.models import (
     TrackingPosition,
 )
 from leaseguard.tracking.alerts import (
-    WIRED,
     WIRELESS,
     AlertPoint,
     AssetTrack,
@@ -53,7 +52,9 @@ _runs = cast(Table, TrackingAlertRun.__table__)
 _assets = cast(Table, Asset.__table__)
 _contracts = cast(Table, Contract.__table__)
 
-REPORT_REF_PREFIX = "tracking-position:"  # as tracking.storage.StoredPosition.report_ref names a stored report
+REPORT_REF_PREFIX = (
+    "tracking-position:"  # as tracking.storage.StoredPosition.report_ref names a stored report
+)
 CHUNK = 500  # identifiers in one IN (...): well under SQLite's and PostgreSQL's limits on bound parameters
 
 
@@ -111,7 +112,7 @@ def tracked_lessors(connection: Connection) -> list[str]:
 
 
 def _kind(value: str) -> TerminalKind:
-    return WIRELESS if value == WIRELESS else WIRED
+    return "wireless" if value == WIRELESS else "wired"
 
 
 def tracked_assets(connection: Connection, lessor: str, day: dt.date) -> list[TrackedAsset]:
@@ -183,7 +184,7 @@ def _point(row: Sequence[Any], asset: TrackedAsset) -> TrackPoint:
     return TrackPoint(
         asset_id,
         phone,
-        asset.kinds.get(phone, WIRED),
+        asset.kinds.get(phone, "wired"),
         utc(fix_time),
         utc(received_at),
         int(lat),
@@ -237,7 +238,9 @@ def asset_tracks(
         if latest is not None:
             found.append(_point(latest, by_id[asset_id]))
     return [
-        AssetTrack(lessor, asset.asset_id, asset.contract_no, tuple(points[asset.asset_id]), asset.tracked_since)
+        AssetTrack(
+            lessor, asset.asset_id, asset.contract_no, tuple(points[asset.asset_id]), asset.tracked_since
+        )
         for asset in assets
     ]
 
@@ -311,7 +314,20 @@ _ALERT_COLUMNS = (
 
 
 def _stored(row: Sequence[Any]) -> StoredAlert:
-    (aid, lessor, asset_id, contract_no, code, severity, opened_at, cleared_at, reason, params, points, index) = row
+    (
+        aid,
+        lessor,
+        asset_id,
+        contract_no,
+        code,
+        severity,
+        opened_at,
+        cleared_at,
+        reason,
+        params,
+        points,
+        index,
+    ) = row
     alert = TrackingAlert(
         code,
         lessor,
@@ -361,11 +377,17 @@ class LastPosition:
     terminal_phone: str
 
 
-def last_known_positions(connection: Connection, lessor: str, asset_ids: Sequence[str]) -> dict[str, LastPosition]:
+def last_known_positions(
+    connection: Connection, lessor: str, asset_ids: Sequence[str]
+) -> dict[str, LastPosition]:
     found: dict[str, LastPosition] = {}
     for chunk in _chunks(sorted(set(asset_ids))):
         query = select(
-            _last.c.asset_id, _last.c.fix_time, _last.c.latitude_e6, _last.c.longitude_e6, _last.c.terminal_phone
+            _last.c.asset_id,
+            _last.c.fix_time,
+            _last.c.latitude_e6,
+            _last.c.longitude_e6,
+            _last.c.terminal_phone,
         ).where(_last.c.lessor == lessor, _last.c.asset_id.in_(chunk))
         for asset_id, fix_time, lat, lon, phone in connection.execute(query):
             position = LastPosition(utc(fix_time), int(lat), int(lon), phone)
@@ -413,7 +435,9 @@ def raw_frames(connection: Connection, lessor: str, refs: Iterable[str]) -> dict
             _positions.c.raw,
         ).where(_positions.c.lessor == lessor, _positions.c.id.in_(ids[start : start + CHUNK]))
         for pid, phone, fix_time, received_at, msg_id, serial, raw in connection.execute(query):
-            frame = Frame(int(pid), phone, utc(fix_time), utc(received_at), int(msg_id), int(serial), bytes(raw))
+            frame = Frame(
+                int(pid), phone, utc(fix_time), utc(received_at), int(msg_id), int(serial), bytes(raw)
+            )
             found[report_ref(frame.position_id)] = frame
     return found
 
@@ -513,6 +537,8 @@ def record_run(
     )
 
 
-def untracked_cleared(open_before: Iterable[TrackingAlert], tracked: set[str], as_of: dt.datetime) -> list[TrackingAlert]:
+def untracked_cleared(
+    open_before: Iterable[TrackingAlert], tracked: set[str], as_of: dt.datetime
+) -> list[TrackingAlert]:
     """Open alerts of assets with no terminal bound any more: cleared at as_of, since nothing can clear them."""
     return [replace(alert, cleared_at=as_of) for alert in open_before if alert.asset_id not in tracked]

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from leaseguard.evidence import NoteSigner
     from leaseguard.tracking.alert_store import LastPosition, StoredAlert
-    from leaseguard.tracking.alerts import AlertRules, Evaluation, TrackingAlert
+    from leaseguard.tracking.alerts import AlertRules, TrackingAlert
     from leaseguard.workspace import Workspace
 
 EVIDENCE_KIND = "tracking-alert"

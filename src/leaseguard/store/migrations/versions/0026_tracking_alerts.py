@@ -42,7 +42,11 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["lessor"], ["lessors.code"], name=op.f("fk_tracking_alerts_lessor_lessors")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tracking_alerts")),
         sa.UniqueConstraint(
-            "lessor", "asset_id", "code", "opened_at", name=op.f("uq_tracking_alerts_lessor_asset_id_code_opened_at")
+            "lessor",
+            "asset_id",
+            "code",
+            "opened_at",
+            name=op.f("uq_tracking_alerts_lessor_asset_id_code_opened_at"),
         ),
     )
     op.create_index("ix_tracking_alerts_lessor_cleared_at", "tracking_alerts", ["lessor", "cleared_at"])
