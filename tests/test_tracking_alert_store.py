@@ -302,8 +302,12 @@ def test_the_command_evaluates_and_lists_open_alerts_in_chinese_and_as_json(
     # A-1 lost power; B-1's terminal never reported in the months since it was fitted.
     assert "新增 2，持续 0，解除 0" in shown.output
     lines = {line.split("│")[2].strip(): line for line in shown.output.splitlines() if line.count("│") > 3}
-    assert "主电源断电" in lines["A-1"] and "C-1" in lines["A-1"] and "31.23042, 121.47370" in lines["A-1"]
-    assert "绑定后 69 天未收到任何报告" in lines["B-1"] and "终端静默" in lines["B-1"]
+    assert (
+        "主电源断电（报警位 8）" in lines["A-1"]
+        and "C-1" in lines["A-1"]
+        and "31.23042, 121.47370" in lines["A-1"]
+    )
+    assert "绑定后 69 天未收到任何报告" in lines["B-1"] and "中" in lines["B-1"]
     as_json = runner.invoke(
         app,
         [

@@ -46,7 +46,7 @@ def alerts_command(
     """Evaluate the location alerts (power cut, antenna cut, tamper, left region, silent, still, diverged) and
     list the open ones; each newly raised alert goes into the evidence log with the frames that raised it."""
     from leaseguard.errors import LeaseguardError
-    from leaseguard.tracking.alerts import SEVERITY_LABELS, alert_label
+    from leaseguard.tracking.alerts import SEVERITY_LABELS
     from leaseguard.usecases.tracking_alerts import day_end, evaluate_workspace_alerts, open_alert_rows
 
     opened_workspace = open_workspace(workspace)
@@ -64,12 +64,14 @@ def alerts_command(
         fail(error)
     if as_json:
         document = {
-            "as_of": run.as_of.isoformat(),
+            "as_of": run.as_of.astimezone(GMT8).isoformat(),
             "lessors": [
                 {
                     "lessor": one.lessor,
                     "evaluated": one.evaluated,
-                    "previous_as_of": one.previous_as_of.isoformat() if one.previous_as_of else None,
+                    "previous_as_of": one.previous_as_of.astimezone(GMT8).isoformat()
+                    if one.previous_as_of
+                    else None,
                     "assets": one.assets,
                     "opened": len(one.opened),
                     "still_open": len(one.still_open),
@@ -113,25 +115,22 @@ def alerts_command(
         ("报警", "Alert"),
         ("级别", "Severity"),
         ("起始", "Since"),
-        ("原因", "Reason"),
         ("最后位置", "Last position"),
+        ("定位时间", "Fixed at"),
     ):
         table.add_column(header[0] if zh else header[1])
     for row in rows:
         position = row.last_position
-        where = (
-            "—"
-            if position is None
-            else f"{position.latitude_e6 / 1e6:.5f}, {position.longitude_e6 / 1e6:.5f} @ {_local(position.fix_time)}"
-        )
         table.add_row(
             row.lessor,
             row.asset_id,
             row.contract_no or "—",
-            alert_label(row.code, spoken),
+            row.reason,
             SEVERITY_LABELS[row.severity].text(spoken),
             _local(row.opened_at),
-            row.reason,
-            where,
+            "—"
+            if position is None
+            else f"{position.latitude_e6 / 1e6:.5f}, {position.longitude_e6 / 1e6:.5f}",
+            "—" if position is None else _local(position.fix_time),
         )
     console.print(table)

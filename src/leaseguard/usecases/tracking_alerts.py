@@ -258,6 +258,11 @@ def _deposit(
 # ---------------------------------------------------------------------------------------------------- reading
 
 
+def _gmt8(moment: dt.datetime) -> str:
+    """ISO 8601 in GMT+8, the terminals' time (JT/T 808) and the one people read."""
+    return moment.astimezone(dt.timezone(dt.timedelta(hours=8))).isoformat()
+
+
 @dataclass(frozen=True)
 class OpenAlertRow:
     """An open alert as a person reads it, with the asset's last known position."""
@@ -284,12 +289,12 @@ class OpenAlertRow:
             "label": alert_label(self.code, lang),
             "severity": self.severity,
             "severity_label": SEVERITY_LABELS[self.severity].text(lang),
-            "opened_at": self.opened_at.isoformat(),
+            "opened_at": _gmt8(self.opened_at),
             "reason": self.reason,
             "last_position": None
             if position is None
             else {
-                "time": position.fix_time.isoformat(),
+                "time": _gmt8(position.fix_time),
                 "latitude": position.latitude_e6 / 1_000_000,
                 "longitude": position.longitude_e6 / 1_000_000,
                 "terminal_phone": position.terminal_phone,
