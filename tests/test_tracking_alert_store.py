@@ -27,7 +27,7 @@ from leaseguard.store.models import (
     TrackingLastPosition,
     TrackingPosition,
 )
-from leaseguard.tracking.jt808 import GMT8, frame
+from leaseguard.tracking.jt808 import GMT8, Location, decode_hex, frame
 from leaseguard.usecases.early_warning import call_list_of, signals_in_words
 from leaseguard.usecases.tracking_alerts import day_end, evaluate_tracking_alerts, open_alert_rows
 
@@ -211,7 +211,9 @@ def test_a_power_cut_is_raised_once_with_its_frames_in_the_evidence_log_and_clea
         raw = connection.execute(select(TrackingPosition.raw).where(TrackingPosition.id == cut)).scalar_one()
     frames = {item["report_ref"]: item["raw_hex"] for item in event["frames"]}
     assert frames[f"tracking-position:{cut}"] == bytes(raw).hex()
-    assert bytes(raw).hex().startswith("7e0200")
+    decoded = decode_hex(frames[f"tracking-position:{cut}"])
+    assert isinstance(decoded.body, Location) and decoded.body.alarm == ["main_power_off"]
+    assert event["opened_at"] == "2025-03-10T08:10:00+08:00" == decoded.body.time
 
     # The same day again, and an earlier one: nothing raised twice, nothing deposited twice.
     again = evaluate_tracking_alerts(store_engine, day_end(DAY), "L01", signer=signer)

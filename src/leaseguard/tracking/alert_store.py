@@ -76,6 +76,11 @@ def utc(value: object) -> dt.datetime:
     return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
+def gmt8(moment: dt.datetime) -> str:
+    """ISO 8601 in GMT+8: the terminals' time (JT/T 808) and the one a person, or a court, reads."""
+    return moment.astimezone(GMT8).isoformat()
+
+
 def day_start(day: dt.date) -> dt.datetime:
     """Midnight GMT+8 (the terminals' and the book's day) starting `day`, in UTC."""
     return dt.datetime.combine(day, dt.time(), GMT8).astimezone(dt.UTC)
@@ -264,8 +269,8 @@ def point_json(point: AlertPoint | None) -> dict[str, Any] | None:
     if point is None:
         return None
     return {
-        "at": utc(point.at).isoformat(),
-        "received_at": utc(point.received_at).isoformat(),
+        "at": gmt8(point.at),
+        "received_at": gmt8(point.received_at),
         "terminal_phone": point.terminal_phone,
         "latitude_e6": point.latitude_e6,
         "longitude_e6": point.longitude_e6,
@@ -412,8 +417,8 @@ class Frame:
         return {
             "report_ref": report_ref(self.position_id),
             "terminal_phone": self.terminal_phone,
-            "fix_time": self.fix_time.isoformat(),
-            "received_at": self.received_at.isoformat(),
+            "fix_time": gmt8(self.fix_time),
+            "received_at": gmt8(self.received_at),
             "msg_id": f"0x{self.msg_id:04x}",
             "serial": self.serial,
             "raw_hex": self.raw.hex(),

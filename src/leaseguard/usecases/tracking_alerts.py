@@ -193,7 +193,7 @@ def _evaluate_lessor(
 
 
 def _event(stored: StoredAlert, frames: dict[str, Any], as_of: dt.datetime) -> dict[str, Any]:
-    from leaseguard.tracking.alert_store import point_json
+    from leaseguard.tracking.alert_store import gmt8, point_json
     from leaseguard.tracking.alerts import alert_label
 
     alert = stored.alert
@@ -207,15 +207,15 @@ def _event(stored: StoredAlert, frames: dict[str, Any], as_of: dt.datetime) -> d
         "label": alert_label(alert.code, "zh"),
         "label_en": alert_label(alert.code, "en"),
         "severity": alert.severity,
-        "opened_at": alert.opened_at.isoformat(),
-        "cleared_at": alert.cleared_at.isoformat() if alert.cleared_at else None,
+        "opened_at": gmt8(alert.opened_at),
+        "cleared_at": gmt8(alert.cleared_at) if alert.cleared_at else None,
         "reason": {"code": alert.reason.code, "params": dict(alert.reason.params)},
         "text": alert.text("zh"),
         "text_en": alert.text("en"),
         "first": point_json(alert.first),
         "last": point_json(alert.last),
         "cleared_by": point_json(alert.cleared_by),
-        "evaluated_to": as_of.isoformat(),
+        "evaluated_to": gmt8(as_of),
         # The reports that raised it, as received: a frame that was pruned before the alert is named and missing.
         "frames": [frames[ref].as_json() for ref in alert.report_refs if ref in frames],
         "frames_missing": [ref for ref in alert.report_refs if ref not in frames],
@@ -258,11 +258,6 @@ def _deposit(
 # ---------------------------------------------------------------------------------------------------- reading
 
 
-def _gmt8(moment: dt.datetime) -> str:
-    """ISO 8601 in GMT+8, the terminals' time (JT/T 808) and the one people read."""
-    return moment.astimezone(dt.timezone(dt.timedelta(hours=8))).isoformat()
-
-
 @dataclass(frozen=True)
 class OpenAlertRow:
     """An open alert as a person reads it, with the asset's last known position."""
@@ -278,6 +273,7 @@ class OpenAlertRow:
     evidence_index: int | None
 
     def as_json(self, lang: Lang = DEFAULT_LANG) -> dict[str, Any]:
+        from leaseguard.tracking.alert_store import gmt8
         from leaseguard.tracking.alerts import SEVERITY_LABELS, alert_label
 
         position = self.last_position
@@ -289,12 +285,12 @@ class OpenAlertRow:
             "label": alert_label(self.code, lang),
             "severity": self.severity,
             "severity_label": SEVERITY_LABELS[self.severity].text(lang),
-            "opened_at": _gmt8(self.opened_at),
+            "opened_at": gmt8(self.opened_at),
             "reason": self.reason,
             "last_position": None
             if position is None
             else {
-                "time": _gmt8(position.fix_time),
+                "time": gmt8(position.fix_time),
                 "latitude": position.latitude_e6 / 1_000_000,
                 "longitude": position.longitude_e6 / 1_000_000,
                 "terminal_phone": position.terminal_phone,
