@@ -18,6 +18,7 @@ from leaseguard.cli.common import (
     open_workspace,
     parse_day,
     progress_bar,
+    say,
 )
 from leaseguard.vocabulary import CLASS_LABELS, CLASS_LABELS_EN, CLASSES, Label, label_of
 from leaseguard.vocabulary import CLASSIFICATION_RULE_SETS as SHIPPED
@@ -120,6 +121,20 @@ def daily(
     row("租赁物从未评估", "assets never valued", [f"{r.missing_valuations:,}" for r in shown])
     row("评估已过期", "valuations stale", [f"{r.stale_valuations:,}" for r in shown])
     console.print(table)
+    if run.tracking:
+        say(
+            Label(
+                "位置报警（评估至 {until}）：新增 {opened}，解除 {cleared}；"
+                "`leaseguard tracking alerts` 列出未解除的报警",
+                "location alerts (evaluated up to {until}): {opened} raised, {cleared} cleared; "
+                "`leaseguard tracking alerts` lists the open ones",
+            ),
+            until=run.tracking[-1]
+            .as_of.astimezone(dt.timezone(dt.timedelta(hours=8)))
+            .strftime("%Y-%m-%d %H:%M"),
+            opened=sum(one.opened for one in run.tracking),
+            cleared=sum(one.cleared for one in run.tracking),
+        )
     rerun = [r.as_of.isoformat() for r in results if r.rerun_after_earlier]
     if rerun:
         listed = "、".join(rerun[:10]) if zh else ", ".join(rerun[:10])

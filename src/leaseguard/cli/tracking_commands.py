@@ -30,6 +30,7 @@ from leaseguard.cli.common import (
     parse_day,
     say,
 )
+from leaseguard.cli.tracking_alert_commands import alerts_command
 from leaseguard.vocabulary import Label, Lang
 
 if TYPE_CHECKING:
@@ -624,6 +625,9 @@ def unbound_command(
             _flags(alarm_names(report.alarm_word), chosen),
         )
     console.print(table)
+
+
+tracking_app.command("alerts")(alerts_command)
 
 
 def register(app: typer.Typer) -> None:

@@ -877,3 +877,59 @@ class UnboundReport(Base):
     msg_id: Mapped[int] = mapped_column(Integer)
     serial: Mapped[int] = mapped_column(Integer)
     raw: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class TrackingAlertRow(Base):
+    """A location alert of one of a lessor's assets (tracking/alerts.py): open from `opened_at` until
+    `cleared_at`, at most one open per (lessor, asset_id, code). `points` keeps the reports that raised, kept and
+    cleared it (`alert_store.point_json`), so the alert is whole after its positions are pruned; the report ids
+    are tracking_positions ids, whose raw frames went to the evidence log at `evidence_index`."""
+
+    __tablename__ = "tracking_alerts"
+    __table_args__ = (
+        UniqueConstraint("lessor", "asset_id", "code", "opened_at"),
+        Index("ix_tracking_alerts_lessor_cleared_at", "lessor", "cleared_at"),
+        Index(
+            "ux_tracking_alerts_open",
+            "lessor",
+            "asset_id",
+            "code",
+            unique=True,
+            sqlite_where=text("cleared_at is null"),
+            postgresql_where=text("cleared_at is null"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    lessor: Mapped[str] = mapped_column(ForeignKey("lessors.code"))
+    asset_id: Mapped[str] = mapped_column(String(64))
+    contract_no: Mapped[str | None] = mapped_column(String(64))
+    code: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(8))
+    opened_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    cleared_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    first_report_id: Mapped[int | None] = mapped_column(BigInteger)
+    last_report_id: Mapped[int | None] = mapped_column(BigInteger)
+    cleared_report_id: Mapped[int | None] = mapped_column(BigInteger)
+    reason_code: Mapped[str] = mapped_column(String(32))
+    reason_params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    points: Mapped[dict[str, Any]] = mapped_column(JSON)
+    evidence_index: Mapped[int | None] = mapped_column(BigInteger)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TrackingAlertRun(Base):
+    """One evaluation of a lessor's location alerts, made up to `as_of`: the next one starts from the latest,
+    and an evaluation up to a time already evaluated changes nothing."""
+
+    __tablename__ = "tracking_alert_runs"
+
+    lessor: Mapped[str] = mapped_column(ForeignKey("lessors.code"), primary_key=True)
+    as_of: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    rules_sha256: Mapped[str] = mapped_column(String(64))
+    assets: Mapped[int] = mapped_column(Integer)
+    opened: Mapped[int] = mapped_column(Integer)
+    still_open: Mapped[int] = mapped_column(Integer)
+    cleared: Mapped[int] = mapped_column(Integer)
+    finished_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -29,3 +29,17 @@ def tracking_signal_frame(alerts: Iterable[TrackingAlert]) -> pl.DataFrame:
             },
         }
     )
+
+
+def lessor_tracking_signal_frame(alerts: Iterable[TrackingAlert]) -> pl.DataFrame:
+    """`tracking_signal_frame` keyed by lessor and contract_no: contract numbers are not unique across lessors,
+    so the call list joins on both and one lessor's alert never reaches another's contract."""
+    by_lessor: dict[str, list[TrackingAlert]] = {}
+    for alert in alerts:
+        by_lessor.setdefault(alert.lessor, []).append(alert)
+    frames = [
+        tracking_signal_frame(found).select(pl.lit(lessor, pl.String).alias("lessor"), pl.all())
+        for lessor, found in sorted(by_lessor.items())
+    ]
+    empty = tracking_signal_frame(()).select(pl.lit(None, pl.String).alias("lessor"), pl.all())
+    return pl.concat([empty, *frames]) if frames else empty

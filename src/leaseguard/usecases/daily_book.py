@@ -27,11 +27,14 @@ from leaseguard.vocabulary import (
 
 if TYPE_CHECKING:
     import polars as pl
+    from sqlalchemy import Engine
 
     from leaseguard.classification.daily import DayResult
     from leaseguard.classification.rules import RuleSet
     from leaseguard.evidence.checkpoint import NoteSigner
     from leaseguard.portfolio.allocation import Allocation
+    from leaseguard.tracking.alerts import AlertRules
+    from leaseguard.usecases.tracking_alerts import TrackingAlertsRun
     from leaseguard.workspace import Workspace
 
 EXPORT_FORMATS = (".csv", ".xlsx")
@@ -43,6 +46,8 @@ class DailyRun:
 
     rule_set: RuleSet
     days: list[DayResult]
+    # The location alerts evaluated up to the end of each day run (none when no asset has a terminal).
+    tracking: tuple[TrackingAlertsRun, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -54,18 +59,31 @@ class DailyJob:
     rule_set: RuleSet
     allocation: Allocation
     signer: NoteSigner | None
+    tracking_rules: AlertRules | None = None
 
     def run(self, days: Sequence[dt.date], progress: Callable[[int, int], None] | None = None) -> DailyRun:
-        """Classify and provision every contract on each of `days`, each day one transaction."""
+        """Classify and provision every contract on each of `days`, each day one transaction; then evaluate the
+        location alerts of the tracked assets up to each day's end, so the call list of the day sees them."""
         from leaseguard.classification.daily import run_days
 
         engine = self.workspace.engine()
         try:
-            return DailyRun(
-                self.rule_set, run_days(engine, days, self.rule_set, progress, self.allocation, self.signer)
-            )
+            results = run_days(engine, days, self.rule_set, progress, self.allocation, self.signer)
+            return DailyRun(self.rule_set, results, self._track(engine, days))
         finally:
             engine.dispose()
+
+    def _track(self, engine: Engine, days: Sequence[dt.date]) -> tuple[TrackingAlertsRun, ...]:
+        from leaseguard.tracking.alert_store import tracked_lessors
+        from leaseguard.usecases.tracking_alerts import day_end, evaluate_tracking_alerts
+
+        with engine.connect() as connection:
+            if not tracked_lessors(connection):
+                return ()
+        return tuple(
+            evaluate_tracking_alerts(engine, day_end(day), rules=self.tracking_rules, signer=self.signer)
+            for day in sorted(set(days))
+        )
 
 
 _WORKSPACE_KEY: Any = object()
@@ -78,6 +96,7 @@ def daily_job(workspace: Workspace, *, rules: str | None = None, signer: Any = _
     from leaseguard.classification.rules import load_rule_set
     from leaseguard.evidence import log_settings
     from leaseguard.portfolio.allocation import Allocation
+    from leaseguard.usecases.tracking_alerts import workspace_alert_rules
 
     rule_set = load_rule_set(
         rules or str(workspace.setting("book", "rules", default=DEFAULT_CLASSIFICATION_RULES))
@@ -85,7 +104,7 @@ def daily_job(workspace: Workspace, *, rules: str | None = None, signer: Any = _
     allocation = Allocation.from_settings(workspace.setting("book", default={}))
     if signer is _WORKSPACE_KEY:
         signer = log_settings(workspace).signer
-    return DailyJob(workspace, rule_set, allocation, signer)
+    return DailyJob(workspace, rule_set, allocation, signer, workspace_alert_rules(workspace))
 
 
 @dataclass(frozen=True)

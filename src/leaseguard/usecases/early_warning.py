@@ -107,6 +107,7 @@ def call_list_of(
     from leaseguard.analytics import book_data
     from leaseguard.analytics.rules import load_analytics_rules
     from leaseguard.tenancy.service import lessor_names
+    from leaseguard.usecases.tracking_alerts import tracking_signals_at
     from leaseguard.warning.model import load_model
     from leaseguard.warning.rules import load_warning_rules
     from leaseguard.warning.service import compute_warnings
@@ -118,11 +119,13 @@ def call_list_of(
     contracts = book_data.read_contracts(engine)
     if lessor is not None and lessor not in set(contracts["lessor"].to_list()):
         raise NoSuchLessorError(NO_CONTRACT_OF_LESSOR, lessor=lessor)
+    with engine.connect() as connection:
+        tracking = tracking_signals_at(connection, as_of, lessor)
     try:
         warnings = compute_warnings(
             as_of, contracts, book_data.positions_source(engine, allocation), book_data.read_valuations(engine),
             model, rules, load_analytics_rules(), compare_with=compare_with, lessor=lessor,
-            classes=book_data.latest_classes(engine, as_of), progress=progress,
+            classes=book_data.latest_classes(engine, as_of), tracking=tracking, progress=progress,
         )  # fmt: skip
     except InvalidInputError:
         raise  # said in both languages already

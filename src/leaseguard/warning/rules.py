@@ -9,15 +9,18 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from leaseguard.rulefiles import RuleProblem, load_rule_file
-from leaseguard.vocabulary import CLASSES, Label
+from leaseguard.vocabulary import CLASSES, TRACKING_SIGNALS, Label
 
-SIGNALS = (
+# The book's signals (warning/signals.py), then the location alerts' (tracking/signals.py: an alert of the
+# contract's asset is open), in the order the call list names them.
+BOOK_SIGNALS = (
     "first_missed_payment",
     "worse_dpd_bucket",
     "collateral_drop",
     "arrears_elsewhere",
     "industry_concentration",
 )
+SIGNALS = (*BOOK_SIGNALS, *TRACKING_SIGNALS)
 
 
 class SignalRules(BaseModel):

@@ -14,7 +14,7 @@ from leaseguard.analytics.calendar import previous_month_end
 from leaseguard.analytics.rules import AnalyticsRules
 from leaseguard.errors import InvalidInputError
 from leaseguard.portfolio.schedule import add_months
-from leaseguard.vocabulary import Label
+from leaseguard.vocabulary import TRACKING_SIGNALS, Label
 from leaseguard.warning.features import FEATURES, behaviour_features, history_dates
 from leaseguard.warning.model import ScoreModel
 from leaseguard.warning.rules import SIGNALS, WarningRules
@@ -51,6 +51,21 @@ def _history(positions_at: PositionsAt, dates: list[dt.date], progress: Progress
     return pl.concat(frames, how="vertical_relaxed")
 
 
+def _with_tracking(scored: pl.DataFrame, tracking: pl.DataFrame | None) -> pl.DataFrame:
+    """The tracking signals joined on lessor and contract_no both: a contract number another lessor also uses
+    never takes that lessor's alerts. A contract without an open alert has them all false."""
+    if tracking is None:
+        return scored.with_columns(pl.lit(False).alias(signal) for signal in TRACKING_SIGNALS)
+    raised = tracking.select(
+        pl.col("lessor").cast(pl.String),
+        pl.col("contract_no").cast(pl.String),
+        *(pl.col(signal).cast(pl.Boolean) for signal in TRACKING_SIGNALS),
+    ).unique(subset=["lessor", "contract_no"])
+    return scored.join(raised, on=["lessor", "contract_no"], how="left").with_columns(
+        pl.col(signal).fill_null(False) for signal in TRACKING_SIGNALS
+    )
+
+
 def compute_warnings(
     as_of: dt.date,
     contracts: pl.DataFrame,
@@ -63,6 +78,7 @@ def compute_warnings(
     compare_with: dt.date | None = None,
     lessor: str | None = None,
     classes: pl.DataFrame | None = None,
+    tracking: pl.DataFrame | None = None,
     progress: Progress | None = None,
 ) -> pl.DataFrame:
     """The call list of every live contract on `as_of` (of `lessor` only, when given), in WARNING_COLUMNS
@@ -70,7 +86,9 @@ def compute_warnings(
     consortium — the lessee's other contracts and the concentration need them all; `valuations`:
     contract_no, valuation_date, disposal_value_fen. The DPD bucket is compared with `compare_with` (the
     previous run), by default the previous month-end. `classes`: contract_no, class of the day's daily run,
-    for the collections tier (null class where not given); `contracts` may carry lessee_name and phone."""
+    for the collections tier (null class where not given); `contracts` may carry lessee_name and phone.
+    `tracking`: lessor, contract_no and one boolean per TRACKING_SIGNALS (tracking/signals.py's
+    lessor_tracking_signal_frame), the location alerts open on the contracts' assets; none when not given."""
     compare_with = compare_with or previous_month_end(as_of)
     if compare_with >= as_of:
         raise InvalidInputError(
@@ -120,6 +138,7 @@ def compute_warnings(
     scored = scored.join(classes.select("contract_no", "class"), on="contract_no", how="left").join(
         people, on="contract_no", how="left"
     )
+    scored = _with_tracking(scored, tracking)
     if lessor is not None:
         # Everything above saw the whole consortium; from here on only the lessor's own rows are kept.
         scored = scored.filter(pl.col("lessor") == lessor)
