@@ -11,9 +11,12 @@ import argparse
 import asyncio
 import dataclasses
 import multiprocessing
+import os
 import random
 import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 from benchmarks.report import publish
@@ -59,30 +62,76 @@ def _decode_rate(frames: list[bytes], passes: int) -> dict[str, Any]:
     return {"decode_per_s": round(best), "split_and_decode_per_s": round(split_best)}
 
 
-def _serve(port_out: Any, stop: Any, stats_out: Any) -> None:
-    """The gateway's process: an in-memory keeper; sends its port, then its stats once told to stop."""
+def _serve(port_out: Any, stop: Any, stats_out: Any, store_url: str | None) -> None:
+    """The gateway's process: an in-memory keeper, or the store at `store_url`; sends its port, then its stats
+    once told to stop."""
+    from sqlalchemy import func, select
+
+    from leaseguard.store.db import create_store_engine
+    from leaseguard.store.models import TrackingPosition, UnboundReport
     from leaseguard.tracking.gateway import Gateway
     from leaseguard.tracking.memory import MemoryKeeper
     from leaseguard.tracking.simulate import raise_open_files_limit
+    from leaseguard.tracking.storage import StoreTerminalKeeper
 
     raise_open_files_limit(65536)
 
     async def main() -> None:
-        keeper = MemoryKeeper()
+        engine = create_store_engine(store_url) if store_url else None
+        keeper = StoreTerminalKeeper(engine) if engine is not None else MemoryKeeper()
         gateway = Gateway(keeper)
         port_out.send(await gateway.start("127.0.0.1", 0))
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, stop.wait)
         await gateway.stop()
         snapshot = gateway.stats.snapshot()
-        snapshot["kept"] = len(keeper.reports)
-        snapshot["batches"] = keeper.batches
+        if isinstance(keeper, MemoryKeeper):
+            snapshot["kept"] = len(keeper.reports)
+            snapshot["batches"] = keeper.batches
+        elif engine is not None:
+            with engine.connect() as connection:
+                snapshot["kept"] = sum(
+                    connection.execute(select(func.count()).select_from(table)).scalar_one()
+                    for table in (TrackingPosition, UnboundReport)
+                )
+            snapshot["batches"] = None
+            engine.dispose()
         stats_out.send(snapshot)
 
     asyncio.run(main())
 
 
-def _gateway_run(terminals: int, interval: float, duration: float, seed: int) -> dict[str, Any]:
+def _store_url(store: str, folder: Path) -> str | None:
+    """A new, migrated store for the run: a SQLite file in `folder`, or a fresh schema of the PostgreSQL
+    server at LEASEGUARD_BENCH_POSTGRES_URL (default the local test database)."""
+    from sqlalchemy import create_engine, text
+
+    from leaseguard.store.db import create_store_engine, upgrade_schema
+
+    if store == "memory":
+        return None
+    if store == "sqlite":
+        url = f"sqlite:///{folder / 'tracking.db'}"
+    else:
+        server = os.environ.get(
+            "LEASEGUARD_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+        )
+        schema = f"lg_bench_tracking_{os.getpid()}"
+        admin = create_engine(server)
+        with admin.begin() as connection:
+            connection.execute(text(f'drop schema if exists "{schema}" cascade'))
+            connection.execute(text(f'create schema "{schema}"'))
+        admin.dispose()
+        url = f"{server}?options=-csearch_path%3D{schema}"
+    engine = create_store_engine(url)
+    upgrade_schema(engine)
+    engine.dispose()
+    return url
+
+
+def _gateway_run(
+    terminals: int, interval: float, duration: float, seed: int, store_url: str | None = None
+) -> dict[str, Any]:
     from leaseguard.tracking.simulate import Simulation, raise_open_files_limit, simulate
 
     raise_open_files_limit(terminals + 1024)
@@ -90,7 +139,7 @@ def _gateway_run(terminals: int, interval: float, duration: float, seed: int) ->
     port_in, port_out = context.Pipe(duplex=False)
     stats_in, stats_out = context.Pipe(duplex=False)
     stop = context.Event()
-    server = context.Process(target=_serve, args=(port_out, stop, stats_out), daemon=True)
+    server = context.Process(target=_serve, args=(port_out, stop, stats_out, store_url), daemon=True)
     server.start()
     try:
         port = port_in.recv()
@@ -129,6 +178,12 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--duration", type=float, default=60.0)
     parser.add_argument("--seed", type=int, default=20)
     parser.add_argument("--skip-gateway", action="store_true", help="measure decoding only")
+    parser.add_argument(
+        "--store",
+        choices=("memory", "sqlite", "postgresql"),
+        default="memory",
+        help="where the gateway keeps the positions: in memory, a new SQLite file, or a new PostgreSQL schema",
+    )
     args = parser.parse_args(argv)
 
     frames = _location_frames(args.frames, args.seed)
@@ -138,9 +193,12 @@ def main(argv: list[str]) -> None:
         {"measure": "  cut from one stream and decoded per second", "value": rate["split_and_decode_per_s"]},
     ]
     if not args.skip_gateway:
-        run = _gateway_run(args.terminals, args.interval, args.duration, args.seed)
+        with tempfile.TemporaryDirectory() as folder:
+            store_url = _store_url(args.store, Path(folder))
+            run = _gateway_run(args.terminals, args.interval, args.duration, args.seed, store_url)
         rows += [{"measure": f"gateway: {key}", "value": value} for key, value in run.items()]
-    publish("tracking", "JT/T 808 decoding and gateway (in-memory keeper)", rows)
+    name = "tracking" if args.store == "memory" else f"tracking_{args.store}"
+    publish(name, f"JT/T 808 decoding and gateway ({args.store} keeper)", rows)
 
 
 if __name__ == "__main__":

@@ -286,11 +286,13 @@ def test_one_lessors_alert_never_reaches_another_lessors_contract_on_the_call_li
 def test_the_command_evaluates_and_lists_open_alerts_in_chinese_and_as_json(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from leaseguard.cli.common import console
     from leaseguard.cli.main import app
     from leaseguard.workspace import init_workspace
 
     monkeypatch.delenv("LEASEGUARD_DATABASE_URL", raising=False)
-    monkeypatch.setenv("COLUMNS", "200")
+    # The console is made once per process, before this test: its width is set, not read from COLUMNS.
+    monkeypatch.setattr(console, "width", 220)
     workspace = init_workspace(tmp_path / "ws")
     engine = workspace.engine()
     try:
@@ -307,7 +309,7 @@ def test_the_command_evaluates_and_lists_open_alerts_in_chinese_and_as_json(
     assert (
         "主电源断电（报警位 8）" in lines["A-1"]
         and "C-1" in lines["A-1"]
-        and "31.23042, 121.47370" in lines["A-1"]
+        and "31.230416, 121.473701" in lines["A-1"]
     )
     assert "绑定后 69 天未收到任何报告" in lines["B-1"] and "中" in lines["B-1"]
     as_json = runner.invoke(

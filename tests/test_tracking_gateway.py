@@ -8,6 +8,12 @@ import asyncio
 import dataclasses
 import datetime as dt
 import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -517,17 +523,46 @@ def test_settings_come_from_the_workspace_over_the_shipped_defaults() -> None:
         GatewaySettings.from_settings({"max_bad_frames": 2.5})
 
 
-def test_serve_without_the_store_says_so_in_one_line(tmp_path: Path) -> None:
-    runner = CliRunner()
-    assert runner.invoke(app, ["init", str(tmp_path / "ws")]).exit_code == 0
-    result = runner.invoke(app, ["tracking", "serve", "-w", str(tmp_path / "ws"), "--port", "0"])
+def test_serve_keeps_what_simulated_terminals_report_in_the_workspace_store(tmp_path: Path) -> None:
+    """`leaseguard tracking serve` as its own process on a workspace's SQLite store: every report answered is
+    stored (unbound: no terminal is bound in this workspace), and SIGINT stops it after a last flush."""
+    from leaseguard.tracking.storage import unbound_reports
+    from leaseguard.workspace import DATABASE_URL_ENV, init_workspace
+
+    workspace = init_workspace(tmp_path / "ws")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {key: value for key, value in os.environ.items() if key != DATABASE_URL_ENV}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "leaseguard.cli.main", "tracking", "serve", "-w", str(workspace.root), "--port",
+         str(port)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
     try:
-        import leaseguard.tracking.storage  # noqa: F401  # type: ignore[import-not-found,import-untyped,unused-ignore]
-    except ModuleNotFoundError:
-        assert result.exit_code == 1
-        assert "leaseguard.tracking.storage" in result.output and "Traceback" not in result.output
-    else:
-        pytest.skip("the store keeper exists: serve runs")
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, server.communicate()[0]
+                time.sleep(0.1)
+        plan = Simulation(terminals=3, interval=0.2, duration=0.6, port=port, seed=11, ramp=0.1)
+        result = asyncio.run(simulate(plan))
+    finally:
+        server.send_signal(signal.SIGINT)
+        output = server.communicate(timeout=30)[0]
+    assert server.returncode == 0 and "Traceback" not in output, output
+    assert result.authenticated == 3 and result.lost == 0 and result.answered == result.sent > 0
+    engine = workspace.engine()
+    try:
+        with engine.connect() as connection:
+            stored = unbound_reports(connection, limit=1000)
+    finally:
+        engine.dispose()
+    assert len(stored) == result.positions
+    assert all(report.raw.startswith(b"\x7e") and report.raw.endswith(b"\x7e") for report in stored)
 
 
 def test_simulate_against_nothing_fails_in_one_line(tmp_path: Path) -> None:

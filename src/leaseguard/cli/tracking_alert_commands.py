@@ -119,6 +119,8 @@ def alerts_command(
         ("定位时间", "Fixed at"),
     ):
         table.add_column(header[0] if zh else header[1])
+    from leaseguard.usecases.asset_positions import degrees_text
+
     for row in rows:
         position = row.last_position
         table.add_row(
@@ -130,7 +132,7 @@ def alerts_command(
             _local(row.opened_at),
             "—"
             if position is None
-            else f"{position.latitude_e6 / 1e6:.5f}, {position.longitude_e6 / 1e6:.5f}",
+            else f"{degrees_text(position.latitude_e6)}, {degrees_text(position.longitude_e6)}",
             "—" if position is None else _local(position.fix_time),
         )
     console.print(table)

@@ -235,18 +235,8 @@ def _gateway_settings(directory: Path | None, memory: bool) -> tuple[GatewaySett
         fail(error)
     if memory or workspace is None:
         return settings, MemoryKeeper()
-    try:
-        from leaseguard.tracking.storage import keeper_for  # type: ignore[import-not-found,import-untyped,unused-ignore]
-    except ModuleNotFoundError as error:
-        if error.name != "leaseguard.tracking.storage":
-            raise
-        fail(
-            Label(
-                "位置存储尚未建成（leaseguard.tracking.storage）：可用 --memory 在内存中运行网关作演示",
-                "the position store is not built yet (leaseguard.tracking.storage): use --memory to run the "
-                "gateway in memory as a demonstration",
-            )
-        )
+    from leaseguard.tracking.storage import keeper_for
+
     keeper: TerminalKeeper = keeper_for(workspace)
     return settings, keeper
 
