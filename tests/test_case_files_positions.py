@@ -11,12 +11,12 @@ from pathlib import Path
 
 from sqlalchemy import Engine, text
 
-from test_case_files import DAY, _docx_text, _generate, workspace  # noqa: F401 (a fixture)
-from test_tracking_store import at8, report
 from leaseguard.enforcement.complaint import LastFix
 from leaseguard.tracking.jt808 import GMT8
 from leaseguard.tracking.storage import StoreTerminalKeeper
 from leaseguard.workspace import Workspace
+from test_case_files import DAY, _docx_text, _generate, workspace  # noqa: F401 (a fixture)
+from test_tracking_store import at8, report
 
 OURS = "13800138001"  # on L1's A1 (contract K1)
 THEIRS = "13900139001"  # on L2's asset also called A1

@@ -409,7 +409,9 @@ def read_cases_facts(
     return records
 
 
-def _last_fixes(connection: Connection, lessor: str, asset_ids: Sequence[str], day: dt.date) -> dict[str, LastFix]:
+def _last_fixes(
+    connection: Connection, lessor: str, asset_ids: Sequence[str], day: dt.date
+) -> dict[str, LastFix]:
     """Each of the lessor's assets' last position from its terminals as the record stood at the end of `day`
     (GMT+8), the case's date: a position fixed or received after it is not the case's fact."""
     end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), GMT8)

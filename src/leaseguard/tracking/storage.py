@@ -56,6 +56,7 @@ __all__ = [
     "StoredPosition",
     "StoredUnbound",
     "TrackerRow",
+    "asset_positions_between",
     "asset_track",
     "canonical_phone",
     "keeper_for",
@@ -449,14 +450,14 @@ def last_positions(connection: Connection, lessor: str, asset_id: str) -> list[S
 
 
 def last_positions_known_by(
-    connection: Connection, lessor: str, asset_ids: Sequence[str], by: dt.datetime
+    connection: Connection, lessor: str, asset_ids: Sequence[str], by: dt.datetime | None = None
 ) -> dict[str, StoredPosition]:
     """The latest position of each of `lessor`'s assets `asset_ids` (any terminal) fixed and received before `by`:
     the record as it stood then, so a case file as of a day never names a position fixed or reported after it.
-    Assets without one are absent."""
+    `by` None: the latest on record. Assets without one are absent."""
     if not asset_ids:
         return {}
-    by = _utc(by)
+    by = _utc(by) if by is not None else None
     columns = (
         _last.c.lessor,
         _last.c.asset_id,
@@ -472,11 +473,12 @@ def last_positions_known_by(
         )
         for row in connection.execute(query):
             position = _position(row)
-            if position.fix_time >= by or position.received_at >= by:
+            if by is not None and (position.fix_time >= by or position.received_at >= by):
                 moved_on.add(position.asset_id)
             elif _later(position, found.get(position.asset_id)):
                 found[position.asset_id] = position
     for asset_id in sorted(moved_on):
+        assert by is not None
         # One backward range scan of the (lessor, asset_id, fix_time) index; the last-position row above stays a
         # candidate, since its day's positions may have been pruned.
         query = (
@@ -501,6 +503,32 @@ def last_positions_known_by(
         if row is not None and _later(position := _position(row), found.get(asset_id)):
             found[asset_id] = position
     return found
+
+
+def asset_positions_between(
+    connection: Connection, lessor: str, asset_id: str, start: dt.datetime, end: dt.datetime, *, limit: int
+) -> list[StoredPosition]:
+    """One of `lessor`'s assets' positions (every terminal) fixed from `start` to `end` inclusive, in fix-time
+    order, the last `limit` of them."""
+    query = (
+        select(
+            _positions.c.id,
+            _positions.c.lessor,
+            _positions.c.asset_id,
+            _positions.c.terminal_phone,
+            _kind_of(_positions),
+            *(_positions.c[name] for name in _LAST_FIELDS),
+        )
+        .where(
+            _positions.c.lessor == lessor,
+            _positions.c.asset_id == asset_id,
+            _positions.c.fix_time >= _utc(start),
+            _positions.c.fix_time <= _utc(end),
+        )
+        .order_by(_positions.c.fix_time.desc(), _positions.c.id.desc())
+        .limit(limit)
+    )
+    return [_position(row) for row in reversed(connection.execute(query).all())]
 
 
 def _later(position: StoredPosition, than: StoredPosition | None) -> bool:
