@@ -499,8 +499,8 @@ def last_positions_known_by(
             .order_by(_positions.c.fix_time.desc(), _positions.c.id.desc())
             .limit(1)
         )
-        row = connection.execute(query).first()
-        if row is not None and _later(position := _position(row), found.get(asset_id)):
+        latest = connection.execute(query).first()
+        if latest is not None and _later(position := _position(latest), found.get(asset_id)):
             found[asset_id] = position
     return found
 
