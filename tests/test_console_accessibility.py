@@ -37,6 +37,7 @@ from console_world import (
 )
 from funding_world import FORGED_ID, add_users, alpha_fleet, funding_file, register_forgery
 from lookup_book import FIRM, OVERDUE, RUN_DAYS, new_signer
+from tracking_world import track_asset
 
 AXE_FOLDER = Path(__file__).parent / "vendor" / "axe-core"
 AXE = AXE_FOLDER / "axe.min.js"
@@ -68,6 +69,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     with served_console(folder, credit_models=trained_models()) as console:
         desk = seed_collections(console.engine, folder / "book", new_signer())
         register_forgery(console.engine)
+        track_asset(console.engine, "ALPHA", "A-DIG-1", "13800138001")  # OVERDUE's page has 租赁物位置
         add_users(console.engine, ("eve", "ALPHA", "compliance"))  # reads the console in English
         with closing(signed_in(console, "ann")) as client:
             upload = client.get("/assets/screen")
@@ -211,6 +213,7 @@ PAGES = [
     ("search_too_short", "ann", "/search?q=张", 422, "#f-q-error"),
     ("lessee", "ann", f"/lessees/{FIRM}", 200, None),
     ("contract", "ann", f"/contracts/{OVERDUE}", 200, None),
+    ("contract_positions", "ann", f"/contracts/{OVERDUE}#positions", 200, "#positions svg.track"),
     ("imports", "cai", "/imports", 200, None),
     ("book", "ann", "/book", 200, None),
     ("book_filtered", "ann", "/book?class=special_mention&dpd=dpd_1_29", 200, None),

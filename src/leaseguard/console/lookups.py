@@ -18,6 +18,7 @@ from leaseguard.classification import reasons as class_reasons
 from leaseguard.console.auth import ConsoleUser, require_user
 from leaseguard.console.rendering import FormState, NavItem, add_nav, render
 from leaseguard.tenancy import Action
+from leaseguard.usecases.asset_positions import TRACK_HOURS, contract_positions, place_text
 from leaseguard.usecases.collections import MAX_NOTE_CHARS, calls_on
 from leaseguard.usecases.lookup_pages import contract_page, lessee_page
 from leaseguard.usecases.search import (
@@ -215,6 +216,12 @@ def contract_view(
             days_page=days_page, assets_page=assets_page,
             more_evidence=[call.evidence_index for call in calls if call.evidence_index is not None],
         )  # fmt: skip
+        # Where a vehicle went is its driver's whereabouts (PIPL Art. 28): only roles that may read positions.
+        positions = (
+            contract_positions(session.connection(), user.lessor, [a.asset_id for a in found.detail.assets])
+            if user.may(Action.READ_POSITIONS)
+            else []
+        )
     title = Label("合同 {no}", "Contract {no}").text(user.lang, no=contract_no)
     return render(
         request,
@@ -223,6 +230,9 @@ def contract_view(
             "title": title,
             "c": found,
             "d": found.detail,
+            "positions": positions,
+            "track_hours": TRACK_HOURS,
+            "place": place_text,
             "schedule_source": SCHEDULE_SOURCES[found.schedule_source].text(user.lang),
             "page_url": _page_url(request),
             "calls": calls,

@@ -44,6 +44,7 @@ from leaseguard.enforcement.complaint import (
     PROBLEM_LABELS,
     CaseFacts,
     Exhibit,
+    LastFix,
     LeasedAsset,
     Party,
     TemplateFieldError,
@@ -79,6 +80,8 @@ from leaseguard.money import grouped_yuan
 from leaseguard.store.db import as_date, in_list
 from leaseguard.store.models import EnforcementCase
 from leaseguard.tenancy.service import lessor_names
+from leaseguard.tracking.jt808 import GMT8
+from leaseguard.tracking.storage import last_positions_known_by
 from leaseguard.vocabulary import (
     ACCELERATION,
     CLASS_LABELS,
@@ -372,6 +375,7 @@ def read_cases_facts(
     assets: dict[str, list[Any]] = {}
     notices: dict[str, list[NoticeOnFile]] = {}
     documents: dict[str, list[DocumentOnFile]] = {}
+    fixes: dict[str, dict[str, LastFix]] = {}  # by lessor, then asset
     with engine.connect() as connection:
         for owner, nos in by_lessor.items():
             rows = connection.execute(
@@ -384,6 +388,7 @@ def read_cases_facts(
             ).all()
             for row in rows:
                 assets.setdefault(str(row[0]), []).append(row[1:])
+            fixes[owner] = _last_fixes(connection, owner, [str(row[1]) for row in rows], day)
             notices.update(notices_on_record(connection, owner, nos))
             documents.update(documents_of_contracts(
                 connection, owner, {no: [str(a[0]) for a in assets.get(no, [])] for no in nos}
@@ -395,7 +400,7 @@ def read_cases_facts(
         try:
             records[no] = _case_record(
                 on_file, no, assets.get(no, []), notices.get(no, []), documents.get(no, []), day, rules,
-                plaintiffs, remedy, court_rules,
+                plaintiffs, remedy, court_rules, fixes.get(on_file.lessor, {}),
             )  # fmt: skip
         except (
             ValueError
@@ -404,10 +409,24 @@ def read_cases_facts(
     return records
 
 
+def _last_fixes(
+    connection: Connection, lessor: str, asset_ids: Sequence[str], day: dt.date
+) -> dict[str, LastFix]:
+    """Each of the lessor's assets' last position from its terminals as the record stood at the end of `day`
+    (GMT+8), the case's date: a position fixed or received after it is not the case's fact."""
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), GMT8)
+    return {
+        asset_id: LastFix(
+            stored.terminal_phone, stored.latitude_e6, stored.longitude_e6, stored.fix_time.astimezone(GMT8)
+        )
+        for asset_id, stored in last_positions_known_by(connection, lessor, asset_ids, end).items()
+    }
+
+
 def _case_record(
     on_file: ContractOnFile, contract_no: str, assets: Sequence[Any], notices: Sequence[NoticeOnFile],
     documents: Sequence[DocumentOnFile], day: dt.date, rules: ClaimRules, plaintiffs: dict[str, Party],
-    remedy: str, court_rules: CourtRules,
+    remedy: str, court_rules: CourtRules, fixes: Mapping[str, LastFix],
 ) -> CaseRecord:  # fmt: skip
     claim_terms, details, latest = on_file.claim, on_file.extra, on_file.appraisals
     claim = compute_claim(claim_terms, rules, day, remedy)
@@ -427,6 +446,7 @@ def _case_record(
                 invoice_amount_fen=None if asset[10] is None else int(asset[10]), invoice_date=_day(asset[11]),
                 location=_text(asset_extra.get("location")),
                 appraised_fen=appraisal[1] if appraisal else None, appraised_on=appraisal[0] if appraisal else None,
+                last_fix=fixes.get(str(asset[0])),
             )
         )  # fmt: skip
     plaintiff = plaintiffs.get(on_file.lessor) or Party("plaintiff", on_file.lessor, "")

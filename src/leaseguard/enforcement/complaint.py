@@ -79,6 +79,34 @@ class Party:
         return "统一社会信用代码" if uscc.is_valid(self.id_no) else "证件号码"
 
 
+def _degrees(micro: int) -> str:
+    whole, fraction = divmod(abs(micro), 1_000_000)
+    return f"{whole}.{fraction:06d}°"
+
+
+@dataclass(frozen=True)
+class LastFix:
+    """An asset's last position fixed by one of its BeiDou/GPS terminals (JT/T 808) on or before the case's
+    date, as the store holds it: micro-degrees (WGS-84) and the fix time in GMT+8."""
+
+    terminal_phone: str
+    latitude_e6: int
+    longitude_e6: int
+    fix_time: dt.datetime  # aware, GMT+8
+
+    @property
+    def place(self) -> str:
+        """北纬31.230416°、东经121.473701° (南纬/西经 when negative), as the terminal sent it: six decimals."""
+        north = "北纬" if self.latitude_e6 >= 0 else "南纬"
+        east = "东经" if self.longitude_e6 >= 0 else "西经"
+        return f"{north}{_degrees(self.latitude_e6)}、{east}{_degrees(self.longitude_e6)}"
+
+    @property
+    def time_text(self) -> str:
+        """2026-11-30 08:00:30 (Beijing time: the template says so)."""
+        return self.fix_time.strftime("%Y-%m-%d %H:%M:%S")
+
+
 @dataclass(frozen=True)
 class LeasedAsset:
     asset_id: str
@@ -97,6 +125,7 @@ class LeasedAsset:
     location: str | None = None
     appraised_fen: int | None = None
     appraised_on: dt.date | None = None
+    last_fix: LastFix | None = None  # None: no terminal of the asset fixed a position by the case's date
 
     @property
     def identifiers(self) -> list[tuple[str, str]]:

@@ -56,10 +56,12 @@ __all__ = [
     "StoredPosition",
     "StoredUnbound",
     "TrackerRow",
+    "asset_positions_between",
     "asset_track",
     "canonical_phone",
     "keeper_for",
     "last_positions",
+    "last_positions_known_by",
     "prune",
     "retention_days",
     "trackers",
@@ -445,6 +447,97 @@ def last_positions(connection: Connection, lessor: str, asset_id: str) -> list[S
         .order_by(_last.c.fix_time.desc(), _last.c.terminal_phone)
     )
     return [_position(row) for row in connection.execute(query)]
+
+
+def last_positions_known_by(
+    connection: Connection, lessor: str, asset_ids: Sequence[str], by: dt.datetime | None = None
+) -> dict[str, StoredPosition]:
+    """The latest position of each of `lessor`'s assets `asset_ids` (any terminal) fixed and received before `by`:
+    the record as it stood then, so a case file as of a day never names a position fixed or reported after it.
+    `by` None: the latest on record. Assets without one are absent."""
+    if not asset_ids:
+        return {}
+    by = _utc(by) if by is not None else None
+    columns = (
+        _last.c.lessor,
+        _last.c.asset_id,
+        _last.c.terminal_phone,
+        _kind_of(_last),
+        *(_last.c[name] for name in _LAST_FIELDS),
+    )
+    found: dict[str, StoredPosition] = {}
+    moved_on: set[str] = set()  # a terminal of the asset fixed a position since `by`: its last says too much
+    for chunk in _chunks(sorted(set(asset_ids)), 500):
+        query = select(_last.c.position_id, *columns).where(
+            _last.c.lessor == lessor, _last.c.asset_id.in_(chunk)
+        )
+        for row in connection.execute(query):
+            position = _position(row)
+            if by is not None and (position.fix_time >= by or position.received_at >= by):
+                moved_on.add(position.asset_id)
+            elif _later(position, found.get(position.asset_id)):
+                found[position.asset_id] = position
+    for asset_id in sorted(moved_on):
+        assert by is not None
+        # One backward range scan of the (lessor, asset_id, fix_time) index; the last-position row above stays a
+        # candidate, since its day's positions may have been pruned.
+        query = (
+            select(
+                _positions.c.id,
+                _positions.c.lessor,
+                _positions.c.asset_id,
+                _positions.c.terminal_phone,
+                _kind_of(_positions),
+                *(_positions.c[name] for name in _LAST_FIELDS),
+            )
+            .where(
+                _positions.c.lessor == lessor,
+                _positions.c.asset_id == asset_id,
+                _positions.c.fix_time < by,
+                _positions.c.received_at < by,
+            )
+            .order_by(_positions.c.fix_time.desc(), _positions.c.id.desc())
+            .limit(1)
+        )
+        latest = connection.execute(query).first()
+        if latest is not None and _later(position := _position(latest), found.get(asset_id)):
+            found[asset_id] = position
+    return found
+
+
+def asset_positions_between(
+    connection: Connection, lessor: str, asset_id: str, start: dt.datetime, end: dt.datetime, *, limit: int
+) -> list[StoredPosition]:
+    """One of `lessor`'s assets' positions (every terminal) fixed from `start` to `end` inclusive, in fix-time
+    order, the last `limit` of them."""
+    query = (
+        select(
+            _positions.c.id,
+            _positions.c.lessor,
+            _positions.c.asset_id,
+            _positions.c.terminal_phone,
+            _kind_of(_positions),
+            *(_positions.c[name] for name in _LAST_FIELDS),
+        )
+        .where(
+            _positions.c.lessor == lessor,
+            _positions.c.asset_id == asset_id,
+            _positions.c.fix_time >= _utc(start),
+            _positions.c.fix_time <= _utc(end),
+        )
+        .order_by(_positions.c.fix_time.desc(), _positions.c.id.desc())
+        .limit(limit)
+    )
+    return [_position(row) for row in reversed(connection.execute(query).all())]
+
+
+def _later(position: StoredPosition, than: StoredPosition | None) -> bool:
+    return than is None or (position.fix_time, position.id) > (than.fix_time, than.id)
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def _position(row: Sequence[Any]) -> StoredPosition:

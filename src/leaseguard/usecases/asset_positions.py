@@ -9,6 +9,7 @@ decimal degrees as exact text (from the stored micro-degrees), speeds in km/h wi
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
@@ -154,3 +155,127 @@ def position_json(position: Position) -> dict[str, object]:
         "alarm": position.alarm,
         "status": position.status,
     }
+
+
+# --- the contract page's map: each asset's last position and a plot of its track before it --------------------
+
+TRACK_HOURS = 24  # the track plotted: the positions of this many hours up to the asset's last fix
+MAX_TRACK_READ = 6_000  # two terminals every 30 s for a day, with room
+MAX_TRACK_POINTS = 400  # drawn; a longer track is thinned evenly, its last point always kept
+MAX_ASSETS_PLOTTED = 20
+PLOT_WIDTH, PLOT_HEIGHT, PLOT_MARGIN, PLOT_PADDING = 420, 260, 30, 10
+MIN_SPAN_E6 = 1_000  # 0.001°, about 100 m: a track standing still is drawn in a box this wide, not a point
+
+
+def place_text(latitude_e6: int, longitude_e6: int, separator: str = "、") -> str:
+    """北纬31.230416°、东经121.473701° (南纬/西经 when negative)."""
+    north = "北纬" if latitude_e6 >= 0 else "南纬"
+    east = "东经" if longitude_e6 >= 0 else "西经"
+    return f"{north}{degrees_text(abs(latitude_e6))}°{separator}{east}{degrees_text(abs(longitude_e6))}°"
+
+
+@dataclass(frozen=True, slots=True)
+class CornerLabel:
+    x: float
+    y: float
+    anchor: str  # SVG text-anchor: start | end
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class TrackPlot:
+    """A track scaled into a `width` × `height` box, north up and the same metres per pixel across and down (the
+    longitude scaled by the cosine of the latitude): no map tiles, so it draws offline and in tests."""
+
+    width: int
+    height: int
+    margin: int  # the drawing area is the box less this on each side
+    points: list[tuple[float, float]]
+    corners: list[CornerLabel]  # the box's corners in degrees
+
+    @property
+    def polyline(self) -> str:
+        return " ".join(f"{x:.1f},{y:.1f}" for x, y in self.points)
+
+    @property
+    def last(self) -> tuple[float, float]:
+        return self.points[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class AssetWhere:
+    asset_id: str
+    last: Position  # the newest position of any of its terminals
+    track_from: dt.datetime  # GMT+8: the plot's window is track_from to last.time
+    track_points: int  # positions fixed in that window (drawn: at most MAX_TRACK_POINTS)
+    plot: TrackPlot
+
+
+def _thinned(points: list[tuple[int, int]], most: int) -> list[tuple[int, int]]:
+    if len(points) <= most:
+        return points
+    step = len(points) / (most - 1)
+    return [points[int(i * step)] for i in range(most - 1)] + [points[-1]]
+
+
+def track_plot(
+    points: list[tuple[int, int]],
+    *,
+    width: int = PLOT_WIDTH,
+    height: int = PLOT_HEIGHT,
+    margin: int = PLOT_MARGIN,
+    padding: int = PLOT_PADDING,
+) -> TrackPlot:
+    """(latitude_e6, longitude_e6) points, oldest first, scaled into the box less `margin` on each side (the
+    frame drawn there, its corners labelled in degrees), less `padding` more."""
+    if not points:
+        raise ValueError("a track plot needs a point")
+    lats = [lat for lat, _ in points]
+    lons = [lon for _, lon in points]
+    centre_lat = (min(lats) + max(lats)) / 2
+    centre_lon = (min(lons) + max(lons)) / 2
+    shrink = max(
+        math.cos(math.radians(centre_lat / 1e6)), 0.01
+    )  # a degree of longitude is this many of latitude
+    inner_w, inner_h = width - 2 * margin, height - 2 * margin
+    span_x = max((max(lons) - min(lons)) * shrink, MIN_SPAN_E6)
+    span_y = max(max(lats) - min(lats), MIN_SPAN_E6)
+    # the track's extremes kept `padding` inside the drawn box, so no point sits on its frame
+    pixels_per_e6 = min((inner_w - 2 * padding) / span_x, (inner_h - 2 * padding) / span_y)
+    west = centre_lon - inner_w / pixels_per_e6 / shrink / 2
+    north = centre_lat + inner_h / pixels_per_e6 / 2
+    east, south = 2 * centre_lon - west, 2 * centre_lat - north
+
+    def at(lat: float, lon: float) -> tuple[float, float]:
+        return margin + (lon - west) * shrink * pixels_per_e6, margin + (north - lat) * pixels_per_e6
+
+    def corner(lat: float, lon: float) -> str:
+        return place_text(round(lat), round(lon), " ")
+
+    above, below = margin - 10, height - margin + 18
+    corners = [
+        CornerLabel(margin, above, "start", corner(north, west)),
+        CornerLabel(width - margin, above, "end", corner(north, east)),
+        CornerLabel(margin, below, "start", corner(south, west)),
+        CornerLabel(width - margin, below, "end", corner(south, east)),
+    ]
+    return TrackPlot(width, height, margin, [at(lat, lon) for lat, lon in points], corners)
+
+
+def contract_positions(connection: Connection, lessor: str, asset_ids: list[str]) -> list[AssetWhere]:
+    """Where the assets `asset_ids` of `lessor` (a contract's, the caller checked) are: each one's last position
+    and its track in the TRACK_HOURS before it, by asset; assets without any position are left out."""
+    found = storage.last_positions_known_by(connection, lessor, asset_ids)
+    shown = []
+    for asset_id in sorted(found)[:MAX_ASSETS_PLOTTED]:
+        last = Position.of(found[asset_id])
+        start = last.time - dt.timedelta(hours=TRACK_HOURS)
+        track = storage.asset_positions_between(
+            connection, lessor, asset_id, start, last.time, limit=MAX_TRACK_READ
+        )
+        points = [(p.latitude_e6, p.longitude_e6) for p in track]
+        if not points or points[-1] != (last.latitude_e6, last.longitude_e6):
+            points.append((last.latitude_e6, last.longitude_e6))  # its day pruned: the last position stays
+        plot = track_plot(_thinned(points, MAX_TRACK_POINTS))
+        shown.append(AssetWhere(asset_id, last, start, max(len(track), 1), plot))
+    return shown
