@@ -113,22 +113,7 @@ class PositionOut(BaseModel):
 
     @classmethod
     def of(cls, position: Position) -> PositionOut:
-        return cls(
-            terminal_phone=position.terminal_phone,
-            kind=position.kind,
-            time=position.time,
-            received_at=position.received_at,
-            latitude=position.latitude,
-            longitude=position.longitude,
-            latitude_e6=position.latitude_e6,
-            longitude_e6=position.longitude_e6,
-            altitude_m=position.altitude_m,
-            speed_kmh=position.speed_kmh,
-            speed_dkmh=position.speed_dkmh,
-            direction=position.direction,
-            alarm=position.alarm,
-            status=position.status,
-        )
+        return cls.model_validate(position, from_attributes=True)
 
 
 class AssetPositionOut(BaseModel):

@@ -432,6 +432,18 @@ def _kind_of(table: Table) -> Any:
     )
 
 
+def _position_columns() -> tuple[Any, ...]:
+    """What a stored position is read as (`_position`), from `tracking_positions`."""
+    return (
+        _positions.c.id,
+        _positions.c.lessor,
+        _positions.c.asset_id,
+        _positions.c.terminal_phone,
+        _kind_of(_positions),
+        *(_positions.c[name] for name in _LAST_FIELDS),
+    )
+
+
 def last_positions(connection: Connection, lessor: str, asset_id: str) -> list[StoredPosition]:
     """The last known position of each terminal of one of `lessor`'s assets, newest first."""
     query = (
@@ -482,14 +494,7 @@ def last_positions_known_by(
         # One backward range scan of the (lessor, asset_id, fix_time) index; the last-position row above stays a
         # candidate, since its day's positions may have been pruned.
         query = (
-            select(
-                _positions.c.id,
-                _positions.c.lessor,
-                _positions.c.asset_id,
-                _positions.c.terminal_phone,
-                _kind_of(_positions),
-                *(_positions.c[name] for name in _LAST_FIELDS),
-            )
+            select(*_position_columns())
             .where(
                 _positions.c.lessor == lessor,
                 _positions.c.asset_id == asset_id,
@@ -511,14 +516,7 @@ def asset_positions_between(
     """One of `lessor`'s assets' positions (every terminal) fixed from `start` to `end` inclusive, in fix-time
     order, the last `limit` of them."""
     query = (
-        select(
-            _positions.c.id,
-            _positions.c.lessor,
-            _positions.c.asset_id,
-            _positions.c.terminal_phone,
-            _kind_of(_positions),
-            *(_positions.c[name] for name in _LAST_FIELDS),
-        )
+        select(*_position_columns())
         .where(
             _positions.c.lessor == lessor,
             _positions.c.asset_id == asset_id,
@@ -596,14 +594,7 @@ def asset_track(
             )
         )
     query = (
-        select(
-            _positions.c.id,
-            _positions.c.lessor,
-            _positions.c.asset_id,
-            _positions.c.terminal_phone,
-            _kind_of(_positions),
-            *(_positions.c[name] for name in _LAST_FIELDS),
-        )
+        select(*_position_columns())
         .where(*conditions)
         .order_by(_positions.c.fix_time, _positions.c.id)
         .limit(limit)
