@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, create_engine, text
 
+import scheduling
 from leaseguard.store.db import create_store_engine, upgrade_schema
 
 # Property tests draw the same examples on every run, so a red CI run is the code's, never the dice's; a new
@@ -44,6 +45,25 @@ def _postgres_unavailable_reason() -> str | None:
 
 
 _POSTGRES_ABSENT = _postgres_unavailable_reason()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--store-durations",
+        action="store_true",
+        help="write each test file's seconds to tests/durations.json (the order `make test` hands files out)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--store-durations") and not hasattr(config, "workerinput"):
+        config.pluginmanager.register(scheduling.DurationRecorder(), "leaseguard-durations")
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    if config.getoption("dist") == "loadfile":
+        return scheduling.SlowestFirstScheduling(config, log)
+    return None
 
 
 def pytest_report_header(config: pytest.Config) -> str:
