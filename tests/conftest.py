@@ -60,6 +60,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(scheduling.DurationRecorder(), "leaseguard-durations")
 
 
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist, absent under -p no:xdist
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     if config.getoption("dist") == "loadfile":
         return scheduling.SlowestFirstScheduling(config, log)

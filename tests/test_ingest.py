@@ -727,3 +727,40 @@ def test_a_payment_before_its_contracts_start_is_refused_and_the_rest_loads(
     assert (error.line, error.column, error.code) == (2, "paid_date", "paid_before_start")
     assert error.reason == "付款日早于合同起租日 2024-01-15"
     assert "before the contract's start date 2024-01-15" in error.text("en")
+
+
+def test_a_small_file_is_checked_against_the_rows_it_names_with_the_same_verdicts(
+    book: Path, store_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A payments file of a few rows reads those rows' contracts by key, not the lessor's whole book; each row
+    gets the verdict it gets against the whole book (another lessor's contract, an unknown one, a payment
+    before the start, a good one)."""
+    from leaseguard.ingest.kinds import PAYMENTS
+    from leaseguard.ingest.reading import read_table
+    from leaseguard.ingest.validation import Named, validate
+
+    path = csv_file(
+        tmp_path, "payments.csv", PAYMENT_HEADER, "C1,2024-02-15,100.00", "C3,2024-02-15,100.00",
+        "NOPE,2024-02-15,100.00", "C2,2023-12-01,100.00", " C2 ,2024-03-15,50.00",
+    )  # fmt: skip
+    table = read_table(path)
+
+    def verdicts() -> tuple[list[tuple[int, str, str]], list[tuple[Any, ...]]]:
+        with store_engine.connect() as connection:
+            checked = validate(
+                PAYMENTS, table, lambda named: loading.read_references(connection, PAYMENTS, "ALPHA", named),
+                file=path.name,
+            )  # fmt: skip
+        return [(e.line, e.column, e.reason) for e in checked.errors], checked.rows.rows()
+
+    by_key = verdicts()
+    monkeypatch.setattr(loading, "NAMED_LOOKUP_LIMIT", 0)  # every reference read whole, as before
+    assert verdicts() == by_key
+    assert [(line, column) for line, column, _ in by_key[0]] == [(3, "contract_no"), (4, "contract_no"),
+                                                                 (5, "paid_date")]  # fmt: skip
+    monkeypatch.undo()
+    with store_engine.connect() as connection:
+        named = loading.read_references(connection, PAYMENTS, "ALPHA", Named(frozenset({"C1", "C3", "NOPE"})))
+        whole = loading.read_references(connection, PAYMENTS, "ALPHA")
+    assert named.contracts.get_column("contract_no").to_list() == ["C1"]
+    assert sorted(whole.contracts.get_column("contract_no").to_list()) == ["C1", "C2"]

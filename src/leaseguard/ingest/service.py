@@ -164,11 +164,10 @@ def import_file(
             progress(path.name, 0, report.rows_read)
         with engine.begin() as connection:
             loading.hold_import_lock(connection)  # another import's file first, then this one
-            references = loading.read_references(connection, kind, lessor)
             checked = validate(
                 kind,
                 table,
-                references,
+                lambda named: loading.read_references(connection, kind, lessor, named),
                 file=report.file,
                 max_amount_yuan=max_amount_yuan,
                 max_term_months=max_term_months,

@@ -9,7 +9,7 @@ for the rows found bad, when the errors are collected, and the words are rendere
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,6 +71,31 @@ class References:
 
 
 @dataclass(frozen=True)
+class Named:
+    """The contract numbers, asset ids and terminal phones a file's rows name, as its checks read them: all the
+    store's references a file can need, so that a small file is checked against its own rows' references, not
+    against every contract of a lessor's book."""
+
+    contract_nos: frozenset[str] = frozenset()
+    asset_ids: frozenset[str] = frozenset()
+    terminal_phones: frozenset[str] = frozenset()
+
+
+# Reads the store's references for the names a file's rows give (ingest.loading.read_references).
+ReferenceReader = Callable[[Named], References]
+
+
+def _named(frame: pl.DataFrame) -> Named:
+    def values(column: str) -> frozenset[str]:
+        name = _Checks.value_name(column)
+        if name not in frame.columns:
+            return frozenset()
+        return frozenset(str(v) for v in frame.get_column(name).drop_nulls().unique().to_list())
+
+    return Named(values("contract_no"), values("asset_id"), values("terminal_phone"))
+
+
+@dataclass(frozen=True)
 class Validated:
     """The good rows in store columns (in file order), every rejected value, and what the file supplied."""
 
@@ -86,7 +111,7 @@ class Validated:
 def validate(
     kind: KindSpec,
     table: RawTable,
-    references: References,
+    references: References | ReferenceReader,
     *,
     file: str,
     max_amount_yuan: int = DEFAULT_MAX_AMOUNT_YUAN,
@@ -96,7 +121,8 @@ def validate(
     """Check every row of `table` as a `kind` file; raises FileProblem only for faults of the whole file.
 
     Without `check_references` the lessors and contracts rows name need not be in the store (a file screened
-    before it is loaded)."""
+    before it is loaded). `references` may be a reader, given the names the rows give once their values are
+    checked."""
     known, extras = _map_header(kind, table)
     frame = table.rows.rename({position: name for name, position in known.items()})
     absent = [spec.name for spec in kind.columns if spec.name not in known]
@@ -114,6 +140,8 @@ def validate(
     if kind is CONTRACTS:
         frame = _check_contract_dates(frame, checks)
     if check_references:
+        if not isinstance(references, References):
+            references = references(_named(frame))
         frame = _check_references(kind, frame, references, checks)
         if kind is SCHEDULES:
             frame = _check_schedules(frame, references, checks)
