@@ -26,7 +26,9 @@ SPARK_UNIT = "tests/spark"
 
 def recorded_durations() -> dict[str, float]:
     try:
-        return {str(name): float(seconds) for name, seconds in json.loads(DURATIONS.read_text("utf-8")).items()}
+        return {
+            str(name): float(seconds) for name, seconds in json.loads(DURATIONS.read_text("utf-8")).items()
+        }
     except (OSError, ValueError, AttributeError):
         return {}
 
@@ -54,7 +56,9 @@ class SlowestFirstScheduling(LoadFileScheduling):
         return self.recorded.get(unit, tests * UNRECORDED_SECONDS_PER_TEST)
 
     def _assign_work_unit(self, node: Any) -> None:
-        slowest = max(self.workqueue, key=lambda unit: self._expected_seconds(unit, len(self.workqueue[unit])))
+        slowest = max(
+            self.workqueue, key=lambda unit: self._expected_seconds(unit, len(self.workqueue[unit]))
+        )
         self.workqueue.move_to_end(slowest, last=False)
         super()._assign_work_unit(node)
 
@@ -70,5 +74,7 @@ class DurationRecorder:
 
     def pytest_sessionfinish(self) -> None:
         if self.seconds:
-            ordered = dict(sorted(((name, round(s, 1)) for name, s in self.seconds.items()), key=lambda i: -i[1]))
+            ordered = dict(
+                sorted(((name, round(s, 1)) for name, s in self.seconds.items()), key=lambda i: -i[1])
+            )
             DURATIONS.write_text(json.dumps(ordered, indent=1) + "\n", encoding="utf-8")
