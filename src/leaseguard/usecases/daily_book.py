@@ -61,27 +61,42 @@ class DailyJob:
     signer: NoteSigner | None
     tracking_rules: AlertRules | None = None
 
-    def run(self, days: Sequence[dt.date], progress: Callable[[int, int], None] | None = None) -> DailyRun:
-        """Classify and provision every contract on each of `days`, each day one transaction; then evaluate the
-        location alerts of the tracked assets up to each day's end, so the call list of the day sees them."""
+    def run(
+        self,
+        days: Sequence[dt.date],
+        progress: Callable[[int, int], None] | None = None,
+        *,
+        lessor: str | None = None,
+    ) -> DailyRun:
+        """Classify and provision every contract on each of `days` (of `lessor`'s book only, when given: its
+        own rows of each day replaced, another lessor's untouched), each day one transaction; then evaluate the
+        location alerts of the tracked assets (of `lessor`, when given) up to each day's end, so the call list
+        of the day sees them."""
         from leaseguard.classification.daily import run_days
 
         engine = self.workspace.engine()
         try:
-            results = run_days(engine, days, self.rule_set, progress, self.allocation, self.signer)
-            return DailyRun(self.rule_set, results, self._track(engine, days))
+            results = run_days(
+                engine, days, self.rule_set, progress, self.allocation, self.signer, lessor=lessor
+            )
+            return DailyRun(self.rule_set, results, self._track(engine, days, lessor))
         finally:
             engine.dispose()
 
-    def _track(self, engine: Engine, days: Sequence[dt.date]) -> tuple[TrackingAlertsRun, ...]:
+    def _track(
+        self, engine: Engine, days: Sequence[dt.date], lessor: str | None
+    ) -> tuple[TrackingAlertsRun, ...]:
         from leaseguard.tracking.alert_store import tracked_lessors
         from leaseguard.usecases.tracking_alerts import day_end, evaluate_tracking_alerts
 
         with engine.connect() as connection:
-            if not tracked_lessors(connection):
-                return ()
+            tracked = tracked_lessors(connection)
+        if not tracked or (lessor is not None and lessor not in tracked):
+            return ()
         return tuple(
-            evaluate_tracking_alerts(engine, day_end(day), rules=self.tracking_rules, signer=self.signer)
+            evaluate_tracking_alerts(
+                engine, day_end(day), lessor, rules=self.tracking_rules, signer=self.signer
+            )
             for day in sorted(set(days))
         )
 
@@ -125,6 +140,11 @@ NO_DAILY_RUN = Label(
     "库中没有 {day} 的日终批处理：请先运行 `leaseguard run daily --as-of {day}`",
     "no daily run is stored for {day}: run `leaseguard run daily --as-of {day}` first",
 )
+NO_DAILY_RUN_OF_LESSOR = Label(
+    "库中没有出租人 {lessor} 在 {day} 的日终批处理：请先运行 `leaseguard run daily --as-of {day} --lessor {lessor}`",
+    "no daily run of lessor {lessor} is stored for {day}: run `leaseguard run daily --as-of {day} --lessor "
+    "{lessor}` first",
+)
 
 
 def book_day(workspace: Workspace, day: dt.date, *, lessor: str | None = None) -> BookDay:
@@ -150,6 +170,8 @@ def book_day(workspace: Workspace, day: dt.date, *, lessor: str | None = None) -
     finally:
         engine.dispose()
     if frame is None or owed is None:
+        if lessor is not None:
+            raise DayNotRunError(NO_DAILY_RUN_OF_LESSOR, day=day, lessor=lessor)
         raise DayNotRunError(NO_DAILY_RUN, day=day)
     frame = frame.join(
         owed.select("contract_no", pl.col("overdue_amount_fen").alias("overdue_rent_fen"), "penalty_due_fen"),
