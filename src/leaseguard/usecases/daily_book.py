@@ -140,11 +140,6 @@ NO_DAILY_RUN = Label(
     "库中没有 {day} 的日终批处理：请先运行 `leaseguard run daily --as-of {day}`",
     "no daily run is stored for {day}: run `leaseguard run daily --as-of {day}` first",
 )
-NO_DAILY_RUN_OF_LESSOR = Label(
-    "库中没有出租人 {lessor} 在 {day} 的日终批处理：请先运行 `leaseguard run daily --as-of {day} --lessor {lessor}`",
-    "no daily run of lessor {lessor} is stored for {day}: run `leaseguard run daily --as-of {day} --lessor "
-    "{lessor}` first",
-)
 
 
 def book_day(workspace: Workspace, day: dt.date, *, lessor: str | None = None) -> BookDay:
@@ -170,8 +165,6 @@ def book_day(workspace: Workspace, day: dt.date, *, lessor: str | None = None) -
     finally:
         engine.dispose()
     if frame is None or owed is None:
-        if lessor is not None:
-            raise DayNotRunError(NO_DAILY_RUN_OF_LESSOR, day=day, lessor=lessor)
         raise DayNotRunError(NO_DAILY_RUN, day=day)
     frame = frame.join(
         owed.select("contract_no", pl.col("overdue_amount_fen").alias("overdue_rent_fen"), "penalty_due_fen"),
