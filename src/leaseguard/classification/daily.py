@@ -135,6 +135,18 @@ def daily_run_lock(engine: Engine) -> Iterator[None]:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
+def check_lessor(connection: Connection, lessor: str) -> None:
+    """UnknownLessorError unless the store has `lessor`: a run of a lessor it does not know is refused."""
+    if connection.execute(select(Lessor.code).where(Lessor.code == lessor)).first() is None:
+        raise UnknownLessorError(
+            Label(
+                "未知出租人 {lessor!r}；请先用 `leaseguard lessors add` 添加",
+                "unknown lessor {lessor!r}; add it first with `leaseguard lessors add`",
+            ),
+            lessor=lessor,
+        )
+
+
 def _read(
     engine: Engine,
     query: str,
@@ -444,14 +456,7 @@ def run_days(
         with engine.connect() as connection:
             any_contract = select(Contract.contract_no).limit(1)
             if lessor is not None:
-                if connection.execute(select(Lessor.code).where(Lessor.code == lessor)).first() is None:
-                    raise UnknownLessorError(
-                        Label(
-                            "未知出租人 {lessor!r}；请先用 `leaseguard lessors add` 添加",
-                            "unknown lessor {lessor!r}; add it first with `leaseguard lessors add`",
-                        ),
-                        lessor=lessor,
-                    )
+                check_lessor(connection, lessor)
                 any_contract = any_contract.where(Contract.lessor == lessor)
             if connection.execute(any_contract).first() is None:
                 raise EmptyBookError(lessor)

@@ -91,6 +91,8 @@ def daily(
     days = _days(as_of, start, end, month_ends)
     try:
         job = daily_job(opened, rules=rules)
+        if lessor is not None:
+            job.check_lessor(lessor)  # before the progress bar: an unknown lessor is one line
         with progress_bar() as progress:
             task = progress.add_task(
                 f"五级分类（{job.rule_set.id}）" if chosen == "zh" else f"classify ({job.rule_set.id})",

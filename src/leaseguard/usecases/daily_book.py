@@ -61,6 +61,17 @@ class DailyJob:
     signer: NoteSigner | None
     tracking_rules: AlertRules | None = None
 
+    def check_lessor(self, lessor: str) -> None:
+        """UnknownLessorError unless the store has `lessor`, before any work starts (a run of one lessor)."""
+        from leaseguard.classification.daily import check_lessor
+
+        engine = self.workspace.engine()
+        try:
+            with engine.connect() as connection:
+                check_lessor(connection, lessor)
+        finally:
+            engine.dispose()
+
     def run(
         self,
         days: Sequence[dt.date],

@@ -14,11 +14,12 @@ The split, per day and lessor with contract_classes rows that day:
 - general_reserve_fen: the daily run's formula on the lessor's own live claim balance (contract_classes rows
   not "not live"), (live × rate in millionths + 500,000) // 1,000,000, with the rate in millionths recovered
   from the stored day: the one that gives the store-wide reserve from the store-wide live claim balance. That
-  rate is exact when the day's live claim balance is at least 1,000,000 fen (10,000 yuan), which is what a run
-  of that lessor alone would have stored; the lessors' reserves may then differ from the store-wide figure by a
-  few fen of rounding. When no rate gives the stored reserve (no live claim, or rows changed since the run), the
-  store-wide reserve is shared out by live claim balance (largest remainders), so the lessors' reserves add up
-  to it exactly.
+  rate is the one the day was run under when the day's live claim balance is at least 1,000,000 fen (10,000
+  yuan), so each lessor's reserve is what a run of that lessor alone would have stored; the lessors' reserves
+  may then differ from the store-wide figure by a few fen of rounding. (A day this migration's downgrade summed
+  from lessors' rows is within a fen per lessor of its rate, and is split back into the same rows.) When no
+  rate gives the stored reserve (no live claim, or rows changed since the run), the store-wide reserve is
+  shared out by live claim balance (largest remainders), so the lessors' reserves add up to it exactly.
 A store-wide row of a day with no contract_classes rows (no lessor had a contract classified) is dropped: no
 lessor ran that day.
 
@@ -69,15 +70,20 @@ def _lessor_runs() -> sa.TableClause:
     )
 
 
-def _rate_ppm(live: int, reserve: int) -> int | None:
-    """The general reserve rate in millionths that turns `live` into `reserve` as the daily run rounds it, the
-    nearest to reserve / live when several do; None when none does."""
+def _rate_ppm(live: int, reserve: int, lessors: int) -> int | None:
+    """The general reserve rate in millionths that the day was run under: the one that turns the day's live claim
+    balance into its reserve as the daily run rounds it (the nearest to reserve / live when several do); or, for
+    a day this migration's downgrade summed from `lessors` rows each rounded on its own, the only one within a
+    fen per lessor of it. None when no rate is found."""
     if live <= 0:
         return None
     nearest = (reserve * _PPM * 2 + live) // (live * 2)
     for rate in (nearest, nearest - 1, nearest + 1):
         if rate >= 0 and (live * rate + _PPM // 2) // _PPM == reserve:
             return rate
+    # Rates a millionth apart give reserves live / 1,000,000 fen apart: more than twice the tolerance, one fits.
+    if live >= _PPM * (2 * lessors + 1) and abs((live * nearest + _PPM // 2) // _PPM - reserve) <= lessors:
+        return nearest
     return None
 
 
@@ -138,7 +144,7 @@ def upgrade() -> None:
         if not lessors:
             continue
         live = {lessor: int(found.live) for lessor, found in lessors.items()}
-        rate = _rate_ppm(sum(live.values()), int(run.general_reserve_fen))
+        rate = _rate_ppm(sum(live.values()), int(run.general_reserve_fen), len(live))
         if rate is not None:
             reserves = {lessor: (amount * rate + _PPM // 2) // _PPM for lessor, amount in live.items()}
         else:
