@@ -25,6 +25,7 @@ from typer.testing import CliRunner
 from book_world import RUN_DAYS, synth_files
 from conftest import migrated_store, running
 from console_world import PASSWORD, Console, csrf_of, ended_job, signed_in
+from leaseguard import defaults
 from leaseguard.api import create_app
 from leaseguard.classification.daily import run_days, stored_day
 from leaseguard.classification.rules import load_rule_set
@@ -152,6 +153,59 @@ def test_a_lessors_figures_are_the_same_run_alone_or_with_the_whole_store(engine
     assert [run for run in _plain_runs(engine, finished=False) if run[1] == "BETA"] == [
         run for run in alone_runs if run[1] == "BETA"
     ]
+
+
+def test_a_lessor_with_the_consortium_rule_on_sees_arrears_elsewhere_in_its_own_run(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """arrears_elsewhere is the one fact of another lessor's book a lessor may use, when it switched it on: its
+    own run classifies with the other lessors' arrears as the whole-store run does, and stores its rows only."""
+    shipped = (Path(defaults.__file__).parent / "classification" / "cbirc-2023.yaml").read_text(
+        encoding="utf-8"
+    )
+    assert "  lessors: []" in shipped
+    path = tmp_path / "alpha-consortium.yaml"
+    path.write_text(shipped.replace("  lessors: []", "  lessors: [ALPHA]"), encoding="utf-8")
+    rules = load_rule_set(str(path))
+    # A lessee with a contract at each lessor, in arrears at BETA: BETA's contract in arrears is moved to the
+    # lessee of one of ALPHA's contracts that is not.
+    run_days(engine, [FIRST], RULES)
+    with engine.begin() as connection:
+        arrears = "select contract_no from contract_classes where as_of = :day and lessor = :lessor and dpd {} 0 " \
+            "and deciding_rule <> 'not live' order by contract_no limit 1"  # fmt: skip
+        at_beta = connection.execute(text(arrears.format(">")), {"day": FIRST, "lessor": "BETA"}).scalar_one()
+        at_alpha = connection.execute(
+            text(arrears.format("=")), {"day": FIRST, "lessor": "ALPHA"}
+        ).scalar_one()
+        lessee = connection.execute(
+            text("select lessee_id, lessee_type from contracts where contract_no = :no"), {"no": at_alpha}
+        ).one()
+        connection.execute(
+            text("update contracts set lessee_id = :id, lessee_type = :type where contract_no = :no"),
+            {"id": lessee.lessee_id, "type": lessee.lessee_type, "no": at_beta},
+        )
+    run_days(engine, [FIRST], rules)
+    together, beta = rows_of(engine, "ALPHA"), rows_of(engine, "BETA")
+    together_runs = [run for run in _plain_runs(engine, finished=False) if run[1] == "ALPHA"]
+    with engine.connect() as connection:
+        fired = (
+            connection.execute(
+                text(
+                    "select contract_no from contract_classes where lessor = 'ALPHA' and reasons like :rule"
+                ),
+                {"rule": "%arrears-at-another-member%"},
+            )
+            .scalars()
+            .all()
+        )
+    assert at_alpha in fired  # the lessee's arrears at BETA reached its contract at ALPHA
+    run_days(engine, [FIRST], rules, lessor="ALPHA")
+    alone = rows_of(engine, "ALPHA")
+    assert {k: v for k, v in alone.items() if k != "book_runs"} == {
+        k: v for k, v in together.items() if k != "book_runs"
+    }
+    assert [run for run in _plain_runs(engine, finished=False) if run[1] == "ALPHA"] == together_runs
+    assert rows_of(engine, "BETA") == beta
 
 
 def test_a_lessors_changes_of_class_are_against_its_own_previous_run_day(engine: Engine) -> None:

@@ -316,10 +316,7 @@ def run_day(
     with engine.connect() as connection:
         before = _previous_classes(connection, day, lessors)
     positions = book.at(day)
-    if lessors is not None:
-        positions = positions.filter(pl.col("lessor").is_in(sorted(lessors)))
     told()
-    overpaid = positions.filter(pl.col("overpaid_fen") > 0)
     classified = classify(
         positions,
         rules,
@@ -328,6 +325,12 @@ def run_day(
         previous=before,
         restructured=restructured,
     )
+    if lessors is not None:
+        # The book may hold other lessors' contracts (a whole-store run's day run again for some lessors, or a
+        # lessor with arrears_elsewhere switched on): classified with them, only `lessors`' rows are kept.
+        keep = pl.col("lessor").is_in(sorted(lessors))
+        positions, classified = positions.filter(keep), classified.filter(keep)
+    overpaid = positions.filter(pl.col("overpaid_fen") > 0)
     told()
     provisions = int(classified["provision_fen"].sum())
     with engine.begin() as connection:
@@ -370,12 +373,25 @@ def run_day(
         sum(int(run["general_reserve_fen"]) for run in runs),
         overpaid.height,
         int(overpaid["overpaid_fen"].sum()),
-        reversals=book.payments.filter((pl.col("paid_date") <= day) & (pl.col("amount_fen") < 0)).height,
-        over_reversed=tuple(book.over_reversed(day).iter_rows()),
+        reversals=_reversals(book, day, lessors),
+        over_reversed=tuple(
+            book.over_reversed(day)
+            .filter(pl.col("contract_no").is_in(classified["contract_no"].implode()))
+            .iter_rows()
+        ),
         missing_valuations=int(classified["reasons"].str.contains(VALUATION_MISSING, literal=True).sum()),
         stale_valuations=int(classified["reasons"].str.contains(VALUATION_STALE, literal=True).sum()),
         lessors=tuple(str(run["lessor"]) for run in runs),
     )
+
+
+def _reversals(book: BookPositions, day: dt.date, lessors: frozenset[str] | None) -> int:
+    """Payments reversed (negative) by `day` on the book's contracts (of `lessors` only, when given)."""
+    reversed_ = book.payments.filter((pl.col("paid_date") <= day) & (pl.col("amount_fen") < 0))
+    if lessors is None:
+        return reversed_.height
+    theirs = book.contracts.filter(pl.col("lessor").is_in(sorted(lessors))).select("contract")
+    return reversed_.join(theirs, on="contract", how="semi").height
 
 
 def _delete_day(connection: Connection, day: dt.date, lessors: frozenset[str] | None) -> None:
@@ -484,7 +500,12 @@ def run_days(
 
         if progress:
             progress(0, total)
-        book = BookPositions.from_engine(engine, allocation, lessor=lessor)
+        # A lessor that switched the consortium rule on (arrears_elsewhere) learns from the other lessors'
+        # positions whether its lessee is in arrears there, as in a whole-store run: their contracts are read and
+        # classified with its own, and only its own rows are stored.
+        elsewhere = rules.arrears_elsewhere
+        others_needed = lessor is not None and elsewhere is not None and lessor in elsewhere.lessors
+        book = BookPositions.from_engine(engine, allocation, lessor=None if others_needed else lessor)
         lessee_types, valuations = read_inputs(engine, lessor=lessor)
         restructured = read_restructured(engine, lessor=lessor)
         step()
