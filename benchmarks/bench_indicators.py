@@ -74,7 +74,9 @@ def fill_store(path: Path, contracts: int, seed: int) -> tuple[int, int]:
         ),
     )
     connection.execute(
-        "insert into book_runs values (?, 'bench', 1, '', ?, 0, ?, 0, '2026-11-23T00:00:00+00:00')",
+        "insert into book_runs (as_of, lessor, rule_set, rule_set_version, rule_set_sha256, contracts, changes, "
+        "provisions_fen, general_reserve_fen, finished_at) "
+        "values (?, 'L001', 'bench', 1, '', ?, 0, ?, 0, '2026-11-23T00:00:00+00:00')",
         (AS_OF.isoformat(), contracts, int(provision.sum())),
     )
     connection.commit()

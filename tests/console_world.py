@@ -186,13 +186,18 @@ def seed(engine: Engine) -> None:
     finished = dt.datetime(2026, 12, 1, 23, 0, tzinfo=dt.UTC)
     with session_factory(engine)() as session, session.begin():
         session.get(Lessor, "BETA").extra = {"regime": "financial_leasing"}  # type: ignore[union-attr]
+        # One run day per lessor (book_runs since migration 0026), each with the lessor's own contracts.
         for day in (EARLIER, DAY):
-            session.add(
-                BookRun(
-                    as_of=day, rule_set="cbirc-2023", rule_set_version=1, rule_set_sha256="0" * 64,
-                    contracts=len(BOOK), changes=4, provisions_fen=1, general_reserve_fen=0, finished_at=finished,
-                )
-            )  # fmt: skip
+            for lessor in sorted({owner for owner, *_ in BOOK.values()}):
+                session.add(
+                    BookRun(
+                        as_of=day, lessor=lessor, rule_set="cbirc-2023", rule_set_version=1,
+                        rule_set_sha256="0" * 64, contracts=sum(owner == lessor for owner, *_ in BOOK.values()),
+                        changes=sum(owner == lessor and klass != "normal" for owner, klass, *_ in BOOK.values())
+                        if day == DAY else 0,
+                        provisions_fen=1, general_reserve_fen=0, finished_at=finished,
+                    )
+                )  # fmt: skip
         for contract_no, (lessor, klass, claim, provision) in BOOK.items():
             session.add(_contract(contract_no, lessor))
             session.add(classified_row(EARLIER, contract_no, lessor, "normal", claim, 0))

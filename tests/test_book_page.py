@@ -167,7 +167,7 @@ def test_the_page_counts_a_class_from_the_totals_and_checks_each_filter(engine: 
     substandard = next(c.contracts for c in page.figures.classes if c.klass == "substandard")
     assert page.matching == substandard
     assert book_page(engine, "ALPHA", {"class": "substandard", "dpd": "current"}).matching is None
-    runs = run_days_of(engine)
+    runs = run_days_of(engine, "ALPHA")
     for values, field in (
         ({"day": "2026-13-01"}, "day"), ({"class": "bad"}, "class"), ({"dpd": "dpd_9_9"}, "dpd"),
         ({"region": "99"}, "region"), ({"industry": "x" * 101}, "industry"), ({"product": "y" * 101}, "product"),

@@ -193,7 +193,7 @@ def test_a_newer_promise_replaces_a_broken_one(engine: Engine) -> None:
 
 def test_the_call_list_is_book_warns_with_broken_promises_first_within_their_tier(engine: Engine) -> None:
     with engine.connect() as connection:
-        day = list_day(connection, dt.date(2026, 3, 1))
+        day = list_day(connection, "ALPHA", dt.date(2026, 3, 1))
     assert day.as_of == RUN_DAYS[-1]
     calls = lessor_call_list(engine, "ALPHA", day)
     warned = call_list_of(engine, RUN_DAYS[-1], lessor="ALPHA").frame
@@ -228,6 +228,7 @@ def test_a_lessor_without_contracts_has_an_empty_call_list(engine: Engine, tmp_p
     with session_factory(engine)() as session, session.begin():
         add_lessor(session, "GAMMA", "Gamma Leasing")
     with engine.connect() as connection:
-        day = list_day(connection, dt.date(2026, 3, 1))
+        day = list_day(connection, "GAMMA", dt.date(2026, 3, 1))
+    assert day.as_of == dt.date(2026, 3, 1) and day.finished_at is None  # GAMMA never ran: today's list
     page = collections_page(lessor_call_list(engine, "GAMMA", day), {})
     assert page.rows == [] and page.total == 0 and page.tiers == []

@@ -116,8 +116,8 @@ def test_moves_both_ways_and_a_rerun_day_is_read_anew(console: Console) -> None:
     assert first.figures is not None and first.figures.contracts == 5
     with session_factory(console.engine)() as session, session.begin():
         session.execute(ContractClass.__table__.delete().where(ContractClass.contract_no == "A-5"))
-        assert session.get(BookRun, DAY) is not None
-        session.get(BookRun, DAY).finished_at = later  # type: ignore[union-attr]
+        assert session.get(BookRun, (DAY, "ALPHA")) is not None
+        session.get(BookRun, (DAY, "ALPHA")).finished_at = later  # type: ignore[union-attr]
     sum_classes(console.engine)
     again = book_overview(console.engine, "ALPHA", cache=cache)
     assert again.figures is not None and again.figures.contracts == 4  # the re-run day, not the kept one

@@ -110,7 +110,15 @@ def test_history_rebuild_records_changes_and_a_rerun_replaces_the_day(workspace:
     _run(workspace, "run", "daily", "--from", "2024-01-01", "--to", "2024-12-31", "--month-ends")
     engine = workspace.engine()
     with session_factory(engine)() as session:
-        assert session.scalar(select(func.count()).select_from(BookRun)) == 12
+        # One run day per lessor: 12 month-ends, each with every lessor's own row (its contracts, not the store's).
+        runs = session.execute(select(BookRun.as_of, BookRun.lessor, BookRun.contracts)).all()
+        last = dt.date(2024, 12, 31)
+        of_last = select(ContractClass.lessor, func.count()).where(ContractClass.as_of == last)
+        by_lessor = dict(session.execute(of_last.group_by(ContractClass.lessor)).all())
+        assert (
+            len({day for day, _, _ in runs}) == 12 and len(runs) == 12 * len(by_lessor) and len(by_lessor) > 1
+        )
+        assert {lessor: n for day, lessor, n in runs if day == last} == by_lessor
         changes = session.scalar(select(func.count()).select_from(ClassChange))
         stored = session.scalar(select(func.count()).select_from(ContractClass))
     assert changes and changes > 0

@@ -87,7 +87,8 @@ def _runner(request: Request) -> JobRunner:
     status_code=202,
     response_model=JobOut,
     summary="Start a daily run of your lessor's book",
-    description="Classifies and provisions the book on each day (as `leaseguard run daily`), in the background: "
+    description="Classifies and provisions your lessor's book on each day (as `leaseguard run daily --lessor`: "
+    "your contracts only; another lessor's days are not touched), in the background: "
     "answers 202 with the job at once and its address in `Location`; follow it with `GET /v1/jobs/{id}`. Each "
     "day is one transaction. One daily run at a time per lessor: while one is queued or running, another "
     "start is refused with 409 (`busy`) naming it. Needs `book:run` (the admin role).",

@@ -1,9 +1,12 @@
-"""The daily run: positions, classes and provisions of every contract on a day, written as one transaction.
+"""The daily run: positions, classes and provisions of every contract on a day (of one lessor's book only, when
+a lessor is given), written as one transaction.
 
-A day is committed whole or not at all; running a day again replaces what was stored for it. A change of
-class against the latest earlier run is recorded with the rule that decided it, and deposited in the evidence
-log in the same transaction (per lessor, up to CHANGES_PER_RECORD changes a record), so a contract's class
-history can be proven later.
+A day is committed whole or not at all; running a day again replaces what was stored for it — for the lessors
+it ran only: a run of lessor A deletes and rewrites A's classes, totals, changes of class and run day
+(book_runs: one row per lessor and day), and never reads or touches another lessor's. A change of class
+against the lessor's latest earlier run is recorded with the rule that decided it, and deposited in the
+evidence log in the same transaction (per lessor, up to CHANGES_PER_RECORD changes a record), so a contract's
+class history can be proven later.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, Engine, delete, insert, select, text
+from sqlalchemy import Connection, Engine, delete, func, insert, select, text
 
 from leaseguard.classification.classify import classify, collateral_on
 from leaseguard.classification.reasons import VALUATION_MISSING, VALUATION_STALE
@@ -30,7 +33,8 @@ from leaseguard.evidence.models import canonical_json
 from leaseguard.portfolio.allocation import Allocation
 from leaseguard.portfolio.positions import BookPositions
 from leaseguard.store.db import as_date
-from leaseguard.store.models import BookRun, ClassChange, ClassTotal, Contract, ContractClass
+from leaseguard.store.models import BookRun, ClassChange, ClassTotal, Contract, ContractClass, Lessor
+from leaseguard.tenancy.service import UnknownLessorError
 from leaseguard.vocabulary import Label
 
 _CHUNK = 50_000
@@ -55,6 +59,8 @@ class DayResult:
     stale_valuations: int = 0
     # Run again because an earlier day was (re)run after it: its changes of class follow that day's classes.
     rerun_after_earlier: bool = False
+    # The lessors whose day this run wrote (one book_runs row each), in order.
+    lessors: tuple[str, ...] = ()
 
 
 class DailyRunBusyError(BusyError):
@@ -62,15 +68,25 @@ class DailyRunBusyError(BusyError):
 
 
 class EmptyBookError(ConflictError):
-    """The store holds no contracts, so there is no book to classify."""
+    """The store (or the lessor's book, when the run is of one lessor) holds no contracts: nothing to classify."""
 
-    def __init__(self) -> None:
+    def __init__(self, lessor: str | None = None) -> None:
+        if lessor is None:
+            super().__init__(
+                Label(
+                    "库中还没有合同，无法运行日终分类：请先导入 contracts.csv（leaseguard import）。",
+                    "the store holds no contracts yet, so there is no book to classify: import contracts.csv "
+                    "first (leaseguard import).",
+                )
+            )
+            return
         super().__init__(
             Label(
-                "库中还没有合同，无法运行日终分类：请先导入 contracts.csv（leaseguard import）。",
-                "the store holds no contracts yet, so there is no book to classify: import contracts.csv first "
-                "(leaseguard import).",
-            )
+                "出租人 {lessor} 还没有合同，无法运行日终分类：请先导入其 contracts.csv（leaseguard import）。",
+                "lessor {lessor} has no contracts yet, so there is no book to classify: import its contracts.csv "
+                "first (leaseguard import).",
+            ),
+            lessor=lessor,
         )
 
 
@@ -119,7 +135,25 @@ def daily_run_lock(engine: Engine) -> Iterator[None]:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
-def _read(engine: Engine, query: str, schema: dict[str, pl.DataType | type[pl.DataType]]) -> pl.DataFrame:
+def check_lessor(connection: Connection, lessor: str) -> None:
+    """UnknownLessorError unless the store has `lessor`: a run of a lessor it does not know is refused."""
+    if connection.execute(select(Lessor.code).where(Lessor.code == lessor)).first() is None:
+        raise UnknownLessorError(
+            Label(
+                "未知出租人 {lessor!r}；请先用 `leaseguard lessors add` 添加",
+                "unknown lessor {lessor!r}; add it first with `leaseguard lessors add`",
+            ),
+            lessor=lessor,
+        )
+
+
+def _read(
+    engine: Engine,
+    query: str,
+    schema: dict[str, pl.DataType | type[pl.DataType]],
+    params: dict[str, Any] | None = None,
+) -> pl.DataFrame:
+    given = params or {}
     database = engine.url.database
     if engine.dialect.name == "sqlite" and database and database != ":memory:":
         # Through ADBC in a reader process (`export_queries`, as the book itself is read): a million rows fetched
@@ -127,12 +161,14 @@ def _read(engine: Engine, query: str, schema: dict[str, pl.DataType | type[pl.Da
         # daily-run job's heartbeat meanwhile.
         from leaseguard.portfolio.sqlite_export import export_queries
 
-        read = pl.from_arrow(export_queries(database, {"rows": (query, {})})["rows"])
+        read = pl.from_arrow(export_queries(database, {"rows": (query, given)})["rows"])
         assert isinstance(read, pl.DataFrame)
         frame = read
     else:
         with engine.connect() as connection:
-            frame = pl.read_database(query, connection, infer_schema_length=None)
+            frame = pl.read_database(
+                text(query), connection, execute_options={"parameters": given}, infer_schema_length=None
+            )
     if frame.is_empty():
         return pl.DataFrame(schema=schema)
     for column, dtype in schema.items():
@@ -141,33 +177,44 @@ def _read(engine: Engine, query: str, schema: dict[str, pl.DataType | type[pl.Da
     return frame.cast(schema)  # type: ignore[arg-type]
 
 
-def read_inputs(engine: Engine) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(contract_no, lessee_type) of every contract, and every appraisal of a financed asset."""
+def _of_lessor(lessor: str | None) -> dict[str, Any]:
+    return {} if lessor is None else {"lessor": lessor}
+
+
+def read_inputs(engine: Engine, *, lessor: str | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(contract_no, lessee_type) of every contract, and every appraisal of a financed asset (of `lessor`'s book
+    only, when given: the lessor in the WHERE clause)."""
     lessee_types = _read(
         engine,
-        "select contract_no, lessee_type from contracts",
+        "select contract_no, lessee_type from contracts"
+        + ("" if lessor is None else " where lessor = :lessor"),
         {"contract_no": pl.String, "lessee_type": pl.String},
+        _of_lessor(lessor),
     )
     valuations = _read(
         engine,
         "select a.contract_no, a.asset_id, v.valuation_date, v.disposal_value_fen from valuations v "
-        "join assets a on a.lessor = v.lessor and a.asset_id = v.asset_id where a.contract_no is not null",
+        "join assets a on a.lessor = v.lessor and a.asset_id = v.asset_id where a.contract_no is not null"
+        + ("" if lessor is None else " and a.lessor = :lessor"),
         {
             "contract_no": pl.String,
             "asset_id": pl.String,
             "valuation_date": pl.Date,
             "disposal_value_fen": pl.Int64,
         },
+        _of_lessor(lessor),
     )
     return lessee_types, valuations
 
 
-def read_restructured(engine: Engine) -> pl.DataFrame:
-    """(contract_no, restructured_date) of every restructured contract."""
+def read_restructured(engine: Engine, *, lessor: str | None = None) -> pl.DataFrame:
+    """(contract_no, restructured_date) of every restructured contract (of `lessor` only, when given)."""
     return _read(
         engine,
-        "select contract_no, restructured_date from contracts where restructured_date is not null",
+        "select contract_no, restructured_date from contracts where restructured_date is not null"
+        + ("" if lessor is None else " and lessor = :lessor"),
         {"contract_no": pl.String, "restructured_date": pl.Date},
+        _of_lessor(lessor),
     )
 
 
@@ -193,17 +240,27 @@ def _class_change_records(changes: pl.DataFrame, rules: RuleSet, day: dt.date) -
     return by_lessor
 
 
-def _previous_classes(connection: Connection, day: dt.date) -> pl.DataFrame:
-    latest = connection.execute(
-        select(BookRun.as_of).where(BookRun.as_of < day).order_by(BookRun.as_of.desc())
-    ).first()
-    schema = {"contract_no": pl.String, "from_class": pl.String}
-    if latest is None:
-        return pl.DataFrame(schema=schema)
-    rows = connection.execute(
-        select(ContractClass.contract_no, ContractClass.klass).where(ContractClass.as_of == latest[0])
-    ).all()
-    return pl.DataFrame(rows, schema=schema, orient="row")
+def _previous_classes(connection: Connection, day: dt.date, lessors: frozenset[str] | None) -> pl.DataFrame:
+    """Each contract's class on its lessor's latest run day before `day` (of `lessors` only, when given): a
+    lessor's changes of class are against its own previous run, whatever day another lessor last ran."""
+    latest = (
+        select(BookRun.lessor, func.max(BookRun.as_of)).where(BookRun.as_of < day).group_by(BookRun.lessor)
+    )
+    if lessors is not None:
+        latest = latest.where(BookRun.lessor.in_(sorted(lessors)))
+    by_day: dict[dt.date, list[str]] = {}
+    for lessor, last in connection.execute(latest).all():
+        by_day.setdefault(as_date(last), []).append(str(lessor))
+    rows: list[Any] = []
+    for last, names in sorted(by_day.items()):
+        rows.extend(
+            connection.execute(
+                select(ContractClass.contract_no, ContractClass.klass).where(
+                    ContractClass.as_of == last, ContractClass.lessor.in_(sorted(names))
+                )
+            ).all()
+        )
+    return pl.DataFrame(rows, schema={"contract_no": pl.String, "from_class": pl.String}, orient="row")
 
 
 def _insert(connection: Connection, table: Any, frame: pl.DataFrame) -> None:
@@ -247,16 +304,19 @@ def run_day(
     restructured: pl.DataFrame | None = None,
     signer: NoteSigner | None = None,
     step: Callable[[], None] | None = None,
+    *,
+    lessors: frozenset[str] | None = None,
 ) -> DayResult:
-    """Classify and provision every contract on `day` and store it, all in one transaction; with a `signer`,
-    the day's changes of class go into the evidence log in that same transaction. `step()` is called as each of
-    its STEPS_PER_DAY steps ends (positions, classes, stored)."""
+    """Classify and provision every contract of `book` on `day` (of `lessors` only, when given) and store it,
+    all in one transaction: the day's rows of those lessors (every lessor's, when None) are replaced, one
+    book_runs row per lessor classified; another lessor's rows are not touched. With a `signer`, the day's
+    changes of class go into the evidence log in that same transaction. `step()` is called as each of its
+    STEPS_PER_DAY steps ends (positions, classes, stored)."""
     told = step or (lambda: None)
     with engine.connect() as connection:
-        before = _previous_classes(connection, day)
+        before = _previous_classes(connection, day, lessors)
     positions = book.at(day)
     told()
-    overpaid = positions.filter(pl.col("overpaid_fen") > 0)
     classified = classify(
         positions,
         rules,
@@ -265,14 +325,16 @@ def run_day(
         previous=before,
         restructured=restructured,
     )
+    if lessors is not None:
+        # The book may hold other lessors' contracts (a whole-store run's day run again for some lessors, or a
+        # lessor with arrears_elsewhere switched on): classified with them, only `lessors`' rows are kept.
+        keep = pl.col("lessor").is_in(sorted(lessors))
+        positions, classified = positions.filter(keep), classified.filter(keep)
+    overpaid = positions.filter(pl.col("overpaid_fen") > 0)
     told()
-    live = classified.filter(pl.col("deciding_rule") != "not live")
     provisions = int(classified["provision_fen"].sum())
-    reserve = (
-        int(live["claim_balance_fen"].sum()) * round(rules.general_reserve_rate * 1_000_000) + 500_000
-    ) // (1_000_000)
     with engine.begin() as connection:
-        previous = _previous_classes(connection, day)
+        previous = _previous_classes(connection, day, lessors)
         changes = (
             classified.join(previous, on="contract_no", how="left")
             .filter(
@@ -289,8 +351,7 @@ def run_day(
                 "reasons",
             )
         )
-        for table in (ClassChange, ContractClass, ClassTotal, BookRun):
-            connection.execute(delete(table).where(table.as_of == day))
+        _delete_day(connection, day, lessors)
         stored = classified.drop("status")
         _insert(connection, ContractClass.__table__, stored)
         _insert(connection, ClassTotal.__table__, class_totals(stored))
@@ -298,19 +359,9 @@ def run_day(
         if signer is not None and changes.height:
             for lessor, records in _class_change_records(changes, rules, day).items():
                 append_records(connection, records, lessor=lessor, signer=signer)
-        connection.execute(
-            insert(BookRun).values(
-                as_of=day,
-                rule_set=rules.id,
-                rule_set_version=rules.version,
-                rule_set_sha256=rules.digest,
-                contracts=classified.height,
-                changes=changes.height,
-                provisions_fen=provisions,
-                general_reserve_fen=reserve,
-                finished_at=dt.datetime.now(dt.UTC),
-            )
-        )
+        runs = _lessor_runs(classified, changes, rules, day)
+        if runs:
+            connection.execute(insert(BookRun), runs)
     told()
     counts = dict(classified.group_by("class").len().iter_rows())
     return DayResult(
@@ -319,14 +370,82 @@ def run_day(
         changes.height,
         counts,
         provisions,
-        reserve,
+        sum(int(run["general_reserve_fen"]) for run in runs),
         overpaid.height,
         int(overpaid["overpaid_fen"].sum()),
-        reversals=book.payments.filter((pl.col("paid_date") <= day) & (pl.col("amount_fen") < 0)).height,
-        over_reversed=tuple(book.over_reversed(day).iter_rows()),
+        reversals=_reversals(book, day, lessors),
+        over_reversed=tuple(
+            book.over_reversed(day)
+            .filter(pl.col("contract_no").is_in(classified["contract_no"].implode()))
+            .iter_rows()
+        ),
         missing_valuations=int(classified["reasons"].str.contains(VALUATION_MISSING, literal=True).sum()),
         stale_valuations=int(classified["reasons"].str.contains(VALUATION_STALE, literal=True).sum()),
+        lessors=tuple(str(run["lessor"]) for run in runs),
     )
+
+
+def _reversals(book: BookPositions, day: dt.date, lessors: frozenset[str] | None) -> int:
+    """Payments reversed (negative) by `day` on the book's contracts (of `lessors` only, when given)."""
+    reversed_ = book.payments.filter((pl.col("paid_date") <= day) & (pl.col("amount_fen") < 0))
+    if lessors is None:
+        return reversed_.height
+    theirs = book.contracts.filter(pl.col("lessor").is_in(sorted(lessors))).select("contract")
+    return reversed_.join(theirs, on="contract", how="semi").height
+
+
+def _delete_day(connection: Connection, day: dt.date, lessors: frozenset[str] | None) -> None:
+    """The stored rows of `day` (of `lessors` only, when given: their classes, totals, run days and the changes
+    of class of their contracts that day), before the day is written again."""
+    if lessors is None:
+        for table in (ClassChange, ContractClass, ClassTotal, BookRun):
+            connection.execute(delete(table).where(table.as_of == day))
+        return
+    names = sorted(lessors)
+    # class_changes names the contract only: the lessor's are those its classes of the day name (written with
+    # them in one transaction), so they go first.
+    of_lessors = select(ContractClass.contract_no).where(
+        ContractClass.as_of == day, ContractClass.lessor.in_(names)
+    )
+    connection.execute(
+        delete(ClassChange).where(ClassChange.as_of == day, ClassChange.contract_no.in_(of_lessors))
+    )
+    for table in (ContractClass, ClassTotal, BookRun):
+        connection.execute(delete(table).where(table.as_of == day, table.lessor.in_(names)))
+
+
+def _lessor_runs(
+    classified: pl.DataFrame, changes: pl.DataFrame, rules: RuleSet, day: dt.date
+) -> list[dict[str, Any]]:
+    """The day's book_runs rows, one per lessor classified: its contracts, changes of class, provisions and
+    general reserve (its own live claim balance at the rule set's rate, rounded as the provisions are)."""
+    rate = round(rules.general_reserve_rate * 1_000_000)
+    finished = dt.datetime.now(dt.UTC)
+    moved = dict(changes.group_by("lessor").len().iter_rows())
+    figures = (
+        classified.group_by("lessor")
+        .agg(
+            pl.len().alias("contracts"),
+            pl.col("provision_fen").sum().alias("provisions"),
+            pl.col("claim_balance_fen").filter(pl.col("deciding_rule") != "not live").sum().alias("live"),
+        )
+        .sort("lessor")
+    )
+    return [
+        {
+            "as_of": day,
+            "lessor": str(row["lessor"]),
+            "rule_set": rules.id,
+            "rule_set_version": rules.version,
+            "rule_set_sha256": rules.digest,
+            "contracts": int(row["contracts"]),
+            "changes": int(moved.get(row["lessor"], 0)),
+            "provisions_fen": int(row["provisions"]),
+            "general_reserve_fen": (int(row["live"] or 0) * rate + 500_000) // 1_000_000,
+            "finished_at": finished,
+        }
+        for row in figures.iter_rows(named=True)
+    ]
 
 
 def run_days(
@@ -336,23 +455,40 @@ def run_days(
     progress: Callable[[int, int], None] | None = None,
     allocation: Allocation | None = None,
     signer: NoteSigner | None = None,
+    *,
+    lessor: str | None = None,
 ) -> list[DayResult]:
     """`run_day` for each of `days` in order (each its own transaction), reading the book once, under the
-    daily-run lock. Days already stored after the earliest of `days` are run again after them, so every
-    day's changes of class are against the day before it on record, as if the days had been run in order.
+    daily-run lock: every lessor's book (one book_runs row per lessor and day), or `lessor`'s only — its own
+    contracts read, its own rows of each day replaced, another lessor's day untouched. A lessor's days already
+    stored after the earliest of `days` are run again after them (for that lessor), so every day's changes of
+    class are against the lessor's day before it on record, as if the days had been run in order.
 
     `progress(done, total)` counts steps: reading the book, then STEPS_PER_DAY for each day run (a progress bar
     moves within a day, not only between days: a day of a million contracts takes a minute)."""
     wanted = sorted(set(days))
+    scope = None if lessor is None else frozenset({lessor})
     with daily_run_lock(engine):
         with engine.connect() as connection:
-            if connection.execute(select(Contract.contract_no).limit(1)).first() is None:
-                raise EmptyBookError
-            later = connection.execute(
-                select(BookRun.as_of).where(BookRun.as_of > wanted[0]).order_by(BookRun.as_of)
-            ).scalars()
-            following = sorted(set(as_date(day) for day in later) - set(wanted))
-        plan = sorted([(day, False) for day in wanted] + [(day, True) for day in following])
+            any_contract = select(Contract.contract_no).limit(1)
+            if lessor is not None:
+                check_lessor(connection, lessor)
+                any_contract = any_contract.where(Contract.lessor == lessor)
+            if connection.execute(any_contract).first() is None:
+                raise EmptyBookError(lessor)
+            later = select(BookRun.as_of, BookRun.lessor).where(BookRun.as_of > wanted[0])
+            if lessor is not None:
+                later = later.where(BookRun.lessor == lessor)
+            following: dict[dt.date, set[str]] = {}
+            for day, name in connection.execute(later).all():
+                if as_date(day) not in wanted:
+                    following.setdefault(as_date(day), set()).add(str(name))
+        # A day run again after an earlier one is run for the lessors that had run it only.
+        plan = sorted(
+            [(day, False, scope) for day in wanted]
+            + [(day, True, frozenset(names)) for day, names in following.items()],
+            key=lambda planned: planned[0],
+        )
         total = 1 + STEPS_PER_DAY * len(plan)
         done = 0
 
@@ -364,22 +500,41 @@ def run_days(
 
         if progress:
             progress(0, total)
-        book = BookPositions.from_engine(engine, allocation)
-        lessee_types, valuations = read_inputs(engine)
-        restructured = read_restructured(engine)
+        # A lessor that switched the consortium rule on (arrears_elsewhere) learns from the other lessors'
+        # positions whether its lessee is in arrears there, as in a whole-store run: their contracts are read and
+        # classified with its own, and only its own rows are stored.
+        elsewhere = rules.arrears_elsewhere
+        others_needed = lessor is not None and elsewhere is not None and lessor in elsewhere.lessors
+        book = BookPositions.from_engine(engine, allocation, lessor=None if others_needed else lessor)
+        lessee_types, valuations = read_inputs(engine, lessor=lessor)
+        restructured = read_restructured(engine, lessor=lessor)
         step()
         results = []
-        for day, again in plan:
-            result = run_day(engine, book, day, rules, lessee_types, valuations, restructured, signer, step)
+        for day, again, lessors in plan:
+            result = run_day(
+                engine,
+                book,
+                day,
+                rules,
+                lessee_types,
+                valuations,
+                restructured,
+                signer,
+                step,
+                lessors=lessors,
+            )
             results.append(dataclasses.replace(result, rerun_after_earlier=again))
     return results
 
 
 def stored_day(engine: Engine, day: dt.date, *, lessor: str | None = None) -> pl.DataFrame | None:
     """The stored classes of `day` (of `lessor` only, when given) in export order, or None when no run stored
-    that day."""
+    that day (no run of `lessor` that day, when given)."""
+    ran = select(BookRun.as_of).where(BookRun.as_of == day)
+    if lessor is not None:
+        ran = ran.where(BookRun.lessor == lessor)
     with engine.connect() as connection:
-        if connection.execute(select(BookRun.as_of).where(BookRun.as_of == day)).first() is None:
+        if connection.execute(ran.limit(1)).first() is None:
             return None
         rows = connection.execute(
             text(

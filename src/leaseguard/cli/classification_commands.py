@@ -69,10 +69,19 @@ def daily(
             help=f"Rule set: {' or '.join(SHIPPED)}, or a rule-set file (default: book.rules, {DEFAULT_RULES})."
         ),
     ] = None,
+    lessor: Annotated[
+        str | None,
+        typer.Option(
+            "--lessor",
+            help="Only this lessor's book: its contracts read, its rows of each day replaced, no other lessor's "
+            "touched (default: every lessor, one run day each).",
+        ),
+    ] = None,
     lang: LangOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """Classify and provision every contract on a day (or every day of a range), each day in one transaction."""
+    """Classify and provision every contract on a day (or every day of a range), each day in one transaction:
+    every lessor's book, each from its own, or one lessor's with --lessor."""
     from leaseguard.errors import LeaseguardError
     from leaseguard.money import grouped_yuan
     from leaseguard.usecases.daily_book import daily_job
@@ -82,6 +91,8 @@ def daily(
     days = _days(as_of, start, end, month_ends)
     try:
         job = daily_job(opened, rules=rules)
+        if lessor is not None:
+            job.check_lessor(lessor)  # before the progress bar: an unknown lessor is one line
         with progress_bar() as progress:
             task = progress.add_task(
                 f"五级分类（{job.rule_set.id}）" if chosen == "zh" else f"classify ({job.rule_set.id})",
@@ -91,14 +102,15 @@ def daily(
             def advance(done: int, total: int) -> None:
                 progress.update(task, completed=done, total=total)
 
-            run = job.run(days, advance)
+            run = job.run(days, advance, lessor=lessor)
     except LeaseguardError as error:
         fail(error)
     rule_set, results = run.rule_set, run.days
     shown = results[-4:]
     zh = chosen == "zh"
     last = (f"，最近 {len(shown)} 天" if zh else f", last {len(shown)} days") if len(results) > 4 else ""
-    table = Table(title=f"{rule_set.id} v{rule_set.version}{last}")
+    of_lessor = "" if lessor is None else (f"，出租人 {lessor}" if zh else f", lessor {lessor}")
+    table = Table(title=f"{rule_set.id} v{rule_set.version}{of_lessor}{last}")
     table.add_column("")
     for result in shown:
         table.add_column(result.as_of.isoformat(), justify="right")

@@ -152,11 +152,14 @@ def _rules(request: Request) -> AnalyticsRules:
 
 
 def _store_state(engine: Engine, lessor: str) -> tuple[object, ...]:
-    """What the analytics of the lessor depend on in the store: its newest run day and the newest run and
-    import anywhere (a run or an import changes positions and classes)."""
+    """What the analytics of the lessor depend on in the store: its newest run day, its newest run (and how many
+    it has) and the newest import anywhere (a run or an import changes positions and classes). Another lessor's
+    run changes none of them."""
     with engine.connect() as connection:
         last_day = connection.scalar(select(func.max(ClassTotal.as_of)).where(ClassTotal.lessor == lessor))
-        run = connection.execute(select(func.max(BookRun.finished_at), func.count())).one()
+        run = connection.execute(
+            select(func.max(BookRun.finished_at), func.count()).where(BookRun.lessor == lessor)
+        ).one()
         last_import = connection.scalar(select(func.max(ImportRun.id)))
     return (last_day, *run, last_import)
 

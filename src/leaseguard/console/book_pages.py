@@ -108,7 +108,7 @@ def _book(
             page = None
     except NoRunDayError as error:
         no_run = error.text(user.lang)
-    runs = page.runs if page is not None else run_days_of(engine)
+    runs = page.runs if page is not None else run_days_of(engine, user.lessor)
     may_run = user.may(Action.RUN_BOOK)
     latest = runs[0].as_of.isoformat() if runs else ""
     return render(

@@ -106,7 +106,7 @@ def collections(
     today = dt.date.today()
     engine = _engine(request)
     with engine.connect() as connection:
-        day = list_day(connection, today)
+        day = list_day(connection, user.lessor, today)
     calls = call_list_soon(
         engine, user.lessor, day, _cache(request), wait=settings_of(request).first_view_wait_seconds,
         allocation=_allocation(request),

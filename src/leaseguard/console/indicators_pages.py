@@ -368,7 +368,9 @@ def _book(request: Request, lessor: str, day: dt.date) -> pl.DataFrame:
     contracts' lessee, group and related-party columns come from the imports)."""
     engine = request.app.state.engine
     with engine.connect() as connection:
-        run = connection.execute(select(BookRun.finished_at).where(BookRun.as_of == day)).scalar_one_or_none()
+        run = connection.execute(
+            select(BookRun.finished_at).where(BookRun.as_of == day, BookRun.lessor == lessor)
+        ).scalar_one_or_none()
         imported = connection.execute(select(func.max(ImportRun.id))).scalar_one_or_none()
     key = (id(request.app), lessor, day, run, imported)
     with _reports_lock:

@@ -32,7 +32,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select, text, update
+from sqlalchemy import Connection, Engine, bindparam, select, text, update
 
 from leaseguard.enforcement.claims import (
     NotDefaultedError,
@@ -226,13 +226,21 @@ def select_contracts(
     classes: Sequence[str] | None = NON_PERFORMING,
     contracts: Sequence[str] = (),
 ) -> list[tuple[str, str, str | None]]:
-    """(contract_no, lessor, class) of the contracts to take to court: those named, or those whose class on the
-    latest daily run on or before `day` is one of `classes` (None: every class)."""
+    """(contract_no, lessor, class) of the contracts to take to court (of `lessor` only, when given): those named,
+    or those whose class on their lessor's latest daily run on or before `day` is one of `classes` (None: every
+    class). Each lessor's own run day: a day another lessor alone ran says nothing of a lessor's contracts."""
     named = list(dict.fromkeys(contracts))
+    of_lessor = "" if lessor is None else " and lessor = :lessor"
     with engine.connect() as connection:
-        run_day = connection.execute(
-            text("select max(as_of) from book_runs where as_of <= :day"), {"day": day}
-        ).scalar()
+        run_days = {
+            str(owner): as_date(last)
+            for owner, last in connection.execute(
+                text(
+                    f"select lessor, max(as_of) from book_runs where as_of <= :day{of_lessor} group by lessor"
+                ),
+                {"day": day} if lessor is None else {"day": day, "lessor": lessor},
+            ).all()
+        }
         if named:
             owners: dict[str, str] = dict(
                 connection.execute(
@@ -240,16 +248,18 @@ def select_contracts(
                     {"nos": named},
                 ).all()
             )
-            classes_on_day: dict[str, str | None] = {} if run_day is None else dict(
-                connection.execute(
-                    in_list('select contract_no, "class" from contract_classes '
-                            "where as_of = :day and contract_no in :nos"),
-                    {"day": run_day, "nos": named},
-                ).all()
-            )  # fmt: skip
+            classes_on_day: dict[str, str | None] = {}
+            for owner in sorted({owners[no] for no in named if no in owners} & set(run_days)):
+                classes_on_day.update(
+                    connection.execute(
+                        in_list('select contract_no, "class" from contract_classes '
+                                "where as_of = :day and lessor = :lessor and contract_no in :nos"),
+                        {"day": run_days[owner], "lessor": owner, "nos": named},
+                    ).all()
+                )  # fmt: skip
             chosen = [(no, str(owners.get(no, "")), classes_on_day.get(no)) for no in named]
         else:
-            if run_day is None:
+            if not run_days:
                 raise CaseFilesError(
                     Label("{day} 及之前没有日终批处理：请先运行 `leaseguard run daily --as-of {day}`，"
                           "或用 --contract 指定合同",
@@ -257,12 +267,18 @@ def select_contracts(
                           "or name the contracts with --contract"),
                     day=day,
                 )  # fmt: skip
-            rows = connection.execute(
-                text(
-                    'select contract_no, lessor, "class" from contract_classes where as_of = :day order by contract_no'
-                ),
-                {"day": run_day},
-            ).all()  # the run keeps each contract's lessor: no need to read the whole contracts table
+            # One query in the store's order of contract numbers: each day with the lessors whose latest it is.
+            by_day: dict[dt.date, list[str]] = {}
+            for owner, run_day in sorted(run_days.items()):
+                by_day.setdefault(run_day, []).append(owner)
+            where = " or ".join(f"(as_of = :day_{i} and lessor in :lessors_{i})" for i in range(len(by_day)))
+            query = text(
+                f'select contract_no, lessor, "class" from contract_classes where {where} order by contract_no'
+            ).bindparams(*(bindparam(f"lessors_{i}", expanding=True) for i in range(len(by_day))))
+            params: dict[str, object] = {}
+            for i, (run_day, owners_of_day) in enumerate(sorted(by_day.items())):
+                params[f"day_{i}"], params[f"lessors_{i}"] = run_day, owners_of_day
+            rows = connection.execute(query, params).all()  # each contract's lessor is kept with its class
             chosen = [
                 (str(no), str(owner), str(klass))
                 for no, owner, klass in rows

@@ -68,7 +68,8 @@ def read_book(engine: Engine, lessor: str, day: dt.date) -> pl.DataFrame:
             raise IndicatorInputError(
                 Label("没有出租人 {lessor!r}", "unknown lessor {lessor!r}"), lessor=lessor
             )
-        if connection.execute(select(BookRun.as_of).where(BookRun.as_of == day)).first() is None:
+        ran = select(BookRun.as_of).where(BookRun.as_of == day, BookRun.lessor == lessor)
+        if connection.execute(ran).first() is None:
             raise IndicatorInputError(
                 Label(
                     "库中没有 {day} 的日终批处理：请先运行 `leaseguard run daily --as-of {day}`",

@@ -328,11 +328,16 @@ class EvidenceCheckpoint(Base):
 
 
 class BookRun(Base):
-    """One daily classification run: the day, the rule set that classified it, and its totals."""
+    """One lessor's daily classification run: the day, the lessor, the rule set that classified its book, and its
+    totals (its own contracts, changes, provisions and general reserve). A run of the whole store writes one row
+    per lessor; a lessor's run writes its own row only (migration 0026: before it, one row a day for the store)."""
 
     __tablename__ = "book_runs"
+    # A lessor's run days newest first (its /book, its overview, the previous day of a change of class).
+    __table_args__ = (Index("ix_book_runs_lessor_as_of", "lessor", "as_of"),)
 
     as_of: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    lessor: Mapped[str] = mapped_column(String(32), primary_key=True)
     rule_set: Mapped[str] = mapped_column(String(64))
     rule_set_version: Mapped[int] = mapped_column(Integer)
     rule_set_sha256: Mapped[str] = mapped_column(String(64))
@@ -344,7 +349,7 @@ class BookRun(Base):
 
 
 class ContractClass(Base):
-    """A contract's position, class and provision on one day (one rule set per day: see book_runs)."""
+    """A contract's position, class and provision on one day (one rule set per lessor and day: see book_runs)."""
 
     __tablename__ = "contract_classes"
     # The console's /book: a lessor's day a page at a time in contract order (keyset), all or of one class,

@@ -1,7 +1,7 @@
 """One lessor's book at a glance, as a job: the console's overview (/) reads it; nothing here ships the book.
 
 What it reads, each a bounded query with the lessor in its WHERE clause:
-- the last daily run (book_runs: the day and rule set; its totals are the whole store's, so not shown);
+- the lessor's last daily run (its book_runs row: the day, rule set and finishing time);
 - the lessor's classes on that day, as the daily run summed them per class (class_totals): contracts, claim
   balance and provisions per class, hence book size, NPL ratio, provision coverage;
 - those two ratios against the limits of the lessor's indicator rule set (its regime's default), judged by the
@@ -200,10 +200,11 @@ def _figures_of(connection: Connection, lessor: str, run: LastRun, cache: RunDay
     return cache.get("figures", lessor, run, lambda: day_figures(connection, lessor, run.as_of))
 
 
-def run_days(connection: Connection, count: int) -> list[LastRun]:
-    """The latest `count` run days, newest first."""
+def run_days(connection: Connection, lessor: str, count: int) -> list[LastRun]:
+    """The latest `count` run days of `lessor`, newest first (a day another lessor alone ran is not one)."""
     rows = connection.execute(
         select(BookRun.as_of, BookRun.rule_set, BookRun.finished_at)
+        .where(BookRun.lessor == lessor)
         .order_by(BookRun.as_of.desc())
         .limit(count)
     ).all()
@@ -231,7 +232,7 @@ def classes_over_time(
 ) -> list[DayFigures]:
     """`lessor`'s classes on the latest `days` run days, oldest first (the chart reads left to right)."""
     with engine.connect() as connection:
-        runs = run_days(connection, days)
+        runs = run_days(connection, lessor, days)
         return [_figures_of(connection, lessor, run, cache) for run in reversed(runs)]
 
 
@@ -377,7 +378,7 @@ def book_overview(
     start_of_today = moment.astimezone().replace(hour=0, minute=0, second=0, microsecond=0).astimezone(dt.UTC)
     with engine.connect() as connection:
         name = connection.execute(select(Lessor.name).where(Lessor.code == lessor)).scalar_one_or_none()
-        runs = run_days(connection, 1)
+        runs = run_days(connection, lessor, 1)
         last = runs[0] if runs else None
         figures = None
         limits: tuple[LimitCheck, ...] = ()

@@ -309,18 +309,23 @@ def migrations(connection: Connection, lessor: str, day: dt.date) -> tuple[Migra
     return tuple(moves)
 
 
-def _previous_day(connection: Connection, day: dt.date) -> dt.date | None:
+def _previous_day(connection: Connection, lessor: str, day: dt.date) -> dt.date | None:
+    """The lessor's run day before `day`, the one its changes of class on `day` are against."""
     from leaseguard.store.models import BookRun
 
     found = connection.execute(
-        select(BookRun.as_of).where(BookRun.as_of < day).order_by(BookRun.as_of.desc()).limit(1)
+        select(BookRun.as_of)
+        .where(BookRun.lessor == lessor, BookRun.as_of < day)
+        .order_by(BookRun.as_of.desc())
+        .limit(1)
     ).scalar_one_or_none()
     return None if found is None else as_date(found)
 
 
-def run_days_of(engine: Engine) -> tuple[LastRun, ...]:
+def run_days_of(engine: Engine, lessor: str) -> tuple[LastRun, ...]:
+    """The lessor's latest RUN_DAYS_SHOWN run days, newest first."""
     with engine.connect() as connection:
-        return tuple(run_days(connection, RUN_DAYS_SHOWN))
+        return tuple(run_days(connection, lessor, RUN_DAYS_SHOWN))
 
 
 def book_page(
@@ -335,14 +340,14 @@ def book_page(
     """Everything /book shows of `lessor`'s classified day chosen by `values` (the page's query); BookFilterError
     for a filter that cannot be used, NoRunDayError when no day was ever run."""
     with engine.connect() as connection:
-        runs = tuple(run_days(connection, RUN_DAYS_SHOWN))
+        runs = tuple(run_days(connection, lessor, RUN_DAYS_SHOWN))
         wanted = parse_book_filter(values, runs)
         run = next((r for r in runs if r.as_of == wanted.day), None)
         if run is None:
             from leaseguard.store.models import BookRun
 
             stored = connection.execute(select(BookRun.as_of, BookRun.rule_set, BookRun.finished_at).where(
-                BookRun.as_of == wanted.day)).first()  # fmt: skip
+                BookRun.as_of == wanted.day, BookRun.lessor == lessor)).first()  # fmt: skip
             if stored is None:
                 raise BookFilterError(
                     "day",
@@ -359,7 +364,7 @@ def book_page(
         else:
             figures = cache.get("figures", lessor, run, lambda: day_figures(connection, lessor, wanted.day))
             moves = cache.get("migrations", lessor, run, lambda: migrations(connection, lessor, wanted.day))
-        previous = _previous_day(connection, wanted.day)
+        previous = _previous_day(connection, lessor, wanted.day)
         page = book_rows(connection, lessor, wanted, after=after, before=before)
     matching = None
     if not wanted.narrowed_beyond_class:
@@ -410,15 +415,16 @@ def parse_run_days(raw: str | Sequence[str]) -> list[dt.date]:
 
 
 def run_daily(context: JobContext) -> dict[str, Any]:
-    """The daily-run job: `usecases.daily_book.daily_job(...).run(days)` with the job's progress, each day its
-    own transaction. Its result tells the lessor's own figures only (the run classifies every lessor's book, each
-    from its own; `leaseguard run daily` does the same)."""
+    """The daily-run job: `usecases.daily_book.daily_job(...).run(days, lessor=)` of the job's lessor, with the
+    job's progress, each day its own transaction: the lessor's own book is read and its own rows of each day
+    replaced; another lessor's days are not touched (`leaseguard run daily` without --lessor runs every
+    lessor's). Its result tells the lessor's figures."""
     from leaseguard.usecases.daily_book import daily_job
 
     resources = context.resources
     days = parse_run_days([str(day) for day in context.params.get("days", [])])
     job = daily_job(resources.workspace, signer=resources.signer)
-    run = job.run(days, lambda done, total: context.progress(done, total))
+    run = job.run(days, lambda done, total: context.progress(done, total), lessor=context.lessor)
     engine = resources.workspace.engine()
     try:
         by_day = [

@@ -419,15 +419,20 @@ def broken_promises(connection: Connection, lessor: str, today: dt.date) -> dict
 
 @dataclass(frozen=True)
 class ListDay:
-    """The day the call list is of: the last daily run's (and when it finished), or today when none ran."""
+    """The day the call list is of: the lessor's last daily run's (and when it finished), or today when none
+    ran."""
 
     as_of: dt.date
     finished_at: dt.datetime | None
 
 
-def list_day(connection: Connection, today: dt.date) -> ListDay:
+def list_day(connection: Connection, lessor: str, today: dt.date) -> ListDay:
+    """`lessor`'s ListDay: its own last run day, whatever day another lessor ran last."""
     row = connection.execute(
-        select(BookRun.as_of, BookRun.finished_at).order_by(BookRun.as_of.desc()).limit(1)
+        select(BookRun.as_of, BookRun.finished_at)
+        .where(BookRun.lessor == lessor)
+        .order_by(BookRun.as_of.desc())
+        .limit(1)
     ).first()
     if row is None:
         return ListDay(today, None)

@@ -61,27 +61,53 @@ class DailyJob:
     signer: NoteSigner | None
     tracking_rules: AlertRules | None = None
 
-    def run(self, days: Sequence[dt.date], progress: Callable[[int, int], None] | None = None) -> DailyRun:
-        """Classify and provision every contract on each of `days`, each day one transaction; then evaluate the
-        location alerts of the tracked assets up to each day's end, so the call list of the day sees them."""
+    def check_lessor(self, lessor: str) -> None:
+        """UnknownLessorError unless the store has `lessor`, before any work starts (a run of one lessor)."""
+        from leaseguard.classification.daily import check_lessor
+
+        engine = self.workspace.engine()
+        try:
+            with engine.connect() as connection:
+                check_lessor(connection, lessor)
+        finally:
+            engine.dispose()
+
+    def run(
+        self,
+        days: Sequence[dt.date],
+        progress: Callable[[int, int], None] | None = None,
+        *,
+        lessor: str | None = None,
+    ) -> DailyRun:
+        """Classify and provision every contract on each of `days` (of `lessor`'s book only, when given: its
+        own rows of each day replaced, another lessor's untouched), each day one transaction; then evaluate the
+        location alerts of the tracked assets (of `lessor`, when given) up to each day's end, so the call list
+        of the day sees them."""
         from leaseguard.classification.daily import run_days
 
         engine = self.workspace.engine()
         try:
-            results = run_days(engine, days, self.rule_set, progress, self.allocation, self.signer)
-            return DailyRun(self.rule_set, results, self._track(engine, days))
+            results = run_days(
+                engine, days, self.rule_set, progress, self.allocation, self.signer, lessor=lessor
+            )
+            return DailyRun(self.rule_set, results, self._track(engine, days, lessor))
         finally:
             engine.dispose()
 
-    def _track(self, engine: Engine, days: Sequence[dt.date]) -> tuple[TrackingAlertsRun, ...]:
+    def _track(
+        self, engine: Engine, days: Sequence[dt.date], lessor: str | None
+    ) -> tuple[TrackingAlertsRun, ...]:
         from leaseguard.tracking.alert_store import tracked_lessors
         from leaseguard.usecases.tracking_alerts import day_end, evaluate_tracking_alerts
 
         with engine.connect() as connection:
-            if not tracked_lessors(connection):
-                return ()
+            tracked = tracked_lessors(connection)
+        if not tracked or (lessor is not None and lessor not in tracked):
+            return ()
         return tuple(
-            evaluate_tracking_alerts(engine, day_end(day), rules=self.tracking_rules, signer=self.signer)
+            evaluate_tracking_alerts(
+                engine, day_end(day), lessor, rules=self.tracking_rules, signer=self.signer
+            )
             for day in sorted(set(days))
         )
 

@@ -631,13 +631,19 @@ def class_on_day(r: Any) -> ClassOnDay:
 
 def classes_now(connection: Connection, lessor: str, contract_nos: Sequence[str]) -> dict[str, ClassOnDay]:
     """Each contract's class on the latest run day that classified it. contract_classes is keyed by (day,
-    contract), so the run days are probed newest first: every run classifies the whole book, so the first
-    probe normally finds them all, and a contract imported since the last run costs a pass over the days."""
+    contract), so the lessor's run days are probed newest first: every run of the lessor classifies its whole
+    book, so the first probe normally finds them all, and a contract imported since the last run costs a pass
+    over the days."""
     wanted = list(dict.fromkeys(contract_nos))
     found: dict[str, ClassOnDay] = {}
     if not wanted:
         return found
-    days = [as_date(day) for day in connection.scalars(select(BookRun.as_of).order_by(BookRun.as_of.desc()))]
+    days = [
+        as_date(day)
+        for day in connection.scalars(
+            select(BookRun.as_of).where(BookRun.lessor == lessor).order_by(BookRun.as_of.desc())
+        )
+    ]
     step = 1  # the latest day alone first, then wider
     while days and wanted:
         probe, days = days[:step], days[step:]

@@ -291,17 +291,26 @@ def _position(r: Any) -> PositionOnDay:
     )
 
 
-def _run_days(connection: Connection, offset: int = 0, limit: int | None = None) -> list[dt.date]:
-    query = select(BookRun.as_of).order_by(BookRun.as_of.desc()).offset(offset)
+def _run_days(
+    connection: Connection, lessor: str, offset: int = 0, limit: int | None = None
+) -> list[dt.date]:
+    """The lessor's run days, newest first (a day only another lessor ran is not one)."""
+    query = (
+        select(BookRun.as_of).where(BookRun.lessor == lessor).order_by(BookRun.as_of.desc()).offset(offset)
+    )
     return [as_date(day) for day in connection.scalars(query if limit is None else query.limit(limit))]
 
 
 def _positions(connection: Connection, lessor: str, contract_no: str, page: int) -> Paged[PositionOnDay]:
     """The contract on each run day, newest first, a page of run days at a time: the table's key is (day,
     contract), so a page is a handful of key reads however long the history."""
-    total = int(connection.execute(select(func.count()).select_from(BookRun)).scalar_one())
+    total = int(
+        connection.execute(
+            select(func.count()).select_from(BookRun).where(BookRun.lessor == lessor)
+        ).scalar_one()
+    )
     page, pages, offset = _page_of(page, total, DAYS_ROWS)
-    days = _run_days(connection, offset, DAYS_ROWS)
+    days = _run_days(connection, lessor, offset, DAYS_ROWS)
     rows = (
         connection.execute(
             select(ContractClass.__table__)
@@ -435,7 +444,7 @@ def lessee_page(
         .order_by(Contract.id.desc())
         .limit(1)
     ).first()
-    run_days = _run_days(connection, 0, RUN_DAYS_SHOWN)
+    run_days = _run_days(connection, lessor, 0, RUN_DAYS_SHOWN)
     contracts = _lessee_contracts(connection, lessor, lessee_id, contract_count, contracts_page, run_days)
     outstanding = 0
     if run_days and contract_count:

@@ -239,13 +239,15 @@ def filed_balance_sheet(engine: Engine, lessor: str, day: dt.date) -> BalanceShe
 
 
 def book_version(engine: Engine, lessor: str, day: dt.date) -> tuple[object, ...]:
-    """What a day's report depends on in the store besides its balance sheet and rule set: when the day was last
-    run (its classes) and the lessor's latest filing (the change since the last report). Equal versions, equal
-    reports — for an edge that keeps a computed report while neither changes."""
+    """What a day's report depends on in the store besides its balance sheet and rule set: when the lessor's day
+    was last run (its classes) and the lessor's latest filing (the change since the last report). Equal
+    versions, equal reports — for an edge that keeps a computed report while neither changes."""
     from leaseguard.store.models import BookRun
 
     with engine.connect() as connection:
-        run = connection.execute(select(BookRun.finished_at).where(BookRun.as_of == day)).scalar_one_or_none()
+        run = connection.execute(
+            select(BookRun.finished_at).where(BookRun.as_of == day, BookRun.lessor == lessor)
+        ).scalar_one_or_none()
         filed = connection.execute(
             select(func.max(ReportRow.id)).where(ReportRow.lessor == lessor)
         ).scalar_one_or_none()
