@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test bench lint setup clean
+.PHONY: demo test durations bench lint setup clean
 
 demo: $(STAMP)
 	$(BIN)/leaseguard demo
@@ -13,6 +13,10 @@ demo: $(STAMP)
 # rewrites every test module's asserts again (about 7 s of each worker's collection).
 test: $(STAMP)
 	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n auto --dist loadfile
+
+# The tests again, writing each file's seconds to tests/durations.json (the order `make test` hands files out).
+durations: $(STAMP)
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n auto --dist loadfile --store-durations -q
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
