@@ -431,6 +431,20 @@ def test_bind_position_unbound_and_prune_on_the_command_line(
         "31.230416",
         "wired",
     )
+    # One job, one answer: the command's JSON is the API's body for the same asset.
+    with session_factory(workspace.engine())() as session, session.begin():
+        key = create_key(session, lessor="L001", role="analyst").key
+    with (
+        running(create_app(workspace.database_url)) as base,
+        httpx.Client(base_url=base, timeout=30) as client,
+    ):
+        answer = client.get("/v1/assets/A-1/position", headers={"Authorization": f"Bearer {key}"})
+    assert answer.status_code == 200 and answer.json() == json.loads(last.output)
+    day_json = runner.invoke(cli, ["tracking", "position", "A-1", "--date", "2026-09-30", "--json", *ws])
+    assert [p["time"] for p in json.loads(day_json.output)["items"]] == [
+        "2026-09-30T08:00:00+08:00",
+        "2026-09-30T09:00:00+08:00",
+    ]
     shown = runner.invoke(cli, ["tracking", "position", "A-1", "--date", "2026-09-30", *ws])
     assert shown.exit_code == 0 and "2 个点" in shown.output and "有线" in shown.output
     assert "08:00:00" in shown.output and "121.473701" in shown.output

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel
 
 from leaseguard.api.deps import SessionDep, require
 from leaseguard.api.identifiers import names_the_sub_resource
@@ -16,12 +16,11 @@ from leaseguard.money import yuan_text
 from leaseguard.store.models import Asset, Valuation
 from leaseguard.tenancy import Action, Principal, book, is_allowed
 from leaseguard.tenancy.book import Window
+from leaseguard.usecases.asset_positions import AssetPositionOut, PositionOut
 from leaseguard.vocabulary import Label
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
-
-    from leaseguard.usecases.asset_positions import Position
 
 router = APIRouter(prefix="/v1/assets", tags=["assets"], responses=problem_responses(401, 403, 422))
 CanRead = Annotated[Principal, Depends(require(Action.READ_ASSETS))]
@@ -90,35 +89,6 @@ class ValuationOut(BaseModel):
 class ValuationsOut(BaseModel):
     asset_id: str
     items: list[ValuationOut]
-
-
-class PositionOut(BaseModel):
-    """One position of one terminal of the asset. Degrees and km/h are exact decimal text (as yuan are), beside
-    the integers the terminal sent (micro-degrees, 0.1 km/h); times in GMT+8, as the terminals report them."""
-
-    terminal_phone: str
-    kind: str | None = Field(description="The terminal's binding: wired or wireless (trackers.csv).")
-    time: AwareDatetime = Field(description="When the terminal fixed the position (GMT+8).")
-    received_at: AwareDatetime
-    latitude: str = Field(description="Decimal degrees, negative south, e.g. 31.230416.")
-    longitude: str = Field(description="Decimal degrees, negative west, e.g. 121.473701.")
-    latitude_e6: int
-    longitude_e6: int
-    altitude_m: int
-    speed_kmh: str
-    speed_dkmh: int
-    direction: int = Field(description="Degrees from north, 0-359.")
-    alarm: list[str] = Field(description="Alarm flags set (JT/T 808 table 24), e.g. main_power_off.")
-    status: list[str] = Field(description="Status flags set (JT/T 808 table 25), e.g. positioned.")
-
-    @classmethod
-    def of(cls, position: Position) -> PositionOut:
-        return cls.model_validate(position, from_attributes=True)
-
-
-class AssetPositionOut(BaseModel):
-    asset_id: str
-    items: list[PositionOut] = Field(description="The last known position of each terminal, newest first.")
 
 
 def _not_found() -> ProblemError:

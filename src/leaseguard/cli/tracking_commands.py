@@ -433,7 +433,7 @@ def position_command(
 ) -> None:
     """Where an asset was last seen (each terminal's last position), or with --date its track on that day."""
     from leaseguard.cli.lookup_commands import lookup_session
-    from leaseguard.usecases.asset_positions import day_track, last_known, position_json
+    from leaseguard.usecases.asset_positions import AssetPositionOut, PositionOut, day_track, last_known
 
     opened = open_workspace(workspace)
     chosen = chosen_lang(lang, opened)
@@ -442,13 +442,14 @@ def position_command(
         connection = session.connection()
         if on is None:
             positions = last_known(connection, at, asset_id)
-            body: dict[str, object] = {"asset_id": asset_id, "items": [position_json(p) for p in positions]}
+            answer = AssetPositionOut(asset_id=asset_id, items=[PositionOut.of(p) for p in positions])
+            body: dict[str, object] = answer.model_dump(mode="json")
         else:
             positions = day_track(connection, at, asset_id, on, limit=MAX_TRACK_POINTS).points
             body = {
                 "asset_id": asset_id,
                 "date": on.isoformat(),
-                "items": [position_json(p) for p in positions],
+                "items": [PositionOut.of(p).model_dump(mode="json") for p in positions],
             }
     if as_json:
         print(json.dumps(body, ensure_ascii=False, indent=2))

@@ -12,6 +12,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
+from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy import Connection, select
 
 from leaseguard.errors import NotFoundError
@@ -137,24 +138,34 @@ def today_in_china() -> dt.date:
     return dt.datetime.now(GMT8).date()
 
 
-def position_json(position: Position) -> dict[str, object]:
-    """A position as the API's JSON body says it (`GET /v1/assets/{asset_id}/position`)."""
-    return {
-        "terminal_phone": position.terminal_phone,
-        "kind": position.kind,
-        "time": position.time.isoformat(),
-        "received_at": position.received_at.isoformat(),
-        "latitude": position.latitude,
-        "longitude": position.longitude,
-        "latitude_e6": position.latitude_e6,
-        "longitude_e6": position.longitude_e6,
-        "altitude_m": position.altitude_m,
-        "speed_kmh": position.speed_kmh,
-        "speed_dkmh": position.speed_dkmh,
-        "direction": position.direction,
-        "alarm": position.alarm,
-        "status": position.status,
-    }
+class PositionOut(BaseModel):
+    """One position of one terminal of the asset. Degrees and km/h are exact decimal text (as yuan are), beside
+    the integers the terminal sent (micro-degrees, 0.1 km/h); times in GMT+8, as the terminals report them."""
+
+    terminal_phone: str
+    kind: str | None = Field(description="The terminal's binding: wired or wireless (trackers.csv).")
+    time: AwareDatetime = Field(description="When the terminal fixed the position (GMT+8).")
+    received_at: AwareDatetime
+    latitude: str = Field(description="Decimal degrees, negative south, e.g. 31.230416.")
+    longitude: str = Field(description="Decimal degrees, negative west, e.g. 121.473701.")
+    latitude_e6: int
+    longitude_e6: int
+    altitude_m: int
+    speed_kmh: str
+    speed_dkmh: int
+    direction: int = Field(description="Degrees from north, 0-359.")
+    alarm: list[str] = Field(description="Alarm flags set (JT/T 808 table 24), e.g. main_power_off.")
+    status: list[str] = Field(description="Status flags set (JT/T 808 table 25), e.g. positioned.")
+
+    @classmethod
+    def of(cls, position: Position) -> PositionOut:
+        """The answer for one stored position, field by field from `Position`."""
+        return cls.model_validate(position, from_attributes=True)
+
+
+class AssetPositionOut(BaseModel):
+    asset_id: str
+    items: list[PositionOut] = Field(description="The last known position of each terminal, newest first.")
 
 
 # --- the contract page's map: each asset's last position and a plot of its track before it --------------------
