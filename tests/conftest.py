@@ -196,6 +196,30 @@ def store_engine(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def own_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A store of the test's own, to move between revisions: a SQLite file, or a new PostgreSQL schema (not the
+    session's, which the module's other tests share)."""
+    if request.param == "sqlite":
+        engine = create_store_engine(f"sqlite:///{tmp_path / 'store.db'}")
+        yield engine
+        engine.dispose()
+        return
+    base = request.getfixturevalue("postgres_schema_url").split("?")[0]
+    schema = f"lg_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base)
+    with admin.begin() as connection:
+        connection.execute(text(f'create schema "{schema}"'))
+    engine = create_store_engine(f"{base}?options=-csearch_path%3D{schema}")
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as connection:
+            connection.execute(text(f'drop schema "{schema}" cascade'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def module_store_engine(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory

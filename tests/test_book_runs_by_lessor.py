@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from alembic import command
-from sqlalchemy import Engine, create_engine, select, text
+from sqlalchemy import Engine, select, text
 from typer.testing import CliRunner
 
 from book_world import RUN_DAYS, synth_files
@@ -451,29 +450,6 @@ def test_run_daily_runs_every_lessor_or_the_one_given(workspace_root: Path) -> N
 
 
 # --- migration 0026 -----------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def own_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """A store of the test's own, to move between revisions: a SQLite file, or a new PostgreSQL schema."""
-    if request.param == "sqlite":
-        engine = create_store_engine(f"sqlite:///{tmp_path / 'store.db'}")
-        yield engine
-        engine.dispose()
-        return
-    base = request.getfixturevalue("postgres_schema_url").split("?")[0]
-    schema = f"lg_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base)
-    with admin.begin() as connection:
-        connection.execute(text(f'create schema "{schema}"'))
-    engine = create_store_engine(f"{base}?options=-csearch_path%3D{schema}")
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(text(f'drop schema "{schema}" cascade'))
-        admin.dispose()
 
 
 def _plain_runs(engine: Engine, *, finished: bool = True) -> list[tuple[Any, ...]]:

@@ -8,19 +8,17 @@ answered again; and migration 0019's downgrade leaves no declined decision in ef
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine, create_engine, select, text
+from sqlalchemy import Engine, select, text
 
 from funding_world import FORGED_ID, funding_file, log_signer, register_forgery
 from leaseguard.errors import InvalidInputError, NotFoundError
 from leaseguard.evidence import NoteSigner
-from leaseguard.store.db import alembic_config, create_store_engine, session_factory, upgrade_schema
+from leaseguard.store.db import alembic_config, session_factory, upgrade_schema
 from leaseguard.store.models import EvidenceRecord, FundingDecision, FundingScreenAsset
 from leaseguard.tenancy import add_lessor
 from leaseguard.usecases import funding_decisions as funding
@@ -249,30 +247,6 @@ def test_an_approved_or_declined_decision_is_not_declined_again(screened: Screen
 
 
 # --- migration 0019's downgrade -----------------------------------------------------------------------------
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def own_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """A store of the test's own, to move between revisions: a SQLite file, or a new PostgreSQL schema (not the
-    session's, which the module's other tests share)."""
-    if request.param == "sqlite":
-        engine = create_store_engine(f"sqlite:///{tmp_path / 'store.db'}")
-        yield engine
-        engine.dispose()
-        return
-    base = request.getfixturevalue("postgres_schema_url").split("?")[0]
-    schema = f"lg_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base)
-    with admin.begin() as connection:
-        connection.execute(text(f'create schema "{schema}"'))
-    engine = create_store_engine(f"{base}?options=-csearch_path%3D{schema}")
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(text(f'drop schema "{schema}" cascade'))
-        admin.dispose()
 
 
 def status_under_0018(engine: Engine, decision_id: int, newest: bool) -> str:
