@@ -84,8 +84,8 @@ def test_check_prints_the_verdict_and_records_it(workspace: Workspace) -> None:
     [
         (["--lessor", "L002"], "请至少给出 --vin、--serial、--engine-no、--invoice-no 之一"),
         (["--lessor", "L002", "--lang", "en"], "give at least one of"),
-        (["--lessor", "NOPE", "--vin", "LZZ5BLSJ0P0000001"], "出租人 'NOPE' 未注册"),
-        (["--lessor", "NOPE", "--vin", "LZZ5BLSJ0P0000001", "--lang", "en"], "not registered"),
+        (["--lessor", "NOPE", "--vin", "LZZ5BLSJ0P0000001"], "未知出租人 'NOPE'"),
+        (["--lessor", "NOPE", "--vin", "LZZ5BLSJ0P0000001", "--lang", "en"], "unknown lessor 'NOPE'"),
         (["--lessor", "L002", "--serial", "X", "--invoice-amount", "12.345"], "最多两位小数的元金额"),
         (["--lessor", "L002", "--serial", "X", "--invoice-amount", "12.345", "--lang", "en"], "at most 2 decimals"),
         (["--lessor", "L002", "--serial", "X", "--asset-type", "boat"], "--asset-type 'boat' 不是 vehicle"),

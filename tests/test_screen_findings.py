@@ -269,7 +269,7 @@ def test_a_file_screened_for_one_lessor_may_hold_only_its_assets(
         ["assets", "screen", str(tmp_path / "f.csv"), "--lessor", "NOPE", "--out", str(tmp_path / "m.csv"),
          "-w", str(workspace.root)],
     )  # fmt: skip
-    assert unknown.exit_code == 1 and "出租人 'NOPE' 未注册" in unknown.output
+    assert unknown.exit_code == 1 and "未知出租人 'NOPE'" in unknown.output
 
 
 def test_findings_default_beside_the_matches_and_not_for_the_whole_register(

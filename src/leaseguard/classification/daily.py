@@ -33,8 +33,8 @@ from leaseguard.evidence.models import canonical_json
 from leaseguard.portfolio.allocation import Allocation
 from leaseguard.portfolio.positions import BookPositions
 from leaseguard.store.db import as_date
-from leaseguard.store.models import BookRun, ClassChange, ClassTotal, Contract, ContractClass, Lessor
-from leaseguard.tenancy.service import UnknownLessorError
+from leaseguard.store.models import BookRun, ClassChange, ClassTotal, Contract, ContractClass
+from leaseguard.tenancy.service import require_lessor
 from leaseguard.vocabulary import Label
 
 _CHUNK = 50_000
@@ -137,14 +137,7 @@ def daily_run_lock(engine: Engine) -> Iterator[None]:
 
 def check_lessor(connection: Connection, lessor: str) -> None:
     """UnknownLessorError unless the store has `lessor`: a run of a lessor it does not know is refused."""
-    if connection.execute(select(Lessor.code).where(Lessor.code == lessor)).first() is None:
-        raise UnknownLessorError(
-            Label(
-                "未知出租人 {lessor!r}；请先用 `leaseguard lessors add` 添加",
-                "unknown lessor {lessor!r}; add it first with `leaseguard lessors add`",
-            ),
-            lessor=lessor,
-        )
+    require_lessor(connection, lessor)
 
 
 def _read(

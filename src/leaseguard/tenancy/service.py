@@ -184,16 +184,24 @@ def add_lessor(
     return lessor
 
 
+UNKNOWN_LESSOR = Label(
+    "未知出租人 {lessor!r}；请先用 `leaseguard lessors add` 添加",
+    "unknown lessor {lessor!r}; add it first with `leaseguard lessors add`",
+)
+
+
+def require_lessor(connection: Connection | Session, code: str) -> str:
+    """`code` if the store has that lessor, else UnknownLessorError saying how to add it: the one check every
+    job asked for a lessor (a run, a check, a screen, a user, an alert evaluation) makes first."""
+    if connection.execute(select(Lessor.code).where(Lessor.code == code)).first() is None:
+        raise UnknownLessorError(UNKNOWN_LESSOR, lessor=code)
+    return code
+
+
 def get_lessor(session: Session, code: str) -> Lessor:
     lessor = session.get(Lessor, code)
     if lessor is None:
-        raise UnknownLessorError(
-            Label(
-                "未知出租人 {code!r}；请先用 `leaseguard lessors add` 添加",
-                "unknown lessor {code!r}; add it first with `leaseguard lessors add`",
-            ),
-            code=code,
-        )
+        raise UnknownLessorError(UNKNOWN_LESSOR, lessor=code)
     return lessor
 
 

@@ -105,10 +105,6 @@ class TrackedAsset:
     kinds: Mapping[str, TerminalKind]  # every terminal ever bound to it, by phone
 
 
-def lessor_exists(connection: Connection, lessor: str) -> bool:
-    return connection.execute(select(Lessor.code).where(Lessor.code == lessor)).first() is not None
-
-
 def tracked_lessors(connection: Connection) -> list[str]:
     """The lessors with a terminal bound to an asset, or an alert, in order."""
     bound = set(connection.execute(select(_trackers.c.lessor).distinct()).scalars())

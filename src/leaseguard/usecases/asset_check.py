@@ -22,10 +22,9 @@ from leaseguard.registry.service import (
     shared_view,
 )
 from leaseguard.store.db import session_factory
-from leaseguard.store.models import Lessor
-from leaseguard.tenancy.service import UnknownLessorError
+from leaseguard.tenancy.service import require_lessor
 from leaseguard.timestamps import UtcDatetime
-from leaseguard.vocabulary import Label, Lang, Reason
+from leaseguard.vocabulary import Lang, Reason
 
 
 class FindingOut(BaseModel):
@@ -111,14 +110,7 @@ def check_asset(
     """Check `asked` against every lessor's register and record the check (in the evidence log too, with a
     `signer`) in one transaction. UnknownLessorError when the asking lessor is not registered."""
     with session_factory(engine)() as session, session.begin():
-        if session.get(Lessor, asked.lessor) is None:
-            raise UnknownLessorError(
-                Label(
-                    "出租人 {lessor!r} 未注册（见 `leaseguard lessors list`）",
-                    "lessor {lessor!r} is not registered (see `leaseguard lessors list`)",
-                ),
-                lessor=asked.lessor,
-            )
+        require_lessor(session, asked.lessor)
         register = Register.from_engine(engine, load_rules())
         outcome = register.check(asked)
         row = record_check(

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from leaseguard.errors import InvalidInputError
 from leaseguard.ingest.kinds import ASSETS
@@ -27,9 +27,7 @@ from leaseguard.registry.register import Register, load_registrations
 from leaseguard.registry.rules import RegistryRules, load_rules
 from leaseguard.registry.screen import ScreenResult, findings_frame, screen_file, screen_register
 from leaseguard.registry.service import RegisterCache
-from leaseguard.store.db import session_factory
-from leaseguard.store.models import Lessor
-from leaseguard.tenancy.service import UnknownLessorError
+from leaseguard.tenancy.service import require_lessor
 from leaseguard.vocabulary import DEFAULT_LANG, Label, Lang
 
 Progress = Callable[[str, int, int], None]
@@ -123,15 +121,8 @@ def screen_assets_file(
     UnknownLessorError when `request.lessor` is not registered; ForeignRowsError when a row names another
     lessor than `request.lessor`."""
     if request.lessor is not None:
-        with session_factory(engine)() as session:
-            if session.scalar(select(Lessor.code).where(Lessor.code == request.lessor)) is None:
-                raise UnknownLessorError(
-                    Label(
-                        "出租人 {lessor!r} 未注册（见 `leaseguard lessors list`）",
-                        "lessor {lessor!r} is not registered (see `leaseguard lessors list`)",
-                    ),
-                    lessor=request.lessor,
-                )
+        with engine.connect() as connection:
+            require_lessor(connection, request.lessor)
         others = sorted(set(request.rows["lessor"].drop_nulls().to_list()) - {request.lessor})
         if others:
             raise ForeignRowsError(

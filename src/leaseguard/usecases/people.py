@@ -22,9 +22,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from leaseguard.errors import ConflictError, InvalidInputError, NotFoundError
-from leaseguard.store.models import ConsoleSession, Lessor, SignInEvent, User
+from leaseguard.store.models import ConsoleSession, SignInEvent, User
 from leaseguard.tenancy.passwords import hash_password, needs_rehash, spend_a_verification, verify_password
-from leaseguard.tenancy.service import UnknownLessorError
+from leaseguard.tenancy.service import require_lessor
 from leaseguard.vocabulary import LANGS, ROLES, Label, Lang
 
 if TYPE_CHECKING:
@@ -212,15 +212,7 @@ def check_person_role(role: str) -> str:
 
 def check_lessor(session: Session, lessor: str) -> str:
     """`lessor` if the store has it, else an UnknownLessorError saying how to add it."""
-    if session.get(Lessor, lessor) is None:
-        raise UnknownLessorError(
-            Label(
-                "未知出租人 {lessor!r}；请先用 `leaseguard lessors add` 添加",
-                "unknown lessor {lessor!r}; add it first with `leaseguard lessors add`",
-            ),
-            lessor=lessor,
-        )
-    return lessor
+    return require_lessor(session, lessor)
 
 
 def check_password(password: str, policy: PeoplePolicy) -> str:

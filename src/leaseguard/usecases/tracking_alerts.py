@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from leaseguard.errors import ConflictError, InvalidInputError, NotFoundError
+from leaseguard.errors import ConflictError, InvalidInputError
+from leaseguard.tenancy.service import require_lessor
 from leaseguard.vocabulary import DEFAULT_LANG, Label, Lang
 
 if TYPE_CHECKING:
@@ -28,10 +29,6 @@ if TYPE_CHECKING:
 
 EVIDENCE_KIND = "tracking-alert"
 ASSETS_AT_ONCE = 200  # assets whose reports are read and evaluated together: memory holds one such chunk
-
-
-class UnknownLessorError(NotFoundError):
-    """--lessor names no lessor of the store."""
 
 
 @dataclass(frozen=True)
@@ -116,10 +113,8 @@ def evaluate_tracking_alerts(
     as_of = alert_store.utc(as_of)
     rules = rules or load_alert_rules()
     with engine.connect() as connection:
-        if lessor is not None and not alert_store.lessor_exists(connection, lessor):
-            raise UnknownLessorError(
-                Label("未知出租人 {lessor!r}", "unknown lessor {lessor!r}"), lessor=lessor
-            )
+        if lessor is not None:
+            require_lessor(connection, lessor)
         lessors = [lessor] if lessor is not None else alert_store.tracked_lessors(connection)
     return TrackingAlertsRun(
         as_of, tuple(_evaluate_lessor(engine, one, as_of, rules, signer) for one in lessors)
