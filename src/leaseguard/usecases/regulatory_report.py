@@ -115,17 +115,27 @@ def _report_on(engine: Engine, request: ReportRequest, book: pl.DataFrame) -> In
 
 
 def file_regulatory_report(
-    engine: Engine, request: FilingRequest, *, signer: NoteSigner | None, book: pl.DataFrame | None = None
+    engine: Engine,
+    request: FilingRequest,
+    *,
+    signer: NoteSigner | None,
+    book: pl.DataFrame | None = None,
+    report: IndicatorReport | None = None,
 ) -> FiledReport:
     """Compute the report, keep it with its balance sheet, write every file asked for and deposit its alerts
-    and the filing (with a `signer`) in the evidence log — all or nothing."""
+    and the filing (with a `signer`) in the evidence log — all or nothing. `report`: the report of
+    `request.report` as `compute_regulatory_report` gave it while the store was as it is (a server keeps the
+    day's report between its page and the filing); else it is computed here, on `book` if given."""
     unknown = [fmt for fmt, _ in request.outputs if fmt not in FORMATS]
     if unknown or not request.outputs:
         raise InvalidInputError(
             Label("formats：请从 {formats} 中选择", "formats: choose among {formats}"),
             formats=", ".join(FORMATS),
         )
-    report = compute_regulatory_report(engine, request.report, book=book)
+    if report is None:
+        report = compute_regulatory_report(engine, request.report, book=book)
+    elif not _report_of(report, request.report):
+        raise ValueError("the report given is not the report of the filing's request")
     name = lessor_name(engine, report.lessor)
     placed: list[Path] = []
     made: Path | None = None
@@ -170,6 +180,16 @@ def file_regulatory_report(
                 made.rmdir()  # the report's id is not kept: its folder goes too (only if empty)
         raise
     return FiledReport(report, report_id, name, files, evidence_index)
+
+
+def _report_of(report: IndicatorReport, request: ReportRequest) -> bool:
+    """Whether `report` was computed for `request` (its lessor, day, rule set and draft flag)."""
+    return (
+        report.lessor == request.lessor
+        and report.as_of == request.as_of
+        and report.rule_set.digest == request.rule_set.digest
+        and report.draft == request.draft
+    )
 
 
 def _write_all(contents: list[tuple[Path, bytes]], placed: list[Path]) -> None:
@@ -238,19 +258,26 @@ def filed_balance_sheet(engine: Engine, lessor: str, day: dt.date) -> BalanceShe
     return BalanceSheet.from_json(row[0])
 
 
-def book_version(engine: Engine, lessor: str, day: dt.date) -> tuple[object, ...]:
+def book_version(
+    engine: Engine, lessor: str, day: dt.date, *, rule_set: str | None = None
+) -> tuple[object, ...]:
     """What a day's report depends on in the store besides its balance sheet and rule set: when the lessor's day
-    was last run (its classes) and the lessor's latest filing (the change since the last report). Equal
-    versions, equal reports — for an edge that keeps a computed report while neither changes."""
+    was last run (its classes) and the newest filing its change since the last report can come from — the
+    lessor's newest filed (non-draft) report of an earlier day (of `rule_set`, else of any). Equal versions,
+    equal reports — for an edge that keeps a computed report while neither changes. Filing the day's own report
+    (or a later day's) leaves the day's version as it was: the change is computed from earlier days only."""
     from leaseguard.store.models import BookRun
 
+    earlier = select(func.max(ReportRow.id)).where(
+        ReportRow.lessor == lessor, ReportRow.as_of < day, ReportRow.draft.is_(False)
+    )
+    if rule_set is not None:
+        earlier = earlier.where(ReportRow.rule_set == rule_set)
     with engine.connect() as connection:
         run = connection.execute(
             select(BookRun.finished_at).where(BookRun.as_of == day, BookRun.lessor == lessor)
         ).scalar_one_or_none()
-        filed = connection.execute(
-            select(func.max(ReportRow.id)).where(ReportRow.lessor == lessor)
-        ).scalar_one_or_none()
+        filed = connection.execute(earlier).scalar_one_or_none()
     return (run, filed)
 
 
