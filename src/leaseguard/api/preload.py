@@ -33,7 +33,9 @@ def _preload(after: threading.Thread | None) -> None:
         load_libraries()
     except Exception:  # a request that needs one says what is wrong with it, as it did before
         log.warning("could not load the chart, PDF or workbook libraries in advance", exc_info=True)
-    gc.collect()
+    # The young generations' garbage collected first (a few milliseconds), not the whole heap: a full collection
+    # holds the interpreter for as long as it walks it (a quarter of a second here), and a request may be waiting.
+    gc.collect(1)
     gc.freeze()
 
 
