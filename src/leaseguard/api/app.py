@@ -181,8 +181,8 @@ def create_app(
 
     With `evidence_signer` (the workspace's key), every asset check is also deposited in the evidence log;
     `warm_register` builds the ownership-check register at start-up instead of at the first check;
-    `preload_libraries` loads the chart, PDF and workbook libraries in the background at start-up (after the
-    register) and then freezes the objects alive out of the garbage collector's walks (`api.preload`);
+    `preload_libraries` loads the chart, PDF and workbook libraries at start-up, before the first request, and
+    then freezes the objects alive out of the garbage collector's walks (`api.preload`);
     a key that authenticated is trusted for `key_cache_seconds` without reading the store again, so a
     revoked key stops working within that time. Credit decisions use the model artefacts in `credit_models`,
     the policy file `credit_policy` (default: the shipped one) and the lists `credit_lists`; `credit_sharing`
@@ -196,11 +196,12 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        building = app.state.registers.warm_up() if warm_register else None
         if preload_libraries:
             from leaseguard.api.preload import preload
 
-            preload(after=building)
+            preload()  # before the first request: none waits behind it
+        if warm_register:
+            app.state.registers.warm_up()
         yield
         app.state.jobs.close(timeout=5)
         app.state.check_recorder.close()

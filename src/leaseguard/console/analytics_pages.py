@@ -48,7 +48,7 @@ from leaseguard.portfolio.allocation import Allocation
 from leaseguard.store.models import BookRun, ClassTotal, ImportRun
 from leaseguard.tenancy import Action
 from leaseguard.usecases.book_analytics import analytics_of_store
-from leaseguard.vocabulary import LANGS, Label, Lang
+from leaseguard.vocabulary import DEFAULT_LANG, LANGS, Label, Lang
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -111,7 +111,7 @@ class AnalyticsCache:
         wait: float,
         *,
         draw: ChartDrawer | None = None,
-        lang: Lang = "zh",
+        lang: Lang = DEFAULT_LANG,
     ) -> Kept | None:
         """The entry of `key`, computed first if need be (its charts drawn by `draw`, `lang` first); None when it
         is not ready after `wait` seconds (it goes on being computed, and a later call finds it)."""
