@@ -451,6 +451,12 @@ def test_a_filing_files_the_report_its_page_showed_and_each_lessor_keeps_its_own
             engine, reports.ReportRequest("ALPHA", DAY, load_rule_set("nfra-2024"), sheet)
         )
         record = reports.filed_report(engine, "ALPHA", filed_id)
+        listed = reports.filed_reports(engine, "ALPHA", rule_set="nfra-2024")
+        assert listed[0] == record.summary and record.summary.created_at.tzinfo is not None
+        # The page's days come from the days alone, not from reading the reports.
+        assert reports.filed_days(engine, "ALPHA", rule_set="nfra-2024") == list(
+            dict.fromkeys(s.as_of for s in listed)
+        )
         assert record.indicators == [result_json(r) for r in fresh.results]
         paper = ReportPaper(
             fresh, lessor_name=reports.lessor_name(engine, "ALPHA"), lang="zh", report_id=filed_id,

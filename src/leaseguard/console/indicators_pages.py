@@ -333,7 +333,7 @@ def _day_report(request: Request, user: ConsoleUser, asked: dt.date | None) -> t
     except IndicatorRulesError as error:
         return Day(None, None, problem=NO_REGIME.text(user.lang, error=error.text(user.lang))), []
     folder = _kept(request, "balance_sheets")
-    filed_days = {s.as_of for s in reports.filed_reports(engine, user.lessor, rule_set=rule_set, limit=500)}
+    filed_days = set(reports.filed_days(engine, user.lessor, rule_set=rule_set, limit=500))
     days = sorted(set(reports.uploaded_balance_sheet_days(folder, user.lessor)) | filed_days, reverse=True)
     day = asked or (days[0] if days else None)
     if day is None:

@@ -295,7 +295,15 @@ class ReportSummary:
     created_at: dt.datetime
 
 
-def _summary(row: ReportRow) -> ReportSummary:
+# What a list of filed reports reads of each: not its results and balance sheet (JSON of some kilobytes each).
+_SUMMARY_COLUMNS = (
+    ReportRow.id, ReportRow.as_of, ReportRow.rule_set, ReportRow.rule_set_version, ReportRow.draft,
+    ReportRow.alerts, ReportRow.evidence_index, ReportRow.created_at,
+)  # fmt: skip
+
+
+def _summary(row: Any) -> ReportSummary:
+    """A ReportRow, or a row of its `_SUMMARY_COLUMNS`, as a list shows it."""
     # SQLite gives back the UTC time it was given without its zone.
     created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=dt.UTC)
     return ReportSummary(
@@ -314,14 +322,29 @@ def filed_reports(
     engine: Engine, lessor: str, *, rule_set: str | None = None, limit: int = 200
 ) -> list[ReportSummary]:
     """The lessor's filed reports, newest day first."""
-    statement = select(ReportRow).where(ReportRow.lessor == lessor)
+    statement = select(*_SUMMARY_COLUMNS).where(ReportRow.lessor == lessor)
     if rule_set:
         statement = statement.where(ReportRow.rule_set == rule_set)
-    with session_factory(engine)() as session:
-        rows = session.scalars(
+    with engine.connect() as connection:
+        rows = connection.execute(
             statement.order_by(ReportRow.as_of.desc(), ReportRow.id.desc()).limit(limit)
         ).all()
-        return [_summary(r) for r in rows]
+    return [_summary(r) for r in rows]
+
+
+def filed_days(
+    engine: Engine, lessor: str, *, rule_set: str | None = None, limit: int = 200
+) -> list[dt.date]:
+    """The days of the lessor's `limit` newest filed reports (of `rule_set`), newest first, each once: the days
+    of `filed_reports`, without reading the reports."""
+    statement = select(ReportRow.as_of).where(ReportRow.lessor == lessor)
+    if rule_set:
+        statement = statement.where(ReportRow.rule_set == rule_set)
+    with engine.connect() as connection:
+        days = connection.execute(
+            statement.order_by(ReportRow.as_of.desc(), ReportRow.id.desc()).limit(limit)
+        ).scalars()
+        return list(dict.fromkeys(days))
 
 
 @dataclass(frozen=True)
