@@ -9,6 +9,7 @@ import datetime as dt
 import html
 import re
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from analytics_world import AS_OF, EARLIER, LESSOR, OTHER, seed_analytics_book
-from console_world import Console, served_console, signed_in
+from console_world import Console, csrf_of, served_console, signed_in
 from leaseguard.analytics import book_data
 from leaseguard.analytics.report import AnalyticsTables, npl_rows, value_label
 from leaseguard.console import analytics_pages
@@ -191,10 +192,11 @@ def test_while_computed_the_page_says_so_and_htmx_loads_the_results(
         again = client.get("/analytics/results", params=day)
         assert "正在计算" in again.text and "hx-trigger" in again.text
         release.set()
-        for _ in range(600):  # until the worker has finished: what htmx does every 2 s
+        for _ in range(600):  # until the worker has finished (its charts drawn too): what htmx does every 2 s
             part = client.get("/analytics/results", params=day)
             if "正在计算" not in part.text:
                 break
+            time.sleep(0.1)
         assert part.status_code == 200
         assert 'id="chart-roll_rates"' in part.text and "hx-get" not in part.text
         assert "<html" not in part.text  # only the part htmx swaps in
@@ -217,3 +219,67 @@ def test_a_lessors_positions_are_the_whole_books_rows_of_its_contracts(world: Wo
         mine = book_data.positions_source(engine, only=own)(day)
         assert mine.height == own.height
         assert_frame_equal(mine.sort("contract_no"), whole.sort("contract_no"))
+
+
+def test_the_computation_draws_the_charts_and_a_chart_is_served_as_drawn(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The background computation draws every chart the page shows — the asking person's language before the
+    analytics are shown, the other after — so the charts' requests draw nothing; each lessor's charts are its own."""
+    from funding_world import add_users
+    from leaseguard.analytics.rules import load_analytics_rules
+
+    drawn: list[tuple[str, str, str]] = []
+    real = analytics_pages._draw
+
+    def counted(found: AnalyticsTables, rules: object, name: str, lang: str) -> bytes | None:
+        drawn.append((threading.current_thread().name, name, lang))
+        return real(found, rules, name, lang)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(analytics_pages, "_draw", counted)
+    rules = load_analytics_rules()
+    add_users(world.console.engine, ("lex", LESSOR, "analyst"))
+    with session_factory(world.console.engine)() as session, session.begin():  # computed afresh after it
+        session.add(
+            ImportRun(
+                file_name="payments.csv", file_sha256="1" * 64, kind="payments", status="loaded",
+                started_at=dt.datetime.now(dt.UTC), lessor=LESSOR,
+            )
+        )  # fmt: skip
+    day = {"as_of": AS_OF.isoformat()}
+    with closing(signed_in(world.console, "lin")) as client:
+        page = client.get("/analytics", params=day)
+        assert page.status_code == 200 and 'id="chart-vintage"' in page.text
+        shown = re.findall(rf'<img src="/analytics/charts/([a-z_]+)\.png\?as_of={AS_OF}"', page.text)
+        mine = analytics_of_store(
+            world.console.engine, AS_OF, allocation=Allocation.from_settings({}), lessor=LESSOR
+        )
+        assert shown == analytics_pages.page_chart_names(mine, rules) and len(shown) >= 5
+        # Drawn by the computation, in Chinese, before the page showed them.
+        assert [(name, lang) for _, name, lang in drawn[: len(shown)]] == [(name, "zh") for name in shown]
+        assert all(thread.startswith("leaseguard-analytics") for thread, _, _ in drawn)
+        for name in shown:
+            image = client.get(f"/analytics/charts/{name}.png", params=day)
+            assert image.status_code == 200 and image.content == real(mine, rules, name, "zh"), name
+    # Then in English, in the background: an English reader's charts are drawn already too.
+    for _ in range(600):
+        if {(name, lang) for _, name, lang in drawn} >= {(name, "en") for name in shown}:
+            break
+        time.sleep(0.1)
+    with closing(signed_in(world.console, "lex")) as english:
+        switched = english.post("/lang", data={"csrf_token": csrf_of(english.get("/")), "lang": "en"})
+        assert switched.status_code == 303
+        for name in shown:
+            image = english.get(f"/analytics/charts/{name}.png", params=day)
+            assert image.status_code == 200 and image.content == real(mine, rules, name, "en"), name
+            assert image.content != real(mine, rules, name, "zh")
+    assert all(thread.startswith("leaseguard-analytics") for thread, _, _ in drawn)
+    assert len(drawn) == 2 * len(shown)  # each chart once in each language, none on request
+    # Another lessor's charts are drawn of its own analytics, never served from L001's.
+    with closing(signed_in(world.console, "leo")) as other:
+        assert other.get("/analytics", params=day).status_code == 200
+        theirs = analytics_of_store(
+            world.console.engine, AS_OF, allocation=Allocation.from_settings({}), lessor=OTHER
+        )
+        image = other.get("/analytics/charts/vintage.png", params=day)
+    assert image.content == real(theirs, rules, "vintage", "zh") != real(mine, rules, "vintage", "zh")

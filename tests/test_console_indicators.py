@@ -399,3 +399,104 @@ def test_the_page_the_what_if_and_a_filing_read_the_lessors_book_once_until_the_
     )
     moved = [m for m in outcome.moves if m.moved]
     assert f"投放后 {len(moved)} 项指标变动" in text_of(again)
+
+
+def _pdf_without_dates(data: bytes) -> bytes:
+    """A PDF with its creation and modification dates and its file identifier blanked (all else compared)."""
+    data = re.sub(rb"/(CreationDate|ModDate) \(D:[^)]*\)", rb"/\1 ()", data)
+    return re.sub(rb"/ID\s*\[[^\]]*\]", b"/ID []", data)
+
+
+def test_a_filing_files_the_report_its_page_showed_and_each_lessor_keeps_its_own(
+    uploaded: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Filing from the page files the day's report the page computed (not computed again; the same documents as
+    a report computed afresh); filing the day's report keeps it, a filing of an earlier day (its change) computes
+    it again; another lessor's page computes its own."""
+    import leaseguard.console.indicators_pages as pages
+    from leaseguard.indicators.output import ReportPaper, Signature, SignOff, render
+    from leaseguard.indicators.service import result_json
+
+    world, engine = uploaded, uploaded.console.engine
+    computed: list[tuple[str, dt.date]] = []
+    real = reports.compute_report
+
+    def counted(*args: object, **options: object) -> reports.IndicatorReport:
+        report = real(*args, **options)  # type: ignore[arg-type]
+        computed.append((report.lessor, report.as_of))
+        return report
+
+    monkeypatch.setattr(reports, "compute_report", counted)
+    pages._reports_kept.clear()
+    with as_user(world.console, "cai") as client:
+        page = client.get("/indicators", params={"as_of": DAY.isoformat()})
+        assert page.status_code == 200 and computed == [("ALPHA", DAY)]
+        answer = client.post(
+            "/indicators/reports", data={"csrf_token": csrf_of(page), "as_of": DAY.isoformat()}
+        )
+        assert answer.status_code == 303, text_of(answer)[:2000]
+        filed_id = int(re.search(r"filed=(\d+)", answer.headers["location"]).group(1))  # type: ignore[union-attr]
+        shown = client.get(answer.headers["location"])
+        assert f"报告 {filed_id} 已报送" in text_of(shown)
+        assert computed == [("ALPHA", DAY)]  # neither the filing nor the page after it computed it again
+        files = {
+            fmt: client.get(f"/indicators/reports/{filed_id}/{fmt}").content
+            for fmt in ("html", "xlsx", "pdf")
+        }
+
+        # The same report and the same documents as a report computed afresh on the store as it is now.
+        monkeypatch.setattr(reports, "compute_report", real)
+        sheet = reports.balance_sheet_of(engine, sheets_of(world), "ALPHA", DAY)
+        fresh = reports.compute_regulatory_report(
+            engine, reports.ReportRequest("ALPHA", DAY, load_rule_set("nfra-2024"), sheet)
+        )
+        record = reports.filed_report(engine, "ALPHA", filed_id)
+        listed = reports.filed_reports(engine, "ALPHA", rule_set="nfra-2024")
+        assert listed[0] == record.summary and record.summary.created_at.tzinfo is not None
+        # The page's days come from the days alone, not from reading the reports.
+        assert reports.filed_days(engine, "ALPHA", rule_set="nfra-2024") == list(
+            dict.fromkeys(s.as_of for s in listed)
+        )
+        assert record.indicators == [result_json(r) for r in fresh.results]
+        paper = ReportPaper(
+            fresh, lessor_name=reports.lessor_name(engine, "ALPHA"), lang="zh", report_id=filed_id,
+            sign_off=SignOff(prepared=Signature("cai", dt.datetime.now(dt.UTC).date())),
+        )  # fmt: skip
+        assert files["html"] == render(paper, "html")
+        assert _pdf_without_dates(files["pdf"]) == _pdf_without_dates(render(paper, "pdf"))
+        again = load_workbook(io.BytesIO(render(paper, "xlsx")))
+        filed_book = load_workbook(io.BytesIO(files["xlsx"]))
+        assert filed_book.sheetnames == again.sheetnames
+        for name in again.sheetnames:
+            cells = [[c.value for c in row] for row in again[name].iter_rows()]
+            assert [[c.value for c in row] for row in filed_book[name].iter_rows()] == cells
+        monkeypatch.setattr(reports, "compute_report", counted)
+
+        # A filing of an earlier day may change the day's change since the last report: computed again.
+        answer = client.post(
+            "/indicators/reports", data={"csrf_token": csrf_of(page), "as_of": EARLIER.isoformat()}
+        )
+        assert answer.status_code == 303
+        assert computed[-1] == ("ALPHA", EARLIER)
+        client.get("/indicators", params={"as_of": DAY.isoformat()})
+        assert computed[-1] == ("ALPHA", DAY) and len(computed) == 3
+
+    # Another lessor's page computes its own report; ALPHA's kept one is never its answer.
+    path = balance_sheet_workbook(engine, "BETA", DAY, world.folder / "beta.xlsx", breach=False)
+    with as_user(world.console, "bea") as client:
+        kept = upload(client, client.get("/indicators"), path.name, path.read_bytes())
+        assert kept.status_code == 303, text_of(kept)[:2000]
+        beta_page = client.get("/indicators", params={"as_of": DAY.isoformat()})
+    assert computed[-1] == ("BETA", DAY)
+    beta = reports.compute_regulatory_report(
+        engine,
+        reports.ReportRequest(
+            "BETA",
+            DAY,
+            load_rule_set("nfra-2024"),
+            reports.balance_sheet_of(engine, sheets_of(world), "BETA", DAY),
+        ),
+    )
+    interbank = next(r for r in beta.results if r.id == "interbank_borrowing")
+    assert f" {show_value(interbank, interbank.value)} " in row_of(beta_page, "interbank_borrowing")
+    assert row_of(beta_page, "interbank_borrowing").startswith("ok")

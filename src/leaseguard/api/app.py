@@ -168,6 +168,7 @@ def create_app(
     *,
     evidence_signer: NoteSigner | None = None,
     warm_register: bool = False,
+    preload_libraries: bool = False,
     key_cache_seconds: float = 2.0,
     credit_models: Path | None = None,
     credit_policy: Path | None = None,
@@ -180,6 +181,8 @@ def create_app(
 
     With `evidence_signer` (the workspace's key), every asset check is also deposited in the evidence log;
     `warm_register` builds the ownership-check register at start-up instead of at the first check;
+    `preload_libraries` loads the chart, PDF and workbook libraries at start-up, before the first request, and
+    then freezes the objects alive out of the garbage collector's walks (`api.preload`);
     a key that authenticated is trusted for `key_cache_seconds` without reading the store again, so a
     revoked key stops working within that time. Credit decisions use the model artefacts in `credit_models`,
     the policy file `credit_policy` (default: the shipped one) and the lists `credit_lists`; `credit_sharing`
@@ -193,6 +196,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if preload_libraries:
+            from leaseguard.api.preload import preload
+
+            preload()  # before the first request: none waits behind it
         if warm_register:
             app.state.registers.warm_up()
         yield

@@ -77,7 +77,11 @@ def run_server(
     """Serve the API over `database_url` in this process until interrupted; decisions go to the evidence log
     when signed."""
     app = create_app(
-        database_url, evidence_signer=evidence_signer, warm_register=True, max_body_bytes=max_body_bytes
+        database_url,
+        evidence_signer=evidence_signer,
+        warm_register=True,
+        preload_libraries=True,
+        max_body_bytes=max_body_bytes,
     )
     _run(_NoDelayConfig(app, host=host, port=port, log_level=log_level, proxy_headers=False))
 
@@ -96,6 +100,7 @@ def workspace_app() -> FastAPI:
         workspace.database_url,
         evidence_signer=log_settings(workspace).signer,
         warm_register=True,
+        preload_libraries=True,
         credit_models=models if models.is_dir() else None,
         credit_policy=workspace.root / str(policy) if policy else None,
         credit_lists=workspace.root / str(lists) if lists else None,

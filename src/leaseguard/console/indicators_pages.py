@@ -333,7 +333,7 @@ def _day_report(request: Request, user: ConsoleUser, asked: dt.date | None) -> t
     except IndicatorRulesError as error:
         return Day(None, None, problem=NO_REGIME.text(user.lang, error=error.text(user.lang))), []
     folder = _kept(request, "balance_sheets")
-    filed_days = {s.as_of for s in reports.filed_reports(engine, user.lessor, rule_set=rule_set, limit=500)}
+    filed_days = set(reports.filed_days(engine, user.lessor, rule_set=rule_set, limit=500))
     days = sorted(set(reports.uploaded_balance_sheet_days(folder, user.lessor)) | filed_days, reverse=True)
     day = asked or (days[0] if days else None)
     if day is None:
@@ -363,16 +363,21 @@ BOOKS_KEPT = 4
 _books_kept: OrderedDict[tuple[object, ...], pl.DataFrame] = OrderedDict()
 
 
-def _book(request: Request, lessor: str, day: dt.date) -> pl.DataFrame:
-    """`read_book` of the lessor's day, kept while the day is not run again and nothing is imported (the
-    contracts' lessee, group and related-party columns come from the imports)."""
-    engine = request.app.state.engine
-    with engine.connect() as connection:
+def _book_state(request: Request, lessor: str, day: dt.date) -> tuple[object, ...]:
+    """What the lessor's book of a day depends on: when the day was last run for the lessor, and the newest
+    import (the contracts' lessee, group and related-party columns come from the imports)."""
+    with request.app.state.engine.connect() as connection:
         run = connection.execute(
             select(BookRun.finished_at).where(BookRun.as_of == day, BookRun.lessor == lessor)
         ).scalar_one_or_none()
         imported = connection.execute(select(func.max(ImportRun.id))).scalar_one_or_none()
-    key = (id(request.app), lessor, day, run, imported)
+    return (run, imported)
+
+
+def _book(request: Request, lessor: str, day: dt.date) -> pl.DataFrame:
+    """`read_book` of the lessor's day, kept while the day is not run again and nothing is imported."""
+    engine = request.app.state.engine
+    key = (id(request.app), lessor, day, *_book_state(request, lessor, day))
     with _reports_lock:
         kept = _books_kept.get(key)
         if kept is not None:
@@ -389,13 +394,15 @@ def _book(request: Request, lessor: str, day: dt.date) -> pl.DataFrame:
 
 
 def _report(request: Request, asked: reports.ReportRequest) -> IndicatorReport:
-    """The day's report (`compute_regulatory_report`), kept in memory while the day's run, the lessor's filings,
-    the balance sheet and the rule set stay as they were: reading the lessor's book is most of the cost, and a
-    page is viewed again and again between runs."""
+    """The day's report (`compute_regulatory_report`), kept in memory while the day's run, the imports, the
+    lessor's filings of earlier days (its change), the balance sheet and the rule set stay as they were: computing
+    it on a big book takes a quarter of a second, and a page is viewed again and again between runs; filing the
+    day's report files the very report its page showed."""
     engine = request.app.state.engine
     key = (
         id(request.app), asked.lessor, asked.as_of, asked.rule_set.digest, asked.balance_sheet.digest,
-        asked.draft, *reports.book_version(engine, asked.lessor, asked.as_of),
+        asked.draft, *reports.book_version(engine, asked.lessor, asked.as_of, rule_set=asked.rule_set.id),
+        *_book_state(request, asked.lessor, asked.as_of),
     )  # fmt: skip
     with _reports_lock:
         kept = _reports_kept.get(key)
@@ -577,8 +584,9 @@ def file_report(
             f"leaseguard console ({user.username})",
             into=_kept(request, "reports") / user.lessor,
         )
+        # The day's report as its page showed it (kept while the store is as it was), not computed again.
         filed = reports.file_regulatory_report(
-            engine, filing, signer=request.app.state.evidence_signer, book=_book(request, user.lessor, day)
+            engine, filing, signer=request.app.state.evidence_signer, report=_report(request, filing.report)
         )
     except LeaseguardError as error:
         form.add("as_of", error, lang)

@@ -345,30 +345,27 @@ def run_rules(
     many applicants evaluates each rule once per distinct input (a rule reads a field or two: a few dozen)."""
     fired = []
     for rule in policy.rules:
-        activation = {}
-        for name in rule.fields:
-            value = values.get(name)
-            if value is None:
-                break
-            activation[name] = _to_cel(value)
-        else:
-            key = (
-                rule.id,
-                *((name, type(values[name]).__name__, values[name]) for name in sorted(rule.fields)),
-            )
-            known = memo.get(key) if memo is not None else None
-            if known is None:
-                try:
-                    outcome = rule.program.evaluate(activation)
-                except celpy.CELEvalError as error:
-                    raise CreditError(_NOT_EVALUATED, rule=rule.id, error=error, kind="rule-error") from None
-                if isinstance(outcome, celpy.CELEvalError):
-                    raise CreditError(_NOT_EVALUATED, rule=rule.id, error=outcome, kind="rule-error")
-                known = bool(outcome)
-                if memo is not None:
-                    memo[key] = known
-            if known:
-                fired.append(Fired(rule.id, rule.action, rule.reason))
+        if any(values.get(name) is None for name in rule.fields):
+            continue
+        key = (
+            rule.id,
+            *((name, type(values[name]).__name__, values[name]) for name in sorted(rule.fields)),
+        )
+        known = memo.get(key) if memo is not None else None
+        if known is None:
+            # The fields as CEL values only for a rule evaluated: with a memo, most outcomes are known already.
+            activation = {name: _to_cel(values[name]) for name in rule.fields}
+            try:
+                outcome = rule.program.evaluate(activation)
+            except celpy.CELEvalError as error:
+                raise CreditError(_NOT_EVALUATED, rule=rule.id, error=error, kind="rule-error") from None
+            if isinstance(outcome, celpy.CELEvalError):
+                raise CreditError(_NOT_EVALUATED, rule=rule.id, error=outcome, kind="rule-error")
+            known = bool(outcome)
+            if memo is not None:
+                memo[key] = known
+        if known:
+            fired.append(Fired(rule.id, rule.action, rule.reason))
     return fired
 
 

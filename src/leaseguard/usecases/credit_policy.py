@@ -225,10 +225,13 @@ def try_policy(
     """Decide the lessor's `limit` newest decisions again under `policy`: from the decision recorded to the one
     the policy would take. A rule that cannot be evaluated on a past decision's values is a CreditError."""
     trial = PolicyTrial(policy, self_tests=run_policy_tests(policy, schema))
+    # Only the values the rules read are taken out of each decision's detail, by the store (a detail is some
+    # 5 KB of reasons and words: decoding a thousand of them in Python was half the trial's time).
     rows = session.execute(
         select(
             CreditApplication.id, CreditApplication.applicant_id, CreditApplication.application_id,
-            CreditApplication.applied_on, CreditApplication.decision, CreditApplication.detail,
+            CreditApplication.applied_on, CreditApplication.decision,
+            CreditApplication.detail["rule_values"].label("rule_values"),
         )
         .where(CreditApplication.lessor == lessor, CreditApplication.source == "decision")
         .order_by(CreditApplication.id.desc())
@@ -237,7 +240,7 @@ def try_policy(
     transitions: Counter[tuple[str, str]] = Counter()
     memo: dict[tuple[Any, ...], bool] = {}
     for row in rows:
-        values = (row.detail or {}).get("rule_values")
+        values = row.rule_values
         if not values or row.decision is None:
             trial.not_tried += 1
             continue

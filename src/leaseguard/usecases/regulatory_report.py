@@ -115,17 +115,27 @@ def _report_on(engine: Engine, request: ReportRequest, book: pl.DataFrame) -> In
 
 
 def file_regulatory_report(
-    engine: Engine, request: FilingRequest, *, signer: NoteSigner | None, book: pl.DataFrame | None = None
+    engine: Engine,
+    request: FilingRequest,
+    *,
+    signer: NoteSigner | None,
+    book: pl.DataFrame | None = None,
+    report: IndicatorReport | None = None,
 ) -> FiledReport:
     """Compute the report, keep it with its balance sheet, write every file asked for and deposit its alerts
-    and the filing (with a `signer`) in the evidence log — all or nothing."""
+    and the filing (with a `signer`) in the evidence log — all or nothing. `report`: the report of
+    `request.report` as `compute_regulatory_report` gave it while the store was as it is (a server keeps the
+    day's report between its page and the filing); else it is computed here, on `book` if given."""
     unknown = [fmt for fmt, _ in request.outputs if fmt not in FORMATS]
     if unknown or not request.outputs:
         raise InvalidInputError(
             Label("formats：请从 {formats} 中选择", "formats: choose among {formats}"),
             formats=", ".join(FORMATS),
         )
-    report = compute_regulatory_report(engine, request.report, book=book)
+    if report is None:
+        report = compute_regulatory_report(engine, request.report, book=book)
+    elif not _report_of(report, request.report):
+        raise ValueError("the report given is not the report of the filing's request")
     name = lessor_name(engine, report.lessor)
     placed: list[Path] = []
     made: Path | None = None
@@ -170,6 +180,16 @@ def file_regulatory_report(
                 made.rmdir()  # the report's id is not kept: its folder goes too (only if empty)
         raise
     return FiledReport(report, report_id, name, files, evidence_index)
+
+
+def _report_of(report: IndicatorReport, request: ReportRequest) -> bool:
+    """Whether `report` was computed for `request` (its lessor, day, rule set and draft flag)."""
+    return (
+        report.lessor == request.lessor
+        and report.as_of == request.as_of
+        and report.rule_set.digest == request.rule_set.digest
+        and report.draft == request.draft
+    )
 
 
 def _write_all(contents: list[tuple[Path, bytes]], placed: list[Path]) -> None:
@@ -238,19 +258,26 @@ def filed_balance_sheet(engine: Engine, lessor: str, day: dt.date) -> BalanceShe
     return BalanceSheet.from_json(row[0])
 
 
-def book_version(engine: Engine, lessor: str, day: dt.date) -> tuple[object, ...]:
+def book_version(
+    engine: Engine, lessor: str, day: dt.date, *, rule_set: str | None = None
+) -> tuple[object, ...]:
     """What a day's report depends on in the store besides its balance sheet and rule set: when the lessor's day
-    was last run (its classes) and the lessor's latest filing (the change since the last report). Equal
-    versions, equal reports — for an edge that keeps a computed report while neither changes."""
+    was last run (its classes) and the newest filing its change since the last report can come from — the
+    lessor's newest filed (non-draft) report of an earlier day (of `rule_set`, else of any). Equal versions,
+    equal reports — for an edge that keeps a computed report while neither changes. Filing the day's own report
+    (or a later day's) leaves the day's version as it was: the change is computed from earlier days only."""
     from leaseguard.store.models import BookRun
 
+    earlier = select(func.max(ReportRow.id)).where(
+        ReportRow.lessor == lessor, ReportRow.as_of < day, ReportRow.draft.is_(False)
+    )
+    if rule_set is not None:
+        earlier = earlier.where(ReportRow.rule_set == rule_set)
     with engine.connect() as connection:
         run = connection.execute(
             select(BookRun.finished_at).where(BookRun.as_of == day, BookRun.lessor == lessor)
         ).scalar_one_or_none()
-        filed = connection.execute(
-            select(func.max(ReportRow.id)).where(ReportRow.lessor == lessor)
-        ).scalar_one_or_none()
+        filed = connection.execute(earlier).scalar_one_or_none()
     return (run, filed)
 
 
@@ -268,7 +295,15 @@ class ReportSummary:
     created_at: dt.datetime
 
 
-def _summary(row: ReportRow) -> ReportSummary:
+# What a list of filed reports reads of each: not its results and balance sheet (JSON of some kilobytes each).
+_SUMMARY_COLUMNS = (
+    ReportRow.id, ReportRow.as_of, ReportRow.rule_set, ReportRow.rule_set_version, ReportRow.draft,
+    ReportRow.alerts, ReportRow.evidence_index, ReportRow.created_at,
+)  # fmt: skip
+
+
+def _summary(row: Any) -> ReportSummary:
+    """A ReportRow, or a row of its `_SUMMARY_COLUMNS`, as a list shows it."""
     # SQLite gives back the UTC time it was given without its zone.
     created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=dt.UTC)
     return ReportSummary(
@@ -287,14 +322,29 @@ def filed_reports(
     engine: Engine, lessor: str, *, rule_set: str | None = None, limit: int = 200
 ) -> list[ReportSummary]:
     """The lessor's filed reports, newest day first."""
-    statement = select(ReportRow).where(ReportRow.lessor == lessor)
+    statement = select(*_SUMMARY_COLUMNS).where(ReportRow.lessor == lessor)
     if rule_set:
         statement = statement.where(ReportRow.rule_set == rule_set)
-    with session_factory(engine)() as session:
-        rows = session.scalars(
+    with engine.connect() as connection:
+        rows = connection.execute(
             statement.order_by(ReportRow.as_of.desc(), ReportRow.id.desc()).limit(limit)
         ).all()
-        return [_summary(r) for r in rows]
+    return [_summary(r) for r in rows]
+
+
+def filed_days(
+    engine: Engine, lessor: str, *, rule_set: str | None = None, limit: int = 200
+) -> list[dt.date]:
+    """The days of the lessor's `limit` newest filed reports (of `rule_set`), newest first, each once: the days
+    of `filed_reports`, without reading the reports."""
+    statement = select(ReportRow.as_of).where(ReportRow.lessor == lessor)
+    if rule_set:
+        statement = statement.where(ReportRow.rule_set == rule_set)
+    with engine.connect() as connection:
+        days = connection.execute(
+            statement.order_by(ReportRow.as_of.desc(), ReportRow.id.desc()).limit(limit)
+        ).scalars()
+        return list(dict.fromkeys(days))
 
 
 @dataclass(frozen=True)
