@@ -18,8 +18,9 @@ from leaseguard.console.settings import SESSION_COOKIE, ConsoleSettings
 STATIC_PREFIX = "/static"
 # Pages that take a file and judge its size themselves (console.max_upload_mb), so the API's body limit
 # (api.max_body_bytes) does not cut them off with a problem document a person cannot read.
-UPLOAD_PATHS = frozenset({"/assets/screen", "/evidence/verify", "/admin/imports"})
-UPLOAD_PATHS = frozenset({"/assets/screen", "/evidence/verify", "/indicators/balance-sheet"})
+UPLOAD_PATHS = frozenset(
+    {"/assets/screen", "/evidence/verify", "/admin/imports", "/indicators/balance-sheet"}
+)
 SWAGGER = f"{STATIC_PREFIX}/vendor/swagger-ui"
 
 
