@@ -131,6 +131,27 @@ def test_registering_again_keeps_the_code_and_another_terminal_gets_another(stor
         )
 
 
+def test_registrations_in_one_batch_keep_codes_and_spellings_of_one_terminal_share_one(store: Engine) -> None:
+    keeper = StoreTerminalKeeper(store)
+    first = keeper.register(PHONE, registration(), at8(DAY, 7))
+    batch = keeper.register_many(
+        [
+            ("0" + PHONE, registration("T1-again"), at8(DAY, 8)),  # registered before: keeps its code
+            ("0" + LOOSE, registration("T5"), at8(DAY, 8)),  # new, in its 2013 spelling ...
+            ("000000000" + LOOSE, registration("T5-2019"), at8(DAY, 8, 1)),  # ... and its 2019 one
+            (THEIRS, registration("T9"), at8(DAY, 8)),
+        ]
+    )
+    assert batch[0] == first
+    assert batch[1] == batch[2] != first and batch[3] not in (first, batch[1])
+    assert keeper.register_many([]) == []
+    codes = keeper.auth_codes(["0" + PHONE, LOOSE, THEIRS, WIRELESS])
+    assert codes == {"0" + PHONE: first, LOOSE: batch[1], THEIRS: batch[3]}  # WIRELESS never registered
+    with store.connect() as connection:
+        details = dict(connection.execute(text("select phone, terminal_id from tracking_terminals")).all())
+    assert details == {PHONE: "T1-again", LOOSE: "T5-2019", THEIRS: "T9"}
+
+
 def test_keep_attaches_bound_reports_and_holds_unbound_ones_apart(store: Engine) -> None:
     keeper = StoreTerminalKeeper(store)
     keeper.register(PHONE, registration(), at8(DAY, 7))
