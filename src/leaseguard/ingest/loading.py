@@ -103,14 +103,19 @@ def read_references(connection: Connection, kind: KindSpec, lessor: str | None =
         )
     terminals = References().terminals
     if kind is TRACKERS:
-        # Every lessor's bindings: a terminal bound to another lessor's asset is refused as such, never moved.
+        # Every lessor's bindings, ended ones too: a row overlapping one is refused (another lessor's as such,
+        # never moved); dates as text, since SQLite gives them so.
+        bindings = connection.execute(
+            text("select terminal_phone, lessor, asset_id, installed_on, removed_on from trackers")
+        ).all()
         terminals = pl.DataFrame(
-            connection.execute(
-                text("select terminal_phone, lessor, asset_id from trackers where removed_on is null")
-            ).all(),
-            schema=terminals.schema,
+            [
+                (phone, owner, asset, str(installed)[:10], None if removed is None else str(removed)[:10])
+                for phone, owner, asset, installed, removed in bindings
+            ],
+            schema={name: pl.String for name in terminals.columns},
             orient="row",
-        )
+        ).with_columns(pl.col("installed_on", "removed_on").str.to_date("%Y-%m-%d"))
     return References(lessors=lessors, contracts=contracts, assets=assets, terminals=terminals)
 
 
