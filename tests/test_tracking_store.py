@@ -407,6 +407,33 @@ def test_a_terminal_moves_to_another_asset_once_removed_on_ends_its_binding(
     assert (ended.terminal_id, ended.removed_on) == ("T1-new", dt.date(2026, 10, 1))
 
 
+def test_ending_one_binding_and_opening_another_loads_in_any_line_order(
+    store: Engine, tmp_path: Path
+) -> None:
+    (moved,) = _import_with_removal(
+        store,
+        tmp_path,
+        f"L001,A-2,{PHONE},T1,2026-10-01,wired,\n"  # the new binding first ...
+        f"L001,A-1,{PHONE},T1,2026-09-01,wired,2026-10-01\n",  # ... then the end of the old one
+    )
+    assert (moved.status, moved.inserted, moved.updated) == ("loaded", 1, 1)
+    # Back to A-1 from November: A-2's binding ends, A-1's (one row per lessor, asset and terminal) is restated
+    # with its new period; the store's one-open-binding-per-terminal index is never crossed half-way.
+    (back,) = _import_with_removal(
+        store,
+        tmp_path,
+        f"L001,A-1,{PHONE},T1,2026-11-01,wired,\nL001,A-2,{PHONE},T1,2026-10-01,wired,2026-11-01\n",
+    )
+    assert (back.status, back.updated, back.errors) == ("loaded", 2, [])
+    with store.connect() as connection:
+        bound = sorted(
+            (t.asset_id, t.installed_on, t.removed_on)
+            for t in trackers(connection, "L001")
+            if t.terminal_phone == PHONE
+        )
+    assert bound == [("A-1", dt.date(2026, 11, 1), None), ("A-2", dt.date(2026, 10, 1), dt.date(2026, 11, 1))]
+
+
 def test_binding_periods_that_overlap_are_row_errors_naming_file_line_and_field(
     store: Engine, tmp_path: Path
 ) -> None:

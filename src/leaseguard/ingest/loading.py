@@ -25,7 +25,16 @@ STAGE_PREFIX = "lg_stage_"
 CHUNK_ROWS = 100_000  # rows per bulk-copy call: big enough to be fast, small enough to report progress
 
 RowsStaged = Callable[[int], None]
-__all__ = ["Changes", "RowsStaged", "Status", "hold_import_lock", "read_references", "record_run", "upsert"]
+__all__ = [
+    "Changes",
+    "RowsStaged",
+    "Status",
+    "hold_import_lock",
+    "read_references",
+    "record_run",
+    "upsert",
+    "upsert_bindings",
+]
 
 # The PostgreSQL advisory lock that makes files load one at a time: this job's key and the store's schema (as
 # the daily run's lock, classification/daily.py, under another key).
@@ -179,6 +188,30 @@ def upsert(
     ).rowcount
     connection.execute(text(f"drop table {stage}"))
     return Changes(inserted=inserted, updated=updated, unchanged=rows.height - inserted - updated)
+
+
+def upsert_bindings(
+    connection: Connection,
+    rows: pl.DataFrame,
+    update_columns: tuple[str, ...],
+    staged: RowsStaged | None = None,
+) -> Changes:
+    """`upsert` of trackers.csv rows in two passes: the bindings with an end first, then the open ones. The store
+    allows one open binding per terminal (a partial unique index, checked row by row), so a file that ends one
+    binding of a terminal and opens another (validation allows it in any line order) must store the end first."""
+    ended = rows.filter(pl.col("removed_on").is_not_null())
+
+    def after_ended(done: int) -> None:
+        if staged:
+            staged(ended.height + done)
+
+    first = upsert(connection, TRACKERS, ended, update_columns, staged)
+    second = upsert(
+        connection, TRACKERS, rows.filter(pl.col("removed_on").is_null()), update_columns, after_ended
+    )
+    return Changes(
+        first.inserted + second.inserted, first.updated + second.updated, first.unchanged + second.unchanged
+    )
 
 
 def _same(left: str, right: str, column: str) -> str:

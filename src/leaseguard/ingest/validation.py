@@ -614,9 +614,10 @@ def _check_terminals(
     frame: pl.DataFrame, references: References, checks: _Checks, stated: set[str]
 ) -> pl.DataFrame:
     """A terminal is bound to one asset on any day: a binding holds from `installed_on` until `removed_on`
-    (exclusive), and a row whose period overlaps another binding of its terminal — one the store holds, or an
-    earlier good row of the file — is refused naming that asset and its period (another lessor's: saying only
-    that). A row restating a stored binding replaces it; without a `removed_on` column the stored end stays."""
+    (exclusive), and a row whose period overlaps another binding of its terminal — one the store holds, or a
+    good row of the file taken before it (rows with an end first, then open ones, each in line order) — is
+    refused naming that asset and its period (another lessor's: saying only that). A row restating a stored
+    binding replaces it; without a `removed_on` column the stored end stays."""
     value = _Checks.value_name
     key = [value("lessor"), value("asset_id"), value("terminal_phone")]
     stored = references.terminals.select(
@@ -686,7 +687,11 @@ def _terminal_conflicts(frame: pl.DataFrame, references: References, checks: _Ch
     ).iter_rows():
         stored.setdefault(phone, []).append(_Binding(None, lessor, asset_id, installed_on, removed_on))
     found: list[tuple[int, str, str | None, Any, Any]] = []
-    candidates = rows.join(shared, on="terminal_phone", how="semi").sort(LINE)
+    # Bindings that end first, then those still open, each in line order: a file that ends one binding and
+    # opens another of the same terminal is taken whatever order its lines are in.
+    candidates = rows.join(shared, on="terminal_phone", how="semi").sort(
+        pl.col("removed_on").is_null(), pl.col(LINE)
+    )
     for (phone,), group in candidates.group_by(["terminal_phone"], maintain_order=True):
         accepted = {(b.lessor, b.asset_id): b for b in stored.get(str(phone), [])}
         restated: set[tuple[str, str]] = set()
