@@ -5,8 +5,10 @@ What it does with each connection (docs/tracking.md says it for people):
 - the byte stream is cut into frames on 0x7e (`jt808.FrameSplitter`: a frame torn across reads, several in one
   read, garbage between them) and each frame decoded (`jt808.decode`); sub-packages (header bit 13) are put
   back together and the whole body decoded, an incomplete message dropped after a timeout;
-- registration 0x0100 is answered by 0x8100 with the code the keeper issues; authentication 0x0102 is checked
-  against it (a wrong code: 0x8001 result 1, and after `max_auth_failures` the connection is closed); every
+- registration 0x0100 is answered by 0x8100 with the code the keeper issues, once it is stored (the writer task
+  below stores registrations in batches, a batch of positions waiting for at most one of them); authentication
+  0x0102 is checked against it, the codes kept in memory once known (a code not known yet is read from the
+  store in batches) (a wrong code: 0x8001 result 1, and after `max_auth_failures` the connection is closed); every
   other message is answered by the platform general reply 0x8001 (reply serial, reply id, result) in the
   version the terminal spoke, with the platform's own serial per connection;
 - positions (0x0200, each item of a 0x0704 batch) from an authenticated connection go to one writer task that
