@@ -1,9 +1,10 @@
 """The JT/T 808 gateway (issue 20): (a) how many location frames one core decodes a second (target 100,000), and
-(b) the gateway under simulated terminals — the gateway in a process of its own with an in-memory keeper, the
-terminals (`tracking.simulate`) in this one — reporting sent, answered, lost, the p50/p99 from send to reply as
-the terminals see it, and the p99 from frame received to stored as the gateway measures it. Issue 20's full
-run is 10,000 terminals every 30 s for 10 minutes:
-`python -m benchmarks.bench_tracking --terminals 10000 --interval 30 --duration 600`."""
+(b) the gateway under simulated terminals — the gateway in a process of its own with an in-memory keeper or
+(`--store sqlite|postgresql`) the store's keeper on a new store, the terminals (`tracking.simulate`) in this one
+— reporting sent, answered, lost, positions stored, the p50/p99 from send to reply as the terminals see it, the
+p50/p99 from frame received to stored as the gateway measures it, and the machine's load average before and
+after. Issue 20's full run is 10,000 terminals every 30 s for 10 minutes, on each store:
+`python -m benchmarks.bench_tracking --terminals 10000 --interval 30 --duration 600 --store sqlite`."""
 
 from __future__ import annotations
 
@@ -101,9 +102,28 @@ def _serve(port_out: Any, stop: Any, stats_out: Any, store_url: str | None) -> N
     asyncio.run(main())
 
 
+def _postgres_server() -> tuple[str, str]:
+    """The PostgreSQL server at LEASEGUARD_BENCH_POSTGRES_URL (default the local test database), and the schema
+    this run makes there."""
+    server = os.environ.get(
+        "LEASEGUARD_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+    )
+    return server, f"lg_bench_tracking_{os.getpid()}"
+
+
+def _drop_schema() -> None:
+    from sqlalchemy import create_engine, text
+
+    server, schema = _postgres_server()
+    admin = create_engine(server)
+    with admin.begin() as connection:
+        connection.execute(text(f'drop schema if exists "{schema}" cascade'))
+    admin.dispose()
+
+
 def _store_url(store: str, folder: Path) -> str | None:
     """A new, migrated store for the run: a SQLite file in `folder`, or a fresh schema of the PostgreSQL
-    server at LEASEGUARD_BENCH_POSTGRES_URL (default the local test database)."""
+    server (`_postgres_server`; dropped after the run)."""
     from sqlalchemy import create_engine, text
 
     from leaseguard.store.db import create_store_engine, upgrade_schema
@@ -113,10 +133,7 @@ def _store_url(store: str, folder: Path) -> str | None:
     if store == "sqlite":
         url = f"sqlite:///{folder / 'tracking.db'}"
     else:
-        server = os.environ.get(
-            "LEASEGUARD_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-        )
-        schema = f"lg_bench_tracking_{os.getpid()}"
+        server, schema = _postgres_server()
         admin = create_engine(server)
         with admin.begin() as connection:
             connection.execute(text(f'drop schema if exists "{schema}" cascade'))
@@ -156,6 +173,7 @@ def _gateway_run(
         "duration_s": duration,
         "authenticated": summary["authenticated"],
         "sent": summary["sent"],
+        "positions_sent": summary["positions"],
         "answered": summary["answered"],
         "lost": summary["lost"],
         "refused": summary["refused"],
@@ -164,9 +182,18 @@ def _gateway_run(
         "store_batches": gateway["batches"],
         "reply_p50_ms": summary["latency_p50_ms"],
         "reply_p99_ms": summary["latency_p99_ms"],
+        "stored_p50_ms": gateway["store_latency_p50_ms"],
         "stored_p99_ms": gateway["store_latency_p99_ms"],
         "failures": len(result.failures),
     }
+
+
+def _load() -> str:
+    """The machine's load average (1, 5, 15 minutes): the runs share a 2-core machine."""
+    try:
+        return " / ".join(f"{value:.2f}" for value in os.getloadavg())
+    except OSError:
+        return "—"
 
 
 def main(argv: list[str]) -> None:
@@ -195,7 +222,13 @@ def main(argv: list[str]) -> None:
     if not args.skip_gateway:
         with tempfile.TemporaryDirectory() as folder:
             store_url = _store_url(args.store, Path(folder))
-            run = _gateway_run(args.terminals, args.interval, args.duration, args.seed, store_url)
+            load_before = _load()
+            try:
+                run = _gateway_run(args.terminals, args.interval, args.duration, args.seed, store_url)
+            finally:
+                if args.store == "postgresql":
+                    _drop_schema()
+            run["load_average_before"], run["load_average_after"] = load_before, _load()
         rows += [{"measure": f"gateway: {key}", "value": value} for key, value in run.items()]
     name = "tracking" if args.store == "memory" else f"tracking_{args.store}"
     publish(name, f"JT/T 808 decoding and gateway ({args.store} keeper)", rows)

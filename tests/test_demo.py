@@ -68,6 +68,20 @@ def test_demo_builds_a_workspace_and_serves_it_and_a_second_run_changes_nothing(
             "/login", data={"username": "demo", "password": person.group(1), "csrf_token": token.group(1)}
         )
         assert signed_in.status_code == 303 and browser.get("/").status_code == 200
+        # Demo assets bound to simulated terminals, their tracks reported through the gateway: the first one's
+        # contract page shows where it is, and the API gives its last position.
+        tracked = re.search(
+            r"定位终端 3 项租赁物（([^、）]+)、[^）]+）.*共 72 个定位点.*控制台合同 (\S+) 页面", output
+        )
+        assert tracked, output
+        asset_id, contract_no = tracked.groups()
+        page = browser.get(f"/contracts/{contract_no}")
+        assert page.status_code == 200 and "租赁物位置" in page.text and f"租赁物 {asset_id}" in page.text
+        assert "<svg" in page.text and "最后位置：北纬" in page.text
+        position = httpx.get(f"{base}/v1/assets/{asset_id}/position", headers=headers, timeout=10)
+        assert position.status_code == 200, position.text
+        (last,) = position.json()["items"]
+        assert last["terminal_phone"] == "13900000001" and last["kind"] == "wired"
         assert contracts.status_code == 200
         items = contracts.json()["items"]
         assert items and {item["lessor"] for item in items} == {"L001"}
@@ -105,3 +119,5 @@ def test_demo_builds_a_workspace_and_serves_it_and_a_second_run_changes_nothing(
     assert re.search(
         r"daily run 2026-10-31: [\d,]+ contracts, [\d,]+ non-performing, provisions", second.stdout
     )
+    # the terminals' tracks are there already: none reported again
+    assert "72 positions (0 reported through the JT/T 808 gateway by this run)" in second.stdout

@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -29,7 +30,7 @@ from leaseguard.errors import InvalidInputError
 from leaseguard.tracking.gateway import Gateway, GatewaySettings, _Connection
 from leaseguard.tracking.jt808 import FrameSplitter, checksum, encode, escape
 from leaseguard.tracking.memory import MemoryKeeper
-from leaseguard.tracking.ports import PositionReport
+from leaseguard.tracking.ports import PositionReport, Registering
 from leaseguard.tracking.simulate import Simulation, simulate
 from leaseguard.tracking.terminal import (
     ALARM_POWER_OFF,
@@ -407,6 +408,66 @@ def test_stopping_stores_and_answers_what_is_waiting() -> None:
         await gateway.stop()
         assert len(keeper.stored()) == 1
         assert (await client.reply()).reply_id == 0x0200
+
+    run(body)
+
+
+class _GatedKeeper(MemoryKeeper):
+    """Keeps the order of its calls; while `gate` is clear, a batch of registrations waits for it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[tuple[str, int]] = []
+        self.gate = threading.Event()
+        self.gate.set()
+        self.held = threading.Event()
+
+    def register_many(self, registrations: Sequence[Registering]) -> list[str | None]:
+        self.calls.append(("register", len(registrations)))
+        if not self.gate.is_set():
+            self.held.set()
+            assert self.gate.wait(GUARD_SECONDS * 3)
+        return super().register_many(registrations)
+
+    def keep(self, reports: Sequence[PositionReport]) -> None:
+        self.calls.append(("keep", len(reports)))
+        super().keep(reports)
+
+
+def test_a_crowd_of_registrations_is_batched_and_does_not_hold_positions_back() -> None:
+    async def body() -> None:
+        keeper = _GatedKeeper()
+        async with serving(keeper, batch_registrations=10, flush_ms=5) as (gateway, _, port):
+            reporter = await Client.connect(port)
+            terminal = Terminal(PHONE_2013)
+            await reporter.handshake(terminal)
+            # 100 terminals register while the store is busy with a batch of registrations
+            keeper.gate.clear()
+            crowd = [Terminal(f"0139000{index:05d}") for index in range(100)]
+            clients = await asyncio.gather(*(Client.connect(port) for _ in crowd))
+            await asyncio.gather(*(c.send(t.registration()) for c, t in zip(clients, crowd, strict=True)))
+            for _ in range(GUARD_SECONDS * 100):
+                if keeper.held.is_set() and gateway.stats.frames == 2 + len(crowd):
+                    break
+                await asyncio.sleep(0.01)
+            await reporter.send(terminal.location(FIX))
+            for _ in range(GUARD_SECONDS * 100):
+                if gateway._pending:
+                    break
+                await asyncio.sleep(0.01)
+            held = len(keeper.calls) - 1
+            keeper.gate.set()
+            assert (await reporter.reply()).result == RESULT_OK
+            registered = await asyncio.gather(*(client.reply() for client in clients))
+        assert all(reply.result == RESULT_OK and reply.code for reply in registered)
+        assert keeper.calls[held][0] == "register"
+        after = keeper.calls[held + 1 :]
+        # the position waited for the batch of registrations in the store, and for no other
+        assert after[0] == ("keep", 1)
+        # the crowd went in batches of at most 10 (91 or more still waiting when the position came)
+        registers = [size for kind, size in after if kind == "register"]
+        assert len(registers) >= 9 and max(registers) <= 10
+        assert sum(size for kind, size in keeper.calls if kind == "register") == 1 + len(crowd)
 
     run(body)
 

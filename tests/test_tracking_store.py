@@ -131,6 +131,27 @@ def test_registering_again_keeps_the_code_and_another_terminal_gets_another(stor
         )
 
 
+def test_registrations_in_one_batch_keep_codes_and_spellings_of_one_terminal_share_one(store: Engine) -> None:
+    keeper = StoreTerminalKeeper(store)
+    first = keeper.register(PHONE, registration(), at8(DAY, 7))
+    batch = keeper.register_many(
+        [
+            ("0" + PHONE, registration("T1-again"), at8(DAY, 8)),  # registered before: keeps its code
+            ("0" + LOOSE, registration("T5"), at8(DAY, 8)),  # new, in its 2013 spelling ...
+            ("000000000" + LOOSE, registration("T5-2019"), at8(DAY, 8, 1)),  # ... and its 2019 one
+            (THEIRS, registration("T9"), at8(DAY, 8)),
+        ]
+    )
+    assert batch[0] == first
+    assert batch[1] == batch[2] != first and batch[3] not in (first, batch[1])
+    assert keeper.register_many([]) == []
+    codes = keeper.auth_codes(["0" + PHONE, LOOSE, THEIRS, WIRELESS])
+    assert codes == {"0" + PHONE: first, LOOSE: batch[1], THEIRS: batch[3]}  # WIRELESS never registered
+    with store.connect() as connection:
+        details = dict(connection.execute(text("select phone, terminal_id from tracking_terminals")).all())
+    assert details == {PHONE: "T1-again", LOOSE: "T5-2019", THEIRS: "T9"}
+
+
 def test_keep_attaches_bound_reports_and_holds_unbound_ones_apart(store: Engine) -> None:
     keeper = StoreTerminalKeeper(store)
     keeper.register(PHONE, registration(), at8(DAY, 7))
@@ -316,6 +337,141 @@ def test_a_lessors_upload_cannot_bind_another_lessors_asset(store: Engine, tmp_p
     (loaded,) = _import(store, tmp_path, "L002,B-1,13600136009,T5,2026-09-15,wired\n", lessor="L001")
     assert loaded.inserted == 0
     assert [(e.column, e.code) for e in loaded.errors] == [("lessor", "unknown_lessor")]
+
+
+def _import_with_removal(store: Engine, folder: Path, body: str) -> list:
+    path = folder / "trackers.csv"
+    header = "lessor,asset_id,terminal_phone,terminal_id,installed_on,kind,removed_on\n"
+    path.write_text(header + body, encoding="utf-8")
+    return import_paths(store, [path])
+
+
+def test_a_terminal_moves_to_another_asset_once_removed_on_ends_its_binding(
+    store: Engine, tmp_path: Path
+) -> None:
+    # A terminal bound to A-1 cannot go to A-2 while that binding lasts ...
+    (refused,) = _import_with_removal(store, tmp_path, f"L001,A-2,{PHONE},T1,2026-10-01,wired,\n")
+    assert [(e.line, e.column, e.code) for e in refused.errors] == [
+        (2, "terminal_phone", "terminal_bound_elsewhere")
+    ]
+    assert "2026-09-01" in refused.errors[0].line_text("zh") and "removed_on" in refused.errors[0].text("zh")
+    # ... and can once its binding to A-1 ends, from that day on (the same file: the end is written first).
+    (moved,) = _import_with_removal(
+        store,
+        tmp_path,
+        f"L001,A-1,{PHONE},T1,2026-09-01,wired,2026-10-01\n"  # line 2: A-1's binding ends (exclusive)
+        f"L001,A-2,{PHONE},T1,2026-10-01,wired,\n",  # 3: A-2's starts that day
+    )
+    assert (moved.status, moved.inserted, moved.updated, moved.errors) == ("loaded", 1, 1, [])
+    with store.connect() as connection:
+        assert [(t.asset_id, t.installed_on, t.removed_on) for t in trackers(connection, "L001")] == [
+            ("A-1", dt.date(2026, 9, 1), dt.date(2026, 10, 1)),
+            ("A-1", dt.date(2026, 10, 1), None),  # the wireless terminal stays
+            ("A-2", dt.date(2026, 10, 1), None),
+        ]
+    keeper = StoreTerminalKeeper(store)
+    keeper.keep(
+        [
+            report(PHONE, at8(DAY, 23, 59, 59)),  # fixed the last day of A-1's binding
+            report(PHONE, at8(dt.date(2026, 10, 1), 0, 0, 0)),  # the first day of A-2's
+            report(PHONE, at8(DAY, 12), received=at8(dt.date(2026, 10, 3), 9)),  # a late supplement of A-1's
+            report(PHONE, at8(dt.date(2026, 10, 2), 8)),
+        ]
+    )
+    with store.connect() as connection:
+        old = asset_track(connection, "L001", "A-1", DAY, limit=10)
+        assert [p.fix_time for p in old] == [at8(DAY, 12), at8(DAY, 23, 59, 59)]
+        assert asset_track(connection, "L001", "A-1", dt.date(2026, 10, 2), limit=10) == []
+        new = [
+            p.fix_time
+            for d in (1, 2)
+            for p in asset_track(connection, "L001", "A-2", dt.date(2026, 10, d), limit=10)
+        ]
+        assert new == [at8(dt.date(2026, 10, 1), 0), at8(dt.date(2026, 10, 2), 8)]
+        (last,) = last_positions(connection, "L001", "A-2")
+        assert last.fix_time == at8(dt.date(2026, 10, 2), 8)
+        assert [
+            p.fix_time for p in last_positions(connection, "L001", "A-1") if p.terminal_phone == PHONE
+        ] == [at8(DAY, 23, 59, 59)]
+    # Loading the file again changes nothing; a file without removed_on leaves the end where it is.
+    (again,) = _import_with_removal(
+        store,
+        tmp_path,
+        f"L001,A-1,{PHONE},T1,2026-09-01,wired,2026-10-01\nL001,A-2,{PHONE},T1,2026-10-01,wired,\n",
+    )
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 2)
+    (without,) = _import(store, tmp_path, f"L001,A-1,{PHONE},T1-new,2026-09-01,wired\n")
+    assert (without.updated, without.errors) == (1, [])
+    with store.connect() as connection:
+        (ended,) = [t for t in trackers(connection, "L001", "A-1") if t.terminal_phone == PHONE]
+    assert (ended.terminal_id, ended.removed_on) == ("T1-new", dt.date(2026, 10, 1))
+
+
+def test_ending_one_binding_and_opening_another_loads_in_any_line_order(
+    store: Engine, tmp_path: Path
+) -> None:
+    (moved,) = _import_with_removal(
+        store,
+        tmp_path,
+        f"L001,A-2,{PHONE},T1,2026-10-01,wired,\n"  # the new binding first ...
+        f"L001,A-1,{PHONE},T1,2026-09-01,wired,2026-10-01\n",  # ... then the end of the old one
+    )
+    assert (moved.status, moved.inserted, moved.updated) == ("loaded", 1, 1)
+    # Back to A-1 from November: A-2's binding ends, A-1's (one row per lessor, asset and terminal) is restated
+    # with its new period; the store's one-open-binding-per-terminal index is never crossed half-way.
+    (back,) = _import_with_removal(
+        store,
+        tmp_path,
+        f"L001,A-1,{PHONE},T1,2026-11-01,wired,\nL001,A-2,{PHONE},T1,2026-10-01,wired,2026-11-01\n",
+    )
+    assert (back.status, back.updated, back.errors) == ("loaded", 2, [])
+    with store.connect() as connection:
+        bound = sorted(
+            (t.asset_id, t.installed_on, t.removed_on)
+            for t in trackers(connection, "L001")
+            if t.terminal_phone == PHONE
+        )
+    assert bound == [("A-1", dt.date(2026, 11, 1), None), ("A-2", dt.date(2026, 10, 1), dt.date(2026, 11, 1))]
+
+
+def test_binding_periods_that_overlap_are_row_errors_naming_file_line_and_field(
+    store: Engine, tmp_path: Path
+) -> None:
+    (ended,) = _import_with_removal(store, tmp_path, f"L001,A-1,{PHONE},T1,2026-09-01,wired,2026-10-01\n")
+    assert ended.updated == 1 and ended.errors == []
+    (loaded,) = _import_with_removal(
+        store,
+        tmp_path,
+        f"L001,A-2,{PHONE},T1,2026-09-20,wired,\n"  # 2: starts before A-1's binding ended
+        f"L001,A-2,{LOOSE},T5,2026-10-01,wired,2026-10-01\n"  # 3: ends the day it starts
+        f"L001,A-2,{LOOSE},T5,2026-10-05,wired,2026-09-01\n"  # 4: ends before it starts
+        "L001,A-2,13600136001,T6,2026-09-01,wired,2026-10-15\n"  # 5: good
+        "L001,A-1,13600136001,T6,2026-10-10,wired,\n"  # 6: overlaps line 5
+        "L001,A-1,13600136001,T6,2026-10-15,wired,\n"  # 7: line 6's binding from when line 5's ends: good
+        f"L001,A-2,{THEIRS},T9,2026-12-01,wired,\n"  # 8: another lessor's terminal, still fitted there
+        "L001,A-2,13600136002,T7,2026-09-01,wired,2026-1-5\n",  # 9: not a date
+    )
+    found = {(error.line, error.column): error for error in loaded.errors}
+    assert {key: error.code for key, error in found.items()} == {
+        (2, "terminal_phone"): "terminal_bound_then",
+        (3, "removed_on"): "removed_not_after_installed",
+        (4, "removed_on"): "removed_not_after_installed",
+        (6, "terminal_phone"): "terminal_bound_then",
+        (8, "terminal_phone"): "terminal_of_another_lessor",
+        (9, "removed_on"): "not_a_date",
+    }
+    assert loaded.inserted == 2  # lines 5 and 7
+    then = found[(2, "terminal_phone")]
+    assert then.line_text("zh") == (
+        f"{tmp_path / 'trackers.csv'}:2: terminal_phone: 终端 {PHONE} 在 2026-09-01 至 2026-10-01（不含）绑定租赁物 "
+        "'A-1'，与本行的期间重叠（终端同一天只能绑定一项租赁物）"
+    )
+    assert "'A-2'" in found[(6, "terminal_phone")].text("zh")  # the earlier line's asset
+    assert found[(3, "removed_on")].text("zh") == (
+        "removed_on 2026-10-01 应晚于 installed_on 2026-10-01（绑定到 removed_on 的前一天为止）"
+    )
+    other = found[(8, "terminal_phone")].text("zh")
+    assert "另一出租人" in other and "B-1" not in other and "L002" not in other
 
 
 # --- the API ------------------------------------------------------------------------------------------------

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
+from urllib.parse import quote
 
 import typer
 from rich.progress import TaskID
@@ -75,6 +77,101 @@ def _case_files(workspace: Workspace, engine: Engine, day: dt.date) -> Path | No
         day=day,
     )
     return out
+
+
+# A few leased assets get a simulated BeiDou/GPS terminal and a short track (the console's 租赁物位置).
+DEMO_TRACKED_ASSETS = 3
+DEMO_TRACK_FIXES = 24
+DEMO_TRACK_EVERY = dt.timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class _Tracked:
+    contract_no: str
+    asset_ids: list[str]
+    positions: int  # positions of the demo's terminals in the store
+    reported: int  # of them, reported through the gateway by this run
+
+
+def _track_assets(workspace: Workspace, engine: Engine, lessor: str) -> _Tracked | None:
+    """Bind the first few of `lessor`'s leased assets to simulated JT/T 808 terminals (a trackers.csv, loaded
+    like any data file) and have each terminal report a short track through the gateway (`tracking serve`'s,
+    on a free loopback port), so the console's contract page shows where they are. A terminal whose asset has
+    a position already reports nothing again (a second demo run adds no second track)."""
+    import asyncio
+
+    import polars as pl
+    from sqlalchemy import and_, func, select
+
+    from leaseguard.store.models import Asset, Contract, TrackingPosition
+    from leaseguard.tracking.gateway import Gateway, GatewaySettings
+    from leaseguard.tracking.jt808 import GMT8
+    from leaseguard.tracking.simulate import report_track, walked_fixes
+    from leaseguard.tracking.storage import StoreTerminalKeeper, last_positions
+    from leaseguard.tracking.terminal import Terminal
+    from leaseguard.usecases.data_import import import_files
+
+    leased = (
+        select(Asset.contract_no, Asset.asset_id)
+        .join(Contract, and_(Contract.contract_no == Asset.contract_no, Contract.lessor == Asset.lessor))
+        .where(Asset.lessor == lessor)
+        .order_by(Asset.contract_no, Asset.asset_id)
+        .limit(DEMO_TRACKED_ASSETS)
+    )
+    with engine.connect() as connection:
+        assets = [(str(contract), str(asset)) for contract, asset in connection.execute(leased)]
+    if not assets:
+        return None
+    now = dt.datetime.now(GMT8).replace(second=0, microsecond=0)
+    installed = min(BOOK_AS_OF, now.date() - dt.timedelta(days=1))
+    phones = [f"1390000{index:04d}" for index in range(1, len(assets) + 1)]
+    trackers_file = workspace.root / "tracking" / "trackers.csv"
+    trackers_file.parent.mkdir(exist_ok=True)
+    write_csv(
+        pl.DataFrame([
+            {"lessor": lessor, "asset_id": asset_id, "terminal_phone": phone, "terminal_id": f"DEMO{index:03d}",
+             "installed_on": installed.isoformat(), "kind": "wired"}
+            for index, ((_, asset_id), phone) in enumerate(zip(assets, phones, strict=True), 1)
+        ]),
+        trackers_file,
+    )  # fmt: skip
+    (report,) = import_files(workspace, [trackers_file], kind="trackers").reports
+    if report.rejected:
+        return None
+    with engine.connect() as connection:
+        quiet = [
+            (index, phone)
+            for index, ((_, asset_id), phone) in enumerate(zip(assets, phones, strict=True))
+            if not last_positions(connection, lessor, asset_id)
+        ]
+
+    async def report_tracks() -> int:
+        gateway = Gateway(StoreTerminalKeeper(engine), GatewaySettings.from_settings(None))
+        port = await gateway.start("127.0.0.1", 0)
+        try:
+            counts = await asyncio.gather(
+                *(
+                    report_track(
+                        Terminal(phone, 2019 if index % 2 else 2013, terminal_id=f"DEMO{index + 1:03d}"),
+                        walked_fixes(index, DEMO_TRACK_FIXES, DEMO_TRACK_EVERY, now),
+                        host="127.0.0.1",
+                        port=port,
+                    )
+                    for index, phone in quiet
+                )
+            )
+        finally:
+            await gateway.stop()
+        return sum(counts)
+
+    reported = asyncio.run(report_tracks()) if quiet else 0
+    with engine.connect() as connection:
+        positions = connection.execute(
+            select(func.count())
+            .select_from(TrackingPosition)
+            .where(TrackingPosition.lessor == lessor, TrackingPosition.terminal_phone.in_(phones))
+        ).scalar_one()
+    return _Tracked(assets[0][0], [asset_id for _, asset_id in assets], int(positions), reported)
 
 
 def _file_indicators(workspace: Workspace, engine: Engine, day: dt.date) -> Path | None:
@@ -256,6 +353,25 @@ def demo(
         )
         indicators_file = _file_indicators(workspace, engine, BOOK_AS_OF)
         case_files = _case_files(workspace, engine, BOOK_AS_OF)
+        with engine.connect() as connection:
+            first_lessor = connection.execute(select(Lessor.code).order_by(Lessor.code)).scalar()
+        tracked = _track_assets(workspace, engine, first_lessor) if first_lessor else None
+        if tracked is not None:
+            say(
+                Label(
+                    "[bold]定位终端[/] {assets} 项租赁物（{ids}）绑定了模拟的北斗/GPS 终端（tracking/trackers.csv），"
+                    "共 {positions} 个定位点（本次经 JT/T 808 网关上报 {reported} 个）→ 控制台合同 {contract} 页面的"
+                    "「租赁物位置」",
+                    "[bold]terminals[/] {assets} leased assets ({ids}) bound to simulated BeiDou/GPS terminals "
+                    "(tracking/trackers.csv), {positions} positions ({reported} reported through the JT/T 808 "
+                    "gateway by this run) → the console's page of contract {contract}, section 租赁物位置",
+                ),
+                assets=len(tracked.asset_ids),
+                ids="、".join(tracked.asset_ids) if chosen == "zh" else ", ".join(tracked.asset_ids),
+                positions=tracked.positions,
+                reported=tracked.reported,
+                contract=tracked.contract_no,
+            )
         with session_factory(engine)() as session, session.begin():
             lessor_codes = session.scalars(select(Lessor.code).order_by(Lessor.code)).all()
             issued = [
@@ -290,6 +406,11 @@ def demo(
             username=DEMO_USER,
             password=person[1],
             lessor=person[0],
+        )
+    if person is not None and tracked is not None:
+        say(
+            Label("  租赁物位置      {url}", "  asset positions {url}"),
+            url=f"{base}/contracts/{quote(tracked.contract_no, safe='')}",
         )
     say(Label("  API 文档        {url}", "  API docs        {url}"), url=f"{base}/docs")
     if issued:

@@ -395,8 +395,9 @@ def bind_command(
     lang: LangOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """Bind terminals to assets: load a trackers.csv (lessor, asset_id, terminal_phone, terminal_id,
-    installed_on, kind) as `leaseguard import` does, every bad row reported."""
+    """Bind terminals to assets, or end a binding: load a trackers.csv (lessor, asset_id, terminal_phone,
+    terminal_id, installed_on, kind, and removed_on when a terminal was taken off) as `leaseguard import` does,
+    every bad row reported."""
     from leaseguard.cli.import_commands import import_files
 
     try:

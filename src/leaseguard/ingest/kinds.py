@@ -188,7 +188,7 @@ SCHEDULES = KindSpec(
 
 TERMINAL_KINDS = ("wired", "wireless")
 
-# JT/T 808 terminals fitted to assets (docs/tracking.md): a terminal is bound to one asset at a time.
+# JT/T 808 terminals fitted to assets (docs/tracking.md): a terminal is bound to one asset on any day.
 TRACKERS = KindSpec(
     name="trackers",
     table=Tracker.__table__,  # type: ignore[arg-type]
@@ -199,6 +199,9 @@ TRACKERS = KindSpec(
         ColumnSpec("terminal_id"),
         ColumnSpec("installed_on", T.DATE, required=True),
         ColumnSpec("kind", T.ENUM, required=True, choices=TERMINAL_KINDS),
+        # The day the terminal was taken off (exclusive; GMT+8): its reports fixed from that day on no longer
+        # reach the asset, and the terminal may be bound to another asset from that day.
+        ColumnSpec("removed_on", T.DATE),
     ),
     key=("lessor", "asset_id", "terminal_phone"),
     duplicate_column="terminal_phone",

@@ -28,7 +28,16 @@ RowsStaged = Callable[[int], None]
 # A file naming more of a table's keys than this reads the whole table (one scan beats many key lookups).
 NAMED_LOOKUP_LIMIT = 20_000
 NAMED_CHUNK = 500  # keys per `in (…)`: well under SQLite's limit of bound parameters
-__all__ = ["Changes", "RowsStaged", "Status", "hold_import_lock", "read_references", "record_run", "upsert"]
+__all__ = [
+    "Changes",
+    "RowsStaged",
+    "Status",
+    "hold_import_lock",
+    "read_references",
+    "record_run",
+    "upsert",
+    "upsert_bindings",
+]
 
 # The PostgreSQL advisory lock that makes files load one at a time: this job's key and the store's schema (as
 # the daily run's lock, classification/daily.py, under another key).
@@ -130,18 +139,23 @@ def read_references(
         )
     terminals = References().terminals
     if kind is TRACKERS:
-        # Every lessor's bindings: a terminal bound to another lessor's asset is refused as such, never moved.
+        # Every lessor's bindings, ended ones too: a row overlapping one is refused (another lessor's as such,
+        # never moved); dates as text, since SQLite gives them so.
         phones = named.terminal_phones if named is not None else None
-        terminals = pl.DataFrame(
-            rows(
-                "select terminal_phone, lessor, asset_id from trackers where removed_on is null",
-                {},
-                "terminal_phone",
-                phones,
-            ),
-            schema=terminals.schema,
-            orient="row",
+        bindings = rows(
+            "select terminal_phone, lessor, asset_id, installed_on, removed_on from trackers",
+            {},
+            "terminal_phone",
+            phones,
         )
+        terminals = pl.DataFrame(
+            [
+                (phone, owner, asset, str(installed)[:10], None if removed is None else str(removed)[:10])
+                for phone, owner, asset, installed, removed in bindings
+            ],
+            schema={name: pl.String for name in terminals.columns},
+            orient="row",
+        ).with_columns(pl.col("installed_on", "removed_on").str.to_date("%Y-%m-%d"))
     return References(lessors=lessors, contracts=contracts, assets=assets, terminals=terminals)
 
 
@@ -205,6 +219,30 @@ def upsert(
     ).rowcount
     connection.execute(text(f"drop table {stage}"))
     return Changes(inserted=inserted, updated=updated, unchanged=rows.height - inserted - updated)
+
+
+def upsert_bindings(
+    connection: Connection,
+    rows: pl.DataFrame,
+    update_columns: tuple[str, ...],
+    staged: RowsStaged | None = None,
+) -> Changes:
+    """`upsert` of trackers.csv rows in two passes: the bindings with an end first, then the open ones. The store
+    allows one open binding per terminal (a partial unique index, checked row by row), so a file that ends one
+    binding of a terminal and opens another (validation allows it in any line order) must store the end first."""
+    ended = rows.filter(pl.col("removed_on").is_not_null())
+
+    def after_ended(done: int) -> None:
+        if staged:
+            staged(ended.height + done)
+
+    first = upsert(connection, TRACKERS, ended, update_columns, staged)
+    second = upsert(
+        connection, TRACKERS, rows.filter(pl.col("removed_on").is_null()), update_columns, after_ended
+    )
+    return Changes(
+        first.inserted + second.inserted, first.updated + second.updated, first.unchanged + second.unchanged
+    )
 
 
 def _same(left: str, right: str, column: str) -> str:

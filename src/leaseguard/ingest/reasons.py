@@ -115,12 +115,26 @@ ROW_REASONS: dict[str, Label] = {
     ),
     # Rows of one file.
     "terminal_bound_elsewhere": Label(
-        "终端 {terminal_phone} 已绑定租赁物 '{asset_id}'（终端同一时间只能绑定一项租赁物）",
-        "terminal {terminal_phone} is already bound to asset '{asset_id}' (a terminal is bound to one asset at a time)",
+        "终端 {terminal_phone} 自 {installed_on} 起已绑定租赁物 '{asset_id}'（终端同一天只能绑定一项租赁物；"
+        "换装到另一租赁物，先在原绑定一行填写 removed_on，新绑定的 installed_on 不早于它）",
+        "terminal {terminal_phone} is bound to asset '{asset_id}' since {installed_on} (a terminal is bound to "
+        "one asset on any day; to move it, give its old binding a removed_on and the new one an installed_on "
+        "not before it)",
+    ),
+    "terminal_bound_then": Label(
+        "终端 {terminal_phone} 在 {installed_on} 至 {removed_on}（不含）绑定租赁物 '{asset_id}'，与本行的期间重叠"
+        "（终端同一天只能绑定一项租赁物）",
+        "terminal {terminal_phone} was bound to asset '{asset_id}' from {installed_on} until {removed_on} "
+        "(exclusive), which overlaps this row's period (a terminal is bound to one asset on any day)",
     ),
     "terminal_of_another_lessor": Label(
-        "终端 {terminal_phone} 已绑定另一出租人的租赁物",
-        "terminal {terminal_phone} is bound to another lessor's asset",
+        "终端 {terminal_phone} 在本行的期间内绑定了另一出租人的租赁物",
+        "terminal {terminal_phone} is bound to another lessor's asset during this row's period",
+    ),
+    "removed_not_after_installed": Label(
+        "removed_on {removed_on} 应晚于 installed_on {installed_on}（绑定到 removed_on 的前一天为止）",
+        "removed_on {removed_on} must be after installed_on {installed_on} (a binding holds until the day "
+        "before removed_on)",
     ),
     "duplicate_of": Label("与第 {line} 行重复（{names} 相同）", "duplicate of line {line} (same {names})"),
     # Demands and documents on record (enforcement.records: notices.csv, documents.csv, `cases notice`).

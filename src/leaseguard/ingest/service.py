@@ -21,6 +21,7 @@ from leaseguard.ingest.kinds import (
     KINDS,
     LESSORS,
     SCHEDULES,
+    TRACKERS,
     KindSpec,
     kind_from_file_name,
     kind_from_header,
@@ -180,7 +181,10 @@ def import_file(
                 if progress:
                     progress(path.name, checked.rejected + done, report.rows_read)
 
-            changes = loading.upsert(connection, kind, checked.rows, checked.update_columns, staged)
+            if kind is TRACKERS:
+                changes = loading.upsert_bindings(connection, checked.rows, checked.update_columns, staged)
+            else:
+                changes = loading.upsert(connection, kind, checked.rows, checked.update_columns, staged)
             if kind is SCHEDULES:
                 loading.trim_schedules(connection, checked.rows)
             report.inserted, report.updated, report.unchanged = (

@@ -63,9 +63,15 @@ class References:
     assets: pl.DataFrame = field(  # (lessor, asset_id)
         default_factory=lambda: pl.DataFrame(schema={"lessor": pl.String, "asset_id": pl.String})
     )
-    terminals: pl.DataFrame = field(  # terminal_phone → (lessor, asset_id) it is bound to now, every lessor's
+    terminals: pl.DataFrame = field(  # every binding of every lessor: a terminal, an asset and a period
         default_factory=lambda: pl.DataFrame(
-            schema={"terminal_phone": pl.String, "lessor": pl.String, "asset_id": pl.String}
+            schema={
+                "terminal_phone": pl.String,
+                "lessor": pl.String,
+                "asset_id": pl.String,
+                "installed_on": pl.Date,
+                "removed_on": pl.Date,
+            }
         )
     )
 
@@ -146,7 +152,7 @@ def validate(
         if kind is SCHEDULES:
             frame = _check_schedules(frame, references, checks)
         if kind is TRACKERS:
-            frame = _check_terminals(frame, references, checks)
+            frame = _check_terminals(frame, references, checks, set(known))
     frame = _check_duplicates(kind, frame, checks)
 
     errors = _collect_errors(frame, checks.error_columns, checks.params, file)
@@ -610,47 +616,135 @@ def _check_references(
     return checks.merge_reasons(frame)
 
 
-_BOUND_LESSOR = "_bound_lessor"
-_BOUND_ASSET = "_bound_asset"
-_FIRST_LESSOR = "_first_lessor"
-_FIRST_ASSET = "_first_asset"
+_STORED_REMOVED = "_stored_removed"
+_REMOVED = "_removed"  # the binding's end once the row is loaded: the file's, or the store's when not stated
+_CONFLICT = "_conflict"
+_CONFLICT_ASSET = "_conflict_asset"
+_CONFLICT_SINCE = "_conflict_since"
+_CONFLICT_UNTIL = "_conflict_until"
 
 
-def _check_terminals(frame: pl.DataFrame, references: References, checks: _Checks) -> pl.DataFrame:
-    """A terminal is bound to one asset at a time: a row binding one the store holds bound to another asset is
-    refused naming that asset (another lessor's: saying only that), and so is a row binding one that an
-    earlier good row of the file binds to another asset."""
+@dataclass
+class _Binding:
+    line: int | None  # None: a binding the store holds
+    lessor: str
+    asset_id: str
+    installed_on: Any  # dt.date
+    removed_on: Any  # dt.date or None (still fitted)
+
+    def overlaps(self, other: _Binding) -> bool:
+        return (self.removed_on is None or other.installed_on < self.removed_on) and (
+            other.removed_on is None or self.installed_on < other.removed_on
+        )
+
+
+def _check_terminals(
+    frame: pl.DataFrame, references: References, checks: _Checks, stated: set[str]
+) -> pl.DataFrame:
+    """A terminal is bound to one asset on any day: a binding holds from `installed_on` until `removed_on`
+    (exclusive), and a row whose period overlaps another binding of its terminal — one the store holds, or a
+    good row of the file taken before it (rows with an end first, then open ones, each in line order) — is
+    refused naming that asset and its period (another lessor's: saying only that). A row restating a stored
+    binding replaces it; without a `removed_on` column the stored end stays."""
     value = _Checks.value_name
-    lessor, asset_id = pl.col(value("lessor")), pl.col(value("asset_id"))
-    bound = references.terminals.select(
-        pl.col("terminal_phone").alias(value("terminal_phone")),
-        pl.col("lessor").alias(_BOUND_LESSOR),
-        pl.col("asset_id").alias(_BOUND_ASSET),
+    key = [value("lessor"), value("asset_id"), value("terminal_phone")]
+    stored = references.terminals.select(
+        pl.col("lessor").alias(key[0]),
+        pl.col("asset_id").alias(key[1]),
+        pl.col("terminal_phone").alias(key[2]),
+        pl.col("removed_on").alias(_STORED_REMOVED),
     )
-    frame = frame.join(bound, on=value("terminal_phone"), how="left", maintain_order="left")
-    held_lessor, held_asset = pl.col(_BOUND_LESSOR), pl.col(_BOUND_ASSET)
-    theirs = held_lessor.is_not_null() & (held_lessor != lessor)
-    elsewhere = held_lessor.is_not_null() & (held_lessor == lessor) & (held_asset != asset_id)
-    good_here = checks.row_is_good() & ~theirs & ~elsewhere
-    phone = value("terminal_phone")
-    frame = frame.with_columns(
-        lessor.filter(good_here).first().over(phone).alias(_FIRST_LESSOR),
-        asset_id.filter(good_here).first().over(phone).alias(_FIRST_ASSET),
-    )
-    first_lessor, first_asset = pl.col(_FIRST_LESSOR), pl.col(_FIRST_ASSET)
-    earlier = (
-        good_here
-        & pl.col(phone).is_not_null()
-        & first_asset.is_not_null()
-        & ((first_lessor != lessor) | (first_asset != asset_id))
-    )
+    frame = frame.join(stored, on=key, how="left", maintain_order="left")
+    installed = pl.col(value("installed_on"))
+    removed = pl.col(value("removed_on")) if "removed_on" in stated else pl.col(_STORED_REMOVED)
+    frame = frame.with_columns(removed.alias(_REMOVED))
     checks.reason(
+        "removed_on",
+        [(installed.is_not_null() & pl.col(_REMOVED).is_not_null() & (pl.col(_REMOVED) <= installed),
+          "removed_not_after_installed")],
+        removed_on=pl.col(_REMOVED),
+        installed_on=installed,
+    )  # fmt: skip
+    frame = checks.merge_reasons(frame)
+
+    conflicts = _terminal_conflicts(frame, references, checks)
+    frame = frame.join(conflicts, on=LINE, how="left", maintain_order="left")
+    checks.coded(
         "terminal_phone",
-        [(theirs, "terminal_of_another_lessor"), (elsewhere | earlier, "terminal_bound_elsewhere")],
-        terminal_phone=pl.col("terminal_phone"),
-        asset_id=pl.coalesce(held_asset, first_asset),
+        pl.col(_CONFLICT),
+        ["terminal_of_another_lessor", "terminal_bound_elsewhere", "terminal_bound_then"],
+        {
+            "terminal_phone": pl.col("terminal_phone"),
+            "asset_id": pl.col(_CONFLICT_ASSET),
+            "installed_on": pl.col(_CONFLICT_SINCE),
+            "removed_on": pl.col(_CONFLICT_UNTIL),
+        },
     )
     return checks.merge_reasons(frame)
+
+
+def _terminal_conflicts(frame: pl.DataFrame, references: References, checks: _Checks) -> pl.DataFrame:
+    """Per line of a good row whose period overlaps another binding of its terminal: the reason's code, and the
+    asset and period of the binding it overlaps. Only terminals with bindings of more than one asset (stored
+    or in the file) are looked at one by one: a file of new terminals costs one polars pass."""
+    value = _Checks.value_name
+    schema = {
+        LINE: pl.Int64,
+        _CONFLICT: pl.String,
+        _CONFLICT_ASSET: pl.String,
+        _CONFLICT_SINCE: pl.Date,
+        _CONFLICT_UNTIL: pl.Date,
+    }
+    rows = frame.filter(checks.row_is_good()).select(
+        pl.col(LINE),
+        pl.col(value("terminal_phone")).alias("terminal_phone"),
+        pl.col(value("lessor")).alias("lessor"),
+        pl.col(value("asset_id")).alias("asset_id"),
+        pl.col(value("installed_on")).alias("installed_on"),
+        pl.col(_REMOVED).alias("removed_on"),
+    )
+    held = references.terminals.join(rows.select("terminal_phone"), on="terminal_phone", how="semi")
+    bindings = ["terminal_phone", "lessor", "asset_id"]
+    keys = pl.concat([rows.select(bindings), held.select(bindings)])
+    shared = keys.unique().group_by("terminal_phone").len().filter(pl.col("len") > 1).select("terminal_phone")
+    if shared.is_empty():
+        return pl.DataFrame(schema=schema)
+    stored: dict[str, list[_Binding]] = {}
+    for phone, lessor, asset_id, installed_on, removed_on in held.join(
+        shared, on="terminal_phone", how="semi"
+    ).iter_rows():
+        stored.setdefault(phone, []).append(_Binding(None, lessor, asset_id, installed_on, removed_on))
+    found: list[tuple[int, str, str | None, Any, Any]] = []
+    # Bindings that end first, then those still open, each in line order: a file that ends one binding and
+    # opens another of the same terminal is taken whatever order its lines are in.
+    candidates = rows.join(shared, on="terminal_phone", how="semi").sort(
+        pl.col("removed_on").is_null(), pl.col(LINE)
+    )
+    for (phone,), group in candidates.group_by(["terminal_phone"], maintain_order=True):
+        accepted = {(b.lessor, b.asset_id): b for b in stored.get(str(phone), [])}
+        restated: set[tuple[str, str]] = set()
+        for line, _, lessor, asset_id, installed_on, removed_on in group.iter_rows():
+            row = _Binding(line, lessor, asset_id, installed_on, removed_on)
+            own = (lessor, asset_id)
+            if own in restated:
+                continue  # the same binding twice: refused as a duplicate line
+            clash = next(
+                (b for k, b in accepted.items() if k != own and b.overlaps(row)),
+                None,
+            )
+            if clash is None:
+                accepted[own] = row
+                restated.add(own)
+                continue
+            if clash.lessor != lessor:
+                found.append((line, "terminal_of_another_lessor", None, None, None))
+            elif clash.removed_on is None:
+                found.append((line, "terminal_bound_elsewhere", clash.asset_id, clash.installed_on, None))
+            else:
+                found.append(
+                    (line, "terminal_bound_then", clash.asset_id, clash.installed_on, clash.removed_on)
+                )
+    return pl.DataFrame(found, schema=schema, orient="row")
 
 
 def _check_duplicates(kind: KindSpec, frame: pl.DataFrame, checks: _Checks) -> pl.DataFrame:

@@ -5,8 +5,10 @@ What it does with each connection (docs/tracking.md says it for people):
 - the byte stream is cut into frames on 0x7e (`jt808.FrameSplitter`: a frame torn across reads, several in one
   read, garbage between them) and each frame decoded (`jt808.decode`); sub-packages (header bit 13) are put
   back together and the whole body decoded, an incomplete message dropped after a timeout;
-- registration 0x0100 is answered by 0x8100 with the code the keeper issues; authentication 0x0102 is checked
-  against it (a wrong code: 0x8001 result 1, and after `max_auth_failures` the connection is closed); every
+- registration 0x0100 is answered by 0x8100 with the code the keeper issues, once it is stored (the writer task
+  below stores registrations in batches, a batch of positions waiting for at most one of them); authentication
+  0x0102 is checked against it, the codes kept in memory once known (a code not known yet is read from the
+  store in batches) (a wrong code: 0x8001 result 1, and after `max_auth_failures` the connection is closed); every
   other message is answered by the platform general reply 0x8001 (reply serial, reply id, result) in the
   version the terminal spoke, with the platform's own serial per connection;
 - positions (0x0200, each item of a 0x0704 batch) from an authenticated connection go to one writer task that
@@ -38,7 +40,7 @@ from typing import Any, TypeVar
 
 import yaml
 
-from leaseguard.errors import InvalidInputError, LeaseguardError
+from leaseguard.errors import InvalidInputError
 from leaseguard.tracking.jt808 import (
     AUTHENTICATION,
     BATCH_UPLOAD,
@@ -122,6 +124,7 @@ class GatewaySettings:
     subpackage_timeout_seconds: float
     flush_ms: float
     batch_reports: int
+    batch_registrations: int
     max_pending_reports: int
     stats_every_seconds: float
 
@@ -289,6 +292,18 @@ class _Pending:
     received: float  # loop time the frame was read
 
 
+@dataclass
+class _Asking:
+    """A registration waiting to be stored, or an authentication waiting for its code to be read from the
+    store. Its connection reads nothing more until `done` (the writer task answers it first)."""
+
+    connection: _Connection
+    header: Header
+    body: Any  # Registration or Authentication
+    received_at: dt.datetime
+    done: asyncio.Future[None]
+
+
 T = TypeVar("T")
 
 
@@ -299,12 +314,14 @@ class Gateway:
         self.keeper = keeper
         self.settings = settings or GatewaySettings.shipped()
         self.stats = GatewayStats()
-        self._codes: dict[
-            str, str
-        ] = {}  # auth codes issued or looked up, so authentication rarely asks the store
+        # Auth codes issued or read, by the phone as the header spells it: the keeper is the only writer of a
+        # code and never changes one, so once known a code is never asked of the store again.
+        self._codes: dict[str, str] = {}
         self._connections: set[_Connection] = set()
         self._pending: list[_Pending] = []
         self._pending_reports = 0
+        self._registrations: list[_Asking] = []
+        self._lookups: list[_Asking] = []
         self._wake = asyncio.Event()
         self._full = asyncio.Event()
         self._flush_lock = asyncio.Lock()
@@ -312,6 +329,7 @@ class Gateway:
         self._store_thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="jt808-store")
         self._server: asyncio.Server | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._writing = False  # the writer task runs (start); else a waiting handshake is flushed at once
         self._stopping = False
 
     # ------------------------------------------------------------------------------------- lifecycle
@@ -327,6 +345,7 @@ class Gateway:
         )
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(self._write_loop()), loop.create_task(self._sweep_loop())]
+        self._writing = True
         return int(self._server.sockets[0].getsockname()[1])
 
     async def stop(self) -> None:
@@ -339,6 +358,7 @@ class Gateway:
             if isinstance(transport, asyncio.ReadTransport) and not transport.is_closing():
                 transport.pause_reading()
         await self.flush()
+        self._writing = False
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -390,12 +410,16 @@ class Gateway:
         if now - connection.window_start >= 1.0:
             connection.window_start, connection.window_count = now, 0
         for raw in frames:
+            if self._stopping:
+                return  # read before the stop, not answered: the terminal sends it again
             connection.window_count += 1
             if connection.window_count > self.settings.max_messages_per_second:
                 self._close(connection, "flooding")
                 return
             waiting = self._frame(connection, raw, now)
             if waiting is not None:
+                if not self._writing:  # a gateway fed by hand (not started): store the handshake now
+                    await self.flush()
                 await waiting
             if connection.closing is not None:
                 return
@@ -460,9 +484,12 @@ class Gateway:
         elif msg_id == HEARTBEAT:
             self._reply(connection, header, RESULT_OK)
         elif msg_id == REGISTRATION and isinstance(body, Registration):
-            return asyncio.ensure_future(self._register(connection, header, body))
+            return self._ask(self._registrations, connection, header, body)
         elif msg_id == AUTHENTICATION and isinstance(body, Authentication):
-            return asyncio.ensure_future(self._authenticate(connection, header, body))
+            code = self._codes.get(header.phone)
+            if code is None:
+                return self._ask(self._lookups, connection, header, body)
+            self._check_code(connection, header, body, code)
         elif msg_id == TERMINAL_REPLY:
             pass  # the terminal's answer to a platform message: not answered back
         elif msg_id == LOGOUT:
@@ -534,37 +561,73 @@ class Gateway:
     async def _in_store_thread(self, call: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._store_thread, call, *args)
 
-    async def _register(self, connection: _Connection, header: Header, body: Registration) -> None:
-        try:
-            code = await self._in_store_thread(
-                self.keeper.register, header.phone, body, dt.datetime.now(dt.UTC)
-            )
-        except LeaseguardError as error:
-            log.warning("JT/T 808 registration of %s refused: %s", header.phone, error)
-            self._send(connection, header, REGISTRATION_REPLY, struct.pack(">HB", header.serial, 4))
-            return
-        except Exception:
-            log.exception("JT/T 808 registration of %s failed in the store", header.phone)
-            self._drop(connection, "store_failed")
-            return  # no reply: the terminal registers again
-        self._codes[header.phone] = code
-        self._send(
-            connection,
-            header,
-            REGISTRATION_REPLY,
-            struct.pack(">HB", header.serial, RESULT_OK) + code.encode("gbk", errors="replace"),
-        )
+    def _ask(
+        self, queue: list[_Asking], connection: _Connection, header: Header, body: Any
+    ) -> asyncio.Future[None]:
+        """Queue a registration or a code to read for the writer task; the connection waits for the answer."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        queue.append(_Asking(connection, header, body, dt.datetime.now(dt.UTC), done))
+        # Not held for the flush timer (a terminal waits for this answer before it sends anything else): the
+        # writer takes it at once, with whatever else waits. Handshakes arriving while the store is busy wait
+        # together, so a crowd of them is a few batches, never one transaction each.
+        self._wake.set()
+        self._full.set()
+        return done
 
-    async def _authenticate(self, connection: _Connection, header: Header, body: Authentication) -> None:
-        code = self._codes.get(header.phone)
-        if code is None:
+    async def _register_batch(self, taken: list[_Asking]) -> None:
+        """Store a batch of registrations in one transaction, then answer each with 0x8100 and its code."""
+        try:
             try:
-                code = await self._in_store_thread(self.keeper.auth_code, header.phone)
+                codes = await self._in_store_thread(
+                    self.keeper.register_many,
+                    [(item.header.phone, item.body, item.received_at) for item in taken],
+                )
             except Exception:
-                log.exception("JT/T 808 authentication code of %s could not be read", header.phone)
-                code = None
-            if code is not None:
+                log.exception("JT/T 808: %d registrations could not be stored", len(taken))
+                for item in taken:
+                    self._drop(item.connection, "store_failed")  # no reply: the terminal registers again
+                return
+            for item, code in zip(taken, codes, strict=True):
+                header = item.header
+                if code is None:
+                    log.warning("JT/T 808 registration of %s refused by the keeper", header.phone)
+                    self._send(
+                        item.connection,
+                        header,
+                        REGISTRATION_REPLY,
+                        struct.pack(">HB", header.serial, REGISTRATION_NO_TERMINAL),
+                    )
+                    continue
                 self._codes[header.phone] = code
+                self._send(
+                    item.connection,
+                    header,
+                    REGISTRATION_REPLY,
+                    struct.pack(">HB", header.serial, RESULT_OK) + code.encode("gbk", errors="replace"),
+                )
+        finally:
+            _release(taken)
+
+    async def _look_up(self, taken: list[_Asking]) -> None:
+        """Read the codes of terminals authenticating with no code known here (in one query), then check each."""
+        try:
+            try:
+                codes = await self._in_store_thread(
+                    self.keeper.auth_codes, sorted({item.header.phone for item in taken})
+                )
+            except Exception:
+                log.exception("JT/T 808: %d authentication codes could not be read", len(taken))
+                codes = {}
+            self._codes.update(codes)
+            for item in taken:
+                phone = item.header.phone
+                self._check_code(item.connection, item.header, item.body, self._codes.get(phone))
+        finally:
+            _release(taken)
+
+    def _check_code(
+        self, connection: _Connection, header: Header, body: Authentication, code: str | None
+    ) -> None:
         if code is not None and hmac.compare_digest(body.code.encode("utf-8"), code.encode("utf-8")):
             connection.authenticated = header.phone
             connection.auth_failures = 0
@@ -625,24 +688,54 @@ class Gateway:
         flush_seconds = self.settings.flush_ms / 1000
         while True:
             await self._wake.wait()
-            if self._pending_reports < self.settings.batch_reports:
+            if not self._full.is_set():
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._full.wait(), flush_seconds)
-            await self.flush()
+            await self._flush(drain=False)
 
     async def flush(self) -> None:
-        """Store every position waiting now (in batches of at most `batch_reports`) and answer each."""
+        """Store everything waiting now and answer each message (the writer task does this as things come in;
+        `stop` calls it to store what is left)."""
+        await self._flush(drain=True)
+
+    async def _flush(self, *, drain: bool) -> None:
+        """Rounds of at most `batch_reports` positions, then at most `batch_registrations` codes to read and as
+        many registrations, while handshakes wait: so thousands of terminals registering at once never hold
+        positions back by more than one batch of registrations. Positions that came in during a round are taken
+        by the next round once the first of them has waited `flush_ms` (or a batch is full, or `drain`); else
+        they wait for the writer's next flush, so a quiet round does not cost a transaction of its own."""
+        limit = self.settings.batch_registrations
+        flush_seconds = self.settings.flush_ms / 1000
+        loop = asyncio.get_running_loop()
         async with self._flush_lock:
-            while self._pending:
-                cut = self._cut(self.settings.batch_reports)
-                taken, self._pending = self._pending[:cut], self._pending[cut:]
-                count = sum(len(item.reports) for item in taken)
-                self._pending_reports -= count
-                if not self._pending:
-                    self._wake.clear()
-                if self._pending_reports < self.settings.batch_reports:
-                    self._full.clear()
-                await self._store(taken, count)
+            first = True
+            while True:
+                positions = bool(self._pending) and (
+                    first
+                    or drain
+                    or self._pending_reports >= self.settings.batch_reports
+                    or loop.time() - self._pending[0].received >= flush_seconds
+                )
+                if not (positions or self._lookups or self._registrations):
+                    break
+                first = False
+                if positions:
+                    cut = self._cut(self.settings.batch_reports)
+                    taken, self._pending = self._pending[:cut], self._pending[cut:]
+                    count = sum(len(item.reports) for item in taken)
+                    self._pending_reports -= count
+                    await self._store(taken, count)
+                if self._lookups:
+                    asked, self._lookups = self._lookups[:limit], self._lookups[limit:]
+                    await self._look_up(asked)
+                if self._registrations:
+                    asked, self._registrations = self._registrations[:limit], self._registrations[limit:]
+                    await self._register_batch(asked)
+            # No await since the loop's test: no handshake waits, and fewer than a batch of positions (they
+            # keep the writer awake for the next timer).
+            if not self._pending:
+                self._wake.clear()
+            self._full.clear()
 
     def _cut(self, limit: int) -> int:
         count = 0
@@ -692,3 +785,10 @@ class Gateway:
                 if now - parts.started > self.settings.subpackage_timeout_seconds:
                     del connection.parts[key]
                     self._drop(connection, "subpackage_incomplete")
+
+
+def _release(taken: list[_Asking]) -> None:
+    """Let the connections of these handshakes read on (each was answered, or will not be)."""
+    for item in taken:
+        if not item.done.done():
+            item.done.set_result(None)

@@ -25,6 +25,11 @@ class PositionReport:
     supplement: bool = False  # a blind-area supplement (0x0704 batch type 1): reported late, not live
 
 
+# One registration as the gateway hands it to the keeper: the phone its header carries, the 0x0100 body, when
+# it was received (aware, UTC).
+Registering = tuple[str, Registration, dt.datetime]
+
+
 class TerminalKeeper(Protocol):
     """The terminals the gateway has registered, and where their reports go. Called from a worker thread, never
     from the event loop: a keeper may block on its store."""
@@ -34,8 +39,18 @@ class TerminalKeeper(Protocol):
         (the code it already has when it registers again)."""
         ...
 
+    def register_many(self, registrations: Sequence[Registering]) -> list[str | None]:
+        """Record these registrations in one transaction and return each one's code, in order (None: the keeper
+        refuses that terminal, answered 0x8100 result 4). Raising means none was recorded. The gateway calls
+        this, a few hundred at a time, so thousands of terminals registering at once are a few transactions."""
+        ...
+
     def auth_code(self, phone: str) -> str | None:
         """The authentication code issued to this terminal, or None when it never registered."""
+        ...
+
+    def auth_codes(self, phones: Sequence[str]) -> dict[str, str]:
+        """The codes issued to these terminals, by the phone as given; absent when it never registered."""
         ...
 
     def keep(self, reports: Sequence[PositionReport]) -> None:

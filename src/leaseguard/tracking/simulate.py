@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import math
 import random
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +35,9 @@ ALARMS = (ALARM_POWER_OFF, ALARM_ANTENNA_CUT, ALARM_ANTENNA_SHORT)
 START_LATITUDE = (30.7, 31.5)
 START_LONGITUDE = (121.0, 121.9)
 KM_PER_DEGREE = 111.32
+# Reports `report_track` sends in one second at most: the gateway closes a connection past
+# `max_messages_per_second` (50 shipped).
+TRACK_BURST = 40
 
 
 @dataclass(frozen=True)
@@ -254,6 +259,54 @@ async def simulate(plan: Simulation) -> SimulationResult:
     await asyncio.gather(*(_terminal(index, plan, result, deadline) for index in range(plan.terminals)))
     result.seconds = time.perf_counter() - started
     return result
+
+
+def walked_fixes(seed: int, count: int, every: dt.timedelta, last: dt.datetime) -> list[Fix]:
+    """A vehicle's `count` fixes `every` apart, the last at `last`: the simulator's seeded walk, for a track
+    recorded earlier (the demo's)."""
+    walk = _Walk(random.Random(seed))
+    fixes = []
+    for index in range(count):
+        walk.step(every.total_seconds())
+        fixes.append(dataclasses.replace(walk.fix(0), time=last - every * (count - 1 - index)))
+    return fixes
+
+
+async def report_track(
+    terminal: Terminal, fixes: Sequence[Fix], *, host: str, port: int, reply_timeout: float = 10.0
+) -> int:
+    """One terminal connects to the gateway at host:port, registers, authenticates and reports `fixes` — each
+    with its own time, as a terminal sends what it recorded — then waits for every answer. Returns how many
+    were answered stored (0x8001 result 0). At most TRACK_BURST reports a second, below the gateway's flood
+    limit. Raises OSError or TimeoutError when the gateway cannot be reached or does not answer."""
+    reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), reply_timeout)
+    link = _Link(reader, writer, SimulationResult())
+    try:
+        serial = terminal.serial  # the serial the next frame carries, and its reply echoes
+        registered = await asyncio.wait_for(link.send(terminal.registration(), 0x0100, serial), reply_timeout)
+        if registered.result != RESULT_OK or registered.code is None:
+            return 0
+        serial = terminal.serial
+        authenticated = await asyncio.wait_for(
+            link.send(terminal.authentication(registered.code), 0x0102, serial), reply_timeout
+        )
+        if authenticated.result != RESULT_OK:
+            return 0
+        stored = 0
+        loop = asyncio.get_running_loop()
+        for start in range(0, len(fixes), TRACK_BURST):
+            began = loop.time()
+            waiting = []
+            for fix in fixes[start : start + TRACK_BURST]:
+                serial = terminal.serial
+                waiting.append(link.send(terminal.location(fix), 0x0200, serial))
+            for reply in await asyncio.wait_for(asyncio.gather(*waiting), reply_timeout):
+                stored += reply.result == RESULT_OK
+            if start + TRACK_BURST < len(fixes):
+                await asyncio.sleep(max(0.0, 1.0 - (loop.time() - began)))
+        return stored
+    finally:
+        await link.close()
 
 
 def raise_open_files_limit(wanted: int) -> int:

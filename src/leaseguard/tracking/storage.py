@@ -45,7 +45,7 @@ from leaseguard.store.models import (
     UnboundReport,
 )
 from leaseguard.tracking.jt808 import GMT8, Location, Registration
-from leaseguard.tracking.ports import PositionReport
+from leaseguard.tracking.ports import PositionReport, Registering
 
 if TYPE_CHECKING:
     from leaseguard.workspace import Workspace
@@ -163,6 +163,21 @@ def _bound_asset(bindings: Sequence[_Binding], day: dt.date) -> _Binding | None:
     return next((binding for binding in bindings if binding.holds_on(day)), None)
 
 
+_REGISTRATION_DETAILS = ("terminal_id", "manufacturer", "model", "plate", "version", "registered_at")
+
+
+def _registration_details(registration: Registration, at: dt.datetime) -> dict[str, Any]:
+    """What a registration says of its terminal, as `tracking_terminals` keeps it (`_REGISTRATION_DETAILS`)."""
+    return {
+        "terminal_id": registration.terminal_id[:30] or None,
+        "manufacturer": registration.manufacturer[:30] or None,
+        "model": registration.model[:30] or None,
+        "plate": registration.plate[:32] or None,
+        "version": registration.layout[:8],
+        "registered_at": _utc(at),
+    }
+
+
 class StoreTerminalKeeper:
     """`ports.TerminalKeeper` over the store at `engine` (left open: its owner disposes of it)."""
 
@@ -171,33 +186,56 @@ class StoreTerminalKeeper:
 
     def register(self, phone: str, registration: Registration, at: dt.datetime) -> str:
         """Record the registration; a terminal registering again keeps its code (its details are updated)."""
-        details = {
-            "terminal_id": registration.terminal_id[:30] or None,
-            "manufacturer": registration.manufacturer[:30] or None,
-            "model": registration.model[:30] or None,
-            "plate": registration.plate[:32] or None,
-            "version": registration.layout[:8],
-            "registered_at": _utc(at),
-        }
-        key = canonical_phone(phone)
+        (code,) = self.register_many([(phone, registration, at)])
+        assert code is not None
+        return code
+
+    def register_many(self, registrations: Sequence[Registering]) -> list[str | None]:
+        """Record many registrations in one transaction (one upsert statement, whatever their number) and give
+        each its code, in order: a terminal new to the store gets a random one, a terminal registering again
+        keeps its own (its details are updated). The same terminal twice in the batch (say as a 2013 and a 2019
+        header spell it) is one row, its latest details, and the same code for both. Never None: this store
+        knows every terminal that registers."""
+        if not registrations:
+            return []
+        rows: dict[str, dict[str, Any]] = {}
+        for phone, registration, at in registrations:
+            key = canonical_phone(phone)
+            rows[key] = {
+                "phone": key,
+                "auth_code": secrets.token_hex(AUTH_CODE_BYTES),
+                **_registration_details(registration, at),
+            }
         with self.engine.begin() as connection:
-            fresh = _insert_for(connection, _terminals).values(
-                phone=key, auth_code=secrets.token_hex(AUTH_CODE_BYTES), **details
-            )
-            # Two registrations at once both insert; the second keeps the first's code.
-            connection.execute(fresh.on_conflict_do_nothing(index_elements=["phone"]))
-            connection.execute(update(_terminals).where(_terminals.c.phone == key).values(**details))
-            code = connection.execute(
-                select(_terminals.c.auth_code).where(_terminals.c.phone == key)
-            ).scalar_one()
-        return str(code)
+            upsert = _insert_for(connection, _terminals)
+            # Two gateways registering the same terminal at once: the second updates the first's row and reads
+            # back the first's code (the code is never in the SET clause). Keys in order, so two such
+            # transactions lock rows in the same order.
+            statement = upsert.on_conflict_do_update(
+                index_elements=["phone"],
+                set_={name: upsert.excluded[name] for name in _REGISTRATION_DETAILS},
+            ).returning(_terminals.c.phone, _terminals.c.auth_code)
+            codes = {
+                str(phone): str(code)
+                for phone, code in connection.execute(statement, [rows[key] for key in sorted(rows)])
+            }
+        return [codes[canonical_phone(phone)] for phone, _, _ in registrations]
 
     def auth_code(self, phone: str) -> str | None:
+        return self.auth_codes([phone]).get(phone)
+
+    def auth_codes(self, phones: Sequence[str]) -> dict[str, str]:
+        """The codes issued to these terminals, by the phone as given; a terminal that never registered is
+        absent. One query per 500 terminals."""
+        keys = {phone: canonical_phone(phone) for phone in phones}
+        found: dict[str, str] = {}
         with self.engine.connect() as connection:
-            code = connection.execute(
-                select(_terminals.c.auth_code).where(_terminals.c.phone == canonical_phone(phone))
-            ).scalar_one_or_none()
-        return None if code is None else str(code)
+            for chunk in _chunks(sorted(set(keys.values())), 500):
+                query = select(_terminals.c.phone, _terminals.c.auth_code).where(
+                    _terminals.c.phone.in_(chunk)
+                )
+                found.update((str(key), str(code)) for key, code in connection.execute(query))
+        return {phone: found[key] for phone, key in keys.items() if key in found}
 
     def keep(self, reports: Sequence[PositionReport]) -> None:
         """Store the batch in one transaction (see the module's docstring)."""
