@@ -84,6 +84,7 @@ def daily(
     every lessor's book, each from its own, or one lessor's with --lessor."""
     from leaseguard.errors import LeaseguardError
     from leaseguard.money import grouped_yuan
+    from leaseguard.tracking.jt808 import GMT8
     from leaseguard.usecases.daily_book import daily_job
 
     opened = open_workspace(workspace)
@@ -141,9 +142,7 @@ def daily(
                 "location alerts (evaluated up to {until}): {opened} raised, {cleared} cleared; "
                 "`leaseguard tracking alerts` lists the open ones",
             ),
-            until=run.tracking[-1]
-            .as_of.astimezone(dt.timezone(dt.timedelta(hours=8)))
-            .strftime("%Y-%m-%d %H:%M"),
+            until=run.tracking[-1].as_of.astimezone(GMT8).strftime("%Y-%m-%d %H:%M"),
             opened=sum(one.opened for one in run.tracking),
             cleared=sum(one.cleared for one in run.tracking),
         )

@@ -22,9 +22,8 @@ from leaseguard.cli.common import (
     parse_day,
     say,
 )
+from leaseguard.tracking.jt808 import GMT8  # the terminals' and the book's time
 from leaseguard.vocabulary import Label
-
-GMT8 = dt.timezone(dt.timedelta(hours=8))  # the terminals' and the book's time (JT/T 808 reports in GMT+8)
 
 
 def _local(moment: dt.datetime) -> str:

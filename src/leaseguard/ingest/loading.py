@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, bindparam, insert, text
+from sqlalchemy import Connection, insert, text
 
 from leaseguard.ingest.kinds import ASSETS, CONTRACTS, PAYMENTS, SCHEDULES, TRACKERS, VALUATIONS, KindSpec
 from leaseguard.ingest.reports import FileReport, Status
 from leaseguard.ingest.validation import EXTRA, Named, References
+from leaseguard.store.db import chunks, in_list
 from leaseguard.store.models import ImportRun
 
 STAGE_PREFIX = "lg_stage_"
@@ -27,7 +28,6 @@ CHUNK_ROWS = 100_000  # rows per bulk-copy call: big enough to be fast, small en
 RowsStaged = Callable[[int], None]
 # A file naming more of a table's keys than this reads the whole table (one scan beats many key lookups).
 NAMED_LOOKUP_LIMIT = 20_000
-NAMED_CHUNK = 500  # keys per `in (…)`: well under SQLite's limit of bound parameters
 __all__ = [
     "Changes",
     "RowsStaged",
@@ -76,17 +76,12 @@ def read_references(
     bound = {"lessor": lessor} if lessor is not None else {}
 
     def rows(sql: str, params: dict[str, Any], column: str, names: frozenset[str] | None) -> list[Any]:
-        if named is None or names is None or len(names) > NAMED_LOOKUP_LIMIT:
+        if names is None or len(names) > NAMED_LOOKUP_LIMIT:
             return list(connection.execute(text(sql), params).all())
-        by_name = text(sql + (" and " if " where " in sql else " where ") + f"{column} in :names").bindparams(
-            bindparam("names", expanding=True)
-        )
-        ordered = sorted(names)
+        by_name = in_list(sql + (" and " if " where " in sql else " where ") + f"{column} in :names", "names")
         found: list[Any] = []
-        for start in range(0, len(ordered), NAMED_CHUNK):
-            found.extend(
-                connection.execute(by_name, {**params, "names": ordered[start : start + NAMED_CHUNK]})
-            )
+        for chunk in chunks(sorted(names)):
+            found.extend(connection.execute(by_name, {**params, "names": chunk}))
         return found
 
     contract_nos = named.contract_nos if named is not None else None

@@ -7,8 +7,9 @@ import datetime as dt
 import os
 import re
 import sqlite3
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from alembic import command
@@ -102,6 +103,17 @@ def _on_sqlite_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> No
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+# Identifiers bound in one `in (…)`: well under SQLite's and PostgreSQL's limits on bound parameters.
+IN_LIST_CHUNK = 500
+_Item = TypeVar("_Item")
+
+
+def chunks(items: Sequence[_Item], size: int = IN_LIST_CHUNK) -> Iterator[Sequence[_Item]]:
+    """`items` in consecutive slices of at most `size`: the lists one `in (…)` query binds at a time."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def in_list(sql: str, name: str = "nos") -> TextClause:

@@ -15,12 +15,13 @@ The pure rules are `tracking.alerts`; the use case that runs them is `usecases.t
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, and_, func, insert, or_, select, update
 
+from leaseguard.store.db import chunks
 from leaseguard.store.models import (
     Asset,
     Contract,
@@ -55,7 +56,6 @@ _contracts = cast(Table, Contract.__table__)
 REPORT_REF_PREFIX = (
     "tracking-position:"  # as tracking.storage.StoredPosition.report_ref names a stored report
 )
-CHUNK = 500  # identifiers in one IN (...): well under SQLite's and PostgreSQL's limits on bound parameters
 
 
 def report_ref(position_id: int) -> str:
@@ -84,11 +84,6 @@ def gmt8(moment: dt.datetime) -> str:
 def day_start(day: dt.date) -> dt.datetime:
     """Midnight GMT+8 (the terminals' and the book's day) starting `day`, in UTC."""
     return dt.datetime.combine(day, dt.time(), GMT8).astimezone(dt.UTC)
-
-
-def _chunks(items: Sequence[str], size: int = CHUNK) -> Iterator[Sequence[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 # ---------------------------------------------------------------------------------------------------- reads
@@ -150,7 +145,7 @@ def _date(value: object) -> dt.date:
 def asset_contracts(connection: Connection, lessor: str, asset_ids: Sequence[str]) -> dict[str, str]:
     """Each asset's contract number, where assets.csv names one of the lessor's own contracts."""
     found: dict[str, str] = {}
-    for chunk in _chunks(asset_ids):
+    for chunk in chunks(asset_ids):
         query = (
             select(_assets.c.asset_id, _assets.c.contract_no)
             .join(
@@ -213,7 +208,7 @@ def asset_tracks(
     lessor = assets[0].lessor
     by_id = {asset.asset_id: asset for asset in assets}
     points: dict[str, list[TrackPoint]] = {asset.asset_id: [] for asset in assets}
-    for chunk in _chunks(list(by_id)):
+    for chunk in chunks(list(by_id)):
         query = select(*_POINT_COLUMNS).where(
             _positions.c.lessor == lessor,
             _positions.c.asset_id.in_(chunk),
@@ -382,7 +377,7 @@ def last_known_positions(
     connection: Connection, lessor: str, asset_ids: Sequence[str]
 ) -> dict[str, LastPosition]:
     found: dict[str, LastPosition] = {}
-    for chunk in _chunks(sorted(set(asset_ids))):
+    for chunk in chunks(sorted(set(asset_ids))):
         query = select(
             _last.c.asset_id,
             _last.c.fix_time,
@@ -425,7 +420,7 @@ def raw_frames(connection: Connection, lessor: str, refs: Iterable[str]) -> dict
     """The raw frames of the lessor's stored reports named by `refs` (pruned ones are missing), by reference."""
     ids = sorted({pid for pid in (position_id(ref) for ref in refs) if pid is not None})
     found: dict[str, Frame] = {}
-    for start in range(0, len(ids), CHUNK):
+    for chunk in chunks(ids):
         query = select(
             _positions.c.id,
             _positions.c.terminal_phone,
@@ -434,7 +429,7 @@ def raw_frames(connection: Connection, lessor: str, refs: Iterable[str]) -> dict
             _positions.c.msg_id,
             _positions.c.serial,
             _positions.c.raw,
-        ).where(_positions.c.lessor == lessor, _positions.c.id.in_(ids[start : start + CHUNK]))
+        ).where(_positions.c.lessor == lessor, _positions.c.id.in_(chunk))
         for pid, phone, fix_time, received_at, msg_id, serial, raw in connection.execute(query):
             frame = Frame(
                 int(pid), phone, utc(fix_time), utc(received_at), int(msg_id), int(serial), bytes(raw)

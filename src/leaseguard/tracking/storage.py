@@ -37,6 +37,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
+from leaseguard.store.db import chunks
 from leaseguard.store.models import (
     Tracker,
     TrackingLastPosition,
@@ -230,7 +231,7 @@ class StoreTerminalKeeper:
         keys = {phone: canonical_phone(phone) for phone in phones}
         found: dict[str, str] = {}
         with self.engine.connect() as connection:
-            for chunk in _chunks(sorted(set(keys.values())), 500):
+            for chunk in chunks(sorted(set(keys.values()))):
                 query = select(_terminals.c.phone, _terminals.c.auth_code).where(
                     _terminals.c.phone.in_(chunk)
                 )
@@ -517,7 +518,7 @@ def last_positions_known_by(
     )
     found: dict[str, StoredPosition] = {}
     moved_on: set[str] = set()  # a terminal of the asset fixed a position since `by`: its last says too much
-    for chunk in _chunks(sorted(set(asset_ids)), 500):
+    for chunk in chunks(sorted(set(asset_ids))):
         query = select(_last.c.position_id, *columns).where(
             _last.c.lessor == lessor, _last.c.asset_id.in_(chunk)
         )
@@ -569,11 +570,6 @@ def asset_positions_between(
 
 def _later(position: StoredPosition, than: StoredPosition | None) -> bool:
     return than is None or (position.fix_time, position.id) > (than.fix_time, than.id)
-
-
-def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _position(row: Sequence[Any]) -> StoredPosition:

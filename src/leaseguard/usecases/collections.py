@@ -38,7 +38,7 @@ from leaseguard.enforcement.service import NOT_IN_STORE, UnknownContractError
 from leaseguard.errors import InvalidInputError
 from leaseguard.evidence import NoteSigner, Provenance, append_event
 from leaseguard.money import MoneyError, parse_fen, yuan_text
-from leaseguard.store.db import as_date
+from leaseguard.store.db import as_date, chunks
 from leaseguard.store.models import BookRun, CollectionCall, Contract, Payment
 from leaseguard.tenancy.permissions import Action, is_allowed
 from leaseguard.timestamps import UtcDatetime
@@ -314,11 +314,6 @@ def record_call(
 # --- reading calls and promises -------------------------------------------------------------------------------
 
 
-def _chunks(items: list[Any]) -> Iterable[list[Any]]:
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]
-
-
 def _paid_since(
     connection: Connection, lessor: str, wanted: Iterable[tuple[str, dt.date]]
 ) -> dict[tuple[str, dt.date], int]:
@@ -331,7 +326,7 @@ def _paid_since(
     for contract_no, day in pairs:
         earliest[contract_no] = min(day, earliest.get(contract_no, day))
     paid: dict[str, list[tuple[dt.date, int]]] = {}
-    for chunk in _chunks(sorted(earliest)):
+    for chunk in chunks(sorted(earliest), _CHUNK):
         rows = connection.execute(
             select(Payment.contract_no, Payment.paid_date, Payment.amount_fen).where(
                 Payment.lessor == lessor,
