@@ -28,17 +28,22 @@ from typer.testing import CliRunner
 from leaseguard.cli.main import app
 from leaseguard.errors import InvalidInputError
 from leaseguard.tracking.gateway import Gateway, GatewaySettings, _Connection
-from leaseguard.tracking.jt808 import FrameSplitter, checksum, encode, escape
-from leaseguard.tracking.memory import MemoryKeeper
-from leaseguard.tracking.ports import PositionReport, Registering
-from leaseguard.tracking.simulate import Simulation, simulate
-from leaseguard.tracking.terminal import (
-    ALARM_POWER_OFF,
+from leaseguard.tracking.jt808 import (
     PLATFORM_REPLY,
     REGISTRATION_REPLY,
     RESULT_FAILURE,
     RESULT_NOT_SUPPORTED,
     RESULT_OK,
+    FrameSplitter,
+    checksum,
+    encode,
+    escape,
+)
+from leaseguard.tracking.memory import MemoryKeeper
+from leaseguard.tracking.ports import PositionReport, Registering
+from leaseguard.tracking.simulate import Simulation, simulate
+from leaseguard.tracking.terminal import (
+    ALARM_POWER_OFF,
     Fix,
     PlatformReply,
     Terminal,

@@ -14,10 +14,11 @@ from sqlalchemy import Engine, func, select, text
 
 from leaseguard.store.models import UnboundReport
 from leaseguard.tracking.gateway import Gateway, GatewaySettings
+from leaseguard.tracking.jt808 import PLATFORM_REPLY, REGISTRATION_REPLY, RESULT_OK
 from leaseguard.tracking.ports import PositionReport, Registering
 from leaseguard.tracking.simulate import raise_open_files_limit
 from leaseguard.tracking.storage import StoreTerminalKeeper
-from leaseguard.tracking.terminal import PLATFORM_REPLY, REGISTRATION_REPLY, RESULT_OK, Terminal
+from leaseguard.tracking.terminal import Terminal
 from test_tracking_gateway import FIX, GUARD_SECONDS, Client
 
 TERMINALS = 500

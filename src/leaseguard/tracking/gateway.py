@@ -46,7 +46,15 @@ from leaseguard.tracking.jt808 import (
     BATCH_UPLOAD,
     HEARTBEAT,
     LOCATION,
+    LOGOUT,
+    PLATFORM_REPLY,
     REGISTRATION,
+    REGISTRATION_REPLY,
+    RESULT_FAILURE,
+    RESULT_NOT_SUPPORTED,
+    RESULT_OK,
+    RESULT_WRONG,
+    TERMINAL_REPLY,
     Authentication,
     BatchUpload,
     FrameError,
@@ -64,15 +72,6 @@ from leaseguard.vocabulary import Label
 
 log = logging.getLogger(__name__)
 
-PLATFORM_REPLY = 0x8001
-REGISTRATION_REPLY = 0x8100
-TERMINAL_REPLY = 0x0001
-LOGOUT = 0x0003
-
-RESULT_OK = 0
-RESULT_FAILURE = 1
-RESULT_WRONG = 2
-RESULT_NOT_SUPPORTED = 3
 # 0x8100 result 4: "no such terminal in the database" (§8.6): the keeper refused the registration.
 REGISTRATION_NO_TERMINAL = 4
 

@@ -41,6 +41,16 @@ REGISTRATION = 0x0100
 AUTHENTICATION = 0x0102
 LOCATION = 0x0200
 BATCH_UPLOAD = 0x0704
+TERMINAL_REPLY = 0x0001
+LOGOUT = 0x0003
+PLATFORM_REPLY = 0x8001
+REGISTRATION_REPLY = 0x8100
+
+# 0x8001 results (§8.2): 0 success/acknowledged, 1 failure, 2 message wrong, 3 not supported, 4 alarm handled.
+RESULT_OK = 0
+RESULT_FAILURE = 1
+RESULT_WRONG = 2
+RESULT_NOT_SUPPORTED = 3
 
 
 class FrameError(InvalidInputError):

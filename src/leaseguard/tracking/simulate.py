@@ -17,13 +17,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from leaseguard.tracking.jt808 import FrameError, FrameSplitter
+from leaseguard.tracking.jt808 import REGISTRATION_REPLY, RESULT_OK, FrameError, FrameSplitter
 from leaseguard.tracking.terminal import (
     ALARM_ANTENNA_CUT,
     ALARM_ANTENNA_SHORT,
     ALARM_POWER_OFF,
-    REGISTRATION_REPLY,
-    RESULT_OK,
     Fix,
     PlatformReply,
     Terminal,

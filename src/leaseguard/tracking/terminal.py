@@ -15,22 +15,14 @@ from leaseguard.tracking.jt808 import (
     GMT8,
     HEARTBEAT,
     LOCATION,
+    PLATFORM_REPLY,
     REGISTRATION,
+    REGISTRATION_REPLY,
+    RESULT_OK,
     FrameError,
     decode,
     encode,
 )
-
-PLATFORM_REPLY = 0x8001
-REGISTRATION_REPLY = 0x8100
-TERMINAL_REPLY = 0x0001
-LOGOUT = 0x0003
-
-# 0x8001 results (§8.2): 0 success/acknowledged, 1 failure, 2 message wrong, 3 not supported, 4 alarm handled.
-RESULT_OK = 0
-RESULT_FAILURE = 1
-RESULT_WRONG = 2
-RESULT_NOT_SUPPORTED = 3
 
 # Alarm bits (table 24) the simulator raises now and then: the ones lessors act on.
 ALARM_ANTENNA_CUT = 1 << 5
