@@ -135,11 +135,6 @@ def daily_run_lock(engine: Engine) -> Iterator[None]:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
-def check_lessor(connection: Connection, lessor: str) -> None:
-    """UnknownLessorError unless the store has `lessor`: a run of a lessor it does not know is refused."""
-    require_lessor(connection, lessor)
-
-
 def _read(
     engine: Engine,
     query: str,
@@ -465,7 +460,7 @@ def run_days(
         with engine.connect() as connection:
             any_contract = select(Contract.contract_no).limit(1)
             if lessor is not None:
-                check_lessor(connection, lessor)
+                require_lessor(connection, lessor)
                 any_contract = any_contract.where(Contract.lessor == lessor)
             if connection.execute(any_contract).first() is None:
                 raise EmptyBookError(lessor)

@@ -117,12 +117,13 @@ def users_create(
     lang: LangOption = None,
 ) -> None:
     """Add a console user; the password is asked twice without being shown (or read from --password-file)."""
-    from leaseguard.usecases.people import check_lessor, check_person_role, check_username, create_user
+    from leaseguard.tenancy.service import require_lessor
+    from leaseguard.usecases.people import check_person_role, check_username, create_user
 
     opened, speaking, policy = _opened(workspace, lang)
     check_username(username)  # every mistake is said before the password is asked for
     check_person_role(role)
-    _in_store(opened, lambda session: check_lessor(session, lessor))
+    _in_store(opened, lambda session: require_lessor(session, lessor))
     password = _password(password_file, policy, speaking)
     user = _in_store(
         opened,

@@ -63,12 +63,12 @@ class DailyJob:
 
     def check_lessor(self, lessor: str) -> None:
         """UnknownLessorError unless the store has `lessor`, before any work starts (a run of one lessor)."""
-        from leaseguard.classification.daily import check_lessor
+        from leaseguard.tenancy.service import require_lessor
 
         engine = self.workspace.engine()
         try:
             with engine.connect() as connection:
-                check_lessor(connection, lessor)
+                require_lessor(connection, lessor)
         finally:
             engine.dispose()
 

@@ -210,11 +210,6 @@ def check_person_role(role: str) -> str:
     return role
 
 
-def check_lessor(session: Session, lessor: str) -> str:
-    """`lessor` if the store has it, else an UnknownLessorError saying how to add it."""
-    return require_lessor(session, lessor)
-
-
 def check_password(password: str, policy: PeoplePolicy) -> str:
     """`password` if the policy accepts it, else a PeopleError that never repeats the password."""
     if len(password) < policy.min_password_length:
@@ -280,7 +275,7 @@ def create_user(
     """Add a user of `lessor` with `role`; the password is kept as its Argon2id hash only."""
     name = check_username(username)
     check_person_role(role)
-    check_lessor(session, lessor)
+    require_lessor(session, lessor)
     check_password(password, policy)
     if session.scalar(select(User.id).where(User.username == name)) is not None:
         raise UserExistsError(
@@ -306,7 +301,7 @@ def list_users(session: Session, lessor: str | None = None) -> list[UserInfo]:
     """Every user (or one lessor's), by lessor and name."""
     query = select(User).order_by(User.lessor, User.username)
     if lessor is not None:
-        check_lessor(session, lessor)
+        require_lessor(session, lessor)
         query = query.where(User.lessor == lessor)
     return [_info(row) for row in session.scalars(query)]
 
