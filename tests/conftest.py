@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, create_engine, text
 
+import browser
 import scheduling
 from leaseguard.store.db import create_store_engine, upgrade_schema
 
@@ -58,6 +59,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("--store-durations") and not hasattr(config, "workerinput"):
         config.pluginmanager.register(scheduling.DurationRecorder(), "leaseguard-durations")
+
+
+def pytest_sessionfinish() -> None:
+    browser.close_shared_chromium()
 
 
 @pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist, absent under -p no:xdist

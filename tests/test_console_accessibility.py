@@ -148,7 +148,12 @@ class Visitors:
 @pytest.fixture(scope="module")
 def visitors(world: World) -> Iterator[Visitors]:
     with chromium_browser() as browser:
-        yield Visitors(browser, world.console.base)
+        visiting = Visitors(browser, world.console.base)
+        try:
+            yield visiting
+        finally:
+            for context in visiting.contexts.values():
+                context.close()
 
 
 def axe_violations(page: Any) -> list[dict[str, Any]]:
