@@ -59,6 +59,8 @@ _ROW = "_lg_row"
 # named, unbound tables, equal when the rules, the inputs given and their column types are.
 _COMPILED: dict[Any, str] = {}
 _COMPILED_KEPT = 64
+# The classification's expressions by rule set and inputs' schemas (building one takes Ibis about 0.3 s).
+_EXPRESSIONS: dict[Any, ir.Table] = {}
 
 
 def _ppm(rate: float) -> int:
@@ -136,15 +138,30 @@ def classify(
     from leaseguard.classification.columnar import classify_expr
 
     inputs = _Inputs()
-    expr = classify_expr(
-        inputs.table("lg_positions", positions.with_row_index(_ROW)),
-        rules,
-        lessee_types=inputs.optional("lg_lessee_types", lessee_types),
-        collateral=inputs.optional("lg_collateral", collateral),
-        previous=inputs.optional("lg_previous", previous),
-        restructured=inputs.optional("lg_restructured", restructured),
-        carry=(_ROW,),
-    ).order_by(_ROW)
+    tables = {
+        "positions": inputs.table("lg_positions", positions.with_row_index(_ROW)),
+        "lessee_types": inputs.optional("lg_lessee_types", lessee_types),
+        "collateral": inputs.optional("lg_collateral", collateral),
+        "previous": inputs.optional("lg_previous", previous),
+        "restructured": inputs.optional("lg_restructured", restructured),
+    }
+    # The expression does not depend on the day (it is a column of the positions), only on the rules and the
+    # tables' names and column types: built once, it serves every day of a run.
+    key = (repr(rules), tuple((name, None if t is None else t.schema()) for name, t in tables.items()))
+    expr = _EXPRESSIONS.get(key)
+    if expr is None:
+        expr = classify_expr(
+            tables["positions"],
+            rules,
+            lessee_types=tables["lessee_types"],
+            collateral=tables["collateral"],
+            previous=tables["previous"],
+            restructured=tables["restructured"],
+            carry=(_ROW,),
+        ).order_by(_ROW)
+        if len(_EXPRESSIONS) >= _COMPILED_KEPT:
+            _EXPRESSIONS.clear()
+        _EXPRESSIONS[key] = expr
     schema = {name: _COMPUTED.get(name) or positions.schema[name] for name in CLASSIFIED_COLUMNS}
     return inputs.run(expr).drop(_ROW).cast(schema)  # type: ignore[arg-type]
 
