@@ -122,7 +122,6 @@ class Visitors:
 
     def __init__(self, browser: Any, base: str) -> None:
         self.browser, self.base = browser, base
-        self.contexts: dict[str | None, Any] = {}
         self.tabs: dict[str | None, Any] = {}
 
     def page(self, username: str | None) -> Any:
@@ -140,15 +139,10 @@ class Visitors:
                 if username == "eve":
                     page.get_by_role("button", name="English").click()
                     page.get_by_role("button", name="Sign out").wait_for()
-            self.contexts[username], self.tabs[username] = context, page
+            self.tabs[username] = page
         tab = self.tabs[username]
         tab.goto("about:blank")  # nothing of the last test's document is left to be seen or audited
         return tab
-
-    def done(self, page: Any) -> None:
-        """The test is over with its page: the tab stays for the next test (a page a test opened itself closes)."""
-        if page not in self.tabs.values():
-            page.close()
 
 
 @pytest.fixture(scope="module")
@@ -158,8 +152,8 @@ def visitors(world: World) -> Iterator[Visitors]:
         try:
             yield visiting
         finally:
-            for context in visiting.contexts.values():
-                context.close()
+            for tab in visiting.tabs.values():
+                tab.context.close()
 
 
 def axe_violations(page: Any) -> list[dict[str, Any]]:
@@ -280,61 +274,52 @@ def test_page_has_no_accessibility_violations(
     world: World, visitors: Visitors, name: str, user: str | None, path: str, status: int, ready: str | None
 ) -> None:
     page = visitors.page(user)
-    try:
-        answer = page.goto(
-            world.console.base
-            + path.format(
-                screen=world.screen_path,
-                forged=world.forged_path,
-                tier=world.desk.tier,
-                raised=world.desk.raised,
-                job=world.job_path,
-            )
+    answer = page.goto(
+        world.console.base
+        + path.format(
+            screen=world.screen_path,
+            forged=world.forged_path,
+            tier=world.desk.tier,
+            raised=world.desk.raised,
+            job=world.job_path,
         )
-        assert answer is not None and answer.status == status
-        if ready:
-            page.locator(ready).first.wait_for()
-        expected_lang = "en" if user == "eve" else "zh-CN"
-        assert page.evaluate("document.documentElement.lang") == expected_lang
-        audit(page, name)
-    finally:
-        visitors.done(page)
+    )
+    assert answer is not None and answer.status == status
+    if ready:
+        page.locator(ready).first.wait_for()
+    expected_lang = "en" if user == "eve" else "zh-CN"
+    assert page.evaluate("document.documentElement.lang") == expected_lang
+    audit(page, name)
 
 
 def test_axe_finds_what_a_page_gets_wrong(world: World, visitors: Visitors) -> None:
     """The check is live: the asset check page spoilt in the browser (a field without a label, pale text, no
     language, a heading that skips a level) is found wrong on each count, with the elements to fix."""
     page = visitors.page("ann")
-    try:
-        page.goto(f"{world.console.base}/assets/check")
-        assert axe_violations(page) == []
-        page.evaluate(
-            """() => {
-                const main = document.querySelector('main');
-                main.insertAdjacentHTML('beforeend',
-                    '<input id="unlabelled" type="text"><p id="pale" style="color:#b0b0b0">浅灰色的字</p>'
-                    + '<h5 id="skipped">跳级的标题</h5>');
-                document.documentElement.removeAttribute('lang');
-            }"""
-        )
-        violations = axe_violations(page)
-        found = {violation["id"] for violation in violations}
-        assert {"label", "color-contrast", "html-has-lang", "heading-order"} <= found, found
-        told = described(violations)
-        assert all(target in told for target in ("#unlabelled", "#pale", "#skipped", "html")), told
-    finally:
-        visitors.done(page)
+    page.goto(f"{world.console.base}/assets/check")
+    assert axe_violations(page) == []
+    page.evaluate(
+        """() => {
+            const main = document.querySelector('main');
+            main.insertAdjacentHTML('beforeend',
+                '<input id="unlabelled" type="text"><p id="pale" style="color:#b0b0b0">浅灰色的字</p>'
+                + '<h5 id="skipped">跳级的标题</h5>');
+            document.documentElement.removeAttribute('lang');
+        }"""
+    )
+    violations = axe_violations(page)
+    found = {violation["id"] for violation in violations}
+    assert {"label", "color-contrast", "html-has-lang", "heading-order"} <= found, found
+    told = described(violations)
+    assert all(target in told for target in ("#unlabelled", "#pale", "#skipped", "html")), told
 
 
 def test_a_contract_after_htmx_swapped_a_page_of_its_schedule(world: World, visitors: Visitors) -> None:
     page = visitors.page("ann")
-    try:
-        page.goto(f"{world.console.base}/contracts/{OVERDUE}")
-        page.locator("#schedule").get_by_role("link", name="下一页 →").click()
-        page.locator("#schedule").get_by_text("第 13–24 条").wait_for()
-        audit(page, "contract_schedule_page_2")
-    finally:
-        visitors.done(page)
+    page.goto(f"{world.console.base}/contracts/{OVERDUE}")
+    page.locator("#schedule").get_by_role("link", name="下一页 →").click()
+    page.locator("#schedule").get_by_text("第 13–24 条").wait_for()
+    audit(page, "contract_schedule_page_2")
 
 
 FOCUS_RING = """() => {
@@ -369,30 +354,24 @@ def test_the_focus_ring_stands_out_from_what_lies_behind_it(
     """axe does not judge the focus ring (WCAG 2.1, 1.4.11: 3:1 for a component's state): each stop of the
     keyboard on the way through the header and into the page shows a ring of 2 px at least, 3:1 at least."""
     page = visitors.page("ann")
-    try:
-        page.goto(world.console.base + path)
-        rings = []
-        for _ in range(40):  # through every link of the header, the search and its button
-            page.keyboard.press("Tab")
-            ring = page.evaluate(FOCUS_RING)
-            if not ring["element"].startswith("BODY"):  # past the page's last stop: back to the browser
-                rings.append(ring)
-        assert {ring["element"].split(" ")[0] for ring in rings} >= {"A", "BUTTON", "INPUT#top-search-q"}
-        weak = [ring for ring in rings if ring["style"] == "none" or ring["width"] < 2]
-        weak += [ring for ring in rings if contrast(ring["colour"], ring["behind"]) < 3]
-        assert not weak, weak
-    finally:
-        visitors.done(page)
+    page.goto(world.console.base + path)
+    rings = []
+    for _ in range(40):  # through every link of the header, the search and its button
+        page.keyboard.press("Tab")
+        ring = page.evaluate(FOCUS_RING)
+        if not ring["element"].startswith("BODY"):  # past the page's last stop: back to the browser
+            rings.append(ring)
+    assert {ring["element"].split(" ")[0] for ring in rings} >= {"A", "BUTTON", "INPUT#top-search-q"}
+    weak = [ring for ring in rings if ring["style"] == "none" or ring["width"] < 2]
+    weak += [ring for ring in rings if contrast(ring["colour"], ring["behind"]) < 3]
+    assert not weak, weak
 
 
 def test_import_run_page(world: World, visitors: Visitors) -> None:
     page = visitors.page("cai")
-    try:
-        answer = page.goto(f"{world.console.base}/imports/{world.console.alpha_run}")
-        assert answer is not None and answer.status == 200
-        audit(page, "import_run")
-    finally:
-        visitors.done(page)
+    answer = page.goto(f"{world.console.base}/imports/{world.console.alpha_run}")
+    assert answer is not None and answer.status == 200
+    audit(page, "import_run")
 
 
 @pytest.mark.parametrize("user", ["ann", "eve"])
@@ -403,66 +382,54 @@ def test_asset_check_with_a_blocked_result_and_a_malformed_vin(
     forged, typo = fleet[int(FORGED_ID[1:]) - 1]["vin"], fleet[-1]["vin"]
     english = user == "eve"
     page = visitors.page(user)
-    try:
-        page.goto(f"{world.console.base}/assets/check")
-        vin = page.get_by_label("VIN" if english else "VIN（车架号）", exact=True)
-        vin.fill(forged)
-        page.get_by_role("button", name="Check" if english else "核查", exact=True).click()
-        page.locator("#check-result .badge.bad").first.wait_for()  # blocked: BETA has the same VIN
-        audit(page, f"{'en_' if english else ''}asset_check_blocked")
+    page.goto(f"{world.console.base}/assets/check")
+    vin = page.get_by_label("VIN" if english else "VIN（车架号）", exact=True)
+    vin.fill(forged)
+    page.get_by_role("button", name="Check" if english else "核查", exact=True).click()
+    page.locator("#check-result .badge.bad").first.wait_for()  # blocked: BETA has the same VIN
+    audit(page, f"{'en_' if english else ''}asset_check_blocked")
 
-        vin.fill(typo)
-        vin.press("Enter")
-        page.locator("#f-vin-error").wait_for()
-        audit(page, f"{'en_' if english else ''}asset_check_malformed_vin")
-    finally:
-        visitors.done(page)
+    vin.fill(typo)
+    vin.press("Enter")
+    page.locator("#f-vin-error").wait_for()
+    audit(page, f"{'en_' if english else ''}asset_check_malformed_vin")
 
 
 def test_a_refused_upload_says_why_beside_the_field(world: World, visitors: Visitors, tmp_path: Path) -> None:
     notes = tmp_path / "notes.txt"
     notes.write_text("not a table", encoding="utf-8")
     page = visitors.page("ann")
-    try:
-        page.goto(f"{world.console.base}/assets/screen")
-        page.get_by_label("放款文件", exact=True).set_input_files(str(notes))
-        page.get_by_role("button", name="上传并筛查").click()
-        page.locator("#f-file-error").wait_for()
-        audit(page, "funding_upload_refused")
-    finally:
-        visitors.done(page)
+    page.goto(f"{world.console.base}/assets/screen")
+    page.get_by_label("放款文件", exact=True).set_input_files(str(notes))
+    page.get_by_role("button", name="上传并筛查").click()
+    page.locator("#f-file-error").wait_for()
+    audit(page, "funding_upload_refused")
 
 
 def test_indicators_what_if_refused_and_worked_out(world: World, visitors: Visitors) -> None:
     page = visitors.page("ann")
-    try:
-        page.goto(f"{world.console.base}/indicators")
-        form = page.locator("#what-if form")
-        form.get_by_label("承租人证件号").fill("NEW-LESSEE")
-        form.get_by_label("投放金额（元）").fill("12.345")
-        form.get_by_role("button", name="测算").click()
-        page.locator("#w-principal-error").wait_for()
-        audit(page, "indicators_what_if_refused")
-        form = page.locator("#what-if form")
-        form.get_by_label("投放金额（元）").fill("300000")
-        form.get_by_role("button", name="测算").click()
-        page.locator("#wi-car").wait_for()
-        audit(page, "indicators_what_if")
-    finally:
-        visitors.done(page)
+    page.goto(f"{world.console.base}/indicators")
+    form = page.locator("#what-if form")
+    form.get_by_label("承租人证件号").fill("NEW-LESSEE")
+    form.get_by_label("投放金额（元）").fill("12.345")
+    form.get_by_role("button", name="测算").click()
+    page.locator("#w-principal-error").wait_for()
+    audit(page, "indicators_what_if_refused")
+    form = page.locator("#what-if form")
+    form.get_by_label("投放金额（元）").fill("300000")
+    form.get_by_role("button", name="测算").click()
+    page.locator("#wi-car").wait_for()
+    audit(page, "indicators_what_if")
 
 
 def test_a_refused_sign_in_says_why(world: World, visitors: Visitors) -> None:
     page = visitors.page(None)
-    try:
-        page.goto(f"{world.console.base}/login")
-        page.get_by_label("用户名").fill("nobody")  # not ann: her failed sign-ins would count towards a lock
-        page.get_by_label("密码").fill("not the password")
-        page.get_by_role("button", name="登录").click()
-        page.get_by_role("alert").wait_for()
-        audit(page, "login_refused")
-    finally:
-        visitors.done(page)
+    page.goto(f"{world.console.base}/login")
+    page.get_by_label("用户名").fill("nobody")  # not ann: her failed sign-ins would count towards a lock
+    page.get_by_label("密码").fill("not the password")
+    page.get_by_role("button", name="登录").click()
+    page.get_by_role("alert").wait_for()
+    audit(page, "login_refused")
 
 
 def test_applications_decided_refused_and_a_policy_tried(world: World, visitors: Visitors) -> None:
@@ -470,50 +437,41 @@ def test_applications_decided_refused_and_a_policy_tried(world: World, visitors:
     from leaseguard.credit.policy import shipped_policy_text
 
     page = visitors.page("ann")
-    try:
-        page.goto(f"{world.console.base}/applications")
-        form = application_form(valid_resident_id("31010419770303003"))
-        page.get_by_label("证件号码（身份证或统一社会信用代码）").fill(form["applicant_id"])
-        page.get_by_label("申报年龄（岁）").fill(form["stated_age"])
-        page.get_by_label("月收入（元）").fill(form["monthly_income_yuan"])
-        page.get_by_label("申请金额（元）").fill(form["requested_amount_yuan"])
-        page.get_by_label("期限（月）").fill(form["term_months"])
-        page.get_by_role("button", name="审批", exact=True).click()
-        page.locator("#decision-result").wait_for()
-        audit(page, "applications_decided")
-        page.get_by_label("期限（月）").fill("0")
-        page.get_by_role("button", name="审批", exact=True).click()
-        page.locator("#f-term_months-error").wait_for()
-        audit(page, "applications_refused")
-    finally:
-        visitors.done(page)
+    page.goto(f"{world.console.base}/applications")
+    form = application_form(valid_resident_id("31010419770303003"))
+    page.get_by_label("证件号码（身份证或统一社会信用代码）").fill(form["applicant_id"])
+    page.get_by_label("申报年龄（岁）").fill(form["stated_age"])
+    page.get_by_label("月收入（元）").fill(form["monthly_income_yuan"])
+    page.get_by_label("申请金额（元）").fill(form["requested_amount_yuan"])
+    page.get_by_label("期限（月）").fill(form["term_months"])
+    page.get_by_role("button", name="审批", exact=True).click()
+    page.locator("#decision-result").wait_for()
+    audit(page, "applications_decided")
+    page.get_by_label("期限（月）").fill("0")
+    page.get_by_role("button", name="审批", exact=True).click()
+    page.locator("#f-term_months-error").wait_for()
+    audit(page, "applications_refused")
     page = visitors.page("cai")
-    try:
-        page.goto(f"{world.console.base}/applications/policy")
-        text = shipped_policy_text().replace('"mh_lenders_30d > 3"', '"mh_lenders_30d > 1"')
-        page.get_by_label("政策（YAML）").fill(text)
-        page.get_by_role("button", name="试算").click()
-        page.locator("#trial").wait_for()
-        audit(page, "applications_policy_trial")
-        page.get_by_label("政策（YAML）").fill(text.replace("mh_lenders_30d > 1", "mh_lenders_30dd > 1"))
-        page.get_by_role("button", name="试算").click()
-        page.locator("#rule-error").wait_for()
-        audit(page, "applications_policy_refused")
-    finally:
-        visitors.done(page)
+    page.goto(f"{world.console.base}/applications/policy")
+    text = shipped_policy_text().replace('"mh_lenders_30d > 3"', '"mh_lenders_30d > 1"')
+    page.get_by_label("政策（YAML）").fill(text)
+    page.get_by_role("button", name="试算").click()
+    page.locator("#trial").wait_for()
+    audit(page, "applications_policy_trial")
+    page.get_by_label("政策（YAML）").fill(text.replace("mh_lenders_30d > 1", "mh_lenders_30dd > 1"))
+    page.get_by_role("button", name="试算").click()
+    page.locator("#rule-error").wait_for()
+    audit(page, "applications_policy_refused")
 
 
 def test_analytics_with_a_table_opened(world: World, visitors: Visitors) -> None:
     page = visitors.page("ann")
-    try:
-        page.goto(f"{world.console.base}/analytics")
-        chart = page.locator(".analytics-chart").first
-        chart.wait_for()
-        chart.locator("summary").click()
-        chart.locator("table").wait_for()
-        audit(page, "analytics_table_open")
-    finally:
-        visitors.done(page)
+    page.goto(f"{world.console.base}/analytics")
+    chart = page.locator(".analytics-chart").first
+    chart.wait_for()
+    chart.locator("summary").click()
+    chart.locator("table").wait_for()
+    audit(page, "analytics_table_open")
 
 
 def test_admin_forms_in_the_states_an_admin_sees(world: World, visitors: Visitors, tmp_path: Path) -> None:
@@ -526,25 +484,22 @@ def test_admin_forms_in_the_states_an_admin_sees(world: World, visitors: Visitor
         encoding="utf-8",
     )
     page = visitors.page("ada")
-    try:
-        page.goto(f"{world.console.base}/admin")
-        form = page.locator("form[aria-labelledby=new-user-h]")
-        form.get_by_label("用户名").fill("-bad")
-        form.get_by_label("密码", exact=True).fill("short")
-        form.get_by_label("再次输入密码").fill("short")
-        form.get_by_role("button", name="创建用户").click()
-        page.locator("#f-username-error").wait_for()
-        audit(page, "admin_user_refused")
+    page.goto(f"{world.console.base}/admin")
+    form = page.locator("form[aria-labelledby=new-user-h]")
+    form.get_by_label("用户名").fill("-bad")
+    form.get_by_label("密码", exact=True).fill("short")
+    form.get_by_label("再次输入密码").fill("short")
+    form.get_by_role("button", name="创建用户").click()
+    page.locator("#f-username-error").wait_for()
+    audit(page, "admin_user_refused")
 
-        page.goto(f"{world.console.base}/admin/keys")
-        page.get_by_role("button", name="创建密钥").click()
-        page.locator("#issued-secret").wait_for()
-        audit(page, "admin_key_issued")
+    page.goto(f"{world.console.base}/admin/keys")
+    page.get_by_role("button", name="创建密钥").click()
+    page.locator("#issued-secret").wait_for()
+    audit(page, "admin_key_issued")
 
-        page.goto(f"{world.console.base}/admin/imports")
-        page.get_by_label("数据文件", exact=True).set_input_files(str(contracts))
-        page.get_by_role("button", name="上传并导入").click()
-        page.locator("#row-errors").wait_for()
-        audit(page, "admin_import_rejected_row")
-    finally:
-        visitors.done(page)
+    page.goto(f"{world.console.base}/admin/imports")
+    page.get_by_label("数据文件", exact=True).set_input_files(str(contracts))
+    page.get_by_role("button", name="上传并导入").click()
+    page.locator("#row-errors").wait_for()
+    audit(page, "admin_import_rejected_row")
