@@ -80,7 +80,7 @@ class _Reader:
             self.requests.write(json.dumps(spec) + "\n")
             self.requests.flush()
             line = self.answers.readline()
-        except (BrokenPipeError, OSError, ValueError):
+        except (OSError, ValueError):  # a broken pipe, or a pipe already closed
             line = ""
         if not line:
             return READER_ENDED

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, Select, func, select
 
 from leaseguard.errors import InvalidInputError, NotFoundError
 from leaseguard.evidence.checkpoint import NoteSigner
@@ -318,17 +318,20 @@ def _summary(row: Any) -> ReportSummary:
     )
 
 
+def _newest_filed(columns: Any, lessor: str, rule_set: str | None, limit: int) -> Select[Any]:
+    """`columns` of the lessor's `limit` newest filed reports (of `rule_set`), newest day first."""
+    statement = select(*columns).where(ReportRow.lessor == lessor)
+    if rule_set:
+        statement = statement.where(ReportRow.rule_set == rule_set)
+    return statement.order_by(ReportRow.as_of.desc(), ReportRow.id.desc()).limit(limit)
+
+
 def filed_reports(
     engine: Engine, lessor: str, *, rule_set: str | None = None, limit: int = 200
 ) -> list[ReportSummary]:
     """The lessor's filed reports, newest day first."""
-    statement = select(*_SUMMARY_COLUMNS).where(ReportRow.lessor == lessor)
-    if rule_set:
-        statement = statement.where(ReportRow.rule_set == rule_set)
     with engine.connect() as connection:
-        rows = connection.execute(
-            statement.order_by(ReportRow.as_of.desc(), ReportRow.id.desc()).limit(limit)
-        ).all()
+        rows = connection.execute(_newest_filed(_SUMMARY_COLUMNS, lessor, rule_set, limit)).all()
     return [_summary(r) for r in rows]
 
 
@@ -337,13 +340,8 @@ def filed_days(
 ) -> list[dt.date]:
     """The days of the lessor's `limit` newest filed reports (of `rule_set`), newest first, each once: the days
     of `filed_reports`, without reading the reports."""
-    statement = select(ReportRow.as_of).where(ReportRow.lessor == lessor)
-    if rule_set:
-        statement = statement.where(ReportRow.rule_set == rule_set)
     with engine.connect() as connection:
-        days = connection.execute(
-            statement.order_by(ReportRow.as_of.desc(), ReportRow.id.desc()).limit(limit)
-        ).scalars()
+        days = connection.execute(_newest_filed((ReportRow.as_of,), lessor, rule_set, limit)).scalars()
         return list(dict.fromkeys(days))
 
 
