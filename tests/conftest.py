@@ -158,19 +158,59 @@ def _reset_postgres(engine: Engine) -> bool:
         return True
 
 
-_SQLITE_TEMPLATES: dict[str, Path] = {}
+_SQLITE_TEMPLATE: list[Path] = []
 
 
 def _sqlite_template(request: pytest.FixtureRequest) -> Path:
     """A SQLite store migrated to head once per worker; each test gets a copy of the file."""
-    if "head" not in _SQLITE_TEMPLATES:
+    if not _SQLITE_TEMPLATE:
         factory: pytest.TempPathFactory = request.getfixturevalue("tmp_path_factory")
         template = factory.mktemp("template") / "store.db"
         engine = create_store_engine(f"sqlite:///{template}")
         upgrade_schema(engine)
         engine.dispose()  # the last connection's close folds the write-ahead log into the file
-        _SQLITE_TEMPLATES["head"] = template
-    return _SQLITE_TEMPLATES["head"]
+        _SQLITE_TEMPLATE.append(template)
+    return _SQLITE_TEMPLATE[0]
+
+
+def migrated_sqlite(engine: Engine, template: Path) -> bool:
+    """Give `engine`'s SQLite store a copy of the migrated `template` if the store has no file yet (or an empty
+    one, as a first connection leaves): what migrating a new store gives, without running the 27 migrations
+    again (0.1–0.2 s of CPU each time, about 30 s over the suite). False where there is nothing to do so
+    (another database, an existing store, a store in memory): the caller migrates."""
+    store = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not store or store == ":memory:" or (Path(store).exists() and Path(store).stat().st_size > 0):
+        return False
+    engine.dispose()
+    descriptor = os.open(store, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # the store is its owner's only
+    with os.fdopen(descriptor, "wb") as copy:
+        copy.write(template.read_bytes())
+    return True
+
+
+def migrate_new_store(engine: Engine) -> None:
+    """Migrate `engine`'s store to head: a new SQLite store gets a copy of the worker's template."""
+    if not (_SQLITE_TEMPLATE and migrated_sqlite(engine, _SQLITE_TEMPLATE[0])):
+        upgrade_schema(engine)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _new_workspaces_copy_the_migrated_template(request: pytest.FixtureRequest) -> Iterator[None]:
+    """`init_workspace` in a test process copies the template for a new SQLite store (the migrations are
+    tested on their own, and `leaseguard init` run as a command still migrates)."""
+    import leaseguard.workspace
+
+    _sqlite_template(request)
+
+    def upgrade(engine: Engine, revision: str = "head") -> None:
+        if revision == "head":
+            migrate_new_store(engine)
+        else:
+            upgrade_schema(engine, revision)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(leaseguard.workspace, "upgrade_schema", upgrade)
+        yield
 
 
 def migrated_store(request: pytest.FixtureRequest, folder: Path) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import ssl
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,11 +18,11 @@ from typing import Any
 import httpx
 from sqlalchemy import Engine
 
-from conftest import running
+from conftest import migrate_new_store, running
 from leaseguard.api import create_app
 from leaseguard.console.settings import ConsoleSettings
 from leaseguard.evidence import NoteSigner
-from leaseguard.store.db import create_store_engine, session_factory, upgrade_schema
+from leaseguard.store.db import create_store_engine, session_factory
 from leaseguard.store.models import (
     AssetCheck,
     BookRun,
@@ -37,6 +38,9 @@ from leaseguard.usecases import people
 
 PASSWORD = "correct horse battery staple"
 HTML = {"Accept": "text/html,application/xhtml+xml"}
+# The console is served over plain HTTP here; one SSL context for every client, as a client's own would load
+# the CA bundle again (~20 ms of CPU, and a test signs in many times).
+_TLS = ssl.create_default_context()
 ALERT = re.compile(r'role="alert">\s*(?:<h2>[^<]*</h2>\s*)?<p>([^<]*)</p>')
 
 
@@ -51,7 +55,7 @@ class Console:
     beta_admin_key: str = ""
 
     def browser(self) -> httpx.Client:
-        return httpx.Client(base_url=self.base, headers=HTML, follow_redirects=False, timeout=30)
+        return httpx.Client(base_url=self.base, headers=HTML, follow_redirects=False, timeout=30, verify=_TLS)
 
 
 def _import_run(lessor: str, name: str) -> ImportRun:
@@ -75,7 +79,7 @@ def served_console(
     of credit models the server decides with (none by default)."""
     url = f"sqlite:///{tmp_path / 'store.db'}"
     engine = create_store_engine(url)
-    upgrade_schema(engine)
+    migrate_new_store(engine)
     policy = people.PeoplePolicy()
     with session_factory(engine)() as session, session.begin():
         add_lessor(session, "ALPHA", "Alpha Leasing")

@@ -500,3 +500,22 @@ def test_stored_reasons_are_codes_read_in_either_language() -> None:
     assert render(stored, "en") == "more than 90 days overdue: 120 days past due"
     both = "overdue-over-90 dpd=120; valuation-stale age=400 limit=365; my-own-rule"
     assert render(both) == "逾期超过90天（逾期120天）；租赁物评估已过期：400天（上限365天）；my-own-rule"
+
+
+def test_classifications_at_once_in_threads_each_see_only_their_own_book() -> None:
+    """Every call reads its frames through DuckDB views of its own cursor on the process's one database: two
+    books classified at once from many threads, under the same view names, each get exactly their own classes
+    (as classified alone), never the other's rows."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    first = positions(DAY, *({"contract_no": f"A{d}", "lessor": "L001", "dpd": d} for d in range(0, 400, 7)))
+    second = positions(
+        DAY, *({"contract_no": f"B{d}", "lessor": "L002", "dpd": d} for d in range(3, 400, 11))
+    )
+    alone = {id(frame): classify(frame, CBIRC) for frame in (first, second)}
+    books = [first, second] * 24
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda frame: classify(frame, CBIRC), books))
+    for frame, result in zip(books, results, strict=True):
+        assert result.equals(alone[id(frame)])
+    assert alone[id(first)]["class"].n_unique() >= 4 and alone[id(second)]["class"].n_unique() >= 4

@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import scorecardpy
 from stdnum.cn import ric, uscc
 
 from leaseguard.credit.decide import Decider, StoreFacts, policy_schema
@@ -31,6 +30,8 @@ NO_LISTS = Lists({}, {})
 @pytest.fixture(scope="module")
 def german(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("german") / "german.csv"
+    import scorecardpy  # for its copy of German credit only; importing it costs 1.5 s (statsmodels)
+
     scorecardpy.germancredit().to_csv(path, index=False)
     return path
 

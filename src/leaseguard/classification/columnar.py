@@ -103,12 +103,13 @@ def _with_observation_start(t: ir.Table) -> ir.Table:
     )
 
 
-def collateral_expr(valuations: ir.Table, as_of: dt.date) -> ir.Table:
+def collateral_expr(valuations: ir.Table, as_of: dt.date | ir.DateScalar) -> ir.Table:
     """Per contract, from appraisals on or before `as_of`: the latest disposal value of its assets (summed),
     the one before it where every asset has one, and the date of the oldest latest appraisal.
 
-    `valuations`: contract_no, asset_id, valuation_date, disposal_value_fen."""
-    day = ibis.literal(as_of, type="date")
+    `valuations`: contract_no, asset_id, valuation_date, disposal_value_fen. `as_of` a date, or a date scalar
+    of the expression's inputs (one expression, compiled once, then serves every day)."""
+    day = ibis.literal(as_of, type="date") if isinstance(as_of, dt.date) else as_of
     known = valuations.filter(valuations.valuation_date <= day)
     newest_first = ibis.window(group_by=["contract_no", "asset_id"], order_by=ibis.desc("valuation_date"))
     ranked = known.mutate(_nth=ibis.row_number().over(newest_first))

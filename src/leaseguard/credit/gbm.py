@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import lightgbm as lgb
 import numpy as np
+
+if TYPE_CHECKING:
+    import lightgbm as lgb
 
 
 @dataclass
@@ -66,6 +68,10 @@ class GbmModel:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> GbmModel:
+        # LightGBM (with scikit-learn and SciPy behind it) is imported where a model is read or trained: importing
+        # it costs every process that serves the API over a second of start-up, used or not.
+        import lightgbm as lgb
+
         return cls(lgb.Booster(model_str=data["model"]), list(data["features"]), dict(data["categories"]))
 
 
@@ -76,6 +82,8 @@ def fit_gbm(
     settings: Mapping[str, Any],
     threads: int = 0,
 ) -> GbmModel:
+    import lightgbm as lgb
+
     features = list(columns)
     categories = {
         name: sorted({str(v) for v in columns[name] if v is not None})
