@@ -305,9 +305,9 @@ def running(app: FastAPI) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A PySpark session in local mode for the tests that run a job on Spark (skipped without pyspark), one
-    per test process. The tests' tables are tiny, so the JVM's optimising compiler, whole-stage code
-    generation and adaptive planning cost far more than they save: off, the Spark tests take about half the
-    CPU. What is computed is the same."""
+    per test process. The tests' tables are tiny, so the JVM's optimising compiler, code generation (whole
+    stages and single expressions: Spark's interpreted evaluation instead) and adaptive planning cost far more
+    than they save: off, the Spark tests take about half the CPU. What is computed is the same."""
     pyspark_sql = pytest.importorskip("pyspark.sql")
     os.environ["PYSPARK_PYTHON"] = sys.executable  # workers import leaseguard from this environment
     warehouse = tmp_path_factory.mktemp("spark-warehouse")
@@ -321,6 +321,7 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
         .config("spark.sql.codegen.wholeStage", "false")
         .config("spark.sql.adaptive.enabled", "false")
+        .config("spark.sql.codegen.factoryMode", "NO_CODEGEN")
         .getOrCreate()
     )
     yield session
