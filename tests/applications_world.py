@@ -5,7 +5,10 @@ by hand, so a policy's trial and the score's drift have a known answer."""
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import functools
+import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,11 +31,25 @@ TODAY = dt.date.today()
 
 @functools.cache
 def trained_models() -> Path:
-    """A folder holding one credit model, trained once per test run on seed 5's applications."""
-    folder = Path(tempfile.mkdtemp(prefix="leaseguard-credit-models-"))
-    frame = generate_applications(seed=5, applicants=2000).applications
-    train(frame, "bad", source="applications.csv", data_fingerprint="0" * 64).model.save(folder / "deployed")
-    return folder / "deployed"
+    """A folder holding one credit model, trained once per test run on seed 5's applications: under xdist the
+    first worker to ask trains it into a folder of the run (named by its uid) while the others wait on the
+    folder's lock, then read it (training is 2.5 s of CPU)."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if run is None:
+        folder = Path(tempfile.mkdtemp(prefix="leaseguard-credit-models-"))
+    else:
+        folder = Path(tempfile.gettempdir()) / f"leaseguard-credit-models-{run}"
+        folder.mkdir(mode=0o700, exist_ok=True)
+    deployed = folder / "deployed"
+    with (folder / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not deployed.exists():
+            frame = generate_applications(seed=5, applicants=2000).applications
+            trained = folder / "training"
+            shutil.rmtree(trained, ignore_errors=True)
+            train(frame, "bad", source="applications.csv", data_fingerprint="0" * 64).model.save(trained)
+            trained.rename(deployed)  # whole or absent for the next reader
+    return deployed
 
 
 def model_version() -> str:
