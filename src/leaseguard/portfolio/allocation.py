@@ -14,9 +14,10 @@ Settings (workspace `book:` section, all data):
 A reversed payment (a negative amount, 冲正) takes back rent paid; penalty already settled stays settled.
 
 Penalty makes allocation depend on the path of payments, so it is computed contract by contract in one pass
-over the payments (`allocate_payments`, compiled with numba), before the column-wise positions. That pass
-splits every payment into the part that paid rent and the part that paid penalty and records the penalty still
-owed after it; on any day the positions then add what accrued since the last payment, column-wise.
+over the payments (`allocate_payments`, compiled with numba in `compiled`), before the column-wise
+positions. That pass splits every payment into the part that paid rent and the part that paid penalty and records
+the penalty still owed after it; on any day the positions then add what accrued since the last payment,
+column-wise.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-import numba
 import numpy as np
 
 from leaseguard.errors import InvalidInputError
@@ -132,118 +132,6 @@ class Allocated:
     paid_in_full_day: np.ndarray
 
 
-# nogil: the compiled loops touch arrays only. Holding the interpreter lock, allocating a million contracts'
-# payments stopped a server's pages and a daily-run job's heartbeat for about 3 s (bench_console).
-@numba.njit(cache=True, nogil=True)
-def _allocate_contract(
-    first: int,
-    stop: int,
-    payment_begin: int,
-    payment_end: int,
-    due_day: np.ndarray,
-    amount: np.ndarray,
-    cumulative_due: np.ndarray,
-    paid_day: np.ndarray,
-    paid_amount: np.ndarray,
-    rate_micro: int,
-    penalty_first: bool,
-    rent: np.ndarray,
-    penalty_paid: np.ndarray,
-    balance_after: np.ndarray,
-    cumulative_rent: np.ndarray,
-    seq: np.ndarray,
-    accrued: np.ndarray,
-) -> None:
-    """One contract's payments, in order. `accrued`, when not empty, gains the penalty accrued on each
-    instalment (millionths of a fen); the book's pass leaves it empty and pays nothing for it."""
-    track = accrued.size > 0
-    rent_paid = 0
-    balance = 0  # penalty owed, in millionths of a fen
-    last_day = -(2**40)
-    oldest = first  # the oldest instalment not fully paid
-    for payment in range(payment_begin, payment_end):
-        day = paid_day[payment]
-        if rate_micro > 0:
-            for i in range(oldest, stop):
-                if due_day[i] >= day:
-                    break
-                unpaid = min(cumulative_due[i] - rent_paid, amount[i])
-                if unpaid > 0:
-                    part = unpaid * rate_micro * (day - max(due_day[i], last_day))
-                    balance += part
-                    if track:
-                        accrued[i] += part
-        owed_penalty = (balance + MICRO // 2) // MICRO
-        value = paid_amount[payment]
-        to_penalty = 0
-        if value > 0:
-            if penalty_first:
-                to_penalty = min(value, owed_penalty)
-            else:
-                rent_due = 0
-                for i in range(stop - 1, first - 1, -1):
-                    if due_day[i] <= day:
-                        rent_due = max(cumulative_due[i] - rent_paid, 0)
-                        break
-                to_penalty = min(value - min(value, rent_due), owed_penalty)
-        balance = max(balance - to_penalty * MICRO, 0)
-        rent_paid += value - to_penalty
-        rent[payment] = value - to_penalty
-        penalty_paid[payment] = to_penalty
-        balance_after[payment] = balance
-        last_day = day
-        cumulative_rent[payment] = rent_paid
-        seq[payment] = payment - payment_begin
-        while oldest < stop and cumulative_due[oldest] <= rent_paid:
-            oldest += 1
-        if value < 0:
-            oldest = first  # a reversal can reopen paid instalments
-            while oldest < stop and cumulative_due[oldest] <= rent_paid:
-                oldest += 1
-
-
-@numba.njit(cache=True, nogil=True)
-def _allocate(
-    instalment_start: np.ndarray,
-    instalment_stop: np.ndarray,
-    payment_start: np.ndarray,
-    payment_stop: np.ndarray,
-    due_day: np.ndarray,
-    amount: np.ndarray,
-    cumulative_due: np.ndarray,
-    paid_day: np.ndarray,
-    paid_amount: np.ndarray,
-    rate_micro: int,
-    penalty_first: bool,
-    rent: np.ndarray,
-    penalty_paid: np.ndarray,
-    balance_after: np.ndarray,
-    cumulative_rent: np.ndarray,
-    seq: np.ndarray,
-    paid_in_full_day: np.ndarray,
-) -> None:
-    scratch = np.empty(paid_amount.size, dtype=np.int64)
-    untracked = np.empty(0, dtype=np.int64)
-    for contract in range(instalment_start.size):
-        first, stop = instalment_start[contract], instalment_stop[contract]
-        begin, end = payment_start[contract], payment_stop[contract]
-        _allocate_contract(
-            first, stop, begin, end, due_day, amount, cumulative_due, paid_day, paid_amount, rate_micro,
-            penalty_first, rent, penalty_paid, balance_after, cumulative_rent, seq, untracked,
-        )  # fmt: skip
-        # An instalment is paid in full from the first payment after which rent paid never again falls
-        # below its cumulative amount due (a later reversal takes an earlier "paid" back).
-        kept = scratch[begin:end]
-        kept[:] = cumulative_rent[begin:end]
-        for j in range(kept.size - 2, -1, -1):
-            kept[j] = min(kept[j], kept[j + 1])
-        j = 0
-        for i in range(first, stop):
-            while j < kept.size and kept[j] < cumulative_due[i]:
-                j += 1
-            paid_in_full_day[i] = paid_day[begin + j] if j < kept.size else NEVER
-
-
 def allocate_payments(
     instalment_contract: np.ndarray,
     due_day: np.ndarray,
@@ -256,6 +144,8 @@ def allocate_payments(
 ) -> Allocated:
     """Instalments sorted by contract then number, payments by contract then day, a payment before a
     reversal (days as integers); contract ids need not be consecutive."""
+    from leaseguard.portfolio.compiled import allocate_all
+
     boundaries = np.flatnonzero(np.diff(instalment_contract)) + 1
     starts = np.concatenate([[0], boundaries]).astype(np.int64)
     ids = instalment_contract[starts]
@@ -271,7 +161,7 @@ def allocate_payments(
         seq=per_payment(),
         paid_in_full_day=np.zeros(due_day.size, dtype=np.int64),
     )
-    _allocate(
+    allocate_all(
         starts,
         np.concatenate([boundaries, [instalment_contract.size]]).astype(np.int64),
         np.searchsorted(payment_contract, ids, "left").astype(np.int64),
@@ -325,6 +215,8 @@ def contract_state(
     payment before a reversal), days as integers, on `day`: the compiled pass the book runs, with each
     instalment's accrued penalty kept. A payment of nothing on `day`, after that day's payments, carries the
     penalty to the day exactly as `BookPositions.at` adds what accrued since the last payment."""
+    from leaseguard.portfolio.compiled import allocate_contract
+
     taken = np.asarray(paid_day, dtype=np.int64) <= day
     days = np.append(np.asarray(paid_day, dtype=np.int64)[taken], day)
     values = np.append(np.asarray(paid_amount, dtype=np.int64)[taken], 0)
@@ -335,7 +227,7 @@ def contract_state(
         np.zeros(days.size, dtype=np.int64) for _ in range(5)
     )
     accrued = np.zeros(due.size, dtype=np.int64)
-    _allocate_contract(
+    allocate_contract(
         0, due.size, 0, days.size, due, amounts, cumulative, days, values, allocation.penalty_rate_micro,
         allocation.penalty_first, rent, penalty_paid, balance_after, cumulative_rent, seq, accrued,
     )  # fmt: skip

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-import numba
 import numpy as np
 
 from leaseguard.portfolio.schedule import annuity_payment_fen
@@ -34,53 +33,6 @@ def add_months(start: np.ndarray, months: np.ndarray) -> np.ndarray:
     target = start_month + months.astype("timedelta64[M]")
     days_in_month = ((target + 1).astype("datetime64[D]") - target.astype("datetime64[D]")).astype(np.int64)
     return target.astype("datetime64[D]") + np.minimum(day, days_in_month - 1).astype("timedelta64[D]")
-
-
-# nogil: array work only; a server's other threads run meanwhile (a million contracts' amounts: about 3 s).
-@numba.njit(cache=True, nogil=True)
-def _fill_amounts(
-    principal: np.ndarray,
-    rate_months: np.ndarray,
-    periods: np.ndarray,
-    residual_value: np.ndarray,
-    regular: np.ndarray,
-    equal_principal: np.ndarray,
-    first_interest: np.ndarray,
-    offset: np.ndarray,
-    wanted: np.ndarray,
-    months_per_period: np.ndarray,
-    month_table: np.ndarray,
-    table_row: np.ndarray,
-    contract_of: np.ndarray,
-    number: np.ndarray,
-    due_day: np.ndarray,
-    principal_part: np.ndarray,
-    interest: np.ndarray,
-    residual: np.ndarray,
-) -> None:
-    """Each contract's instalments in turn, as `portfolio.schedule.build_schedule` computes them."""
-    denominator = 12 * RATE_SCALE
-    for contract in range(principal.size):
-        outstanding = principal[contract]
-        for k in range(1, wanted[contract] + 1):
-            at = offset[contract] + k - 1
-            contract_of[at] = contract
-            number[at] = k
-            due_day[at] = month_table[table_row[contract] + k * months_per_period[contract]]
-            # Interest = outstanding × annual rate × months / 12, rounded half up: exact in 64-bit integers.
-            period_interest = (2 * outstanding * rate_months[contract] + denominator) // (2 * denominator)
-            if k == periods[contract]:
-                repaid, paid_residual = outstanding - residual_value[contract], residual_value[contract]
-            elif equal_principal[contract]:
-                repaid, paid_residual = regular[contract], 0
-            else:
-                repaid, paid_residual = regular[contract] - period_interest, 0
-            if k == 1 and first_interest[contract] >= 0:
-                period_interest = first_interest[contract]  # a stub: its own days' interest, same principal
-            principal_part[at] = repaid
-            interest[at] = period_interest
-            residual[at] = paid_residual
-            outstanding -= repaid + paid_residual
 
 
 def _month_table(start: np.ndarray, widest: int) -> tuple[np.ndarray, np.ndarray]:
@@ -177,7 +129,9 @@ def schedules(
         first_interest[rows] = (
             2 * principal_fen[rows].astype(np.int64) * rate_e4[rows] * days + stub_denominator
         ) // (2 * stub_denominator)
-    _fill_amounts(
+    from leaseguard.portfolio.compiled import fill_amounts
+
+    fill_amounts(
         principal_fen.astype(np.int64),
         (rate_e4 * months_per_period).astype(np.int64),
         periods.astype(np.int64),
