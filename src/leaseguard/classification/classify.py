@@ -88,7 +88,6 @@ class _Inputs:
         return None if frame is None else self.table(name, frame)
 
     def run(self, expr: ir.Table) -> pl.DataFrame:
-        import duckdb
         import ibis
 
         key = expr.op()
@@ -100,7 +99,7 @@ class _Inputs:
             _COMPILED[key] = sql
         # A cursor of its own per call (DuckDB's connection for one thread, with its own registered views) on
         # the process's one in-memory database: opening a new database each time cost ~9 ms of CPU a call.
-        with _new_cursor(duckdb) as con:
+        with _new_cursor() as con:
             for name, data in self.arrow.items():
                 con.register(name, data)
             result = pl.from_arrow(con.sql(sql).fetch_arrow_table())
@@ -108,27 +107,29 @@ class _Inputs:
         return result
 
 
-_DATABASE: list[Any] = []  # the process's in-memory DuckDB database; nothing is stored in it
-_DATABASE_LOCK = threading.Lock()
+_database: Any = None  # the process's in-memory DuckDB database, opened at first use; nothing is stored in it
+_database_lock = threading.Lock()
 
 
 def _forget_in_child() -> None:
     # A forked child starts its own database (the parent's threads, which DuckDB's needs, are not in it) and
     # lock (another thread of the parent may have held it at the fork).
-    global _DATABASE_LOCK
-    _DATABASE.clear()
-    _DATABASE_LOCK = threading.Lock()
+    global _database, _database_lock
+    _database, _database_lock = None, threading.Lock()
 
 
 os.register_at_fork(after_in_child=_forget_in_child)
 
 
-def _new_cursor(duckdb: Any) -> Any:
+def _new_cursor() -> Any:
     """A new cursor on the process's database: its own connection, whose registered views no other sees."""
-    with _DATABASE_LOCK:
-        if not _DATABASE:
-            _DATABASE.append(duckdb.connect())
-        return _DATABASE[0].cursor()
+    global _database
+    import duckdb
+
+    with _database_lock:
+        if _database is None:
+            _database = duckdb.connect()
+        return _database.cursor()
 
 
 def collateral_on(valuations: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
