@@ -109,12 +109,16 @@ def api(
         add_lessor(session, "ALPHA", "甲融资租赁有限公司")
         add_lessor(session, "BETA", "乙融资租赁有限公司")
         session.flush()
-        for i, lessor in enumerate(("BETA", "GAMMA", "DELTA", "EPSILON", "ZETA")):
+        # Three within 7 days, five within 30, none within a day of either edge: the server's day is its own
+        # clock's, which may have turned past midnight since TODAY was read.
+        for days_ago, lessor in zip(
+            (0, 2, 4, 11, 15), ("BETA", "GAMMA", "DELTA", "EPSILON", "ZETA"), strict=True
+        ):
             session.add(
                 CreditApplication(
                     lessor=lessor,
                     applicant_id=MULTI,
-                    applied_on=TODAY - dt.timedelta(days=i * 3),
+                    applied_on=TODAY - dt.timedelta(days=days_ago),
                     source="log",
                     created_at=dt.datetime.now(dt.UTC),
                 )
