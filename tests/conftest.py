@@ -280,6 +280,12 @@ def module_store_engine(
     engine.dispose()
 
 
+def register_files(book: Path) -> list[Path]:
+    """The files of a synthetic book in `book` that make the asset register (assets and their contracts, and the
+    lessors they name): what a test of asset checks imports, without the book's payments and appraisals."""
+    return [book / f"{name}.csv" for name in ("lessors", "contracts", "assets")]
+
+
 @contextmanager
 def running(app: FastAPI) -> Iterator[str]:
     """Serve `app` with uvicorn on a free port in a background thread; yields the base URL."""

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import register_files
 from leaseguard.ingest import import_paths
 from leaseguard.registry.check import AssetFacts, CheckOutcome, trailing_counter_start
 from leaseguard.registry.identifiers import is_valid_vin, vin_check_digit
@@ -22,7 +23,7 @@ def register(tmp_path_factory: pytest.TempPathFactory) -> Register:
     root: Path = tmp_path_factory.mktemp("pruning")
     generate_book(root / "book", contracts=6_000, seed=8)
     engine = init_workspace(root / "ws").engine()
-    import_paths(engine, [root / "book" / f"{name}.csv" for name in ("lessors", "contracts", "assets")])
+    import_paths(engine, register_files(root / "book"))
     loaded = Register.from_engine(engine, load_rules())
     engine.dispose()
     return loaded

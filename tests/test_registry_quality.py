@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
+from conftest import register_files
 from leaseguard.ingest import import_paths
 from leaseguard.registry.register import Register
 from leaseguard.registry.rules import load_rules
@@ -24,9 +25,7 @@ def screened(tmp_path_factory: pytest.TempPathFactory) -> tuple[pl.DataFrame, pl
     generate_book(root / "book", contracts=30_000, seed=21)
     workspace = init_workspace(root / "ws")
     engine = workspace.engine()
-    # The register is the assets and their contracts: the book's payments and appraisals play no part.
-    files = [root / "book" / f"{name}.csv" for name in ("lessors", "contracts", "assets")]
-    assert all(report.rejected == 0 for report in import_paths(engine, files))
+    assert all(report.rejected == 0 for report in import_paths(engine, register_files(root / "book")))
     result = screen_register(Register.from_engine(engine, load_rules()))
     engine.dispose()
     return result.matches, pl.read_csv(root / "book" / "ground_truth.csv", infer_schema=False)

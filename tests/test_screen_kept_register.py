@@ -12,6 +12,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from conftest import register_files
 from leaseguard.ingest import import_paths
 from leaseguard.registry.identifiers import vin_check_digit
 from leaseguard.registry.register import Register, load_registrations
@@ -41,8 +42,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> tuple[object, Path]:
     generate_book(root / "book", contracts=1_500, seed=12)
     workspace = init_workspace(root / "ws")
     engine = workspace.engine()
-    files = [root / "book" / f"{name}.csv" for name in ("lessors", "contracts", "assets")]
-    assert all(r.rejected == 0 for r in import_paths(engine, files))
+    assert all(r.rejected == 0 for r in import_paths(engine, register_files(root / "book")))
     fleet = fleet_rows()
     with session_factory(engine)() as session, session.begin():
         session.add(store_asset(fleet[FORGED - 1], **forged_copy(fleet[FORGED - 1])))

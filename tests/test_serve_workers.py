@@ -16,7 +16,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from conftest import migrated_store
+from conftest import migrated_store, register_files
 from leaseguard.evidence import merkle, service
 from leaseguard.ingest import import_paths
 from leaseguard.store.db import create_store_engine, session_factory
@@ -50,7 +50,7 @@ def served(
     workspace = init_workspace(tmp_path / "ws")
     generate_book(tmp_path / "book", contracts=300, seed=5)
     engine = workspace.engine()
-    import_paths(engine, [tmp_path / "book" / f"{name}.csv" for name in ("lessors", "contracts", "assets")])
+    import_paths(engine, register_files(tmp_path / "book"))
     with session_factory(engine)() as session, session.begin():
         first_lessor = session.execute(select(Lessor.code).order_by(Lessor.code)).scalars().first()
         assert first_lessor is not None
