@@ -181,11 +181,11 @@ def migrated_sqlite(engine: Engine, template: Path) -> bool:
     if not store or store == ":memory:" or (Path(store).exists() and Path(store).stat().st_size > 0):
         return False
     engine.dispose()
-    _copy_of(template, Path(store))
+    copy_of_store(template, Path(store))
     return True
 
 
-def _copy_of(template: Path, store: Path) -> None:
+def copy_of_store(template: Path, store: Path) -> None:
     """`store` made a copy of the migrated `template`, readable by its owner only (as a store is)."""
     descriptor = os.open(store, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "wb") as copy:
@@ -222,7 +222,7 @@ def migrated_store(request: pytest.FixtureRequest, folder: Path) -> str:
     migrated once, or the session's PostgreSQL schema, migrated once and emptied for each test."""
     if request.param == "sqlite":
         store = folder / "store.db"
-        _copy_of(_sqlite_template(request), store)
+        copy_of_store(_sqlite_template(request), store)
         return f"sqlite:///{store}"
     url = request.getfixturevalue("postgres_schema_url")
     engine = create_store_engine(url)

@@ -4,9 +4,12 @@ an import run each and API keys (ALPHA analyst; ALPHA admin, BETA admin); and he
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import re
+import shutil
 import ssl
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +21,7 @@ from typing import Any
 import httpx
 from sqlalchemy import Engine
 
-from conftest import migrate_new_store, running
+from conftest import copy_of_store, migrate_new_store, running
 from leaseguard.api import create_app
 from leaseguard.console.settings import ConsoleSettings
 from leaseguard.evidence import NoteSigner
@@ -66,6 +69,54 @@ def _import_run(lessor: str, name: str) -> ImportRun:
     )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class _SeededStore:
+    store: Path
+    alpha_run: int
+    beta_run: int
+    api_key: str
+    admin_key: str
+    beta_admin_key: str
+
+
+_SEEDED: list[_SeededStore] = []
+
+
+def _seeded_store() -> _SeededStore:
+    """The lessors, users, import runs and API keys every console starts with, put in a SQLite store by the use
+    cases once per test process; each console gets a copy of the file. Each user's Argon2id hash costs ~20 ms
+    of CPU, and the suite serves about ninety consoles of four users."""
+    if not _SEEDED:
+        folder = Path(tempfile.mkdtemp(prefix="leaseguard-console-store-"))
+        atexit.register(shutil.rmtree, folder, True)
+        store = folder / "store.db"
+        engine = create_store_engine(f"sqlite:///{store}")
+        migrate_new_store(engine)
+        policy = people.PeoplePolicy()
+        with session_factory(engine)() as session, session.begin():
+            add_lessor(session, "ALPHA", "Alpha Leasing")
+            add_lessor(session, "BETA", "Beta Leasing")
+            for name, lessor, role in (
+                ("ann", "ALPHA", "analyst"), ("cai", "ALPHA", "compliance"), ("ada", "ALPHA", "admin"),
+                ("bea", "BETA", "compliance"),
+            ):  # fmt: skip
+                people.create_user(
+                    session, username=name, lessor=lessor, role=role, password=PASSWORD, policy=policy
+                )
+            alpha = _import_run("ALPHA", "alpha-contracts.csv")
+            beta = _import_run("BETA", "beta-contracts.csv")
+            session.add_all([alpha, beta])
+            session.flush()
+            keys = [
+                create_key(session, lessor=lessor, role=role).key
+                for lessor, role in (("ALPHA", "analyst"), ("ALPHA", "admin"), ("BETA", "admin"))
+            ]
+            seeded = _SeededStore(store, alpha.id, beta.id, *keys)
+        engine.dispose()  # the last connection's close folds the write-ahead log into the file
+        _SEEDED.append(seeded)
+    return _SEEDED[0]
+
+
 @contextmanager
 def served_console(
     tmp_path: Path,
@@ -77,27 +128,11 @@ def served_console(
     """The console over a new store; with `evidence_signer`, checks and decisions are deposited in the
     evidence log; `settings` replace the console's (default: the shipped ones); `credit_models` is the folder
     of credit models the server decides with (none by default)."""
-    url = f"sqlite:///{tmp_path / 'store.db'}"
+    seeded = _seeded_store()
+    store = tmp_path / "store.db"
+    copy_of_store(seeded.store, store)
+    url = f"sqlite:///{store}"
     engine = create_store_engine(url)
-    migrate_new_store(engine)
-    policy = people.PeoplePolicy()
-    with session_factory(engine)() as session, session.begin():
-        add_lessor(session, "ALPHA", "Alpha Leasing")
-        add_lessor(session, "BETA", "Beta Leasing")
-        for name, lessor, role in (
-            ("ann", "ALPHA", "analyst"), ("cai", "ALPHA", "compliance"), ("ada", "ALPHA", "admin"),
-            ("bea", "BETA", "compliance"),
-        ):  # fmt: skip
-            people.create_user(
-                session, username=name, lessor=lessor, role=role, password=PASSWORD, policy=policy
-            )
-        alpha, beta = _import_run("ALPHA", "alpha-contracts.csv"), _import_run("BETA", "beta-contracts.csv")
-        session.add_all([alpha, beta])
-        session.flush()
-        alpha_run, beta_run = alpha.id, beta.id
-        key = create_key(session, lessor="ALPHA", role="analyst").key
-        admin_key = create_key(session, lessor="ALPHA", role="admin").key
-        beta_admin_key = create_key(session, lessor="BETA", role="admin").key
     app = create_app(
         url,
         evidence_signer=evidence_signer,
@@ -105,7 +140,10 @@ def served_console(
         credit_models=credit_models,
     )
     with running(app) as base:
-        yield Console(base, engine, alpha_run, beta_run, key, admin_key, beta_admin_key)
+        yield Console(
+            base, engine, seeded.alpha_run, seeded.beta_run, seeded.api_key, seeded.admin_key,
+            seeded.beta_admin_key,
+        )  # fmt: skip
     engine.dispose()
 
 

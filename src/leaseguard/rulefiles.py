@@ -21,6 +21,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, Va
 from leaseguard.errors import InvalidInputError
 from leaseguard.money import MoneyError, parse_fen
 from leaseguard.vocabulary import DEFAULT_LANG, Label, Lang
+from leaseguard.yaml_text import load_yaml
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -187,7 +188,7 @@ def read_rule_text(
 
 def parse_yaml(text: str, source: str, error: type[RuleFileError] = RuleFileError) -> Any:
     try:
-        return yaml.safe_load(text)
+        return load_yaml(text)
     except yaml.YAMLError as problem:
         mark = getattr(problem, "problem_mark", None)
         why = getattr(problem, "problem", None) or str(problem).splitlines()[0]

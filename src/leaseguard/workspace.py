@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from leaseguard.errors import InvalidInputError
 from leaseguard.store.db import create_store_engine, shown_url, store_error_reason, upgrade_schema
 from leaseguard.vocabulary import Label, Lang
+from leaseguard.yaml_text import load_yaml
 
 CONFIG_FILE = "leaseguard.yaml"
 DATABASE_URL_ENV = "LEASEGUARD_DATABASE_URL"
@@ -107,7 +108,7 @@ def _yaml_reason(error: yaml.YAMLError) -> Label:
 
 def _read_config(config_file: Path) -> dict[str, Any]:
     try:
-        loaded = yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}
+        loaded = load_yaml(config_file.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as error:
         raise WorkspaceError(
             Label("{file}：不是有效的 YAML：{reason}", "{file}: not valid YAML: {reason}"),

@@ -9,7 +9,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import yaml
 from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -34,6 +33,7 @@ from leaseguard.registry.service import CheckRecorder, RegisterCache
 from leaseguard.store.db import create_store_engine, session_factory
 from leaseguard.vocabulary import Label
 from leaseguard.workspace import Workspace, shipped_defaults_text
+from leaseguard.yaml_text import load_yaml
 
 ROUTERS = (
     system.router,
@@ -52,7 +52,7 @@ ROUTERS = (
 
 def shipped_max_body_bytes() -> int:
     """The request-body limit of the shipped configuration (api.max_body_bytes)."""
-    return int(yaml.safe_load(shipped_defaults_text())["api"]["max_body_bytes"])
+    return int(load_yaml(shipped_defaults_text())["api"]["max_body_bytes"])
 
 
 _TOO_LARGE = Label(

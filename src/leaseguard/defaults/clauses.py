@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-import yaml
+from leaseguard.yaml_text import load_yaml
 
 # The shipped folders whose YAML files are rule sets with clauses.
 RULE_FOLDERS = ("classification", "indicators")
@@ -36,7 +36,7 @@ def shipped_clauses() -> list[Clause]:
         for entry in sorted(root.joinpath(folder).iterdir(), key=lambda e: e.name):
             if not entry.name.endswith(".yaml"):
                 continue
-            document = yaml.safe_load(entry.read_text(encoding="utf-8"))
+            document = load_yaml(entry.read_text(encoding="utf-8"))
             if not isinstance(document, dict):
                 continue
             rule_set = str(document.get("id", entry.name.removesuffix(".yaml")))

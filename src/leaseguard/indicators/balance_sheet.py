@@ -36,6 +36,7 @@ from leaseguard.errors import InvalidInputError
 from leaseguard.indicators.quantities import BALANCE_SHEET_ITEMS, ITEMS, TOTAL_ASSETS_PARTS
 from leaseguard.money import MoneyError, grouped_yuan, parse_fen, yuan_text
 from leaseguard.vocabulary import Label
+from leaseguard.yaml_text import load_yaml
 
 
 class BalanceSheetError(InvalidInputError):
@@ -172,7 +173,7 @@ def consistency_problems(items: dict[str, int]) -> list[Label]:
 def parse_balance_sheet(text: str, name: str, *, draft: bool = False) -> BalanceSheet:
     """Read a balance-sheet file; inconsistent totals are an error unless `draft`, which keeps them as problems."""
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as error:
         raise _refused(
             name, "不是有效的 YAML：{reason}", "not valid YAML: {reason}", reason=str(error).splitlines()[0]

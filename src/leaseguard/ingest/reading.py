@@ -13,17 +13,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 from xml.etree import ElementTree
 
-import openpyxl
 import polars as pl
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from leaseguard.errors import InvalidInputError
 from leaseguard.ingest.reports import FileProblem
 from leaseguard.vocabulary import Label
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 LINE = "_line"
 OVERFLOW = "_overflow"  # the first value beyond the header's last column, if a row has one
@@ -227,6 +227,10 @@ def _trimmed_non_blank(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
 
 
 def _read_workbook(data: bytes, sha256: str, limits: ReadLimits, rows: bool = True) -> RawTable:
+    # openpyxl is imported by the workbooks it reads: a CSV import, the usual one, goes without it.
+    import openpyxl
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
     _check_archive(data, limits)
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -281,6 +285,8 @@ def _sheet_rows(
 ) -> tuple[list[str] | None, int, list[int], list[list[str | None]], list[str | None], int]:
     """The header, and each later non-blank row cut to the header's width with its first value beyond it;
     the sheet's size is bounded as it is read."""
+    from openpyxl.utils import get_column_letter
+
     # Read-only mode trusts the sheet's <dimension>, which other programs leave stale: read what is there.
     sheet.reset_dimensions()
     header: list[str] | None = None

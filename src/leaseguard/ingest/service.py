@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import polars as pl
-import psycopg
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -34,8 +34,13 @@ from leaseguard.vocabulary import Label
 Progress = Callable[[str, int, int], None]
 UNKNOWN_KIND = "unknown"
 _NAMED_KINDS = [f"{name}*" for name in KIND_NAMES]  # how file names tell their kind
-# Errors raised by the raw DB-API cursors (bulk copy) are not wrapped by SQLAlchemy.
-DATABASE_ERRORS = (SQLAlchemyError, sqlite3.Error, psycopg.Error)
+
+
+def database_errors() -> tuple[type[Exception], ...]:
+    """What the store raises, those of the raw DB-API cursors (bulk copy) too, which SQLAlchemy does not wrap.
+    psycopg's only where it is loaded (a PostgreSQL store loads it): a SQLite import goes without it."""
+    psycopg = sys.modules.get("psycopg")
+    return (SQLAlchemyError, sqlite3.Error, *((psycopg.Error,) if psycopg is not None else ()))
 
 
 def import_paths(
@@ -200,7 +205,7 @@ def import_file(
     except FileProblem as problem:
         _refuse(report, problem)
         _record_refusal(engine, report, sha256, started)
-    except DATABASE_ERRORS as error:
+    except database_errors() as error:
         # The transaction rolled back: nothing of this file is in the store.
         first_line = (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
         _refuse(report, FileProblem("database_error", error=first_line))
@@ -268,7 +273,7 @@ def _record_refusal(engine: Engine, report: FileReport, sha256: str, started: dt
     try:
         with engine.begin() as connection:
             loading.record_run(connection, report, sha256, started, _now())
-    except DATABASE_ERRORS:
+    except database_errors():
         pass  # a store that cannot even record the refusal: the caller still has the report
 
 

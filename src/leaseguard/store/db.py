@@ -9,16 +9,17 @@ import re
 import sqlite3
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import URL, Engine, TextClause, bindparam, create_engine, event, make_url, text
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from leaseguard.vocabulary import Label
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # SQLite writes these beside the store; they hold the same rows as the store itself.
@@ -162,6 +163,9 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 def alembic_config(engine: Engine) -> Config:
+    # Alembic is imported here, by the commands that migrate: every other command opens the store without it.
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["engine"] = engine
@@ -170,4 +174,6 @@ def alembic_config(engine: Engine) -> Config:
 
 def upgrade_schema(engine: Engine, revision: str = "head") -> None:
     """Create or upgrade the schema to `revision` with Alembic, on SQLite and PostgreSQL alike."""
+    from alembic import command
+
     command.upgrade(alembic_config(engine), revision)

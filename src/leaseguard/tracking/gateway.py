@@ -38,8 +38,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-import yaml
-
 from leaseguard.errors import InvalidInputError
 from leaseguard.tracking.jt808 import (
     AUTHENTICATION,
@@ -69,6 +67,7 @@ from leaseguard.tracking.jt808 import (
 )
 from leaseguard.tracking.ports import PositionReport, TerminalKeeper
 from leaseguard.vocabulary import Label
+from leaseguard.yaml_text import load_yaml
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +136,7 @@ class GatewaySettings:
         InvalidInputError naming the setting."""
         from leaseguard.workspace import shipped_defaults_text
 
-        shipped = yaml.safe_load(shipped_defaults_text())["tracking"]["gateway"]
+        shipped = load_yaml(shipped_defaults_text())["tracking"]["gateway"]
         given = settings if isinstance(settings, Mapping) else {}
         values: dict[str, Any] = {}
         for item in dataclasses.fields(cls):
