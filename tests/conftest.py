@@ -71,6 +71,14 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     return None
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: one worker more than the cores this process may use. About a tenth of a worker's time is spent
+    waiting (for chromium, a served page, a command it started), and the extra worker runs its tests then: on
+    the 2-core machine `make test` took 349 s with two workers, 329 and 340 s with three, 345 s with four."""
+    return len(os.sched_getaffinity(0)) + 1
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     return _POSTGRES_ABSENT or f"PostgreSQL: {POSTGRES_URL}"
 
