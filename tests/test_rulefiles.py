@@ -54,3 +54,27 @@ def test_a_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(RuleFileError, match=r"nope\.yaml：没有这个文件") as caught:
         load_warning_rules(tmp_path / "nope.yaml")
     assert caught.value.text("en").endswith("nope.yaml: no such file")
+
+
+def test_every_shipped_yaml_file_reads_as_pyyamls_own_parser_reads_it() -> None:
+    """load_yaml parses with libyaml where it can: the same values as PyYAML's own parser, file by file."""
+    import yaml
+
+    from leaseguard.yaml_text import load_yaml
+
+    shipped = sorted(Path(__file__).parents[1].joinpath("src", "leaseguard", "defaults").rglob("*.yaml"))
+    assert len(shipped) >= 10
+    for path in shipped:
+        text = path.read_text(encoding="utf-8")
+        assert load_yaml(text) == yaml.safe_load(text), path
+
+
+def test_text_libyaml_refuses_is_refused_in_pyyamls_words() -> None:
+    """libyaml says "found character that cannot start any token"; PyYAML names the tab, and that is the error."""
+    import yaml
+
+    from leaseguard.yaml_text import load_yaml
+
+    with pytest.raises(yaml.YAMLError) as refused:
+        load_yaml("rules:\n\t- id: 1\n")
+    assert "'\\t'" in str(refused.value) and refused.value.problem_mark.line == 1  # type: ignore[attr-defined]
