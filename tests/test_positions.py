@@ -98,19 +98,19 @@ def test_one_lessors_book_is_read_by_the_lessor_and_gives_its_positions_of_the_w
 def test_warming_runs_each_compiled_loop_of_the_book_engine() -> None:
     """`make setup` warms numba's cache with `leaseguard.portfolio.warm`: in a process that has computed no book,
     the warm-up gives each compiled loop a compiled signature (from the cache or compiled then, and written)."""
+    import json
     import subprocess
     import sys
 
     probe = (
+        "import json\n"
         "from leaseguard.portfolio import compiled\n"
         "loops = (compiled.fill_amounts, compiled.allocate_all, compiled.allocate_contract)\n"
         "before = [len(loop.signatures) for loop in loops]\n"
         "from leaseguard.portfolio.warm import warm_compiled_loops\n"
         "warm_compiled_loops()\n"
-        "print(before, [len(loop.signatures) for loop in loops])\n"
+        "print(json.dumps([before, [len(loop.signatures) for loop in loops]]))\n"
     )
     answer = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    before, after = answer.stdout.strip().split("] [")
-    assert before == "[0, 0, 0" and all(int(count) >= 1 for count in after.rstrip("]").split(", ")), (
-        answer.stdout
-    )
+    before, after = json.loads(answer.stdout)
+    assert before == [0, 0, 0] and all(count >= 1 for count in after), answer.stdout
