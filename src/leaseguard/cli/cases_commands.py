@@ -513,7 +513,6 @@ def generate(
     remedy, the preservation application, the claim, the exhibit list and the evidence bundle; a case that
     cannot be filed (no demand on record, an arbitration clause, no court to name, …) is skipped with its
     reason in summary.xlsx, which also lists the lawyer's notes and the documents still to add."""
-    from sqlalchemy.exc import StatementError
 
     from leaseguard.enforcement.casefiles import NON_PERFORMING, SKIPPED
     from leaseguard.enforcement.complaint import checked_environment
@@ -538,6 +537,7 @@ def generate(
         fail(
             Label("--templates {folder}：不是文件夹", "--templates {folder}: not a folder"), folder=templates
         )
+    _STOP_REQUESTED.clear()
     previous = signal.signal(signal.SIGTERM, _stop)
     try:
         checked_environment(templates)
@@ -546,6 +546,7 @@ def generate(
             task = bar.add_task(Label("案件文件", "case files").text(chosen), total=None)
 
             def advance(done: int, total: int) -> None:
+                _stop_if_requested()
                 bar.update(task, completed=done, total=total)
 
             summary = generate_case_files(
@@ -554,11 +555,7 @@ def generate(
             )  # fmt: skip
     except LeaseguardError as error:
         fail(error)
-    except (_Stopped, KeyboardInterrupt, StatementError) as raised:
-        # The signal may land while SQLAlchemy builds a statement, which wraps what the handler raised.
-        stopped = raised.orig if isinstance(raised, StatementError) else raised
-        if not isinstance(stopped, _Stopped | KeyboardInterrupt):
-            raise
+    except (_Stopped, KeyboardInterrupt) as stopped:
         # Each folder is written whole and each chunk's deposits in one transaction: a re-run finishes the rest.
         code = stopped.code if isinstance(stopped, _Stopped) else 130
         fail(
@@ -604,8 +601,19 @@ class _Stopped(Exception):
         self.code = 128 + signum
 
 
+# SIGTERM is noted here and acted on at the next progress step, between two cases. Raised from the handler, it
+# landed wherever the main thread was: inside SQLAlchemy (which wrapped it), or inside logging's at-fork hook
+# while the pool forked a worker, where Python printed the exception with its traceback and went on.
+_STOP_REQUESTED: list[int] = []
+
+
 def _stop(signum: int, _frame: object) -> None:
-    raise _Stopped(signum)
+    _STOP_REQUESTED.append(signum)
+
+
+def _stop_if_requested() -> None:
+    if _STOP_REQUESTED:
+        raise _Stopped(_STOP_REQUESTED[0])
 
 
 @cases_app.command("notice")
