@@ -200,3 +200,20 @@ def test_a_terminated_batch_says_so_in_one_line_and_leaves_no_worker(
     finished = [p for p in (tmp_path / "cases").iterdir() if p.is_dir() and not p.name.startswith(".")]
     for folder in finished:  # every folder there is whole
         assert (folder / "complaint.pdf").is_file() and (folder / "claim.json").is_file()
+
+
+def test_a_sigterm_that_lands_where_python_swallows_exceptions_still_stops_the_batch() -> None:
+    """The handler only notes the signal: raised, it was lost when it landed in logging's at-fork hook while the
+    pool forked a worker (Python printed the exception and the batch ran on to exit 0). The next progress step
+    stops the batch with the signal's exit code."""
+    from leaseguard.cli import cases_commands
+
+    cases_commands._STOP_REQUESTED.clear()
+    try:
+        cases_commands._stop_if_requested()  # nothing asked: the batch goes on
+        cases_commands._stop(signal.SIGTERM, None)  # returns, wherever it lands
+        with pytest.raises(cases_commands._Stopped) as stopped:
+            cases_commands._stop_if_requested()
+        assert stopped.value.code == 128 + signal.SIGTERM
+    finally:
+        cases_commands._STOP_REQUESTED.clear()
