@@ -78,3 +78,19 @@ def test_text_libyaml_refuses_is_refused_in_pyyamls_words() -> None:
     with pytest.raises(yaml.YAMLError) as refused:
         load_yaml("rules:\n\t- id: 1\n")
     assert "'\\t'" in str(refused.value) and refused.value.problem_mark.line == 1  # type: ignore[attr-defined]
+
+
+def test_a_shipped_setting_is_the_files_value_and_each_caller_gets_its_own_copy() -> None:
+    import yaml
+
+    from leaseguard.api.app import shipped_max_body_bytes
+    from leaseguard.tracking.gateway import GatewaySettings
+    from leaseguard.workspace import shipped_defaults_text, shipped_setting
+
+    shipped = yaml.safe_load(shipped_defaults_text())
+    gateway = shipped_setting("tracking", "gateway")
+    assert gateway == shipped["tracking"]["gateway"] and gateway["port"] > 0
+    gateway["port"] = -1  # the caller's copy, not the process's parsed file
+    assert shipped_setting("tracking", "gateway") == shipped["tracking"]["gateway"]
+    assert GatewaySettings.from_settings({}).port == shipped["tracking"]["gateway"]["port"]
+    assert shipped_max_body_bytes() == shipped["api"]["max_body_bytes"]

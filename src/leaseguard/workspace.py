@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 import secrets
 from dataclasses import dataclass, field
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,21 @@ class WorkspaceError(InvalidInputError):
 
 def shipped_defaults_text() -> str:
     return resources.files("leaseguard.defaults").joinpath(CONFIG_FILE).read_text(encoding="utf-8")
+
+
+@cache
+def _shipped_defaults() -> dict[str, Any]:
+    parsed: dict[str, Any] = load_yaml(shipped_defaults_text())
+    return parsed
+
+
+def shipped_setting(*keys: str) -> Any:
+    """A value of the shipped leaseguard.yaml, by its keys (`shipped_setting("api", "max_body_bytes")`): the file
+    is parsed once per process, and each caller gets a copy of its own to change."""
+    value: Any = _shipped_defaults()
+    for key in keys:
+        value = value[key]
+    return copy.deepcopy(value)
 
 
 @dataclass

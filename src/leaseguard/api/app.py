@@ -32,8 +32,7 @@ from leaseguard.registry import views as registry_views
 from leaseguard.registry.service import CheckRecorder, RegisterCache
 from leaseguard.store.db import create_store_engine, session_factory
 from leaseguard.vocabulary import Label
-from leaseguard.workspace import Workspace, shipped_defaults_text
-from leaseguard.yaml_text import load_yaml
+from leaseguard.workspace import Workspace, shipped_setting
 
 ROUTERS = (
     system.router,
@@ -52,7 +51,7 @@ ROUTERS = (
 
 def shipped_max_body_bytes() -> int:
     """The request-body limit of the shipped configuration (api.max_body_bytes)."""
-    return int(load_yaml(shipped_defaults_text())["api"]["max_body_bytes"])
+    return int(shipped_setting("api", "max_body_bytes"))
 
 
 _TOO_LARGE = Label(

@@ -67,7 +67,6 @@ from leaseguard.tracking.jt808 import (
 )
 from leaseguard.tracking.ports import PositionReport, TerminalKeeper
 from leaseguard.vocabulary import Label
-from leaseguard.yaml_text import load_yaml
 
 log = logging.getLogger(__name__)
 
@@ -134,9 +133,9 @@ class GatewaySettings:
     def from_settings(cls, settings: Mapping[str, Any] | None) -> GatewaySettings:
         """From the `tracking.gateway` mapping of a workspace over the shipped defaults; a bad value is an
         InvalidInputError naming the setting."""
-        from leaseguard.workspace import shipped_defaults_text
+        from leaseguard.workspace import shipped_setting
 
-        shipped = load_yaml(shipped_defaults_text())["tracking"]["gateway"]
+        shipped = shipped_setting("tracking", "gateway")
         given = settings if isinstance(settings, Mapping) else {}
         values: dict[str, Any] = {}
         for item in dataclasses.fields(cls):
