@@ -217,3 +217,26 @@ def test_a_sigterm_that_lands_where_python_swallows_exceptions_still_stops_the_b
         assert stopped.value.code == 128 + signal.SIGTERM
     finally:
         cases_commands._STOP_REQUESTED.clear()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks and reads /proc")
+def test_a_forked_worker_ends_on_sigterm_whatever_handler_its_parent_had() -> None:
+    """The pool ends a broken pool's workers with SIGTERM; a worker forked while the parent only notes SIGTERM
+    (as `cases generate` does) must not inherit that and run on."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    previous = signal.signal(signal.SIGTERM, lambda _signum, _frame: None)
+    try:
+        with ProcessPoolExecutor(
+            1, mp_context=multiprocessing.get_context("fork"), initializer=casefiles.end_with_parent,
+            initargs=(os.getpid(),),
+        ) as pool:  # fmt: skip
+            worker = pool.submit(os.getpid).result(timeout=30)
+            os.kill(worker, signal.SIGTERM)
+            deadline = time.monotonic() + 10
+            while _alive(worker) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert not _alive(worker)
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -996,7 +996,9 @@ def end_with_parent(parent: int) -> None:
     """In a worker: die when the process that started it dies, even by kill -9, instead of writing on alone.
 
     Linux sends the signal itself (PR_SET_PDEATHSIG); elsewhere, and for a parent that died before the call,
-    a watchdog thread sees the worker re-parented."""
+    a watchdog thread sees the worker re-parented. SIGTERM ends it too: a forked worker would otherwise keep the
+    handler its parent had (`cases generate` only notes SIGTERM) and outlive the pool's terminate()."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
