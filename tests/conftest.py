@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import socket
 import sys
@@ -58,6 +59,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("--store-durations") and not hasattr(config, "workerinput"):
         config.pluginmanager.register(scheduling.DurationRecorder(), "leaseguard-durations")
+
+
+def pytest_collection_finish() -> None:
+    """Python's cyclic garbage collector took about 8 % of a test worker's CPU, most of it scanning again and
+    again what the imports and the collected tests hold for the whole session. Those are set aside for good
+    (gc.freeze), and the youngest generation is collected after 50,000 allocations instead of 700: on the 2-core
+    machine the workers' collections went from 19.4 s of CPU to 6.6 s. Only when garbage with cycles is freed
+    changes; what a test asserts does not depend on it."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 100)
 
 
 def pytest_sessionfinish() -> None:

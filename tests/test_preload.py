@@ -20,9 +20,13 @@ from leaseguard.api.preload import load_libraries, preload
 
 @pytest.fixture
 def unfrozen() -> Iterator[None]:
+    frozen_before = gc.get_freeze_count() > 0  # conftest freezes what collection left alive
     gc.unfreeze()
     yield
-    gc.unfreeze()  # the rest of the test run keeps its collector as it was
+    gc.unfreeze()
+    if frozen_before:  # the rest of the test run keeps its collector as it was
+        gc.collect()
+        gc.freeze()
 
 
 def test_the_libraries_and_fonts_are_loaded() -> None:
