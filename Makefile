@@ -29,16 +29,19 @@ lint: $(STAMP)
 
 setup: $(STAMP)
 
-# uv installs what pip would (the same pins, the same resolution) but fetches and unpacks in parallel: the
-# install took 32 s with pip, 18 s with uv, both from a warm cache. It installs nothing compiled: compileall
-# afterwards uses every core (-j 0), skipping what no process imports (packages' own tests, pip, setuptools):
-# 21 s, then 14 s. Then what every process would otherwise do again until one had written it: the book
-# engine's numba loops into numba's cache (~2.5 s of CPU a process), and the test modules as pytest rewrites
-# their asserts (~7 s a test worker).
+# uv installs what pip would (the same pins, the same resolution), fetching and unpacking in parallel, and first
+# from its own cache alone (--offline; a machine that set up leaseguard before has every package there): from a
+# warm cache pip took 32 s, uv 20 s (it builds pyspark's source package again), uv offline 0.5 s. Where the
+# cache lacks a package, the offline attempt fails within a tenth of a second, nothing installed, and uv goes to
+# the index. uv installs nothing compiled: compileall afterwards uses every core (-j 0), skipping what no
+# process imports (packages' own tests, pip, setuptools): 21 s, then 14 s. Then what every process would
+# otherwise do again until one had written it: the book engine's numba loops into numba's cache (~2.5 s of CPU
+# a process), and the test modules as pytest rewrites their asserts (~7 s a test worker).
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev,spark]'
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --offline -e '.[dev,spark]' 2>/dev/null \
+		|| $(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev,spark]'
 	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m compileall -q -j 0 -x '/(tests?|pip|setuptools)/' src $$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 	$(BIN)/python -m leaseguard.portfolio.warm
 	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest --collect-only -q -p no:cacheprovider > /dev/null
