@@ -80,6 +80,13 @@ def field_error(page: httpx.Response, field_id: str) -> str:
     return html.unescape(found.group(1))
 
 
+def filed_report_id(answer: httpx.Response) -> int:
+    """The id of the report a filing made, from where the filing's answer sends the browser."""
+    found = re.search(r"filed=(\d+)", answer.headers["location"])
+    assert found, answer.headers["location"]
+    return int(found.group(1))
+
+
 def row_of(page: httpx.Response, indicator: str) -> str:
     found = re.search(rf'<tr id="ind-{indicator}" class="status-(\w+)">(.*?)</tr>', page.text, re.S)
     assert found, indicator
@@ -157,7 +164,7 @@ def test_the_trend_follows_the_filed_reports_and_filing_writes_three_real_files(
                 "/indicators/reports", data={"csrf_token": csrf_of(page), "as_of": day.isoformat()}
             )
             assert answer.status_code == 303, text_of(answer)[:2000]
-        filed_id = int(re.search(r"filed=(\d+)", answer.headers["location"]).group(1))  # type: ignore[union-attr]
+        filed_id = filed_report_id(answer)
         page = client.get(answer.headers["location"])
         assert f"报告 {filed_id} 已报送" in text_of(page)
         # One report per filing; its alerts and one filing record naming every file in the evidence log.
@@ -435,7 +442,7 @@ def test_a_filing_files_the_report_its_page_showed_and_each_lessor_keeps_its_own
             "/indicators/reports", data={"csrf_token": csrf_of(page), "as_of": DAY.isoformat()}
         )
         assert answer.status_code == 303, text_of(answer)[:2000]
-        filed_id = int(re.search(r"filed=(\d+)", answer.headers["location"]).group(1))  # type: ignore[union-attr]
+        filed_id = filed_report_id(answer)
         shown = client.get(answer.headers["location"])
         assert f"报告 {filed_id} 已报送" in text_of(shown)
         assert computed == [("ALPHA", DAY)]  # neither the filing nor the page after it computed it again
