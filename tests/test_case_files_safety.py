@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -160,6 +161,7 @@ def _start(opened: Workspace, out: Path) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, HOME_ENV: ""},
+        start_new_session=True,  # a process group of its own, as a terminal gives a command: Ctrl+C reaches all
     )
 
 
@@ -187,14 +189,23 @@ def test_workers_end_when_the_batch_is_killed(busy_workspace: Workspace, tmp_pat
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-def test_a_terminated_batch_says_so_in_one_line_and_leaves_no_worker(
-    busy_workspace: Workspace, tmp_path: Path
+@pytest.mark.parametrize(
+    ("stop", "code"),
+    [
+        (lambda process: process.send_signal(signal.SIGTERM), 143),
+        # Ctrl+C in a terminal: SIGINT to every process of the command's group, the workers included.
+        (lambda process: os.killpg(process.pid, signal.SIGINT), 130),
+    ],
+    ids=["sigterm", "ctrl-c"],
+)
+def test_a_stopped_batch_says_so_in_one_line_and_leaves_no_worker(
+    busy_workspace: Workspace, tmp_path: Path, stop: Callable[[subprocess.Popen[str]], None], code: int
 ) -> None:
     process = _start(busy_workspace, tmp_path / "cases")
     workers = _wait_for_workers(process)
-    process.send_signal(signal.SIGTERM)
+    stop(process)
     _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 143, stderr
+    assert process.returncode == code, stderr
     assert "Traceback" not in stderr and "未完成即已停止" in stderr
     assert not any(_alive(pid) for pid in workers)
     finished = [p for p in (tmp_path / "cases").iterdir() if p.is_dir() and not p.name.startswith(".")]
@@ -219,10 +230,26 @@ def test_a_sigterm_that_lands_where_python_swallows_exceptions_still_stops_the_b
         cases_commands._STOP_REQUESTED.clear()
 
 
+def test_ctrl_c_stops_between_two_cases_and_pressed_again_at_once() -> None:
+    from leaseguard.cli import cases_commands
+
+    cases_commands._STOP_REQUESTED.clear()
+    try:
+        cases_commands._stop(signal.SIGINT, None)  # noted only
+        with pytest.raises(KeyboardInterrupt):
+            cases_commands._stop(signal.SIGINT, None)
+        with pytest.raises(cases_commands._Stopped) as stopped:
+            cases_commands._stop_if_requested()
+        assert stopped.value.code == 130
+    finally:
+        cases_commands._STOP_REQUESTED.clear()
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks and reads /proc")
-def test_a_forked_worker_ends_on_sigterm_whatever_handler_its_parent_had() -> None:
+def test_a_forked_worker_leaves_ctrl_c_to_its_parent_and_ends_on_sigterm() -> None:
     """The pool ends a broken pool's workers with SIGTERM; a worker forked while the parent only notes SIGTERM
-    (as `cases generate` does) must not inherit that and run on."""
+    (as `cases generate` does) must not inherit that and run on. Ctrl+C, which reaches the workers too, is the
+    parent's to act on between two cases: a worker that died of it broke the pool."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -233,6 +260,8 @@ def test_a_forked_worker_ends_on_sigterm_whatever_handler_its_parent_had() -> No
             initargs=(os.getpid(),),
         ) as pool:  # fmt: skip
             worker = pool.submit(os.getpid).result(timeout=30)
+            os.kill(worker, signal.SIGINT)  # Ctrl+C is the parent's to act on: the worker serves on
+            assert pool.submit(os.getpid).result(timeout=30) == worker
             os.kill(worker, signal.SIGTERM)
             deadline = time.monotonic() + 10
             while _alive(worker) and time.monotonic() < deadline:

@@ -538,7 +538,7 @@ def generate(
             Label("--templates {folder}：不是文件夹", "--templates {folder}: not a folder"), folder=templates
         )
     _STOP_REQUESTED.clear()
-    previous = signal.signal(signal.SIGTERM, _stop)
+    previous = {signum: signal.signal(signum, _stop) for signum in (signal.SIGTERM, signal.SIGINT)}
     try:
         checked_environment(templates)
         rules_used = claim_rules(opened, rules)
@@ -564,7 +564,8 @@ def generate(
             code, out=out,
         )  # fmt: skip
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     console.print(
         Label(
             "已写出 {generated:,} 个案件文件夹，{skipped:,} 个未生成 → {out}（汇总：{xlsx}、{csv}）",
@@ -601,13 +602,17 @@ class _Stopped(Exception):
         self.code = 128 + signum
 
 
-# SIGTERM is noted here and acted on at the next progress step, between two cases. Raised from the handler, it
-# landed wherever the main thread was: inside SQLAlchemy (which wrapped it), or inside logging's at-fork hook
-# while the pool forked a worker, where Python printed the exception with its traceback and went on.
+# SIGTERM and Ctrl+C (SIGINT) are noted here and acted on at the next progress step, between two cases. Raised
+# from the handler, the stop landed wherever the main thread was: inside SQLAlchemy (which wrapped it), or inside
+# logging's at-fork hook while the pool forked a worker, where Python printed the exception with its traceback
+# and went on. The workers ignore Ctrl+C, which a terminal sends to them too (casefiles.end_with_parent): the
+# batch stops them itself. Ctrl+C pressed again before that step stops the batch at once.
 _STOP_REQUESTED: list[int] = []
 
 
 def _stop(signum: int, _frame: object) -> None:
+    if signum == signal.SIGINT and signal.SIGINT in _STOP_REQUESTED:
+        raise KeyboardInterrupt
     _STOP_REQUESTED.append(signum)
 
 

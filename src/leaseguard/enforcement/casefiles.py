@@ -997,8 +997,11 @@ def end_with_parent(parent: int) -> None:
 
     Linux sends the signal itself (PR_SET_PDEATHSIG); elsewhere, and for a parent that died before the call,
     a watchdog thread sees the worker re-parented. SIGTERM ends it too: a forked worker would otherwise keep the
-    handler its parent had (`cases generate` only notes SIGTERM) and outlive the pool's terminate()."""
+    handler its parent had (`cases generate` only notes SIGTERM) and outlive the pool's terminate(). Ctrl+C,
+    which a terminal sends to every process of the batch, is left to the parent: a worker that died of it
+    mid-case broke the pool and printed its traceback, where the batch stops between two cases in one line."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
