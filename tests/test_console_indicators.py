@@ -507,3 +507,39 @@ def test_a_filing_files_the_report_its_page_showed_and_each_lessor_keeps_its_own
     interbank = next(r for r in beta.results if r.id == "interbank_borrowing")
     assert f" {show_value(interbank, interbank.value)} " in row_of(beta_page, "interbank_borrowing")
     assert row_of(beta_page, "interbank_borrowing").startswith("ok")
+
+
+def test_the_filed_reports_are_paged_newest_first_down_to_the_oldest(
+    uploaded: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every filed report of the lessor can be reached from the page, a page at a time, newest first: the page
+    shows the use case's list, each page the next stretch of it, with links to the newer and the older pages."""
+    from leaseguard.console import indicators_pages
+
+    world = uploaded
+    with as_user(world.console, "cai") as client:
+        page = client.get("/indicators")
+        for day in (EARLIER, DAY):
+            answer = client.post(
+                "/indicators/reports", data={"csrf_token": csrf_of(page), "as_of": day.isoformat()}
+            )
+            assert answer.status_code == 303, text_of(answer)[:2000]
+        expected = [s.id for s in reports.filed_reports(world.console.engine, "ALPHA")]
+        assert len(expected) >= 2
+        monkeypatch.setattr(indicators_pages, "REPORTS_SHOWN", 1)
+        seen: list[int] = []
+        start = 0
+        while True:
+            page = client.get("/indicators", params={"as_of": DAY.isoformat(), "reports_from": start})
+            assert page.status_code == 200, text_of(page)[:2000]
+            seen += [int(n) for n in re.findall(r'<tr id="report-(\d+)">', page.text)]
+            newer = f"/indicators?as_of={DAY.isoformat()}&amp;reports_from={max(start - 1, 0)}#reports"
+            assert (newer in page.text) == (start > 0)
+            assert f"第 {start + 1}–{start + 1} 份" in text_of(page)
+            older = f"/indicators?as_of={DAY.isoformat()}&amp;reports_from={start + 1}#reports"
+            if older not in page.text:
+                break
+            start += 1
+        assert seen == expected  # all of them, each once, in the use case's order
+        beyond = client.get("/indicators", params={"reports_from": len(expected) + 5})
+        assert "这一页没有报告" in text_of(beyond) and 'href="/indicators#reports"' in beyond.text

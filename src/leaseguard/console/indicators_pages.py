@@ -426,19 +426,33 @@ def _sheet_of(request: Request, user: ConsoleUser, day: dt.date) -> BalanceSheet
         raise reports.NoBalanceSheetError(NO_SHEET_OF_DAY, day=day) from None
 
 
-def _filed(request: Request, user: ConsoleUser) -> list[Filed]:
-    listed = reports.filed_reports(request.app.state.engine, user.lessor, limit=REPORTS_SHOWN)
-    return [
+@dataclass(frozen=True)
+class FiledPage:
+    """A page of the filed reports, newest first: where it starts, and where the pages beside it start."""
+
+    reports: list[Filed]
+    start: int
+    newer: int | None  # where the page of newer reports starts; None on the first page
+    older: int | None  # where the page of older reports starts; None when there are no older ones
+
+
+def _filed(request: Request, user: ConsoleUser, start: int) -> FiledPage:
+    listed = reports.filed_reports(
+        request.app.state.engine, user.lessor, limit=REPORTS_SHOWN + 1, offset=start
+    )
+    shown = [
         Filed(s, tuple(f for f in FILED_FORMATS if _report_file(request, s, user.lessor, f).is_file()))
-        for s in listed
+        for s in listed[:REPORTS_SHOWN]
     ]
+    newer = max(start - REPORTS_SHOWN, 0) if start > 0 else None
+    return FiledPage(shown, start, newer, start + REPORTS_SHOWN if len(listed) > REPORTS_SHOWN else None)
 
 
 def _page(
     request: Request, user: ConsoleUser, *, asked: dt.date | None = None, what_if_form: FormState | None = None,
     outcome: reports.WhatIfOutcome | None = None, file_form: FormState | None = None,
     upload_form: FormState | None = None, notice: str = "", status_code: int = 200,
-    headers: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None, reports_from: int = 0,
 ) -> HTMLResponse:  # fmt: skip
     lang = user.lang
     day, days = _day_report(request, user, asked)
@@ -461,7 +475,7 @@ def _page(
             "days": days,
             "rows": _rows(day.report, trends, lang) if day.report else [],
             "lessor_label": lessor_name(request.app.state.engine, user.lessor) or user.lessor,
-            "filed": _filed(request, user),
+            "filed": _filed(request, user, reports_from),
             "format_label": lambda fmt: FORMAT_LABELS[fmt].text(lang),
             "what_if_form": what_if_form,
             "moves": _moves(outcome, lang) if outcome else [],
@@ -486,15 +500,17 @@ def indicators_page(
     as_of: Annotated[str | None, Query(max_length=10)] = None,
     filed: Annotated[int | None, Query(ge=1, le=BIG_ID_MAX)] = None,
     uploaded: Annotated[str | None, Query(max_length=255)] = None,
+    reports_from: Annotated[int, Query(ge=0, le=BIG_ID_MAX)] = 0,
 ) -> HTMLResponse:
-    """The indicators of a day (the latest with a balance sheet unless `as_of` names one), the forms, the list."""
+    """The indicators of a day (the latest with a balance sheet unless `as_of` names one), the forms, the list
+    of filed reports (a page of them from the `reports_from` newest on)."""
     notice = ""
     day = _parse_day(as_of)
     if filed is not None:
         notice = FILED.text(user.lang, id=filed)
     elif uploaded and day is not None:
         notice = UPLOADED.text(user.lang, day=day, name=uploaded)
-    return _page(request, user, asked=day, notice=notice)
+    return _page(request, user, asked=day, notice=notice, reports_from=reports_from)
 
 
 # --- what if ---------------------------------------------------------------------------------------------------

@@ -318,20 +318,23 @@ def _summary(row: Any) -> ReportSummary:
     )
 
 
-def _newest_filed(columns: Any, lessor: str, rule_set: str | None, limit: int) -> Select[Any]:
-    """`columns` of the lessor's `limit` newest filed reports (of `rule_set`), newest day first."""
+def _newest_filed(
+    columns: Any, lessor: str, rule_set: str | None, limit: int, offset: int = 0
+) -> Select[Any]:
+    """`columns` of the lessor's `limit` newest filed reports (of `rule_set`), newest day first, after skipping
+    the `offset` newest."""
     statement = select(*columns).where(ReportRow.lessor == lessor)
     if rule_set:
         statement = statement.where(ReportRow.rule_set == rule_set)
-    return statement.order_by(ReportRow.as_of.desc(), ReportRow.id.desc()).limit(limit)
+    return statement.order_by(ReportRow.as_of.desc(), ReportRow.id.desc()).offset(offset).limit(limit)
 
 
 def filed_reports(
-    engine: Engine, lessor: str, *, rule_set: str | None = None, limit: int = 200
+    engine: Engine, lessor: str, *, rule_set: str | None = None, limit: int = 200, offset: int = 0
 ) -> list[ReportSummary]:
-    """The lessor's filed reports, newest day first."""
+    """The lessor's filed reports, newest day first: `limit` of them after the `offset` newest."""
     with engine.connect() as connection:
-        rows = connection.execute(_newest_filed(_SUMMARY_COLUMNS, lessor, rule_set, limit)).all()
+        rows = connection.execute(_newest_filed(_SUMMARY_COLUMNS, lessor, rule_set, limit, offset)).all()
     return [_summary(r) for r in rows]
 
 
