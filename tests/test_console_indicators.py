@@ -80,6 +80,18 @@ def field_error(page: httpx.Response, field_id: str) -> str:
     return html.unescape(found.group(1))
 
 
+def file_reports(client: httpx.Client, days: tuple[dt.date, ...]) -> httpx.Response:
+    """File the report of each day from the page's form, in order; the last filing's answer."""
+    page = client.get("/indicators")
+    answers = [
+        client.post("/indicators/reports", data={"csrf_token": csrf_of(page), "as_of": day.isoformat()})
+        for day in days
+    ]
+    for answer in answers:
+        assert answer.status_code == 303, text_of(answer)[:2000]
+    return answers[-1]
+
+
 def filed_report_id(answer: httpx.Response) -> int:
     """The id of the report a filing made, from where the filing's answer sends the browser."""
     found = re.search(r"filed=(\d+)", answer.headers["location"])
@@ -158,12 +170,7 @@ def test_the_trend_follows_the_filed_reports_and_filing_writes_three_real_files(
     world = uploaded
     before_reports, before_records = count(world, IndicatorReport), count(world, EvidenceRecord)
     with as_user(world.console, "cai") as client:
-        page = client.get("/indicators")
-        for day in (EARLIER, DAY):
-            answer = client.post(
-                "/indicators/reports", data={"csrf_token": csrf_of(page), "as_of": day.isoformat()}
-            )
-            assert answer.status_code == 303, text_of(answer)[:2000]
+        answer = file_reports(client, (EARLIER, DAY))
         filed_id = filed_report_id(answer)
         page = client.get(answer.headers["location"])
         assert f"报告 {filed_id} 已报送" in text_of(page)
@@ -518,12 +525,7 @@ def test_the_filed_reports_are_paged_newest_first_down_to_the_oldest(
 
     world = uploaded
     with as_user(world.console, "cai") as client:
-        page = client.get("/indicators")
-        for day in (EARLIER, DAY):
-            answer = client.post(
-                "/indicators/reports", data={"csrf_token": csrf_of(page), "as_of": day.isoformat()}
-            )
-            assert answer.status_code == 303, text_of(answer)[:2000]
+        file_reports(client, (EARLIER, DAY))
         expected = [s.id for s in reports.filed_reports(world.console.engine, "ALPHA")]
         assert len(expected) >= 2
         monkeypatch.setattr(indicators_pages, "REPORTS_SHOWN", 1)
