@@ -7,8 +7,9 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from sqlalchemy import text
@@ -213,36 +214,36 @@ def test_a_stopped_batch_says_so_in_one_line_and_leaves_no_worker(
         assert (folder / "complaint.pdf").is_file() and (folder / "claim.json").is_file()
 
 
-def test_a_sigterm_that_lands_where_python_swallows_exceptions_still_stops_the_batch() -> None:
+@pytest.fixture
+def stop_notes() -> Iterator[ModuleType]:
+    """`cases generate`'s module with no stop noted, before the test and after it."""
+    from leaseguard.cli import cases_commands
+
+    cases_commands._STOP_REQUESTED.clear()
+    yield cases_commands
+    cases_commands._STOP_REQUESTED.clear()
+
+
+def test_a_sigterm_that_lands_where_python_swallows_exceptions_still_stops_the_batch(
+    stop_notes: ModuleType,
+) -> None:
     """The handler only notes the signal: raised, it was lost when it landed in logging's at-fork hook while the
     pool forked a worker (Python printed the exception and the batch ran on to exit 0). The next progress step
     stops the batch with the signal's exit code."""
-    from leaseguard.cli import cases_commands
-
-    cases_commands._STOP_REQUESTED.clear()
-    try:
-        cases_commands._stop_if_requested()  # nothing asked: the batch goes on
-        cases_commands._stop(signal.SIGTERM, None)  # returns, wherever it lands
-        with pytest.raises(cases_commands._Stopped) as stopped:
-            cases_commands._stop_if_requested()
-        assert stopped.value.code == 128 + signal.SIGTERM
-    finally:
-        cases_commands._STOP_REQUESTED.clear()
+    stop_notes._stop_if_requested()  # nothing asked: the batch goes on
+    stop_notes._stop(signal.SIGTERM, None)  # returns, wherever it lands
+    with pytest.raises(stop_notes._Stopped) as stopped:
+        stop_notes._stop_if_requested()
+    assert stopped.value.code == 128 + signal.SIGTERM
 
 
-def test_ctrl_c_stops_between_two_cases_and_pressed_again_at_once() -> None:
-    from leaseguard.cli import cases_commands
-
-    cases_commands._STOP_REQUESTED.clear()
-    try:
-        cases_commands._stop(signal.SIGINT, None)  # noted only
-        with pytest.raises(KeyboardInterrupt):
-            cases_commands._stop(signal.SIGINT, None)
-        with pytest.raises(cases_commands._Stopped) as stopped:
-            cases_commands._stop_if_requested()
-        assert stopped.value.code == 130
-    finally:
-        cases_commands._STOP_REQUESTED.clear()
+def test_ctrl_c_stops_between_two_cases_and_pressed_again_at_once(stop_notes: ModuleType) -> None:
+    stop_notes._stop(signal.SIGINT, None)  # noted only
+    with pytest.raises(KeyboardInterrupt):
+        stop_notes._stop(signal.SIGINT, None)
+    with pytest.raises(stop_notes._Stopped) as stopped:
+        stop_notes._stop_if_requested()
+    assert stopped.value.code == 130
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks and reads /proc")
