@@ -370,6 +370,25 @@ def test_the_pages_speak_english_to_an_english_user(world: World) -> None:
         assert "Cases by stage" in listed.text and "Filing" in listed.text
         case = client.get(f"/cases/{world.cases.odd}")
         assert "The claim and its arithmetic" in case.text and "Overdue rent" in case.text
+        overdue = client.get(f"/cases/{world.cases.overdue}")
+    # The claim's own words stay as they are filed, in Chinese, and say so, for a screen reader too.
+    with session_factory(world.console.engine)() as session:
+        opened_on = case_detail(session, "ALPHA", world.cases.odd).opened_on
+    claim = claim_for_contract(world.console.engine, ODD, opened_on, load_claim_rules(), lessor="ALPHA")
+    cells = re.findall(
+        r'<tr data-item="[^"]+"><th scope="row">[^<]*</th><td class="num">[^<]*</td><td( lang="zh-CN")?>([^<]*)</td>',
+        case.text,
+    )
+    assert [(marked, html.unescape(text)) for marked, text in cells] == [
+        (' lang="zh-CN"', line.arithmetic) for line in claim.lines
+    ]
+    chinese_parts = [
+        html.unescape(part) for part in re.findall(r'<span lang="zh-CN">([^<]*)</span>', case.text)
+    ]
+    assert claim.running and claim.notes  # the case has both to show
+    assert chinese_parts == [running.wording for running in claim.running] + list(claim.notes)
+    assert "Arithmetic, as filed (in Chinese)" in case.text
+    assert "Demand: sent 2024-12-05 by EMS, delivered 2024-12-07, 15 days given" in text_of(overdue)
 
 
 def test_the_use_cases_agree_with_the_ledger_on_either_store(store_engine: Engine, tmp_path: Path) -> None:

@@ -145,10 +145,7 @@ def claim(
     console.print(table)
     # The claim's own words (its lines, what runs on, the lawyer's notes) are those of the complaint: Chinese.
     for running in result.running:
-        console.print(
-            RUNS_ON.text(chosen, base=running.base_label, amount=grouped_yuan(running.base_fen),
-                         standard=running.standard, since=running.since)
-        )  # fmt: skip
+        console.print(RUNS_ON.text(chosen, wording=running.wording))
     for note in result.notes:
         console.print(NOTE.text(chosen, note=note))
 
@@ -163,10 +160,7 @@ CLAIM_ITEMS_EN = {
 }  # fmt: skip
 
 # What runs on is said in the complaint's own words in either language, as it will be pleaded.
-RUNS_ON = Label(
-    "另：以{base}{amount}元为基数，按{standard}，自{since}起计算至实际清偿之日止",
-    "runs on until paid: 以{base}{amount}元为基数，按{standard}，自{since}起计算至实际清偿之日止",
-)
+RUNS_ON = Label("另：{wording}", "runs on until paid: {wording}")
 NOTE = Label("提示：{note}", "note: {note}")
 
 

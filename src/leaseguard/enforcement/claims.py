@@ -84,6 +84,12 @@ class RunningClaim:
     standard: str
     since: dt.date
 
+    @property
+    def wording(self) -> str:
+        """The claim in the words it is pleaded in (Chinese whatever the reader's language)."""
+        base = f"以{self.base_label}{yuan(self.base_fen)}元为基数"
+        return f"{base}，按{self.standard}，自{self.since}起计算至实际清偿之日止"
+
 
 @dataclass(frozen=True)
 class Claim:
