@@ -146,6 +146,14 @@ ACCELERATION, TERMINATION = "acceleration", "termination"
 REMEDIES = (ACCELERATION, TERMINATION)
 REMEDY_LABELS = {ACCELERATION: "加速到期", TERMINATION: "解除合同、返还租赁物"}
 REMEDY_LABELS_EN = {ACCELERATION: "Acceleration", TERMINATION: "Termination and return of the asset"}
+# A claim's items in English; in Chinese each line carries its own label, the complaint's words (claims.py).
+CLAIM_ITEM_LABELS_EN = {
+    "overdue_rent": "Overdue rent", "penalty": "Penalty", "fund_loss": "Loss of use of funds",
+    "accelerated_rent": "Accelerated rent", "liquidated_damages": "Liquidated damages",
+    "nominal_purchase_price": "Purchase price", "deposit_offset": "Deposit set off",
+    "termination_loss": "Loss on termination", "court_fee": "Court fee", "preservation_fee": "Preservation fee",
+    "lawyer_fee": "Lawyer's fee",
+}  # fmt: skip
 
 # Enforcement: the steps of a case.
 OPENED = "opened"

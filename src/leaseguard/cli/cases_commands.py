@@ -23,6 +23,7 @@ from leaseguard.cli.common import (
 from leaseguard.sheets import write_csv
 from leaseguard.vocabulary import (
     ACCELERATION,
+    CLAIM_ITEM_LABELS_EN,
     CLASSES,
     METHOD_LABELS,
     METHOD_LABELS_EN,
@@ -138,7 +139,8 @@ def claim(
     for header, justify in headers:
         table.add_column(header, justify=justify)  # type: ignore[arg-type]
     for line in result.lines:
-        item = line.label if zh else CLAIM_ITEMS_EN.get(line.item, line.label)
+        # The table's English rows are lower case ("claim", "total with costs"), its items too.
+        item = line.label if zh else CLAIM_ITEM_LABELS_EN.get(line.item, line.label).lower()
         table.add_row(item, grouped_yuan(line.amount_fen), line.arithmetic)
     table.add_row("诉请合计" if zh else "claim", grouped_yuan(result.claim_fen), "")
     table.add_row("合计（含诉讼费用）" if zh else "total with costs", grouped_yuan(result.total_fen), "")
@@ -149,15 +151,6 @@ def claim(
     for note in result.notes:
         console.print(NOTE.text(chosen, note=note))
 
-
-# A claim's items in English (in Chinese each line's own label, the complaint's words, dated where it runs).
-CLAIM_ITEMS_EN = {
-    "overdue_rent": "overdue rent", "penalty": "penalty", "fund_loss": "loss of use of funds",
-    "accelerated_rent": "accelerated rent", "liquidated_damages": "liquidated damages",
-    "nominal_purchase_price": "purchase price", "deposit_offset": "deposit set off",
-    "termination_loss": "loss on termination", "court_fee": "court fee", "preservation_fee": "preservation fee",
-    "lawyer_fee": "lawyer's fee",
-}  # fmt: skip
 
 # What runs on is said in the complaint's own words in either language, as it will be pleaded.
 RUNS_ON = Label("另：{wording}", "runs on until paid: {wording}")

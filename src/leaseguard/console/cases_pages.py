@@ -57,6 +57,7 @@ from leaseguard.usecases.case_pages import (
     record_step,
 )
 from leaseguard.vocabulary import (
+    CLAIM_ITEM_LABELS_EN,
     DOCUMENT_KIND_LABELS,
     METHOD_LABELS,
     METHOD_LABELS_EN,
@@ -79,15 +80,6 @@ CanTrack = Annotated[ConsoleUser, Depends(require_user(Action.TRACK_CASES))]
 PageNumber = Annotated[int, Query(ge=1, le=1_000_000)]
 # A case number in the address: the store's ids are 64-bit; a larger one is the 404 page, not a failed read.
 MAX_CASE_ID = BIG_ID_MAX
-
-# A claim's items in English; in Chinese each line's own label, the complaint's words (as `cases claim` shows).
-CLAIM_ITEMS_EN = {
-    "overdue_rent": "Overdue rent", "penalty": "Penalty", "fund_loss": "Loss of use of funds",
-    "accelerated_rent": "Accelerated rent", "liquidated_damages": "Liquidated damages",
-    "nominal_purchase_price": "Purchase price", "deposit_offset": "Deposit set off",
-    "termination_loss": "Loss on termination", "court_fee": "Court fee", "preservation_fee": "Preservation fee",
-    "lawyer_fee": "Lawyer's fee",
-}  # fmt: skip
 
 
 def _sessions(request: Request) -> sessionmaker[Session]:
@@ -123,7 +115,9 @@ def _words(lang: Lang) -> dict[str, Callable[..., Any]]:
         "document_kind": lambda code: (
             DOCUMENT_KIND_LABELS.get(code, code) if lang == "zh" else code.replace("_", " ")
         ),
-        "claim_item": lambda line: line.label if lang == "zh" else CLAIM_ITEMS_EN.get(line.item, line.label),
+        "claim_item": lambda line: (
+            line.label if lang == "zh" else CLAIM_ITEM_LABELS_EN.get(line.item, line.label)
+        ),
         "evidence_kind": evidence_kind,
     }
 
