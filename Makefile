@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 UV_VERSION := 0.13.9
 
-.PHONY: demo test durations bench lint setup clean
+.PHONY: demo test durations screenshots bench lint setup clean
 
 demo: $(STAMP)
 	$(BIN)/leaseguard demo
@@ -18,6 +18,11 @@ test: $(STAMP)
 # The tests again, writing each file's seconds to tests/durations.json (the order `make test` hands files out).
 durations: $(STAMP)
 	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n auto --dist loadfile --store-durations -q
+
+# The browser tests again, saving each page they see as tests/screenshots/<name>.png, for a person to look at.
+screenshots: $(STAMP)
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n auto --dist loadfile -q --screenshots \
+		$$(grep -l "^ *from browser import" tests/test_*.py)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

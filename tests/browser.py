@@ -1,5 +1,6 @@
 """Pages and reports seen as a person sees them: Debian's chromium, headless, driven by Playwright for Python
-(never a downloaded browser). Each view saves a screenshot under tests/screenshots/ (ignored by git)."""
+(never a downloaded browser). With `pytest --screenshots` (`make screenshots`), each view is also saved as a
+picture under tests/screenshots/ (ignored by git), for a person to look at."""
 
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ FLAGS = [
     "--disable-sync", "--no-first-run",
 ]  # fmt: skip
 SCREENSHOTS = Path(__file__).parent / "screenshots"
+# Whether the views are saved as pictures: set by conftest from `--screenshots`. Off in `make test`: nothing reads
+# the pictures there, and drawing and encoding a whole page each time cost chromium about 16 s of the suite's CPU.
+screenshots_wanted = False
 
 
 VIEWPORT = {"width": 1280, "height": 900}
@@ -95,14 +99,30 @@ def chromium_page() -> Iterator[Any]:
             context.close()
 
 
-def seen_text(page_file: Path, screenshot: str) -> str:
-    """The text a person reads on the HTML file `page_file` once chromium has rendered it; a full-page
-    screenshot is saved as tests/screenshots/<screenshot>.png."""
+def screenshot(seen: Any, name: str, *, full_page: bool | None = True) -> None:
+    """Save what `seen` shows as tests/screenshots/<name>.png, when the run asked for screenshots (`pytest
+    --screenshots`): a page whole (`full_page`) or its window (False), or one element of it (a locator: None)."""
+    if not screenshots_wanted:
+        return
     SCREENSHOTS.mkdir(exist_ok=True)
+    options: dict[str, Any] = {} if full_page is None else {"full_page": full_page}
+    # caret="initial": hiding the caret leaves empty style attributes behind, which htmx copies onto what it
+    # swaps in, and which the pages' content security policy then refuses (an error of the test, not the page).
+    seen.screenshot(
+        path=str(SCREENSHOTS / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}.png"), caret="initial", **options
+    )
+
+
+def shot(page: Any, name: str) -> None:
+    """A console page's screenshot: tests/screenshots/console_<name>.png (with `--screenshots`)."""
+    screenshot(page, f"console_{name}")
+
+
+def seen_text(page_file: Path, screenshot_name: str) -> str:
+    """The text a person reads on the HTML file `page_file` once chromium has rendered it; with `--screenshots`,
+    a full-page screenshot is saved as tests/screenshots/<screenshot_name>.png."""
     with chromium_page() as page:
         page.goto(page_file.resolve().as_uri())
-        page.screenshot(
-            path=str(SCREENSHOTS / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', screenshot)}.png"), full_page=True
-        )
+        screenshot(page, screenshot_name)
         text: str = page.inner_text("body")
     return text

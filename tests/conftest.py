@@ -54,9 +54,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="write each test file's seconds to tests/durations.json (the order `make test` hands files out)",
     )
+    parser.addoption(
+        "--screenshots",
+        action="store_true",
+        help="save each page the browser tests see as tests/screenshots/<name>.png (`make screenshots`)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    browser.screenshots_wanted = bool(config.getoption("--screenshots"))
     if config.getoption("--store-durations") and not hasattr(config, "workerinput"):
         config.pluginmanager.register(scheduling.DurationRecorder(), "leaseguard-durations")
 

@@ -2,8 +2,8 @@
 chromium is missing) against WCAG 2.0 and 2.1, levels A and AA, and axe's best practices: names and labels,
 contrast, landmarks, the order of headings, tables, the page's language, unique ids. A failure lists each
 rule broken, how much it matters, what to do and the first elements that break it. Chinese pages, and the main
-ones in English too; a screenshot of each under tests/screenshots/ (console_a11y_*.png). Also what axe does
-not judge: the focus ring's contrast.
+ones in English too; with `--screenshots`, a picture of each under tests/screenshots/ (console_a11y_*.png).
+Also what axe does not judge: the focus ring's contrast.
 
 One console and one browser serve the whole module: the look-up book (tests/lookup_book.py) and a funding file
 of leaseguard.synth's trucks screened, with a decision waiting for its checker; a promise to pay broken
@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from applications_world import application_form, trained_models, valid_resident_id
-from browser import SCREENSHOTS, VIEWPORT, chromium_browser
+from browser import VIEWPORT, chromium_browser, shot
 from collections_world import Desk, seed_collections
 from console_world import (
     PASSWORD,
@@ -195,10 +195,8 @@ def described(violations: list[dict[str, Any]]) -> str:
 
 
 def audit(page: Any, name: str) -> None:
-    """A screenshot of the page, then no axe violation on it."""
-    SCREENSHOTS.mkdir(exist_ok=True)
-    # caret="initial": hiding the caret leaves empty style attributes behind, which htmx would copy on a swap.
-    page.screenshot(path=str(SCREENSHOTS / f"console_a11y_{name}.png"), full_page=True, caret="initial")
+    """A screenshot of the page (with `--screenshots`), then no axe violation on it."""
+    shot(page, f"a11y_{name}")
     violations = axe_violations(page)
     assert not violations, f"{page.url}:\n{described(violations)}"
 

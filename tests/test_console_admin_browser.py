@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from browser import SCREENSHOTS, chromium_page
+from browser import chromium_page, shot
 from console_world import PASSWORD, Console, served_console
 from leaseguard.store.db import session_factory
 from leaseguard.store.models import Contract, User
@@ -30,11 +30,6 @@ CONTRACTS = (
 def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     with served_console(tmp_path_factory.mktemp("console-admin-browser")) as served:
         yield served
-
-
-def shot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"console_{name}.png"), full_page=True)
 
 
 def unlabelled_inputs(page: Any) -> int:

@@ -6,12 +6,11 @@ no script error or blocked resource on the way."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
 from analytics_world import AS_OF, LESSOR, seed_analytics_book
-from browser import SCREENSHOTS, chromium_page
+from browser import chromium_page, shot
 from console_world import PASSWORD, Console, served_console
 from leaseguard.analytics.report import npl_rows
 from leaseguard.portfolio.allocation import Allocation
@@ -24,11 +23,6 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     with served_console(folder) as served:
         seed_analytics_book(served.engine, folder / "book")
         yield served
-
-
-def shot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"console_{name}.png"), full_page=True)
 
 
 def test_a_risk_officer_reads_the_charts_and_opens_a_table(console: Console) -> None:

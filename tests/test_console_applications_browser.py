@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
 from applications_world import application_form, served_applications, valid_resident_id
-from browser import SCREENSHOTS, chromium_page
+from browser import chromium_page, shot
 from console_world import PASSWORD, Console
 from lookup_book import new_signer
 
@@ -22,12 +21,6 @@ from lookup_book import new_signer
 def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     with served_applications(tmp_path_factory.mktemp("console-applications-browser"), new_signer()) as served:
         yield served
-
-
-def shot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(exist_ok=True)
-    # caret="initial": hiding the caret leaves empty style attributes behind, which htmx would copy on a swap.
-    page.screenshot(path=str(SCREENSHOTS / f"console_{name}.png"), full_page=True, caret="initial")
 
 
 def test_an_analyst_decides_an_application_and_reads_score_and_reasons(console: Console) -> None:

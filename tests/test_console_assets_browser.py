@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from browser import SCREENSHOTS, chromium_page
+from browser import chromium_page, shot
 from console_world import PASSWORD, Console, served_console
 from funding_world import (
     FORGED_ID,
@@ -38,13 +38,6 @@ def console(tmp_path: Path) -> Iterator[Console]:
         register_forgery(served.engine)
         add_users(served.engine, ("cao", "ALPHA", "compliance"))
         yield served
-
-
-def shot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(exist_ok=True)
-    # caret="initial": hiding the caret leaves empty style attributes behind, which htmx copies onto what it
-    # swaps in, and which the pages' content security policy then refuses (an error of the test, not the page).
-    page.screenshot(path=str(SCREENSHOTS / f"console_{name}.png"), full_page=True, caret="initial")
 
 
 def sign_in(page: Any, base: str, username: str, next_path: str) -> None:

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
 from book_world import seed_synth_book
-from browser import SCREENSHOTS, chromium_page
+from browser import chromium_page, shot
 from console_world import PASSWORD, Console, served_console
 
 
@@ -22,11 +21,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     with served_console(folder) as served:
         seed_synth_book(served.engine, folder)
         yield served
-
-
-def shot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"console_{name}.png"), full_page=True)
 
 
 def test_an_admin_filters_the_book_and_watches_a_daily_run_finish(world: Console) -> None:

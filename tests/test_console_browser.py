@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from browser import SCREENSHOTS, chromium_page
+from browser import chromium_page, shot
 from console_world import PASSWORD, Console, seed, served_console
 
 
@@ -18,11 +18,6 @@ from console_world import PASSWORD, Console, seed, served_console
 def console(tmp_path: Path) -> Iterator[Console]:
     with served_console(tmp_path) as served:
         yield served
-
-
-def shot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"console_{name}.png"), full_page=True)
 
 
 def sign_in(page: Any, username: str, password: str) -> None:

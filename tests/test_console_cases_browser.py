@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from browser import SCREENSHOTS, chromium_page
+from browser import chromium_page, shot
 from cases_world import Cases, seed_cases
 from console_world import PASSWORD, Console, served_console
 from lookup_book import ODD, new_signer
@@ -22,11 +22,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Console, C
     signer = new_signer()
     with served_console(folder, evidence_signer=signer) as served:
         yield served, seed_cases(served.engine, folder / "book", signer)
-
-
-def shot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"console_{name}.png"), full_page=True)
 
 
 def sign_in(page: Any, console: Console, username: str) -> None:

@@ -11,7 +11,7 @@ from importlib import resources
 import httpx
 import pytest
 
-from browser import SCREENSHOTS, chromium_page
+from browser import chromium_page, screenshot
 from conftest import running
 from leaseguard.api import create_app
 from leaseguard.store.db import create_store_engine, upgrade_schema
@@ -78,6 +78,5 @@ def test_docs_render_in_chromium_without_the_internet(base: str) -> None:
         page.wait_for_selector(".opblock", timeout=20_000)
         assert page.locator(".opblock").count() > 5
         assert "/v1/contracts" in page.inner_text("body")
-        SCREENSHOTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / "console_docs.png"))
+        screenshot(page, "console_docs", full_page=False)
         assert outside == []

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from browser import SCREENSHOTS, chromium_page
+from browser import chromium_page, shot
 from console_world import PASSWORD, Console, served_console
 from evidence_book import EvidenceBook, make_signer, seed_evidence, tampered
 
@@ -22,11 +22,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Console, E
     signer = make_signer()
     with served_console(folder, evidence_signer=signer) as served:
         yield served, seed_evidence(served.engine, signer)
-
-
-def shot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"console_{name}.png"), full_page=True)
 
 
 def sign_in(page: Any, console: Console, username: str = "ann") -> None:

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from browser import SCREENSHOTS, chromium_page
+from browser import chromium_page, shot
 from console_world import DAY, PASSWORD, Console, balance_sheet_workbook, seed_indicators, served_console
 from leaseguard.console.settings import ConsoleSettings
 from lookup_book import new_signer
@@ -24,12 +23,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Console, P
     with served_console(folder, evidence_signer=new_signer(), settings=settings) as served:
         seed_indicators(served.engine)
         yield served, folder
-
-
-def shot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(exist_ok=True)
-    # caret="initial": hiding the caret leaves empty style attributes behind, which htmx would copy on a swap.
-    page.screenshot(path=str(SCREENSHOTS / f"console_{name}.png"), full_page=True, caret="initial")
 
 
 def test_upload_the_balance_sheet_file_the_report_and_download_it(

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from browser import SCREENSHOTS, chromium_page
+from browser import chromium_page, shot
 from console_world import PASSWORD, Console, served_console
 from lookup_book import (
     ALPHA_INVOICE,
@@ -31,11 +31,6 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     with served_console(folder) as served:
         seed_lookup_book(served.engine, folder / "book")
         yield served
-
-
-def shot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"console_{name}.png"), full_page=True)
 
 
 def sign_in(page: Any, console: Console, username: str = "ann") -> None:

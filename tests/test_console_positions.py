@@ -106,7 +106,7 @@ def test_another_lessors_contract_stays_not_found(ann: httpx.Client) -> None:
 def test_the_plot_as_a_person_sees_it(console: Console) -> None:
     """In Debian's chromium (skipped where it is missing): the plot is drawn, found by its text alternative, with
     no script error or blocked resource; a screenshot of the section under tests/screenshots/."""
-    from browser import SCREENSHOTS, chromium_page
+    from browser import chromium_page, screenshot
     from test_console_lookups_browser import sign_in, watch
 
     with chromium_page() as page:
@@ -118,6 +118,5 @@ def test_the_plot_as_a_person_sees_it(console: Console) -> None:
         box = plot.bounding_box()
         assert box is not None and box["width"] > 300 and box["height"] > 180
         assert page.locator("svg.track .track-line").count() == 1
-        SCREENSHOTS.mkdir(exist_ok=True)
-        page.locator("#positions").screenshot(path=str(SCREENSHOTS / "console_contract_positions.png"))
+        screenshot(page.locator("#positions"), "console_contract_positions", full_page=None)
         assert not problems, problems
