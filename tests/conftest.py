@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import gc
 import os
+import shutil
 import socket
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -22,6 +24,7 @@ from sqlalchemy import Engine, create_engine, text
 
 import browser
 import scheduling
+from leaseguard.classification.classify import CACHE_ENV
 from leaseguard.store.db import create_store_engine, upgrade_schema
 
 # Property tests draw the same examples on every run, so a red CI run is the code's, never the dice's; a new
@@ -62,6 +65,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):
+        # The compiled classification SQL of this run, shared by its workers and the commands they start (they
+        # inherit the environment), and by no other run: nothing of the user's cache is read or written.
+        os.environ[CACHE_ENV] = tempfile.mkdtemp(prefix="leaseguard-test-sql-")
     browser.screenshots_wanted = bool(config.getoption("--screenshots"))
     if config.getoption("--store-durations") and not hasattr(config, "workerinput"):
         config.pluginmanager.register(scheduling.DurationRecorder(), "leaseguard-durations")
@@ -80,6 +87,11 @@ def pytest_collection_finish() -> None:
 
 def pytest_sessionfinish() -> None:
     browser.close_shared_chromium()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):
+        shutil.rmtree(os.environ.pop(CACHE_ENV, ""), ignore_errors=True)
 
 
 @pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist, absent under -p no:xdist

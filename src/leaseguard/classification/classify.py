@@ -11,8 +11,13 @@ the positions' own column types.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
 import os
+import tempfile
 import threading
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -56,13 +61,16 @@ COLLATERAL_SCHEMA: dict[str, pl.DataType] = {
     "valued_on": pl.Date(),
 }
 _ROW = "_lg_row"
-# Compiled SQL by expression: Ibis takes a few hundred milliseconds to compile the classification, DuckDB a
-# few to run it over a handful of rows (tests, small books, a day re-run). Keys are the expressions over
-# named, unbound tables, equal when the rules, the inputs given and their column types are.
-_COMPILED: dict[Any, str] = {}
+# The SQL of each expression, by a digest of what it is built from (the rules, the inputs' names and column types,
+# the code that builds and compiles it): building the classification's expression takes Ibis about 0.3 s and
+# compiling it 0.1-0.2 s, importing Ibis 0.3 s more, where DuckDB runs it over a small book in a few
+# milliseconds. Kept in this process, and in the cache folder for the next process (a daily run from the CLI
+# finds its SQL there and never imports Ibis).
+_COMPILED: dict[str, str] = {}
 _COMPILED_KEPT = 64
-# The classification's expressions by rule set and inputs' schemas (building one takes Ibis about 0.3 s).
-_EXPRESSIONS: dict[Any, ir.Table] = {}
+# The modules whose code decides the SQL, besides Ibis and sqlglot (whose versions are in the digest too).
+_SQL_SOURCES = ("classify.py", "columnar.py", "reasons.py", "rules.py")
+CACHE_ENV = "LEASEGUARD_CACHE_DIR"
 
 
 def _ppm(rate: float) -> int:
@@ -71,32 +79,46 @@ def _ppm(rate: float) -> int:
 
 class _Inputs:
     """Frames handed to DuckDB as registered Arrow views (scanned in place, not copied into DuckDB storage:
-    loading a million positions into tables took seconds), each with an unbound Ibis table of its name and
-    column types for the expression to be built over."""
+    loading a million positions into tables took seconds); for the expression, an unbound Ibis table of each
+    one's name and column types."""
 
     def __init__(self) -> None:
         self.arrow: dict[str, Any] = {}
 
-    def table(self, name: str, frame: pl.DataFrame) -> ir.Table:
+    def add(self, name: str, frame: pl.DataFrame | None) -> None:
+        if frame is not None:
+            self.arrow[name] = frame.to_arrow()
+
+    def table(self, name: str) -> ir.Table:
         import ibis
 
-        data = frame.to_arrow()
-        self.arrow[name] = data
-        return ibis.table(ibis.Schema.from_pyarrow(data.schema), name=name)
+        return ibis.table(ibis.Schema.from_pyarrow(self.arrow[name].schema), name=name)
 
-    def optional(self, name: str, frame: pl.DataFrame | None) -> ir.Table | None:
-        return None if frame is None else self.table(name, frame)
+    def optional(self, name: str) -> ir.Table | None:
+        return self.table(name) if name in self.arrow else None
 
-    def run(self, expr: ir.Table) -> pl.DataFrame:
-        import ibis
-
-        key = expr.op()
-        sql = _COMPILED.get(key)
+    def sql(self, what: str, build: Callable[[], ir.Table]) -> str:
+        """The SQL of the expression that `build` makes over these inputs for `what` (the rules, the kind of
+        job): from this process, from the cache folder, else built and compiled, and kept in both."""
+        shapes = "\n".join(
+            f"{name}: {data.schema.to_string(show_schema_metadata=False)}"
+            for name, data in self.arrow.items()
+        )
+        digest = hashlib.sha256(f"{_code_fingerprint()}\n{what}\n{shapes}".encode()).hexdigest()
+        sql = _COMPILED.get(digest)
         if sql is None:
-            sql = ibis.to_sql(expr, dialect="duckdb")
-            if len(_COMPILED) >= _COMPILED_KEPT:
-                _COMPILED.clear()
-            _COMPILED[key] = sql
+            sql = _cached_sql(digest)
+        if sql is None:
+            import ibis
+
+            sql = ibis.to_sql(build(), dialect="duckdb")
+            _keep_in_cache(digest, sql)
+        if len(_COMPILED) >= _COMPILED_KEPT:
+            _COMPILED.clear()
+        _COMPILED[digest] = sql
+        return sql
+
+    def run(self, sql: str) -> pl.DataFrame:
         # A cursor of its own per call (DuckDB's connection for one thread, with its own registered views) on
         # the process's one in-memory database: opening a new database each time cost ~9 ms of CPU a call.
         rows = max((data.num_rows for data in self.arrow.values()), default=0)
@@ -106,6 +128,49 @@ class _Inputs:
             result = pl.from_arrow(con.sql(sql).fetch_arrow_table())
         assert isinstance(result, pl.DataFrame)
         return result
+
+
+@functools.cache
+def _code_fingerprint() -> str:
+    """The code the SQL comes from: this package's modules that build it, and Ibis's and sqlglot's versions."""
+    from importlib.metadata import version
+
+    folder = Path(__file__).parent
+    sources = hashlib.sha256()
+    for name in _SQL_SOURCES:
+        sources.update((folder / name).read_bytes())
+    return f"{sources.hexdigest()} ibis {version('ibis-framework')} sqlglot {version('sqlglot')}"
+
+
+def cache_folder() -> Path:
+    """Where compiled SQL is kept between processes: $LEASEGUARD_CACHE_DIR, else the user's cache folder."""
+    chosen = os.environ.get(CACHE_ENV)
+    if chosen:
+        return Path(chosen)
+    return (
+        Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "leaseguard" / "classification-sql"
+    )
+
+
+def _cached_sql(digest: str) -> str | None:
+    try:
+        return (cache_folder() / f"{digest}.sql").read_text(encoding="utf-8")
+    except OSError:  # not cached yet, or a folder this process may not read: compiled instead
+        return None
+
+
+def _keep_in_cache(digest: str, sql: str) -> None:
+    folder = cache_folder()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        # Written whole under another name, then renamed: a process reading at the same time finds all or none.
+        with tempfile.NamedTemporaryFile(
+            "w", encoding="utf-8", dir=folder, suffix=".part", delete=False
+        ) as part:
+            part.write(sql)
+        os.replace(part.name, folder / f"{digest}.sql")
+    except OSError:  # a folder this process may not write: the next process compiles again
+        return
 
 
 # The process's in-memory DuckDB databases, opened at first use (nothing is stored in them): one running a query
@@ -146,24 +211,19 @@ def collateral_on(valuations: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
     (`columnar.collateral_expr` on the embedded engine; rows by contract_no).
 
     `valuations`: contract_no, asset_id, valuation_date, disposal_value_fen."""
-    from leaseguard.classification.columnar import collateral_expr
-
     inputs = _Inputs()
-    valuations_table = inputs.table("lg_valuations", valuations)
-    day = inputs.table("lg_day", pl.DataFrame({"as_of": [as_of]}, schema={"as_of": pl.Date}))
-    # The day is an input, not a literal of the expression: built and compiled once, it serves every day.
-    key = ("collateral", valuations_table.schema())
-    expr = _EXPRESSIONS.get(key)
-    if expr is None:
-        expr = collateral_expr(valuations_table, day.as_of.max().as_scalar()).order_by("contract_no")
-        _keep(key, expr)
-    return inputs.run(expr).cast(COLLATERAL_SCHEMA)  # type: ignore[arg-type]
+    inputs.add("lg_valuations", valuations)
+    inputs.add("lg_day", pl.DataFrame({"as_of": [as_of]}, schema={"as_of": pl.Date}))
 
+    def build() -> ir.Table:
+        from leaseguard.classification.columnar import collateral_expr
 
-def _keep(key: Any, expr: ir.Table) -> None:
-    if len(_EXPRESSIONS) >= _COMPILED_KEPT:
-        _EXPRESSIONS.clear()
-    _EXPRESSIONS[key] = expr
+        # The day is an input, not a literal of the expression: built and compiled once, it serves every day.
+        day = inputs.table("lg_day").as_of.max().as_scalar()
+        return collateral_expr(inputs.table("lg_valuations"), day).order_by("contract_no")
+
+    sql = inputs.sql("collateral", build)
+    return inputs.run(sql).cast(COLLATERAL_SCHEMA)  # type: ignore[arg-type]
 
 
 def classify(
@@ -182,33 +242,31 @@ def classify(
     `collateral`: `collateral_on`'s columns (for the collateral rules); `previous`: contract_no, from_class of
     the latest earlier run (for the upgrade conditions and the restructuring hold); `restructured`:
     contract_no, restructured_date (for the restructuring observation)."""
-    from leaseguard.classification.columnar import classify_expr
-
     inputs = _Inputs()
-    tables = {
-        "positions": inputs.table("lg_positions", positions.with_row_index(_ROW)),
-        "lessee_types": inputs.optional("lg_lessee_types", lessee_types),
-        "collateral": inputs.optional("lg_collateral", collateral),
-        "previous": inputs.optional("lg_previous", previous),
-        "restructured": inputs.optional("lg_restructured", restructured),
-    }
-    # The expression does not depend on the day (it is a column of the positions), only on the rules and the
-    # tables' names and column types: built once, it serves every day of a run.
-    key = (repr(rules), tuple((name, None if t is None else t.schema()) for name, t in tables.items()))
-    expr = _EXPRESSIONS.get(key)
-    if expr is None:
-        expr = classify_expr(
-            tables["positions"],
+    inputs.add("lg_positions", positions.with_row_index(_ROW))
+    inputs.add("lg_lessee_types", lessee_types)
+    inputs.add("lg_collateral", collateral)
+    inputs.add("lg_previous", previous)
+    inputs.add("lg_restructured", restructured)
+
+    def build() -> ir.Table:
+        from leaseguard.classification.columnar import classify_expr
+
+        return classify_expr(
+            inputs.table("lg_positions"),
             rules,
-            lessee_types=tables["lessee_types"],
-            collateral=tables["collateral"],
-            previous=tables["previous"],
-            restructured=tables["restructured"],
+            lessee_types=inputs.optional("lg_lessee_types"),
+            collateral=inputs.optional("lg_collateral"),
+            previous=inputs.optional("lg_previous"),
+            restructured=inputs.optional("lg_restructured"),
             carry=(_ROW,),
         ).order_by(_ROW)
-        _keep(key, expr)
+
+    # The expression does not depend on the day (it is a column of the positions), only on the rules and the
+    # tables' names and column types: compiled once, it serves every day of a run.
+    sql = inputs.sql(f"classify {rules!r}", build)
     schema = {name: _COMPUTED.get(name) or positions.schema[name] for name in CLASSIFIED_COLUMNS}
-    return inputs.run(expr).drop(_ROW).cast(schema)  # type: ignore[arg-type]
+    return inputs.run(sql).drop(_ROW).cast(schema)  # type: ignore[arg-type]
 
 
 def non_performing(frame: pl.DataFrame) -> pl.Series:
