@@ -13,19 +13,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import pandas as pd
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 
+from applications_world import trained_models
 from conftest import migrated_store, running
 from leaseguard.api import create_app
-from leaseguard.credit.model import fingerprint, train
 from leaseguard.credit.policy import shipped_policy_text
 from leaseguard.evidence import NoteSigner
 from leaseguard.store.db import create_store_engine, session_factory
 from leaseguard.store.models import Contract, ContractClass, CreditApplication
-from leaseguard.synth.applications import generate_applications
 from leaseguard.tenancy import add_lessor, create_key
 
 TODAY = dt.date.today()
@@ -73,13 +71,9 @@ def application(applicant: str, **more: object) -> dict[str, object]:
 
 
 @pytest.fixture(scope="module")
-def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("credit-models")
-    data = folder / "applications.csv"
-    generate_applications(seed=5, applicants=2000).applications.to_csv(data, index=False)
-    result = train(pd.read_csv(data), "bad", source=data.name, data_fingerprint=fingerprint(data))
-    result.model.save(folder / "deployed")
-    return folder / "deployed"
+def models() -> Path:
+    """The run's credit model (seed 5's applications), trained once for every module that asks."""
+    return trained_models()
 
 
 def _contract(no: str, lessor: str, lessee: str, start: dt.date) -> Contract:

@@ -19,21 +19,19 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pandas as pd
 import pytest
 import yaml
 from sqlalchemy.orm import Session
 from stdnum.cn import ric
 from typer.testing import CliRunner
 
+from applications_world import trained_models
 from conftest import migrated_store, running
 from leaseguard.api import create_app
 from leaseguard.cli.main import app as cli_app
 from leaseguard.credit.errors import CreditError
-from leaseguard.credit.model import fingerprint, train
 from leaseguard.store.db import create_store_engine, session_factory
 from leaseguard.store.models import Contract, ContractClass, CreditApplication
-from leaseguard.synth.applications import generate_applications
 from leaseguard.tenancy import add_lessor, create_key
 from leaseguard.vocabulary import Label
 from leaseguard.workspace import init_workspace
@@ -125,13 +123,9 @@ KNOWN = (K1, K2, K3)
 
 
 @pytest.fixture(scope="module")
-def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("consent-models")
-    data = folder / "applications.csv"
-    generate_applications(seed=5, applicants=2000).applications.to_csv(data, index=False)
-    result = train(pd.read_csv(data), "bad", source=data.name, data_fingerprint=fingerprint(data))
-    result.model.save(folder / "deployed")
-    return folder / "deployed"
+def models() -> Path:
+    """The run's credit model (seed 5's applications), trained once for every module that asks."""
+    return trained_models()
 
 
 @dataclass(frozen=True)
