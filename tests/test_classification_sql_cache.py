@@ -4,6 +4,7 @@ are other entries; a cache folder that cannot be written or read only means comp
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import json
 import os
@@ -113,6 +114,20 @@ def test_other_rules_inputs_or_code_are_other_entries(
     monkeypatch.setattr(classification, "_code_fingerprint", lambda: "another version of the code")
     assert classify(book, trial).equals(expected)
     assert len(list(cache.iterdir())) == 5
+
+
+def test_the_digest_covers_every_module_of_ours_the_expression_is_built_from() -> None:
+    """A module that shapes the SQL but is not in the digest would let an edited tree run yesterday's SQL."""
+    package = Path(classification.__file__).parent.parent
+    imported = {
+        node.module
+        for node in ast.walk(ast.parse((package / "classification" / "columnar.py").read_text()))
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("leaseguard.")
+    }
+    assert imported, "columnar.py imports modules of ours"
+    files = {str(Path(*module.split(".")[1:])) + ".py" for module in imported}
+    assert files | {"classification/columnar.py"} <= set(classification.SQL_SOURCES)
+    assert all((package / name).is_file() for name in classification.SQL_SOURCES)
 
 
 def test_a_cache_folder_that_cannot_be_used_means_compiling_again(

@@ -68,8 +68,15 @@ _ROW = "_lg_row"
 # finds its SQL there and never imports Ibis).
 _COMPILED: dict[str, str] = {}
 _COMPILED_KEPT = 64
-# The modules whose code decides the SQL, besides Ibis and sqlglot (whose versions are in the digest too).
-_SQL_SOURCES = ("classify.py", "columnar.py", "reasons.py", "rules.py")
+# The modules whose code decides the SQL (under src/leaseguard: the expression's module and every one of ours
+# it imports, which a test checks), besides Ibis and sqlglot, whose versions are in the digest too.
+SQL_SOURCES = (
+    "classification/classify.py",
+    "classification/columnar.py",
+    "classification/reasons.py",
+    "classification/rules.py",
+    "vocabulary.py",
+)
 CACHE_ENV = "LEASEGUARD_CACHE_DIR"
 
 
@@ -135,10 +142,10 @@ def _code_fingerprint() -> str:
     """The code the SQL comes from: this package's modules that build it, and Ibis's and sqlglot's versions."""
     from importlib.metadata import version
 
-    folder = Path(__file__).parent
+    package = Path(__file__).parent.parent
     sources = hashlib.sha256()
-    for name in _SQL_SOURCES:
-        sources.update((folder / name).read_bytes())
+    for name in SQL_SOURCES:
+        sources.update((package / name).read_bytes())
     return f"{sources.hexdigest()} ibis {version('ibis-framework')} sqlglot {version('sqlglot')}"
 
 
