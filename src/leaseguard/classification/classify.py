@@ -168,6 +168,7 @@ def _cached_sql(digest: str) -> str | None:
 
 def _keep_in_cache(digest: str, sql: str) -> None:
     folder = cache_folder()
+    part = None
     try:
         folder.mkdir(parents=True, exist_ok=True)
         # Written whole under another name, then renamed: a process reading at the same time finds all or none.
@@ -176,8 +177,9 @@ def _keep_in_cache(digest: str, sql: str) -> None:
         ) as part:
             part.write(sql)
         os.replace(part.name, folder / f"{digest}.sql")
-    except OSError:  # a folder this process may not write: the next process compiles again
-        return
+    except OSError:  # a folder this process may not write (or a full disk): the next process compiles again
+        if part is not None:
+            Path(part.name).unlink(missing_ok=True)
 
 
 # The process's in-memory DuckDB databases, opened at first use (nothing is stored in them): one running a query
