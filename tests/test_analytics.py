@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 from pydantic import ValidationError
 
+import leaseguard
 from book_frames import positions
 from leaseguard.analytics.calendar import month_ends
 from leaseguard.analytics.classes import class_migration, npl_ratios
@@ -20,6 +21,7 @@ from leaseguard.analytics.roll_rates import RollRateTracker, roll_rate_matrix
 from leaseguard.analytics.rules import AnalyticsRules, load_analytics_rules
 from leaseguard.analytics.service import compute_analytics
 from leaseguard.analytics.vintage import VintageTracker
+from leaseguard.rulefiles import RuleFileError
 
 RULES = load_analytics_rules()
 JAN, FEB, MAR, APR = dt.date(2025, 1, 31), dt.date(2025, 2, 28), dt.date(2025, 3, 31), dt.date(2025, 4, 30)
@@ -259,7 +261,8 @@ def test_region_comes_from_the_contract_else_from_the_lessees_identifier() -> No
         "lease_type": ["direct", "sale_leaseback", "direct", None],
     })  # fmt: skip
     filled = {
-        row["contract_no"]: row for row in with_dimensions(contracts, RULES.provinces).iter_rows(named=True)
+        row["contract_no"]: row
+        for row in with_dimensions(contracts, RULES.province_names()).iter_rows(named=True)
     }
     assert filled["E"]["region"] == "31 上海"  # USCC digits 3-8: 310104
     assert filled["I"]["region"] == "44 广东"  # resident ID digits 1-6: 440106
@@ -283,3 +286,40 @@ def test_a_dimensions_value_is_said_in_words_not_codes(dimension: str, value: st
     from leaseguard.analytics.report import value_label
 
     assert (value_label(dimension, value, "zh"), value_label(dimension, value, "en")) == (zh, en)
+
+
+def test_a_region_is_named_in_the_readers_language_by_the_rules_province_names() -> None:
+    from leaseguard.analytics.report import value_label
+
+    assert value_label("region", "31 上海", "en", RULES) == "31 Shanghai"
+    assert value_label("region", "54 西藏", "en", RULES) == "54 Tibet"
+    assert value_label("region", "31 上海", "zh", RULES) == "31 上海"
+    # What is not a province of the rules stays as the book wrote it.
+    assert value_label("region", "99 某地", "en", RULES) == "99 某地"
+    assert value_label("region", "unknown", "en", RULES) == "not stated"
+    assert len(RULES.provinces) == 34 and all(name.en for name in RULES.provinces.values())
+
+
+def test_a_rules_file_may_name_a_province_in_chinese_only_and_english_readers_see_that_name(
+    tmp_path: Path,
+) -> None:
+    shipped = Path(leaseguard.__file__).parent / "defaults" / "analytics.yaml"
+    text = shipped.read_text(encoding="utf-8").replace('"31": {zh: 上海, en: Shanghai}', '"31": 上海')
+    text = text.replace('"33": {zh: 浙江, en: Zhejiang}', '"33": {zh: 浙江}')
+    custom = tmp_path / "analytics.yaml"
+    custom.write_text(text, encoding="utf-8")
+    rules = load_analytics_rules(custom)
+    assert rules.province_names("en")["31"] == "上海" and rules.province_names("en")["33"] == "浙江"
+    assert rules.province_names("en")["32"] == "Jiangsu" and rules.province_names("zh")["32"] == "江苏"
+    custom.write_text(text.replace('"32": {zh: 江苏, en: Jiangsu}', '"32": {en: Jiangsu}'), encoding="utf-8")
+    with pytest.raises(RuleFileError, match="provinces"):
+        load_analytics_rules(custom)
+
+
+def test_the_english_report_names_regions_in_english(tmp_path: Path) -> None:
+    contracts, history, classes = _small_book()
+    result = compute_analytics(FEB, contracts, history.__getitem__, classes.get, RULES)
+    english = write_report(result, RULES, tmp_path / "en", "en").html.read_text(encoding="utf-8")
+    chinese = write_report(result, RULES, tmp_path / "zh").html.read_text(encoding="utf-8")
+    assert "31 Shanghai" in english and "31 上海" not in english
+    assert "31 上海" in chinese and "Shanghai" not in chinese

@@ -48,7 +48,7 @@ def expected(engine: Engine) -> pl.DataFrame:
     """The day's contracts of both lessors with their dimensions, read without the use case."""
     day = stored_day(engine, DAY)
     assert day is not None
-    dims = with_dimensions(read_contracts(engine), analytics_rules().provinces).select(
+    dims = with_dimensions(read_contracts(engine), analytics_rules().province_names()).select(
         "contract_no", "industry", pl.col("region").str.slice(0, 2).alias("region_code"), "product"
     )
     return day.join(dims, on="contract_no", how="left")

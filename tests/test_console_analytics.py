@@ -277,6 +277,14 @@ def test_the_computation_draws_the_charts_and_a_chart_is_served_as_drawn(
     with closing(signed_in(world.console, "lex")) as english:
         switched = english.post("/lang", data={"csrf_token": csrf_of(english.get("/")), "lang": "en"})
         assert switched.status_code == 303
+        # The regions in English: "32 Jiangsu", by the rules' province names, never the Chinese ones.
+        regions = [
+            row[1] for row in table_rows(section(english.get("/analytics", params=day).text, "npl_region"))
+        ]
+        assert mine.npl is not None
+        want = [value_label("region", str(v), "en", rules) for v in npl_rows(mine.npl, "region")["value"]]
+        assert regions[1:] == want and any(re.match(r"\d\d [A-Z][a-z]", region) for region in want)
+        assert not any(name in " ".join(regions) for name in rules.province_names("zh").values())
         for name in shown:
             image = english.get(f"/analytics/charts/{name}.png", params=day)
             assert image.status_code == 200 and image.content == mine_drawn(name, "en"), name

@@ -143,6 +143,19 @@ def test_filters_narrow_the_contracts_and_the_pages_follow_them(world: Console) 
         assert contracts_on(sub) == alpha_rows(world, BookFilter(DAY, klass="substandard", dpd="current"))
 
 
+def test_an_english_reader_sees_the_regions_in_english(world: Console) -> None:
+    with as_user(world, "ann") as client:
+        chinese = client.get("/book", params={"region": "31"})
+        client.post("/lang", data={"csrf_token": csrf_of(chinese), "lang": "en"})
+        english = client.get("/book", params={"region": "31"})
+    want = alpha_rows(world, BookFilter(DAY, region="31"))
+    assert want and contracts_on(english) == contracts_on(chinese) == want[:50]
+    assert '<option value="32">32 江苏</option>' in chinese.text
+    assert '<option value="32">32 Jiangsu</option>' in english.text and "江苏" not in english.text
+    assert '<td class="nowrap">31 Shanghai</td>' in english.text and "31 上海" not in english.text
+    assert '<td class="nowrap">31 上海</td>' in chinese.text
+
+
 def test_moves_of_class_are_counted_from_the_run_before(world: Console) -> None:
     with as_user(world, "ann") as client:
         page = client.get("/book", params={"day": DAY.isoformat()})

@@ -146,7 +146,10 @@ def dimension_label(name: str, lang: Lang = DEFAULT_LANG) -> str:
 _NOT_STATED = Label("未填写", "not stated")
 
 
-def value_label(dimension: str, value: str, lang: Lang = DEFAULT_LANG) -> str:
+def value_label(
+    dimension: str, value: str, lang: Lang = DEFAULT_LANG, rules: AnalyticsRules | None = None
+) -> str:
+    """`value` of `dimension` as people read it in `lang` (a region by the province names of `rules`)."""
     if value == "unknown":
         return _NOT_STATED.text(lang)
     if dimension == "all":
@@ -155,6 +158,8 @@ def value_label(dimension: str, value: str, lang: Lang = DEFAULT_LANG) -> str:
         return label_of(TERM_LABELS, TERM_LABELS_EN, value, lang)
     if dimension == "product" and value in LEASE_TYPE_LABELS:
         return label_of(LEASE_TYPE_LABELS, LEASE_TYPE_LABELS_EN, value, lang)
+    if dimension == "region" and rules is not None:
+        return rules.region_in(value, lang)
     return value
 
 
@@ -187,7 +192,8 @@ def _people_frame(frame: pl.DataFrame, rules: AnalyticsRules, lang: Lang) -> pl.
                 frame.select("dimension", pl.col("value").cast(pl.String)).unique().drop_nulls().iter_rows()
             )
             shown = {
-                f"{dimension}\x1f{value}": value_label(dimension, value, lang) for dimension, value in pairs
+                f"{dimension}\x1f{value}": value_label(dimension, value, lang, rules)
+                for dimension, value in pairs
             }
             frame = frame.with_columns(
                 key.replace_strict(shown, default=None, return_dtype=pl.String).alias("value")
@@ -253,7 +259,7 @@ def write_report(
     if result.npl is not None:
         for dimension in rules.npl_dimensions:
             path = out_dir / f"npl_by_{dimension}.png"
-            path.write_bytes(npl_chart(result.npl, dimension, lang))
+            path.write_bytes(npl_chart(result.npl, dimension, lang, rules))
             charts[f"npl_by_{dimension}"] = path
     page = out_dir / "report.html"
     page.write_text(report_html(result, charts, rules, lang), encoding="utf-8")
@@ -350,11 +356,13 @@ def npl_rows(npl: pl.DataFrame, dimension: str) -> pl.DataFrame:
     )
 
 
-def npl_chart(npl: pl.DataFrame, dimension: str, lang: Lang = DEFAULT_LANG) -> bytes:
+def npl_chart(
+    npl: pl.DataFrame, dimension: str, lang: Lang = DEFAULT_LANG, rules: AnalyticsRules | None = None
+) -> bytes:
     bars = npl_rows(npl, dimension).head(25)
     figure = new_figure(8, 0.3 * bars.height + 1.5)
     axis = figure.subplots()
-    labels = [value_label(dimension, str(value), lang) for value in bars["value"].to_list()]
+    labels = [value_label(dimension, str(value), lang, rules) for value in bars["value"].to_list()]
     axis.barh(labels[::-1], (bars["npl_ratio"] * 100).to_list()[::-1], color="#b03a2e")
     axis.set_xlabel(_say("不良率（占债权余额 %）", "NPL ratio, % of claim balance", lang))
     axis.set_ylabel(dimension_label(dimension, lang))

@@ -4,12 +4,29 @@ from __future__ import annotations
 
 import itertools
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from leaseguard.rulefiles import RuleProblem, load_rule_file
-from leaseguard.vocabulary import Label
+from leaseguard.vocabulary import DEFAULT_LANG, Label, Lang
+
+
+class ProvinceName(BaseModel):
+    """A province's name as people read it: Chinese, and English where the file gives it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    zh: str = Field(min_length=1)
+    en: str | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_name(cls, value: Any) -> Any:
+        return {"zh": value} if isinstance(value, str) else value
+
+    def text(self, lang: Lang = DEFAULT_LANG) -> str:
+        return self.en if lang == "en" and self.en else self.zh
 
 
 class DpdBucket(BaseModel):
@@ -60,7 +77,7 @@ class AnalyticsRules(BaseModel):
     classes: list[str]
     npl_classes: list[str]
     npl_dimensions: list[str]
-    provinces: dict[str, str]
+    provinces: dict[str, ProvinceName]
     summary: SummaryRule = SummaryRule()
 
     @model_validator(mode="after")
@@ -98,6 +115,17 @@ class AnalyticsRules(BaseModel):
     @property
     def bucket_names(self) -> list[str]:
         return [bucket.name for bucket in self.dpd_buckets]
+
+    def province_names(self, lang: Lang = DEFAULT_LANG) -> dict[str, str]:
+        """Each province's code and its name in `lang` (the Chinese one where the file gives no other)."""
+        return {code: name.text(lang) for code, name in self.provinces.items()}
+
+    def region_in(self, region: str, lang: Lang) -> str:
+        """A region as the analytics name it ("32 江苏", `dimensions.region_name`) in `lang`: "32 Jiangsu"."""
+        code = region[:2]
+        if region[2:3] == " " and code in self.provinces:
+            return f"{code} {self.provinces[code].text(lang)}"
+        return region
 
 
 def load_analytics_rules(path: Path | None = None) -> AnalyticsRules:

@@ -410,7 +410,7 @@ def report(
     try:
         cases, events = read_cases(engine)
         rules = load_analytics_rules(None)
-        dims = with_dimensions(read_contracts(engine), rules.provinces).select(
+        dims = with_dimensions(read_contracts(engine), rules.province_names(chosen)).select(
             "contract_no", "asset_type", "region"
         )
     finally:

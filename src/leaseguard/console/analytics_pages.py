@@ -428,7 +428,7 @@ def _draw(found: AnalyticsTables, rules: AnalyticsRules, name: str, lang: Lang) 
         return migration_chart(found.migration_matrix, lang)
     dimension = name.removeprefix("npl_")
     if found.npl is not None and name.startswith("npl_") and dimension in PAGE_DIMENSIONS:
-        return npl_chart(found.npl, dimension, lang)
+        return npl_chart(found.npl, dimension, lang, rules)
     return None
 
 

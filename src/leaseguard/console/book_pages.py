@@ -37,6 +37,7 @@ from leaseguard.usecases.book_page import (
     dpd_buckets,
     export_file,
     parse_run_days,
+    province_label,
     provinces,
     run_days_of,
 )
@@ -123,8 +124,8 @@ def _book(
             "classes": [(code, class_label(code, user.lang)) for code in CLASSES],
             "buckets": [(name, bucket_label(name, user.lang)) for name, _, _ in dpd_buckets()],
             "bucket_label": lambda name: bucket_label(name, user.lang),
-            "provinces": [(code, f"{code} {name}") for code, name in sorted(provinces().items())],
-            "province": lambda code: f"{code} {provinces()[code]}" if code in provinces() else (code or "—"),
+            "provinces": [(code, f"{code} {name}") for code, name in sorted(provinces(user.lang).items())],
+            "province": lambda code: province_label(code, user.lang),
             "max_text": MAX_TEXT,
             "max_days": MAX_RUN_DAYS,
             "may_run": may_run,

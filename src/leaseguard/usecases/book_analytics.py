@@ -90,7 +90,7 @@ def analytics_of_store(
     rules = rules or load_analytics_rules()
     # A lessor's analytics read its own rows only (its contracts, payments, schedule lines and stored classes,
     # each by the lessor in the WHERE clause): the other lessors' book is neither read nor built.
-    contracts = with_dimensions(book_data.read_contracts(engine, lessor=lessor), rules.provinces)
+    contracts = with_dimensions(book_data.read_contracts(engine, lessor=lessor), rules.province_names())
     positions_at = book_data.positions_source(engine, allocation, lessor=lessor)
     classes_at = book_data.classes_source(engine, lessor=lessor)
     if lessor is not None:

@@ -27,7 +27,7 @@ from leaseguard.jobs import JobContext, JobKind, register_kind
 from leaseguard.store.db import as_date
 from leaseguard.store.models import ClassTotal, Contract, ContractClass
 from leaseguard.usecases.book_overview import DayFigures, LastRun, RunDayCache, day_figures, run_days
-from leaseguard.vocabulary import CLASSES, LEASE_TYPE_LABELS, LEASE_TYPE_LABELS_EN, Label, Lang
+from leaseguard.vocabulary import CLASSES, DEFAULT_LANG, LEASE_TYPE_LABELS, LEASE_TYPE_LABELS_EN, Label, Lang
 
 if TYPE_CHECKING:
     from leaseguard.analytics.rules import AnalyticsRules
@@ -63,8 +63,15 @@ def bucket_label(name: str, lang: Lang) -> str:
     return label(name, analytics_rules(), lang)
 
 
-def provinces() -> dict[str, str]:
-    return dict(analytics_rules().provinces)
+def provinces(lang: Lang = DEFAULT_LANG) -> dict[str, str]:
+    """Each province's code and its name in `lang`."""
+    return analytics_rules().province_names(lang)
+
+
+def province_label(code: str | None, lang: Lang = DEFAULT_LANG) -> str:
+    """A province code as people read it in `lang` ("32 江苏", "32 Jiangsu"); "—" for none."""
+    names = provinces(lang)
+    return f"{code} {names[code]}" if code in names else (code or "—")
 
 
 @dataclass(frozen=True)
