@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
+from leaseguard.analytics.rules import load_analytics_rules
 from leaseguard.cli.main import app
 from leaseguard.enforcement.tracking import CaseEventError, PastEvent, check_event, recovery_by
 from leaseguard.ingest import import_paths
@@ -100,9 +101,10 @@ def workspace(store_engine: Engine, tmp_path: Path) -> tuple[Workspace, dict[str
     files = {
         "lessors.csv": "code,name\nL1,Lessor One\n",
         "contracts.csv": "contract_no,lessor,lessee_id,lessee_name,lessee_type,start_date,term_months,principal,"
-        "annual_rate,method,frequency\nK1,L1,P1,Lessee One,enterprise,2024-01-10,12,120000.00,0.06,annuity,monthly\n",
+        "annual_rate,method,frequency\n"
+        "K1,L1,913101043165569294,Lessee One,enterprise,2024-01-10,12,120000.00,0.06,annuity,monthly\n",
         "assets.csv": "asset_id,lessor,asset_type,serial_no,lessee_id,lessee_name,contract_no\n"
-        "A1,L1,machinery,SN-1,P1,Lessee One,K1\n",
+        "A1,L1,machinery,SN-1,913101043165569294,Lessee One,K1\n",  # a Shanghai company's USCC
     }
     paths = []
     for name, content in files.items():
@@ -156,8 +158,17 @@ def test_a_case_from_opening_to_closure_with_evidence(workspace: tuple[Workspace
     report = tmp_path / "report"
     printed = run("cases", "report", "--as-of", "2024-12-31", "--out", str(report))
     assert "1 个案件" in printed and "已回收 30,000.50 元" in printed
+    regions = pl.read_csv(report / "recovery_by_region.csv")["region"].to_list()
     english = run("cases", "report", "--as-of", "2024-12-31", "--out", str(report), "--lang", "en")
     assert "1 cases" in english and "recovered 30,000.50" in english
+    # The region named in the reader's language: "31 上海", then "31 Shanghai".
+    rules = load_analytics_rules()
+    assert regions and all(region[:2] in rules.provinces for region in regions)
+    assert (
+        pl.read_csv(report / "recovery_by_region.csv")["region"].to_list()
+        == [rules.region_in(region, "en") for region in regions]
+        != regions
+    )
     by_asset = pl.read_csv(report / "recovery_by_asset_type.csv")
     assert (
         by_asset["asset_type"].to_list() == ["machinery"] and by_asset["median_days_to_closure"].item() == 93
