@@ -113,8 +113,9 @@ class _Inputs:
         )
         digest = hashlib.sha256(f"{_code_fingerprint()}\n{what}\n{shapes}".encode()).hexdigest()
         sql = _COMPILED.get(digest)
-        if sql is None:
-            sql = _cached_sql(digest)
+        if sql is not None:
+            return sql
+        sql = _cached_sql(digest)
         if sql is None:
             import ibis
 
