@@ -11,7 +11,6 @@ import polars as pl
 import pytest
 from pydantic import ValidationError
 
-import leaseguard
 from book_frames import positions
 from leaseguard.analytics.calendar import month_ends
 from leaseguard.analytics.classes import class_migration, npl_ratios
@@ -21,7 +20,7 @@ from leaseguard.analytics.roll_rates import RollRateTracker, roll_rate_matrix
 from leaseguard.analytics.rules import AnalyticsRules, load_analytics_rules
 from leaseguard.analytics.service import compute_analytics
 from leaseguard.analytics.vintage import VintageTracker
-from leaseguard.rulefiles import RuleFileError
+from leaseguard.rulefiles import RuleFileError, read_rule_text
 
 RULES = load_analytics_rules()
 JAN, FEB, MAR, APR = dt.date(2025, 1, 31), dt.date(2025, 2, 28), dt.date(2025, 3, 31), dt.date(2025, 4, 30)
@@ -303,8 +302,8 @@ def test_a_region_is_named_in_the_readers_language_by_the_rules_province_names()
 def test_a_rules_file_may_name_a_province_in_chinese_only_and_english_readers_see_that_name(
     tmp_path: Path,
 ) -> None:
-    shipped = Path(leaseguard.__file__).parent / "defaults" / "analytics.yaml"
-    text = shipped.read_text(encoding="utf-8").replace('"31": {zh: 上海, en: Shanghai}', '"31": 上海')
+    shipped, _ = read_rule_text(None, "analytics.yaml")
+    text = shipped.replace('"31": {zh: 上海, en: Shanghai}', '"31": 上海')
     text = text.replace('"33": {zh: 浙江, en: Zhejiang}', '"33": {zh: 浙江}')
     custom = tmp_path / "analytics.yaml"
     custom.write_text(text, encoding="utf-8")

@@ -120,12 +120,16 @@ class AnalyticsRules(BaseModel):
         """Each province's code and its name in `lang` (the Chinese one where the file gives no other)."""
         return {code: name.text(lang) for code, name in self.provinces.items()}
 
+    def region_label(self, code: str, lang: Lang = DEFAULT_LANG) -> str | None:
+        """A province's code and name as people read them in `lang` ("32 江苏", "32 Jiangsu"); None for a code
+        that is not a province."""
+        name = self.provinces.get(code)
+        return None if name is None else f"{code} {name.text(lang)}"
+
     def region_in(self, region: str, lang: Lang) -> str:
         """A region as the analytics name it ("32 江苏", `dimensions.region_name`) in `lang`: "32 Jiangsu"."""
-        code = region[:2]
-        if region[2:3] == " " and code in self.provinces:
-            return f"{code} {self.provinces[code].text(lang)}"
-        return region
+        label = self.region_label(region[:2], lang) if region[2:3] == " " else None
+        return label or region
 
 
 def load_analytics_rules(path: Path | None = None) -> AnalyticsRules:

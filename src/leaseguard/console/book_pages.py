@@ -124,7 +124,7 @@ def _book(
             "classes": [(code, class_label(code, user.lang)) for code in CLASSES],
             "buckets": [(name, bucket_label(name, user.lang)) for name, _, _ in dpd_buckets()],
             "bucket_label": lambda name: bucket_label(name, user.lang),
-            "provinces": [(code, f"{code} {name}") for code, name in sorted(provinces(user.lang).items())],
+            "provinces": [(code, province_label(code, user.lang)) for code in sorted(provinces())],
             "province": lambda code: province_label(code, user.lang),
             "max_text": MAX_TEXT,
             "max_days": MAX_RUN_DAYS,

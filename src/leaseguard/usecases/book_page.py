@@ -63,15 +63,16 @@ def bucket_label(name: str, lang: Lang) -> str:
     return label(name, analytics_rules(), lang)
 
 
-def provinces(lang: Lang = DEFAULT_LANG) -> dict[str, str]:
-    """Each province's code and its name in `lang`."""
-    return analytics_rules().province_names(lang)
+def provinces() -> dict[str, str]:
+    """Each province's code and its Chinese name."""
+    return analytics_rules().province_names()
 
 
 def province_label(code: str | None, lang: Lang = DEFAULT_LANG) -> str:
     """A province code as people read it in `lang` ("32 江苏", "32 Jiangsu"); "—" for none."""
-    names = provinces(lang)
-    return f"{code} {names[code]}" if code in names else (code or "—")
+    if not code:
+        return "—"
+    return analytics_rules().region_label(code, lang) or code
 
 
 @dataclass(frozen=True)
